@@ -1,0 +1,70 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::{Agent, Config, Role};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to create the store (default: the current directory).
+    pub dir: Option<PathBuf>,
+    /// Ticket ID prefix.
+    #[arg(long, default_value = "CW")]
+    pub prefix: String,
+    /// The store's IANA time zone, used for IDs, dates and SLA clocks.
+    #[arg(long, default_value = "Asia/Shanghai")]
+    pub timezone: String,
+    /// An agent as ID:NAME:ROLE[:EMAIL] (role: service, engineer, sales,
+    /// supervisor); repeatable; replaces the example team.
+    #[arg(long = "agent", value_name = "ID:NAME:ROLE[:EMAIL]")]
+    pub agents: Vec<String>,
+}
+
+pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut config = Config::seed_defaults();
+    config.id_prefix = args.prefix.trim().to_string();
+    if config.id_prefix.is_empty() || !config.id_prefix.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(Error::invalid(
+            "--prefix",
+            &args.prefix,
+            "expected ASCII capital letters, e.g. CW",
+        ));
+    }
+    config.timezone = args.timezone.trim().to_string();
+    config.tz()?;
+    if !args.agents.is_empty() {
+        config.agents = args
+            .agents
+            .iter()
+            .map(|a| parse_agent(a))
+            .collect::<Result<_>>()?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let store = Store::init(&dir, &config)?;
+    writeln!(out, "{}", store.root.display())?;
+    eprintln!(
+        "initialised a desk store in {} (edit desk.yaml to set your agents)",
+        store.root.display()
+    );
+    Ok(())
+}
+
+fn parse_agent(text: &str) -> Result<Agent> {
+    let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+    let bad = |why: &str| Error::invalid("--agent", text, why.to_string());
+    if parts.len() < 3 || parts.len() > 4 || parts[..3].iter().any(|p| p.is_empty()) {
+        return Err(bad(
+            "expected ID:NAME:ROLE[:EMAIL], e.g. li.na:李娜:service",
+        ));
+    }
+    let role = Role::parse(parts[2])
+        .ok_or_else(|| bad("role must be service, engineer, sales or supervisor"))?;
+    Ok(Agent {
+        id: parts[0].to_string(),
+        name: parts[1].to_string(),
+        role,
+        email: parts.get(3).map(|e| e.to_string()),
+    })
+}

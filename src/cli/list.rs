@@ -1,0 +1,141 @@
+use std::io::Write;
+
+use chrono::NaiveDate;
+
+use super::Context;
+use crate::clock::parse_date;
+use crate::config::Field;
+use crate::error::Result;
+use crate::model::{Status, Ticket};
+use crate::output::{opt_text, text, Format, Records};
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only these statuses (repeatable): open, in_progress, pending, closed.
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    #[arg(long)]
+    pub priority: Option<String>,
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    #[arg(long, value_name = "AGENT")]
+    pub assignee: Option<String>,
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Created on or after this date (YYYY-MM-DD, store time zone).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Created on or before this date (YYYY-MM-DD, store time zone).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Include closed tickets.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+struct Filter {
+    statuses: Vec<Status>,
+    priority: Option<String>,
+    kind: Option<String>,
+    assignee: Option<String>,
+    customer: Option<String>,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+}
+
+impl Filter {
+    fn from_args(ctx: &Context, args: &ListArgs) -> Result<Filter> {
+        let mut statuses = Vec::new();
+        for s in &args.statuses {
+            let key = ctx.resolve(Field::Status, s)?;
+            statuses.push(Status::from_key(&key).expect("configured statuses are validated"));
+        }
+        if statuses.is_empty() && !args.all {
+            statuses = vec![Status::Open, Status::InProgress, Status::Pending];
+        }
+        Ok(Filter {
+            statuses,
+            priority: args
+                .priority
+                .as_deref()
+                .map(|p| ctx.resolve(Field::Priority, p))
+                .transpose()?,
+            kind: args
+                .kind
+                .as_deref()
+                .map(|k| ctx.resolve(Field::Type, k))
+                .transpose()?,
+            assignee: args.assignee.as_deref().map(|a| ctx.agent(a)).transpose()?,
+            customer: args.customer.clone(),
+            since: args.since.as_deref().map(parse_date).transpose()?,
+            until: args.until.as_deref().map(parse_date).transpose()?,
+        })
+    }
+
+    fn matches(&self, ctx: &Context, t: &Ticket) -> bool {
+        let day = t.created.0.with_timezone(&ctx.store.tz).date_naive();
+        (self.statuses.is_empty() || self.statuses.contains(&t.status))
+            && self.priority.as_ref().is_none_or(|p| &t.priority == p)
+            && self.kind.as_ref().is_none_or(|k| &t.kind == k)
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| t.assignee.as_ref() == Some(a))
+            && self
+                .customer
+                .as_ref()
+                .is_none_or(|c| t.customer.eq_ignore_ascii_case(c))
+            && self.since.is_none_or(|s| day >= s)
+            && self.until.is_none_or(|u| day <= u)
+    }
+}
+
+pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    let filter = Filter::from_args(ctx, args)?;
+    let mut scan = ctx.store.scan_tickets()?;
+    let mut tickets: Vec<&Ticket> = scan
+        .tickets
+        .iter()
+        .filter(|t| filter.matches(ctx, t))
+        .collect();
+    tickets.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+
+    let format = args.format.unwrap_or(if ctx.term.is_tty {
+        Format::Table
+    } else {
+        Format::Csv
+    });
+    let mut records = Records::new(&[
+        "id", "created", "status", "priority", "type", "channel", "assignee", "customer", "title",
+    ]);
+    for t in tickets {
+        let created = if format == Format::Table {
+            t.created
+                .0
+                .with_timezone(&ctx.store.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        } else {
+            t.created.to_rfc3339()
+        };
+        records.push(vec![
+            text(&t.id),
+            text(created),
+            text(t.status.key()),
+            text(&t.priority),
+            text(&t.kind),
+            text(&t.channel),
+            opt_text(t.assignee.as_deref()),
+            text(&t.customer),
+            text(&t.title),
+        ]);
+    }
+    records.write(out, format, ctx.term)?;
+    match scan.problems() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,272 @@
+//! The command layer: parse arguments, load from the store, call the domain,
+//! write through the store, print. One file per subcommand.
+
+mod assign;
+mod close;
+mod edit;
+mod init;
+mod list;
+mod new;
+mod reopen;
+mod show;
+mod update;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock;
+use crate::config::Field;
+use crate::error::{Error, Result};
+use crate::model::{Ticket, TicketId, Timestamp};
+use crate::output::Terminal;
+use crate::store::Store;
+
+/// Exit codes, as documented in docs/cli.md.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "desk",
+    version,
+    about = "A helpdesk for customer service and feedback that lives in plain files",
+    long_about = "desk keeps tickets and customers as YAML files in a git-friendly directory \
+                  tree and records the whole service loop: intake, assignment, progress, \
+                  resolution, survey, reopen.",
+    after_help = "Exit codes: 0 ok, 1 error, 2 usage. See docs/cli.md."
+)]
+pub struct Cli {
+    /// The store's directory (default: the nearest parent with a desk.yaml).
+    #[arg(long, global = true, env = "DESK_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Who is acting (default: git's user.name, else the login name).
+    #[arg(long, global = true, env = "DESK_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new store (desk.yaml, tickets/, customers/, .gitignore).
+    Init(init::InitArgs),
+    /// Record a new ticket; prints its ID alone.
+    New(new::NewArgs),
+    /// Assign a ticket to an agent.
+    Assign(assign::AssignArgs),
+    /// Record progress on a ticket, optionally changing its status.
+    Update(update::UpdateArgs),
+    /// Close a ticket with its resolution.
+    Close(close::CloseArgs),
+    /// Reopen a closed ticket.
+    Reopen(reopen::ReopenArgs),
+    /// Change a ticket's fields (title, type, priority, ...), recording each change.
+    Edit(edit::EditArgs),
+    /// Show one ticket with its history.
+    Show(show::ShowArgs),
+    /// List tickets (open work by default, newest first).
+    List(list::ListArgs),
+}
+
+/// What every command that works on a store needs.
+pub struct Context {
+    pub store: Store,
+    pub actor: String,
+    pub now: Timestamp,
+    pub term: Terminal,
+}
+
+impl Context {
+    fn open(cli: &Cli) -> Result<Context> {
+        let store = Store::find(cli.dir.as_deref())?;
+        let now = clock::now(store.tz)?;
+        let actor = cli
+            .actor
+            .clone()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(default_actor);
+        Ok(Context {
+            store,
+            actor: actor.trim().to_string(),
+            now,
+            term: Terminal::detect(),
+        })
+    }
+
+    /// The time of an event: `--at` if given (not in the future), else now.
+    pub fn event_time(&self, at: Option<&str>) -> Result<Timestamp> {
+        let Some(text) = at else { return Ok(self.now) };
+        let t = clock::parse_time(text, self.store.tz)?;
+        if t > self.now {
+            return Err(Error::invalid(
+                "--at",
+                text,
+                format!("it is in the future (now is {})", self.now),
+            ));
+        }
+        Ok(t)
+    }
+
+    pub fn ticket_id(&self, input: &str) -> Result<TicketId> {
+        let today = self.now.0.with_timezone(&self.store.tz).date_naive();
+        self.store.resolve_ticket_id(input, today)
+    }
+
+    pub fn resolve(&self, field: Field, input: &str) -> Result<String> {
+        self.store.config.resolve(field, input)
+    }
+
+    /// Loads, changes and writes a ticket, telling the user about hand edits
+    /// that were recorded on the way.
+    pub fn modify(
+        &self,
+        input: &str,
+        at: Option<&str>,
+        change: impl FnOnce(&mut Ticket, Timestamp, &str) -> Result<()>,
+    ) -> Result<Ticket> {
+        let id = self.ticket_id(input)?;
+        let at = self.event_time(at)?;
+        let (ticket, adopted) = self
+            .store
+            .modify_ticket(&id, at, &self.actor, |t| change(t, at, &self.actor))?;
+        if adopted > 0 {
+            eprintln!("note: {id}: recorded {adopted} hand edit(s) of the file as `edited` events");
+        }
+        Ok(ticket)
+    }
+
+    /// The agent ID for user input; any name is accepted when no agents are configured.
+    pub fn agent(&self, input: &str) -> Result<String> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(Error::invalid("agent", input, "an agent ID is required"));
+        }
+        if self.store.config.agents.is_empty() {
+            return Ok(input.to_string());
+        }
+        match self.store.config.agent(input) {
+            Some(a) => Ok(a.id.clone()),
+            None => Err(Error::invalid(
+                "agent",
+                input,
+                format!(
+                    "expected one of the agents in desk.yaml: {}",
+                    self.store
+                        .config
+                        .agents
+                        .iter()
+                        .map(|a| a.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// git's user.name, else the login name.
+fn default_actor() -> String {
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty());
+    git.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Text that must not be empty (titles, notes, resolutions); `-` reads stdin.
+pub fn required_text(what: &str, value: &str) -> Result<String> {
+    let value = if value == "-" {
+        read_stdin()?
+    } else {
+        value.to_string()
+    };
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid(
+            what,
+            value,
+            format!("the {what} must not be empty"),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+pub fn optional_text(what: &str, value: Option<&str>) -> Result<Option<String>> {
+    value.map(|v| required_text(what, v)).transpose()
+}
+
+fn read_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| Error::io("<stdin>", e))?;
+    Ok(text)
+}
+
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
+    if let Command::Init(args) = &cli.command {
+        init::run(args, out)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let ctx = Context::open(&cli)?;
+    match &cli.command {
+        Command::Init(_) => unreachable!("handled above"),
+        Command::New(args) => new::run(&ctx, args, out),
+        Command::Assign(args) => assign::run(&ctx, args, out),
+        Command::Update(args) => update::run(&ctx, args, out),
+        Command::Close(args) => close::run(&ctx, args, out),
+        Command::Reopen(args) => reopen::run(&ctx, args, out),
+        Command::Edit(args) => edit::run(&ctx, args, out),
+        Command::Show(args) => show::run(&ctx, args, out),
+        Command::List(args) => list::run(&ctx, args, out),
+    }?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// The binary's entry point: parse, run, and turn errors into `error:` and
+/// `hint:` lines on stderr and an exit code. A closed pipe exits quietly.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = run(cli, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => ExitCode::from(exit::OK),
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+use std::io::Write;
+
+use super::{optional_text, required_text, Context};
+use crate::config::Field;
+use crate::error::{Error, Result};
+use crate::model::{NewTicket, Ticket};
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The customer's ID.
+    #[arg(long)]
+    pub customer: String,
+    /// Request type: consultation 咨询, complaint 投诉, suggestion 建议, requirement 需求, ...
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: String,
+    /// Priority: urgent 紧急, important 重要, normal 一般.
+    #[arg(long)]
+    pub priority: String,
+    /// Channel: phone 电话, email 邮件, chat, portal, visit, social.
+    #[arg(long)]
+    pub channel: String,
+    /// A short, objective summary ("the product does not power on").
+    #[arg(long)]
+    pub title: String,
+    /// The full description; `-` reads it from stdin.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// What the customer expects ("solve within 24 hours").
+    #[arg(long)]
+    pub expectation: Option<String>,
+    /// A free-form category (product problem, logistics, price, ...).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// A tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Assign at once to this agent.
+    #[arg(long, value_name = "AGENT")]
+    pub assign: Option<String>,
+    /// When the request came in, if not now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
+    let customer = args.customer.trim();
+    if customer.is_empty() || customer.contains(['/', '\\', '\n']) {
+        return Err(Error::invalid(
+            "customer",
+            &args.customer,
+            "expected a customer ID such as C000001",
+        ));
+    }
+    let mut tags = Vec::new();
+    for tag in &args.tags {
+        let tag = required_text("tag", tag)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    let new = NewTicket {
+        title: required_text("title", &args.title)?,
+        customer: customer.to_string(),
+        kind: ctx.resolve(Field::Type, &args.kind)?,
+        category: optional_text("category", args.category.as_deref())?,
+        tags,
+        channel: ctx.resolve(Field::Channel, &args.channel)?,
+        priority: ctx.resolve(Field::Priority, &args.priority)?,
+        description: match args.description.as_deref() {
+            Some(d) => required_text("description", d)?,
+            None => String::new(),
+        },
+        expectation: optional_text("expectation", args.expectation.as_deref())?,
+        assignee: args.assign.as_deref().map(|a| ctx.agent(a)).transpose()?,
+    };
+    if new.title.contains('\n') {
+        return Err(Error::invalid(
+            "title",
+            &new.title,
+            "a title is one line; put details in --description",
+        ));
+    }
+    let at = ctx.event_time(args.at.as_deref())?;
+    let ticket = ctx
+        .store
+        .create_ticket(at, |id| Ticket::create(id, new, at, &ctx.actor))?;
+    writeln!(out, "{}", ticket.id)?;
+    Ok(())
+}

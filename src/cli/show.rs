@@ -1,0 +1,163 @@
+use std::io::Write;
+
+use super::Context;
+use crate::config::Field;
+use crate::error::Result;
+use crate::model::{Action, Event, Ticket};
+use crate::store::render_ticket;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// A readable view with the history.
+    Text,
+    /// The file as stored.
+    Yaml,
+    /// The ticket as one JSON object.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The ticket (full ID, or today's serial such as 0001).
+    pub id: String,
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
+    let id = ctx.ticket_id(&args.id)?;
+    let ticket = ctx.store.load_ticket(&id)?;
+    match args.format {
+        ShowFormat::Yaml => out.write_all(render_ticket(&ticket).as_bytes())?,
+        ShowFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &ticket).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        ShowFormat::Text => write_text(ctx, &ticket, out)?,
+    }
+    Ok(())
+}
+
+fn labelled(ctx: &Context, field: Field, key: &str) -> String {
+    match ctx.store.config.label(field, key) {
+        Some(label) => format!("{key} ({label})"),
+        None => key.to_string(),
+    }
+}
+
+fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
+    let config = &ctx.store.config;
+    let local = |e: &crate::model::Timestamp| {
+        e.0.with_timezone(&ctx.store.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    writeln!(out, "{}  {}", t.id, t.title)?;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("status", labelled(ctx, Field::Status, t.status.key())),
+        ("priority", labelled(ctx, Field::Priority, &t.priority)),
+        ("type", labelled(ctx, Field::Type, &t.kind)),
+        ("channel", labelled(ctx, Field::Channel, &t.channel)),
+        ("customer", t.customer.clone()),
+        (
+            "assignee",
+            match &t.assignee {
+                Some(a) => match config.agent(a) {
+                    Some(agent) => format!("{a} ({})", agent.name),
+                    None => a.clone(),
+                },
+                None => "-".into(),
+            },
+        ),
+        ("created", local(&t.created)),
+    ];
+    if let Some(c) = &t.category {
+        rows.push(("category", c.clone()));
+    }
+    if !t.tags.is_empty() {
+        rows.push(("tags", t.tags.join(", ")));
+    }
+    if let Some(e) = &t.expectation {
+        rows.push(("expects", e.clone()));
+    }
+    if let Some(r) = &t.resolution {
+        rows.push(("resolution", r.clone()));
+    }
+    if let Some(close) = t.last_close().filter(|_| t.resolution.is_some()) {
+        if let Some(c) = &close.compensation {
+            rows.push(("compensation", c.clone()));
+        }
+        if let Some(f) = &close.followup {
+            rows.push(("follow-up", f.clone()));
+        }
+    }
+    for (label, value) in rows {
+        writeln!(out, "  {label:<13}{value}")?;
+    }
+    if !t.description.is_empty() {
+        writeln!(out, "\ndescription:")?;
+        for line in t.description.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    writeln!(out, "\nhistory:")?;
+    for event in &t.history {
+        writeln!(
+            out,
+            "  {}  {:<12} {}",
+            local(&event.at),
+            event.by,
+            describe(event)
+        )?;
+    }
+    Ok(())
+}
+
+/// One line per event, as a person would say it.
+fn describe(e: &Event) -> String {
+    let mut text = match &e.action {
+        Action::Created => "created".to_string(),
+        Action::Assigned => format!("assigned to {}", e.to_text().unwrap_or("?")),
+        Action::Updated => match &e.status {
+            Some(s) => format!("updated, now {s}"),
+            None => "updated".to_string(),
+        },
+        Action::Closed => format!("closed: {}", e.resolution.as_deref().unwrap_or("")),
+        Action::Reopened => format!("reopened: {}", e.reason.as_deref().unwrap_or("")),
+        Action::Edited => format!(
+            "edited {}: {} → {}",
+            e.field.as_deref().unwrap_or("?"),
+            yaml_inline(e.from.as_ref()),
+            yaml_inline(e.to.as_ref())
+        ),
+        Action::Surveyed => {
+            let scores = e
+                .scores
+                .iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            match e.nps {
+                Some(n) => format!("surveyed: {scores} nps={n}"),
+                None => format!("surveyed: {scores}"),
+            }
+        }
+        Action::Other(name) => name.clone(),
+    };
+    for n in [&e.note, &e.comment].into_iter().flatten() {
+        text.push_str(&format!(" — {}", n.replace('\n', " ")));
+    }
+    text
+}
+
+fn yaml_inline(v: Option<&serde_yaml::Value>) -> String {
+    match v {
+        None | Some(serde_yaml::Value::Null) => "(none)".into(),
+        Some(serde_yaml::Value::String(s)) => s.clone(),
+        Some(other) => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .replace('\n', " "),
+    }
+}

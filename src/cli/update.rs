@@ -1,0 +1,37 @@
+use std::io::Write;
+
+use super::{required_text, Context};
+use crate::config::Field;
+use crate::error::Result;
+use crate::model::Status;
+
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    /// The ticket (full ID, or today's serial such as 0001).
+    pub id: String,
+    /// What was done ("replaced the part, tested OK"); `-` reads stdin.
+    #[arg(long)]
+    pub note: String,
+    /// New status: pending (waiting on the customer) or in_progress.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// When it happened, if not now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &UpdateArgs, _out: &mut dyn Write) -> Result<()> {
+    let note = required_text("note", &args.note)?;
+    let status = match args.status.as_deref() {
+        Some(s) => {
+            let key = ctx.resolve(Field::Status, s)?;
+            Some(Status::from_key(&key).expect("configured statuses are validated"))
+        }
+        None => None,
+    };
+    let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
+        t.update(note, status, at, by)
+    })?;
+    eprintln!("{}: updated ({})", ticket.id, ticket.status);
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! `desk.yaml`: the store's configuration. Enumerations (types, priorities,
+//! channels, statuses, ...) are data, so a team can rename or extend them and
+//! every command accepts the seeds' Chinese terms as aliases.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// The only format version this build writes; newer ones are refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub format: u32,
+    #[serde(default = "default_prefix")]
+    pub id_prefix: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default)]
+    pub types: Vec<Choice>,
+    #[serde(default)]
+    pub priorities: Vec<Choice>,
+    #[serde(default)]
+    pub channels: Vec<Choice>,
+    #[serde(default)]
+    pub statuses: Vec<Choice>,
+    #[serde(default)]
+    pub agents: Vec<Agent>,
+    /// Sections added by later versions or by hand are kept untouched.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_yaml::Value>,
+}
+
+fn default_prefix() -> String {
+    "CW".into()
+}
+fn default_timezone() -> String {
+    "Asia/Shanghai".into()
+}
+
+/// One value of an enumeration: the canonical key stored in files, a label
+/// for people, and aliases accepted on input.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Choice {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Service,
+    Engineer,
+    Sales,
+    Supervisor,
+}
+
+/// Which enumeration a value belongs to; used for lookups and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Type,
+    Priority,
+    Channel,
+    Status,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Type => "type",
+            Field::Priority => "priority",
+            Field::Channel => "channel",
+            Field::Status => "status",
+        }
+    }
+}
+
+fn choice(key: &str, label: &str, aliases: &[&str]) -> Choice {
+    Choice {
+        key: key.into(),
+        label: Some(label.into()),
+        aliases: aliases.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn agent(id: &str, name: &str, role: Role) -> Agent {
+    Agent {
+        id: id.into(),
+        name: name.into(),
+        role,
+        email: Some(format!("{id}@example.com")),
+    }
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "service" | "agent" | "客服" | "客服人员" => Some(Role::Service),
+            "engineer" | "工程师" | "售后工程师" => Some(Role::Engineer),
+            "sales" | "销售" | "销售代表" => Some(Role::Sales),
+            "supervisor" | "主管" | "客服主管" => Some(Role::Supervisor),
+            _ => None,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults of `desk init`, taken from the seeds.
+    pub fn seed_defaults() -> Self {
+        Config {
+            format: FORMAT_VERSION,
+            id_prefix: default_prefix(),
+            timezone: default_timezone(),
+            types: vec![
+                choice("consultation", "咨询", &["consult", "question", "inquiry"]),
+                choice("complaint", "投诉", &[]),
+                choice("suggestion", "建议", &[]),
+                choice("requirement", "需求", &["request"]),
+                choice("service", "服务", &[]),
+                choice("cooperation", "合作", &[]),
+            ],
+            priorities: vec![
+                choice("urgent", "紧急", &["p1"]),
+                choice("important", "重要", &["high", "p2"]),
+                choice("normal", "一般", &["routine", "常规", "p3"]),
+            ],
+            channels: vec![
+                choice("phone", "电话", &["call", "热线"]),
+                choice("email", "邮件", &["e-mail", "mail", "邮箱"]),
+                choice("chat", "在线客服", &["online", "在线", "im"]),
+                choice("portal", "自助服务平台", &["self-service", "web", "自助"]),
+                choice("visit", "上门", &["onsite", "来访", "走访"]),
+                choice("social", "社交媒体", &["weibo", "wechat", "微信", "微博"]),
+            ],
+            statuses: vec![
+                choice("open", "待受理", &["new"]),
+                choice(
+                    "in_progress",
+                    "处理中",
+                    &["in-progress", "progress", "working"],
+                ),
+                choice("pending", "待客户回复", &["waiting", "挂起", "等待客户"]),
+                choice("closed", "已关闭", &["done", "resolved", "已完成"]),
+            ],
+            // Example team, one agent per role of the seeds; edit to match yours.
+            agents: vec![
+                agent("li.na", "李娜", Role::Service),
+                agent("wang.qiang", "王强", Role::Engineer),
+                agent("zhao.min", "赵敏", Role::Sales),
+                agent("chen.jing", "陈静", Role::Supervisor),
+            ],
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn parse(text: &str, path: &std::path::Path) -> Result<Self> {
+        let config: Config = serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))?;
+        if config.format > FORMAT_VERSION {
+            return Err(Error::Parse {
+                path: path.into(),
+                line: None,
+                message: format!(
+                    "format {} is newer than this desk understands ({}); upgrade desk",
+                    config.format, FORMAT_VERSION
+                ),
+            });
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &std::path::Path) -> Result<()> {
+        let bad = |message: String| Error::Parse {
+            path: path.into(),
+            line: None,
+            message,
+        };
+        for (field, list) in [
+            (Field::Type, &self.types),
+            (Field::Priority, &self.priorities),
+            (Field::Channel, &self.channels),
+        ] {
+            if list.is_empty() {
+                return Err(bad(format!(
+                    "`{}s:` must list at least one value",
+                    field.name()
+                )));
+            }
+        }
+        for status in &self.statuses {
+            if crate::model::Status::from_key(&status.key).is_none() {
+                return Err(bad(format!(
+                    "statuses: unknown key '{}'; the statuses are open, in_progress, pending, closed (add aliases or labels instead)",
+                    status.key
+                )));
+            }
+        }
+        if self.id_prefix.is_empty() || !self.id_prefix.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(bad(format!(
+                "id_prefix '{}' must be one or more ASCII capital letters",
+                self.id_prefix
+            )));
+        }
+        self.tz().map_err(|_| {
+            bad(format!(
+                "timezone '{}' is not an IANA time zone name (e.g. Asia/Shanghai)",
+                self.timezone
+            ))
+        })?;
+        Ok(())
+    }
+
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        self.timezone.parse().map_err(|_| {
+            Error::invalid(
+                "timezone",
+                &self.timezone,
+                "expected an IANA time zone name such as Asia/Shanghai",
+            )
+        })
+    }
+
+    pub fn choices(&self, field: Field) -> std::borrow::Cow<'_, [Choice]> {
+        match field {
+            Field::Type => (&self.types[..]).into(),
+            Field::Priority => (&self.priorities[..]).into(),
+            Field::Channel => (&self.channels[..]).into(),
+            Field::Status => {
+                if self.statuses.is_empty() {
+                    Config::seed_defaults().statuses.into()
+                } else {
+                    (&self.statuses[..]).into()
+                }
+            }
+        }
+    }
+
+    /// Resolves user input (key, label or alias, any case) to the canonical key.
+    pub fn resolve(&self, field: Field, input: &str) -> Result<String> {
+        let wanted = input.trim();
+        let choices = self.choices(field);
+        let found = choices.iter().find(|c| {
+            c.key.eq_ignore_ascii_case(wanted)
+                || c.label.as_deref() == Some(wanted)
+                || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+        });
+        match found {
+            Some(c) => Ok(c.key.clone()),
+            None => Err(Error::invalid(
+                field.name(),
+                input,
+                format!("expected one of {}", describe_choices(&choices)),
+            )),
+        }
+    }
+
+    /// True when `key` is a canonical key of the enumeration.
+    pub fn is_known(&self, field: Field, key: &str) -> bool {
+        self.choices(field).iter().any(|c| c.key == key)
+    }
+
+    pub fn label(&self, field: Field, key: &str) -> Option<String> {
+        self.choices(field)
+            .iter()
+            .find(|c| c.key == key)
+            .and_then(|c| c.label.clone())
+    }
+
+    /// Position of a priority in the configured order (most urgent first).
+    pub fn priority_rank(&self, key: &str) -> usize {
+        self.priorities
+            .iter()
+            .position(|c| c.key == key)
+            .unwrap_or(self.priorities.len())
+    }
+
+    pub fn agent(&self, id_or_name: &str) -> Option<&Agent> {
+        self.agents
+            .iter()
+            .find(|a| a.id.eq_ignore_ascii_case(id_or_name) || a.name == id_or_name)
+    }
+}
+
+pub fn describe_choices(choices: &[Choice]) -> String {
+    choices
+        .iter()
+        .map(|c| match &c.label {
+            Some(l) => format!("{} ({l})", c.key),
+            None => c.key.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `desk.yaml` as written by `desk init`: the values, after a short header.
+pub fn render(config: &Config) -> String {
+    let body = serde_yaml::to_string(config).expect("config serialises");
+    format!(
+        "# desk store configuration (see docs/format.md).\n\
+         # Keys are stored in ticket files; labels and aliases are accepted on input.\n{body}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_keys_labels_and_aliases() {
+        let c = Config::seed_defaults();
+        assert_eq!(c.resolve(Field::Type, "投诉").unwrap(), "complaint");
+        assert_eq!(c.resolve(Field::Priority, "URGENT").unwrap(), "urgent");
+        assert_eq!(c.resolve(Field::Channel, "电话").unwrap(), "phone");
+        assert_eq!(c.resolve(Field::Status, "处理中").unwrap(), "in_progress");
+        let err = c.resolve(Field::Priority, "asap").unwrap_err().to_string();
+        assert!(
+            err.contains("'asap'") && err.contains("urgent (紧急)"),
+            "{err}"
+        );
+    }
+}

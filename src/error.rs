@@ -1,0 +1,105 @@
+//! The one error type of the library. Every variant carries what a user needs
+//! to fix the problem: the bad value, what would be valid, the file involved.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No `desk.yaml` was found from the starting directory upwards.
+    #[error("not inside a desk store (no desk.yaml in {start} or any parent directory)")]
+    NoStore { start: PathBuf },
+
+    /// A value given on the command line (or in a file) is not acceptable.
+    #[error("invalid {what} '{value}': {valid}")]
+    Invalid {
+        what: String,
+        value: String,
+        valid: String,
+    },
+
+    /// A ticket, customer or agent that does not exist.
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+
+    /// A request that the current state does not allow (closing a closed ticket, ...).
+    #[error("{0}")]
+    Refused(String),
+
+    /// A YAML file that cannot be parsed; `line` is 1-based when known.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Parse {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+
+    /// Several files could not be read; each is named.
+    #[error("{} unreadable file(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<Error>),
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Writing to stdout failed; a closed pipe is reported quietly by `main`.
+    #[error("output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn invalid(
+        what: impl Into<String>,
+        value: impl Into<String>,
+        valid: impl Into<String>,
+    ) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            value: value.into(),
+            valid: valid.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn parse_yaml(path: impl Into<PathBuf>, err: &serde_yaml::Error) -> Self {
+        Error::Parse {
+            path: path.into(),
+            line: err.location().map(|l| l.line()),
+            message: err.to_string(),
+        }
+    }
+
+    /// A hint printed under the error, where one helps.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::NoStore { .. } => Some(
+                "run `desk init` to create a store here, or pass --dir DIR / set DESK_DIR".into(),
+            ),
+            Error::NotFound { what: "ticket", .. } => {
+                Some("`desk list --all --format ids` lists every ticket ID".into())
+            }
+            Error::NotFound {
+                what: "customer", ..
+            } => Some("`desk customer list --format ids` lists every customer ID".into()),
+            Error::NotFound { what: "agent", .. } => {
+                Some("agents are listed under `agents:` in desk.yaml".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// True when the error is only a closed stdout (e.g. `desk list | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}

@@ -1,0 +1,19 @@
+//! desk: a helpdesk for customer service and feedback that lives in plain
+//! YAML files in a git repository.
+//!
+//! The layers, from the bottom up:
+//! - [`model`]: tickets, events and `fold(history)`; pure, no I/O.
+//! - [`config`]: `desk.yaml`, enumerations with Chinese aliases, agents.
+//! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
+//! - [`output`]: one writer for table, CSV and JSON.
+//! - [`cli`]: one file per subcommand, on top of the rest.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,65 @@
+//! The domain: tickets, their events, and `fold(history)`, the pure function
+//! that turns a ticket's history into its current fields. No I/O, no printing.
+
+mod event;
+mod fold;
+mod id;
+mod ops;
+mod ticket;
+mod time;
+
+pub use event::{Action, Event};
+pub use fold::{fold, FoldError, State};
+pub use id::TicketId;
+pub use ops::{Edit, NewTicket};
+pub use ticket::{Drift, Ticket};
+pub use time::Timestamp;
+
+use serde::{Deserialize, Serialize};
+
+/// The lifecycle of a ticket. The keys are fixed because `fold` relies on them;
+/// `desk.yaml` can give them labels and aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 待受理: new and not yet assigned.
+    Open,
+    /// 处理中: someone is working on it.
+    InProgress,
+    /// Waiting on the customer; SLA clocks pause.
+    Pending,
+    /// 已关闭: resolved and closed (a survey may reopen it).
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::InProgress,
+        Status::Pending,
+        Status::Closed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::InProgress => "in_progress",
+            Status::Pending => "pending",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn is_open(self) -> bool {
+        self != Status::Closed
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}

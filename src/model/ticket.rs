@@ -1,0 +1,183 @@
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+
+use super::fold::{fold, FoldError, State, FIELDS};
+use super::{Action, Event, Status, Timestamp};
+
+/// A ticket file. The fields above `history` are a projection of it, kept in
+/// the file so that people (and grep) can read a ticket at a glance. The
+/// field order here is the key order on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub title: String,
+    pub customer: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub channel: String,
+    pub priority: String,
+    pub status: Status,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    pub created: Timestamp,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub expectation: Option<String>,
+    #[serde(default)]
+    pub resolution: Option<String>,
+    /// Top-level fields added by hand or by a newer desk, kept as they were.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+    pub history: Vec<Event>,
+}
+
+/// A projected field whose value in the file differs from `fold(history)`:
+/// usually a hand edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub field: &'static str,
+    pub folded: Value,
+    pub in_file: Value,
+}
+
+impl Ticket {
+    /// Builds a ticket from its history alone.
+    pub fn from_history(id: String, history: Vec<Event>) -> Result<Ticket, FoldError> {
+        let state = fold(&history)?;
+        let mut ticket = Ticket {
+            id,
+            title: String::new(),
+            customer: String::new(),
+            kind: String::new(),
+            category: None,
+            tags: Vec::new(),
+            channel: String::new(),
+            priority: String::new(),
+            status: Status::Open,
+            assignee: None,
+            created: state.created,
+            description: String::new(),
+            expectation: None,
+            resolution: None,
+            extra: BTreeMap::new(),
+            history,
+        };
+        ticket.set_state(state);
+        Ok(ticket)
+    }
+
+    /// The projected fields as they stand in the file.
+    pub fn state(&self) -> State {
+        State {
+            title: self.title.clone(),
+            customer: self.customer.clone(),
+            kind: self.kind.clone(),
+            category: self.category.clone(),
+            tags: self.tags.clone(),
+            channel: self.channel.clone(),
+            priority: self.priority.clone(),
+            status: self.status,
+            assignee: self.assignee.clone(),
+            created: self.created,
+            description: self.description.clone(),
+            expectation: self.expectation.clone(),
+            resolution: self.resolution.clone(),
+        }
+    }
+
+    pub fn set_state(&mut self, s: State) {
+        self.title = s.title;
+        self.customer = s.customer;
+        self.kind = s.kind;
+        self.category = s.category;
+        self.tags = s.tags;
+        self.channel = s.channel;
+        self.priority = s.priority;
+        self.status = s.status;
+        self.assignee = s.assignee;
+        self.created = s.created;
+        self.description = s.description;
+        self.expectation = s.expectation;
+        self.resolution = s.resolution;
+    }
+
+    /// Recomputes the projected fields from the history.
+    pub fn refold(&mut self) -> Result<(), FoldError> {
+        let state = fold(&self.history)?;
+        self.set_state(state);
+        Ok(())
+    }
+
+    /// Fields whose value in the file disagrees with `fold(history)`.
+    pub fn drift(&self) -> Result<Vec<Drift>, FoldError> {
+        let folded = fold(&self.history)?;
+        let in_file = self.state();
+        Ok(FIELDS
+            .iter()
+            .filter_map(|&field| {
+                let f = folded.get(field)?;
+                let v = in_file.get(field)?;
+                (f != v).then_some(Drift {
+                    field,
+                    folded: f,
+                    in_file: v,
+                })
+            })
+            .collect())
+    }
+
+    /// Turns hand edits of projected fields into `edited` events, so that the
+    /// history explains them and no one's change is silently dropped.
+    /// Returns how many events were added.
+    pub fn adopt_drift(&mut self, at: Timestamp, by: &str) -> Result<usize, FoldError> {
+        let drift = self.drift()?;
+        let at = self.last_at().map_or(at, |last| at.max(last));
+        for d in &drift {
+            let mut event = Event::new(at, by, Action::Edited);
+            event.field = Some(d.field.to_string());
+            event.from = Some(d.folded.clone());
+            event.to = Some(d.in_file.clone());
+            event.note = Some("recorded a change made to the file by hand".into());
+            self.history.push(event);
+        }
+        self.refold()?;
+        Ok(drift.len())
+    }
+
+    pub fn last_at(&self) -> Option<Timestamp> {
+        self.history.iter().map(|e| e.at).max()
+    }
+
+    /// The time the ticket was last closed, if it is closed now.
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        if self.status != Status::Closed {
+            return None;
+        }
+        self.history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Closed)
+            .map(|e| e.at)
+    }
+
+    /// The most recent `closed` event, with its compensation and follow-up.
+    pub fn last_close(&self) -> Option<&Event> {
+        self.history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Closed)
+    }
+
+    pub fn times_reopened(&self) -> usize {
+        self.history
+            .iter()
+            .filter(|e| e.action == Action::Reopened)
+            .count()
+    }
+}

@@ -1,0 +1,50 @@
+use chrono::{DateTime, FixedOffset, Timelike};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An instant with the UTC offset it was recorded in, to the second,
+/// written as RFC 3339 (`2026-11-23T09:15:00+08:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+impl Timestamp {
+    pub fn new(t: DateTime<FixedOffset>) -> Self {
+        Timestamp(t.with_nanosecond(0).unwrap_or(t))
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        self.0.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(Timestamp::new)
+    }
+
+    pub fn timestamp(self) -> i64 {
+        self.0.timestamp()
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not an RFC 3339 time such as 2026-11-23T09:15:00+08:00"
+            ))
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! One writer for every output format: commands build rows once and print
+//! them as a table, CSV or JSON through any `Write`, so tests can capture it.
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::{Map, Value as Json};
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (CJK-aware).
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// The IDs alone, one per line.
+    Ids,
+}
+
+/// What the terminal allows: decoration only on a terminal without NO_COLOR.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub is_tty: bool,
+    pub color: bool,
+    pub width: Option<u16>,
+}
+
+impl Terminal {
+    pub fn detect() -> Terminal {
+        let is_tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        Terminal {
+            is_tty,
+            color: is_tty && !no_color,
+            width,
+        }
+    }
+}
+
+/// A table of records: a header and rows of cells. The first column is the
+/// record's ID (used by `--format ids`). Cells keep typed JSON values so that
+/// numbers stay numbers in JSON output.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Json>>,
+}
+
+impl Records {
+    pub fn new(headers: &[&str]) -> Self {
+        Records {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Json>) {
+        debug_assert_eq!(row.len(), self.headers.len());
+        self.rows.push(row);
+    }
+
+    pub fn write(&self, out: &mut dyn Write, format: Format, term: Terminal) -> Result<()> {
+        match format {
+            Format::Table => self.write_table(out, term),
+            Format::Csv => self.write_csv(out, false),
+            Format::Json => {
+                let items: Vec<Json> = self.rows.iter().map(|r| self.object(r)).collect();
+                serde_json::to_writer_pretty(&mut *out, &items).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+                Ok(())
+            }
+            Format::Ids => {
+                for row in &self.rows {
+                    writeln!(out, "{}", cell_text(&row[0]))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn object(&self, row: &[Json]) -> Json {
+        let mut map = Map::new();
+        for (h, v) in self.headers.iter().zip(row) {
+            map.insert(h.clone(), v.clone());
+        }
+        Json::Object(map)
+    }
+
+    pub fn write_csv(&self, out: &mut dyn Write, bom: bool) -> Result<()> {
+        if bom {
+            out.write_all("\u{feff}".as_bytes())?;
+        }
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(&self.headers).map_err(csv_io)?;
+        for row in &self.rows {
+            w.write_record(row.iter().map(cell_text)).map_err(csv_io)?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
+    fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
+        let mut table = Table::new();
+        table.load_preset(presets::UTF8_BORDERS_ONLY);
+        if !term.is_tty {
+            table.force_no_tty();
+        }
+        match (term.is_tty, term.width) {
+            (_, Some(w)) => {
+                table
+                    .set_width(w)
+                    .set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            (true, None) => {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            (false, None) => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        table.set_header(&self.headers);
+        for row in &self.rows {
+            table.add_row(row.iter().map(cell_text));
+        }
+        writeln!(out, "{table}")?;
+        Ok(())
+    }
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A cell as text: strings bare, null empty, numbers as JSON writes them.
+pub fn cell_text(v: &Json) -> String {
+    match v {
+        Json::Null => String::new(),
+        Json::String(s) => s.clone(),
+        Json::Array(items) => items.iter().map(cell_text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+pub fn text(s: impl Into<String>) -> Json {
+    Json::String(s.into())
+}
+
+pub fn opt_text(s: Option<impl Into<String>>) -> Json {
+    s.map_or(Json::Null, |s| Json::String(s.into()))
+}

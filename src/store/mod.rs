@@ -1,0 +1,107 @@
+//! The store on disk: finding its root, reading and writing ticket files
+//! atomically under locks, and scanning every ticket.
+
+mod fsio;
+mod lock;
+mod tickets;
+
+pub use fsio::{create_atomic, read_to_string, write_atomic};
+pub use lock::Lock;
+pub use tickets::{parse_ticket, render_ticket, Scan};
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+pub const CONFIG_FILE: &str = "desk.yaml";
+/// Local, git-ignored state: locks, cache, per-clone settings.
+pub const STATE_DIR: &str = ".desk";
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: PathBuf,
+    pub config: Config,
+    pub tz: Tz,
+}
+
+impl Store {
+    /// Opens the store at `dir` (from `--dir` or `DESK_DIR`), or else the
+    /// nearest directory with a `desk.yaml` from the working directory up.
+    pub fn find(dir: Option<&Path>) -> Result<Store> {
+        let root = match dir {
+            Some(dir) => {
+                if !dir.join(CONFIG_FILE).is_file() {
+                    return Err(Error::NoStore { start: dir.into() });
+                }
+                dir.to_path_buf()
+            }
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+                cwd.ancestors()
+                    .find(|d| d.join(CONFIG_FILE).is_file())
+                    .ok_or(Error::NoStore { start: cwd.clone() })?
+                    .to_path_buf()
+            }
+        };
+        Store::open(root)
+    }
+
+    pub fn open(root: PathBuf) -> Result<Store> {
+        let path = root.join(CONFIG_FILE);
+        let config = Config::parse(&read_to_string(&path)?, &path)?;
+        let tz = config.tz()?;
+        Ok(Store { root, config, tz })
+    }
+
+    /// Creates a new store in `dir` with the given configuration.
+    pub fn init(dir: &Path, config: &Config) -> Result<Store> {
+        let path = dir.join(CONFIG_FILE);
+        if path.exists() {
+            return Err(Error::Refused(format!(
+                "{} already exists; this directory is already a desk store",
+                path.display()
+            )));
+        }
+        for sub in ["tickets", "customers"] {
+            let d = dir.join(sub);
+            std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+            // Keeps the empty directory in git.
+            let keep = d.join(".gitkeep");
+            if !keep.exists() {
+                write_atomic(&keep, b"")?;
+            }
+        }
+        let gitignore = dir.join(".gitignore");
+        let mut ignore = std::fs::read_to_string(&gitignore).unwrap_or_default();
+        if !ignore.lines().any(|l| l.trim() == "/.desk/") {
+            if !ignore.is_empty() && !ignore.ends_with('\n') {
+                ignore.push('\n');
+            }
+            ignore.push_str("# desk's local state: locks, cache, per-clone settings\n/.desk/\n");
+            write_atomic(&gitignore, ignore.as_bytes())?;
+        }
+        let text = crate::config::render(config);
+        create_atomic(&path, text.as_bytes())?;
+        Store::open(dir.to_path_buf())
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    pub fn tickets_dir(&self) -> PathBuf {
+        self.root.join("tickets")
+    }
+
+    fn lock_path(&self, name: &str) -> PathBuf {
+        self.state_dir().join("locks").join(format!("{name}.lock"))
+    }
+
+    /// A path shown to people: relative to the store root.
+    pub fn display_path<'a>(&self, path: &'a Path) -> &'a Path {
+        path.strip_prefix(&self.root).unwrap_or(path)
+    }
+}

@@ -1,0 +1,222 @@
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::{create_atomic, read_to_string, write_atomic, Lock, Store};
+use crate::error::{Error, Result};
+use crate::model::{Ticket, TicketId, Timestamp};
+
+/// Serialises a ticket with its fixed key order.
+pub fn render_ticket(ticket: &Ticket) -> String {
+    serde_yaml::to_string(ticket).expect("a ticket always serialises")
+}
+
+/// Parses a ticket file; errors name the file and line.
+pub fn parse_ticket(text: &str, path: &Path) -> Result<Ticket> {
+    let ticket: Ticket = serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))?;
+    if ticket.history.is_empty() {
+        return Err(Error::Parse {
+            path: path.into(),
+            line: None,
+            message: "history is empty; a ticket needs at least its `created` event".into(),
+        });
+    }
+    Ok(ticket)
+}
+
+/// Every ticket of the store, and every file that could not be read.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub tickets: Vec<Ticket>,
+    pub errors: Vec<Error>,
+}
+
+impl Scan {
+    /// Turns the unreadable files into one error naming each, if any.
+    pub fn problems(&mut self) -> Option<Error> {
+        match self.errors.len() {
+            0 => None,
+            1 => self.errors.pop(),
+            _ => Some(Error::Many(std::mem::take(&mut self.errors))),
+        }
+    }
+}
+
+impl Store {
+    pub fn ticket_path(&self, id: &TicketId) -> PathBuf {
+        self.root.join(id.relative_path())
+    }
+
+    /// Resolves what a user typed into a ticket ID: a full ID (any case), or
+    /// the serial alone (`0001` or `1`) for a ticket created today.
+    pub fn resolve_ticket_id(&self, input: &str, today: NaiveDate) -> Result<TicketId> {
+        let trimmed = input.trim();
+        if let Some(id) = TicketId::parse(trimmed) {
+            return Ok(id);
+        }
+        if !trimmed.is_empty() && trimmed.len() <= 5 && trimmed.chars().all(|c| c.is_ascii_digit())
+        {
+            let serial: u32 = trimmed.parse().expect("digits");
+            return Ok(TicketId {
+                prefix: self.config.id_prefix.clone(),
+                date: today,
+                serial,
+            });
+        }
+        Err(Error::invalid(
+            "ticket ID",
+            input,
+            format!(
+                "expected a ticket number like {}{}0001, or the serial of one created today (0001)",
+                self.config.id_prefix,
+                today.format("%Y%m%d")
+            ),
+        ))
+    }
+
+    pub fn load_ticket(&self, id: &TicketId) -> Result<Ticket> {
+        let path = self.ticket_path(id);
+        if !path.is_file() {
+            return Err(Error::NotFound {
+                what: "ticket",
+                id: id.to_string(),
+            });
+        }
+        let ticket = parse_ticket(&read_to_string(&path)?, self.display_path(&path))?;
+        if !ticket.id.eq_ignore_ascii_case(&id.to_string()) {
+            return Err(Error::Parse {
+                path: self.display_path(&path).into(),
+                line: None,
+                message: format!(
+                    "the file holds ticket '{}', not '{id}'; run `desk check`",
+                    ticket.id
+                ),
+            });
+        }
+        Ok(ticket)
+    }
+
+    /// Loads, changes and writes one ticket while holding its lock, so that
+    /// concurrent commands on one ticket each see the others' events. Hand
+    /// edits found in the file are first recorded as `edited` events. When
+    /// `change` fails nothing is written.
+    pub fn modify_ticket(
+        &self,
+        id: &TicketId,
+        at: Timestamp,
+        actor: &str,
+        change: impl FnOnce(&mut Ticket) -> Result<()>,
+    ) -> Result<(Ticket, usize)> {
+        let _lock = Lock::acquire(&self.lock_path(&id.to_string()))?;
+        let mut ticket = self.load_ticket(id)?;
+        let adopted = ticket
+            .adopt_drift(at, actor)
+            .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
+        change(&mut ticket)?;
+        write_atomic(&self.ticket_path(id), render_ticket(&ticket).as_bytes())?;
+        Ok((ticket, adopted))
+    }
+
+    /// Allocates the next ID of the day of `at` and writes the ticket that
+    /// `build` makes for it. One lock per day serialises allocation, and the
+    /// file is created exclusively, so no two processes get the same ID.
+    pub fn create_ticket(
+        &self,
+        at: Timestamp,
+        build: impl FnOnce(String) -> Ticket,
+    ) -> Result<Ticket> {
+        let date = at.0.with_timezone(&self.tz).date_naive();
+        let prefix = self.config.id_prefix.clone();
+        let day = format!("{prefix}{}", date.format("%Y%m%d"));
+        let _lock = Lock::acquire(&self.lock_path(&format!("new-{day}")))?;
+        let serial = self.max_serial(&prefix, date)? + 1;
+        let id = TicketId {
+            prefix,
+            date,
+            serial,
+        };
+        let ticket = build(id.to_string());
+        create_atomic(&self.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
+        Ok(ticket)
+    }
+
+    /// The highest serial used on `date`, looking only at that month's folder.
+    fn max_serial(&self, prefix: &str, date: NaiveDate) -> Result<u32> {
+        let dir = self.tickets_dir().join(date.format("%Y/%m").to_string());
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        let mut max = 0;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let name = entry.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".yaml")) else {
+                continue;
+            };
+            if let Some(id) = TicketId::parse(stem) {
+                if id.prefix == prefix && id.date == date {
+                    max = max.max(id.serial);
+                }
+            }
+        }
+        Ok(max)
+    }
+
+    /// Every ticket file under `tickets/`, sorted by path.
+    pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        let dir = self.tickets_dir();
+        if !dir.exists() {
+            return Ok(files);
+        }
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&dir).to_path_buf();
+                Error::io(path, e.into())
+            })?;
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && name.ends_with(".yaml") && !name.starts_with('.') {
+                files.push(entry.into_path());
+            }
+        }
+        Ok(files)
+    }
+
+    /// Reads and parses every ticket, on all cores. Unreadable files are
+    /// collected in `errors`, never skipped silently.
+    pub fn scan_tickets(&self) -> Result<Scan> {
+        let files = self.ticket_files()?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = files.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<Result<Ticket>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|path| {
+                                parse_ticket(&read_to_string(path)?, self.display_path(path))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("parser thread"))
+                .collect()
+        });
+        let mut scan = Scan::default();
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(ticket) => scan.tickets.push(ticket),
+                Err(e) => scan.errors.push(e),
+            }
+        }
+        Ok(scan)
+    }
+}

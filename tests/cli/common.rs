@@ -1,0 +1,163 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary store and a way to run `desk` in it with a clean environment.
+pub struct TestEnv {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub now: String,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn ok(self) -> Output {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Output {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl TestEnv {
+    /// A fresh store created by `desk init`, clock at 2026-11-23 09:00 Shanghai.
+    pub fn new() -> TestEnv {
+        let env = TestEnv::empty();
+        env.run(&["init", "."]).ok();
+        env
+    }
+
+    /// An empty directory, no store.
+    pub fn empty() -> TestEnv {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        TestEnv {
+            _dir: dir,
+            root,
+            now: "2026-11-23T09:00:00+08:00".into(),
+        }
+    }
+
+    pub fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.into();
+        self
+    }
+
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same, as a plain `std::process::Command` (for spawning many).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("desk"));
+        cmd.current_dir(&self.root)
+            .env_remove("DESK_DIR")
+            .env_remove("COLUMNS")
+            .env("DESK_ACTOR", "tester")
+            .env("DESK_NOW", &self.now)
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.output(self.cmd().args(args))
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        self.output(self.cmd().args(args).write_stdin(stdin))
+    }
+
+    pub fn output(&self, cmd: &mut Command) -> Output {
+        let out = cmd.output().unwrap();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// Records a ticket and returns its ID; `extra` flags override the defaults.
+    pub fn new_ticket(&self, extra: &[&str]) -> String {
+        let mut args = vec![
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "Device does not power on",
+        ];
+        let mut rest = extra.iter();
+        while let Some(flag) = rest.next() {
+            match args.iter().position(|a| a == flag) {
+                Some(i) if i > 0 => args[i + 1] = rest.next().expect("flag value"),
+                _ => args.push(flag),
+            }
+        }
+        let out = self.run(&args).ok();
+        out.stdout.trim().to_string()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn ticket_path(&self, id: &str) -> PathBuf {
+        self.root
+            .join("tickets")
+            .join(&id[2..6])
+            .join(&id[6..8])
+            .join(format!("{id}.yaml"))
+    }
+
+    pub fn read_ticket(&self, id: &str) -> String {
+        std::fs::read_to_string(self.ticket_path(id)).unwrap()
+    }
+
+    pub fn ticket_yaml(&self, id: &str) -> serde_yaml::Value {
+        serde_yaml::from_str(&self.read_ticket(id)).unwrap()
+    }
+
+    /// Every file of the store (but the local state), with its bytes.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        walk(&self.root)
+    }
+}
+
+fn walk(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".desk")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,224 @@
+//! Bad input: a clear message naming the value, a non-zero exit, no change.
+
+use crate::common::TestEnv;
+
+#[track_caller]
+fn refused(env: &TestEnv, args: &[&str], expect: &[&str]) {
+    let before = env.snapshot();
+    let out = env.run(args);
+    assert_ne!(out.code, 0, "{args:?} should fail\n{}", out.stdout);
+    for e in expect {
+        assert!(
+            out.stderr.contains(e),
+            "{args:?}: stderr lacks {e:?}:\n{}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed data: {}",
+        out.stdout
+    );
+    assert_eq!(env.snapshot(), before, "{args:?} changed files");
+}
+
+const NEW: [&str; 11] = [
+    "new",
+    "--customer",
+    "C1",
+    "--type",
+    "complaint",
+    "--priority",
+    "urgent",
+    "--channel",
+    "phone",
+    "--title",
+    "t",
+];
+
+fn new_with(field: &str, value: &str) -> Vec<String> {
+    let mut args: Vec<String> = NEW.iter().map(|s| s.to_string()).collect();
+    let i = args.iter().position(|a| a == field).unwrap();
+    args[i + 1] = value.to_string();
+    args
+}
+
+#[test]
+fn bad_enum_values_name_the_value_and_the_valid_ones() {
+    let env = TestEnv::new();
+    for (flag, bad, valid) in [
+        ("--type", "rant", "complaint (投诉)"),
+        ("--priority", "asap", "urgent (紧急)"),
+        ("--channel", "pigeon", "phone (电话)"),
+    ] {
+        let args = new_with(flag, bad);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&env, &args, &[&format!("'{bad}'"), valid]);
+    }
+    let id = env.new_ticket(&[]);
+    refused(
+        &env,
+        &["update", &id, "--note", "n", "--status", "sleeping"],
+        &["'sleeping'", "pending"],
+    );
+    refused(
+        &env,
+        &["update", &id, "--note", "n", "--status", "closed"],
+        &["desk close"],
+    );
+    refused(&env, &["list", "--priority", "asap"], &["'asap'"]);
+}
+
+#[test]
+fn empty_text_and_malformed_dates_are_refused() {
+    let env = TestEnv::new();
+    refused(
+        &env,
+        &new_with("--title", "   ")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &["title must not be empty"],
+    );
+    let id = env.new_ticket(&[]);
+    refused(
+        &env,
+        &["update", &id, "--note", ""],
+        &["note must not be empty"],
+    );
+    refused(
+        &env,
+        &["close", &id, "--resolution", " "],
+        &["resolution must not be empty"],
+    );
+    refused(
+        &env,
+        &["update", &id, "--note", "x", "--at", "yesterday"],
+        &["'yesterday'", "RFC 3339"],
+    );
+    refused(
+        &env,
+        &["list", "--since", "2026-13-01"],
+        &["'2026-13-01'", "YYYY-MM-DD"],
+    );
+    refused(&env, &["edit", &id, "--set", "priority"], &["FIELD=VALUE"]);
+    refused(
+        &env,
+        &["edit", &id, "--set", "status=closed"],
+        &["'status'", "editable fields"],
+    );
+    refused(
+        &env,
+        &["edit", &id, "--set", "priority=urgent"],
+        &["nothing to change"],
+    );
+}
+
+#[test]
+fn unknown_and_hostile_ticket_ids_are_refused() {
+    let env = TestEnv::new();
+    env.new_ticket(&[]);
+    refused(
+        &env,
+        &["show", "CW202611230099"],
+        &["'CW202611230099' not found", "hint:"],
+    );
+    refused(
+        &env,
+        &["update", "../../etc/passwd", "--note", "x"],
+        &["'../../etc/passwd'", "CW202611230001"],
+    );
+    refused(
+        &env,
+        &[
+            "close",
+            "tickets/2026/11/CW202611230001.yaml",
+            "--resolution",
+            "x",
+        ],
+        &["invalid ticket ID"],
+    );
+    refused(&env, &["show", ""], &["invalid ticket ID"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = TestEnv::new();
+    let out = env.run(&["new", "--title", "only a title"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--customer"));
+    assert_eq!(env.run(&["frobnicate"]).code, 2);
+    assert_eq!(env.run(&["list", "--format", "xml"]).code, 2);
+}
+
+#[test]
+fn broken_yaml_is_reported_with_file_and_line() {
+    let env = TestEnv::new();
+    let good = env.new_ticket(&[]);
+    let bad = env.new_ticket(&[]);
+    let path = env.ticket_path(&bad);
+    let text =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("channel: phone", "channel: [phone", 1);
+    std::fs::write(&path, text).unwrap();
+    let rel = format!("tickets/2026/11/{bad}.yaml");
+
+    let out = env.run(&["show", &bad]).fails(1);
+    assert!(out.stderr.contains(&rel), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("{rel}:")),
+        "no line number: {}",
+        out.stderr
+    );
+
+    // A listing still prints what it can read, names the broken file, exits 1.
+    let out = env.run(&["list", "--format", "ids"]).fails(1);
+    assert_eq!(out.stdout.trim(), good);
+    assert!(out.stderr.contains(&rel), "{}", out.stderr);
+
+    // A write to the broken ticket changes nothing.
+    let before = env.snapshot();
+    env.run(&["update", &bad, "--note", "x"]).fails(1);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn a_corrupt_desk_yaml_is_reported_with_its_line() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("desk.yaml"), "format: 1\ntypes: [a\n").unwrap();
+    let out = env.run(&["list"]).fails(1);
+    assert!(out.stderr.contains("desk.yaml:"), "{}", out.stderr);
+    std::fs::write(env.path("desk.yaml"), "format: 7\n").unwrap();
+    let out = env.run(&["list"]).fails(1);
+    assert!(
+        out.stderr.contains("newer than this desk"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_closed_pipe_exits_quietly() {
+    let env = TestEnv::new();
+    for _ in 0..3 {
+        env.new_ticket(&[]);
+    }
+    let bin = assert_cmd::cargo::cargo_bin("desk");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' list --format csv | head -c 1; exit ${{PIPESTATUS:-0}}",
+            bin.display()
+        ))
+        .current_dir(&env.root)
+        .env("DESK_NOW", &env.now)
+        .env("DESK_ACTOR", "t")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("error"),
+        "{stderr}"
+    );
+}

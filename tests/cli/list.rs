@@ -1,0 +1,141 @@
+use crate::common::TestEnv;
+
+fn store_with_tickets() -> (TestEnv, Vec<String>) {
+    let mut env = TestEnv::new();
+    let a = env.new_ticket(&[]);
+    env.at("2026-11-23T10:00:00+08:00");
+    let b = env
+        .run(&[
+            "new",
+            "--customer",
+            "C2",
+            "--type",
+            "建议",
+            "--priority",
+            "normal",
+            "--channel",
+            "email",
+            "--title",
+            "操作太复杂",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.run(&["assign", &b, "li.na"]).ok();
+    env.at("2026-11-24T10:00:00+08:00");
+    let c = env.new_ticket(&["--customer", "C2"]);
+    env.run(&["close", &a, "--resolution", "fixed"]).ok();
+    (env, vec![a, b, c])
+}
+
+#[test]
+fn lists_open_work_newest_first_by_default() {
+    let (env, ids) = store_with_tickets();
+    let out = env.run(&["list", "--format", "ids"]).ok();
+    assert_eq!(out.stdout, format!("{}\n{}\n", ids[2], ids[1]));
+    let out = env.run(&["list", "--all", "--format", "ids"]).ok();
+    assert_eq!(out.stdout, format!("{}\n{}\n{}\n", ids[2], ids[1], ids[0]));
+}
+
+#[test]
+fn filters_combine() {
+    let (env, ids) = store_with_tickets();
+    let ids_of = |args: &[&str]| {
+        let mut full = vec!["list", "--format", "ids"];
+        full.extend_from_slice(args);
+        env.run(&full)
+            .ok()
+            .stdout
+            .lines()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids_of(&["--status", "closed"]), [ids[0].clone()]);
+    assert_eq!(
+        ids_of(&["--status", "已关闭", "--status", "open"]),
+        [ids[2].clone(), ids[0].clone()]
+    );
+    assert_eq!(ids_of(&["--priority", "一般"]), [ids[1].clone()]);
+    assert_eq!(ids_of(&["--type", "suggestion"]), [ids[1].clone()]);
+    assert_eq!(ids_of(&["--assignee", "li.na"]), [ids[1].clone()]);
+    assert_eq!(
+        ids_of(&["--customer", "c2"]),
+        [ids[2].clone(), ids[1].clone()]
+    );
+    assert_eq!(
+        ids_of(&["--all", "--since", "2026-11-24"]),
+        [ids[2].clone()]
+    );
+    assert_eq!(
+        ids_of(&["--all", "--until", "2026-11-23"]),
+        [ids[1].clone(), ids[0].clone()]
+    );
+}
+
+#[test]
+fn csv_and_json_are_for_scripts() {
+    let (env, ids) = store_with_tickets();
+    let out = env.run(&["list", "--all", "--format", "csv"]).ok();
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "id", "created", "status", "priority", "type", "channel", "assignee", "customer",
+            "title"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[1][0], ids[1]);
+    assert_eq!(&rows[1][1], "2026-11-23T10:00:00+08:00");
+    assert_eq!(&rows[1][6], "li.na");
+    assert_eq!(&rows[1][8], "操作太复杂");
+
+    let out = env.run(&["list", "--all", "--format", "json"]).ok();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert_eq!(json[0]["id"], ids[2].as_str());
+    assert_eq!(json[0]["assignee"], serde_json::Value::Null);
+    assert_eq!(json[2]["status"], "closed");
+}
+
+#[test]
+fn tables_align_cjk_and_carry_no_ansi() {
+    let (env, _) = store_with_tickets();
+    let out = env.run(&["list", "--all", "--format", "table"]).ok();
+    assert!(
+        !out.stdout.contains('\u{1b}'),
+        "ANSI escape in {}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("操作太复杂"));
+    // Every line of the table has the same display width.
+    let widths: Vec<usize> = out.stdout.lines().map(display_width).collect();
+    assert!(
+        widths.windows(2).all(|w| w[0] == w[1]),
+        "{widths:?}\n{}",
+        out.stdout
+    );
+}
+
+fn display_width(line: &str) -> usize {
+    line.chars()
+        .map(|c| {
+            if c > '\u{1100}' && !('\u{2500}'..='\u{257f}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn output_is_deterministic() {
+    let (env, _) = store_with_tickets();
+    let a = env.run(&["list", "--all", "--format", "json"]).ok().stdout;
+    let b = env.run(&["list", "--all", "--format", "json"]).ok().stdout;
+    assert_eq!(a, b);
+}

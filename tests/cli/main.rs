@@ -1,0 +1,11 @@
+//! Integration tests: the real `desk` binary against temporary stores, with a
+//! pinned clock and actor. One test binary, one module per command.
+
+mod common;
+
+mod concurrency;
+mod errors;
+mod init;
+mod lifecycle;
+mod list;
+mod show;
