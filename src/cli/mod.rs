@@ -3,6 +3,7 @@
 
 mod assign;
 mod close;
+mod demo;
 mod edit;
 mod init;
 mod list;
@@ -58,6 +59,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a new store (desk.yaml, tickets/, customers/, .gitignore).
     Init(init::InitArgs),
+    /// Generate a realistic demo store (deterministic for a seed).
+    Demo(demo::DemoArgs),
     /// Record a new ticket; prints its ID alone.
     New(new::NewArgs),
     /// Assign a ticket to an agent.
@@ -218,13 +221,21 @@ fn read_stdin() -> Result<String> {
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
-    if let Command::Init(args) = &cli.command {
-        init::run(args, out)?;
-        return Ok(ExitCode::from(exit::OK));
+    // These two make a store rather than open one.
+    match &cli.command {
+        Command::Init(args) => {
+            init::run(args, out)?;
+            return Ok(ExitCode::from(exit::OK));
+        }
+        Command::Demo(args) => {
+            demo::run(args, out)?;
+            return Ok(ExitCode::from(exit::OK));
+        }
+        _ => {}
     }
     let ctx = Context::open(&cli)?;
     match &cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Demo(_) => unreachable!("handled above"),
         Command::New(args) => new::run(&ctx, args, out),
         Command::Assign(args) => assign::run(&ctx, args, out),
         Command::Update(args) => update::run(&ctx, args, out),

@@ -1,0 +1,70 @@
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::clock;
+use crate::config::Config;
+use crate::demo::{generate, DemoSpec};
+use crate::error::{Error, Result};
+use crate::store::{create_atomic, render_ticket, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to create the demo store (must not exist or be empty).
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 60)]
+    pub tickets: usize,
+    #[arg(long, default_value_t = 12)]
+    pub customers: usize,
+    /// How many months of history, ending now (or DESK_NOW).
+    #[arg(long, default_value_t = 3)]
+    pub months: u32,
+    /// The same seed always gives the same store.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
+    if args.dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        return Err(Error::invalid(
+            "directory",
+            args.dir.display().to_string(),
+            "the demo store is created in a new or empty directory",
+        ));
+    }
+    if args.months == 0 || args.customers == 0 {
+        return Err(Error::invalid(
+            "--months/--customers",
+            "0",
+            "both must be at least 1",
+        ));
+    }
+    std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, e))?;
+    let store = Store::init(&args.dir, &Config::seed_defaults())?;
+    let now = clock::now(store.tz)?;
+    let spec = DemoSpec {
+        tickets: args.tickets,
+        customers: args.customers,
+        months: args.months,
+        seed: args.seed,
+        now: now.0.with_timezone(&chrono::Utc),
+    };
+    let tickets = generate(&spec, &store.config, store.tz);
+    let progress = std::io::stderr().is_terminal() && tickets.len() >= 5000;
+    for (i, ticket) in tickets.iter().enumerate() {
+        let id = crate::model::TicketId::parse(&ticket.id).expect("generated IDs parse");
+        create_atomic(&store.ticket_path(&id), render_ticket(ticket).as_bytes())?;
+        if progress && i % 1000 == 0 {
+            eprint!("\rwriting tickets: {i}/{}", tickets.len());
+        }
+    }
+    if progress {
+        eprintln!("\rwriting tickets: {0}/{0}", tickets.len());
+    }
+    writeln!(out, "{}", store.root.display())?;
+    eprintln!(
+        "demo store with {} tickets in {}",
+        tickets.len(),
+        store.root.display()
+    );
+    Ok(())
+}

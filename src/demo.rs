@@ -1,0 +1,418 @@
+//! A realistic, deterministic store for demos and benchmarks: the seeds' mix
+//! of request types, priorities and channels, Chinese and English text,
+//! handling times that follow the priorities, reopenings and surveys.
+//! Pure: it returns tickets; the caller writes them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde_yaml::Value;
+
+use crate::config::{Config, Role};
+use crate::model::{Action, Event, NewTicket, Status, Ticket, TicketId, Timestamp};
+
+/// A small, fast PRNG (SplitMix64): the same seed gives the same store on
+/// every platform, which `rand` does not promise across versions.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// A key from (key, weight) pairs.
+    pub fn weighted<'a>(&mut self, items: &[(&'a str, f64)]) -> &'a str {
+        let total: f64 = items.iter().map(|(_, w)| w).sum();
+        let mut x = self.unit() * total;
+        for (key, w) in items {
+            if x < *w {
+                return key;
+            }
+            x -= w;
+        }
+        items[items.len() - 1].0
+    }
+
+    /// Log-normal-ish duration around `median` minutes.
+    pub fn minutes_around(&mut self, median: f64) -> i64 {
+        let z = (self.unit() + self.unit() + self.unit() - 1.5) * 2.0;
+        (median * (z * 0.6).exp()).max(1.0) as i64
+    }
+}
+
+pub struct DemoSpec {
+    pub tickets: usize,
+    pub customers: usize,
+    pub months: u32,
+    pub seed: u64,
+    /// The generated history ends here; tickets still open then stay open.
+    pub now: DateTime<Utc>,
+}
+
+const TYPES: [(&str, f64); 6] = [
+    ("consultation", 34.0),
+    ("complaint", 22.0),
+    ("requirement", 18.0),
+    ("service", 12.0),
+    ("suggestion", 9.0),
+    ("cooperation", 5.0),
+];
+const PRIORITIES: [(&str, f64); 3] = [("urgent", 12.0), ("important", 30.0), ("normal", 58.0)];
+const CHANNELS: [(&str, f64); 6] = [
+    ("phone", 32.0),
+    ("chat", 24.0),
+    ("email", 18.0),
+    ("portal", 14.0),
+    ("social", 8.0),
+    ("visit", 4.0),
+];
+
+/// (title, category) per request type, Chinese and English.
+fn subjects(kind: &str) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        "complaint" => &[
+            ("产品无法开机", "product problem"),
+            ("操作太复杂，找不到导出按钮", "usability"),
+            ("快递延误一周仍未收到", "logistics"),
+            ("客服态度不好，电话被挂断", "service attitude"),
+            ("Invoice charged twice this month", "billing"),
+            ("Device overheats after 10 minutes", "product problem"),
+            ("Price went up without notice", "price objection"),
+            ("Replacement part arrived damaged", "logistics"),
+        ],
+        "consultation" => &[
+            ("如何重置管理员密码", "account"),
+            ("会员续费有什么优惠", "price"),
+            ("设备保修期怎么查询", "warranty"),
+            ("How do I export last month's data?", "usability"),
+            (
+                "Is the API rate limit per user or per account?",
+                "technical",
+            ),
+            ("Which plan includes phone support?", "price"),
+        ],
+        "requirement" => &[
+            ("希望增加批量导入功能", "feature"),
+            ("需要对接企业微信通知", "integration"),
+            ("Need SSO with our identity provider", "integration"),
+            ("Request a quote for 50 more seats", "sales"),
+        ],
+        "service" => &[
+            ("申请上门安装调试", "installation"),
+            ("打印机卡纸需要维修", "repair"),
+            ("Schedule the annual maintenance visit", "maintenance"),
+            ("Data migration from the old system", "migration"),
+        ],
+        "suggestion" => &[
+            ("建议报表支持按季度筛选", "feature"),
+            ("希望App支持夜间模式", "usability"),
+            ("Add a Chinese keyboard shortcut guide", "documentation"),
+        ],
+        _ => &[
+            ("渠道代理合作洽谈", "partnership"),
+            ("Reseller partnership for East China", "partnership"),
+        ],
+    }
+}
+
+fn progress_notes() -> &'static [&'static str] {
+    &[
+        "已电话联系客户，确认故障现象",
+        "已更换配件，测试正常",
+        "Reproduced the issue in the lab",
+        "Escalated to the product team with logs",
+        "已按FAQ指导客户操作",
+        "Sent the customer a workaround by e-mail",
+    ]
+}
+
+fn resolutions(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "complaint" => &[
+            "已致歉并更换新机，客户确认可正常使用",
+            "Refunded the duplicate charge and apologised",
+            "已补发配件并赠送一个月会员",
+        ],
+        "consultation" => &[
+            "已解答并发送操作指南",
+            "Answered with the FAQ article and a short video",
+        ],
+        "requirement" | "cooperation" => &[
+            "需求已评估并纳入下季度计划",
+            "Sent a quote; sales follows up",
+        ],
+        _ => &[
+            "工程师上门处理完毕，测试正常",
+            "Completed on site; customer signed off",
+        ],
+    }
+}
+
+/// Who handles a type: complaints go to service or the supervisor, technical
+/// service to engineers, business questions to sales (seed 000).
+fn role_for(kind: &str, rng: &mut Rng) -> Role {
+    match kind {
+        "complaint" if rng.chance(0.3) => Role::Supervisor,
+        "service" => Role::Engineer,
+        "requirement" | "cooperation" => Role::Sales,
+        "complaint" | "consultation" | "suggestion" => Role::Service,
+        _ => Role::Service,
+    }
+}
+
+/// Typical minutes to first response and to resolution per priority.
+fn handling_minutes(priority: &str) -> (f64, f64) {
+    match priority {
+        "urgent" => (25.0, 210.0),
+        "important" => (120.0, 1300.0),
+        _ => (600.0, 2600.0),
+    }
+}
+
+/// Generates the store's tickets, sorted by ID.
+pub fn generate(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Ticket> {
+    let mut rng = Rng::new(spec.seed);
+    let end = spec.now;
+    let start = end - Duration::days(30 * spec.months.max(1) as i64);
+    let span = (end - start).num_minutes().max(1) as f64;
+    let team = Team { config };
+
+    // Creation times, mostly in office hours, in order.
+    let mut created: Vec<DateTime<Utc>> = (0..spec.tickets)
+        .map(|_| {
+            let t = start + Duration::minutes((rng.unit() * span) as i64);
+            let local = t.with_timezone(&tz);
+            let hour = chrono::Timelike::hour(&local);
+            if !(8..20).contains(&hour) && rng.chance(0.75) {
+                t + Duration::hours(((33 - hour as i64) % 24).max(1))
+            } else {
+                t
+            }
+        })
+        .map(|t| t.min(end - Duration::minutes(1)))
+        .collect();
+    created.sort();
+
+    let mut serials: BTreeMap<chrono::NaiveDate, u32> = BTreeMap::new();
+    let mut tickets = Vec::with_capacity(spec.tickets);
+    for at in created {
+        let date = at.with_timezone(&tz).date_naive();
+        let serial = serials.entry(date).and_modify(|s| *s += 1).or_insert(1);
+        let id = TicketId {
+            prefix: config.id_prefix.clone(),
+            date,
+            serial: *serial,
+        };
+        tickets.push(one_ticket(&mut rng, id, at, end, tz, &team, spec));
+    }
+    tickets
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_ticket(
+    rng: &mut Rng,
+    id: TicketId,
+    at: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: Tz,
+    team: &Team,
+    spec: &DemoSpec,
+) -> Ticket {
+    let ts = |t: DateTime<Utc>| Timestamp::new(tz.from_utc_datetime(&t.naive_utc()).fixed_offset());
+    let kind = rng.weighted(&TYPES);
+    let priority = if kind == "complaint" && rng.chance(0.3) {
+        "urgent"
+    } else {
+        rng.weighted(&PRIORITIES)
+    };
+    let channel = rng.weighted(&CHANNELS);
+    let (title, category) = *rng.pick(subjects(kind));
+    let customer = format!("C{:06}", 1 + rng.below(spec.customers.max(1)));
+    let by_intake = team.pick(Role::Service, rng);
+    let role = role_for(kind, rng);
+    let assignee = team.pick(role, rng);
+    let expectation = match priority {
+        "urgent" => "4小时内解决 / solve within 4 hours",
+        "important" => "24小时内给出进展",
+        _ => "3个工作日内完成",
+    };
+    let new = NewTicket {
+        title: title.to_string(),
+        customer,
+        kind: kind.to_string(),
+        category: Some(category.to_string()),
+        tags: Vec::new(),
+        channel: channel.to_string(),
+        priority: priority.to_string(),
+        description: format!("{title}. 客户来电/来信描述：{category}。"),
+        expectation: Some(expectation.to_string()),
+        assignee: None,
+    };
+    let mut ticket = Ticket::create(id.to_string(), new, ts(at), by_intake);
+    let (respond, resolve) = handling_minutes(priority);
+    // Later months run a little faster: a visible improvement trend.
+    let months_before_end = (end - at).num_days() as f64 / 30.0;
+    let speed = 1.0 + 0.05 * months_before_end.min(12.0);
+
+    // Recent tickets are often still being worked on: stop at some stage.
+    let recent = (end - at).num_days() < 12;
+    let stop_at = if rng.chance(if recent { 0.65 } else { 0.01 }) {
+        rng.below(4)
+    } else {
+        usize::MAX
+    };
+    if stop_at == 0 {
+        return refold(ticket);
+    }
+
+    let mut t = at + Duration::minutes(rng.minutes_around(respond * 0.3 * speed));
+    // Events that would fall after the end of the demo never happened (yet).
+    let push = |ticket: &mut Ticket, when: DateTime<Utc>, event: Event| -> bool {
+        if when >= end {
+            return false;
+        }
+        ticket.history.push(event);
+        true
+    };
+    if !push(&mut ticket, t, assigned(ts(t), by_intake, assignee)) {
+        return refold(ticket);
+    }
+    if stop_at == 1 {
+        return refold(ticket);
+    }
+    t += Duration::minutes(rng.minutes_around(respond * 0.7 * speed));
+    let mut update = Event::new(ts(t), assignee, Action::Updated);
+    update.note = Some(rng.pick(progress_notes()).to_string());
+    if !push(&mut ticket, t, update) {
+        return refold(ticket);
+    }
+    if stop_at == 2 {
+        return refold(ticket);
+    }
+    if stop_at == 3 || rng.chance(0.2) {
+        let mut wait = Event::new(ts(t), assignee, Action::Updated);
+        wait.note = Some("等待客户提供序列号 / waiting for the customer's details".into());
+        wait.status = Some(Status::Pending.key().into());
+        t += Duration::minutes(5);
+        wait.at = ts(t);
+        if !push(&mut ticket, t, wait) || stop_at == 3 {
+            return refold(ticket);
+        }
+        t += Duration::minutes(rng.minutes_around(300.0));
+        let mut back = Event::new(ts(t), assignee, Action::Updated);
+        back.note = Some("客户已回复 / customer replied".into());
+        back.status = Some(Status::InProgress.key().into());
+        if !push(&mut ticket, t, back) {
+            return refold(ticket);
+        }
+    }
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        t += Duration::minutes(rng.minutes_around(resolve * speed));
+        let mut close = Event::new(ts(t), assignee, Action::Closed);
+        close.resolution = Some(rng.pick(resolutions(kind)).to_string());
+        if kind == "complaint" && rng.chance(0.3) {
+            close.compensation = Some("赠送一个月会员 / one month of membership free".into());
+        }
+        if !push(&mut ticket, t, close) {
+            return refold(ticket);
+        }
+        // Most customers answer the survey within a day.
+        if !rng.chance(0.8) {
+            return refold(ticket);
+        }
+        t += Duration::minutes(60 + rng.below(1200) as i64);
+        let base =
+            4.3 - 0.05 * months_before_end.min(12.0) - if kind == "complaint" { 0.4 } else { 0.0 };
+        // About one survey in ten is unsatisfied (more for complaints): reopen.
+        let unhappy = rounds < 3 && rng.chance(if kind == "complaint" { 0.2 } else { 0.07 });
+        let mut scores = BTreeMap::new();
+        for dim in ["efficiency", "attitude", "solution"] {
+            let s = (base + (rng.unit() - 0.5) * 2.0).round().clamp(3.0, 5.0) as u8;
+            scores.insert(dim.to_string(), s);
+        }
+        if unhappy {
+            let dim = *rng.pick(&["efficiency", "attitude", "solution"]);
+            scores.insert(dim.to_string(), 1 + rng.below(2) as u8);
+        }
+        let mut survey = Event::new(ts(t), by_intake, Action::Surveyed);
+        survey.nps = Some(if unhappy {
+            rng.below(5) as u8
+        } else {
+            (5 + rng.below(6)) as u8
+        });
+        survey.scores = Some(scores);
+        if !push(&mut ticket, t, survey) {
+            return refold(ticket);
+        }
+        if !unhappy {
+            return refold(ticket);
+        }
+        let mut reopen = Event::new(ts(t), by_intake, Action::Reopened);
+        reopen.reason = Some("回访不满意 / unsatisfied at the survey".into());
+        if !push(&mut ticket, t, reopen) {
+            return refold(ticket);
+        }
+    }
+}
+
+/// The configured agents, picked by role (any agent when a role has none).
+struct Team<'a> {
+    config: &'a Config,
+}
+
+impl<'a> Team<'a> {
+    fn pick(&self, role: Role, rng: &mut Rng) -> &'a str {
+        let agents = &self.config.agents;
+        let of_role: Vec<&'a str> = agents
+            .iter()
+            .filter(|a| a.role == role)
+            .map(|a| a.id.as_str())
+            .collect();
+        if !of_role.is_empty() {
+            return of_role[rng.below(of_role.len())];
+        }
+        if agents.is_empty() {
+            return "agent";
+        }
+        agents[rng.below(agents.len())].id.as_str()
+    }
+}
+
+fn assigned(at: Timestamp, by: &str, to: &str) -> Event {
+    let mut e = Event::new(at, by, Action::Assigned);
+    e.to = Some(Value::String(to.to_string()));
+    e
+}
+
+fn refold(mut ticket: Ticket) -> Ticket {
+    ticket.refold().expect("generated histories fold");
+    ticket
+}

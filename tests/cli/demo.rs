@@ -1,0 +1,44 @@
+use crate::common::TestEnv;
+
+#[test]
+fn demo_is_deterministic_and_realistic() {
+    let env = TestEnv::empty();
+    env.run(&["demo", "a", "--tickets", "80", "--seed", "3"])
+        .ok();
+    env.run(&["demo", "b", "--tickets", "80", "--seed", "3"])
+        .ok();
+    env.run(&["demo", "c", "--tickets", "80", "--seed", "4"])
+        .ok();
+    let files = |d: &str| {
+        let mut sub = TestEnv::empty();
+        sub.root = env.path(d);
+        sub.snapshot()
+    };
+    assert_eq!(files("a"), files("b"));
+    assert_ne!(files("a"), files("c"));
+    let out = env
+        .run(&["--dir", "a", "list", "--all", "--format", "json"])
+        .ok();
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let tickets = list.as_array().unwrap();
+    assert_eq!(tickets.len(), 80);
+    let has = |key: &str, value: &str| tickets.iter().any(|t| t[key] == value);
+    for p in ["urgent", "important", "normal"] {
+        assert!(has("priority", p), "no {p} ticket");
+    }
+    assert!(has("status", "closed") && tickets.iter().any(|t| t["status"] != "closed"));
+    assert!(tickets
+        .iter()
+        .any(|t| t["title"].as_str().unwrap().chars().any(|c| c > '\u{4e00}')));
+}
+
+#[test]
+fn demo_refuses_a_non_empty_directory() {
+    let env = TestEnv::new();
+    let out = env.run(&["demo", "."]).fails(1);
+    assert!(
+        out.stderr.contains("new or empty directory"),
+        "{}",
+        out.stderr
+    );
+}
