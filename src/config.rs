@@ -27,6 +27,12 @@ pub struct Config {
     pub statuses: Vec<Choice>,
     #[serde(default)]
     pub agents: Vec<Agent>,
+    /// Working hours, holidays and make-up workdays for working-time clocks.
+    #[serde(default)]
+    pub calendar: crate::sla::CalendarConfig,
+    /// Response, update and resolution targets per priority.
+    #[serde(default)]
+    pub sla: crate::sla::SlaConfig,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -162,6 +168,8 @@ impl Config {
                 agent("zhao.min", "赵敏", Role::Sales),
                 agent("chen.jing", "陈静", Role::Supervisor),
             ],
+            calendar: Default::default(),
+            sla: Default::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -214,12 +222,15 @@ impl Config {
                 self.id_prefix
             )));
         }
-        self.tz().map_err(|_| {
+        let tz = self.tz().map_err(|_| {
             bad(format!(
                 "timezone '{}' is not an IANA time zone name (e.g. Asia/Shanghai)",
                 self.timezone
             ))
         })?;
+        let calendar = self.calendar.build(tz, &[]).map_err(bad)?;
+        let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
+        self.sla.build(&calendar, &priorities).map_err(bad)?;
         Ok(())
     }
 

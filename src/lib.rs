@@ -4,6 +4,7 @@
 //! The layers, from the bottom up:
 //! - [`model`]: tickets, events and `fold(history)`; pure, no I/O.
 //! - [`config`]: `desk.yaml`, enumerations with Chinese aliases, agents.
+//! - [`sla`]: business calendar, targets, clocks replayed from history.
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
 //! - [`output`]: one writer for table, CSV and JSON.
 //! - [`cli`]: one file per subcommand, on top of the rest.
@@ -15,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod sla;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ mod list;
 mod new;
 mod reopen;
 mod show;
+mod sla;
 mod update;
 
 use std::io::Write;
@@ -30,6 +31,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const ERROR: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// `desk sla --breached --exit-code` found breached tickets.
+    pub const BREACHED: u8 = super::sla::EXIT_BREACHED;
 }
 
 #[derive(Debug, Parser)]
@@ -77,6 +80,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List tickets (open work by default, newest first).
     List(list::ListArgs),
+    /// SLA clocks of open tickets: due times and states, most urgent first.
+    Sla(sla::SlaArgs),
 }
 
 /// What every command that works on a store needs.
@@ -244,6 +249,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Edit(args) => edit::run(&ctx, args, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::List(args) => list::run(&ctx, args, out),
+        Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))
 }

@@ -4,6 +4,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::Result;
 use crate::model::{Action, Event, Ticket};
+use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -100,6 +101,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  {line}")?;
         }
     }
+    write_clocks(ctx, t, out)?;
     writeln!(out, "\nhistory:")?;
     for event in &t.history {
         writeln!(
@@ -108,6 +110,51 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             local(&event.at),
             event.by,
             describe(event)
+        )?;
+    }
+    Ok(())
+}
+
+/// Each SLA clock of the ticket: due, elapsed, remaining or overrun.
+fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
+    let (policy, calendar) = ctx.store.sla()?;
+    let clocks = replay(
+        &t.history,
+        &t.priority,
+        &policy,
+        &calendar,
+        ctx.now.0.with_timezone(&chrono::Utc),
+    );
+    if clocks.clocks.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nsla:")?;
+    for c in &clocks.clocks {
+        let due = c
+            .due
+            .map(|d| {
+                d.with_timezone(&ctx.store.tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "-".into());
+        let clock = match c.clock {
+            ClockKind::Calendar => "",
+            ClockKind::Working => " working",
+        };
+        let left = c.remaining_seconds();
+        let left = if left >= 0 {
+            format!("{} left", format_seconds(left))
+        } else {
+            format!("{} over", format_seconds(-left))
+        };
+        writeln!(
+            out,
+            "  {:<11}{:<9} target {}{clock}, due {due}, elapsed {}, {left}",
+            c.kind.name(),
+            c.state.name(),
+            format_seconds(c.target_seconds),
+            format_seconds(c.elapsed_seconds),
         )?;
     }
     Ok(())

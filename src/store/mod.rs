@@ -3,6 +3,7 @@
 
 mod fsio;
 mod lock;
+mod sla;
 mod tickets;
 
 pub use fsio::{create_atomic, read_to_string, write_atomic};

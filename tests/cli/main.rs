@@ -10,3 +10,4 @@ mod init;
 mod lifecycle;
 mod list;
 mod show;
+mod sla;

@@ -1,0 +1,347 @@
+//! SLA clocks replayed from a ticket's history at read time: never stored,
+//! so they cannot go stale. Time while the ticket is `pending` (waiting on
+//! the customer) or closed does not count; a reopen resumes the clocks.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::calendar::Calendar;
+use super::policy::{ClockKind, Policy, Target, TargetKind};
+use crate::model::{Action, Event, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    /// Past its target.
+    Breached,
+    /// Running with less than the at-risk share of its target left.
+    AtRisk,
+    /// Running.
+    Running,
+    /// Stopped while waiting on the customer; no due time until it resumes.
+    Paused,
+    /// Finished within its target.
+    Met,
+}
+
+impl ClockState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockState::Breached => "breached",
+            ClockState::AtRisk => "at_risk",
+            ClockState::Running => "running",
+            ClockState::Paused => "paused",
+            ClockState::Met => "met",
+        }
+    }
+}
+
+/// One target's clock for one ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Clock {
+    pub kind: TargetKind,
+    pub target_seconds: i64,
+    pub clock: ClockKind,
+    /// When the target falls due; `None` when paused or finished.
+    pub due: Option<DateTime<Utc>>,
+    /// Counted time on the target's clock (for `update`, the current gap,
+    /// or the longest one once the ticket is closed).
+    pub elapsed_seconds: i64,
+    pub state: ClockState,
+}
+
+impl Clock {
+    /// Remaining time on the target's clock; negative when overrun.
+    pub fn remaining_seconds(&self) -> i64 {
+        self.target_seconds - self.elapsed_seconds
+    }
+}
+
+/// Plain durations, not paused, for reports: wall-clock and working seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Span {
+    pub wall_seconds: i64,
+    pub working_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketClocks {
+    /// Per target that the ticket's priority has.
+    pub clocks: Vec<Clock>,
+    /// Creation to the first response (`updated` or `closed` event).
+    pub first_response: Option<Span>,
+    /// Creation to the final close, if closed now.
+    pub resolution: Option<Span>,
+    /// Longest gap between progress updates so far, on the calendar clock.
+    pub longest_update_gap_seconds: i64,
+}
+
+impl TicketClocks {
+    pub fn get(&self, kind: TargetKind) -> Option<&Clock> {
+        self.clocks.iter().find(|c| c.kind == kind)
+    }
+
+    /// True when every target was met (finished tickets) — none breached.
+    pub fn all_met(&self) -> bool {
+        self.clocks.iter().all(|c| c.state != ClockState::Breached)
+    }
+
+    /// The most pressing state, for sorting: breached first.
+    pub fn worst(&self) -> Option<ClockState> {
+        self.clocks.iter().map(|c| c.state).min()
+    }
+}
+
+/// The intervals in which the clocks run: status open or in progress.
+/// The last one may be open-ended (`None`).
+/// Also returns the status after the last event.
+type Intervals = Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>;
+
+fn active_intervals(history: &[Event]) -> (Intervals, Status) {
+    let mut intervals = Vec::new();
+    let mut status = Status::Open;
+    let mut assigned = false;
+    let mut since: Option<DateTime<Utc>> = None;
+    for event in history {
+        let at = event.at.0.with_timezone(&Utc);
+        let next = match &event.action {
+            Action::Created => {
+                assigned = event.to.is_some();
+                Some(Status::Open)
+            }
+            Action::Assigned => {
+                assigned = true;
+                (status == Status::Open).then_some(Status::InProgress)
+            }
+            Action::Updated => event.status.as_deref().and_then(Status::from_key),
+            Action::Closed => Some(Status::Closed),
+            Action::Reopened => Some(if assigned {
+                Status::InProgress
+            } else {
+                Status::Open
+            }),
+            Action::Edited if event.field.as_deref() == Some("status") => event
+                .to
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .and_then(Status::from_key),
+            _ => None,
+        };
+        let Some(next) = next else { continue };
+        let was_active = since.is_some();
+        let active = matches!(next, Status::Open | Status::InProgress);
+        if was_active && !active {
+            intervals.push((since.take().expect("active"), Some(at)));
+        } else if !was_active && active {
+            since = Some(at);
+        }
+        status = next;
+    }
+    if let Some(s) = since {
+        intervals.push((s, None));
+    }
+    (intervals, status)
+}
+
+struct Meter<'a> {
+    calendar: &'a Calendar,
+    always: Calendar,
+    active: Intervals,
+}
+
+impl Meter<'_> {
+    fn cal(&self, clock: ClockKind) -> &Calendar {
+        match clock {
+            ClockKind::Calendar => &self.always,
+            ClockKind::Working => self.calendar,
+        }
+    }
+
+    /// Counted time in `[from, to)`: active and (for working clocks) working.
+    fn measure(&self, clock: ClockKind, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        let cal = self.cal(clock);
+        self.active
+            .iter()
+            .map(|&(s, e)| {
+                let s = s.max(from);
+                let e = e.map_or(to, |e| e.min(to));
+                cal.working_seconds(s, e)
+            })
+            .sum()
+    }
+
+    /// When `seconds` of counted time have passed since `from`; `None` when
+    /// the clock is stopped now before getting there (paused or closed).
+    fn due(&self, clock: ClockKind, from: DateTime<Utc>, seconds: i64) -> Option<DateTime<Utc>> {
+        let cal = self.cal(clock);
+        let mut left = seconds;
+        for &(s, e) in &self.active {
+            let s = s.max(from);
+            match e {
+                Some(e) if e <= s => continue,
+                Some(e) => {
+                    let in_interval = cal.working_seconds(s, e);
+                    if in_interval >= left {
+                        return cal.add_working(s, left);
+                    }
+                    left -= in_interval;
+                }
+                None => return cal.add_working(s, left),
+            }
+        }
+        None
+    }
+}
+
+/// Replays the clocks of one ticket. `priority` picks the targets.
+pub fn replay(
+    history: &[Event],
+    priority: &str,
+    policy: &Policy,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> TicketClocks {
+    let (active, status) = active_intervals(history);
+    let meter = Meter {
+        calendar,
+        always: Calendar::always(calendar.tz),
+        active,
+    };
+    let utc = |e: &Event| e.at.0.with_timezone(&Utc);
+    let created = history.first().map(utc).unwrap_or(now);
+    let closed_now = status == Status::Closed;
+    let paused_now = status == Status::Pending;
+    let final_close = if closed_now {
+        history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Closed)
+            .map(utc)
+    } else {
+        None
+    };
+    let responded = history
+        .iter()
+        .find(|e| matches!(e.action, Action::Updated | Action::Closed))
+        .map(utc);
+
+    // Progress points: creation, each update, each reopen; a close ends the last gap.
+    let mut points: Vec<DateTime<Utc>> = vec![created];
+    let mut gaps_end: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for e in &history[1.min(history.len())..] {
+        match e.action {
+            Action::Updated | Action::Reopened => {
+                gaps_end.push((*points.last().expect("points"), utc(e)));
+                points.push(utc(e));
+            }
+            Action::Closed => gaps_end.push((*points.last().expect("points"), utc(e))),
+            _ => {}
+        }
+    }
+    let last_point = *points.last().expect("points");
+
+    let span = |from: DateTime<Utc>, to: DateTime<Utc>| Span {
+        wall_seconds: (to - from).num_seconds(),
+        working_seconds: calendar.working_seconds(from, to),
+    };
+    let longest_update_gap_seconds = gaps_end
+        .iter()
+        .map(|&(a, b)| meter.measure(ClockKind::Calendar, a, b))
+        .chain((!closed_now).then(|| meter.measure(ClockKind::Calendar, last_point, now)))
+        .max()
+        .unwrap_or(0);
+
+    let [response, update, resolution] = policy.targets(priority);
+    let mut clocks = Vec::new();
+    let state = |t: &Target, elapsed: i64, finished: bool, paused: bool| {
+        if elapsed > t.seconds {
+            ClockState::Breached
+        } else if finished {
+            ClockState::Met
+        } else if paused {
+            ClockState::Paused
+        } else if ((t.seconds - elapsed) as f64) < policy.at_risk * t.seconds as f64 {
+            ClockState::AtRisk
+        } else {
+            ClockState::Running
+        }
+    };
+    if let Some(t) = response {
+        let end = responded.unwrap_or(now);
+        let elapsed = meter.measure(t.clock, created, end);
+        let finished = responded.is_some();
+        clocks.push(Clock {
+            kind: TargetKind::Response,
+            target_seconds: t.seconds,
+            clock: t.clock,
+            due: if finished {
+                None
+            } else {
+                meter.due(t.clock, created, t.seconds)
+            },
+            elapsed_seconds: elapsed,
+            state: state(&t, elapsed, finished, paused_now),
+        });
+    }
+    if let Some(t) = update {
+        let worst_done = gaps_end
+            .iter()
+            .map(|&(a, b)| meter.measure(t.clock, a, b))
+            .max()
+            .unwrap_or(0);
+        let (elapsed, due) = if closed_now {
+            (worst_done, None)
+        } else {
+            (
+                meter.measure(t.clock, last_point, now),
+                meter.due(t.clock, last_point, t.seconds),
+            )
+        };
+        let mut st = state(&t, elapsed, closed_now, paused_now);
+        if worst_done > t.seconds {
+            st = ClockState::Breached;
+        }
+        clocks.push(Clock {
+            kind: TargetKind::Update,
+            target_seconds: t.seconds,
+            clock: t.clock,
+            due,
+            elapsed_seconds: elapsed,
+            state: st,
+        });
+    }
+    if let Some(t) = resolution {
+        let end = final_close.unwrap_or(now);
+        let elapsed = meter.measure(t.clock, created, end);
+        clocks.push(Clock {
+            kind: TargetKind::Resolution,
+            target_seconds: t.seconds,
+            clock: t.clock,
+            due: if closed_now {
+                None
+            } else {
+                meter.due(t.clock, created, t.seconds)
+            },
+            elapsed_seconds: elapsed,
+            state: state(&t, elapsed, closed_now, paused_now),
+        });
+    }
+    TicketClocks {
+        clocks,
+        first_response: responded.map(|r| span(created, r)),
+        resolution: final_close.map(|c| span(created, c)),
+        longest_update_gap_seconds,
+    }
+}
+
+/// Hours as a person reads them: `3h20m`, `-1h05m` for an overrun.
+pub fn format_seconds(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "" };
+    let m = seconds.abs() / 60;
+    let d = Duration::minutes(m);
+    if d.num_hours() >= 48 {
+        format!("{sign}{}d{:02}h", d.num_days(), d.num_hours() % 24)
+    } else {
+        format!("{sign}{}h{:02}m", d.num_hours(), m % 60)
+    }
+}

@@ -1,0 +1,397 @@
+//! The `calendar:` and `sla:` sections of desk.yaml (and the yearly holiday
+//! files in `calendars/`), validated into a [`Calendar`] and a [`Policy`].
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{parse_ranges, Calendar};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CalendarConfig {
+    #[serde(default)]
+    pub hours: Week,
+    /// Hours of a make-up working day (default: Monday's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makeup_hours: Option<String>,
+    /// Dates (`2026-10-01`) or inclusive ranges (`2026-10-01..2026-10-07`).
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Make-up working days that fall on a weekend (调休), same syntax.
+    #[serde(default)]
+    pub workdays: Vec<String>,
+}
+
+/// Working hours per weekday, as `09:00-12:00, 13:30-18:00`; empty for a day off.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Week {
+    #[serde(default)]
+    pub mon: String,
+    #[serde(default)]
+    pub tue: String,
+    #[serde(default)]
+    pub wed: String,
+    #[serde(default)]
+    pub thu: String,
+    #[serde(default)]
+    pub fri: String,
+    #[serde(default)]
+    pub sat: String,
+    #[serde(default)]
+    pub sun: String,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        let office = "09:00-12:00, 13:30-18:00".to_string();
+        CalendarConfig {
+            hours: Week {
+                mon: office.clone(),
+                tue: office.clone(),
+                wed: office.clone(),
+                thu: office.clone(),
+                fri: office,
+                sat: String::new(),
+                sun: String::new(),
+            },
+            makeup_hours: None,
+            holidays: Vec::new(),
+            workdays: Vec::new(),
+        }
+    }
+}
+
+/// A holiday file in `calendars/` (one per year, say).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct HolidayFile {
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    #[serde(default)]
+    pub workdays: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SlaConfig {
+    /// A running clock is `at_risk` when less than this share of its target is left.
+    #[serde(default = "default_at_risk")]
+    pub at_risk: f64,
+    #[serde(default)]
+    pub targets: Vec<PriorityTargets>,
+}
+
+fn default_at_risk() -> f64 {
+    0.2
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PriorityTargets {
+    pub priority: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<TargetConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<TargetConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<TargetConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetConfig {
+    /// `1h`, `30m`, `1h30m`, `3d` (on the working clock a day is a standard working day).
+    pub within: String,
+    pub clock: ClockKind,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// Around the clock.
+    Calendar,
+    /// Only the calendar's working hours.
+    Working,
+}
+
+fn target(within: &str, clock: ClockKind) -> Option<TargetConfig> {
+    Some(TargetConfig {
+        within: within.into(),
+        clock,
+    })
+}
+
+impl Default for SlaConfig {
+    /// Seed 000: urgent — respond in 1 h, solve in 4 h; important — respond in
+    /// 4 h, progress every 24 h; normal — respond in 24 h, done in 3 working days.
+    fn default() -> Self {
+        use ClockKind::*;
+        SlaConfig {
+            at_risk: default_at_risk(),
+            targets: vec![
+                PriorityTargets {
+                    priority: "urgent".into(),
+                    response: target("1h", Calendar),
+                    update: target("24h", Calendar),
+                    resolution: target("4h", Calendar),
+                },
+                PriorityTargets {
+                    priority: "important".into(),
+                    response: target("4h", Calendar),
+                    update: target("24h", Calendar),
+                    resolution: None,
+                },
+                PriorityTargets {
+                    priority: "normal".into(),
+                    response: target("24h", Calendar),
+                    update: target("24h", Calendar),
+                    resolution: target("3d", Working),
+                },
+            ],
+        }
+    }
+}
+
+/// Which clock a target measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Response,
+    Update,
+    Resolution,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 3] = [
+        TargetKind::Response,
+        TargetKind::Update,
+        TargetKind::Resolution,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Response => "response",
+            TargetKind::Update => "update",
+            TargetKind::Resolution => "resolution",
+        }
+    }
+}
+
+/// A validated target: so many seconds on a clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    pub seconds: i64,
+    pub clock: ClockKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub at_risk: f64,
+    targets: Vec<(String, [Option<Target>; 3])>,
+}
+
+impl Policy {
+    /// The targets of a priority (none for an unconfigured priority).
+    pub fn targets(&self, priority: &str) -> [Option<Target>; 3] {
+        self.targets
+            .iter()
+            .find(|(p, _)| p == priority)
+            .map_or([None, None, None], |(_, t)| *t)
+    }
+
+    pub fn priorities(&self) -> impl Iterator<Item = &str> {
+        self.targets.iter().map(|(p, _)| p.as_str())
+    }
+}
+
+/// `(days, seconds)` of a duration such as `1d4h30m`.
+fn parse_duration(text: &str) -> Result<(i64, i64), String> {
+    let mut days = 0;
+    let mut secs = 0;
+    let mut number = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number
+            .parse()
+            .map_err(|_| format!("'{text}' is not a duration like 4h, 30m or 3d"))?;
+        number.clear();
+        any = true;
+        match c {
+            'd' => days += n,
+            'h' => secs += n * 3600,
+            'm' => secs += n * 60,
+            _ => return Err(format!("'{text}' is not a duration like 4h, 30m or 3d")),
+        }
+    }
+    if !number.is_empty() || !any {
+        return Err(format!(
+            "'{text}' is not a duration like 4h, 30m or 3d (give a unit: d, h or m)"
+        ));
+    }
+    Ok((days, secs))
+}
+
+/// Parses `2026-10-01` or `2026-10-01..2026-10-07` into dates.
+fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
+    let date = |s: &str| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| format!("'{}' is not a date like 2026-10-01", s.trim()))
+    };
+    match text.split_once("..") {
+        None => Ok(vec![date(text)?]),
+        Some((a, b)) => {
+            let (a, b) = (date(a)?, date(b)?);
+            if b < a {
+                return Err(format!("range '{text}' ends before it starts"));
+            }
+            Ok(a.iter_days().take_while(|d| *d <= b).collect())
+        }
+    }
+}
+
+impl CalendarConfig {
+    /// Builds the calendar; errors name the key (`calendar.hours.mon`).
+    pub fn build(&self, tz: Tz, extra: &[(String, HolidayFile)]) -> Result<Calendar, String> {
+        let w = &self.hours;
+        let days = [&w.mon, &w.tue, &w.wed, &w.thu, &w.fri, &w.sat, &w.sun];
+        let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let mut week: [Vec<_>; 7] = Default::default();
+        for i in 0..7 {
+            week[i] =
+                parse_ranges(days[i]).map_err(|e| format!("calendar.hours.{}: {e}", names[i]))?;
+        }
+        if week.iter().all(Vec::is_empty) {
+            return Err("calendar.hours: no weekday has working hours".into());
+        }
+        let makeup_hours = match &self.makeup_hours {
+            Some(text) => parse_ranges(text).map_err(|e| format!("calendar.makeup_hours: {e}"))?,
+            None => week
+                .iter()
+                .find(|d| !d.is_empty())
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let mut holidays = BTreeSet::new();
+        let mut workdays = BTreeSet::new();
+        let mut sources = vec![(
+            "calendar".to_string(),
+            self.holidays.clone(),
+            self.workdays.clone(),
+        )];
+        for (name, file) in extra {
+            sources.push((name.clone(), file.holidays.clone(), file.workdays.clone()));
+        }
+        for (source, hs, ws) in sources {
+            for h in &hs {
+                holidays.extend(parse_dates(h).map_err(|e| format!("{source}.holidays: {e}"))?);
+            }
+            for d in &ws {
+                workdays.extend(parse_dates(d).map_err(|e| format!("{source}.workdays: {e}"))?);
+            }
+        }
+        Ok(Calendar {
+            tz,
+            week,
+            holidays,
+            workdays,
+            makeup_hours,
+        })
+    }
+}
+
+impl SlaConfig {
+    /// Validates the targets against the calendar; errors name the key.
+    pub fn build(&self, calendar: &Calendar, priorities: &[String]) -> Result<Policy, String> {
+        if !(0.0..1.0).contains(&self.at_risk) {
+            return Err(format!(
+                "sla.at_risk: {} must be a share from 0 to below 1 (e.g. 0.2)",
+                self.at_risk
+            ));
+        }
+        let mut targets = Vec::new();
+        for p in &self.targets {
+            if !priorities.contains(&p.priority) {
+                return Err(format!(
+                    "sla.targets: unknown priority '{}'; the priorities are {}",
+                    p.priority,
+                    priorities.join(", ")
+                ));
+            }
+            let mut set = [None, None, None];
+            for (i, (kind, t)) in [
+                ("response", &p.response),
+                ("update", &p.update),
+                ("resolution", &p.resolution),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let Some(t) = t else { continue };
+                let key = format!("sla.targets[{}].{kind}.within", p.priority);
+                let (days, secs) = parse_duration(&t.within).map_err(|e| format!("{key}: {e}"))?;
+                let day = match t.clock {
+                    ClockKind::Calendar => 86_400,
+                    ClockKind::Working => calendar.day_seconds(),
+                };
+                let seconds = days * day + secs;
+                if seconds <= 0 {
+                    return Err(format!(
+                        "{key}: '{}' — a target must be longer than zero",
+                        t.within
+                    ));
+                }
+                set[i] = Some(Target {
+                    seconds,
+                    clock: t.clock,
+                });
+            }
+            targets.push((p.priority.clone(), set));
+        }
+        Ok(Policy {
+            at_risk: self.at_risk,
+            targets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_dates_parse_or_explain() {
+        assert_eq!(parse_duration("1h30m").unwrap(), (0, 5400));
+        assert_eq!(parse_duration("3d").unwrap(), (3, 0));
+        assert!(parse_duration("3").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+        assert_eq!(parse_dates("2026-10-01..2026-10-07").unwrap().len(), 7);
+        assert!(parse_dates("2026-10-07..2026-10-01")
+            .unwrap_err()
+            .contains("ends before"));
+    }
+
+    #[test]
+    fn zero_targets_and_bad_ranges_name_their_key() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let cal = CalendarConfig::default().build(tz, &[]).unwrap();
+        let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
+        let mut sla = SlaConfig::default();
+        sla.targets[0].response = target("0h", ClockKind::Calendar);
+        let err = sla.build(&cal, &priorities).unwrap_err();
+        assert!(
+            err.contains("sla.targets[urgent].response.within") && err.contains("longer than zero"),
+            "{err}"
+        );
+        let mut bad = CalendarConfig::default();
+        bad.hours.tue = "18:00-09:00".into();
+        let err = bad.build(tz, &[]).unwrap_err();
+        assert!(
+            err.contains("calendar.hours.tue") && err.contains("ends before it starts"),
+            "{err}"
+        );
+        let policy = SlaConfig::default().build(&cal, &priorities).unwrap();
+        assert_eq!(policy.targets("normal")[2].unwrap().seconds, 3 * 27_000);
+    }
+}
