@@ -33,6 +33,9 @@ pub struct Config {
     /// Response, update and resolution targets per priority.
     #[serde(default)]
     pub sla: crate::sla::SlaConfig,
+    /// The satisfaction survey: dimensions scored 1..5, reopen threshold, window.
+    #[serde(default)]
+    pub survey: SurveyConfig,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -54,6 +57,65 @@ pub struct Choice {
     pub label: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SurveyConfig {
+    /// Scored 1..5 (5 = very satisfied); every one must be scored.
+    pub dimensions: Vec<Choice>,
+    /// A score at or below this means the customer is unsatisfied: reopen.
+    #[serde(default = "default_threshold")]
+    pub threshold: u8,
+    /// Hours after the close within which the survey is due (seed: 24).
+    #[serde(default = "default_window")]
+    pub window_hours: u32,
+}
+
+fn default_threshold() -> u8 {
+    2
+}
+fn default_window() -> u32 {
+    24
+}
+
+impl Default for SurveyConfig {
+    /// Seed 000's three dimensions.
+    fn default() -> Self {
+        SurveyConfig {
+            dimensions: vec![
+                choice(
+                    "efficiency",
+                    "问题解决效率",
+                    &["解决效率", "效率", "resolution-efficiency"],
+                ),
+                choice("attitude", "服务态度", &["态度", "service-attitude"]),
+                choice("solution", "方案合理性", &["方案", "reasonableness"]),
+            ],
+            threshold: default_threshold(),
+            window_hours: default_window(),
+        }
+    }
+}
+
+impl SurveyConfig {
+    pub fn resolve(&self, input: &str) -> Result<String> {
+        let wanted = input.trim();
+        self.dimensions
+            .iter()
+            .find(|c| {
+                c.key.eq_ignore_ascii_case(wanted)
+                    || c.label.as_deref() == Some(wanted)
+                    || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+            })
+            .map(|c| c.key.clone())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "survey dimension",
+                    input,
+                    format!("expected one of {}", describe_choices(&self.dimensions)),
+                )
+            })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -170,6 +232,7 @@ impl Config {
             ],
             calendar: Default::default(),
             sla: Default::default(),
+            survey: Default::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -228,6 +291,15 @@ impl Config {
                 self.timezone
             ))
         })?;
+        if self.survey.dimensions.is_empty() {
+            return Err(bad("survey.dimensions: list at least one dimension".into()));
+        }
+        if !(1..5).contains(&self.survey.threshold) {
+            return Err(bad(format!(
+                "survey.threshold: {} must be from 1 to 4 (scores at or below it reopen the ticket)",
+                self.survey.threshold
+            )));
+        }
         let calendar = self.calendar.build(tz, &[]).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
         self.sla.build(&calendar, &priorities).map_err(bad)?;

@@ -41,13 +41,38 @@ impl Terminal {
     }
 }
 
+/// One cell: typed, so that numbers stay numbers in JSON while CSV and
+/// tables show them with a fixed number of decimals.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Int(i64),
+    /// A value and how many decimals to show.
+    Dec(f64, usize),
+}
+
+impl Cell {
+    pub fn json(&self) -> Json {
+        match self {
+            Cell::Null => Json::Null,
+            Cell::Text(s) => Json::String(s.clone()),
+            Cell::Int(n) => Json::from(*n),
+            Cell::Dec(x, places) => {
+                let factor = 10f64.powi(*places as i32);
+                serde_json::Number::from_f64((x * factor).round() / factor)
+                    .map_or(Json::Null, Json::Number)
+            }
+        }
+    }
+}
+
 /// A table of records: a header and rows of cells. The first column is the
-/// record's ID (used by `--format ids`). Cells keep typed JSON values so that
-/// numbers stay numbers in JSON output.
+/// record's ID (used by `--format ids`).
 #[derive(Debug, Clone, Default)]
 pub struct Records {
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<Json>>,
+    pub rows: Vec<Vec<Cell>>,
 }
 
 impl Records {
@@ -58,7 +83,7 @@ impl Records {
         }
     }
 
-    pub fn push(&mut self, row: Vec<Json>) {
+    pub fn push(&mut self, row: Vec<Cell>) {
         debug_assert_eq!(row.len(), self.headers.len());
         self.rows.push(row);
     }
@@ -68,8 +93,8 @@ impl Records {
             Format::Table => self.write_table(out, term),
             Format::Csv => self.write_csv(out, false),
             Format::Json => {
-                let items: Vec<Json> = self.rows.iter().map(|r| self.object(r)).collect();
-                serde_json::to_writer_pretty(&mut *out, &items).map_err(std::io::Error::from)?;
+                serde_json::to_writer_pretty(&mut *out, &self.to_json())
+                    .map_err(std::io::Error::from)?;
                 writeln!(out)?;
                 Ok(())
             }
@@ -82,12 +107,17 @@ impl Records {
         }
     }
 
-    pub fn object(&self, row: &[Json]) -> Json {
+    pub fn object(&self, row: &[Cell]) -> Json {
         let mut map = Map::new();
         for (h, v) in self.headers.iter().zip(row) {
-            map.insert(h.clone(), v.clone());
+            map.insert(h.clone(), v.json());
         }
         Json::Object(map)
+    }
+
+    /// All rows as a JSON array of objects.
+    pub fn to_json(&self) -> Json {
+        Json::Array(self.rows.iter().map(|r| self.object(r)).collect())
     }
 
     pub fn write_csv(&self, out: &mut dyn Write, bom: bool) -> Result<()> {
@@ -138,20 +168,39 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// A cell as text: strings bare, null empty, numbers as JSON writes them.
-pub fn cell_text(v: &Json) -> String {
+/// A cell as text: null empty, decimals with their fixed places, a dot for
+/// the decimal point and no thousands separators.
+pub fn cell_text(v: &Cell) -> String {
     match v {
-        Json::Null => String::new(),
-        Json::String(s) => s.clone(),
-        Json::Array(items) => items.iter().map(cell_text).collect::<Vec<_>>().join(";"),
-        other => other.to_string(),
+        Cell::Null => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Dec(x, places) => {
+            let s = format!("{x:.places$}");
+            // Never print "-0.00".
+            if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+                s[1..].to_string()
+            } else {
+                s
+            }
+        }
     }
 }
 
-pub fn text(s: impl Into<String>) -> Json {
-    Json::String(s.into())
+pub fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
 }
 
-pub fn opt_text(s: Option<impl Into<String>>) -> Json {
-    s.map_or(Json::Null, |s| Json::String(s.into()))
+pub fn opt_text(s: Option<impl Into<String>>) -> Cell {
+    s.map_or(Cell::Null, |s| Cell::Text(s.into()))
+}
+
+pub fn int(n: usize) -> Cell {
+    Cell::Int(n as i64)
+}
+
+/// A decimal shown with `places` decimals; `None` is an empty cell.
+pub fn dec(x: Option<f64>, places: usize) -> Cell {
+    x.filter(|x| x.is_finite())
+        .map_or(Cell::Null, |x| Cell::Dec(x, places))
 }

@@ -11,6 +11,7 @@ mod new;
 mod reopen;
 mod show;
 mod sla;
+mod survey;
 mod update;
 
 use std::io::Write;
@@ -80,6 +81,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List tickets (open work by default, newest first).
     List(list::ListArgs),
+    /// Record a satisfaction survey (reopens when unsatisfied), or list the surveys due.
+    Survey(survey::SurveyArgs),
     /// SLA clocks of open tickets: due times and states, most urgent first.
     Sla(sla::SlaArgs),
 }
@@ -249,6 +252,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Edit(args) => edit::run(&ctx, args, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::List(args) => list::run(&ctx, args, out),
+        Command::Survey(args) => survey::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))

@@ -6,7 +6,7 @@ use super::Context;
 use crate::clock;
 use crate::error::Result;
 use crate::model::Ticket;
-use crate::output::{opt_text, text, Format, Records};
+use crate::output::{dec, opt_text, text, Cell, Format, Records};
 use crate::sla::{format_seconds, replay, ClockState, TargetKind, TicketClocks};
 
 #[derive(Debug, clap::Args)]
@@ -116,14 +116,10 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
                     row.push(if format == Format::Table {
                         text(format_seconds(c.remaining_seconds()))
                     } else {
-                        serde_json::json!(round2(c.remaining_seconds() as f64 / 3600.0))
+                        dec(Some(c.remaining_seconds() as f64 / 3600.0), 2)
                     });
                 }
-                None => row.extend([
-                    serde_json::Value::Null,
-                    serde_json::Value::Null,
-                    serde_json::Value::Null,
-                ]),
+                None => row.extend([Cell::Null, Cell::Null, Cell::Null]),
             }
         }
         row.push(text(&t.title));
@@ -138,8 +134,4 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     } else {
         0
     })
-}
-
-pub fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }

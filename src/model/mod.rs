@@ -11,7 +11,7 @@ mod time;
 pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
-pub use ops::{Edit, NewTicket};
+pub use ops::{Edit, NewTicket, Survey};
 pub use ticket::{Drift, Ticket};
 pub use time::Timestamp;
 

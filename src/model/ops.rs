@@ -22,6 +22,15 @@ pub struct NewTicket {
     pub assignee: Option<String>,
 }
 
+/// A satisfaction survey answer, validated by the caller.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    pub scores: std::collections::BTreeMap<String, u8>,
+    pub nps: Option<u8>,
+    pub comment: Option<String>,
+    pub channel: Option<String>,
+}
+
 /// One field change requested by `desk edit`.
 #[derive(Debug, Clone)]
 pub struct Edit {
@@ -140,6 +149,62 @@ impl Ticket {
         let mut event = Event::new(at, by, Action::Reopened);
         event.reason = Some(reason);
         self.append(event)
+    }
+
+    /// The survey of the current closure, if one was recorded.
+    pub fn survey_of_last_close(&self) -> Option<&Event> {
+        let close = self
+            .history
+            .iter()
+            .rposition(|e| e.action == Action::Closed)?;
+        self.history[close..]
+            .iter()
+            .find(|e| e.action == Action::Surveyed)
+    }
+
+    /// Records a survey on a closed ticket. When `unsatisfied`, the ticket is
+    /// reopened by the same call with the survey as the reason (the assignee
+    /// keeps it). One survey per closure.
+    pub fn survey(
+        &mut self,
+        survey: Survey,
+        unsatisfied: bool,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<()> {
+        if self.status != Status::Closed {
+            return Err(Error::Refused(format!(
+                "cannot survey {}: it is {}; surveys are taken after the close",
+                self.id, self.status
+            )));
+        }
+        if let Some(done) = self.survey_of_last_close() {
+            return Err(Error::Refused(format!(
+                "{} was already surveyed for this closure (at {}); a new survey needs a new closure",
+                self.id, done.at
+            )));
+        }
+        let reason = unsatisfied.then(|| {
+            let low: Vec<String> = survey
+                .scores
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            match &survey.comment {
+                Some(c) => format!("unsatisfied at the survey ({}): {c}", low.join(", ")),
+                None => format!("unsatisfied at the survey ({})", low.join(", ")),
+            }
+        });
+        let mut event = Event::new(at, by, Action::Surveyed);
+        event.scores = Some(survey.scores);
+        event.nps = survey.nps;
+        event.comment = survey.comment;
+        event.channel = survey.channel;
+        self.append(event)?;
+        if let Some(reason) = reason {
+            self.reopen(reason, at, by)?;
+        }
+        Ok(())
     }
 
     /// Applies field edits, one `edited` event each. Fields with their own

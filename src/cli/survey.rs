@@ -1,0 +1,191 @@
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::{optional_text, Context};
+use crate::clock;
+use crate::config::Field;
+use crate::error::{Error, Result};
+use crate::model::{Status, Survey};
+use crate::output::{dec, opt_text, text, Format, Records};
+
+#[derive(Debug, clap::Args)]
+pub struct SurveyArgs {
+    /// The closed ticket the customer answered for (not with --due).
+    #[arg(required_unless_present = "due")]
+    pub id: Option<String>,
+    /// DIMENSION=SCORE, 1..5 (5 = very satisfied); every configured dimension
+    /// (default: efficiency 问题解决效率, attitude 服务态度, solution 方案合理性).
+    #[arg(long = "score", value_name = "DIM=N")]
+    pub scores: Vec<String>,
+    /// Net promoter score, 0..10: how likely to recommend us.
+    #[arg(long)]
+    pub nps: Option<String>,
+    /// The customer's own words.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// How the survey was taken (phone, email, ...).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// The customer is unsatisfied whatever the scores: reopen.
+    #[arg(long)]
+    pub unsatisfied: bool,
+    /// When the customer answered, if not now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// List closed tickets still waiting for their survey, oldest first.
+    #[arg(long, conflicts_with_all = ["id", "scores", "nps", "comment", "unsatisfied", "at"])]
+    pub due: bool,
+    /// With --due: evaluate at this time instead of now.
+    #[arg(long, value_name = "TIME", requires = "due")]
+    pub now: Option<String>,
+    /// With --due: also closures whose survey window has passed.
+    #[arg(long, requires = "due")]
+    pub all: bool,
+    /// With --due: output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum, requires = "due")]
+    pub format: Option<Format>,
+}
+
+pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
+    if args.due {
+        return due(ctx, args, out);
+    }
+    let config = &ctx.store.config.survey;
+    let mut scores = BTreeMap::new();
+    for s in &args.scores {
+        let (dim, value) = s.split_once('=').ok_or_else(|| {
+            Error::invalid("--score", s, "expected DIMENSION=SCORE, e.g. attitude=5")
+        })?;
+        let dim = config.resolve(dim)?;
+        let score: u8 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=5).contains(n))
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("score for {dim}"),
+                    value,
+                    "scores are whole numbers from 1 to 5",
+                )
+            })?;
+        if scores.insert(dim.clone(), score).is_some() {
+            return Err(Error::invalid(
+                "--score",
+                s,
+                format!("{dim} is scored twice"),
+            ));
+        }
+    }
+    let missing: Vec<&str> = config
+        .dimensions
+        .iter()
+        .filter(|d| !scores.contains_key(&d.key))
+        .map(|d| d.key.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::invalid(
+            "survey",
+            args.scores.join(" "),
+            format!(
+                "every dimension must be scored; missing: {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let nps = args
+        .nps
+        .as_deref()
+        .map(|n| {
+            n.trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= 10)
+                .ok_or_else(|| Error::invalid("--nps", n, "NPS is a whole number from 0 to 10"))
+        })
+        .transpose()?;
+    let unsatisfied = args.unsatisfied || scores.values().any(|&s| s <= config.threshold);
+    let survey = Survey {
+        scores,
+        nps,
+        comment: optional_text("comment", args.comment.as_deref())?,
+        channel: args
+            .channel
+            .as_deref()
+            .map(|c| ctx.resolve(Field::Channel, c))
+            .transpose()?,
+    };
+    let id = args
+        .id
+        .as_deref()
+        .expect("clap requires an ID without --due");
+    let ticket = ctx.modify(id, args.at.as_deref(), |t, at, by| {
+        t.survey(survey, unsatisfied, at, by)
+    })?;
+    if ticket.status == Status::Closed {
+        eprintln!(
+            "{}: survey recorded; the customer is satisfied, the ticket stays closed",
+            ticket.id
+        );
+    } else {
+        eprintln!(
+            "{}: survey recorded; the customer is unsatisfied, so the ticket is reopened for {}",
+            ticket.id,
+            ticket.assignee.as_deref().unwrap_or("(unassigned)")
+        );
+    }
+    Ok(())
+}
+
+fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
+    let now = match &args.now {
+        Some(t) => clock::parse_time(t, ctx.store.tz)?,
+        None => ctx.now,
+    };
+    let window = ctx.store.config.survey.window_hours as i64 * 3600;
+    let mut scan = ctx.store.scan_tickets()?;
+    let mut rows: Vec<_> = scan
+        .tickets
+        .iter()
+        .filter(|t| t.status == Status::Closed && t.survey_of_last_close().is_none())
+        .filter_map(|t| {
+            let closed = t.closed_at()?;
+            let left = window - (now.timestamp() - closed.timestamp());
+            (args.all || left > 0).then_some((t, closed, left))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    let format = args.format.unwrap_or(if ctx.term.is_tty {
+        Format::Table
+    } else {
+        Format::Csv
+    });
+    let mut records = Records::new(&[
+        "id",
+        "closed",
+        "hours_left",
+        "customer",
+        "assignee",
+        "title",
+    ]);
+    for (t, closed, left) in rows {
+        let closed = closed.0.with_timezone(&ctx.store.tz);
+        records.push(vec![
+            text(&t.id),
+            text(if format == Format::Table {
+                closed.format("%Y-%m-%d %H:%M").to_string()
+            } else {
+                closed.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            }),
+            dec(Some(left as f64 / 3600.0), 2),
+            text(&t.customer),
+            opt_text(t.assignee.as_deref()),
+            text(&t.title),
+        ]);
+    }
+    records.write(out, format, ctx.term)?;
+    match scan.problems() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
