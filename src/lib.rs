@@ -6,6 +6,7 @@
 //! - [`config`]: `desk.yaml`, enumerations with Chinese aliases, agents.
 //! - [`sla`]: business calendar, targets, clocks replayed from history.
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
+//! - [`report`]: the monthly report's sections, pure.
 //! - [`output`]: one writer for table, CSV and JSON.
 //! - [`cli`]: one file per subcommand, on top of the rest.
 
@@ -16,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod sla;
 pub mod store;
 

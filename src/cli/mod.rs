@@ -9,6 +9,7 @@ mod init;
 mod list;
 mod new;
 mod reopen;
+mod report;
 mod show;
 mod sla;
 mod survey;
@@ -83,6 +84,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Record a satisfaction survey (reopens when unsatisfied), or list the surveys due.
     Survey(survey::SurveyArgs),
+    /// The monthly report: types, handling times, satisfaction trend and more.
+    Report(report::ReportArgs),
     /// SLA clocks of open tickets: due times and states, most urgent first.
     Sla(sla::SlaArgs),
 }
@@ -253,6 +256,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Show(args) => show::run(&ctx, args, out),
         Command::List(args) => list::run(&ctx, args, out),
         Command::Survey(args) => survey::run(&ctx, args, out),
+        Command::Report(args) => report::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))

@@ -42,7 +42,10 @@ impl Period {
     pub fn parse_month(text: &str, today: NaiveDate) -> Result<Period> {
         let bad = || Error::invalid("--month", text, "expected YYYY-MM (e.g. 2026-10) or 'last'");
         if text.trim().eq_ignore_ascii_case("last") {
-            let prev = today.with_day(1).and_then(|d| d.pred_opt()).ok_or_else(bad)?;
+            let prev = today
+                .with_day(1)
+                .and_then(|d| d.pred_opt())
+                .ok_or_else(bad)?;
             return Period::month(prev.year(), prev.month()).ok_or_else(bad);
         }
         let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
@@ -55,12 +58,17 @@ impl Period {
         let bad = || Error::invalid("--quarter", text, "expected YYYYQn (e.g. 2026Q3) or 'last'");
         if text.trim().eq_ignore_ascii_case("last") {
             let q = (today.month() - 1) / 3 + 1;
-            let (y, q) = if q == 1 { (today.year() - 1, 4) } else { (today.year(), q - 1) };
+            let (y, q) = if q == 1 {
+                (today.year() - 1, 4)
+            } else {
+                (today.year(), q - 1)
+            };
             return Period::quarter(y, q).ok_or_else(bad);
         }
         let upper = text.trim().to_ascii_uppercase();
         let (y, q) = upper.split_once('Q').ok_or_else(bad)?;
-        Period::quarter(y.parse().map_err(|_| bad())?, q.parse().map_err(|_| bad())?).ok_or_else(bad)
+        Period::quarter(y.parse().map_err(|_| bad())?, q.parse().map_err(|_| bad())?)
+            .ok_or_else(bad)
     }
 
     pub fn range(first: NaiveDate, last: NaiveDate) -> Result<Period> {
@@ -90,7 +98,10 @@ impl Period {
     /// month, quarter, or as many days before a range).
     pub fn previous(&self) -> Period {
         let months = |n| {
-            let first = self.first.checked_sub_months(Months::new(n)).expect("date in range");
+            let first = self
+                .first
+                .checked_sub_months(Months::new(n))
+                .expect("date in range");
             let last = self.first.pred_opt().expect("date in range");
             (first, last)
         };
@@ -137,19 +148,36 @@ mod tests {
     fn months_quarters_and_last() {
         let today = d("2026-01-01");
         let p = Period::parse_month("last", today).unwrap();
-        assert_eq!((p.label.as_str(), p.first, p.last), ("2025-12", d("2025-12-01"), d("2025-12-31")));
+        assert_eq!(
+            (p.label.as_str(), p.first, p.last),
+            ("2025-12", d("2025-12-01"), d("2025-12-31"))
+        );
         let p = Period::parse_quarter("last", today).unwrap();
-        assert_eq!((p.label.as_str(), p.first, p.last), ("2025Q4", d("2025-10-01"), d("2025-12-31")));
+        assert_eq!(
+            (p.label.as_str(), p.first, p.last),
+            ("2025Q4", d("2025-10-01"), d("2025-12-31"))
+        );
         let p = Period::parse_month("2026-02", today).unwrap();
         assert_eq!(p.last, d("2026-02-28"));
         assert_eq!(p.previous().label, "2026-01");
-        assert_eq!(Period::parse_quarter("2026q1", today).unwrap().previous().label, "2025Q4");
+        assert_eq!(
+            Period::parse_quarter("2026q1", today)
+                .unwrap()
+                .previous()
+                .label,
+            "2025Q4"
+        );
         assert!(Period::parse_month("2026-13", today).is_err());
         assert!(Period::parse_quarter("2026Q5", today).is_err());
-        let trend = Period::parse_month("2026-02", today).unwrap().trend_months(3);
+        let trend = Period::parse_month("2026-02", today)
+            .unwrap()
+            .trend_months(3);
         let labels: Vec<_> = trend.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["2025-12", "2026-01", "2026-02"]);
         let r = Period::range(d("2026-10-11"), d("2026-10-20")).unwrap();
-        assert_eq!((r.previous().first, r.previous().last), (d("2026-10-01"), d("2026-10-10")));
+        assert_eq!(
+            (r.previous().first, r.previous().last),
+            (d("2026-10-01"), d("2026-10-10"))
+        );
     }
 }

@@ -1,0 +1,186 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::Utc;
+
+use super::Context;
+use crate::clock::{self, parse_date};
+use crate::error::{Error, Result};
+use crate::output::Format;
+use crate::report::{summary, Facts, GroupBy, Period, Report, Section, SECTIONS};
+use crate::store::write_atomic;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A calendar month, YYYY-MM, or `last` (the month before now). The default.
+    #[arg(long, value_name = "YYYY-MM|last", conflicts_with_all = ["quarter", "from"])]
+    pub month: Option<String>,
+    /// A quarter, YYYYQn, or `last`.
+    #[arg(long, value_name = "YYYYQn|last", conflicts_with = "from")]
+    pub quarter: Option<String>,
+    /// First day of a custom period (inclusive).
+    #[arg(long, value_name = "DATE", requires = "to")]
+    pub from: Option<String>,
+    /// Last day of a custom period (inclusive).
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<String>,
+    /// Length of the satisfaction trend in months, ending with the period's month.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub months: u32,
+    /// Group the `types` section by this field.
+    #[arg(long, value_enum, default_value_t = GroupBy::Type)]
+    pub by: GroupBy,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
+    #[arg(long, value_name = "NAME")]
+    pub section: Option<String>,
+    /// Write one NAME.csv per section and summary.txt into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
+    #[arg(long)]
+    pub bom: bool,
+    /// Evaluate at this time instead of now (what `last` refers to).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+fn period(args: &ReportArgs, today: chrono::NaiveDate) -> Result<Period> {
+    if let Some(q) = &args.quarter {
+        return Period::parse_quarter(q, today);
+    }
+    if let (Some(from), Some(to)) = (&args.from, &args.to) {
+        return Period::range(parse_date(from)?, parse_date(to)?);
+    }
+    Period::parse_month(args.month.as_deref().unwrap_or("last"), today)
+}
+
+pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
+    let now = match &args.now {
+        Some(t) => clock::parse_time(t, ctx.store.tz)?,
+        None => ctx.now,
+    };
+    let today = now.0.with_timezone(&ctx.store.tz).date_naive();
+    let period = period(args, today)?;
+    if let Some(name) = &args.section {
+        if !SECTIONS.contains(&name.as_str()) {
+            return Err(Error::invalid(
+                "--section",
+                name,
+                format!("expected one of {}", SECTIONS.join(", ")),
+            ));
+        }
+    }
+    if args.format == Some(Format::Ids) {
+        return Err(Error::invalid(
+            "--format",
+            "ids",
+            "a report has no IDs; use table, csv or json",
+        ));
+    }
+    let (policy, calendar) = ctx.store.sla()?;
+    let mut scan = ctx.store.scan_tickets()?;
+    let now_utc = now.0.with_timezone(&Utc);
+    let facts: Vec<Facts> = scan
+        .tickets
+        .iter()
+        .map(|t| Facts::of(t, &policy, &calendar, ctx.store.tz, now_utc))
+        .collect();
+    let report = Report {
+        trend: period.trend_months(args.months),
+        period,
+        facts: &facts,
+        config: &ctx.store.config,
+        tz: ctx.store.tz,
+        by: args.by,
+    };
+    let sections: Vec<Section> = match &args.section {
+        Some(name) => report.section(name).into_iter().collect(),
+        None => report.sections(),
+    };
+
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for s in &sections {
+            let mut bytes = Vec::new();
+            s.records.write_csv(&mut bytes, args.bom)?;
+            let path = dir.join(format!("{}.csv", s.name));
+            write_atomic(&path, &bytes)?;
+            eprintln!("wrote {}", path.display());
+        }
+        let path = dir.join("summary.txt");
+        write_atomic(&path, summary(&report).as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    } else {
+        let format = args.format.unwrap_or(if ctx.term.is_tty {
+            Format::Table
+        } else {
+            Format::Csv
+        });
+        write_sections(&report, &sections, format, args.bom, ctx, out)?;
+    }
+    match scan.problems() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn write_sections(
+    report: &Report,
+    sections: &[Section],
+    format: Format,
+    bom: bool,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::Json => {
+            let mut map = serde_json::Map::new();
+            for s in sections {
+                map.insert(s.name.to_string(), s.records.to_json());
+            }
+            let doc = serde_json::json!({
+                "period": {
+                    "label": report.period.label,
+                    "from": report.period.first.to_string(),
+                    "to": report.period.last.to_string(),
+                    "timezone": report.config.timezone,
+                },
+                "sections": map,
+            });
+            serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        Format::Csv if sections.len() == 1 => sections[0].records.write_csv(out, bom)?,
+        Format::Csv => {
+            // Several tables in one stream: each after a `# name` line, a blank line between.
+            if bom {
+                out.write_all("\u{feff}".as_bytes())?;
+            }
+            for (i, s) in sections.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(out, "# {}", s.name)?;
+                s.records.write_csv(out, false)?;
+            }
+        }
+        Format::Table | Format::Ids => {
+            writeln!(
+                out,
+                "desk report {} ({} to {}, {})",
+                report.period.label,
+                report.period.first,
+                report.period.last,
+                report.config.timezone
+            )?;
+            for s in sections {
+                writeln!(out, "\n{}", s.name)?;
+                s.records.write(out, Format::Table, ctx.term)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! What the report needs of one ticket, computed once from its history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::model::{Action, Ticket};
+use crate::sla::{replay, Calendar, ClockState, Policy, Span, TargetKind};
+
+#[derive(Debug, Clone)]
+pub struct SurveyFact {
+    pub date: NaiveDate,
+    pub scores: BTreeMap<String, u8>,
+    pub nps: Option<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub id: String,
+    pub kind: String,
+    pub category: Option<String>,
+    pub channel: String,
+    pub priority: String,
+    pub assignee: Option<String>,
+    pub customer: String,
+    pub created: DateTime<Utc>,
+    pub created_date: NaiveDate,
+    /// The final close and its local date, if the ticket is closed now.
+    pub closed: Option<(DateTime<Utc>, NaiveDate)>,
+    pub first_response: Option<Span>,
+    pub resolution: Option<Span>,
+    /// State of each target the ticket's priority has, once finished.
+    pub targets: Vec<(TargetKind, ClockState)>,
+    pub reopened: usize,
+    pub surveys: Vec<SurveyFact>,
+    /// (time, closed?) at each close and reopen, for the status at any instant.
+    pub transitions: Vec<(DateTime<Utc>, bool)>,
+}
+
+impl Facts {
+    pub fn of(
+        ticket: &Ticket,
+        policy: &Policy,
+        calendar: &Calendar,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Facts {
+        let utc = |t: &crate::model::Timestamp| t.0.with_timezone(&Utc);
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+        let clocks = replay(&ticket.history, &ticket.priority, policy, calendar, now);
+        let created = utc(&ticket.created);
+        let closed = ticket.closed_at().map(|t| (utc(&t), local(utc(&t))));
+        let surveys = ticket
+            .history
+            .iter()
+            .filter(|e| e.action == Action::Surveyed)
+            .filter_map(|e| {
+                Some(SurveyFact {
+                    date: local(utc(&e.at)),
+                    scores: e.scores.clone()?,
+                    nps: e.nps,
+                })
+            })
+            .collect();
+        let transitions = ticket
+            .history
+            .iter()
+            .filter_map(|e| match e.action {
+                Action::Closed => Some((utc(&e.at), true)),
+                Action::Reopened => Some((utc(&e.at), false)),
+                _ => None,
+            })
+            .collect();
+        Facts {
+            id: ticket.id.clone(),
+            kind: ticket.kind.clone(),
+            category: ticket.category.clone(),
+            channel: ticket.channel.clone(),
+            priority: ticket.priority.clone(),
+            assignee: ticket.assignee.clone(),
+            customer: ticket.customer.clone(),
+            created,
+            created_date: local(created),
+            closed,
+            first_response: clocks.first_response,
+            resolution: clocks.resolution,
+            targets: clocks.clocks.iter().map(|c| (c.kind, c.state)).collect(),
+            reopened: ticket.times_reopened(),
+            surveys,
+            transitions,
+        }
+    }
+
+    /// Open (created and not closed) at the instant `t`.
+    pub fn open_at(&self, t: DateTime<Utc>) -> bool {
+        self.created <= t
+            && !self
+                .transitions
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= t)
+                .is_some_and(|(_, closed)| *closed)
+    }
+
+    /// Every target met (no target counts as met).
+    pub fn sla_met(&self) -> bool {
+        self.targets.iter().all(|(_, s)| *s != ClockState::Breached)
+    }
+}

@@ -1,0 +1,151 @@
+//! The monthly (or quarterly) report: tidy CSV tables computed from the
+//! tickets' facts, and the headline sentences a supervisor pastes into the
+//! monthly mail. Pure: tickets and configuration in, tables out.
+
+mod agents;
+mod backlog;
+mod customers;
+mod facts;
+mod handling;
+mod period;
+mod satisfaction;
+mod sla;
+mod summary;
+mod types;
+
+pub use facts::{Facts, SurveyFact};
+pub use period::Period;
+pub use summary::summary;
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::config::Config;
+use crate::output::Records;
+
+/// The sections in report order.
+pub const SECTIONS: [&str; 7] = [
+    "types",
+    "handling",
+    "satisfaction",
+    "sla",
+    "agents",
+    "customers",
+    "backlog",
+];
+
+/// What `types` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    Type,
+    Category,
+    Channel,
+}
+
+pub struct Report<'a> {
+    pub period: Period,
+    pub trend: Vec<Period>,
+    pub facts: &'a [Facts],
+    pub config: &'a Config,
+    pub tz: Tz,
+    pub by: GroupBy,
+}
+
+pub struct Section {
+    pub name: &'static str,
+    pub records: Records,
+}
+
+impl Report<'_> {
+    /// The first instant after the period (midnight after its last day).
+    pub fn end(&self) -> DateTime<Utc> {
+        end_of(&self.period, self.tz)
+    }
+
+    pub fn section(&self, name: &str) -> Option<Section> {
+        let records = match name {
+            "types" => types::build(self),
+            "handling" => handling::build(self),
+            "satisfaction" => satisfaction::build(self),
+            "sla" => sla::build(self),
+            "agents" => agents::build(self),
+            "customers" => customers::build(self),
+            "backlog" => backlog::build(self),
+            _ => return None,
+        };
+        let name = SECTIONS
+            .iter()
+            .find(|s| **s == name)
+            .expect("known section");
+        Some(Section { name, records })
+    }
+
+    pub fn sections(&self) -> Vec<Section> {
+        SECTIONS.iter().filter_map(|s| self.section(s)).collect()
+    }
+
+    /// Tickets whose final close falls in `period`.
+    pub fn closed_in<'b>(&'b self, period: &'b Period) -> impl Iterator<Item = &'b Facts> + 'b {
+        self.facts
+            .iter()
+            .filter(move |f| f.closed.is_some_and(|(_, d)| period.contains(d)))
+    }
+}
+
+pub fn end_of(period: &Period, tz: Tz) -> DateTime<Utc> {
+    let next = period
+        .last
+        .succ_opt()
+        .expect("date in range")
+        .and_time(NaiveTime::MIN);
+    tz.from_local_datetime(&next)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&next), |t| t.with_timezone(&Utc))
+}
+
+// Statistics shared by the sections.
+
+pub fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// The middle value; the mean of the two middle values for an even count.
+pub fn median(xs: &[f64]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// The 90th percentile by the nearest-rank method: the value at rank ⌈0.9·n⌉.
+pub fn p90(xs: &[f64]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (n > 0).then(|| v[((0.9 * n as f64).ceil() as usize).clamp(1, n) - 1])
+}
+
+pub fn pct(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_nearest_rank_percentiles() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(p90(&ten), Some(9.0));
+        let eleven: Vec<f64> = (1..=11).map(f64::from).collect();
+        assert_eq!(p90(&eleven), Some(10.0)); // rank ⌈9.9⌉ = 10
+        assert_eq!(p90(&[7.0]), Some(7.0));
+    }
+}
