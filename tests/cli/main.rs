@@ -9,5 +9,7 @@ mod errors;
 mod init;
 mod lifecycle;
 mod list;
+mod report;
 mod show;
 mod sla;
+mod survey;
