@@ -99,14 +99,7 @@ impl Default for SurveyConfig {
 
 impl SurveyConfig {
     pub fn resolve(&self, input: &str) -> Result<String> {
-        let wanted = input.trim();
-        self.dimensions
-            .iter()
-            .find(|c| {
-                c.key.eq_ignore_ascii_case(wanted)
-                    || c.label.as_deref() == Some(wanted)
-                    || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
-            })
+        find_choice(&self.dimensions, input)
             .map(|c| c.key.clone())
             .ok_or_else(|| {
                 Error::invalid(
@@ -333,14 +326,8 @@ impl Config {
 
     /// Resolves user input (key, label or alias, any case) to the canonical key.
     pub fn resolve(&self, field: Field, input: &str) -> Result<String> {
-        let wanted = input.trim();
         let choices = self.choices(field);
-        let found = choices.iter().find(|c| {
-            c.key.eq_ignore_ascii_case(wanted)
-                || c.label.as_deref() == Some(wanted)
-                || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
-        });
-        match found {
+        match find_choice(&choices, input) {
             Some(c) => Ok(c.key.clone()),
             None => Err(Error::invalid(
                 field.name(),
@@ -375,6 +362,16 @@ impl Config {
             .iter()
             .find(|a| a.id.eq_ignore_ascii_case(id_or_name) || a.name == id_or_name)
     }
+}
+
+/// The choice a user meant: its key or an alias in any case, or its label.
+pub fn find_choice<'a>(choices: &'a [Choice], input: &str) -> Option<&'a Choice> {
+    let wanted = input.trim();
+    choices.iter().find(|c| {
+        c.key.eq_ignore_ascii_case(wanted)
+            || c.label.as_deref() == Some(wanted)
+            || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+    })
 }
 
 pub fn describe_choices(choices: &[Choice]) -> String {

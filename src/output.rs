@@ -39,6 +39,16 @@ impl Terminal {
             width,
         }
     }
+
+    /// The format a command uses when none is asked for: a table for people,
+    /// CSV for pipes.
+    pub fn format_or_default(self, asked: Option<Format>) -> Format {
+        asked.unwrap_or(if self.is_tty {
+            Format::Table
+        } else {
+            Format::Csv
+        })
+    }
 }
 
 /// One cell: typed, so that numbers stay numbers in JSON while CSV and

@@ -103,11 +103,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         .collect();
     tickets.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
 
-    let format = args.format.unwrap_or(if ctx.term.is_tty {
-        Format::Table
-    } else {
-        Format::Csv
-    });
+    let format = ctx.term.format_or_default(args.format);
     let mut records = Records::new(&[
         "id", "created", "status", "priority", "type", "channel", "assignee", "customer", "title",
     ]);
@@ -134,8 +130,5 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         ]);
     }
     records.write(out, format, ctx.term)?;
-    match scan.problems() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    scan.into_result()
 }

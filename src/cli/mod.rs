@@ -34,7 +34,7 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     pub const USAGE: u8 = 2;
     /// `desk sla --breached --exit-code` found breached tickets.
-    pub const BREACHED: u8 = super::sla::EXIT_BREACHED;
+    pub const BREACHED: u8 = 3;
 }
 
 #[derive(Debug, Parser)]
@@ -127,6 +127,11 @@ impl Context {
             ));
         }
         Ok(t)
+    }
+
+    /// `--now TIME` of the reading commands, else now.
+    pub fn now_or(&self, given: Option<&str>) -> Result<Timestamp> {
+        given.map_or(Ok(self.now), |t| clock::parse_time(t, self.store.tz))
     }
 
     pub fn ticket_id(&self, input: &str) -> Result<TicketId> {

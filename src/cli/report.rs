@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 
 use super::Context;
-use crate::clock::{self, parse_date};
+use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::report::{summary, Facts, GroupBy, Period, Report, Section, SECTIONS};
@@ -58,10 +58,7 @@ fn period(args: &ReportArgs, today: chrono::NaiveDate) -> Result<Period> {
 }
 
 pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
-    let now = match &args.now {
-        Some(t) => clock::parse_time(t, ctx.store.tz)?,
-        None => ctx.now,
-    };
+    let now = ctx.now_or(args.now.as_deref())?;
     let today = now.0.with_timezone(&ctx.store.tz).date_naive();
     let period = period(args, today)?;
     if let Some(name) = &args.section {
@@ -114,17 +111,10 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         write_atomic(&path, summary(&report).as_bytes())?;
         eprintln!("wrote {}", path.display());
     } else {
-        let format = args.format.unwrap_or(if ctx.term.is_tty {
-            Format::Table
-        } else {
-            Format::Csv
-        });
+        let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
-    match scan.problems() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    scan.into_result()
 }
 
 fn write_sections(

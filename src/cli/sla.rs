@@ -3,7 +3,6 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::Context;
-use crate::clock;
 use crate::error::Result;
 use crate::model::Ticket;
 use crate::output::{dec, opt_text, text, Cell, Format, Records};
@@ -28,14 +27,8 @@ pub struct SlaArgs {
     pub format: Option<Format>,
 }
 
-/// Exit code of `desk sla --breached --exit-code` when something is breached.
-pub const EXIT_BREACHED: u8 = 3;
-
 pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
-    let now = match &args.now {
-        Some(t) => clock::parse_time(t, ctx.store.tz)?,
-        None => ctx.now,
-    };
+    let now = ctx.now_or(args.now.as_deref())?;
     let now_utc = now.0.with_timezone(&Utc);
     let (policy, calendar) = ctx.store.sla()?;
     let mut scan = ctx.store.scan_tickets()?;
@@ -72,11 +65,7 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
             .then_with(|| a.id.cmp(&b.id))
     });
 
-    let format = args.format.unwrap_or(if ctx.term.is_tty {
-        Format::Table
-    } else {
-        Format::Csv
-    });
+    let format = ctx.term.format_or_default(args.format);
     let mut headers = vec!["id", "priority", "status", "assignee"];
     for kind in TargetKind::ALL {
         headers.extend(match kind {
@@ -126,11 +115,9 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
         records.push(row);
     }
     records.write(out, format, ctx.term)?;
-    if let Some(e) = scan.problems() {
-        return Err(e);
-    }
+    scan.into_result()?;
     Ok(if args.exit_code && breached {
-        EXIT_BREACHED
+        super::exit::BREACHED
     } else {
         0
     })

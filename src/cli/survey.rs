@@ -2,7 +2,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::{optional_text, Context};
-use crate::clock;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Status, Survey};
@@ -138,10 +137,7 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
 }
 
 fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
-    let now = match &args.now {
-        Some(t) => clock::parse_time(t, ctx.store.tz)?,
-        None => ctx.now,
-    };
+    let now = ctx.now_or(args.now.as_deref())?;
     let window = ctx.store.config.survey.window_hours as i64 * 3600;
     let mut scan = ctx.store.scan_tickets()?;
     let mut rows: Vec<_> = scan
@@ -155,11 +151,7 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         })
         .collect();
     rows.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
-    let format = args.format.unwrap_or(if ctx.term.is_tty {
-        Format::Table
-    } else {
-        Format::Csv
-    });
+    let format = ctx.term.format_or_default(args.format);
     let mut records = Records::new(&[
         "id",
         "closed",
@@ -184,8 +176,5 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         ]);
     }
     records.write(out, format, ctx.term)?;
-    match scan.problems() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    scan.into_result()
 }

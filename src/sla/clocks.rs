@@ -72,18 +72,11 @@ pub struct TicketClocks {
     pub first_response: Option<Span>,
     /// Creation to the final close, if closed now.
     pub resolution: Option<Span>,
-    /// Longest gap between progress updates so far, on the calendar clock.
-    pub longest_update_gap_seconds: i64,
 }
 
 impl TicketClocks {
     pub fn get(&self, kind: TargetKind) -> Option<&Clock> {
         self.clocks.iter().find(|c| c.kind == kind)
-    }
-
-    /// True when every target was met (finished tickets) — none breached.
-    pub fn all_met(&self) -> bool {
-        self.clocks.iter().all(|c| c.state != ClockState::Breached)
     }
 
     /// The most pressing state, for sorting: breached first.
@@ -244,13 +237,6 @@ pub fn replay(
         wall_seconds: (to - from).num_seconds(),
         working_seconds: calendar.working_seconds(from, to),
     };
-    let longest_update_gap_seconds = gaps_end
-        .iter()
-        .map(|&(a, b)| meter.measure(ClockKind::Calendar, a, b))
-        .chain((!closed_now).then(|| meter.measure(ClockKind::Calendar, last_point, now)))
-        .max()
-        .unwrap_or(0);
-
     let [response, update, resolution] = policy.targets(priority);
     let mut clocks = Vec::new();
     let state = |t: &Target, elapsed: i64, finished: bool, paused: bool| {
@@ -266,12 +252,12 @@ pub fn replay(
             ClockState::Running
         }
     };
-    if let Some(t) = response {
-        let end = responded.unwrap_or(now);
-        let elapsed = meter.measure(t.clock, created, end);
-        let finished = responded.is_some();
-        clocks.push(Clock {
-            kind: TargetKind::Response,
+    // Response and resolution both run from creation until one event (or now).
+    let from_creation = |kind: TargetKind, t: Target, end: Option<DateTime<Utc>>| {
+        let elapsed = meter.measure(t.clock, created, end.unwrap_or(now));
+        let finished = end.is_some();
+        Clock {
+            kind,
             target_seconds: t.seconds,
             clock: t.clock,
             due: if finished {
@@ -281,7 +267,10 @@ pub fn replay(
             },
             elapsed_seconds: elapsed,
             state: state(&t, elapsed, finished, paused_now),
-        });
+        }
+    };
+    if let Some(t) = response {
+        clocks.push(from_creation(TargetKind::Response, t, responded));
     }
     if let Some(t) = update {
         let worst_done = gaps_end
@@ -311,26 +300,12 @@ pub fn replay(
         });
     }
     if let Some(t) = resolution {
-        let end = final_close.unwrap_or(now);
-        let elapsed = meter.measure(t.clock, created, end);
-        clocks.push(Clock {
-            kind: TargetKind::Resolution,
-            target_seconds: t.seconds,
-            clock: t.clock,
-            due: if closed_now {
-                None
-            } else {
-                meter.due(t.clock, created, t.seconds)
-            },
-            elapsed_seconds: elapsed,
-            state: state(&t, elapsed, closed_now, paused_now),
-        });
+        clocks.push(from_creation(TargetKind::Resolution, t, final_close));
     }
     TicketClocks {
         clocks,
         first_response: responded.map(|r| span(created, r)),
         resolution: final_close.map(|c| span(created, c)),
-        longest_update_gap_seconds,
     }
 }
 

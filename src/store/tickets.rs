@@ -32,12 +32,13 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// Turns the unreadable files into one error naming each, if any.
-    pub fn problems(&mut self) -> Option<Error> {
+    /// Fails with one error naming every unreadable file, if there were any.
+    /// Commands call it after printing what they could read.
+    pub fn into_result(&mut self) -> Result<()> {
         match self.errors.len() {
-            0 => None,
-            1 => self.errors.pop(),
-            _ => Some(Error::Many(std::mem::take(&mut self.errors))),
+            0 => Ok(()),
+            1 => Err(self.errors.pop().expect("one error")),
+            _ => Err(Error::Many(std::mem::take(&mut self.errors))),
         }
     }
 }
