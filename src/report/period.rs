@@ -5,8 +5,17 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use crate::error::{Error, Result};
 
+/// What kind of period: decides what "the previous period" is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Month,
+    Quarter,
+    Range,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
+    pub kind: Kind,
     /// `2026-10`, `2026Q3` or `2026-10-01..2026-10-15`.
     pub label: String,
     /// First and last day, inclusive.
@@ -19,6 +28,7 @@ impl Period {
         let first = NaiveDate::from_ymd_opt(year, month, 1)?;
         let last = first.checked_add_months(Months::new(1))?.pred_opt()?;
         Some(Period {
+            kind: Kind::Month,
             label: format!("{year:04}-{month:02}"),
             first,
             last,
@@ -32,6 +42,7 @@ impl Period {
         let first = NaiveDate::from_ymd_opt(year, 3 * (q - 1) + 1, 1)?;
         let last = first.checked_add_months(Months::new(3))?.pred_opt()?;
         Some(Period {
+            kind: Kind::Quarter,
             label: format!("{year:04}Q{q}"),
             first,
             last,
@@ -80,6 +91,7 @@ impl Period {
             ));
         }
         Ok(Period {
+            kind: Kind::Range,
             label: format!("{first}..{last}"),
             first,
             last,
@@ -97,30 +109,15 @@ impl Period {
     /// The period of the same kind just before this one (the previous
     /// month, quarter, or as many days before a range).
     pub fn previous(&self) -> Period {
-        let months = |n| {
-            let first = self
-                .first
-                .checked_sub_months(Months::new(n))
-                .expect("date in range");
-            let last = self.first.pred_opt().expect("date in range");
-            (first, last)
-        };
-        let (first, last) = if self.label.contains('Q') {
-            months(3)
-        } else if self.label.len() == 7 {
-            months(1)
-        } else {
-            let last = self.first.pred_opt().expect("date in range");
-            (last - chrono::Duration::days(self.days() - 1), last)
-        };
-        let label = if self.label.contains('Q') {
-            format!("{}Q{}", first.year(), (first.month() - 1) / 3 + 1)
-        } else if self.label.len() == 7 {
-            first.format("%Y-%m").to_string()
-        } else {
-            format!("{first}..{last}")
-        };
-        Period { label, first, last }
+        let before = self.first.pred_opt().expect("date in range");
+        match self.kind {
+            Kind::Month => Period::month(before.year(), before.month()).expect("valid month"),
+            Kind::Quarter => {
+                Period::quarter(before.year(), (before.month() - 1) / 3 + 1).expect("valid quarter")
+            }
+            Kind::Range => Period::range(before - chrono::Duration::days(self.days() - 1), before)
+                .expect("ordered range"),
+        }
     }
 
     /// The `n` months ending with the month of the period's last day.
