@@ -61,6 +61,41 @@ pub fn parse_date(text: &str) -> Result<NaiveDate> {
         .map_err(|_| Error::invalid("date", text, "expected YYYY-MM-DD, e.g. 2026-11-23"))
 }
 
+/// A span of calendar time, as in `6m`, `180d`, `26w`, `1y`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Days(u32),
+    Months(u32),
+}
+
+pub fn parse_span(text: &str) -> std::result::Result<Span, String> {
+    let t = text.trim();
+    let bad = || format!("'{text}' is not a span; expected a number and d, w, m or y (6m, 180d, 26w, 1y)");
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: u32 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err(bad());
+    }
+    match unit {
+        'd' => Ok(Span::Days(n)),
+        'w' => Ok(Span::Days(n * 7)),
+        'm' => Ok(Span::Months(n)),
+        'y' => Ok(Span::Months(n * 12)),
+        _ => Err(bad()),
+    }
+}
+
+impl Span {
+    /// The instant this span before `t`.
+    pub fn before(self, t: Timestamp) -> Timestamp {
+        let back = match self {
+            Span::Days(d) => t.0.checked_sub_days(chrono::Days::new(d.into())),
+            Span::Months(m) => t.0.checked_sub_months(chrono::Months::new(m)),
+        };
+        Timestamp::new(back.unwrap_or(t.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +118,10 @@ mod tests {
         assert!(parse_time("23/11/2026", tz).is_err());
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         assert!(parse_time("2026-03-29 02:30", berlin).is_err());
+        assert_eq!(parse_span("6m"), Ok(Span::Months(6)));
+        assert_eq!(parse_span("2w"), Ok(Span::Days(14)));
+        assert!(parse_span("6").is_err() && parse_span("0d").is_err() && parse_span("m").is_err());
+        let t = parse_time("2026-08-31 10:00", tz).unwrap();
+        assert_eq!(Span::Months(6).before(t).to_rfc3339(), "2026-02-28T10:00:00+08:00");
     }
 }

@@ -36,6 +36,12 @@ pub struct Config {
     /// The satisfaction survey: dimensions scored 1..5, reopen threshold, window.
     #[serde(default)]
     pub survey: SurveyConfig,
+    /// Customer IDs, sources and dormancy.
+    #[serde(default)]
+    pub customers: CustomerConfig,
+    /// Encryption at rest of ID-card and bank-card numbers (`desk keys init`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::crypto::EncryptionConfig>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -106,6 +112,79 @@ impl SurveyConfig {
                     "survey dimension",
                     input,
                     format!("expected one of {}", describe_choices(&self.dimensions)),
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CustomerConfig {
+    /// Customer IDs are this prefix and `id_digits` digits (C000001).
+    #[serde(default = "default_customer_prefix")]
+    pub id_prefix: String,
+    #[serde(default = "default_customer_digits")]
+    pub id_digits: usize,
+    /// Where customers come from (信息来源).
+    #[serde(default = "default_sources")]
+    pub sources: Vec<Choice>,
+    /// No ticket activity and no contact for this long makes a customer
+    /// dormant (待激活): `6m`, `180d`, `26w`, `1y`.
+    #[serde(default = "default_dormant_after")]
+    pub dormant_after: String,
+}
+
+fn default_customer_prefix() -> String {
+    "C".into()
+}
+fn default_customer_digits() -> usize {
+    6
+}
+fn default_dormant_after() -> String {
+    "6m".into()
+}
+fn default_sources() -> Vec<Choice> {
+    vec![
+        choice("phone", "电话咨询", &["电话", "call", "hotline"]),
+        choice("website", "官网注册", &["官网", "web", "signup"]),
+        choice("referral", "渠道推荐", &["推荐", "channel", "partner"]),
+        choice("import", "导入", &["批量导入"]),
+        choice("visit", "到访", &["上门", "来访"]),
+        choice("social", "社交媒体", &["微信", "微博", "wechat", "weibo"]),
+        choice("other", "其他", &[]),
+    ]
+}
+
+impl Default for CustomerConfig {
+    fn default() -> Self {
+        CustomerConfig {
+            id_prefix: default_customer_prefix(),
+            id_digits: default_customer_digits(),
+            sources: default_sources(),
+            dormant_after: default_dormant_after(),
+        }
+    }
+}
+
+impl CustomerConfig {
+    /// True when `id` has the configured shape (C000001).
+    pub fn is_id(&self, id: &str) -> bool {
+        id.strip_prefix(&self.id_prefix).is_some_and(|digits| {
+            digits.len() == self.id_digits && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+
+    pub fn format_id(&self, serial: u64) -> String {
+        format!("{}{:0width$}", self.id_prefix, serial, width = self.id_digits)
+    }
+
+    pub fn resolve_source(&self, input: &str) -> Result<String> {
+        find_choice(&self.sources, input)
+            .map(|c| c.key.clone())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "source",
+                    input,
+                    format!("expected one of {}", describe_choices(&self.sources)),
                 )
             })
     }
@@ -226,6 +305,8 @@ impl Config {
             calendar: Default::default(),
             sla: Default::default(),
             survey: Default::default(),
+            customers: Default::default(),
+            encryption: None,
             extra: BTreeMap::new(),
         }
     }
@@ -292,6 +373,31 @@ impl Config {
                 "survey.threshold: {} must be from 1 to 4 (scores at or below it reopen the ticket)",
                 self.survey.threshold
             )));
+        }
+        let customers = &self.customers;
+        if customers.id_prefix.is_empty()
+            || !customers.id_prefix.chars().all(|c| c.is_ascii_uppercase())
+            || !(3..=12).contains(&customers.id_digits)
+        {
+            return Err(bad(format!(
+                "customers: id_prefix '{}' must be ASCII capital letters and id_digits {} from 3 to 12",
+                customers.id_prefix, customers.id_digits
+            )));
+        }
+        if customers.id_prefix == self.id_prefix {
+            return Err(bad(format!(
+                "customers.id_prefix '{}' must differ from the ticket id_prefix '{}'",
+                customers.id_prefix, self.id_prefix
+            )));
+        }
+        crate::clock::parse_span(&customers.dormant_after)
+            .map_err(|e| bad(format!("customers.dormant_after: {e}")))?;
+        if let Some(enc) = &self.encryption {
+            if enc.recipients.is_empty() {
+                return Err(bad("encryption.recipients: list at least one age public key".into()));
+            }
+            crate::crypto::parse_recipients(&enc.recipients)
+                .map_err(|e| bad(format!("encryption: {e}")))?;
         }
         let calendar = self.calendar.build(tz, &[]).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();

@@ -3,7 +3,9 @@
 //!
 //! The layers, from the bottom up:
 //! - [`model`]: tickets, events and `fold(history)`; pure, no I/O.
+//! - [`model`] also holds customers, their validation and masking.
 //! - [`config`]: `desk.yaml`, enumerations with Chinese aliases, agents.
+//! - [`crypto`]: age encryption and keyed lookups of ID-card and bank-card numbers.
 //! - [`sla`]: business calendar, targets, clocks replayed from history.
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
 //! - [`report`]: the monthly report's sections, pure.
@@ -13,6 +15,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod model;

@@ -1,13 +1,20 @@
 //! The domain: tickets, their events, and `fold(history)`, the pure function
-//! that turns a ticket's history into its current fields. No I/O, no printing.
+//! that turns a ticket's history into its current fields; customers, their
+//! validation and masking. No I/O, no printing.
 
+mod customer;
 mod event;
 mod fold;
 mod id;
 mod ops;
 mod ticket;
 mod time;
+pub mod mask;
+pub mod validate;
 
+pub use customer::{
+    Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
+};
 pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;

@@ -1,0 +1,581 @@
+//! A customer file: who the customer is, how to reach them, where they came
+//! from, and the log of every change made to the record (seed 002).
+//! Values arrive here already validated and, for ID-card and bank-card
+//! numbers, already sealed; this module only records and compares them.
+
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+
+use super::Timestamp;
+
+/// Individual 个人 or enterprise 企业.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    Individual,
+    Enterprise,
+}
+
+impl CustomerKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            CustomerKind::Individual => "individual",
+            CustomerKind::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CustomerKind> {
+        match text.trim().to_lowercase().as_str() {
+            "individual" | "person" | "personal" | "个人" | "个人客户" => {
+                Some(CustomerKind::Individual)
+            }
+            "enterprise" | "company" | "business" | "企业" | "企业客户" | "公司" => {
+                Some(CustomerKind::Enterprise)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An encrypted value (ID-card or bank-card number): the last four
+/// characters for masked display, a keyed hash for finding duplicates without
+/// decrypting, and the age-encrypted value itself (ASCII armor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub last4: String,
+    pub lookup: String,
+    pub age: String,
+}
+
+/// A contact person of an enterprise customer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salutation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// One entry of the change log: a field, its value before and after, who
+/// changed it and when. Sealed fields log sealed values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub at: Timestamp,
+    pub by: String,
+    pub field: String,
+    #[serde(default)]
+    pub from: Option<FieldValue>,
+    #[serde(default)]
+    pub to: Option<FieldValue>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// The value of one editable field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Flag(bool),
+    Text(String),
+    List(Vec<String>),
+    Sealed(Sealed),
+}
+
+impl FieldValue {
+    /// Equal as data: sealed values compare by their keyed hash, since the
+    /// same number encrypts differently each time.
+    pub fn same_as(&self, other: &FieldValue) -> bool {
+        match (self, other) {
+            (FieldValue::Sealed(a), FieldValue::Sealed(b)) => a.lookup == b.lookup,
+            _ => self == other,
+        }
+    }
+}
+
+/// A customer file. The field order here is the key order on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub kind: CustomerKind,
+    /// The person's or the company's name.
+    pub name: String,
+    /// 先生 / 女士 / Mr / Ms: how the customer is addressed, and how a masked
+    /// name is shown (*女士).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salutation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_card: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_card: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_contact: Option<Timestamp>,
+    /// The last contact outside tickets (a call-back, a visit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub vip: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// 需求简述: what the customer needs, in a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub created: Timestamp,
+    pub created_by: String,
+    /// Fields added by hand or by a newer desk, kept as they were.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+/// A field that `desk customer edit` can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerField {
+    Name,
+    Salutation,
+    Phone,
+    Email,
+    Address,
+    IdCard,
+    BankCard,
+    CreditCode,
+    Industry,
+    Source,
+    FirstContact,
+    LastContact,
+    Owner,
+    Vip,
+    Tags,
+    Need,
+    Notes,
+    /// A field of the contact at this index (0-based).
+    Contact(usize, ContactField),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactField {
+    Name,
+    Salutation,
+    Role,
+    Phone,
+    Email,
+}
+
+impl ContactField {
+    pub const ALL: [ContactField; 5] = [
+        ContactField::Name,
+        ContactField::Salutation,
+        ContactField::Role,
+        ContactField::Phone,
+        ContactField::Email,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ContactField::Name => "name",
+            ContactField::Salutation => "salutation",
+            ContactField::Role => "role",
+            ContactField::Phone => "phone",
+            ContactField::Email => "email",
+        }
+    }
+}
+
+impl CustomerField {
+    pub const SIMPLE: [CustomerField; 17] = [
+        CustomerField::Name,
+        CustomerField::Salutation,
+        CustomerField::Phone,
+        CustomerField::Email,
+        CustomerField::Address,
+        CustomerField::IdCard,
+        CustomerField::BankCard,
+        CustomerField::CreditCode,
+        CustomerField::Industry,
+        CustomerField::Source,
+        CustomerField::FirstContact,
+        CustomerField::LastContact,
+        CustomerField::Owner,
+        CustomerField::Vip,
+        CustomerField::Tags,
+        CustomerField::Need,
+        CustomerField::Notes,
+    ];
+
+    /// The key in the file (and in the change log); contacts are
+    /// `contacts.N.FIELD`, counting from 1.
+    pub fn key(self) -> String {
+        match self {
+            CustomerField::Contact(i, f) => format!("contacts.{}.{}", i + 1, f.key()),
+            simple => simple.simple_key().to_string(),
+        }
+    }
+
+    fn simple_key(self) -> &'static str {
+        match self {
+            CustomerField::Name => "name",
+            CustomerField::Salutation => "salutation",
+            CustomerField::Phone => "phone",
+            CustomerField::Email => "email",
+            CustomerField::Address => "address",
+            CustomerField::IdCard => "id_card",
+            CustomerField::BankCard => "bank_card",
+            CustomerField::CreditCode => "credit_code",
+            CustomerField::Industry => "industry",
+            CustomerField::Source => "source",
+            CustomerField::FirstContact => "first_contact",
+            CustomerField::LastContact => "last_contact",
+            CustomerField::Owner => "owner",
+            CustomerField::Vip => "vip",
+            CustomerField::Tags => "tags",
+            CustomerField::Need => "need",
+            CustomerField::Notes => "notes",
+            CustomerField::Contact(..) => "contacts",
+        }
+    }
+
+    /// Parses a field name: the file keys, a few Chinese names of the seed's
+    /// form, and `contacts.N.FIELD` (also `contact.N.FIELD`).
+    pub fn parse(text: &str) -> Option<CustomerField> {
+        let text = text.trim();
+        if let Some(rest) = text
+            .strip_prefix("contacts.")
+            .or_else(|| text.strip_prefix("contact."))
+        {
+            let (n, field) = rest.split_once('.')?;
+            let n: usize = n.parse().ok().filter(|n| *n >= 1)?;
+            let field = ContactField::ALL.into_iter().find(|f| f.key() == field)?;
+            return Some(CustomerField::Contact(n - 1, field));
+        }
+        let alias = match text {
+            "姓名" | "企业名称" | "姓名/企业名称" | "company" => "name",
+            "称呼" => "salutation",
+            "联系方式" | "电话" | "手机" | "mobile" => "phone",
+            "邮箱" | "电子邮箱" | "e-mail" => "email",
+            "地址" | "企业地址" | "地址/企业地址" => "address",
+            "证件号码" | "身份证号" | "身份证号码" | "id" | "id_number" => "id_card",
+            "银行卡号" => "bank_card",
+            "统一社会信用代码" | "信用代码" => "credit_code",
+            "所属行业" | "行业" => "industry",
+            "信息来源" | "来源" => "source",
+            "首次联系时间" => "first_contact",
+            "最近联系时间" => "last_contact",
+            "负责人" => "owner",
+            "标签" => "tags",
+            "需求简述" | "需求" => "need",
+            "备注" => "notes",
+            other => other,
+        };
+        CustomerField::SIMPLE
+            .into_iter()
+            .find(|f| f.simple_key() == alias)
+    }
+
+    /// Fields whose values are personal data and are masked on output.
+    pub fn is_sealed(self) -> bool {
+        matches!(self, CustomerField::IdCard | CustomerField::BankCard)
+    }
+}
+
+fn opt_text(v: &Option<String>) -> Option<FieldValue> {
+    v.clone().map(FieldValue::Text)
+}
+
+impl Customer {
+    /// The current value of a field, as the change log records it.
+    pub fn get(&self, field: CustomerField) -> Option<FieldValue> {
+        match field {
+            CustomerField::Name => Some(FieldValue::Text(self.name.clone())),
+            CustomerField::Salutation => opt_text(&self.salutation),
+            CustomerField::Phone => opt_text(&self.phone),
+            CustomerField::Email => opt_text(&self.email),
+            CustomerField::Address => opt_text(&self.address),
+            CustomerField::IdCard => self.id_card.clone().map(FieldValue::Sealed),
+            CustomerField::BankCard => self.bank_card.clone().map(FieldValue::Sealed),
+            CustomerField::CreditCode => opt_text(&self.credit_code),
+            CustomerField::Industry => opt_text(&self.industry),
+            CustomerField::Source => opt_text(&self.source),
+            CustomerField::FirstContact => self.first_contact.map(|t| FieldValue::Text(t.to_string())),
+            CustomerField::LastContact => self.last_contact.map(|t| FieldValue::Text(t.to_string())),
+            CustomerField::Owner => opt_text(&self.owner),
+            CustomerField::Vip => Some(FieldValue::Flag(self.vip)),
+            CustomerField::Tags => {
+                Some(FieldValue::List(self.tags.clone())).filter(|_| !self.tags.is_empty())
+            }
+            CustomerField::Need => opt_text(&self.need),
+            CustomerField::Notes => opt_text(&self.notes),
+            CustomerField::Contact(i, f) => {
+                let c = self.contacts.get(i)?;
+                match f {
+                    ContactField::Name => Some(FieldValue::Text(c.name.clone())),
+                    ContactField::Salutation => opt_text(&c.salutation),
+                    ContactField::Role => opt_text(&c.role),
+                    ContactField::Phone => opt_text(&c.phone),
+                    ContactField::Email => opt_text(&c.email),
+                }
+            }
+        }
+    }
+
+    /// Sets a field to a value of the right shape. The caller has validated
+    /// and normalised it; a value of the wrong shape is a programming error
+    /// reported as `Err` with the field's name.
+    fn put(&mut self, field: CustomerField, value: Option<FieldValue>) -> Result<(), String> {
+        let text = |v: Option<FieldValue>| -> Result<Option<String>, String> {
+            match v {
+                None => Ok(None),
+                Some(FieldValue::Text(t)) => Ok(Some(t)),
+                Some(_) => Err(format!("{} takes text", field.key())),
+            }
+        };
+        let time = |v: Option<FieldValue>| -> Result<Option<Timestamp>, String> {
+            match text(v)? {
+                None => Ok(None),
+                Some(t) => Timestamp::parse(&t)
+                    .map(Some)
+                    .ok_or_else(|| format!("{} takes an RFC 3339 time", field.key())),
+            }
+        };
+        let sealed = |v: Option<FieldValue>| -> Result<Option<Sealed>, String> {
+            match v {
+                None => Ok(None),
+                Some(FieldValue::Sealed(s)) => Ok(Some(s)),
+                Some(_) => Err(format!("{} takes a sealed value", field.key())),
+            }
+        };
+        match field {
+            CustomerField::Name => {
+                self.name = text(value)?.ok_or("the name cannot be removed")?;
+            }
+            CustomerField::Salutation => self.salutation = text(value)?,
+            CustomerField::Phone => self.phone = text(value)?,
+            CustomerField::Email => self.email = text(value)?,
+            CustomerField::Address => self.address = text(value)?,
+            CustomerField::IdCard => self.id_card = sealed(value)?,
+            CustomerField::BankCard => self.bank_card = sealed(value)?,
+            CustomerField::CreditCode => self.credit_code = text(value)?,
+            CustomerField::Industry => self.industry = text(value)?,
+            CustomerField::Source => self.source = text(value)?,
+            CustomerField::FirstContact => self.first_contact = time(value)?,
+            CustomerField::LastContact => self.last_contact = time(value)?,
+            CustomerField::Owner => self.owner = text(value)?,
+            CustomerField::Vip => {
+                self.vip = match value {
+                    Some(FieldValue::Flag(b)) => b,
+                    None => false,
+                    Some(_) => return Err("vip takes true or false".into()),
+                }
+            }
+            CustomerField::Tags => {
+                self.tags = match value {
+                    Some(FieldValue::List(l)) => l,
+                    None => Vec::new(),
+                    Some(_) => return Err("tags take a list".into()),
+                }
+            }
+            CustomerField::Need => self.need = text(value)?,
+            CustomerField::Notes => self.notes = text(value)?,
+            CustomerField::Contact(i, f) => {
+                if i > self.contacts.len() {
+                    return Err(format!(
+                        "there is no contact {}; the next new one is contacts.{}",
+                        i + 1,
+                        self.contacts.len() + 1
+                    ));
+                }
+                if i == self.contacts.len() {
+                    if f != ContactField::Name {
+                        return Err(format!(
+                            "a new contact starts with its name: contacts.{}.name=...",
+                            i + 1
+                        ));
+                    }
+                    self.contacts.push(Contact::default());
+                }
+                let c = &mut self.contacts[i];
+                match f {
+                    ContactField::Name => match text(value)? {
+                        Some(name) => c.name = name,
+                        // Removing a contact's name removes the contact.
+                        None => {
+                            self.contacts.remove(i);
+                        }
+                    },
+                    ContactField::Salutation => c.salutation = text(value)?,
+                    ContactField::Role => c.role = text(value)?,
+                    ContactField::Phone => c.phone = text(value)?,
+                    ContactField::Email => c.email = text(value)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes one field and logs the change. A value equal to the current
+    /// one is refused, so that the log holds only real changes.
+    pub fn edit(
+        &mut self,
+        field: CustomerField,
+        value: Option<FieldValue>,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<(), String> {
+        let before = self.get(field);
+        let unchanged = match (&before, &value) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.same_as(b),
+            _ => false,
+        };
+        if unchanged {
+            return Err(format!(
+                "{} already has that value; nothing to change",
+                field.key()
+            ));
+        }
+        if let Some(last) = self.changes.last() {
+            if at < last.at {
+                return Err(format!(
+                    "{at} is earlier than the last change ({}); changes are recorded in time order",
+                    last.at
+                ));
+            }
+        }
+        self.put(field, value.clone())?;
+        self.changes.push(Change {
+            at,
+            by: by.to_string(),
+            field: field.key(),
+            from: before,
+            to: value,
+            extra: BTreeMap::new(),
+        });
+        Ok(())
+    }
+
+    /// Every phone number on the record: the customer's and the contacts'.
+    pub fn phones(&self) -> impl Iterator<Item = &str> {
+        self.phone
+            .as_deref()
+            .into_iter()
+            .chain(self.contacts.iter().filter_map(|c| c.phone.as_deref()))
+    }
+
+    pub fn emails(&self) -> impl Iterator<Item = &str> {
+        self.email
+            .as_deref()
+            .into_iter()
+            .chain(self.contacts.iter().filter_map(|c| c.email.as_deref()))
+    }
+
+    /// The last time the customer was in touch outside tickets.
+    pub fn last_touch(&self) -> Option<Timestamp> {
+        self.last_contact.max(self.first_contact)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer() -> Customer {
+        Customer {
+            id: "C000001".into(),
+            kind: CustomerKind::Enterprise,
+            name: "星河科技有限公司".into(),
+            salutation: None,
+            phone: Some("010-12345678".into()),
+            email: None,
+            address: None,
+            id_card: None,
+            bank_card: None,
+            credit_code: None,
+            industry: None,
+            contacts: vec![],
+            source: None,
+            first_contact: None,
+            last_contact: None,
+            owner: None,
+            vip: false,
+            tags: vec![],
+            need: None,
+            notes: None,
+            created: Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
+            created_by: "li.na".into(),
+            extra: BTreeMap::new(),
+            changes: vec![],
+        }
+    }
+
+    #[test]
+    fn edits_log_before_and_after_and_refuse_no_ops() {
+        let mut c = customer();
+        let at = Timestamp::parse("2026-10-02T09:00:00+08:00").unwrap();
+        c.edit(
+            CustomerField::Phone,
+            Some(FieldValue::Text("010-87654321".into())),
+            at,
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(c.changes.len(), 1);
+        assert_eq!(
+            c.changes[0].from,
+            Some(FieldValue::Text("010-12345678".into()))
+        );
+        let err = c
+            .edit(
+                CustomerField::Phone,
+                Some(FieldValue::Text("010-87654321".into())),
+                at,
+                "li.na",
+            )
+            .unwrap_err();
+        assert!(err.contains("already"), "{err}");
+        // A contact is added name first, then its other fields.
+        let name = CustomerField::parse("contacts.1.name").unwrap();
+        let role = CustomerField::parse("contact.1.role").unwrap();
+        assert!(c
+            .edit(role, Some(FieldValue::Text("采购".into())), at, "li.na")
+            .is_err());
+        c.edit(name, Some(FieldValue::Text("王芳".into())), at, "li.na")
+            .unwrap();
+        c.edit(role, Some(FieldValue::Text("采购".into())), at, "li.na")
+            .unwrap();
+        assert_eq!(c.contacts[0].role.as_deref(), Some("采购"));
+        assert_eq!(c.changes.len(), 3);
+    }
+
+    #[test]
+    fn field_names_accept_the_seed_form() {
+        assert_eq!(CustomerField::parse("联系方式"), Some(CustomerField::Phone));
+        assert_eq!(CustomerField::parse("负责人"), Some(CustomerField::Owner));
+        assert_eq!(CustomerField::parse("kind"), None);
+        assert_eq!(CustomerField::parse("contacts.0.name"), None);
+    }
+}

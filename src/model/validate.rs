@@ -1,0 +1,279 @@
+//! Checks of customer data that can be checked offline: phone and e-mail
+//! shapes, and the check characters of Chinese ID-card numbers (GB 11643-1999),
+//! unified social credit codes (GB 32100-2015) and bank cards (Luhn).
+//! Each function returns the normalised value or why it is not valid.
+
+use chrono::NaiveDate;
+
+/// A phone number: mainland mobile (`13912345678`, `+86` allowed), mainland
+/// landline with area code (`010-12345678`, extension `-123` allowed), or
+/// international (`+` country code and 6 to 14 more digits). Spaces and dashes
+/// between digit groups are accepted; mobiles are stored as 11 digits,
+/// landlines as `AREA-NUMBER[-EXT]`, international numbers as `+DIGITS`.
+pub fn phone(input: &str) -> Result<String, String> {
+    const VALID: &str = "expected a mainland mobile (13912345678), a landline with area code \
+                         (010-12345678) or an international number (+44 20 7946 0958)";
+    let text = input.trim();
+    if text.is_empty()
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')'))
+    {
+        return Err(VALID.into());
+    }
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let international = text.starts_with('+');
+    if text[1..].contains('+') {
+        return Err(VALID.into());
+    }
+    if international {
+        if let Some(national) = digits.strip_prefix("86") {
+            if is_mobile(national) {
+                return Ok(national.to_string());
+            }
+        }
+        if (7..=15).contains(&digits.len()) && !digits.starts_with('0') {
+            return Ok(format!("+{digits}"));
+        }
+        return Err(VALID.into());
+    }
+    if is_mobile(&digits) {
+        return Ok(digits);
+    }
+    // Landline: 0, a 2- or 3-digit area code, a 7- or 8-digit number, and
+    // perhaps an extension, which must be set apart by a separator.
+    let groups: Vec<&str> = text
+        .split(|c: char| matches!(c, ' ' | '-' | '(' | ')'))
+        .filter(|g| !g.is_empty())
+        .collect();
+    // With three groups or more the last may be an extension (010-1234567-8).
+    if let [rest @ .., ext] = groups.as_slice() {
+        if rest.len() >= 2 {
+            if let Some(landline) = landline(&rest.concat(), Some(ext)) {
+                return Ok(landline);
+            }
+        }
+    }
+    landline(&digits, None).ok_or_else(|| VALID.into())
+}
+
+fn landline(digits: &str, ext: Option<&str>) -> Option<String> {
+    if !digits.starts_with('0') || !(10..=12).contains(&digits.len()) {
+        return None;
+    }
+    // Three-digit area codes are 010 and 02x; the others have four.
+    let split = if digits.starts_with("01") || digits.starts_with("02") {
+        3
+    } else {
+        4
+    };
+    let (area, number) = digits.split_at(split);
+    if !(7..=8).contains(&number.len()) || number.starts_with('0') {
+        return None;
+    }
+    match ext {
+        None => Some(format!("{area}-{number}")),
+        Some(e) if (1..=6).contains(&e.len()) => Some(format!("{area}-{number}-{e}")),
+        Some(_) => None,
+    }
+}
+
+fn is_mobile(digits: &str) -> bool {
+    digits.len() == 11 && digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9')
+}
+
+/// An e-mail address: one `@`, a local part, a domain with a dot and no
+/// spaces. Stored trimmed, the domain in lower case.
+pub fn email(input: &str) -> Result<String, String> {
+    const VALID: &str = "expected an e-mail address such as name@example.com";
+    let text = input.trim();
+    let Some((local, domain)) = text.split_once('@') else {
+        return Err(VALID.into());
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.chars().any(|c| c.is_whitespace() || c == '@' || c == ',');
+    if local_ok && domain_ok {
+        Ok(format!("{local}@{}", domain.to_lowercase()))
+    } else {
+        Err(VALID.into())
+    }
+}
+
+/// A resident identity card number (GB 11643-1999): 17 digits, a check
+/// character (0-9 or X) computed from them, and a real birth date in 7..14.
+pub fn id_card(input: &str) -> Result<String, String> {
+    let text: String = input.trim().to_ascii_uppercase();
+    let bytes = text.as_bytes();
+    if bytes.len() != 18
+        || !bytes[..17].iter().all(u8::is_ascii_digit)
+        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
+    {
+        return Err("expected 18 characters: 17 digits and a check digit or X".into());
+    }
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = bytes[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let expected = CHECK[(sum % 11) as usize];
+    if bytes[17] != expected {
+        return Err(format!(
+            "the check character is '{}' but the first 17 digits give '{}' (GB 11643-1999)",
+            bytes[17] as char, expected as char
+        ));
+    }
+    if NaiveDate::parse_from_str(&text[6..14], "%Y%m%d").is_err() {
+        return Err(format!(
+            "'{}' in positions 7-14 is not a birth date",
+            &text[6..14]
+        ));
+    }
+    Ok(text)
+}
+
+/// The 31 characters of GB 32100-2015, in value order (no I, O, Z, S, V).
+const CREDIT_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// A unified social credit code (GB 32100-2015): 18 characters from the
+/// code's alphabet, the last a check character computed from the first 17.
+pub fn credit_code(input: &str) -> Result<String, String> {
+    let text = input.trim().to_ascii_uppercase();
+    if text.len() != 18 {
+        return Err(
+            "expected 18 characters (digits and capital letters except I, O, Z, S, V)".into(),
+        );
+    }
+    let mut values = Vec::with_capacity(18);
+    for (i, b) in text.bytes().enumerate() {
+        match CREDIT_CHARS.iter().position(|&c| c == b) {
+            Some(v) => values.push(v as u32),
+            None => {
+                return Err(format!(
+                    "character {} '{}' is not used in credit codes (digits and capital letters except I, O, Z, S, V)",
+                    i + 1,
+                    b as char
+                ))
+            }
+        }
+    }
+    let expected = credit_check(&values[..17]);
+    if values[17] != expected {
+        return Err(format!(
+            "the check character is '{}' but the first 17 give '{}' (GB 32100-2015)",
+            CREDIT_CHARS[values[17] as usize] as char, CREDIT_CHARS[expected as usize] as char
+        ));
+    }
+    Ok(text)
+}
+
+fn credit_check(values: &[u32]) -> u32 {
+    const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    (31 - sum % 31) % 31
+}
+
+/// A bank card number: 12 to 19 digits (spaces allowed) whose last digit is
+/// the Luhn check digit.
+pub fn bank_card(input: &str) -> Result<String, String> {
+    let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected 12 to 19 digits".into());
+    }
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    if sum % 10 != 0 {
+        return Err("the last digit is not the Luhn check digit of the others".into());
+    }
+    Ok(digits)
+}
+
+/// Digits of a phone number, for finding the same number written differently.
+pub fn phone_key(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    match digits.strip_prefix("86") {
+        Some(rest) if phone.starts_with('+') => rest.to_string(),
+        _ => digits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_cards() {
+        assert_eq!(
+            id_card("11010519491231002x").unwrap(),
+            "11010519491231002X"
+        );
+        assert!(id_card("110105194912310021").unwrap_err().contains("'X'"));
+        assert!(id_card("110105194913310028").is_err());
+        assert!(id_card("1101051949123100").is_err());
+    }
+
+    #[test]
+    fn credit_codes() {
+        assert_eq!(
+            credit_code("91350100M000100Y43").unwrap(),
+            "91350100M000100Y43"
+        );
+        assert!(credit_code("91350100M000100Y44")
+            .unwrap_err()
+            .contains("'3'"));
+        assert!(credit_code("91350100M000100I43").unwrap_err().contains("'I'"));
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone("139 1234 5678").unwrap(), "13912345678");
+        assert_eq!(phone("+86 139-1234-5678").unwrap(), "13912345678");
+        assert_eq!(phone("010-12345678").unwrap(), "010-12345678");
+        assert_eq!(phone("(0755) 8765 4321").unwrap(), "0755-87654321");
+        assert_eq!(phone("0755-87654321-12").unwrap(), "0755-87654321-12");
+        assert_eq!(phone("01012345678").unwrap(), "010-12345678");
+        assert_eq!(phone("010-1234567-8").unwrap(), "010-1234567-8");
+        assert_eq!(phone("+44 20 7946 0958").unwrap(), "+442079460958");
+        for bad in ["1395678", "12345678901", "abc", "+0123", "139+1234"] {
+            assert!(phone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_and_cards() {
+        assert_eq!(email(" A.b@Example.COM ").unwrap(), "A.b@example.com");
+        for bad in ["a", "a@b", "a b@c.com", "@c.com", "a@.com"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            bank_card("4111 1111 1111 1111").unwrap(),
+            "4111111111111111"
+        );
+        assert!(bank_card("4111111111111112").is_err());
+    }
+}
