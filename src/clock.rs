@@ -70,7 +70,9 @@ pub enum Span {
 
 pub fn parse_span(text: &str) -> std::result::Result<Span, String> {
     let t = text.trim();
-    let bad = || format!("'{text}' is not a span; expected a number and d, w, m or y (6m, 180d, 26w, 1y)");
+    let bad = || {
+        format!("'{text}' is not a span; expected a number and d, w, m or y (6m, 180d, 26w, 1y)")
+    };
     let unit = t.chars().last().ok_or_else(bad)?;
     let n: u32 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
     if n == 0 {
@@ -122,6 +124,9 @@ mod tests {
         assert_eq!(parse_span("2w"), Ok(Span::Days(14)));
         assert!(parse_span("6").is_err() && parse_span("0d").is_err() && parse_span("m").is_err());
         let t = parse_time("2026-08-31 10:00", tz).unwrap();
-        assert_eq!(Span::Months(6).before(t).to_rfc3339(), "2026-02-28T10:00:00+08:00");
+        assert_eq!(
+            Span::Months(6).before(t).to_rfc3339(),
+            "2026-02-28T10:00:00+08:00"
+        );
     }
 }

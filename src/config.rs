@@ -174,7 +174,12 @@ impl CustomerConfig {
     }
 
     pub fn format_id(&self, serial: u64) -> String {
-        format!("{}{:0width$}", self.id_prefix, serial, width = self.id_digits)
+        format!(
+            "{}{:0width$}",
+            self.id_prefix,
+            serial,
+            width = self.id_digits
+        )
     }
 
     pub fn resolve_source(&self, input: &str) -> Result<String> {
@@ -394,7 +399,9 @@ impl Config {
             .map_err(|e| bad(format!("customers.dormant_after: {e}")))?;
         if let Some(enc) = &self.encryption {
             if enc.recipients.is_empty() {
-                return Err(bad("encryption.recipients: list at least one age public key".into()));
+                return Err(bad(
+                    "encryption.recipients: list at least one age public key".into(),
+                ));
             }
             crate::crypto::parse_recipients(&enc.recipients)
                 .map_err(|e| bad(format!("encryption: {e}")))?;

@@ -71,9 +71,8 @@ pub fn parse_identities(text: &str) -> Result<Vec<Identity>, String> {
 pub fn parse_recipients(keys: &[String]) -> Result<Vec<Recipient>, String> {
     keys.iter()
         .map(|k| {
-            Recipient::from_str(k.trim()).map_err(|e| {
-                format!("recipient '{k}' is not an age public key (age1...): {e}")
-            })
+            Recipient::from_str(k.trim())
+                .map_err(|e| format!("recipient '{k}' is not an age public key (age1...): {e}"))
         })
         .collect()
 }

@@ -3,9 +3,11 @@
 
 mod assign;
 mod close;
+mod customer;
 mod demo;
 mod edit;
 mod init;
+mod keys;
 mod list;
 mod new;
 mod reopen;
@@ -88,6 +90,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// SLA clocks of open tickets: due times and states, most urgent first.
     Sla(sla::SlaArgs),
+    /// Customer records: add, edit, show, list, import, export.
+    Customer(customer::CustomerArgs),
+    /// Encryption of ID-card and bank-card numbers: set up, status.
+    Keys(keys::KeysArgs),
 }
 
 /// What every command that works on a store needs.
@@ -262,6 +268,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::List(args) => list::run(&ctx, args, out),
         Command::Survey(args) => survey::run(&ctx, args, out),
         Command::Report(args) => report::run(&ctx, args, out),
+        Command::Customer(args) => customer::run(&ctx, args, out),
+        Command::Keys(args) => keys::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))

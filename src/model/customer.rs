@@ -321,8 +321,12 @@ impl Customer {
             CustomerField::CreditCode => opt_text(&self.credit_code),
             CustomerField::Industry => opt_text(&self.industry),
             CustomerField::Source => opt_text(&self.source),
-            CustomerField::FirstContact => self.first_contact.map(|t| FieldValue::Text(t.to_string())),
-            CustomerField::LastContact => self.last_contact.map(|t| FieldValue::Text(t.to_string())),
+            CustomerField::FirstContact => {
+                self.first_contact.map(|t| FieldValue::Text(t.to_string()))
+            }
+            CustomerField::LastContact => {
+                self.last_contact.map(|t| FieldValue::Text(t.to_string()))
+            }
             CustomerField::Owner => opt_text(&self.owner),
             CustomerField::Vip => Some(FieldValue::Flag(self.vip)),
             CustomerField::Tags => {
@@ -343,10 +347,41 @@ impl Customer {
         }
     }
 
+    /// A new record with only its kind, name and creation; fields are then
+    /// set with [`Customer::put`] (no change log: creation is not a change).
+    pub fn new(kind: CustomerKind, name: String, created: Timestamp, created_by: &str) -> Customer {
+        Customer {
+            id: String::new(),
+            kind,
+            name,
+            salutation: None,
+            phone: None,
+            email: None,
+            address: None,
+            id_card: None,
+            bank_card: None,
+            credit_code: None,
+            industry: None,
+            contacts: Vec::new(),
+            source: None,
+            first_contact: None,
+            last_contact: None,
+            owner: None,
+            vip: false,
+            tags: Vec::new(),
+            need: None,
+            notes: None,
+            created,
+            created_by: created_by.to_string(),
+            extra: BTreeMap::new(),
+            changes: Vec::new(),
+        }
+    }
+
     /// Sets a field to a value of the right shape. The caller has validated
     /// and normalised it; a value of the wrong shape is a programming error
     /// reported as `Err` with the field's name.
-    fn put(&mut self, field: CustomerField, value: Option<FieldValue>) -> Result<(), String> {
+    pub fn put(&mut self, field: CustomerField, value: Option<FieldValue>) -> Result<(), String> {
         let text = |v: Option<FieldValue>| -> Result<Option<String>, String> {
             match v {
                 None => Ok(None),
@@ -504,32 +539,15 @@ mod tests {
     use super::*;
 
     fn customer() -> Customer {
-        Customer {
-            id: "C000001".into(),
-            kind: CustomerKind::Enterprise,
-            name: "星河科技有限公司".into(),
-            salutation: None,
-            phone: Some("010-12345678".into()),
-            email: None,
-            address: None,
-            id_card: None,
-            bank_card: None,
-            credit_code: None,
-            industry: None,
-            contacts: vec![],
-            source: None,
-            first_contact: None,
-            last_contact: None,
-            owner: None,
-            vip: false,
-            tags: vec![],
-            need: None,
-            notes: None,
-            created: Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
-            created_by: "li.na".into(),
-            extra: BTreeMap::new(),
-            changes: vec![],
-        }
+        let mut c = Customer::new(
+            CustomerKind::Enterprise,
+            "星河科技有限公司".into(),
+            Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
+            "li.na",
+        );
+        c.id = "C000001".into();
+        c.phone = Some("010-12345678".into());
+        c
     }
 
     #[test]

@@ -6,10 +6,10 @@ mod customer;
 mod event;
 mod fold;
 mod id;
+pub mod mask;
 mod ops;
 mod ticket;
 mod time;
-pub mod mask;
 pub mod validate;
 
 pub use customer::{

@@ -99,7 +99,9 @@ pub fn email(input: &str) -> Result<String, String> {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && !local.chars().any(|c| c.is_whitespace() || c == '@' || c == ',');
+        && !local
+            .chars()
+            .any(|c| c.is_whitespace() || c == '@' || c == ',');
     if local_ok && domain_ok {
         Ok(format!("{local}@{}", domain.to_lowercase()))
     } else {
@@ -177,7 +179,9 @@ pub fn credit_code(input: &str) -> Result<String, String> {
 }
 
 fn credit_check(values: &[u32]) -> u32 {
-    const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
     (31 - sum % 31) % 31
 }
@@ -228,10 +232,7 @@ mod tests {
 
     #[test]
     fn id_cards() {
-        assert_eq!(
-            id_card("11010519491231002x").unwrap(),
-            "11010519491231002X"
-        );
+        assert_eq!(id_card("11010519491231002x").unwrap(), "11010519491231002X");
         assert!(id_card("110105194912310021").unwrap_err().contains("'X'"));
         assert!(id_card("110105194913310028").is_err());
         assert!(id_card("1101051949123100").is_err());
@@ -246,7 +247,9 @@ mod tests {
         assert!(credit_code("91350100M000100Y44")
             .unwrap_err()
             .contains("'3'"));
-        assert!(credit_code("91350100M000100I43").unwrap_err().contains("'I'"));
+        assert!(credit_code("91350100M000100I43")
+            .unwrap_err()
+            .contains("'I'"));
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The store on disk: finding its root, reading and writing ticket files
-//! atomically under locks, and scanning every ticket.
+//! atomically under locks, scanning every ticket, and customer files.
 
+mod customers;
 mod fsio;
 mod lock;
 mod sla;
 mod tickets;
 
+pub use customers::{
+    duplicate_error, find_duplicate, parse_customer, render_customer, CustomerScan, Duplicate,
+    KEY_FILE_VAR,
+};
 pub use fsio::{create_atomic, read_to_string, write_atomic};
 pub use lock::Lock;
 pub use tickets::{parse_ticket, render_ticket, Scan};

@@ -1,0 +1,79 @@
+use std::io::Write;
+
+use super::{keyring_for, parse_field, FieldInput};
+use crate::cli::Context;
+use crate::error::{Error, Result};
+use crate::model::CustomerField;
+
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    /// The customer ID (C000001).
+    pub id: String,
+    /// FIELD=VALUE; repeatable, one change-log entry each. Fields: name,
+    /// salutation, phone, email, address, id_card, bank_card, credit_code,
+    /// industry, source, first_contact, last_contact, owner, vip, tags
+    /// (comma-separated), need, notes, contacts.N.name|salutation|role|phone|email
+    /// (a new contact N starts with its name). An empty value removes the field.
+    #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+    pub sets: Vec<String>,
+    /// Record a phone number or e-mail address that fails the shape check as typed.
+    #[arg(long)]
+    pub force: bool,
+    /// When the change was made, if not now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
+    let id = ctx.store.customer_id(&args.id)?;
+    let at = ctx.event_time(args.at.as_deref())?;
+    let mut sets: Vec<(CustomerField, String)> = Vec::new();
+    for text in &args.sets {
+        let (field, value) = text.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                "--set",
+                text,
+                "expected FIELD=VALUE, e.g. phone=13912345678",
+            )
+        })?;
+        let field = parse_field(field)?;
+        if sets.iter().any(|(f, _)| *f == field) {
+            return Err(Error::invalid(
+                "--set",
+                text,
+                format!("{} is set twice; one change per field", field.key()),
+            ));
+        }
+        sets.push((field, value.to_string()));
+    }
+    let keyring = if sets
+        .iter()
+        .any(|(f, v)| f.is_sealed() && !v.trim().is_empty())
+    {
+        Some(keyring_for(ctx, "an ID-card or bank-card number")?)
+    } else {
+        None
+    };
+    let input = FieldInput {
+        ctx,
+        keyring: keyring.as_ref(),
+        force: args.force,
+    };
+    let customer = ctx.store.modify_customer(&id, |c| {
+        for (field, raw) in &sets {
+            let value = input.value(c.kind, *field, raw)?;
+            c.edit(*field, value, at, &ctx.actor)
+                .map_err(|why| Error::Refused(format!("{id}: {why}")))?;
+        }
+        Ok(())
+    })?;
+    eprintln!(
+        "{}: changed {}",
+        customer.id,
+        sets.iter()
+            .map(|(f, _)| f.key())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,224 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{build_customer, contact_fields, keyring_for, parse_kind, FieldInput};
+use crate::cli::Context;
+use crate::error::{Error, Result};
+use crate::model::{ContactField, Customer, CustomerField};
+use crate::store::{duplicate_error, find_duplicate, read_to_string};
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A CSV file (UTF-8, with or without BOM); `-` reads stdin. The header
+    /// names columns in English (the export's) or as on the seed's
+    /// registration form: 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址,
+    /// 信息来源, 首次联系时间, 需求简述, 负责人, ...
+    pub file: PathBuf,
+    /// Record phone numbers and e-mail addresses that fail the shape check as typed.
+    #[arg(long)]
+    pub force: bool,
+    /// Check every row and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What a CSV column holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Column {
+    Id,
+    Kind,
+    Field(CustomerField),
+    /// `name=...,role=...; name=...` as exported.
+    Contacts,
+    /// Exported, not imported: the record is created now.
+    Ignored,
+}
+
+fn column(header: &str) -> Option<Column> {
+    let h = header.trim();
+    Some(match h {
+        "id" | "客户编号" | "编号" => Column::Id,
+        "kind" | "客户类型" | "类型" => Column::Kind,
+        "contacts" => Column::Contacts,
+        "contact" | "contact_name" | "联系人" => {
+            Column::Field(CustomerField::Contact(0, ContactField::Name))
+        }
+        "contact_role" | "联系人职务" => {
+            Column::Field(CustomerField::Contact(0, ContactField::Role))
+        }
+        "contact_phone" | "联系人电话" => {
+            Column::Field(CustomerField::Contact(0, ContactField::Phone))
+        }
+        "contact_email" | "联系人邮箱" => {
+            Column::Field(CustomerField::Contact(0, ContactField::Email))
+        }
+        "created" => Column::Ignored,
+        other => Column::Field(CustomerField::parse(other)?),
+    })
+}
+
+pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> {
+    let text = if args.file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        s
+    } else {
+        read_to_string(&args.file)?
+    };
+    let name = args.file.display().to_string();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::invalid("CSV file", &name, e.to_string()))?
+        .clone();
+    let mut columns = Vec::new();
+    for h in headers.iter() {
+        columns.push(column(h).ok_or_else(|| {
+            Error::invalid(
+                "CSV column",
+                h,
+                "expected id, kind, name, salutation, phone, email, address, id_card, bank_card, \
+                 credit_code, industry, contacts, contact, contact_role, contact_phone, contact_email, \
+                 source, first_contact, last_contact, owner, vip, tags, need, notes \
+                 (or 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...)",
+            )
+        })?);
+    }
+    if !columns.contains(&Column::Kind) || !columns.contains(&Column::Field(CustomerField::Name)) {
+        return Err(Error::invalid(
+            "CSV header",
+            headers.iter().collect::<Vec<_>>().join(","),
+            "the columns kind (客户类型) and name (姓名/企业名称) are required",
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(r) => rows.push(r),
+            Err(e) => problems.push(format!(
+                "line {}: {e}",
+                e.position().map_or(0, |p| p.line())
+            )),
+        }
+    }
+    let needs_key = rows.iter().any(|r| {
+        r.iter()
+            .zip(&columns)
+            .any(|(v, c)| matches!(c, Column::Field(f) if f.is_sealed()) && !v.trim().is_empty())
+    });
+    let keyring = if needs_key {
+        Some(keyring_for(ctx, "importing ID-card or bank-card numbers")?)
+    } else {
+        None
+    };
+    let input = FieldInput {
+        ctx,
+        keyring: keyring.as_ref(),
+        force: args.force,
+    };
+    let existing = ctx.store.scan_customers()?;
+    let default_source = ctx
+        .store
+        .config
+        .customers
+        .sources
+        .iter()
+        .any(|c| c.key == "import")
+        .then_some("import");
+    let mut new: Vec<(u64, Customer)> = Vec::new();
+    for record in &rows {
+        let line = record.position().map_or(0, |p| p.line());
+        match row_customer(ctx, &input, &columns, record, default_source) {
+            Ok(c) => {
+                let others = existing.customers.iter().chain(new.iter().map(|(_, c)| c));
+                if let Some(d) = find_duplicate(others, &c) {
+                    let owner = new
+                        .iter()
+                        .find(|(_, n)| n.id == d.existing && !n.id.is_empty());
+                    let message = match owner {
+                        Some((l, _)) => format!("duplicates line {l}'s {}", d.field),
+                        None => duplicate_error(&c.id, &d).to_string(),
+                    };
+                    problems.push(format!("line {line}: {message}"));
+                } else if !c.id.is_empty()
+                    && (ctx.store.customer_exists(&c.id) || new.iter().any(|(_, n)| n.id == c.id))
+                {
+                    problems.push(format!("line {line}: customer {} already exists", c.id));
+                }
+                new.push((line, c));
+            }
+            Err(e) => problems.push(format!("line {line}: {e}")),
+        }
+    }
+    existing.into_result()?;
+    if !problems.is_empty() {
+        return Err(Error::Refused(format!(
+            "{name}: {} bad row(s); nothing was imported:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        )));
+    }
+    if args.dry_run {
+        eprintln!("{name}: {} row(s) would be imported", new.len());
+        return Ok(());
+    }
+    let created = ctx
+        .store
+        .create_customers(new.into_iter().map(|(_, c)| c).collect())?;
+    for c in &created {
+        writeln!(out, "{}", c.id)?;
+    }
+    eprintln!("{name}: imported {} customer(s)", created.len());
+    Ok(())
+}
+
+fn row_customer(
+    ctx: &Context,
+    input: &FieldInput,
+    columns: &[Column],
+    record: &csv::StringRecord,
+    default_source: Option<&str>,
+) -> Result<Customer> {
+    let mut kind = None;
+    let mut id = None;
+    let mut fields: Vec<(CustomerField, String)> = Vec::new();
+    let mut contacts_used = 0;
+    for (value, column) in record.iter().zip(columns) {
+        let value = value.trim();
+        match column {
+            Column::Ignored => {}
+            Column::Id if !value.is_empty() => id = Some(ctx.store.customer_id(value)?),
+            Column::Id => {}
+            Column::Kind => kind = Some(parse_kind(value)?),
+            Column::Contacts => {
+                for spec in value.split([';', '；']).filter(|s| !s.trim().is_empty()) {
+                    fields.extend(contact_fields(contacts_used, spec)?);
+                    contacts_used += 1;
+                }
+            }
+            Column::Field(f) if !value.is_empty() => fields.push((*f, value.to_string())),
+            Column::Field(_) => {}
+        }
+    }
+    let kind = kind.ok_or_else(|| {
+        Error::invalid(
+            "kind",
+            "",
+            "expected individual (个人) or enterprise (企业)",
+        )
+    })?;
+    if !fields.iter().any(|(f, _)| *f == CustomerField::Source) {
+        if let Some(s) = default_source {
+            fields.push((CustomerField::Source, s.into()));
+        }
+    }
+    let at = ctx.now;
+    let mut customer = build_customer(input, kind, &fields, at)?;
+    customer.id = id.unwrap_or_default();
+    Ok(customer)
+}

@@ -1,0 +1,180 @@
+use std::io::Write;
+
+use super::{activity_by_customer, keyring_for, parse_kind, Activity, Shown};
+use crate::cli::Context;
+use crate::clock::parse_span;
+use crate::error::{Error, Result};
+use crate::model::{validate, Customer, Timestamp};
+use crate::output::{int, opt_text, text, Format, Records};
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// individual (个人) or enterprise (企业).
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long, value_name = "AGENT")]
+    pub owner: Option<String>,
+    /// phone, website, referral, import, ... (or the Chinese terms).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// VIP customers only.
+    #[arg(long)]
+    pub vip: bool,
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Names containing this text.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The customer with this phone number (any of its forms; contacts too).
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The customer with this ID-card number (found by keyed hash; needs the key).
+    #[arg(long)]
+    pub id_card: Option<String>,
+    #[arg(long)]
+    pub credit_code: Option<String>,
+    /// Dormant customers (待激活): no open ticket and no ticket activity or
+    /// contact for SPAN (6m, 180d; default from desk.yaml), oldest first.
+    #[arg(long, value_name = "SPAN", num_args = 0..=1, default_missing_value = "")]
+    pub dormant: Option<String>,
+    /// The time dormancy is measured from (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Show names, phones and e-mail addresses in full.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    let config = &ctx.store.config;
+    let kind = args.kind.as_deref().map(parse_kind).transpose()?;
+    let owner = args.owner.as_deref().map(|o| ctx.agent(o)).transpose()?;
+    let source = args
+        .source
+        .as_deref()
+        .map(|s| config.customers.resolve_source(s))
+        .transpose()?;
+    let phone = args.phone.as_deref().map(|p| {
+        validate::phone(p)
+            .map(|p| validate::phone_key(&p))
+            .unwrap_or_else(|_| validate::phone_key(p))
+    });
+    let email = args.email.as_deref().map(|e| e.trim().to_lowercase());
+    let credit_code = args
+        .credit_code
+        .as_deref()
+        .map(|c| c.trim().to_ascii_uppercase());
+    let id_card_lookup = match args.id_card.as_deref() {
+        Some(raw) => {
+            let plain =
+                validate::id_card(raw).map_err(|valid| Error::invalid("id_card", raw, valid))?;
+            let ring = keyring_for(ctx, "finding a customer by ID-card number")?;
+            Some(ring.lookup("id_card", &plain).map_err(|why| {
+                Error::Refused(format!(
+                    "finding a customer by ID-card number needs the key: {why}"
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let dormant_since = match args.dormant.as_deref() {
+        None => None,
+        Some(span) => {
+            let span = if span.is_empty() {
+                config.customers.dormant_after.as_str()
+            } else {
+                span
+            };
+            let span = parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?;
+            Some(span.before(ctx.now_or(args.now.as_deref())?))
+        }
+    };
+
+    let scan = ctx.store.scan_customers()?;
+    let mut tickets = ctx.store.scan_tickets()?;
+    let activity = activity_by_customer(&tickets.tickets);
+    let none = Activity::default();
+    let last_activity = |c: &Customer, a: &Activity| -> Timestamp {
+        [c.last_touch(), a.last, Some(c.created)]
+            .into_iter()
+            .flatten()
+            .max()
+            .expect("created is always there")
+    };
+    let mut rows: Vec<(&Customer, &Activity, Timestamp)> = Vec::new();
+    for c in &scan.customers {
+        let a = activity.get(&c.id).unwrap_or(&none);
+        let last = last_activity(c, a);
+        let keep = kind.is_none_or(|k| c.kind == k)
+            && owner.as_ref().is_none_or(|o| c.owner.as_ref() == Some(o))
+            && source.as_ref().is_none_or(|s| c.source.as_ref() == Some(s))
+            && (!args.vip || c.vip)
+            && args.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+            && args.name.as_ref().is_none_or(|n| {
+                c.name.contains(n.as_str())
+                    || c.contacts.iter().any(|x| x.name.contains(n.as_str()))
+            })
+            && phone
+                .as_ref()
+                .is_none_or(|p| c.phones().any(|x| validate::phone_key(x) == *p))
+            && email
+                .as_ref()
+                .is_none_or(|e| c.emails().any(|x| x.to_lowercase() == *e))
+            && credit_code
+                .as_ref()
+                .is_none_or(|code| c.credit_code.as_ref() == Some(code))
+            && id_card_lookup
+                .as_ref()
+                .is_none_or(|l| c.id_card.as_ref().is_some_and(|s| &s.lookup == l))
+            && dormant_since.is_none_or(|since| a.open == 0 && last < since);
+        if keep {
+            rows.push((c, a, last));
+        }
+    }
+    if dormant_since.is_some() {
+        rows.sort_by(|x, y| x.2.cmp(&y.2).then(x.0.id.cmp(&y.0.id)));
+    }
+
+    let keyring = Shown::keyring(ctx, args.reveal)?;
+    let shown = Shown {
+        reveal: keyring.as_ref(),
+    };
+    let mut records = Records::new(&[
+        "id",
+        "kind",
+        "name",
+        "phone",
+        "email",
+        "owner",
+        "source",
+        "vip",
+        "tickets",
+        "open",
+        "last_activity",
+    ]);
+    let tz = ctx.store.tz;
+    for (c, a, last) in rows {
+        records.push(vec![
+            text(&c.id),
+            text(c.kind.key()),
+            text(shown.name(c)),
+            opt_text(shown.field(c, crate::model::CustomerField::Phone)),
+            opt_text(shown.field(c, crate::model::CustomerField::Email)),
+            opt_text(c.owner.clone()),
+            opt_text(c.source.clone()),
+            text(if c.vip { "yes" } else { "no" }),
+            int(a.tickets),
+            int(a.open),
+            text(last.0.with_timezone(&tz).format("%Y-%m-%d").to_string()),
+        ]);
+    }
+    records.write(out, ctx.term.format_or_default(args.format), ctx.term)?;
+    // Unreadable files are named after what could be listed.
+    tickets.into_result()?;
+    scan.into_result()
+}

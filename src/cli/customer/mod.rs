@@ -1,0 +1,491 @@
+//! `desk customer ...`: customer records (seed 002). One file per
+//! subcommand; this module holds what they share: turning typed text into
+//! validated (and, for ID-card and bank-card numbers, sealed) field values,
+//! and masking values for output.
+
+mod add;
+mod edit;
+mod export;
+mod import;
+mod list;
+mod show;
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use super::Context;
+use crate::crypto::Keyring;
+use crate::error::{Error, Result};
+use crate::model::{
+    mask, validate, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Status,
+    Timestamp,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct CustomerArgs {
+    #[command(subcommand)]
+    pub command: CustomerCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CustomerCommand {
+    /// Register a customer; prints the new ID alone.
+    Add(add::AddArgs),
+    /// Change fields of a customer, one change-log entry per field.
+    Edit(edit::EditArgs),
+    /// One customer: the record (masked), its change log and its tickets.
+    Show(show::ShowArgs),
+    /// List customers, with filters, lookups and the dormant (待激活) list.
+    List(list::ListArgs),
+    /// Import customers from CSV: every row is checked first, then all are written or none.
+    Import(import::ImportArgs),
+    /// Export every customer as CSV or JSON (masked unless --reveal).
+    Export(export::ExportArgs),
+}
+
+pub fn run(ctx: &Context, args: &CustomerArgs, out: &mut dyn Write) -> Result<()> {
+    match &args.command {
+        CustomerCommand::Add(a) => add::run(ctx, a, out),
+        CustomerCommand::Edit(a) => edit::run(ctx, a, out),
+        CustomerCommand::Show(a) => show::run(ctx, a, out),
+        CustomerCommand::List(a) => list::run(ctx, a, out),
+        CustomerCommand::Import(a) => import::run(ctx, a, out),
+        CustomerCommand::Export(a) => export::run(ctx, a, out),
+    }
+}
+
+pub fn parse_kind(input: &str) -> Result<CustomerKind> {
+    CustomerKind::parse(input).ok_or_else(|| {
+        Error::invalid(
+            "kind",
+            input,
+            "expected individual (个人) or enterprise (企业)",
+        )
+    })
+}
+
+pub fn parse_field(input: &str) -> Result<CustomerField> {
+    CustomerField::parse(input).ok_or_else(|| {
+        Error::invalid(
+            "field",
+            input,
+            format!(
+                "expected one of {}, or contacts.N.name|salutation|role|phone|email",
+                CustomerField::SIMPLE.map(|f| f.key()).join(", ")
+            ),
+        )
+    })
+}
+
+/// Turns what a user typed for a field into its stored value: validated,
+/// normalised, sealed when the field is encrypted. An empty value means
+/// "remove". `--force` skips only the phone and e-mail shape checks.
+pub struct FieldInput<'a> {
+    pub ctx: &'a Context,
+    pub keyring: Option<&'a Keyring>,
+    pub force: bool,
+}
+
+impl FieldInput<'_> {
+    pub fn value(
+        &self,
+        kind: CustomerKind,
+        field: CustomerField,
+        raw: &str,
+    ) -> Result<Option<FieldValue>> {
+        let key = field.key();
+        let raw = raw.trim();
+        if raw.contains('\n') && field != CustomerField::Notes {
+            return Err(Error::invalid(&key, raw, "expected one line"));
+        }
+        let enterprise_only = matches!(
+            field,
+            CustomerField::CreditCode | CustomerField::Industry | CustomerField::Contact(..)
+        );
+        let individual_only = matches!(
+            field,
+            CustomerField::IdCard | CustomerField::BankCard | CustomerField::Salutation
+        );
+        if (enterprise_only && kind != CustomerKind::Enterprise)
+            || (individual_only && kind != CustomerKind::Individual)
+        {
+            return Err(Error::invalid(
+                &key,
+                raw,
+                format!(
+                    "{key} is recorded for {} customers only",
+                    if enterprise_only {
+                        "enterprise"
+                    } else {
+                        "individual"
+                    }
+                ),
+            ));
+        }
+        if raw.is_empty() {
+            return match field {
+                CustomerField::Name => Err(Error::invalid("name", raw, "a name is required")),
+                CustomerField::Vip => Ok(Some(FieldValue::Flag(false))),
+                _ => Ok(None),
+            };
+        }
+        let checked = |r: std::result::Result<String, String>| {
+            r.map_err(|valid| Error::invalid(&key, raw, valid))
+        };
+        let shape = |r: std::result::Result<String, String>| {
+            if self.force {
+                Ok(r.unwrap_or_else(|_| raw.to_string()))
+            } else {
+                r.map_err(|valid| {
+                    Error::invalid(&key, raw, format!("{valid} (--force records it as typed)"))
+                })
+            }
+        };
+        let text = |t: String| Ok(Some(FieldValue::Text(t)));
+        match field {
+            CustomerField::Phone | CustomerField::Contact(_, ContactField::Phone) => {
+                text(shape(validate::phone(raw))?)
+            }
+            CustomerField::Email | CustomerField::Contact(_, ContactField::Email) => {
+                text(shape(validate::email(raw))?)
+            }
+            CustomerField::IdCard | CustomerField::BankCard => {
+                let plain = checked(if field == CustomerField::IdCard {
+                    validate::id_card(raw)
+                } else {
+                    validate::bank_card(raw)
+                })?;
+                let keyring = self.keyring.ok_or_else(|| {
+                    Error::Refused(format!("{key} is stored encrypted and needs the key"))
+                })?;
+                let sealed = keyring.seal(&key, &plain).map_err(|why| {
+                    Error::Refused(format!("cannot store {key} encrypted: {why}"))
+                })?;
+                Ok(Some(FieldValue::Sealed(sealed)))
+            }
+            CustomerField::CreditCode => text(checked(validate::credit_code(raw))?),
+            CustomerField::Source => text(self.ctx.store.config.customers.resolve_source(raw)?),
+            CustomerField::Owner => text(self.ctx.agent(raw)?),
+            CustomerField::FirstContact | CustomerField::LastContact => {
+                let at = self.ctx.event_time(Some(raw)).map_err(|_| {
+                    Error::invalid(
+                        &key,
+                        raw,
+                        "expected a time not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
+                    )
+                })?;
+                text(at.to_string())
+            }
+            CustomerField::Vip => match raw.to_lowercase().as_str() {
+                "true" | "yes" | "y" | "1" | "是" | "vip" => Ok(Some(FieldValue::Flag(true))),
+                "false" | "no" | "n" | "0" | "否" => Ok(Some(FieldValue::Flag(false))),
+                _ => Err(Error::invalid(&key, raw, "expected true or false (是/否)")),
+            },
+            CustomerField::Tags => {
+                let mut tags: Vec<String> = Vec::new();
+                for t in raw.split([',', '，', ';', '；']).map(str::trim) {
+                    if !t.is_empty() && !tags.iter().any(|x| x == t) {
+                        tags.push(t.to_string());
+                    }
+                }
+                Ok(Some(FieldValue::List(tags)).filter(|_| !tags_empty(raw)))
+            }
+            _ => text(raw.to_string()),
+        }
+    }
+}
+
+/// A new customer from typed fields, each validated as by `edit`.
+pub fn build_customer(
+    input: &FieldInput,
+    kind: CustomerKind,
+    fields: &[(CustomerField, String)],
+    at: Timestamp,
+) -> Result<Customer> {
+    let name = fields
+        .iter()
+        .find(|(f, _)| *f == CustomerField::Name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::invalid(
+            "name",
+            "",
+            "a customer needs a name (姓名/企业名称)",
+        ));
+    }
+    let mut customer = Customer::new(kind, name, at, &input.ctx.actor);
+    // Contacts are set name first, whatever order they were typed in.
+    let mut ordered: Vec<&(CustomerField, String)> = fields.iter().collect();
+    ordered.sort_by_key(|(f, _)| match f {
+        CustomerField::Contact(i, ContactField::Name) => (1, *i, 0),
+        CustomerField::Contact(i, _) => (1, *i, 1),
+        _ => (0, 0, 0),
+    });
+    for (field, raw) in ordered {
+        if *field == CustomerField::Name {
+            continue;
+        }
+        let value = input.value(kind, *field, raw)?;
+        customer
+            .put(*field, value)
+            .map_err(|why| Error::invalid(field.key(), raw, why))?;
+    }
+    if customer.first_contact.is_none() {
+        customer.first_contact = Some(at);
+    }
+    Ok(customer)
+}
+
+/// `name=王芳,role=采购经理,phone=13912345678` as the fields of contact `index`.
+pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, String)>> {
+    let mut fields = Vec::new();
+    for part in spec
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = part.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                "--contact",
+                spec,
+                "expected name=...,role=...,phone=...,email=...,salutation=...",
+            )
+        })?;
+        let field = ContactField::ALL
+            .into_iter()
+            .find(|f| f.key() == key.trim())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "--contact",
+                    spec,
+                    format!("unknown key '{key}'; expected name, salutation, role, phone, email"),
+                )
+            })?;
+        fields.push((
+            CustomerField::Contact(index, field),
+            value.trim().to_string(),
+        ));
+    }
+    if !fields
+        .iter()
+        .any(|(f, _)| *f == CustomerField::Contact(index, ContactField::Name))
+    {
+        return Err(Error::invalid(
+            "--contact",
+            spec,
+            "a contact needs name=...",
+        ));
+    }
+    Ok(fields)
+}
+
+fn tags_empty(raw: &str) -> bool {
+    raw.split([',', '，', ';', '；'])
+        .all(|t| t.trim().is_empty())
+}
+
+/// Loads the keyring when a command needs it, with the reason in the error.
+pub fn keyring_for(ctx: &Context, why: &str) -> Result<Keyring> {
+    let ring = ctx.store.keyring()?;
+    if ctx.store.config.encryption.is_none() {
+        return Err(Error::Refused(format!(
+            "{why} needs encryption, which this store has not set up; run `desk keys init` first"
+        )));
+    }
+    Ok(ring)
+}
+
+/// How values are shown: masked, or in full (`--reveal`, decrypting with the key).
+pub struct Shown<'a> {
+    pub reveal: Option<&'a Keyring>,
+}
+
+impl Shown<'_> {
+    /// Loads what `--reveal` needs: the key, if the store encrypts anything.
+    pub fn keyring(ctx: &Context, reveal: bool) -> Result<Option<Keyring>> {
+        if !reveal {
+            return Ok(None);
+        }
+        let ring = ctx.store.keyring()?;
+        if ctx.store.config.encryption.is_some() {
+            if let Some(why) = ring.locked_because() {
+                return Err(Error::Refused(format!(
+                    "--reveal shows ID-card and bank-card numbers in full, which needs the private key: {why}"
+                )));
+            }
+        }
+        Ok(Some(ring))
+    }
+
+    /// A field's value as it may be shown.
+    pub fn value(&self, kind: CustomerKind, field: CustomerField, value: &FieldValue) -> String {
+        match value {
+            FieldValue::Flag(b) => b.to_string(),
+            FieldValue::List(l) => l.join(", "),
+            FieldValue::Sealed(s) => match self.reveal {
+                Some(ring) => ring
+                    .open(s)
+                    .unwrap_or_else(|e| format!("****{} (cannot decrypt: {e})", s.last4)),
+                None => mask::last_four(&s.last4),
+            },
+            FieldValue::Text(t) => {
+                if self.reveal.is_some() {
+                    return t.clone();
+                }
+                match field {
+                    CustomerField::Name if kind == CustomerKind::Individual => mask::name(t, None),
+                    CustomerField::Contact(_, ContactField::Name) => mask::name(t, None),
+                    CustomerField::Phone | CustomerField::Contact(_, ContactField::Phone) => {
+                        mask::phone(t)
+                    }
+                    CustomerField::Email | CustomerField::Contact(_, ContactField::Email) => {
+                        mask::email(t)
+                    }
+                    CustomerField::Address if kind == CustomerKind::Individual => mask::address(t),
+                    _ => t.clone(),
+                }
+            }
+        }
+    }
+
+    pub fn field(&self, c: &Customer, field: CustomerField) -> Option<String> {
+        c.get(field).map(|v| self.value(c.kind, field, &v))
+    }
+
+    /// The customer's name as people see it: 张*, *女士, or the company name.
+    pub fn name(&self, c: &Customer) -> String {
+        if self.reveal.is_some() || c.kind == CustomerKind::Enterprise {
+            return c.name.clone();
+        }
+        mask::name(&c.name, c.salutation.as_deref())
+    }
+
+    pub fn contact_name(&self, c: &crate::model::Contact) -> String {
+        if self.reveal.is_some() {
+            return c.name.clone();
+        }
+        mask::name(&c.name, c.salutation.as_deref())
+    }
+}
+
+/// What tickets say about each customer: how many, how many open, and the
+/// time of the latest event.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    pub tickets: usize,
+    pub open: usize,
+    pub last: Option<Timestamp>,
+}
+
+pub fn activity_by_customer(tickets: &[crate::model::Ticket]) -> HashMap<String, Activity> {
+    let mut map: HashMap<String, Activity> = HashMap::new();
+    for t in tickets {
+        let a = map.entry(t.customer.clone()).or_default();
+        a.tickets += 1;
+        if t.status != Status::Closed {
+            a.open += 1;
+        }
+        let last = t.history.last().map(|e| e.at);
+        a.last = a.last.max(last);
+    }
+    map
+}
+
+/// The record's fields in file order, as shown (masked unless revealing),
+/// with the contacts flattened to `name=...,role=...; ...` for CSV.
+pub const EXPORT_COLUMNS: [&str; 21] = [
+    "id",
+    "kind",
+    "name",
+    "salutation",
+    "phone",
+    "email",
+    "address",
+    "id_card",
+    "bank_card",
+    "credit_code",
+    "industry",
+    "contacts",
+    "source",
+    "first_contact",
+    "last_contact",
+    "owner",
+    "vip",
+    "tags",
+    "need",
+    "notes",
+    "created",
+];
+
+/// One customer as a JSON object of shown values; contacts as an array.
+pub fn customer_json(c: &Customer, shown: &Shown) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value as J;
+    let mut map = serde_json::Map::new();
+    let text = |v: Option<String>| v.map_or(J::Null, J::String);
+    for column in EXPORT_COLUMNS {
+        let value = match column {
+            "id" => J::String(c.id.clone()),
+            "kind" => J::String(c.kind.key().into()),
+            "name" => J::String(shown.name(c)),
+            "vip" => J::Bool(c.vip),
+            "tags" => J::Array(c.tags.iter().cloned().map(J::String).collect()),
+            "created" => J::String(c.created.to_string()),
+            "contacts" => J::Array(
+                c.contacts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, contact)| {
+                        let mut m = serde_json::Map::new();
+                        for f in ContactField::ALL {
+                            let v = if f == ContactField::Name {
+                                Some(shown.contact_name(contact))
+                            } else {
+                                shown.field(c, CustomerField::Contact(i, f))
+                            };
+                            m.insert(f.key().into(), text(v));
+                        }
+                        J::Object(m)
+                    })
+                    .collect(),
+            ),
+            other => text(CustomerField::parse(other).and_then(|f| shown.field(c, f))),
+        };
+        map.insert(column.into(), value);
+    }
+    map
+}
+
+/// The same as one CSV row (contacts as `name=...,role=...; ...`).
+pub fn customer_row(c: &Customer, shown: &Shown) -> Vec<String> {
+    let json = customer_json(c, shown);
+    EXPORT_COLUMNS
+        .iter()
+        .map(|column| match &json[*column] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Array(items) if *column == "tags" => items
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            serde_json::Value::Array(contacts) => contacts
+                .iter()
+                .map(|contact| {
+                    contact
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })
+        .collect()
+}
