@@ -1,7 +1,8 @@
 //! A realistic, deterministic store for demos and benchmarks: the seeds' mix
 //! of request types, priorities and channels, Chinese and English text,
 //! handling times that follow the priorities, reopenings and surveys.
-//! Pure: it returns tickets; the caller writes them.
+//! customers of both kinds. Pure: it returns tickets and customers; the
+//! caller writes them.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,10 @@ use chrono_tz::Tz;
 use serde_yaml::Value;
 
 use crate::config::{Config, Role};
-use crate::model::{Action, Event, NewTicket, Status, Ticket, TicketId, Timestamp};
+use crate::model::{
+    validate, Action, Contact, Customer, CustomerKind, Event, NewTicket, Status, Ticket, TicketId,
+    Timestamp,
+};
 
 /// A small, fast PRNG (SplitMix64): the same seed gives the same store on
 /// every platform, which `rand` does not promise across versions.
@@ -253,7 +257,10 @@ fn one_ticket(
     };
     let channel = rng.weighted(&CHANNELS);
     let (title, category) = *rng.pick(subjects(kind));
-    let customer = format!("C{:06}", 1 + rng.below(spec.customers.max(1)));
+    let customer = team
+        .config
+        .customers
+        .format_id(1 + rng.below(active_customers(spec)) as u64);
     let by_intake = team.pick(Role::Service, rng);
     let role = role_for(kind, rng);
     let assignee = team.pick(role, rng);
@@ -381,6 +388,187 @@ fn one_ticket(
             return refold(ticket);
         }
     }
+}
+
+const SURNAMES: [&str; 16] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "欧阳",
+];
+const GIVEN: [&str; 12] = [
+    "伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "婷",
+];
+const WESTERN: [&str; 6] = [
+    "Emma Clarke",
+    "Lukas Becker",
+    "Sofia Rossi",
+    "James Miller",
+    "Chloé Martin",
+    "Daniel Kim",
+];
+const COMPANY_NAMES: [&str; 8] = [
+    "星河", "华远", "青禾", "明德", "盛世", "云帆", "天行", "金桥",
+];
+const COMPANY_KINDS: [&str; 6] = [
+    "科技有限公司",
+    "物流股份有限公司",
+    "餐饮管理有限公司",
+    "教育咨询有限公司",
+    "制造集团有限公司",
+    "医疗器械有限公司",
+];
+const FOREIGN_COMPANIES: [&str; 4] = [
+    "Northwind Trading",
+    "Bluefin Analytics",
+    "Harbor & Pine Logistics",
+    "Kestrel Robotics",
+];
+const INDUSTRIES: [&str; 6] = ["制造业", "物流", "餐饮", "教育", "Software", "医疗器械"];
+const CITIES: [&str; 5] = [
+    "北京市朝阳区",
+    "上海市浦东新区",
+    "广州市天河区",
+    "深圳市南山区",
+    "杭州市西湖区",
+];
+const NEEDS: [&str; 6] = [
+    "产品咨询",
+    "合作洽谈",
+    "售后维修",
+    "批量采购报价",
+    "Integration with our ERP",
+    "Annual maintenance contract",
+];
+const SOURCES: [(&str, f64); 5] = [
+    ("phone", 35.0),
+    ("website", 30.0),
+    ("referral", 15.0),
+    ("social", 12.0),
+    ("visit", 8.0),
+];
+
+/// Tickets go to the first four fifths of the customers; the rest have no
+/// tickets in the period, so the store has dormant customers to call back.
+fn active_customers(spec: &DemoSpec) -> usize {
+    (spec.customers * 4 / 5).max(1)
+}
+
+/// The store's customers C000001.., created before the tickets' period so
+/// every ticket's customer exists; some have had no contact for a long time
+/// (the dormant list). Deterministic for the seed, independent of the tickets.
+pub fn generate_customers(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Customer> {
+    let mut rng = Rng::new(spec.seed ^ 0x5EED_C057);
+    let team = Team { config };
+    let ts = |t: DateTime<Utc>| Timestamp::new(tz.from_utc_datetime(&t.naive_utc()).fixed_offset());
+    let period_start = spec.now - Duration::days(30 * spec.months.max(1) as i64);
+    (0..spec.customers)
+        .map(|i| {
+            let day = (period_start - Duration::days(1 + rng.below(360) as i64))
+                .with_timezone(&tz)
+                .date_naive();
+            let nine = tz
+                .from_local_datetime(&day.and_hms_opt(9, 0, 0).expect("valid time"))
+                .earliest()
+                .expect("9:00 exists")
+                .with_timezone(&Utc);
+            let created = ts(nine + Duration::minutes(rng.below(8 * 60) as i64));
+            let enterprise = rng.chance(0.3);
+            let kind = if enterprise {
+                CustomerKind::Enterprise
+            } else {
+                CustomerKind::Individual
+            };
+            let owner_role = if enterprise {
+                Role::Sales
+            } else {
+                Role::Service
+            };
+            let name = if enterprise {
+                // Distinct names: (i % 8, i / 8 % 6) differs for every i below 48.
+                let branch = match i / 48 {
+                    0 => String::new(),
+                    n => format!("（第{n}分公司）"),
+                };
+                if rng.chance(0.15) {
+                    format!("{} Ltd. #{}", rng.pick(&FOREIGN_COMPANIES), i + 1)
+                } else {
+                    format!(
+                        "{}{}{branch}",
+                        COMPANY_NAMES[i % 8],
+                        COMPANY_KINDS[i / 8 % 6]
+                    )
+                }
+            } else if rng.chance(0.2) {
+                rng.pick(&WESTERN).to_string()
+            } else {
+                format!("{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN))
+            };
+            let mut c = Customer::new(kind, name, created, team.pick(Role::Service, &mut rng));
+            c.id = config.customers.format_id(i as u64 + 1);
+            // Distinct, valid mobile numbers: 7919 is prime, so i*7919 mod 10^8 never repeats.
+            c.phone = Some(if enterprise {
+                format!(
+                    "0{}-{}",
+                    10 + rng.below(2) * 11,
+                    60_000_000 + (i * 7919) % 30_000_000
+                )
+            } else {
+                format!("13{}{:08}", 5 + rng.below(5), (i * 7919) % 100_000_000)
+            });
+            if rng.chance(0.6) {
+                c.email = Some(format!(
+                    "c{:05}@example.{}",
+                    i + 1,
+                    if enterprise { "com" } else { "cn" }
+                ));
+            }
+            if enterprise {
+                let mut code: String = format!("91{}", 110_101 + rng.below(800_000));
+                for _ in 0..9 {
+                    let chars = validate::CREDIT_CODE_CHARS.as_bytes();
+                    code.push(chars[rng.below(chars.len())] as char);
+                }
+                let check = validate::credit_code_check(&code).expect("valid alphabet");
+                code.push(check);
+                c.credit_code = Some(code);
+                c.industry = Some(rng.pick(&INDUSTRIES).to_string());
+                c.address = Some(format!("{}{}号", rng.pick(&CITIES), 1 + rng.below(300)));
+                for n in 0..1 + rng.below(2) {
+                    let female = rng.chance(0.5);
+                    c.contacts.push(Contact {
+                        name: format!("{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN)),
+                        salutation: Some(if female { "女士" } else { "先生" }.into()),
+                        role: Some(
+                            rng.pick(&["采购经理", "IT主管", "行政", "Purchasing manager"])
+                                .to_string(),
+                        ),
+                        phone: Some(format!("18{}{:08}", n, (i * 7919 + 13) % 100_000_000)),
+                        email: None,
+                        extra: Default::default(),
+                    });
+                }
+            } else {
+                c.salutation = rng
+                    .chance(0.5)
+                    .then(|| if rng.chance(0.5) { "女士" } else { "先生" }.to_string());
+                if rng.chance(0.3) {
+                    c.address = Some(format!(
+                        "{}幸福路{}号",
+                        rng.pick(&CITIES),
+                        1 + rng.below(200)
+                    ));
+                }
+            }
+            c.source = Some(rng.weighted(&SOURCES).to_string());
+            c.first_contact = Some(created);
+            c.owner = Some(team.pick(owner_role, &mut rng).to_string());
+            c.vip = rng.chance(0.12);
+            if c.vip {
+                c.tags.push("vip-care".into());
+            }
+            c.need = Some(rng.pick(&NEEDS).to_string());
+            c
+        })
+        .collect()
 }
 
 /// The configured agents, picked by role (any agent when a role has none).

@@ -3,9 +3,9 @@ use std::path::PathBuf;
 
 use crate::clock;
 use crate::config::Config;
-use crate::demo::{generate, DemoSpec};
+use crate::demo::{generate, generate_customers, DemoSpec};
 use crate::error::{Error, Result};
-use crate::store::{create_atomic, render_ticket, Store};
+use crate::store::{create_atomic, render_customer, render_ticket, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -48,6 +48,12 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         seed: args.seed,
         now: now.0.with_timezone(&chrono::Utc),
     };
+    for customer in generate_customers(&spec, &store.config, store.tz) {
+        create_atomic(
+            &store.customer_path(&customer.id),
+            render_customer(&customer).as_bytes(),
+        )?;
+    }
     let tickets = generate(&spec, &store.config, store.tz);
     let progress = std::io::stderr().is_terminal() && tickets.len() >= 5000;
     for (i, ticket) in tickets.iter().enumerate() {
@@ -62,8 +68,9 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "{}", store.root.display())?;
     eprintln!(
-        "demo store with {} tickets in {}",
+        "demo store with {} tickets and {} customers in {}",
         tickets.len(),
+        args.customers,
         store.root.display()
     );
     Ok(())

@@ -58,7 +58,8 @@ fn parse_set(ctx: &Context, text: &str) -> Result<Edit> {
         "type" => Value::String(ctx.resolve(Field::Type, value)?),
         "priority" => Value::String(ctx.resolve(Field::Priority, value)?),
         "channel" => Value::String(ctx.resolve(Field::Channel, value)?),
-        "title" | "customer" => required(&field)?,
+        "customer" => Value::String(ctx.existing_customer(value)?),
+        "title" => required(&field)?,
         "description" => Value::String(value.to_string()),
         "category" | "expectation" => {
             if value.is_empty() {

@@ -3,7 +3,7 @@
 
 mod assign;
 mod close;
-mod customer;
+pub mod customer;
 mod demo;
 mod edit;
 mod init;
@@ -166,6 +166,18 @@ impl Context {
             eprintln!("note: {id}: recorded {adopted} hand edit(s) of the file as `edited` events");
         }
         Ok(ticket)
+    }
+
+    /// A customer ID that must name an existing customer (new tickets, edits).
+    pub fn existing_customer(&self, input: &str) -> Result<String> {
+        let id = self.store.customer_id(input)?;
+        if !self.store.customer_exists(&id) {
+            return Err(Error::NotFound {
+                what: "customer",
+                id,
+            });
+        }
+        Ok(id)
     }
 
     /// The agent ID for user input; any name is accepted when no agents are configured.

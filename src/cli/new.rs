@@ -7,7 +7,7 @@ use crate::model::{NewTicket, Ticket};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
-    /// The customer's ID.
+    /// The customer's ID (C000001); the customer must exist (`desk customer add`).
     #[arg(long)]
     pub customer: String,
     /// Request type: consultation 咨询, complaint 投诉, suggestion 建议, requirement 需求, ...
@@ -43,14 +43,7 @@ pub struct NewArgs {
 }
 
 pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
-    let customer = args.customer.trim();
-    if customer.is_empty() || customer.contains(['/', '\\', '\n']) {
-        return Err(Error::invalid(
-            "customer",
-            &args.customer,
-            "expected a customer ID such as C000001",
-        ));
-    }
+    let customer = ctx.existing_customer(&args.customer)?;
     let mut tags = Vec::new();
     for tag in &args.tags {
         let tag = required_text("tag", tag)?;
@@ -60,7 +53,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     }
     let new = NewTicket {
         title: required_text("title", &args.title)?,
-        customer: customer.to_string(),
+        customer,
         kind: ctx.resolve(Field::Type, &args.kind)?,
         category: optional_text("category", args.category.as_deref())?,
         tags,

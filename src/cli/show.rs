@@ -59,7 +59,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         ("priority", labelled(ctx, Field::Priority, &t.priority)),
         ("type", labelled(ctx, Field::Type, &t.kind)),
         ("channel", labelled(ctx, Field::Channel, &t.channel)),
-        ("customer", t.customer.clone()),
+        ("customer", customer_line(ctx, &t.customer)),
         (
             "assignee",
             match &t.assignee {
@@ -102,6 +102,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         }
     }
     write_clocks(ctx, t, out)?;
+    write_related(ctx, t, out)?;
     writeln!(out, "\nhistory:")?;
     for event in &t.history {
         writeln!(
@@ -110,6 +111,48 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             local(&event.at),
             event.by,
             describe(event)
+        )?;
+    }
+    Ok(())
+}
+
+/// The customer's ID and masked name (张*, *女士, or the company's name).
+fn customer_line(ctx: &Context, id: &str) -> String {
+    match ctx.store.load_customer(id) {
+        Ok(c) => {
+            let shown = crate::cli::customer::Shown { reveal: None };
+            format!(
+                "{id} {}{}",
+                shown.name(&c),
+                if c.vip { " [VIP]" } else { "" }
+            )
+        }
+        Err(crate::Error::NotFound { .. }) => format!("{id} (no customer record)"),
+        Err(e) => format!("{id} (unreadable: {e})"),
+    }
+}
+
+/// The customer's other open tickets: the seed's "related history".
+fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
+    let scan = ctx.store.scan_tickets()?;
+    let mut related: Vec<&Ticket> = scan
+        .tickets
+        .iter()
+        .filter(|o| o.customer == t.customer && o.id != t.id && o.status.is_open())
+        .collect();
+    if related.is_empty() {
+        return Ok(());
+    }
+    related.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    writeln!(out, "\nother open tickets of {}:", t.customer)?;
+    for o in related {
+        writeln!(
+            out,
+            "  {}  {:<11}  {:<9}  {}",
+            o.id,
+            o.status.key(),
+            o.priority,
+            o.title
         )?;
     }
     Ok(())

@@ -43,7 +43,7 @@ pub fn phone(input: &str) -> Result<String, String> {
     // Landline: 0, a 2- or 3-digit area code, a 7- or 8-digit number, and
     // perhaps an extension, which must be set apart by a separator.
     let groups: Vec<&str> = text
-        .split(|c: char| matches!(c, ' ' | '-' | '(' | ')'))
+        .split([' ', '-', '(', ')'])
         .filter(|g| !g.is_empty())
         .collect();
     // With three groups or more the last may be an extension (010-1234567-8).
@@ -178,6 +178,20 @@ pub fn credit_code(input: &str) -> Result<String, String> {
     Ok(text)
 }
 
+/// The check character that completes the first 17 characters of a credit
+/// code (for generating valid test and demo data).
+pub fn credit_code_check(first17: &str) -> Option<char> {
+    let values: Option<Vec<u32>> = first17
+        .bytes()
+        .map(|b| CREDIT_CHARS.iter().position(|&c| c == b).map(|v| v as u32))
+        .collect();
+    let values = values.filter(|v| v.len() == 17)?;
+    Some(CREDIT_CHARS[credit_check(&values) as usize] as char)
+}
+
+/// The alphabet of credit codes, in value order.
+pub const CREDIT_CODE_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
 fn credit_check(values: &[u32]) -> u32 {
     const WEIGHTS: [u32; 17] = [
         1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
@@ -211,7 +225,7 @@ pub fn bank_card(input: &str) -> Result<String, String> {
             }
         })
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err("the last digit is not the Luhn check digit of the others".into());
     }
     Ok(digits)

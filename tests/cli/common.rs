@@ -39,8 +39,46 @@ impl Output {
 }
 
 impl TestEnv {
-    /// A fresh store created by `desk init`, clock at 2026-11-23 09:00 Shanghai.
+    /// A fresh store created by `desk init`, clock at 2026-11-23 09:00
+    /// Shanghai, with customers C000001 (individual), C000002 (enterprise)
+    /// and C000003 (individual).
     pub fn new() -> TestEnv {
+        let env = TestEnv::bare();
+        for args in [
+            &[
+                "--kind",
+                "individual",
+                "--name",
+                "张三",
+                "--phone",
+                "13900000001",
+            ][..],
+            &[
+                "--kind",
+                "enterprise",
+                "--name",
+                "星河科技有限公司",
+                "--credit-code",
+                "91350100M000100Y43",
+            ],
+            &[
+                "--kind",
+                "个人",
+                "--name",
+                "Emma Clarke",
+                "--email",
+                "emma@example.com",
+            ],
+        ] {
+            let mut cmd = vec!["customer", "add", "--at", "2026-01-05 10:00"];
+            cmd.extend_from_slice(args);
+            env.run(&cmd).ok();
+        }
+        env
+    }
+
+    /// A fresh store created by `desk init`, without customers.
+    pub fn bare() -> TestEnv {
         let env = TestEnv::empty();
         env.run(&["init", "."]).ok();
         env
@@ -72,6 +110,7 @@ impl TestEnv {
         cmd.current_dir(&self.root)
             .env_remove("DESK_DIR")
             .env_remove("COLUMNS")
+            .env_remove("DESK_KEY_FILE")
             .env("DESK_ACTOR", "tester")
             .env("DESK_NOW", &self.now)
             .env("NO_COLOR", "1");

@@ -48,7 +48,7 @@ fn concurrent_new_tickets_get_distinct_ids() {
             cmd.args([
                 "new",
                 "--customer",
-                "C1",
+                "C000001",
                 "--type",
                 "consultation",
                 "--priority",

@@ -25,7 +25,7 @@ fn refused(env: &TestEnv, args: &[&str], expect: &[&str]) {
 const NEW: [&str; 11] = [
     "new",
     "--customer",
-    "C1",
+    "C000001",
     "--type",
     "complaint",
     "--priority",

@@ -288,7 +288,7 @@ fn description_can_come_from_stdin() {
             &[
                 "new",
                 "--customer",
-                "C1",
+                "C000001",
                 "--type",
                 "consultation",
                 "--priority",

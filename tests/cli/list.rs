@@ -8,7 +8,7 @@ fn store_with_tickets() -> (TestEnv, Vec<String>) {
         .run(&[
             "new",
             "--customer",
-            "C2",
+            "C000002",
             "--type",
             "建议",
             "--priority",
@@ -24,7 +24,7 @@ fn store_with_tickets() -> (TestEnv, Vec<String>) {
         .to_string();
     env.run(&["assign", &b, "li.na"]).ok();
     env.at("2026-11-24T10:00:00+08:00");
-    let c = env.new_ticket(&["--customer", "C2"]);
+    let c = env.new_ticket(&["--customer", "C000002"]);
     env.run(&["close", &a, "--resolution", "fixed"]).ok();
     (env, vec![a, b, c])
 }
@@ -60,7 +60,7 @@ fn filters_combine() {
     assert_eq!(ids_of(&["--type", "suggestion"]), [ids[1].clone()]);
     assert_eq!(ids_of(&["--assignee", "li.na"]), [ids[1].clone()]);
     assert_eq!(
-        ids_of(&["--customer", "c2"]),
+        ids_of(&["--customer", "c000002"]),
         [ids[2].clone(), ids[1].clone()]
     );
     assert_eq!(
