@@ -56,7 +56,8 @@ pub fn find_duplicate<'a>(
     let phones: Vec<String> = candidate.phones().map(phone_key).collect();
     let emails: Vec<String> = candidate.emails().map(str::to_lowercase).collect();
     for other in others {
-        if other.id == candidate.id {
+        // New records have no ID yet; an edited record is skipped by its ID.
+        if !candidate.id.is_empty() && other.id == candidate.id {
             continue;
         }
         let found = |field| {

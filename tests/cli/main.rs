@@ -4,6 +4,7 @@
 mod common;
 
 mod concurrency;
+mod customers;
 mod demo;
 mod errors;
 mod init;

@@ -135,16 +135,14 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         let line = record.position().map_or(0, |p| p.line());
         match row_customer(ctx, &input, &columns, record, default_source) {
             Ok(c) => {
-                let others = existing.customers.iter().chain(new.iter().map(|(_, c)| c));
-                if let Some(d) = find_duplicate(others, &c) {
-                    let owner = new
-                        .iter()
-                        .find(|(_, n)| n.id == d.existing && !n.id.is_empty());
-                    let message = match owner {
-                        Some((l, _)) => format!("duplicates line {l}'s {}", d.field),
-                        None => duplicate_error(&c.id, &d).to_string(),
-                    };
-                    problems.push(format!("line {line}: {message}"));
+                let in_store = find_duplicate(&existing.customers, &c);
+                let in_file = new.iter().find_map(|(l, n)| {
+                    find_duplicate(std::iter::once(n), &c).map(|d| (l, d.field))
+                });
+                if let Some(d) = in_store {
+                    problems.push(format!("line {line}: {}", duplicate_error(&c.id, &d)));
+                } else if let Some((l, field)) = in_file {
+                    problems.push(format!("line {line}: duplicates line {l}'s {field}"));
                 } else if !c.id.is_empty()
                     && (ctx.store.customer_exists(&c.id) || new.iter().any(|(_, n)| n.id == c.id))
                 {

@@ -1,0 +1,769 @@
+use crate::common::TestEnv;
+
+/// Adds a customer and returns its ID.
+fn add(env: &TestEnv, args: &[&str]) -> String {
+    let mut cmd = vec!["customer", "add"];
+    cmd.extend_from_slice(args);
+    env.run(&cmd).ok().stdout.trim().to_string()
+}
+
+/// Runs a command that must fail with exit 1, change no file, and say all of `needles`.
+#[track_caller]
+fn refused(env: &TestEnv, args: &[&str], needles: &[&str]) -> String {
+    let before = env.snapshot();
+    let out = env.run(args).fails(1);
+    for n in needles {
+        assert!(out.stderr.contains(n), "missing {n:?} in: {}", out.stderr);
+    }
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+    assert_eq!(before, env.snapshot(), "a refused command changed files");
+    out.stderr
+}
+
+/// A store with encryption set up; returns the key file's path.
+fn with_key(env: &TestEnv) -> String {
+    let key = env.root.join(".desk").join("test.key");
+    let key = key.to_str().unwrap().to_string();
+    let out = env.run(&["keys", "init", "--identity", &key]).ok();
+    assert!(out.stdout.starts_with("age1"), "{}", out.stdout);
+    key
+}
+
+#[test]
+fn checksums_are_verified_and_force_skips_only_shapes() {
+    let env = TestEnv::new();
+    // A valid credit code (GB 32100-2015) is stored; a wrong check character is named.
+    let id = add(
+        &env,
+        &[
+            "--kind",
+            "企业",
+            "--name",
+            "云帆医疗器械有限公司",
+            "--credit-code",
+            "91110108MA01ABCD0B",
+        ],
+    );
+    assert_eq!(id, "C000004");
+    let err = env
+        .run(&[
+            "customer",
+            "add",
+            "--kind",
+            "enterprise",
+            "--name",
+            "X",
+            "--credit-code",
+            "91350100M000100Y44",
+        ])
+        .fails(1)
+        .stderr;
+    assert!(err.contains("credit_code") && err.contains("'3'"), "{err}");
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "enterprise",
+            "--name",
+            "X",
+            "--credit-code",
+            "91350100M000100Y44",
+            "--force",
+        ],
+        &["invalid credit_code", "GB 32100"],
+    );
+    // ID-card check digits (GB 11643-1999) are checked before anything is encrypted.
+    let key = with_key(&env);
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--id-card",
+            "110105194912310021",
+            "--force",
+        ],
+        &["invalid id_card", "'X'", "GB 11643"],
+    );
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--bank-card",
+            "4111111111111112",
+        ],
+        &["invalid bank_card", "Luhn"],
+    );
+    // Shapes: refused with a hint, accepted as typed with --force.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--phone",
+            "1395678",
+        ],
+        &["invalid phone '1395678'", "13912345678", "--force"],
+    );
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--email",
+            "li@",
+        ],
+        &["invalid email 'li@'"],
+    );
+    let forced = add(
+        &env,
+        &[
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--phone",
+            "1395678",
+            "--force",
+        ],
+    );
+    let yaml = std::fs::read_to_string(env.path(&format!("customers/{forced}.yaml"))).unwrap();
+    assert!(yaml.contains("phone: '1395678'"), "{yaml}");
+    // Fields that belong to the other kind are refused by name.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "王五",
+            "--credit-code",
+            "91350100M000100Y43",
+        ],
+        &["credit_code is recorded for enterprise customers only"],
+    );
+    // Valid numbers in several forms are normalised.
+    let out = env
+        .cmd()
+        .env("DESK_KEY_FILE", &key)
+        .args([
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "赵六",
+            "--phone",
+            "+86 138-0013-8000",
+            "--id-card",
+            "11010519491231002x",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let yaml = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
+    assert!(yaml.contains("phone: '13800138000'"), "{yaml}");
+    assert!(yaml.contains("last4: 002X"), "{yaml}");
+}
+
+#[test]
+fn duplicates_are_refused_with_the_existing_id() {
+    let env = TestEnv::new();
+    // TestEnv has C000001 with phone 13900000001, C000002 with the credit
+    // code 91350100M000100Y43, C000003 with emma@example.com.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "张三丰",
+            "--phone",
+            "139 0000 0001",
+        ],
+        &[
+            "phone already belongs to customer C000001",
+            "desk customer show C000001",
+        ],
+    );
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "E. Clarke",
+            "--email",
+            "Emma@EXAMPLE.com",
+        ],
+        &["email already belongs to customer C000003"],
+    );
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "enterprise",
+            "--name",
+            "星河",
+            "--credit-code",
+            "91350100m000100y43",
+        ],
+        &["credit_code already belongs to customer C000002"],
+    );
+    // A contact's phone counts too, and so does an edit.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "enterprise",
+            "--name",
+            "华远物流",
+            "--contact",
+            "name=王芳,phone=13900000001",
+        ],
+        &["C000001"],
+    );
+    refused(
+        &env,
+        &["customer", "edit", "C000003", "--set", "phone=13900000001"],
+        &["phone already belongs to customer C000001"],
+    );
+    // Encrypted ID-card numbers are compared by their keyed hash.
+    let key = with_key(&env);
+    let mut first = env.cmd();
+    first.env("DESK_KEY_FILE", &key).args([
+        "customer",
+        "add",
+        "--kind",
+        "individual",
+        "--name",
+        "李四",
+        "--id-card",
+        "11010519491231002X",
+    ]);
+    assert!(first.output().unwrap().status.success());
+    let out = env
+        .cmd()
+        .env("DESK_KEY_FILE", &key)
+        .args([
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李思",
+            "--id-card",
+            "11010519491231002x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("id_card already belongs to customer C000004"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_writes_every_row_or_none() {
+    let env = TestEnv::new();
+    // The seed's registration form, with a byte-order mark as Excel saves it.
+    let good = "\u{feff}客户编号,姓名/企业名称,客户类型,联系方式,地址,信息来源,首次联系时间,需求简述,负责人\n\
+                ,孙丽,个人,13700001111,杭州市西湖区文三路1号,电话咨询,2026-10-01,产品咨询,li.na\n\
+                C000100,天行科技有限公司,企业,010-87654321,北京市海淀区,渠道推荐,2026-10-02 14:00,合作洽谈,zhao.min\n";
+    std::fs::write(env.path("good.csv"), good).unwrap();
+    let out = env.run(&["customer", "import", "good.csv"]).ok();
+    // New IDs continue after the highest one, given ones included.
+    assert_eq!(out.stdout, "C000101\nC000100\n");
+    assert!(out.stderr.contains("imported 2"), "{}", out.stderr);
+    let show = env
+        .run(&[
+            "customer", "show", "C000100", "--format", "json", "--reveal",
+        ])
+        .ok()
+        .stdout;
+    let json: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(json["kind"], "enterprise");
+    assert_eq!(json["source"], "referral");
+    assert_eq!(json["first_contact"], "2026-10-02T14:00:00+08:00");
+    assert_eq!(json["owner"], "zhao.min");
+
+    // One bad row among good ones: nothing is written, every bad row is named.
+    let bad = "name,kind,phone,email,owner\n\
+               周杰,individual,13700002222,zhou@example.com,li.na\n\
+               吴敏,individual,12345,wu@example.com,li.na\n\
+               郑强,vendor,13700003333,,li.na\n\
+               钱芳,individual,13700001111,,li.na\n\
+               冯军,individual,13700004444,,nobody\n\
+               周杰伦,individual,13700002222,,li.na\n";
+    std::fs::write(env.path("bad.csv"), bad).unwrap();
+    let err = refused(
+        &env,
+        &["customer", "import", "bad.csv"],
+        &["nothing was imported"],
+    );
+    for expected in [
+        "line 3: invalid phone '12345'",
+        "line 4: invalid kind 'vendor'",
+        "line 5: ",
+        "already belongs to customer C000101",
+        "line 6: invalid agent 'nobody'",
+        "line 7: duplicates line 2's phone",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+    assert!(!err.contains("line 2:"), "{err}");
+    // An unknown column is a typo to fix, not something to ignore.
+    std::fs::write(
+        env.path("typo.csv"),
+        "name,kind,phnoe\n甲,个人,13700009999\n",
+    )
+    .unwrap();
+    refused(
+        &env,
+        &["customer", "import", "typo.csv"],
+        &["invalid CSV column 'phnoe'"],
+    );
+    // --dry-run checks but never writes.
+    std::fs::write(env.path("ok.csv"), "name,kind\n乙,个人\n").unwrap();
+    let before = env.snapshot();
+    env.run(&["customer", "import", "ok.csv", "--dry-run"]).ok();
+    assert_eq!(before, env.snapshot());
+}
+
+#[test]
+fn personal_data_is_masked_in_every_output_unless_revealed() {
+    let env = TestEnv::new();
+    let id = add(
+        &env,
+        &[
+            "--kind",
+            "individual",
+            "--name",
+            "王小明",
+            "--phone",
+            "13912345678",
+            "--email",
+            "wang.xm@example.com",
+            "--address",
+            "上海市浦东新区世纪大道100号",
+        ],
+    );
+    let ent = add(
+        &env,
+        &[
+            "--kind",
+            "enterprise",
+            "--name",
+            "华远物流股份有限公司",
+            "--phone",
+            "021-55556666",
+            "--contact",
+            "name=刘芳,salutation=女士,role=采购经理,phone=13688889999",
+        ],
+    );
+    let secrets = [
+        "王小明",
+        "13912345678",
+        "wang.xm@",
+        "世纪大道",
+        "刘芳",
+        "13688889999",
+        "55556666",
+    ];
+    let outputs = [
+        env.run(&["customer", "list", "--format", "table"])
+            .ok()
+            .stdout,
+        env.run(&["customer", "list", "--format", "csv"])
+            .ok()
+            .stdout,
+        env.run(&["customer", "list", "--format", "json"])
+            .ok()
+            .stdout,
+        env.run(&["customer", "show", &id]).ok().stdout,
+        env.run(&["customer", "show", &ent]).ok().stdout,
+        env.run(&["customer", "show", &id, "--format", "json"])
+            .ok()
+            .stdout,
+        env.run(&["customer", "export"]).ok().stdout,
+        env.run(&["customer", "export", "--format", "json"])
+            .ok()
+            .stdout,
+    ];
+    for out in &outputs {
+        for s in secrets {
+            assert!(!out.contains(s), "{s} shown unmasked in:\n{out}");
+        }
+    }
+    let all = outputs.join("\n");
+    for masked in [
+        "王**",
+        "139****5678",
+        "w***@example.com",
+        "上海市浦东***",
+        "*女士",
+        "136****9999",
+        "021-****6666",
+    ] {
+        assert!(all.contains(masked), "missing {masked} in:\n{all}");
+    }
+    // The company's name is not personal data.
+    assert!(all.contains("华远物流股份有限公司"));
+    // The ticket view shows the masked customer.
+    let t = env.new_ticket(&["--customer", &id]);
+    let show = env.run(&["show", &t]).ok().stdout;
+    assert!(show.contains(&format!("{id} 王**")), "{show}");
+    // --reveal shows everything (no encrypted field here, so no key needed).
+    let revealed = env.run(&["customer", "export", "--reveal"]).ok().stdout;
+    for s in secrets {
+        assert!(revealed.contains(s), "{s} missing in revealed export");
+    }
+}
+
+#[test]
+fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
+    let env = TestEnv::new();
+    // Without encryption set up, an ID-card number is not stored at all.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--id-card",
+            "11010519491231002X",
+        ],
+        &["desk keys init"],
+    );
+    let key = with_key(&env);
+    // With encryption set up but no key at hand, storing is refused with the reason.
+    refused(
+        &env,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--id-card",
+            "11010519491231002X",
+        ],
+        &["DESK_KEY_FILE is not set"],
+    );
+    let out = env
+        .cmd()
+        .env("DESK_KEY_FILE", &key)
+        .args([
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--id-card",
+            "11010519491231002X",
+            "--bank-card",
+            "4111 1111 1111 1111",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // The file (what a clone of the repository holds) has no plaintext.
+    let file = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
+    assert!(!file.contains("11010519491231002X") && !file.contains("4111111111111111"));
+    assert!(
+        file.contains("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{file}"
+    );
+    // Without the key: masked, and --reveal says why it cannot.
+    let shown = env.run(&["customer", "show", &id]).ok().stdout;
+    assert!(
+        shown.contains("****002X") && shown.contains("****1111"),
+        "{shown}"
+    );
+    refused(
+        &env,
+        &["customer", "show", &id, "--reveal"],
+        &["--reveal", "DESK_KEY_FILE is not set"],
+    );
+    refused(&env, &["customer", "export", "--reveal"], &["private key"]);
+    // With the key: in full, and lookup by number works.
+    let with_key = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .env("DESK_KEY_FILE", &key)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let revealed = with_key(&["customer", "show", &id, "--reveal"]);
+    assert!(revealed.contains("11010519491231002X") && revealed.contains("4111111111111111"));
+    assert_eq!(
+        with_key(&[
+            "customer",
+            "list",
+            "--id-card",
+            "11010519491231002x",
+            "--format",
+            "ids"
+        ]),
+        format!("{id}\n")
+    );
+    // A key that is not a recipient is refused with the reason.
+    let other = env.root.join(".desk").join("other.key");
+    let other_env = TestEnv::new();
+    other_env
+        .run(&["keys", "init", "--identity", other.to_str().unwrap()])
+        .ok();
+    let out = env
+        .cmd()
+        .env("DESK_KEY_FILE", &other)
+        .args(["customer", "show", &id, "--reveal"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("recipients"));
+}
+
+#[test]
+fn edits_append_to_the_change_log_and_no_ops_are_refused() {
+    let mut env = TestEnv::new();
+    env.at("2026-11-23T10:00:00+08:00");
+    env.run(&[
+        "customer",
+        "edit",
+        "C000001",
+        "--set",
+        "phone=13800001234",
+        "--set",
+        "vip=是",
+    ])
+    .ok();
+    env.at("2026-11-23T11:00:00+08:00");
+    env.run(&[
+        "customer",
+        "edit",
+        "C000001",
+        "--set",
+        "联系方式=13800005678",
+    ])
+    .ok();
+    refused(
+        &env,
+        &[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "phone=138 0000 5678",
+        ],
+        &["already has that value"],
+    );
+    refused(
+        &env,
+        &["customer", "edit", "C000001", "--set", "shoe_size=42"],
+        &["invalid field 'shoe_size'", "phone"],
+    );
+    refused(
+        &env,
+        &["customer", "edit", "C000001", "--set", "phone=abc"],
+        &["invalid phone"],
+    );
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap())
+            .unwrap();
+    let changes = yaml["changes"].as_sequence().unwrap();
+    assert_eq!(changes.len(), 3);
+    assert_eq!(changes[0]["field"], "phone");
+    assert_eq!(changes[0]["from"], "13900000001");
+    assert_eq!(changes[0]["to"], "13800001234");
+    assert_eq!(changes[0]["by"], "tester");
+    assert_eq!(changes[0]["at"], "2026-11-23T10:00:00+08:00");
+    assert_eq!(changes[1]["field"], "vip");
+    assert_eq!(changes[1]["to"], true);
+    assert_eq!(changes[2]["from"], "13800001234");
+    // The log is shown masked.
+    let shown = env.run(&["customer", "show", "C000001"]).ok().stdout;
+    assert!(
+        shown.contains("phone: 139****0001 -> 138****1234"),
+        "{shown}"
+    );
+    assert!(!shown.contains("13800001234"));
+    // A sealed field logs sealed values.
+    let key = with_key(&env);
+    let edit = env
+        .cmd()
+        .env("DESK_KEY_FILE", &key)
+        .args([
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "id_card=11010519491231002X",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        edit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let file = std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap();
+    assert!(!file.contains("11010519491231002X"));
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&file).unwrap();
+    assert_eq!(yaml["changes"][3]["to"]["last4"], "002X");
+    // Unknown fields of a hand-edited or newer file survive an edit.
+    let edited = file.replace("changes:", "loyalty_tier: gold\nchanges:");
+    std::fs::write(env.path("customers/C000001.yaml"), edited).unwrap();
+    env.run(&[
+        "customer",
+        "edit",
+        "C000001",
+        "--set",
+        "notes=prefers e-mail",
+    ])
+    .ok();
+    let file = std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap();
+    assert!(file.contains("loyalty_tier: gold"), "{file}");
+}
+
+#[test]
+fn dormant_customers_have_no_open_ticket_and_no_recent_contact() {
+    let mut env = TestEnv::new();
+    // All three customers were first contacted on 2026-01-05.
+    env.at("2026-05-01T09:00:00+08:00");
+    let t = env.new_ticket(&["--customer", "C000001"]);
+    env.run(&["close", &t, "--resolution", "done"]).ok();
+    let _open = env.new_ticket(&["--customer", "C000003"]);
+    env.at("2026-11-23T09:00:00+08:00");
+    let dormant = |args: &[&str]| {
+        let mut cmd = vec!["customer", "list", "--format", "ids", "--dormant"];
+        cmd.extend_from_slice(args);
+        env.run(&cmd).ok().stdout
+    };
+    // Default 6 months: C000002 (no tickets since January) and C000001
+    // (last activity 2026-05-01); C000003 has an open ticket. Oldest first.
+    assert_eq!(dormant(&[]), "C000002\nC000001\n");
+    assert_eq!(dormant(&["7m"]), "C000002\n");
+    assert_eq!(dormant(&["1y"]), "");
+    // A call-back recorded as last contact takes a customer off the list.
+    env.run(&[
+        "customer",
+        "edit",
+        "C000002",
+        "--set",
+        "last_contact=2026-11-20",
+    ])
+    .ok();
+    assert_eq!(dormant(&[]), "C000001\n");
+    refused(
+        &env,
+        &["customer", "list", "--dormant", "6 months"],
+        &["invalid --dormant", "6m"],
+    );
+}
+
+#[test]
+fn tickets_need_an_existing_customer() {
+    let env = TestEnv::new();
+    let err = refused(
+        &env,
+        &[
+            "new",
+            "--customer",
+            "C000999",
+            "--type",
+            "咨询",
+            "--priority",
+            "一般",
+            "--channel",
+            "电话",
+            "--title",
+            "x",
+        ],
+        &["customer 'C000999' not found"],
+    );
+    assert!(err.contains("desk customer"), "{err}");
+    refused(
+        &env,
+        &[
+            "new",
+            "--customer",
+            "zhang",
+            "--type",
+            "咨询",
+            "--priority",
+            "一般",
+            "--channel",
+            "电话",
+            "--title",
+            "x",
+        ],
+        &["invalid customer ID 'zhang'", "C000001"],
+    );
+    // desk show lists the customer's other open tickets.
+    let a = env.new_ticket(&["--customer", "C000002", "--title", "第一张"]);
+    let b = env.new_ticket(&["--customer", "C000002", "--title", "第二张"]);
+    let shown = env.run(&["show", &a]).ok().stdout;
+    assert!(shown.contains("C000002 星河科技有限公司"), "{shown}");
+    assert!(
+        shown.contains("other open tickets of C000002") && shown.contains(&b),
+        "{shown}"
+    );
+    let customer = env.run(&["customer", "show", "C000002"]).ok().stdout;
+    assert!(
+        customer.contains("tickets (2, 2 open)") && customer.contains(&a),
+        "{customer}"
+    );
+}
