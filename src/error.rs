@@ -90,7 +90,10 @@ impl Error {
             }
             Error::NotFound {
                 what: "customer", ..
-            } => Some("`desk customer list --format ids` lists every customer ID".into()),
+            } => Some(
+                "register the customer with `desk customer add`, or find the ID with `desk customer list --name NAME`"
+                    .into(),
+            ),
             Error::NotFound { what: "agent", .. } => {
                 Some("agents are listed under `agents:` in desk.yaml".into())
             }
