@@ -197,12 +197,12 @@ pub fn cell_text(v: &Cell) -> String {
     }
 }
 
-pub fn text(s: impl Into<String>) -> Cell {
-    Cell::Text(s.into())
+pub fn text(s: impl AsRef<str>) -> Cell {
+    Cell::Text(s.as_ref().to_string())
 }
 
-pub fn opt_text(s: Option<impl Into<String>>) -> Cell {
-    s.map_or(Cell::Null, |s| Cell::Text(s.into()))
+pub fn opt_text(s: Option<impl AsRef<str>>) -> Cell {
+    s.map_or(Cell::Null, |s| Cell::Text(s.as_ref().to_string()))
 }
 
 pub fn int(n: usize) -> Cell {

@@ -6,7 +6,7 @@ use super::Context;
 use crate::clock::parse_date;
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{Status, Ticket};
+use crate::model::{Status, Summary};
 use crate::output::{opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
@@ -75,15 +75,15 @@ impl Filter {
         })
     }
 
-    fn matches(&self, ctx: &Context, t: &Ticket) -> bool {
+    fn matches(&self, ctx: &Context, t: &Summary) -> bool {
         let day = t.created.0.with_timezone(&ctx.store.tz).date_naive();
         (self.statuses.is_empty() || self.statuses.contains(&t.status))
-            && self.priority.as_ref().is_none_or(|p| &t.priority == p)
-            && self.kind.as_ref().is_none_or(|k| &t.kind == k)
+            && self.priority.as_ref().is_none_or(|p| t.priority == *p)
+            && self.kind.as_ref().is_none_or(|k| t.kind == *k)
             && self
                 .assignee
                 .as_ref()
-                .is_none_or(|a| t.assignee.as_ref() == Some(a))
+                .is_none_or(|a| t.assignee.as_deref() == Some(a.as_str()))
             && self
                 .customer
                 .as_ref()
@@ -95,9 +95,9 @@ impl Filter {
 
 pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let filter = Filter::from_args(ctx, args)?;
-    let mut scan = ctx.store.scan_tickets()?;
-    let mut tickets: Vec<&Ticket> = scan
-        .tickets
+    let mut scan = ctx.store.summaries()?;
+    let mut tickets: Vec<&Summary> = scan
+        .summaries
         .iter()
         .filter(|t| filter.matches(ctx, t))
         .collect();

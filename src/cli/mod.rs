@@ -2,6 +2,7 @@
 //! write through the store, print. One file per subcommand.
 
 mod assign;
+mod cache;
 mod close;
 pub mod customer;
 mod demo;
@@ -94,6 +95,8 @@ pub enum Command {
     Customer(customer::CustomerArgs),
     /// Encryption of ID-card and bank-card numbers: set up, status.
     Keys(keys::KeysArgs),
+    /// The local cache that makes reading commands fast: stats, rebuild, clear.
+    Cache(cache::CacheArgs),
 }
 
 /// What every command that works on a store needs.
@@ -282,6 +285,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Report(args) => report::run(&ctx, args, out),
         Command::Customer(args) => customer::run(&ctx, args, out),
         Command::Keys(args) => keys::run(&ctx, args, out),
+        Command::Cache(args) => cache::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))

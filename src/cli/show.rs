@@ -134,9 +134,9 @@ fn customer_line(ctx: &Context, id: &str) -> String {
 
 /// The customer's other open tickets: the seed's "related history".
 fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
-    let scan = ctx.store.scan_tickets()?;
-    let mut related: Vec<&Ticket> = scan
-        .tickets
+    let scan = ctx.store.summaries()?;
+    let mut related: Vec<&crate::model::Summary> = scan
+        .summaries
         .iter()
         .filter(|o| o.customer == t.customer && o.id != t.id && o.status.is_open())
         .collect();

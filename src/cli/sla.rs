@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::Context;
 use crate::error::Result;
-use crate::model::Ticket;
+use crate::model::Summary;
 use crate::output::{dec, opt_text, text, Cell, Format, Records};
 use crate::sla::{format_seconds, replay, ClockState, TargetKind, TicketClocks};
 
@@ -31,15 +31,15 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let now = ctx.now_or(args.now.as_deref())?;
     let now_utc = now.0.with_timezone(&Utc);
     let (policy, calendar) = ctx.store.sla()?;
-    let mut scan = ctx.store.scan_tickets()?;
-    let mut rows: Vec<(&Ticket, TicketClocks)> = scan
-        .tickets
+    let mut scan = ctx.store.summaries()?;
+    let mut rows: Vec<(&Summary, TicketClocks)> = scan
+        .summaries
         .iter()
         .filter(|t| args.all || t.status.is_open())
         .map(|t| {
             (
                 t,
-                replay(&t.history, &t.priority, &policy, &calendar, now_utc),
+                replay(&t.skeleton(), &t.priority, &policy, &calendar, now_utc),
             )
         })
         .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))

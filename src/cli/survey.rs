@@ -139,11 +139,11 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
 fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
     let now = ctx.now_or(args.now.as_deref())?;
     let window = ctx.store.config.survey.window_hours as i64 * 3600;
-    let mut scan = ctx.store.scan_tickets()?;
+    let mut scan = ctx.store.summaries()?;
     let mut rows: Vec<_> = scan
-        .tickets
+        .summaries
         .iter()
-        .filter(|t| t.status == Status::Closed && t.survey_of_last_close().is_none())
+        .filter(|t| t.status == Status::Closed && !t.surveyed_since_last_close())
         .filter_map(|t| {
             let closed = t.closed_at()?;
             let left = window - (now.timestamp() - closed.timestamp());

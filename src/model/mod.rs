@@ -8,6 +8,7 @@ mod fold;
 mod id;
 pub mod mask;
 mod ops;
+mod summary;
 mod ticket;
 mod time;
 pub mod validate;
@@ -19,6 +20,7 @@ pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
 pub use ops::{Edit, NewTicket, Survey};
+pub use summary::{Mark, MarkKind, Summary};
 pub use ticket::{Drift, Ticket};
 pub use time::Timestamp;
 

@@ -154,30 +154,11 @@ impl Ticket {
         self.history.iter().map(|e| e.at).max()
     }
 
-    /// The time the ticket was last closed, if it is closed now.
-    pub fn closed_at(&self) -> Option<Timestamp> {
-        if self.status != Status::Closed {
-            return None;
-        }
-        self.history
-            .iter()
-            .rev()
-            .find(|e| e.action == Action::Closed)
-            .map(|e| e.at)
-    }
-
     /// The most recent `closed` event, with its compensation and follow-up.
     pub fn last_close(&self) -> Option<&Event> {
         self.history
             .iter()
             .rev()
             .find(|e| e.action == Action::Closed)
-    }
-
-    pub fn times_reopened(&self) -> usize {
-        self.history
-            .iter()
-            .filter(|e| e.action == Action::Reopened)
-            .count()
     }
 }

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use compact_str::CompactString;
 
-use crate::model::{Action, Ticket};
+use crate::model::{MarkKind, Summary};
 use crate::sla::{replay, Calendar, ClockState, Policy, Span, TargetKind};
 
 #[derive(Debug, Clone)]
@@ -17,13 +18,13 @@ pub struct SurveyFact {
 
 #[derive(Debug, Clone)]
 pub struct Facts {
-    pub id: String,
-    pub kind: String,
-    pub category: Option<String>,
-    pub channel: String,
-    pub priority: String,
-    pub assignee: Option<String>,
-    pub customer: String,
+    pub id: CompactString,
+    pub kind: CompactString,
+    pub category: Option<CompactString>,
+    pub channel: CompactString,
+    pub priority: CompactString,
+    pub assignee: Option<CompactString>,
+    pub customer: CompactString,
     pub created: DateTime<Utc>,
     pub created_date: NaiveDate,
     /// The final close and its local date, if the ticket is closed now.
@@ -40,7 +41,7 @@ pub struct Facts {
 
 impl Facts {
     pub fn of(
-        ticket: &Ticket,
+        ticket: &Summary,
         policy: &Policy,
         calendar: &Calendar,
         tz: Tz,
@@ -48,27 +49,27 @@ impl Facts {
     ) -> Facts {
         let utc = |t: &crate::model::Timestamp| t.0.with_timezone(&Utc);
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-        let clocks = replay(&ticket.history, &ticket.priority, policy, calendar, now);
+        let clocks = replay(&ticket.skeleton(), &ticket.priority, policy, calendar, now);
         let created = utc(&ticket.created);
         let closed = ticket.closed_at().map(|t| (utc(&t), local(utc(&t))));
         let surveys = ticket
-            .history
+            .marks
             .iter()
-            .filter(|e| e.action == Action::Surveyed)
-            .filter_map(|e| {
-                Some(SurveyFact {
-                    date: local(utc(&e.at)),
-                    scores: e.scores.clone()?,
-                    nps: e.nps,
-                })
+            .filter_map(|m| match &m.what {
+                MarkKind::Surveyed { scores, nps } => Some(SurveyFact {
+                    date: local(utc(&m.at)),
+                    scores: scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                    nps: *nps,
+                }),
+                _ => None,
             })
             .collect();
         let transitions = ticket
-            .history
+            .marks
             .iter()
-            .filter_map(|e| match e.action {
-                Action::Closed => Some((utc(&e.at), true)),
-                Action::Reopened => Some((utc(&e.at), false)),
+            .filter_map(|m| match m.what {
+                MarkKind::Closed => Some((utc(&m.at), true)),
+                MarkKind::Reopened => Some((utc(&m.at), false)),
                 _ => None,
             })
             .collect();
@@ -90,6 +91,36 @@ impl Facts {
             surveys,
             transitions,
         }
+    }
+
+    /// The facts of every summary, on all cores, in the same order.
+    pub fn of_all(
+        summaries: &[Summary],
+        policy: &Policy,
+        calendar: &Calendar,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Vec<Facts> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = summaries.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = summaries
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|t| Facts::of(t, policy, calendar, tz, now))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("facts thread"))
+                .collect()
+        })
     }
 
     /// Open (created and not closed) at the instant `t`.

@@ -21,6 +21,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Config;
+use crate::model::Summary;
 use crate::output::Records;
 
 /// The sections in report order.
@@ -101,6 +102,33 @@ pub fn end_of(period: &Period, tz: Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&next)
         .earliest()
         .map_or_else(|| Utc.from_utc_datetime(&next), |t| t.with_timezone(&Utc))
+}
+
+/// The instants a report over `period` with `trend` months looks at: from
+/// the start of the earliest of the trend, the previous period and the period,
+/// to the end of the period.
+pub fn window(period: &Period, trend: &[Period], tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = trend
+        .iter()
+        .map(|p| p.first)
+        .chain([period.first, period.previous().first])
+        .min()
+        .expect("the period itself");
+    let start = first.and_time(NaiveTime::MIN);
+    let start = tz
+        .from_local_datetime(&start)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&start), |t| t.with_timezone(&Utc));
+    (start, end_of(period, tz))
+}
+
+/// Whether a ticket can change any table of a report over `window`: it was
+/// created before the window ends, and it has an event inside or after the
+/// window or is still open (the backlog). Others are skipped before the
+/// costly facts are computed.
+pub fn may_matter(t: &Summary, (start, end): (DateTime<Utc>, DateTime<Utc>)) -> bool {
+    let utc = |ts: crate::model::Timestamp| ts.0.with_timezone(&Utc);
+    utc(t.created) < end && (t.status.is_open() || t.last_at().is_some_and(|l| utc(l) >= start))
 }
 
 // Statistics shared by the sections.

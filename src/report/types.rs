@@ -19,7 +19,7 @@ pub fn build(r: &Report) -> Records {
             GroupBy::Category => f.category.clone().unwrap_or_else(|| "(none)".into()),
             GroupBy::Channel => f.channel.clone(),
         };
-        *counts.entry(key).or_default() += 1;
+        *counts.entry(key.to_string()).or_default() += 1;
         total += 1;
     }
     let mut rows: Vec<(String, usize)> = counts.into_iter().collect();

@@ -2,7 +2,8 @@
 //! holidays, and make-up working days on weekends (China's 调休). Measures
 //! and adds working time between instants. Pure: no I/O, no clock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -24,7 +25,16 @@ pub struct Calendar {
     /// Make-up working days: worked with `makeup_hours` whatever the weekday.
     pub workdays: BTreeSet<NaiveDate>,
     pub makeup_hours: Vec<Range>,
+    /// Working seconds of each day, by year, filled on first use: measuring
+    /// a ticket open for months then costs a few lookups instead of a time
+    /// zone conversion per range per day. Set the fields above before the
+    /// first measurement; they are not expected to change afterwards.
+    pub day_totals: DayTotals,
 }
+
+/// The memo behind [`Calendar::working_seconds`]; shared by clones and threads.
+#[derive(Debug, Clone, Default)]
+pub struct DayTotals(Arc<Mutex<HashMap<i32, Arc<[i64]>>>>);
 
 /// How far ahead `add` looks for working time before giving up (a calendar
 /// with holidays covering years would otherwise never end).
@@ -43,6 +53,7 @@ impl Calendar {
             holidays: BTreeSet::new(),
             workdays: BTreeSet::new(),
             makeup_hours: all,
+            day_totals: DayTotals::default(),
         }
     }
 
@@ -107,15 +118,49 @@ impl Calendar {
             .map(move |r| (self.instant(date, Some(r.start)), self.instant(date, r.end)))
     }
 
+    /// True when every moment is working time (the calendar clock).
+    fn is_continuous(&self) -> bool {
+        let whole =
+            |r: &[Range]| matches!(r, [Range { start, end: None }] if *start == NaiveTime::MIN);
+        self.holidays.is_empty() && self.week.iter().all(|d| whole(d)) && whole(&self.makeup_hours)
+    }
+
     /// Working seconds in `[from, to)`; zero when `to <= from`.
     pub fn working_seconds(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
         if to <= from {
             return 0;
         }
-        let mut total = 0;
+        if self.is_continuous() {
+            return (to - from).num_seconds();
+        }
         // A day's ranges may start the local day before (offsets), so begin a day early.
-        let mut date = self.local_date(from).pred_opt().expect("date in range");
+        let first = self.local_date(from).pred_opt().expect("date in range");
         let last = self.local_date(to);
+        // Days well inside the span count whole, from the memo.
+        let inner_from = first + Duration::days(3);
+        let inner_to = last - Duration::days(2);
+        if inner_from > inner_to {
+            return self.clipped(first, last, from, to);
+        }
+        self.clipped(
+            first,
+            inner_from.pred_opt().expect("date in range"),
+            from,
+            to,
+        ) + self.whole_days(inner_from, inner_to)
+            + self.clipped(inner_to.succ_opt().expect("date in range"), last, from, to)
+    }
+
+    /// Working seconds of the days `first..=last`, clipped to `[from, to)`.
+    fn clipped(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> i64 {
+        let mut total = 0;
+        let mut date = first;
         while date <= last {
             for (s, e) in self.intervals(date) {
                 let s = s.max(from);
@@ -129,6 +174,45 @@ impl Calendar {
         total
     }
 
+    /// Working seconds of the whole days `first..=last`.
+    fn whole_days(&self, first: NaiveDate, last: NaiveDate) -> i64 {
+        let mut total = 0;
+        for year in first.year()..=last.year() {
+            let table = self.year_totals(year);
+            let from = if year == first.year() {
+                first.ordinal0()
+            } else {
+                0
+            };
+            let to = if year == last.year() {
+                last.ordinal0()
+            } else {
+                table.len() as u32 - 1
+            };
+            total += table[from as usize..=to as usize].iter().sum::<i64>();
+        }
+        total
+    }
+
+    fn year_totals(&self, year: i32) -> Arc<[i64]> {
+        let mut memo = self.day_totals.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.entry(year)
+            .or_insert_with(|| {
+                let mut date = NaiveDate::from_yo_opt(year, 1).expect("year in range");
+                let mut days = Vec::with_capacity(366);
+                while date.year() == year {
+                    days.push(
+                        self.intervals(date)
+                            .map(|(s, e)| (e - s).num_seconds())
+                            .sum(),
+                    );
+                    date = date.succ_opt().expect("date in range");
+                }
+                days.into()
+            })
+            .clone()
+    }
+
     /// The instant at which `seconds` of working time have passed since
     /// `from` (`seconds > 0`); starts at the next opening when `from` is
     /// outside working hours. `None` if no working time exists in the horizon.
@@ -136,6 +220,9 @@ impl Calendar {
         let mut left = seconds;
         if left <= 0 {
             return Some(from);
+        }
+        if self.is_continuous() {
+            return Some(from + Duration::seconds(left));
         }
         let mut date = self.local_date(from).pred_opt()?;
         let stop = date + Duration::days(HORIZON_DAYS);
@@ -319,6 +406,22 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn long_spans_measure_like_day_by_day(start in 0i64..700*86_400, span in 1i64..800*86_400) {
+            let cal = shanghai();
+            let berlin = {
+                let mut c = shanghai();
+                c.tz = "Europe/Berlin".parse().unwrap();
+                c
+            };
+            for cal in [&cal, &berlin] {
+                let a = at(cal, "2025-06-01 00:00") + Duration::seconds(start);
+                let b = a + Duration::seconds(span);
+                let first = cal.local_date(a).pred_opt().unwrap();
+                prop_assert_eq!(cal.working_seconds(a, b), cal.clipped(first, cal.local_date(b), a, b));
+            }
+        }
+
         #[test]
         fn adding_back_the_measured_time_lands_on_the_instant(start in 0i64..400*86_400, span in 1i64..30*86_400) {
             let cal = shanghai();

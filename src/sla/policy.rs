@@ -297,6 +297,7 @@ impl CalendarConfig {
             holidays,
             workdays,
             makeup_hours,
+            day_totals: Default::default(),
         })
     }
 }

@@ -1,12 +1,14 @@
 //! The store on disk: finding its root, reading and writing ticket files
 //! atomically under locks, scanning every ticket, and customer files.
 
+mod cache;
 mod customers;
 mod fsio;
 mod lock;
 mod sla;
 mod tickets;
 
+pub use cache::{CacheStats, FileKey, SummaryScan};
 pub use customers::{
     duplicate_error, find_duplicate, parse_customer, render_customer, CustomerScan, Duplicate,
     KEY_FILE_VAR,

@@ -96,8 +96,8 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.scan_customers()?;
-    let mut tickets = ctx.store.scan_tickets()?;
-    let activity = activity_by_customer(&tickets.tickets);
+    let mut tickets = ctx.store.summaries()?;
+    let activity = activity_by_customer(&tickets.summaries);
     let none = Activity::default();
     let last_activity = |c: &Customer, a: &Activity| -> Timestamp {
         [c.last_touch(), a.last, Some(c.created)]

@@ -378,15 +378,15 @@ pub struct Activity {
     pub last: Option<Timestamp>,
 }
 
-pub fn activity_by_customer(tickets: &[crate::model::Ticket]) -> HashMap<String, Activity> {
+pub fn activity_by_customer(tickets: &[crate::model::Summary]) -> HashMap<String, Activity> {
     let mut map: HashMap<String, Activity> = HashMap::new();
     for t in tickets {
-        let a = map.entry(t.customer.clone()).or_default();
+        let a = map.entry(t.customer.to_string()).or_default();
         a.tickets += 1;
         if t.status != Status::Closed {
             a.open += 1;
         }
-        let last = t.history.last().map(|e| e.at);
+        let last = t.last_at();
         a.last = a.last.max(last);
     }
     map

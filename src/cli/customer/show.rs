@@ -3,7 +3,7 @@ use std::io::Write;
 use super::{customer_json, Shown};
 use crate::cli::Context;
 use crate::error::Result;
-use crate::model::{ContactField, Customer, CustomerField, Ticket};
+use crate::model::{ContactField, Customer, CustomerField, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {
@@ -31,8 +31,8 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     let shown = Shown {
         reveal: keyring.as_ref(),
     };
-    let mut scan = ctx.store.scan_tickets()?;
-    let mut tickets: Vec<&Ticket> = scan.tickets.iter().filter(|t| t.customer == id).collect();
+    let mut scan = ctx.store.summaries()?;
+    let mut tickets: Vec<&Summary> = scan.summaries.iter().filter(|t| t.customer == id).collect();
     tickets.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     match args.format {
         ShowFormat::Json => write_json(&customer, &shown, &tickets, out)?,
@@ -41,7 +41,12 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     scan.into_result()
 }
 
-fn write_json(c: &Customer, shown: &Shown, tickets: &[&Ticket], out: &mut dyn Write) -> Result<()> {
+fn write_json(
+    c: &Customer,
+    shown: &Shown,
+    tickets: &[&Summary],
+    out: &mut dyn Write,
+) -> Result<()> {
     use serde_json::{json, Value as J};
     let mut map = customer_json(c, shown);
     map.insert(
@@ -86,7 +91,7 @@ fn write_text(
     ctx: &Context,
     c: &Customer,
     shown: &Shown,
-    tickets: &[&Ticket],
+    tickets: &[&Summary],
     out: &mut dyn Write,
 ) -> Result<()> {
     let local = |t: &crate::model::Timestamp| {

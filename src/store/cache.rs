@@ -1,0 +1,405 @@
+//! The ticket cache: a [`Summary`] of every ticket file, in one file under
+//! `.desk/cache/`, keyed by each file's identity (path, size, modification
+//! and change times, inode). Reading commands stat every ticket file, take
+//! the summaries of unchanged files from the cache and parse only the rest,
+//! on all cores. The cache is never needed for correctness: a missing,
+//! stale, corrupt or foreign-version cache is rebuilt silently, and it is
+//! replaced atomically, so concurrent commands never see half of one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::{parse_ticket, read_to_string, write_atomic, Store};
+use crate::error::{Error, Result};
+use crate::model::Summary;
+
+/// The first bytes of a cache file: its format. Any other start is rebuilt.
+const MAGIC: &[u8; 8] = b"DESKC002";
+const CACHE_FILE: &str = "tickets.bin";
+/// Files modified this close to the moment their summary was taken are not
+/// cached: a second write within the file system's timestamp granularity
+/// could leave the same size and times (git's "racily clean" problem).
+const RACY_SECONDS: i64 = 2;
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKey {
+    pub size: u64,
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+    pub inode: u64,
+}
+
+impl FileKey {
+    pub fn of(meta: &std::fs::Metadata) -> FileKey {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileKey {
+                size: meta.size(),
+                mtime: (meta.mtime(), meta.mtime_nsec() as u32),
+                ctime: (meta.ctime(), meta.ctime_nsec() as u32),
+                inode: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let since = |t: std::io::Result<SystemTime>| {
+                t.ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or((0, 0), |d| (d.as_secs() as i64, d.subsec_nanos()))
+            };
+            FileKey {
+                size: meta.len(),
+                mtime: since(meta.modified()),
+                ctime: since(meta.created()),
+                inode: 0,
+            }
+        }
+    }
+
+    fn newest_second(&self) -> i64 {
+        self.mtime.0.max(self.ctime.0)
+    }
+}
+
+/// One cached file. The cache is `MAGIC` followed by entries in path
+/// order, each postcard-encoded, so it can be read one entry at a time.
+#[derive(Debug, Deserialize)]
+struct Entry {
+    /// Relative to `tickets/`, with `/` separators.
+    path: String,
+    key: FileKey,
+    summary: Summary,
+}
+
+/// The same, borrowed, for writing.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    path: &'a str,
+    key: &'a FileKey,
+    summary: &'a Summary,
+}
+
+/// Decodes entries until the end, or silently stops at the first damaged one
+/// (the rest is then parsed from the files and the cache rewritten).
+struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match postcard::take_from_bytes::<Entry>(self.rest) {
+            Ok((entry, rest)) => {
+                self.rest = rest;
+                Some(entry)
+            }
+            Err(_) => {
+                self.rest = &[];
+                None
+            }
+        }
+    }
+}
+
+/// Every ticket's summary, every unreadable file, and how the cache served.
+#[derive(Debug, Default)]
+pub struct SummaryScan {
+    pub summaries: Vec<Summary>,
+    pub errors: Vec<Error>,
+    pub from_cache: usize,
+    pub parsed: usize,
+}
+
+impl SummaryScan {
+    /// Fails with one error naming every unreadable file, if there were any.
+    /// Commands call it after printing what they could read.
+    pub fn into_result(&mut self) -> Result<()> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(self.errors.pop().expect("one error")),
+            _ => Err(Error::Many(std::mem::take(&mut self.errors))),
+        }
+    }
+}
+
+/// What `desk cache stats` reports.
+#[derive(Debug)]
+pub struct CacheStats {
+    pub path: PathBuf,
+    pub bytes: Option<u64>,
+    pub entries: usize,
+    pub files: usize,
+    pub fresh: usize,
+}
+
+impl Store {
+    pub fn cache_path(&self) -> PathBuf {
+        self.state_dir().join("cache").join(CACHE_FILE)
+    }
+
+    /// Every ticket file under `tickets/` (any depth, not starting with
+    /// `.`, ending `.yaml`) with its path relative to `tickets/` and its
+    /// identity, sorted by that path. Directories are read on all cores, and
+    /// each file is stat'ed relative to its open directory, as `find` does.
+    fn ticket_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
+        use std::sync::{Condvar, Mutex};
+        let root = self.tickets_dir();
+        if !root.is_dir() {
+            return Ok(Vec::new());
+        }
+        struct Work {
+            dirs: Vec<(PathBuf, String)>,
+            busy: usize,
+        }
+        let work = Mutex::new(Work {
+            dirs: vec![(root, String::new())],
+            busy: 0,
+        });
+        let wake = Condvar::new();
+        let results: Mutex<Vec<(String, FileKey)>> = Mutex::new(Vec::new());
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..threads() {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let (dir, rel) = {
+                            let mut w = work.lock().expect("walk lock");
+                            loop {
+                                if let Some(next) = w.dirs.pop() {
+                                    w.busy += 1;
+                                    break next;
+                                }
+                                if w.busy == 0 {
+                                    wake.notify_all();
+                                    drop(w);
+                                    results.lock().expect("results").append(&mut found);
+                                    return;
+                                }
+                                w = wake.wait(w).expect("walk lock");
+                            }
+                        };
+                        let mut subdirs = Vec::new();
+                        if let Err(e) = list_dir(&dir, &rel, &mut found, &mut subdirs) {
+                            failure.lock().expect("failure").get_or_insert(e);
+                        }
+                        let mut w = work.lock().expect("walk lock");
+                        w.dirs.extend(subdirs);
+                        w.busy -= 1;
+                        wake.notify_all();
+                    }
+                });
+            }
+        });
+        if let Some(e) = failure.into_inner().expect("failure") {
+            return Err(e);
+        }
+        let mut files = results.into_inner().expect("results");
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(files)
+    }
+
+    /// The cache file's bytes, if it exists and has this build's format.
+    fn read_cache(&self) -> Vec<u8> {
+        match std::fs::read(self.cache_path()) {
+            Ok(bytes) if bytes.starts_with(MAGIC) => bytes,
+            _ => Vec::new(),
+        }
+    }
+
+    fn write_cache<'a>(&self, entries: impl Iterator<Item = EntryRef<'a>>) {
+        let mut bytes = MAGIC.to_vec();
+        for entry in entries {
+            match postcard::to_extend(&entry, bytes) {
+                Ok(b) => bytes = b,
+                Err(_) => return,
+            }
+        }
+        // Best effort: a read-only or full disk costs speed, not correctness.
+        let _ = write_atomic(&self.cache_path(), &bytes);
+    }
+
+    /// The summary of every ticket, from the cache where the file is
+    /// unchanged, parsed otherwise; the cache is brought up to date.
+    pub fn summaries(&self) -> Result<SummaryScan> {
+        self.summaries_with(true)
+    }
+
+    /// `use_cache: false` parses every file (and still writes a fresh cache).
+    pub fn summaries_with(&self, use_cache: bool) -> Result<SummaryScan> {
+        let started = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let files = self.ticket_files_keyed()?;
+        let bytes = if use_cache {
+            self.read_cache()
+        } else {
+            Vec::new()
+        };
+        // Both the files and the cache are sorted by path: walk them side
+        // by side, moving each usable summary out of the cache as it is read.
+        let mut cached = Entries {
+            rest: bytes.get(MAGIC.len()..).unwrap_or(&[]),
+        }
+        .peekable();
+        let mut slots: Vec<Option<Summary>> = Vec::with_capacity(files.len());
+        let mut to_parse: Vec<usize> = Vec::new();
+        let mut stale = false;
+        for (i, (rel, key)) in files.iter().enumerate() {
+            while cached.peek().is_some_and(|e| e.path < *rel) {
+                cached.next();
+                stale = true;
+            }
+            match cached.next_if(|e| e.path == *rel) {
+                Some(e) if e.key == *key => slots.push(Some(e.summary)),
+                _ => {
+                    slots.push(None);
+                    to_parse.push(i);
+                }
+            }
+        }
+        stale |= cached.next().is_some();
+        drop(bytes);
+        let from_cache = files.len() - to_parse.len();
+
+        let paths: Vec<PathBuf> = to_parse
+            .iter()
+            .map(|&i| self.tickets_dir().join(&files[i].0))
+            .collect();
+        let parsed = self.parse_summaries(&paths);
+        let mut errors = Vec::new();
+        let mut changed = stale;
+        for (&i, result) in to_parse.iter().zip(parsed) {
+            match result {
+                Ok(summary) => {
+                    slots[i] = Some(summary);
+                    changed = true;
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if changed {
+            self.write_cache(files.iter().zip(&slots).filter_map(|((path, key), s)| {
+                let summary = s.as_ref()?;
+                (key.newest_second() < started - RACY_SECONDS).then_some(EntryRef {
+                    path,
+                    key,
+                    summary,
+                })
+            }));
+        }
+        Ok(SummaryScan {
+            summaries: slots.into_iter().flatten().collect(),
+            errors,
+            from_cache,
+            parsed: to_parse.len(),
+        })
+    }
+
+    /// Reads and parses files on all cores; each ticket is dropped as soon
+    /// as its summary is taken, so memory holds summaries, not bodies.
+    fn parse_summaries(&self, files: &[PathBuf]) -> Vec<Result<Summary>> {
+        let threads = threads();
+        let chunk = files.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|path| {
+                                let text = read_to_string(path)?;
+                                let ticket = parse_ticket(&text, self.display_path(path))?;
+                                Ok(Summary::of(&ticket))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("parser thread"))
+                .collect()
+        })
+    }
+
+    pub fn cache_stats(&self) -> Result<CacheStats> {
+        let path = self.cache_path();
+        let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
+        let contents = self.read_cache();
+        let cache: Vec<Entry> = Entries {
+            rest: contents.get(MAGIC.len()..).unwrap_or(&[]),
+        }
+        .collect();
+        let files = self.ticket_files_keyed()?;
+        let keys: HashMap<&str, &FileKey> =
+            cache.iter().map(|e| (e.path.as_str(), &e.key)).collect();
+        let fresh = files
+            .iter()
+            .filter(|(p, k)| keys.get(p.as_str()) == Some(&k))
+            .count();
+        Ok(CacheStats {
+            path,
+            bytes,
+            entries: cache.len(),
+            files: files.len(),
+            fresh,
+        })
+    }
+
+    pub fn clear_cache(&self) -> Result<bool> {
+        let path = self.cache_path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// Reads one directory: its ticket files with their identity, its subdirectories.
+fn list_dir(
+    dir: &Path,
+    rel: &str,
+    files: &mut Vec<(String, FileKey)>,
+    subdirs: &mut Vec<(PathBuf, String)>,
+) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        let path = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if file_type.is_dir() {
+            subdirs.push((entry.path(), path));
+        } else if file_type.is_file() && name.ends_with(".yaml") {
+            // DirEntry::metadata stats relative to the open directory.
+            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+            files.push((path, FileKey::of(&meta)));
+        }
+    }
+    Ok(())
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
