@@ -22,7 +22,7 @@ const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
 /// could leave the same size and times (git's "racily clean" problem).
-const RACY_SECONDS: i64 = 2;
+const RACY_NANOS: i128 = 2_000_000_000;
 
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +61,10 @@ impl FileKey {
         }
     }
 
-    fn newest_second(&self) -> i64 {
-        self.mtime.0.max(self.ctime.0)
+    /// The later of the modification and change times, in nanoseconds.
+    fn newest_nanos(&self) -> i128 {
+        let nanos = |(s, n): (i64, u32)| i128::from(s) * 1_000_000_000 + i128::from(n);
+        nanos(self.mtime).max(nanos(self.ctime))
     }
 }
 
@@ -238,7 +240,7 @@ impl Store {
     pub fn summaries_with(&self, use_cache: bool) -> Result<SummaryScan> {
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+            .map_or(0, |d| d.as_nanos() as i128);
         let files = self.ticket_files_keyed()?;
         let bytes = if use_cache {
             self.read_cache()
@@ -290,7 +292,7 @@ impl Store {
         if changed {
             self.write_cache(files.iter().zip(&slots).filter_map(|((path, key), s)| {
                 let summary = s.as_ref()?;
-                (key.newest_second() < started - RACY_SECONDS).then_some(EntryRef {
+                (key.newest_nanos() < started - RACY_NANOS).then_some(EntryRef {
                     path,
                     key,
                     summary,

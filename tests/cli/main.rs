@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cache;
 mod concurrency;
 mod customers;
 mod demo;
