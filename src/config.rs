@@ -202,6 +202,10 @@ pub struct Agent {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The node number (1-99) of this agent's clone: new IDs created there
+    /// end in it (see docs/git.md). Default: the agent's place in the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -247,6 +251,7 @@ fn agent(id: &str, name: &str, role: Role) -> Agent {
         name: name.into(),
         role,
         email: Some(format!("{id}@example.com")),
+        node: None,
     }
 }
 
@@ -394,6 +399,17 @@ impl Config {
                 "customers.id_prefix '{}' must differ from the ticket id_prefix '{}'",
                 customers.id_prefix, self.id_prefix
             )));
+        }
+        let mut nodes = std::collections::BTreeSet::new();
+        for a in &self.agents {
+            if let Some(n) = a.node {
+                if !(1..=99).contains(&n) || !nodes.insert(n) {
+                    return Err(bad(format!(
+                        "agents: node {n} of '{}' must be from 1 to 99 and not used by another agent",
+                        a.id
+                    )));
+                }
+            }
         }
         crate::clock::parse_span(&customers.dormant_after)
             .map_err(|e| bad(format!("customers.dormant_after: {e}")))?;

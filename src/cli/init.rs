@@ -43,6 +43,13 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     }
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let store = Store::init(&dir, &config)?;
+    // Inside a git work tree, set up the merge driver at once (docs/git.md).
+    if store.git_state()?.toplevel.is_some() {
+        for line in super::git_setup::setup(&store)? {
+            eprintln!("{line}");
+        }
+        eprintln!("each clone runs `desk git-setup` once to get its node number");
+    }
     writeln!(out, "{}", store.root.display())?;
     eprintln!(
         "initialised a desk store in {} (edit desk.yaml to set your agents)",
@@ -66,5 +73,6 @@ fn parse_agent(text: &str) -> Result<Agent> {
         name: parts[1].to_string(),
         role,
         email: parts.get(3).map(|e| e.to_string()),
+        node: None,
     })
 }

@@ -3,13 +3,16 @@
 
 mod assign;
 mod cache;
+mod check;
 mod close;
 pub mod customer;
 mod demo;
 mod edit;
+mod git_setup;
 mod init;
 mod keys;
 mod list;
+mod merge_file;
 mod new;
 mod reopen;
 mod report;
@@ -97,6 +100,12 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// The local cache that makes reading commands fast: stats, rebuild, clear.
     Cache(cache::CacheArgs),
+    /// Validate the whole store: files, IDs, history, values, references, git set-up.
+    Check(check::CheckArgs),
+    /// Set up git in this clone: merge driver, .gitattributes, node number.
+    GitSetup(git_setup::GitSetupArgs),
+    /// git's merge driver for ticket and customer files (%O %A %B %P).
+    MergeFile(merge_file::MergeFileArgs),
 }
 
 /// What every command that works on a store needs.
@@ -268,11 +277,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             demo::run(args, out)?;
             return Ok(ExitCode::from(exit::OK));
         }
+        // Run by git, possibly outside any store.
+        Command::MergeFile(args) => {
+            let actor = cli.actor.clone().unwrap_or_else(|| "git-merge".into());
+            merge_file::run(args, &actor)?;
+            return Ok(ExitCode::from(exit::OK));
+        }
         _ => {}
     }
     let ctx = Context::open(&cli)?;
     match &cli.command {
-        Command::Init(_) | Command::Demo(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Demo(_) | Command::MergeFile(_) => {
+            unreachable!("handled above")
+        }
         Command::New(args) => new::run(&ctx, args, out),
         Command::Assign(args) => assign::run(&ctx, args, out),
         Command::Update(args) => update::run(&ctx, args, out),
@@ -286,6 +303,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Customer(args) => customer::run(&ctx, args, out),
         Command::Keys(args) => keys::run(&ctx, args, out),
         Command::Cache(args) => cache::run(&ctx, args, out),
+        Command::GitSetup(args) => git_setup::run(&ctx, args, out),
+        Command::Check(args) => check::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
     }?;
     Ok(ExitCode::from(exit::OK))

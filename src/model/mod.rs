@@ -7,6 +7,7 @@ mod event;
 mod fold;
 mod id;
 pub mod mask;
+mod merge;
 mod ops;
 mod summary;
 mod ticket;
@@ -19,6 +20,7 @@ pub use customer::{
 pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
+pub use merge::{merge_customers, merge_tickets, union_in_time_order, Conflict};
 pub use ops::{Edit, NewTicket, Survey};
 pub use summary::{Mark, MarkKind, Summary};
 pub use ticket::{Drift, Ticket};

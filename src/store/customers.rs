@@ -208,13 +208,13 @@ impl Store {
         let _lock = self.customer_lock()?;
         let existing = self.all_customers_for_write()?;
         let config = &self.config.customers;
-        let mut next = existing
+        let node = self.node()?;
+        let mut max = existing
             .iter()
             .chain(new.iter())
             .filter_map(|c| c.id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok())
             .max()
-            .unwrap_or(0)
-            + 1;
+            .unwrap_or(0);
         let mut ids_given = std::collections::HashSet::new();
         for c in &new {
             if !c.id.is_empty() && !ids_given.insert(c.id.clone()) {
@@ -228,8 +228,9 @@ impl Store {
         }
         for c in &mut new {
             if c.id.is_empty() {
-                c.id = config.format_id(next);
-                next += 1;
+                // Ends in the clone's node number, if it has one (docs/git.md).
+                max = super::next_number(max, node);
+                c.id = config.format_id(max);
             } else if existing.iter().any(|e| e.id == c.id) {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }

@@ -4,6 +4,7 @@
 mod cache;
 mod customers;
 mod fsio;
+mod git;
 mod lock;
 mod sla;
 mod tickets;
@@ -14,6 +15,7 @@ pub use customers::{
     KEY_FILE_VAR,
 };
 pub use fsio::{create_atomic, read_to_string, write_atomic};
+pub use git::{git, next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
 pub use tickets::{parse_ticket, render_ticket, Scan};
 

@@ -130,7 +130,11 @@ impl Store {
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
         let _lock = Lock::acquire(&self.lock_path(&format!("new-{day}")))?;
-        let serial = self.max_serial(&prefix, date)? + 1;
+        // With a node number (a clone in a shared repository) the serial
+        // ends in it, so other clones' new tickets cannot take the same ID.
+        let serial = super::next_number(self.max_serial(&prefix, date)?.into(), self.node()?);
+        let serial = u32::try_from(serial)
+            .map_err(|_| Error::Refused(format!("no serial left on {day}")))?;
         let id = TicketId {
             prefix,
             date,

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""desk's scale benchmark. Run it through bench/run.sh, which builds desk and
+installs what this needs.
+
+For each store size it generates a demo store (deterministic), then times,
+as medians of several runs on a warm page cache:
+  - the system baselines: stat every ticket file (find -printf) and read
+    every ticket file (find | xargs cat);
+  - desk list / desk report --month with a warm cache and with none;
+  - desk new and desk update on the full store;
+  - peak memory of desk report;
+and for the largest store a PyYAML script computing the same `types` and
+`handling` tables, checking that the numbers agree.
+
+Usage: bench.py DESK_BINARY WORKDIR [--sizes 10000,100000] [--runs 5] [--markdown FILE]
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NOW = "2026-11-23T18:00:00+08:00"
+MONTH = "2026-10"
+HERE = Path(__file__).resolve().parent
+START = "<!-- bench:start (written by bench/run.sh) -->"
+END = "<!-- bench:end -->"
+
+
+def run(cmd, cwd=None, env=None, stdin=None, check=True):
+    """Runs a command with stdout discarded; returns (seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if check and os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median_of(runs, cmd, before=None, **kw):
+    times, peaks = [], []
+    for _ in range(runs):
+        if before:
+            before()
+        t, m = run(cmd, **kw)
+        times.append(t)
+        peaks.append(m)
+    return statistics.median(times), max(peaks)
+
+
+def shell(script):
+    return ["sh", "-c", script]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("desk")
+    ap.add_argument("workdir")
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--markdown")
+    ap.add_argument("--python", default=sys.executable)
+    args = ap.parse_args()
+    desk = str(Path(args.desk).resolve())
+    work = Path(args.workdir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    env = dict(os.environ, DESK_NOW=NOW, DESK_ACTOR="bench", NO_COLOR="1")
+    env.pop("DESK_DIR", None)
+
+    lines = []
+
+    def say(text=""):
+        print(text, flush=True)
+        lines.append(text)
+
+    say(f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh` on {machine()}.")
+    say(f"Medians of {args.runs} runs, page cache warm; times in seconds, memory in MB (peak RSS).")
+    say()
+    rows = []
+    for n in sizes:
+        store = work / f"store-{n}"
+        if not (store / "desk.yaml").exists():
+            print(f"generating {n} tickets in {store} ...", file=sys.stderr, flush=True)
+            shutil.rmtree(store, ignore_errors=True)
+            months = max(3, min(48, n // 2000))
+            gen, _ = run(
+                [desk, "demo", str(store), "--tickets", str(n), "--customers", str(max(12, n // 5)),
+                 "--months", str(months), "--seed", "7"],
+                env=env,
+            )
+            print(f"  generated in {gen:.1f} s", file=sys.stderr)
+        tickets = store / "tickets"
+        # Warm the page cache, and let the files age past the cache's
+        # two-second window for just-written files.
+        run(shell("find tickets -type f -print0 | xargs -0 cat > /dev/null"), cwd=store)
+        time.sleep(2.5)
+        r = {"n": n}
+        r["stat"], _ = median_of(args.runs, ["find", "tickets", "-type", "f", "-printf", "%s %T@\\n"], cwd=store)
+        r["read"], _ = median_of(args.runs, shell("find tickets -type f -print0 | xargs -0 cat > /dev/null"), cwd=store)
+        list_cmd = [desk, "--dir", str(store), "list", "--format", "csv"]
+        report_cmd = [desk, "--dir", str(store), "report", "--month", MONTH, "--format", "csv"]
+        clear = lambda: run([desk, "--dir", str(store), "cache", "clear"], env=env)
+        r["list_cold"], r["list_cold_mb"] = median_of(args.runs, list_cmd, before=clear, env=env)
+        r["report_cold"], r["report_cold_mb"] = median_of(args.runs, report_cmd, before=clear, env=env)
+        run(list_cmd, env=env)  # warm the cache
+        r["list_warm"], r["list_warm_mb"] = median_of(args.runs, list_cmd, env=env)
+        r["report_warm"], r["report_warm_mb"] = median_of(args.runs, report_cmd, env=env)
+        new_cmd = [desk, "--dir", str(store), "new", "--customer", "C000001", "--type", "咨询",
+                   "--priority", "一般", "--channel", "电话", "--title", "benchmark ticket"]
+        r["new"], _ = median_of(args.runs, new_cmd, env=env)
+        ticket = subprocess.run(new_cmd, env=env, capture_output=True, text=True, check=True).stdout.strip()
+        update_cmd = [desk, "--dir", str(store), "update", ticket, "--note", "benchmark note"]
+        r["update"], _ = median_of(args.runs, update_cmd, env=env)
+        rows.append(r)
+
+    say("| tickets | stat all (find) | read all (cat) | list warm | report warm | list cold | report cold | new | update | report peak MB (warm / cold) |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        say(f"| {r['n']:,} | {r['stat']:.3f} | {r['read']:.3f} | {r['list_warm']:.3f} | {r['report_warm']:.3f} | "
+            f"{r['list_cold']:.3f} | {r['report_cold']:.3f} | {r['new']:.3f} | {r['update']:.3f} | "
+            f"{r['report_warm_mb']:.0f} / {r['report_cold_mb']:.0f} |")
+    say()
+    say("Ratios to the system baselines (targets: warm ≤ 2× stat and < 0.5 s; cold ≤ 2× read; new/update < 30 ms; report < 150 MB):")
+    say()
+    for r in rows:
+        say(f"- {r['n']:,} tickets: list warm {r['list_warm'] / r['stat']:.2f}× stat, "
+            f"report warm {r['report_warm'] / r['stat']:.2f}× stat; "
+            f"list cold {r['list_cold'] / r['read']:.2f}× read, report cold {r['report_cold'] / r['read']:.2f}× read; "
+            f"new {r['new'] * 1000:.0f} ms, update {r['update'] * 1000:.0f} ms; "
+            f"report peak {max(r['report_warm_mb'], r['report_cold_mb']):.0f} MB")
+    say()
+
+    # Against PyYAML, on the largest store, once each (they take minutes).
+    big = rows[-1]
+    store = work / f"store-{big['n']}"
+    say(f"## Against a PyYAML script ({big['n']:,} tickets, `types` and `handling` of {MONTH}, no cache)")
+    say()
+    desk_out = subprocess.run(
+        [desk, "--dir", str(store), "report", "--month", MONTH, "--section", "types", "--format", "csv"],
+        env=env, capture_output=True, text=True, check=True).stdout
+    handling = subprocess.run(
+        [desk, "--dir", str(store), "report", "--month", MONTH, "--section", "handling", "--format", "csv"],
+        env=env, capture_output=True, text=True, check=True).stdout
+    desk_out += "".join(",".join(line.split(",")[:5]) + "\n" for line in handling.splitlines())
+    say("| script | seconds | desk report cold is faster by | numbers agree |")
+    say("|---|---:|---:|---|")
+    for label, extra in [("PyYAML, yaml.safe_load (pure Python)", []), ("PyYAML with libyaml (CSafeLoader)", ["--libyaml"])]:
+        cmd = [args.python, str(HERE / "pyyaml_report.py"), str(store), MONTH] + extra
+        start = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        seconds = time.perf_counter() - start
+        agree = "yes" if out == desk_out else "NO"
+        say(f"| {label} | {seconds:.1f} | {seconds / big['report_cold']:.0f}× | {agree} |")
+        if out != desk_out:
+            print(f"--- desk\n{desk_out}--- python\n{out}", file=sys.stderr)
+    say()
+    if args.markdown:
+        # The results go between the markers; the rest of the page is kept.
+        page = Path(args.markdown)
+        text = page.read_text(encoding="utf-8") if page.exists() else START + "\n" + END + "\n"
+        head, _, rest = text.partition(START)
+        _, _, tail = rest.partition(END)
+        page.write_text(head + START + "\n" + "\n".join(lines) + "\n" + END + tail, encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# desk's scale benchmark: builds desk, installs PyYAML if needed, generates
+# demo stores and writes the results into docs/performance.md.
+#   bench/run.sh                         10,000 and 100,000 tickets, 5 runs each
+#   bench/run.sh --sizes 10000,100000,1000000 --runs 3
+# Stores are kept in target/bench/ between runs (delete it to regenerate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo >/dev/null || { echo "bench: needs cargo (https://rustup.rs)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 1; }
+cargo build --release --quiet
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    python3 -m pip install --quiet --user pyyaml || python3 -m pip install --quiet --break-system-packages --user pyyaml
+fi
+exec python3 bench/bench.py target/release/desk target/bench --markdown docs/performance.md "$@"

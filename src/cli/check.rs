@@ -1,0 +1,329 @@
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::Context;
+use crate::config::Field;
+use crate::error::{Error, Result};
+use crate::model::{fold, Customer, Ticket, TicketId};
+use crate::store::{parse_customer, parse_ticket, ATTRIBUTES};
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Record hand edits of ticket fields as `edited` events by the actor
+    /// (instead of only reporting them). Other problems need a person.
+    #[arg(long)]
+    pub fix: bool,
+}
+
+/// One problem: where, and what is wrong.
+struct Problem {
+    path: PathBuf,
+    line: Option<usize>,
+    message: String,
+}
+
+impl Problem {
+    fn new(path: &Path, line: Option<usize>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// Validates the whole store. Prints one `path[:line]: problem` line per
+/// problem on stdout and nothing when all is well; exit 0 clean, 1 otherwise.
+pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
+    let store = &ctx.store;
+    let mut problems = Vec::new();
+    let mut fixed = 0;
+
+    let customers = check_customers(ctx, &mut problems)?;
+    let mut ids: HashMap<String, PathBuf> = HashMap::new();
+    for path in store.ticket_files()? {
+        let shown = store.display_path(&path).to_path_buf();
+        let Some(ticket) = read_checked(&path, &shown, &mut problems, |t, p| parse_ticket(t, p))
+        else {
+            continue;
+        };
+        if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
+            problems.push(Problem::new(
+                &shown,
+                None,
+                format!("duplicate ID {}: also in {}", ticket.id, first.display()),
+            ));
+        }
+        match TicketId::parse(&ticket.id) {
+            None => problems.push(Problem::new(
+                &shown,
+                None,
+                format!("'{}' is not a ticket ID", ticket.id),
+            )),
+            Some(id) => {
+                let expected = Path::new(&id.relative_path()).to_path_buf();
+                if shown != expected {
+                    problems.push(Problem::new(
+                        &shown,
+                        None,
+                        format!(
+                            "ticket {} belongs at {} (its ID's creation month)",
+                            ticket.id,
+                            expected.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Err(e) = fold(&ticket.history) {
+            problems.push(Problem::new(&shown, None, format!("history: {e}")));
+            continue;
+        }
+        if let Some(w) = ticket.history.windows(2).position(|w| w[1].at < w[0].at) {
+            problems.push(Problem::new(
+                &shown,
+                None,
+                format!(
+                    "history: event {} ({}) is earlier than the one before it",
+                    w + 2,
+                    ticket.history[w + 1].at
+                ),
+            ));
+        }
+        check_values(ctx, &ticket, &customers, &shown, &mut problems);
+        let drift = ticket.drift().unwrap_or_default();
+        if drift.is_empty() {
+            continue;
+        }
+        if args.fix {
+            let id = TicketId::parse(&ticket.id).expect("checked above");
+            store.modify_ticket(&id, ctx.now, &ctx.actor, |_| Ok(()))?;
+            fixed += drift.len();
+        } else {
+            for d in drift {
+                problems.push(Problem::new(
+                    &shown,
+                    None,
+                    format!(
+                        "{} is {} in the file but {} by its history (a hand edit?); \
+                         `desk check --fix` records it as an edit",
+                        d.field,
+                        inline(&d.in_file),
+                        inline(&d.folded)
+                    ),
+                ));
+            }
+        }
+    }
+    check_git(ctx, &mut problems)?;
+
+    for p in &problems {
+        match p.line {
+            Some(l) => writeln!(out, "{}:{l}: {}", p.path.display(), p.message)?,
+            None => writeln!(out, "{}: {}", p.path.display(), p.message)?,
+        }
+    }
+    if fixed > 0 {
+        eprintln!("recorded {fixed} hand edit(s) as `edited` events");
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "{} problem(s) found",
+            problems.len()
+        )))
+    }
+}
+
+/// Reads and parses a file, reporting conflict markers and parse errors.
+fn read_checked<T>(
+    path: &Path,
+    shown: &Path,
+    problems: &mut Vec<Problem>,
+    parse: impl Fn(&str, &Path) -> Result<T>,
+) -> Option<T> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem::new(shown, None, format!("unreadable: {e}")));
+            return None;
+        }
+    };
+    let marker = text
+        .lines()
+        .position(|l| l.starts_with("<<<<<<< ") || l == "=======" || l.starts_with(">>>>>>> "));
+    if let Some(i) = marker {
+        problems.push(Problem::new(
+            shown,
+            Some(i + 1),
+            "git conflict markers: a merge without the desk driver (`desk git-setup`) left \
+             this file half-merged; resolve it by hand",
+        ));
+        return None;
+    }
+    match parse(&text, shown) {
+        Ok(v) => Some(v),
+        Err(Error::Parse { line, message, .. }) => {
+            problems.push(Problem::new(shown, line, message));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::new(shown, None, e.to_string()));
+            None
+        }
+    }
+}
+
+/// Every customer file: parseable, named after its ID, changes in order,
+/// owner known. Returns the IDs found.
+fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<String>> {
+    let store = &ctx.store;
+    let dir = store.customers_dir();
+    let mut ids = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(ids);
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "yaml")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let shown = store.display_path(&path).to_path_buf();
+        let Some(c): Option<Customer> =
+            read_checked(&path, &shown, problems, |t, p| parse_customer(t, p))
+        else {
+            continue;
+        };
+        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+        if stem.as_deref() != Some(c.id.as_str()) {
+            problems.push(Problem::new(
+                &shown,
+                None,
+                format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
+            ));
+        }
+        if !store.config.customers.is_id(&c.id) {
+            problems.push(Problem::new(
+                &shown,
+                None,
+                format!(
+                    "'{}' is not a customer ID like {}",
+                    c.id,
+                    store.config.customers.format_id(1)
+                ),
+            ));
+        }
+        if c.changes.windows(2).any(|w| w[1].at < w[0].at) {
+            problems.push(Problem::new(&shown, None, "changes: not in time order"));
+        }
+        if let Some(owner) = &c.owner {
+            if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
+                problems.push(Problem::new(
+                    &shown,
+                    None,
+                    format!("owner '{owner}' is not an agent in desk.yaml"),
+                ));
+            }
+        }
+        ids.push(c.id);
+    }
+    Ok(ids)
+}
+
+/// Enumerated values, the customer and the assignee of a ticket.
+fn check_values(
+    ctx: &Context,
+    t: &Ticket,
+    customers: &[String],
+    shown: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let config = &ctx.store.config;
+    for (field, value) in [
+        (Field::Type, &t.kind),
+        (Field::Priority, &t.priority),
+        (Field::Channel, &t.channel),
+    ] {
+        if !config.is_known(field, value) {
+            problems.push(Problem::new(
+                shown,
+                None,
+                format!(
+                    "{} '{value}' is not in desk.yaml's {}s",
+                    field.name(),
+                    field.name()
+                ),
+            ));
+        }
+    }
+    if customers.binary_search(&t.customer).is_err() {
+        problems.push(Problem::new(
+            shown,
+            None,
+            format!("customer {} has no file in customers/", t.customer),
+        ));
+    }
+    if let Some(a) = &t.assignee {
+        if !config.agents.is_empty() && config.agent(a).is_none() {
+            problems.push(Problem::new(
+                shown,
+                None,
+                format!("assignee '{a}' is not an agent in desk.yaml"),
+            ));
+        }
+    }
+}
+
+/// In a git work tree: the merge driver and, with a remote, a node number.
+fn check_git(ctx: &Context, problems: &mut Vec<Problem>) -> Result<()> {
+    let state = ctx.store.git_state()?;
+    if state.toplevel.is_none() {
+        return Ok(());
+    }
+    let here = Path::new(".gitattributes");
+    if !state.attributes {
+        problems.push(Problem::new(
+            here,
+            None,
+            format!(
+                "lacks the desk merge lines ({}); run `desk git-setup` and commit .gitattributes",
+                ATTRIBUTES.join(", ")
+            ),
+        ));
+    }
+    if state.driver.is_none() {
+        problems.push(Problem::new(
+            Path::new(".git/config"),
+            None,
+            "the desk merge driver is not registered in this clone; run `desk git-setup`",
+        ));
+    }
+    if state.has_remote && state.node.is_none() {
+        problems.push(Problem::new(
+            Path::new(".desk/node"),
+            None,
+            "this clone shares a remote but has no node number, so its new IDs may collide \
+             with other clones'; run `desk git-setup`",
+        ));
+    }
+    Ok(())
+}
+
+fn inline(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::Null => "(none)".into(),
+        serde_yaml::Value::String(s) => format!("'{s}'"),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .replace('\n', " "),
+    }
+}

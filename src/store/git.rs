@@ -1,0 +1,172 @@
+//! The store in a git repository: the merge driver's set-up (`.gitattributes`,
+//! committed; the driver in the clone's `.git/config`, which git does not
+//! share) and the clone's node number, which keeps new IDs from colliding
+//! with other clones' (see docs/git.md).
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{read_to_string, write_atomic, Store};
+use crate::error::{Error, Result};
+
+/// The lines `desk git-setup` puts in the store's `.gitattributes`.
+pub const ATTRIBUTES: [&str; 2] = [
+    "tickets/**/*.yaml merge=desk",
+    "customers/*.yaml merge=desk",
+];
+const NODE_FILE: &str = "node";
+
+/// Runs git in `dir`; `None` when git is missing or fails (not a repository).
+pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// How the store stands with git.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GitState {
+    /// The work tree's top directory, when the store is inside one.
+    pub toplevel: Option<String>,
+    pub attributes: bool,
+    pub driver: Option<String>,
+    pub has_remote: bool,
+    pub node: Option<u32>,
+}
+
+impl Store {
+    pub fn git_state(&self) -> Result<GitState> {
+        let toplevel = git(&self.root, &["rev-parse", "--show-toplevel"]);
+        let attributes = read_to_string(&self.root.join(".gitattributes"))
+            .map(|text| {
+                ATTRIBUTES
+                    .iter()
+                    .all(|a| text.lines().any(|l| l.trim() == *a))
+            })
+            .unwrap_or(false);
+        let driver = toplevel
+            .as_ref()
+            .and_then(|_| git(&self.root, &["config", "--get", "merge.desk.driver"]));
+        let has_remote = toplevel
+            .as_ref()
+            .and_then(|_| git(&self.root, &["remote"]))
+            .is_some_and(|r| !r.is_empty());
+        Ok(GitState {
+            toplevel,
+            attributes,
+            driver,
+            has_remote,
+            node: self.node()?,
+        })
+    }
+
+    /// Adds the attribute lines that are missing; true if the file changed.
+    pub fn write_git_attributes(&self) -> Result<bool> {
+        let path = self.root.join(".gitattributes");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        let missing: Vec<&str> = ATTRIBUTES
+            .iter()
+            .copied()
+            .filter(|a| !text.lines().any(|l| l.trim() == *a))
+            .collect();
+        if missing.is_empty() {
+            return Ok(false);
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(
+            "# Merge tickets and customers as data, not text (desk git-setup, docs/git.md).\n",
+        );
+        for line in missing {
+            text.push_str(line);
+            text.push('\n');
+        }
+        write_atomic(&path, text.as_bytes())?;
+        Ok(true)
+    }
+
+    /// Registers `desk merge-file` as the clone's `desk` merge driver.
+    pub fn register_merge_driver(&self, desk: &Path) -> Result<()> {
+        let quoted = format!("'{}'", desk.display().to_string().replace('\'', r"'\''"));
+        let driver = format!("{quoted} merge-file %O %A %B %P");
+        for (key, value) in [
+            (
+                "merge.desk.name",
+                "desk: merge ticket and customer files as data",
+            ),
+            ("merge.desk.driver", driver.as_str()),
+        ] {
+            git(&self.root, &["config", key, value]).ok_or_else(|| {
+                Error::Refused(format!(
+                    "`git config {key}` failed in {}",
+                    self.root.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// This clone's node number (1..=99), if set.
+    pub fn node(&self) -> Result<Option<u32>> {
+        let path = self.state_dir().join(NODE_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match text.trim().parse::<u32>() {
+                Ok(n) if (1..=99).contains(&n) => Ok(Some(n)),
+                _ => Err(Error::Parse {
+                    path: self.display_path(&path).into(),
+                    line: Some(1),
+                    message: format!(
+                        "'{}' is not a node number from 1 to 99; run `desk git-setup --node N`",
+                        text.trim()
+                    ),
+                }),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    pub fn set_node(&self, node: u32) -> Result<()> {
+        write_atomic(
+            &self.state_dir().join(NODE_FILE),
+            format!("{node}\n").as_bytes(),
+        )
+    }
+}
+
+/// The next number above `max` that belongs to `node` (its last two digits
+/// are the node number), or simply `max + 1` without a node.
+pub fn next_number(max: u64, node: Option<u32>) -> u64 {
+    match node {
+        None => max + 1,
+        Some(n) => {
+            let n = u64::from(n);
+            let next = max + 1;
+            next + (n + 100 - next % 100) % 100
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_number;
+
+    #[test]
+    fn node_numbers_take_the_last_two_digits() {
+        assert_eq!(next_number(0, None), 1);
+        assert_eq!(next_number(0, Some(7)), 7);
+        assert_eq!(next_number(7, Some(7)), 107);
+        assert_eq!(next_number(112, Some(7)), 207);
+        assert_eq!(next_number(106, Some(7)), 107);
+        assert_eq!(next_number(0, Some(99)), 99);
+        assert_eq!(next_number(99, Some(1)), 101);
+    }
+}
