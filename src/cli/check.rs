@@ -44,8 +44,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     for path in store.ticket_files()? {
         let shown = store.display_path(&path).to_path_buf();
-        let Some(ticket) = read_checked(&path, &shown, &mut problems, |t, p| parse_ticket(t, p))
-        else {
+        let Some(ticket) = read_checked(&path, &shown, &mut problems, parse_ticket) else {
             continue;
         };
         if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
@@ -197,8 +196,7 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
     paths.sort();
     for path in paths {
         let shown = store.display_path(&path).to_path_buf();
-        let Some(c): Option<Customer> =
-            read_checked(&path, &shown, problems, |t, p| parse_customer(t, p))
+        let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
         else {
             continue;
         };

@@ -8,6 +8,7 @@ mod concurrency;
 mod customers;
 mod demo;
 mod errors;
+mod git;
 mod init;
 mod lifecycle;
 mod list;
