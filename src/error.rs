@@ -101,6 +101,16 @@ impl Error {
         }
     }
 
+    /// Nothing, one error, or all of them as `Many`: what a scan that
+    /// collected unreadable files returns after printing what it could.
+    pub fn all(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.pop().expect("one error")),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+
     /// True when the error is only a closed stdout (e.g. `desk list | head`).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)

@@ -125,11 +125,7 @@ impl SummaryScan {
     /// Fails with one error naming every unreadable file, if there were any.
     /// Commands call it after printing what they could read.
     pub fn into_result(&mut self) -> Result<()> {
-        match self.errors.len() {
-            0 => Ok(()),
-            1 => Err(self.errors.pop().expect("one error")),
-            _ => Err(Error::Many(std::mem::take(&mut self.errors))),
-        }
+        Error::all(std::mem::take(&mut self.errors))
     }
 }
 

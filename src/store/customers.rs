@@ -30,12 +30,7 @@ pub struct CustomerScan {
 impl CustomerScan {
     /// Fails with one error naming every unreadable file, if there were any.
     pub fn into_result(self) -> Result<()> {
-        let mut errors = self.errors;
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+        Error::all(self.errors)
     }
 }
 

@@ -17,7 +17,7 @@ pub use customers::{
 pub use fsio::{create_atomic, read_to_string, write_atomic};
 pub use git::{git, next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
-pub use tickets::{parse_ticket, render_ticket, Scan};
+pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};
 

@@ -24,25 +24,6 @@ pub fn parse_ticket(text: &str, path: &Path) -> Result<Ticket> {
     Ok(ticket)
 }
 
-/// Every ticket of the store, and every file that could not be read.
-#[derive(Debug, Default)]
-pub struct Scan {
-    pub tickets: Vec<Ticket>,
-    pub errors: Vec<Error>,
-}
-
-impl Scan {
-    /// Fails with one error naming every unreadable file, if there were any.
-    /// Commands call it after printing what they could read.
-    pub fn into_result(&mut self) -> Result<()> {
-        match self.errors.len() {
-            0 => Ok(()),
-            1 => Err(self.errors.pop().expect("one error")),
-            _ => Err(Error::Many(std::mem::take(&mut self.errors))),
-        }
-    }
-}
-
 impl Store {
     pub fn ticket_path(&self, id: &TicketId) -> PathBuf {
         self.root.join(id.relative_path())
@@ -169,59 +150,29 @@ impl Store {
         Ok(max)
     }
 
-    /// Every ticket file under `tickets/`, sorted by path.
+    /// Every ticket file under `tickets/`, sorted by path: files ending
+    /// `.yaml`, skipping names that start with `.` (temporary files, and
+    /// hidden directories), the same rule as the cache's parallel walk.
     pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         let dir = self.tickets_dir();
         if !dir.exists() {
             return Ok(files);
         }
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        let walk = walkdir::WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&dir).to_path_buf();
                 Error::io(path, e.into())
             })?;
             let name = entry.file_name().to_string_lossy();
-            if entry.file_type().is_file() && name.ends_with(".yaml") && !name.starts_with('.') {
+            if entry.file_type().is_file() && name.ends_with(".yaml") {
                 files.push(entry.into_path());
             }
         }
         Ok(files)
-    }
-
-    /// Reads and parses every ticket, on all cores. Unreadable files are
-    /// collected in `errors`, never skipped silently.
-    pub fn scan_tickets(&self) -> Result<Scan> {
-        let files = self.ticket_files()?;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = files.len().div_ceil(threads).max(1);
-        let results: Vec<Vec<Result<Ticket>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|path| {
-                                parse_ticket(&read_to_string(path)?, self.display_path(path))
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("parser thread"))
-                .collect()
-        });
-        let mut scan = Scan::default();
-        for result in results.into_iter().flatten() {
-            match result {
-                Ok(ticket) => scan.tickets.push(ticket),
-                Err(e) => scan.errors.push(e),
-            }
-        }
-        Ok(scan)
     }
 }

@@ -30,6 +30,24 @@ fn demo_is_deterministic_and_realistic() {
     assert!(tickets
         .iter()
         .any(|t| t["title"].as_str().unwrap().chars().any(|c| c > '\u{4e00}')));
+    // Customers of both kinds, every ticket's customer exists, and the store
+    // passes its own check.
+    let out = env
+        .run(&["--dir", "a", "customer", "list", "--format", "json"])
+        .ok();
+    let customers: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let kinds: Vec<&str> = customers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"individual") && kinds.contains(&"enterprise"));
+    env.run(&["--dir", "a", "check"]).ok();
+    let dormant = env
+        .run(&["--dir", "a", "customer", "list", "--dormant", "--format", "ids"])
+        .ok();
+    assert!(!dormant.stdout.is_empty(), "the demo has customers to call back");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{build_customer, contact_fields, keyring_for, parse_kind, FieldInput};
+use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::CustomerField;
@@ -100,16 +100,8 @@ pub fn run(ctx: &Context, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
     for (i, spec) in args.contacts.iter().enumerate() {
         fields.extend(contact_fields(i, spec)?);
     }
-    let keyring = if args.id_card.is_some() || args.bank_card.is_some() {
-        Some(keyring_for(ctx, "an ID-card or bank-card number")?)
-    } else {
-        None
-    };
-    let input = FieldInput {
-        ctx,
-        keyring: keyring.as_ref(),
-        force: args.force,
-    };
+    let sealing = args.id_card.is_some() || args.bank_card.is_some();
+    let input = FieldInput::new(ctx, sealing, args.force)?;
     let customer = build_customer(&input, kind, &fields, at)?;
     let created = ctx.store.create_customers(vec![customer])?;
     writeln!(out, "{}", created[0].id)?;

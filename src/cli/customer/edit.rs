@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{keyring_for, parse_field, FieldInput};
+use super::{parse_field, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::CustomerField;
@@ -46,19 +46,10 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
         }
         sets.push((field, value.to_string()));
     }
-    let keyring = if sets
+    let sealing = sets
         .iter()
-        .any(|(f, v)| f.is_sealed() && !v.trim().is_empty())
-    {
-        Some(keyring_for(ctx, "an ID-card or bank-card number")?)
-    } else {
-        None
-    };
-    let input = FieldInput {
-        ctx,
-        keyring: keyring.as_ref(),
-        force: args.force,
-    };
+        .any(|(f, v)| f.is_sealed() && !v.trim().is_empty());
+    let input = FieldInput::new(ctx, sealing, args.force)?;
     let customer = ctx.store.modify_customer(&id, |c| {
         for (field, raw) in &sets {
             let value = input.value(c.kind, *field, raw)?;

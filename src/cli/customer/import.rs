@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{build_customer, contact_fields, keyring_for, parse_kind, FieldInput};
+use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField};
@@ -111,16 +111,7 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
             .zip(&columns)
             .any(|(v, c)| matches!(c, Column::Field(f) if f.is_sealed()) && !v.trim().is_empty())
     });
-    let keyring = if needs_key {
-        Some(keyring_for(ctx, "importing ID-card or bank-card numbers")?)
-    } else {
-        None
-    };
-    let input = FieldInput {
-        ctx,
-        keyring: keyring.as_ref(),
-        force: args.force,
-    };
+    let input = FieldInput::new(ctx, needs_key, args.force)?;
     let existing = ctx.store.scan_customers()?;
     let default_source = ctx
         .store

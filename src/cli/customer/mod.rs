@@ -82,11 +82,27 @@ pub fn parse_field(input: &str) -> Result<CustomerField> {
 /// "remove". `--force` skips only the phone and e-mail shape checks.
 pub struct FieldInput<'a> {
     pub ctx: &'a Context,
-    pub keyring: Option<&'a Keyring>,
+    /// Loaded only when a sealed field is being set.
+    pub keyring: Option<Keyring>,
     pub force: bool,
 }
 
-impl FieldInput<'_> {
+impl<'a> FieldInput<'a> {
+    /// `sealing`: whether any ID-card or bank-card number will be set, which
+    /// needs the key.
+    pub fn new(ctx: &'a Context, sealing: bool, force: bool) -> Result<FieldInput<'a>> {
+        let keyring = if sealing {
+            Some(keyring_for(ctx, "an ID-card or bank-card number")?)
+        } else {
+            None
+        };
+        Ok(FieldInput {
+            ctx,
+            keyring,
+            force,
+        })
+    }
+
     pub fn value(
         &self,
         kind: CustomerKind,
@@ -155,7 +171,7 @@ impl FieldInput<'_> {
                 } else {
                     validate::bank_card(raw)
                 })?;
-                let keyring = self.keyring.ok_or_else(|| {
+                let keyring = self.keyring.as_ref().ok_or_else(|| {
                     Error::Refused(format!("{key} is stored encrypted and needs the key"))
                 })?;
                 let sealed = keyring.seal(&key, &plain).map_err(|why| {
