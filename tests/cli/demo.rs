@@ -45,9 +45,20 @@ fn demo_is_deterministic_and_realistic() {
     assert!(kinds.contains(&"individual") && kinds.contains(&"enterprise"));
     env.run(&["--dir", "a", "check"]).ok();
     let dormant = env
-        .run(&["--dir", "a", "customer", "list", "--dormant", "--format", "ids"])
+        .run(&[
+            "--dir",
+            "a",
+            "customer",
+            "list",
+            "--dormant",
+            "--format",
+            "ids",
+        ])
         .ok();
-    assert!(!dormant.stdout.is_empty(), "the demo has customers to call back");
+    assert!(
+        !dormant.stdout.is_empty(),
+        "the demo has customers to call back"
+    );
 }
 
 #[test]
