@@ -10,6 +10,7 @@
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
 //! - [`report`]: the monthly report's sections, pure.
 //! - [`output`]: one writer for table, CSV and JSON.
+//! - [`parallel`]: spreading pure work over the cores.
 //! - [`cli`]: one file per subcommand, on top of the rest.
 
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod report;
 pub mod sla;
 pub mod store;

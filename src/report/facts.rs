@@ -101,26 +101,7 @@ impl Facts {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Vec<Facts> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = summaries.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = summaries
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|t| Facts::of(t, policy, calendar, tz, now))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("facts thread"))
-                .collect()
-        })
+        crate::parallel::map(summaries, |t| Facts::of(t, policy, calendar, tz, now))
     }
 
     /// Open (created and not closed) at the instant `t`.

@@ -166,7 +166,7 @@ impl Store {
         let results: Mutex<Vec<(String, FileKey)>> = Mutex::new(Vec::new());
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         std::thread::scope(|scope| {
-            for _ in 0..threads() {
+            for _ in 0..crate::parallel::threads() {
                 scope.spawn(|| {
                     let mut found = Vec::new();
                     loop {
@@ -306,27 +306,10 @@ impl Store {
     /// Reads and parses files on all cores; each ticket is dropped as soon
     /// as its summary is taken, so memory holds summaries, not bodies.
     fn parse_summaries(&self, files: &[PathBuf]) -> Vec<Result<Summary>> {
-        let threads = threads();
-        let chunk = files.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|path| {
-                                let text = read_to_string(path)?;
-                                let ticket = parse_ticket(&text, self.display_path(path))?;
-                                Ok(Summary::of(&ticket))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("parser thread"))
-                .collect()
+        crate::parallel::map(files, |path| {
+            let text = read_to_string(path)?;
+            let ticket = parse_ticket(&text, self.display_path(path))?;
+            Ok(Summary::of(&ticket))
         })
     }
 
@@ -394,10 +377,4 @@ fn list_dir(
         }
     }
     Ok(())
-}
-
-fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
 }

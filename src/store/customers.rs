@@ -172,11 +172,13 @@ impl Store {
     }
 
     pub fn scan_customers(&self) -> Result<CustomerScan> {
+        let files = self.customer_files()?;
+        let parsed = crate::parallel::map(&files, |path| {
+            read_to_string(path).and_then(|text| parse_customer(&text, self.display_path(path)))
+        });
         let mut scan = CustomerScan::default();
-        for path in self.customer_files()? {
-            match read_to_string(&path)
-                .and_then(|text| parse_customer(&text, self.display_path(&path)))
-            {
+        for result in parsed {
+            match result {
                 Ok(c) => scan.customers.push(c),
                 Err(e) => scan.errors.push(e),
             }
