@@ -199,8 +199,14 @@ fn handling_minutes(priority: &str) -> (f64, f64) {
     }
 }
 
-/// Generates the store's tickets, sorted by ID.
-pub fn generate(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Ticket> {
+/// Generates the store's tickets in ID order, handing each to `emit` as it
+/// is made, so a store of a million tickets never sits in memory.
+pub fn generate<E>(
+    spec: &DemoSpec,
+    config: &Config,
+    tz: Tz,
+    mut emit: impl FnMut(Ticket) -> Result<(), E>,
+) -> Result<(), E> {
     let mut rng = Rng::new(spec.seed);
     let end = spec.now;
     let start = end - Duration::days(30 * spec.months.max(1) as i64);
@@ -224,7 +230,6 @@ pub fn generate(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Ticket> {
     created.sort();
 
     let mut serials: BTreeMap<chrono::NaiveDate, u32> = BTreeMap::new();
-    let mut tickets = Vec::with_capacity(spec.tickets);
     for at in created {
         let date = at.with_timezone(&tz).date_naive();
         let serial = serials.entry(date).and_modify(|s| *s += 1).or_insert(1);
@@ -233,9 +238,9 @@ pub fn generate(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Ticket> {
             date,
             serial: *serial,
         };
-        tickets.push(one_ticket(&mut rng, id, at, end, tz, &team, spec));
+        emit(one_ticket(&mut rng, id, at, end, tz, &team, spec))?;
     }
-    tickets
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -54,22 +54,25 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
             render_customer(&customer).as_bytes(),
         )?;
     }
-    let tickets = generate(&spec, &store.config, store.tz);
-    let progress = std::io::stderr().is_terminal() && tickets.len() >= 5000;
-    for (i, ticket) in tickets.iter().enumerate() {
+    let total = args.tickets;
+    let progress = std::io::stderr().is_terminal() && total >= 5000;
+    let mut written = 0;
+    generate(&spec, &store.config, store.tz, |ticket| {
         let id = crate::model::TicketId::parse(&ticket.id).expect("generated IDs parse");
-        create_atomic(&store.ticket_path(&id), render_ticket(ticket).as_bytes())?;
-        if progress && i % 1000 == 0 {
-            eprint!("\rwriting tickets: {i}/{}", tickets.len());
+        create_atomic(&store.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
+        written += 1;
+        if progress && written % 1000 == 0 {
+            eprint!("\rwriting tickets: {written}/{total}");
         }
-    }
+        Ok::<(), Error>(())
+    })?;
     if progress {
-        eprintln!("\rwriting tickets: {0}/{0}", tickets.len());
+        eprintln!("\rwriting tickets: {total}/{total}");
     }
     writeln!(out, "{}", store.root.display())?;
     eprintln!(
         "demo store with {} tickets and {} customers in {}",
-        tickets.len(),
+        total,
         args.customers,
         store.root.display()
     );
