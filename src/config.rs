@@ -119,7 +119,7 @@ impl SurveyConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CustomerConfig {
-    /// Customer IDs are this prefix and `id_digits` digits (C000001).
+    /// Customer IDs are this prefix and `id_digits` digits, zero-padded (C000001).
     #[serde(default = "default_customer_prefix")]
     pub id_prefix: String,
     #[serde(default = "default_customer_digits")]
@@ -166,10 +166,11 @@ impl Default for CustomerConfig {
 }
 
 impl CustomerConfig {
-    /// True when `id` has the configured shape (C000001).
+    /// True when `id` has the configured shape (C000001): the prefix and at
+    /// least `id_digits` digits (more once the numbers outgrow them).
     pub fn is_id(&self, id: &str) -> bool {
         id.strip_prefix(&self.id_prefix).is_some_and(|digits| {
-            digits.len() == self.id_digits && digits.bytes().all(|b| b.is_ascii_digit())
+            digits.len() >= self.id_digits && digits.bytes().all(|b| b.is_ascii_digit())
         })
     }
 
