@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: &CacheArgs, out: &mut dyn Write) -> Result<()> {
         }
         CacheCommand::Rebuild => {
             store.clear_cache()?;
-            let mut scan = store.summaries_with(false)?;
+            let mut scan = store.summaries_where(false, |_| false)?;
             eprintln!("cache rebuilt: {} ticket(s) parsed", scan.parsed);
             scan.into_result()?;
         }

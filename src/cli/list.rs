@@ -95,12 +95,10 @@ impl Filter {
 
 pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let filter = Filter::from_args(ctx, args)?;
-    let mut scan = ctx.store.summaries()?;
-    let mut tickets: Vec<&Summary> = scan
-        .summaries
-        .iter()
-        .filter(|t| filter.matches(ctx, t))
-        .collect();
+    let mut scan = ctx
+        .store
+        .summaries_where(true, |t| filter.matches(ctx, t))?;
+    let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
 
     let format = ctx.term.format_or_default(args.format);

@@ -78,13 +78,13 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         ));
     }
     let (policy, calendar) = ctx.store.sla()?;
-    let mut scan = ctx.store.summaries()?;
     let now_utc = now.0.with_timezone(&Utc);
-    // Each summary is dropped once its facts are taken.
     let trend = period.trend_months(args.months);
     let window = crate::report::window(&period, &trend, ctx.store.tz);
-    scan.summaries
-        .retain(|t| crate::report::may_matter(t, window));
+    // Tickets that cannot change the report are dropped as they are read.
+    let mut scan = ctx
+        .store
+        .summaries_where(true, |t| crate::report::may_matter(t, window))?;
     let facts = Facts::of_all(&scan.summaries, &policy, &calendar, ctx.store.tz, now_utc);
     scan.summaries = Vec::new();
     let report = Report {

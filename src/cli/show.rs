@@ -134,7 +134,9 @@ fn customer_line(ctx: &Context, id: &str) -> String {
 
 /// The customer's other open tickets: the seed's "related history".
 fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
-    let scan = ctx.store.summaries()?;
+    let scan = ctx
+        .store
+        .summaries_where(true, |o| o.customer == t.customer && o.status.is_open())?;
     let mut related: Vec<&crate::model::Summary> = scan
         .summaries
         .iter()

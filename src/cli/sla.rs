@@ -31,11 +31,12 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let now = ctx.now_or(args.now.as_deref())?;
     let now_utc = now.0.with_timezone(&Utc);
     let (policy, calendar) = ctx.store.sla()?;
-    let mut scan = ctx.store.summaries()?;
+    let mut scan = ctx
+        .store
+        .summaries_where(true, |t| args.all || t.status.is_open())?;
     let mut rows: Vec<(&Summary, TicketClocks)> = scan
         .summaries
         .iter()
-        .filter(|t| args.all || t.status.is_open())
         .map(|t| {
             (
                 t,

@@ -139,11 +139,12 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
 fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
     let now = ctx.now_or(args.now.as_deref())?;
     let window = ctx.store.config.survey.window_hours as i64 * 3600;
-    let mut scan = ctx.store.summaries()?;
+    let mut scan = ctx.store.summaries_where(true, |t| {
+        t.status == Status::Closed && !t.surveyed_since_last_close()
+    })?;
     let mut rows: Vec<_> = scan
         .summaries
         .iter()
-        .filter(|t| t.status == Status::Closed && !t.surveyed_since_last_close())
         .filter_map(|t| {
             let closed = t.closed_at()?;
             let left = window - (now.timestamp() - closed.timestamp());

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{parse_ticket, read_to_string, write_atomic, Store};
+use super::{parse_ticket, read_to_string, write_atomic_with, Store};
 use crate::error::{Error, Result};
 use crate::model::Summary;
 
@@ -86,30 +86,44 @@ struct EntryRef<'a> {
     summary: &'a Summary,
 }
 
-/// Decodes entries until the end, or silently stops at the first damaged one
-/// (the rest is then parsed from the files and the cache rewritten).
+/// Decodes entries one at a time, each with its byte range in the file, and
+/// silently stops at the first damaged one (the rest is then parsed from the
+/// files and the cache rewritten).
 struct Entries<'a> {
-    rest: &'a [u8],
+    whole: &'a [u8],
+    at: usize,
 }
 
 impl Iterator for Entries<'_> {
-    type Item = Entry;
+    type Item = (Entry, std::ops::Range<usize>);
 
-    fn next(&mut self) -> Option<Entry> {
-        if self.rest.is_empty() {
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = &self.whole[self.at..];
+        if rest.is_empty() {
             return None;
         }
-        match postcard::take_from_bytes::<Entry>(self.rest) {
-            Ok((entry, rest)) => {
-                self.rest = rest;
-                Some(entry)
+        match postcard::take_from_bytes::<Entry>(rest) {
+            Ok((entry, after)) => {
+                let start = self.at;
+                self.at = self.whole.len() - after.len();
+                Some((entry, start..self.at))
             }
             Err(_) => {
-                self.rest = &[];
+                self.at = self.whole.len();
                 None
             }
         }
     }
+}
+
+/// Where a file's entry in the new cache comes from.
+enum Source {
+    /// Unchanged: these bytes of the old cache.
+    Cached(std::ops::Range<usize>),
+    /// Parsed now: this freshly encoded entry.
+    Fresh(usize),
+    /// Unreadable, or changed too recently to cache.
+    Missing,
 }
 
 /// Every ticket's summary, every unreadable file, and how the cache served.
@@ -214,103 +228,123 @@ impl Store {
         }
     }
 
-    fn write_cache<'a>(&self, entries: impl Iterator<Item = EntryRef<'a>>) {
-        let mut bytes = MAGIC.to_vec();
-        for entry in entries {
-            match postcard::to_extend(&entry, bytes) {
-                Ok(b) => bytes = b,
-                Err(_) => return,
-            }
-        }
-        // Best effort: a read-only or full disk costs speed, not correctness.
-        let _ = write_atomic(&self.cache_path(), &bytes);
-    }
-
-    /// The summary of every ticket, from the cache where the file is
-    /// unchanged, parsed otherwise; the cache is brought up to date.
-    pub fn summaries(&self) -> Result<SummaryScan> {
-        self.summaries_with(true)
-    }
-
-    /// `use_cache: false` parses every file (and still writes a fresh cache).
-    pub fn summaries_with(&self, use_cache: bool) -> Result<SummaryScan> {
+    /// The summaries of the tickets `keep` wants, from the cache where the
+    /// file is unchanged, parsed otherwise; the cache is brought up to date.
+    /// The others are dropped as soon as they are read, so memory holds what the command
+    /// needs, not the whole store. `use_cache: false` parses every file
+    /// (and still writes a fresh cache).
+    pub fn summaries_where(
+        &self,
+        use_cache: bool,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128);
         let files = self.ticket_files_keyed()?;
-        let bytes = if use_cache {
+        let old = if use_cache {
             self.read_cache()
         } else {
             Vec::new()
         };
-        // Both the files and the cache are sorted by path: walk them side
-        // by side, moving each usable summary out of the cache as it is read.
+        // Both the files and the cache are sorted by path: walk them side by
+        // side. An unchanged file's entry is decoded, its summary kept or
+        // dropped, and its bytes remembered for the new cache.
         let mut cached = Entries {
-            rest: bytes.get(MAGIC.len()..).unwrap_or(&[]),
+            whole: &old,
+            at: MAGIC.len().min(old.len()),
         }
         .peekable();
-        let mut slots: Vec<Option<Summary>> = Vec::with_capacity(files.len());
+        let mut sources: Vec<Source> = Vec::with_capacity(files.len());
+        let mut kept: Vec<(usize, Summary)> = Vec::new();
         let mut to_parse: Vec<usize> = Vec::new();
         let mut stale = false;
         for (i, (rel, key)) in files.iter().enumerate() {
-            while cached.peek().is_some_and(|e| e.path < *rel) {
+            while cached.peek().is_some_and(|(e, _)| e.path < *rel) {
                 cached.next();
                 stale = true;
             }
-            match cached.next_if(|e| e.path == *rel) {
-                Some(e) if e.key == *key => slots.push(Some(e.summary)),
+            match cached.next_if(|(e, _)| e.path == *rel) {
+                Some((e, bytes)) if e.key == *key => {
+                    if keep(&e.summary) {
+                        kept.push((i, e.summary));
+                    }
+                    sources.push(Source::Cached(bytes));
+                }
                 _ => {
-                    slots.push(None);
+                    sources.push(Source::Missing);
                     to_parse.push(i);
                 }
             }
         }
         stale |= cached.next().is_some();
-        drop(bytes);
         let from_cache = files.len() - to_parse.len();
 
-        let paths: Vec<PathBuf> = to_parse
-            .iter()
-            .map(|&i| self.tickets_dir().join(&files[i].0))
-            .collect();
-        let parsed = self.parse_summaries(&paths);
+        // Parse the rest in batches on all cores; each parsed file becomes
+        // its cache entry's bytes at once (unless it changed too recently
+        // to trust) and its summary is kept only if wanted.
         let mut errors = Vec::new();
-        let mut changed = stale;
-        for (&i, result) in to_parse.iter().zip(parsed) {
-            match result {
-                Ok(summary) => {
-                    slots[i] = Some(summary);
-                    changed = true;
+        let mut fresh: Vec<Vec<u8>> = Vec::new();
+        for batch in to_parse.chunks(4096) {
+            let results = crate::parallel::map(batch, |&i| {
+                let (rel, key) = &files[i];
+                let path = self.tickets_dir().join(rel);
+                let text = read_to_string(&path)?;
+                let summary = Summary::of(&parse_ticket(&text, self.display_path(&path))?);
+                let entry = (key.newest_nanos() < started - RACY_NANOS).then(|| {
+                    postcard::to_allocvec(&EntryRef {
+                        path: rel,
+                        key,
+                        summary: &summary,
+                    })
+                    .expect("summaries serialise")
+                });
+                Ok((summary, entry))
+            });
+            for (&i, result) in batch.iter().zip(results) {
+                match result {
+                    Ok((summary, entry)) => {
+                        if let Some(bytes) = entry {
+                            sources[i] = Source::Fresh(fresh.len());
+                            fresh.push(bytes);
+                        }
+                        if keep(&summary) {
+                            kept.push((i, summary));
+                        }
+                        stale = true;
+                    }
+                    Err(e) => errors.push(e),
                 }
-                Err(e) => errors.push(e),
             }
         }
-        if changed {
-            self.write_cache(files.iter().zip(&slots).filter_map(|((path, key), s)| {
-                let summary = s.as_ref()?;
-                (key.newest_nanos() < started - RACY_NANOS).then_some(EntryRef {
-                    path,
-                    key,
-                    summary,
-                })
-            }));
+        if stale {
+            self.write_cache(&old, &fresh, &sources);
         }
+        drop(old);
+        kept.sort_unstable_by_key(|(i, _)| *i);
         Ok(SummaryScan {
-            summaries: slots.into_iter().flatten().collect(),
+            summaries: kept.into_iter().map(|(_, s)| s).collect(),
             errors,
             from_cache,
             parsed: to_parse.len(),
         })
     }
 
-    /// Reads and parses files on all cores; each ticket is dropped as soon
-    /// as its summary is taken, so memory holds summaries, not bodies.
-    fn parse_summaries(&self, files: &[PathBuf]) -> Vec<Result<Summary>> {
-        crate::parallel::map(files, |path| {
-            let text = read_to_string(path)?;
-            let ticket = parse_ticket(&text, self.display_path(path))?;
-            Ok(Summary::of(&ticket))
-        })
+    /// Writes the new cache in path order from the old cache's bytes and
+    /// the freshly encoded entries. Best effort: a read-only or full disk
+    /// costs speed, not correctness.
+    fn write_cache(&self, old: &[u8], fresh: &[Vec<u8>], sources: &[Source]) {
+        let _ = write_atomic_with(&self.cache_path(), |w| {
+            w.write_all(MAGIC)?;
+            for source in sources {
+                match source {
+                    Source::Cached(range) => w.write_all(&old[range.clone()])?,
+                    Source::Fresh(i) => w.write_all(&fresh[*i])?,
+                    Source::Missing => {}
+                }
+            }
+            Ok(())
+        });
     }
 
     pub fn cache_stats(&self) -> Result<CacheStats> {
@@ -318,8 +352,10 @@ impl Store {
         let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
         let contents = self.read_cache();
         let cache: Vec<Entry> = Entries {
-            rest: contents.get(MAGIC.len()..).unwrap_or(&[]),
+            whole: &contents,
+            at: MAGIC.len().min(contents.len()),
         }
+        .map(|(e, _)| e)
         .collect();
         let files = self.ticket_files_keyed()?;
         let keys: HashMap<&str, &FileKey> =

@@ -21,13 +21,20 @@ fn temp_path(target: &Path) -> PathBuf {
 }
 
 fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    write_temp_with(target, |w| w.write_all(bytes))
+}
+
+fn write_temp_with(
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let tmp = temp_path(target);
     let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_data()
+        let mut file = std::io::BufWriter::new(File::create(&tmp)?);
+        fill(&mut file)?;
+        file.into_inner().map_err(|e| e.into_error())?.sync_data()
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
@@ -38,7 +45,15 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
 
 /// Replaces (or creates) `target` atomically.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = write_temp(target, bytes)?;
+    write_atomic_with(target, |w| w.write_all(bytes))
+}
+
+/// The same, for content written piece by piece (a large cache).
+pub fn write_atomic_with(
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = write_temp_with(target, fill)?;
     if let Err(e) = fs::rename(&tmp, target) {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io(target, e));

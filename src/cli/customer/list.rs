@@ -96,8 +96,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.scan_customers()?;
-    let mut tickets = ctx.store.summaries()?;
-    let activity = activity_by_customer(&tickets.summaries);
+    let (activity, ticket_errors) = activity_by_customer(ctx)?;
     let none = Activity::default();
     let last_activity = |c: &Customer, a: &Activity| -> Timestamp {
         [c.last_touch(), a.last, Some(c.created)]
@@ -175,6 +174,6 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     }
     records.write(out, ctx.term.format_or_default(args.format), ctx.term)?;
     // Unreadable files are named after what could be listed.
-    tickets.into_result()?;
+    Error::all(ticket_errors)?;
     scan.into_result()
 }

@@ -394,18 +394,22 @@ pub struct Activity {
     pub last: Option<Timestamp>,
 }
 
-pub fn activity_by_customer(tickets: &[crate::model::Summary]) -> HashMap<String, Activity> {
-    let mut map: HashMap<String, Activity> = HashMap::new();
-    for t in tickets {
+/// Tallies every ticket's activity per customer while the tickets are
+/// scanned, keeping none of them. Fails only as the scan does.
+pub fn activity_by_customer(ctx: &Context) -> Result<(HashMap<String, Activity>, Vec<Error>)> {
+    let map: std::sync::Mutex<HashMap<String, Activity>> = Default::default();
+    let scan = ctx.store.summaries_where(true, |t| {
+        let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
         let a = map.entry(t.customer.to_string()).or_default();
         a.tickets += 1;
         if t.status != Status::Closed {
             a.open += 1;
         }
-        let last = t.last_at();
-        a.last = a.last.max(last);
-    }
-    map
+        a.last = a.last.max(t.last_at());
+        false
+    })?;
+    let map = map.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((map, scan.errors))
 }
 
 /// The record's fields in file order, as shown (masked unless revealing),

@@ -31,8 +31,8 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     let shown = Shown {
         reveal: keyring.as_ref(),
     };
-    let mut scan = ctx.store.summaries()?;
-    let mut tickets: Vec<&Summary> = scan.summaries.iter().filter(|t| t.customer == id).collect();
+    let mut scan = ctx.store.summaries_where(true, |t| t.customer == id)?;
+    let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     match args.format {
         ShowFormat::Json => write_json(&customer, &shown, &tickets, out)?,
