@@ -230,9 +230,9 @@ impl Store {
 
     /// The summaries of the tickets `keep` wants, from the cache where the
     /// file is unchanged, parsed otherwise; the cache is brought up to date.
-    /// The others are dropped as soon as they are read, so memory holds what the command
-    /// needs, not the whole store. `use_cache: false` parses every file
-    /// (and still writes a fresh cache).
+    /// The others are dropped as soon as they are read, so memory holds
+    /// what the command needs, not the whole store. `use_cache: false`
+    /// parses every file (and still writes a fresh cache).
     pub fn summaries_where(
         &self,
         use_cache: bool,
