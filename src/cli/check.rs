@@ -42,9 +42,19 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
 
     let customers = check_customers(ctx, &mut problems)?;
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
-    for path in store.ticket_files()? {
-        let shown = store.display_path(&path).to_path_buf();
-        let Some(ticket) = read_checked(&path, &shown, &mut problems, parse_ticket) else {
+    let files = store.ticket_files()?;
+    // Read and parse in batches on all cores; check each ticket in order.
+    let batches = files.chunks(2048).flat_map(|batch| {
+        crate::parallel::map(batch, |path| {
+            let shown = store.display_path(path).to_path_buf();
+            let mut found = Vec::new();
+            let ticket = read_checked(path, &shown, &mut found, parse_ticket);
+            (shown, ticket, found)
+        })
+    });
+    for (shown, ticket, found) in batches {
+        problems.extend(found);
+        let Some(ticket) = ticket else {
             continue;
         };
         if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {

@@ -116,7 +116,7 @@ fn team_with_ticket() -> (Team, Clone, Clone, String) {
 
 #[test]
 fn concurrent_updates_of_one_ticket_merge_by_themselves() {
-    for rebase in [false, true] {
+    for way in ["merge", "rebase", "cherry-pick"] {
         let (team, a, b, id) = team_with_ticket();
         let mut a = a;
         let mut b = b;
@@ -138,12 +138,14 @@ fn concurrent_updates_of_one_ticket_merge_by_themselves() {
             .ok();
         b.commit(&team, "update");
         a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-        let pull: &[&str] = if rebase {
-            &["pull", "-q", "--rebase", "origin", "main"]
-        } else {
-            &["pull", "-q", "--no-edit", "origin", "main"]
+        match way {
+            "merge" => b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
+            "rebase" => b.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+            _ => {
+                b.git(&team, &["fetch", "-q", "origin"]);
+                b.git(&team, &["cherry-pick", "origin/main"])
+            }
         };
-        b.git(&team, pull);
 
         let text = b.env.read_ticket(&id);
         assert!(!text.contains("<<<<<<<"), "{text}");
@@ -154,11 +156,7 @@ fn concurrent_updates_of_one_ticket_merge_by_themselves() {
             .iter()
             .map(|e| e["action"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            actions,
-            ["created", "assigned", "updated"],
-            "rebase={rebase}"
-        );
+        assert_eq!(actions, ["created", "assigned", "updated"], "{way}");
         // The fields are replayed from the merged history.
         assert_eq!(y["assignee"], "wang.qiang");
         assert_eq!(y["status"], "pending");
