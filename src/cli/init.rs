@@ -21,7 +21,7 @@ pub struct InitArgs {
     pub agents: Vec<String>,
 }
 
-pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut config = Config::seed_defaults();
     config.id_prefix = args.prefix.trim().to_string();
@@ -48,7 +48,17 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         for line in super::git_setup::setup(&store)? {
             eprintln!("{line}");
         }
-        eprintln!("each clone runs `desk git-setup` once to get its node number");
+        match super::git_setup::node_of_actor(&store, actor) {
+            Some(node) => {
+                store.set_node(node)?;
+                eprintln!(
+                    "this clone's node number is {node}; every other clone runs `desk git-setup` once"
+                );
+            }
+            None => eprintln!(
+                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone"
+            ),
+        }
     }
     writeln!(out, "{}", store.root.display())?;
     eprintln!(

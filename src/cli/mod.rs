@@ -120,14 +120,9 @@ impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
         let now = clock::now(store.tz)?;
-        let actor = cli
-            .actor
-            .clone()
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(default_actor);
         Ok(Context {
             store,
-            actor: actor.trim().to_string(),
+            actor: actor_of(cli),
             now,
             term: Terminal::detect(),
         })
@@ -221,6 +216,16 @@ impl Context {
     }
 }
 
+/// `--actor` / `DESK_ACTOR`, else git's user.name, else the login name.
+fn actor_of(cli: &Cli) -> String {
+    cli.actor
+        .clone()
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(default_actor)
+        .trim()
+        .to_string()
+}
+
 /// git's user.name, else the login name.
 fn default_actor() -> String {
     let git = std::process::Command::new("git")
@@ -270,7 +275,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
     // These two make a store rather than open one.
     match &cli.command {
         Command::Init(args) => {
-            init::run(args, out)?;
+            init::run(args, &actor_of(&cli), out)?;
             return Ok(ExitCode::from(exit::OK));
         }
         Command::Demo(args) => {

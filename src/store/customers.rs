@@ -205,7 +205,7 @@ impl Store {
         let _lock = self.customer_lock()?;
         let existing = self.all_customers_for_write()?;
         let config = &self.config.customers;
-        let node = self.node()?;
+        let node = self.node_for_new_ids()?;
         let mut max = existing
             .iter()
             .chain(new.iter())

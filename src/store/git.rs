@@ -44,13 +44,7 @@ pub struct GitState {
 impl Store {
     pub fn git_state(&self) -> Result<GitState> {
         let toplevel = git(&self.root, &["rev-parse", "--show-toplevel"]);
-        let attributes = read_to_string(&self.root.join(".gitattributes"))
-            .map(|text| {
-                ATTRIBUTES
-                    .iter()
-                    .all(|a| text.lines().any(|l| l.trim() == *a))
-            })
-            .unwrap_or(false);
+        let attributes = self.has_git_attributes();
         let driver = toplevel
             .as_ref()
             .and_then(|_| git(&self.root, &["config", "--get", "merge.desk.driver"]));
@@ -132,6 +126,32 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(path, e)),
         }
+    }
+
+    /// The node number new IDs take. A store set up for git (its
+    /// `.gitattributes` names the desk driver) is shared by clones, so a clone
+    /// without a node number is refused rather than allowed to allocate IDs
+    /// another clone may allocate too.
+    pub fn node_for_new_ids(&self) -> Result<Option<u32>> {
+        let node = self.node()?;
+        if node.is_none() && self.has_git_attributes() {
+            return Err(Error::Refused(
+                "this store is shared through git, but this clone has no node number yet, so its \
+                 new IDs could collide with another clone's; run `desk git-setup` once (docs/git.md)"
+                    .into(),
+            ));
+        }
+        Ok(node)
+    }
+
+    fn has_git_attributes(&self) -> bool {
+        read_to_string(&self.root.join(".gitattributes"))
+            .map(|text| {
+                ATTRIBUTES
+                    .iter()
+                    .all(|a| text.lines().any(|l| l.trim() == *a))
+            })
+            .unwrap_or(false)
     }
 
     pub fn set_node(&self, node: u32) -> Result<()> {

@@ -113,7 +113,10 @@ impl Store {
         let _lock = Lock::acquire(&self.lock_path(&format!("new-{day}")))?;
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
-        let serial = super::next_number(self.max_serial(&prefix, date)?.into(), self.node()?);
+        let serial = super::next_number(
+            self.max_serial(&prefix, date)?.into(),
+            self.node_for_new_ids()?,
+        );
         let serial = u32::try_from(serial)
             .map_err(|_| Error::Refused(format!("no serial left on {day}")))?;
         let id = TicketId {

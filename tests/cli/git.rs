@@ -294,8 +294,30 @@ fn check_reports_hand_edits_and_conflict_markers() {
     a.commit(&team, "priority");
     a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
 
-    // A clone without the driver gets a textual conflict on concurrent updates.
+    // A clone that skipped `desk git-setup` may not allocate IDs...
     let c = team.clone("c", None);
+    let refused = c
+        .env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "咨询",
+            "--priority",
+            "一般",
+            "--channel",
+            "电话",
+            "--title",
+            "x",
+        ])
+        .fails(1);
+    assert!(
+        refused.stderr.contains("desk git-setup"),
+        "{}",
+        refused.stderr
+    );
+    // ...and without the driver gets a textual conflict on concurrent updates.
     let mut c = c;
     c.env.at("2026-11-24T12:00:00+08:00");
     c.env.run(&["update", &id, "--note", "from c"]).ok();
@@ -364,4 +386,29 @@ fn setup_is_idempotent_and_a_true_conflict_is_explained() {
         mine.contains("title: b's") && !mine.contains("<<<<<<<"),
         "{mine}"
     );
+}
+
+#[test]
+fn init_in_a_work_tree_sets_up_git_and_the_agents_node() {
+    let team = Team::new();
+    let solo = team.clone("solo", None);
+    solo.env.run(&["--actor", "wang.qiang", "init", "."]).ok();
+    // wang.qiang is the second agent of desk.yaml: node 2.
+    assert_eq!(
+        std::fs::read_to_string(solo.env.path(".desk/node")).unwrap(),
+        "2\n"
+    );
+    let attrs = std::fs::read_to_string(solo.env.path(".gitattributes")).unwrap();
+    assert!(attrs.contains("tickets/**/*.yaml merge=desk"), "{attrs}");
+    let driver = solo.git(&team, &["config", "--get", "merge.desk.driver"]);
+    assert!(driver.contains("merge-file %O %A %B %P"), "{driver}");
+    let customer = solo
+        .env
+        .run(&["customer", "add", "--kind", "个人", "--name", "张三"])
+        .ok()
+        .stdout;
+    assert_eq!(customer.trim(), "C000002");
+    let id = solo.env.new_ticket(&["--customer", "C000002"]);
+    assert!(id.ends_with("0002"), "{id}");
+    solo.check_clean();
 }
