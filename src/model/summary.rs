@@ -10,6 +10,8 @@ use serde_yaml::Value;
 
 use super::{Action, Event, Status, Ticket, Timestamp};
 
+/// Cached with postcard, which is not self-describing: any change to this
+/// struct, `Mark` or `MarkKind` must change `MAGIC` in `store/cache.rs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     // Short strings are stored inline (up to 24 bytes), which keeps a large

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::model::Summary;
 
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
+/// Change it whenever `Entry`, `FileKey` or `Summary` change shape.
 const MAGIC: &[u8; 8] = b"DESKC002";
 const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
