@@ -121,6 +121,11 @@ impl TestEnv {
         self.output(self.cmd().args(args))
     }
 
+    /// Runs with `DESK_KEY_FILE` pointing at `key`.
+    pub fn run_keyed(&self, key: &str, args: &[&str]) -> Output {
+        self.output(self.cmd().env("DESK_KEY_FILE", key).args(args))
+    }
+
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
         self.output(self.cmd().args(args).write_stdin(stdin))
     }

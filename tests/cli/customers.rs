@@ -164,10 +164,9 @@ fn checksums_are_verified_and_force_skips_only_shapes() {
         &["credit_code is recorded for enterprise customers only"],
     );
     // Valid numbers in several forms are normalised.
-    let out = env
-        .cmd()
-        .env("DESK_KEY_FILE", &key)
-        .args([
+    let out = env.run_keyed(
+        &key,
+        &[
             "customer",
             "add",
             "--kind",
@@ -178,15 +177,9 @@ fn checksums_are_verified_and_force_skips_only_shapes() {
             "+86 138-0013-8000",
             "--id-card",
             "11010519491231002x",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let id = out.ok().stdout.trim().to_string();
     let yaml = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
     assert!(yaml.contains("phone: '13800138000'"), "{yaml}");
     assert!(yaml.contains("last4: 002X"), "{yaml}");
@@ -264,22 +257,23 @@ fn duplicates_are_refused_with_the_existing_id() {
     );
     // Encrypted ID-card numbers are compared by their keyed hash.
     let key = with_key(&env);
-    let mut first = env.cmd();
-    first.env("DESK_KEY_FILE", &key).args([
-        "customer",
-        "add",
-        "--kind",
-        "individual",
-        "--name",
-        "李四",
-        "--id-card",
-        "11010519491231002X",
-    ]);
-    assert!(first.output().unwrap().status.success());
-    let out = env
-        .cmd()
-        .env("DESK_KEY_FILE", &key)
-        .args([
+    env.run_keyed(
+        &key,
+        &[
+            "customer",
+            "add",
+            "--kind",
+            "individual",
+            "--name",
+            "李四",
+            "--id-card",
+            "11010519491231002X",
+        ],
+    )
+    .ok();
+    let out = env.run_keyed(
+        &key,
+        &[
             "customer",
             "add",
             "--kind",
@@ -288,11 +282,9 @@ fn duplicates_are_refused_with_the_existing_id() {
             "李思",
             "--id-card",
             "11010519491231002x",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+        ],
+    );
+    let err = out.fails(1).stderr;
     assert!(
         err.contains("id_card already belongs to customer C000004"),
         "{err}"
@@ -490,10 +482,9 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
         ],
         &["DESK_KEY_FILE is not set"],
     );
-    let out = env
-        .cmd()
-        .env("DESK_KEY_FILE", &key)
-        .args([
+    let out = env.run_keyed(
+        &key,
+        &[
             "customer",
             "add",
             "--kind",
@@ -504,15 +495,9 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
             "11010519491231002X",
             "--bank-card",
             "4111 1111 1111 1111",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let id = out.ok().stdout.trim().to_string();
     // The file (what a clone of the repository holds) has no plaintext.
     let file = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
     assert!(!file.contains("11010519491231002X") && !file.contains("4111111111111111"));
@@ -533,20 +518,7 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
     );
     refused(&env, &["customer", "export", "--reveal"], &["private key"]);
     // With the key: in full, and lookup by number works.
-    let with_key = |args: &[&str]| {
-        let out = env
-            .cmd()
-            .env("DESK_KEY_FILE", &key)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let with_key = |args: &[&str]| env.run_keyed(&key, args).ok().stdout;
     let revealed = with_key(&["customer", "show", &id, "--reveal"]);
     assert!(revealed.contains("11010519491231002X") && revealed.contains("4111111111111111"));
     assert_eq!(
@@ -566,14 +538,11 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
     other_env
         .run(&["keys", "init", "--identity", other.to_str().unwrap()])
         .ok();
-    let out = env
-        .cmd()
-        .env("DESK_KEY_FILE", &other)
-        .args(["customer", "show", &id, "--reveal"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("recipients"));
+    let out = env.run_keyed(
+        other.to_str().unwrap(),
+        &["customer", "show", &id, "--reveal"],
+    );
+    assert!(out.fails(1).stderr.contains("recipients"));
 }
 
 #[test]
@@ -642,23 +611,17 @@ fn edits_append_to_the_change_log_and_no_ops_are_refused() {
     assert!(!shown.contains("13800001234"));
     // A sealed field logs sealed values.
     let key = with_key(&env);
-    let edit = env
-        .cmd()
-        .env("DESK_KEY_FILE", &key)
-        .args([
+    let edit = env.run_keyed(
+        &key,
+        &[
             "customer",
             "edit",
             "C000001",
             "--set",
             "id_card=11010519491231002X",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        edit.status.success(),
-        "{}",
-        String::from_utf8_lossy(&edit.stderr)
+        ],
     );
+    edit.ok();
     let file = std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap();
     assert!(!file.contains("11010519491231002X"));
     let yaml: serde_yaml::Value = serde_yaml::from_str(&file).unwrap();
