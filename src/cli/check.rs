@@ -191,6 +191,9 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
     let store = &ctx.store;
     let dir = store.customers_dir();
     let mut ids = Vec::new();
+    // Identifying values seen so far: two customers sharing one (say, the
+    // same person registered on two clones) is a duplicate to merge by hand.
+    let mut owners: HashMap<(&'static str, String), String> = HashMap::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(ids);
     };
@@ -241,8 +244,34 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
                 ));
             }
         }
+        let values = c
+            .phones()
+            .map(|p| ("phone", crate::model::validate::phone_key(p)))
+            .chain(c.emails().map(|e| ("email", e.to_lowercase())))
+            .chain(c.credit_code.iter().map(|v| ("credit_code", v.clone())))
+            .chain(c.id_card.iter().map(|s| ("id_card", s.lookup.clone())))
+            .chain(c.bank_card.iter().map(|s| ("bank_card", s.lookup.clone())))
+            .collect::<Vec<_>>();
+        for key in values {
+            match owners.get(&key) {
+                Some(first) if *first != c.id => problems.push(Problem::new(
+                    &shown,
+                    None,
+                    format!(
+                        "the same {} as customer {first}: one customer registered twice? \
+                         Keep one record and point its tickets at it (`desk edit ID --set customer=...`)",
+                        key.0
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    owners.insert(key, c.id.clone());
+                }
+            }
+        }
         ids.push(c.id);
     }
+    ids.sort();
     Ok(ids)
 }
 

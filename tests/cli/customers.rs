@@ -730,3 +730,23 @@ fn tickets_need_an_existing_customer() {
         "{customer}"
     );
 }
+
+#[test]
+fn check_finds_a_customer_registered_twice() {
+    let env = TestEnv::new();
+    env.run(&["check"]).ok();
+    // As after a merge of two clones that each registered the same person.
+    let text = std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap();
+    std::fs::write(
+        env.path("customers/C000009.yaml"),
+        text.replace("id: C000001", "id: C000009"),
+    )
+    .unwrap();
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout
+            .contains("customers/C000009.yaml: the same phone as customer C000001"),
+        "{}",
+        out.stdout
+    );
+}
