@@ -6,7 +6,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{fold, Customer, Ticket, TicketId};
-use crate::store::{parse_customer, parse_ticket, ATTRIBUTES};
+use crate::store::{parse_customer, parse_ticket, Identities, ATTRIBUTES};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -189,25 +189,11 @@ fn read_checked<T>(
 /// owner known. Returns the IDs found.
 fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<String>> {
     let store = &ctx.store;
-    let dir = store.customers_dir();
     let mut ids = Vec::new();
-    // Identifying values seen so far: two customers sharing one (say, the
-    // same person registered on two clones) is a duplicate to merge by hand.
-    let mut owners: HashMap<(&'static str, String), String> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(ids);
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "yaml")
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    paths.sort();
-    for path in paths {
+    // Two customers sharing an identifying value (say, the same person
+    // registered on two clones) are a duplicate to merge by hand.
+    let mut identities = Identities::default();
+    for path in store.customer_files()? {
         let shown = store.display_path(&path).to_path_buf();
         let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
         else {
@@ -244,31 +230,18 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
                 ));
             }
         }
-        let values = c
-            .phones()
-            .map(|p| ("phone", crate::model::validate::phone_key(p)))
-            .chain(c.emails().map(|e| ("email", e.to_lowercase())))
-            .chain(c.credit_code.iter().map(|v| ("credit_code", v.clone())))
-            .chain(c.id_card.iter().map(|s| ("id_card", s.lookup.clone())))
-            .chain(c.bank_card.iter().map(|s| ("bank_card", s.lookup.clone())))
-            .collect::<Vec<_>>();
-        for key in values {
-            match owners.get(&key) {
-                Some(first) if *first != c.id => problems.push(Problem::new(
-                    &shown,
-                    None,
-                    format!(
-                        "the same {} as customer {first}: one customer registered twice? \
-                         Keep one record and point its tickets at it (`desk edit ID --set customer=...`)",
-                        key.0
-                    ),
-                )),
-                Some(_) => {}
-                None => {
-                    owners.insert(key, c.id.clone());
-                }
-            }
+        if let Some(d) = identities.clash(&c) {
+            problems.push(Problem::new(
+                &shown,
+                None,
+                format!(
+                    "the same {} as customer {}: one customer registered twice? Keep one \
+                     record and point its tickets at it (`desk edit ID --set customer=...`)",
+                    d.field, d.existing
+                ),
+            ));
         }
+        identities.add(&c, &c.id);
         ids.push(c.id);
     }
     ids.sort();

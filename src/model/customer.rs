@@ -528,6 +528,24 @@ impl Customer {
             .chain(self.contacts.iter().filter_map(|c| c.email.as_deref()))
     }
 
+    /// The values that identify a customer, which no two customers may
+    /// share: phones (the customer's and contacts', by their digits),
+    /// e-mail addresses (any case), credit code, and the keyed hashes of the
+    /// encrypted ID-card and bank-card numbers.
+    pub fn identities(&self) -> Vec<(&'static str, String)> {
+        self.phones()
+            .map(|p| ("phone", super::validate::phone_key(p)))
+            .chain(self.emails().map(|e| ("email", e.to_lowercase())))
+            .chain(self.credit_code.iter().map(|v| ("credit_code", v.clone())))
+            .chain(self.id_card.iter().map(|s| ("id_card", s.lookup.clone())))
+            .chain(
+                self.bank_card
+                    .iter()
+                    .map(|s| ("bank_card", s.lookup.clone())),
+            )
+            .collect()
+    }
+
     /// The last time the customer was in touch outside tickets.
     pub fn last_touch(&self) -> Option<Timestamp> {
         self.last_contact.max(self.first_contact)

@@ -2,6 +2,7 @@
 //! store's one customer lock, so that ID allocation and the duplicate guard
 //! see every other writer's customers.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{create_atomic, read_to_string, write_atomic, Lock, Store};
@@ -34,51 +35,45 @@ impl CustomerScan {
     }
 }
 
-/// Another customer already holds one of the new record's identifying values.
+/// Another customer already holds one of a record's identifying values.
 pub struct Duplicate {
+    /// The holder: a customer ID, or whatever label it was indexed under.
     pub existing: String,
     pub field: &'static str,
 }
 
-/// Finds a customer other than `candidate` with the same phone number,
-/// e-mail address, credit code, ID-card or bank-card number. Encrypted
-/// numbers compare by their keyed hash.
-pub fn find_duplicate<'a>(
-    others: impl IntoIterator<Item = &'a Customer>,
-    candidate: &Customer,
-) -> Option<Duplicate> {
-    use crate::model::validate::phone_key;
-    let phones: Vec<String> = candidate.phones().map(phone_key).collect();
-    let emails: Vec<String> = candidate.emails().map(str::to_lowercase).collect();
-    for other in others {
-        // New records have no ID yet; an edited record is skipped by its ID.
-        if !candidate.id.is_empty() && other.id == candidate.id {
-            continue;
+/// Who holds each identifying value (see [`Customer::identities`]): the
+/// duplicate guard of add, edit and import, and of `desk check`. Built once,
+/// so checking a record costs a few lookups, not a pass over every customer.
+#[derive(Debug, Default)]
+pub struct Identities(HashMap<(&'static str, String), String>);
+
+impl Identities {
+    pub fn of<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> Identities {
+        let mut index = Identities::default();
+        for c in customers {
+            index.add(c, &c.id);
         }
-        let found = |field| {
-            Some(Duplicate {
-                existing: other.id.clone(),
-                field,
-            })
-        };
-        if other.phones().any(|p| phones.contains(&phone_key(p))) {
-            return found("phone");
-        }
-        if other.emails().any(|e| emails.contains(&e.to_lowercase())) {
-            return found("email");
-        }
-        if candidate.credit_code.is_some() && other.credit_code == candidate.credit_code {
-            return found("credit_code");
-        }
-        let same = |a: &Option<crate::model::Sealed>, b: &Option<crate::model::Sealed>| matches!((a, b), (Some(a), Some(b)) if a.lookup == b.lookup);
-        if same(&other.id_card, &candidate.id_card) {
-            return found("id_card");
-        }
-        if same(&other.bank_card, &candidate.bank_card) {
-            return found("bank_card");
+        index
+    }
+
+    /// Records `c`'s values as held by `holder` (first holder wins).
+    pub fn add(&mut self, c: &Customer, holder: &str) {
+        for key in c.identities() {
+            self.0.entry(key).or_insert_with(|| holder.to_string());
         }
     }
-    None
+
+    /// A value of `c` held by someone else (a record is not its own duplicate).
+    pub fn clash(&self, c: &Customer) -> Option<Duplicate> {
+        c.identities().into_iter().find_map(|key| {
+            let holder = self.0.get(&key)?;
+            (c.id.is_empty() || *holder != c.id).then(|| Duplicate {
+                existing: holder.clone(),
+                field: key.0,
+            })
+        })
+    }
 }
 
 impl Store {
@@ -151,7 +146,7 @@ impl Store {
         Ok(customer)
     }
 
-    fn customer_files(&self) -> Result<Vec<PathBuf>> {
+    pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.customers_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -218,10 +213,12 @@ impl Store {
                 return Err(Error::Refused(format!("customer {} is given twice", c.id)));
             }
         }
-        for (i, c) in new.iter().enumerate() {
-            if let Some(d) = find_duplicate(existing.iter().chain(&new[..i]), c) {
+        let mut index = Identities::of(&existing);
+        for c in &new {
+            if let Some(d) = index.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
             }
+            index.add(c, "another customer of this import");
         }
         for c in &mut new {
             if c.id.is_empty() {
@@ -257,7 +254,7 @@ impl Store {
         let mut customer = self.load_customer(id)?;
         change(&mut customer)?;
         let others = self.all_customers_for_write()?;
-        if let Some(d) = find_duplicate(&others, &customer) {
+        if let Some(d) = Identities::of(&others).clash(&customer) {
             return Err(duplicate_error(id, &d));
         }
         write_atomic(

@@ -11,7 +11,7 @@ mod tickets;
 
 pub use cache::{CacheStats, FileKey, SummaryScan};
 pub use customers::{
-    duplicate_error, find_duplicate, parse_customer, render_customer, CustomerScan, Duplicate,
+    duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,
 };
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};

@@ -5,7 +5,7 @@ use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField};
-use crate::store::{duplicate_error, find_duplicate, read_to_string};
+use crate::store::{duplicate_error, read_to_string, Identities};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -113,6 +113,9 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     });
     let input = FieldInput::new(ctx, needs_key, args.force)?;
     let existing = ctx.store.scan_customers()?;
+    // Against the store, and against the rows before.
+    let in_store = Identities::of(&existing.customers);
+    let mut in_file = Identities::default();
     let default_source = ctx
         .store
         .config
@@ -126,19 +129,19 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         let line = record.position().map_or(0, |p| p.line());
         match row_customer(ctx, &input, &columns, record, default_source) {
             Ok(c) => {
-                let in_store = find_duplicate(&existing.customers, &c);
-                let in_file = new.iter().find_map(|(l, n)| {
-                    find_duplicate(std::iter::once(n), &c).map(|d| (l, d.field))
-                });
-                if let Some(d) = in_store {
+                if let Some(d) = in_store.clash(&c) {
                     problems.push(format!("line {line}: {}", duplicate_error(&c.id, &d)));
-                } else if let Some((l, field)) = in_file {
-                    problems.push(format!("line {line}: duplicates line {l}'s {field}"));
+                } else if let Some(d) = in_file.clash(&c) {
+                    problems.push(format!(
+                        "line {line}: duplicates {}'s {}",
+                        d.existing, d.field
+                    ));
                 } else if !c.id.is_empty()
                     && (ctx.store.customer_exists(&c.id) || new.iter().any(|(_, n)| n.id == c.id))
                 {
                     problems.push(format!("line {line}: customer {} already exists", c.id));
                 }
+                in_file.add(&c, &format!("line {line}"));
                 new.push((line, c));
             }
             Err(e) => problems.push(format!("line {line}: {e}")),
