@@ -59,11 +59,8 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         .as_deref()
         .map(|s| config.customers.resolve_source(s))
         .transpose()?;
-    let phone = args.phone.as_deref().map(|p| {
-        validate::phone(p)
-            .map(|p| validate::phone_key(&p))
-            .unwrap_or_else(|_| validate::phone_key(p))
-    });
+    // Compared by digits, as the duplicate guard does, whatever the spacing.
+    let phone = args.phone.as_deref().map(validate::phone_key);
     let email = args.email.as_deref().map(|e| e.trim().to_lowercase());
     let credit_code = args
         .credit_code

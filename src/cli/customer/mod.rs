@@ -204,7 +204,7 @@ impl<'a> FieldInput<'a> {
                         tags.push(t.to_string());
                     }
                 }
-                Ok(Some(FieldValue::List(tags)).filter(|_| !tags_empty(raw)))
+                Ok((!tags.is_empty()).then_some(FieldValue::List(tags)))
             }
             _ => text(raw.to_string()),
         }
@@ -296,20 +296,14 @@ pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, St
     Ok(fields)
 }
 
-fn tags_empty(raw: &str) -> bool {
-    raw.split([',', '，', ';', '；'])
-        .all(|t| t.trim().is_empty())
-}
-
 /// Loads the keyring when a command needs it, with the reason in the error.
 pub fn keyring_for(ctx: &Context, why: &str) -> Result<Keyring> {
-    let ring = ctx.store.keyring()?;
     if ctx.store.config.encryption.is_none() {
         return Err(Error::Refused(format!(
             "{why} needs encryption, which this store has not set up; run `desk keys init` first"
         )));
     }
-    Ok(ring)
+    ctx.store.keyring()
 }
 
 /// How values are shown: masked, or in full (`--reveal`, decrypting with the key).
