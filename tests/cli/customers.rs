@@ -255,6 +255,15 @@ fn duplicates_are_refused_with_the_existing_id() {
         &["customer", "edit", "C000003", "--set", "phone=13900000001"],
         &["phone already belongs to customer C000001"],
     );
+    // Lookups use the same rules: any spacing of a phone, any case of an e-mail.
+    let ids = |args: &[&str]| {
+        let mut cmd = vec!["customer", "list", "--format", "ids"];
+        cmd.extend_from_slice(args);
+        env.run(&cmd).ok().stdout
+    };
+    assert_eq!(ids(&["--phone", "+86 139 0000 0001"]), "C000001\n");
+    assert_eq!(ids(&["--email", "EMMA@example.com"]), "C000003\n");
+    assert_eq!(ids(&["--credit-code", "91350100m000100y43"]), "C000002\n");
     // Encrypted ID-card numbers are compared by their keyed hash.
     let key = with_key(&env);
     env.run_keyed(
