@@ -95,6 +95,16 @@ struct Entries<'a> {
     at: usize,
 }
 
+impl<'a> Entries<'a> {
+    /// The entries of a cache file's bytes (as `read_cache` returns them).
+    fn of(bytes: &'a [u8]) -> Entries<'a> {
+        Entries {
+            whole: bytes,
+            at: MAGIC.len().min(bytes.len()),
+        }
+    }
+}
+
 impl Iterator for Entries<'_> {
     type Item = (Entry, std::ops::Range<usize>);
 
@@ -251,11 +261,7 @@ impl Store {
         // Both the files and the cache are sorted by path: walk them side by
         // side. An unchanged file's entry is decoded, its summary kept or
         // dropped, and its bytes remembered for the new cache.
-        let mut cached = Entries {
-            whole: &old,
-            at: MAGIC.len().min(old.len()),
-        }
-        .peekable();
+        let mut cached = Entries::of(&old).peekable();
         let mut sources: Vec<Source> = Vec::with_capacity(files.len());
         let mut kept: Vec<(usize, Summary)> = Vec::new();
         let mut to_parse: Vec<usize> = Vec::new();
@@ -352,23 +358,17 @@ impl Store {
         let path = self.cache_path();
         let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
         let contents = self.read_cache();
-        let cache: Vec<Entry> = Entries {
-            whole: &contents,
-            at: MAGIC.len().min(contents.len()),
-        }
-        .map(|(e, _)| e)
-        .collect();
+        let keys: HashMap<String, FileKey> =
+            Entries::of(&contents).map(|(e, _)| (e.path, e.key)).collect();
         let files = self.ticket_files_keyed()?;
-        let keys: HashMap<&str, &FileKey> =
-            cache.iter().map(|e| (e.path.as_str(), &e.key)).collect();
         let fresh = files
             .iter()
-            .filter(|(p, k)| keys.get(p.as_str()) == Some(&k))
+            .filter(|(p, k)| keys.get(p) == Some(k))
             .count();
         Ok(CacheStats {
             path,
             bytes,
-            entries: cache.len(),
+            entries: keys.len(),
             files: files.len(),
             fresh,
         })
