@@ -358,13 +358,11 @@ impl Store {
         let path = self.cache_path();
         let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
         let contents = self.read_cache();
-        let keys: HashMap<String, FileKey> =
-            Entries::of(&contents).map(|(e, _)| (e.path, e.key)).collect();
+        let keys: HashMap<String, FileKey> = Entries::of(&contents)
+            .map(|(e, _)| (e.path, e.key))
+            .collect();
         let files = self.ticket_files_keyed()?;
-        let fresh = files
-            .iter()
-            .filter(|(p, k)| keys.get(p) == Some(k))
-            .count();
+        let fresh = files.iter().filter(|(p, k)| keys.get(p) == Some(k)).count();
         Ok(CacheStats {
             path,
             bytes,

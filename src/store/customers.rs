@@ -190,7 +190,7 @@ impl Store {
     }
 
     fn customer_lock(&self) -> Result<Lock> {
-        Lock::acquire(&self.lock_path("customers"))
+        self.lock("customers")
     }
 
     /// Creates customers: those with an empty `id` get the next free IDs.

@@ -106,8 +106,9 @@ impl Store {
         self.root.join("tickets")
     }
 
-    fn lock_path(&self, name: &str) -> PathBuf {
-        self.state_dir().join("locks").join(format!("{name}.lock"))
+    /// Holds `.desk/locks/NAME.lock` until the guard is dropped.
+    pub fn lock(&self, name: &str) -> Result<Lock> {
+        Lock::acquire(&self.state_dir().join("locks").join(format!("{name}.lock")))
     }
 
     /// A path shown to people: relative to the store root.

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{create_atomic, read_to_string, write_atomic, Lock, Store};
+use super::{create_atomic, read_to_string, write_atomic, Store};
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
 
@@ -89,7 +89,7 @@ impl Store {
         actor: &str,
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<(Ticket, usize)> {
-        let _lock = Lock::acquire(&self.lock_path(&id.to_string()))?;
+        let _lock = self.lock(&id.to_string())?;
         let mut ticket = self.load_ticket(id)?;
         let adopted = ticket
             .adopt_drift(at, actor)
@@ -110,7 +110,7 @@ impl Store {
         let date = at.0.with_timezone(&self.tz).date_naive();
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
-        let _lock = Lock::acquire(&self.lock_path(&format!("new-{day}")))?;
+        let _lock = self.lock(&format!("new-{day}"))?;
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
         let serial = super::next_number(
