@@ -5,7 +5,7 @@ use super::Context;
 use crate::config::Config;
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::store::{create_atomic, read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR};
+use crate::store::{read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR};
 
 #[derive(Debug, clap::Args)]
 pub struct KeysArgs {
@@ -91,8 +91,7 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     new_text.push_str(&yaml);
     Config::parse(&new_text, &path)?;
     if created {
-        create_atomic(&args.identity, identity_text.as_bytes())?;
-        restrict(&args.identity)?;
+        write_private(&args.identity, identity_text.as_bytes())?;
     }
     write_atomic(&path, new_text.as_bytes())?;
     writeln!(out, "{own}")?;
@@ -105,16 +104,20 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn restrict(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::io(path, e))
-}
-
-#[cfg(not(unix))]
-fn restrict(_path: &std::path::Path) -> Result<()> {
-    Ok(())
+/// Creates a new file readable by its owner only, from the first byte on
+/// (a file made with the default umask and narrowed afterwards would be
+/// readable by others for a moment).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = options.open(path).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    result.map_err(|e| Error::io(path, e))
 }
 
 fn status(ctx: &Context, out: &mut dyn Write) -> Result<()> {

@@ -26,6 +26,16 @@ fn with_key(env: &TestEnv) -> String {
     let key = key.to_str().unwrap().to_string();
     let out = env.run(&["keys", "init", "--identity", &key]).ok();
     assert!(out.stdout.starts_with("age1"), "{}", out.stdout);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the private key is readable by its owner only"
+        );
+    }
     key
 }
 
