@@ -20,7 +20,7 @@ pub use customer::{
 pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
-pub use merge::{merge_customers, merge_tickets, union_in_time_order, Conflict};
+pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{Edit, NewTicket, Survey};
 pub use summary::{Mark, MarkKind, Summary};
 pub use ticket::{Drift, Ticket};

@@ -142,7 +142,7 @@ enum Source {
 pub struct SummaryScan {
     pub summaries: Vec<Summary>,
     pub errors: Vec<Error>,
-    pub from_cache: usize,
+    /// How many files had to be parsed (the rest came from the cache).
     pub parsed: usize,
 }
 
@@ -285,7 +285,6 @@ impl Store {
             }
         }
         stale |= cached.next().is_some();
-        let from_cache = files.len() - to_parse.len();
 
         // Parse the rest in batches on all cores; each parsed file becomes
         // its cache entry's bytes at once (unless it changed too recently
@@ -332,7 +331,6 @@ impl Store {
         Ok(SummaryScan {
             summaries: kept.into_iter().map(|(_, s)| s).collect(),
             errors,
-            from_cache,
             parsed: to_parse.len(),
         })
     }

@@ -17,7 +17,7 @@ pub const ATTRIBUTES: [&str; 2] = [
 const NODE_FILE: &str = "node";
 
 /// Runs git in `dir`; `None` when git is missing or fails (not a repository).
-pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

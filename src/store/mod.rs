@@ -15,7 +15,7 @@ pub use customers::{
     KEY_FILE_VAR,
 };
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
-pub use git::{git, next_number, GitState, ATTRIBUTES};
+pub use git::{next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
 pub use tickets::{parse_ticket, render_ticket};
 
