@@ -38,6 +38,13 @@ impl Output {
     }
 }
 
+/// The arguments of `desk customer add --kind KIND --name NAME REST...`.
+pub fn customer_add<'a>(kind: &'a str, name: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["customer", "add", "--kind", kind, "--name", name];
+    args.extend_from_slice(rest);
+    args
+}
+
 impl TestEnv {
     /// A fresh store created by `desk init`, clock at 2026-11-23 09:00
     /// Shanghai, with customers C000001 (individual), C000002 (enterprise)

@@ -1,4 +1,4 @@
-use crate::common::TestEnv;
+use crate::common::{customer_add, TestEnv};
 
 /// Adds a customer and returns its ID.
 fn add(env: &TestEnv, args: &[&str]) -> String {
@@ -56,92 +56,48 @@ fn checksums_are_verified_and_force_skips_only_shapes() {
     );
     assert_eq!(id, "C000004");
     let err = env
-        .run(&[
-            "customer",
-            "add",
-            "--kind",
+        .run(&customer_add(
             "enterprise",
-            "--name",
             "X",
-            "--credit-code",
-            "91350100M000100Y44",
-        ])
+            &["--credit-code", "91350100M000100Y44"],
+        ))
         .fails(1)
         .stderr;
     assert!(err.contains("credit_code") && err.contains("'3'"), "{err}");
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "enterprise",
-            "--name",
             "X",
-            "--credit-code",
-            "91350100M000100Y44",
-            "--force",
-        ],
+            &["--credit-code", "91350100M000100Y44", "--force"],
+        ),
         &["invalid credit_code", "GB 32100"],
     );
     // ID-card check digits (GB 11643-1999) are checked before anything is encrypted.
     let key = with_key(&env);
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "individual",
-            "--name",
             "李四",
-            "--id-card",
-            "110105194912310021",
-            "--force",
-        ],
+            &["--id-card", "110105194912310021", "--force"],
+        ),
         &["invalid id_card", "'X'", "GB 11643"],
     );
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--bank-card",
-            "4111111111111112",
-        ],
+        &customer_add("individual", "李四", &["--bank-card", "4111111111111112"]),
         &["invalid bank_card", "Luhn"],
     );
     // Shapes: refused with a hint, accepted as typed with --force.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--phone",
-            "1395678",
-        ],
+        &customer_add("individual", "李四", &["--phone", "1395678"]),
         &["invalid phone '1395678'", "13912345678", "--force"],
     );
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--email",
-            "li@",
-        ],
+        &customer_add("individual", "李四", &["--email", "li@"]),
         &["invalid email 'li@'"],
     );
     let forced = add(
@@ -161,33 +117,26 @@ fn checksums_are_verified_and_force_skips_only_shapes() {
     // Fields that belong to the other kind are refused by name.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "individual",
-            "--name",
             "王五",
-            "--credit-code",
-            "91350100M000100Y43",
-        ],
+            &["--credit-code", "91350100M000100Y43"],
+        ),
         &["credit_code is recorded for enterprise customers only"],
     );
     // Valid numbers in several forms are normalised.
     let out = env.run_keyed(
         &key,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "individual",
-            "--name",
             "赵六",
-            "--phone",
-            "+86 138-0013-8000",
-            "--id-card",
-            "11010519491231002x",
-        ],
+            &[
+                "--phone",
+                "+86 138-0013-8000",
+                "--id-card",
+                "11010519491231002x",
+            ],
+        ),
     );
     let id = out.ok().stdout.trim().to_string();
     let yaml = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
@@ -202,16 +151,7 @@ fn duplicates_are_refused_with_the_existing_id() {
     // code 91350100M000100Y43, C000003 with emma@example.com.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "张三丰",
-            "--phone",
-            "139 0000 0001",
-        ],
+        &customer_add("individual", "张三丰", &["--phone", "139 0000 0001"]),
         &[
             "phone already belongs to customer C000001",
             "desk customer show C000001",
@@ -219,45 +159,26 @@ fn duplicates_are_refused_with_the_existing_id() {
     );
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "E. Clarke",
-            "--email",
-            "Emma@EXAMPLE.com",
-        ],
+        &customer_add("individual", "E. Clarke", &["--email", "Emma@EXAMPLE.com"]),
         &["email already belongs to customer C000003"],
     );
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "enterprise",
-            "--name",
             "星河",
-            "--credit-code",
-            "91350100m000100y43",
-        ],
+            &["--credit-code", "91350100m000100y43"],
+        ),
         &["credit_code already belongs to customer C000002"],
     );
     // A contact's phone counts too, and so does an edit.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "enterprise",
-            "--name",
             "华远物流",
-            "--contact",
-            "name=王芳,phone=13900000001",
-        ],
+            &["--contact", "name=王芳,phone=13900000001"],
+        ),
         &["C000001"],
     );
     refused(
@@ -278,30 +199,12 @@ fn duplicates_are_refused_with_the_existing_id() {
     let key = with_key(&env);
     env.run_keyed(
         &key,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--id-card",
-            "11010519491231002X",
-        ],
+        &customer_add("individual", "李四", &["--id-card", "11010519491231002X"]),
     )
     .ok();
     let out = env.run_keyed(
         &key,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李思",
-            "--id-card",
-            "11010519491231002x",
-        ],
+        &customer_add("individual", "李思", &["--id-card", "11010519491231002x"]),
     );
     let err = out.fails(1).stderr;
     assert!(
@@ -473,48 +376,28 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
     // Without encryption set up, an ID-card number is not stored at all.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--id-card",
-            "11010519491231002X",
-        ],
+        &customer_add("individual", "李四", &["--id-card", "11010519491231002X"]),
         &["desk keys init"],
     );
     let key = with_key(&env);
     // With encryption set up but no key at hand, storing is refused with the reason.
     refused(
         &env,
-        &[
-            "customer",
-            "add",
-            "--kind",
-            "individual",
-            "--name",
-            "李四",
-            "--id-card",
-            "11010519491231002X",
-        ],
+        &customer_add("individual", "李四", &["--id-card", "11010519491231002X"]),
         &["DESK_KEY_FILE is not set"],
     );
     let out = env.run_keyed(
         &key,
-        &[
-            "customer",
-            "add",
-            "--kind",
+        &customer_add(
             "individual",
-            "--name",
             "李四",
-            "--id-card",
-            "11010519491231002X",
-            "--bank-card",
-            "4111 1111 1111 1111",
-        ],
+            &[
+                "--id-card",
+                "11010519491231002X",
+                "--bank-card",
+                "4111 1111 1111 1111",
+            ],
+        ),
     );
     let id = out.ok().stdout.trim().to_string();
     // The file (what a clone of the repository holds) has no plaintext.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::TestEnv;
+use crate::common::{customer_add, TestEnv};
 
 /// A bare "team" repository and clones of it, each a desk store.
 struct Team {
@@ -174,30 +174,12 @@ fn clones_create_tickets_and_customers_with_distinct_ids() {
     let tb = b.env.new_ticket(&["--title", "from b"]);
     let ca = a
         .env
-        .run(&[
-            "customer",
-            "add",
-            "--kind",
-            "个人",
-            "--name",
-            "王五",
-            "--phone",
-            "13700000001",
-        ])
+        .run(&customer_add("个人", "王五", &["--phone", "13700000001"]))
         .ok()
         .stdout;
     let cb = b
         .env
-        .run(&[
-            "customer",
-            "add",
-            "--kind",
-            "个人",
-            "--name",
-            "赵六",
-            "--phone",
-            "13700000002",
-        ])
+        .run(&customer_add("个人", "赵六", &["--phone", "13700000002"]))
         .ok()
         .stdout;
     assert_ne!(ta, tb);
@@ -402,11 +384,7 @@ fn init_in_a_work_tree_sets_up_git_and_the_agents_node() {
     assert!(attrs.contains("tickets/**/*.yaml merge=desk"), "{attrs}");
     let driver = solo.git(&team, &["config", "--get", "merge.desk.driver"]);
     assert!(driver.contains("merge-file %O %A %B %P"), "{driver}");
-    let customer = solo
-        .env
-        .run(&["customer", "add", "--kind", "个人", "--name", "张三"])
-        .ok()
-        .stdout;
+    let customer = solo.env.run(&customer_add("个人", "张三", &[])).ok().stdout;
     assert_eq!(customer.trim(), "C000002");
     let id = solo.env.new_ticket(&["--customer", "C000002"]);
     assert!(id.ends_with("0002"), "{id}");
