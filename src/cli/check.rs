@@ -6,7 +6,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Customer, Ticket, TicketId};
-use crate::store::{parse_customer, parse_ticket, Identities, ATTRIBUTES};
+use crate::store::{parse_customer, parse_ticket, Finding, Identities, ATTRIBUTES};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -14,23 +14,6 @@ pub struct CheckArgs {
     /// (instead of only reporting them). Other problems need a person.
     #[arg(long)]
     pub fix: bool,
-}
-
-/// One problem: where, and what is wrong.
-struct Problem {
-    path: PathBuf,
-    line: Option<usize>,
-    message: String,
-}
-
-impl Problem {
-    fn new(path: &Path, line: Option<usize>, message: impl Into<String>) -> Problem {
-        Problem {
-            path: path.to_path_buf(),
-            line,
-            message: message.into(),
-        }
-    }
 }
 
 /// Validates the whole store. Prints one `path[:line]: problem` line per
@@ -58,14 +41,14 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
             continue;
         };
         if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 &shown,
                 None,
                 format!("duplicate ID {}: also in {}", ticket.id, first.display()),
             ));
         }
         match TicketId::parse(&ticket.id) {
-            None => problems.push(Problem::new(
+            None => problems.push(Finding::new(
                 &shown,
                 None,
                 format!("'{}' is not a ticket ID", ticket.id),
@@ -73,7 +56,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
             Some(id) => {
                 let expected = Path::new(&id.relative_path()).to_path_buf();
                 if shown != expected {
-                    problems.push(Problem::new(
+                    problems.push(Finding::new(
                         &shown,
                         None,
                         format!(
@@ -89,12 +72,12 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
         let drift = match ticket.drift() {
             Ok(drift) => drift,
             Err(e) => {
-                problems.push(Problem::new(&shown, None, format!("history: {e}")));
+                problems.push(Finding::new(&shown, None, format!("history: {e}")));
                 continue;
             }
         };
         if let Some(w) = ticket.history.windows(2).position(|w| w[1].at < w[0].at) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 &shown,
                 None,
                 format!(
@@ -114,7 +97,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
             fixed += drift.len();
         } else {
             for d in drift {
-                problems.push(Problem::new(
+                problems.push(Finding::new(
                     &shown,
                     None,
                     format!(
@@ -131,10 +114,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     check_git(ctx, &mut problems)?;
 
     for p in &problems {
-        match p.line {
-            Some(l) => writeln!(out, "{}:{l}: {}", p.path.display(), p.message)?,
-            None => writeln!(out, "{}: {}", p.path.display(), p.message)?,
-        }
+        writeln!(out, "{p}")?;
     }
     if fixed > 0 {
         eprintln!("recorded {fixed} hand edit(s) as `edited` events");
@@ -153,13 +133,13 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
 fn read_checked<T>(
     path: &Path,
     shown: &Path,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Finding>,
     parse: impl Fn(&str, &Path) -> Result<T>,
 ) -> Option<T> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            problems.push(Problem::new(shown, None, format!("unreadable: {e}")));
+            problems.push(Finding::new(shown, None, format!("unreadable: {e}")));
             return None;
         }
     };
@@ -167,7 +147,7 @@ fn read_checked<T>(
         .lines()
         .position(|l| l.starts_with("<<<<<<< ") || l == "=======" || l.starts_with(">>>>>>> "));
     if let Some(i) = marker {
-        problems.push(Problem::new(
+        problems.push(Finding::new(
             shown,
             Some(i + 1),
             "git conflict markers: a merge without the desk driver (`desk git-setup`) left \
@@ -178,11 +158,11 @@ fn read_checked<T>(
     match parse(&text, shown) {
         Ok(v) => Some(v),
         Err(Error::Parse { line, message, .. }) => {
-            problems.push(Problem::new(shown, line, message));
+            problems.push(Finding::new(shown, line, message));
             None
         }
         Err(e) => {
-            problems.push(Problem::new(shown, None, e.to_string()));
+            problems.push(Finding::new(shown, None, e.to_string()));
             None
         }
     }
@@ -190,7 +170,7 @@ fn read_checked<T>(
 
 /// Every customer file: parseable, named after its ID, changes in order,
 /// owner known. Returns the IDs found.
-fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<String>> {
+fn check_customers(ctx: &Context, problems: &mut Vec<Finding>) -> Result<Vec<String>> {
     let store = &ctx.store;
     let mut ids = Vec::new();
     // Two customers sharing an identifying value (say, the same person
@@ -204,14 +184,14 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
         };
         let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
         if stem.as_deref() != Some(c.id.as_str()) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 &shown,
                 None,
                 format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
             ));
         }
         if !store.config.customers.is_id(&c.id) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 &shown,
                 None,
                 format!(
@@ -222,11 +202,11 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
             ));
         }
         if c.changes.windows(2).any(|w| w[1].at < w[0].at) {
-            problems.push(Problem::new(&shown, None, "changes: not in time order"));
+            problems.push(Finding::new(&shown, None, "changes: not in time order"));
         }
         if let Some(owner) = &c.owner {
             if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
-                problems.push(Problem::new(
+                problems.push(Finding::new(
                     &shown,
                     None,
                     format!("owner '{owner}' is not an agent in desk.yaml"),
@@ -234,7 +214,7 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Problem>) -> Result<Vec<Str
             }
         }
         if let Some(d) = identities.clash(&c) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 &shown,
                 None,
                 format!(
@@ -257,7 +237,7 @@ fn check_values(
     t: &Ticket,
     customers: &[String],
     shown: &Path,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<Finding>,
 ) {
     let config = &ctx.store.config;
     for (field, value) in [
@@ -266,7 +246,7 @@ fn check_values(
         (Field::Channel, &t.channel),
     ] {
         if !config.is_known(field, value) {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 shown,
                 None,
                 format!(
@@ -278,7 +258,7 @@ fn check_values(
         }
     }
     if customers.binary_search(&t.customer).is_err() {
-        problems.push(Problem::new(
+        problems.push(Finding::new(
             shown,
             None,
             format!("customer {} has no file in customers/", t.customer),
@@ -286,7 +266,7 @@ fn check_values(
     }
     if let Some(a) = &t.assignee {
         if !config.agents.is_empty() && config.agent(a).is_none() {
-            problems.push(Problem::new(
+            problems.push(Finding::new(
                 shown,
                 None,
                 format!("assignee '{a}' is not an agent in desk.yaml"),
@@ -296,14 +276,14 @@ fn check_values(
 }
 
 /// In a git work tree: the merge driver and, with a remote, a node number.
-fn check_git(ctx: &Context, problems: &mut Vec<Problem>) -> Result<()> {
+fn check_git(ctx: &Context, problems: &mut Vec<Finding>) -> Result<()> {
     let state = ctx.store.git_state()?;
     if state.toplevel.is_none() {
         return Ok(());
     }
     let here = Path::new(".gitattributes");
     if !state.attributes {
-        problems.push(Problem::new(
+        problems.push(Finding::new(
             here,
             None,
             format!(
@@ -313,14 +293,14 @@ fn check_git(ctx: &Context, problems: &mut Vec<Problem>) -> Result<()> {
         ));
     }
     if state.driver.is_none() {
-        problems.push(Problem::new(
+        problems.push(Finding::new(
             Path::new(".git/config"),
             None,
             "the desk merge driver is not registered in this clone; run `desk git-setup`",
         ));
     }
     if state.has_remote && state.node.is_none() {
-        problems.push(Problem::new(
+        problems.push(Finding::new(
             Path::new(".desk/node"),
             None,
             "this clone shares a remote but has no node number, so its new IDs may collide \

@@ -3,6 +3,7 @@
 
 mod cache;
 mod customers;
+mod finding;
 mod fsio;
 mod git;
 mod lock;
@@ -14,6 +15,7 @@ pub use customers::{
     duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,
 };
+pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
