@@ -1,6 +1,7 @@
 //! One writer for every output format: commands build rows once and print
 //! them as a table, CSV or JSON through any `Write`, so tests can capture it.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use comfy_table::{presets, ContentArrangement, Table};
@@ -26,6 +27,8 @@ pub struct Terminal {
     pub is_tty: bool,
     pub color: bool,
     pub width: Option<u16>,
+    /// `--csv-raw`: CSV cells exactly as stored, formula characters and all.
+    pub csv_raw: bool,
 }
 
 impl Terminal {
@@ -37,6 +40,7 @@ impl Terminal {
             is_tty,
             color: is_tty && !no_color,
             width,
+            csv_raw: false,
         }
     }
 
@@ -101,7 +105,7 @@ impl Records {
     pub fn write(&self, out: &mut dyn Write, format: Format, term: Terminal) -> Result<()> {
         match format {
             Format::Table => self.write_table(out, term),
-            Format::Csv => self.write_csv(out, false),
+            Format::Csv => self.write_csv(out, false, term.csv_raw),
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, &self.to_json())
                     .map_err(std::io::Error::from)?;
@@ -130,14 +134,20 @@ impl Records {
         Json::Array(self.rows.iter().map(|r| self.object(r)).collect())
     }
 
-    pub fn write_csv(&self, out: &mut dyn Write, bom: bool) -> Result<()> {
+    /// RFC 4180 CSV. Text cells that a spreadsheet would run as a formula
+    /// are neutralised (see [`csv_cell`]) unless `raw`.
+    pub fn write_csv(&self, out: &mut dyn Write, bom: bool, raw: bool) -> Result<()> {
         if bom {
             out.write_all("\u{feff}".as_bytes())?;
         }
         let mut w = csv::Writer::from_writer(out);
         w.write_record(&self.headers).map_err(csv_io)?;
         for row in &self.rows {
-            w.write_record(row.iter().map(cell_text)).map_err(csv_io)?;
+            w.write_record(row.iter().map(|c| match c {
+                Cell::Text(s) if !raw => csv_cell(s).into_owned(),
+                other => cell_text(other),
+            }))
+            .map_err(csv_io)?;
         }
         w.flush()?;
         Ok(())
@@ -164,7 +174,7 @@ impl Records {
         }
         table.set_header(&self.headers);
         for row in &self.rows {
-            table.add_row(row.iter().map(cell_text));
+            table.add_row(row.iter().map(|c| visible(&cell_text(c)).into_owned()));
         }
         writeln!(out, "{table}")?;
         Ok(())
@@ -213,4 +223,106 @@ pub fn int(n: usize) -> Cell {
 pub fn dec(x: Option<f64>, places: usize) -> Cell {
     x.filter(|x| x.is_finite())
         .map_or(Cell::Null, |x| Cell::Dec(x, places))
+}
+
+/// What a value looks like on a terminal: every control character (C0, DEL,
+/// C1: escape sequences, carriage returns, line breaks, tabs) and every
+/// invisible formatting character (bidi overrides and isolates, zero-width
+/// characters, soft hyphen, line and paragraph separators, tag characters)
+/// is written as a visible escape, so stored text can neither drive the
+/// terminal nor hide or reorder what is shown. The notation: `\t`, `\n`,
+/// `\r`, `\e` for ESC, `\u{hex}` for the rest. Everything else, CJK
+/// included, is shown as is. Every human-facing view goes through this;
+/// JSON, YAML and CSV keep the exact data.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut shown = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => shown.push_str("\\t"),
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\u{1b}' => shown.push_str("\\e"),
+            c if is_hidden(c) => shown.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// [`visible`] for a text of several lines (messages on stderr): the line
+/// breaks stay, everything else hidden is escaped.
+pub fn visible_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_hidden(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.split('\n')
+            .map(|line| visible(line))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// Control characters and the invisible format characters (Unicode's `Cf`
+/// category, plus the line and paragraph separators).
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+        )
+}
+
+/// The characters that make a spreadsheet read a cell as a formula
+/// (OWASP, "CSV Injection").
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a spreadsheet would take a cell with this text for a formula.
+pub fn starts_like_formula(s: &str) -> bool {
+    s.starts_with(FORMULA_START)
+}
+
+/// A text cell as written to CSV: one apostrophe before a cell that starts
+/// with `=`, `+`, `-`, `@`, tab or carriage return, so that spreadsheet
+/// programs show it as text instead of running it. A cell made of
+/// apostrophes followed by such a character gets one more, so that
+/// [`csv_cell_value`] gives back exactly the value.
+pub fn csv_cell(s: &str) -> Cow<'_, str> {
+    if starts_like_formula(s.trim_start_matches('\'')) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// The value a CSV cell written by [`csv_cell`] stands for: the inverse,
+/// used when CSV is read back (`desk customer import`).
+pub fn csv_cell_value(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if starts_like_formula(rest.trim_start_matches('\'')) => rest,
+        _ => cell,
+    }
 }

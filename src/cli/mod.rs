@@ -31,7 +31,7 @@ use crate::clock;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
-use crate::output::Terminal;
+use crate::output::{visible_lines, Terminal};
 use crate::store::Store;
 
 /// Exit codes, as documented in docs/cli.md.
@@ -61,6 +61,12 @@ pub struct Cli {
     /// Who is acting (default: git's user.name, else the login name).
     #[arg(long, global = true, env = "DESK_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
+
+    /// Write CSV cells exactly as stored. By default a text cell starting
+    /// with = + - @, tab or carriage return gets a leading apostrophe so a
+    /// spreadsheet does not run it as a formula.
+    #[arg(long, global = true)]
+    pub csv_raw: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -124,7 +130,10 @@ impl Context {
             store,
             actor: actor_of(cli),
             now,
-            term: Terminal::detect(),
+            term: Terminal {
+                csv_raw: cli.csv_raw,
+                ..Terminal::detect()
+            },
         })
     }
 
@@ -340,9 +349,10 @@ pub fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::from(exit::OK),
         Err(e) => {
             let _ = out.flush();
-            eprintln!("error: {e}");
+            // Messages quote stored and given values: shown, never obeyed.
+            eprintln!("error: {}", visible_lines(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", visible_lines(&hint));
             }
             ExitCode::from(exit::ERROR)
         }

@@ -2,8 +2,8 @@ use std::io::Write;
 
 use super::{optional_text, required_text, Context};
 use crate::config::Field;
-use crate::error::{Error, Result};
-use crate::model::{NewTicket, Ticket};
+use crate::error::Result;
+use crate::model::{check_title, NewTicket, Ticket};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -66,13 +66,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         expectation: optional_text("expectation", args.expectation.as_deref())?,
         assignee: args.assign.as_deref().map(|a| ctx.agent(a)).transpose()?,
     };
-    if new.title.contains('\n') {
-        return Err(Error::invalid(
-            "title",
-            &new.title,
-            "a title is one line; put details in --description",
-        ));
-    }
+    check_title(&new.title)?;
     let at = ctx.event_time(args.at.as_deref())?;
     let ticket = ctx
         .store

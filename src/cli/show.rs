@@ -4,6 +4,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::Result;
 use crate::model::{Action, Event, Ticket};
+use crate::output::visible;
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
 
@@ -53,7 +54,8 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
-    writeln!(out, "{}  {}", t.id, t.title)?;
+    // Stored text is shown through `visible`: it cannot drive the terminal.
+    writeln!(out, "{}  {}", t.id, visible(&t.title))?;
     let mut rows: Vec<(&str, String)> = vec![
         ("status", labelled(ctx, Field::Status, t.status.key())),
         ("priority", labelled(ctx, Field::Priority, &t.priority)),
@@ -93,12 +95,14 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         }
     }
     for (label, value) in rows {
-        writeln!(out, "  {label:<13}{value}")?;
+        writeln!(out, "  {label:<13}{}", visible(&value))?;
     }
     if !t.description.is_empty() {
+        // Every line behind a bar, so a description cannot forge the
+        // fields, clocks or history around it.
         writeln!(out, "\ndescription:")?;
         for line in t.description.lines() {
-            writeln!(out, "  {line}")?;
+            writeln!(out, "  │ {}", visible(line))?;
         }
     }
     write_clocks(ctx, t, out)?;
@@ -109,8 +113,8 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             out,
             "  {}  {:<12} {}",
             local(&event.at),
-            event.by,
-            describe(event)
+            visible(&event.by),
+            visible(&describe(event))
         )?;
     }
     Ok(())
@@ -153,8 +157,8 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             "  {}  {:<11}  {:<9}  {}",
             o.id,
             o.status.key(),
-            o.priority,
-            o.title
+            visible(&o.priority),
+            visible(&o.title)
         )?;
     }
     Ok(())

@@ -38,6 +38,20 @@ pub struct Edit {
     pub value: Value,
 }
 
+/// The one rule for titles: one line. Line feeds, carriage returns (which
+/// would overwrite the line on a terminal) and the other line breaks
+/// (vertical tab, form feed, NEL, line and paragraph separators) are refused.
+pub fn check_title(title: &str) -> Result<()> {
+    if title.contains(['\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return Err(Error::invalid(
+            "title",
+            title,
+            "a title is one line; put details in the description",
+        ));
+    }
+    Ok(())
+}
+
 impl Ticket {
     pub fn create(id: String, new: NewTicket, at: Timestamp, by: &str) -> Ticket {
         let mut event = Event::new(at, by, Action::Created);
@@ -230,6 +244,9 @@ impl Ticket {
                     "editable fields are title, customer, type, category, tags, channel, priority, description, expectation (status, assignee and resolution change through update/assign/close/reopen)",
                 ));
             }
+            if let ("title", Value::String(title)) = (edit.field.as_str(), &edit.value) {
+                check_title(title)?;
+            }
             let from = self.state().get(&edit.field).unwrap_or(Value::Null);
             if from == edit.value {
                 continue;
@@ -381,6 +398,23 @@ mod tests {
         assert_eq!(ticket.title, "Device dead");
         assert!(ticket.drift().unwrap().is_empty());
         assert_eq!(ticket.history.len(), 3);
+    }
+
+    #[test]
+    fn titles_are_one_line() {
+        for bad in ["a\nb", "a\rb", "a\u{2028}b", "a\u{85}b"] {
+            assert!(check_title(bad).is_err(), "{bad:?}");
+            let edit = Edit {
+                field: "title".into(),
+                value: Value::String(bad.into()),
+            };
+            let mut ticket = sample();
+            assert!(ticket
+                .edit(vec![edit], None, t("2026-11-23T09:10:00+08:00"), "li.na")
+                .is_err());
+            assert_eq!(ticket.history.len(), 1);
+        }
+        assert!(check_title("设备无法开机 \u{1b}[2J, tabs\tare shown escaped").is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod customers;
 mod demo;
 mod errors;
 mod git;
+mod hostile;
 mod init;
 mod lifecycle;
 mod list;

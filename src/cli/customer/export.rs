@@ -3,6 +3,7 @@ use std::io::Write;
 use super::{customer_json, customer_row, Shown, EXPORT_COLUMNS};
 use crate::cli::Context;
 use crate::error::Result;
+use crate::output::{Cell, Records};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -42,23 +43,12 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
             writeln!(out)?;
         }
         ExportFormat::Csv => {
-            if args.bom {
-                out.write_all("\u{feff}".as_bytes())?;
-            }
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(EXPORT_COLUMNS).map_err(csv_error)?;
+            let mut records = Records::new(&EXPORT_COLUMNS);
             for c in &scan.customers {
-                w.write_record(customer_row(c, &shown)).map_err(csv_error)?;
+                records.push(customer_row(c, &shown).into_iter().map(Cell::Text).collect());
             }
-            w.flush()?;
+            records.write_csv(out, args.bom, ctx.term.csv_raw)?;
         }
     }
     scan.into_result()
-}
-
-fn csv_error(e: csv::Error) -> std::io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => std::io::Error::other(format!("{other:?}")),
-    }
 }

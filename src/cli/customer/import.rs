@@ -5,6 +5,7 @@ use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField};
+use crate::output::{csv_cell_value, starts_like_formula};
 use crate::store::{duplicate_error, read_to_string, Identities};
 
 #[derive(Debug, clap::Args)]
@@ -169,6 +170,24 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     Ok(())
 }
 
+/// A cell's value: the export's formula guard undone (`'=1` is `=1`, see
+/// `output::csv_cell`), surrounding space trimmed. A cell whose leading tab
+/// or carriage return hides a formula is refused rather than trimmed into one.
+fn cell_value(cell: &str) -> Result<&str> {
+    let given = csv_cell_value(cell);
+    let value = given.trim();
+    let leading = &given[..given.len() - given.trim_start().len()];
+    if leading.contains(['\t', '\r']) && starts_like_formula(value) {
+        return Err(Error::invalid(
+            "cell",
+            cell,
+            "a tab or carriage return before =, +, - or @ hides a spreadsheet formula; \
+             remove the leading characters",
+        ));
+    }
+    Ok(value)
+}
+
 fn row_customer(
     ctx: &Context,
     input: &FieldInput,
@@ -181,7 +200,7 @@ fn row_customer(
     let mut fields: Vec<(CustomerField, String)> = Vec::new();
     let mut contacts_used = 0;
     for (value, column) in record.iter().zip(columns) {
-        let value = value.trim();
+        let value = cell_value(value)?;
         match column {
             Column::Ignored => {}
             Column::Id if !value.is_empty() => id = Some(ctx.store.customer_id(value)?),

@@ -4,6 +4,7 @@ use super::{customer_json, Shown};
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{ContactField, Customer, CustomerField, Summary};
+use crate::output::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {
@@ -107,7 +108,7 @@ fn write_text(
         out,
         "{}  {}{}",
         c.id,
-        shown.name(c),
+        visible(&shown.name(c)),
         if c.vip { "  [VIP]" } else { "" }
     )?;
     let mut rows: Vec<(String, String)> = vec![("kind".into(), kind_label.into())];
@@ -150,7 +151,8 @@ fn write_text(
         format!("{} by {}", local(&c.created), c.created_by),
     ));
     for (k, v) in &rows {
-        writeln!(out, "  {k:<14} {v}")?;
+        // Stored text is shown through `visible`: it cannot drive the terminal.
+        writeln!(out, "  {k:<14} {}", visible(v))?;
     }
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     writeln!(out, "\ntickets ({}, {open} open)", tickets.len())?;
@@ -160,9 +162,9 @@ fn write_text(
             "  {}  {:<11}  {:<9}  {:<12}  {}",
             t.id,
             t.status.key(),
-            t.priority,
-            t.kind,
-            t.title
+            visible(&t.priority),
+            visible(&t.kind),
+            visible(&t.title)
         )?;
     }
     writeln!(out, "\nchanges ({})", c.changes.len())?;
@@ -177,10 +179,10 @@ fn write_text(
             out,
             "  {}  {}  {}: {} -> {}",
             local(&ch.at),
-            ch.by,
-            ch.field,
-            value(&ch.from),
-            value(&ch.to)
+            visible(&ch.by),
+            visible(&ch.field),
+            visible(&value(&ch.from)),
+            visible(&value(&ch.to))
         )?;
     }
     Ok(())
