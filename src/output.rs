@@ -326,3 +326,89 @@ pub fn csv_cell_value(cell: &str) -> &str {
         _ => cell,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn visible_escapes_controls_and_invisible_formatting_only() {
+        assert_eq!(
+            visible("a\u{1b}[2J\r\n\tb\u{7}\u{7f}\u{9b}"),
+            "a\\e[2J\\r\\n\\tb\\u{7}\\u{7f}\\u{9b}"
+        );
+        assert_eq!(
+            visible("\u{202e}cba\u{2066}\u{200b}\u{200d}\u{feff}\u{ad}\u{2028}\u{e0041}"),
+            "\\u{202e}cba\\u{2066}\\u{200b}\\u{200d}\\u{feff}\\u{ad}\\u{2028}\\u{e0041}"
+        );
+        for plain in [
+            "设备无法开机 张三",
+            "Émile O'Brien — 100%",
+            "C:\\path",
+            "😀",
+        ] {
+            assert!(matches!(visible(plain), Cow::Borrowed(_)), "{plain}");
+        }
+        assert_eq!(visible_lines("one\u{1b}\ntwo\r"), "one\\e\ntwo\\r");
+    }
+
+    #[test]
+    fn tables_escape_cells_and_keep_cjk() {
+        let mut r = Records::new(&["id", "title"]);
+        r.push(vec![text("1"), text("无法登录\u{1b}]0;x\u{7}")]);
+        let mut out = Vec::new();
+        let term = Terminal {
+            is_tty: false,
+            color: false,
+            width: None,
+            csv_raw: false,
+        };
+        r.write(&mut out, Format::Table, term).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("无法登录\\e]0;x\\u{7}"), "{out}");
+        assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn csv_neutralises_text_cells_but_not_numbers() {
+        for (value, cell) in [
+            ("=1+1", "'=1+1"),
+            ("+86 139", "'+86 139"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("'=1", "''=1"),
+            ("'hello", "'hello"),
+            ("a=1", "a=1"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(value), cell, "{value:?}");
+            assert_eq!(csv_cell_value(cell), value, "{cell:?}");
+        }
+        let mut r = Records::new(&["t", "n", "d"]);
+        r.push(vec![text("-x"), Cell::Int(-3), Cell::Dec(-1.5, 2)]);
+        let mut out = Vec::new();
+        r.write_csv(&mut out, false, false).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "t,n,d\n'-x,-3,-1.50\n");
+        let mut out = Vec::new();
+        r.write_csv(&mut out, false, true).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "t,n,d\n-x,-3,-1.50\n");
+    }
+
+    proptest! {
+        #[test]
+        fn reading_a_neutralised_cell_gives_back_the_value(s in "['=+@\\-\t\r a-z]{0,6}") {
+            let cell = csv_cell(&s);
+            prop_assert_eq!(csv_cell_value(&cell), s.as_str());
+            prop_assert!(!starts_like_formula(&cell));
+        }
+
+        #[test]
+        fn visible_text_has_nothing_hidden(s in "\\PC*|[\u{0}-\u{9f}\u{200b}-\u{206f}]{0,12}") {
+            let shown = visible(&s);
+            prop_assert!(!shown.chars().any(is_hidden));
+        }
+    }
+}

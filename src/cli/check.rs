@@ -114,8 +114,8 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     check_git(ctx, &mut problems)?;
 
     for p in &problems {
-        // Findings quote file values: shown escaped, never obeyed.
-        writeln!(out, "{}", crate::output::visible_lines(&p.to_string()))?;
+        // One line each; file names and values are shown escaped, never obeyed.
+        writeln!(out, "{}", crate::output::visible(&p.to_string()))?;
     }
     if fixed > 0 {
         eprintln!("recorded {fixed} hand edit(s) as `edited` events");

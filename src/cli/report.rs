@@ -104,7 +104,8 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         for s in &sections {
             let mut bytes = Vec::new();
-            s.records.write_csv(&mut bytes, args.bom, ctx.term.csv_raw)?;
+            s.records
+                .write_csv(&mut bytes, args.bom, ctx.term.csv_raw)?;
             let path = dir.join(format!("{}.csv", s.name));
             write_atomic(&path, &bytes)?;
             eprintln!("wrote {}", path.display());
@@ -145,7 +146,9 @@ fn write_sections(
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
-        Format::Csv if sections.len() == 1 => sections[0].records.write_csv(out, bom, ctx.term.csv_raw)?,
+        Format::Csv if sections.len() == 1 => {
+            sections[0].records.write_csv(out, bom, ctx.term.csv_raw)?
+        }
         Format::Csv => {
             // Several tables in one stream: each after a `# name` line, a blank line between.
             if bom {

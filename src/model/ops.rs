@@ -42,7 +42,9 @@ pub struct Edit {
 /// would overwrite the line on a terminal) and the other line breaks
 /// (vertical tab, form feed, NEL, line and paragraph separators) are refused.
 pub fn check_title(title: &str) -> Result<()> {
-    if title.contains(['\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}']) {
+    if title.contains([
+        '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+    ]) {
         return Err(Error::invalid(
             "title",
             title,

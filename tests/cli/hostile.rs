@@ -31,7 +31,12 @@ fn hostile_store() -> (TestEnv, String) {
     env.run(&customer_add(
         "enterprise",
         COMPANY,
-        &["--at", "2026-01-05 10:00", "--notes", "line one\nline \u{1b}[2J two"],
+        &[
+            "--at",
+            "2026-01-05 10:00",
+            "--notes",
+            "line one\nline \u{1b}[2J two",
+        ],
     ))
     .ok();
     let id = env.new_ticket(&[
@@ -46,11 +51,14 @@ fn hostile_store() -> (TestEnv, String) {
         "--at",
         "2026-11-02 10:00",
     ]);
-    env.output(
-        env.cmd()
-            .env("DESK_ACTOR", ACTOR)
-            .args(["update", &id, "--note", NOTE, "--at", "2026-11-02 11:00"]),
-    )
+    env.output(env.cmd().env("DESK_ACTOR", ACTOR).args([
+        "update",
+        &id,
+        "--note",
+        NOTE,
+        "--at",
+        "2026-11-02 11:00",
+    ]))
     .ok();
     // A second, closed ticket for `survey --due` and the report.
     let closed = env.new_ticket(&[
@@ -85,7 +93,9 @@ fn tables_and_text_views_show_control_characters_escaped() {
         &["customer", "list", "--format", "table"],
         &["customer", "show", "C000004"],
         &["show", &id],
-        &["report", "--month", "2026-11", "--by", "category", "--format", "table"],
+        &[
+            "report", "--month", "2026-11", "--by", "category", "--format", "table",
+        ],
     ] {
         let out = env.run(args).ok();
         assert_inert(&args.join(" "), &out.stdout);
@@ -133,9 +143,7 @@ fn json_and_yaml_keep_the_exact_text() {
     let customers = env.run(&["customer", "list", "--format", "json"]).ok();
     let customers: serde_json::Value = serde_json::from_str(&customers.stdout).unwrap();
     assert_eq!(customers[3]["name"], COMPANY);
-    let export = env
-        .run(&["customer", "export", "--format", "json"])
-        .ok();
+    let export = env.run(&["customer", "export", "--format", "json"]).ok();
     let export: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
     assert_eq!(export[3]["name"], COMPANY);
 }
@@ -290,7 +298,14 @@ fn csv_neutralises_formula_cells_and_csv_raw_keeps_them() {
     assert_eq!(rows[5][2], "'@SUM(1+1)");
     assert_eq!(rows[5][3], "'+442079460958");
     let raw = env
-        .run(&["customer", "list", "--format", "csv", "--reveal", "--csv-raw"])
+        .run(&[
+            "customer",
+            "list",
+            "--format",
+            "csv",
+            "--reveal",
+            "--csv-raw",
+        ])
         .ok()
         .stdout;
     assert_eq!(csv_rows(&raw)[5][2], "@SUM(1+1)");
@@ -323,8 +338,16 @@ fn csv_neutralises_formula_cells_and_csv_raw_keeps_them() {
     assert!(report.contains("\n'+cmd|' /C calc'!A0,"), "{report}");
     let raw = env
         .run(&[
-            "report", "--month", "2026-11", "--by", "category", "--section", "types", "--format",
-            "csv", "--csv-raw",
+            "report",
+            "--month",
+            "2026-11",
+            "--by",
+            "category",
+            "--section",
+            "types",
+            "--format",
+            "csv",
+            "--csv-raw",
         ])
         .ok()
         .stdout;
@@ -363,4 +386,22 @@ fn import_does_not_trim_a_cell_into_a_formula() {
     assert!(out.stderr.contains("formula"), "{}", out.stderr);
     assert_inert("stderr", &out.stderr);
     assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn check_findings_quote_file_values_escaped() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&["--title", "PLACEHOLDER"]);
+    let path = env.ticket_path(&id);
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    // The title field only, not the history: a hand edit that check reports.
+    std::fs::write(
+        &path,
+        yaml.replacen("PLACEHOLDER", "\"evil\\e[2J\\nforged\"", 1),
+    )
+    .unwrap();
+    let out = env.run(&["check"]).fails(1);
+    assert_inert("check", &out.stdout);
+    assert!(out.stdout.contains("evil\\e[2J\\nforged"), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
 }

@@ -45,7 +45,12 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
         ExportFormat::Csv => {
             let mut records = Records::new(&EXPORT_COLUMNS);
             for c in &scan.customers {
-                records.push(customer_row(c, &shown).into_iter().map(Cell::Text).collect());
+                records.push(
+                    customer_row(c, &shown)
+                        .into_iter()
+                        .map(Cell::Text)
+                        .collect(),
+                );
             }
             records.write_csv(out, args.bom, ctx.term.csv_raw)?;
         }
