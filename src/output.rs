@@ -114,7 +114,7 @@ impl Records {
             }
             Format::Ids => {
                 for row in &self.rows {
-                    writeln!(out, "{}", cell_text(&row[0]))?;
+                    writeln!(out, "{}", visible(&cell_text(&row[0])))?;
                 }
                 Ok(())
             }

@@ -6,7 +6,7 @@ use chrono::Utc;
 use super::Context;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
-use crate::output::Format;
+use crate::output::{visible_lines, Format};
 use crate::report::{summary, Facts, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
 
@@ -111,7 +111,8 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             eprintln!("wrote {}", path.display());
         }
         let path = dir.join("summary.txt");
-        write_atomic(&path, summary(&report).as_bytes())?;
+        // A text file people `cat`: stored text in it is shown, never obeyed.
+        write_atomic(&path, visible_lines(&summary(&report)).as_bytes())?;
         eprintln!("wrote {}", path.display());
     } else {
         let format = ctx.term.format_or_default(args.format);

@@ -130,7 +130,7 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
         eprintln!(
             "{}: survey recorded; the customer is unsatisfied, so the ticket is reopened for {}",
             ticket.id,
-            ticket.assignee.as_deref().unwrap_or("(unassigned)")
+            crate::output::visible(ticket.assignee.as_deref().unwrap_or("(unassigned)"))
         );
     }
     Ok(())

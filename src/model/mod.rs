@@ -21,7 +21,7 @@ pub use event::{Action, Event};
 pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
 pub use merge::{merge_customers, merge_tickets, Conflict};
-pub use ops::{check_title, Edit, NewTicket, Survey};
+pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey};
 pub use summary::{Mark, MarkKind, Summary};
 pub use ticket::{Drift, Ticket};
 pub use time::Timestamp;

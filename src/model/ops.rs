@@ -38,13 +38,21 @@ pub struct Edit {
     pub value: Value,
 }
 
-/// The one rule for titles: one line. Line feeds, carriage returns (which
-/// would overwrite the line on a terminal) and the other line breaks
-/// (vertical tab, form feed, NEL, line and paragraph separators) are refused.
+/// What ends a line somewhere: line feed, carriage return (which overwrites
+/// the line on a terminal), vertical tab, form feed, NEL, line and paragraph
+/// separators.
+const LINE_BREAKS: [char; 7] = [
+    '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+/// Whether a value is one line: no character of [`LINE_BREAKS`].
+pub fn is_one_line(s: &str) -> bool {
+    !s.contains(LINE_BREAKS)
+}
+
+/// The one rule for titles: one line.
 pub fn check_title(title: &str) -> Result<()> {
-    if title.contains([
-        '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
-    ]) {
+    if !is_one_line(title) {
         return Err(Error::invalid(
             "title",
             title,

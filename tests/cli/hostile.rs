@@ -405,3 +405,37 @@ fn check_findings_quote_file_values_escaped() {
     assert!(out.stdout.contains("evil\\e[2J\\nforged"), "{}", out.stdout);
     assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
 }
+
+#[test]
+fn report_summary_file_shows_hand_edited_values_escaped() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&["--at", "2026-11-02 10:00"]);
+    let path = env.ticket_path(&id);
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        yaml.replace("complaint", "\"complaint\\e]0;owned\\a\""),
+    )
+    .unwrap();
+    env.run(&["report", "--month", "2026-11", "--out", "out"])
+        .ok();
+    let summary = std::fs::read_to_string(env.path("out/summary.txt")).unwrap();
+    assert_inert("summary.txt", &summary);
+    assert!(summary.contains("complaint\\e]0;owned\\u{7}"), "{summary}");
+}
+
+#[test]
+fn customer_fields_refuse_carriage_returns_as_line_breaks() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let out = env
+        .run(&customer_add("enterprise", "Acme\rEvil", &[]))
+        .fails(1);
+    assert!(out.stderr.contains("expected one line"), "{}", out.stderr);
+    assert!(out.stderr.contains("Acme\\rEvil"), "{}", out.stderr);
+    let out = env
+        .run(&["customer", "edit", "C000002", "--set", "name=Acme\rEvil"])
+        .fails(1);
+    assert!(out.stderr.contains("expected one line"), "{}", out.stderr);
+    assert_eq!(env.snapshot(), before);
+}

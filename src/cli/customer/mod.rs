@@ -111,7 +111,7 @@ impl<'a> FieldInput<'a> {
     ) -> Result<Option<FieldValue>> {
         let key = field.key();
         let raw = raw.trim();
-        if raw.contains('\n') && field != CustomerField::Notes {
+        if !crate::model::is_one_line(raw) && field != CustomerField::Notes {
             return Err(Error::invalid(&key, raw, "expected one line"));
         }
         let enterprise_only = matches!(
@@ -230,6 +230,11 @@ pub fn build_customer(
             "a customer needs a name (姓名/企业名称)",
         ));
     }
+    // The same checks as every other field (one line, ...).
+    let name = match input.value(kind, CustomerField::Name, &name)? {
+        Some(FieldValue::Text(name)) => name,
+        _ => name,
+    };
     let mut customer = Customer::new(kind, name, at, &input.ctx.actor);
     // Contacts are set name first, whatever order they were typed in.
     let mut ordered: Vec<&(CustomerField, String)> = fields.iter().collect();
