@@ -150,7 +150,7 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     related.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
-    writeln!(out, "\nother open tickets of {}:", t.customer)?;
+    writeln!(out, "\nother open tickets of {}:", visible(&t.customer))?;
     for o in related {
         writeln!(
             out,

@@ -11,16 +11,23 @@ const NOTE: &str = "called \u{1b}[31mred\u{1b}[0m \u{2066}back\u{2069}";
 const COMPANY: &str = "Evil \u{1b}[2J Co \u{202e}moc.live";
 const CATEGORY: &str = "billing\u{1b}[5m";
 
-/// No character that a terminal would act on or that hides or reorders text.
-#[track_caller]
-fn assert_inert(what: &str, text: &str) {
-    let bad: Vec<char> = text
-        .chars()
+/// Characters that a terminal would act on or that hide or reorder text.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
         .filter(|&c| {
             (c.is_control() && c != '\n')
                 || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
         })
-        .collect();
+        .collect()
+}
+
+fn inert(text: &str) -> bool {
+    raw_controls(text).is_empty()
+}
+
+#[track_caller]
+fn assert_inert(what: &str, text: &str) {
+    let bad = raw_controls(text);
     assert!(bad.is_empty(), "{what} prints {bad:?} raw:\n{text}");
 }
 
@@ -86,6 +93,8 @@ fn hostile_store() -> (TestEnv, String) {
 #[test]
 fn tables_and_text_views_show_control_characters_escaped() {
     let (env, id) = hostile_store();
+    // Every command is tried, so a failure names all that leak.
+    let mut leaks = Vec::new();
     for args in [
         &["list", "--all", "--format", "table"][..],
         &["sla", "--format", "table"],
@@ -98,14 +107,11 @@ fn tables_and_text_views_show_control_characters_escaped() {
         ],
     ] {
         let out = env.run(args).ok();
-        assert_inert(&args.join(" "), &out.stdout);
-        assert!(
-            out.stdout.contains("\\e["),
-            "{}: the escape is not shown:\n{}",
-            args.join(" "),
-            out.stdout
-        );
+        if !inert(&out.stdout) || !out.stdout.contains("\\e[") {
+            leaks.push(format!("{}:\n{}", args.join(" "), out.stdout));
+        }
     }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
     let show = env.run(&["show", &id]).ok().stdout;
     for part in [
         "Login fails \\e[2J\\e]0;owned\\u{7}\\e]8;;https://evil.example\\e\\click",
