@@ -21,7 +21,8 @@ pub enum Format {
     Ids,
 }
 
-/// What the terminal allows: decoration only on a terminal without NO_COLOR.
+/// What the terminal allows (decoration only on a terminal without
+/// NO_COLOR) and how record output is written.
 #[derive(Debug, Clone, Copy)]
 pub struct Terminal {
     pub is_tty: bool,
@@ -174,7 +175,13 @@ impl Records {
         }
         table.set_header(&self.headers);
         for row in &self.rows {
-            table.add_row(row.iter().map(|c| visible(&cell_text(c)).into_owned()));
+            table.add_row(row.iter().map(|c| {
+                let t = cell_text(c);
+                match visible(&t) {
+                    Cow::Borrowed(_) => t,
+                    Cow::Owned(shown) => shown,
+                }
+            }));
         }
         writeln!(out, "{table}")?;
         Ok(())

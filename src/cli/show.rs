@@ -102,7 +102,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         // fields, clocks or history around it.
         writeln!(out, "\ndescription:")?;
         for line in t.description.lines() {
-            writeln!(out, "  │ {}", visible(line))?;
+            writeln!(out, "  │ {}", visible(line).trim_end())?;
         }
     }
     write_clocks(ctx, t, out)?;
