@@ -233,3 +233,33 @@ fn row_customer(
     customer.id = id.unwrap_or_default();
     Ok(customer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cells_are_trimmed_and_unguarded_but_never_trimmed_into_a_formula() {
+        assert_eq!(cell_value(" Alice ").unwrap(), "Alice");
+        assert_eq!(cell_value("\tAlice").unwrap(), "Alice");
+        assert_eq!(cell_value("'=1").unwrap(), "=1");
+        assert_eq!(cell_value("''=1").unwrap(), "'=1");
+        assert_eq!(cell_value("'+442079460958").unwrap(), "+442079460958");
+        assert_eq!(cell_value("O'Brien").unwrap(), "O'Brien");
+        assert_eq!(cell_value("'quoted'").unwrap(), "'quoted'");
+        for hidden in ["\t=1", "\r+1", " \t-1", "'\t@x", "\r\n=1"] {
+            assert!(cell_value(hidden).is_err(), "{hidden:?}");
+        }
+    }
+
+    proptest! {
+        /// What export writes for a stored (trimmed) value imports as that value.
+        #[test]
+        fn an_exported_cell_imports_as_its_value(v in "['=+@\\-a ]{0,6}") {
+            let v = v.trim();
+            let cell = crate::output::csv_cell(v);
+            prop_assert_eq!(cell_value(&cell).unwrap(), v);
+        }
+    }
+}
