@@ -20,6 +20,7 @@ pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
 pub use tickets::{parse_ticket, render_ticket};
+pub use sla::{default_calendar, shipped_calendar};
 
 use std::path::{Path, PathBuf};
 

@@ -83,10 +83,13 @@ fn report_out_ending_in_a_slash_makes_the_period_folder() {
     env.at("2026-11-01T06:00:00+08:00");
     env.run(&["report", "--month", "last", "--out", "reports/"]).ok();
     assert!(env.path("reports/2026-10/summary.txt").is_file());
-    // An existing directory named without the slash is a parent too.
-    env.run(&["report", "--month", "2026-09", "--out", "reports"]).ok();
-    assert!(env.path("reports/2026-09/summary.txt").is_file());
-    // A new name is the folder itself, as before.
+    // Run again (cron twice in a month): the same folder, no nesting.
+    let out = env.run(&["report", "--month", "last", "--out", "reports/"]).ok();
+    assert_eq!(out.stdout.trim(), "reports/2026-10");
+    assert!(!env.path("reports/2026-10/2026-10").exists());
+    env.run(&["report", "--month", "2026-09", "--out", "r/{period}"]).ok();
+    assert!(env.path("r/2026-09/summary.txt").is_file());
+    // A plain name is the folder itself, as before.
     env.run(&["report", "--month", "2026-08", "--out", "aug"]).ok();
     assert!(env.path("aug/summary.txt").is_file());
 }
