@@ -66,11 +66,24 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         for line in super::git_setup::setup(&store)? {
             eprintln!("{line}");
         }
-        match super::git_setup::node_of_actor(&store, actor) {
+        let email = store.git_user_email();
+        let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {
+            Some((agent, by)) => {
+                eprintln!("you are agent {} ({}), matched by '{by}'", agent.id, agent.name);
+                (store.config.node_of(agent), Some(agent.id.as_str()))
+            }
+            // The store's creator need not be an agent: a number no agent has.
+            None => (super::git_setup::free_node(&store, &[]), None),
+        };
+        match node {
             Some(node) => {
                 store.set_node(node)?;
+                let now = crate::clock::now(store.tz)?;
+                let claim = store.claim_node(node, agent, &now.to_string())?;
                 eprintln!(
-                    "this clone's node number is {node}; every other clone runs `desk git-setup` once"
+                    "this clone's node number is {node} (recorded in {}); every other clone \
+                     runs `desk git-setup` once",
+                    claim.display()
                 );
             }
             None => eprintln!(

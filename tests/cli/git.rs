@@ -342,8 +342,9 @@ fn setup_is_idempotent_and_a_true_conflict_is_explained() {
         attrs
     );
     assert_eq!(attrs.matches("merge=desk").count(), 2);
-    // Two different tickets under one ID (both clones on node 2 by mistake).
-    b.env.run(&["git-setup", "--node", "1"]).ok();
+    // Two different tickets under one ID (both clones on node 1 by mistake;
+    // git-setup refuses a claimed node, so the number is set by hand).
+    std::fs::write(b.env.path(".desk/node"), "1\n").unwrap();
     let ta = a.env.new_ticket(&["--title", "a's"]);
     let tb = b.env.new_ticket(&["--title", "b's"]);
     assert_eq!(ta, tb);
@@ -389,4 +390,190 @@ fn init_in_a_work_tree_sets_up_git_and_the_agents_node() {
     let id = solo.env.new_ticket(&["--customer", "C000002"]);
     assert!(id.ends_with("0002"), "{id}");
     solo.check_clean();
+}
+
+/// git as a user runs it: the clone's own config and an empty global one,
+/// no `-c` settings (so git's defaults for `pull` apply).
+fn plain_git(team: &Team, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("HOME", team.root.join("home"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("DESK_DIR")
+        .env_remove("DESK_ACTOR")
+        .output()
+        .unwrap()
+}
+
+impl Clone {
+    /// Runs desk as the clone's git user (no DESK_ACTOR), with the team's HOME.
+    fn desk_as_user(&self, team: &Team, args: &[&str]) -> crate::common::Output {
+        let mut cmd = self.env.cmd();
+        cmd.env_remove("DESK_ACTOR")
+            .env("HOME", team.root.join("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(args);
+        self.env.output(&mut cmd)
+    }
+
+    fn identity(&self, team: &Team, name: &str, email: &str) {
+        self.git(team, &["config", "user.name", name]);
+        self.git(team, &["config", "user.email", email]);
+    }
+}
+
+#[test]
+fn agents_with_real_names_are_matched_and_diverged_clones_pull_by_themselves() {
+    let team = Team::new();
+    let a = team.clone("a", None);
+    a.identity(&team, "Liu Fang", "Liu.Fang@example.com");
+    let out = a.desk_as_user(
+        &team,
+        &[
+            "init",
+            ".",
+            "--agent",
+            "li.na:李娜:service",
+            "--agent",
+            "liu.fang:刘芳:engineer:liu.fang@example.com",
+        ],
+    );
+    let out = out.ok();
+    assert!(out.stderr.contains("agent liu.fang (刘芳)"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(a.env.path(".desk/node")).unwrap(), "2\n");
+    a.env
+        .run(&customer_add("个人", "张三", &["--phone", "13900000001"]))
+        .ok();
+    a.commit(&team, "store");
+    let pushed = plain_git(&team, &a.env.root, &["push", "-q", "-u", "origin", "HEAD"]);
+    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+
+    let b = team.clone("b", None);
+    b.identity(&team, "李娜", "lina@example.org");
+    let out = b.desk_as_user(&team, &["git-setup"]).ok();
+    assert_eq!(out.stdout.trim(), "1");
+    assert!(out.stderr.contains("agent li.na (李娜), matched by '李娜'"), "{}", out.stderr);
+    assert!(out.stderr.contains("pull.rebase=false"), "{}", out.stderr);
+    // Someone desk.yaml does not know is told how agents are matched.
+    let c = team.clone("c", None);
+    c.identity(&team, "Zhou Yu", "zhou@example.com");
+    let out = c.desk_as_user(&team, &["git-setup"]).fails(1);
+    assert!(
+        out.stderr.contains("'Zhou Yu' <zhou@example.com> is not an agent")
+            && out.stderr.contains("e-mail"),
+        "{}",
+        out.stderr
+    );
+
+    // Diverged clones: a plain `git pull` merges (git >= 2.27 would stop
+    // without pull.rebase set).
+    a.env.new_ticket(&["--title", "from a", "--customer", "C000002"]);
+    b.env.new_ticket(&["--title", "from b", "--customer", "C000002"]);
+    for (clone, message) in [(&a, "a's ticket"), (&b, "b's ticket")] {
+        clone.commit(&team, message);
+    }
+    let pushed = plain_git(&team, &a.env.root, &["push", "-q"]);
+    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+    let pulled = plain_git(&team, &b.env.root, &["pull", "-q", "--no-edit"]);
+    assert!(pulled.status.success(), "git pull: {}", String::from_utf8_lossy(&pulled.stderr));
+    let ids = b.env.run(&["list", "--all", "--format", "ids"]).ok().stdout;
+    assert_eq!(ids.lines().count(), 2, "{ids}");
+    b.check_clean();
+}
+
+#[test]
+fn a_second_clone_of_one_node_is_told_to_move() {
+    let (team, a, _b, _) = team_with_ticket();
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    // The same node on a new clone, asked for or taken from desk.yaml: refused.
+    let c = team.clone("c", None);
+    let out = c.env.run(&["git-setup", "--node", "1"]).fails(1);
+    assert!(
+        out.stderr.contains("node 1 is already claimed by another clone")
+            && out.stderr.contains("desk git-setup --node 5"),
+        "{}",
+        out.stderr
+    );
+    assert!(!c.env.path(".desk/node").exists());
+    // Two clones that claimed one node before seeing each other: after the
+    // pull, `desk check` names the later claim and what to do.
+    let d = team.clone("d", Some(7));
+    let e = team.clone("e", Some(7));
+    d.commit(&team, "d's node");
+    d.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    e.commit(&team, "e's node");
+    e.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let out = e.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains("node 7 is also claimed by nodes/")
+            && out.stdout.contains("desk git-setup --node N"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    // The clone named moves; the store is clean again.
+    let file = out.stdout.split(':').next().unwrap().to_string();
+    let mover = if e.env.path(&file).exists()
+        && std::fs::read_to_string(e.env.path(".desk/clone")).unwrap().trim()
+            == Path::new(&file).file_stem().unwrap().to_str().unwrap()
+    {
+        &e
+    } else {
+        &d
+    };
+    mover.env.run(&["git-setup", "--node", "8"]).ok();
+    if std::ptr::eq(mover, &d) {
+        d.commit(&team, "d moves");
+        d.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        e.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    }
+    e.check_clean();
+}
+
+#[test]
+fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
+    let (team, a, _b, id) = team_with_ticket();
+    let hook = a.env.path(".git/hooks/pre-commit");
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(out.stderr.contains("installed the pre-commit hook"), "{}", out.stderr);
+    let shipped = include_str!("../../examples/git/pre-commit");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), shipped);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "executable");
+    }
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(out.stderr.contains("is up to date"), "{}", out.stderr);
+    // The hook refuses a commit while desk check fails (desk on PATH).
+    let path = a.env.ticket_path(&id);
+    let text = a.env.read_ticket(&id);
+    std::fs::write(&path, format!("<<<<<<< ours\n{text}")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_desk")).parent().unwrap();
+    let commit = Command::new("git")
+        .arg("-C")
+        .arg(&a.env.root)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["commit", "-qam", "broken"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("DESK_NOW", &a.env.now)
+        .env_remove("DESK_DIR")
+        .output()
+        .unwrap();
+    assert!(!commit.status.success());
+    assert!(
+        String::from_utf8_lossy(&commit.stderr).contains("conflict markers"),
+        "{}",
+        String::from_utf8_lossy(&commit.stderr)
+    );
+    std::fs::write(&path, text).unwrap();
+    // Someone else's hook stays.
+    std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(out.stderr.contains("kept the existing pre-commit hook"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexit 0\n");
+    let _ = team;
 }
