@@ -577,3 +577,77 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexit 0\n");
     let _ = team;
 }
+
+/// Runs a cron script as cron would: a short PATH without desk (desk is found
+/// in ~/.cargo/bin), the clone as STORE, and no DESK_* but the clock.
+fn cron(team: &Team, clone: &Clone, script: &str, now: &str) -> crate::common::Output {
+    let home = team.root.join("cronhome");
+    let bin = home.join(".cargo/bin");
+    if !bin.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_desk"), bin.join("desk")).unwrap();
+    }
+    let out = Command::new(clone.env.path(".desk/cron").join(script))
+        .current_dir(&home)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("STORE", &clone.env.root)
+        .env("DESK_NOW", now)
+        .output()
+        .unwrap();
+    crate::common::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
+    let (team, a, mut b, id) = team_with_ticket();
+    a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
+    b.identity(&team, "cron", "cron@example.com");
+    let out = b.env.run(&["git-setup", "--cron"]).ok();
+    assert!(out.stderr.contains("monthly-report.sh"), "{}", out.stderr);
+    // A colleague's work not yet pulled by the cron clone.
+    a.env.run(&["close", &id, "--resolution", "fixed"]).ok();
+    a.commit(&team, "closed");
+    a.git(&team, &["push", "-q"]);
+    let month = "2026-12-01T06:00:00+08:00";
+    let out = cron(&team, &b, "monthly-report.sh", month);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.starts_with("desk report 2026-11"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 ticket"), "pulled first: {}", out.stdout);
+    let log = team.git(&team.root.join("origin.git"), &["log", "--format=%s", "main"]);
+    assert!(log.starts_with("Monthly service report 2026-11\n"), "pushed: {log}");
+    assert!(b.env.path("reports/2026-11/summary.txt").is_file());
+    // Twice in a month: no failure, the same summary, nothing new to commit.
+    let again = cron(&team, &b, "monthly-report.sh", month);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert_eq!(again.stdout, out.stdout);
+    // A commit that fails (a hook refuses) still delivers the summary.
+    let hook = b.env.path(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = cron(&team, &b, "monthly-report.sh", "2027-01-01T06:00:00+08:00");
+    assert_eq!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.starts_with("desk report 2026-12"), "{}", refused.stdout);
+    assert!(refused.stderr.contains("could not commit"), "{}", refused.stderr);
+    std::fs::remove_file(&hook).unwrap();
+
+    // Hourly SLA mail: the breaches once, then nothing until the set changes.
+    b.env.at("2026-11-30T09:00:00+08:00");
+    let t = b.env.new_ticket(&[]);
+    let first = cron(&team, &b, "sla-breaches.sh", month);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains(&t), "{}", first.stdout);
+    let second = cron(&team, &b, "sla-breaches.sh", "2026-12-01T07:00:00+08:00");
+    assert_eq!((second.code, second.stdout.as_str()), (0, ""), "{}", second.stderr);
+    b.env.run(&["close", &t, "--resolution", "done"]).ok();
+    let cleared = cron(&team, &b, "sla-breaches.sh", "2026-12-01T08:00:00+08:00");
+    assert!(cleared.stdout.contains("No ticket is in breach"), "{}", cleared.stdout);
+}
