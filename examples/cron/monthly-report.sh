@@ -14,7 +14,10 @@ if [ -z "$desk" ] || [ ! -x "$desk" ]; then
     exit 1
 fi
 git pull --quiet || echo "monthly-report: git pull failed; the report covers this clone's files" >&2
-out=$("$desk" report --month last --out reports/ --bom) || exit 1
+# desk's "wrote FILE" lines would be mailed too; they are shown only on failure.
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+out=$("$desk" report --month last --out reports/ --bom 2>"$log") || { cat "$log" >&2; exit 1; }
 cat "$out/summary.txt"
 if git add -- "$out" && ! git diff --cached --quiet -- "$out"; then
     git commit --quiet -m "Monthly service report ${out#reports/}" -- "$out" ||

@@ -55,10 +55,13 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
                 let (agent, by) = agent.ok_or_else(|| {
                     Error::Refused(format!(
                         "'{}'{} is not an agent in desk.yaml (agents are matched by id, name \
-                         or e-mail): add yourself to `agents:` with a `node:` (1-99), or pass \
-                         --node N (a number no other clone uses)",
+                         or e-mail): add yourself to `agents:`, or pass --node N with a number \
+                         no agent or clone uses{}",
                         ctx.actor,
-                        email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default()
+                        email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default(),
+                        free_node(store, &claims)
+                            .map(|n| format!(" (--node {n} is free)"))
+                            .unwrap_or_default()
                     ))
                 })?;
                 eprintln!("you are agent {} ({}), matched by '{by}'", agent.id, agent.name);
@@ -158,7 +161,7 @@ pub fn setup(store: &Store) -> Result<Vec<String>> {
         );
     } else {
         done.push(format!(
-            "kept pull.rebase={rebase} from your git config (the desk driver serves both)"
+            "pull.rebase is already {rebase} in git config; kept (the desk driver serves both)"
         ));
     }
     Ok(done)

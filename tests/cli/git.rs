@@ -621,6 +621,7 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.starts_with("desk report 2026-11"), "{}", out.stdout);
     assert!(out.stdout.contains("1 ticket"), "pulled first: {}", out.stdout);
+    assert!(out.stderr.is_empty(), "cron mails stderr too: {}", out.stderr);
     let log = team.git(&team.root.join("origin.git"), &["log", "--format=%s", "main"]);
     assert!(log.starts_with("Monthly service report 2026-11\n"), "pushed: {log}");
     assert!(b.env.path("reports/2026-11/summary.txt").is_file());
