@@ -493,7 +493,9 @@ impl Config {
         self.agents.iter().find(|a| {
             a.id.eq_ignore_ascii_case(who)
                 || a.name == who
-                || a.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(who))
+                || a.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(who))
         })
     }
 

@@ -40,45 +40,50 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
             .find(|c| c.node == n && c.clone != clone)
             .cloned()
     };
-    let node = match args.node {
-        Some(n) if (1..=99).contains(&n) => n,
-        Some(n) => {
-            return Err(Error::invalid(
-                "--node",
-                n.to_string(),
-                "expected a number from 1 to 99",
-            ))
-        }
-        None => match store.node()? {
-            Some(n) => n,
-            None => {
-                let (agent, by) = agent.ok_or_else(|| {
-                    Error::Refused(format!(
+    let node =
+        match args.node {
+            Some(n) if (1..=99).contains(&n) => n,
+            Some(n) => {
+                return Err(Error::invalid(
+                    "--node",
+                    n.to_string(),
+                    "expected a number from 1 to 99",
+                ))
+            }
+            None => match store.node()? {
+                Some(n) => n,
+                None => {
+                    let (agent, by) =
+                        agent.ok_or_else(|| {
+                            Error::Refused(format!(
                         "'{}'{} is not an agent in desk.yaml (agents are matched by id, name \
                          or e-mail): add yourself to `agents:`, or pass --node N with a number \
                          no agent or clone uses{}",
                         ctx.actor,
                         email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default(),
-                        free_node(store, &claims)
+                        store.free_node(&claims)
                             .map(|n| format!(" (--node {n} is free)"))
                             .unwrap_or_default()
                     ))
-                })?;
-                eprintln!("you are agent {} ({}), matched by '{by}'", agent.id, agent.name);
-                store.config.node_of(agent).ok_or_else(|| {
-                    Error::Refused(format!(
-                        "agent {} has no node number: give it a `node:` (1-99) in desk.yaml, \
+                        })?;
+                    eprintln!(
+                        "you are agent {} ({}), matched by '{by}'",
+                        agent.id, agent.name
+                    );
+                    store.config.node_of(agent).ok_or_else(|| {
+                        Error::Refused(format!(
+                            "agent {} has no node number: give it a `node:` (1-99) in desk.yaml, \
                          or pass --node N",
-                        agent.id
-                    ))
-                })?
-            }
-        },
-    };
+                            agent.id
+                        ))
+                    })?
+                }
+            },
+        };
     // Another clone (say, the same agent's second computer) already took
     // this number: its IDs and ours would collide.
     if let Some(c) = others(node) {
-        let free = free_node(store, &claims);
+        let free = store.free_node(&claims);
         return Err(Error::Refused(format!(
             "node {node} is already claimed by another clone (nodes/{}.yaml: {}{}, {}); two \
              clones with one node create the same IDs. Run `desk git-setup --node {}` here \
@@ -86,7 +91,10 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
              commit, and run this again",
             c.clone,
             c.agent.as_deref().unwrap_or("unknown agent"),
-            c.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default(),
+            c.host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default(),
             c.claimed,
             free.map_or("N".to_string(), |n| n.to_string()),
             c.clone
@@ -107,7 +115,10 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         claim.display()
     );
     if args.hooks {
-        eprintln!("{}", describe(store.install_pre_commit_hook()?, "pre-commit hook"));
+        eprintln!(
+            "{}",
+            describe(store.install_pre_commit_hook()?, "pre-commit hook")
+        );
     }
     if args.cron {
         for done in store.install_cron_files()? {
@@ -116,15 +127,6 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
     }
     writeln!(out, "{node}")?;
     Ok(())
-}
-
-/// The smallest node number no agent in desk.yaml and no clone uses.
-pub fn free_node(store: &Store, claims: &[crate::store::NodeClaim]) -> Option<u32> {
-    let config = &store.config;
-    (1..=99).find(|n| {
-        !claims.iter().any(|c| c.node == *n)
-            && !config.agents.iter().any(|a| config.node_of(a) == Some(*n))
-    })
 }
 
 fn describe(done: Installed, what: &str) -> String {

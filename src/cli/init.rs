@@ -69,11 +69,14 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         let email = store.git_user_email();
         let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {
             Some((agent, by)) => {
-                eprintln!("you are agent {} ({}), matched by '{by}'", agent.id, agent.name);
+                eprintln!(
+                    "you are agent {} ({}), matched by '{by}'",
+                    agent.id, agent.name
+                );
                 (store.config.node_of(agent), Some(agent.id.as_str()))
             }
             // The store's creator need not be an agent: a number no agent has.
-            None => (super::git_setup::free_node(&store, &[]), None),
+            None => (store.free_node(&[]), None),
         };
         match node {
             Some(node) => {

@@ -213,17 +213,43 @@ impl Store {
     /// Every clone's node claim in `nodes/`, by file name; unreadable files
     /// are reported by `desk check`, skipped here.
     pub fn node_claims(&self) -> Result<Vec<NodeClaim>> {
+        Ok(self.read_node_claims()?.0)
+    }
+
+    /// The claims, and the files that are not claims (path, problem).
+    fn read_node_claims(&self) -> Result<(Vec<NodeClaim>, Vec<super::Finding>)> {
         let dir = self.root.join(NODES_DIR);
+        let mut bad = Vec::new();
         let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), bad));
         };
         let mut claims = Vec::new();
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
             if path.extension().is_none_or(|x| x != "yaml") {
                 continue;
             }
-            let Ok(mut claim) = serde_yaml::from_str::<NodeClaim>(&read_to_string(&path)?) else {
-                continue;
+            let shown = self.display_path(&path).to_path_buf();
+            let mut claim = match serde_yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
+                Ok(c) if (1..=99).contains(&c.node) => c,
+                Ok(c) => {
+                    bad.push(super::Finding::new(
+                        &shown,
+                        None,
+                        format!("node {} is not from 1 to 99", c.node),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    bad.push(super::Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "not a node claim ({e}); run `desk git-setup` in its clone, or \
+                             remove it"
+                        ),
+                    ));
+                    continue;
+                }
             };
             claim.clone = path
                 .file_stem()
@@ -232,15 +258,24 @@ impl Store {
             claims.push(claim);
         }
         claims.sort_by(|a, b| (a.node, &a.clone).cmp(&(b.node, &b.clone)));
-        Ok(claims)
+        Ok((claims, bad))
+    }
+
+    /// The smallest node number no agent in desk.yaml and no claim uses.
+    pub fn free_node(&self, claims: &[NodeClaim]) -> Option<u32> {
+        let config = &self.config;
+        (1..=99).find(|n| {
+            !claims.iter().any(|c| c.node == *n)
+                && !config.agents.iter().any(|a| config.node_of(a) == Some(*n))
+        })
     }
 
     /// `desk check`: two clones claiming one node number in `nodes/` (the
     /// same agent's second clone, say) would create the same IDs. Reported on
     /// the later claim, whose clone should move.
     pub fn node_claim_findings(&self) -> Result<Vec<super::Finding>> {
-        let claims = self.node_claims()?;
-        let mut found = Vec::new();
+        let (claims, bad) = self.read_node_claims()?;
+        let mut found = bad;
         for (i, later) in claims.iter().enumerate() {
             let earlier = claims[..i]
                 .iter()
@@ -273,7 +308,12 @@ impl Store {
 
     /// Records this clone's claim of `node` in `nodes/<clone>.yaml` (to be
     /// committed, so other clones see it); returns the file, relative.
-    pub fn claim_node(&self, node: u32, agent: Option<&str>, at: &str) -> Result<std::path::PathBuf> {
+    pub fn claim_node(
+        &self,
+        node: u32,
+        agent: Option<&str>,
+        at: &str,
+    ) -> Result<std::path::PathBuf> {
         let clone = self.clone_name()?;
         let path = self.root.join(NODES_DIR).join(format!("{clone}.yaml"));
         let claim = NodeClaim {

@@ -23,18 +23,42 @@ fn keys_init_creates_the_key_directory_and_says_what_to_export() {
     }
     // The next step without DESK_KEY_FILE names the variable to export, not `desk keys init`.
     let out = env
-        .run(&["customer", "edit", "C000001", "--set", "id_card=11010519491231002X"])
+        .run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "id_card=11010519491231002X",
+        ])
         .fails(1);
-    assert!(out.stderr.contains("export DESK_KEY_FILE="), "{}", out.stderr);
-    assert!(!out.stderr.contains("run `desk keys init`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("export DESK_KEY_FILE="),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("run `desk keys init`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn init_installs_the_china_calendar_for_shanghai_and_names_given_agents() {
     let env = TestEnv::empty();
-    let out = env.run(&["init", "a", "--agent", "li.na:李娜:service"]).ok();
-    assert!(!out.stderr.contains("edit desk.yaml to set your agents"), "{}", out.stderr);
-    assert!(out.stderr.contains("calendars/cn-2026.yaml"), "{}", out.stderr);
+    let out = env
+        .run(&["init", "a", "--agent", "li.na:李娜:service"])
+        .ok();
+    assert!(
+        !out.stderr.contains("edit desk.yaml to set your agents"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("calendars/cn-2026.yaml"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(env.path("a/calendars/cn-2026.yaml")).unwrap(),
         std::fs::read_to_string(
@@ -43,17 +67,32 @@ fn init_installs_the_china_calendar_for_shanghai_and_names_given_agents() {
         .unwrap()
     );
     let out = env.run(&["init", "b"]).ok();
-    assert!(out.stderr.contains("edit desk.yaml to set your agents"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("edit desk.yaml to set your agents"),
+        "{}",
+        out.stderr
+    );
     // Another zone gets no calendar unless asked; `none` turns it off.
     env.run(&["init", "c", "--timezone", "Europe/Berlin"]).ok();
     assert!(!env.path("c/calendars/cn-2026.yaml").exists());
     env.run(&["init", "d", "--calendar", "none"]).ok();
     assert!(!env.path("d/calendars/cn-2026.yaml").exists());
-    env.run(&["init", "e", "--timezone", "Europe/Berlin", "--calendar", "cn"])
-        .ok();
+    env.run(&[
+        "init",
+        "e",
+        "--timezone",
+        "Europe/Berlin",
+        "--calendar",
+        "cn",
+    ])
+    .ok();
     assert!(env.path("e/calendars/cn-2026.yaml").is_file());
     let out = env.run(&["init", "f", "--calendar", "fr"]).fails(1);
-    assert!(out.stderr.contains("'fr'") && out.stderr.contains("cn"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("'fr'") && out.stderr.contains("cn"),
+        "{}",
+        out.stderr
+    );
     assert!(!env.path("f/desk.yaml").exists());
 }
 
@@ -81,15 +120,20 @@ fn the_demo_store_regenerates_byte_for_byte() {
 fn report_out_ending_in_a_slash_makes_the_period_folder() {
     let mut env = TestEnv::new();
     env.at("2026-11-01T06:00:00+08:00");
-    env.run(&["report", "--month", "last", "--out", "reports/"]).ok();
+    env.run(&["report", "--month", "last", "--out", "reports/"])
+        .ok();
     assert!(env.path("reports/2026-10/summary.txt").is_file());
     // Run again (cron twice in a month): the same folder, no nesting.
-    let out = env.run(&["report", "--month", "last", "--out", "reports/"]).ok();
+    let out = env
+        .run(&["report", "--month", "last", "--out", "reports/"])
+        .ok();
     assert_eq!(out.stdout.trim(), "reports/2026-10");
     assert!(!env.path("reports/2026-10/2026-10").exists());
-    env.run(&["report", "--month", "2026-09", "--out", "r/{period}"]).ok();
+    env.run(&["report", "--month", "2026-09", "--out", "r/{period}"])
+        .ok();
     assert!(env.path("r/2026-09/summary.txt").is_file());
     // A plain name is the folder itself, as before.
-    env.run(&["report", "--month", "2026-08", "--out", "aug"]).ok();
+    env.run(&["report", "--month", "2026-08", "--out", "aug"])
+        .ok();
     assert!(env.path("aug/summary.txt").is_file());
 }

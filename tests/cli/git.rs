@@ -441,27 +441,43 @@ fn agents_with_real_names_are_matched_and_diverged_clones_pull_by_themselves() {
         ],
     );
     let out = out.ok();
-    assert!(out.stderr.contains("agent liu.fang (刘芳)"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(a.env.path(".desk/node")).unwrap(), "2\n");
+    assert!(
+        out.stderr.contains("agent liu.fang (刘芳)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.env.path(".desk/node")).unwrap(),
+        "2\n"
+    );
     a.env
         .run(&customer_add("个人", "张三", &["--phone", "13900000001"]))
         .ok();
     a.commit(&team, "store");
     let pushed = plain_git(&team, &a.env.root, &["push", "-q", "-u", "origin", "HEAD"]);
-    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
 
     let b = team.clone("b", None);
     b.identity(&team, "李娜", "lina@example.org");
     let out = b.desk_as_user(&team, &["git-setup"]).ok();
     assert_eq!(out.stdout.trim(), "1");
-    assert!(out.stderr.contains("agent li.na (李娜), matched by '李娜'"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("agent li.na (李娜), matched by '李娜'"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("pull.rebase=false"), "{}", out.stderr);
     // Someone desk.yaml does not know is told how agents are matched.
     let c = team.clone("c", None);
     c.identity(&team, "Zhou Yu", "zhou@example.com");
     let out = c.desk_as_user(&team, &["git-setup"]).fails(1);
     assert!(
-        out.stderr.contains("'Zhou Yu' <zhou@example.com> is not an agent")
+        out.stderr
+            .contains("'Zhou Yu' <zhou@example.com> is not an agent")
             && out.stderr.contains("e-mail"),
         "{}",
         out.stderr
@@ -469,15 +485,25 @@ fn agents_with_real_names_are_matched_and_diverged_clones_pull_by_themselves() {
 
     // Diverged clones: a plain `git pull` merges (git >= 2.27 would stop
     // without pull.rebase set).
-    a.env.new_ticket(&["--title", "from a", "--customer", "C000002"]);
-    b.env.new_ticket(&["--title", "from b", "--customer", "C000002"]);
+    a.env
+        .new_ticket(&["--title", "from a", "--customer", "C000002"]);
+    b.env
+        .new_ticket(&["--title", "from b", "--customer", "C000002"]);
     for (clone, message) in [(&a, "a's ticket"), (&b, "b's ticket")] {
         clone.commit(&team, message);
     }
     let pushed = plain_git(&team, &a.env.root, &["push", "-q"]);
-    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
     let pulled = plain_git(&team, &b.env.root, &["pull", "-q", "--no-edit"]);
-    assert!(pulled.status.success(), "git pull: {}", String::from_utf8_lossy(&pulled.stderr));
+    assert!(
+        pulled.status.success(),
+        "git pull: {}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
     let ids = b.env.run(&["list", "--all", "--format", "ids"]).ok().stdout;
     assert_eq!(ids.lines().count(), 2, "{ids}");
     b.check_clean();
@@ -491,7 +517,8 @@ fn a_second_clone_of_one_node_is_told_to_move() {
     let c = team.clone("c", None);
     let out = c.env.run(&["git-setup", "--node", "1"]).fails(1);
     assert!(
-        out.stderr.contains("node 1 is already claimed by another clone")
+        out.stderr
+            .contains("node 1 is already claimed by another clone")
             && out.stderr.contains("desk git-setup --node 5"),
         "{}",
         out.stderr
@@ -516,7 +543,9 @@ fn a_second_clone_of_one_node_is_told_to_move() {
     // The clone named moves; the store is clean again.
     let file = out.stdout.split(':').next().unwrap().to_string();
     let mover = if e.env.path(&file).exists()
-        && std::fs::read_to_string(e.env.path(".desk/clone")).unwrap().trim()
+        && std::fs::read_to_string(e.env.path(".desk/clone"))
+            .unwrap()
+            .trim()
             == Path::new(&file).file_stem().unwrap().to_str().unwrap()
     {
         &e
@@ -530,6 +559,14 @@ fn a_second_clone_of_one_node_is_told_to_move() {
         e.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
     }
     e.check_clean();
+    // A claim file that is not one is named.
+    std::fs::write(e.env.path("nodes/zz.yaml"), "node: [\n").unwrap();
+    let out = e.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.starts_with("nodes/zz.yaml: not a node claim"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -537,7 +574,11 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     let (team, a, _b, id) = team_with_ticket();
     let hook = a.env.path(".git/hooks/pre-commit");
     let out = a.env.run(&["git-setup", "--hooks"]).ok();
-    assert!(out.stderr.contains("installed the pre-commit hook"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("installed the pre-commit hook"),
+        "{}",
+        out.stderr
+    );
     let shipped = include_str!("../../examples/git/pre-commit");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), shipped);
     #[cfg(unix)]
@@ -573,8 +614,15 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     // Someone else's hook stays.
     std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
     let out = a.env.run(&["git-setup", "--hooks"]).ok();
-    assert!(out.stderr.contains("kept the existing pre-commit hook"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert!(
+        out.stderr.contains("kept the existing pre-commit hook"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
     let _ = team;
 }
 
@@ -619,11 +667,29 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     let month = "2026-12-01T06:00:00+08:00";
     let out = cron(&team, &b, "monthly-report.sh", month);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.starts_with("desk report 2026-11"), "{}", out.stdout);
-    assert!(out.stdout.contains("1 ticket"), "pulled first: {}", out.stdout);
-    assert!(out.stderr.is_empty(), "cron mails stderr too: {}", out.stderr);
-    let log = team.git(&team.root.join("origin.git"), &["log", "--format=%s", "main"]);
-    assert!(log.starts_with("Monthly service report 2026-11\n"), "pushed: {log}");
+    assert!(
+        out.stdout.starts_with("desk report 2026-11"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("1 ticket"),
+        "pulled first: {}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "cron mails stderr too: {}",
+        out.stderr
+    );
+    let log = team.git(
+        &team.root.join("origin.git"),
+        &["log", "--format=%s", "main"],
+    );
+    assert!(
+        log.starts_with("Monthly service report 2026-11\n"),
+        "pushed: {log}"
+    );
     assert!(b.env.path("reports/2026-11/summary.txt").is_file());
     // Twice in a month: no failure, the same summary, nothing new to commit.
     let again = cron(&team, &b, "monthly-report.sh", month);
@@ -636,8 +702,16 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     let refused = cron(&team, &b, "monthly-report.sh", "2027-01-01T06:00:00+08:00");
     assert_eq!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
-    assert!(refused.stdout.starts_with("desk report 2026-12"), "{}", refused.stdout);
-    assert!(refused.stderr.contains("could not commit"), "{}", refused.stderr);
+    assert!(
+        refused.stdout.starts_with("desk report 2026-12"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stderr.contains("could not commit"),
+        "{}",
+        refused.stderr
+    );
     std::fs::remove_file(&hook).unwrap();
 
     // Hourly SLA mail: the breaches once, then nothing until the set changes.
@@ -647,8 +721,17 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(first.stdout.contains(&t), "{}", first.stdout);
     let second = cron(&team, &b, "sla-breaches.sh", "2026-12-01T07:00:00+08:00");
-    assert_eq!((second.code, second.stdout.as_str()), (0, ""), "{}", second.stderr);
+    assert_eq!(
+        (second.code, second.stdout.as_str()),
+        (0, ""),
+        "{}",
+        second.stderr
+    );
     b.env.run(&["close", &t, "--resolution", "done"]).ok();
     let cleared = cron(&team, &b, "sla-breaches.sh", "2026-12-01T08:00:00+08:00");
-    assert!(cleared.stdout.contains("No ticket is in breach"), "{}", cleared.stdout);
+    assert!(
+        cleared.stdout.contains("No ticket is in breach"),
+        "{}",
+        cleared.stdout
+    );
 }
