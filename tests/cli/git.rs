@@ -735,3 +735,41 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
         cleared.stdout
     );
 }
+
+#[test]
+fn the_pre_commit_hook_finds_a_store_in_a_subdirectory() {
+    let team = Team::new();
+    let repo = team.root.join("repo");
+    team.git(&team.root, &["init", "-q", "repo"]);
+    let mut env = TestEnv::empty();
+    env.root = repo.join("store");
+    std::fs::create_dir_all(&env.root).unwrap();
+    env.run(&["init", "."]).ok();
+    env.run(&["git-setup", "--hooks"]).ok();
+    let bin = Path::new(env!("CARGO_BIN_EXE_desk")).parent().unwrap();
+    let commit = |message: &str| {
+        team.git(&repo, &["add", "-A"]);
+        Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(["commit", "-qm", message])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("HOME", team.root.join("home"))
+            .env_remove("DESK_DIR")
+            .output()
+            .unwrap()
+    };
+    let ok = commit("store");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::write(env.path("tickets/x.yaml"), "<<<<<<< ours\n").unwrap();
+    let refused = commit("broken");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("tickets/x.yaml:1: git conflict markers")
+    );
+}
