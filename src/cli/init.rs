@@ -47,7 +47,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
             .collect::<Result<_>>()?;
     }
     let calendar = match args.calendar.as_deref().map(str::trim) {
-        Some("none") => None,
+        Some(n) if n.eq_ignore_ascii_case("none") => None,
         Some(name) => Some(shipped_calendar(name).map(|_| name)?),
         None => default_calendar(&config.timezone),
     };

@@ -29,7 +29,7 @@ pub fn default_calendar(tz: &str) -> Option<&'static str> {
 pub fn shipped_calendar(name: &str) -> Result<&'static [(&'static str, &'static str)]> {
     SHIPPED_CALENDARS
         .iter()
-        .find(|(n, _)| *n == name.trim())
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
         .map(|(_, files)| *files)
         .ok_or_else(|| {
             let known: Vec<&str> = SHIPPED_CALENDARS.iter().map(|(n, _)| *n).collect();

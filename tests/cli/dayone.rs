@@ -87,6 +87,8 @@ fn init_installs_the_china_calendar_for_shanghai_and_names_given_agents() {
     ])
     .ok();
     assert!(env.path("e/calendars/cn-2026.yaml").is_file());
+    env.run(&["init", "g", "--calendar", "NONE"]).ok();
+    assert!(!env.path("g/calendars").exists());
     let out = env.run(&["init", "f", "--calendar", "fr"]).fails(1);
     assert!(
         out.stderr.contains("'fr'") && out.stderr.contains("cn"),
