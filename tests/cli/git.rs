@@ -390,3 +390,147 @@ fn init_in_a_work_tree_sets_up_git_and_the_agents_node() {
     assert!(id.ends_with("0002"), "{id}");
     solo.check_clean();
 }
+
+/// The `note`s of a ticket's history, in order.
+fn notes(text: &str) -> Vec<String> {
+    let y: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    y["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn identical_events_on_one_side_all_survive_a_merge() {
+    for way in ["merge", "rebase"] {
+        let (team, a, b, id) = team_with_ticket();
+        // Two unanswered calls logged with the same minute: two events.
+        for _ in 0..2 {
+            a.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        a.commit(&team, "two calls");
+        b.env
+            .run(&[
+                "update",
+                &id,
+                "--note",
+                "客户来电",
+                "--at",
+                "2026-11-24 08:10",
+            ])
+            .ok();
+        b.commit(&team, "a note");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        match way {
+            "merge" => a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
+            _ => a.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+        };
+        assert_eq!(
+            notes(&a.env.read_ticket(&id)),
+            ["客户来电", "called, no answer", "called, no answer"],
+            "{way}"
+        );
+        a.check_clean();
+        // Merging the result back changes nothing on either side.
+        a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+        assert_eq!(b.env.read_ticket(&id), a.env.read_ticket(&id), "{way}");
+    }
+}
+
+#[test]
+fn an_event_on_both_sides_is_one_event_whether_or_not_the_driver_runs() {
+    for other_note in [false, true] {
+        let (team, a, b, id) = team_with_ticket();
+        // One call logged on both clones (the same agent, the same time).
+        for c in [&a, &b] {
+            c.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        // Equal files are merged by git alone; a further note makes the
+        // files differ, so the driver merges them, and must agree with git.
+        if other_note {
+            b.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "客户回电",
+                    "--at",
+                    "2026-11-24 08:40",
+                ])
+                .ok();
+        }
+        a.commit(&team, "a call");
+        b.commit(&team, "a call");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+        let mut expected = vec!["called, no answer"];
+        if other_note {
+            expected.push("客户回电");
+        }
+        assert_eq!(notes(&a.env.read_ticket(&id)), expected);
+        a.check_clean();
+    }
+}
+
+#[test]
+fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
+    let (team, a, b, _) = team_with_ticket();
+    let mut b = b;
+    // a edits the phone in the file by hand; b changes it with desk later.
+    let path = a.env.path("customers/C000001.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("13900000001", "13900000009", 1)).unwrap();
+    a.commit(&team, "phone fixed by hand");
+    b.env.at("2026-11-24T11:00:00+08:00");
+    b.env
+        .run(&["customer", "edit", "C000001", "--set", "phone=13900000008"])
+        .ok();
+    b.commit(&team, "phone changed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(y["phone"], "13900000008", "the later change wins");
+    let changes = y["changes"].as_sequence().unwrap();
+    let logged: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap(),
+                c["from"].as_str().unwrap(),
+                c["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("phone", "13900000001", "13900000009"),
+            ("phone", "13900000001", "13900000008")
+        ],
+        "the hand edit is logged first, then the later change"
+    );
+    assert_eq!(changes[0]["by"], "tester");
+    a.check_clean();
+}
