@@ -534,3 +534,66 @@ fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
     assert_eq!(changes[0]["by"], "tester");
     a.check_clean();
 }
+
+#[test]
+fn two_closes_of_one_ticket_on_two_clones_are_one_closure_with_both_resolutions() {
+    let (team, a, b, id) = team_with_ticket();
+    let survey = [
+        "survey",
+        &id,
+        "--score",
+        "efficiency=5",
+        "--score",
+        "attitude=5",
+        "--score",
+        "solution=5",
+        "--at",
+        "2026-11-24 08:40",
+    ];
+    a.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "更换电源适配器",
+            "--at",
+            "2026-11-24 08:30",
+        ])
+        .ok();
+    a.env.run(&survey).ok();
+    a.commit(&team, "closed and surveyed");
+    b.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "远程重置后恢复",
+            "--at",
+            "2026-11-24 08:45",
+        ])
+        .ok();
+    b.commit(&team, "closed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    assert_eq!(y["status"], "closed");
+    // The later close amends the first: both resolutions stay in the field.
+    assert_eq!(y["resolution"], "更换电源适配器\n远程重置后恢复");
+    a.check_clean();
+    // The closure began at the first close, and it has its survey.
+    let out = a.env.run(&survey[..survey.len() - 2]).fails(1);
+    assert!(
+        out.stderr.contains("already surveyed for this closure"),
+        "{}",
+        out.stderr
+    );
+    let due = a
+        .env
+        .run(&["survey", "--due", "--all", "--format", "csv"])
+        .ok()
+        .stdout;
+    assert!(!due.contains(&id), "{due}");
+    // Resolved at 08:30 of an urgent ticket's 4 hours, not at 08:45.
+    let sla = a.env.run(&["sla", "--all", "--format", "json"]).ok().stdout;
+    assert!(sla.contains("\"resolution_remaining\": 3.5,"), "{sla}");
+}
