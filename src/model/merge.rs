@@ -63,27 +63,81 @@ fn union_at_one_time<T: Serialize + Clone>(a: &[T], b: &[T]) -> Vec<T> {
         a.iter().map(text_of).collect(),
         b.iter().map(text_of).collect(),
     );
-    // lcs[i][j]: the longest common subsequence of ta[i..] and tb[j..].
-    let mut lcs = vec![vec![0usize; tb.len() + 1]; ta.len() + 1];
-    for i in (0..ta.len()).rev() {
-        for j in (0..tb.len()).rev() {
-            lcs[i][j] = if ta[i] == tb[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+    // What both sides share at the start and at the end is taken as is;
+    // only the middles are aligned.
+    let pre = ta.iter().zip(&tb).take_while(|(x, y)| x == y).count();
+    let suf = ta[pre..]
+        .iter()
+        .rev()
+        .zip(tb[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (pre..ta.len() - suf, pre..tb.len() - suf);
+    let mut walked: Vec<(&String, &T)> = Vec::with_capacity(a.len() + b.len());
+    walked.extend(ta[..pre].iter().zip(&a[..pre]));
+    let middle = align(&ta[ma.clone()], &tb[mb.clone()]);
+    walked.extend(middle.into_iter().map(|(from_a, k)| {
+        if from_a {
+            (&ta[ma.start + k], &a[ma.start + k])
+        } else {
+            (&tb[mb.start + k], &b[mb.start + k])
+        }
+    }));
+    walked.extend(ta[ma.end..].iter().zip(&a[ma.end..]));
+    fn counts(texts: &[String]) -> HashMap<&str, usize> {
+        let mut n = HashMap::new();
+        for t in texts {
+            *n.entry(t.as_str()).or_default() += 1;
+        }
+        n
+    }
+    let (na, nb) = (counts(&ta), counts(&tb));
+    let mut emitted: HashMap<&str, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(walked.len());
+    for (text, entry) in walked {
+        let k = emitted.entry(text).or_default();
+        *k += 1;
+        let most = na.get(text.as_str()).max(nb.get(text.as_str()));
+        if *k <= most.copied().unwrap_or(0) {
+            out.push(entry.clone());
         }
     }
+    out
+}
+
+/// A shortest common supersequence of two sequences, as (from `a`, index)
+/// steps; an entry of both is one step from `a`. Aligned on a longest common
+/// subsequence, ties broken by content so that swapping the sides mirrors
+/// the result. Past a million cells (thousands of entries at one second,
+/// which desk never writes) the table would cost too much memory: the
+/// entries are then walked in content order, pairing equal heads.
+fn align(ta: &[String], tb: &[String]) -> Vec<(bool, usize)> {
     let (mut i, mut j) = (0, 0);
-    let mut walked: Vec<(&String, &T)> = Vec::with_capacity(a.len() + b.len());
-    while i < a.len() || j < b.len() {
-        let take_a = if i == a.len() {
+    let mut steps = Vec::with_capacity(ta.len() + tb.len());
+    let small = ta.len().saturating_mul(tb.len()) <= 1 << 20;
+    // lcs[i][j]: the longest common subsequence of ta[i..] and tb[j..].
+    let mut lcs = vec![vec![0u32; if small { tb.len() + 1 } else { 0 }]; ta.len() + 1];
+    if small {
+        for i in (0..ta.len()).rev() {
+            for j in (0..tb.len()).rev() {
+                lcs[i][j] = if ta[i] == tb[j] {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
+        }
+    }
+    while i < ta.len() || j < tb.len() {
+        let take_a = if i == ta.len() {
             false
-        } else if j == b.len() {
+        } else if j == tb.len() {
             true
         } else if ta[i] == tb[j] {
             j += 1;
             true
+        } else if !small {
+            ta[i] < tb[j]
         } else {
             match lcs[i + 1][j].cmp(&lcs[i][j + 1]) {
                 std::cmp::Ordering::Greater => true,
@@ -92,24 +146,14 @@ fn union_at_one_time<T: Serialize + Clone>(a: &[T], b: &[T]) -> Vec<T> {
             }
         };
         if take_a {
-            walked.push((&ta[i], &a[i]));
+            steps.push((true, i));
             i += 1;
         } else {
-            walked.push((&tb[j], &b[j]));
+            steps.push((false, j));
             j += 1;
         }
     }
-    let count = |texts: &[String], text: &String| texts.iter().filter(|t| *t == text).count();
-    let mut emitted: HashMap<&String, usize> = HashMap::new();
-    let mut out = Vec::with_capacity(walked.len());
-    for (text, entry) in walked {
-        let k = emitted.entry(text).or_default();
-        *k += 1;
-        if *k <= count(&ta, text).max(count(&tb, text)) {
-            out.push(entry.clone());
-        }
-    }
-    out
+    steps
 }
 
 /// Merges two versions of one ticket. Hand edits of either side's fields are
@@ -320,6 +364,31 @@ mod tests {
         let merged =
             union_in_time_order(&[y.clone(), x.clone()], &[x.clone(), y.clone()], |e| e.at);
         assert_eq!(merged, [x, y]);
+    }
+
+    #[test]
+    fn thousands_of_events_at_one_time_merge_without_a_quadratic_table() {
+        // One minute, 2,000 shared events, then 1,500 more on each side,
+        // each side's own copies included.
+        let shared: Vec<Event> = (0..2000)
+            .map(|k| event(0, &format!("s{}", k % 7)))
+            .collect();
+        let side = |tag: &str| {
+            let mut v = shared.clone();
+            v.extend((0..1500).map(|k| event(0, &format!("{tag}{}", k % 5))));
+            v
+        };
+        let (a, b) = (side("a"), side("b"));
+        let started = std::time::Instant::now();
+        let ab = union_in_time_order(&a, &b, |e| e.at);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(ab, union_in_time_order(&b, &a, |e| e.at));
+        let (na, nb, n) = (multiset(&a), multiset(&b), multiset(&ab));
+        for key in na.keys().chain(nb.keys()) {
+            let most = na.get(key).max(nb.get(key)).copied();
+            assert_eq!(n.get(key).copied(), most, "{key}");
+        }
+        assert_eq!(ab.len(), 5000);
     }
 
     proptest! {
