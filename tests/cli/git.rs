@@ -404,7 +404,7 @@ fn notes(text: &str) -> Vec<String> {
 
 #[test]
 fn identical_events_on_one_side_all_survive_a_merge() {
-    for way in ["merge", "rebase"] {
+    for way in ["merge", "rebase", "cherry-pick"] {
         let (team, a, b, id) = team_with_ticket();
         // Two unanswered calls logged with the same minute: two events.
         for _ in 0..2 {
@@ -434,7 +434,11 @@ fn identical_events_on_one_side_all_survive_a_merge() {
         b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
         match way {
             "merge" => a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
-            _ => a.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+            "rebase" => a.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+            _ => {
+                a.git(&team, &["fetch", "-q", "origin"]);
+                a.git(&team, &["cherry-pick", "origin/main"])
+            }
         };
         assert_eq!(
             notes(&a.env.read_ticket(&id)),
@@ -442,9 +446,9 @@ fn identical_events_on_one_side_all_survive_a_merge() {
             "{way}"
         );
         a.check_clean();
-        // Merging the result back changes nothing on either side.
-        a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-        b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+        // Merging the result back gives b the same file.
+        a.git(&team, &["push", "-q", "origin", "HEAD:back"]);
+        b.git(&team, &["pull", "-q", "--no-edit", "origin", "back"]);
         assert_eq!(b.env.read_ticket(&id), a.env.read_ticket(&id), "{way}");
     }
 }
@@ -502,6 +506,7 @@ fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("13900000001", "13900000009", 1)).unwrap();
     a.commit(&team, "phone fixed by hand");
+    a.git(&team, &["push", "-q", "origin", "HEAD:a-edit"]);
     b.env.at("2026-11-24T11:00:00+08:00");
     b.env
         .run(&["customer", "edit", "C000001", "--set", "phone=13900000008"])
@@ -533,6 +538,12 @@ fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
     );
     assert_eq!(changes[0]["by"], "tester");
     a.check_clean();
+    // Merged the other way round (a's hand edit into b), the same file.
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "a-edit"]);
+    assert_eq!(
+        std::fs::read_to_string(b.env.path("customers/C000001.yaml")).unwrap(),
+        std::fs::read_to_string(&path).unwrap()
+    );
 }
 
 #[test]
