@@ -93,6 +93,8 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
     let mut closure = Closure::default();
     for event in &history[1..] {
         if event.action == Action::Closed && closure.is_open() {
+            // Whatever the other clone did in between, the ticket is closed.
+            state.status = Status::Closed;
             state.amend_resolution(event.resolution.as_deref());
         } else {
             state.apply(event);

@@ -300,11 +300,16 @@ mod tests {
         );
         t.close("换电源".into(), None, None, at(1), "wang.qiang")
             .unwrap();
-        // Two clones closed it; a merge puts both closes in the history.
+        // Two clones closed it, the second after working on it; a merge
+        // puts both closes in the history.
+        let mut working = Event::new(at(1), "li.na", Action::Updated);
+        working.status = Some("in_progress".into());
         let mut second = Event::new(at(2), "li.na", Action::Closed);
         second.resolution = Some("重置".into());
+        t.history.push(working);
         t.history.push(second.clone());
         t.refold().unwrap();
+        assert_eq!(t.status, Status::Closed);
         assert_eq!(t.resolution.as_deref(), Some("换电源\n重置"));
         let s = Summary::of(&t);
         assert_eq!(s.closed_at(), Some(at(1)));
