@@ -424,6 +424,68 @@ impl Clone {
     }
 }
 
+/// The `note`s of a ticket's history, in order.
+fn notes(text: &str) -> Vec<String> {
+    let y: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    y["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn identical_events_on_one_side_all_survive_a_merge() {
+    for way in ["merge", "rebase", "cherry-pick"] {
+        let (team, a, b, id) = team_with_ticket();
+        // Two unanswered calls logged with the same minute: two events.
+        for _ in 0..2 {
+            a.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        a.commit(&team, "two calls");
+        b.env
+            .run(&[
+                "update",
+                &id,
+                "--note",
+                "客户来电",
+                "--at",
+                "2026-11-24 08:10",
+            ])
+            .ok();
+        b.commit(&team, "a note");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        match way {
+            "merge" => a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
+            "rebase" => a.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+            _ => {
+                a.git(&team, &["fetch", "-q", "origin"]);
+                a.git(&team, &["cherry-pick", "origin/main"])
+            }
+        };
+        assert_eq!(
+            notes(&a.env.read_ticket(&id)),
+            ["客户来电", "called, no answer", "called, no answer"],
+            "{way}"
+        );
+        a.check_clean();
+        // Merging the result back gives b the same file.
+        a.git(&team, &["push", "-q", "origin", "HEAD:back"]);
+        b.git(&team, &["pull", "-q", "--no-edit", "origin", "back"]);
+        assert_eq!(b.env.read_ticket(&id), a.env.read_ticket(&id), "{way}");
+    }
+}
+
 #[test]
 fn agents_with_real_names_are_matched_and_diverged_clones_pull_by_themselves() {
     let team = Team::new();
@@ -772,4 +834,165 @@ fn the_pre_commit_hook_finds_a_store_in_a_subdirectory() {
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("tickets/x.yaml:1: git conflict markers")
     );
+}
+
+#[test]
+fn an_event_on_both_sides_is_one_event_whether_or_not_the_driver_runs() {
+    for other_note in [false, true] {
+        let (team, a, b, id) = team_with_ticket();
+        // One call logged on both clones (the same agent, the same time).
+        for c in [&a, &b] {
+            c.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        // Equal files are merged by git alone; a further note makes the
+        // files differ, so the driver merges them, and must agree with git.
+        if other_note {
+            b.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "客户回电",
+                    "--at",
+                    "2026-11-24 08:40",
+                ])
+                .ok();
+        }
+        a.commit(&team, "a call");
+        b.commit(&team, "a call");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+        let mut expected = vec!["called, no answer"];
+        if other_note {
+            expected.push("客户回电");
+        }
+        assert_eq!(notes(&a.env.read_ticket(&id)), expected);
+        a.check_clean();
+    }
+}
+
+#[test]
+fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
+    let (team, a, b, _) = team_with_ticket();
+    let mut b = b;
+    // a edits the phone in the file by hand; b changes it with desk later.
+    let path = a.env.path("customers/C000001.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("13900000001", "13900000009", 1)).unwrap();
+    a.commit(&team, "phone fixed by hand");
+    a.git(&team, &["push", "-q", "origin", "HEAD:a-edit"]);
+    b.env.at("2026-11-24T11:00:00+08:00");
+    b.env
+        .run(&["customer", "edit", "C000001", "--set", "phone=13900000008"])
+        .ok();
+    b.commit(&team, "phone changed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(y["phone"], "13900000008", "the later change wins");
+    let changes = y["changes"].as_sequence().unwrap();
+    let logged: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap(),
+                c["from"].as_str().unwrap(),
+                c["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("phone", "13900000001", "13900000009"),
+            ("phone", "13900000001", "13900000008")
+        ],
+        "the hand edit is logged first, then the later change"
+    );
+    assert_eq!(changes[0]["by"], "tester");
+    a.check_clean();
+    // Merged the other way round (a's hand edit into b), the same file.
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "a-edit"]);
+    assert_eq!(
+        std::fs::read_to_string(b.env.path("customers/C000001.yaml")).unwrap(),
+        std::fs::read_to_string(&path).unwrap()
+    );
+}
+
+#[test]
+fn two_closes_of_one_ticket_on_two_clones_are_one_closure_with_both_resolutions() {
+    let (team, a, b, id) = team_with_ticket();
+    let survey = [
+        "survey",
+        &id,
+        "--score",
+        "efficiency=5",
+        "--score",
+        "attitude=5",
+        "--score",
+        "solution=5",
+        "--at",
+        "2026-11-24 08:40",
+    ];
+    a.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "更换电源适配器",
+            "--compensation",
+            "赠送延保一年",
+            "--at",
+            "2026-11-24 08:30",
+        ])
+        .ok();
+    a.env.run(&survey).ok();
+    a.commit(&team, "closed and surveyed");
+    b.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "远程重置后恢复",
+            "--at",
+            "2026-11-24 08:45",
+        ])
+        .ok();
+    b.commit(&team, "closed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    assert_eq!(y["status"], "closed");
+    // The later close amends the first: both resolutions stay in the field.
+    assert_eq!(y["resolution"], "更换电源适配器\n远程重置后恢复");
+    a.check_clean();
+    // The closure began at the first close, and it has its survey.
+    let out = a.env.run(&survey[..survey.len() - 2]).fails(1);
+    assert!(
+        out.stderr.contains("already surveyed for this closure"),
+        "{}",
+        out.stderr
+    );
+    let due = a
+        .env
+        .run(&["survey", "--due", "--all", "--format", "csv"])
+        .ok()
+        .stdout;
+    assert!(!due.contains(&id), "{due}");
+    // Both closes' details are shown.
+    let shown = a.env.run(&["show", &id]).ok().stdout;
+    assert!(shown.contains("赠送延保一年"), "{shown}");
+    // Resolved at 08:30 of an urgent ticket's 4 hours, not at 08:45.
+    let sla = a.env.run(&["sla", "--all", "--format", "json"]).ok().stdout;
+    assert!(sla.contains("\"resolution_remaining\": 3.5,"), "{sla}");
 }
