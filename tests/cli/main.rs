@@ -11,6 +11,7 @@ mod errors;
 mod git;
 mod init;
 mod lifecycle;
+mod limits;
 mod list;
 mod report;
 mod show;

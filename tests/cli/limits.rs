@@ -1,0 +1,111 @@
+//! Numbers and dates at and beyond their limits: a clear error naming the
+//! value and the valid range, never a panic.
+
+use crate::common::TestEnv;
+
+/// Exit 101 is a Rust panic; 134 (or -1 on a signal) an abort.
+#[track_caller]
+fn refused(out: crate::common::Output, needle: &str) {
+    assert_eq!(
+        out.code, 1,
+        "expected a refusal\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains(needle) && !out.stderr.contains("panicked"),
+        "expected '{needle}' in: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn huge_sla_targets_are_refused_naming_the_key() {
+    let env = TestEnv::new();
+    env.new_ticket(&[]);
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    for within in ["106751991d", "2562047788015h", "99999999999999d", "367d", "9999999999999999999999m"] {
+        let bad = config.replacen("within: 1h", &format!("within: {within}"), 1);
+        assert_ne!(bad, config);
+        std::fs::write(env.path("desk.yaml"), &bad).unwrap();
+        for cmd in [&["sla"][..], &["report", "--month", "2026-11"]] {
+            let out = env.run(cmd);
+            refused(out, "sla.targets[urgent].response.within");
+        }
+        let out = env.run(&["sla"]);
+        assert!(out.stderr.contains(within) && out.stderr.contains("366d"), "{}", out.stderr);
+    }
+    // The longest target allowed still works.
+    let ok = config.replacen("within: 1h", "within: 366d", 1);
+    std::fs::write(env.path("desk.yaml"), ok).unwrap();
+    env.run(&["sla"]).ok();
+}
+
+#[test]
+fn dates_outside_1970_to_9999_are_refused_everywhere() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let before = env.snapshot();
+    for at in ["0001-01-01", "1969-12-31 23:59", "0000-01-01T00:00:00Z", "+10000-01-01"] {
+        let out = env.run(&["update", &id, "--note", "x", "--at", at]);
+        refused(out, "1970-01-01");
+    }
+    let out = env.run(&["report", "--from=-262143-01-01", "--to=2026-01-01"]);
+    refused(out, "1970-01-01");
+    let out = env.run(&["report", "--from=2026-01-01", "--to=+262142-12-31"]);
+    refused(out, "9999-12-31");
+    for month in ["0000-01", "1969-12", "10000-01", "-5-01"] {
+        let month = &format!("--month={month}");
+        refused(env.run(&["report", month]), "--month");
+    }
+    refused(env.run(&["report", "--quarter", "1969Q4"]), "--quarter");
+    // The first month of the range has a previous period that still works.
+    env.run(&["report", "--month", "1970-01"]).ok();
+    env.run(&["report", "--from", "1970-01-01", "--to", "1970-01-31"])
+        .ok();
+    env.run(&["report", "--month", "9999-12"]).ok();
+    let mut early = TestEnv::new();
+    early.root = env.root.clone();
+    early.at("0000-01-01");
+    refused(early.run(&["list"]), "DESK_NOW");
+    early.at("");
+    refused(early.run(&["list"]), "DESK_NOW");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn holidays_outside_the_date_range_name_their_key() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path("calendars")).unwrap();
+    std::fs::write(env.path("calendars/far.yaml"), "holidays:\n- 0001-01-01\n").unwrap();
+    let out = env.run(&["sla"]);
+    refused(out, "calendars/far.yaml");
+    std::fs::write(
+        env.path("calendars/far.yaml"),
+        "holidays:\n- 2026-01-01..9999-12-31\n",
+    )
+    .unwrap();
+    refused(env.run(&["sla"]), "calendars/far.yaml");
+}
+
+#[test]
+fn demo_sizes_are_bounded() {
+    let mut env = TestEnv::empty();
+    for (flag, range) in [
+        ("--months", "1..=120"),
+        ("--tickets", "0..=1000000"),
+        ("--customers", "1..=1000000"),
+    ] {
+        let out = env.run(&["demo", "d", flag, "4294967295"]).fails(2);
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains(range),
+            "{}",
+            out.stderr
+        );
+    }
+    // A history reaching back before 1970 is refused before anything is made.
+    env.at("1975-01-01T00:00:00Z");
+    refused(env.run(&["demo", "d", "--months", "60"]), "before 1970-01-01");
+    assert!(!env.path("d").exists(), "a refused demo creates nothing");
+    env.run(&["demo", "d", "--months", "36", "--tickets", "5"])
+        .ok();
+}
