@@ -236,6 +236,16 @@ impl Field {
             Field::Status => "status",
         }
     }
+
+    /// The key of the field's list in desk.yaml.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Field::Type => "types",
+            Field::Priority => "priorities",
+            Field::Channel => "channels",
+            Field::Status => "statuses",
+        }
+    }
 }
 
 fn choice(key: &str, label: &str, aliases: &[&str]) -> Choice {
@@ -351,8 +361,8 @@ impl Config {
         ] {
             if list.is_empty() {
                 return Err(bad(format!(
-                    "`{}s:` must list at least one value",
-                    field.name()
+                    "`{}:` must list at least one value",
+                    field.plural()
                 )));
             }
         }

@@ -250,9 +250,9 @@ fn check_values(
                 shown,
                 None,
                 format!(
-                    "{} '{value}' is not in desk.yaml's {}s",
+                    "{} '{value}' is not in desk.yaml's {}",
                     field.name(),
-                    field.name()
+                    field.plural()
                 ),
             ));
         }

@@ -109,3 +109,40 @@ fn demo_sizes_are_bounded() {
     env.run(&["demo", "d", "--months", "36", "--tickets", "5"])
         .ok();
 }
+
+#[test]
+fn serials_and_customer_numbers_at_their_top_are_refused() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let top = format!("{}99999999", &id[..10]);
+    let text = env.read_ticket(&id).replace(&id, &top);
+    std::fs::write(env.ticket_path(&top), text).unwrap();
+    let out = env.run(&[
+        "new", "--customer", "C000001", "--type", "complaint", "--priority", "urgent",
+        "--channel", "phone", "--title", "One more",
+    ]);
+    refused(out, "serials run to 99999999");
+
+    let top = "C18446744073709551615";
+    let text = std::fs::read_to_string(env.path("customers/C000001.yaml"))
+        .unwrap()
+        .replace("C000001", top);
+    std::fs::write(env.path(&format!("customers/{top}.yaml")), text).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&crate::common::customer_add("individual", "王五", &["--phone", "13900000009"]));
+    refused(out, "no customer number left after C18446744073709551615");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn list_keys_are_named_by_their_plural() {
+    let env = TestEnv::new();
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let start = config.find("\npriorities:").expect("priorities in desk.yaml") + 1;
+    let end = start + config[start..].find("\nchannels:").expect("channels after priorities") + 1;
+    let bad = format!("{}priorities: []\n{}", &config[..start], &config[end..]);
+    std::fs::write(env.path("desk.yaml"), bad).unwrap();
+    let out = env.run(&["list"]).fails(1);
+    assert!(out.stderr.contains("`priorities:` must list"), "{}", out.stderr);
+    assert!(!out.stderr.contains("prioritys"), "{}", out.stderr);
+}
