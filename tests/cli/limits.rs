@@ -146,3 +146,44 @@ fn list_keys_are_named_by_their_plural() {
     assert!(out.stderr.contains("`priorities:` must list"), "{}", out.stderr);
     assert!(!out.stderr.contains("prioritys"), "{}", out.stderr);
 }
+
+#[test]
+fn a_damaged_cache_is_never_believed() {
+    let env = TestEnv::new();
+    for i in 0..3 {
+        env.new_ticket(&["--title", &format!("ticket {i} 设备无法开机")]);
+    }
+    // Files changed in the last two seconds are never cached.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let list = || env.run(&["list", "--all", "--format", "json"]).ok().stdout;
+    let uncached = list();
+    let cache = env.path(".desk/cache/tickets.bin");
+    let good = std::fs::read(&cache).unwrap();
+    assert!(good.len() > 300, "the cache holds the three tickets");
+    assert_eq!(list(), uncached);
+    let trial = |damaged: Vec<u8>, what: &str| {
+        std::fs::write(&cache, &damaged).unwrap();
+        assert_eq!(list(), uncached, "{what}");
+    };
+    // One bit at positions all over the file, the format mark included...
+    let step = (good.len() / 60).max(1);
+    for pos in (0..good.len()).step_by(step) {
+        let mut bytes = good.clone();
+        bytes[pos] ^= 1 << (pos % 8);
+        trial(bytes, &format!("bit {} of byte {pos}", pos % 8));
+    }
+    // ...and 30 bits at once, at pseudo-random places.
+    let mut seed: u64 = 7;
+    for t in 0..8 {
+        let mut bytes = good.clone();
+        for _ in 0..30 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let pos = (seed >> 33) as usize % bytes.len();
+            bytes[pos] ^= 1 << ((seed >> 20) % 8);
+        }
+        trial(bytes, &format!("30 bits, trial {t}"));
+    }
+    // A cache cut short or grown is rebuilt too.
+    trial(good[..good.len() / 2].to_vec(), "truncated");
+    trial([&good[..], &good[8..40]].concat(), "trailing bytes");
+}
