@@ -187,3 +187,30 @@ fn a_damaged_cache_is_never_believed() {
     trial(good[..good.len() / 2].to_vec(), "truncated");
     trial([&good[..], &good[8..40]].concat(), "trailing bytes");
 }
+
+#[test]
+fn check_validates_each_event_against_its_action() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    env.run(&["check"]).ok();
+    let path = env.ticket_path(&id);
+    let clean = env.read_ticket(&id);
+    for (event, problem) in [
+        ("  action: updated\n  status: exploded\n  note: boom\n", "status 'exploded' is not pending or in_progress"),
+        ("  action: assigned\n  note: nobody\n", "`assigned` events need `to`"),
+        ("  action: surveyed\n  scores: {taste: 3}\n", "'taste', which is not a survey dimension"),
+    ] {
+        let text = format!("{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n{event}");
+        std::fs::write(&path, text).unwrap();
+        let out = env.run(&["check"]).fails(1);
+        assert!(
+            out.stdout.contains(&format!("event 2 ")) && out.stdout.contains(problem),
+            "{}",
+            out.stdout
+        );
+    }
+    // An action from a newer desk is kept and accepted.
+    let text = format!("{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n  action: escalated\n  level: 2\n");
+    std::fs::write(&path, text).unwrap();
+    env.run(&["check"]).ok();
+}
