@@ -224,11 +224,14 @@ impl Event {
     /// tells the survey dimensions of desk.yaml. Actions this version does
     /// not know are accepted as they are, as are fields it does not know.
     pub fn problems(&self, is_dimension: &dyn Fn(&str) -> bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !crate::clock::date_in_range(self.at.0.date_naive()) {
+            problems.push(format!("`at` {}: {}", self.at, crate::clock::DATE_RANGE));
+        }
         let Some((allowed, required)) = schema(&self.action) else {
-            return Vec::new();
+            return problems;
         };
         let action = self.action.as_str();
-        let mut problems = Vec::new();
         if self.by.trim().is_empty() {
             problems.push("`by` is empty".to_string());
         }
@@ -336,6 +339,11 @@ mod tests {
         let survey = problems("action: surveyed\nscores: {efficiency: 6, taste: 3}\nnps: 11\n");
         assert_eq!(survey.len(), 3, "{survey:?}");
         assert!(problems("action: created\ntitle: t\n")[0].contains("need `customer`"));
+        let early: Event = serde_yaml::from_str(
+            "at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n",
+        )
+        .unwrap();
+        assert!(early.problems(&|_| true)[0].contains("1970-01-01 to 9999-12-31"));
         // What desk itself writes is clean.
         for good in [
             "action: created\ntitle: t\ncustomer: C1\ntype: complaint\nchannel: phone\npriority: urgent\nto: wang\n",
