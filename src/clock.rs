@@ -210,9 +210,19 @@ mod tests {
         assert_eq!(parse_span("36525d"), Ok(Span::Days(36_525)));
         assert_eq!(parse_span("5217w"), Ok(Span::Days(36_519)));
         assert_eq!(parse_span("100y"), Ok(Span::Months(1_200)));
-        for long in ["36526d", "5218w", "1201m", "101y", "4294967295w", "99999999999999999999d"] {
+        for long in [
+            "36526d",
+            "5218w",
+            "1201m",
+            "101y",
+            "4294967295w",
+            "99999999999999999999d",
+        ] {
             let err = parse_span(long).unwrap_err();
-            assert!(err.contains("at most 100 years") && err.contains(long), "{err}");
+            assert!(
+                err.contains("at most 100 years") && err.contains(long),
+                "{err}"
+            );
         }
         assert!(parse_span("+5d").is_err() && parse_span("-5d").is_err());
     }

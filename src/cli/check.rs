@@ -87,7 +87,14 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
                 ),
             ));
         }
-        let is_dimension = |d: &str| ctx.store.config.survey.dimensions.iter().any(|c| c.key == d);
+        let is_dimension = |d: &str| {
+            ctx.store
+                .config
+                .survey
+                .dimensions
+                .iter()
+                .any(|c| c.key == d)
+        };
         for p in crate::model::history_problems(&ticket.history, &is_dimension) {
             problems.push(Finding::new(&shown, None, p));
         }

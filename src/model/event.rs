@@ -252,7 +252,10 @@ impl Event {
             }
             Action::Updated => {
                 if let Some(s) = &self.status {
-                    if !matches!(Status::from_key(s), Some(Status::Pending | Status::InProgress)) {
+                    if !matches!(
+                        Status::from_key(s),
+                        Some(Status::Pending | Status::InProgress)
+                    ) {
                         problems.push(format!(
                             "status '{s}' is not pending or in_progress (an `updated` event's statuses)"
                         ));
@@ -339,10 +342,9 @@ mod tests {
         let survey = problems("action: surveyed\nscores: {efficiency: 6, taste: 3}\nnps: 11\n");
         assert_eq!(survey.len(), 3, "{survey:?}");
         assert!(problems("action: created\ntitle: t\n")[0].contains("need `customer`"));
-        let early: Event = serde_yaml::from_str(
-            "at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n",
-        )
-        .unwrap();
+        let early: Event =
+            serde_yaml::from_str("at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n")
+                .unwrap();
         assert!(early.problems(&|_| true)[0].contains("1970-01-01 to 9999-12-31"));
         // What desk itself writes is clean.
         for good in [
@@ -370,6 +372,10 @@ mod tests {
         ];
         let found = history_problems(&history, &|_| true);
         assert_eq!(found.len(), 1);
-        assert!(found[0].starts_with("history: event 2 (updated): status 'exploded'"), "{}", found[0]);
+        assert!(
+            found[0].starts_with("history: event 2 (updated): status 'exploded'"),
+            "{}",
+            found[0]
+        );
     }
 }

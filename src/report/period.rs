@@ -149,10 +149,8 @@ impl Period {
             Kind::Month => {
                 Period::month_unbounded(before.year(), before.month()).expect("valid month")
             }
-            Kind::Quarter => {
-                Period::quarter_unbounded(before.year(), (before.month() - 1) / 3 + 1)
-                    .expect("valid quarter")
-            }
+            Kind::Quarter => Period::quarter_unbounded(before.year(), (before.month() - 1) / 3 + 1)
+                .expect("valid quarter"),
             Kind::Range => {
                 let first = before - chrono::Duration::days(self.days() - 1);
                 Period {
@@ -226,7 +224,13 @@ mod tests {
     #[test]
     fn periods_stay_within_1970_to_9999() {
         let today = d("2026-01-01");
-        for bad in ["1969-12", "0000-01", "10000-01", "-262143-01", "2026-4294967297"] {
+        for bad in [
+            "1969-12",
+            "0000-01",
+            "10000-01",
+            "-262143-01",
+            "2026-4294967297",
+        ] {
             let err = Period::parse_month(bad, today).unwrap_err().to_string();
             assert!(err.contains("--month"), "{bad}: {err}");
         }

@@ -434,9 +434,19 @@ mod tests {
     fn targets_longer_than_a_year_are_refused() {
         assert_eq!(parse_duration("366d").unwrap(), (366, 0));
         assert_eq!(parse_duration("8784h").unwrap(), (0, 366 * 86_400));
-        for long in ["367d", "106751991d", "2562047788015h", "99999999999999d", "99999999999999999999m", "366d366d"] {
+        for long in [
+            "367d",
+            "106751991d",
+            "2562047788015h",
+            "99999999999999d",
+            "99999999999999999999m",
+            "366d366d",
+        ] {
             let err = parse_duration(long).unwrap_err();
-            assert!(err.contains("too long") && err.contains("366d") && err.contains(long), "{err}");
+            assert!(
+                err.contains("too long") && err.contains("366d") && err.contains(long),
+                "{err}"
+            );
         }
         assert!(parse_duration("h").is_err() && parse_duration("1hh").is_err());
         // On the working clock a day is a working day: 366d is the limit
@@ -447,7 +457,10 @@ mod tests {
         let mut sla = SlaConfig::default();
         sla.targets[0].response = target("8784h", ClockKind::Working);
         let err = sla.build(&cal, &priorities).unwrap_err();
-        assert!(err.contains("sla.targets[urgent].response.within") && err.contains("too long"), "{err}");
+        assert!(
+            err.contains("sla.targets[urgent].response.within") && err.contains("too long"),
+            "{err}"
+        );
         sla.targets[0].response = target("366d", ClockKind::Working);
         let policy = sla.build(&cal, &priorities).unwrap();
         // The longest target still has a due date.
@@ -458,8 +471,12 @@ mod tests {
 
     #[test]
     fn holidays_are_bounded_dates() {
-        assert!(parse_dates("0001-01-01").unwrap_err().contains("1970-01-01 to 9999-12-31"));
-        assert!(parse_dates("2026-01-01..9999-12-31").unwrap_err().contains("longer than 366 days"));
+        assert!(parse_dates("0001-01-01")
+            .unwrap_err()
+            .contains("1970-01-01 to 9999-12-31"));
+        assert!(parse_dates("2026-01-01..9999-12-31")
+            .unwrap_err()
+            .contains("longer than 366 days"));
         assert_eq!(parse_dates("2026-01-01..2026-12-31").unwrap().len(), 365);
     }
 

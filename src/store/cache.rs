@@ -518,7 +518,11 @@ mod tests {
         let paths = |bytes: &[u8]| Entries::of(bytes).map(|(e, _)| e.path).collect::<Vec<_>>();
         assert_eq!(paths(&file), ["a.yaml", "b.yaml", "c.yaml"]);
         // Damage in b's body or checksum: b is skipped, c still read.
-        for at in [ranges[1].start + 4, ranges[1].start + HEADER + 3, ranges[1].end - 1] {
+        for at in [
+            ranges[1].start + 4,
+            ranges[1].start + HEADER + 3,
+            ranges[1].end - 1,
+        ] {
             let mut damaged = file.clone();
             damaged[at] ^= 0x10;
             assert_eq!(paths(&damaged), ["a.yaml", "c.yaml"], "byte {at}");

@@ -23,7 +23,13 @@ fn huge_sla_targets_are_refused_naming_the_key() {
     let env = TestEnv::new();
     env.new_ticket(&[]);
     let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
-    for within in ["106751991d", "2562047788015h", "99999999999999d", "367d", "9999999999999999999999m"] {
+    for within in [
+        "106751991d",
+        "2562047788015h",
+        "99999999999999d",
+        "367d",
+        "9999999999999999999999m",
+    ] {
         let bad = config.replacen("within: 1h", &format!("within: {within}"), 1);
         assert_ne!(bad, config);
         std::fs::write(env.path("desk.yaml"), &bad).unwrap();
@@ -32,7 +38,11 @@ fn huge_sla_targets_are_refused_naming_the_key() {
             refused(out, "sla.targets[urgent].response.within");
         }
         let out = env.run(&["sla"]);
-        assert!(out.stderr.contains(within) && out.stderr.contains("366d"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(within) && out.stderr.contains("366d"),
+            "{}",
+            out.stderr
+        );
     }
     // The longest target allowed still works.
     let ok = config.replacen("within: 1h", "within: 366d", 1);
@@ -45,7 +55,12 @@ fn dates_outside_1970_to_9999_are_refused_everywhere() {
     let env = TestEnv::new();
     let id = env.new_ticket(&[]);
     let before = env.snapshot();
-    for at in ["0001-01-01", "1969-12-31 23:59", "0000-01-01T00:00:00Z", "+10000-01-01"] {
+    for at in [
+        "0001-01-01",
+        "1969-12-31 23:59",
+        "0000-01-01T00:00:00Z",
+        "+10000-01-01",
+    ] {
         let out = env.run(&["update", &id, "--note", "x", "--at", at]);
         refused(out, "1970-01-01");
     }
@@ -104,7 +119,10 @@ fn demo_sizes_are_bounded() {
     }
     // A history reaching back before 1970 is refused before anything is made.
     env.at("1975-01-01T00:00:00Z");
-    refused(env.run(&["demo", "d", "--months", "60"]), "before 1970-01-01");
+    refused(
+        env.run(&["demo", "d", "--months", "60"]),
+        "before 1970-01-01",
+    );
     assert!(!env.path("d").exists(), "a refused demo creates nothing");
     env.run(&["demo", "d", "--months", "36", "--tickets", "5"])
         .ok();
@@ -118,8 +136,17 @@ fn serials_and_customer_numbers_at_their_top_are_refused() {
     let text = env.read_ticket(&id).replace(&id, &top);
     std::fs::write(env.ticket_path(&top), text).unwrap();
     let out = env.run(&[
-        "new", "--customer", "C000001", "--type", "complaint", "--priority", "urgent",
-        "--channel", "phone", "--title", "One more",
+        "new",
+        "--customer",
+        "C000001",
+        "--type",
+        "complaint",
+        "--priority",
+        "urgent",
+        "--channel",
+        "phone",
+        "--title",
+        "One more",
     ]);
     refused(out, "serials run to 99999999");
 
@@ -129,7 +156,11 @@ fn serials_and_customer_numbers_at_their_top_are_refused() {
         .replace("C000001", top);
     std::fs::write(env.path(&format!("customers/{top}.yaml")), text).unwrap();
     let before = env.snapshot();
-    let out = env.run(&crate::common::customer_add("individual", "王五", &["--phone", "13900000009"]));
+    let out = env.run(&crate::common::customer_add(
+        "individual",
+        "王五",
+        &["--phone", "13900000009"],
+    ));
     refused(out, "no customer number left after C18446744073709551615");
     assert_eq!(env.snapshot(), before);
 }
@@ -138,12 +169,23 @@ fn serials_and_customer_numbers_at_their_top_are_refused() {
 fn list_keys_are_named_by_their_plural() {
     let env = TestEnv::new();
     let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
-    let start = config.find("\npriorities:").expect("priorities in desk.yaml") + 1;
-    let end = start + config[start..].find("\nchannels:").expect("channels after priorities") + 1;
+    let start = config
+        .find("\npriorities:")
+        .expect("priorities in desk.yaml")
+        + 1;
+    let end = start
+        + config[start..]
+            .find("\nchannels:")
+            .expect("channels after priorities")
+        + 1;
     let bad = format!("{}priorities: []\n{}", &config[..start], &config[end..]);
     std::fs::write(env.path("desk.yaml"), bad).unwrap();
     let out = env.run(&["list"]).fails(1);
-    assert!(out.stderr.contains("`priorities:` must list"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`priorities:` must list"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("prioritys"), "{}", out.stderr);
 }
 
@@ -177,7 +219,9 @@ fn a_damaged_cache_is_never_believed() {
     for t in 0..8 {
         let mut bytes = good.clone();
         for _ in 0..30 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let pos = (seed >> 33) as usize % bytes.len();
             bytes[pos] ^= 1 << ((seed >> 20) % 8);
         }
@@ -196,21 +240,32 @@ fn check_validates_each_event_against_its_action() {
     let path = env.ticket_path(&id);
     let clean = env.read_ticket(&id);
     for (event, problem) in [
-        ("  action: updated\n  status: exploded\n  note: boom\n", "status 'exploded' is not pending or in_progress"),
-        ("  action: assigned\n  note: nobody\n", "`assigned` events need `to`"),
-        ("  action: surveyed\n  scores: {taste: 3}\n", "'taste', which is not a survey dimension"),
+        (
+            "  action: updated\n  status: exploded\n  note: boom\n",
+            "status 'exploded' is not pending or in_progress",
+        ),
+        (
+            "  action: assigned\n  note: nobody\n",
+            "`assigned` events need `to`",
+        ),
+        (
+            "  action: surveyed\n  scores: {taste: 3}\n",
+            "'taste', which is not a survey dimension",
+        ),
     ] {
         let text = format!("{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n{event}");
         std::fs::write(&path, text).unwrap();
         let out = env.run(&["check"]).fails(1);
         assert!(
-            out.stdout.contains(&format!("event 2 ")) && out.stdout.contains(problem),
+            out.stdout.contains("event 2 ") && out.stdout.contains(problem),
             "{}",
             out.stdout
         );
     }
     // An action from a newer desk is kept and accepted.
-    let text = format!("{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n  action: escalated\n  level: 2\n");
+    let text = format!(
+        "{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n  action: escalated\n  level: 2\n"
+    );
     std::fs::write(&path, text).unwrap();
     env.run(&["check"]).ok();
 }
