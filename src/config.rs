@@ -551,4 +551,22 @@ mod tests {
             "{err}"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn customer_ids_round_trip(n in proptest::prelude::any::<u64>(), digits in 3usize..=12) {
+            let config = CustomerConfig { id_digits: digits, ..Config::seed_defaults().customers };
+            let id = config.format_id(n);
+            proptest::prop_assert!(config.is_id(&id));
+            proptest::prop_assert_eq!(id[config.id_prefix.len()..].parse::<u64>().ok(), Some(n));
+        }
+
+        #[test]
+        fn telling_customer_ids_never_panics(text in "\\PC{0,30}|C[0-9]{0,25}") {
+            let config = Config::seed_defaults().customers;
+            if config.is_id(&text) {
+                proptest::prop_assert!(text.len() > config.id_digits);
+            }
+        }
+    }
 }
