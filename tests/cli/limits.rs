@@ -78,6 +78,16 @@ fn dates_outside_1970_to_9999_are_refused_everywhere() {
     env.run(&["report", "--from", "1970-01-01", "--to", "1970-01-31"])
         .ok();
     env.run(&["report", "--month", "9999-12"]).ok();
+    refused(
+        env.run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "last_contact=1969-12-31",
+        ]),
+        "from 1970-01-01",
+    );
     let mut early = TestEnv::new();
     early.root = env.root.clone();
     early.at("0000-01-01");
