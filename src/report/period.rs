@@ -257,6 +257,15 @@ mod tests {
         }
 
         #[test]
+        fn labels_parse_back(y in 1970i32..=9999, m in 1u32..=12) {
+            let today = d("2026-11-23");
+            let month = Period::month(y, m).unwrap();
+            proptest::prop_assert_eq!(Period::parse_month(&month.label, today).unwrap(), month);
+            let quarter = Period::quarter(y, (m - 1) / 3 + 1).unwrap();
+            proptest::prop_assert_eq!(Period::parse_quarter(&quarter.label, today).unwrap(), quarter);
+        }
+
+        #[test]
         fn ranges_never_panic(a in -400_000i64..400_000, b in -400_000i64..400_000) {
             let day = |n: i64| d("2026-01-01").checked_add_signed(chrono::Duration::days(n));
             if let (Some(a), Some(b)) = (day(a), day(b)) {
