@@ -8,15 +8,36 @@ use crate::error::{Error, Result};
 use crate::model::Timestamp;
 
 pub const ACCEPTED_TIMES: &str = "expected RFC 3339 (2026-11-23T09:15:00+08:00), \
-    'YYYY-MM-DD HH:MM[:SS]' or 'YYYY-MM-DD' in the store's time zone";
+    'YYYY-MM-DD HH:MM[:SS]' or 'YYYY-MM-DD' in the store's time zone, \
+    from 1970-01-01 to 9999-12-31";
 
-/// The current time in the store's zone, or `DESK_NOW` when set.
+/// The first and last dates desk accepts anywhere a person gives one. Every
+/// date in between has four digits, so every YAML reader takes the files
+/// desk writes, and date arithmetic a year or two either side cannot overflow.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+pub const DATE_RANGE: &str = "dates run from 1970-01-01 to 9999-12-31";
+
+/// True when `date` is within [`FIRST_DATE`]..=[`LAST_DATE`].
+pub fn date_in_range(date: NaiveDate) -> bool {
+    (FIRST_DATE..=LAST_DATE).contains(&date)
+}
+
+/// The current time in the store's zone, or `DESK_NOW` when set. A set but
+/// empty `DESK_NOW` is refused: falling back to the real clock would write
+/// real times where the caller meant to pin them.
 pub fn now(tz: Tz) -> Result<Timestamp> {
     match std::env::var("DESK_NOW") {
-        Ok(text) if !text.trim().is_empty() => {
-            parse_time(&text, tz).map_err(|_| Error::invalid("DESK_NOW", text, ACCEPTED_TIMES))
-        }
-        _ => Ok(in_zone(Utc::now(), tz)),
+        Ok(text) => parse_time(&text, tz).map_err(|e| match e {
+            Error::Invalid { valid, .. } => Error::invalid("DESK_NOW", text, valid),
+            other => other,
+        }),
+        Err(std::env::VarError::NotPresent) => Ok(in_zone(Utc::now(), tz)),
+        Err(std::env::VarError::NotUnicode(text)) => Err(Error::invalid(
+            "DESK_NOW",
+            text.to_string_lossy(),
+            ACCEPTED_TIMES,
+        )),
     }
 }
 
@@ -24,9 +45,21 @@ pub fn in_zone(t: DateTime<Utc>, tz: Tz) -> Timestamp {
     Timestamp::new(t.with_timezone(&tz).fixed_offset())
 }
 
-/// Reads a time as a person types it.
+/// Reads a time as a person types it, from 1970-01-01 to 9999-12-31.
 pub fn parse_time(text: &str, tz: Tz) -> Result<Timestamp> {
     let text = text.trim();
+    let t = parse_time_unbounded(text, tz)?;
+    // Checked in the store's zone and in the time's own offset, so that
+    // neither the file nor what desk shows leaves the range.
+    let dates = [t.0.date_naive(), t.0.with_timezone(&tz).date_naive()];
+    if dates.into_iter().all(date_in_range) {
+        Ok(t)
+    } else {
+        Err(Error::invalid("time", text, DATE_RANGE))
+    }
+}
+
+fn parse_time_unbounded(text: &str, tz: Tz) -> Result<Timestamp> {
     if let Some(t) = Timestamp::parse(text) {
         return Ok(t);
     }
@@ -38,7 +71,11 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<Timestamp> {
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .or_else(|| parse_date(text).ok().map(|d| d.and_time(NaiveTime::MIN)));
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN))
+    });
     let naive = naive.ok_or_else(|| Error::invalid("time", text, ACCEPTED_TIMES))?;
     local(naive, tz).ok_or_else(|| {
         Error::invalid(
@@ -56,9 +93,15 @@ pub fn local(naive: NaiveDateTime, tz: Tz) -> Option<Timestamp> {
         .map(|t| Timestamp::new(t.fixed_offset()))
 }
 
+/// A date as `YYYY-MM-DD`, from 1970-01-01 to 9999-12-31.
 pub fn parse_date(text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid("date", text, "expected YYYY-MM-DD, e.g. 2026-11-23"))
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::invalid("date", text, "expected YYYY-MM-DD, e.g. 2026-11-23"))?;
+    if date_in_range(date) {
+        Ok(date)
+    } else {
+        Err(Error::invalid("date", text, DATE_RANGE))
+    }
 }
 
 /// A span of calendar time, as in `6m`, `180d`, `26w`, `1y`.
@@ -68,23 +111,35 @@ pub enum Span {
     Months(u32),
 }
 
+/// The longest span: 100 years, in each unit.
+const SPAN_LIMITS: &str = "a span is at most 100 years: 36525d, 5217w, 1200m or 100y";
+
 pub fn parse_span(text: &str) -> std::result::Result<Span, String> {
     let t = text.trim();
     let bad = || {
         format!("'{text}' is not a span; expected a number and d, w, m or y (6m, 180d, 26w, 1y)")
     };
     let unit = t.chars().last().ok_or_else(bad)?;
-    let n: u32 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let digits = &t[..t.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    // Too many digits for a u32 is too long a span, not a malformed one.
+    let n: u32 = digits.parse().unwrap_or(u32::MAX);
     if n == 0 {
         return Err(bad());
     }
-    match unit {
-        'd' => Ok(Span::Days(n)),
-        'w' => Ok(Span::Days(n * 7)),
-        'm' => Ok(Span::Months(n)),
-        'y' => Ok(Span::Months(n * 12)),
-        _ => Err(bad()),
+    let (span, limit) = match unit {
+        'd' => (Span::Days(n), 36_525),
+        'w' => (Span::Days(n.saturating_mul(7)), 5_217),
+        'm' => (Span::Months(n), 1_200),
+        'y' => (Span::Months(n.saturating_mul(12)), 100),
+        _ => return Err(bad()),
+    };
+    if n > limit {
+        return Err(format!("'{text}' is too long; {SPAN_LIMITS}"));
     }
+    Ok(span)
 }
 
 impl Span {
@@ -128,5 +183,96 @@ mod tests {
             Span::Months(6).before(t).to_rfc3339(),
             "2026-02-28T10:00:00+08:00"
         );
+    }
+
+    #[test]
+    fn dates_outside_the_range_are_refused() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        for bad in [
+            "0001-01-01",
+            "0000-01-01T00:00:00Z",
+            "1969-12-31 23:59",
+            // In its own offset still 1970, but already 1969 in the store's zone.
+            "1970-01-01T00:30:00+09:00",
+            "1969-12-31T23:30:00-01:00",
+        ] {
+            let err = parse_time(bad, tz).unwrap_err().to_string();
+            assert!(err.contains("1970-01-01 to 9999-12-31"), "{bad}: {err}");
+        }
+        assert!(parse_time("1970-01-01 08:00", tz).is_ok());
+        assert!(parse_time("9999-12-31 23:59:59", tz).is_ok());
+        assert!(parse_date("1969-12-31").is_err() && parse_date("1970-01-01").is_ok());
+        assert!(parse_date("9999-12-31").is_ok());
+    }
+
+    #[test]
+    fn spans_are_bounded_at_a_hundred_years() {
+        assert_eq!(parse_span("36525d"), Ok(Span::Days(36_525)));
+        assert_eq!(parse_span("5217w"), Ok(Span::Days(36_519)));
+        assert_eq!(parse_span("100y"), Ok(Span::Months(1_200)));
+        for long in [
+            "36526d",
+            "5218w",
+            "1201m",
+            "101y",
+            "4294967295w",
+            "99999999999999999999d",
+        ] {
+            let err = parse_span(long).unwrap_err();
+            assert!(
+                err.contains("at most 100 years") && err.contains(long),
+                "{err}"
+            );
+        }
+        assert!(parse_span("+5d").is_err() && parse_span("-5d").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn time_parsing_never_panics(text in "\\PC{0,40}") {
+            let tz: Tz = "Europe/Berlin".parse().unwrap();
+            let _ = parse_time(&text, tz);
+            let _ = parse_date(&text);
+            let _ = parse_span(&text);
+        }
+
+        #[test]
+        fn times_near_the_edges_are_values_or_errors(
+            year in -300_000i32..300_000,
+            month in 0u32..14,
+            day in 0u32..33,
+            offset in -26i32..27,
+        ) {
+            let tz: Tz = "Pacific/Kiritimati".parse().unwrap();
+            for text in [
+                format!("{year:04}-{month:02}-{day:02}"),
+                format!("{year:04}-{month:02}-{day:02}T23:59:59{offset:+03}:00"),
+                format!("{year}-{month}-{day} 00:00"),
+            ] {
+                if let Ok(t) = parse_time(&text, tz) {
+                    // Whatever is accepted stays inside the range, in both zones.
+                    proptest::prop_assert!(date_in_range(t.0.date_naive()));
+                    proptest::prop_assert!(date_in_range(t.0.with_timezone(&tz).date_naive()));
+                    // ...and reads back the same from what desk writes.
+                    proptest::prop_assert_eq!(parse_time(&t.to_rfc3339(), tz).unwrap(), t);
+                }
+            }
+        }
+
+        #[test]
+        fn spans_round_trip_or_refuse(n in proptest::prelude::any::<u64>(), unit in "[dwmyx]") {
+            let text = format!("{n}{unit}");
+            if let Ok(span) = parse_span(&text) {
+                let expected = match unit.as_str() {
+                    "d" => Span::Days(n as u32),
+                    "w" => Span::Days(n as u32 * 7),
+                    "m" => Span::Months(n as u32),
+                    _ => Span::Months(n as u32 * 12),
+                };
+                proptest::prop_assert_eq!(span, expected);
+                let t = Timestamp::parse("1970-01-01T00:00:00Z").unwrap();
+                let _ = span.before(t);
+            }
+        }
     }
 }

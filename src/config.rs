@@ -236,6 +236,16 @@ impl Field {
             Field::Status => "status",
         }
     }
+
+    /// The key of the field's list in desk.yaml.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Field::Type => "types",
+            Field::Priority => "priorities",
+            Field::Channel => "channels",
+            Field::Status => "statuses",
+        }
+    }
 }
 
 fn choice(key: &str, label: &str, aliases: &[&str]) -> Choice {
@@ -351,8 +361,8 @@ impl Config {
         ] {
             if list.is_empty() {
                 return Err(bad(format!(
-                    "`{}s:` must list at least one value",
-                    field.name()
+                    "`{}:` must list at least one value",
+                    field.plural()
                 )));
             }
         }
@@ -586,5 +596,23 @@ mod tests {
             err.contains("'asap'") && err.contains("urgent (紧急)"),
             "{err}"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn customer_ids_round_trip(n in proptest::prelude::any::<u64>(), digits in 3usize..=12) {
+            let config = CustomerConfig { id_digits: digits, ..Config::seed_defaults().customers };
+            let id = config.format_id(n);
+            proptest::prop_assert!(config.is_id(&id));
+            proptest::prop_assert_eq!(id[config.id_prefix.len()..].parse::<u64>().ok(), Some(n));
+        }
+
+        #[test]
+        fn telling_customer_ids_never_panics(text in "\\PC{0,30}|C[0-9]{0,25}") {
+            let config = Config::seed_defaults().customers;
+            if config.is_id(&text) {
+                proptest::prop_assert!(text.len() > config.id_digits);
+            }
+        }
     }
 }

@@ -79,6 +79,24 @@ pub struct DemoSpec {
     pub now: DateTime<Utc>,
 }
 
+/// The most tickets, and the most customers, a demo store holds.
+pub const MAX_DEMO_SIZE: u64 = 1_000_000;
+/// Customers are registered up to this many days before the tickets' period.
+const CUSTOMER_LEAD_DAYS: usize = 360;
+
+impl DemoSpec {
+    /// Where the tickets' period begins: `months` of 30 days before `now`.
+    fn period_start(&self) -> DateTime<Utc> {
+        self.now - Duration::days(30 * i64::from(self.months.max(1)))
+    }
+
+    /// The earliest time anything in the demo store is dated (the oldest
+    /// possible customer registration).
+    pub fn earliest(&self) -> DateTime<Utc> {
+        self.period_start() - Duration::days(1 + CUSTOMER_LEAD_DAYS as i64)
+    }
+}
+
 const TYPES: [(&str, f64); 6] = [
     ("consultation", 34.0),
     ("complaint", 22.0),
@@ -209,7 +227,7 @@ pub fn generate<E>(
 ) -> Result<(), E> {
     let mut rng = Rng::new(spec.seed);
     let end = spec.now;
-    let start = end - Duration::days(30 * spec.months.max(1) as i64);
+    let start = spec.period_start();
     let span = (end - start).num_minutes().max(1) as f64;
     let team = Team { config };
 
@@ -464,10 +482,10 @@ pub fn generate_customers(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Custo
     let mut rng = Rng::new(spec.seed ^ 0x5EED_C057);
     let team = Team { config };
     let ts = |t: DateTime<Utc>| Timestamp::new(tz.from_utc_datetime(&t.naive_utc()).fixed_offset());
-    let period_start = spec.now - Duration::days(30 * spec.months.max(1) as i64);
+    let period_start = spec.period_start();
     (0..spec.customers)
         .map(|i| {
-            let day = (period_start - Duration::days(1 + rng.below(360) as i64))
+            let day = (period_start - Duration::days(1 + rng.below(CUSTOMER_LEAD_DAYS) as i64))
                 .with_timezone(&tz)
                 .date_naive();
             let nine = tz

@@ -87,6 +87,17 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
                 ),
             ));
         }
+        let is_dimension = |d: &str| {
+            ctx.store
+                .config
+                .survey
+                .dimensions
+                .iter()
+                .any(|c| c.key == d)
+        };
+        for p in crate::model::history_problems(&ticket.history, &is_dimension) {
+            problems.push(Finding::new(&shown, None, p));
+        }
         check_values(ctx, &ticket, &customers, &shown, &mut problems);
         if drift.is_empty() {
             continue;
@@ -252,9 +263,9 @@ fn check_values(
                 shown,
                 None,
                 format!(
-                    "{} '{value}' is not in desk.yaml's {}s",
+                    "{} '{value}' is not in desk.yaml's {}",
                     field.name(),
-                    field.name()
+                    field.plural()
                 ),
             ));
         }

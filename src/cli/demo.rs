@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use crate::clock;
 use crate::config::Config;
-use crate::demo::{generate, generate_customers, DemoSpec};
+use crate::demo::{generate, generate_customers, DemoSpec, MAX_DEMO_SIZE};
 use crate::error::{Error, Result};
 use crate::store::{create_atomic, default_calendar, render_customer, render_ticket, Store};
 
@@ -11,12 +11,16 @@ use crate::store::{create_atomic, default_calendar, render_customer, render_tick
 pub struct DemoArgs {
     /// Where to create the demo store (must not exist or be empty).
     pub dir: PathBuf,
-    #[arg(long, default_value_t = 60)]
+    /// How many tickets (0 to 1,000,000).
+    #[arg(long, default_value_t = 60,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_DEMO_SIZE))]
     pub tickets: usize,
-    #[arg(long, default_value_t = 12)]
+    /// How many customers (1 to 1,000,000).
+    #[arg(long, default_value_t = 12,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_DEMO_SIZE))]
     pub customers: usize,
-    /// How many months of history, ending now (or DESK_NOW).
-    #[arg(long, default_value_t = 3)]
+    /// How many months of history, ending now (or DESK_NOW): 1 to 120.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
     /// The same seed always gives the same store.
     #[arg(long, default_value_t = 1)]
@@ -31,21 +35,9 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
             "the demo store is created in a new or empty directory",
         ));
     }
-    if args.months == 0 || args.customers == 0 {
-        return Err(Error::invalid(
-            "--months/--customers",
-            "0",
-            "both must be at least 1",
-        ));
-    }
-    std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, e))?;
+    // The clock is read before anything is created, so a refusal leaves no directory.
     let config = Config::seed_defaults();
-    let store = Store::init(&args.dir, &config)?;
-    // The calendar `desk init` installs for the store's zone.
-    if let Some(name) = default_calendar(&config.timezone) {
-        store.install_calendar(name)?;
-    }
-    let now = clock::now(store.tz)?;
+    let now = clock::now(config.tz()?)?;
     let spec = DemoSpec {
         tickets: args.tickets,
         customers: args.customers,
@@ -53,6 +45,23 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         seed: args.seed,
         now: now.0.with_timezone(&chrono::Utc),
     };
+    if !clock::date_in_range(spec.earliest().date_naive()) {
+        return Err(Error::invalid(
+            "--months",
+            args.months.to_string(),
+            format!(
+                "the demo's history (and its customers, a year older) would begin before {}; \
+                 give fewer months or a later DESK_NOW",
+                clock::FIRST_DATE
+            ),
+        ));
+    }
+    std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, e))?;
+    let store = Store::init(&args.dir, &config)?;
+    // The calendar `desk init` installs for the store's zone.
+    if let Some(name) = default_calendar(&config.timezone) {
+        store.install_calendar(name)?;
+    }
     for customer in generate_customers(&spec, &store.config, store.tz) {
         create_atomic(
             &store.customer_path(&customer.id),

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 
-use super::Timestamp;
+use super::{Status, Timestamp};
 
 /// What an event did. Actions written by a newer desk are kept as `Other`
 /// and ignored by `fold`, so their files survive a rewrite.
@@ -157,5 +157,225 @@ impl Event {
     /// The `to` field as text (the assignee of an `assigned` event).
     pub fn to_text(&self) -> Option<&str> {
         self.to.as_ref().and_then(Value::as_str)
+    }
+}
+
+/// The fields an action's event may carry besides `at`, `by` and `action`,
+/// and which of them it must carry (docs/format.md, "Events").
+fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    Some(match action {
+        Action::Created => (
+            &[
+                "title",
+                "customer",
+                "type",
+                "category",
+                "tags",
+                "channel",
+                "priority",
+                "description",
+                "expectation",
+                "to",
+            ],
+            &["title", "customer", "type", "channel", "priority"],
+        ),
+        Action::Assigned => (&["to", "note"], &["to"]),
+        Action::Updated => (&["note", "status"], &["note"]),
+        Action::Closed => (&["resolution", "compensation", "followup"], &["resolution"]),
+        Action::Reopened => (&["reason"], &["reason"]),
+        Action::Edited => (&["field", "from", "to", "note"], &["field"]),
+        Action::Surveyed => (&["scores", "nps", "comment", "channel"], &["scores"]),
+        // Written by a newer desk: its schema is not known here.
+        Action::Other(_) => return None,
+    })
+}
+
+impl Event {
+    /// The known optional fields this event carries, by their name in files.
+    fn present(&self) -> Vec<&'static str> {
+        let fields = [
+            ("title", self.title.is_some()),
+            ("customer", self.customer.is_some()),
+            ("type", self.kind.is_some()),
+            ("category", self.category.is_some()),
+            ("tags", self.tags.is_some()),
+            ("channel", self.channel.is_some()),
+            ("priority", self.priority.is_some()),
+            ("description", self.description.is_some()),
+            ("expectation", self.expectation.is_some()),
+            ("field", self.field.is_some()),
+            ("from", self.from.is_some()),
+            ("to", self.to.is_some()),
+            ("status", self.status.is_some()),
+            ("note", self.note.is_some()),
+            ("resolution", self.resolution.is_some()),
+            ("compensation", self.compensation.is_some()),
+            ("followup", self.followup.is_some()),
+            ("reason", self.reason.is_some()),
+            ("scores", self.scores.is_some()),
+            ("nps", self.nps.is_some()),
+            ("comment", self.comment.is_some()),
+        ];
+        fields.into_iter().filter(|f| f.1).map(|f| f.0).collect()
+    }
+
+    /// What is wrong with this event against its action's schema: missing
+    /// or foreign fields and values out of their range. `is_dimension`
+    /// tells the survey dimensions of desk.yaml. Actions this version does
+    /// not know are accepted as they are, as are fields it does not know.
+    pub fn problems(&self, is_dimension: &dyn Fn(&str) -> bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !crate::clock::date_in_range(self.at.0.date_naive()) {
+            problems.push(format!("`at` {}: {}", self.at, crate::clock::DATE_RANGE));
+        }
+        let Some((allowed, required)) = schema(&self.action) else {
+            return problems;
+        };
+        let action = self.action.as_str();
+        if self.by.trim().is_empty() {
+            problems.push("`by` is empty".to_string());
+        }
+        let present = self.present();
+        for field in required.iter().filter(|f| !present.contains(f)) {
+            problems.push(format!("`{action}` events need `{field}`"));
+        }
+        for field in present.iter().filter(|f| !allowed.contains(f)) {
+            problems.push(format!(
+                "`{field}` does not belong in `{action}` events (they take {})",
+                allowed.join(", ")
+            ));
+        }
+        let text = |v: &Value| v.as_str().is_some_and(|s| !s.trim().is_empty());
+        match self.action {
+            Action::Assigned if self.to.as_ref().is_some_and(|to| !text(to)) => {
+                problems.push("`to` must name an agent".to_string());
+            }
+            Action::Updated => {
+                if let Some(s) = &self.status {
+                    if !matches!(
+                        Status::from_key(s),
+                        Some(Status::Pending | Status::InProgress)
+                    ) {
+                        problems.push(format!(
+                            "status '{s}' is not pending or in_progress (an `updated` event's statuses)"
+                        ));
+                    }
+                }
+            }
+            Action::Edited => {
+                if let Some(f) = &self.field {
+                    if !super::fold::FIELDS.contains(&f.as_str()) {
+                        problems.push(format!(
+                            "field '{f}' is not a ticket field ({})",
+                            super::fold::FIELDS.join(", ")
+                        ));
+                    }
+                }
+            }
+            Action::Surveyed => {
+                let scores = self.scores.iter().flatten();
+                if self.scores.as_ref().is_some_and(BTreeMap::is_empty) {
+                    problems.push("`scores` is empty".to_string());
+                }
+                for (dimension, score) in scores {
+                    if !is_dimension(dimension) {
+                        problems.push(format!(
+                            "score for '{dimension}', which is not a survey dimension in desk.yaml"
+                        ));
+                    }
+                    if !(1..=5).contains(score) {
+                        problems.push(format!("score {dimension}: {score} is not from 1 to 5"));
+                    }
+                }
+                if let Some(nps) = self.nps.filter(|n| *n > 10) {
+                    problems.push(format!("nps {nps} is not from 0 to 10"));
+                }
+            }
+            _ => {}
+        }
+        problems
+    }
+}
+
+/// The problems of every event of a history, each prefixed with the event's
+/// position (1-based) and action, as `desk check` reports them.
+pub fn history_problems(history: &[Event], is_dimension: &dyn Fn(&str) -> bool) -> Vec<String> {
+    history
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            e.problems(is_dimension)
+                .into_iter()
+                .map(move |p| format!("history: event {} ({}): {p}", i + 1, e.action.as_str()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(yaml: &str) -> Event {
+        let head = "at: 2026-11-23T09:00:00+08:00\nby: li.na\n";
+        serde_yaml::from_str(&format!("{head}{yaml}")).unwrap()
+    }
+
+    fn problems(yaml: &str) -> Vec<String> {
+        event(yaml).problems(&|d| ["efficiency", "attitude"].contains(&d))
+    }
+
+    #[test]
+    fn events_are_checked_against_their_action() {
+        assert!(problems("action: updated\nstatus: exploded\nnote: x\n")[0]
+            .contains("status 'exploded' is not pending or in_progress"));
+        assert_eq!(
+            problems("action: assigned\nnote: x\n"),
+            ["`assigned` events need `to`"]
+        );
+        assert!(problems("action: assigned\nto: ''\n")[0].contains("must name an agent"));
+        assert!(problems("action: assigned\nto: wang\nstatus: pending\n")[0]
+            .contains("`status` does not belong in `assigned` events"));
+        assert!(problems("action: closed\n")[0].contains("need `resolution`"));
+        assert!(problems("action: reopened\n")[0].contains("need `reason`"));
+        assert!(problems("action: edited\nfield: colour\nto: red\n")[0]
+            .contains("'colour' is not a ticket field"));
+        let survey = problems("action: surveyed\nscores: {efficiency: 6, taste: 3}\nnps: 11\n");
+        assert_eq!(survey.len(), 3, "{survey:?}");
+        assert!(problems("action: created\ntitle: t\n")[0].contains("need `customer`"));
+        let early: Event =
+            serde_yaml::from_str("at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n")
+                .unwrap();
+        assert!(early.problems(&|_| true)[0].contains("1970-01-01 to 9999-12-31"));
+        // What desk itself writes is clean.
+        for good in [
+            "action: created\ntitle: t\ncustomer: C1\ntype: complaint\nchannel: phone\npriority: urgent\nto: wang\n",
+            "action: assigned\nto: wang\nnote: yours\n",
+            "action: updated\nnote: waiting\nstatus: pending\n",
+            "action: updated\nnote: just a note\n",
+            "action: closed\nresolution: fixed\ncompensation: a coupon\nfollowup: call back\n",
+            "action: reopened\nreason: still broken\n",
+            "action: edited\nfield: category\nfrom: null\nto: logistics\nnote: n\n",
+            "action: surveyed\nscores: {efficiency: 5}\nnps: 10\ncomment: ok\nchannel: phone\n",
+            // A newer desk's action, and a newer desk's field, are kept.
+            "action: escalated\nstatus: whatever\nlevel: 2\n",
+            "action: updated\nnote: x\nvisibility: internal\n",
+        ] {
+            assert_eq!(problems(good), Vec::<String>::new(), "{good}");
+        }
+    }
+
+    #[test]
+    fn history_problems_name_the_event() {
+        let history = [
+            event("action: created\ntitle: t\ncustomer: C1\ntype: complaint\nchannel: phone\npriority: urgent\n"),
+            event("action: updated\nstatus: exploded\nnote: x\n"),
+        ];
+        let found = history_problems(&history, &|_| true);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("history: event 2 (updated): status 'exploded'"),
+            "{}",
+            found[0]
+        );
     }
 }

@@ -10,6 +10,9 @@ pub struct TicketId {
 }
 
 impl TicketId {
+    /// The largest daily serial: eight digits, the most an ID may carry.
+    pub const MAX_SERIAL: u32 = 99_999_999;
+
     /// Parses a full ID, case-insensitively. Anything else (paths, spaces,
     /// short serials) is rejected, so an ID can be used to build a path.
     pub fn parse(text: &str) -> Option<TicketId> {
@@ -84,6 +87,24 @@ mod tests {
             "CW2026113000001",
         ] {
             assert_eq!(TicketId::parse(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_ids_never_panics(text in "\\PC{0,24}|[A-Za-z]{0,3}[0-9]{0,18}") {
+            if let Some(id) = TicketId::parse(&text) {
+                proptest::prop_assert_eq!(TicketId::parse(&id.to_string()), Some(id));
+            }
+        }
+
+        #[test]
+        fn ids_round_trip(prefix in "[A-Z]{1,4}", days in 0i64..3_000_000, serial in 0u32..=TicketId::MAX_SERIAL) {
+            let date = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+                .checked_add_signed(chrono::Duration::days(days));
+            proptest::prop_assume!(date.is_some_and(|d| d.format("%Y").to_string().len() == 4));
+            let id = TicketId { prefix, date: date.unwrap(), serial };
+            proptest::prop_assert_eq!(TicketId::parse(&id.to_string()), Some(id));
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
+use crate::clock::{date_in_range, DATE_RANGE};
 use crate::error::{Error, Result};
 
 /// What kind of period: decides what "the previous period" is.
@@ -24,7 +25,22 @@ pub struct Period {
 }
 
 impl Period {
+    /// A month; `None` when it is not a month or not within the dates desk
+    /// accepts (1970-01-01 to 9999-12-31).
     pub fn month(year: i32, month: u32) -> Option<Period> {
+        Period::month_unbounded(year, month).filter(Period::in_range)
+    }
+
+    pub fn quarter(year: i32, q: u32) -> Option<Period> {
+        Period::quarter_unbounded(year, q).filter(Period::in_range)
+    }
+
+    fn in_range(&self) -> bool {
+        date_in_range(self.first) && date_in_range(self.last)
+    }
+
+    /// Any month chrono can represent: the period before 1970-01 is 1969-12.
+    fn month_unbounded(year: i32, month: u32) -> Option<Period> {
         let first = NaiveDate::from_ymd_opt(year, month, 1)?;
         let last = first.checked_add_months(Months::new(1))?.pred_opt()?;
         Some(Period {
@@ -35,7 +51,7 @@ impl Period {
         })
     }
 
-    pub fn quarter(year: i32, q: u32) -> Option<Period> {
+    fn quarter_unbounded(year: i32, q: u32) -> Option<Period> {
         if !(1..=4).contains(&q) {
             return None;
         }
@@ -51,7 +67,13 @@ impl Period {
 
     /// `YYYY-MM` or `last` (the calendar month before `today`).
     pub fn parse_month(text: &str, today: NaiveDate) -> Result<Period> {
-        let bad = || Error::invalid("--month", text, "expected YYYY-MM (e.g. 2026-10) or 'last'");
+        let bad = || {
+            Error::invalid(
+                "--month",
+                text,
+                format!("expected YYYY-MM (e.g. 2026-10) or 'last'; {DATE_RANGE}"),
+            )
+        };
         if text.trim().eq_ignore_ascii_case("last") {
             let prev = today
                 .with_day(1)
@@ -66,7 +88,13 @@ impl Period {
 
     /// `YYYYQn` or `last` (the quarter before the one of `today`).
     pub fn parse_quarter(text: &str, today: NaiveDate) -> Result<Period> {
-        let bad = || Error::invalid("--quarter", text, "expected YYYYQn (e.g. 2026Q3) or 'last'");
+        let bad = || {
+            Error::invalid(
+                "--quarter",
+                text,
+                format!("expected YYYYQn (e.g. 2026Q3) or 'last'; {DATE_RANGE}"),
+            )
+        };
         if text.trim().eq_ignore_ascii_case("last") {
             let q = (today.month() - 1) / 3 + 1;
             let (y, q) = if q == 1 {
@@ -83,6 +111,11 @@ impl Period {
     }
 
     pub fn range(first: NaiveDate, last: NaiveDate) -> Result<Period> {
+        for (flag, date) in [("--from", first), ("--to", last)] {
+            if !date_in_range(date) {
+                return Err(Error::invalid(flag, date.to_string(), DATE_RANGE));
+            }
+        }
         if last < first {
             return Err(Error::invalid(
                 "--to",
@@ -107,16 +140,26 @@ impl Period {
     }
 
     /// The period of the same kind just before this one (the previous
-    /// month, quarter, or as many days before a range).
+    /// month, quarter, or as many days before a range). It may begin before
+    /// 1970: periods start no earlier, so it is at most 8,030 years back,
+    /// well inside what dates can represent.
     pub fn previous(&self) -> Period {
         let before = self.first.pred_opt().expect("date in range");
         match self.kind {
-            Kind::Month => Period::month(before.year(), before.month()).expect("valid month"),
-            Kind::Quarter => {
-                Period::quarter(before.year(), (before.month() - 1) / 3 + 1).expect("valid quarter")
+            Kind::Month => {
+                Period::month_unbounded(before.year(), before.month()).expect("valid month")
             }
-            Kind::Range => Period::range(before - chrono::Duration::days(self.days() - 1), before)
-                .expect("ordered range"),
+            Kind::Quarter => Period::quarter_unbounded(before.year(), (before.month() - 1) / 3 + 1)
+                .expect("valid quarter"),
+            Kind::Range => {
+                let first = before - chrono::Duration::days(self.days() - 1);
+                Period {
+                    kind: Kind::Range,
+                    label: format!("{first}..{before}"),
+                    first,
+                    last: before,
+                }
+            }
         }
     }
 
@@ -127,7 +170,7 @@ impl Period {
             .rev()
             .filter_map(|i| {
                 let d = end.checked_sub_months(Months::new(i))?;
-                Period::month(d.year(), d.month())
+                Period::month_unbounded(d.year(), d.month())
             })
             .collect()
     }
@@ -176,5 +219,62 @@ mod tests {
             (r.previous().first, r.previous().last),
             (d("2026-10-01"), d("2026-10-10"))
         );
+    }
+
+    #[test]
+    fn periods_stay_within_1970_to_9999() {
+        let today = d("2026-01-01");
+        for bad in [
+            "1969-12",
+            "0000-01",
+            "10000-01",
+            "-262143-01",
+            "2026-4294967297",
+        ] {
+            let err = Period::parse_month(bad, today).unwrap_err().to_string();
+            assert!(err.contains("--month"), "{bad}: {err}");
+        }
+        assert!(Period::parse_quarter("1969Q4", today).is_err());
+        assert!(Period::parse_month("last", d("1970-01-15")).is_err());
+        let first = Period::parse_month("1970-01", today).unwrap();
+        assert_eq!(first.previous().label, "1969-12");
+        assert_eq!(first.trend_months(2).len(), 2);
+        let whole = Period::range(d("1970-01-01"), d("9999-12-31")).unwrap();
+        assert_eq!(whole.previous().last, d("1969-12-31"));
+        let err = Period::range(d("1969-12-31"), d("2026-01-01")).unwrap_err();
+        assert!(err.to_string().contains("--from"), "{err}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_periods_never_panics(text in "\\PC{0,20}", y in proptest::prelude::any::<i32>(), m in proptest::prelude::any::<u32>()) {
+            let today = d("2026-11-23");
+            for text in [text.clone(), format!("{y}-{m}"), format!("{y}Q{m}"), format!("{y}-{}", m % 14)] {
+                for p in [Period::parse_month(&text, today), Period::parse_quarter(&text, today)].into_iter().flatten() {
+                    let _ = (p.previous(), p.trend_months(120), p.days());
+                }
+            }
+        }
+
+        #[test]
+        fn labels_parse_back(y in 1970i32..=9999, m in 1u32..=12) {
+            let today = d("2026-11-23");
+            let month = Period::month(y, m).unwrap();
+            proptest::prop_assert_eq!(Period::parse_month(&month.label, today).unwrap(), month);
+            let quarter = Period::quarter(y, (m - 1) / 3 + 1).unwrap();
+            proptest::prop_assert_eq!(Period::parse_quarter(&quarter.label, today).unwrap(), quarter);
+        }
+
+        #[test]
+        fn ranges_never_panic(a in -400_000i64..400_000, b in -400_000i64..400_000) {
+            let day = |n: i64| d("2026-01-01").checked_add_signed(chrono::Duration::days(n));
+            if let (Some(a), Some(b)) = (day(a), day(b)) {
+                if let Ok(p) = Period::range(a, b) {
+                    let prev = p.previous();
+                    proptest::prop_assert_eq!(prev.days(), p.days());
+                    proptest::prop_assert_eq!(prev.last.succ_opt(), Some(p.first));
+                }
+            }
+        }
     }
 }

@@ -407,6 +407,15 @@ mod tests {
 
     proptest! {
         #[test]
+        fn parsing_ranges_never_panics(text in "[0-9:, -]{0,30}|\\PC{0,30}") {
+            if let Ok(ranges) = parse_ranges(&text) {
+                for pair in ranges.windows(2) {
+                    prop_assert!(pair[0].end.is_some_and(|e| e <= pair[1].start));
+                }
+            }
+        }
+
+        #[test]
         fn long_spans_measure_like_day_by_day(start in 0i64..700*86_400, span in 1i64..800*86_400) {
             let cal = shanghai();
             let berlin = {

@@ -2,7 +2,7 @@
 //! so they cannot go stale. Time while the ticket is `pending` (waiting on
 //! the customer) or closed does not count; a reopen resumes the clocks.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::calendar::Calendar;
@@ -308,11 +308,12 @@ pub fn replay(
 /// Hours as a person reads them: `3h20m`, `-1h05m` for an overrun.
 pub fn format_seconds(seconds: i64) -> String {
     let sign = if seconds < 0 { "-" } else { "" };
-    let m = seconds.abs() / 60;
-    let d = Duration::minutes(m);
-    if d.num_hours() >= 48 {
-        format!("{sign}{}d{:02}h", d.num_days(), d.num_hours() % 24)
+    // Unsigned, so that no value (not even i64::MIN) overflows.
+    let m = seconds.unsigned_abs() / 60;
+    let hours = m / 60;
+    if hours >= 48 {
+        format!("{sign}{}d{:02}h", hours / 24, hours % 24)
     } else {
-        format!("{sign}{}h{:02}m", d.num_hours(), m % 60)
+        format!("{sign}{hours}h{:02}m", m % 60)
     }
 }

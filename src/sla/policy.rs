@@ -202,10 +202,16 @@ impl Policy {
     }
 }
 
-/// `(days, seconds)` of a duration such as `1d4h30m`.
+/// The longest target, in days of its clock: a year. Longer is not a
+/// service level, and it keeps every due date computable.
+pub const MAX_TARGET_DAYS: i64 = 366;
+
+/// `(days, seconds)` of a duration such as `1d4h30m`, each at most
+/// [`MAX_TARGET_DAYS`] days' worth.
 fn parse_duration(text: &str) -> Result<(i64, i64), String> {
-    let mut days = 0;
-    let mut secs = 0;
+    let too_long = || format!("'{text}' is too long; a target is at most {MAX_TARGET_DAYS}d");
+    let mut days: i64 = 0;
+    let mut secs: i64 = 0;
     let mut number = String::new();
     let mut any = false;
     for c in text.trim().chars() {
@@ -213,16 +219,23 @@ fn parse_duration(text: &str) -> Result<(i64, i64), String> {
             number.push(c);
             continue;
         }
-        let n: i64 = number
-            .parse()
-            .map_err(|_| format!("'{text}' is not a duration like 4h, 30m or 3d"))?;
+        if number.is_empty() {
+            return Err(format!("'{text}' is not a duration like 4h, 30m or 3d"));
+        }
+        // All digits: a failed parse can only be a number too large.
+        let n: i64 = number.parse().map_err(|_| too_long())?;
         number.clear();
         any = true;
-        match c {
-            'd' => days += n,
-            'h' => secs += n * 3600,
-            'm' => secs += n * 60,
+        let (d, s) = match c {
+            'd' => (n, 0),
+            'h' => (0, n.checked_mul(3600).ok_or_else(too_long)?),
+            'm' => (0, n.checked_mul(60).ok_or_else(too_long)?),
             _ => return Err(format!("'{text}' is not a duration like 4h, 30m or 3d")),
+        };
+        days = days.checked_add(d).ok_or_else(too_long)?;
+        secs = secs.checked_add(s).ok_or_else(too_long)?;
+        if days > MAX_TARGET_DAYS || secs > MAX_TARGET_DAYS * 86_400 {
+            return Err(too_long());
         }
     }
     if !number.is_empty() || !any {
@@ -233,11 +246,16 @@ fn parse_duration(text: &str) -> Result<(i64, i64), String> {
     Ok((days, secs))
 }
 
-/// Parses `2026-10-01` or `2026-10-01..2026-10-07` into dates.
+/// Parses `2026-10-01` or `2026-10-01..2026-10-07` into dates, each from
+/// 1970-01-01 to 9999-12-31.
 fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
     let date = |s: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("'{}' is not a date like 2026-10-01", s.trim()))
+        let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| format!("'{}' is not a date like 2026-10-01", s.trim()))?;
+        if !crate::clock::date_in_range(d) {
+            return Err(format!("'{}': {}", s.trim(), crate::clock::DATE_RANGE));
+        }
+        Ok(d)
     };
     match text.split_once("..") {
         None => Ok(vec![date(text)?]),
@@ -246,10 +264,20 @@ fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
             if b < a {
                 return Err(format!("range '{text}' ends before it starts"));
             }
+            // A range of holidays longer than the look-ahead of a due date
+            // would leave no working time to reach: refuse it here.
+            if (b - a).num_days() > MAX_HOLIDAY_RANGE_DAYS {
+                return Err(format!(
+                    "range '{text}' is longer than {MAX_HOLIDAY_RANGE_DAYS} days; split it into shorter ranges"
+                ));
+            }
             Ok(a.iter_days().take_while(|d| *d <= b).collect())
         }
     }
 }
+
+/// The longest range of dates one `holidays:` or `workdays:` entry may span.
+const MAX_HOLIDAY_RANGE_DAYS: i64 = 366;
 
 impl CalendarConfig {
     /// Builds the calendar; errors name the key (`calendar.hours.mon`).
@@ -343,6 +371,12 @@ impl SlaConfig {
                         t.within
                     ));
                 }
+                if seconds > MAX_TARGET_DAYS * day {
+                    return Err(format!(
+                        "{key}: '{}' is too long; a target is at most {MAX_TARGET_DAYS}d",
+                        t.within
+                    ));
+                }
                 set[i] = Some(Target {
                     seconds,
                     clock: t.clock,
@@ -394,5 +428,75 @@ mod tests {
         );
         let policy = SlaConfig::default().build(&cal, &priorities).unwrap();
         assert_eq!(policy.targets("normal")[2].unwrap().seconds, 3 * 27_000);
+    }
+
+    #[test]
+    fn targets_longer_than_a_year_are_refused() {
+        assert_eq!(parse_duration("366d").unwrap(), (366, 0));
+        assert_eq!(parse_duration("8784h").unwrap(), (0, 366 * 86_400));
+        for long in [
+            "367d",
+            "106751991d",
+            "2562047788015h",
+            "99999999999999d",
+            "99999999999999999999m",
+            "366d366d",
+        ] {
+            let err = parse_duration(long).unwrap_err();
+            assert!(
+                err.contains("too long") && err.contains("366d") && err.contains(long),
+                "{err}"
+            );
+        }
+        assert!(parse_duration("h").is_err() && parse_duration("1hh").is_err());
+        // On the working clock a day is a working day: 366d is the limit
+        // there too, not 366 calendar days' worth of seconds.
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let cal = CalendarConfig::default().build(tz, &[]).unwrap();
+        let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
+        let mut sla = SlaConfig::default();
+        sla.targets[0].response = target("8784h", ClockKind::Working);
+        let err = sla.build(&cal, &priorities).unwrap_err();
+        assert!(
+            err.contains("sla.targets[urgent].response.within") && err.contains("too long"),
+            "{err}"
+        );
+        sla.targets[0].response = target("366d", ClockKind::Working);
+        let policy = sla.build(&cal, &priorities).unwrap();
+        // The longest target still has a due date.
+        let t = policy.targets("urgent")[0].unwrap();
+        let start = chrono::Utc::now();
+        assert!(cal.add_working(start, t.seconds).is_some());
+    }
+
+    #[test]
+    fn holidays_are_bounded_dates() {
+        assert!(parse_dates("0001-01-01")
+            .unwrap_err()
+            .contains("1970-01-01 to 9999-12-31"));
+        assert!(parse_dates("2026-01-01..9999-12-31")
+            .unwrap_err()
+            .contains("longer than 366 days"));
+        assert_eq!(parse_dates("2026-01-01..2026-12-31").unwrap().len(), 365);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn durations_never_panic_and_stay_bounded(text in "[0-9dhm ]{0,30}|\\PC{0,20}") {
+            if let Ok((days, secs)) = parse_duration(&text) {
+                proptest::prop_assert!((0..=MAX_TARGET_DAYS).contains(&days));
+                proptest::prop_assert!((0..=MAX_TARGET_DAYS * 86_400).contains(&secs));
+            }
+            let _ = parse_dates(&text);
+        }
+
+        #[test]
+        fn durations_round_trip(d in 0i64..=366, h in 0i64..=8784, m in 0i64..=600_000) {
+            let text = format!("{d}d{h}h{m}m");
+            match parse_duration(&text) {
+                Ok(got) => proptest::prop_assert_eq!(got, (d, h * 3600 + m * 60)),
+                Err(e) => proptest::prop_assert!(h * 3600 + m * 60 > MAX_TARGET_DAYS * 86_400, "{}", e),
+            }
+        }
     }
 }

@@ -224,7 +224,12 @@ impl Store {
         for c in &mut new {
             if c.id.is_empty() {
                 // Ends in the clone's node number, if it has one (docs/git.md).
-                max = super::next_number(max, node);
+                max = super::next_number(max, node).ok_or_else(|| {
+                    Error::Refused(format!(
+                        "no customer number left after {}",
+                        config.format_id(max)
+                    ))
+                })?;
                 c.id = config.format_id(max);
             } else if existing.iter().any(|e| e.id == c.id) {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));

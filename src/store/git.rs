@@ -426,14 +426,15 @@ fn install_file(path: &Path, text: &str, executable: bool) -> Result<Installed> 
 }
 
 /// The next number above `max` that belongs to `node` (its last two digits
-/// are the node number), or simply `max + 1` without a node.
-pub fn next_number(max: u64, node: Option<u32>) -> u64 {
+/// are the node number, 1..=99), or simply `max + 1` without a node. `None`
+/// when no such number fits in a `u64` (a hand-made ID near the top).
+pub fn next_number(max: u64, node: Option<u32>) -> Option<u64> {
+    let next = max.checked_add(1)?;
     match node {
-        None => max + 1,
+        None => Some(next),
         Some(n) => {
-            let n = u64::from(n);
-            let next = max + 1;
-            next + (n + 100 - next % 100) % 100
+            let n = u64::from(n % 100);
+            next.checked_add((n + 100 - next % 100) % 100)
         }
     }
 }
@@ -441,15 +442,33 @@ pub fn next_number(max: u64, node: Option<u32>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::next_number;
+    use proptest::prelude::*;
 
     #[test]
     fn node_numbers_take_the_last_two_digits() {
-        assert_eq!(next_number(0, None), 1);
-        assert_eq!(next_number(0, Some(7)), 7);
-        assert_eq!(next_number(7, Some(7)), 107);
-        assert_eq!(next_number(112, Some(7)), 207);
-        assert_eq!(next_number(106, Some(7)), 107);
-        assert_eq!(next_number(0, Some(99)), 99);
-        assert_eq!(next_number(99, Some(1)), 101);
+        assert_eq!(next_number(0, None), Some(1));
+        assert_eq!(next_number(0, Some(7)), Some(7));
+        assert_eq!(next_number(7, Some(7)), Some(107));
+        assert_eq!(next_number(112, Some(7)), Some(207));
+        assert_eq!(next_number(106, Some(7)), Some(107));
+        assert_eq!(next_number(0, Some(99)), Some(99));
+        assert_eq!(next_number(99, Some(1)), Some(101));
+        assert_eq!(next_number(u64::MAX, None), None);
+        assert_eq!(next_number(u64::MAX - 1, Some(99)), None);
+    }
+
+    proptest! {
+        #[test]
+        fn the_next_number_is_above_and_ends_in_the_node(max in any::<u64>(), node in proptest::option::of(1u32..=99)) {
+            match next_number(max, node) {
+                Some(next) => {
+                    prop_assert!(next > max && next - max <= 100);
+                    if let Some(n) = node {
+                        prop_assert_eq!(next % 100, u64::from(n));
+                    }
+                }
+                None => prop_assert!(max > u64::MAX - 100),
+            }
+        }
     }
 }

@@ -116,9 +116,15 @@ impl Store {
         let serial = super::next_number(
             self.max_serial(&prefix, date)?.into(),
             self.node_for_new_ids()?,
-        );
-        let serial = u32::try_from(serial)
-            .map_err(|_| Error::Refused(format!("no serial left on {day}")))?;
+        )
+        .and_then(|s| u32::try_from(s).ok())
+        .filter(|&s| s <= TicketId::MAX_SERIAL)
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "no serial left on {day}: serials run to {}",
+                TicketId::MAX_SERIAL
+            ))
+        })?;
         let id = TicketId {
             prefix,
             date,

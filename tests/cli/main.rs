@@ -13,6 +13,7 @@ mod git;
 mod hostile;
 mod init;
 mod lifecycle;
+mod limits;
 mod list;
 mod report;
 mod show;

@@ -187,7 +187,7 @@ impl<'a> FieldInput<'a> {
                     Error::invalid(
                         &key,
                         raw,
-                        "expected a time not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
+                        "expected a time from 1970-01-01 and not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
                     )
                 })?;
                 text(at.to_string())

@@ -1,0 +1,281 @@
+//! Numbers and dates at and beyond their limits: a clear error naming the
+//! value and the valid range, never a panic.
+
+use crate::common::TestEnv;
+
+/// Exit 101 is a Rust panic; 134 (or -1 on a signal) an abort.
+#[track_caller]
+fn refused(out: crate::common::Output, needle: &str) {
+    assert_eq!(
+        out.code, 1,
+        "expected a refusal\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains(needle) && !out.stderr.contains("panicked"),
+        "expected '{needle}' in: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn huge_sla_targets_are_refused_naming_the_key() {
+    let env = TestEnv::new();
+    env.new_ticket(&[]);
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    for within in [
+        "106751991d",
+        "2562047788015h",
+        "99999999999999d",
+        "367d",
+        "9999999999999999999999m",
+    ] {
+        let bad = config.replacen("within: 1h", &format!("within: {within}"), 1);
+        assert_ne!(bad, config);
+        std::fs::write(env.path("desk.yaml"), &bad).unwrap();
+        for cmd in [&["sla"][..], &["report", "--month", "2026-11"]] {
+            let out = env.run(cmd);
+            refused(out, "sla.targets[urgent].response.within");
+        }
+        let out = env.run(&["sla"]);
+        assert!(
+            out.stderr.contains(within) && out.stderr.contains("366d"),
+            "{}",
+            out.stderr
+        );
+    }
+    // The longest target allowed still works.
+    let ok = config.replacen("within: 1h", "within: 366d", 1);
+    std::fs::write(env.path("desk.yaml"), ok).unwrap();
+    env.run(&["sla"]).ok();
+}
+
+#[test]
+fn dates_outside_1970_to_9999_are_refused_everywhere() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let before = env.snapshot();
+    for at in [
+        "0001-01-01",
+        "1969-12-31 23:59",
+        "0000-01-01T00:00:00Z",
+        "+10000-01-01",
+    ] {
+        let out = env.run(&["update", &id, "--note", "x", "--at", at]);
+        refused(out, "1970-01-01");
+    }
+    let out = env.run(&["report", "--from=-262143-01-01", "--to=2026-01-01"]);
+    refused(out, "1970-01-01");
+    let out = env.run(&["report", "--from=2026-01-01", "--to=+262142-12-31"]);
+    refused(out, "9999-12-31");
+    for month in ["0000-01", "1969-12", "10000-01", "-5-01"] {
+        let month = &format!("--month={month}");
+        refused(env.run(&["report", month]), "--month");
+    }
+    refused(env.run(&["report", "--quarter", "1969Q4"]), "--quarter");
+    // The first month of the range has a previous period that still works.
+    env.run(&["report", "--month", "1970-01"]).ok();
+    env.run(&["report", "--from", "1970-01-01", "--to", "1970-01-31"])
+        .ok();
+    env.run(&["report", "--month", "9999-12"]).ok();
+    refused(
+        env.run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "last_contact=1969-12-31",
+        ]),
+        "from 1970-01-01",
+    );
+    let mut early = TestEnv::new();
+    early.root = env.root.clone();
+    early.at("0000-01-01");
+    refused(early.run(&["list"]), "DESK_NOW");
+    early.at("");
+    refused(early.run(&["list"]), "DESK_NOW");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn holidays_outside_the_date_range_name_their_key() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path("calendars")).unwrap();
+    std::fs::write(env.path("calendars/far.yaml"), "holidays:\n- 0001-01-01\n").unwrap();
+    let out = env.run(&["sla"]);
+    refused(out, "calendars/far.yaml");
+    std::fs::write(
+        env.path("calendars/far.yaml"),
+        "holidays:\n- 2026-01-01..9999-12-31\n",
+    )
+    .unwrap();
+    refused(env.run(&["sla"]), "calendars/far.yaml");
+}
+
+#[test]
+fn demo_sizes_are_bounded() {
+    let mut env = TestEnv::empty();
+    for (flag, range) in [
+        ("--months", "1..=120"),
+        ("--tickets", "0..=1000000"),
+        ("--customers", "1..=1000000"),
+    ] {
+        let out = env.run(&["demo", "d", flag, "4294967295"]).fails(2);
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains(range),
+            "{}",
+            out.stderr
+        );
+    }
+    // A history reaching back before 1970 is refused before anything is made.
+    env.at("1975-01-01T00:00:00Z");
+    refused(
+        env.run(&["demo", "d", "--months", "60"]),
+        "before 1970-01-01",
+    );
+    assert!(!env.path("d").exists(), "a refused demo creates nothing");
+    env.run(&["demo", "d", "--months", "36", "--tickets", "5"])
+        .ok();
+}
+
+#[test]
+fn serials_and_customer_numbers_at_their_top_are_refused() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let top = format!("{}99999999", &id[..10]);
+    let text = env.read_ticket(&id).replace(&id, &top);
+    std::fs::write(env.ticket_path(&top), text).unwrap();
+    let out = env.run(&[
+        "new",
+        "--customer",
+        "C000001",
+        "--type",
+        "complaint",
+        "--priority",
+        "urgent",
+        "--channel",
+        "phone",
+        "--title",
+        "One more",
+    ]);
+    refused(out, "serials run to 99999999");
+
+    let top = "C18446744073709551615";
+    let text = std::fs::read_to_string(env.path("customers/C000001.yaml"))
+        .unwrap()
+        .replace("C000001", top);
+    std::fs::write(env.path(&format!("customers/{top}.yaml")), text).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&crate::common::customer_add(
+        "individual",
+        "王五",
+        &["--phone", "13900000009"],
+    ));
+    refused(out, "no customer number left after C18446744073709551615");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn list_keys_are_named_by_their_plural() {
+    let env = TestEnv::new();
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let start = config
+        .find("\npriorities:")
+        .expect("priorities in desk.yaml")
+        + 1;
+    let end = start
+        + config[start..]
+            .find("\nchannels:")
+            .expect("channels after priorities")
+        + 1;
+    let bad = format!("{}priorities: []\n{}", &config[..start], &config[end..]);
+    std::fs::write(env.path("desk.yaml"), bad).unwrap();
+    let out = env.run(&["list"]).fails(1);
+    assert!(
+        out.stderr.contains("`priorities:` must list"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("prioritys"), "{}", out.stderr);
+}
+
+#[test]
+fn a_damaged_cache_is_never_believed() {
+    let env = TestEnv::new();
+    for i in 0..3 {
+        env.new_ticket(&["--title", &format!("ticket {i} 设备无法开机")]);
+    }
+    // Files changed in the last two seconds are never cached.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let list = || env.run(&["list", "--all", "--format", "json"]).ok().stdout;
+    let uncached = list();
+    let cache = env.path(".desk/cache/tickets.bin");
+    let good = std::fs::read(&cache).unwrap();
+    assert!(good.len() > 300, "the cache holds the three tickets");
+    assert_eq!(list(), uncached);
+    let trial = |damaged: Vec<u8>, what: &str| {
+        std::fs::write(&cache, &damaged).unwrap();
+        assert_eq!(list(), uncached, "{what}");
+    };
+    // One bit at positions all over the file, the format mark included...
+    let step = (good.len() / 60).max(1);
+    for pos in (0..good.len()).step_by(step) {
+        let mut bytes = good.clone();
+        bytes[pos] ^= 1 << (pos % 8);
+        trial(bytes, &format!("bit {} of byte {pos}", pos % 8));
+    }
+    // ...and 30 bits at once, at pseudo-random places.
+    let mut seed: u64 = 7;
+    for t in 0..8 {
+        let mut bytes = good.clone();
+        for _ in 0..30 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let pos = (seed >> 33) as usize % bytes.len();
+            bytes[pos] ^= 1 << ((seed >> 20) % 8);
+        }
+        trial(bytes, &format!("30 bits, trial {t}"));
+    }
+    // A cache cut short or grown is rebuilt too.
+    trial(good[..good.len() / 2].to_vec(), "truncated");
+    trial([&good[..], &good[8..40]].concat(), "trailing bytes");
+}
+
+#[test]
+fn check_validates_each_event_against_its_action() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    env.run(&["check"]).ok();
+    let path = env.ticket_path(&id);
+    let clean = env.read_ticket(&id);
+    for (event, problem) in [
+        (
+            "  action: updated\n  status: exploded\n  note: boom\n",
+            "status 'exploded' is not pending or in_progress",
+        ),
+        (
+            "  action: assigned\n  note: nobody\n",
+            "`assigned` events need `to`",
+        ),
+        (
+            "  action: surveyed\n  scores: {taste: 3}\n",
+            "'taste', which is not a survey dimension",
+        ),
+    ] {
+        let text = format!("{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n{event}");
+        std::fs::write(&path, text).unwrap();
+        let out = env.run(&["check"]).fails(1);
+        assert!(
+            out.stdout.contains("event 2 ") && out.stdout.contains(problem),
+            "{}",
+            out.stdout
+        );
+    }
+    // An action from a newer desk is kept and accepted.
+    let text = format!(
+        "{clean}- at: 2026-11-23T10:00:00+08:00\n  by: tester\n  action: escalated\n  level: 2\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    env.run(&["check"]).ok();
+}
