@@ -16,3 +16,4 @@ mod report;
 mod show;
 mod sla;
 mod survey;
+mod store_files;
