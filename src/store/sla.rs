@@ -1,4 +1,4 @@
-use super::{read_to_string, Store};
+use super::{from_yaml, read_file, Store};
 use crate::error::{Error, Result};
 use crate::sla::{Calendar, HolidayFile, Policy};
 
@@ -25,8 +25,8 @@ impl Store {
                 .collect();
             files.sort();
             for path in files {
-                let file: HolidayFile = serde_yaml::from_str(&read_to_string(&path)?)
-                    .map_err(|e| Error::parse_yaml(self.display_path(&path), &e))?;
+                let shown = self.display_path(&path);
+                let file: HolidayFile = from_yaml(&read_file(&path, shown)?, shown)?;
                 let name = self.display_path(&path).display().to_string();
                 extra.push((name, file));
             }

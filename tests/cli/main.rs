@@ -15,5 +15,5 @@ mod list;
 mod report;
 mod show;
 mod sla;
-mod survey;
 mod store_files;
+mod survey;

@@ -46,10 +46,7 @@ fn two_tickets() -> (TestEnv, String, String) {
 const SECRET: &str = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
 
 fn rel(env: &TestEnv, path: &Path) -> String {
-    path.strip_prefix(&env.root)
-        .unwrap()
-        .display()
-        .to_string()
+    path.strip_prefix(&env.root).unwrap().display().to_string()
 }
 
 /// `list`, `report` and `check` name `entry` and fail; `list` still shows
@@ -203,11 +200,19 @@ fn deeply_nested_customer_and_config_files_are_refused_fast() {
     std::fs::write(&customer, nested(100_000)).unwrap();
     let out = run_within(&env, &["customer", "show", "C000002"], 5);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("customers/C000002.yaml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("customers/C000002.yaml"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("nest"), "{}", out.stderr);
 
     let mut config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
-    config.push_str(&format!("extra: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)));
+    config.push_str(&format!(
+        "extra: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    ));
     std::fs::write(env.path("desk.yaml"), config).unwrap();
     let out = run_within(&env, &["list"], 5);
     assert_ne!(out.code, 0);
