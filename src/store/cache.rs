@@ -176,13 +176,17 @@ impl Store {
     /// each file is stat'ed relative to its open directory, as `find` does.
     /// No link is followed: an entry named `.yaml` that is not a regular
     /// file, and any symbolic link (to a month folder, say), is listed
-    /// without an identity, so it is never cached and reading it reports it.
+    /// without an identity, so it is never cached and reading it reports it;
+    /// a linked `tickets/` itself is an error.
     pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(String, Option<FileKey>)>> {
         use std::sync::{Condvar, Mutex};
         let root = self.tickets_dir();
         match std::fs::symlink_metadata(&root) {
             Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Ok(vec![(String::new(), None)]),
+            Ok(meta) => {
+                let kind = refused_kind(&meta.file_type()).unwrap_or("a file");
+                return Err(super::read::not_a_dir(Path::new("tickets"), kind));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io(root, e)),
         }

@@ -61,7 +61,11 @@ fn every_reader_names(env: &TestEnv, readable: &str, entry: &str) {
     assert!(report.stderr.contains(entry), "{}", report.stderr);
     let check = run_within(env, &["check"], 10).fails(1);
     assert!(check.stdout.contains(entry), "{}", check.stdout);
-    for out in [&list, &report, &check] {
+    // `show` lists the customer's other open tickets: it warns that the
+    // list may miss one.
+    let show = run_within(env, &["show", readable], 10).ok();
+    assert!(show.stderr.contains(entry), "{}", show.stderr);
+    for out in [&list, &report, &check, &show] {
         assert!(!out.stdout.contains("AGE-SECRET"), "{}", out.stdout);
         assert!(!out.stderr.contains("AGE-SECRET"), "{}", out.stderr);
     }
@@ -253,4 +257,90 @@ fn a_byte_order_mark_is_accepted() {
     assert!(list.stdout.contains(&second), "{}", list.stdout);
     env.run(&["customer", "show", "C000001"]).ok();
     env.run(&["check"]).ok();
+}
+
+#[test]
+fn linked_or_special_customer_files_are_refused_and_named() {
+    let env = TestEnv::new();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("desk.key");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    let linked = env.path("customers/C000002.yaml");
+    std::fs::remove_file(&linked).unwrap();
+    std::os::unix::fs::symlink(&secret, &linked).unwrap();
+    let fifo = env.path("customers/C000003.yaml");
+    std::fs::remove_file(&fifo).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    let show = run_within(&env, &["customer", "show", "C000002"], 10);
+    assert_ne!(show.code, 0);
+    assert!(show.stderr.contains("symbolic link"), "{}", show.stderr);
+    let list = run_within(&env, &["customer", "list"], 10).fails(1);
+    assert!(list.stdout.contains("C000001"), "{}", list.stdout);
+    let check = run_within(&env, &["check"], 10).fails(1);
+    for out in [&list, &check] {
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(all.contains("customers/C000002.yaml"), "{all}");
+        assert!(all.contains("customers/C000003.yaml"), "{all}");
+        assert!(!all.contains("AGE-SECRET"), "{all}");
+    }
+}
+
+#[test]
+fn a_linked_tickets_or_customers_folder_is_refused() {
+    let env = TestEnv::new();
+    env.new_ticket(&[]);
+    let outside = tempfile::tempdir().unwrap();
+    for dir in ["tickets", "customers"] {
+        let moved = outside.path().join(dir);
+        std::fs::rename(env.path(dir), &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, env.path(dir)).unwrap();
+    }
+    let list = run_within(&env, &["list"], 10).fails(1);
+    assert!(list.stderr.contains("tickets"), "{}", list.stderr);
+    assert!(list.stderr.contains("symbolic link"), "{}", list.stderr);
+    let customers = run_within(&env, &["customer", "list"], 10).fails(1);
+    assert!(
+        customers.stderr.contains("customers"),
+        "{}",
+        customers.stderr
+    );
+    assert!(
+        customers.stderr.contains("symbolic link"),
+        "{}",
+        customers.stderr
+    );
+    let check = run_within(&env, &["check"], 10).fails(1);
+    assert!(check.stderr.contains("symbolic link"), "{}", check.stderr);
+    let new = env.run(&[
+        "new",
+        "--customer",
+        "C000001",
+        "--type",
+        "complaint",
+        "--priority",
+        "urgent",
+        "--channel",
+        "phone",
+        "--title",
+        "Elsewhere",
+    ]);
+    assert_ne!(new.code, 0);
+    let add = env.run(&crate::common::customer_add(
+        "individual",
+        "李四",
+        &["--phone", "13900000009"],
+    ));
+    assert_ne!(add.code, 0);
+    assert_eq!(
+        std::fs::read_dir(outside.path().join("customers"))
+            .unwrap()
+            .count(),
+        4,
+        "three customers and .gitkeep, nothing added through the link"
+    );
 }
