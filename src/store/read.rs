@@ -206,19 +206,22 @@ pub fn from_yaml<T: DeserializeOwned>(text: &str, shown: &Path) -> Result<T> {
 /// so brackets in text do not count. It may misjudge odd but valid YAML; it
 /// only has to bound the depth of what reaches the parser.
 fn too_deep(text: &str, limit: usize) -> Option<usize> {
-    // Columns of the open block nodes.
+    // Columns of the open block nodes, one entry a level.
     let mut columns: Vec<usize> = Vec::new();
     let mut flow = 0usize;
     // An open quoted scalar (it may span lines).
     let mut quote: Option<u8> = None;
-    // The indentation of the line that opened a `|` or `>` scalar.
+    // The indentation of the collection holding an open `|` or `>` scalar.
     let mut block_scalar: Option<usize> = None;
+    // The column of a key whose value starts on a later line: a sequence
+    // there may sit at the key's own column (`key:` then `- item`).
+    let mut open_key: Option<usize> = None;
     for (n, line) in text.lines().enumerate() {
         let b = line.as_bytes();
         let indent = b.iter().take_while(|&&c| c == b' ').count();
-        let blank = b[indent..].iter().all(|c| c.is_ascii_whitespace());
+        let empty = b[indent..].iter().all(|c| c.is_ascii_whitespace());
         if let Some(parent) = block_scalar {
-            if blank || indent > parent {
+            if empty || indent > parent {
                 continue;
             }
             block_scalar = None;
@@ -227,25 +230,42 @@ fn too_deep(text: &str, limit: usize) -> Option<usize> {
         // At a place where a block node may start (after `- `, `? `, `: `).
         let mut node_start = false;
         if quote.is_none() && flow == 0 {
-            if blank || b[indent] == b'#' {
+            if empty || b[indent] == b'#' {
                 continue;
             }
-            if indent == 0 && (line.starts_with("---") || line.starts_with("...")) {
+            if indent == 0
+                && (line.starts_with("---") || line.starts_with("..."))
+                && b.get(3).is_none_or(|&c| blank(c))
+            {
+                // A new document; its root node may start on this line.
                 columns.clear();
-                continue;
+                i = 3;
+            } else {
+                while columns.last().is_some_and(|&c| c > indent) {
+                    columns.pop();
+                }
+                // A column held twice is a key's mapping and its sequence;
+                // a further `- ` there continues that sequence.
+                let item = b[indent] == b'-';
+                let n = columns.len();
+                if !(item && n >= 2 && columns[n - 1] == indent && columns[n - 2] == indent) {
+                    while columns.last() == Some(&indent) {
+                        columns.pop();
+                    }
+                    if item && open_key == Some(indent) {
+                        columns.push(indent);
+                    }
+                    columns.push(indent);
+                }
+                i = indent;
             }
-            while columns.last().is_some_and(|&c| c >= indent) {
-                columns.pop();
-            }
-            columns.push(indent);
-            i = indent;
-            // Compact nesting on one line: `- - - x`, `? x`.
+            // Compact nesting on one line: `- - - x`, `? x`, `: x`.
             while i < b.len()
-                && matches!(b[i], b'-' | b'?')
-                && b.get(i + 1).is_none_or(|&c| c == b' ')
+                && matches!(b[i], b'-' | b'?' | b':')
+                && b.get(i + 1).is_none_or(|&c| blank(c))
             {
                 i += 1;
-                while i < b.len() && b[i] == b' ' {
+                while i < b.len() && blank(b[i]) {
                     i += 1;
                 }
                 if i < b.len() {
@@ -260,6 +280,8 @@ fn too_deep(text: &str, limit: usize) -> Option<usize> {
         // In flow context: after `[`, `{`, `,` or `:`, where a quote may open.
         let mut flow_token = true;
         let mut after_space = true;
+        // In block context: the line so far ends with a key's `:`.
+        let mut value_pending = false;
         while i < b.len() {
             let c = b[i];
             i += 1;
@@ -280,10 +302,11 @@ fn too_deep(text: &str, limit: usize) -> Option<usize> {
             if c == b'#' && after_space {
                 break;
             }
-            after_space = c == b' ' || c == b'\t';
+            after_space = blank(c);
             if after_space {
                 continue;
             }
+            value_pending = false;
             if flow > 0 {
                 match c {
                     b'[' | b'{' => {
@@ -313,26 +336,43 @@ fn too_deep(text: &str, limit: usize) -> Option<usize> {
                 }
                 b'"' | b'\'' if node_start => quote = Some(c),
                 b'|' | b'>' if node_start => {
-                    block_scalar = Some(indent);
+                    // Its text is indented deeper than the collection holding
+                    // it: the sequence of `- |`, the mapping of `key: |`.
+                    let own = columns.last() == Some(&(i - 1));
+                    let at = columns.len().saturating_sub(if own { 2 } else { 1 });
+                    block_scalar = Some(columns.get(at).copied().unwrap_or(indent));
+                    value_pending = false;
                     break;
                 }
                 // Anchors and tags precede the node they name.
                 b'&' | b'!' if node_start => {
-                    while i < b.len() && b[i] != b' ' {
+                    while i < b.len() && !blank(b[i]) {
                         i += 1;
                     }
                 }
-                b':' if b.get(i).is_none_or(|&c| c == b' ') => node_start = true,
+                b':' if b.get(i).is_none_or(|&c| blank(c)) => {
+                    node_start = true;
+                    value_pending = true;
+                }
                 _ => node_start = false,
             }
+        }
+        if quote.is_none() && flow == 0 && block_scalar.is_none() {
+            open_key = columns.last().copied().filter(|_| value_pending);
         }
     }
     None
 }
 
+/// YAML's separating white space within a line.
+fn blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn flow_nesting_is_bounded() {
@@ -353,6 +393,15 @@ mod tests {
     }
 
     #[test]
+    fn nesting_after_a_document_marker_or_a_tab_counts() {
+        let open = "[".repeat(40);
+        assert_eq!(too_deep(&format!("--- {open}\n"), 32), Some(1));
+        assert_eq!(too_deep(&format!("a:\t{open}\n"), 32), Some(1));
+        assert_eq!(too_deep(&format!("-\t{open}\n"), 32), Some(1));
+        assert_eq!(too_deep(&format!("a: !!seq\t{open}\n"), 32), Some(1));
+    }
+
+    #[test]
     fn brackets_in_text_do_not_count() {
         let open = "[".repeat(100);
         let text = format!(
@@ -364,9 +413,11 @@ mod tests {
     }
 
     #[test]
-    fn what_desk_writes_passes() {
+    fn a_ticket_is_measured_to_within_one_level() {
+        // Six levels: the file, history, an event, its fields, tags, [b].
         let ticket = "id: CW202611230001\ntitle: x\nfields: {}\nhistory:\n- at: 2026-11-23T09:00:00+08:00\n  action: updated\n  fields:\n    tags:\n    - a\n    - [b]\n";
-        assert_eq!(too_deep(ticket, 6), None);
+        assert_eq!(too_deep(ticket, 7), None);
+        assert_eq!(too_deep(ticket, 5), Some(9));
     }
 
     #[test]
@@ -376,5 +427,52 @@ mod tests {
         let e = from_yaml::<u32>("\"my secret\"\n", Path::new("f.yaml")).unwrap_err();
         assert!(!e.to_string().contains("my secret"), "{e}");
         assert!(e.to_string().contains("f.yaml"), "{e}");
+    }
+
+    /// A YAML value of exactly `depth` levels of collections, with text
+    /// that YAML must quote or fold (brackets, quotes, `#`, `: `, newlines).
+    fn nested_value(depth: u32) -> impl Strategy<Value = (serde_yaml::Value, u32)> {
+        use serde_yaml::Value;
+        let text = "[ -~\n]{0,12}".prop_map(Value::String);
+        let leaf = text.clone().prop_map(|v| (v, 0));
+        leaf.prop_recursive(depth, 64, 3, move |inner| {
+            (inner, text.clone(), any::<bool>()).prop_map(|((child, d), key, as_map)| {
+                let value = if as_map {
+                    let mut map = serde_yaml::Mapping::new();
+                    map.insert(key, child);
+                    Value::Mapping(map)
+                } else {
+                    Value::Sequence(vec![key, child])
+                };
+                (value, d + 1)
+            })
+        })
+    }
+
+    fn depth_of(v: &serde_yaml::Value) -> u32 {
+        match v {
+            serde_yaml::Value::Mapping(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
+            serde_yaml::Value::Sequence(s) => 1 + s.iter().map(depth_of).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    proptest! {
+        /// The scan finds the nesting of what serde_yaml writes (block
+        /// style) and of JSON (flow style), to within one level, whatever
+        /// the text holds.
+        #[test]
+        fn scan_measures_real_nesting((value, _) in nested_value(12)) {
+            let depth = depth_of(&value) as usize;
+            for text in [
+                serde_yaml::to_string(&value).unwrap(),
+                serde_json::to_string(&value).unwrap(),
+            ] {
+                prop_assert_eq!(too_deep(&text, depth + 1), None, "{}", text);
+                if depth > 0 {
+                    prop_assert!(too_deep(&text, depth - 1).is_some(), "{}", text);
+                }
+            }
+        }
     }
 }
