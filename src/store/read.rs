@@ -143,16 +143,12 @@ pub fn read_file(path: &Path, shown: &Path) -> Result<String> {
         })
 }
 
-/// Fails if a directory between `root` and `rel`'s file (`rel`'s parent
-/// components) is a symbolic link or not a directory: desk never reads or
-/// writes through one. Components that do not exist yet pass (they are
-/// created as real directories).
-pub fn no_link_between(root: &Path, rel: &Path) -> Result<()> {
+/// Fails if a folder on the path `rel_dir` under `root` is a symbolic link
+/// or not a directory: desk never reads or writes through one. Folders that
+/// do not exist yet pass (they are created as real directories).
+pub fn real_dirs(root: &Path, rel_dir: &Path) -> Result<()> {
     let mut dir = root.to_path_buf();
-    let Some(parent) = rel.parent() else {
-        return Ok(());
-    };
-    for part in parent.components() {
+    for part in rel_dir.components() {
         dir.push(part);
         match fs::symlink_metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
@@ -173,7 +169,7 @@ impl super::Store {
     /// none: no link is followed, neither the file nor a directory above it.
     pub(super) fn read_entry(&self, path: &Path) -> Result<Option<String>> {
         let rel = self.display_path(path);
-        no_link_between(&self.root, rel)?;
+        real_dirs(&self.root, rel.parent().unwrap_or(Path::new("")))?;
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             _ => read_file(path, rel).map(Some),

@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use super::{from_yaml, read_file, Store};
 use crate::error::{Error, Result};
 use crate::sla::{Calendar, HolidayFile, Policy};
@@ -17,6 +19,8 @@ impl Store {
         };
         let mut extra = Vec::new();
         let dir = self.root.join(CALENDARS_DIR);
+        // A linked folder is refused, not followed.
+        super::read::real_dirs(&self.root, Path::new(CALENDARS_DIR))?;
         if dir.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(&dir)
                 .map_err(|e| Error::io(&dir, e))?

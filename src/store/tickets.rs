@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::read::no_link_between;
+use super::read::real_dirs;
 use super::{create_atomic, from_yaml, write_atomic, Store};
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
@@ -119,7 +119,7 @@ impl Store {
             serial: 0,
         }
         .relative_path();
-        no_link_between(&self.root, &rel)?;
+        real_dirs(&self.root, rel.parent().unwrap_or(&rel))?;
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
         let serial = super::next_number(

@@ -344,3 +344,37 @@ fn a_linked_tickets_or_customers_folder_is_refused() {
         "three customers and .gitkeep, nothing added through the link"
     );
 }
+
+#[test]
+fn a_cached_ticket_replaced_by_a_link_is_not_served_from_the_cache() {
+    let (env, first, second) = two_tickets();
+    // Old enough that the cache keeps its entry (it skips files changed
+    // in the last seconds).
+    env.run(&["list", "--all"]).ok();
+    let outside = tempfile::tempdir().unwrap();
+    let copy = outside.path().join("copy.yaml");
+    let path = env.ticket_path(&second);
+    std::fs::rename(&path, &copy).unwrap();
+    std::os::unix::fs::symlink(&copy, &path).unwrap();
+    let list = env.run(&["list", "--all"]).fails(1);
+    assert!(list.stdout.contains(&first), "{}", list.stdout);
+    assert!(!list.stdout.contains(&second), "{}", list.stdout);
+    assert!(list.stderr.contains("symbolic link"), "{}", list.stderr);
+}
+
+#[test]
+fn a_linked_calendars_folder_is_refused() {
+    let env = TestEnv::new();
+    env.new_ticket(&[]);
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("cn-2026.yaml"),
+        "holidays: [2026-12-01]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), env.path("calendars")).unwrap();
+    let sla = env.run(&["sla"]);
+    assert_ne!(sla.code, 0, "{}", sla.stdout);
+    assert!(sla.stderr.contains("calendars"), "{}", sla.stderr);
+    assert!(sla.stderr.contains("symbolic link"), "{}", sla.stderr);
+}
