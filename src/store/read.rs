@@ -62,7 +62,7 @@ pub fn not_a_file(shown: &Path, kind: &str) -> Error {
         line: None,
         message: format!(
             "{kind}, not a regular file: desk reads only regular files in the store and \
-             follows no link (docs/format.md); replace it with the file itself or remove it"
+             follows no link (docs/format.md); put the real file or folder here, or remove it"
         ),
     }
 }
