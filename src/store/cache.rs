@@ -181,14 +181,9 @@ impl Store {
     pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(String, Option<FileKey>)>> {
         use std::sync::{Condvar, Mutex};
         let root = self.tickets_dir();
-        match std::fs::symlink_metadata(&root) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(meta) => {
-                let kind = refused_kind(&meta.file_type()).unwrap_or("a file");
-                return Err(super::read::not_a_dir(Path::new("tickets"), kind));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(root, e)),
+        super::read::real_dirs(&self.root, Path::new("tickets"))?;
+        if !root.is_dir() {
+            return Ok(Vec::new());
         }
         struct Work {
             dirs: Vec<(PathBuf, String)>,

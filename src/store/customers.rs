@@ -149,13 +149,7 @@ impl Store {
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.customers_dir();
         // read_dir would follow a linked folder.
-        if let Ok(meta) = std::fs::symlink_metadata(&dir) {
-            if let Some(kind) =
-                super::read::refused_kind(&meta.file_type()).filter(|_| !meta.is_dir())
-            {
-                return Err(super::read::not_a_dir(Path::new("customers"), kind));
-            }
-        }
+        super::read::real_dirs(&self.root, Path::new("customers"))?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -68,7 +68,7 @@ pub fn not_a_file(shown: &Path, kind: &str) -> Error {
 }
 
 /// The error for a folder of the store that is a link (or a file).
-pub fn not_a_dir(shown: &Path, kind: &str) -> Error {
+fn not_a_dir(shown: &Path, kind: &str) -> Error {
     Error::Refused(format!(
         "{}: {kind} where desk expects a directory; desk follows no link in the store \
          (docs/format.md)",
