@@ -333,7 +333,7 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &std::path::Path) -> Result<Self> {
-        let config: Config = serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))?;
+        let config: Config = crate::store::from_yaml(text, path)?;
         if config.format > FORMAT_VERSION {
             return Err(Error::Parse {
                 path: path.into(),

@@ -75,7 +75,7 @@ impl Error {
         Error::Parse {
             path: path.into(),
             line: err.location().map(|l| l.line()),
-            message: err.to_string(),
+            message: without_values(&err.to_string()),
         }
     }
 
@@ -114,5 +114,71 @@ impl Error {
     /// True when the error is only a closed stdout (e.g. `desk list | head`).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// A serde message without the file's values: serde quotes the value it
+/// found (`"..."` or `` `...` ``) before ", expected", and a file in the
+/// store may be a key or a password file, not a desk file. What was
+/// expected, the field and the line are kept.
+fn without_values(message: &str) -> String {
+    let (found, expected) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    let mut out = String::with_capacity(message.len());
+    let mut chars = found.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // Rust's debug quoting: `\"` does not end the value.
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                out.push_str("(value not shown)");
+            }
+            // Field names are quoted so too, but only values come before
+            // ", expected".
+            '`' if !expected.is_empty() => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+                out.push_str("(value not shown)");
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push_str(expected);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn values_found_in_a_file_are_not_repeated() {
+        assert_eq!(
+            without_values(
+                "invalid type: string \"AGE-SECRET-KEY-1\\\"x\", expected struct Ticket"
+            ),
+            "invalid type: string (value not shown), expected struct Ticket"
+        );
+        assert_eq!(
+            without_values("status: unknown variant `secret`, expected one of `open`, `closed` at line 2 column 9"),
+            "status: unknown variant (value not shown), expected one of `open`, `closed` at line 2 column 9"
+        );
+        assert_eq!(
+            without_values("missing field `history` at line 1 column 1"),
+            "missing field `history` at line 1 column 1"
+        );
     }
 }

@@ -6,7 +6,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Customer, Ticket, TicketId};
-use crate::store::{parse_customer, parse_ticket, Finding, Identities, ATTRIBUTES};
+use crate::store::{parse_customer, parse_ticket, read_file, Finding, Identities, ATTRIBUTES};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -149,10 +149,10 @@ fn read_checked<T>(
     problems: &mut Vec<Finding>,
     parse: impl Fn(&str, &Path) -> Result<T>,
 ) -> Option<T> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_file(path, shown) {
         Ok(t) => t,
         Err(e) => {
-            problems.push(Finding::new(shown, None, format!("unreadable: {e}")));
+            problems.push(finding(e, shown));
             return None;
         }
     };
@@ -170,14 +170,19 @@ fn read_checked<T>(
     }
     match parse(&text, shown) {
         Ok(v) => Some(v),
-        Err(Error::Parse { line, message, .. }) => {
-            problems.push(Finding::new(shown, line, message));
-            None
-        }
         Err(e) => {
-            problems.push(Finding::new(shown, None, e.to_string()));
+            problems.push(finding(e, shown));
             None
         }
+    }
+}
+
+/// A read or parse error of the file `shown` as a finding about it.
+fn finding(e: Error, shown: &Path) -> Finding {
+    match e {
+        Error::Parse { line, message, .. } => Finding::new(shown, line, message),
+        Error::Io { source, .. } => Finding::new(shown, None, format!("unreadable: {source}")),
+        e => Finding::new(shown, None, e.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@ use super::Context;
 use crate::config::Config;
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::store::{read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR};
+use crate::store::{read_file, read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR};
 
 #[derive(Debug, clap::Args)]
 pub struct KeysArgs {
@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
 fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     let path = ctx.store.root.join(CONFIG_FILE);
     let _lock = ctx.store.lock("config")?;
-    let text = read_to_string(&path)?;
+    let text = read_file(&path, std::path::Path::new(CONFIG_FILE))?;
     let current = Config::parse(&text, &path)?;
     if current.encryption.is_some() {
         return Err(Error::Refused(

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::model::{merge_customers, merge_tickets};
 use crate::store::{
-    parse_customer, parse_ticket, read_to_string, render_customer, render_ticket, write_atomic,
+    parse_customer, parse_ticket, read_file, render_customer, render_ticket, write_atomic,
 };
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +25,7 @@ pub fn run(args: &MergeFileArgs, actor: &str) -> Result<()> {
         .path
         .clone()
         .unwrap_or_else(|| args.ours.display().to_string());
-    let read = |p: &PathBuf| read_to_string(p);
+    let read = |p: &PathBuf| read_file(p, p);
     let (base, ours, theirs) = (read(&args.base)?, read(&args.ours)?, read(&args.theirs)?);
     let shown = std::path::Path::new(&name);
     let fail = |why: String| {

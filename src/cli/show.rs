@@ -141,6 +141,11 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let scan = ctx
         .store
         .summaries_where(true, |o| o.customer == t.customer && o.status.is_open())?;
+    // The ticket itself was read; the list below may miss tickets in files
+    // that could not be: name them.
+    for e in &scan.errors {
+        eprintln!("warning: {e}");
+    }
     let mut related: Vec<&crate::model::Summary> = scan
         .summaries
         .iter()

@@ -13,7 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{parse_ticket, read_to_string, write_atomic_with, Store};
+use super::read::refused_kind;
+use super::{parse_ticket, read_file, write_atomic_with, Store};
 use crate::error::{Error, Result};
 use crate::model::Summary;
 
@@ -221,9 +222,14 @@ impl Store {
     /// `.`, ending `.yaml`) with its path relative to `tickets/` and its
     /// identity, sorted by that path. Directories are read on all cores, and
     /// each file is stat'ed relative to its open directory, as `find` does.
-    fn ticket_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
+    /// No link is followed: an entry named `.yaml` that is not a regular
+    /// file, and any symbolic link (to a month folder, say), is listed
+    /// without an identity, so it is never cached and reading it reports it;
+    /// a linked `tickets/` itself is an error.
+    pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(String, Option<FileKey>)>> {
         use std::sync::{Condvar, Mutex};
         let root = self.tickets_dir();
+        super::read::real_dirs(&self.root, Path::new("tickets"))?;
         if !root.is_dir() {
             return Ok(Vec::new());
         }
@@ -236,7 +242,7 @@ impl Store {
             busy: 0,
         });
         let wake = Condvar::new();
-        let results: Mutex<Vec<(String, FileKey)>> = Mutex::new(Vec::new());
+        let results: Mutex<Vec<(String, Option<FileKey>)>> = Mutex::new(Vec::new());
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         std::thread::scope(|scope| {
             for _ in 0..crate::parallel::threads() {
@@ -320,7 +326,7 @@ impl Store {
                 stale = true;
             }
             match cached.next_if(|(e, _)| e.path == *rel) {
-                Some((e, bytes)) if e.key == *key => {
+                Some((e, bytes)) if Some(e.key) == *key => {
                     if keep(&e.summary) {
                         kept.push((i, e.summary));
                     }
@@ -343,15 +349,17 @@ impl Store {
             let results = crate::parallel::map(batch, |&i| {
                 let (rel, key) = &files[i];
                 let path = self.tickets_dir().join(rel);
-                let text = read_to_string(&path)?;
-                let summary = Summary::of(&parse_ticket(&text, self.display_path(&path))?);
-                let entry = (key.newest_nanos() < started - RACY_NANOS).then(|| {
-                    frame(&EntryRef {
-                        path: rel,
-                        key,
-                        summary: &summary,
-                    })
-                });
+                let shown = self.display_path(&path);
+                let summary = Summary::of(&parse_ticket(&read_file(&path, shown)?, shown)?);
+                let entry = key
+                    .filter(|key| key.newest_nanos() < started - RACY_NANOS)
+                    .map(|key| {
+                        frame(&EntryRef {
+                            path: rel,
+                            key: &key,
+                            summary: &summary,
+                        })
+                    });
                 Ok((summary, entry))
             });
             for (&i, result) in batch.iter().zip(results) {
@@ -407,6 +415,10 @@ impl Store {
             .map(|(e, _)| (e.path, e.key))
             .collect();
         let files = self.ticket_files_keyed()?;
+        let files: Vec<_> = files
+            .into_iter()
+            .filter_map(|(p, k)| Some((p, k?)))
+            .collect();
         let fresh = files.iter().filter(|(p, k)| keys.get(p) == Some(k)).count();
         Ok(CacheStats {
             path,
@@ -431,7 +443,7 @@ impl Store {
 fn list_dir(
     dir: &Path,
     rel: &str,
-    files: &mut Vec<(String, FileKey)>,
+    files: &mut Vec<(String, Option<FileKey>)>,
     subdirs: &mut Vec<(PathBuf, String)>,
 ) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -448,12 +460,18 @@ fn list_dir(
         } else {
             format!("{rel}/{name}")
         };
-        if file_type.is_dir() {
+        // The file type is the entry's own: a link is not followed.
+        if file_type.is_dir() && !name.ends_with(".yaml") {
             subdirs.push((entry.path(), path));
-        } else if file_type.is_file() && name.ends_with(".yaml") {
-            // DirEntry::metadata stats relative to the open directory.
-            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
-            files.push((path, FileKey::of(&meta)));
+        } else if file_type.is_symlink() || name.ends_with(".yaml") {
+            let key = if refused_kind(&file_type).is_none() {
+                // DirEntry::metadata stats relative to the open directory.
+                let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+                Some(FileKey::of(&meta))
+            } else {
+                None
+            };
+            files.push((path, key));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{create_atomic, read_to_string, write_atomic, Lock, Store};
+use super::{create_atomic, from_yaml, read_file, read_to_string, write_atomic, Lock, Store};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::Customer;
@@ -18,7 +18,7 @@ pub fn render_customer(customer: &Customer) -> String {
 }
 
 pub fn parse_customer(text: &str, path: &Path) -> Result<Customer> {
-    serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))
+    from_yaml(text, path)
 }
 
 /// Every customer of the store, and every file that could not be read.
@@ -127,13 +127,13 @@ impl Store {
 
     pub fn load_customer(&self, id: &str) -> Result<Customer> {
         let path = self.customer_path(id);
-        if !path.is_file() {
+        let Some(text) = self.read_entry(&path)? else {
             return Err(Error::NotFound {
                 what: "customer",
                 id: id.to_string(),
             });
-        }
-        let customer = parse_customer(&read_to_string(&path)?, self.display_path(&path))?;
+        };
+        let customer = parse_customer(&text, self.display_path(&path))?;
         if customer.id != id {
             return Err(Error::Parse {
                 path: self.display_path(&path).into(),
@@ -149,6 +149,8 @@ impl Store {
 
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.customers_dir();
+        // read_dir would follow a linked folder.
+        super::read::real_dirs(&self.root, Path::new("customers"))?;
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -170,7 +172,8 @@ impl Store {
     pub fn scan_customers(&self) -> Result<CustomerScan> {
         let files = self.customer_files()?;
         let parsed = crate::parallel::map(&files, |path| {
-            read_to_string(path).and_then(|text| parse_customer(&text, self.display_path(path)))
+            let shown = self.display_path(path);
+            read_file(path, shown).and_then(|text| parse_customer(&text, shown))
         });
         let mut scan = CustomerScan::default();
         for result in parsed {

@@ -83,6 +83,9 @@ fn sync_dir(target: &Path) {
     }
 }
 
+/// Reads a file the user named outside the store (an import, a key file):
+/// links are followed there. The store's own files go through
+/// [`super::read_file`], which follows none.
 pub fn read_to_string(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }

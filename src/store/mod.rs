@@ -7,6 +7,7 @@ mod finding;
 mod fsio;
 mod git;
 mod lock;
+mod read;
 mod sla;
 mod tickets;
 
@@ -19,6 +20,7 @@ pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR};
 pub use lock::Lock;
+pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
 pub use sla::{default_calendar, shipped_calendar};
 pub use tickets::{parse_ticket, render_ticket};
 
@@ -64,7 +66,7 @@ impl Store {
 
     pub fn open(root: PathBuf) -> Result<Store> {
         let path = root.join(CONFIG_FILE);
-        let config = Config::parse(&read_to_string(&path)?, &path)?;
+        let config = Config::parse(&read_file(&path, Path::new(CONFIG_FILE))?, &path)?;
         let tz = config.tz()?;
         Ok(Store { root, config, tz })
     }

@@ -1,4 +1,6 @@
-use super::{read_to_string, Store};
+use std::path::Path;
+
+use super::{from_yaml, read_file, Store};
 use crate::error::{Error, Result};
 use crate::sla::{Calendar, HolidayFile, Policy};
 
@@ -70,6 +72,8 @@ impl Store {
         };
         let mut extra = Vec::new();
         let dir = self.root.join(CALENDARS_DIR);
+        // A linked folder is refused, not followed.
+        super::read::real_dirs(&self.root, Path::new(CALENDARS_DIR))?;
         if dir.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(&dir)
                 .map_err(|e| Error::io(&dir, e))?
@@ -78,8 +82,8 @@ impl Store {
                 .collect();
             files.sort();
             for path in files {
-                let file: HolidayFile = serde_yaml::from_str(&read_to_string(&path)?)
-                    .map_err(|e| Error::parse_yaml(self.display_path(&path), &e))?;
+                let shown = self.display_path(&path);
+                let file: HolidayFile = from_yaml(&read_file(&path, shown)?, shown)?;
                 let name = self.display_path(&path).display().to_string();
                 extra.push((name, file));
             }

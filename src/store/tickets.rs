@@ -2,7 +2,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{create_atomic, read_to_string, write_atomic, Store};
+use super::read::real_dirs;
+use super::{create_atomic, from_yaml, write_atomic, Store};
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
 
@@ -13,7 +14,7 @@ pub fn render_ticket(ticket: &Ticket) -> String {
 
 /// Parses a ticket file; errors name the file and line.
 pub fn parse_ticket(text: &str, path: &Path) -> Result<Ticket> {
-    let ticket: Ticket = serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))?;
+    let ticket: Ticket = from_yaml(text, path)?;
     if ticket.history.is_empty() {
         return Err(Error::Parse {
             path: path.into(),
@@ -58,13 +59,13 @@ impl Store {
 
     pub fn load_ticket(&self, id: &TicketId) -> Result<Ticket> {
         let path = self.ticket_path(id);
-        if !path.is_file() {
+        let Some(text) = self.read_entry(&path)? else {
             return Err(Error::NotFound {
                 what: "ticket",
                 id: id.to_string(),
             });
-        }
-        let ticket = parse_ticket(&read_to_string(&path)?, self.display_path(&path))?;
+        };
+        let ticket = parse_ticket(&text, self.display_path(&path))?;
         if !ticket.id.eq_ignore_ascii_case(&id.to_string()) {
             return Err(Error::Parse {
                 path: self.display_path(&path).into(),
@@ -111,6 +112,14 @@ impl Store {
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
         let _lock = self.lock(&format!("new-{day}"))?;
+        // Neither the serial scan nor the new file goes through a link.
+        let rel = TicketId {
+            prefix: prefix.clone(),
+            date,
+            serial: 0,
+        }
+        .relative_path();
+        real_dirs(&self.root, rel.parent().unwrap_or(&rel))?;
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
         let serial = super::next_number(
@@ -159,29 +168,15 @@ impl Store {
         Ok(max)
     }
 
-    /// Every ticket file under `tickets/`, sorted by path: files ending
-    /// `.yaml`, skipping names that start with `.` (temporary files, and
-    /// hidden directories), the same rule as the cache's parallel walk.
+    /// Every entry under `tickets/` that desk reads or must report, sorted
+    /// by path (see `ticket_files_keyed`): a caller reading each with
+    /// [`super::read_file`] gets the ticket or the reason it is refused.
     pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
         let dir = self.tickets_dir();
-        if !dir.exists() {
-            return Ok(files);
-        }
-        let walk = walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
+        Ok(self
+            .ticket_files_keyed()?
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-        for entry in walk {
-            let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(&dir).to_path_buf();
-                Error::io(path, e.into())
-            })?;
-            let name = entry.file_name().to_string_lossy();
-            if entry.file_type().is_file() && name.ends_with(".yaml") {
-                files.push(entry.into_path());
-            }
-        }
-        Ok(files)
+            .map(|(rel, _)| dir.join(rel))
+            .collect())
     }
 }

@@ -18,4 +18,5 @@ mod list;
 mod report;
 mod show;
 mod sla;
+mod store_files;
 mod survey;
