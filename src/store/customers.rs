@@ -18,7 +18,7 @@ pub fn render_customer(customer: &Customer) -> String {
 }
 
 pub fn parse_customer(text: &str, path: &Path) -> Result<Customer> {
-    serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(path, &e))
+    serde_yaml::from_str(text).map_err(|e| super::customer_parse_error(path, &e))
 }
 
 /// Every customer of the store, and every file that could not be read.
@@ -215,6 +215,7 @@ impl Store {
         }
         let mut index = Identities::of(&existing);
         for c in &new {
+            super::guard_sound(&existing, c, None)?;
             if let Some(d) = index.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
             }
@@ -252,8 +253,10 @@ impl Store {
     ) -> Result<Customer> {
         let _lock = self.customer_lock()?;
         let mut customer = self.load_customer(id)?;
+        let before = customer.clone();
         change(&mut customer)?;
         let others = self.all_customers_for_write()?;
+        super::guard_sound(&others, &customer, Some(&before))?;
         if let Some(d) = Identities::of(&others).clash(&customer) {
             return Err(duplicate_error(id, &d));
         }

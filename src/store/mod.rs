@@ -7,6 +7,7 @@ mod finding;
 mod fsio;
 mod git;
 mod lock;
+mod secrets;
 mod sla;
 mod tickets;
 
@@ -19,6 +20,9 @@ pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, ATTRIBUTES};
 pub use lock::Lock;
+pub use secrets::{
+    customer_parse_error, guard_sound, key_file_exposed, key_file_warning, sealed_findings,
+};
 pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};

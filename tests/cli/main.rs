@@ -13,6 +13,7 @@ mod init;
 mod lifecycle;
 mod list;
 mod report;
+mod secrets;
 mod show;
 mod sla;
 mod survey;

@@ -1,0 +1,435 @@
+//! Keeping secrets where they belong: the private key out of the store and
+//! out of git, full personal numbers out of parse errors, and sealed values
+//! whole (docs/format.md, "Encryption").
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Finding, Store, KEY_FILE_VAR};
+use crate::crypto::{self, Keyring};
+use crate::error::{Error, Result};
+use crate::model::{validate, Customer, FieldValue, Sealed};
+
+/// A path made absolute with symlinks resolved, also when the file (or its
+/// directories) do not exist yet: the longest existing ancestor is resolved
+/// and the rest appended (a part that does not exist cannot be a symlink).
+fn resolved(path: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+    let mut rest = Vec::new();
+    let mut base = absolute.as_path();
+    let mut real = loop {
+        if let Ok(real) = base.canonicalize() {
+            break real;
+        }
+        match (base.parent(), base.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                base = parent;
+            }
+            _ => break base.to_path_buf(),
+        }
+    };
+    for part in rest.into_iter().rev() {
+        match part {
+            Component::ParentDir => {
+                real.pop();
+            }
+            Component::CurDir => {}
+            other => real.push(other),
+        }
+    }
+    Ok(real)
+}
+
+impl Store {
+    /// Refuses a private key file inside the store: a copy or a commit of
+    /// the store would carry the key beside the values it opens.
+    pub fn refuse_key_inside(&self, identity: &Path) -> Result<()> {
+        let root = resolved(&self.root)?;
+        if !resolved(identity)?.starts_with(&root) {
+            return Ok(());
+        }
+        let name = root
+            .file_name()
+            .map_or("desk".into(), |n| n.to_string_lossy().to_string());
+        Err(Error::Refused(format!(
+            "{} is inside the store ({}), where `git add` or a copy of the store would publish it; \
+             keep the private key outside, e.g. --identity ~/.config/desk/{name}.key",
+            identity.display(),
+            root.display()
+        )))
+    }
+
+    /// Every file git would publish that holds an age private key: tracked
+    /// or staged (the index), or untracked and not ignored (`git add -A`
+    /// takes it). Outside git, every file of the store. Never the key itself.
+    pub fn secret_key_findings(&self) -> Result<Vec<Finding>> {
+        const MESSAGE: &str = "holds an age private key (AGE-SECRET-KEY-1...); remove it from \
+                               the store and from git (`git rm --cached`), keep it outside (e.g. \
+                               ~/.config/desk/), and treat it as exposed if it was ever pushed";
+        let files = match self.git_files_with_key()? {
+            Some(files) => files,
+            None => self.store_files_with_key()?,
+        };
+        Ok(files
+            .into_iter()
+            .map(|f| Finding::new(&f, None, MESSAGE))
+            .collect())
+    }
+
+    /// `git grep` over the index and over the work tree (tracked and
+    /// untracked-but-not-ignored files); None when the store is not in a
+    /// git work tree. Paths come relative to the store root.
+    fn git_files_with_key(&self) -> Result<Option<Vec<PathBuf>>> {
+        let mut files = Vec::new();
+        for scope in ["--cached", "--untracked"] {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"])
+                .arg(scope)
+                .args(["-e", KEY_PATTERN, "--", ":/"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output();
+            let Ok(out) = out else { return Ok(None) };
+            match out.status.code() {
+                // 1 is "no match"; anything else is "not a repository" (or no git).
+                Some(0) => {}
+                Some(1) => continue,
+                _ => return Ok(None),
+            }
+            for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+                let path = PathBuf::from(String::from_utf8_lossy(name).to_string());
+                if !files.contains(&path) {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        Ok(Some(files))
+    }
+
+    fn store_files_with_key(&self) -> Result<Vec<PathBuf>> {
+        let mut paths = Vec::new();
+        // Symlinks are not followed: what they point at is not the store's.
+        for entry in walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+        {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                Error::io(path, e.into())
+            })?;
+            if entry.file_type().is_file() {
+                paths.push(entry.into_path());
+            }
+        }
+        let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
+        let mut files = Vec::new();
+        for (path, hit) in paths.iter().zip(hits) {
+            if hit.map_err(|e| Error::io(path, e))? {
+                files.push(self.display_path(path).to_path_buf());
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// An age X25519 private key: the prefix and 58 Bech32 characters (any case).
+const KEY_PATTERN: &str = "AGE-SECRET-KEY-1[0-9A-Z]{58}";
+const KEY_PREFIX: &[u8] = b"AGE-SECRET-KEY-1";
+const KEY_LEN: usize = 16 + 58;
+
+/// Whether `bytes` hold an age private key (the same rule as [`KEY_PATTERN`]).
+fn holds_key(bytes: &[u8]) -> bool {
+    bytes.windows(KEY_LEN).any(|w| {
+        w[..KEY_PREFIX.len()].eq_ignore_ascii_case(KEY_PREFIX)
+            && w[KEY_PREFIX.len()..].iter().all(u8::is_ascii_alphanumeric)
+    })
+}
+
+/// Reads a file in blocks (any size), overlapping by a key's length.
+fn file_holds_key(path: &Path) -> std::io::Result<bool> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut kept = 0;
+    loop {
+        let n = file.read(&mut buf[kept..])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let end = kept + n;
+        if holds_key(&buf[..end]) {
+            return Ok(true);
+        }
+        kept = (KEY_LEN - 1).min(end);
+        buf.copy_within(end - kept..end, 0);
+    }
+}
+
+/// A warning when the key file named by `DESK_KEY_FILE` can be read (or
+/// written) by others than its owner, as ssh warns about private keys.
+pub fn key_file_warning() -> Option<String> {
+    let path = PathBuf::from(std::env::var_os(KEY_FILE_VAR).filter(|p| !p.is_empty())?);
+    key_file_exposed(&path)
+}
+
+#[cfg(unix)]
+pub fn key_file_exposed(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the private key {} is accessible by others (mode {mode:04o}); \
+             run `chmod 600 {}`",
+            path.display(),
+            shell_quoted(&path.display().to_string())
+        )
+    })
+}
+
+#[cfg(not(unix))]
+pub fn key_file_exposed(_path: &Path) -> Option<String> {
+    None
+}
+
+fn shell_quoted(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// A YAML error of a customer file without the values it quotes (serde
+/// names the bad value: "invalid type: integer `13912345678`"); the key and
+/// the line say where to look.
+pub fn customer_parse_error(path: &Path, err: &serde_yaml::Error) -> Error {
+    match Error::parse_yaml(path, err) {
+        Error::Parse {
+            path,
+            line,
+            message,
+        } => Error::Parse {
+            path,
+            line,
+            message: without_values(&message),
+        },
+        other => other,
+    }
+}
+
+/// Drops what serde quotes after a type ("integer `13912345678`", "string
+/// \"...\"", "variant `...`") and desk's own quoted values ("created: '...'
+/// is not an RFC 3339 time"); keeps field names and expected values.
+fn without_values(message: &str) -> String {
+    const BEFORE_A_VALUE: [&str; 8] = [
+        "integer ",
+        "floating point ",
+        "string ",
+        "variant ",
+        "character ",
+        "boolean ",
+        "value ",
+        ": ",
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(['`', '"', '\'']) {
+        let quote = rest[i..].chars().next().expect("found");
+        let Some(len) = rest[i + 1..].find(quote) else {
+            break;
+        };
+        let before = &rest[..i];
+        out.push_str(before);
+        let value = (out.is_empty() && before.is_empty())
+            || BEFORE_A_VALUE.iter().any(|w| out.ends_with(w));
+        if value {
+            out.push_str("(value not shown)");
+        } else {
+            out.push_str(&rest[i..i + len + 2]);
+        }
+        rest = &rest[i + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What is wrong with one sealed value of a customer file (the current
+/// `id_card` and `bank_card`, and those in the change log): its shape
+/// always; with a key, that it decrypts to a valid number whose lookup and
+/// last four characters are the ones recorded.
+pub fn sealed_findings(path: &Path, c: &Customer, ring: &Keyring) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut check = |place: String, field: &str, s: &Sealed| {
+        for problem in sealed_problems(field, s, ring) {
+            found.push(Finding::new(path, None, format!("{place}: {problem}")));
+        }
+    };
+    for (field, value) in [("id_card", &c.id_card), ("bank_card", &c.bank_card)] {
+        if let Some(s) = value {
+            check(field.to_string(), field, s);
+        }
+    }
+    for (i, change) in c.changes.iter().enumerate() {
+        for (side, value) in [("from", &change.from), ("to", &change.to)] {
+            if let Some(FieldValue::Sealed(s)) = value {
+                let place = format!("changes[{}].{side} ({})", i + 1, change.field);
+                check(place, &change.field, s);
+            }
+        }
+    }
+    found
+}
+
+/// The problems of one sealed value; see [`sealed_findings`].
+pub fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
+    let mut problems = Vec::new();
+    let last4_ok = s.last4.chars().count() == 4
+        && s.last4
+            .chars()
+            .all(|c| c.is_ascii_digit() || (field == "id_card" && c == 'X'));
+    if !last4_ok {
+        problems.push("last4 is not the last four characters of a number".to_string());
+    }
+    if !crypto::is_lookup(&s.lookup) {
+        problems.push(format!(
+            "lookup is not {} lowercase hex digits, so duplicates of this number go unnoticed",
+            crypto::LOOKUP_LEN
+        ));
+    }
+    if let Err(why) = crypto::check_armor(&s.age) {
+        problems.push(format!("age is not an age-encrypted value ({why})"));
+        return problems;
+    }
+    if ring.locked_because().is_some() {
+        return problems;
+    }
+    let plain = match ring.open(s) {
+        Ok(plain) => plain,
+        Err(why) => {
+            problems.push(format!("age cannot be decrypted ({why})"));
+            return problems;
+        }
+    };
+    let valid = match field {
+        "id_card" => validate::id_card(&plain),
+        "bank_card" => validate::bank_card(&plain),
+        _ => Ok(plain.clone()),
+    };
+    if valid.as_deref() != Ok(plain.as_str()) {
+        problems.push(format!("age does not hold a valid {field}"));
+    }
+    if last4_ok && !plain.ends_with(&s.last4) {
+        problems.push("last4 is not the last four characters of the encrypted number".into());
+    }
+    if crypto::is_lookup(&s.lookup) && ring.lookup(field, &plain).ok().as_ref() != Some(&s.lookup) {
+        problems.push(
+            "lookup is not the keyed hash of the encrypted number, so duplicates of it go unnoticed"
+                .into(),
+        );
+    }
+    problems
+}
+
+/// The duplicate guard compares lookups; a malformed lookup of another
+/// customer means the guard cannot vouch that `c`'s number is new. Refuses
+/// `c` when it brings a sealed value (new, or changed since `before`) of a
+/// field in which another customer's lookup is malformed. A well-formed but
+/// wrong lookup can only be found with the key: `desk check` does that.
+pub fn guard_sound(others: &[Customer], c: &Customer, before: Option<&Customer>) -> Result<()> {
+    let sealed = |c: &Customer| {
+        [
+            ("id_card", c.id_card.clone()),
+            ("bank_card", c.bank_card.clone()),
+        ]
+    };
+    let old = before.map(sealed);
+    for (i, (field, value)) in sealed(c).into_iter().enumerate() {
+        let Some(value) = value else { continue };
+        let unchanged = old
+            .as_ref()
+            .and_then(|o| o[i].1.as_ref())
+            .is_some_and(|o| o.lookup == value.lookup);
+        if unchanged {
+            continue;
+        }
+        let damaged = others.iter().find(|o| {
+            o.id != c.id
+                && sealed(o)[i]
+                    .1
+                    .as_ref()
+                    .is_some_and(|s| !crypto::is_lookup(&s.lookup))
+        });
+        if let Some(o) = damaged {
+            return Err(Error::Refused(format!(
+                "cannot check this {field} for duplicates: customer {}'s {field} is damaged \
+                 (its lookup is malformed); run `desk check` and repair that record first",
+                o.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_in_any_case_and_across_blocks() {
+        let key = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
+        assert!(holds_key(key.as_bytes()));
+        assert!(holds_key(key.to_lowercase().as_bytes()));
+        assert!(!holds_key(b"`AGE-SECRET-KEY-1...` lines"));
+        assert!(!holds_key(&key.as_bytes()[..KEY_LEN - 1]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        // Straddling the 64 KiB block boundary.
+        let mut bytes = vec![b'x'; 64 * 1024 - 20];
+        bytes.extend_from_slice(key.as_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(file_holds_key(&path).unwrap());
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(!file_holds_key(&path).unwrap());
+    }
+
+    #[test]
+    fn parse_errors_lose_values_but_keep_field_names() {
+        assert_eq!(
+            without_values("vip: invalid type: integer `13912345678`, expected a boolean"),
+            "vip: invalid type: integer (value not shown), expected a boolean"
+        );
+        assert_eq!(
+            without_values("invalid type: string \"110105\", expected x at line 2"),
+            "invalid type: string (value not shown), expected x at line 2"
+        );
+        assert_eq!(
+            without_values("missing field `name` at line 1 column 1"),
+            "missing field `name` at line 1 column 1"
+        );
+        assert_eq!(
+            without_values(
+                "kind: unknown variant `11010519491231002X`, expected `individual` or `enterprise`"
+            ),
+            "kind: unknown variant (value not shown), expected `individual` or `enterprise`"
+        );
+        assert_eq!(
+            without_values("created: '1398' is not an RFC 3339 time"),
+            "created: (value not shown) is not an RFC 3339 time"
+        );
+    }
+
+    #[test]
+    fn resolves_paths_that_do_not_exist_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        assert_eq!(resolved(&real.join("a/b/../c")).unwrap(), real.join("a/c"));
+        assert_eq!(resolved(&real.join("./x")).unwrap(), real.join("x"));
+    }
+}
