@@ -111,7 +111,8 @@ impl Store {
         } else {
             Err(Error::invalid(
                 "customer ID",
-                input,
+                // Perhaps a phone number typed in the wrong place.
+                crate::model::mask::unknown(input),
                 format!(
                     "expected a customer ID such as {}",
                     self.config.customers.format_id(1)

@@ -43,38 +43,71 @@ fn resolved(path: &Path) -> Result<PathBuf> {
 }
 
 impl Store {
-    /// Refuses a private key file inside the store: a copy or a commit of
-    /// the store would carry the key beside the values it opens.
+    /// Refuses a private key file inside the store, or elsewhere in the git
+    /// work tree that holds it unless git ignores it there: a commit or a
+    /// copy of the store would carry the key beside the values it opens.
     pub fn refuse_key_inside(&self, identity: &Path) -> Result<()> {
         let root = resolved(&self.root)?;
-        if !resolved(identity)?.starts_with(&root) {
-            return Ok(());
-        }
+        let key = resolved(identity)?;
         let name = root
             .file_name()
             .map_or("desk".into(), |n| n.to_string_lossy().to_string());
-        Err(Error::Refused(format!(
-            "{} is inside the store ({}), where `git add` or a copy of the store would publish it; \
-             keep the private key outside, e.g. --identity ~/.config/desk/{name}.key",
-            identity.display(),
-            root.display()
-        )))
+        let instead =
+            format!("keep the private key outside, e.g. --identity ~/.config/desk/{name}.key");
+        if key.starts_with(&root) {
+            return Err(Error::Refused(format!(
+                "{} is inside the store ({}), where `git add` or a copy of the store would \
+                 publish it; {instead}",
+                identity.display(),
+                root.display()
+            )));
+        }
+        let toplevel = git_output(&self.root, &["rev-parse", "--show-toplevel"])
+            .map(|top| resolved(Path::new(top.trim())))
+            .transpose()?;
+        if let Some(top) = toplevel.filter(|top| key.starts_with(top)) {
+            let ignored = Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["check-ignore", "-q", "--"])
+                .arg(&key)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ignored {
+                return Err(Error::Refused(format!(
+                    "{} is inside the git work tree of the store ({}) and not ignored, so \
+                     `git add -A` would publish it; {instead}",
+                    identity.display(),
+                    top.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Every file git would publish that holds an age private key: tracked
     /// or staged (the index), or untracked and not ignored (`git add -A`
     /// takes it). Outside git, every file of the store. Never the key itself.
     pub fn secret_key_findings(&self) -> Result<Vec<Finding>> {
-        const MESSAGE: &str = "holds an age private key (AGE-SECRET-KEY-1...); remove it from \
-                               the store and from git (`git rm --cached`), keep it outside (e.g. \
-                               ~/.config/desk/), and treat it as exposed if it was ever pushed";
-        let files = match self.git_files_with_key()? {
-            Some(files) => files,
-            None => self.store_files_with_key()?,
+        let (files, fix) = match self.git_files_with_key()? {
+            Some(files) => (
+                files,
+                "remove it from the work tree and the index (`git rm --cached FILE`), keep \
+                 it outside (e.g. ~/.config/desk/), and treat it as exposed if it was ever pushed",
+            ),
+            None => (
+                self.store_files_with_key()?,
+                "move it out of the store (e.g. to ~/.config/desk/): a copy of the store \
+                 would carry it",
+            ),
         };
         Ok(files
             .into_iter()
-            .map(|f| Finding::new(&f, None, MESSAGE))
+            .map(|f| {
+                let message = format!("holds an age private key (AGE-SECRET-KEY-1...); {fix}");
+                Finding::new(&f, None, message)
+            })
             .collect())
     }
 
@@ -135,6 +168,21 @@ impl Store {
         }
         Ok(files)
     }
+}
+
+/// git's output in `dir`, or None when git is missing or fails.
+fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
 }
 
 /// An age X25519 private key: the prefix and 58 Bech32 characters (any case).
@@ -266,21 +314,28 @@ fn without_values(message: &str) -> String {
 /// last four characters are the ones recorded.
 pub fn sealed_findings(path: &Path, c: &Customer, ring: &Keyring) -> Vec<Finding> {
     let mut found = Vec::new();
-    let mut check = |place: String, field: &str, s: &Sealed| {
-        for problem in sealed_problems(field, s, ring) {
-            found.push(Finding::new(path, None, format!("{place}: {problem}")));
-        }
-    };
     for (field, value) in [("id_card", &c.id_card), ("bank_card", &c.bank_card)] {
         if let Some(s) = value {
-            check(field.to_string(), field, s);
+            let repair = format!(
+                " (with the key, re-enter the number: `desk customer edit {} --set {field}=...`)",
+                c.id
+            );
+            for problem in sealed_problems(field, s, ring) {
+                found.push(Finding::new(
+                    path,
+                    None,
+                    format!("{field}: {problem}{repair}"),
+                ));
+            }
         }
     }
     for (i, change) in c.changes.iter().enumerate() {
         for (side, value) in [("from", &change.from), ("to", &change.to)] {
             if let Some(FieldValue::Sealed(s)) = value {
-                let place = format!("changes[{}].{side} ({})", i + 1, change.field);
-                check(place, &change.field, s);
+                for problem in sealed_problems(&change.field, s, ring) {
+                    let place = format!("changes[{}].{side} ({})", i + 1, change.field);
+                    found.push(Finding::new(path, None, format!("{place}: {problem}")));
+                }
             }
         }
     }
@@ -369,8 +424,9 @@ pub fn guard_sound(others: &[Customer], c: &Customer, before: Option<&Customer>)
         if let Some(o) = damaged {
             return Err(Error::Refused(format!(
                 "cannot check this {field} for duplicates: customer {}'s {field} is damaged \
-                 (its lookup is malformed); run `desk check` and repair that record first",
-                o.id
+                 (its lookup is malformed; `desk check` lists it); re-enter that number first: \
+                 `desk customer edit {} --set {field}=...`",
+                o.id, o.id
             )));
         }
     }

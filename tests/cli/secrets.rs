@@ -66,6 +66,26 @@ fn keys_init_refuses_a_key_file_inside_the_store() {
 }
 
 #[test]
+fn keys_init_refuses_a_key_file_git_would_publish_beside_the_store() {
+    // The store is a subdirectory of a git work tree.
+    let env = TestEnv::empty();
+    git(&env.root, &["init", "-q"]);
+    env.run(&["init", "desk"]).ok();
+    let key = env.path("desk.key").to_str().unwrap().to_string();
+    let init = || env.run(&["--dir", "desk", "keys", "init", "--identity", &key]);
+    let out = init().fails(1);
+    assert!(
+        out.stderr.contains("git work tree") && out.stderr.contains("~/.config/desk/desk.key"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("desk.key").exists());
+    // Ignored there, it is the user's choice.
+    std::fs::write(env.path(".gitignore"), "/desk.key\n").unwrap();
+    init().ok();
+}
+
+#[test]
 fn check_fails_on_a_private_key_that_git_would_publish() {
     let env = TestEnv::new();
     let key = with_key(&env);
@@ -181,6 +201,8 @@ fn errors_never_echo_a_full_number() {
             "13911112222",
         ),
         (vec!["customer", "list", "--id-card", bad_id], bad_id),
+        // A phone number typed where a customer ID goes.
+        (vec!["customer", "show", "13911119999"], "13911119999"),
         (
             vec![
                 "customer",
