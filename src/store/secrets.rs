@@ -192,9 +192,14 @@ const KEY_LEN: usize = 16 + 58;
 
 /// Whether `bytes` hold an age private key (the same rule as [`KEY_PATTERN`]).
 fn holds_key(bytes: &[u8]) -> bool {
-    bytes.windows(KEY_LEN).any(|w| {
-        w[..KEY_PREFIX.len()].eq_ignore_ascii_case(KEY_PREFIX)
-            && w[KEY_PREFIX.len()..].iter().all(u8::is_ascii_alphanumeric)
+    let last = bytes.len().saturating_sub(KEY_LEN - 1);
+    // Only an `A` can start a key: the rest is compared there alone.
+    (0..last).any(|i| {
+        bytes[i].eq_ignore_ascii_case(&b'A')
+            && bytes[i..i + KEY_PREFIX.len()].eq_ignore_ascii_case(KEY_PREFIX)
+            && bytes[i + KEY_PREFIX.len()..i + KEY_LEN]
+                .iter()
+                .all(u8::is_ascii_alphanumeric)
     })
 }
 
