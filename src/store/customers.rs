@@ -215,8 +215,8 @@ impl Store {
             }
         }
         let mut index = Identities::of(&existing);
+        super::guard_sound(&existing, new.iter().map(|c| (c, None)))?;
         for c in &new {
-            super::guard_sound(&existing, c, None)?;
             if let Some(d) = index.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
             }
@@ -257,7 +257,7 @@ impl Store {
         let before = customer.clone();
         change(&mut customer)?;
         let others = self.all_customers_for_write()?;
-        super::guard_sound(&others, &customer, Some(&before))?;
+        super::guard_sound(&others, [(&customer, Some(&before))])?;
         if let Some(d) = Identities::of(&others).clash(&customer) {
             return Err(duplicate_error(id, &d));
         }

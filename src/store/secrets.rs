@@ -398,41 +398,48 @@ pub fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
 }
 
 /// The duplicate guard compares lookups; a malformed lookup of another
-/// customer means the guard cannot vouch that `c`'s number is new. Refuses
-/// `c` when it brings a sealed value (new, or changed since `before`) of a
-/// field in which another customer's lookup is malformed. A well-formed but
-/// wrong lookup can only be found with the key: `desk check` does that.
-pub fn guard_sound(others: &[Customer], c: &Customer, before: Option<&Customer>) -> Result<()> {
-    let sealed = |c: &Customer| {
+/// customer means the guard cannot vouch that a number is new. Refuses a
+/// record (with its state `before` an edit, if any) that brings a sealed
+/// value, new or changed, of a field in which another customer's lookup is
+/// malformed. A well-formed but wrong lookup can only be found with the
+/// key: `desk check` does that. One pass over `others`, whatever the
+/// number of records.
+pub fn guard_sound<'a>(
+    others: &[Customer],
+    records: impl IntoIterator<Item = (&'a Customer, Option<&'a Customer>)>,
+) -> Result<()> {
+    fn sealed(c: &Customer) -> [(&'static str, Option<&Sealed>); 2] {
         [
-            ("id_card", c.id_card.clone()),
-            ("bank_card", c.bank_card.clone()),
+            ("id_card", c.id_card.as_ref()),
+            ("bank_card", c.bank_card.as_ref()),
         ]
-    };
-    let old = before.map(sealed);
-    for (i, (field, value)) in sealed(c).into_iter().enumerate() {
-        let Some(value) = value else { continue };
-        let unchanged = old
-            .as_ref()
-            .and_then(|o| o[i].1.as_ref())
-            .is_some_and(|o| o.lookup == value.lookup);
-        if unchanged {
-            continue;
+    }
+    // Per field, the customers whose lookup is malformed (normally none).
+    let mut damaged: [Vec<&str>; 2] = Default::default();
+    for o in others {
+        for (i, (_, value)) in sealed(o).into_iter().enumerate() {
+            if value.is_some_and(|s| !crypto::is_lookup(&s.lookup)) {
+                damaged[i].push(&o.id);
+            }
         }
-        let damaged = others.iter().find(|o| {
-            o.id != c.id
-                && sealed(o)[i]
-                    .1
-                    .as_ref()
-                    .is_some_and(|s| !crypto::is_lookup(&s.lookup))
-        });
-        if let Some(o) = damaged {
-            return Err(Error::Refused(format!(
-                "cannot check this {field} for duplicates: customer {}'s {field} is damaged \
-                 (its lookup is malformed; `desk check` lists it); re-enter that number first: \
-                 `desk customer edit {} --set {field}=...`",
-                o.id, o.id
-            )));
+    }
+    if damaged.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    for (c, before) in records {
+        for (i, (field, value)) in sealed(c).into_iter().enumerate() {
+            let Some(value) = value else { continue };
+            let old = before.and_then(|b| sealed(b)[i].1);
+            if old.is_some_and(|o| o.lookup == value.lookup) {
+                continue;
+            }
+            if let Some(id) = damaged[i].iter().find(|id| **id != c.id) {
+                return Err(Error::Refused(format!(
+                    "cannot check this {field} for duplicates: customer {id}'s {field} is \
+                     damaged (its lookup is malformed; `desk check` lists it); re-enter that \
+                     number first: `desk customer edit {id} --set {field}=...`"
+                )));
+            }
         }
     }
     Ok(())
@@ -484,6 +491,42 @@ mod tests {
             without_values("created: '1398' is not an RFC 3339 time"),
             "created: (value not shown) is not an RFC 3339 time"
         );
+    }
+
+    #[test]
+    fn the_guard_refuses_only_new_numbers_of_a_field_with_a_damaged_lookup() {
+        use crate::model::{CustomerKind, Timestamp};
+        let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
+        let customer = |id: &str, lookup: &str| {
+            let mut c = Customer::new(CustomerKind::Individual, "x".into(), at, "t");
+            c.id = id.into();
+            c.id_card = Some(Sealed {
+                last4: "002X".into(),
+                lookup: lookup.into(),
+                age: String::new(),
+            });
+            c
+        };
+        let damaged = customer("C000001", "nonsense");
+        let fine = customer("C000002", &"a".repeat(64));
+        let others = vec![damaged.clone(), fine.clone()];
+        let new = customer("", &"b".repeat(64));
+        let err = guard_sound(&others, [(&new, None)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("C000001") && err.contains("id_card"), "{err}");
+        // An edit that leaves the number alone, and the damaged record's own repair, go on.
+        guard_sound(&others, [(&fine, Some(&fine))]).unwrap();
+        guard_sound(
+            &others,
+            [(&customer("C000001", &"c".repeat(64)), Some(&damaged))],
+        )
+        .unwrap();
+        // No damage, no refusal.
+        guard_sound(&[fine.clone()], [(&new, None)]).unwrap();
+        let mut bank_only = new.clone();
+        bank_only.id_card = None;
+        guard_sound(&others, [(&bank_only, None)]).unwrap();
     }
 
     #[test]
