@@ -523,7 +523,7 @@ mod tests {
         )
         .unwrap();
         // No damage, no refusal.
-        guard_sound(&[fine.clone()], [(&new, None)]).unwrap();
+        guard_sound(std::slice::from_ref(&fine), [(&new, None)]).unwrap();
         let mut bank_only = new.clone();
         bank_only.id_card = None;
         guard_sound(&others, [(&bank_only, None)]).unwrap();
