@@ -115,6 +115,29 @@ fn decrypt(identities: &[Identity], armored: &str) -> Result<String, String> {
     Ok(plain)
 }
 
+/// The length of a lookup: HMAC-SHA256 in hex.
+pub const LOOKUP_LEN: usize = 64;
+
+/// Whether `text` has the shape of a lookup (lowercase hex, as sealing writes it).
+pub fn is_lookup(text: &str) -> bool {
+    text.len() == LOOKUP_LEN && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `armored` is an ASCII-armored age message whose header parses
+/// (what can be checked without a key; the body is authenticated only on
+/// decryption).
+pub fn check_armor(armored: &str) -> Result<(), String> {
+    const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+    const END: &str = "-----END AGE ENCRYPTED FILE-----";
+    let text = armored.trim();
+    if !text.starts_with(BEGIN) || !text.ends_with(END) {
+        return Err(format!("expected {BEGIN} ... {END}"));
+    }
+    age::Decryptor::new(ArmoredReader::new(text.as_bytes()))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -243,5 +266,10 @@ mod tests {
         let (other, _) = generate_identity();
         let wrong = Keyring::new(Some(&config), Ok((other, "other.key".into())));
         assert!(wrong.err().unwrap().contains("recipients"));
+
+        assert!(is_lookup(&a.lookup) && check_armor(&a.age).is_ok());
+        assert!(!is_lookup(&a.lookup.to_uppercase()) && !is_lookup(&a.lookup[1..]));
+        assert!(check_armor("garbage").is_err());
+        assert!(check_armor(&a.age.replace("-----END", "-----EMD")).is_err());
     }
 }

@@ -117,46 +117,53 @@ impl Error {
     }
 }
 
-/// A serde message without the file's values: serde quotes the value it
-/// found (`"..."` or `` `...` ``) before ", expected", and a file in the
-/// store may be a key or a password file, not a desk file. What was
-/// expected, the field and the line are kept.
+/// A parse message without the values it quotes from the file: what serde
+/// quotes after a type ("integer `13912345678`", "string \"...\"", "variant
+/// `...`") and desk's own quoted values ("created: '...' is not an RFC 3339
+/// time"). Field names and expected values stay. A file in the store may be a
+/// key or a password file, and errors end up in logs and cron mail.
 fn without_values(message: &str) -> String {
-    let (found, expected) = match message.find(", expected") {
-        Some(i) => message.split_at(i),
-        None => (message, ""),
-    };
+    const BEFORE_A_VALUE: [&str; 8] = [
+        "integer ",
+        "floating point ",
+        "string ",
+        "variant ",
+        "character ",
+        "boolean ",
+        "value ",
+        ": ",
+    ];
     let mut out = String::with_capacity(message.len());
-    let mut chars = found.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                // Rust's debug quoting: `\"` does not end the value.
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            chars.next();
-                        }
-                        '"' => break,
-                        _ => {}
-                    }
-                }
-                out.push_str("(value not shown)");
-            }
-            // Field names are quoted so too, but only values come before
-            // ", expected".
-            '`' if !expected.is_empty() => {
-                for c in chars.by_ref() {
-                    if c == '`' {
-                        break;
-                    }
-                }
-                out.push_str("(value not shown)");
-            }
-            _ => out.push(c),
+    let mut rest = message;
+    while let Some(i) = rest.find(['`', '"', '\'']) {
+        let quote = rest[i..].chars().next().expect("found");
+        let body = &rest[i + 1..];
+        // Rust's debug quoting: `\"` does not end a double-quoted value.
+        let end = if quote == '"' {
+            let mut escaped = false;
+            body.char_indices().find_map(|(j, c)| {
+                let ends = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                ends.then_some(j)
+            })
+        } else {
+            body.find(quote)
+        };
+        let Some(len) = end else {
+            break;
+        };
+        let before = &rest[..i];
+        out.push_str(before);
+        let value = (out.is_empty() && before.is_empty())
+            || BEFORE_A_VALUE.iter().any(|w| out.ends_with(w));
+        if value {
+            out.push_str("(value not shown)");
+        } else {
+            out.push_str(&rest[i..i + len + 2]);
         }
+        rest = &rest[i + len + 2..];
     }
-    out.push_str(expected);
+    out.push_str(rest);
     out
 }
 
@@ -179,6 +186,20 @@ mod tests {
         assert_eq!(
             without_values("missing field `history` at line 1 column 1"),
             "missing field `history` at line 1 column 1"
+        );
+        assert_eq!(
+            without_values("vip: invalid type: integer `13912345678`, expected a boolean"),
+            "vip: invalid type: integer (value not shown), expected a boolean"
+        );
+        assert_eq!(
+            without_values(
+                "kind: unknown variant `11010519491231002X`, expected `individual` or `enterprise`"
+            ),
+            "kind: unknown variant (value not shown), expected `individual` or `enterprise`"
+        );
+        assert_eq!(
+            without_values("created: '1398' is not an RFC 3339 time"),
+            "created: (value not shown) is not an RFC 3339 time"
         );
     }
 }

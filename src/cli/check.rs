@@ -6,7 +6,9 @@ use super::Context;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Customer, Ticket, TicketId};
-use crate::store::{parse_customer, parse_ticket, read_file, Finding, Identities, ATTRIBUTES};
+use crate::store::{
+    parse_customer, parse_ticket, read_file, sealed_findings, Finding, Identities, ATTRIBUTES,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -124,6 +126,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     }
     check_git(ctx, &mut problems)?;
     problems.extend(store.node_claim_findings()?);
+    problems.extend(store.secret_key_findings()?);
 
     for p in &problems {
         // One line each; file names and values are shown escaped, never obeyed.
@@ -194,6 +197,8 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Finding>) -> Result<Vec<Str
     // Two customers sharing an identifying value (say, the same person
     // registered on two clones) are a duplicate to merge by hand.
     let mut identities = Identities::default();
+    // Sealed values are checked for shape, and with DESK_KEY_FILE set, opened.
+    let ring = ctx.keyring()?;
     for path in store.customer_files()? {
         let shown = store.display_path(&path).to_path_buf();
         let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
@@ -242,6 +247,7 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Finding>) -> Result<Vec<Str
                 ),
             ));
         }
+        problems.extend(sealed_findings(&shown, &c, &ring));
         identities.add(&c, &c.id);
         ids.push(c.id);
     }

@@ -5,7 +5,9 @@ use super::Context;
 use crate::config::Config;
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::store::{read_file, read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR};
+use crate::store::{
+    key_file_exposed, read_file, read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct KeysArgs {
@@ -24,8 +26,9 @@ pub enum KeysCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// The private key file to create (or reuse, if it exists). Keep it out
-    /// of the repository; share it only with those allowed to see the data.
+    /// The private key file to create (or reuse, if it exists); refused
+    /// inside the store (e.g. ~/.config/desk/STORE.key). Share it only with
+    /// those allowed to see the data.
     #[arg(long, value_name = "FILE")]
     pub identity: PathBuf,
     /// Another public key (age1...) to encrypt to, e.g. an offline backup key; repeatable.
@@ -41,6 +44,7 @@ pub fn run(ctx: &Context, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    ctx.store.refuse_key_inside(&args.identity)?;
     let path = ctx.store.root.join(CONFIG_FILE);
     let _lock = ctx.store.lock("config")?;
     let text = read_file(&path, std::path::Path::new(CONFIG_FILE))?;
@@ -51,6 +55,9 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         ));
     }
     let (identity_text, created) = if args.identity.exists() {
+        if let Some(warning) = key_file_exposed(&args.identity) {
+            eprintln!("warning: {warning}");
+        }
         (read_to_string(&args.identity)?, false)
     } else {
         let (secret, public) = crypto::generate_identity();
@@ -145,7 +152,7 @@ fn status(ctx: &Context, out: &mut dyn Write) -> Result<()> {
     for r in &enc.recipients {
         writeln!(out, "  {r}")?;
     }
-    let ring = ctx.store.keyring()?;
+    let ring = ctx.keyring()?;
     match ring.locked_because() {
         None => writeln!(out, "key: {KEY_FILE_VAR} opens this store")?,
         Some(why) => writeln!(out, "key: {why}")?,

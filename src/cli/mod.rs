@@ -184,6 +184,15 @@ impl Context {
         Ok(ticket)
     }
 
+    /// The keyring of the store (see [`Store::keyring`]), warning first when
+    /// the key file is open to others.
+    pub fn keyring(&self) -> Result<crate::crypto::Keyring> {
+        if let Some(warning) = crate::store::key_file_warning() {
+            eprintln!("warning: {warning}");
+        }
+        self.store.keyring()
+    }
+
     /// A customer ID that must name an existing customer (new tickets, edits).
     pub fn existing_customer(&self, input: &str) -> Result<String> {
         let id = self.store.customer_id(input)?;

@@ -1,6 +1,10 @@
 //! Masking of personal data in the seed's style (张*, *女士, 139****5678,
 //! ****002X). Every human-facing and exported output uses these unless the
-//! user asks for `--reveal`.
+//! user asks for `--reveal`. Error messages mask the values they quote
+//! the same way (stderr ends up in cron mail), also the values that fail
+//! validation.
+
+use super::{ContactField, CustomerField, CustomerKind};
 
 /// A person's name: the first character and a star for each other one
 /// (张三 → 张*, 欧阳娜娜 → 欧***); Latin names keep each word's initial
@@ -74,6 +78,60 @@ pub fn last_four(last4: &str) -> String {
     format!("****{last4}")
 }
 
+/// An ID-card or bank-card number as typed (perhaps invalid): the last four
+/// characters when at least eight were typed, so that most stays hidden.
+pub fn number(typed: &str) -> String {
+    let chars: Vec<char> = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if chars.len() < 8 {
+        return "****".into();
+    }
+    last_four(&chars[chars.len() - 4..].iter().collect::<String>())
+}
+
+/// A field's text as `desk customer show` masks it: names of individuals
+/// and contacts, phones, e-mail addresses, individuals' addresses, and
+/// ID-card and bank-card numbers; other fields are public.
+pub fn field(kind: CustomerKind, field: CustomerField, text: &str) -> String {
+    let individual = kind == CustomerKind::Individual;
+    match field {
+        CustomerField::Name if individual => name(text, None),
+        CustomerField::Contact(_, ContactField::Name) => name(text, None),
+        CustomerField::Phone | CustomerField::Contact(_, ContactField::Phone) => phone(text),
+        CustomerField::Email | CustomerField::Contact(_, ContactField::Email) => email(text),
+        CustomerField::Address if individual => address(text),
+        CustomerField::IdCard | CustomerField::BankCard => number(text),
+        _ => text.to_string(),
+    }
+}
+
+/// Text of unknown meaning (a CSV header that may be a data row, an
+/// argument without `FIELD=`): an e-mail address is masked as one, and text
+/// with enough digits to be a phone or card number keeps only its last four
+/// letters and digits.
+pub fn unknown(text: &str) -> String {
+    if text.contains('@') {
+        return email(text);
+    }
+    if text.chars().filter(char::is_ascii_digit).count() < 7 {
+        return text.to_string();
+    }
+    let total = text.chars().filter(char::is_ascii_alphanumeric).count();
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if !c.is_ascii_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            if seen > total.saturating_sub(4) || !c.is_ascii_digit() {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +148,38 @@ mod tests {
         assert_eq!(email("zhang.wei@example.com"), "z***@example.com");
         assert_eq!(address("北京市朝阳区建国路88号"), "北京市朝***");
         assert_eq!(last_four("002X"), "****002X");
+    }
+
+    #[test]
+    fn masks_values_quoted_in_errors() {
+        assert_eq!(number("110105194912310021"), "****0021");
+        assert_eq!(number("4111 1111 1111 1112"), "****1112");
+        assert_eq!(number("1234"), "****");
+        let individual = CustomerKind::Individual;
+        assert_eq!(
+            field(individual, CustomerField::IdCard, "11010519491231002X"),
+            "****002X"
+        );
+        assert_eq!(
+            field(
+                CustomerKind::Enterprise,
+                CustomerField::BankCard,
+                "4111111111111111"
+            ),
+            "****1111"
+        );
+        assert_eq!(
+            field(individual, CustomerField::Phone, "1391234567"),
+            "139***4567"
+        );
+        assert_eq!(field(individual, CustomerField::Name, "张三"), "张*");
+        assert_eq!(
+            field(CustomerKind::Enterprise, CustomerField::Name, "星河"),
+            "星河"
+        );
+        assert_eq!(unknown("11010519491231002X"), "**************002X");
+        assert_eq!(unknown("phone2"), "phone2");
+        assert_eq!(unknown("tel 139-1234-5678"), "tel ***-****-5678");
+        assert_eq!(unknown("li@example.com"), "l***@example.com");
     }
 }

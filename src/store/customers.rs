@@ -112,7 +112,8 @@ impl Store {
         } else {
             Err(Error::invalid(
                 "customer ID",
-                input,
+                // Perhaps a phone number typed in the wrong place.
+                crate::model::mask::unknown(input),
                 format!(
                     "expected a customer ID such as {}",
                     self.config.customers.format_id(1)
@@ -218,6 +219,7 @@ impl Store {
             }
         }
         let mut index = Identities::of(&existing);
+        super::guard_sound(&existing, new.iter().map(|c| (c, None)))?;
         for c in &new {
             if let Some(d) = index.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
@@ -261,8 +263,10 @@ impl Store {
     ) -> Result<Customer> {
         let _lock = self.customer_lock()?;
         let mut customer = self.load_customer(id)?;
+        let before = customer.clone();
         change(&mut customer)?;
         let others = self.all_customers_for_write()?;
+        super::guard_sound(&others, [(&customer, Some(&before))])?;
         if let Some(d) = Identities::of(&others).clash(&customer) {
             return Err(duplicate_error(id, &d));
         }

@@ -8,6 +8,7 @@ mod fsio;
 mod git;
 mod lock;
 mod read;
+mod secrets;
 mod sla;
 mod tickets;
 
@@ -22,6 +23,9 @@ pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR
 pub use lock::Lock;
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
 pub use sla::{default_calendar, shipped_calendar};
+pub use secrets::{
+    guard_sound, key_file_exposed, key_file_warning, sealed_findings,
+};
 pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};

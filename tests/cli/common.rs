@@ -8,6 +8,8 @@ pub struct TestEnv {
     _dir: tempfile::TempDir,
     pub root: PathBuf,
     pub now: String,
+    /// A directory outside the store, for files that must not be in it (key files).
+    outside: tempfile::TempDir,
 }
 
 pub struct Output {
@@ -99,6 +101,7 @@ impl TestEnv {
             _dir: dir,
             root,
             now: "2026-11-23T09:00:00+08:00".into(),
+            outside: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -170,6 +173,12 @@ impl TestEnv {
         }
         let out = self.run(&args).ok();
         out.stdout.trim().to_string()
+    }
+
+    /// A path named `name` outside the store (where key files belong).
+    pub fn outside(&self, name: &str) -> String {
+        let dir = self.outside.path().canonicalize().unwrap();
+        dir.join(name).to_str().unwrap().to_string()
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {

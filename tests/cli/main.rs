@@ -16,6 +16,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod report;
+mod secrets;
 mod show;
 mod sla;
 mod store_files;

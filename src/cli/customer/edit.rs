@@ -3,7 +3,7 @@ use std::io::Write;
 use super::{parse_field, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
-use crate::model::CustomerField;
+use crate::model::{mask, CustomerField, CustomerKind};
 
 #[derive(Debug, clap::Args)]
 pub struct EditArgs {
@@ -32,15 +32,17 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
         let (field, value) = text.split_once('=').ok_or_else(|| {
             Error::invalid(
                 "--set",
-                text,
+                mask::unknown(text),
                 "expected FIELD=VALUE, e.g. phone=13912345678",
             )
         })?;
         let field = parse_field(field)?;
         if sets.iter().any(|(f, _)| *f == field) {
+            // The customer's kind is not known yet: masked as for an individual.
+            let shown = mask::field(CustomerKind::Individual, field, value);
             return Err(Error::invalid(
                 "--set",
-                text,
+                format!("{}={shown}", field.key()),
                 format!("{} is set twice; one change per field", field.key()),
             ));
         }

@@ -32,6 +32,9 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
         reveal: keyring.as_ref(),
     };
     let scan = ctx.store.scan_customers()?;
+    for c in &scan.customers {
+        shown.check_open(c, false)?;
+    }
     match args.format {
         ExportFormat::Json => {
             let all: Vec<serde_json::Value> = scan

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
-use crate::model::{ContactField, Customer, CustomerField};
+use crate::model::{mask, ContactField, Customer, CustomerField};
 use crate::output::{csv_cell_value, starts_like_formula};
 use crate::store::{duplicate_error, read_to_string, Identities};
 
@@ -81,7 +81,8 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         columns.push(column(h).ok_or_else(|| {
             Error::invalid(
                 "CSV column",
-                h,
+                // A file without its header row has data here.
+                mask::unknown(h),
                 "expected id, kind, name, salutation, phone, email, address, id_card, bank_card, \
                  credit_code, industry, contacts, contact, contact_role, contact_phone, contact_email, \
                  source, first_contact, last_contact, owner, vip, tags, need, notes \
@@ -92,7 +93,11 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     if !columns.contains(&Column::Kind) || !columns.contains(&Column::Field(CustomerField::Name)) {
         return Err(Error::invalid(
             "CSV header",
-            headers.iter().collect::<Vec<_>>().join(","),
+            headers
+                .iter()
+                .map(mask::unknown)
+                .collect::<Vec<_>>()
+                .join(","),
             "the columns kind (客户类型) and name (姓名/企业名称) are required",
         ));
     }

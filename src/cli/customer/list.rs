@@ -4,7 +4,7 @@ use super::{activity_by_customer, keyring_for, parse_kind, Activity, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
-use crate::model::{validate, Customer, Timestamp};
+use crate::model::{mask, validate, Customer, Timestamp};
 use crate::output::{int, opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
@@ -68,8 +68,8 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         .map(|c| c.trim().to_ascii_uppercase());
     let id_card_lookup = match args.id_card.as_deref() {
         Some(raw) => {
-            let plain =
-                validate::id_card(raw).map_err(|valid| Error::invalid("id_card", raw, valid))?;
+            let plain = validate::id_card(raw)
+                .map_err(|valid| Error::invalid("id_card", mask::number(raw), valid))?;
             let ring = keyring_for(ctx, "finding a customer by ID-card number")?;
             Some(ring.lookup("id_card", &plain).map_err(|why| {
                 Error::Refused(format!(

@@ -111,8 +111,10 @@ impl<'a> FieldInput<'a> {
     ) -> Result<Option<FieldValue>> {
         let key = field.key();
         let raw = raw.trim();
+        // What error messages quote: personal data masked as on output.
+        let shown = mask::field(kind, field, raw);
         if !crate::model::is_one_line(raw) && field != CustomerField::Notes {
-            return Err(Error::invalid(&key, raw, "expected one line"));
+            return Err(Error::invalid(&key, &shown, "expected one line"));
         }
         let enterprise_only = matches!(
             field,
@@ -127,7 +129,7 @@ impl<'a> FieldInput<'a> {
         {
             return Err(Error::invalid(
                 &key,
-                raw,
+                &shown,
                 format!(
                     "{key} is recorded for {} customers only",
                     if enterprise_only {
@@ -146,14 +148,18 @@ impl<'a> FieldInput<'a> {
             };
         }
         let checked = |r: std::result::Result<String, String>| {
-            r.map_err(|valid| Error::invalid(&key, raw, valid))
+            r.map_err(|valid| Error::invalid(&key, &shown, valid))
         };
         let shape = |r: std::result::Result<String, String>| {
             if self.force {
                 Ok(r.unwrap_or_else(|_| raw.to_string()))
             } else {
                 r.map_err(|valid| {
-                    Error::invalid(&key, raw, format!("{valid} (--force records it as typed)"))
+                    Error::invalid(
+                        &key,
+                        &shown,
+                        format!("{valid} (--force records it as typed)"),
+                    )
                 })
             }
         };
@@ -186,7 +192,7 @@ impl<'a> FieldInput<'a> {
                 let at = self.ctx.event_time(Some(raw)).map_err(|_| {
                     Error::invalid(
                         &key,
-                        raw,
+                        &shown,
                         "expected a time from 1970-01-01 and not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
                     )
                 })?;
@@ -195,7 +201,11 @@ impl<'a> FieldInput<'a> {
             CustomerField::Vip => match raw.to_lowercase().as_str() {
                 "true" | "yes" | "y" | "1" | "是" | "vip" => Ok(Some(FieldValue::Flag(true))),
                 "false" | "no" | "n" | "0" | "否" => Ok(Some(FieldValue::Flag(false))),
-                _ => Err(Error::invalid(&key, raw, "expected true or false (是/否)")),
+                _ => Err(Error::invalid(
+                    &key,
+                    &shown,
+                    "expected true or false (是/否)",
+                )),
             },
             CustomerField::Tags => {
                 let mut tags: Vec<String> = Vec::new();
@@ -250,7 +260,7 @@ pub fn build_customer(
         let value = input.value(kind, *field, raw)?;
         customer
             .put(*field, value)
-            .map_err(|why| Error::invalid(field.key(), raw, why))?;
+            .map_err(|why| Error::invalid(field.key(), mask::field(kind, *field, raw), why))?;
     }
     if customer.first_contact.is_none() {
         customer.first_contact = Some(at);
@@ -269,7 +279,7 @@ pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, St
         let (key, value) = part.split_once('=').ok_or_else(|| {
             Error::invalid(
                 "--contact",
-                spec,
+                masked_contact(spec),
                 "expected name=...,role=...,phone=...,email=...,salutation=...",
             )
         })?;
@@ -279,8 +289,11 @@ pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, St
             .ok_or_else(|| {
                 Error::invalid(
                     "--contact",
-                    spec,
-                    format!("unknown key '{key}'; expected name, salutation, role, phone, email"),
+                    masked_contact(spec),
+                    format!(
+                        "unknown key '{}'; expected name, salutation, role, phone, email",
+                        mask::unknown(key)
+                    ),
                 )
             })?;
         fields.push((
@@ -294,11 +307,35 @@ pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, St
     {
         return Err(Error::invalid(
             "--contact",
-            spec,
+            masked_contact(spec),
             "a contact needs name=...",
         ));
     }
     Ok(fields)
+}
+
+/// A contact spec as error messages quote it: each value masked as its field.
+fn masked_contact(spec: &str) -> String {
+    spec.split([',', '，'])
+        .map(|part| match part.split_once('=') {
+            Some((key, value)) => match ContactField::ALL
+                .into_iter()
+                .find(|f| f.key() == key.trim())
+            {
+                Some(f) => format!(
+                    "{key}={}",
+                    mask::field(
+                        CustomerKind::Enterprise,
+                        CustomerField::Contact(0, f),
+                        value.trim()
+                    )
+                ),
+                None => format!("{}={}", mask::unknown(key), mask::unknown(value)),
+            },
+            None => mask::unknown(part),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Loads the keyring when a command needs it, with the reason in the error.
@@ -308,7 +345,7 @@ pub fn keyring_for(ctx: &Context, why: &str) -> Result<Keyring> {
             "{why} needs encryption, which this store has not set up; run `desk keys init` first"
         )));
     }
-    ctx.store.keyring()
+    ctx.keyring()
 }
 
 /// How values are shown: masked, or in full (`--reveal`, decrypting with the key).
@@ -322,7 +359,7 @@ impl Shown<'_> {
         if !reveal {
             return Ok(None);
         }
-        let ring = ctx.store.keyring()?;
+        let ring = ctx.keyring()?;
         if ctx.store.config.encryption.is_some() {
             if let Some(why) = ring.locked_because() {
                 return Err(Error::Refused(format!(
@@ -348,20 +385,45 @@ impl Shown<'_> {
                 if self.reveal.is_some() {
                     return t.clone();
                 }
-                match field {
-                    CustomerField::Name if kind == CustomerKind::Individual => mask::name(t, None),
-                    CustomerField::Contact(_, ContactField::Name) => mask::name(t, None),
-                    CustomerField::Phone | CustomerField::Contact(_, ContactField::Phone) => {
-                        mask::phone(t)
-                    }
-                    CustomerField::Email | CustomerField::Contact(_, ContactField::Email) => {
-                        mask::email(t)
-                    }
-                    CustomerField::Address if kind == CustomerKind::Individual => mask::address(t),
-                    _ => t.clone(),
-                }
+                mask::field(kind, field, t)
             }
         }
+    }
+
+    /// With `--reveal`, fails on the first sealed value of `c` that cannot
+    /// be opened, naming the customer and the field, rather than printing
+    /// a placeholder in its place. `changes`: the change log's values too.
+    pub fn check_open(&self, c: &Customer, changes: bool) -> Result<()> {
+        let Some(ring) = self.reveal else {
+            return Ok(());
+        };
+        let current = [("id_card", &c.id_card), ("bank_card", &c.bank_card)]
+            .into_iter()
+            .filter_map(|(field, v)| Some((field.to_string(), v.as_ref()?)));
+        let logged = c
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|_| changes)
+            .flat_map(|(i, ch)| {
+                [&ch.from, &ch.to].into_iter().filter_map(move |v| match v {
+                    Some(FieldValue::Sealed(s)) => {
+                        Some((format!("{} (change {})", ch.field, i + 1), s))
+                    }
+                    _ => None,
+                })
+            });
+        for (field, sealed) in current.chain(logged) {
+            ring.open(sealed).map_err(|why| {
+                Error::Refused(format!(
+                    "customer {}: {field} cannot be decrypted ({why}); `desk check` with \
+                     {} set lists every damaged value",
+                    c.id,
+                    crate::store::KEY_FILE_VAR
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     pub fn field(&self, c: &Customer, field: CustomerField) -> Option<String> {

@@ -32,6 +32,7 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     let shown = Shown {
         reveal: keyring.as_ref(),
     };
+    shown.check_open(&customer, true)?;
     let mut scan = ctx.store.summaries_where(true, |t| t.customer == id)?;
     let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));

@@ -1,0 +1,459 @@
+//! Keeping secrets where they belong: the private key out of the store and
+//! out of git, full personal numbers out of parse errors, and sealed values
+//! whole (docs/format.md, "Encryption").
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Finding, Store, KEY_FILE_VAR};
+use crate::crypto::{self, Keyring};
+use crate::error::{Error, Result};
+use crate::model::{validate, Customer, FieldValue, Sealed};
+
+/// A path made absolute with symlinks resolved, also when the file (or its
+/// directories) do not exist yet: the longest existing ancestor is resolved
+/// and the rest appended (a part that does not exist cannot be a symlink).
+fn resolved(path: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+    let mut rest = Vec::new();
+    let mut base = absolute.as_path();
+    let mut real = loop {
+        if let Ok(real) = base.canonicalize() {
+            break real;
+        }
+        match (base.parent(), base.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                base = parent;
+            }
+            _ => break base.to_path_buf(),
+        }
+    };
+    for part in rest.into_iter().rev() {
+        match part {
+            Component::ParentDir => {
+                real.pop();
+            }
+            Component::CurDir => {}
+            other => real.push(other),
+        }
+    }
+    Ok(real)
+}
+
+impl Store {
+    /// Refuses a private key file inside the store, or elsewhere in the git
+    /// work tree that holds it unless git ignores it there: a commit or a
+    /// copy of the store would carry the key beside the values it opens.
+    pub fn refuse_key_inside(&self, identity: &Path) -> Result<()> {
+        let root = resolved(&self.root)?;
+        let key = resolved(identity)?;
+        let name = root
+            .file_name()
+            .map_or("desk".into(), |n| n.to_string_lossy().to_string());
+        let instead =
+            format!("keep the private key outside, e.g. --identity ~/.config/desk/{name}.key");
+        if key.starts_with(&root) {
+            return Err(Error::Refused(format!(
+                "{} is inside the store ({}), where `git add` or a copy of the store would \
+                 publish it; {instead}",
+                identity.display(),
+                root.display()
+            )));
+        }
+        let toplevel = git_output(&self.root, &["rev-parse", "--show-toplevel"])
+            .map(|top| resolved(Path::new(top.trim())))
+            .transpose()?;
+        if let Some(top) = toplevel.filter(|top| key.starts_with(top)) {
+            let ignored = Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["check-ignore", "-q", "--"])
+                .arg(&key)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ignored {
+                return Err(Error::Refused(format!(
+                    "{} is inside the git work tree of the store ({}) and not ignored, so \
+                     `git add -A` would publish it; {instead}",
+                    identity.display(),
+                    top.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file git would publish that holds an age private key: tracked
+    /// or staged (the index), or untracked and not ignored (`git add -A`
+    /// takes it). Outside git, every file of the store. Never the key itself.
+    pub fn secret_key_findings(&self) -> Result<Vec<Finding>> {
+        let (files, fix) = match self.git_files_with_key()? {
+            Some(files) => (
+                files,
+                "remove it from the work tree and the index (`git rm --cached FILE`), keep \
+                 it outside (e.g. ~/.config/desk/), and treat it as exposed if it was ever pushed",
+            ),
+            None => (
+                self.store_files_with_key()?,
+                "move it out of the store (e.g. to ~/.config/desk/): a copy of the store \
+                 would carry it",
+            ),
+        };
+        Ok(files
+            .into_iter()
+            .map(|f| {
+                let message = format!("holds an age private key (AGE-SECRET-KEY-1...); {fix}");
+                Finding::new(&f, None, message)
+            })
+            .collect())
+    }
+
+    /// `git grep` over the index and over the work tree (tracked and
+    /// untracked-but-not-ignored files); None when the store is not in a
+    /// git work tree. Paths come relative to the store root.
+    fn git_files_with_key(&self) -> Result<Option<Vec<PathBuf>>> {
+        let mut files = Vec::new();
+        for scope in ["--cached", "--untracked"] {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"])
+                .arg(scope)
+                .args(["-e", KEY_PATTERN, "--", ":/"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output();
+            let Ok(out) = out else { return Ok(None) };
+            match out.status.code() {
+                // 1 is "no match"; anything else is "not a repository" (or no git).
+                Some(0) => {}
+                Some(1) => continue,
+                _ => return Ok(None),
+            }
+            for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+                let path = PathBuf::from(String::from_utf8_lossy(name).to_string());
+                if !files.contains(&path) {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        Ok(Some(files))
+    }
+
+    fn store_files_with_key(&self) -> Result<Vec<PathBuf>> {
+        let mut paths = Vec::new();
+        // Symlinks are not followed: what they point at is not the store's.
+        for entry in walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+        {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                Error::io(path, e.into())
+            })?;
+            if entry.file_type().is_file() {
+                paths.push(entry.into_path());
+            }
+        }
+        let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
+        let mut files = Vec::new();
+        for (path, hit) in paths.iter().zip(hits) {
+            if hit.map_err(|e| Error::io(path, e))? {
+                files.push(self.display_path(path).to_path_buf());
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// git's output in `dir`, or None when git is missing or fails.
+fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+/// An age X25519 private key: the prefix and 58 Bech32 characters (any case).
+const KEY_PATTERN: &str = "AGE-SECRET-KEY-1[0-9A-Z]{58}";
+const KEY_PREFIX: &[u8] = b"AGE-SECRET-KEY-1";
+const KEY_LEN: usize = 16 + 58;
+
+/// Whether `bytes` hold an age private key (the same rule as [`KEY_PATTERN`]).
+fn holds_key(bytes: &[u8]) -> bool {
+    let last = bytes.len().saturating_sub(KEY_LEN - 1);
+    // Only an `A` can start a key: the rest is compared there alone.
+    (0..last).any(|i| {
+        bytes[i].eq_ignore_ascii_case(&b'A')
+            && bytes[i..i + KEY_PREFIX.len()].eq_ignore_ascii_case(KEY_PREFIX)
+            && bytes[i + KEY_PREFIX.len()..i + KEY_LEN]
+                .iter()
+                .all(u8::is_ascii_alphanumeric)
+    })
+}
+
+/// Reads a file in blocks (any size), overlapping by a key's length.
+fn file_holds_key(path: &Path) -> std::io::Result<bool> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut kept = 0;
+    loop {
+        let n = file.read(&mut buf[kept..])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let end = kept + n;
+        if holds_key(&buf[..end]) {
+            return Ok(true);
+        }
+        kept = (KEY_LEN - 1).min(end);
+        buf.copy_within(end - kept..end, 0);
+    }
+}
+
+/// A warning when the key file named by `DESK_KEY_FILE` can be read (or
+/// written) by others than its owner, as ssh warns about private keys.
+pub fn key_file_warning() -> Option<String> {
+    let path = PathBuf::from(std::env::var_os(KEY_FILE_VAR).filter(|p| !p.is_empty())?);
+    key_file_exposed(&path)
+}
+
+#[cfg(unix)]
+pub fn key_file_exposed(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the private key {} is accessible by others (mode {mode:04o}); \
+             run `chmod 600 {}`",
+            path.display(),
+            shell_quoted(&path.display().to_string())
+        )
+    })
+}
+
+#[cfg(not(unix))]
+pub fn key_file_exposed(_path: &Path) -> Option<String> {
+    None
+}
+
+fn shell_quoted(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// What is wrong with one sealed value of a customer file (the current
+/// `id_card` and `bank_card`, and those in the change log): its shape
+/// always; with a key, that it decrypts to a valid number whose lookup and
+/// last four characters are the ones recorded.
+pub fn sealed_findings(path: &Path, c: &Customer, ring: &Keyring) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for (field, value) in [("id_card", &c.id_card), ("bank_card", &c.bank_card)] {
+        if let Some(s) = value {
+            let repair = format!(
+                " (with the key, re-enter the number: `desk customer edit {} --set {field}=...`)",
+                c.id
+            );
+            for problem in sealed_problems(field, s, ring) {
+                found.push(Finding::new(
+                    path,
+                    None,
+                    format!("{field}: {problem}{repair}"),
+                ));
+            }
+        }
+    }
+    for (i, change) in c.changes.iter().enumerate() {
+        for (side, value) in [("from", &change.from), ("to", &change.to)] {
+            if let Some(FieldValue::Sealed(s)) = value {
+                for problem in sealed_problems(&change.field, s, ring) {
+                    let place = format!("changes[{}].{side} ({})", i + 1, change.field);
+                    found.push(Finding::new(path, None, format!("{place}: {problem}")));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The problems of one sealed value; see [`sealed_findings`].
+pub fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
+    let mut problems = Vec::new();
+    let last4_ok = s.last4.chars().count() == 4
+        && s.last4
+            .chars()
+            .all(|c| c.is_ascii_digit() || (field == "id_card" && c == 'X'));
+    if !last4_ok {
+        problems.push("last4 is not the last four characters of a number".to_string());
+    }
+    if !crypto::is_lookup(&s.lookup) {
+        problems.push(format!(
+            "lookup is not {} lowercase hex digits, so duplicates of this number go unnoticed",
+            crypto::LOOKUP_LEN
+        ));
+    }
+    if let Err(why) = crypto::check_armor(&s.age) {
+        problems.push(format!("age is not an age-encrypted value ({why})"));
+        return problems;
+    }
+    if ring.locked_because().is_some() {
+        return problems;
+    }
+    let plain = match ring.open(s) {
+        Ok(plain) => plain,
+        Err(why) => {
+            problems.push(format!("age cannot be decrypted ({why})"));
+            return problems;
+        }
+    };
+    let valid = match field {
+        "id_card" => validate::id_card(&plain),
+        "bank_card" => validate::bank_card(&plain),
+        _ => Ok(plain.clone()),
+    };
+    if valid.as_deref() != Ok(plain.as_str()) {
+        problems.push(format!("age does not hold a valid {field}"));
+    }
+    if last4_ok && !plain.ends_with(&s.last4) {
+        problems.push("last4 is not the last four characters of the encrypted number".into());
+    }
+    if crypto::is_lookup(&s.lookup) && ring.lookup(field, &plain).ok().as_ref() != Some(&s.lookup) {
+        problems.push(
+            "lookup is not the keyed hash of the encrypted number, so duplicates of it go unnoticed"
+                .into(),
+        );
+    }
+    problems
+}
+
+/// The duplicate guard compares lookups; a malformed lookup of another
+/// customer means the guard cannot vouch that a number is new. Refuses a
+/// record (with its state `before` an edit, if any) that brings a sealed
+/// value, new or changed, of a field in which another customer's lookup is
+/// malformed. A well-formed but wrong lookup can only be found with the
+/// key: `desk check` does that. One pass over `others`, whatever the
+/// number of records.
+pub fn guard_sound<'a>(
+    others: &[Customer],
+    records: impl IntoIterator<Item = (&'a Customer, Option<&'a Customer>)>,
+) -> Result<()> {
+    fn sealed(c: &Customer) -> [(&'static str, Option<&Sealed>); 2] {
+        [
+            ("id_card", c.id_card.as_ref()),
+            ("bank_card", c.bank_card.as_ref()),
+        ]
+    }
+    // Per field, the customers whose lookup is malformed (normally none).
+    let mut damaged: [Vec<&str>; 2] = Default::default();
+    for o in others {
+        for (i, (_, value)) in sealed(o).into_iter().enumerate() {
+            if value.is_some_and(|s| !crypto::is_lookup(&s.lookup)) {
+                damaged[i].push(&o.id);
+            }
+        }
+    }
+    if damaged.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    for (c, before) in records {
+        for (i, (field, value)) in sealed(c).into_iter().enumerate() {
+            let Some(value) = value else { continue };
+            let old = before.and_then(|b| sealed(b)[i].1);
+            if old.is_some_and(|o| o.lookup == value.lookup) {
+                continue;
+            }
+            if let Some(id) = damaged[i].iter().find(|id| **id != c.id) {
+                return Err(Error::Refused(format!(
+                    "cannot check this {field} for duplicates: customer {id}'s {field} is \
+                     damaged (its lookup is malformed; `desk check` lists it); re-enter that \
+                     number first: `desk customer edit {id} --set {field}=...`"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_in_any_case_and_across_blocks() {
+        let key = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
+        assert!(holds_key(key.as_bytes()));
+        assert!(holds_key(key.to_lowercase().as_bytes()));
+        assert!(!holds_key(b"`AGE-SECRET-KEY-1...` lines"));
+        assert!(!holds_key(&key.as_bytes()[..KEY_LEN - 1]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        // Straddling the 64 KiB block boundary.
+        let mut bytes = vec![b'x'; 64 * 1024 - 20];
+        bytes.extend_from_slice(key.as_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(file_holds_key(&path).unwrap());
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(!file_holds_key(&path).unwrap());
+    }
+
+    #[test]
+    fn the_guard_refuses_only_new_numbers_of_a_field_with_a_damaged_lookup() {
+        use crate::model::{CustomerKind, Timestamp};
+        let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
+        let customer = |id: &str, lookup: &str| {
+            let mut c = Customer::new(CustomerKind::Individual, "x".into(), at, "t");
+            c.id = id.into();
+            c.id_card = Some(Sealed {
+                last4: "002X".into(),
+                lookup: lookup.into(),
+                age: String::new(),
+            });
+            c
+        };
+        let damaged = customer("C000001", "nonsense");
+        let fine = customer("C000002", &"a".repeat(64));
+        let others = vec![damaged.clone(), fine.clone()];
+        let new = customer("", &"b".repeat(64));
+        let err = guard_sound(&others, [(&new, None)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("C000001") && err.contains("id_card"), "{err}");
+        // An edit that leaves the number alone, and the damaged record's own repair, go on.
+        guard_sound(&others, [(&fine, Some(&fine))]).unwrap();
+        guard_sound(
+            &others,
+            [(&customer("C000001", &"c".repeat(64)), Some(&damaged))],
+        )
+        .unwrap();
+        // No damage, no refusal.
+        guard_sound(std::slice::from_ref(&fine), [(&new, None)]).unwrap();
+        let mut bank_only = new.clone();
+        bank_only.id_card = None;
+        guard_sound(&others, [(&bank_only, None)]).unwrap();
+    }
+
+    #[test]
+    fn resolves_paths_that_do_not_exist_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        assert_eq!(resolved(&real.join("a/b/../c")).unwrap(), real.join("a/c"));
+        assert_eq!(resolved(&real.join("./x")).unwrap(), real.join("x"));
+    }
+}
