@@ -10,6 +10,7 @@ mod demo;
 mod errors;
 mod git;
 mod init;
+mod interrupt;
 mod lifecycle;
 mod list;
 mod report;
