@@ -54,32 +54,57 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Entries in a directory (0 if it does not exist).
+fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
 #[test]
 fn an_import_killed_anywhere_leaves_all_rows_or_none() {
     const ROWS: usize = 2000;
     let import = ["customer", "import", "rows.csv"];
-    // How long a whole import takes here, to spread the kills over it.
-    let calibration = TestEnv::new();
-    write_rows(&calibration, ROWS);
-    let start = Instant::now();
-    calibration.run(&import).ok();
-    let full = start.elapsed();
-
+    // When to strike: early on, while files are staged, once the journal
+    // is written, and half-way through publishing. Each with a signal that
+    // ends desk at once (none is caught).
+    type Moment = fn(&TestEnv) -> bool;
+    let moments: [(&str, &str, Moment); 5] = [
+        ("KILL", "while reading the rows", |_| true),
+        ("TERM", "when staging starts", |env| {
+            env.path(".desk/import").exists()
+        }),
+        ("INT", "half-way through staging", |env| {
+            entries(&env.path(".desk/import")) >= ROWS / 2
+        }),
+        ("HUP", "once the journal is written", |env| {
+            env.path(".desk/import/journal").exists()
+        }),
+        ("KILL", "half-way through publishing", |env| {
+            entries(&env.path("customers")) >= SEEDED + ROWS / 2
+        }),
+    ];
     let mut outcomes = Vec::new();
-    for (i, fraction) in [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0]
-        .into_iter()
-        .enumerate()
-    {
-        let sig = ["KILL", "TERM", "INT", "HUP"][i % 4];
+    let mut reported = 0;
+    for (sig, when, moment) in moments {
         let env = TestEnv::new();
         write_rows(&env, ROWS);
         let mut child = spawn(&env, &import);
-        std::thread::sleep(full.mul_f64(fraction));
-        signal(child.id(), sig);
+        if when.starts_with("while reading") {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        while child.try_wait().unwrap().is_none() && !moment(&env) {
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        if sig == "KILL" {
+            let _ = child.kill();
+        } else {
+            signal(child.id(), sig);
+        }
         let status = child.wait().unwrap();
+        let decided = env.path(".desk/import/journal").exists();
 
         // Left half-way, the import is what `desk check` reports.
         if env.path(".desk/import").exists() {
+            reported += 1;
             let before = env.snapshot();
             let out = env.run(&["check"]).fails(1);
             assert!(
@@ -94,9 +119,16 @@ fn an_import_killed_anywhere_leaves_all_rows_or_none() {
         let n = customer_files(&env);
         assert!(
             n == SEEDED || n == SEEDED + ROWS,
-            "SIG{sig} at {fraction} of the import left {n} customers ({status}); {}",
+            "SIG{sig} {when} left {n} customers ({status}); {}",
             listed.stderr
         );
+        if decided {
+            assert_eq!(
+                n,
+                SEEDED + ROWS,
+                "SIG{sig} {when}: a decided import was lost"
+            );
+        }
         assert_eq!(
             listed.stdout.lines().count(),
             n + 1,
@@ -113,9 +145,12 @@ fn an_import_killed_anywhere_leaves_all_rows_or_none() {
             assert!(err.contains("nothing was imported"), "{err}");
         }
         env.run(&["check"]).ok();
-        outcomes.push((sig, fraction, n == SEEDED));
+        outcomes.push(format!(
+            "SIG{sig} {when}: {}",
+            if n == SEEDED { "none" } else { "all" }
+        ));
     }
-    eprintln!("(signal, fraction, nothing written): {outcomes:?}");
+    eprintln!("{outcomes:#?}; {reported} left for the next command");
 }
 
 /// A store whose import of two rows was interrupted: the files the import
