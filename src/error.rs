@@ -39,6 +39,14 @@ pub enum Error {
     #[error("{} unreadable file(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),
 
+    /// A lock was not released within the allowed wait (`DESK_LOCK_TIMEOUT`).
+    #[error("gave up after {waited} waiting for the lock {}, held by {holder}", path.display())]
+    LockTimeout {
+        path: PathBuf,
+        holder: String,
+        waited: String,
+    },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -92,6 +100,11 @@ impl Error {
                 what: "customer", ..
             } => Some(
                 "register the customer with `desk customer add`, or find the ID with `desk customer list --name NAME`"
+                    .into(),
+            ),
+            Error::LockTimeout { .. } => Some(
+                "a command stopped with Ctrl-Z keeps its lock: resume it (`fg`) or end it; \
+                 DESK_LOCK_TIMEOUT sets how many seconds to wait"
                     .into(),
             ),
             Error::NotFound { what: "agent", .. } => {

@@ -12,8 +12,10 @@ use crate::store::{
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Record hand edits of ticket fields as `edited` events by the actor
-    /// (instead of only reporting them). Other problems need a person.
+    /// Record hand edits of ticket fields as `edited` events by the actor,
+    /// remove temporary files left by interrupted writes, and finish an
+    /// interrupted customer import (instead of only reporting them). Other
+    /// problems need a person.
     #[arg(long)]
     pub fix: bool,
 }
@@ -25,6 +27,12 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     let mut problems = Vec::new();
     let mut fixed = 0;
 
+    problems.extend(store.import_findings()?);
+    let (temps, removed) = store.temp_findings(args.fix)?;
+    problems.extend(temps);
+    if removed > 0 {
+        eprintln!("removed {removed} temporary file(s) left by interrupted writes");
+    }
     let customers = check_customers(ctx, &mut problems)?;
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     let files = store.ticket_files()?;
@@ -305,6 +313,7 @@ fn check_git(ctx: &Context, problems: &mut Vec<Finding>) -> Result<()> {
     if state.toplevel.is_none() {
         return Ok(());
     }
+    problems.extend(ctx.store.git_ignore_findings());
     let here = Path::new(".gitattributes");
     if !state.attributes {
         problems.push(Finding::new(

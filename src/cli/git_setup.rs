@@ -148,6 +148,9 @@ pub fn setup(store: &Store) -> Result<Vec<String>> {
     if store.write_git_attributes()? {
         done.push("added the desk merge lines to .gitattributes (commit it)".to_string());
     }
+    if crate::store::write_git_ignore(&store.root)? {
+        done.push("added desk's lines to .gitignore (commit it)".to_string());
+    }
     let exe = std::env::current_exe().map_err(|e| Error::io("desk executable", e))?;
     store.register_merge_driver(&exe)?;
     done.push(format!(

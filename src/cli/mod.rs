@@ -309,6 +309,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         _ => {}
     }
     let ctx = Context::open(&cli)?;
+    // Every command first finishes an import that was killed part-way;
+    // `desk check` only reports one, unless asked to fix.
+    if !matches!(&cli.command, Command::Check(a) if !a.fix) {
+        match ctx.store.finish_interrupted_import() {
+            Ok(Some(done)) => eprintln!("note: {done}"),
+            Ok(None) => {}
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
     match &cli.command {
         Command::Init(_) | Command::Demo(_) | Command::MergeFile(_) => {
             unreachable!("handled above")

@@ -5,10 +5,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{create_atomic, from_yaml, read_file, read_to_string, write_atomic, Lock, Store};
+use super::{from_yaml, read_file, read_to_string, write_atomic, Lock, Store};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::Customer;
+
+/// The name of the customer lock (`.desk/locks/customers.lock`).
+pub(super) const LOCK: &str = "customers";
 
 /// The environment variable naming the age key file.
 pub const KEY_FILE_VAR: &str = "DESK_KEY_FILE";
@@ -194,8 +197,12 @@ impl Store {
         scan.into_result().map(|()| customers)
     }
 
+    /// Also finishes an import that was interrupted, so every writer
+    /// starts from a store with all of that import or none of it.
     fn customer_lock(&self) -> Result<Lock> {
-        self.lock("customers")
+        let lock = self.lock(LOCK)?;
+        self.recover_import_locked()?;
+        Ok(lock)
     }
 
     /// Creates customers: those with an empty `id` get the next free IDs.
@@ -240,17 +247,7 @@ impl Store {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
-        let mut written: Vec<PathBuf> = Vec::new();
-        for c in &new {
-            let path = self.customer_path(&c.id);
-            if let Err(e) = create_atomic(&path, render_customer(c).as_bytes()) {
-                for p in &written {
-                    let _ = std::fs::remove_file(p);
-                }
-                return Err(e);
-            }
-            written.push(path);
-        }
+        self.publish_new_customers(&new)?;
         Ok(new)
     }
 

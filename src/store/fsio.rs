@@ -1,11 +1,14 @@
 //! Atomic file writes: a temporary file in the same directory, written and
 //! synced, then renamed (or linked) into place. A reader sees the old file or
-//! the new one, never half of one; a crash leaves at most a stray temp file.
+//! the new one, never half of one; a crash leaves at most a stray temp file,
+//! named `.NAME.PID.N.tmp` after its target and writer, which
+//! [`temp_files`] finds and [`TempFile::is_stale`] judges.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 
@@ -77,10 +80,127 @@ pub fn create_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
 /// opening a directory.
 fn sync_dir(target: &Path) {
     if let Some(dir) = target.parent() {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        sync_dir_itself(dir);
+    }
+}
+
+/// Makes the entries of `dir` (files created, linked, renamed) durable.
+pub fn sync_dir_itself(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes new files `dir/NAME` (none may exist) and syncs each. The syncs
+/// run on many threads at once: they wait on the disk, not the CPU, and the
+/// file system commits concurrent syncs together, so a few thousand files
+/// cost a few commits rather than one each.
+pub fn create_synced_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    const THREADS: usize = 16;
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<()> {
+        while let Some((name, bytes)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let path = dir.join(name);
+            let write = || -> std::io::Result<()> {
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?;
+                file.write_all(bytes)?;
+                file.sync_data()
+            };
+            write().map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS.min(files.len()))
+            .map(|_| scope.spawn(work))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("writer thread"))
+            .collect::<Result<Vec<()>>>()
+    })?;
+    Ok(())
+}
+
+/// A temporary file of [`write_atomic`] or [`create_atomic`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TempFile {
+    pub path: PathBuf,
+    /// The process that wrote it.
+    pub pid: u32,
+}
+
+/// A writer takes milliseconds; a temporary file this old was abandoned
+/// even if its PID now belongs to a live process.
+pub const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+impl TempFile {
+    /// What `path`'s name says, if it is one of ours: `.NAME.PID.N.tmp`.
+    pub fn parse(path: &Path) -> Option<TempFile> {
+        let name = path.file_name()?.to_str()?;
+        let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+        let mut parts = rest.rsplitn(3, '.');
+        let _n: u32 = parts.next()?.parse().ok()?;
+        let pid: u32 = parts.next()?.parse().ok()?;
+        let target = parts.next()?;
+        (!target.is_empty()).then(|| TempFile {
+            path: path.to_path_buf(),
+            pid,
+        })
+    }
+
+    /// The file it was to become.
+    pub fn target(&self) -> PathBuf {
+        let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let target = name
+            .strip_prefix('.')
+            .and_then(|r| r.rsplitn(3, '.').nth(2))
+            .unwrap_or("");
+        self.path.with_file_name(target)
+    }
+
+    /// Left by a writer that is gone: its process no longer runs, or it is
+    /// older than [`STALE_AFTER`].
+    pub fn is_stale(&self) -> bool {
+        if process_alive(self.pid) == Some(false) {
+            return true;
+        }
+        fs::symlink_metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age > STALE_AFTER)
+    }
+}
+
+/// The temporary files directly in `dir` (none if it does not exist).
+pub fn temp_files(dir: &Path) -> Result<Vec<TempFile>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            found.extend(TempFile::parse(&entry.path()));
         }
     }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// Whether process `pid` exists, where the system tells (Linux's /proc);
+/// `None` elsewhere.
+pub fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    proc.join("self")
+        .exists()
+        .then(|| proc.join(pid.to_string()).exists())
 }
 
 /// Reads a file the user named outside the store (an import, a key file):
@@ -88,4 +208,43 @@ fn sync_dir(target: &Path) {
 /// [`super::read_file`], which follows none.
 pub fn read_to_string(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_tell_target_and_writer() {
+        let t = TempFile::parse(Path::new("customers/.C000107.yaml.20328.0.tmp")).unwrap();
+        assert_eq!(t.pid, 20328);
+        assert_eq!(t.target(), Path::new("customers/C000107.yaml"));
+        for other in [
+            "customers/C000107.yaml",
+            "customers/.gitkeep",
+            "customers/.C000107.yaml.x.0.tmp",
+            "customers/.C000107.yaml.1.x.tmp",
+            "customers/..1.0.tmp",
+            "customers/C.yaml.1.0.tmp",
+        ] {
+            assert_eq!(TempFile::parse(Path::new(other)), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_temp_file_of_a_live_writer_is_not_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir
+            .path()
+            .join(format!(".a.yaml.{}.0.tmp", std::process::id()));
+        fs::write(&mine, "x").unwrap();
+        // PIDs are below 2^22 on Linux, so this one cannot be running.
+        let gone = dir.path().join(".b.yaml.4294967290.0.tmp");
+        fs::write(&gone, "x").unwrap();
+        fs::write(dir.path().join("c.yaml"), "x").unwrap();
+        let found = temp_files(dir.path()).unwrap();
+        assert_eq!(found.len(), 2);
+        assert!(!found[0].is_stale(), "{found:?}");
+        assert_eq!(found[1].is_stale(), process_alive(1).is_some());
+    }
 }

@@ -6,10 +6,12 @@ mod customers;
 mod finding;
 mod fsio;
 mod git;
+mod journal;
 mod lock;
 mod read;
 mod secrets;
 mod sla;
+mod temps;
 mod tickets;
 
 pub use cache::{CacheStats, FileKey, SummaryScan};
@@ -20,12 +22,12 @@ pub use customers::{
 pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR};
-pub use lock::Lock;
+pub use journal::Recovery;
+pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
+pub use secrets::{guard_sound, key_file_exposed, key_file_warning, sealed_findings};
 pub use sla::{default_calendar, shipped_calendar};
-pub use secrets::{
-    guard_sound, key_file_exposed, key_file_warning, sealed_findings,
-};
+pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};
@@ -93,15 +95,7 @@ impl Store {
                 write_atomic(&keep, b"")?;
             }
         }
-        let gitignore = dir.join(".gitignore");
-        let mut ignore = std::fs::read_to_string(&gitignore).unwrap_or_default();
-        if !ignore.lines().any(|l| l.trim() == "/.desk/") {
-            if !ignore.is_empty() && !ignore.ends_with('\n') {
-                ignore.push('\n');
-            }
-            ignore.push_str("# desk's local state: locks, cache, per-clone settings\n/.desk/\n");
-            write_atomic(&gitignore, ignore.as_bytes())?;
-        }
+        write_git_ignore(dir)?;
         let text = crate::config::render(config);
         create_atomic(&path, text.as_bytes())?;
         Store::open(dir.to_path_buf())
@@ -117,7 +111,16 @@ impl Store {
 
     /// Holds `.desk/locks/NAME.lock` until the guard is dropped.
     pub fn lock(&self, name: &str) -> Result<Lock> {
-        Lock::acquire(&self.state_dir().join("locks").join(format!("{name}.lock")))
+        Lock::acquire(&self.lock_path(name))
+    }
+
+    /// The same lock if it is free now, else `None`.
+    pub fn try_lock(&self, name: &str) -> Result<Option<Lock>> {
+        Lock::try_acquire(&self.lock_path(name))
+    }
+
+    fn lock_path(&self, name: &str) -> PathBuf {
+        self.state_dir().join("locks").join(format!("{name}.lock"))
     }
 
     /// A path shown to people: relative to the store root.

@@ -13,6 +13,8 @@ fn init_creates_the_store_layout() {
     assert!(config.contains("role: supervisor"));
     let ignore = std::fs::read_to_string(env.path(".gitignore")).unwrap();
     assert!(ignore.contains("/.desk/"));
+    // Temporary files of a killed writer never reach git.
+    assert!(ignore.lines().any(|l| l == ".*.tmp"), "{ignore}");
 }
 
 #[test]

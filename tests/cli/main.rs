@@ -12,6 +12,7 @@ mod errors;
 mod git;
 mod hostile;
 mod init;
+mod interrupt;
 mod lifecycle;
 mod limits;
 mod list;
