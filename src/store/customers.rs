@@ -42,6 +42,9 @@ pub struct Duplicate {
     pub field: &'static str,
 }
 
+/// The fields [`Customer::identities`] names (checked by a test below).
+const IDENTITY_FIELDS: [&str; 5] = ["phone", "email", "credit_code", "id_card", "bank_card"];
+
 /// Who holds each identifying value (see [`Customer::identities`]): the
 /// duplicate guard of add, edit and import, and of `desk check`. Built once,
 /// so checking a record costs a few lookups, not a pass over every customer.
@@ -62,6 +65,14 @@ impl Identities {
         for key in c.identities() {
             self.0.entry(key).or_insert_with(|| holder.to_string());
         }
+    }
+
+    /// Who holds `value` of `field`, and the field's name as indexed.
+    pub fn holder(&self, field: &str, value: &str) -> Option<(&str, &'static str)> {
+        let field = IDENTITY_FIELDS.iter().find(|f| **f == field)?;
+        self.0
+            .get(&(*field, value.to_string()))
+            .map(|h| (h.as_str(), *field))
     }
 
     /// A value of `c` held by someone else (a record is not its own duplicate).
@@ -181,14 +192,6 @@ impl Store {
         Ok(scan)
     }
 
-    /// Scans under the customer lock, failing on any unreadable file: a
-    /// duplicate check that skipped one would not be a check.
-    fn all_customers_for_write(&self) -> Result<Vec<Customer>> {
-        let mut scan = self.scan_customers()?;
-        let customers = std::mem::take(&mut scan.customers);
-        scan.into_result().map(|()| customers)
-    }
-
     fn customer_lock(&self) -> Result<Lock> {
         self.lock("customers")
     }
@@ -198,13 +201,14 @@ impl Store {
     /// first; if any check or write fails, nothing is left behind.
     pub fn create_customers(&self, mut new: Vec<Customer>) -> Result<Vec<Customer>> {
         let _lock = self.customer_lock()?;
-        let existing = self.all_customers_for_write()?;
+        let index = self.customer_index_for_write()?;
+        let existing = index.ids();
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
         let mut max = existing
             .iter()
-            .chain(new.iter())
-            .filter_map(|c| c.id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok())
+            .chain(new.iter().map(|c| &c.id))
+            .filter_map(|id| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok())
             .max()
             .unwrap_or(0);
         let mut ids_given = std::collections::HashSet::new();
@@ -213,19 +217,23 @@ impl Store {
                 return Err(Error::Refused(format!("customer {} is given twice", c.id)));
             }
         }
-        let mut index = Identities::of(&existing);
+        // Against the store through the index, then against each other.
+        if let Some((id, d)) = index.clash(&Identities::of(&new)) {
+            return Err(duplicate_error(&id, &d));
+        }
+        let mut among_new = Identities::default();
         for c in &new {
-            if let Some(d) = index.clash(c) {
+            if let Some(d) = among_new.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
             }
-            index.add(c, "another customer of this import");
+            among_new.add(c, "another customer of this import");
         }
         for c in &mut new {
             if c.id.is_empty() {
                 // Ends in the clone's node number, if it has one (docs/git.md).
                 max = super::next_number(max, node);
                 c.id = config.format_id(max);
-            } else if existing.iter().any(|e| e.id == c.id) {
+            } else if existing.contains(&c.id) || self.customer_path(&c.id).exists() {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
@@ -240,6 +248,7 @@ impl Store {
             }
             written.push(path);
         }
+        self.index_written(index, &new);
         Ok(new)
     }
 
@@ -253,14 +262,15 @@ impl Store {
         let _lock = self.customer_lock()?;
         let mut customer = self.load_customer(id)?;
         change(&mut customer)?;
-        let others = self.all_customers_for_write()?;
-        if let Some(d) = Identities::of(&others).clash(&customer) {
+        let index = self.customer_index_for_write()?;
+        if let Some((_, d)) = index.clash(&Identities::of([&customer])) {
             return Err(duplicate_error(id, &d));
         }
         write_atomic(
             &self.customer_path(id),
             render_customer(&customer).as_bytes(),
         )?;
+        self.index_written(index, std::slice::from_ref(&customer));
         Ok(customer)
     }
 }
@@ -275,4 +285,43 @@ pub fn duplicate_error(id: &str, d: &Duplicate) -> Error {
         "{who}: this {} already belongs to customer {}; update that record instead (`desk customer show {}`)",
         d.field, d.existing, d.existing
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Contact, CustomerKind, Sealed, Timestamp};
+
+    #[test]
+    fn identity_fields_are_those_customers_are_identified_by() {
+        let sealed = |n: &str| Sealed {
+            last4: n.into(),
+            lookup: format!("lookup-{n}"),
+            age: String::new(),
+        };
+        let mut c = Customer::new(
+            CustomerKind::Individual,
+            "张三".into(),
+            Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
+            "li.na",
+        );
+        c.id = "C000001".into();
+        c.phone = Some("138 0000 0001".into());
+        c.email = Some("A@Example.com".into());
+        c.credit_code = Some("91110000MA01ABCD1X".into());
+        c.id_card = Some(sealed("1234"));
+        c.bank_card = Some(sealed("5678"));
+        c.contacts.push(Contact {
+            name: "李四".into(),
+            phone: Some("13900000002".into()),
+            ..Contact::default()
+        });
+        let index = Identities::of([&c]);
+        for (field, value) in c.identities() {
+            assert!(IDENTITY_FIELDS.contains(&field), "{field}");
+            assert_eq!(index.holder(field, &value), Some(("C000001", field)));
+        }
+        assert_eq!(index.holder("phone", "13900000003"), None);
+        assert_eq!(index.holder("nickname", "13800000001"), None);
+    }
 }

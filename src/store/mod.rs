@@ -2,6 +2,7 @@
 //! atomically under locks, scanning every ticket, and customer files.
 
 mod cache;
+mod customer_index;
 mod customers;
 mod finding;
 mod fsio;
@@ -11,6 +12,7 @@ mod sla;
 mod tickets;
 
 pub use cache::{CacheStats, FileKey, SummaryScan};
+pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,

@@ -1,0 +1,597 @@
+//! The customer index, `.desk/cache/customers.bin`: for every customer file,
+//! its identity (as the ticket cache keys files: size, times, inode), the
+//! values that identify the customer ([`Customer::identities`]) and a
+//! [`CustomerSummary`] of what `desk customer list` shows and filters on.
+//!
+//! Two ways to trust it:
+//! - Reading commands stat every customer file, take unchanged files from
+//!   the index and parse the rest, as the ticket cache does; they see every
+//!   change, whoever made it.
+//! - Writes (add, edit, import), under the customer lock, stat only the
+//!   `customers/` directory. Creating, deleting or renaming a file in it
+//!   changes the directory's modification time, and git (checkout, pull,
+//!   merge, reset), desk itself and most editors write a file by creating a
+//!   new one; so an unchanged directory means the index names every file
+//!   with its content as indexed. A changed directory makes the write stat
+//!   every file and parse the changed ones first. The one change this
+//!   misses, an edit in place (nano, `>`), is seen by the next reading
+//!   command or `desk check` (docs/performance.md).
+//!
+//! The file is `MAGIC`, then length-prefixed postcard frames (the directory's
+//! identity, then one entry per file in name order), then a checksum of all
+//! that. Anything else (missing, truncated, corrupt, another version) is
+//! rebuilt from the files, never trusted.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::cache::RACY_NANOS;
+use super::customers::parse_customer;
+use super::{read_to_string, FileKey, Identities, Store};
+use crate::error::{Error, Result};
+use crate::model::{Customer, CustomerKind, Timestamp};
+
+/// Change it whenever `Entry`, `Record`, `CustomerSummary` or the framing change.
+const MAGIC: &[u8; 8] = b"DESKK001";
+const INDEX_FILE: &str = "customers.bin";
+
+/// What `desk customer list` needs of a customer file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub id: String,
+    pub kind: CustomerKind,
+    pub name: String,
+    pub salutation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub contacts: Vec<ContactSummary>,
+    pub credit_code: Option<String>,
+    /// The keyed hash of the ID-card number.
+    pub id_card_lookup: Option<String>,
+    pub source: Option<String>,
+    pub owner: Option<String>,
+    pub vip: bool,
+    pub tags: Vec<String>,
+    pub created: Timestamp,
+    pub first_contact: Option<Timestamp>,
+    pub last_contact: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactSummary {
+    pub name: String,
+    pub salutation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl CustomerSummary {
+    pub fn of(c: &Customer) -> CustomerSummary {
+        CustomerSummary {
+            id: c.id.clone(),
+            kind: c.kind,
+            name: c.name.clone(),
+            salutation: c.salutation.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            contacts: c
+                .contacts
+                .iter()
+                .map(|x| ContactSummary {
+                    name: x.name.clone(),
+                    salutation: x.salutation.clone(),
+                    phone: x.phone.clone(),
+                    email: x.email.clone(),
+                })
+                .collect(),
+            credit_code: c.credit_code.clone(),
+            id_card_lookup: c.id_card.as_ref().map(|s| s.lookup.clone()),
+            source: c.source.clone(),
+            owner: c.owner.clone(),
+            vip: c.vip,
+            tags: c.tags.clone(),
+            created: c.created,
+            first_contact: c.first_contact,
+            last_contact: c.last_contact,
+        }
+    }
+
+    /// As [`Customer::phones`]: the customer's and its contacts'.
+    pub fn phones(&self) -> impl Iterator<Item = &str> {
+        self.phone
+            .as_deref()
+            .into_iter()
+            .chain(self.contacts.iter().filter_map(|c| c.phone.as_deref()))
+    }
+
+    /// As [`Customer::emails`].
+    pub fn emails(&self) -> impl Iterator<Item = &str> {
+        self.email
+            .as_deref()
+            .into_iter()
+            .chain(self.contacts.iter().filter_map(|c| c.email.as_deref()))
+    }
+
+    /// As [`Customer::last_touch`].
+    pub fn last_touch(&self) -> Option<Timestamp> {
+        self.last_contact.max(self.first_contact)
+    }
+}
+
+/// One customer file in the index.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    /// The file name without `.yaml`.
+    name: String,
+    key: FileKey,
+    /// Whether the file was old enough when indexed for its identity to be
+    /// trusted by reading commands (see the ticket cache's racy window).
+    settled: bool,
+    /// `None`: the file could not be read; it is parsed again every time.
+    record: Option<Record>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    /// The ID inside the file (normally its name).
+    id: String,
+    /// [`Customer::identities`], field and value.
+    identities: Vec<(String, String)>,
+    summary: CustomerSummary,
+}
+
+/// The leading fields of an [`Entry`], borrowed: what a write needs,
+/// decoded without touching the summary.
+#[derive(Deserialize)]
+struct Head<'a> {
+    name: &'a str,
+    key: FileKey,
+    settled: bool,
+    record: Option<HeadRecord<'a>>,
+}
+
+#[derive(Deserialize)]
+struct HeadRecord<'a> {
+    id: &'a str,
+    #[serde(borrow)]
+    identities: Vec<(&'a str, &'a str)>,
+}
+
+impl Entry {
+    fn of(name: &str, key: FileKey, customer: Option<&Customer>, started: i128) -> Entry {
+        Entry {
+            name: name.to_string(),
+            key,
+            settled: key.newest_nanos() < started - RACY_NANOS,
+            record: customer.map(|c| Record {
+                id: c.id.clone(),
+                identities: c
+                    .identities()
+                    .into_iter()
+                    .map(|(f, v)| (f.to_string(), v))
+                    .collect(),
+                summary: CustomerSummary::of(c),
+            }),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("index entries serialise")
+    }
+}
+
+/// A 64-bit checksum of the index: any change of one 8-byte word changes it
+/// (every step is a bijection of the state), so torn writes and flipped
+/// bits are caught; it is not meant to resist a forger (the file is local).
+pub fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = 0x243F_6A88_85A3_08D3u64 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        h = (h ^ u64::from_le_bytes(w.try_into().expect("8 bytes")))
+            .wrapping_mul(K)
+            .rotate_left(31);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K).rotate_left(31);
+    h ^ (h >> 29)
+}
+
+/// A verified index: the directory identity it was built for, and its
+/// entries' encoded bytes in name order.
+struct Index {
+    dir: Option<FileKey>,
+    bytes: Vec<u8>,
+    frames: Vec<std::ops::Range<usize>>,
+}
+
+impl Index {
+    fn empty() -> Index {
+        Index {
+            dir: None,
+            bytes: Vec::new(),
+            frames: Vec::new(),
+        }
+    }
+
+    /// Splits and verifies a file's bytes; `None` unless all of it is sound.
+    fn parse(mut bytes: Vec<u8>) -> Option<Index> {
+        if bytes.len() < MAGIC.len() + 8 || !bytes.starts_with(MAGIC) {
+            return None;
+        }
+        let body_end = bytes.len() - 8;
+        let stored = u64::from_le_bytes(bytes[body_end..].try_into().ok()?);
+        if checksum(&bytes[..body_end]) != stored {
+            return None;
+        }
+        bytes.truncate(body_end);
+        let mut frames = Vec::new();
+        let mut at = MAGIC.len();
+        while at < bytes.len() {
+            let len = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+            let start = at + 4;
+            let end = start.checked_add(len).filter(|&e| e <= bytes.len())?;
+            frames.push(start..end);
+            at = end;
+        }
+        let header = frames.first()?.clone();
+        let dir: Option<FileKey> = postcard::from_bytes(&bytes[header]).ok()?;
+        frames.remove(0);
+        // Every entry must decode, in strictly increasing name order.
+        let mut last: Option<&str> = None;
+        for f in &frames {
+            let head: Head = postcard::from_bytes(&bytes[f.clone()]).ok()?;
+            if last.is_some_and(|l| l >= head.name) {
+                return None;
+            }
+            last = Some(head.name);
+        }
+        Some(Index { dir, bytes, frames })
+    }
+
+    fn frame(&self, i: usize) -> &[u8] {
+        &self.bytes[self.frames[i].clone()]
+    }
+
+    fn head(&self, i: usize) -> Head<'_> {
+        postcard::from_bytes(self.frame(i)).expect("verified when read")
+    }
+}
+
+/// Every customer's summary, and every file that could not be read.
+#[derive(Debug, Default)]
+pub struct CustomerSummaries {
+    pub summaries: Vec<CustomerSummary>,
+    pub errors: Vec<Error>,
+    /// How many files were parsed (the rest came from the index).
+    pub parsed: usize,
+}
+
+impl CustomerSummaries {
+    /// Fails with one error naming every unreadable file, if there were any.
+    pub fn into_result(self) -> Result<()> {
+        Error::all(self.errors)
+    }
+}
+
+/// The index as a write sees it, under the customer lock: every customer
+/// file's ID and identifying values, checked complete and readable.
+pub struct CustomerIndex {
+    index: Index,
+    /// Entries replaced or added by this write, by name.
+    fresh: Vec<(String, Vec<u8>)>,
+}
+
+impl CustomerIndex {
+    /// Each indexed customer's ID and identifying values.
+    fn each(&self, mut f: impl FnMut(&str, &[(&str, &str)])) {
+        let fresh: HashSet<&str> = self.fresh.iter().map(|(n, _)| n.as_str()).collect();
+        for i in 0..self.index.frames.len() {
+            let head = self.index.head(i);
+            if fresh.contains(head.name) {
+                continue;
+            }
+            if let Some(r) = head.record {
+                f(r.id, &r.identities);
+            }
+        }
+        for (_, bytes) in &self.fresh {
+            let head: Head = postcard::from_bytes(bytes).expect("encoded here");
+            if let Some(r) = head.record {
+                f(r.id, &r.identities);
+            }
+        }
+    }
+
+    /// Every customer ID in the store.
+    pub fn ids(&self) -> HashSet<String> {
+        let mut ids = HashSet::new();
+        self.each(|id, _| {
+            ids.insert(id.to_string());
+        });
+        ids
+    }
+
+    /// A customer already holding one of the values `new` has indexed (each
+    /// new record against the store; a record is not its own duplicate):
+    /// the new record's ID (empty if not yet given), and who holds what.
+    pub fn clash(&self, new: &Identities) -> Option<(String, super::Duplicate)> {
+        let mut found = None;
+        self.each(|id, identities| {
+            if found.is_some() {
+                return;
+            }
+            for (field, value) in identities {
+                if let Some((holder, field)) = new.holder(field, value) {
+                    if holder.is_empty() || holder != id {
+                        found = Some((
+                            holder.to_string(),
+                            super::Duplicate {
+                                existing: id.to_string(),
+                                field,
+                            },
+                        ));
+                        return;
+                    }
+                }
+            }
+        });
+        found
+    }
+}
+
+impl Store {
+    pub fn customer_index_path(&self) -> PathBuf {
+        self.state_dir().join("cache").join(INDEX_FILE)
+    }
+
+    /// The identity of `customers/`, if it exists.
+    fn customers_dir_key(&self) -> Result<Option<FileKey>> {
+        let dir = self.customers_dir();
+        match std::fs::metadata(&dir) {
+            Ok(meta) => Ok(Some(FileKey::of(&meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(dir, e)),
+        }
+    }
+
+    /// The index file, verified, or an empty one.
+    fn read_customer_index(&self) -> Index {
+        std::fs::read(self.customer_index_path())
+            .ok()
+            .and_then(Index::parse)
+            .unwrap_or_else(Index::empty)
+    }
+
+    /// Every customer file's name (without `.yaml`) and identity, by name.
+    fn customer_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
+        let files = self.customer_files()?;
+        let keyed = crate::parallel::map(&files, |path| {
+            let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            Ok((name, FileKey::of(&meta)))
+        });
+        keyed.into_iter().collect()
+    }
+
+    fn parse_customer_file(&self, name: &str) -> Result<Customer> {
+        let path = self.customers_dir().join(format!("{name}.yaml"));
+        parse_customer(&read_to_string(&path)?, self.display_path(&path))
+    }
+
+    /// Brings the index up to date with every file (stat of each, parse of
+    /// the changed): the entries, each file's parse error, how many parsed.
+    fn reconcile_customers(&self, old: &Index) -> Result<(Index, Vec<Error>, usize)> {
+        let started = now_nanos();
+        // The directory first: a change after this makes the next write
+        // reconcile again rather than trust what was listed before it.
+        let dir = self.customers_dir_key()?;
+        let files = self.customer_files_keyed()?;
+        let mut by_name = (0..old.frames.len()).map(|i| (i, old.head(i))).peekable();
+        let mut frames: Vec<Option<Vec<u8>>> = Vec::with_capacity(files.len());
+        let mut reuse: Vec<Option<usize>> = Vec::with_capacity(files.len());
+        let mut to_parse = Vec::new();
+        for (i, (name, key)) in files.iter().enumerate() {
+            while by_name.peek().is_some_and(|(_, h)| h.name < name.as_str()) {
+                by_name.next();
+            }
+            let cached = by_name.next_if(|(_, h)| h.name == name.as_str());
+            match cached {
+                Some((j, h)) if h.key == *key && h.settled && h.record.is_some() => {
+                    reuse.push(Some(j));
+                    frames.push(None);
+                }
+                _ => {
+                    reuse.push(None);
+                    frames.push(None);
+                    to_parse.push(i);
+                }
+            }
+        }
+        let parsed = crate::parallel::map(&to_parse, |&i| {
+            let (name, key) = &files[i];
+            let result = self.parse_customer_file(name);
+            let entry = Entry::of(name, *key, result.as_ref().ok(), started);
+            (entry.encode(), result.err())
+        });
+        let mut errors = Vec::new();
+        for (&i, (bytes, error)) in to_parse.iter().zip(parsed) {
+            frames[i] = Some(bytes);
+            errors.extend(error);
+        }
+        let mut out = Vec::with_capacity(old.bytes.len() + 64);
+        out.extend_from_slice(MAGIC);
+        push_frame(&mut out, &postcard::to_allocvec(&dir).expect("keys serialise"));
+        let mut ranges = Vec::with_capacity(files.len());
+        for (fresh, reused) in frames.iter().zip(&reuse) {
+            let bytes = match (fresh, reused) {
+                (Some(b), _) => b.as_slice(),
+                (None, Some(j)) => old.frame(*j),
+                (None, None) => unreachable!("every file is reused or parsed"),
+            };
+            ranges.push(push_frame(&mut out, bytes));
+        }
+        let count = to_parse.len();
+        Ok((
+            Index {
+                dir,
+                bytes: out,
+                frames: ranges,
+            },
+            errors,
+            count,
+        ))
+    }
+
+    /// Writes an index: best effort (it is rebuilt whenever in doubt), and
+    /// not synced, since a torn file fails its checksum.
+    fn write_customer_index(&self, index: &Index) {
+        let path = self.customer_index_path();
+        let end = index.frames.last().map_or(index.bytes.len(), |f| f.end);
+        let body = &index.bytes[..end];
+        let _ = super::fsio::replace_unsynced(&path, |w| {
+            w.write_all(body)?;
+            w.write_all(&checksum(body).to_le_bytes())
+        });
+    }
+
+    /// Every customer's summary, from the index where the file is
+    /// unchanged; the index is brought up to date.
+    pub fn customer_summaries(&self) -> Result<CustomerSummaries> {
+        let old = self.read_customer_index();
+        let (index, errors, parsed) = self.reconcile_customers(&old)?;
+        if parsed > 0 || index.dir != old.dir || index.frames.len() != old.frames.len() {
+            self.write_customer_index(&index);
+        }
+        drop(old);
+        let mut summaries = Vec::with_capacity(index.frames.len());
+        for i in 0..index.frames.len() {
+            let entry: Entry = postcard::from_bytes(index.frame(i)).expect("verified");
+            if let Some(r) = entry.record {
+                summaries.push(r.summary);
+            }
+        }
+        Ok(CustomerSummaries {
+            summaries,
+            errors,
+            parsed,
+        })
+    }
+
+    /// The index for a write; call under the customer lock. Trusted as it
+    /// is when `customers/` is unchanged since it was written, brought up to
+    /// date otherwise. Fails on any unreadable customer file: a duplicate
+    /// check that skipped one would not be a check.
+    pub(super) fn customer_index_for_write(&self) -> Result<CustomerIndex> {
+        let dir = self.customers_dir_key()?;
+        let old = self.read_customer_index();
+        let trusted = old.dir.is_some() && old.dir == dir;
+        let index = if trusted {
+            old
+        } else {
+            let (index, errors, _) = self.reconcile_customers(&old)?;
+            self.write_customer_index(&index);
+            Error::all(errors)?;
+            index
+        };
+        let mut view = CustomerIndex {
+            index,
+            fresh: Vec::new(),
+        };
+        // Files that could not be read when indexed are tried again: they
+        // may have been mended in place.
+        let broken: Vec<String> = (0..view.index.frames.len())
+            .map(|i| view.index.head(i))
+            .filter(|h| h.record.is_none())
+            .map(|h| h.name.to_string())
+            .collect();
+        let mut errors = Vec::new();
+        for name in broken {
+            match self.parse_customer_file(&name) {
+                Ok(c) => view.fresh.push((name.clone(), self.entry_now(&name, &c)?)),
+                Err(e) => errors.push(e),
+            }
+        }
+        Error::all(errors)?;
+        Ok(view)
+    }
+
+    /// The entry for a customer file as it is now on disk.
+    fn entry_now(&self, name: &str, c: &Customer) -> Result<Vec<u8>> {
+        let path = self.customers_dir().join(format!("{name}.yaml"));
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Entry::of(name, FileKey::of(&meta), Some(c), now_nanos()).encode())
+    }
+
+    /// Records customers this write has just written, with the directory
+    /// as it is now (the lock keeps other desk writers out). Best effort.
+    pub(super) fn index_written(&self, mut view: CustomerIndex, written: &[Customer]) {
+        for c in written {
+            match self.entry_now(&c.id, c) {
+                Ok(bytes) => {
+                    view.fresh.retain(|(n, _)| *n != c.id);
+                    view.fresh.push((c.id.clone(), bytes));
+                }
+                // Unknown state: leave it to the next reconcile.
+                Err(_) => return self.forget_customer_index(),
+            }
+        }
+        let Ok(dir) = self.customers_dir_key() else {
+            return self.forget_customer_index();
+        };
+        view.fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        let old = &view.index;
+        let mut out = Vec::with_capacity(old.bytes.len() + 256 * view.fresh.len());
+        out.extend_from_slice(MAGIC);
+        push_frame(&mut out, &postcard::to_allocvec(&dir).expect("keys serialise"));
+        let mut ranges = Vec::with_capacity(old.frames.len() + view.fresh.len());
+        let mut fresh = view.fresh.iter().peekable();
+        for i in 0..old.frames.len() {
+            let name = old.head(i).name;
+            while let Some((n, bytes)) = fresh.next_if(|(n, _)| n.as_str() < name) {
+                let _ = n;
+                ranges.push(push_frame(&mut out, bytes));
+            }
+            if let Some((_, bytes)) = fresh.next_if(|(n, _)| n.as_str() == name) {
+                ranges.push(push_frame(&mut out, bytes));
+            } else {
+                ranges.push(push_frame(&mut out, old.frame(i)));
+            }
+        }
+        for (_, bytes) in fresh {
+            ranges.push(push_frame(&mut out, bytes));
+        }
+        self.write_customer_index(&Index {
+            dir,
+            bytes: out,
+            frames: ranges,
+        });
+    }
+
+    /// Removes the index, so the next command rebuilds it.
+    fn forget_customer_index(&self) {
+        let _ = std::fs::remove_file(self.customer_index_path());
+    }
+}
+
+/// Appends a length-prefixed frame; returns the range of its contents.
+fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) -> std::ops::Range<usize> {
+    let len = u32::try_from(bytes.len()).expect("an index entry is small");
+    out.extend_from_slice(&len.to_le_bytes());
+    let start = out.len();
+    out.extend_from_slice(bytes);
+    start..out.len()
+}
+
+fn now_nanos() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
