@@ -205,6 +205,8 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// entries' encoded bytes in name order.
 struct Index {
     dir: Option<FileKey>,
+    /// When `dir` was taken (nanoseconds since the epoch).
+    taken: i128,
     bytes: Vec<u8>,
     frames: Vec<std::ops::Range<usize>>,
 }
@@ -213,6 +215,7 @@ impl Index {
     fn empty() -> Index {
         Index {
             dir: None,
+            taken: 0,
             bytes: Vec::new(),
             frames: Vec::new(),
         }
@@ -239,7 +242,7 @@ impl Index {
             at = end;
         }
         let header = frames.first()?.clone();
-        let dir: Option<FileKey> = postcard::from_bytes(&bytes[header]).ok()?;
+        let (dir, taken): (Option<FileKey>, i128) = postcard::from_bytes(&bytes[header]).ok()?;
         frames.remove(0);
         // Every entry must decode, in strictly increasing name order.
         let mut last: Option<&str> = None;
@@ -250,7 +253,36 @@ impl Index {
             }
             last = Some(head.name);
         }
-        Some(Index { dir, bytes, frames })
+        Some(Index {
+            dir,
+            taken,
+            bytes,
+            frames,
+        })
+    }
+
+    /// An index of these entries (encoded, in name order).
+    fn build<'a>(dir: Option<FileKey>, taken: i128, entries: impl Iterator<Item = &'a [u8]>) -> Index {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(MAGIC);
+        push_frame(
+            &mut bytes,
+            &postcard::to_allocvec(&(dir, taken)).expect("keys serialise"),
+        );
+        let frames = entries.map(|e| push_frame(&mut bytes, e)).collect();
+        Index {
+            dir,
+            taken,
+            bytes,
+            frames,
+        }
+    }
+
+    /// Whether the directory's identity could hide a later change: it
+    /// changed within the racy window of the moment it was taken.
+    fn dir_is_racy(&self) -> bool {
+        self.dir
+            .is_none_or(|d| d.newest_nanos() >= self.taken - RACY_NANOS)
     }
 
     fn frame(&self, i: usize) -> &[u8] {
@@ -369,16 +401,37 @@ impl Store {
 
     /// Every customer file's name (without `.yaml`) and identity, by name.
     fn customer_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
-        let files = self.customer_files()?;
-        let keyed = crate::parallel::map(&files, |path| {
-            let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
-            Ok((name, FileKey::of(&meta)))
+        let files = self.customer_entries()?;
+        let keyed = crate::parallel::map(&files, |(name, entry)| {
+            // Relative to the open directory, as `find` does; a link is
+            // keyed by what it points to, which is what is read.
+            let meta = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => entry.metadata(),
+                _ => std::fs::metadata(entry.path()),
+            };
+            let meta = meta.map_err(|e| Error::io(entry.path(), e))?;
+            Ok((name.clone(), FileKey::of(&meta)))
         });
         keyed.into_iter().collect()
+    }
+
+    /// Whether `customers/` holds exactly the files the index names, each
+    /// still the file (inode) it indexed: one read of the directory, no
+    /// stat of each file.
+    #[cfg(unix)]
+    fn same_files(&self, index: &Index) -> Result<bool> {
+        use std::os::unix::fs::DirEntryExt;
+        let files = self.customer_entries()?;
+        Ok(files.len() == index.frames.len()
+            && files.iter().enumerate().all(|(i, (name, entry))| {
+                let head = index.head(i);
+                head.name == name && head.key.inode == entry.ino()
+            }))
+    }
+
+    #[cfg(not(unix))]
+    fn same_files(&self, _: &Index) -> Result<bool> {
+        Ok(false)
     }
 
     fn parse_customer_file(&self, name: &str) -> Result<Customer> {
@@ -426,28 +479,16 @@ impl Store {
             frames[i] = Some(bytes);
             errors.extend(error);
         }
-        let mut out = Vec::with_capacity(old.bytes.len() + 64);
-        out.extend_from_slice(MAGIC);
-        push_frame(&mut out, &postcard::to_allocvec(&dir).expect("keys serialise"));
-        let mut ranges = Vec::with_capacity(files.len());
-        for (fresh, reused) in frames.iter().zip(&reuse) {
-            let bytes = match (fresh, reused) {
+        let index = Index::build(
+            dir,
+            started,
+            frames.iter().zip(&reuse).map(|(fresh, reused)| match (fresh, reused) {
                 (Some(b), _) => b.as_slice(),
                 (None, Some(j)) => old.frame(*j),
                 (None, None) => unreachable!("every file is reused or parsed"),
-            };
-            ranges.push(push_frame(&mut out, bytes));
-        }
-        let count = to_parse.len();
-        Ok((
-            Index {
-                dir,
-                bytes: out,
-                frames: ranges,
-            },
-            errors,
-            count,
-        ))
+            }),
+        );
+        Ok((index, errors, to_parse.len()))
     }
 
     /// Writes an index: best effort (it is rebuilt whenever in doubt), and
@@ -467,7 +508,11 @@ impl Store {
     pub fn customer_summaries(&self) -> Result<CustomerSummaries> {
         let old = self.read_customer_index();
         let (index, errors, parsed) = self.reconcile_customers(&old)?;
-        if parsed > 0 || index.dir != old.dir || index.frames.len() != old.frames.len() {
+        if parsed > 0
+            || index.dir != old.dir
+            || old.dir_is_racy()
+            || index.frames.len() != old.frames.len()
+        {
             self.write_customer_index(&index);
         }
         drop(old);
@@ -492,7 +537,11 @@ impl Store {
     pub(super) fn customer_index_for_write(&self) -> Result<CustomerIndex> {
         let dir = self.customers_dir_key()?;
         let old = self.read_customer_index();
-        let trusted = old.dir.is_some() && old.dir == dir;
+        // A directory changed within the racy window could change again in
+        // the same timestamp tick unseen: then the names and inodes are
+        // compared too (one read of the directory).
+        let trusted =
+            old.dir.is_some() && old.dir == dir && (!old.dir_is_racy() || self.same_files(&old)?);
         let index = if trusted {
             old
         } else {
@@ -543,36 +592,27 @@ impl Store {
                 Err(_) => return self.forget_customer_index(),
             }
         }
+        let taken = now_nanos();
         let Ok(dir) = self.customers_dir_key() else {
             return self.forget_customer_index();
         };
         view.fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        // The old entries and the fresh ones, merged by name.
         let old = &view.index;
-        let mut out = Vec::with_capacity(old.bytes.len() + 256 * view.fresh.len());
-        out.extend_from_slice(MAGIC);
-        push_frame(&mut out, &postcard::to_allocvec(&dir).expect("keys serialise"));
-        let mut ranges = Vec::with_capacity(old.frames.len() + view.fresh.len());
+        let mut merged: Vec<&[u8]> = Vec::with_capacity(old.frames.len() + view.fresh.len());
         let mut fresh = view.fresh.iter().peekable();
         for i in 0..old.frames.len() {
             let name = old.head(i).name;
-            while let Some((n, bytes)) = fresh.next_if(|(n, _)| n.as_str() < name) {
-                let _ = n;
-                ranges.push(push_frame(&mut out, bytes));
+            while let Some((_, bytes)) = fresh.next_if(|(n, _)| n.as_str() < name) {
+                merged.push(bytes);
             }
-            if let Some((_, bytes)) = fresh.next_if(|(n, _)| n.as_str() == name) {
-                ranges.push(push_frame(&mut out, bytes));
-            } else {
-                ranges.push(push_frame(&mut out, old.frame(i)));
+            match fresh.next_if(|(n, _)| n.as_str() == name) {
+                Some((_, bytes)) => merged.push(bytes),
+                None => merged.push(old.frame(i)),
             }
         }
-        for (_, bytes) in fresh {
-            ranges.push(push_frame(&mut out, bytes));
-        }
-        self.write_customer_index(&Index {
-            dir,
-            bytes: out,
-            frames: ranges,
-        });
+        merged.extend(fresh.map(|(_, bytes)| bytes.as_slice()));
+        self.write_customer_index(&Index::build(dir, taken, merged.into_iter()));
     }
 
     /// Removes the index, so the next command rebuilds it.

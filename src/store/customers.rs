@@ -158,6 +158,16 @@ impl Store {
     }
 
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
+        Ok(self
+            .customer_entries()?
+            .into_iter()
+            .map(|(_, entry)| entry.path())
+            .collect())
+    }
+
+    /// The directory entries of the customer files (`*.yaml`, not hidden),
+    /// with their names without `.yaml`, sorted by name.
+    pub(super) fn customer_entries(&self) -> Result<Vec<(String, std::fs::DirEntry)>> {
         let dir = self.customers_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -169,11 +179,11 @@ impl Store {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".yaml") && !name.starts_with('.') {
-                files.push(entry.path());
+            if let Some(stem) = name.strip_suffix(".yaml").filter(|_| !name.starts_with('.')) {
+                files.push((stem.to_string(), entry));
             }
         }
-        files.sort();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(files)
     }
 
