@@ -339,13 +339,9 @@ impl CustomerIndex {
         }
     }
 
-    /// Every customer ID in the store.
-    pub fn ids(&self) -> HashSet<String> {
-        let mut ids = HashSet::new();
-        self.each(|id, _| {
-            ids.insert(id.to_string());
-        });
-        ids
+    /// Calls `f` with every customer ID in the store.
+    pub fn each_id(&self, mut f: impl FnMut(&str)) {
+        self.each(|id, _| f(id));
     }
 
     /// A customer already holding one of the values `new` has indexed (each
@@ -634,4 +630,58 @@ fn now_nanos() -> i128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Index {
+        let key = FileKey {
+            size: 10,
+            mtime: (1, 2),
+            ctime: (3, 4),
+            inode: 5,
+        };
+        let entries: Vec<Vec<u8>> = ["C000001", "C000002"]
+            .iter()
+            .map(|n| Entry::of(n, key, None, 0).encode())
+            .collect();
+        Index::build(Some(key), 99, entries.iter().map(|e| e.as_slice()))
+    }
+
+    fn sealed(index: &Index) -> Vec<u8> {
+        let mut bytes = index.bytes.clone();
+        let sum = checksum(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn an_index_reads_back_and_any_flipped_bit_is_refused() {
+        let bytes = sealed(&sample());
+        let back = Index::parse(bytes.clone()).expect("a sound index reads back");
+        assert_eq!(back.frames.len(), 2);
+        assert_eq!(back.head(1).name, "C000002");
+        assert_eq!(back.taken, 99);
+        for bit in 0..bytes.len() * 8 {
+            let mut bad = bytes.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(Index::parse(bad).is_none(), "bit {bit} flipped went unseen");
+        }
+        for len in 0..bytes.len() {
+            assert!(Index::parse(bytes[..len].to_vec()).is_none(), "cut at {len}");
+        }
+    }
+
+    #[test]
+    fn entries_out_of_name_order_are_refused() {
+        let index = sample();
+        let swapped = Index::build(
+            index.dir,
+            index.taken,
+            [index.frame(1), index.frame(0)].into_iter(),
+        );
+        assert!(Index::parse(sealed(&swapped)).is_none());
+    }
 }

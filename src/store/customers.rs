@@ -212,15 +212,18 @@ impl Store {
     pub fn create_customers(&self, mut new: Vec<Customer>) -> Result<Vec<Customer>> {
         let _lock = self.customer_lock()?;
         let index = self.customer_index_for_write()?;
-        let existing = index.ids();
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
-        let mut max = existing
-            .iter()
-            .chain(new.iter().map(|c| &c.id))
-            .filter_map(|id| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
+        let number = |id: &str| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok();
+        let given: std::collections::HashSet<&str> = new.iter().map(|c| c.id.as_str()).collect();
+        let mut taken: Vec<String> = Vec::new();
+        let mut max = new.iter().filter_map(|c| number(&c.id)).max().unwrap_or(0);
+        index.each_id(|id| {
+            max = max.max(number(id).unwrap_or(0));
+            if given.contains(id) {
+                taken.push(id.to_string());
+            }
+        });
         let mut ids_given = std::collections::HashSet::new();
         for c in &new {
             if !c.id.is_empty() && !ids_given.insert(c.id.clone()) {
@@ -243,7 +246,7 @@ impl Store {
                 // Ends in the clone's node number, if it has one (docs/git.md).
                 max = super::next_number(max, node);
                 c.id = config.format_id(max);
-            } else if existing.contains(&c.id) || self.customer_path(&c.id).exists() {
+            } else if taken.contains(&c.id) || self.customer_path(&c.id).exists() {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
