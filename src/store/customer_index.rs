@@ -1,12 +1,15 @@
-//! The customer index, `.desk/cache/customers.bin`: for every customer file,
-//! its identity (as the ticket cache keys files: size, times, inode), the
-//! values that identify the customer ([`Customer::identities`]) and a
-//! [`CustomerSummary`] of what `desk customer list` shows and filters on.
+//! The customer index, two local files under `.desk/cache/`:
+//! - `customers.bin`: for every customer file, its identity (as the ticket
+//!   cache keys files: size, times, inode), its ID and the values that
+//!   identify the customer ([`Customer::identities`]): the duplicate guard
+//!   and ID allocation of writes;
+//! - `customer-summaries.bin`: the same files' [`CustomerSummary`], what
+//!   `desk customer list` shows and filters on.
 //!
-//! Two ways to trust it:
+//! Two ways to trust them:
 //! - Reading commands stat every customer file, take unchanged files from
 //!   the index and parse the rest, as the ticket cache does; they see every
-//!   change, whoever made it.
+//!   change, whoever made it, and bring both files up to date.
 //! - Writes (add, edit, import), under the customer lock, stat only the
 //!   `customers/` directory. Creating, deleting or renaming a file in it
 //!   changes the directory's modification time, and git (checkout, pull,
@@ -17,10 +20,11 @@
 //!   misses, an edit in place (nano, `>`), is seen by the next reading
 //!   command or `desk check` (docs/performance.md).
 //!
-//! The file is `MAGIC`, then length-prefixed postcard frames (the directory's
-//! identity, then one entry per file in name order), then a checksum of all
-//! that. Anything else (missing, truncated, corrupt, another version) is
-//! rebuilt from the files, never trusted.
+//! Each file is a magic number, then length-prefixed postcard frames (the
+//! directory's identity and when it was taken, then one entry per file in
+//! name order), then a checksum of all that. Anything else (missing,
+//! truncated, corrupt, out of order, another version) is rebuilt from the
+//! files, never trusted.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -34,9 +38,12 @@ use super::{read_to_string, FileKey, Identities, Store};
 use crate::error::{Error, Result};
 use crate::model::{Customer, CustomerKind, Timestamp};
 
-/// Change it whenever `Entry`, `Record`, `CustomerSummary` or the framing change.
-const MAGIC: &[u8; 8] = b"DESKK001";
-const INDEX_FILE: &str = "customers.bin";
+/// The first bytes of each file: its kind and format. Change them whenever
+/// `Entry`, `Record`, `CustomerSummary` or the framing change.
+const IDS_MAGIC: &[u8; 8] = b"DESKK002";
+const SUMMARIES_MAGIC: &[u8; 8] = b"DESKS001";
+const IDS_FILE: &str = "customers.bin";
+const SUMMARIES_FILE: &str = "customer-summaries.bin";
 
 /// What `desk customer list` needs of a customer file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,9 +128,10 @@ impl CustomerSummary {
     }
 }
 
-/// One customer file in the index.
+/// One customer file in an index: `T` is a [`Record`] in the identities
+/// file, a [`CustomerSummary`] in the summaries file.
 #[derive(Serialize, Deserialize)]
-struct Entry {
+struct Entry<T> {
     /// The file name without `.yaml`.
     name: String,
     key: FileKey,
@@ -131,7 +139,7 @@ struct Entry {
     /// trusted by reading commands (see the ticket cache's racy window).
     settled: bool,
     /// `None`: the file could not be read; it is parsed again every time.
-    record: Option<Record>,
+    record: Option<T>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -140,16 +148,27 @@ struct Record {
     id: String,
     /// [`Customer::identities`], field and value.
     identities: Vec<(String, String)>,
-    summary: CustomerSummary,
 }
 
-/// The leading fields of an [`Entry`], borrowed: what a write needs,
-/// decoded without touching the summary.
+/// The leading fields of any entry, borrowed.
 #[derive(Deserialize)]
-struct Head<'a> {
+struct Lead<'a> {
     name: &'a str,
     key: FileKey,
     settled: bool,
+    /// Whether the file could be read (the record itself is not decoded).
+    record: Option<()>,
+}
+
+/// An identities entry, borrowed: what a write needs.
+#[derive(Deserialize)]
+struct Head<'a> {
+    name: &'a str,
+    #[serde(rename = "key")]
+    _key: FileKey,
+    #[serde(rename = "settled")]
+    _settled: bool,
+    #[serde(borrow)]
     record: Option<HeadRecord<'a>>,
 }
 
@@ -160,27 +179,37 @@ struct HeadRecord<'a> {
     identities: Vec<(&'a str, &'a str)>,
 }
 
-impl Entry {
-    fn of(name: &str, key: FileKey, customer: Option<&Customer>, started: i128) -> Entry {
-        Entry {
-            name: name.to_string(),
-            key,
-            settled: key.newest_nanos() < started - RACY_NANOS,
-            record: customer.map(|c| Record {
-                id: c.id.clone(),
-                identities: c
-                    .identities()
-                    .into_iter()
-                    .map(|(f, v)| (f.to_string(), v))
-                    .collect(),
-                summary: CustomerSummary::of(c),
-            }),
-        }
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("index entries serialise")
-    }
+/// A file's entries in both indexes, encoded.
+fn encode_entries(
+    name: &str,
+    key: FileKey,
+    customer: Option<&Customer>,
+    started: i128,
+) -> (Vec<u8>, Vec<u8>) {
+    let settled = key.newest_nanos() < started - RACY_NANOS;
+    let ids = Entry {
+        name: name.to_string(),
+        key,
+        settled,
+        record: customer.map(|c| Record {
+            id: c.id.clone(),
+            identities: c
+                .identities()
+                .into_iter()
+                .map(|(f, v)| (f.to_string(), v))
+                .collect(),
+        }),
+    };
+    let summary = Entry {
+        name: name.to_string(),
+        key,
+        settled,
+        record: customer.map(CustomerSummary::of),
+    };
+    (
+        postcard::to_allocvec(&ids).expect("index entries serialise"),
+        postcard::to_allocvec(&summary).expect("index entries serialise"),
+    )
 }
 
 /// A 64-bit checksum of the index: any change of one 8-byte word changes it
@@ -197,12 +226,14 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     }
     let mut last = [0u8; 8];
     last[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K).rotate_left(31);
+    h = (h ^ u64::from_le_bytes(last))
+        .wrapping_mul(K)
+        .rotate_left(31);
     h ^ (h >> 29)
 }
 
-/// A verified index: the directory identity it was built for, and its
-/// entries' encoded bytes in name order.
+/// A verified index file: the directory identity it was built for, when
+/// that was taken, and its entries' encoded bytes in name order.
 struct Index {
     dir: Option<FileKey>,
     /// When `dir` was taken (nanoseconds since the epoch).
@@ -221,9 +252,10 @@ impl Index {
         }
     }
 
-    /// Splits and verifies a file's bytes; `None` unless all of it is sound.
-    fn parse(mut bytes: Vec<u8>) -> Option<Index> {
-        if bytes.len() < MAGIC.len() + 8 || !bytes.starts_with(MAGIC) {
+    /// Splits and verifies a file's bytes; `None` unless all of it is sound
+    /// and of the kind `magic` names.
+    fn parse(mut bytes: Vec<u8>, magic: &[u8; 8]) -> Option<Index> {
+        if bytes.len() < magic.len() + 8 || !bytes.starts_with(magic) {
             return None;
         }
         let body_end = bytes.len() - 8;
@@ -233,7 +265,7 @@ impl Index {
         }
         bytes.truncate(body_end);
         let mut frames = Vec::new();
-        let mut at = MAGIC.len();
+        let mut at = magic.len();
         while at < bytes.len() {
             let len = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
             let start = at + 4;
@@ -244,27 +276,36 @@ impl Index {
         let header = frames.first()?.clone();
         let (dir, taken): (Option<FileKey>, i128) = postcard::from_bytes(&bytes[header]).ok()?;
         frames.remove(0);
-        // Every entry must decode, in strictly increasing name order.
-        let mut last: Option<&str> = None;
-        for f in &frames {
-            let head: Head = postcard::from_bytes(&bytes[f.clone()]).ok()?;
-            if last.is_some_and(|l| l >= head.name) {
-                return None;
-            }
-            last = Some(head.name);
-        }
-        Some(Index {
+        let index = Index {
             dir,
             taken,
             bytes,
             frames,
-        })
+        };
+        // Every entry must decode, in strictly increasing name order.
+        let mut last: Option<&str> = None;
+        for i in 0..index.frames.len() {
+            let lead: Lead = postcard::from_bytes(index.frame(i)).ok()?;
+            if magic == IDS_MAGIC {
+                postcard::from_bytes::<Head>(index.frame(i)).ok()?;
+            }
+            if last.is_some_and(|l| l >= lead.name) {
+                return None;
+            }
+            last = Some(lead.name);
+        }
+        Some(index)
     }
 
     /// An index of these entries (encoded, in name order).
-    fn build<'a>(dir: Option<FileKey>, taken: i128, entries: impl Iterator<Item = &'a [u8]>) -> Index {
+    fn build<'a>(
+        magic: &[u8; 8],
+        dir: Option<FileKey>,
+        taken: i128,
+        entries: impl Iterator<Item = &'a [u8]>,
+    ) -> Index {
         let mut bytes = Vec::new();
-        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(magic);
         push_frame(
             &mut bytes,
             &postcard::to_allocvec(&(dir, taken)).expect("keys serialise"),
@@ -289,8 +330,30 @@ impl Index {
         &self.bytes[self.frames[i].clone()]
     }
 
+    fn lead(&self, i: usize) -> Lead<'_> {
+        postcard::from_bytes(self.frame(i)).expect("verified when read")
+    }
+
+    /// An identities index's entry.
     fn head(&self, i: usize) -> Head<'_> {
         postcard::from_bytes(self.frame(i)).expect("verified when read")
+    }
+
+    /// For each file (sorted by name), the entry to reuse: same name, same
+    /// identity, settled and readable.
+    fn reusable(&self, files: &[(String, FileKey)]) -> Vec<Option<usize>> {
+        let mut old = (0..self.frames.len()).map(|i| (i, self.lead(i))).peekable();
+        files
+            .iter()
+            .map(|(name, key)| {
+                while old.peek().is_some_and(|(_, l)| l.name < name.as_str()) {
+                    old.next();
+                }
+                old.next_if(|(_, l)| l.name == name.as_str())
+                    .filter(|(_, l)| l.key == *key && l.settled && l.record.is_some())
+                    .map(|(i, _)| i)
+            })
+            .collect()
     }
 }
 
@@ -373,8 +436,8 @@ impl CustomerIndex {
 }
 
 impl Store {
-    pub fn customer_index_path(&self) -> PathBuf {
-        self.state_dir().join("cache").join(INDEX_FILE)
+    fn customer_index_path(&self, file: &str) -> PathBuf {
+        self.state_dir().join("cache").join(file)
     }
 
     /// The identity of `customers/`, if it exists.
@@ -387,12 +450,21 @@ impl Store {
         }
     }
 
-    /// The index file, verified, or an empty one.
-    fn read_customer_index(&self) -> Index {
-        std::fs::read(self.customer_index_path())
+    /// An index file, verified, or an empty one.
+    fn read_index(&self, file: &str, magic: &[u8; 8]) -> Index {
+        std::fs::read(self.customer_index_path(file))
             .ok()
-            .and_then(Index::parse)
+            .and_then(|bytes| Index::parse(bytes, magic))
             .unwrap_or_else(Index::empty)
+    }
+
+    /// Writes an index file: best effort (it is rebuilt whenever in doubt),
+    /// and not synced, since a torn file fails its checksum.
+    fn write_index(&self, file: &str, index: &Index) {
+        let _ = super::fsio::replace_unsynced(&self.customer_index_path(file), |w| {
+            w.write_all(&index.bytes)?;
+            w.write_all(&checksum(&index.bytes).to_le_bytes())
+        });
     }
 
     /// Every customer file's name (without `.yaml`) and identity, by name.
@@ -420,8 +492,8 @@ impl Store {
         let files = self.customer_entries()?;
         Ok(files.len() == index.frames.len()
             && files.iter().enumerate().all(|(i, (name, entry))| {
-                let head = index.head(i);
-                head.name == name && head.key.inode == entry.ino()
+                let lead = index.lead(i);
+                lead.name == name && lead.key.inode == entry.ino()
             }))
     }
 
@@ -435,94 +507,99 @@ impl Store {
         parse_customer(&read_to_string(&path)?, self.display_path(&path))
     }
 
-    /// Brings the index up to date with every file (stat of each, parse of
-    /// the changed): the entries, each file's parse error, how many parsed.
-    fn reconcile_customers(&self, old: &Index) -> Result<(Index, Vec<Error>, usize)> {
+    /// Brings the identities index (and, if given, the summaries index) up
+    /// to date with every file: a stat of each, a parse of those changed
+    /// since either index took them.
+    fn reconcile_customers(&self, ids: &Index, summaries: Option<&Index>) -> Result<Reconciled> {
         let started = now_nanos();
         // The directory first: a change after this makes the next write
         // reconcile again rather than trust what was listed before it.
         let dir = self.customers_dir_key()?;
         let files = self.customer_files_keyed()?;
-        let mut by_name = (0..old.frames.len()).map(|i| (i, old.head(i))).peekable();
-        let mut frames: Vec<Option<Vec<u8>>> = Vec::with_capacity(files.len());
-        let mut reuse: Vec<Option<usize>> = Vec::with_capacity(files.len());
-        let mut to_parse = Vec::new();
-        for (i, (name, key)) in files.iter().enumerate() {
-            while by_name.peek().is_some_and(|(_, h)| h.name < name.as_str()) {
-                by_name.next();
-            }
-            let cached = by_name.next_if(|(_, h)| h.name == name.as_str());
-            match cached {
-                Some((j, h)) if h.key == *key && h.settled && h.record.is_some() => {
-                    reuse.push(Some(j));
-                    frames.push(None);
-                }
-                _ => {
-                    reuse.push(None);
-                    frames.push(None);
-                    to_parse.push(i);
-                }
-            }
-        }
+        let reuse_ids = ids.reusable(&files);
+        let reuse_summaries = summaries.map(|s| s.reusable(&files));
+        let to_parse: Vec<usize> = (0..files.len())
+            .filter(|&i| {
+                reuse_ids[i].is_none() || reuse_summaries.as_ref().is_some_and(|r| r[i].is_none())
+            })
+            .collect();
         let parsed = crate::parallel::map(&to_parse, |&i| {
             let (name, key) = &files[i];
             let result = self.parse_customer_file(name);
-            let entry = Entry::of(name, *key, result.as_ref().ok(), started);
-            (entry.encode(), result.err())
+            let entries = encode_entries(name, *key, result.as_ref().ok(), started);
+            (entries, result.err())
         });
+        let mut fresh: Vec<Option<(Vec<u8>, Vec<u8>)>> = vec![None; files.len()];
         let mut errors = Vec::new();
-        for (&i, (bytes, error)) in to_parse.iter().zip(parsed) {
-            frames[i] = Some(bytes);
+        for (&i, (entries, error)) in to_parse.iter().zip(parsed) {
+            fresh[i] = Some(entries);
             errors.extend(error);
         }
-        let index = Index::build(
+        let ids_out = Index::build(
+            IDS_MAGIC,
             dir,
             started,
-            frames.iter().zip(&reuse).map(|(fresh, reused)| match (fresh, reused) {
-                (Some(b), _) => b.as_slice(),
-                (None, Some(j)) => old.frame(*j),
+            (0..files.len()).map(|i| match (&fresh[i], reuse_ids[i]) {
+                (Some((a, _)), _) => a.as_slice(),
+                (None, Some(j)) => ids.frame(j),
                 (None, None) => unreachable!("every file is reused or parsed"),
             }),
         );
-        Ok((index, errors, to_parse.len()))
-    }
-
-    /// Writes an index: best effort (it is rebuilt whenever in doubt), and
-    /// not synced, since a torn file fails its checksum.
-    fn write_customer_index(&self, index: &Index) {
-        let path = self.customer_index_path();
-        let end = index.frames.last().map_or(index.bytes.len(), |f| f.end);
-        let body = &index.bytes[..end];
-        let _ = super::fsio::replace_unsynced(&path, |w| {
-            w.write_all(body)?;
-            w.write_all(&checksum(body).to_le_bytes())
+        let summaries_out = summaries.zip(reuse_summaries.as_ref()).map(|(old, reuse)| {
+            Index::build(
+                SUMMARIES_MAGIC,
+                dir,
+                started,
+                (0..files.len()).map(|i| match (&fresh[i], reuse[i]) {
+                    (Some((_, b)), _) => b.as_slice(),
+                    (None, Some(j)) => old.frame(j),
+                    (None, None) => unreachable!("every file is reused or parsed"),
+                }),
+            )
         });
+        let ids_stale = reuse_ids.iter().any(Option::is_none)
+            || ids.frames.len() != files.len()
+            || ids.dir != dir
+            || ids.dir_is_racy();
+        let summaries_stale = summaries
+            .zip(reuse_summaries.as_ref())
+            .is_some_and(|(old, r)| {
+                r.iter().any(Option::is_none) || old.frames.len() != files.len()
+            });
+        Ok(Reconciled {
+            ids: ids_out,
+            ids_stale,
+            summaries: summaries_out,
+            summaries_stale,
+            errors,
+            parsed: to_parse.len(),
+        })
     }
 
     /// Every customer's summary, from the index where the file is
-    /// unchanged; the index is brought up to date.
+    /// unchanged; both index files are brought up to date.
     pub fn customer_summaries(&self) -> Result<CustomerSummaries> {
-        let old = self.read_customer_index();
-        let (index, errors, parsed) = self.reconcile_customers(&old)?;
-        if parsed > 0
-            || index.dir != old.dir
-            || old.dir_is_racy()
-            || index.frames.len() != old.frames.len()
-        {
-            self.write_customer_index(&index);
+        let ids = self.read_index(IDS_FILE, IDS_MAGIC);
+        let old = self.read_index(SUMMARIES_FILE, SUMMARIES_MAGIC);
+        let r = self.reconcile_customers(&ids, Some(&old))?;
+        drop((ids, old));
+        if r.ids_stale {
+            self.write_index(IDS_FILE, &r.ids);
         }
-        drop(old);
+        let index = r.summaries.expect("asked for");
+        if r.summaries_stale {
+            self.write_index(SUMMARIES_FILE, &index);
+        }
         let mut summaries = Vec::with_capacity(index.frames.len());
         for i in 0..index.frames.len() {
-            let entry: Entry = postcard::from_bytes(index.frame(i)).expect("verified");
-            if let Some(r) = entry.record {
-                summaries.push(r.summary);
-            }
+            let entry: Entry<CustomerSummary> =
+                postcard::from_bytes(index.frame(i)).expect("verified");
+            summaries.extend(entry.record);
         }
         Ok(CustomerSummaries {
             summaries,
-            errors,
-            parsed,
+            errors: r.errors,
+            parsed: r.parsed,
         })
     }
 
@@ -532,7 +609,7 @@ impl Store {
     /// check that skipped one would not be a check.
     pub(super) fn customer_index_for_write(&self) -> Result<CustomerIndex> {
         let dir = self.customers_dir_key()?;
-        let old = self.read_customer_index();
+        let old = self.read_index(IDS_FILE, IDS_MAGIC);
         // A directory changed within the racy window could change again in
         // the same timestamp tick unseen: then the names and inodes are
         // compared too (one read of the directory).
@@ -541,10 +618,10 @@ impl Store {
         let index = if trusted {
             old
         } else {
-            let (index, errors, _) = self.reconcile_customers(&old)?;
-            self.write_customer_index(&index);
-            Error::all(errors)?;
-            index
+            let r = self.reconcile_customers(&old, None)?;
+            self.write_index(IDS_FILE, &r.ids);
+            Error::all(r.errors)?;
+            r.ids
         };
         let mut view = CustomerIndex {
             index,
@@ -568,15 +645,17 @@ impl Store {
         Ok(view)
     }
 
-    /// The entry for a customer file as it is now on disk.
+    /// The identities entry for a customer file as it is now on disk.
     fn entry_now(&self, name: &str, c: &Customer) -> Result<Vec<u8>> {
         let path = self.customers_dir().join(format!("{name}.yaml"));
         let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Entry::of(name, FileKey::of(&meta), Some(c), now_nanos()).encode())
+        Ok(encode_entries(name, FileKey::of(&meta), Some(c), now_nanos()).0)
     }
 
     /// Records customers this write has just written, with the directory
     /// as it is now (the lock keeps other desk writers out). Best effort.
+    /// The summaries index is left to `customer list`, which notices the
+    /// changed files by their identity.
     pub(super) fn index_written(&self, mut view: CustomerIndex, written: &[Customer]) {
         for c in written {
             match self.entry_now(&c.id, c) {
@@ -598,7 +677,7 @@ impl Store {
         let mut merged: Vec<&[u8]> = Vec::with_capacity(old.frames.len() + view.fresh.len());
         let mut fresh = view.fresh.iter().peekable();
         for i in 0..old.frames.len() {
-            let name = old.head(i).name;
+            let name = old.lead(i).name;
             while let Some((_, bytes)) = fresh.next_if(|(n, _)| n.as_str() < name) {
                 merged.push(bytes);
             }
@@ -608,13 +687,27 @@ impl Store {
             }
         }
         merged.extend(fresh.map(|(_, bytes)| bytes.as_slice()));
-        self.write_customer_index(&Index::build(dir, taken, merged.into_iter()));
+        self.write_index(
+            IDS_FILE,
+            &Index::build(IDS_MAGIC, dir, taken, merged.into_iter()),
+        );
     }
 
-    /// Removes the index, so the next command rebuilds it.
+    /// Removes the identities index, so the next command rebuilds it.
     fn forget_customer_index(&self) {
-        let _ = std::fs::remove_file(self.customer_index_path());
+        let _ = std::fs::remove_file(self.customer_index_path(IDS_FILE));
     }
+}
+
+/// What a pass over every customer file made of the indexes.
+struct Reconciled {
+    ids: Index,
+    /// Whether `ids` differs from the index it was made from.
+    ids_stale: bool,
+    summaries: Option<Index>,
+    summaries_stale: bool,
+    errors: Vec<Error>,
+    parsed: usize,
 }
 
 /// Appends a length-prefixed frame; returns the range of its contents.
@@ -645,9 +738,14 @@ mod tests {
         };
         let entries: Vec<Vec<u8>> = ["C000001", "C000002"]
             .iter()
-            .map(|n| Entry::of(n, key, None, 0).encode())
+            .map(|n| encode_entries(n, key, None, 0).0)
             .collect();
-        Index::build(Some(key), 99, entries.iter().map(|e| e.as_slice()))
+        Index::build(
+            IDS_MAGIC,
+            Some(key),
+            99,
+            entries.iter().map(|e| e.as_slice()),
+        )
     }
 
     fn sealed(index: &Index) -> Vec<u8> {
@@ -660,17 +758,27 @@ mod tests {
     #[test]
     fn an_index_reads_back_and_any_flipped_bit_is_refused() {
         let bytes = sealed(&sample());
-        let back = Index::parse(bytes.clone()).expect("a sound index reads back");
+        let back = Index::parse(bytes.clone(), IDS_MAGIC).expect("a sound index reads back");
+        assert!(
+            Index::parse(bytes.clone(), SUMMARIES_MAGIC).is_none(),
+            "one kind of index is not read as the other"
+        );
         assert_eq!(back.frames.len(), 2);
         assert_eq!(back.head(1).name, "C000002");
         assert_eq!(back.taken, 99);
         for bit in 0..bytes.len() * 8 {
             let mut bad = bytes.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert!(Index::parse(bad).is_none(), "bit {bit} flipped went unseen");
+            assert!(
+                Index::parse(bad, IDS_MAGIC).is_none(),
+                "bit {bit} flipped went unseen"
+            );
         }
         for len in 0..bytes.len() {
-            assert!(Index::parse(bytes[..len].to_vec()).is_none(), "cut at {len}");
+            assert!(
+                Index::parse(bytes[..len].to_vec(), IDS_MAGIC).is_none(),
+                "cut at {len}"
+            );
         }
     }
 
@@ -678,10 +786,11 @@ mod tests {
     fn entries_out_of_name_order_are_refused() {
         let index = sample();
         let swapped = Index::build(
+            IDS_MAGIC,
             index.dir,
             index.taken,
             [index.frame(1), index.frame(0)].into_iter(),
         );
-        assert!(Index::parse(sealed(&swapped)).is_none());
+        assert!(Index::parse(sealed(&swapped), IDS_MAGIC).is_none());
     }
 }

@@ -179,7 +179,10 @@ impl Store {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if let Some(stem) = name.strip_suffix(".yaml").filter(|_| !name.starts_with('.')) {
+            if let Some(stem) = name
+                .strip_suffix(".yaml")
+                .filter(|_| !name.starts_with('.'))
+            {
                 files.push((stem.to_string(), entry));
             }
         }

@@ -11,6 +11,22 @@ fn index(env: &TestEnv) -> PathBuf {
     env.path(".desk/cache/customers.bin")
 }
 
+fn summaries(env: &TestEnv) -> PathBuf {
+    env.path(".desk/cache/customer-summaries.bin")
+}
+
+/// Flips one bit in the last digit of `phone` wherever it is in `bytes`.
+fn flip_phone(bytes: &mut [u8], phone: &[u8]) {
+    let mut hits = 0;
+    for at in 0..bytes.len() - phone.len() {
+        if &bytes[at..at + phone.len()] == phone {
+            bytes[at + phone.len() - 1] ^= 0x02;
+            hits += 1;
+        }
+    }
+    assert!(hits > 0);
+}
+
 fn customer_path(env: &TestEnv, id: &str) -> PathBuf {
     env.path(&format!("customers/{id}.yaml"))
 }
@@ -26,7 +42,8 @@ fn listed(env: &TestEnv) -> String {
 fn refused_as_duplicate(env: &TestEnv, args: &[&str], holder: &str) {
     let out = env.run(args).fails(1);
     assert!(
-        out.stderr.contains(&format!("already belongs to customer {holder}")),
+        out.stderr
+            .contains(&format!("already belongs to customer {holder}")),
         "{}",
         out.stderr
     );
@@ -77,7 +94,11 @@ fn changes_behind_desks_back_reach_the_duplicate_guard() {
         "C000001",
     );
     let id = env
-        .run(&customer_add("individual", "乙", &["--phone", "13900000001"]))
+        .run(&customer_add(
+            "individual",
+            "乙",
+            &["--phone", "13900000001"],
+        ))
         .ok()
         .stdout;
     assert_eq!(id.trim(), "C000004");
@@ -95,7 +116,11 @@ fn changes_behind_desks_back_reach_the_duplicate_guard() {
         "C000010",
     );
     let id = env
-        .run(&customer_add("individual", "丁", &["--phone", "13700000011"]))
+        .run(&customer_add(
+            "individual",
+            "丁",
+            &["--phone", "13700000011"],
+        ))
         .ok()
         .stdout;
     assert_eq!(id.trim(), "C000011", "IDs continue after the merged file");
@@ -140,7 +165,11 @@ fn a_file_broken_by_hand_blocks_writes_until_mended_in_place() {
     std::fs::write(&tmp, "id: [unclosed\n").unwrap();
     std::fs::rename(&tmp, &path).unwrap();
     let out = env
-        .run(&customer_add("individual", "甲", &["--phone", "13700000001"]))
+        .run(&customer_add(
+            "individual",
+            "甲",
+            &["--phone", "13700000001"],
+        ))
         .fails(1);
     assert!(out.stderr.contains("C000002.yaml"), "{}", out.stderr);
     // Mended in place: the directory does not change, the file is read again.
@@ -160,21 +189,17 @@ fn a_file_broken_by_hand_blocks_writes_until_mended_in_place() {
 fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
     let env = TestEnv::new();
     let stale = std::fs::read(index(&env)).unwrap();
-    env.run(&customer_add("individual", "甲", &["--phone", "13700000001"]))
-        .ok();
+    env.run(&customer_add(
+        "individual",
+        "甲",
+        &["--phone", "13700000001"],
+    ))
+    .ok();
     let fresh = std::fs::read(index(&env)).unwrap();
     // One bit flipped in C000004's phone, everywhere it is: the entries
     // still decode, so only the checksum can tell.
     let mut flipped = fresh.clone();
-    let phone = b"13700000001";
-    let mut hits = 0;
-    for at in 0..flipped.len() - phone.len() {
-        if &flipped[at..at + phone.len()] == phone {
-            flipped[at + phone.len() - 1] ^= 0x02;
-            hits += 1;
-        }
-    }
-    assert!(hits > 0);
+    flip_phone(&mut flipped, b"13700000001");
     let mut foreign = fresh.clone();
     foreign[..8].copy_from_slice(b"DESKK999");
     let damaged: [(&str, Vec<u8>); 5] = [
@@ -187,7 +212,11 @@ fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
     for (what, bytes) in damaged {
         std::fs::write(index(&env), &bytes).unwrap();
         let out = env
-            .run(&customer_add("individual", "乙", &["--phone", "13700000001"]))
+            .run(&customer_add(
+                "individual",
+                "乙",
+                &["--phone", "13700000001"],
+            ))
             .fails(1);
         assert!(
             out.stderr.contains("already belongs to customer C000004"),
@@ -202,6 +231,17 @@ fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
         );
         assert_eq!(list.lines().count(), 5, "{what}: {list}");
     }
+
+    // The same for the summaries `customer list` reads.
+    listed(&env);
+    let mut bytes = std::fs::read(summaries(&env)).unwrap();
+    flip_phone(&mut bytes, b"13700000001");
+    std::fs::write(summaries(&env), &bytes).unwrap();
+    let list = listed(&env);
+    assert!(
+        list.contains("13700000001") && !list.contains("13700000003"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -236,11 +276,15 @@ fn concurrent_adds_get_distinct_ids_and_one_holder_per_value() {
                 "13800000000".to_string()
             };
             let mut cmd = env.std_cmd();
-            cmd.args(customer_add("individual", &format!("客户{i}"), &["--phone", &phone]))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            cmd.args(customer_add(
+                "individual",
+                &format!("客户{i}"),
+                &["--phone", &phone],
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     let outputs: Vec<_> = children

@@ -5,8 +5,8 @@ use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
 use crate::model::{validate, CustomerField, FieldValue, Timestamp};
-use crate::store::CustomerSummary;
 use crate::output::{int, opt_text, text, Format, Records};
+use crate::store::CustomerSummary;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
