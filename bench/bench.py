@@ -12,7 +12,16 @@ as medians of several runs on a warm page cache:
 and for the largest store a PyYAML script computing the same `types` and
 `handling` tables, checking that the numbers agree.
 
+With --customer-sizes it also generates stores of that many customers (and a
+tenth as many tickets) and times the system baseline (stat every customer
+file), `desk customer list` with a warm and with no customer index, and
+`desk customer add` / `customer edit` (each adding or changing a different
+value), and an add right after a file appeared behind desk's back (as after a
+git pull); with --desk-before the same with an older desk, for comparison.
+These results go between their own markers.
+
 Usage: bench.py DESK_BINARY WORKDIR [--sizes 10000,100000] [--runs 5] [--markdown FILE]
+                [--customer-sizes 100000] [--desk-before OLD_DESK_BINARY]
 """
 import argparse
 import os
@@ -29,6 +38,8 @@ MONTH = "2026-10"
 HERE = Path(__file__).resolve().parent
 START = "<!-- bench:start (written by bench/run.sh) -->"
 END = "<!-- bench:end -->"
+CUSTOMERS_START = "<!-- bench-customers:start (written by bench/run.sh --customer-sizes) -->"
+CUSTOMERS_END = "<!-- bench-customers:end -->"
 
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
@@ -69,13 +80,25 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--markdown")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--customer-sizes", default="")
+    ap.add_argument("--desk-before")
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     env = dict(os.environ, DESK_NOW=NOW, DESK_ACTOR="bench", NO_COLOR="1")
     env.pop("DESK_DIR", None)
+
+    customer_sizes = [int(s) for s in args.customer_sizes.split(",") if s]
+    if customer_sizes:
+        desks = [("before", str(Path(args.desk_before).resolve()))] if args.desk_before else []
+        desks.append(("after" if args.desk_before else "desk", desk))
+        out = bench_customers(desks, work, customer_sizes, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, CUSTOMERS_START, CUSTOMERS_END, out)
+    if not sizes:
+        return
 
     lines = []
 
@@ -166,13 +189,87 @@ def main():
             print(f"--- desk\n{desk_out}--- python\n{out}", file=sys.stderr)
     say()
     if args.markdown:
-        # The results go between the markers; the rest of the page is kept.
-        page = Path(args.markdown)
-        text = page.read_text(encoding="utf-8") if page.exists() else START + "\n" + END + "\n"
-        head, _, rest = text.partition(START)
-        _, _, tail = rest.partition(END)
-        page.write_text(head + START + "\n" + "\n".join(lines) + "\n" + END + tail, encoding="utf-8")
-        print(f"wrote {args.markdown}", file=sys.stderr)
+        write_section(args.markdown, START, END, lines)
+
+
+def write_section(markdown, start, end, lines):
+    """Puts the results between the markers; the rest of the page is kept."""
+    page = Path(markdown)
+    text = page.read_text(encoding="utf-8") if page.exists() else ""
+    if start not in text:
+        text += "\n" + start + "\n" + end + "\n"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    page.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + tail, encoding="utf-8")
+    print(f"wrote {markdown}", file=sys.stderr)
+
+
+def bench_customers(desks, work, sizes, runs, env):
+    """Times customer writes and customer list on stores of many customers."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --customer-sizes` on {machine()}.",
+        f"Medians of {runs} runs, page cache warm; times in seconds.",
+        "",
+        "| customers | desk | stat all (find) | list warm | list cold (no index) | add | edit | add after a file appeared |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    counter = [0]
+
+    def fresh_phone():
+        # Unique across runs and invocations: the store keeps what is added.
+        counter[0] += 1
+        return f"199{(time.time_ns() // 1000 + counter[0]) % 10**8:08d}"
+
+    for n in sizes:
+        store = work / f"customers-{n}"
+        if not (store / "desk.yaml").exists():
+            print(f"generating {n} customers in {store} ...", file=sys.stderr, flush=True)
+            shutil.rmtree(store, ignore_errors=True)
+            run([desks[-1][1], "demo", str(store), "--tickets", str(max(60, n // 10)),
+                 "--customers", str(n), "--months", "12", "--seed", "7"], env=env)
+        run(shell("find customers tickets -type f -print0 | xargs -0 cat > /dev/null"), cwd=store)
+        time.sleep(2.5)
+        stat, _ = median_of(runs, ["find", "customers", "-type", "f", "-printf", "%s %T@\\n"], cwd=store)
+        index = store / ".desk" / "cache" / "customers.bin"
+        for label, binary in desks:
+            base = [binary, "--dir", str(store)]
+            list_cmd = base + ["customer", "list", "--format", "csv"]
+            forget = lambda: index.unlink(missing_ok=True)
+            cold, _ = median_of(runs, list_cmd, before=forget, env=env)
+            run(list_cmd, env=env)
+            time.sleep(2.5)  # past the index's racy window
+            run(list_cmd, env=env)
+            warm, _ = median_of(runs, list_cmd, env=env)
+
+            def timed(make):
+                times = [run(make(), env=env)[0] for _ in range(runs)]
+                return statistics.median(times)
+
+            add = lambda: base + ["customer", "add", "--kind", "individual", "--name", "基准",
+                                  "--phone", fresh_phone()]
+            t_add = timed(add)
+            added = subprocess.run(add(), env=env, capture_output=True, text=True, check=True).stdout.strip()
+            edit = lambda: base + ["customer", "edit", added, "--set", f"phone={fresh_phone()}"]
+            t_edit = timed(edit)
+
+            def appeared():
+                # A file renamed into customers/, as git checkout writes one.
+                name = f"CX{time.time_ns()}"  # not a number: leaves ID allocation alone
+                src = store / "customers" / "C000001.yaml"
+                text = src.read_text(encoding="utf-8").replace("C000001", name)
+                text = "\n".join(l for l in text.splitlines() if not l.startswith(("phone:", "email:")))
+                tmp = store / "customers" / f".{name}.tmp"
+                tmp.write_text(text + "\n", encoding="utf-8")
+                tmp.rename(store / "customers" / f"{name}.yaml")
+                return add()
+
+            t_appeared = timed(appeared)
+            lines.append(f"| {n:,} | {label} | {stat:.3f} | {warm:.3f} | {cold:.3f} | {t_add:.3f} | "
+                         f"{t_edit:.3f} | {t_appeared:.3f} |")
+            print(lines[-1], file=sys.stderr, flush=True)
+    lines.append("")
+    lines.append("Targets: add and edit < 50 ms, warm list < 0.3 s at 100,000 customers.")
+    return lines
 
 
 def machine():

@@ -3,6 +3,8 @@
 # demo stores and writes the results into docs/performance.md.
 #   bench/run.sh                         10,000 and 100,000 tickets, 5 runs each
 #   bench/run.sh --sizes 10000,100000,1000000 --runs 3
+#   bench/run.sh --sizes '' --customer-sizes 100000 [--desk-before OLD_DESK]
+#                                        customer writes and list only
 # Stores are kept in target/bench/ between runs (delete it to regenerate).
 set -euo pipefail
 cd "$(dirname "$0")/.."

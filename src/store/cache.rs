@@ -25,7 +25,7 @@ const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
 /// could leave the same size and times (git's "racily clean" problem).
-const RACY_NANOS: i128 = 2_000_000_000;
+pub(super) const RACY_NANOS: i128 = 2_000_000_000;
 
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ impl FileKey {
     }
 
     /// The later of the modification and change times, in nanoseconds.
-    fn newest_nanos(&self) -> i128 {
+    pub(super) fn newest_nanos(&self) -> i128 {
         let nanos = |(s, n): (i64, u32)| i128::from(s) * 1_000_000_000 + i128::from(n);
         nanos(self.mtime).max(nanos(self.ctime))
     }

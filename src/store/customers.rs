@@ -45,6 +45,9 @@ pub struct Duplicate {
     pub field: &'static str,
 }
 
+/// The fields [`Customer::identities`] names (checked by a test below).
+const IDENTITY_FIELDS: [&str; 5] = ["phone", "email", "credit_code", "id_card", "bank_card"];
+
 /// Who holds each identifying value (see [`Customer::identities`]): the
 /// duplicate guard of add, edit and import, and of `desk check`. Built once,
 /// so checking a record costs a few lookups, not a pass over every customer.
@@ -65,6 +68,14 @@ impl Identities {
         for key in c.identities() {
             self.0.entry(key).or_insert_with(|| holder.to_string());
         }
+    }
+
+    /// Who holds `value` of `field`, and the field's name as indexed.
+    pub fn holder(&self, field: &str, value: &str) -> Option<(&str, &'static str)> {
+        let field = IDENTITY_FIELDS.iter().find(|f| **f == field)?;
+        self.0
+            .get(&(*field, value.to_string()))
+            .map(|h| (h.as_str(), *field))
     }
 
     /// A value of `c` held by someone else (a record is not its own duplicate).
@@ -152,6 +163,16 @@ impl Store {
     }
 
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
+        Ok(self
+            .customer_entries()?
+            .into_iter()
+            .map(|(_, entry)| entry.path())
+            .collect())
+    }
+
+    /// The directory entries of the customer files (`*.yaml`, not hidden),
+    /// with their names without `.yaml`, sorted by name.
+    pub(super) fn customer_entries(&self) -> Result<Vec<(String, std::fs::DirEntry)>> {
         let dir = self.customers_dir();
         // read_dir would follow a linked folder.
         super::read::real_dirs(&self.root, Path::new("customers"))?;
@@ -165,11 +186,14 @@ impl Store {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".yaml") && !name.starts_with('.') {
-                files.push(entry.path());
+            if let Some(stem) = name
+                .strip_suffix(".yaml")
+                .filter(|_| !name.starts_with('.'))
+            {
+                files.push((stem.to_string(), entry));
             }
         }
-        files.sort();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(files)
     }
 
@@ -189,14 +213,6 @@ impl Store {
         Ok(scan)
     }
 
-    /// Scans under the customer lock, failing on any unreadable file: a
-    /// duplicate check that skipped one would not be a check.
-    fn all_customers_for_write(&self) -> Result<Vec<Customer>> {
-        let mut scan = self.scan_customers()?;
-        let customers = std::mem::take(&mut scan.customers);
-        scan.into_result().map(|()| customers)
-    }
-
     /// Also finishes an import that was interrupted, so every writer
     /// starts from a store with all of that import or none of it.
     fn customer_lock(&self) -> Result<Lock> {
@@ -210,28 +226,36 @@ impl Store {
     /// first; if any check or write fails, nothing is left behind.
     pub fn create_customers(&self, mut new: Vec<Customer>) -> Result<Vec<Customer>> {
         let _lock = self.customer_lock()?;
-        let existing = self.all_customers_for_write()?;
+        let index = self.customer_index_for_write()?;
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
-        let mut max = existing
-            .iter()
-            .chain(new.iter())
-            .filter_map(|c| c.id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
+        let number = |id: &str| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok();
+        let given: std::collections::HashSet<&str> = new.iter().map(|c| c.id.as_str()).collect();
+        let mut taken: Vec<String> = Vec::new();
+        let mut max = new.iter().filter_map(|c| number(&c.id)).max().unwrap_or(0);
+        index.each_id(|id| {
+            max = max.max(number(id).unwrap_or(0));
+            if given.contains(id) {
+                taken.push(id.to_string());
+            }
+        });
         let mut ids_given = std::collections::HashSet::new();
         for c in &new {
             if !c.id.is_empty() && !ids_given.insert(c.id.clone()) {
                 return Err(Error::Refused(format!("customer {} is given twice", c.id)));
             }
         }
-        let mut index = Identities::of(&existing);
-        super::guard_sound(&existing, new.iter().map(|c| (c, None)))?;
+        super::guard_sound(&index.damaged_lookups(), new.iter().map(|c| (c, None)))?;
+        // Against the store through the index, then against each other.
+        if let Some((id, d)) = index.clash(&Identities::of(&new)) {
+            return Err(duplicate_error(&id, &d));
+        }
+        let mut among_new = Identities::default();
         for c in &new {
-            if let Some(d) = index.clash(c) {
+            if let Some(d) = among_new.clash(c) {
                 return Err(duplicate_error(&c.id, &d));
             }
-            index.add(c, "another customer of this import");
+            among_new.add(c, "another customer of this import");
         }
         for c in &mut new {
             if c.id.is_empty() {
@@ -243,11 +267,12 @@ impl Store {
                     ))
                 })?;
                 c.id = config.format_id(max);
-            } else if existing.iter().any(|e| e.id == c.id) {
+            } else if taken.contains(&c.id) || self.customer_path(&c.id).exists() {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
         self.publish_new_customers(&new)?;
+        self.index_written(index, &new);
         Ok(new)
     }
 
@@ -262,15 +287,16 @@ impl Store {
         let mut customer = self.load_customer(id)?;
         let before = customer.clone();
         change(&mut customer)?;
-        let others = self.all_customers_for_write()?;
-        super::guard_sound(&others, [(&customer, Some(&before))])?;
-        if let Some(d) = Identities::of(&others).clash(&customer) {
+        let index = self.customer_index_for_write()?;
+        super::guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
+        if let Some((_, d)) = index.clash(&Identities::of([&customer])) {
             return Err(duplicate_error(id, &d));
         }
         write_atomic(
             &self.customer_path(id),
             render_customer(&customer).as_bytes(),
         )?;
+        self.index_written(index, std::slice::from_ref(&customer));
         Ok(customer)
     }
 }
@@ -285,4 +311,43 @@ pub fn duplicate_error(id: &str, d: &Duplicate) -> Error {
         "{who}: this {} already belongs to customer {}; update that record instead (`desk customer show {}`)",
         d.field, d.existing, d.existing
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Contact, CustomerKind, Sealed, Timestamp};
+
+    #[test]
+    fn identity_fields_are_those_customers_are_identified_by() {
+        let sealed = |n: &str| Sealed {
+            last4: n.into(),
+            lookup: format!("lookup-{n}"),
+            age: String::new(),
+        };
+        let mut c = Customer::new(
+            CustomerKind::Individual,
+            "张三".into(),
+            Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
+            "li.na",
+        );
+        c.id = "C000001".into();
+        c.phone = Some("138 0000 0001".into());
+        c.email = Some("A@Example.com".into());
+        c.credit_code = Some("91110000MA01ABCD1X".into());
+        c.id_card = Some(sealed("1234"));
+        c.bank_card = Some(sealed("5678"));
+        c.contacts.push(Contact {
+            name: "李四".into(),
+            phone: Some("13900000002".into()),
+            ..Contact::default()
+        });
+        let index = Identities::of([&c]);
+        for (field, value) in c.identities() {
+            assert!(IDENTITY_FIELDS.contains(&field), "{field}");
+            assert_eq!(index.holder(field, &value), Some(("C000001", field)));
+        }
+        assert_eq!(index.holder("phone", "13900000003"), None);
+        assert_eq!(index.holder("nickname", "13800000001"), None);
+    }
 }

@@ -24,11 +24,12 @@ fn temp_path(target: &Path) -> PathBuf {
 }
 
 fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
-    write_temp_with(target, |w| w.write_all(bytes))
+    write_temp_with(target, true, |w| w.write_all(bytes))
 }
 
 fn write_temp_with(
     target: &Path,
+    sync: bool,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<PathBuf> {
     let dir = target.parent().unwrap_or(Path::new("."));
@@ -37,7 +38,11 @@ fn write_temp_with(
     let result = (|| {
         let mut file = std::io::BufWriter::new(File::create(&tmp)?);
         fill(&mut file)?;
-        file.into_inner().map_err(|e| e.into_error())?.sync_data()
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
@@ -56,13 +61,17 @@ pub fn write_atomic_with(
     target: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let tmp = write_temp_with(target, fill)?;
-    if let Err(e) = fs::rename(&tmp, target) {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(target, e));
-    }
+    let tmp = write_temp_with(target, true, fill)?;
+    rename_into_place(&tmp, target)?;
     sync_dir(target);
     Ok(())
+}
+
+fn rename_into_place(tmp: &Path, target: &Path) -> Result<()> {
+    fs::rename(tmp, target).map_err(|e| {
+        let _ = fs::remove_file(tmp);
+        Error::io(target, e)
+    })
 }
 
 /// Creates `target` atomically; fails with `AlreadyExists` if it exists,
@@ -208,6 +217,17 @@ pub fn process_alive(pid: u32) -> Option<bool> {
 /// [`super::read_file`], which follows none.
 pub fn read_to_string(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// Replaces `target` atomically without syncing it: for local caches that
+/// verify themselves (a torn file is detected and rebuilt), where an fsync
+/// of megabytes on every write would cost more than it protects.
+pub fn replace_unsynced(
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = write_temp_with(target, false, fill)?;
+    rename_into_place(&tmp, target)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! atomically under locks, scanning every ticket, and customer files.
 
 mod cache;
+mod customer_index;
 mod customers;
 mod finding;
 mod fsio;
@@ -15,6 +16,7 @@ mod temps;
 mod tickets;
 
 pub use cache::{CacheStats, FileKey, SummaryScan};
+pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,

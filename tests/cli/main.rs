@@ -5,6 +5,7 @@ mod common;
 
 mod cache;
 mod concurrency;
+mod customer_index;
 mod customers;
 mod dayone;
 mod demo;

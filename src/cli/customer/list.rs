@@ -4,8 +4,9 @@ use super::{activity_by_customer, keyring_for, parse_kind, Activity, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
-use crate::model::{mask, validate, Customer, Timestamp};
+use crate::model::{mask, validate, CustomerField, FieldValue, Timestamp};
 use crate::output::{int, opt_text, text, Format, Records};
+use crate::store::CustomerSummary;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
@@ -92,18 +93,18 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         }
     };
 
-    let scan = ctx.store.scan_customers()?;
+    let scan = ctx.store.customer_summaries()?;
     let (activity, ticket_errors) = activity_by_customer(ctx)?;
     let none = Activity::default();
-    let last_activity = |c: &Customer, a: &Activity| -> Timestamp {
+    let last_activity = |c: &CustomerSummary, a: &Activity| -> Timestamp {
         [c.last_touch(), a.last, Some(c.created)]
             .into_iter()
             .flatten()
             .max()
             .expect("created is always there")
     };
-    let mut rows: Vec<(&Customer, &Activity, Timestamp)> = Vec::new();
-    for c in &scan.customers {
+    let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
+    for c in &scan.summaries {
         let a = activity.get(&c.id).unwrap_or(&none);
         let last = last_activity(c, a);
         let keep = kind.is_none_or(|k| c.kind == k)
@@ -126,7 +127,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
                 .is_none_or(|code| c.credit_code.as_ref() == Some(code))
             && id_card_lookup
                 .as_ref()
-                .is_none_or(|l| c.id_card.as_ref().is_some_and(|s| &s.lookup == l))
+                .is_none_or(|l| c.id_card_lookup.as_ref() == Some(l))
             && dormant_since.is_none_or(|since| a.open == 0 && last < since);
         if keep {
             rows.push((c, a, last));
@@ -158,9 +159,9 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         records.push(vec![
             text(&c.id),
             text(c.kind.key()),
-            text(shown.name(c)),
-            opt_text(shown.field(c, crate::model::CustomerField::Phone)),
-            opt_text(shown.field(c, crate::model::CustomerField::Email)),
+            text(shown.name_of(c.kind, &c.name, c.salutation.as_deref())),
+            opt_text(shown_text(&shown, c, CustomerField::Phone, &c.phone)),
+            opt_text(shown_text(&shown, c, CustomerField::Email, &c.email)),
             opt_text(c.owner.clone()),
             opt_text(c.source.clone()),
             text(if c.vip { "yes" } else { "no" }),
@@ -173,4 +174,15 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     // Unreadable files are named after what could be listed.
     Error::all(ticket_errors)?;
     scan.into_result()
+}
+
+/// A text field of a summary as it may be shown (masked unless revealing).
+fn shown_text(
+    shown: &Shown,
+    c: &CustomerSummary,
+    field: CustomerField,
+    value: &Option<String>,
+) -> Option<String> {
+    let value = FieldValue::Text(value.clone()?);
+    Some(shown.value(c.kind, field, &value))
 }

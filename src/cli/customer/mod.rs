@@ -432,10 +432,15 @@ impl Shown<'_> {
 
     /// The customer's name as people see it: 张*, *女士, or the company name.
     pub fn name(&self, c: &Customer) -> String {
-        if self.reveal.is_some() || c.kind == CustomerKind::Enterprise {
-            return c.name.clone();
+        self.name_of(c.kind, &c.name, c.salutation.as_deref())
+    }
+
+    /// The same, from a name's parts (a customer's summary).
+    pub fn name_of(&self, kind: CustomerKind, name: &str, salutation: Option<&str>) -> String {
+        if self.reveal.is_some() || kind == CustomerKind::Enterprise {
+            return name.to_string();
         }
-        mask::name(&c.name, c.salutation.as_deref())
+        mask::name(name, salutation)
     }
 
     pub fn contact_name(&self, c: &crate::model::Contact) -> String {
