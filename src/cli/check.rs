@@ -207,6 +207,10 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Finding>) -> Result<Vec<Str
     let mut identities = Identities::default();
     // Sealed values are checked for shape, and with DESK_KEY_FILE set, opened.
     let ring = ctx.keyring()?;
+    // Brings the customer index up to date, so that a write after `check`
+    // sees files edited in place by hand (docs/performance.md). Unreadable
+    // files are reported below.
+    let _ = store.customer_summaries()?;
     for path in store.customer_files()? {
         let shown = store.display_path(&path).to_path_buf();
         let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)

@@ -409,7 +409,11 @@ impl CustomerIndex {
         self.each(|id, identities| {
             for (field, value) in identities {
                 if super::secrets::damaged_lookup(field, value) {
-                    let field = if *field == "id_card" { "id_card" } else { "bank_card" };
+                    let field = if *field == "id_card" {
+                        "id_card"
+                    } else {
+                        "bank_card"
+                    };
                     found.push((field, id.to_string()));
                 }
             }

@@ -166,6 +166,7 @@ impl TempFile {
         let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let target = name
             .strip_prefix('.')
+            .and_then(|r| r.strip_suffix(".tmp"))
             .and_then(|r| r.rsplitn(3, '.').nth(2))
             .unwrap_or("");
         self.path.with_file_name(target)

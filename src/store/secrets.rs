@@ -155,7 +155,12 @@ impl Store {
                 let path = e.path().unwrap_or(&self.root).to_path_buf();
                 Error::io(path, e.into())
             })?;
-            if entry.file_type().is_file() {
+            // A key file is small; a file over the store's size budget is
+            // not read whole (desk's readers refuse it where it matters).
+            let small = entry
+                .metadata()
+                .is_ok_and(|m| m.len() <= super::MAX_FILE_BYTES);
+            if entry.file_type().is_file() && small {
                 paths.push(entry.into_path());
             }
         }

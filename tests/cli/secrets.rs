@@ -296,7 +296,15 @@ fn damage(env: &TestEnv, id: &str, field: &str, edit: impl Fn(&mut serde_yaml::M
     let mut doc: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(doc[field].as_mapping_mut().unwrap());
-    std::fs::write(&path, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    replace(&path, &serde_yaml::to_string(&doc).unwrap());
+}
+
+/// Writes a new file in place of `path`, as git and most editors save: a
+/// write sees it without a reading command first (docs/performance.md).
+fn replace(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("edit");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 fn set(m: &mut serde_yaml::Mapping, key: &str, value: &str) {
@@ -321,7 +329,7 @@ fn a_damaged_sealed_value_is_noticed() {
     env.run(&["check"]).ok();
     env.run_keyed(&key, &["check"]).ok();
     let pristine = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
-    let restore = || std::fs::write(env.path(&format!("customers/{id}.yaml")), &pristine).unwrap();
+    let restore = || replace(&env.path(&format!("customers/{id}.yaml")), &pristine);
 
     // A lookup of the wrong shape: found without the key, and the duplicate
     // guard, which compares lookups, refuses to vouch for the number.
