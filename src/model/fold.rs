@@ -189,8 +189,9 @@ impl State {
                 self.resolution = None;
             }
             Action::Edited => {
-                if let (Some(field), Some(to)) = (&event.field, &event.to) {
-                    self.set(field, to);
+                // `to: null` reads back as no `to`: the field was cleared.
+                if let Some(field) = &event.field {
+                    self.set(field, event.to.as_ref().unwrap_or(&Value::Null));
                 }
             }
             Action::Created | Action::Surveyed | Action::Other(_) => {}

@@ -279,3 +279,34 @@ fn check_validates_each_event_against_its_action() {
     std::fs::write(&path, text).unwrap();
     env.run(&["check"]).ok();
 }
+
+/// Not a limit, found beside them: a field cleared by hand is recorded as
+/// an edit `to: null`, which must clear it when the history is replayed.
+#[test]
+fn a_field_cleared_by_hand_is_recorded_once_and_stays_cleared() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&["--category", "logistics"]);
+    let path = env.ticket_path(&id);
+    let text = env
+        .read_ticket(&id)
+        .replacen("\ncategory: logistics\n", "\ncategory: null\n", 1);
+    std::fs::write(&path, text).unwrap();
+    env.run(&["check", "--fix"]).ok();
+    env.run(&["check"]).ok();
+    let history = env.ticket_yaml(&id)["history"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    let edits = history.iter().filter(|e| e["action"] == "edited").count();
+    assert_eq!(edits, 1);
+    env.run(&["update", &id, "--note", "still here"]).ok();
+    let history = env.ticket_yaml(&id)["history"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        history.iter().filter(|e| e["action"] == "edited").count(),
+        1
+    );
+    assert!(env.ticket_yaml(&id)["category"].is_null());
+}
