@@ -11,8 +11,10 @@ use crate::store::{create_atomic, default_calendar, render_customer, render_tick
 pub struct DemoArgs {
     /// Where to create the demo store (must not exist or be empty).
     pub dir: PathBuf,
+    /// How many tickets to generate.
     #[arg(long, default_value_t = 60)]
     pub tickets: usize,
+    /// How many customers to generate (some of them dormant).
     #[arg(long, default_value_t = 12)]
     pub customers: usize,
     /// How many months of history, ending now (or DESK_NOW).

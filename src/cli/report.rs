@@ -31,7 +31,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = GroupBy::Type)]
     pub by: GroupBy,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Csv, Format::Json]))]
     pub format: Option<Format>,
     /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
     #[arg(long, value_name = "NAME")]
@@ -71,13 +71,6 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
                 format!("expected one of {}", SECTIONS.join(", ")),
             ));
         }
-    }
-    if args.format == Some(Format::Ids) {
-        return Err(Error::invalid(
-            "--format",
-            "ids",
-            "a report has no IDs; use table, csv or json",
-        ));
     }
     let (policy, calendar) = ctx.store.sla()?;
     let now_utc = now.0.with_timezone(&Utc);

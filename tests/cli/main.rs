@@ -10,6 +10,7 @@ mod dayone;
 mod demo;
 mod errors;
 mod git;
+mod help;
 mod hostile;
 mod init;
 mod lifecycle;
