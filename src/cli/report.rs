@@ -1,13 +1,18 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
 
 use super::Context;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::{visible_lines, Format};
-use crate::report::{summary, Facts, GroupBy, Period, Report, Section, SECTIONS};
+use crate::report::{
+    summary, top_customers, trend_since, Facts, GroupBy, Period, Report, Section, SECTIONS,
+};
 use crate::store::write_atomic;
 
 #[derive(Debug, clap::Args)]
@@ -76,20 +81,28 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
     let now_utc = now.0.with_timezone(&Utc);
     let trend = period.trend_months(args.months);
     let window = crate::report::window(&period, &trend, ctx.store.tz);
-    // Tickets that cannot change the report are dropped as they are read.
-    let mut scan = ctx
-        .store
-        .summaries_where(true, |t| crate::report::may_matter(t, window))?;
+    // Tickets that cannot change the report are dropped as they are read;
+    // the earliest creation of all is kept for the trend.
+    let first = AtomicI64::new(i64::MAX);
+    let mut scan = ctx.store.summaries_where(true, |t| {
+        first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
+        crate::report::may_matter(t, window)
+    })?;
+    let first_ticket = DateTime::from_timestamp(first.into_inner(), 0)
+        .map(|t| t.with_timezone(&ctx.store.tz).date_naive());
     let facts = Facts::of_all(&scan.summaries, &policy, &calendar, ctx.store.tz, now_utc);
     scan.summaries = Vec::new();
-    let report = Report {
-        trend,
+    let mut report = Report {
+        trend: trend_since(trend, first_ticket),
         period,
         facts: &facts,
         config: &ctx.store.config,
         tz: ctx.store.tz,
         by: args.by,
+        now: now_utc,
+        names: BTreeMap::new(),
     };
+    report.names = shown_names(ctx, &report)?;
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
@@ -116,6 +129,20 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
     scan.into_result()
+}
+
+/// The names, as shown (masked), of the customers the report lists; a
+/// customer without a record (see `desk check`) has none.
+fn shown_names(ctx: &Context, report: &Report) -> Result<BTreeMap<String, String>> {
+    let mut names = BTreeMap::new();
+    for (id, _, _) in top_customers(report) {
+        match ctx.store.load_customer(id) {
+            Ok(c) => names.insert(id.to_string(), c.masked_name()),
+            Err(Error::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(names)
 }
 
 /// The folder `--out` names for a period: `{period}` replaced by its label;
@@ -177,14 +204,14 @@ fn write_sections(
             }
         }
         Format::Table | Format::Ids => {
-            writeln!(
-                out,
-                "desk report {} ({} to {}, {})",
-                report.period.label,
-                report.period.first,
-                report.period.last,
-                report.config.timezone
-            )?;
+            // The headline sentences first; one section alone gets only
+            // the summary's first line, naming the period.
+            let summary = summary(report);
+            let text = visible_lines(&summary);
+            match sections {
+                [_] => writeln!(out, "{}", text.lines().next().unwrap_or_default())?,
+                _ => write!(out, "{text}")?,
+            }
             for s in sections {
                 writeln!(out, "\n{}", s.name)?;
                 s.records.write(out, Format::Table, ctx.term)?;

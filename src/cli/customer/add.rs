@@ -22,7 +22,7 @@ pub struct AddArgs {
     /// E-mail address.
     #[arg(long)]
     pub email: Option<String>,
-    /// Only when something must be mailed (seed 002).
+    /// Only when something must be mailed.
     #[arg(long)]
     pub address: Option<String>,
     /// ID-card number (individuals; checked, stored encrypted; needs the key).

@@ -370,10 +370,10 @@ impl Shown<'_> {
 
     /// The customer's name as people see it: 张*, *女士, or the company name.
     pub fn name(&self, c: &Customer) -> String {
-        if self.reveal.is_some() || c.kind == CustomerKind::Enterprise {
+        if self.reveal.is_some() {
             return c.name.clone();
         }
-        mask::name(&c.name, c.salutation.as_deref())
+        c.masked_name()
     }
 
     pub fn contact_name(&self, c: &crate::model::Contact) -> String {
