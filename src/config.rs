@@ -660,6 +660,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("report.complaint_types: 'outage'"), "{err}");
+        // Unknown settings under `report:` survive a rewrite.
+        let yaml = render(&Config::seed_defaults())
+            + "report:\n  complaint_types: [complaint]\n  later: 1\n";
+        let back = render(&Config::parse(&yaml, "desk.yaml".as_ref()).unwrap());
+        assert!(back.contains("  later: 1"), "{back}");
         // A new store's desk.yaml has no `report:` section.
         assert!(!render(&Config::seed_defaults()).contains("report:"));
     }

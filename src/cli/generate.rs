@@ -29,9 +29,7 @@ pub struct ManArgs {
 /// The command tree as documented: value lists are those `desk init`
 /// writes, so the output does not depend on the store it is run in.
 fn command() -> clap::Command {
-    let mut cmd = super::help::with_value_lists(Cli::command(), None);
-    cmd.build();
-    cmd
+    super::help::with_value_lists(Cli::command(), None)
 }
 
 pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> Result<()> {
@@ -41,7 +39,9 @@ pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn man(args: &ManArgs, out: &mut dyn Write) -> Result<()> {
-    let cmd = command().disable_help_subcommand(true);
+    // `desk help X` is the page of X: no pages of the help subcommands.
+    let mut cmd = command().disable_help_subcommand(true);
+    cmd.build();
     let Some(dir) = &args.out else {
         return render(cmd, out);
     };
@@ -65,7 +65,8 @@ fn render(cmd: clap::Command, out: &mut dyn Write) -> Result<()> {
 
 /// The page of `cmd` and of every visible subcommand below it.
 fn collect(cmd: clap::Command, pages: &mut Vec<clap_mangen::Man>) {
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    let listed = |s: &&clap::Command| !s.is_hide_set() && s.get_name() != "help";
+    for sub in cmd.get_subcommands().filter(listed) {
         collect(sub.clone(), pages);
     }
     pages.push(clap_mangen::Man::new(cmd));

@@ -46,6 +46,7 @@ fn annotate(mut cmd: clap::Command, config: &Config, whose: &str) -> clap::Comma
                 Some((_, Field::Status)) if cmd.get_name() == "update" => return None,
                 Some((_, field)) => describe_choices(&config.choices(*field)),
                 _ if long == "source" => describe_choices(&config.customers.sources),
+                _ if long == "score" => describe_choices(&config.survey.dimensions),
                 _ => return None,
             };
             Some((a.get_id().to_string(), list))
@@ -53,8 +54,10 @@ fn annotate(mut cmd: clap::Command, config: &Config, whose: &str) -> clap::Comma
         .collect();
     for (id, list) in ids {
         cmd = cmd.mut_arg(id, |a| {
+            // clap drops a lone sentence's full stop; the list follows one.
             let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
-            a.help(format!("{help} Values {whose}: {list}."))
+            let help = help.trim_end_matches('.');
+            a.help(format!("{help}. Values {whose}: {list}."))
         });
     }
     cmd
@@ -153,5 +156,8 @@ mod tests {
         let help = list.render_help().to_string();
         assert!(help.contains("consultation (咨询)"), "{help}");
         assert!(help.contains("in_progress (处理中)"), "{help}");
+        let survey = cmd.find_subcommand_mut("survey").unwrap();
+        let help = survey.render_help().to_string();
+        assert!(help.contains("efficiency (问题解决效率)"), "{help}");
     }
 }

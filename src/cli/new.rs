@@ -13,7 +13,7 @@ pub struct NewArgs {
     /// Request type (a key, its label or an alias).
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: String,
-    /// Priority.
+    /// The ticket's priority.
     #[arg(long)]
     pub priority: String,
     /// The channel the request came in by.

@@ -17,10 +17,10 @@ use crate::store::write_atomic;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// A calendar month, YYYY-MM, or `last` (the month before now). The default.
+    /// The period: a calendar month, YYYY-MM, or `last` (the month before now; the default).
     #[arg(long, value_name = "YYYY-MM|last", conflicts_with_all = ["quarter", "from"])]
     pub month: Option<String>,
-    /// A quarter, YYYYQn, or `last`.
+    /// The period: a quarter, YYYYQn, or `last` (the quarter before now).
     #[arg(long, value_name = "YYYYQn|last", conflicts_with = "from")]
     pub quarter: Option<String>,
     /// First day of a custom period (inclusive).

@@ -56,8 +56,12 @@ fn completions_name_the_subcommands_and_bash_sources_them() {
     std::fs::write(&script, env.run(&["completions", "bash"]).ok().stdout).unwrap();
     let Ok(bash) = std::process::Command::new("bash")
         .arg("-c")
+        // Sourced, it completes `desk rep` and the formats of a report.
         .arg(format!(
-            "set -e; source '{}'; complete -p desk",
+            "set -e; source '{}'; complete -p desk; \
+             COMP_WORDS=(desk rep); COMP_CWORD=1; _desk desk rep desk; echo \"${{COMPREPLY[*]}}\"; \
+             COMP_WORDS=(desk report --format ''); COMP_CWORD=3; _desk desk '' --format; \
+             echo \"${{COMPREPLY[*]}}\"",
             script.display()
         ))
         .output()
@@ -69,7 +73,9 @@ fn completions_name_the_subcommands_and_bash_sources_them() {
     let stderr = String::from_utf8_lossy(&bash.stderr);
     assert!(bash.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
-    assert!(stdout.contains("complete"), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("complete"), "{stdout}");
+    assert_eq!(lines[1..], ["report", "table csv json"], "{stdout}");
 }
 
 #[test]
@@ -96,4 +102,7 @@ fn man_pages_describe_every_subcommand() {
         assert!(text.contains(".TH"), "{name}: {text}");
         assert!(out.stdout.contains(name), "{}", out.stdout);
     }
+    // Pages of commands, not of the help subcommands.
+    assert!(!out.stdout.contains("help"), "{}", out.stdout);
+    assert!(out.stdout.lines().count() > 20, "{}", out.stdout);
 }

@@ -16,7 +16,7 @@ pub struct AddArgs {
     /// How an individual is addressed: 先生, 女士, Mr, Ms (masked names show *女士).
     #[arg(long)]
     pub salutation: Option<String>,
-    /// Mobile, landline with area code, or +international.
+    /// Phone number: mobile, landline with area code, or +international.
     #[arg(long)]
     pub phone: Option<String>,
     /// E-mail address.
@@ -34,7 +34,7 @@ pub struct AddArgs {
     /// Unified social credit code (enterprises; check character verified).
     #[arg(long)]
     pub credit_code: Option<String>,
-    /// Industry (enterprises).
+    /// The enterprise's industry.
     #[arg(long)]
     pub industry: Option<String>,
     /// A contact person (enterprises), repeatable: name=王芳,role=采购经理,phone=...,email=...,salutation=女士
@@ -43,7 +43,7 @@ pub struct AddArgs {
     /// Where the customer came from (信息来源).
     #[arg(long)]
     pub source: Option<String>,
-    /// First contact (default: now, or --at).
+    /// When the customer first contacted us (default: now, or --at).
     #[arg(long, value_name = "TIME")]
     pub first_contact: Option<String>,
     /// The agent responsible (负责人).

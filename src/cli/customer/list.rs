@@ -18,13 +18,13 @@ pub struct ListArgs {
     /// Only customers from this source.
     #[arg(long)]
     pub source: Option<String>,
-    /// VIP customers only.
+    /// Only VIP customers.
     #[arg(long)]
     pub vip: bool,
     /// Only customers with this tag.
     #[arg(long)]
     pub tag: Option<String>,
-    /// Names containing this text.
+    /// Only customers whose name contains this text.
     #[arg(long)]
     pub name: Option<String>,
     /// The customer with this phone number (any of its forms; contacts too).
