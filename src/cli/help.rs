@@ -97,8 +97,9 @@ mod tests {
     /// help's full stop itself, so the end is not checked.
     fn incomplete(cmd: &clap::Command, path: &str, found: &mut Vec<String>) {
         let path = format!("{path} {}", cmd.get_name());
-        if cmd.get_about().is_none() {
-            found.push(format!("{path}: no about"));
+        let about = cmd.get_about().map(|h| h.to_string()).unwrap_or_default();
+        if about.chars().next().is_none_or(char::is_lowercase) {
+            found.push(format!("{path}: {about:?}"));
         }
         for arg in cmd.get_arguments() {
             let id = arg.get_id().as_str();

@@ -115,7 +115,7 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Set up git in this clone: merge driver, .gitattributes, node number.
     GitSetup(git_setup::GitSetupArgs),
-    /// git's merge driver for ticket and customer files (%O %A %B %P).
+    /// The merge driver git runs for ticket and customer files (%O %A %B %P).
     MergeFile(merge_file::MergeFileArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),

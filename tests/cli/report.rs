@@ -563,6 +563,22 @@ fn a_terminal_report_starts_with_the_summary_in_good_english() {
     for plural in ["1 tickets", "1 surveys"] {
         assert!(!out.contains(plural), "{out}");
     }
+    // One section alone: only the line naming the period, then the table.
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-09",
+            "--section",
+            "types",
+            "--format",
+            "table",
+        ])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("desk report 2026-09 ("), "{out}");
+    assert_eq!(lines[1..3], ["", "types"], "{out}");
 }
 
 #[test]
