@@ -15,7 +15,7 @@ pub enum Format {
     Table,
     /// RFC 4180 CSV with a header row.
     Csv,
-    /// A JSON array of objects.
+    /// JSON: one object per row, with the column names as keys.
     Json,
     /// The IDs alone, one per line.
     Ids,

@@ -1,7 +1,6 @@
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
