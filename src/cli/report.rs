@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         now: now_utc,
         names: BTreeMap::new(),
     };
-    report.names = shown_names(ctx, &report)?;
+    report.names = shown_names(ctx, &report, &mut scan.errors);
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
@@ -131,17 +131,25 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
 }
 
 /// The names, as shown (masked), of the customers the report lists; a
-/// customer without a record (see `desk check`) has none.
-fn shown_names(ctx: &Context, report: &Report) -> Result<BTreeMap<String, String>> {
+/// customer without a record (see `desk check`) has none, and one whose
+/// file is unreadable has none and its error is added to `errors`, so the
+/// report is still written and the command fails naming the file.
+fn shown_names(
+    ctx: &Context,
+    report: &Report,
+    errors: &mut Vec<Error>,
+) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
     for (id, _, _) in top_customers(report) {
         match ctx.store.load_customer(id) {
-            Ok(c) => names.insert(id.to_string(), c.masked_name()),
-            Err(Error::NotFound { .. }) => continue,
-            Err(e) => return Err(e),
-        };
+            Ok(c) => {
+                names.insert(id.to_string(), c.masked_name());
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(names)
+    names
 }
 
 /// The folder `--out` names for a period: `{period}` replaced by its label;

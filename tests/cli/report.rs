@@ -662,3 +662,18 @@ fn customers_are_shown_with_masked_names_and_the_configured_complaint_types() {
     assert!(out.stderr.contains("'outage'"), "{}", out.stderr);
     assert!(out.stderr.contains("complaint_types"), "{}", out.stderr);
 }
+
+#[test]
+fn an_unreadable_customer_is_named_and_the_report_still_written() {
+    let env = store();
+    std::fs::write(env.path("customers/C000001.yaml"), "id: [broken\n").unwrap();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--out", "r/"])
+        .fails(1);
+    assert!(out.stderr.contains("C000001.yaml"), "{}", out.stderr);
+    let customers = std::fs::read_to_string(env.path("r/2026-10/customers.csv")).unwrap();
+    assert_eq!(
+        customers,
+        "customer,name,complaints,tickets\nC000001,,2,6\n"
+    );
+}
