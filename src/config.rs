@@ -42,6 +42,9 @@ pub struct Config {
     /// Encryption at rest of ID-card and bank-card numbers (`desk keys init`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<crate::crypto::EncryptionConfig>,
+    /// Settings of `desk report`; absent from a new store's desk.yaml.
+    #[serde(default, skip_serializing_if = "ReportConfig::is_default")]
+    pub report: ReportConfig,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -116,6 +119,27 @@ impl SurveyConfig {
             })
     }
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ReportConfig {
+    /// The types whose tickets the report's `customers` section counts as
+    /// complaints (keys, labels or aliases). Absent: the type that answers
+    /// to `complaint` or `投诉`, if the store has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_types: Option<Vec<String>>,
+    /// Settings added by later versions or by hand are kept untouched.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_yaml::Value>,
+}
+
+impl ReportConfig {
+    fn is_default(&self) -> bool {
+        *self == ReportConfig::default()
+    }
+}
+
+/// What the complaint type of `desk init` answers to (its key and label).
+const DEFAULT_COMPLAINT: [&str; 2] = ["complaint", "投诉"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CustomerConfig {
@@ -328,6 +352,7 @@ impl Config {
             survey: Default::default(),
             customers: Default::default(),
             encryption: None,
+            report: ReportConfig::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -433,6 +458,16 @@ impl Config {
             crate::crypto::parse_recipients(&enc.recipients)
                 .map_err(|e| bad(format!("encryption: {e}")))?;
         }
+        if let Some(types) = &self.report.complaint_types {
+            for t in types {
+                if find_choice(&self.types, t).is_none() {
+                    return Err(bad(format!(
+                        "report.complaint_types: '{t}' is not a type; expected one of {}",
+                        describe_choices(&self.types)
+                    )));
+                }
+            }
+        }
         let calendar = self.calendar.build(tz, &[]).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
         self.sla.build(&calendar, &priorities).map_err(bad)?;
@@ -487,6 +522,24 @@ impl Config {
             .iter()
             .find(|c| c.key == key)
             .and_then(|c| c.label.clone())
+    }
+
+    /// The keys of the types counted as complaints: `report.complaint_types`,
+    /// else the type answering to `complaint` or `投诉` (none if no type does).
+    pub fn complaint_types(&self) -> Vec<String> {
+        let wanted: Vec<&str> = match &self.report.complaint_types {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => DEFAULT_COMPLAINT.to_vec(),
+        };
+        let mut keys: Vec<String> = Vec::new();
+        for w in wanted {
+            if let Some(c) = find_choice(&self.types, w) {
+                if !keys.contains(&c.key) {
+                    keys.push(c.key.clone());
+                }
+            }
+        }
+        keys
     }
 
     /// Position of a priority in the configured order (most urgent first).
@@ -614,5 +667,33 @@ mod tests {
                 proptest::prop_assert!(text.len() > config.id_digits);
             }
         }
+    }
+
+    #[test]
+    fn complaint_types_are_set_or_found_by_name() {
+        let mut c = Config::seed_defaults();
+        assert_eq!(c.complaint_types(), ["complaint"]);
+        // A store whose keys are Chinese: found by the key 投诉.
+        c.types = vec![choice("投诉", "Complaint", &[]), choice("咨询", "", &[])];
+        assert_eq!(c.complaint_types(), ["投诉"]);
+        // No such type: nothing counts as a complaint.
+        c.types.remove(0);
+        assert!(c.complaint_types().is_empty());
+        // Set: by key, label or alias, each once, in the order given.
+        let mut c = Config::seed_defaults();
+        c.report.complaint_types = Some(vec!["需求".into(), "COMPLAINT".into(), "request".into()]);
+        assert_eq!(c.complaint_types(), ["requirement", "complaint"]);
+        let yaml = render(&c).replace("- 需求", "- outage");
+        let err = Config::parse(&yaml, "desk.yaml".as_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("report.complaint_types: 'outage'"), "{err}");
+        // Unknown settings under `report:` survive a rewrite.
+        let yaml = render(&Config::seed_defaults())
+            + "report:\n  complaint_types: [complaint]\n  later: 1\n";
+        let back = render(&Config::parse(&yaml, "desk.yaml".as_ref()).unwrap());
+        assert!(back.contains("  later: 1"), "{back}");
+        // A new store's desk.yaml has no `report:` section.
+        assert!(!render(&Config::seed_defaults()).contains("report:"));
     }
 }

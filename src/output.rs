@@ -15,10 +15,25 @@ pub enum Format {
     Table,
     /// RFC 4180 CSV with a header row.
     Csv,
-    /// A JSON array of objects.
+    /// JSON: one object per row, with the column names as keys.
     Json,
     /// The IDs alone, one per line.
     Ids,
+}
+
+impl Format {
+    /// A parser of `--format` that accepts only `allowed`, so `--help` and
+    /// completions list just those (`desk report` has no IDs to print).
+    pub fn only(
+        allowed: &'static [Format],
+    ) -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::builder::TypedValueParser;
+        use clap::ValueEnum;
+        clap::builder::PossibleValuesParser::new(
+            allowed.iter().filter_map(|f| f.to_possible_value()),
+        )
+        .map(|name: String| Format::from_str(&name, false).expect("a listed format"))
+    }
 }
 
 /// What the terminal allows (decoration only on a terminal without

@@ -9,7 +9,7 @@ pub struct AssignArgs {
     pub id: String,
     /// The agent who takes it over.
     pub agent: String,
-    /// Why, or what to do first.
+    /// Why it is assigned, or what to do first.
     #[arg(long)]
     pub note: Option<String>,
     /// When it was assigned, if not now.

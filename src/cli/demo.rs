@@ -15,7 +15,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 60,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_DEMO_SIZE))]
     pub tickets: usize,
-    /// How many customers (1 to 1,000,000).
+    /// How many customers (1 to 1,000,000; some of them dormant).
     #[arg(long, default_value_t = 12,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_DEMO_SIZE))]
     pub customers: usize,

@@ -9,7 +9,7 @@ use crate::store::{default_calendar, shipped_calendar, Store};
 pub struct InitArgs {
     /// Where to create the store (default: the current directory).
     pub dir: Option<PathBuf>,
-    /// Ticket ID prefix.
+    /// The ticket ID prefix, in ASCII capitals.
     #[arg(long, default_value = "CW")]
     pub prefix: String,
     /// The store's IANA time zone, used for IDs, dates and SLA clocks.

@@ -11,15 +11,19 @@ use crate::output::{opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Only these statuses (repeatable): open, in_progress, pending, closed.
+    /// Only these statuses (repeatable).
     #[arg(long = "status", value_name = "STATUS")]
     pub statuses: Vec<String>,
+    /// Only this priority.
     #[arg(long)]
     pub priority: Option<String>,
+    /// Only this type.
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
+    /// Only tickets assigned to this agent.
     #[arg(long, value_name = "AGENT")]
     pub assignee: Option<String>,
+    /// Only this customer's tickets (C000001).
     #[arg(long)]
     pub customer: Option<String>,
     /// Created on or after this date (YYYY-MM-DD, store time zone).

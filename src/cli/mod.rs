@@ -8,7 +8,9 @@ mod close;
 pub mod customer;
 mod demo;
 mod edit;
+mod generate;
 mod git_setup;
+mod help;
 mod init;
 mod keys;
 mod list;
@@ -25,7 +27,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::clock;
 use crate::config::Field;
@@ -43,6 +45,9 @@ pub mod exit {
     pub const BREACHED: u8 = 3;
 }
 
+/// The heading of the options every command takes, listed apart.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "desk",
@@ -55,17 +60,17 @@ pub mod exit {
 )]
 pub struct Cli {
     /// The store's directory (default: the nearest parent with a desk.yaml).
-    #[arg(long, global = true, env = "DESK_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "DESK_DIR", value_name = "DIR", help_heading = GLOBAL)]
     pub dir: Option<PathBuf>,
 
     /// Who is acting (default: git's user.name, else the login name).
-    #[arg(long, global = true, env = "DESK_ACTOR", value_name = "NAME")]
+    #[arg(long, global = true, env = "DESK_ACTOR", value_name = "NAME", help_heading = GLOBAL)]
     pub actor: Option<String>,
 
     /// Write CSV cells exactly as stored. By default a text cell starting
     /// with = + - @, tab or carriage return gets a leading apostrophe so a
     /// spreadsheet does not run it as a formula.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub csv_raw: bool,
 
     #[command(subcommand)]
@@ -110,8 +115,12 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Set up git in this clone: merge driver, .gitattributes, node number.
     GitSetup(git_setup::GitSetupArgs),
-    /// git's merge driver for ticket and customer files (%O %A %B %P).
+    /// The merge driver git runs for ticket and customer files (%O %A %B %P).
     MergeFile(merge_file::MergeFileArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page desk(1), or write one page per command with --out.
+    Man(generate::ManArgs),
 }
 
 /// What every command that works on a store needs.
@@ -306,6 +315,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             merge_file::run(args, &actor)?;
             return Ok(ExitCode::from(exit::OK));
         }
+        // Generated from the definitions alone, anywhere.
+        Command::Completions(args) => {
+            generate::completions(args, out)?;
+            return Ok(ExitCode::from(exit::OK));
+        }
+        Command::Man(args) => {
+            generate::man(args, out)?;
+            return Ok(ExitCode::from(exit::OK));
+        }
         _ => {}
     }
     let ctx = Context::open(&cli)?;
@@ -319,7 +337,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         }
     }
     match &cli.command {
-        Command::Init(_) | Command::Demo(_) | Command::MergeFile(_) => {
+        Command::Init(_)
+        | Command::Demo(_)
+        | Command::MergeFile(_)
+        | Command::Completions(_)
+        | Command::Man(_) => {
             unreachable!("handled above")
         }
         Command::New(args) => new::run(&ctx, args, out),
@@ -345,7 +367,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
 /// The binary's entry point: parse, run, and turn errors into `error:` and
 /// `hint:` lines on stderr and an exit code. A closed pipe exits quietly.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cmd = Cli::command();
+    // Only help shows value lists, so only help reads the store's desk.yaml.
+    if help::wanted(&args) {
+        cmd = help::with_value_lists(cmd, help::store_config(&args).as_ref());
+    }
+    let parsed = cmd
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -10,13 +10,13 @@ pub struct NewArgs {
     /// The customer's ID (C000001); the customer must exist (`desk customer add`).
     #[arg(long)]
     pub customer: String,
-    /// Request type: consultation 咨询, complaint 投诉, suggestion 建议, requirement 需求, ...
+    /// Request type (a key, its label or an alias).
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: String,
-    /// Priority: urgent 紧急, important 重要, normal 一般.
+    /// The ticket's priority.
     #[arg(long)]
     pub priority: String,
-    /// Channel: phone 电话, email 邮件, chat, portal, visit, social.
+    /// The channel the request came in by.
     #[arg(long)]
     pub channel: String,
     /// A short, objective summary ("the product does not power on").

@@ -1,21 +1,25 @@
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::Context;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::{visible_lines, Format};
-use crate::report::{summary, Facts, GroupBy, Period, Report, Section, SECTIONS};
+use crate::report::{
+    summary, top_customers, trend_since, Facts, GroupBy, Period, Report, Section, SECTIONS,
+};
 use crate::store::write_atomic;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// A calendar month, YYYY-MM, or `last` (the month before now). The default.
+    /// The period: a calendar month, YYYY-MM, or `last` (the month before now; the default).
     #[arg(long, value_name = "YYYY-MM|last", conflicts_with_all = ["quarter", "from"])]
     pub month: Option<String>,
-    /// A quarter, YYYYQn, or `last`.
+    /// The period: a quarter, YYYYQn, or `last` (the quarter before now).
     #[arg(long, value_name = "YYYYQn|last", conflicts_with = "from")]
     pub quarter: Option<String>,
     /// First day of a custom period (inclusive).
@@ -31,7 +35,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = GroupBy::Type)]
     pub by: GroupBy,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Csv, Format::Json]))]
     pub format: Option<Format>,
     /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
     #[arg(long, value_name = "NAME")]
@@ -72,31 +76,32 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
-    if args.format == Some(Format::Ids) {
-        return Err(Error::invalid(
-            "--format",
-            "ids",
-            "a report has no IDs; use table, csv or json",
-        ));
-    }
     let (policy, calendar) = ctx.store.sla()?;
     let now_utc = now.0.with_timezone(&Utc);
     let trend = period.trend_months(args.months);
     let window = crate::report::window(&period, &trend, ctx.store.tz);
-    // Tickets that cannot change the report are dropped as they are read.
-    let mut scan = ctx
-        .store
-        .summaries_where(true, |t| crate::report::may_matter(t, window))?;
+    // Tickets that cannot change the report are dropped as they are read;
+    // the earliest creation of all is kept for the trend.
+    let first = AtomicI64::new(i64::MAX);
+    let mut scan = ctx.store.summaries_where(true, |t| {
+        first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
+        crate::report::may_matter(t, window)
+    })?;
+    let first_ticket = DateTime::from_timestamp(first.into_inner(), 0)
+        .map(|t| t.with_timezone(&ctx.store.tz).date_naive());
     let facts = Facts::of_all(&scan.summaries, &policy, &calendar, ctx.store.tz, now_utc);
     scan.summaries = Vec::new();
-    let report = Report {
-        trend,
+    let mut report = Report {
+        trend: trend_since(trend, first_ticket),
         period,
         facts: &facts,
         config: &ctx.store.config,
         tz: ctx.store.tz,
         by: args.by,
+        now: now_utc,
+        names: BTreeMap::new(),
     };
+    report.names = shown_names(ctx, &report, &mut scan.errors);
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
@@ -123,6 +128,28 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
     scan.into_result()
+}
+
+/// The names, as shown (masked), of the customers the report lists; a
+/// customer without a record (see `desk check`) has none, and one whose
+/// file is unreadable has none and its error is added to `errors`, so the
+/// report is still written and the command fails naming the file.
+fn shown_names(
+    ctx: &Context,
+    report: &Report,
+    errors: &mut Vec<Error>,
+) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for (id, _, _) in top_customers(report) {
+        match ctx.store.load_customer(id) {
+            Ok(c) => {
+                names.insert(id.to_string(), c.masked_name());
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    names
 }
 
 /// The folder `--out` names for a period: `{period}` replaced by its label;
@@ -184,14 +211,14 @@ fn write_sections(
             }
         }
         Format::Table | Format::Ids => {
-            writeln!(
-                out,
-                "desk report {} ({} to {}, {})",
-                report.period.label,
-                report.period.first,
-                report.period.last,
-                report.config.timezone
-            )?;
+            // The headline sentences first; one section alone gets only
+            // the summary's first line, naming the period.
+            let summary = summary(report);
+            let text = visible_lines(&summary);
+            match sections {
+                [_] => writeln!(out, "{}", text.lines().next().unwrap_or_default())?,
+                _ => write!(out, "{text}")?,
+            }
             for s in sections {
                 writeln!(out, "\n{}", s.name)?;
                 s.records.write(out, Format::Table, ctx.term)?;

@@ -22,6 +22,7 @@ pub enum ShowFormat {
 pub struct ShowArgs {
     /// The ticket (full ID, or today's serial such as 0001).
     pub id: String,
+    /// How to show the ticket.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
 }

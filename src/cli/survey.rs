@@ -12,8 +12,8 @@ pub struct SurveyArgs {
     /// The closed ticket the customer answered for (not with --due).
     #[arg(required_unless_present = "due")]
     pub id: Option<String>,
-    /// DIMENSION=SCORE, 1..5 (5 = very satisfied); every configured dimension
-    /// (default: efficiency 问题解决效率, attitude 服务态度, solution 方案合理性).
+    /// DIMENSION=SCORE, 1..5 (5 = very satisfied); repeated for every
+    /// dimension.
     #[arg(long = "score", value_name = "DIM=N")]
     pub scores: Vec<String>,
     /// Net promoter score, 0..10: how likely to recommend us.
@@ -22,7 +22,7 @@ pub struct SurveyArgs {
     /// The customer's own words.
     #[arg(long)]
     pub comment: Option<String>,
-    /// How the survey was taken (phone, email, ...).
+    /// The channel the survey was taken by.
     #[arg(long)]
     pub channel: Option<String>,
     /// The customer is unsatisfied whatever the scores: reopen.

@@ -608,6 +608,12 @@ impl Customer {
     pub fn last_touch(&self) -> Option<Timestamp> {
         self.last_contact.max(self.first_contact)
     }
+
+    /// The name as shown without `--reveal`: a person's masked (张*, *女士),
+    /// a company's in full, since it is not personal data.
+    pub fn masked_name(&self) -> String {
+        super::mask::customer_name(self.kind, &self.name, self.salutation.as_deref())
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,15 @@ use super::{ContactField, CustomerField, CustomerKind};
 /// (张三 → 张*, 欧阳娜娜 → 欧***); Latin names keep each word's initial
 /// (John Smith → J*** S****). With a salutation the name is replaced by it
 /// (*女士, *Ms).
+/// A customer's name as shown without `--reveal`: a person's masked (张*,
+/// *女士), a company's in full, since it is not personal data.
+pub fn customer_name(kind: CustomerKind, name: &str, salutation: Option<&str>) -> String {
+    match kind {
+        CustomerKind::Enterprise => name.to_string(),
+        CustomerKind::Individual => self::name(name, salutation),
+    }
+}
+
 pub fn name(name: &str, salutation: Option<&str>) -> String {
     if let Some(s) = salutation.filter(|s| !s.trim().is_empty()) {
         return format!("*{}", s.trim());

@@ -1,4 +1,5 @@
-//! `backlog`: tickets open at the end of the period, by age and priority.
+//! `backlog`: tickets open at the end of the period (or now, for a period
+//! not over yet), by age and priority.
 
 use super::Report;
 use crate::output::{int, text, Records};
@@ -16,7 +17,7 @@ pub fn build(r: &Report) -> Records {
     let mut headers = vec!["age", "open"];
     headers.extend(priorities.iter().copied());
     let mut records = Records::new(&headers);
-    let end = r.end();
+    let end = r.as_of();
     let open: Vec<_> = r.facts.iter().filter(|f| f.open_at(end)).collect();
     let mut lower = 0;
     for (label, upper_days) in BUCKETS {

@@ -13,11 +13,14 @@ mod sla;
 mod summary;
 mod types;
 
+pub use customers::top as top_customers;
 pub use facts::{Facts, SurveyFact};
 pub use period::Period;
 pub use summary::summary;
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Config;
@@ -43,6 +46,17 @@ pub enum GroupBy {
     Channel,
 }
 
+impl GroupBy {
+    /// The field's name, the `types` section's first column.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::Type => "type",
+            GroupBy::Category => "category",
+            GroupBy::Channel => "channel",
+        }
+    }
+}
+
 pub struct Report<'a> {
     pub period: Period,
     pub trend: Vec<Period>,
@@ -50,6 +64,10 @@ pub struct Report<'a> {
     pub config: &'a Config,
     pub tz: Tz,
     pub by: GroupBy,
+    /// When the report is made: ages of a period not over yet are taken now.
+    pub now: DateTime<Utc>,
+    /// Customers' names as shown (masked), by ID, for the `customers` section.
+    pub names: BTreeMap<String, String>,
 }
 
 pub struct Section {
@@ -61,6 +79,12 @@ impl Report<'_> {
     /// The first instant after the period (midnight after its last day).
     pub fn end(&self) -> DateTime<Utc> {
         end_of(&self.period, self.tz)
+    }
+
+    /// The instant ages are measured at: the end of the period, or now if
+    /// the period is not over (a backlog is not aged in the future).
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.end().min(self.now)
     }
 
     pub fn section(&self, name: &str) -> Option<Section> {
@@ -122,6 +146,19 @@ pub fn window(period: &Period, trend: &[Period], tz: Tz) -> (DateTime<Utc>, Date
     (start, end_of(period, tz))
 }
 
+/// The months of a trend from the month of the store's first ticket on:
+/// earlier months are not printed, as nothing could be in them. The last
+/// month (the period's) is always kept.
+pub fn trend_since(trend: Vec<Period>, first_ticket: Option<NaiveDate>) -> Vec<Period> {
+    let n = trend.len();
+    trend
+        .into_iter()
+        .enumerate()
+        .filter(|(i, m)| *i + 1 == n || first_ticket.is_some_and(|f| m.last >= f))
+        .map(|(_, m)| m)
+        .collect()
+}
+
 /// Whether a ticket can change any table of a report over `window`: it was
 /// created before the window ends, and it has an event inside or after the
 /// window or is still open (the backlog). Others are skipped before the
@@ -164,6 +201,21 @@ pub fn pct(part: usize, whole: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trend_starts_at_the_first_ticket() {
+        let months = |trend: &[Period]| trend.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
+        let oct = Period::month(2026, 10).unwrap();
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let since = |first| months(&trend_since(oct.trend_months(4), first));
+        assert_eq!(since(d("2026-08-31")), ["2026-08", "2026-09", "2026-10"]);
+        assert_eq!(since(d("2026-08-01")), ["2026-08", "2026-09", "2026-10"]);
+        assert_eq!(since(d("2020-01-01")).len(), 4);
+        assert_eq!(since(d("2026-10-31")), ["2026-10"]);
+        // Before the first ticket, or no ticket at all: the period alone.
+        assert_eq!(since(d("2027-01-01")), ["2026-10"]);
+        assert_eq!(since(None), ["2026-10"]);
+    }
 
     #[test]
     fn medians_and_nearest_rank_percentiles() {

@@ -2,9 +2,7 @@
 //! ("'too complex to operate' complaints are 30%", "urgent issues took 3.5 h
 //! on average", "4.2 this quarter, +0.3 on the last"), in Chinese and English.
 
-use std::collections::BTreeMap;
-
-use super::{handling, pct, satisfaction, Facts, Report};
+use super::{handling, pct, satisfaction, types, Facts, GroupBy, Report};
 use crate::config::Field;
 
 pub fn summary(r: &Report) -> String {
@@ -25,31 +23,53 @@ pub fn summary(r: &Report) -> String {
         r.period.label, r.period.first, r.period.last
     ));
 
-    // Types.
-    let created: Vec<&Facts> = r
-        .facts
-        .iter()
-        .filter(|f| r.period.contains(f.created_date))
-        .collect();
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &created {
-        *by_type.entry(&f.kind).or_default() += 1;
-    }
-    let top = by_type
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
-    match top {
-        Some((kind, count)) => {
-            let share = pct(*count, created.len()).unwrap_or(0.0);
-            en.push(format!(
-                "{} tickets were created; the most frequent type was {kind} with {count} ({share:.1}%).",
-                created.len()
-            ));
-            zh.push(format!(
-                "本期新建工单{}个，最多的类型是{}（{count}个，占{share:.1}%）。",
-                created.len(),
-                label(Field::Type, kind)
-            ));
+    // The most frequent type (or category, or channel: what `types` groups by).
+    let (counts, total) = types::counts(r);
+    match counts.first() {
+        Some((_, most)) => {
+            let top: Vec<&str> = counts
+                .iter()
+                .take_while(|(_, c)| c == most)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let share = pct(*most, total).unwrap_or(0.0);
+            let created = format!("{} created", counted(total, "ticket"));
+            let field = r.by.name();
+            let zh_field = match r.by {
+                GroupBy::Type => "类型",
+                GroupBy::Category => "类别",
+                GroupBy::Channel => "渠道",
+            };
+            let zh_top: Vec<String> = top
+                .iter()
+                .map(|k| match r.by {
+                    GroupBy::Type => label(Field::Type, k),
+                    GroupBy::Channel => label(Field::Channel, k),
+                    GroupBy::Category => k.to_string(),
+                })
+                .collect();
+            if let [only] = top[..] {
+                en.push(format!(
+                    "{created}; the most frequent {field} was {only} with {most} ({share:.1}%)."
+                ));
+                zh.push(format!(
+                    "本期新建工单{total}个，最多的{zh_field}是{}（{most}个，占{share:.1}%）。",
+                    zh_top[0]
+                ));
+            } else {
+                let plural = match r.by {
+                    GroupBy::Category => "categories".to_string(),
+                    _ => format!("{field}s"),
+                };
+                en.push(format!(
+                    "{created}; the most frequent {plural} were {}, with {most} each ({share:.1}% each).",
+                    joined(&top, ", ", " and ")
+                ));
+                zh.push(format!(
+                    "本期新建工单{total}个，最多的{zh_field}是{}（各{most}个，各占{share:.1}%）。",
+                    joined(&zh_top, "、", "和")
+                ));
+            }
         }
         None => {
             en.push("No tickets were created.".into());
@@ -80,8 +100,8 @@ pub fn summary(r: &Report) -> String {
         zh.push("本期没有关闭的工单。".into());
     } else {
         en.push(format!(
-            "{} tickets were closed; average handling time: {}.",
-            closed.len(),
+            "{} closed; average handling time: {}.",
+            counted(closed.len(), "ticket"),
             parts_en.join(", ")
         ));
         zh.push(format!(
@@ -102,8 +122,8 @@ pub fn summary(r: &Report) -> String {
     match (satisfaction::overall(&now), satisfaction::overall(&before)) {
         (Some(a), Some(b)) => {
             en.push(format!(
-                "Satisfaction was {a:.2} from {} surveys, {:+.2} on {} ({b:.2}).",
-                now.len(),
+                "Satisfaction was {a:.2} from {}, {:+.2} on {} ({b:.2}).",
+                plural(now.len(), "survey"),
                 a - b,
                 previous.label
             ));
@@ -116,8 +136,8 @@ pub fn summary(r: &Report) -> String {
         }
         (Some(a), None) => {
             en.push(format!(
-                "Satisfaction was {a:.2} from {} surveys (none in {}).",
-                now.len(),
+                "Satisfaction was {a:.2} from {} (none in {}).",
+                plural(now.len(), "survey"),
                 previous.label
             ));
             zh.push(format!(
@@ -135,4 +155,44 @@ pub fn summary(r: &Report) -> String {
         zh.push(format!("净推荐值（NPS）{n:.1}。"));
     }
     format!("{}\n\n{}\n", en.join("\n"), zh.join("\n"))
+}
+
+/// "1 survey" or "3 surveys".
+fn plural(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// "1 ticket was" or "3 tickets were": the count, the noun and the verb agreeing.
+fn counted(n: usize, noun: &str) -> String {
+    let verb = if n == 1 { "was" } else { "were" };
+    format!("{} {verb}", plural(n, noun))
+}
+
+/// "a", "a and b", "a, b and c" (with `sep` and `last` between).
+fn joined<S: AsRef<str>>(items: &[S], sep: &str, last: &str) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    match items.split_last() {
+        Some((end, [])) => end.to_string(),
+        Some((end, rest)) => format!("{}{last}{end}", rest.join(sep)),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_agree_and_lists_join() {
+        assert_eq!(counted(1, "ticket"), "1 ticket was");
+        assert_eq!(counted(0, "survey"), "0 surveys were");
+        assert_eq!(plural(1, "survey"), "1 survey");
+        assert_eq!(counted(12, "ticket"), "12 tickets were");
+        assert_eq!(joined(&["a"], ", ", " and "), "a");
+        assert_eq!(joined(&["a", "b"], ", ", " and "), "a and b");
+        assert_eq!(joined(&["a", "b", "c"], "、", "和"), "a、b和c");
+    }
 }

@@ -2,30 +2,38 @@
 
 use std::collections::BTreeMap;
 
-use super::{pct, GroupBy, Report};
+use compact_str::CompactString;
+
+use super::{pct, Facts, GroupBy, Report};
 use crate::output::{dec, int, text, Records};
 
-pub fn build(r: &Report) -> Records {
-    let column = match r.by {
-        GroupBy::Type => "type",
-        GroupBy::Category => "category",
-        GroupBy::Channel => "channel",
-    };
+/// The value a ticket is grouped under.
+fn key_of(f: &Facts, by: GroupBy) -> CompactString {
+    match by {
+        GroupBy::Type => f.kind.clone(),
+        GroupBy::Category => f.category.clone().unwrap_or_else(|| "(none)".into()),
+        GroupBy::Channel => f.channel.clone(),
+    }
+}
+
+/// The tickets created in the period per value of the `--by` field, most
+/// frequent first (ties in name order, so the output is deterministic), and
+/// their total.
+pub fn counts(r: &Report) -> (Vec<(String, usize)>, usize) {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut total = 0;
     for f in r.facts.iter().filter(|f| r.period.contains(f.created_date)) {
-        let key = match r.by {
-            GroupBy::Type => f.kind.clone(),
-            GroupBy::Category => f.category.clone().unwrap_or_else(|| "(none)".into()),
-            GroupBy::Channel => f.channel.clone(),
-        };
-        *counts.entry(key.to_string()).or_default() += 1;
+        *counts.entry(key_of(f, r.by).to_string()).or_default() += 1;
         total += 1;
     }
     let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
-    // Most frequent first; ties in name order, so the output is deterministic.
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut records = Records::new(&[column, "count", "share_pct"]);
+    (rows, total)
+}
+
+pub fn build(r: &Report) -> Records {
+    let (rows, total) = counts(r);
+    let mut records = Records::new(&[r.by.name(), "count", "share_pct"]);
     for (key, count) in rows {
         records.push(vec![text(key), int(count), dec(pct(count, total), 1)]);
     }

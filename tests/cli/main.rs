@@ -11,6 +11,7 @@ mod dayone;
 mod demo;
 mod errors;
 mod git;
+mod help;
 mod hostile;
 mod init;
 mod interrupt;

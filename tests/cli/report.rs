@@ -304,9 +304,8 @@ fn every_column_of_types_handling_and_satisfaction() {
                 "nps",
                 "delta_overall"
             ],
-            // A month without surveys: everything empty.
-            vec!["2026-08", "0", "", "", "", "", "", ""],
-            // One survey without NPS: NPS empty; no delta after an empty month.
+            // One survey without NPS: NPS empty; no delta in the first month
+            // (August, before the first ticket, has no row).
             vec!["2026-09", "1", "3.00", "3.00", "3.00", "3.00", "", ""],
             // Four surveys: means 14/3, 4, 8/3, 5 → 4.08; NPS (2 promoters − 1
             // detractor) / 4 = 25.0; delta 4.08 − 3.00.
@@ -437,18 +436,12 @@ fn out_writes_one_csv_per_section_and_a_summary_without_touching_tickets() {
     }
     let summary = std::fs::read_to_string(env.path("reports/2026-10/summary.txt")).unwrap();
     assert!(
-        summary.contains(
-            "6 tickets were created; the most frequent type was complaint with 2 (33.3%)"
-        ),
+        summary.contains("6 tickets were created; the most frequent types were complaint and"),
         "{summary}"
     );
     assert!(summary.contains("urgent 3.00 h"), "{summary}");
     assert!(
         summary.contains("Satisfaction was 4.08 from 4 surveys, +1.08 on 2026-09 (3.00)"),
-        "{summary}"
-    );
-    assert!(
-        summary.contains("最多的类型是投诉（2个，占33.3%）"),
         "{summary}"
     );
     // Only the report directory is new; no ticket file changed.
@@ -502,4 +495,185 @@ fn unreadable_files_are_named_not_dropped() {
         .fails(1);
     let name = victim.file_name().unwrap().to_str().unwrap();
     assert!(out.stderr.contains(name), "{}", out.stderr);
+}
+
+#[test]
+fn backlog_of_the_current_month_is_aged_now_not_at_its_end() {
+    let env = store();
+    // Now is 11-23 09:00. T7 (10-30 10:00) is 23 days 23 hours old and T8
+    // (11-02 10:00) 20 days 23 hours: both 7-30 days. At the end of November
+    // T7 would be 32 days old.
+    let backlog = section_of(&env, "2026-11", "backlog");
+    assert_eq!(backlog[4], ["7-30d", "2", "0", "1", "1"]);
+    assert_eq!(backlog[5], [">=30d", "0", "0", "0", "0"]);
+    // A past month is still aged at its end.
+    let backlog = section_of(&env, "2026-10", "backlog");
+    assert_eq!(backlog[2], ["1-3d", "1", "0", "1", "0"]);
+}
+
+fn section_of(env: &TestEnv, month: &str, name: &str) -> Vec<Vec<String>> {
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            month,
+            "--section",
+            name,
+            "--format",
+            "csv",
+        ])
+        .ok();
+    out.stdout
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn a_terminal_report_starts_with_the_summary_in_good_english() {
+    let env = store();
+    // September: T6 alone, created, closed and surveyed once.
+    let out = env
+        .run(&["report", "--month", "2026-09", "--format", "table"])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("desk report 2026-09 (2026-09-01 to 2026-09-30"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1], "1 ticket was created; the most frequent type was requirement with 1 (100.0%).",
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("1 ticket was closed; average handling time: important 24.00 h."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Satisfaction was 3.00 from 1 survey (none in 2026-08)."),
+        "{out}"
+    );
+    assert!(out.contains("本期新建工单1个"), "{out}");
+    // The tables follow the summary.
+    assert!(
+        out.find("本期新建工单").unwrap() < out.find("\ntypes\n").unwrap(),
+        "{out}"
+    );
+    for plural in ["1 tickets", "1 surveys"] {
+        assert!(!out.contains(plural), "{out}");
+    }
+    // One section alone: only the line naming the period, then the table.
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-09",
+            "--section",
+            "types",
+            "--format",
+            "table",
+        ])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("desk report 2026-09 ("), "{out}");
+    assert_eq!(lines[1..3], ["", "types"], "{out}");
+}
+
+#[test]
+fn a_tie_for_the_most_frequent_type_is_named_as_a_tie() {
+    let env = store();
+    env.run(&["report", "--month", "2026-10", "--out", "r/"])
+        .ok();
+    let summary = std::fs::read_to_string(env.path("r/2026-10/summary.txt")).unwrap();
+    // October: two complaints and two consultations.
+    assert!(
+        summary.contains(
+            "6 tickets were created; the most frequent types were complaint and consultation, with 2 each (33.3% each)."
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("最多的类型是投诉和咨询（各2个，各占33.3%）"),
+        "{summary}"
+    );
+    // Grouped by channel, the summary names the most frequent channel.
+    let out = env
+        .run(&[
+            "report", "--month", "2026-10", "--by", "channel", "--format", "table",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        out.contains("the most frequent channel was phone with 6 (100.0%)."),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_trend_starts_with_the_month_of_the_first_ticket() {
+    let env = store();
+    // The first ticket is of September: no rows for the ten months before.
+    let trend = section_of(&env, "2026-10", "satisfaction");
+    let months: Vec<&str> = trend[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(months, ["2026-09", "2026-10"]);
+    // A period before the first ticket still has its own row.
+    let trend = section_of(&env, "2026-05", "satisfaction");
+    let months: Vec<&str> = trend[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(months, ["2026-05"]);
+}
+
+#[test]
+fn customers_are_shown_with_masked_names_and_the_configured_complaint_types() {
+    let mut env = store();
+    // An enterprise's name is not personal data and stays readable.
+    env.at("2026-10-20T10:00:00+08:00");
+    env.new_ticket(&["--customer", "C000002", "--type", "complaint"]);
+    assert_eq!(
+        section_of(&env, "2026-10", "customers"),
+        [
+            vec!["customer", "name", "complaints", "tickets"],
+            vec!["C000001", "张*", "2", "6"],
+            vec!["C000002", "星河科技有限公司", "1", "1"],
+        ]
+    );
+    // Which types are complaints is a setting of desk.yaml.
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!("{yaml}report:\n  complaint_types: [suggestion, 需求]\n"),
+    )
+    .unwrap();
+    // T4 (suggestion) and T7 (requirement) of C000001.
+    assert_eq!(
+        section_of(&env, "2026-10", "customers"),
+        [
+            vec!["customer", "name", "complaints", "tickets"],
+            vec!["C000001", "张*", "2", "6"],
+        ]
+    );
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!("{yaml}report:\n  complaint_types: [outage]\n"),
+    )
+    .unwrap();
+    let out = env.run(&["report", "--month", "2026-10"]).fails(1);
+    assert!(out.stderr.contains("'outage'"), "{}", out.stderr);
+    assert!(out.stderr.contains("complaint_types"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unreadable_customer_is_named_and_the_report_still_written() {
+    let env = store();
+    std::fs::write(env.path("customers/C000001.yaml"), "id: [broken\n").unwrap();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--out", "r/"])
+        .fails(1);
+    assert!(out.stderr.contains("C000001.yaml"), "{}", out.stderr);
+    let customers = std::fs::read_to_string(env.path("r/2026-10/customers.csv")).unwrap();
+    assert_eq!(
+        customers,
+        "customer,name,complaints,tickets\nC000001,,2,6\n"
+    );
 }

@@ -7,7 +7,7 @@ use crate::model::CustomerField;
 
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
-    /// individual (个人) or enterprise (企业).
+    /// Kind of customer: individual (个人) or enterprise (企业).
     #[arg(long)]
     pub kind: String,
     /// The person's or the company's name (姓名/企业名称).
@@ -16,12 +16,13 @@ pub struct AddArgs {
     /// How an individual is addressed: 先生, 女士, Mr, Ms (masked names show *女士).
     #[arg(long)]
     pub salutation: Option<String>,
-    /// Mobile, landline with area code, or +international.
+    /// Phone number: mobile, landline with area code, or +international.
     #[arg(long)]
     pub phone: Option<String>,
+    /// E-mail address.
     #[arg(long)]
     pub email: Option<String>,
-    /// Only when something must be mailed (seed 002).
+    /// Only when something must be mailed.
     #[arg(long)]
     pub address: Option<String>,
     /// ID-card number (individuals; checked, stored encrypted; needs the key).
@@ -33,21 +34,22 @@ pub struct AddArgs {
     /// Unified social credit code (enterprises; check character verified).
     #[arg(long)]
     pub credit_code: Option<String>,
-    /// Industry (enterprises).
+    /// The enterprise's industry.
     #[arg(long)]
     pub industry: Option<String>,
     /// A contact person (enterprises), repeatable: name=王芳,role=采购经理,phone=...,email=...,salutation=女士
     #[arg(long = "contact", value_name = "SPEC")]
     pub contacts: Vec<String>,
-    /// Where the customer came from: phone 电话咨询, website 官网注册, referral 渠道推荐, ...
+    /// Where the customer came from (信息来源).
     #[arg(long)]
     pub source: Option<String>,
-    /// First contact (default: now, or --at).
+    /// When the customer first contacted us (default: now, or --at).
     #[arg(long, value_name = "TIME")]
     pub first_contact: Option<String>,
     /// The agent responsible (负责人).
     #[arg(long, value_name = "AGENT")]
     pub owner: Option<String>,
+    /// Mark the customer as a VIP.
     #[arg(long)]
     pub vip: bool,
     /// A tag; repeatable.
@@ -56,6 +58,7 @@ pub struct AddArgs {
     /// What the customer needs, in a line (需求简述).
     #[arg(long)]
     pub need: Option<String>,
+    /// Free-text notes (备注).
     #[arg(long)]
     pub notes: Option<String>,
     /// Record a phone number or e-mail address that fails the shape check as

@@ -11,8 +11,8 @@ use crate::store::{duplicate_error, read_to_string, Identities};
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     /// A CSV file (UTF-8, with or without BOM); `-` reads stdin. The header
-    /// names columns in English (the export's) or as on the seed's
-    /// registration form: 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址,
+    /// names columns in English (the export's) or as on the customer
+    /// registration form (客户登记表): 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址,
     /// 信息来源, 首次联系时间, 需求简述, 负责人, ...
     pub file: PathBuf,
     /// Record phone numbers and e-mail addresses that fail the shape check as typed.

@@ -10,30 +10,34 @@ use crate::store::CustomerSummary;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// individual (个人) or enterprise (企业).
+    /// Only this kind: individual (个人) or enterprise (企业).
     #[arg(long)]
     pub kind: Option<String>,
+    /// Only customers this agent is responsible for.
     #[arg(long, value_name = "AGENT")]
     pub owner: Option<String>,
-    /// phone, website, referral, import, ... (or the Chinese terms).
+    /// Only customers from this source.
     #[arg(long)]
     pub source: Option<String>,
-    /// VIP customers only.
+    /// Only VIP customers.
     #[arg(long)]
     pub vip: bool,
+    /// Only customers with this tag.
     #[arg(long)]
     pub tag: Option<String>,
-    /// Names containing this text.
+    /// Only customers whose name contains this text.
     #[arg(long)]
     pub name: Option<String>,
     /// The customer with this phone number (any of its forms; contacts too).
     #[arg(long)]
     pub phone: Option<String>,
+    /// The customer with this e-mail address (contacts too).
     #[arg(long)]
     pub email: Option<String>,
     /// The customer with this ID-card number (found by keyed hash; needs the key).
     #[arg(long)]
     pub id_card: Option<String>,
+    /// The enterprise with this unified social credit code.
     #[arg(long)]
     pub credit_code: Option<String>,
     /// Dormant customers (待激活): no open ticket and no ticket activity or

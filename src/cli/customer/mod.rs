@@ -437,10 +437,10 @@ impl Shown<'_> {
 
     /// The same, from a name's parts (a customer's summary).
     pub fn name_of(&self, kind: CustomerKind, name: &str, salutation: Option<&str>) -> String {
-        if self.reveal.is_some() || kind == CustomerKind::Enterprise {
+        if self.reveal.is_some() {
             return name.to_string();
         }
-        mask::name(name, salutation)
+        mask::customer_name(kind, name, salutation)
     }
 
     pub fn contact_name(&self, c: &crate::model::Contact) -> String {

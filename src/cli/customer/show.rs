@@ -18,6 +18,7 @@ pub enum ShowFormat {
 pub struct ShowArgs {
     /// The customer ID (C000001).
     pub id: String,
+    /// How to show the customer.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
     /// Show personal data in full (ID-card and bank-card numbers need the key).
