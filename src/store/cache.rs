@@ -26,6 +26,8 @@ const CACHE_FILE: &str = "tickets.bin";
 /// cached: a second write within the file system's timestamp granularity
 /// could leave the same size and times (git's "racily clean" problem).
 pub(super) const RACY_NANOS: i128 = 2_000_000_000;
+/// The same on a file system with sub-second times ([`FileKey::racy_nanos`]).
+pub(super) const FINE_RACY_NANOS: i128 = 20_000_000;
 
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +63,20 @@ impl FileKey {
                 ctime: since(meta.created()),
                 inode: 0,
             }
+        }
+    }
+
+    /// How close to a change a snapshot must not be trusted: a file system
+    /// whose times carry fractions of a second (ext4, xfs, btrfs, APFS)
+    /// stamps from a clock that ticks every 10 ms at most (the kernel's coarse
+    /// clock at HZ=100), so 20 ms is enough; times in whole seconds (FAT, HFS+, ext3)
+    /// get the full [`RACY_NANOS`]. A fine time that happens to fall on a
+    /// whole second only costs the longer window.
+    pub(super) fn racy_nanos(&self) -> i128 {
+        if self.mtime.1 == 0 && self.ctime.1 == 0 {
+            RACY_NANOS
+        } else {
+            FINE_RACY_NANOS
         }
     }
 

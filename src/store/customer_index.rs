@@ -323,7 +323,7 @@ impl Index {
     /// changed within the racy window of the moment it was taken.
     fn dir_is_racy(&self) -> bool {
         self.dir
-            .is_none_or(|d| d.newest_nanos() >= self.taken - RACY_NANOS)
+            .is_none_or(|d| d.newest_nanos() >= self.taken - d.racy_nanos())
     }
 
     fn frame(&self, i: usize) -> &[u8] {
@@ -646,9 +646,9 @@ impl Store {
         // Files that could not be read when indexed are tried again: they
         // may have been mended in place.
         let broken: Vec<String> = (0..view.index.frames.len())
-            .map(|i| view.index.head(i))
-            .filter(|h| h.record.is_none())
-            .map(|h| h.name.to_string())
+            .map(|i| view.index.lead(i))
+            .filter(|l| l.record.is_none())
+            .map(|l| l.name.to_string())
             .collect();
         let mut errors = Vec::new();
         for name in broken {
@@ -683,10 +683,26 @@ impl Store {
                 Err(_) => return self.forget_customer_index(),
             }
         }
-        let taken = now_nanos();
-        let Ok(dir) = self.customers_dir_key() else {
+        // This write has just changed the directory: taken at once, the
+        // index would be racy and the next write would list the directory.
+        // On a file system with fine times, waiting out the short window
+        // (under the lock, so no other desk write is held up longer than
+        // that) makes the next write trust it.
+        let mut taken = now_nanos();
+        let Ok(mut dir) = self.customers_dir_key() else {
             return self.forget_customer_index();
         };
+        if let Some(key) = dir.filter(|k| k.racy_nanos() == super::cache::FINE_RACY_NANOS) {
+            let wait = key.newest_nanos() + key.racy_nanos() - taken;
+            if wait > 0 {
+                std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
+                taken = now_nanos();
+                let Ok(again) = self.customers_dir_key() else {
+                    return self.forget_customer_index();
+                };
+                dir = again;
+            }
+        }
         view.fresh.sort_by(|a, b| a.0.cmp(&b.0));
         // The old entries and the fresh ones, merged by name.
         let old = &view.index;
