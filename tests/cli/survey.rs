@@ -229,7 +229,10 @@ fn due_lists_closures_waiting_for_a_survey_oldest_first() {
         ])
         .ok();
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[0], "id,closed,hours_left,customer,assignee,title");
+    assert_eq!(
+        lines[0],
+        "id,closed,hours_left,customer,name,phone,assignee,title"
+    );
     assert!(
         lines[1].starts_with(&format!("{b},2026-11-23T10:00:00+08:00,2.00,")),
         "{}",
@@ -265,4 +268,35 @@ fn due_lists_closures_waiting_for_a_survey_oldest_first() {
         ])
         .ok();
     assert_eq!(out.stdout, format!("{b}\n{a}\n"));
+}
+
+#[test]
+fn due_shows_whom_to_call() {
+    let mut env = TestEnv::new();
+    let a = env.new_ticket(&[]); // C000001 张三, 13900000001
+    let b = env.new_ticket(&["--customer", "C000002"]); // a company without a phone
+    env.at("2026-11-23T10:00:00+08:00");
+    for id in [&a, &b] {
+        env.run(&["close", id, "--resolution", "x"]).ok();
+    }
+    let due = |extra: &[&str]| {
+        let mut args = vec!["survey", "--due", "--format", "csv"];
+        args.extend_from_slice(extra);
+        env.run(&args).ok().stdout
+    };
+    let masked = due(&[]);
+    let lines: Vec<&str> = masked.lines().collect();
+    assert!(
+        lines[1].starts_with(&format!("{a},2026-11-23T10:00:00+08:00,24.00,C000001,张*,139****0001,")),
+        "{masked}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{b},2026-11-23T10:00:00+08:00,24.00,C000002,星河科技有限公司,,")),
+        "{masked}"
+    );
+    let revealed = due(&["--reveal"]);
+    assert!(
+        revealed.contains(&format!("{a},2026-11-23T10:00:00+08:00,24.00,C000001,张三,13900000001,")),
+        "{revealed}"
+    );
 }
