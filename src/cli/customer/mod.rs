@@ -181,7 +181,7 @@ impl<'a> FieldInput<'a> {
             }
             CustomerField::CreditCode => text(checked(validate::credit_code(raw))?),
             CustomerField::Source => text(self.ctx.store.config.customers.resolve_source(raw)?),
-            CustomerField::Owner => text(self.ctx.agent(raw)?),
+            CustomerField::Owner => text(self.ctx.assignable_agent(raw)?),
             CustomerField::FirstContact | CustomerField::LastContact => {
                 let at = self.ctx.event_time(Some(raw)).map_err(|_| {
                     Error::invalid(
