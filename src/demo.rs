@@ -482,11 +482,7 @@ pub fn generate_customers(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Custo
             } else {
                 CustomerKind::Individual
             };
-            let owner_role = if enterprise {
-                "sales"
-            } else {
-                "service"
-            };
+            let owner_role = if enterprise { "sales" } else { "service" };
             let name = if enterprise {
                 // Distinct names: (i % 8, i / 8 % 6) differs for every i below 48.
                 let branch = match i / 48 {

@@ -580,7 +580,10 @@ mod tests {
             .clone()
             .reopen("no".into(), t("2026-11-23T11:00:00+08:00"), "a")
             .unwrap_err();
-        assert!(err.to_string().contains("a reopen cannot be backdated"), "{err}");
+        assert!(
+            err.to_string().contains("a reopen cannot be backdated"),
+            "{err}"
+        );
         let err = note(
             &mut ticket,
             "x",

@@ -14,10 +14,7 @@ fn an_agent_who_left_keeps_their_history_but_gets_no_new_work() {
     env.run(&["customer", "edit", "C000001", "--set", "owner=wang.qiang"])
         .ok();
     edit_config(&env, |t| {
-        t.replace(
-            "  role: engineer\n",
-            "  role: engineer\n  active: false\n",
-        )
+        t.replace("  role: engineer\n", "  role: engineer\n  active: false\n")
     });
     // Old tickets and customers of the agent are fine.
     env.run(&["check"]).ok();
@@ -87,7 +84,9 @@ fn roles_are_a_list_in_desk_yaml_and_old_files_without_it_still_work() {
     assert!(
         out.stderr.contains("'auditor'")
             && out.stderr.contains("sun.li")
-            && out.stderr.contains("service, engineer, sales, supervisor, qa"),
+            && out
+                .stderr
+                .contains("service, engineer, sales, supervisor, qa"),
         "{}",
         out.stderr
     );

@@ -436,7 +436,8 @@ fn encrypted_numbers_round_trip_with_the_key_and_stay_masked_without() {
             out.stdout
         );
         assert!(
-            out.stderr.contains("ID-card and bank-card numbers stay masked")
+            out.stderr
+                .contains("ID-card and bank-card numbers stay masked")
                 && out.stderr.contains("DESK_KEY_FILE is not set"),
             "{args:?}: {}",
             out.stderr

@@ -195,7 +195,14 @@ fn at_records_after_the_fact_in_time_order_unless_it_contradicts_the_history() {
         assert!(out.stderr.contains(why), "{args:?}: {}", out.stderr);
     };
     refused(
-        &["close", &id, "--resolution", "done", "--at", "2026-11-23 10:00"],
+        &[
+            "close",
+            &id,
+            "--resolution",
+            "done",
+            "--at",
+            "2026-11-23 10:00",
+        ],
         "a close cannot be backdated before the ticket's last event 2026-11-23 10:30",
     );
     refused(
@@ -203,21 +210,49 @@ fn at_records_after_the_fact_in_time_order_unless_it_contradicts_the_history() {
         "an assignment cannot be backdated before the ticket's last event 2026-11-23 10:30",
     );
     refused(
-        &["update", &id, "--note", "too early", "--at", "2026-11-23 09:00"],
+        &[
+            "update",
+            &id,
+            "--note",
+            "too early",
+            "--at",
+            "2026-11-23 09:00",
+        ],
         "before the ticket was created (2026-11-23 09:30)",
     );
     refused(
-        &["update", &id, "--note", "future", "--at", "2026-11-24 09:45"],
+        &[
+            "update",
+            &id,
+            "--note",
+            "future",
+            "--at",
+            "2026-11-24 09:45",
+        ],
         "future",
     );
     assert_eq!(env.snapshot(), before);
     // A status change cannot be backdated into a closure; a note can.
-    env.run(&["close", &id, "--resolution", "done", "--at", "2026-11-23 11:00"])
-        .ok();
+    env.run(&[
+        "close",
+        &id,
+        "--resolution",
+        "done",
+        "--at",
+        "2026-11-23 11:00",
+    ])
+    .ok();
     env.run(&["update", &id, "--note", "回访", "--at", "2026-11-23 13:00"])
         .ok();
-    env.run(&["update", &id, "--note", "回访 1", "--at", "2026-11-23 12:30"])
-        .ok();
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "回访 1",
+        "--at",
+        "2026-11-23 12:30",
+    ])
+    .ok();
     assert_eq!(env.ticket_yaml(&id)["history"][5]["note"], "回访 1");
     let before = env.snapshot();
     refused(

@@ -287,16 +287,22 @@ fn due_shows_whom_to_call() {
     let masked = due(&[]);
     let lines: Vec<&str> = masked.lines().collect();
     assert!(
-        lines[1].starts_with(&format!("{a},2026-11-23T10:00:00+08:00,24.00,C000001,张*,139****0001,")),
+        lines[1].starts_with(&format!(
+            "{a},2026-11-23T10:00:00+08:00,24.00,C000001,张*,139****0001,"
+        )),
         "{masked}"
     );
     assert!(
-        lines[2].starts_with(&format!("{b},2026-11-23T10:00:00+08:00,24.00,C000002,星河科技有限公司,,")),
+        lines[2].starts_with(&format!(
+            "{b},2026-11-23T10:00:00+08:00,24.00,C000002,星河科技有限公司,,"
+        )),
         "{masked}"
     );
     let revealed = due(&["--reveal"]);
     assert!(
-        revealed.contains(&format!("{a},2026-11-23T10:00:00+08:00,24.00,C000001,张三,13900000001,")),
+        revealed.contains(&format!(
+            "{a},2026-11-23T10:00:00+08:00,24.00,C000001,张三,13900000001,"
+        )),
         "{revealed}"
     );
 }
