@@ -4,6 +4,7 @@ use std::io::Write;
 use super::customer::Shown;
 use super::{optional_text, Context};
 use crate::config::Field;
+use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::{Status, Survey};
 use crate::output::{dec, opt_text, text, Format, Records};
@@ -167,10 +168,11 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         "assignee",
         "title",
     ]);
-    // Whom to call: each customer's name and phone, masked unless --reveal.
-    let keyring = Shown::keyring(ctx, args.reveal)?;
+    // Whom to call: each customer's name and phone, masked unless --reveal,
+    // which needs no key: no sealed number is shown here.
+    let clear_only = Keyring::locked("the survey list shows no encrypted number");
     let shown = Shown {
-        reveal: keyring.as_ref(),
+        reveal: args.reveal.then_some(&clear_only),
     };
     let mut whom: HashMap<&str, (String, Option<String>)> = HashMap::new();
     for (t, _, _) in &rows {
