@@ -111,4 +111,13 @@ fn roles_are_a_list_in_desk_yaml_and_old_files_without_it_still_work() {
     assert!(!yaml.contains("roles:") && !yaml.contains("active:"));
     env.run(&["check"]).ok();
     env.run(&["assign", &id, "li.na"]).ok();
+    // `desk init --agent` takes a role by its Chinese name.
+    env.run(&["init", "other", "--agent", "sun.li:孙丽:质检"])
+        .ok();
+    let yaml = std::fs::read_to_string(env.path("other/desk.yaml")).unwrap();
+    assert!(yaml.contains("  role: qa\n"), "{yaml}");
+    let out = env
+        .run(&["init", "third", "--agent", "sun.li:孙丽:auditor"])
+        .fails(1);
+    assert!(out.stderr.contains("qa (质检)"), "{}", out.stderr);
 }
