@@ -91,8 +91,9 @@ impl Ticket {
         if slot < self.history.len() && !may_go_before_later_events(&event) {
             let last = self.last_at().expect("a later event exists");
             return Err(Error::Refused(format!(
-                "{}: {} cannot be backdated before the ticket's last event {}; only notes and \
-                 changes between pending and in_progress can be logged before later events",
+                "{}: {} cannot be backdated before the ticket's last event {}; only notes, \
+                 changes between pending and in_progress and satisfied surveys can be logged \
+                 before later events",
                 self.id,
                 what_event(&event.action),
                 last.short()
@@ -231,17 +232,26 @@ impl Ticket {
         self.append(event)
     }
 
-    /// The survey of the current closure, if one was recorded.
-    pub fn survey_of_last_close(&self) -> Option<&Event> {
-        let close = Closure::start_of(self.history.iter().map(|e| &e.action))?;
-        self.history[close..]
+    /// The events of the closure that `at` falls in (from the close that
+    /// began it to the next reopen, later events included), or None when the
+    /// ticket was not closed at `at`.
+    fn closure_at(&self, at: Timestamp) -> Result<Option<&[Event]>> {
+        let slot = self.slot(at)?;
+        let Some(start) = Closure::start_of(self.history[..slot].iter().map(|e| &e.action)) else {
+            return Ok(None);
+        };
+        let end = self.history[slot..]
             .iter()
-            .find(|e| e.action == Action::Surveyed)
+            .position(|e| e.action == Action::Reopened)
+            .map_or(self.history.len(), |i| slot + i);
+        Ok(Some(&self.history[start..end]))
     }
 
     /// Records a survey on a closed ticket. When `unsatisfied`, the ticket is
     /// reopened by the same call with the survey as the reason (the assignee
-    /// keeps it). One survey per closure.
+    /// keeps it). One survey per closure. A satisfied survey may be logged
+    /// after the fact, before later events (a note of the same call-back):
+    /// it goes into the closure its time falls in.
     pub fn survey(
         &mut self,
         survey: Survey,
@@ -249,16 +259,25 @@ impl Ticket {
         at: Timestamp,
         by: &str,
     ) -> Result<()> {
-        if self.status != Status::Closed {
+        let Some(closure) = self.closure_at(at)? else {
             return Err(Error::Refused(format!(
                 "cannot survey {}: it is {}; surveys are taken after the close",
-                self.id, self.status
+                self.id,
+                self.as_of(at)?.0.status
             )));
-        }
-        if let Some(done) = self.survey_of_last_close() {
+        };
+        if let Some(done) = closure.iter().find(|e| e.action == Action::Surveyed) {
             return Err(Error::Refused(format!(
                 "{} was already surveyed for this closure (at {}); a new survey needs a new closure",
                 self.id, done.at
+            )));
+        }
+        if let Some(last) = self.last_at().filter(|last| unsatisfied && at < *last) {
+            return Err(Error::Refused(format!(
+                "{}: an unsatisfied survey reopens the ticket, and a reopen cannot be backdated \
+                 before the ticket's last event {}; record the survey without --at",
+                self.id,
+                last.short()
             )));
         }
         let reason = unsatisfied.then(|| {
@@ -333,20 +352,25 @@ impl Ticket {
 }
 
 /// Whether an event may be logged before events already recorded after
-/// its time. A note changes nothing, and a change between pending and
-/// in_progress (checked against the ticket as it stood then, so never
-/// inside a closure) leaves the ticket open, which is all that later events
-/// depend on. A close, reopen or survey would change whether later events
-/// happened on a closed ticket; an assignment, whom a later reopen returns
+/// its time. A note or a satisfied survey changes nothing, and a change
+/// between pending and in_progress (checked against the ticket as it stood
+/// then, so never inside a closure) leaves the ticket open, which is all
+/// that later events depend on. A close or reopen would change whether
+/// later events happened on a closed ticket; an assignment, whom a later reopen returns
 /// the ticket to; an edit, the `from` of a later edit. Those are refused.
 fn may_go_before_later_events(event: &Event) -> bool {
-    event.action == Action::Updated
-        && event.status.as_deref().is_none_or(|s| {
+    match event.action {
+        Action::Updated => event.status.as_deref().is_none_or(|s| {
             matches!(
                 Status::from_key(s),
                 Some(Status::Pending | Status::InProgress)
             )
-        })
+        }),
+        // Checked against the closure it falls in; only a satisfied survey
+        // gets here, and it changes no field.
+        Action::Surveyed => true,
+        _ => false,
+    }
 }
 
 /// An event's action as a message names it.
@@ -607,6 +631,56 @@ mod tests {
         .unwrap();
         assert_eq!(ticket.status, Status::Closed);
         assert!(ticket.history.is_sorted_by_key(|e| e.at));
+    }
+
+    #[test]
+    fn a_satisfied_survey_goes_into_the_closure_its_time_falls_in() {
+        let mut ticket = sample();
+        let survey = || Survey {
+            scores: [("attitude".to_string(), 5)].into(),
+            nps: None,
+            comment: None,
+            channel: None,
+        };
+        let at = |s: &str| t(&format!("2026-11-23T{s}:00+08:00"));
+        ticket
+            .close("a".into(), None, None, at("10:00"), "a")
+            .unwrap();
+        ticket.reopen("b".into(), at("11:00"), "a").unwrap();
+        ticket
+            .close("c".into(), None, None, at("12:00"), "a")
+            .unwrap();
+        note(&mut ticket, "回访", None, "2026-11-23T13:00:00+08:00").unwrap();
+        // Not while it was open, nor unsatisfied before later events.
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("11:30"), "a")
+            .is_err());
+        let err = ticket
+            .clone()
+            .survey(survey(), true, at("12:30"), "a")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("an unsatisfied survey reopens"),
+            "{err}"
+        );
+        // Into the first closure, then the second; one each.
+        ticket.survey(survey(), false, at("10:30"), "a").unwrap();
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("10:45"), "a")
+            .is_err());
+        ticket.survey(survey(), false, at("12:30"), "a").unwrap();
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("13:30"), "a")
+            .is_err());
+        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["created", "closed", "surveyed", "reopened", "closed", "surveyed", "updated"]
+        );
+        assert_eq!(ticket.status, Status::Closed);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use crate::common::TestEnv;
+use crate::common::{Output, TestEnv};
 
 fn closed_ticket(env: &mut TestEnv) -> String {
     let id = env.new_ticket(&["--assign", "wang.qiang"]);
@@ -268,6 +268,64 @@ fn due_lists_closures_waiting_for_a_survey_oldest_first() {
         ])
         .ok();
     assert_eq!(out.stdout, format!("{b}\n{a}\n"));
+}
+
+#[test]
+fn a_survey_taken_at_the_follow_up_call_can_be_logged_after_the_note() {
+    let mut env = TestEnv::new();
+    let id = closed_ticket(&mut env); // closed at 10:00, now 12:00
+    env.run(&["update", &id, "--note", "回访: called, customer content"])
+        .ok();
+    env.at("2026-11-23T12:30:00+08:00");
+    fn survey(env: &TestEnv, id: &str, at: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["survey", id, "--at", at];
+        args.extend_from_slice(&[
+            "--score",
+            "efficiency=5",
+            "--score",
+            "attitude=5",
+            "--score",
+            "solution=4",
+        ]);
+        args.extend_from_slice(extra);
+        env.run(&args)
+    }
+    survey(&env, &id, "2026-11-23 11:55", &[]).ok();
+    let y = env.ticket_yaml(&id);
+    assert_eq!(y["history"][2]["action"], "surveyed");
+    assert_eq!(y["history"][3]["action"], "updated");
+    assert_eq!(y["status"], "closed");
+    let due = env.run(&["survey", "--due", "--format", "ids"]).ok();
+    assert_eq!(due.stdout, "");
+    // Still one survey per closure, whatever the time given.
+    let before = env.snapshot();
+    let out = survey(&env, &id, "2026-11-23 11:00", &[]).fails(1);
+    assert!(
+        out.stderr.contains("already surveyed for this closure"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // An unsatisfied survey reopens the ticket, which cannot go before later events.
+    env.run(&["reopen", &id, "--reason", "again"]).ok();
+    env.at("2026-11-23T13:00:00+08:00")
+        .run(&["close", &id, "--resolution", "fixed again"])
+        .ok();
+    env.at("2026-11-23T14:00:00+08:00")
+        .run(&["update", &id, "--note", "回访"])
+        .ok();
+    let before = env.snapshot();
+    let out = survey(&env, &id, "2026-11-23 13:30", &["--unsatisfied"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("an unsatisfied survey reopens the ticket, and a reopen cannot be backdated"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // A satisfied one can.
+    survey(&env, &id, "2026-11-23 13:30", &[]).ok();
+    assert_eq!(env.ticket_yaml(&id)["status"], "closed");
 }
 
 #[test]
