@@ -524,23 +524,27 @@ impl Config {
     /// owner): a configured agent who is active. The error names the agents
     /// who can take it.
     pub fn assignable_agent(&self, who: &str) -> std::result::Result<&Agent, String> {
-        let active: Vec<&str> = self
+        let ids: Vec<&str> = self
             .agents
             .iter()
             .filter(|a| a.active)
             .map(|a| a.id.as_str())
             .collect();
+        let offer = if ids.is_empty() {
+            "no agent is active; set `active: true` or add an agent in desk.yaml".to_string()
+        } else {
+            format!(
+                "expected one of the active agents in desk.yaml: {}",
+                ids.join(", ")
+            )
+        };
         match self.agent(who) {
             Some(a) if a.active => Ok(a),
             Some(a) => Err(format!(
-                "{} is inactive (`active: false` in desk.yaml); expected one of {}",
-                a.id,
-                active.join(", ")
+                "{} is inactive (`active: false` in desk.yaml); {offer}",
+                a.id
             )),
-            None => Err(format!(
-                "expected one of the agents in desk.yaml: {}",
-                active.join(", ")
-            )),
+            None => Err(offer),
         }
     }
 
@@ -644,6 +648,14 @@ mod tests {
         );
         assert!(c.assignable_agent("nobody").unwrap_err().contains("li.na"));
         assert_eq!(c.assignable_agent("li.na").unwrap().id, "li.na");
+        for a in &mut c.agents {
+            a.active = false;
+        }
+        let err = c.assignable_agent("li.na").unwrap_err();
+        assert!(err.contains("no agent is active"), "{err}");
+        for a in &mut c.agents {
+            a.active = a.id != "wang.qiang";
+        }
         // `active` is written only when false, so old files stay as they were.
         let text = render(&c);
         assert_eq!(text.matches("active: false").count(), 1, "{text}");
