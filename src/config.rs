@@ -25,6 +25,10 @@ pub struct Config {
     pub channels: Vec<Choice>,
     #[serde(default)]
     pub statuses: Vec<Choice>,
+    /// The roles agents can have (`role:` of each agent). Default: the seeds'
+    /// roles and quality control (质检).
+    #[serde(default = "default_roles")]
+    pub roles: Vec<Choice>,
     #[serde(default)]
     pub agents: Vec<Agent>,
     /// Working hours, holidays and make-up workdays for working-time clocks.
@@ -224,22 +228,37 @@ impl CustomerConfig {
 pub struct Agent {
     pub id: String,
     pub name: String,
-    pub role: Role,
+    /// A key of `roles:`.
+    pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The node number (1-99) of this agent's clone: new IDs created there
     /// end in it (see docs/git.md). Default: the agent's place in the list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
+    /// `false` once the agent has left: kept for the history (their tickets,
+    /// reports, node number), refused for new work.
+    #[serde(default = "active", skip_serializing_if = "is_active")]
+    pub active: bool,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Service,
-    Engineer,
-    Sales,
-    Supervisor,
+fn active() -> bool {
+    true
+}
+
+fn is_active(active: &bool) -> bool {
+    *active
+}
+
+/// The roles of the seeds, and quality control, which teams add most.
+fn default_roles() -> Vec<Choice> {
+    vec![
+        choice("service", "客服", &["agent", "客服人员"]),
+        choice("engineer", "工程师", &["售后工程师"]),
+        choice("sales", "销售", &["销售代表"]),
+        choice("supervisor", "主管", &["客服主管"]),
+        choice("qa", "质检", &["quality", "质检员"]),
+    ]
 }
 
 /// Which enumeration a value belongs to; used for lookups and messages.
@@ -280,25 +299,14 @@ fn choice(key: &str, label: &str, aliases: &[&str]) -> Choice {
     }
 }
 
-fn agent(id: &str, name: &str, role: Role) -> Agent {
+fn agent(id: &str, name: &str, role: &str) -> Agent {
     Agent {
         id: id.into(),
         name: name.into(),
-        role,
+        role: role.into(),
         email: Some(format!("{id}@example.com")),
         node: None,
-    }
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "service" | "agent" | "客服" | "客服人员" => Some(Role::Service),
-            "engineer" | "工程师" | "售后工程师" => Some(Role::Engineer),
-            "sales" | "销售" | "销售代表" => Some(Role::Sales),
-            "supervisor" | "主管" | "客服主管" => Some(Role::Supervisor),
-            _ => None,
-        }
+        active: true,
     }
 }
 
@@ -341,11 +349,12 @@ impl Config {
                 choice("closed", "已关闭", &["done", "resolved", "已完成"]),
             ],
             // Example team, one agent per role of the seeds; edit to match yours.
+            roles: default_roles(),
             agents: vec![
-                agent("li.na", "李娜", Role::Service),
-                agent("wang.qiang", "王强", Role::Engineer),
-                agent("zhao.min", "赵敏", Role::Sales),
-                agent("chen.jing", "陈静", Role::Supervisor),
+                agent("li.na", "李娜", "service"),
+                agent("wang.qiang", "王强", "engineer"),
+                agent("zhao.min", "赵敏", "sales"),
+                agent("chen.jing", "陈静", "supervisor"),
             ],
             calendar: Default::default(),
             sla: Default::default(),
@@ -438,6 +447,18 @@ impl Config {
         }
         let mut nodes = std::collections::BTreeSet::new();
         for a in &self.agents {
+            if !self.roles.iter().any(|r| r.key == a.role) {
+                return Err(bad(format!(
+                    "agents: role '{}' of '{}' is not in `roles:`; expected one of {}",
+                    a.role,
+                    a.id,
+                    self.roles
+                        .iter()
+                        .map(|r| r.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
             if let Some(n) = a.node {
                 if !(1..=99).contains(&n) || !nodes.insert(n) {
                     return Err(bad(format!(
@@ -562,6 +583,47 @@ impl Config {
         })
     }
 
+    /// The agent a user means for new work (an assignment, a customer's
+    /// owner): a configured agent who is active. The error names the agents
+    /// who can take it.
+    pub fn assignable_agent(&self, who: &str) -> std::result::Result<&Agent, String> {
+        let ids: Vec<&str> = self
+            .agents
+            .iter()
+            .filter(|a| a.active)
+            .map(|a| a.id.as_str())
+            .collect();
+        let offer = if ids.is_empty() {
+            "no agent is active; set `active: true` or add an agent in desk.yaml".to_string()
+        } else {
+            format!(
+                "expected one of the active agents in desk.yaml: {}",
+                ids.join(", ")
+            )
+        };
+        match self.agent(who) {
+            Some(a) if a.active => Ok(a),
+            Some(a) => Err(format!(
+                "{} is inactive (`active: false` in desk.yaml); {offer}",
+                a.id
+            )),
+            None => Err(offer),
+        }
+    }
+
+    /// The role a user means (key, alias or label), as its key.
+    pub fn resolve_role(&self, input: &str) -> Result<String> {
+        find_choice(&self.roles, input)
+            .map(|c| c.key.clone())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "role",
+                    input,
+                    format!("expected one of {}", describe_choices(&self.roles)),
+                )
+            })
+    }
+
     /// The agent a person is, by who they say they are (an actor name:
     /// ID or name) or else by their e-mail address (git's `user.email`);
     /// with what matched, for the message.
@@ -635,6 +697,58 @@ mod tests {
         assert_eq!(found("", Some("")), None);
         assert_eq!(c.node_of(&c.agents[1]), Some(2));
         assert_eq!(c.node_of(&c.agents[2]), Some(7));
+    }
+
+    #[test]
+    fn inactive_agents_are_found_but_not_assignable() {
+        let mut c = Config::seed_defaults();
+        c.agents[1].active = false;
+        assert_eq!(c.agent("王强").map(|a| a.id.as_str()), Some("wang.qiang"));
+        let err = c.assignable_agent("王强").unwrap_err();
+        assert!(
+            err.contains("wang.qiang is inactive") && err.contains("li.na, zhao.min, chen.jing"),
+            "{err}"
+        );
+        assert!(c.assignable_agent("nobody").unwrap_err().contains("li.na"));
+        assert_eq!(c.assignable_agent("li.na").unwrap().id, "li.na");
+        for a in &mut c.agents {
+            a.active = false;
+        }
+        let err = c.assignable_agent("li.na").unwrap_err();
+        assert!(err.contains("no agent is active"), "{err}");
+        for a in &mut c.agents {
+            a.active = a.id != "wang.qiang";
+        }
+        // `active` is written only when false, so old files stay as they were.
+        let text = render(&c);
+        assert_eq!(text.matches("active: false").count(), 1, "{text}");
+        assert!(!text.contains("active: true"));
+    }
+
+    #[test]
+    fn roles_come_from_the_list_and_an_agent_needs_one_of_them() {
+        let path = std::path::Path::new("desk.yaml");
+        let mut c = Config::seed_defaults();
+        assert_eq!(c.resolve_role("质检").unwrap(), "qa");
+        assert_eq!(c.resolve_role("Agent").unwrap(), "service");
+        assert!(c.resolve_role("auditor").is_err());
+        c.agents[0].role = "auditor".into();
+        let err = c.validate(path).unwrap_err().to_string();
+        assert!(
+            err.contains("role 'auditor' of 'li.na'")
+                && err.contains("service, engineer, sales, supervisor, qa"),
+            "{err}"
+        );
+        c.roles.push(choice("auditor", "审计", &[]));
+        c.validate(path).unwrap();
+        // Without `roles:` (files older than the key), the default list.
+        let old = render(&Config::seed_defaults());
+        let start = old.find("roles:\n").unwrap();
+        let end = start + old[start..].find("agents:\n").unwrap();
+        let old = format!("{}{}", &old[..start], &old[end..]);
+        let parsed = Config::parse(&old, path).unwrap();
+        assert_eq!(parsed.roles, default_roles());
+        assert!(parsed.agents.iter().all(|a| a.active));
     }
 
     #[test]

@@ -162,14 +162,9 @@ impl Keyring {
         identity: Result<(String, String), String>,
     ) -> Result<Keyring, String> {
         let Some(config) = config else {
-            return Ok(Keyring {
-                recipients: Vec::new(),
-                identities: Vec::new(),
-                lookup_key: None,
-                locked_because: Some(
-                    "this store has no encryption set up (run `desk keys init`)".into(),
-                ),
-            });
+            return Ok(Keyring::locked(
+                "this store has no encryption set up (run `desk keys init`)",
+            ));
         };
         let recipients = parse_recipients(&config.recipients)?;
         let (identities, lookup_key, locked_because) = match identity {
@@ -192,6 +187,17 @@ impl Keyring {
             lookup_key,
             locked_because,
         })
+    }
+
+    /// A keyring that opens nothing: for revealing what is stored in clear
+    /// (names, phones) where no sealed number is shown.
+    pub fn locked(why: &str) -> Keyring {
+        Keyring {
+            recipients: Vec::new(),
+            identities: Vec::new(),
+            lookup_key: None,
+            locked_because: Some(why.into()),
+        }
     }
 
     /// Why values cannot be opened here, or None when they can.

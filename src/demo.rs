@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_yaml::Value;
 
-use crate::config::{Config, Role};
+use crate::config::Config;
 use crate::model::{
     validate, Action, Contact, Customer, CustomerKind, Event, NewTicket, Status, Ticket, TicketId,
     Timestamp,
@@ -198,13 +198,13 @@ fn resolutions(kind: &str) -> &'static [&'static str] {
 
 /// Who handles a type: complaints go to service or the supervisor, technical
 /// service to engineers, business questions to sales (seed 000).
-fn role_for(kind: &str, rng: &mut Rng) -> Role {
+fn role_for(kind: &str, rng: &mut Rng) -> &'static str {
     match kind {
-        "complaint" if rng.chance(0.3) => Role::Supervisor,
-        "service" => Role::Engineer,
-        "requirement" | "cooperation" => Role::Sales,
-        "complaint" | "consultation" | "suggestion" => Role::Service,
-        _ => Role::Service,
+        "complaint" if rng.chance(0.3) => "supervisor",
+        "service" => "engineer",
+        "requirement" | "cooperation" => "sales",
+        "complaint" | "consultation" | "suggestion" => "service",
+        _ => "service",
     }
 }
 
@@ -284,7 +284,7 @@ fn one_ticket(
         .config
         .customers
         .format_id(1 + rng.below(active_customers(spec)) as u64);
-    let by_intake = team.pick(Role::Service, rng);
+    let by_intake = team.pick("service", rng);
     let role = role_for(kind, rng);
     let assignee = team.pick(role, rng);
     let expectation = match priority {
@@ -500,11 +500,7 @@ pub fn generate_customers(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Custo
             } else {
                 CustomerKind::Individual
             };
-            let owner_role = if enterprise {
-                Role::Sales
-            } else {
-                Role::Service
-            };
+            let owner_role = if enterprise { "sales" } else { "service" };
             let name = if enterprise {
                 // Distinct names: (i % 8, i / 8 % 6) differs for every i below 48.
                 let branch = match i / 48 {
@@ -525,7 +521,7 @@ pub fn generate_customers(spec: &DemoSpec, config: &Config, tz: Tz) -> Vec<Custo
             } else {
                 format!("{}{}", rng.pick(&SURNAMES), rng.pick(&GIVEN))
             };
-            let mut c = Customer::new(kind, name, created, team.pick(Role::Service, &mut rng));
+            let mut c = Customer::new(kind, name, created, team.pick("service", &mut rng));
             c.id = config.customers.format_id(i as u64 + 1);
             // Distinct, valid mobile numbers: 7919 is prime, so i*7919 mod 10^8 never repeats.
             c.phone = Some(if enterprise {
@@ -600,7 +596,7 @@ struct Team<'a> {
 }
 
 impl<'a> Team<'a> {
-    fn pick(&self, role: Role, rng: &mut Rng) -> &'a str {
+    fn pick(&self, role: &str, rng: &mut Rng) -> &'a str {
         let agents = &self.config.agents;
         let of_role: Vec<&'a str> = agents
             .iter()

@@ -18,7 +18,7 @@ pub struct AssignArgs {
 }
 
 pub fn run(ctx: &Context, args: &AssignArgs, _out: &mut dyn Write) -> Result<()> {
-    let agent = ctx.agent(&args.agent)?;
+    let agent = ctx.assignable_agent(&args.agent)?;
     let note = optional_text("note", args.note.as_deref())?;
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.assign(&agent, note, at, by)

@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::config::{Agent, Config, Role};
+use crate::config::{Agent, Config};
 use crate::error::{Error, Result};
 use crate::store::{default_calendar, shipped_calendar, Store};
 
@@ -16,7 +16,8 @@ pub struct InitArgs {
     #[arg(long, default_value = "Asia/Shanghai")]
     pub timezone: String,
     /// An agent as ID:NAME:ROLE[:EMAIL] (role: service, engineer, sales,
-    /// supervisor); repeatable; replaces the example team.
+    /// supervisor, qa, or their Chinese names); repeatable; replaces the
+    /// example team.
     #[arg(long = "agent", value_name = "ID:NAME:ROLE[:EMAIL]")]
     pub agents: Vec<String>,
     /// A holiday calendar desk ships, written into calendars/: `cn` (mainland
@@ -43,7 +44,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         config.agents = args
             .agents
             .iter()
-            .map(|a| parse_agent(a))
+            .map(|a| parse_agent(&config, a))
             .collect::<Result<_>>()?;
     }
     let calendar = match args.calendar.as_deref().map(str::trim) {
@@ -110,7 +111,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn parse_agent(text: &str) -> Result<Agent> {
+fn parse_agent(config: &Config, text: &str) -> Result<Agent> {
     let parts: Vec<&str> = text.split(':').map(str::trim).collect();
     let bad = |why: &str| Error::invalid("--agent", text, why.to_string());
     if parts.len() < 3 || parts.len() > 4 || parts[..3].iter().any(|p| p.is_empty()) {
@@ -118,13 +119,18 @@ fn parse_agent(text: &str) -> Result<Agent> {
             "expected ID:NAME:ROLE[:EMAIL], e.g. li.na:李娜:service",
         ));
     }
-    let role = Role::parse(parts[2])
-        .ok_or_else(|| bad("role must be service, engineer, sales or supervisor"))?;
+    let role = config.resolve_role(parts[2]).map_err(|_| {
+        bad(&format!(
+            "the role must be one of {}",
+            crate::config::describe_choices(&config.roles)
+        ))
+    })?;
     Ok(Agent {
         id: parts[0].to_string(),
         name: parts[1].to_string(),
         role,
         email: parts.get(3).map(|e| e.to_string()),
         node: None,
+        active: true,
     })
 }

@@ -214,31 +214,33 @@ impl Context {
         Ok(id)
     }
 
-    /// The agent ID for user input; any name is accepted when no agents are configured.
+    /// The agent ID for user input, to find work (filters): any configured
+    /// agent, active or not; any name when no agents are configured.
     pub fn agent(&self, input: &str) -> Result<String> {
+        self.agent_for(input, false)
+    }
+
+    /// The agent ID for new work (assignments, customer owners): an agent
+    /// who left (`active: false`) is refused.
+    pub fn assignable_agent(&self, input: &str) -> Result<String> {
+        self.agent_for(input, true)
+    }
+
+    fn agent_for(&self, input: &str, new_work: bool) -> Result<String> {
         let input = input.trim();
         if input.is_empty() {
             return Err(Error::invalid("agent", input, "an agent ID is required"));
         }
-        if self.store.config.agents.is_empty() {
+        let config = &self.store.config;
+        if config.agents.is_empty() {
             return Ok(input.to_string());
         }
-        match self.store.config.agent(input) {
-            Some(a) => Ok(a.id.clone()),
-            None => Err(Error::invalid(
-                "agent",
-                input,
-                format!(
-                    "expected one of the agents in desk.yaml: {}",
-                    self.store
-                        .config
-                        .agents
-                        .iter()
-                        .map(|a| a.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
+        match (new_work, config.agent(input)) {
+            (false, Some(a)) => Ok(a.id.clone()),
+            _ => config
+                .assignable_agent(input)
+                .map(|a| a.id.clone())
+                .map_err(|why| Error::invalid("agent", input, why)),
         }
     }
 }

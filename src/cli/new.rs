@@ -64,7 +64,11 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
             None => String::new(),
         },
         expectation: optional_text("expectation", args.expectation.as_deref())?,
-        assignee: args.assign.as_deref().map(|a| ctx.agent(a)).transpose()?,
+        assignee: args
+            .assign
+            .as_deref()
+            .map(|a| ctx.assignable_agent(a))
+            .transpose()?,
     };
     check_title(&new.title)?;
     let at = ctx.event_time(args.at.as_deref())?;

@@ -1,8 +1,10 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
+use super::customer::Shown;
 use super::{optional_text, Context};
 use crate::config::Field;
+use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::{Status, Survey};
 use crate::output::{dec, opt_text, text, Format, Records};
@@ -40,6 +42,9 @@ pub struct SurveyArgs {
     /// With --due: also closures whose survey window has passed.
     #[arg(long, requires = "due")]
     pub all: bool,
+    /// With --due: the customers' names and phones in full, not masked.
+    #[arg(long, requires = "due")]
+    pub reveal: bool,
     /// With --due: output format (default: table on a terminal, csv otherwise).
     #[arg(long, value_enum, requires = "due")]
     pub format: Option<Format>,
@@ -158,10 +163,37 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         "closed",
         "hours_left",
         "customer",
+        "name",
+        "phone",
         "assignee",
         "title",
     ]);
+    // Whom to call: each customer's name and phone, masked unless --reveal,
+    // which needs no key: no sealed number is shown here.
+    let clear_only = Keyring::locked("the survey list shows no encrypted number");
+    let shown = Shown {
+        reveal: args.reveal.then_some(&clear_only),
+    };
+    let mut whom: HashMap<&str, (String, Option<String>)> = HashMap::new();
+    for (t, _, _) in &rows {
+        if whom.contains_key(t.customer.as_str()) {
+            continue;
+        }
+        let found = match ctx.store.load_customer(&t.customer) {
+            Ok(c) => (
+                shown.name(&c),
+                c.phone_to_call().and_then(|f| shown.field(&c, f)),
+            ),
+            Err(Error::NotFound { .. }) => (String::new(), None),
+            Err(e) => {
+                scan.errors.push(e);
+                (String::new(), None)
+            }
+        };
+        whom.insert(&t.customer, found);
+    }
     for (t, closed, left) in rows {
+        let (name, phone) = &whom[t.customer.as_str()];
         let closed = closed.0.with_timezone(&ctx.store.tz);
         records.push(vec![
             text(&t.id),
@@ -172,6 +204,8 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
             }),
             dec(Some(left as f64 / 3600.0), 2),
             text(&t.customer),
+            text(name),
+            opt_text(phone.as_deref()),
             opt_text(t.assignee.as_deref()),
             text(&t.title),
         ]);

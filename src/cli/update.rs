@@ -15,7 +15,8 @@ pub struct UpdateArgs {
     /// New status: pending (waiting on the customer) or in_progress.
     #[arg(long)]
     pub status: Option<String>,
-    /// When it happened, if not now.
+    /// When it happened, if not now; may be before the ticket's later events
+    /// (a call logged after the fact).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 }
@@ -32,6 +33,10 @@ pub fn run(ctx: &Context, args: &UpdateArgs, _out: &mut dyn Write) -> Result<()>
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.update(note, status, at, by)
     })?;
-    eprintln!("{}: updated ({})", ticket.id, ticket.status);
+    if ticket.status == Status::Closed {
+        eprintln!("{}: note recorded; the ticket stays closed", ticket.id);
+    } else {
+        eprintln!("{}: updated ({})", ticket.id, ticket.status);
+    }
     Ok(())
 }

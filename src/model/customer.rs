@@ -317,6 +317,18 @@ fn opt_text(v: &Option<String>) -> Option<FieldValue> {
 }
 
 impl Customer {
+    /// Where to call the customer: their own phone, else the first contact
+    /// with one (a company's).
+    pub fn phone_to_call(&self) -> Option<CustomerField> {
+        if self.phone.is_some() {
+            return Some(CustomerField::Phone);
+        }
+        self.contacts
+            .iter()
+            .position(|c| c.phone.is_some())
+            .map(|i| CustomerField::Contact(i, ContactField::Phone))
+    }
+
     /// The current value of a field, as the change log records it.
     pub fn get(&self, field: CustomerField) -> Option<FieldValue> {
         match field {
@@ -630,6 +642,26 @@ mod tests {
         c.id = "C000001".into();
         c.phone = Some("010-12345678".into());
         c
+    }
+
+    #[test]
+    fn the_phone_to_call_is_the_customers_else_the_first_contacts_with_one() {
+        let mut c = customer();
+        assert_eq!(c.phone_to_call(), Some(CustomerField::Phone));
+        c.phone = None;
+        assert_eq!(c.phone_to_call(), None);
+        let contact = |phone: Option<&str>| Contact {
+            name: "王经理".into(),
+            salutation: None,
+            role: None,
+            phone: phone.map(Into::into),
+            email: None,
+            extra: BTreeMap::new(),
+        };
+        c.contacts = vec![contact(None), contact(Some("13912345678"))];
+        let field = c.phone_to_call().unwrap();
+        assert_eq!(field, CustomerField::Contact(1, ContactField::Phone));
+        assert_eq!(c.get(field), Some(FieldValue::Text("13912345678".into())));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 
 use serde_yaml::Value;
 
-use super::{fold::FIELDS, Action, Closure, Event, Status, Ticket, Timestamp};
+use super::{
+    fold::{fold, State, FIELDS},
+    Action, Closure, Event, Status, Ticket, Timestamp,
+};
 use crate::error::{Error, Result};
 
 /// The fields of a new ticket, already validated and canonical.
@@ -78,28 +81,77 @@ impl Ticket {
         Ticket::from_history(id, vec![event]).expect("a created event with every field folds")
     }
 
+    /// Records an event in time order: after every event at or before its
+    /// time, so the history stays sorted (the merge driver relies on it) and
+    /// events of one time keep the order they were recorded in. An event
+    /// may go before later ones ("a call logged after the fact") only where
+    /// it cannot contradict them; see [`may_go_before_later_events`].
     fn append(&mut self, event: Event) -> Result<()> {
-        if let Some(last) = self.last_at() {
-            if event.at < last {
-                return Err(Error::Refused(format!(
-                    "{}: the time {} is earlier than the ticket's last event ({}); events are recorded in order",
-                    self.id, event.at, last
-                )));
-            }
+        let slot = self.slot(event.at)?;
+        if slot < self.history.len() && !may_go_before_later_events(&event) {
+            let last = self.last_at().expect("a later event exists");
+            return Err(Error::Refused(format!(
+                "{}: {} cannot be backdated before the ticket's last event {}; only notes, \
+                 changes between pending and in_progress and satisfied surveys can be logged \
+                 before later events",
+                self.id,
+                what_event(&event.action),
+                last.short()
+            )));
         }
-        self.history.push(event);
+        self.history.insert(slot, event);
         self.refold()
             .map_err(|e| Error::Refused(format!("{}: {e}", self.id)))
     }
 
-    fn refuse_if_closed(&self, what: &str) -> Result<()> {
-        if self.status == Status::Closed {
+    /// Where an event at `at` goes in the history; refused before the
+    /// ticket's creation, and before later events when the history is not
+    /// in time order (a hand edit `desk check` reports).
+    fn slot(&self, at: Timestamp) -> Result<usize> {
+        if at < self.created {
             return Err(Error::Refused(format!(
-                "cannot {what} {}: it is closed (reopen it first with `desk reopen {} --reason ...`)",
-                self.id, self.id
+                "{}: {} is before the ticket was created ({})",
+                self.id,
+                at.short(),
+                self.created.short()
             )));
         }
-        Ok(())
+        let slot = self.history.partition_point(|e| e.at <= at);
+        if slot < self.history.len() && !self.history.is_sorted_by_key(|e| e.at) {
+            return Err(Error::Refused(format!(
+                "{}: its history is not in time order, so nothing can be logged before its \
+                 last event; run `desk check`",
+                self.id
+            )));
+        }
+        Ok(slot)
+    }
+
+    /// The ticket as it stood at `at`, after every event at or before it:
+    /// what an event logged at `at` is checked against. With the close that
+    /// began the closure it was in then, if it was closed.
+    fn as_of(&self, at: Timestamp) -> Result<(State, Option<Timestamp>)> {
+        let then = &self.history[..self.slot(at)?];
+        let state = fold(then).map_err(|e| Error::Refused(format!("{}: {e}", self.id)))?;
+        let closed_since = Closure::start_of(then.iter().map(|e| &e.action)).map(|i| then[i].at);
+        Ok((state, closed_since))
+    }
+
+    fn refuse_if_closed(&self, what: &str, at: Timestamp) -> Result<State> {
+        let (then, closed_since) = self.as_of(at)?;
+        match closed_since {
+            Some(since) if at < self.last_at().unwrap_or(at) => Err(Error::Refused(format!(
+                "cannot {what} {} at {}: it was closed then (since {})",
+                self.id,
+                at.short(),
+                since.short()
+            ))),
+            Some(_) => Err(Error::Refused(format!(
+                "cannot {what} {}: it is closed (reopen it first with `desk reopen {} --reason ...`)",
+                self.id, self.id
+            ))),
+            None => Ok(then),
+        }
     }
 
     pub fn assign(
@@ -109,8 +161,8 @@ impl Ticket {
         at: Timestamp,
         by: &str,
     ) -> Result<()> {
-        self.refuse_if_closed("assign")?;
-        if self.assignee.as_deref() == Some(to) {
+        let then = self.refuse_if_closed("assign", at)?;
+        if then.assignee.as_deref() == Some(to) {
             return Err(Error::Refused(format!(
                 "{} is already assigned to {to}",
                 self.id
@@ -129,7 +181,6 @@ impl Ticket {
         at: Timestamp,
         by: &str,
     ) -> Result<()> {
-        self.refuse_if_closed("update")?;
         if let Some(s) = status {
             if !matches!(s, Status::Pending | Status::InProgress) {
                 return Err(Error::invalid(
@@ -138,6 +189,11 @@ impl Ticket {
                     "`desk update --status` takes pending or in_progress; use `desk close` to close",
                 ));
             }
+            self.refuse_if_closed("change the status of", at)?;
+        } else {
+            // A note alone (a follow-up call after the close, 回访) is
+            // recorded on a closed ticket too; it stays closed.
+            self.as_of(at)?;
         }
         let mut event = Event::new(at, by, Action::Updated);
         event.note = Some(note);
@@ -153,7 +209,7 @@ impl Ticket {
         at: Timestamp,
         by: &str,
     ) -> Result<()> {
-        if self.status == Status::Closed {
+        if self.as_of(at)?.0.status == Status::Closed {
             return Err(Error::Refused(format!("{} is already closed", self.id)));
         }
         let mut event = Event::new(at, by, Action::Closed);
@@ -164,10 +220,11 @@ impl Ticket {
     }
 
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
-        if self.status != Status::Closed {
+        let status = self.as_of(at)?.0.status;
+        if status != Status::Closed {
             return Err(Error::Refused(format!(
-                "cannot reopen {}: it is {}, not closed",
-                self.id, self.status
+                "cannot reopen {}: it is {status}, not closed",
+                self.id
             )));
         }
         let mut event = Event::new(at, by, Action::Reopened);
@@ -175,17 +232,26 @@ impl Ticket {
         self.append(event)
     }
 
-    /// The survey of the current closure, if one was recorded.
-    pub fn survey_of_last_close(&self) -> Option<&Event> {
-        let close = Closure::start_of(self.history.iter().map(|e| &e.action))?;
-        self.history[close..]
+    /// The events of the closure that `at` falls in (from the close that
+    /// began it to the next reopen, later events included), or None when the
+    /// ticket was not closed at `at`.
+    fn closure_at(&self, at: Timestamp) -> Result<Option<&[Event]>> {
+        let slot = self.slot(at)?;
+        let Some(start) = Closure::start_of(self.history[..slot].iter().map(|e| &e.action)) else {
+            return Ok(None);
+        };
+        let end = self.history[slot..]
             .iter()
-            .find(|e| e.action == Action::Surveyed)
+            .position(|e| e.action == Action::Reopened)
+            .map_or(self.history.len(), |i| slot + i);
+        Ok(Some(&self.history[start..end]))
     }
 
     /// Records a survey on a closed ticket. When `unsatisfied`, the ticket is
     /// reopened by the same call with the survey as the reason (the assignee
-    /// keeps it). One survey per closure.
+    /// keeps it). One survey per closure. A satisfied survey may be logged
+    /// after the fact, before later events (a note of the same call-back):
+    /// it goes into the closure its time falls in.
     pub fn survey(
         &mut self,
         survey: Survey,
@@ -193,16 +259,25 @@ impl Ticket {
         at: Timestamp,
         by: &str,
     ) -> Result<()> {
-        if self.status != Status::Closed {
+        let Some(closure) = self.closure_at(at)? else {
             return Err(Error::Refused(format!(
                 "cannot survey {}: it is {}; surveys are taken after the close",
-                self.id, self.status
+                self.id,
+                self.as_of(at)?.0.status
             )));
-        }
-        if let Some(done) = self.survey_of_last_close() {
+        };
+        if let Some(done) = closure.iter().find(|e| e.action == Action::Surveyed) {
             return Err(Error::Refused(format!(
                 "{} was already surveyed for this closure (at {}); a new survey needs a new closure",
                 self.id, done.at
+            )));
+        }
+        if let Some(last) = self.last_at().filter(|last| unsatisfied && at < *last) {
+            return Err(Error::Refused(format!(
+                "{}: an unsatisfied survey reopens the ticket, and a reopen cannot be backdated \
+                 before the ticket's last event {}; record the survey without --at",
+                self.id,
+                last.short()
             )));
         }
         let reason = unsatisfied.then(|| {
@@ -273,6 +348,42 @@ impl Ticket {
             )));
         }
         Ok(())
+    }
+}
+
+/// Whether an event may be logged before events already recorded after
+/// its time. A note or a satisfied survey changes nothing, and a change
+/// between pending and in_progress (checked against the ticket as it stood
+/// then, so never inside a closure) leaves the ticket open, which is all
+/// that later events depend on. A close or reopen would change whether
+/// later events happened on a closed ticket; an assignment, whom a later reopen returns
+/// the ticket to; an edit, the `from` of a later edit. Those are refused.
+fn may_go_before_later_events(event: &Event) -> bool {
+    match event.action {
+        Action::Updated => event.status.as_deref().is_none_or(|s| {
+            matches!(
+                Status::from_key(s),
+                Some(Status::Pending | Status::InProgress)
+            )
+        }),
+        // Checked against the closure it falls in; only a satisfied survey
+        // gets here, and it changes no field.
+        Action::Surveyed => true,
+        _ => false,
+    }
+}
+
+/// An event's action as a message names it.
+fn what_event(action: &Action) -> String {
+    match action {
+        Action::Created => "a creation".into(),
+        Action::Assigned => "an assignment".into(),
+        Action::Updated => "an update".into(),
+        Action::Closed => "a close".into(),
+        Action::Reopened => "a reopen".into(),
+        Action::Edited => "an edit".into(),
+        Action::Surveyed => "a survey".into(),
+        Action::Other(a) => format!("a `{a}` event"),
     }
 }
 
@@ -377,7 +488,12 @@ mod tests {
             )
             .is_err());
         assert!(ticket
-            .update("n".into(), None, t("2026-11-23T09:30:00+08:00"), "a")
+            .update(
+                "n".into(),
+                Some(Status::InProgress),
+                t("2026-11-23T09:30:00+08:00"),
+                "a"
+            )
             .is_err());
         assert!(ticket
             .assign("b", None, t("2026-11-23T09:30:00+08:00"), "a")
@@ -386,6 +502,223 @@ mod tests {
             .reopen("early".into(), t("2026-11-23T09:19:00+08:00"), "a")
             .is_err());
         assert_eq!(ticket, before);
+    }
+
+    fn note(ticket: &mut Ticket, text: &str, status: Option<Status>, at: &str) -> Result<()> {
+        ticket.update(text.into(), status, t(at), "a")
+    }
+
+    fn notes(ticket: &Ticket) -> Vec<&str> {
+        ticket
+            .history
+            .iter()
+            .filter_map(|e| e.note.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn notes_and_open_statuses_are_logged_after_the_fact_in_time_order() {
+        let mut ticket = sample();
+        note(&mut ticket, "b", None, "2026-11-23T10:30:00+08:00").unwrap();
+        note(
+            &mut ticket,
+            "a",
+            Some(Status::Pending),
+            "2026-11-23T09:45:00+08:00",
+        )
+        .unwrap();
+        // Equal times keep the order they were logged in.
+        note(&mut ticket, "b2", None, "2026-11-23T10:30:00+08:00").unwrap();
+        note(
+            &mut ticket,
+            "a2",
+            Some(Status::InProgress),
+            "2026-11-23T09:45:00+08:00",
+        )
+        .unwrap();
+        assert_eq!(notes(&ticket), ["a", "a2", "b", "b2"]);
+        assert!(ticket.history.is_sorted_by_key(|e| e.at));
+        assert_eq!(ticket.status, Status::InProgress);
+        assert_eq!(ticket.state(), fold(&ticket.history).unwrap());
+        // Not before the ticket existed.
+        let before = ticket.clone();
+        let err = note(&mut ticket, "x", None, "2026-11-23T08:59:00+08:00").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("2026-11-23 08:59 is before the ticket was created (2026-11-23 09:00)"),
+            "{err}"
+        );
+        assert_eq!(ticket, before);
+    }
+
+    #[test]
+    fn what_later_events_depend_on_cannot_be_backdated() {
+        let mut ticket = sample();
+        note(&mut ticket, "b", None, "2026-11-23T10:30:00+08:00").unwrap();
+        let before = ticket.clone();
+        let at = t("2026-11-23T10:00:00+08:00");
+        let refusals = [
+            ticket
+                .clone()
+                .close("done".into(), None, None, at, "a")
+                .unwrap_err(),
+            ticket.clone().assign("b", None, at, "a").unwrap_err(),
+            ticket
+                .clone()
+                .edit(
+                    vec![Edit {
+                        field: "priority".into(),
+                        value: Value::String("normal".into()),
+                    }],
+                    None,
+                    at,
+                    "a",
+                )
+                .unwrap_err(),
+        ];
+        for (err, what) in refusals.iter().zip(["a close", "an assignment", "an edit"]) {
+            assert!(
+                err.to_string().contains(&format!(
+                    "{what} cannot be backdated before the ticket's last event 2026-11-23 10:30"
+                )),
+                "{err}"
+            );
+        }
+        assert_eq!(ticket, before);
+        // The same at the time of the last event or later is fine.
+        ticket
+            .close(
+                "done".into(),
+                None,
+                None,
+                t("2026-11-23T10:30:00+08:00"),
+                "a",
+            )
+            .unwrap();
+        // A note after the close keeps the ticket closed; a reopen cannot
+        // go before it, nor a status change into the closure.
+        note(&mut ticket, "回访", None, "2026-11-23T12:00:00+08:00").unwrap();
+        assert_eq!(ticket.status, Status::Closed);
+        assert_eq!(ticket.resolution.as_deref(), Some("done"));
+        let err = ticket
+            .clone()
+            .reopen("no".into(), t("2026-11-23T11:00:00+08:00"), "a")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("a reopen cannot be backdated"),
+            "{err}"
+        );
+        let err = note(
+            &mut ticket,
+            "x",
+            Some(Status::Pending),
+            "2026-11-23T11:00:00+08:00",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "cannot change the status of CW202611230001 at 2026-11-23 11:00: it was closed then (since 2026-11-23 10:30)"
+            ),
+            "{err}"
+        );
+        // Before the close it is open, so a status change is fine there.
+        note(
+            &mut ticket,
+            "waiting",
+            Some(Status::Pending),
+            "2026-11-23T10:10:00+08:00",
+        )
+        .unwrap();
+        assert_eq!(ticket.status, Status::Closed);
+        assert!(ticket.history.is_sorted_by_key(|e| e.at));
+    }
+
+    #[test]
+    fn a_satisfied_survey_goes_into_the_closure_its_time_falls_in() {
+        let mut ticket = sample();
+        let survey = || Survey {
+            scores: [("attitude".to_string(), 5)].into(),
+            nps: None,
+            comment: None,
+            channel: None,
+        };
+        let at = |s: &str| t(&format!("2026-11-23T{s}:00+08:00"));
+        ticket
+            .close("a".into(), None, None, at("10:00"), "a")
+            .unwrap();
+        ticket.reopen("b".into(), at("11:00"), "a").unwrap();
+        ticket
+            .close("c".into(), None, None, at("12:00"), "a")
+            .unwrap();
+        note(&mut ticket, "回访", None, "2026-11-23T13:00:00+08:00").unwrap();
+        // Not while it was open, nor unsatisfied before later events.
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("11:30"), "a")
+            .is_err());
+        let err = ticket
+            .clone()
+            .survey(survey(), true, at("12:30"), "a")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("an unsatisfied survey reopens"),
+            "{err}"
+        );
+        // Into the first closure, then the second; one each.
+        ticket.survey(survey(), false, at("10:30"), "a").unwrap();
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("10:45"), "a")
+            .is_err());
+        ticket.survey(survey(), false, at("12:30"), "a").unwrap();
+        assert!(ticket
+            .clone()
+            .survey(survey(), false, at("13:30"), "a")
+            .is_err());
+        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["created", "closed", "surveyed", "reopened", "closed", "surveyed", "updated"]
+        );
+        assert_eq!(ticket.status, Status::Closed);
+    }
+
+    #[test]
+    fn a_history_out_of_time_order_takes_nothing_before_its_last_event() {
+        let mut ticket = sample();
+        note(&mut ticket, "b", None, "2026-11-23T10:30:00+08:00").unwrap();
+        note(&mut ticket, "c", None, "2026-11-23T11:00:00+08:00").unwrap();
+        ticket.history.swap(1, 2);
+        let err = note(&mut ticket, "a", None, "2026-11-23T10:00:00+08:00").unwrap_err();
+        assert!(err.to_string().contains("not in time order"), "{err}");
+        note(&mut ticket, "d", None, "2026-11-23T11:00:00+08:00").unwrap();
+    }
+
+    proptest::proptest! {
+        /// Notes and open statuses logged at any times keep the history
+        /// in time order, each time's events in the order they were logged,
+        /// and the fields equal to a fold of the history.
+        #[test]
+        fn backdated_updates_keep_the_history_sorted(
+            steps in proptest::collection::vec((0i64..120, 0u8..3), 1..25),
+        ) {
+            let mut ticket = sample();
+            for (k, (minute, kind)) in steps.iter().enumerate() {
+                let at = Timestamp(ticket.created.0 + chrono::Duration::minutes(*minute));
+                let status = [None, Some(Status::Pending), Some(Status::InProgress)][*kind as usize];
+                ticket.update(format!("{minute}:{k}"), status, at, "a").unwrap();
+            }
+            proptest::prop_assert!(ticket.history.is_sorted_by_key(|e| e.at));
+            let logged: Vec<(i64, usize)> = notes(&ticket)
+                .iter()
+                .map(|n| {
+                    let (m, k) = n.split_once(':').unwrap();
+                    (m.parse().unwrap(), k.parse().unwrap())
+                })
+                .collect();
+            proptest::prop_assert!(logged.is_sorted());
+            proptest::prop_assert_eq!(ticket.state(), fold(&ticket.history).unwrap());
+        }
     }
 
     #[test]

@@ -21,6 +21,12 @@ impl Timestamp {
             .map(Timestamp::new)
     }
 
+    /// To the minute, as messages show a time: `2026-11-23 10:30`, in the
+    /// offset it was recorded in (the store's).
+    pub fn short(self) -> String {
+        self.0.format("%Y-%m-%d %H:%M").to_string()
+    }
+
     pub fn timestamp(self) -> i64 {
         self.0.timestamp()
     }

@@ -139,50 +139,159 @@ fn a_one_field_change_is_a_small_append_only_diff() {
 }
 
 #[test]
-fn at_records_after_the_fact_but_never_before_the_last_event() {
+fn at_records_after_the_fact_in_time_order_unless_it_contradicts_the_history() {
     let mut env = TestEnv::new();
     env.at("2026-11-23T15:00:00+08:00");
-    let id = env.new_ticket(&["--at", "2026-11-23 09:30"]);
+    let id = env.new_ticket(&["--at", "2026-11-23 09:30", "--assign", "wang.qiang"]);
+    // A colleague logs a later call first.
     env.run(&[
         "update",
         &id,
         "--note",
         "called back",
         "--at",
-        "2026-11-23 10:00",
+        "2026-11-23 10:30",
     ])
     .ok();
     let y = env.ticket_yaml(&id);
     assert_eq!(y["created"], "2026-11-23T09:30:00+08:00");
-    assert_eq!(y["history"][1]["at"], "2026-11-23T10:00:00+08:00");
+    assert_eq!(y["history"][1]["at"], "2026-11-23T10:30:00+08:00");
+    // An earlier call logged after the fact goes before it, status and all.
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "asked for the serial number",
+        "--status",
+        "pending",
+        "--at",
+        "2026-11-23 09:45",
+    ])
+    .ok();
+    // One more at the same minute as the colleague's: after it.
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "same minute",
+        "--at",
+        "2026-11-23 10:30",
+    ])
+    .ok();
+    let y = env.ticket_yaml(&id);
+    let notes: Vec<&str> = (1..4)
+        .map(|i| y["history"][i]["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        ["asked for the serial number", "called back", "same minute"]
+    );
+    assert_eq!(y["history"][1]["at"], "2026-11-23T09:45:00+08:00");
+    assert_eq!(y["status"], "pending");
+    env.run(&["check"]).ok();
     let before = env.snapshot();
-    let out = env
-        .run(&[
+    let refused = |args: &[&str], why: &str| {
+        let out = env.run(args).fails(1);
+        assert!(out.stderr.contains(why), "{args:?}: {}", out.stderr);
+    };
+    refused(
+        &[
+            "close",
+            &id,
+            "--resolution",
+            "done",
+            "--at",
+            "2026-11-23 10:00",
+        ],
+        "a close cannot be backdated before the ticket's last event 2026-11-23 10:30",
+    );
+    refused(
+        &["assign", &id, "li.na", "--at", "2026-11-23 10:00"],
+        "an assignment cannot be backdated before the ticket's last event 2026-11-23 10:30",
+    );
+    refused(
+        &[
             "update",
             &id,
             "--note",
             "too early",
             "--at",
-            "2026-11-23 09:45",
-        ])
-        .fails(1);
-    assert!(
-        out.stderr.contains("earlier than the ticket's last event"),
-        "{}",
-        out.stderr
+            "2026-11-23 09:00",
+        ],
+        "before the ticket was created (2026-11-23 09:30)",
     );
-    let out = env
-        .run(&[
+    refused(
+        &[
             "update",
             &id,
             "--note",
             "future",
             "--at",
             "2026-11-24 09:45",
-        ])
-        .fails(1);
-    assert!(out.stderr.contains("future"), "{}", out.stderr);
+        ],
+        "future",
+    );
     assert_eq!(env.snapshot(), before);
+    // A status change cannot be backdated into a closure; a note can.
+    env.run(&[
+        "close",
+        &id,
+        "--resolution",
+        "done",
+        "--at",
+        "2026-11-23 11:00",
+    ])
+    .ok();
+    env.run(&["update", &id, "--note", "回访", "--at", "2026-11-23 13:00"])
+        .ok();
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "回访 1",
+        "--at",
+        "2026-11-23 12:30",
+    ])
+    .ok();
+    assert_eq!(env.ticket_yaml(&id)["history"][5]["note"], "回访 1");
+    let before = env.snapshot();
+    refused(
+        &[
+            "update",
+            &id,
+            "--note",
+            "x",
+            "--status",
+            "in_progress",
+            "--at",
+            "2026-11-23 12:00",
+        ],
+        "it was closed then (since 2026-11-23 11:00)",
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn a_follow_up_note_on_a_closed_ticket_keeps_it_closed() {
+    let mut env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    env.at("2026-11-23T10:00:00+08:00")
+        .run(&["close", &id, "--resolution", "replaced the part"])
+        .ok();
+    env.at("2026-11-23T15:00:00+08:00");
+    let out = env
+        .run(&["update", &id, "--note", "回访: works fine since the repair"])
+        .ok();
+    assert!(out.stderr.contains("stays closed"), "{}", out.stderr);
+    let y = env.ticket_yaml(&id);
+    assert_eq!(y["status"], "closed");
+    assert_eq!(y["resolution"], "replaced the part");
+    assert_eq!(y["history"][2]["action"], "updated");
+    assert_eq!(y["history"][2]["note"], "回访: works fine since the repair");
+    env.run(&["check"]).ok();
+    // The survey is still due for the closure.
+    let due = env.run(&["survey", "--due", "--format", "ids"]).ok();
+    assert_eq!(due.stdout, format!("{id}\n"));
 }
 
 #[test]
@@ -199,7 +308,9 @@ fn invalid_transitions_are_refused_with_a_reason() {
     let before = env.snapshot();
     let out = env.run(&["close", &id, "--resolution", "again"]).fails(1);
     assert!(out.stderr.contains("already closed"), "{}", out.stderr);
-    let out = env.run(&["update", &id, "--note", "more"]).fails(1);
+    let out = env
+        .run(&["update", &id, "--note", "more", "--status", "in_progress"])
+        .fails(1);
     assert!(out.stderr.contains("reopen it first"), "{}", out.stderr);
     let out = env.run(&["assign", &id, "li.na"]).fails(1);
     assert!(out.stderr.contains("closed"), "{}", out.stderr);

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agents;
 mod cache;
 mod concurrency;
 mod customer_index;

@@ -75,6 +75,35 @@ fn time_waiting_on_the_customer_does_not_count() {
 }
 
 #[test]
+fn a_call_logged_after_the_fact_counts_on_the_clocks() {
+    let mut env = TestEnv::new();
+    let id = env.new_ticket(&[]); // urgent: respond 1 h, solve 4 h, around the clock
+    env.at("2026-11-23T10:30:00+08:00")
+        .run(&["update", &id, "--note", "colleague called"])
+        .ok();
+    let r = sla_json(&env, &["--now", "2026-11-23T11:00:00+08:00"]);
+    assert_eq!(row(&r, &id)["response_state"], "breached");
+    // The first call, at 09:30, is logged later; it left the ticket pending.
+    env.at("2026-11-23T11:00:00+08:00")
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "asked for logs",
+            "--status",
+            "pending",
+            "--at",
+            "2026-11-23 09:30",
+        ])
+        .ok();
+    let r = sla_json(&env, &["--now", "2026-11-23T20:00:00+08:00"]);
+    let r = row(&r, &id);
+    assert_eq!(r["response_state"], "met");
+    assert_eq!(r["resolution_state"], "paused");
+    assert_eq!(r["resolution_remaining"], 3.5);
+}
+
+#[test]
 fn a_reopen_resumes_the_resolution_clock_where_it_stopped() {
     let mut env = TestEnv::new();
     let id = env.new_ticket(&[]);

@@ -1,4 +1,4 @@
-use crate::common::TestEnv;
+use crate::common::{Output, TestEnv};
 
 fn closed_ticket(env: &mut TestEnv) -> String {
     let id = env.new_ticket(&["--assign", "wang.qiang"]);
@@ -229,7 +229,10 @@ fn due_lists_closures_waiting_for_a_survey_oldest_first() {
         ])
         .ok();
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[0], "id,closed,hours_left,customer,assignee,title");
+    assert_eq!(
+        lines[0],
+        "id,closed,hours_left,customer,name,phone,assignee,title"
+    );
     assert!(
         lines[1].starts_with(&format!("{b},2026-11-23T10:00:00+08:00,2.00,")),
         "{}",
@@ -265,4 +268,108 @@ fn due_lists_closures_waiting_for_a_survey_oldest_first() {
         ])
         .ok();
     assert_eq!(out.stdout, format!("{b}\n{a}\n"));
+}
+
+#[test]
+fn a_survey_taken_at_the_follow_up_call_can_be_logged_after_the_note() {
+    let mut env = TestEnv::new();
+    let id = closed_ticket(&mut env); // closed at 10:00, now 12:00
+    env.run(&["update", &id, "--note", "回访: called, customer content"])
+        .ok();
+    env.at("2026-11-23T12:30:00+08:00");
+    fn survey(env: &TestEnv, id: &str, at: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["survey", id, "--at", at];
+        args.extend_from_slice(&[
+            "--score",
+            "efficiency=5",
+            "--score",
+            "attitude=5",
+            "--score",
+            "solution=4",
+        ]);
+        args.extend_from_slice(extra);
+        env.run(&args)
+    }
+    survey(&env, &id, "2026-11-23 11:55", &[]).ok();
+    let y = env.ticket_yaml(&id);
+    assert_eq!(y["history"][2]["action"], "surveyed");
+    assert_eq!(y["history"][3]["action"], "updated");
+    assert_eq!(y["status"], "closed");
+    let due = env.run(&["survey", "--due", "--format", "ids"]).ok();
+    assert_eq!(due.stdout, "");
+    // Still one survey per closure, whatever the time given.
+    let before = env.snapshot();
+    let out = survey(&env, &id, "2026-11-23 11:00", &[]).fails(1);
+    assert!(
+        out.stderr.contains("already surveyed for this closure"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // An unsatisfied survey reopens the ticket, which cannot go before later events.
+    env.run(&["reopen", &id, "--reason", "again"]).ok();
+    env.at("2026-11-23T13:00:00+08:00")
+        .run(&["close", &id, "--resolution", "fixed again"])
+        .ok();
+    env.at("2026-11-23T14:00:00+08:00")
+        .run(&["update", &id, "--note", "回访"])
+        .ok();
+    let before = env.snapshot();
+    let out = survey(&env, &id, "2026-11-23 13:30", &["--unsatisfied"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("an unsatisfied survey reopens the ticket, and a reopen cannot be backdated"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // A satisfied one can.
+    survey(&env, &id, "2026-11-23 13:30", &[]).ok();
+    assert_eq!(env.ticket_yaml(&id)["status"], "closed");
+}
+
+#[test]
+fn due_shows_whom_to_call() {
+    let mut env = TestEnv::new();
+    let a = env.new_ticket(&[]); // C000001 张三, 13900000001
+    let b = env.new_ticket(&["--customer", "C000002"]); // a company without a phone
+    env.at("2026-11-23T10:00:00+08:00");
+    for id in [&a, &b] {
+        env.run(&["close", id, "--resolution", "x"]).ok();
+    }
+    let due = |extra: &[&str]| {
+        let mut args = vec!["survey", "--due", "--format", "csv"];
+        args.extend_from_slice(extra);
+        env.run(&args).ok().stdout
+    };
+    let masked = due(&[]);
+    let lines: Vec<&str> = masked.lines().collect();
+    assert!(
+        lines[1].starts_with(&format!(
+            "{a},2026-11-23T10:00:00+08:00,24.00,C000001,张*,139****0001,"
+        )),
+        "{masked}"
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "{b},2026-11-23T10:00:00+08:00,24.00,C000002,星河科技有限公司,,"
+        )),
+        "{masked}"
+    );
+    // Phones are stored in clear: revealing them needs no key, even in a
+    // store that encrypts ID-card numbers.
+    let key = env.path(".desk/test.key");
+    env.run(&["keys", "init", "--identity", key.to_str().unwrap()])
+        .ok();
+    let out = env
+        .run(&["survey", "--due", "--format", "csv", "--reveal"])
+        .ok();
+    assert_eq!(out.stderr, "");
+    let revealed = out.stdout;
+    assert!(
+        revealed.contains(&format!(
+            "{a},2026-11-23T10:00:00+08:00,24.00,C000001,张三,13900000001,"
+        )),
+        "{revealed}"
+    );
 }

@@ -187,7 +187,7 @@ impl<'a> FieldInput<'a> {
             }
             CustomerField::CreditCode => text(checked(validate::credit_code(raw))?),
             CustomerField::Source => text(self.ctx.store.config.customers.resolve_source(raw)?),
-            CustomerField::Owner => text(self.ctx.agent(raw)?),
+            CustomerField::Owner => text(self.ctx.assignable_agent(raw)?),
             CustomerField::FirstContact | CustomerField::LastContact => {
                 let at = self.ctx.event_time(Some(raw)).map_err(|_| {
                     Error::invalid(
@@ -354,7 +354,9 @@ pub struct Shown<'a> {
 }
 
 impl Shown<'_> {
-    /// Loads what `--reveal` needs: the key, if the store encrypts anything.
+    /// Loads what `--reveal` needs. Names, phones, e-mail and addresses are
+    /// stored in clear and need no key; without the key (`DESK_KEY_FILE`)
+    /// the sealed numbers stay masked, and a note says why.
     pub fn keyring(ctx: &Context, reveal: bool) -> Result<Option<Keyring>> {
         if !reveal {
             return Ok(None);
@@ -362,9 +364,9 @@ impl Shown<'_> {
         let ring = ctx.keyring()?;
         if ctx.store.config.encryption.is_some() {
             if let Some(why) = ring.locked_because() {
-                return Err(Error::Refused(format!(
-                    "--reveal shows ID-card and bank-card numbers in full, which needs the private key: {why}"
-                )));
+                eprintln!(
+                    "note: ID-card and bank-card numbers stay masked: showing them needs the private key: {why}"
+                );
             }
         }
         Ok(Some(ring))
@@ -376,10 +378,10 @@ impl Shown<'_> {
             FieldValue::Flag(b) => b.to_string(),
             FieldValue::List(l) => l.join(", "),
             FieldValue::Sealed(s) => match self.reveal {
-                Some(ring) => ring
+                Some(ring) if ring.locked_because().is_none() => ring
                     .open(s)
                     .unwrap_or_else(|e| format!("****{} (cannot decrypt: {e})", s.last4)),
-                None => mask::last_four(&s.last4),
+                _ => mask::last_four(&s.last4),
             },
             FieldValue::Text(t) => {
                 if self.reveal.is_some() {

@@ -1,0 +1,123 @@
+use crate::common::TestEnv;
+
+/// Rewrites desk.yaml with `edit` applied to its text.
+fn edit_config(env: &TestEnv, edit: impl FnOnce(String) -> String) {
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+}
+
+#[test]
+fn an_agent_who_left_keeps_their_history_but_gets_no_new_work() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&["--assign", "wang.qiang"]);
+    env.run(&["customer", "edit", "C000001", "--set", "owner=wang.qiang"])
+        .ok();
+    edit_config(&env, |t| {
+        t.replace("  role: engineer\n", "  role: engineer\n  active: false\n")
+    });
+    // Old tickets and customers of the agent are fine.
+    env.run(&["check"]).ok();
+    env.run(&["update", &id, "--note", "still on it"]).ok();
+    let listed = env
+        .run(&["list", "--assignee", "wang.qiang", "--format", "ids"])
+        .ok();
+    assert_eq!(listed.stdout, format!("{id}\n"));
+    // New work is refused, by ID or by name, and the list offered leaves them out.
+    let other = env.new_ticket(&[]);
+    let before = env.snapshot();
+    for args in [
+        &["assign", other.as_str(), "wang.qiang"][..],
+        &["assign", other.as_str(), "王强"],
+        &["customer", "edit", "C000003", "--set", "owner=wang.qiang"],
+    ] {
+        let out = env.run(args).fails(1);
+        assert!(
+            out.stderr.contains("wang.qiang is inactive")
+                && out.stderr.contains("li.na, zhao.min, chen.jing"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "x",
+            "--assign",
+            "wang.qiang",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("inactive"), "{}", out.stderr);
+    assert_eq!(env.snapshot(), before);
+    env.run(&["assign", &other, "li.na"]).ok();
+}
+
+#[test]
+fn roles_are_a_list_in_desk_yaml_and_old_files_without_it_still_work() {
+    let env = TestEnv::new();
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    // `desk init` writes the list, with the quality-control role.
+    assert!(yaml.contains("roles:\n- key: service\n"), "{yaml}");
+    assert!(yaml.contains("- key: qa\n  label: 质检\n"), "{yaml}");
+    // An agent in the QA role.
+    edit_config(&env, |t| {
+        t.replace(
+            "agents:\n",
+            "agents:\n- id: sun.li\n  name: 孙丽\n  role: qa\n",
+        )
+    });
+    let id = env.new_ticket(&[]);
+    env.run(&["assign", &id, "sun.li"]).ok();
+    env.run(&["check"]).ok();
+    // A role that is not in the list names the valid ones.
+    edit_config(&env, |t| t.replace("  role: qa\n", "  role: auditor\n"));
+    let out = env.run(&["list"]).fails(1);
+    assert!(
+        out.stderr.contains("'auditor'")
+            && out.stderr.contains("sun.li")
+            && out
+                .stderr
+                .contains("service, engineer, sales, supervisor, qa"),
+        "{}",
+        out.stderr
+    );
+    // A team's own list.
+    edit_config(&env, |t| {
+        let start = t.find("roles:\n").unwrap();
+        let end = start + t[start..].find("agents:\n").unwrap();
+        format!(
+            "{}roles:\n- key: auditor\n- key: service\n- key: engineer\n- key: sales\n- key: supervisor\n{}",
+            &t[..start],
+            &t[end..]
+        )
+    });
+    env.run(&["check"]).ok();
+    // A desk.yaml written before roles and `active` existed.
+    edit_config(&env, |t| {
+        let start = t.find("roles:\n").unwrap();
+        let end = start + t[start..].find("agents:\n").unwrap();
+        format!("{}{}", &t[..start], &t[end..]).replace("  role: auditor\n", "  role: service\n")
+    });
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    assert!(!yaml.contains("roles:") && !yaml.contains("active:"));
+    env.run(&["check"]).ok();
+    env.run(&["assign", &id, "li.na"]).ok();
+    // `desk init --agent` takes a role by its Chinese name.
+    env.run(&["init", "other", "--agent", "sun.li:孙丽:质检"])
+        .ok();
+    let yaml = std::fs::read_to_string(env.path("other/desk.yaml")).unwrap();
+    assert!(yaml.contains("  role: qa\n"), "{yaml}");
+    let out = env
+        .run(&["init", "third", "--agent", "sun.li:孙丽:auditor"])
+        .fails(1);
+    assert!(out.stderr.contains("qa (质检)"), "{}", out.stderr);
+}
