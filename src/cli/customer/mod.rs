@@ -392,11 +392,13 @@ impl Shown<'_> {
         }
     }
 
-    /// With `--reveal`, fails on the first sealed value of `c` that cannot
-    /// be opened, naming the customer and the field, rather than printing
-    /// a placeholder in its place. `changes`: the change log's values too.
+    /// With `--reveal` and the key, fails on the first sealed value of `c`
+    /// that cannot be opened, naming the customer and the field, rather
+    /// than printing a placeholder in its place. Without the key sealed
+    /// values stay masked (see `keyring`). `changes`: the change log's
+    /// values too.
     pub fn check_open(&self, c: &Customer, changes: bool) -> Result<()> {
-        let Some(ring) = self.reveal else {
+        let Some(ring) = self.reveal.filter(|r| r.locked_because().is_none()) else {
             return Ok(());
         };
         let current = [("id_card", &c.id_card), ("bank_card", &c.bank_card)]
