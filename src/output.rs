@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
-use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::{Map, Value as Json};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::error::Result;
 
@@ -21,12 +21,15 @@ pub enum Format {
     Ids,
 }
 
-/// What the terminal allows (decoration only on a terminal without
-/// NO_COLOR) and how record output is written.
+/// What the terminal allows and how record output is written.
 #[derive(Debug, Clone, Copy)]
 pub struct Terminal {
     pub is_tty: bool,
+    /// Decoration: colour and box borders around tables. Only on a
+    /// terminal without NO_COLOR; otherwise tables are plain aligned columns.
     pub color: bool,
+    /// The width tables are fitted to: the terminal's, else `COLUMNS`, else
+    /// none (nothing is cut).
     pub width: Option<u16>,
     /// `--csv-raw`: CSV cells exactly as stored, formula characters and all.
     pub csv_raw: bool,
@@ -36,7 +39,18 @@ impl Terminal {
     pub fn detect() -> Terminal {
         let is_tty = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        // comfy-table asks the terminal (through crossterm) when stdout is
+        // one; `COLUMNS` serves pipes (`--format table | less`) and terminals
+        // that do not answer.
+        let asked = if is_tty {
+            comfy_table::Table::new().width()
+        } else {
+            None
+        };
+        let width = asked
+            .filter(|w| *w > 0)
+            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+            .filter(|w| *w > 0);
         Terminal {
             is_tty,
             color: is_tty && !no_color,
@@ -88,19 +102,97 @@ impl Cell {
 pub struct Records {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// Per row and cell, the colour a table gives it on a terminal.
+    tones: Vec<Vec<Tone>>,
+    /// Free-text columns a table may cut with an ellipsis to fit the width.
+    cut: Vec<usize>,
+    /// Columns a table leaves out, in this order, when cutting the free
+    /// text is not enough to fit the width.
+    spare: Vec<usize>,
 }
+
+/// How a table cell is coloured on a terminal that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    Plain,
+    /// Breached: red.
+    Alert,
+    /// At risk: yellow.
+    Warn,
+    /// Closed, met: dim.
+    Dim,
+}
+
+impl Tone {
+    fn sgr(self) -> Option<&'static str> {
+        match self {
+            Tone::Plain => None,
+            Tone::Alert => Some("\x1b[31m"),
+            Tone::Warn => Some("\x1b[33m"),
+            Tone::Dim => Some("\x1b[2m"),
+        }
+    }
+}
+
+/// The narrowest a cut free-text column gets (display columns).
+const CUT_MIN: usize = 10;
 
 impl Records {
     pub fn new(headers: &[&str]) -> Self {
         Records {
             headers: headers.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
+            ..Records::default()
         }
     }
 
+    fn column(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    /// Free-text columns (titles, names) that a table cuts with an
+    /// ellipsis to fit the terminal; every other cell is shown whole.
+    pub fn cut(mut self, columns: &[&str]) -> Self {
+        self.cut = columns.iter().map(|c| self.column(c)).collect();
+        self
+    }
+
+    /// Columns a table leaves out, first to last, on a terminal too narrow
+    /// for every column even with the free text cut.
+    pub fn spare(mut self, columns: &[&str]) -> Self {
+        self.spare = columns.iter().map(|c| self.column(c)).collect();
+        self
+    }
+
     pub fn push(&mut self, row: Vec<Cell>) {
+        let plain = vec![Tone::Plain; row.len()];
+        self.push_toned(row, plain);
+    }
+
+    /// A row with a colour for each cell (tables on a terminal only).
+    pub fn push_toned(&mut self, row: Vec<Cell>, tones: Vec<Tone>) {
         debug_assert_eq!(row.len(), self.headers.len());
+        debug_assert_eq!(tones.len(), self.headers.len());
         self.rows.push(row);
+        self.tones.push(tones);
+    }
+
+    /// [`Records::write`], with a byte-order mark before CSV when `bom`
+    /// (for spreadsheets on Windows that take UTF-8 for the local code page).
+    pub fn write_bom(
+        &self,
+        out: &mut dyn Write,
+        format: Format,
+        term: Terminal,
+        bom: bool,
+    ) -> Result<()> {
+        match format {
+            Format::Csv => self.write_csv(out, bom, term.csv_raw),
+            _ => self.write(out, format, term),
+        }
     }
 
     pub fn write(&self, out: &mut dyn Write, format: Format, term: Terminal) -> Result<()> {
@@ -154,38 +246,149 @@ impl Records {
         Ok(())
     }
 
+    /// Aligned columns, every cell escaped by [`visible`]. Nothing wraps:
+    /// on a known width the free-text columns are cut with an ellipsis and,
+    /// if that is not enough, the spare columns are left out. Box borders
+    /// and colour only when `term.color`.
     fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
-        let mut table = Table::new();
-        table.load_preset(presets::UTF8_BORDERS_ONLY);
-        if !term.is_tty {
-            table.force_no_tty();
-        }
-        match (term.is_tty, term.width) {
-            (_, Some(w)) => {
-                table
-                    .set_width(w)
-                    .set_content_arrangement(ContentArrangement::Dynamic);
+        let shown = |c: &Cell| -> String {
+            let t = cell_text(c);
+            match visible(&t) {
+                Cow::Borrowed(_) => t,
+                Cow::Owned(s) => s,
             }
-            (true, None) => {
-                table.set_content_arrangement(ContentArrangement::Dynamic);
-            }
-            (false, None) => {
-                table.set_content_arrangement(ContentArrangement::Disabled);
-            }
-        }
-        table.set_header(&self.headers);
-        for row in &self.rows {
-            table.add_row(row.iter().map(|c| {
-                let t = cell_text(c);
-                match visible(&t) {
-                    Cow::Borrowed(_) => t,
-                    Cow::Owned(shown) => shown,
+        };
+        let header: Vec<String> = self.headers.iter().map(|h| visible(h).into_owned()).collect();
+        let body: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(shown).collect())
+            .collect();
+        let natural: Vec<usize> = (0..header.len())
+            .map(|i| {
+                body.iter()
+                    .map(|r| r[i].width())
+                    .chain([header[i].width()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let frame = if term.color { 4 } else { 0 };
+        let (columns, widths) = fit(
+            &natural,
+            &self.cut,
+            &self.spare,
+            term.width.map(|w| (w as usize).saturating_sub(frame)),
+        );
+        let inner: usize = widths.iter().sum::<usize>() + 2 * columns.len().saturating_sub(1);
+        let line = |out: &mut dyn Write, cells: &[String], tones: Option<&[Tone]>, bold: bool| {
+            let mut text = String::new();
+            for (n, (&i, &w)) in columns.iter().zip(&widths).enumerate() {
+                if n > 0 {
+                    text.push_str("  ");
                 }
-            }));
+                let cell = ellipsis(&cells[i], w);
+                let pad = w - cell.width();
+                let last = n + 1 == columns.len();
+                let sgr = if !term.color {
+                    None
+                } else if bold {
+                    Some("\x1b[1m")
+                } else {
+                    tones.and_then(|t| t[i].sgr())
+                };
+                match sgr {
+                    Some(sgr) => text.push_str(&format!("{sgr}{cell}\x1b[0m")),
+                    None => text.push_str(&cell),
+                }
+                // No trailing blanks on plain lines.
+                if term.color || !last {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+            if term.color {
+                writeln!(out, "│ {text} │")
+            } else {
+                writeln!(out, "{}", text.trim_end())
+            }
+        };
+        let rule = |l: &str, r: &str| format!("{l}{}{r}", "─".repeat(inner + 2));
+        if term.color {
+            writeln!(out, "{}", rule("┌", "┐"))?;
         }
-        writeln!(out, "{table}")?;
+        line(out, &header, None, true)?;
+        if term.color {
+            writeln!(out, "{}", rule("├", "┤"))?;
+        }
+        for (row, tones) in body.iter().zip(&self.tones) {
+            line(out, row, Some(tones), false)?;
+        }
+        if term.color {
+            writeln!(out, "{}", rule("└", "┘"))?;
+        }
         Ok(())
     }
+}
+
+/// The columns a table shows and their widths, given each column's natural
+/// width: all of them at their natural widths when they fit in `room` (or
+/// no room is known); else the `cut` columns narrowed (the widest first,
+/// down to [`CUT_MIN`]) and then, while that is not enough, the `spare`
+/// columns left out in order. Gaps between columns are two wide.
+fn fit(
+    natural: &[usize],
+    cut: &[usize],
+    spare: &[usize],
+    room: Option<usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut columns: Vec<usize> = (0..natural.len()).collect();
+    let Some(room) = room else {
+        return (columns, natural.to_vec());
+    };
+    let mut spare = spare.iter();
+    loop {
+        let mut widths: Vec<usize> = columns.iter().map(|&i| natural[i]).collect();
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        while total(&widths) > room {
+            // The widest free-text column still above its minimum.
+            let Some(k) = (0..columns.len())
+                .filter(|&k| cut.contains(&columns[k]) && widths[k] > CUT_MIN)
+                .max_by_key(|&k| (widths[k], std::cmp::Reverse(k)))
+            else {
+                break;
+            };
+            widths[k] -= 1;
+        }
+        if total(&widths) <= room {
+            return (columns, widths);
+        }
+        match spare.next() {
+            Some(s) => columns.retain(|c| c != s),
+            None => return (columns, widths),
+        }
+    }
+}
+
+/// `s` cut to `width` display columns (CJK counts two), ending in `…` when
+/// something was left out.
+fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
+    if width > 0 {
+        cut.push('…');
+    }
+    Cow::Owned(cut)
 }
 
 fn csv_io(e: csv::Error) -> std::io::Error {
