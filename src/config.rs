@@ -487,10 +487,39 @@ impl Config {
             .unwrap_or(self.priorities.len())
     }
 
-    pub fn agent(&self, id_or_name: &str) -> Option<&Agent> {
-        self.agents
-            .iter()
-            .find(|a| a.id.eq_ignore_ascii_case(id_or_name) || a.name == id_or_name)
+    /// The agent a user means: by ID (any case), name or e-mail address.
+    pub fn agent(&self, who: &str) -> Option<&Agent> {
+        let who = who.trim();
+        self.agents.iter().find(|a| {
+            a.id.eq_ignore_ascii_case(who)
+                || a.name == who
+                || a.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(who))
+        })
+    }
+
+    /// The agent a person is, by who they say they are (an actor name:
+    /// ID or name) or else by their e-mail address (git's `user.email`);
+    /// with what matched, for the message.
+    pub fn agent_of<'a>(
+        &self,
+        actor: &'a str,
+        email: Option<&'a str>,
+    ) -> Option<(&Agent, &'a str)> {
+        std::iter::once(actor)
+            .chain(email)
+            .filter(|w| !w.trim().is_empty())
+            .find_map(|w| self.agent(w).map(|a| (a, w)))
+    }
+
+    /// The node number of an agent's clone: its `node:`, else its place
+    /// (from 1) in `agents:`.
+    pub fn node_of(&self, agent: &Agent) -> Option<u32> {
+        agent.node.or_else(|| {
+            let i = self.agents.iter().position(|a| a.id == agent.id)?;
+            u32::try_from(i + 1).ok().filter(|n| *n <= 99)
+        })
     }
 }
 
@@ -527,6 +556,23 @@ pub fn render(config: &Config) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agents_are_found_by_id_name_or_email() {
+        let mut c = Config::seed_defaults();
+        c.agents[2].node = Some(7);
+        let found = |actor, email| c.agent_of(actor, email).map(|(a, by)| (a.id.clone(), by));
+        assert_eq!(found("LI.NA", None), Some(("li.na".into(), "LI.NA")));
+        assert_eq!(found("王强", None), Some(("wang.qiang".into(), "王强")));
+        assert_eq!(
+            found("Zhao Min", Some("Zhao.Min@example.com")),
+            Some(("zhao.min".into(), "Zhao.Min@example.com"))
+        );
+        assert_eq!(found("Liu Fang", Some("liu@example.com")), None);
+        assert_eq!(found("", Some("")), None);
+        assert_eq!(c.node_of(&c.agents[1]), Some(2));
+        assert_eq!(c.node_of(&c.agents[2]), Some(7));
+    }
 
     #[test]
     fn resolves_keys_labels_and_aliases() {

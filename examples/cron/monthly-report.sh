@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Writes last month's report into reports/YYYY-MM/ of the store and commits it.
-# Run from cron on the 1st of each month (see crontab). Needs `desk` on PATH.
-#   STORE   the store's directory (a git work tree); default: the current directory
-set -euo pipefail
-store="${STORE:-$PWD}"
-cd "$store"
-month=$(date -d "$(date +%Y-%m-01) -1 day" +%Y-%m)
-out="reports/$month"
-desk report --month last --out "$out" --bom
-git add "$out"
-git commit --quiet -m "Monthly service report $month" -- "$out"
+# desk: last month's report into reports/YYYY-MM/ of the store, committed and
+# pushed; prints the summary, which cron mails to MAILTO. Run at 06:00 on the
+# 1st (see crontab). Running it again in the same month rewrites the same
+# folder and commits only what changed. The summary is printed before the
+# commit, so it is delivered even when committing or pushing fails.
+#   STORE  the store: a clone of the team's repository (default: the current directory)
+#   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
+set -uo pipefail
+cd "${STORE:-.}" || exit 1
+desk="${DESK:-$(command -v desk || ls "$HOME/.cargo/bin/desk" /usr/local/bin/desk 2>/dev/null | head -n 1)}"
+if [ -z "$desk" ] || [ ! -x "$desk" ]; then
+    echo "monthly-report: desk not found on PATH ($PATH) or in ~/.cargo/bin; set DESK=/path/to/desk" >&2
+    exit 1
+fi
+git pull --quiet || echo "monthly-report: git pull failed; the report covers this clone's files" >&2
+# desk's "wrote FILE" lines would be mailed too; they are shown only on failure.
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+out=$("$desk" report --month last --out reports/ --bom 2>"$log") || { cat "$log" >&2; exit 1; }
 cat "$out/summary.txt"
+if git add -- "$out" && ! git diff --cached --quiet -- "$out"; then
+    git commit --quiet -m "Monthly service report ${out#reports/}" -- "$out" ||
+        { echo "monthly-report: could not commit $out; the files are in place" >&2; exit 0; }
+fi
+git push --quiet || echo "monthly-report: git push failed; push from this clone by hand" >&2
+exit 0

@@ -112,6 +112,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     check_git(ctx, &mut problems)?;
+    problems.extend(store.node_claim_findings()?);
 
     for p in &problems {
         // One line each; file names and values are shown escaped, never obeyed.

@@ -5,7 +5,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::demo::{generate, generate_customers, DemoSpec};
 use crate::error::{Error, Result};
-use crate::store::{create_atomic, render_customer, render_ticket, Store};
+use crate::store::{create_atomic, default_calendar, render_customer, render_ticket, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -39,7 +39,12 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         ));
     }
     std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, e))?;
-    let store = Store::init(&args.dir, &Config::seed_defaults())?;
+    let config = Config::seed_defaults();
+    let store = Store::init(&args.dir, &config)?;
+    // The calendar `desk init` installs for the store's zone.
+    if let Some(name) = default_calendar(&config.timezone) {
+        store.install_calendar(name)?;
+    }
     let now = clock::now(store.tz)?;
     let spec = DemoSpec {
         tickets: args.tickets,

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use crate::config::{Agent, Config, Role};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{default_calendar, shipped_calendar, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -19,6 +19,11 @@ pub struct InitArgs {
     /// supervisor); repeatable; replaces the example team.
     #[arg(long = "agent", value_name = "ID:NAME:ROLE[:EMAIL]")]
     pub agents: Vec<String>,
+    /// A holiday calendar desk ships, written into calendars/: `cn` (mainland
+    /// China, with make-up workdays), or `none`. Default: `cn` in the zones of
+    /// mainland China (Asia/Shanghai), else none.
+    #[arg(long, value_name = "cn|none")]
+    pub calendar: Option<String>,
 }
 
 pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
@@ -41,18 +46,47 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
             .map(|a| parse_agent(a))
             .collect::<Result<_>>()?;
     }
+    let calendar = match args.calendar.as_deref().map(str::trim) {
+        Some(n) if n.eq_ignore_ascii_case("none") => None,
+        Some(name) => Some(shipped_calendar(name).map(|_| name)?),
+        None => default_calendar(&config.timezone),
+    };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let store = Store::init(&dir, &config)?;
+    if let Some(name) = calendar {
+        for path in store.install_calendar(name)? {
+            eprintln!(
+                "installed the holiday calendar {} (`--calendar none` leaves it out)",
+                path.display()
+            );
+        }
+    }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
     if store.git_state()?.toplevel.is_some() {
         for line in super::git_setup::setup(&store)? {
             eprintln!("{line}");
         }
-        match super::git_setup::node_of_actor(&store, actor) {
+        let email = store.git_user_email();
+        let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {
+            Some((agent, by)) => {
+                eprintln!(
+                    "you are agent {} ({}), matched by '{by}'",
+                    agent.id, agent.name
+                );
+                (store.config.node_of(agent), Some(agent.id.as_str()))
+            }
+            // The store's creator need not be an agent: a number no agent has.
+            None => (store.free_node(&[]), None),
+        };
+        match node {
             Some(node) => {
                 store.set_node(node)?;
+                let now = crate::clock::now(store.tz)?;
+                let claim = store.claim_node(node, agent, &now.to_string())?;
                 eprintln!(
-                    "this clone's node number is {node}; every other clone runs `desk git-setup` once"
+                    "this clone's node number is {node} (recorded in {}); every other clone \
+                     runs `desk git-setup` once",
+                    claim.display()
                 );
             }
             None => eprintln!(
@@ -61,10 +95,18 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         }
     }
     writeln!(out, "{}", store.root.display())?;
-    eprintln!(
-        "initialised a desk store in {} (edit desk.yaml to set your agents)",
-        store.root.display()
-    );
+    if args.agents.is_empty() {
+        eprintln!(
+            "initialised a desk store in {} (edit desk.yaml to set your agents)",
+            store.root.display()
+        );
+    } else {
+        eprintln!(
+            "initialised a desk store in {} with {} agent(s)",
+            store.root.display(),
+            args.agents.len()
+        );
+    }
     Ok(())
 }
 

@@ -96,7 +96,7 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     write_atomic(&path, new_text.as_bytes())?;
     writeln!(out, "{own}")?;
     eprintln!(
-        "encryption set up; {} {}. Keep it secret, out of the repository, and set {KEY_FILE_VAR}={}",
+        "encryption set up; {} {}. Keep it secret, out of the repository; to see or store encrypted values: export {KEY_FILE_VAR}={}",
         args.identity.display(),
         if created { "holds the new private key" } else { "is the private key" },
         args.identity.display()
@@ -109,6 +109,15 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
 /// readable by others for a moment).
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
+    // `~/.config/desk/` may not exist yet; directories made for a private
+    // key are private too.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
+        dirs.create(parent).map_err(|e| Error::io(parent, e))?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

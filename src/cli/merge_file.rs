@@ -44,7 +44,7 @@ pub fn run(args: &MergeFileArgs, actor: &str) -> Result<()> {
         } else {
             Some(parse(&base)?)
         };
-        let merged = merge_customers(base.as_ref(), &parse(&ours)?, &parse(&theirs)?)
+        let merged = merge_customers(base.as_ref(), &parse(&ours)?, &parse(&theirs)?, actor)
             .map_err(|e| fail(e.to_string()))?;
         render_customer(&merged)
     } else {

@@ -36,7 +36,9 @@ pub struct ReportArgs {
     /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
     #[arg(long, value_name = "NAME")]
     pub section: Option<String>,
-    /// Write one NAME.csv per section and summary.txt into DIR.
+    /// Write one NAME.csv per section and summary.txt into DIR, and print
+    /// DIR. `{period}` in DIR is replaced by the period (2026-10, 2026Q3);
+    /// DIR ending in `/` gets a folder named after the period inside it.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
@@ -101,6 +103,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
     };
 
     if let Some(dir) = &args.out {
+        let dir = &out_dir(dir, &report.period.label);
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         for s in &sections {
             let mut bytes = Vec::new();
@@ -114,11 +117,28 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         // A text file people `cat`: stored text in it is shown, never obeyed.
         write_atomic(&path, visible_lines(&summary(&report)).as_bytes())?;
         eprintln!("wrote {}", path.display());
+        writeln!(out, "{}", dir.display())?;
     } else {
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
     scan.into_result()
+}
+
+/// The folder `--out` names for a period: `{period}` replaced by its label;
+/// a path ending in `/` gets the label as a last component, unless its last
+/// component already is the label (so `reports/2026-10/` stays itself).
+fn out_dir(given: &std::path::Path, label: &str) -> PathBuf {
+    let text = given.to_string_lossy();
+    if text.contains("{period}") {
+        return PathBuf::from(text.replace("{period}", label));
+    }
+    let named = given.file_name().is_some_and(|n| n == label);
+    if text.ends_with('/') && !named {
+        given.join(label)
+    } else {
+        given.to_path_buf()
+    }
 }
 
 fn write_sections(
@@ -179,4 +199,20 @@ fn write_sections(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::out_dir;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn out_dir_names_the_period_folder() {
+        let at = |given: &str| out_dir(Path::new(given), "2026-10");
+        assert_eq!(at("reports/"), PathBuf::from("reports/2026-10"));
+        assert_eq!(at("reports/2026-10/"), PathBuf::from("reports/2026-10/"));
+        assert_eq!(at("reports/{period}"), PathBuf::from("reports/2026-10"));
+        assert_eq!(at("r/{period}/csv"), PathBuf::from("r/2026-10/csv"));
+        assert_eq!(at("october"), PathBuf::from("october"));
+    }
 }

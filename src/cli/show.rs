@@ -86,7 +86,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     if let Some(r) = &t.resolution {
         rows.push(("resolution", r.clone()));
     }
-    if let Some(close) = t.last_close().filter(|_| t.resolution.is_some()) {
+    for close in t.closes_of_closure().filter(|_| t.resolution.is_some()) {
         if let Some(c) = &close.compensation {
             rows.push(("compensation", c.clone()));
         }

@@ -100,6 +100,15 @@ impl FieldValue {
     }
 }
 
+/// Two optional values equal as data ([`FieldValue::same_as`]).
+pub fn same_value(a: &Option<FieldValue>, b: &Option<FieldValue>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.same_as(b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// A customer file. The field order here is the key order on disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
@@ -482,12 +491,7 @@ impl Customer {
         by: &str,
     ) -> Result<(), String> {
         let before = self.get(field);
-        let unchanged = match (&before, &value) {
-            (None, None) => true,
-            (Some(a), Some(b)) => a.same_as(b),
-            _ => false,
-        };
-        if unchanged {
+        if same_value(&before, &value) {
             return Err(format!(
                 "{} already has that value; nothing to change",
                 field.key()
@@ -511,6 +515,60 @@ impl Customer {
             extra: BTreeMap::new(),
         });
         Ok(())
+    }
+
+    /// Records hand edits of the record's own fields as changes by `by`, so
+    /// that a merge keeps them visibly. A field is hand-edited when its value
+    /// differs from what the change log last set it to or, for a field the
+    /// log never changed, from its value in `base` (without `base`, such a
+    /// field cannot be told from its value at creation and is left alone).
+    /// The change is dated at the log's last change (or the creation): the
+    /// edit was made after it, how long after the file does not say.
+    /// Returns how many changes were added. Contacts are not checked.
+    pub fn adopt_hand_edits(&mut self, base: Option<&Customer>, by: &str) -> usize {
+        let at = self
+            .changes
+            .iter()
+            .map(|c| c.at)
+            .fold(self.created, Timestamp::max);
+        let mut adopted = Vec::new();
+        for field in CustomerField::SIMPLE {
+            let key = field.key();
+            let logged: Vec<&Change> = self.changes.iter().filter(|c| c.field == key).collect();
+            // Changes of one field at one time have no order among them: any
+            // of the last ones may be the field's value.
+            let expected: Vec<Option<FieldValue>> = match logged.iter().map(|c| c.at).max() {
+                Some(last) => logged
+                    .iter()
+                    .filter(|c| c.at == last)
+                    .map(|c| c.to.clone())
+                    .collect(),
+                None => match base {
+                    Some(base) => vec![base.get(field)],
+                    None => continue,
+                },
+            };
+            let now = self.get(field);
+            if expected.iter().any(|e| same_value(e, &now)) {
+                continue;
+            }
+            let mut extra = BTreeMap::new();
+            extra.insert(
+                "note".to_string(),
+                Value::String("recorded a change made to the file by hand".into()),
+            );
+            adopted.push(Change {
+                at,
+                by: by.to_string(),
+                field: key,
+                from: expected.last().cloned().flatten(),
+                to: now,
+                extra,
+            });
+        }
+        let n = adopted.len();
+        self.changes.extend(adopted);
+        n
     }
 
     /// Every phone number on the record: the customer's and the contacts'.
@@ -605,6 +663,41 @@ mod tests {
             .unwrap();
         assert_eq!(c.contacts[0].role.as_deref(), Some("采购"));
         assert_eq!(c.changes.len(), 3);
+    }
+
+    #[test]
+    fn hand_edits_are_found_against_the_log_or_the_ancestor() {
+        let base = customer();
+        let at = Timestamp::parse("2026-10-02T09:00:00+08:00").unwrap();
+        let mut c = base.clone();
+        c.edit(
+            CustomerField::Email,
+            Some(FieldValue::Text("a@example.com".into())),
+            at,
+            "li.na",
+        )
+        .unwrap();
+        // Nothing edited by hand: nothing recorded.
+        assert_eq!(c.clone().adopt_hand_edits(Some(&base), "zhang"), 0);
+        // A field the log changed, edited again by hand; a field it never
+        // changed, edited by hand (found only against the ancestor).
+        c.email = Some("b@example.com".into());
+        c.phone = None;
+        assert_eq!(c.clone().adopt_hand_edits(None, "zhang"), 1);
+        assert_eq!(c.adopt_hand_edits(Some(&base), "zhang"), 2);
+        let logged: Vec<_> = c.changes[1..]
+            .iter()
+            .map(|ch| (ch.field.as_str(), ch.from.clone(), ch.to.clone(), ch.at))
+            .collect();
+        let text = |s: &str| Some(FieldValue::Text(s.into()));
+        assert_eq!(
+            logged,
+            [
+                ("phone", text("010-12345678"), None, at),
+                ("email", text("a@example.com"), text("b@example.com"), at),
+            ]
+        );
+        assert_eq!(c.clone().adopt_hand_edits(Some(&base), "zhang"), 0);
     }
 
     #[test]

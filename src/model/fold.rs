@@ -90,10 +90,74 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
         state.assignee = Some(to.to_string());
         state.status = Status::InProgress;
     }
+    let mut closure = Closure::default();
     for event in &history[1..] {
-        state.apply(event);
+        if event.action == Action::Closed && closure.is_open() {
+            // Whatever the other clone did in between, the ticket is closed.
+            state.status = Status::Closed;
+            state.amend_resolution(event.resolution.as_deref());
+        } else {
+            state.apply(event);
+        }
+        closure.step(&event.action);
     }
     Ok(state)
+}
+
+/// A closure is the time from a `closed` event to the next `reopened`. A
+/// further `closed` inside it (two agents closed the ticket on two clones)
+/// amends it: its resolution is added to the first one, and the ticket was
+/// resolved at the first close. Fold, SLA replay, surveys and reports all
+/// find closures through this one rule.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Closure {
+    /// The index (among the steps seen) of the close that began the
+    /// current closure.
+    start: Option<usize>,
+    seen: usize,
+}
+
+/// What an event does to closures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    Closes,
+    Reopens,
+    Neither,
+}
+
+impl From<&Action> for Closing {
+    fn from(action: &Action) -> Closing {
+        match action {
+            Action::Closed => Closing::Closes,
+            Action::Reopened => Closing::Reopens,
+            _ => Closing::Neither,
+        }
+    }
+}
+
+impl Closure {
+    pub fn step(&mut self, step: impl Into<Closing>) {
+        match step.into() {
+            Closing::Closes if self.start.is_none() => self.start = Some(self.seen),
+            Closing::Reopens => self.start = None,
+            _ => {}
+        }
+        self.seen += 1;
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.start.is_some()
+    }
+
+    /// The position of the close that began the current closure among the
+    /// steps given: that close is when the ticket was resolved.
+    pub fn start_of<S: Into<Closing>>(steps: impl IntoIterator<Item = S>) -> Option<usize> {
+        let mut c = Closure::default();
+        for s in steps {
+            c.step(s);
+        }
+        c.start
+    }
 }
 
 impl State {
@@ -131,6 +195,19 @@ impl State {
             }
             Action::Created | Action::Surveyed | Action::Other(_) => {}
         }
+    }
+
+    /// A close within a closure: its resolution is added on a new line,
+    /// unless the resolution already says it.
+    fn amend_resolution(&mut self, more: Option<&str>) {
+        let Some(more) = more.filter(|m| !m.trim().is_empty()) else {
+            return;
+        };
+        self.resolution = Some(match self.resolution.take() {
+            Some(r) if r.lines().any(|l| l == more) || r == more => r,
+            Some(r) if !r.is_empty() => format!("{r}\n{more}"),
+            _ => more.to_string(),
+        });
     }
 
     /// A field's value as YAML, as written at the top of a ticket file.

@@ -18,7 +18,7 @@ pub use customer::{
     Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
 };
 pub use event::{Action, Event};
-pub use fold::{fold, FoldError, State};
+pub use fold::{fold, Closing, Closure, FoldError, State};
 pub use id::TicketId;
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey};

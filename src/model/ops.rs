@@ -4,7 +4,7 @@
 
 use serde_yaml::Value;
 
-use super::{fold::FIELDS, Action, Event, Status, Ticket, Timestamp};
+use super::{fold::FIELDS, Action, Closure, Event, Status, Ticket, Timestamp};
 use crate::error::{Error, Result};
 
 /// The fields of a new ticket, already validated and canonical.
@@ -177,10 +177,7 @@ impl Ticket {
 
     /// The survey of the current closure, if one was recorded.
     pub fn survey_of_last_close(&self) -> Option<&Event> {
-        let close = self
-            .history
-            .iter()
-            .rposition(|e| e.action == Action::Closed)?;
+        let close = Closure::start_of(self.history.iter().map(|e| &e.action))?;
         self.history[close..]
             .iter()
             .find(|e| e.action == Action::Surveyed)

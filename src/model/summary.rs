@@ -8,7 +8,7 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
-use super::{Action, Event, Status, Ticket, Timestamp};
+use super::{Action, Closing, Closure, Event, Status, Ticket, Timestamp};
 
 /// Cached with postcard, which is not self-describing: any change to this
 /// struct, `Mark` or `MarkKind` must change `MAGIC` in `store/cache.rs`.
@@ -156,16 +156,21 @@ impl Summary {
         if self.status != Status::Closed {
             return None;
         }
-        self.marks
-            .iter()
-            .rev()
-            .find(|m| m.what == MarkKind::Closed)
-            .map(|m| m.at)
+        self.closure_start().map(|i| self.marks[i].at)
+    }
+
+    /// The mark of the close that began the current closure.
+    fn closure_start(&self) -> Option<usize> {
+        Closure::start_of(self.marks.iter().map(|m| match m.what {
+            MarkKind::Closed => Closing::Closes,
+            MarkKind::Reopened => Closing::Reopens,
+            _ => Closing::Neither,
+        }))
     }
 
     /// True when the current closure has its survey.
     pub fn surveyed_since_last_close(&self) -> bool {
-        let Some(close) = self.marks.iter().rposition(|m| m.what == MarkKind::Closed) else {
+        let Some(close) = self.closure_start() else {
             return false;
         };
         self.marks[close..]
@@ -270,5 +275,60 @@ mod tests {
             let slim = crate::sla::replay(&s.skeleton(), &s.priority, &policy, &calendar, now);
             assert_eq!(full, slim);
         }
+    }
+
+    #[test]
+    fn a_second_close_amends_the_closure_that_the_first_began() {
+        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
+        let mut t = Ticket::create(
+            "CW202611020001".into(),
+            NewTicket {
+                title: "无法开机".into(),
+                customer: "C000001".into(),
+                kind: "complaint".into(),
+                category: None,
+                tags: vec![],
+                channel: "phone".into(),
+                priority: "urgent".into(),
+                description: String::new(),
+                expectation: None,
+                assignee: Some("wang.qiang".into()),
+            },
+            t0,
+            "li.na",
+        );
+        t.close("换电源".into(), None, None, at(1), "wang.qiang")
+            .unwrap();
+        // Two clones closed it, the second after working on it; a merge
+        // puts both closes in the history.
+        let mut working = Event::new(at(1), "li.na", Action::Updated);
+        working.status = Some("in_progress".into());
+        let mut second = Event::new(at(2), "li.na", Action::Closed);
+        second.resolution = Some("重置".into());
+        t.history.push(working);
+        t.history.push(second.clone());
+        t.refold().unwrap();
+        assert_eq!(t.status, Status::Closed);
+        assert_eq!(t.resolution.as_deref(), Some("换电源\n重置"));
+        let s = Summary::of(&t);
+        assert_eq!(s.closed_at(), Some(at(1)));
+        let config = crate::config::Config::seed_defaults();
+        let calendar = config
+            .calendar
+            .build(chrono_tz::Asia::Shanghai, &[])
+            .unwrap();
+        let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
+        let policy = config.sla.build(&calendar, &priorities).unwrap();
+        let now = at(5).0.with_timezone(&chrono::Utc);
+        let clocks = crate::sla::replay(&s.skeleton(), &s.priority, &policy, &calendar, now);
+        assert_eq!(clocks.resolution.unwrap().wall_seconds, 3600);
+        // A reopen ends the closure: the next close begins a new one.
+        t.reopen("again".into(), at(3), "li.na").unwrap();
+        second.at = at(4);
+        t.history.push(second);
+        t.refold().unwrap();
+        assert_eq!(t.resolution.as_deref(), Some("重置"));
+        assert_eq!(Summary::of(&t).closed_at(), Some(at(4)));
     }
 }

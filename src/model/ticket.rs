@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 
-use super::fold::{fold, FoldError, State, FIELDS};
+use super::fold::{fold, Closure, FoldError, State, FIELDS};
 use super::{Action, Event, Status, Timestamp};
 
 /// A ticket file. The fields above `history` are a projection of it, kept in
@@ -154,11 +154,13 @@ impl Ticket {
         self.history.iter().map(|e| e.at).max()
     }
 
-    /// The most recent `closed` event, with its compensation and follow-up.
-    pub fn last_close(&self) -> Option<&Event> {
-        self.history
+    /// The `closed` events of the current closure (the close that began it
+    /// and those that amended it), with their compensations and follow-ups.
+    pub fn closes_of_closure(&self) -> impl Iterator<Item = &Event> {
+        let start = Closure::start_of(self.history.iter().map(|e| &e.action));
+        start
+            .map_or(&[][..], |i| &self.history[i..])
             .iter()
-            .rev()
-            .find(|e| e.action == Action::Closed)
+            .filter(|e| e.action == Action::Closed)
     }
 }

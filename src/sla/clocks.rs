@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::calendar::Calendar;
 use super::policy::{ClockKind, Policy, Target, TargetKind};
-use crate::model::{Action, Event, Status};
+use crate::model::{Action, Closure, Event, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -205,11 +205,7 @@ pub fn replay(
     let closed_now = status == Status::Closed;
     let paused_now = status == Status::Pending;
     let final_close = if closed_now {
-        history
-            .iter()
-            .rev()
-            .find(|e| e.action == Action::Closed)
-            .map(utc)
+        Closure::start_of(history.iter().map(|e| &e.action)).map(|i| utc(&history[i]))
     } else {
         None
     };

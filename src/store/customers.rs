@@ -90,7 +90,8 @@ impl Store {
     pub fn keyring(&self) -> Result<Keyring> {
         let identity = match std::env::var_os(KEY_FILE_VAR) {
             None => Err(format!(
-                "{KEY_FILE_VAR} is not set; point it at the store's age key file to see or store encrypted values"
+                "{KEY_FILE_VAR} is not set; to see or store encrypted values, export {KEY_FILE_VAR}=FILE, \
+                 the store's private key file (the --identity of `desk keys init`)"
             )),
             Some(path) if path.is_empty() => Err(format!("{KEY_FILE_VAR} is empty")),
             Some(path) => {

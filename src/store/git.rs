@@ -15,6 +15,48 @@ pub const ATTRIBUTES: [&str; 2] = [
     "customers/*.yaml merge=desk",
 ];
 const NODE_FILE: &str = "node";
+/// This clone's own name (random, made once), which its node claim carries.
+const CLONE_FILE: &str = "clone";
+/// Committed node claims, one file per clone: `nodes/<clone>.yaml`.
+pub const NODES_DIR: &str = "nodes";
+
+/// The pre-commit hook `desk git-setup --hooks` installs (examples/git/).
+pub const PRE_COMMIT_HOOK: &str = include_str!("../../examples/git/pre-commit");
+/// The cron scripts `desk git-setup --cron` writes into `.desk/cron/` (examples/cron/).
+pub const CRON_FILES: [(&str, &str); 3] = [
+    (
+        "monthly-report.sh",
+        include_str!("../../examples/cron/monthly-report.sh"),
+    ),
+    (
+        "sla-breaches.sh",
+        include_str!("../../examples/cron/sla-breaches.sh"),
+    ),
+    ("crontab", include_str!("../../examples/cron/crontab")),
+];
+
+/// What happened to a file desk offered to install.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Installed {
+    Written(std::path::PathBuf),
+    AlreadyThere(std::path::PathBuf),
+    /// A different file is there; left as it was.
+    KeptDifferent(std::path::PathBuf),
+}
+
+/// One clone's claim of a node number, as committed in `nodes/`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NodeClaim {
+    pub node: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub claimed: String,
+    /// The file's name without `.yaml`: the clone's name.
+    #[serde(skip)]
+    pub clone: String,
+}
 
 /// Runs git in `dir`; `None` when git is missing or fails (not a repository).
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
@@ -108,7 +150,191 @@ impl Store {
         Ok(())
     }
 
-    /// This clone's node number (1..=99), if set.
+    /// The clone's git `user.email` (its own config, else the user's).
+    pub fn git_user_email(&self) -> Option<String> {
+        git(&self.root, &["config", "user.email"]).filter(|e| !e.is_empty())
+    }
+
+    /// Makes `git pull` merge diverged branches by itself: git 2.27 and later
+    /// stop with "Need to specify how to reconcile divergent branches" when
+    /// `pull.rebase` is unset. Sets `pull.rebase=false` in the clone's config
+    /// unless a choice is already made (the driver serves merge and rebase
+    /// alike). Returns the value now in effect and whether it was set here.
+    pub fn configure_pull(&self) -> Result<(String, bool)> {
+        if let Some(v) = git(&self.root, &["config", "--get", "pull.rebase"]) {
+            return Ok((v, false));
+        }
+        git(&self.root, &["config", "--local", "pull.rebase", "false"]).ok_or_else(|| {
+            Error::Refused(format!(
+                "`git config pull.rebase false` failed in {}",
+                self.root.display()
+            ))
+        })?;
+        Ok(("false".into(), true))
+    }
+
+    /// Installs desk's pre-commit hook in the clone's hooks directory; a
+    /// different hook already there is kept.
+    pub fn install_pre_commit_hook(&self) -> Result<Installed> {
+        let hooks = git(&self.root, &["rev-parse", "--git-path", "hooks"]).ok_or_else(|| {
+            Error::Refused(format!("{} is not in a git work tree", self.root.display()))
+        })?;
+        let dir = self.root.join(hooks);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        install_file(&dir.join("pre-commit"), PRE_COMMIT_HOOK, true)
+    }
+
+    /// Writes the cron scripts and crontab example into `.desk/cron/`.
+    pub fn install_cron_files(&self) -> Result<Vec<Installed>> {
+        let dir = self.state_dir().join("cron");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        CRON_FILES
+            .iter()
+            .map(|(name, text)| install_file(&dir.join(name), text, name.ends_with(".sh")))
+            .collect()
+    }
+
+    /// This clone's name, made on first use.
+    pub fn clone_name(&self) -> Result<String> {
+        let path = self.state_dir().join(CLONE_FILE);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if !text.trim().is_empty() {
+                return Ok(text.trim().to_string());
+            }
+        }
+        let mut bytes = [0u8; 4];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| Error::Refused(format!("no randomness for a clone name: {e}")))?;
+        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_atomic(&path, format!("{name}\n").as_bytes())?;
+        Ok(name)
+    }
+
+    /// Every clone's node claim in `nodes/`, by file name; unreadable files
+    /// are reported by `desk check`, skipped here.
+    pub fn node_claims(&self) -> Result<Vec<NodeClaim>> {
+        Ok(self.read_node_claims()?.0)
+    }
+
+    /// The claims, and the files that are not claims (path, problem).
+    fn read_node_claims(&self) -> Result<(Vec<NodeClaim>, Vec<super::Finding>)> {
+        let dir = self.root.join(NODES_DIR);
+        let mut bad = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok((Vec::new(), bad));
+        };
+        let mut claims = Vec::new();
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
+            let shown = self.display_path(&path).to_path_buf();
+            let mut claim = match serde_yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
+                Ok(c) if (1..=99).contains(&c.node) => c,
+                Ok(c) => {
+                    bad.push(super::Finding::new(
+                        &shown,
+                        None,
+                        format!("node {} is not from 1 to 99", c.node),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    bad.push(super::Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "not a node claim ({e}); run `desk git-setup` in its clone, or \
+                             remove it"
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            claim.clone = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            claims.push(claim);
+        }
+        claims.sort_by(|a, b| (a.node, &a.clone).cmp(&(b.node, &b.clone)));
+        Ok((claims, bad))
+    }
+
+    /// The smallest node number no agent in desk.yaml and no claim uses.
+    pub fn free_node(&self, claims: &[NodeClaim]) -> Option<u32> {
+        let config = &self.config;
+        (1..=99).find(|n| {
+            !claims.iter().any(|c| c.node == *n)
+                && !config.agents.iter().any(|a| config.node_of(a) == Some(*n))
+        })
+    }
+
+    /// `desk check`: two clones claiming one node number in `nodes/` (the
+    /// same agent's second clone, say) would create the same IDs. Reported on
+    /// the later claim, whose clone should move.
+    pub fn node_claim_findings(&self) -> Result<Vec<super::Finding>> {
+        let (claims, bad) = self.read_node_claims()?;
+        let mut found = bad;
+        for (i, later) in claims.iter().enumerate() {
+            let earlier = claims[..i]
+                .iter()
+                .chain(&claims[i + 1..])
+                .filter(|c| c.node == later.node)
+                .find(|c| (&c.claimed, &c.clone) < (&later.claimed, &later.clone));
+            if let Some(first) = earlier {
+                let path = Path::new(NODES_DIR).join(format!("{}.yaml", later.clone));
+                found.push(super::Finding::new(
+                    &path,
+                    None,
+                    format!(
+                        "node {} is also claimed by nodes/{}.yaml ({}), so both clones create \
+                         the same IDs; in the clone of this file ({}), run `desk git-setup \
+                         --node N` with a number no one uses, and commit",
+                        later.node,
+                        first.clone,
+                        first.agent.as_deref().unwrap_or("unknown agent"),
+                        [later.agent.as_deref(), later.host.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" on "),
+                    ),
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records this clone's claim of `node` in `nodes/<clone>.yaml` (to be
+    /// committed, so other clones see it); returns the file, relative.
+    pub fn claim_node(
+        &self,
+        node: u32,
+        agent: Option<&str>,
+        at: &str,
+    ) -> Result<std::path::PathBuf> {
+        let clone = self.clone_name()?;
+        let path = self.root.join(NODES_DIR).join(format!("{clone}.yaml"));
+        let claim = NodeClaim {
+            node,
+            agent: agent.map(str::to_string),
+            host: hostname(),
+            claimed: at.to_string(),
+            clone,
+        };
+        let text = format!(
+            "# This clone's node number (desk git-setup; docs/git.md). Commit it.\n{}",
+            serde_yaml::to_string(&claim).expect("claim serialises")
+        );
+        if read_to_string(&path).ok().as_deref().map(strip_claimed) != Some(strip_claimed(&text)) {
+            std::fs::create_dir_all(self.root.join(NODES_DIR))
+                .map_err(|e| Error::io(self.root.join(NODES_DIR), e))?;
+            write_atomic(&path, text.as_bytes())?;
+        }
+        Ok(self.display_path(&path).to_path_buf())
+    }
+
     pub fn node(&self) -> Result<Option<u32>> {
         let path = self.state_dir().join(NODE_FILE);
         match std::fs::read_to_string(&path) {
@@ -160,6 +386,43 @@ impl Store {
             format!("{node}\n").as_bytes(),
         )
     }
+}
+
+/// A claim file without its time, to leave an unchanged claim untouched.
+fn strip_claimed(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("claimed:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// Writes `text` to `path` unless a file is there: the same text is left,
+/// a different one kept and reported.
+fn install_file(path: &Path, text: &str, executable: bool) -> Result<Installed> {
+    match std::fs::read_to_string(path) {
+        Ok(existing) if existing == text => return Ok(Installed::AlreadyThere(path.into())),
+        Ok(_) => return Ok(Installed::KeptDifferent(path.into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    write_atomic(path, text.as_bytes())?;
+    #[cfg(unix)]
+    if executable {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    Ok(Installed::Written(path.into()))
 }
 
 /// The next number above `max` that belongs to `node` (its last two digits

@@ -17,8 +17,9 @@ pub use customers::{
 };
 pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
-pub use git::{next_number, GitState, ATTRIBUTES};
+pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR};
 pub use lock::Lock;
+pub use sla::{default_calendar, shipped_calendar};
 pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};

@@ -342,8 +342,9 @@ fn setup_is_idempotent_and_a_true_conflict_is_explained() {
         attrs
     );
     assert_eq!(attrs.matches("merge=desk").count(), 2);
-    // Two different tickets under one ID (both clones on node 2 by mistake).
-    b.env.run(&["git-setup", "--node", "1"]).ok();
+    // Two different tickets under one ID (both clones on node 1 by mistake;
+    // git-setup refuses a claimed node, so the number is set by hand).
+    std::fs::write(b.env.path(".desk/node"), "1\n").unwrap();
     let ta = a.env.new_ticket(&["--title", "a's"]);
     let tb = b.env.new_ticket(&["--title", "b's"]);
     assert_eq!(ta, tb);
@@ -389,4 +390,609 @@ fn init_in_a_work_tree_sets_up_git_and_the_agents_node() {
     let id = solo.env.new_ticket(&["--customer", "C000002"]);
     assert!(id.ends_with("0002"), "{id}");
     solo.check_clean();
+}
+
+/// git as a user runs it: the clone's own config and an empty global one,
+/// no `-c` settings (so git's defaults for `pull` apply).
+fn plain_git(team: &Team, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("HOME", team.root.join("home"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("DESK_DIR")
+        .env_remove("DESK_ACTOR")
+        .output()
+        .unwrap()
+}
+
+impl Clone {
+    /// Runs desk as the clone's git user (no DESK_ACTOR), with the team's HOME.
+    fn desk_as_user(&self, team: &Team, args: &[&str]) -> crate::common::Output {
+        let mut cmd = self.env.cmd();
+        cmd.env_remove("DESK_ACTOR")
+            .env("HOME", team.root.join("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(args);
+        self.env.output(&mut cmd)
+    }
+
+    fn identity(&self, team: &Team, name: &str, email: &str) {
+        self.git(team, &["config", "user.name", name]);
+        self.git(team, &["config", "user.email", email]);
+    }
+}
+
+/// The `note`s of a ticket's history, in order.
+fn notes(text: &str) -> Vec<String> {
+    let y: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    y["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn identical_events_on_one_side_all_survive_a_merge() {
+    for way in ["merge", "rebase", "cherry-pick"] {
+        let (team, a, b, id) = team_with_ticket();
+        // Two unanswered calls logged with the same minute: two events.
+        for _ in 0..2 {
+            a.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        a.commit(&team, "two calls");
+        b.env
+            .run(&[
+                "update",
+                &id,
+                "--note",
+                "客户来电",
+                "--at",
+                "2026-11-24 08:10",
+            ])
+            .ok();
+        b.commit(&team, "a note");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        match way {
+            "merge" => a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
+            "rebase" => a.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+            _ => {
+                a.git(&team, &["fetch", "-q", "origin"]);
+                a.git(&team, &["cherry-pick", "origin/main"])
+            }
+        };
+        assert_eq!(
+            notes(&a.env.read_ticket(&id)),
+            ["客户来电", "called, no answer", "called, no answer"],
+            "{way}"
+        );
+        a.check_clean();
+        // Merging the result back gives b the same file.
+        a.git(&team, &["push", "-q", "origin", "HEAD:back"]);
+        b.git(&team, &["pull", "-q", "--no-edit", "origin", "back"]);
+        assert_eq!(b.env.read_ticket(&id), a.env.read_ticket(&id), "{way}");
+    }
+}
+
+#[test]
+fn agents_with_real_names_are_matched_and_diverged_clones_pull_by_themselves() {
+    let team = Team::new();
+    let a = team.clone("a", None);
+    a.identity(&team, "Liu Fang", "Liu.Fang@example.com");
+    let out = a.desk_as_user(
+        &team,
+        &[
+            "init",
+            ".",
+            "--agent",
+            "li.na:李娜:service",
+            "--agent",
+            "liu.fang:刘芳:engineer:liu.fang@example.com",
+        ],
+    );
+    let out = out.ok();
+    assert!(
+        out.stderr.contains("agent liu.fang (刘芳)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.env.path(".desk/node")).unwrap(),
+        "2\n"
+    );
+    a.env
+        .run(&customer_add("个人", "张三", &["--phone", "13900000001"]))
+        .ok();
+    a.commit(&team, "store");
+    let pushed = plain_git(&team, &a.env.root, &["push", "-q", "-u", "origin", "HEAD"]);
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+
+    let b = team.clone("b", None);
+    b.identity(&team, "李娜", "lina@example.org");
+    let out = b.desk_as_user(&team, &["git-setup"]).ok();
+    assert_eq!(out.stdout.trim(), "1");
+    assert!(
+        out.stderr.contains("agent li.na (李娜), matched by '李娜'"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("pull.rebase=false"), "{}", out.stderr);
+    // Someone desk.yaml does not know is told how agents are matched.
+    let c = team.clone("c", None);
+    c.identity(&team, "Zhou Yu", "zhou@example.com");
+    let out = c.desk_as_user(&team, &["git-setup"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("'Zhou Yu' <zhou@example.com> is not an agent")
+            && out.stderr.contains("e-mail"),
+        "{}",
+        out.stderr
+    );
+
+    // Diverged clones: a plain `git pull` merges (git >= 2.27 would stop
+    // without pull.rebase set).
+    a.env
+        .new_ticket(&["--title", "from a", "--customer", "C000002"]);
+    b.env
+        .new_ticket(&["--title", "from b", "--customer", "C000002"]);
+    for (clone, message) in [(&a, "a's ticket"), (&b, "b's ticket")] {
+        clone.commit(&team, message);
+    }
+    let pushed = plain_git(&team, &a.env.root, &["push", "-q"]);
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    let pulled = plain_git(&team, &b.env.root, &["pull", "-q", "--no-edit"]);
+    assert!(
+        pulled.status.success(),
+        "git pull: {}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
+    let ids = b.env.run(&["list", "--all", "--format", "ids"]).ok().stdout;
+    assert_eq!(ids.lines().count(), 2, "{ids}");
+    b.check_clean();
+}
+
+#[test]
+fn a_second_clone_of_one_node_is_told_to_move() {
+    let (team, a, _b, _) = team_with_ticket();
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    // The same node on a new clone, asked for or taken from desk.yaml: refused.
+    let c = team.clone("c", None);
+    let out = c.env.run(&["git-setup", "--node", "1"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("node 1 is already claimed by another clone")
+            && out.stderr.contains("desk git-setup --node 5"),
+        "{}",
+        out.stderr
+    );
+    assert!(!c.env.path(".desk/node").exists());
+    // Two clones that claimed one node before seeing each other: after the
+    // pull, `desk check` names the later claim and what to do.
+    let d = team.clone("d", Some(7));
+    let e = team.clone("e", Some(7));
+    d.commit(&team, "d's node");
+    d.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    e.commit(&team, "e's node");
+    e.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let out = e.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains("node 7 is also claimed by nodes/")
+            && out.stdout.contains("desk git-setup --node N"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    // The clone named moves; the store is clean again.
+    let file = out.stdout.split(':').next().unwrap().to_string();
+    let mover = if e.env.path(&file).exists()
+        && std::fs::read_to_string(e.env.path(".desk/clone"))
+            .unwrap()
+            .trim()
+            == Path::new(&file).file_stem().unwrap().to_str().unwrap()
+    {
+        &e
+    } else {
+        &d
+    };
+    mover.env.run(&["git-setup", "--node", "8"]).ok();
+    if std::ptr::eq(mover, &d) {
+        d.commit(&team, "d moves");
+        d.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        e.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    }
+    e.check_clean();
+    // A claim file that is not one is named.
+    std::fs::write(e.env.path("nodes/zz.yaml"), "node: [\n").unwrap();
+    let out = e.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.starts_with("nodes/zz.yaml: not a node claim"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
+    let (team, a, _b, id) = team_with_ticket();
+    let hook = a.env.path(".git/hooks/pre-commit");
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(
+        out.stderr.contains("installed the pre-commit hook"),
+        "{}",
+        out.stderr
+    );
+    let shipped = include_str!("../../examples/git/pre-commit");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), shipped);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "executable");
+    }
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(out.stderr.contains("is up to date"), "{}", out.stderr);
+    // The hook refuses a commit while desk check fails (desk on PATH).
+    let path = a.env.ticket_path(&id);
+    let text = a.env.read_ticket(&id);
+    std::fs::write(&path, format!("<<<<<<< ours\n{text}")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_desk")).parent().unwrap();
+    let commit = Command::new("git")
+        .arg("-C")
+        .arg(&a.env.root)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["commit", "-qam", "broken"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("DESK_NOW", &a.env.now)
+        .env_remove("DESK_DIR")
+        .output()
+        .unwrap();
+    assert!(!commit.status.success());
+    assert!(
+        String::from_utf8_lossy(&commit.stderr).contains("conflict markers"),
+        "{}",
+        String::from_utf8_lossy(&commit.stderr)
+    );
+    std::fs::write(&path, text).unwrap();
+    // Someone else's hook stays.
+    std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
+    let out = a.env.run(&["git-setup", "--hooks"]).ok();
+    assert!(
+        out.stderr.contains("kept the existing pre-commit hook"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
+    let _ = team;
+}
+
+/// Runs a cron script as cron would: a short PATH without desk (desk is found
+/// in ~/.cargo/bin), the clone as STORE, and no DESK_* but the clock.
+fn cron(team: &Team, clone: &Clone, script: &str, now: &str) -> crate::common::Output {
+    let home = team.root.join("cronhome");
+    let bin = home.join(".cargo/bin");
+    if !bin.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_desk"), bin.join("desk")).unwrap();
+    }
+    let out = Command::new(clone.env.path(".desk/cron").join(script))
+        .current_dir(&home)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("STORE", &clone.env.root)
+        .env("DESK_NOW", now)
+        .output()
+        .unwrap();
+    crate::common::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
+    let (team, a, mut b, id) = team_with_ticket();
+    a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
+    b.identity(&team, "cron", "cron@example.com");
+    let out = b.env.run(&["git-setup", "--cron"]).ok();
+    assert!(out.stderr.contains("monthly-report.sh"), "{}", out.stderr);
+    // A colleague's work not yet pulled by the cron clone.
+    a.env.run(&["close", &id, "--resolution", "fixed"]).ok();
+    a.commit(&team, "closed");
+    a.git(&team, &["push", "-q"]);
+    let month = "2026-12-01T06:00:00+08:00";
+    let out = cron(&team, &b, "monthly-report.sh", month);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.starts_with("desk report 2026-11"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("1 ticket"),
+        "pulled first: {}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "cron mails stderr too: {}",
+        out.stderr
+    );
+    let log = team.git(
+        &team.root.join("origin.git"),
+        &["log", "--format=%s", "main"],
+    );
+    assert!(
+        log.starts_with("Monthly service report 2026-11\n"),
+        "pushed: {log}"
+    );
+    assert!(b.env.path("reports/2026-11/summary.txt").is_file());
+    // Twice in a month: no failure, the same summary, nothing new to commit.
+    let again = cron(&team, &b, "monthly-report.sh", month);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert_eq!(again.stdout, out.stdout);
+    // A commit that fails (a hook refuses) still delivers the summary.
+    let hook = b.env.path(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = cron(&team, &b, "monthly-report.sh", "2027-01-01T06:00:00+08:00");
+    assert_eq!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.starts_with("desk report 2026-12"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stderr.contains("could not commit"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::remove_file(&hook).unwrap();
+
+    // Hourly SLA mail: the breaches once, then nothing until the set changes.
+    b.env.at("2026-11-30T09:00:00+08:00");
+    let t = b.env.new_ticket(&[]);
+    let first = cron(&team, &b, "sla-breaches.sh", month);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains(&t), "{}", first.stdout);
+    let second = cron(&team, &b, "sla-breaches.sh", "2026-12-01T07:00:00+08:00");
+    assert_eq!(
+        (second.code, second.stdout.as_str()),
+        (0, ""),
+        "{}",
+        second.stderr
+    );
+    b.env.run(&["close", &t, "--resolution", "done"]).ok();
+    let cleared = cron(&team, &b, "sla-breaches.sh", "2026-12-01T08:00:00+08:00");
+    assert!(
+        cleared.stdout.contains("No ticket is in breach"),
+        "{}",
+        cleared.stdout
+    );
+}
+
+#[test]
+fn the_pre_commit_hook_finds_a_store_in_a_subdirectory() {
+    let team = Team::new();
+    let repo = team.root.join("repo");
+    team.git(&team.root, &["init", "-q", "repo"]);
+    let mut env = TestEnv::empty();
+    env.root = repo.join("store");
+    std::fs::create_dir_all(&env.root).unwrap();
+    env.run(&["init", "."]).ok();
+    env.run(&["git-setup", "--hooks"]).ok();
+    let bin = Path::new(env!("CARGO_BIN_EXE_desk")).parent().unwrap();
+    let commit = |message: &str| {
+        team.git(&repo, &["add", "-A"]);
+        Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(["commit", "-qm", message])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("HOME", team.root.join("home"))
+            .env_remove("DESK_DIR")
+            .output()
+            .unwrap()
+    };
+    let ok = commit("store");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::write(env.path("tickets/x.yaml"), "<<<<<<< ours\n").unwrap();
+    let refused = commit("broken");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("tickets/x.yaml:1: git conflict markers")
+    );
+}
+
+#[test]
+fn an_event_on_both_sides_is_one_event_whether_or_not_the_driver_runs() {
+    for other_note in [false, true] {
+        let (team, a, b, id) = team_with_ticket();
+        // One call logged on both clones (the same agent, the same time).
+        for c in [&a, &b] {
+            c.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "called, no answer",
+                    "--at",
+                    "2026-11-24 08:30",
+                ])
+                .ok();
+        }
+        // Equal files are merged by git alone; a further note makes the
+        // files differ, so the driver merges them, and must agree with git.
+        if other_note {
+            b.env
+                .run(&[
+                    "update",
+                    &id,
+                    "--note",
+                    "客户回电",
+                    "--at",
+                    "2026-11-24 08:40",
+                ])
+                .ok();
+        }
+        a.commit(&team, "a call");
+        b.commit(&team, "a call");
+        b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+        let mut expected = vec!["called, no answer"];
+        if other_note {
+            expected.push("客户回电");
+        }
+        assert_eq!(notes(&a.env.read_ticket(&id)), expected);
+        a.check_clean();
+    }
+}
+
+#[test]
+fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
+    let (team, a, b, _) = team_with_ticket();
+    let mut b = b;
+    // a edits the phone in the file by hand; b changes it with desk later.
+    let path = a.env.path("customers/C000001.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("13900000001", "13900000009", 1)).unwrap();
+    a.commit(&team, "phone fixed by hand");
+    a.git(&team, &["push", "-q", "origin", "HEAD:a-edit"]);
+    b.env.at("2026-11-24T11:00:00+08:00");
+    b.env
+        .run(&["customer", "edit", "C000001", "--set", "phone=13900000008"])
+        .ok();
+    b.commit(&team, "phone changed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(y["phone"], "13900000008", "the later change wins");
+    let changes = y["changes"].as_sequence().unwrap();
+    let logged: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap(),
+                c["from"].as_str().unwrap(),
+                c["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("phone", "13900000001", "13900000009"),
+            ("phone", "13900000001", "13900000008")
+        ],
+        "the hand edit is logged first, then the later change"
+    );
+    assert_eq!(changes[0]["by"], "tester");
+    a.check_clean();
+    // Merged the other way round (a's hand edit into b), the same file.
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "a-edit"]);
+    assert_eq!(
+        std::fs::read_to_string(b.env.path("customers/C000001.yaml")).unwrap(),
+        std::fs::read_to_string(&path).unwrap()
+    );
+}
+
+#[test]
+fn two_closes_of_one_ticket_on_two_clones_are_one_closure_with_both_resolutions() {
+    let (team, a, b, id) = team_with_ticket();
+    let survey = [
+        "survey",
+        &id,
+        "--score",
+        "efficiency=5",
+        "--score",
+        "attitude=5",
+        "--score",
+        "solution=5",
+        "--at",
+        "2026-11-24 08:40",
+    ];
+    a.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "更换电源适配器",
+            "--compensation",
+            "赠送延保一年",
+            "--at",
+            "2026-11-24 08:30",
+        ])
+        .ok();
+    a.env.run(&survey).ok();
+    a.commit(&team, "closed and surveyed");
+    b.env
+        .run(&[
+            "close",
+            &id,
+            "--resolution",
+            "远程重置后恢复",
+            "--at",
+            "2026-11-24 08:45",
+        ])
+        .ok();
+    b.commit(&team, "closed");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    assert_eq!(y["status"], "closed");
+    // The later close amends the first: both resolutions stay in the field.
+    assert_eq!(y["resolution"], "更换电源适配器\n远程重置后恢复");
+    a.check_clean();
+    // The closure began at the first close, and it has its survey.
+    let out = a.env.run(&survey[..survey.len() - 2]).fails(1);
+    assert!(
+        out.stderr.contains("already surveyed for this closure"),
+        "{}",
+        out.stderr
+    );
+    let due = a
+        .env
+        .run(&["survey", "--due", "--all", "--format", "csv"])
+        .ok()
+        .stdout;
+    assert!(!due.contains(&id), "{due}");
+    // Both closes' details are shown.
+    let shown = a.env.run(&["show", &id]).ok().stdout;
+    assert!(shown.contains("赠送延保一年"), "{shown}");
+    // Resolved at 08:30 of an urgent ticket's 4 hours, not at 08:45.
+    let sla = a.env.run(&["sla", "--all", "--format", "json"]).ok().stdout;
+    assert!(sla.contains("\"resolution_remaining\": 3.5,"), "{sla}");
 }

@@ -6,6 +6,7 @@ mod common;
 mod cache;
 mod concurrency;
 mod customers;
+mod dayone;
 mod demo;
 mod errors;
 mod git;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# desk: hourly SLA check. Prints the breached tickets only when their set has
+# changed since the last run (kept in .desk/sla-breached), so cron mails each
+# change once instead of the same breaches every hour. Run hourly (see crontab).
+#   STORE  the store: a clone of the team's repository (default: the current directory)
+#   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
+set -uo pipefail
+cd "${STORE:-.}" || exit 1
+desk="${DESK:-$(command -v desk || ls "$HOME/.cargo/bin/desk" /usr/local/bin/desk 2>/dev/null | head -n 1)}"
+if [ -z "$desk" ] || [ ! -x "$desk" ]; then
+    echo "sla-breaches: desk not found on PATH ($PATH) or in ~/.cargo/bin; set DESK=/path/to/desk" >&2
+    exit 1
+fi
+git pull --quiet || echo "sla-breaches: git pull failed; checking this clone's files" >&2
+mkdir -p .desk
+csv=$("$desk" sla --breached --exit-code --format csv)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    exit "$status"
+fi
+now=$(printf '%s\n' "$csv" | tail -n +2 | cut -d, -f1 | sort)
+before=$(cat .desk/sla-breached 2>/dev/null || true)
+[ "$now" = "$before" ] && exit 0
+printf '%s\n' "$now" > .desk/sla-breached.tmp && mv .desk/sla-breached.tmp .desk/sla-breached
+if [ -z "$now" ]; then
+    echo "No ticket is in breach of its SLA any more."
+else
+    echo "Tickets in breach of their SLA (the set changed since the last check):"
+    printf '%s\n' "$csv"
+fi
