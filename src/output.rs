@@ -39,18 +39,22 @@ impl Terminal {
     pub fn detect() -> Terminal {
         let is_tty = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        // comfy-table asks the terminal (through crossterm) when stdout is
-        // one; `COLUMNS` serves pipes (`--format table | less`) and terminals
-        // that do not answer.
-        let asked = if is_tty {
-            comfy_table::Table::new().width()
-        } else {
-            None
-        };
-        let width = asked
-            .filter(|w| *w > 0)
-            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
             .filter(|w| *w > 0);
+        // The terminal that stdout is, asked directly (not /dev/tty, which
+        // may be another terminal); `COLUMNS` when it does not answer, and
+        // for a pipe only when set (`COLUMNS=100 desk list --format table |
+        // less`): piped tables are otherwise never cut.
+        let width = if is_tty {
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(w, _)| w.0)
+                .filter(|w| *w > 0)
+                .or(columns)
+        } else {
+            columns
+        };
         Terminal {
             is_tty,
             color: is_tty && !no_color,
@@ -295,7 +299,7 @@ impl Records {
                 } else if bold {
                     Some("\x1b[1m")
                 } else {
-                    tones.and_then(|t| t[i].sgr())
+                    tones.and_then(|t| t.get(i)).and_then(|t| t.sgr())
                 };
                 match sgr {
                     Some(sgr) => text.push_str(&format!("{sgr}{cell}\x1b[0m")),
@@ -320,8 +324,8 @@ impl Records {
         if term.color {
             writeln!(out, "{}", rule("├", "┤"))?;
         }
-        for (row, tones) in body.iter().zip(&self.tones) {
-            line(out, row, Some(tones), false)?;
+        for (n, row) in body.iter().enumerate() {
+            line(out, row, self.tones.get(n).map(Vec::as_slice), false)?;
         }
         if term.color {
             writeln!(out, "{}", rule("└", "┘"))?;
