@@ -139,8 +139,9 @@ impl Tone {
     }
 }
 
-/// The narrowest a cut free-text column gets (display columns).
-const CUT_MIN: usize = 10;
+/// The narrowest a cut free-text column gets (display columns) while
+/// other columns can still be left out: enough of a title to recognise it.
+const CUT_MIN: usize = 20;
 
 impl Records {
     pub fn new(headers: &[&str]) -> Self {
@@ -262,7 +263,11 @@ impl Records {
                 Cow::Owned(s) => s,
             }
         };
-        let header: Vec<String> = self.headers.iter().map(|h| visible(h).into_owned()).collect();
+        let header: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| visible(h).into_owned())
+            .collect();
         let body: Vec<Vec<String>> = self
             .rows
             .iter()
@@ -294,7 +299,7 @@ impl Records {
                 let cell = ellipsis(&cells[i], w);
                 let pad = w - cell.width();
                 let last = n + 1 == columns.len();
-                let sgr = if !term.color {
+                let sgr = if !term.color || cell.is_empty() {
                     None
                 } else if bold {
                     Some("\x1b[1m")
@@ -338,7 +343,8 @@ impl Records {
 /// width: all of them at their natural widths when they fit in `room` (or
 /// no room is known); else the `cut` columns narrowed (the widest first,
 /// down to [`CUT_MIN`]) and then, while that is not enough, the `spare`
-/// columns left out in order. Gaps between columns are two wide.
+/// columns left out in order; on a terminal narrower still, the `cut`
+/// columns narrowed to a single `…`. Gaps between columns are two wide.
 fn fit(
     natural: &[usize],
     cut: &[usize],
@@ -349,26 +355,32 @@ fn fit(
     let Some(room) = room else {
         return (columns, natural.to_vec());
     };
-    let mut spare = spare.iter();
-    loop {
-        let mut widths: Vec<usize> = columns.iter().map(|&i| natural[i]).collect();
-        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
-        while total(&widths) > room {
-            // The widest free-text column still above its minimum.
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+    // Narrows the widest cut column, one at a time, down to `min`.
+    let narrow = |columns: &[usize], widths: &mut Vec<usize>, min: usize| {
+        while total(widths) > room {
             let Some(k) = (0..columns.len())
-                .filter(|&k| cut.contains(&columns[k]) && widths[k] > CUT_MIN)
+                .filter(|&k| cut.contains(&columns[k]) && widths[k] > min)
                 .max_by_key(|&k| (widths[k], std::cmp::Reverse(k)))
             else {
                 break;
             };
             widths[k] -= 1;
         }
+    };
+    let mut spare = spare.iter();
+    loop {
+        let mut widths: Vec<usize> = columns.iter().map(|&i| natural[i]).collect();
+        narrow(&columns, &mut widths, CUT_MIN);
         if total(&widths) <= room {
             return (columns, widths);
         }
         match spare.next() {
             Some(s) => columns.retain(|c| c != s),
-            None => return (columns, widths),
+            None => {
+                narrow(&columns, &mut widths, 1);
+                return (columns, widths);
+            }
         }
     }
 }
@@ -582,6 +594,47 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("无法登录\\e]0;x\\u{7}"), "{out}");
         assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn cutting_counts_cjk_as_two_columns() {
+        assert_eq!(ellipsis("客户反映", 8), "客户反映");
+        assert_eq!(ellipsis("客户反映", 7), "客户反…");
+        assert_eq!(ellipsis("客户反映", 6), "客户…");
+        assert_eq!(ellipsis("Invoice", 4), "Inv…");
+        assert_eq!(ellipsis("客户", 1), "…");
+        for w in 1..12 {
+            assert!(ellipsis("客户反映设备a", w).width() <= w, "{w}");
+        }
+    }
+
+    #[test]
+    fn fitting_cuts_free_text_then_leaves_out_spare_columns() {
+        // Room for everything: natural widths.
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], Some(80)),
+            (vec![0, 1, 2], vec![14, 11, 40])
+        );
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], None),
+            (vec![0, 1, 2], vec![14, 11, 40])
+        );
+        // The title gives way: 14 + 11 + 23 and two gaps of two.
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], Some(52)),
+            (vec![0, 1, 2], vec![14, 11, 23])
+        );
+        // Not enough with the title at its minimum: the spare column goes.
+        assert_eq!(
+            fit(&[14, 16, 11, 40], &[3], &[1], Some(60)),
+            (vec![0, 2, 3], vec![14, 11, 31])
+        );
+        // Narrower than anything: the title shrinks to its ellipsis, the
+        // other cells stay whole.
+        assert_eq!(
+            fit(&[14, 40], &[1], &[], Some(10)),
+            (vec![0, 1], vec![14, 1])
+        );
     }
 
     #[test]

@@ -18,3 +18,4 @@ mod report;
 mod show;
 mod sla;
 mod survey;
+mod term;
