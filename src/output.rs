@@ -38,7 +38,9 @@ pub struct Terminal {
 impl Terminal {
     pub fn detect() -> Terminal {
         let is_tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        // NO_COLOR (no-color.org), and a terminal that says it cannot.
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
         let columns = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.trim().parse::<u16>().ok())

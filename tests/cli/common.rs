@@ -218,6 +218,17 @@ impl TestEnv {
     /// empty, stderr piped), as a person at a terminal of that width would;
     /// `color` leaves `NO_COLOR` unset. The terminal's `\r\n` become `\n`.
     pub fn run_tty(&self, cols: u16, color: bool, args: &[&str]) -> Output {
+        self.run_tty_env(cols, color, &[], args)
+    }
+
+    /// [`TestEnv::run_tty`] with these environment variables set.
+    pub fn run_tty_env(
+        &self,
+        cols: u16,
+        color: bool,
+        envs: &[(&str, &str)],
+        args: &[&str],
+    ) -> Output {
         use std::io::Read;
         use std::os::fd::{FromRawFd, OwnedFd};
         use std::process::Stdio;
@@ -243,10 +254,12 @@ impl TestEnv {
         let master = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(master) });
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
         let mut cmd = self.std_cmd();
+        cmd.env("TERM", "xterm-256color");
         if color {
             cmd.env_remove("NO_COLOR");
         }
-        cmd.args(args)
+        cmd.envs(envs.iter().copied())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(slave))
             .stderr(Stdio::piped());

@@ -193,6 +193,11 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     let at_risk = out.stdout.lines().find(|l| l.contains(&ids[2])).unwrap();
     assert!(at_risk.contains("\x1b[33m"), "{at_risk:?}");
     let list = env.run_tty(200, true, &["list", "--all"]).ok();
+    // A terminal that says it cannot show colour gets none.
+    let dumb = env
+        .run_tty_env(200, true, &[("TERM", "dumb")], &["list", "--all"])
+        .ok();
+    assert!(!dumb.stdout.contains('\u{1b}'), "{:?}", dumb.stdout);
     let closed = list.stdout.lines().find(|l| l.contains(&ids[3])).unwrap();
     assert!(closed.contains("\x1b[2m"), "{closed:?}");
     // NO_COLOR on a terminal, and any pipe: no colour, no box borders.
