@@ -160,7 +160,8 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         "customer",
         "assignee",
         "title",
-    ]);
+    ])
+    .cut(&["title"]);
     for (t, closed, left) in rows {
         let closed = closed.0.with_timezone(&ctx.store.tz);
         records.push(vec![

@@ -289,3 +289,13 @@ fn bom_starts_the_csv_of_list_sla_and_customer_list() {
         assert_eq!(out.stdout, format!("\u{feff}{}", without.stdout));
     }
 }
+
+#[test]
+fn survey_due_cuts_titles_to_the_terminal() {
+    let (env, ids) = store();
+    env.run(&["close", &ids[0], "--resolution", "换了主板"])
+        .ok();
+    let out = env.run_tty(80, false, &["survey", "--due"]).ok();
+    assert_fits(&out, 80, &[(&ids[0], vec![]), (&ids[3], vec![])]);
+    assert!(out.stdout.contains('…'), "{}", out.stdout);
+}
