@@ -299,7 +299,7 @@ impl Records {
                     text.push_str("  ");
                 }
                 let cell = ellipsis(&cells[i], w);
-                let pad = w - cell.width();
+                let pad = w.saturating_sub(cell.width());
                 let last = n + 1 == columns.len();
                 let sgr = if !term.color || cell.is_empty() {
                     None
@@ -388,25 +388,30 @@ fn fit(
 }
 
 /// `s` cut to `width` display columns (CJK counts two), ending in `…` when
-/// something was left out.
+/// something was left out. Widths are measured on the text, not summed per
+/// character, so that sequences (an emoji and its variation selector) count
+/// as the terminal shows them.
 fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
     if s.width() <= width {
         return Cow::Borrowed(s);
     }
-    let mut cut = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    // The longest prefix that leaves a column for the ellipsis (a prefix
+    // never gets narrower as it grows, so a binary search finds it).
+    let ends: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
+    let fits = |n: usize| s[..ends[n]].width() < width;
+    let (mut lo, mut hi) = (0, ends.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
         }
-        used += w;
-        cut.push(c);
     }
-    if width > 0 {
-        cut.push('…');
-    }
-    Cow::Owned(cut)
+    Cow::Owned(format!("{}…", &s[..ends[lo]]))
 }
 
 fn csv_io(e: csv::Error) -> std::io::Error {
@@ -605,6 +610,10 @@ mod tests {
         assert_eq!(ellipsis("客户反映", 6), "客户…");
         assert_eq!(ellipsis("Invoice", 4), "Inv…");
         assert_eq!(ellipsis("客户", 1), "…");
+        // An emoji with its presentation selector is two columns, not one.
+        let hearts = "❤\u{fe0f}❤\u{fe0f}❤\u{fe0f}";
+        assert_eq!(ellipsis(hearts, 4), "❤\u{fe0f}❤…");
+        assert_eq!(ellipsis(hearts, 3), "❤\u{fe0f}…");
         for w in 1..12 {
             assert!(ellipsis("客户反映设备a", w).width() <= w, "{w}");
         }
@@ -672,6 +681,21 @@ mod tests {
             let cell = csv_cell(&s);
             prop_assert_eq!(csv_cell_value(&cell), s.as_str());
             prop_assert!(!starts_like_formula(&cell));
+        }
+
+        #[test]
+        fn a_cut_cell_never_passes_its_width(
+            s in "\\PC{0,30}|[a❤\u{fe0f}\u{301}客\u{1100}\u{1161}\u{11a8}]{0,12}",
+            w in 1usize..40,
+        ) {
+            let shown = visible(&s);
+            let cut = ellipsis(&shown, w);
+            prop_assert!(cut.width() <= w, "{:?} at {} is {}", cut, w, cut.width());
+            if shown.width() <= w {
+                prop_assert_eq!(cut.as_ref(), shown.as_ref());
+            } else {
+                prop_assert!(cut.ends_with('…'));
+            }
         }
 
         #[test]
