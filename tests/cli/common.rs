@@ -213,6 +213,7 @@ fn walk(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+#[cfg(unix)]
 impl TestEnv {
     /// Runs desk with stdout on a pseudo-terminal `cols` columns wide (stdin
     /// empty, stderr piped), as a person at a terminal of that width would;
@@ -251,6 +252,12 @@ impl TestEnv {
             )
         };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // Close-on-exec, so that commands other tests spawn meanwhile do not
+        // inherit them (a slave left open elsewhere would delay the end).
+        for fd in [master, slave] {
+            // SAFETY: fcntl on descriptors just opened here.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
         let master = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(master) });
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
         let mut cmd = self.std_cmd();

@@ -18,4 +18,5 @@ mod report;
 mod show;
 mod sla;
 mod survey;
+#[cfg(unix)] // pseudo-terminals
 mod term;
