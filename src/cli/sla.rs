@@ -6,9 +6,7 @@ use super::Context;
 use crate::error::Result;
 use crate::model::Summary;
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
-use crate::sla::{
-    format_left, format_seconds, replay, Clock, ClockState, TargetKind, TicketClocks,
-};
+use crate::sla::{format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks};
 
 #[derive(Debug, clap::Args)]
 pub struct SlaArgs {
@@ -56,7 +54,7 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
         .collect();
     // Most urgent first: worst state, then the earliest due time, then priority.
     rows.sort_by(|(a, ca), (b, cb)| {
-        let due = |c: &TicketClocks| c.clocks.iter().filter_map(|k| k.due).min();
+        let due = |c: &TicketClocks| c.next().and_then(|k| k.due);
         ca.worst()
             .unwrap_or(ClockState::Met)
             .cmp(&cb.worst().unwrap_or(ClockState::Met))
@@ -165,13 +163,7 @@ fn compact(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz) -> Records {
                 }
             }
         }
-        // The running target that falls due first (a breached one fell due
-        // before any other); none when every target is met or paused.
-        let next: Option<&Clock> = clocks
-            .clocks
-            .iter()
-            .filter(|c| c.due.is_some())
-            .min_by_key(|c| c.due);
+        let next = clocks.next();
         row.push(opt_text(next.and_then(|c| {
             c.left_seconds()
                 .map(|left| format!("{} {}", c.kind.name(), format_left(left)))

@@ -89,6 +89,15 @@ impl TicketClocks {
     pub fn worst(&self) -> Option<ClockState> {
         self.clocks.iter().map(|c| c.state).min()
     }
+
+    /// The running target that falls due first (a breached one fell due
+    /// before any other); none when every target is met or paused.
+    pub fn next(&self) -> Option<&Clock> {
+        self.clocks
+            .iter()
+            .filter(|c| c.due.is_some())
+            .min_by_key(|c| c.due)
+    }
 }
 
 /// The intervals in which the clocks run: status open or in progress.
@@ -354,6 +363,33 @@ mod tests {
         assert_eq!(format_left(-(27 * 3600 + 10 * 60)), "overdue 1d3h");
         assert_eq!(format_left(-30 * 60), "overdue 30m");
         assert_eq!(format_left(3 * 86400 + 600), "3d left");
+    }
+
+    #[test]
+    fn the_next_target_is_the_running_one_due_first() {
+        let at = |h: i64| Some(DateTime::<Utc>::from_timestamp(h * 3600, 0).unwrap());
+        let clock = |kind, due, state| Clock {
+            kind,
+            target_seconds: 3600,
+            clock: ClockKind::Calendar,
+            due,
+            elapsed_seconds: 0,
+            state,
+        };
+        let mut clocks = TicketClocks {
+            clocks: vec![
+                clock(TargetKind::Response, None, ClockState::Met),
+                clock(TargetKind::Update, at(30), ClockState::Running),
+                clock(TargetKind::Resolution, at(20), ClockState::AtRisk),
+            ],
+            first_response: None,
+            resolution: None,
+        };
+        assert_eq!(clocks.next().unwrap().kind, TargetKind::Resolution);
+        clocks.clocks[2] = clock(TargetKind::Resolution, None, ClockState::Paused);
+        assert_eq!(clocks.next().unwrap().kind, TargetKind::Update);
+        clocks.clocks[1] = clock(TargetKind::Update, None, ClockState::Met);
+        assert!(clocks.next().is_none());
     }
 
     #[test]
