@@ -200,6 +200,21 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     assert!(!dumb.stdout.contains('\u{1b}'), "{:?}", dumb.stdout);
     let closed = list.stdout.lines().find(|l| l.contains(&ids[3])).unwrap();
     assert!(closed.contains("\x1b[2m"), "{closed:?}");
+    // Borders and colour fit the width too.
+    for args in [
+        &["sla", "--all"][..],
+        &["list", "--all"],
+        &["customer", "list"],
+    ] {
+        let out = env.run_tty(80, true, args).ok();
+        let plain = strip_sgr(&out.stdout);
+        // Three rules, the header, four tickets or three customers.
+        let rows = if args[0] == "customer" { 3 } else { 4 };
+        assert_eq!(plain.lines().count(), 3 + 1 + rows, "{plain}");
+        for line in plain.lines() {
+            assert!(line.width() <= 80, "{args:?}: {line}");
+        }
+    }
     // NO_COLOR on a terminal, and any pipe: no colour, no box borders.
     for out in [
         env.run_tty(200, false, &["sla", "--all"]).ok(),
@@ -298,4 +313,17 @@ fn survey_due_cuts_titles_to_the_terminal() {
     let out = env.run_tty(80, false, &["survey", "--due"]).ok();
     assert_fits(&out, 80, &[(&ids[0], vec![]), (&ids[3], vec![])]);
     assert!(out.stdout.contains('…'), "{}", out.stdout);
+}
+
+/// The text without its colour sequences (`ESC [ … m`).
+fn strip_sgr(s: &str) -> String {
+    let mut plain = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('\u{1b}') {
+        plain.push_str(&rest[..i]);
+        let end = rest[i..].find('m').expect("an SGR sequence ends in m");
+        rest = &rest[i + end + 1..];
+    }
+    plain.push_str(rest);
+    plain
 }
