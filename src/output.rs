@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
-use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::{Map, Value as Json};
+use unicode_width::UnicodeWidthStr;
 
 use crate::error::Result;
 
@@ -41,7 +41,11 @@ impl Format {
 #[derive(Debug, Clone, Copy)]
 pub struct Terminal {
     pub is_tty: bool,
+    /// Decoration: colour and box borders around tables. Only on a
+    /// terminal without NO_COLOR; otherwise tables are plain aligned columns.
     pub color: bool,
+    /// The width tables are fitted to: the terminal's, else `COLUMNS`, else
+    /// none (nothing is cut).
     pub width: Option<u16>,
     /// `--csv-raw`: CSV cells exactly as stored, formula characters and all.
     pub csv_raw: bool,
@@ -50,8 +54,25 @@ pub struct Terminal {
 impl Terminal {
     pub fn detect() -> Terminal {
         let is_tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        // NO_COLOR (no-color.org), and a terminal that says it cannot.
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|w| *w > 0);
+        // The terminal that stdout is, asked directly (not /dev/tty, which
+        // may be another terminal); `COLUMNS` when it does not answer, and
+        // for a pipe only when set (`COLUMNS=100 desk list --format table |
+        // less`): piped tables are otherwise never cut.
+        let width = if is_tty {
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(w, _)| w.0)
+                .filter(|w| *w > 0)
+                .or(columns)
+        } else {
+            columns
+        };
         Terminal {
             is_tty,
             color: is_tty && !no_color,
@@ -103,19 +124,98 @@ impl Cell {
 pub struct Records {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// Per row and cell, the colour a table gives it on a terminal.
+    tones: Vec<Vec<Tone>>,
+    /// Free-text columns a table may cut with an ellipsis to fit the width.
+    cut: Vec<usize>,
+    /// Columns a table leaves out, in this order, when cutting the free
+    /// text is not enough to fit the width.
+    spare: Vec<usize>,
 }
+
+/// How a table cell is coloured on a terminal that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    Plain,
+    /// Breached: red.
+    Alert,
+    /// At risk: yellow.
+    Warn,
+    /// Closed, met: dim.
+    Dim,
+}
+
+impl Tone {
+    fn sgr(self) -> Option<&'static str> {
+        match self {
+            Tone::Plain => None,
+            Tone::Alert => Some("\x1b[31m"),
+            Tone::Warn => Some("\x1b[33m"),
+            Tone::Dim => Some("\x1b[2m"),
+        }
+    }
+}
+
+/// The narrowest a cut free-text column gets (display columns) while
+/// other columns can still be left out: enough of a title to recognise it.
+const CUT_MIN: usize = 20;
 
 impl Records {
     pub fn new(headers: &[&str]) -> Self {
         Records {
             headers: headers.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
+            ..Records::default()
         }
     }
 
+    fn column(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    /// Free-text columns (titles, names) that a table cuts with an
+    /// ellipsis to fit the terminal; every other cell is shown whole.
+    pub fn cut(mut self, columns: &[&str]) -> Self {
+        self.cut = columns.iter().map(|c| self.column(c)).collect();
+        self
+    }
+
+    /// Columns a table leaves out, first to last, on a terminal too narrow
+    /// for every column even with the free text cut.
+    pub fn spare(mut self, columns: &[&str]) -> Self {
+        self.spare = columns.iter().map(|c| self.column(c)).collect();
+        self
+    }
+
     pub fn push(&mut self, row: Vec<Cell>) {
+        let plain = vec![Tone::Plain; row.len()];
+        self.push_toned(row, plain);
+    }
+
+    /// A row with a colour for each cell (tables on a terminal only).
+    pub fn push_toned(&mut self, row: Vec<Cell>, tones: Vec<Tone>) {
         debug_assert_eq!(row.len(), self.headers.len());
+        debug_assert_eq!(tones.len(), self.headers.len());
         self.rows.push(row);
+        self.tones.push(tones);
+    }
+
+    /// [`Records::write`], with a byte-order mark before CSV when `bom`
+    /// (for spreadsheets on Windows that take UTF-8 for the local code page).
+    pub fn write_bom(
+        &self,
+        out: &mut dyn Write,
+        format: Format,
+        term: Terminal,
+        bom: bool,
+    ) -> Result<()> {
+        match format {
+            Format::Csv => self.write_csv(out, bom, term.csv_raw),
+            _ => self.write(out, format, term),
+        }
     }
 
     pub fn write(&self, out: &mut dyn Write, format: Format, term: Terminal) -> Result<()> {
@@ -169,38 +269,165 @@ impl Records {
         Ok(())
     }
 
+    /// Aligned columns, every cell escaped by [`visible`]. Nothing wraps:
+    /// on a known width the free-text columns are cut with an ellipsis and,
+    /// if that is not enough, the spare columns are left out. Box borders
+    /// and colour only when `term.color`.
     fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
-        let mut table = Table::new();
-        table.load_preset(presets::UTF8_BORDERS_ONLY);
-        if !term.is_tty {
-            table.force_no_tty();
-        }
-        match (term.is_tty, term.width) {
-            (_, Some(w)) => {
-                table
-                    .set_width(w)
-                    .set_content_arrangement(ContentArrangement::Dynamic);
+        let shown = |c: &Cell| -> String {
+            let t = cell_text(c);
+            match visible(&t) {
+                Cow::Borrowed(_) => t,
+                Cow::Owned(s) => s,
             }
-            (true, None) => {
-                table.set_content_arrangement(ContentArrangement::Dynamic);
-            }
-            (false, None) => {
-                table.set_content_arrangement(ContentArrangement::Disabled);
-            }
-        }
-        table.set_header(&self.headers);
-        for row in &self.rows {
-            table.add_row(row.iter().map(|c| {
-                let t = cell_text(c);
-                match visible(&t) {
-                    Cow::Borrowed(_) => t,
-                    Cow::Owned(shown) => shown,
+        };
+        let header: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| visible(h).into_owned())
+            .collect();
+        let body: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(shown).collect())
+            .collect();
+        let natural: Vec<usize> = (0..header.len())
+            .map(|i| {
+                body.iter()
+                    .map(|r| r[i].width())
+                    .chain([header[i].width()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let frame = if term.color { 4 } else { 0 };
+        let (columns, widths) = fit(
+            &natural,
+            &self.cut,
+            &self.spare,
+            term.width.map(|w| (w as usize).saturating_sub(frame)),
+        );
+        let inner: usize = widths.iter().sum::<usize>() + 2 * columns.len().saturating_sub(1);
+        let line = |out: &mut dyn Write, cells: &[String], tones: Option<&[Tone]>, bold: bool| {
+            let mut text = String::new();
+            for (n, (&i, &w)) in columns.iter().zip(&widths).enumerate() {
+                if n > 0 {
+                    text.push_str("  ");
                 }
-            }));
+                let cell = ellipsis(&cells[i], w);
+                let pad = w.saturating_sub(cell.width());
+                let last = n + 1 == columns.len();
+                let sgr = if !term.color || cell.is_empty() {
+                    None
+                } else if bold {
+                    Some("\x1b[1m")
+                } else {
+                    tones.and_then(|t| t.get(i)).and_then(|t| t.sgr())
+                };
+                match sgr {
+                    Some(sgr) => text.push_str(&format!("{sgr}{cell}\x1b[0m")),
+                    None => text.push_str(&cell),
+                }
+                // No trailing blanks on plain lines.
+                if term.color || !last {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+            if term.color {
+                writeln!(out, "│ {text} │")
+            } else {
+                writeln!(out, "{}", text.trim_end())
+            }
+        };
+        let rule = |l: &str, r: &str| format!("{l}{}{r}", "─".repeat(inner + 2));
+        if term.color {
+            writeln!(out, "{}", rule("┌", "┐"))?;
         }
-        writeln!(out, "{table}")?;
+        line(out, &header, None, true)?;
+        if term.color {
+            writeln!(out, "{}", rule("├", "┤"))?;
+        }
+        for (n, row) in body.iter().enumerate() {
+            line(out, row, self.tones.get(n).map(Vec::as_slice), false)?;
+        }
+        if term.color {
+            writeln!(out, "{}", rule("└", "┘"))?;
+        }
         Ok(())
     }
+}
+
+/// The columns a table shows and their widths, given each column's natural
+/// width: all of them at their natural widths when they fit in `room` (or
+/// no room is known); else the `cut` columns narrowed (the widest first,
+/// down to [`CUT_MIN`]) and then, while that is not enough, the `spare`
+/// columns left out in order; on a terminal narrower still, the `cut`
+/// columns narrowed to a single `…`. Gaps between columns are two wide.
+fn fit(
+    natural: &[usize],
+    cut: &[usize],
+    spare: &[usize],
+    room: Option<usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut columns: Vec<usize> = (0..natural.len()).collect();
+    let Some(room) = room else {
+        return (columns, natural.to_vec());
+    };
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+    // Narrows the widest cut column, one at a time, down to `min`.
+    let narrow = |columns: &[usize], widths: &mut Vec<usize>, min: usize| {
+        while total(widths) > room {
+            let Some(k) = (0..columns.len())
+                .filter(|&k| cut.contains(&columns[k]) && widths[k] > min)
+                .max_by_key(|&k| (widths[k], std::cmp::Reverse(k)))
+            else {
+                break;
+            };
+            widths[k] -= 1;
+        }
+    };
+    let mut spare = spare.iter();
+    loop {
+        let mut widths: Vec<usize> = columns.iter().map(|&i| natural[i]).collect();
+        narrow(&columns, &mut widths, CUT_MIN);
+        if total(&widths) <= room {
+            return (columns, widths);
+        }
+        match spare.next() {
+            Some(s) => columns.retain(|c| c != s),
+            None => {
+                narrow(&columns, &mut widths, 1);
+                return (columns, widths);
+            }
+        }
+    }
+}
+
+/// `s` cut to `width` display columns (CJK counts two), ending in `…` when
+/// something was left out. Widths are measured on the text, not summed per
+/// character, so that sequences (an emoji and its variation selector) count
+/// as the terminal shows them.
+fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    // The longest prefix that leaves a column for the ellipsis (a prefix
+    // never gets narrower as it grows, so a binary search finds it).
+    let ends: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
+    let fits = |n: usize| s[..ends[n]].width() < width;
+    let (mut lo, mut hi) = (0, ends.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Cow::Owned(format!("{}…", &s[..ends[lo]]))
 }
 
 fn csv_io(e: csv::Error) -> std::io::Error {
@@ -393,6 +620,51 @@ mod tests {
     }
 
     #[test]
+    fn cutting_counts_cjk_as_two_columns() {
+        assert_eq!(ellipsis("客户反映", 8), "客户反映");
+        assert_eq!(ellipsis("客户反映", 7), "客户反…");
+        assert_eq!(ellipsis("客户反映", 6), "客户…");
+        assert_eq!(ellipsis("Invoice", 4), "Inv…");
+        assert_eq!(ellipsis("客户", 1), "…");
+        // An emoji with its presentation selector is two columns, not one.
+        let hearts = "❤\u{fe0f}❤\u{fe0f}❤\u{fe0f}";
+        assert_eq!(ellipsis(hearts, 4), "❤\u{fe0f}❤…");
+        assert_eq!(ellipsis(hearts, 3), "❤\u{fe0f}…");
+        for w in 1..12 {
+            assert!(ellipsis("客户反映设备a", w).width() <= w, "{w}");
+        }
+    }
+
+    #[test]
+    fn fitting_cuts_free_text_then_leaves_out_spare_columns() {
+        // Room for everything: natural widths.
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], Some(80)),
+            (vec![0, 1, 2], vec![14, 11, 40])
+        );
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], None),
+            (vec![0, 1, 2], vec![14, 11, 40])
+        );
+        // The title gives way: 14 + 11 + 23 and two gaps of two.
+        assert_eq!(
+            fit(&[14, 11, 40], &[2], &[], Some(52)),
+            (vec![0, 1, 2], vec![14, 11, 23])
+        );
+        // Not enough with the title at its minimum: the spare column goes.
+        assert_eq!(
+            fit(&[14, 16, 11, 40], &[3], &[1], Some(60)),
+            (vec![0, 2, 3], vec![14, 11, 31])
+        );
+        // Narrower than anything: the title shrinks to its ellipsis, the
+        // other cells stay whole.
+        assert_eq!(
+            fit(&[14, 40], &[1], &[], Some(10)),
+            (vec![0, 1], vec![14, 1])
+        );
+    }
+
+    #[test]
     fn csv_neutralises_text_cells_but_not_numbers() {
         for (value, cell) in [
             ("=1+1", "'=1+1"),
@@ -425,6 +697,21 @@ mod tests {
             let cell = csv_cell(&s);
             prop_assert_eq!(csv_cell_value(&cell), s.as_str());
             prop_assert!(!starts_like_formula(&cell));
+        }
+
+        #[test]
+        fn a_cut_cell_never_passes_its_width(
+            s in "\\PC{0,30}|[a❤\u{fe0f}\u{301}客\u{1100}\u{1161}\u{11a8}]{0,12}",
+            w in 1usize..40,
+        ) {
+            let shown = visible(&s);
+            let cut = ellipsis(&shown, w);
+            prop_assert!(cut.width() <= w, "{:?} at {} is {}", cut, w, cut.width());
+            if shown.width() <= w {
+                prop_assert_eq!(cut.as_ref(), shown.as_ref());
+            } else {
+                prop_assert!(cut.ends_with('…'));
+            }
         }
 
         #[test]

@@ -7,7 +7,7 @@ use crate::clock::parse_date;
 use crate::config::Field;
 use crate::error::Result;
 use crate::model::{Status, Summary};
-use crate::output::{opt_text, text, Format, Records};
+use crate::output::{opt_text, text, Format, Records, Tone};
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
@@ -38,6 +38,9 @@ pub struct ListArgs {
     /// Output format (default: table on a terminal, csv otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 struct Filter {
@@ -108,7 +111,11 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let format = ctx.term.format_or_default(args.format);
     let mut records = Records::new(&[
         "id", "created", "status", "priority", "type", "channel", "assignee", "customer", "title",
-    ]);
+    ])
+    .cut(&["title"])
+    // On a narrow terminal these go first, so that ID, status, priority,
+    // assignee and some of the title stay.
+    .spare(&["channel", "type", "customer", "created"]);
     for t in tickets {
         let created = if format == Format::Table {
             t.created
@@ -119,18 +126,26 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         } else {
             t.created.to_rfc3339()
         };
-        records.push(vec![
-            text(&t.id),
-            text(created),
-            text(t.status.key()),
-            text(&t.priority),
-            text(&t.kind),
-            text(&t.channel),
-            opt_text(t.assignee.as_deref()),
-            text(&t.customer),
-            text(&t.title),
-        ]);
+        let tone = if t.status.is_open() {
+            Tone::Plain
+        } else {
+            Tone::Dim
+        };
+        records.push_toned(
+            vec![
+                text(&t.id),
+                text(created),
+                text(t.status.key()),
+                text(&t.priority),
+                text(&t.kind),
+                text(&t.channel),
+                opt_text(t.assignee.as_deref()),
+                text(&t.customer),
+                text(&t.title),
+            ],
+            vec![tone; 9],
+        );
     }
-    records.write(out, format, ctx.term)?;
+    records.write_bom(out, format, ctx.term, args.bom)?;
     scan.into_result()
 }

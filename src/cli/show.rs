@@ -197,15 +197,15 @@ fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             ClockKind::Calendar => "",
             ClockKind::Working => " working",
         };
-        let left = c.remaining_seconds();
-        let left = if left >= 0 {
-            format!("{} left", format_seconds(left))
-        } else {
-            format!("{} over", format_seconds(-left))
+        // Nothing is left to do on a met target.
+        let left = match c.left_seconds() {
+            Some(left) if left >= 0 => format!(", {} left", format_seconds(left)),
+            Some(left) => format!(", {} over", format_seconds(-left)),
+            None => String::new(),
         };
         writeln!(
             out,
-            "  {:<11}{:<9} target {}{clock}, due {due}, elapsed {}, {left}",
+            "  {:<11}{:<9} target {}{clock}, due {due}, elapsed {}{left}",
             c.kind.name(),
             c.state.name(),
             format_seconds(c.target_seconds),

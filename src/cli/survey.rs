@@ -167,7 +167,10 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         "phone",
         "assignee",
         "title",
-    ]);
+    ])
+    .cut(&["title"])
+    // On a narrow terminal, what a caller needs least goes first.
+    .spare(&["customer", "assignee", "closed"]);
     // Whom to call: each customer's name and phone, masked unless --reveal,
     // which needs no key: no sealed number is shown here.
     let clear_only = Keyring::locked("the survey list shows no encrypted number");

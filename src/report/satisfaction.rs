@@ -44,10 +44,8 @@ pub fn build(r: &Report) -> Records {
     let mut headers = vec!["month".to_string(), "surveys".to_string()];
     headers.extend(dims.iter().map(|d| format!("avg_{d}")));
     headers.extend(["avg_overall", "nps", "delta_overall"].map(String::from));
-    let mut records = Records {
-        headers,
-        rows: Vec::new(),
-    };
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut records = Records::new(&headers);
     let mut previous: Option<f64> = None;
     for (i, month) in r.trend.iter().enumerate() {
         let surveys = surveys_in(r, month);
@@ -70,7 +68,7 @@ pub fn build(r: &Report) -> Records {
         };
         row.push(dec(delta, 2));
         previous = overall;
-        records.rows.push(row);
+        records.push(row);
     }
     records
 }

@@ -55,6 +55,12 @@ impl Clock {
     pub fn remaining_seconds(&self) -> i64 {
         self.target_seconds - self.elapsed_seconds
     }
+
+    /// The time left to act on, or overrun by: none once the target is met,
+    /// where the time that was to spare is of no use to anyone.
+    pub fn left_seconds(&self) -> Option<i64> {
+        (self.state != ClockState::Met).then(|| self.remaining_seconds())
+    }
 }
 
 /// Plain durations, not paused, for reports: wall-clock and working seconds.
@@ -82,6 +88,15 @@ impl TicketClocks {
     /// The most pressing state, for sorting: breached first.
     pub fn worst(&self) -> Option<ClockState> {
         self.clocks.iter().map(|c| c.state).min()
+    }
+
+    /// The running target that falls due first (a breached one fell due
+    /// before any other); none when every target is met or paused.
+    pub fn next(&self) -> Option<&Clock> {
+        self.clocks
+            .iter()
+            .filter(|c| c.due.is_some())
+            .min_by_key(|c| c.due)
     }
 }
 
@@ -315,5 +330,81 @@ pub fn format_seconds(seconds: i64) -> String {
         format!("{sign}{}d{:02}h", hours / 24, hours % 24)
     } else {
         format!("{sign}{hours}h{:02}m", m % 60)
+    }
+}
+
+/// Remaining time as a person says it: `2h15m left`, `45m left`,
+/// `overdue 1d3h`. Minutes go once a day is reached.
+pub fn format_left(seconds: i64) -> String {
+    let m = seconds.abs() / 60;
+    let (d, h, m) = (m / (24 * 60), m / 60 % 24, m % 60);
+    let span = match (d, h, m) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d{h}h"),
+    };
+    if seconds < 0 {
+        format!("overdue {span}")
+    } else {
+        format!("{span} left")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_as_a_person_says_it() {
+        assert_eq!(format_left(2 * 3600 + 15 * 60), "2h15m left");
+        assert_eq!(format_left(3600 + 5 * 60 + 59), "1h05m left");
+        assert_eq!(format_left(45 * 60), "45m left");
+        assert_eq!(format_left(0), "0m left");
+        assert_eq!(format_left(-(27 * 3600 + 10 * 60)), "overdue 1d3h");
+        assert_eq!(format_left(-30 * 60), "overdue 30m");
+        assert_eq!(format_left(3 * 86400 + 600), "3d left");
+    }
+
+    #[test]
+    fn the_next_target_is_the_running_one_due_first() {
+        let at = |h: i64| Some(DateTime::<Utc>::from_timestamp(h * 3600, 0).unwrap());
+        let clock = |kind, due, state| Clock {
+            kind,
+            target_seconds: 3600,
+            clock: ClockKind::Calendar,
+            due,
+            elapsed_seconds: 0,
+            state,
+        };
+        let mut clocks = TicketClocks {
+            clocks: vec![
+                clock(TargetKind::Response, None, ClockState::Met),
+                clock(TargetKind::Update, at(30), ClockState::Running),
+                clock(TargetKind::Resolution, at(20), ClockState::AtRisk),
+            ],
+            first_response: None,
+            resolution: None,
+        };
+        assert_eq!(clocks.next().unwrap().kind, TargetKind::Resolution);
+        clocks.clocks[2] = clock(TargetKind::Resolution, None, ClockState::Paused);
+        assert_eq!(clocks.next().unwrap().kind, TargetKind::Update);
+        clocks.clocks[1] = clock(TargetKind::Update, None, ClockState::Met);
+        assert!(clocks.next().is_none());
+    }
+
+    #[test]
+    fn a_met_target_has_no_time_left() {
+        let clock = |state| Clock {
+            kind: TargetKind::Response,
+            target_seconds: 3600,
+            clock: ClockKind::Calendar,
+            due: None,
+            elapsed_seconds: 600,
+            state,
+        };
+        assert_eq!(clock(ClockState::Met).left_seconds(), None);
+        assert_eq!(clock(ClockState::Running).left_seconds(), Some(3000));
+        assert_eq!(clock(ClockState::Paused).left_seconds(), Some(3000));
     }
 }

@@ -221,3 +221,84 @@ fn walk(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         })
         .collect()
 }
+
+#[cfg(unix)]
+impl TestEnv {
+    /// Runs desk with stdout on a pseudo-terminal `cols` columns wide (stdin
+    /// empty, stderr piped), as a person at a terminal of that width would;
+    /// `color` leaves `NO_COLOR` unset. The terminal's `\r\n` become `\n`.
+    pub fn run_tty(&self, cols: u16, color: bool, args: &[&str]) -> Output {
+        self.run_tty_env(cols, color, &[], args)
+    }
+
+    /// [`TestEnv::run_tty`] with these environment variables set.
+    pub fn run_tty_env(
+        &self,
+        cols: u16,
+        color: bool,
+        envs: &[(&str, &str)],
+        args: &[&str],
+    ) -> Output {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::process::Stdio;
+
+        let (mut master, mut slave) = (-1, -1);
+        let size = libc::winsize {
+            ws_row: 60,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty writes two descriptors, which are then owned here.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // Close-on-exec, so that commands other tests spawn meanwhile do not
+        // inherit them (a slave left open elsewhere would delay the end).
+        for fd in [master, slave] {
+            // SAFETY: fcntl on descriptors just opened here.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        let master = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(master) });
+        let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+        let mut cmd = self.std_cmd();
+        cmd.env("TERM", "xterm-256color");
+        if color {
+            cmd.env_remove("NO_COLOR");
+        }
+        cmd.envs(envs.iter().copied())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(slave))
+            .stderr(Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        // The slave must be closed here too, or reading never ends.
+        drop(cmd);
+        let mut text = Vec::new();
+        let mut master = master;
+        let mut buf = [0u8; 8192];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+                // Linux: EIO once the last slave descriptor is closed.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(text).unwrap().replace("\r\n", "\n"),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+}

@@ -25,3 +25,5 @@ mod show;
 mod sla;
 mod store_files;
 mod survey;
+#[cfg(unix)] // pseudo-terminals
+mod term;

@@ -71,7 +71,16 @@ fn time_waiting_on_the_customer_does_not_count() {
     // 5 h on the wall clock, 2 h of it paused: 3 h counted, within 4 h.
     let r = sla_json(&env, &[]);
     assert_eq!(row(&r, &id)["resolution_state"], "met");
-    assert_eq!(row(&r, &id)["resolution_remaining"], 1.0);
+    // A met target has no time left; `show` tells the time it took.
+    assert_eq!(
+        row(&r, &id)["resolution_remaining"],
+        serde_json::Value::Null
+    );
+    let shown = env.run(&["show", &id]).ok().stdout;
+    assert!(
+        shown.contains("resolution met       target 4h00m, due -, elapsed 3h00m\n"),
+        "{shown}"
+    );
 }
 
 #[test]

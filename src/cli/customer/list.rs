@@ -53,6 +53,9 @@ pub struct ListArgs {
     /// Output format (default: table on a terminal, csv otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
@@ -157,7 +160,10 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         "tickets",
         "open",
         "last_activity",
-    ]);
+    ])
+    .cut(&["name", "email"])
+    // On a narrow terminal these go first, so that ID, kind, name and phone stay.
+    .spare(&["source", "owner", "tickets", "email", "last_activity"]);
     let tz = ctx.store.tz;
     for (c, a, last) in rows {
         records.push(vec![
@@ -174,7 +180,8 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
             text(last.0.with_timezone(&tz).format("%Y-%m-%d").to_string()),
         ]);
     }
-    records.write(out, ctx.term.format_or_default(args.format), ctx.term)?;
+    let format = ctx.term.format_or_default(args.format);
+    records.write_bom(out, format, ctx.term, args.bom)?;
     // Unreadable files are named after what could be listed.
     Error::all(ticket_errors)?;
     scan.into_result()
