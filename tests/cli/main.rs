@@ -11,6 +11,7 @@ mod demo;
 mod errors;
 mod git;
 mod hostile;
+mod import_encoding;
 mod init;
 mod lifecycle;
 mod list;

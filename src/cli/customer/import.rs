@@ -6,21 +6,44 @@ use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField};
 use crate::output::{csv_cell_value, starts_like_formula};
-use crate::store::{duplicate_error, read_to_string, Identities};
+use crate::store::{decode_text, duplicate_error, Identities};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// A CSV file (UTF-8, with or without BOM); `-` reads stdin. The header
-    /// names columns in English (the export's) or as on the seed's
-    /// registration form: 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址,
-    /// 信息来源, 首次联系时间, 需求简述, 负责人, ...
+    /// A CSV file; `-` reads stdin. UTF-8 (with or without BOM), UTF-16 with
+    /// BOM, and GBK/GB18030 (what Excel saves on Chinese Windows) are told
+    /// apart. The header names columns in English (the export's) or as on
+    /// the seed's registration form: 客户编号, 姓名/企业名称, 客户类型,
+    /// 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...
     pub file: PathBuf,
+    /// The file's encoding, when telling it from the bytes is not wanted.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
     /// Record phone numbers and e-mail addresses that fail the shape check as typed.
     #[arg(long)]
     pub force: bool,
     /// Check every row and report, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextEncoding {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    Gb18030,
+    /// GBK is read as GB18030, which contains it.
+    Gbk,
+}
+
+impl TextEncoding {
+    fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 => encoding_rs::UTF_8,
+            TextEncoding::Gb18030 => encoding_rs::GB18030,
+            TextEncoding::Gbk => encoding_rs::GBK,
+        }
+    }
 }
 
 /// What a CSV column holds.
@@ -59,16 +82,16 @@ fn column(header: &str) -> Option<Column> {
 }
 
 pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> {
-    let text = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+    let bytes = if args.file.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
             .map_err(|e| Error::io("<stdin>", e))?;
-        s
+        b
     } else {
-        read_to_string(&args.file)?
+        std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?
     };
     let name = args.file.display().to_string();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let (text, read_as) = decode_text(&name, &bytes, args.encoding.map(TextEncoding::encoding))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -157,7 +180,10 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         )));
     }
     if args.dry_run {
-        eprintln!("{name}: {} row(s) would be imported", new.len());
+        eprintln!(
+            "{name}: {} row(s) would be imported (read as {read_as})",
+            new.len()
+        );
         return Ok(());
     }
     let created = ctx
@@ -166,7 +192,10 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     for c in &created {
         writeln!(out, "{}", c.id)?;
     }
-    eprintln!("{name}: imported {} customer(s)", created.len());
+    eprintln!(
+        "{name}: imported {} customer(s) (read as {read_as})",
+        created.len()
+    );
     Ok(())
 }
 
