@@ -154,6 +154,14 @@ pub struct Customer {
     pub need: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The team's own fields (微信号, 会员等级, ...): one line of text each,
+    /// keys sorted, so that files stay stable and merge line by line.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "custom_values"
+    )]
+    pub custom: BTreeMap<String, String>,
     pub created: Timestamp,
     pub created_by: String,
     /// Fields added by hand or by a newer desk, kept as they were.
@@ -163,8 +171,32 @@ pub struct Customer {
     pub changes: Vec<Change>,
 }
 
+/// Custom values as text: a number or a yes/no typed by hand is read as
+/// the text it shows; an empty value is no value.
+fn custom_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let raw = BTreeMap::<String, Value>::deserialize(d)?;
+    let mut out = BTreeMap::new();
+    for (key, value) in raw {
+        let text = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "custom.{key}: expected one line of text"
+                )))
+            }
+        };
+        out.insert(key, text);
+    }
+    Ok(out)
+}
+
 /// A field that `desk customer edit` can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerField {
     Name,
     Salutation,
@@ -185,6 +217,8 @@ pub enum CustomerField {
     Notes,
     /// A field of the contact at this index (0-based).
     Contact(usize, ContactField),
+    /// A custom field (`custom.微信号`): one line of text.
+    Custom(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,14 +273,15 @@ impl CustomerField {
 
     /// The key in the file (and in the change log); contacts are
     /// `contacts.N.FIELD`, counting from 1.
-    pub fn key(self) -> String {
+    pub fn key(&self) -> String {
         match self {
             CustomerField::Contact(i, f) => format!("contacts.{}.{}", i + 1, f.key()),
+            CustomerField::Custom(name) => format!("custom.{name}"),
             simple => simple.simple_key().to_string(),
         }
     }
 
-    fn simple_key(self) -> &'static str {
+    fn simple_key(&self) -> &'static str {
         match self {
             CustomerField::Name => "name",
             CustomerField::Salutation => "salutation",
@@ -266,13 +301,17 @@ impl CustomerField {
             CustomerField::Need => "need",
             CustomerField::Notes => "notes",
             CustomerField::Contact(..) => "contacts",
+            CustomerField::Custom(_) => "custom",
         }
     }
 
     /// Parses a field name: the file keys, a few Chinese names of the seed's
-    /// form, and `contacts.N.FIELD` (also `contact.N.FIELD`).
+    /// form, `contacts.N.FIELD` (also `contact.N.FIELD`) and `custom.NAME`.
     pub fn parse(text: &str) -> Option<CustomerField> {
         let text = text.trim();
+        if let Some(name) = text.strip_prefix("custom.") {
+            return CustomerField::custom(name);
+        }
         if let Some(rest) = text
             .strip_prefix("contacts.")
             .or_else(|| text.strip_prefix("contact."))
@@ -306,8 +345,35 @@ impl CustomerField {
             .find(|f| f.simple_key() == alias)
     }
 
+    /// The custom field `name`, if it can be one: not empty, one line, no
+    /// `=` (which `--set NAME=VALUE` could not tell apart).
+    pub fn custom(name: &str) -> Option<CustomerField> {
+        let name = name.trim();
+        (!name.is_empty() && super::is_one_line(name) && !name.contains('='))
+            .then(|| CustomerField::Custom(name.to_string()))
+    }
+
+    /// Every field of these records that a change, a hand edit or a merge
+    /// can touch: the simple ones, then each custom field any of them has
+    /// or has logged, sorted.
+    pub fn of_records(records: &[&Customer]) -> Vec<CustomerField> {
+        let mut custom = std::collections::BTreeSet::new();
+        for c in records {
+            custom.extend(c.custom.keys().cloned());
+            custom.extend(
+                c.changes
+                    .iter()
+                    .filter_map(|ch| ch.field.strip_prefix("custom.").map(String::from)),
+            );
+        }
+        CustomerField::SIMPLE
+            .into_iter()
+            .chain(custom.into_iter().map(CustomerField::Custom))
+            .collect()
+    }
+
     /// Fields whose values are personal data and are masked on output.
-    pub fn is_sealed(self) -> bool {
+    pub fn is_sealed(&self) -> bool {
         matches!(self, CustomerField::IdCard | CustomerField::BankCard)
     }
 }
@@ -318,8 +384,8 @@ fn opt_text(v: &Option<String>) -> Option<FieldValue> {
 
 impl Customer {
     /// The current value of a field, as the change log records it.
-    pub fn get(&self, field: CustomerField) -> Option<FieldValue> {
-        match field {
+    pub fn get(&self, field: &CustomerField) -> Option<FieldValue> {
+        match *field {
             CustomerField::Name => Some(FieldValue::Text(self.name.clone())),
             CustomerField::Salutation => opt_text(&self.salutation),
             CustomerField::Phone => opt_text(&self.phone),
@@ -343,6 +409,7 @@ impl Customer {
             }
             CustomerField::Need => opt_text(&self.need),
             CustomerField::Notes => opt_text(&self.notes),
+            CustomerField::Custom(ref name) => opt_text(&self.custom.get(name).cloned()),
             CustomerField::Contact(i, f) => {
                 let c = self.contacts.get(i)?;
                 match f {
@@ -380,6 +447,7 @@ impl Customer {
             tags: Vec::new(),
             need: None,
             notes: None,
+            custom: BTreeMap::new(),
             created,
             created_by: created_by.to_string(),
             extra: BTreeMap::new(),
@@ -390,7 +458,7 @@ impl Customer {
     /// Sets a field to a value of the right shape. The caller has validated
     /// and normalised it; a value of the wrong shape is a programming error
     /// reported as `Err` with the field's name.
-    pub fn put(&mut self, field: CustomerField, value: Option<FieldValue>) -> Result<(), String> {
+    pub fn put(&mut self, field: &CustomerField, value: Option<FieldValue>) -> Result<(), String> {
         let text = |v: Option<FieldValue>| -> Result<Option<String>, String> {
             match v {
                 None => Ok(None),
@@ -413,7 +481,7 @@ impl Customer {
                 Some(_) => Err(format!("{} takes a sealed value", field.key())),
             }
         };
-        match field {
+        match *field {
             CustomerField::Name => {
                 self.name = text(value)?.ok_or("the name cannot be removed")?;
             }
@@ -445,6 +513,14 @@ impl Customer {
             }
             CustomerField::Need => self.need = text(value)?,
             CustomerField::Notes => self.notes = text(value)?,
+            CustomerField::Custom(ref name) => match text(value)? {
+                Some(t) => {
+                    self.custom.insert(name.clone(), t);
+                }
+                None => {
+                    self.custom.remove(name);
+                }
+            },
             CustomerField::Contact(i, f) => {
                 if i > self.contacts.len() {
                     return Err(format!(
@@ -490,7 +566,7 @@ impl Customer {
         at: Timestamp,
         by: &str,
     ) -> Result<(), String> {
-        let before = self.get(field);
+        let before = self.get(&field);
         if same_value(&before, &value) {
             return Err(format!(
                 "{} already has that value; nothing to change",
@@ -505,7 +581,7 @@ impl Customer {
                 ));
             }
         }
-        self.put(field, value.clone())?;
+        self.put(&field, value.clone())?;
         self.changes.push(Change {
             at,
             by: by.to_string(),
@@ -532,7 +608,8 @@ impl Customer {
             .map(|c| c.at)
             .fold(self.created, Timestamp::max);
         let mut adopted = Vec::new();
-        for field in CustomerField::SIMPLE {
+        let records: Vec<&Customer> = std::iter::once(&*self).chain(base).collect();
+        for field in CustomerField::of_records(&records) {
             let key = field.key();
             let logged: Vec<&Change> = self.changes.iter().filter(|c| c.field == key).collect();
             // Changes of one field at one time have no order among them: any
@@ -544,11 +621,11 @@ impl Customer {
                     .map(|c| c.to.clone())
                     .collect(),
                 None => match base {
-                    Some(base) => vec![base.get(field)],
+                    Some(base) => vec![base.get(&field)],
                     None => continue,
                 },
             };
-            let now = self.get(field);
+            let now = self.get(&field);
             if expected.iter().any(|e| same_value(e, &now)) {
                 continue;
             }
@@ -569,6 +646,11 @@ impl Customer {
         let n = adopted.len();
         self.changes.extend(adopted);
         n
+    }
+
+    /// The custom fields the record has, sorted by name.
+    pub fn custom_fields(&self) -> impl Iterator<Item = CustomerField> + '_ {
+        self.custom.keys().cloned().map(CustomerField::Custom)
     }
 
     /// Every phone number on the record: the customer's and the contacts'.
@@ -655,7 +737,12 @@ mod tests {
         let name = CustomerField::parse("contacts.1.name").unwrap();
         let role = CustomerField::parse("contact.1.role").unwrap();
         assert!(c
-            .edit(role, Some(FieldValue::Text("采购".into())), at, "li.na")
+            .edit(
+                role.clone(),
+                Some(FieldValue::Text("采购".into())),
+                at,
+                "li.na"
+            )
             .is_err());
         c.edit(name, Some(FieldValue::Text("王芳".into())), at, "li.na")
             .unwrap();
@@ -706,5 +793,29 @@ mod tests {
         assert_eq!(CustomerField::parse("负责人"), Some(CustomerField::Owner));
         assert_eq!(CustomerField::parse("kind"), None);
         assert_eq!(CustomerField::parse("contacts.0.name"), None);
+        assert_eq!(
+            CustomerField::parse(" custom.微信号 "),
+            Some(CustomerField::Custom("微信号".into()))
+        );
+        for bad in ["custom.", "custom. ", "custom.a=b", "custom.a\nb"] {
+            assert_eq!(CustomerField::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn custom_values_read_as_text_and_write_sorted() {
+        let yaml = "id: C000001\nkind: individual\nname: 张三\ncustom:\n  微信号: wx_a\n  QQ: 12345\n  empty:\n  VIP: yes\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\nlater: kept\n";
+        let c: Customer = serde_yaml::from_str(yaml).unwrap();
+        let keys: Vec<_> = c.custom.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(keys, ["QQ=12345", "VIP=yes", "微信号=wx_a"]);
+        let out = serde_yaml::to_string(&c).unwrap();
+        assert!(
+            out.contains("custom:\n  QQ: '12345'\n  VIP: yes\n  微信号: wx_a\ncreated:"),
+            "{out}"
+        );
+        assert!(out.contains("later: kept"), "{out}");
+        let nested = yaml.replace("  QQ: 12345", "  QQ: {a: 1}");
+        let err = serde_yaml::from_str::<Customer>(&nested).unwrap_err();
+        assert!(err.to_string().contains("custom.QQ"), "{err}");
     }
 }

@@ -128,9 +128,14 @@ mod tests {
             err.contains("neither UTF-8 (line 2, byte 6) nor GB18030/GBK (line 2, byte 6)"),
             "{err}"
         );
-        assert!(err.starts_with("x.csv: ") && err.contains("CSV UTF-8"), "{err}");
+        assert!(
+            err.starts_with("x.csv: ") && err.contains("CSV UTF-8"),
+            "{err}"
+        );
         let (gbk, _, _) = GBK.encode(TEXT);
-        let err = decode_text("g.csv", &gbk, Some(UTF_8)).unwrap_err().to_string();
+        let err = decode_text("g.csv", &gbk, Some(UTF_8))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not valid UTF-8 (line 1, byte 1)"), "{err}");
         // A UTF-16 mark with an odd byte at the end.
         let err = decode_text("u.csv", b"\xfe\xff\x00a\x00", None)

@@ -155,10 +155,22 @@ fn unknown_columns_become_custom_fields_or_are_skipped() {
 #[test]
 fn custom_fields_are_shown_edited_logged_and_exported() {
     let env = TestEnv::new();
-    env.run(&["customer", "edit", "C000001", "--set", "custom.微信号=wxid_zhang"])
-        .ok();
-    env.run(&["customer", "edit", "C000001", "--set", "custom.微信号=wxid_zs"])
-        .ok();
+    env.run(&[
+        "customer",
+        "edit",
+        "C000001",
+        "--set",
+        "custom.微信号=wxid_zhang",
+    ])
+    .ok();
+    env.run(&[
+        "customer",
+        "edit",
+        "C000001",
+        "--set",
+        "custom.微信号=wxid_zs",
+    ])
+    .ok();
     let out = env.run(&["customer", "show", "C000001"]).ok().stdout;
     assert!(out.contains("custom.微信号"), "{out}");
     assert!(out.contains("wxid_zs"), "{out}");

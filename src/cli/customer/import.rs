@@ -14,7 +14,8 @@ pub struct ImportArgs {
     /// BOM, and GBK/GB18030 (what Excel saves on Chinese Windows) are told
     /// apart. The header names columns in English (the export's) or as on
     /// the seed's registration form: 客户编号, 姓名/企业名称, 客户类型,
-    /// 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...
+    /// 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...; any other
+    /// column is kept as a custom field of its name (custom.NAME).
     pub file: PathBuf,
     /// The file's encoding, when telling it from the bytes is not wanted.
     #[arg(long, value_enum, value_name = "ENCODING")]
@@ -22,6 +23,10 @@ pub struct ImportArgs {
     /// Record phone numbers and e-mail addresses that fail the shape check as typed.
     #[arg(long)]
     pub force: bool,
+    /// Skip columns desk does not know (named on stderr) instead of keeping
+    /// each as a custom field of the column's name.
+    #[arg(long)]
+    pub ignore_unknown: bool,
     /// Check every row and report, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -47,14 +52,15 @@ impl TextEncoding {
 }
 
 /// What a CSV column holds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Column {
     Id,
     Kind,
     Field(CustomerField),
     /// `name=...,role=...; name=...` as exported.
     Contacts,
-    /// Exported, not imported: the record is created now.
+    /// Exported, not imported (the record is created now), or unknown and
+    /// skipped with `--ignore-unknown`.
     Ignored,
 }
 
@@ -81,6 +87,47 @@ fn column(header: &str) -> Option<Column> {
     })
 }
 
+/// What each column of the header holds; a column desk does not know is a
+/// custom field of that name, or with `ignore_unknown` is skipped. Also
+/// returns the unknown columns' names, for the user to see.
+fn columns_of(
+    headers: &csv::StringRecord,
+    ignore_unknown: bool,
+) -> Result<(Vec<Column>, Vec<String>)> {
+    let mut columns = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(c) = column(h) {
+            columns.push(c);
+            continue;
+        }
+        let shown = match h.trim() {
+            "" => format!("column {}", i + 1),
+            named => named.to_string(),
+        };
+        if ignore_unknown {
+            columns.push(Column::Ignored);
+        } else if h.trim().is_empty() {
+            return Err(Error::Refused(format!(
+                "column {} has no name; name it (a custom field) or pass --ignore-unknown",
+                i + 1
+            )));
+        } else {
+            let field = CustomerField::custom(h).ok_or_else(|| {
+                Error::invalid(
+                    "CSV column",
+                    h,
+                    "an unknown column is kept as a custom field, whose name is one line \
+                     without '='; rename it or pass --ignore-unknown",
+                )
+            })?;
+            columns.push(Column::Field(field));
+        }
+        unknown.push(shown);
+    }
+    Ok((columns, unknown))
+}
+
 pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> {
     let bytes = if args.file.as_os_str() == "-" {
         let mut b = Vec::new();
@@ -99,18 +146,15 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         .headers()
         .map_err(|e| Error::invalid("CSV file", &name, e.to_string()))?
         .clone();
-    let mut columns = Vec::new();
-    for h in headers.iter() {
-        columns.push(column(h).ok_or_else(|| {
-            Error::invalid(
-                "CSV column",
-                h,
-                "expected id, kind, name, salutation, phone, email, address, id_card, bank_card, \
-                 credit_code, industry, contacts, contact, contact_role, contact_phone, contact_email, \
-                 source, first_contact, last_contact, owner, vip, tags, need, notes \
-                 (or 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...)",
-            )
-        })?);
+    let (columns, unknown) = columns_of(&headers, args.ignore_unknown)?;
+    if !unknown.is_empty() {
+        match args.ignore_unknown {
+            true => eprintln!("{name}: skipped columns: {}", unknown.join(", ")),
+            false => eprintln!(
+                "{name}: columns kept as custom fields: {} (--ignore-unknown skips them)",
+                unknown.join(", ")
+            ),
+        }
     }
     if !columns.contains(&Column::Kind) || !columns.contains(&Column::Field(CustomerField::Name)) {
         return Err(Error::invalid(
@@ -241,7 +285,7 @@ fn row_customer(
                     contacts_used += 1;
                 }
             }
-            Column::Field(f) if !value.is_empty() => fields.push((*f, value.to_string())),
+            Column::Field(f) if !value.is_empty() => fields.push((f.clone(), value.to_string())),
             Column::Field(_) => {}
         }
     }
