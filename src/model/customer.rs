@@ -345,12 +345,15 @@ impl CustomerField {
             .find(|f| f.simple_key() == alias)
     }
 
-    /// The custom field `name`, if it can be one: not empty, one line, no
-    /// `=` (which `--set NAME=VALUE` could not tell apart).
+    /// The custom field `name`, if it can be one: not empty, no `=` (which
+    /// `--set NAME=VALUE` could not tell apart), no line break or other
+    /// control character.
     pub fn custom(name: &str) -> Option<CustomerField> {
         let name = name.trim();
-        (!name.is_empty() && super::is_one_line(name) && !name.contains('='))
-            .then(|| CustomerField::Custom(name.to_string()))
+        (!name.is_empty()
+            && !name.contains(|c: char| c == '=' || c.is_control())
+            && super::is_one_line(name))
+        .then(|| CustomerField::Custom(name.to_string()))
     }
 
     /// Every field of these records that a change, a hand edit or a merge

@@ -44,6 +44,12 @@ pub fn decode_text(
                 )
             });
     }
+    if bytes.contains(&0) {
+        return Err(refused(
+            name,
+            "it has NUL bytes, as UTF-16 without a byte-order mark has".into(),
+        ));
+    }
     let not_utf8 = match strict(UTF_8, bytes) {
         Ok(text) => return Ok((text, label(UTF_8))),
         Err(at) => at,
@@ -77,7 +83,11 @@ fn strict(encoding: &'static Encoding, bytes: &[u8]) -> std::result::Result<Stri
     let mut text = String::with_capacity(room);
     let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
     match result {
-        DecoderResult::InputEmpty => Ok(text),
+        // GB18030 has a byte-order mark of its own, decoded as U+FEFF.
+        DecoderResult::InputEmpty => Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
         DecoderResult::Malformed(bad, after) => {
             let at = read - usize::from(after) - usize::from(bad);
             let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
@@ -142,6 +152,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("UTF-16BE byte-order mark"), "{err}");
+    }
+
+    #[test]
+    fn marks_and_nul_bytes() {
+        // GB18030 has a byte-order mark of its own; it is not text either.
+        let (marked, _, _) = GB18030.encode("\u{feff}a,b\n");
+        assert_eq!(decode_text("f", &marked, None).unwrap().0, "a,b\n");
+        let err = decode_text("f", b"n\0a\0m\0e\0", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("UTF-16 without a byte-order mark"), "{err}");
     }
 
     proptest! {

@@ -57,6 +57,14 @@ fn gbk_gb18030_utf16_and_utf8_files_are_read_as_what_they_are() {
     let mut be = vec![0xfe, 0xff];
     be.extend(FORM.encode_utf16().flat_map(u16::to_be_bytes));
     imports_as_form(&env, "be.csv", &be, &[], "UTF-16BE");
+    // Excel's "Unicode text" is UTF-16 with tabs between the columns.
+    let mut tsv = vec![0xff, 0xfe];
+    tsv.extend(
+        FORM.replace(',', "\t")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    imports_as_form(&env, "unicode.txt", &tsv, &[], "UTF-16LE");
     // UTF-8, with and without a byte-order mark.
     imports_as_form(&env, "plain.csv", FORM.as_bytes(), &[], "UTF-8");
     let bom = [&[0xef, 0xbb, 0xbf][..], FORM.as_bytes()].concat();
@@ -140,6 +148,14 @@ fn unknown_columns_become_custom_fields_or_are_skipped() {
     let id = out.stdout.trim().to_string();
     let yaml = std::fs::read_to_string(env.path(&format!("customers/{id}.yaml"))).unwrap();
     assert!(!yaml.contains("custom") && !yaml.contains("wxid"), "{yaml}");
+    // Nor can a column named as a custom field with no name.
+    std::fs::write(env.path("dot.csv"), "name,kind,custom.\n丙,个人,x\n").unwrap();
+    let out = env.run(&["customer", "import", "dot.csv"]).fails(1);
+    assert!(
+        out.stderr.contains("invalid CSV column 'custom.'"),
+        "{}",
+        out.stderr
+    );
     // A column without a name cannot be a field.
     std::fs::write(env.path("blank.csv"), "name,kind,\n丙,个人,x\n").unwrap();
     let out = env.run(&["customer", "import", "blank.csv"]).fails(1);
@@ -216,4 +232,20 @@ fn custom_fields_are_shown_edited_logged_and_exported() {
         .run(&["customer", "edit", "C000001", "--set", "custom.a\nb=x"])
         .fails(1);
     assert!(out.stderr.contains("custom.NAME"), "{}", out.stderr);
+    // A field's name is stored text like its value: it cannot drive the
+    // terminal. Refused as a name; written into the file by hand, shown escaped.
+    env.run(&[
+        "customer",
+        "edit",
+        "C000002",
+        "--set",
+        "custom.\x1b[31mred=1",
+    ])
+    .fails(1);
+    let path = env.path("customers/C000002.yaml");
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    let yaml = yaml.replace("created:", "custom:\n  \"\\e[31mred\": '1'\ncreated:");
+    std::fs::write(&path, yaml).unwrap();
+    let shown = env.run(&["customer", "show", "C000002"]).ok().stdout;
+    assert!(!shown.contains('\x1b'), "{shown:?}");
 }

@@ -5,7 +5,7 @@ use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField};
-use crate::output::{csv_cell_value, starts_like_formula};
+use crate::output::{csv_cell_value, starts_like_formula, visible};
 use crate::store::{decode_text, duplicate_error, Identities};
 
 #[derive(Debug, clap::Args)]
@@ -113,14 +113,18 @@ fn columns_of(
                 i + 1
             )));
         } else {
-            let field = CustomerField::custom(h).ok_or_else(|| {
-                Error::invalid(
-                    "CSV column",
-                    h,
-                    "an unknown column is kept as a custom field, whose name is one line \
-                     without '='; rename it or pass --ignore-unknown",
-                )
-            })?;
+            // `custom.` with a bad name after it is no field of any name.
+            let field = (!h.trim().starts_with("custom."))
+                .then(|| CustomerField::custom(h))
+                .flatten()
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "CSV column",
+                        h,
+                        "an unknown column is kept as a custom field, whose name is one line \
+                         without '=' or control characters; rename it or pass --ignore-unknown",
+                    )
+                })?;
             columns.push(Column::Field(field));
         }
         unknown.push(shown);
@@ -139,8 +143,13 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     };
     let name = args.file.display().to_string();
     let (text, read_as) = decode_text(&name, &bytes, args.encoding.map(TextEncoding::encoding))?;
+    // Excel's "Unicode text" separates columns by tabs: a header line with
+    // tabs and no comma is read so.
+    let header_line = text.lines().next().unwrap_or_default();
+    let tabs = header_line.contains('\t') && !header_line.contains(',');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
+        .delimiter(if tabs { b'\t' } else { b',' })
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
@@ -149,10 +158,10 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     let (columns, unknown) = columns_of(&headers, args.ignore_unknown)?;
     if !unknown.is_empty() {
         match args.ignore_unknown {
-            true => eprintln!("{name}: skipped columns: {}", unknown.join(", ")),
+            true => eprintln!("{name}: skipped columns: {}", visible(&unknown.join(", "))),
             false => eprintln!(
                 "{name}: columns kept as custom fields: {} (--ignore-unknown skips them)",
-                unknown.join(", ")
+                visible(&unknown.join(", "))
             ),
         }
     }

@@ -157,7 +157,7 @@ fn write_text(
     ));
     for (k, v) in &rows {
         // Stored text is shown through `visible`: it cannot drive the terminal.
-        writeln!(out, "  {k:<14} {}", visible(v))?;
+        writeln!(out, "  {:<14} {}", visible(k), visible(v))?;
     }
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     writeln!(out, "\ntickets ({}, {open} open)", tickets.len())?;
