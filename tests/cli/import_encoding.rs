@@ -131,6 +131,17 @@ fn unknown_columns_become_custom_fields_or_are_skipped() {
         yaml.contains("custom:\n  会员等级: 金卡\n  微信号: wxid_jia\ncreated:"),
         "{yaml}"
     );
+    // The record's own columns are known in any case, not taken for custom ones.
+    std::fs::write(
+        env.path("caps.csv"),
+        "Name,KIND,Phone,Custom.QQ\n戊,个人,13700007777,12345\n",
+    )
+    .unwrap();
+    let out = env.run(&["customer", "import", "caps.csv"]).ok();
+    assert!(!out.stderr.contains("custom fields"), "{}", out.stderr);
+    let json = shown(&env, out.stdout.trim());
+    assert_eq!(json["phone"], "13700007777");
+    assert_eq!(json["custom"]["QQ"], "12345");
     // --ignore-unknown skips them and says which.
     std::fs::write(
         env.path("skip.csv"),

@@ -64,9 +64,15 @@ enum Column {
     Ignored,
 }
 
+/// A known column: the record's own names in any case (Excel users
+/// capitalise), `custom.NAME` with NAME as written.
 fn column(header: &str) -> Option<Column> {
     let h = header.trim();
-    Some(match h {
+    if let Some(prefix) = h.get(..7).filter(|p| p.eq_ignore_ascii_case("custom.")) {
+        return CustomerField::custom(&h[prefix.len()..]).map(Column::Field);
+    }
+    let h = h.to_ascii_lowercase();
+    Some(match h.as_str() {
         "id" | "客户编号" | "编号" => Column::Id,
         "kind" | "客户类型" | "类型" => Column::Kind,
         "contacts" => Column::Contacts,
@@ -114,7 +120,11 @@ fn columns_of(
             )));
         } else {
             // `custom.` with a bad name after it is no field of any name.
-            let field = (!h.trim().starts_with("custom."))
+            let prefixed = h
+                .trim()
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("custom."));
+            let field = (!prefixed)
                 .then(|| CustomerField::custom(h))
                 .flatten()
                 .ok_or_else(|| {

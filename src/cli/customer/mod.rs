@@ -71,7 +71,7 @@ pub fn parse_field(input: &str) -> Result<CustomerField> {
             input,
             format!(
                 "expected one of {}, contacts.N.name|salutation|role|phone|email, \
-                 or custom.NAME (a field of your own: one line, no '=')",
+                 or custom.NAME (a field of your own; NAME without '=' or control characters)",
                 CustomerField::SIMPLE.map(|f| f.key()).join(", ")
             ),
         )
