@@ -54,6 +54,14 @@ pub fn decode_text(
         Ok(text) => return Ok((text, label(UTF_8))),
         Err(at) => at,
     };
+    if mostly_utf8(bytes) {
+        // A UTF-8 file with a few stray bytes would often decode as
+        // GB18030, every Chinese character turned into nonsense.
+        return Err(refused(
+            name,
+            format!("it is mostly UTF-8 but not valid UTF-8 ({not_utf8})"),
+        ));
+    }
     strict(GB18030, bytes)
         .map(|text| (text, label(GB18030)))
         .map_err(|not_gb| {
@@ -62,6 +70,17 @@ pub fn decode_text(
                 format!("it is neither UTF-8 ({not_utf8}) nor GB18030/GBK ({not_gb})"),
             )
         })
+}
+
+/// More characters beyond ASCII are valid UTF-8 than bytes are not. In
+/// GBK text, few two-byte characters happen to be valid UTF-8 too.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    valid > invalid
 }
 
 /// As people write it: GB18030, UTF-8, UTF-16LE.
@@ -163,6 +182,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("UTF-16 without a byte-order mark"), "{err}");
+    }
+
+    #[test]
+    fn utf8_with_a_stray_byte_is_not_read_as_gb18030() {
+        // Two-character runs of UTF-8 Chinese pair up as GB18030 characters:
+        // the whole file would decode, as nonsense.
+        let mut damaged = "姓名,客户类型\n王五,个人\n赵六,企业\n".as_bytes().to_vec();
+        // After 赵六, before ",企业\n".
+        let at = damaged.len() - 8;
+        damaged.insert(at, 0x81);
+        damaged.insert(at + 1, 0x40);
+        assert!(
+            strict(GB18030, &damaged).is_ok(),
+            "the test needs GB18030 to decode it"
+        );
+        let err = decode_text("d.csv", &damaged, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mostly UTF-8 but not valid UTF-8 (line 3, byte"),
+            "{err}"
+        );
     }
 
     proptest! {
