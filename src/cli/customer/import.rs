@@ -353,5 +353,48 @@ mod tests {
             let cell = crate::output::csv_cell(v);
             prop_assert_eq!(cell_value(&cell).unwrap(), v);
         }
+
+        /// Every header is a known column, a custom field of its trimmed
+        /// name, or refused; the export's `custom.NAME` header reads back as
+        /// that field; `--ignore-unknown` refuses nothing.
+        #[test]
+        fn headers_map_to_known_or_custom_fields(h in "[ a-zA-Z._=\t\n微信号]{0,10}") {
+            let headers = csv::StringRecord::from(vec![h.as_str()]);
+            match columns_of(&headers, false) {
+                Ok((columns, unknown)) => match &columns[0] {
+                    Column::Field(CustomerField::Custom(name)) if !unknown.is_empty() => {
+                        prop_assert_eq!(name.as_str(), h.trim());
+                        let exported = csv::StringRecord::from(vec![format!("custom.{name}")]);
+                        let (back, none) = columns_of(&exported, false).unwrap();
+                        prop_assert_eq!(&back[0], &columns[0]);
+                        prop_assert!(none.is_empty());
+                    }
+                    _ => prop_assert!(unknown.is_empty()),
+                },
+                Err(_) => prop_assert!(
+                    h.trim().is_empty() || h.contains(['=', '\t', '\n'])
+                        || h.trim().to_ascii_lowercase().starts_with("custom.")
+                ),
+            }
+            let (columns, _) = columns_of(&headers, true).unwrap();
+            prop_assert!(!matches!(&columns[0], Column::Field(CustomerField::Custom(_)))
+                || h.trim().to_ascii_lowercase().starts_with("custom."));
+        }
+    }
+
+    #[test]
+    fn own_columns_in_any_case_and_custom_names_as_written() {
+        let headers = csv::StringRecord::from(vec!["Phone", "客户类型", "Custom.QQ", "微信号"]);
+        let (columns, unknown) = columns_of(&headers, false).unwrap();
+        assert_eq!(
+            columns,
+            [
+                Column::Field(CustomerField::Phone),
+                Column::Kind,
+                Column::Field(CustomerField::Custom("QQ".into())),
+                Column::Field(CustomerField::Custom("微信号".into())),
+            ]
+        );
+        assert_eq!(unknown, ["微信号"]);
     }
 }
