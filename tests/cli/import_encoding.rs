@@ -142,6 +142,11 @@ fn unknown_columns_become_custom_fields_or_are_skipped() {
     let json = shown(&env, out.stdout.trim());
     assert_eq!(json["phone"], "13700007777");
     assert_eq!(json["custom"]["QQ"], "12345");
+    // A file without its header row is refused before its first row, which
+    // is data, is echoed as the names of custom fields.
+    std::fs::write(env.path("headless.csv"), "张三,个人,13900001111\n").unwrap();
+    let out = env.run(&["customer", "import", "headless.csv"]).fails(1);
+    assert!(!out.stderr.contains("custom fields"), "{}", out.stderr);
     // --ignore-unknown skips them and says which.
     std::fs::write(
         env.path("skip.csv"),

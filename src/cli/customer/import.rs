@@ -165,6 +165,16 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         .headers()
         .map_err(|e| Error::invalid("CSV file", &name, e.to_string()))?
         .clone();
+    // Checked first: in a file without its header row, the first row is
+    // data, not names of custom fields to repeat on stderr.
+    let known: Vec<Column> = headers.iter().filter_map(column).collect();
+    if !known.contains(&Column::Kind) || !known.contains(&Column::Field(CustomerField::Name)) {
+        return Err(Error::invalid(
+            "CSV header",
+            headers.iter().collect::<Vec<_>>().join(","),
+            "the columns kind (客户类型) and name (姓名/企业名称) are required",
+        ));
+    }
     let (columns, unknown) = columns_of(&headers, args.ignore_unknown)?;
     if !unknown.is_empty() {
         match args.ignore_unknown {
@@ -174,13 +184,6 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
                 visible(&unknown.join(", "))
             ),
         }
-    }
-    if !columns.contains(&Column::Kind) || !columns.contains(&Column::Field(CustomerField::Name)) {
-        return Err(Error::invalid(
-            "CSV header",
-            headers.iter().collect::<Vec<_>>().join(","),
-            "the columns kind (客户类型) and name (姓名/企业名称) are required",
-        ));
     }
     let mut rows = Vec::new();
     let mut problems: Vec<String> = Vec::new();
