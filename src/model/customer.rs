@@ -322,13 +322,22 @@ impl CustomerField {
             return Some(CustomerField::Contact(n - 1, field));
         }
         let alias = match text {
-            "姓名" | "企业名称" | "姓名/企业名称" | "company" => "name",
+            // Also the names everyday spreadsheets use, so that their columns
+            // are checked (and ID numbers sealed) rather than kept as custom.
+            "姓名" | "企业名称" | "姓名/企业名称" | "客户名称" | "公司名称" | "company" => {
+                "name"
+            }
             "称呼" => "salutation",
-            "联系方式" | "电话" | "手机" | "mobile" => "phone",
-            "邮箱" | "电子邮箱" | "e-mail" => "email",
-            "地址" | "企业地址" | "地址/企业地址" => "address",
-            "证件号码" | "身份证号" | "身份证号码" | "id" | "id_number" => "id_card",
-            "银行卡号" => "bank_card",
+            "联系方式" | "电话" | "手机" | "手机号" | "手机号码" | "电话号码" | "联系电话"
+            | "mobile" => "phone",
+            "邮箱" | "电子邮箱" | "电子邮件" | "e-mail" => "email",
+            "地址" | "企业地址" | "地址/企业地址" | "联系地址" | "详细地址" => {
+                "address"
+            }
+            "证件号码" | "身份证号" | "身份证号码" | "身份证" | "id" | "id_number" => {
+                "id_card"
+            }
+            "银行卡号" | "银行卡" | "银行账号" => "bank_card",
             "统一社会信用代码" | "信用代码" => "credit_code",
             "所属行业" | "行业" => "industry",
             "信息来源" | "来源" => "source",

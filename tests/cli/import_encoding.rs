@@ -265,3 +265,46 @@ fn custom_fields_are_shown_edited_logged_and_exported() {
     let shown = env.run(&["customer", "show", "C000002"]).ok().stdout;
     assert!(!shown.contains('\x1b'), "{shown:?}");
 }
+
+#[test]
+fn common_header_names_map_to_the_checked_fields_and_id_numbers_stay_sealed() {
+    let env = TestEnv::new();
+    // Header names of everyday spreadsheets are the record's own fields,
+    // checked (and for ID numbers, encrypted) as such, not custom ones.
+    std::fs::write(
+        env.path("sheet.csv"),
+        "客户名称,客户类型,手机号,联系地址\n孙七,个人,13700001234,上海市徐汇区\n",
+    )
+    .unwrap();
+    let out = env.run(&["customer", "import", "sheet.csv"]).ok();
+    assert!(!out.stderr.contains("custom fields"), "{}", out.stderr);
+    let json = shown(&env, out.stdout.trim());
+    assert_eq!(json["name"], "孙七");
+    assert_eq!(json["phone"], "13700001234");
+    assert_eq!(json["address"], "上海市徐汇区");
+    // An ID-card number never lands in a custom field, stored in clear.
+    std::fs::write(
+        env.path("ids.csv"),
+        "name,kind,证件\n周八,个人,11010519491231002X\n",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["customer", "import", "ids.csv"]).fails(1);
+    assert!(
+        out.stderr.contains("ID-card number") && out.stderr.contains("id_card (证件号码)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("11010519491231002X"), "{}", out.stderr);
+    assert!(before == env.snapshot());
+    let out = env
+        .run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "custom.证件=11010519491231002X",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("ID-card number"), "{}", out.stderr);
+}

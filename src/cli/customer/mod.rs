@@ -198,6 +198,13 @@ impl<'a> FieldInput<'a> {
                 "false" | "no" | "n" | "0" | "否" => Ok(Some(FieldValue::Flag(false))),
                 _ => Err(Error::invalid(&key, raw, "expected true or false (是/否)")),
             },
+            // Kept in clear and shown unmasked: never a resident ID number.
+            CustomerField::Custom(_) if validate::id_card(raw).is_ok() => Err(Error::invalid(
+                &key,
+                mask::last_four(&raw[raw.len() - 4..]),
+                "this is a resident ID-card number, which desk stores encrypted: put it in \
+                 id_card (证件号码), not in a custom field",
+            )),
             CustomerField::Tags => {
                 let mut tags: Vec<String> = Vec::new();
                 for t in raw.split([',', '，', ';', '；']).map(str::trim) {
