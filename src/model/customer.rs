@@ -826,6 +826,12 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("later: kept"), "{out}");
+        // `custom:` left empty by hand is no custom field.
+        let empty = "id: C1\nkind: individual\nname: n\ncustom:\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\n";
+        assert!(serde_yaml::from_str::<Customer>(empty)
+            .unwrap()
+            .custom
+            .is_empty());
         let nested = yaml.replace("  QQ: 12345", "  QQ: {a: 1}");
         let err = serde_yaml::from_str::<Customer>(&nested).unwrap_err();
         assert!(err.to_string().contains("custom.QQ"), "{err}");
