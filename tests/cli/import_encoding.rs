@@ -83,6 +83,25 @@ fn gbk_gb18030_utf16_and_utf8_files_are_read_as_what_they_are() {
 }
 
 #[test]
+fn bad_rows_of_a_windows_file_are_named_by_their_line() {
+    let env = TestEnv::new();
+    // Excel ends lines with CR LF, also inside a quoted multi-line cell.
+    let csv = "name,kind,notes,phone\r\n甲,个人,\"两行\r\n备注\",13700001111\r\n乙,个人,,123\r\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    std::fs::write(env.path("win.csv"), &gbk).unwrap();
+    let out = env.run(&["customer", "import", "win.csv"]).fails(1);
+    assert!(
+        out.stderr.contains("line 4: invalid phone '123'"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(env.path("win.csv"), csv.replace(",123", ",13700002222")).unwrap();
+    let out = env.run(&["customer", "import", "win.csv"]).ok();
+    let json = shown(&env, out.stdout.lines().next().unwrap());
+    assert_eq!(json["notes"], "两行\n备注");
+}
+
+#[test]
 fn undecodable_files_are_refused_with_the_fix() {
     let env = TestEnv::new();
     // 0xFF is no character in UTF-8 nor in GB18030.

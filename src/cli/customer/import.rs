@@ -153,6 +153,12 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     };
     let name = args.file.display().to_string();
     let (text, read_as) = decode_text(&name, &bytes, args.encoding.map(TextEncoding::encoding))?;
+    // Line ends as LF: the csv crate counts the lines of CR LF files one
+    // short (rust-csv issue 395), and multi-line cells are stored with LF.
+    let text = match text.contains("\r\n") {
+        true => text.replace("\r\n", "\n"),
+        false => text,
+    };
     // Excel's "Unicode text" separates columns by tabs: a header line with
     // tabs and no comma is read so.
     let header_line = text.lines().next().unwrap_or_default();
