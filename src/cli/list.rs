@@ -1,12 +1,10 @@
 use std::io::Write;
 
-use chrono::NaiveDate;
-
 use super::Context;
 use crate::clock::parse_date;
 use crate::config::Field;
-use crate::error::Result;
-use crate::model::{Status, Summary};
+use crate::error::{Error, Result};
+use crate::model::{Assignee, Status, Summary, TicketFilter};
 use crate::output::{opt_text, text, Format, Records, Tone};
 
 #[derive(Debug, clap::Args)]
@@ -23,6 +21,18 @@ pub struct ListArgs {
     /// Only tickets assigned to this agent.
     #[arg(long, value_name = "AGENT")]
     pub assignee: Option<String>,
+    /// Only tickets assigned to nobody.
+    #[arg(long, conflicts_with = "assignee")]
+    pub unassigned: bool,
+    /// Only tickets that came in through this channel (key, label or alias: 微信, 邮件, ...).
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Option<String>,
+    /// Only tickets of this category (free-form; Latin letters in any case).
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// Only tickets with this tag (repeatable: every tag given).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
     /// Only this customer's tickets (C000001).
     #[arg(long)]
     pub customer: Option<String>,
@@ -43,68 +53,64 @@ pub struct ListArgs {
     pub bom: bool,
 }
 
-struct Filter {
-    statuses: Vec<Status>,
-    priority: Option<String>,
-    kind: Option<String>,
-    assignee: Option<String>,
-    customer: Option<String>,
-    since: Option<NaiveDate>,
-    until: Option<NaiveDate>,
+/// A category or tag to look for: any text but none (tickets store them
+/// trimmed). Unlike `required_text`, `-` is a value, not stdin.
+fn free_form(what: &str, value: &str) -> Result<String> {
+    match value.trim() {
+        "" => Err(Error::invalid(
+            what,
+            value,
+            format!("the {what} to look for must not be blank"),
+        )),
+        v => Ok(v.to_string()),
+    }
 }
 
-impl Filter {
-    fn from_args(ctx: &Context, args: &ListArgs) -> Result<Filter> {
-        let mut statuses = Vec::new();
-        for s in &args.statuses {
-            let key = ctx.resolve(Field::Status, s)?;
-            statuses.push(Status::from_key(&key).expect("configured statuses are validated"));
-        }
-        if statuses.is_empty() && !args.all {
-            statuses = vec![Status::Open, Status::InProgress, Status::Pending];
-        }
-        Ok(Filter {
-            statuses,
-            priority: args
-                .priority
-                .as_deref()
-                .map(|p| ctx.resolve(Field::Priority, p))
-                .transpose()?,
-            kind: args
-                .kind
-                .as_deref()
-                .map(|k| ctx.resolve(Field::Type, k))
-                .transpose()?,
-            assignee: args.assignee.as_deref().map(|a| ctx.agent(a)).transpose()?,
-            customer: args.customer.clone(),
-            since: args.since.as_deref().map(parse_date).transpose()?,
-            until: args.until.as_deref().map(parse_date).transpose()?,
-        })
+/// The filter the options ask for, with labels and aliases resolved.
+fn filter_of(ctx: &Context, args: &ListArgs) -> Result<TicketFilter> {
+    let mut statuses = Vec::new();
+    for s in &args.statuses {
+        let key = ctx.resolve(Field::Status, s)?;
+        statuses.push(Status::from_key(&key).expect("configured statuses are validated"));
     }
-
-    fn matches(&self, ctx: &Context, t: &Summary) -> bool {
-        let day = t.created.0.with_timezone(&ctx.store.tz).date_naive();
-        (self.statuses.is_empty() || self.statuses.contains(&t.status))
-            && self.priority.as_ref().is_none_or(|p| t.priority == *p)
-            && self.kind.as_ref().is_none_or(|k| t.kind == *k)
-            && self
-                .assignee
-                .as_ref()
-                .is_none_or(|a| t.assignee.as_deref() == Some(a.as_str()))
-            && self
-                .customer
-                .as_ref()
-                .is_none_or(|c| t.customer.eq_ignore_ascii_case(c))
-            && self.since.is_none_or(|s| day >= s)
-            && self.until.is_none_or(|u| day <= u)
+    if statuses.is_empty() && !args.all {
+        statuses = vec![Status::Open, Status::InProgress, Status::Pending];
     }
+    let resolve = |field: Field, value: &Option<String>| {
+        value.as_deref().map(|v| ctx.resolve(field, v)).transpose()
+    };
+    let assignee = match (&args.assignee, args.unassigned) {
+        (Some(a), _) => Some(Assignee::Agent(ctx.agent(a)?)),
+        (None, true) => Some(Assignee::Nobody),
+        (None, false) => None,
+    };
+    Ok(TicketFilter {
+        statuses,
+        priority: resolve(Field::Priority, &args.priority)?,
+        kind: resolve(Field::Type, &args.kind)?,
+        channel: resolve(Field::Channel, &args.channel)?,
+        assignee,
+        customer: args.customer.clone(),
+        category: args
+            .category
+            .as_deref()
+            .map(|c| free_form("category", c))
+            .transpose()?,
+        tags: args
+            .tags
+            .iter()
+            .map(|t| free_form("tag", t))
+            .collect::<Result<_>>()?,
+        since: args.since.as_deref().map(parse_date).transpose()?,
+        until: args.until.as_deref().map(parse_date).transpose()?,
+    })
 }
 
 pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
-    let filter = Filter::from_args(ctx, args)?;
+    let filter = filter_of(ctx, args)?;
     let mut scan = ctx
         .store
-        .summaries_where(true, |t| filter.matches(ctx, t))?;
+        .summaries_where(true, |t| filter.matches(t, ctx.store.tz))?;
     let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
 

@@ -185,7 +185,7 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         let found = match ctx.store.load_customer(&t.customer) {
             Ok(c) => (
                 shown.name(&c),
-                c.phone_to_call().and_then(|f| shown.field(&c, f)),
+                c.phone_to_call().and_then(|f| shown.field(&c, &f)),
             ),
             Err(Error::NotFound { .. }) => (String::new(), None),
             Err(e) => {

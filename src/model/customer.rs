@@ -154,6 +154,14 @@ pub struct Customer {
     pub need: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The team's own fields (微信号, 会员等级, ...): one line of text each,
+    /// keys sorted, so that files stay stable and merge line by line.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "custom_values"
+    )]
+    pub custom: BTreeMap<String, String>,
     pub created: Timestamp,
     pub created_by: String,
     /// Fields added by hand or by a newer desk, kept as they were.
@@ -163,8 +171,32 @@ pub struct Customer {
     pub changes: Vec<Change>,
 }
 
+/// Custom values as text: a number or a yes/no typed by hand is read as
+/// the text it shows; an empty value is no value.
+fn custom_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let raw = BTreeMap::<String, Value>::deserialize(d)?;
+    let mut out = BTreeMap::new();
+    for (key, value) in raw {
+        let text = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "custom.{key}: expected one line of text"
+                )))
+            }
+        };
+        out.insert(key, text);
+    }
+    Ok(out)
+}
+
 /// A field that `desk customer edit` can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerField {
     Name,
     Salutation,
@@ -185,6 +217,8 @@ pub enum CustomerField {
     Notes,
     /// A field of the contact at this index (0-based).
     Contact(usize, ContactField),
+    /// A custom field (`custom.微信号`): one line of text.
+    Custom(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,14 +273,15 @@ impl CustomerField {
 
     /// The key in the file (and in the change log); contacts are
     /// `contacts.N.FIELD`, counting from 1.
-    pub fn key(self) -> String {
+    pub fn key(&self) -> String {
         match self {
             CustomerField::Contact(i, f) => format!("contacts.{}.{}", i + 1, f.key()),
+            CustomerField::Custom(name) => format!("custom.{name}"),
             simple => simple.simple_key().to_string(),
         }
     }
 
-    fn simple_key(self) -> &'static str {
+    fn simple_key(&self) -> &'static str {
         match self {
             CustomerField::Name => "name",
             CustomerField::Salutation => "salutation",
@@ -266,13 +301,17 @@ impl CustomerField {
             CustomerField::Need => "need",
             CustomerField::Notes => "notes",
             CustomerField::Contact(..) => "contacts",
+            CustomerField::Custom(_) => "custom",
         }
     }
 
     /// Parses a field name: the file keys, a few Chinese names of the seed's
-    /// form, and `contacts.N.FIELD` (also `contact.N.FIELD`).
+    /// form, `contacts.N.FIELD` (also `contact.N.FIELD`) and `custom.NAME`.
     pub fn parse(text: &str) -> Option<CustomerField> {
         let text = text.trim();
+        if let Some(name) = text.strip_prefix("custom.") {
+            return CustomerField::custom(name);
+        }
         if let Some(rest) = text
             .strip_prefix("contacts.")
             .or_else(|| text.strip_prefix("contact."))
@@ -283,13 +322,22 @@ impl CustomerField {
             return Some(CustomerField::Contact(n - 1, field));
         }
         let alias = match text {
-            "姓名" | "企业名称" | "姓名/企业名称" | "company" => "name",
+            // Also the names everyday spreadsheets use, so that their columns
+            // are checked (and ID numbers sealed) rather than kept as custom.
+            "姓名" | "企业名称" | "姓名/企业名称" | "客户名称" | "公司名称" | "company" => {
+                "name"
+            }
             "称呼" => "salutation",
-            "联系方式" | "电话" | "手机" | "mobile" => "phone",
-            "邮箱" | "电子邮箱" | "e-mail" => "email",
-            "地址" | "企业地址" | "地址/企业地址" => "address",
-            "证件号码" | "身份证号" | "身份证号码" | "id" | "id_number" => "id_card",
-            "银行卡号" => "bank_card",
+            "联系方式" | "电话" | "手机" | "手机号" | "手机号码" | "电话号码" | "联系电话"
+            | "mobile" => "phone",
+            "邮箱" | "电子邮箱" | "电子邮件" | "e-mail" => "email",
+            "地址" | "企业地址" | "地址/企业地址" | "联系地址" | "详细地址" => {
+                "address"
+            }
+            "证件号码" | "身份证号" | "身份证号码" | "身份证" | "id" | "id_number" => {
+                "id_card"
+            }
+            "银行卡号" | "银行卡" | "银行账号" => "bank_card",
             "统一社会信用代码" | "信用代码" => "credit_code",
             "所属行业" | "行业" => "industry",
             "信息来源" | "来源" => "source",
@@ -306,8 +354,38 @@ impl CustomerField {
             .find(|f| f.simple_key() == alias)
     }
 
+    /// The custom field `name`, if it can be one: not empty, no `=` (which
+    /// `--set NAME=VALUE` could not tell apart), no line break or other
+    /// control character.
+    pub fn custom(name: &str) -> Option<CustomerField> {
+        let name = name.trim();
+        (!name.is_empty()
+            && !name.contains(|c: char| c == '=' || c.is_control())
+            && super::is_one_line(name))
+        .then(|| CustomerField::Custom(name.to_string()))
+    }
+
+    /// Every field of these records that a change, a hand edit or a merge
+    /// can touch: the simple ones, then each custom field any of them has
+    /// or has logged, sorted.
+    pub fn of_records(records: &[&Customer]) -> Vec<CustomerField> {
+        let mut custom = std::collections::BTreeSet::new();
+        for c in records {
+            custom.extend(c.custom.keys().cloned());
+            custom.extend(
+                c.changes
+                    .iter()
+                    .filter_map(|ch| ch.field.strip_prefix("custom.").map(String::from)),
+            );
+        }
+        CustomerField::SIMPLE
+            .into_iter()
+            .chain(custom.into_iter().map(CustomerField::Custom))
+            .collect()
+    }
+
     /// Fields whose values are personal data and are masked on output.
-    pub fn is_sealed(self) -> bool {
+    pub fn is_sealed(&self) -> bool {
         matches!(self, CustomerField::IdCard | CustomerField::BankCard)
     }
 }
@@ -330,8 +408,8 @@ impl Customer {
     }
 
     /// The current value of a field, as the change log records it.
-    pub fn get(&self, field: CustomerField) -> Option<FieldValue> {
-        match field {
+    pub fn get(&self, field: &CustomerField) -> Option<FieldValue> {
+        match *field {
             CustomerField::Name => Some(FieldValue::Text(self.name.clone())),
             CustomerField::Salutation => opt_text(&self.salutation),
             CustomerField::Phone => opt_text(&self.phone),
@@ -355,6 +433,7 @@ impl Customer {
             }
             CustomerField::Need => opt_text(&self.need),
             CustomerField::Notes => opt_text(&self.notes),
+            CustomerField::Custom(ref name) => opt_text(&self.custom.get(name).cloned()),
             CustomerField::Contact(i, f) => {
                 let c = self.contacts.get(i)?;
                 match f {
@@ -392,6 +471,7 @@ impl Customer {
             tags: Vec::new(),
             need: None,
             notes: None,
+            custom: BTreeMap::new(),
             created,
             created_by: created_by.to_string(),
             extra: BTreeMap::new(),
@@ -402,7 +482,7 @@ impl Customer {
     /// Sets a field to a value of the right shape. The caller has validated
     /// and normalised it; a value of the wrong shape is a programming error
     /// reported as `Err` with the field's name.
-    pub fn put(&mut self, field: CustomerField, value: Option<FieldValue>) -> Result<(), String> {
+    pub fn put(&mut self, field: &CustomerField, value: Option<FieldValue>) -> Result<(), String> {
         let text = |v: Option<FieldValue>| -> Result<Option<String>, String> {
             match v {
                 None => Ok(None),
@@ -425,7 +505,7 @@ impl Customer {
                 Some(_) => Err(format!("{} takes a sealed value", field.key())),
             }
         };
-        match field {
+        match *field {
             CustomerField::Name => {
                 self.name = text(value)?.ok_or("the name cannot be removed")?;
             }
@@ -457,6 +537,14 @@ impl Customer {
             }
             CustomerField::Need => self.need = text(value)?,
             CustomerField::Notes => self.notes = text(value)?,
+            CustomerField::Custom(ref name) => match text(value)? {
+                Some(t) => {
+                    self.custom.insert(name.clone(), t);
+                }
+                None => {
+                    self.custom.remove(name);
+                }
+            },
             CustomerField::Contact(i, f) => {
                 if i > self.contacts.len() {
                     return Err(format!(
@@ -502,7 +590,7 @@ impl Customer {
         at: Timestamp,
         by: &str,
     ) -> Result<(), String> {
-        let before = self.get(field);
+        let before = self.get(&field);
         if same_value(&before, &value) {
             return Err(format!(
                 "{} already has that value; nothing to change",
@@ -517,7 +605,7 @@ impl Customer {
                 ));
             }
         }
-        self.put(field, value.clone())?;
+        self.put(&field, value.clone())?;
         self.changes.push(Change {
             at,
             by: by.to_string(),
@@ -544,7 +632,8 @@ impl Customer {
             .map(|c| c.at)
             .fold(self.created, Timestamp::max);
         let mut adopted = Vec::new();
-        for field in CustomerField::SIMPLE {
+        let records: Vec<&Customer> = std::iter::once(&*self).chain(base).collect();
+        for field in CustomerField::of_records(&records) {
             let key = field.key();
             let logged: Vec<&Change> = self.changes.iter().filter(|c| c.field == key).collect();
             // Changes of one field at one time have no order among them: any
@@ -556,11 +645,11 @@ impl Customer {
                     .map(|c| c.to.clone())
                     .collect(),
                 None => match base {
-                    Some(base) => vec![base.get(field)],
+                    Some(base) => vec![base.get(&field)],
                     None => continue,
                 },
             };
-            let now = self.get(field);
+            let now = self.get(&field);
             if expected.iter().any(|e| same_value(e, &now)) {
                 continue;
             }
@@ -581,6 +670,11 @@ impl Customer {
         let n = adopted.len();
         self.changes.extend(adopted);
         n
+    }
+
+    /// The custom fields the record has, sorted by name.
+    pub fn custom_fields(&self) -> impl Iterator<Item = CustomerField> + '_ {
+        self.custom.keys().cloned().map(CustomerField::Custom)
     }
 
     /// Every phone number on the record: the customer's and the contacts'.
@@ -661,7 +755,7 @@ mod tests {
         c.contacts = vec![contact(None), contact(Some("13912345678"))];
         let field = c.phone_to_call().unwrap();
         assert_eq!(field, CustomerField::Contact(1, ContactField::Phone));
-        assert_eq!(c.get(field), Some(FieldValue::Text("13912345678".into())));
+        assert_eq!(c.get(&field), Some(FieldValue::Text("13912345678".into())));
     }
 
     #[test]
@@ -693,7 +787,12 @@ mod tests {
         let name = CustomerField::parse("contacts.1.name").unwrap();
         let role = CustomerField::parse("contact.1.role").unwrap();
         assert!(c
-            .edit(role, Some(FieldValue::Text("采购".into())), at, "li.na")
+            .edit(
+                role.clone(),
+                Some(FieldValue::Text("采购".into())),
+                at,
+                "li.na"
+            )
             .is_err());
         c.edit(name, Some(FieldValue::Text("王芳".into())), at, "li.na")
             .unwrap();
@@ -744,5 +843,35 @@ mod tests {
         assert_eq!(CustomerField::parse("负责人"), Some(CustomerField::Owner));
         assert_eq!(CustomerField::parse("kind"), None);
         assert_eq!(CustomerField::parse("contacts.0.name"), None);
+        assert_eq!(
+            CustomerField::parse(" custom.微信号 "),
+            Some(CustomerField::Custom("微信号".into()))
+        );
+        for bad in ["custom.", "custom. ", "custom.a=b", "custom.a\nb"] {
+            assert_eq!(CustomerField::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn custom_values_read_as_text_and_write_sorted() {
+        let yaml = "id: C000001\nkind: individual\nname: 张三\ncustom:\n  微信号: wx_a\n  QQ: 12345\n  empty:\n  VIP: yes\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\nlater: kept\n";
+        let c: Customer = serde_yaml::from_str(yaml).unwrap();
+        let keys: Vec<_> = c.custom.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(keys, ["QQ=12345", "VIP=yes", "微信号=wx_a"]);
+        let out = serde_yaml::to_string(&c).unwrap();
+        assert!(
+            out.contains("custom:\n  QQ: '12345'\n  VIP: yes\n  微信号: wx_a\ncreated:"),
+            "{out}"
+        );
+        assert!(out.contains("later: kept"), "{out}");
+        // `custom:` left empty by hand is no custom field.
+        let empty = "id: C1\nkind: individual\nname: n\ncustom:\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\n";
+        assert!(serde_yaml::from_str::<Customer>(empty)
+            .unwrap()
+            .custom
+            .is_empty());
+        let nested = yaml.replace("  QQ: 12345", "  QQ: {a: 1}");
+        let err = serde_yaml::from_str::<Customer>(&nested).unwrap_err();
+        assert!(err.to_string().contains("custom.QQ"), "{err}");
     }
 }

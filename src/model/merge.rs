@@ -264,9 +264,10 @@ pub fn merge_customers(
         }
     };
     let mut merged = ours.clone();
-    for field in CustomerField::SIMPLE {
-        let o = base.and_then(|c| c.get(field));
-        let (x, y) = (ours.get(field), theirs.get(field));
+    let records: Vec<&Customer> = [ours, theirs].into_iter().chain(base).collect();
+    for field in CustomerField::of_records(&records) {
+        let o = base.and_then(|c| c.get(&field));
+        let (x, y) = (ours.get(&field), theirs.get(&field));
         let take_ours = if same_value(&x, &y) || same_value(&y, &o) {
             true
         } else if same_value(&x, &o) {
@@ -280,7 +281,7 @@ pub fn merge_customers(
         };
         if !take_ours {
             merged
-                .put(field, y)
+                .put(&field, y)
                 .map_err(|e| Conflict(format!("{}: {e}", ours.id)))?;
         }
     }
@@ -389,6 +390,64 @@ mod tests {
             assert_eq!(n.get(key).copied(), most, "{key}");
         }
         assert_eq!(ab.len(), 5000);
+    }
+
+    #[test]
+    fn custom_fields_merge_like_the_record_s_own() {
+        use crate::model::{CustomerKind, FieldValue};
+        let t = |h: u32| Timestamp::parse(&format!("2026-11-24T{h:02}:00:00+08:00")).unwrap();
+        let wechat = CustomerField::Custom("微信号".into());
+        let level = CustomerField::Custom("会员等级".into());
+        let text = |s: &str| Some(FieldValue::Text(s.into()));
+        let mut base = Customer::new(CustomerKind::Individual, "张三".into(), t(8), "li.na");
+        base.id = "C000001".into();
+        base.edit(wechat.clone(), text("wx_a"), t(9), "li.na")
+            .unwrap();
+        // Each side changes another custom field: both are kept, with both changes.
+        let mut ours = base.clone();
+        ours.edit(wechat.clone(), text("wx_b"), t(10), "li.na")
+            .unwrap();
+        let mut theirs = base.clone();
+        theirs
+            .edit(level.clone(), text("金卡"), t(11), "zhao.min")
+            .unwrap();
+        let merged = merge_customers(Some(&base), &ours, &theirs, "git").unwrap();
+        assert_eq!(merged.get(&wechat), text("wx_b"));
+        assert_eq!(merged.get(&level), text("金卡"));
+        assert_eq!(merged.changes.len(), 3);
+        assert_eq!(
+            merged,
+            merge_customers(Some(&base), &theirs, &ours, "git").unwrap()
+        );
+        // Both change one: the later change wins, whichever side is ours.
+        theirs
+            .edit(wechat.clone(), text("wx_c"), t(12), "zhao.min")
+            .unwrap();
+        for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
+            let merged = merge_customers(Some(&base), a, b, "git").unwrap();
+            assert_eq!(merged.get(&wechat), text("wx_c"));
+        }
+        // A custom field edited or removed in the file by hand is logged, and kept.
+        let mut by_hand = base.clone();
+        by_hand.custom.insert("QQ".into(), "12345".into());
+        by_hand.custom.remove("微信号");
+        let merged = merge_customers(Some(&base), &by_hand, &theirs, "git").unwrap();
+        assert_eq!(
+            merged.get(&CustomerField::Custom("QQ".into())),
+            text("12345")
+        );
+        let logged: Vec<_> = merged
+            .changes
+            .iter()
+            .filter(|c| c.by == "git")
+            .map(|c| (c.field.as_str(), c.to.clone()))
+            .collect();
+        assert_eq!(
+            logged,
+            [("custom.QQ", text("12345")), ("custom.微信号", None)]
+        );
+        // theirs changed 微信号 after the hand removal's base: the later change.
+        assert_eq!(merged.get(&wechat), text("wx_c"));
     }
 
     proptest! {

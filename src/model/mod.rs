@@ -4,6 +4,7 @@
 
 mod customer;
 mod event;
+mod filter;
 mod fold;
 mod id;
 pub mod mask;
@@ -18,6 +19,7 @@ pub use customer::{
     Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
 };
 pub use event::{history_problems, Action, Event};
+pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, Closing, Closure, FoldError, State};
 pub use id::TicketId;
 pub use merge::{merge_customers, merge_tickets, Conflict};

@@ -4,6 +4,7 @@
 mod cache;
 mod customer_index;
 mod customers;
+mod decode;
 mod finding;
 mod fsio;
 mod git;
@@ -21,6 +22,7 @@ pub use customers::{
     duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,
 };
+pub use decode::decode_text;
 pub use finding::Finding;
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR};

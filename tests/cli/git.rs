@@ -998,3 +998,50 @@ fn two_closes_of_one_ticket_on_two_clones_are_one_closure_with_both_resolutions(
         "{shown}"
     );
 }
+
+#[test]
+fn custom_fields_edited_on_two_clones_merge_field_by_field() {
+    let (team, mut a, mut b, _) = team_with_ticket();
+    a.env.at("2026-11-24T10:00:00+08:00");
+    a.env
+        .run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "custom.微信号=wx_a",
+            "--set",
+            "custom.会员等级=银卡",
+        ])
+        .ok();
+    b.env.at("2026-11-24T11:00:00+08:00");
+    b.env
+        .run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "custom.QQ=12345",
+            "--set",
+            "custom.会员等级=金卡",
+        ])
+        .ok();
+    a.commit(&team, "a edits");
+    b.commit(&team, "b edits");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["push", "-q", "origin", "HEAD:b-edits"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let text = std::fs::read_to_string(b.env.path("customers/C000001.yaml")).unwrap();
+    assert!(
+        text.contains("custom:\n  QQ: '12345'\n  会员等级: 金卡\n  微信号: wx_a\n"),
+        "the later change wins a field both changed:\n{text}"
+    );
+    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(y["changes"].as_sequence().unwrap().len(), 4);
+    b.check_clean();
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "b-edits"]);
+    assert_eq!(
+        std::fs::read_to_string(a.env.path("customers/C000001.yaml")).unwrap(),
+        text
+    );
+}

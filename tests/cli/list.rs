@@ -145,3 +145,80 @@ fn output_is_deterministic() {
     let b = env.run(&["list", "--all", "--format", "json"]).ok().stdout;
     assert_eq!(a, b);
 }
+
+#[test]
+fn filters_by_assignment_channel_tag_and_category() {
+    let env = TestEnv::new();
+    // (new_ticket replaces a repeated flag's value: two tags need the full command.)
+    let phone = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "退货未到账",
+            "--category",
+            "物流",
+            "--tag",
+            "退货",
+            "--tag",
+            "VIP",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let chat = env.new_ticket(&["--channel", "微信", "--category", "价格", "--tag", "vip"]);
+    let mail = env.new_ticket(&["--channel", "邮件", "--category", "物流"]);
+    env.run(&["assign", &mail, "li.na"]).ok();
+    let ids_of = |args: &[&str]| {
+        let mut full = vec!["list", "--format", "ids"];
+        full.extend_from_slice(args);
+        let out = env.run(&full).ok().stdout;
+        let mut ids: Vec<String> = out.lines().map(String::from).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |ids: &[&String]| {
+        let mut v: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids_of(&["--unassigned"]), sorted(&[&phone, &chat]));
+    // Channels by key, label or alias.
+    assert_eq!(ids_of(&["--channel", "social"]), sorted(&[&chat]));
+    assert_eq!(ids_of(&["--channel", "微信"]), sorted(&[&chat]));
+    assert_eq!(ids_of(&["--channel", "邮件"]), sorted(&[&mail]));
+    // Tags and categories are free-form; Latin letters in any case.
+    assert_eq!(ids_of(&["--tag", "VIP"]), sorted(&[&phone, &chat]));
+    assert_eq!(
+        ids_of(&["--tag", "vip", "--tag", "退货"]),
+        sorted(&[&phone])
+    );
+    assert_eq!(ids_of(&["--category", "物流"]), sorted(&[&phone, &mail]));
+    assert_eq!(
+        ids_of(&["--category", "物流", "--unassigned"]),
+        sorted(&[&phone])
+    );
+    assert!(ids_of(&["--category", "售后"]).is_empty());
+    // Bad values are refused naming what is valid.
+    let out = env.run(&["list", "--channel", "fax"]).fails(1);
+    assert!(
+        out.stderr.contains("invalid channel 'fax'") && out.stderr.contains("social (社交媒体"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["list", "--tag", " "]).fails(1);
+    assert!(out.stderr.contains("invalid tag"), "{}", out.stderr);
+    let out = env.run(&["list", "--category", ""]).fails(1);
+    assert!(out.stderr.contains("invalid category"), "{}", out.stderr);
+    // Unassigned and an assignee exclude each other.
+    env.run(&["list", "--unassigned", "--assignee", "li.na"])
+        .fails(2);
+}

@@ -14,6 +14,7 @@ mod errors;
 mod git;
 mod help;
 mod hostile;
+mod import_encoding;
 mod init;
 mod interrupt;
 mod lifecycle;

@@ -13,7 +13,8 @@ pub struct EditArgs {
     /// salutation, phone, email, address, id_card, bank_card, credit_code,
     /// industry, source, first_contact, last_contact, owner, vip, tags
     /// (comma-separated), need, notes, contacts.N.name|salutation|role|phone|email
-    /// (a new contact N starts with its name). An empty value removes the field.
+    /// (a new contact N starts with its name), custom.NAME (a field of your
+    /// own, e.g. custom.微信号). An empty value removes the field.
     #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
     pub sets: Vec<String>,
     /// Record a phone number or e-mail address that fails the shape check as typed.
@@ -39,7 +40,7 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
         let field = parse_field(field)?;
         if sets.iter().any(|(f, _)| *f == field) {
             // The customer's kind is not known yet: masked as for an individual.
-            let shown = mask::field(CustomerKind::Individual, field, value);
+            let shown = mask::field(CustomerKind::Individual, &field, value);
             return Err(Error::invalid(
                 "--set",
                 format!("{}={shown}", field.key()),
@@ -54,8 +55,8 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
     let input = FieldInput::new(ctx, sealing, args.force)?;
     let customer = ctx.store.modify_customer(&id, |c| {
         for (field, raw) in &sets {
-            let value = input.value(c.kind, *field, raw)?;
-            c.edit(*field, value, at, &ctx.actor)
+            let value = input.value(c.kind, field, raw)?;
+            c.edit(field.clone(), value, at, &ctx.actor)
                 .map_err(|why| Error::Refused(format!("{id}: {why}")))?;
         }
         Ok(())

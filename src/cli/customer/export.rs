@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{customer_json, customer_row, Shown, EXPORT_COLUMNS};
+use super::{customer_json, customer_row, export_header, Shown};
 use crate::cli::Context;
 use crate::error::Result;
 use crate::output::{Cell, Records};
@@ -47,10 +47,18 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
             writeln!(out)?;
         }
         ExportFormat::Csv => {
-            let mut records = Records::new(&EXPORT_COLUMNS);
+            let custom: Vec<String> = scan
+                .customers
+                .iter()
+                .flat_map(|c| c.custom.keys().cloned())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let header = export_header(&custom);
+            let mut records = Records::new(&header.iter().map(String::as_str).collect::<Vec<_>>());
             for c in &scan.customers {
                 records.push(
-                    customer_row(c, &shown)
+                    customer_row(c, &shown, &custom)
                         .into_iter()
                         .map(Cell::Text)
                         .collect(),

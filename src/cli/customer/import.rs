@@ -5,39 +5,74 @@ use super::{build_customer, contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{mask, ContactField, Customer, CustomerField};
-use crate::output::{csv_cell_value, starts_like_formula};
-use crate::store::{duplicate_error, read_to_string, Identities};
+use crate::output::{csv_cell_value, starts_like_formula, visible};
+use crate::store::{decode_text, duplicate_error, Identities};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// A CSV file (UTF-8, with or without BOM); `-` reads stdin. The header
-    /// names columns in English (the export's) or as on the customer
-    /// registration form (客户登记表): 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址,
-    /// 信息来源, 首次联系时间, 需求简述, 负责人, ...
+    /// A CSV file; `-` reads stdin. UTF-8 (with or without BOM), UTF-16 with
+    /// BOM, and GBK/GB18030 (what Excel saves on Chinese Windows) are told
+    /// apart. The header names columns in English (the export's) or as on
+    /// the customer registration form (客户登记表): 客户编号, 姓名/企业名称, 客户类型,
+    /// 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...; any other
+    /// column is kept as a custom field of its name (custom.NAME).
     pub file: PathBuf,
+    /// The file's encoding, when telling it from the bytes is not wanted.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
     /// Record phone numbers and e-mail addresses that fail the shape check as typed.
     #[arg(long)]
     pub force: bool,
+    /// Skip columns desk does not know (named on stderr) instead of keeping
+    /// each as a custom field of the column's name.
+    #[arg(long)]
+    pub ignore_unknown: bool,
     /// Check every row and report, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextEncoding {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    Gb18030,
+    /// GBK is read as GB18030, which contains it.
+    Gbk,
+}
+
+impl TextEncoding {
+    fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 => encoding_rs::UTF_8,
+            TextEncoding::Gb18030 => encoding_rs::GB18030,
+            TextEncoding::Gbk => encoding_rs::GBK,
+        }
+    }
+}
+
 /// What a CSV column holds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Column {
     Id,
     Kind,
     Field(CustomerField),
     /// `name=...,role=...; name=...` as exported.
     Contacts,
-    /// Exported, not imported: the record is created now.
+    /// Exported, not imported (the record is created now), or unknown and
+    /// skipped with `--ignore-unknown`.
     Ignored,
 }
 
+/// A known column: the record's own names in any case (Excel users
+/// capitalise), `custom.NAME` with NAME as written.
 fn column(header: &str) -> Option<Column> {
     let h = header.trim();
-    Some(match h {
+    if let Some(prefix) = h.get(..7).filter(|p| p.eq_ignore_ascii_case("custom.")) {
+        return CustomerField::custom(&h[prefix.len()..]).map(Column::Field);
+    }
+    let h = h.to_ascii_lowercase();
+    Some(match h.as_str() {
         "id" | "客户编号" | "编号" => Column::Id,
         "kind" | "客户类型" | "类型" => Column::Kind,
         "contacts" => Column::Contacts,
@@ -58,39 +93,88 @@ fn column(header: &str) -> Option<Column> {
     })
 }
 
+/// What each column of the header holds; a column desk does not know is a
+/// custom field of that name, or with `ignore_unknown` is skipped. Also
+/// returns the unknown columns' names, for the user to see.
+fn columns_of(
+    headers: &csv::StringRecord,
+    ignore_unknown: bool,
+) -> Result<(Vec<Column>, Vec<String>)> {
+    let mut columns = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(c) = column(h) {
+            columns.push(c);
+            continue;
+        }
+        let shown = match h.trim() {
+            "" => format!("column {}", i + 1),
+            named => named.to_string(),
+        };
+        if ignore_unknown {
+            columns.push(Column::Ignored);
+        } else if h.trim().is_empty() {
+            return Err(Error::Refused(format!(
+                "column {} has no name; name it (a custom field) or pass --ignore-unknown",
+                i + 1
+            )));
+        } else {
+            // `custom.` with a bad name after it is no field of any name.
+            let prefixed = h
+                .trim()
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("custom."));
+            let field = (!prefixed)
+                .then(|| CustomerField::custom(h))
+                .flatten()
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "CSV column",
+                        mask::unknown(h),
+                        "an unknown column is kept as a custom field, whose name is one line \
+                         without '=' or control characters; rename it or pass --ignore-unknown",
+                    )
+                })?;
+            columns.push(Column::Field(field));
+        }
+        unknown.push(shown);
+    }
+    Ok((columns, unknown))
+}
+
 pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> {
-    let text = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+    let bytes = if args.file.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
             .map_err(|e| Error::io("<stdin>", e))?;
-        s
+        b
     } else {
-        read_to_string(&args.file)?
+        std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?
     };
     let name = args.file.display().to_string();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let (text, read_as) = decode_text(&name, &bytes, args.encoding.map(TextEncoding::encoding))?;
+    // Line ends as LF: the csv crate counts the lines of CR LF files one
+    // short (rust-csv issue 395), and multi-line cells are stored with LF.
+    let text = match text.contains("\r\n") {
+        true => text.replace("\r\n", "\n"),
+        false => text,
+    };
+    // Excel's "Unicode text" separates columns by tabs: a header line with
+    // tabs and no comma is read so.
+    let header_line = text.lines().next().unwrap_or_default();
+    let tabs = header_line.contains('\t') && !header_line.contains(',');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
+        .delimiter(if tabs { b'\t' } else { b',' })
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| Error::invalid("CSV file", &name, e.to_string()))?
         .clone();
-    let mut columns = Vec::new();
-    for h in headers.iter() {
-        columns.push(column(h).ok_or_else(|| {
-            Error::invalid(
-                "CSV column",
-                // A file without its header row has data here.
-                mask::unknown(h),
-                "expected id, kind, name, salutation, phone, email, address, id_card, bank_card, \
-                 credit_code, industry, contacts, contact, contact_role, contact_phone, contact_email, \
-                 source, first_contact, last_contact, owner, vip, tags, need, notes \
-                 (or 客户编号, 姓名/企业名称, 客户类型, 联系方式, 地址, 信息来源, 首次联系时间, 需求简述, 负责人, ...)",
-            )
-        })?);
-    }
-    if !columns.contains(&Column::Kind) || !columns.contains(&Column::Field(CustomerField::Name)) {
+    // Checked first: in a file without its header row, the first row is
+    // data, not names of custom fields to repeat on stderr.
+    let known: Vec<Column> = headers.iter().filter_map(column).collect();
+    if !known.contains(&Column::Kind) || !known.contains(&Column::Field(CustomerField::Name)) {
         return Err(Error::invalid(
             "CSV header",
             headers
@@ -100,6 +184,16 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
                 .join(","),
             "the columns kind (客户类型) and name (姓名/企业名称) are required",
         ));
+    }
+    let (columns, unknown) = columns_of(&headers, args.ignore_unknown)?;
+    if !unknown.is_empty() {
+        match args.ignore_unknown {
+            true => eprintln!("{name}: skipped columns: {}", visible(&unknown.join(", "))),
+            false => eprintln!(
+                "{name}: columns kept as custom fields: {} (--ignore-unknown skips them)",
+                visible(&unknown.join(", "))
+            ),
+        }
     }
     let mut rows = Vec::new();
     let mut problems: Vec<String> = Vec::new();
@@ -162,7 +256,10 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         )));
     }
     if args.dry_run {
-        eprintln!("{name}: {} row(s) would be imported", new.len());
+        eprintln!(
+            "{name}: {} row(s) would be imported (read as {read_as})",
+            new.len()
+        );
         return Ok(());
     }
     let created = ctx
@@ -171,7 +268,10 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     for c in &created {
         writeln!(out, "{}", c.id)?;
     }
-    eprintln!("{name}: imported {} customer(s)", created.len());
+    eprintln!(
+        "{name}: imported {} customer(s) (read as {read_as})",
+        created.len()
+    );
     Ok(())
 }
 
@@ -217,7 +317,7 @@ fn row_customer(
                     contacts_used += 1;
                 }
             }
-            Column::Field(f) if !value.is_empty() => fields.push((*f, value.to_string())),
+            Column::Field(f) if !value.is_empty() => fields.push((f.clone(), value.to_string())),
             Column::Field(_) => {}
         }
     }
@@ -266,5 +366,48 @@ mod tests {
             let cell = crate::output::csv_cell(v);
             prop_assert_eq!(cell_value(&cell).unwrap(), v);
         }
+
+        /// Every header is a known column, a custom field of its trimmed
+        /// name, or refused; the export's `custom.NAME` header reads back as
+        /// that field; `--ignore-unknown` refuses nothing.
+        #[test]
+        fn headers_map_to_known_or_custom_fields(h in "[ a-zA-Z._=\t\n微信号]{0,10}") {
+            let headers = csv::StringRecord::from(vec![h.as_str()]);
+            match columns_of(&headers, false) {
+                Ok((columns, unknown)) => match &columns[0] {
+                    Column::Field(CustomerField::Custom(name)) if !unknown.is_empty() => {
+                        prop_assert_eq!(name.as_str(), h.trim());
+                        let exported = csv::StringRecord::from(vec![format!("custom.{name}")]);
+                        let (back, none) = columns_of(&exported, false).unwrap();
+                        prop_assert_eq!(&back[0], &columns[0]);
+                        prop_assert!(none.is_empty());
+                    }
+                    _ => prop_assert!(unknown.is_empty()),
+                },
+                Err(_) => prop_assert!(
+                    h.trim().is_empty() || h.contains(['=', '\t', '\n'])
+                        || h.trim().to_ascii_lowercase().starts_with("custom.")
+                ),
+            }
+            let (columns, _) = columns_of(&headers, true).unwrap();
+            prop_assert!(!matches!(&columns[0], Column::Field(CustomerField::Custom(_)))
+                || h.trim().to_ascii_lowercase().starts_with("custom."));
+        }
+    }
+
+    #[test]
+    fn own_columns_in_any_case_and_custom_names_as_written() {
+        let headers = csv::StringRecord::from(vec!["Phone", "客户类型", "Custom.QQ", "微信号"]);
+        let (columns, unknown) = columns_of(&headers, false).unwrap();
+        assert_eq!(
+            columns,
+            [
+                Column::Field(CustomerField::Phone),
+                Column::Kind,
+                Column::Field(CustomerField::Custom("QQ".into())),
+                Column::Field(CustomerField::Custom("微信号".into())),
+            ]
+        );
+        assert_eq!(unknown, ["微信号"]);
     }
 }

@@ -170,8 +170,8 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
             text(&c.id),
             text(c.kind.key()),
             text(shown.name_of(c.kind, &c.name, c.salutation.as_deref())),
-            opt_text(shown_text(&shown, c, CustomerField::Phone, &c.phone)),
-            opt_text(shown_text(&shown, c, CustomerField::Email, &c.email)),
+            opt_text(shown_text(&shown, c, &CustomerField::Phone, &c.phone)),
+            opt_text(shown_text(&shown, c, &CustomerField::Email, &c.email)),
             opt_text(c.owner.clone()),
             opt_text(c.source.clone()),
             text(if c.vip { "yes" } else { "no" }),
@@ -191,7 +191,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
 fn shown_text(
     shown: &Shown,
     c: &CustomerSummary,
-    field: CustomerField,
+    field: &CustomerField,
     value: &Option<String>,
 ) -> Option<String> {
     let value = FieldValue::Text(value.clone()?);

@@ -70,7 +70,8 @@ pub fn parse_field(input: &str) -> Result<CustomerField> {
             "field",
             input,
             format!(
-                "expected one of {}, or contacts.N.name|salutation|role|phone|email",
+                "expected one of {}, contacts.N.name|salutation|role|phone|email, \
+                 or custom.NAME (a field of your own; NAME without '=' or control characters)",
                 CustomerField::SIMPLE.map(|f| f.key()).join(", ")
             ),
         )
@@ -106,14 +107,14 @@ impl<'a> FieldInput<'a> {
     pub fn value(
         &self,
         kind: CustomerKind,
-        field: CustomerField,
+        field: &CustomerField,
         raw: &str,
     ) -> Result<Option<FieldValue>> {
         let key = field.key();
         let raw = raw.trim();
         // What error messages quote: personal data masked as on output.
         let shown = mask::field(kind, field, raw);
-        if !crate::model::is_one_line(raw) && field != CustomerField::Notes {
+        if !crate::model::is_one_line(raw) && *field != CustomerField::Notes {
             return Err(Error::invalid(&key, &shown, "expected one line"));
         }
         let enterprise_only = matches!(
@@ -172,7 +173,7 @@ impl<'a> FieldInput<'a> {
                 text(shape(validate::email(raw))?)
             }
             CustomerField::IdCard | CustomerField::BankCard => {
-                let plain = checked(if field == CustomerField::IdCard {
+                let plain = checked(if *field == CustomerField::IdCard {
                     validate::id_card(raw)
                 } else {
                     validate::bank_card(raw)
@@ -207,6 +208,13 @@ impl<'a> FieldInput<'a> {
                     "expected true or false (是/否)",
                 )),
             },
+            // Kept in clear and shown unmasked: never a resident ID number.
+            CustomerField::Custom(_) if validate::id_card(raw).is_ok() => Err(Error::invalid(
+                &key,
+                mask::last_four(&raw[raw.len() - 4..]),
+                "this is a resident ID-card number, which desk stores encrypted: put it in \
+                 id_card (证件号码), not in a custom field",
+            )),
             CustomerField::Tags => {
                 let mut tags: Vec<String> = Vec::new();
                 for t in raw.split([',', '，', ';', '；']).map(str::trim) {
@@ -241,7 +249,7 @@ pub fn build_customer(
         ));
     }
     // The same checks as every other field (one line, ...).
-    let name = match input.value(kind, CustomerField::Name, &name)? {
+    let name = match input.value(kind, &CustomerField::Name, &name)? {
         Some(FieldValue::Text(name)) => name,
         _ => name,
     };
@@ -257,10 +265,10 @@ pub fn build_customer(
         if *field == CustomerField::Name {
             continue;
         }
-        let value = input.value(kind, *field, raw)?;
+        let value = input.value(kind, field, raw)?;
         customer
-            .put(*field, value)
-            .map_err(|why| Error::invalid(field.key(), mask::field(kind, *field, raw), why))?;
+            .put(field, value)
+            .map_err(|why| Error::invalid(field.key(), mask::field(kind, field, raw), why))?;
     }
     if customer.first_contact.is_none() {
         customer.first_contact = Some(at);
@@ -326,7 +334,7 @@ fn masked_contact(spec: &str) -> String {
                     "{key}={}",
                     mask::field(
                         CustomerKind::Enterprise,
-                        CustomerField::Contact(0, f),
+                        &CustomerField::Contact(0, f),
                         value.trim()
                     )
                 ),
@@ -373,7 +381,7 @@ impl Shown<'_> {
     }
 
     /// A field's value as it may be shown.
-    pub fn value(&self, kind: CustomerKind, field: CustomerField, value: &FieldValue) -> String {
+    pub fn value(&self, kind: CustomerKind, field: &CustomerField, value: &FieldValue) -> String {
         match value {
             FieldValue::Flag(b) => b.to_string(),
             FieldValue::List(l) => l.join(", "),
@@ -430,7 +438,7 @@ impl Shown<'_> {
         Ok(())
     }
 
-    pub fn field(&self, c: &Customer, field: CustomerField) -> Option<String> {
+    pub fn field(&self, c: &Customer, field: &CustomerField) -> Option<String> {
         c.get(field).map(|v| self.value(c.kind, field, &v))
     }
 
@@ -531,7 +539,7 @@ pub fn customer_json(c: &Customer, shown: &Shown) -> serde_json::Map<String, ser
                             let v = if f == ContactField::Name {
                                 Some(shown.contact_name(contact))
                             } else {
-                                shown.field(c, CustomerField::Contact(i, f))
+                                shown.field(c, &CustomerField::Contact(i, f))
                             };
                             m.insert(f.key().into(), text(v));
                         }
@@ -539,43 +547,70 @@ pub fn customer_json(c: &Customer, shown: &Shown) -> serde_json::Map<String, ser
                     })
                     .collect(),
             ),
-            other => text(CustomerField::parse(other).and_then(|f| shown.field(c, f))),
+            other => text(CustomerField::parse(other).and_then(|f| shown.field(c, &f))),
         };
         map.insert(column.into(), value);
     }
+    let custom = c
+        .custom_fields()
+        .filter_map(|f| {
+            let value = shown.field(c, &f)?;
+            match f {
+                CustomerField::Custom(name) => Some((name, J::String(value))),
+                _ => None,
+            }
+        })
+        .collect();
+    map.insert("custom".into(), J::Object(custom));
     map
 }
 
-/// The same as one CSV row (contacts as `name=...,role=...; ...`).
-pub fn customer_row(c: &Customer, shown: &Shown) -> Vec<String> {
-    let json = customer_json(c, shown);
+/// The CSV header: the record's own columns, then `custom.NAME` for each
+/// custom field of `custom` (the names any exported record has, sorted).
+pub fn export_header(custom: &[String]) -> Vec<String> {
     EXPORT_COLUMNS
         .iter()
-        .map(|column| match &json[*column] {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            serde_json::Value::Array(items) if *column == "tags" => items
-                .iter()
-                .filter_map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            serde_json::Value::Array(contacts) => contacts
-                .iter()
-                .map(|contact| {
-                    contact
-                        .as_object()
-                        .map(|m| {
-                            m.iter()
-                                .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        })
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        })
+        .map(|c| c.to_string())
+        .chain(custom.iter().map(|name| format!("custom.{name}")))
         .collect()
+}
+
+/// The same as one CSV row (contacts as `name=...,role=...; ...`), with
+/// the columns of [`export_header`].
+pub fn customer_row(c: &Customer, shown: &Shown, custom: &[String]) -> Vec<String> {
+    let json = customer_json(c, shown);
+    let own = EXPORT_COLUMNS.iter().map(|column| match &json[*column] {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Array(items) if *column == "tags" => items
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        serde_json::Value::Array(contacts) => contacts
+            .iter()
+            .map(|contact| {
+                contact
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    });
+    let theirs = custom.iter().map(|name| {
+        json["custom"]
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    });
+    own.chain(theirs).collect()
 }

@@ -73,7 +73,7 @@ fn write_json(
                 .iter()
                 .map(|ch| {
                     let field = CustomerField::parse(&ch.field);
-                    let value = |v: &Option<crate::model::FieldValue>| match (field, v) {
+                    let value = |v: &Option<crate::model::FieldValue>| match (&field, v) {
                         (Some(f), Some(v)) => J::String(shown.value(c.kind, f, v)),
                         _ => J::Null,
                     };
@@ -133,16 +133,21 @@ fn write_text(
                 Some(a) => format!("{o} ({})", a.name),
                 None => o.clone(),
             }),
-            _ => shown.field(c, field),
+            _ => shown.field(c, &field),
         };
         if let Some(v) = value {
+            rows.push((field.key(), v));
+        }
+    }
+    for field in c.custom_fields() {
+        if let Some(v) = shown.field(c, &field) {
             rows.push((field.key(), v));
         }
     }
     for (i, contact) in c.contacts.iter().enumerate() {
         let mut parts = vec![shown.contact_name(contact)];
         for f in [ContactField::Role, ContactField::Phone, ContactField::Email] {
-            if let Some(v) = shown.field(c, CustomerField::Contact(i, f)) {
+            if let Some(v) = shown.field(c, &CustomerField::Contact(i, f)) {
                 parts.push(v);
             }
         }
@@ -154,7 +159,7 @@ fn write_text(
     ));
     for (k, v) in &rows {
         // Stored text is shown through `visible`: it cannot drive the terminal.
-        writeln!(out, "  {k:<14} {}", visible(v))?;
+        writeln!(out, "  {:<14} {}", visible(k), visible(v))?;
     }
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     writeln!(out, "\ntickets ({}, {open} open)", tickets.len())?;
@@ -172,7 +177,7 @@ fn write_text(
     writeln!(out, "\nchanges ({})", c.changes.len())?;
     for ch in &c.changes {
         let field = CustomerField::parse(&ch.field);
-        let value = |v: &Option<crate::model::FieldValue>| match (field, v) {
+        let value = |v: &Option<crate::model::FieldValue>| match (&field, v) {
             (Some(f), Some(v)) => shown.value(c.kind, f, v),
             (None, Some(_)) => "?".into(),
             (_, None) => "-".into(),
