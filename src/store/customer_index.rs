@@ -326,6 +326,21 @@ impl Index {
             .is_none_or(|d| d.newest_nanos() >= self.taken - d.racy_nanos())
     }
 
+    /// The first entry at or after `from` whose name is not before `name`
+    /// (entries are in name order): a binary search.
+    fn first_not_before(&self, from: usize, name: &str) -> usize {
+        let (mut lo, mut hi) = (from, self.frames.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.lead(mid).name < name {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     fn frame(&self, i: usize) -> &[u8] {
         &self.bytes[self.frames[i].clone()]
     }
@@ -705,20 +720,23 @@ impl Store {
         }
         view.fresh.sort_by(|a, b| a.0.cmp(&b.0));
         // The old entries and the fresh ones, merged by name.
+        // Old frames are copied as they are; only a few are decoded, to
+        // find where each fresh entry goes (a write touches a few names).
         let old = &view.index;
-        let mut merged: Vec<&[u8]> = Vec::with_capacity(old.frames.len() + view.fresh.len());
-        let mut fresh = view.fresh.iter().peekable();
-        for i in 0..old.frames.len() {
-            let name = old.lead(i).name;
-            while let Some((_, bytes)) = fresh.next_if(|(n, _)| n.as_str() < name) {
-                merged.push(bytes);
-            }
-            match fresh.next_if(|(n, _)| n.as_str() == name) {
-                Some((_, bytes)) => merged.push(bytes),
-                None => merged.push(old.frame(i)),
-            }
+        let count = old.frames.len();
+        let mut merged: Vec<&[u8]> = Vec::with_capacity(count + view.fresh.len());
+        let mut next = 0;
+        for (name, bytes) in &view.fresh {
+            let at = old.first_not_before(next, name);
+            merged.extend((next..at).map(|i| old.frame(i)));
+            merged.push(bytes);
+            next = if at < count && old.lead(at).name == name {
+                at + 1
+            } else {
+                at
+            };
         }
-        merged.extend(fresh.map(|(_, bytes)| bytes.as_slice()));
+        merged.extend((next..count).map(|i| old.frame(i)));
         self.write_index(
             IDS_FILE,
             &Index::build(IDS_MAGIC, dir, taken, merged.into_iter()),
