@@ -403,6 +403,13 @@ fn fit(
     }
 }
 
+/// `s` followed by blanks up to `width` display columns (CJK counts two),
+/// for the aligned lines of text views (`format!`'s `{:<N}` counts chars).
+pub fn pad(s: &str, width: usize) -> String {
+    let blanks = width.saturating_sub(s.width());
+    format!("{s}{}", " ".repeat(blanks))
+}
+
 /// `s` cut to `width` display columns (CJK counts two), ending in `…` when
 /// something was left out. Widths are measured on the text, not summed per
 /// character, so that sequences (an emoji and its variation selector) count
@@ -617,6 +624,13 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("无法登录\\e]0;x\\u{7}"), "{out}");
         assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn padding_counts_cjk_as_two_columns() {
+        assert_eq!(pad("刘芳", 6), "刘芳  ");
+        assert_eq!(pad("Li", 6), "Li    ");
+        assert_eq!(pad("custom.微信号", 6), "custom.微信号");
     }
 
     #[test]

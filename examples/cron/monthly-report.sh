@@ -6,6 +6,7 @@
 # commit, so it is delivered even when committing or pushing fails.
 #   STORE  the store: a clone of the team's repository (default: the current directory)
 #   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
+# A bash script: run it as it is (or with bash), not with sh.
 set -uo pipefail
 cd "${STORE:-.}" || exit 1
 desk="${DESK:-$(command -v desk || ls "$HOME/.cargo/bin/desk" /usr/local/bin/desk 2>/dev/null | head -n 1)}"

@@ -2,6 +2,7 @@
 # desk: hourly SLA check. Prints the breached tickets only when their set has
 # changed since the last run (kept in .desk/sla-breached), so cron mails each
 # change once instead of the same breaches every hour. Run hourly (see crontab).
+# A bash script: run it as it is (or with bash), not with sh.
 #   STORE  the store: a clone of the team's repository (default: the current directory)
 #   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
 set -uo pipefail
@@ -26,5 +27,7 @@ if [ -z "$now" ]; then
     echo "No ticket is in breach of its SLA any more."
 else
     echo "Tickets in breach of their SLA (the set changed since the last check):"
-    printf '%s\n' "$csv"
+    # A table, not the CSV: text from tickets is shown with control
+    # characters escaped, as on a terminal.
+    "$desk" sla --breached --format table
 fi

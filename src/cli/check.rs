@@ -254,7 +254,8 @@ fn check_customers(ctx: &Context, problems: &mut Vec<Finding>) -> Result<Vec<Str
                 None,
                 format!(
                     "the same {} as customer {}: one customer registered twice? Keep one \
-                     record and point its tickets at it (`desk edit ID --set customer=...`)",
+                     record, point the other's tickets at it (`desk edit ID --set customer=...`) \
+                     and remove the other's file (`git rm`); docs/git.md",
                     d.field, d.existing
                 ),
             ));

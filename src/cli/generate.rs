@@ -34,7 +34,11 @@ fn command() -> clap::Command {
 
 pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> Result<()> {
     let mut cmd = command();
-    clap_complete::generate(args.shell, &mut cmd, "desk", out);
+    // clap_complete panics on a write error; generated into memory first,
+    // a closed pipe (`| head`) is an ordinary error that exits quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "desk", &mut script);
+    out.write_all(&script)?;
     Ok(())
 }
 

@@ -115,10 +115,9 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         claim.display()
     );
     if args.hooks {
-        eprintln!(
-            "{}",
-            describe(store.install_pre_commit_hook()?, "pre-commit hook")
-        );
+        for done in store.install_pre_commit_hook()? {
+            eprintln!("{}", describe(done, "hook"));
+        }
     }
     if args.cron {
         for done in store.install_cron_files()? {

@@ -4,7 +4,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::Result;
 use crate::model::{Action, Event, Ticket};
-use crate::output::visible;
+use crate::output::{pad, visible};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
 
@@ -112,9 +112,9 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     for event in &t.history {
         writeln!(
             out,
-            "  {}  {:<12} {}",
+            "  {}  {} {}",
             local(&event.at),
-            visible(&event.by),
+            pad(&visible(&event.by), 12),
             visible(&describe(event))
         )?;
     }
@@ -160,10 +160,10 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     for o in related {
         writeln!(
             out,
-            "  {}  {:<11}  {:<9}  {}",
+            "  {}  {:<11}  {}  {}",
             o.id,
             o.status.key(),
-            visible(&o.priority),
+            pad(&visible(&o.priority), 9),
             visible(&o.title)
         )?;
     }

@@ -190,7 +190,8 @@ fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) ->
         });
     }
     headers.push("title");
-    let mut records = Records::new(&headers).cut(&["title"]);
+    // `--wide` is every column whole, even past the terminal's edge.
+    let mut records = Records::new(&headers);
     for (t, clocks) in rows {
         let mut row = vec![
             text(&t.id),

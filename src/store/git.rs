@@ -173,24 +173,42 @@ impl Store {
         Ok(("false".into(), true))
     }
 
-    /// Installs desk's pre-commit hook in the clone's hooks directory; a
+    /// Installs desk's pre-commit hook in the clone's hooks directory, also
+    /// as the pre-merge-commit hook (git runs no pre-commit hook for the
+    /// merge commit of a `git pull`, where two clones' records meet); a
     /// different hook already there is kept.
-    pub fn install_pre_commit_hook(&self) -> Result<Installed> {
+    pub fn install_pre_commit_hook(&self) -> Result<Vec<Installed>> {
         let hooks = git(&self.root, &["rev-parse", "--git-path", "hooks"]).ok_or_else(|| {
             Error::Refused(format!("{} is not in a git work tree", self.root.display()))
         })?;
         let dir = self.root.join(hooks);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        install_file(&dir.join("pre-commit"), PRE_COMMIT_HOOK, true)
+        ["pre-commit", "pre-merge-commit"]
+            .iter()
+            .map(|name| install_file(&dir.join(name), PRE_COMMIT_HOOK, true))
+            .collect()
     }
 
     /// Writes the cron scripts and crontab example into `.desk/cron/`.
     pub fn install_cron_files(&self) -> Result<Vec<Installed>> {
         let dir = self.state_dir().join("cron");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        // The crontab names this clone's own path where the example says
+        // /srv/helpdesk (kept when the path would need quoting in a crontab).
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let here = root.to_str().filter(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-+@".contains(&b))
+        });
         CRON_FILES
             .iter()
-            .map(|(name, text)| install_file(&dir.join(name), text, name.ends_with(".sh")))
+            .map(|(name, text)| {
+                let text = match here {
+                    Some(here) if *name == "crontab" => text.replace("/srv/helpdesk", here),
+                    _ => text.to_string(),
+                };
+                install_file(&dir.join(name), &text, name.ends_with(".sh"))
+            })
             .collect()
     }
 

@@ -637,12 +637,17 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     let hook = a.env.path(".git/hooks/pre-commit");
     let out = a.env.run(&["git-setup", "--hooks"]).ok();
     assert!(
-        out.stderr.contains("installed the pre-commit hook"),
+        out.stderr.contains("installed the hook") && out.stderr.contains("hooks/pre-merge-commit"),
         "{}",
         out.stderr
     );
     let shipped = include_str!("../../examples/git/pre-commit");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), shipped);
+    // The merge commit of a `git pull` is checked too.
+    assert_eq!(
+        std::fs::read_to_string(a.env.path(".git/hooks/pre-merge-commit")).unwrap(),
+        shipped
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -677,7 +682,7 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
     let out = a.env.run(&["git-setup", "--hooks"]).ok();
     assert!(
-        out.stderr.contains("kept the existing pre-commit hook"),
+        out.stderr.contains("kept the existing hook") && out.stderr.contains("hooks/pre-commit,"),
         "{}",
         out.stderr
     );
@@ -722,6 +727,13 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     b.identity(&team, "cron", "cron@example.com");
     let out = b.env.run(&["git-setup", "--cron"]).ok();
     assert!(out.stderr.contains("monthly-report.sh"), "{}", out.stderr);
+    // The crontab names this clone, not the example's path.
+    let crontab = std::fs::read_to_string(b.env.path(".desk/cron/crontab")).unwrap();
+    let here = b.env.root.canonicalize().unwrap();
+    assert!(
+        crontab.contains(&format!("STORE={}", here.display())) && !crontab.contains("/srv/"),
+        "{crontab}"
+    );
     // A colleague's work not yet pulled by the cron clone.
     a.env.run(&["close", &id, "--resolution", "fixed"]).ok();
     a.commit(&team, "closed");

@@ -4,7 +4,7 @@ use super::{customer_json, Shown};
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{ContactField, Customer, CustomerField, Summary};
-use crate::output::visible;
+use crate::output::{pad, visible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {
@@ -159,18 +159,18 @@ fn write_text(
     ));
     for (k, v) in &rows {
         // Stored text is shown through `visible`: it cannot drive the terminal.
-        writeln!(out, "  {:<14} {}", visible(k), visible(v))?;
+        writeln!(out, "  {} {}", pad(&visible(k), 14), visible(v))?;
     }
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     writeln!(out, "\ntickets ({}, {open} open)", tickets.len())?;
     for t in tickets {
         writeln!(
             out,
-            "  {}  {:<11}  {:<9}  {:<12}  {}",
+            "  {}  {:<11}  {}  {}  {}",
             t.id,
             t.status.key(),
-            visible(&t.priority),
-            visible(&t.kind),
+            pad(&visible(&t.priority), 9),
+            pad(&visible(&t.kind), 12),
             visible(&t.title)
         )?;
     }
