@@ -126,7 +126,11 @@ pub enum Command {
 /// What every command that works on a store needs.
 pub struct Context {
     pub store: Store,
+    /// Who is acting, as events record it: the agent's ID when the actor is
+    /// an agent of desk.yaml, so history and assignments name people alike.
     pub actor: String,
+    /// Who is acting, as given (`--actor`, `DESK_ACTOR`, git's user.name).
+    pub given_actor: String,
     pub now: Timestamp,
     pub term: Terminal,
 }
@@ -135,9 +139,12 @@ impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
         let now = clock::now(store.tz)?;
+        let given = actor_of(cli);
+        let actor = recorded_actor(&store, cli, &given);
         Ok(Context {
             store,
-            actor: actor_of(cli),
+            actor,
+            given_actor: given,
             now,
             term: Terminal {
                 csv_raw: cli.csv_raw,
@@ -253,6 +260,20 @@ fn actor_of(cli: &Cli) -> String {
         .unwrap_or_else(default_actor)
         .trim()
         .to_string()
+}
+
+/// The agent ID of the actor when it names an agent (by ID, name or, when
+/// the actor is git's user.name, git's user.email), else the actor as given.
+fn recorded_actor(store: &Store, cli: &Cli, given: &str) -> String {
+    if let Some(agent) = store.config.agent(given) {
+        return agent.id.clone();
+    }
+    let from_git = cli.actor.as_deref().is_none_or(|a| a.trim().is_empty());
+    from_git
+        .then(|| store.git_user_email())
+        .flatten()
+        .and_then(|email| store.config.agent(&email).map(|a| a.id.clone()))
+        .unwrap_or_else(|| given.to_string())
 }
 
 /// git's user.name, else the login name.

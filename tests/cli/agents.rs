@@ -121,3 +121,20 @@ fn roles_are_a_list_in_desk_yaml_and_old_files_without_it_still_work() {
         .fails(1);
     assert!(out.stderr.contains("qa (质检)"), "{}", out.stderr);
 }
+
+#[test]
+fn an_agent_acting_under_a_real_name_is_recorded_by_id() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    // git's user.name is a real name; history names the agent as assignments do.
+    env.run(&["--actor", "王强", "update", &id, "--note", "called back"])
+        .ok();
+    env.run(&["--actor", "Someone Else", "update", &id, "--note", "seen"])
+        .ok();
+    let history = env.ticket_yaml(&id)["history"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    let by: Vec<&str> = history.iter().map(|e| e["by"].as_str().unwrap()).collect();
+    assert_eq!(by[by.len() - 2..], ["wang.qiang", "Someone Else"]);
+}
