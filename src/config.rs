@@ -42,6 +42,11 @@ pub struct Config {
     /// Encryption at rest of ID-card and bank-card numbers (`desk keys init`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<crate::crypto::EncryptionConfig>,
+    /// Automation rules (docs/automation.md), kept as written here and
+    /// parsed by the commands that run them (`crate::rules::Rules::parse`),
+    /// so that a bad rule stops those commands and `desk check`, not `list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<serde_yaml::Value>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -207,6 +212,9 @@ pub struct Agent {
     /// end in it (see docs/git.md). Default: the agent's place in the list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
+    /// Away (on leave, gone): rules route no new tickets to this agent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -263,10 +271,23 @@ fn agent(id: &str, name: &str, role: Role) -> Agent {
         role,
         email: Some(format!("{id}@example.com")),
         node: None,
+        away: false,
     }
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Service, Role::Engineer, Role::Sales, Role::Supervisor];
+
+    /// The key in desk.yaml.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Service => "service",
+            Role::Engineer => "engineer",
+            Role::Sales => "sales",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         match text.trim().to_ascii_lowercase().as_str() {
             "service" | "agent" | "客服" | "客服人员" => Some(Role::Service),
@@ -328,6 +349,9 @@ impl Config {
             survey: Default::default(),
             customers: Default::default(),
             encryption: None,
+            rules: Some(
+                serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse"),
+            ),
             extra: BTreeMap::new(),
         }
     }
@@ -556,10 +580,28 @@ pub fn describe_choices(choices: &[Choice]) -> String {
 
 /// `desk.yaml` as written by `desk init`: the values, after a short header.
 pub fn render(config: &Config) -> String {
-    let body = serde_yaml::to_string(config).expect("config serialises");
+    // The default rules are written as their commented source, which reads
+    // better than what serde_yaml makes of them.
+    let default_rules: serde_yaml::Value =
+        serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse");
+    let literal = config.rules.as_ref() == Some(&default_rules);
+    let mut shown = std::borrow::Cow::Borrowed(config);
+    if literal {
+        shown.to_mut().rules = None;
+    }
+    let body = serde_yaml::to_string(&shown).expect("config serialises");
+    let rules = if literal {
+        format!(
+            "# Automation rules, run by the command that records the event (docs/automation.md).\n\
+             rules:\n{}",
+            crate::rules::DEFAULT_RULES
+        )
+    } else {
+        String::new()
+    };
     format!(
         "# desk store configuration (see docs/format.md).\n\
-         # Keys are stored in ticket files; labels and aliases are accepted on input.\n{body}"
+         # Keys are stored in ticket files; labels and aliases are accepted on input.\n{body}{rules}"
     )
 }
 

@@ -158,7 +158,22 @@ impl Event {
     pub fn to_text(&self) -> Option<&str> {
         self.to.as_ref().and_then(Value::as_str)
     }
+
+    /// The rule that recorded this event (`by: rule:NAME`), if a rule did.
+    pub fn rule(&self) -> Option<&str> {
+        self.by.strip_prefix(RULE_PREFIX)
+    }
+
+    /// Whether this is progress on the ticket as its SLA clocks count it:
+    /// an `updated` event, unless a rule wrote it (a rule's note tells the
+    /// team something; it is no response to the customer).
+    pub fn is_progress(&self) -> bool {
+        self.action == Action::Updated && self.rule().is_none()
+    }
 }
+
+/// Events recorded by an automation rule have `by: rule:NAME`.
+pub const RULE_PREFIX: &str = "rule:";
 
 /// The fields an action's event may carry besides `at`, `by` and `action`,
 /// and which of them it must carry (docs/format.md, "Events").

@@ -89,7 +89,7 @@ impl Clone {
 fn team_with_ticket() -> (Team, Clone, Clone, String) {
     let team = Team::new();
     let a = team.clone("a", None);
-    a.env.run(&["init", "."]).ok();
+    a.env.run(&["init", ".", "--rules", "none"]).ok();
     a.env.run(&["git-setup", "--node", "1"]).ok();
     for (name, phone) in [("张三", "13900000001"), ("李四", "13900000002")] {
         a.env

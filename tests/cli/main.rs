@@ -18,6 +18,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod report;
+mod rules;
 mod secrets;
 mod show;
 mod sla;
