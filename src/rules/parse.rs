@@ -1045,6 +1045,25 @@ mod tests {
         parse("- name: n\n  when: edited\n  if: {tags: {is: vip, changed_to: urgent}, assignee: {set: true}}\n  then: [{note: x}]\n").unwrap();
     }
 
+    /// Every rule shown in docs/automation.md is accepted as shown.
+    #[test]
+    fn the_documented_rules_parse() {
+        let doc = include_str!("../../docs/automation.md");
+        let mut parsed = 0;
+        for block in doc.split("```yaml\n").skip(1) {
+            let block = block.split("```").next().unwrap();
+            if !block.contains("name:") {
+                continue;
+            }
+            let v: Value = serde_yaml::from_str(block).unwrap();
+            let list = v.get("rules").cloned().unwrap_or(v);
+            let rules = Rules::parse(Some(&list), &Config::seed_defaults())
+                .unwrap_or_else(|e| panic!("{block}\n{e:?}"));
+            parsed += rules.rules.len();
+        }
+        assert_eq!(parsed, 1 + 3 + 5);
+    }
+
     proptest::proptest! {
         /// Any YAML under `rules:` gives rules or errors, never a panic.
         #[test]

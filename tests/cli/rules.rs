@@ -371,3 +371,66 @@ fn a_rule_note_does_not_meet_the_response_target() {
     let out = env.run(&["show", &id, "--format", "json"]).ok();
     assert!(!out.stdout.contains("\"met\""), "{}", out.stdout);
 }
+
+/// Conditions on the customer and on working hours use the customer file
+/// and the store's calendar.
+#[test]
+fn customer_and_working_hours_conditions() {
+    let rules = "\
+rules:
+- name: vip-to-boss
+  when: created
+  if: {customer.vip: true, customer.owner: s2}
+  then:
+  - assign: boss
+- name: after-hours
+  when: created
+  if: {working_hours: false}
+  then:
+  - set: {tags: {add: [after-hours]}}
+";
+    let env = team(rules, None);
+    env.run(&customer_add(
+        "enterprise",
+        "星河科技有限公司",
+        &["--credit-code", "91350100M000100Y43", "--vip", "--owner", "s2"],
+    ))
+    .ok();
+    // Monday 09:00 (working hours), an ordinary customer: nothing.
+    let plain = env.new_ticket(&[]);
+    assert_eq!(events(&env, &plain).len(), 1);
+    // The VIP customer owned by s2, on a Sunday: both rules.
+    let vip = env.new_ticket(&["--customer", "C000002", "--at", "2026-11-22 10:00"]);
+    let t = env.ticket_yaml(&vip);
+    assert_eq!(t["assignee"].as_str(), Some("boss"));
+    assert_eq!(t["tags"][0].as_str(), Some("after-hours"));
+}
+
+/// `desk check` and the commands name the line of the rule in desk.yaml.
+#[test]
+fn problems_name_the_line_of_the_rule() {
+    let env = team(
+        "rules:\n- name: fine\n  when: created\n  then: [{note: x}]\n- name: broken\n  when: created\n  then: [{assign: {role: qa}}]\n",
+        None,
+    );
+    let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l == "- name: broken")
+        .unwrap()
+        + 1;
+    let out = env.run(&["check"]).fails(1);
+    assert_eq!(
+        out.stdout,
+        format!("desk.yaml:{line}: rule 'broken' (rules[1]), key then[0].assign.role: 'qa' is not a role; roles are service, engineer, sales, supervisor\n")
+    );
+    let out = env
+        .run(&["update", "CW202611230001", "--note", "x"])
+        .fails(1);
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: desk.yaml:{line}: rule 'broken'")),
+        "{}",
+        out.stderr
+    );
+}
