@@ -238,6 +238,9 @@ pub fn apply(
     };
     match &planned.action {
         RuleAction::Assign(_) => {
+            if *assigned {
+                return skipped("a rule before it assigned the ticket already".into());
+            }
             let to = match target {
                 Some(Target::Agent(a)) => a.clone(),
                 Some(Target::Nobody(role)) => {
@@ -248,9 +251,6 @@ pub fn apply(
                 }
                 None => return Ok(None),
             };
-            if *assigned {
-                return skipped("a rule before it assigned the ticket already".into());
-            }
             if ticket.status == Status::Closed || ticket.assignee.as_deref() == Some(to.as_str()) {
                 return Ok(None);
             }

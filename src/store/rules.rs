@@ -147,11 +147,13 @@ impl Store {
         for p in &planned {
             let target = match &p.action {
                 RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
-                RuleAction::Assign(AssignTo::Role { role, strategy }) if !assigned => {
+                // Only when it can be done: the workload costs a scan.
+                RuleAction::Assign(AssignTo::Role { role, strategy })
+                    if !assigned && ticket.status.is_open() =>
+                {
                     let load = self.load_of(rules, *role, &ticket.id)?;
                     Some(rules::choose(rules, *role, *strategy, &load))
                 }
-                RuleAction::Assign(AssignTo::Role { role, .. }) => Some(Target::Nobody(*role)),
                 _ => None,
             };
             outcomes.extend(rules::apply(

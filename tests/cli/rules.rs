@@ -393,7 +393,13 @@ rules:
     env.run(&customer_add(
         "enterprise",
         "星河科技有限公司",
-        &["--credit-code", "91350100M000100Y43", "--vip", "--owner", "s2"],
+        &[
+            "--credit-code",
+            "91350100M000100Y43",
+            "--vip",
+            "--owner",
+            "s2",
+        ],
     ))
     .ok();
     // Monday 09:00 (working hours), an ordinary customer: nothing.
@@ -414,11 +420,7 @@ fn problems_name_the_line_of_the_rule() {
         None,
     );
     let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
-    let line = text
-        .lines()
-        .position(|l| l == "- name: broken")
-        .unwrap()
-        + 1;
+    let line = text.lines().position(|l| l == "- name: broken").unwrap() + 1;
     let out = env.run(&["check"]).fails(1);
     assert_eq!(
         out.stdout,
@@ -433,4 +435,89 @@ fn problems_name_the_line_of_the_rule() {
         "{}",
         out.stderr
     );
+}
+
+/// The first rule that assigns wins; a later one is skipped with a warning
+/// that says why, and a role nobody can take is a warning, not an error.
+#[test]
+fn the_first_assignment_wins_and_skips_are_warnings() {
+    let rules = "\
+rules:
+- {name: first, when: created, then: [{assign: {role: engineer}}]}
+- {name: second, when: created, then: [{assign: {role: service, strategy: fewest_open}}]}
+- {name: sales, when: created, if: {type: 合作}, then: [{assign: {role: sales}}]}
+";
+    let env = team(rules, None);
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    let id = out.stdout.trim();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "{id}: assigned to e1 by rule first\n\
+             warning: {id}: rule second skipped: a rule before it assigned the ticket already\n"
+        )
+    );
+    // Nobody has the sales role here: the first rule still assigns.
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "合作",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("assigned to e2 by rule first"),
+        "{}",
+        out.stderr
+    );
+    let env = team(
+        "rules:\n- {name: sales, when: created, then: [{assign: {role: sales}}]}\n",
+        None,
+    );
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "合作",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("warning: ")
+            && out
+                .stderr
+                .contains("rule sales skipped: no agent of role sales"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(assignee(&env, out.stdout.trim()), None);
 }
