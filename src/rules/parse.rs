@@ -508,10 +508,8 @@ fn condition(
             let lower =
                 |v: &[String]| -> Vec<String> { v.iter().map(|s| s.to_lowercase()).collect() };
             let (c, n) = (lower(&contains), lower(&not_contains));
-            if let Some(both) = c.iter().find(|s| n.iter().any(|x| s.contains(x.as_str()))) {
-                return never(format!(
-                    "text containing '{both}' is excluded by not_contains"
-                ));
+            if !c.is_empty() && c.iter().all(|s| n.iter().any(|x| s.contains(x.as_str()))) {
+                return never("every `contains` text includes a `not_contains` text".into());
             }
             Test::Text {
                 contains: c,
@@ -571,7 +569,7 @@ fn condition(
             for (op, list) in [("is", &is), ("changed_to", &changed_to)] {
                 match list {
                     Some(l) if l.is_empty() => return never(format!("`{op}` lists no value")),
-                    Some(l) if l.iter().all(|x| not.contains(x)) && subject != Subject::Tags => {
+                    Some(l) if l.iter().all(|x| not.contains(x)) => {
                         return never(format!("every value of `{op}` is excluded by `not`"))
                     }
                     Some(_) if set == Some(false) => {
@@ -1019,7 +1017,15 @@ mod tests {
             ),
             (
                 "when: created\n  if: {title: {contains: 退款, not_contains: 退}}",
-                "excluded by not_contains",
+                "includes a `not_contains` text",
+            ),
+            (
+                "when: created\n  if: {tags: {is: [vip], not: [vip, x]}}",
+                "every value of `is` is excluded by `not`",
+            ),
+            (
+                "when: edited\n  if: {tags: {changed_to: vip, not: vip}}",
+                "every value of `changed_to` is excluded by `not`",
             ),
             (
                 "when: {dormant_for: 6m}\n  if: {type: complaint}",
@@ -1041,7 +1047,9 @@ mod tests {
             );
             assert!(got.contains("key if.") || got.contains("key when"), "{got}");
         }
-        // What can match is accepted: tags may have one and gain another.
+        // What can match is accepted: tags may have one and gain another;
+        // one text of several may be free of the excluded ones.
+        parse("- name: n\n  when: created\n  if: {title: {contains: [退款, 发票], not_contains: 退}}\n  then: [{note: x}]\n").unwrap();
         parse("- name: n\n  when: edited\n  if: {tags: {is: vip, changed_to: urgent}, assignee: {set: true}}\n  then: [{note: x}]\n").unwrap();
     }
 
