@@ -259,6 +259,20 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
             Vec::new()
         }
     };
+    // After `closed` the ticket is closed: it takes no note and no assignee.
+    if when == Some(Trigger::Events(vec![Action::Closed])) {
+        for (i, a) in actions.iter().enumerate() {
+            let what = match a {
+                RuleAction::Assign(_) => "assign",
+                RuleAction::Note(_) => "note",
+                _ => continue,
+            };
+            ctx.bad(
+                format!("then[{i}].{what}"),
+                format!("can never be done: after `closed` the ticket is closed, and a closed ticket takes no {what}"),
+            );
+        }
+    }
     Some(Rule {
         name: name?,
         enabled,
@@ -972,6 +986,7 @@ mod tests {
             ("- {name: a, when: created, then: [{notify: {to: assignee, via: fax, template: t}}]}", "then[0].notify.via"),
             ("- {name: a, when: created, then: [{notify: {to: assignee}}]}", "then[0].notify.template"),
             ("- {name: a, when: created, then: [{page: x}]}", "then[0].page: unknown action"),
+            ("- {name: a, when: closed, then: [{set: {tags: [done]}}, {note: x}]}", "key then[1].note: can never be done"),
             ("- {name: a, when: {sla: response, state: late}, then: [{note: x}]}", "when.state: 'late'"),
             ("- {name: a, when: {pending_for: soon}, then: [{note: x}]}", "when.pending_for: 'soon'"),
             ("- {name: a, when: {dormant_for: 3h}, then: [{note: x}]}", "when.dormant_for"),
