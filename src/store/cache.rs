@@ -365,14 +365,17 @@ impl Store {
             for (&i, result) in batch.iter().zip(results) {
                 match result {
                     Ok((summary, entry)) => {
+                        // A file too recent to cache adds nothing to the
+                        // cache: no rewrite for it (a stale entry of its
+                        // path is refused by its key anyway).
                         if let Some(bytes) = entry {
                             sources[i] = Source::Fresh(fresh.len());
                             fresh.push(bytes);
+                            stale = true;
                         }
                         if keep(&summary) {
                             kept.push((i, summary));
                         }
-                        stale = true;
                     }
                     Err(e) => errors.push(e),
                 }

@@ -521,3 +521,27 @@ rules:
     );
     assert_eq!(assignee(&env, out.stdout.trim()), None);
 }
+
+/// A routed `desk new` reads the workload through the cache; a ticket just
+/// written (too recent to cache) does not make it rewrite the whole cache.
+#[test]
+fn routing_reads_the_cache_without_rewriting_it_for_a_fresh_ticket() {
+    use std::os::unix::fs::MetadataExt;
+    let env = team(ROUTING, None);
+    for _ in 0..3 {
+        env.new_ticket(&["--assign", "s1"]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    env.run(&["list"]).ok();
+    let cache = env.path(".desk/cache/tickets.bin");
+    let inode = std::fs::metadata(&cache).unwrap().ino();
+    let first = env.new_ticket(&["--type", "consultation"]);
+    let second = env.new_ticket(&["--type", "consultation"]);
+    assert_eq!(assignee(&env, &first).as_deref(), Some("s2"));
+    assert_eq!(assignee(&env, &second).as_deref(), Some("s2"));
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().ino(),
+        inode,
+        "the cache was rewritten"
+    );
+}
