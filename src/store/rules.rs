@@ -43,7 +43,7 @@ impl Store {
     /// The line of desk.yaml where a rule's name is, for messages.
     fn rule_line(&self, e: &RuleError) -> Option<usize> {
         let name = e.name.as_deref()?;
-        let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).ok()?;
+        let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
         let start = text.lines().position(|l| l.starts_with("rules:"))?;
         text.lines()
             .enumerate()
@@ -53,8 +53,11 @@ impl Store {
                     .trim_start()
                     .trim_start_matches("- ")
                     .trim_start_matches('{');
-                l.strip_prefix("name:")
-                    .is_some_and(|v| v.trim().trim_matches(['\'', '"', ',']) == name)
+                // Block (`name: x`) or flow (`{name: x, when: ...}`) style.
+                l.strip_prefix("name:").is_some_and(|v| {
+                    let v = v.split([',', '}', '#']).next().unwrap_or_default();
+                    v.trim().trim_matches(['\'', '"']) == name
+                })
             })
             .map(|(i, _)| i + 1)
     }

@@ -416,7 +416,7 @@ rules:
 #[test]
 fn problems_name_the_line_of_the_rule() {
     let env = team(
-        "rules:\n- name: fine\n  when: created\n  then: [{note: x}]\n- name: broken\n  when: created\n  then: [{assign: {role: qa}}]\n",
+        "rules:\n- name: fine\n  when: created\n  then: [{note: x}]\n- name: broken\n  when: created\n  then: [{assign: {role: qa}}]\n- {name: 'flow', when: creatd, then: [{note: x}]}\n",
         None,
     );
     let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
@@ -424,7 +424,8 @@ fn problems_name_the_line_of_the_rule() {
     let out = env.run(&["check"]).fails(1);
     assert_eq!(
         out.stdout,
-        format!("desk.yaml:{line}: rule 'broken' (rules[1]), key then[0].assign.role: 'qa' is not a role; roles are service, engineer, sales, supervisor\n")
+        format!("desk.yaml:{line}: rule 'broken' (rules[1]), key then[0].assign.role: 'qa' is not a role; roles are service, engineer, sales, supervisor\n\
+                 desk.yaml:{}: rule 'flow' (rules[2]), key when: 'creatd' is not an event; events are created, assigned, updated, closed, reopened, surveyed, edited, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, dormant_for)\n", line + 3)
     );
     let out = env
         .run(&["update", "CW202611230001", "--note", "x"])
