@@ -282,9 +282,10 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
     })
 }
 
-/// Names go into `by: rule:NAME`: one token, no spaces or colons.
+/// Names go into `by: rule:NAME` (and template names into file names): one
+/// token starting with a letter or digit, no spaces, colons or slashes.
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
+    n.chars().next().is_some_and(char::is_alphanumeric)
         && n.chars().count() <= 64
         && n.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -985,6 +986,8 @@ mod tests {
             ("- {name: a, when: created, then: [{notify: {to: boss, template: t}}]}", "then[0].notify.to: 'boss' is not a recipient"),
             ("- {name: a, when: created, then: [{notify: {to: assignee, via: fax, template: t}}]}", "then[0].notify.via"),
             ("- {name: a, when: created, then: [{notify: {to: assignee}}]}", "then[0].notify.template"),
+            ("- {name: a, when: created, then: [{notify: {to: assignee, template: ..}}]}", "then[0].notify.template"),
+            ("- {name: .a, when: created, then: [{note: x}]}", "key name: '.a' is not a rule name"),
             ("- {name: a, when: created, then: [{page: x}]}", "then[0].page: unknown action"),
             ("- {name: a, when: closed, then: [{set: {tags: [done]}}, {note: x}]}", "key then[1].note: can never be done"),
             ("- {name: a, when: {sla: response, state: late}, then: [{note: x}]}", "when.state: 'late'"),
