@@ -11,8 +11,8 @@ use crate::model::CustomerKind;
 /// key (`if.type`, `then[0].assign.role`), and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
-    /// 0-based place in `rules:`.
-    pub index: usize,
+    /// 0-based place in `rules:`; `None` when `rules:` itself is wrong.
+    pub index: Option<usize>,
     pub name: Option<String>,
     pub key: String,
     pub message: String,
@@ -21,8 +21,11 @@ pub struct RuleError {
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
-            Some(name) => write!(f, "rule '{name}' (rules[{}])", self.index)?,
-            None => write!(f, "rules[{}]", self.index)?,
+            Some(name) => write!(f, "rule '{name}' (rules[{}])", self.index.unwrap_or(0))?,
+            None => match self.index {
+                Some(i) => write!(f, "rules[{i}]")?,
+                None => write!(f, "rules")?,
+            },
         }
         if self.key.is_empty() {
             write!(f, ": {}", self.message)
@@ -140,7 +143,7 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
         Some(Value::Sequence(items)) => items,
         Some(_) => {
             return Err(vec![RuleError {
-                index: 0,
+                index: None,
                 name: None,
                 key: String::new(),
                 message: "`rules:` must be a list of rules (- name: ...)".into(),
@@ -166,7 +169,7 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
             rules.push(rule.expect("a rule without problems"));
         }
         errors.extend(ctx.problems.into_iter().map(|(key, message)| RuleError {
-            index,
+            index: Some(index),
             name: name.clone(),
             key,
             message,
@@ -998,7 +1001,10 @@ mod tests {
             let got = error(yaml);
             assert!(got.contains(wanted), "{yaml}\n  wanted: {wanted}\n  got: {got}");
         }
-        assert!(error("{name: a}").contains("must be a list"));
+        assert_eq!(
+            error("{name: a}"),
+            "rules: `rules:` must be a list of rules (- name: ...)"
+        );
     }
 
     #[test]
