@@ -546,3 +546,47 @@ fn routing_reads_the_cache_without_rewriting_it_for_a_fresh_ticket() {
         "the cache was rewritten"
     );
 }
+
+/// Concurrent `desk new`s in one clone route under the lock that allocates
+/// the day's IDs: round robin hands six tickets out two each.
+#[test]
+fn concurrent_new_tickets_are_routed_in_turn() {
+    let env = team(ROUTING, None);
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            env.std_cmd()
+                .args([
+                    "new",
+                    "--customer",
+                    "C000001",
+                    "--type",
+                    "service",
+                    "--priority",
+                    "normal",
+                    "--channel",
+                    "phone",
+                    "--title",
+                    "t",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut count = std::collections::BTreeMap::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        *count.entry(assignee(&env, &id).unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        count.into_iter().collect::<Vec<_>>(),
+        [
+            ("e1".to_string(), 2),
+            ("e2".to_string(), 2),
+            ("e3".to_string(), 2)
+        ]
+    );
+}
