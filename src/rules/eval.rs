@@ -251,7 +251,10 @@ pub fn apply(
                 }
                 None => return Ok(None),
             };
-            if ticket.status == Status::Closed || ticket.assignee.as_deref() == Some(to.as_str()) {
+            if ticket.status == Status::Closed {
+                return skipped("the ticket is closed".into());
+            }
+            if ticket.assignee.as_deref() == Some(to.as_str()) {
                 return Ok(None);
             }
             if rules.agents.iter().any(|m| m.id == to && m.away) {
@@ -572,5 +575,36 @@ mod tests {
         let by: Vec<&str> = t.history.iter().map(|e| e.by.as_str()).collect();
         assert_eq!(by, ["li.na", "rule:a", "rule:a", "rule:a", "rule:a"]);
         assert_eq!(t.history[1].rule(), Some("a"));
+        // An agent named directly but away is skipped; a closed ticket
+        // takes no assignment and no note.
+        let away = Planned {
+            rule: "c".into(),
+            action: RuleAction::Assign(AssignTo::Agent("e2".into())),
+        };
+        let mut fresh = false;
+        let target = Target::Agent("e2".into());
+        let got = apply(&r, &mut t, &away, Some(&target), &mut fresh, at()).unwrap();
+        assert_eq!(got.unwrap().to_string(), "rule c skipped: e2 is away");
+        t.close("done".into(), None, None, at(), "e1").unwrap();
+        let target = Target::Agent("e3".into());
+        let assign = Planned {
+            rule: "d".into(),
+            action: RuleAction::Assign(AssignTo::Agent("e3".into())),
+        };
+        let got = apply(&r, &mut t, &assign, Some(&target), &mut fresh, at()).unwrap();
+        assert_eq!(
+            got.unwrap().to_string(),
+            "rule d skipped: the ticket is closed"
+        );
+        let note = Planned {
+            rule: "d".into(),
+            action: RuleAction::Note("x".into()),
+        };
+        let got = apply(&r, &mut t, &note, None, &mut fresh, at()).unwrap();
+        assert_eq!(
+            got.unwrap().to_string(),
+            "rule d skipped: the ticket is closed"
+        );
+        assert_eq!(t.history.len(), 6);
     }
 }
