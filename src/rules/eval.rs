@@ -217,9 +217,10 @@ pub fn choose(rules: &Rules, role: Role, strategy: Strategy, load: &Load) -> Tar
 
 /// Applies one planned action to the ticket as events by `rule:NAME` at
 /// `at`. `target` is where an assignment goes (resolved by the caller with
-/// [`choose`]); `assigned` says a rule already assigned the ticket for this
-/// command, so that later assignments give way to the first. `None`: there
-/// was nothing to do.
+/// [`choose`]; `None` when it was not worth finding, the ticket being
+/// closed or assigned by a rule already); `assigned` says a rule already
+/// assigned the ticket for this command, so that later assignments give way
+/// to the first. `None`: there was nothing to do.
 pub fn apply(
     rules: &Rules,
     ticket: &mut Ticket,
@@ -241,6 +242,9 @@ pub fn apply(
             if *assigned {
                 return skipped("a rule before it assigned the ticket already".into());
             }
+            if ticket.status == Status::Closed {
+                return skipped("the ticket is closed".into());
+            }
             let to = match target {
                 Some(Target::Agent(a)) => a.clone(),
                 Some(Target::Nobody(role)) => {
@@ -251,9 +255,6 @@ pub fn apply(
                 }
                 None => return Ok(None),
             };
-            if ticket.status == Status::Closed {
-                return skipped("the ticket is closed".into());
-            }
             if ticket.assignee.as_deref() == Some(to.as_str()) {
                 return Ok(None);
             }
