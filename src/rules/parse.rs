@@ -362,7 +362,13 @@ fn time_trigger(m: &Mapping) -> Result<TimeTrigger, (String, String)> {
             _ => {
                 return Err((
                     "when.state".into(),
-                    format!("'{s}' is not a state a rule waits for; expected at_risk or breached"),
+                    if s.is_empty() {
+                        "give the state the clock must reach: at_risk or breached".to_string()
+                    } else {
+                        format!(
+                            "'{s}' is not a state a rule waits for; expected at_risk or breached"
+                        )
+                    },
                 ))
             }
         };
@@ -507,7 +513,15 @@ fn condition(
                         let op = key_text(op);
                         let ok = format!("{k}.{op}");
                         match op.as_str() {
-                            "contains" => contains = list(&ok, arg)?,
+                            "contains" => {
+                                contains = list(&ok, arg)?;
+                                if contains.is_empty() {
+                                    return Err((
+                                        k.clone(),
+                                        "can never match: `contains` lists no text".into(),
+                                    ));
+                                }
+                            }
                             "not_contains" => not_contains = list(&ok, arg)?,
                             _ => {
                                 return Err((
@@ -520,6 +534,9 @@ fn condition(
                         }
                     }
                     (contains, not_contains)
+                }
+                Value::Sequence(items) if items.is_empty() => {
+                    return never("`contains` lists no text".into())
                 }
                 other => (list(&k, other)?, Vec::new()),
             };
@@ -691,7 +708,8 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
                         };
                         Ok(RuleAction::Assign(AssignTo::Role { role, strategy }))
                     }
-                    _ => Err((k, "give an agent, or a role (with a strategy)".into())),
+                    (Some(_), Some(_)) => Err((k, "give an agent or a role, not both".into())),
+                    (None, None) => Err((k, "give an agent, or a role (with a strategy)".into())),
                 }
             }
             who => Ok(RuleAction::Assign(AssignTo::Agent(ctx.agent(&k, who)?))),
@@ -994,6 +1012,10 @@ mod tests {
             ("- {name: a, when: created, then: [{page: x}]}", "then[0].page: unknown action"),
             ("- {name: a, when: closed, then: [{set: {tags: [done]}}, {note: x}]}", "key then[1].note: can never be done"),
             ("- {name: a, when: {sla: response, state: late}, then: [{note: x}]}", "when.state: 'late'"),
+            ("- {name: a, when: {sla: response}, then: [{note: x}]}", "when.state: give the state"),
+            ("- {name: a, when: created, then: [{assign: {role: engineer, agent: li.na}}]}", "then[0].assign: give an agent or a role, not both"),
+            ("- {name: a, when: created, if: {title: {contains: []}}, then: [{note: x}]}", "if.title: can never match: `contains` lists no text"),
+            ("- {name: a, when: created, if: {description: []}, then: [{note: x}]}", "if.description: can never match: `contains` lists no text"),
             ("- {name: a, when: {pending_for: soon}, then: [{note: x}]}", "when.pending_for: 'soon'"),
             ("- {name: a, when: {dormant_for: 3h}, then: [{note: x}]}", "when.dormant_for"),
             ("- {name: a, when: {waiting_for: 3h}, then: [{note: x}]}", "when.waiting_for: unknown time trigger"),

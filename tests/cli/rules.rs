@@ -128,7 +128,9 @@ fn init_default_rules_route_a_complaint_to_the_supervisor() {
     assert_eq!(events(&env, &manual).len(), 1);
     // What the rules wrote passes check.
     env.run(&["check"]).ok();
-    let out = TestEnv::empty().run(&["init", ".", "--rules", "some"]).fails(1);
+    let out = TestEnv::empty()
+        .run(&["init", ".", "--rules", "some"])
+        .fails(1);
     assert!(
         out.stderr.contains("'some'") && out.stderr.contains("default or none"),
         "{}",
