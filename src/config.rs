@@ -49,6 +49,11 @@ pub struct Config {
     /// Settings of `desk report`; absent from a new store's desk.yaml.
     #[serde(default, skip_serializing_if = "ReportConfig::is_default")]
     pub report: ReportConfig,
+    /// Automation rules (docs/automation.md), kept as written here and
+    /// parsed by the commands that run them (`crate::rules::Rules::parse`),
+    /// so that a bad rule stops those commands and `desk check`, not `list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<serde_yaml::Value>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -240,6 +245,9 @@ pub struct Agent {
     /// reports, node number), refused for new work.
     #[serde(default = "active", skip_serializing_if = "is_active")]
     pub active: bool,
+    /// Away (on leave, gone): rules route no new tickets to this agent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 fn active() -> bool {
@@ -307,6 +315,7 @@ fn agent(id: &str, name: &str, role: &str) -> Agent {
         email: Some(format!("{id}@example.com")),
         node: None,
         active: true,
+        away: false,
     }
 }
 
@@ -362,6 +371,9 @@ impl Config {
             customers: Default::default(),
             encryption: None,
             report: ReportConfig::default(),
+            rules: Some(
+                serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse"),
+            ),
             extra: BTreeMap::new(),
         }
     }
@@ -671,10 +683,28 @@ pub fn describe_choices(choices: &[Choice]) -> String {
 
 /// `desk.yaml` as written by `desk init`: the values, after a short header.
 pub fn render(config: &Config) -> String {
-    let body = serde_yaml::to_string(config).expect("config serialises");
+    // The default rules are written as their commented source, which reads
+    // better than what serde_yaml makes of them.
+    let default_rules: serde_yaml::Value =
+        serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse");
+    let literal = config.rules.as_ref() == Some(&default_rules);
+    let mut shown = std::borrow::Cow::Borrowed(config);
+    if literal {
+        shown.to_mut().rules = None;
+    }
+    let body = serde_yaml::to_string(&shown).expect("config serialises");
+    let rules = if literal {
+        format!(
+            "# Automation rules, run by the command that records the event (docs/automation.md).\n\
+             rules:\n{}",
+            crate::rules::DEFAULT_RULES
+        )
+    } else {
+        String::new()
+    };
     format!(
         "# desk store configuration (see docs/format.md).\n\
-         # Keys are stored in ticket files; labels and aliases are accepted on input.\n{body}"
+         # Keys are stored in ticket files; labels and aliases are accepted on input.\n{body}{rules}"
     )
 }
 

@@ -9,6 +9,7 @@
 //! - [`sla`]: business calendar, targets, clocks replayed from history.
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
 //! - [`report`]: the monthly report's sections, pure.
+//! - [`rules`]: automation rules of desk.yaml, parsed and evaluated purely.
 //! - [`output`]: one writer for table, CSV and JSON.
 //! - [`parallel`]: spreading pure work over the cores.
 //! - [`cli`]: one file per subcommand, on top of the rest.
@@ -23,6 +24,7 @@ pub mod model;
 pub mod output;
 pub mod parallel;
 pub mod report;
+pub mod rules;
 pub mod sla;
 pub mod store;
 

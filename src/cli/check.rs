@@ -28,6 +28,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     let mut fixed = 0;
 
     problems.extend(store.import_findings()?);
+    problems.extend(store.rule_findings());
     let (temps, removed) = store.temp_findings(args.fix)?;
     problems.extend(temps);
     if removed > 0 {

@@ -25,6 +25,11 @@ pub struct InitArgs {
     /// mainland China (Asia/Shanghai), else none.
     #[arg(long, value_name = "cn|none")]
     pub calendar: Option<String>,
+    /// The automation rules written into desk.yaml: `default` (the seeds'
+    /// routing: complaints to the supervisor, service requests to the
+    /// engineers, consultations to the service agents) or `none`.
+    #[arg(long, value_name = "default|none", default_value = "default")]
+    pub rules: String,
 }
 
 pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
@@ -46,6 +51,11 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
             .iter()
             .map(|a| parse_agent(&config, a))
             .collect::<Result<_>>()?;
+    }
+    match args.rules.trim() {
+        "default" => {}
+        "none" => config.rules = None,
+        other => return Err(Error::invalid("--rules", other, "expected default or none")),
     }
     let calendar = match args.calendar.as_deref().map(str::trim) {
         Some(n) if n.eq_ignore_ascii_case("none") => None,
@@ -132,5 +142,6 @@ fn parse_agent(config: &Config, text: &str) -> Result<Agent> {
         email: parts.get(3).map(|e| e.to_string()),
         node: None,
         active: true,
+        away: false,
     })
 }

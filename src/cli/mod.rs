@@ -181,8 +181,9 @@ impl Context {
         self.store.config.resolve(field, input)
     }
 
-    /// Loads, changes and writes a ticket, telling the user about hand edits
-    /// that were recorded on the way.
+    /// Loads, changes and writes a ticket with what the rules of desk.yaml
+    /// do on its new events, telling the user about hand edits recorded on
+    /// the way and about the rules.
     pub fn modify(
         &self,
         input: &str,
@@ -191,12 +192,13 @@ impl Context {
     ) -> Result<Ticket> {
         let id = self.ticket_id(input)?;
         let at = self.event_time(at)?;
-        let (ticket, adopted) = self
-            .store
-            .modify_ticket(&id, at, &self.actor, |t| change(t, at, &self.actor))?;
+        let (ticket, adopted, outcomes) =
+            self.store
+                .modify_ticket_by_rules(&id, at, &self.actor, |t| change(t, at, &self.actor))?;
         if adopted > 0 {
             eprintln!("note: {id}: recorded {adopted} hand edit(s) of the file as `edited` events");
         }
+        tell_rules(&ticket, &outcomes);
         Ok(ticket)
     }
 
@@ -249,6 +251,21 @@ impl Context {
                 .map(|a| a.id.clone())
                 .map_err(|why| Error::invalid("agent", input, why)),
         }
+    }
+}
+
+/// What the rules did to a ticket, one line each on stderr.
+pub fn tell_rules(ticket: &Ticket, outcomes: &[crate::rules::Outcome]) {
+    for outcome in outcomes {
+        let warning = match outcome {
+            crate::rules::Outcome::Skipped { .. } => "warning: ",
+            _ => "",
+        };
+        eprintln!(
+            "{warning}{}: {}",
+            ticket.id,
+            visible_lines(&outcome.to_string())
+        );
     }
 }
 

@@ -72,9 +72,10 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     };
     check_title(&new.title)?;
     let at = ctx.event_time(args.at.as_deref())?;
-    let ticket = ctx
+    let (ticket, outcomes) = ctx
         .store
-        .create_ticket(at, |id| Ticket::create(id, new, at, &ctx.actor))?;
+        .create_ticket_by_rules(at, |id| Ticket::create(id, new, at, &ctx.actor))?;
     writeln!(out, "{}", ticket.id)?;
+    super::tell_rules(&ticket, &outcomes);
     Ok(())
 }

@@ -158,7 +158,22 @@ impl Event {
     pub fn to_text(&self) -> Option<&str> {
         self.to.as_ref().and_then(Value::as_str)
     }
+
+    /// The rule that recorded this event (`by: rule:NAME`), if a rule did.
+    pub fn rule(&self) -> Option<&str> {
+        self.by.strip_prefix(RULE_PREFIX)
+    }
+
+    /// Whether this is progress on the ticket as its SLA clocks count it:
+    /// an `updated` event, unless a rule wrote it (a rule's note tells the
+    /// team something; it is no response to the customer).
+    pub fn is_progress(&self) -> bool {
+        self.action == Action::Updated && self.rule().is_none()
+    }
 }
+
+/// Events recorded by an automation rule have `by: rule:NAME`.
+pub const RULE_PREFIX: &str = "rule:";
 
 /// The fields an action's event may carry besides `at`, `by` and `action`,
 /// and which of them it must carry (docs/format.md, "Events").
@@ -234,6 +249,8 @@ impl Event {
         let action = self.action.as_str();
         if self.by.trim().is_empty() {
             problems.push("`by` is empty".to_string());
+        } else if self.rule().is_some_and(|r| r.trim().is_empty()) {
+            problems.push("`by` is `rule:` without the rule's name".to_string());
         }
         let present = self.present();
         for field in required.iter().filter(|f| !present.contains(f)) {
@@ -336,6 +353,15 @@ mod tests {
         assert!(problems("action: assigned\nto: wang\nstatus: pending\n")[0]
             .contains("`status` does not belong in `assigned` events"));
         assert!(problems("action: closed\n")[0].contains("need `resolution`"));
+        // What a rule records is clean; a rule without its name is not.
+        let mut by_rule = event("action: assigned\nto: chen.jing\n");
+        by_rule.by = "rule:complaints-to-supervisor".into();
+        assert!(by_rule.problems(&|_| true).is_empty());
+        by_rule.by = "rule: ".into();
+        assert_eq!(
+            by_rule.problems(&|_| true),
+            ["`by` is `rule:` without the rule's name"]
+        );
         assert!(problems("action: reopened\n")[0].contains("need `reason`"));
         assert!(problems("action: edited\nfield: colour\nto: red\n")[0]
             .contains("'colour' is not a ticket field"));

@@ -70,6 +70,9 @@ impl Summary {
                         assigned: e.to.is_some(),
                     },
                     Action::Assigned => MarkKind::Assigned,
+                    // A rule's note is no progress for the clocks (see
+                    // `Event::is_progress`); it changes no status either.
+                    Action::Updated if !e.is_progress() && e.status.is_none() => MarkKind::Other,
                     Action::Updated => {
                         MarkKind::Updated(e.status.as_deref().and_then(Status::from_key))
                     }

@@ -226,20 +226,18 @@ pub fn replay(
     };
     let responded = history
         .iter()
-        .find(|e| matches!(e.action, Action::Updated | Action::Closed))
+        .find(|e| e.is_progress() || e.action == Action::Closed)
         .map(utc);
 
     // Progress points: creation, each update, each reopen; a close ends the last gap.
     let mut points: Vec<DateTime<Utc>> = vec![created];
     let mut gaps_end: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     for e in &history[1.min(history.len())..] {
-        match e.action {
-            Action::Updated | Action::Reopened => {
-                gaps_end.push((*points.last().expect("points"), utc(e)));
-                points.push(utc(e));
-            }
-            Action::Closed => gaps_end.push((*points.last().expect("points"), utc(e))),
-            _ => {}
+        if e.is_progress() || e.action == Action::Reopened {
+            gaps_end.push((*points.last().expect("points"), utc(e)));
+            points.push(utc(e));
+        } else if e.action == Action::Closed {
+            gaps_end.push((*points.last().expect("points"), utc(e)));
         }
     }
     let last_point = *points.last().expect("points");

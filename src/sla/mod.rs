@@ -8,6 +8,6 @@ mod policy;
 pub use calendar::{parse_ranges, Calendar, Range};
 pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
 pub use policy::{
-    CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig, Target,
-    TargetConfig, TargetKind, Week,
+    parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
+    Target, TargetConfig, TargetKind, Week,
 };

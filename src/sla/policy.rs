@@ -208,7 +208,7 @@ pub const MAX_TARGET_DAYS: i64 = 366;
 
 /// `(days, seconds)` of a duration such as `1d4h30m`, each at most
 /// [`MAX_TARGET_DAYS`] days' worth.
-fn parse_duration(text: &str) -> Result<(i64, i64), String> {
+pub fn parse_duration(text: &str) -> Result<(i64, i64), String> {
     let too_long = || format!("'{text}' is too long; a target is at most {MAX_TARGET_DAYS}d");
     let mut days: i64 = 0;
     let mut secs: i64 = 0;

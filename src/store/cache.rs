@@ -19,8 +19,9 @@ use crate::error::{Error, Result};
 use crate::model::Summary;
 
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
-/// Change it whenever `Entry`, `FileKey` or `Summary` change shape.
-const MAGIC: &[u8; 8] = b"DESKC003";
+/// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
+/// a summary holds for the same file (004: a rule's note is no progress).
+const MAGIC: &[u8; 8] = b"DESKC004";
 const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
@@ -381,14 +382,17 @@ impl Store {
             for (&i, result) in batch.iter().zip(results) {
                 match result {
                     Ok((summary, entry)) => {
+                        // A file too recent to cache adds nothing to the
+                        // cache: no rewrite for it (a stale entry of its
+                        // path is refused by its key anyway).
                         if let Some(bytes) = entry {
                             sources[i] = Source::Fresh(fresh.len());
                             fresh.push(bytes);
+                            stale = true;
                         }
                         if keep(&summary) {
                             kept.push((i, summary));
                         }
-                        stale = true;
                     }
                     Err(e) => errors.push(e),
                 }

@@ -11,6 +11,7 @@ mod git;
 mod journal;
 mod lock;
 mod read;
+mod rules;
 mod secrets;
 mod sla;
 mod temps;

@@ -108,6 +108,16 @@ impl Store {
         at: Timestamp,
         build: impl FnOnce(String) -> Ticket,
     ) -> Result<Ticket> {
+        self.create_ticket_with(at, |id| Ok(build(id)))
+    }
+
+    /// [`Store::create_ticket`] with a `build` that may refuse: then nothing
+    /// is written.
+    pub(super) fn create_ticket_with(
+        &self,
+        at: Timestamp,
+        build: impl FnOnce(String) -> Result<Ticket>,
+    ) -> Result<Ticket> {
         let date = at.0.with_timezone(&self.tz).date_naive();
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
@@ -139,7 +149,7 @@ impl Store {
             date,
             serial,
         };
-        let ticket = build(id.to_string());
+        let ticket = build(id.to_string())?;
         create_atomic(&self.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
         Ok(ticket)
     }

@@ -86,10 +86,12 @@ impl TestEnv {
         env
     }
 
-    /// A fresh store created by `desk init`, without customers.
+    /// A fresh store created by `desk init`, without customers and without
+    /// the default rules (so that tickets stay as the tests make them;
+    /// tests/cli/rules.rs tests the rules).
     pub fn bare() -> TestEnv {
         let env = TestEnv::empty();
-        env.run(&["init", "."]).ok();
+        env.run(&["init", ".", "--rules", "none"]).ok();
         env
     }
 

@@ -89,7 +89,7 @@ impl Clone {
 fn team_with_ticket() -> (Team, Clone, Clone, String) {
     let team = Team::new();
     let a = team.clone("a", None);
-    a.env.run(&["init", "."]).ok();
+    a.env.run(&["init", ".", "--rules", "none"]).ok();
     a.env.run(&["git-setup", "--node", "1"]).ok();
     for (name, phone) in [("张三", "13900000001"), ("李四", "13900000002")] {
         a.env
@@ -1056,4 +1056,52 @@ fn custom_fields_edited_on_two_clones_merge_field_by_field() {
         std::fs::read_to_string(a.env.path("customers/C000001.yaml")).unwrap(),
         text
     );
+}
+
+/// Round robin across clones: two clones routing at the same time pick the
+/// same engineer (neither sees the other's ticket); after the merge both
+/// compute the same next engineer from the same files.
+#[test]
+fn round_robin_across_clones_continues_after_the_merge() {
+    let team = Team::new();
+    let a = team.clone("a", None);
+    a.env
+        .run(&[
+            "init",
+            ".",
+            "--agent",
+            "e1:Engineer One:engineer",
+            "--agent",
+            "e2:Engineer Two:engineer",
+            "--agent",
+            "e3:Engineer Three:engineer",
+        ])
+        .ok();
+    a.env.run(&["git-setup", "--node", "1"]).ok();
+    a.env
+        .run(&customer_add("个人", "张三", &["--phone", "13900000001"]))
+        .ok();
+    a.commit(&team, "store");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    let b = team.clone("b", Some(2));
+    let assignee = |c: &Clone, id: &str| c.env.ticket_yaml(id)["assignee"].clone();
+    let fault = ["--type", "服务"];
+    let from_a = a.env.new_ticket(&fault);
+    let from_b = b.env.new_ticket(&fault);
+    assert_eq!(assignee(&a, &from_a), "e1");
+    assert_eq!(assignee(&b, &from_b), "e1");
+    a.commit(&team, "a's fault");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.commit(&team, "b's fault");
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    // Same files, same answer: the newest engineer's ticket (b's, the higher
+    // serial at the same time) is e1's, so e2 is next on both clones.
+    let next_a = a.env.new_ticket(&fault);
+    let next_b = b.env.new_ticket(&fault);
+    assert_eq!(assignee(&a, &next_a), "e2");
+    assert_eq!(assignee(&b, &next_b), "e2");
+    a.check_clean();
+    b.check_clean();
 }

@@ -21,6 +21,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod report;
+mod rules;
 mod secrets;
 mod show;
 mod sla;

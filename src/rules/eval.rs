@@ -1,0 +1,614 @@
+//! Evaluating rules: which actions an event calls for, which agent a role
+//! strategy picks, and applying the actions to the ticket as events by
+//! `rule:NAME`. Pure: the caller supplies the facts and the workload.
+
+use std::collections::BTreeMap;
+
+use serde_yaml::Value;
+
+use super::*;
+use crate::model::{Edit, Event, Status, Ticket, Timestamp};
+
+/// What conditions need beyond the ticket; `None` when not looked up (no
+/// rule asked), and then such conditions do not match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub customer_kind: Option<String>,
+    pub customer_vip: Option<bool>,
+    pub customer_owner: Option<String>,
+    /// Whether the event's time is within working hours.
+    pub working_hours: Option<bool>,
+}
+
+/// An action a matching rule calls for, with the rule's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub rule: String,
+    pub action: RuleAction,
+}
+
+/// Where an assignment goes, once a role's strategy has been applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Agent(String),
+    /// No agent of the role can take new work.
+    Nobody(Role),
+}
+
+/// A role's workload, from the store's tickets: open tickets per agent, and
+/// the agent holding the newest ticket (by creation time, then ID).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Load {
+    pub open: BTreeMap<String, usize>,
+    pub newest: Option<String>,
+}
+
+/// What a rule did, or why it did not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Assigned {
+        rule: String,
+        to: String,
+    },
+    Set {
+        rule: String,
+        field: String,
+        to: String,
+    },
+    Noted {
+        rule: String,
+    },
+    Skipped {
+        rule: String,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Assigned { rule, to } => write!(f, "assigned to {to} by rule {rule}"),
+            Outcome::Set { rule, field, to } => write!(f, "{field} set to {to} by rule {rule}"),
+            Outcome::Noted { rule } => write!(f, "note added by rule {rule}"),
+            Outcome::Skipped { rule, why } => write!(f, "rule {rule} skipped: {why}"),
+        }
+    }
+}
+
+/// The actions that the event `after.history[index]` calls for: the enabled
+/// rules it triggers whose conditions hold, in file order. `before` is the
+/// ticket before the event (`None` for `created`). Notify and run actions
+/// are left out: delivering them is the scheduler's job.
+pub fn plan(
+    rules: &Rules,
+    event: &Event,
+    before: Option<&Ticket>,
+    after: &Ticket,
+    facts: &Facts,
+) -> Vec<Planned> {
+    rules
+        .on(&event.action)
+        .filter(|r| {
+            r.conditions
+                .iter()
+                .all(|c| holds(rules, c, before, after, facts))
+        })
+        .flat_map(|r| {
+            r.actions
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a,
+                        RuleAction::Assign(_) | RuleAction::Set(_) | RuleAction::Note(_)
+                    )
+                })
+                .map(|a| Planned {
+                    rule: r.name.clone(),
+                    action: a.clone(),
+                })
+        })
+        .collect()
+}
+
+/// The values of a subject on a ticket: none when unset, several for tags.
+fn values(rules: &Rules, s: Subject, t: &Ticket, facts: &Facts) -> Vec<String> {
+    let one = |v: &str| vec![v.to_string()];
+    let opt = |v: &Option<String>| v.iter().cloned().collect();
+    match s {
+        Subject::Type => one(&t.kind),
+        Subject::Category => opt(&t.category),
+        Subject::Priority => one(&t.priority),
+        Subject::Channel => one(&t.channel),
+        Subject::Status => one(t.status.key()),
+        Subject::Tags => t.tags.clone(),
+        Subject::Assignee => opt(&t.assignee),
+        Subject::AssigneeRole => t
+            .assignee
+            .as_deref()
+            .and_then(|a| rules.role_of(a))
+            .map(one)
+            .unwrap_or_default(),
+        Subject::CustomerKind => opt(&facts.customer_kind),
+        Subject::CustomerOwner => opt(&facts.customer_owner),
+        Subject::Title => one(&t.title),
+        Subject::Description => one(&t.description),
+        Subject::CustomerVip | Subject::WorkingHours => Vec::new(),
+    }
+}
+
+fn holds(
+    rules: &Rules,
+    c: &Condition,
+    before: Option<&Ticket>,
+    after: &Ticket,
+    facts: &Facts,
+) -> bool {
+    match &c.test {
+        Test::Flag(want) => {
+            let got = match c.subject {
+                Subject::CustomerVip => facts.customer_vip,
+                _ => facts.working_hours,
+            };
+            got == Some(*want)
+        }
+        Test::Text {
+            contains,
+            not_contains,
+        } => {
+            let text = values(rules, c.subject, after, facts)
+                .concat()
+                .to_lowercase();
+            (contains.is_empty() || contains.iter().any(|s| text.contains(s.as_str())))
+                && !not_contains.iter().any(|s| text.contains(s.as_str()))
+        }
+        Test::Value {
+            is,
+            not,
+            changed_to,
+            set,
+        } => {
+            let now = values(rules, c.subject, after, facts);
+            let any_in = |vals: &[String], list: &[String]| vals.iter().any(|v| list.contains(v));
+            if set.is_some_and(|want| want == now.is_empty()) {
+                return false;
+            }
+            if is.as_ref().is_some_and(|l| !any_in(&now, l)) || any_in(&now, not) {
+                return false;
+            }
+            match changed_to {
+                None => true,
+                Some(list) => {
+                    // A value the event brought: not there before (anything
+                    // is new on creation).
+                    let was = before
+                        .map(|b| values(rules, c.subject, b, facts))
+                        .unwrap_or_default();
+                    now.iter().any(|v| list.contains(v) && !was.contains(v))
+                }
+            }
+        }
+    }
+}
+
+/// The agent a role's strategy picks, skipping those away; desk.yaml's
+/// order breaks ties. Round robin: the agent after the one holding the
+/// role's newest ticket. Fewest open: the fewest open tickets.
+pub fn choose(rules: &Rules, role: &str, strategy: Strategy, load: &Load) -> Target {
+    let members: Vec<&Member> = rules.members(role).collect();
+    let pick = match strategy {
+        Strategy::RoundRobin => {
+            let start = load
+                .newest
+                .as_deref()
+                .and_then(|n| members.iter().position(|m| m.id == n))
+                .map_or(0, |i| i + 1);
+            (0..members.len())
+                .map(|k| members[(start + k) % members.len()])
+                .find(|m| !m.away)
+        }
+        Strategy::FewestOpen => members
+            .iter()
+            .filter(|m| !m.away)
+            .min_by_key(|m| load.open.get(&m.id).copied().unwrap_or(0))
+            .copied(),
+    };
+    pick.map_or_else(
+        || Target::Nobody(role.to_string()),
+        |m| Target::Agent(m.id.clone()),
+    )
+}
+
+/// Applies one planned action to the ticket as events by `rule:NAME` at
+/// `at`. `target` is where an assignment goes (resolved by the caller with
+/// [`choose`]; `None` when it was not worth finding, the ticket being
+/// closed or assigned by a rule already); `assigned` says a rule already
+/// assigned the ticket for this command, so that later assignments give way
+/// to the first. `None`: there was nothing to do.
+pub fn apply(
+    rules: &Rules,
+    ticket: &mut Ticket,
+    planned: &Planned,
+    target: Option<&Target>,
+    assigned: &mut bool,
+    at: Timestamp,
+) -> crate::error::Result<Option<Outcome>> {
+    let rule = planned.rule.clone();
+    let by = format!("{BY_PREFIX}{rule}");
+    let skipped = |why: String| {
+        Ok(Some(Outcome::Skipped {
+            rule: rule.clone(),
+            why,
+        }))
+    };
+    match &planned.action {
+        RuleAction::Assign(_) => {
+            if *assigned {
+                return skipped("a rule before it assigned the ticket already".into());
+            }
+            if ticket.status == Status::Closed {
+                return skipped("the ticket is closed".into());
+            }
+            let to = match target {
+                Some(Target::Agent(a)) => a.clone(),
+                Some(Target::Nobody(role)) => {
+                    return skipped(format!(
+                    "no agent of role {role} can take new tickets (all away or inactive, or none)"
+                ))
+                }
+                None => return Ok(None),
+            };
+            if ticket.assignee.as_deref() == Some(to.as_str()) {
+                return Ok(None);
+            }
+            if rules.agents.iter().any(|m| m.id == to && m.away) {
+                return skipped(format!("{to} is away"));
+            }
+            ticket.assign(&to, None, at, &by)?;
+            *assigned = true;
+            Ok(Some(Outcome::Assigned { rule, to }))
+        }
+        RuleAction::Set(set) => {
+            let mut edits = Vec::new();
+            if let Some(p) = &set.priority {
+                edits.push(Edit {
+                    field: "priority".into(),
+                    value: Value::String(p.clone()),
+                });
+            }
+            if let Some(c) = &set.category {
+                edits.push(Edit {
+                    field: "category".into(),
+                    value: c.clone().map_or(Value::Null, Value::String),
+                });
+            }
+            if let Some(change) = &set.tags {
+                let tags = match change {
+                    TagChange::Replace(t) => t.clone(),
+                    TagChange::Edit { add, remove } => {
+                        let mut t: Vec<String> = ticket
+                            .tags
+                            .iter()
+                            .filter(|x| !remove.contains(x))
+                            .cloned()
+                            .collect();
+                        for a in add {
+                            if !t.contains(a) {
+                                t.push(a.clone());
+                            }
+                        }
+                        t
+                    }
+                };
+                edits.push(Edit {
+                    field: "tags".into(),
+                    value: Value::Sequence(tags.into_iter().map(Value::String).collect()),
+                });
+            }
+            // Values the ticket has already are no change (and no event).
+            edits.retain(|e| ticket.state().get(&e.field).as_ref() != Some(&e.value));
+            let Some(first) = edits.first() else {
+                return Ok(None);
+            };
+            let shown = |v: &Value| match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "nothing".into(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .replace('\n', " "),
+            };
+            let outcome = Outcome::Set {
+                rule,
+                field: edits
+                    .iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                to: if edits.len() == 1 {
+                    shown(&first.value)
+                } else {
+                    "new values".into()
+                },
+            };
+            ticket.edit(edits, None, at, &by)?;
+            Ok(Some(outcome))
+        }
+        RuleAction::Note(note) => {
+            if ticket.status == Status::Closed {
+                return skipped("the ticket is closed".into());
+            }
+            ticket.update(note.clone(), None, at, &by)?;
+            Ok(Some(Outcome::Noted { rule }))
+        }
+        RuleAction::Notify(_) | RuleAction::Run(_) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::NewTicket;
+
+    fn rules(yaml: &str, config: &Config) -> Rules {
+        let v: Value = serde_yaml::from_str(yaml).unwrap();
+        Rules::parse(Some(&v), config).unwrap()
+    }
+
+    fn at() -> Timestamp {
+        Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap()
+    }
+
+    fn ticket(kind: &str, priority: &str) -> Ticket {
+        Ticket::create(
+            "CW202611230001".into(),
+            NewTicket {
+                title: "Printer jams on every page".into(),
+                customer: "C000001".into(),
+                kind: kind.into(),
+                category: None,
+                tags: vec![],
+                channel: "phone".into(),
+                priority: priority.into(),
+                description: String::new(),
+                expectation: None,
+                assignee: None,
+            },
+            at(),
+            "li.na",
+        )
+    }
+
+    fn team() -> Config {
+        let mut c = Config::seed_defaults();
+        let agent = |id: &str, role: &str, away| crate::config::Agent {
+            id: id.into(),
+            name: id.into(),
+            role: role.into(),
+            email: None,
+            node: None,
+            active: true,
+            away,
+        };
+        c.agents = vec![
+            agent("e1", "engineer", false),
+            agent("e2", "engineer", true),
+            agent("e3", "engineer", false),
+            agent("boss", "supervisor", false),
+        ];
+        c
+    }
+
+    fn names(p: &[Planned]) -> Vec<&str> {
+        p.iter().map(|p| p.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn conditions_select_the_rules() {
+        let c = team();
+        let r = rules(
+            "- {name: complaints, when: created, if: {type: complaint, assignee: {set: false}}, then: [{assign: boss}]}\n\
+             - {name: urgent-jams, when: [created, edited], if: {priority: urgent, title: {contains: JAM}}, then: [{note: x}]}\n\
+             - {name: off-hours, when: created, if: {working_hours: false}, then: [{note: later}]}\n\
+             - {name: vip, when: created, if: {customer.vip: true, customer.kind: enterprise}, then: [{note: vip}]}\n\
+             - {name: off, enabled: false, when: created, then: [{note: never}]}\n",
+            &c,
+        );
+        let t = ticket("complaint", "urgent");
+        let facts = Facts {
+            working_hours: Some(true),
+            ..Facts::default()
+        };
+        assert_eq!(
+            names(&plan(&r, &t.history[0], None, &t, &facts)),
+            ["complaints", "urgent-jams"]
+        );
+        let facts = Facts {
+            working_hours: Some(false),
+            customer_kind: Some("enterprise".into()),
+            customer_vip: Some(true),
+            ..Facts::default()
+        };
+        let t = ticket("consultation", "normal");
+        assert_eq!(
+            names(&plan(&r, &t.history[0], None, &t, &facts)),
+            ["off-hours", "vip"]
+        );
+        // Unknown facts never match.
+        assert!(plan(&r, &t.history[0], None, &t, &Facts::default()).is_empty());
+    }
+
+    #[test]
+    fn changed_to_needs_the_event_to_change_the_value() {
+        let c = team();
+        let r = rules(
+            "- {name: raised, when: edited, if: {priority: {changed_to: urgent}}, then: [{note: x}]}\n\
+             - {name: tagged, when: edited, if: {tags: {changed_to: vip}}, then: [{note: y}]}\n",
+            &c,
+        );
+        let mut t = ticket("complaint", "normal");
+        let before = t.clone();
+        let edit = |f: &str, v: Value| Edit {
+            field: f.into(),
+            value: v,
+        };
+        t.edit(
+            vec![edit("priority", Value::String("urgent".into()))],
+            None,
+            at(),
+            "x",
+        )
+        .unwrap();
+        let e = t.history.last().unwrap().clone();
+        assert_eq!(
+            names(&plan(&r, &e, Some(&before), &t, &Facts::default())),
+            ["raised"]
+        );
+        // Already urgent: a title change is no change to urgent.
+        let before = t.clone();
+        t.edit(
+            vec![edit("title", Value::String("t".into()))],
+            None,
+            at(),
+            "x",
+        )
+        .unwrap();
+        let e = t.history.last().unwrap().clone();
+        assert!(plan(&r, &e, Some(&before), &t, &Facts::default()).is_empty());
+        // A tag added, not one kept.
+        let before = t.clone();
+        let tags =
+            |v: &[&str]| Value::Sequence(v.iter().map(|s| Value::String(s.to_string())).collect());
+        t.edit(vec![edit("tags", tags(&["vip"]))], None, at(), "x")
+            .unwrap();
+        let e = t.history.last().unwrap().clone();
+        assert_eq!(
+            names(&plan(&r, &e, Some(&before), &t, &Facts::default())),
+            ["tagged"]
+        );
+        let before = t.clone();
+        t.edit(vec![edit("tags", tags(&["vip", "new"]))], None, at(), "x")
+            .unwrap();
+        let e = t.history.last().unwrap().clone();
+        assert!(plan(&r, &e, Some(&before), &t, &Facts::default()).is_empty());
+    }
+
+    #[test]
+    fn strategies_pick_over_ten_tickets_skipping_the_away() {
+        let c = team();
+        let r = rules("[]", &c);
+        let mut load = Load::default();
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            let Target::Agent(a) = choose(&r, "engineer", Strategy::RoundRobin, &load) else {
+                panic!("an engineer is there")
+            };
+            load.newest = Some(a.clone());
+            got.push(a);
+        }
+        assert_eq!(
+            got,
+            ["e1", "e3", "e1", "e3", "e1", "e3", "e1", "e3", "e1", "e3"]
+        );
+        // The newest ticket held by an agent now away: the next one on.
+        load.newest = Some("e2".into());
+        assert_eq!(
+            choose(&r, "engineer", Strategy::RoundRobin, &load),
+            Target::Agent("e3".into())
+        );
+
+        let mut load = Load::default();
+        load.open.insert("e1".into(), 4);
+        load.open.insert("e2".into(), 0);
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            let Target::Agent(a) = choose(&r, "engineer", Strategy::FewestOpen, &load) else {
+                panic!("an engineer is there")
+            };
+            *load.open.entry(a.clone()).or_default() += 1;
+            got.push(a);
+        }
+        assert_eq!(
+            got,
+            ["e3", "e3", "e3", "e3", "e1", "e3", "e1", "e3", "e1", "e3"]
+        );
+        assert_eq!(
+            choose(&r, "sales", Strategy::FewestOpen, &Load::default()),
+            Target::Nobody("sales".into())
+        );
+    }
+
+    #[test]
+    fn apply_records_events_by_the_rule_and_the_first_assignment_wins() {
+        let c = team();
+        let r = rules(
+            "- {name: a, when: created, then: [{assign: e1}, {set: {priority: 紧急, tags: {add: [x]}}}, {note: routed}]}\n\
+             - {name: b, when: created, then: [{assign: e3}, {set: {priority: urgent}}]}\n",
+            &c,
+        );
+        let mut t = ticket("complaint", "normal");
+        let planned = plan(
+            &r,
+            &t.history[0].clone(),
+            None,
+            &t.clone(),
+            &Facts::default(),
+        );
+        let mut assigned = false;
+        let mut outcomes = Vec::new();
+        for p in &planned {
+            let target = match &p.action {
+                RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
+                _ => None,
+            };
+            outcomes.extend(apply(&r, &mut t, p, target.as_ref(), &mut assigned, at()).unwrap());
+        }
+        let shown: Vec<String> = outcomes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "assigned to e1 by rule a",
+                "priority, tags set to new values by rule a",
+                "note added by rule a",
+                "rule b skipped: a rule before it assigned the ticket already",
+            ]
+        );
+        assert_eq!(t.assignee.as_deref(), Some("e1"));
+        assert_eq!(t.priority, "urgent");
+        assert_eq!(t.tags, ["x"]);
+        let by: Vec<&str> = t.history.iter().map(|e| e.by.as_str()).collect();
+        assert_eq!(by, ["li.na", "rule:a", "rule:a", "rule:a", "rule:a"]);
+        assert_eq!(t.history[1].rule(), Some("a"));
+        // An agent named directly but away is skipped; a closed ticket
+        // takes no assignment and no note.
+        let away = Planned {
+            rule: "c".into(),
+            action: RuleAction::Assign(AssignTo::Agent("e2".into())),
+        };
+        let mut fresh = false;
+        let target = Target::Agent("e2".into());
+        let got = apply(&r, &mut t, &away, Some(&target), &mut fresh, at()).unwrap();
+        assert_eq!(got.unwrap().to_string(), "rule c skipped: e2 is away");
+        t.close("done".into(), None, None, at(), "e1").unwrap();
+        let target = Target::Agent("e3".into());
+        let assign = Planned {
+            rule: "d".into(),
+            action: RuleAction::Assign(AssignTo::Agent("e3".into())),
+        };
+        let got = apply(&r, &mut t, &assign, Some(&target), &mut fresh, at()).unwrap();
+        assert_eq!(
+            got.unwrap().to_string(),
+            "rule d skipped: the ticket is closed"
+        );
+        let note = Planned {
+            rule: "d".into(),
+            action: RuleAction::Note("x".into()),
+        };
+        let got = apply(&r, &mut t, &note, None, &mut fresh, at()).unwrap();
+        assert_eq!(
+            got.unwrap().to_string(),
+            "rule d skipped: the ticket is closed"
+        );
+        assert_eq!(t.history.len(), 6);
+    }
+}

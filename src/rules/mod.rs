@@ -1,0 +1,359 @@
+//! Automation rules (`rules:` in desk.yaml, see docs/automation.md): parsed
+//! once into typed values checked against the configuration, and evaluated
+//! purely — `(rule, event, ticket before and after, facts) → actions`. The
+//! store loads the rules and supplies the facts; nothing here reads files.
+
+mod eval;
+mod parse;
+
+pub use eval::{apply, choose, plan, Facts, Load, Outcome, Planned, Target};
+pub use parse::RuleError;
+
+use crate::clock::Span;
+use crate::model::Action;
+use crate::sla::{ClockState, TargetKind};
+
+/// Who a rule's events are recorded as: `by: rule:NAME`.
+pub use crate::model::RULE_PREFIX as BY_PREFIX;
+
+/// The rules of `desk init`'s desk.yaml: the seeds' routing (complaints to
+/// the supervisor, technical faults — service requests — to the engineers in
+/// turn, consultations to the service agents). A ticket created with
+/// `--assign` is left alone.
+pub const DEFAULT_RULES: &str = "\
+# Complaints (投诉) go to a supervisor (seed 004), unless assigned with --assign.
+- name: complaints-to-supervisor
+  when: created
+  if:
+    type: complaint
+    assignee: {set: false}
+  then:
+  - assign: {role: supervisor, strategy: fewest_open}
+# Technical faults, recorded as service requests (服务: repair, installation,
+# maintenance), go to the after-sales engineers in turn.
+- name: faults-to-engineers
+  when: created
+  if:
+    type: service
+    assignee: {set: false}
+  then:
+  - assign: {role: engineer, strategy: round_robin}
+# Consultations (咨询) go to the service agent with the fewest open tickets.
+- name: consultations-to-service
+  when: created
+  if:
+    type: consultation
+    assignee: {set: false}
+  then:
+  - assign: {role: service, strategy: fewest_open}
+";
+
+/// A role's key in desk.yaml's `roles:`.
+pub type Role = String;
+
+/// The parsed `rules:` of desk.yaml, in file order, with the team they
+/// route to (as desk.yaml had it when they were parsed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rules {
+    pub rules: Vec<Rule>,
+    pub agents: Vec<Member>,
+}
+
+/// An agent as routing sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub role: Role,
+    /// Away or inactive: routed nothing new.
+    pub away: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub enabled: bool,
+    pub when: Trigger,
+    /// All must hold.
+    pub conditions: Vec<Condition>,
+    /// Applied in order.
+    pub actions: Vec<RuleAction>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// One of these events of a ticket (`created`, `assigned`, ...).
+    Events(Vec<Action>),
+    /// A time condition, evaluated by the scheduler (not by this version).
+    Time(TimeTrigger),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeTrigger {
+    /// An SLA clock of a target reaching at_risk or breached.
+    Sla {
+        target: TargetKind,
+        state: ClockState,
+    },
+    /// No `updated` event (or creation) for so many seconds while open.
+    NoProgressFor { seconds: i64 },
+    /// Pending for so many seconds.
+    PendingFor { seconds: i64 },
+    /// Closed and not surveyed for so many seconds.
+    UnsurveyedFor { seconds: i64 },
+    /// A customer dormant (no ticket, no contact) for a span.
+    DormantFor { span: Span },
+}
+
+/// What a condition looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Type,
+    Category,
+    Priority,
+    Channel,
+    Status,
+    Tags,
+    Assignee,
+    AssigneeRole,
+    CustomerKind,
+    CustomerVip,
+    CustomerOwner,
+    Title,
+    Description,
+    WorkingHours,
+}
+
+impl Subject {
+    pub const ALL: [Subject; 14] = [
+        Subject::Type,
+        Subject::Category,
+        Subject::Priority,
+        Subject::Channel,
+        Subject::Status,
+        Subject::Tags,
+        Subject::Assignee,
+        Subject::AssigneeRole,
+        Subject::CustomerKind,
+        Subject::CustomerVip,
+        Subject::CustomerOwner,
+        Subject::Title,
+        Subject::Description,
+        Subject::WorkingHours,
+    ];
+
+    /// The key in a rule's `if:`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Subject::Type => "type",
+            Subject::Category => "category",
+            Subject::Priority => "priority",
+            Subject::Channel => "channel",
+            Subject::Status => "status",
+            Subject::Tags => "tags",
+            Subject::Assignee => "assignee",
+            Subject::AssigneeRole => "assignee.role",
+            Subject::CustomerKind => "customer.kind",
+            Subject::CustomerVip => "customer.vip",
+            Subject::CustomerOwner => "customer.owner",
+            Subject::Title => "title",
+            Subject::Description => "description",
+            Subject::WorkingHours => "working_hours",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Subject> {
+        Subject::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// A field of the ticket (as opposed to its customer or the clock).
+    pub fn of_ticket(self) -> bool {
+        !matches!(
+            self,
+            Subject::CustomerKind
+                | Subject::CustomerVip
+                | Subject::CustomerOwner
+                | Subject::WorkingHours
+        )
+    }
+
+    /// Whether an event of this action can change the subject: what
+    /// `changed_to` needs to ever match.
+    pub fn changed_by(self, action: &Action) -> bool {
+        use Subject::*;
+        match action {
+            Action::Created => self.of_ticket(),
+            Action::Assigned => matches!(self, Assignee | AssigneeRole | Status),
+            Action::Updated | Action::Closed | Action::Reopened => self == Status,
+            Action::Edited => matches!(
+                self,
+                Type | Category | Tags | Channel | Priority | Status | Title | Description
+            ),
+            Action::Surveyed | Action::Other(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub subject: Subject,
+    pub test: Test,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// A value (or, for tags, a set of values): every part given must hold.
+    Value {
+        /// The value is one of these (tags: the ticket has one of these).
+        is: Option<Vec<String>>,
+        /// The value is none of these.
+        not: Vec<String>,
+        /// The triggering event made the value one of these (tags: added one).
+        changed_to: Option<Vec<String>>,
+        /// The field has a value (true) or is empty (false).
+        set: Option<bool>,
+    },
+    /// Text (title, description), compared case-insensitively.
+    Text {
+        contains: Vec<String>,
+        not_contains: Vec<String>,
+    },
+    Flag(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleAction {
+    Assign(AssignTo),
+    Set(SetFields),
+    /// An `updated` event with this note.
+    Note(String),
+    /// Queued for `desk run` (a later version); parsed and checked now.
+    Notify(Notify),
+    /// Queued for `desk run` (a later version); parsed and checked now.
+    Run(RunHook),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignTo {
+    Agent(String),
+    Role { role: Role, strategy: Strategy },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// The agent after the one holding the newest ticket of the role.
+    RoundRobin,
+    /// The agent with the fewest open tickets.
+    FewestOpen,
+}
+
+impl Strategy {
+    pub fn key(self) -> &'static str {
+        match self {
+            Strategy::RoundRobin => "round_robin",
+            Strategy::FewestOpen => "fewest_open",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SetFields {
+    pub priority: Option<String>,
+    /// `Some(None)` clears the category.
+    pub category: Option<Option<String>>,
+    pub tags: Option<TagChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TagChange {
+    Replace(Vec<String>),
+    Edit {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    pub to: Vec<Recipient>,
+    pub via: Via,
+    /// `templates/NAME.txt`, rendered by the delivery stage.
+    pub template: String,
+    /// Collect into one message per recipient and run.
+    pub digest: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recipient {
+    Assignee,
+    /// The customer's owner (`owner:` of the customer file).
+    Owner,
+    /// The customer's e-mail address.
+    Customer,
+    Role(Role),
+    Agent(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Email,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunHook {
+    /// Relative to the store's root, or found on PATH.
+    pub command: String,
+    pub args: Vec<String>,
+}
+
+impl Rules {
+    /// Parses `rules:` against the configuration: every value canonical,
+    /// every agent and role known, no condition that can never match. All
+    /// the problems are returned, each naming the rule and the key.
+    pub fn parse(
+        value: Option<&serde_yaml::Value>,
+        config: &crate::config::Config,
+    ) -> Result<Rules, Vec<RuleError>> {
+        parse::rules(value, config)
+    }
+
+    /// Whether some rule triggered by `action` looks at the customer.
+    pub fn need_customer(&self, action: &Action) -> bool {
+        self.on(action).any(|r| {
+            r.conditions.iter().any(|c| {
+                matches!(
+                    c.subject,
+                    Subject::CustomerKind | Subject::CustomerVip | Subject::CustomerOwner
+                )
+            })
+        })
+    }
+
+    /// Whether some rule triggered by `action` looks at working hours.
+    pub fn need_calendar(&self, action: &Action) -> bool {
+        self.on(action).any(|r| {
+            r.conditions
+                .iter()
+                .any(|c| c.subject == Subject::WorkingHours)
+        })
+    }
+
+    /// The enabled rules an event of `action` triggers, in file order.
+    pub fn on<'a>(&'a self, action: &'a Action) -> impl Iterator<Item = &'a Rule> {
+        self.rules.iter().filter(move |r| {
+            r.enabled && matches!(&r.when, Trigger::Events(events) if events.contains(action))
+        })
+    }
+
+    /// The agents of a role, in desk.yaml order, and which of them may take
+    /// new work.
+    pub fn members<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Member> {
+        self.agents.iter().filter(move |m| m.role == role)
+    }
+
+    pub fn role_of(&self, agent: &str) -> Option<&str> {
+        self.agents
+            .iter()
+            .find(|m| m.id == agent)
+            .map(|m| m.role.as_str())
+    }
+}

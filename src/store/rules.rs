@@ -1,0 +1,196 @@
+//! Loading the rules of desk.yaml and running the event rules inside the
+//! command that caused the event: the store supplies what the pure
+//! evaluation (`crate::rules`) needs — the customer, the calendar, each
+//! role's workload from the ticket cache — and writes nothing itself.
+
+use std::path::Path;
+
+use super::{Finding, Store, CONFIG_FILE};
+use crate::error::{Error, Result};
+use crate::model::{Customer, Ticket, Timestamp};
+use crate::rules::{self, AssignTo, Facts, Load, Outcome, RuleAction, RuleError, Rules, Target};
+
+impl Store {
+    /// The rules of desk.yaml, parsed and checked; the first problem (and
+    /// how many more there are) as an error naming desk.yaml, the rule and
+    /// the key.
+    pub fn rules(&self) -> Result<Rules> {
+        Rules::parse(self.config.rules.as_ref(), &self.config).map_err(|errors| {
+            let first = &errors[0];
+            let more = match errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more; run `desk check`)", n - 1),
+            };
+            Error::Parse {
+                path: CONFIG_FILE.into(),
+                line: self.rule_line(first),
+                message: format!("{first}{more}"),
+            }
+        })
+    }
+
+    /// `desk check`'s findings about the rules: one per problem.
+    pub fn rule_findings(&self) -> Vec<Finding> {
+        match Rules::parse(self.config.rules.as_ref(), &self.config) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| Finding::new(Path::new(CONFIG_FILE), self.rule_line(e), e.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The line of desk.yaml where a rule's name is, for messages.
+    fn rule_line(&self, e: &RuleError) -> Option<usize> {
+        let name = e.name.as_deref()?;
+        let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
+        let start = text.lines().position(|l| l.starts_with("rules:"))?;
+        text.lines()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| {
+                let l = l
+                    .trim_start()
+                    .trim_start_matches("- ")
+                    .trim_start_matches('{');
+                // Block (`name: x`) or flow (`{name: x, when: ...}`) style.
+                l.strip_prefix("name:").is_some_and(|v| {
+                    let v = v.split([',', '}', '#']).next().unwrap_or_default();
+                    v.trim().trim_matches(['\'', '"']) == name
+                })
+            })
+            .map(|(i, _)| i + 1)
+    }
+
+    /// Creates a ticket (see [`Store::create_ticket`]) and runs the rules its
+    /// `created` event triggers before it is written, so the file holds
+    /// their events. Bad rules refuse the command before anything is written.
+    pub fn create_ticket_by_rules(
+        &self,
+        at: Timestamp,
+        build: impl FnOnce(String) -> Ticket,
+    ) -> Result<(Ticket, Vec<Outcome>)> {
+        let rules = self.rules()?;
+        let mut outcomes = Vec::new();
+        let ticket = self.create_ticket_with(at, |id| {
+            let mut ticket = build(id);
+            outcomes = self.run_rules(&rules, &mut ticket, 0)?;
+            Ok(ticket)
+        })?;
+        Ok((ticket, outcomes))
+    }
+
+    /// Changes a ticket (see [`Store::modify_ticket`]) and runs the rules
+    /// that the events of `change` trigger, in the same write. Hand edits
+    /// recorded on the way trigger nothing: no command caused them.
+    pub fn modify_ticket_by_rules(
+        &self,
+        id: &crate::model::TicketId,
+        at: Timestamp,
+        actor: &str,
+        change: impl FnOnce(&mut Ticket) -> Result<()>,
+    ) -> Result<(Ticket, usize, Vec<Outcome>)> {
+        let rules = self.rules()?;
+        let mut outcomes = Vec::new();
+        let (ticket, adopted) = self.modify_ticket(id, at, actor, |ticket| {
+            let first = ticket.history.len();
+            change(ticket)?;
+            outcomes = self.run_rules(&rules, ticket, first)?;
+            Ok(())
+        })?;
+        Ok((ticket, adopted, outcomes))
+    }
+
+    /// Runs the event rules for the events from `first` on. Every event is
+    /// judged against the ticket just before and just after it; then the
+    /// actions are applied in order. The rules' own events trigger no rules,
+    /// so rules cannot loop.
+    fn run_rules(&self, rules: &Rules, ticket: &mut Ticket, first: usize) -> Result<Vec<Outcome>> {
+        if rules.rules.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fold = |n: usize| {
+            Ticket::from_history(ticket.id.clone(), ticket.history[..n].to_vec())
+                .map_err(|e| Error::Refused(format!("{}: {e}", ticket.id)))
+        };
+        let mut customer: Option<Option<Customer>> = None;
+        let mut calendar = None;
+        let mut planned = Vec::new();
+        for i in first..ticket.history.len() {
+            let event = &ticket.history[i];
+            if rules.on(&event.action).next().is_none() {
+                continue;
+            }
+            let mut facts = Facts::default();
+            if rules.need_customer(&event.action) {
+                // A missing or unreadable customer matches no customer condition.
+                let c = customer.get_or_insert_with(|| self.load_customer(&ticket.customer).ok());
+                if let Some(c) = c {
+                    facts.customer_kind = Some(c.kind.key().to_string());
+                    facts.customer_vip = Some(c.vip);
+                    facts.customer_owner = c.owner.clone();
+                }
+            }
+            if rules.need_calendar(&event.action) {
+                if calendar.is_none() {
+                    calendar = Some(self.sla()?.1);
+                }
+                let cal = calendar.as_ref().expect("just set");
+                let t = event.at.0.with_timezone(&chrono::Utc);
+                facts.working_hours =
+                    Some(cal.working_seconds(t, t + chrono::TimeDelta::seconds(1)) > 0);
+            }
+            let before = if i == 0 { None } else { Some(fold(i)?) };
+            let after = fold(i + 1)?;
+            planned.extend(rules::plan(rules, event, before.as_ref(), &after, &facts));
+        }
+        let at = ticket.last_at().expect("a ticket has its created event");
+        let mut assigned = false;
+        let mut outcomes = Vec::new();
+        for p in &planned {
+            let target = match &p.action {
+                RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
+                // Only when it can be done: the workload costs a scan.
+                RuleAction::Assign(AssignTo::Role { role, strategy })
+                    if !assigned && ticket.status.is_open() =>
+                {
+                    let load = self.load_of(rules, role, &ticket.id)?;
+                    Some(rules::choose(rules, role, *strategy, &load))
+                }
+                _ => None,
+            };
+            outcomes.extend(rules::apply(
+                rules,
+                ticket,
+                p,
+                target.as_ref(),
+                &mut assigned,
+                at,
+            )?);
+        }
+        Ok(outcomes)
+    }
+
+    /// A role's workload from the store's tickets (through the cache): open
+    /// tickets per agent of the role and the agent holding the newest one.
+    /// The ticket being changed does not count.
+    fn load_of(&self, rules: &Rules, role: &str, except: &str) -> Result<Load> {
+        let members: Vec<&str> = rules.members(role).map(|m| m.id.as_str()).collect();
+        let scan = self.summaries_where(true, |s| {
+            s.id != except && s.assignee.as_deref().is_some_and(|a| members.contains(&a))
+        })?;
+        let mut load = Load::default();
+        let mut newest: Option<(Timestamp, &str)> = None;
+        for s in &scan.summaries {
+            let a = s.assignee.as_deref().expect("kept with an assignee");
+            if s.status.is_open() {
+                *load.open.entry(a.to_string()).or_default() += 1;
+            }
+            if newest.is_none_or(|(t, id)| (s.created, s.id.as_str()) > (t, id)) {
+                newest = Some((s.created, s.id.as_str()));
+                load.newest = Some(a.to_string());
+            }
+        }
+        Ok(load)
+    }
+}

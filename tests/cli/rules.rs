@@ -1,0 +1,600 @@
+//! Rules in desk.yaml: event-triggered routing and field actions, run inside
+//! the command that caused the event; bad rules refused by `check` and by
+//! every command that records events.
+
+use crate::common::{customer_add, TestEnv};
+
+/// A store with three engineers (one away, when `away` is set), two service
+/// agents and a supervisor, no default rules, `rules` appended to desk.yaml,
+/// and customer C000001.
+fn team(rules: &str, away: Option<&str>) -> TestEnv {
+    let env = TestEnv::empty();
+    env.run(&[
+        "init",
+        ".",
+        "--rules",
+        "none",
+        "--agent",
+        "e1:Engineer One:engineer",
+        "--agent",
+        "e2:Engineer Two:engineer",
+        "--agent",
+        "e3:Engineer Three:engineer",
+        "--agent",
+        "s1:Service One:service",
+        "--agent",
+        "s2:Service Two:service",
+        "--agent",
+        "boss:The Boss:supervisor",
+    ])
+    .ok();
+    let path = env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("\nrules:"), "--rules none writes no rules");
+    if let Some(who) = away {
+        let line = format!("- id: {who}\n");
+        text = text.replace(&line, &format!("{line}  away: true\n"));
+    }
+    text.push_str(rules);
+    std::fs::write(&path, text).unwrap();
+    env.run(&customer_add(
+        "individual",
+        "张三",
+        &["--phone", "13900000001"],
+    ))
+    .ok();
+    env
+}
+
+fn assignee(env: &TestEnv, id: &str) -> Option<String> {
+    env.ticket_yaml(id)["assignee"].as_str().map(str::to_string)
+}
+
+fn events(env: &TestEnv, id: &str) -> Vec<serde_yaml::Value> {
+    env.ticket_yaml(id)["history"]
+        .as_sequence()
+        .unwrap()
+        .to_vec()
+}
+
+const ROUTING: &str = "\
+rules:
+- name: faults-round-robin
+  when: created
+  if:
+    type: 服务
+    assignee: {set: false}
+  then:
+  - assign: {role: engineer, strategy: round_robin}
+- name: consultations-fewest-open
+  when: created
+  if:
+    type: [consultation]
+  then:
+  - assign: {role: 客服, strategy: fewest_open}
+";
+
+#[test]
+fn init_default_rules_route_a_complaint_to_the_supervisor() {
+    let env = TestEnv::empty();
+    env.run(&["init", "."]).ok();
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    assert!(yaml.contains("name: complaints-to-supervisor"), "{yaml}");
+    env.run(&customer_add(
+        "individual",
+        "张三",
+        &["--phone", "13900000001"],
+    ))
+    .ok();
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "投诉",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "客服态度不好",
+        ])
+        .ok();
+    let id = out.stdout.trim();
+    assert_eq!(out.stdout, format!("{id}\n"), "stdout is the ID alone");
+    assert!(
+        out.stderr.contains("chen.jing") && out.stderr.contains("complaints-to-supervisor"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(assignee(&env, id).as_deref(), Some("chen.jing"));
+    let history = events(&env, id);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["action"].as_str(), Some("assigned"));
+    assert_eq!(history[1]["to"].as_str(), Some("chen.jing"));
+    assert_eq!(
+        history[1]["by"].as_str(),
+        Some("rule:complaints-to-supervisor")
+    );
+    // A consultation goes to the service agent, a service request (technical
+    // fault) to the engineer; an explicit --assign is left alone.
+    let consult = env.new_ticket(&["--type", "咨询"]);
+    assert_eq!(assignee(&env, &consult).as_deref(), Some("li.na"));
+    let fault = env.new_ticket(&["--type", "service"]);
+    assert_eq!(assignee(&env, &fault).as_deref(), Some("wang.qiang"));
+    let manual = env.new_ticket(&["--assign", "zhao.min"]);
+    assert_eq!(assignee(&env, &manual).as_deref(), Some("zhao.min"));
+    assert_eq!(events(&env, &manual).len(), 1);
+    // What the rules wrote passes check.
+    env.run(&["check"]).ok();
+    let out = TestEnv::empty()
+        .run(&["init", ".", "--rules", "some"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("'some'") && out.stderr.contains("default or none"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn routing_by_type_and_role_with_round_robin_over_ten_tickets() {
+    let env = team(ROUTING, None);
+    let got: Vec<String> = (0..10)
+        .map(|_| {
+            let id = env.new_ticket(&["--type", "service"]);
+            assignee(&env, &id).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        got,
+        ["e1", "e2", "e3", "e1", "e2", "e3", "e1", "e2", "e3", "e1"]
+    );
+    // A complaint matches no rule: it stays unassigned.
+    let complaint = env.new_ticket(&[]);
+    assert_eq!(assignee(&env, &complaint), None);
+    // A consultation goes to a service agent, not an engineer.
+    let consult = env.new_ticket(&["--type", "consultation"]);
+    assert_eq!(assignee(&env, &consult).as_deref(), Some("s1"));
+    let last = events(&env, &consult);
+    assert_eq!(
+        last[1]["by"].as_str(),
+        Some("rule:consultations-fewest-open")
+    );
+}
+
+#[test]
+fn round_robin_skips_agents_who_are_away() {
+    let env = team(ROUTING, Some("e2"));
+    let got: Vec<String> = (0..10)
+        .map(|_| assignee(&env, &env.new_ticket(&["--type", "service"])).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        ["e1", "e3", "e1", "e3", "e1", "e3", "e1", "e3", "e1", "e3"]
+    );
+}
+
+#[test]
+fn fewest_open_balances_the_open_tickets_over_ten_tickets() {
+    let env = team(ROUTING, None);
+    // s1 already holds three open tickets and one closed one, s2 one.
+    for _ in 0..3 {
+        env.new_ticket(&["--assign", "s1"]);
+    }
+    let closed = env.new_ticket(&["--assign", "s1"]);
+    env.run(&["close", &closed, "--resolution", "done"]).ok();
+    env.new_ticket(&["--assign", "s2"]);
+    let got: Vec<String> = (0..10)
+        .map(|_| assignee(&env, &env.new_ticket(&["--type", "咨询"])).unwrap())
+        .collect();
+    // s2 catches up to three, then they alternate (ties go to the first listed).
+    assert_eq!(
+        got,
+        ["s2", "s2", "s1", "s2", "s1", "s2", "s1", "s2", "s1", "s2"]
+    );
+}
+
+#[test]
+fn is_differs_from_changed_to_and_rule_events_trigger_no_rules() {
+    let rules = "\
+rules:
+- name: urgent-tag
+  when: edited
+  if:
+    priority: {changed_to: urgent}
+  then:
+  - set: {tags: {add: [escalated]}, category: 升级}
+  - note: raised to urgent
+- name: echo-notes
+  when: [updated, edited]
+  then:
+  - note: seen
+";
+    let env = team(rules, None);
+    let id = env.new_ticket(&["--priority", "normal"]);
+    // The title changes while the priority stays normal: only echo-notes fires.
+    env.run(&["edit", &id, "--set", "title=Still dead"]).ok();
+    let h = events(&env, &id);
+    assert_eq!(h.len(), 3, "{h:?}");
+    assert_eq!(h[2]["by"].as_str(), Some("rule:echo-notes"));
+    env.run(&["edit", &id, "--set", "priority=紧急"]).ok();
+    let t = env.ticket_yaml(&id);
+    assert_eq!(t["tags"][0].as_str(), Some("escalated"));
+    assert_eq!(t["category"].as_str(), Some("升级"));
+    let h = events(&env, &id);
+    let by: Vec<&str> = h.iter().map(|e| e["by"].as_str().unwrap()).collect();
+    // The edit, urgent-tag's two edits and its note, echo-notes' note; the
+    // rules' own events trigger nothing (no second "seen", no loop).
+    assert_eq!(
+        by[3..],
+        [
+            "tester",
+            "rule:urgent-tag",
+            "rule:urgent-tag",
+            "rule:urgent-tag",
+            "rule:echo-notes"
+        ]
+    );
+    // Now urgent, but not changed to urgent: urgent-tag stays quiet.
+    env.run(&["edit", &id, "--set", "title=Dead again"]).ok();
+    let h = events(&env, &id);
+    assert_eq!(h.len(), 10);
+    assert_eq!(h[9]["by"].as_str(), Some("rule:echo-notes"));
+    env.run(&["check"]).ok();
+}
+
+/// Each bad rule is refused by `check` and by `desk new`, naming the rule
+/// and the key, and nothing is written.
+#[test]
+fn bad_rules_are_refused_naming_the_rule_and_the_key() {
+    let cases = [
+        (
+            "- name: colours\n  when: created\n  if: {colour: red}\n  then: [{note: x}]\n",
+            "if.colour",
+        ),
+        (
+            "- name: typo\n  when: created\n  then: [{note: x}]\n  thne: [{note: y}]\n",
+            "thne",
+        ),
+        (
+            "- name: nobody\n  when: created\n  then: [{assign: zhang.wei}]\n",
+            "then[0].assign",
+        ),
+        (
+            "- name: no-role\n  when: created\n  then: [{assign: {role: janitor}}]\n",
+            "then[0].assign.role",
+        ),
+        (
+            "- name: bad-type\n  when: created\n  if: {type: complain}\n  then: [{note: x}]\n",
+            "if.type",
+        ),
+        (
+            "- name: never\n  when: closed\n  if: {type: {changed_to: complaint}}\n  then: [{note: x}]\n",
+            "if.type",
+        ),
+        (
+            "- name: never-either\n  when: created\n  if: {priority: {is: urgent, not: [urgent, p1]}}\n  then: [{note: x}]\n",
+            "if.priority",
+        ),
+        (
+            "- name: bad-when\n  when: {pending_for: soon}\n  then: [{note: x}]\n",
+            "when.pending_for",
+        ),
+    ];
+    for (rule, key) in cases {
+        let env = team(&format!("rules:\n{rule}"), None);
+        let name = rule["- name: ".len()..].lines().next().unwrap();
+        let out = env.run(&["check"]).fails(1);
+        assert!(
+            out.stdout.contains("desk.yaml")
+                && out.stdout.contains(&format!("rule '{name}'"))
+                && out.stdout.contains(key),
+            "{rule}\n{}",
+            out.stdout
+        );
+        let before = env.snapshot();
+        let out = env.run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ]);
+        let out = out.fails(1);
+        assert!(
+            out.stderr.contains(&format!("rule '{name}'")) && out.stderr.contains(key),
+            "{rule}\n{}",
+            out.stderr
+        );
+        assert_eq!(env.snapshot(), before, "{rule}: nothing written");
+        // Reading commands still work.
+        env.run(&["list"]).ok();
+    }
+}
+
+#[test]
+fn time_triggers_and_notify_and_run_actions_are_accepted() {
+    let rules = "\
+rules:
+- name: notify-assignee
+  when: assigned
+  then:
+  - notify: {to: assignee, template: assigned}
+- name: urgent-breach
+  when: {sla: resolution, state: breached}
+  if: {priority: urgent}
+  then:
+  - notify: {to: [{role: supervisor}, owner], via: email, template: escalation}
+  - run: {command: hooks/wecom.sh, args: [--urgent]}
+- name: progress-overdue
+  when: {no_progress_for: 24h}
+  then:
+  - notify: {to: assignee, template: progress, digest: true}
+- name: survey-reminder
+  when: {unsurveyed_for: 24h}
+  then:
+  - notify: {to: assignee, template: survey}
+- name: quarterly-callback
+  when: {dormant_for: 3m}
+  if: {customer.vip: true}
+  then:
+  - notify: {to: owner, template: callback}
+";
+    let env = team(rules, None);
+    env.run(&["check"]).ok();
+    // A notify action is not delivered by this version: assigning records
+    // the assignment only.
+    let id = env.new_ticket(&[]);
+    env.run(&["assign", &id, "e1"]).ok();
+    assert_eq!(events(&env, &id).len(), 2);
+}
+
+/// A rule's note is not a response to the customer: SLA clocks ignore it.
+#[test]
+fn a_rule_note_does_not_meet_the_response_target() {
+    let mut env = team(
+        "rules:\n- {name: ack, when: created, then: [{note: routed automatically}]}\n",
+        None,
+    );
+    let id = env.new_ticket(&[]);
+    assert_eq!(events(&env, &id)[1]["by"].as_str(), Some("rule:ack"));
+    env.at("2026-11-23T12:00:00+08:00");
+    for cache in [true, false] {
+        if !cache {
+            env.run(&["cache", "clear"]).ok();
+        }
+        let out = env.run(&["sla", "--format", "csv"]).ok();
+        let row: Vec<&str> = out.stdout.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row[0], id);
+        assert_eq!(row[5], "breached", "response_state\n{}", out.stdout);
+    }
+    let out = env.run(&["show", &id, "--format", "json"]).ok();
+    assert!(!out.stdout.contains("\"met\""), "{}", out.stdout);
+}
+
+/// Conditions on the customer and on working hours use the customer file
+/// and the store's calendar.
+#[test]
+fn customer_and_working_hours_conditions() {
+    let rules = "\
+rules:
+- name: vip-to-boss
+  when: created
+  if: {customer.vip: true, customer.owner: s2}
+  then:
+  - assign: boss
+- name: after-hours
+  when: created
+  if: {working_hours: false}
+  then:
+  - set: {tags: {add: [after-hours]}}
+";
+    let env = team(rules, None);
+    env.run(&customer_add(
+        "enterprise",
+        "星河科技有限公司",
+        &[
+            "--credit-code",
+            "91350100M000100Y43",
+            "--vip",
+            "--owner",
+            "s2",
+        ],
+    ))
+    .ok();
+    // Monday 09:00 (working hours), an ordinary customer: nothing.
+    let plain = env.new_ticket(&[]);
+    assert_eq!(events(&env, &plain).len(), 1);
+    // The VIP customer owned by s2, on a Sunday: both rules.
+    let vip = env.new_ticket(&["--customer", "C000002", "--at", "2026-11-22 10:00"]);
+    let t = env.ticket_yaml(&vip);
+    assert_eq!(t["assignee"].as_str(), Some("boss"));
+    assert_eq!(t["tags"][0].as_str(), Some("after-hours"));
+}
+
+/// `desk check` and the commands name the line of the rule in desk.yaml.
+#[test]
+fn problems_name_the_line_of_the_rule() {
+    let env = team(
+        "rules:\n- name: fine\n  when: created\n  then: [{note: x}]\n- name: broken\n  when: created\n  then: [{assign: {role: janitor}}]\n- {name: 'flow', when: creatd, then: [{note: x}]}\n",
+        None,
+    );
+    let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let line = text.lines().position(|l| l == "- name: broken").unwrap() + 1;
+    let out = env.run(&["check"]).fails(1);
+    assert_eq!(
+        out.stdout,
+        format!("desk.yaml:{line}: rule 'broken' (rules[1]), key then[0].assign.role: 'janitor' is not a role; roles are service (客服), engineer (工程师), sales (销售), supervisor (主管), qa (质检)\n\
+                 desk.yaml:{}: rule 'flow' (rules[2]), key when: 'creatd' is not an event; events are created, assigned, updated, closed, reopened, surveyed, edited, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, dormant_for)\n", line + 3)
+    );
+    let out = env
+        .run(&["update", "CW202611230001", "--note", "x"])
+        .fails(1);
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: desk.yaml:{line}: rule 'broken'")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The first rule that assigns wins; a later one is skipped with a warning
+/// that says why, and a role nobody can take is a warning, not an error.
+#[test]
+fn the_first_assignment_wins_and_skips_are_warnings() {
+    let rules = "\
+rules:
+- {name: first, when: created, then: [{assign: {role: engineer}}]}
+- {name: second, when: created, then: [{assign: {role: service, strategy: fewest_open}}]}
+- {name: sales, when: created, if: {type: 合作}, then: [{assign: {role: sales}}]}
+";
+    let env = team(rules, None);
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    let id = out.stdout.trim();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "{id}: assigned to e1 by rule first\n\
+             warning: {id}: rule second skipped: a rule before it assigned the ticket already\n"
+        )
+    );
+    // Nobody has the sales role here: the first rule still assigns.
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "合作",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("assigned to e2 by rule first"),
+        "{}",
+        out.stderr
+    );
+    let env = team(
+        "rules:\n- {name: sales, when: created, then: [{assign: {role: sales}}]}\n",
+        None,
+    );
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "合作",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("warning: ")
+            && out
+                .stderr
+                .contains("rule sales skipped: no agent of role sales"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(assignee(&env, out.stdout.trim()), None);
+}
+
+/// A routed `desk new` reads the workload through the cache; a ticket just
+/// written (too recent to cache) does not make it rewrite the whole cache.
+#[test]
+fn routing_reads_the_cache_without_rewriting_it_for_a_fresh_ticket() {
+    use std::os::unix::fs::MetadataExt;
+    let env = team(ROUTING, None);
+    for _ in 0..3 {
+        env.new_ticket(&["--assign", "s1"]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    env.run(&["list"]).ok();
+    let cache = env.path(".desk/cache/tickets.bin");
+    let inode = std::fs::metadata(&cache).unwrap().ino();
+    let first = env.new_ticket(&["--type", "consultation"]);
+    let second = env.new_ticket(&["--type", "consultation"]);
+    assert_eq!(assignee(&env, &first).as_deref(), Some("s2"));
+    assert_eq!(assignee(&env, &second).as_deref(), Some("s2"));
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().ino(),
+        inode,
+        "the cache was rewritten"
+    );
+}
+
+/// Concurrent `desk new`s in one clone route under the lock that allocates
+/// the day's IDs: round robin hands six tickets out two each.
+#[test]
+fn concurrent_new_tickets_are_routed_in_turn() {
+    let env = team(ROUTING, None);
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            env.std_cmd()
+                .args([
+                    "new",
+                    "--customer",
+                    "C000001",
+                    "--type",
+                    "service",
+                    "--priority",
+                    "normal",
+                    "--channel",
+                    "phone",
+                    "--title",
+                    "t",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut count = std::collections::BTreeMap::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        *count.entry(assignee(&env, &id).unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        count.into_iter().collect::<Vec<_>>(),
+        [
+            ("e1".to_string(), 2),
+            ("e2".to_string(), 2),
+            ("e3".to_string(), 2)
+        ]
+    );
+}
