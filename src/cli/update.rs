@@ -2,7 +2,7 @@ use std::io::Write;
 
 use super::{required_text, Context};
 use crate::config::Field;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Status;
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +25,11 @@ pub fn run(ctx: &Context, args: &UpdateArgs, _out: &mut dyn Write) -> Result<()>
     let note = required_text("note", &args.note)?;
     let status = match args.status.as_deref() {
         Some(s) => {
-            let key = ctx.resolve(Field::Status, s)?;
+            // A value that is no status gets the answer a wrong status gets:
+            // update takes pending or in_progress (the rule is in the domain).
+            let key = ctx
+                .resolve(Field::Status, s)
+                .map_err(|_| Error::invalid("--status", s, crate::model::UPDATE_STATUSES))?;
             Some(Status::from_key(&key).expect("configured statuses are validated"))
         }
         None => None,

@@ -23,7 +23,7 @@ pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, Closing, Closure, FoldError, State};
 pub use id::TicketId;
 pub use merge::{merge_customers, merge_tickets, Conflict};
-pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey};
+pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
 pub use summary::{Mark, MarkKind, Summary};
 pub use ticket::{Drift, Ticket};
 pub use time::Timestamp;

@@ -4,6 +4,10 @@
 
 use serde_yaml::Value;
 
+/// The statuses `desk update --status` sets (the rest have their commands).
+pub const UPDATE_STATUSES: &str =
+    "`desk update --status` takes pending (待客户回复) or in_progress (处理中); use `desk close` to close";
+
 use super::{
     fold::{fold, State, FIELDS},
     Action, Closure, Event, Status, Ticket, Timestamp,
@@ -183,11 +187,7 @@ impl Ticket {
     ) -> Result<()> {
         if let Some(s) = status {
             if !matches!(s, Status::Pending | Status::InProgress) {
-                return Err(Error::invalid(
-                    "status",
-                    s.key(),
-                    "`desk update --status` takes pending or in_progress; use `desk close` to close",
-                ));
+                return Err(Error::invalid("status", s.key(), UPDATE_STATUSES));
             }
             self.refuse_if_closed("change the status of", at)?;
         } else {

@@ -226,3 +226,23 @@ fn a_closed_pipe_exits_quietly() {
         assert!(stderr.is_empty(), "{stderr}");
     }
 }
+
+#[test]
+fn update_names_only_the_statuses_it_takes() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    for bad in ["pendng", "open"] {
+        let out = env
+            .run(&["update", &id, "--note", "x", "--status", bad])
+            .fails(1);
+        assert!(
+            out.stderr.contains(bad)
+                && out
+                    .stderr
+                    .contains("takes pending (待客户回复) or in_progress")
+                && !out.stderr.contains("open (待受理)"),
+            "{}",
+            out.stderr
+        );
+    }
+}
