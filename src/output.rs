@@ -274,7 +274,7 @@ impl Records {
                 Cow::Owned(s) => s,
             }
         };
-        let header: Vec<String> = self
+        let mut header: Vec<String> = self
             .headers
             .iter()
             .map(|h| visible(h).into_owned())
@@ -320,10 +320,16 @@ impl Records {
             // Colour on the text, not on the blanks that pad it.
             table.style_text_only();
         }
-        let cell = |text: &str, w: usize, tone: Tone, bold: bool| {
-            let text = ellipsis(text, w);
-            let mut cell = comfy_table::Cell::new(&text);
-            if term.color && !text.is_empty() {
+        // Cells are moved into the table, not copied: a long list is held
+        // once by desk and once, laid out, by comfy-table.
+        let cell = |text: String, w: usize, tone: Tone, bold: bool| {
+            let text = match ellipsis(&text, w) {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(cut) => cut,
+            };
+            let styled = term.color && !text.is_empty();
+            let mut cell = comfy_table::Cell::new_owned(text);
+            if styled {
                 if bold {
                     cell = cell.add_attribute(Attribute::Bold);
                 }
@@ -340,13 +346,13 @@ impl Records {
             columns
                 .iter()
                 .zip(&widths)
-                .map(|(&i, &w)| cell(&header[i], w, Tone::Plain, true)),
+                .map(|(&i, &w)| cell(std::mem::take(&mut header[i]), w, Tone::Plain, true)),
         );
-        for (n, row) in body.iter().enumerate() {
+        for (n, mut row) in body.into_iter().enumerate() {
             let tones = self.tones.get(n);
             table.add_row(columns.iter().zip(&widths).map(|(&i, &w)| {
                 let tone = tones.and_then(|t| t.get(i)).copied().unwrap_or_default();
-                cell(&row[i], w, tone, false)
+                cell(std::mem::take(&mut row[i]), w, tone, false)
             }));
         }
         let last = columns.len().saturating_sub(1);
@@ -718,6 +724,27 @@ mod tests {
         );
         for line in out.lines() {
             assert_eq!(strip_sgr(line).width(), 25, "{line:?}");
+        }
+        // No rows: the box and the header alone.
+        let empty = Records::new(&["id", "title"]);
+        assert_eq!(
+            strip_sgr(&table(&empty, true, Some(80))),
+            "┌───────────┐\n│ id  title │\n├───────────┤\n└───────────┘\n"
+        );
+    }
+
+    #[test]
+    fn a_cell_wider_than_comfy_table_measures_is_cut_not_wrapped() {
+        let mut r = Records::new(&["id", "title"]);
+        let long = "x".repeat(70_000);
+        r.push(vec![text("T1"), text(&long)]);
+        for color in [false, true] {
+            let out = table(&r, color, None);
+            let rows = if color { 5 } else { 2 };
+            assert_eq!(out.lines().count(), rows, "colour {color}");
+            let line = out.lines().find(|l| l.contains("T1")).unwrap();
+            assert!(line.contains('…'), "colour {color}");
+            assert!(strip_sgr(line).width() <= usize::from(u16::MAX) + 8);
         }
     }
 
