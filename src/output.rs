@@ -293,8 +293,8 @@ impl Records {
                     .unwrap_or(0)
             })
             .collect();
-        // The box: a border and a blank on either side; the gap between
-        // columns is the blank after one and before the next.
+        // The box: a border and a blank on either side. Columns are two
+        // blanks apart with or without it (see the padding below).
         let frame = if term.color { 4 } else { 0 };
         let (columns, widths) = fit(
             &natural,
@@ -306,22 +306,7 @@ impl Records {
         // cell over lines: such a cell is cut instead, even on a pipe.
         let widths: Vec<usize> = widths.into_iter().map(|w| w.min(CELL_MAX)).collect();
 
-        let mut table = comfy_table::Table::new();
-        table
-            .load_preset(if term.color { BOX } else { presets::NOTHING })
-            .set_content_arrangement(ContentArrangement::Disabled)
-            // Styled only when desk says so, whatever stdout is.
-            .force_no_tty();
-        if term.color {
-            // comfy-table draws a column line wherever the top border has
-            // its crossings; a blank one keeps today's look.
-            table.set_style(TableComponent::VerticalLines, ' ');
-            table.enforce_styling();
-            // Colour on the text, not on the blanks that pad it.
-            table.style_text_only();
-        }
-        // Cells are moved into the table, not copied: a long list is held
-        // once by desk and once, laid out, by comfy-table.
+        // Cells are moved into the table, not copied.
         let cell = |text: String, w: usize, tone: Tone, bold: bool| {
             let text = match ellipsis(&text, w) {
                 Cow::Borrowed(_) => text,
@@ -342,47 +327,94 @@ impl Records {
             }
             cell
         };
-        table.set_header(
-            columns
-                .iter()
-                .zip(&widths)
-                .map(|(&i, &w)| cell(std::mem::take(&mut header[i]), w, Tone::Plain, true)),
-        );
-        for (n, mut row) in body.into_iter().enumerate() {
-            let tones = self.tones.get(n);
-            table.add_row(columns.iter().zip(&widths).map(|(&i, &w)| {
-                let tone = tones.and_then(|t| t.get(i)).copied().unwrap_or_default();
-                cell(std::mem::take(&mut row[i]), w, tone, false)
-            }));
-        }
-        let last = columns.len().saturating_sub(1);
-        for (n, (column, &w)) in table.column_iter_mut().zip(&widths).enumerate() {
-            // Two blanks between columns, one inside the box's borders: a
-            // plain table pads one blank either side of a gap; the box has
-            // a blank for a column line (see [`BOX`]) and pads the other
-            // before each column, and after the last.
-            let (left, right) = if term.color {
-                (1, u16::from(n == last))
-            } else {
-                (u16::from(n > 0), u16::from(n < last))
-            };
-            column.set_padding((left, right));
-            // The width fit chose, even where a cut CJK cell came out a
-            // column short of it.
-            if w > 0 {
-                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
-                    w as u16 + left + right,
-                )));
+        // Drawn in slices of rows, the header and the box's top on the
+        // first, its bottom on the last: comfy-table holds a table three
+        // times over (cells, laid-out cells, lines), and a list of every
+        // ticket would triple its memory. The widths are fixed, so the
+        // slices line up.
+        let slices = body.len().div_ceil(SLICE).max(1);
+        let mut rows = body.into_iter().enumerate();
+        for k in 0..slices {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(if term.color { BOX } else { presets::NOTHING })
+                .set_content_arrangement(ContentArrangement::Disabled)
+                // Styled only when desk says so, whatever stdout is.
+                .force_no_tty();
+            if term.color {
+                use TableComponent::*;
+                // comfy-table draws a column line wherever the top border
+                // has its crossings; a blank one keeps today's look.
+                table.set_style(VerticalLines, ' ');
+                table.enforce_styling();
+                // Colour on the text, not on the blanks that pad it.
+                table.style_text_only();
+                let top = [
+                    TopLeftCorner,
+                    TopBorder,
+                    TopBorderIntersections,
+                    TopRightCorner,
+                ];
+                let bottom = [
+                    BottomLeftCorner,
+                    BottomBorder,
+                    BottomBorderIntersections,
+                    BottomRightCorner,
+                ];
+                for part in top.into_iter().filter(|_| k > 0) {
+                    table.remove_style(part);
+                }
+                for part in bottom.into_iter().filter(|_| k + 1 < slices) {
+                    table.remove_style(part);
+                }
             }
-        }
-        for line in table.lines() {
-            // No trailing blanks on plain lines (an empty last cell).
-            let line = if term.color { &line } else { line.trim_end() };
-            writeln!(out, "{line}")?;
+            if k == 0 {
+                table.set_header(
+                    columns
+                        .iter()
+                        .zip(&widths)
+                        .map(|(&i, &w)| cell(std::mem::take(&mut header[i]), w, Tone::Plain, true)),
+                );
+            }
+            for (n, mut row) in rows.by_ref().take(SLICE) {
+                let tones = self.tones.get(n);
+                table.add_row(columns.iter().zip(&widths).map(|(&i, &w)| {
+                    let tone = tones.and_then(|t| t.get(i)).copied().unwrap_or_default();
+                    cell(std::mem::take(&mut row[i]), w, tone, false)
+                }));
+            }
+            let last = columns.len().saturating_sub(1);
+            for (n, (column, &w)) in table.column_iter_mut().zip(&widths).enumerate() {
+                // Two blanks between columns, one inside the box's borders:
+                // a plain table pads one blank either side of a gap; the box
+                // has a blank for a column line (see [`BOX`]) and pads the
+                // other before each column, and after the last.
+                let (left, right) = if term.color {
+                    (1, u16::from(n == last))
+                } else {
+                    (u16::from(n > 0), u16::from(n < last))
+                };
+                column.set_padding((left, right));
+                // The width fit chose (comfy-table's counts the padding),
+                // even where a cut CJK cell came out a column short of it.
+                if w > 0 {
+                    column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
+                        w as u16 + left + right,
+                    )));
+                }
+            }
+            for line in table.lines() {
+                // No trailing blanks on plain lines (an empty last cell).
+                let line = if term.color { &line } else { line.trim_end() };
+                writeln!(out, "{line}")?;
+            }
         }
         Ok(())
     }
 }
+
+/// How many rows of a table comfy-table lays out at a time.
+const SLICE: usize = 1024;
 
 /// The widest a table cell gets: what comfy-table can measure, less the
 /// blanks around it.
@@ -745,6 +777,32 @@ mod tests {
             let line = out.lines().find(|l| l.contains("T1")).unwrap();
             assert!(line.contains('…'), "colour {color}");
             assert!(strip_sgr(line).width() <= usize::from(u16::MAX) + 8);
+        }
+    }
+
+    #[test]
+    fn a_long_table_drawn_in_slices_is_one_table() {
+        let mut r = Records::new(&["id", "title"]);
+        let rows = 2 * SLICE + 3;
+        for n in 0..rows {
+            r.push(vec![text(format!("T{n}")), text("x".repeat(n % 7))]);
+        }
+        let plain = table(&r, false, None);
+        let mut want = vec!["id     title".to_string()];
+        want.extend((0..rows).map(|n| format!("{:<5}  {}", format!("T{n}"), "x".repeat(n % 7))));
+        let want: Vec<&str> = want.iter().map(|l| l.trim_end()).collect();
+        assert_eq!(plain.lines().collect::<Vec<_>>(), want);
+
+        let boxed = strip_sgr(&table(&r, true, None));
+        let lines: Vec<&str> = boxed.lines().collect();
+        assert_eq!(lines.len(), rows + 4);
+        assert_eq!(lines[0], "┌───────────────┐");
+        assert_eq!(lines[1], "│ id     title  │");
+        assert_eq!(lines[2], "├───────────────┤");
+        assert_eq!(lines[rows + 3], "└───────────────┘");
+        for (n, line) in lines[3..rows + 3].iter().enumerate() {
+            let id = format!("T{n}");
+            assert_eq!(*line, format!("│ {id:<5}  {:<6} │", "x".repeat(n % 7)));
         }
     }
 
