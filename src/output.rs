@@ -4,6 +4,9 @@
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
+use comfy_table::{
+    presets, Attribute, Color, ColumnConstraint, ContentArrangement, TableComponent, Width,
+};
 use serde_json::{Map, Value as Json};
 use unicode_width::UnicodeWidthStr;
 
@@ -146,17 +149,6 @@ pub enum Tone {
     Dim,
 }
 
-impl Tone {
-    fn sgr(self) -> Option<&'static str> {
-        match self {
-            Tone::Plain => None,
-            Tone::Alert => Some("\x1b[31m"),
-            Tone::Warn => Some("\x1b[33m"),
-            Tone::Dim => Some("\x1b[2m"),
-        }
-    }
-}
-
 /// The narrowest a cut free-text column gets (display columns) while
 /// other columns can still be left out: enough of a title to recognise it.
 const CUT_MIN: usize = 20;
@@ -272,7 +264,8 @@ impl Records {
     /// Aligned columns, every cell escaped by [`visible`]. Nothing wraps:
     /// on a known width the free-text columns are cut with an ellipsis and,
     /// if that is not enough, the spare columns are left out. Box borders
-    /// and colour only when `term.color`.
+    /// and colour only when `term.color`. desk decides what is shown and
+    /// how wide ([`fit`], [`ellipsis`]); comfy-table draws it.
     fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
         let shown = |c: &Cell| -> String {
             let t = cell_text(c);
@@ -281,7 +274,7 @@ impl Records {
                 Cow::Owned(s) => s,
             }
         };
-        let header: Vec<String> = self
+        let mut header: Vec<String> = self
             .headers
             .iter()
             .map(|h| visible(h).into_owned())
@@ -300,6 +293,8 @@ impl Records {
                     .unwrap_or(0)
             })
             .collect();
+        // The box: a border and a blank on either side. Columns are two
+        // blanks apart with or without it (see the padding below).
         let frame = if term.color { 4 } else { 0 };
         let (columns, widths) = fit(
             &natural,
@@ -307,55 +302,129 @@ impl Records {
             &self.spare,
             term.width.map(|w| (w as usize).saturating_sub(frame)),
         );
-        let inner: usize = widths.iter().sum::<usize>() + 2 * columns.len().saturating_sub(1);
-        let line = |out: &mut dyn Write, cells: &[String], tones: Option<&[Tone]>, bold: bool| {
-            let mut text = String::new();
-            for (n, (&i, &w)) in columns.iter().zip(&widths).enumerate() {
-                if n > 0 {
-                    text.push_str("  ");
+        // comfy-table measures a column in u16 and would split a wider
+        // cell over lines: such a cell is cut instead, even on a pipe.
+        let widths: Vec<usize> = widths.into_iter().map(|w| w.min(CELL_MAX)).collect();
+
+        // Cells are moved into the table, not copied.
+        let cell = |text: String, w: usize, tone: Tone, bold: bool| {
+            let text = match ellipsis(&text, w) {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(cut) => cut,
+            };
+            let styled = term.color && !text.is_empty();
+            let mut cell = comfy_table::Cell::new_owned(text);
+            if styled {
+                if bold {
+                    cell = cell.add_attribute(Attribute::Bold);
                 }
-                let cell = ellipsis(&cells[i], w);
-                let pad = w.saturating_sub(cell.width());
-                let last = n + 1 == columns.len();
-                let sgr = if !term.color || cell.is_empty() {
-                    None
-                } else if bold {
-                    Some("\x1b[1m")
-                } else {
-                    tones.and_then(|t| t.get(i)).and_then(|t| t.sgr())
+                cell = match tone {
+                    Tone::Plain => cell,
+                    Tone::Alert => cell.fg(Color::DarkRed),
+                    Tone::Warn => cell.fg(Color::DarkYellow),
+                    Tone::Dim => cell.add_attribute(Attribute::Dim),
                 };
-                match sgr {
-                    Some(sgr) => text.push_str(&format!("{sgr}{cell}\x1b[0m")),
-                    None => text.push_str(&cell),
-                }
-                // No trailing blanks on plain lines.
-                if term.color || !last {
-                    text.push_str(&" ".repeat(pad));
-                }
             }
-            if term.color {
-                writeln!(out, "│ {text} │")
-            } else {
-                writeln!(out, "{}", text.trim_end())
-            }
+            cell
         };
-        let rule = |l: &str, r: &str| format!("{l}{}{r}", "─".repeat(inner + 2));
-        if term.color {
-            writeln!(out, "{}", rule("┌", "┐"))?;
-        }
-        line(out, &header, None, true)?;
-        if term.color {
-            writeln!(out, "{}", rule("├", "┤"))?;
-        }
-        for (n, row) in body.iter().enumerate() {
-            line(out, row, self.tones.get(n).map(Vec::as_slice), false)?;
-        }
-        if term.color {
-            writeln!(out, "{}", rule("└", "┘"))?;
+        // Drawn in slices of rows, the header and the box's top on the
+        // first, its bottom on the last: comfy-table holds a table three
+        // times over (cells, laid-out cells, lines), and a list of every
+        // ticket would triple its memory. The widths are fixed, so the
+        // slices line up.
+        let slices = body.len().div_ceil(SLICE).max(1);
+        let mut rows = body.into_iter().enumerate();
+        for k in 0..slices {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(if term.color { BOX } else { presets::NOTHING })
+                .set_content_arrangement(ContentArrangement::Disabled)
+                // Styled only when desk says so, whatever stdout is.
+                .force_no_tty();
+            if term.color {
+                use TableComponent::*;
+                // comfy-table draws a column line wherever the top border
+                // has its crossings; a blank one keeps today's look.
+                table.set_style(VerticalLines, ' ');
+                table.enforce_styling();
+                // Colour on the text, not on the blanks that pad it.
+                table.style_text_only();
+                let top = [
+                    TopLeftCorner,
+                    TopBorder,
+                    TopBorderIntersections,
+                    TopRightCorner,
+                ];
+                let bottom = [
+                    BottomLeftCorner,
+                    BottomBorder,
+                    BottomBorderIntersections,
+                    BottomRightCorner,
+                ];
+                for part in top.into_iter().filter(|_| k > 0) {
+                    table.remove_style(part);
+                }
+                for part in bottom.into_iter().filter(|_| k + 1 < slices) {
+                    table.remove_style(part);
+                }
+            }
+            if k == 0 {
+                table.set_header(
+                    columns
+                        .iter()
+                        .zip(&widths)
+                        .map(|(&i, &w)| cell(std::mem::take(&mut header[i]), w, Tone::Plain, true)),
+                );
+            }
+            for (n, mut row) in rows.by_ref().take(SLICE) {
+                let tones = self.tones.get(n);
+                table.add_row(columns.iter().zip(&widths).map(|(&i, &w)| {
+                    let tone = tones.and_then(|t| t.get(i)).copied().unwrap_or_default();
+                    cell(std::mem::take(&mut row[i]), w, tone, false)
+                }));
+            }
+            let last = columns.len().saturating_sub(1);
+            for (n, (column, &w)) in table.column_iter_mut().zip(&widths).enumerate() {
+                // Two blanks between columns, one inside the box's borders:
+                // a plain table pads one blank either side of a gap; the box
+                // has a blank for a column line (see [`BOX`]) and pads the
+                // other before each column, and after the last.
+                let (left, right) = if term.color {
+                    (1, u16::from(n == last))
+                } else {
+                    (u16::from(n > 0), u16::from(n < last))
+                };
+                column.set_padding((left, right));
+                // The width fit chose (comfy-table's counts the padding),
+                // even where a cut CJK cell came out a column short of it.
+                if w > 0 {
+                    column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
+                        w as u16 + left + right,
+                    )));
+                }
+            }
+            for line in table.lines() {
+                // No trailing blanks on plain lines (an empty last cell).
+                let line = if term.color { &line } else { line.trim_end() };
+                writeln!(out, "{line}")?;
+            }
         }
         Ok(())
     }
 }
+
+/// How many rows of a table comfy-table lays out at a time.
+const SLICE: usize = 1024;
+
+/// The widest a table cell gets: what comfy-table can measure, less the
+/// blanks around it.
+const CELL_MAX: usize = u16::MAX as usize - 2;
+
+/// A table's box on a terminal: a border around it and a rule under the
+/// header, no lines between columns or rows: comfy-table's
+/// `UTF8_BORDERS_ONLY` with a single rule under the header. Its column
+/// line is a blank, one of the two between columns.
+const BOX: &str = "││──├──┤     ──┌┐└┘";
 
 /// The columns a table shows and their widths, given each column's natural
 /// width: all of them at their natural widths when they fit in `room` (or
@@ -624,6 +693,137 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("无法登录\\e]0;x\\u{7}"), "{out}");
         assert!(!out.contains('\u{1b}'));
+    }
+
+    /// A table of three columns: a CJK title to cut, an empty last cell
+    /// on one row, tones on the other.
+    fn sample() -> Records {
+        let mut r = Records::new(&["id", "title", "state"]).cut(&["title"]);
+        r.push_toned(
+            vec![text("T1"), text("客户反映设备无法开机"), text("breached")],
+            vec![Tone::Plain, Tone::Plain, Tone::Alert],
+        );
+        r.push_toned(
+            vec![text("T22"), text("ok"), Cell::Null],
+            vec![Tone::Dim, Tone::Dim, Tone::Dim],
+        );
+        r
+    }
+
+    fn table(r: &Records, color: bool, width: Option<u16>) -> String {
+        let term = Terminal {
+            is_tty: true,
+            color,
+            width,
+            csv_raw: false,
+        };
+        let mut out = Vec::new();
+        r.write(&mut out, Format::Table, term).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn plain_tables_are_two_space_columns_without_trailing_blanks() {
+        assert_eq!(
+            table(&sample(), false, None),
+            "id   title                 state\n\
+             T1   客户反映设备无法开机  breached\n\
+             T22  ok\n"
+        );
+        // 21 columns: the title gets 6, and its cut CJK cell comes out a
+        // column short of that; the column keeps its 6.
+        assert_eq!(
+            table(&sample(), false, Some(21)),
+            "id   title   state\n\
+             T1   客户…   breached\n\
+             T22  ok\n"
+        );
+    }
+
+    #[test]
+    fn colour_tables_have_a_box_a_bold_header_and_tones() {
+        let bold = |s: &str| format!("\x1b[1m{s}\x1b[0m");
+        let out = table(&sample(), true, Some(25));
+        assert_eq!(
+            out,
+            [
+                "┌───────────────────────┐".to_string(),
+                format!(
+                    "│ {}   {}   {}    │",
+                    bold("id"),
+                    bold("title"),
+                    bold("state")
+                ),
+                "├───────────────────────┤".to_string(),
+                "│ T1   客户…   \x1b[38;5;1mbreached\x1b[39m │".to_string(),
+                format!("│ \x1b[2mT22\x1b[0m  \x1b[2mok\x1b[0m{}│", " ".repeat(15)),
+                "└───────────────────────┘\n".to_string(),
+            ]
+            .join("\n")
+        );
+        for line in out.lines() {
+            assert_eq!(strip_sgr(line).width(), 25, "{line:?}");
+        }
+        // No rows: the box and the header alone.
+        let empty = Records::new(&["id", "title"]);
+        assert_eq!(
+            strip_sgr(&table(&empty, true, Some(80))),
+            "┌───────────┐\n│ id  title │\n├───────────┤\n└───────────┘\n"
+        );
+    }
+
+    #[test]
+    fn a_cell_wider_than_comfy_table_measures_is_cut_not_wrapped() {
+        let mut r = Records::new(&["id", "title"]);
+        let long = "x".repeat(70_000);
+        r.push(vec![text("T1"), text(&long)]);
+        for color in [false, true] {
+            let out = table(&r, color, None);
+            let rows = if color { 5 } else { 2 };
+            assert_eq!(out.lines().count(), rows, "colour {color}");
+            let line = out.lines().find(|l| l.contains("T1")).unwrap();
+            assert!(line.contains('…'), "colour {color}");
+            assert!(strip_sgr(line).width() <= usize::from(u16::MAX) + 8);
+        }
+    }
+
+    #[test]
+    fn a_long_table_drawn_in_slices_is_one_table() {
+        let mut r = Records::new(&["id", "title"]);
+        let rows = 2 * SLICE + 3;
+        for n in 0..rows {
+            r.push(vec![text(format!("T{n}")), text("x".repeat(n % 7))]);
+        }
+        let plain = table(&r, false, None);
+        let mut want = vec!["id     title".to_string()];
+        want.extend((0..rows).map(|n| format!("{:<5}  {}", format!("T{n}"), "x".repeat(n % 7))));
+        let want: Vec<&str> = want.iter().map(|l| l.trim_end()).collect();
+        assert_eq!(plain.lines().collect::<Vec<_>>(), want);
+
+        let boxed = strip_sgr(&table(&r, true, None));
+        let lines: Vec<&str> = boxed.lines().collect();
+        assert_eq!(lines.len(), rows + 4);
+        assert_eq!(lines[0], "┌───────────────┐");
+        assert_eq!(lines[1], "│ id     title  │");
+        assert_eq!(lines[2], "├───────────────┤");
+        assert_eq!(lines[rows + 3], "└───────────────┘");
+        for (n, line) in lines[3..rows + 3].iter().enumerate() {
+            let id = format!("T{n}");
+            assert_eq!(*line, format!("│ {id:<5}  {:<6} │", "x".repeat(n % 7)));
+        }
+    }
+
+    /// The text without its colour sequences (`ESC [ … m`).
+    fn strip_sgr(s: &str) -> String {
+        let mut plain = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('\u{1b}') {
+            plain.push_str(&rest[..i]);
+            let end = rest[i..].find('m').expect("an SGR sequence ends in m");
+            rest = &rest[i + end + 1..];
+        }
+        plain.push_str(rest);
+        plain
     }
 
     #[test]
