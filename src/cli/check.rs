@@ -115,7 +115,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
         }
         if args.fix {
             let id = TicketId::parse(&ticket.id).expect("checked above");
-            store.modify_ticket(&id, ctx.now, &ctx.actor, |_| Ok(()))?;
+            store.modify_ticket(&id, ctx.now, ctx.actor(), |_| Ok(()))?;
             fixed += drift.len();
         } else {
             for d in drift {

@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         )));
     }
     let email = store.git_user_email();
-    let agent = store.config.agent_of(&ctx.given_actor, email.as_deref());
+    let agent = store.config.agent_of(ctx.given_actor(), email.as_deref());
     let clone = store.clone_name()?;
     let claims = store.node_claims()?;
     let others = |n: u32| {
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
                         "'{}'{} is not an agent in desk.yaml (agents are matched by id, name \
                          or e-mail): add yourself to `agents:`, or pass --node N with a number \
                          no agent or clone uses{}",
-                        ctx.given_actor,
+                        ctx.given_actor(),
                         email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default(),
                         store.free_node(&claims)
                             .map(|n| format!(" (--node {n} is free)"))

@@ -126,11 +126,11 @@ pub enum Command {
 /// What every command that works on a store needs.
 pub struct Context {
     pub store: Store,
-    /// Who is acting, as events record it: the agent's ID when the actor is
-    /// an agent of desk.yaml, so history and assignments name people alike.
-    pub actor: String,
-    /// Who is acting, as given (`--actor`, `DESK_ACTOR`, git's user.name).
-    pub given_actor: String,
+    /// `--actor` / `DESK_ACTOR` as given; the rest of who is acting is found
+    /// (asking git) only by commands that record it.
+    actor_arg: Option<String>,
+    given_actor: std::sync::OnceLock<String>,
+    actor: std::sync::OnceLock<String>,
     pub now: Timestamp,
     pub term: Terminal,
 }
@@ -139,17 +139,30 @@ impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
         let now = clock::now(store.tz)?;
-        let given = actor_of(cli);
-        let actor = recorded_actor(&store, cli, &given);
         Ok(Context {
             store,
-            actor,
-            given_actor: given,
+            actor_arg: cli.actor.clone(),
+            given_actor: std::sync::OnceLock::new(),
+            actor: std::sync::OnceLock::new(),
             now,
             term: Terminal {
                 csv_raw: cli.csv_raw,
                 ..Terminal::detect()
             },
+        })
+    }
+
+    /// Who is acting, as given (`--actor`, `DESK_ACTOR`, git's user.name).
+    pub fn given_actor(&self) -> &str {
+        self.given_actor
+            .get_or_init(|| actor_of(self.actor_arg.as_deref(), &self.store.root))
+    }
+
+    /// Who is acting, as events record it: the agent's ID when the actor is
+    /// an agent of desk.yaml, so history and assignments name people alike.
+    pub fn actor(&self) -> &str {
+        self.actor.get_or_init(|| {
+            recorded_actor(&self.store, self.actor_arg.as_deref(), self.given_actor())
         })
     }
 
@@ -194,7 +207,7 @@ impl Context {
         let at = self.event_time(at)?;
         let (ticket, adopted, outcomes) =
             self.store
-                .modify_ticket_by_rules(&id, at, &self.actor, |t| change(t, at, &self.actor))?;
+                .modify_ticket_by_rules(&id, at, self.actor(), |t| change(t, at, self.actor()))?;
         if adopted > 0 {
             eprintln!("note: {id}: recorded {adopted} hand edit(s) of the file as `edited` events");
         }
@@ -269,23 +282,23 @@ pub fn tell_rules(ticket: &Ticket, outcomes: &[crate::rules::Outcome]) {
     }
 }
 
-/// `--actor` / `DESK_ACTOR`, else git's user.name, else the login name.
-fn actor_of(cli: &Cli) -> String {
-    cli.actor
-        .clone()
+/// `--actor` / `DESK_ACTOR`, else git's user.name (the config of the
+/// repository holding `dir`, then the user's), else the login name.
+fn actor_of(arg: Option<&str>, dir: &std::path::Path) -> String {
+    arg.map(str::to_string)
         .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(default_actor)
+        .unwrap_or_else(|| default_actor(dir))
         .trim()
         .to_string()
 }
 
 /// The agent ID of the actor when it names an agent (by ID, name or, when
 /// the actor is git's user.name, git's user.email), else the actor as given.
-fn recorded_actor(store: &Store, cli: &Cli, given: &str) -> String {
+fn recorded_actor(store: &Store, arg: Option<&str>, given: &str) -> String {
     if let Some(agent) = store.config.agent(given) {
         return agent.id.clone();
     }
-    let from_git = cli.actor.as_deref().is_none_or(|a| a.trim().is_empty());
+    let from_git = arg.is_none_or(|a| a.trim().is_empty());
     from_git
         .then(|| store.git_user_email())
         .flatten()
@@ -294,8 +307,10 @@ fn recorded_actor(store: &Store, cli: &Cli, given: &str) -> String {
 }
 
 /// git's user.name, else the login name.
-fn default_actor() -> String {
+fn default_actor(dir: &std::path::Path) -> String {
     let git = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
         .args(["config", "user.name"])
         .stderr(std::process::Stdio::null())
         .output()
@@ -342,7 +357,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
     // These two make a store rather than open one.
     match &cli.command {
         Command::Init(args) => {
-            init::run(args, &actor_of(&cli), out)?;
+            let dir = args.dir.as_deref().filter(|d| d.is_dir());
+            let actor = actor_of(cli.actor.as_deref(), dir.unwrap_or(".".as_ref()));
+            init::run(args, &actor, out)?;
             return Ok(ExitCode::from(exit::OK));
         }
         Command::Demo(args) => {

@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     let at = ctx.event_time(args.at.as_deref())?;
     let (ticket, outcomes) = ctx
         .store
-        .create_ticket_by_rules(at, |id| Ticket::create(id, new, at, &ctx.actor))?;
+        .create_ticket_by_rules(at, |id| Ticket::create(id, new, at, ctx.actor()))?;
     writeln!(out, "{}", ticket.id)?;
     super::tell_rules(&ticket, &outcomes);
     Ok(())

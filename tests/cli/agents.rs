@@ -138,3 +138,51 @@ fn an_agent_acting_under_a_real_name_is_recorded_by_id() {
     let by: Vec<&str> = history.iter().map(|e| e["by"].as_str().unwrap()).collect();
     assert_eq!(by[by.len() - 2..], ["wang.qiang", "Someone Else"]);
 }
+
+/// Who is acting is asked of git only by commands that record it: reading
+/// commands start no process. git's user.name is that of the store's repository.
+#[cfg(unix)]
+#[test]
+fn only_commands_that_record_ask_git_who_is_acting() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("asked");
+    let git = bin.path().join("git");
+    std::fs::write(
+        &git,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$*\" = \"-C {} config user.name\" ] && echo 王强\nexit 0\n",
+            log.display(),
+            env.root.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let run = |args: &[&str]| {
+        env.output(
+            env.cmd()
+                .env_remove("DESK_ACTOR")
+                .env("PATH", &path)
+                .args(args),
+        )
+    };
+    for args in [
+        &["list"][..],
+        &["show", &id],
+        &["sla"],
+        &["customer", "list"],
+    ] {
+        assert_eq!(run(args).code, 0, "{args:?}");
+    }
+    assert!(!log.exists(), "{}", std::fs::read_to_string(&log).unwrap());
+    assert_eq!(run(&["update", &id, "--note", "called"]).code, 0);
+    assert!(log.exists());
+    let history = env.ticket_yaml(&id)["history"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    assert_eq!(history.last().unwrap()["by"], "wang.qiang");
+}

@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
     let customer = ctx.store.modify_customer(&id, |c| {
         for (field, raw) in &sets {
             let value = input.value(c.kind, field, raw)?;
-            c.edit(field.clone(), value, at, &ctx.actor)
+            c.edit(field.clone(), value, at, ctx.actor())
                 .map_err(|why| Error::Refused(format!("{id}: {why}")))?;
         }
         Ok(())

@@ -253,7 +253,7 @@ pub fn build_customer(
         Some(FieldValue::Text(name)) => name,
         _ => name,
     };
-    let mut customer = Customer::new(kind, name, at, &input.ctx.actor);
+    let mut customer = Customer::new(kind, name, at, input.ctx.actor());
     // Contacts are set name first, whatever order they were typed in.
     let mut ordered: Vec<&(CustomerField, String)> = fields.iter().collect();
     ordered.sort_by_key(|(f, _)| match f {
