@@ -177,6 +177,23 @@ fn round_robin_skips_agents_who_are_away() {
 }
 
 #[test]
+fn round_robin_skips_agents_who_left() {
+    let env = team(ROUTING, None);
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = "- id: e3\n";
+    std::fs::write(
+        &path,
+        text.replace(line, &format!("{line}  active: false\n")),
+    )
+    .unwrap();
+    let got: Vec<String> = (0..4)
+        .map(|_| assignee(&env, &env.new_ticket(&["--type", "service"])).unwrap())
+        .collect();
+    assert_eq!(got, ["e1", "e2", "e1", "e2"]);
+}
+
+#[test]
 fn fewest_open_balances_the_open_tickets_over_ten_tickets() {
     let env = team(ROUTING, None);
     // s1 already holds three open tickets and one closed one, s2 one.
