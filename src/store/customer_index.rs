@@ -179,6 +179,46 @@ struct HeadRecord<'a> {
     identities: Vec<(&'a str, &'a str)>,
 }
 
+/// What a write needs of every identities entry, gathered in one pass.
+#[derive(Default)]
+struct Gathered {
+    /// (file name, customer ID) of every readable entry.
+    ids: Vec<(String, String)>,
+    damaged: Vec<(&'static str, String)>,
+    /// File names of the entries that could not be read.
+    broken: Vec<String>,
+}
+
+impl Gathered {
+    fn add(&mut self, head: &Head) {
+        match &head.record {
+            Some(r) => {
+                self.ids.push((head.name.to_string(), r.id.to_string()));
+                self.damaged.extend(damaged_of(r.id, &r.identities));
+            }
+            None => self.broken.push(head.name.to_string()),
+        }
+    }
+}
+
+/// (field, ID) of the malformed sealed lookups among a record's identities.
+fn damaged_of<'a>(
+    id: &'a str,
+    identities: &'a [(&'a str, &'a str)],
+) -> impl Iterator<Item = (&'static str, String)> + 'a {
+    identities
+        .iter()
+        .filter(|(field, value)| super::secrets::damaged_lookup(field, value))
+        .map(move |(field, _)| {
+            let field = if *field == "id_card" {
+                "id_card"
+            } else {
+                "bank_card"
+            };
+            (field, id.to_string())
+        })
+}
+
 /// A file's entries in both indexes, encoded.
 fn encode_entries(
     name: &str,
@@ -254,7 +294,18 @@ impl Index {
 
     /// Splits and verifies a file's bytes; `None` unless all of it is sound
     /// and of the kind `magic` names.
-    fn parse(mut bytes: Vec<u8>, magic: &[u8; 8]) -> Option<Index> {
+    #[cfg(test)]
+    fn parse(bytes: Vec<u8>, magic: &[u8; 8]) -> Option<Index> {
+        Index::parse_visiting(bytes, magic, &mut |_| {})
+    }
+
+    /// The same, showing each identities entry to `visit` as it is
+    /// verified, so a write gathers what it needs in the same pass.
+    fn parse_visiting(
+        mut bytes: Vec<u8>,
+        magic: &[u8; 8],
+        visit: &mut dyn FnMut(&Head),
+    ) -> Option<Index> {
         if bytes.len() < magic.len() + 8 || !bytes.starts_with(magic) {
             return None;
         }
@@ -285,14 +336,18 @@ impl Index {
         // Every entry must decode, in strictly increasing name order.
         let mut last: Option<&str> = None;
         for i in 0..index.frames.len() {
-            let lead: Lead = postcard::from_bytes(index.frame(i)).ok()?;
-            if magic == IDS_MAGIC {
-                postcard::from_bytes::<Head>(index.frame(i)).ok()?;
-            }
-            if last.is_some_and(|l| l >= lead.name) {
+            // An identities entry decodes as a Head, which begins as a Lead.
+            let name = if magic == IDS_MAGIC {
+                let head = postcard::from_bytes::<Head>(index.frame(i)).ok()?;
+                visit(&head);
+                head.name
+            } else {
+                postcard::from_bytes::<Lead>(index.frame(i)).ok()?.name
+            };
+            if last.is_some_and(|l| l >= name) {
                 return None;
             }
-            last = Some(lead.name);
+            last = Some(name);
         }
         Some(index)
     }
@@ -394,13 +449,18 @@ pub struct CustomerIndex {
     index: Index,
     /// Entries replaced or added by this write, by name.
     fresh: Vec<(String, Vec<u8>)>,
+    /// Gathered in one pass over the index when a write opens it: every
+    /// indexed customer's ID, and (field, ID) of malformed sealed lookups.
+    ids: Vec<(String, String)>,
+    damaged: Vec<(&'static str, String)>,
 }
 
 impl CustomerIndex {
-    /// Each indexed customer's ID and identifying values.
-    fn each(&self, mut f: impl FnMut(&str, &[(&str, &str)])) {
+    /// Each indexed customer's ID and identifying values (the entries read
+    /// from the index only if `old`; this write's own always).
+    fn each(&self, old: bool, mut f: impl FnMut(&str, &[(&str, &str)])) {
         let fresh: HashSet<&str> = self.fresh.iter().map(|(n, _)| n.as_str()).collect();
-        for i in 0..self.index.frames.len() {
+        for i in (0..self.index.frames.len()).filter(|_| old) {
             let head = self.index.head(i);
             if fresh.contains(head.name) {
                 continue;
@@ -420,25 +480,44 @@ impl CustomerIndex {
     /// (field, customer ID) of every sealed lookup that is malformed, for
     /// [`super::guard_sound`].
     pub fn damaged_lookups(&self) -> Vec<(&'static str, String)> {
-        let mut found = Vec::new();
-        self.each(|id, identities| {
-            for (field, value) in identities {
-                if super::secrets::damaged_lookup(field, value) {
-                    let field = if *field == "id_card" {
-                        "id_card"
-                    } else {
-                        "bank_card"
-                    };
-                    found.push((field, id.to_string()));
-                }
+        let fresh: HashSet<&str> = self.fresh.iter().map(|(n, _)| n.as_str()).collect();
+        let mut found: Vec<(&'static str, String)> = self
+            .damaged
+            .iter()
+            .filter(|(_, id)| !fresh.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for (_, bytes) in &self.fresh {
+            let head: Head = postcard::from_bytes(bytes).expect("encoded here");
+            if let Some(r) = head.record {
+                found.extend(damaged_of(r.id, &r.identities));
             }
-        });
+        }
         found
     }
 
     /// Calls `f` with every customer ID in the store.
     pub fn each_id(&self, mut f: impl FnMut(&str)) {
-        self.each(|id, _| f(id));
+        let fresh: HashSet<&str> = self.fresh.iter().map(|(n, _)| n.as_str()).collect();
+        for (name, id) in &self.ids {
+            if !fresh.contains(name.as_str()) {
+                f(id);
+            }
+        }
+        for (_, bytes) in &self.fresh {
+            let head: Head = postcard::from_bytes(bytes).expect("encoded here");
+            if let Some(r) = head.record {
+                f(r.id);
+            }
+        }
+    }
+
+    /// Whether one of `new`'s values occurs anywhere in the index's bytes.
+    /// A value is stored as its own UTF-8 bytes, so when none occurs, no
+    /// indexed customer holds one and the entries need not be decoded.
+    fn may_hold_any(&self, new: &Identities) -> bool {
+        new.values()
+            .any(|v| memchr::memmem::find(&self.index.bytes, v.as_bytes()).is_some())
     }
 
     /// A customer already holding one of the values `new` has indexed (each
@@ -446,7 +525,8 @@ impl CustomerIndex {
     /// the new record's ID (empty if not yet given), and who holds what.
     pub fn clash(&self, new: &Identities) -> Option<(String, super::Duplicate)> {
         let mut found = None;
-        self.each(|id, identities| {
+        let old = self.may_hold_any(new);
+        self.each(old, |id, identities| {
             if found.is_some() {
                 return;
             }
@@ -486,9 +566,18 @@ impl Store {
 
     /// An index file, verified, or an empty one.
     fn read_index(&self, file: &str, magic: &[u8; 8]) -> Index {
+        self.read_index_visiting(file, magic, &mut |_| {})
+    }
+
+    fn read_index_visiting(
+        &self,
+        file: &str,
+        magic: &[u8; 8],
+        visit: &mut dyn FnMut(&Head),
+    ) -> Index {
         std::fs::read(self.customer_index_path(file))
             .ok()
-            .and_then(|bytes| Index::parse(bytes, magic))
+            .and_then(|bytes| Index::parse_visiting(bytes, magic, visit))
             .unwrap_or_else(Index::empty)
     }
 
@@ -640,7 +729,11 @@ impl Store {
     /// check that skipped one would not be a check.
     pub(super) fn customer_index_for_write(&self) -> Result<CustomerIndex> {
         let dir = self.customers_dir_key()?;
-        let old = self.read_index(IDS_FILE, IDS_MAGIC);
+        // IDs, damaged lookups and the files that could not be read when
+        // indexed (tried again below: they may have been mended in place),
+        // gathered while the index is verified: one pass over it.
+        let mut gathered = Gathered::default();
+        let old = self.read_index_visiting(IDS_FILE, IDS_MAGIC, &mut |h| gathered.add(h));
         // A directory changed within the racy window could change again in
         // the same timestamp tick unseen: then the names and inodes are
         // compared too (one read of the directory).
@@ -652,19 +745,23 @@ impl Store {
             let r = self.reconcile_customers(&old, None)?;
             self.write_index(IDS_FILE, &r.ids);
             Error::all(r.errors)?;
+            gathered = Gathered::default();
+            for i in 0..r.ids.frames.len() {
+                gathered.add(&r.ids.head(i));
+            }
             r.ids
         };
+        let Gathered {
+            ids,
+            damaged,
+            broken,
+        } = gathered;
         let mut view = CustomerIndex {
             index,
             fresh: Vec::new(),
+            ids,
+            damaged,
         };
-        // Files that could not be read when indexed are tried again: they
-        // may have been mended in place.
-        let broken: Vec<String> = (0..view.index.frames.len())
-            .map(|i| view.index.lead(i))
-            .filter(|l| l.record.is_none())
-            .map(|l| l.name.to_string())
-            .collect();
         let mut errors = Vec::new();
         for name in broken {
             match self.parse_customer_file(&name) {

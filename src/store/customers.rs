@@ -70,6 +70,11 @@ impl Identities {
         }
     }
 
+    /// Every value indexed (of any field).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(|(_, v)| v.as_str())
+    }
+
     /// Who holds `value` of `field`, and the field's name as indexed.
     pub fn holder(&self, field: &str, value: &str) -> Option<(&str, &'static str)> {
         let field = IDENTITY_FIELDS.iter().find(|f| **f == field)?;
