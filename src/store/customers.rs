@@ -297,10 +297,9 @@ impl Store {
         if let Some((_, d)) = index.clash(&Identities::of([&customer])) {
             return Err(duplicate_error(id, &d));
         }
-        write_atomic(
-            &self.customer_path(id),
-            render_customer(&customer).as_bytes(),
-        )?;
+        let path = self.customer_path(id);
+        let text = super::read::within_limit(self.display_path(&path), render_customer(&customer))?;
+        write_atomic(&path, text.as_bytes())?;
         self.index_written(index, std::slice::from_ref(&customer));
         Ok(customer)
     }

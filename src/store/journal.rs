@@ -78,18 +78,21 @@ impl Store {
     /// Creates the files of `new` customers (IDs given), all or none, for a
     /// caller that holds the customer lock. One customer is one atomic file.
     pub(super) fn publish_new_customers(&self, new: &[Customer]) -> Result<()> {
+        let sized = |c: &Customer| {
+            let path = self.customer_path(&c.id);
+            super::read::within_limit(self.display_path(&path), render_customer(c))
+        };
         if let [one] = new {
-            return create_atomic(
-                &self.customer_path(&one.id),
-                render_customer(one).as_bytes(),
-            );
+            return create_atomic(&self.customer_path(&one.id), sized(one)?.as_bytes());
         }
         if new.is_empty() {
             return Ok(());
         }
         let files: Vec<(String, Vec<u8>)> = crate::parallel::map(new, |c| {
-            (format!("{}.yaml", c.id), render_customer(c).into_bytes())
-        });
+            Ok((format!("{}.yaml", c.id), sized(c)?.into_bytes()))
+        })
+        .into_iter()
+        .collect::<Result<_>>()?;
         let customers = self.customers_dir();
         fs::create_dir_all(&customers).map_err(|e| Error::io(&customers, e))?;
         for (name, _) in &files {

@@ -87,6 +87,23 @@ fn too_large(shown: &Path, size: u64) -> Error {
     }
 }
 
+/// A store file's text as it is about to be written, refused when desk
+/// could not read it back (over [`MAX_FILE_BYTES`]): a write must never
+/// make a record unreadable.
+pub fn within_limit(shown: &Path, text: String) -> Result<String> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::Refused(format!(
+            "{}: the record would be {} bytes, over desk's limit of {} MiB for one file \
+             (docs/format.md); nothing was written. Keep long texts (logs, documents) outside \
+             desk and refer to them",
+            shown.display(),
+            text.len(),
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 /// Reads a file of the store as text: refuses a link (even one swapped in
 /// after the check: the open does not follow it), a FIFO, device or
 /// directory (without blocking on it), and a file over [`MAX_FILE_BYTES`]

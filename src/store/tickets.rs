@@ -96,7 +96,9 @@ impl Store {
             .adopt_drift(at, actor)
             .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
         change(&mut ticket)?;
-        write_atomic(&self.ticket_path(id), render_ticket(&ticket).as_bytes())?;
+        let path = self.ticket_path(id);
+        let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
+        write_atomic(&path, text.as_bytes())?;
         Ok((ticket, adopted))
     }
 
@@ -150,7 +152,9 @@ impl Store {
             serial,
         };
         let ticket = build(id.to_string())?;
-        create_atomic(&self.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
+        let path = self.ticket_path(&id);
+        let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
+        create_atomic(&path, text.as_bytes())?;
         Ok(ticket)
     }
 

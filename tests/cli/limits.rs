@@ -310,3 +310,56 @@ fn a_field_cleared_by_hand_is_recorded_once_and_stays_cleared() {
     );
     assert!(env.ticket_yaml(&id)["category"].is_null());
 }
+
+/// desk never writes a record it could not read back (over 4 MiB).
+#[test]
+fn a_write_that_would_pass_the_read_limit_is_refused() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let before = env.snapshot();
+    let long = "x".repeat(2_100_000);
+    let out = env.run_stdin(
+        &[
+            "new",
+            "--customer",
+            "C000001",
+            "--title",
+            "t",
+            "--type",
+            "requirement",
+            "--priority",
+            "normal",
+            "--channel",
+            "phone",
+            "--description",
+            "-",
+        ],
+        &long,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("over desk's limit of 4 MiB"),
+        "{}",
+        out.stderr
+    );
+    let note = "y".repeat(4_300_000);
+    let out = env.run_stdin(&["update", &id, "--note", "-"], &note);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(before, env.snapshot(), "a refused write changed files");
+    env.run(&["show", &id]).ok();
+    // A customer too: an import row with a 5 MB note writes nothing.
+    std::fs::write(
+        env.path("big.csv"),
+        format!(
+            "kind,name,notes\nindividual,王五,{}\n",
+            "z".repeat(5_000_000)
+        ),
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["customer", "import", "big.csv"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("over desk's limit"), "{}", out.stderr);
+    assert_eq!(before, env.snapshot(), "a refused import changed files");
+    env.run(&["check"]).ok();
+}
