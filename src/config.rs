@@ -458,7 +458,32 @@ impl Config {
             )));
         }
         let mut nodes = std::collections::BTreeSet::new();
-        for a in &self.agents {
+        for (i, a) in self.agents.iter().enumerate() {
+            // An agent is found by ID (any case), name or e-mail: each must
+            // name one agent only, and none may pass for a rule's events.
+            if a.id.trim().is_empty()
+                || a.id.starts_with(crate::model::RULE_PREFIX)
+                || a.id.chars().any(char::is_control)
+            {
+                return Err(bad(format!(
+                    "agents: '{}' is not an agent ID: it must be non-empty, without control \
+                     characters, and not begin with '{}' (what rules record)",
+                    crate::output::visible(&a.id),
+                    crate::model::RULE_PREFIX
+                )));
+            }
+            if let Some(other) = self.agents[..i].iter().find(|o| {
+                o.id.eq_ignore_ascii_case(&a.id)
+                    || o.name == a.id
+                    || a.name == o.id
+                    || (!a.name.is_empty() && o.name == a.name)
+            }) {
+                return Err(bad(format!(
+                    "agents: '{}' and '{}' could be taken for each other (IDs are matched in any \
+                     case, and an agent is also found by name); give each agent its own ID and name",
+                    a.id, other.id
+                )));
+            }
             if !self.roles.iter().any(|r| r.key == a.role) {
                 return Err(bad(format!(
                     "agents: role '{}' of '{}' is not in `roles:`; expected one of {}",

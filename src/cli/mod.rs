@@ -139,6 +139,20 @@ impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
         let now = clock::now(store.tz)?;
+        if let Some(a) = cli
+            .actor
+            .as_deref()
+            .filter(|a| a.trim_start().starts_with(crate::model::RULE_PREFIX))
+        {
+            return Err(Error::invalid(
+                "--actor",
+                a,
+                format!(
+                    "an actor is a person; '{}' marks the events rules record",
+                    crate::model::RULE_PREFIX
+                ),
+            ));
+        }
         Ok(Context {
             store,
             actor_arg: cli.actor.clone(),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{Finding, Store, CONFIG_FILE};
 use crate::error::{Error, Result};
-use crate::model::{Customer, Ticket, Timestamp};
+use crate::model::{Customer, Ticket, TicketId, Timestamp};
 use crate::rules::{self, AssignTo, Facts, Load, Outcome, RuleAction, RuleError, Rules, Target};
 
 impl Store {
@@ -180,14 +180,24 @@ impl Store {
             s.id != except && s.assignee.as_deref().is_some_and(|a| members.contains(&a))
         })?;
         let mut load = Load::default();
-        let mut newest: Option<(Timestamp, &str)> = None;
+        // The newest by creation, then by serial as a number (CW…9905 comes
+        // before CW…10005), then by the ID's text for IDs of no known shape.
+        let order = |s: &crate::model::Summary| {
+            (
+                s.created,
+                TicketId::parse(&s.id).map(|id| id.serial),
+                s.id.to_string(),
+            )
+        };
+        let mut newest = None;
         for s in &scan.summaries {
             let a = s.assignee.as_deref().expect("kept with an assignee");
             if s.status.is_open() {
                 *load.open.entry(a.to_string()).or_default() += 1;
             }
-            if newest.is_none_or(|(t, id)| (s.created, s.id.as_str()) > (t, id)) {
-                newest = Some((s.created, s.id.as_str()));
+            let key = order(s);
+            if newest.as_ref().is_none_or(|n| key > *n) {
+                newest = Some(key);
                 load.newest = Some(a.to_string());
             }
         }

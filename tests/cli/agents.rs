@@ -186,3 +186,26 @@ fn only_commands_that_record_ask_git_who_is_acting() {
         .clone();
     assert_eq!(history.last().unwrap()["by"], "wang.qiang");
 }
+
+#[test]
+fn agents_must_be_told_apart_and_no_actor_passes_for_a_rule() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in [
+        ("- id: zhao.min\n", "- id: Wang.Qiang\n"),
+        ("- id: zhao.min\n", "- id: 'rule:x'\n"),
+    ] {
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let out = env.run(&["list"]).fails(1);
+        assert!(out.stderr.contains("agents:"), "{to}: {}", out.stderr);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let before = env.snapshot();
+    let out = env
+        .run(&["--actor", "rule:triage", "update", &id, "--note", "x"])
+        .fails(1);
+    assert!(out.stderr.contains("--actor"), "{}", out.stderr);
+    assert_eq!(before, env.snapshot());
+}

@@ -327,3 +327,27 @@ fn common_header_names_map_to_the_checked_fields_and_id_numbers_stay_sealed() {
         .fails(1);
     assert!(out.stderr.contains("ID-card number"), "{}", out.stderr);
 }
+
+#[test]
+fn two_columns_for_one_field_are_refused() {
+    let env = TestEnv::new();
+    for header in [
+        "kind,name,手机号,联系电话",
+        "kind,name,Phone,phone",
+        "kind,name,custom.微信号,微信号",
+    ] {
+        std::fs::write(
+            env.path("two.csv"),
+            format!("{header}\nindividual,钱一,13811110001,13811110002\n"),
+        )
+        .unwrap();
+        let before = env.snapshot();
+        let out = env.run(&["customer", "import", "two.csv"]).fails(1);
+        assert!(
+            out.stderr.contains("columns 3") && out.stderr.contains("and 4"),
+            "{header}: {}",
+            out.stderr
+        );
+        assert_eq!(before, env.snapshot());
+    }
+}

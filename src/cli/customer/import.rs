@@ -139,6 +139,28 @@ fn columns_of(
         }
         unknown.push(shown);
     }
+    // Two columns for one field (手机号 and 联系电话, say): which value is
+    // meant cannot be told, so neither is taken.
+    for (i, c) in columns.iter().enumerate() {
+        if *c == Column::Ignored {
+            continue;
+        }
+        if let Some(j) = columns[..i].iter().position(|o| o == c) {
+            return Err(Error::Refused(format!(
+                "columns {} ('{}') and {} ('{}') are both {}; keep one of them",
+                j + 1,
+                visible(headers.get(j).unwrap_or_default().trim()),
+                i + 1,
+                visible(headers.get(i).unwrap_or_default().trim()),
+                match c {
+                    Column::Field(f) => format!("the field {}", f.key()),
+                    Column::Id => "the customer ID".into(),
+                    Column::Kind => "the kind".into(),
+                    _ => "the contacts".into(),
+                }
+            )));
+        }
+    }
     Ok((columns, unknown))
 }
 
