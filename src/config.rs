@@ -201,9 +201,14 @@ impl Default for CustomerConfig {
 impl CustomerConfig {
     /// True when `id` has the configured shape (C000001): the prefix and at
     /// least `id_digits` digits (more once the numbers outgrow them).
+    /// A customer ID as desk writes it: the prefix and the number with
+    /// exactly the padding `format_id` gives (so C0000001 is not a second
+    /// C000001), within a u64.
     pub fn is_id(&self, id: &str) -> bool {
         id.strip_prefix(&self.id_prefix).is_some_and(|digits| {
-            digits.len() >= self.id_digits && digits.bytes().all(|b| b.is_ascii_digit())
+            digits.len() >= self.id_digits
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u64>().is_ok_and(|n| self.format_id(n) == id)
         })
     }
 

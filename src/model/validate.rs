@@ -146,6 +146,31 @@ const CREDIT_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// A unified social credit code (GB 32100-2015): 18 characters from the
 /// code's alphabet, the last a check character computed from the first 17.
+/// The last four characters of a resident ID-card number written anywhere
+/// in `text`: with spaces, hyphens or dots inside, in full-width digits, or
+/// among other words (`身份证11010519491231002X`). Such a number must not sit
+/// in a field kept in clear.
+pub fn hidden_id_card(text: &str) -> Option<String> {
+    // Full-width digits and X to ASCII; separators inside a number dropped.
+    let mut runs: Vec<String> = vec![String::new()];
+    for c in text.chars() {
+        let c = match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            'Ｘ' | 'ｘ' => 'X',
+            c => c,
+        };
+        match c {
+            '0'..='9' | 'X' | 'x' => runs.last_mut().expect("one run").push(c),
+            ' ' | '-' | '.' | '\u{3000}' => {}
+            _ => runs.push(String::new()),
+        }
+    }
+    runs.iter()
+        .filter(|r| r.len() == 18)
+        .find_map(|r| id_card(r).ok())
+        .map(|n| n[n.len() - 4..].to_string())
+}
+
 pub fn credit_code(input: &str) -> Result<String, String> {
     let text = input.trim().to_ascii_uppercase();
     if text.len() != 18 {
@@ -241,6 +266,27 @@ pub fn phone_key(phone: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_card_numbers_are_found_however_written() {
+        for text in [
+            "11010519491231002X",
+            "110105 19491231 002X",
+            "110105-19491231-002x",
+            "身份证11010519491231002X",
+            "ID:11010519491231002X",
+            "１１０１０５１９４９１２３１００２Ｘ",
+        ] {
+            assert_eq!(hidden_id_card(text).as_deref(), Some("002X"), "{text}");
+        }
+        for text in [
+            "wxid_11010519491231",
+            "11010519491231002",
+            "订单 2026112300012345",
+        ] {
+            assert_eq!(hidden_id_card(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn id_cards() {

@@ -351,3 +351,19 @@ fn two_columns_for_one_field_are_refused() {
         assert_eq!(before, env.snapshot());
     }
 }
+
+#[test]
+fn customer_ids_out_of_shape_or_range_are_refused() {
+    let env = TestEnv::new();
+    for id in ["C0000001", "C18446744073709551616", "C00000x1"] {
+        std::fs::write(
+            env.path("ids.csv"),
+            format!("id,kind,name\n{id},enterprise,X\n"),
+        )
+        .unwrap();
+        let before = env.snapshot();
+        let out = env.run(&["customer", "import", "ids.csv"]).fails(1);
+        assert!(out.stderr.contains("customer ID"), "{id}: {}", out.stderr);
+        assert_eq!(before, env.snapshot());
+    }
+}

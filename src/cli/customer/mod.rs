@@ -209,12 +209,14 @@ impl<'a> FieldInput<'a> {
                 )),
             },
             // Kept in clear and shown unmasked: never a resident ID number.
-            CustomerField::Custom(_) if validate::id_card(raw).is_ok() => Err(Error::invalid(
-                &key,
-                mask::last_four(&raw[raw.len() - 4..]),
-                "this is a resident ID-card number, which desk stores encrypted: put it in \
+            CustomerField::Custom(_) if validate::hidden_id_card(raw).is_some() => {
+                Err(Error::invalid(
+                    &key,
+                    mask::last_four(&validate::hidden_id_card(raw).unwrap_or_default()),
+                    "this is a resident ID-card number, which desk stores encrypted: put it in \
                  id_card (证件号码), not in a custom field",
-            )),
+                ))
+            }
             CustomerField::Tags => {
                 let mut tags: Vec<String> = Vec::new();
                 for t in raw.split([',', '，', ';', '；']).map(str::trim) {
