@@ -395,6 +395,11 @@ fn opt_text(v: &Option<String>) -> Option<FieldValue> {
 }
 
 impl Customer {
+    /// Whether the recorded changes are in time order, as they are appended.
+    pub fn changes_in_order(&self) -> bool {
+        self.changes.windows(2).all(|w| w[0].at <= w[1].at)
+    }
+
     /// Where to call the customer: their own phone, else the first contact
     /// with one (a company's).
     pub fn phone_to_call(&self) -> Option<CustomerField> {

@@ -1,0 +1,365 @@
+//! `desk check`: the whole store validated, as findings in a stable order
+//! (the interrupted import, rules, temporary files, customers, tickets in
+//! path order, git, node claims, secret keys), and the hand edits it finds
+//! recorded as `edited` events on request (`--fix`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{
+    parse_customer, parse_ticket, read_file, sealed_findings, Finding, FindingKind, Identities,
+    Store, ATTRIBUTES,
+};
+use crate::config::Field;
+use crate::crypto::Keyring;
+use crate::error::{Error, Result};
+use crate::model::{Customer, Ticket, TicketId, Timestamp};
+
+impl Store {
+    /// Every problem of the store, nothing changed (but the customer index,
+    /// brought up to date). Sealed values are checked for shape and, when
+    /// `ring` holds keys, opened. Hand edits of ticket fields are findings
+    /// of kind [`FindingKind::HandEdit`].
+    pub fn check(&self, ring: &Keyring) -> Result<Vec<Finding>> {
+        let mut problems = Vec::new();
+        problems.extend(self.import_findings()?);
+        problems.extend(self.rule_findings());
+        problems.extend(self.temp_findings(false)?.0);
+        let customers = self.check_customers(ring, &mut problems)?;
+        self.check_tickets(&customers, &mut problems)?;
+        self.check_git(&mut problems)?;
+        problems.extend(self.node_claim_findings()?);
+        problems.extend(self.secret_key_findings()?);
+        Ok(problems)
+    }
+
+    /// `desk check --fix`: removes the temporary files of writers that are
+    /// gone. Returns how many were removed.
+    pub fn remove_stale_temps(&self) -> Result<usize> {
+        Ok(self.temp_findings(true)?.1)
+    }
+
+    /// `desk check --fix`: records the hand edits among `findings` as
+    /// `edited` events by `actor` (asked only when there is one). Returns the
+    /// other findings and the number of edits recorded.
+    pub fn record_hand_edits<'a>(
+        &self,
+        findings: Vec<Finding>,
+        at: Timestamp,
+        actor: impl FnOnce() -> &'a str,
+    ) -> Result<(Vec<Finding>, usize)> {
+        let (edits, rest): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| matches!(f.kind, FindingKind::HandEdit(_)));
+        let mut ids: Vec<TicketId> = Vec::new();
+        for f in edits {
+            if let FindingKind::HandEdit(id) = f.kind {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        let mut recorded = 0;
+        if !ids.is_empty() {
+            let actor = actor();
+            for id in &ids {
+                recorded += self.modify_ticket(id, at, actor, |_| Ok(()))?.1;
+            }
+        }
+        Ok((rest, recorded))
+    }
+
+    /// Every customer file: parseable, named after its ID, changes in order,
+    /// owner known, no identity shared with another, sealed values sound.
+    /// Returns the IDs found, sorted.
+    fn check_customers(&self, ring: &Keyring, problems: &mut Vec<Finding>) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        // Two customers sharing an identifying value (say, the same person
+        // registered on two clones) are a duplicate to merge by hand.
+        let mut identities = Identities::default();
+        // Brings the customer index up to date, so that a write after `check`
+        // sees files edited in place by hand (docs/performance.md). Unreadable
+        // files are reported below.
+        let _ = self.customer_summaries()?;
+        for path in self.customer_files()? {
+            let shown = self.display_path(&path).to_path_buf();
+            let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
+            else {
+                continue;
+            };
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+            if stem.as_deref() != Some(c.id.as_str()) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
+                ));
+            }
+            if !self.config.customers.is_id(&c.id) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "'{}' is not a customer ID like {}",
+                        c.id,
+                        self.config.customers.format_id(1)
+                    ),
+                ));
+            }
+            if !c.changes_in_order() {
+                problems.push(Finding::new(&shown, None, "changes: not in time order"));
+            }
+            if let Some(owner) = &c.owner {
+                if !self.config.agents.is_empty() && self.config.agent(owner).is_none() {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!("owner '{owner}' is not an agent in desk.yaml"),
+                    ));
+                }
+            }
+            if let Some(d) = identities.clash(&c) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "the same {} as customer {}: one customer registered twice? Keep one \
+                         record, point the other's tickets at it (`desk edit ID --set \
+                         customer=...`) and remove the other's file (`git rm`); docs/git.md",
+                        d.field, d.existing
+                    ),
+                ));
+            }
+            problems.extend(sealed_findings(&shown, &c, ring));
+            identities.add(&c, &c.id);
+            ids.push(c.id);
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Every ticket file, in path order: parseable, ID unique and valid and
+    /// matching the file's place, history sound and in order, values known,
+    /// no hand edits.
+    fn check_tickets(&self, customers: &[String], problems: &mut Vec<Finding>) -> Result<()> {
+        let mut ids: HashMap<String, PathBuf> = HashMap::new();
+        let files = self.ticket_files()?;
+        // Read and parse in batches on all cores; check each ticket in order.
+        let batches = files.chunks(2048).flat_map(|batch| {
+            crate::parallel::map(batch, |path| {
+                let shown = self.display_path(path).to_path_buf();
+                let mut found = Vec::new();
+                let ticket = read_checked(path, &shown, &mut found, parse_ticket);
+                (shown, ticket, found)
+            })
+        });
+        for (shown, ticket, found) in batches {
+            problems.extend(found);
+            let Some(ticket) = ticket else {
+                continue;
+            };
+            if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!("duplicate ID {}: also in {}", ticket.id, first.display()),
+                ));
+            }
+            let id = TicketId::parse(&ticket.id);
+            match &id {
+                None => problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!("'{}' is not a ticket ID", ticket.id),
+                )),
+                Some(id) => {
+                    let expected = Path::new(&id.relative_path()).to_path_buf();
+                    if shown != expected {
+                        problems.push(Finding::new(
+                            &shown,
+                            None,
+                            format!(
+                                "ticket {} belongs at {} (its ID's creation month)",
+                                ticket.id,
+                                expected.display()
+                            ),
+                        ));
+                    }
+                }
+            }
+            // Folding the history also tells which fields were edited by hand.
+            let drift = match ticket.drift() {
+                Ok(drift) => drift,
+                Err(e) => {
+                    problems.push(Finding::new(&shown, None, format!("history: {e}")));
+                    continue;
+                }
+            };
+            if let Some(p) = crate::model::history_order_problem(&ticket.history) {
+                problems.push(Finding::new(&shown, None, p));
+            }
+            let is_dimension = |d: &str| self.config.survey.dimensions.iter().any(|c| c.key == d);
+            for p in crate::model::history_problems(&ticket.history, &is_dimension) {
+                problems.push(Finding::new(&shown, None, p));
+            }
+            self.check_values(&ticket, customers, &shown, problems);
+            for d in drift {
+                let mut f = Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "{} is {} in the file but {} by its history (a hand edit?); \
+                         `desk check --fix` records it as an edit",
+                        d.field,
+                        inline(&d.in_file),
+                        inline(&d.folded)
+                    ),
+                );
+                // Recording it rewrites the file at its ID's place, so
+                // only a ticket with a valid ID can have it done for it.
+                if let Some(id) = &id {
+                    f.kind = FindingKind::HandEdit(id.clone());
+                }
+                problems.push(f);
+            }
+        }
+        Ok(())
+    }
+
+    /// Enumerated values, the customer and the assignee of a ticket.
+    fn check_values(
+        &self,
+        t: &Ticket,
+        customers: &[String],
+        shown: &Path,
+        problems: &mut Vec<Finding>,
+    ) {
+        let config = &self.config;
+        for (field, value) in [
+            (Field::Type, &t.kind),
+            (Field::Priority, &t.priority),
+            (Field::Channel, &t.channel),
+        ] {
+            if !config.is_known(field, value) {
+                problems.push(Finding::new(
+                    shown,
+                    None,
+                    format!(
+                        "{} '{value}' is not in desk.yaml's {}",
+                        field.name(),
+                        field.plural()
+                    ),
+                ));
+            }
+        }
+        if customers.binary_search(&t.customer).is_err() {
+            problems.push(Finding::new(
+                shown,
+                None,
+                format!("customer {} has no file in customers/", t.customer),
+            ));
+        }
+        if let Some(a) = &t.assignee {
+            if !config.agents.is_empty() && config.agent(a).is_none() {
+                problems.push(Finding::new(
+                    shown,
+                    None,
+                    format!("assignee '{a}' is not an agent in desk.yaml"),
+                ));
+            }
+        }
+    }
+
+    /// In a git work tree: the merge driver and, with a remote, a node number.
+    fn check_git(&self, problems: &mut Vec<Finding>) -> Result<()> {
+        let state = self.git_state()?;
+        if state.toplevel.is_none() {
+            return Ok(());
+        }
+        problems.extend(self.git_ignore_findings());
+        let here = Path::new(".gitattributes");
+        if !state.attributes {
+            problems.push(Finding::new(
+                here,
+                None,
+                format!(
+                    "lacks the desk merge lines ({}); run `desk git-setup` and commit \
+                     .gitattributes",
+                    ATTRIBUTES.join(", ")
+                ),
+            ));
+        }
+        if state.driver.is_none() {
+            problems.push(Finding::new(
+                Path::new(".git/config"),
+                None,
+                "the desk merge driver is not registered in this clone; run `desk git-setup`",
+            ));
+        }
+        if state.has_remote && state.node.is_none() {
+            problems.push(Finding::new(
+                Path::new(".desk/node"),
+                None,
+                "this clone shares a remote but has no node number, so its new IDs may collide \
+                 with other clones'; run `desk git-setup`",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reads and parses a file, reporting conflict markers and parse errors.
+fn read_checked<T>(
+    path: &Path,
+    shown: &Path,
+    problems: &mut Vec<Finding>,
+    parse: impl Fn(&str, &Path) -> Result<T>,
+) -> Option<T> {
+    let text = match read_file(path, shown) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(finding(e, shown));
+            return None;
+        }
+    };
+    let marker = text
+        .lines()
+        .position(|l| l.starts_with("<<<<<<< ") || l == "=======" || l.starts_with(">>>>>>> "));
+    if let Some(i) = marker {
+        problems.push(Finding::new(
+            shown,
+            Some(i + 1),
+            "git conflict markers: a merge without the desk driver (`desk git-setup`) left \
+             this file half-merged; resolve it by hand",
+        ));
+        return None;
+    }
+    match parse(&text, shown) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(finding(e, shown));
+            None
+        }
+    }
+}
+
+/// A read or parse error of the file `shown` as a finding about it.
+fn finding(e: Error, shown: &Path) -> Finding {
+    match e {
+        Error::Parse { line, message, .. } => Finding::new(shown, line, message),
+        Error::Io { source, .. } => Finding::new(shown, None, format!("unreadable: {source}")),
+        e => Finding::new(shown, None, e.to_string()),
+    }
+}
+
+/// A value as a finding shows it: text quoted, nothing as `(none)`.
+fn inline(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::Null => "(none)".into(),
+        serde_yaml::Value::String(s) => format!("'{s}'"),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .replace('\n', " "),
+    }
+}
