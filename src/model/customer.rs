@@ -744,6 +744,30 @@ mod tests {
     }
 
     #[test]
+    fn changes_are_in_order_when_none_is_earlier_than_the_one_before() {
+        let at = |h: i64| {
+            Timestamp(
+                Timestamp::parse("2026-10-02T09:00:00+08:00").unwrap().0
+                    + chrono::Duration::hours(h),
+            )
+        };
+        let change = |h| Change {
+            at: at(h),
+            by: "li.na".into(),
+            field: "name".into(),
+            from: None,
+            to: None,
+            extra: BTreeMap::new(),
+        };
+        let mut c = customer();
+        assert!(c.changes_in_order());
+        c.changes = vec![change(0), change(0), change(2)];
+        assert!(c.changes_in_order());
+        c.changes.push(change(1));
+        assert!(!c.changes_in_order());
+    }
+
+    #[test]
     fn the_phone_to_call_is_the_customers_else_the_first_contacts_with_one() {
         let mut c = customer();
         assert_eq!(c.phone_to_call(), Some(CustomerField::Phone));

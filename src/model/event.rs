@@ -415,11 +415,11 @@ mod tests {
         .collect();
         assert_eq!(history_order_problem(&history[..2]), None);
         let found = history_order_problem(&history).unwrap();
+        assert!(found.starts_with("history: event 3 (2026-11-23"), "{found}");
         assert!(
-            found.starts_with("history: event 3 (2026-11-23"),
+            found.ends_with("is earlier than the one before it"),
             "{found}"
         );
-        assert!(found.ends_with("is earlier than the one before it"), "{found}");
     }
 
     #[test]

@@ -363,3 +363,286 @@ fn inline(v: &serde_yaml::Value) -> String {
             .replace('\n', " "),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{CustomerField, CustomerKind, FieldValue, NewTicket};
+    use crate::store::{render_customer, render_ticket};
+
+    const ID: &str = "CW202611020001";
+    const AT: &str = "2026-11-02T09:00:00+08:00";
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &Config::seed_defaults()).unwrap();
+        (dir, store)
+    }
+
+    fn at() -> Timestamp {
+        Timestamp::parse(AT).unwrap()
+    }
+
+    fn customer(id: &str) -> Customer {
+        let mut c = Customer::new(CustomerKind::Individual, "王芳".into(), at(), "li.na");
+        c.id = id.into();
+        c
+    }
+
+    fn ticket(id: &str) -> Ticket {
+        ticket_of(id, new_ticket())
+    }
+
+    fn new_ticket() -> NewTicket {
+        NewTicket {
+            title: "无法开机".into(),
+            customer: "C000001".into(),
+            kind: "complaint".into(),
+            category: None,
+            tags: vec![],
+            channel: "phone".into(),
+            priority: "urgent".into(),
+            description: "long text".into(),
+            expectation: None,
+            assignee: Some("wang.qiang".into()),
+        }
+    }
+
+    fn ticket_of(id: &str, new: NewTicket) -> Ticket {
+        Ticket::create(id.into(), new, at(), "li.na")
+    }
+
+    fn write(store: &Store, rel: &str, text: &str) {
+        let path = store.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn put_customer(store: &Store, file: &str, c: &Customer) {
+        write(
+            store,
+            &format!("customers/{file}.yaml"),
+            &render_customer(c),
+        );
+    }
+
+    fn put_ticket(store: &Store, rel: &str, t: &Ticket) {
+        write(store, rel, &render_ticket(t));
+    }
+
+    fn rel(id: &str) -> String {
+        let path = TicketId::parse(id).unwrap().relative_path();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// A store with customer C000001 and one sound ticket of theirs, with
+    /// `change` applied to the ticket before it is written.
+    fn one_ticket(change: impl FnOnce(&mut Ticket)) -> (tempfile::TempDir, Store) {
+        let (dir, store) = store();
+        put_customer(&store, "C000001", &customer("C000001"));
+        let mut t = ticket(ID);
+        change(&mut t);
+        put_ticket(&store, &rel(ID), &t);
+        (dir, store)
+    }
+
+    fn no_keys() -> Keyring {
+        Keyring::new(None, Err("no key file".into())).unwrap()
+    }
+
+    fn messages(store: &Store) -> Vec<String> {
+        store
+            .check(&no_keys())
+            .unwrap()
+            .iter()
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_sound_store_has_no_findings() {
+        let (_dir, store) = one_ticket(|_| ());
+        assert_eq!(messages(&store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_ticket_outside_its_ids_month_is_found() {
+        let (_dir, store) = store();
+        put_customer(&store, "C000001", &customer("C000001"));
+        put_ticket(&store, "tickets/2026/10/CW202611020001.yaml", &ticket(ID));
+        assert_eq!(
+            messages(&store),
+            [format!(
+                "tickets/2026/10/CW202611020001.yaml: ticket {ID} belongs at {} (its ID's \
+                 creation month)",
+                rel(ID)
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicate_and_bad_ids_are_found() {
+        let (_dir, store) = one_ticket(|_| ());
+        // The same ID in another case, in a file of another name.
+        put_ticket(
+            &store,
+            "tickets/2026/11/CW202611020002.yaml",
+            &ticket(&ID.to_lowercase()),
+        );
+        put_ticket(&store, "tickets/2026/11/x.yaml", &ticket("nonsense"));
+        let found = messages(&store);
+        assert_eq!(
+            found[0],
+            format!(
+                "tickets/2026/11/CW202611020002.yaml: duplicate ID {}: also in {}",
+                ID.to_lowercase(),
+                rel(ID)
+            )
+        );
+        assert!(
+            found.contains(&"tickets/2026/11/x.yaml: 'nonsense' is not a ticket ID".to_string()),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_history_out_of_order_is_found() {
+        let (_dir, store) = one_ticket(|t| {
+            let later = Timestamp(at().0 + chrono::Duration::hours(2));
+            t.update("looking".into(), None, later, "wang.qiang")
+                .unwrap();
+            t.update("still".into(), None, later, "wang.qiang").unwrap();
+            t.history[2].at = Timestamp(at().0 + chrono::Duration::hours(1));
+        });
+        assert_eq!(
+            messages(&store),
+            [format!(
+                "{}: history: event 3 (2026-11-02T10:00:00+08:00) is earlier than the one \
+                 before it",
+                rel(ID)
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_values_customers_and_agents_are_found() {
+        let (_dir, store) = store();
+        put_customer(&store, "C000001", &customer("C000001"));
+        // The history says the same as the file, so these are no hand edits.
+        let mut new = new_ticket();
+        new.priority = "whenever".into();
+        new.customer = "C000009".into();
+        new.assignee = Some("nobody".into());
+        put_ticket(&store, &rel(ID), &ticket_of(ID, new));
+        let path = rel(ID);
+        assert_eq!(
+            messages(&store),
+            [
+                format!("{path}: priority 'whenever' is not in desk.yaml's priorities"),
+                format!("{path}: customer C000009 has no file in customers/"),
+                format!("{path}: assignee 'nobody' is not an agent in desk.yaml"),
+            ]
+        );
+    }
+
+    #[test]
+    fn misnamed_customer_files_and_unknown_owners_are_found() {
+        let (_dir, store) = one_ticket(|_| ());
+        let mut c = customer("C000002");
+        c.owner = Some("nobody".into());
+        c.name = "李雷".into();
+        put_customer(&store, "C000003", &c);
+        assert_eq!(
+            messages(&store),
+            [
+                "customers/C000003.yaml: holds customer C000002, so it must be named \
+                 C000002.yaml",
+                "customers/C000003.yaml: owner 'nobody' is not an agent in desk.yaml",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_customer_ids_changes_out_of_order_and_twins_are_found() {
+        let (_dir, store) = one_ticket(|_| ());
+        let mut bad = customer("X1");
+        bad.name = "李雷".into();
+        put_customer(&store, "X1", &bad);
+        let mut c = customer("C000002");
+        c.phone = Some("13800138000".into());
+        let mut twin = c.clone();
+        twin.id = "C000003".into();
+        put_customer(&store, "C000002", &c);
+        c.id = "C000004".into();
+        c.phone = None;
+        c.name = "韩梅梅".into();
+        let mut edit = |h| {
+            let at = Timestamp(at().0 + chrono::Duration::hours(h));
+            c.edit(
+                CustomerField::Name,
+                Some(FieldValue::Text(format!("n{h}"))),
+                at,
+                "li.na",
+            )
+            .unwrap();
+        };
+        edit(1);
+        edit(2);
+        // As a hand edit or a bad merge might leave them.
+        c.changes.reverse();
+        put_customer(&store, "C000004", &c);
+        put_customer(&store, "C000003", &twin);
+        let found = messages(&store);
+        assert_eq!(
+            found,
+            [
+                "customers/C000003.yaml: the same phone as customer C000002: one customer \
+                 registered twice? Keep one record, point the other's tickets at it (`desk \
+                 edit ID --set customer=...`) and remove the other's file (`git rm`); \
+                 docs/git.md",
+                "customers/C000004.yaml: changes: not in time order",
+                "customers/X1.yaml: 'X1' is not a customer ID like C000001",
+            ]
+        );
+    }
+
+    #[test]
+    fn hand_edits_are_found_typed_and_recorded() {
+        let (_dir, store) = one_ticket(|t| {
+            t.title = "开不了机".into();
+            t.priority = "normal".into();
+        });
+        let found = store.check(&no_keys()).unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        let id = TicketId::parse(ID).unwrap();
+        assert!(found
+            .iter()
+            .all(|f| f.kind == FindingKind::HandEdit(id.clone())));
+        let (rest, recorded) = store
+            .record_hand_edits(found, at(), || "chen.jing")
+            .unwrap();
+        assert_eq!((rest, recorded), (vec![], 2));
+        assert_eq!(messages(&store), Vec::<String>::new());
+        let t = store.load_ticket(&id).unwrap();
+        assert_eq!(t.title, "开不了机");
+        assert_eq!(t.history.last().unwrap().by, "chen.jing");
+    }
+
+    #[test]
+    fn other_findings_are_kept_and_the_actor_is_asked_only_for_a_hand_edit() {
+        let (_dir, store) = one_ticket(|_| ());
+        put_customer(&store, "C000003", &customer("C000002"));
+        let mut found = store.check(&no_keys()).unwrap();
+        // A hand edit of a ticket whose ID is not one cannot be recorded.
+        let mut t = ticket("nonsense");
+        t.title = "edited".into();
+        put_ticket(&store, "tickets/2026/11/x.yaml", &t);
+        found.extend(store.check(&no_keys()).unwrap());
+        assert!(found.iter().all(|f| f.kind == FindingKind::Problem));
+        let (rest, recorded) = store
+            .record_hand_edits(found.clone(), at(), || panic!("no actor needed"))
+            .unwrap();
+        assert_eq!((rest, recorded), (found, 0));
+    }
+}
