@@ -165,8 +165,10 @@ impl Store {
                     format!("duplicate ID {}: also in {}", ticket.id, first.display()),
                 ));
             }
-            let id = TicketId::parse(&ticket.id);
-            match &id {
+            // Recording a hand edit rewrites the file at its ID's place, so
+            // only a ticket with a valid ID, in its place, can have it done.
+            let mut fixable = None;
+            match TicketId::parse(&ticket.id) {
                 None => problems.push(Finding::new(
                     &shown,
                     None,
@@ -174,7 +176,9 @@ impl Store {
                 )),
                 Some(id) => {
                     let expected = Path::new(&id.relative_path()).to_path_buf();
-                    if shown != expected {
+                    if shown == expected {
+                        fixable = Some(id);
+                    } else {
                         problems.push(Finding::new(
                             &shown,
                             None,
@@ -215,9 +219,7 @@ impl Store {
                         inline(&d.folded)
                     ),
                 );
-                // Recording it rewrites the file at its ID's place, so
-                // only a ticket with a valid ID can have it done for it.
-                if let Some(id) = &id {
+                if let Some(id) = &fixable {
                     f.kind = FindingKind::HandEdit(id.clone());
                 }
                 problems.push(f);
@@ -627,6 +629,18 @@ mod tests {
         let t = store.load_ticket(&id).unwrap();
         assert_eq!(t.title, "开不了机");
         assert_eq!(t.history.last().unwrap().by, "chen.jing");
+    }
+
+    #[test]
+    fn a_hand_edit_outside_the_tickets_place_is_left_to_a_person() {
+        let (_dir, store) = store();
+        put_customer(&store, "C000001", &customer("C000001"));
+        let mut t = ticket(ID);
+        t.title = "开不了机".into();
+        put_ticket(&store, "tickets/2026/10/CW202611020001.yaml", &t);
+        let found = store.check(&no_keys()).unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().all(|f| f.kind == FindingKind::Problem));
     }
 
     #[test]

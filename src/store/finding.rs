@@ -22,9 +22,9 @@ pub enum FindingKind {
     /// Needs a person.
     #[default]
     Problem,
-    /// A field of this ticket edited by hand, which
-    /// [`Store::record_hand_edits`](super::Store::record_hand_edits) records
-    /// as an `edited` event.
+    /// A field of this ticket (valid ID, file at its ID's place) edited by
+    /// hand, which [`Store::record_hand_edits`](super::Store::record_hand_edits)
+    /// records as an `edited` event.
     HandEdit(TicketId),
 }
 
