@@ -48,17 +48,17 @@ impl Store {
         at: Timestamp,
         actor: impl FnOnce() -> &'a str,
     ) -> Result<(Vec<Finding>, usize)> {
-        let (edits, rest): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| matches!(f.kind, FindingKind::HandEdit(_)));
         let mut ids: Vec<TicketId> = Vec::new();
-        for f in edits {
-            if let FindingKind::HandEdit(id) = f.kind {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
+        let mut rest = Vec::new();
+        for f in findings {
+            match f.kind {
+                FindingKind::HandEdit(id) => ids.push(id),
+                FindingKind::Problem => rest.push(f),
             }
         }
+        // A ticket's findings are together; one write records all its edits
+        // (a second would find none left).
+        ids.dedup();
         let mut recorded = 0;
         if !ids.is_empty() {
             let actor = actor();
