@@ -395,6 +395,11 @@ fn opt_text(v: &Option<String>) -> Option<FieldValue> {
 }
 
 impl Customer {
+    /// Whether the recorded changes are in time order, as they are appended.
+    pub fn changes_in_order(&self) -> bool {
+        self.changes.windows(2).all(|w| w[0].at <= w[1].at)
+    }
+
     /// Where to call the customer: their own phone, else the first contact
     /// with one (a company's).
     pub fn phone_to_call(&self) -> Option<CustomerField> {
@@ -736,6 +741,30 @@ mod tests {
         c.id = "C000001".into();
         c.phone = Some("010-12345678".into());
         c
+    }
+
+    #[test]
+    fn changes_are_in_order_when_none_is_earlier_than_the_one_before() {
+        let at = |h: i64| {
+            Timestamp(
+                Timestamp::parse("2026-10-02T09:00:00+08:00").unwrap().0
+                    + chrono::Duration::hours(h),
+            )
+        };
+        let change = |h| Change {
+            at: at(h),
+            by: "li.na".into(),
+            field: "name".into(),
+            from: None,
+            to: None,
+            extra: BTreeMap::new(),
+        };
+        let mut c = customer();
+        assert!(c.changes_in_order());
+        c.changes = vec![change(0), change(0), change(2)];
+        assert!(c.changes_in_order());
+        c.changes.push(change(1));
+        assert!(!c.changes_in_order());
     }
 
     #[test]

@@ -314,6 +314,17 @@ impl Event {
     }
 }
 
+/// The first event of a history that is earlier than the one before it, as
+/// `desk check` reports it: events are appended in time order.
+pub fn history_order_problem(history: &[Event]) -> Option<String> {
+    let w = history.windows(2).position(|w| w[1].at < w[0].at)?;
+    Some(format!(
+        "history: event {} ({}) is earlier than the one before it",
+        w + 2,
+        history[w + 1].at
+    ))
+}
+
 /// The problems of every event of a history, each prefixed with the event's
 /// position (1-based) and action, as `desk check` reports them.
 pub fn history_problems(history: &[Event], is_dimension: &dyn Fn(&str) -> bool) -> Vec<String> {
@@ -388,6 +399,27 @@ mod tests {
         ] {
             assert_eq!(problems(good), Vec::<String>::new(), "{good}");
         }
+    }
+
+    #[test]
+    fn history_order_problem_names_the_first_earlier_event() {
+        let at = |t: &str| format!("at: {t}\nby: li.na\naction: updated\nnote: x\n");
+        let history: Vec<Event> = [
+            "2026-11-23T09:00:00+08:00",
+            "2026-11-23T10:00:00+08:00",
+            "2026-11-23T09:30:00+08:00",
+            "2026-11-23T08:00:00+08:00",
+        ]
+        .iter()
+        .map(|t| serde_yaml::from_str(&at(t)).unwrap())
+        .collect();
+        assert_eq!(history_order_problem(&history[..2]), None);
+        let found = history_order_problem(&history).unwrap();
+        assert!(found.starts_with("history: event 3 (2026-11-23"), "{found}");
+        assert!(
+            found.ends_with("is earlier than the one before it"),
+            "{found}"
+        );
     }
 
     #[test]

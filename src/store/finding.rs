@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::model::TicketId;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The file, relative to the store root.
@@ -11,6 +13,19 @@ pub struct Finding {
     /// The 1-based line, when one is known.
     pub line: Option<usize>,
     pub message: String,
+    pub kind: FindingKind,
+}
+
+/// What can be done about a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FindingKind {
+    /// Needs a person.
+    #[default]
+    Problem,
+    /// A field of this ticket (valid ID, file at its ID's place) edited by
+    /// hand, which [`Store::record_hand_edits`](super::Store::record_hand_edits)
+    /// records as an `edited` event.
+    HandEdit(TicketId),
 }
 
 impl Finding {
@@ -19,6 +34,7 @@ impl Finding {
             path: path.to_path_buf(),
             line,
             message: message.into(),
+            kind: FindingKind::Problem,
         }
     }
 }

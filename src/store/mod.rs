@@ -2,6 +2,7 @@
 //! atomically under locks, scanning every ticket, and customer files.
 
 mod cache;
+mod check;
 mod customer_index;
 mod customers;
 mod decode;
@@ -24,7 +25,7 @@ pub use customers::{
     KEY_FILE_VAR,
 };
 pub use decode::decode_text;
-pub use finding::Finding;
+pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{next_number, GitState, Installed, NodeClaim, ATTRIBUTES, NODES_DIR};
 pub use journal::Recovery;

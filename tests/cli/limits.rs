@@ -363,3 +363,51 @@ fn a_write_that_would_pass_the_read_limit_is_refused() {
     assert_eq!(before, env.snapshot(), "a refused import changed files");
     env.run(&["check"]).ok();
 }
+
+/// `check --fix` records the hand edits it can and reports the others: a
+/// ticket whose ID is not one, or that is not at its ID's place, needs a
+/// person first (it used to panic, or to stop the whole check).
+#[test]
+fn check_fix_reports_hand_edits_it_cannot_record() {
+    let env = TestEnv::new();
+    let [fine, bad, moved] = [0, 1, 2].map(|_| env.new_ticket(&[]));
+    let edit = |id: &str, from: &str, to: &str| {
+        let text = env.read_ticket(id).replacen(from, to, 1);
+        std::fs::write(env.ticket_path(id), text).unwrap();
+    };
+    for id in [&fine, &bad, &moved] {
+        edit(id, "\ntitle: ", "\ntitle: by hand ");
+    }
+    edit(&bad, &format!("id: {bad}\n"), "id: BOGUS\n");
+    let elsewhere = env.root.join("tickets").join(format!("{moved}.yaml"));
+    std::fs::rename(env.ticket_path(&moved), &elsewhere).unwrap();
+    let out = env.run(&["check", "--fix"]).fails(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    let bad_file = format!(
+        "{}:",
+        env.ticket_path(&bad)
+            .strip_prefix(&env.root)
+            .unwrap()
+            .display()
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&bad_file) && l.contains("'BOGUS' is not a ticket ID")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&bad_file) && l.contains("a hand edit?")));
+    let moved_file = format!("tickets/{moved}.yaml:");
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&moved_file) && l.contains("belongs at")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&moved_file) && l.contains("a hand edit?")));
+    assert!(
+        out.stderr.contains("recorded 1 hand edit(s)"),
+        "{}",
+        out.stderr
+    );
+    assert!(env.read_ticket(&fine).contains("action: edited"));
+}
