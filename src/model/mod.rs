@@ -11,6 +11,7 @@ pub mod mask;
 mod merge;
 mod ops;
 mod summary;
+pub mod survey;
 mod ticket;
 mod time;
 pub mod validate;
