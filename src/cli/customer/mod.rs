@@ -17,7 +17,7 @@ use super::Context;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::{
-    mask, validate, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Status,
+    mask, validate, Activity, ContactField, Customer, CustomerField, CustomerKind, FieldValue,
     Timestamp,
 };
 
@@ -463,27 +463,13 @@ impl Shown<'_> {
     }
 }
 
-/// What tickets say about each customer: how many, how many open, and the
-/// time of the latest event.
-#[derive(Debug, Clone, Default)]
-pub struct Activity {
-    pub tickets: usize,
-    pub open: usize,
-    pub last: Option<Timestamp>,
-}
-
 /// Tallies every ticket's activity per customer while the tickets are
 /// scanned, keeping none of them. Fails only as the scan does.
 pub fn activity_by_customer(ctx: &Context) -> Result<(HashMap<String, Activity>, Vec<Error>)> {
     let map: std::sync::Mutex<HashMap<String, Activity>> = Default::default();
     let scan = ctx.store.summaries_where(true, |t| {
         let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-        let a = map.entry(t.customer.to_string()).or_default();
-        a.tickets += 1;
-        if t.status != Status::Closed {
-            a.open += 1;
-        }
-        a.last = a.last.max(t.last_at());
+        map.entry(t.customer.to_string()).or_default().count(t);
         false
     })?;
     let map = map.into_inner().unwrap_or_else(|e| e.into_inner());
