@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{build_customer, contact_fields, parse_kind, FieldInput};
+use super::{contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{mask, ContactField, Customer, CustomerField};
@@ -334,7 +334,7 @@ fn row_customer(
         }
     }
     let at = ctx.now;
-    let mut customer = build_customer(input, kind, &fields, at)?;
+    let mut customer = input.rules().customer(kind, &fields, at, ctx.actor())?;
     customer.id = id.unwrap_or_default();
     Ok(customer)
 }
