@@ -733,3 +733,23 @@ fn import_names_every_clash_by_line() {
     ];
     assert_eq!(out.stderr.trim_end(), expected.join("\n"), "{}", out.stderr);
 }
+
+/// A customer file that cannot be read stops an import before any row is
+/// judged: a duplicate check that skipped it would not be a check.
+#[test]
+fn import_refuses_while_a_customer_file_is_unreadable() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("customers/C000002.yaml"), "id: [unclosed\n").unwrap();
+    std::fs::write(
+        env.path("rows.csv"),
+        "kind,name,phone\nindividual,甲,12345\nindividual,乙,13700000010\n",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["customer", "import", "rows.csv"]).fails(1);
+    assert_eq!(before, env.snapshot());
+    assert_eq!(
+        out.stderr,
+        "error: customers/C000002.yaml:1: id: invalid type: sequence, expected a string\n"
+    );
+}
