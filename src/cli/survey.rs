@@ -145,14 +145,10 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         };
         whom.insert(&t.customer, found);
     }
-    for survey::Due {
-        ticket: t,
-        closed,
-        seconds_left: left,
-    } in rows
-    {
+    for due in rows {
+        let t = due.ticket;
         let (name, phone) = &whom[t.customer.as_str()];
-        let closed = closed.0.with_timezone(&ctx.store.tz);
+        let closed = due.closed.0.with_timezone(&ctx.store.tz);
         records.push(vec![
             text(&t.id),
             text(if format == Format::Table {
@@ -160,7 +156,7 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
             } else {
                 closed.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
             }),
-            dec(Some(left as f64 / 3600.0), 2),
+            dec(Some(due.hours_left()), 2),
             text(&t.customer),
             text(name),
             opt_text(phone.as_deref()),

@@ -107,6 +107,13 @@ pub struct Due<'a> {
     pub seconds_left: i64,
 }
 
+impl Due<'_> {
+    /// Hours left of the window (negative once it has passed).
+    pub fn hours_left(&self) -> f64 {
+        self.seconds_left as f64 / 3600.0
+    }
+}
+
 /// The tickets of `tickets` due for a survey at `now`: waiting for one
 /// ([`awaits_survey`]) and closed less than `window_hours` ago, or with
 /// `all` whenever closed. Oldest close first, then by ID.
@@ -280,11 +287,13 @@ mod tests {
         assert_eq!(ids, ["T-1", "T-2"]);
         assert_eq!(due_now[0].seconds_left, 3600);
         assert_eq!(due_now[1].seconds_left, 21 * 3600);
+        assert_eq!(due_now[1].hours_left(), 21.0);
 
         let all = due(&tickets, now, 24, true);
         let ids: Vec<&str> = all.iter().map(|d| d.ticket.id.as_str()).collect();
         assert_eq!(ids, ["T-3", "T-1", "T-2"]);
         assert_eq!(all[0].seconds_left, 0);
+        assert_eq!(all[0].hours_left(), 0.0);
         assert!(!awaits_survey(&tickets[3]));
     }
 }
