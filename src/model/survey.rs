@@ -174,6 +174,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever is typed, a score or NPS in range, or an error.
+        #[test]
+        fn typed_scores_are_in_range_or_refused(input in "\\PC{0,6}|[ +-]?[0-9]{1,4} ?") {
+            match score("attitude", &input) {
+                Ok(n) => proptest::prop_assert!(SCORES.contains(&n)),
+                Err(e) => proptest::prop_assert!(e.to_string().contains("from 1 to 5")),
+            }
+            match nps(&input) {
+                Ok(n) => proptest::prop_assert!(NPS.contains(&n)),
+                Err(e) => proptest::prop_assert!(e.to_string().contains("from 0 to 10")),
+            }
+        }
+    }
+
     #[test]
     fn every_dimension_is_scored_once() {
         let got = scores(
