@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 
 use super::customer::Shown;
@@ -6,7 +6,7 @@ use super::{optional_text, Context};
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{Status, Survey};
+use crate::model::{survey, Status, Survey};
 use crate::output::{dec, opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
@@ -55,60 +55,15 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
         return due(ctx, args, out);
     }
     let config = &ctx.store.config.survey;
-    let mut scores = BTreeMap::new();
-    for s in &args.scores {
+    let dimensions: Vec<&str> = config.dimensions.iter().map(|d| d.key.as_str()).collect();
+    let given = args.scores.iter().map(|s| {
         let (dim, value) = s.split_once('=').ok_or_else(|| {
             Error::invalid("--score", s, "expected DIMENSION=SCORE, e.g. attitude=5")
         })?;
-        let dim = config.resolve(dim)?;
-        let score: u8 = value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1..=5).contains(n))
-            .ok_or_else(|| {
-                Error::invalid(
-                    format!("score for {dim}"),
-                    value,
-                    "scores are whole numbers from 1 to 5",
-                )
-            })?;
-        if scores.insert(dim.clone(), score).is_some() {
-            return Err(Error::invalid(
-                "--score",
-                s,
-                format!("{dim} is scored twice"),
-            ));
-        }
-    }
-    let missing: Vec<&str> = config
-        .dimensions
-        .iter()
-        .filter(|d| !scores.contains_key(&d.key))
-        .map(|d| d.key.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::invalid(
-            "survey",
-            args.scores.join(" "),
-            format!(
-                "every dimension must be scored; missing: {}",
-                missing.join(", ")
-            ),
-        ));
-    }
-    let nps = args
-        .nps
-        .as_deref()
-        .map(|n| {
-            n.trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|n| *n <= 10)
-                .ok_or_else(|| Error::invalid("--nps", n, "NPS is a whole number from 0 to 10"))
-        })
-        .transpose()?;
-    let unsatisfied = args.unsatisfied || scores.values().any(|&s| s <= config.threshold);
+        Ok((config.resolve(dim)?, value, s.as_str()))
+    });
+    let scores = survey::scores(&dimensions, given)?;
+    let nps = args.nps.as_deref().map(survey::nps).transpose()?;
     let survey = Survey {
         scores,
         nps,
@@ -119,6 +74,7 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
             .map(|c| ctx.resolve(Field::Channel, c))
             .transpose()?,
     };
+    let unsatisfied = survey.unsatisfied(config.threshold, args.unsatisfied);
     let id = args
         .id
         .as_deref()
@@ -143,20 +99,13 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
 
 fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
     let now = ctx.now_or(args.now.as_deref())?;
-    let window = ctx.store.config.survey.window_hours as i64 * 3600;
-    let mut scan = ctx.store.summaries_where(true, |t| {
-        t.status == Status::Closed && !t.surveyed_since_last_close()
-    })?;
-    let mut rows: Vec<_> = scan
-        .summaries
-        .iter()
-        .filter_map(|t| {
-            let closed = t.closed_at()?;
-            let left = window - (now.timestamp() - closed.timestamp());
-            (args.all || left > 0).then_some((t, closed, left))
-        })
-        .collect();
-    rows.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    let mut scan = ctx.store.summaries_where(true, survey::awaits_survey)?;
+    let rows = survey::due(
+        &scan.summaries,
+        now,
+        ctx.store.config.survey.window_hours,
+        args.all,
+    );
     let format = ctx.term.format_or_default(args.format);
     let mut records = Records::new(&[
         "id",
@@ -178,7 +127,8 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         reveal: args.reveal.then_some(&clear_only),
     };
     let mut whom: HashMap<&str, (String, Option<String>)> = HashMap::new();
-    for (t, _, _) in &rows {
+    for due in &rows {
+        let t = due.ticket;
         if whom.contains_key(t.customer.as_str()) {
             continue;
         }
@@ -195,9 +145,10 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         };
         whom.insert(&t.customer, found);
     }
-    for (t, closed, left) in rows {
+    for due in rows {
+        let t = due.ticket;
         let (name, phone) = &whom[t.customer.as_str()];
-        let closed = closed.0.with_timezone(&ctx.store.tz);
+        let closed = due.closed.0.with_timezone(&ctx.store.tz);
         records.push(vec![
             text(&t.id),
             text(if format == Format::Table {
@@ -205,7 +156,7 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
             } else {
                 closed.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
             }),
-            dec(Some(left as f64 / 3600.0), 2),
+            dec(Some(due.hours_left()), 2),
             text(&t.customer),
             text(name),
             opt_text(phone.as_deref()),

@@ -385,6 +385,21 @@ impl CustomerField {
     }
 
     /// Fields whose values are personal data and are masked on output.
+    /// The kind of customer this field is recorded for, if only one:
+    /// credit code, industry and contacts are an enterprise's; ID card,
+    /// bank card and salutation an individual's.
+    pub fn only_for(&self) -> Option<CustomerKind> {
+        match self {
+            CustomerField::CreditCode | CustomerField::Industry | CustomerField::Contact(..) => {
+                Some(CustomerKind::Enterprise)
+            }
+            CustomerField::IdCard | CustomerField::BankCard | CustomerField::Salutation => {
+                Some(CustomerKind::Individual)
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_sealed(&self) -> bool {
         matches!(self, CustomerField::IdCard | CustomerField::BankCard)
     }

@@ -300,11 +300,11 @@ impl Event {
                             "score for '{dimension}', which is not a survey dimension in desk.yaml"
                         ));
                     }
-                    if !(1..=5).contains(score) {
+                    if !super::survey::SCORES.contains(score) {
                         problems.push(format!("score {dimension}: {score} is not from 1 to 5"));
                     }
                 }
-                if let Some(nps) = self.nps.filter(|n| *n > 10) {
+                if let Some(nps) = self.nps.filter(|n| !super::survey::NPS.contains(n)) {
                     problems.push(format!("nps {nps} is not from 0 to 10"));
                 }
             }

@@ -3,6 +3,7 @@
 //! validation and masking. No I/O, no printing.
 
 mod customer;
+mod dormancy;
 mod event;
 mod filter;
 mod fold;
@@ -11,6 +12,7 @@ pub mod mask;
 mod merge;
 mod ops;
 mod summary;
+pub mod survey;
 mod ticket;
 mod time;
 pub mod validate;
@@ -18,6 +20,7 @@ pub mod validate;
 pub use customer::{
     Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
 };
+pub use dormancy::{Activity, Dormancy};
 pub use event::{history_order_problem, history_problems, Action, Event, RULE_PREFIX};
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, Closing, Closure, FoldError, State};

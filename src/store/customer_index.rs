@@ -26,7 +26,7 @@
 //! truncated, corrupt, out of order, another version) is rebuilt from the
 //! files, never trusted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -520,28 +520,19 @@ impl CustomerIndex {
             .any(|v| memchr::memmem::find(&self.index.bytes, v.as_bytes()).is_some())
     }
 
-    /// A customer already holding one of the values `new` has indexed (each
-    /// new record against the store; a record is not its own duplicate):
-    /// the new record's ID (empty if not yet given), and who holds what.
-    pub fn clash(&self, new: &Identities) -> Option<(String, super::Duplicate)> {
-        let mut found = None;
-        let old = self.may_hold_any(new);
+    /// Every customer holding one of `values`, by value, in index order: a
+    /// batch's clashes with the store, found in one pass over the index, or
+    /// without decoding it when none of the values' bytes occur in it.
+    pub fn holders_of(&self, values: &Identities) -> HashMap<(&'static str, String), Vec<String>> {
+        let mut found: HashMap<(&'static str, String), Vec<String>> = HashMap::new();
+        let old = self.may_hold_any(values);
         self.each(old, |id, identities| {
-            if found.is_some() {
-                return;
-            }
             for (field, value) in identities {
-                if let Some((holder, field)) = new.holder(field, value) {
-                    if holder.is_empty() || holder != id {
-                        found = Some((
-                            holder.to_string(),
-                            super::Duplicate {
-                                existing: id.to_string(),
-                                field,
-                            },
-                        ));
-                        return;
-                    }
+                if let Some((_, field)) = values.holder(field, value) {
+                    found
+                        .entry((field, value.to_string()))
+                        .or_default()
+                        .push(id.to_string());
                 }
             }
         });

@@ -2,9 +2,10 @@
 //! store's one customer lock, so that ID allocation and the duplicate guard
 //! see every other writer's customers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::customer_index::CustomerIndex;
 use super::{from_yaml, read_file, read_to_string, write_atomic, Lock, Store};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
@@ -39,10 +40,34 @@ impl CustomerScan {
 }
 
 /// Another customer already holds one of a record's identifying values.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     /// The holder: a customer ID, or whatever label it was indexed under.
     pub existing: String,
     pub field: &'static str,
+}
+
+/// What stops one record of a batch of new customers from being created:
+/// the duplicate guard's findings, each kept so that a caller can report
+/// them its own way (import by line) and in its own order.
+#[derive(Debug, Default)]
+pub struct Clashes {
+    /// A customer of the store holding one of the record's identifying
+    /// values (a record is not its own duplicate).
+    pub store: Option<Duplicate>,
+    /// The first record before it in the batch holding one of its values:
+    /// that record's position, and the field.
+    pub earlier: Option<(usize, &'static str)>,
+    /// Its ID is given and already a customer's.
+    pub id_taken: bool,
+    /// Its ID is given, and was given to a record before it.
+    pub id_given_before: bool,
+}
+
+impl Clashes {
+    pub fn is_empty(&self) -> bool {
+        self.store.is_none() && self.earlier.is_none() && !self.id_taken && !self.id_given_before
+    }
 }
 
 /// The fields [`Customer::identities`] names (checked by a test below).
@@ -235,34 +260,32 @@ impl Store {
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
         let number = |id: &str| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok();
-        let given: std::collections::HashSet<&str> = new.iter().map(|c| c.id.as_str()).collect();
-        let mut taken: Vec<String> = Vec::new();
         let mut max = new.iter().filter_map(|c| number(&c.id)).max().unwrap_or(0);
-        index.each_id(|id| {
-            max = max.max(number(id).unwrap_or(0));
-            if given.contains(id) {
-                taken.push(id.to_string());
-            }
-        });
-        let mut ids_given = std::collections::HashSet::new();
-        for c in &new {
-            if !c.id.is_empty() && !ids_given.insert(c.id.clone()) {
-                return Err(Error::Refused(format!("customer {} is given twice", c.id)));
-            }
+        index.each_id(|id| max = max.max(number(id).unwrap_or(0)));
+        let clashes = self.clashes_in(&index, &new);
+        if let Some(c) = new.iter().zip(&clashes).find(|(_, k)| k.id_given_before) {
+            return Err(Error::Refused(format!(
+                "customer {} is given twice",
+                c.0.id
+            )));
         }
         super::guard_sound(&index.damaged_lookups(), new.iter().map(|c| (c, None)))?;
-        // Against the store through the index, then against each other.
-        if let Some((id, d)) = index.clash(&Identities::of(&new)) {
-            return Err(duplicate_error(&id, &d));
+        // Against the store, then against each other.
+        for (c, k) in new.iter().zip(&clashes) {
+            if let Some(d) = &k.store {
+                return Err(duplicate_error(&c.id, d));
+            }
         }
-        let mut among_new = Identities::default();
-        for c in &new {
-            if let Some(d) = among_new.clash(c) {
+        for (c, k) in new.iter().zip(&clashes) {
+            if let Some((_, field)) = k.earlier {
+                let d = Duplicate {
+                    existing: "another customer of this import".into(),
+                    field,
+                };
                 return Err(duplicate_error(&c.id, &d));
             }
-            among_new.add(c, "another customer of this import");
         }
-        for c in &mut new {
+        for (c, k) in new.iter_mut().zip(&clashes) {
             if c.id.is_empty() {
                 // Ends in the clone's node number, if it has one (docs/git.md).
                 max = super::next_number(max, node).ok_or_else(|| {
@@ -272,13 +295,76 @@ impl Store {
                     ))
                 })?;
                 c.id = config.format_id(max);
-            } else if taken.contains(&c.id) || self.customer_path(&c.id).exists() {
+            } else if k.id_taken {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
         self.publish_new_customers(&new)?;
         self.index_written(index, &new);
         Ok(new)
+    }
+
+    /// The duplicate guard for new customers, run as `create_customers`
+    /// runs it but writing nothing: what stops each of `new` from being
+    /// created (see [`Clashes`]), so that a caller can name every problem
+    /// at once. Fails if any customer file cannot be read: a check that
+    /// skipped one would not be a check.
+    pub fn new_customer_clashes(&self, new: &[Customer]) -> Result<Vec<Clashes>> {
+        let _lock = self.customer_lock()?;
+        // Every file looked at as a reading command does, edits in place
+        // included (which a write's index takes on trust), so that a
+        // damaged file is named rather than checked against as it was.
+        self.customer_summaries()?.into_result()?;
+        let index = self.customer_index_for_write()?;
+        Ok(self.clashes_in(&index, new))
+    }
+
+    /// The one duplicate guard: each record of `new` against the store
+    /// (through the index) and against the records before it.
+    fn clashes_in(&self, index: &CustomerIndex, new: &[Customer]) -> Vec<Clashes> {
+        let in_store = index.holders_of(&Identities::of(new));
+        let given: HashSet<&str> = new
+            .iter()
+            .map(|c| c.id.as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let mut taken: HashSet<String> = HashSet::new();
+        index.each_id(|id| {
+            if given.contains(id) {
+                taken.insert(id.to_string());
+            }
+        });
+        // Each value's first holder among the batch, by position.
+        let mut earlier: HashMap<(&'static str, String), usize> = HashMap::new();
+        let mut ids_before: HashSet<&str> = HashSet::new();
+        let mut found = Vec::with_capacity(new.len());
+        for (i, c) in new.iter().enumerate() {
+            let identities = c.identities();
+            let store = identities.iter().find_map(|key| {
+                let holder = in_store
+                    .get(key)?
+                    .iter()
+                    .find(|h| c.id.is_empty() || **h != c.id)?;
+                Some(Duplicate {
+                    existing: holder.clone(),
+                    field: key.0,
+                })
+            });
+            let before = identities
+                .iter()
+                .find_map(|key| Some((*earlier.get(key)?, key.0)));
+            for key in identities {
+                earlier.entry(key).or_insert(i);
+            }
+            let given = !c.id.is_empty();
+            found.push(Clashes {
+                store,
+                earlier: before,
+                id_taken: given && (taken.contains(&c.id) || self.customer_path(&c.id).exists()),
+                id_given_before: given && !ids_before.insert(c.id.as_str()),
+            });
+        }
+        found
     }
 
     /// Loads, changes and writes one customer under the customer lock; the
@@ -294,8 +380,9 @@ impl Store {
         change(&mut customer)?;
         let index = self.customer_index_for_write()?;
         super::guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
-        if let Some((_, d)) = index.clash(&Identities::of([&customer])) {
-            return Err(duplicate_error(id, &d));
+        let clashes = self.clashes_in(&index, std::slice::from_ref(&customer));
+        if let Some(d) = &clashes[0].store {
+            return Err(duplicate_error(id, d));
         }
         let path = self.customer_path(id);
         let text = super::read::within_limit(self.display_path(&path), render_customer(&customer))?;
@@ -353,5 +440,62 @@ mod tests {
         }
         assert_eq!(index.holder("phone", "13900000003"), None);
         assert_eq!(index.holder("nickname", "13800000001"), None);
+    }
+
+    fn person(id: &str, phone: Option<&str>, email: Option<&str>) -> Customer {
+        let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
+        let mut c = Customer::new(CustomerKind::Individual, "张三".into(), at, "li.na");
+        c.id = id.into();
+        c.phone = phone.map(Into::into);
+        c.email = email.map(Into::into);
+        c
+    }
+
+    #[test]
+    fn the_duplicate_guard_names_each_records_clashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        store
+            .create_customers(vec![
+                person("", Some("13900000001"), None),
+                person("", None, Some("a@example.com")),
+            ])
+            .unwrap();
+        let batch = [
+            person("", Some("13900000001"), None), // 0: the store's C000001
+            person("C000001", Some("13900000001"), None), // 1: itself: its ID is taken
+            person("", Some("13700000005"), None), // 2: fine
+            person("C000050", Some("13700000005"), None), // 3: as 2
+            person("C000050", None, Some("a@example.com")), // 4: C000002's; ID as 3
+            person("", Some("13700000006"), None), // 5: fine
+        ];
+        let clashes = store.new_customer_clashes(&batch).unwrap();
+        let store_holder = |i: usize| {
+            clashes[i]
+                .store
+                .as_ref()
+                .map(|d| (d.existing.as_str(), d.field))
+        };
+        assert_eq!(store_holder(0), Some(("C000001", "phone")));
+        assert_eq!(store_holder(1), None, "a record is not its own duplicate");
+        assert!(clashes[1].id_taken && !clashes[1].id_given_before);
+        assert!(clashes[2].is_empty() && clashes[5].is_empty());
+        assert_eq!(clashes[3].earlier, Some((2, "phone")));
+        assert!(!clashes[3].id_taken && !clashes[3].id_given_before);
+        assert_eq!(store_holder(4), Some(("C000002", "email")));
+        assert!(clashes[4].id_given_before);
+
+        // Creating refuses through the same guard, and writes nothing.
+        let refused = |batch: Vec<Customer>| store.create_customers(batch).unwrap_err().to_string();
+        assert!(
+            refused(vec![batch[0].clone()]).contains("phone already belongs to customer C000001")
+        );
+        assert!(refused(vec![batch[2].clone(), batch[3].clone()]).contains(
+            "C000050: this phone already belongs to customer another customer of this import"
+        ));
+        assert!(refused(vec![batch[1].clone()]).contains("customer C000001 already exists"));
+        assert!(refused(vec![batch[3].clone(), batch[4].clone()])
+            .contains("customer C000050 is given twice"));
+        assert_eq!(store.customer_files().unwrap().len(), 2);
     }
 }

@@ -21,7 +21,7 @@ mod tickets;
 pub use cache::{CacheStats, FileKey, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
-    duplicate_error, parse_customer, render_customer, CustomerScan, Duplicate, Identities,
+    duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
     KEY_FILE_VAR,
 };
 pub use decode::decode_text;

@@ -682,3 +682,74 @@ fn check_finds_a_customer_registered_twice() {
         out.stdout
     );
 }
+
+/// Every clash of an import is named by line, as the store's duplicate
+/// guard finds it: against the store (a record is not its own duplicate),
+/// against the rows before (a row that failed is no holder), and IDs taken.
+#[test]
+fn import_names_every_clash_by_line() {
+    let env = TestEnv::new();
+    let rows = "id,name,kind,phone,email\n\
+                ,甲,individual,,emma@example.com\n\
+                C000001,张三,individual,13900000001,\n\
+                C000009,乙,individual,,emma@example.com\n\
+                ,丙,individual,13700005555,\n\
+                ,丁,individual,13700005555,\n\
+                C000050,戊,individual,13700006666,\n\
+                C000050,己,individual,13700007777,\n\
+                C000051,庚,individual,13700006666,\n\
+                ,辛,individual,12345,dup@example.com\n\
+                ,壬,individual,13700005555,Emma@Example.com\n\
+                ,癸,individual,13700008888,dup@example.com\n\
+                ,子,individual,137 0000 5555,\n";
+    std::fs::write(env.path("clash.csv"), rows).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["customer", "import", "clash.csv"]).fails(1);
+    assert_eq!(before, env.snapshot());
+    let show = |id: &str| format!("update that record instead (`desk customer show {id}`)");
+    let expected = [
+        "error: clash.csv: 9 bad row(s); nothing was imported:".to_string(),
+        format!(
+            "  line 2: the new customer: this email already belongs to customer C000003; {}",
+            show("C000003")
+        ),
+        "  line 3: customer C000001 already exists".into(),
+        format!(
+            "  line 4: C000009: this email already belongs to customer C000003; {}",
+            show("C000003")
+        ),
+        "  line 6: duplicates line 5's phone".into(),
+        "  line 8: customer C000050 already exists".into(),
+        "  line 9: duplicates line 7's phone".into(),
+        "  line 10: invalid phone '*2345': expected a mainland mobile (13912345678), a landline \
+         with area code (010-12345678) or an international number (+44 20 7946 0958) \
+         (--force records it as typed)"
+            .into(),
+        format!(
+            "  line 11: the new customer: this email already belongs to customer C000003; {}",
+            show("C000003")
+        ),
+        "  line 13: duplicates line 5's phone".into(),
+    ];
+    assert_eq!(out.stderr.trim_end(), expected.join("\n"), "{}", out.stderr);
+}
+
+/// A customer file that cannot be read stops an import before any row is
+/// judged: a duplicate check that skipped it would not be a check.
+#[test]
+fn import_refuses_while_a_customer_file_is_unreadable() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("customers/C000002.yaml"), "id: [unclosed\n").unwrap();
+    std::fs::write(
+        env.path("rows.csv"),
+        "kind,name,phone\nindividual,甲,12345\nindividual,乙,13700000010\n",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["customer", "import", "rows.csv"]).fails(1);
+    assert_eq!(before, env.snapshot());
+    assert_eq!(
+        out.stderr,
+        "error: customers/C000002.yaml:1: id: invalid type: sequence, expected a string\n"
+    );
+}

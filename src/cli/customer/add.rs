@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{build_customer, contact_fields, parse_kind, FieldInput};
+use super::{contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::CustomerField;
@@ -105,7 +105,7 @@ pub fn run(ctx: &Context, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
     }
     let sealing = args.id_card.is_some() || args.bank_card.is_some();
     let input = FieldInput::new(ctx, sealing, args.force)?;
-    let customer = build_customer(&input, kind, &fields, at)?;
+    let customer = input.rules().customer(kind, &fields, at, ctx.actor())?;
     let created = ctx.store.create_customers(vec![customer])?;
     writeln!(out, "{}", created[0].id)?;
     Ok(())

@@ -53,9 +53,10 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
         .iter()
         .any(|(f, v)| f.is_sealed() && !v.trim().is_empty());
     let input = FieldInput::new(ctx, sealing, args.force)?;
+    let rules = input.rules();
     let customer = ctx.store.modify_customer(&id, |c| {
         for (field, raw) in &sets {
-            let value = input.value(c.kind, field, raw)?;
+            let value = rules.value(c.kind, field, raw)?;
             c.edit(field.clone(), value, at, ctx.actor())
                 .map_err(|why| Error::Refused(format!("{id}: {why}")))?;
         }

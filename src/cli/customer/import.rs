@@ -1,12 +1,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{build_customer, contact_fields, parse_kind, FieldInput};
+use super::{contact_fields, parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{mask, ContactField, Customer, CustomerField};
 use crate::output::{csv_cell_value, starts_like_formula, visible};
-use crate::store::{decode_text, duplicate_error, Identities};
+use crate::store::{decode_text, duplicate_error};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -234,10 +234,6 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
             .any(|(v, c)| matches!(c, Column::Field(f) if f.is_sealed()) && !v.trim().is_empty())
     });
     let input = FieldInput::new(ctx, needs_key, args.force)?;
-    let existing = ctx.store.scan_customers()?;
-    // Against the store, and against the rows before.
-    let in_store = Identities::of(&existing.customers);
-    let mut in_file = Identities::default();
     let default_source = ctx
         .store
         .config
@@ -246,30 +242,46 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         .iter()
         .any(|c| c.key == "import")
         .then_some("import");
-    let mut new: Vec<(u64, Customer)> = Vec::new();
-    for record in &rows {
-        let line = record.position().map_or(0, |p| p.line());
-        match row_customer(ctx, &input, &columns, record, default_source) {
+    // Each row's customer, or why it has none, by line.
+    let built: Vec<(u64, Result<Customer>)> = rows
+        .iter()
+        .map(|record| {
+            let line = record.position().map_or(0, |p| p.line());
+            (
+                line,
+                row_customer(ctx, &input, &columns, record, default_source),
+            )
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let mut new = Vec::new();
+    // The rows' problems, each with its line, to be named in line order.
+    let mut bad_rows: Vec<(u64, String)> = Vec::new();
+    for (line, built) in built {
+        match built {
             Ok(c) => {
-                if let Some(d) = in_store.clash(&c) {
-                    problems.push(format!("line {line}: {}", duplicate_error(&c.id, &d)));
-                } else if let Some(d) = in_file.clash(&c) {
-                    problems.push(format!(
-                        "line {line}: duplicates {}'s {}",
-                        d.existing, d.field
-                    ));
-                } else if !c.id.is_empty()
-                    && (ctx.store.customer_exists(&c.id) || new.iter().any(|(_, n)| n.id == c.id))
-                {
-                    problems.push(format!("line {line}: customer {} already exists", c.id));
-                }
-                in_file.add(&c, &format!("line {line}"));
-                new.push((line, c));
+                lines.push(line);
+                new.push(c);
             }
-            Err(e) => problems.push(format!("line {line}: {e}")),
+            Err(e) => bad_rows.push((line, format!("line {line}: {e}"))),
         }
     }
-    existing.into_result()?;
+    // The store's duplicate guard, against the store and the rows before.
+    let clashes = ctx.store.new_customer_clashes(&new)?;
+    for ((c, k), line) in new.iter().zip(&clashes).zip(&lines) {
+        let clash = if let Some(d) = &k.store {
+            duplicate_error(&c.id, d).to_string()
+        } else if let Some((earlier, field)) = k.earlier {
+            format!("duplicates line {}'s {field}", lines[earlier])
+        } else if k.id_taken || k.id_given_before {
+            format!("customer {} already exists", c.id)
+        } else {
+            continue;
+        };
+        bad_rows.push((*line, format!("line {line}: {clash}")));
+    }
+    bad_rows.sort_by_key(|(line, _)| *line);
+    problems.extend(bad_rows.into_iter().map(|(_, p)| p));
     if !problems.is_empty() {
         return Err(Error::Refused(format!(
             "{name}: {} bad row(s); nothing was imported:\n  {}",
@@ -284,9 +296,7 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         );
         return Ok(());
     }
-    let created = ctx
-        .store
-        .create_customers(new.into_iter().map(|(_, c)| c).collect())?;
+    let created = ctx.store.create_customers(new)?;
     for c in &created {
         writeln!(out, "{}", c.id)?;
     }
@@ -356,7 +366,7 @@ fn row_customer(
         }
     }
     let at = ctx.now;
-    let mut customer = build_customer(input, kind, &fields, at)?;
+    let mut customer = input.rules().customer(kind, &fields, at, ctx.actor())?;
     customer.id = id.unwrap_or_default();
     Ok(customer)
 }

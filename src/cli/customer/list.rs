@@ -1,10 +1,10 @@
 use std::io::Write;
 
-use super::{activity_by_customer, keyring_for, parse_kind, Activity, Shown};
+use super::{activity_by_customer, keyring_for, parse_kind, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
-use crate::model::{mask, validate, CustomerField, FieldValue, Timestamp};
+use crate::model::{mask, validate, Activity, CustomerField, Dormancy, FieldValue, Timestamp};
 use crate::output::{int, opt_text, text, Format, Records};
 use crate::store::CustomerSummary;
 
@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         }
         None => None,
     };
-    let dormant_since = match args.dormant.as_deref() {
+    let dormancy = match args.dormant.as_deref() {
         None => None,
         Some(span) => {
             let span = if span.is_empty() {
@@ -96,24 +96,17 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
                 span
             };
             let span = parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?;
-            Some(span.before(ctx.now_or(args.now.as_deref())?))
+            Some(Dormancy::new(span, ctx.now_or(args.now.as_deref())?))
         }
     };
 
     let scan = ctx.store.customer_summaries()?;
     let (activity, ticket_errors) = activity_by_customer(ctx)?;
     let none = Activity::default();
-    let last_activity = |c: &CustomerSummary, a: &Activity| -> Timestamp {
-        [c.last_touch(), a.last, Some(c.created)]
-            .into_iter()
-            .flatten()
-            .max()
-            .expect("created is always there")
-    };
     let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
     for c in &scan.summaries {
         let a = activity.get(&c.id).unwrap_or(&none);
-        let last = last_activity(c, a);
+        let last = a.last_activity(c.last_touch(), c.created);
         let keep = kind.is_none_or(|k| c.kind == k)
             && owner.as_ref().is_none_or(|o| c.owner.as_ref() == Some(o))
             && source.as_ref().is_none_or(|s| c.source.as_ref() == Some(s))
@@ -134,14 +127,13 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
                 .is_none_or(|code| c.credit_code.as_ref() == Some(code))
             && id_card_lookup
                 .as_ref()
-                .is_none_or(|l| c.id_card_lookup.as_ref() == Some(l))
-            && dormant_since.is_none_or(|since| a.open == 0 && last < since);
+                .is_none_or(|l| c.id_card_lookup.as_ref() == Some(l));
         if keep {
             rows.push((c, a, last));
         }
     }
-    if dormant_since.is_some() {
-        rows.sort_by(|x, y| x.2.cmp(&y.2).then(x.0.id.cmp(&y.0.id)));
+    if let Some(dormancy) = dormancy {
+        rows = dormancy.select(rows, |(c, a, last)| (*a, *last, c.id.as_str()));
     }
 
     let keyring = Shown::keyring(ctx, args.reveal)?;

@@ -17,8 +17,8 @@ use super::Context;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::{
-    mask, validate, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Status,
-    Timestamp,
+    mask, validate, Activity, ContactField, Customer, CustomerField, CustomerKind, FieldValue,
+    Sealed, Timestamp,
 };
 
 #[derive(Debug, clap::Args)]
@@ -78,9 +78,9 @@ pub fn parse_field(input: &str) -> Result<CustomerField> {
     })
 }
 
-/// Turns what a user typed for a field into its stored value: validated,
-/// normalised, sealed when the field is encrypted. An empty value means
-/// "remove". `--force` skips only the phone and e-mail shape checks.
+/// The store's side of the customer field rules ([`validate::FieldRules`]):
+/// desk.yaml's sources, its agents, the clock, and the key when a sealed
+/// field is being set.
 pub struct FieldInput<'a> {
     pub ctx: &'a Context,
     /// Loaded only when a sealed field is being set.
@@ -104,178 +104,35 @@ impl<'a> FieldInput<'a> {
         })
     }
 
-    pub fn value(
-        &self,
-        kind: CustomerKind,
-        field: &CustomerField,
-        raw: &str,
-    ) -> Result<Option<FieldValue>> {
-        let key = field.key();
-        let raw = raw.trim();
-        // What error messages quote: personal data masked as on output.
-        let shown = mask::field(kind, field, raw);
-        if !crate::model::is_one_line(raw) && *field != CustomerField::Notes {
-            return Err(Error::invalid(&key, &shown, "expected one line"));
-        }
-        let enterprise_only = matches!(
-            field,
-            CustomerField::CreditCode | CustomerField::Industry | CustomerField::Contact(..)
-        );
-        let individual_only = matches!(
-            field,
-            CustomerField::IdCard | CustomerField::BankCard | CustomerField::Salutation
-        );
-        if (enterprise_only && kind != CustomerKind::Enterprise)
-            || (individual_only && kind != CustomerKind::Individual)
-        {
-            return Err(Error::invalid(
-                &key,
-                &shown,
-                format!(
-                    "{key} is recorded for {} customers only",
-                    if enterprise_only {
-                        "enterprise"
-                    } else {
-                        "individual"
-                    }
-                ),
-            ));
-        }
-        if raw.is_empty() {
-            return match field {
-                CustomerField::Name => Err(Error::invalid("name", raw, "a name is required")),
-                CustomerField::Vip => Ok(Some(FieldValue::Flag(false))),
-                _ => Ok(None),
-            };
-        }
-        let checked = |r: std::result::Result<String, String>| {
-            r.map_err(|valid| Error::invalid(&key, &shown, valid))
-        };
-        let shape = |r: std::result::Result<String, String>| {
-            if self.force {
-                Ok(r.unwrap_or_else(|_| raw.to_string()))
-            } else {
-                r.map_err(|valid| {
-                    Error::invalid(
-                        &key,
-                        &shown,
-                        format!("{valid} (--force records it as typed)"),
-                    )
-                })
-            }
-        };
-        let text = |t: String| Ok(Some(FieldValue::Text(t)));
-        match field {
-            CustomerField::Phone | CustomerField::Contact(_, ContactField::Phone) => {
-                text(shape(validate::phone(raw))?)
-            }
-            CustomerField::Email | CustomerField::Contact(_, ContactField::Email) => {
-                text(shape(validate::email(raw))?)
-            }
-            CustomerField::IdCard | CustomerField::BankCard => {
-                let plain = checked(if *field == CustomerField::IdCard {
-                    validate::id_card(raw)
-                } else {
-                    validate::bank_card(raw)
-                })?;
-                let keyring = self.keyring.as_ref().ok_or_else(|| {
-                    Error::Refused(format!("{key} is stored encrypted and needs the key"))
-                })?;
-                let sealed = keyring.seal(&key, &plain).map_err(|why| {
-                    Error::Refused(format!("cannot store {key} encrypted: {why}"))
-                })?;
-                Ok(Some(FieldValue::Sealed(sealed)))
-            }
-            CustomerField::CreditCode => text(checked(validate::credit_code(raw))?),
-            CustomerField::Source => text(self.ctx.store.config.customers.resolve_source(raw)?),
-            CustomerField::Owner => text(self.ctx.assignable_agent(raw)?),
-            CustomerField::FirstContact | CustomerField::LastContact => {
-                let at = self.ctx.event_time(Some(raw)).map_err(|_| {
-                    Error::invalid(
-                        &key,
-                        &shown,
-                        "expected a time from 1970-01-01 and not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
-                    )
-                })?;
-                text(at.to_string())
-            }
-            CustomerField::Vip => match raw.to_lowercase().as_str() {
-                "true" | "yes" | "y" | "1" | "是" | "vip" => Ok(Some(FieldValue::Flag(true))),
-                "false" | "no" | "n" | "0" | "否" => Ok(Some(FieldValue::Flag(false))),
-                _ => Err(Error::invalid(
-                    &key,
-                    &shown,
-                    "expected true or false (是/否)",
-                )),
-            },
-            // Kept in clear and shown unmasked: never a resident ID number.
-            CustomerField::Custom(_) if validate::hidden_id_card(raw).is_some() => {
-                Err(Error::invalid(
-                    &key,
-                    mask::last_four(&validate::hidden_id_card(raw).unwrap_or_default()),
-                    "this is a resident ID-card number, which desk stores encrypted: put it in \
-                 id_card (证件号码), not in a custom field",
-                ))
-            }
-            CustomerField::Tags => {
-                let mut tags: Vec<String> = Vec::new();
-                for t in raw.split([',', '，', ';', '；']).map(str::trim) {
-                    if !t.is_empty() && !tags.iter().any(|x| x == t) {
-                        tags.push(t.to_string());
-                    }
-                }
-                Ok((!tags.is_empty()).then_some(FieldValue::List(tags)))
-            }
-            _ => text(raw.to_string()),
+    pub fn rules(&self) -> validate::FieldRules<'_> {
+        validate::FieldRules {
+            lookup: self,
+            force: self.force,
         }
     }
 }
 
-/// A new customer from typed fields, each validated as by `edit`.
-pub fn build_customer(
-    input: &FieldInput,
-    kind: CustomerKind,
-    fields: &[(CustomerField, String)],
-    at: Timestamp,
-) -> Result<Customer> {
-    let name = fields
-        .iter()
-        .find(|(f, _)| *f == CustomerField::Name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::invalid(
-            "name",
-            "",
-            "a customer needs a name (姓名/企业名称)",
-        ));
+impl validate::FieldLookup for FieldInput<'_> {
+    fn seal(&self, field: &str, plain: &str) -> Result<Sealed> {
+        let keyring = self.keyring.as_ref().ok_or_else(|| {
+            Error::Refused(format!("{field} is stored encrypted and needs the key"))
+        })?;
+        keyring
+            .seal(field, plain)
+            .map_err(|why| Error::Refused(format!("cannot store {field} encrypted: {why}")))
     }
-    // The same checks as every other field (one line, ...).
-    let name = match input.value(kind, &CustomerField::Name, &name)? {
-        Some(FieldValue::Text(name)) => name,
-        _ => name,
-    };
-    let mut customer = Customer::new(kind, name, at, input.ctx.actor());
-    // Contacts are set name first, whatever order they were typed in.
-    let mut ordered: Vec<&(CustomerField, String)> = fields.iter().collect();
-    ordered.sort_by_key(|(f, _)| match f {
-        CustomerField::Contact(i, ContactField::Name) => (1, *i, 0),
-        CustomerField::Contact(i, _) => (1, *i, 1),
-        _ => (0, 0, 0),
-    });
-    for (field, raw) in ordered {
-        if *field == CustomerField::Name {
-            continue;
-        }
-        let value = input.value(kind, field, raw)?;
-        customer
-            .put(field, value)
-            .map_err(|why| Error::invalid(field.key(), mask::field(kind, field, raw), why))?;
+
+    fn source(&self, input: &str) -> Result<String> {
+        self.ctx.store.config.customers.resolve_source(input)
     }
-    if customer.first_contact.is_none() {
-        customer.first_contact = Some(at);
+
+    fn owner(&self, input: &str) -> Result<String> {
+        self.ctx.assignable_agent(input)
     }
-    Ok(customer)
+
+    fn time(&self, input: &str) -> Result<Timestamp> {
+        self.ctx.event_time(Some(input))
+    }
 }
 
 /// `name=王芳,role=采购经理,phone=13912345678` as the fields of contact `index`.
@@ -465,27 +322,13 @@ impl Shown<'_> {
     }
 }
 
-/// What tickets say about each customer: how many, how many open, and the
-/// time of the latest event.
-#[derive(Debug, Clone, Default)]
-pub struct Activity {
-    pub tickets: usize,
-    pub open: usize,
-    pub last: Option<Timestamp>,
-}
-
 /// Tallies every ticket's activity per customer while the tickets are
 /// scanned, keeping none of them. Fails only as the scan does.
 pub fn activity_by_customer(ctx: &Context) -> Result<(HashMap<String, Activity>, Vec<Error>)> {
     let map: std::sync::Mutex<HashMap<String, Activity>> = Default::default();
     let scan = ctx.store.summaries_where(true, |t| {
         let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-        let a = map.entry(t.customer.to_string()).or_default();
-        a.tickets += 1;
-        if t.status != Status::Closed {
-            a.open += 1;
-        }
-        a.last = a.last.max(t.last_at());
+        map.entry(t.customer.to_string()).or_default().count(t);
         false
     })?;
     let map = map.into_inner().unwrap_or_else(|e| e.into_inner());
