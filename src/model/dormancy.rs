@@ -148,16 +148,7 @@ mod tests {
             crate::model::Ticket::create(
                 id.into(),
                 crate::model::NewTicket {
-                    title: "无法开机".into(),
-                    customer: "C000001".into(),
-                    kind: "complaint".into(),
-                    category: None,
-                    tags: vec![],
-                    channel: "phone".into(),
-                    priority: "urgent".into(),
-                    description: String::new(),
-                    expectation: None,
-                    assignee: None,
+                    ..crate::model::NewTicket::sample()
                 },
                 at(created),
                 "li.na",

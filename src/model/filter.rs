@@ -80,15 +80,12 @@ mod tests {
         let at = Timestamp::parse("2026-11-23T23:30:00+08:00").unwrap();
         let new = NewTicket {
             title: "t".into(),
-            customer: "C000001".into(),
-            kind: "complaint".into(),
             category: category.map(String::from),
             tags: tags.iter().map(|s| s.to_string()).collect(),
             channel: channel.into(),
-            priority: "urgent".into(),
             description: "d".into(),
-            expectation: None,
             assignee: assignee.map(String::from),
+            ..NewTicket::sample()
         };
         Summary::of(&Ticket::create("CW2026112300001".into(), new, at, "li.na"))
     }

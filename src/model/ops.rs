@@ -29,6 +29,26 @@ pub struct NewTicket {
     pub assignee: Option<String>,
 }
 
+#[cfg(test)]
+impl NewTicket {
+    /// An urgent complaint by phone from customer C000001, unassigned: what
+    /// tests start from and vary.
+    pub fn sample() -> NewTicket {
+        NewTicket {
+            title: "无法开机".into(),
+            customer: "C000001".into(),
+            kind: "complaint".into(),
+            category: None,
+            tags: vec![],
+            channel: "phone".into(),
+            priority: "urgent".into(),
+            description: String::new(),
+            expectation: None,
+            assignee: None,
+        }
+    }
+}
+
 /// A satisfaction survey answer, validated by the caller.
 #[derive(Debug, Clone)]
 pub struct Survey {
@@ -401,15 +421,9 @@ mod tests {
             "CW202611230001".into(),
             NewTicket {
                 title: "设备无法开机".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
                 description: "The product does not power on".into(),
                 expectation: Some("solve within 24 hours".into()),
-                assignee: None,
+                ..NewTicket::sample()
             },
             t("2026-11-23T09:00:00+08:00"),
             "li.na",

@@ -223,16 +223,9 @@ mod tests {
         let mut t = Ticket::create(
             "CW202611020001".into(),
             NewTicket {
-                title: "无法开机".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
                 description: "long text".into(),
-                expectation: None,
                 assignee: Some("wang.qiang".into()),
+                ..NewTicket::sample()
             },
             t0,
             "li.na",
@@ -287,16 +280,8 @@ mod tests {
         let mut t = Ticket::create(
             "CW202611020001".into(),
             NewTicket {
-                title: "无法开机".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
-                description: String::new(),
-                expectation: None,
                 assignee: Some("wang.qiang".into()),
+                ..NewTicket::sample()
             },
             t0,
             "li.na",

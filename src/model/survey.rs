@@ -260,16 +260,8 @@ mod tests {
         let mut t = Ticket::create(
             id.into(),
             NewTicket {
-                title: "无法开机".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
-                description: String::new(),
-                expectation: None,
                 assignee: Some("wang.qiang".into()),
+                ..NewTicket::sample()
             },
             t0,
             "li.na",

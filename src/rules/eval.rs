@@ -364,15 +364,9 @@ mod tests {
             "CW202611230001".into(),
             NewTicket {
                 title: "Printer jams on every page".into(),
-                customer: "C000001".into(),
                 kind: kind.into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
                 priority: priority.into(),
-                description: String::new(),
-                expectation: None,
-                assignee: None,
+                ..NewTicket::sample()
             },
             at(),
             "li.na",

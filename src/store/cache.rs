@@ -521,16 +521,7 @@ mod tests {
         let ticket = crate::model::Ticket::create(
             "CW202611020001".into(),
             crate::model::NewTicket {
-                title: "无法开机".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
-                description: String::new(),
-                expectation: None,
-                assignee: None,
+                ..crate::model::NewTicket::sample()
             },
             t0,
             "li.na",

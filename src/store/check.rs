@@ -398,16 +398,9 @@ mod tests {
 
     fn new_ticket() -> NewTicket {
         NewTicket {
-            title: "无法开机".into(),
-            customer: "C000001".into(),
-            kind: "complaint".into(),
-            category: None,
-            tags: vec![],
-            channel: "phone".into(),
-            priority: "urgent".into(),
             description: "long text".into(),
-            expectation: None,
             assignee: Some("wang.qiang".into()),
+            ..NewTicket::sample()
         }
     }
 
