@@ -137,13 +137,7 @@ fn compact(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz) -> Records {
         "status",
     ]);
     for (t, clocks) in rows {
-        let mut row = vec![
-            text(&t.id),
-            text(&t.priority),
-            text(t.status.key()),
-            opt_text(t.assignee.as_deref()),
-        ];
-        let mut cell_tones = vec![Tone::Plain; 4];
+        let (mut row, mut cell_tones) = leading_cells(t);
         for kind in TargetKind::ALL {
             match clocks.get(kind) {
                 Some(c) => {
@@ -193,13 +187,7 @@ fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) ->
     // `--wide` is every column whole, even past the terminal's edge.
     let mut records = Records::new(&headers);
     for (t, clocks) in rows {
-        let mut row = vec![
-            text(&t.id),
-            text(&t.priority),
-            text(t.status.key()),
-            opt_text(t.assignee.as_deref()),
-        ];
-        let mut cell_tones = vec![Tone::Plain; 4];
+        let (mut row, mut cell_tones) = leading_cells(t);
         for kind in TargetKind::ALL {
             match clocks.get(kind) {
                 Some(c) => {
@@ -231,4 +219,16 @@ fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) ->
         records.push_toned(row, tones(t, cell_tones));
     }
     records
+}
+
+/// The cells both views begin with (id, priority, status, assignee), untoned.
+fn leading_cells(t: &Summary) -> (Vec<Cell>, Vec<Tone>) {
+    let row = vec![
+        text(&t.id),
+        text(&t.priority),
+        text(t.status.key()),
+        opt_text(t.assignee.as_deref()),
+    ];
+    let tones = vec![Tone::Plain; row.len()];
+    (row, tones)
 }
