@@ -153,6 +153,12 @@ impl TestEnv {
 
     /// Records a ticket and returns its ID; `extra` flags override the defaults.
     pub fn new_ticket(&self, extra: &[&str]) -> String {
+        self.new_ticket_run(extra).ok().stdout.trim().to_string()
+    }
+
+    /// Runs `desk new` with the defaults of [`TestEnv::new_ticket`], `extra`
+    /// overriding them, for tests that look at its messages or a refusal.
+    pub fn new_ticket_run(&self, extra: &[&str]) -> Output {
         let mut args = vec![
             "new",
             "--customer",
@@ -173,8 +179,7 @@ impl TestEnv {
                 _ => args.push(flag),
             }
         }
-        let out = self.run(&args).ok();
-        out.stdout.trim().to_string()
+        self.run(&args)
     }
 
     /// A path named `name` outside the store (where key files belong).

@@ -87,10 +87,7 @@ fn init_default_rules_route_a_complaint_to_the_supervisor() {
     ))
     .ok();
     let out = env
-        .run(&[
-            "new",
-            "--customer",
-            "C000001",
+        .new_ticket_run(&[
             "--type",
             "投诉",
             "--priority",
@@ -312,10 +309,7 @@ fn bad_rules_are_refused_naming_the_rule_and_the_key() {
             out.stdout
         );
         let before = env.snapshot();
-        let out = env.run(&[
-            "new",
-            "--customer",
-            "C000001",
+        let out = env.new_ticket_run(&[
             "--type",
             "complaint",
             "--priority",
@@ -475,10 +469,7 @@ rules:
 ";
     let env = team(rules, None);
     let out = env
-        .run(&[
-            "new",
-            "--customer",
-            "C000001",
+        .new_ticket_run(&[
             "--type",
             "complaint",
             "--priority",
@@ -499,10 +490,7 @@ rules:
     );
     // Nobody has the sales role here: the first rule still assigns.
     let out = env
-        .run(&[
-            "new",
-            "--customer",
-            "C000001",
+        .new_ticket_run(&[
             "--type",
             "合作",
             "--priority",
@@ -523,10 +511,7 @@ rules:
         None,
     );
     let out = env
-        .run(&[
-            "new",
-            "--customer",
-            "C000001",
+        .new_ticket_run(&[
             "--type",
             "合作",
             "--priority",
