@@ -281,6 +281,16 @@ impl Context {
     }
 }
 
+/// Values typed for a ticket's fields are looked up in this store.
+impl crate::model::ticket_input::TicketLookup for Context {
+    fn choice(&self, field: Field, input: &str) -> Result<String> {
+        self.resolve(field, input)
+    }
+    fn customer(&self, input: &str) -> Result<String> {
+        self.existing_customer(input)
+    }
+}
+
 /// What the rules did to a ticket, one line each on stderr.
 pub fn tell_rules(ticket: &Ticket, outcomes: &[crate::rules::Outcome]) {
     for outcome in outcomes {

@@ -3,7 +3,7 @@ use std::io::Write;
 use super::{optional_text, required_text, Context};
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{check_title, NewTicket, Ticket};
+use crate::model::{ticket_input, NewTicket, Ticket};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -31,7 +31,7 @@ pub struct NewArgs {
     /// A free-form category (product problem, logistics, price, ...).
     #[arg(long)]
     pub category: Option<String>,
-    /// A tag; repeatable.
+    /// A tag, or several separated by commas; repeatable. Each is kept once.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
     /// Assign at once to this agent.
@@ -44,19 +44,15 @@ pub struct NewArgs {
 
 pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     let customer = ctx.existing_customer(&args.customer)?;
-    let mut tags = Vec::new();
     for tag in &args.tags {
-        let tag = required_text("tag", tag)?;
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
+        ticket_input::required("tag", tag)?;
     }
     let new = NewTicket {
-        title: required_text("title", &args.title)?,
+        title: ticket_input::title(&required_text("title", &args.title)?)?,
         customer,
         kind: ctx.resolve(Field::Type, &args.kind)?,
         category: optional_text("category", args.category.as_deref())?,
-        tags,
+        tags: ticket_input::tags(args.tags.iter().map(String::as_str))?,
         channel: ctx.resolve(Field::Channel, &args.channel)?,
         priority: ctx.resolve(Field::Priority, &args.priority)?,
         description: match args.description.as_deref() {
@@ -70,7 +66,6 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
             .map(|a| ctx.assignable_agent(a))
             .transpose()?,
     };
-    check_title(&new.title)?;
     let at = ctx.event_time(args.at.as_deref())?;
     let (ticket, outcomes) = ctx
         .store

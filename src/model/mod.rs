@@ -14,6 +14,7 @@ mod ops;
 mod summary;
 pub mod survey;
 mod ticket;
+pub mod ticket_input;
 mod time;
 pub mod validate;
 

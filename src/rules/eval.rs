@@ -283,7 +283,7 @@ pub fn apply(
             }
             if let Some(change) = &set.tags {
                 let tags = match change {
-                    TagChange::Replace(t) => t.clone(),
+                    TagChange::Replace(t) => crate::model::ticket_input::unique_tags(t.clone()),
                     TagChange::Edit { add, remove } => {
                         let mut t: Vec<String> = ticket
                             .tags

@@ -433,3 +433,17 @@ fn the_fifth_digit_appears_after_9999() {
         .stdout
         .contains("CW2026112310000"));
 }
+
+#[test]
+fn tags_are_recorded_once_from_new_and_edit() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&["--tag", "退款", "--tag", "退款,物流"]);
+    let tags = |env: &TestEnv| {
+        let out = env.run(&["show", &id, "--format", "json"]).ok();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["tags"].clone()
+    };
+    assert_eq!(tags(&env), serde_json::json!(["退款", "物流"]));
+    env.run(&["edit", &id, "--set", "tags=b, b，c"]).ok();
+    assert_eq!(tags(&env), serde_json::json!(["b", "c"]));
+}
