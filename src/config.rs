@@ -653,6 +653,26 @@ impl Config {
         }
     }
 
+    /// The agent ID a user means: any configured agent (by ID, name or
+    /// e-mail) to find work, an active one for new work; any name at all
+    /// when desk.yaml lists no agents.
+    pub fn agent_id(&self, input: &str, for_new_work: bool) -> Result<String> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(Error::invalid("agent", input, "an agent ID is required"));
+        }
+        if self.agents.is_empty() {
+            return Ok(input.to_string());
+        }
+        match (for_new_work, self.agent(input)) {
+            (false, Some(a)) => Ok(a.id.clone()),
+            _ => self
+                .assignable_agent(input)
+                .map(|a| a.id.clone())
+                .map_err(|why| Error::invalid("agent", input, why)),
+        }
+    }
+
     /// The role a user means (key, alias or label), as its key.
     pub fn resolve_role(&self, input: &str) -> Result<String> {
         find_choice(&self.roles, input)

@@ -74,7 +74,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
     if store.git_state()?.toplevel.is_some() {
-        for line in super::git_setup::setup(&store)? {
+        for line in store.set_up_merging()? {
             eprintln!("{line}");
         }
         let email = store.git_user_email();

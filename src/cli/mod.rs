@@ -263,21 +263,7 @@ impl Context {
     }
 
     fn agent_for(&self, input: &str, new_work: bool) -> Result<String> {
-        let input = input.trim();
-        if input.is_empty() {
-            return Err(Error::invalid("agent", input, "an agent ID is required"));
-        }
-        let config = &self.store.config;
-        if config.agents.is_empty() {
-            return Ok(input.to_string());
-        }
-        match (new_work, config.agent(input)) {
-            (false, Some(a)) => Ok(a.id.clone()),
-            _ => config
-                .assignable_agent(input)
-                .map(|a| a.id.clone())
-                .map_err(|why| Error::invalid("agent", input, why)),
-        }
+        self.store.config.agent_id(input, new_work)
     }
 }
 

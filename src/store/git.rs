@@ -83,6 +83,135 @@ pub struct GitState {
     pub node: Option<u32>,
 }
 
+/// What `desk git-setup` did in this clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GitSetup {
+    pub node: u32,
+    /// The agent whose node number was taken, and what matched them (an
+    /// actor name or git's user.email), when the number came from desk.yaml.
+    pub agent: Option<(String, String, String)>,
+    /// One line per thing set up (see [`Store::set_up_merging`]).
+    pub done: Vec<String>,
+    /// The node claim to commit.
+    pub claim: std::path::PathBuf,
+}
+
+impl Store {
+    /// `desk git-setup`: merging set up, and this clone's node number (the
+    /// one given; else the number it already has; else the acting agent's)
+    /// recorded and claimed. Refused, with nothing changed, outside a git
+    /// work tree, for a number out of 1..=99, or for a number another clone
+    /// has claimed.
+    pub fn set_up_git(&self, given: Option<u32>, actor: &str, now: &str) -> Result<GitSetup> {
+        if self.git_state()?.toplevel.is_none() {
+            return Err(Error::Refused(format!(
+                "{} is not inside a git work tree; run `git init` (or clone the team's repository) first",
+                self.root.display()
+            )));
+        }
+        let email = self.git_user_email();
+        let agent = self.config.agent_of(actor, email.as_deref());
+        let clone = self.clone_name()?;
+        let claims = self.node_claims()?;
+        let mut matched = None;
+        let node = match given {
+            Some(n) if (1..=99).contains(&n) => n,
+            Some(n) => {
+                return Err(Error::invalid(
+                    "--node",
+                    n.to_string(),
+                    "expected a number from 1 to 99",
+                ))
+            }
+            None => match self.node()? {
+                Some(n) => n,
+                None => {
+                    let (agent, by) =
+                        agent.ok_or_else(|| {
+                            Error::Refused(format!(
+                            "'{actor}'{} is not an agent in desk.yaml (agents are matched by id, \
+                             name or e-mail): add yourself to `agents:`, or pass --node N with a \
+                             number no agent or clone uses{}",
+                            email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default(),
+                            self.free_node(&claims)
+                                .map(|n| format!(" (--node {n} is free)"))
+                                .unwrap_or_default()
+                        ))
+                        })?;
+                    matched = Some((agent.id.clone(), agent.name.clone(), by.to_string()));
+                    self.config.node_of(agent).ok_or_else(|| {
+                        Error::Refused(format!(
+                            "agent {} has no node number: give it a `node:` (1-99) in desk.yaml, \
+                             or pass --node N",
+                            agent.id
+                        ))
+                    })?
+                }
+            },
+        };
+        // Another clone (say, the same agent's second computer) already took
+        // this number: its IDs and ours would collide.
+        if let Some(c) = claims.iter().find(|c| c.node == node && c.clone != clone) {
+            let free = self.free_node(&claims);
+            return Err(Error::Refused(format!(
+                "node {node} is already claimed by another clone (nodes/{}.yaml: {}{}, {}); two \
+                 clones with one node create the same IDs. Run `desk git-setup --node {}` here \
+                 (a free number), or, if that clone is gone for good, `git rm nodes/{}.yaml`, \
+                 commit, and run this again",
+                c.clone,
+                c.agent.as_deref().unwrap_or("unknown agent"),
+                c.host
+                    .as_deref()
+                    .map(|h| format!(" on {h}"))
+                    .unwrap_or_default(),
+                c.claimed,
+                free.map_or("N".to_string(), |n| n.to_string()),
+                c.clone
+            )));
+        }
+        let done = self.set_up_merging()?;
+        self.set_node(node)?;
+        let claim = self.claim_node(node, agent.map(|(a, _)| a.id.as_str()), now)?;
+        Ok(GitSetup {
+            node,
+            agent: matched,
+            done,
+            claim,
+        })
+    }
+
+    /// `.gitattributes`, `.gitignore`, the merge driver and `git pull`'s
+    /// behaviour; idempotent. Returns what it did, a line each.
+    pub fn set_up_merging(&self) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        if self.write_git_attributes()? {
+            done.push("added the desk merge lines to .gitattributes (commit it)".to_string());
+        }
+        if super::write_git_ignore(&self.root)? {
+            done.push("added desk's lines to .gitignore (commit it)".to_string());
+        }
+        let exe = std::env::current_exe().map_err(|e| Error::io("desk executable", e))?;
+        self.register_merge_driver(&exe)?;
+        done.push(format!(
+            "registered the desk merge driver in this clone's git config ({})",
+            exe.display()
+        ));
+        let (rebase, set) = self.configure_pull()?;
+        if set {
+            done.push(
+                "set pull.rebase=false in this clone's git config: `git pull` merges diverged \
+                 branches by itself"
+                    .to_string(),
+            );
+        } else {
+            done.push(format!(
+                "pull.rebase is already {rebase} in git config; kept (the desk driver serves both)"
+            ));
+        }
+        Ok(done)
+    }
+}
+
 impl Store {
     pub fn git_state(&self) -> Result<GitState> {
         let toplevel = git(&self.root, &["rev-parse", "--show-toplevel"]);
