@@ -31,7 +31,9 @@ pub use git::{next_number, GitSetup, GitState, Installed, NodeClaim, ATTRIBUTES,
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
-pub use secrets::{guard_sound, key_file_exposed, key_file_warning, sealed_findings};
+pub use secrets::{
+    guard_sound, key_file_exposed, key_file_warning, sealed_findings, EncryptionSetUp,
+};
 pub use sla::{default_calendar, shipped_calendar};
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};

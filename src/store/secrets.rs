@@ -42,6 +42,117 @@ fn resolved(path: &Path) -> Result<PathBuf> {
     Ok(real)
 }
 
+/// What `desk keys init` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncryptionSetUp {
+    /// The key file's public key, now a recipient in desk.yaml.
+    pub public_key: String,
+    /// Whether the key file was made (else an existing one was used).
+    pub created: bool,
+    /// About an existing key file others can read.
+    pub warning: Option<String>,
+}
+
+impl Store {
+    /// `desk keys init`: makes (or reuses) the age key file `identity`,
+    /// which must be outside the store, and adds the `encryption:` section
+    /// to desk.yaml with its public key and the other `recipients`. Refused
+    /// when encryption is set up already; desk.yaml is written atomically
+    /// under its lock, after the key file.
+    pub fn set_up_encryption(
+        &self,
+        identity: &Path,
+        recipients: &[String],
+    ) -> Result<EncryptionSetUp> {
+        self.refuse_key_inside(identity)?;
+        let path = self.root.join(super::CONFIG_FILE);
+        let _lock = self.lock("config")?;
+        let text = super::read_file(&path, Path::new(super::CONFIG_FILE))?;
+        let current = crate::config::Config::parse(&text, &path)?;
+        if current.encryption.is_some() {
+            return Err(Error::Refused(
+                "encryption is already set up in desk.yaml (`desk keys status` tells more)".into(),
+            ));
+        }
+        let mut warning = None;
+        let (identity_text, created) = if identity.exists() {
+            warning = super::key_file_exposed(identity);
+            (super::read_to_string(identity)?, false)
+        } else {
+            let (secret, public) = crypto::generate_identity();
+            let text = format!("# desk store key; public key: {public}\n{secret}\n");
+            (text, true)
+        };
+        let identities = crypto::parse_identities(&identity_text)
+            .map_err(|e| Error::invalid("--identity", identity.display().to_string(), e))?;
+        let own = identities[0].to_public().to_string();
+        let mut all = vec![own.clone()];
+        for r in recipients {
+            crypto::parse_recipients(std::slice::from_ref(r))
+                .map_err(|e| Error::invalid("--recipient", r, e))?;
+            if !all.contains(r) {
+                all.push(r.trim().to_string());
+            }
+        }
+        let parsed = crypto::parse_recipients(&all).map_err(Error::Refused)?;
+        let section = crypto::EncryptionConfig {
+            recipients: all,
+            lookup_key: crypto::new_lookup_key(&parsed).map_err(Error::Refused)?,
+        };
+        #[derive(serde::Serialize)]
+        struct Section<'a> {
+            encryption: &'a crypto::EncryptionConfig,
+        }
+        let yaml = serde_yaml::to_string(&Section {
+            encryption: &section,
+        })
+        .expect("serialises");
+        let mut new_text = text.clone();
+        if !new_text.ends_with('\n') {
+            new_text.push('\n');
+        }
+        new_text.push_str(
+            "# Encryption at rest of ID-card and bank-card numbers (`desk keys init`, docs/format.md).\n",
+        );
+        new_text.push_str(&yaml);
+        crate::config::Config::parse(&new_text, &path)?;
+        if created {
+            write_private(identity, identity_text.as_bytes())?;
+        }
+        super::write_atomic(&path, new_text.as_bytes())?;
+        Ok(EncryptionSetUp {
+            public_key: own,
+            created,
+            warning,
+        })
+    }
+}
+
+/// Creates a new file readable by its owner only, from the first byte on
+/// (a file made with the default umask and narrowed afterwards would be
+/// readable by others for a moment).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    // `~/.config/desk/` may not exist yet; directories made for a private
+    // key are private too.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
+        dirs.create(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = options.open(path).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    result.map_err(|e| Error::io(path, e))
+}
+
 impl Store {
     /// Refuses a private key file inside the store, or elsewhere in the git
     /// work tree that holds it unless git ignores it there: a commit or a
