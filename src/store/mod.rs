@@ -9,6 +9,8 @@ mod decode;
 mod finding;
 mod fsio;
 mod git;
+#[cfg(test)]
+mod golden;
 mod journal;
 mod lock;
 mod read;

@@ -1,0 +1,60 @@
+//! The on-disk layout, byte for byte: a ticket and a customer file that use
+//! every field (and fields of a newer version) read and written back
+//! unchanged. Git diffs, hand edits and other languages' readers depend on
+//! this layout (docs/format.md); a change that moves a key, re-quotes a
+//! value or drops an unknown field fails here. If the change is meant,
+//! update tests/golden/ and docs/format.md, and think of stores written by
+//! the older version.
+
+use std::path::Path;
+
+use super::{parse_customer, parse_ticket, render_customer, render_ticket};
+
+const TICKET: &str = include_str!("../../tests/golden/ticket.yaml");
+const CUSTOMER: &str = include_str!("../../tests/golden/customer.yaml");
+
+/// The first line where two texts part, for a readable failure.
+fn first_difference(want: &str, got: &str) -> String {
+    let line = want
+        .lines()
+        .zip(got.lines())
+        .position(|(w, g)| w != g)
+        .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
+    format!(
+        "line {}: want {:?}, got {:?}",
+        line + 1,
+        want.lines().nth(line),
+        got.lines().nth(line)
+    )
+}
+
+#[test]
+fn a_ticket_file_is_written_back_byte_for_byte() {
+    let ticket = parse_ticket(TICKET, Path::new("golden/ticket.yaml")).unwrap();
+    let written = render_ticket(&ticket);
+    assert!(written == TICKET, "{}", first_difference(TICKET, &written));
+}
+
+#[test]
+fn a_customer_file_is_written_back_byte_for_byte() {
+    let customer = parse_customer(CUSTOMER, Path::new("golden/customer.yaml")).unwrap();
+    let written = render_customer(&customer);
+    assert!(
+        written == CUSTOMER,
+        "{}",
+        first_difference(CUSTOMER, &written)
+    );
+}
+
+#[test]
+fn a_new_event_is_one_block_appended_at_the_end() {
+    let mut ticket = parse_ticket(TICKET, Path::new("golden/ticket.yaml")).unwrap();
+    let at = crate::model::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
+    ticket
+        .update("已电话联系".into(), None, at, "chen.jing")
+        .unwrap();
+    let written = render_ticket(&ticket);
+    let added =
+        "- at: 2026-11-24T15:00:00+08:00\n  by: chen.jing\n  action: updated\n  note: 已电话联系\n";
+    assert_eq!(written, format!("{TICKET}{added}"));
+}
