@@ -673,6 +673,32 @@ impl Config {
         }
     }
 
+    /// An agent from `ID:NAME:ROLE[:EMAIL]` (`desk init --agent`).
+    pub fn agent_from_spec(&self, text: &str) -> Result<Agent> {
+        let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+        let bad = |why: &str| Error::invalid("--agent", text, why.to_string());
+        if parts.len() < 3 || parts.len() > 4 || parts[..3].iter().any(|p| p.is_empty()) {
+            return Err(bad(
+                "expected ID:NAME:ROLE[:EMAIL], e.g. li.na:李娜:service",
+            ));
+        }
+        let role = self.resolve_role(parts[2]).map_err(|_| {
+            bad(&format!(
+                "the role must be one of {}",
+                describe_choices(&self.roles)
+            ))
+        })?;
+        Ok(Agent {
+            id: parts[0].to_string(),
+            name: parts[1].to_string(),
+            role,
+            email: parts.get(3).map(|e| e.to_string()),
+            node: None,
+            active: true,
+            away: false,
+        })
+    }
+
     /// The role a user means (key, alias or label), as its key.
     pub fn resolve_role(&self, input: &str) -> Result<String> {
         find_choice(&self.roles, input)

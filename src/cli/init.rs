@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::config::{Agent, Config};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::{default_calendar, shipped_calendar, Store};
 
@@ -49,7 +49,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         config.agents = args
             .agents
             .iter()
-            .map(|a| parse_agent(&config, a))
+            .map(|a| config.agent_from_spec(a))
             .collect::<Result<_>>()?;
     }
     match args.rules.trim() {
@@ -73,33 +73,23 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         }
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
-    if store.git_state()?.toplevel.is_some() {
-        for line in store.set_up_merging()? {
+    if let Some(setup) = store.set_up_new_clone(actor, &crate::clock::now(store.tz)?.to_string())? {
+        for line in &setup.done {
             eprintln!("{line}");
         }
-        let email = store.git_user_email();
-        let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {
-            Some((agent, by)) => {
-                eprintln!(
-                    "you are agent {} ({}), matched by '{by}'",
-                    agent.id, agent.name
-                );
-                (store.config.node_of(agent), Some(agent.id.as_str()))
-            }
-            // The store's creator need not be an agent: a number no agent has.
-            None => (store.free_node(&[]), None),
-        };
-        match node {
-            Some(node) => {
-                store.set_node(node)?;
-                let now = crate::clock::now(store.tz)?;
-                let claim = store.claim_node(node, agent, &now.to_string())?;
-                eprintln!(
-                    "this clone's node number is {node} (recorded in {}); every other clone \
-                     runs `desk git-setup` once",
-                    claim.display()
-                );
-            }
+        if let Some((id, name, by)) = &setup.agent {
+            eprintln!("you are agent {id} ({name}), matched by '{by}'");
+        }
+        match setup.node {
+            Some(node) => eprintln!(
+                "this clone's node number is {node} (recorded in {}); every other clone \
+                 runs `desk git-setup` once",
+                setup
+                    .claim
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("nodes/"))
+                    .display()
+            ),
             None => eprintln!(
                 "run `desk git-setup --node N` here, and `desk git-setup` in every other clone"
             ),
@@ -119,29 +109,4 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn parse_agent(config: &Config, text: &str) -> Result<Agent> {
-    let parts: Vec<&str> = text.split(':').map(str::trim).collect();
-    let bad = |why: &str| Error::invalid("--agent", text, why.to_string());
-    if parts.len() < 3 || parts.len() > 4 || parts[..3].iter().any(|p| p.is_empty()) {
-        return Err(bad(
-            "expected ID:NAME:ROLE[:EMAIL], e.g. li.na:李娜:service",
-        ));
-    }
-    let role = config.resolve_role(parts[2]).map_err(|_| {
-        bad(&format!(
-            "the role must be one of {}",
-            crate::config::describe_choices(&config.roles)
-        ))
-    })?;
-    Ok(Agent {
-        id: parts[0].to_string(),
-        name: parts[1].to_string(),
-        role,
-        email: parts.get(3).map(|e| e.to_string()),
-        node: None,
-        active: true,
-        away: false,
-    })
 }

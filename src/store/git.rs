@@ -96,6 +96,18 @@ pub struct GitSetup {
     pub claim: std::path::PathBuf,
 }
 
+/// What `desk init` set up in a new store inside a git work tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewClone {
+    /// One line per thing set up (see [`Store::set_up_merging`]).
+    pub done: Vec<String>,
+    /// The agent the creator is, and what matched them.
+    pub agent: Option<(String, String, String)>,
+    /// The node number claimed, if one could be chosen.
+    pub node: Option<u32>,
+    pub claim: Option<std::path::PathBuf>,
+}
+
 impl Store {
     /// `desk git-setup`: merging set up, and this clone's node number (the
     /// one given; else the number it already has; else the acting agent's)
@@ -178,6 +190,35 @@ impl Store {
             done,
             claim,
         })
+    }
+
+    /// At `desk init` inside a git work tree (else `None`): merging set up
+    /// and, when one can be chosen, a node number claimed — the acting
+    /// agent's, or for a creator who is no agent, a number no agent has.
+    pub fn set_up_new_clone(&self, actor: &str, now: &str) -> Result<Option<NewClone>> {
+        if self.git_state()?.toplevel.is_none() {
+            return Ok(None);
+        }
+        let done = self.set_up_merging()?;
+        let email = self.git_user_email();
+        let agent = self.config.agent_of(actor, email.as_deref());
+        let node = match agent {
+            Some((agent, _)) => self.config.node_of(agent),
+            None => self.free_node(&[]),
+        };
+        let claim = match node {
+            Some(node) => {
+                self.set_node(node)?;
+                Some(self.claim_node(node, agent.map(|(a, _)| a.id.as_str()), now)?)
+            }
+            None => None,
+        };
+        Ok(Some(NewClone {
+            done,
+            agent: agent.map(|(a, by)| (a.id.clone(), a.name.clone(), by.to_string())),
+            node,
+            claim,
+        }))
     }
 
     /// `.gitattributes`, `.gitignore`, the merge driver and `git pull`'s
