@@ -86,6 +86,21 @@ fn parse_time_unbounded(text: &str, tz: Tz) -> Result<Timestamp> {
     })
 }
 
+/// The time of an event being recorded: `given` (`--at`) if any, which
+/// may not be in the future, else `now`.
+pub fn event_time(given: Option<&str>, now: Timestamp, tz: Tz) -> Result<Timestamp> {
+    let Some(text) = given else { return Ok(now) };
+    let t = parse_time(text, tz)?;
+    if t > now {
+        return Err(Error::invalid(
+            "--at",
+            text,
+            format!("it is in the future (now is {now})"),
+        ));
+    }
+    Ok(t)
+}
+
 /// A local wall-clock time in `tz`; in a repeated hour the earlier instant.
 pub fn local(naive: NaiveDateTime, tz: Tz) -> Option<Timestamp> {
     tz.from_local_datetime(&naive)

@@ -139,19 +139,8 @@ impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
         let now = clock::now(store.tz)?;
-        if let Some(a) = cli
-            .actor
-            .as_deref()
-            .filter(|a| a.trim_start().starts_with(crate::model::RULE_PREFIX))
-        {
-            return Err(Error::invalid(
-                "--actor",
-                a,
-                format!(
-                    "an actor is a person; '{}' marks the events rules record",
-                    crate::model::RULE_PREFIX
-                ),
-            ));
+        if let Some(a) = cli.actor.as_deref() {
+            crate::model::check_actor(a)?;
         }
         Ok(Context {
             store,
@@ -182,16 +171,7 @@ impl Context {
 
     /// The time of an event: `--at` if given (not in the future), else now.
     pub fn event_time(&self, at: Option<&str>) -> Result<Timestamp> {
-        let Some(text) = at else { return Ok(self.now) };
-        let t = clock::parse_time(text, self.store.tz)?;
-        if t > self.now {
-            return Err(Error::invalid(
-                "--at",
-                text,
-                format!("it is in the future (now is {})", self.now),
-            ));
-        }
-        Ok(t)
+        clock::event_time(at, self.now, self.store.tz)
     }
 
     /// `--now TIME` of the reading commands, else now.

@@ -175,6 +175,19 @@ impl Event {
 /// Events recorded by an automation rule have `by: rule:NAME`.
 pub const RULE_PREFIX: &str = "rule:";
 
+/// A person who records events by hand (`--actor`, `DESK_ACTOR`): never a
+/// name that reads as a rule's.
+pub fn check_actor(name: &str) -> crate::error::Result<()> {
+    if name.trim_start().starts_with(RULE_PREFIX) {
+        return Err(crate::error::Error::invalid(
+            "--actor",
+            name,
+            format!("an actor is a person; '{RULE_PREFIX}' marks the events rules record"),
+        ));
+    }
+    Ok(())
+}
+
 /// The fields an action's event may carry besides `at`, `by` and `action`,
 /// and which of them it must carry (docs/format.md, "Events").
 fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'static str])> {

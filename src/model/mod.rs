@@ -22,7 +22,7 @@ pub use customer::{
     Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
-pub use event::{history_order_problem, history_problems, Action, Event, RULE_PREFIX};
+pub use event::{check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX};
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, Closing, Closure, FoldError, State};
 pub use id::TicketId;
