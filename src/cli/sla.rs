@@ -6,7 +6,9 @@ use super::Context;
 use crate::error::Result;
 use crate::model::Summary;
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
-use crate::sla::{format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks};
+use crate::sla::{
+    by_urgency, format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct SlaArgs {
@@ -52,26 +54,8 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
         })
         .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))
         .collect();
-    // Most urgent first: worst state, then the earliest due time, then priority.
-    rows.sort_by(|(a, ca), (b, cb)| {
-        let due = |c: &TicketClocks| c.next().and_then(|k| k.due);
-        ca.worst()
-            .unwrap_or(ClockState::Met)
-            .cmp(&cb.worst().unwrap_or(ClockState::Met))
-            .then_with(|| match (due(ca), due(cb)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| {
-                ctx.store
-                    .config
-                    .priority_rank(&a.priority)
-                    .cmp(&ctx.store.config.priority_rank(&b.priority))
-            })
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let rank = |t: &Summary| ctx.store.config.priority_rank(&t.priority);
+    rows.sort_by(|(a, ca), (b, cb)| by_urgency((ca, rank(a), &a.id), (cb, rank(b), &b.id)));
 
     let format = ctx.term.format_or_default(args.format);
     let tz = ctx.store.tz;

@@ -4,6 +4,7 @@
 mod calendar;
 mod clocks;
 mod policy;
+mod urgency;
 
 pub use calendar::{parse_ranges, Calendar, Range};
 pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
@@ -11,3 +12,4 @@ pub use policy::{
     parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
     Target, TargetConfig, TargetKind, Week,
 };
+pub use urgency::by_urgency;
