@@ -3,7 +3,7 @@ use std::io::Write;
 use super::Context;
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{Action, Event, Ticket};
+use crate::model::{Action, Event, Mark, Ticket};
 use crate::output::{pad, visible};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
@@ -174,7 +174,7 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
 fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let (policy, calendar) = ctx.store.sla()?;
     let clocks = replay(
-        &t.history,
+        &Mark::of_history(&t.history),
         &t.priority,
         &policy,
         &calendar,

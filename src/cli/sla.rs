@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
         .map(|t| {
             (
                 t,
-                replay(&t.skeleton(), &t.priority, &policy, &calendar, now_utc),
+                replay(&t.marks, &t.priority, &policy, &calendar, now_utc),
             )
         })
         .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))

@@ -11,3 +11,16 @@ pub use policy::{
     parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
     Target, TargetConfig, TargetKind, Week,
 };
+
+/// The seeds' calendar (Shanghai, no holidays) and SLA policy, for tests.
+#[cfg(test)]
+pub(crate) fn seed() -> (Policy, Calendar) {
+    let config = crate::config::Config::seed_defaults();
+    let calendar = config
+        .calendar
+        .build(chrono_tz::Asia::Shanghai, &[])
+        .unwrap();
+    let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
+    let policy = config.sla.build(&calendar, &priorities).unwrap();
+    (policy, calendar)
+}
