@@ -92,7 +92,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         match node {
             Some(node) => {
                 store.set_node(node)?;
-                let now = crate::clock::now(store.tz)?;
+                let now = crate::clock::now(store.settings.tz)?;
                 let claim = store.claim_node(node, agent, &now.to_string())?;
                 eprintln!(
                     "this clone's node number is {node} (recorded in {}); every other clone \

@@ -44,12 +44,7 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let mut rows: Vec<(&Summary, TicketClocks)> = scan
         .summaries
         .iter()
-        .map(|t| {
-            (
-                t,
-                replay(&t.marks, &t.priority, &policy, &calendar, now_utc),
-            )
-        })
+        .map(|t| (t, replay(&t.marks, &t.priority, policy, calendar, now_utc)))
         .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))
         .collect();
     // Most urgent first: worst state, then the earliest due time, then priority.
@@ -74,7 +69,7 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     });
 
     let format = ctx.term.format_or_default(args.format);
-    let tz = ctx.store.tz;
+    let tz = ctx.store.settings.tz;
     let breached = rows
         .iter()
         .any(|(_, c)| c.worst() == Some(ClockState::Breached));

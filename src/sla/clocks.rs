@@ -192,7 +192,7 @@ pub fn replay(
     let (active, life) = active_intervals(history);
     let meter = Meter {
         calendar,
-        always: Calendar::always(calendar.tz),
+        always: Calendar::always(calendar.tz()),
         active,
     };
     let created = history.first().map(utc).unwrap_or(now);
@@ -539,7 +539,7 @@ mod tests {
             workdays: vec!["2026-10-10".into()],
             ..Default::default()
         };
-        let cal = config.build(chrono_tz::Asia::Shanghai, &[]).unwrap();
+        let cal = config.build(chrono_tz::Asia::Shanghai).unwrap();
         // Wednesday before National Day, 17:00: 3 working days (22.5h) is
         // 1h on Wednesday, Thursday 8 and Friday 9 after the holiday, and
         // the make-up Saturday 10 until 17:00.

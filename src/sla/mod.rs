@@ -16,10 +16,7 @@ pub use policy::{
 #[cfg(test)]
 pub(crate) fn seed() -> (Policy, Calendar) {
     let config = crate::config::Config::seed_defaults();
-    let calendar = config
-        .calendar
-        .build(chrono_tz::Asia::Shanghai, &[])
-        .unwrap();
+    let calendar = config.calendar.build(chrono_tz::Asia::Shanghai).unwrap();
     let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
     let policy = config.sla.build(&calendar, &priorities).unwrap();
     (policy, calendar)
