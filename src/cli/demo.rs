@@ -62,7 +62,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(name) = default_calendar(&config.timezone) {
         store.install_calendar(name)?;
     }
-    for customer in generate_customers(&spec, &store.config, store.tz) {
+    for customer in generate_customers(&spec, &store.config, store.settings.tz) {
         create_atomic(
             &store.customer_path(&customer.id),
             render_customer(&customer).as_bytes(),
@@ -71,7 +71,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     let total = args.tickets;
     let progress = std::io::stderr().is_terminal() && total >= 5000;
     let mut written = 0;
-    generate(&spec, &store.config, store.tz, |ticket| {
+    generate(&spec, &store.config, store.settings.tz, |ticket| {
         let id = crate::model::TicketId::parse(&ticket.id).expect("generated IDs parse");
         create_atomic(&store.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
         written += 1;

@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let filter = filter_of(ctx, args)?;
     let mut scan = ctx
         .store
-        .summaries_where(true, |t| filter.matches(t, ctx.store.tz))?;
+        .summaries_where(true, |t| filter.matches(t, ctx.store.settings.tz))?;
     let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
 
@@ -126,7 +126,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         let created = if format == Format::Table {
             t.created
                 .0
-                .with_timezone(&ctx.store.tz)
+                .with_timezone(&ctx.store.settings.tz)
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         } else {

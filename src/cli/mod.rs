@@ -138,7 +138,7 @@ pub struct Context {
 impl Context {
     fn open(cli: &Cli) -> Result<Context> {
         let store = Store::find(cli.dir.as_deref())?;
-        let now = clock::now(store.tz)?;
+        let now = clock::now(store.settings.tz)?;
         if let Some(a) = cli.actor.as_deref() {
             crate::model::check_actor(a)?;
         }
@@ -171,16 +171,22 @@ impl Context {
 
     /// The time of an event: `--at` if given (not in the future), else now.
     pub fn event_time(&self, at: Option<&str>) -> Result<Timestamp> {
-        clock::event_time(at, self.now, self.store.tz)
+        clock::event_time(at, self.now, self.store.settings.tz)
     }
 
     /// `--now TIME` of the reading commands, else now.
     pub fn now_or(&self, given: Option<&str>) -> Result<Timestamp> {
-        given.map_or(Ok(self.now), |t| clock::parse_time(t, self.store.tz))
+        given.map_or(Ok(self.now), |t| {
+            clock::parse_time(t, self.store.settings.tz)
+        })
     }
 
     pub fn ticket_id(&self, input: &str) -> Result<TicketId> {
-        let today = self.now.0.with_timezone(&self.store.tz).date_naive();
+        let today = self
+            .now
+            .0
+            .with_timezone(&self.store.settings.tz)
+            .date_naive();
         self.store.resolve_ticket_id(input, today)
     }
 

@@ -65,7 +65,7 @@ fn period(args: &ReportArgs, today: chrono::NaiveDate) -> Result<Period> {
 
 pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     let now = ctx.now_or(args.now.as_deref())?;
-    let today = now.0.with_timezone(&ctx.store.tz).date_naive();
+    let today = now.0.with_timezone(&ctx.store.settings.tz).date_naive();
     let period = period(args, today)?;
     if let Some(name) = &args.section {
         if !SECTIONS.contains(&name.as_str()) {
@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
     let (policy, calendar) = ctx.store.sla()?;
     let now_utc = now.0.with_timezone(&Utc);
     let trend = period.trend_months(args.months);
-    let window = crate::report::window(&period, &trend, ctx.store.tz);
+    let window = crate::report::window(&period, &trend, ctx.store.settings.tz);
     // Tickets that cannot change the report are dropped as they are read;
     // the earliest creation of all is kept for the trend.
     let first = AtomicI64::new(i64::MAX);
@@ -88,15 +88,21 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         crate::report::may_matter(t, window)
     })?;
     let first_ticket = DateTime::from_timestamp(first.into_inner(), 0)
-        .map(|t| t.with_timezone(&ctx.store.tz).date_naive());
-    let facts = Facts::of_all(&scan.summaries, &policy, &calendar, ctx.store.tz, now_utc);
+        .map(|t| t.with_timezone(&ctx.store.settings.tz).date_naive());
+    let facts = Facts::of_all(
+        &scan.summaries,
+        policy,
+        calendar,
+        ctx.store.settings.tz,
+        now_utc,
+    );
     scan.summaries = Vec::new();
     let mut report = Report {
         trend: trend_since(trend, first_ticket),
         period,
         facts: &facts,
         config: &ctx.store.config,
-        tz: ctx.store.tz,
+        tz: ctx.store.settings.tz,
         by: args.by,
         now: now_utc,
         names: BTreeMap::new(),

@@ -3,7 +3,7 @@ use std::io::Write;
 use super::Context;
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{Action, Event, Ticket};
+use crate::model::{Action, Event, Mark, Ticket};
 use crate::output::{pad, visible};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
@@ -51,7 +51,7 @@ fn labelled(ctx: &Context, field: Field, key: &str) -> String {
 fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let config = &ctx.store.config;
     let local = |e: &crate::model::Timestamp| {
-        e.0.with_timezone(&ctx.store.tz)
+        e.0.with_timezone(&ctx.store.settings.tz)
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
@@ -174,10 +174,10 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
 fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let (policy, calendar) = ctx.store.sla()?;
     let clocks = replay(
-        &t.history,
+        &Mark::of_history(&t.history),
         &t.priority,
-        &policy,
-        &calendar,
+        policy,
+        calendar,
         ctx.now.0.with_timezone(&chrono::Utc),
     );
     if clocks.clocks.is_empty() {
@@ -188,7 +188,7 @@ fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         let due = c
             .due
             .map(|d| {
-                d.with_timezone(&ctx.store.tz)
+                d.with_timezone(&ctx.store.settings.tz)
                     .format("%Y-%m-%d %H:%M")
                     .to_string()
             })

@@ -46,19 +46,14 @@ pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let mut rows: Vec<(&Summary, TicketClocks)> = scan
         .summaries
         .iter()
-        .map(|t| {
-            (
-                t,
-                replay(&t.skeleton(), &t.priority, &policy, &calendar, now_utc),
-            )
-        })
+        .map(|t| (t, replay(&t.marks, &t.priority, policy, calendar, now_utc)))
         .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))
         .collect();
     let rank = |t: &Summary| ctx.store.config.priority_rank(&t.priority);
     rows.sort_by(|(a, ca), (b, cb)| by_urgency((ca, rank(a), &a.id), (cb, rank(b), &b.id)));
 
     let format = ctx.term.format_or_default(args.format);
-    let tz = ctx.store.tz;
+    let tz = ctx.store.settings.tz;
     let breached = rows
         .iter()
         .any(|(_, c)| c.worst() == Some(ClockState::Breached));

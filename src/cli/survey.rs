@@ -148,7 +148,7 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
     for due in rows {
         let t = due.ticket;
         let (name, phone) = &whom[t.customer.as_str()];
-        let closed = due.closed.0.with_timezone(&ctx.store.tz);
+        let closed = due.closed.0.with_timezone(&ctx.store.settings.tz);
         records.push(vec![
             text(&t.id),
             text(if format == Format::Table {

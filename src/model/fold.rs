@@ -1,5 +1,6 @@
 use serde_yaml::Value;
 
+use super::lifecycle::{Closure, Lifecycle, Step};
 use super::{Action, Event, Status, Timestamp};
 
 /// The projected fields of a ticket: everything `fold(history)` computes.
@@ -79,122 +80,52 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
             .clone()
             .ok_or(FoldError::MissingField("priority"))?,
         status: Status::Open,
-        assignee: None,
+        // A `created` event may carry an initial assignee (`to`).
+        assignee: first.to_text().map(str::to_string),
         created: first.at,
         description: first.description.clone().unwrap_or_default(),
         expectation: first.expectation.clone(),
         resolution: None,
     };
-    // A `created` event may carry an initial assignee (`to`).
-    if let Some(to) = first.to_text() {
-        state.assignee = Some(to.to_string());
-        state.status = Status::InProgress;
-    }
+    state.status = Lifecycle::default().after(&Step::of(first)).status;
     let mut closure = Closure::default();
     for event in &history[1..] {
         if event.action == Action::Closed && closure.is_open() {
             // Whatever the other clone did in between, the ticket is closed.
-            state.status = Status::Closed;
             state.amend_resolution(event.resolution.as_deref());
         } else {
             state.apply(event);
         }
+        // The status follows the one set of transitions, with the assignee
+        // as the fields now have it.
+        let life = Lifecycle {
+            status: state.status,
+            assigned: state.assignee.is_some(),
+        };
+        state.status = life.after(&Step::of(event)).status;
         closure.step(&event.action);
     }
     Ok(state)
 }
 
-/// A closure is the time from a `closed` event to the next `reopened`. A
-/// further `closed` inside it (two agents closed the ticket on two clones)
-/// amends it: its resolution is added to the first one, and the ticket was
-/// resolved at the first close. Fold, SLA replay, surveys and reports all
-/// find closures through this one rule.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Closure {
-    /// The index (among the steps seen) of the close that began the
-    /// current closure.
-    start: Option<usize>,
-    seen: usize,
-}
-
-/// What an event does to closures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closing {
-    Closes,
-    Reopens,
-    Neither,
-}
-
-impl From<&Action> for Closing {
-    fn from(action: &Action) -> Closing {
-        match action {
-            Action::Closed => Closing::Closes,
-            Action::Reopened => Closing::Reopens,
-            _ => Closing::Neither,
-        }
-    }
-}
-
-impl Closure {
-    pub fn step(&mut self, step: impl Into<Closing>) {
-        match step.into() {
-            Closing::Closes if self.start.is_none() => self.start = Some(self.seen),
-            Closing::Reopens => self.start = None,
-            _ => {}
-        }
-        self.seen += 1;
-    }
-
-    pub fn is_open(&self) -> bool {
-        self.start.is_some()
-    }
-
-    /// The position of the close that began the current closure among the
-    /// steps given: that close is when the ticket was resolved.
-    pub fn start_of<S: Into<Closing>>(steps: impl IntoIterator<Item = S>) -> Option<usize> {
-        let mut c = Closure::default();
-        for s in steps {
-            c.step(s);
-        }
-        c.start
-    }
-}
-
 impl State {
+    /// The fields an event changes, but the status (see [`Lifecycle`]).
     fn apply(&mut self, event: &Event) {
         match &event.action {
             Action::Assigned => {
                 if let Some(to) = event.to_text() {
                     self.assignee = Some(to.to_string());
-                    if self.status == Status::Open {
-                        self.status = Status::InProgress;
-                    }
                 }
             }
-            Action::Updated => {
-                if let Some(status) = event.status.as_deref().and_then(Status::from_key) {
-                    self.status = status;
-                }
-            }
-            Action::Closed => {
-                self.status = Status::Closed;
-                self.resolution = event.resolution.clone();
-            }
-            Action::Reopened => {
-                self.status = if self.assignee.is_some() {
-                    Status::InProgress
-                } else {
-                    Status::Open
-                };
-                self.resolution = None;
-            }
+            Action::Closed => self.resolution = event.resolution.clone(),
+            Action::Reopened => self.resolution = None,
             Action::Edited => {
                 // `to: null` reads back as no `to`: the field was cleared.
                 if let Some(field) = &event.field {
                     self.set(field, event.to.as_ref().unwrap_or(&Value::Null));
                 }
             }
-            Action::Created | Action::Surveyed | Action::Other(_) => {}
+            Action::Created | Action::Updated | Action::Surveyed | Action::Other(_) => {}
         }
     }
 

@@ -8,6 +8,7 @@ mod event;
 mod filter;
 mod fold;
 mod id;
+mod lifecycle;
 pub mod mask;
 mod merge;
 mod ops;
@@ -24,11 +25,12 @@ pub use customer::{
 pub use dormancy::{Activity, Dormancy};
 pub use event::{check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX};
 pub use filter::{Assignee, TicketFilter};
-pub use fold::{fold, Closing, Closure, FoldError, State};
+pub use fold::{fold, FoldError, State};
 pub use id::TicketId;
+pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
-pub use summary::{Mark, MarkKind, Summary};
+pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
 pub use time::Timestamp;
 

@@ -1,17 +1,17 @@
-//! A ticket as the reading commands need it: the projected fields and a
-//! skeleton of its history (times, actions, statuses, survey scores), without
+//! A ticket as the reading commands need it: the projected fields and its
+//! history as lifecycle steps (times, transitions, survey scores), without
 //! descriptions, notes or unknown fields. A few hundred bytes instead of a few
 //! kilobytes, so a store of 100,000 tickets fits in memory comfortably, and
 //! compact enough to cache (see `store::cache`).
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 
-use super::{Action, Closing, Closure, Event, Status, Ticket, Timestamp};
+use super::lifecycle::{Closure, Mark, Step};
+use super::{Status, Ticket, Timestamp};
 
 /// Cached with postcard, which is not self-describing: any change to this
-/// struct, `Mark` or `MarkKind` must change `MAGIC` in `store/cache.rs`.
+/// struct, `Mark` or `Step` must change `MAGIC` in `store/cache.rs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     // Short strings are stored inline (up to 24 bytes), which keeps a large
@@ -31,72 +31,9 @@ pub struct Summary {
     pub marks: Vec<Mark>,
 }
 
-/// One event of the history, reduced to what clocks and reports use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mark {
-    #[serde(with = "compact_time")]
-    pub at: Timestamp,
-    pub what: MarkKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum MarkKind {
-    Created {
-        assigned: bool,
-    },
-    Assigned,
-    Updated(Option<Status>),
-    /// An `edited` event of the `status` field.
-    StatusEdited(Status),
-    Closed,
-    Reopened,
-    Surveyed {
-        scores: Vec<(CompactString, u8)>,
-        nps: Option<u8>,
-    },
-    /// Any other event (an edit of another field, an action of a newer desk).
-    Other,
-}
-
 impl Summary {
     pub fn of(t: &Ticket) -> Summary {
-        let marks = t
-            .history
-            .iter()
-            .map(|e| Mark {
-                at: e.at,
-                what: match &e.action {
-                    Action::Created => MarkKind::Created {
-                        assigned: e.to.is_some(),
-                    },
-                    Action::Assigned => MarkKind::Assigned,
-                    // A rule's note is no progress for the clocks (see
-                    // `Event::is_progress`); it changes no status either.
-                    Action::Updated if !e.is_progress() && e.status.is_none() => MarkKind::Other,
-                    Action::Updated => {
-                        MarkKind::Updated(e.status.as_deref().and_then(Status::from_key))
-                    }
-                    Action::Closed => MarkKind::Closed,
-                    Action::Reopened => MarkKind::Reopened,
-                    Action::Edited if e.field.as_deref() == Some("status") => {
-                        e.to.as_ref()
-                            .and_then(Value::as_str)
-                            .and_then(Status::from_key)
-                            .map_or(MarkKind::Other, MarkKind::StatusEdited)
-                    }
-                    Action::Surveyed => MarkKind::Surveyed {
-                        scores: e
-                            .scores
-                            .iter()
-                            .flatten()
-                            .map(|(k, v)| (CompactString::from(k.as_str()), *v))
-                            .collect(),
-                        nps: e.nps,
-                    },
-                    Action::Edited | Action::Other(_) => MarkKind::Other,
-                },
-            })
-            .collect();
+        let marks = Mark::of_history(&t.history);
         let compact = |s: &String| CompactString::from(s.as_str());
         Summary {
             id: compact(&t.id),
@@ -114,42 +51,6 @@ impl Summary {
         }
     }
 
-    /// The history as events with only what SLA replay reads, built on
-    /// demand and dropped after use.
-    pub fn skeleton(&self) -> Vec<Event> {
-        self.marks
-            .iter()
-            .map(|m| {
-                let mut e = Event::new(m.at, "", Action::Other(String::new()));
-                match &m.what {
-                    MarkKind::Created { assigned } => {
-                        e.action = Action::Created;
-                        e.to = assigned.then_some(Value::Null);
-                    }
-                    MarkKind::Assigned => e.action = Action::Assigned,
-                    MarkKind::Updated(status) => {
-                        e.action = Action::Updated;
-                        e.status = status.map(|s| s.key().to_string());
-                    }
-                    MarkKind::StatusEdited(status) => {
-                        e.action = Action::Edited;
-                        e.field = Some("status".into());
-                        e.to = Some(Value::String(status.key().into()));
-                    }
-                    MarkKind::Closed => e.action = Action::Closed,
-                    MarkKind::Reopened => e.action = Action::Reopened,
-                    MarkKind::Surveyed { scores, nps } => {
-                        e.action = Action::Surveyed;
-                        e.scores = Some(scores.iter().map(|(k, v)| (k.to_string(), *v)).collect());
-                        e.nps = *nps;
-                    }
-                    MarkKind::Other => {}
-                }
-                e
-            })
-            .collect()
-    }
-
     pub fn last_at(&self) -> Option<Timestamp> {
         self.marks.iter().map(|m| m.at).max()
     }
@@ -164,11 +65,7 @@ impl Summary {
 
     /// The mark of the close that began the current closure.
     fn closure_start(&self) -> Option<usize> {
-        Closure::start_of(self.marks.iter().map(|m| match m.what {
-            MarkKind::Closed => Closing::Closes,
-            MarkKind::Reopened => Closing::Reopens,
-            _ => Closing::Neither,
-        }))
+        Closure::start_of(self.marks.iter().map(|m| &m.what))
     }
 
     /// True when the current closure has its survey.
@@ -178,20 +75,20 @@ impl Summary {
         };
         self.marks[close..]
             .iter()
-            .any(|m| matches!(m.what, MarkKind::Surveyed { .. }))
+            .any(|m| matches!(m.what, Step::Surveyed { .. }))
     }
 
     pub fn times_reopened(&self) -> usize {
         self.marks
             .iter()
-            .filter(|m| m.what == MarkKind::Reopened)
+            .filter(|m| m.what == Step::Reopened)
             .count()
     }
 }
 
 /// Timestamps in the cache as (seconds since the epoch, UTC offset in
 /// seconds): exact, and far cheaper to decode than RFC 3339 text.
-mod compact_time {
+pub(super) mod compact_time {
     use chrono::{DateTime, FixedOffset};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -214,10 +111,10 @@ mod compact_time {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{NewTicket, Survey};
+    use crate::model::{Action, Event, Lifecycle, Mark, NewTicket, Survey};
 
     #[test]
-    fn the_skeleton_replays_like_the_history_and_survives_the_cache_encoding() {
+    fn the_steps_give_the_folds_status_and_survive_the_cache_encoding() {
         let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
         let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
         let mut t = Ticket::create(
@@ -258,19 +155,48 @@ mod tests {
         assert_eq!(s.times_reopened(), 1);
         assert_eq!(s.status, Status::InProgress);
         assert!(s.closed_at().is_none());
-        let config = crate::config::Config::seed_defaults();
-        let calendar = config
-            .calendar
-            .build(chrono_tz::Asia::Shanghai, &[])
-            .unwrap();
-        let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
-        let policy = config.sla.build(&calendar, &priorities).unwrap();
-        for hours in [2, 4, 8, 100] {
-            let now = at(hours).0.with_timezone(&chrono::Utc);
-            let full = crate::sla::replay(&t.history, &t.priority, &policy, &calendar, now);
-            let slim = crate::sla::replay(&s.skeleton(), &s.priority, &policy, &calendar, now);
-            assert_eq!(full, slim);
+        // After each event, the steps alone give the status the fold does.
+        for n in 1..=t.history.len() {
+            let folded = crate::model::fold(&t.history[..n]).unwrap();
+            let steps = Lifecycle::replay(s.marks[..n].iter().map(|m| &m.what));
+            assert_eq!(steps.status, folded.status, "after {n} events");
+            assert_eq!(steps.assigned, folded.assignee.is_some());
         }
+    }
+
+    #[test]
+    fn a_rules_status_update_is_no_response() {
+        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
+        let mut t = Ticket::create(
+            "CW202611020001".into(),
+            NewTicket {
+                assignee: Some("wang.qiang".into()),
+                ..NewTicket::sample()
+            },
+            t0,
+            "li.na",
+        );
+        let mut by_rule = Event::new(at(30), "rule:wake", Action::Updated);
+        by_rule.status = Some("in_progress".into());
+        by_rule.note = Some("reminder".into());
+        t.history.push(by_rule);
+        t.refold().unwrap();
+        let (policy, calendar) = crate::sla::seed();
+        let now = at(40).0.with_timezone(&chrono::Utc);
+        // `desk sla` and the report replay the cached steps, `desk show`
+        // the history: the two agree, and neither counts the rule's note.
+        let cached =
+            crate::sla::replay(&Summary::of(&t).marks, &t.priority, &policy, &calendar, now);
+        let full = crate::sla::replay(
+            &Mark::of_history(&t.history),
+            &t.priority,
+            &policy,
+            &calendar,
+            now,
+        );
+        assert_eq!(cached, full);
+        assert_eq!(cached.first_response, None);
     }
 
     #[test]
@@ -301,15 +227,9 @@ mod tests {
         assert_eq!(t.resolution.as_deref(), Some("换电源\n重置"));
         let s = Summary::of(&t);
         assert_eq!(s.closed_at(), Some(at(1)));
-        let config = crate::config::Config::seed_defaults();
-        let calendar = config
-            .calendar
-            .build(chrono_tz::Asia::Shanghai, &[])
-            .unwrap();
-        let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
-        let policy = config.sla.build(&calendar, &priorities).unwrap();
+        let (policy, calendar) = crate::sla::seed();
         let now = at(5).0.with_timezone(&chrono::Utc);
-        let clocks = crate::sla::replay(&s.skeleton(), &s.priority, &policy, &calendar, now);
+        let clocks = crate::sla::replay(&s.marks, &s.priority, &policy, &calendar, now);
         assert_eq!(clocks.resolution.unwrap().wall_seconds, 3600);
         // A reopen ends the closure: the next close begins a new one.
         t.reopen("again".into(), at(3), "li.na").unwrap();

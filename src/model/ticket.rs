@@ -2,7 +2,8 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 
-use super::fold::{fold, Closure, FoldError, State, FIELDS};
+use super::fold::{fold, FoldError, State, FIELDS};
+use super::lifecycle::Closure;
 use super::{Action, Event, Status, Timestamp};
 
 /// A ticket file. The fields above `history` are a projection of it, kept in

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use compact_str::CompactString;
 
-use crate::model::{MarkKind, Summary};
+use crate::model::{Step, Summary};
 use crate::sla::{replay, Calendar, ClockState, Policy, Span, TargetKind};
 
 #[derive(Debug, Clone)]
@@ -49,14 +49,14 @@ impl Facts {
     ) -> Facts {
         let utc = |t: &crate::model::Timestamp| t.0.with_timezone(&Utc);
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-        let clocks = replay(&ticket.skeleton(), &ticket.priority, policy, calendar, now);
+        let clocks = replay(&ticket.marks, &ticket.priority, policy, calendar, now);
         let created = utc(&ticket.created);
         let closed = ticket.closed_at().map(|t| (utc(&t), local(utc(&t))));
         let surveys = ticket
             .marks
             .iter()
             .filter_map(|m| match &m.what {
-                MarkKind::Surveyed { scores, nps } => Some(SurveyFact {
+                Step::Surveyed { scores, nps } => Some(SurveyFact {
                     date: local(utc(&m.at)),
                     scores: scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
                     nps: *nps,
@@ -68,8 +68,8 @@ impl Facts {
             .marks
             .iter()
             .filter_map(|m| match m.what {
-                MarkKind::Closed => Some((utc(&m.at), true)),
-                MarkKind::Reopened => Some((utc(&m.at), false)),
+                Step::Closed => Some((utc(&m.at), true)),
+                Step::Reopened => Some((utc(&m.at), false)),
                 _ => None,
             })
             .collect();

@@ -16,31 +16,62 @@ pub struct Range {
     pub end: Option<NaiveTime>,
 }
 
+/// Its fields are private and set only when it is built, so the memo of
+/// day totals always describes the calendar it belongs to.
 #[derive(Debug, Clone)]
 pub struct Calendar {
-    pub tz: Tz,
+    tz: Tz,
     /// Monday first.
-    pub week: [Vec<Range>; 7],
-    pub holidays: BTreeSet<NaiveDate>,
+    week: [Vec<Range>; 7],
+    holidays: BTreeSet<NaiveDate>,
     /// Make-up working days: worked with `makeup_hours` whatever the weekday.
-    pub workdays: BTreeSet<NaiveDate>,
-    pub makeup_hours: Vec<Range>,
+    workdays: BTreeSet<NaiveDate>,
+    makeup_hours: Vec<Range>,
     /// Working seconds of each day, by year, filled on first use: measuring
     /// a ticket open for months then costs a few lookups instead of a time
-    /// zone conversion per range per day. Set the fields above before the
-    /// first measurement; they are not expected to change afterwards.
-    pub day_totals: DayTotals,
+    /// zone conversion per range per day.
+    day_totals: DayTotals,
 }
 
 /// The memo behind [`Calendar::working_seconds`]; shared by clones and threads.
 #[derive(Debug, Clone, Default)]
-pub struct DayTotals(Arc<Mutex<HashMap<i32, Arc<[i64]>>>>);
+struct DayTotals(Arc<Mutex<HashMap<i32, Arc<[i64]>>>>);
 
 /// How far ahead `add` looks for working time before giving up (a calendar
 /// with holidays covering years would otherwise never end).
 const HORIZON_DAYS: i64 = 3 * 366;
 
 impl Calendar {
+    /// Working hours per weekday (Monday first) and on make-up days, without
+    /// holidays.
+    pub fn new(tz: Tz, week: [Vec<Range>; 7], makeup_hours: Vec<Range>) -> Calendar {
+        Calendar {
+            tz,
+            week,
+            holidays: BTreeSet::new(),
+            workdays: BTreeSet::new(),
+            makeup_hours,
+            day_totals: DayTotals::default(),
+        }
+    }
+
+    /// This calendar with more holidays and make-up workdays: a new
+    /// calendar, with a memo of its own.
+    pub fn with_dates(
+        &self,
+        holidays: impl IntoIterator<Item = NaiveDate>,
+        workdays: impl IntoIterator<Item = NaiveDate>,
+    ) -> Calendar {
+        let mut cal = Calendar::new(self.tz, self.week.clone(), self.makeup_hours.clone());
+        cal.holidays = self.holidays.iter().copied().chain(holidays).collect();
+        cal.workdays = self.workdays.iter().copied().chain(workdays).collect();
+        cal
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
     /// Around the clock, every day: working time equals calendar time.
     pub fn always(tz: Tz) -> Calendar {
         let all = vec![Range {
@@ -340,6 +371,18 @@ mod tests {
             7200
         );
         assert_eq!(cal.day_seconds(), 27_000);
+    }
+
+    #[test]
+    fn added_holidays_make_a_calendar_with_a_memo_of_its_own() {
+        let cal = shanghai();
+        let (a, b) = (at(&cal, "2026-11-02 00:00"), at(&cal, "2026-11-30 00:00"));
+        // Long enough to fill the memo of whole days.
+        let before = cal.working_seconds(a, b);
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let fewer = cal.with_dates([monday], []);
+        assert_eq!(fewer.working_seconds(a, b), before - 27_000);
+        assert_eq!(cal.working_seconds(a, b), before);
     }
 
     #[test]

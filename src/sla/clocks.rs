@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::calendar::Calendar;
 use super::policy::{ClockKind, Policy, Target, TargetKind};
-use crate::model::{Action, Closure, Event, Status};
+use crate::model::{Closure, Lifecycle, Mark, Status, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -100,55 +100,34 @@ impl TicketClocks {
     }
 }
 
-/// The intervals in which the clocks run: status open or in progress.
-/// The last one may be open-ended (`None`).
-/// Also returns the status after the last event.
+/// The intervals in which the clocks run ([`Lifecycle::clocks_run`]); the
+/// last one may be open-ended (`None`).
 type Intervals = Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>;
 
-fn active_intervals(history: &[Event]) -> (Intervals, Status) {
+/// The intervals, and the lifecycle after the last step.
+fn active_intervals(marks: &[Mark]) -> (Intervals, Lifecycle) {
     let mut intervals = Vec::new();
-    let mut status = Status::Open;
-    let mut assigned = false;
+    let mut life = Lifecycle::default();
     let mut since: Option<DateTime<Utc>> = None;
-    for event in history {
-        let at = event.at.0.with_timezone(&Utc);
-        let next = match &event.action {
-            Action::Created => {
-                assigned = event.to.is_some();
-                Some(Status::Open)
+    for m in marks {
+        life = life.after(&m.what);
+        match (since, life.clocks_run()) {
+            (Some(s), false) => {
+                intervals.push((s, Some(utc(m))));
+                since = None;
             }
-            Action::Assigned => {
-                assigned = true;
-                (status == Status::Open).then_some(Status::InProgress)
-            }
-            Action::Updated => event.status.as_deref().and_then(Status::from_key),
-            Action::Closed => Some(Status::Closed),
-            Action::Reopened => Some(if assigned {
-                Status::InProgress
-            } else {
-                Status::Open
-            }),
-            Action::Edited if event.field.as_deref() == Some("status") => event
-                .to
-                .as_ref()
-                .and_then(|v| v.as_str())
-                .and_then(Status::from_key),
-            _ => None,
-        };
-        let Some(next) = next else { continue };
-        let was_active = since.is_some();
-        let active = matches!(next, Status::Open | Status::InProgress);
-        if was_active && !active {
-            intervals.push((since.take().expect("active"), Some(at)));
-        } else if !was_active && active {
-            since = Some(at);
+            (None, true) => since = Some(utc(m)),
+            _ => {}
         }
-        status = next;
     }
     if let Some(s) = since {
         intervals.push((s, None));
     }
-    (intervals, status)
+    (intervals, life)
+}
+
+fn utc(m: &Mark) -> DateTime<Utc> {
+    m.at.0.with_timezone(&Utc)
 }
 
 struct Meter<'a> {
@@ -201,43 +180,43 @@ impl Meter<'_> {
     }
 }
 
-/// Replays the clocks of one ticket. `priority` picks the targets.
+/// Replays the clocks of one ticket from its history's steps
+/// ([`Mark::of_history`], or a summary's marks). `priority` picks the targets.
 pub fn replay(
-    history: &[Event],
+    history: &[Mark],
     priority: &str,
     policy: &Policy,
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> TicketClocks {
-    let (active, status) = active_intervals(history);
+    let (active, life) = active_intervals(history);
     let meter = Meter {
         calendar,
-        always: Calendar::always(calendar.tz),
+        always: Calendar::always(calendar.tz()),
         active,
     };
-    let utc = |e: &Event| e.at.0.with_timezone(&Utc);
     let created = history.first().map(utc).unwrap_or(now);
-    let closed_now = status == Status::Closed;
-    let paused_now = status == Status::Pending;
+    let closed_now = life.status == Status::Closed;
+    let paused_now = life.status == Status::Pending;
     let final_close = if closed_now {
-        Closure::start_of(history.iter().map(|e| &e.action)).map(|i| utc(&history[i]))
+        Closure::start_of(history.iter().map(|m| &m.what)).map(|i| utc(&history[i]))
     } else {
         None
     };
     let responded = history
         .iter()
-        .find(|e| e.is_progress() || e.action == Action::Closed)
+        .find(|m| m.what.is_progress() || m.what == Step::Closed)
         .map(utc);
 
     // Progress points: creation, each update, each reopen; a close ends the last gap.
     let mut points: Vec<DateTime<Utc>> = vec![created];
     let mut gaps_end: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    for e in &history[1.min(history.len())..] {
-        if e.is_progress() || e.action == Action::Reopened {
-            gaps_end.push((*points.last().expect("points"), utc(e)));
-            points.push(utc(e));
-        } else if e.action == Action::Closed {
-            gaps_end.push((*points.last().expect("points"), utc(e)));
+    for m in &history[1.min(history.len())..] {
+        if m.what.is_progress() || m.what == Step::Reopened {
+            gaps_end.push((*points.last().expect("points"), utc(m)));
+            points.push(utc(m));
+        } else if m.what == Step::Closed {
+            gaps_end.push((*points.last().expect("points"), utc(m)));
         }
     }
     let last_point = *points.last().expect("points");
@@ -352,6 +331,234 @@ pub fn format_left(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Timestamp;
+
+    /// A history's steps at hours after `start` (local time, +08:00).
+    fn marks(start: &str, steps: Vec<(f64, Step)>) -> Vec<Mark> {
+        let t0 = Timestamp::parse(start).unwrap();
+        steps
+            .into_iter()
+            .map(|(h, what)| Mark {
+                at: Timestamp(t0.0 + chrono::Duration::seconds((h * 3600.0) as i64)),
+                what,
+            })
+            .collect()
+    }
+
+    fn hours_after(start: &str, h: f64) -> DateTime<Utc> {
+        Timestamp::parse(start).unwrap().0.with_timezone(&Utc)
+            + chrono::Duration::seconds((h * 3600.0) as i64)
+    }
+
+    fn progress(status: Option<Status>) -> Step {
+        Step::Updated {
+            status,
+            progress: true,
+        }
+    }
+
+    const MONDAY: &str = "2026-11-02T09:00:00+08:00";
+
+    #[test]
+    fn response_runs_until_the_first_progress() {
+        let (policy, cal) = crate::sla::seed();
+        let created = vec![(0.0, Step::Created { assigned: true })];
+        let at = |h| {
+            replay(
+                &marks(MONDAY, created.clone()),
+                "urgent",
+                &policy,
+                &cal,
+                hours_after(MONDAY, h),
+            )
+        };
+        let r = at(0.5);
+        let response = r.get(TargetKind::Response).unwrap();
+        assert_eq!(
+            (response.state, response.elapsed_seconds),
+            (ClockState::Running, 1800)
+        );
+        assert_eq!(response.due, Some(hours_after(MONDAY, 1.0)));
+        // Less than a fifth of the hour left: at risk; past it: breached.
+        assert_eq!(
+            at(0.85).get(TargetKind::Response).unwrap().state,
+            ClockState::AtRisk
+        );
+        assert_eq!(
+            at(1.5).get(TargetKind::Response).unwrap().state,
+            ClockState::Breached
+        );
+        let mut answered = created.clone();
+        answered.push((0.75, progress(None)));
+        let r = replay(
+            &marks(MONDAY, answered),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 3.0),
+        );
+        let response = r.get(TargetKind::Response).unwrap();
+        assert_eq!((response.state, response.due), (ClockState::Met, None));
+        assert_eq!(r.first_response.unwrap().wall_seconds, 2700);
+        // A rule's note is no response.
+        let by_rule = vec![
+            (0.0, Step::Created { assigned: true }),
+            (
+                0.5,
+                Step::Updated {
+                    status: None,
+                    progress: false,
+                },
+            ),
+        ];
+        let r = replay(
+            &marks(MONDAY, by_rule),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 2.0),
+        );
+        assert_eq!(
+            r.get(TargetKind::Response).unwrap().state,
+            ClockState::Breached
+        );
+        assert_eq!(r.first_response, None);
+    }
+
+    #[test]
+    fn pending_pauses_the_clocks_and_progress_resumes_them() {
+        let (policy, cal) = crate::sla::seed();
+        let mut steps = vec![
+            (0.0, Step::Created { assigned: true }),
+            (0.5, progress(Some(Status::Pending))),
+        ];
+        let r = replay(
+            &marks(MONDAY, steps.clone()),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 10.0),
+        );
+        let resolution = r.get(TargetKind::Resolution).unwrap();
+        assert_eq!(resolution.elapsed_seconds, 1800);
+        assert_eq!(
+            (resolution.state, resolution.due),
+            (ClockState::Paused, None)
+        );
+        steps.push((10.0, progress(Some(Status::InProgress))));
+        let r = replay(
+            &marks(MONDAY, steps),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 11.0),
+        );
+        let resolution = r.get(TargetKind::Resolution).unwrap();
+        assert_eq!(resolution.elapsed_seconds, 5400);
+        assert_eq!(resolution.state, ClockState::Running);
+        // 3h30m of the 4h were left when the clock resumed at 10h.
+        assert_eq!(resolution.due, Some(hours_after(MONDAY, 13.5)));
+    }
+
+    #[test]
+    fn the_update_clock_keeps_its_longest_gap() {
+        let (policy, cal) = crate::sla::seed();
+        let steps = vec![
+            (0.0, Step::Created { assigned: true }),
+            (20.0, progress(None)),
+            (50.0, progress(None)),
+            (51.0, Step::Closed),
+        ];
+        let r = replay(
+            &marks(MONDAY, steps.clone()),
+            "important",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 60.0),
+        );
+        let update = r.get(TargetKind::Update).unwrap();
+        assert_eq!(update.elapsed_seconds, 30 * 3600);
+        assert_eq!((update.state, update.due), (ClockState::Breached, None));
+        // While open, the clock runs from the last progress.
+        let r = replay(
+            &marks(MONDAY, steps[..3].to_vec()),
+            "important",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 52.0),
+        );
+        let update = r.get(TargetKind::Update).unwrap();
+        assert_eq!(update.elapsed_seconds, 2 * 3600);
+        assert_eq!(update.due, Some(hours_after(MONDAY, 74.0)));
+        // Still breached: a gap of 30h happened.
+        assert_eq!(update.state, ClockState::Breached);
+    }
+
+    #[test]
+    fn a_reopen_resumes_resolution_and_moves_the_final_close() {
+        let (policy, cal) = crate::sla::seed();
+        let mut steps = vec![
+            (0.0, Step::Created { assigned: true }),
+            (1.0, Step::Closed),
+            (5.0, Step::Reopened),
+        ];
+        let r = replay(
+            &marks(MONDAY, steps.clone()),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 6.0),
+        );
+        let resolution = r.get(TargetKind::Resolution).unwrap();
+        assert_eq!(resolution.elapsed_seconds, 2 * 3600);
+        assert_eq!(resolution.state, ClockState::Running);
+        assert_eq!(r.resolution, None);
+        steps.push((7.0, Step::Closed));
+        let r = replay(
+            &marks(MONDAY, steps),
+            "urgent",
+            &policy,
+            &cal,
+            hours_after(MONDAY, 9.0),
+        );
+        let resolution = r.get(TargetKind::Resolution).unwrap();
+        assert_eq!(
+            (resolution.elapsed_seconds, resolution.state),
+            (3 * 3600, ClockState::Met)
+        );
+        assert_eq!(r.resolution.unwrap().wall_seconds, 7 * 3600);
+        // The first close answered the customer.
+        assert_eq!(r.first_response.unwrap().wall_seconds, 3600);
+    }
+
+    #[test]
+    fn working_clocks_skip_holidays_and_count_make_up_days() {
+        let (policy, _) = crate::sla::seed();
+        let config = crate::sla::CalendarConfig {
+            holidays: vec!["2026-10-01..2026-10-07".into()],
+            workdays: vec!["2026-10-10".into()],
+            ..Default::default()
+        };
+        let cal = config.build(chrono_tz::Asia::Shanghai).unwrap();
+        // Wednesday before National Day, 17:00: 3 working days (22.5h) is
+        // 1h on Wednesday, Thursday 8 and Friday 9 after the holiday, and
+        // the make-up Saturday 10 until 17:00.
+        let start = "2026-09-30T17:00:00+08:00";
+        let steps = marks(start, vec![(0.0, Step::Created { assigned: true })]);
+        let r = replay(
+            &steps,
+            "normal",
+            &policy,
+            &cal,
+            hours_after(start, 9.0 * 24.0 + 1.0),
+        );
+        let resolution = r.get(TargetKind::Resolution).unwrap();
+        assert_eq!(resolution.clock, ClockKind::Working);
+        assert_eq!(resolution.due, Some(hours_after(start, 10.0 * 24.0)));
+        // By Friday 9 at 18:00: 1h + 7.5h + 7.5h.
+        assert_eq!(resolution.elapsed_seconds, 16 * 3600);
+        assert_eq!(resolution.state, ClockState::Running);
+    }
 
     #[test]
     fn time_left_reads_as_a_person_says_it() {

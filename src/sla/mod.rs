@@ -13,3 +13,13 @@ pub use policy::{
     Target, TargetConfig, TargetKind, Week,
 };
 pub use urgency::by_urgency;
+
+/// The seeds' calendar (Shanghai, no holidays) and SLA policy, for tests.
+#[cfg(test)]
+pub(crate) fn seed() -> (Policy, Calendar) {
+    let config = crate::config::Config::seed_defaults();
+    let calendar = config.calendar.build(chrono_tz::Asia::Shanghai).unwrap();
+    let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
+    let policy = config.sla.build(&calendar, &priorities).unwrap();
+    (policy, calendar)
+}

@@ -280,8 +280,10 @@ fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
 const MAX_HOLIDAY_RANGE_DAYS: i64 = 366;
 
 impl CalendarConfig {
-    /// Builds the calendar; errors name the key (`calendar.hours.mon`).
-    pub fn build(&self, tz: Tz, extra: &[(String, HolidayFile)]) -> Result<Calendar, String> {
+    /// Builds the calendar of desk.yaml; errors name the key
+    /// (`calendar.hours.mon`). Holiday files are added with
+    /// [`Calendar::with_files`].
+    pub fn build(&self, tz: Tz) -> Result<Calendar, String> {
         let w = &self.hours;
         let days = [&w.mon, &w.tue, &w.wed, &w.thu, &w.fri, &w.sat, &w.sun];
         let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -301,32 +303,31 @@ impl CalendarConfig {
                 .cloned()
                 .unwrap_or_default(),
         };
+        Calendar::new(tz, week, makeup_hours).with_files(&[(
+            "calendar".to_string(),
+            HolidayFile {
+                holidays: self.holidays.clone(),
+                workdays: self.workdays.clone(),
+            },
+        )])
+    }
+}
+
+impl Calendar {
+    /// This calendar with the holidays and make-up workdays of holiday
+    /// files, each named by where it came from; errors name the file and key.
+    pub fn with_files(&self, files: &[(String, HolidayFile)]) -> Result<Calendar, String> {
         let mut holidays = BTreeSet::new();
         let mut workdays = BTreeSet::new();
-        let mut sources = vec![(
-            "calendar".to_string(),
-            self.holidays.clone(),
-            self.workdays.clone(),
-        )];
-        for (name, file) in extra {
-            sources.push((name.clone(), file.holidays.clone(), file.workdays.clone()));
-        }
-        for (source, hs, ws) in sources {
-            for h in &hs {
+        for (source, file) in files {
+            for h in &file.holidays {
                 holidays.extend(parse_dates(h).map_err(|e| format!("{source}.holidays: {e}"))?);
             }
-            for d in &ws {
+            for d in &file.workdays {
                 workdays.extend(parse_dates(d).map_err(|e| format!("{source}.workdays: {e}"))?);
             }
         }
-        Ok(Calendar {
-            tz,
-            week,
-            holidays,
-            workdays,
-            makeup_hours,
-            day_totals: Default::default(),
-        })
+        Ok(self.with_dates(holidays, workdays))
     }
 }
 
@@ -410,7 +411,7 @@ mod tests {
     #[test]
     fn zero_targets_and_bad_ranges_name_their_key() {
         let tz: Tz = "Asia/Shanghai".parse().unwrap();
-        let cal = CalendarConfig::default().build(tz, &[]).unwrap();
+        let cal = CalendarConfig::default().build(tz).unwrap();
         let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
         let mut sla = SlaConfig::default();
         sla.targets[0].response = target("0h", ClockKind::Calendar);
@@ -421,7 +422,7 @@ mod tests {
         );
         let mut bad = CalendarConfig::default();
         bad.hours.tue = "18:00-09:00".into();
-        let err = bad.build(tz, &[]).unwrap_err();
+        let err = bad.build(tz).unwrap_err();
         assert!(
             err.contains("calendar.hours.tue") && err.contains("ends before it starts"),
             "{err}"
@@ -452,7 +453,7 @@ mod tests {
         // On the working clock a day is a working day: 366d is the limit
         // there too, not 366 calendar days' worth of seconds.
         let tz: Tz = "Asia/Shanghai".parse().unwrap();
-        let cal = CalendarConfig::default().build(tz, &[]).unwrap();
+        let cal = CalendarConfig::default().build(tz).unwrap();
         let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
         let mut sla = SlaConfig::default();
         sla.targets[0].response = target("8784h", ClockKind::Working);

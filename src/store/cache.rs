@@ -20,8 +20,9 @@ use crate::model::Summary;
 
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
 /// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
-/// a summary holds for the same file (004: a rule's note is no progress).
-const MAGIC: &[u8; 8] = b"DESKC004";
+/// a summary holds for the same file (004: a rule's note is no progress;
+/// 005: lifecycle steps). A golden test below fails when the encoding changes.
+const MAGIC: &[u8; 8] = b"DESKC005";
 const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
@@ -500,6 +501,61 @@ fn list_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A summary with every kind of step, encoded as the cache encodes it.
+    fn golden_summary_bytes() -> Vec<u8> {
+        use crate::model::{Mark, Status, Step, Timestamp};
+        let at = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let steps = [
+            Step::Created { assigned: true },
+            Step::Assigned,
+            Step::Updated {
+                status: Some(Status::Pending),
+                progress: true,
+            },
+            Step::Updated {
+                status: None,
+                progress: false,
+            },
+            Step::StatusEdited(Status::InProgress),
+            Step::AssigneeEdited(false),
+            Step::Closed,
+            Step::Surveyed {
+                scores: vec![("efficiency".into(), 1)],
+                nps: Some(3),
+            },
+            Step::Reopened,
+            Step::Other,
+        ];
+        let summary = Summary {
+            id: "CW202611020001".into(),
+            title: "打印机卡纸".into(),
+            customer: "C000001".into(),
+            kind: "complaint".into(),
+            category: Some("hardware".into()),
+            tags: vec!["printer".into()],
+            channel: "phone".into(),
+            priority: "urgent".into(),
+            status: Status::InProgress,
+            assignee: Some("wang.qiang".into()),
+            created: at,
+            marks: steps.into_iter().map(|what| Mark { at, what }).collect(),
+        };
+        postcard::to_allocvec(&summary).unwrap()
+    }
+
+    #[test]
+    fn the_format_version_changes_with_the_summary_encoding() {
+        // Failing here means a summary is encoded differently: old caches
+        // would be misread. Change MAGIC, then the sum expected here.
+        let sum = checksum(&golden_summary_bytes());
+        let magic = std::str::from_utf8(MAGIC).unwrap();
+        assert_eq!(
+            (magic, sum),
+            ("DESKC005", 0x7d85_e1c7_25c5_5e3e),
+            "sum {sum:#x}"
+        );
+    }
 
     #[test]
     fn every_single_bit_flip_changes_the_checksum() {

@@ -44,9 +44,7 @@ pub use tickets::{parse_ticket, render_ticket};
 
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
-
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
 
 pub const CONFIG_FILE: &str = "desk.yaml";
@@ -56,8 +54,12 @@ pub const STATE_DIR: &str = ".desk";
 #[derive(Debug, Clone)]
 pub struct Store {
     pub root: PathBuf,
+    /// desk.yaml as written (validated).
     pub config: Config,
-    pub tz: Tz,
+    /// What validating desk.yaml built: time zone, calendar, SLA policy, ...
+    pub settings: Settings,
+    /// The calendar with the holiday files of `calendars/`, read on first use.
+    full_calendar: std::sync::OnceLock<crate::sla::Calendar>,
 }
 
 impl Store {
@@ -84,9 +86,13 @@ impl Store {
 
     pub fn open(root: PathBuf) -> Result<Store> {
         let path = root.join(CONFIG_FILE);
-        let config = Config::parse(&read_file(&path, Path::new(CONFIG_FILE))?, &path)?;
-        let tz = config.tz()?;
-        Ok(Store { root, config, tz })
+        let (config, settings) = Config::load(&read_file(&path, Path::new(CONFIG_FILE))?, &path)?;
+        Ok(Store {
+            root,
+            config,
+            settings,
+            full_calendar: Default::default(),
+        })
     }
 
     /// Creates a new store in `dir` with the given configuration.

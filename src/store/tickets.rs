@@ -120,7 +120,7 @@ impl Store {
         at: Timestamp,
         build: impl FnOnce(String) -> Result<Ticket>,
     ) -> Result<Ticket> {
-        let date = at.0.with_timezone(&self.tz).date_naive();
+        let date = at.0.with_timezone(&self.settings.tz).date_naive();
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
         let _lock = self.lock(&format!("new-{day}"))?;

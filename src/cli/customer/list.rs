@@ -91,11 +91,10 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         None => None,
         Some(span) => {
             let span = if span.is_empty() {
-                config.customers.dormant_after.as_str()
+                ctx.store.settings.dormant_after
             } else {
-                span
+                parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?
             };
-            let span = parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?;
             Some(Dormancy::new(span, ctx.now_or(args.now.as_deref())?))
         }
     };
@@ -156,7 +155,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     .cut(&["name", "email"])
     // On a narrow terminal these go first, so that ID, kind, name and phone stay.
     .spare(&["source", "owner", "tickets", "email", "last_activity"]);
-    let tz = ctx.store.tz;
+    let tz = ctx.store.settings.tz;
     for (c, a, last) in rows {
         records.push(vec![
             text(&c.id),

@@ -98,7 +98,7 @@ fn write_text(
     out: &mut dyn Write,
 ) -> Result<()> {
     let local = |t: &crate::model::Timestamp| {
-        t.0.with_timezone(&ctx.store.tz)
+        t.0.with_timezone(&ctx.store.settings.tz)
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
