@@ -194,7 +194,12 @@ impl State {
                     self.set(field, event.to.as_ref().unwrap_or(&Value::Null));
                 }
             }
-            Action::Created | Action::Surveyed | Action::Other(_) => {}
+            Action::Created
+            | Action::Surveyed
+            | Action::Queued
+            | Action::Notified
+            | Action::DeliveryFailed
+            | Action::Other(_) => {}
         }
     }
 

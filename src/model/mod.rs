@@ -11,6 +11,7 @@ mod id;
 pub mod mask;
 mod merge;
 mod ops;
+pub mod outbox;
 mod summary;
 pub mod survey;
 mod ticket;

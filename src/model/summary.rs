@@ -29,6 +29,11 @@ pub struct Summary {
     #[serde(with = "compact_time")]
     pub created: Timestamp,
     pub marks: Vec<Mark>,
+    /// Rules' deliveries `desk run` still has to make (pending or retrying):
+    /// it reads only the tickets that have some.
+    pub open_deliveries: u32,
+    /// Deliveries given up, which `desk outbox` lists.
+    pub failed_deliveries: u32,
 }
 
 /// One event of the history, reduced to what clocks and reports use.
@@ -93,11 +98,16 @@ impl Summary {
                             .collect(),
                         nps: e.nps,
                     },
-                    Action::Edited | Action::Other(_) => MarkKind::Other,
+                    Action::Edited
+                    | Action::Queued
+                    | Action::Notified
+                    | Action::DeliveryFailed
+                    | Action::Other(_) => MarkKind::Other,
                 },
             })
             .collect();
         let compact = |s: &String| CompactString::from(s.as_str());
+        let (open_deliveries, failed_deliveries) = super::outbox::counts(&t.history);
         Summary {
             id: compact(&t.id),
             title: compact(&t.title),
@@ -111,6 +121,8 @@ impl Summary {
             assignee: t.assignee.as_ref().map(compact),
             created: t.created,
             marks,
+            open_deliveries,
+            failed_deliveries,
         }
     }
 

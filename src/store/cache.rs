@@ -21,7 +21,7 @@ use crate::model::Summary;
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
 /// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
 /// a summary holds for the same file (004: a rule's note is no progress).
-const MAGIC: &[u8; 8] = b"DESKC004";
+const MAGIC: &[u8; 8] = b"DESKC005";
 const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
