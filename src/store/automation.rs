@@ -290,7 +290,9 @@ impl Store {
                 };
                 let rel = format!("{TEMPLATES_DIR}/{}.txt", n.template);
                 let problem = match self.template_text(&n.template) {
-                    Err(Error::NotFound { .. }) => Some(format!("{rel} does not exist")),
+                    Err(_) if !self.root.join(&rel).exists() => {
+                        Some(format!("{rel} does not exist"))
+                    }
                     Err(e) => Some(e.to_string()),
                     Ok(text) => {
                         let context = sample_context(&self.config, &rule.name);
