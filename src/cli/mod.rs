@@ -16,8 +16,10 @@ mod keys;
 mod list;
 mod merge_file;
 mod new;
+mod outbox;
 mod reopen;
 mod report;
+mod run;
 mod show;
 mod sla;
 mod survey;
@@ -113,6 +115,10 @@ pub enum Command {
     Cache(cache::CacheArgs),
     /// Validate the whole store: files, IDs, history, values, references, git set-up.
     Check(check::CheckArgs),
+    /// Deliver what rules queued: notifications and hooks (for cron).
+    Run(run::RunArgs),
+    /// Deliveries queued by rules and not made yet: pending, retrying, failed.
+    Outbox(outbox::OutboxArgs),
     /// Set up git in this clone: merge driver, .gitattributes, node number.
     GitSetup(git_setup::GitSetupArgs),
     /// The merge driver git runs for ticket and customer files (%O %A %B %P).
@@ -413,6 +419,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::GitSetup(args) => git_setup::run(&ctx, args, out),
         Command::Check(args) => check::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
+        Command::Run(args) => return run::run(&ctx, args, out).map(ExitCode::from),
+        Command::Outbox(args) => outbox::run(&ctx, args, out),
     }?;
     Ok(ExitCode::from(exit::OK))
 }

@@ -33,8 +33,7 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     match args.format {
         ShowFormat::Yaml => out.write_all(render_ticket(&ticket).as_bytes())?,
         ShowFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &ticket).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            out.write_all(&crate::store::ticket_json(&ticket))?;
         }
         ShowFormat::Text => write_text(ctx, &ticket, out)?,
     }
@@ -245,6 +244,35 @@ fn describe(e: &Event) -> String {
                 None => format!("surveyed: {scores}"),
             }
         }
+        Action::Queued => format!(
+            "queued {} {} ({})",
+            e.via.as_deref().unwrap_or("?"),
+            match (&e.template, &e.command) {
+                (Some(t), _) => format!("{t} to {}", yaml_inline(e.to.as_ref())),
+                (None, Some(c)) => std::iter::once(c.as_str())
+                    .chain(e.args.iter().flatten().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                (None, None) => yaml_inline(e.to.as_ref()),
+            },
+            e.key.as_deref().unwrap_or("?")
+        ),
+        Action::Notified => format!(
+            "notified by {} ({})",
+            e.via.as_deref().unwrap_or("?"),
+            e.key.as_deref().unwrap_or("?")
+        ),
+        Action::DeliveryFailed => format!(
+            "delivery {} attempt {} failed: {}; {} ({})",
+            e.via.as_deref().unwrap_or("?"),
+            e.attempt.unwrap_or(0),
+            e.error.as_deref().unwrap_or("?"),
+            match &e.next_attempt {
+                Some(t) => format!("next attempt {t}"),
+                None => "given up".to_string(),
+            },
+            e.key.as_deref().unwrap_or("?")
+        ),
         Action::Other(name) => name.clone(),
     };
     for n in [&e.note, &e.comment].into_iter().flatten() {

@@ -16,6 +16,12 @@ pub enum Action {
     Reopened,
     Edited,
     Surveyed,
+    /// A rule's notification or hook run, waiting for `desk run`.
+    Queued,
+    /// A queued delivery done.
+    Notified,
+    /// A delivery attempt that failed; without `next_attempt`, the last.
+    DeliveryFailed,
     Other(String),
 }
 
@@ -29,6 +35,9 @@ impl Action {
             Action::Reopened => "reopened",
             Action::Edited => "edited",
             Action::Surveyed => "surveyed",
+            Action::Queued => "queued",
+            Action::Notified => "notified",
+            Action::DeliveryFailed => "delivery_failed",
             Action::Other(s) => s,
         }
     }
@@ -44,6 +53,9 @@ impl From<String> for Action {
             "reopened" => Action::Reopened,
             "edited" => Action::Edited,
             "surveyed" => Action::Surveyed,
+            "queued" => Action::Queued,
+            "notified" => Action::Notified,
+            "delivery_failed" => Action::DeliveryFailed,
             _ => Action::Other(s),
         }
     }
@@ -117,6 +129,27 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 
+    // `queued`, `notified`, `delivery_failed` (docs/automation.md): the
+    // delivery's key, channel, template or command; `to` lists recipients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+
     /// Fields this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -150,6 +183,15 @@ impl Event {
             scores: None,
             nps: None,
             comment: None,
+            key: None,
+            via: None,
+            template: None,
+            command: None,
+            args: None,
+            attempt: None,
+            error: None,
+            next_attempt: None,
+            message_id: None,
             extra: BTreeMap::new(),
         }
     }
@@ -213,6 +255,15 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
         Action::Reopened => (&["reason"], &["reason"]),
         Action::Edited => (&["field", "from", "to", "note"], &["field"]),
         Action::Surveyed => (&["scores", "nps", "comment", "channel"], &["scores"]),
+        Action::Queued => (
+            &["to", "key", "via", "template", "command", "args"],
+            &["key", "via"],
+        ),
+        Action::Notified => (&["to", "key", "via", "message_id"], &["key", "via"]),
+        Action::DeliveryFailed => (
+            &["to", "key", "via", "attempt", "error", "next_attempt"],
+            &["key", "via", "attempt", "error"],
+        ),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })
@@ -243,6 +294,15 @@ impl Event {
             ("scores", self.scores.is_some()),
             ("nps", self.nps.is_some()),
             ("comment", self.comment.is_some()),
+            ("key", self.key.is_some()),
+            ("via", self.via.is_some()),
+            ("template", self.template.is_some()),
+            ("command", self.command.is_some()),
+            ("args", self.args.is_some()),
+            ("attempt", self.attempt.is_some()),
+            ("error", self.error.is_some()),
+            ("next_attempt", self.next_attempt.is_some()),
+            ("message_id", self.message_id.is_some()),
         ];
         fields.into_iter().filter(|f| f.1).map(|f| f.0).collect()
     }

@@ -125,7 +125,13 @@ impl State {
                     self.set(field, event.to.as_ref().unwrap_or(&Value::Null));
                 }
             }
-            Action::Created | Action::Updated | Action::Surveyed | Action::Other(_) => {}
+            Action::Created
+            | Action::Updated
+            | Action::Surveyed
+            | Action::Queued
+            | Action::Notified
+            | Action::DeliveryFailed
+            | Action::Other(_) => {}
         }
     }
 

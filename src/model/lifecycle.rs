@@ -77,7 +77,11 @@ impl Step {
                     .collect(),
                 nps: e.nps,
             },
-            Action::Assigned | Action::Other(_) => Step::Other,
+            Action::Assigned
+            | Action::Queued
+            | Action::Notified
+            | Action::DeliveryFailed
+            | Action::Other(_) => Step::Other,
         }
     }
 

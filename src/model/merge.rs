@@ -182,7 +182,10 @@ pub fn merge_tickets(
     };
     let (a, b) = (adopt(ours)?, adopt(theirs)?);
     let mut merged = a.clone();
-    merged.history = union_in_time_order(&a.history, &b.history, |e| e.at);
+    // Both clones may have queued or delivered the same cause: one of each
+    // per key, the earliest.
+    merged.history =
+        super::outbox::one_per_key(union_in_time_order(&a.history, &b.history, |e| e.at));
     merged.extra = merge_maps(base.map(|t| &t.extra), &a.extra, &b.extra);
     merged.refold().map_err(|e| {
         Conflict(format!(

@@ -12,6 +12,7 @@ mod lifecycle;
 pub mod mask;
 mod merge;
 mod ops;
+pub mod outbox;
 mod summary;
 pub mod survey;
 mod ticket;

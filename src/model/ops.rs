@@ -403,6 +403,9 @@ fn what_event(action: &Action) -> String {
         Action::Reopened => "a reopen".into(),
         Action::Edited => "an edit".into(),
         Action::Surveyed => "a survey".into(),
+        Action::Queued => "a queued notification".into(),
+        Action::Notified => "a notification".into(),
+        Action::DeliveryFailed => "a failed delivery".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

@@ -29,12 +29,18 @@ pub struct Summary {
     #[serde(with = "compact_time")]
     pub created: Timestamp,
     pub marks: Vec<Mark>,
+    /// Rules' deliveries `desk run` still has to make (pending or retrying):
+    /// it reads only the tickets that have some.
+    pub open_deliveries: u32,
+    /// Deliveries given up, which `desk outbox` lists.
+    pub failed_deliveries: u32,
 }
 
 impl Summary {
     pub fn of(t: &Ticket) -> Summary {
         let marks = Mark::of_history(&t.history);
         let compact = |s: &String| CompactString::from(s.as_str());
+        let (open_deliveries, failed_deliveries) = super::outbox::counts(&t.history);
         Summary {
             id: compact(&t.id),
             title: compact(&t.title),
@@ -48,6 +54,8 @@ impl Summary {
             assignee: t.assignee.as_ref().map(compact),
             created: t.created,
             marks,
+            open_deliveries,
+            failed_deliveries,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Facts {
 pub struct Planned {
     pub rule: String,
     pub action: RuleAction,
+    /// For `notify` and `run`: the delivery's key (see [`cause_key`]).
+    pub key: Option<String>,
 }
 
 /// Where an assignment goes, once a role's strategy has been applied.
@@ -58,6 +60,11 @@ pub enum Outcome {
     Noted {
         rule: String,
     },
+    Queued {
+        rule: String,
+        key: String,
+        what: String,
+    },
     Skipped {
         rule: String,
         why: String,
@@ -70,15 +77,34 @@ impl std::fmt::Display for Outcome {
             Outcome::Assigned { rule, to } => write!(f, "assigned to {to} by rule {rule}"),
             Outcome::Set { rule, field, to } => write!(f, "{field} set to {to} by rule {rule}"),
             Outcome::Noted { rule } => write!(f, "note added by rule {rule}"),
+            Outcome::Queued { rule, key, what } => {
+                write!(f, "{what} queued by rule {rule} ({key})")
+            }
             Outcome::Skipped { rule, why } => write!(f, "rule {rule} skipped: {why}"),
         }
+    }
+}
+
+/// The key of a delivery an event rule queues: the rule, the ticket, and a
+/// short hash of the triggering event's own fields (time, actor, action and
+/// values) — never its place in the history, which differs between clones
+/// whose histories merged in another order. `nth` tells apart the deliveries
+/// of one rule with several `notify`/`run` actions (the second is `…/2`).
+pub fn cause_key(rule: &str, ticket: &str, event: &Event, nth: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_yaml::to_string(event).expect("events serialise");
+    let hash = Sha256::digest(text.as_bytes());
+    let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+    match nth {
+        0 | 1 => format!("{rule}/{ticket}/{hex}"),
+        n => format!("{rule}/{ticket}/{hex}/{n}"),
     }
 }
 
 /// The actions that the event `after.history[index]` calls for: the enabled
 /// rules it triggers whose conditions hold, in file order. `before` is the
 /// ticket before the event (`None` for `created`). Notify and run actions
-/// are left out: delivering them is the scheduler's job.
+/// get their delivery's key, to be queued for `desk run`.
 pub fn plan(
     rules: &Rules,
     event: &Event,
@@ -94,18 +120,18 @@ pub fn plan(
                 .all(|c| holds(rules, c, before, after, facts))
         })
         .flat_map(|r| {
-            r.actions
-                .iter()
-                .filter(|a| {
-                    matches!(
-                        a,
-                        RuleAction::Assign(_) | RuleAction::Set(_) | RuleAction::Note(_)
-                    )
-                })
-                .map(|a| Planned {
+            let mut nth = 0;
+            r.actions.iter().map(move |a| {
+                let key = matches!(a, RuleAction::Notify(_) | RuleAction::Run(_)).then(|| {
+                    nth += 1;
+                    cause_key(&r.name, &after.id, event, nth)
+                });
+                Planned {
                     rule: r.name.clone(),
                     action: a.clone(),
-                })
+                    key,
+                }
+            })
         })
         .collect()
 }
@@ -223,13 +249,15 @@ pub fn choose(rules: &Rules, role: &str, strategy: Strategy, load: &Load) -> Tar
 /// [`choose`]; `None` when it was not worth finding, the ticket being
 /// closed or assigned by a rule already); `assigned` says a rule already
 /// assigned the ticket for this command, so that later assignments give way
-/// to the first. `None`: there was nothing to do.
+/// to the first. `owner` is the customer's owner, for `notify: {to: owner}`.
+/// `None`: there was nothing to do.
 pub fn apply(
     rules: &Rules,
     ticket: &mut Ticket,
     planned: &Planned,
     target: Option<&Target>,
     assigned: &mut bool,
+    owner: Option<&str>,
     at: Timestamp,
 ) -> crate::error::Result<Option<Outcome>> {
     let rule = planned.rule.clone();
@@ -340,9 +368,107 @@ pub fn apply(
             ticket.update(note.clone(), None, at, &by)?;
             Ok(Some(Outcome::Noted { rule }))
         }
-        RuleAction::Notify(_) | RuleAction::Run(_) => Ok(None),
+        RuleAction::Notify(_) | RuleAction::Run(_) => {
+            let key = planned.key.clone().expect("plan keys deliveries");
+            match queue(rules, ticket, &rule, &key, &planned.action, owner, at) {
+                Ok(Some(what)) => Ok(Some(Outcome::Queued { rule, key, what })),
+                Ok(None) => Ok(None),
+                Err(why) => skipped(why),
+            }
+        }
     }
 }
+
+/// Appends the `queued` event of a notify or run action, with the
+/// recipients resolved against the ticket as it stands now (after the
+/// actions before it: a rule may assign, then notify the assignee). What
+/// was queued, in words; `Ok(None)` when the key is queued already; `Err`
+/// when there is no one to notify.
+pub fn queue(
+    rules: &Rules,
+    ticket: &mut Ticket,
+    rule: &str,
+    key: &str,
+    action: &RuleAction,
+    owner: Option<&str>,
+    at: Timestamp,
+) -> Result<Option<String>, String> {
+    if ticket
+        .history
+        .iter()
+        .any(|e| e.action == Action::Queued && e.key.as_deref() == Some(key))
+    {
+        return Ok(None);
+    }
+    let mut event = Event::new(at, &format!("{BY_PREFIX}{rule}"), Action::Queued);
+    event.key = Some(key.to_string());
+    let what = match action {
+        RuleAction::Notify(n) => {
+            let to = recipients(rules, ticket, &n.to, owner)?;
+            let what = format!("e-mail '{}' to {}", n.template, to.join(", "));
+            event.to = Some(Value::Sequence(to.into_iter().map(Value::String).collect()));
+            event.via = Some(n.via.key().to_string());
+            event.template = Some(n.template.clone());
+            what
+        }
+        RuleAction::Run(hook) => {
+            event.via = Some("run".to_string());
+            event.command = Some(hook.command.clone());
+            event.args = (!hook.args.is_empty()).then(|| hook.args.clone());
+            format!("run of {}", hook.command)
+        }
+        _ => unreachable!("only deliveries are queued"),
+    };
+    ticket.history.push(event);
+    Ok(Some(what))
+}
+
+/// Who a notification goes to, as recorded in its `queued` event: agent IDs
+/// (the assignee, the owner, a role's available agents, an agent) and
+/// `customer` (the customer's own address, looked up when sending, so no
+/// address is written into the history). Duplicates once.
+fn recipients(
+    rules: &Rules,
+    ticket: &Ticket,
+    to: &[Recipient],
+    owner: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut missing = Vec::new();
+    for r in to {
+        let found: Vec<String> = match r {
+            Recipient::Assignee => ticket.assignee.iter().cloned().collect(),
+            Recipient::Owner => owner.map(str::to_string).into_iter().collect(),
+            Recipient::Customer => vec![CUSTOMER.to_string()],
+            Recipient::Role(role) => rules
+                .members(role)
+                .filter(|m| !m.away)
+                .map(|m| m.id.clone())
+                .collect(),
+            Recipient::Agent(a) => vec![a.clone()],
+        };
+        if found.is_empty() {
+            missing.push(match r {
+                Recipient::Assignee => "the ticket has no assignee".to_string(),
+                Recipient::Owner => "the customer has no owner".to_string(),
+                Recipient::Role(role) => format!("no available agent has role {role}"),
+                _ => unreachable!("always found"),
+            });
+        }
+        for f in found {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("no one to notify: {}", missing.join("; ")));
+    }
+    Ok(out)
+}
+
+/// The recipient `customer` in a `queued` event: the customer's own e-mail.
+pub const CUSTOMER: &str = "customer";
 
 #[cfg(test)]
 mod tests {
@@ -555,7 +681,8 @@ mod tests {
                 RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
                 _ => None,
             };
-            outcomes.extend(apply(&r, &mut t, p, target.as_ref(), &mut assigned, at()).unwrap());
+            outcomes
+                .extend(apply(&r, &mut t, p, target.as_ref(), &mut assigned, None, at()).unwrap());
         }
         let shown: Vec<String> = outcomes.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -578,18 +705,20 @@ mod tests {
         let away = Planned {
             rule: "c".into(),
             action: RuleAction::Assign(AssignTo::Agent("e2".into())),
+            key: None,
         };
         let mut fresh = false;
         let target = Target::Agent("e2".into());
-        let got = apply(&r, &mut t, &away, Some(&target), &mut fresh, at()).unwrap();
+        let got = apply(&r, &mut t, &away, Some(&target), &mut fresh, None, at()).unwrap();
         assert_eq!(got.unwrap().to_string(), "rule c skipped: e2 is away");
         t.close("done".into(), None, None, at(), "e1").unwrap();
         let target = Target::Agent("e3".into());
         let assign = Planned {
             rule: "d".into(),
             action: RuleAction::Assign(AssignTo::Agent("e3".into())),
+            key: None,
         };
-        let got = apply(&r, &mut t, &assign, Some(&target), &mut fresh, at()).unwrap();
+        let got = apply(&r, &mut t, &assign, Some(&target), &mut fresh, None, at()).unwrap();
         assert_eq!(
             got.unwrap().to_string(),
             "rule d skipped: the ticket is closed"
@@ -597,8 +726,9 @@ mod tests {
         let note = Planned {
             rule: "d".into(),
             action: RuleAction::Note("x".into()),
+            key: None,
         };
-        let got = apply(&r, &mut t, &note, None, &mut fresh, at()).unwrap();
+        let got = apply(&r, &mut t, &note, None, &mut fresh, None, at()).unwrap();
         assert_eq!(
             got.unwrap().to_string(),
             "rule d skipped: the ticket is closed"

@@ -5,8 +5,11 @@
 
 mod eval;
 mod parse;
+pub mod template;
 
-pub use eval::{apply, choose, plan, Facts, Load, Outcome, Planned, Target};
+pub use eval::{
+    apply, cause_key, choose, plan, queue, Facts, Load, Outcome, Planned, Target, CUSTOMER,
+};
 pub use parse::RuleError;
 
 use crate::clock::Span;
@@ -188,7 +191,11 @@ impl Subject {
                 self,
                 Type | Category | Tags | Channel | Priority | Status | Title | Description
             ),
-            Action::Surveyed | Action::Other(_) => false,
+            Action::Surveyed
+            | Action::Queued
+            | Action::Notified
+            | Action::DeliveryFailed
+            | Action::Other(_) => false,
         }
     }
 }
@@ -298,6 +305,15 @@ pub enum Via {
     Email,
 }
 
+impl Via {
+    /// As written in rules and in `queued` events.
+    pub fn key(self) -> &'static str {
+        match self {
+            Via::Email => "email",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunHook {
     /// Relative to the store's root, or found on PATH.
@@ -316,7 +332,8 @@ impl Rules {
         parse::rules(value, config)
     }
 
-    /// Whether some rule triggered by `action` looks at the customer.
+    /// Whether some rule triggered by `action` looks at the customer, or
+    /// notifies its owner.
     pub fn need_customer(&self, action: &Action) -> bool {
         self.on(action).any(|r| {
             r.conditions.iter().any(|c| {
@@ -324,7 +341,10 @@ impl Rules {
                     c.subject,
                     Subject::CustomerKind | Subject::CustomerVip | Subject::CustomerOwner
                 )
-            })
+            }) || r
+                .actions
+                .iter()
+                .any(|a| matches!(a, RuleAction::Notify(n) if n.to.contains(&Recipient::Owner)))
         })
     }
 

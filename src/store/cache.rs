@@ -21,8 +21,9 @@ use crate::model::Summary;
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
 /// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
 /// a summary holds for the same file (004: a rule's note is no progress;
-/// 005: lifecycle steps). A golden test below fails when the encoding changes.
-const MAGIC: &[u8; 8] = b"DESKC005";
+/// 005: lifecycle steps; 006: deliveries open and failed). A golden test
+/// below fails when the encoding changes.
+const MAGIC: &[u8; 8] = b"DESKC006";
 const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
@@ -540,6 +541,8 @@ mod tests {
             assignee: Some("wang.qiang".into()),
             created: at,
             marks: steps.into_iter().map(|what| Mark { at, what }).collect(),
+            open_deliveries: 1,
+            failed_deliveries: 2,
         };
         postcard::to_allocvec(&summary).unwrap()
     }
@@ -552,7 +555,7 @@ mod tests {
         let magic = std::str::from_utf8(MAGIC).unwrap();
         assert_eq!(
             (magic, sum),
-            ("DESKC005", 0x7d85_e1c7_25c5_5e3e),
+            ("DESKC006", 0x2c8d_f5c6_15e6_5879),
             "sum {sum:#x}"
         );
     }

@@ -24,6 +24,7 @@ impl Store {
         let mut problems = Vec::new();
         problems.extend(self.import_findings()?);
         problems.extend(self.rule_findings());
+        problems.extend(self.template_findings());
         problems.extend(self.temp_findings(false)?.0);
         let customers = self.check_customers(ring, &mut problems)?;
         self.check_tickets(&customers, &mut problems)?;

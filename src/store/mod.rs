@@ -1,6 +1,7 @@
 //! The store on disk: finding its root, reading and writing ticket files
 //! atomically under locks, scanning every ticket, and customer files.
 
+mod automation;
 mod cache;
 mod check;
 mod customer_index;
@@ -20,6 +21,10 @@ mod sla;
 mod temps;
 mod tickets;
 
+pub use automation::{
+    ticket_json, Attempt, AttemptOutcome, EmailSender, Outgoing, RunTotals, SendError,
+    DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
+};
 pub use cache::{CacheStats, FileKey, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{

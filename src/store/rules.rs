@@ -144,6 +144,7 @@ impl Store {
             let after = fold(i + 1)?;
             planned.extend(rules::plan(rules, event, before.as_ref(), &after, &facts));
         }
+        let owner = customer.flatten().and_then(|c| c.owner);
         let at = ticket.last_at().expect("a ticket has its created event");
         let mut assigned = false;
         let mut outcomes = Vec::new();
@@ -165,6 +166,7 @@ impl Store {
                 p,
                 target.as_ref(),
                 &mut assigned,
+                owner.as_deref(),
                 at,
             )?);
         }

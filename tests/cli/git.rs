@@ -1105,3 +1105,64 @@ fn round_robin_across_clones_continues_after_the_merge() {
     a.check_clean();
     b.check_clean();
 }
+
+/// Two clones both run `desk run` on the same queued hook: each delivers
+/// (at-least-once), and after their histories merge the ticket has one
+/// `queued` and one `notified` event for the key, the earlier clone's.
+#[test]
+fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
+    let (team, mut a, mut b, _) = team_with_ticket();
+    let path = a.env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "rules:\n- name: hook-on-new\n  when: created\n  then:\n  - run: hooks/hook.sh\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::create_dir_all(a.env.path("hooks")).unwrap();
+    let hook = a.env.path("hooks/hook.sh");
+    // The log is local (git-ignored .desk/): what each clone's hook did.
+    std::fs::write(&hook, "#!/bin/sh\necho \"$DESK_KEY\" >> .desk/hook.log\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    a.commit(&team, "a hook rule and a ticket");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+
+    a.env.at("2026-11-24T09:30:00+08:00");
+    a.env.run(&["run"]).ok();
+    b.env.at("2026-11-24T09:40:00+08:00");
+    b.env.run(&["run"]).ok();
+    for c in [&a, &b] {
+        let log = std::fs::read_to_string(c.env.path(".desk/hook.log")).unwrap();
+        assert_eq!(log.lines().count(), 1, "each clone delivered once");
+    }
+    a.commit(&team, "run on a");
+    b.commit(&team, "run on b");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let text = b.env.read_ticket(&id);
+    assert!(!text.contains("<<<<<<<"), "{text}");
+    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let history = y["history"].as_sequence().unwrap();
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "queued", "notified"]);
+    assert_eq!(history[2]["at"], "2026-11-24T09:30:00+08:00");
+    b.check_clean();
+    // Nothing is due after the merge, on either clone.
+    b.env.run(&["run"]).ok();
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    a.env.run(&["run"]).ok();
+    for c in [&a, &b] {
+        let log = std::fs::read_to_string(c.env.path(".desk/hook.log")).unwrap();
+        assert_eq!(log.lines().count(), 1);
+    }
+    assert_eq!(a.env.read_ticket(&id), b.env.read_ticket(&id));
+}

@@ -4,6 +4,7 @@
 mod common;
 
 mod agents;
+mod automation;
 mod cache;
 mod concurrency;
 mod customer_index;

@@ -1,0 +1,287 @@
+//! Deliveries of rules' notifications and hooks, as a ticket's history
+//! records them (docs/automation.md): a `queued` event per delivery, then
+//! `delivery_failed` attempts and at most one `notified`, all tied by the
+//! delivery's key. Pure: the state of each key is replayed from the history.
+
+use std::collections::BTreeMap;
+
+use super::{Action, Event, Timestamp};
+
+/// After this many failed attempts a delivery is given up: it stays in the
+/// history and `desk outbox` as failed, and is tried no more.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// The first retry waits this long; each next one twice as long as the one
+/// before, up to [`MAX_DELAY_SECONDS`].
+pub const FIRST_DELAY_SECONDS: i64 = 5 * 60;
+pub const MAX_DELAY_SECONDS: i64 = 6 * 3600;
+
+/// When to try again after attempt `attempt` (1-based) failed at `at`;
+/// `None`: give up (the limit is reached, or the error is permanent).
+/// 5 min, 10, 20, 40, 80, 160, 320 min, then every 6 h: the 10th attempt
+/// comes about 22.6 h after the first.
+pub fn next_attempt(attempt: u32, at: Timestamp, permanent: bool) -> Option<Timestamp> {
+    if permanent || attempt >= MAX_ATTEMPTS {
+        return None;
+    }
+    let doublings = attempt.saturating_sub(1).min(20);
+    let delay = (FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS);
+    Some(Timestamp(at.0 + chrono::TimeDelta::seconds(delay)))
+}
+
+/// The Message-ID of a delivery's mail (without angle brackets): the same
+/// for every attempt of one key, on every clone, so a mail client shows a
+/// resent message once.
+pub fn message_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(key.as_bytes());
+    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}@desk")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeliveryState {
+    /// Queued, not tried yet.
+    Pending,
+    /// Tried and failed; tried again at `next_attempt`.
+    Retrying,
+    /// Given up after the last attempt (or a permanent error).
+    Failed,
+    Delivered,
+}
+
+impl DeliveryState {
+    pub fn key(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Retrying => "retrying",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Delivered => "delivered",
+        }
+    }
+
+    /// Still to be delivered by a later `desk run`.
+    pub fn is_open(self) -> bool {
+        matches!(self, DeliveryState::Pending | DeliveryState::Retrying)
+    }
+}
+
+/// One key's delivery, from its `queued` event and what followed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub key: String,
+    /// The rule that queued it (`by: rule:NAME`).
+    pub rule: String,
+    /// The `queued` event (the first one of the key).
+    pub queued: Event,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt: Option<Timestamp>,
+    pub state: DeliveryState,
+}
+
+impl Delivery {
+    pub fn via(&self) -> &str {
+        self.queued.via.as_deref().unwrap_or("")
+    }
+
+    /// The recipients as queued (agent IDs, `customer`).
+    pub fn to(&self) -> Vec<String> {
+        match &self.queued.to {
+            Some(serde_yaml::Value::Sequence(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            Some(serde_yaml::Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `desk run` at `now` should try it.
+    pub fn due(&self, now: Timestamp) -> bool {
+        self.state.is_open() && self.next_attempt.is_none_or(|t| t <= now)
+    }
+}
+
+/// Every delivery of a history, in the order queued. A key queued twice
+/// (two clones queued the same time rule before their histories merged)
+/// is one delivery; a `notified` anywhere makes it delivered.
+pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
+    let mut order: Vec<Delivery> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in history {
+        let Some(key) = e.key.as_deref() else {
+            continue;
+        };
+        match e.action {
+            Action::Queued if !index.contains_key(key) => {
+                index.insert(key, order.len());
+                order.push(Delivery {
+                    key: key.to_string(),
+                    rule: e.rule().unwrap_or_default().to_string(),
+                    queued: e.clone(),
+                    attempts: 0,
+                    last_error: None,
+                    next_attempt: None,
+                    state: DeliveryState::Pending,
+                });
+            }
+            Action::Notified | Action::DeliveryFailed => {
+                // A result whose `queued` is not (yet) in this history is
+                // kept for when it arrives by a merge.
+                let Some(&i) = index.get(key) else { continue };
+                let d = &mut order[i];
+                if d.state == DeliveryState::Delivered {
+                    continue;
+                }
+                if e.action == Action::Notified {
+                    d.state = DeliveryState::Delivered;
+                    d.next_attempt = None;
+                } else {
+                    d.attempts = d.attempts.max(e.attempt.unwrap_or(d.attempts + 1));
+                    d.last_error = e.error.clone();
+                    d.next_attempt = e.next_attempt;
+                    d.state = if e.next_attempt.is_some() {
+                        DeliveryState::Retrying
+                    } else {
+                        DeliveryState::Failed
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    order
+}
+
+/// How many deliveries of a history a later `desk run` still has to make,
+/// and how many were given up.
+pub fn counts(history: &[Event]) -> (u32, u32) {
+    let all = deliveries(history);
+    let n = |f: &dyn Fn(&Delivery) -> bool| {
+        u32::try_from(all.iter().filter(|d| f(d)).count()).unwrap_or(u32::MAX)
+    };
+    (
+        n(&|d| d.state.is_open()),
+        n(&|d| d.state == DeliveryState::Failed),
+    )
+}
+
+/// How many deliveries of a history a later `desk run` still has to make.
+pub fn open_count(history: &[Event]) -> u32 {
+    counts(history).0
+}
+
+/// Keeps one `queued` and one `notified` event per key, the earliest: two
+/// clones that both queued or both delivered the same cause merge to one.
+/// Failed attempts are all kept (each is a fact about one clone's try).
+pub fn one_per_key(history: Vec<Event>) -> Vec<Event> {
+    let mut seen: std::collections::BTreeSet<(String, String)> = Default::default();
+    history
+        .into_iter()
+        .filter(|e| {
+            if !matches!(e.action, Action::Queued | Action::Notified) {
+                return true;
+            }
+            let Some(key) = &e.key else { return true };
+            seen.insert((e.action.as_str().to_string(), key.clone()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    fn event(at: &str, action: Action, key: &str) -> Event {
+        let mut e = Event::new(t(at), "rule:r", action);
+        e.key = Some(key.into());
+        e.via = Some("run".into());
+        e
+    }
+
+    #[test]
+    fn backoff_doubles_from_five_minutes_to_six_hours_and_gives_up_at_the_limit() {
+        let at = t("2026-11-24T10:00:00+08:00");
+        let delays: Vec<i64> = (1..MAX_ATTEMPTS)
+            .map(|n| (next_attempt(n, at, false).unwrap().0 - at.0).num_minutes())
+            .collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 360, 360]);
+        assert_eq!(next_attempt(MAX_ATTEMPTS, at, false), None);
+        assert_eq!(next_attempt(1, at, true), None);
+        // Far past the limit, no overflow.
+        assert_eq!(next_attempt(u32::MAX, at, false), None);
+    }
+
+    #[test]
+    fn message_ids_derive_from_the_key_alone() {
+        let a = message_id("notify/CW202611240001/1f3a9c0d2b7e");
+        assert_eq!(a, message_id("notify/CW202611240001/1f3a9c0d2b7e"));
+        assert_ne!(a, message_id("notify/CW202611240001/1f3a9c0d2b7f"));
+        assert!(a.ends_with("@desk") && a.len() == 32 + 5, "{a}");
+    }
+
+    #[test]
+    fn a_key_is_pending_then_retrying_then_delivered_or_failed() {
+        let mut h = vec![event("2026-11-24T10:00:00+08:00", Action::Queued, "k")];
+        assert_eq!(deliveries(&h)[0].state, DeliveryState::Pending);
+        assert_eq!(open_count(&h), 1);
+        let mut failed = event("2026-11-24T10:01:00+08:00", Action::DeliveryFailed, "k");
+        failed.attempt = Some(1);
+        failed.error = Some("exit 3".into());
+        failed.next_attempt = Some(t("2026-11-24T10:06:00+08:00"));
+        h.push(failed.clone());
+        let d = &deliveries(&h)[0];
+        assert_eq!(d.state, DeliveryState::Retrying);
+        assert_eq!(d.attempts, 1);
+        assert!(!d.due(t("2026-11-24T10:05:59+08:00")));
+        assert!(d.due(t("2026-11-24T10:06:00+08:00")));
+        // The last attempt: no next one.
+        let mut last = failed.clone();
+        last.attempt = Some(MAX_ATTEMPTS);
+        last.next_attempt = None;
+        let mut gave_up = h.clone();
+        gave_up.push(last);
+        assert_eq!(deliveries(&gave_up)[0].state, DeliveryState::Failed);
+        assert_eq!(open_count(&gave_up), 0);
+        h.push(event("2026-11-24T10:07:00+08:00", Action::Notified, "k"));
+        assert_eq!(deliveries(&h)[0].state, DeliveryState::Delivered);
+        assert_eq!(open_count(&h), 0);
+        // A failure recorded after the delivery (another clone's) changes nothing.
+        h.push(failed);
+        assert_eq!(deliveries(&h)[0].state, DeliveryState::Delivered);
+    }
+
+    #[test]
+    fn merging_keeps_the_earliest_queued_and_notified_of_a_key() {
+        let h = vec![
+            event("2026-11-24T10:00:00+08:00", Action::Queued, "k"),
+            event("2026-11-24T10:00:01+08:00", Action::Queued, "k"),
+            event("2026-11-24T10:00:02+08:00", Action::Queued, "other"),
+            event("2026-11-24T10:05:00+08:00", Action::Notified, "k"),
+            event("2026-11-24T10:05:00+08:00", Action::DeliveryFailed, "other"),
+            event("2026-11-24T10:06:00+08:00", Action::Notified, "k"),
+            event("2026-11-24T10:07:00+08:00", Action::DeliveryFailed, "other"),
+        ];
+        let kept = one_per_key(h.clone());
+        let at: Vec<(String, &str)> = kept
+            .iter()
+            .map(|e| (e.at.to_string(), e.action.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("2026-11-24T10:00:00+08:00".to_string(), "queued"),
+                ("2026-11-24T10:00:02+08:00".to_string(), "queued"),
+                ("2026-11-24T10:05:00+08:00".to_string(), "notified"),
+                ("2026-11-24T10:05:00+08:00".to_string(), "delivery_failed"),
+                ("2026-11-24T10:07:00+08:00".to_string(), "delivery_failed"),
+            ]
+        );
+        assert_eq!(deliveries(&h).len(), 2);
+    }
+}

@@ -1,0 +1,110 @@
+//! Message templates (`templates/NAME.txt`, minijinja): the first line
+//! `Subject: …`, a blank line, the body. Pure: the store reads the file and
+//! builds the context; this renders it and says what is wrong with it.
+
+use minijinja::{Environment, UndefinedBehavior};
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // A misspelt variable is an error, not an empty string in a sent mail.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Blocks (`{% for %}`) take no line of their own in a plain-text mail.
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters"),
+    );
+    env
+}
+
+/// Renders `text` (the template `name`) with `context`; the error says what
+/// is wrong (syntax with its line, an unknown variable, no subject line).
+pub fn render(name: &str, text: &str, context: &serde_json::Value) -> Result<Message, String> {
+    let env = environment();
+    let template = env
+        .template_from_named_str(name, text)
+        .map_err(|e| describe(&e))?;
+    let out = template
+        .render(minijinja::value::Serde(context))
+        .map_err(|e| describe(&e))?;
+    let mut lines = out.splitn(2, '\n');
+    let first = lines.next().unwrap_or_default();
+    let rest = lines.next().unwrap_or_default();
+    let subject = first
+        .strip_prefix("Subject:")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            "the first line must be `Subject: …` (then a blank line, then the body)".to_string()
+        })?;
+    let body = rest.strip_prefix('\n').or(rest.strip_prefix("\r\n"));
+    let body = body.ok_or_else(|| "a blank line must follow the subject line".to_string())?;
+    Ok(Message {
+        subject: subject.to_string(),
+        body: body.to_string(),
+    })
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut text = match e.line() {
+        Some(line) => format!("line {line}: {}", e.kind()),
+        None => e.kind().to_string(),
+    };
+    if let Some(detail) = e.detail() {
+        text.push_str(": ");
+        text.push_str(detail);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_a_chinese_message_with_the_masked_name() {
+        let text = "Subject: 工单 {{ ticket.id }} 已分派给您\n\n{{ ticket.assignee_name }}，您好：\n客户 {{ customer.name }} 的{{ ticket.type_label }}「{{ ticket.title }}」（{{ ticket.priority_label }}）\n{% for c in sla %}\n{{ c.target }} 到期 {{ c.due }}\n{% endfor %}\n";
+        let ctx = json!({
+            "rule": "notify-assignee",
+            "ticket": {"id": "CW202611240001", "title": "打印机卡纸", "type_label": "投诉",
+                       "priority_label": "紧急", "assignee_name": "陈静"},
+            "customer": {"name": "张*"},
+            "sla": [{"target": "resolution", "due": "2026-11-25 10:00"}],
+        });
+        let m = render("assigned", text, &ctx).unwrap();
+        assert_eq!(m.subject, "工单 CW202611240001 已分派给您");
+        assert_eq!(
+            m.body,
+            "陈静，您好：\n客户 张* 的投诉「打印机卡纸」（紧急）\nresolution 到期 2026-11-25 10:00\n"
+        );
+    }
+
+    #[test]
+    fn bad_templates_say_why() {
+        let ctx = json!({"ticket": {"id": "X"}});
+        for (text, wanted) in [
+            ("Subject: {{ ticket.id \n\nbody", "line 3: syntax error"),
+            ("Subject: {{ tikcet.id }}\n\nbody", "undefined"),
+            (
+                "Hello {{ ticket.id }}\n\nbody",
+                "the first line must be `Subject: …`",
+            ),
+            ("Subject: \n\nbody", "the first line must be `Subject: …`"),
+            ("Subject: x\nbody", "a blank line must follow"),
+            ("Subject: x\n\n{% for %}", "syntax error"),
+        ] {
+            let got = render("t", text, &ctx).unwrap_err();
+            assert!(got.contains(wanted), "{text:?}: {got}");
+        }
+    }
+}

@@ -1,0 +1,587 @@
+//! `desk run`: delivers what rules queued (`queued` events) through `run`
+//! hooks and e-mail, recording `notified` or `delivery_failed` in the
+//! ticket's history under its lock (docs/automation.md). Delivery is
+//! at-least-once: the result is recorded after the send, so a crash between
+//! the two sends again on the next run, with the same Message-ID.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{Finding, Store};
+use crate::config::Field;
+use crate::error::{Error, Result};
+use crate::model::outbox::{self, Delivery, DeliveryState};
+use crate::model::{Action, Event, Ticket, TicketId, Timestamp};
+use crate::rules::template::{self, Message};
+use crate::rules::{RuleAction, Rules, CUSTOMER};
+
+/// Where message templates live, relative to the store's root.
+pub const TEMPLATES_DIR: &str = "templates";
+/// How long a `run` hook may take, in seconds (default
+/// [`DEFAULT_HOOK_TIMEOUT`]); past it the hook is killed and the delivery
+/// counts as failed.
+pub const HOOK_TIMEOUT_VAR: &str = "DESK_HOOK_TIMEOUT";
+pub const DEFAULT_HOOK_TIMEOUT: u64 = 60;
+
+/// A mail as desk hands it to a transport (the fields of `mail::Mail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// Without angle brackets, derived from the delivery's key.
+    pub message_id: String,
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub message: String,
+    /// A bad address, a rejected recipient: retrying will not help.
+    pub permanent: bool,
+}
+
+/// What sends e-mail (SMTP, sendmail), as `desk run` uses it.
+pub trait EmailSender {
+    fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError>;
+}
+
+/// One delivery `desk run` made or tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub ticket: String,
+    pub rule: String,
+    pub key: String,
+    pub via: String,
+    pub to: Vec<String>,
+    pub outcome: AttemptOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    Delivered,
+    /// `--dry-run`: what would be sent.
+    WouldSend,
+    Failed {
+        error: String,
+        attempt: u32,
+        /// `None`: given up.
+        next: Option<Timestamp>,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunTotals {
+    pub delivered: usize,
+    pub failed: usize,
+    /// Due deliveries of a dry run.
+    pub would_send: usize,
+}
+
+/// Every delivery not yet made or given up, with the ticket it belongs to,
+/// and the ticket files that could not be read.
+pub type Outbox = (Vec<(String, Delivery)>, Vec<Error>);
+
+impl Store {
+    /// Delivers every due delivery of the store, in ticket order then the
+    /// order queued; `on` hears each attempt as it ends. Rules and templates
+    /// are checked first: a bad one refuses the run before anything is
+    /// sent. One `desk run` at a time per clone.
+    pub fn run_deliveries(
+        &self,
+        now: Timestamp,
+        actor: &str,
+        dry_run: bool,
+        email: Option<&dyn EmailSender>,
+        on: &mut dyn FnMut(&Attempt),
+    ) -> Result<RunTotals> {
+        let rules = self.rules()?;
+        if let Some(first) = self.template_problems(&rules).into_iter().next() {
+            return Err(first);
+        }
+        let _lock = self.try_lock("run")?.ok_or_else(|| {
+            Error::Refused(
+                "another `desk run` is running in this store; try again when it ends".into(),
+            )
+        })?;
+        let mut scan = self.summaries_where(true, |s| s.open_deliveries > 0)?;
+        scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut totals = RunTotals::default();
+        for s in &scan.summaries {
+            let Some(id) = TicketId::parse(&s.id) else {
+                continue;
+            };
+            let ticket = self.load_ticket(&id)?;
+            for d in outbox::deliveries(&ticket.history) {
+                if !d.due(now) {
+                    continue;
+                }
+                let mut attempt = Attempt {
+                    ticket: ticket.id.clone(),
+                    rule: d.rule.clone(),
+                    key: d.key.clone(),
+                    via: d.via().to_string(),
+                    to: d.to(),
+                    outcome: AttemptOutcome::WouldSend,
+                };
+                if dry_run {
+                    totals.would_send += 1;
+                    on(&attempt);
+                    continue;
+                }
+                let result = self.deliver(&ticket, &d, email, now);
+                attempt.outcome = self.record(&id, &d, result, now, actor)?;
+                match attempt.outcome {
+                    AttemptOutcome::Delivered => totals.delivered += 1,
+                    _ => totals.failed += 1,
+                }
+                on(&attempt);
+            }
+        }
+        scan.into_result()?;
+        Ok(totals)
+    }
+
+    /// Appends the result of one delivery to its ticket, under its lock.
+    fn record(
+        &self,
+        id: &TicketId,
+        d: &Delivery,
+        result: std::result::Result<(), SendError>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<AttemptOutcome> {
+        let mut outcome = AttemptOutcome::Delivered;
+        self.modify_ticket(id, now, actor, |t| {
+            // Appended in time order even when the clock is behind the file.
+            let at = t.last_at().map_or(now, |last| now.max(last));
+            let by = format!("{}{}", crate::model::RULE_PREFIX, d.rule);
+            let mut e = match &result {
+                Ok(()) => {
+                    let mut e = Event::new(at, &by, Action::Notified);
+                    if d.via() == "email" {
+                        e.to = d.queued.to.clone();
+                        e.message_id = Some(outbox::message_id(&d.key));
+                    }
+                    e
+                }
+                Err(err) => {
+                    let attempt = d.attempts + 1;
+                    let next = outbox::next_attempt(attempt, at, err.permanent);
+                    outcome = AttemptOutcome::Failed {
+                        error: err.message.clone(),
+                        attempt,
+                        next,
+                    };
+                    let mut e = Event::new(at, &by, Action::DeliveryFailed);
+                    e.attempt = Some(attempt);
+                    e.error = Some(err.message.clone());
+                    e.next_attempt = next;
+                    e
+                }
+            };
+            e.key = Some(d.key.clone());
+            e.via = Some(d.via().to_string());
+            t.history.push(e);
+            Ok(())
+        })?;
+        Ok(outcome)
+    }
+
+    /// Sends one delivery; the error says what failed, naming who or what.
+    fn deliver(
+        &self,
+        ticket: &Ticket,
+        d: &Delivery,
+        email: Option<&dyn EmailSender>,
+        now: Timestamp,
+    ) -> std::result::Result<(), SendError> {
+        let temporary = |message: String| SendError {
+            message,
+            permanent: false,
+        };
+        match d.via() {
+            "run" => {
+                let command = d.queued.command.as_deref().unwrap_or_default();
+                let args = d.queued.args.clone().unwrap_or_default();
+                let cause = cause_of(ticket, d);
+                let env = [
+                    ("DESK_RULE", d.rule.as_str()),
+                    ("DESK_KEY", d.key.as_str()),
+                    ("DESK_TICKET", ticket.id.as_str()),
+                    ("DESK_EVENT", cause.as_str()),
+                ];
+                run_hook(&self.root, command, &args, &ticket_json(ticket), &env).map_err(temporary)
+            }
+            "email" => {
+                let name = d.queued.template.as_deref().unwrap_or_default();
+                let text = self
+                    .template_text(name)
+                    .map_err(|e| temporary(e.to_string()))?;
+                let context = self.message_context(ticket, &d.rule, &d.key, now);
+                let Message { subject, body } = template::render(name, &text, &context)
+                    .map_err(|e| temporary(format!("template {name}: {e}")))?;
+                let to = self.addresses(ticket, &d.to()).map_err(temporary)?;
+                let sender = email.ok_or_else(|| {
+                    temporary("no mail transport: set `mail:` in desk.yaml".to_string())
+                })?;
+                sender.send(&Outgoing {
+                    to,
+                    subject,
+                    body,
+                    message_id: outbox::message_id(&d.key),
+                })
+            }
+            other => Err(SendError {
+                message: format!("unknown channel '{other}' (this desk delivers email and run)"),
+                permanent: true,
+            }),
+        }
+    }
+
+    /// The e-mail addresses of a delivery's recipients: agents' `email:` in
+    /// desk.yaml, the customer's `email`. Anyone without one fails the
+    /// delivery, named.
+    fn addresses(
+        &self,
+        ticket: &Ticket,
+        to: &[String],
+    ) -> std::result::Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        let mut missing = Vec::new();
+        for who in to {
+            let address = if who == CUSTOMER {
+                self.load_customer(&ticket.customer)
+                    .ok()
+                    .and_then(|c| c.email)
+            } else {
+                self.config.agent(who).and_then(|a| a.email.clone())
+            };
+            match address.filter(|a| !a.trim().is_empty()) {
+                Some(a) => out.push(a),
+                None if who == CUSTOMER => {
+                    missing.push(format!("customer {} has no e-mail", ticket.customer))
+                }
+                None => missing.push(format!("agent {who} has no email: in desk.yaml")),
+            }
+        }
+        if missing.is_empty() && !out.is_empty() {
+            Ok(out)
+        } else if missing.is_empty() {
+            Err("no recipient".into())
+        } else {
+            Err(format!("no address: {}", missing.join("; ")))
+        }
+    }
+
+    /// A template's text, `templates/NAME.txt`.
+    fn template_text(&self, name: &str) -> Result<String> {
+        let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
+        super::read_file(&self.root.join(&rel), &rel)
+    }
+
+    /// Every template the rules name that is missing or does not render
+    /// (with a sample ticket), each an error naming the rule and the key.
+    fn template_problems(&self, rules: &Rules) -> Vec<Error> {
+        let mut problems = Vec::new();
+        for (index, rule) in rules.rules.iter().enumerate() {
+            for (i, action) in rule.actions.iter().enumerate() {
+                let RuleAction::Notify(n) = action else {
+                    continue;
+                };
+                let rel = format!("{TEMPLATES_DIR}/{}.txt", n.template);
+                let problem = match self.template_text(&n.template) {
+                    Err(_) if !self.root.join(&rel).exists() => {
+                        Some(format!("{rel} does not exist"))
+                    }
+                    Err(e) => Some(e.to_string()),
+                    Ok(text) => {
+                        let context = sample_context(&self.config, &rule.name);
+                        template::render(&n.template, &text, &context)
+                            .err()
+                            .map(|e| format!("{rel} does not render: {e}"))
+                    }
+                };
+                if let Some(p) = problem {
+                    problems.push(Error::Parse {
+                        path: super::CONFIG_FILE.into(),
+                        line: None,
+                        message: format!(
+                            "rule '{}' (rules[{index}]), key then[{i}].notify.template: {p}",
+                            rule.name
+                        ),
+                    });
+                }
+            }
+        }
+        problems
+    }
+
+    /// `desk check`'s findings about templates (only when the rules parse:
+    /// their own findings come first).
+    pub fn template_findings(&self) -> Vec<Finding> {
+        let Ok(rules) = self.rules() else {
+            return Vec::new();
+        };
+        self.template_problems(&rules)
+            .into_iter()
+            .map(|e| {
+                let message = match e {
+                    Error::Parse { message, .. } => message,
+                    other => other.to_string(),
+                };
+                Finding::new(Path::new(super::CONFIG_FILE), None, message)
+            })
+            .collect()
+    }
+
+    /// What a template sees: the ticket's fields with their labels, the
+    /// assignee's name, the customer's masked name (never a contact or an
+    /// ID-card or bank-card number), the SLA due times in local time, the
+    /// rule and the key.
+    fn message_context(
+        &self,
+        t: &Ticket,
+        rule: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> serde_json::Value {
+        let customer = self.load_customer(&t.customer).ok();
+        let customer_name = customer.as_ref().map_or_else(
+            || t.customer.clone(),
+            |c| crate::model::mask::customer_name(c.kind, &c.name, c.salutation.as_deref()),
+        );
+        let sla = match self.sla() {
+            Ok((policy, calendar)) => {
+                let marks = crate::model::Mark::of_history(&t.history);
+                let now = now.0.with_timezone(&chrono::Utc);
+                crate::sla::replay(&marks, &t.priority, policy, calendar, now)
+                    .clocks
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "target": c.kind.name(),
+                            "state": c.state.name(),
+                            "due": c.due.map(|d| d.with_timezone(&self.settings.tz).format("%Y-%m-%d %H:%M").to_string()),
+                        })
+                    })
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        let mut ctx = ticket_context(&self.config, t, self.settings.tz);
+        ctx["rule"] = json!(rule);
+        ctx["key"] = json!(key);
+        ctx["customer"] = json!({
+            "id": t.customer,
+            "name": customer_name,
+            "vip": customer.as_ref().is_some_and(|c| c.vip),
+        });
+        ctx["sla"] = json!(sla);
+        ctx
+    }
+}
+
+/// The fields of a ticket as templates see them.
+fn ticket_context(
+    config: &crate::config::Config,
+    t: &Ticket,
+    tz: chrono_tz::Tz,
+) -> serde_json::Value {
+    let label =
+        |field: Field, key: &str| config.label(field, key).unwrap_or_else(|| key.to_string());
+    let assignee_name = t.assignee.as_deref().map(|a| {
+        config
+            .agent(a)
+            .map_or_else(|| a.to_string(), |x| x.name.clone())
+    });
+    json!({
+        "ticket": {
+            "id": t.id,
+            "title": t.title,
+            "type": t.kind,
+            "type_label": label(Field::Type, &t.kind),
+            "priority": t.priority,
+            "priority_label": label(Field::Priority, &t.priority),
+            "status": t.status.key(),
+            "status_label": label(Field::Status, t.status.key()),
+            "channel": t.channel,
+            "channel_label": label(Field::Channel, &t.channel),
+            "category": t.category,
+            "tags": t.tags,
+            "created": t.created.0.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            "assignee": t.assignee,
+            "assignee_name": assignee_name,
+            "description": t.description,
+            "resolution": t.resolution,
+        },
+    })
+}
+
+/// A context with every variable a real one has, to check templates before
+/// anything is sent.
+fn sample_context(config: &crate::config::Config, rule: &str) -> serde_json::Value {
+    let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("a valid time");
+    let first = |field: Field| {
+        config
+            .choices(field)
+            .first()
+            .map_or_else(String::new, |c| c.key.clone())
+    };
+    let t = Ticket::create(
+        "CW202601050001".into(),
+        crate::model::NewTicket {
+            title: "示例 sample".into(),
+            customer: "C000001".into(),
+            kind: first(Field::Type),
+            category: Some("sample".into()),
+            tags: vec!["sample".into()],
+            channel: first(Field::Channel),
+            priority: first(Field::Priority),
+            description: "示例 sample".into(),
+            expectation: None,
+            assignee: config.agents.first().map(|a| a.id.clone()),
+        },
+        at,
+        "desk",
+    );
+    let mut ctx = ticket_context(config, &t, chrono_tz::Asia::Shanghai);
+    ctx["rule"] = json!(rule);
+    ctx["key"] = json!(format!("{rule}/CW202601050001/000000000000"));
+    ctx["customer"] = json!({"id": "C000001", "name": "张*", "vip": false});
+    ctx["sla"] = json!([{"target": "resolution", "state": "running", "due": "2026-01-06 09:00"}]);
+    ctx
+}
+
+/// The ticket as `desk show --format json` prints it.
+pub fn ticket_json(t: &Ticket) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(t).expect("a ticket serialises");
+    out.push(b'\n');
+    out
+}
+
+/// The action of the event that caused a delivery (`assigned`, …): the
+/// event rule's triggering event, found by the key's hash; for a time rule,
+/// `time`.
+fn cause_of(ticket: &Ticket, d: &Delivery) -> String {
+    ticket
+        .history
+        .iter()
+        .filter(|e| e.rule().is_none() && e.at <= d.queued.at)
+        .find(|e| {
+            let key = crate::rules::cause_key(&d.rule, &ticket.id, e, 1);
+            d.key == key || d.key.starts_with(&format!("{key}/"))
+        })
+        .map_or_else(|| "time".to_string(), |e| e.action.as_str().to_string())
+}
+
+/// Runs a hook: `command` relative to the store's root (or on PATH when it
+/// names no file there), in the root, with `stdin` as its input and `env`
+/// added; within the timeout and with exit status 0, or it failed.
+fn run_hook(
+    root: &Path,
+    command: &str,
+    args: &[String],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> std::result::Result<(), String> {
+    let timeout = std::env::var(HOOK_TIMEOUT_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(
+            Duration::from_secs(DEFAULT_HOOK_TIMEOUT),
+            Duration::from_secs_f64,
+        );
+    let local = root.join(command);
+    let program = if command.contains('/') || local.is_file() {
+        local
+    } else {
+        command.into()
+    };
+    let mut child = Command::new(&program)
+        .args(args)
+        .current_dir(root)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {command}: {e}"))?;
+    let mut input = child.stdin.take().expect("piped");
+    let data = stdin.to_vec();
+    // A hook that reads nothing closes the pipe: not an error.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut err = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = err.by_ref().take(64 * 1024).read_to_end(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(format!("{command}: {e}")),
+        }
+    };
+    let _ = writer.join();
+    let stderr = reader.join().unwrap_or_default();
+    let last = String::from_utf8_lossy(&stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", crate::output::visible(l.trim())))
+        .unwrap_or_default();
+    match status {
+        None => Err(format!(
+            "{command} timed out after {} s ({HOOK_TIMEOUT_VAR})",
+            timeout.as_secs_f64()
+        )),
+        Some(s) if s.success() => Ok(()),
+        Some(s) => Err(match s.code() {
+            Some(code) => format!("{command} exited with status {code}{last}"),
+            None => format!("{command} was killed by a signal{last}"),
+        }),
+    }
+}
+
+/// Every delivery not yet made or given up, and those given up, of the
+/// tickets that have any: `desk outbox`.
+impl Store {
+    pub fn outbox(&self) -> Result<Outbox> {
+        let scan = self.summaries_where(true, |s| s.open_deliveries > 0 || may_have_failed(s))?;
+        let mut rows = Vec::new();
+        let mut ids: Vec<&str> = scan.summaries.iter().map(|s| s.id.as_str()).collect();
+        ids.sort_unstable();
+        for id in ids {
+            let Some(tid) = TicketId::parse(id) else {
+                continue;
+            };
+            let ticket = self.load_ticket(&tid)?;
+            for d in outbox::deliveries(&ticket.history) {
+                if d.state != DeliveryState::Delivered {
+                    rows.push((ticket.id.clone(), d));
+                }
+            }
+        }
+        Ok((rows, scan.errors))
+    }
+}
+
+/// Whether a ticket's summary may hide a given-up delivery.
+fn may_have_failed(s: &crate::model::Summary) -> bool {
+    s.failed_deliveries > 0
+}
