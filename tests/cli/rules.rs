@@ -360,12 +360,22 @@ rules:
   - notify: {to: owner, template: callback}
 ";
     let env = team(rules, None);
+    // Each notify names a template of the store, which must exist.
+    env.run(&["check"]).fails(1);
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    for name in ["assigned", "escalation", "progress", "survey", "callback"] {
+        let path = env.path(&format!("templates/{name}.txt"));
+        std::fs::write(path, "Subject: {{ ticket.id }}\n\n{{ ticket.title }}\n").unwrap();
+    }
     env.run(&["check"]).ok();
-    // A notify action is not delivered by this version: assigning records
-    // the assignment only.
+    // A notify action is queued in the assignment's write, for `desk run`.
     let id = env.new_ticket(&[]);
     env.run(&["assign", &id, "e1"]).ok();
-    assert_eq!(events(&env, &id).len(), 2);
+    let actions: Vec<String> = events(&env, &id)
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(actions, ["created", "assigned", "queued"]);
 }
 
 /// A rule's note is not a response to the customer: SLA clocks ignore it.
