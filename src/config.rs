@@ -54,6 +54,10 @@ pub struct Config {
     /// so that a bad rule stops those commands and `desk check`, not `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<serde_yaml::Value>,
+    /// How notifications are sent (docs/format.md, `mail:`); checked when
+    /// desk.yaml is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<crate::mail::MailConfig>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,
@@ -379,6 +383,7 @@ impl Config {
             rules: Some(
                 serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse"),
             ),
+            mail: None,
             extra: BTreeMap::new(),
         }
     }
@@ -530,6 +535,10 @@ impl Config {
                     )));
                 }
             }
+        }
+        if let Some(mail) = &self.mail {
+            let root = path.parent().unwrap_or(std::path::Path::new(""));
+            mail.settings_in(root).map_err(bad)?;
         }
         let calendar = self.calendar.build(tz, &[]).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();

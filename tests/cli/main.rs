@@ -20,6 +20,7 @@ mod interrupt;
 mod lifecycle;
 mod limits;
 mod list;
+mod mail;
 mod report;
 mod rules;
 mod secrets;
