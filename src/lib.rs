@@ -10,6 +10,7 @@
 //! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
 //! - [`report`]: the monthly report's sections, pure.
 //! - [`rules`]: automation rules of desk.yaml, parsed and evaluated purely.
+//! - [`mail`]: e-mail delivery (sendmail command, SMTP) for `desk run`.
 //! - [`output`]: one writer for table, CSV and JSON.
 //! - [`parallel`]: spreading pure work over the cores.
 //! - [`cli`]: one file per subcommand, on top of the rest.
@@ -20,6 +21,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod model;
 pub mod output;
 pub mod parallel;

@@ -43,11 +43,14 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         );
         eprintln!("{}", crate::output::visible(&line));
     };
-    // No mail transport in this version: e-mail deliveries fail, named, and
-    // are retried (docs/automation.md).
-    let totals = ctx
-        .store
-        .run_deliveries(ctx.now, ctx.actor(), args.dry_run, None, &mut say)?;
+    let email = ctx.store.email_sender();
+    let totals = ctx.store.run_deliveries(
+        ctx.now,
+        ctx.actor(),
+        args.dry_run,
+        email.as_deref(),
+        &mut say,
+    )?;
     Ok(if totals.failed > 0 {
         super::exit::ERROR
     } else {

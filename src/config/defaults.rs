@@ -92,6 +92,7 @@ impl Config {
             rules: Some(
                 serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse"),
             ),
+            mail: None,
             extra: BTreeMap::new(),
         }
     }

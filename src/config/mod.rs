@@ -64,6 +64,10 @@ pub struct Config {
     /// so that a bad rule stops those commands and `desk check`, not `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<serde_yaml::Value>,
+    /// How notifications are sent (docs/format.md, `mail:`); checked when
+    /// desk.yaml is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<crate::mail::MailConfig>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_yaml::Value>,

@@ -585,3 +585,46 @@ impl Store {
 fn may_have_failed(s: &crate::model::Summary) -> bool {
     s.failed_deliveries > 0
 }
+
+/// The mail transport of desk.yaml's `mail:`, as `desk run` sends through it.
+struct Transport(Box<dyn crate::mail::Mailer>);
+
+impl EmailSender for Transport {
+    fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError> {
+        let mail = crate::mail::Mail {
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            body: mail.body.clone(),
+            message_id: mail.message_id.clone(),
+        };
+        self.0.send(&mail).map_err(|e| SendError {
+            message: e.to_string(),
+            permanent: e.is_permanent(),
+        })
+    }
+}
+
+/// `mail:` that cannot send (a password that cannot be read, a transport
+/// this build lacks): every e-mail fails with the reason and is retried,
+/// while hooks are still delivered.
+struct Unavailable(String);
+
+impl EmailSender for Unavailable {
+    fn send(&self, _: &Outgoing) -> std::result::Result<(), SendError> {
+        Err(SendError {
+            message: self.0.clone(),
+            permanent: false,
+        })
+    }
+}
+
+impl Store {
+    /// What e-mail goes through: `None` when desk.yaml has no `mail:`.
+    pub fn email_sender(&self) -> Option<Box<dyn EmailSender>> {
+        let config = self.config.mail.as_ref()?;
+        Some(match crate::mail::mailer(config) {
+            Ok(mailer) => Box::new(Transport(mailer)),
+            Err(e) => Box::new(Unavailable(e.to_string())),
+        })
+    }
+}

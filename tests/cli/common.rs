@@ -309,3 +309,103 @@ impl TestEnv {
         }
     }
 }
+
+/// A real SMTP server on 127.0.0.1 (tests/smtp_server.py, Python's aiosmtpd)
+/// that stores what it receives; stopped when dropped.
+pub struct SmtpServer {
+    child: std::process::Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// A message the test SMTP server received, as Python's email package reads it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_tos: Vec<String>,
+    pub authenticated: bool,
+    pub tls: bool,
+    /// The raw message.
+    pub data: String,
+    /// Decoded headers (RFC 2047 words read).
+    pub headers: BTreeMap<String, String>,
+    /// The decoded text body, line breaks as `\n`.
+    pub body: Option<String>,
+}
+
+impl SmtpServer {
+    /// Starts the server with these options of tests/smtp_server.py
+    /// (`--reject ADDR`, `--auth USER:PW`, `--tls starttls|implicit`, …) and
+    /// returns once it accepts connections. Fails, never skips, when
+    /// Python's aiosmtpd is missing.
+    pub fn start(options: &[&str]) -> SmtpServer {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir.path())
+            .args(options)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect(
+                "python3 runs the test SMTP server; run .ci/run to install what the tests need",
+            );
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let Ok(port) = line.trim().parse() else {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the test SMTP server did not start (exit {:?}); run .ci/run, which installs \
+                 aiosmtpd:\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        // Its later lines (one per message) must not fill the pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        SmtpServer { child, port, dir }
+    }
+
+    /// The CA certificate of a server started with `--tls`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The messages received so far, in order. A message is stored before
+    /// the server accepts its data, so a sent mail is here.
+    pub fn messages(&self) -> Vec<Received> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                let mut r: Received =
+                    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                r.body = r.body.map(|b| b.replace("\r\n", "\n"));
+                r
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (just freed).
+pub fn closed_port() -> u16 {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().port()
+}

@@ -21,6 +21,7 @@ mod interrupt;
 mod lifecycle;
 mod limits;
 mod list;
+mod mail;
 mod report;
 mod rules;
 mod secrets;

@@ -1,0 +1,202 @@
+//! E-mail delivery of notifications: a [`Mail`] built into an RFC 5322
+//! message (UTF-8 subject as RFC 2047 encoded words, the body base64 or
+//! quoted-printable, so it arrives intact through any server) and handed to
+//! the transport of `mail:` in desk.yaml — a sendmail-compatible command, or
+//! an SMTP server (cargo feature `smtp`). See docs/format.md (`mail:`) and
+//! docs/automation.md (delivery).
+//!
+//! This module does I/O (network, processes) and is used only by the
+//! command that delivers (`desk run`); the domain never sees it.
+
+mod config;
+mod message;
+mod sendmail;
+#[cfg(feature = "smtp")]
+mod smtp;
+
+pub use config::{
+    MailConfig, PasswordSource, Security, Settings, Smtp, Transport, DEFAULT_SENDMAIL,
+};
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Addresses, bare (`li.na@example.com`) or with a name (`李娜 <li.na@example.com>`).
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// without angle brackets, e.g. "<key-hash>@desk"
+    pub message_id: String,
+}
+
+/// A way to send mail. `send` returns once the transport has accepted the
+/// message (the SMTP server answered the data, or the sendmail command
+/// exited 0): the mail goes to all its recipients or to none.
+pub trait Mailer {
+    fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// Why a mail was not sent. Each names the server or command, the step and
+/// what failed; none carries the password.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// `mail:` of desk.yaml is wrong, or asks for what this build lacks.
+    #[error("desk.yaml: {0}")]
+    Config(String),
+    /// The SMTP password could not be read from its source.
+    #[error("mail.smtp password: {0}")]
+    Password(String),
+    /// The mail itself is malformed: a recipient or its Message-ID.
+    #[error("mail '{message_id}': {problem}")]
+    Message { message_id: String, problem: String },
+    /// The SMTP server could not be reached, or refused a step.
+    #[error("smtp {server}: {step}: {detail}")]
+    Smtp {
+        /// `host:port`
+        server: String,
+        /// `connect`, `STARTTLS`, `AUTH`, `MAIL FROM:<…>`, `RCPT TO:<…>`, `DATA`, …
+        step: String,
+        detail: String,
+        permanent: bool,
+    },
+    /// The sendmail command could not be run, or reported a failure.
+    #[error("sendmail command {command}: {detail}")]
+    Sendmail {
+        command: String,
+        detail: String,
+        permanent: bool,
+    },
+}
+
+impl MailError {
+    /// bad address, rejected recipient: retrying will not help
+    ///
+    /// True only when the fault is in the mail itself: a malformed recipient
+    /// or Message-ID, a recipient or message refused with a 5xx reply (or the
+    /// sendmail exit codes for bad data, unknown user or host). Faults of the
+    /// settings, the password, the network or the server (down, refusing the
+    /// sender or the login, 4xx replies) are not: once fixed, a retry sends.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Message { .. } => true,
+            MailError::Smtp { permanent, .. } | MailError::Sendmail { permanent, .. } => *permanent,
+            MailError::Config(_) | MailError::Password(_) => false,
+        }
+    }
+}
+
+/// The transport `mail:` configures, ready to send. The SMTP password is
+/// read here, once, from its environment variable or file.
+pub fn mailer(config: &MailConfig) -> Result<Box<dyn Mailer>, MailError> {
+    let settings = config.settings().map_err(MailError::Config)?;
+    let from = message::mailbox(&settings.from)
+        .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
+    match settings.transport {
+        Transport::Sendmail { command, args } => Ok(Box::new(sendmail::Sendmail {
+            from,
+            command,
+            args,
+            timeout: settings.timeout,
+        })),
+        #[cfg(feature = "smtp")]
+        Transport::Smtp(smtp) => Ok(Box::new(smtp::SmtpMailer::new(
+            from,
+            smtp,
+            settings.timeout,
+        )?)),
+        #[cfg(not(feature = "smtp"))]
+        Transport::Smtp(_) => Err(MailError::Config(
+            "mail.smtp: this desk was built without SMTP (cargo feature `smtp`); \
+             send through a sendmail-compatible command with `sendmail:` instead"
+                .into(),
+        )),
+    }
+}
+
+/// The password from its source: an environment variable, or a file whose
+/// one line is the password (a final line break is not part of it).
+pub fn read_password(source: &PasswordSource) -> Result<String, MailError> {
+    let password = match source {
+        PasswordSource::Env(name) => match std::env::var(name) {
+            Ok(value) => value,
+            Err(std::env::VarError::NotPresent) => {
+                return Err(MailError::Password(format!(
+                    "the environment variable {name} (password_env) is not set; set it in the \
+                     environment of `desk run` (e.g. in the crontab or a systemd EnvironmentFile)"
+                )))
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(MailError::Password(format!(
+                    "the environment variable {name} (password_env) is not UTF-8"
+                )))
+            }
+        },
+        PasswordSource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                MailError::Password(format!(
+                    "cannot read {} (password_file): {e}",
+                    path.display()
+                ))
+            })?;
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            text.strip_suffix('\r').unwrap_or(text).to_string()
+        }
+    };
+    if password.is_empty() {
+        let source = match source {
+            PasswordSource::Env(name) => format!("the environment variable {name}"),
+            PasswordSource::File(path) => path.display().to_string(),
+        };
+        return Err(MailError::Password(format!("{source} is empty")));
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_come_from_a_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret 密码\r\n").unwrap();
+        assert_eq!(
+            read_password(&PasswordSource::File(file.clone())).unwrap(),
+            "s3cret 密码"
+        );
+        std::fs::write(&file, "\n").unwrap();
+        let err = read_password(&PasswordSource::File(file.clone())).unwrap_err();
+        assert!(err.to_string().contains("is empty"), "{err}");
+        let missing = dir.path().join("missing");
+        let err = read_password(&PasswordSource::File(missing)).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+        assert!(!err.is_permanent());
+        let err =
+            read_password(&PasswordSource::Env("DESK_TEST_SURELY_UNSET_VAR".into())).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DESK_TEST_SURELY_UNSET_VAR (password_env) is not set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_faults_of_the_mail_are_permanent() {
+        let smtp = |permanent| MailError::Smtp {
+            server: "h:25".into(),
+            step: "RCPT TO:<a@b>".into(),
+            detail: "x".into(),
+            permanent,
+        };
+        assert!(smtp(true).is_permanent());
+        assert!(!smtp(false).is_permanent());
+        assert!(MailError::Message {
+            message_id: "a@desk".into(),
+            problem: "bad".into()
+        }
+        .is_permanent());
+        assert!(!MailError::Config("x".into()).is_permanent());
+        assert!(!MailError::Password("x".into()).is_permanent());
+    }
+}
