@@ -114,19 +114,17 @@ pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
             continue;
         };
         match e.action {
-            Action::Queued => {
-                if !index.contains_key(key) {
-                    index.insert(key, order.len());
-                    order.push(Delivery {
-                        key: key.to_string(),
-                        rule: e.rule().unwrap_or_default().to_string(),
-                        queued: e.clone(),
-                        attempts: 0,
-                        last_error: None,
-                        next_attempt: None,
-                        state: DeliveryState::Pending,
-                    });
-                }
+            Action::Queued if !index.contains_key(key) => {
+                index.insert(key, order.len());
+                order.push(Delivery {
+                    key: key.to_string(),
+                    rule: e.rule().unwrap_or_default().to_string(),
+                    queued: e.clone(),
+                    attempts: 0,
+                    last_error: None,
+                    next_attempt: None,
+                    state: DeliveryState::Pending,
+                });
             }
             Action::Notified | Action::DeliveryFailed => {
                 // A result whose `queued` is not (yet) in this history is

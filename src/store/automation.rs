@@ -129,7 +129,7 @@ impl Store {
                     on(&attempt);
                     continue;
                 }
-                let result = self.deliver(&ticket, &d, email);
+                let result = self.deliver(&ticket, &d, email, now);
                 attempt.outcome = self.record(&id, &d, result, now, actor)?;
                 match attempt.outcome {
                     AttemptOutcome::Delivered => totals.delivered += 1,
@@ -194,6 +194,7 @@ impl Store {
         ticket: &Ticket,
         d: &Delivery,
         email: Option<&dyn EmailSender>,
+        now: Timestamp,
     ) -> std::result::Result<(), SendError> {
         let temporary = |message: String| SendError {
             message,
@@ -217,7 +218,7 @@ impl Store {
                 let text = self
                     .template_text(name)
                     .map_err(|e| temporary(e.to_string()))?;
-                let context = self.message_context(ticket, &d.rule, &d.key);
+                let context = self.message_context(ticket, &d.rule, &d.key, now);
                 let Message { subject, body } = template::render(name, &text, &context)
                     .map_err(|e| temporary(format!("template {name}: {e}")))?;
                 let to = self.addresses(ticket, &d.to()).map_err(temporary)?;
@@ -271,6 +272,21 @@ impl Store {
         } else {
             Err(format!("no address: {}", missing.join("; ")))
         }
+    }
+
+    /// Writes `templates/NAME.txt` for each template that is not there yet
+    /// (`desk init`: the default rules' templates).
+    pub fn write_templates(&self, templates: &[(&str, &str)]) -> Result<()> {
+        let dir = self.root.join(TEMPLATES_DIR);
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        for (name, text) in templates {
+            let path = dir.join(format!("{name}.txt"));
+            if !path.exists() {
+                super::create_atomic(&path, text.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     /// A template's text, `templates/NAME.txt`.
@@ -338,7 +354,13 @@ impl Store {
     /// assignee's name, the customer's masked name (never a contact or an
     /// ID-card or bank-card number), the SLA due times in local time, the
     /// rule and the key.
-    fn message_context(&self, t: &Ticket, rule: &str, key: &str) -> serde_json::Value {
+    fn message_context(
+        &self,
+        t: &Ticket,
+        rule: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> serde_json::Value {
         let customer = self.load_customer(&t.customer).ok();
         let customer_name = customer.as_ref().map_or_else(
             || t.customer.clone(),
@@ -346,7 +368,7 @@ impl Store {
         );
         let sla = match self.sla() {
             Ok((policy, calendar)) => {
-                let now = chrono::Utc::now();
+                let now = now.0.with_timezone(&chrono::Utc);
                 crate::sla::replay(&t.history, &t.priority, &policy, &calendar, now)
                     .clocks
                     .iter()
@@ -546,10 +568,17 @@ fn run_hook(
     }
 }
 
-/// Every delivery not yet made or given up, and those given up, of the
-/// tickets that have any: `desk outbox`.
+/// `desk outbox`: the deliveries not made, by ticket ID, and the ticket
+/// files that could not be read.
+pub struct Outbox {
+    pub rows: Vec<(String, Delivery)>,
+    pub errors: Vec<Error>,
+}
+
 impl Store {
-    pub fn outbox(&self) -> Result<(Vec<(String, Delivery)>, Vec<Error>)> {
+    /// Every delivery not yet made (pending, retrying) or given up, by
+    /// ticket then in the order queued.
+    pub fn outbox(&self) -> Result<Outbox> {
         let scan = self.summaries_where(true, |s| s.open_deliveries > 0 || may_have_failed(s))?;
         let mut rows = Vec::new();
         let mut ids: Vec<&str> = scan.summaries.iter().map(|s| s.id.as_str()).collect();
@@ -565,11 +594,167 @@ impl Store {
                 }
             }
         }
-        Ok((rows, scan.errors))
+        Ok(Outbox {
+            rows,
+            errors: scan.errors,
+        })
     }
 }
 
 /// Whether a ticket's summary may hide a given-up delivery.
 fn may_have_failed(s: &crate::model::Summary) -> bool {
     s.failed_deliveries > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::model::{Customer, CustomerKind, NewTicket};
+
+    /// A transport that keeps what it is given, or refuses as told.
+    struct Recorder {
+        sent: RefCell<Vec<Outgoing>>,
+        refuse: Option<SendError>,
+    }
+
+    impl EmailSender for Recorder {
+        fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError> {
+            match &self.refuse {
+                Some(e) => Err(e.clone()),
+                None => {
+                    self.sent.borrow_mut().push(mail.clone());
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    /// A store with the default rules and templates, an individual customer
+    /// with a phone and an ID card's worth of digits nowhere near a mail,
+    /// and a complaint routed to the supervisor.
+    fn store_with_complaint() -> (tempfile::TempDir, Store, TicketId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let at = t("2026-11-23T09:00:00+08:00");
+        let mut c = Customer::new(CustomerKind::Individual, "张三丰".into(), at, "li.na");
+        c.phone = Some("13900000001".into());
+        c.email = Some("zhang@example.com".into());
+        store.create_customers(vec![c]).unwrap();
+        let (ticket, outcomes) = store
+            .create_ticket_by_rules(at, |id| {
+                Ticket::create(
+                    id,
+                    NewTicket {
+                        title: "打印机卡纸".into(),
+                        customer: "C000001".into(),
+                        kind: "complaint".into(),
+                        category: None,
+                        tags: vec![],
+                        channel: "phone".into(),
+                        priority: "urgent".into(),
+                        description: "客户电话 13900000001".into(),
+                        expectation: None,
+                        assignee: None,
+                    },
+                    at,
+                    "li.na",
+                )
+            })
+            .unwrap();
+        assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+        let id = TicketId::parse(&ticket.id).unwrap();
+        (dir, store, id)
+    }
+
+    #[test]
+    fn a_queued_mail_is_rendered_in_chinese_with_the_masked_name_and_sent_once() {
+        let (_dir, store, id) = store_with_complaint();
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: None,
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let mut seen = Vec::new();
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+                seen.push(a.clone())
+            })
+            .unwrap();
+        assert_eq!(totals.delivered, 1);
+        let sent = mailer.sent.borrow().clone();
+        assert_eq!(sent.len(), 1);
+        let mail = &sent[0];
+        assert_eq!(mail.to, ["chen.jing@example.com"]);
+        assert_eq!(
+            mail.subject,
+            format!("[{id}] 新工单已分派给您 / New ticket assigned to you: 打印机卡纸")
+        );
+        assert!(mail.body.starts_with("陈静，您好："), "{}", mail.body);
+        assert!(mail.body.contains("客户：张**"), "{}", mail.body);
+        assert!(mail.body.contains("类型：投诉"), "{}", mail.body);
+        assert!(mail.body.contains("优先级：紧急"), "{}", mail.body);
+        assert!(
+            mail.body.contains("resolution 到期 / due："),
+            "{}",
+            mail.body
+        );
+        for private in ["张三丰", "13900000001", "zhang@example.com"] {
+            assert!(!mail.body.contains(private), "{private} in {}", mail.body);
+        }
+        assert_eq!(mail.message_id, outbox::message_id(&seen[0].key));
+        // Recorded: a second run sends nothing.
+        let ticket = store.load_ticket(&id).unwrap();
+        let last = ticket.history.last().unwrap();
+        assert_eq!(last.action, Action::Notified);
+        assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals, RunTotals::default());
+        assert_eq!(mailer.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_permanent_refusal_is_given_up_at_once() {
+        let (_dir, store, id) = store_with_complaint();
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: Some(SendError {
+                message: "550 no such user".into(),
+                permanent: true,
+            }),
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let mut seen = Vec::new();
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+                seen.push(a.clone())
+            })
+            .unwrap();
+        assert_eq!(totals.failed, 1);
+        assert_eq!(
+            seen[0].outcome,
+            AttemptOutcome::Failed {
+                error: "550 no such user".into(),
+                attempt: 1,
+                next: None
+            }
+        );
+        let rows = store.outbox().unwrap().rows;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, id.to_string());
+        assert_eq!(rows[0].1.state, DeliveryState::Failed);
+        // Given up: never tried again.
+        let later = t("2026-12-23T09:01:00+08:00");
+        let totals = store
+            .run_deliveries(later, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals, RunTotals::default());
+    }
 }
