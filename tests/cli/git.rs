@@ -1172,7 +1172,7 @@ fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
 #[cfg(unix)]
 #[test]
 fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
-    let (team, a, mut b, _) = team_with_ticket();
+    let (team, a, b, _) = team_with_ticket();
     a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
     b.identity(&team, "cron", "cron@example.com");
     b.env.run(&["git-setup", "--cron"]).ok();
