@@ -107,6 +107,20 @@ impl Store {
         let mut scan = self.summaries_where(true, |s| s.open_deliveries > 0)?;
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut totals = RunTotals::default();
+        // Rules whose notifications are collected into one mail per
+        // recipient list and run (`digest: true`), and those collected.
+        let digest: std::collections::BTreeSet<&str> = rules
+            .rules
+            .iter()
+            .filter(|r| {
+                r.actions
+                    .iter()
+                    .any(|a| matches!(a, RuleAction::Notify(n) if n.digest))
+            })
+            .map(|r| r.name.as_str())
+            .collect();
+        let mut digests: std::collections::BTreeMap<Vec<String>, Vec<(Ticket, Delivery)>> =
+            Default::default();
         for s in &scan.summaries {
             let Some(id) = TicketId::parse(&s.id) else {
                 continue;
@@ -129,6 +143,17 @@ impl Store {
                     on(&attempt);
                     continue;
                 }
+                // The customer differs from ticket to ticket: never in a digest.
+                if d.via() == "email"
+                    && digest.contains(d.rule.as_str())
+                    && !attempt.to.iter().any(|t| t == CUSTOMER)
+                {
+                    digests
+                        .entry(attempt.to.clone())
+                        .or_default()
+                        .push((ticket.clone(), d));
+                    continue;
+                }
                 let result = self.deliver(&ticket, &d, email, now);
                 attempt.outcome = self.record(&id, &d, result, now, actor)?;
                 match attempt.outcome {
@@ -138,8 +163,69 @@ impl Store {
                 on(&attempt);
             }
         }
+        for (to, mut items) in digests {
+            // Most delayed first: the longest queued.
+            items.sort_by(|a, b| {
+                (a.1.queued.at, &a.0.id, &a.1.key).cmp(&(b.1.queued.at, &b.0.id, &b.1.key))
+            });
+            let result = self.deliver_digest(&to, &items, email, now);
+            for (ticket, d) in &items {
+                let id = TicketId::parse(&ticket.id).expect("read by its ID");
+                let outcome = self.record(&id, d, result.clone(), now, actor)?;
+                match outcome {
+                    AttemptOutcome::Delivered => totals.delivered += 1,
+                    _ => totals.failed += 1,
+                }
+                on(&Attempt {
+                    ticket: ticket.id.clone(),
+                    rule: d.rule.clone(),
+                    key: d.key.clone(),
+                    via: "email".into(),
+                    to: to.clone(),
+                    outcome,
+                });
+            }
+        }
         scan.into_result()?;
         Ok(totals)
+    }
+
+    /// One mail to `to` listing each delivery's own message, in the order
+    /// given. Its Message-ID derives from all the keys.
+    fn deliver_digest(
+        &self,
+        to: &[String],
+        items: &[(Ticket, Delivery)],
+        email: Option<&dyn EmailSender>,
+        now: Timestamp,
+    ) -> std::result::Result<(), SendError> {
+        let temporary = |message: String| SendError {
+            message,
+            permanent: false,
+        };
+        let mut body = String::new();
+        for (ticket, d) in items {
+            let name = d.queued.template.as_deref().unwrap_or_default();
+            let text = self
+                .template_text(name)
+                .map_err(|e| temporary(e.to_string()))?;
+            let context = self.message_context(ticket, &d.rule, &d.key, now);
+            let m = template::render(name, &text, &context)
+                .map_err(|e| temporary(format!("template {name}: {e}")))?;
+            body.push_str(&format!("== {}\n\n{}\n", m.subject, m.body.trim_end()));
+            body.push('\n');
+        }
+        let (first, _) = &items[0];
+        let to = self.addresses(first, to).map_err(temporary)?;
+        let sender = email
+            .ok_or_else(|| temporary("no mail transport: set `mail:` in desk.yaml".to_string()))?;
+        let keys: Vec<&str> = items.iter().map(|(_, d)| d.key.as_str()).collect();
+        sender.send(&Outgoing {
+            to,
+            subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
+            body,
+            message_id: outbox::message_id(&keys.join("\n")),
+        })
     }
 
     /// Appends the result of one delivery to its ticket, under its lock.
@@ -756,5 +842,78 @@ mod tests {
             .run_deliveries(later, "cron", false, Some(&mailer), &mut |_| {})
             .unwrap();
         assert_eq!(totals, RunTotals::default());
+    }
+
+    #[test]
+    fn a_digest_rule_sends_one_mail_per_recipient_most_delayed_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::seed_defaults();
+        config.rules = Some(
+            serde_yaml::from_str(
+                "- {name: remind, when: created, then: [{notify: {to: {agent: li.na}, template: progress, digest: true}}]}\n\
+                 - {name: tell, when: created, then: [{notify: {to: {agent: li.na}, template: assigned}}]}\n",
+            )
+            .unwrap(),
+        );
+        let store = Store::init(dir.path(), &config).unwrap();
+        let make = |at: &str, title: &str| {
+            let at = t(at);
+            store
+                .create_ticket_by_rules(at, |id| {
+                    Ticket::create(
+                        id,
+                        NewTicket {
+                            title: title.into(),
+                            customer: "C000001".into(),
+                            kind: "consultation".into(),
+                            category: None,
+                            tags: vec![],
+                            channel: "phone".into(),
+                            priority: "normal".into(),
+                            description: String::new(),
+                            expectation: None,
+                            assignee: None,
+                        },
+                        at,
+                        "li.na",
+                    )
+                })
+                .unwrap()
+                .0
+        };
+        // Created in the opposite order of their IDs' days: the older first.
+        let newer = make("2026-11-23T09:00:00+08:00", "新的");
+        let older = make("2026-11-20T09:00:00+08:00", "旧的");
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: None,
+        };
+        let now = t("2026-11-23T10:00:00+08:00");
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals.delivered, 4);
+        let sent = mailer.sent.borrow().clone();
+        // The digest (two reminders in one mail), and `tell`'s two mails.
+        assert_eq!(sent.len(), 3);
+        let digest = sent
+            .iter()
+            .find(|m| m.subject == "[desk] 2 条待办提醒 / 2 reminders")
+            .unwrap();
+        assert_eq!(digest.to, ["li.na@example.com"]);
+        let first = digest.body.find(&older.id).unwrap();
+        let second = digest.body.find(&newer.id).unwrap();
+        assert!(first < second, "{}", digest.body);
+        assert!(
+            digest
+                .body
+                .starts_with(&format!("== [{}] 请更新处理进度", older.id)),
+            "{}",
+            digest.body
+        );
+        let again = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(again, RunTotals::default());
     }
 }
