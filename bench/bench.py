@@ -40,6 +40,8 @@ START = "<!-- bench:start (written by bench/run.sh) -->"
 END = "<!-- bench:end -->"
 CUSTOMERS_START = "<!-- bench-customers:start (written by bench/run.sh --customer-sizes) -->"
 CUSTOMERS_END = "<!-- bench-customers:end -->"
+RUN_START = "<!-- bench-run:start (written by bench/run.sh --run-sizes) -->"
+RUN_END = "<!-- bench-run:end -->"
 
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
@@ -82,6 +84,7 @@ def main():
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--customer-sizes", default="")
     ap.add_argument("--desk-before")
+    ap.add_argument("--run-sizes", default="")
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
@@ -97,6 +100,11 @@ def main():
         out = bench_customers(desks, work, customer_sizes, args.runs, env)
         if args.markdown:
             write_section(args.markdown, CUSTOMERS_START, CUSTOMERS_END, out)
+    run_sizes = [int(s) for s in args.run_sizes.split(",") if s]
+    if run_sizes:
+        out = bench_run(desk, work, run_sizes, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, RUN_START, RUN_END, out)
     if not sizes:
         return
 
@@ -202,6 +210,68 @@ def write_section(markdown, start, end, lines):
     _, _, tail = rest.partition(end)
     page.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + tail, encoding="utf-8")
     print(f"wrote {markdown}", file=sys.stderr)
+
+
+def demo_store(desk, work, n, env):
+    """The benchmark store of n tickets (the main benchmark's), made once."""
+    store = work / f"store-{n}"
+    if not (store / "desk.yaml").exists():
+        print(f"generating {n} tickets in {store} ...", file=sys.stderr, flush=True)
+        shutil.rmtree(store, ignore_errors=True)
+        months = max(3, min(48, n // 2000))
+        run([desk, "demo", str(store), "--tickets", str(n), "--customers", str(max(12, n // 5)),
+             "--months", str(months), "--seed", "7"], env=env)
+    return store
+
+
+def bench_run(desk, work, sizes, runs, env):
+    """Times `desk run` (the scheduler, from cron) with nothing due, and with
+    deliveries due through a `run` hook that does nothing."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --run-sizes` on {machine()}.",
+        f"Medians of {runs} runs, page cache and ticket cache warm; times in seconds.",
+        "",
+        "| tickets | stat all (find) | list warm | run, nothing due | run --dry-run, 100 due | run, 100 hook deliveries |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        store = demo_store(desk, work, n, env)
+        run(shell("find tickets -type f -print0 | xargs -0 cat > /dev/null"), cwd=store)
+        base = [desk, "--dir", str(store)]
+        run(base + ["list", "--format", "csv"], env=env)
+        time.sleep(2.5)
+        stat, _ = median_of(runs, ["find", "tickets", "-type", "f", "-printf", "%s %T@\\n"], cwd=store)
+        warm, _ = median_of(runs, base + ["list", "--format", "csv"], env=env)
+        nothing, _ = median_of(runs, base + ["run"], env=env)
+        # 100 tickets whose `created` queues a hook run: a rule of its own.
+        hook = store / "hooks" / "noop.sh"
+        hook.parent.mkdir(exist_ok=True)
+        hook.write_text("#!/bin/sh\ncat > /dev/null\n")
+        hook.chmod(0o755)
+        config = store / "desk.yaml"
+        original = config.read_text(encoding="utf-8")
+        rule = "- name: bench-hook\n  when: created\n  if: {title: {contains: bench-run}}\n  then:\n  - run: hooks/noop.sh\n"
+        if "bench-hook" not in original:
+            config.write_text(original.replace("\nrules:\n", "\nrules:\n" + rule, 1), encoding="utf-8")
+
+        def queue_100():
+            for _ in range(100):
+                run(base + ["new", "--customer", "C000001", "--type", "建议", "--priority", "一般",
+                            "--channel", "电话", "--title", "bench-run ticket"], env=env)
+            run(base + ["list", "--format", "csv"], env=env)
+
+        dry = []
+        due = []
+        for _ in range(runs):
+            queue_100()
+            dry.append(run(base + ["run", "--dry-run"], env=env)[0])
+            due.append(run(base + ["run"], env=env)[0])
+        lines.append(f"| {n:,} | {stat:.3f} | {warm:.3f} | {nothing:.3f} | {statistics.median(dry):.3f} | "
+                     f"{statistics.median(due):.3f} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    lines.append("")
+    lines.append("Target: `desk run` with nothing due < 1 s at 100,000 tickets.")
+    return lines
 
 
 def bench_customers(desks, work, sizes, runs, env):

@@ -5,6 +5,8 @@
 #   bench/run.sh --sizes 10000,100000,1000000 --runs 3
 #   bench/run.sh --sizes '' --customer-sizes 100000 [--desk-before OLD_DESK]
 #                                        customer writes and list only
+#   bench/run.sh --sizes '' --run-sizes 100000
+#                                        desk run (the scheduler) only
 # Stores are kept in target/bench/ between runs (delete it to regenerate).
 set -euo pipefail
 cd "$(dirname "$0")/.."

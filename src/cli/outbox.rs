@@ -14,7 +14,7 @@ pub struct OutboxArgs {
 /// Deliveries that rules queued and `desk run` has not made: pending,
 /// retrying, and given up; by ticket, then in the order queued.
 pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> {
-    let (rows, errors) = ctx.store.outbox()?;
+    let crate::store::Outbox { rows, errors } = ctx.store.outbox()?;
     let tz = ctx.store.settings.tz;
     let local =
         |t: &crate::model::Timestamp| t.0.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();

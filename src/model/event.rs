@@ -362,6 +362,24 @@ impl Event {
                     }
                 }
             }
+            Action::Queued | Action::Notified | Action::DeliveryFailed => {
+                match self.via.as_deref() {
+                    None => {}
+                    Some("email") if self.action == Action::Queued && self.template.is_none() => {
+                        problems.push("an e-mail `queued` event needs `template`".to_string())
+                    }
+                    Some("run") if self.action == Action::Queued && self.command.is_none() => {
+                        problems.push("a run `queued` event needs `command`".to_string())
+                    }
+                    Some("email" | "run") => {}
+                    Some(other) => {
+                        problems.push(format!("via '{other}' is not a channel (email, run)"))
+                    }
+                }
+                if let Some(0) = self.attempt {
+                    problems.push("attempt 0: attempts count from 1".to_string());
+                }
+            }
             Action::Surveyed => {
                 let scores = self.scores.iter().flatten();
                 if self.scores.as_ref().is_some_and(BTreeMap::is_empty) {
@@ -469,6 +487,34 @@ mod tests {
             // A newer desk's action, and a newer desk's field, are kept.
             "action: escalated\nstatus: whatever\nlevel: 2\n",
             "action: updated\nnote: x\nvisibility: internal\n",
+        ] {
+            assert_eq!(problems(good), Vec::<String>::new(), "{good}");
+        }
+    }
+
+    #[test]
+    fn deliveries_are_checked_against_their_channel() {
+        assert_eq!(
+            problems("action: queued\nkey: k\nvia: fax\n"),
+            ["via 'fax' is not a channel (email, run)"]
+        );
+        assert_eq!(
+            problems("action: queued\nkey: k\nvia: email\nto: [li.na]\n"),
+            ["an e-mail `queued` event needs `template`"]
+        );
+        assert_eq!(
+            problems("action: queued\nkey: k\nvia: run\n"),
+            ["a run `queued` event needs `command`"]
+        );
+        assert_eq!(
+            problems("action: delivery_failed\nkey: k\nvia: run\nattempt: 0\nerror: x\n"),
+            ["attempt 0: attempts count from 1"]
+        );
+        for good in [
+            "action: queued\nto: [li.na, customer]\nkey: k\nvia: email\ntemplate: t\n",
+            "action: queued\nkey: k\nvia: run\ncommand: hooks/x.sh\nargs: [a]\n",
+            "action: notified\nto: [li.na]\nkey: k\nvia: email\nmessage_id: x@desk\n",
+            "action: delivery_failed\nkey: k\nvia: run\nattempt: 2\nerror: x\nnext_attempt: 2026-11-23T09:05:00+08:00\n",
         ] {
             assert_eq!(problems(good), Vec::<String>::new(), "{good}");
         }

@@ -170,6 +170,14 @@ impl Mark {
     pub fn of_history(history: &[Event]) -> Vec<Mark> {
         history
             .iter()
+            // A rule's deliveries are no activity on the ticket (dormancy,
+            // reports, clocks).
+            .filter(|e| {
+                !matches!(
+                    e.action,
+                    Action::Queued | Action::Notified | Action::DeliveryFailed
+                )
+            })
             .map(|e| Mark {
                 at: e.at,
                 what: Step::of(e),

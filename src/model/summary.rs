@@ -247,4 +247,26 @@ mod tests {
         assert_eq!(t.resolution.as_deref(), Some("重置"));
         assert_eq!(Summary::of(&t).closed_at(), Some(at(4)));
     }
+
+    /// A rule's delivery is no activity on the ticket: dormancy, reports and
+    /// clocks see none of it; the summary counts what is left to deliver.
+    #[test]
+    fn deliveries_are_counted_but_are_no_activity() {
+        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let mut t = Ticket::create("CW202611020001".into(), NewTicket::sample(), t0, "li.na");
+        let mut queued = Event::new(t0, "rule:r", Action::Queued);
+        queued.key = Some("r/CW202611020001/abc".into());
+        queued.via = Some("run".into());
+        t.history.push(queued.clone());
+        let s = Summary::of(&t);
+        assert_eq!((s.open_deliveries, s.failed_deliveries), (1, 0));
+        let mut done = queued;
+        done.action = Action::Notified;
+        done.at = Timestamp(t0.0 + chrono::Duration::days(40));
+        t.history.push(done);
+        let s = Summary::of(&t);
+        assert_eq!((s.open_deliveries, s.failed_deliveries), (0, 0));
+        assert_eq!(s.last_at(), Some(t0));
+        assert_eq!(s.marks.len(), 1);
+    }
 }

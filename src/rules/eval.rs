@@ -735,4 +735,77 @@ mod tests {
         );
         assert_eq!(t.history.len(), 6);
     }
+
+    #[test]
+    fn the_key_hashes_the_cause_not_its_place_in_the_history() {
+        let t = ticket("complaint", "urgent");
+        let created = &t.history[0];
+        let key = cause_key("notify", &t.id, created, 1);
+        assert_eq!(key, cause_key("notify", &t.id, created, 1));
+        assert!(key.starts_with("notify/CW202611230001/"), "{key}");
+        assert_eq!(key.len(), "notify/CW202611230001/".len() + 12);
+        assert_eq!(
+            cause_key("notify", &t.id, created, 2),
+            format!("{key}/2"),
+            "a rule's second delivery"
+        );
+        // Another event (a second, or another actor) is another cause.
+        let mut other = created.clone();
+        other.at = Timestamp(other.at.0 + chrono::TimeDelta::seconds(1));
+        assert_ne!(cause_key("notify", &t.id, &other, 1), key);
+        other = created.clone();
+        other.by = "wang.qiang".into();
+        assert_ne!(cause_key("notify", &t.id, &other, 1), key);
+        assert_ne!(cause_key("other", &t.id, created, 1), key);
+    }
+
+    #[test]
+    fn a_rule_that_assigns_then_notifies_queues_for_the_new_assignee() {
+        let c = team();
+        let r = rules(
+            "- {name: route, when: created, then: [{assign: e1}, {notify: {to: [assignee, {role: engineer}, customer], template: assigned}}, {run: hooks/x.sh}]}\n\
+             - {name: owner, when: created, then: [{notify: {to: owner, template: t}}]}\n",
+            &c,
+        );
+        let mut t = ticket("complaint", "urgent");
+        let planned = plan(
+            &r,
+            &t.history[0].clone(),
+            None,
+            &t.clone(),
+            &Facts::default(),
+        );
+        let mut assigned = false;
+        let mut shown = Vec::new();
+        for p in &planned {
+            let target = match &p.action {
+                RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
+                _ => None,
+            };
+            let got = apply(&r, &mut t, p, target.as_ref(), &mut assigned, None, at()).unwrap();
+            shown.push(got.unwrap().to_string());
+        }
+        let key = cause_key("route", &t.id, &t.history[0], 1);
+        assert_eq!(
+            shown,
+            [
+                "assigned to e1 by rule route".to_string(),
+                format!("e-mail 'assigned' to e1, e3, customer queued by rule route ({key})"),
+                format!("run of hooks/x.sh queued by rule route ({key}/2)"),
+                "rule owner skipped: no one to notify: the customer has no owner".to_string(),
+            ]
+        );
+        let queued = &t.history[2];
+        assert_eq!(queued.action, Action::Queued);
+        assert_eq!(queued.by, "rule:route");
+        assert_eq!(queued.via.as_deref(), Some("email"));
+        assert_eq!(queued.template.as_deref(), Some("assigned"));
+        // The same key again is not queued twice.
+        let again = planned[1].clone();
+        assert_eq!(
+            apply(&r, &mut t, &again, None, &mut assigned, None, at()).unwrap(),
+            None
+        );
+        assert_eq!(t.history.len(), 4);
+    }
 }

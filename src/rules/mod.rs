@@ -21,10 +21,13 @@ pub use crate::model::RULE_PREFIX as BY_PREFIX;
 
 /// The rules of `desk init`'s desk.yaml: the seeds' routing (complaints to
 /// the supervisor, technical faults — service requests — to the engineers in
-/// turn, consultations to the service agents). A ticket created with
-/// `--assign` is left alone.
+/// turn, consultations to the service agents), each telling the agent it
+/// picked; the assignee told of a ticket assigned by hand; and the seeds'
+/// escalation and reminders (time rules). A ticket created with `--assign`
+/// is left alone by the routing.
 pub const DEFAULT_RULES: &str = "\
-# Complaints (投诉) go to a supervisor (seed 004), unless assigned with --assign.
+# Complaints (投诉) go to a supervisor (seed 004), unless assigned with --assign,
+# who is told by e-mail (seed 000's task reminder).
 - name: complaints-to-supervisor
   when: created
   if:
@@ -32,6 +35,7 @@ pub const DEFAULT_RULES: &str = "\
     assignee: {set: false}
   then:
   - assign: {role: supervisor, strategy: fewest_open}
+  - notify: {to: assignee, template: assigned}
 # Technical faults, recorded as service requests (服务: repair, installation,
 # maintenance), go to the after-sales engineers in turn.
 - name: faults-to-engineers
@@ -41,6 +45,7 @@ pub const DEFAULT_RULES: &str = "\
     assignee: {set: false}
   then:
   - assign: {role: engineer, strategy: round_robin}
+  - notify: {to: assignee, template: assigned}
 # Consultations (咨询) go to the service agent with the fewest open tickets.
 - name: consultations-to-service
   when: created
@@ -49,7 +54,103 @@ pub const DEFAULT_RULES: &str = "\
     assignee: {set: false}
   then:
   - assign: {role: service, strategy: fewest_open}
+  - notify: {to: assignee, template: assigned}
+# Seed 000: a task reminder to whoever a ticket is assigned to by hand
+# (desk assign, desk new --assign). Rules' own assignments notify above.
+- name: notify-assignee
+  when: [created, assigned]
+  if:
+    assignee: {set: true}
+  then:
+  - notify: {to: assignee, template: assigned}
+# An urgent ticket past its resolution target goes up to the supervisors.
+- name: urgent-breach-to-supervisor
+  when: {sla: resolution, state: breached}
+  if:
+    priority: urgent
+  then:
+  - notify: {to: {role: supervisor}, template: escalation}
+# Seed 000: progress every 24 hours; the assignee is reminded.
+- name: progress-overdue
+  when: {no_progress_for: 24h}
+  then:
+  - notify: {to: assignee, template: progress, digest: true}
+# Seed 000: the survey within 24 hours of the result.
+- name: survey-reminder
+  when: {unsurveyed_for: 24h}
+  then:
+  - notify: {to: assignee, template: survey}
 ";
+
+/// The message templates of [`DEFAULT_RULES`], written by `desk init` into
+/// `templates/NAME.txt`: Chinese, then English.
+pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
+    (
+        "assigned",
+        "Subject: [{{ ticket.id }}] 新工单已分派给您 / New ticket assigned to you: {{ ticket.title }}
+
+{{ ticket.assignee_name }}，您好：
+
+工单 {{ ticket.id }} 已分派给您，请及时处理。
+  标题：{{ ticket.title }}
+  类型：{{ ticket.type_label }}    优先级：{{ ticket.priority_label }}    渠道：{{ ticket.channel_label }}
+  客户：{{ customer.name }}
+  创建：{{ ticket.created }}
+{% for c in sla %}{% if c.due %}
+  {{ c.target }} 到期 / due：{{ c.due }}
+{% endif %}{% endfor %}
+
+Ticket {{ ticket.id }} ({{ ticket.type }}, {{ ticket.priority }}) from {{ customer.name }} is yours.
+
+-- desk (rule {{ rule }})
+",
+    ),
+    (
+        "escalation",
+        "Subject: [{{ ticket.id }}] 紧急工单已超时 / Urgent ticket past its resolution target
+
+主管您好：
+
+紧急工单 {{ ticket.id }}「{{ ticket.title }}」已超过解决时限。
+  处理人 / assignee：{{ ticket.assignee_name or '（未分派 / none）' }}
+  客户：{{ customer.name }}
+  状态：{{ ticket.status_label }}
+{% for c in sla %}{% if c.due %}
+  {{ c.target }} 到期 / due：{{ c.due }}（{{ c.state }}）
+{% endif %}{% endfor %}
+
+The urgent ticket {{ ticket.id }} has breached its resolution target.
+
+-- desk (rule {{ rule }})
+",
+    ),
+    (
+        "progress",
+        "Subject: [{{ ticket.id }}] 请更新处理进度 / Progress update due
+
+{{ ticket.assignee_name }}，您好：
+
+工单 {{ ticket.id }}「{{ ticket.title }}」已超过 24 小时没有进度更新，请联系客户 {{ customer.name }} 并记录进展（desk update）。
+
+Ticket {{ ticket.id }} has had no progress for 24 hours: please update it.
+
+-- desk (rule {{ rule }})
+",
+    ),
+    (
+        "survey",
+        "Subject: [{{ ticket.id }}] 请完成满意度回访 / Satisfaction survey due
+
+{{ ticket.assignee_name }}，您好：
+
+工单 {{ ticket.id }}「{{ ticket.title }}」已关闭 24 小时，尚未回访客户 {{ customer.name }}，请完成满意度调查（desk survey）。
+
+Ticket {{ ticket.id }} was closed 24 hours ago without a survey: please call the customer.
+
+-- desk (rule {{ rule }})
+",
+    ),
+];
 
 /// A role's key in desk.yaml's `roles:`.
 pub type Role = String;

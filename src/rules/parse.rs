@@ -891,13 +891,21 @@ mod tests {
     fn the_default_rules_parse() {
         let c = Config::seed_defaults();
         let rules = Rules::parse(c.rules.as_ref(), &c).unwrap();
-        assert_eq!(rules.rules.len(), 3);
+        assert_eq!(rules.rules.len(), 7);
         assert_eq!(
             rules.rules[0].actions,
-            [RuleAction::Assign(AssignTo::Role {
-                role: "supervisor".into(),
-                strategy: Strategy::FewestOpen
-            })]
+            [
+                RuleAction::Assign(AssignTo::Role {
+                    role: "supervisor".into(),
+                    strategy: Strategy::FewestOpen
+                }),
+                RuleAction::Notify(Notify {
+                    to: vec![Recipient::Assignee],
+                    via: Via::Email,
+                    template: "assigned".into(),
+                    digest: false
+                })
+            ]
         );
     }
 

@@ -82,10 +82,6 @@ pub struct RunTotals {
     pub would_send: usize,
 }
 
-/// Every delivery not yet made or given up, with the ticket it belongs to,
-/// and the ticket files that could not be read.
-pub type Outbox = (Vec<(String, Delivery)>, Vec<Error>);
-
 impl Store {
     /// Delivers every due delivery of the store, in ticket order then the
     /// order queued; `on` hears each attempt as it ends. Rules and templates
@@ -111,6 +107,20 @@ impl Store {
         let mut scan = self.summaries_where(true, |s| s.open_deliveries > 0)?;
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut totals = RunTotals::default();
+        // Rules whose notifications are collected into one mail per
+        // recipient list and run (`digest: true`), and those collected.
+        let digest: std::collections::BTreeSet<&str> = rules
+            .rules
+            .iter()
+            .filter(|r| {
+                r.actions
+                    .iter()
+                    .any(|a| matches!(a, RuleAction::Notify(n) if n.digest))
+            })
+            .map(|r| r.name.as_str())
+            .collect();
+        let mut digests: std::collections::BTreeMap<Vec<String>, Vec<(Ticket, Delivery)>> =
+            Default::default();
         for s in &scan.summaries {
             let Some(id) = TicketId::parse(&s.id) else {
                 continue;
@@ -133,6 +143,17 @@ impl Store {
                     on(&attempt);
                     continue;
                 }
+                // The customer differs from ticket to ticket: never in a digest.
+                if d.via() == "email"
+                    && digest.contains(d.rule.as_str())
+                    && !attempt.to.iter().any(|t| t == CUSTOMER)
+                {
+                    digests
+                        .entry(attempt.to.clone())
+                        .or_default()
+                        .push((ticket.clone(), d));
+                    continue;
+                }
                 let result = self.deliver(&ticket, &d, email, now);
                 attempt.outcome = self.record(&id, &d, result, now, actor)?;
                 match attempt.outcome {
@@ -142,8 +163,69 @@ impl Store {
                 on(&attempt);
             }
         }
+        for (to, mut items) in digests {
+            // Most delayed first: the longest queued.
+            items.sort_by(|a, b| {
+                (a.1.queued.at, &a.0.id, &a.1.key).cmp(&(b.1.queued.at, &b.0.id, &b.1.key))
+            });
+            let result = self.deliver_digest(&to, &items, email, now);
+            for (ticket, d) in &items {
+                let id = TicketId::parse(&ticket.id).expect("read by its ID");
+                let outcome = self.record(&id, d, result.clone(), now, actor)?;
+                match outcome {
+                    AttemptOutcome::Delivered => totals.delivered += 1,
+                    _ => totals.failed += 1,
+                }
+                on(&Attempt {
+                    ticket: ticket.id.clone(),
+                    rule: d.rule.clone(),
+                    key: d.key.clone(),
+                    via: "email".into(),
+                    to: to.clone(),
+                    outcome,
+                });
+            }
+        }
         scan.into_result()?;
         Ok(totals)
+    }
+
+    /// One mail to `to` listing each delivery's own message, in the order
+    /// given. Its Message-ID derives from all the keys.
+    fn deliver_digest(
+        &self,
+        to: &[String],
+        items: &[(Ticket, Delivery)],
+        email: Option<&dyn EmailSender>,
+        now: Timestamp,
+    ) -> std::result::Result<(), SendError> {
+        let temporary = |message: String| SendError {
+            message,
+            permanent: false,
+        };
+        let mut body = String::new();
+        for (ticket, d) in items {
+            let name = d.queued.template.as_deref().unwrap_or_default();
+            let text = self
+                .template_text(name)
+                .map_err(|e| temporary(e.to_string()))?;
+            let context = self.message_context(ticket, &d.rule, &d.key, now);
+            let m = template::render(name, &text, &context)
+                .map_err(|e| temporary(format!("template {name}: {e}")))?;
+            body.push_str(&format!("== {}\n\n{}\n", m.subject, m.body.trim_end()));
+            body.push('\n');
+        }
+        let (first, _) = &items[0];
+        let to = self.addresses(first, to).map_err(temporary)?;
+        let sender = email
+            .ok_or_else(|| temporary("no mail transport: set `mail:` in desk.yaml".to_string()))?;
+        let keys: Vec<&str> = items.iter().map(|(_, d)| d.key.as_str()).collect();
+        sender.send(&Outgoing {
+            to,
+            subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
+            body,
+            message_id: outbox::message_id(&keys.join("\n")),
+        })
     }
 
     /// Appends the result of one delivery to its ticket, under its lock.
@@ -276,6 +358,21 @@ impl Store {
         } else {
             Err(format!("no address: {}", missing.join("; ")))
         }
+    }
+
+    /// Writes `templates/NAME.txt` for each template that is not there yet
+    /// (`desk init`: the default rules' templates).
+    pub fn write_templates(&self, templates: &[(&str, &str)]) -> Result<()> {
+        let dir = self.root.join(TEMPLATES_DIR);
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        for (name, text) in templates {
+            let path = dir.join(format!("{name}.txt"));
+            if !path.exists() {
+                super::create_atomic(&path, text.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     /// A template's text, `templates/NAME.txt`.
@@ -558,9 +655,16 @@ fn run_hook(
     }
 }
 
-/// Every delivery not yet made or given up, and those given up, of the
-/// tickets that have any: `desk outbox`.
+/// `desk outbox`: the deliveries not made, by ticket ID, and the ticket
+/// files that could not be read.
+pub struct Outbox {
+    pub rows: Vec<(String, Delivery)>,
+    pub errors: Vec<Error>,
+}
+
 impl Store {
+    /// Every delivery not yet made (pending, retrying) or given up, by
+    /// ticket then in the order queued.
     pub fn outbox(&self) -> Result<Outbox> {
         let scan = self.summaries_where(true, |s| s.open_deliveries > 0 || may_have_failed(s))?;
         let mut rows = Vec::new();
@@ -577,7 +681,10 @@ impl Store {
                 }
             }
         }
-        Ok((rows, scan.errors))
+        Ok(Outbox {
+            rows,
+            errors: scan.errors,
+        })
     }
 }
 
@@ -626,5 +733,231 @@ impl Store {
             Ok(mailer) => Box::new(Transport(mailer)),
             Err(e) => Box::new(Unavailable(e.to_string())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::model::{Customer, CustomerKind, NewTicket};
+
+    /// A transport that keeps what it is given, or refuses as told.
+    struct Recorder {
+        sent: RefCell<Vec<Outgoing>>,
+        refuse: Option<SendError>,
+    }
+
+    impl EmailSender for Recorder {
+        fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError> {
+            match &self.refuse {
+                Some(e) => Err(e.clone()),
+                None => {
+                    self.sent.borrow_mut().push(mail.clone());
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    /// A store with the default rules and templates, an individual customer
+    /// with a phone and an ID card's worth of digits nowhere near a mail,
+    /// and a complaint routed to the supervisor.
+    fn store_with_complaint() -> (tempfile::TempDir, Store, TicketId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let at = t("2026-11-23T09:00:00+08:00");
+        let mut c = Customer::new(CustomerKind::Individual, "张三丰".into(), at, "li.na");
+        c.phone = Some("13900000001".into());
+        c.email = Some("zhang@example.com".into());
+        store.create_customers(vec![c]).unwrap();
+        let (ticket, outcomes) = store
+            .create_ticket_by_rules(at, |id| {
+                Ticket::create(
+                    id,
+                    NewTicket {
+                        title: "打印机卡纸".into(),
+                        customer: "C000001".into(),
+                        kind: "complaint".into(),
+                        category: None,
+                        tags: vec![],
+                        channel: "phone".into(),
+                        priority: "urgent".into(),
+                        description: "客户电话 13900000001".into(),
+                        expectation: None,
+                        assignee: None,
+                    },
+                    at,
+                    "li.na",
+                )
+            })
+            .unwrap();
+        assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+        let id = TicketId::parse(&ticket.id).unwrap();
+        (dir, store, id)
+    }
+
+    #[test]
+    fn a_queued_mail_is_rendered_in_chinese_with_the_masked_name_and_sent_once() {
+        let (_dir, store, id) = store_with_complaint();
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: None,
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let mut seen = Vec::new();
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+                seen.push(a.clone())
+            })
+            .unwrap();
+        assert_eq!(totals.delivered, 1);
+        let sent = mailer.sent.borrow().clone();
+        assert_eq!(sent.len(), 1);
+        let mail = &sent[0];
+        assert_eq!(mail.to, ["chen.jing@example.com"]);
+        assert_eq!(
+            mail.subject,
+            format!("[{id}] 新工单已分派给您 / New ticket assigned to you: 打印机卡纸")
+        );
+        assert!(mail.body.starts_with("陈静，您好："), "{}", mail.body);
+        assert!(mail.body.contains("客户：张**"), "{}", mail.body);
+        assert!(mail.body.contains("类型：投诉"), "{}", mail.body);
+        assert!(mail.body.contains("优先级：紧急"), "{}", mail.body);
+        assert!(
+            mail.body.contains("resolution 到期 / due："),
+            "{}",
+            mail.body
+        );
+        for private in ["张三丰", "13900000001", "zhang@example.com"] {
+            assert!(!mail.body.contains(private), "{private} in {}", mail.body);
+        }
+        assert_eq!(mail.message_id, outbox::message_id(&seen[0].key));
+        // Recorded: a second run sends nothing.
+        let ticket = store.load_ticket(&id).unwrap();
+        let last = ticket.history.last().unwrap();
+        assert_eq!(last.action, Action::Notified);
+        assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals, RunTotals::default());
+        assert_eq!(mailer.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_permanent_refusal_is_given_up_at_once() {
+        let (_dir, store, id) = store_with_complaint();
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: Some(SendError {
+                message: "550 no such user".into(),
+                permanent: true,
+            }),
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let mut seen = Vec::new();
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+                seen.push(a.clone())
+            })
+            .unwrap();
+        assert_eq!(totals.failed, 1);
+        assert_eq!(
+            seen[0].outcome,
+            AttemptOutcome::Failed {
+                error: "550 no such user".into(),
+                attempt: 1,
+                next: None
+            }
+        );
+        let rows = store.outbox().unwrap().rows;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, id.to_string());
+        assert_eq!(rows[0].1.state, DeliveryState::Failed);
+        // Given up: never tried again.
+        let later = t("2026-12-23T09:01:00+08:00");
+        let totals = store
+            .run_deliveries(later, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals, RunTotals::default());
+    }
+
+    #[test]
+    fn a_digest_rule_sends_one_mail_per_recipient_most_delayed_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::seed_defaults();
+        config.rules = Some(
+            serde_yaml::from_str(
+                "- {name: remind, when: created, then: [{notify: {to: {agent: li.na}, template: progress, digest: true}}]}\n\
+                 - {name: tell, when: created, then: [{notify: {to: {agent: li.na}, template: assigned}}]}\n",
+            )
+            .unwrap(),
+        );
+        let store = Store::init(dir.path(), &config).unwrap();
+        let make = |at: &str, title: &str| {
+            let at = t(at);
+            store
+                .create_ticket_by_rules(at, |id| {
+                    Ticket::create(
+                        id,
+                        NewTicket {
+                            title: title.into(),
+                            customer: "C000001".into(),
+                            kind: "consultation".into(),
+                            category: None,
+                            tags: vec![],
+                            channel: "phone".into(),
+                            priority: "normal".into(),
+                            description: String::new(),
+                            expectation: None,
+                            assignee: None,
+                        },
+                        at,
+                        "li.na",
+                    )
+                })
+                .unwrap()
+                .0
+        };
+        // Created in the opposite order of their IDs' days: the older first.
+        let newer = make("2026-11-23T09:00:00+08:00", "新的");
+        let older = make("2026-11-20T09:00:00+08:00", "旧的");
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: None,
+        };
+        let now = t("2026-11-23T10:00:00+08:00");
+        let totals = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(totals.delivered, 4);
+        let sent = mailer.sent.borrow().clone();
+        // The digest (two reminders in one mail), and `tell`'s two mails.
+        assert_eq!(sent.len(), 3);
+        let digest = sent
+            .iter()
+            .find(|m| m.subject == "[desk] 2 条待办提醒 / 2 reminders")
+            .unwrap();
+        assert_eq!(digest.to, ["li.na@example.com"]);
+        let first = digest.body.find(&older.id).unwrap();
+        let second = digest.body.find(&newer.id).unwrap();
+        assert!(first < second, "{}", digest.body);
+        assert!(
+            digest
+                .body
+                .starts_with(&format!("== [{}] 请更新处理进度", older.id)),
+            "{}",
+            digest.body
+        );
+        let again = store
+            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .unwrap();
+        assert_eq!(again, RunTotals::default());
     }
 }

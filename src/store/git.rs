@@ -23,7 +23,7 @@ pub const NODES_DIR: &str = "nodes";
 /// The pre-commit hook `desk git-setup --hooks` installs (examples/git/).
 pub const PRE_COMMIT_HOOK: &str = include_str!("../../examples/git/pre-commit");
 /// The cron scripts `desk git-setup --cron` writes into `.desk/cron/` (examples/cron/).
-pub const CRON_FILES: [(&str, &str); 3] = [
+pub const CRON_FILES: [(&str, &str); 4] = [
     (
         "monthly-report.sh",
         include_str!("../../examples/cron/monthly-report.sh"),
@@ -32,6 +32,7 @@ pub const CRON_FILES: [(&str, &str); 3] = [
         "sla-breaches.sh",
         include_str!("../../examples/cron/sla-breaches.sh"),
     ),
+    ("deliver.sh", include_str!("../../examples/cron/deliver.sh")),
     ("crontab", include_str!("../../examples/cron/crontab")),
 ];
 

@@ -22,7 +22,7 @@ mod temps;
 mod tickets;
 
 pub use automation::{
-    ticket_json, Attempt, AttemptOutcome, EmailSender, Outgoing, RunTotals, SendError,
+    ticket_json, Attempt, AttemptOutcome, EmailSender, Outbox, Outgoing, RunTotals, SendError,
     DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
 };
 pub use cache::{CacheStats, FileKey, SummaryScan};
@@ -121,7 +121,12 @@ impl Store {
         write_git_ignore(dir)?;
         let text = crate::config::render(config);
         create_atomic(&path, text.as_bytes())?;
-        Store::open(dir.to_path_buf())
+        let store = Store::open(dir.to_path_buf())?;
+        // The default rules' notifications need their templates.
+        if config.rules.is_some() {
+            store.write_templates(&crate::rules::DEFAULT_TEMPLATES)?;
+        }
+        Ok(store)
     }
 
     pub fn state_dir(&self) -> PathBuf {

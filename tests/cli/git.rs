@@ -1166,3 +1166,71 @@ fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
     }
     assert_eq!(a.env.read_ticket(&id), b.env.read_ticket(&id));
 }
+
+/// deliver.sh: pulls, runs `desk run`, commits the delivery and pushes; a
+/// clean run prints nothing, a failed delivery is printed (cron mails it).
+#[cfg(unix)]
+#[test]
+fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
+    let (team, a, b, _) = team_with_ticket();
+    a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
+    b.identity(&team, "cron", "cron@example.com");
+    b.env.run(&["git-setup", "--cron"]).ok();
+    // A colleague adds a hook rule and a ticket that queues it.
+    let path = a.env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("rules:\n- name: hook\n  when: created\n  then:\n  - run: hooks/hook.sh\n");
+    std::fs::write(&path, text).unwrap();
+    std::fs::create_dir_all(a.env.path("hooks")).unwrap();
+    let hook = a.env.path("hooks/hook.sh");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\n[ -e .desk/fail ] && { echo down >&2; exit 1; }\necho \"$DESK_TICKET\" >> .desk/hook.log\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    a.commit(&team, "hook rule");
+    a.git(&team, &["push", "-q"]);
+
+    std::fs::create_dir_all(b.env.path(".desk")).unwrap();
+    std::fs::write(b.env.path(".desk/fail"), "").unwrap();
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:00:00+08:00");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("{id}: run by rule hook failed (attempt 1"))
+            && out.stderr.contains("down"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(b.env.path(".desk/fail")).unwrap();
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:05:00+08:00");
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(b.env.path(".desk/hook.log")).unwrap(),
+        format!("{id}\n")
+    );
+    // Pushed: the colleague sees the delivery after a pull.
+    a.git(&team, &["pull", "-q"]);
+    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    let actions: Vec<&str> = y["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["created", "queued", "delivery_failed", "notified"]
+    );
+    // Nothing due: nothing printed, nothing committed.
+    let head = b.git(&team, &["rev-parse", "HEAD"]);
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:10:00+08:00");
+    assert_eq!(
+        (out.code, out.stderr.as_str(), out.stdout.as_str()),
+        (0, "", "")
+    );
+    assert_eq!(b.git(&team, &["rev-parse", "HEAD"]), head);
+}

@@ -10,6 +10,7 @@ mod concurrency;
 mod customer_index;
 mod customers;
 mod dayone;
+mod delivery;
 mod demo;
 mod errors;
 mod git;

@@ -107,8 +107,12 @@ fn init_default_rules_route_a_complaint_to_the_supervisor() {
     );
     assert_eq!(assignee(&env, id).as_deref(), Some("chen.jing"));
     let history = events(&env, id);
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
     assert_eq!(history[1]["action"].as_str(), Some("assigned"));
+    // The supervisor is told, by `desk run` (docs/automation.md).
+    assert_eq!(history[2]["action"].as_str(), Some("queued"));
+    assert_eq!(history[2]["to"][0].as_str(), Some("chen.jing"));
+    assert_eq!(history[2]["template"].as_str(), Some("assigned"));
     assert_eq!(history[1]["to"].as_str(), Some("chen.jing"));
     assert_eq!(
         history[1]["by"].as_str(),
@@ -122,7 +126,11 @@ fn init_default_rules_route_a_complaint_to_the_supervisor() {
     assert_eq!(assignee(&env, &fault).as_deref(), Some("wang.qiang"));
     let manual = env.new_ticket(&["--assign", "zhao.min"]);
     assert_eq!(assignee(&env, &manual).as_deref(), Some("zhao.min"));
-    assert_eq!(events(&env, &manual).len(), 1);
+    // Not routed; the assignee given by hand is told (notify-assignee).
+    let manual = events(&env, &manual);
+    assert_eq!(manual.len(), 2);
+    assert_eq!(manual[1]["by"].as_str(), Some("rule:notify-assignee"));
+    assert_eq!(manual[1]["to"][0].as_str(), Some("zhao.min"));
     // What the rules wrote passes check.
     env.run(&["check"]).ok();
     let out = TestEnv::empty()
@@ -360,22 +368,29 @@ rules:
   - notify: {to: owner, template: callback}
 ";
     let env = team(rules, None);
-    // Each notify names a template of the store, which must exist.
-    env.run(&["check"]).fails(1);
+    // Every template a rule names must exist.
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains("rule 'quarterly-callback' (rules[4]), key then[0].notify.template: templates/callback.txt does not exist"),
+        "{}",
+        out.stdout
+    );
     std::fs::create_dir_all(env.path("templates")).unwrap();
     for name in ["assigned", "escalation", "progress", "survey", "callback"] {
-        let path = env.path(&format!("templates/{name}.txt"));
-        std::fs::write(path, "Subject: {{ ticket.id }}\n\n{{ ticket.title }}\n").unwrap();
+        std::fs::write(
+            env.path(&format!("templates/{name}.txt")),
+            "Subject: {{ ticket.id }}\n\n{{ ticket.title }}\n",
+        )
+        .unwrap();
     }
     env.run(&["check"]).ok();
-    // A notify action is queued in the assignment's write, for `desk run`.
+    // A notify action is queued in the command's write, for `desk run`.
     let id = env.new_ticket(&[]);
     env.run(&["assign", &id, "e1"]).ok();
-    let actions: Vec<String> = events(&env, &id)
-        .iter()
-        .map(|e| e["action"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert_eq!(actions, ["created", "assigned", "queued"]);
+    let history = events(&env, &id);
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2]["action"].as_str(), Some("queued"));
+    assert_eq!(history[2]["to"][0].as_str(), Some("e1"));
 }
 
 /// A rule's note is not a response to the customer: SLA clocks ignore it.

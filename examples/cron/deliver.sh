@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# desk: the rules' notifications and hooks (desk run), every 5 minutes (see
+# crontab). Pulls, delivers what is due, commits the tickets whose history
+# recorded a delivery and pushes, so every clone sees what was sent. Run it in
+# ONE clone only (docs/automation.md: two clones would both deliver). Prints
+# only failed deliveries (cron mails them); a clean run prints nothing.
+#   STORE  the store: a clone of the team's repository (default: the current directory)
+#   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
+# A bash script: run it as it is (or with bash), not with sh.
+set -uo pipefail
+cd "${STORE:-.}" || exit 1
+desk="${DESK:-$(command -v desk || ls "$HOME/.cargo/bin/desk" /usr/local/bin/desk 2>/dev/null | head -n 1)}"
+if [ -z "$desk" ] || [ ! -x "$desk" ]; then
+    echo "deliver: desk not found on PATH ($PATH) or in ~/.cargo/bin; set DESK=/path/to/desk" >&2
+    exit 1
+fi
+git pull --quiet || echo "deliver: git pull failed; delivering what this clone has" >&2
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+"$desk" run 2>"$log"
+status=$?
+# One line per delivery; the failed ones (and a refused run) are worth a mail.
+grep -v ' delivered (' "$log" >&2
+if git add -- tickets && ! git diff --cached --quiet -- tickets; then
+    git commit --quiet -m "Deliveries of $(date '+%Y-%m-%d %H:%M')" -- tickets ||
+        echo "deliver: could not commit the tickets; commit by hand" >&2
+fi
+git push --quiet || echo "deliver: git push failed; push from this clone by hand" >&2
+exit "$status"
