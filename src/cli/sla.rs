@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::Context;
 use crate::error::Result;
-use crate::model::Summary;
+use crate::model::{local_rfc3339, Summary};
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
 use crate::sla::{format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks};
 
@@ -187,11 +187,10 @@ fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) ->
             match clocks.get(kind) {
                 Some(c) => {
                     let due = c.due.map(|d| {
-                        let local = d.with_timezone(&tz);
                         if format == Format::Table {
-                            local.format("%m-%d %H:%M").to_string()
+                            d.with_timezone(&tz).format("%m-%d %H:%M").to_string()
                         } else {
-                            local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+                            local_rfc3339(&d, tz)
                         }
                     });
                     row.push(opt_text(due));

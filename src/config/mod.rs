@@ -9,7 +9,7 @@ mod settings;
 
 pub use choice::{describe_choices, find_choice, Choice, Field};
 pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
-pub use settings::Settings;
+pub use settings::{is_id_prefix, Settings};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -24,6 +24,12 @@ pub struct Settings {
     pub dormant_after: Span,
 }
 
+/// The shape of a ticket or customer ID prefix: one or more ASCII capital
+/// letters (`CW`, `C`).
+pub fn is_id_prefix(prefix: &str) -> bool {
+    !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_uppercase())
+}
+
 impl Config {
     /// Checks every section; errors name the key and the file.
     pub(super) fn settings(&self, path: &std::path::Path) -> Result<Settings> {
@@ -52,7 +58,7 @@ impl Config {
                 )));
             }
         }
-        if self.id_prefix.is_empty() || !self.id_prefix.chars().all(|c| c.is_ascii_uppercase()) {
+        if !is_id_prefix(&self.id_prefix) {
             return Err(bad(format!(
                 "id_prefix '{}' must be one or more ASCII capital letters",
                 self.id_prefix
@@ -74,10 +80,7 @@ impl Config {
             )));
         }
         let customers = &self.customers;
-        if customers.id_prefix.is_empty()
-            || !customers.id_prefix.chars().all(|c| c.is_ascii_uppercase())
-            || !(3..=12).contains(&customers.id_digits)
-        {
+        if !is_id_prefix(&customers.id_prefix) || !(3..=12).contains(&customers.id_digits) {
             return Err(bad(format!(
                 "customers: id_prefix '{}' must be ASCII capital letters and id_digits {} from 3 to 12",
                 customers.id_prefix, customers.id_digits

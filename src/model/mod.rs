@@ -24,14 +24,14 @@ pub use customer::{
 pub use dormancy::{Activity, Dormancy};
 pub use event::{history_order_problem, history_problems, Action, Event, RULE_PREFIX};
 pub use filter::{Assignee, TicketFilter};
-pub use fold::{fold, FoldError, State};
+pub use fold::{fold, inline_value, FoldError, State};
 pub use id::TicketId;
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
 pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
-pub use time::Timestamp;
+pub use time::{local_minute, local_rfc3339, Timestamp};
 
 use serde::{Deserialize, Serialize};
 

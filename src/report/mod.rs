@@ -115,6 +115,20 @@ impl Report<'_> {
             .iter()
             .filter(move |f| f.closed.is_some_and(|(_, d)| period.contains(d)))
     }
+
+    /// The tickets closed in the report's period, by priority in the
+    /// configured order.
+    pub fn closed_by_priority(&self) -> Vec<(&str, Vec<&Facts>)> {
+        let closed: Vec<&Facts> = self.closed_in(&self.period).collect();
+        self.config
+            .priorities
+            .iter()
+            .map(|p| {
+                let group = closed.iter().copied().filter(|f| f.priority == p.key);
+                (p.key.as_str(), group.collect())
+            })
+            .collect()
+    }
 }
 
 pub fn end_of(period: &Period, tz: Tz) -> DateTime<Utc> {
