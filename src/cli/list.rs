@@ -46,7 +46,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub all: bool,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::any_format())]
     pub format: Option<Format>,
     /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
     #[arg(long)]

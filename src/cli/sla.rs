@@ -23,7 +23,7 @@ pub struct SlaArgs {
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::any_format())]
     pub format: Option<Format>,
     /// A table with every column of CSV (due, state and remaining of each
     /// target) instead of one cell per target.

@@ -46,7 +46,7 @@ pub struct SurveyArgs {
     #[arg(long, requires = "due")]
     pub reveal: bool,
     /// With --due: output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum, requires = "due")]
+    #[arg(long, value_parser = super::values::any_format(), requires = "due")]
     pub format: Option<Format>,
 }
 

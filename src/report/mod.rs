@@ -39,7 +39,7 @@ pub const SECTIONS: [&str; 7] = [
 ];
 
 /// What `types` groups by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Type,
     Category,
@@ -47,6 +47,8 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    pub const ALL: [GroupBy; 3] = [GroupBy::Type, GroupBy::Category, GroupBy::Channel];
+
     /// The field's name, the `types` section's first column.
     pub fn name(self) -> &'static str {
         match self {
