@@ -436,6 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn range_errors_read_as_they_always_have() {
+        let error = |t: &str| parse_ranges(t).unwrap_err().to_string();
+        assert_eq!(error("9"), "'9' is not a range like 09:00-12:00");
+        assert_eq!(error("9-12"), "'9' is not a time like 09:00");
+        assert_eq!(error("09:00-1800"), "'1800' is not a time like 18:00");
+        assert_eq!(
+            error("18:00-09:00"),
+            "range '18:00-09:00' ends before it starts"
+        );
+        assert_eq!(
+            error("09:00-12:00, 11:00-13:00"),
+            "range '11:00-13:00' overlaps or precedes the range before it"
+        );
+    }
+
+    #[test]
     fn malformed_ranges_are_refused() {
         assert!(parse_ranges("18:00-09:00")
             .unwrap_err()

@@ -481,6 +481,102 @@ mod tests {
         assert_eq!(parse_dates("2026-01-01..2026-12-31").unwrap().len(), 365);
     }
 
+    #[test]
+    fn every_error_reads_as_it_always_has() {
+        let duration = |t: &str| parse_duration(t).unwrap_err().to_string();
+        let give_unit = "is not a duration like 4h, 30m or 3d (give a unit: d, h or m)";
+        assert_eq!(duration("3"), format!("'3' {give_unit}"));
+        assert_eq!(
+            duration("x1h"),
+            "'x1h' is not a duration like 4h, 30m or 3d"
+        );
+        assert_eq!(duration("1x"), "'1x' is not a duration like 4h, 30m or 3d");
+        assert_eq!(
+            duration("367d"),
+            "'367d' is too long; a target is at most 366d"
+        );
+        let dates = |t: &str| parse_dates(t).unwrap_err().to_string();
+        assert_eq!(
+            dates("2026-13-01"),
+            "'2026-13-01' is not a date like 2026-10-01"
+        );
+        assert_eq!(
+            dates("0001-01-01"),
+            format!("'0001-01-01': {}", crate::clock::DATE_RANGE)
+        );
+        assert_eq!(
+            dates("2026-10-07..2026-10-01"),
+            "range '2026-10-07..2026-10-01' ends before it starts"
+        );
+        assert_eq!(
+            dates("2026-01-01..2027-06-01"),
+            "range '2026-01-01..2027-06-01' is longer than 366 days; split it into shorter ranges"
+        );
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let calendar = |edit: fn(&mut CalendarConfig)| {
+            let mut c = CalendarConfig::default();
+            edit(&mut c);
+            c.build(tz).unwrap_err().to_string()
+        };
+        assert_eq!(
+            calendar(|c| c.hours.tue = "18:00-09:00".into()),
+            "calendar.hours.tue: range '18:00-09:00' ends before it starts"
+        );
+        assert_eq!(
+            calendar(|c| c.hours = Week::default()),
+            "calendar.hours: no weekday has working hours"
+        );
+        assert_eq!(
+            calendar(|c| c.makeup_hours = Some("9h".into())),
+            "calendar.makeup_hours: '9h' is not a range like 09:00-12:00"
+        );
+        assert_eq!(
+            calendar(|c| c.holidays = vec!["x".into()]),
+            "calendar.holidays: 'x' is not a date like 2026-10-01"
+        );
+        let cal = CalendarConfig::default().build(tz).unwrap();
+        let file = HolidayFile {
+            holidays: vec![],
+            workdays: vec!["nope".into()],
+        };
+        assert_eq!(
+            cal.with_files(&[("calendars/cn-2026.yaml".into(), file)])
+                .unwrap_err()
+                .to_string(),
+            "calendars/cn-2026.yaml.workdays: 'nope' is not a date like 2026-10-01"
+        );
+        let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
+        let sla = |edit: fn(&mut SlaConfig)| {
+            let mut c = SlaConfig::default();
+            edit(&mut c);
+            c.build(&cal, &priorities).unwrap_err().to_string()
+        };
+        assert_eq!(
+            sla(|c| c.at_risk = 1.5),
+            "sla.at_risk: 1.5 must be a share from 0 to below 1 (e.g. 0.2)"
+        );
+        assert_eq!(
+            sla(|c| c.targets[0].priority = "p9".into()),
+            "sla.targets: unknown priority 'p9'; the priorities are urgent, important, normal"
+        );
+        assert_eq!(
+            sla(|c| c.targets[1].response = target("0m", ClockKind::Calendar)),
+            "sla.targets[important].response.within: '0m' — a target must be longer than zero"
+        );
+        assert_eq!(
+            sla(|c| c.targets[2].update =
+                target("5h", ClockKind::Calendar).map(|t| TargetConfig {
+                    within: "1y".into(),
+                    ..t
+                })),
+            "sla.targets[normal].update.within: '1y' is not a duration like 4h, 30m or 3d"
+        );
+        assert_eq!(
+            sla(|c| c.targets[0].resolution = target("8784h", ClockKind::Working)),
+            "sla.targets[urgent].resolution.within: '8784h' is too long; a target is at most 366d"
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn durations_never_panic_and_stay_bounded(text in "[0-9dhm ]{0,30}|\\PC{0,20}") {
