@@ -161,6 +161,7 @@ impl Config {
                 }
             }
         }
+        let bad = |e: crate::sla::SettingsError| bad(e.to_string());
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
         let policy = self.sla.build(&calendar, &priorities).map_err(bad)?;

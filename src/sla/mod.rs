@@ -5,11 +5,11 @@ mod calendar;
 mod clocks;
 mod policy;
 
-pub use calendar::{parse_ranges, Calendar, Range};
+pub use calendar::{parse_ranges, Calendar, Range, RangeError};
 pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
 pub use policy::{
-    parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
-    Target, TargetConfig, TargetKind, Week,
+    parse_duration, CalendarConfig, ClockKind, DateError, DurationError, HolidayFile, Policy,
+    PriorityTargets, SettingsError, SlaConfig, Target, TargetConfig, TargetKind, Week,
 };
 
 /// The seeds' calendar (Shanghai, no holidays) and SLA policy, for tests.
