@@ -14,9 +14,9 @@ use crate::sla::{Calendar, Policy};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub tz: Tz,
-    /// The calendar of desk.yaml; `Store::sla` adds the holiday files of
-    /// `calendars/`.
-    pub calendar: Calendar,
+    /// The calendar of desk.yaml alone. Commands take the calendar from
+    /// `Store::sla`, which adds the holiday files of `calendars/` to it.
+    pub yaml_calendar: Calendar,
     /// The SLA targets. A working day's length comes from the weekly hours,
     /// which holiday files do not change, so it holds with them too.
     pub policy: Policy,
@@ -167,7 +167,7 @@ impl Config {
         let policy = self.sla.build(&calendar, &priorities).map_err(bad)?;
         Ok(Settings {
             tz,
-            calendar,
+            yaml_calendar: calendar,
             policy,
             dormant_after,
         })

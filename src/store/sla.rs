@@ -88,7 +88,7 @@ impl Store {
         }
         let calendar = self
             .settings
-            .calendar
+            .yaml_calendar
             .with_files(&files)
             .map_err(|e| Error::Parse {
                 path: super::CONFIG_FILE.into(),
