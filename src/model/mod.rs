@@ -19,7 +19,8 @@ mod time;
 pub mod validate;
 
 pub use customer::{
-    Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
+    own_and_contacts, Change, Contact, ContactField, Customer, CustomerField, CustomerKind,
+    FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{history_order_problem, history_problems, Action, Event, RULE_PREFIX};
