@@ -12,30 +12,35 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::error::Result;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Aligned columns for people (CJK-aware).
     Table,
-    /// RFC 4180 CSV with a header row.
     Csv,
-    /// JSON: one object per row, with the column names as keys.
     Json,
-    /// The IDs alone, one per line.
     Ids,
 }
 
 impl Format {
-    /// A parser of `--format` that accepts only `allowed`, so `--help` and
-    /// completions list just those (`desk report` has no IDs to print).
-    pub fn only(
-        allowed: &'static [Format],
-    ) -> impl clap::builder::TypedValueParser<Value = Format> {
-        use clap::builder::TypedValueParser;
-        use clap::ValueEnum;
-        clap::builder::PossibleValuesParser::new(
-            allowed.iter().filter_map(|f| f.to_possible_value()),
-        )
-        .map(|name: String| Format::from_str(&name, false).expect("a listed format"))
+    pub const ALL: [Format; 4] = [Format::Table, Format::Csv, Format::Json, Format::Ids];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ids => "ids",
+        }
+    }
+
+    /// What the format is, as `--help` says it.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Table => "Aligned columns for people (CJK-aware)",
+            Format::Csv => "RFC 4180 CSV with a header row",
+            Format::Json => "JSON: one object per row, with the column names as keys",
+            Format::Ids => "The IDs alone, one per line",
+        }
     }
 }
 

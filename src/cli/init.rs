@@ -36,7 +36,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut config = Config::seed_defaults();
     config.id_prefix = args.prefix.trim().to_string();
-    if config.id_prefix.is_empty() || !config.id_prefix.chars().all(|c| c.is_ascii_uppercase()) {
+    if !crate::config::is_id_prefix(&config.id_prefix) {
         return Err(Error::invalid(
             "--prefix",
             &args.prefix,

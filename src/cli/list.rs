@@ -4,7 +4,7 @@ use super::Context;
 use crate::clock::parse_date;
 use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::{Assignee, Status, Summary, TicketFilter};
+use crate::model::{local_minute, Assignee, Status, Summary, TicketFilter};
 use crate::output::{opt_text, text, Format, Records, Tone};
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +46,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub all: bool,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::any_format())]
     pub format: Option<Format>,
     /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
     #[arg(long)]
@@ -124,11 +124,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     .spare(&["channel", "type", "customer", "created"]);
     for t in tickets {
         let created = if format == Format::Table {
-            t.created
-                .0
-                .with_timezone(&ctx.store.settings.tz)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
+            local_minute(&t.created.0, ctx.store.settings.tz)
         } else {
             t.created.to_rfc3339()
         };

@@ -24,6 +24,7 @@ mod show;
 mod sla;
 mod survey;
 mod update;
+mod values;
 
 use std::io::Write;
 use std::path::PathBuf;

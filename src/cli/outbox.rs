@@ -7,7 +7,7 @@ use crate::output::{int, opt_text, text, Format, Records};
 #[derive(Debug, clap::Args)]
 pub struct OutboxArgs {
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Csv, Format::Json]))]
+    #[arg(long, value_parser = super::values::format(&[Format::Table, Format::Csv, Format::Json]))]
     pub format: Option<Format>,
 }
 

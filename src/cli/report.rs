@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use super::Context;
+use super::{values, Context};
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::{visible_lines, Format};
@@ -32,10 +32,10 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
     /// Group the `types` section by this field.
-    #[arg(long, value_enum, default_value_t = GroupBy::Type)]
+    #[arg(long, value_parser = values::group_by(), default_value = "type")]
     pub by: GroupBy,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_parser = Format::only(&[Format::Table, Format::Csv, Format::Json]))]
+    #[arg(long, value_parser = values::format(&[Format::Table, Format::Csv, Format::Json]))]
     pub format: Option<Format>,
     /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
     #[arg(long, value_name = "NAME")]

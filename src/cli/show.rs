@@ -3,7 +3,7 @@ use std::io::Write;
 use super::Context;
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{Action, Event, Mark, Ticket};
+use crate::model::{inline_value, local_minute, Action, Event, Mark, Ticket};
 use crate::output::{pad, visible};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
@@ -49,11 +49,7 @@ fn labelled(ctx: &Context, field: Field, key: &str) -> String {
 
 fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let config = &ctx.store.config;
-    let local = |e: &crate::model::Timestamp| {
-        e.0.with_timezone(&ctx.store.settings.tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let local = |e: &crate::model::Timestamp| local_minute(&e.0, ctx.store.settings.tz);
     // Stored text is shown through `visible`: it cannot drive the terminal.
     writeln!(out, "{}  {}", t.id, visible(&t.title))?;
     let mut rows: Vec<(&str, String)> = vec![
@@ -186,11 +182,7 @@ fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     for c in &clocks.clocks {
         let due = c
             .due
-            .map(|d| {
-                d.with_timezone(&ctx.store.settings.tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
+            .map(|d| local_minute(&d, ctx.store.settings.tz))
             .unwrap_or_else(|| "-".into());
         let clock = match c.clock {
             ClockKind::Calendar => "",
@@ -228,8 +220,8 @@ fn describe(e: &Event) -> String {
         Action::Edited => format!(
             "edited {}: {} → {}",
             e.field.as_deref().unwrap_or("?"),
-            yaml_inline(e.from.as_ref()),
-            yaml_inline(e.to.as_ref())
+            inline_value(e.from.as_ref(), false),
+            inline_value(e.to.as_ref(), false)
         ),
         Action::Surveyed => {
             let scores = e
@@ -248,12 +240,12 @@ fn describe(e: &Event) -> String {
             "queued {} {} ({})",
             e.via.as_deref().unwrap_or("?"),
             match (&e.template, &e.command) {
-                (Some(t), _) => format!("{t} to {}", yaml_inline(e.to.as_ref())),
+                (Some(t), _) => format!("{t} to {}", inline_value(e.to.as_ref(), false)),
                 (None, Some(c)) => std::iter::once(c.as_str())
                     .chain(e.args.iter().flatten().map(String::as_str))
                     .collect::<Vec<_>>()
                     .join(" "),
-                (None, None) => yaml_inline(e.to.as_ref()),
+                (None, None) => inline_value(e.to.as_ref(), false),
             },
             e.key.as_deref().unwrap_or("?")
         ),
@@ -279,15 +271,4 @@ fn describe(e: &Event) -> String {
         text.push_str(&format!(" — {}", n.replace('\n', " ")));
     }
     text
-}
-
-fn yaml_inline(v: Option<&serde_yaml::Value>) -> String {
-    match v {
-        None | Some(serde_yaml::Value::Null) => "(none)".into(),
-        Some(serde_yaml::Value::String(s)) => s.clone(),
-        Some(other) => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .replace('\n', " "),
-    }
 }

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::Context;
 use crate::error::Result;
-use crate::model::Summary;
+use crate::model::{local_rfc3339, Summary};
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
 use crate::sla::{
     by_urgency, format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks,
@@ -25,7 +25,7 @@ pub struct SlaArgs {
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::any_format())]
     pub format: Option<Format>,
     /// A table with every column of CSV (due, state and remaining of each
     /// target) instead of one cell per target.
@@ -171,11 +171,10 @@ fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) ->
             match clocks.get(kind) {
                 Some(c) => {
                     let due = c.due.map(|d| {
-                        let local = d.with_timezone(&tz);
                         if format == Format::Table {
-                            local.format("%m-%d %H:%M").to_string()
+                            d.with_timezone(&tz).format("%m-%d %H:%M").to_string()
                         } else {
-                            local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+                            local_rfc3339(&d, tz)
                         }
                     });
                     row.push(opt_text(due));

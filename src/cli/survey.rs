@@ -6,7 +6,7 @@ use super::{optional_text, Context};
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{survey, Status, Survey};
+use crate::model::{local_minute, local_rfc3339, survey, Status, Survey};
 use crate::output::{dec, opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +46,7 @@ pub struct SurveyArgs {
     #[arg(long, requires = "due")]
     pub reveal: bool,
     /// With --due: output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum, requires = "due")]
+    #[arg(long, value_parser = super::values::any_format(), requires = "due")]
     pub format: Option<Format>,
 }
 
@@ -148,13 +148,13 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
     for due in rows {
         let t = due.ticket;
         let (name, phone) = &whom[t.customer.as_str()];
-        let closed = due.closed.0.with_timezone(&ctx.store.settings.tz);
+        let (closed, tz) = (&due.closed.0, ctx.store.settings.tz);
         records.push(vec![
             text(&t.id),
             text(if format == Format::Table {
-                closed.format("%Y-%m-%d %H:%M").to_string()
+                local_minute(closed, tz)
             } else {
-                closed.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+                local_rfc3339(closed, tz)
             }),
             dec(Some(due.hours_left()), 2),
             text(&t.customer),

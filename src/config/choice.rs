@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// One value of an enumeration: the canonical key stored in files, a label
 /// for people, and aliases accepted on input.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,6 +55,20 @@ pub fn find_choice<'a>(choices: &'a [Choice], input: &str) -> Option<&'a Choice>
             || c.label.as_deref() == Some(wanted)
             || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
     })
+}
+
+/// The key of the choice a user meant; the error names `what` was wrong
+/// and every valid choice.
+pub fn resolve_choice(choices: &[Choice], what: &str, input: &str) -> Result<String> {
+    find_choice(choices, input)
+        .map(|c| c.key.clone())
+        .ok_or_else(|| {
+            Error::invalid(
+                what,
+                input,
+                format!("expected one of {}", describe_choices(choices)),
+            )
+        })
 }
 
 pub fn describe_choices(choices: &[Choice]) -> String {

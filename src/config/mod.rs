@@ -7,9 +7,9 @@ mod defaults;
 mod sections;
 mod settings;
 
-pub use choice::{describe_choices, find_choice, Choice, Field};
+pub use choice::{describe_choices, find_choice, resolve_choice, Choice, Field};
 pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
-pub use settings::Settings;
+pub use settings::{is_id_prefix, Settings};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -123,15 +123,7 @@ impl Config {
 
     /// Resolves user input (key, label or alias, any case) to the canonical key.
     pub fn resolve(&self, field: Field, input: &str) -> Result<String> {
-        let choices = self.choices(field);
-        match find_choice(&choices, input) {
-            Some(c) => Ok(c.key.clone()),
-            None => Err(Error::invalid(
-                field.name(),
-                input,
-                format!("expected one of {}", describe_choices(&choices)),
-            )),
-        }
+        resolve_choice(&self.choices(field), field.name(), input)
     }
 
     /// True when `key` is a canonical key of the enumeration.
@@ -260,15 +252,7 @@ impl Config {
 
     /// The role a user means (key, alias or label), as its key.
     pub fn resolve_role(&self, input: &str) -> Result<String> {
-        find_choice(&self.roles, input)
-            .map(|c| c.key.clone())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "role",
-                    input,
-                    format!("expected one of {}", describe_choices(&self.roles)),
-                )
-            })
+        resolve_choice(&self.roles, "role", input)
     }
 
     /// The agent a person is, by who they say they are (an actor name:

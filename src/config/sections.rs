@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::choice::{choice, describe_choices, find_choice, Choice};
-use crate::error::{Error, Result};
+use super::choice::{choice, resolve_choice, Choice};
+use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SurveyConfig {
@@ -47,15 +47,7 @@ impl Default for SurveyConfig {
 
 impl SurveyConfig {
     pub fn resolve(&self, input: &str) -> Result<String> {
-        find_choice(&self.dimensions, input)
-            .map(|c| c.key.clone())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "survey dimension",
-                    input,
-                    format!("expected one of {}", describe_choices(&self.dimensions)),
-                )
-            })
+        resolve_choice(&self.dimensions, "survey dimension", input)
     }
 }
 
@@ -152,15 +144,7 @@ impl CustomerConfig {
     }
 
     pub fn resolve_source(&self, input: &str) -> Result<String> {
-        find_choice(&self.sources, input)
-            .map(|c| c.key.clone())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "source",
-                    input,
-                    format!("expected one of {}", describe_choices(&self.sources)),
-                )
-            })
+        resolve_choice(&self.sources, "source", input)
     }
 }
 

@@ -14,14 +14,20 @@ use crate::sla::{Calendar, Policy};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub tz: Tz,
-    /// The calendar of desk.yaml; `Store::sla` adds the holiday files of
-    /// `calendars/`.
-    pub calendar: Calendar,
+    /// The calendar of desk.yaml alone. Commands take the calendar from
+    /// `Store::sla`, which adds the holiday files of `calendars/` to it.
+    pub yaml_calendar: Calendar,
     /// The SLA targets. A working day's length comes from the weekly hours,
     /// which holiday files do not change, so it holds with them too.
     pub policy: Policy,
     /// `customers.dormant_after`.
     pub dormant_after: Span,
+}
+
+/// The shape of a ticket or customer ID prefix: one or more ASCII capital
+/// letters (`CW`, `C`).
+pub fn is_id_prefix(prefix: &str) -> bool {
+    !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_uppercase())
 }
 
 impl Config {
@@ -52,7 +58,7 @@ impl Config {
                 )));
             }
         }
-        if self.id_prefix.is_empty() || !self.id_prefix.chars().all(|c| c.is_ascii_uppercase()) {
+        if !is_id_prefix(&self.id_prefix) {
             return Err(bad(format!(
                 "id_prefix '{}' must be one or more ASCII capital letters",
                 self.id_prefix
@@ -74,10 +80,7 @@ impl Config {
             )));
         }
         let customers = &self.customers;
-        if customers.id_prefix.is_empty()
-            || !customers.id_prefix.chars().all(|c| c.is_ascii_uppercase())
-            || !(3..=12).contains(&customers.id_digits)
-        {
+        if !is_id_prefix(&customers.id_prefix) || !(3..=12).contains(&customers.id_digits) {
             return Err(bad(format!(
                 "customers: id_prefix '{}' must be ASCII capital letters and id_digits {} from 3 to 12",
                 customers.id_prefix, customers.id_digits
@@ -162,12 +165,13 @@ impl Config {
             let root = path.parent().unwrap_or(std::path::Path::new(""));
             mail.settings_in(root).map_err(bad)?;
         }
+        let bad = |e: crate::sla::SettingsError| bad(e.to_string());
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
         let policy = self.sla.build(&calendar, &priorities).map_err(bad)?;
         Ok(Settings {
             tz,
-            calendar,
+            yaml_calendar: calendar,
             policy,
             dormant_after,
         })

@@ -699,17 +699,11 @@ impl Customer {
 
     /// Every phone number on the record: the customer's and the contacts'.
     pub fn phones(&self) -> impl Iterator<Item = &str> {
-        self.phone
-            .as_deref()
-            .into_iter()
-            .chain(self.contacts.iter().filter_map(|c| c.phone.as_deref()))
+        own_and_contacts(&self.phone, self.contacts.iter().map(|c| &c.phone))
     }
 
     pub fn emails(&self) -> impl Iterator<Item = &str> {
-        self.email
-            .as_deref()
-            .into_iter()
-            .chain(self.contacts.iter().filter_map(|c| c.email.as_deref()))
+        own_and_contacts(&self.email, self.contacts.iter().map(|c| &c.email))
     }
 
     /// The values that identify a customer, which no two customers may
@@ -740,6 +734,18 @@ impl Customer {
     pub fn masked_name(&self) -> String {
         super::mask::customer_name(self.kind, &self.name, self.salutation.as_deref())
     }
+}
+
+/// A customer's own value of a contact field and then its contacts': what
+/// [`Customer::phones`] and [`Customer::emails`] list (and the index's
+/// summaries alike).
+pub fn own_and_contacts<'a>(
+    own: &'a Option<String>,
+    contacts: impl Iterator<Item = &'a Option<String>> + 'a,
+) -> impl Iterator<Item = &'a str> + 'a {
+    own.as_deref()
+        .into_iter()
+        .chain(contacts.filter_map(|c| c.as_deref()))
 }
 
 #[cfg(test)]

@@ -227,3 +227,17 @@ fn value_text(value: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// A field's value on one line, as messages show it: nothing as `(none)`,
+/// text as it is (in quotes when `quote_text`), anything else as YAML.
+pub fn inline_value(v: Option<&Value>, quote_text: bool) -> String {
+    match v {
+        None | Some(Value::Null) => "(none)".into(),
+        Some(Value::String(s)) if quote_text => format!("'{s}'"),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .replace('\n', " "),
+    }
+}

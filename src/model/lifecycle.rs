@@ -328,4 +328,65 @@ mod tests {
         let nobody = event(Action::Assigned, |_| {});
         assert_eq!(Step::of(&nobody), Step::Other);
     }
+
+    /// One event of a random kind, with the shapes a hand edit may leave.
+    fn any_event() -> impl proptest::strategy::Strategy<Value = Event> {
+        use proptest::prelude::*;
+        let status = prop_oneof![
+            Just(None),
+            Just(Some("pending")),
+            Just(Some("in_progress")),
+            Just(Some("open")),
+            Just(Some("closed")),
+            Just(Some("lost")),
+        ];
+        let to = prop_oneof![
+            Just(None),
+            Just(Some(Value::Null)),
+            Just(Some(Value::from("wang.qiang"))),
+            Just(Some(Value::from(7))),
+            Just(Some(Value::Sequence(vec![]))),
+            Just(Some(Value::from("pending"))),
+        ];
+        let field = prop_oneof![Just("status"), Just("assignee"), Just("title")];
+        (0..8u8, status, to, field, any::<bool>()).prop_map(|(kind, status, to, field, rule)| {
+            let action = match kind {
+                0 => Action::Assigned,
+                1 | 2 => Action::Updated,
+                3 => Action::Closed,
+                4 => Action::Reopened,
+                5 | 6 => Action::Edited,
+                _ => Action::Surveyed,
+            };
+            event(action, |e| {
+                e.by = if rule { "rule:r" } else { "li.na" }.into();
+                e.status = status.map(String::from);
+                e.to = to;
+                e.field = Some(field.into());
+            })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_steps_alone_give_the_folds_status(
+            assigned in proptest::prelude::any::<bool>(),
+            rest in proptest::collection::vec(any_event(), 0..12),
+        ) {
+            let mut history = vec![event(Action::Created, |e| {
+                e.title = Some("t".into());
+                e.customer = Some("C000001".into());
+                e.kind = Some("complaint".into());
+                e.channel = Some("phone".into());
+                e.priority = Some("urgent".into());
+                e.to = assigned.then(|| Value::from("wang.qiang"));
+            })];
+            history.extend(rest);
+            let folded = crate::model::fold(&history).unwrap();
+            let steps: Vec<Step> = history.iter().map(Step::of).collect();
+            let life = Lifecycle::replay(&steps);
+            proptest::prop_assert_eq!(life.status, folded.status);
+            proptest::prop_assert_eq!(life.assigned, folded.assignee.is_some());
+        }
+    }
 }

@@ -21,19 +21,20 @@ mod time;
 pub mod validate;
 
 pub use customer::{
-    Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
+    own_and_contacts, Change, Contact, ContactField, Customer, CustomerField, CustomerKind,
+    FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX};
 pub use filter::{Assignee, TicketFilter};
-pub use fold::{fold, FoldError, State};
+pub use fold::{fold, inline_value, FoldError, State};
 pub use id::TicketId;
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
 pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
-pub use time::Timestamp;
+pub use time::{local_minute, local_rfc3339, Timestamp};
 
 use serde::{Deserialize, Serialize};
 

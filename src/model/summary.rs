@@ -121,20 +121,24 @@ mod tests {
     use super::*;
     use crate::model::{Action, Event, Lifecycle, Mark, NewTicket, Survey};
 
+    /// Hours after Monday 2026-11-02 09:00 (+08:00).
+    fn at(h: i64) -> Timestamp {
+        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        Timestamp(t0.0 + chrono::Duration::hours(h))
+    }
+
+    /// A ticket created at hour 0, assigned to wang.qiang.
+    fn assigned_ticket() -> Ticket {
+        let new = NewTicket {
+            assignee: Some("wang.qiang".into()),
+            ..NewTicket::sample()
+        };
+        Ticket::create("CW202611020001".into(), new, at(0), "li.na")
+    }
+
     #[test]
     fn the_steps_give_the_folds_status_and_survive_the_cache_encoding() {
-        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
-        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
-        let mut t = Ticket::create(
-            "CW202611020001".into(),
-            NewTicket {
-                description: "long text".into(),
-                assignee: Some("wang.qiang".into()),
-                ..NewTicket::sample()
-            },
-            t0,
-            "li.na",
-        );
+        let mut t = assigned_ticket();
         t.update("waiting".into(), Some(Status::Pending), at(1), "wang.qiang")
             .unwrap();
         t.update("back".into(), Some(Status::InProgress), at(3), "wang.qiang")
@@ -174,17 +178,7 @@ mod tests {
 
     #[test]
     fn a_rules_status_update_is_no_response() {
-        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
-        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
-        let mut t = Ticket::create(
-            "CW202611020001".into(),
-            NewTicket {
-                assignee: Some("wang.qiang".into()),
-                ..NewTicket::sample()
-            },
-            t0,
-            "li.na",
-        );
+        let mut t = assigned_ticket();
         let mut by_rule = Event::new(at(30), "rule:wake", Action::Updated);
         by_rule.status = Some("in_progress".into());
         by_rule.note = Some("reminder".into());
@@ -209,17 +203,7 @@ mod tests {
 
     #[test]
     fn a_second_close_amends_the_closure_that_the_first_began() {
-        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
-        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
-        let mut t = Ticket::create(
-            "CW202611020001".into(),
-            NewTicket {
-                assignee: Some("wang.qiang".into()),
-                ..NewTicket::sample()
-            },
-            t0,
-            "li.na",
-        );
+        let mut t = assigned_ticket();
         t.close("换电源".into(), None, None, at(1), "wang.qiang")
             .unwrap();
         // Two clones closed it, the second after working on it; a merge

@@ -1,5 +1,21 @@
-use chrono::{DateTime, FixedOffset, Timelike};
+use chrono::{DateTime, FixedOffset, TimeZone, Timelike};
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A time as people read it in tables and messages: to the minute.
+const MINUTE: &str = "%Y-%m-%d %H:%M";
+/// A time as files, CSV and JSON hold it: RFC 3339, to the second.
+const RFC3339: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+/// `t` in the time zone `tz`, to the minute: `2026-11-23 10:30`.
+pub fn local_minute<Z: TimeZone>(t: &DateTime<Z>, tz: Tz) -> String {
+    t.with_timezone(&tz).format(MINUTE).to_string()
+}
+
+/// `t` in the time zone `tz` as RFC 3339: `2026-11-23T10:30:00+08:00`.
+pub fn local_rfc3339<Z: TimeZone>(t: &DateTime<Z>, tz: Tz) -> String {
+    t.with_timezone(&tz).format(RFC3339).to_string()
+}
 
 /// An instant with the UTC offset it was recorded in, to the second,
 /// written as RFC 3339 (`2026-11-23T09:15:00+08:00`).
@@ -12,7 +28,7 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        self.0.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        self.0.format(RFC3339).to_string()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -24,7 +40,7 @@ impl Timestamp {
     /// To the minute, as messages show a time: `2026-11-23 10:30`, in the
     /// offset it was recorded in (the store's).
     pub fn short(self) -> String {
-        self.0.format("%Y-%m-%d %H:%M").to_string()
+        self.0.format(MINUTE).to_string()
     }
 
     pub fn timestamp(self) -> i64 {

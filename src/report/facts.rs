@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use compact_str::CompactString;
 
-use crate::model::{Step, Summary};
+use crate::model::{Lifecycle, Status, Step, Summary};
 use crate::sla::{replay, Calendar, ClockState, Policy, Span, TargetKind};
 
 #[derive(Debug, Clone)]
@@ -35,7 +35,8 @@ pub struct Facts {
     pub targets: Vec<(TargetKind, ClockState)>,
     pub reopened: usize,
     pub surveys: Vec<SurveyFact>,
-    /// (time, closed?) at each close and reopen, for the status at any instant.
+    /// (time, closed?) each time the ticket closed or opened again (by the
+    /// lifecycle's transitions), for the status at any instant.
     pub transitions: Vec<(DateTime<Utc>, bool)>,
 }
 
@@ -64,15 +65,16 @@ impl Facts {
                 _ => None,
             })
             .collect();
-        let transitions = ticket
-            .marks
-            .iter()
-            .filter_map(|m| match m.what {
-                Step::Closed => Some((utc(&m.at), true)),
-                Step::Reopened => Some((utc(&m.at), false)),
-                _ => None,
-            })
-            .collect();
+        let mut transitions = Vec::new();
+        let mut life = Lifecycle::default();
+        for m in &ticket.marks {
+            let was_closed = life.status == Status::Closed;
+            life = life.after(&m.what);
+            let closed = life.status == Status::Closed;
+            if closed != was_closed {
+                transitions.push((utc(&m.at), closed));
+            }
+        }
         Facts {
             id: ticket.id.clone(),
             kind: ticket.kind.clone(),
@@ -118,5 +120,38 @@ impl Facts {
     /// Every target met (no target counts as met).
     pub fn sla_met(&self) -> bool {
         self.targets.iter().all(|(_, s)| *s != ClockState::Breached)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Action, Event, NewTicket, Ticket, Timestamp};
+
+    #[test]
+    fn open_at_an_instant_follows_the_status_transitions() {
+        let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
+        let mut t = Ticket::create("CW202611020001".into(), NewTicket::sample(), t0, "li.na");
+        // A hand edit closed the ticket, recorded as an `edited` event.
+        let mut edit = Event::new(at(2), "li.na", Action::Edited);
+        edit.field = Some("status".into());
+        edit.from = Some("open".into());
+        edit.to = Some("closed".into());
+        t.history.push(edit);
+        t.refold().unwrap();
+        t.reopen("again".into(), at(4), "li.na").unwrap();
+        let (policy, calendar) = crate::sla::seed();
+        let facts = Facts::of(
+            &Summary::of(&t),
+            &policy,
+            &calendar,
+            chrono_tz::Asia::Shanghai,
+            at(5).0.with_timezone(&Utc),
+        );
+        let open = |h| facts.open_at(at(h).0.with_timezone(&Utc));
+        assert!(open(1));
+        assert!(!open(3), "closed by the edit, as the fold says");
+        assert!(open(5));
     }
 }

@@ -20,15 +20,10 @@ pub const COLUMNS: [&str; 12] = [
 
 pub fn build(r: &Report) -> Records {
     let mut records = Records::new(&COLUMNS);
-    let closed: Vec<&Facts> = r.closed_in(&r.period).collect();
-    for p in &r.config.priorities {
-        let group: Vec<&Facts> = closed
-            .iter()
-            .copied()
-            .filter(|f| f.priority == p.key)
-            .collect();
-        records.push(row(&p.key, &group));
+    for (priority, group) in r.closed_by_priority() {
+        records.push(row(priority, &group));
     }
+    let closed: Vec<&Facts> = r.closed_in(&r.period).collect();
     records.push(row("all", &closed));
     records
 }

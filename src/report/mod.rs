@@ -39,7 +39,7 @@ pub const SECTIONS: [&str; 7] = [
 ];
 
 /// What `types` groups by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Type,
     Category,
@@ -47,6 +47,8 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    pub const ALL: [GroupBy; 3] = [GroupBy::Type, GroupBy::Category, GroupBy::Channel];
+
     /// The field's name, the `types` section's first column.
     pub fn name(self) -> &'static str {
         match self {
@@ -114,6 +116,20 @@ impl Report<'_> {
         self.facts
             .iter()
             .filter(move |f| f.closed.is_some_and(|(_, d)| period.contains(d)))
+    }
+
+    /// The tickets closed in the report's period, by priority in the
+    /// configured order.
+    pub fn closed_by_priority(&self) -> Vec<(&str, Vec<&Facts>)> {
+        let closed: Vec<&Facts> = self.closed_in(&self.period).collect();
+        self.config
+            .priorities
+            .iter()
+            .map(|p| {
+                let group = closed.iter().copied().filter(|f| f.priority == p.key);
+                (p.key.as_str(), group.collect())
+            })
+            .collect()
     }
 }
 

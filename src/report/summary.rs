@@ -81,17 +81,12 @@ pub fn summary(r: &Report) -> String {
     let closed: Vec<&Facts> = r.closed_in(&r.period).collect();
     let mut parts_en = Vec::new();
     let mut parts_zh = Vec::new();
-    for p in &r.config.priorities {
-        let group: Vec<&Facts> = closed
-            .iter()
-            .copied()
-            .filter(|f| f.priority == p.key)
-            .collect();
+    for (priority, group) in r.closed_by_priority() {
         if let Some(h) = handling::avg_hours(&group) {
-            parts_en.push(format!("{} {h:.2} h", p.key));
+            parts_en.push(format!("{priority} {h:.2} h"));
             parts_zh.push(format!(
                 "{}问题平均{h:.2}小时",
-                label(Field::Priority, &p.key)
+                label(Field::Priority, priority)
             ));
         }
     }

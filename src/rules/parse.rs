@@ -333,7 +333,8 @@ fn time_trigger(m: &Mapping) -> Result<TimeTrigger, (String, String)> {
     let duration = |key: &str| -> Result<i64, (String, String)> {
         let k = format!("when.{key}");
         let t = scalar(&m[key]).unwrap_or_default();
-        let (days, secs) = crate::sla::parse_duration(&t).map_err(|e| (k.clone(), e))?;
+        let (days, secs) =
+            crate::sla::parse_duration(&t).map_err(|e| (k.clone(), e.to_string()))?;
         Ok(days * 86_400 + secs)
     };
     let only = |expected: &[&str]| -> Found {

@@ -285,30 +285,42 @@ impl SecondsFromMidnight for NaiveTime {
     }
 }
 
+/// What is wrong with a day's working hours; each names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("'{0}' is not a range like 09:00-12:00")]
+    NotARange(String),
+    #[error("'{0}' is not a time like 09:00")]
+    BadStart(String),
+    #[error("'{0}' is not a time like 18:00")]
+    BadEnd(String),
+    #[error("range '{0}' ends before it starts")]
+    Backwards(String),
+    #[error("range '{0}' overlaps or precedes the range before it")]
+    Overlaps(String),
+}
+
 /// Parses `09:00-12:00, 13:30-18:00` (empty for a day off). `24:00` ends a day.
-pub fn parse_ranges(text: &str) -> Result<Vec<Range>, String> {
+pub fn parse_ranges(text: &str) -> Result<Vec<Range>, RangeError> {
     let mut ranges: Vec<Range> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (a, b) = part
             .split_once('-')
-            .ok_or_else(|| format!("'{part}' is not a range like 09:00-12:00"))?;
+            .ok_or_else(|| RangeError::NotARange(part.into()))?;
         let start = NaiveTime::parse_from_str(a.trim(), "%H:%M")
-            .map_err(|_| format!("'{}' is not a time like 09:00", a.trim()))?;
+            .map_err(|_| RangeError::BadStart(a.trim().into()))?;
         let end = match b.trim() {
             "24:00" => None,
             t => Some(
-                NaiveTime::parse_from_str(t, "%H:%M")
-                    .map_err(|_| format!("'{t}' is not a time like 18:00"))?,
+                NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| RangeError::BadEnd(t.into()))?,
             ),
         };
         if end.is_some_and(|e| e <= start) {
-            return Err(format!("range '{part}' ends before it starts"));
+            return Err(RangeError::Backwards(part.into()));
         }
         if let Some(prev) = ranges.last() {
             if prev.end.is_none_or(|e| e > start) {
-                return Err(format!(
-                    "range '{part}' overlaps or precedes the range before it"
-                ));
+                return Err(RangeError::Overlaps(part.into()));
             }
         }
         ranges.push(Range { start, end });
@@ -436,13 +448,31 @@ mod tests {
     }
 
     #[test]
+    fn range_errors_read_as_they_always_have() {
+        let error = |t: &str| parse_ranges(t).unwrap_err().to_string();
+        assert_eq!(error("9"), "'9' is not a range like 09:00-12:00");
+        assert_eq!(error("9-12"), "'9' is not a time like 09:00");
+        assert_eq!(error("09:00-1800"), "'1800' is not a time like 18:00");
+        assert_eq!(
+            error("18:00-09:00"),
+            "range '18:00-09:00' ends before it starts"
+        );
+        assert_eq!(
+            error("09:00-12:00, 11:00-13:00"),
+            "range '11:00-13:00' overlaps or precedes the range before it"
+        );
+    }
+
+    #[test]
     fn malformed_ranges_are_refused() {
-        assert!(parse_ranges("18:00-09:00")
-            .unwrap_err()
-            .contains("ends before it starts"));
-        assert!(parse_ranges("09:00-12:00, 11:00-13:00")
-            .unwrap_err()
-            .contains("overlaps"));
+        assert!(matches!(
+            parse_ranges("18:00-09:00"),
+            Err(RangeError::Backwards(_))
+        ));
+        assert!(matches!(
+            parse_ranges("09:00-12:00, 11:00-13:00"),
+            Err(RangeError::Overlaps(_))
+        ));
         assert!(parse_ranges("9h-12h").is_err());
         assert_eq!(parse_ranges("").unwrap(), vec![]);
         assert_eq!(parse_ranges("00:00-24:00").unwrap().len(), 1);

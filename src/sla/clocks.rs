@@ -359,19 +359,18 @@ mod tests {
 
     const MONDAY: &str = "2026-11-02T09:00:00+08:00";
 
+    /// The clocks, `now_h` hours after Monday 09:00, of a ticket whose
+    /// steps are at hours after it; the seeds' policy and calendar.
+    fn monday(steps: &[(f64, Step)], priority: &str, now_h: f64) -> TicketClocks {
+        let (policy, cal) = crate::sla::seed();
+        let marks = marks(MONDAY, steps.to_vec());
+        replay(&marks, priority, &policy, &cal, hours_after(MONDAY, now_h))
+    }
+
     #[test]
     fn response_runs_until_the_first_progress() {
-        let (policy, cal) = crate::sla::seed();
         let created = vec![(0.0, Step::Created { assigned: true })];
-        let at = |h| {
-            replay(
-                &marks(MONDAY, created.clone()),
-                "urgent",
-                &policy,
-                &cal,
-                hours_after(MONDAY, h),
-            )
-        };
+        let at = |h| monday(&created, "urgent", h);
         let r = at(0.5);
         let response = r.get(TargetKind::Response).unwrap();
         assert_eq!(
@@ -390,13 +389,7 @@ mod tests {
         );
         let mut answered = created.clone();
         answered.push((0.75, progress(None)));
-        let r = replay(
-            &marks(MONDAY, answered),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 3.0),
-        );
+        let r = monday(&answered, "urgent", 3.0);
         let response = r.get(TargetKind::Response).unwrap();
         assert_eq!((response.state, response.due), (ClockState::Met, None));
         assert_eq!(r.first_response.unwrap().wall_seconds, 2700);
@@ -411,13 +404,7 @@ mod tests {
                 },
             ),
         ];
-        let r = replay(
-            &marks(MONDAY, by_rule),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 2.0),
-        );
+        let r = monday(&by_rule, "urgent", 2.0);
         assert_eq!(
             r.get(TargetKind::Response).unwrap().state,
             ClockState::Breached
@@ -427,18 +414,11 @@ mod tests {
 
     #[test]
     fn pending_pauses_the_clocks_and_progress_resumes_them() {
-        let (policy, cal) = crate::sla::seed();
         let mut steps = vec![
             (0.0, Step::Created { assigned: true }),
             (0.5, progress(Some(Status::Pending))),
         ];
-        let r = replay(
-            &marks(MONDAY, steps.clone()),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 10.0),
-        );
+        let r = monday(&steps, "urgent", 10.0);
         let resolution = r.get(TargetKind::Resolution).unwrap();
         assert_eq!(resolution.elapsed_seconds, 1800);
         assert_eq!(
@@ -446,13 +426,7 @@ mod tests {
             (ClockState::Paused, None)
         );
         steps.push((10.0, progress(Some(Status::InProgress))));
-        let r = replay(
-            &marks(MONDAY, steps),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 11.0),
-        );
+        let r = monday(&steps, "urgent", 11.0);
         let resolution = r.get(TargetKind::Resolution).unwrap();
         assert_eq!(resolution.elapsed_seconds, 5400);
         assert_eq!(resolution.state, ClockState::Running);
@@ -462,31 +436,18 @@ mod tests {
 
     #[test]
     fn the_update_clock_keeps_its_longest_gap() {
-        let (policy, cal) = crate::sla::seed();
         let steps = vec![
             (0.0, Step::Created { assigned: true }),
             (20.0, progress(None)),
             (50.0, progress(None)),
             (51.0, Step::Closed),
         ];
-        let r = replay(
-            &marks(MONDAY, steps.clone()),
-            "important",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 60.0),
-        );
+        let r = monday(&steps, "important", 60.0);
         let update = r.get(TargetKind::Update).unwrap();
         assert_eq!(update.elapsed_seconds, 30 * 3600);
         assert_eq!((update.state, update.due), (ClockState::Breached, None));
         // While open, the clock runs from the last progress.
-        let r = replay(
-            &marks(MONDAY, steps[..3].to_vec()),
-            "important",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 52.0),
-        );
+        let r = monday(&steps[..3], "important", 52.0);
         let update = r.get(TargetKind::Update).unwrap();
         assert_eq!(update.elapsed_seconds, 2 * 3600);
         assert_eq!(update.due, Some(hours_after(MONDAY, 74.0)));
@@ -496,31 +457,18 @@ mod tests {
 
     #[test]
     fn a_reopen_resumes_resolution_and_moves_the_final_close() {
-        let (policy, cal) = crate::sla::seed();
         let mut steps = vec![
             (0.0, Step::Created { assigned: true }),
             (1.0, Step::Closed),
             (5.0, Step::Reopened),
         ];
-        let r = replay(
-            &marks(MONDAY, steps.clone()),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 6.0),
-        );
+        let r = monday(&steps, "urgent", 6.0);
         let resolution = r.get(TargetKind::Resolution).unwrap();
         assert_eq!(resolution.elapsed_seconds, 2 * 3600);
         assert_eq!(resolution.state, ClockState::Running);
         assert_eq!(r.resolution, None);
         steps.push((7.0, Step::Closed));
-        let r = replay(
-            &marks(MONDAY, steps),
-            "urgent",
-            &policy,
-            &cal,
-            hours_after(MONDAY, 9.0),
-        );
+        let r = monday(&steps, "urgent", 9.0);
         let resolution = r.get(TargetKind::Resolution).unwrap();
         assert_eq!(
             (resolution.elapsed_seconds, resolution.state),

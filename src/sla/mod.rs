@@ -6,11 +6,11 @@ mod clocks;
 mod policy;
 mod urgency;
 
-pub use calendar::{parse_ranges, Calendar, Range};
+pub use calendar::{parse_ranges, Calendar, Range, RangeError};
 pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
 pub use policy::{
-    parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
-    Target, TargetConfig, TargetKind, Week,
+    parse_duration, CalendarConfig, ClockKind, DateError, DurationError, HolidayFile, Policy,
+    PriorityTargets, SettingsError, SlaConfig, Target, TargetConfig, TargetKind, Week,
 };
 pub use urgency::by_urgency;
 

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{parse_ranges, Calendar};
+use super::calendar::{parse_ranges, Calendar, RangeError};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CalendarConfig {
@@ -206,10 +206,61 @@ impl Policy {
 /// service level, and it keeps every due date computable.
 pub const MAX_TARGET_DAYS: i64 = 366;
 
+/// What is wrong with a target's duration; each names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("'{0}' is not a duration like 4h, 30m or 3d")]
+    NotADuration(String),
+    #[error("'{0}' is not a duration like 4h, 30m or 3d (give a unit: d, h or m)")]
+    NoUnit(String),
+    #[error("'{0}' is too long; a target is at most {MAX_TARGET_DAYS}d")]
+    TooLong(String),
+}
+
+/// What is wrong with a holiday or make-up workday entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("'{0}' is not a date like 2026-10-01")]
+    NotADate(String),
+    #[error("'{0}': {range}", range = crate::clock::DATE_RANGE)]
+    OutOfRange(String),
+    #[error("range '{0}' ends before it starts")]
+    Backwards(String),
+    #[error(
+        "range '{0}' is longer than {MAX_HOLIDAY_RANGE_DAYS} days; split it into shorter ranges"
+    )]
+    TooLong(String),
+}
+
+/// What is wrong with the `calendar:` or `sla:` settings (or a holiday
+/// file); each names its key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    /// `key` is `calendar.hours.mon`, `calendar.makeup_hours`.
+    #[error("{key}: {error}")]
+    Hours { key: String, error: RangeError },
+    #[error("calendar.hours: no weekday has working hours")]
+    NoHours,
+    /// `key` is `calendar.holidays`, `calendars/cn-2026.yaml.workdays`.
+    #[error("{key}: {error}")]
+    Dates { key: String, error: DateError },
+    #[error("sla.at_risk: {0} must be a share from 0 to below 1 (e.g. 0.2)")]
+    AtRisk(f64),
+    #[error("sla.targets: unknown priority '{priority}'; the priorities are {known}")]
+    UnknownPriority { priority: String, known: String },
+    /// `key` is `sla.targets[urgent].response.within`.
+    #[error("{key}: {error}")]
+    Duration { key: String, error: DurationError },
+    #[error("{key}: '{within}' — a target must be longer than zero")]
+    Zero { key: String, within: String },
+    #[error("{key}: '{within}' is too long; a target is at most {MAX_TARGET_DAYS}d")]
+    TooLong { key: String, within: String },
+}
+
 /// `(days, seconds)` of a duration such as `1d4h30m`, each at most
 /// [`MAX_TARGET_DAYS`] days' worth.
-pub fn parse_duration(text: &str) -> Result<(i64, i64), String> {
-    let too_long = || format!("'{text}' is too long; a target is at most {MAX_TARGET_DAYS}d");
+pub fn parse_duration(text: &str) -> Result<(i64, i64), DurationError> {
+    let too_long = || DurationError::TooLong(text.into());
     let mut days: i64 = 0;
     let mut secs: i64 = 0;
     let mut number = String::new();
@@ -220,7 +271,7 @@ pub fn parse_duration(text: &str) -> Result<(i64, i64), String> {
             continue;
         }
         if number.is_empty() {
-            return Err(format!("'{text}' is not a duration like 4h, 30m or 3d"));
+            return Err(DurationError::NotADuration(text.into()));
         }
         // All digits: a failed parse can only be a number too large.
         let n: i64 = number.parse().map_err(|_| too_long())?;
@@ -230,7 +281,7 @@ pub fn parse_duration(text: &str) -> Result<(i64, i64), String> {
             'd' => (n, 0),
             'h' => (0, n.checked_mul(3600).ok_or_else(too_long)?),
             'm' => (0, n.checked_mul(60).ok_or_else(too_long)?),
-            _ => return Err(format!("'{text}' is not a duration like 4h, 30m or 3d")),
+            _ => return Err(DurationError::NotADuration(text.into())),
         };
         days = days.checked_add(d).ok_or_else(too_long)?;
         secs = secs.checked_add(s).ok_or_else(too_long)?;
@@ -239,21 +290,19 @@ pub fn parse_duration(text: &str) -> Result<(i64, i64), String> {
         }
     }
     if !number.is_empty() || !any {
-        return Err(format!(
-            "'{text}' is not a duration like 4h, 30m or 3d (give a unit: d, h or m)"
-        ));
+        return Err(DurationError::NoUnit(text.into()));
     }
     Ok((days, secs))
 }
 
 /// Parses `2026-10-01` or `2026-10-01..2026-10-07` into dates, each from
 /// 1970-01-01 to 9999-12-31.
-fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
+fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, DateError> {
     let date = |s: &str| {
         let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("'{}' is not a date like 2026-10-01", s.trim()))?;
+            .map_err(|_| DateError::NotADate(s.trim().into()))?;
         if !crate::clock::date_in_range(d) {
-            return Err(format!("'{}': {}", s.trim(), crate::clock::DATE_RANGE));
+            return Err(DateError::OutOfRange(s.trim().into()));
         }
         Ok(d)
     };
@@ -262,14 +311,12 @@ fn parse_dates(text: &str) -> Result<Vec<NaiveDate>, String> {
         Some((a, b)) => {
             let (a, b) = (date(a)?, date(b)?);
             if b < a {
-                return Err(format!("range '{text}' ends before it starts"));
+                return Err(DateError::Backwards(text.into()));
             }
             // A range of holidays longer than the look-ahead of a due date
             // would leave no working time to reach: refuse it here.
             if (b - a).num_days() > MAX_HOLIDAY_RANGE_DAYS {
-                return Err(format!(
-                    "range '{text}' is longer than {MAX_HOLIDAY_RANGE_DAYS} days; split it into shorter ranges"
-                ));
+                return Err(DateError::TooLong(text.into()));
             }
             Ok(a.iter_days().take_while(|d| *d <= b).collect())
         }
@@ -283,20 +330,25 @@ impl CalendarConfig {
     /// Builds the calendar of desk.yaml; errors name the key
     /// (`calendar.hours.mon`). Holiday files are added with
     /// [`Calendar::with_files`].
-    pub fn build(&self, tz: Tz) -> Result<Calendar, String> {
+    pub fn build(&self, tz: Tz) -> Result<Calendar, SettingsError> {
         let w = &self.hours;
         let days = [&w.mon, &w.tue, &w.wed, &w.thu, &w.fri, &w.sat, &w.sun];
         let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         let mut week: [Vec<_>; 7] = Default::default();
         for i in 0..7 {
-            week[i] =
-                parse_ranges(days[i]).map_err(|e| format!("calendar.hours.{}: {e}", names[i]))?;
+            week[i] = parse_ranges(days[i]).map_err(|error| SettingsError::Hours {
+                key: format!("calendar.hours.{}", names[i]),
+                error,
+            })?;
         }
         if week.iter().all(Vec::is_empty) {
-            return Err("calendar.hours: no weekday has working hours".into());
+            return Err(SettingsError::NoHours);
         }
         let makeup_hours = match &self.makeup_hours {
-            Some(text) => parse_ranges(text).map_err(|e| format!("calendar.makeup_hours: {e}"))?,
+            Some(text) => parse_ranges(text).map_err(|error| SettingsError::Hours {
+                key: "calendar.makeup_hours".into(),
+                error,
+            })?,
             None => week
                 .iter()
                 .find(|d| !d.is_empty())
@@ -316,15 +368,20 @@ impl CalendarConfig {
 impl Calendar {
     /// This calendar with the holidays and make-up workdays of holiday
     /// files, each named by where it came from; errors name the file and key.
-    pub fn with_files(&self, files: &[(String, HolidayFile)]) -> Result<Calendar, String> {
+    pub fn with_files(&self, files: &[(String, HolidayFile)]) -> Result<Calendar, SettingsError> {
         let mut holidays = BTreeSet::new();
         let mut workdays = BTreeSet::new();
         for (source, file) in files {
-            for h in &file.holidays {
-                holidays.extend(parse_dates(h).map_err(|e| format!("{source}.holidays: {e}"))?);
-            }
-            for d in &file.workdays {
-                workdays.extend(parse_dates(d).map_err(|e| format!("{source}.workdays: {e}"))?);
+            for (list, dates, into) in [
+                ("holidays", &file.holidays, &mut holidays),
+                ("workdays", &file.workdays, &mut workdays),
+            ] {
+                for text in dates {
+                    into.extend(parse_dates(text).map_err(|error| SettingsError::Dates {
+                        key: format!("{source}.{list}"),
+                        error,
+                    })?);
+                }
             }
         }
         Ok(self.with_dates(holidays, workdays))
@@ -333,21 +390,21 @@ impl Calendar {
 
 impl SlaConfig {
     /// Validates the targets against the calendar; errors name the key.
-    pub fn build(&self, calendar: &Calendar, priorities: &[String]) -> Result<Policy, String> {
+    pub fn build(
+        &self,
+        calendar: &Calendar,
+        priorities: &[String],
+    ) -> Result<Policy, SettingsError> {
         if !(0.0..1.0).contains(&self.at_risk) {
-            return Err(format!(
-                "sla.at_risk: {} must be a share from 0 to below 1 (e.g. 0.2)",
-                self.at_risk
-            ));
+            return Err(SettingsError::AtRisk(self.at_risk));
         }
         let mut targets = Vec::new();
         for p in &self.targets {
             if !priorities.contains(&p.priority) {
-                return Err(format!(
-                    "sla.targets: unknown priority '{}'; the priorities are {}",
-                    p.priority,
-                    priorities.join(", ")
-                ));
+                return Err(SettingsError::UnknownPriority {
+                    priority: p.priority.clone(),
+                    known: priorities.join(", "),
+                });
             }
             let mut set = [None, None, None];
             for (i, (kind, t)) in [
@@ -360,23 +417,27 @@ impl SlaConfig {
             {
                 let Some(t) = t else { continue };
                 let key = format!("sla.targets[{}].{kind}.within", p.priority);
-                let (days, secs) = parse_duration(&t.within).map_err(|e| format!("{key}: {e}"))?;
+                let (days, secs) = match parse_duration(&t.within) {
+                    Ok(parsed) => parsed,
+                    Err(error) => return Err(SettingsError::Duration { key, error }),
+                };
                 let day = match t.clock {
                     ClockKind::Calendar => 86_400,
                     ClockKind::Working => calendar.day_seconds(),
                 };
                 let seconds = days * day + secs;
+                let within = || t.within.clone();
                 if seconds <= 0 {
-                    return Err(format!(
-                        "{key}: '{}' — a target must be longer than zero",
-                        t.within
-                    ));
+                    return Err(SettingsError::Zero {
+                        key,
+                        within: within(),
+                    });
                 }
                 if seconds > MAX_TARGET_DAYS * day {
-                    return Err(format!(
-                        "{key}: '{}' is too long; a target is at most {MAX_TARGET_DAYS}d",
-                        t.within
-                    ));
+                    return Err(SettingsError::TooLong {
+                        key,
+                        within: within(),
+                    });
                 }
                 set[i] = Some(Target {
                     seconds,
@@ -405,6 +466,7 @@ mod tests {
         assert_eq!(parse_dates("2026-10-01..2026-10-07").unwrap().len(), 7);
         assert!(parse_dates("2026-10-07..2026-10-01")
             .unwrap_err()
+            .to_string()
             .contains("ends before"));
     }
 
@@ -415,14 +477,14 @@ mod tests {
         let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
         let mut sla = SlaConfig::default();
         sla.targets[0].response = target("0h", ClockKind::Calendar);
-        let err = sla.build(&cal, &priorities).unwrap_err();
+        let err = sla.build(&cal, &priorities).unwrap_err().to_string();
         assert!(
             err.contains("sla.targets[urgent].response.within") && err.contains("longer than zero"),
             "{err}"
         );
         let mut bad = CalendarConfig::default();
         bad.hours.tue = "18:00-09:00".into();
-        let err = bad.build(tz).unwrap_err();
+        let err = bad.build(tz).unwrap_err().to_string();
         assert!(
             err.contains("calendar.hours.tue") && err.contains("ends before it starts"),
             "{err}"
@@ -443,7 +505,7 @@ mod tests {
             "99999999999999999999m",
             "366d366d",
         ] {
-            let err = parse_duration(long).unwrap_err();
+            let err = parse_duration(long).unwrap_err().to_string();
             assert!(
                 err.contains("too long") && err.contains("366d") && err.contains(long),
                 "{err}"
@@ -457,7 +519,7 @@ mod tests {
         let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
         let mut sla = SlaConfig::default();
         sla.targets[0].response = target("8784h", ClockKind::Working);
-        let err = sla.build(&cal, &priorities).unwrap_err();
+        let err = sla.build(&cal, &priorities).unwrap_err().to_string();
         assert!(
             err.contains("sla.targets[urgent].response.within") && err.contains("too long"),
             "{err}"
@@ -474,11 +536,109 @@ mod tests {
     fn holidays_are_bounded_dates() {
         assert!(parse_dates("0001-01-01")
             .unwrap_err()
+            .to_string()
             .contains("1970-01-01 to 9999-12-31"));
         assert!(parse_dates("2026-01-01..9999-12-31")
             .unwrap_err()
+            .to_string()
             .contains("longer than 366 days"));
         assert_eq!(parse_dates("2026-01-01..2026-12-31").unwrap().len(), 365);
+    }
+
+    #[test]
+    fn every_error_reads_as_it_always_has() {
+        let duration = |t: &str| parse_duration(t).unwrap_err().to_string();
+        let give_unit = "is not a duration like 4h, 30m or 3d (give a unit: d, h or m)";
+        assert_eq!(duration("3"), format!("'3' {give_unit}"));
+        assert_eq!(
+            duration("x1h"),
+            "'x1h' is not a duration like 4h, 30m or 3d"
+        );
+        assert_eq!(duration("1x"), "'1x' is not a duration like 4h, 30m or 3d");
+        assert_eq!(
+            duration("367d"),
+            "'367d' is too long; a target is at most 366d"
+        );
+        let dates = |t: &str| parse_dates(t).unwrap_err().to_string();
+        assert_eq!(
+            dates("2026-13-01"),
+            "'2026-13-01' is not a date like 2026-10-01"
+        );
+        assert_eq!(
+            dates("0001-01-01"),
+            format!("'0001-01-01': {}", crate::clock::DATE_RANGE)
+        );
+        assert_eq!(
+            dates("2026-10-07..2026-10-01"),
+            "range '2026-10-07..2026-10-01' ends before it starts"
+        );
+        assert_eq!(
+            dates("2026-01-01..2027-06-01"),
+            "range '2026-01-01..2027-06-01' is longer than 366 days; split it into shorter ranges"
+        );
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let calendar = |edit: fn(&mut CalendarConfig)| {
+            let mut c = CalendarConfig::default();
+            edit(&mut c);
+            c.build(tz).unwrap_err().to_string()
+        };
+        assert_eq!(
+            calendar(|c| c.hours.tue = "18:00-09:00".into()),
+            "calendar.hours.tue: range '18:00-09:00' ends before it starts"
+        );
+        assert_eq!(
+            calendar(|c| c.hours = Week::default()),
+            "calendar.hours: no weekday has working hours"
+        );
+        assert_eq!(
+            calendar(|c| c.makeup_hours = Some("9h".into())),
+            "calendar.makeup_hours: '9h' is not a range like 09:00-12:00"
+        );
+        assert_eq!(
+            calendar(|c| c.holidays = vec!["x".into()]),
+            "calendar.holidays: 'x' is not a date like 2026-10-01"
+        );
+        let cal = CalendarConfig::default().build(tz).unwrap();
+        let file = HolidayFile {
+            holidays: vec![],
+            workdays: vec!["nope".into()],
+        };
+        assert_eq!(
+            cal.with_files(&[("calendars/cn-2026.yaml".into(), file)])
+                .unwrap_err()
+                .to_string(),
+            "calendars/cn-2026.yaml.workdays: 'nope' is not a date like 2026-10-01"
+        );
+        let priorities = vec!["urgent".to_string(), "important".into(), "normal".into()];
+        let sla = |edit: fn(&mut SlaConfig)| {
+            let mut c = SlaConfig::default();
+            edit(&mut c);
+            c.build(&cal, &priorities).unwrap_err().to_string()
+        };
+        assert_eq!(
+            sla(|c| c.at_risk = 1.5),
+            "sla.at_risk: 1.5 must be a share from 0 to below 1 (e.g. 0.2)"
+        );
+        assert_eq!(
+            sla(|c| c.targets[0].priority = "p9".into()),
+            "sla.targets: unknown priority 'p9'; the priorities are urgent, important, normal"
+        );
+        assert_eq!(
+            sla(|c| c.targets[1].response = target("0m", ClockKind::Calendar)),
+            "sla.targets[important].response.within: '0m' — a target must be longer than zero"
+        );
+        assert_eq!(
+            sla(|c| c.targets[2].update =
+                target("5h", ClockKind::Calendar).map(|t| TargetConfig {
+                    within: "1y".into(),
+                    ..t
+                })),
+            "sla.targets[normal].update.within: '1y' is not a duration like 4h, 30m or 3d"
+        );
+        assert_eq!(
+            sla(|c| c.targets[0].resolution = target("8784h", ClockKind::Working)),
+            "sla.targets[urgent].resolution.within: '8784h' is too long; a target is at most 366d"
+        );
     }
 
     proptest::proptest! {

@@ -13,7 +13,7 @@ use super::{
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{Customer, Ticket, TicketId, Timestamp};
+use crate::model::{inline_value, Customer, Ticket, TicketId, Timestamp};
 
 impl Store {
     /// Every problem of the store, nothing changed (but the customer index,
@@ -216,8 +216,8 @@ impl Store {
                         "{} is {} in the file but {} by its history (a hand edit?); \
                          `desk check --fix` records it as an edit",
                         d.field,
-                        inline(&d.in_file),
-                        inline(&d.folded)
+                        inline_value(Some(&d.in_file), true),
+                        inline_value(Some(&d.folded), true)
                     ),
                 );
                 if let Some(id) = &fixable {
@@ -352,18 +352,6 @@ fn finding(e: Error, shown: &Path) -> Finding {
         Error::Parse { line, message, .. } => Finding::new(shown, line, message),
         Error::Io { source, .. } => Finding::new(shown, None, format!("unreadable: {source}")),
         e => Finding::new(shown, None, e.to_string()),
-    }
-}
-
-/// A value as a finding shows it: text quoted, nothing as `(none)`.
-fn inline(v: &serde_yaml::Value) -> String {
-    match v {
-        serde_yaml::Value::Null => "(none)".into(),
-        serde_yaml::Value::String(s) => format!("'{s}'"),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .replace('\n', " "),
     }
 }
 

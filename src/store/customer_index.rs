@@ -36,7 +36,7 @@ use super::cache::RACY_NANOS;
 use super::customers::parse_customer;
 use super::{read_file, FileKey, Identities, Store};
 use crate::error::{Error, Result};
-use crate::model::{Customer, CustomerKind, Timestamp};
+use crate::model::{own_and_contacts, Customer, CustomerKind, Timestamp};
 
 /// The first bytes of each file: its kind and format. Change them whenever
 /// `Entry`, `Record`, `CustomerSummary` or the framing change.
@@ -108,18 +108,12 @@ impl CustomerSummary {
 
     /// As [`Customer::phones`]: the customer's and its contacts'.
     pub fn phones(&self) -> impl Iterator<Item = &str> {
-        self.phone
-            .as_deref()
-            .into_iter()
-            .chain(self.contacts.iter().filter_map(|c| c.phone.as_deref()))
+        own_and_contacts(&self.phone, self.contacts.iter().map(|c| &c.phone))
     }
 
     /// As [`Customer::emails`].
     pub fn emails(&self) -> impl Iterator<Item = &str> {
-        self.email
-            .as_deref()
-            .into_iter()
-            .chain(self.contacts.iter().filter_map(|c| c.email.as_deref()))
+        own_and_contacts(&self.email, self.contacts.iter().map(|c| &c.email))
     }
 
     /// As [`Customer::last_touch`].

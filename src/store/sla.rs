@@ -88,12 +88,12 @@ impl Store {
         }
         let calendar = self
             .settings
-            .calendar
+            .yaml_calendar
             .with_files(&files)
-            .map_err(|message| Error::Parse {
+            .map_err(|e| Error::Parse {
                 path: super::CONFIG_FILE.into(),
                 line: None,
-                message,
+                message: e.to_string(),
             })?;
         Ok((policy, self.full_calendar.get_or_init(|| calendar)))
     }

@@ -51,7 +51,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub reveal: bool,
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::cli::values::any_format())]
     pub format: Option<Format>,
     /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
     #[arg(long)]

@@ -3,7 +3,7 @@ use std::io::Write;
 use super::{customer_json, Shown};
 use crate::cli::Context;
 use crate::error::Result;
-use crate::model::{ContactField, Customer, CustomerField, Summary};
+use crate::model::{local_minute, ContactField, Customer, CustomerField, Summary};
 use crate::output::{pad, visible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -97,11 +97,7 @@ fn write_text(
     tickets: &[&Summary],
     out: &mut dyn Write,
 ) -> Result<()> {
-    let local = |t: &crate::model::Timestamp| {
-        t.0.with_timezone(&ctx.store.settings.tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let local = |t: &crate::model::Timestamp| local_minute(&t.0, ctx.store.settings.tz);
     let kind_label = match c.kind {
         crate::model::CustomerKind::Individual => "individual (个人)",
         crate::model::CustomerKind::Enterprise => "enterprise (企业)",

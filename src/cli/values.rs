@@ -1,0 +1,82 @@
+//! Command-line values for the plain enums of the domain and of `output`:
+//! clap knows them here, so the layers below do not depend on clap.
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+use crate::output::Format;
+use crate::report::GroupBy;
+
+/// A parser that accepts the names of `values` (and lists them, with their
+/// help, in `--help` and completions).
+fn by_name<T: Copy + Send + Sync + 'static>(
+    values: &'static [T],
+    name: fn(T) -> &'static str,
+    help: fn(T) -> Option<&'static str>,
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(values.iter().map(|&v| {
+        let p = PossibleValue::new(name(v));
+        match help(v) {
+            Some(h) => p.help(h),
+            None => p,
+        }
+    }))
+    .map(move |given: String| {
+        values
+            .iter()
+            .copied()
+            .find(|&v| name(v) == given)
+            .expect("a listed value")
+    })
+}
+
+/// `--format`, accepting only `allowed`: `desk report` has no IDs to print.
+pub fn format(allowed: &'static [Format]) -> impl TypedValueParser<Value = Format> {
+    by_name(allowed, Format::name, |f| Some(f.about()))
+}
+
+/// `--format` of the commands that print every format.
+pub fn any_format() -> impl TypedValueParser<Value = Format> {
+    format(&Format::ALL)
+}
+
+/// `desk report --by`.
+pub fn group_by() -> impl TypedValueParser<Value = GroupBy> {
+    by_name(&GroupBy::ALL, GroupBy::name, |_| None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_to_its_value() {
+        let cmd = clap::Command::new("desk");
+        for f in Format::ALL {
+            let parsed = any_format().parse_ref(&cmd, None, f.name().as_ref());
+            assert_eq!(parsed.unwrap(), f);
+        }
+        for g in GroupBy::ALL {
+            assert_eq!(
+                group_by().parse_ref(&cmd, None, g.name().as_ref()).unwrap(),
+                g
+            );
+        }
+        let report = format(&[Format::Table, Format::Csv, Format::Json]);
+        assert!(report.parse_ref(&cmd, None, "ids".as_ref()).is_err());
+    }
+
+    #[test]
+    fn the_domain_and_output_do_not_depend_on_clap() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("output.rs")];
+        for dir in ["model", "sla", "report", "rules"] {
+            for entry in std::fs::read_dir(src.join(dir)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(!text.contains("clap"), "{} uses clap", f.display());
+        }
+    }
+}
