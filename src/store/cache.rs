@@ -26,9 +26,28 @@ const CACHE_FILE: &str = "tickets.bin";
 /// Files modified this close to the moment their summary was taken are not
 /// cached: a second write within the file system's timestamp granularity
 /// could leave the same size and times (git's "racily clean" problem).
-pub(super) const RACY_NANOS: i128 = 2_000_000_000;
+/// Read through [`racy_nanos`].
+const RACY_NANOS: i128 = 2_000_000_000;
+/// Shortens [`RACY_NANOS`] (milliseconds, 0 to 2000), for tests that need
+/// files to count as settled at once instead of sleeping two seconds. Any
+/// other value keeps the default: the variable can cost speed, never safety
+/// beyond what the tests ask for.
+const RACY_WINDOW_VAR: &str = "DESK_RACY_WINDOW_MS";
+
+/// The window of [`RACY_NANOS`], or the shorter one `DESK_RACY_WINDOW_MS` sets.
+pub(super) fn racy_nanos() -> i128 {
+    static WINDOW: std::sync::OnceLock<i128> = std::sync::OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        std::env::var(RACY_WINDOW_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<u16>().ok())
+            .map(|ms| i128::from(ms) * 1_000_000)
+            .filter(|&n| n <= RACY_NANOS)
+            .unwrap_or(RACY_NANOS)
+    })
+}
 /// The same on a file system with sub-second times ([`FileKey::racy_nanos`]).
-pub(super) const FINE_RACY_NANOS: i128 = 20_000_000;
+const FINE_RACY_NANOS: i128 = 20_000_000;
 
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,14 +90,19 @@ impl FileKey {
     /// whose times carry fractions of a second (ext4, xfs, btrfs, APFS)
     /// stamps from a clock that ticks every 10 ms at most (the kernel's coarse
     /// clock at HZ=100), so 20 ms is enough; times in whole seconds (FAT, HFS+, ext3)
-    /// get the full [`RACY_NANOS`]. A fine time that happens to fall on a
+    /// get the full [`racy_nanos`]. A fine time that happens to fall on a
     /// whole second only costs the longer window.
     pub(super) fn racy_nanos(&self) -> i128 {
-        if self.mtime.1 == 0 && self.ctime.1 == 0 {
-            RACY_NANOS
+        if self.has_fine_times() {
+            FINE_RACY_NANOS.min(racy_nanos())
         } else {
-            FINE_RACY_NANOS
+            racy_nanos()
         }
+    }
+
+    /// Whether the file system stamps fractions of a second.
+    pub(super) fn has_fine_times(&self) -> bool {
+        self.mtime.1 != 0 || self.ctime.1 != 0
     }
 
     /// The later of the modification and change times, in nanoseconds.
@@ -369,7 +393,7 @@ impl Store {
                 let shown = self.display_path(&path);
                 let summary = Summary::of(&parse_ticket(&read_file(&path, shown)?, shown)?);
                 let entry = key
-                    .filter(|key| key.newest_nanos() < started - RACY_NANOS)
+                    .filter(|key| key.newest_nanos() < started - racy_nanos())
                     .map(|key| {
                         frame(&EntryRef {
                             path: rel,

@@ -32,7 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::RACY_NANOS;
+use super::cache::racy_nanos;
 use super::customers::parse_customer;
 use super::{read_file, FileKey, Identities, Store};
 use crate::error::{Error, Result};
@@ -226,7 +226,7 @@ fn encode_entries(
     customer: Option<&Customer>,
     started: i128,
 ) -> (Vec<u8>, Vec<u8>) {
-    let settled = key.newest_nanos() < started - RACY_NANOS;
+    let settled = key.newest_nanos() < started - racy_nanos();
     let ids = Entry {
         name: name.to_string(),
         key,
@@ -795,7 +795,7 @@ impl Store {
         let Ok(mut dir) = self.customers_dir_key() else {
             return self.forget_customer_index();
         };
-        if let Some(key) = dir.filter(|k| k.racy_nanos() == super::cache::FINE_RACY_NANOS) {
+        if let Some(key) = dir.filter(FileKey::has_fine_times) {
             let wait = key.newest_nanos() + key.racy_nanos() - taken;
             if wait > 0 {
                 std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use crate::common::TestEnv;
 
 fn stat(env: &TestEnv, key: &str) -> usize {
@@ -17,14 +15,17 @@ fn list(env: &TestEnv) -> String {
     out.stdout
 }
 
-/// A store whose files are old enough to be cached (files changed in the
-/// last two seconds are always re-read), with a warm cache.
+/// A store whose files are old enough to be cached (files changed within
+/// the racy window are always re-read), with a warm cache. The window is
+/// shortened from two seconds to 20 ms, still above the file system's
+/// timestamp granularity, so the tests wait 30 ms instead of two seconds.
 fn warm_store() -> (TestEnv, Vec<String>) {
-    let env = TestEnv::new();
+    let mut env = TestEnv::new();
+    env.racy_window_ms = Some("20");
     let ids: Vec<String> = (0..4)
         .map(|i| env.new_ticket(&["--title", &format!("ticket {i}")]))
         .collect();
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(30));
     list(&env);
     assert_eq!(stat(&env, "fresh"), 4);
     assert_eq!(stat(&env, "entries"), 4);
