@@ -33,6 +33,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::cache::racy_nanos;
+use super::checksum::checksum;
 use super::customers::parse_customer;
 use super::{read_file, FileKey, Identities, Store};
 use crate::error::{Error, Result};
@@ -40,8 +41,8 @@ use crate::model::{Customer, CustomerKind, Timestamp};
 
 /// The first bytes of each file: its kind and format. Change them whenever
 /// `Entry`, `Record`, `CustomerSummary` or the framing change.
-const IDS_MAGIC: &[u8; 8] = b"DESKK002";
-const SUMMARIES_MAGIC: &[u8; 8] = b"DESKS001";
+const IDS_MAGIC: &[u8; 8] = b"DESKK003";
+const SUMMARIES_MAGIC: &[u8; 8] = b"DESKS002";
 const IDS_FILE: &str = "customers.bin";
 const SUMMARIES_FILE: &str = "customer-summaries.bin";
 
@@ -250,26 +251,6 @@ fn encode_entries(
         postcard::to_allocvec(&ids).expect("index entries serialise"),
         postcard::to_allocvec(&summary).expect("index entries serialise"),
     )
-}
-
-/// A 64-bit checksum of the index: any change of one 8-byte word changes it
-/// (every step is a bijection of the state), so torn writes and flipped
-/// bits are caught; it is not meant to resist a forger (the file is local).
-pub fn checksum(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = 0x243F_6A88_85A3_08D3u64 ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        h = (h ^ u64::from_le_bytes(w.try_into().expect("8 bytes")))
-            .wrapping_mul(K)
-            .rotate_left(31);
-    }
-    let mut last = [0u8; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = (h ^ u64::from_le_bytes(last))
-        .wrapping_mul(K)
-        .rotate_left(31);
-    h ^ (h >> 29)
 }
 
 /// A verified index file: the directory identity it was built for, when

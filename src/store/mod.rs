@@ -3,6 +3,7 @@
 
 mod cache;
 mod check;
+mod checksum;
 mod customer_index;
 mod customers;
 mod decode;
@@ -17,8 +18,9 @@ mod secrets;
 mod sla;
 mod temps;
 mod tickets;
+mod walk;
 
-pub use cache::{CacheStats, FileKey, SummaryScan};
+pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
@@ -35,6 +37,7 @@ pub use secrets::{guard_sound, key_file_exposed, key_file_warning, sealed_findin
 pub use sla::{default_calendar, shipped_calendar};
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
+pub use walk::FileKey;
 
 use std::path::{Path, PathBuf};
 

@@ -130,6 +130,7 @@ fn concurrent_readers_and_writers_see_whole_caches() {
         .output()
         .unwrap();
     assert!(writer.status.success());
+    let mut outputs = Vec::new();
     for r in readers {
         let out = r.wait_with_output().unwrap();
         assert!(out.status.success());
@@ -138,12 +139,18 @@ fn concurrent_readers_and_writers_see_whole_caches() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Each reader saw the ticket before or after the update, never a mix.
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(text.lines().count(), expected.lines().count());
+        outputs.push(String::from_utf8(out.stdout).unwrap());
     }
     // The assignment is visible.
     let after = list(&env);
+    assert_ne!(after, expected);
     let row = after.lines().find(|l| l.starts_with(&ids[0])).unwrap();
     assert!(row.contains(",wang.qiang,"), "{row}");
+    // Each reader saw the store before or after the update, never a mix of
+    // caches or a half-read one.
+    for text in outputs {
+        assert!(text == expected || text == after, "{text}");
+    }
+    // And the cache left behind serves the state after it.
+    assert_eq!(list(&env), after);
 }
