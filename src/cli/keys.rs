@@ -64,21 +64,26 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         let text = format!("# desk store key; public key: {public}\n{secret}\n");
         (text, true)
     };
-    let identities = crypto::parse_identities(&identity_text)
-        .map_err(|e| Error::invalid("--identity", args.identity.display().to_string(), e))?;
+    let identities = crypto::parse_identities(&identity_text).map_err(|e| {
+        Error::invalid(
+            "--identity",
+            args.identity.display().to_string(),
+            e.to_string(),
+        )
+    })?;
     let own = identities[0].to_public().to_string();
     let mut recipients = vec![own.clone()];
     for r in &args.recipients {
         crypto::parse_recipients(std::slice::from_ref(r))
-            .map_err(|e| Error::invalid("--recipient", r, e))?;
+            .map_err(|e| Error::invalid("--recipient", r, e.to_string()))?;
         if !recipients.contains(r) {
             recipients.push(r.trim().to_string());
         }
     }
-    let parsed = crypto::parse_recipients(&recipients).map_err(Error::Refused)?;
+    let parsed = crypto::parse_recipients(&recipients)?;
     let section = crypto::EncryptionConfig {
         recipients,
-        lookup_key: crypto::new_lookup_key(&parsed).map_err(Error::Refused)?,
+        lookup_key: crypto::new_lookup_key(&parsed)?,
     };
     #[derive(serde::Serialize)]
     struct Section<'a> {

@@ -144,7 +144,7 @@ impl Store {
                 Ok((text, path.display().to_string()))
             }
         };
-        Keyring::new(self.config.encryption.as_ref(), identity).map_err(Error::Refused)
+        Ok(Keyring::new(self.config.encryption.as_ref(), identity)?)
     }
 
     /// What a user typed as a customer ID, normalised (`c1` is not guessed:

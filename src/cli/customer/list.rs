@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let id_card_lookup = match args.id_card.as_deref() {
         Some(raw) => {
             let plain = validate::id_card(raw)
-                .map_err(|valid| Error::invalid("id_card", mask::number(raw), valid))?;
+                .map_err(|valid| Error::invalid("id_card", mask::number(raw), valid.to_string()))?;
             let ring = keyring_for(ctx, "finding a customer by ID-card number")?;
             Some(ring.lookup("id_card", &plain).map_err(|why| {
                 Error::Refused(format!(
