@@ -6,6 +6,7 @@ use super::{optional_text, Context};
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::Edit;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct EditArgs {
@@ -34,7 +35,7 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.edit(edits, note, at, by)
     })?;
-    eprintln!("{}: edited", ticket.id);
+    message::say(&format!("{}: edited", ticket.id));
     Ok(())
 }
 

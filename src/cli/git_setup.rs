@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::Context;
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::store::{Installed, Store};
 
 #[derive(Debug, clap::Args)]
@@ -66,10 +67,10 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
                             .unwrap_or_default()
                     ))
                         })?;
-                    eprintln!(
+                    message::say(&format!(
                         "you are agent {} ({}), matched by '{by}'",
                         agent.id, agent.name
-                    );
+                    ));
                     store.config.node_of(agent).ok_or_else(|| {
                         Error::Refused(format!(
                             "agent {} has no node number: give it a `node:` (1-99) in desk.yaml, \
@@ -101,7 +102,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         )));
     }
     for line in setup(store)? {
-        eprintln!("{line}");
+        message::say(&format!("{line}"));
     }
     store.set_node(node)?;
     let claim = store.claim_node(
@@ -109,19 +110,19 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         agent.map(|(a, _)| a.id.as_str()),
         &ctx.now.to_string(),
     )?;
-    eprintln!(
+    message::say(&format!(
         "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other clones \
          see the number is taken",
         claim.display()
-    );
+    ));
     if args.hooks {
         for done in store.install_pre_commit_hook()? {
-            eprintln!("{}", describe(done, "hook"));
+            message::say(&format!("{}", describe(done, "hook")));
         }
     }
     if args.cron {
         for done in store.install_cron_files()? {
-            eprintln!("{}", describe(done, "cron file"));
+            message::say(&format!("{}", describe(done, "cron file")));
         }
     }
     writeln!(out, "{node}")?;

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use crate::config::{Agent, Config};
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::store::{default_calendar, shipped_calendar, Store};
 
 #[derive(Debug, clap::Args)]
@@ -66,24 +67,24 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     let store = Store::init(&dir, &config)?;
     if let Some(name) = calendar {
         for path in store.install_calendar(name)? {
-            eprintln!(
+            message::say(&format!(
                 "installed the holiday calendar {} (`--calendar none` leaves it out)",
                 path.display()
-            );
+            ));
         }
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
     if store.git_state()?.toplevel.is_some() {
         for line in super::git_setup::setup(&store)? {
-            eprintln!("{line}");
+            message::say(&format!("{line}"));
         }
         let email = store.git_user_email();
         let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {
             Some((agent, by)) => {
-                eprintln!(
+                message::say(&format!(
                     "you are agent {} ({}), matched by '{by}'",
                     agent.id, agent.name
-                );
+                ));
                 (store.config.node_of(agent), Some(agent.id.as_str()))
             }
             // The store's creator need not be an agent: a number no agent has.
@@ -94,29 +95,29 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
                 store.set_node(node)?;
                 let now = crate::clock::now(store.tz)?;
                 let claim = store.claim_node(node, agent, &now.to_string())?;
-                eprintln!(
+                message::say(&format!(
                     "this clone's node number is {node} (recorded in {}); every other clone \
                      runs `desk git-setup` once",
                     claim.display()
-                );
+                ));
             }
-            None => eprintln!(
-                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone"
+            None => message::say(
+                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone",
             ),
         }
     }
     writeln!(out, "{}", store.root.display())?;
     if args.agents.is_empty() {
-        eprintln!(
+        message::say(&format!(
             "initialised a desk store in {} (edit desk.yaml to set your agents)",
             store.root.display()
-        );
+        ));
     } else {
-        eprintln!(
+        message::say(&format!(
             "initialised a desk store in {} with {} agent(s)",
             store.root.display(),
             args.agents.len()
-        );
+        ));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::Context;
 use crate::config::Config;
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::store::{
     key_file_exposed, read_file, read_to_string, write_atomic, CONFIG_FILE, KEY_FILE_VAR,
 };
@@ -56,7 +57,7 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     }
     let (identity_text, created) = if args.identity.exists() {
         if let Some(warning) = key_file_exposed(&args.identity) {
-            eprintln!("warning: {warning}");
+            message::warn(&format!("{warning}"));
         }
         (read_to_string(&args.identity)?, false)
     } else {
@@ -107,12 +108,12 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     }
     write_atomic(&path, new_text.as_bytes())?;
     writeln!(out, "{own}")?;
-    eprintln!(
+    message::say(&format!(
         "encryption set up; {} {}. Keep it secret, out of the repository; to see or store encrypted values: export {KEY_FILE_VAR}={}",
         args.identity.display(),
         if created { "holds the new private key" } else { "is the private key" },
         args.identity.display()
-    );
+    ));
     Ok(())
 }
 

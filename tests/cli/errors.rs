@@ -228,6 +228,25 @@ fn a_closed_pipe_exits_quietly() {
 }
 
 #[test]
+fn a_closed_stderr_loses_the_message_not_the_exit_status() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    // A pipe nobody reads any more: writing to it fails (EPIPE).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = env
+        .std_cmd()
+        .args(["close", &id, "--resolution", "fixed"])
+        .stdout(std::process::Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "desk close with a closed stderr");
+    let shown = env.run(&["show", &id, "--format", "json"]).ok().stdout;
+    assert!(shown.contains("\"closed\""), "{shown}");
+}
+
+#[test]
 fn update_names_only_the_statuses_it_takes() {
     let env = TestEnv::new();
     let id = env.new_ticket(&[]);
