@@ -475,6 +475,76 @@ impl FieldRules<'_> {
     }
 }
 
+/// `name=王芳,role=采购经理,phone=13912345678` as the fields of contact `index`.
+pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, String)>, Error> {
+    let mut fields = Vec::new();
+    for part in spec
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = part.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                "--contact",
+                masked_contact(spec),
+                "expected name=...,role=...,phone=...,email=...,salutation=...",
+            )
+        })?;
+        let field = ContactField::ALL
+            .into_iter()
+            .find(|f| f.key() == key.trim())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "--contact",
+                    masked_contact(spec),
+                    format!(
+                        "unknown key '{}'; expected name, salutation, role, phone, email",
+                        mask::unknown(key)
+                    ),
+                )
+            })?;
+        fields.push((
+            CustomerField::Contact(index, field),
+            value.trim().to_string(),
+        ));
+    }
+    if !fields
+        .iter()
+        .any(|(f, _)| *f == CustomerField::Contact(index, ContactField::Name))
+    {
+        return Err(Error::invalid(
+            "--contact",
+            masked_contact(spec),
+            "a contact needs name=...",
+        ));
+    }
+    Ok(fields)
+}
+
+/// A contact spec as error messages quote it: each value masked as its field.
+fn masked_contact(spec: &str) -> String {
+    spec.split([',', '，'])
+        .map(|part| match part.split_once('=') {
+            Some((key, value)) => match ContactField::ALL
+                .into_iter()
+                .find(|f| f.key() == key.trim())
+            {
+                Some(f) => format!(
+                    "{key}={}",
+                    mask::field(
+                        CustomerKind::Enterprise,
+                        &CustomerField::Contact(0, f),
+                        value.trim()
+                    )
+                ),
+                None => format!("{}={}", mask::unknown(key), mask::unknown(value)),
+            },
+            None => mask::unknown(part),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

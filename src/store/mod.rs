@@ -1,6 +1,7 @@
 //! The store on disk: finding its root, reading and writing ticket files
 //! atomically under locks, scanning every ticket, and customer files.
 
+mod activity;
 mod cache;
 mod check;
 mod checksum;

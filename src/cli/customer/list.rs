@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{activity_by_customer, keyring_for, parse_kind, Shown};
+use super::{keyring_for, parse_kind, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.customer_summaries()?;
-    let (activity, ticket_errors) = activity_by_customer(ctx)?;
+    let (activity, ticket_errors) = ctx.store.activity_by_customer()?;
     let none = Activity::default();
     let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
     for c in &scan.summaries {
