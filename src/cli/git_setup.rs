@@ -102,7 +102,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         )));
     }
     for line in setup(store)? {
-        message::say(&format!("{line}"));
+        message::say(&line);
     }
     store.set_node(node)?;
     let claim = store.claim_node(
@@ -117,12 +117,12 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
     ));
     if args.hooks {
         for done in store.install_pre_commit_hook()? {
-            message::say(&format!("{}", describe(done, "hook")));
+            message::say(&describe(done, "hook"));
         }
     }
     if args.cron {
         for done in store.install_cron_files()? {
-            message::say(&format!("{}", describe(done, "cron file")));
+            message::say(&describe(done, "cron file"));
         }
     }
     writeln!(out, "{node}")?;

@@ -76,7 +76,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
     if store.git_state()?.toplevel.is_some() {
         for line in super::git_setup::setup(&store)? {
-            message::say(&format!("{line}"));
+            message::say(&line);
         }
         let email = store.git_user_email();
         let (node, agent) = match store.config.agent_of(actor, email.as_deref()) {

@@ -57,7 +57,7 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     }
     let (identity_text, created) = if args.identity.exists() {
         if let Some(warning) = key_file_exposed(&args.identity) {
-            message::warn(&format!("{warning}"));
+            message::warn(&warning);
         }
         (read_to_string(&args.identity)?, false)
     } else {

@@ -236,7 +236,7 @@ impl Context {
     /// the key file is open to others.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring> {
         if let Some(warning) = crate::store::key_file_warning() {
-            message::warn(&format!("{warning}"));
+            message::warn(&warning);
         }
         self.store.keyring()
     }

@@ -18,7 +18,8 @@ mod time;
 pub mod validate;
 
 pub use customer::{
-    Change, Contact, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
+    Change, Contact, ContactField, Customer, CustomerError, CustomerField, CustomerKind,
+    FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{history_order_problem, history_problems, Action, Event, RULE_PREFIX};
