@@ -564,14 +564,12 @@ impl Store {
 
     /// Every customer file's name (without `.yaml`) and identity, by name.
     fn customer_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
-        let files = self.customer_entries()?;
-        let keyed = crate::parallel::map(&files, |(name, entry)| {
-            // Relative to the open directory, as `find` does, and not
-            // following a link: a link is refused when read (read_file).
-            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
-            Ok((name.clone(), FileKey::of(&meta)))
-        });
-        keyed.into_iter().collect()
+        // Not following a link: a link is refused when read (read_file).
+        Ok(self
+            .customer_entries(true)?
+            .into_iter()
+            .filter_map(|(name, found)| Some((name, found.key?)))
+            .collect())
     }
 
     /// Whether `customers/` holds exactly the files the index names, each
@@ -579,12 +577,11 @@ impl Store {
     /// stat of each file.
     #[cfg(unix)]
     fn same_files(&self, index: &Index) -> Result<bool> {
-        use std::os::unix::fs::DirEntryExt;
-        let files = self.customer_entries()?;
+        let files = self.customer_entries(false)?;
         Ok(files.len() == index.frames.len()
-            && files.iter().enumerate().all(|(i, (name, entry))| {
+            && files.iter().enumerate().all(|(i, (name, found))| {
                 let lead = index.lead(i);
-                lead.name == name && lead.key.inode == entry.ino()
+                lead.name == name && lead.key.inode == found.ino
             }))
     }
 

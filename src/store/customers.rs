@@ -193,22 +193,24 @@ impl Store {
     }
 
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.customers_dir();
         Ok(self
-            .customer_entries()?
+            .customer_entries(false)?
             .into_iter()
-            .map(|(_, entry)| entry.path())
+            .map(|(_, found)| dir.join(found.rel))
             .collect())
     }
 
-    /// The directory entries of the customer files (`*.yaml`, not hidden),
-    /// with their names without `.yaml`, sorted by name.
-    pub(super) fn customer_entries(&self) -> Result<Vec<(String, std::fs::DirEntry)>> {
-        let mut files: Vec<(String, std::fs::DirEntry)> =
-            super::walk::yaml_files(&self.root, "customers", super::walk::Depth::Flat)?
+    /// The customer files (`*.yaml`, not hidden) with their names without
+    /// `.yaml`, sorted by name; `stat`: each with its identity.
+    pub(super) fn customer_entries(&self, stat: bool) -> Result<Vec<(String, super::walk::Found)>> {
+        use super::walk::{yaml_files, Depth};
+        let mut files: Vec<(String, super::walk::Found)> =
+            yaml_files(&self.root, "customers", Depth::Flat, stat)?
                 .into_iter()
                 .map(|found| {
                     let stem = found.rel.strip_suffix(".yaml").unwrap_or(&found.rel);
-                    (stem.to_string(), found.entry)
+                    (stem.to_string(), found)
                 })
                 .collect();
         // By name without `.yaml`, the order of the customer index.

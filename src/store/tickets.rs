@@ -187,21 +187,22 @@ impl Store {
     /// by path (see [`super::walk::yaml_files`]): a caller reading each with
     /// [`super::read_file`] gets the ticket or the reason it is refused.
     pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
-        Ok(yaml_files(&self.root, "tickets", Depth::Deep)?
+        let dir = self.tickets_dir();
+        Ok(yaml_files(&self.root, "tickets", Depth::Deep, false)?
             .into_iter()
-            .map(|found| found.entry.path())
+            .map(|found| dir.join(found.rel))
             .collect())
     }
 
-    /// The same, each with its identity (see [`super::walk::Found::key`]),
-    /// stat'ed on all cores.
+    /// The same, each with its identity if it is a regular file (a link or
+    /// anything else has none: it is never cached, and reading it reports it).
     pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(Found, Option<FileKey>)>> {
-        let files = yaml_files(&self.root, "tickets", Depth::Deep)?;
-        let keys = crate::parallel::map(&files, Found::key);
-        files
+        Ok(yaml_files(&self.root, "tickets", Depth::Deep, true)?
             .into_iter()
-            .zip(keys)
-            .map(|(found, key)| Ok((found, key?)))
-            .collect()
+            .map(|found| {
+                let key = found.key.filter(|_| found.regular);
+                (found, key)
+            })
+            .collect())
     }
 }

@@ -3,7 +3,6 @@
 //! the ticket cache and the customer index know an unchanged file without
 //! reading it.
 
-use std::fs::DirEntry;
 use std::path::{Path, PathBuf};
 #[cfg(not(unix))]
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -86,31 +85,20 @@ pub(super) enum Depth {
     Deep,
 }
 
-/// One entry a walk found.
+/// One entry a walk found. Small, and holding no open directory: a walk
+/// of a million tickets keeps a million of them.
+#[derive(Debug)]
 pub(super) struct Found {
     /// Relative to the walked folder, with `/` separators.
     pub rel: String,
-    pub entry: DirEntry,
-}
-
-impl Found {
-    /// The file's identity, stat'ed relative to its open directory (as
-    /// `find` does) without following a link; `None` for a link or anything
-    /// but a regular file, which is never cached, and which reading reports.
-    pub fn key(&self) -> Result<Option<FileKey>> {
-        let file_type = self
-            .entry
-            .file_type()
-            .map_err(|e| Error::io(self.entry.path(), e))?;
-        if refused_kind(&file_type).is_some() {
-            return Ok(None);
-        }
-        let meta = self
-            .entry
-            .metadata()
-            .map_err(|e| Error::io(self.entry.path(), e))?;
-        Ok(Some(FileKey::of(&meta)))
-    }
+    /// The inode number the directory lists (no `stat`).
+    pub ino: u64,
+    /// A regular file (not a link, directory, pipe...): only these are
+    /// cached; reading any other reports it.
+    pub regular: bool,
+    /// The entry's own identity (not following a link), if the walk was
+    /// asked to stat (see [`yaml_files`]).
+    pub key: Option<FileKey>,
 }
 
 /// Every entry under the store's folder `rel_dir` that desk reads or must
@@ -120,7 +108,15 @@ impl Found {
 /// a linked month folder would otherwise hide its tickets without a word,
 /// and reads folders on all cores. No link is followed, and a linked
 /// `rel_dir` itself is an error; a missing one holds nothing.
-pub(super) fn yaml_files(root: &Path, rel_dir: &str, depth: Depth) -> Result<Vec<Found>> {
+///
+/// With `stat`, each entry gets its identity, stat'ed relative to its open
+/// directory (as `find` does) or, in a flat walk, on all cores once listed.
+pub(super) fn yaml_files(
+    root: &Path,
+    rel_dir: &str,
+    depth: Depth,
+    stat: bool,
+) -> Result<Vec<Found>> {
     use std::sync::{Condvar, Mutex};
     real_dirs(root, Path::new(rel_dir))?;
     let top = root.join(rel_dir);
@@ -132,15 +128,15 @@ pub(super) fn yaml_files(root: &Path, rel_dir: &str, depth: Depth) -> Result<Vec
         busy: usize,
     }
     let work = Mutex::new(Work {
-        dirs: vec![(top, String::new())],
+        dirs: vec![(top.clone(), String::new())],
         busy: 0,
     });
     let wake = Condvar::new();
     let results: Mutex<Vec<Found>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
-    let threads = match depth {
-        Depth::Flat => 1,
-        Depth::Deep => crate::parallel::threads(),
+    let (threads, stat_in_walk) = match depth {
+        Depth::Flat => (1, false),
+        Depth::Deep => (crate::parallel::threads(), stat),
     };
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -164,7 +160,9 @@ pub(super) fn yaml_files(root: &Path, rel_dir: &str, depth: Depth) -> Result<Vec
                         }
                     };
                     let mut subdirs = Vec::new();
-                    if let Err(e) = list_dir(&dir, &rel, depth, &mut found, &mut subdirs) {
+                    let listed =
+                        list_dir(&dir, &rel, depth, stat_in_walk, &mut found, &mut subdirs);
+                    if let Err(e) = listed {
                         failure.lock().expect("failure").get_or_insert(e);
                     }
                     let mut w = work.lock().expect("walk lock");
@@ -180,6 +178,16 @@ pub(super) fn yaml_files(root: &Path, rel_dir: &str, depth: Depth) -> Result<Vec
     }
     let mut files = results.into_inner().expect("results");
     files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    if stat && !stat_in_walk {
+        let keys = crate::parallel::map(&files, |f| -> Result<FileKey> {
+            let path = top.join(&f.rel);
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+            Ok(FileKey::of(&meta))
+        });
+        for (f, key) in files.iter_mut().zip(keys) {
+            f.key = Some(key?);
+        }
+    }
     Ok(files)
 }
 
@@ -188,6 +196,7 @@ fn list_dir(
     dir: &Path,
     rel: &str,
     depth: Depth,
+    stat: bool,
     files: &mut Vec<Found>,
     subdirs: &mut Vec<(PathBuf, String)>,
 ) -> Result<()> {
@@ -195,7 +204,8 @@ fn list_dir(
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
-        let name = name.to_string_lossy();
+        // A name that is not UTF-8 is no name desk gives or can show.
+        let Some(name) = name.to_str() else { continue };
         if name.starts_with('.') {
             continue;
         }
@@ -205,19 +215,43 @@ fn list_dir(
             format!("{rel}/{name}")
         };
         let yaml = name.ends_with(".yaml");
-        if depth == Depth::Flat {
-            if yaml {
-                files.push(Found { rel: path, entry });
-            }
-            continue;
-        }
         // The file type is the entry's own: a link is not followed.
         let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-        if file_type.is_dir() && !yaml {
-            subdirs.push((entry.path(), path));
-        } else if file_type.is_symlink() || yaml {
-            files.push(Found { rel: path, entry });
+        let listed = match depth {
+            Depth::Flat => yaml,
+            Depth::Deep if file_type.is_dir() && !yaml => {
+                subdirs.push((entry.path(), path.clone()));
+                false
+            }
+            Depth::Deep => file_type.is_symlink() || yaml,
+        };
+        if !listed {
+            continue;
         }
+        let key = if stat {
+            // DirEntry::metadata stats relative to the open directory,
+            // without following a link.
+            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+            Some(FileKey::of(&meta))
+        } else {
+            None
+        };
+        files.push(Found {
+            rel: path,
+            ino: ino(&entry),
+            regular: refused_kind(&file_type).is_none(),
+            key,
+        });
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn ino(entry: &std::fs::DirEntry) -> u64 {
+    std::os::unix::fs::DirEntryExt::ino(entry)
+}
+
+#[cfg(not(unix))]
+fn ino(_: &std::fs::DirEntry) -> u64 {
+    0
 }

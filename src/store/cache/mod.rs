@@ -153,7 +153,7 @@ impl Store {
             let results = crate::parallel::map(batch, |&i| {
                 let (found, key) = &files[i];
                 let rel = &found.rel;
-                let path = found.entry.path();
+                let path = self.tickets_dir().join(rel);
                 let shown = self.display_path(&path);
                 let summary = Summary::of(&parse_ticket(&read_file(&path, shown)?, shown)?);
                 let entry = key
