@@ -152,7 +152,9 @@ impl Store {
             .filter_entry(|e| e.file_name() != ".git")
         {
             let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                let path = self
+                    .display_path(e.path().unwrap_or(&self.root))
+                    .to_path_buf();
                 Error::io(path, e.into())
             })?;
             // A key file is small; a file over the store's size budget is
@@ -167,7 +169,7 @@ impl Store {
         let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
         let mut files = Vec::new();
         for (path, hit) in paths.iter().zip(hits) {
-            if hit.map_err(|e| Error::io(path, e))? {
+            if hit.map_err(|e| Error::io(self.display_path(path), e))? {
                 files.push(self.display_path(path).to_path_buf());
             }
         }
