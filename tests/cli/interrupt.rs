@@ -61,6 +61,8 @@ fn entries(dir: &Path) -> usize {
 
 #[test]
 fn an_import_killed_anywhere_leaves_all_rows_or_none() {
+    // Enough rows that each moment below is caught (staging and publishing
+    // take tens of milliseconds), few enough that five imports stay quick.
     const ROWS: usize = 500;
     let import = ["customer", "import", "rows.csv"];
     // When to strike: early on, while files are staged, once the journal
