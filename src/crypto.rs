@@ -39,6 +39,49 @@ pub struct Keyring {
     locked_because: Option<String>,
 }
 
+/// Why a key, a recipient or an encrypted value is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("line {line}: not an age X25519 private key ({reason})")]
+    KeyLine { line: usize, reason: String },
+    #[error("no AGE-SECRET-KEY-1... line found")]
+    NoKey,
+    #[error("recipient '{key}' is not an age public key (age1...): {reason}")]
+    Recipient { key: String, reason: String },
+    #[error("no random numbers: {0}")]
+    NoRandom(String),
+    #[error("cannot encrypt: {0}")]
+    Encrypt(String),
+    #[error("not an age-encrypted value: {0}")]
+    NotEncrypted(String),
+    #[error("cannot decrypt: {0}")]
+    Decrypt(String),
+    #[error("expected {ARMOR_BEGIN} ... {ARMOR_END}")]
+    NoArmor,
+    /// The armor is there but the age header inside it does not parse.
+    #[error("{0}")]
+    BadHeader(String),
+    /// Why values cannot be opened or sealed here.
+    #[error("{0}")]
+    Locked(String),
+    /// The key file (named by `origin`) is not a key file.
+    #[error("{origin}: {source}")]
+    KeyFile {
+        origin: String,
+        source: Box<CryptoError>,
+    },
+    #[error("{origin}: the key cannot open this store's lookup key ({reason}); is it one of the recipients in desk.yaml?")]
+    WrongKey {
+        origin: String,
+        reason: Box<CryptoError>,
+    },
+    #[error("desk.yaml: encryption.lookup_key is damaged")]
+    DamagedLookupKey,
+}
+
+const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+const ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
+
 /// A fresh identity: (private key text for the key file, public key).
 pub fn generate_identity() -> (String, String) {
     let identity = Identity::generate();
@@ -50,68 +93,68 @@ pub fn generate_identity() -> (String, String) {
 
 /// Parses the identities of an age key file (`# comments` and
 /// `AGE-SECRET-KEY-1...` lines).
-pub fn parse_identities(text: &str) -> Result<Vec<Identity>, String> {
+pub fn parse_identities(text: &str) -> Result<Vec<Identity>, CryptoError> {
     let mut identities = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        identities.push(
-            Identity::from_str(line)
-                .map_err(|e| format!("line {}: not an age X25519 private key ({e})", n + 1))?,
-        );
+        identities.push(Identity::from_str(line).map_err(|e| CryptoError::KeyLine {
+            line: n + 1,
+            reason: e.to_string(),
+        })?);
     }
     if identities.is_empty() {
-        return Err("no AGE-SECRET-KEY-1... line found".into());
+        return Err(CryptoError::NoKey);
     }
     Ok(identities)
 }
 
-pub fn parse_recipients(keys: &[String]) -> Result<Vec<Recipient>, String> {
+pub fn parse_recipients(keys: &[String]) -> Result<Vec<Recipient>, CryptoError> {
     keys.iter()
         .map(|k| {
-            Recipient::from_str(k.trim())
-                .map_err(|e| format!("recipient '{k}' is not an age public key (age1...): {e}"))
+            Recipient::from_str(k.trim()).map_err(|e| CryptoError::Recipient {
+                key: k.clone(),
+                reason: e.to_string(),
+            })
         })
         .collect()
 }
 
 /// A new random lookup key, encrypted to the recipients.
-pub fn new_lookup_key(recipients: &[Recipient]) -> Result<String, String> {
+pub fn new_lookup_key(recipients: &[Recipient]) -> Result<String, CryptoError> {
     let mut key = [0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| format!("no random numbers: {e}"))?;
+    getrandom::getrandom(&mut key).map_err(|e| CryptoError::NoRandom(e.to_string()))?;
     encrypt(recipients, &hex(&key))
 }
 
-fn encrypt(recipients: &[Recipient], plain: &str) -> Result<String, String> {
+fn encrypt(recipients: &[Recipient], plain: &str) -> Result<String, CryptoError> {
+    let failed = |e: &dyn std::fmt::Display| CryptoError::Encrypt(e.to_string());
     let encryptor =
         age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| format!("cannot encrypt: {e}"))?;
+            .map_err(|e| failed(&e))?;
     let mut out = Vec::new();
-    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
-        .map_err(|e| format!("cannot encrypt: {e}"))?;
-    let mut writer = encryptor
-        .wrap_output(armor)
-        .map_err(|e| format!("cannot encrypt: {e}"))?;
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| failed(&e))?;
+    let mut writer = encryptor.wrap_output(armor).map_err(|e| failed(&e))?;
     writer
         .write_all(plain.as_bytes())
         .and_then(|_| writer.finish())
         .and_then(|armor| armor.finish())
-        .map_err(|e| format!("cannot encrypt: {e}"))?;
+        .map_err(|e| failed(&e))?;
     Ok(String::from_utf8(out).expect("armor is ASCII"))
 }
 
-fn decrypt(identities: &[Identity], armored: &str) -> Result<String, String> {
+fn decrypt(identities: &[Identity], armored: &str) -> Result<String, CryptoError> {
     let decryptor = age::Decryptor::new(ArmoredReader::new(armored.as_bytes()))
-        .map_err(|e| format!("not an age-encrypted value: {e}"))?;
+        .map_err(|e| CryptoError::NotEncrypted(e.to_string()))?;
     let mut reader = decryptor
         .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
-        .map_err(|e| format!("cannot decrypt: {e}"))?;
+        .map_err(|e| CryptoError::Decrypt(e.to_string()))?;
     let mut plain = String::new();
     reader
         .read_to_string(&mut plain)
-        .map_err(|e| format!("cannot decrypt: {e}"))?;
+        .map_err(|e| CryptoError::Decrypt(e.to_string()))?;
     Ok(plain)
 }
 
@@ -126,16 +169,14 @@ pub fn is_lookup(text: &str) -> bool {
 /// Whether `armored` is an ASCII-armored age message whose header parses
 /// (what can be checked without a key; the body is authenticated only on
 /// decryption).
-pub fn check_armor(armored: &str) -> Result<(), String> {
-    const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
-    const END: &str = "-----END AGE ENCRYPTED FILE-----";
+pub fn check_armor(armored: &str) -> Result<(), CryptoError> {
     let text = armored.trim();
-    if !text.starts_with(BEGIN) || !text.ends_with(END) {
-        return Err(format!("expected {BEGIN} ... {END}"));
+    if !text.starts_with(ARMOR_BEGIN) || !text.ends_with(ARMOR_END) {
+        return Err(CryptoError::NoArmor);
     }
     age::Decryptor::new(ArmoredReader::new(text.as_bytes()))
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| CryptoError::BadHeader(e.to_string()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -160,7 +201,7 @@ impl Keyring {
     pub fn new(
         config: Option<&EncryptionConfig>,
         identity: Result<(String, String), String>,
-    ) -> Result<Keyring, String> {
+    ) -> Result<Keyring, CryptoError> {
         let Some(config) = config else {
             return Ok(Keyring::locked(
                 "this store has no encryption set up (run `desk keys init`)",
@@ -170,14 +211,17 @@ impl Keyring {
         let (identities, lookup_key, locked_because) = match identity {
             Err(why) => (Vec::new(), None, Some(why)),
             Ok((text, origin)) => {
-                let identities = parse_identities(&text).map_err(|e| format!("{origin}: {e}"))?;
-                let key = decrypt(&identities, &config.lookup_key).map_err(|e| {
-                    format!(
-                        "{origin}: the key cannot open this store's lookup key ({e}); \
-                         is it one of the recipients in desk.yaml?"
-                    )
+                let identities = parse_identities(&text).map_err(|e| CryptoError::KeyFile {
+                    origin: origin.clone(),
+                    source: Box::new(e),
                 })?;
-                let key = unhex(&key).ok_or("desk.yaml: encryption.lookup_key is damaged")?;
+                let key = decrypt(&identities, &config.lookup_key).map_err(|e| {
+                    CryptoError::WrongKey {
+                        origin: origin.clone(),
+                        reason: Box::new(e),
+                    }
+                })?;
+                let key = unhex(&key).ok_or(CryptoError::DamagedLookupKey)?;
                 (identities, Some(key), None)
             }
         };
@@ -206,7 +250,7 @@ impl Keyring {
     }
 
     /// The keyed hash of a field's value, for duplicate detection.
-    pub fn lookup(&self, field: &str, plain: &str) -> Result<String, String> {
+    pub fn lookup(&self, field: &str, plain: &str) -> Result<String, CryptoError> {
         let key = self.lookup_key.ok_or_else(|| self.why_locked())?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length");
         mac.update(field.as_bytes());
@@ -216,7 +260,7 @@ impl Keyring {
     }
 
     /// Encrypts a (validated) value of `field`.
-    pub fn seal(&self, field: &str, plain: &str) -> Result<Sealed, String> {
+    pub fn seal(&self, field: &str, plain: &str) -> Result<Sealed, CryptoError> {
         let lookup = self.lookup(field, plain)?;
         let last4: String = {
             let chars: Vec<char> = plain.chars().collect();
@@ -229,17 +273,19 @@ impl Keyring {
         })
     }
 
-    pub fn open(&self, sealed: &Sealed) -> Result<String, String> {
+    pub fn open(&self, sealed: &Sealed) -> Result<String, CryptoError> {
         if self.identities.is_empty() {
             return Err(self.why_locked());
         }
         decrypt(&self.identities, &sealed.age)
     }
 
-    fn why_locked(&self) -> String {
-        self.locked_because
-            .clone()
-            .unwrap_or_else(|| "no private key".into())
+    fn why_locked(&self) -> CryptoError {
+        CryptoError::Locked(
+            self.locked_because
+                .clone()
+                .unwrap_or_else(|| "no private key".into()),
+        )
     }
 }
 
@@ -268,10 +314,14 @@ mod tests {
         );
 
         let locked = Keyring::new(Some(&config), Err("DESK_KEY_FILE is not set".into())).unwrap();
-        assert!(locked.open(&a).unwrap_err().contains("DESK_KEY_FILE"));
+        assert!(locked
+            .open(&a)
+            .unwrap_err()
+            .to_string()
+            .contains("DESK_KEY_FILE"));
         let (other, _) = generate_identity();
         let wrong = Keyring::new(Some(&config), Ok((other, "other.key".into())));
-        assert!(wrong.err().unwrap().contains("recipients"));
+        assert!(wrong.err().unwrap().to_string().contains("recipients"));
 
         assert!(is_lookup(&a.lookup) && check_armor(&a.age).is_ok());
         assert!(!is_lookup(&a.lookup.to_uppercase()) && !is_lookup(&a.lookup[1..]));

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde_yaml::Value;
 
 use crate::config::Config;
 use crate::model::{
-    validate, Action, Contact, Customer, CustomerKind, Event, NewTicket, Status, Ticket, TicketId,
+    validate, Contact, Customer, CustomerKind, NewTicket, Status, Survey, Ticket, TicketId,
     Timestamp,
 };
 
@@ -318,70 +317,77 @@ fn one_ticket(
         usize::MAX
     };
     if stop_at == 0 {
-        return refold(ticket);
+        return ticket;
     }
 
     let mut t = at + Duration::minutes(rng.minutes_around(respond * 0.3 * speed));
-    // Events that would fall after the end of the demo never happened (yet).
-    let push = |ticket: &mut Ticket, when: DateTime<Utc>, event: Event| -> bool {
-        if when >= end {
-            return false;
-        }
-        ticket.history.push(event);
-        true
+    // Each step goes through the operation a command would use, so the
+    // demo obeys every rule of the domain. Steps that would fall after the
+    // end of the demo never happened (yet).
+    let open = |when: DateTime<Utc>| (when < end).then(|| ts(when));
+    let Some(now) = open(t) else {
+        return ticket;
     };
-    if !push(&mut ticket, t, assigned(ts(t), by_intake, assignee)) {
-        return refold(ticket);
-    }
+    ticket
+        .assign(assignee, None, now, by_intake)
+        .expect(FOLLOWS_RULES);
     if stop_at == 1 {
-        return refold(ticket);
+        return ticket;
     }
     t += Duration::minutes(rng.minutes_around(respond * 0.7 * speed));
-    let mut update = Event::new(ts(t), assignee, Action::Updated);
-    update.note = Some(rng.pick(progress_notes()).to_string());
-    if !push(&mut ticket, t, update) {
-        return refold(ticket);
-    }
+    let Some(now) = open(t) else {
+        return ticket;
+    };
+    let note = rng.pick(progress_notes()).to_string();
+    ticket
+        .update(note, None, now, assignee)
+        .expect(FOLLOWS_RULES);
     if stop_at == 2 {
-        return refold(ticket);
+        return ticket;
     }
     if stop_at == 3 || rng.chance(0.2) {
-        let mut wait = Event::new(ts(t), assignee, Action::Updated);
-        wait.note = Some("等待客户提供序列号 / waiting for the customer's details".into());
-        wait.status = Some(Status::Pending.key().into());
         t += Duration::minutes(5);
-        wait.at = ts(t);
-        if !push(&mut ticket, t, wait) || stop_at == 3 {
-            return refold(ticket);
+        let Some(now) = open(t) else {
+            return ticket;
+        };
+        let wait = "等待客户提供序列号 / waiting for the customer's details".to_string();
+        ticket
+            .update(wait, Some(Status::Pending), now, assignee)
+            .expect(FOLLOWS_RULES);
+        if stop_at == 3 {
+            return ticket;
         }
         t += Duration::minutes(rng.minutes_around(300.0));
-        let mut back = Event::new(ts(t), assignee, Action::Updated);
-        back.note = Some("客户已回复 / customer replied".into());
-        back.status = Some(Status::InProgress.key().into());
-        if !push(&mut ticket, t, back) {
-            return refold(ticket);
-        }
+        let Some(now) = open(t) else {
+            return ticket;
+        };
+        let back = "客户已回复 / customer replied".to_string();
+        ticket
+            .update(back, Some(Status::InProgress), now, assignee)
+            .expect(FOLLOWS_RULES);
     }
     let mut rounds = 0;
     loop {
         rounds += 1;
         t += Duration::minutes(rng.minutes_around(resolve * speed));
-        let mut close = Event::new(ts(t), assignee, Action::Closed);
-        close.resolution = Some(rng.pick(resolutions(kind)).to_string());
-        if kind == "complaint" && rng.chance(0.3) {
-            close.compensation = Some("赠送一个月会员 / one month of membership free".into());
-        }
-        if !push(&mut ticket, t, close) {
-            return refold(ticket);
-        }
+        let resolution = rng.pick(resolutions(kind)).to_string();
+        let compensation = (kind == "complaint" && rng.chance(0.3))
+            .then(|| "赠送一个月会员 / one month of membership free".to_string());
+        let Some(now) = open(t) else {
+            return ticket;
+        };
+        ticket
+            .close(resolution, compensation, None, now, assignee)
+            .expect(FOLLOWS_RULES);
         // Most customers answer the survey within a day.
         if !rng.chance(0.8) {
-            return refold(ticket);
+            return ticket;
         }
         t += Duration::minutes(60 + rng.below(1200) as i64);
         let base =
             4.3 - 0.05 * months_before_end.min(12.0) - if kind == "complaint" { 0.4 } else { 0.0 };
-        // About one survey in ten is unsatisfied (more for complaints): reopen.
+        // About one survey in ten is unsatisfied (more for complaints): the
+        // survey reopens the ticket.
         let unhappy = rounds < 3 && rng.chance(if kind == "complaint" { 0.2 } else { 0.07 });
         let mut scores = BTreeMap::new();
         for dim in ["efficiency", "attitude", "solution"] {
@@ -392,26 +398,31 @@ fn one_ticket(
             let dim = *rng.pick(&["efficiency", "attitude", "solution"]);
             scores.insert(dim.to_string(), 1 + rng.below(2) as u8);
         }
-        let mut survey = Event::new(ts(t), by_intake, Action::Surveyed);
-        survey.nps = Some(if unhappy {
+        let nps = Some(if unhappy {
             rng.below(5) as u8
         } else {
             (5 + rng.below(6)) as u8
         });
-        survey.scores = Some(scores);
-        if !push(&mut ticket, t, survey) {
-            return refold(ticket);
-        }
+        let Some(now) = open(t) else {
+            return ticket;
+        };
+        let survey = Survey {
+            scores,
+            nps,
+            comment: None,
+            channel: None,
+        };
+        ticket
+            .survey(survey, unhappy, now, by_intake)
+            .expect(FOLLOWS_RULES);
         if !unhappy {
-            return refold(ticket);
-        }
-        let mut reopen = Event::new(ts(t), by_intake, Action::Reopened);
-        reopen.reason = Some("回访不满意 / unsatisfied at the survey".into());
-        if !push(&mut ticket, t, reopen) {
-            return refold(ticket);
+            return ticket;
         }
     }
 }
+
+/// Why a generated step cannot be refused: the generator keeps to the rules.
+const FOLLOWS_RULES: &str = "generated tickets follow the rules";
 
 const SURNAMES: [&str; 16] = [
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
@@ -611,15 +622,4 @@ impl<'a> Team<'a> {
         }
         agents[rng.below(agents.len())].id.as_str()
     }
-}
-
-fn assigned(at: Timestamp, by: &str, to: &str) -> Event {
-    let mut e = Event::new(at, by, Action::Assigned);
-    e.to = Some(Value::String(to.to_string()));
-    e
-}
-
-fn refold(mut ticket: Ticket) -> Ticket {
-    ticket.refold().expect("generated histories fold");
-    ticket
 }

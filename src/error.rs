@@ -47,6 +47,10 @@ pub enum Error {
         waited: String,
     },
 
+    /// A key, recipient or encrypted value that cannot be used.
+    #[error("{0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

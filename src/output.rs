@@ -1,6 +1,8 @@
 //! One writer for every output format: commands build rows once and print
 //! them as a table, CSV or JSON through any `Write`, so tests can capture it.
 
+pub mod message;
+
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 

@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::{optional_text, Context};
 use crate::error::Result;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct AssignArgs {
@@ -23,6 +24,6 @@ pub fn run(ctx: &Context, args: &AssignArgs, _out: &mut dyn Write) -> Result<()>
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.assign(&agent, note, at, by)
     })?;
-    eprintln!("{}: assigned to {agent}", ticket.id);
+    message::say(&format!("{}: assigned to {agent}", ticket.id));
     Ok(())
 }

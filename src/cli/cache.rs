@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::Context;
 use crate::error::Result;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct CacheArgs {
@@ -37,14 +38,14 @@ pub fn run(ctx: &Context, args: &CacheArgs, out: &mut dyn Write) -> Result<()> {
         CacheCommand::Rebuild => {
             store.clear_cache()?;
             let mut scan = store.summaries_where(false, |_| false)?;
-            eprintln!("cache rebuilt: {} ticket(s) parsed", scan.parsed);
+            message::say(&format!("cache rebuilt: {} ticket(s) parsed", scan.parsed));
             scan.into_result()?;
         }
         CacheCommand::Clear => {
             if store.clear_cache()? {
-                eprintln!("cache cleared");
+                message::say("cache cleared");
             } else {
-                eprintln!("no cache to clear");
+                message::say("no cache to clear");
             }
         }
     }

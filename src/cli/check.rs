@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::Context;
 use crate::error::{Error, Result};
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -20,7 +21,9 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     if args.fix {
         let removed = store.remove_stale_temps()?;
         if removed > 0 {
-            eprintln!("removed {removed} temporary file(s) left by interrupted writes");
+            message::say(&format!(
+                "removed {removed} temporary file(s) left by interrupted writes"
+            ));
         }
     }
     let mut problems = store.check(&ctx.keyring()?)?;
@@ -33,7 +36,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{}", crate::output::visible(&p.to_string()))?;
     }
     if fixed > 0 {
-        eprintln!("recorded {fixed} hand edit(s) as `edited` events");
+        message::say(&format!("recorded {fixed} hand edit(s) as `edited` events"));
     }
     if problems.is_empty() {
         Ok(())

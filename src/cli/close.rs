@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::{optional_text, required_text, Context};
 use crate::error::Result;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct CloseArgs {
@@ -28,6 +29,6 @@ pub fn run(ctx: &Context, args: &CloseArgs, _out: &mut dyn Write) -> Result<()> 
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.close(resolution, compensation, followup, at, by)
     })?;
-    eprintln!("{}: closed", ticket.id);
+    message::say(&format!("{}: closed", ticket.id));
     Ok(())
 }

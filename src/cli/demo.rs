@@ -5,6 +5,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::demo::{generate, generate_customers, DemoSpec, MAX_DEMO_SIZE};
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::store::{create_atomic, default_calendar, render_customer, render_ticket, Store};
 
 #[derive(Debug, clap::Args)]
@@ -76,19 +77,19 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         create_atomic(&store.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
         written += 1;
         if progress && written % 1000 == 0 {
-            eprint!("\rwriting tickets: {written}/{total}");
+            message::progress(&format!("writing tickets: {written}/{total}"), false);
         }
         Ok::<(), Error>(())
     })?;
     if progress {
-        eprintln!("\rwriting tickets: {total}/{total}");
+        message::progress(&format!("writing tickets: {total}/{total}"), true);
     }
     writeln!(out, "{}", store.root.display())?;
-    eprintln!(
+    message::say(&format!(
         "demo store with {} tickets and {} customers in {}",
         total,
         args.customers,
         store.root.display()
-    );
+    ));
     Ok(())
 }

@@ -3,6 +3,7 @@ use std::io::Write;
 use super::{optional_text, Context};
 use crate::error::Result;
 use crate::model::ticket_input;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct EditArgs {
@@ -31,6 +32,6 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.edit(edits, note, at, by)
     })?;
-    eprintln!("{}: edited", ticket.id);
+    message::say(&format!("{}: edited", ticket.id));
     Ok(())
 }

@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::Context;
 use crate::error::Result;
+use crate::output::message;
 use crate::store::Installed;
 
 #[derive(Debug, clap::Args)]
@@ -26,25 +27,25 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
     let store = &ctx.store;
     let setup = store.set_up_git(args.node, ctx.given_actor(), &ctx.now.to_string())?;
     if let Some((id, name, by)) = &setup.agent {
-        eprintln!("you are agent {id} ({name}), matched by '{by}'");
+        message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
     }
     for line in &setup.done {
-        eprintln!("{line}");
+        message::say(line);
     }
     let node = setup.node;
-    eprintln!(
+    message::say(&format!(
         "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other clones \
          see the number is taken",
         setup.claim.display()
-    );
+    ));
     if args.hooks {
         for done in store.install_pre_commit_hook()? {
-            eprintln!("{}", describe(done, "hook"));
+            message::say(&describe(done, "hook"));
         }
     }
     if args.cron {
         for done in store.install_cron_files()? {
-            eprintln!("{}", describe(done, "cron file"));
+            message::say(&describe(done, "cron file"));
         }
     }
     writeln!(out, "{node}")?;

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::store::{default_calendar, shipped_calendar, Store};
 
 #[derive(Debug, clap::Args)]
@@ -66,10 +67,10 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
     let store = Store::init(&dir, &config)?;
     if let Some(name) = calendar {
         for path in store.install_calendar(name)? {
-            eprintln!(
+            message::say(&format!(
                 "installed the holiday calendar {} (`--calendar none` leaves it out)",
                 path.display()
-            );
+            ));
         }
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
@@ -77,13 +78,13 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         store.set_up_new_clone(actor, &crate::clock::now(store.settings.tz)?.to_string())?
     {
         for line in &setup.done {
-            eprintln!("{line}");
+            message::say(line);
         }
         if let Some((id, name, by)) = &setup.agent {
-            eprintln!("you are agent {id} ({name}), matched by '{by}'");
+            message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
         }
         match setup.node {
-            Some(node) => eprintln!(
+            Some(node) => message::say(&format!(
                 "this clone's node number is {node} (recorded in {}); every other clone \
                  runs `desk git-setup` once",
                 setup
@@ -91,24 +92,24 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
                     .as_deref()
                     .unwrap_or(std::path::Path::new("nodes/"))
                     .display()
-            ),
-            None => eprintln!(
-                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone"
+            )),
+            None => message::say(
+                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone",
             ),
         }
     }
     writeln!(out, "{}", store.root.display())?;
     if args.agents.is_empty() {
-        eprintln!(
+        message::say(&format!(
             "initialised a desk store in {} (edit desk.yaml to set your agents)",
             store.root.display()
-        );
+        ));
     } else {
-        eprintln!(
+        message::say(&format!(
             "initialised a desk store in {} with {} agent(s)",
             store.root.display(),
             args.agents.len()
-        );
+        ));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use super::Context;
 use crate::error::Result;
+use crate::output::message;
 use crate::store::KEY_FILE_VAR;
 
 #[derive(Debug, clap::Args)]
@@ -44,15 +45,15 @@ fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
         .store
         .set_up_encryption(&args.identity, &args.recipients)?;
     if let Some(warning) = &done.warning {
-        eprintln!("warning: {warning}");
+        message::warn(warning);
     }
     writeln!(out, "{}", done.public_key)?;
-    eprintln!(
+    message::say(&format!(
         "encryption set up; {} {}. Keep it secret, out of the repository; to see or store encrypted values: export {KEY_FILE_VAR}={}",
         args.identity.display(),
         if done.created { "holds the new private key" } else { "is the private key" },
         args.identity.display()
-    );
+    ));
     Ok(())
 }
 

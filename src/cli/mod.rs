@@ -36,6 +36,7 @@ use crate::clock;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
+use crate::output::message;
 use crate::output::{visible_lines, Terminal};
 use crate::store::Store;
 
@@ -216,7 +217,9 @@ impl Context {
             self.store
                 .modify_ticket_by_rules(&id, at, self.actor(), |t| change(t, at, self.actor()))?;
         if adopted > 0 {
-            eprintln!("note: {id}: recorded {adopted} hand edit(s) of the file as `edited` events");
+            message::note(&format!(
+                "{id}: recorded {adopted} hand edit(s) of the file as `edited` events"
+            ));
         }
         tell_rules(&ticket, &outcomes);
         Ok(ticket)
@@ -226,7 +229,7 @@ impl Context {
     /// the key file is open to others.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring> {
         if let Some(warning) = crate::store::key_file_warning() {
-            eprintln!("warning: {warning}");
+            message::warn(&warning);
         }
         self.store.keyring()
     }
@@ -277,11 +280,11 @@ pub fn tell_rules(ticket: &Ticket, outcomes: &[crate::rules::Outcome]) {
             crate::rules::Outcome::Skipped { .. } => "warning: ",
             _ => "",
         };
-        eprintln!(
+        message::say(&format!(
             "{warning}{}: {}",
             ticket.id,
             visible_lines(&outcome.to_string())
-        );
+        ));
     }
 }
 
@@ -391,9 +394,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
     // `desk check` only reports one, unless asked to fix.
     if !matches!(&cli.command, Command::Check(a) if !a.fix) {
         match ctx.store.finish_interrupted_import() {
-            Ok(Some(done)) => eprintln!("note: {done}"),
+            Ok(Some(done)) => message::note(&format!("{done}")),
             Ok(None) => {}
-            Err(e) => eprintln!("warning: {e}"),
+            Err(e) => message::warn(&format!("{e}")),
         }
     }
     match &cli.command {
@@ -461,10 +464,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = out.flush();
             // Messages quote stored and given values: shown, never obeyed.
-            eprintln!("error: {}", visible_lines(&e.to_string()));
-            if let Some(hint) = e.hint() {
-                eprintln!("hint: {}", visible_lines(&hint));
-            }
+            message::error(&e.to_string(), e.hint().as_deref());
             ExitCode::from(exit::ERROR)
         }
     }

@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> 
     }
     records.write(out, ctx.term.format_or_default(args.format), ctx.term)?;
     for e in &errors {
-        eprintln!("warning: {e}");
+        crate::output::message::warn(&e.to_string());
     }
     Ok(())
 }

@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::{required_text, Context};
 use crate::error::Result;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct ReopenArgs {
@@ -20,6 +21,6 @@ pub fn run(ctx: &Context, args: &ReopenArgs, _out: &mut dyn Write) -> Result<()>
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
         t.reopen(reason, at, by)
     })?;
-    eprintln!("{}: reopened ({})", ticket.id, ticket.status);
+    message::say(&format!("{}: reopened ({})", ticket.id, ticket.status));
     Ok(())
 }

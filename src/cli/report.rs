@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{values, Context};
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
+use crate::output::message;
 use crate::output::{visible_lines, Format};
 use crate::report::{
     summary, top_customers, trend_since, Facts, GroupBy, Period, Report, Section, SECTIONS,
@@ -122,12 +123,12 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
                 .write_csv(&mut bytes, args.bom, ctx.term.csv_raw)?;
             let path = dir.join(format!("{}.csv", s.name));
             write_atomic(&path, &bytes)?;
-            eprintln!("wrote {}", path.display());
+            message::say(&format!("wrote {}", path.display()));
         }
         let path = dir.join("summary.txt");
         // A text file people `cat`: stored text in it is shown, never obeyed.
         write_atomic(&path, visible_lines(&summary(&report)).as_bytes())?;
-        eprintln!("wrote {}", path.display());
+        message::say(&format!("wrote {}", path.display()));
         writeln!(out, "{}", dir.display())?;
     } else {
         let format = ctx.term.format_or_default(args.format);

@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
             "{}: {} by rule {}{to} {what} ({})",
             a.ticket, a.via, a.rule, a.key
         );
-        eprintln!("{}", crate::output::visible(&line));
+        crate::output::message::say(&line);
     };
     let email = ctx.store.email_sender();
     let totals = ctx.store.run_deliveries(

@@ -4,6 +4,7 @@ use super::Context;
 use crate::config::Field;
 use crate::error::Result;
 use crate::model::{inline_value, local_minute, Action, Event, Mark, Ticket};
+use crate::output::message;
 use crate::output::{pad, visible};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
@@ -140,7 +141,7 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     // The ticket itself was read; the list below may miss tickets in files
     // that could not be: name them.
     for e in &scan.errors {
-        eprintln!("warning: {e}");
+        message::warn(&format!("{e}"));
     }
     let mut related: Vec<&crate::model::Summary> = scan
         .summaries

@@ -7,6 +7,7 @@ use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::{local_minute, local_rfc3339, survey, Status, Survey};
+use crate::output::message;
 use crate::output::{dec, opt_text, text, Format, Records};
 
 #[derive(Debug, clap::Args)]
@@ -83,16 +84,16 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
         t.survey(survey, unsatisfied, at, by)
     })?;
     if ticket.status == Status::Closed {
-        eprintln!(
+        message::say(&format!(
             "{}: survey recorded; the customer is satisfied, the ticket stays closed",
             ticket.id
-        );
+        ));
     } else {
-        eprintln!(
+        message::say(&format!(
             "{}: survey recorded; the customer is unsatisfied, so the ticket is reopened for {}",
             ticket.id,
             crate::output::visible(ticket.assignee.as_deref().unwrap_or("(unassigned)"))
-        );
+        ));
     }
     Ok(())
 }

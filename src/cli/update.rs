@@ -4,6 +4,7 @@ use super::{required_text, Context};
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::Status;
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
@@ -38,9 +39,12 @@ pub fn run(ctx: &Context, args: &UpdateArgs, _out: &mut dyn Write) -> Result<()>
         t.update(note, status, at, by)
     })?;
     if ticket.status == Status::Closed {
-        eprintln!("{}: note recorded; the ticket stays closed", ticket.id);
+        message::say(&format!(
+            "{}: note recorded; the ticket stays closed",
+            ticket.id
+        ));
     } else {
-        eprintln!("{}: updated ({})", ticket.id, ticket.status);
+        message::say(&format!("{}: updated ({})", ticket.id, ticket.status));
     }
     Ok(())
 }

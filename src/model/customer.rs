@@ -409,6 +409,27 @@ fn opt_text(v: &Option<String>) -> Option<FieldValue> {
     v.clone().map(FieldValue::Text)
 }
 
+/// Why a change to a customer record is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerError {
+    /// A value of the wrong shape for the field (a programming error: the
+    /// caller validates first).
+    #[error("{field} takes {what}")]
+    Takes { field: String, what: &'static str },
+    #[error("tags take a list")]
+    TagsTakeAList,
+    #[error("the name cannot be removed")]
+    NameRequired,
+    #[error("there is no contact {number}; the next new one is contacts.{next}")]
+    NoContact { number: usize, next: usize },
+    #[error("a new contact starts with its name: contacts.{number}.name=...")]
+    ContactStartsWithName { number: usize },
+    #[error("{field} already has that value; nothing to change")]
+    Unchanged { field: String },
+    #[error("{at} is earlier than the last change ({last}); changes are recorded in time order")]
+    OutOfOrder { at: Timestamp, last: Timestamp },
+}
+
 impl Customer {
     /// Whether the recorded changes are in time order, as they are appended.
     pub fn changes_in_order(&self) -> bool {
@@ -502,32 +523,40 @@ impl Customer {
     /// Sets a field to a value of the right shape. The caller has validated
     /// and normalised it; a value of the wrong shape is a programming error
     /// reported as `Err` with the field's name.
-    pub fn put(&mut self, field: &CustomerField, value: Option<FieldValue>) -> Result<(), String> {
-        let text = |v: Option<FieldValue>| -> Result<Option<String>, String> {
+    pub fn put(
+        &mut self,
+        field: &CustomerField,
+        value: Option<FieldValue>,
+    ) -> Result<(), CustomerError> {
+        let takes = |what: &'static str| CustomerError::Takes {
+            field: field.key(),
+            what,
+        };
+        let text = |v: Option<FieldValue>| -> Result<Option<String>, CustomerError> {
             match v {
                 None => Ok(None),
                 Some(FieldValue::Text(t)) => Ok(Some(t)),
-                Some(_) => Err(format!("{} takes text", field.key())),
+                Some(_) => Err(takes("text")),
             }
         };
-        let time = |v: Option<FieldValue>| -> Result<Option<Timestamp>, String> {
+        let time = |v: Option<FieldValue>| -> Result<Option<Timestamp>, CustomerError> {
             match text(v)? {
                 None => Ok(None),
                 Some(t) => Timestamp::parse(&t)
                     .map(Some)
-                    .ok_or_else(|| format!("{} takes an RFC 3339 time", field.key())),
+                    .ok_or_else(|| takes("an RFC 3339 time")),
             }
         };
-        let sealed = |v: Option<FieldValue>| -> Result<Option<Sealed>, String> {
+        let sealed = |v: Option<FieldValue>| -> Result<Option<Sealed>, CustomerError> {
             match v {
                 None => Ok(None),
                 Some(FieldValue::Sealed(s)) => Ok(Some(s)),
-                Some(_) => Err(format!("{} takes a sealed value", field.key())),
+                Some(_) => Err(takes("a sealed value")),
             }
         };
         match *field {
             CustomerField::Name => {
-                self.name = text(value)?.ok_or("the name cannot be removed")?;
+                self.name = text(value)?.ok_or(CustomerError::NameRequired)?;
             }
             CustomerField::Salutation => self.salutation = text(value)?,
             CustomerField::Phone => self.phone = text(value)?,
@@ -545,14 +574,14 @@ impl Customer {
                 self.vip = match value {
                     Some(FieldValue::Flag(b)) => b,
                     None => false,
-                    Some(_) => return Err("vip takes true or false".into()),
+                    Some(_) => return Err(takes("true or false")),
                 }
             }
             CustomerField::Tags => {
                 self.tags = match value {
                     Some(FieldValue::List(l)) => l,
                     None => Vec::new(),
-                    Some(_) => return Err("tags take a list".into()),
+                    Some(_) => return Err(CustomerError::TagsTakeAList),
                 }
             }
             CustomerField::Need => self.need = text(value)?,
@@ -567,18 +596,14 @@ impl Customer {
             },
             CustomerField::Contact(i, f) => {
                 if i > self.contacts.len() {
-                    return Err(format!(
-                        "there is no contact {}; the next new one is contacts.{}",
-                        i + 1,
-                        self.contacts.len() + 1
-                    ));
+                    return Err(CustomerError::NoContact {
+                        number: i + 1,
+                        next: self.contacts.len() + 1,
+                    });
                 }
                 if i == self.contacts.len() {
                     if f != ContactField::Name {
-                        return Err(format!(
-                            "a new contact starts with its name: contacts.{}.name=...",
-                            i + 1
-                        ));
+                        return Err(CustomerError::ContactStartsWithName { number: i + 1 });
                     }
                     self.contacts.push(Contact::default());
                 }
@@ -609,20 +634,14 @@ impl Customer {
         value: Option<FieldValue>,
         at: Timestamp,
         by: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), CustomerError> {
         let before = self.get(&field);
         if same_value(&before, &value) {
-            return Err(format!(
-                "{} already has that value; nothing to change",
-                field.key()
-            ));
+            return Err(CustomerError::Unchanged { field: field.key() });
         }
         if let Some(last) = self.changes.last() {
             if at < last.at {
-                return Err(format!(
-                    "{at} is earlier than the last change ({}); changes are recorded in time order",
-                    last.at
-                ));
+                return Err(CustomerError::OutOfOrder { at, last: last.at });
             }
         }
         self.put(&field, value.clone())?;
@@ -832,7 +851,7 @@ mod tests {
                 "li.na",
             )
             .unwrap_err();
-        assert!(err.contains("already"), "{err}");
+        assert!(err.to_string().contains("already"), "{err}");
         // A contact is added name first, then its other fields.
         let name = CustomerField::parse("contacts.1.name").unwrap();
         let role = CustomerField::parse("contact.1.role").unwrap();

@@ -453,6 +453,98 @@ mod tests {
         assert_eq!(merged.get(&wechat), text("wx_c"));
     }
 
+    #[test]
+    fn unknown_fields_merge_key_by_key_and_either_side_may_be_ours() {
+        use serde_yaml::Value;
+        let map = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect()
+        };
+        let base = map(&[
+            ("kept", "1"),
+            ("ours_changes", "1"),
+            ("theirs_drops", "1"),
+            ("both", "1"),
+        ]);
+        let ours = map(&[
+            ("kept", "1"),
+            ("ours_changes", "2"),
+            ("theirs_drops", "1"),
+            ("both", "a"),
+            ("ours_adds", "x"),
+        ]);
+        let theirs = map(&[
+            ("kept", "1"),
+            ("ours_changes", "1"),
+            ("both", "b"),
+            ("theirs_adds", "y"),
+        ]);
+        let merged = merge_maps(Some(&base), &ours, &theirs);
+        assert_eq!(
+            merged,
+            map(&[
+                ("both", "b"),
+                ("kept", "1"),
+                ("ours_adds", "x"),
+                ("ours_changes", "2"),
+                ("theirs_adds", "y"),
+            ])
+        );
+        assert_eq!(merge_maps(Some(&base), &theirs, &ours), merged);
+        // Without an ancestor, every key of either side is kept.
+        let merged = merge_maps(None, &ours, &theirs);
+        assert_eq!(merged.len(), 7 - 1, "{merged:?}");
+        assert_eq!(merged["theirs_drops"], Value::String("1".into()));
+        assert_eq!(merge_maps(None, &theirs, &ours), merged);
+    }
+
+    #[test]
+    fn hand_edits_on_both_sides_are_each_logged_and_kept() {
+        use crate::model::{CustomerKind, FieldValue};
+        let t = |h: u32| Timestamp::parse(&format!("2026-11-24T{h:02}:00:00+08:00")).unwrap();
+        let text = |s: &str| Some(FieldValue::Text(s.into()));
+        let mut base = Customer::new(CustomerKind::Individual, "张三".into(), t(8), "li.na");
+        base.id = "C000001".into();
+        base.phone = Some("13900000001".into());
+        // Each side edits the file by hand: another field each, and the
+        // address both, to different values.
+        let mut ours = base.clone();
+        ours.phone = Some("13900000002".into());
+        ours.address = Some("杭州".into());
+        let mut theirs = base.clone();
+        theirs.email = Some("zs@example.com".into());
+        theirs.address = Some("上海".into());
+        let merged = merge_customers(Some(&base), &ours, &theirs, "git").unwrap();
+        assert_eq!(merged.get(&CustomerField::Phone), text("13900000002"));
+        assert_eq!(merged.get(&CustomerField::Email), text("zs@example.com"));
+        let mut logged: Vec<_> = merged
+            .changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.by.as_str(), c.to.clone()))
+            .collect();
+        logged.sort_by(|a, b| (a.0, format!("{:?}", a.2)).cmp(&(b.0, format!("{:?}", b.2))));
+        assert_eq!(
+            logged,
+            [
+                ("address", "git", text("上海")),
+                ("address", "git", text("杭州")),
+                ("email", "git", text("zs@example.com")),
+                ("phone", "git", text("13900000002")),
+            ]
+        );
+        // The address both changed at once: one value, whichever side is ours.
+        let swapped = merge_customers(Some(&base), &theirs, &ours, "git").unwrap();
+        assert_eq!(
+            merged.get(&CustomerField::Address),
+            swapped.get(&CustomerField::Address)
+        );
+        assert!(merged.get(&CustomerField::Address).is_some());
+        assert_eq!(swapped.get(&CustomerField::Phone), text("13900000002"));
+        assert_eq!(swapped.get(&CustomerField::Email), text("zs@example.com"));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
         /// Random three-way merges of a shared history and two sides that

@@ -21,8 +21,8 @@ mod time;
 pub mod validate;
 
 pub use customer::{
-    own_and_contacts, Change, Contact, ContactField, Customer, CustomerField, CustomerKind,
-    FieldValue, Sealed,
+    own_and_contacts, Change, Contact, ContactField, Customer, CustomerError, CustomerField,
+    CustomerKind, FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX};

@@ -12,26 +12,55 @@ use super::{
 };
 use crate::error::Error;
 
+/// Why a phone, e-mail, ID-card, credit code or bank card value is not
+/// valid; each message says what would be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error(
+        "expected a mainland mobile (13912345678), a landline with area code \
+         (010-12345678) or an international number (+44 20 7946 0958)"
+    )]
+    Phone,
+    #[error("expected an e-mail address such as name@example.com")]
+    Email,
+    #[error("expected 18 characters: 17 digits and a check digit or X")]
+    IdCardShape,
+    #[error("the check character is '{found}' but the first 17 digits give '{expected}' (GB 11643-1999)")]
+    IdCardCheck { found: char, expected: char },
+    /// The birth date is personal data: the message names its place, not its value.
+    #[error("positions 7-14 are not a real birth date (YYYYMMDD)")]
+    IdCardBirthDate,
+    #[error("expected 18 characters (digits and capital letters except I, O, Z, S, V)")]
+    CreditCodeShape,
+    #[error("character {position} '{found}' is not used in credit codes (digits and capital letters except I, O, Z, S, V)")]
+    CreditCodeChar { position: usize, found: char },
+    #[error("the check character is '{found}' but the first 17 give '{expected}' (GB 32100-2015)")]
+    CreditCodeCheck { found: char, expected: char },
+    #[error("expected 12 to 19 digits")]
+    BankCardShape,
+    #[error("the last digit is not the Luhn check digit of the others")]
+    BankCardCheck,
+}
+
 /// A phone number: mainland mobile (`13912345678`, `+86` allowed), mainland
 /// landline with area code (`010-12345678`, extension `-123` allowed), or
 /// international (`+` country code and 6 to 14 more digits). Spaces and dashes
 /// between digit groups are accepted; mobiles are stored as 11 digits,
 /// landlines as `AREA-NUMBER[-EXT]`, international numbers as `+DIGITS`.
-pub fn phone(input: &str) -> Result<String, String> {
-    const VALID: &str = "expected a mainland mobile (13912345678), a landline with area code \
-                         (010-12345678) or an international number (+44 20 7946 0958)";
+pub fn phone(input: &str) -> Result<String, FormatError> {
+    const VALID: FormatError = FormatError::Phone;
     let text = input.trim();
     if text.is_empty()
         || !text
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')'))
     {
-        return Err(VALID.into());
+        return Err(VALID);
     }
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let international = text.starts_with('+');
     if text[1..].contains('+') {
-        return Err(VALID.into());
+        return Err(VALID);
     }
     if international {
         if let Some(national) = digits.strip_prefix("86") {
@@ -42,7 +71,7 @@ pub fn phone(input: &str) -> Result<String, String> {
         if (7..=15).contains(&digits.len()) && !digits.starts_with('0') {
             return Ok(format!("+{digits}"));
         }
-        return Err(VALID.into());
+        return Err(VALID);
     }
     if is_mobile(&digits) {
         return Ok(digits);
@@ -61,7 +90,7 @@ pub fn phone(input: &str) -> Result<String, String> {
             }
         }
     }
-    landline(&digits, None).ok_or_else(|| VALID.into())
+    landline(&digits, None).ok_or(VALID)
 }
 
 fn landline(digits: &str, ext: Option<&str>) -> Option<String> {
@@ -91,11 +120,11 @@ fn is_mobile(digits: &str) -> bool {
 
 /// An e-mail address: one `@`, a local part, a domain with a dot and no
 /// spaces. Stored trimmed, the domain in lower case.
-pub fn email(input: &str) -> Result<String, String> {
-    const VALID: &str = "expected an e-mail address such as name@example.com";
+pub fn email(input: &str) -> Result<String, FormatError> {
+    const VALID: FormatError = FormatError::Email;
     let text = input.trim();
     let Some((local, domain)) = text.split_once('@') else {
-        return Err(VALID.into());
+        return Err(VALID);
     };
     let domain_ok = domain.contains('.')
         && !domain.starts_with('.')
@@ -112,20 +141,20 @@ pub fn email(input: &str) -> Result<String, String> {
     if local_ok && domain_ok {
         Ok(format!("{local}@{}", domain.to_lowercase()))
     } else {
-        Err(VALID.into())
+        Err(VALID)
     }
 }
 
 /// A resident identity card number (GB 11643-1999): 17 digits, a check
 /// character (0-9 or X) computed from them, and a real birth date in 7..14.
-pub fn id_card(input: &str) -> Result<String, String> {
+pub fn id_card(input: &str) -> Result<String, FormatError> {
     let text: String = input.trim().to_ascii_uppercase();
     let bytes = text.as_bytes();
     if bytes.len() != 18
         || !bytes[..17].iter().all(u8::is_ascii_digit)
         || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
     {
-        return Err("expected 18 characters: 17 digits and a check digit or X".into());
+        return Err(FormatError::IdCardShape);
     }
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
@@ -136,14 +165,13 @@ pub fn id_card(input: &str) -> Result<String, String> {
         .sum();
     let expected = CHECK[(sum % 11) as usize];
     if bytes[17] != expected {
-        return Err(format!(
-            "the check character is '{}' but the first 17 digits give '{}' (GB 11643-1999)",
-            bytes[17] as char, expected as char
-        ));
+        return Err(FormatError::IdCardCheck {
+            found: bytes[17] as char,
+            expected: expected as char,
+        });
     }
-    // The birth date is personal data: the message names its place, not its value.
     if NaiveDate::parse_from_str(&text[6..14], "%Y%m%d").is_err() {
-        return Err("positions 7-14 are not a real birth date (YYYYMMDD)".into());
+        return Err(FormatError::IdCardBirthDate);
     }
     Ok(text)
 }
@@ -178,32 +206,29 @@ pub fn hidden_id_card(text: &str) -> Option<String> {
         .map(|n| n[n.len() - 4..].to_string())
 }
 
-pub fn credit_code(input: &str) -> Result<String, String> {
+pub fn credit_code(input: &str) -> Result<String, FormatError> {
     let text = input.trim().to_ascii_uppercase();
     if text.len() != 18 {
-        return Err(
-            "expected 18 characters (digits and capital letters except I, O, Z, S, V)".into(),
-        );
+        return Err(FormatError::CreditCodeShape);
     }
     let mut values = Vec::with_capacity(18);
     for (i, b) in text.bytes().enumerate() {
         match CREDIT_CHARS.iter().position(|&c| c == b) {
             Some(v) => values.push(v as u32),
             None => {
-                return Err(format!(
-                    "character {} '{}' is not used in credit codes (digits and capital letters except I, O, Z, S, V)",
-                    i + 1,
-                    b as char
-                ))
+                return Err(FormatError::CreditCodeChar {
+                    position: i + 1,
+                    found: b as char,
+                })
             }
         }
     }
     let expected = credit_check(&values[..17]);
     if values[17] != expected {
-        return Err(format!(
-            "the check character is '{}' but the first 17 give '{}' (GB 32100-2015)",
-            CREDIT_CHARS[values[17] as usize] as char, CREDIT_CHARS[expected as usize] as char
-        ));
+        return Err(FormatError::CreditCodeCheck {
+            found: CREDIT_CHARS[values[17] as usize] as char,
+            expected: CREDIT_CHARS[expected as usize] as char,
+        });
     }
     Ok(text)
 }
@@ -232,10 +257,10 @@ fn credit_check(values: &[u32]) -> u32 {
 
 /// A bank card number: 12 to 19 digits (spaces allowed) whose last digit is
 /// the Luhn check digit.
-pub fn bank_card(input: &str) -> Result<String, String> {
+pub fn bank_card(input: &str) -> Result<String, FormatError> {
     let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("expected 12 to 19 digits".into());
+        return Err(FormatError::BankCardShape);
     }
     let sum: u32 = digits
         .bytes()
@@ -256,7 +281,7 @@ pub fn bank_card(input: &str) -> Result<String, String> {
         })
         .sum();
     if !sum.is_multiple_of(10) {
-        return Err("the last digit is not the Luhn check digit of the others".into());
+        return Err(FormatError::BankCardCheck);
     }
     Ok(digits)
 }
@@ -326,9 +351,10 @@ impl FieldRules<'_> {
                 _ => Ok(None),
             };
         }
-        let checked =
-            |r: Result<String, String>| r.map_err(|valid| Error::invalid(&key, &shown, valid));
-        let shape = |r: Result<String, String>| {
+        let checked = |r: Result<String, FormatError>| {
+            r.map_err(|valid| Error::invalid(&key, &shown, valid.to_string()))
+        };
+        let shape = |r: Result<String, FormatError>| {
             if self.force {
                 Ok(r.unwrap_or_else(|_| raw.to_string()))
             } else {
@@ -438,15 +464,85 @@ impl FieldRules<'_> {
                 continue;
             }
             let value = self.value(kind, field, raw)?;
-            customer
-                .put(field, value)
-                .map_err(|why| Error::invalid(field.key(), mask::field(kind, field, raw), why))?;
+            customer.put(field, value).map_err(|why| {
+                Error::invalid(field.key(), mask::field(kind, field, raw), why.to_string())
+            })?;
         }
         if customer.first_contact.is_none() {
             customer.first_contact = Some(at);
         }
         Ok(customer)
     }
+}
+
+/// `name=王芳,role=采购经理,phone=13912345678` as the fields of contact `index`.
+pub fn contact_fields(index: usize, spec: &str) -> Result<Vec<(CustomerField, String)>, Error> {
+    let mut fields = Vec::new();
+    for part in spec
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = part.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                "--contact",
+                masked_contact(spec),
+                "expected name=...,role=...,phone=...,email=...,salutation=...",
+            )
+        })?;
+        let field = ContactField::ALL
+            .into_iter()
+            .find(|f| f.key() == key.trim())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "--contact",
+                    masked_contact(spec),
+                    format!(
+                        "unknown key '{}'; expected name, salutation, role, phone, email",
+                        mask::unknown(key)
+                    ),
+                )
+            })?;
+        fields.push((
+            CustomerField::Contact(index, field),
+            value.trim().to_string(),
+        ));
+    }
+    if !fields
+        .iter()
+        .any(|(f, _)| *f == CustomerField::Contact(index, ContactField::Name))
+    {
+        return Err(Error::invalid(
+            "--contact",
+            masked_contact(spec),
+            "a contact needs name=...",
+        ));
+    }
+    Ok(fields)
+}
+
+/// A contact spec as error messages quote it: each value masked as its field.
+fn masked_contact(spec: &str) -> String {
+    spec.split([',', '，'])
+        .map(|part| match part.split_once('=') {
+            Some((key, value)) => match ContactField::ALL
+                .into_iter()
+                .find(|f| f.key() == key.trim())
+            {
+                Some(f) => format!(
+                    "{key}={}",
+                    mask::field(
+                        CustomerKind::Enterprise,
+                        &CustomerField::Contact(0, f),
+                        value.trim()
+                    )
+                ),
+                None => format!("{}={}", mask::unknown(key), mask::unknown(value)),
+            },
+            None => mask::unknown(part),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -477,8 +573,14 @@ mod tests {
     #[test]
     fn id_cards() {
         assert_eq!(id_card("11010519491231002x").unwrap(), "11010519491231002X");
-        assert!(id_card("110105194912310021").unwrap_err().contains("'X'"));
-        let bad_date = id_card("110105194913310021").unwrap_err();
+        assert_eq!(
+            id_card("110105194912310021").unwrap_err(),
+            FormatError::IdCardCheck {
+                found: '1',
+                expected: 'X'
+            }
+        );
+        let bad_date = id_card("110105194913310021").unwrap_err().to_string();
         assert!(
             bad_date.contains("birth date") && !bad_date.contains("1949"),
             "{bad_date}"
@@ -494,10 +596,15 @@ mod tests {
         );
         assert!(credit_code("91350100M000100Y44")
             .unwrap_err()
+            .to_string()
             .contains("'3'"));
-        assert!(credit_code("91350100M000100I43")
-            .unwrap_err()
-            .contains("'I'"));
+        assert_eq!(
+            credit_code("91350100M000100I43").unwrap_err(),
+            FormatError::CreditCodeChar {
+                position: 16,
+                found: 'I'
+            }
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::RACY_NANOS;
+use super::cache::racy_nanos;
+use super::checksum::checksum;
 use super::customers::parse_customer;
 use super::{read_file, FileKey, Identities, Store};
 use crate::error::{Error, Result};
@@ -40,8 +41,8 @@ use crate::model::{own_and_contacts, Customer, CustomerKind, Timestamp};
 
 /// The first bytes of each file: its kind and format. Change them whenever
 /// `Entry`, `Record`, `CustomerSummary` or the framing change.
-const IDS_MAGIC: &[u8; 8] = b"DESKK002";
-const SUMMARIES_MAGIC: &[u8; 8] = b"DESKS001";
+const IDS_MAGIC: &[u8; 8] = b"DESKK003";
+const SUMMARIES_MAGIC: &[u8; 8] = b"DESKS002";
 const IDS_FILE: &str = "customers.bin";
 const SUMMARIES_FILE: &str = "customer-summaries.bin";
 
@@ -220,7 +221,7 @@ fn encode_entries(
     customer: Option<&Customer>,
     started: i128,
 ) -> (Vec<u8>, Vec<u8>) {
-    let settled = key.newest_nanos() < started - RACY_NANOS;
+    let settled = key.newest_nanos() < started - racy_nanos();
     let ids = Entry {
         name: name.to_string(),
         key,
@@ -244,26 +245,6 @@ fn encode_entries(
         postcard::to_allocvec(&ids).expect("index entries serialise"),
         postcard::to_allocvec(&summary).expect("index entries serialise"),
     )
-}
-
-/// A 64-bit checksum of the index: any change of one 8-byte word changes it
-/// (every step is a bijection of the state), so torn writes and flipped
-/// bits are caught; it is not meant to resist a forger (the file is local).
-pub fn checksum(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = 0x243F_6A88_85A3_08D3u64 ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        h = (h ^ u64::from_le_bytes(w.try_into().expect("8 bytes")))
-            .wrapping_mul(K)
-            .rotate_left(31);
-    }
-    let mut last = [0u8; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = (h ^ u64::from_le_bytes(last))
-        .wrapping_mul(K)
-        .rotate_left(31);
-    h ^ (h >> 29)
 }
 
 /// A verified index file: the directory identity it was built for, when
@@ -577,14 +558,12 @@ impl Store {
 
     /// Every customer file's name (without `.yaml`) and identity, by name.
     fn customer_files_keyed(&self) -> Result<Vec<(String, FileKey)>> {
-        let files = self.customer_entries()?;
-        let keyed = crate::parallel::map(&files, |(name, entry)| {
-            // Relative to the open directory, as `find` does, and not
-            // following a link: a link is refused when read (read_file).
-            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
-            Ok((name.clone(), FileKey::of(&meta)))
-        });
-        keyed.into_iter().collect()
+        // Not following a link: a link is refused when read (read_file).
+        Ok(self
+            .customer_entries(true)?
+            .into_iter()
+            .filter_map(|(name, found)| Some((name, found.key?)))
+            .collect())
     }
 
     /// Whether `customers/` holds exactly the files the index names, each
@@ -592,12 +571,11 @@ impl Store {
     /// stat of each file.
     #[cfg(unix)]
     fn same_files(&self, index: &Index) -> Result<bool> {
-        use std::os::unix::fs::DirEntryExt;
-        let files = self.customer_entries()?;
+        let files = self.customer_entries(false)?;
         Ok(files.len() == index.frames.len()
-            && files.iter().enumerate().all(|(i, (name, entry))| {
+            && files.iter().enumerate().all(|(i, (name, found))| {
                 let lead = index.lead(i);
-                lead.name == name && lead.key.inode == entry.ino()
+                lead.name == name && lead.key.inode == found.ino
             }))
     }
 
@@ -789,7 +767,7 @@ impl Store {
         let Ok(mut dir) = self.customers_dir_key() else {
             return self.forget_customer_index();
         };
-        if let Some(key) = dir.filter(|k| k.racy_nanos() == super::cache::FINE_RACY_NANOS) {
+        if let Some(key) = dir.filter(FileKey::has_fine_times) {
             let wait = key.newest_nanos() + key.racy_nanos() - taken;
             if wait > 0 {
                 std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));

@@ -144,7 +144,7 @@ impl Store {
                 Ok((text, path.display().to_string()))
             }
         };
-        Keyring::new(self.config.encryption.as_ref(), identity).map_err(Error::Refused)
+        Ok(Keyring::new(self.config.encryption.as_ref(), identity)?)
     }
 
     /// What a user typed as a customer ID, normalised (`c1` is not guessed:
@@ -193,36 +193,27 @@ impl Store {
     }
 
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.customers_dir();
         Ok(self
-            .customer_entries()?
+            .customer_entries(false)?
             .into_iter()
-            .map(|(_, entry)| entry.path())
+            .map(|(_, found)| dir.join(found.rel))
             .collect())
     }
 
-    /// The directory entries of the customer files (`*.yaml`, not hidden),
-    /// with their names without `.yaml`, sorted by name.
-    pub(super) fn customer_entries(&self) -> Result<Vec<(String, std::fs::DirEntry)>> {
-        let dir = self.customers_dir();
-        // read_dir would follow a linked folder.
-        super::read::real_dirs(&self.root, Path::new("customers"))?;
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&dir, e)),
-        };
-        let mut files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&dir, e))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if let Some(stem) = name
-                .strip_suffix(".yaml")
-                .filter(|_| !name.starts_with('.'))
-            {
-                files.push((stem.to_string(), entry));
-            }
-        }
+    /// The customer files (`*.yaml`, not hidden) with their names without
+    /// `.yaml`, sorted by name; `stat`: each with its identity.
+    pub(super) fn customer_entries(&self, stat: bool) -> Result<Vec<(String, super::walk::Found)>> {
+        use super::walk::{yaml_files, Depth};
+        let mut files: Vec<(String, super::walk::Found)> =
+            yaml_files(&self.root, "customers", Depth::Flat, stat)?
+                .into_iter()
+                .map(|found| {
+                    let stem = found.rel.strip_suffix(".yaml").unwrap_or(&found.rel);
+                    (stem.to_string(), found)
+                })
+                .collect();
+        // By name without `.yaml`, the order of the customer index.
         files.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(files)
     }

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::output::message;
 
 /// The environment variable that bounds a lock wait, in seconds.
 pub const TIMEOUT_VAR: &str = "DESK_LOCK_TIMEOUT";
@@ -54,12 +55,12 @@ impl Lock {
             }
             if !told && waited >= NOTICE_AFTER {
                 told = true;
-                eprintln!(
+                message::say(&format!(
                     "waiting for the lock {} (held by {}); giving up after {} ({TIMEOUT_VAR})",
                     path.display(),
                     holder(path),
                     seconds(timeout)
-                );
+                ));
             }
             std::thread::sleep(pause.min(timeout - waited));
             pause = (pause * 2).min(MAX_POLL);

@@ -1,9 +1,11 @@
 //! The store on disk: finding its root, reading and writing ticket files
 //! atomically under locks, scanning every ticket, and customer files.
 
+mod activity;
 mod automation;
 mod cache;
 mod check;
+mod checksum;
 mod customer_index;
 mod customers;
 mod decode;
@@ -20,12 +22,13 @@ mod secrets;
 mod sla;
 mod temps;
 mod tickets;
+mod walk;
 
 pub use automation::{
     ticket_json, Attempt, AttemptOutcome, EmailSender, Outbox, Outgoing, RunTotals, SendError,
     DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
 };
-pub use cache::{CacheStats, FileKey, SummaryScan};
+pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
@@ -46,6 +49,7 @@ pub use secrets::{
 pub use sla::{default_calendar, shipped_calendar};
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
+pub use walk::FileKey;
 
 use std::path::{Path, PathBuf};
 

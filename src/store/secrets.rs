@@ -83,21 +83,22 @@ impl Store {
             let text = format!("# desk store key; public key: {public}\n{secret}\n");
             (text, true)
         };
-        let identities = crypto::parse_identities(&identity_text)
-            .map_err(|e| Error::invalid("--identity", identity.display().to_string(), e))?;
+        let identities = crypto::parse_identities(&identity_text).map_err(|e| {
+            Error::invalid("--identity", identity.display().to_string(), e.to_string())
+        })?;
         let own = identities[0].to_public().to_string();
         let mut all = vec![own.clone()];
         for r in recipients {
             crypto::parse_recipients(std::slice::from_ref(r))
-                .map_err(|e| Error::invalid("--recipient", r, e))?;
+                .map_err(|e| Error::invalid("--recipient", r, e.to_string()))?;
             if !all.contains(r) {
                 all.push(r.trim().to_string());
             }
         }
-        let parsed = crypto::parse_recipients(&all).map_err(Error::Refused)?;
+        let parsed = crypto::parse_recipients(&all)?;
         let section = crypto::EncryptionConfig {
             recipients: all,
-            lookup_key: crypto::new_lookup_key(&parsed).map_err(Error::Refused)?,
+            lookup_key: crypto::new_lookup_key(&parsed)?,
         };
         #[derive(serde::Serialize)]
         struct Section<'a> {
@@ -263,7 +264,9 @@ impl Store {
             .filter_entry(|e| e.file_name() != ".git")
         {
             let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                let path = self
+                    .display_path(e.path().unwrap_or(&self.root))
+                    .to_path_buf();
                 Error::io(path, e.into())
             })?;
             // A key file is small; a file over the store's size budget is
@@ -278,7 +281,7 @@ impl Store {
         let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
         let mut files = Vec::new();
         for (path, hit) in paths.iter().zip(hits) {
-            if hit.map_err(|e| Error::io(path, e))? {
+            if hit.map_err(|e| Error::io(self.display_path(path), e))? {
                 files.push(self.display_path(path).to_path_buf());
             }
         }

@@ -3,7 +3,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::read::real_dirs;
-use super::{create_atomic, from_yaml, write_atomic, Store};
+use super::walk::{yaml_files, Depth, Found};
+use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
 
@@ -183,14 +184,25 @@ impl Store {
     }
 
     /// Every entry under `tickets/` that desk reads or must report, sorted
-    /// by path (see `ticket_files_keyed`): a caller reading each with
+    /// by path (see [`super::walk::yaml_files`]): a caller reading each with
     /// [`super::read_file`] gets the ticket or the reason it is refused.
     pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.tickets_dir();
-        Ok(self
-            .ticket_files_keyed()?
+        Ok(yaml_files(&self.root, "tickets", Depth::Deep, false)?
             .into_iter()
-            .map(|(rel, _)| dir.join(rel))
+            .map(|found| dir.join(found.rel))
+            .collect())
+    }
+
+    /// The same, each with its identity if it is a regular file (a link or
+    /// anything else has none: it is never cached, and reading it reports it).
+    pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(Found, Option<FileKey>)>> {
+        Ok(yaml_files(&self.root, "tickets", Depth::Deep, true)?
+            .into_iter()
+            .map(|found| {
+                let key = found.key.filter(|_| found.regular);
+                (found, key)
+            })
             .collect())
     }
 }

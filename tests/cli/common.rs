@@ -10,6 +10,8 @@ pub struct TestEnv {
     pub now: String,
     /// A directory outside the store, for files that must not be in it (key files).
     outside: tempfile::TempDir,
+    /// `DESK_RACY_WINDOW_MS` for every command, if set (see [`TestEnv::run_settled`]).
+    pub racy_window_ms: Option<&'static str>,
 }
 
 pub struct Output {
@@ -104,6 +106,7 @@ impl TestEnv {
             root,
             now: "2026-11-23T09:00:00+08:00".into(),
             outside: tempfile::tempdir().unwrap(),
+            racy_window_ms: None,
         }
     }
 
@@ -126,11 +129,22 @@ impl TestEnv {
             .env("DESK_ACTOR", "tester")
             .env("DESK_NOW", &self.now)
             .env("NO_COLOR", "1");
+        if let Some(ms) = self.racy_window_ms {
+            cmd.env("DESK_RACY_WINDOW_MS", ms);
+        }
         cmd
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.output(self.cmd().args(args))
+    }
+
+    /// Runs as if every file had been written long ago: files changed in
+    /// the last two seconds are never cached (the racy window), and
+    /// `DESK_RACY_WINDOW_MS=0` closes that window, so a test that needs a
+    /// warm cache or a settled customer index does not sleep it out.
+    pub fn run_settled(&self, args: &[&str]) -> Output {
+        self.output(self.cmd().env("DESK_RACY_WINDOW_MS", "0").args(args))
     }
 
     /// Runs with `DESK_KEY_FILE` pointing at `key`.

@@ -753,3 +753,88 @@ fn import_refuses_while_a_customer_file_is_unreadable() {
         "error: customers/C000002.yaml:1: id: invalid type: sequence, expected a string\n"
     );
 }
+
+#[test]
+fn contacts_are_edited_by_number_name_first_and_removed_with_their_name() {
+    let env = TestEnv::new();
+    let edit = |sets: &[&str]| {
+        let mut args = vec!["customer", "edit", "C000002"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |sets: &[&str]| {
+        let args = edit(sets);
+        env.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let refuse = |sets: &[&str], needles: &[&str]| {
+        let args = edit(sets);
+        refused(
+            &env,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            needles,
+        );
+    };
+    let contacts = || {
+        let out = env
+            .run(&[
+                "customer", "show", "C000002", "--reveal", "--format", "json",
+            ])
+            .ok();
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        // Each contact's fields that are set.
+        let set = |c: &serde_json::Value| {
+            let mut c = c.as_object().unwrap().clone();
+            c.retain(|_, v| !v.is_null());
+            serde_json::Value::Object(c)
+        };
+        serde_json::Value::Array(
+            json["contacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(set)
+                .collect(),
+        )
+    };
+    // A new contact starts with its name; numbers follow on.
+    refuse(
+        &["contacts.1.phone=13900000002"],
+        &["a new contact starts with its name: contacts.1.name=..."],
+    );
+    run(&["contacts.1.name=王芳"]).ok();
+    run(&["contacts.1.phone=139-0000-0002", "contacts.2.name=李雷"]).ok();
+    refuse(
+        &["contacts.4.name=x"],
+        &["there is no contact 4; the next new one is contacts.3"],
+    );
+    // Each value is checked as its field.
+    refuse(&["contacts.2.phone=12"], &["invalid contacts.2.phone '12'"]);
+    assert_eq!(
+        contacts(),
+        serde_json::json!([
+            {"name": "王芳", "phone": "13900000002"},
+            {"name": "李雷"},
+        ])
+    );
+    // Removing a contact's name removes the contact; the next moves up.
+    run(&["contacts.1.name="]).ok();
+    assert_eq!(contacts(), serde_json::json!([{"name": "李雷"}]));
+    // Individuals have no contacts.
+    let out = env
+        .run(&[
+            "customer",
+            "edit",
+            "C000001",
+            "--set",
+            "contacts.1.name=王芳",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr
+            .contains("recorded for enterprise customers only"),
+        "{}",
+        out.stderr
+    );
+}

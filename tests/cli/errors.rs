@@ -228,6 +228,25 @@ fn a_closed_pipe_exits_quietly() {
 }
 
 #[test]
+fn a_closed_stderr_loses_the_message_not_the_exit_status() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    // A pipe nobody reads any more: writing to it fails (EPIPE).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = env
+        .std_cmd()
+        .args(["close", &id, "--resolution", "fixed"])
+        .stdout(std::process::Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "desk close with a closed stderr");
+    let shown = env.run(&["show", &id, "--format", "json"]).ok().stdout;
+    assert!(shown.contains("\"closed\""), "{shown}");
+}
+
+#[test]
 fn update_names_only_the_statuses_it_takes() {
     let env = TestEnv::new();
     let id = env.new_ticket(&[]);
@@ -243,6 +262,72 @@ fn update_names_only_the_statuses_it_takes() {
                 && !out.stderr.contains("open (待受理)"),
             "{}",
             out.stderr
+        );
+    }
+}
+
+/// An I/O error names the file, as the store shows paths (relative to its
+/// root), whichever command meets it. Reading as another user is the way
+/// to an unreadable file when the tests run as root (as in CI containers);
+/// otherwise the mode alone makes it unreadable.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_ticket_file_is_named_by_every_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let path = env.ticket_path(&id);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    if root {
+        // The store readable by anyone, but the ticket file.
+        std::fs::set_permissions(&env.root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    } else {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let shown = path.strip_prefix(&env.root).unwrap().display().to_string();
+    for args in [
+        vec!["list"],
+        vec!["show", &id],
+        vec!["sla"],
+        vec!["report", "--month", "2026-11"],
+        vec!["check"],
+    ] {
+        let mut cmd = env.std_cmd();
+        if root {
+            let mut as_nobody = std::process::Command::new("setpriv");
+            as_nobody
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(cmd.get_program())
+                .current_dir(&env.root);
+            for (k, v) in cmd.get_envs() {
+                match v {
+                    Some(v) => as_nobody.env(k, v),
+                    None => as_nobody.env_remove(k),
+                };
+            }
+            cmd = as_nobody;
+        }
+        let out = cmd.args(&args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "desk {args:?}: {text}");
+        assert!(
+            text.contains(&format!("{shown}: Permission denied"))
+                || text.contains(&format!("{shown}: unreadable: Permission denied")),
+            "desk {args:?}: {text}"
+        );
+        assert!(
+            !text.contains(&env.root.display().to_string()),
+            "desk {args:?}: {text}"
         );
     }
 }

@@ -567,8 +567,7 @@ fn routing_reads_the_cache_without_rewriting_it_for_a_fresh_ticket() {
     for _ in 0..3 {
         env.new_ticket(&["--assign", "s1"]);
     }
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    env.run(&["list"]).ok();
+    env.run_settled(&["list"]).ok();
     let cache = env.path(".desk/cache/tickets.bin");
     let inode = std::fs::metadata(&cache).unwrap().ino();
     let first = env.new_ticket(&["--type", "consultation"]);

@@ -424,3 +424,44 @@ fn a_damaged_sealed_value_is_noticed() {
     restore();
     env.run_keyed(&key, &["check"]).ok();
 }
+
+#[test]
+fn keys_status_names_the_recipients_and_whether_the_key_opens_the_store() {
+    let env = TestEnv::new();
+    let out = env.run(&["keys", "status"]).ok();
+    assert_eq!(
+        out.stdout,
+        "encryption: not set up (run `desk keys init --identity FILE`)\n"
+    );
+    let key = with_key(&env);
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# desk store key; public key: "))
+        .unwrap()
+        .to_string();
+    let head = format!("encryption: age, 1 recipient(s)\n  {public}\n");
+    let out = env.run_keyed(&key, &["keys", "status"]).ok();
+    assert_eq!(
+        out.stdout,
+        format!("{head}key: DESK_KEY_FILE opens this store\n")
+    );
+    // Without the key, or with another one, it says why values stay shut.
+    let out = env.run(&["keys", "status"]).ok();
+    assert!(
+        out.stdout.starts_with(&head) && out.stdout.contains("key: DESK_KEY_FILE is not set"),
+        "{}",
+        out.stdout
+    );
+    let other = env.outside("other.key");
+    let (secret, _) = desk::crypto::generate_identity();
+    std::fs::write(&other, format!("{secret}\n")).unwrap();
+    let out = env.run_keyed(&other, &["keys", "status"]);
+    assert!(
+        out.stderr
+            .contains("is it one of the recipients in desk.yaml?")
+            && out.stderr.contains("other.key"),
+        "{}",
+        out.stderr
+    );
+}

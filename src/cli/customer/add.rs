@@ -1,8 +1,9 @@
 use std::io::Write;
 
-use super::{contact_fields, parse_kind, FieldInput};
+use super::{parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::Result;
+use crate::model::validate::contact_fields;
 use crate::model::CustomerField;
 
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@ use super::{parse_field, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::{mask, CustomerField, CustomerKind};
+use crate::output::message;
 
 #[derive(Debug, clap::Args)]
 pub struct EditArgs {
@@ -62,13 +63,13 @@ pub fn run(ctx: &Context, args: &EditArgs, _out: &mut dyn Write) -> Result<()> {
         }
         Ok(())
     })?;
-    eprintln!(
+    message::say(&format!(
         "{}: changed {}",
         customer.id,
         sets.iter()
             .map(|(f, _)| f.key())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     Ok(())
 }

@@ -1,8 +1,9 @@
 use std::io::Write;
 
-use super::{customer_json, customer_row, export_header, Shown};
+use super::Shown;
 use crate::cli::Context;
 use crate::error::Result;
+use crate::model::{ContactField, Customer, CustomerField};
 use crate::output::{Cell, Records};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,4 +69,129 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
         }
     }
     scan.into_result()
+}
+
+/// The record's fields in file order, as shown (masked unless revealing),
+/// with the contacts flattened to `name=...,role=...; ...` for CSV.
+pub const EXPORT_COLUMNS: [&str; 21] = [
+    "id",
+    "kind",
+    "name",
+    "salutation",
+    "phone",
+    "email",
+    "address",
+    "id_card",
+    "bank_card",
+    "credit_code",
+    "industry",
+    "contacts",
+    "source",
+    "first_contact",
+    "last_contact",
+    "owner",
+    "vip",
+    "tags",
+    "need",
+    "notes",
+    "created",
+];
+
+/// One customer as a JSON object of shown values; contacts as an array.
+pub fn customer_json(c: &Customer, shown: &Shown) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value as J;
+    let mut map = serde_json::Map::new();
+    let text = |v: Option<String>| v.map_or(J::Null, J::String);
+    for column in EXPORT_COLUMNS {
+        let value = match column {
+            "id" => J::String(c.id.clone()),
+            "kind" => J::String(c.kind.key().into()),
+            "name" => J::String(shown.name(c)),
+            "vip" => J::Bool(c.vip),
+            "tags" => J::Array(c.tags.iter().cloned().map(J::String).collect()),
+            "created" => J::String(c.created.to_string()),
+            "contacts" => J::Array(
+                c.contacts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, contact)| {
+                        let mut m = serde_json::Map::new();
+                        for f in ContactField::ALL {
+                            let v = if f == ContactField::Name {
+                                Some(shown.contact_name(contact))
+                            } else {
+                                shown.field(c, &CustomerField::Contact(i, f))
+                            };
+                            m.insert(f.key().into(), text(v));
+                        }
+                        J::Object(m)
+                    })
+                    .collect(),
+            ),
+            other => text(CustomerField::parse(other).and_then(|f| shown.field(c, &f))),
+        };
+        map.insert(column.into(), value);
+    }
+    let custom = c
+        .custom_fields()
+        .filter_map(|f| {
+            let value = shown.field(c, &f)?;
+            match f {
+                CustomerField::Custom(name) => Some((name, J::String(value))),
+                _ => None,
+            }
+        })
+        .collect();
+    map.insert("custom".into(), J::Object(custom));
+    map
+}
+
+/// The CSV header: the record's own columns, then `custom.NAME` for each
+/// custom field of `custom` (the names any exported record has, sorted).
+pub fn export_header(custom: &[String]) -> Vec<String> {
+    EXPORT_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(custom.iter().map(|name| format!("custom.{name}")))
+        .collect()
+}
+
+/// The same as one CSV row (contacts as `name=...,role=...; ...`), with
+/// the columns of [`export_header`].
+pub fn customer_row(c: &Customer, shown: &Shown, custom: &[String]) -> Vec<String> {
+    let json = customer_json(c, shown);
+    let own = EXPORT_COLUMNS.iter().map(|column| match &json[*column] {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Array(items) if *column == "tags" => items
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        serde_json::Value::Array(contacts) => contacts
+            .iter()
+            .map(|contact| {
+                contact
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    });
+    let theirs = custom.iter().map(|name| {
+        json["custom"]
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    });
+    own.chain(theirs).collect()
 }

@@ -1,10 +1,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{contact_fields, parse_kind, FieldInput};
+use super::{parse_kind, FieldInput};
 use crate::cli::Context;
 use crate::error::{Error, Result};
+use crate::model::validate::contact_fields;
 use crate::model::{mask, ContactField, Customer, CustomerField};
+use crate::output::message;
 use crate::output::{csv_cell_value, starts_like_formula, visible};
 use crate::store::{decode_text, duplicate_error};
 
@@ -210,11 +212,14 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     let (columns, unknown) = columns_of(&headers, args.ignore_unknown)?;
     if !unknown.is_empty() {
         match args.ignore_unknown {
-            true => eprintln!("{name}: skipped columns: {}", visible(&unknown.join(", "))),
-            false => eprintln!(
+            true => message::say(&format!(
+                "{name}: skipped columns: {}",
+                visible(&unknown.join(", "))
+            )),
+            false => message::say(&format!(
                 "{name}: columns kept as custom fields: {} (--ignore-unknown skips them)",
                 visible(&unknown.join(", "))
-            ),
+            )),
         }
     }
     let mut rows = Vec::new();
@@ -290,20 +295,20 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
         )));
     }
     if args.dry_run {
-        eprintln!(
+        message::say(&format!(
             "{name}: {} row(s) would be imported (read as {read_as})",
             new.len()
-        );
+        ));
         return Ok(());
     }
     let created = ctx.store.create_customers(new)?;
     for c in &created {
         writeln!(out, "{}", c.id)?;
     }
-    eprintln!(
+    message::say(&format!(
         "{name}: imported {} customer(s) (read as {read_as})",
         created.len()
-    );
+    ));
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::{activity_by_customer, keyring_for, parse_kind, Shown};
+use super::{keyring_for, parse_kind, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let id_card_lookup = match args.id_card.as_deref() {
         Some(raw) => {
             let plain = validate::id_card(raw)
-                .map_err(|valid| Error::invalid("id_card", mask::number(raw), valid))?;
+                .map_err(|valid| Error::invalid("id_card", mask::number(raw), valid.to_string()))?;
             let ring = keyring_for(ctx, "finding a customer by ID-card number")?;
             Some(ring.lookup("id_card", &plain).map_err(|why| {
                 Error::Refused(format!(
@@ -100,7 +100,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.customer_summaries()?;
-    let (activity, ticket_errors) = activity_by_customer(ctx)?;
+    let (activity, ticket_errors) = ctx.store.activity_by_customer()?;
     let none = Activity::default();
     let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
     for c in &scan.summaries {

@@ -1,6 +1,7 @@
 use std::io::Write;
 
-use super::{customer_json, Shown};
+use super::export::customer_json;
+use super::Shown;
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{local_minute, ContactField, Customer, CustomerField, Summary};

@@ -1,0 +1,257 @@
+//! Finding the files desk reads: one walker for `tickets/` (any depth) and
+//! `customers/` (one folder), and the identity of each file found, by which
+//! the ticket cache and the customer index know an unchanged file without
+//! reading it.
+
+use std::path::{Path, PathBuf};
+#[cfg(not(unix))]
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::read::{real_dirs, refused_kind};
+use crate::error::{Error, Result};
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKey {
+    pub size: u64,
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+    pub inode: u64,
+}
+
+impl FileKey {
+    pub fn of(meta: &std::fs::Metadata) -> FileKey {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileKey {
+                size: meta.size(),
+                mtime: (meta.mtime(), meta.mtime_nsec() as u32),
+                ctime: (meta.ctime(), meta.ctime_nsec() as u32),
+                inode: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let since = |t: std::io::Result<SystemTime>| {
+                t.ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or((0, 0), |d| (d.as_secs() as i64, d.subsec_nanos()))
+            };
+            FileKey {
+                size: meta.len(),
+                mtime: since(meta.modified()),
+                ctime: since(meta.created()),
+                inode: 0,
+            }
+        }
+    }
+
+    /// How close to a change a snapshot must not be trusted: a file system
+    /// whose times carry fractions of a second (ext4, xfs, btrfs, APFS)
+    /// stamps from a clock that ticks every 10 ms at most (the kernel's coarse
+    /// clock at HZ=100), so 20 ms is enough; times in whole seconds (FAT, HFS+, ext3)
+    /// get the full [`super::cache::racy_nanos`]. A fine time that happens to
+    /// fall on a whole second only costs the longer window.
+    pub(super) fn racy_nanos(&self) -> i128 {
+        let window = super::cache::racy_nanos();
+        if self.has_fine_times() {
+            super::cache::FINE_RACY_NANOS.min(window)
+        } else {
+            window
+        }
+    }
+
+    /// Whether the file system stamps fractions of a second.
+    pub(super) fn has_fine_times(&self) -> bool {
+        self.mtime.1 != 0 || self.ctime.1 != 0
+    }
+
+    /// The later of the modification and change times, in nanoseconds.
+    pub(super) fn newest_nanos(&self) -> i128 {
+        let nanos = |(s, n): (i64, u32)| i128::from(s) * 1_000_000_000 + i128::from(n);
+        nanos(self.mtime).max(nanos(self.ctime))
+    }
+}
+
+/// How far a walk goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// The folder itself (`customers/`).
+    Flat,
+    /// Every folder below it too (`tickets/` and its month folders).
+    Deep,
+}
+
+/// One entry a walk found. Small, and holding no open directory: a walk
+/// of a million tickets keeps a million of them.
+#[derive(Debug)]
+pub(super) struct Found {
+    /// Relative to the walked folder, with `/` separators.
+    pub rel: String,
+    /// The inode number the directory lists (no `stat`).
+    pub ino: u64,
+    /// A regular file (not a link, directory, pipe...): only these are
+    /// cached; reading any other reports it.
+    pub regular: bool,
+    /// The entry's own identity (not following a link), if the walk was
+    /// asked to stat (see [`yaml_files`]).
+    pub key: Option<FileKey>,
+}
+
+/// Every entry under the store's folder `rel_dir` that desk reads or must
+/// report, sorted by relative path: names ending `.yaml` and not starting
+/// with `.`, whatever their type (a directory or a pipe so named is listed,
+/// and refused when read). A deep walk also lists every symbolic link, since
+/// a linked month folder would otherwise hide its tickets without a word,
+/// and reads folders on all cores. No link is followed, and a linked
+/// `rel_dir` itself is an error; a missing one holds nothing.
+///
+/// With `stat`, each entry gets its identity, stat'ed relative to its open
+/// directory (as `find` does) or, in a flat walk, on all cores once listed.
+pub(super) fn yaml_files(
+    root: &Path,
+    rel_dir: &str,
+    depth: Depth,
+    stat: bool,
+) -> Result<Vec<Found>> {
+    use std::sync::{Condvar, Mutex};
+    real_dirs(root, Path::new(rel_dir))?;
+    let top = root.join(rel_dir);
+    if !top.is_dir() {
+        return Ok(Vec::new());
+    }
+    struct Work {
+        dirs: Vec<(PathBuf, String)>,
+        busy: usize,
+    }
+    let work = Mutex::new(Work {
+        dirs: vec![(top.clone(), String::new())],
+        busy: 0,
+    });
+    let wake = Condvar::new();
+    let results: Mutex<Vec<Found>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let (threads, stat_in_walk) = match depth {
+        Depth::Flat => (1, false),
+        Depth::Deep => (crate::parallel::threads(), stat),
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut found = Vec::new();
+                loop {
+                    let (dir, rel) = {
+                        let mut w = work.lock().expect("walk lock");
+                        loop {
+                            if let Some(next) = w.dirs.pop() {
+                                w.busy += 1;
+                                break next;
+                            }
+                            if w.busy == 0 {
+                                wake.notify_all();
+                                drop(w);
+                                results.lock().expect("results").append(&mut found);
+                                return;
+                            }
+                            w = wake.wait(w).expect("walk lock");
+                        }
+                    };
+                    let mut subdirs = Vec::new();
+                    let listed =
+                        list_dir(&dir, &rel, depth, stat_in_walk, &mut found, &mut subdirs);
+                    if let Err(e) = listed {
+                        failure.lock().expect("failure").get_or_insert(e);
+                    }
+                    let mut w = work.lock().expect("walk lock");
+                    w.dirs.extend(subdirs);
+                    w.busy -= 1;
+                    wake.notify_all();
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().expect("failure") {
+        return Err(e);
+    }
+    let mut files = results.into_inner().expect("results");
+    files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    if stat && !stat_in_walk {
+        let keys = crate::parallel::map(&files, |f| -> Result<FileKey> {
+            let path = top.join(&f.rel);
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+            Ok(FileKey::of(&meta))
+        });
+        for (f, key) in files.iter_mut().zip(keys) {
+            f.key = Some(key?);
+        }
+    }
+    Ok(files)
+}
+
+/// Reads one directory: the entries to list, and (deep) its subdirectories.
+fn list_dir(
+    dir: &Path,
+    rel: &str,
+    depth: Depth,
+    stat: bool,
+    files: &mut Vec<Found>,
+    subdirs: &mut Vec<(PathBuf, String)>,
+) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        // A name that is not UTF-8 is no name desk gives or can show.
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let yaml = name.ends_with(".yaml");
+        // The file type is the entry's own: a link is not followed.
+        let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        let listed = match depth {
+            Depth::Flat => yaml,
+            Depth::Deep if file_type.is_dir() && !yaml => {
+                subdirs.push((entry.path(), path.clone()));
+                false
+            }
+            Depth::Deep => file_type.is_symlink() || yaml,
+        };
+        if !listed {
+            continue;
+        }
+        let key = if stat {
+            // DirEntry::metadata stats relative to the open directory,
+            // without following a link.
+            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+            Some(FileKey::of(&meta))
+        } else {
+            None
+        };
+        files.push(Found {
+            rel: path,
+            ino: ino(&entry),
+            regular: refused_kind(&file_type).is_none(),
+            key,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn ino(entry: &std::fs::DirEntry) -> u64 {
+    std::os::unix::fs::DirEntryExt::ino(entry)
+}
+
+#[cfg(not(unix))]
+fn ino(_: &std::fs::DirEntry) -> u64 {
+    0
+}
