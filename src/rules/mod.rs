@@ -5,9 +5,11 @@
 
 mod eval;
 mod parse;
+mod time;
 
-pub use eval::{apply, choose, plan, Facts, Load, Outcome, Planned, Target};
+pub use eval::{apply, choose, holds_now, plan, Facts, Load, Outcome, Planned, Target};
 pub use parse::RuleError;
+pub use time::{due, due_customer, CustomerFacts, Firing, SlaFact, TimeFacts};
 
 use crate::clock::Span;
 use crate::model::Action;

@@ -6,7 +6,9 @@ mod clocks;
 mod policy;
 
 pub use calendar::{parse_ranges, Calendar, Range};
-pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
+pub use clocks::{
+    format_left, format_seconds, replay, state_of, Clock, ClockState, Span, TicketClocks,
+};
 pub use policy::{
     parse_duration, CalendarConfig, ClockKind, HolidayFile, Policy, PriorityTargets, SlaConfig,
     Target, TargetConfig, TargetKind, Week,
