@@ -96,7 +96,8 @@ impl SmtpMailer {
     }
 
     fn fail(&self, step: &str, blame: Blame, e: lettre::transport::smtp::Error) -> MailError {
-        let mut detail = e.to_string();
+        // The server's words, shown safely (no terminal escapes).
+        let mut detail = crate::output::visible(&e.to_string()).into_owned();
         if e.is_timeout() {
             detail = format!(
                 "no answer within {} s (mail.timeout)",
