@@ -105,6 +105,12 @@ fn a_rejected_recipient_is_permanent_and_named() {
             .contains("recipient 'li.na@example.com, chen.jing'"),
         "{err}"
     );
+    // A recipient the server cannot take (no SMTPUTF8): permanent too.
+    let mut utf8 = chinese_mail();
+    utf8.to = vec!["张三@example.com".into()];
+    let err = send_err(&plain(server.port), &utf8);
+    assert!(err.is_permanent(), "{err}");
+    assert!(err.to_string().contains("SMTPUTF8"), "{err}");
 }
 
 #[test]
