@@ -628,6 +628,10 @@ mod tests {
             first.key,
             "chase/CW202611240001/pending_for-3d/2026-11-21T10:00:00+08:00"
         );
+        assert_eq!(
+            w.fire(&t, at("2026-11-25T09:00:00+08:00")).unwrap().key,
+            first.key
+        );
         t.update(
             "客户回复".into(),
             Some(Status::InProgress),
@@ -664,6 +668,10 @@ mod tests {
         assert_eq!(
             first.key,
             "survey-reminder/CW202611240001/unsurveyed_for-1d/2026-11-21T10:00:00+08:00"
+        );
+        assert_eq!(
+            w.fire(&t, at("2026-11-23T09:00:00+08:00")).unwrap().key,
+            first.key
         );
         // Reopened, closed again: a new closure, reminded anew.
         t.reopen("没好".into(), at("2026-11-23T10:00:00+08:00"), "li.na")
