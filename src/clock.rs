@@ -166,6 +166,15 @@ impl Span {
         };
         Timestamp::new(back.unwrap_or(t.0))
     }
+
+    /// The instant this span after `t`.
+    pub fn after(self, t: Timestamp) -> Timestamp {
+        let on = match self {
+            Span::Days(d) => t.0.checked_add_days(chrono::Days::new(d.into())),
+            Span::Months(m) => t.0.checked_add_months(chrono::Months::new(m)),
+        };
+        Timestamp::new(on.unwrap_or(t.0))
+    }
 }
 
 #[cfg(test)]

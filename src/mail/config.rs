@@ -112,6 +112,7 @@ impl MailConfig {
     /// value (never a password) and what would be valid.
     pub fn settings(&self) -> Result<Settings, String> {
         let map = mapping(&self.0, "mail")?;
+        refuse_password(map, "mail")?;
         check_keys(map, "mail", MAIL_KEYS)?;
         let from = match map.get("from") {
             None | Some(Value::Null) => return Err(
@@ -202,14 +203,7 @@ fn inside(file: &Path, root: &Path) -> bool {
 
 fn parse_smtp(value: &Value) -> Result<Smtp, String> {
     let map = mapping(value, "mail.smtp")?;
-    if map.contains_key("password") {
-        return Err(
-            "mail.smtp.password: a password is never written in desk.yaml (the store is committed to git); \
-             use `password_env: VARIABLE` (read from the environment of `desk run`) or \
-             `password_file: /absolute/path` (a file outside the store)"
-                .into(),
-        );
-    }
+    refuse_password(map, "mail.smtp")?;
     check_keys(map, "mail.smtp", SMTP_KEYS)?;
     let host = match map.get("host") {
         Some(v) => text(v, "mail.smtp.host")?,
@@ -325,6 +319,18 @@ fn parse_smtp(value: &Value) -> Result<Smtp, String> {
         password,
         ca_file,
     })
+}
+
+/// A `password:` key, named but never repeated.
+fn refuse_password(map: &Mapping, at: &str) -> Result<(), String> {
+    if map.contains_key("password") {
+        return Err(format!(
+            "{at}.password: a password is never written in desk.yaml (the store is committed to git); \
+             use `password_env: VARIABLE` (read from the environment of `desk run`) or \
+             `password_file: /absolute/path` (a file outside the store) under `smtp:`"
+        ));
+    }
+    Ok(())
 }
 
 fn parse_sendmail(value: &Value) -> Result<Transport, String> {
@@ -512,6 +518,10 @@ mod tests {
             (
                 "from: a@example.com\nsmtp: {host: h, user: u, password: hunter2}\n",
                 "mail.smtp.password: a password is never written in desk.yaml",
+            ),
+            (
+                "from: a@example.com\npassword: hunter2\nsmtp: {host: h}\n",
+                "mail.password: a password is never written in desk.yaml",
             ),
             (
                 "from: a@example.com\nsmtp: {host: h, user: u, password_file: secret.txt}\n",

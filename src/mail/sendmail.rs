@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use lettre::message::Mailbox;
@@ -22,6 +23,9 @@ pub(crate) struct Sendmail {
 /// sysexits.h codes that blame the message: EX_DATAERR, EX_NOUSER,
 /// EX_NOHOST. Others (EX_TEMPFAIL 75, EX_UNAVAILABLE, a crash) may pass.
 const PERMANENT_EXITS: [i32; 3] = [65, 67, 68];
+
+/// How long the pipes may stay open after the command exited.
+const AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// At most this much of the command's output goes into an error.
 const MAX_OUTPUT: usize = 2000;
@@ -54,15 +58,20 @@ impl Mailer for Sendmail {
                     false,
                 )
             })?;
-        // Written from a thread, so a command that stops reading cannot
-        // block desk past the timeout.
+        // Written and read from threads, so a command that stops reading,
+        // or leaves a process behind that holds its stderr, cannot block
+        // desk past the timeout.
         let mut stdin = child.stdin.take().expect("piped");
-        let writer = std::thread::spawn(move || stdin.write_all(&built.bytes));
+        let (wrote, written) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = wrote.send(stdin.write_all(&built.bytes));
+        });
         let mut stderr = child.stderr.take().expect("piped");
-        let reader = std::thread::spawn(move || {
+        let (read, output) = mpsc::channel();
+        std::thread::spawn(move || {
             let mut text = Vec::new();
             let _ = stderr.read_to_end(&mut text);
-            text
+            let _ = read.send(text);
         });
         let deadline = Instant::now() + self.timeout;
         let status = loop {
@@ -85,8 +94,14 @@ impl Mailer for Sendmail {
                 Err(e) => return Err(fail(format!("waiting for it: {e}"), false)),
             }
         };
-        let written = writer.join().expect("the writer does not panic");
-        let output = reader.join().expect("the reader does not panic");
+        // Once it exited, its pipes close at once, unless it left a process
+        // behind holding them: then what it said so far is not waited for.
+        let written = written.recv_timeout(AFTER_EXIT).unwrap_or_else(|_| {
+            Err(std::io::Error::other(
+                "its input was still open after it exited",
+            ))
+        });
+        let output = output.recv_timeout(AFTER_EXIT).unwrap_or_default();
         let output = String::from_utf8_lossy(&output);
         let output = output.trim();
         let said = if output.is_empty() {

@@ -96,7 +96,8 @@ impl SmtpMailer {
     }
 
     fn fail(&self, step: &str, blame: Blame, e: lettre::transport::smtp::Error) -> MailError {
-        let mut detail = e.to_string();
+        // The server's words, shown safely (no terminal escapes).
+        let mut detail = crate::output::visible(&e.to_string()).into_owned();
         if e.is_timeout() {
             detail = format!(
                 "no answer within {} s (mail.timeout)",
@@ -171,18 +172,16 @@ impl SmtpMailer {
 
     fn transfer(&self, conn: &mut SmtpConnection, built: &Built) -> Result<(), MailError> {
         let mut parameters = Vec::new();
-        let non_ascii = built
-            .to
-            .iter()
-            .chain([&built.from])
-            .any(|a| !a.to_string().is_ascii());
-        if non_ascii {
+        let foreign = |a: &lettre::Address| !a.to_string().is_ascii();
+        let (sender, recipient) = (foreign(&built.from), built.to.iter().any(foreign));
+        if sender || recipient {
             if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
                 return Err(MailError::Smtp {
                     server: self.server(),
                     step: "MAIL FROM".into(),
                     detail: "an address is not ASCII and the server does not take SMTPUTF8".into(),
-                    permanent: true,
+                    // The mail's fault only if a recipient is; `from` is the settings'.
+                    permanent: recipient && !sender,
                 });
             }
             parameters.push(MailParameter::SmtpUtfEight);

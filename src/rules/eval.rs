@@ -136,6 +136,15 @@ pub fn plan(
         .collect()
 }
 
+/// Whether every condition of `rule` holds for the ticket as it is now: the
+/// `if:` of a time rule, which has no event (and so no `changed_to`, which
+/// the parser refuses on time triggers).
+pub fn holds_now(rules: &Rules, rule: &Rule, ticket: &Ticket, facts: &Facts) -> bool {
+    rule.conditions
+        .iter()
+        .all(|c| holds(rules, c, None, ticket, facts))
+}
+
 /// The values of a subject on a ticket: none when unset, several for tags.
 fn values(rules: &Rules, s: Subject, t: &Ticket, facts: &Facts) -> Vec<String> {
     let one = |v: &str| vec![v.to_string()];

@@ -6,11 +6,14 @@
 mod eval;
 mod parse;
 pub mod template;
+mod time;
 
 pub use eval::{
-    apply, cause_key, choose, plan, queue, Facts, Load, Outcome, Planned, Target, CUSTOMER,
+    apply, cause_key, choose, holds_now, plan, queue, Facts, Load, Outcome, Planned, Target,
+    CUSTOMER,
 };
 pub use parse::RuleError;
+pub use time::{due, due_customer, CustomerFacts, Firing, SlaFact, TimeFacts};
 
 use crate::clock::Span;
 use crate::model::Action;

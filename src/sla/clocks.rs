@@ -48,6 +48,10 @@ pub struct Clock {
     /// or the longest one once the ticket is closed).
     pub elapsed_seconds: i64,
     pub state: ClockState,
+    /// When the clock (for `update`, its current gap) crossed into the
+    /// at-risk share of its target; set while it is at risk.
+    #[serde(skip)]
+    pub at_risk_since: Option<DateTime<Utc>>,
 }
 
 impl Clock {
@@ -228,22 +232,20 @@ pub fn replay(
     let [response, update, resolution] = policy.targets(priority);
     let mut clocks = Vec::new();
     let state = |t: &Target, elapsed: i64, finished: bool, paused: bool| {
-        if elapsed > t.seconds {
-            ClockState::Breached
-        } else if finished {
-            ClockState::Met
-        } else if paused {
-            ClockState::Paused
-        } else if ((t.seconds - elapsed) as f64) < policy.at_risk * t.seconds as f64 {
-            ClockState::AtRisk
-        } else {
-            ClockState::Running
-        }
+        state_of(t.seconds, elapsed, finished, paused, policy.at_risk)
+    };
+    // At risk once the counted time passes the target less its at-risk share.
+    let at_risk_since = |t: &Target, from: DateTime<Utc>, st: ClockState| {
+        let point = t.seconds as f64 - policy.at_risk * t.seconds as f64;
+        (st == ClockState::AtRisk)
+            .then(|| meter.due(t.clock, from, point.floor() as i64))
+            .flatten()
     };
     // Response and resolution both run from creation until one event (or now).
     let from_creation = |kind: TargetKind, t: Target, end: Option<DateTime<Utc>>| {
         let elapsed = meter.measure(t.clock, created, end.unwrap_or(now));
         let finished = end.is_some();
+        let st = state(&t, elapsed, finished, paused_now);
         Clock {
             kind,
             target_seconds: t.seconds,
@@ -254,7 +256,8 @@ pub fn replay(
                 meter.due(t.clock, created, t.seconds)
             },
             elapsed_seconds: elapsed,
-            state: state(&t, elapsed, finished, paused_now),
+            state: st,
+            at_risk_since: at_risk_since(&t, created, st),
         }
     };
     if let Some(t) = response {
@@ -274,10 +277,12 @@ pub fn replay(
                 meter.due(t.clock, last_point, t.seconds),
             )
         };
-        let mut st = state(&t, elapsed, closed_now, paused_now);
-        if worst_done > t.seconds {
-            st = ClockState::Breached;
-        }
+        let gap = state(&t, elapsed, closed_now, paused_now);
+        let st = if worst_done > t.seconds {
+            ClockState::Breached
+        } else {
+            gap
+        };
         clocks.push(Clock {
             kind: TargetKind::Update,
             target_seconds: t.seconds,
@@ -285,6 +290,7 @@ pub fn replay(
             due,
             elapsed_seconds: elapsed,
             state: st,
+            at_risk_since: at_risk_since(&t, last_point, gap),
         });
     }
     if let Some(t) = resolution {
@@ -294,6 +300,29 @@ pub fn replay(
         clocks,
         first_response: responded.map(|r| span(created, r)),
         resolution: final_close.map(|c| span(created, c)),
+    }
+}
+
+/// The state of a clock with `elapsed` counted seconds of a target of
+/// `target` seconds: breached past it; else met once finished, paused while
+/// waiting on the customer, at risk with less than the `at_risk` share left.
+pub fn state_of(
+    target: i64,
+    elapsed: i64,
+    finished: bool,
+    paused: bool,
+    at_risk: f64,
+) -> ClockState {
+    if elapsed > target {
+        ClockState::Breached
+    } else if finished {
+        ClockState::Met
+    } else if paused {
+        ClockState::Paused
+    } else if ((target - elapsed) as f64) < at_risk * target as f64 {
+        ClockState::AtRisk
+    } else {
+        ClockState::Running
     }
 }
 
@@ -529,6 +558,7 @@ mod tests {
             due,
             elapsed_seconds: 0,
             state,
+            at_risk_since: None,
         };
         let mut clocks = TicketClocks {
             clocks: vec![
@@ -555,6 +585,7 @@ mod tests {
             due: None,
             elapsed_seconds: 600,
             state,
+            at_risk_since: None,
         };
         assert_eq!(clock(ClockState::Met).left_seconds(), None);
         assert_eq!(clock(ClockState::Running).left_seconds(), Some(3000));

@@ -7,7 +7,9 @@ mod policy;
 mod urgency;
 
 pub use calendar::{parse_ranges, Calendar, Range, RangeError};
-pub use clocks::{format_left, format_seconds, replay, Clock, ClockState, Span, TicketClocks};
+pub use clocks::{
+    format_left, format_seconds, replay, state_of, Clock, ClockState, Span, TicketClocks,
+};
 pub use policy::{
     parse_duration, CalendarConfig, ClockKind, DateError, DurationError, HolidayFile, Policy,
     PriorityTargets, SettingsError, SlaConfig, Target, TargetConfig, TargetKind, Week,

@@ -105,6 +105,12 @@ fn a_rejected_recipient_is_permanent_and_named() {
             .contains("recipient 'li.na@example.com, chen.jing'"),
         "{err}"
     );
+    // A recipient the server cannot take (no SMTPUTF8): permanent too.
+    let mut utf8 = chinese_mail();
+    utf8.to = vec!["张三@example.com".into()];
+    let err = send_err(&plain(server.port), &utf8);
+    assert!(err.is_permanent(), "{err}");
+    assert!(err.to_string().contains("SMTPUTF8"), "{err}");
 }
 
 #[test]
@@ -365,4 +371,37 @@ fn bad_mail_settings_are_refused_when_desk_yaml_is_read() {
         "  from: 客服中心 <service@example.com>\n  smtp:\n    host: smtp.example.com\n    user: service@example.com\n    password_env: DESK_SMTP_PASSWORD\n",
     );
     env.run(&["list"]).ok();
+}
+
+#[test]
+fn a_sendmail_that_leaves_a_process_behind_does_not_hold_desk() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("message");
+    // Reads the message, then leaves a process that keeps its stderr open,
+    // as a sendmail delivering in the background may.
+    let script = dir.path().join("forking-sendmail");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat > '{}'\n(sleep 20 >/dev/null) &\nexit 0\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = config(&format!(
+        "from: service@example.com\ntimeout: 10\nsendmail: {{command: '{}'}}\n",
+        script.display()
+    ));
+    let started = std::time::Instant::now();
+    mailer(&config).unwrap().send(&chinese_mail()).unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Message-ID: <a1b2c3d4e5f6@desk>"));
 }

@@ -1,0 +1,804 @@
+//! Time triggers, evaluated purely: whether a time rule is due for a ticket
+//! (or a customer) now, and the key of that firing. The key names the rule,
+//! the ticket, the threshold and the cycle — the SLA cycle, the silence
+//! since the last progress, the pending spell, the closure, the dormancy —
+//! so that a scheduler run again and again, or on two clones, fires each
+//! once: the same cycle gives the same key, a new cycle a new one.
+//!
+//! The SLA states come from `crate::sla` (working-time calendar, holidays,
+//! make-up days, pauses while pending), dormancy from `model::Dormancy`;
+//! nothing here has a clock rule of its own. A rule's `if:` is judged by
+//! [`super::holds_now`] on the ticket as it is.
+
+use chrono::{DateTime, Utc};
+
+use super::{Rule, TimeTrigger};
+use crate::clock::Span;
+use crate::model::{Activity, Dormancy, Lifecycle, Status, Step, Summary, Timestamp};
+use crate::sla::{state_of, Calendar, Clock, ClockState, Policy, TargetKind};
+
+/// What a ticket's summary offers the time triggers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeFacts {
+    pub id: String,
+    pub status: Status,
+    pub created: Timestamp,
+    /// Creation, or the last `updated` event by a person (a rule's note is
+    /// not progress, as for the SLA clocks).
+    pub last_progress: Timestamp,
+    /// When the ticket last entered `pending`, if it is pending now.
+    pub pending_since: Option<Timestamp>,
+    /// When the current closure began, if the ticket is closed now.
+    pub closed_at: Option<Timestamp>,
+    /// Whether the current closure has its survey, and when it came.
+    pub surveyed: bool,
+    pub surveyed_at: Option<Timestamp>,
+    /// Creation, or the last reopen: the cycle of the response and
+    /// resolution clocks.
+    pub cycle_start: Timestamp,
+    /// The SLA clocks of the ticket's priority, as `crate::sla::replay` gives them.
+    pub sla: Vec<SlaFact>,
+}
+
+/// One SLA clock and what its current cycle is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaFact {
+    pub clock: Clock,
+    /// The state of the current cycle: for `update`, the gap since the last
+    /// progress (the clock's own state stays breached once any gap was).
+    pub state: ClockState,
+    /// The cycle's start: for `update`, the last progress or reopen; for
+    /// `response` and `resolution`, creation or the last reopen.
+    pub cycle: Timestamp,
+}
+
+/// A time rule due now: its key, and when its threshold was crossed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firing {
+    pub key: String,
+    pub since: Timestamp,
+}
+
+impl TimeFacts {
+    /// The facts of a ticket at `now`, its clocks replayed on the store's
+    /// calendar and targets.
+    pub fn of(ticket: &Summary, policy: &Policy, calendar: &Calendar, now: Timestamp) -> TimeFacts {
+        let mut last_progress = ticket.created;
+        let mut cycle_start = ticket.created;
+        let mut pending: Option<Timestamp> = None;
+        let mut surveyed_at = None;
+        let mut life = Lifecycle::default();
+        for m in &ticket.marks {
+            match &m.what {
+                step if step.is_progress() => last_progress = m.at,
+                Step::Reopened => cycle_start = m.at,
+                Step::Surveyed { .. } => surveyed_at = Some(m.at),
+                _ => {}
+            }
+            // When the current pending spell began: the lifecycle's own
+            // transitions say when the status became pending.
+            let next = life.after(&m.what);
+            if next.status == Status::Pending && life.status != Status::Pending {
+                pending = Some(m.at);
+            } else if next.status != Status::Pending {
+                pending = None;
+            }
+            life = next;
+        }
+        let surveyed = ticket.surveyed_since_last_close();
+        let clocks = crate::sla::replay(
+            &ticket.marks,
+            &ticket.priority,
+            policy,
+            calendar,
+            now.0.with_timezone(&Utc),
+        );
+        let gap_start = last_progress.max(cycle_start);
+        let sla = clocks
+            .clocks
+            .into_iter()
+            .map(|clock| {
+                let (state, cycle) = match clock.kind {
+                    TargetKind::Update => (
+                        state_of(
+                            clock.target_seconds,
+                            clock.elapsed_seconds,
+                            ticket.status == Status::Closed,
+                            ticket.status == Status::Pending,
+                            policy.at_risk,
+                        ),
+                        gap_start,
+                    ),
+                    TargetKind::Response | TargetKind::Resolution => (clock.state, cycle_start),
+                };
+                SlaFact {
+                    clock,
+                    state,
+                    cycle,
+                }
+            })
+            .collect();
+        TimeFacts {
+            id: ticket.id.to_string(),
+            status: ticket.status,
+            created: ticket.created,
+            last_progress,
+            pending_since: (ticket.status == Status::Pending)
+                .then(|| pending.unwrap_or(ticket.created)),
+            closed_at: ticket.closed_at(),
+            surveyed,
+            surveyed_at: surveyed.then_some(surveyed_at).flatten(),
+            cycle_start,
+            sla,
+        }
+    }
+
+    fn clock(&self, kind: TargetKind) -> Option<&SlaFact> {
+        self.sla.iter().find(|f| f.clock.kind == kind)
+    }
+
+    /// A UTC instant in the ticket's own offset, so keys read like its file.
+    fn local(&self, t: DateTime<Utc>) -> Timestamp {
+        Timestamp::new(t.with_timezone(self.created.0.offset()))
+    }
+}
+
+/// Whether a time rule is due for this ticket now, and the key of the firing.
+///
+/// - `sla`: the target's clock is in that state in its current cycle and
+///   still counting (not met, not closed): `at_risk` while at risk,
+///   `breached` once past the target — each as `crate::sla` says, so on a
+///   working-time clock a target due at 18:00 is breached at the next
+///   working second;
+/// - `no_progress_for`: neither closed nor pending (waiting on the customer,
+///   which `pending_for` covers) and that long since the last progress or reopen;
+/// - `pending_for`: pending that long; `unsurveyed_for`: closed that long
+///   without a survey of this closure.
+///
+/// The durations are wall-clock time, due at the threshold itself.
+/// `dormant_for` concerns customers: see [`due_customer`].
+pub fn due(
+    rule: &Rule,
+    trigger: &TimeTrigger,
+    ticket: &TimeFacts,
+    now: Timestamp,
+) -> Option<Firing> {
+    if !rule.enabled {
+        return None;
+    }
+    let after =
+        |from: Timestamp, seconds: i64| Timestamp::new(from.0 + chrono::Duration::seconds(seconds));
+    let (threshold, cycle, since) = match *trigger {
+        TimeTrigger::Sla { target, state } => {
+            if ticket.status == Status::Closed {
+                return None;
+            }
+            let fact = ticket.clock(target)?;
+            if fact.state != state {
+                return None;
+            }
+            let crossed = match state {
+                ClockState::AtRisk => fact.clock.at_risk_since,
+                // Counting still (not met): it has a due time, passed.
+                ClockState::Breached => fact.clock.due,
+                _ => None,
+            }?;
+            (
+                format!("{}-{}", target.name(), state.name()),
+                fact.cycle,
+                ticket.local(crossed),
+            )
+        }
+        TimeTrigger::NoProgressFor { seconds } => {
+            if matches!(ticket.status, Status::Closed | Status::Pending) {
+                return None;
+            }
+            let start = ticket.last_progress.max(ticket.cycle_start);
+            (
+                format!("no_progress_for-{}", duration(seconds)),
+                start,
+                after(start, seconds),
+            )
+        }
+        TimeTrigger::PendingFor { seconds } => {
+            let start = ticket.pending_since?;
+            (
+                format!("pending_for-{}", duration(seconds)),
+                start,
+                after(start, seconds),
+            )
+        }
+        TimeTrigger::UnsurveyedFor { seconds } => {
+            if ticket.surveyed {
+                return None;
+            }
+            let start = ticket.closed_at?;
+            (
+                format!("unsurveyed_for-{}", duration(seconds)),
+                start,
+                after(start, seconds),
+            )
+        }
+        TimeTrigger::DormantFor { .. } => return None,
+    };
+    (now >= since).then(|| Firing {
+        key: key(&rule.name, &ticket.id, &threshold, cycle),
+        since,
+    })
+}
+
+/// What the dormancy trigger needs of a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerFacts {
+    pub id: String,
+    /// Its tickets: how many are open, the latest event.
+    pub activity: Activity,
+    /// The latest of its tickets' events, its last contact and its creation.
+    pub last_activity: Timestamp,
+}
+
+impl CustomerFacts {
+    /// `touched`: the customer's last contact; `created`: its record's creation.
+    pub fn new(
+        id: &str,
+        activity: Activity,
+        touched: Option<Timestamp>,
+        created: Timestamp,
+    ) -> CustomerFacts {
+        let last_activity = activity.last_activity(touched, created);
+        CustomerFacts {
+            id: id.to_string(),
+            activity,
+            last_activity,
+        }
+    }
+}
+
+/// Whether a `dormant_for` rule is due for this customer now: dormant for
+/// the rule's span by the one dormancy rule (`model::Dormancy`: no open
+/// ticket, no activity for the span). Keyed by the customer and the last
+/// activity, so a customer is reminded once per dormancy period; activity
+/// (a ticket, a logged contact) ends the period, and silence after it
+/// begins the next.
+pub fn due_customer(
+    rule: &Rule,
+    trigger: &TimeTrigger,
+    customer: &CustomerFacts,
+    now: Timestamp,
+) -> Option<Firing> {
+    let TimeTrigger::DormantFor { span } = *trigger else {
+        return None;
+    };
+    if !rule.enabled
+        || !Dormancy::new(span, now).is_dormant(&customer.activity, customer.last_activity)
+    {
+        return None;
+    }
+    Some(Firing {
+        key: key(
+            &rule.name,
+            &customer.id,
+            &format!("dormant_for-{}", span_text(span)),
+            customer.last_activity,
+        ),
+        since: span.after(customer.last_activity),
+    })
+}
+
+fn key(rule: &str, subject: &str, threshold: &str, cycle: Timestamp) -> String {
+    format!("{rule}/{subject}/{threshold}/{}", cycle.to_rfc3339())
+}
+
+/// `1d12h`, `30m`: days, hours and minutes, the zero ones left out.
+fn duration(seconds: i64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+        seconds % 60,
+    );
+    let text: String = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+        .iter()
+        .filter(|(n, _)| *n != 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if text.is_empty() {
+        "0m".into()
+    } else {
+        text
+    }
+}
+
+fn span_text(span: Span) -> String {
+    match span {
+        Span::Days(d) => format!("{d}d"),
+        Span::Months(m) => format!("{m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{NewTicket, Survey, Ticket};
+    use crate::rules::Rules;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    fn minutes(t: Timestamp, m: i64) -> Timestamp {
+        Timestamp::new(t.0 + chrono::Duration::minutes(m))
+    }
+
+    fn seconds(t: Timestamp, s: i64) -> Timestamp {
+        Timestamp::new(t.0 + chrono::Duration::seconds(s))
+    }
+
+    struct World {
+        config: Config,
+        rules: Rules,
+        policy: Policy,
+        calendar: Calendar,
+    }
+
+    impl World {
+        fn new(rules: &str) -> World {
+            World::with_calendar(rules, "")
+        }
+
+        /// `calendar`: extra keys of `calendar:` (holidays, workdays).
+        fn with_calendar(rules: &str, calendar: &str) -> World {
+            let mut config = Config::seed_defaults();
+            if !calendar.is_empty() {
+                let mut cal: serde_yaml::Value = serde_yaml::to_value(&config.calendar).unwrap();
+                let extra: serde_yaml::Mapping = serde_yaml::from_str(calendar).unwrap();
+                for (k, v) in extra {
+                    cal.as_mapping_mut().unwrap().insert(k, v);
+                }
+                config.calendar = serde_yaml::from_value(cal).unwrap();
+            }
+            let value: serde_yaml::Value = serde_yaml::from_str(rules).unwrap();
+            let rules = Rules::parse(Some(&value), &config).unwrap();
+            let calendar = config.calendar.build(chrono_tz::Asia::Shanghai).unwrap();
+            let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
+            let policy = config.sla.build(&calendar, &priorities).unwrap();
+            World {
+                config,
+                rules,
+                policy,
+                calendar,
+            }
+        }
+
+        /// The first rule's firing for the ticket at `now`.
+        fn fire(&self, ticket: &Ticket, now: Timestamp) -> Option<Firing> {
+            let rule = &self.rules.rules[0];
+            let crate::rules::Trigger::Time(trigger) = &rule.when else {
+                panic!("a time rule")
+            };
+            let facts = TimeFacts::of(&Summary::of(ticket), &self.policy, &self.calendar, now);
+            due(rule, trigger, &facts, now)
+        }
+    }
+
+    fn ticket(created: Timestamp, priority: &str) -> Ticket {
+        Ticket::create(
+            "CW202611240001".into(),
+            NewTicket {
+                priority: priority.into(),
+                assignee: Some("li.na".into()),
+                ..NewTicket::sample()
+            },
+            created,
+            "li.na",
+        )
+    }
+
+    #[test]
+    fn an_urgent_breach_fires_at_its_threshold_once_per_cycle() {
+        let w = World::new(
+            "- name: escalate-urgent\n  when: {sla: resolution, state: breached}\n  if: {priority: urgent}\n  then:\n  - notify: {to: {role: supervisor}, template: escalation}\n",
+        );
+        // Urgent: resolution in 4 h on the calendar clock.
+        let created = at("2026-11-24T10:00:00+08:00");
+        let mut t = ticket(created, "urgent");
+        let due_at = at("2026-11-24T14:00:00+08:00");
+        assert_eq!(w.fire(&t, minutes(due_at, -1)), None);
+        // At the due time itself the target is reached, not passed.
+        assert_eq!(w.fire(&t, due_at), None);
+        let first = w.fire(&t, seconds(due_at, 1)).expect("breached");
+        assert_eq!(
+            first.key,
+            "escalate-urgent/CW202611240001/resolution-breached/2026-11-24T10:00:00+08:00"
+        );
+        assert_eq!(first.since, due_at);
+        // Later runs of the same cycle: the same key, so it is sent once.
+        assert_eq!(
+            w.fire(&t, at("2026-11-25T09:00:00+08:00")).unwrap().key,
+            first.key
+        );
+        // Progress does not end the resolution cycle.
+        t.update(
+            "查看中".into(),
+            None,
+            at("2026-11-24T15:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(
+            w.fire(&t, at("2026-11-24T15:05:00+08:00")).unwrap().key,
+            first.key
+        );
+        // Closed: nothing to escalate. Reopened: a new cycle fires anew.
+        t.close(
+            "换电源".into(),
+            None,
+            None,
+            at("2026-11-24T16:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-24T16:30:00+08:00")), None);
+        t.reopen("又坏了".into(), at("2026-11-25T09:00:00+08:00"), "li.na")
+            .unwrap();
+        let again = w.fire(&t, at("2026-11-25T09:05:00+08:00")).unwrap();
+        assert_eq!(
+            again.key,
+            "escalate-urgent/CW202611240001/resolution-breached/2026-11-25T09:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn at_risk_fires_from_the_at_risk_share_and_not_once_breached() {
+        let w = World::new(
+            "- name: warn\n  when: {sla: response, state: at_risk}\n  then:\n  - notify: {to: assignee, template: warn}\n",
+        );
+        // Urgent: response in 1 h; at risk with less than 20 % (12 min) left.
+        let created = at("2026-11-24T10:00:00+08:00");
+        let t = ticket(created, "urgent");
+        let risk = at("2026-11-24T10:48:00+08:00");
+        assert_eq!(w.fire(&t, minutes(risk, -1)), None);
+        let fired = w.fire(&t, seconds(risk, 1)).expect("at risk");
+        assert_eq!(
+            fired.key,
+            "warn/CW202611240001/response-at_risk/2026-11-24T10:00:00+08:00"
+        );
+        assert_eq!(fired.since, risk);
+        // Past the target it is breached, which this rule does not ask about.
+        assert_eq!(w.fire(&t, at("2026-11-24T11:30:00+08:00")), None);
+    }
+
+    #[test]
+    fn the_update_clock_fires_once_per_silence() {
+        let w = World::new(
+            "- name: progress-late\n  when: {sla: update, state: breached}\n  then:\n  - notify: {to: assignee, template: progress}\n",
+        );
+        // Urgent: progress every 24 h.
+        let created = at("2026-11-24T10:00:00+08:00");
+        let mut t = ticket(created, "urgent");
+        assert_eq!(w.fire(&t, at("2026-11-25T09:59:00+08:00")), None);
+        let first = w.fire(&t, at("2026-11-25T10:00:01+08:00")).unwrap();
+        assert_eq!(
+            first.key,
+            "progress-late/CW202611240001/update-breached/2026-11-24T10:00:00+08:00"
+        );
+        // Progress ends the gap: the clock as a whole stays breached (a gap
+        // was), but the new gap is not, so nothing fires until it is.
+        t.update(
+            "进展".into(),
+            None,
+            at("2026-11-25T11:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-25T12:00:00+08:00")), None);
+        assert_eq!(w.fire(&t, at("2026-11-26T10:59:00+08:00")), None);
+        let second = w.fire(&t, at("2026-11-26T11:00:01+08:00")).unwrap();
+        assert_eq!(
+            second.key,
+            "progress-late/CW202611240001/update-breached/2026-11-25T11:00:00+08:00"
+        );
+        // The new gap is at risk from 80 % of 24 h, though a gap before was breached.
+        let w = World::new(
+            "- name: progress-soon\n  when: {sla: update, state: at_risk}\n  then:\n  - notify: {to: assignee, template: progress}\n",
+        );
+        assert_eq!(w.fire(&t, at("2026-11-26T06:11:00+08:00")), None);
+        let risk = w.fire(&t, at("2026-11-26T06:12:01+08:00")).unwrap();
+        assert_eq!(
+            risk,
+            Firing {
+                key: "progress-soon/CW202611240001/update-at_risk/2026-11-25T11:00:00+08:00".into(),
+                since: at("2026-11-26T06:12:00+08:00"),
+            }
+        );
+    }
+
+    #[test]
+    fn working_time_targets_skip_nights_weekends_holidays_and_count_makeup_days() {
+        let w = World::with_calendar(
+            "- name: normal-late\n  when: {sla: resolution, state: breached}\n  then:\n  - notify: {to: assignee, template: late}\n",
+            "holidays: ['2026-10-01..2026-10-07']\nworkdays: ['2026-10-10']\n",
+        );
+        // Normal: 3 working days (7.5 h each: 09:00-12:00, 13:30-18:00).
+        // Created Wednesday 2026-09-30 at 09:00: the 30th is one day; 1-7
+        // October are holidays; Saturday the 10th is a make-up workday
+        // (调休) after Thursday 8th and Friday 9th — so due on Friday the
+        // 9th at 18:00, breached at its next working second, which is the
+        // make-up Saturday's 09:00.
+        let t = ticket(at("2026-09-30T09:00:00+08:00"), "normal");
+        assert_eq!(w.fire(&t, at("2026-10-05T12:00:00+08:00")), None);
+        assert_eq!(w.fire(&t, at("2026-10-09T17:59:00+08:00")), None);
+        assert_eq!(w.fire(&t, at("2026-10-09T23:00:00+08:00")), None);
+        let fired = w
+            .fire(&t, at("2026-10-10T09:00:01+08:00"))
+            .expect("breached");
+        assert_eq!(fired.since, at("2026-10-09T18:00:00+08:00"));
+        assert_eq!(w.config.timezone, "Asia/Shanghai");
+    }
+
+    #[test]
+    fn no_progress_fires_at_its_threshold_again_after_new_silence() {
+        let w = World::new(
+            "- name: nudge\n  when: {no_progress_for: 24h}\n  then:\n  - notify: {to: assignee, template: progress}\n",
+        );
+        let created = at("2026-11-24T10:00:00+08:00");
+        let mut t = ticket(created, "normal");
+        assert_eq!(w.fire(&t, at("2026-11-25T09:59:00+08:00")), None);
+        let first = w.fire(&t, at("2026-11-25T10:00:00+08:00")).unwrap();
+        assert_eq!(
+            first,
+            Firing {
+                key: "nudge/CW202611240001/no_progress_for-1d/2026-11-24T10:00:00+08:00".into(),
+                since: at("2026-11-25T10:00:00+08:00"),
+            }
+        );
+        assert_eq!(
+            w.fire(&t, at("2026-11-26T08:00:00+08:00")).unwrap().key,
+            first.key
+        );
+        // A rule's note is no progress.
+        let mut note = crate::model::Event::new(
+            at("2026-11-25T12:00:00+08:00"),
+            "rule:other",
+            crate::model::Action::Updated,
+        );
+        note.note = Some("自动提醒".into());
+        t.history.push(note);
+        t.refold().unwrap();
+        assert_eq!(
+            w.fire(&t, at("2026-11-25T12:30:00+08:00")).unwrap().key,
+            first.key
+        );
+        t.update(
+            "进展".into(),
+            None,
+            at("2026-11-25T13:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-26T12:59:00+08:00")), None);
+        assert_eq!(
+            w.fire(&t, at("2026-11-26T13:00:00+08:00")).unwrap().key,
+            "nudge/CW202611240001/no_progress_for-1d/2026-11-25T13:00:00+08:00"
+        );
+        // Waiting on the customer, or closed: no progress is expected.
+        t.update(
+            "等客户".into(),
+            Some(Status::Pending),
+            at("2026-11-26T14:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-28T14:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn pending_fires_per_pending_spell() {
+        let w = World::new(
+            "- name: chase\n  when: {pending_for: 3d}\n  then:\n  - notify: {to: assignee, template: chase}\n",
+        );
+        let mut t = ticket(at("2026-11-20T10:00:00+08:00"), "normal");
+        assert_eq!(w.fire(&t, at("2026-11-30T10:00:00+08:00")), None);
+        let wait = at("2026-11-21T10:00:00+08:00");
+        t.update("等客户".into(), Some(Status::Pending), wait, "li.na")
+            .unwrap();
+        // A further pending update is the same spell.
+        t.update(
+            "仍在等".into(),
+            Some(Status::Pending),
+            at("2026-11-22T10:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-24T09:59:00+08:00")), None);
+        let first = w.fire(&t, at("2026-11-24T10:00:00+08:00")).unwrap();
+        assert_eq!(
+            first.key,
+            "chase/CW202611240001/pending_for-3d/2026-11-21T10:00:00+08:00"
+        );
+        assert_eq!(
+            w.fire(&t, at("2026-11-25T09:00:00+08:00")).unwrap().key,
+            first.key
+        );
+        t.update(
+            "客户回复".into(),
+            Some(Status::InProgress),
+            at("2026-11-25T10:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-29T10:00:00+08:00")), None);
+        t.update(
+            "再等".into(),
+            Some(Status::Pending),
+            at("2026-11-26T10:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(
+            w.fire(&t, at("2026-11-29T10:00:00+08:00")).unwrap().key,
+            "chase/CW202611240001/pending_for-3d/2026-11-26T10:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn unsurveyed_fires_once_per_close_until_surveyed() {
+        let w = World::new(
+            "- name: survey-reminder\n  when: {unsurveyed_for: 24h}\n  then:\n  - notify: {to: assignee, template: survey}\n",
+        );
+        let mut t = ticket(at("2026-11-20T10:00:00+08:00"), "normal");
+        assert_eq!(w.fire(&t, at("2026-11-25T10:00:00+08:00")), None);
+        let closed = at("2026-11-21T10:00:00+08:00");
+        t.close("已解决".into(), None, None, closed, "li.na")
+            .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-22T09:59:00+08:00")), None);
+        let first = w.fire(&t, at("2026-11-22T10:00:00+08:00")).unwrap();
+        assert_eq!(
+            first.key,
+            "survey-reminder/CW202611240001/unsurveyed_for-1d/2026-11-21T10:00:00+08:00"
+        );
+        assert_eq!(
+            w.fire(&t, at("2026-11-23T09:00:00+08:00")).unwrap().key,
+            first.key
+        );
+        // Reopened, closed again: a new closure, reminded anew.
+        t.reopen("没好".into(), at("2026-11-23T10:00:00+08:00"), "li.na")
+            .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-24T10:00:00+08:00")), None);
+        t.close(
+            "真的好了".into(),
+            None,
+            None,
+            at("2026-11-24T10:00:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        let second = w.fire(&t, at("2026-11-25T10:00:00+08:00")).unwrap();
+        assert_eq!(
+            second.key,
+            "survey-reminder/CW202611240001/unsurveyed_for-1d/2026-11-24T10:00:00+08:00"
+        );
+        // Surveyed: done.
+        let mut scores = std::collections::BTreeMap::new();
+        for d in ["efficiency", "attitude", "solution"] {
+            scores.insert(d.to_string(), 5u8);
+        }
+        let survey = Survey {
+            scores,
+            nps: None,
+            comment: None,
+            channel: None,
+        };
+        t.survey(survey, false, at("2026-11-25T11:00:00+08:00"), "li.na")
+            .unwrap();
+        let facts = TimeFacts::of(
+            &Summary::of(&t),
+            &w.policy,
+            &w.calendar,
+            at("2026-11-26T10:00:00+08:00"),
+        );
+        assert!(facts.surveyed);
+        assert_eq!(facts.surveyed_at, Some(at("2026-11-25T11:00:00+08:00")));
+        assert_eq!(w.fire(&t, at("2026-11-26T10:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn conditions_of_time_rules_are_judged_on_the_ticket_as_it_is() {
+        let w = World::new(
+            "- name: escalate-urgent\n  when: {sla: resolution, state: breached}\n  if: {priority: urgent, customer.vip: true}\n  then:\n  - notify: {to: {role: supervisor}, template: escalation}\n",
+        );
+        let rule = &w.rules.rules[0];
+        let mut t = ticket(at("2026-11-24T10:00:00+08:00"), "normal");
+        let vip = crate::rules::Facts {
+            customer_vip: Some(true),
+            ..Default::default()
+        };
+        assert!(!crate::rules::holds_now(&w.rules, rule, &t, &vip));
+        let edit = crate::model::Edit {
+            field: "priority".into(),
+            value: serde_yaml::Value::String("urgent".into()),
+        };
+        t.edit(vec![edit], None, at("2026-11-24T11:00:00+08:00"), "li.na")
+            .unwrap();
+        assert!(crate::rules::holds_now(&w.rules, rule, &t, &vip));
+        assert!(!crate::rules::holds_now(
+            &w.rules,
+            rule,
+            &t,
+            &crate::rules::Facts::default()
+        ));
+    }
+
+    #[test]
+    fn a_disabled_rule_is_never_due() {
+        let w = World::new(
+            "- name: off\n  enabled: false\n  when: {no_progress_for: 1h}\n  then:\n  - notify: {to: assignee, template: x}\n",
+        );
+        let t = ticket(at("2026-11-24T10:00:00+08:00"), "normal");
+        assert_eq!(w.fire(&t, at("2026-11-30T10:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn dormant_customers_are_reminded_once_per_dormancy() {
+        let w = World::new(
+            "- name: quarterly-callback\n  when: {dormant_for: 3m}\n  then:\n  - notify: {to: owner, template: callback}\n",
+        );
+        let rule = &w.rules.rules[0];
+        let crate::rules::Trigger::Time(trigger) = &rule.when else {
+            panic!("a time rule")
+        };
+        let created = at("2026-01-05T10:00:00+08:00");
+        let quiet = CustomerFacts::new("C000001", Activity::default(), None, created);
+        let fire = |c: &CustomerFacts, now: &str| due_customer(rule, trigger, c, at(now));
+        // Three months after the last activity, to the second, is not yet dormant.
+        assert_eq!(fire(&quiet, "2026-04-05T10:00:00+08:00"), None);
+        let first = fire(&quiet, "2026-04-05T10:00:01+08:00").unwrap();
+        assert_eq!(
+            first,
+            Firing {
+                key: "quarterly-callback/C000001/dormant_for-3m/2026-01-05T10:00:00+08:00".into(),
+                since: at("2026-04-05T10:00:00+08:00"),
+            }
+        );
+        assert_eq!(
+            fire(&quiet, "2026-09-01T10:00:00+08:00").unwrap().key,
+            first.key
+        );
+        // A logged contact ends the period; silence after it begins the next.
+        let called = CustomerFacts::new(
+            "C000001",
+            Activity::default(),
+            Some(at("2026-04-10T15:00:00+08:00")),
+            created,
+        );
+        assert_eq!(fire(&called, "2026-07-01T10:00:00+08:00"), None);
+        assert_eq!(
+            fire(&called, "2026-07-10T15:00:01+08:00").unwrap().key,
+            "quarterly-callback/C000001/dormant_for-3m/2026-04-10T15:00:00+08:00"
+        );
+        // An open ticket: not dormant, however old.
+        let open = CustomerFacts::new(
+            "C000001",
+            Activity {
+                tickets: 1,
+                open: 1,
+                last: Some(at("2026-01-06T10:00:00+08:00")),
+            },
+            None,
+            created,
+        );
+        assert_eq!(fire(&open, "2026-12-01T10:00:00+08:00"), None);
+        // Tickets are not customers.
+        let t = ticket(created, "normal");
+        assert_eq!(w.fire(&t, at("2026-12-01T10:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn durations_in_keys_read_as_written() {
+        assert_eq!(duration(86_400), "1d");
+        assert_eq!(duration(36 * 3600 + 30 * 60), "1d12h30m");
+        assert_eq!(duration(45 * 60), "45m");
+        assert_eq!(duration(0), "0m");
+    }
+}
