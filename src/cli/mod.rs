@@ -221,7 +221,7 @@ impl Context {
                 "{id}: recorded {adopted} hand edit(s) of the file as `edited` events"
             ));
         }
-        tell_rules(&ticket, &outcomes);
+        tell_rules(&ticket.id, &outcomes);
         Ok(ticket)
     }
 
@@ -274,15 +274,14 @@ impl crate::model::ticket_input::TicketLookup for Context {
 }
 
 /// What the rules did to a ticket, one line each on stderr.
-pub fn tell_rules(ticket: &Ticket, outcomes: &[crate::rules::Outcome]) {
+pub fn tell_rules(ticket: &str, outcomes: &[crate::rules::Outcome]) {
     for outcome in outcomes {
         let warning = match outcome {
             crate::rules::Outcome::Skipped { .. } => "warning: ",
             _ => "",
         };
         message::say(&format!(
-            "{warning}{}: {}",
-            ticket.id,
+            "{warning}{ticket}: {}",
             visible_lines(&outcome.to_string())
         ));
     }

@@ -71,6 +71,6 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         .store
         .create_ticket_by_rules(at, |id| Ticket::create(id, new, at, ctx.actor()))?;
     writeln!(out, "{}", ticket.id)?;
-    super::tell_rules(&ticket, &outcomes);
+    super::tell_rules(&ticket.id, &outcomes);
     Ok(())
 }

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use super::Context;
 use crate::error::Result;
-use crate::store::{Attempt, AttemptOutcome};
+use crate::store::{Attempt, AttemptOutcome, TimeFiring};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -11,10 +11,23 @@ pub struct RunArgs {
     pub dry_run: bool,
 }
 
-/// Delivers what rules queued (for cron). One line per delivery on stderr;
-/// exit 1 when any delivery failed in this run.
+/// Fires the time rules that came due and delivers what rules queued (for
+/// cron). One line per firing, action and delivery on stderr; exit 1 when
+/// any delivery failed in this run.
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let tz = ctx.store.settings.tz;
+    let local = |t: &crate::model::Timestamp| t.0.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+    let mut fired = |f: &TimeFiring| {
+        let done = if f.dry_run { "would fire" } else { "fired" };
+        crate::output::message::say(&format!(
+            "{}: time rule {} {done}, due since {} ({})",
+            f.ticket,
+            f.rule,
+            local(&f.since),
+            f.key
+        ));
+        super::tell_rules(&f.ticket, &f.outcomes);
+    };
     let mut say = |a: &Attempt| {
         let to = if a.to.is_empty() {
             String::new()
@@ -29,10 +42,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
                 attempt,
                 next,
             } => match next {
-                Some(t) => format!(
-                    "failed (attempt {attempt}, next at {}): {error}",
-                    t.0.with_timezone(&tz).format("%Y-%m-%d %H:%M")
-                ),
+                Some(t) => format!("failed (attempt {attempt}, next at {}): {error}", local(t)),
                 None => format!("failed (attempt {attempt}, given up): {error}"),
             },
         };
@@ -44,11 +54,12 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         crate::output::message::say(&line);
     };
     let email = ctx.store.email_sender();
-    let totals = ctx.store.run_deliveries(
+    let totals = ctx.store.run_automation(
         ctx.now,
         ctx.actor(),
         args.dry_run,
         email.as_deref(),
+        &mut fired,
         &mut say,
     )?;
     Ok(if totals.failed > 0 {

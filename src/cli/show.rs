@@ -266,6 +266,7 @@ fn describe(e: &Event) -> String {
             },
             e.key.as_deref().unwrap_or("?")
         ),
+        Action::Fired => format!("time rule fired ({})", e.key.as_deref().unwrap_or("?")),
         Action::Other(name) => name.clone(),
     };
     for n in [&e.note, &e.comment].into_iter().flatten() {

@@ -22,6 +22,9 @@ pub enum Action {
     Notified,
     /// A delivery attempt that failed; without `next_attempt`, the last.
     DeliveryFailed,
+    /// A time rule came due for the ticket (`desk run`): the firing's key,
+    /// before the events of its actions. Once per key, so once per cycle.
+    Fired,
     Other(String),
 }
 
@@ -38,6 +41,7 @@ impl Action {
             Action::Queued => "queued",
             Action::Notified => "notified",
             Action::DeliveryFailed => "delivery_failed",
+            Action::Fired => "fired",
             Action::Other(s) => s,
         }
     }
@@ -56,6 +60,7 @@ impl From<String> for Action {
             "queued" => Action::Queued,
             "notified" => Action::Notified,
             "delivery_failed" => Action::DeliveryFailed,
+            "fired" => Action::Fired,
             _ => Action::Other(s),
         }
     }
@@ -264,6 +269,7 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             &["to", "key", "via", "attempt", "error", "next_attempt"],
             &["key", "via", "attempt", "error"],
         ),
+        Action::Fired => (&["key"], &["key"]),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })

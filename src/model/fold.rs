@@ -131,6 +131,7 @@ impl State {
             | Action::Queued
             | Action::Notified
             | Action::DeliveryFailed
+            | Action::Fired
             | Action::Other(_) => {}
         }
     }

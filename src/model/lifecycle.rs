@@ -81,6 +81,7 @@ impl Step {
             | Action::Queued
             | Action::Notified
             | Action::DeliveryFailed
+            | Action::Fired
             | Action::Other(_) => Step::Other,
         }
     }
@@ -170,12 +171,12 @@ impl Mark {
     pub fn of_history(history: &[Event]) -> Vec<Mark> {
         history
             .iter()
-            // A rule's deliveries are no activity on the ticket (dormancy,
-            // reports, clocks).
+            // A rule's deliveries and firings are no activity on the ticket
+            // (dormancy, reports, clocks).
             .filter(|e| {
                 !matches!(
                     e.action,
-                    Action::Queued | Action::Notified | Action::DeliveryFailed
+                    Action::Queued | Action::Notified | Action::DeliveryFailed | Action::Fired
                 )
             })
             .map(|e| Mark {

@@ -406,6 +406,7 @@ fn what_event(action: &Action) -> String {
         Action::Queued => "a queued notification".into(),
         Action::Notified => "a notification".into(),
         Action::DeliveryFailed => "a failed delivery".into(),
+        Action::Fired => "a time rule's firing".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

@@ -172,15 +172,16 @@ pub fn open_count(history: &[Event]) -> u32 {
     counts(history).0
 }
 
-/// Keeps one `queued` and one `notified` event per key, the earliest: two
-/// clones that both queued or both delivered the same cause merge to one.
+/// Keeps one `queued`, one `notified` and one `fired` event per key, the
+/// earliest: two clones that both queued, delivered or fired the same cause
+/// merge to one.
 /// Failed attempts are all kept (each is a fact about one clone's try).
 pub fn one_per_key(history: Vec<Event>) -> Vec<Event> {
     let mut seen: std::collections::BTreeSet<(String, String)> = Default::default();
     history
         .into_iter()
         .filter(|e| {
-            if !matches!(e.action, Action::Queued | Action::Notified) {
+            if !matches!(e.action, Action::Queued | Action::Notified | Action::Fired) {
                 return true;
             }
             let Some(key) = &e.key else { return true };
@@ -257,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_keeps_the_earliest_queued_and_notified_of_a_key() {
+    fn merging_keeps_the_earliest_queued_notified_and_fired_of_a_key() {
         let h = vec![
             event("2026-11-24T10:00:00+08:00", Action::Queued, "k"),
             event("2026-11-24T10:00:01+08:00", Action::Queued, "k"),
@@ -266,6 +267,8 @@ mod tests {
             event("2026-11-24T10:05:00+08:00", Action::DeliveryFailed, "other"),
             event("2026-11-24T10:06:00+08:00", Action::Notified, "k"),
             event("2026-11-24T10:07:00+08:00", Action::DeliveryFailed, "other"),
+            event("2026-11-24T10:08:00+08:00", Action::Fired, "t"),
+            event("2026-11-24T10:08:30+08:00", Action::Fired, "t"),
         ];
         let kept = one_per_key(h.clone());
         let at: Vec<(String, &str)> = kept
@@ -280,6 +283,7 @@ mod tests {
                 ("2026-11-24T10:05:00+08:00".to_string(), "notified"),
                 ("2026-11-24T10:05:00+08:00".to_string(), "delivery_failed"),
                 ("2026-11-24T10:07:00+08:00".to_string(), "delivery_failed"),
+                ("2026-11-24T10:08:00+08:00".to_string(), "fired"),
             ]
         );
         assert_eq!(deliveries(&h).len(), 2);

@@ -34,6 +34,9 @@ pub struct Summary {
     pub open_deliveries: u32,
     /// Deliveries given up, which `desk outbox` lists.
     pub failed_deliveries: u32,
+    /// The keys of the time rules' firings (`fired` events): `desk run`
+    /// fires a key at most once, without reading the ticket.
+    pub fired: Vec<CompactString>,
 }
 
 impl Summary {
@@ -56,6 +59,12 @@ impl Summary {
             marks,
             open_deliveries,
             failed_deliveries,
+            fired: t
+                .history
+                .iter()
+                .filter(|e| e.action == super::Action::Fired)
+                .filter_map(|e| e.key.as_deref().map(CompactString::from))
+                .collect(),
         }
     }
 

@@ -13,7 +13,10 @@ pub use eval::{
     CUSTOMER,
 };
 pub use parse::RuleError;
-pub use time::{due, due_customer, CustomerFacts, Firing, SlaFact, TimeFacts};
+pub use time::{
+    due, due_customer, fired_event, has_fired, holds_on_summary, plan_firing, CustomerFacts,
+    Firing, SlaFact, TimeFacts,
+};
 
 use crate::clock::Span;
 use crate::model::Action;
@@ -186,6 +189,21 @@ pub struct Rule {
     pub actions: Vec<RuleAction>,
 }
 
+impl Rule {
+    /// Whether the rule looks at the ticket's customer, or notifies its owner.
+    pub fn needs_customer(&self) -> bool {
+        self.conditions.iter().any(|c| {
+            matches!(
+                c.subject,
+                Subject::CustomerKind | Subject::CustomerVip | Subject::CustomerOwner
+            )
+        }) || self
+            .actions
+            .iter()
+            .any(|a| matches!(a, RuleAction::Notify(n) if n.to.contains(&Recipient::Owner)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
     /// One of these events of a ticket (`created`, `assigned`, ...).
@@ -299,6 +317,7 @@ impl Subject {
             | Action::Queued
             | Action::Notified
             | Action::DeliveryFailed
+            | Action::Fired
             | Action::Other(_) => false,
         }
     }
@@ -439,17 +458,7 @@ impl Rules {
     /// Whether some rule triggered by `action` looks at the customer, or
     /// notifies its owner.
     pub fn need_customer(&self, action: &Action) -> bool {
-        self.on(action).any(|r| {
-            r.conditions.iter().any(|c| {
-                matches!(
-                    c.subject,
-                    Subject::CustomerKind | Subject::CustomerVip | Subject::CustomerOwner
-                )
-            }) || r
-                .actions
-                .iter()
-                .any(|a| matches!(a, RuleAction::Notify(n) if n.to.contains(&Recipient::Owner)))
-        })
+        self.on(action).any(Rule::needs_customer)
     }
 
     /// Whether some rule triggered by `action` looks at working hours.

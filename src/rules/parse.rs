@@ -301,8 +301,12 @@ fn trigger(v: &Value) -> Result<Trigger, (String, String)> {
     let event = |v: &Value| -> Result<Action, (String, String)> {
         let t = scalar(v).unwrap_or_default();
         match Action::from(t.clone()) {
-            // Deliveries are recorded by `desk run`; they trigger nothing.
-            Action::Other(_) | Action::Queued | Action::Notified | Action::DeliveryFailed => Err((
+            // Deliveries and firings are recorded by `desk run`; they trigger nothing.
+            Action::Other(_)
+            | Action::Queued
+            | Action::Notified
+            | Action::DeliveryFailed
+            | Action::Fired => Err((
                 "when".into(),
                 format!("'{t}' is not an event; events are {EVENTS}, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, dormant_for)"),
             )),

@@ -12,9 +12,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Rule, TimeTrigger};
+use super::{Facts, Planned, Rule, RuleAction, Rules, Subject, TimeTrigger, BY_PREFIX};
 use crate::clock::Span;
-use crate::model::{Activity, Dormancy, Lifecycle, Status, Step, Summary, Timestamp};
+use crate::model::{
+    Action, Activity, Dormancy, Event, Lifecycle, Status, Step, Summary, Ticket, Timestamp,
+};
 use crate::sla::{state_of, Calendar, Clock, ClockState, Policy, TargetKind};
 
 /// What a ticket's summary offers the time triggers.
@@ -63,6 +65,20 @@ impl TimeFacts {
     /// The facts of a ticket at `now`, its clocks replayed on the store's
     /// calendar and targets.
     pub fn of(ticket: &Summary, policy: &Policy, calendar: &Calendar, now: Timestamp) -> TimeFacts {
+        Self::with_clocks(ticket, Some((policy, calendar)), now)
+    }
+
+    /// The facts of a ticket without its SLA clocks (no `sla` trigger asks):
+    /// the clock replay is most of the cost of a scheduler's pass.
+    pub fn without_clocks(ticket: &Summary, now: Timestamp) -> TimeFacts {
+        Self::with_clocks(ticket, None, now)
+    }
+
+    fn with_clocks(
+        ticket: &Summary,
+        sla: Option<(&Policy, &Calendar)>,
+        now: Timestamp,
+    ) -> TimeFacts {
         let mut last_progress = ticket.created;
         let mut cycle_start = ticket.created;
         let mut pending: Option<Timestamp> = None;
@@ -86,38 +102,43 @@ impl TimeFacts {
             life = next;
         }
         let surveyed = ticket.surveyed_since_last_close();
-        let clocks = crate::sla::replay(
-            &ticket.marks,
-            &ticket.priority,
-            policy,
-            calendar,
-            now.0.with_timezone(&Utc),
-        );
-        let gap_start = last_progress.max(cycle_start);
-        let sla = clocks
-            .clocks
-            .into_iter()
-            .map(|clock| {
-                let (state, cycle) = match clock.kind {
-                    TargetKind::Update => (
-                        state_of(
-                            clock.target_seconds,
-                            clock.elapsed_seconds,
-                            ticket.status == Status::Closed,
-                            ticket.status == Status::Pending,
-                            policy.at_risk,
+        // SLA triggers are never due on a closed ticket: no replay for it.
+        let sla = match sla.filter(|_| ticket.status != Status::Closed) {
+            None => Vec::new(),
+            Some((policy, calendar)) => {
+                let gap_start = last_progress.max(cycle_start);
+                crate::sla::replay(
+                    &ticket.marks,
+                    &ticket.priority,
+                    policy,
+                    calendar,
+                    now.0.with_timezone(&Utc),
+                )
+                .clocks
+                .into_iter()
+                .map(|clock| {
+                    let (state, cycle) = match clock.kind {
+                        TargetKind::Update => (
+                            state_of(
+                                clock.target_seconds,
+                                clock.elapsed_seconds,
+                                ticket.status == Status::Closed,
+                                ticket.status == Status::Pending,
+                                policy.at_risk,
+                            ),
+                            gap_start,
                         ),
-                        gap_start,
-                    ),
-                    TargetKind::Response | TargetKind::Resolution => (clock.state, cycle_start),
-                };
-                SlaFact {
-                    clock,
-                    state,
-                    cycle,
-                }
-            })
-            .collect();
+                        TargetKind::Response | TargetKind::Resolution => (clock.state, cycle_start),
+                    };
+                    SlaFact {
+                        clock,
+                        state,
+                        cycle,
+                    }
+                })
+                .collect()
+            }
+        };
         TimeFacts {
             id: ticket.id.to_string(),
             status: ticket.status,
@@ -225,6 +246,87 @@ pub fn due(
         key: key(&rule.name, &ticket.id, &threshold, cycle),
         since,
     })
+}
+
+/// The actions of a time rule that came due, keyed by the firing: each
+/// `notify` and `run` action is queued under the firing's key (the second
+/// and later `…/2`, `…/3`), so a firing is delivered once however often the
+/// scheduler runs, and two clones' queues of it merge to one.
+pub fn plan_firing(rule: &Rule, firing: &Firing) -> Vec<Planned> {
+    let mut nth = 0;
+    rule.actions
+        .iter()
+        .map(|action| {
+            let key = matches!(action, RuleAction::Notify(_) | RuleAction::Run(_)).then(|| {
+                nth += 1;
+                match nth {
+                    1 => firing.key.clone(),
+                    n => format!("{}/{n}", firing.key),
+                }
+            });
+            Planned {
+                rule: rule.name.clone(),
+                action: action.clone(),
+                key,
+            }
+        })
+        .collect()
+}
+
+/// Whether the ticket's history records this firing already.
+pub fn has_fired(ticket: &Ticket, key: &str) -> bool {
+    ticket
+        .history
+        .iter()
+        .any(|e| e.action == Action::Fired && e.key.as_deref() == Some(key))
+}
+
+/// The `fired` event that records a firing, before the events of its actions.
+pub fn fired_event(rule: &str, key: &str, at: Timestamp) -> Event {
+    let mut event = Event::new(at, &format!("{BY_PREFIX}{rule}"), Action::Fired);
+    event.key = Some(key.to_string());
+    event
+}
+
+/// Whether a time rule's `if:` holds for a ticket known by its summary:
+/// `Some` when the summary settles it, `None` when a condition looks at
+/// what a summary lacks (the description, the customer, the hour), and the
+/// ticket file must decide. Lets a scheduler's pass read no file for the
+/// many tickets a rule's conditions leave out.
+pub fn holds_on_summary(rules: &Rules, rule: &Rule, s: &Summary) -> Option<bool> {
+    let beyond_summary = rule.conditions.iter().any(|c| {
+        matches!(
+            c.subject,
+            Subject::Description
+                | Subject::CustomerKind
+                | Subject::CustomerOwner
+                | Subject::CustomerVip
+                | Subject::WorkingHours
+        )
+    });
+    if beyond_summary {
+        return None;
+    }
+    let text = |v: &compact_str::CompactString| v.to_string();
+    let ticket = Ticket {
+        id: text(&s.id),
+        title: text(&s.title),
+        customer: text(&s.customer),
+        kind: text(&s.kind),
+        category: s.category.as_ref().map(text),
+        tags: s.tags.iter().map(text).collect(),
+        channel: text(&s.channel),
+        priority: text(&s.priority),
+        status: s.status,
+        assignee: s.assignee.as_ref().map(text),
+        created: s.created,
+        description: String::new(),
+        expectation: None,
+        resolution: None,
+        extra: Default::default(),
+        history: Vec::new(),
+    };
+    Some(super::holds_now(rules, rule, &ticket, &Facts::default()))
 }
 
 /// What the dormancy trigger needs of a customer.
@@ -393,6 +495,51 @@ mod tests {
             created,
             "li.na",
         )
+    }
+
+    #[test]
+    fn a_firing_keys_its_deliveries_and_is_recorded_once() {
+        let w = World::new(
+            "- name: chase\n  when: {no_progress_for: 24h}\n  then:\n  - note: 请跟进\n  - notify: {to: assignee, template: progress}\n  - run: hooks/page.sh\n",
+        );
+        let created = at("2026-11-24T10:00:00+08:00");
+        let mut t = ticket(created, "normal");
+        let firing = w.fire(&t, at("2026-11-25T10:00:00+08:00")).unwrap();
+        let planned = plan_firing(&w.rules.rules[0], &firing);
+        let keys: Vec<Option<String>> = planned.iter().map(|p| p.key.clone()).collect();
+        assert_eq!(
+            keys,
+            [
+                None,
+                Some(firing.key.clone()),
+                Some(format!("{}/2", firing.key))
+            ]
+        );
+        assert!(!has_fired(&t, &firing.key));
+        t.history
+            .push(fired_event("chase", &firing.key, firing.since));
+        assert!(has_fired(&t, &firing.key));
+        assert!(!has_fired(&t, "chase/CW202611240001/other"));
+        // A `fired` event is no progress and no activity: the silence goes on.
+        assert_eq!(
+            w.fire(&t, at("2026-11-25T11:00:00+08:00")).unwrap().key,
+            firing.key
+        );
+    }
+
+    #[test]
+    fn conditions_are_settled_by_the_summary_unless_they_need_the_file() {
+        let w = World::new(
+            "- name: a\n  when: {pending_for: 3d}\n  if: {priority: urgent, tags: vip}\n  then: [{note: x}]\n- name: b\n  when: {pending_for: 3d}\n  if: {description: 退款}\n  then: [{note: x}]\n- name: c\n  when: {pending_for: 3d}\n  if: {customer.vip: true}\n  then: [{note: x}]\n",
+        );
+        let mut t = ticket(at("2026-11-24T10:00:00+08:00"), "urgent");
+        let s = Summary::of(&t);
+        let [a, b, c] = [0, 1, 2].map(|i| &w.rules.rules[i]);
+        assert_eq!(holds_on_summary(&w.rules, a, &s), Some(false));
+        t.tags = vec!["vip".into()];
+        assert_eq!(holds_on_summary(&w.rules, a, &Summary::of(&t)), Some(true));
+        assert_eq!(holds_on_summary(&w.rules, b, &s), None);
+        assert_eq!(holds_on_summary(&w.rules, c, &s), None);
     }
 
     #[test]

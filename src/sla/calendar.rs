@@ -156,6 +156,12 @@ impl Calendar {
         self.holidays.is_empty() && self.week.iter().all(|d| whole(d)) && whole(&self.makeup_hours)
     }
 
+    /// Whether the instant falls within working hours (the `working_hours`
+    /// condition of rules).
+    pub fn is_working_at(&self, at: DateTime<Utc>) -> bool {
+        self.working_seconds(at, at + chrono::TimeDelta::seconds(1)) > 0
+    }
+
     /// Working seconds in `[from, to)`; zero when `to <= from`.
     pub fn working_seconds(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
         if to <= from {

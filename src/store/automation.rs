@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{Finding, Store};
+use super::{Finding, Store, TimeFiring};
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::outbox::{self, Delivery, DeliveryState};
@@ -80,19 +80,24 @@ pub struct RunTotals {
     pub failed: usize,
     /// Due deliveries of a dry run.
     pub would_send: usize,
+    /// Time rules fired (or, on a dry run, due).
+    pub fired: usize,
 }
 
 impl Store {
-    /// Delivers every due delivery of the store, in ticket order then the
-    /// order queued; `on` hears each attempt as it ends. Rules and templates
-    /// are checked first: a bad one refuses the run before anything is
-    /// sent. One `desk run` at a time per clone.
-    pub fn run_deliveries(
+    /// `desk run`: fires the time rules that came due (`on_fired` hears
+    /// each), then delivers every due delivery of the store — those just
+    /// queued too — in ticket order then the order queued; `on` hears each
+    /// attempt as it ends. Rules and templates are checked first: a bad one
+    /// refuses the run before anything is written or sent. One `desk run` at
+    /// a time per clone.
+    pub fn run_automation(
         &self,
         now: Timestamp,
         actor: &str,
         dry_run: bool,
         email: Option<&dyn EmailSender>,
+        on_fired: &mut dyn FnMut(&TimeFiring),
         on: &mut dyn FnMut(&Attempt),
     ) -> Result<RunTotals> {
         let rules = self.rules()?;
@@ -104,9 +109,13 @@ impl Store {
                 "another `desk run` is running in this store; try again when it ends".into(),
             )
         })?;
+        let mut totals = RunTotals::default();
+        let mut errors = self.fire_time_rules(&rules, now, actor, dry_run, &mut |f| {
+            totals.fired += 1;
+            on_fired(f)
+        })?;
         let mut scan = self.summaries_where(true, |s| s.open_deliveries > 0)?;
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut totals = RunTotals::default();
         // Rules whose notifications are collected into one mail per
         // recipient list and run (`digest: true`), and those collected.
         let digest: std::collections::BTreeSet<&str> = rules
@@ -186,7 +195,8 @@ impl Store {
                 });
             }
         }
-        scan.into_result()?;
+        errors.append(&mut scan.errors);
+        Error::all(errors)?;
         Ok(totals)
     }
 
@@ -812,7 +822,7 @@ mod tests {
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
         let totals = store
-            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |a| {
                 seen.push(a.clone())
             })
             .unwrap();
@@ -844,7 +854,7 @@ mod tests {
         assert_eq!(last.action, Action::Notified);
         assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
         let totals = store
-            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
             .unwrap();
         assert_eq!(totals, RunTotals::default());
         assert_eq!(mailer.sent.borrow().len(), 1);
@@ -863,7 +873,7 @@ mod tests {
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
         let totals = store
-            .run_deliveries(now, "cron", false, Some(&mailer), &mut |a| {
+            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |a| {
                 seen.push(a.clone())
             })
             .unwrap();
@@ -880,12 +890,21 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].0, id.to_string());
         assert_eq!(rows[0].1.state, DeliveryState::Failed);
-        // Given up: never tried again.
+        // Given up: never tried again (a month later the time rules have
+        // their own deliveries to make).
         let later = t("2026-12-23T09:01:00+08:00");
-        let totals = store
-            .run_deliveries(later, "cron", false, Some(&mailer), &mut |_| {})
+        let mut tried = Vec::new();
+        store
+            .run_automation(
+                later,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |a| tried.push(a.key.clone()),
+            )
             .unwrap();
-        assert_eq!(totals, RunTotals::default());
+        assert!(!tried.contains(&seen[0].key), "{tried:?}");
     }
 
     #[test]
@@ -934,7 +953,7 @@ mod tests {
         };
         let now = t("2026-11-23T10:00:00+08:00");
         let totals = store
-            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
             .unwrap();
         assert_eq!(totals.delivered, 4);
         let sent = mailer.sent.borrow().clone();
@@ -956,7 +975,7 @@ mod tests {
             digest.body
         );
         let again = store
-            .run_deliveries(now, "cron", false, Some(&mailer), &mut |_| {})
+            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
             .unwrap();
         assert_eq!(again, RunTotals::default());
     }

@@ -22,6 +22,7 @@ mod secrets;
 mod sla;
 mod temps;
 mod tickets;
+mod time_rules;
 mod walk;
 
 pub use automation::{
@@ -49,6 +50,7 @@ pub use secrets::{
 pub use sla::{default_calendar, shipped_calendar};
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
+pub use time_rules::TimeFiring;
 pub use walk::FileKey;
 
 use std::path::{Path, PathBuf};

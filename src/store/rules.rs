@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{Finding, Store, CONFIG_FILE};
 use crate::error::{Error, Result};
-use crate::model::{Customer, Ticket, TicketId, Timestamp};
+use crate::model::{Ticket, TicketId, Timestamp};
 use crate::rules::{self, AssignTo, Facts, Load, Outcome, RuleAction, RuleError, Rules, Target};
 
 impl Store {
@@ -113,7 +113,7 @@ impl Store {
             Ticket::from_history(ticket.id.clone(), ticket.history[..n].to_vec())
                 .map_err(|e| Error::Refused(format!("{}: {e}", ticket.id)))
         };
-        let mut customer: Option<Option<Customer>> = None;
+        let mut customer: Option<(Facts, Option<String>)> = None;
         let mut calendar = None;
         let mut planned = Vec::new();
         for i in first..ticket.history.len() {
@@ -123,35 +123,43 @@ impl Store {
             }
             let mut facts = Facts::default();
             if rules.need_customer(&event.action) {
-                // A missing or unreadable customer matches no customer condition.
-                let c = customer.get_or_insert_with(|| self.load_customer(&ticket.customer).ok());
-                if let Some(c) = c {
-                    facts.customer_kind = Some(c.kind.key().to_string());
-                    facts.customer_vip = Some(c.vip);
-                    facts.customer_owner = c.owner.clone();
-                }
+                let (of_customer, _) =
+                    customer.get_or_insert_with(|| self.customer_facts(&ticket.customer));
+                facts = of_customer.clone();
             }
             if rules.need_calendar(&event.action) {
                 if calendar.is_none() {
                     calendar = Some(self.sla()?.1);
                 }
                 let cal = calendar.as_ref().expect("just set");
-                let t = event.at.0.with_timezone(&chrono::Utc);
                 facts.working_hours =
-                    Some(cal.working_seconds(t, t + chrono::TimeDelta::seconds(1)) > 0);
+                    Some(cal.is_working_at(event.at.0.with_timezone(&chrono::Utc)));
             }
             let before = if i == 0 { None } else { Some(fold(i)?) };
             let after = fold(i + 1)?;
             planned.extend(rules::plan(rules, event, before.as_ref(), &after, &facts));
         }
-        let owner = customer.flatten().and_then(|c| c.owner);
+        let owner = customer.and_then(|(_, owner)| owner);
         let at = ticket.last_at().expect("a ticket has its created event");
+        self.apply_planned(rules, ticket, &planned, owner.as_deref(), at)
+    }
+
+    /// Applies planned actions in order at `at`, finding each role's agent by
+    /// its strategy (only when an assignment can still be done: the workload
+    /// costs a scan). The first rule to assign the ticket wins.
+    pub(super) fn apply_planned(
+        &self,
+        rules: &Rules,
+        ticket: &mut Ticket,
+        planned: &[rules::Planned],
+        owner: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Vec<Outcome>> {
         let mut assigned = false;
         let mut outcomes = Vec::new();
-        for p in &planned {
+        for p in planned {
             let target = match &p.action {
                 RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
-                // Only when it can be done: the workload costs a scan.
                 RuleAction::Assign(AssignTo::Role { role, strategy })
                     if !assigned && ticket.status.is_open() =>
                 {
@@ -166,11 +174,25 @@ impl Store {
                 p,
                 target.as_ref(),
                 &mut assigned,
-                owner.as_deref(),
+                owner,
                 at,
             )?);
         }
         Ok(outcomes)
+    }
+
+    /// What rules' customer conditions need of a ticket's customer, and the
+    /// customer's owner (for `notify: {to: owner}`). A missing or unreadable
+    /// customer matches no customer condition.
+    pub(super) fn customer_facts(&self, customer: &str) -> (Facts, Option<String>) {
+        let mut facts = Facts::default();
+        let Ok(c) = self.load_customer(customer) else {
+            return (facts, None);
+        };
+        facts.customer_kind = Some(c.kind.key().to_string());
+        facts.customer_vip = Some(c.vip);
+        facts.customer_owner = c.owner.clone();
+        (facts, c.owner)
     }
 
     /// A role's workload from the store's tickets (through the cache): open

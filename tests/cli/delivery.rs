@@ -116,3 +116,184 @@ fn a_mail_server_down_then_back_delivers_once() {
     let outbox = env.run(&["outbox", "--format", "csv"]).ok();
     assert!(!outbox.stdout.contains(&id), "{}", outbox.stdout);
 }
+
+/// Mails whose subject names the template's words, from the server.
+fn mails_about(server: &SmtpServer, words: &str) -> Vec<crate::common::Received> {
+    server
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.headers.get("Subject").is_some_and(|s| s.contains(words))
+                || m.body.as_deref().unwrap_or_default().contains(words)
+        })
+        .collect()
+}
+
+fn actions(env: &TestEnv, id: &str, action: &str) -> Vec<serde_yaml::Value> {
+    env.ticket_yaml(id)["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str() == Some(action))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn an_urgent_breach_escalates_to_the_supervisor_once_over_five_runs() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_with_mail(server.port);
+    // Urgent: resolved within 4 hours of the wall clock (desk init's SLA).
+    let id = env.new_ticket(&["--type", "投诉", "--priority", "紧急"]);
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), 1, "the routing mail");
+
+    // Before the target nothing escalates; past it, once, however often
+    // cron runs.
+    env.at("2026-11-23T12:59:00+08:00");
+    let out = env.run(&["run"]).ok();
+    assert!(!out.stderr.contains("fired"), "{}", out.stderr);
+    for now in [
+        "2026-11-23T13:00:00+08:00",
+        "2026-11-23T13:05:00+08:00",
+        "2026-11-23T13:10:00+08:00",
+        "2026-11-23T14:00:00+08:00",
+        "2026-11-23T18:00:00+08:00",
+    ] {
+        env.at(now);
+        env.run(&["run"]).ok();
+    }
+    let escalations = mails_about(&server, "已超时");
+    assert_eq!(escalations.len(), 1, "{:?}", server.messages());
+    assert_eq!(escalations[0].rcpt_tos, ["chen.jing@example.com"]);
+    assert!(
+        escalations[0].headers["Subject"].contains(&id),
+        "{:?}",
+        escalations[0].headers
+    );
+    let fired = actions(&env, &id, "fired");
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(
+        fired[0]["key"].as_str(),
+        Some(
+            format!(
+                "urgent-breach-to-supervisor/{id}/resolution-breached/2026-11-23T09:00:00+08:00"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        fired[0]["by"].as_str(),
+        Some("rule:urgent-breach-to-supervisor")
+    );
+    env.run(&["check"]).ok();
+
+    // Reopened after a close: a new cycle. The resolution clock resumes
+    // where it stopped (docs/sla.md), past its target already, so the next
+    // run escalates again, once.
+    env.at("2026-11-23T18:10:00+08:00");
+    env.run(&["close", &id, "--resolution", "已退款"]).ok();
+    env.at("2026-11-23T18:20:00+08:00");
+    env.run(&["reopen", &id, "--reason", "退款未到账"]).ok();
+    for now in ["2026-11-23T18:25:00+08:00", "2026-11-23T18:30:00+08:00"] {
+        env.at(now);
+        env.run(&["run"]).ok();
+    }
+    assert_eq!(mails_about(&server, "已超时").len(), 2);
+    assert_eq!(actions(&env, &id, "fired").len(), 2);
+}
+
+#[test]
+fn the_progress_and_survey_reminders_come_once_per_cycle() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_with_mail(server.port);
+    let id = env.new_ticket(&["--type", "咨询", "--priority", "一般"]);
+    let assignee = env.ticket_yaml(&id)["assignee"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.run(&["run"]).ok();
+    let routed = server.messages().len();
+
+    // 24 hours without progress: one reminder (a digest) to the assignee.
+    env.at("2026-11-24T08:59:00+08:00");
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), routed);
+    env.at("2026-11-24T09:00:00+08:00");
+    env.run(&["run"]).ok();
+    env.at("2026-11-24T09:30:00+08:00");
+    env.run(&["run"]).ok();
+    assert_eq!(
+        server.messages().len(),
+        routed + 1,
+        "{:?}",
+        server.messages()
+    );
+    let reminder = server.messages().pop().unwrap();
+    assert_eq!(reminder.rcpt_tos, [format!("{assignee}@example.com")]);
+
+    // Progress starts a new silence: the next reminder 24 hours after it.
+    env.at("2026-11-24T10:00:00+08:00");
+    env.run(&["update", &id, "--note", "已联系客户"]).ok();
+    env.at("2026-11-25T09:59:00+08:00");
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), routed + 1);
+    env.at("2026-11-25T10:00:00+08:00");
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), routed + 2);
+
+    // Closed and not surveyed for 24 hours: one survey reminder; no more
+    // progress reminders for a closed ticket.
+    env.at("2026-11-25T11:00:00+08:00");
+    env.run(&["close", &id, "--resolution", "已解答"]).ok();
+    for now in [
+        "2026-11-26T10:59:00+08:00",
+        "2026-11-26T11:00:00+08:00",
+        "2026-11-26T12:00:00+08:00",
+        "2026-11-27T12:00:00+08:00",
+    ] {
+        env.at(now);
+        env.run(&["run"]).ok();
+    }
+    assert_eq!(
+        server.messages().len(),
+        routed + 3,
+        "{:?}",
+        server.messages()
+    );
+    let fired: Vec<String> = actions(&env, &id, "fired")
+        .iter()
+        .map(|e| e["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            format!("progress-overdue/{id}/no_progress_for-1d/2026-11-23T09:00:00+08:00"),
+            format!("progress-overdue/{id}/no_progress_for-1d/2026-11-24T10:00:00+08:00"),
+            format!("survey-reminder/{id}/unsurveyed_for-1d/2026-11-25T11:00:00+08:00"),
+        ]
+    );
+}
+
+#[test]
+fn a_dry_run_says_what_would_fire_and_writes_nothing() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_with_mail(server.port);
+    let id = env.new_ticket(&["--type", "投诉", "--priority", "紧急"]);
+    env.run(&["run"]).ok();
+    let before = std::fs::read_to_string(env.ticket_path(&id)).unwrap();
+    env.at("2026-11-23T14:00:00+08:00");
+    let out = env.run(&["run", "--dry-run"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: time rule urgent-breach-to-supervisor would fire, due since 2026-11-23 13:00"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.ticket_path(&id)).unwrap(),
+        before
+    );
+    assert_eq!(server.messages().len(), 1);
+}

@@ -10,9 +10,10 @@ use crate::store::FileKey;
 /// The first bytes of a cache file: its format. Any other start is rebuilt.
 /// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
 /// a summary holds for the same file (004: a rule's note is no progress;
-/// 005: lifecycle steps; 006: deliveries open and failed). A golden test
+/// 005: lifecycle steps; 006: deliveries open and failed; 007: time rules'
+/// firings). A golden test
 /// below fails when the encoding changes.
-pub(super) const MAGIC: &[u8; 8] = b"DESKC006";
+pub(super) const MAGIC: &[u8; 8] = b"DESKC007";
 /// One cached file. The cache is `MAGIC` followed by entries in path
 /// order, each framed as the body's length (u32, little-endian), its
 /// [`checksum`] (u64, little-endian) and the postcard-encoded body, so it
@@ -136,6 +137,7 @@ mod tests {
             marks: steps.into_iter().map(|what| Mark { at, what }).collect(),
             open_deliveries: 1,
             failed_deliveries: 2,
+            fired: vec!["r/CW202611020001/resolution-breached/2026-11-02T09:00:00+08:00".into()],
         };
         postcard::to_allocvec(&summary).unwrap()
     }
@@ -148,7 +150,7 @@ mod tests {
         let magic = std::str::from_utf8(MAGIC).unwrap();
         assert_eq!(
             (magic, sum),
-            ("DESKC006", 0x2c8d_f5c6_15e6_5879),
+            ("DESKC007", 0x18e0_7127_5b42_8a4c),
             "sum {sum:#x}"
         );
     }
