@@ -9,6 +9,11 @@ pub struct RunArgs {
     /// Print what would be delivered, and write and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Fire only time rules that came due within this span before now
+    /// (`7d`, `36h`): older ones are let go, so a first run on a long
+    /// history, or after cron stopped, sends no flood of stale reminders.
+    #[arg(long, value_name = "SPAN", default_value = "7d", value_parser = super::values::duration_seconds)]
+    pub catch_up: i64,
 }
 
 /// Fires the time rules that came due and delivers what rules queued (for
@@ -56,6 +61,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let email = ctx.store.email_sender();
     let totals = ctx.store.run_automation(
         ctx.now,
+        args.catch_up,
         ctx.actor(),
         args.dry_run,
         email.as_deref(),

@@ -44,6 +44,13 @@ pub fn group_by() -> impl TypedValueParser<Value = GroupBy> {
     by_name(&GroupBy::ALL, GroupBy::name, |_| None)
 }
 
+/// A span such as `7d`, `36h` or `1d12h` (SLA targets' syntax), in seconds.
+pub fn duration_seconds(text: &str) -> Result<i64, String> {
+    crate::sla::parse_duration(text)
+        .map(|(days, seconds)| days * 86_400 + seconds)
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,16 @@ pub struct Firing {
     pub since: Timestamp,
 }
 
+impl Firing {
+    /// Whether its threshold was crossed more than `catch_up` seconds
+    /// before `now`: too late to act on. So a store that adopts desk with a
+    /// long history, or a clone whose cron stopped for weeks, sends no flood
+    /// of stale reminders.
+    pub fn is_stale(&self, now: Timestamp, catch_up: i64) -> bool {
+        (now.0 - self.since.0).num_seconds() > catch_up
+    }
+}
+
 impl TimeFacts {
     /// The facts of a ticket at `now`, its clocks replayed on the store's
     /// calendar and targets.

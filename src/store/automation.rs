@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::time_rules::DueRules;
 use super::{Finding, Store, TimeFiring};
 use crate::config::Field;
 use crate::error::{Error, Result};
@@ -91,9 +92,11 @@ impl Store {
     /// attempt as it ends. Rules and templates are checked first: a bad one
     /// refuses the run before anything is written or sent. One `desk run` at
     /// a time per clone.
+    #[allow(clippy::too_many_arguments)]
     pub fn run_automation(
         &self,
         now: Timestamp,
+        catch_up: i64,
         actor: &str,
         dry_run: bool,
         email: Option<&dyn EmailSender>,
@@ -110,12 +113,21 @@ impl Store {
             )
         })?;
         let mut totals = RunTotals::default();
-        let mut errors = self.fire_time_rules(&rules, now, actor, dry_run, &mut |f| {
-            totals.fired += 1;
-            on_fired(f)
-        })?;
-        let mut scan = self.summaries_where(true, |s| s.open_deliveries > 0)?;
+        // One pass over the cache finds both the tickets with deliveries to
+        // make and those where a time rule is due.
+        let due = DueRules::new(self, &rules, now, catch_up)?;
+        let mut scan =
+            self.summaries_where(true, |s| s.open_deliveries > 0 || !due.of(s).is_empty())?;
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut fired = std::collections::BTreeSet::new();
+        let mut errors = self.fire_time_rules(&due, &scan.summaries, actor, dry_run, &mut |f| {
+            totals.fired += 1;
+            fired.insert(f.ticket.clone());
+            on_fired(f)
+        });
+        // A firing may have queued deliveries: those tickets are read too.
+        scan.summaries
+            .retain(|s| s.open_deliveries > 0 || fired.contains(s.id.as_str()));
         // Rules whose notifications are collected into one mail per
         // recipient list and run (`digest: true`), and those collected.
         let digest: std::collections::BTreeSet<&str> = rules
@@ -751,6 +763,8 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
+
+    const DAY: i64 = 86_400;
     use crate::model::{Customer, CustomerKind, NewTicket};
 
     /// A transport that keeps what it is given, or refuses as told.
@@ -822,9 +836,15 @@ mod tests {
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
         let totals = store
-            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |a| {
-                seen.push(a.clone())
-            })
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |a| seen.push(a.clone()),
+            )
             .unwrap();
         assert_eq!(totals.delivered, 1);
         let sent = mailer.sent.borrow().clone();
@@ -854,7 +874,15 @@ mod tests {
         assert_eq!(last.action, Action::Notified);
         assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
         let totals = store
-            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(totals, RunTotals::default());
         assert_eq!(mailer.sent.borrow().len(), 1);
@@ -873,9 +901,15 @@ mod tests {
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
         let totals = store
-            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |a| {
-                seen.push(a.clone())
-            })
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |a| seen.push(a.clone()),
+            )
             .unwrap();
         assert_eq!(totals.failed, 1);
         assert_eq!(
@@ -897,6 +931,7 @@ mod tests {
         store
             .run_automation(
                 later,
+                DAY,
                 "cron",
                 false,
                 Some(&mailer),
@@ -953,7 +988,15 @@ mod tests {
         };
         let now = t("2026-11-23T10:00:00+08:00");
         let totals = store
-            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(totals.delivered, 4);
         let sent = mailer.sent.borrow().clone();
@@ -975,7 +1018,15 @@ mod tests {
             digest.body
         );
         let again = store
-            .run_automation(now, "cron", false, Some(&mailer), &mut |_| {}, &mut |_| {})
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&mailer),
+                &mut |_| {},
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(again, RunTotals::default());
     }

@@ -10,6 +10,7 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{Summary, TicketId, Timestamp};
 use crate::rules::{self, Facts, Firing, Outcome, Rule, Rules, TimeFacts, TimeTrigger, Trigger};
+use crate::sla::{Calendar, Policy};
 
 /// A time rule that came due for a ticket, and what its actions did.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,21 +25,29 @@ pub struct TimeFiring {
     pub dry_run: bool,
 }
 
-impl Store {
-    /// Fires every time rule due at `now` that has not fired for its cycle,
-    /// tickets in ID order, and tells `on` of each. A ticket that cannot be
-    /// changed (a hand edit desk cannot adopt) is left as it is and its
-    /// error returned with the others at the end; the rest still fire.
-    /// Customer rules (`dormant_for`) are not evaluated: a customer file has
-    /// no history to record a firing in.
-    pub(super) fn fire_time_rules(
-        &self,
-        rules: &Rules,
+/// The time rules of a run, ready to judge ticket summaries: which are due,
+/// not yet fired, not too old, and not ruled out by conditions the summary
+/// settles. Only those tickets' files are read.
+pub(super) struct DueRules<'a> {
+    rules: &'a Rules,
+    timed: Vec<(&'a Rule, &'a TimeTrigger)>,
+    /// The policy and calendar, when some rule is an SLA trigger (the clock
+    /// replay is most of a pass's cost).
+    clocks: Option<(&'a Policy, &'a Calendar)>,
+    now: Timestamp,
+    catch_up: i64,
+}
+
+impl<'a> DueRules<'a> {
+    /// The enabled ticket time rules of `rules`. Customer rules
+    /// (`dormant_for`) are not run: a customer file has no history to
+    /// record a firing in.
+    pub(super) fn new(
+        store: &'a Store,
+        rules: &'a Rules,
         now: Timestamp,
-        actor: &str,
-        dry_run: bool,
-        on: &mut dyn FnMut(&TimeFiring),
-    ) -> Result<Vec<Error>> {
+        catch_up: i64,
+    ) -> Result<DueRules<'a>> {
         let timed: Vec<(&Rule, &TimeTrigger)> = rules
             .rules
             .iter()
@@ -48,46 +57,71 @@ impl Store {
                 _ => None,
             })
             .collect();
-        if timed.is_empty() {
-            return Ok(Vec::new());
-        }
-        let clocks = timed
+        let clocks = if timed
             .iter()
-            .any(|(_, t)| matches!(t, TimeTrigger::Sla { .. }));
-        let (policy, calendar) = self.sla()?;
-        // Due, not fired yet, and not ruled out by conditions the summary
-        // settles: only these tickets' files are read.
-        let due = |s: &Summary| -> Vec<(usize, Firing)> {
-            let facts = if clocks {
-                TimeFacts::of(s, policy, calendar, now)
-            } else {
-                TimeFacts::without_clocks(s, now)
-            };
-            timed
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (rule, trigger))| {
-                    let firing = rules::due(rule, trigger, &facts, now)?;
-                    if s.fired.iter().any(|k| *k == firing.key)
-                        || rules::holds_on_summary(rules, rule, s) == Some(false)
-                    {
-                        return None;
-                    }
-                    Some((i, firing))
-                })
-                .collect()
+            .any(|(_, t)| matches!(t, TimeTrigger::Sla { .. }))
+        {
+            Some(store.sla()?)
+        } else {
+            None
         };
-        // Unreadable files are reported by the delivery pass that follows.
-        let mut scan = self.summaries_where(true, |s| !due(s).is_empty())?;
-        scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(DueRules {
+            rules,
+            timed,
+            clocks,
+            now,
+            catch_up,
+        })
+    }
+
+    /// The rules due for this ticket (by their place in the run's list),
+    /// and their firings.
+    pub(super) fn of(&self, s: &Summary) -> Vec<(usize, Firing)> {
+        if self.timed.is_empty() {
+            return Vec::new();
+        }
+        let facts = match self.clocks {
+            Some((policy, calendar)) => TimeFacts::of(s, policy, calendar, self.now),
+            None => TimeFacts::without_clocks(s, self.now),
+        };
+        self.timed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (rule, trigger))| {
+                let firing = rules::due(rule, trigger, &facts, self.now)?;
+                if firing.is_stale(self.now, self.catch_up)
+                    || s.fired.iter().any(|k| *k == firing.key)
+                    || rules::holds_on_summary(self.rules, rule, s) == Some(false)
+                {
+                    return None;
+                }
+                Some((i, firing))
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Fires the time rules due for these tickets (in the order given) and
+    /// tells `on` of each. A ticket that cannot be changed (a hand edit
+    /// desk cannot adopt) is left as it is and its error returned with the
+    /// others; the rest still fire.
+    pub(super) fn fire_time_rules(
+        &self,
+        due: &DueRules,
+        tickets: &[Summary],
+        actor: &str,
+        dry_run: bool,
+        on: &mut dyn FnMut(&TimeFiring),
+    ) -> Vec<Error> {
         let mut errors = Vec::new();
-        for s in &scan.summaries {
+        for s in tickets {
             let Some(id) = TicketId::parse(&s.id) else {
                 continue;
             };
-            for (i, firing) in due(s) {
-                let (rule, _) = timed[i];
-                match self.fire(rules, rule, &id, &firing, now, actor, dry_run) {
+            for (i, firing) in due.of(s) {
+                let (rule, _) = due.timed[i];
+                match self.fire(due.rules, rule, &id, &firing, due.now, actor, dry_run) {
                     Ok(Some(outcomes)) => on(&TimeFiring {
                         ticket: s.id.to_string(),
                         rule: rule.name.clone(),
@@ -101,7 +135,7 @@ impl Store {
                 }
             }
         }
-        Ok(errors)
+        errors
     }
 
     /// Records one firing in its ticket, if the ticket has not recorded it

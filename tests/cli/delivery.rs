@@ -297,3 +297,26 @@ fn a_dry_run_says_what_would_fire_and_writes_nothing() {
     );
     assert_eq!(server.messages().len(), 1);
 }
+
+#[test]
+fn stale_firings_are_let_go_unless_the_run_catches_up_further() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_with_mail(server.port);
+    let id = env.new_ticket(&["--type", "咨询", "--priority", "一般"]);
+    env.run(&["close", &id, "--resolution", "已解答"]).ok();
+    // Closed on 2026-11-23 and never surveyed; cron starts a month later.
+    env.at("2026-12-23T09:00:00+08:00");
+    let out = env.run(&["run", "--dry-run"]).ok();
+    assert!(!out.stderr.contains("would fire"), "{}", out.stderr);
+    let out = env.run(&["run", "--dry-run", "--catch-up", "60d"]).ok();
+    assert!(
+        out.stderr
+            .contains(&format!("{id}: time rule survey-reminder would fire")),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["run", "--catch-up", "soon"]).fails(2);
+    assert!(out.stderr.contains("'soon'"), "{}", out.stderr);
+    env.run(&["run"]).ok();
+    assert!(actions(&env, &id, "fired").is_empty());
+}
