@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# desk: the rules' notifications and hooks (desk run), every 5 minutes (see
-# crontab). Pulls, delivers what is due, commits the tickets whose history
-# recorded a delivery and pushes, so every clone sees what was sent. Run it in
-# ONE clone only (docs/automation.md: two clones would both deliver). Prints
-# only failed deliveries (cron mails them); a clean run prints nothing.
+# desk: the rules' time triggers, notifications and hooks (desk run), every 5
+# minutes (see crontab). Pulls, fires the time rules that came due (SLA
+# escalations, progress and survey reminders), delivers what is due, commits
+# the tickets whose history recorded a firing or a delivery and pushes, so
+# every clone sees what was sent. Run it in ONE clone only (docs/automation.md:
+# two clones would both deliver). Prints only failed deliveries, warnings and
+# errors (cron mails them); a clean run prints nothing.
 #   STORE  the store: a clone of the team's repository (default: the current directory)
 #   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
 # A bash script: run it as it is (or with bash), not with sh.
@@ -19,10 +21,12 @@ log=$(mktemp) || exit 1
 trap 'rm -f "$log"' EXIT
 "$desk" run 2>"$log"
 status=$?
-# One line per delivery; the failed ones (and a refused run) are worth a mail.
-grep -v ' delivered (' "$log" >&2
+# One line per firing, action and delivery. What went as planned is left out;
+# failures, warnings (a reminder with no one to send to) and a refused run are
+# worth a mail.
+grep -v -E '^[^ ]+: (.* delivered \(|time rule .* fired, due since |.* queued by rule |assigned to .* by rule |.* set to .* by rule |note added by rule )' "$log" >&2
 if git add -- tickets && ! git diff --cached --quiet -- tickets; then
-    git commit --quiet -m "Deliveries of $(date '+%Y-%m-%d %H:%M')" -- tickets ||
+    git commit --quiet -m "desk run of $(date '+%Y-%m-%d %H:%M')" -- tickets ||
         echo "deliver: could not commit the tickets; commit by hand" >&2
 fi
 git push --quiet || echo "deliver: git push failed; push from this clone by hand" >&2
