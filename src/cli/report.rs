@@ -1,18 +1,12 @@
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use chrono::{DateTime, Utc};
 
 use super::{values, Context};
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
 use crate::output::{visible_lines, Format};
-use crate::report::{
-    summary, top_customers, trend_since, Facts, GroupBy, Period, Report, Section, SECTIONS,
-};
+use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
 
 #[derive(Debug, clap::Args)]
@@ -77,38 +71,8 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
-    let (policy, calendar) = ctx.store.sla()?;
-    let now_utc = now.0.with_timezone(&Utc);
-    let trend = period.trend_months(args.months);
-    let window = crate::report::window(&period, &trend, ctx.store.settings.tz);
-    // Tickets that cannot change the report are dropped as they are read;
-    // the earliest creation of all is kept for the trend.
-    let first = AtomicI64::new(i64::MAX);
-    let mut scan = ctx.store.summaries_where(true, |t| {
-        first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
-        crate::report::may_matter(t, window)
-    })?;
-    let first_ticket = DateTime::from_timestamp(first.into_inner(), 0)
-        .map(|t| t.with_timezone(&ctx.store.settings.tz).date_naive());
-    let facts = Facts::of_all(
-        &scan.summaries,
-        policy,
-        calendar,
-        ctx.store.settings.tz,
-        now_utc,
-    );
-    scan.summaries = Vec::new();
-    let mut report = Report {
-        trend: trend_since(trend, first_ticket),
-        period,
-        facts: &facts,
-        config: &ctx.store.config,
-        tz: ctx.store.settings.tz,
-        by: args.by,
-        now: now_utc,
-        names: BTreeMap::new(),
-    };
-    report.names = shown_names(ctx, &report, &mut scan.errors);
+    let input = ctx.store.report_input(period, args.months, now)?;
+    let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
@@ -134,34 +98,13 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
-    scan.into_result()
+    Error::all(input.errors)
 }
 
 /// The names, as shown (masked), of the customers the report lists; a
 /// customer without a record (see `desk check`) has none, and one whose
 /// file is unreadable has none and its error is added to `errors`, so the
 /// report is still written and the command fails naming the file.
-fn shown_names(
-    ctx: &Context,
-    report: &Report,
-    errors: &mut Vec<Error>,
-) -> BTreeMap<String, String> {
-    let mut names = BTreeMap::new();
-    for (id, _, _) in top_customers(report) {
-        match ctx.store.load_customer(id) {
-            Ok(c) => {
-                names.insert(id.to_string(), c.masked_name());
-            }
-            Err(Error::NotFound { .. }) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    names
-}
-
-/// The folder `--out` names for a period: `{period}` replaced by its label;
-/// a path ending in `/` gets the label as a last component, unless its last
-/// component already is the label (so `reports/2026-10/` stays itself).
 fn out_dir(given: &std::path::Path, label: &str) -> PathBuf {
     let text = given.to_string_lossy();
     if text.contains("{period}") {

@@ -17,6 +17,7 @@ mod golden;
 mod journal;
 mod lock;
 mod read;
+mod report;
 mod rules;
 mod secrets;
 mod sla;
@@ -44,6 +45,7 @@ pub use git::{
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
+pub use report::ReportInput;
 pub use secrets::{
     guard_sound, key_file_exposed, key_file_warning, sealed_findings, EncryptionSetUp,
 };
