@@ -659,10 +659,53 @@ pub fn csv_cell_value(cell: &str) -> &str {
     }
 }
 
+/// A cell's value as `desk customer import` takes it: the export's formula guard undone (`'=1` is `=1`, see
+/// `output::csv_cell`), surrounding space trimmed. A cell whose leading tab
+/// or carriage return hides a formula is refused rather than trimmed into one.
+pub fn csv_cell_import(cell: &str) -> crate::error::Result<&str> {
+    let given = csv_cell_value(cell);
+    let value = given.trim();
+    let leading = &given[..given.len() - given.trim_start().len()];
+    if leading.contains(['\t', '\r']) && starts_like_formula(value) {
+        return Err(crate::error::Error::invalid(
+            "cell",
+            cell,
+            "a tab or carriage return before =, +, - or @ hides a spreadsheet formula; \
+             remove the leading characters",
+        ));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cells_are_trimmed_and_unguarded_but_never_trimmed_into_a_formula() {
+        assert_eq!(csv_cell_import(" Alice ").unwrap(), "Alice");
+        assert_eq!(csv_cell_import("\tAlice").unwrap(), "Alice");
+        assert_eq!(csv_cell_import("'=1").unwrap(), "=1");
+        assert_eq!(csv_cell_import("''=1").unwrap(), "'=1");
+        assert_eq!(csv_cell_import("'+442079460958").unwrap(), "+442079460958");
+        assert_eq!(csv_cell_import("O'Brien").unwrap(), "O'Brien");
+        assert_eq!(csv_cell_import("'quoted'").unwrap(), "'quoted'");
+        for hidden in ["\t=1", "\r+1", " \t-1", "'\t@x", "\r\n=1"] {
+            assert!(csv_cell_import(hidden).is_err(), "{hidden:?}");
+        }
+    }
+
+    proptest! {
+        /// What export writes for a stored (trimmed) value imports as that value.
+        #[test]
+        fn an_exported_cell_imports_as_its_value(v in "['=+@\\-a ]{0,6}") {
+            let v = v.trim();
+            let cell = csv_cell(v);
+            prop_assert_eq!(csv_cell_import(&cell).unwrap(), v);
+        }
+
+    }
 
     #[test]
     fn visible_escapes_controls_and_invisible_formatting_only() {

@@ -3,6 +3,7 @@
 //! validation and masking. No I/O, no printing.
 
 mod customer;
+pub mod customer_import;
 mod dormancy;
 mod event;
 mod filter;
