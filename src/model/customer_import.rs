@@ -281,8 +281,8 @@ mod tests {
                 .contains("individual (个人) or enterprise (企业)"),
             "{err}"
         );
-        let err = row(&columns, &["", "公司", "张三", "", ""], None).unwrap_err();
-        assert!(err.to_string().contains("'公司'"), "{err}");
+        let err = row(&columns, &["", "火星", "张三", "", ""], None).unwrap_err();
+        assert!(err.to_string().contains("'火星'"), "{err}");
     }
 
     #[test]
