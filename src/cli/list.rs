@@ -74,7 +74,8 @@ fn filter_of(ctx: &Context, args: &ListArgs) -> Result<TicketFilter> {
         statuses.push(Status::from_key(&key).expect("configured statuses are validated"));
     }
     if statuses.is_empty() && !args.all {
-        statuses = vec![Status::Open, Status::InProgress, Status::Pending];
+        // Open work: every status but closed.
+        statuses = Status::ALL.into_iter().filter(|s| s.is_open()).collect();
     }
     let resolve = |field: Field, value: &Option<String>| {
         value.as_deref().map(|v| ctx.resolve(field, v)).transpose()

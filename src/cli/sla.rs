@@ -1,14 +1,10 @@
 use std::io::Write;
 
-use chrono::Utc;
-
 use super::Context;
 use crate::error::Result;
 use crate::model::{local_rfc3339, Summary};
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
-use crate::sla::{
-    by_urgency, format_left, format_seconds, replay, ClockState, TargetKind, TicketClocks,
-};
+use crate::sla::{format_left, format_seconds, ClockState, TargetKind, TicketClocks};
 
 #[derive(Debug, clap::Args)]
 pub struct SlaArgs {
@@ -38,20 +34,7 @@ pub struct SlaArgs {
 
 pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let now = ctx.now_or(args.now.as_deref())?;
-    let now_utc = now.0.with_timezone(&Utc);
-    let (policy, calendar) = ctx.store.sla()?;
-    let mut scan = ctx
-        .store
-        .summaries_where(true, |t| args.all || t.status.is_open())?;
-    let mut rows: Vec<(&Summary, TicketClocks)> = scan
-        .summaries
-        .iter()
-        .map(|t| (t, replay(&t.marks, &t.priority, policy, calendar, now_utc)))
-        .filter(|(_, c)| !args.breached || c.worst() == Some(ClockState::Breached))
-        .collect();
-    let rank = |t: &Summary| ctx.store.config.priority_rank(&t.priority);
-    rows.sort_by(|(a, ca), (b, cb)| by_urgency((ca, rank(a), &a.id), (cb, rank(b), &b.id)));
-
+    let (rows, mut scan) = ctx.store.sla_board(now, args.all, args.breached)?;
     let format = ctx.term.format_or_default(args.format);
     let tz = ctx.store.settings.tz;
     let breached = rows
@@ -94,7 +77,7 @@ fn tones(t: &Summary, cells: Vec<Tone>) -> Vec<Tone> {
 /// target due first with its time left (`next`), and the title. On a narrow
 /// terminal the assignee, then the update, response and resolution cells
 /// go, in that order: `next` still names the target that matters most.
-fn compact(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz) -> Records {
+fn compact(rows: &[(Summary, TicketClocks)], tz: chrono_tz::Tz) -> Records {
     let mut records = Records::new(&[
         "id",
         "priority",
@@ -151,7 +134,7 @@ fn compact(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz) -> Records {
 
 /// Every column: due, state and remaining of each target. Remaining is
 /// empty for a met target; hours with two decimals outside tables.
-fn full(rows: &[(&Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) -> Records {
+fn full(rows: &[(Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) -> Records {
     let mut headers = vec!["id", "priority", "status", "assignee"];
     for kind in TargetKind::ALL {
         headers.extend(match kind {
