@@ -236,9 +236,33 @@ pub fn inline_value(v: Option<&Value>, quote_text: bool) -> String {
         None | Some(Value::Null) => "(none)".into(),
         Some(Value::String(s)) if quote_text => format!("'{s}'"),
         Some(Value::String(s)) => s.clone(),
+        // A list on one line, as YAML's flow style writes it: `[a, b]`.
+        Some(Value::Sequence(items)) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| inline_value(Some(i), quote_text))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Some(other) => serde_yaml::to_string(other)
             .unwrap_or_default()
             .trim()
             .replace('\n', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_values_fit_one_line() {
+        let list: Value = serde_yaml::from_str("[touched, 'VIP 客户']").unwrap();
+        assert_eq!(inline_value(Some(&list), false), "[touched, VIP 客户]");
+        assert_eq!(inline_value(Some(&list), true), "['touched', 'VIP 客户']");
+        assert_eq!(inline_value(Some(&Value::Sequence(vec![])), false), "[]");
+        assert_eq!(inline_value(None, false), "(none)");
+        assert_eq!(inline_value(Some(&Value::from(3)), false), "3");
     }
 }

@@ -347,12 +347,8 @@ pub fn apply(
                 return Ok(None);
             };
             let shown = |v: &Value| match v {
-                Value::String(s) => s.clone(),
                 Value::Null => "nothing".into(),
-                other => serde_yaml::to_string(other)
-                    .unwrap_or_default()
-                    .trim()
-                    .replace('\n', " "),
+                other => crate::model::inline_value(Some(other), false),
             };
             let outcome = Outcome::Set {
                 rule,
