@@ -562,3 +562,35 @@ mod tests {
         );
     }
 }
+
+/// Where the events of `after` that `before` lacks are: a history is only
+/// ever added to, and an event dated in the past goes to its place in time,
+/// so the old events keep their order and the rest are the new ones.
+pub fn added_events(before: &[Event], after: &[Event]) -> Vec<usize> {
+    let mut old = before.iter().peekable();
+    after
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| old.next_if(|o| *o == *e).is_none())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod added_tests {
+    use super::*;
+
+    #[test]
+    fn new_events_are_found_wherever_they_were_placed() {
+        let at = |h: u32| Timestamp::parse(&format!("2026-11-24T{h:02}:00:00+08:00")).unwrap();
+        let e = |h: u32, by: &str| Event::new(at(h), by, Action::Updated);
+        let before = vec![e(9, "a"), e(15, "a")];
+        let after = vec![e(9, "a"), e(12, "b"), e(15, "a"), e(15, "rule:x")];
+        assert_eq!(added_events(&before, &after), [1, 3]);
+        assert_eq!(added_events(&before, &before), Vec::<usize>::new());
+        assert_eq!(added_events(&[], &before), [0, 1]);
+        // The same event twice: the second is the new one.
+        let twice = vec![e(9, "a"), e(9, "a"), e(15, "a")];
+        assert_eq!(added_events(&before, &twice), [1]);
+    }
+}

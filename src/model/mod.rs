@@ -26,7 +26,9 @@ pub use customer::{
     CustomerKind, FieldValue, Sealed,
 };
 pub use dormancy::{Activity, Dormancy};
-pub use event::{check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX};
+pub use event::{
+    added_events, check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX,
+};
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, inline_value, FoldError, State};
 pub use id::TicketId;

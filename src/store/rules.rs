@@ -74,7 +74,8 @@ impl Store {
         let mut outcomes = Vec::new();
         let ticket = self.create_ticket_with(at, |id| {
             let mut ticket = build(id);
-            outcomes = self.run_rules(&rules, &mut ticket, 0)?;
+            let created: Vec<usize> = (0..ticket.history.len()).collect();
+            outcomes = self.run_rules(&rules, &mut ticket, &created)?;
             Ok(ticket)
         })?;
         Ok((ticket, outcomes))
@@ -93,19 +94,27 @@ impl Store {
         let rules = self.rules()?;
         let mut outcomes = Vec::new();
         let (ticket, adopted) = self.modify_ticket(id, at, actor, |ticket| {
-            let first = ticket.history.len();
+            let before = ticket.history.clone();
             change(ticket)?;
-            outcomes = self.run_rules(&rules, ticket, first)?;
+            // A backdated event goes to its place in time, not to the end.
+            let added = crate::model::added_events(&before, &ticket.history);
+            outcomes = self.run_rules(&rules, ticket, &added)?;
             Ok(())
         })?;
         Ok((ticket, adopted, outcomes))
     }
 
-    /// Runs the event rules for the events from `first` on. Every event is
+    /// Runs the event rules for the events at `added` (in history order).
+    /// Every event is
     /// judged against the ticket just before and just after it; then the
     /// actions are applied in order. The rules' own events trigger no rules,
     /// so rules cannot loop.
-    fn run_rules(&self, rules: &Rules, ticket: &mut Ticket, first: usize) -> Result<Vec<Outcome>> {
+    fn run_rules(
+        &self,
+        rules: &Rules,
+        ticket: &mut Ticket,
+        added: &[usize],
+    ) -> Result<Vec<Outcome>> {
         if rules.rules.is_empty() {
             return Ok(Vec::new());
         }
@@ -116,7 +125,7 @@ impl Store {
         let mut customer: Option<(Facts, Option<String>)> = None;
         let mut calendar = None;
         let mut planned = Vec::new();
-        for i in first..ticket.history.len() {
+        for &i in added {
             let event = &ticket.history[i];
             if rules.on(&event.action).next().is_none() {
                 continue;

@@ -624,3 +624,42 @@ fn concurrent_new_tickets_are_routed_in_turn() {
         ]
     );
 }
+
+/// An update dated before the ticket's last event goes to its place in time;
+/// its rules run all the same.
+#[test]
+fn a_backdated_event_triggers_its_rules() {
+    let rules = "\
+rules:
+- name: hook-on-update
+  when: updated
+  then:
+  - run: hooks/seen.sh
+";
+    let mut env = team(rules, None);
+    let id = env.new_ticket(&["--at", "2026-11-23 08:00"]);
+    env.at("2026-11-23T15:00:00+08:00");
+    env.run(&["update", &id, "--note", "now"]).ok();
+    let out = env
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "called at noon",
+            "--at",
+            "2026-11-23 12:00",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains("queued by rule hook-on-update"),
+        "{}",
+        out.stderr
+    );
+    let queued: Vec<String> = events(&env, &id)
+        .iter()
+        .filter(|e| e["action"].as_str() == Some("queued"))
+        .map(|e| e["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert_ne!(queued[0], queued[1]);
+}
