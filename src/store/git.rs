@@ -23,7 +23,7 @@ pub const NODES_DIR: &str = "nodes";
 /// The pre-commit hook `desk git-setup --hooks` installs (examples/git/).
 pub const PRE_COMMIT_HOOK: &str = include_str!("../../examples/git/pre-commit");
 /// The cron scripts `desk git-setup --cron` writes into `.desk/cron/` (examples/cron/).
-pub const CRON_FILES: [(&str, &str); 4] = [
+pub const CRON_FILES: [(&str, &str); 5] = [
     (
         "monthly-report.sh",
         include_str!("../../examples/cron/monthly-report.sh"),
@@ -33,6 +33,10 @@ pub const CRON_FILES: [(&str, &str); 4] = [
         include_str!("../../examples/cron/sla-breaches.sh"),
     ),
     ("deliver.sh", include_str!("../../examples/cron/deliver.sh")),
+    (
+        "dormant-customers.sh",
+        include_str!("../../examples/cron/dormant-customers.sh"),
+    ),
     ("crontab", include_str!("../../examples/cron/crontab")),
 ];
 

@@ -808,6 +808,20 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
         "{}",
         cleared.stdout
     );
+
+    // The quarterly call-back list: a year on, every customer is dormant.
+    let dormant = cron(
+        &team,
+        &b,
+        "dormant-customers.sh",
+        "2027-12-01T07:00:00+08:00",
+    );
+    assert_eq!(dormant.code, 0, "{}", dormant.stderr);
+    assert!(
+        dormant.stdout.starts_with("Customers to call back") && dormant.stdout.contains("C000001"),
+        "{}",
+        dormant.stdout
+    );
 }
 
 #[test]
