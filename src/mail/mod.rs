@@ -38,7 +38,7 @@ pub trait Mailer {
 
 /// Why a mail was not sent. Each names the server or command, the step and
 /// what failed; none carries the password.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MailError {
     /// `mail:` of desk.yaml is wrong, or asks for what this build lacks.
     #[error("desk.yaml: {0}")]

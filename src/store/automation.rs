@@ -15,6 +15,7 @@ use super::time_rules::DueRules;
 use super::{Finding, Store, TimeFiring};
 use crate::config::Field;
 use crate::error::{Error, Result};
+use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery, DeliveryState};
 use crate::model::{Action, Event, Ticket, TicketId, Timestamp};
 use crate::rules::template::{self, Message};
@@ -28,16 +29,6 @@ pub const TEMPLATES_DIR: &str = "templates";
 pub const HOOK_TIMEOUT_VAR: &str = "DESK_HOOK_TIMEOUT";
 pub const DEFAULT_HOOK_TIMEOUT: u64 = 60;
 
-/// A mail as desk hands it to a transport (the fields of `mail::Mail`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    pub to: Vec<String>,
-    pub subject: String,
-    pub body: String,
-    /// Without angle brackets, derived from the delivery's key.
-    pub message_id: String,
-}
-
 /// Why a send failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
@@ -46,9 +37,13 @@ pub struct SendError {
     pub permanent: bool,
 }
 
-/// What sends e-mail (SMTP, sendmail), as `desk run` uses it.
-pub trait EmailSender {
-    fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError>;
+impl From<MailError> for SendError {
+    fn from(e: MailError) -> SendError {
+        SendError {
+            message: e.to_string(),
+            permanent: e.is_permanent(),
+        }
+    }
 }
 
 /// One delivery `desk run` made or tried.
@@ -99,7 +94,7 @@ impl Store {
         catch_up: i64,
         actor: &str,
         dry_run: bool,
-        email: Option<&dyn EmailSender>,
+        email: Option<&dyn Mailer>,
         on_fired: &mut dyn FnMut(&TimeFiring),
         on: &mut dyn FnMut(&Attempt),
     ) -> Result<RunTotals> {
@@ -218,7 +213,7 @@ impl Store {
         &self,
         to: &[String],
         items: &[(Ticket, Delivery)],
-        email: Option<&dyn EmailSender>,
+        email: Option<&dyn Mailer>,
         now: Timestamp,
     ) -> std::result::Result<(), SendError> {
         let temporary = |message: String| SendError {
@@ -242,12 +237,14 @@ impl Store {
         let sender = email
             .ok_or_else(|| temporary("no mail transport: set `mail:` in desk.yaml".to_string()))?;
         let keys: Vec<&str> = items.iter().map(|(_, d)| d.key.as_str()).collect();
-        sender.send(&Outgoing {
-            to,
-            subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
-            body,
-            message_id: outbox::message_id(&keys.join("\n")),
-        })
+        sender
+            .send(&Mail {
+                to,
+                subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
+                body,
+                message_id: outbox::message_id(&keys.join("\n")),
+            })
+            .map_err(SendError::from)
     }
 
     /// Appends the result of one delivery to its ticket, under its lock.
@@ -301,7 +298,7 @@ impl Store {
         &self,
         ticket: &Ticket,
         d: &Delivery,
-        email: Option<&dyn EmailSender>,
+        email: Option<&dyn Mailer>,
         now: Timestamp,
     ) -> std::result::Result<(), SendError> {
         let temporary = |message: String| SendError {
@@ -333,12 +330,14 @@ impl Store {
                 let sender = email.ok_or_else(|| {
                     temporary("no mail transport: set `mail:` in desk.yaml".to_string())
                 })?;
-                sender.send(&Outgoing {
-                    to,
-                    subject,
-                    body,
-                    message_id: outbox::message_id(&d.key),
-                })
+                sender
+                    .send(&Mail {
+                        to,
+                        subject,
+                        body,
+                        message_id: outbox::message_id(&d.key),
+                    })
+                    .map_err(SendError::from)
             }
             other => Err(SendError {
                 message: format!("unknown channel '{other}' (this desk delivers email and run)"),
@@ -715,45 +714,24 @@ fn may_have_failed(s: &crate::model::Summary) -> bool {
     s.failed_deliveries > 0
 }
 
-/// The mail transport of desk.yaml's `mail:`, as `desk run` sends through it.
-struct Transport(Box<dyn crate::mail::Mailer>);
-
-impl EmailSender for Transport {
-    fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError> {
-        let mail = crate::mail::Mail {
-            to: mail.to.clone(),
-            subject: mail.subject.clone(),
-            body: mail.body.clone(),
-            message_id: mail.message_id.clone(),
-        };
-        self.0.send(&mail).map_err(|e| SendError {
-            message: e.to_string(),
-            permanent: e.is_permanent(),
-        })
-    }
-}
-
 /// `mail:` that cannot send (a password that cannot be read, a transport
 /// this build lacks): every e-mail fails with the reason and is retried,
 /// while hooks are still delivered.
-struct Unavailable(String);
+struct Unavailable(MailError);
 
-impl EmailSender for Unavailable {
-    fn send(&self, _: &Outgoing) -> std::result::Result<(), SendError> {
-        Err(SendError {
-            message: self.0.clone(),
-            permanent: false,
-        })
+impl Mailer for Unavailable {
+    fn send(&self, _: &Mail) -> std::result::Result<(), MailError> {
+        Err(self.0.clone())
     }
 }
 
 impl Store {
     /// What e-mail goes through: `None` when desk.yaml has no `mail:`.
-    pub fn email_sender(&self) -> Option<Box<dyn EmailSender>> {
+    pub fn email_sender(&self) -> Option<Box<dyn Mailer>> {
         let config = self.config.mail.as_ref()?;
         Some(match crate::mail::mailer(config) {
-            Ok(mailer) => Box::new(Transport(mailer)),
-            Err(e) => Box::new(Unavailable(e.to_string())),
+            Ok(mailer) => mailer,
+            Err(e) => Box::new(Unavailable(e)),
         })
     }
 }
@@ -769,12 +747,12 @@ mod tests {
 
     /// A transport that keeps what it is given, or refuses as told.
     struct Recorder {
-        sent: RefCell<Vec<Outgoing>>,
-        refuse: Option<SendError>,
+        sent: RefCell<Vec<Mail>>,
+        refuse: Option<MailError>,
     }
 
-    impl EmailSender for Recorder {
-        fn send(&self, mail: &Outgoing) -> std::result::Result<(), SendError> {
+    impl Mailer for Recorder {
+        fn send(&self, mail: &Mail) -> std::result::Result<(), MailError> {
             match &self.refuse {
                 Some(e) => Err(e.clone()),
                 None => {
@@ -893,8 +871,10 @@ mod tests {
         let (_dir, store, id) = store_with_complaint();
         let mailer = Recorder {
             sent: RefCell::new(Vec::new()),
-            refuse: Some(SendError {
-                message: "550 no such user".into(),
+            refuse: Some(MailError::Smtp {
+                server: "mx:25".into(),
+                step: "RCPT TO:<x@example.com>".into(),
+                detail: "550 no such user".into(),
                 permanent: true,
             }),
         };
@@ -915,7 +895,7 @@ mod tests {
         assert_eq!(
             seen[0].outcome,
             AttemptOutcome::Failed {
-                error: "550 no such user".into(),
+                error: "smtp mx:25: RCPT TO:<x@example.com>: 550 no such user".into(),
                 attempt: 1,
                 next: None
             }

@@ -27,8 +27,8 @@ mod time_rules;
 mod walk;
 
 pub use automation::{
-    ticket_json, Attempt, AttemptOutcome, EmailSender, Outbox, Outgoing, RunTotals, SendError,
-    DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
+    ticket_json, Attempt, AttemptOutcome, Outbox, RunTotals, SendError, DEFAULT_HOOK_TIMEOUT,
+    HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
 };
 pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
