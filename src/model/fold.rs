@@ -1,4 +1,4 @@
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
 use super::{Action, Event, Status, Timestamp};
@@ -236,9 +236,6 @@ pub fn inline_value(v: Option<&Value>, quote_text: bool) -> String {
         None | Some(Value::Null) => "(none)".into(),
         Some(Value::String(s)) if quote_text => format!("'{s}'"),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .replace('\n', " "),
+        Some(other) => crate::yaml::one_line(other),
     }
 }

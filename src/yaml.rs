@@ -1,0 +1,156 @@
+//! YAML: the one module that names the YAML crate (serde_yaml). Everything
+//! else says `crate::yaml::…`, so changing the crate touches this file only;
+//! the golden files (src/store/golden.rs) then show whether the on-disk
+//! layout moved.
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// A YAML document as data: the fields desk does not know, a rule's `if:`,
+/// a set field's value.
+pub use serde_yaml::Value;
+
+/// A YAML mapping (keys in file order).
+pub use serde_yaml::Mapping;
+
+/// A YAML number.
+pub use serde_yaml::Number;
+
+/// Why YAML text could not be read or a value not written; `location()`
+/// gives the line and column of a read error.
+pub use serde_yaml::Error;
+
+/// Where in the text a read error is: `line()` and `column()`, from 1.
+pub use serde_yaml::Location;
+
+/// Reads a value from YAML text.
+pub fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
+    serde_yaml::from_str(text)
+}
+
+/// Writes a value as YAML text: the layout of every file desk writes.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_yaml::to_string(value)
+}
+
+/// A typed value from a YAML value.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_yaml::from_value(value)
+}
+
+/// A YAML value from a typed value.
+pub fn to_value<T: Serialize>(value: T) -> Result<Value, Error> {
+    serde_yaml::to_value(value)
+}
+
+/// A value as YAML on one line, for messages: a list or a section reads as
+/// its lines joined by spaces.
+pub fn one_line(value: &Value) -> String {
+    to_string(value)
+        .unwrap_or_default()
+        .trim()
+        .replace('\n', " ")
+}
+
+/// An error's message without its position: desk names the line itself
+/// (`path:line: message`).
+pub fn message(err: &Error) -> String {
+    without_position(&err.to_string()).to_string()
+}
+
+/// The crate's message without its trailing " at line L column C".
+fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i)
+            if message[i + 9..]
+                .split_once(" column ")
+                .is_some_and(|(l, c)| {
+                    [l, c]
+                        .iter()
+                        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                }) =>
+        {
+            &message[..i]
+        }
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_position_is_not_repeated_after_the_line() {
+        assert_eq!(
+            without_position("status: unknown variant, expected `open` at line 9 column 9"),
+            "status: unknown variant, expected `open`"
+        );
+        assert_eq!(without_position("title: at line one"), "title: at line one");
+    }
+
+    /// What `message` strips is the crate's own format: another crate
+    /// that words its position otherwise fails here, not in a store error.
+    #[test]
+    fn a_read_error_has_its_line_and_a_message_without_it() {
+        let err =
+            from_str::<std::collections::BTreeMap<String, bool>>("a: true\nb: 7\n").unwrap_err();
+        let at = err.location().expect("a type error has a position");
+        assert_eq!(at.line(), 2);
+        assert!(err.to_string().ends_with(&format!(
+            " at line {} column {}",
+            at.line(),
+            at.column()
+        )));
+        assert!(!message(&err).contains(" at line "), "{}", message(&err));
+        assert!(!message(&err).is_empty());
+    }
+
+    #[test]
+    fn one_line_joins_the_lines_of_lists_and_sections() {
+        assert_eq!(one_line(&Value::Bool(true)), "true");
+        assert_eq!(one_line(&from_str::<Value>("[a, b]").unwrap()), "- a - b");
+        assert_eq!(one_line(&from_str::<Value>("{a: 1}").unwrap()), "a: 1");
+        assert_eq!(
+            one_line(&from_str::<Value>("!x {a: 1, b: 2}").unwrap()),
+            "!x a: 1 b: 2"
+        );
+    }
+
+    /// Only this module names the YAML crate (docs/architecture.md), so that
+    /// changing it touches one file. Reads every Rust file of src/ and tests/.
+    #[test]
+    fn no_other_file_names_the_yaml_crate() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        let mut naming = Vec::new();
+        for dir in ["src", "tests"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)) {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let rel = path.strip_prefix(root).unwrap();
+                if path.extension().is_none_or(|x| x != "rs")
+                    || rel.starts_with("src/yaml.rs")
+                    || rel.starts_with("src/yaml")
+                {
+                    continue;
+                }
+                files += 1;
+                if std::fs::read_to_string(path)
+                    .unwrap()
+                    .contains("serde_yaml")
+                {
+                    naming.push(rel.display().to_string());
+                }
+            }
+        }
+        assert!(
+            files > 100,
+            "only {files} Rust files found under src/ and tests/"
+        );
+        assert!(
+            naming.is_empty(),
+            "files naming the YAML crate outside src/yaml.rs: {naming:?}"
+        );
+    }
+}
