@@ -51,27 +51,28 @@ pub fn one_line(value: &Value) -> String {
         .replace('\n', " ")
 }
 
-/// An error's message without its position: desk names the line itself
-/// (`path:line: message`).
+/// An error's message without the position of its line: desk names that
+/// line itself (`path:line: message`).
 pub fn message(err: &Error) -> String {
-    without_position(&err.to_string()).to_string()
+    let message = err.to_string();
+    match err.location() {
+        Some(at) => without_position(&message, at.line(), at.column()),
+        None => message,
+    }
 }
 
-/// The crate's message without its trailing " at line L column C".
-fn without_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i)
-            if message[i + 9..]
-                .split_once(" column ")
-                .is_some_and(|(l, c)| {
-                    [l, c]
-                        .iter()
-                        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                }) =>
-        {
-            &message[..i]
-        }
-        _ => message,
+/// `message` without " at line L column C" where the crate puts it: after
+/// the problem, at the end or before the ", while parsing …" context (whose
+/// own position, on another line, stays). Not inside a quoted value.
+fn without_position(message: &str, line: usize, column: usize) -> String {
+    let position = format!(" at line {line} column {column}");
+    let found = message.rmatch_indices(&position).find(|(i, _)| {
+        let rest = &message[i + position.len()..];
+        rest.is_empty() || rest.starts_with(", ")
+    });
+    match found {
+        Some((i, _)) => format!("{}{}", &message[..i], &message[i + position.len()..]),
+        None => message.to_string(),
     }
 }
 
@@ -83,10 +84,25 @@ mod tests {
     #[test]
     fn the_position_is_not_repeated_after_the_line() {
         assert_eq!(
-            without_position("status: unknown variant, expected `open` at line 9 column 9"),
+            without_position(
+                "status: unknown variant, expected `open` at line 9 column 9",
+                9,
+                9
+            ),
             "status: unknown variant, expected `open`"
         );
-        assert_eq!(without_position("title: at line one"), "title: at line one");
+        assert_eq!(
+            without_position("title: at line one", 1, 1),
+            "title: at line one"
+        );
+        assert_eq!(
+            without_position(
+                "kind: unknown variant `a at line 2 column 7`, expected `b` at line 2 column 7",
+                2,
+                7
+            ),
+            "kind: unknown variant `a at line 2 column 7`, expected `b`"
+        );
     }
 
     /// What `message` strips is the crate's own format: another crate
@@ -104,6 +120,25 @@ mod tests {
         )));
         assert!(!message(&err).contains(" at line "), "{}", message(&err));
         assert!(!message(&err).is_empty());
+    }
+
+    /// A syntax error words its position after the problem, then a
+    /// context: the problem's position goes (desk names that line), a
+    /// context elsewhere keeps its own.
+    #[test]
+    fn a_syntax_error_loses_only_the_position_of_its_line() {
+        let err = from_str::<Value>("a: 1\nb: [\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line()), Some(3));
+        assert_eq!(
+            message(&err),
+            "did not find expected node content, while parsing a flow node"
+        );
+        let err = from_str::<Value>("a:\n  - x\n  y: 1\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line()), Some(3));
+        assert_eq!(
+            message(&err),
+            "did not find expected '-' indicator, while parsing a block collection at line 2 column 3"
+        );
     }
 
     #[test]
