@@ -141,6 +141,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the broken text, the message keeps something to say
+        /// and never the position of the line desk names.
+        #[test]
+        fn no_read_error_repeats_its_line(text in "([a-z]{0,3}|[-:?&*!|>'\"#%@`{}\\[\\], \n\t]){0,12}") {
+            if let Err(err) = from_str::<Value>(&text) {
+                let shown = message(&err);
+                proptest::prop_assert!(!shown.is_empty());
+                if let Some(at) = err.location() {
+                    let position = format!(" at line {} column {}", at.line(), at.column());
+                    proptest::prop_assert!(
+                        !shown.ends_with(&position) && !shown.contains(&format!("{position},")),
+                        "{:?}: {}", text, shown
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn one_line_joins_the_lines_of_lists_and_sections() {
         assert_eq!(one_line(&Value::Bool(true)), "true");
