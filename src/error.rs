@@ -83,11 +83,11 @@ impl Error {
         }
     }
 
-    pub fn parse_yaml(path: impl Into<PathBuf>, err: &serde_yaml::Error) -> Self {
+    pub fn parse_yaml(path: impl Into<PathBuf>, err: &crate::yaml::Error) -> Self {
         Error::Parse {
             path: path.into(),
             line: err.location().map(|l| l.line()),
-            message: without_position(&without_values(&err.to_string())).to_string(),
+            message: without_values(&crate::yaml::message(err)),
         }
     }
 
@@ -131,25 +131,6 @@ impl Error {
     /// True when the error is only a closed stdout (e.g. `desk list | head`).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-}
-
-/// serde_yaml's message without its trailing " at line L column C": the
-/// error names the line already (`path:line: message`).
-fn without_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i)
-            if message[i + 9..]
-                .split_once(" column ")
-                .is_some_and(|(l, c)| {
-                    [l, c]
-                        .iter()
-                        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                }) =>
-        {
-            &message[..i]
-        }
-        _ => message,
     }
 }
 
@@ -206,16 +187,6 @@ fn without_values(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::without_values;
-
-    #[test]
-    fn the_position_is_not_repeated_after_the_line() {
-        use super::without_position;
-        assert_eq!(
-            without_position("status: unknown variant, expected `open` at line 9 column 9"),
-            "status: unknown variant, expected `open`"
-        );
-        assert_eq!(without_position("title: at line one"), "title: at line one");
-    }
 
     #[test]
     fn values_found_in_a_file_are_not_repeated() {

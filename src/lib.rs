@@ -13,6 +13,7 @@
 //! - [`mail`]: e-mail delivery (sendmail command, SMTP) for `desk run`.
 //! - [`output`]: one writer for table, CSV and JSON.
 //! - [`parallel`]: spreading pure work over the cores.
+//! - [`yaml`]: the YAML crate behind desk's own names; the one module that names it.
 //! - [`cli`]: one file per subcommand, on top of the rest.
 
 pub mod cli;
@@ -29,5 +30,6 @@ pub mod report;
 pub mod rules;
 pub mod sla;
 pub mod store;
+pub mod yaml;
 
 pub use error::{Error, Result};

@@ -90,7 +90,8 @@ impl Config {
             encryption: None,
             report: ReportConfig::default(),
             rules: Some(
-                serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse"),
+                crate::yaml::from_str(crate::rules::DEFAULT_RULES)
+                    .expect("the default rules parse"),
             ),
             mail: None,
             extra: BTreeMap::new(),

@@ -63,14 +63,14 @@ pub struct Config {
     /// parsed by the commands that run them (`crate::rules::Rules::parse`),
     /// so that a bad rule stops those commands and `desk check`, not `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<serde_yaml::Value>,
+    pub rules: Option<crate::yaml::Value>,
     /// How notifications are sent (docs/format.md, `mail:`); checked when
     /// desk.yaml is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<crate::mail::MailConfig>,
     /// Sections added by later versions or by hand are kept untouched.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_yaml::Value>,
+    pub extra: BTreeMap<String, crate::yaml::Value>,
 }
 
 impl Config {
@@ -282,15 +282,15 @@ impl Config {
 /// `desk.yaml` as written by `desk init`: the values, after a short header.
 pub fn render(config: &Config) -> String {
     // The default rules are written as their commented source, which reads
-    // better than what serde_yaml makes of them.
-    let default_rules: serde_yaml::Value =
-        serde_yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse");
+    // better than what the YAML writer makes of them.
+    let default_rules: crate::yaml::Value =
+        crate::yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse");
     let literal = config.rules.as_ref() == Some(&default_rules);
     let mut shown = std::borrow::Cow::Borrowed(config);
     if literal {
         shown.to_mut().rules = None;
     }
-    let body = serde_yaml::to_string(&shown).expect("config serialises");
+    let body = crate::yaml::to_string(&shown).expect("config serialises");
     let rules = if literal {
         format!(
             "# Automation rules, run by the command that records the event (docs/automation.md).\n\

@@ -60,7 +60,7 @@ pub struct ReportConfig {
     pub complaint_types: Option<Vec<String>>,
     /// Settings added by later versions or by hand are kept untouched.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_yaml::Value>,
+    pub extra: BTreeMap<String, crate::yaml::Value>,
 }
 
 impl ReportConfig {

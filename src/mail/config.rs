@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::yaml::{Mapping, Value};
 use serde::{Deserialize, Serialize};
-use serde_yaml::{Mapping, Value};
 
 /// `mail:` of desk.yaml as written. Unknown keys are refused by
 /// [`MailConfig::settings`] (a misspelt key would otherwise send mail some
@@ -103,7 +103,7 @@ const SENDMAIL_KEYS: &[&str] = &["command", "args"];
 impl MailConfig {
     /// A section from its YAML text (tests, and code that builds desk.yaml).
     pub fn from_yaml(text: &str) -> Result<MailConfig, String> {
-        serde_yaml::from_str(text)
+        crate::yaml::from_str(text)
             .map(MailConfig)
             .map_err(|e| format!("mail: {e}"))
     }
@@ -430,10 +430,7 @@ fn shown(value: &Value) -> String {
         Value::Null => "an empty value".into(),
         Value::Sequence(_) => "a list".into(),
         Value::Mapping(_) => "a section".into(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        other => crate::yaml::one_line(other),
     }
 }
 
@@ -560,6 +557,11 @@ mod tests {
                 "mail.sendmail.args: '-t' is not a list",
             ),
             ("- a\n", "mail: a list is not a section"),
+            // A tagged section is shown on one line, as every value in a message.
+            (
+                "from: a@example.com\nsmtp: {host: !x {a: 1, b: 2}}\n",
+                "mail.smtp.host: !x a: 1 b: 2 is not a text value",
+            ),
         ];
         for (yaml, expected) in cases {
             let err = settings(yaml).unwrap_err();

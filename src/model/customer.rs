@@ -3,8 +3,8 @@
 //! Values arrive here already validated and, for ID-card and bank-card
 //! numbers, already sealed; this module only records and compares them.
 
+use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 use std::collections::BTreeMap;
 
 use super::Timestamp;
@@ -924,10 +924,10 @@ mod tests {
     #[test]
     fn custom_values_read_as_text_and_write_sorted() {
         let yaml = "id: C000001\nkind: individual\nname: 张三\ncustom:\n  微信号: wx_a\n  QQ: 12345\n  empty:\n  VIP: yes\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\nlater: kept\n";
-        let c: Customer = serde_yaml::from_str(yaml).unwrap();
+        let c: Customer = crate::yaml::from_str(yaml).unwrap();
         let keys: Vec<_> = c.custom.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(keys, ["QQ=12345", "VIP=yes", "微信号=wx_a"]);
-        let out = serde_yaml::to_string(&c).unwrap();
+        let out = crate::yaml::to_string(&c).unwrap();
         assert!(
             out.contains("custom:\n  QQ: '12345'\n  VIP: yes\n  微信号: wx_a\ncreated:"),
             "{out}"
@@ -935,12 +935,12 @@ mod tests {
         assert!(out.contains("later: kept"), "{out}");
         // `custom:` left empty by hand is no custom field.
         let empty = "id: C1\nkind: individual\nname: n\ncustom:\ncreated: 2026-10-01T09:00:00+08:00\ncreated_by: li.na\n";
-        assert!(serde_yaml::from_str::<Customer>(empty)
+        assert!(crate::yaml::from_str::<Customer>(empty)
             .unwrap()
             .custom
             .is_empty());
         let nested = yaml.replace("  QQ: 12345", "  QQ: {a: 1}");
-        let err = serde_yaml::from_str::<Customer>(&nested).unwrap_err();
+        let err = crate::yaml::from_str::<Customer>(&nested).unwrap_err();
         assert!(err.to_string().contains("custom.QQ"), "{err}");
     }
 }

@@ -1,5 +1,5 @@
+use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 use std::collections::BTreeMap;
 
 use super::{Status, Timestamp};
@@ -442,7 +442,7 @@ mod tests {
 
     fn event(yaml: &str) -> Event {
         let head = "at: 2026-11-23T09:00:00+08:00\nby: li.na\n";
-        serde_yaml::from_str(&format!("{head}{yaml}")).unwrap()
+        crate::yaml::from_str(&format!("{head}{yaml}")).unwrap()
     }
 
     fn problems(yaml: &str) -> Vec<String> {
@@ -477,7 +477,7 @@ mod tests {
         assert_eq!(survey.len(), 3, "{survey:?}");
         assert!(problems("action: created\ntitle: t\n")[0].contains("need `customer`"));
         let early: Event =
-            serde_yaml::from_str("at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n")
+            crate::yaml::from_str("at: 0001-01-01T00:00:00+00:00\nby: li.na\naction: escalated\n")
                 .unwrap();
         assert!(early.problems(&|_| true)[0].contains("1970-01-01 to 9999-12-31"));
         // What desk itself writes is clean.
@@ -536,7 +536,7 @@ mod tests {
             "2026-11-23T08:00:00+08:00",
         ]
         .iter()
-        .map(|t| serde_yaml::from_str(&at(t)).unwrap())
+        .map(|t| crate::yaml::from_str(&at(t)).unwrap())
         .collect();
         assert_eq!(history_order_problem(&history[..2]), None);
         let found = history_order_problem(&history).unwrap();

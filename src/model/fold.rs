@@ -1,4 +1,4 @@
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
 use super::{Action, Event, Status, Timestamp};
@@ -245,10 +245,7 @@ pub fn inline_value(v: Option<&Value>, quote_text: bool) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Some(other) => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .replace('\n', " "),
+        Some(other) => crate::yaml::one_line(other),
     }
 }
 
@@ -258,7 +255,7 @@ mod tests {
 
     #[test]
     fn inline_values_fit_one_line() {
-        let list: Value = serde_yaml::from_str("[touched, 'VIP 客户']").unwrap();
+        let list: Value = crate::yaml::from_str("[touched, 'VIP 客户']").unwrap();
         assert_eq!(inline_value(Some(&list), false), "[touched, VIP 客户]");
         assert_eq!(inline_value(Some(&list), true), "['touched', 'VIP 客户']");
         assert_eq!(inline_value(Some(&Value::Sequence(vec![])), false), "[]");

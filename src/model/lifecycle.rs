@@ -3,9 +3,9 @@
 //! [`Lifecycle::after`]; summaries keep their history as a list of [`Step`]s
 //! (a few bytes each) instead of events.
 
+use crate::yaml::Value;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 
 use super::{Action, Event, Status, Timestamp};
 

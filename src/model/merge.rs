@@ -17,7 +17,7 @@ use super::{Customer, CustomerField, Ticket, Timestamp};
 pub struct Conflict(pub String);
 
 fn text_of<T: Serialize>(item: &T) -> String {
-    serde_yaml::to_string(item).expect("entries serialise")
+    crate::yaml::to_string(item).expect("entries serialise")
 }
 
 /// The union of two time-ordered logs (ticket histories, customer change
@@ -200,10 +200,10 @@ pub fn merge_tickets(
 /// value; changed on both, ours (the two values are shown to nobody, so the
 /// choice is only kept stable by comparing them).
 fn merge_maps(
-    base: Option<&std::collections::BTreeMap<String, serde_yaml::Value>>,
-    a: &std::collections::BTreeMap<String, serde_yaml::Value>,
-    b: &std::collections::BTreeMap<String, serde_yaml::Value>,
-) -> std::collections::BTreeMap<String, serde_yaml::Value> {
+    base: Option<&std::collections::BTreeMap<String, crate::yaml::Value>>,
+    a: &std::collections::BTreeMap<String, crate::yaml::Value>,
+    b: &std::collections::BTreeMap<String, crate::yaml::Value>,
+) -> std::collections::BTreeMap<String, crate::yaml::Value> {
     let mut out = std::collections::BTreeMap::new();
     for key in a.keys().chain(b.keys()) {
         let o = base.and_then(|m| m.get(key));
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_merge_key_by_key_and_either_side_may_be_ours() {
-        use serde_yaml::Value;
+        use crate::yaml::Value;
         let map = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, Value> {
             pairs
                 .iter()

@@ -2,7 +2,7 @@
 //! it, appends the event that explains the change, and refolds. Pure: the
 //! caller supplies time and actor and does the I/O.
 
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 /// The statuses `desk update --status` sets (the rest have their commands).
 pub const UPDATE_STATUSES: &str =

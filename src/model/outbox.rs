@@ -88,11 +88,11 @@ impl Delivery {
     /// The recipients as queued (agent IDs, `customer`).
     pub fn to(&self) -> Vec<String> {
         match &self.queued.to {
-            Some(serde_yaml::Value::Sequence(items)) => items
+            Some(crate::yaml::Value::Sequence(items)) => items
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect(),
-            Some(serde_yaml::Value::String(s)) => vec![s.clone()],
+            Some(crate::yaml::Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         }
     }

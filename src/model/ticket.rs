@@ -1,5 +1,5 @@
+use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 use std::collections::BTreeMap;
 
 use super::fold::{fold, FoldError, State, FIELDS};

@@ -3,7 +3,7 @@
 //! action. Values that name something of the store (a customer, a type)
 //! are looked up through [`TicketLookup`], which the store provides.
 
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 use super::ops::{check_title, Edit};
 use crate::config::Field;
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(tags(["a, b,a", "b", "，c，"]).unwrap(), ["a", "b", "c"]);
         assert_eq!(
             value("tags=退款,退款, 物流"),
-            serde_yaml::from_str::<Value>("[退款, 物流]").unwrap()
+            crate::yaml::from_str::<Value>("[退款, 物流]").unwrap()
         );
         assert_eq!(unique_tags(vec!["x".into(), "x".into()]), ["x"]);
     }

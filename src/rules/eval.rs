@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 use super::*;
 use crate::model::{Edit, Event, Status, Ticket, Timestamp};
@@ -92,7 +92,7 @@ impl std::fmt::Display for Outcome {
 /// of one rule with several `notify`/`run` actions (the second is `…/2`).
 pub fn cause_key(rule: &str, ticket: &str, event: &Event, nth: usize) -> String {
     use sha2::{Digest, Sha256};
-    let text = serde_yaml::to_string(event).expect("events serialise");
+    let text = crate::yaml::to_string(event).expect("events serialise");
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
     match nth {
@@ -482,7 +482,7 @@ mod tests {
     use crate::model::NewTicket;
 
     fn rules(yaml: &str, config: &Config) -> Rules {
-        let v: Value = serde_yaml::from_str(yaml).unwrap();
+        let v: Value = crate::yaml::from_str(yaml).unwrap();
         Rules::parse(Some(&v), config).unwrap()
     }
 

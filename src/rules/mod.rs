@@ -449,7 +449,7 @@ impl Rules {
     /// every agent and role known, no condition that can never match. All
     /// the problems are returned, each naming the rule and the key.
     pub fn parse(
-        value: Option<&serde_yaml::Value>,
+        value: Option<&crate::yaml::Value>,
         config: &crate::config::Config,
     ) -> Result<Rules, Vec<RuleError>> {
         parse::rules(value, config)

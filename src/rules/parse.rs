@@ -1,7 +1,7 @@
 //! `rules:` of desk.yaml into [`Rules`]: shapes, keys and values checked
 //! against the configuration, and conditions that could never match refused.
 
-use serde_yaml::{Mapping, Value};
+use crate::yaml::{Mapping, Value};
 
 use super::*;
 use crate::config::{describe_choices, find_choice, Config, Field};
@@ -879,7 +879,7 @@ mod tests {
     use super::*;
 
     fn parse(yaml: &str) -> Result<Rules, Vec<RuleError>> {
-        let v: Value = serde_yaml::from_str(yaml).unwrap();
+        let v: Value = crate::yaml::from_str(yaml).unwrap();
         Rules::parse(Some(&v), &Config::seed_defaults())
     }
 
@@ -1124,7 +1124,7 @@ mod tests {
             if !block.contains("name:") {
                 continue;
             }
-            let v: Value = serde_yaml::from_str(block).unwrap();
+            let v: Value = crate::yaml::from_str(block).unwrap();
             let list = v.get("rules").cloned().unwrap_or(v);
             let rules = Rules::parse(Some(&list), &Config::seed_defaults())
                 .unwrap_or_else(|e| panic!("{block}\n{e:?}"));
@@ -1144,7 +1144,7 @@ mod tests {
             action in "note: x|assign: [a-z.]{0,8}|assign: \\{role: [a-z]{0,9}\\}|set: \\{tags: \\{add: [a-z]{0,3}\\}\\}|notify: \\{to: [a-z]{0,8}\\}|run: ~",
         ) {
             let yaml = format!("- name: {name}\n  when: {when}\n  if: {{{key}: {test}}}\n  then: [{{{action}}}]\n");
-            if let Ok(v) = serde_yaml::from_str::<Value>(&yaml) {
+            if let Ok(v) = crate::yaml::from_str::<Value>(&yaml) {
                 let _ = Rules::parse(Some(&v), &Config::seed_defaults());
             }
         }

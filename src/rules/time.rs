@@ -463,14 +463,14 @@ mod tests {
         fn with_calendar(rules: &str, calendar: &str) -> World {
             let mut config = Config::seed_defaults();
             if !calendar.is_empty() {
-                let mut cal: serde_yaml::Value = serde_yaml::to_value(&config.calendar).unwrap();
-                let extra: serde_yaml::Mapping = serde_yaml::from_str(calendar).unwrap();
+                let mut cal: crate::yaml::Value = crate::yaml::to_value(&config.calendar).unwrap();
+                let extra: crate::yaml::Mapping = crate::yaml::from_str(calendar).unwrap();
                 for (k, v) in extra {
                     cal.as_mapping_mut().unwrap().insert(k, v);
                 }
-                config.calendar = serde_yaml::from_value(cal).unwrap();
+                config.calendar = crate::yaml::from_value(cal).unwrap();
             }
-            let value: serde_yaml::Value = serde_yaml::from_str(rules).unwrap();
+            let value: crate::yaml::Value = crate::yaml::from_str(rules).unwrap();
             let rules = Rules::parse(Some(&value), &config).unwrap();
             let calendar = config.calendar.build(chrono_tz::Asia::Shanghai).unwrap();
             let priorities: Vec<String> = config.priorities.iter().map(|c| c.key.clone()).collect();
@@ -874,7 +874,7 @@ mod tests {
         assert!(!crate::rules::holds_now(&w.rules, rule, &t, &vip));
         let edit = crate::model::Edit {
             field: "priority".into(),
-            value: serde_yaml::Value::String("urgent".into()),
+            value: crate::yaml::Value::String("urgent".into()),
         };
         t.edit(vec![edit], None, at("2026-11-24T11:00:00+08:00"), "li.na")
             .unwrap();

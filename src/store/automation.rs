@@ -927,7 +927,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut config = crate::config::Config::seed_defaults();
         config.rules = Some(
-            serde_yaml::from_str(
+            crate::yaml::from_str(
                 "- {name: remind, when: created, then: [{notify: {to: {agent: li.na}, template: progress, digest: true}}]}\n\
                  - {name: tell, when: created, then: [{notify: {to: {agent: li.na}, template: assigned}}]}\n",
             )

@@ -18,7 +18,7 @@ pub(super) const LOCK: &str = "customers";
 pub const KEY_FILE_VAR: &str = "DESK_KEY_FILE";
 
 pub fn render_customer(customer: &Customer) -> String {
-    serde_yaml::to_string(customer).expect("a customer always serialises")
+    crate::yaml::to_string(customer).expect("a customer always serialises")
 }
 
 pub fn parse_customer(text: &str, path: &Path) -> Result<Customer> {

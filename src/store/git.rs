@@ -422,7 +422,7 @@ impl Store {
                 continue;
             }
             let shown = self.display_path(&path).to_path_buf();
-            let mut claim = match serde_yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
+            let mut claim = match crate::yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
                 Ok(c) if (1..=99).contains(&c.node) => c,
                 Ok(c) => {
                     bad.push(super::Finding::new(
@@ -518,7 +518,7 @@ impl Store {
         };
         let text = format!(
             "# This clone's node number (desk git-setup; docs/git.md). Commit it.\n{}",
-            serde_yaml::to_string(&claim).expect("claim serialises")
+            crate::yaml::to_string(&claim).expect("claim serialises")
         );
         if read_to_string(&path).ok().as_deref().map(strip_claimed) != Some(strip_claimed(&text)) {
             std::fs::create_dir_all(self.root.join(NODES_DIR))

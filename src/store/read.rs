@@ -209,7 +209,7 @@ pub fn from_yaml<T: DeserializeOwned>(text: &str, shown: &Path) -> Result<T> {
             ),
         });
     }
-    serde_yaml::from_str(text).map_err(|e| Error::parse_yaml(shown, &e))
+    crate::yaml::from_str(text).map_err(|e| Error::parse_yaml(shown, &e))
 }
 
 /// The 1-based line at which YAML nesting (open block collections by their
@@ -435,7 +435,7 @@ mod tests {
 
     #[test]
     fn byte_order_mark_is_skipped_and_values_are_not_echoed() {
-        let v: serde_yaml::Value = from_yaml("\u{feff}a: 1\n", Path::new("f.yaml")).unwrap();
+        let v: crate::yaml::Value = from_yaml("\u{feff}a: 1\n", Path::new("f.yaml")).unwrap();
         assert_eq!(v["a"], 1);
         let e = from_yaml::<u32>("\"my secret\"\n", Path::new("f.yaml")).unwrap_err();
         assert!(!e.to_string().contains("my secret"), "{e}");
@@ -444,14 +444,14 @@ mod tests {
 
     /// A YAML value of exactly `depth` levels of collections, with text
     /// that YAML must quote or fold (brackets, quotes, `#`, `: `, newlines).
-    fn nested_value(depth: u32) -> impl Strategy<Value = (serde_yaml::Value, u32)> {
-        use serde_yaml::Value;
+    fn nested_value(depth: u32) -> impl Strategy<Value = (crate::yaml::Value, u32)> {
+        use crate::yaml::Value;
         let text = "[ -~\n]{0,12}".prop_map(Value::String);
         let leaf = text.clone().prop_map(|v| (v, 0));
         leaf.prop_recursive(depth, 64, 3, move |inner| {
             (inner, text.clone(), any::<bool>()).prop_map(|((child, d), key, as_map)| {
                 let value = if as_map {
-                    let mut map = serde_yaml::Mapping::new();
+                    let mut map = crate::yaml::Mapping::new();
                     map.insert(key, child);
                     Value::Mapping(map)
                 } else {
@@ -462,23 +462,23 @@ mod tests {
         })
     }
 
-    fn depth_of(v: &serde_yaml::Value) -> u32 {
+    fn depth_of(v: &crate::yaml::Value) -> u32 {
         match v {
-            serde_yaml::Value::Mapping(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
-            serde_yaml::Value::Sequence(s) => 1 + s.iter().map(depth_of).max().unwrap_or(0),
+            crate::yaml::Value::Mapping(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
+            crate::yaml::Value::Sequence(s) => 1 + s.iter().map(depth_of).max().unwrap_or(0),
             _ => 0,
         }
     }
 
     proptest! {
-        /// The scan finds the nesting of what serde_yaml writes (block
+        /// The scan finds the nesting of what the YAML writer writes (block
         /// style) and of JSON (flow style), to within one level, whatever
         /// the text holds.
         #[test]
         fn scan_measures_real_nesting((value, _) in nested_value(12)) {
             let depth = depth_of(&value) as usize;
             for text in [
-                serde_yaml::to_string(&value).unwrap(),
+                crate::yaml::to_string(&value).unwrap(),
                 serde_json::to_string(&value).unwrap(),
             ] {
                 prop_assert_eq!(too_deep(&text, depth + 1), None, "{}", text);

@@ -104,7 +104,7 @@ impl Store {
         struct Section<'a> {
             encryption: &'a crypto::EncryptionConfig,
         }
-        let yaml = serde_yaml::to_string(&Section {
+        let yaml = crate::yaml::to_string(&Section {
             encryption: &section,
         })
         .expect("serialises");

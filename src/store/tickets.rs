@@ -10,7 +10,7 @@ use crate::model::{Ticket, TicketId, Timestamp};
 
 /// Serialises a ticket with its fixed key order.
 pub fn render_ticket(ticket: &Ticket) -> String {
-    serde_yaml::to_string(ticket).expect("a ticket always serialises")
+    crate::yaml::to_string(ticket).expect("a ticket always serialises")
 }
 
 /// Parses a ticket file; errors name the file and line.

@@ -218,8 +218,8 @@ impl TestEnv {
         std::fs::read_to_string(self.ticket_path(id)).unwrap()
     }
 
-    pub fn ticket_yaml(&self, id: &str) -> serde_yaml::Value {
-        serde_yaml::from_str(&self.read_ticket(id)).unwrap()
+    pub fn ticket_yaml(&self, id: &str) -> desk::yaml::Value {
+        desk::yaml::from_str(&self.read_ticket(id)).unwrap()
     }
 
     /// Every file of the store (but the local state), with its bytes.

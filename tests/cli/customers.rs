@@ -521,8 +521,8 @@ fn edits_append_to_the_change_log_and_no_ops_are_refused() {
         &["customer", "edit", "C000001", "--set", "phone=abc"],
         &["invalid phone"],
     );
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap())
+    let yaml: desk::yaml::Value =
+        desk::yaml::from_str(&std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap())
             .unwrap();
     let changes = yaml["changes"].as_sequence().unwrap();
     assert_eq!(changes.len(), 3);
@@ -556,7 +556,7 @@ fn edits_append_to_the_change_log_and_no_ops_are_refused() {
     edit.ok();
     let file = std::fs::read_to_string(env.path("customers/C000001.yaml")).unwrap();
     assert!(!file.contains("11010519491231002X"));
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&file).unwrap();
+    let yaml: desk::yaml::Value = desk::yaml::from_str(&file).unwrap();
     assert_eq!(yaml["changes"][3]["to"]["last4"], "002X");
     // Unknown fields of a hand-edited or newer file survive an edit.
     let edited = file.replace("changes:", "loyalty_tier: gold\nchanges:");

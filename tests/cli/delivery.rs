@@ -129,7 +129,7 @@ fn mails_about(server: &SmtpServer, words: &str) -> Vec<crate::common::Received>
         .collect()
 }
 
-fn actions(env: &TestEnv, id: &str, action: &str) -> Vec<serde_yaml::Value> {
+fn actions(env: &TestEnv, id: &str, action: &str) -> Vec<desk::yaml::Value> {
     env.ticket_yaml(id)["history"]
         .as_sequence()
         .unwrap()

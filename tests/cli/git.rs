@@ -149,7 +149,7 @@ fn concurrent_updates_of_one_ticket_merge_by_themselves() {
 
         let text = b.env.read_ticket(&id);
         assert!(!text.contains("<<<<<<<"), "{text}");
-        let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
         let actions: Vec<&str> = y["history"]
             .as_sequence()
             .unwrap()
@@ -235,7 +235,7 @@ fn customer_edits_on_two_clones_merge_field_by_field() {
     b.git(&team, &["push", "-q", "origin", "HEAD:b-edits"]);
     b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
     let text = std::fs::read_to_string(b.env.path("customers/C000001.yaml")).unwrap();
-    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
     assert_eq!(y["email"], "zs@example.com");
     assert_eq!(y["address"], "杭州市西湖区文三路1号");
     assert_eq!(y["notes"], "prefers e-mail", "the later change wins");
@@ -426,7 +426,7 @@ impl Clone {
 
 /// The `note`s of a ticket's history, in order.
 fn notes(text: &str) -> Vec<String> {
-    let y: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(text).unwrap();
     y["history"]
         .as_sequence()
         .unwrap()
@@ -923,8 +923,8 @@ fn a_hand_edit_of_a_customer_field_is_logged_before_the_other_sides_change() {
     b.commit(&team, "phone changed");
     b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
     a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
-    let y: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let y: desk::yaml::Value =
+        desk::yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(y["phone"], "13900000008", "the later change wins");
     let changes = y["changes"].as_sequence().unwrap();
     let logged: Vec<(&str, &str, &str)> = changes
@@ -997,7 +997,7 @@ fn two_closes_of_one_ticket_on_two_clones_are_one_closure_with_both_resolutions(
     b.commit(&team, "closed");
     b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
     a.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
-    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(&a.env.read_ticket(&id)).unwrap();
     assert_eq!(y["status"], "closed");
     // The later close amends the first: both resolutions stay in the field.
     assert_eq!(y["resolution"], "更换电源适配器\n远程重置后恢复");
@@ -1062,7 +1062,7 @@ fn custom_fields_edited_on_two_clones_merge_field_by_field() {
         text.contains("custom:\n  QQ: '12345'\n  会员等级: 金卡\n  微信号: wx_a\n"),
         "the later change wins a field both changed:\n{text}"
     );
-    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
     assert_eq!(y["changes"].as_sequence().unwrap().len(), 4);
     b.check_clean();
     a.git(&team, &["pull", "-q", "--no-edit", "origin", "b-edits"]);
@@ -1160,7 +1160,7 @@ fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
     b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
     let text = b.env.read_ticket(&id);
     assert!(!text.contains("<<<<<<<"), "{text}");
-    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
     let history = y["history"].as_sequence().unwrap();
     let actions: Vec<&str> = history
         .iter()
@@ -1228,7 +1228,7 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
     );
     // Pushed: the colleague sees the delivery after a pull.
     a.git(&team, &["pull", "-q"]);
-    let y: serde_yaml::Value = serde_yaml::from_str(&a.env.read_ticket(&id)).unwrap();
+    let y: desk::yaml::Value = desk::yaml::from_str(&a.env.read_ticket(&id)).unwrap();
     let actions: Vec<&str> = y["history"]
         .as_sequence()
         .unwrap()

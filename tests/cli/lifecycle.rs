@@ -92,7 +92,7 @@ fn the_whole_service_loop_from_the_shell() {
         .ok();
     let y = env.ticket_yaml(&id);
     assert_eq!(y["status"], "in_progress");
-    assert_eq!(y["resolution"], serde_yaml::Value::Null);
+    assert_eq!(y["resolution"], desk::yaml::Value::Null);
     let actions: Vec<&str> = y["history"]
         .as_sequence()
         .unwrap()

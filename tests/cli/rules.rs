@@ -50,7 +50,7 @@ fn assignee(env: &TestEnv, id: &str) -> Option<String> {
     env.ticket_yaml(id)["assignee"].as_str().map(str::to_string)
 }
 
-fn events(env: &TestEnv, id: &str) -> Vec<serde_yaml::Value> {
+fn events(env: &TestEnv, id: &str) -> Vec<desk::yaml::Value> {
     env.ticket_yaml(id)["history"]
         .as_sequence()
         .unwrap()

@@ -291,12 +291,12 @@ fn errors_never_echo_a_full_number() {
 }
 
 /// Replaces the value of `key` in the first sealed `field` of a customer file.
-fn damage(env: &TestEnv, id: &str, field: &str, edit: impl Fn(&mut serde_yaml::Mapping)) {
+fn damage(env: &TestEnv, id: &str, field: &str, edit: impl Fn(&mut desk::yaml::Mapping)) {
     let path = env.path(&format!("customers/{id}.yaml"));
-    let mut doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut doc: desk::yaml::Value =
+        desk::yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(doc[field].as_mapping_mut().unwrap());
-    replace(&path, &serde_yaml::to_string(&doc).unwrap());
+    replace(&path, &desk::yaml::to_string(&doc).unwrap());
 }
 
 /// Writes a new file in place of `path`, as git and most editors save: a
@@ -307,7 +307,7 @@ fn replace(path: &std::path::Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-fn set(m: &mut serde_yaml::Mapping, key: &str, value: &str) {
+fn set(m: &mut desk::yaml::Mapping, key: &str, value: &str) {
     m.insert(key.into(), value.into());
 }
 
@@ -364,7 +364,7 @@ fn a_damaged_sealed_value_is_noticed() {
         .to_string();
     let other_lookup = {
         let text = std::fs::read_to_string(env.path(&format!("customers/{other}.yaml"))).unwrap();
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let doc: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
         doc["id_card"]["lookup"].as_str().unwrap().to_string()
     };
     damage(&env, &id, "id_card", |m| set(m, "lookup", &other_lookup));

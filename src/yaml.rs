@@ -1,0 +1,210 @@
+//! YAML: the one module that names the YAML crate (serde_yaml). Everything
+//! else says `crate::yaml::…`, so changing the crate touches this file only;
+//! the golden files (src/store/golden.rs) then show whether the on-disk
+//! layout moved.
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// A YAML document as data: the fields desk does not know, a rule's `if:`,
+/// a set field's value.
+pub use serde_yaml::Value;
+
+/// A YAML mapping (keys in file order).
+pub use serde_yaml::Mapping;
+
+/// A YAML number.
+pub use serde_yaml::Number;
+
+/// Why YAML text could not be read or a value not written; `location()`
+/// gives the line and column of a read error.
+pub use serde_yaml::Error;
+
+/// Where in the text a read error is: `line()` and `column()`, from 1.
+pub use serde_yaml::Location;
+
+/// Reads a value from YAML text.
+pub fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
+    serde_yaml::from_str(text)
+}
+
+/// Writes a value as YAML text: the layout of every file desk writes.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_yaml::to_string(value)
+}
+
+/// A typed value from a YAML value.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_yaml::from_value(value)
+}
+
+/// A YAML value from a typed value.
+pub fn to_value<T: Serialize>(value: T) -> Result<Value, Error> {
+    serde_yaml::to_value(value)
+}
+
+/// A value as YAML on one line, for messages: a list or a section reads as
+/// its lines joined by spaces.
+pub fn one_line(value: &Value) -> String {
+    to_string(value)
+        .unwrap_or_default()
+        .trim()
+        .replace('\n', " ")
+}
+
+/// An error's message without the position of its line: desk names that
+/// line itself (`path:line: message`).
+pub fn message(err: &Error) -> String {
+    let message = err.to_string();
+    match err.location() {
+        Some(at) => without_position(&message, at.line(), at.column()),
+        None => message,
+    }
+}
+
+/// `message` without " at line L column C" where the crate puts it: after
+/// the problem, at the end or before the ", while parsing …" context (whose
+/// own position, on another line, stays). Not inside a quoted value.
+fn without_position(message: &str, line: usize, column: usize) -> String {
+    let position = format!(" at line {line} column {column}");
+    let found = message.rmatch_indices(&position).find(|(i, _)| {
+        let rest = &message[i + position.len()..];
+        rest.is_empty() || rest.starts_with(", ")
+    });
+    match found {
+        Some((i, _)) => format!("{}{}", &message[..i], &message[i + position.len()..]),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_position_is_not_repeated_after_the_line() {
+        assert_eq!(
+            without_position(
+                "status: unknown variant, expected `open` at line 9 column 9",
+                9,
+                9
+            ),
+            "status: unknown variant, expected `open`"
+        );
+        assert_eq!(
+            without_position("title: at line one", 1, 1),
+            "title: at line one"
+        );
+        assert_eq!(
+            without_position(
+                "kind: unknown variant `a at line 2 column 7`, expected `b` at line 2 column 7",
+                2,
+                7
+            ),
+            "kind: unknown variant `a at line 2 column 7`, expected `b`"
+        );
+    }
+
+    /// What `message` strips is the crate's own format: another crate
+    /// that words its position otherwise fails here, not in a store error.
+    #[test]
+    fn a_read_error_has_its_line_and_a_message_without_it() {
+        let err =
+            from_str::<std::collections::BTreeMap<String, bool>>("a: true\nb: 7\n").unwrap_err();
+        let at = err.location().expect("a type error has a position");
+        assert_eq!(at.line(), 2);
+        assert!(err.to_string().ends_with(&format!(
+            " at line {} column {}",
+            at.line(),
+            at.column()
+        )));
+        assert!(!message(&err).contains(" at line "), "{}", message(&err));
+        assert!(!message(&err).is_empty());
+    }
+
+    /// A syntax error words its position after the problem, then a
+    /// context: the problem's position goes (desk names that line), a
+    /// context elsewhere keeps its own.
+    #[test]
+    fn a_syntax_error_loses_only_the_position_of_its_line() {
+        let err = from_str::<Value>("a: 1\nb: [\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line()), Some(3));
+        assert_eq!(
+            message(&err),
+            "did not find expected node content, while parsing a flow node"
+        );
+        let err = from_str::<Value>("a:\n  - x\n  y: 1\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line()), Some(3));
+        assert_eq!(
+            message(&err),
+            "did not find expected '-' indicator, while parsing a block collection at line 2 column 3"
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the broken text, the message keeps something to say
+        /// and never the position of the line desk names.
+        #[test]
+        fn no_read_error_repeats_its_line(text in "([a-z]{0,3}|[-:?&*!|>'\"#%@`{}\\[\\], \n\t]){0,12}") {
+            if let Err(err) = from_str::<Value>(&text) {
+                let shown = message(&err);
+                proptest::prop_assert!(!shown.is_empty());
+                if let Some(at) = err.location() {
+                    let position = format!(" at line {} column {}", at.line(), at.column());
+                    proptest::prop_assert!(
+                        !shown.ends_with(&position) && !shown.contains(&format!("{position},")),
+                        "{:?}: {}", text, shown
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_line_joins_the_lines_of_lists_and_sections() {
+        assert_eq!(one_line(&Value::Bool(true)), "true");
+        assert_eq!(one_line(&from_str::<Value>("[a, b]").unwrap()), "- a - b");
+        assert_eq!(one_line(&from_str::<Value>("{a: 1}").unwrap()), "a: 1");
+        assert_eq!(
+            one_line(&from_str::<Value>("!x {a: 1, b: 2}").unwrap()),
+            "!x a: 1 b: 2"
+        );
+    }
+
+    /// Only this module names the YAML crate (docs/architecture.md), so that
+    /// changing it touches one file. Reads every Rust file of src/ and tests/.
+    #[test]
+    fn no_other_file_names_the_yaml_crate() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        let mut naming = Vec::new();
+        for dir in ["src", "tests"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)) {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let rel = path.strip_prefix(root).unwrap();
+                if path.extension().is_none_or(|x| x != "rs")
+                    || rel.starts_with("src/yaml.rs")
+                    || rel.starts_with("src/yaml")
+                {
+                    continue;
+                }
+                files += 1;
+                if std::fs::read_to_string(path)
+                    .unwrap()
+                    .contains("serde_yaml")
+                {
+                    naming.push(rel.display().to_string());
+                }
+            }
+        }
+        assert!(
+            files > 100,
+            "only {files} Rust files found under src/ and tests/"
+        );
+        assert!(
+            naming.is_empty(),
+            "files naming the YAML crate outside src/yaml.rs: {naming:?}"
+        );
+    }
+}
