@@ -117,7 +117,8 @@ pub enum Command {
     Cache(cache::CacheArgs),
     /// Validate the whole store: files, IDs, history, values, references, git set-up.
     Check(check::CheckArgs),
-    /// Deliver what rules queued: notifications and hooks (for cron).
+    /// Fire the time rules that came due (escalations, reminders) and deliver
+    /// what rules queued: notifications and hooks (for cron).
     Run(run::RunArgs),
     /// Deliveries queued by rules and not made yet: pending, retrying, failed.
     Outbox(outbox::OutboxArgs),
@@ -275,13 +276,18 @@ impl crate::model::ticket_input::TicketLookup for Context {
 
 /// What the rules did to a ticket, one line each on stderr.
 pub fn tell_rules(ticket: &str, outcomes: &[crate::rules::Outcome]) {
+    tell_rules_as(ticket, outcomes, "");
+}
+
+/// [`tell_rules`] with `lead` before each outcome (`(dry run) ` for what a dry run would do).
+pub fn tell_rules_as(ticket: &str, outcomes: &[crate::rules::Outcome], lead: &str) {
     for outcome in outcomes {
         let warning = match outcome {
             crate::rules::Outcome::Skipped { .. } => "warning: ",
             _ => "",
         };
         message::say(&format!(
-            "{warning}{ticket}: {}",
+            "{warning}{ticket}: {lead}{}",
             visible_lines(&outcome.to_string())
         ));
     }

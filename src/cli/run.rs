@@ -6,13 +6,15 @@ use crate::store::{Attempt, AttemptOutcome, TimeFiring};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Print what would be delivered, and write and send nothing.
+    /// Print what would fire and what would be delivered, and write and send
+    /// nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Fire only time rules that came due within this span before now
-    /// (`7d`, `36h`): older ones are let go, so a first run on a long
-    /// history, or after cron stopped, sends no flood of stale reminders.
-    #[arg(long, value_name = "SPAN", default_value = "7d", value_parser = super::values::duration_seconds)]
+    /// (`14d`, `36h`, `90m`: days, hours, minutes): older ones are let go,
+    /// so a first run on a long history, or after cron stopped, sends no
+    /// flood of stale reminders. At most 366d.
+    #[arg(long, value_name = "SPAN", default_value = "14d", value_parser = super::values::catch_up)]
     pub catch_up: i64,
 }
 
@@ -31,7 +33,8 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
             local(&f.since),
             f.key
         ));
-        super::tell_rules(&f.ticket, &f.outcomes);
+        let lead = if f.dry_run { "(dry run) " } else { "" };
+        super::tell_rules_as(&f.ticket, &f.outcomes, lead);
     };
     let mut say = |a: &Attempt| {
         let to = if a.to.is_empty() {

@@ -44,11 +44,18 @@ pub fn group_by() -> impl TypedValueParser<Value = GroupBy> {
     by_name(&GroupBy::ALL, GroupBy::name, |_| None)
 }
 
-/// A span such as `7d`, `36h` or `1d12h` (SLA targets' syntax), in seconds.
-pub fn duration_seconds(text: &str) -> Result<i64, String> {
-    crate::sla::parse_duration(text)
-        .map(|(days, seconds)| days * 86_400 + seconds)
-        .map_err(|e| e.to_string())
+/// `desk run --catch-up`: a span such as `14d`, `36h` or `1d12h` (SLA
+/// targets' syntax), in seconds, longer than zero and at most 366 days.
+pub fn catch_up(text: &str) -> Result<i64, String> {
+    use crate::sla::DurationError;
+    match crate::sla::parse_duration(text) {
+        Ok((0, 0)) => Err(format!(
+            "'{text}' lets every firing go; give a span longer than the cron interval, e.g. 14d"
+        )),
+        Ok((days, seconds)) => Ok(days * 86_400 + seconds),
+        Err(DurationError::TooLong(_)) => Err(format!("'{text}' is longer than 366 days")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -214,10 +214,17 @@ pub fn due(
                 ClockState::Breached => fact.clock.due,
                 _ => None,
             }?;
+            // A ticket reopened past its target is due from the reopen: the
+            // cycle cannot come due before it began.
+            let crossed = ticket.local(crossed);
             (
                 format!("{}-{}", target.name(), state.name()),
                 fact.cycle,
-                ticket.local(crossed),
+                if crossed < fact.cycle {
+                    fact.cycle
+                } else {
+                    crossed
+                },
             )
         }
         TimeTrigger::NoProgressFor { seconds } => {
@@ -604,6 +611,9 @@ mod tests {
             again.key,
             "escalate-urgent/CW202611240001/resolution-breached/2026-11-25T09:00:00+08:00"
         );
+        // Past its target already when reopened: due from the reopen, not
+        // from the old due time (which a catch-up span would let go).
+        assert_eq!(again.since, at("2026-11-25T09:00:00+08:00"));
     }
 
     #[test]

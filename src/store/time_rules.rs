@@ -8,7 +8,7 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{Summary, TicketId, Timestamp};
+use crate::model::{Summary, Ticket, TicketId, Timestamp};
 use crate::rules::{self, Facts, Firing, Outcome, Rule, Rules, TimeFacts, TimeTrigger, Trigger};
 use crate::sla::{Calendar, Policy};
 
@@ -74,16 +74,29 @@ impl<'a> DueRules<'a> {
         })
     }
 
+    /// Whether rule `i` is due on the ticket as it is now with this key: a
+    /// close, a progress note or a new pending spell since the scan ends
+    /// the cycle the key names.
+    fn still_due(&self, i: usize, ticket: &Ticket, key: &str) -> bool {
+        let (rule, trigger) = self.timed[i];
+        let facts = self.facts(&Summary::of(ticket));
+        rules::due(rule, trigger, &facts, self.now).is_some_and(|f| f.key == key)
+    }
+
+    fn facts(&self, s: &Summary) -> TimeFacts {
+        match self.clocks {
+            Some((policy, calendar)) => TimeFacts::of(s, policy, calendar, self.now),
+            None => TimeFacts::without_clocks(s, self.now),
+        }
+    }
+
     /// The rules due for this ticket (by their place in the run's list),
     /// and their firings.
     pub(super) fn of(&self, s: &Summary) -> Vec<(usize, Firing)> {
         if self.timed.is_empty() {
             return Vec::new();
         }
-        let facts = match self.clocks {
-            Some((policy, calendar)) => TimeFacts::of(s, policy, calendar, self.now),
-            None => TimeFacts::without_clocks(s, self.now),
-        };
+        let facts = self.facts(s);
         self.timed
             .iter()
             .enumerate()
@@ -121,7 +134,7 @@ impl Store {
             };
             for (i, firing) in due.of(s) {
                 let (rule, _) = due.timed[i];
-                match self.fire(due.rules, rule, &id, &firing, due.now, actor, dry_run) {
+                match self.fire(due, i, &id, &firing, actor, dry_run) {
                     Ok(Some(outcomes)) => on(&TimeFiring {
                         ticket: s.id.to_string(),
                         rule: rule.name.clone(),
@@ -138,20 +151,22 @@ impl Store {
         errors
     }
 
-    /// Records one firing in its ticket, if the ticket has not recorded it
-    /// and the rule's conditions hold on the file as it is; what its actions
-    /// did, or `None` when it did not fire.
-    #[allow(clippy::too_many_arguments)]
+    /// Records one firing in its ticket, if the rule is still due with the
+    /// same key on the file as it is (a person may have closed or updated
+    /// the ticket since the scan), the ticket has not recorded it, and the
+    /// rule's conditions hold; what its actions did (on a dry run, would
+    /// do), or `None` when it does not fire.
     fn fire(
         &self,
-        rules: &Rules,
-        rule: &Rule,
+        due: &DueRules,
+        i: usize,
         id: &TicketId,
         firing: &Firing,
-        now: Timestamp,
         actor: &str,
         dry_run: bool,
     ) -> Result<Option<Vec<Outcome>>> {
+        let (rule, _) = due.timed[i];
+        let (rules, now) = (due.rules, due.now);
         let ticket = self.load_ticket(id)?;
         let (mut facts, owner) = if rule.needs_customer() {
             self.customer_facts(&ticket.customer)
@@ -164,29 +179,140 @@ impl Store {
                 .1
                 .is_working_at(now.0.with_timezone(&chrono::Utc)),
         );
-        let fires = |t: &crate::model::Ticket| {
-            !rules::has_fired(t, &firing.key) && rules::holds_now(rules, rule, t, &facts)
+        let fires = |t: &Ticket| {
+            due.still_due(i, t, &firing.key)
+                && !rules::has_fired(t, &firing.key)
+                && rules::holds_now(rules, rule, t, &facts)
         };
-        if !fires(&ticket) {
-            return Ok(None);
-        }
-        if dry_run {
-            return Ok(Some(Vec::new()));
-        }
-        let mut outcomes = None;
-        self.modify_ticket(id, now, actor, |t| {
-            // Read again under the lock: another run may have fired it.
-            if !fires(t) {
-                return Ok(());
-            }
+        // The firing's events, appended to `t`; what its actions did.
+        let record = |t: &mut Ticket| -> Result<Vec<Outcome>> {
             // In time order even when this clock is behind the file.
             let at = t.last_at().map_or(now, |last| now.max(last));
             t.history
                 .push(rules::fired_event(&rule.name, &firing.key, at));
             let planned = rules::plan_firing(rule, firing);
-            outcomes = Some(self.apply_planned(rules, t, &planned, owner.as_deref(), at)?);
+            self.apply_planned(rules, t, &planned, owner.as_deref(), at)
+        };
+        if !fires(&ticket) {
+            return Ok(None);
+        }
+        if dry_run {
+            // Done on a copy, never written: what the run would do.
+            let mut copy = ticket;
+            return record(&mut copy).map(Some);
+        }
+        let mut outcomes = None;
+        self.modify_ticket(id, now, actor, |t| {
+            // Judged again under the lock: the file may have changed.
+            if fires(t) {
+                outcomes = Some(record(t)?);
+            }
             Ok(())
         })?;
         Ok(outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Customer, CustomerKind, NewTicket};
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    /// A store with the default rules and an urgent complaint of 09:00,
+    /// routed to the supervisor: its resolution target passes at 13:00.
+    fn store_with_urgent_ticket() -> (tempfile::TempDir, Store, TicketId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let at = t("2026-11-23T09:00:00+08:00");
+        let c = Customer::new(CustomerKind::Individual, "张三丰".into(), at, "li.na");
+        store.create_customers(vec![c]).unwrap();
+        let (ticket, _) = store
+            .create_ticket_by_rules(at, |id| {
+                Ticket::create(
+                    id,
+                    NewTicket {
+                        customer: "C000001".into(),
+                        kind: "complaint".into(),
+                        priority: "urgent".into(),
+                        ..NewTicket::sample()
+                    },
+                    at,
+                    "li.na",
+                )
+            })
+            .unwrap();
+        (dir, store, TicketId::parse(&ticket.id).unwrap())
+    }
+
+    fn fired(store: &Store, id: &TicketId) -> Vec<String> {
+        store
+            .load_ticket(id)
+            .unwrap()
+            .history
+            .iter()
+            .filter(|e| e.action == crate::model::Action::Fired)
+            .filter_map(|e| e.key.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_ticket_closed_after_the_scan_is_judged_again_and_does_not_fire() {
+        let (_dir, store, id) = store_with_urgent_ticket();
+        let rules = store.rules().unwrap();
+        let now = t("2026-11-23T13:05:00+08:00");
+        let due = DueRules::new(&store, &rules, now, 7 * 86_400).unwrap();
+        let scanned = store
+            .summaries_where(true, |s| !due.of(s).is_empty())
+            .unwrap();
+        assert_eq!(scanned.summaries.len(), 1, "the breach is due");
+        // Someone closes it while the run works through its list.
+        store
+            .modify_ticket(&id, t("2026-11-23T13:04:00+08:00"), "li.na", |tk| {
+                tk.close(
+                    "换新机".into(),
+                    None,
+                    None,
+                    t("2026-11-23T13:04:00+08:00"),
+                    "li.na",
+                )
+            })
+            .unwrap();
+        let mut heard = Vec::new();
+        let errors = store.fire_time_rules(&due, &scanned.summaries, "cron", false, &mut |f| {
+            heard.push(f.key.clone())
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(heard.is_empty(), "{heard:?}");
+        assert!(fired(&store, &id).is_empty());
+    }
+
+    #[test]
+    fn a_dry_run_tells_what_the_firing_would_do_and_writes_nothing() {
+        let (_dir, store, id) = store_with_urgent_ticket();
+        let before = store.load_ticket(&id).unwrap();
+        let rules = store.rules().unwrap();
+        let now = t("2026-11-23T13:05:00+08:00");
+        let due = DueRules::new(&store, &rules, now, 7 * 86_400).unwrap();
+        let scanned = store
+            .summaries_where(true, |s| !due.of(s).is_empty())
+            .unwrap();
+        let mut heard = Vec::new();
+        store.fire_time_rules(&due, &scanned.summaries, "cron", true, &mut |f| {
+            heard.push((
+                f.rule.clone(),
+                f.outcomes.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            ))
+        });
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert_eq!(heard[0].0, "urgent-breach-to-supervisor");
+        assert!(
+            heard[0].1[0].starts_with("e-mail 'escalation' to chen.jing queued"),
+            "{heard:?}"
+        );
+        assert_eq!(store.load_ticket(&id).unwrap(), before);
     }
 }
