@@ -167,6 +167,16 @@ pub fn counts(history: &[Event]) -> (u32, u32) {
     )
 }
 
+/// When the first of a history's open deliveries is due (queued: at once;
+/// retrying: at its next attempt), or `None` when none is open.
+pub fn next_due(history: &[Event]) -> Option<Timestamp> {
+    deliveries(history)
+        .into_iter()
+        .filter(|d| d.state.is_open())
+        .map(|d| d.next_attempt.unwrap_or(d.queued.at))
+        .min()
+}
+
 /// How many deliveries of a history a later `desk run` still has to make.
 pub fn open_count(history: &[Event]) -> u32 {
     counts(history).0
@@ -255,6 +265,23 @@ mod tests {
         // A failure recorded after the delivery (another clone's) changes nothing.
         h.push(failed);
         assert_eq!(deliveries(&h)[0].state, DeliveryState::Delivered);
+    }
+
+    #[test]
+    fn the_next_delivery_is_the_first_queued_or_the_first_retry() {
+        let mut h = vec![event("2026-11-24T10:00:00+08:00", Action::Queued, "a")];
+        assert_eq!(next_due(&h), Some(t("2026-11-24T10:00:00+08:00")));
+        let mut failed = event("2026-11-24T10:01:00+08:00", Action::DeliveryFailed, "a");
+        failed.attempt = Some(1);
+        failed.error = Some("down".into());
+        failed.next_attempt = Some(t("2026-11-24T10:06:00+08:00"));
+        h.push(failed);
+        assert_eq!(next_due(&h), Some(t("2026-11-24T10:06:00+08:00")));
+        h.push(event("2026-11-24T10:02:00+08:00", Action::Queued, "b"));
+        assert_eq!(next_due(&h), Some(t("2026-11-24T10:02:00+08:00")));
+        h.push(event("2026-11-24T10:03:00+08:00", Action::Notified, "b"));
+        h.push(event("2026-11-24T10:07:00+08:00", Action::Notified, "a"));
+        assert_eq!(next_due(&h), None);
     }
 
     #[test]

@@ -34,12 +34,20 @@ pub struct Summary {
     pub open_deliveries: u32,
     /// Deliveries given up, which `desk outbox` lists.
     pub failed_deliveries: u32,
+    /// When the first open delivery is due, in seconds since 1970 (UTC):
+    /// `desk run` reads no ticket whose retries all wait.
+    pub next_delivery: Option<i64>,
     /// The keys of the time rules' firings (`fired` events): `desk run`
     /// fires a key at most once, without reading the ticket.
     pub fired: Vec<CompactString>,
 }
 
 impl Summary {
+    /// Whether a delivery of the ticket is due at `now`.
+    pub fn delivery_due(&self, now: Timestamp) -> bool {
+        self.next_delivery.is_some_and(|t| t <= now.0.timestamp())
+    }
+
     pub fn of(t: &Ticket) -> Summary {
         let marks = Mark::of_history(&t.history);
         let compact = |s: &String| CompactString::from(s.as_str());
@@ -59,6 +67,7 @@ impl Summary {
             marks,
             open_deliveries,
             failed_deliveries,
+            next_delivery: super::outbox::next_due(&t.history).map(|t| t.0.timestamp()),
             fired: t
                 .history
                 .iter()

@@ -112,7 +112,7 @@ impl Store {
         // make and those where a time rule is due.
         let due = DueRules::new(self, &rules, now, catch_up)?;
         let mut scan =
-            self.summaries_where(true, |s| s.open_deliveries > 0 || !due.of(s).is_empty())?;
+            self.summaries_where(true, |s| s.delivery_due(now) || !due.of(s).is_empty())?;
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut fired = std::collections::BTreeSet::new();
         let mut errors = self.fire_time_rules(&due, &scan.summaries, actor, dry_run, &mut |f| {
@@ -122,7 +122,7 @@ impl Store {
         });
         // A firing may have queued deliveries: those tickets are read too.
         scan.summaries
-            .retain(|s| s.open_deliveries > 0 || fired.contains(s.id.as_str()));
+            .retain(|s| s.delivery_due(now) || fired.contains(s.id.as_str()));
         // Rules whose notifications are collected into one mail per
         // recipient list and run (`digest: true`), and those collected.
         let digest: std::collections::BTreeSet<&str> = rules

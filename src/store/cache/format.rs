@@ -11,9 +11,9 @@ use crate::store::FileKey;
 /// Change it whenever `Entry`, `FileKey` or `Summary` change shape, or what
 /// a summary holds for the same file (004: a rule's note is no progress;
 /// 005: lifecycle steps; 006: deliveries open and failed; 007: time rules'
-/// firings). A golden test
+/// firings; 008: when the next delivery is due). A golden test
 /// below fails when the encoding changes.
-pub(super) const MAGIC: &[u8; 8] = b"DESKC007";
+pub(super) const MAGIC: &[u8; 8] = b"DESKC008";
 /// One cached file. The cache is `MAGIC` followed by entries in path
 /// order, each framed as the body's length (u32, little-endian), its
 /// [`checksum`] (u64, little-endian) and the postcard-encoded body, so it
@@ -137,6 +137,7 @@ mod tests {
             marks: steps.into_iter().map(|what| Mark { at, what }).collect(),
             open_deliveries: 1,
             failed_deliveries: 2,
+            next_delivery: Some(1_795_000_000),
             fired: vec!["r/CW202611020001/resolution-breached/2026-11-02T09:00:00+08:00".into()],
         };
         postcard::to_allocvec(&summary).unwrap()
@@ -150,7 +151,7 @@ mod tests {
         let magic = std::str::from_utf8(MAGIC).unwrap();
         assert_eq!(
             (magic, sum),
-            ("DESKC007", 0x18e0_7127_5b42_8a4c),
+            ("DESKC008", 0xe962_4e06_8d58_8533),
             "sum {sum:#x}"
         );
     }
