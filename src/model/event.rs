@@ -368,6 +368,25 @@ impl Event {
                     }
                 }
             }
+            Action::Fired => {
+                if !self.by.starts_with(RULE_PREFIX) {
+                    problems.push(format!(
+                        "a `fired` event is recorded by a rule (by: {RULE_PREFIX}NAME), not by '{}'",
+                        self.by
+                    ));
+                }
+                // RULE/TICKET/THRESHOLD/CYCLE-START, the cycle a time.
+                let parts: Vec<&str> = self.key.as_deref().unwrap_or_default().split('/').collect();
+                let shaped = parts.len() == 4
+                    && parts[..3].iter().all(|p| !p.is_empty())
+                    && Timestamp::parse(parts[3]).is_some();
+                if self.key.is_some() && !shaped {
+                    problems.push(format!(
+                        "key '{}' is not RULE/TICKET/THRESHOLD/CYCLE-START",
+                        self.key.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
             Action::Queued | Action::Notified | Action::DeliveryFailed => {
                 match self.via.as_deref() {
                     None => {}
@@ -447,6 +466,28 @@ mod tests {
 
     fn problems(yaml: &str) -> Vec<String> {
         event(yaml).problems(&|d| ["efficiency", "attitude"].contains(&d))
+    }
+
+    #[test]
+    fn a_fired_event_is_a_rule_s_with_a_whole_key() {
+        let key = "key: r/CW202611230001/no_progress_for-1d/2026-11-23T09:00:00+08:00\n";
+        let by_rule = |yaml: &str| {
+            let e: Event = crate::yaml::from_str(&format!(
+                "at: 2026-11-23T09:00:00+08:00\nby: rule:r\n{yaml}"
+            ))
+            .unwrap();
+            e.problems(&|_| false)
+        };
+        assert!(by_rule(&format!("action: fired\n{key}")).is_empty());
+        assert!(problems(&format!("action: fired\n{key}"))[0].contains("recorded by a rule"));
+        assert!(by_rule("action: fired\nkey: not a key at all\n")[0]
+            .contains("is not RULE/TICKET/THRESHOLD/CYCLE-START"));
+        assert!(by_rule("action: fired\nkey: r/CW1/x/yesterday\n")[0].contains("is not RULE/"));
+        assert!(
+            by_rule("action: fired\n")[0].contains("need `key`"),
+            "{:?}",
+            by_rule("action: fired\n")
+        );
     }
 
     #[test]

@@ -229,6 +229,21 @@ pub enum TimeTrigger {
     DormantFor { span: Span },
 }
 
+impl TimeTrigger {
+    /// The statuses a ticket can have when the trigger is due (`None`: a
+    /// customer trigger).
+    pub fn statuses(&self) -> Option<&'static [crate::model::Status]> {
+        use crate::model::Status::*;
+        match self {
+            TimeTrigger::Sla { .. } => Some(&[Open, InProgress, Pending]),
+            TimeTrigger::NoProgressFor { .. } => Some(&[Open, InProgress]),
+            TimeTrigger::PendingFor { .. } => Some(&[Pending]),
+            TimeTrigger::UnsurveyedFor { .. } => Some(&[Closed]),
+            TimeTrigger::DormantFor { .. } => None,
+        }
+    }
+}
+
 /// What a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {

@@ -263,8 +263,14 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
             Vec::new()
         }
     };
-    // After `closed` the ticket is closed: it takes no note and no assignee.
-    if when == Some(Trigger::Events(vec![Action::Closed])) {
+    // After `closed`, and whenever `unsurveyed_for` is due, the ticket is
+    // closed: it takes no note and no assignee.
+    let closed = match &when {
+        Some(Trigger::Events(events)) => events == &[Action::Closed],
+        Some(Trigger::Time(t)) => matches!(t, TimeTrigger::UnsurveyedFor { .. }),
+        None => false,
+    };
+    if closed {
         for (i, a) in actions.iter().enumerate() {
             let what = match a {
                 RuleAction::Assign(_) => "assign",
@@ -273,7 +279,7 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
             };
             ctx.bad(
                 format!("then[{i}].{what}"),
-                format!("can never be done: after `closed` the ticket is closed, and a closed ticket takes no {what}"),
+                format!("can never be done: the ticket is closed then, and a closed ticket takes no {what}"),
             );
         }
     }
@@ -626,6 +632,23 @@ fn condition(
             if let (Some(a), Some(b)) = (&is, &changed_to) {
                 if subject != Subject::Tags && !a.iter().any(|x| b.contains(x)) {
                     return never("`is` and `changed_to` have no value in common".into());
+                }
+            }
+            // A time trigger is due only in some statuses.
+            if let (Subject::Status, Some(Trigger::Time(t))) = (subject, when) {
+                if let Some(due_in) = t.statuses() {
+                    let keys: Vec<&str> = due_in.iter().map(|s| s.key()).collect();
+                    let possible = |v: &String| keys.contains(&v.as_str()) && !not.contains(v);
+                    let any = match &is {
+                        Some(l) => l.iter().any(possible),
+                        None => keys.iter().any(|k| !not.iter().any(|n| n == k)),
+                    };
+                    if !any {
+                        return never(format!(
+                            "this time trigger is due only on tickets that are {}",
+                            keys.join(" or ")
+                        ));
+                    }
                 }
             }
             if changed_to.is_some() {
@@ -1026,6 +1049,10 @@ mod tests {
             ("- {name: .a, when: created, then: [{note: x}]}", "key name: '.a' is not a rule name"),
             ("- {name: a, when: created, then: [{page: x}]}", "then[0].page: unknown action"),
             ("- {name: a, when: closed, then: [{set: {tags: [done]}}, {note: x}]}", "key then[1].note: can never be done"),
+            ("- {name: a, when: {unsurveyed_for: 24h}, then: [{note: x}]}", "key then[0].note: can never be done: the ticket is closed then"),
+            ("- {name: a, when: {no_progress_for: 24h}, if: {status: closed}, then: [{note: x}]}", "if.status: can never match: this time trigger is due only on tickets that are open or in_progress"),
+            ("- {name: a, when: {pending_for: 1d}, if: {status: {not: pending}}, then: [{note: x}]}", "if.status: can never match: this time trigger is due only on tickets that are pending"),
+            ("- {name: a, when: {sla: response, state: breached}, if: {status: closed}, then: [{note: x}]}", "if.status: can never match"),
             ("- {name: a, when: {sla: response, state: late}, then: [{note: x}]}", "when.state: 'late'"),
             ("- {name: a, when: {sla: response}, then: [{note: x}]}", "when.state: give the state"),
             ("- {name: a, when: created, then: [{assign: {role: engineer, agent: li.na}}]}", "then[0].assign: give an agent or a role, not both"),
