@@ -217,6 +217,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::{Customer, CustomerKind, NewTicket};
+    use crate::store::SummaryScan;
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
@@ -259,15 +260,20 @@ mod tests {
             .collect()
     }
 
+    /// The time rules due at `now`, and the tickets the run's scan keeps.
+    fn scan_at<'a>(store: &'a Store, rules: &'a Rules, now: &str) -> (DueRules<'a>, SummaryScan) {
+        let due = DueRules::new(store, rules, t(now), 7 * 86_400).unwrap();
+        let scanned = store
+            .summaries_where(true, |s| !due.of(s).is_empty())
+            .unwrap();
+        (due, scanned)
+    }
+
     #[test]
     fn a_ticket_closed_after_the_scan_is_judged_again_and_does_not_fire() {
         let (_dir, store, id) = store_with_urgent_ticket();
         let rules = store.rules().unwrap();
-        let now = t("2026-11-23T13:05:00+08:00");
-        let due = DueRules::new(&store, &rules, now, 7 * 86_400).unwrap();
-        let scanned = store
-            .summaries_where(true, |s| !due.of(s).is_empty())
-            .unwrap();
+        let (due, scanned) = scan_at(&store, &rules, "2026-11-23T13:05:00+08:00");
         assert_eq!(scanned.summaries.len(), 1, "the breach is due");
         // Someone closes it while the run works through its list.
         store
@@ -295,11 +301,7 @@ mod tests {
         let (_dir, store, id) = store_with_urgent_ticket();
         let before = store.load_ticket(&id).unwrap();
         let rules = store.rules().unwrap();
-        let now = t("2026-11-23T13:05:00+08:00");
-        let due = DueRules::new(&store, &rules, now, 7 * 86_400).unwrap();
-        let scanned = store
-            .summaries_where(true, |s| !due.of(s).is_empty())
-            .unwrap();
+        let (due, scanned) = scan_at(&store, &rules, "2026-11-23T13:05:00+08:00");
         let mut heard = Vec::new();
         store.fire_time_rules(&due, &scanned.summaries, "cron", true, &mut |f| {
             heard.push((
