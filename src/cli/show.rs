@@ -1,5 +1,7 @@
 use std::io::Write;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::Context;
 use crate::config::Field;
 use crate::error::Result;
@@ -105,12 +107,20 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     write_clocks(ctx, t, out)?;
     write_related(ctx, t, out)?;
     writeln!(out, "\nhistory:")?;
+    // One column for who, as wide as the longest (a rule's name can be long).
+    let by_width = t
+        .history
+        .iter()
+        .map(|e| visible(&e.by).width())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     for event in &t.history {
         writeln!(
             out,
             "  {}  {} {}",
             local(&event.at),
-            pad(&visible(&event.by), 12),
+            pad(&visible(&event.by), by_width),
             visible(&describe(event))
         )?;
     }
