@@ -23,7 +23,7 @@ pub struct RunArgs {
 /// any delivery failed in this run.
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let tz = ctx.store.settings.tz;
-    let local = |t: &crate::model::Timestamp| t.0.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+    let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
     let mut fired = |f: &TimeFiring| {
         let done = if f.dry_run { "would fire" } else { "fired" };
         crate::output::message::say(&format!(

@@ -484,7 +484,7 @@ impl Store {
                         json!({
                             "target": c.kind.name(),
                             "state": c.state.name(),
-                            "due": c.due.map(|d| d.with_timezone(&self.settings.tz).format("%Y-%m-%d %H:%M").to_string()),
+                            "due": c.due.map(|d| crate::model::local_minute(&d, self.settings.tz)),
                         })
                     })
                     .collect()
@@ -531,7 +531,7 @@ fn ticket_context(
             "channel_label": label(Field::Channel, &t.channel),
             "category": t.category,
             "tags": t.tags,
-            "created": t.created.0.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            "created": crate::model::local_minute(&t.created.0, tz),
             "assignee": t.assignee,
             "assignee_name": assignee_name,
             "description": t.description,
