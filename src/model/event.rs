@@ -254,11 +254,12 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             ],
             &["title", "customer", "type", "channel", "priority"],
         ),
-        Action::Assigned => (&["to", "note"], &["to"]),
-        Action::Updated => (&["note", "status"], &["note"]),
+        // `key`: the time rule's firing that made it (docs/automation.md).
+        Action::Assigned => (&["to", "note", "key"], &["to"]),
+        Action::Updated => (&["note", "status", "key"], &["note"]),
         Action::Closed => (&["resolution", "compensation", "followup"], &["resolution"]),
         Action::Reopened => (&["reason"], &["reason"]),
-        Action::Edited => (&["field", "from", "to", "note"], &["field"]),
+        Action::Edited => (&["field", "from", "to", "note", "key"], &["field"]),
         Action::Surveyed => (&["scores", "nps", "comment", "channel"], &["scores"]),
         Action::Queued => (
             &["to", "key", "via", "template", "command", "args"],

@@ -183,19 +183,29 @@ pub fn open_count(history: &[Event]) -> u32 {
 }
 
 /// Keeps one `queued`, one `notified` and one `fired` event per key, the
-/// earliest: two clones that both queued, delivered or fired the same cause
+/// earliest, and of the events a time rule's firing made (an assignment, a
+/// note, an edit of a field, each carrying the firing's key) the earliest
+/// firing's: two clones that both queued, delivered or fired the same cause
 /// merge to one.
 /// Failed attempts are all kept (each is a fact about one clone's try).
 pub fn one_per_key(history: Vec<Event>) -> Vec<Event> {
-    let mut seen: std::collections::BTreeSet<(String, String)> = Default::default();
+    let mut seen: std::collections::BTreeSet<(String, String, String, String)> = Default::default();
     history
         .into_iter()
         .filter(|e| {
-            if !matches!(e.action, Action::Queued | Action::Notified | Action::Fired) {
-                return true;
-            }
             let Some(key) = &e.key else { return true };
-            seen.insert((e.action.as_str().to_string(), key.clone()))
+            // Which of a firing's events it is: an edit by its field, a note
+            // by its text; an assignment is one per firing, to whichever
+            // agent the clone picked.
+            let (field, note) = match e.action {
+                Action::Queued | Action::Notified | Action::Fired => Default::default(),
+                Action::Assigned | Action::Updated | Action::Edited if e.rule().is_some() => (
+                    e.field.clone().unwrap_or_default(),
+                    e.note.clone().unwrap_or_default(),
+                ),
+                _ => return true,
+            };
+            seen.insert((e.action.as_str().to_string(), key.clone(), field, note))
         })
         .collect()
 }
@@ -265,6 +275,37 @@ mod tests {
         // A failure recorded after the delivery (another clone's) changes nothing.
         h.push(failed);
         assert_eq!(deliveries(&h)[0].state, DeliveryState::Delivered);
+    }
+
+    #[test]
+    fn two_clones_firing_one_cycle_merge_to_the_first_clone_s_events() {
+        let firing = |at: &str, to: &str| {
+            let mut fired = event(at, Action::Fired, "r/T/x/c");
+            fired.via = None;
+            let mut note = event(at, Action::Updated, "r/T/x/c");
+            note.via = None;
+            note.note = Some("请跟进".into());
+            let mut edit = event(at, Action::Edited, "r/T/x/c");
+            edit.via = None;
+            edit.field = Some("priority".into());
+            let mut assign = event(at, Action::Assigned, "r/T/x/c");
+            assign.via = None;
+            assign.to = Some(to.into());
+            vec![fired, note, edit, assign]
+        };
+        let mut h = firing("2026-11-24T10:00:00+08:00", "wang");
+        h.extend(firing("2026-11-24T10:07:00+08:00", "zhao"));
+        // A person's note is never merged away, keyed or not.
+        let mut person = Event::new(t("2026-11-24T10:08:00+08:00"), "li.na", Action::Updated);
+        person.note = Some("请跟进".into());
+        h.push(person.clone());
+        let kept = one_per_key(h);
+        assert_eq!(kept.len(), 5, "{kept:#?}");
+        assert!(kept[..4]
+            .iter()
+            .all(|e| e.at == t("2026-11-24T10:00:00+08:00")));
+        assert_eq!(kept[3].to_text(), Some("wang"));
+        assert_eq!(kept[4], person);
     }
 
     #[test]

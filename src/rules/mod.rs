@@ -14,8 +14,8 @@ pub use eval::{
 };
 pub use parse::RuleError;
 pub use time::{
-    due, due_customer, fired_event, has_fired, holds_on_summary, plan_firing, CustomerFacts,
-    Firing, SlaFact, TimeFacts,
+    due, due_customer, fired_event, has_fired, holds_on_summary, key_firing_events, plan_firing,
+    CustomerFacts, Firing, SlaFact, TimeFacts,
 };
 
 use crate::clock::Span;

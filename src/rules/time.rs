@@ -298,6 +298,15 @@ pub fn has_fired(ticket: &Ticket, key: &str) -> bool {
         .any(|e| e.action == Action::Fired && e.key.as_deref() == Some(key))
 }
 
+/// Gives the events a firing's actions made (an assignment, a note, edits)
+/// the firing's key, so that when two clones fire the same cycle the merge
+/// keeps the first one's (queued deliveries have their own keys already).
+pub fn key_firing_events(events: &mut [Event], key: &str) {
+    for e in events.iter_mut().filter(|e| e.key.is_none()) {
+        e.key = Some(key.to_string());
+    }
+}
+
 /// The `fired` event that records a firing, before the events of its actions.
 pub fn fired_event(rule: &str, key: &str, at: Timestamp) -> Event {
     let mut event = Event::new(at, &format!("{BY_PREFIX}{rule}"), Action::Fired);

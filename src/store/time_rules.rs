@@ -190,8 +190,11 @@ impl Store {
             let at = t.last_at().map_or(now, |last| now.max(last));
             t.history
                 .push(rules::fired_event(&rule.name, &firing.key, at));
+            let first = t.history.len();
             let planned = rules::plan_firing(rule, firing);
-            self.apply_planned(rules, t, &planned, owner.as_deref(), at)
+            let outcomes = self.apply_planned(rules, t, &planned, owner.as_deref(), at)?;
+            rules::key_firing_events(&mut t.history[first..], &firing.key);
+            Ok(outcomes)
         };
         if !fires(&ticket) {
             return Ok(None);
