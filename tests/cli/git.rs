@@ -1248,3 +1248,60 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
     );
     assert_eq!(b.git(&team, &["rev-parse", "HEAD"]), head);
 }
+
+/// A time rule that both clones fire before they merge: one firing, one
+/// note, one edit, one delivery recorded (each clone's hook ran once).
+#[test]
+fn two_clones_firing_one_cycle_merge_to_one_firing() {
+    let (team, mut a, mut b, _) = team_with_ticket();
+    let path = a.env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "rules:\n- name: chase\n  when: {no_progress_for: 1h}\n  then:\n  - note: 请跟进\n  - set: {tags: {add: [late]}}\n  - run: hooks/hook.sh\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::create_dir_all(a.env.path("hooks")).unwrap();
+    let hook = a.env.path("hooks/hook.sh");
+    std::fs::write(&hook, "#!/bin/sh\necho \"$DESK_KEY\" >> .desk/hook.log\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    a.commit(&team, "a time rule and a ticket");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+
+    a.env.at("2026-11-24T10:00:00+08:00");
+    a.env.run(&["run"]).ok();
+    b.env.at("2026-11-24T10:07:00+08:00");
+    b.env.run(&["run"]).ok();
+    a.commit(&team, "run on a");
+    b.commit(&team, "run on b");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let text = b.env.read_ticket(&id);
+    let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
+    let history = y["history"].as_sequence().unwrap();
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["created", "fired", "updated", "edited", "queued", "notified"],
+        "{text}"
+    );
+    assert!(
+        history[1..]
+            .iter()
+            .all(|e| e["at"] == "2026-11-24T10:00:00+08:00"),
+        "{text}"
+    );
+    assert_eq!(y["tags"][0], "late");
+    b.check_clean();
+    // Nothing fires or is due after the merge.
+    let out = b.env.run(&["run"]).ok();
+    assert!(!out.stderr.contains("fired"), "{}", out.stderr);
+}
