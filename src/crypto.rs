@@ -14,7 +14,8 @@ use std::str::FromStr;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::ExposeSecret;
-use age::x25519::{Identity, Recipient};
+use age::x25519::Identity;
+pub use age::x25519::Recipient;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -196,10 +197,12 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 }
 
 impl Keyring {
-    /// A keyring for a store. `identity` is the key file's text and where it
-    /// came from, if the user has one; `missing` says why not otherwise.
+    /// A keyring for a store: its `encryption:` section with the recipients
+    /// parsed from it (once, when desk.yaml was read). `identity` is the key
+    /// file's text and where it came from, if the user has one, or why not.
     pub fn new(
         config: Option<&EncryptionConfig>,
+        recipients: &[Recipient],
         identity: Result<(String, String), String>,
     ) -> Result<Keyring, CryptoError> {
         let Some(config) = config else {
@@ -207,7 +210,7 @@ impl Keyring {
                 "this store has no encryption set up (run `desk keys init`)",
             ));
         };
-        let recipients = parse_recipients(&config.recipients)?;
+        let recipients = recipients.to_vec();
         let (identities, lookup_key, locked_because) = match identity {
             Err(why) => (Vec::new(), None, Some(why)),
             Ok((text, origin)) => {
@@ -301,7 +304,7 @@ mod tests {
             recipients: vec![public],
             lookup_key: new_lookup_key(&recipients).unwrap(),
         };
-        let ring = Keyring::new(Some(&config), Ok((secret, "key".into()))).unwrap();
+        let ring = Keyring::new(Some(&config), &recipients, Ok((secret, "key".into()))).unwrap();
         let a = ring.seal("id_card", "11010519491231002X").unwrap();
         let b = ring.seal("id_card", "11010519491231002X").unwrap();
         assert_ne!(a.age, b.age, "each encryption is fresh");
@@ -313,14 +316,19 @@ mod tests {
             a.lookup
         );
 
-        let locked = Keyring::new(Some(&config), Err("DESK_KEY_FILE is not set".into())).unwrap();
+        let locked = Keyring::new(
+            Some(&config),
+            &recipients,
+            Err("DESK_KEY_FILE is not set".into()),
+        )
+        .unwrap();
         assert!(locked
             .open(&a)
             .unwrap_err()
             .to_string()
             .contains("DESK_KEY_FILE"));
         let (other, _) = generate_identity();
-        let wrong = Keyring::new(Some(&config), Ok((other, "other.key".into())));
+        let wrong = Keyring::new(Some(&config), &recipients, Ok((other, "other.key".into())));
         assert!(wrong.err().unwrap().to_string().contains("recipients"));
 
         assert!(is_lookup(&a.lookup) && check_armor(&a.age).is_ok());

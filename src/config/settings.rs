@@ -22,6 +22,8 @@ pub struct Settings {
     pub policy: Policy,
     /// `customers.dormant_after`.
     pub dormant_after: Span,
+    /// `encryption.recipients`, parsed: whom sealed numbers are encrypted to.
+    pub recipients: Vec<crate::crypto::Recipient>,
 }
 
 /// The shape of a ticket or customer ID prefix: one or more ASCII capital
@@ -142,15 +144,16 @@ impl Config {
         }
         let dormant_after = crate::clock::parse_span(&customers.dormant_after)
             .map_err(|e| bad(format!("customers.dormant_after: {e}")))?;
-        if let Some(enc) = &self.encryption {
-            if enc.recipients.is_empty() {
+        let recipients = match &self.encryption {
+            Some(enc) if enc.recipients.is_empty() => {
                 return Err(bad(
                     "encryption.recipients: list at least one age public key".into(),
-                ));
+                ))
             }
-            crate::crypto::parse_recipients(&enc.recipients)
-                .map_err(|e| bad(format!("encryption: {e}")))?;
-        }
+            Some(enc) => crate::crypto::parse_recipients(&enc.recipients)
+                .map_err(|e| bad(format!("encryption: {e}")))?,
+            None => Vec::new(),
+        };
         if let Some(types) = &self.report.complaint_types {
             for t in types {
                 if find_choice(&self.types, t).is_none() {
@@ -174,6 +177,7 @@ impl Config {
             yaml_calendar: calendar,
             policy,
             dormant_after,
+            recipients,
         })
     }
 }

@@ -432,7 +432,7 @@ mod tests {
     }
 
     fn no_keys() -> Keyring {
-        Keyring::new(None, Err("no key file".into())).unwrap()
+        Keyring::new(None, &[], Err("no key file".into())).unwrap()
     }
 
     fn messages(store: &Store) -> Vec<String> {

@@ -144,7 +144,11 @@ impl Store {
                 Ok((text, path.display().to_string()))
             }
         };
-        Ok(Keyring::new(self.config.encryption.as_ref(), identity)?)
+        Ok(Keyring::new(
+            self.config.encryption.as_ref(),
+            &self.settings.recipients,
+            identity,
+        )?)
     }
 
     /// What a user typed as a customer ID, normalised (`c1` is not guessed:
