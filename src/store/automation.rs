@@ -767,6 +767,18 @@ mod tests {
         Timestamp::parse(s).unwrap()
     }
 
+    /// `desk run` at `now` through `mailer`, telling `on` of each attempt.
+    fn run(
+        store: &Store,
+        mailer: &Recorder,
+        now: Timestamp,
+        on: &mut dyn FnMut(&Attempt),
+    ) -> RunTotals {
+        store
+            .run_automation(now, DAY, "cron", false, Some(mailer), &mut |_| {}, on)
+            .unwrap()
+    }
+
     /// A store with the default rules and templates, an individual customer
     /// with a phone and an ID card's worth of digits nowhere near a mail,
     /// and a complaint routed to the supervisor.
@@ -813,17 +825,7 @@ mod tests {
         };
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
-        let totals = store
-            .run_automation(
-                now,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |a| seen.push(a.clone()),
-            )
-            .unwrap();
+        let totals = run(&store, &mailer, now, &mut |a| seen.push(a.clone()));
         assert_eq!(totals.delivered, 1);
         let sent = mailer.sent.borrow().clone();
         assert_eq!(sent.len(), 1);
@@ -851,17 +853,7 @@ mod tests {
         let last = ticket.history.last().unwrap();
         assert_eq!(last.action, Action::Notified);
         assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
-        let totals = store
-            .run_automation(
-                now,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |_| {},
-            )
-            .unwrap();
+        let totals = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(totals, RunTotals::default());
         assert_eq!(mailer.sent.borrow().len(), 1);
     }
@@ -880,17 +872,7 @@ mod tests {
         };
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
-        let totals = store
-            .run_automation(
-                now,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |a| seen.push(a.clone()),
-            )
-            .unwrap();
+        let totals = run(&store, &mailer, now, &mut |a| seen.push(a.clone()));
         assert_eq!(totals.failed, 1);
         assert_eq!(
             seen[0].outcome,
@@ -908,17 +890,7 @@ mod tests {
         // their own deliveries to make).
         let later = t("2026-12-23T09:01:00+08:00");
         let mut tried = Vec::new();
-        store
-            .run_automation(
-                later,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |a| tried.push(a.key.clone()),
-            )
-            .unwrap();
+        run(&store, &mailer, later, &mut |a| tried.push(a.key.clone()));
         assert!(!tried.contains(&seen[0].key), "{tried:?}");
     }
 
@@ -967,17 +939,7 @@ mod tests {
             refuse: None,
         };
         let now = t("2026-11-23T10:00:00+08:00");
-        let totals = store
-            .run_automation(
-                now,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |_| {},
-            )
-            .unwrap();
+        let totals = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(totals.delivered, 4);
         let sent = mailer.sent.borrow().clone();
         // The digest (two reminders in one mail), and `tell`'s two mails.
@@ -997,17 +959,7 @@ mod tests {
             "{}",
             digest.body
         );
-        let again = store
-            .run_automation(
-                now,
-                DAY,
-                "cron",
-                false,
-                Some(&mailer),
-                &mut |_| {},
-                &mut |_| {},
-            )
-            .unwrap();
+        let again = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(again, RunTotals::default());
     }
 }

@@ -1126,21 +1126,10 @@ fn round_robin_across_clones_continues_after_the_merge() {
 #[test]
 fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
     let (team, mut a, mut b, _) = team_with_ticket();
-    let path = a.env.path("desk.yaml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str(
+    add_rules_and_hook(
+        &a,
         "rules:\n- name: hook-on-new\n  when: created\n  then:\n  - run: hooks/hook.sh\n",
     );
-    std::fs::write(&path, text).unwrap();
-    std::fs::create_dir_all(a.env.path("hooks")).unwrap();
-    let hook = a.env.path("hooks/hook.sh");
-    // The log is local (git-ignored .desk/): what each clone's hook did.
-    std::fs::write(&hook, "#!/bin/sh\necho \"$DESK_KEY\" >> .desk/hook.log\n").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
     let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
     a.commit(&team, "a hook rule and a ticket");
     a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
@@ -1249,16 +1238,12 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
     assert_eq!(b.git(&team, &["rev-parse", "HEAD"]), head);
 }
 
-/// A time rule that both clones fire before they merge: one firing, one
-/// note, one edit, one delivery recorded (each clone's hook ran once).
-#[test]
-fn two_clones_firing_one_cycle_merge_to_one_firing() {
-    let (team, mut a, mut b, _) = team_with_ticket();
+/// Appends `rules` to clone `a`'s desk.yaml and adds hooks/hook.sh, which
+/// logs each delivery's key to the clone's own (git-ignored) .desk/hook.log.
+fn add_rules_and_hook(a: &Clone, rules: &str) {
     let path = a.env.path("desk.yaml");
     let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str(
-        "rules:\n- name: chase\n  when: {no_progress_for: 1h}\n  then:\n  - note: 请跟进\n  - set: {tags: {add: [late]}}\n  - run: hooks/hook.sh\n",
-    );
+    text.push_str(rules);
     std::fs::write(&path, text).unwrap();
     std::fs::create_dir_all(a.env.path("hooks")).unwrap();
     let hook = a.env.path("hooks/hook.sh");
@@ -1268,6 +1253,17 @@ fn two_clones_firing_one_cycle_merge_to_one_firing() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+}
+
+/// A time rule that both clones fire before they merge: one firing, one
+/// note, one edit, one delivery recorded (each clone's hook ran once).
+#[test]
+fn two_clones_firing_one_cycle_merge_to_one_firing() {
+    let (team, mut a, mut b, _) = team_with_ticket();
+    add_rules_and_hook(
+        &a,
+        "rules:\n- name: chase\n  when: {no_progress_for: 1h}\n  then:\n  - note: 请跟进\n  - set: {tags: {add: [late]}}\n  - run: hooks/hook.sh\n",
+    );
     let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
     a.commit(&team, "a time rule and a ticket");
     a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
