@@ -4,6 +4,9 @@
 # contact for customers.dormant_after (desk.yaml; 6 months by default),
 # oldest first, with their owners; cron mails the list. Prints nothing when
 # no customer is dormant. Run on the 1st of each quarter (see crontab).
+# Customers with an open call-back ticket (the dormant-callback rule of
+# docs/automation.md opens one as a customer goes quiet) are not dormant, so
+# the list holds those nobody is calling yet.
 # A bash script: run it as it is (or with bash), not with sh.
 #   STORE  the store: a clone of the team's repository (default: the current directory)
 #   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)

@@ -26,15 +26,21 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
     let mut fired = |f: &TimeFiring| {
         let done = if f.dry_run { "would fire" } else { "fired" };
+        // A customer's rule is told by the customer: its ticket is new.
+        let subject = f.customer.as_deref().unwrap_or(&f.ticket);
         crate::output::message::say(&format!(
-            "{}: time rule {} {done}, due since {} ({})",
-            f.ticket,
+            "{subject}: time rule {} {done}, due since {} ({})",
             f.rule,
             local(&f.since),
             f.key
         ));
         let lead = if f.dry_run { "(dry run) " } else { "" };
-        super::tell_rules_as(&f.ticket, &f.outcomes, lead);
+        let acted_on = if f.ticket.is_empty() {
+            subject
+        } else {
+            &f.ticket
+        };
+        super::tell_rules_as(acted_on, &f.outcomes, lead);
     };
     let mut say = |a: &Attempt| {
         let to = if a.to.is_empty() {

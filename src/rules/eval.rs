@@ -65,6 +65,12 @@ pub enum Outcome {
         key: String,
         what: String,
     },
+    /// A `dormant_for` rule opened a call-back ticket for the customer.
+    Opened {
+        rule: String,
+        ticket: String,
+        customer: String,
+    },
     Skipped {
         rule: String,
         why: String,
@@ -80,6 +86,11 @@ impl std::fmt::Display for Outcome {
             Outcome::Queued { rule, key, what } => {
                 write!(f, "{what} queued by rule {rule} ({key})")
             }
+            Outcome::Opened {
+                rule,
+                ticket,
+                customer,
+            } => write!(f, "ticket {ticket} opened for {customer} by rule {rule}"),
             Outcome::Skipped { rule, why } => write!(f, "rule {rule} skipped: {why}"),
         }
     }
@@ -381,6 +392,8 @@ pub fn apply(
                 Err(why) => skipped(why),
             }
         }
+        // The store opens the ticket before the rule's other actions run.
+        RuleAction::Open(_) => Ok(None),
     }
 }
 

@@ -14,8 +14,8 @@ pub use eval::{
 };
 pub use parse::RuleError;
 pub use time::{
-    due, due_customer, fired_event, has_fired, holds_on_summary, key_firing_events, plan_firing,
-    CustomerFacts, Firing, SlaFact, TimeFacts,
+    callback_ticket, due, due_customer, fired_event, has_fired, holds_on_summary,
+    key_firing_events, plan_firing, CustomerFacts, Firing, SlaFact, TimeFacts,
 };
 
 use crate::clock::Span;
@@ -86,6 +86,13 @@ pub const DEFAULT_RULES: &str = "\
   when: {unsurveyed_for: 24h}
   then:
   - notify: {to: assignee, template: survey}
+# Seed 002: a customer with no ticket and no contact for six months (待激活)
+# gets a call-back ticket, for the customer's owner (else routed as a
+# consultation), who is told as of any new ticket.
+- name: dormant-callback
+  when: {dormant_for: 6m}
+  then:
+  - open: {type: consultation, priority: normal, channel: phone, title: 待激活客户回访 / Call back a dormant customer, tags: [待激活]}
 ";
 
 /// The message templates of [`DEFAULT_RULES`], written by `desk init` into
@@ -371,10 +378,28 @@ pub enum RuleAction {
     Set(SetFields),
     /// An `updated` event with this note.
     Note(String),
-    /// Queued for `desk run` (a later version); parsed and checked now.
+    /// A delivery queued in the ticket, made by `desk run`.
     Notify(Notify),
-    /// Queued for `desk run` (a later version); parsed and checked now.
+    /// A hook queued in the ticket, run by `desk run`.
     Run(RunHook),
+    /// A `dormant_for` rule's first action: the call-back ticket that the
+    /// firing opens for the customer, and that the rule's other actions
+    /// act on.
+    Open(OpenTicket),
+}
+
+/// The ticket a `dormant_for` rule opens: as `desk new` takes it, every
+/// enumerated value in its canonical key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenTicket {
+    pub kind: String,
+    pub title: String,
+    pub priority: String,
+    pub channel: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    /// When `None`, a line saying since when the customer is dormant.
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -37,6 +37,9 @@ impl std::fmt::Display for RuleError {
 
 type Found = std::result::Result<(), (String, String)>;
 
+/// The actions a rule can take, for messages.
+const ACTIONS: &str = "assign, set, note, notify, run, open (dormant_for rules)";
+
 /// Collects the problems of one rule.
 struct Ctx<'a> {
     config: &'a Config,
@@ -258,7 +261,7 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
         _ => {
             ctx.bad(
                 "then",
-                "every rule needs a list of actions (assign, set, note, notify, run)",
+                format!("every rule needs a list of actions ({ACTIONS})"),
             );
             Vec::new()
         }
@@ -282,6 +285,39 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
                 format!("can never be done: the ticket is closed then, and a closed ticket takes no {what}"),
             );
         }
+    }
+    // A customer rule acts on the call-back ticket it opens: `open` comes
+    // first, once; a ticket rule has its ticket and opens none.
+    let dormant = matches!(&when, Some(Trigger::Time(TimeTrigger::DormantFor { .. })));
+    for (i, a) in actions.iter().enumerate() {
+        if !matches!(a, RuleAction::Open(_)) {
+            continue;
+        }
+        if !dormant {
+            ctx.bad(
+                format!("then[{i}].open"),
+                "only a dormant_for rule opens a ticket; a ticket's rule acts on that ticket",
+            );
+        } else if i > 0 {
+            ctx.bad(
+                format!("then[{i}].open"),
+                "open is the first action of a dormant_for rule, and its only open",
+            );
+        }
+    }
+    // Judged on the YAML, so an `open` with a bad value is not reported twice.
+    let first_is_open = match m.get("then") {
+        Some(Value::Sequence(items)) => items
+            .first()
+            .and_then(Value::as_mapping)
+            .is_some_and(|a| a.keys().any(|k| key_text(k) == "open")),
+        _ => true,
+    };
+    if dormant && !first_is_open {
+        ctx.bad(
+            "then[0]",
+            "a dormant_for rule opens a call-back ticket first (then[0] is open: {type, title, priority, channel}); its other actions act on that ticket",
+        );
     }
     Some(Rule {
         name: name?,
@@ -687,12 +723,7 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
     let m = map(&at, v)?;
     let (kind, arg) = match m.iter().collect::<Vec<_>>().as_slice() {
         [(k, a)] => (key_text(k), *a),
-        _ => {
-            return Err((
-                at,
-                "an action is one key: assign, set, note, notify or run".into(),
-            ))
-        }
+        _ => return Err((at, format!("an action is one key: {ACTIONS}"))),
     };
     let k = format!("{at}.{kind}");
     let unknown = |m: &Mapping, allowed: &[&str]| -> Found {
@@ -890,9 +921,68 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
                 args: Vec::new(),
             })),
         },
+        "open" => {
+            let a = map(&k, arg)?;
+            unknown(
+                a,
+                &[
+                    "type",
+                    "title",
+                    "priority",
+                    "channel",
+                    "category",
+                    "tags",
+                    "description",
+                ],
+            )?;
+            // As `desk new`: type, title, priority and channel are required.
+            let required = |name: &str| {
+                a.get(name).ok_or_else(|| {
+                    (
+                        format!("{k}.{name}"),
+                        format!("the ticket to open needs a {name}; open takes type, title, priority and channel, and optionally category, tags and description"),
+                    )
+                })
+            };
+            let enumerated = |name: &str, subject: Subject| {
+                value_of(ctx, subject, &format!("{k}.{name}"), required(name)?)
+            };
+            let title = text(&format!("{k}.title"), required("title")?)?;
+            crate::model::ticket_input::title(&title)
+                .map_err(|e| (format!("{k}.title"), e.to_string()))?;
+            let optional = |name: &str| {
+                a.get(name)
+                    .filter(|v| !v.is_null())
+                    .map(|v| text(&format!("{k}.{name}"), v))
+                    .transpose()
+            };
+            let tags = match a.get("tags") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(t) => crate::model::ticket_input::unique_tags(list(&format!("{k}.tags"), t)?),
+            };
+            let description = match a.get("description") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(d)) if !d.trim().is_empty() => Some(d.trim().to_string()),
+                Some(_) => {
+                    return Err((
+                        format!("{k}.description"),
+                        "expected the description's text".into(),
+                    ))
+                }
+            };
+            Ok(RuleAction::Open(OpenTicket {
+                kind: enumerated("type", Subject::Type)?,
+                title,
+                priority: enumerated("priority", Subject::Priority)?,
+                channel: enumerated("channel", Subject::Channel)?,
+                category: optional("category")?,
+                tags,
+                description,
+            }))
+        }
         other => Err((
             k,
-            format!("unknown action '{other}'; actions are assign, set, note, notify, run"),
+            format!("unknown action '{other}'; actions are {ACTIONS}"),
         )),
     }
 }
@@ -919,7 +1009,7 @@ mod tests {
     fn the_default_rules_parse() {
         let c = Config::seed_defaults();
         let rules = Rules::parse(c.rules.as_ref(), &c).unwrap();
-        assert_eq!(rules.rules.len(), 7);
+        assert_eq!(rules.rules.len(), 8);
         assert_eq!(
             rules.rules[0].actions,
             [
@@ -979,7 +1069,7 @@ mod tests {
              - {name: b, when: {no_progress_for: 24h}, then: [{notify: {to: assignee, template: p, digest: true}}]}\n\
              - {name: c, when: {pending_for: 3d}, then: [{note: still waiting}]}\n\
              - {name: d, when: {unsurveyed_for: 1d}, then: [{notify: {to: {agent: li.na}, template: s}}]}\n\
-             - {name: e, when: {dormant_for: 3m}, if: {customer.vip: true}, then: [{run: {command: x, args: [a, 1]}}]}\n",
+             - {name: e, when: {dormant_for: 3m}, if: {customer.vip: true}, then: [{open: {type: 咨询, title: 回访, priority: normal, channel: phone, tags: [a, a, b]}}, {run: {command: x, args: [a, 1]}}]}\n",
         )
         .unwrap();
         assert_eq!(
@@ -1016,11 +1106,63 @@ mod tests {
         );
         assert_eq!(
             r.rules[4].actions[0],
+            RuleAction::Open(OpenTicket {
+                kind: "consultation".into(),
+                title: "回访".into(),
+                priority: "normal".into(),
+                channel: "phone".into(),
+                category: None,
+                tags: vec!["a".into(), "b".into()],
+                description: None,
+            })
+        );
+        assert_eq!(
+            r.rules[4].actions[1],
             RuleAction::Run(RunHook {
                 command: "x".into(),
                 args: vec!["a".into(), "1".into()]
             })
         );
+    }
+
+    #[test]
+    fn a_dormant_rule_opens_its_ticket_first_and_only_it_opens() {
+        let open = "{open: {type: consultation, title: 回访, priority: normal, channel: phone}}";
+        for (yaml, wanted) in [
+            (
+                "- {name: a, when: {dormant_for: 6m}, then: [{notify: {to: owner, template: t}}]}".to_string(),
+                "rule 'a' (rules[0]), key then[0]: a dormant_for rule opens a call-back ticket first",
+            ),
+            (
+                format!("- {{name: a, when: created, then: [{open}]}}"),
+                "key then[0].open: only a dormant_for rule opens a ticket",
+            ),
+            (
+                format!("- {{name: a, when: {{dormant_for: 6m}}, then: [{open}, {open}]}}"),
+                "key then[1].open: open is the first action",
+            ),
+            (
+                "- {name: a, when: {dormant_for: 6m}, then: [{open: {type: consultation, title: x, priority: normal}}]}".to_string(),
+                "key then[0].open.channel: the ticket to open needs a channel",
+            ),
+            (
+                "- {name: a, when: {dormant_for: 6m}, then: [{open: {type: 投诉x, title: x, priority: normal, channel: phone}}]}".to_string(),
+                "key then[0].open.type: '投诉x' is not a type",
+            ),
+            (
+                "- {name: a, when: {dormant_for: 6m}, then: [{open: {type: consultation, title: \"a\\nb\", priority: normal, channel: phone}}]}".to_string(),
+                "key then[0].open.title",
+            ),
+            (
+                "- {name: a, when: {dormant_for: 6m}, then: [{open: {type: consultation, title: x, priority: normal, channel: phone, assignee: li.na}}]}".to_string(),
+                "key then[0].open.assignee: unknown key 'assignee'",
+            ),
+        ] {
+            let got = error(&yaml);
+            assert!(got.contains(wanted), "{yaml}\n{got}");
+            // One problem, one message.
+            assert_eq!(got.lines().count(), 1, "{yaml}\n{got}");
+        }
     }
 
     #[test]

@@ -12,10 +12,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Facts, Planned, Rule, RuleAction, Rules, Subject, TimeTrigger, BY_PREFIX};
+use super::{Facts, OpenTicket, Planned, Rule, RuleAction, Rules, Subject, TimeTrigger, BY_PREFIX};
 use crate::clock::Span;
 use crate::model::{
-    Action, Activity, Dormancy, Event, Lifecycle, Status, Step, Summary, Ticket, Timestamp,
+    Action, Activity, Dormancy, Event, Lifecycle, NewTicket, Status, Step, Summary, Ticket,
+    Timestamp,
 };
 use crate::sla::{state_of, Calendar, Clock, ClockState, Policy, TargetKind};
 
@@ -273,6 +274,8 @@ pub fn plan_firing(rule: &Rule, firing: &Firing) -> Vec<Planned> {
     let mut nth = 0;
     rule.actions
         .iter()
+        // A dormant_for rule's ticket is opened by the store, before these.
+        .filter(|action| !matches!(action, RuleAction::Open(_)))
         .map(|action| {
             let key = matches!(action, RuleAction::Notify(_) | RuleAction::Run(_)).then(|| {
                 nth += 1;
@@ -411,6 +414,54 @@ pub fn due_customer(
         ),
         since: span.after(customer.last_activity),
     })
+}
+
+/// The call-back ticket a `dormant_for` firing opens, as `desk new` would
+/// make it, by `rule:NAME` at `at`, followed at once by the `fired` event
+/// that carries the firing's key. `assignee` is whoever should call (the
+/// customer's owner when they can take work); without one the ticket's
+/// `created` rules route it. The description, unless the rule gives one,
+/// says since when the customer has been quiet (local time in `tz`).
+#[allow(clippy::too_many_arguments)]
+pub fn callback_ticket(
+    rule: &Rule,
+    open: &OpenTicket,
+    firing: &Firing,
+    customer: &CustomerFacts,
+    assignee: Option<String>,
+    id: String,
+    at: Timestamp,
+    tz: chrono_tz::Tz,
+) -> Ticket {
+    let span = match rule.when {
+        super::Trigger::Time(TimeTrigger::DormantFor { span }) => span_text(span),
+        _ => String::new(),
+    };
+    let last = crate::model::local_minute(&customer.last_activity.0, tz);
+    let description = open.description.clone().unwrap_or_else(|| {
+        format!(
+            "客户自 {last} 起无工单、无联系（{span}）。请电话回访，确认信息是否有效，再决定保留或归档。\n\
+             No ticket or contact since {last} ({span}): call the customer back, \
+             confirm their details, then keep or archive them."
+        )
+    });
+    let new = NewTicket {
+        title: open.title.clone(),
+        customer: customer.id.clone(),
+        kind: open.kind.clone(),
+        category: open.category.clone(),
+        tags: open.tags.clone(),
+        channel: open.channel.clone(),
+        priority: open.priority.clone(),
+        description,
+        expectation: None,
+        assignee,
+    };
+    let mut ticket = Ticket::create(id, new, at, &format!("{BY_PREFIX}{}", rule.name));
+    ticket
+        .history
+        .push(fired_event(&rule.name, &firing.key, at));
+    ticket
 }
 
 fn key(rule: &str, subject: &str, threshold: &str, cycle: Timestamp) -> String {
@@ -918,7 +969,7 @@ mod tests {
     #[test]
     fn dormant_customers_are_reminded_once_per_dormancy() {
         let w = World::new(
-            "- name: quarterly-callback\n  when: {dormant_for: 3m}\n  then:\n  - notify: {to: owner, template: callback}\n",
+            "- name: quarterly-callback\n  when: {dormant_for: 3m}\n  then:\n  - open: {type: consultation, title: 回访, priority: normal, channel: phone}\n  - notify: {to: owner, template: callback}\n",
         );
         let rule = &w.rules.rules[0];
         let crate::rules::Trigger::Time(trigger) = &rule.when else {

@@ -17,7 +17,7 @@ use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery, DeliveryState};
-use crate::model::{Action, Event, Ticket, TicketId, Timestamp};
+use crate::model::{Action, Activity, Event, Ticket, TicketId, Timestamp};
 use crate::rules::template::{self, Message};
 use crate::rules::{RuleAction, Rules, CUSTOMER};
 
@@ -110,9 +110,19 @@ impl Store {
         let mut totals = RunTotals::default();
         // One pass over the cache finds both the tickets with deliveries to
         // make and those where a time rule is due.
+        // When a rule looks for dormant customers, the same pass tallies
+        // every customer's tickets.
         let due = DueRules::new(self, &rules, now, catch_up)?;
-        let mut scan =
-            self.summaries_where(true, |s| s.delivery_due(now) || !due.of(s).is_empty())?;
+        let activity: std::sync::Mutex<std::collections::HashMap<String, Activity>> =
+            Default::default();
+        let mut scan = self.summaries_where(true, |s| {
+            if due.on_customers() {
+                let mut a = activity.lock().unwrap_or_else(|e| e.into_inner());
+                a.entry(s.customer.to_string()).or_default().count(s);
+            }
+            s.delivery_due(now) || !due.of(s).is_empty()
+        })?;
+        let activity = activity.into_inner().unwrap_or_else(|e| e.into_inner());
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut fired = std::collections::BTreeSet::new();
         let mut errors = self.fire_time_rules(&due, &scan.summaries, actor, dry_run, &mut |f| {
@@ -120,6 +130,15 @@ impl Store {
             fired.insert(f.ticket.clone());
             on_fired(f)
         });
+        let (opened, mut open_errors) =
+            self.fire_dormant_rules(&due, &activity, dry_run, &mut |f| {
+                totals.fired += 1;
+                fired.insert(f.ticket.clone());
+                on_fired(f)
+            });
+        errors.append(&mut open_errors);
+        scan.summaries.extend(opened);
+        scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         // A firing may have queued deliveries: those tickets are read too.
         scan.summaries
             .retain(|s| s.delivery_due(now) || fired.contains(s.id.as_str()));

@@ -144,6 +144,10 @@ impl Store {
     /// no hand edits.
     fn check_tickets(&self, customers: &[String], problems: &mut Vec<Finding>) -> Result<()> {
         let mut ids: HashMap<String, PathBuf> = HashMap::new();
+        // A firing's key and the first ticket recording it: a key in two
+        // tickets is one cause acted on twice (two clones that both opened
+        // a call-back before they merged).
+        let mut firings: HashMap<String, String> = HashMap::new();
         let files = self.ticket_files()?;
         // Read and parse in batches on all cores; check each ticket in order.
         let batches = files.chunks(2048).flat_map(|batch| {
@@ -165,6 +169,27 @@ impl Store {
                     None,
                     format!("duplicate ID {}: also in {}", ticket.id, first.display()),
                 ));
+            }
+            let keys = ticket
+                .history
+                .iter()
+                .filter(|e| e.action == crate::model::Action::Fired)
+                .filter_map(|e| e.key.as_deref());
+            for key in keys {
+                match firings.get(key) {
+                    Some(first) if *first != ticket.id => problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "firing {key} is recorded by {first} too: the rule acted twice \
+                             on one cause (two clones before a merge?); close one ticket as a duplicate"
+                        ),
+                    )),
+                    Some(_) => {}
+                    None => {
+                        firings.insert(key.to_string(), ticket.id.clone());
+                    }
+                }
             }
             // Recording a hand edit rewrites the file at its ID's place, so
             // only a ticket with a valid ID, in its place, can have it done.
@@ -448,6 +473,29 @@ mod tests {
     fn a_sound_store_has_no_findings() {
         let (_dir, store) = one_ticket(|_| ());
         assert_eq!(messages(&store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn one_firing_recorded_by_two_tickets_is_found() {
+        let key = "dormant-callback/C000001/dormant_for-6m/2026-05-01T09:00:00+08:00";
+        let fired = |t: &mut Ticket| {
+            t.history
+                .push(crate::rules::fired_event("dormant-callback", key, at()))
+        };
+        let (_dir, store) = one_ticket(fired);
+        assert_eq!(messages(&store), Vec::<String>::new());
+        // The other clone's call-back for the same dormancy, merged in.
+        let other = "CW202611020101";
+        let mut t = ticket(other);
+        fired(&mut t);
+        put_ticket(&store, &rel(other), &t);
+        assert_eq!(
+            messages(&store),
+            [format!(
+                "tickets/2026/11/{other}.yaml: firing {key} is recorded by {ID} too: the rule \
+                 acted twice on one cause (two clones before a merge?); close one ticket as a duplicate"
+            )]
+        );
     }
 
     #[test]

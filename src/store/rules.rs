@@ -109,7 +109,7 @@ impl Store {
     /// judged against the ticket just before and just after it; then the
     /// actions are applied in order. The rules' own events trigger no rules,
     /// so rules cannot loop.
-    fn run_rules(
+    pub(super) fn run_rules(
         &self,
         rules: &Rules,
         ticket: &mut Ticket,

@@ -1,5 +1,6 @@
 //! `desk run`'s first step: the time rules (SLA at risk or breached, no
-//! progress, pending, not surveyed) that came due since the last run. The
+//! progress, pending, not surveyed; customers dormant) that came due since
+//! the last run. The
 //! pure part — when a rule is due, its key, what its actions are — is
 //! `crate::rules::time`; here the store finds the candidates in one pass over
 //! the ticket cache and records each firing in its ticket under the ticket's
@@ -8,19 +9,28 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{Summary, Ticket, TicketId, Timestamp};
-use crate::rules::{self, Facts, Firing, Outcome, Rule, Rules, TimeFacts, TimeTrigger, Trigger};
+use std::collections::HashMap;
+
+use crate::model::{Activity, Summary, Ticket, TicketId, Timestamp};
+use crate::rules::{
+    self, CustomerFacts, Facts, Firing, Outcome, Rule, RuleAction, Rules, TimeFacts, TimeTrigger,
+    Trigger,
+};
 use crate::sla::{Calendar, Policy};
 
 /// A time rule that came due for a ticket, and what its actions did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeFiring {
+    /// The ticket the firing is recorded in: for a `dormant_for` rule the
+    /// call-back ticket it opened (empty on a dry run: none was opened).
     pub ticket: String,
+    /// For a `dormant_for` rule, the dormant customer.
+    pub customer: Option<String>,
     pub rule: String,
     pub key: String,
     /// When the threshold was crossed.
     pub since: Timestamp,
-    /// Empty on a dry run: nothing was done.
+    /// What the firing's actions did (on a dry run, would do).
     pub outcomes: Vec<Outcome>,
     pub dry_run: bool,
 }
@@ -31,6 +41,8 @@ pub struct TimeFiring {
 pub(super) struct DueRules<'a> {
     rules: &'a Rules,
     timed: Vec<(&'a Rule, &'a TimeTrigger)>,
+    /// The enabled `dormant_for` rules: judged on customers, not tickets.
+    dormant: Vec<(&'a Rule, &'a TimeTrigger)>,
     /// The policy and calendar, when some rule is an SLA trigger (the clock
     /// replay is most of a pass's cost).
     clocks: Option<(&'a Policy, &'a Calendar)>,
@@ -39,24 +51,22 @@ pub(super) struct DueRules<'a> {
 }
 
 impl<'a> DueRules<'a> {
-    /// The enabled ticket time rules of `rules`. Customer rules
-    /// (`dormant_for`) are not run: a customer file has no history to
-    /// record a firing in.
+    /// The enabled time rules of `rules`.
     pub(super) fn new(
         store: &'a Store,
         rules: &'a Rules,
         now: Timestamp,
         catch_up: i64,
     ) -> Result<DueRules<'a>> {
-        let timed: Vec<(&Rule, &TimeTrigger)> = rules
+        let (dormant, timed): (Vec<_>, Vec<_>) = rules
             .rules
             .iter()
             .filter(|r| r.enabled)
             .filter_map(|r| match &r.when {
-                Trigger::Time(t) if !matches!(t, TimeTrigger::DormantFor { .. }) => Some((r, t)),
+                Trigger::Time(t) => Some((r, t)),
                 _ => None,
             })
-            .collect();
+            .partition(|(_, t)| matches!(t, TimeTrigger::DormantFor { .. }));
         let clocks = if timed
             .iter()
             .any(|(_, t)| matches!(t, TimeTrigger::Sla { .. }))
@@ -68,6 +78,7 @@ impl<'a> DueRules<'a> {
         Ok(DueRules {
             rules,
             timed,
+            dormant,
             clocks,
             now,
             catch_up,
@@ -81,6 +92,12 @@ impl<'a> DueRules<'a> {
         let (rule, trigger) = self.timed[i];
         let facts = self.facts(&Summary::of(ticket));
         rules::due(rule, trigger, &facts, self.now).is_some_and(|f| f.key == key)
+    }
+
+    /// Whether some rule is judged on customers: the run then tallies each
+    /// customer's tickets as it scans them.
+    pub(super) fn on_customers(&self) -> bool {
+        !self.dormant.is_empty()
     }
 
     fn facts(&self, s: &Summary) -> TimeFacts {
@@ -137,6 +154,7 @@ impl Store {
                 match self.fire(due, i, &id, &firing, actor, dry_run) {
                     Ok(Some(outcomes)) => on(&TimeFiring {
                         ticket: s.id.to_string(),
+                        customer: None,
                         rule: rule.name.clone(),
                         key: firing.key.clone(),
                         since: firing.since,
@@ -149,6 +167,134 @@ impl Store {
             }
         }
         errors
+    }
+
+    /// Opens a call-back ticket for each customer that a `dormant_for` rule
+    /// came due for (the first such rule, in file order: the open ticket
+    /// ends the customer's dormancy). `activity` is every customer's tickets,
+    /// tallied by the run's scan. The ticket is made as `desk new` makes one:
+    /// assigned to the customer's owner when they can take work, else routed
+    /// by the `created` rules, which also queue their notices; then the
+    /// firing's other actions run on it. One `desk run` at a time per clone
+    /// (the caller holds the run lock), and the open ticket makes the
+    /// customer active, so a dormancy is called back once. Returns the
+    /// tickets opened, for the run to deliver what they queued.
+    pub(super) fn fire_dormant_rules(
+        &self,
+        due: &DueRules,
+        activity: &HashMap<String, Activity>,
+        dry_run: bool,
+        on: &mut dyn FnMut(&TimeFiring),
+    ) -> (Vec<Summary>, Vec<Error>) {
+        let mut opened = Vec::new();
+        if due.dormant.is_empty() {
+            return (opened, Vec::new());
+        }
+        let customers = match self.customer_summaries() {
+            Ok(c) => c,
+            Err(e) => return (opened, vec![e]),
+        };
+        let mut errors = customers.errors;
+        let mut summaries = customers.summaries;
+        summaries.sort_by(|a, b| a.id.cmp(&b.id));
+        let (rules, now, tz) = (due.rules, due.now, self.settings.tz);
+        for c in &summaries {
+            let facts = CustomerFacts::new(
+                &c.id,
+                activity.get(&c.id).cloned().unwrap_or_default(),
+                c.last_touch(),
+                c.created,
+            );
+            let judged = Facts {
+                customer_kind: Some(c.kind.key().to_string()),
+                customer_vip: Some(c.vip),
+                customer_owner: c.owner.clone(),
+                working_hours: None,
+            };
+            // The owner calls back, unless away or not an agent any more.
+            let assignee = c
+                .owner
+                .clone()
+                .filter(|o| rules.agents.iter().any(|m| m.id == *o && !m.away));
+            for (rule, trigger) in &due.dormant {
+                let Some(firing) = rules::due_customer(rule, trigger, &facts, now) else {
+                    continue;
+                };
+                let Some(RuleAction::Open(open)) = rule.actions.first() else {
+                    continue; // refused when the rules were read
+                };
+                let draft = |id: String| {
+                    rules::callback_ticket(
+                        rule,
+                        open,
+                        &firing,
+                        &facts,
+                        assignee.clone(),
+                        id,
+                        now,
+                        tz,
+                    )
+                };
+                if firing.is_stale(now, due.catch_up)
+                    || !rules::holds_now(rules, rule, &draft(String::new()), &judged)
+                {
+                    continue;
+                }
+                // The ticket with its rules' events, and what they did.
+                let build = |id: String| -> Result<(Ticket, Vec<Outcome>)> {
+                    let mut t = draft(id);
+                    let mut outcomes = vec![Outcome::Opened {
+                        rule: rule.name.clone(),
+                        ticket: if t.id.is_empty() {
+                            "(new)".into()
+                        } else {
+                            t.id.clone()
+                        },
+                        customer: c.id.clone(),
+                    }];
+                    outcomes.extend(self.run_rules(rules, &mut t, &[0])?);
+                    let first = t.history.len();
+                    let planned = rules::plan_firing(rule, &firing);
+                    outcomes.extend(self.apply_planned(
+                        rules,
+                        &mut t,
+                        &planned,
+                        c.owner.as_deref(),
+                        now,
+                    )?);
+                    rules::key_firing_events(&mut t.history[first..], &firing.key);
+                    Ok((t, outcomes))
+                };
+                let result = if dry_run {
+                    build(String::new()).map(|(_, outcomes)| (String::new(), outcomes))
+                } else {
+                    let mut outcomes = Vec::new();
+                    self.create_ticket_with(now, |id| {
+                        let (t, o) = build(id)?;
+                        outcomes = o;
+                        Ok(t)
+                    })
+                    .map(|t| {
+                        opened.push(Summary::of(&t));
+                        (t.id, outcomes)
+                    })
+                };
+                match result {
+                    Ok((ticket, outcomes)) => on(&TimeFiring {
+                        ticket,
+                        customer: Some(c.id.clone()),
+                        rule: rule.name.clone(),
+                        key: firing.key.clone(),
+                        since: firing.since,
+                        outcomes,
+                        dry_run,
+                    }),
+                    Err(e) => errors.push(e),
+                }
+                break;
+            }
+        }
+        (opened, errors)
     }
 
     /// Records one firing in its ticket, if the rule is still due with the
@@ -270,6 +416,158 @@ mod tests {
             .summaries_where(true, |s| !due.of(s).is_empty())
             .unwrap();
         (due, scanned)
+    }
+
+    /// A store with the default rules and one customer, created at `at`
+    /// and owned by `owner`.
+    fn store_with_customer(at: &str, owner: Option<&str>) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let mut c = Customer::new(CustomerKind::Enterprise, "星河科技".into(), t(at), "li.na");
+        c.owner = owner.map(str::to_string);
+        store.create_customers(vec![c]).unwrap();
+        (dir, store)
+    }
+
+    /// `desk run` at `now` (no mail transport: deliveries fail and wait),
+    /// and what fired.
+    fn run_at(store: &Store, now: &str, dry_run: bool) -> Vec<TimeFiring> {
+        let mut fired = Vec::new();
+        store
+            .run_automation(
+                t(now),
+                14 * 86_400,
+                "cron",
+                dry_run,
+                None,
+                &mut |f| fired.push(f.clone()),
+                &mut |_| {},
+            )
+            .unwrap();
+        fired
+    }
+
+    fn tickets(store: &Store) -> Vec<Ticket> {
+        let mut all: Vec<Ticket> = store
+            .summaries_where(true, |_| true)
+            .unwrap()
+            .summaries
+            .iter()
+            .map(|s| store.load_ticket(&TicketId::parse(&s.id).unwrap()).unwrap())
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    #[test]
+    fn a_dormant_customer_gets_one_call_back_ticket_for_its_owner_per_dormancy() {
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("zhao.min"));
+        // Six months to the second is not yet dormant.
+        assert!(run_at(&store, "2026-07-05T10:00:00+08:00", false).is_empty());
+        let fired = run_at(&store, "2026-07-05T10:30:00+08:00", false);
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        let f = &fired[0];
+        assert_eq!(f.customer.as_deref(), Some("C000001"));
+        assert_eq!(
+            f.key,
+            "dormant-callback/C000001/dormant_for-6m/2026-01-05T10:00:00+08:00"
+        );
+        let all = tickets(&store);
+        assert_eq!(all.len(), 1);
+        let callback = &all[0];
+        assert_eq!(f.ticket, callback.id);
+        assert_eq!(callback.customer, "C000001");
+        assert_eq!(callback.kind, "consultation");
+        assert_eq!(callback.assignee.as_deref(), Some("zhao.min"));
+        assert_eq!(callback.tags, ["待激活"]);
+        assert!(
+            callback.description.contains("2026-01-05 10:00"),
+            "{}",
+            callback.description
+        );
+        let actions: Vec<(&str, &str)> = callback
+            .history
+            .iter()
+            .map(|e| (e.action.as_str(), e.by.as_str()))
+            .collect();
+        assert_eq!(
+            actions[..3],
+            [
+                ("created", "rule:dormant-callback"),
+                ("fired", "rule:dormant-callback"),
+                ("queued", "rule:notify-assignee"),
+            ],
+            "the owner is told as of any new ticket"
+        );
+        // Later runs open nothing more: the open call-back is activity.
+        assert!(run_at(&store, "2026-07-05T10:35:00+08:00", false).is_empty());
+        // Called back and closed: six more months of silence, a new one.
+        let id = TicketId::parse(&callback.id).unwrap();
+        let closed = t("2026-07-06T09:00:00+08:00");
+        store
+            .modify_ticket(&id, closed, "zhao.min", |tk| {
+                tk.close("信息有效，保留".into(), None, None, closed, "zhao.min")
+            })
+            .unwrap();
+        assert!(run_at(&store, "2026-12-01T10:00:00+08:00", false).is_empty());
+        assert!(run_at(&store, "2027-01-06T08:00:00+08:00", false).is_empty());
+        let again = run_at(&store, "2027-01-06T09:30:00+08:00", false);
+        assert_eq!(again.len(), 1, "{again:?}");
+        assert_eq!(
+            again[0].key,
+            "dormant-callback/C000001/dormant_for-6m/2026-07-06T09:00:00+08:00"
+        );
+        assert_eq!(tickets(&store).len(), 2);
+    }
+
+    #[test]
+    fn without_an_owner_the_call_back_is_routed_and_a_dry_run_opens_nothing() {
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", None);
+        let dry = run_at(&store, "2026-07-06T10:00:00+08:00", true);
+        assert_eq!(dry.len(), 1, "{dry:?}");
+        assert!(dry[0].ticket.is_empty());
+        let said: Vec<String> = dry[0].outcomes.iter().map(|o| o.to_string()).collect();
+        assert_eq!(
+            said[0],
+            "ticket (new) opened for C000001 by rule dormant-callback"
+        );
+        assert_eq!(
+            said[1],
+            "assigned to li.na by rule consultations-to-service"
+        );
+        assert!(tickets(&store).is_empty(), "a dry run writes nothing");
+
+        let fired = run_at(&store, "2026-07-06T10:00:00+08:00", false);
+        assert_eq!(fired.len(), 1);
+        let all = tickets(&store);
+        assert_eq!(all[0].assignee.as_deref(), Some("li.na"));
+    }
+
+    #[test]
+    fn customers_active_or_dormant_before_the_catch_up_span_are_left() {
+        // Dormant since 2026-07-05: a run a month later lets it go.
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("zhao.min"));
+        assert!(run_at(&store, "2026-08-05T10:00:00+08:00", false).is_empty());
+        assert!(tickets(&store).is_empty());
+
+        // A customer with an open ticket is not dormant, however old it is.
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", None);
+        let at = t("2026-01-06T10:00:00+08:00");
+        store
+            .create_ticket(at, |id| {
+                Ticket::create(
+                    id,
+                    NewTicket {
+                        customer: "C000001".into(),
+                        ..NewTicket::sample()
+                    },
+                    at,
+                    "li.na",
+                )
+            })
+            .unwrap();
+        assert!(run_at(&store, "2026-07-06T10:30:00+08:00", false).is_empty());
+        assert_eq!(tickets(&store).len(), 1);
     }
 
     #[test]

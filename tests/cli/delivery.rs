@@ -320,3 +320,68 @@ fn stale_firings_are_let_go_unless_the_run_catches_up_further() {
     env.run(&["run"]).ok();
     assert!(actions(&env, &id, "fired").is_empty());
 }
+
+/// Seed 002 end to end: six months of silence open one call-back ticket
+/// for the customer's owner, who gets one mail, however often cron runs.
+#[test]
+fn a_dormant_customer_is_called_back_once_by_its_owner() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_with_mail(server.port);
+    env.run(&[
+        "customer",
+        "add",
+        "--kind",
+        "enterprise",
+        "--name",
+        "星河科技有限公司",
+        "--owner",
+        "wang.qiang",
+    ])
+    .ok();
+    env.at("2027-05-23T08:59:00+08:00");
+    let out = env.run(&["run"]).ok();
+    assert!(!out.stderr.contains("fired"), "{}", out.stderr);
+    env.at("2027-05-23T09:30:00+08:00");
+    let out = env.run(&["run"]).ok();
+    assert!(
+        out.stderr
+            .contains("C000002: time rule dormant-callback fired, due since 2027-05-23 09:00"),
+        "{}",
+        out.stderr
+    );
+    // 张三 (C000001) went quiet at the same time and has no owner: routed.
+    let ids = env.run(&["list", "--format", "ids"]).ok().stdout;
+    let ids: Vec<&str> = ids.lines().collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let owned = ids
+        .iter()
+        .map(|id| env.ticket_yaml(id))
+        .find(|t| t["customer"].as_str() == Some("C000002"))
+        .unwrap();
+    assert_eq!(owned["assignee"].as_str(), Some("wang.qiang"));
+    assert_eq!(owned["type"].as_str(), Some("consultation"));
+    let mails = mails_about(&server, "待激活客户回访");
+    assert_eq!(mails.len(), 2, "one per call-back");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.rcpt_tos.iter().any(|t| t == "wang.qiang@example.com")),
+        "{mails:?}"
+    );
+    // Later runs open and send nothing more; the check is clean.
+    for now in ["2027-05-23T09:35:00+08:00", "2027-06-30T09:00:00+08:00"] {
+        env.at(now);
+        let out = env.run(&["run"]).ok();
+        assert!(!out.stderr.contains("fired"), "{}", out.stderr);
+    }
+    assert_eq!(server.messages().len(), 2);
+    assert_eq!(
+        env.run(&["list", "--format", "ids"])
+            .ok()
+            .stdout
+            .lines()
+            .count(),
+        2
+    );
+    env.run(&["check"]).ok();
+}

@@ -365,13 +365,14 @@ rules:
   when: {dormant_for: 3m}
   if: {customer.vip: true}
   then:
+  - open: {type: 咨询, priority: normal, channel: phone, title: VIP 回访}
   - notify: {to: owner, template: callback}
 ";
     let env = team(rules, None);
     // Every template a rule names must exist.
     let out = env.run(&["check"]).fails(1);
     assert!(
-        out.stdout.contains("rule 'quarterly-callback' (rules[4]), key then[0].notify.template: templates/callback.txt does not exist"),
+        out.stdout.contains("rule 'quarterly-callback' (rules[4]), key then[1].notify.template: templates/callback.txt does not exist"),
         "{}",
         out.stdout
     );
