@@ -100,11 +100,11 @@ pub const DEFAULT_RULES: &str = "\
 pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
     (
         "assigned",
-        "Subject: [{{ ticket.id }}] 新工单已分派给您 / New ticket assigned to you: {{ ticket.title }}
+        "Subject: [{{ ticket.id }}] {% if ticket.assignee in recipient.ids %}新工单已分派给您 / New ticket assigned to you{% else %}工单已转交他人 / Ticket now with someone else{% endif %}: {{ ticket.title }}
 
-{{ ticket.assignee_name }}，您好：
+{{ recipient.name }}，您好：
 
-工单 {{ ticket.id }} 已分派给您，请及时处理。
+{% if ticket.assignee in recipient.ids %}工单 {{ ticket.id }} 已分派给您，请及时处理。{% else %}工单 {{ ticket.id }} 曾分派给您，现由 {{ ticket.assignee_name or '（未分派）' }} 处理，您无需跟进。{% endif %}
   标题：{{ ticket.title }}
   类型：{{ ticket.type_label }}    优先级：{{ ticket.priority_label }}    渠道：{{ ticket.channel_label }}
   客户：{{ customer.name }}
@@ -113,7 +113,7 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
   {{ c.target }} 到期 / due：{{ c.due }}
 {% endif %}{% endfor %}
 
-Ticket {{ ticket.id }} ({{ ticket.type }}, {{ ticket.priority }}) from {{ customer.name }} is yours.
+{% if ticket.assignee in recipient.ids %}Ticket {{ ticket.id }} ({{ ticket.type }}, {{ ticket.priority }}) from {{ customer.name }} is yours.{% else %}Ticket {{ ticket.id }} was assigned to you and is now with {{ ticket.assignee_name or 'nobody' }}: nothing for you to do.{% endif %}
 
 -- desk (rule {{ rule }})
 ",
@@ -141,7 +141,7 @@ The urgent ticket {{ ticket.id }} has breached its resolution target.
         "progress",
         "Subject: [{{ ticket.id }}] 请更新处理进度 / Progress update due
 
-{{ ticket.assignee_name }}，您好：
+{{ recipient.name }}，您好：
 
 工单 {{ ticket.id }}「{{ ticket.title }}」已超过 24 小时没有进度更新，请联系客户 {{ customer.name }} 并记录进展（desk update）。
 
@@ -154,7 +154,7 @@ Ticket {{ ticket.id }} has had no progress for 24 hours: please update it.
         "survey",
         "Subject: [{{ ticket.id }}] 请完成满意度回访 / Satisfaction survey due
 
-{{ ticket.assignee_name }}，您好：
+{{ recipient.name }}，您好：
 
 工单 {{ ticket.id }}「{{ ticket.title }}」已关闭 24 小时，尚未回访客户 {{ customer.name }}，请完成满意度调查（desk survey）。
 

@@ -35,7 +35,29 @@ pub fn render(name: &str, text: &str, context: &serde_json::Value) -> Result<Mes
         .map_err(|e| describe(&e))?;
     let out = template
         .render(minijinja::value::Serde(context))
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| match e.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                let unknown: Vec<String> = {
+                    let mut names: Vec<String> = template
+                        .undeclared_variables(true)
+                        .into_iter()
+                        .filter(|name| !resolves(context, name))
+                        .collect();
+                    names.sort();
+                    names
+                };
+                match unknown.as_slice() {
+                    [] => describe(&e),
+                    names => format!(
+                        "{}: {} not known; a template has {}",
+                        describe(&e),
+                        names.join(", "),
+                        known(context)
+                    ),
+                }
+            }
+            _ => describe(&e),
+        })?;
     let mut lines = out.splitn(2, '\n');
     let first = lines.next().unwrap_or_default();
     let rest = lines.next().unwrap_or_default();
@@ -52,6 +74,39 @@ pub fn render(name: &str, text: &str, context: &serde_json::Value) -> Result<Mes
         subject: subject.to_string(),
         body: body.to_string(),
     })
+}
+
+/// Whether a dotted name (`ticket.title`) is found in the context.
+fn resolves(context: &serde_json::Value, name: &str) -> bool {
+    let mut value = context;
+    for part in name.split('.') {
+        match value.get(part) {
+            Some(v) => value = v,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The context's variables for a message: `rule`, `ticket.{id, title}`, ….
+fn known(context: &serde_json::Value) -> String {
+    let Some(top) = context.as_object() else {
+        return String::new();
+    };
+    top.iter()
+        .map(|(k, v)| match v.as_object() {
+            Some(fields) => format!(
+                "{k}.{{{}}}",
+                fields
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => k.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe(e: &minijinja::Error) -> String {

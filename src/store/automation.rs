@@ -98,10 +98,7 @@ impl Store {
         on_fired: &mut dyn FnMut(&TimeFiring),
         on: &mut dyn FnMut(&Attempt),
     ) -> Result<RunTotals> {
-        let rules = self.rules()?;
-        if let Some(first) = self.template_problems(&rules).into_iter().next() {
-            return Err(first);
-        }
+        let rules = self.rules_in_force()?;
         let _lock = self.try_lock("run")?.ok_or_else(|| {
             Error::Refused(
                 "another `desk run` is running in this store; try again when it ends".into(),
@@ -245,7 +242,7 @@ impl Store {
             let text = self
                 .template_text(name)
                 .map_err(|e| temporary(e.to_string()))?;
-            let context = self.message_context(ticket, &d.rule, &d.key, now);
+            let context = self.message_context(ticket, &d.rule, &d.key, to, now);
             let m = template::render(name, &text, &context)
                 .map_err(|e| temporary(format!("template {name}: {e}")))?;
             body.push_str(&format!("== {}\n\n{}\n", m.subject, m.body.trim_end()));
@@ -342,7 +339,7 @@ impl Store {
                 let text = self
                     .template_text(name)
                     .map_err(|e| temporary(e.to_string()))?;
-                let context = self.message_context(ticket, &d.rule, &d.key, now);
+                let context = self.message_context(ticket, &d.rule, &d.key, &d.to(), now);
                 let Message { subject, body } = template::render(name, &text, &context)
                     .map_err(|e| temporary(format!("template {name}: {e}")))?;
                 let to = self.addresses(ticket, &d.to()).map_err(temporary)?;
@@ -423,7 +420,7 @@ impl Store {
 
     /// Every template the rules name that is missing or does not render
     /// (with a sample ticket), each an error naming the rule and the key.
-    fn template_problems(&self, rules: &Rules) -> Vec<Error> {
+    pub(super) fn template_problems(&self, rules: &Rules) -> Vec<Error> {
         let mut problems = Vec::new();
         for (index, rule) in rules.rules.iter().enumerate() {
             for (i, action) in rule.actions.iter().enumerate() {
@@ -446,7 +443,7 @@ impl Store {
                 if let Some(p) = problem {
                     problems.push(Error::Parse {
                         path: super::CONFIG_FILE.into(),
-                        line: None,
+                        line: self.rule_line_of(&rule.name),
                         message: format!(
                             "rule '{}' (rules[{index}]), key then[{i}].notify.template: {p}",
                             rule.name
@@ -466,12 +463,11 @@ impl Store {
         };
         self.template_problems(&rules)
             .into_iter()
-            .map(|e| {
-                let message = match e {
-                    Error::Parse { message, .. } => message,
-                    other => other.to_string(),
-                };
-                Finding::new(Path::new(super::CONFIG_FILE), None, message)
+            .map(|e| match e {
+                Error::Parse { line, message, .. } => {
+                    Finding::new(Path::new(super::CONFIG_FILE), line, message)
+                }
+                other => Finding::new(Path::new(super::CONFIG_FILE), None, other.to_string()),
             })
             .collect()
     }
@@ -479,12 +475,15 @@ impl Store {
     /// What a template sees: the ticket's fields with their labels, the
     /// assignee's name, the customer's masked name (never a contact or an
     /// ID-card or bank-card number), the SLA due times in local time, the
-    /// rule and the key.
+    /// rule and the key; and whom the message is for (`to`, as queued: the
+    /// ticket may have moved on since, so a template can tell the
+    /// recipient apart from the assignee of now).
     fn message_context(
         &self,
         t: &Ticket,
         rule: &str,
         key: &str,
+        to: &[String],
         now: Timestamp,
     ) -> serde_json::Value {
         let customer = self.load_customer(&t.customer).ok();
@@ -492,6 +491,13 @@ impl Store {
             || t.customer.clone(),
             |c| crate::model::mask::customer_name(c.kind, &c.name, c.salutation.as_deref()),
         );
+        let names: Vec<String> = to
+            .iter()
+            .map(|who| match who.as_str() {
+                CUSTOMER => customer_name.clone(),
+                agent => agent_name(&self.config, agent),
+            })
+            .collect();
         let sla = match self.sla() {
             Ok((policy, calendar)) => {
                 let marks = crate::model::Mark::of_history(&t.history);
@@ -519,8 +525,16 @@ impl Store {
             "vip": customer.as_ref().is_some_and(|c| c.vip),
         });
         ctx["sla"] = json!(sla);
+        ctx["recipient"] = json!({"ids": to, "name": names.join("、")});
         ctx
     }
+}
+
+/// An agent's name from desk.yaml, else the ID as recorded.
+fn agent_name(config: &crate::config::Config, id: &str) -> String {
+    config
+        .agent(id)
+        .map_or_else(|| id.to_string(), |a| a.name.clone())
 }
 
 /// The fields of a ticket as templates see them.
@@ -531,11 +545,7 @@ fn ticket_context(
 ) -> serde_json::Value {
     let label =
         |field: Field, key: &str| config.label(field, key).unwrap_or_else(|| key.to_string());
-    let assignee_name = t.assignee.as_deref().map(|a| {
-        config
-            .agent(a)
-            .map_or_else(|| a.to_string(), |x| x.name.clone())
-    });
+    let assignee_name = t.assignee.as_deref().map(|a| agent_name(config, a));
     json!({
         "ticket": {
             "id": t.id,
@@ -591,6 +601,11 @@ fn sample_context(config: &crate::config::Config, rule: &str) -> serde_json::Val
     ctx["key"] = json!(format!("{rule}/CW202601050001/000000000000"));
     ctx["customer"] = json!({"id": "C000001", "name": "张*", "vip": false});
     ctx["sla"] = json!([{"target": "resolution", "state": "running", "due": "2026-01-06 09:00"}]);
+    let first: Vec<&crate::config::Agent> = config.agents.iter().take(1).collect();
+    ctx["recipient"] = json!({
+        "ids": first.iter().map(|a| &a.id).collect::<Vec<_>>(),
+        "name": first.iter().map(|a| a.name.as_str()).collect::<String>(),
+    });
     ctx
 }
 
@@ -875,6 +890,38 @@ mod tests {
         let totals = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(totals, RunTotals::default());
         assert_eq!(mailer.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_mail_greets_its_recipient_and_says_when_the_ticket_moved_on() {
+        let (_dir, store, id) = store_with_complaint();
+        // Queued for chen.jing; reassigned by hand before cron runs.
+        let at = t("2026-11-23T09:02:00+08:00");
+        store
+            .modify_ticket(&id, at, "li.na", |tk| {
+                tk.assign("wang.qiang", None, at, "li.na")
+            })
+            .unwrap();
+        let mailer = Recorder {
+            sent: RefCell::new(Vec::new()),
+            refuse: None,
+        };
+        run(&store, &mailer, t("2026-11-23T09:05:00+08:00"), &mut |_| {});
+        let sent = mailer.sent.borrow().clone();
+        assert_eq!(sent.len(), 1);
+        let mail = &sent[0];
+        assert_eq!(mail.to, ["chen.jing@example.com"]);
+        assert_eq!(
+            mail.subject,
+            format!("[{id}] 工单已转交他人 / Ticket now with someone else: 打印机卡纸")
+        );
+        assert!(mail.body.starts_with("陈静，您好："), "{}", mail.body);
+        assert!(
+            mail.body.contains("曾分派给您，现由 王强 处理，您无需跟进"),
+            "{}",
+            mail.body
+        );
+        assert!(!mail.body.contains("is yours"), "{}", mail.body);
     }
 
     #[test]

@@ -29,6 +29,17 @@ impl Store {
         })
     }
 
+    /// The rules, for a command that records events or runs them: parsed
+    /// and checked, and every template they name present and rendering, so
+    /// that no command queues a message that could never be made.
+    pub(super) fn rules_in_force(&self) -> Result<Rules> {
+        let rules = self.rules()?;
+        match self.template_problems(&rules).into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(rules),
+        }
+    }
+
     /// `desk check`'s findings about the rules: one per problem.
     pub fn rule_findings(&self) -> Vec<Finding> {
         match Rules::parse(self.config.rules.as_ref(), &self.config) {
@@ -42,7 +53,11 @@ impl Store {
 
     /// The line of desk.yaml where a rule's name is, for messages.
     fn rule_line(&self, e: &RuleError) -> Option<usize> {
-        let name = e.name.as_deref()?;
+        self.rule_line_of(e.name.as_deref()?)
+    }
+
+    /// The line of desk.yaml where the rule `name` is named.
+    pub(super) fn rule_line_of(&self, name: &str) -> Option<usize> {
         let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
         let start = text.lines().position(|l| l.starts_with("rules:"))?;
         text.lines()
@@ -70,7 +85,7 @@ impl Store {
         at: Timestamp,
         build: impl FnOnce(String) -> Ticket,
     ) -> Result<(Ticket, Vec<Outcome>)> {
-        let rules = self.rules()?;
+        let rules = self.rules_in_force()?;
         let mut outcomes = Vec::new();
         let ticket = self.create_ticket_with(at, |id| {
             let mut ticket = build(id);
@@ -91,7 +106,7 @@ impl Store {
         actor: &str,
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<(Ticket, usize, Vec<Outcome>)> {
-        let rules = self.rules()?;
+        let rules = self.rules_in_force()?;
         let mut outcomes = Vec::new();
         let (ticket, adopted) = self.modify_ticket(id, at, actor, |ticket| {
             let before = ticket.history.clone();

@@ -305,8 +305,19 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
          - name: tell-boss\n  when: created\n  then:\n  - notify: {to: [{agent: wang.qiang}, customer], template: hello}\n",
     );
     // A rule naming a template that does not exist is refused before
-    // anything is sent, by `desk run` and by `desk check`.
-    let id = env.new_ticket(&[]);
+    // anything is queued or sent: by the command that would queue, by
+    // `desk run` and by `desk check`.
+    let out = env.new_ticket_run(&[]).fails(1);
+    assert!(
+        out.stderr.contains("templates/hello.txt does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(env
+        .run(&["list", "--all", "--format", "ids"])
+        .ok()
+        .stdout
+        .is_empty());
     let out = env.run(&["run"]).fails(1);
     assert!(
         out.stderr.contains("rule 'tell-boss' (rules[0]), key then[0].notify.template: templates/hello.txt does not exist"),
@@ -327,8 +338,15 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
     .unwrap();
     let out = env.run(&["run"]).fails(1);
     assert!(
+        out.stderr.contains(
+            "templates/hello.txt does not render: line 1: undefined value: tikcet.id not known; \
+             a template has ticket.{"
+        ),
+        "{}",
         out.stderr
-            .contains("templates/hello.txt does not render: line 1: undefined value"),
+    );
+    assert!(
+        out.stderr.contains("recipient.{ids, name}"),
         "{}",
         out.stderr
     );
@@ -338,6 +356,7 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
     )
     .unwrap();
     env.run(&["check"]).ok();
+    let id = env.new_ticket(&[]);
     let out = env.run(&["run"]).fails(1);
     assert!(
         out.stderr.contains(&format!("{id}: email by rule tell-boss to wang.qiang, customer failed (attempt 1, next at 2026-11-23 09:05): no address: customer C000001 has no e-mail")),

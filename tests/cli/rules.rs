@@ -372,10 +372,19 @@ rules:
     // Every template a rule names must exist.
     let out = env.run(&["check"]).fails(1);
     assert!(
-        out.stdout.contains("rule 'quarterly-callback' (rules[4]), key then[1].notify.template: templates/callback.txt does not exist"),
+        out.stdout.contains("desk.yaml:264: rule 'quarterly-callback' (rules[4]), key then[1].notify.template: templates/callback.txt does not exist"),
         "{}",
         out.stdout
     );
+    // A command that would queue from such rules refuses before writing.
+    let before = env.snapshot();
+    let out = env.new_ticket_run(&[]).fails(1);
+    assert!(
+        out.stderr.contains("templates/assigned.txt does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.snapshot(), before);
     std::fs::create_dir_all(env.path("templates")).unwrap();
     for name in ["assigned", "escalation", "progress", "survey", "callback"] {
         std::fs::write(
