@@ -64,8 +64,9 @@ pub struct Config {
     /// so that a bad rule stops those commands and `desk check`, not `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<crate::yaml::Value>,
-    /// How notifications are sent (docs/format.md, `mail:`); checked when
-    /// desk.yaml is read.
+    /// How notifications are sent (docs/format.md, `mail:`); checked by
+    /// `desk run` and `desk check` only (`Store::mail_problem`), so a slip
+    /// there hides no ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<crate::mail::MailConfig>,
     /// Sections added by later versions or by hand are kept untouched.

@@ -164,10 +164,6 @@ impl Config {
                 }
             }
         }
-        if let Some(mail) = &self.mail {
-            let root = path.parent().unwrap_or(std::path::Path::new(""));
-            mail.settings_in(root).map_err(bad)?;
-        }
         let bad = |e: crate::sla::SettingsError| bad(e.to_string());
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();

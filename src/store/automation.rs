@@ -99,6 +99,9 @@ impl Store {
         on: &mut dyn FnMut(&Attempt),
     ) -> Result<RunTotals> {
         let rules = self.rules_in_force()?;
+        if let Some(e) = self.mail_problem() {
+            return Err(e);
+        }
         let _lock = self.try_lock("run")?.ok_or_else(|| {
             Error::Refused(
                 "another `desk run` is running in this store; try again when it ends".into(),
@@ -463,12 +466,7 @@ impl Store {
         };
         self.template_problems(&rules)
             .into_iter()
-            .map(|e| match e {
-                Error::Parse { line, message, .. } => {
-                    Finding::new(Path::new(super::CONFIG_FILE), line, message)
-                }
-                other => Finding::new(Path::new(super::CONFIG_FILE), None, other.to_string()),
-            })
+            .map(Finding::in_config)
             .collect()
     }
 
@@ -760,6 +758,19 @@ impl Mailer for Unavailable {
 }
 
 impl Store {
+    /// What is wrong with `mail:` of desk.yaml, if anything, naming its
+    /// line. Only `desk run` (which refuses to start) and `desk check` ask,
+    /// so a slip in the mail settings hides no ticket from other commands.
+    pub fn mail_problem(&self) -> Option<Error> {
+        let mail = self.config.mail.as_ref()?;
+        let message = mail.settings_in(&self.root).err()?;
+        Some(Error::Parse {
+            path: super::CONFIG_FILE.into(),
+            line: self.config_line("mail"),
+            message,
+        })
+    }
+
     /// What e-mail goes through: `None` when desk.yaml has no `mail:`.
     pub fn email_sender(&self) -> Option<Box<dyn Mailer>> {
         let config = self.config.mail.as_ref()?;

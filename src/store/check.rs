@@ -25,6 +25,7 @@ impl Store {
         problems.extend(self.import_findings()?);
         problems.extend(self.rule_findings());
         problems.extend(self.template_findings());
+        problems.extend(self.mail_problem().map(Finding::in_config));
         problems.extend(self.temp_findings(false)?.0);
         let customers = self.check_customers(ring, &mut problems)?;
         self.check_tickets(&customers, &mut problems)?;

@@ -39,6 +39,17 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// A problem of desk.yaml, found as an error (at its line, when known).
+    pub fn in_config(e: crate::error::Error) -> Finding {
+        let config = Path::new(super::CONFIG_FILE);
+        match e {
+            crate::error::Error::Parse { line, message, .. } => Finding::new(config, line, message),
+            other => Finding::new(config, None, other.to_string()),
+        }
+    }
+}
+
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.line {

@@ -56,6 +56,15 @@ impl Store {
         self.rule_line_of(e.name.as_deref()?)
     }
 
+    /// The line of desk.yaml where the top-level section `key` begins.
+    pub(super) fn config_line(&self, key: &str) -> Option<usize> {
+        let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
+        let prefix = format!("{key}:");
+        text.lines()
+            .position(|l| l.starts_with(&prefix))
+            .map(|i| i + 1)
+    }
+
     /// The line of desk.yaml where the rule `name` is named.
     pub(super) fn rule_line_of(&self, name: &str) -> Option<usize> {
         let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;

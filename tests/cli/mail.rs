@@ -310,7 +310,9 @@ fn a_password_in_desk_yaml_is_refused_without_showing_it() {
         &env,
         "  from: service@example.com\n  smtp:\n    host: smtp.example.com\n    user: service\n    password: Hunter2-secret\n",
     );
-    let out = env.run(&["list"]).fails(1);
+    // Other commands go on: a slip in the mail settings hides no ticket.
+    env.run(&["list"]).ok();
+    let out = env.run(&["run"]).fails(1);
     assert!(
         out.stderr.contains("desk.yaml")
             && out
@@ -322,10 +324,13 @@ fn a_password_in_desk_yaml_is_refused_without_showing_it() {
         out.stderr
     );
     assert!(!out.stderr.contains("Hunter2"), "{}", out.stderr);
+    let out = env.run(&["check"]).fails(1);
+    assert!(out.stdout.contains("mail.smtp.password"), "{}", out.stdout);
+    assert!(!out.stdout.contains("Hunter2"), "{}", out.stdout);
 }
 
 #[test]
-fn bad_mail_settings_are_refused_when_desk_yaml_is_read() {
+fn bad_mail_settings_are_refused_by_run_and_check_but_hide_no_ticket() {
     for (section, expected) in [
         (
             "  from: service@example.com\n  smtp: {host: smtp.example.com, port: 99999}\n",
@@ -356,12 +361,22 @@ fn bad_mail_settings_are_refused_when_desk_yaml_is_read() {
         let section = section.replace("/STORE", env.root.to_str().unwrap());
         with_mail(&env, &section);
         let before = env.snapshot();
-        let out = env.run(&["list"]).fails(1);
+        env.run(&["list"]).ok();
+        let out = env.run(&["run"]).fails(1);
+        // The line of `mail:` in desk.yaml, whatever its length.
+        let line = std::fs::read_to_string(env.path("desk.yaml"))
+            .unwrap()
+            .lines()
+            .position(|l| l == "mail:")
+            .unwrap()
+            + 1;
         assert!(
-            out.stderr.contains("desk.yaml: ") && out.stderr.contains(expected),
+            out.stderr.contains(&format!("desk.yaml:{line}: ")) && out.stderr.contains(expected),
             "{section}\n{}",
             out.stderr
         );
+        let out = env.run(&["check"]).fails(1);
+        assert!(out.stdout.contains(expected), "{section}\n{}", out.stdout);
         assert_eq!(env.snapshot(), before);
     }
     // A good section is accepted, and kept.
@@ -370,7 +385,8 @@ fn bad_mail_settings_are_refused_when_desk_yaml_is_read() {
         &env,
         "  from: 客服中心 <service@example.com>\n  smtp:\n    host: smtp.example.com\n    user: service@example.com\n    password_env: DESK_SMTP_PASSWORD\n",
     );
-    env.run(&["list"]).ok();
+    env.run(&["check"]).ok();
+    env.run(&["run"]).ok();
 }
 
 #[test]
