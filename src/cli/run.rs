@@ -20,7 +20,7 @@ pub struct RunArgs {
 
 /// Fires the time rules that came due and delivers what rules queued (for
 /// cron). One line per firing, action and delivery on stderr; exit 1 when
-/// any delivery failed in this run.
+/// any delivery failed in this run (on a dry run, would fail).
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let tz = ctx.store.settings.tz;
     let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
@@ -51,6 +51,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         let what = match &a.outcome {
             AttemptOutcome::Delivered => "delivered".to_string(),
             AttemptOutcome::WouldSend => "would deliver".to_string(),
+            AttemptOutcome::WouldFail { error } => format!("would fail: {error}"),
             AttemptOutcome::Failed {
                 error,
                 attempt,
@@ -77,7 +78,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         &mut fired,
         &mut say,
     )?;
-    Ok(if totals.failed > 0 {
+    Ok(if totals.failed + totals.would_fail > 0 {
         super::exit::ERROR
     } else {
         super::exit::OK

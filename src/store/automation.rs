@@ -62,6 +62,11 @@ pub enum AttemptOutcome {
     Delivered,
     /// `--dry-run`: what would be sent.
     WouldSend,
+    /// `--dry-run`: a mail that cannot be made now (no address, no
+    /// transport, a template that does not render), and why.
+    WouldFail {
+        error: String,
+    },
     Failed {
         error: String,
         attempt: u32,
@@ -76,6 +81,8 @@ pub struct RunTotals {
     pub failed: usize,
     /// Due deliveries of a dry run.
     pub would_send: usize,
+    /// `--dry-run`: deliveries that would fail.
+    pub would_fail: usize,
     /// Time rules fired (or, on a dry run, due).
     pub fired: usize,
 }
@@ -174,7 +181,17 @@ impl Store {
                     outcome: AttemptOutcome::WouldSend,
                 };
                 if dry_run {
-                    totals.would_send += 1;
+                    // A mail that could not be made would fail: say so.
+                    match d.via() {
+                        "email" => match self.compose(&ticket, &d, email, now) {
+                            Ok(_) => totals.would_send += 1,
+                            Err(e) => {
+                                totals.would_fail += 1;
+                                attempt.outcome = AttemptOutcome::WouldFail { error: e.message };
+                            }
+                        },
+                        _ => totals.would_send += 1,
+                    }
                     on(&attempt);
                     continue;
                 }
@@ -338,24 +355,10 @@ impl Store {
                 run_hook(&self.root, command, &args, &ticket_json(ticket), &env).map_err(temporary)
             }
             "email" => {
-                let name = d.queued.template.as_deref().unwrap_or_default();
-                let text = self
-                    .template_text(name)
-                    .map_err(|e| temporary(e.to_string()))?;
-                let context = self.message_context(ticket, &d.rule, &d.key, &d.to(), now);
-                let Message { subject, body } = template::render(name, &text, &context)
-                    .map_err(|e| temporary(format!("template {name}: {e}")))?;
-                let to = self.addresses(ticket, &d.to()).map_err(temporary)?;
-                let sender = email.ok_or_else(|| {
-                    temporary("no mail transport: set `mail:` in desk.yaml".to_string())
-                })?;
-                sender
-                    .send(&Mail {
-                        to,
-                        subject,
-                        body,
-                        message_id: outbox::message_id(&d.key),
-                    })
+                let mail = self.compose(ticket, d, email, now)?;
+                email
+                    .expect("compose checks the transport")
+                    .send(&mail)
                     .map_err(SendError::from)
             }
             other => Err(SendError {
@@ -363,6 +366,42 @@ impl Store {
                 permanent: true,
             }),
         }
+    }
+
+    /// The mail of an e-mail delivery, ready to send: its template rendered
+    /// for the ticket as it is now, every recipient's address found, and a
+    /// transport to send it by. What a dry run checks too, so that it says
+    /// which mails would fail rather than that they would be sent.
+    fn compose(
+        &self,
+        ticket: &Ticket,
+        d: &Delivery,
+        email: Option<&dyn Mailer>,
+        now: Timestamp,
+    ) -> std::result::Result<Mail, SendError> {
+        let temporary = |message: String| SendError {
+            message,
+            permanent: false,
+        };
+        let name = d.queued.template.as_deref().unwrap_or_default();
+        let text = self
+            .template_text(name)
+            .map_err(|e| temporary(e.to_string()))?;
+        let context = self.message_context(ticket, &d.rule, &d.key, &d.to(), now);
+        let Message { subject, body } = template::render(name, &text, &context)
+            .map_err(|e| temporary(format!("template {name}: {e}")))?;
+        let to = self.addresses(ticket, &d.to()).map_err(temporary)?;
+        if email.is_none() {
+            return Err(temporary(
+                "no mail transport: set `mail:` in desk.yaml".to_string(),
+            ));
+        }
+        Ok(Mail {
+            to,
+            subject,
+            body,
+            message_id: outbox::message_id(&d.key),
+        })
     }
 
     /// The e-mail addresses of a delivery's recipients: agents' `email:` in

@@ -357,6 +357,14 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
     .unwrap();
     env.run(&["check"]).ok();
     let id = env.new_ticket(&[]);
+    // A dry run says which mails would fail, and why, and exits as the run would.
+    let out = env.run(&["run", "--dry-run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!("{id}: email by rule tell-boss to wang.qiang, customer would fail: no address: customer C000001 has no e-mail")),
+        "{}",
+        out.stderr
+    );
+    assert!(actions_of(&env, &id).iter().all(|a| a != "delivery_failed"));
     let out = env.run(&["run"]).fails(1);
     assert!(
         out.stderr.contains(&format!("{id}: email by rule tell-boss to wang.qiang, customer failed (attempt 1, next at 2026-11-23 09:05): no address: customer C000001 has no e-mail")),
@@ -372,4 +380,14 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
         "{}",
         out.stderr
     );
+}
+
+/// The actions of a ticket's history, in order.
+fn actions_of(env: &TestEnv, id: &str) -> Vec<String> {
+    env.ticket_yaml(id)["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
 }
