@@ -24,9 +24,11 @@ status=$?
 # One line per firing, action and delivery. What went as planned is left out;
 # failures, warnings (a reminder with no one to send to) and a refused run are
 # worth a mail.
-grep -v -E '^[^ ]+: (.* delivered \(|time rule .* fired, due since |.* queued by rule |assigned to .* by rule |.* set to .* by rule |note added by rule )' "$log" >&2
+grep -v -E '^[^ ]+: (.* delivered \(|time rule .* fired, due since |.* queued by rule |assigned to .* by rule |.* set to .* by rule |note added by rule |ticket .* opened for .* by rule )' "$log" >&2
 if git add -- tickets && ! git diff --cached --quiet -- tickets; then
-    git commit --quiet -m "desk run of $(date '+%Y-%m-%d %H:%M')" -- tickets ||
+    # The store's time zone, as desk's own times are (cron's is often UTC).
+    tz=$(sed -n 's/^timezone: *["'"'"']*\([^ "'"'"'#]*\).*/\1/p' desk.yaml | head -n 1)
+    git commit --quiet -m "desk run of $(TZ=${tz:-UTC} date '+%Y-%m-%d %H:%M %Z')" -- tickets ||
         echo "deliver: could not commit the tickets; commit by hand" >&2
 fi
 git push --quiet || echo "deliver: git push failed; push from this clone by hand" >&2

@@ -1215,6 +1215,12 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
         std::fs::read_to_string(b.env.path(".desk/hook.log")).unwrap(),
         format!("{id}\n")
     );
+    // Committed with the time in the store's zone (cron's own is UTC here).
+    let subject = b.git(&team, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.starts_with("desk run of ") && subject.trim_end().ends_with(" CST"),
+        "{subject}"
+    );
     // Pushed: the colleague sees the delivery after a pull.
     a.git(&team, &["pull", "-q"]);
     let y: desk::yaml::Value = desk::yaml::from_str(&a.env.read_ticket(&id)).unwrap();
