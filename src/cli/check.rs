@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
             ));
         }
     }
-    let mut problems = store.check(&ctx.keyring()?)?;
+    let mut problems = store.check(&ctx.keyring()?, ctx.now)?;
     let mut fixed = 0;
     if args.fix {
         (problems, fixed) = store.record_hand_edits(problems, ctx.now, || ctx.actor())?;

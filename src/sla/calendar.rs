@@ -68,6 +68,14 @@ impl Calendar {
         cal
     }
 
+    /// The latest year any holiday or make-up workday is known for: the
+    /// end of what the calendar knows about a year's arrangement (`None`
+    /// when it lists no dates at all).
+    pub fn last_dated_year(&self) -> Option<i32> {
+        let last = |set: &BTreeSet<NaiveDate>| set.last().map(|d| d.year());
+        last(&self.holidays).max(last(&self.workdays))
+    }
+
     pub fn tz(&self) -> Tz {
         self.tz
     }

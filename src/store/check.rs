@@ -20,8 +20,9 @@ impl Store {
     /// brought up to date). Sealed values are checked for shape and, when
     /// `ring` holds keys, opened. Hand edits of ticket fields are findings
     /// of kind [`FindingKind::HandEdit`].
-    pub fn check(&self, ring: &Keyring) -> Result<Vec<Finding>> {
+    pub fn check(&self, ring: &Keyring, now: Timestamp) -> Result<Vec<Finding>> {
         let mut problems = Vec::new();
+        problems.extend(self.calendar_finding(now)?);
         problems.extend(self.import_findings()?);
         problems.extend(self.rule_findings());
         problems.extend(self.template_findings());
@@ -33,6 +34,33 @@ impl Store {
         problems.extend(self.node_claim_findings()?);
         problems.extend(self.secret_key_findings()?);
         Ok(problems)
+    }
+
+    /// Holidays change every year: from December of the last year whose
+    /// holidays or make-up days the calendar lists, working time of the
+    /// next would be counted as if it had none. Nothing when the calendar
+    /// lists no dates at all (a team that keeps no holidays).
+    fn calendar_finding(&self, now: Timestamp) -> Result<Option<Finding>> {
+        use chrono::Datelike;
+        let (_, calendar) = self.sla()?;
+        let Some(last) = calendar.last_dated_year() else {
+            return Ok(None);
+        };
+        let today = now.0.with_timezone(&self.settings.tz).date_naive();
+        let next = last + 1;
+        if today.year() < last || (today.year() == last && today.month() < 12) {
+            return Ok(None);
+        }
+        Ok(Some(Finding::new(
+            Path::new(super::sla::CALENDARS_DIR),
+            None,
+            format!(
+                "holidays and make-up workdays are known up to {last}: SLA working time in \
+                 {next} would count every working weekday; add {next}'s holidays and \
+                 make-up days in a calendars/*.yaml (for mainland China, cn-{next}.yaml from \
+                 the State Council's notice; docs/sla.md)"
+            ),
+        )))
     }
 
     /// `desk check --fix`: removes the temporary files of writers that are
@@ -463,7 +491,7 @@ mod tests {
 
     fn messages(store: &Store) -> Vec<String> {
         store
-            .check(&no_keys())
+            .check(&no_keys(), at())
             .unwrap()
             .iter()
             .map(|f| f.to_string())
@@ -474,6 +502,45 @@ mod tests {
     fn a_sound_store_has_no_findings() {
         let (_dir, store) = one_ticket(|_| ());
         assert_eq!(messages(&store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_calendar_ending_with_the_year_is_found_from_december() {
+        let (_dir, store) = store();
+        write(
+            &store,
+            "calendars/cn-2026.yaml",
+            "holidays: [2026-10-01..2026-10-07]\n",
+        );
+        let found = |now: &str| -> Vec<String> {
+            store
+                .check(&no_keys(), Timestamp::parse(now).unwrap())
+                .unwrap()
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
+        };
+        assert!(found("2026-11-30T23:59:00+08:00").is_empty());
+        let december = found("2026-12-01T00:00:00+08:00");
+        assert_eq!(december.len(), 1, "{december:?}");
+        assert!(
+            december[0].starts_with(
+                "calendars: holidays and make-up workdays are known up to 2026: SLA working time in 2027"
+            ),
+            "{december:?}"
+        );
+        assert_eq!(found("2027-03-01T09:00:00+08:00"), december);
+        // Next year's file ends it (read by a new command: the calendar is
+        // read once per command).
+        write(&store, "calendars/cn-2027.yaml", "workdays: [2027-02-07]\n");
+        let fresh = Store::open(store.root.clone()).unwrap();
+        let found: Vec<Finding> = fresh
+            .check(
+                &no_keys(),
+                Timestamp::parse("2027-03-01T09:00:00+08:00").unwrap(),
+            )
+            .unwrap();
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]
@@ -646,7 +713,7 @@ mod tests {
             t.title = "开不了机".into();
             t.priority = "normal".into();
         });
-        let found = store.check(&no_keys()).unwrap();
+        let found = store.check(&no_keys(), at()).unwrap();
         assert_eq!(found.len(), 2, "{found:?}");
         let id = TicketId::parse(ID).unwrap();
         assert!(found
@@ -669,7 +736,7 @@ mod tests {
         let mut t = ticket(ID);
         t.title = "开不了机".into();
         put_ticket(&store, "tickets/2026/10/CW202611020001.yaml", &t);
-        let found = store.check(&no_keys()).unwrap();
+        let found = store.check(&no_keys(), at()).unwrap();
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().all(|f| f.kind == FindingKind::Problem));
     }
@@ -678,12 +745,12 @@ mod tests {
     fn other_findings_are_kept_and_the_actor_is_asked_only_for_a_hand_edit() {
         let (_dir, store) = one_ticket(|_| ());
         put_customer(&store, "C000003", &customer("C000002"));
-        let mut found = store.check(&no_keys()).unwrap();
+        let mut found = store.check(&no_keys(), at()).unwrap();
         // A hand edit of a ticket whose ID is not one cannot be recorded.
         let mut t = ticket("nonsense");
         t.title = "edited".into();
         put_ticket(&store, "tickets/2026/11/x.yaml", &t);
-        found.extend(store.check(&no_keys()).unwrap());
+        found.extend(store.check(&no_keys(), at()).unwrap());
         assert!(found.iter().all(|f| f.kind == FindingKind::Problem));
         let (rest, recorded) = store
             .record_hand_edits(found.clone(), at(), || panic!("no actor needed"))
