@@ -31,6 +31,13 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     if args.fix {
         (problems, fixed) = store.record_hand_edits(problems, ctx.now, || ctx.actor())?;
     }
+    // Warnings go to stderr and fail nothing (nor the pre-commit hook).
+    let (warnings, problems): (Vec<_>, Vec<_>) = problems
+        .into_iter()
+        .partition(|p| p.kind == crate::store::FindingKind::Warning);
+    for w in &warnings {
+        message::say(&format!("warning: {w}"));
+    }
     for p in &problems {
         // One line each; file names and values are shown escaped, never obeyed.
         writeln!(out, "{}", crate::output::visible(&p.to_string()))?;

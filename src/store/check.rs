@@ -51,7 +51,7 @@ impl Store {
         if today.year() < last || (today.year() == last && today.month() < 12) {
             return Ok(None);
         }
-        Ok(Some(Finding::new(
+        let mut finding = Finding::new(
             Path::new(super::sla::CALENDARS_DIR),
             None,
             format!(
@@ -60,7 +60,9 @@ impl Store {
                  make-up days in a calendars/*.yaml (for mainland China, cn-{next}.yaml from \
                  the State Council's notice; docs/sla.md)"
             ),
-        )))
+        );
+        finding.kind = FindingKind::Warning;
+        Ok(Some(finding))
     }
 
     /// `desk check --fix`: removes the temporary files of writers that are
@@ -83,7 +85,7 @@ impl Store {
         for f in findings {
             match f.kind {
                 FindingKind::HandEdit(id) => ids.push(id),
-                FindingKind::Problem => rest.push(f),
+                FindingKind::Problem | FindingKind::Warning => rest.push(f),
             }
         }
         // A ticket's findings are together; one write records all its edits
@@ -530,6 +532,16 @@ mod tests {
             "{december:?}"
         );
         assert_eq!(found("2027-03-01T09:00:00+08:00"), december);
+        let kinds: Vec<FindingKind> = store
+            .check(
+                &no_keys(),
+                Timestamp::parse("2026-12-01T00:00:00+08:00").unwrap(),
+            )
+            .unwrap()
+            .into_iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(kinds, [FindingKind::Warning], "told, not failed");
         // Next year's file ends it (read by a new command: the calendar is
         // read once per command).
         write(&store, "calendars/cn-2027.yaml", "workdays: [2027-02-07]\n");

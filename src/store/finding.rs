@@ -26,6 +26,10 @@ pub enum FindingKind {
     /// hand, which [`Store::record_hand_edits`](super::Store::record_hand_edits)
     /// records as an `edited` event.
     HandEdit(TicketId),
+    /// Nothing is wrong yet, but soon will be (next year's holidays not
+    /// added): told, without failing the check (nor the pre-commit hook
+    /// and cron commits that run it).
+    Warning,
 }
 
 impl Finding {

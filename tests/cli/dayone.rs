@@ -141,3 +141,20 @@ fn report_out_ending_in_a_slash_makes_the_period_folder() {
         .ok();
     assert!(env.path("aug/summary.txt").is_file());
 }
+
+/// From December, `desk check` reminds the team to add next year's holidays,
+/// without failing (the pre-commit hook and cron commits run it).
+#[test]
+fn check_warns_in_december_that_next_years_holidays_are_missing() {
+    let mut env = TestEnv::new();
+    env.run(&["check"]).ok();
+    env.at("2026-12-01T09:00:00+08:00");
+    let out = env.run(&["check"]).ok();
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("warning: calendars: holidays and make-up workdays are known up to 2026"),
+        "{}",
+        out.stderr
+    );
+}
