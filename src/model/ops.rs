@@ -294,8 +294,8 @@ impl Ticket {
         }
         if let Some(last) = self.last_at().filter(|last| unsatisfied && at < *last) {
             return Err(Error::Refused(format!(
-                "{}: an unsatisfied survey reopens the ticket, and a reopen cannot be backdated \
-                 before the ticket's last event {}; record the survey without --at",
+                "{}: an unsatisfied survey reopens the ticket, and a reopen cannot go before \
+                 the ticket's last event {}; record the survey at that time or later (--at)",
                 self.id,
                 last.short()
             )));
