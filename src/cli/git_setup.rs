@@ -33,11 +33,18 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         message::say(line);
     }
     let node = setup.node;
-    message::say(&format!(
-        "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other clones \
-         see the number is taken",
-        setup.claim.display()
-    ));
+    message::say(&if setup.claim_committed {
+        format!(
+            "this clone's node number is {node}: new IDs end in {node:02} ({} is committed)",
+            setup.claim.display()
+        )
+    } else {
+        format!(
+            "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other \
+             clones see the number is taken",
+            setup.claim.display()
+        )
+    });
     if args.hooks {
         for done in store.install_pre_commit_hook()? {
             message::say(&describe(done, "hook"));

@@ -99,6 +99,8 @@ pub struct GitSetup {
     pub done: Vec<String>,
     /// The node claim to commit.
     pub claim: std::path::PathBuf,
+    /// Whether the claim is committed as it is (nothing left to commit).
+    pub claim_committed: bool,
 }
 
 /// What `desk init` set up in a new store inside a git work tree.
@@ -189,11 +191,18 @@ impl Store {
         let done = self.set_up_merging()?;
         self.set_node(node)?;
         let claim = self.claim_node(node, agent.map(|(a, _)| a.id.as_str()), now)?;
+        let path = claim.to_string_lossy();
+        // Tracked and unchanged: `git status` says nothing of it.
+        let claim_committed = git(&self.root, &["ls-files", "--error-unmatch", "--", &path])
+            .is_some()
+            && git(&self.root, &["status", "--porcelain", "--", &path])
+                .is_some_and(|s| s.is_empty());
         Ok(GitSetup {
             node,
             agent: matched,
             done,
             claim,
+            claim_committed,
         })
     }
 
