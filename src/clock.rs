@@ -167,6 +167,32 @@ impl Span {
         Timestamp::new(back.unwrap_or(t.0))
     }
 
+    /// When something last active at `t` has been quiet for this span: the
+    /// instant from which [`Span::before`] of now lies past `t`. That is
+    /// [`Span::after`] but at a month's end, where counting back clamps
+    /// (six months before 2027-02-28 is 2026-08-28, not 08-31): then the
+    /// first instant whose span back does pass `t`.
+    pub fn elapsed_since(self, t: Timestamp) -> Timestamp {
+        let plain = self.after(t);
+        let passes = |s: chrono::DateTime<chrono::FixedOffset>| self.before(Timestamp::new(s)) > t;
+        let second = chrono::Duration::seconds(1);
+        if passes(plain.0 + second) {
+            return plain;
+        }
+        // Counting back is monotonic: search the few days after for the first
+        // second that passes.
+        let (mut lo, mut hi) = (plain.0, plain.0 + chrono::Duration::days(4));
+        while hi - lo > second {
+            let mid = lo + (hi - lo) / 2;
+            if passes(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Timestamp::new(hi)
+    }
+
     /// The instant this span after `t`.
     pub fn after(self, t: Timestamp) -> Timestamp {
         let on = match self {
@@ -180,6 +206,25 @@ impl Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quiet_for_a_span_from_a_months_end() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let six = Span::Months(6);
+        // Counting back from 2027-02-28 reaches only 2026-08-28: the quiet
+        // span from 08-31 is complete when March begins.
+        let last = t("2026-08-31T10:00:00+08:00");
+        assert_eq!(six.elapsed_since(last), t("2027-03-01T00:00:00+08:00"));
+        assert!(six.before(t("2027-02-28T23:59:59+08:00")) < last);
+        assert!(six.before(t("2027-03-01T00:00:00+08:00")) > last);
+        // Elsewhere it is the plain span after.
+        let mid = t("2026-01-05T10:00:00+08:00");
+        assert_eq!(six.elapsed_since(mid), t("2026-07-05T10:00:00+08:00"));
+        assert_eq!(
+            Span::Days(90).elapsed_since(mid),
+            t("2026-04-05T10:00:00+08:00")
+        );
+    }
 
     #[test]
     fn reads_the_forms_people_type() {

@@ -26,9 +26,10 @@ status=$?
 # worth a mail.
 grep -v -E '^[^ ]+: (.* delivered \(|time rule .* fired, due since |.* queued by rule |assigned to .* by rule |.* set to .* by rule |note added by rule |ticket .* opened for .* by rule )' "$log" >&2
 if git add -- tickets && ! git diff --cached --quiet -- tickets; then
-    # The store's time zone, as desk's own times are (cron's is often UTC).
-    tz=$(sed -n 's/^timezone: *["'"'"']*\([^ "'"'"'#]*\).*/\1/p' desk.yaml | head -n 1)
-    git commit --quiet -m "desk run of $(TZ=${tz:-UTC} date '+%Y-%m-%d %H:%M %Z')" -- tickets ||
+    # The store's time zone, as desk's own times are (cron's is often UTC);
+    # desk's default when desk.yaml names none.
+    tz=$(tr -d '\r' < desk.yaml | sed -n 's/^timezone: *["'"'"']*\([^ "'"'"'#]*\).*/\1/p' | head -n 1)
+    git commit --quiet -m "desk run of $(TZ=${tz:-Asia/Shanghai} date '+%Y-%m-%d %H:%M %Z')" -- tickets ||
         echo "deliver: could not commit the tickets; commit by hand" >&2
 fi
 git push --quiet || echo "deliver: git push failed; push from this clone by hand" >&2

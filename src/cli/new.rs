@@ -51,7 +51,10 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         title: ticket_input::title(&required_text("title", &args.title)?)?,
         customer,
         kind: ctx.resolve(Field::Type, &args.kind)?,
-        category: optional_text("category", args.category.as_deref())?,
+        category: match args.category.as_deref() {
+            Some(c) => ticket_input::category(&required_text("category", c)?)?,
+            None => None,
+        },
         tags: ticket_input::tags(args.tags.iter().map(String::as_str))?,
         channel: ctx.resolve(Field::Channel, &args.channel)?,
         priority: ctx.resolve(Field::Priority, &args.priority)?,

@@ -37,6 +37,23 @@ pub fn title(raw: &str) -> Result<String> {
     Ok(title)
 }
 
+/// A category: one line (it heads report rows and mail subjects), or none
+/// when empty.
+pub fn category(raw: &str) -> Result<Option<String>> {
+    let category = raw.trim();
+    if category.is_empty() {
+        return Ok(None);
+    }
+    if !super::is_one_line(category) {
+        return Err(Error::invalid(
+            "category",
+            category,
+            "a category is one line",
+        ));
+    }
+    Ok(Some(category.to_string()))
+}
+
 /// Tags from any number of inputs, each a tag or a comma-separated list
 /// (`,` or `，`): trimmed, empty ones dropped, each kept once, in the order
 /// first given. A tag is one line.
@@ -85,7 +102,8 @@ pub fn edit(text: &str, lookup: &dyn TicketLookup) -> Result<Edit> {
         "customer" => text(lookup.customer(raw)?),
         "title" => text(title(raw)?),
         "description" => text(raw.to_string()),
-        "category" | "expectation" if raw.is_empty() => Value::Null,
+        "category" => category(raw)?.map_or(Value::Null, text),
+        "expectation" if raw.is_empty() => Value::Null,
         "tags" => Value::Sequence(tags([raw])?.into_iter().map(text).collect()),
         // The domain names the valid fields.
         _ => text(raw.to_string()),
@@ -129,6 +147,14 @@ mod tests {
             crate::yaml::from_str::<Value>("[退款, 物流]").unwrap()
         );
         assert_eq!(unique_tags(vec!["x".into(), "x".into()]), ["x"]);
+    }
+
+    #[test]
+    fn a_category_is_one_line() {
+        assert!(edit("category=a\r\nBcc: x", &Store).is_err());
+        assert!(category("物流\n延误").is_err());
+        assert_eq!(value("category= 物流 "), Value::String("物流".into()));
+        assert_eq!(value("category="), Value::Null);
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
 {{ recipient.name }}，您好：
 
 {% if ticket.assignee in recipient.ids %}工单 {{ ticket.id }} 已分派给您，请及时处理。{% else %}工单 {{ ticket.id }} 曾分派给您，现由 {{ ticket.assignee_name or '（未分派）' }} 处理，您无需跟进。{% endif %}
+
   标题：{{ ticket.title }}
   类型：{{ ticket.type_label }}    优先级：{{ ticket.priority_label }}    渠道：{{ ticket.channel_label }}
   客户：{{ customer.name }}
@@ -114,6 +115,7 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 4] = [
 {% endif %}{% endfor %}
 
 {% if ticket.assignee in recipient.ids %}Ticket {{ ticket.id }} ({{ ticket.type }}, {{ ticket.priority }}) from {{ customer.name }} is yours.{% else %}Ticket {{ ticket.id }} was assigned to you and is now with {{ ticket.assignee_name or 'nobody' }}: nothing for you to do.{% endif %}
+
 
 -- desk (rule {{ rule }})
 ",

@@ -293,7 +293,9 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
         if !matches!(a, RuleAction::Open(_)) {
             continue;
         }
-        if !dormant {
+        if when.is_none() {
+            // The trigger's own error says what is wrong.
+        } else if !dormant {
             ctx.bad(
                 format!("then[{i}].open"),
                 "only a dormant_for rule opens a ticket; a ticket's rule acts on that ticket",
@@ -362,6 +364,12 @@ fn trigger(v: &Value) -> Result<Trigger, (String, String)> {
             }
             let mut events = Vec::new();
             for i in items {
+                if i.is_mapping() {
+                    return Err((
+                        "when".into(),
+                        format!("a list holds events only ({EVENTS}); a time condition is the trigger of a rule of its own"),
+                    ));
+                }
                 let e = event(i)?;
                 if !events.contains(&e) {
                     events.push(e);
@@ -1202,6 +1210,8 @@ mod tests {
             ("- {name: a, when: created, if: {description: []}, then: [{note: x}]}", "if.description: can never match: `contains` lists no text"),
             ("- {name: a, when: {pending_for: soon}, then: [{note: x}]}", "when.pending_for: 'soon'"),
             ("- {name: a, when: {dormant_for: 3h}, then: [{note: x}]}", "when.dormant_for"),
+            ("- {name: a, when: {dormant_for: 0d}, then: [{open: {type: consultation, title: x, priority: normal, channel: phone}}]}", "when.dormant_for"),
+            ("- {name: a, when: [created, {dormant_for: 6m}], then: [{note: x}]}", "key when: a list holds events only"),
             ("- {name: a, when: {waiting_for: 3h}, then: [{note: x}]}", "when.waiting_for: unknown time trigger"),
         ] {
             let got = error(yaml);
@@ -1211,6 +1221,9 @@ mod tests {
             error("{name: a}"),
             "rules: `rules:` must be a list of rules (- name: ...)"
         );
+        // A bad trigger is one problem, not one more for each action it makes odd.
+        let bad_span = error("- {name: a, when: {dormant_for: 0d}, then: [{open: {type: consultation, title: x, priority: normal, channel: phone}}]}");
+        assert_eq!(bad_span.lines().count(), 1, "{bad_span}");
     }
 
     #[test]

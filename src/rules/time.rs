@@ -412,7 +412,7 @@ pub fn due_customer(
             &format!("dormant_for-{}", span_text(span)),
             customer.last_activity,
         ),
-        since: span.after(customer.last_activity),
+        since: span.elapsed_since(customer.last_activity),
     })
 }
 

@@ -920,6 +920,12 @@ mod tests {
             format!("[{id}] 新工单已分派给您 / New ticket assigned to you: 打印机卡纸")
         );
         assert!(mail.body.starts_with("陈静，您好："), "{}", mail.body);
+        assert!(
+            mail.body.contains("请及时处理。\n  标题：打印机卡纸\n"),
+            "{}",
+            mail.body
+        );
+        assert!(mail.body.contains("is yours.\n\n-- desk"), "{}", mail.body);
         assert!(mail.body.contains("客户：张**"), "{}", mail.body);
         assert!(mail.body.contains("类型：投诉"), "{}", mail.body);
         assert!(mail.body.contains("优先级：紧急"), "{}", mail.body);
@@ -967,7 +973,14 @@ mod tests {
         );
         assert!(mail.body.starts_with("陈静，您好："), "{}", mail.body);
         assert!(
-            mail.body.contains("曾分派给您，现由 王强 处理，您无需跟进"),
+            mail.body
+                .contains("曾分派给您，现由 王强 处理，您无需跟进。\n  标题：打印机卡纸"),
+            "{}",
+            mail.body
+        );
+        assert!(
+            mail.body
+                .contains("nothing for you to do.\n\n-- desk (rule"),
             "{}",
             mail.body
         );

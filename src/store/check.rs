@@ -28,7 +28,7 @@ impl Store {
         problems.extend(self.template_findings());
         problems.extend(self.mail_problem().map(Finding::in_config));
         problems.extend(self.temp_findings(false)?.0);
-        let customers = self.check_customers(ring, &mut problems)?;
+        let customers = self.check_customers(ring, now, &mut problems)?;
         self.check_tickets(&customers, &mut problems)?;
         self.check_git(&mut problems)?;
         problems.extend(self.node_claim_findings()?);
@@ -104,7 +104,12 @@ impl Store {
     /// Every customer file: parseable, named after its ID, changes in order,
     /// owner known, no identity shared with another, sealed values sound.
     /// Returns the IDs found, sorted.
-    fn check_customers(&self, ring: &Keyring, problems: &mut Vec<Finding>) -> Result<Vec<String>> {
+    fn check_customers(
+        &self,
+        ring: &Keyring,
+        now: Timestamp,
+        problems: &mut Vec<Finding>,
+    ) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         // Two customers sharing an identifying value (say, the same person
         // registered on two clones) are a duplicate to merge by hand.
@@ -162,6 +167,26 @@ impl Store {
                     ),
                 ));
             }
+            // `customer edit` refuses such times; a hand edit would silence
+            // the customer's dormancy (and its call-back) until then.
+            for (field, at) in [
+                ("first_contact", c.first_contact),
+                ("last_contact", c.last_contact),
+            ] {
+                if let Some(at) = at.filter(|at| *at > now) {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "{field} {} is in the future: dormancy counts from it, so no \
+                             call-back comes before then; correct it (`desk customer edit {} \
+                             --set {field}=...`)",
+                            at.short(),
+                            c.id
+                        ),
+                    ));
+                }
+            }
             problems.extend(sealed_findings(&shown, &c, ring));
             identities.add(&c, &c.id);
             ids.push(c.id);
@@ -201,9 +226,11 @@ impl Store {
                     format!("duplicate ID {}: also in {}", ticket.id, first.display()),
                 ));
             }
+            // Only open tickets count: closing the duplicate settles it.
             let keys = ticket
                 .history
                 .iter()
+                .filter(|_| ticket.status.is_open())
                 .filter(|e| e.action == crate::model::Action::Fired)
                 .filter_map(|e| e.key.as_deref());
             for key in keys {
@@ -212,8 +239,9 @@ impl Store {
                         &shown,
                         None,
                         format!(
-                            "firing {key} is recorded by {first} too: the rule acted twice \
-                             on one cause (two clones before a merge?); close one ticket as a duplicate"
+                            "firing {key} is recorded by the open ticket {first} too: the rule \
+                             acted twice on one cause (two clones before a merge?); close one \
+                             ticket as a duplicate"
                         ),
                     )),
                     Some(_) => {}
@@ -556,6 +584,22 @@ mod tests {
     }
 
     #[test]
+    fn a_contact_time_in_the_future_is_found() {
+        let (_dir, store) = store();
+        let mut c = customer("C000001");
+        c.last_contact = Some(Timestamp::parse("2099-01-01T00:00:00+08:00").unwrap());
+        put_customer(&store, "C000001", &c);
+        let found = messages(&store);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "customers/C000001.yaml: last_contact 2099-01-01 00:00 is in the future"
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn one_firing_recorded_by_two_tickets_is_found() {
         let key = "dormant-callback/C000001/dormant_for-6m/2026-05-01T09:00:00+08:00";
         let fired = |t: &mut Ticket| {
@@ -572,10 +616,17 @@ mod tests {
         assert_eq!(
             messages(&store),
             [format!(
-                "tickets/2026/11/{other}.yaml: firing {key} is recorded by {ID} too: the rule \
-                 acted twice on one cause (two clones before a merge?); close one ticket as a duplicate"
+                "tickets/2026/11/{other}.yaml: firing {key} is recorded by the open ticket {ID} \
+                 too: the rule acted twice on one cause (two clones before a merge?); close one \
+                 ticket as a duplicate"
             )]
         );
+        // Closed as a duplicate: settled.
+        let at = Timestamp::parse("2026-11-03T09:00:00+08:00").unwrap();
+        t.close("重复回访 / duplicate".into(), None, None, at, "li.na")
+            .unwrap();
+        put_ticket(&store, &rel(other), &t);
+        assert_eq!(messages(&store), Vec::<String>::new());
     }
 
     #[test]

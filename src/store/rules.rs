@@ -222,10 +222,19 @@ impl Store {
         let Ok(c) = self.load_customer(customer) else {
             return (facts, None);
         };
+        let owner = c.owner.as_deref().map(|o| self.agent_id(o));
         facts.customer_kind = Some(c.kind.key().to_string());
         facts.customer_vip = Some(c.vip);
-        facts.customer_owner = c.owner.clone();
-        (facts, c.owner)
+        facts.customer_owner = owner.clone();
+        (facts, owner)
+    }
+
+    /// An agent's ID as desk.yaml spells it (IDs match in any case), or
+    /// the text as it is when it names no agent.
+    pub(super) fn agent_id(&self, text: &str) -> String {
+        self.config
+            .agent(text)
+            .map_or_else(|| text.to_string(), |a| a.id.clone())
     }
 
     /// A role's workload from the store's tickets (through the cache): open

@@ -205,15 +205,16 @@ impl Store {
                 c.last_touch(),
                 c.created,
             );
+            // As desk.yaml spells the agent (a hand edit may not).
+            let owner = c.owner.as_deref().map(|o| self.agent_id(o));
             let judged = Facts {
                 customer_kind: Some(c.kind.key().to_string()),
                 customer_vip: Some(c.vip),
-                customer_owner: c.owner.clone(),
+                customer_owner: owner.clone(),
                 working_hours: None,
             };
             // The owner calls back, unless away or not an agent any more.
-            let assignee = c
-                .owner
+            let assignee = owner
                 .clone()
                 .filter(|o| rules.agents.iter().any(|m| m.id == *o && !m.away));
             for (rule, trigger) in &due.dormant {
@@ -259,7 +260,7 @@ impl Store {
                         rules,
                         &mut t,
                         &planned,
-                        c.owner.as_deref(),
+                        owner.as_deref(),
                         now,
                     )?);
                     rules::key_firing_events(&mut t.history[first..], &firing.key);
@@ -518,6 +519,13 @@ mod tests {
             "dormant-callback/C000001/dormant_for-6m/2026-07-06T09:00:00+08:00"
         );
         assert_eq!(tickets(&store).len(), 2);
+    }
+
+    #[test]
+    fn an_owner_written_in_another_case_still_gets_the_call_back() {
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("ZHAO.MIN"));
+        assert_eq!(run_at(&store, "2026-07-06T10:00:00+08:00", false).len(), 1);
+        assert_eq!(tickets(&store)[0].assignee.as_deref(), Some("zhao.min"));
     }
 
     #[test]
