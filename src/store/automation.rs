@@ -132,13 +132,17 @@ impl Store {
         let activity = activity.into_inner().unwrap_or_else(|e| e.into_inner());
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut fired = std::collections::BTreeSet::new();
-        let mut errors = self.fire_time_rules(&due, &scan.summaries, actor, dry_run, &mut |f| {
-            totals.fired += 1;
-            fired.insert(f.ticket.clone());
-            on_fired(f)
-        });
+        // A dry run's firings are made on copies, which its deliveries then
+        // judge, so that it shows what this run would send too.
+        let mut dry: Vec<Ticket> = Vec::new();
+        let mut errors =
+            self.fire_time_rules(&due, &scan.summaries, actor, dry_run, &mut dry, &mut |f| {
+                totals.fired += 1;
+                fired.insert(f.ticket.clone());
+                on_fired(f)
+            });
         let (opened, mut open_errors) =
-            self.fire_dormant_rules(&due, &activity, dry_run, &mut |f| {
+            self.fire_dormant_rules(&due, &activity, dry_run, &mut dry, &mut |f| {
                 totals.fired += 1;
                 fired.insert(f.ticket.clone());
                 on_fired(f)
@@ -149,6 +153,21 @@ impl Store {
         // A firing may have queued deliveries: those tickets are read too.
         scan.summaries
             .retain(|s| s.delivery_due(now) || fired.contains(s.id.as_str()));
+        let mut dry: std::collections::BTreeMap<String, Ticket> =
+            dry.into_iter().map(|t| (t.id.clone(), t)).collect();
+        let mut tickets = Vec::new();
+        for s in &scan.summaries {
+            match dry.remove(s.id.as_str()) {
+                Some(copy) => tickets.push(copy),
+                None => {
+                    if let Some(id) = TicketId::parse(&s.id) {
+                        tickets.push(self.load_ticket(&id)?);
+                    }
+                }
+            }
+        }
+        // The call-backs a dry run would open.
+        tickets.extend(dry.into_values());
         // Rules whose notifications are collected into one mail per
         // recipient list and run (`digest: true`), and those collected.
         let digest: std::collections::BTreeSet<&str> = rules
@@ -163,11 +182,7 @@ impl Store {
             .collect();
         let mut digests: std::collections::BTreeMap<Vec<String>, Vec<(Ticket, Delivery)>> =
             Default::default();
-        for s in &scan.summaries {
-            let Some(id) = TicketId::parse(&s.id) else {
-                continue;
-            };
-            let ticket = self.load_ticket(&id)?;
+        for ticket in tickets {
             for d in outbox::deliveries(&ticket.history) {
                 if !d.due(now) {
                     continue;
@@ -206,6 +221,7 @@ impl Store {
                         .push((ticket.clone(), d));
                     continue;
                 }
+                let id = TicketId::parse(&ticket.id).expect("read by its ID");
                 let result = self.deliver(&ticket, &d, email, now);
                 attempt.outcome = self.record(&id, &d, result, now, actor)?;
                 match attempt.outcome {

@@ -142,6 +142,7 @@ impl Store {
         tickets: &[Summary],
         actor: &str,
         dry_run: bool,
+        dry: &mut Vec<Ticket>,
         on: &mut dyn FnMut(&TimeFiring),
     ) -> Vec<Error> {
         let mut errors = Vec::new();
@@ -151,16 +152,28 @@ impl Store {
             };
             for (i, firing) in due.of(s) {
                 let (rule, _) = due.timed[i];
-                match self.fire(due, i, &id, &firing, actor, dry_run) {
-                    Ok(Some(outcomes)) => on(&TimeFiring {
-                        ticket: s.id.to_string(),
-                        customer: None,
-                        rule: rule.name.clone(),
-                        key: firing.key.clone(),
-                        since: firing.since,
-                        outcomes,
-                        dry_run,
-                    }),
+                // On a dry run a ticket's later firings build on the copy
+                // its earlier ones made.
+                let earlier = dry.iter().position(|t| t.id == s.id);
+                let base = earlier.map(|i| &dry[i]);
+                match self.fire(due, i, &id, &firing, actor, dry_run, base) {
+                    Ok(Some((outcomes, copy))) => {
+                        if let Some(copy) = copy {
+                            match earlier {
+                                Some(i) => dry[i] = copy,
+                                None => dry.push(copy),
+                            }
+                        }
+                        on(&TimeFiring {
+                            ticket: s.id.to_string(),
+                            customer: None,
+                            rule: rule.name.clone(),
+                            key: firing.key.clone(),
+                            since: firing.since,
+                            outcomes,
+                            dry_run,
+                        })
+                    }
                     Ok(None) => {}
                     Err(e) => errors.push(e),
                 }
@@ -184,6 +197,7 @@ impl Store {
         due: &DueRules,
         activity: &HashMap<String, Activity>,
         dry_run: bool,
+        dry: &mut Vec<Ticket>,
         on: &mut dyn FnMut(&TimeFiring),
     ) -> (Vec<Summary>, Vec<Error>) {
         let mut opened = Vec::new();
@@ -246,7 +260,7 @@ impl Store {
                     let mut t = draft(id);
                     let mut outcomes = vec![Outcome::Opened {
                         rule: rule.name.clone(),
-                        ticket: if t.id.is_empty() {
+                        ticket: if dry_run {
                             "(new)".into()
                         } else {
                             t.id.clone()
@@ -267,7 +281,11 @@ impl Store {
                     Ok((t, outcomes))
                 };
                 let result = if dry_run {
-                    build(String::new()).map(|(_, outcomes)| (String::new(), outcomes))
+                    // Named for the dry run's lines; never written.
+                    build(format!("(new for {})", c.id)).map(|(t, outcomes)| {
+                        dry.push(t);
+                        (String::new(), outcomes)
+                    })
                 } else {
                     let mut outcomes = Vec::new();
                     self.create_ticket_with(now, |id| {
@@ -302,7 +320,10 @@ impl Store {
     /// same key on the file as it is (a person may have closed or updated
     /// the ticket since the scan), the ticket has not recorded it, and the
     /// rule's conditions hold; what its actions did (on a dry run, would
-    /// do), or `None` when it does not fire.
+    /// do, with the changed copy of the ticket), or `None` when it does not
+    /// fire. A dry run starts from `base` when given (the copy of an
+    /// earlier dry firing).
+    #[allow(clippy::too_many_arguments)]
     fn fire(
         &self,
         due: &DueRules,
@@ -311,10 +332,14 @@ impl Store {
         firing: &Firing,
         actor: &str,
         dry_run: bool,
-    ) -> Result<Option<Vec<Outcome>>> {
+        base: Option<&Ticket>,
+    ) -> Result<Option<(Vec<Outcome>, Option<Ticket>)>> {
         let (rule, _) = due.timed[i];
         let (rules, now) = (due.rules, due.now);
-        let ticket = self.load_ticket(id)?;
+        let ticket = match base {
+            Some(copy) => copy.clone(),
+            None => self.load_ticket(id)?,
+        };
         let (mut facts, owner) = if rule.needs_customer() {
             self.customer_facts(&ticket.customer)
         } else {
@@ -349,7 +374,8 @@ impl Store {
         if dry_run {
             // Done on a copy, never written: what the run would do.
             let mut copy = ticket;
-            return record(&mut copy).map(Some);
+            let outcomes = record(&mut copy)?;
+            return Ok(Some((outcomes, Some(copy))));
         }
         let mut outcomes = None;
         self.modify_ticket(id, now, actor, |t| {
@@ -359,7 +385,7 @@ impl Store {
             }
             Ok(())
         })?;
-        Ok(outcomes)
+        Ok(outcomes.map(|o| (o, None)))
     }
 }
 
@@ -552,6 +578,34 @@ mod tests {
     }
 
     #[test]
+    fn a_dry_run_judges_the_deliveries_its_call_backs_would_queue() {
+        let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("zhao.min"));
+        let mut heard = Vec::new();
+        let totals = store
+            .run_automation(
+                t("2026-07-06T10:00:00+08:00"),
+                14 * 86_400,
+                "cron",
+                true,
+                None,
+                &mut |_| {},
+                &mut |a| heard.push(a.clone()),
+            )
+            .unwrap();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert_eq!(heard[0].ticket, "(new for C000001)");
+        assert_eq!(heard[0].to, ["zhao.min"]);
+        assert_eq!(
+            heard[0].outcome,
+            crate::store::AttemptOutcome::WouldFail {
+                error: "no mail transport: set `mail:` in desk.yaml".into()
+            }
+        );
+        assert_eq!(totals.would_fail, 1);
+        assert!(tickets(&store).is_empty());
+    }
+
+    #[test]
     fn customers_active_or_dormant_before_the_catch_up_span_are_left() {
         // Dormant since 2026-07-05: a run a month later lets it go.
         let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("zhao.min"));
@@ -597,9 +651,14 @@ mod tests {
             })
             .unwrap();
         let mut heard = Vec::new();
-        let errors = store.fire_time_rules(&due, &scanned.summaries, "cron", false, &mut |f| {
-            heard.push(f.key.clone())
-        });
+        let errors = store.fire_time_rules(
+            &due,
+            &scanned.summaries,
+            "cron",
+            false,
+            &mut Vec::new(),
+            &mut |f| heard.push(f.key.clone()),
+        );
         assert!(errors.is_empty(), "{errors:?}");
         assert!(heard.is_empty(), "{heard:?}");
         assert!(fired(&store, &id).is_empty());
@@ -612,12 +671,19 @@ mod tests {
         let rules = store.rules().unwrap();
         let (due, scanned) = scan_at(&store, &rules, "2026-11-23T13:05:00+08:00");
         let mut heard = Vec::new();
-        store.fire_time_rules(&due, &scanned.summaries, "cron", true, &mut |f| {
-            heard.push((
-                f.rule.clone(),
-                f.outcomes.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
-            ))
-        });
+        store.fire_time_rules(
+            &due,
+            &scanned.summaries,
+            "cron",
+            true,
+            &mut Vec::new(),
+            &mut |f| {
+                heard.push((
+                    f.rule.clone(),
+                    f.outcomes.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+                ))
+            },
+        );
         assert_eq!(heard.len(), 1, "{heard:?}");
         assert_eq!(heard[0].0, "urgent-breach-to-supervisor");
         assert!(

@@ -291,6 +291,14 @@ fn a_dry_run_says_what_would_fire_and_writes_nothing() {
         "{}",
         out.stderr
     );
+    // And what the firing would send in this run.
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule urgent-breach-to-supervisor to chen.jing would deliver"
+        )),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(env.ticket_path(&id)).unwrap(),
         before
