@@ -13,7 +13,7 @@ pub struct RunArgs {
     /// Fire only time rules that came due within this span before now
     /// (`14d`, `36h`, `90m`: days, hours, minutes): older ones are let go,
     /// so a first run on a long history, or after cron stopped, sends no
-    /// flood of stale reminders. At most 366d.
+    /// flood of stale reminders. At least 1h, at most 366d.
     #[arg(long, value_name = "SPAN", default_value = "14d", value_parser = super::values::catch_up)]
     pub catch_up: i64,
 }

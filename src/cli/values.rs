@@ -52,6 +52,13 @@ pub fn catch_up(text: &str) -> Result<i64, String> {
         Ok((0, 0)) => Err(format!(
             "'{text}' lets every firing go; give a span longer than the cron interval, e.g. 14d"
         )),
+        // `m` is minutes here, as in SLA targets, not months as in
+        // `dormant_for`: a few minutes would let nearly every firing go.
+        Ok((0, seconds)) if seconds < 3600 => Err(format!(
+            "'{text}' is {} minute(s) (m is minutes here): that lets go of nearly every \
+             firing; give at least 1h, e.g. 14d or 36h",
+            seconds / 60
+        )),
         Ok((days, seconds)) => Ok(days * 86_400 + seconds),
         Err(DurationError::TooLong(_)) => Err(format!("'{text}' is longer than 366 days")),
         Err(e) => Err(e.to_string()),
@@ -61,6 +68,17 @@ pub fn catch_up(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_catch_up_of_minutes_is_refused_and_hours_or_days_taken() {
+        let e = catch_up("6m").unwrap_err();
+        assert!(e.contains("'6m' is 6 minute(s) (m is minutes here)"), "{e}");
+        assert!(catch_up("59m").is_err());
+        assert_eq!(catch_up("60m"), Ok(3600));
+        assert_eq!(catch_up("36h"), Ok(36 * 3600));
+        assert_eq!(catch_up("14d"), Ok(14 * 86_400));
+        assert!(catch_up("0d").is_err());
+    }
 
     #[test]
     fn every_name_parses_back_to_its_value() {
