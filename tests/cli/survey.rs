@@ -318,7 +318,7 @@ fn a_survey_taken_at_the_follow_up_call_can_be_logged_after_the_note() {
     let out = survey(&env, &id, "2026-11-23 13:30", &["--unsatisfied"]).fails(1);
     assert!(
         out.stderr
-            .contains("an unsatisfied survey reopens the ticket, and a reopen cannot be backdated"),
+            .contains("an unsatisfied survey reopens the ticket, and a reopen cannot go before the ticket's last event 2026-11-23 14:00; record the survey at that time or later (--at)"),
         "{}",
         out.stderr
     );
