@@ -851,6 +851,16 @@ mod tests {
         refuse: Option<MailError>,
     }
 
+    impl Recorder {
+        /// A transport that takes every mail.
+        fn accepting() -> Recorder {
+            Recorder {
+                sent: RefCell::new(Vec::new()),
+                refuse: None,
+            }
+        }
+    }
+
     impl Mailer for Recorder {
         fn send(&self, mail: &Mail) -> std::result::Result<(), MailError> {
             match &self.refuse {
@@ -919,10 +929,7 @@ mod tests {
     #[test]
     fn a_queued_mail_is_rendered_in_chinese_with_the_masked_name_and_sent_once() {
         let (_dir, store, id) = store_with_complaint();
-        let mailer = Recorder {
-            sent: RefCell::new(Vec::new()),
-            refuse: None,
-        };
+        let mailer = Recorder::accepting();
         let now = t("2026-11-23T09:01:00+08:00");
         let mut seen = Vec::new();
         let totals = run(&store, &mailer, now, &mut |a| seen.push(a.clone()));
@@ -974,10 +981,7 @@ mod tests {
                 tk.assign("wang.qiang", None, at, "li.na")
             })
             .unwrap();
-        let mailer = Recorder {
-            sent: RefCell::new(Vec::new()),
-            refuse: None,
-        };
+        let mailer = Recorder::accepting();
         run(&store, &mailer, t("2026-11-23T09:05:00+08:00"), &mut |_| {});
         let sent = mailer.sent.borrow().clone();
         assert_eq!(sent.len(), 1);
@@ -1079,10 +1083,7 @@ mod tests {
         // Created in the opposite order of their IDs' days: the older first.
         let newer = make("2026-11-23T09:00:00+08:00", "新的");
         let older = make("2026-11-20T09:00:00+08:00", "旧的");
-        let mailer = Recorder {
-            sent: RefCell::new(Vec::new()),
-            refuse: None,
-        };
+        let mailer = Recorder::accepting();
         let now = t("2026-11-23T10:00:00+08:00");
         let totals = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(totals.delivered, 4);
