@@ -153,21 +153,19 @@ impl Store {
         // A firing may have queued deliveries: those tickets are read too.
         scan.summaries
             .retain(|s| s.delivery_due(now) || fired.contains(s.id.as_str()));
+        // Each ticket is read just before its deliveries (a long run's
+        // earlier ones take time); a dry run's copies stand in for theirs,
+        // and its call-backs come last.
         let mut dry: std::collections::BTreeMap<String, Ticket> =
             dry.into_iter().map(|t| (t.id.clone(), t)).collect();
-        let mut tickets = Vec::new();
+        let mut tickets: Vec<std::result::Result<Ticket, TicketId>> = Vec::new();
         for s in &scan.summaries {
             match dry.remove(s.id.as_str()) {
-                Some(copy) => tickets.push(copy),
-                None => {
-                    if let Some(id) = TicketId::parse(&s.id) {
-                        tickets.push(self.load_ticket(&id)?);
-                    }
-                }
+                Some(copy) => tickets.push(Ok(copy)),
+                None => tickets.extend(TicketId::parse(&s.id).map(Err)),
             }
         }
-        // The call-backs a dry run would open.
-        tickets.extend(dry.into_values());
+        tickets.extend(dry.into_values().map(Ok));
         // Rules whose notifications are collected into one mail per
         // recipient list and run (`digest: true`), and those collected.
         let digest: std::collections::BTreeSet<&str> = rules
@@ -183,6 +181,10 @@ impl Store {
         let mut digests: std::collections::BTreeMap<Vec<String>, Vec<(Ticket, Delivery)>> =
             Default::default();
         for ticket in tickets {
+            let ticket = match ticket {
+                Ok(copy) => copy,
+                Err(id) => self.load_ticket(&id)?,
+            };
             for d in outbox::deliveries(&ticket.history) {
                 if !d.due(now) {
                     continue;

@@ -222,19 +222,19 @@ impl Store {
         let Ok(c) = self.load_customer(customer) else {
             return (facts, None);
         };
-        let owner = c.owner.as_deref().map(|o| self.agent_id(o));
+        let owner = c.owner.as_deref().map(|o| self.owner_id(o));
         facts.customer_kind = Some(c.kind.key().to_string());
         facts.customer_vip = Some(c.vip);
         facts.customer_owner = owner.clone();
         (facts, owner)
     }
 
-    /// An agent's ID as desk.yaml spells it (IDs match in any case), or
-    /// the text as it is when it names no agent.
-    pub(super) fn agent_id(&self, text: &str) -> String {
+    /// A customer's owner as desk.yaml spells the agent (a hand edit may
+    /// write `ZHAO.MIN`), or as written when it names no agent.
+    pub(super) fn owner_id(&self, owner: &str) -> String {
         self.config
-            .agent(text)
-            .map_or_else(|| text.to_string(), |a| a.id.clone())
+            .agent_id(owner, false)
+            .unwrap_or_else(|_| owner.to_string())
     }
 
     /// A role's workload from the store's tickets (through the cache): open

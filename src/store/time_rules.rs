@@ -220,7 +220,7 @@ impl Store {
                 c.created,
             );
             // As desk.yaml spells the agent (a hand edit may not).
-            let owner = c.owner.as_deref().map(|o| self.agent_id(o));
+            let owner = c.owner.as_deref().map(|o| self.owner_id(o));
             let judged = Facts {
                 customer_kind: Some(c.kind.key().to_string()),
                 customer_vip: Some(c.vip),
