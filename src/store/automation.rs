@@ -861,6 +861,13 @@ mod tests {
                 refuse: None,
             }
         }
+
+        /// The one mail sent so far.
+        fn only_mail(&self) -> Mail {
+            let sent = self.sent.borrow();
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            sent[0].clone()
+        }
     }
 
     impl Mailer for Recorder {
@@ -936,9 +943,7 @@ mod tests {
         let mut seen = Vec::new();
         let totals = run(&store, &mailer, now, &mut |a| seen.push(a.clone()));
         assert_eq!(totals.delivered, 1);
-        let sent = mailer.sent.borrow().clone();
-        assert_eq!(sent.len(), 1);
-        let mail = &sent[0];
+        let mail = &mailer.only_mail();
         assert_eq!(mail.to, ["chen.jing@example.com"]);
         assert_eq!(
             mail.subject,
@@ -985,9 +990,7 @@ mod tests {
             .unwrap();
         let mailer = Recorder::accepting();
         run(&store, &mailer, t("2026-11-23T09:05:00+08:00"), &mut |_| {});
-        let sent = mailer.sent.borrow().clone();
-        assert_eq!(sent.len(), 1);
-        let mail = &sent[0];
+        let mail = &mailer.only_mail();
         assert_eq!(mail.to, ["chen.jing@example.com"]);
         assert_eq!(
             mail.subject,

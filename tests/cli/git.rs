@@ -1126,14 +1126,12 @@ fn round_robin_across_clones_continues_after_the_merge() {
 #[test]
 fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
     let (team, mut a, mut b, _) = team_with_ticket();
-    add_rules_and_hook(
+    let id = share_rules_and_a_ticket(
+        &team,
         &a,
+        &b,
         "rules:\n- name: hook-on-new\n  when: created\n  then:\n  - run: hooks/hook.sh\n",
     );
-    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
-    a.commit(&team, "a hook rule and a ticket");
-    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
 
     a.env.at("2026-11-24T09:30:00+08:00");
     a.env.run(&["run"]).ok();
@@ -1143,10 +1141,7 @@ fn two_clones_both_deliver_and_merge_to_one_notified_per_key() {
         let log = std::fs::read_to_string(c.env.path(".desk/hook.log")).unwrap();
         assert_eq!(log.lines().count(), 1, "each clone delivered once");
     }
-    a.commit(&team, "run on a");
-    b.commit(&team, "run on b");
-    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    merge_both_runs(&team, &a, &b);
     let text = b.env.read_ticket(&id);
     assert!(!text.contains("<<<<<<<"), "{text}");
     let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
@@ -1244,6 +1239,26 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
     assert_eq!(b.git(&team, &["rev-parse", "HEAD"]), head);
 }
 
+/// Clone `a` adds `rules` (and the logging hook) and a ticket of 08:30,
+/// and pushes; `b` pulls. The ticket's ID.
+fn share_rules_and_a_ticket(team: &Team, a: &Clone, b: &Clone, rules: &str) -> String {
+    add_rules_and_hook(a, rules);
+    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    a.commit(team, "rules and a ticket");
+    a.git(team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    id
+}
+
+/// Both clones commit what their `desk run` did; `a` pushes, `b` pulls
+/// (the merge driver joins the two histories).
+fn merge_both_runs(team: &Team, a: &Clone, b: &Clone) {
+    a.commit(team, "run on a");
+    b.commit(team, "run on b");
+    a.git(team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(team, &["pull", "-q", "--no-edit", "origin", "main"]);
+}
+
 /// Appends `rules` to clone `a`'s desk.yaml and adds hooks/hook.sh, which
 /// logs each delivery's key to the clone's own (git-ignored) .desk/hook.log.
 fn add_rules_and_hook(a: &Clone, rules: &str) {
@@ -1266,23 +1281,18 @@ fn add_rules_and_hook(a: &Clone, rules: &str) {
 #[test]
 fn two_clones_firing_one_cycle_merge_to_one_firing() {
     let (team, mut a, mut b, _) = team_with_ticket();
-    add_rules_and_hook(
+    let id = share_rules_and_a_ticket(
+        &team,
         &a,
+        &b,
         "rules:\n- name: chase\n  when: {no_progress_for: 1h}\n  then:\n  - note: 请跟进\n  - set: {tags: {add: [late]}}\n  - run: hooks/hook.sh\n",
     );
-    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
-    a.commit(&team, "a time rule and a ticket");
-    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
 
     a.env.at("2026-11-24T10:00:00+08:00");
     a.env.run(&["run"]).ok();
     b.env.at("2026-11-24T10:07:00+08:00");
     b.env.run(&["run"]).ok();
-    a.commit(&team, "run on a");
-    b.commit(&team, "run on b");
-    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
-    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    merge_both_runs(&team, &a, &b);
     let text = b.env.read_ticket(&id);
     let y: desk::yaml::Value = desk::yaml::from_str(&text).unwrap();
     let history = y["history"].as_sequence().unwrap();
