@@ -29,8 +29,8 @@ try:
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 except ImportError:
     sys.stderr.write(
-        "smtp_server.py: the Python package aiosmtpd is missing; run .ci/run "
-        "(it installs it with `python3 -m pip install --user aiosmtpd`)\n"
+        "smtp_server.py: the Python package aiosmtpd is missing; run the tests "
+        "with scripts/test, which installs it in target/test-env/\n"
     )
     sys.exit(3)
 

@@ -350,14 +350,17 @@ pub struct Received {
 impl SmtpServer {
     /// Starts the server with these options of tests/smtp_server.py
     /// (`--reject ADDR`, `--auth USER:PW`, `--tls starttls|implicit`, …) and
-    /// returns once it accepts connections. Fails, never skips, when
-    /// Python's aiosmtpd is missing.
+    /// returns once it accepts connections. Runs the Python that
+    /// `DESK_TEST_PYTHON` names (scripts/test sets it), else `python3`.
+    /// Fails, never skips, when Python's aiosmtpd is missing.
     pub fn start(options: &[&str]) -> SmtpServer {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let dir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let mut child = Command::new("python3")
+        // scripts/test names a Python with aiosmtpd installed.
+        let python = std::env::var_os("DESK_TEST_PYTHON").unwrap_or_else(|| "python3".into());
+        let mut child = Command::new(&python)
             .arg(script)
             .arg(dir.path())
             .args(options)
@@ -365,17 +368,21 @@ impl SmtpServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect(
-                "python3 runs the test SMTP server; run .ci/run to install what the tests need",
-            );
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} runs the test SMTP server ({e}); run the tests with scripts/test, which \
+                     installs what they need",
+                    python.to_string_lossy()
+                )
+            });
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         let Ok(port) = line.trim().parse() else {
             let out = child.wait_with_output().unwrap();
             panic!(
-                "the test SMTP server did not start (exit {:?}); run .ci/run, which installs \
-                 aiosmtpd:\n{}",
+                "the test SMTP server did not start (exit {:?}); run the tests with scripts/test, \
+                 which installs aiosmtpd:\n{}",
                 out.status.code(),
                 String::from_utf8_lossy(&out.stderr)
             );
