@@ -68,6 +68,15 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         );
         crate::output::message::say(&line);
     };
+    if !args.dry_run {
+        // Cron commits next; the pre-commit hook's check refuses stray temporary files.
+        let removed = ctx.store.sweep_stale_temps();
+        if removed > 0 {
+            crate::output::message::note(&format!(
+                "removed {removed} temporary file(s) left by interrupted writes"
+            ));
+        }
+    }
     let email = ctx.store.email_sender();
     let totals = ctx.store.run_automation(
         ctx.now,

@@ -2,7 +2,9 @@
 //! renaming (see `fsio`): ignored by git, reported by `desk check`, and
 //! removed when stale, each under the lock its writer held.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::fsio::{temp_files, TempFile};
 use super::{write_atomic, Finding, Store};
@@ -50,6 +52,21 @@ fn missing_ignores(text: &str) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// How a sweep gets the lock of a temporary file's writer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Locking<'a> {
+    /// Waits for each lock (`desk check --fix`, which holds none).
+    Wait,
+    /// Takes only locks that are free now and leaves the files of busy
+    /// ones; `held` names a lock the caller holds already (a writer sweeping
+    /// the folder it writes to), whose files it removes as they are.
+    Free { held: Option<&'a str> },
+}
+
+/// The folders swept in this process: a command writing many tickets of a
+/// month lists that month's folder once.
+static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
 impl Store {
     /// The directories where desk writes files: the root, `customers/`,
     /// every folder under `tickets/`, and the cache.
@@ -74,26 +91,11 @@ impl Store {
         let mut findings = Vec::new();
         let mut removed = 0;
         for dir in self.written_dirs() {
-            let stale: Vec<TempFile> = temp_files(&dir)?
-                .into_iter()
-                .filter(TempFile::is_stale)
-                .collect();
-            if stale.is_empty() {
-                continue;
-            }
             if fix {
-                let _customers = if dir == self.customers_dir() {
-                    Some(self.lock(super::customers::LOCK)?)
-                } else {
-                    None
-                };
-                for t in &stale {
-                    let _ticket = self.ticket_lock_of(t)?;
-                    removed += remove_stale(std::slice::from_ref(t))?;
-                }
+                removed += self.remove_stale_in(&dir, Locking::Wait)?;
                 continue;
             }
-            for t in stale {
+            for t in temp_files(&dir)?.into_iter().filter(TempFile::is_stale) {
                 findings.push(Finding::new(
                     self.display_path(&t.path),
                     None,
@@ -109,44 +111,106 @@ impl Store {
         Ok((findings, removed))
     }
 
+    /// Removes the temporary files that writers now gone left in `dir`, each
+    /// under the lock its writer held (see [`Store::writer_lock`]); returns
+    /// how many.
+    fn remove_stale_in(&self, dir: &Path, locking: Locking) -> Result<usize> {
+        // No link is followed: a linked folder is `desk check`'s to report.
+        let rel = dir.strip_prefix(&self.root).unwrap_or(dir);
+        if super::read::real_dirs(&self.root, rel).is_err() {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        for t in temp_files(dir)?.into_iter().filter(TempFile::is_stale) {
+            let _lock = match (self.writer_lock(&t), locking) {
+                (None, _) => None,
+                (Some(name), Locking::Free { held }) if held == Some(name.as_str()) => None,
+                (Some(name), Locking::Wait) => Some(self.lock(&name)?),
+                (Some(name), Locking::Free { .. }) => match self.try_lock(&name)? {
+                    Some(lock) => Some(lock),
+                    // A live process writes that file now: left for later.
+                    None => continue,
+                },
+            };
+            removed += usize::from(remove_stale(&t)?);
+        }
+        Ok(removed)
+    }
+
+    /// Before a write into `dir`, under the lock `held`: removes what killed
+    /// writers left there, once per folder and process. Best effort: a file
+    /// that cannot be removed now is left to `desk check`, never fails the
+    /// write.
+    pub(super) fn sweep_before_write(&self, dir: &Path, held: Option<&str>) {
+        if !SWEPT
+            .lock()
+            .map(|mut swept| swept.insert(dir.to_path_buf()))
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let _ = self.remove_stale_in(dir, Locking::Free { held });
+    }
+
+    /// `desk run`: removes what killed writers left anywhere in the store,
+    /// taking only free locks (busy files are a live writer's); returns how
+    /// many were removed. Cron's `desk run` commits next, and the pre-commit
+    /// hook's `desk check` would refuse the commit over any of them.
+    /// Best effort, as [`Store::sweep_before_write`].
+    pub fn sweep_stale_temps(&self) -> usize {
+        let mut removed = 0;
+        for dir in self.written_dirs() {
+            removed += self
+                .remove_stale_in(&dir, Locking::Free { held: None })
+                .unwrap_or(0);
+            if let Ok(mut swept) = SWEPT.lock() {
+                swept.insert(dir);
+            }
+        }
+        removed
+    }
+
     /// Removes the stale temporary files in `customers/`; the caller holds
     /// the customer lock.
     pub(super) fn remove_stale_customer_temps(&self) -> Result<usize> {
-        let stale: Vec<TempFile> = temp_files(&self.customers_dir())?
-            .into_iter()
-            .filter(TempFile::is_stale)
-            .collect();
-        remove_stale(&stale)
+        self.remove_stale_in(
+            &self.customers_dir(),
+            Locking::Free {
+                held: Some(super::customers::LOCK),
+            },
+        )
     }
 
-    /// The lock a ticket's writer holds (see `modify_ticket`), for a
-    /// temporary file under `tickets/`.
-    fn ticket_lock_of(&self, t: &TempFile) -> Result<Option<super::Lock>> {
+    /// The lock that the writer of a temporary file held: the customer
+    /// lock in `customers/`, the ticket's lock under `tickets/` (see
+    /// `modify_ticket`); none elsewhere (desk.yaml, the cache).
+    fn writer_lock(&self, t: &TempFile) -> Option<String> {
+        if t.path.parent() == Some(self.customers_dir().as_path()) {
+            return Some(super::customers::LOCK.to_string());
+        }
         if !t.path.starts_with(self.tickets_dir()) {
-            return Ok(None);
+            return None;
         }
         let target = t.target();
         let id = target
             .file_stem()
             .and_then(|s| s.to_str())
-            .and_then(crate::model::TicketId::parse);
-        id.map(|id| self.lock(&id.to_string())).transpose()
+            .and_then(crate::model::TicketId::parse)?;
+        Some(id.to_string())
     }
 }
 
-fn remove_stale(stale: &[TempFile]) -> Result<usize> {
-    let mut removed = 0;
-    for t in stale {
-        // Judged again under the lock: only a writer that is gone.
-        if t.is_stale() {
-            match std::fs::remove_file(&t.path) {
-                Ok(()) => removed += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(&t.path, e)),
-            }
-        }
+/// Removes `t` if its writer is gone, judged again under the lock; true if
+/// it was removed here.
+fn remove_stale(t: &TempFile) -> Result<bool> {
+    if !t.is_stale() {
+        return Ok(false);
     }
-    Ok(removed)
+    match std::fs::remove_file(&t.path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(&t.path, e)),
+    }
 }
 
 impl Store {

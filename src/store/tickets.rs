@@ -91,13 +91,17 @@ impl Store {
         actor: &str,
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<(Ticket, usize)> {
-        let _lock = self.lock(&id.to_string())?;
+        let name = id.to_string();
+        let _lock = self.lock(&name)?;
         let mut ticket = self.load_ticket(id)?;
+        let path = self.ticket_path(id);
+        if let Some(dir) = path.parent() {
+            self.sweep_before_write(dir, Some(&name));
+        }
         let adopted = ticket
             .adopt_drift(at, actor)
             .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
         change(&mut ticket)?;
-        let path = self.ticket_path(id);
         let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
         write_atomic(&path, text.as_bytes())?;
         Ok((ticket, adopted))
@@ -133,6 +137,8 @@ impl Store {
         }
         .relative_path();
         real_dirs(&self.root, rel.parent().unwrap_or(&rel))?;
+        let month = self.root.join(rel.parent().unwrap_or(&rel));
+        self.sweep_before_write(&month, None);
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
         let serial = super::next_number(

@@ -484,3 +484,64 @@ fn git_setup_adds_the_ignore_lines_an_older_store_lacks() {
         "/.desk/\n# temporary files of desk writes that were interrupted\n.*.tmp\n"
     );
 }
+
+#[test]
+fn a_write_removes_what_killed_writers_left_in_its_folder() {
+    let env = TestEnv::new();
+    let a = env.new_ticket(&[]);
+    let b = env.new_ticket(&[]);
+    let month = env.ticket_path(&a).parent().unwrap().to_path_buf();
+    let gone = 4_000_000_000;
+    let stale = [
+        temp_file(&month, &format!("{a}.yaml"), gone),
+        temp_file(&month, &format!("{b}.yaml"), gone),
+        temp_file(&env.path("customers"), "C000002.yaml", gone),
+    ];
+    // A writer still running (this test) is left alone.
+    let live = temp_file(&month, &format!("{b}.yaml"), std::process::id());
+    env.run(&["check"]).fails(1);
+
+    env.run(&["update", &a, "--note", "called back"]).ok();
+    assert!(!stale[0].exists() && !stale[1].exists());
+    assert!(live.exists());
+    env.run(&["customer", "edit", "C000001", "--set", "phone=13900000009"])
+        .ok();
+    assert!(!stale[2].exists());
+
+    std::fs::remove_file(&live).unwrap();
+    let out = env.run(&["check"]).ok();
+    assert_eq!(out.stdout, "");
+    // A new ticket clears its month's folder too.
+    let c = temp_file(&month, "CW202611230009.yaml", gone);
+    env.new_ticket(&[]);
+    assert!(!c.exists());
+}
+
+#[test]
+fn desk_run_removes_what_killed_writers_left_anywhere_before_cron_commits() {
+    let mut env = TestEnv::new();
+    env.at("2026-10-12T09:00:00+08:00");
+    let october = env.new_ticket(&[]);
+    env.at("2026-11-23T09:00:00+08:00");
+    env.new_ticket(&[]);
+    // A killed `desk update` of an October ticket and a killed cache write.
+    let gone = 4_000_000_000;
+    let month = env.ticket_path(&october).parent().unwrap().to_path_buf();
+    let stale = [
+        temp_file(&month, &format!("{october}.yaml"), gone),
+        temp_file(&env.path(".desk/cache"), "summaries", gone),
+    ];
+    env.run(&["check"]).fails(1);
+    // Nothing is due, so nothing is written but what was left behind.
+    let out = env.run(&["run"]).ok();
+    assert!(
+        out.stderr
+            .contains("removed 2 temporary file(s) left by interrupted writes"),
+        "{}",
+        out.stderr
+    );
+    for path in &stale {
+        assert!(!path.exists(), "{} kept", path.display());
+    }
+    env.run(&["check"]).ok();
+}

@@ -202,6 +202,9 @@ impl Store {
     /// the freshly encoded entries. Best effort: a read-only or full disk
     /// costs speed, not correctness.
     fn write_cache(&self, old: &[u8], fresh: &[Vec<u8>], sources: &[Source]) {
+        if let Some(dir) = self.cache_path().parent() {
+            self.sweep_before_write(dir, None);
+        }
         let _ = write_atomic_with(&self.cache_path(), |w| {
             w.write_all(MAGIC)?;
             for source in sources {
