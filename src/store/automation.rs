@@ -475,6 +475,7 @@ impl Store {
     /// A template's text, `templates/NAME.txt`.
     fn template_text(&self, name: &str) -> Result<String> {
         let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
         super::read_file(&self.root.join(&rel), &rel)
     }
 

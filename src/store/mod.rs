@@ -64,6 +64,19 @@ pub const CONFIG_FILE: &str = "desk.yaml";
 /// Local, git-ignored state: locks, cache, per-clone settings.
 pub const STATE_DIR: &str = ".desk";
 
+/// Fails if `.desk/` or `templates/` of the store at `root` is a link or a
+/// file: desk keeps its locks, cache and per-clone settings in the one and
+/// reads what rules send from the other, and follows no link in the store
+/// (`tickets/`, `customers/` and `calendars/` are checked where they are
+/// read). A link could arrive through git, as `/.desk/` in .gitignore
+/// ignores only a directory.
+fn own_dirs_real(root: &Path) -> Result<()> {
+    for dir in [STATE_DIR, TEMPLATES_DIR] {
+        read::real_dirs(root, Path::new(dir))?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pub root: PathBuf,
@@ -98,6 +111,7 @@ impl Store {
     }
 
     pub fn open(root: PathBuf) -> Result<Store> {
+        own_dirs_real(&root)?;
         let path = root.join(CONFIG_FILE);
         let (config, settings) = Config::load(&read_file(&path, Path::new(CONFIG_FILE))?, &path)?;
         Ok(Store {
@@ -117,6 +131,7 @@ impl Store {
                 path.display()
             )));
         }
+        own_dirs_real(dir)?;
         for sub in ["tickets", "customers"] {
             let d = dir.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;

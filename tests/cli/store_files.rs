@@ -380,3 +380,43 @@ fn a_linked_calendars_folder_is_refused() {
     assert!(sla.stderr.contains("calendars"), "{}", sla.stderr);
     assert!(sla.stderr.contains("symbolic link"), "{}", sla.stderr);
 }
+
+#[test]
+fn a_linked_templates_or_state_folder_is_refused() {
+    let env = TestEnv::empty();
+    // The default rules, whose notifications render templates/*.txt.
+    env.run(&["init", ".", "--agent", "li.na:李娜:service:li.na@example.com"])
+        .ok();
+    env.run(&["list"]).ok();
+    let outside = tempfile::tempdir().unwrap();
+    for dir in ["templates", ".desk"] {
+        let moved = outside.path().join(dir);
+        std::fs::rename(env.path(dir), &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, env.path(dir)).unwrap();
+        let before = std::fs::read_dir(&moved).unwrap().count();
+        for args in [&["list"][..], &["check"], &["run"]] {
+            let out = run_within(&env, args, 10).fails(1);
+            assert!(
+                out.stderr
+                    .contains(&format!("{dir}: a symbolic link where desk expects a directory")),
+                "{args:?}: {}",
+                out.stderr
+            );
+        }
+        assert_eq!(std::fs::read_dir(&moved).unwrap().count(), before, "{dir}");
+        std::fs::remove_file(env.path(dir)).unwrap();
+        std::fs::rename(&moved, env.path(dir)).unwrap();
+        env.run(&["check"]).ok();
+    }
+    // A file named .desk is no folder for desk's state either.
+    std::fs::remove_dir_all(env.path(".desk")).unwrap();
+    std::fs::write(env.path(".desk"), "").unwrap();
+    let out = env.run(&["list"]).fails(1);
+    assert!(out.stderr.contains(".desk: a file where"), "{}", out.stderr);
+    // `desk init` refuses before it writes anything.
+    let fresh = TestEnv::empty();
+    std::os::unix::fs::symlink(outside.path(), fresh.path(".desk")).unwrap();
+    let out = fresh.run(&["init", ".", "--rules", "none"]).fails(1);
+    assert!(out.stderr.contains(".desk: a symbolic link"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(&fresh.root).unwrap().count(), 1);
+}
