@@ -18,6 +18,7 @@ pub struct CheckArgs {
 /// problem on stdout and nothing when all is well; exit 0 clean, 1 otherwise.
 pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
+    ctx.warn_exposed_password();
     if args.fix {
         let removed = store.remove_stale_temps()?;
         if removed > 0 {

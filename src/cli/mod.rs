@@ -226,6 +226,16 @@ impl Context {
         Ok(ticket)
     }
 
+    /// Warns, once, when the SMTP password file that `mail:` names is open
+    /// to others (`desk run` and `desk check`, which read `mail:`).
+    pub fn warn_exposed_password(&self) {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        let mail = self.store.config.mail.as_ref();
+        if let Some(warning) = mail.and_then(|m| m.password_warning()) {
+            WARNED.call_once(|| message::warn(&warning));
+        }
+    }
+
     /// The keyring of the store (see [`Store::keyring`]), warning first when
     /// the key file is open to others.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring> {

@@ -68,6 +68,7 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         );
         crate::output::message::say(&line);
     };
+    ctx.warn_exposed_password();
     if !args.dry_run {
         // Cron commits next; the pre-commit hook's check refuses stray temporary files.
         let removed = ctx.store.sweep_stale_temps();

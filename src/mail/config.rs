@@ -156,14 +156,22 @@ impl MailConfig {
     }
 
     /// [`MailConfig::settings`], with the files it names checked against the
-    /// store at `root`: a password file inside the store would be committed.
+    /// store at `root`: a password file inside the store would be committed,
+    /// and a link could lead there (or be turned to the store later), so a
+    /// link is refused wherever it points.
     pub fn settings_in(&self, root: &Path) -> Result<Settings, String> {
         let settings = self.settings()?;
-        if let Transport::Smtp(Smtp {
-            password: Some(PasswordSource::File(file)),
-            ..
-        }) = &settings.transport
-        {
+        if let Some(file) = settings.password_file() {
+            if file
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err(format!(
+                    "mail.smtp.password_file: {} is a symbolic link; name the file itself \
+                     (desk reads the password through no link: one could lead into the store)",
+                    file.display()
+                ));
+            }
             if root.is_absolute() && inside(file, root) {
                 return Err(format!(
                     "mail.smtp.password_file: {} is inside the store, whose files are committed to git; \
@@ -174,6 +182,44 @@ impl MailConfig {
         }
         Ok(settings)
     }
+
+    /// A warning when the password file can be read by others than its
+    /// owner, as ssh warns of a private key; `None` when it cannot or there
+    /// is no password file.
+    pub fn password_warning(&self) -> Option<String> {
+        exposed(self.settings().ok()?.password_file()?)
+    }
+}
+
+impl Settings {
+    /// The file `mail.smtp.password_file` names, if any.
+    pub fn password_file(&self) -> Option<&Path> {
+        match &self.transport {
+            Transport::Smtp(Smtp {
+                password: Some(PasswordSource::File(file)),
+                ..
+            }) => Some(file),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn exposed(file: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::symlink_metadata(file).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the SMTP password file {} (mail.smtp.password_file) is accessible by others \
+             (mode {mode:04o}); run `chmod 600` on it",
+            file.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn exposed(_file: &Path) -> Option<String> {
+    None
 }
 
 /// Whether `file` is `root` or under it, by their components (`..` taken
@@ -193,10 +239,14 @@ fn inside(file: &Path, root: &Path) -> bool {
         out
     };
     let root = root.canonicalize().unwrap_or_else(|_| normal(root));
-    // The file's directory resolved where it exists, so a link to the store counts.
-    let file = match file.parent().and_then(|d| d.canonicalize().ok()) {
-        Some(dir) => dir.join(file.file_name().unwrap_or_default()),
-        None => normal(file),
+    // Resolved where it exists (the file, else its directory), so a link to
+    // the store counts.
+    let file = match file.canonicalize() {
+        Ok(file) => file,
+        Err(_) => match file.parent().and_then(|d| d.canonicalize().ok()) {
+            Some(dir) => dir.join(file.file_name().unwrap_or_default()),
+            None => normal(file),
+        },
     };
     file.starts_with(root)
 }
@@ -588,6 +638,51 @@ mod tests {
         assert!(err.contains("is inside the store"), "{err}");
         let outer = MailConfig::from_yaml(&yaml(Path::new("/etc/desk/smtp-password"))).unwrap();
         outer.settings_in(&root).unwrap();
+        // Through a linked folder, and through a link, wherever it points.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let folder = elsewhere.path().join("folder");
+        std::os::unix::fs::symlink(&root, &folder).unwrap();
+        std::fs::write(root.join("pw"), "x\n").unwrap();
+        let err = MailConfig::from_yaml(&yaml(&folder.join("pw")))
+            .unwrap()
+            .settings_in(&root)
+            .unwrap_err();
+        assert!(err.contains("is inside the store"), "{err}");
+        for target in [root.join("pw"), elsewhere.path().join("real")] {
+            std::fs::write(&target, "x\n").unwrap();
+            let link = elsewhere.path().join("link");
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let err = MailConfig::from_yaml(&yaml(&link))
+                .unwrap()
+                .settings_in(&root)
+                .unwrap_err();
+            assert!(err.contains("is a symbolic link"), "{err}");
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_password_file_others_can_read_is_warned_of() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smtp-password");
+        std::fs::write(&file, "x\n").unwrap();
+        let config = MailConfig::from_yaml(&format!(
+            "from: a@example.com\nsmtp: {{host: h, user: u, password_file: '{}'}}\n",
+            file.display()
+        ))
+        .unwrap();
+        for (mode, warned) in [(0o600, false), (0o640, true), (0o604, true), (0o400, false)] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let warning = config.password_warning();
+            assert_eq!(warning.is_some(), warned, "{mode:o}: {warning:?}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(config
+            .password_warning()
+            .unwrap()
+            .contains("is accessible by others (mode 0644); run `chmod 600`"));
     }
 
     proptest::proptest! {

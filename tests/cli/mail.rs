@@ -421,3 +421,60 @@ fn a_sendmail_that_leaves_a_process_behind_does_not_hold_desk() {
         .unwrap()
         .contains("Message-ID: <a1b2c3d4e5f6@desk>"));
 }
+
+#[test]
+fn a_linked_password_file_is_refused_and_one_others_can_read_is_warned_of() {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = tempfile::tempdir().unwrap();
+    let section = |file: &std::path::Path| {
+        format!(
+            "  from: a@example.com\n  smtp: {{host: smtp.example.com, user: u, password_file: '{}'}}\n",
+            file.display()
+        )
+    };
+    // A link outside the store that leads into it, and one that leads elsewhere.
+    let real = outside.path().join("real");
+    std::fs::write(&real, "s3cret\n").unwrap();
+    for into_store in [true, false] {
+        let env = TestEnv::bare();
+        std::fs::write(env.path("pw"), "s3cret\n").unwrap();
+        let target = if into_store {
+            env.path("pw")
+        } else {
+            real.clone()
+        };
+        let link = outside.path().join("link");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        with_mail(&env, &section(&link));
+        let out = env.run(&["run"]).fails(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "mail.smtp.password_file: {} is a symbolic link",
+                link.display()
+            )),
+            "{}",
+            out.stderr
+        );
+        let out = env.run(&["check"]).fails(1);
+        assert!(out.stdout.contains("is a symbolic link"), "{}", out.stdout);
+    }
+    // The file itself: warned of, once a command, while others can read it.
+    let env = TestEnv::bare();
+    with_mail(&env, &section(&real));
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warning = format!(
+        "warning: the SMTP password file {} (mail.smtp.password_file) is accessible by others \
+         (mode 0644); run `chmod 600` on it",
+        real.display()
+    );
+    for command in ["check", "run"] {
+        let out = env.run(&[command]).ok();
+        assert_eq!(out.stderr.matches(&warning).count(), 1, "{}", out.stderr);
+    }
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for command in ["check", "run"] {
+        let out = env.run(&[command]).ok();
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    }
+}

@@ -385,8 +385,13 @@ fn a_linked_calendars_folder_is_refused() {
 fn a_linked_templates_or_state_folder_is_refused() {
     let env = TestEnv::empty();
     // The default rules, whose notifications render templates/*.txt.
-    env.run(&["init", ".", "--agent", "li.na:李娜:service:li.na@example.com"])
-        .ok();
+    env.run(&[
+        "init",
+        ".",
+        "--agent",
+        "li.na:李娜:service:li.na@example.com",
+    ])
+    .ok();
     env.run(&["list"]).ok();
     let outside = tempfile::tempdir().unwrap();
     for dir in ["templates", ".desk"] {
@@ -397,8 +402,9 @@ fn a_linked_templates_or_state_folder_is_refused() {
         for args in [&["list"][..], &["check"], &["run"]] {
             let out = run_within(&env, args, 10).fails(1);
             assert!(
-                out.stderr
-                    .contains(&format!("{dir}: a symbolic link where desk expects a directory")),
+                out.stderr.contains(&format!(
+                    "{dir}: a symbolic link where desk expects a directory"
+                )),
                 "{args:?}: {}",
                 out.stderr
             );
@@ -417,6 +423,10 @@ fn a_linked_templates_or_state_folder_is_refused() {
     let fresh = TestEnv::empty();
     std::os::unix::fs::symlink(outside.path(), fresh.path(".desk")).unwrap();
     let out = fresh.run(&["init", ".", "--rules", "none"]).fails(1);
-    assert!(out.stderr.contains(".desk: a symbolic link"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".desk: a symbolic link"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_dir(&fresh.root).unwrap().count(), 1);
 }
