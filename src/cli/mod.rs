@@ -458,13 +458,18 @@ pub fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
+        // A usage error quotes the command line, which may hold an ID-card,
+        // bank-card or phone number or an address: masked (stderr ends up
+        // in cron mail).
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            message::say(&crate::model::mask::personal_in(text.trim_end()));
+            return ExitCode::from(exit::USAGE);
+        }
+        // --help and --version.
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
+            return ExitCode::from(exit::OK);
         }
     };
     let stdout = std::io::stdout();

@@ -141,6 +141,102 @@ pub fn unknown(text: &str) -> String {
         .collect()
 }
 
+/// Free text that may quote personal values anywhere, such as a usage
+/// error echoing the command line: each e-mail address is masked as
+/// [`email`] does, and each number long enough to be an ID-card, bank-card
+/// or phone number (digits with spaces or hyphens inside, a leading `+`, an
+/// ID card's final `X`) as [`unknown`] does, keeping its last four. Dates,
+/// times, counts and the IDs of tickets and customers (whose digits follow
+/// letters) stay as they are.
+pub fn personal_in(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some((start, end)) = email_at(&chars, i) {
+            // The local part before `@` was copied already: take it back.
+            for _ in start..i {
+                out.pop();
+            }
+            out.push_str(&email(&chars[start..end].iter().collect::<String>()));
+            i = end;
+        } else if let Some(end) = number_at(&chars, i) {
+            out.push_str(&unknown(&chars[i..end].iter().collect::<String>()));
+            i = end;
+        } else {
+            // A word goes whole, so the digits of `CW202611230001` are no number.
+            let word = chars[i].is_ascii_alphanumeric();
+            let mut end = i + 1;
+            while word && end < chars.len() && chars[end].is_ascii_alphanumeric() {
+                end += 1;
+            }
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+    }
+    out
+}
+
+/// The e-mail address around the `@` at `at`, as a range of `chars`.
+fn email_at(chars: &[char], at: usize) -> Option<(usize, usize)> {
+    if chars.get(at) != Some(&'@') {
+        return None;
+    }
+    let local = |c: &char| c.is_alphanumeric() || "._%+-".contains(*c);
+    let domain = |c: &char| c.is_alphanumeric() || ".-".contains(*c);
+    let mut start = at - chars[..at].iter().rev().take_while(|c| local(c)).count();
+    // An address starts with a letter or digit (`--to=-x@y.z` quotes `-x@y.z`).
+    while start < at && !chars[start].is_alphanumeric() {
+        start += 1;
+    }
+    let mut end = at + 1 + chars[at + 1..].iter().take_while(|c| domain(c)).count();
+    // A full stop after the address ends the sentence.
+    while end > at + 1 && chars[end - 1] == '.' {
+        end -= 1;
+    }
+    let host: String = chars[at + 1..end].iter().collect();
+    (start < at && host.contains('.')).then_some((start, end))
+}
+
+/// The end of the number that starts at `start`, if a personal one does:
+/// 12 digits or more (bank cards, ID cards), a mobile number (11 digits
+/// from 13 to 19), a landline with its area code (10 digits or more from 0), or
+/// an international number (`+` and 7 digits or more).
+fn number_at(chars: &[char], start: usize) -> Option<usize> {
+    let plus = chars[start] == '+';
+    let first = start + usize::from(plus);
+    if !chars.get(first).is_some_and(char::is_ascii_digit)
+        || start > 0 && chars[start - 1].is_ascii_alphanumeric()
+    {
+        return None;
+    }
+    let mut end = first;
+    let mut digits = String::new();
+    while end < chars.len() {
+        let c = chars[end];
+        if c.is_ascii_digit() {
+            digits.push(c);
+            end += 1;
+        } else if (c == ' ' || c == '-') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    if digits.len() == 17 && chars.get(end).is_some_and(|c| matches!(c, 'X' | 'x')) {
+        end += 1;
+    }
+    if chars.get(end).is_some_and(char::is_ascii_alphanumeric) {
+        return None;
+    }
+    let n = digits.len();
+    let personal = n >= 12
+        || n == 11 && digits.starts_with('1') && !digits[1..].starts_with(['0', '1', '2'])
+        || n >= 10 && digits.starts_with('0')
+        || plus && n >= 7;
+    personal.then_some(end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +286,40 @@ mod tests {
         assert_eq!(unknown("phone2"), "phone2");
         assert_eq!(unknown("tel 139-1234-5678"), "tel ***-****-5678");
         assert_eq!(unknown("li@example.com"), "l***@example.com");
+    }
+
+    #[test]
+    fn masks_personal_values_anywhere_in_a_text() {
+        for (text, masked) in [
+            (
+                "error: unexpected argument '11010519491231002X' found",
+                "error: unexpected argument '**************002X' found",
+            ),
+            ("'110105194912310021'", "'**************0021'"),
+            ("卡号6222020200112233445。", "卡号***************3445。"),
+            ("'6222 0202 0011 2233'", "'**** **** **** 2233'"),
+            ("tel 139-1234-5678", "tel ***-****-5678"),
+            ("'13912345678'", "'*******5678'"),
+            ("'010-12345678'", "'***-****5678'"),
+            ("'+44 20 7946 0958'", "'+** ** **** 0958'"),
+            (
+                "tip: to pass '-li.na@example.com' as a value",
+                "tip: to pass '-l***@example.com' as a value",
+            ),
+            ("mail zhang.wei@example.com.", "mail z***@example.com."),
+        ] {
+            assert_eq!(personal_in(text), masked, "{text}");
+        }
+        // What is no personal value stays.
+        for text in [
+            "error: unexpected argument 'CW202611230001' found",
+            "invalid value '2026-13-01 09:30' for '--at <TIME>'",
+            "customer C000001, 20261123, 1234567890, 12345678901",
+            "a@b, user@localhost, an @ sign",
+            "hash 0123456789abcdef0123",
+            "Usage: desk list [OPTIONS]",
+        ] {
+            assert_eq!(personal_in(text), text);
+        }
     }
 }

@@ -152,6 +152,48 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn usage_errors_mask_the_personal_values_they_quote() {
+    let env = TestEnv::new();
+    for (args, shown, full) in [
+        (
+            &["list", "11010519491231002X"][..],
+            "unexpected argument '**************002X' found",
+            "11010519491231002X",
+        ),
+        (
+            &["show", "CW202611230001", "li.na@example.com"],
+            "unexpected argument 'l***@example.com' found",
+            "li.na@example.com",
+        ),
+        (
+            &["list", "--format", "13912345678"],
+            "invalid value '*******5678' for '--format <FORMAT>'",
+            "13912345678",
+        ),
+        (
+            &["customer", "list", "--", "6222 0202 0011 2233 445"],
+            "unexpected argument '**** **** **** ***3 445' found",
+            "6222 0202",
+        ),
+    ] {
+        let out = env.run(args).fails(2);
+        assert!(out.stderr.contains(shown), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains(full), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    }
+    // What is not personal is quoted as given.
+    let out = env
+        .run(&["show", "CW202611230001", "CW202611230002"])
+        .fails(2);
+    assert!(
+        out.stderr
+            .contains("unexpected argument 'CW202611230002' found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn broken_yaml_is_reported_with_file_and_line() {
     let env = TestEnv::new();
     let good = env.new_ticket(&[]);
