@@ -243,7 +243,9 @@ impl Store {
     fn customer_lock(&self) -> Result<Lock> {
         let lock = self.lock(LOCK)?;
         self.recover_import_locked()?;
-        self.sweep_before_write(&self.customers_dir(), Some(LOCK));
+        if lock.abandoned() {
+            self.sweep_before_write(&self.customers_dir(), Some(LOCK));
+        }
         Ok(lock)
     }
 

@@ -204,13 +204,32 @@ pub fn temp_files(dir: &Path) -> Result<Vec<TempFile>> {
     Ok(found)
 }
 
-/// Whether process `pid` exists, where the system tells (Linux's /proc);
-/// `None` elsewhere.
+/// Whether process `pid` exists (`kill(pid, 0)`, which signals nothing);
+/// `None` where the system cannot tell.
+#[cfg(unix)]
 pub fn process_alive(pid: u32) -> Option<bool> {
-    let proc = Path::new("/proc");
-    proc.join("self")
-        .exists()
-        .then(|| proc.join(pid.to_string()).exists())
+    // 0 and what does not fit a pid_t would name a process group, not a process.
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return Some(false);
+    };
+    if pid <= 0 {
+        return Some(false);
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    if unsafe { libc::kill(pid, 0) } == 0 {
+        return Some(true);
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::ESRCH) => Some(false),
+        // Another user's process.
+        Some(libc::EPERM) => Some(true),
+        _ => None,
+    }
+}
+
+#[cfg(not(unix))]
+pub fn process_alive(_pid: u32) -> Option<bool> {
+    None
 }
 
 /// Reads a file the user named outside the store (an import, a key file):

@@ -28,6 +28,10 @@ const MAX_POLL: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub struct Lock {
     file: File,
+    /// The last holder was ended while it held the lock: its record was
+    /// still there. A writer killed mid-write may have left a temporary
+    /// file, which the new holder then looks for (see `temps`).
+    abandoned: bool,
 }
 
 impl Lock {
@@ -78,13 +82,20 @@ impl Lock {
     }
 
     /// Records this process as the holder. Best effort: the record only
-    /// serves the messages of waiting processes.
+    /// serves the messages of waiting processes, and tells the next holder
+    /// whether this one let go or was ended.
     fn held(mut file: File) -> Lock {
+        let abandoned = file.metadata().is_ok_and(|m| m.len() > 0);
         let _ = file.set_len(0).and_then(|()| {
             file.rewind()?;
             file.write_all(holder_record().as_bytes())
         });
-        Lock { file }
+        Lock { file, abandoned }
+    }
+
+    /// Whether the last holder was ended (killed) while it held the lock.
+    pub fn abandoned(&self) -> bool {
+        self.abandoned
     }
 }
 
@@ -190,9 +201,13 @@ mod tests {
             "{record}"
         );
         assert!(Lock::try_acquire(&path).unwrap().is_none());
+        assert!(!first.abandoned());
         drop(first);
         assert_eq!(fs::read_to_string(&path).unwrap(), "");
-        assert!(Lock::try_acquire(&path).unwrap().is_some());
+        assert!(!Lock::try_acquire(&path).unwrap().unwrap().abandoned());
+        // A holder that was killed left its record behind.
+        fs::write(&path, "pid 4000000000: desk update CW202611230001\n").unwrap();
+        assert!(Lock::acquire(&path).unwrap().abandoned());
     }
 
     #[test]

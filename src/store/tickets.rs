@@ -92,10 +92,10 @@ impl Store {
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<(Ticket, usize)> {
         let name = id.to_string();
-        let _lock = self.lock(&name)?;
+        let lock = self.lock(&name)?;
         let mut ticket = self.load_ticket(id)?;
         let path = self.ticket_path(id);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|_| lock.abandoned()) {
             self.sweep_before_write(dir, Some(&name));
         }
         let adopted = ticket
@@ -128,7 +128,7 @@ impl Store {
         let date = at.0.with_timezone(&self.settings.tz).date_naive();
         let prefix = self.config.id_prefix.clone();
         let day = format!("{prefix}{}", date.format("%Y%m%d"));
-        let _lock = self.lock(&format!("new-{day}"))?;
+        let lock = self.lock(&format!("new-{day}"))?;
         // Neither the serial scan nor the new file goes through a link.
         let rel = TicketId {
             prefix: prefix.clone(),
@@ -137,8 +137,9 @@ impl Store {
         }
         .relative_path();
         real_dirs(&self.root, rel.parent().unwrap_or(&rel))?;
-        let month = self.root.join(rel.parent().unwrap_or(&rel));
-        self.sweep_before_write(&month, None);
+        if lock.abandoned() {
+            self.sweep_before_write(&self.root.join(rel.parent().unwrap_or(&rel)), None);
+        }
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
         let serial = super::next_number(
