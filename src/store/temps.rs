@@ -138,10 +138,12 @@ impl Store {
     }
 
     /// Before a write into `dir`, under the lock `held`: removes what killed
-    /// writers left there, once per folder and process. A writer calls it
-    /// when its lock was abandoned (see [`super::Lock::abandoned`]), so a
-    /// write lists its folder only after a crash. Best effort: a file that
-    /// cannot be removed now is left to `desk check`, never fails the write.
+    /// writers left there, once per folder and process. A ticket or
+    /// customer writer calls it when its lock was abandoned (see
+    /// [`super::Lock::abandoned`]), so such a write lists its folder only
+    /// after a crash; the cache's writer, which holds no lock, at every write
+    /// (its folder holds a few files). Best effort: a file that cannot be
+    /// removed now is left to `desk check`, never fails the write.
     pub(super) fn sweep_before_write(&self, dir: &Path, held: Option<&str>) {
         if !SWEPT
             .lock()
