@@ -1,13 +1,22 @@
-//! Encryption at rest of ID-card and bank-card numbers (seed 002: 加密后存储).
+//! Encryption at rest of sealed numbers: ID-card and bank-card numbers
+//! (seed 002: 加密后存储), and any other field a caller seals by name.
 //!
-//! Each value is encrypted with age (X25519) to every recipient listed in
-//! `desk.yaml`, so a clone of the repository without a private key holds
-//! only ciphertext. Beside it go the last four characters (for masked
-//! display) and an HMAC-SHA256 of the value under the store's lookup key, so
-//! duplicates can be found without decrypting. The lookup key is 32 random
-//! bytes, itself age-encrypted to the recipients in `desk.yaml`; whoever
-//! holds a private key can recompute lookups, nobody else can (a plain hash
-//! of an 18-digit ID number could be brute-forced). See docs/format.md.
+//! Access is graded in three parts, each of which can be handed out alone
+//! (docs/format.md, "Who holds what"):
+//! - the **recipients**, age (X25519) public keys listed in `desk.yaml`:
+//!   every value is encrypted to all of them, so sealing needs no secret;
+//! - the **lookup key**, 32 random bytes: beside each value go its last four
+//!   characters (for masked display) and an HMAC-SHA256 of the value under
+//!   this key, so duplicates are found and numbers looked up without
+//!   decrypting. It is a secret of its own (a plain hash of an 18-digit ID
+//!   number could be brute-forced), kept in a lookup key file;
+//! - the **identity**, an age private key, which opens sealed values.
+//!   desk.yaml also holds the lookup key age-encrypted to the recipients, so
+//!   whoever holds an identity can do everything the lookup key does.
+//!
+//! Registering a number thus needs the recipients and the lookup key only;
+//! revealing one needs the identity. Nothing here reads a file: callers
+//! pass key files' text.
 
 use std::io::{Read, Write};
 use std::str::FromStr;
@@ -26,18 +35,40 @@ use crate::model::Sealed;
 pub struct EncryptionConfig {
     /// age public keys (`age1...`); every value is encrypted to all of them.
     pub recipients: Vec<String>,
-    /// The lookup key, age-encrypted to the recipients (ASCII armor).
+    /// The lookup key, age-encrypted to the recipients (ASCII armor), so
+    /// that every holder of an identity can find and register numbers too.
     pub lookup_key: String,
+    /// [`LookupKey::check`] of the lookup key: tells a lookup key file of
+    /// this store from another's without revealing the key. Absent in
+    /// stores set up before lookup key files (`desk keys export-lookup`
+    /// adds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_key_check: Option<String>,
+    /// Who is meant to hold an identity: role keys and agent IDs. A reveal
+    /// of a sealed number by anyone else is reported by `desk check`.
+    #[serde(default = "default_holders")]
+    pub holders: Vec<String>,
+    /// Keys added by hand or by a later version, kept as they are.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, crate::yaml::Value>,
 }
 
-/// What a command can do with encrypted values: seal needs the recipients and
-/// the lookup key, open needs a private key.
+/// The holders of a store that does not name them: its supervisors.
+pub fn default_holders() -> Vec<String> {
+    vec!["supervisor".into()]
+}
+
+/// What a command can do with sealed values. Sealing needs the recipients
+/// and the lookup key; lookups need the lookup key; opening needs an
+/// identity (which brings the lookup key with it, from desk.yaml).
 pub struct Keyring {
     recipients: Vec<Recipient>,
     identities: Vec<Identity>,
-    lookup_key: Option<[u8; 32]>,
-    /// Why values cannot be opened, for the error message.
-    locked_because: Option<String>,
+    lookup_key: Option<LookupKey>,
+    /// Why values cannot be opened here, for the error message.
+    no_identity: Option<String>,
+    /// Why values cannot be sealed or looked up here.
+    no_lookup_key: Option<String>,
 }
 
 /// Why a key, a recipient or an encrypted value is unusable.
@@ -78,10 +109,123 @@ pub enum CryptoError {
     },
     #[error("desk.yaml: encryption.lookup_key is damaged")]
     DamagedLookupKey,
+    #[error("desk.yaml: encryption.lookup_key_check is not the check of encryption.lookup_key; desk.yaml was edited by hand or damaged")]
+    LookupCheckMismatch,
+    #[error("line {line}: not a desk lookup key (expected {LOOKUP_KEY_PREFIX} and 64 hex digits)")]
+    LookupKeyLine { line: usize },
+    #[error("no {LOOKUP_KEY_PREFIX}... line found")]
+    NoLookupKey,
+    #[error("more than one lookup key (lines {first} and {second}); a lookup key file holds one")]
+    TwoLookupKeys { first: usize, second: usize },
+    #[error("{origin}: this lookup key is not this store's (its check is {found}, desk.yaml's encryption.lookup_key_check is {expected})")]
+    WrongLookupKey {
+        origin: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{origin}: the lookup key cannot be verified, because desk.yaml has no encryption.lookup_key_check; a holder of the identity runs `desk keys export-lookup` once, which adds it, and commits desk.yaml")]
+    UncheckedLookupKey { origin: String },
 }
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
+
+/// How a lookup key line starts in a lookup key file (then 64 hex digits).
+pub const LOOKUP_KEY_PREFIX: &str = "DESK-LOOKUP-KEY-";
+
+/// The secret key of the keyed hashes (`lookup`) of sealed values. Its
+/// bytes never leave this module but as a key file's text or age-encrypted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LookupKey([u8; 32]);
+
+impl std::fmt::Debug for LookupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LookupKey(check {})", self.check())
+    }
+}
+
+impl LookupKey {
+    /// A new random lookup key.
+    pub fn generate() -> Result<LookupKey, CryptoError> {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| CryptoError::NoRandom(e.to_string()))?;
+        Ok(LookupKey(key))
+    }
+
+    /// The key age-encrypted to `recipients`, for desk.yaml's `lookup_key`.
+    pub fn wrap(&self, recipients: &[Recipient]) -> Result<String, CryptoError> {
+        encrypt(recipients, &hex(&self.0))
+    }
+
+    /// desk.yaml's `lookup_key` opened with `identities`.
+    pub fn unwrap(identities: &[Identity], armored: &str) -> Result<LookupKey, CryptoError> {
+        let text = decrypt(identities, armored)?;
+        unhex(&text)
+            .map(LookupKey)
+            .ok_or(CryptoError::DamagedLookupKey)
+    }
+
+    /// 16 hex digits that tell this key from another without revealing it
+    /// (a keyed hash of a fixed text; the key is 256 random bits).
+    pub fn check(&self) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
+        mac.update(b"desk lookup key check");
+        hex(&mac.finalize().into_bytes())[..16].to_string()
+    }
+
+    /// The text of a lookup key file: comments and one key line.
+    pub fn file_text(&self, store: &str) -> String {
+        format!(
+            "# desk lookup key of the store {store} (check {}).\n\
+             # Registers and finds ID-card and bank-card numbers; it opens none.\n\
+             # Keep it outside the store; point DESK_LOOKUP_KEY_FILE at this file.\n\
+             {LOOKUP_KEY_PREFIX}{}\n",
+            self.check(),
+            hex(&self.0)
+        )
+    }
+
+    /// Parses a lookup key file: `#` comments, blank lines and one
+    /// `DESK-LOOKUP-KEY-<64 hex digits>` line (any case).
+    pub fn parse_file(text: &str) -> Result<LookupKey, CryptoError> {
+        let mut found: Option<(usize, LookupKey)> = None;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let key = line
+                .get(..LOOKUP_KEY_PREFIX.len())
+                .filter(|p| p.eq_ignore_ascii_case(LOOKUP_KEY_PREFIX))
+                .and_then(|_| unhex(&line[LOOKUP_KEY_PREFIX.len()..].to_ascii_lowercase()))
+                .ok_or(CryptoError::LookupKeyLine { line: n + 1 })?;
+            match &found {
+                Some((first, k)) if *k != LookupKey(key) => {
+                    return Err(CryptoError::TwoLookupKeys {
+                        first: *first,
+                        second: n + 1,
+                    })
+                }
+                Some(_) => {}
+                None => found = Some((n + 1, LookupKey(key))),
+            }
+        }
+        found.map(|(_, k)| k).ok_or(CryptoError::NoLookupKey)
+    }
+
+    /// The keyed hash of a value of `field`.
+    fn mac(&self, field: &str, plain: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
+        mac.update(field.as_bytes());
+        mac.update(&[0]);
+        mac.update(plain.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// A key file's text and where it came from (for messages), or why the user
+/// has none (the message says how to get one).
+pub type KeyText = Result<(String, String), String>;
 
 /// A fresh identity: (private key text for the key file, public key).
 pub fn generate_identity() -> (String, String) {
@@ -112,6 +256,14 @@ pub fn parse_identities(text: &str) -> Result<Vec<Identity>, CryptoError> {
     Ok(identities)
 }
 
+/// The public keys (recipients) of an age key file's identities.
+pub fn public_keys(identities: &[Identity]) -> Vec<String> {
+    identities
+        .iter()
+        .map(|i| i.to_public().to_string())
+        .collect()
+}
+
 pub fn parse_recipients(keys: &[String]) -> Result<Vec<Recipient>, CryptoError> {
     keys.iter()
         .map(|k| {
@@ -121,13 +273,6 @@ pub fn parse_recipients(keys: &[String]) -> Result<Vec<Recipient>, CryptoError> 
             })
         })
         .collect()
-}
-
-/// A new random lookup key, encrypted to the recipients.
-pub fn new_lookup_key(recipients: &[Recipient]) -> Result<String, CryptoError> {
-    let mut key = [0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| CryptoError::NoRandom(e.to_string()))?;
-    encrypt(recipients, &hex(&key))
 }
 
 fn encrypt(recipients: &[Recipient], plain: &str) -> Result<String, CryptoError> {
@@ -186,7 +331,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn unhex(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
-    if text.len() != 64 {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -198,71 +343,146 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 
 impl Keyring {
     /// A keyring for a store: its `encryption:` section with the recipients
-    /// parsed from it (once, when desk.yaml was read). `identity` is the key
-    /// file's text and where it came from, if the user has one, or why not.
+    /// parsed from it (once, when desk.yaml was read). `identity` is the
+    /// text of the user's age key file, `lookup` that of their lookup key
+    /// file, each with where it came from, or why the user has none.
+    ///
+    /// An identity must open desk.yaml's lookup key; a lookup key file must
+    /// be this store's (by `lookup_key_check`, or else by the identity's
+    /// lookup key): a wrong key is an error, never a silent mismatch of
+    /// lookups that would let duplicates in.
     pub fn new(
         config: Option<&EncryptionConfig>,
         recipients: &[Recipient],
-        identity: Result<(String, String), String>,
+        identity: KeyText,
+        lookup: KeyText,
     ) -> Result<Keyring, CryptoError> {
         let Some(config) = config else {
             return Ok(Keyring::locked(
                 "this store has no encryption set up (run `desk keys init`)",
             ));
         };
-        let recipients = recipients.to_vec();
-        let (identities, lookup_key, locked_because) = match identity {
+        let (identities, from_identity, no_identity) = match identity {
             Err(why) => (Vec::new(), None, Some(why)),
             Ok((text, origin)) => {
                 let identities = parse_identities(&text).map_err(|e| CryptoError::KeyFile {
                     origin: origin.clone(),
                     source: Box::new(e),
                 })?;
-                let key = decrypt(&identities, &config.lookup_key).map_err(|e| {
-                    CryptoError::WrongKey {
-                        origin: origin.clone(),
-                        reason: Box::new(e),
-                    }
-                })?;
-                let key = unhex(&key).ok_or(CryptoError::DamagedLookupKey)?;
+                let key =
+                    LookupKey::unwrap(&identities, &config.lookup_key).map_err(|e| match e {
+                        CryptoError::DamagedLookupKey => e,
+                        e => CryptoError::WrongKey {
+                            origin: origin.clone(),
+                            reason: Box::new(e),
+                        },
+                    })?;
+                if config
+                    .lookup_key_check
+                    .as_ref()
+                    .is_some_and(|c| *c != key.check())
+                {
+                    return Err(CryptoError::LookupCheckMismatch);
+                }
                 (identities, Some(key), None)
             }
         };
+        let (from_file, no_file) = match lookup {
+            Err(why) => (None, Some(why)),
+            Ok((text, origin)) => {
+                let key = LookupKey::parse_file(&text).map_err(|e| CryptoError::KeyFile {
+                    origin: origin.clone(),
+                    source: Box::new(e),
+                })?;
+                let expected = config
+                    .lookup_key_check
+                    .clone()
+                    .or_else(|| from_identity.as_ref().map(LookupKey::check))
+                    .ok_or_else(|| CryptoError::UncheckedLookupKey {
+                        origin: origin.clone(),
+                    })?;
+                if key.check() != expected {
+                    return Err(CryptoError::WrongLookupKey {
+                        origin,
+                        found: key.check(),
+                        expected,
+                    });
+                }
+                (Some(key), None)
+            }
+        };
+        let lookup_key = from_identity.or(from_file);
+        let no_lookup_key = if lookup_key.is_some() { None } else { no_file };
         Ok(Keyring {
-            recipients,
+            recipients: recipients.to_vec(),
             identities,
             lookup_key,
-            locked_because,
+            no_identity,
+            no_lookup_key,
         })
     }
 
-    /// A keyring that opens nothing: for revealing what is stored in clear
-    /// (names, phones) where no sealed number is shown.
+    /// A keyring that seals and opens nothing: for revealing what is
+    /// stored in clear (names, phones) where no sealed number is shown.
     pub fn locked(why: &str) -> Keyring {
         Keyring {
             recipients: Vec::new(),
             identities: Vec::new(),
             lookup_key: None,
-            locked_because: Some(why.into()),
+            no_identity: Some(why.into()),
+            no_lookup_key: Some(why.into()),
         }
     }
 
-    /// Why values cannot be opened here, or None when they can.
-    pub fn locked_because(&self) -> Option<&str> {
-        self.locked_because.as_deref()
+    /// Why values cannot be opened here (no identity), or None when they can.
+    pub fn cannot_open(&self) -> Option<&str> {
+        self.no_identity.as_deref()
+    }
+
+    /// Why values cannot be sealed or looked up here (no lookup key), or
+    /// None when they can.
+    pub fn cannot_seal(&self) -> Option<&str> {
+        self.no_lookup_key.as_deref()
+    }
+
+    /// The lookup key, when this keyring has it.
+    pub fn lookup_key(&self) -> Option<&LookupKey> {
+        self.lookup_key.as_ref()
+    }
+
+    /// The public keys of the identities this keyring holds.
+    pub fn public_keys(&self) -> Vec<String> {
+        public_keys(&self.identities)
+    }
+
+    /// A new identity for rotating this keyring's: the text of a key file
+    /// holding the new key first and then this keyring's keys (so that it
+    /// opens values sealed before as well), and the new public key.
+    pub fn rotated_identity(&self) -> (String, String) {
+        let (secret, public) = generate_identity();
+        let mut text = format!("# desk store key; public key: {public}\n{secret}\n");
+        text.push_str("# earlier keys of this store: they open the numbers sealed before\n");
+        for identity in &self.identities {
+            text.push_str(&format!(
+                "# public key: {}\n{}\n",
+                identity.to_public(),
+                identity.to_string().expose_secret()
+            ));
+        }
+        (text, public)
     }
 
     /// The keyed hash of a field's value, for duplicate detection.
     pub fn lookup(&self, field: &str, plain: &str) -> Result<String, CryptoError> {
-        let key = self.lookup_key.ok_or_else(|| self.why_locked())?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length");
-        mac.update(field.as_bytes());
-        mac.update(&[0]);
-        mac.update(plain.as_bytes());
-        Ok(hex(&mac.finalize().into_bytes()))
+        let key = self
+            .lookup_key
+            .as_ref()
+            .ok_or_else(|| CryptoError::Locked(self.no_lookup_key.clone().unwrap_or_default()))?;
+        Ok(key.mac(field, plain))
     }
 
-    /// Encrypts a (validated) value of `field`.
+    /// Encrypts a (validated) value of `field`: needs the lookup key and the
+    /// recipients, no identity.
     pub fn seal(&self, field: &str, plain: &str) -> Result<Sealed, CryptoError> {
         let lookup = self.lookup(field, plain)?;
         let last4: String = {
@@ -276,19 +496,16 @@ impl Keyring {
         })
     }
 
+    /// Decrypts a sealed value: needs an identity.
     pub fn open(&self, sealed: &Sealed) -> Result<String, CryptoError> {
         if self.identities.is_empty() {
-            return Err(self.why_locked());
+            return Err(CryptoError::Locked(
+                self.no_identity
+                    .clone()
+                    .unwrap_or_else(|| "no private key".into()),
+            ));
         }
         decrypt(&self.identities, &sealed.age)
-    }
-
-    fn why_locked(&self) -> CryptoError {
-        CryptoError::Locked(
-            self.locked_because
-                .clone()
-                .unwrap_or_else(|| "no private key".into()),
-        )
     }
 }
 
@@ -296,15 +513,35 @@ impl Keyring {
 mod tests {
     use super::*;
 
-    #[test]
-    fn seals_opens_and_finds_duplicates() {
+    /// A store's section for one new identity, with the identity's text.
+    fn store() -> (EncryptionConfig, Vec<Recipient>, String, LookupKey) {
         let (secret, public) = generate_identity();
         let recipients = parse_recipients(std::slice::from_ref(&public)).unwrap();
+        let key = LookupKey::generate().unwrap();
         let config = EncryptionConfig {
             recipients: vec![public],
-            lookup_key: new_lookup_key(&recipients).unwrap(),
+            lookup_key: key.wrap(&recipients).unwrap(),
+            lookup_key_check: Some(key.check()),
+            holders: default_holders(),
+            extra: Default::default(),
         };
-        let ring = Keyring::new(Some(&config), &recipients, Ok((secret, "key".into()))).unwrap();
+        (config, recipients, secret, key)
+    }
+
+    fn not_set(var: &str) -> KeyText {
+        Err(format!("{var} is not set"))
+    }
+
+    #[test]
+    fn seals_opens_and_finds_duplicates() {
+        let (config, recipients, secret, _) = store();
+        let ring = Keyring::new(
+            Some(&config),
+            &recipients,
+            Ok((secret, "key".into())),
+            not_set("DESK_LOOKUP_KEY_FILE"),
+        )
+        .unwrap();
         let a = ring.seal("id_card", "11010519491231002X").unwrap();
         let b = ring.seal("id_card", "11010519491231002X").unwrap();
         assert_ne!(a.age, b.age, "each encryption is fresh");
@@ -319,7 +556,8 @@ mod tests {
         let locked = Keyring::new(
             Some(&config),
             &recipients,
-            Err("DESK_KEY_FILE is not set".into()),
+            not_set("DESK_KEY_FILE"),
+            not_set("DESK_LOOKUP_KEY_FILE"),
         )
         .unwrap();
         assert!(locked
@@ -327,13 +565,124 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("DESK_KEY_FILE"));
+        assert!(locked
+            .seal("id_card", "11010519491231002X")
+            .unwrap_err()
+            .to_string()
+            .contains("DESK_LOOKUP_KEY_FILE"));
         let (other, _) = generate_identity();
-        let wrong = Keyring::new(Some(&config), &recipients, Ok((other, "other.key".into())));
+        let wrong = Keyring::new(
+            Some(&config),
+            &recipients,
+            Ok((other, "other.key".into())),
+            not_set("DESK_LOOKUP_KEY_FILE"),
+        );
         assert!(wrong.err().unwrap().to_string().contains("recipients"));
 
         assert!(is_lookup(&a.lookup) && check_armor(&a.age).is_ok());
         assert!(!is_lookup(&a.lookup.to_uppercase()) && !is_lookup(&a.lookup[1..]));
         assert!(check_armor("garbage").is_err());
         assert!(check_armor(&a.age.replace("-----END", "-----EMD")).is_err());
+    }
+
+    #[test]
+    fn the_lookup_key_alone_seals_and_finds_but_opens_nothing() {
+        let (config, recipients, secret, key) = store();
+        let file = key.file_text("helpdesk");
+        assert!(!file.contains("AGE-SECRET-KEY"));
+        let agent = Keyring::new(
+            Some(&config),
+            &recipients,
+            not_set("DESK_KEY_FILE"),
+            Ok((file.clone(), "agent.lookup".into())),
+        )
+        .unwrap();
+        assert!(agent.cannot_seal().is_none());
+        assert_eq!(agent.cannot_open(), Some("DESK_KEY_FILE is not set"));
+        let sealed = agent.seal("id_card", "11010519491231002X").unwrap();
+        let err = agent.open(&sealed).unwrap_err().to_string();
+        assert!(err.contains("DESK_KEY_FILE is not set"), "{err}");
+        // The identity opens what the agent sealed, and computes the same lookup.
+        let supervisor = Keyring::new(
+            Some(&config),
+            &recipients,
+            Ok((secret.clone(), "key".into())),
+            not_set("DESK_LOOKUP_KEY_FILE"),
+        )
+        .unwrap();
+        assert_eq!(supervisor.open(&sealed).unwrap(), "11010519491231002X");
+        assert_eq!(
+            supervisor.lookup("id_card", "11010519491231002X").unwrap(),
+            sealed.lookup
+        );
+        assert_eq!(supervisor.lookup_key(), Some(&key));
+
+        // Another store's lookup key is refused, naming the file.
+        let (_, _, _, theirs) = store();
+        let err = Keyring::new(
+            Some(&config),
+            &recipients,
+            not_set("DESK_KEY_FILE"),
+            Ok((theirs.file_text("other"), "their.lookup".into())),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("their.lookup") && err.contains("not this store's"),
+            "{err}"
+        );
+        // A store set up before lookup key files has no check: the file
+        // cannot be verified alone, but with the identity it can.
+        let old = EncryptionConfig {
+            lookup_key_check: None,
+            ..config.clone()
+        };
+        let err = Keyring::new(
+            Some(&old),
+            &recipients,
+            not_set("DESK_KEY_FILE"),
+            Ok((file.clone(), "agent.lookup".into())),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("desk keys export-lookup"), "{err}");
+        Keyring::new(
+            Some(&old),
+            &recipients,
+            Ok((secret, "key".into())),
+            Ok((file, "agent.lookup".into())),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn lookup_key_files_parse_strictly() {
+        let key = LookupKey::generate().unwrap();
+        let text = key.file_text("s");
+        assert_eq!(LookupKey::parse_file(&text).unwrap(), key);
+        assert_eq!(
+            LookupKey::parse_file(&text.to_uppercase().replace("# ", "#")).unwrap(),
+            key
+        );
+        assert!(format!("{key:?}").contains(&key.check()));
+        assert!(!format!("{key:?}").contains(&hex(&key.0)));
+        for bad in [
+            "",
+            "# only a comment\n",
+            "DESK-LOOKUP-KEY-12\n",
+            "AGE-SECRET-KEY-1QQ\n",
+        ] {
+            assert!(LookupKey::parse_file(bad).is_err(), "{bad:?}");
+        }
+        let two = format!("{text}{}", LookupKey::generate().unwrap().file_text("s"));
+        assert!(matches!(
+            LookupKey::parse_file(&two),
+            Err(CryptoError::TwoLookupKeys { .. })
+        ));
+        // A non-ASCII line of the right byte length is refused, not a panic.
+        let wide = format!("{LOOKUP_KEY_PREFIX}{}é", "a".repeat(62));
+        assert!(LookupKey::parse_file(&wide).is_err());
     }
 }

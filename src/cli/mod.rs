@@ -111,7 +111,8 @@ pub enum Command {
     Sla(sla::SlaArgs),
     /// Customer records: add, edit, show, list, import, export.
     Customer(customer::CustomerArgs),
-    /// Encryption of ID-card and bank-card numbers: set up, status.
+    /// Encryption of ID-card and bank-card numbers: set up, status, hand out
+    /// the lookup key, add and remove recipients.
     Keys(keys::KeysArgs),
     /// The local cache that makes reading commands fast: stats, rebuild, clear.
     Cache(cache::CacheArgs),
@@ -239,7 +240,7 @@ impl Context {
     /// The keyring of the store (see [`Store::keyring`]), warning first when
     /// the key file is open to others.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring> {
-        if let Some(warning) = crate::store::key_file_warning() {
+        for warning in crate::store::key_file_warnings() {
             message::warn(&warning);
         }
         self.store.keyring()

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
 use super::customer::Shown;
@@ -6,9 +6,12 @@ use super::{optional_text, Context};
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{local_minute, local_rfc3339, survey, Status, Survey};
+use crate::model::{
+    local_minute, local_rfc3339, mask, survey, Customer, CustomerField, FieldValue, Status, Survey,
+};
 use crate::output::message;
 use crate::output::{dec, opt_text, text, Format, Records};
+use crate::store::Revealed;
 
 #[derive(Debug, clap::Args)]
 pub struct SurveyArgs {
@@ -128,16 +131,24 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
         reveal: args.reveal.then_some(&clear_only),
     };
     let mut whom: HashMap<&str, (String, Option<String>)> = HashMap::new();
+    let mut revealed = Revealed::default();
     for due in &rows {
         let t = due.ticket;
         if whom.contains_key(t.customer.as_str()) {
             continue;
         }
         let found = match ctx.store.load_customer(&t.customer) {
-            Ok(c) => (
-                shown.name(&c),
-                c.phone_to_call().and_then(|f| shown.field(&c, &f)),
-            ),
+            Ok(c) => {
+                let phone = c.phone_to_call();
+                if args.reveal {
+                    revealed.add(
+                        &c.id,
+                        revealed_fields(&c, phone.as_ref()),
+                        Default::default(),
+                    );
+                }
+                (shown.name(&c), phone.and_then(|f| shown.field(&c, &f)))
+            }
             Err(Error::NotFound { .. }) => (String::new(), None),
             Err(e) => {
                 scan.errors.push(e);
@@ -165,6 +176,27 @@ fn due(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> {
             text(&t.title),
         ]);
     }
-    records.write(out, format, ctx.term)?;
+    // Rendered first, recorded (when revealing), then printed.
+    let mut text = Vec::new();
+    records.write(&mut text, format, ctx.term)?;
+    Shown::record(ctx, "survey --due", &revealed)?;
+    out.write_all(&text)?;
     scan.into_result()
+}
+
+/// What the survey list shows of `c` in full with `--reveal`: the name and
+/// the phone to call, where masking would hide them.
+fn revealed_fields(c: &Customer, phone: Option<&CustomerField>) -> BTreeSet<String> {
+    let mut fields = BTreeSet::new();
+    if mask::customer_name(c.kind, &c.name, c.salutation.as_deref()) != c.name {
+        fields.insert(CustomerField::Name.key());
+    }
+    if let Some(field) = phone {
+        if let Some(FieldValue::Text(t)) = c.get(field) {
+            if mask::field(c.kind, field, &t) != t {
+                fields.insert(field.key());
+            }
+        }
+    }
+    fields
 }

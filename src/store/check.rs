@@ -33,6 +33,7 @@ impl Store {
         self.check_git(&mut problems)?;
         problems.extend(self.node_claim_findings()?);
         problems.extend(self.secret_key_findings()?);
+        problems.extend(self.reveal_findings()?);
         Ok(problems)
     }
 
@@ -376,6 +377,21 @@ impl Store {
                 ),
             ));
         }
+        let audit_merged = super::read_to_string(&self.root.join(".gitattributes"))
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == super::AUDIT_ATTRIBUTE));
+        if !audit_merged && self.root.join(super::AUDIT_DIR).is_dir() {
+            let mut finding = Finding::new(
+                here,
+                None,
+                format!(
+                    "lacks `{}`, so two clones' reveals of one day conflict when merged; run \
+                     `desk git-setup` and commit .gitattributes",
+                    super::AUDIT_ATTRIBUTE
+                ),
+            );
+            finding.kind = FindingKind::Warning;
+            problems.push(finding);
+        }
         if state.driver.is_none() {
             problems.push(Finding::new(
                 Path::new(".git/config"),
@@ -516,7 +532,13 @@ mod tests {
     }
 
     fn no_keys() -> Keyring {
-        Keyring::new(None, &[], Err("no key file".into())).unwrap()
+        Keyring::new(
+            None,
+            &[],
+            Err("no key file".into()),
+            Err("no lookup key file".into()),
+        )
+        .unwrap()
     }
 
     fn messages(store: &Store) -> Vec<String> {

@@ -14,8 +14,26 @@ use crate::model::Customer;
 /// The name of the customer lock (`.desk/locks/customers.lock`).
 pub(super) const LOCK: &str = "customers";
 
-/// The environment variable naming the age key file.
+/// The environment variable naming the age key file: the identity, which
+/// opens sealed numbers (and brings the lookup key with it).
 pub const KEY_FILE_VAR: &str = "DESK_KEY_FILE";
+/// The environment variable naming the lookup key file, which registers and
+/// finds sealed numbers but opens none (`desk keys export-lookup`).
+pub const LOOKUP_KEY_FILE_VAR: &str = "DESK_LOOKUP_KEY_FILE";
+
+/// The text of the key file that `var` names and the path, or why there is
+/// none: `unset` when the variable is not set, then `hint` (how to get one).
+fn key_text(var: &str, unset: &str, hint: &str) -> Result<crate::crypto::KeyText> {
+    match std::env::var_os(var) {
+        None => Ok(Err(format!("{unset}; {hint}"))),
+        Some(path) if path.is_empty() => Ok(Err(format!("{var} is empty; {hint}"))),
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let text = read_to_string(&path)?;
+            Ok(Ok((text, path.display().to_string())))
+        }
+    }
+}
 
 pub fn render_customer(customer: &Customer) -> String {
     crate::yaml::to_string(customer).expect("a customer always serialises")
@@ -129,26 +147,48 @@ impl Store {
         self.customers_dir().join(format!("{id}.yaml"))
     }
 
-    /// The keyring for encrypted fields, with the private key from the file
-    /// named by `DESK_KEY_FILE` when it is set.
+    /// The keyring for sealed numbers: the recipients of desk.yaml, the
+    /// identity from the file named by `DESK_KEY_FILE` and the lookup key
+    /// from the file named by `DESK_LOOKUP_KEY_FILE`, each when set.
     pub fn keyring(&self) -> Result<Keyring> {
-        let identity = match std::env::var_os(KEY_FILE_VAR) {
-            None => Err(format!(
-                "{KEY_FILE_VAR} is not set; to see or store encrypted values, export {KEY_FILE_VAR}=FILE, \
-                 the store's private key file (the --identity of `desk keys init`)"
-            )),
-            Some(path) if path.is_empty() => Err(format!("{KEY_FILE_VAR} is empty")),
-            Some(path) => {
-                let path = PathBuf::from(path);
-                let text = read_to_string(&path)?;
-                Ok((text, path.display().to_string()))
-            }
-        };
+        let identity = key_text(
+            KEY_FILE_VAR,
+            &format!("{KEY_FILE_VAR} is not set"),
+            &format!(
+                "export {KEY_FILE_VAR}=FILE, an age key file (identity) of this store, held by: \
+                 {} (`desk keys status` tells more)",
+                self.identity_holders()
+            ),
+        )?;
+        let lookup = key_text(
+            LOOKUP_KEY_FILE_VAR,
+            &format!("neither {LOOKUP_KEY_FILE_VAR} nor {KEY_FILE_VAR} is set"),
+            &format!(
+                "registering and finding ID-card and bank-card numbers needs the lookup key: \
+                 export {LOOKUP_KEY_FILE_VAR}=FILE, the file a holder of the identity makes with \
+                 `desk keys export-lookup` (or {KEY_FILE_VAR}=FILE, the identity, which brings it)"
+            ),
+        )?;
         Ok(Keyring::new(
             self.config.encryption.as_ref(),
             &self.settings.recipients,
             identity,
+            lookup,
         )?)
+    }
+
+    /// Who is meant to hold the identity, for messages: `encryption.holders`.
+    pub fn identity_holders(&self) -> String {
+        let holders = self
+            .config
+            .encryption
+            .as_ref()
+            .map_or_else(crate::crypto::default_holders, |e| e.holders.clone());
+        if holders.is_empty() {
+            "nobody (encryption.holders is empty)".into()
+        } else {
+            holders.join(", ")
+        }
     }
 
     /// What a user typed as a customer ID, normalised (`c1` is not guessed:

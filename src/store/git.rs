@@ -291,22 +291,33 @@ impl Store {
     pub fn write_git_attributes(&self) -> Result<bool> {
         let path = self.root.join(".gitattributes");
         let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        let has = |text: &str, a: &str| text.lines().any(|l| l.trim() == a);
         let missing: Vec<&str> = ATTRIBUTES
             .iter()
             .copied()
-            .filter(|a| !text.lines().any(|l| l.trim() == *a))
+            .filter(|a| !has(&text, a))
             .collect();
-        if missing.is_empty() {
+        let audit = !has(&text, super::AUDIT_ATTRIBUTE);
+        if missing.is_empty() && !audit {
             return Ok(false);
         }
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(
-            "# Merge tickets and customers as data, not text (desk git-setup, docs/git.md).\n",
-        );
-        for line in missing {
-            text.push_str(line);
+        if !missing.is_empty() {
+            text.push_str(
+                "# Merge tickets and customers as data, not text (desk git-setup, docs/git.md).\n",
+            );
+            for line in missing {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        if audit {
+            text.push_str(
+                "# The reveal log: keep every clone's lines (docs/format.md, \"The reveal log\").\n",
+            );
+            text.push_str(super::AUDIT_ATTRIBUTE);
             text.push('\n');
         }
         write_atomic(&path, text.as_bytes())?;

@@ -2,6 +2,7 @@
 //! atomically under locks, scanning every ticket, and customer files.
 
 mod activity;
+mod audit;
 mod automation;
 mod cache;
 mod check;
@@ -26,6 +27,7 @@ mod tickets;
 mod time_rules;
 mod walk;
 
+pub use audit::{holds_identity, Reveal, Revealed, AUDIT_ATTRIBUTE, AUDIT_DIR};
 pub use automation::{
     ticket_json, Attempt, AttemptOutcome, Outbox, RunTotals, SendError, DEFAULT_HOOK_TIMEOUT,
     HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
@@ -34,7 +36,7 @@ pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
-    KEY_FILE_VAR,
+    KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR,
 };
 pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
@@ -47,7 +49,8 @@ pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOU
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
 pub use report::ReportInput;
 pub use secrets::{
-    guard_sound, key_file_exposed, key_file_warning, sealed_findings, EncryptionSetUp,
+    guard_sound, key_file_exposed, key_file_warnings, sealed_findings, EncryptionSetUp,
+    LookupExported, RecipientChange, RecipientsChanged,
 };
 pub use sla::{default_calendar, shipped_calendar};
 pub use temps::write_git_ignore;

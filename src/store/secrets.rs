@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Finding, Store, KEY_FILE_VAR};
+use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
 use crate::crypto::{self, Keyring};
 use crate::error::{Error, Result};
 use crate::model::{validate, Customer, FieldValue, Sealed};
@@ -53,12 +53,112 @@ pub struct EncryptionSetUp {
     pub warning: Option<String>,
 }
 
+/// What `desk keys export-lookup` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupExported {
+    /// The lookup key's check (as in desk.yaml).
+    pub check: String,
+    /// Whether desk.yaml got its `lookup_key_check` now (a store set up
+    /// before lookup key files).
+    pub check_added: bool,
+}
+
+/// A change of `encryption.recipients` (`desk keys add-recipient`,
+/// `desk keys remove-recipient`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecipientChange {
+    /// A public key (`age1...`).
+    Add(String),
+    /// An age key file to make (or reuse), whose public key is added.
+    AddIdentity(PathBuf),
+    Remove(String),
+    /// A new identity file to make, holding a new key and the keys of the
+    /// identity at hand; the new key's public key replaces theirs.
+    Rotate(PathBuf),
+}
+
+/// What a change of the recipients did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipientsChanged {
+    /// The public key added or removed (rotating: added).
+    pub public_key: String,
+    /// Rotating: the public keys replaced.
+    pub replaced: Vec<String>,
+    /// Whether an identity file was made (`AddIdentity`).
+    pub created: bool,
+    pub warning: Option<String>,
+    /// The recipients now.
+    pub recipients: Vec<String>,
+}
+
+/// The age key file at `path`: read if it exists, else a new identity's
+/// text (not written yet). Returns the text, whether it is new, and a
+/// warning when an existing file is open to others.
+fn identity_file(path: &Path) -> Result<(String, bool, Option<String>)> {
+    if path.exists() {
+        let warning = super::key_file_exposed(path);
+        return Ok((super::read_to_string(path)?, false, warning));
+    }
+    let (secret, public) = crypto::generate_identity();
+    let text = format!("# desk store key; public key: {public}\n{secret}\n");
+    Ok((text, true, None))
+}
+
+/// The public key of an identity file's text (its first identity).
+fn identity_public_key(path: &Path, text: &str) -> Result<String> {
+    let identities = crypto::parse_identities(text)
+        .map_err(|e| Error::invalid("--identity", path.display().to_string(), e.to_string()))?;
+    Ok(crypto::public_keys(&identities)[0].clone())
+}
+
+/// `section` as desk.yaml's `encryption:` block.
+fn render_section(section: &crypto::EncryptionConfig) -> String {
+    #[derive(serde::Serialize)]
+    struct Section<'a> {
+        encryption: &'a crypto::EncryptionConfig,
+    }
+    crate::yaml::to_string(&Section {
+        encryption: section,
+    })
+    .expect("serialises")
+}
+
+/// desk.yaml's text with its top-level `encryption:` block (the key line
+/// and the indented lines after it) replaced by `section`'s; every other
+/// line, comments included, stays as it is. None when there is no such
+/// block at the start of a line.
+fn replace_section(text: &str, section: &crypto::EncryptionConfig) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("encryption:") || l.starts_with("\"encryption\":"))?;
+    let mut end = start + 1;
+    let mut last = start + 1;
+    while end < lines.len() {
+        let line = lines[end];
+        if line.trim().is_empty() {
+            end += 1;
+            continue;
+        }
+        if !line.starts_with([' ', '\t']) {
+            break;
+        }
+        end += 1;
+        last = end;
+    }
+    let mut out: String = lines[..start].concat();
+    out.push_str(&render_section(section));
+    out.push_str(&lines[last..].concat());
+    Some(out)
+}
+
 impl Store {
     /// `desk keys init`: makes (or reuses) the age key file `identity`,
     /// which must be outside the store, and adds the `encryption:` section
-    /// to desk.yaml with its public key and the other `recipients`. Refused
-    /// when encryption is set up already; desk.yaml is written atomically
-    /// under its lock, after the key file.
+    /// to desk.yaml with its public key and the other `recipients`, a new
+    /// lookup key (encrypted to them) and its check, and the default
+    /// holders. Refused when encryption is set up already; desk.yaml is
+    /// written atomically under its lock, after the key file.
     pub fn set_up_encryption(
         &self,
         identity: &Path,
@@ -74,19 +174,8 @@ impl Store {
                 "encryption is already set up in desk.yaml (`desk keys status` tells more)".into(),
             ));
         }
-        let mut warning = None;
-        let (identity_text, created) = if identity.exists() {
-            warning = super::key_file_exposed(identity);
-            (super::read_to_string(identity)?, false)
-        } else {
-            let (secret, public) = crypto::generate_identity();
-            let text = format!("# desk store key; public key: {public}\n{secret}\n");
-            (text, true)
-        };
-        let identities = crypto::parse_identities(&identity_text).map_err(|e| {
-            Error::invalid("--identity", identity.display().to_string(), e.to_string())
-        })?;
-        let own = identities[0].to_public().to_string();
+        let (identity_text, created, warning) = identity_file(identity)?;
+        let own = identity_public_key(identity, &identity_text)?;
         let mut all = vec![own.clone()];
         for r in recipients {
             crypto::parse_recipients(std::slice::from_ref(r))
@@ -96,18 +185,14 @@ impl Store {
             }
         }
         let parsed = crypto::parse_recipients(&all)?;
+        let key = crypto::LookupKey::generate()?;
         let section = crypto::EncryptionConfig {
             recipients: all,
-            lookup_key: crypto::new_lookup_key(&parsed)?,
+            lookup_key: key.wrap(&parsed)?,
+            lookup_key_check: Some(key.check()),
+            holders: crypto::default_holders(),
+            extra: Default::default(),
         };
-        #[derive(serde::Serialize)]
-        struct Section<'a> {
-            encryption: &'a crypto::EncryptionConfig,
-        }
-        let yaml = crate::yaml::to_string(&Section {
-            encryption: &section,
-        })
-        .expect("serialises");
         let mut new_text = text.clone();
         if !new_text.ends_with('\n') {
             new_text.push('\n');
@@ -115,7 +200,7 @@ impl Store {
         new_text.push_str(
             "# Encryption at rest of ID-card and bank-card numbers (`desk keys init`, docs/format.md).\n",
         );
-        new_text.push_str(&yaml);
+        new_text.push_str(&render_section(&section));
         crate::config::Config::parse(&new_text, &path)?;
         if created {
             write_private(identity, identity_text.as_bytes())?;
@@ -125,6 +210,220 @@ impl Store {
             public_key: own,
             created,
             warning,
+        })
+    }
+
+    /// desk.yaml's text and its `encryption:` section, read under the
+    /// config lock the caller holds; refused when encryption is not set up.
+    fn encryption_section(&self) -> Result<(String, crypto::EncryptionConfig)> {
+        let path = self.root.join(super::CONFIG_FILE);
+        let text = super::read_file(&path, Path::new(super::CONFIG_FILE))?;
+        let current = crate::config::Config::parse(&text, &path)?;
+        let section = current.encryption.ok_or_else(|| {
+            Error::Refused(
+                "this store has no encryption set up; run `desk keys init --identity FILE`".into(),
+            )
+        })?;
+        Ok((text, section))
+    }
+
+    /// Writes desk.yaml with `section` in place of its `encryption:` block,
+    /// after checking that the new text reads back as exactly that section
+    /// (the rest of the file is untouched). The caller holds the config lock.
+    fn write_encryption_section(
+        &self,
+        text: &str,
+        section: &crypto::EncryptionConfig,
+    ) -> Result<()> {
+        let path = self.root.join(super::CONFIG_FILE);
+        let refused = || {
+            Error::Refused(
+                "desk.yaml: cannot find where its encryption: section starts and ends (a \
+                 top-level `encryption:` line followed by indented lines); change it by hand"
+                    .into(),
+            )
+        };
+        let new_text = replace_section(text, section).ok_or_else(refused)?;
+        let reread = crate::config::Config::parse(&new_text, &path)?;
+        if reread.encryption.as_ref() != Some(section) {
+            return Err(refused());
+        }
+        super::write_atomic(&path, new_text.as_bytes())
+    }
+
+    /// `desk keys export-lookup`: writes the store's lookup key to a new
+    /// file `out` (mode 0600, outside the store), for those who register
+    /// and find numbers without revealing them. The key comes from `ring`
+    /// (an identity, or a lookup key file). A store set up before lookup
+    /// key files gets its `lookup_key_check` in desk.yaml now, which only
+    /// an identity can vouch for.
+    pub fn export_lookup_key(&self, ring: &Keyring, out: &Path) -> Result<LookupExported> {
+        self.refuse_key_inside(out)?;
+        let key = ring.lookup_key().ok_or_else(|| {
+            Error::Refused(format!(
+                "exporting the lookup key needs it at hand: {}",
+                ring.cannot_seal().unwrap_or("no key")
+            ))
+        })?;
+        if out.exists() {
+            return Err(Error::Refused(format!(
+                "{} exists; choose a new file (a lookup key file is never overwritten)",
+                out.display()
+            )));
+        }
+        let _lock = self.lock("config")?;
+        let (text, mut section) = self.encryption_section()?;
+        let check_added = section.lookup_key_check.is_none();
+        if check_added {
+            if ring.cannot_open().is_some() {
+                return Err(Error::Refused(
+                    "desk.yaml has no encryption.lookup_key_check yet; adding it needs the \
+                     identity (DESK_KEY_FILE)"
+                        .into(),
+                ));
+            }
+            section.lookup_key_check = Some(key.check());
+        }
+        if section.lookup_key_check.as_deref() != Some(key.check().as_str()) {
+            return Err(Error::Refused(
+                "the lookup key at hand is not the one desk.yaml names; pull desk.yaml".into(),
+            ));
+        }
+        let name = self
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|r| r.file_name().map(|n| n.to_string_lossy().to_string()))
+            .unwrap_or_else(|| "desk".into());
+        write_private(out, key.file_text(&name).as_bytes())?;
+        if check_added {
+            if let Err(e) = self.write_encryption_section(&text, &section) {
+                let _ = std::fs::remove_file(out);
+                return Err(e);
+            }
+        }
+        Ok(LookupExported {
+            check: key.check(),
+            check_added,
+        })
+    }
+
+    /// `desk keys add-recipient`, `remove-recipient` and `rotate`: changes
+    /// `encryption.recipients` and encrypts the lookup key in desk.yaml to
+    /// the new list. Needs an identity of the store (whoever holds one
+    /// decides who else may read): values sealed from now on are encrypted
+    /// to the new list; values sealed before stay as they are.
+    pub fn change_recipients(
+        &self,
+        ring: &Keyring,
+        change: &RecipientChange,
+    ) -> Result<RecipientsChanged> {
+        if let Some(why) = ring.cannot_open() {
+            return Err(Error::Refused(format!(
+                "changing who can read sealed numbers needs an identity of this store: {why}"
+            )));
+        }
+        let key = ring
+            .lookup_key()
+            .expect("an identity brings the lookup key");
+        if let RecipientChange::AddIdentity(path) | RecipientChange::Rotate(path) = change {
+            self.refuse_key_inside(path)?;
+        }
+        if let RecipientChange::Rotate(path) = change {
+            if path.exists() {
+                return Err(Error::Refused(format!(
+                    "{} exists; rotating writes a new key file (choose a new name)",
+                    path.display()
+                )));
+            }
+        }
+        let _lock = self.lock("config")?;
+        let (text, mut section) = self.encryption_section()?;
+        let (mut created, mut warning, mut identity_text) = (false, None, None);
+        let public = match change {
+            RecipientChange::Add(key) => {
+                crypto::parse_recipients(std::slice::from_ref(key))
+                    .map_err(|e| Error::invalid("recipient", key, e.to_string()))?;
+                key.trim().to_string()
+            }
+            RecipientChange::AddIdentity(path) => {
+                let (text, new, warn) = identity_file(path)?;
+                (created, warning) = (new, warn);
+                let public = identity_public_key(path, &text)?;
+                identity_text = Some(text);
+                public
+            }
+            RecipientChange::Remove(key) => key.trim().to_string(),
+            RecipientChange::Rotate(_) => {
+                let (text, public) = ring.rotated_identity();
+                created = true;
+                identity_text = Some(text);
+                public
+            }
+        };
+        let mut replaced = Vec::new();
+        let listed = section.recipients.iter().any(|r| r.trim() == public);
+        match change {
+            RecipientChange::Remove(_) => {
+                if !listed {
+                    return Err(Error::invalid(
+                        "recipient",
+                        &public,
+                        format!(
+                            "not a recipient of this store; the recipients are {}",
+                            section.recipients.join(", ")
+                        ),
+                    ));
+                }
+                if section.recipients.len() == 1 {
+                    return Err(Error::Refused(
+                        "the last recipient cannot be removed: numbers must be encrypted to \
+                         someone; add the new recipient first"
+                            .into(),
+                    ));
+                }
+                section.recipients.retain(|r| r.trim() != public);
+            }
+            RecipientChange::Rotate(_) => {
+                let mine = ring.public_keys();
+                replaced = section
+                    .recipients
+                    .iter()
+                    .filter(|r| mine.contains(&r.trim().to_string()))
+                    .cloned()
+                    .collect();
+                section
+                    .recipients
+                    .retain(|r| !mine.contains(&r.trim().to_string()));
+                section.recipients.push(public.clone());
+            }
+            _ if listed => return Err(Error::Refused(format!("{public} is a recipient already"))),
+            _ => section.recipients.push(public.clone()),
+        }
+        let parsed = crypto::parse_recipients(&section.recipients)?;
+        section.lookup_key = key.wrap(&parsed)?;
+        section.lookup_key_check = Some(key.check());
+        let new_file = match change {
+            RecipientChange::AddIdentity(path) | RecipientChange::Rotate(path) if created => {
+                Some(path)
+            }
+            _ => None,
+        };
+        if let (Some(path), Some(text)) = (new_file, &identity_text) {
+            write_private(path, text.as_bytes())?;
+        }
+        if let Err(e) = self.write_encryption_section(&text, &section) {
+            if let Some(path) = new_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        Ok(RecipientsChanged {
+            public_key: public,
+            replaced,
+            created,
+            warning,
+            recipients: section.recipients,
         })
     }
 }
@@ -198,9 +497,10 @@ impl Store {
         Ok(())
     }
 
-    /// Every file git would publish that holds an age private key: tracked
-    /// or staged (the index), or untracked and not ignored (`git add -A`
-    /// takes it). Outside git, every file of the store. Never the key itself.
+    /// Every file git would publish that holds a secret key (an age
+    /// private key or a desk lookup key): tracked or staged (the index), or
+    /// untracked and not ignored (`git add -A` takes it). Outside git,
+    /// every file of the store. Never the key itself.
     pub fn secret_key_findings(&self) -> Result<Vec<Finding>> {
         let (files, fix) = match self.git_files_with_key()? {
             Some(files) => (
@@ -216,8 +516,8 @@ impl Store {
         };
         Ok(files
             .into_iter()
-            .map(|f| {
-                let message = format!("holds an age private key (AGE-SECRET-KEY-1...); {fix}");
+            .map(|(f, kind)| {
+                let message = format!("holds {}; {fix}", SECRET_KEYS[kind].what);
                 Finding::new(&f, None, message)
             })
             .collect())
@@ -225,30 +525,36 @@ impl Store {
 
     /// `git grep` over the index and over the work tree (tracked and
     /// untracked-but-not-ignored files); None when the store is not in a
-    /// git work tree. Paths come relative to the store root.
-    fn git_files_with_key(&self) -> Result<Option<Vec<PathBuf>>> {
+    /// git work tree. Paths come relative to the store root, each with the
+    /// index of the kind of key in [`SECRET_KEYS`].
+    fn git_files_with_key(&self) -> Result<Option<Vec<(PathBuf, usize)>>> {
         let mut files = Vec::new();
-        for scope in ["--cached", "--untracked"] {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(&self.root)
-                .args(["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"])
-                .arg(scope)
-                .args(["-e", KEY_PATTERN, "--", ":/"])
-                .stdin(Stdio::null())
-                .stderr(Stdio::null())
-                .output();
-            let Ok(out) = out else { return Ok(None) };
-            match out.status.code() {
-                // 1 is "no match"; anything else is "not a repository" (or no git).
-                Some(0) => {}
-                Some(1) => continue,
-                _ => return Ok(None),
-            }
-            for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-                let path = PathBuf::from(String::from_utf8_lossy(name).to_string());
-                if !files.contains(&path) {
-                    files.push(path);
+        for (kind, key) in SECRET_KEYS.iter().enumerate() {
+            for scope in ["--cached", "--untracked"] {
+                let out = Command::new("git")
+                    .arg("-C")
+                    .arg(&self.root)
+                    .args(["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"])
+                    .arg(scope)
+                    .args(["-e", key.pattern, "--", ":/"])
+                    .stdin(Stdio::null())
+                    .stderr(Stdio::null())
+                    .output();
+                let Ok(out) = out else { return Ok(None) };
+                match out.status.code() {
+                    // 1 is "no match"; anything else is "not a repository" (or no git).
+                    Some(0) => {}
+                    Some(1) => continue,
+                    _ => return Ok(None),
+                }
+                for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+                    let hit = (
+                        PathBuf::from(String::from_utf8_lossy(name).to_string()),
+                        kind,
+                    );
+                    if !files.contains(&hit) {
+                        files.push(hit);
+                    }
                 }
             }
         }
@@ -256,7 +562,7 @@ impl Store {
         Ok(Some(files))
     }
 
-    fn store_files_with_key(&self) -> Result<Vec<PathBuf>> {
+    fn store_files_with_key(&self) -> Result<Vec<(PathBuf, usize)>> {
         let mut paths = Vec::new();
         // Symlinks are not followed: what they point at is not the store's.
         for entry in walkdir::WalkDir::new(&self.root)
@@ -281,10 +587,14 @@ impl Store {
         let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
         let mut files = Vec::new();
         for (path, hit) in paths.iter().zip(hits) {
-            if hit.map_err(|e| Error::io(self.display_path(path), e))? {
-                files.push(self.display_path(path).to_path_buf());
+            let kinds = hit.map_err(|e| Error::io(self.display_path(path), e))?;
+            for (kind, held) in kinds.into_iter().enumerate() {
+                if held {
+                    files.push((self.display_path(path).to_path_buf(), kind));
+                }
             }
         }
+        files.sort();
         Ok(files)
     }
 }
@@ -304,48 +614,92 @@ fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).to_string())
 }
 
-/// An age X25519 private key: the prefix and 58 Bech32 characters (any case).
-const KEY_PATTERN: &str = "AGE-SECRET-KEY-1[0-9A-Z]{58}";
-const KEY_PREFIX: &[u8] = b"AGE-SECRET-KEY-1";
-const KEY_LEN: usize = 16 + 58;
+/// A kind of secret key that must not be published with the store.
+struct SecretKey {
+    /// In words, for the finding.
+    what: &'static str,
+    /// For `git grep -i -E`.
+    pattern: &'static str,
+    prefix: &'static [u8],
+    /// The characters after the prefix, and which they may be.
+    body: usize,
+    body_char: fn(&u8) -> bool,
+}
 
-/// Whether `bytes` hold an age private key (the same rule as [`KEY_PATTERN`]).
-fn holds_key(bytes: &[u8]) -> bool {
-    let last = bytes.len().saturating_sub(KEY_LEN - 1);
-    // Only an `A` can start a key: the rest is compared there alone.
+impl SecretKey {
+    fn len(&self) -> usize {
+        self.prefix.len() + self.body
+    }
+}
+
+/// An age X25519 private key (the prefix and 58 Bech32 characters), and a
+/// desk lookup key (the prefix and 64 hex digits); any case.
+const SECRET_KEYS: [SecretKey; 2] = [
+    SecretKey {
+        what: "an age private key (AGE-SECRET-KEY-1...)",
+        pattern: "AGE-SECRET-KEY-1[0-9A-Z]{58}",
+        prefix: b"AGE-SECRET-KEY-1",
+        body: 58,
+        body_char: u8::is_ascii_alphanumeric,
+    },
+    SecretKey {
+        what: "a desk lookup key (DESK-LOOKUP-KEY-...), with which anyone holding a copy of \
+               the store can test guessed ID-card numbers",
+        pattern: "DESK-LOOKUP-KEY-[0-9A-F]{64}",
+        prefix: crypto::LOOKUP_KEY_PREFIX.as_bytes(),
+        body: 64,
+        body_char: u8::is_ascii_hexdigit,
+    },
+];
+
+/// The longest key of [`SECRET_KEYS`].
+const KEY_LEN: usize = 16 + 64;
+
+/// Whether `bytes` hold a key of the kind `key` (the same rule as its pattern).
+fn holds_key(bytes: &[u8], key: &SecretKey) -> bool {
+    let last = bytes.len().saturating_sub(key.len() - 1);
+    // Only the first letter can start a key: the rest is compared there alone.
     (0..last).any(|i| {
-        bytes[i].eq_ignore_ascii_case(&b'A')
-            && bytes[i..i + KEY_PREFIX.len()].eq_ignore_ascii_case(KEY_PREFIX)
-            && bytes[i + KEY_PREFIX.len()..i + KEY_LEN]
+        bytes[i].eq_ignore_ascii_case(&key.prefix[0])
+            && bytes[i..i + key.prefix.len()].eq_ignore_ascii_case(key.prefix)
+            && bytes[i + key.prefix.len()..i + key.len()]
                 .iter()
-                .all(u8::is_ascii_alphanumeric)
+                .all(key.body_char)
     })
 }
 
-/// Reads a file in blocks (any size), overlapping by a key's length.
-fn file_holds_key(path: &Path) -> std::io::Result<bool> {
+/// Which kinds of [`SECRET_KEYS`] a file holds. Reads it in blocks (any
+/// size), overlapping by the longest key's length.
+fn file_holds_key(path: &Path) -> std::io::Result<[bool; 2]> {
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut kept = 0;
+    let mut found = [false; 2];
     loop {
         let n = file.read(&mut buf[kept..])?;
         if n == 0 {
-            return Ok(false);
+            return Ok(found);
         }
         let end = kept + n;
-        if holds_key(&buf[..end]) {
-            return Ok(true);
+        for (held, key) in found.iter_mut().zip(&SECRET_KEYS) {
+            *held = *held || holds_key(&buf[..end], key);
         }
         kept = (KEY_LEN - 1).min(end);
         buf.copy_within(end - kept..end, 0);
     }
 }
 
-/// A warning when the key file named by `DESK_KEY_FILE` can be read (or
-/// written) by others than its owner, as ssh warns about private keys.
-pub fn key_file_warning() -> Option<String> {
-    let path = PathBuf::from(std::env::var_os(KEY_FILE_VAR).filter(|p| !p.is_empty())?);
-    key_file_exposed(&path)
+/// Warnings for the key files named by `DESK_KEY_FILE` and
+/// `DESK_LOOKUP_KEY_FILE` that can be read (or written) by others than
+/// their owner, as ssh warns about private keys.
+pub fn key_file_warnings() -> Vec<String> {
+    [KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR]
+        .into_iter()
+        .filter_map(|var| {
+            let path = PathBuf::from(std::env::var_os(var).filter(|p| !p.is_empty())?);
+            key_file_exposed(&path)
+        })
+        .collect()
 }
 
 #[cfg(unix)]
@@ -354,7 +708,7 @@ pub fn key_file_exposed(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o077 != 0).then(|| {
         format!(
-            "the private key {} is accessible by others (mode {mode:04o}); \
+            "the key file {} is accessible by others (mode {mode:04o}); \
              run `chmod 600 {}`",
             path.display(),
             shell_quoted(&path.display().to_string())
@@ -432,7 +786,7 @@ pub fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
         problems.push(format!("age is not an age-encrypted value ({why})"));
         return problems;
     }
-    if ring.locked_because().is_some() {
+    if ring.cannot_open().is_some() {
         return problems;
     }
     let plain = match ring.open(s) {
@@ -514,20 +868,30 @@ mod tests {
 
     #[test]
     fn finds_keys_in_any_case_and_across_blocks() {
+        let [age, lookup] = &SECRET_KEYS;
         let key = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
-        assert!(holds_key(key.as_bytes()));
-        assert!(holds_key(key.to_lowercase().as_bytes()));
-        assert!(!holds_key(b"`AGE-SECRET-KEY-1...` lines"));
-        assert!(!holds_key(&key.as_bytes()[..KEY_LEN - 1]));
+        assert!(holds_key(key.as_bytes(), age));
+        assert!(holds_key(key.to_lowercase().as_bytes(), age));
+        assert!(!holds_key(b"`AGE-SECRET-KEY-1...` lines", age));
+        assert!(!holds_key(&key.as_bytes()[..age.len() - 1], age));
+        let lookup_key = crypto::LookupKey::generate().unwrap().file_text("s");
+        assert!(holds_key(lookup_key.as_bytes(), lookup));
+        assert!(!holds_key(lookup_key.as_bytes(), age));
+        assert!(!holds_key(key.as_bytes(), lookup));
+        // A customer file's lookups are hex without the prefix.
+        assert!(!holds_key("lookup: ".repeat(2).as_bytes(), lookup));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big");
         // Straddling the 64 KiB block boundary.
-        let mut bytes = vec![b'x'; 64 * 1024 - 20];
-        bytes.extend_from_slice(key.as_bytes());
-        std::fs::write(&path, &bytes).unwrap();
-        assert!(file_holds_key(&path).unwrap());
-        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
-        assert!(!file_holds_key(&path).unwrap());
+        for (text, kind) in [(key.as_str(), 0), (lookup_key.trim_end(), 1)] {
+            let line = text.lines().last().unwrap();
+            let mut bytes = vec![b'x'; 64 * 1024 - 20];
+            bytes.extend_from_slice(line.as_bytes());
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(file_holds_key(&path).unwrap()[kind], "{kind}");
+            std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+            assert_eq!(file_holds_key(&path).unwrap(), [false, false]);
+        }
     }
 
     #[test]

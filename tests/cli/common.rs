@@ -126,6 +126,7 @@ impl TestEnv {
             .env_remove("DESK_DIR")
             .env_remove("COLUMNS")
             .env_remove("DESK_KEY_FILE")
+            .env_remove("DESK_LOOKUP_KEY_FILE")
             .env("DESK_ACTOR", "tester")
             .env("DESK_NOW", &self.now)
             .env("NO_COLOR", "1");

@@ -23,7 +23,7 @@ fn keys_init_creates_the_key_directory_and_says_what_to_export() {
         assert_eq!(mode(key.parent().unwrap()), 0o700);
         assert_eq!(mode(&home.path().join(".config")), 0o700);
     }
-    // The next step without DESK_KEY_FILE names the variable to export, not `desk keys init`.
+    // The next step without a key names the variables to export, not `desk keys init`.
     let out = env
         .run(&[
             "customer",
@@ -34,7 +34,8 @@ fn keys_init_creates_the_key_directory_and_says_what_to_export() {
         ])
         .fails(1);
     assert!(
-        out.stderr.contains("export DESK_KEY_FILE="),
+        out.stderr.contains("export DESK_LOOKUP_KEY_FILE=")
+            && out.stderr.contains("DESK_KEY_FILE=FILE, the identity"),
         "{}",
         out.stderr
     );

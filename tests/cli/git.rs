@@ -1317,3 +1317,38 @@ fn two_clones_firing_one_cycle_merge_to_one_firing() {
     let out = b.env.run(&["run"]).ok();
     assert!(!out.stderr.contains("fired"), "{}", out.stderr);
 }
+
+#[test]
+fn two_clones_reveals_of_one_day_merge_as_the_union_of_their_lines() {
+    for way in ["merge", "rebase"] {
+        let (team, a, b, _) = team_with_ticket();
+        // `desk git-setup` merges the reveal log by union.
+        let attrs = std::fs::read_to_string(a.env.path(".gitattributes")).unwrap();
+        assert!(
+            attrs.contains("audit/reveals/*.jsonl merge=union"),
+            "{attrs}"
+        );
+        a.env.run(&["customer", "list", "--reveal"]).ok();
+        a.commit(&team, "a reveals");
+        b.env.run(&["customer", "show", "C000001", "--reveal"]).ok();
+        b.commit(&team, "b reveals");
+        a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+        match way {
+            "merge" => b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]),
+            _ => b.git(&team, &["pull", "-q", "--rebase", "origin", "main"]),
+        };
+        let log = std::fs::read_to_string(b.env.path("audit/reveals/2026-11-24.jsonl")).unwrap();
+        assert!(!log.contains("<<<<<<<"), "{way}: {log}");
+        let commands: Vec<String> = log
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["command"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let mut sorted = commands.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["customer list", "customer show"], "{way}: {log}");
+        b.check_clean();
+    }
+}

@@ -19,6 +19,7 @@ mod hostile;
 mod import_encoding;
 mod init;
 mod interrupt;
+mod keys;
 mod lifecycle;
 mod limits;
 mod list;

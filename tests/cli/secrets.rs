@@ -440,16 +440,32 @@ fn keys_status_names_the_recipients_and_whether_the_key_opens_the_store() {
         .find_map(|l| l.strip_prefix("# desk store key; public key: "))
         .unwrap()
         .to_string();
-    let head = format!("encryption: age, 1 recipient(s)\n  {public}\n");
+    let check = std::fs::read_to_string(env.path("desk.yaml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("  lookup_key_check: "))
+        .unwrap()
+        .to_string();
+    let head = format!("encryption: age, 1 recipient(s)\n  {public}\nholders: supervisor\n");
     let out = env.run_keyed(&key, &["keys", "status"]).ok();
     assert_eq!(
         out.stdout,
-        format!("{head}key: DESK_KEY_FILE opens this store\n")
+        format!(
+            "{head}identity: DESK_KEY_FILE opens this store ({public}): reveal, register and \
+             find numbers\nlookup key: from the identity (check {check}): register and find \
+             numbers\n"
+        )
     );
     // Without the key, or with another one, it says why values stay shut.
     let out = env.run(&["keys", "status"]).ok();
     assert!(
-        out.stdout.starts_with(&head) && out.stdout.contains("key: DESK_KEY_FILE is not set"),
+        out.stdout.starts_with(&head)
+            && out
+                .stdout
+                .contains("identity: none here: DESK_KEY_FILE is not set")
+            && out.stdout.contains(
+                "lookup key: none here: neither DESK_LOOKUP_KEY_FILE nor DESK_KEY_FILE is set"
+            ),
         "{}",
         out.stdout
     );

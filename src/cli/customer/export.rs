@@ -5,6 +5,7 @@ use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{ContactField, Customer, CustomerField};
 use crate::output::{Cell, Records};
+use crate::store::Revealed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -19,8 +20,9 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
-    /// Export personal data in full (ID-card and bank-card numbers need the
-    /// key). Masked exports are safe to hand on; revealed ones are not.
+    /// Export personal data in full, recorded in the reveal log (ID-card and
+    /// bank-card numbers need the decryption identity). Masked exports are
+    /// safe to hand on; revealed ones are not.
     #[arg(long)]
     pub reveal: bool,
     /// Start the CSV with a byte-order mark, for spreadsheet programs.
@@ -34,9 +36,15 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
         reveal: keyring.as_ref(),
     };
     let scan = ctx.store.scan_customers()?;
+    let mut revealed = Revealed::default();
     for c in &scan.customers {
         shown.check_open(c, false)?;
+        let (fields, sealed) = shown.revealed(c, false);
+        revealed.add(&c.id, fields, sealed);
     }
+    // Rendered first, recorded (when revealing), then printed: nothing is
+    // revealed unrecorded, and a failed export records nothing.
+    let mut text = Vec::new();
     match args.format {
         ExportFormat::Json => {
             let all: Vec<serde_json::Value> = scan
@@ -44,8 +52,8 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
                 .iter()
                 .map(|c| serde_json::Value::Object(customer_json(c, &shown)))
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &all).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            serde_json::to_writer_pretty(&mut text, &all).map_err(std::io::Error::from)?;
+            writeln!(text)?;
         }
         ExportFormat::Csv => {
             let custom: Vec<String> = scan
@@ -65,9 +73,11 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
                         .collect(),
                 );
             }
-            records.write_csv(out, args.bom, ctx.term.csv_raw)?;
+            records.write_csv(&mut text, args.bom, ctx.term.csv_raw)?;
         }
     }
+    Shown::record(ctx, "customer export", &revealed)?;
+    out.write_all(&text)?;
     scan.into_result()
 }
 

@@ -6,7 +6,7 @@ use crate::clock::parse_span;
 use crate::error::{Error, Result};
 use crate::model::{mask, validate, Activity, CustomerField, Dormancy, FieldValue, Timestamp};
 use crate::output::{int, opt_text, text, Format, Records};
-use crate::store::CustomerSummary;
+use crate::store::{CustomerSummary, Revealed};
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
@@ -47,7 +47,8 @@ pub struct ListArgs {
     /// The time dormancy is measured from (default: now).
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Show names, phones and e-mail addresses in full.
+    /// Show names, phones and e-mail addresses in full (recorded in the
+    /// reveal log).
     #[arg(long)]
     pub reveal: bool,
     /// Output format (default: table on a terminal, csv otherwise).
@@ -156,7 +157,11 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     // On a narrow terminal these go first, so that ID, kind, name and phone stay.
     .spare(&["source", "owner", "tickets", "email", "last_activity"]);
     let tz = ctx.store.settings.tz;
+    let mut revealed = Revealed::default();
     for (c, a, last) in rows {
+        if args.reveal {
+            revealed.add(&c.id, revealed_fields(c), Default::default());
+        }
         records.push(vec![
             text(&c.id),
             text(c.kind.key()),
@@ -172,10 +177,35 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         ]);
     }
     let format = ctx.term.format_or_default(args.format);
-    records.write_bom(out, format, ctx.term, args.bom)?;
+    // Rendered first, recorded (when revealing), then printed.
+    let mut text = Vec::new();
+    records.write_bom(&mut text, format, ctx.term, args.bom)?;
+    Shown::record(ctx, "customer list", &revealed)?;
+    out.write_all(&text)?;
     // Unreadable files are named after what could be listed.
     Error::all(ticket_errors)?;
     scan.into_result()
+}
+
+/// The fields of a summary that `--reveal` shows in full: those of the
+/// list's columns that are masked otherwise.
+fn revealed_fields(c: &CustomerSummary) -> std::collections::BTreeSet<String> {
+    let mut fields = std::collections::BTreeSet::new();
+    if mask::customer_name(c.kind, &c.name, c.salutation.as_deref()) != c.name {
+        fields.insert(CustomerField::Name.key());
+    }
+    for (field, value) in [
+        (CustomerField::Phone, &c.phone),
+        (CustomerField::Email, &c.email),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| mask::field(c.kind, &field, v) != v)
+        {
+            fields.insert(field.key());
+        }
+    }
+    fields
 }
 
 /// A text field of a summary as it may be shown (masked unless revealing).

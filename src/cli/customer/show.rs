@@ -6,6 +6,7 @@ use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{local_minute, ContactField, Customer, CustomerField, Summary};
 use crate::output::{pad, visible};
+use crate::store::Revealed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {
@@ -22,7 +23,8 @@ pub struct ShowArgs {
     /// How to show the customer.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
-    /// Show personal data in full (ID-card and bank-card numbers need the key).
+    /// Show personal data in full, recorded in the reveal log (ID-card and
+    /// bank-card numbers need the decryption identity).
     #[arg(long)]
     pub reveal: bool,
 }
@@ -38,10 +40,18 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     let mut scan = ctx.store.summaries_where(true, |t| t.customer == id)?;
     let mut tickets: Vec<&Summary> = scan.summaries.iter().collect();
     tickets.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    // Rendered first, recorded (when revealing), then printed: nothing is
+    // revealed unrecorded, and a failed command records nothing.
+    let mut text = Vec::new();
     match args.format {
-        ShowFormat::Json => write_json(&customer, &shown, &tickets, out)?,
-        ShowFormat::Text => write_text(ctx, &customer, &shown, &tickets, out)?,
+        ShowFormat::Json => write_json(&customer, &shown, &tickets, &mut text)?,
+        ShowFormat::Text => write_text(ctx, &customer, &shown, &tickets, &mut text)?,
     }
+    let mut revealed = Revealed::default();
+    let (fields, sealed) = shown.revealed(&customer, true);
+    revealed.add(&customer.id, fields, sealed);
+    Shown::record(ctx, "customer show", &revealed)?;
+    out.write_all(&text)?;
     scan.into_result()
 }
 
