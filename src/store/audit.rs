@@ -22,7 +22,7 @@ pub const AUDIT_DIR: &str = "audit/reveals";
 /// clones' reveals of one day are both kept, whatever their order.
 pub const AUDIT_ATTRIBUTE: &str = "audit/reveals/*.jsonl merge=union";
 /// The lock every append holds (`.desk/locks/audit.lock`).
-const LOCK: &str = "audit";
+pub(super) const LOCK: &str = "audit";
 
 /// One line of the reveal log: `by` saw `fields` of each of `customers` in
 /// full at `at`, with `command`. `sealed` are those of the fields that were
@@ -157,6 +157,8 @@ impl Store {
             text.push('\n');
         }
         let _lock = self.lock(LOCK)?;
+        // What a writer killed before its rename left, under the lock it held.
+        self.sweep_before_write(&self.root.join(AUDIT_DIR), Some(LOCK));
         let mut old = open_log(&path, &shown)?;
         let newline = match old.as_mut() {
             Some(f) => !ends_with_newline(f).map_err(|e| Error::io(&shown, e))?,

@@ -81,6 +81,10 @@ impl Store {
             });
         dirs.extend(walk.flatten().map(|e| e.into_path()));
         dirs.push(self.state_dir().join("cache"));
+        // The reveal log's folder, unless it is a link (reported by `check`).
+        if super::read::real_dirs(&self.root, Path::new(super::AUDIT_DIR)).is_ok() {
+            dirs.push(self.root.join(super::AUDIT_DIR));
+        }
         dirs
     }
 
@@ -185,11 +189,15 @@ impl Store {
     }
 
     /// The lock that the writer of a temporary file held: the customer
-    /// lock in `customers/`, the ticket's lock under `tickets/` (see
-    /// `modify_ticket`); none elsewhere (desk.yaml, the cache).
+    /// lock in `customers/`, the reveal log's in `audit/reveals/`, the
+    /// ticket's lock under `tickets/` (see `modify_ticket`); none elsewhere
+    /// (desk.yaml, the cache).
     fn writer_lock(&self, t: &TempFile) -> Option<String> {
         if t.path.parent() == Some(self.customers_dir().as_path()) {
             return Some(super::customers::LOCK.to_string());
+        }
+        if t.path.parent() == Some(self.root.join(super::AUDIT_DIR).as_path()) {
+            return Some(super::audit::LOCK.to_string());
         }
         if !t.path.starts_with(self.tickets_dir()) {
             return None;

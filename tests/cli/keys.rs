@@ -730,3 +730,25 @@ fn concurrent_reveals_are_all_recorded_whole() {
         .iter()
         .all(|l| strings(&l["customers"]) == [id.as_str()]));
 }
+
+#[test]
+fn what_a_killed_append_left_is_reported_and_cleaned_under_the_logs_lock() {
+    let g = Graded::new();
+    let id = g.add_customer();
+    g.supervisor(&["customer", "show", &id, "--reveal"]).ok();
+    // A writer killed between writing its copy and the rename (no such process).
+    let temp = g.env.path("audit/reveals/.2026-11-23.jsonl.4194303.0.tmp");
+    std::fs::write(&temp, "a half-written copy").unwrap();
+    let out = g.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout
+            .contains("audit/reveals/.2026-11-23.jsonl.4194303.0.tmp: a temporary file"),
+        "{}",
+        out.stdout
+    );
+    // The next reveal removes it and appends to the intact log.
+    g.supervisor(&["customer", "show", &id, "--reveal"]).ok();
+    assert!(!temp.exists());
+    assert_eq!(reveals(&g.env).len(), 2);
+    g.env.run(&["check"]).ok();
+}
