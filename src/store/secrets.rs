@@ -383,6 +383,18 @@ impl Store {
                     ));
                 }
                 section.recipients.retain(|r| r.trim() != public);
+                let mine = ring.public_keys();
+                if !section
+                    .recipients
+                    .iter()
+                    .any(|r| mine.contains(&r.trim().to_string()))
+                {
+                    return Err(Error::Refused(format!(
+                        "{public} is the key of {KEY_FILE_VAR}, which holds no other recipient: \
+                         removing it would lock you out of the numbers sealed from now on; to \
+                         replace it, use `desk keys rotate --identity FILE`"
+                    )));
+                }
             }
             RecipientChange::Rotate(_) => {
                 let mine = ring.public_keys();

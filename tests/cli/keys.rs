@@ -515,7 +515,25 @@ fn recipients_are_added_and_removed_by_a_holder_of_the_identity() {
         .unwrap();
     let out = g.supervisor(&["keys", "remove-recipient", &own]).fails(1);
     assert!(out.stderr.contains("last recipient"), "{}", out.stderr);
-    g.supervisor(&["check"]).ok();
+    // Nor may a holder remove their own key while another remains: they
+    // would lock themselves out.
+    g.supervisor(&["keys", "add-recipient", &public]).ok();
+    let out = g.supervisor(&["keys", "remove-recipient", &own]).fails(1);
+    assert!(
+        out.stderr.contains("lock you out") && out.stderr.contains("desk keys rotate"),
+        "{}",
+        out.stderr
+    );
+    g.env
+        .run_keyed(&backup, &["keys", "remove-recipient", &own])
+        .ok();
+    g.env
+        .run_keyed(&backup, &["customer", "show", &late, "--reveal"])
+        .ok();
+    // The removed key no longer opens the store.
+    let out = g.supervisor(&["keys", "status"]).fails(1);
+    assert!(out.stderr.contains("recipients"), "{}", out.stderr);
+    g.env.run(&["check"]).ok();
 }
 
 #[test]
