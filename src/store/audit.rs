@@ -317,8 +317,8 @@ fn non_holder(config: &Config, r: &Reveal) -> String {
     format!(
         "{}{role} revealed {} of {customers} at {} ({}) but does not hold the identity \
          (encryption.holders: {}); the identity may have leaked: ask them, and if so give \
-         the holders a new one (`desk keys add-recipient --identity FILE`, then \
-         `desk keys remove-recipient` the old key)",
+         the holders a new one (`desk keys rotate --identity FILE`), or name them in \
+         encryption.holders",
         r.by,
         r.sealed.join(", "),
         r.at,

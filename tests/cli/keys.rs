@@ -770,3 +770,34 @@ fn what_a_killed_append_left_is_reported_and_cleaned_under_the_logs_lock() {
     assert_eq!(reveals(&g.env).len(), 2);
     g.env.run(&["check"]).ok();
 }
+
+#[test]
+fn a_shared_store_without_the_union_merge_of_the_reveal_log_is_warned_about() {
+    let env = TestEnv::new();
+    let git = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&env.root)
+        .args(["init", "-q"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", &env.root)
+        .status()
+        .unwrap();
+    assert!(git.success());
+    // .gitattributes as a store set up before the reveal log has it.
+    std::fs::write(
+        env.path(".gitattributes"),
+        "tickets/**/*.yaml merge=desk\ncustomers/*.yaml merge=desk\n",
+    )
+    .unwrap();
+    let warning = "warning: .gitattributes: lacks `audit/reveals/*.jsonl merge=union`";
+    // No log yet, nothing to merge.
+    let out = env.run(&["check"]);
+    assert!(!out.stderr.contains(warning), "{}", out.stderr);
+    env.run(&["customer", "list", "--reveal"]).ok();
+    let out = env.run(&["check"]);
+    assert!(out.stderr.contains(warning), "{}", out.stderr);
+    // `desk git-setup` adds the line.
+    env.run(&["git-setup", "--node", "1"]).ok();
+    let out = env.run(&["check"]);
+    assert!(!out.stderr.contains(warning), "{}", out.stderr);
+}
