@@ -801,3 +801,23 @@ fn a_shared_store_without_the_union_merge_of_the_reveal_log_is_warned_about() {
     let out = env.run(&["check"]);
     assert!(!out.stderr.contains(warning), "{}", out.stderr);
 }
+
+#[test]
+fn the_survey_list_records_whom_it_shows_in_full() {
+    let mut env = TestEnv::new();
+    let a = env.new_ticket(&[]); // C000001 张三, 13900000001
+    let b = env.new_ticket(&["--customer", "C000002"]); // a company without a phone
+    env.at("2026-11-23T10:00:00+08:00");
+    for id in [&a, &b] {
+        env.run(&["close", id, "--resolution", "x"]).ok();
+    }
+    env.run(&["survey", "--due"]).ok();
+    assert!(reveals(&env).is_empty());
+    env.run(&["survey", "--due", "--reveal"]).ok();
+    let log = reveals(&env);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["command"], "survey --due");
+    assert_eq!(log[0]["at"], "2026-11-23T10:00:00+08:00");
+    assert_eq!(strings(&log[0]["customers"]), ["C000001"]);
+    assert_eq!(strings(&log[0]["fields"]), ["name", "phone"]);
+}
