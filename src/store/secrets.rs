@@ -951,6 +951,34 @@ mod tests {
     }
 
     #[test]
+    fn only_the_encryption_section_of_desk_yaml_is_rewritten() {
+        let section = crypto::EncryptionConfig {
+            recipients: vec!["age1new".into()],
+            lookup_key: "ARMOR".into(),
+            lookup_key_check: Some("0123456789abcdef".into()),
+            holders: vec!["supervisor".into()],
+            extra: Default::default(),
+        };
+        let text = "format: 1\n# who can read\nencryption:\n  recipients:\n  - age1old\n  \
+                    lookup_key: |\n    A\n\n    B\n\n# the rules\nrules: []\n";
+        let new = replace_section(text, &section).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "format: 1\n# who can read\n{}\n# the rules\nrules: []\n",
+                render_section(&section)
+            )
+        );
+        // At the end of the file, and written in flow style.
+        let flow = "format: 1\nencryption: {recipients: [age1old],\n  lookup_key: A}\n";
+        assert_eq!(
+            replace_section(flow, &section).unwrap(),
+            format!("format: 1\n{}", render_section(&section))
+        );
+        assert!(replace_section("format: 1\n", &section).is_none());
+    }
+
+    #[test]
     fn resolves_paths_that_do_not_exist_yet() {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().canonicalize().unwrap();
