@@ -9,7 +9,8 @@ use crate::model::Timestamp;
 
 pub const ACCEPTED_TIMES: &str = "expected RFC 3339 (2026-11-23T09:15:00+08:00), \
     'YYYY-MM-DD HH:MM[:SS]' or 'YYYY-MM-DD' in the store's time zone, \
-    from 1970-01-01 to 9999-12-31";
+    from 1970-01-01 to 9999-12-31; spreadsheet dates are read with the year first: \
+    2026/3/15, 2026.3.15, 2026-3-15, 2026年3月15日, each with an optional time (14:30, 14:30:05)";
 
 /// The first and last dates desk accepts anywhere a person gives one. Every
 /// date in between has four digits, so every YAML reader takes the files
@@ -76,7 +77,14 @@ fn parse_time_unbounded(text: &str, tz: Tz) -> Result<Timestamp> {
             .ok()
             .map(|d| d.and_time(NaiveTime::MIN))
     });
-    let naive = naive.ok_or_else(|| Error::invalid("time", text, ACCEPTED_TIMES))?;
+    let naive = match naive {
+        Some(naive) => naive,
+        None => match spreadsheet_time(text) {
+            Some(Ok(naive)) => naive,
+            Some(Err(why)) => return Err(Error::invalid("time", text, why)),
+            None => return Err(Error::invalid("time", text, ACCEPTED_TIMES)),
+        },
+    };
     local(naive, tz).ok_or_else(|| {
         Error::invalid(
             "time",
@@ -84,6 +92,113 @@ fn parse_time_unbounded(text: &str, tz: Tz) -> Result<Timestamp> {
             format!("that local time does not exist in {tz} (a daylight-saving gap)"),
         )
     })
+}
+
+/// The accepted forms, for the end of a refusal.
+const YEAR_FIRST: &str = "write the year first: 2026/3/15, 2026-03-15, 2026.3.15 or \
+    2026年3月15日, with an optional time (2026/3/15 14:30)";
+
+/// A date as spreadsheets write it (Excel on Chinese Windows saves
+/// `2026/3/15` and `2026/5/20 14:30`), the year first: `2026/3/15`,
+/// `2026-3-15`, `2026.3.15` or `2026年3月15日`, month and day of one or two
+/// digits, then perhaps a time `H:MM` or `H:MM:SS` after a space (after 日
+/// the space may be left out). `None` when the text is no such date at all;
+/// an error, saying why, for what looks like a date but is not read:
+/// the year last (`3/15/2026`, `15/3/2026`: day first or month first is
+/// never guessed), a two-digit year, a day that does not exist, and a
+/// number as Excel stores a date (`46096`: days counted from 1900, or from
+/// 1904 in some workbooks, so not one date).
+pub fn spreadsheet_time(text: &str) -> Option<std::result::Result<NaiveDateTime, String>> {
+    let text = text.trim();
+    if is_day_count(text) {
+        return Some(Err(format!(
+            "this looks like a date as Excel stores it, a count of days (from 1900, or from \
+             1904 in some workbooks, so it is not one date); format the column as a date \
+             (yyyy/m/d) in the spreadsheet before saving the CSV, or {YEAR_FIRST}"
+        )));
+    }
+    let (date, time) = match text.find('日') {
+        Some(end) => text.split_at(end + '日'.len_utf8()),
+        None => text.split_once(char::is_whitespace).unwrap_or((text, "")),
+    };
+    let date = date_parts(date)?;
+    let date = date.and_then(|(y, m, d)| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .ok_or_else(|| format!("there is no day {d} in month {m} of {y}; {YEAR_FIRST}"))
+    });
+    Some(date.and_then(|date| {
+        let time = time.trim();
+        if time.is_empty() {
+            return Ok(date.and_time(NaiveTime::MIN));
+        }
+        clock_time(time).map(|t| date.and_time(t)).ok_or_else(|| {
+            format!("the time is not H:MM or H:MM:SS (14:30, 14:30:05); {YEAR_FIRST}")
+        })
+    }))
+}
+
+/// Whether `text` is a number as Excel stores a date: five digits (days
+/// from 1900: 10000 is 1927-05-18, 99999 is 2173-10-14), perhaps with a
+/// fraction of a day for the time.
+fn is_day_count(text: &str) -> bool {
+    let (days, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    days.len() == 5
+        && !days.starts_with('0')
+        && days.bytes().all(|b| b.is_ascii_digit())
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Year, month and day of a spreadsheet date without its time; `None`
+/// when it is not shaped as a date, an error when it is one that is not
+/// read (the year last, a two-digit year).
+fn date_parts(date: &str) -> Option<std::result::Result<(i32, u32, u32), String>> {
+    let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    if let Some(rest) = date.strip_suffix('日') {
+        let (year, rest) = rest.split_once('年')?;
+        let (month, day) = rest.split_once('月')?;
+        let year = digits(year.trim(), 4..=4)?;
+        return Some(Ok((
+            year as i32,
+            digits(month.trim(), 1..=2)?,
+            digits(day.trim(), 1..=2)?,
+        )));
+    }
+    let sep = date.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    let parts: Vec<&str> = date.split(sep).collect();
+    let [a, b, c] = parts[..] else { return None };
+    let short = |s: &str| digits(s, 1..=2);
+    match (digits(a, 4..=4), short(b), short(c), digits(c, 4..=4)) {
+        (Some(y), Some(m), Some(d), _) => Some(Ok((y as i32, m, d))),
+        (None, Some(_), _, Some(_)) if short(a).is_some() => Some(Err(format!(
+            "the year is last, so which of {a} and {b} is the day and which the month \
+             cannot be told (day first or month first), and desk does not guess; {YEAR_FIRST}"
+        ))),
+        (None, Some(_), Some(_), _) if short(a).is_some() => Some(Err(format!(
+            "a two-digit year cannot be told from a day or a month; {YEAR_FIRST}"
+        ))),
+        _ => None,
+    }
+}
+
+/// `H:MM` or `H:MM:SS` (a full-width colon too), hours 0-23.
+fn clock_time(text: &str) -> Option<NaiveTime> {
+    let parts: Vec<&str> = text.split([':', '：']).collect();
+    let number = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (h, m, s) = match parts[..] {
+        [h, m] => (number(h, 1..=2)?, number(m, 2..=2)?, 0),
+        [h, m, s] => (number(h, 1..=2)?, number(m, 2..=2)?, number(s, 2..=2)?),
+        _ => return None,
+    };
+    NaiveTime::from_hms_opt(h, m, s)
 }
 
 /// The time of an event being recorded: `given` (`--at`) if any, which
@@ -255,6 +370,55 @@ mod tests {
     }
 
     #[test]
+    fn spreadsheet_dates_are_read_year_first_and_never_guessed() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let read = |text: &str| parse_time(text, tz).map(|t| t.to_rfc3339());
+        for (text, expected) in [
+            ("2026/3/15", "2026-03-15T00:00:00+08:00"),
+            ("2026/5/20 14:30", "2026-05-20T14:30:00+08:00"),
+            ("2026/05/20 9:05:07", "2026-05-20T09:05:07+08:00"),
+            ("2026年3月15日", "2026-03-15T00:00:00+08:00"),
+            ("2026年3月15日 14:30", "2026-03-15T14:30:00+08:00"),
+            ("2026年03月15日14:30:59", "2026-03-15T14:30:59+08:00"),
+            ("2026-3-15", "2026-03-15T00:00:00+08:00"),
+            ("2026-3-15 8:00", "2026-03-15T08:00:00+08:00"),
+            ("2026.3.15", "2026-03-15T00:00:00+08:00"),
+            ("2026.3.15 14：30", "2026-03-15T14:30:00+08:00"),
+            (" 2026/12/31  23:59:59 ", "2026-12-31T23:59:59+08:00"),
+        ] {
+            assert_eq!(read(text).unwrap(), expected, "{text}");
+        }
+        let refused = |text: &str, needle: &str| {
+            let e = read(text).unwrap_err().to_string();
+            assert!(e.contains(&format!("'{}'", text.trim())), "{text}: {e}");
+            assert!(e.contains(needle), "{text}: {e}");
+            assert!(
+                e.contains("2026/3/15"),
+                "{text}: names the accepted forms: {e}"
+            );
+        };
+        for ambiguous in [
+            "3/15/2026",
+            "15/3/2026",
+            "3/4/2026",
+            "03-04-2026",
+            "15.3.2026",
+        ] {
+            refused(ambiguous, "does not guess");
+        }
+        refused("26/3/15", "two-digit year");
+        refused("46096", "as Excel stores it");
+        refused("46096.5", "as Excel stores it");
+        refused("2026/2/30", "no day 30 in month 2 of 2026");
+        refused("2026/3/15 25:00", "H:MM");
+        refused("2026/3/15 14", "H:MM");
+        refused("2026/3-15", "RFC 3339");
+        refused("2026年13月1日", "no day 1 in month 13");
+        let e = read("1969/12/31").unwrap_err().to_string();
+        assert!(e.contains("1970-01-01 to 9999-12-31"), "{e}");
+    }
+
+    #[test]
     fn dates_outside_the_range_are_refused() {
         let tz: Tz = "Asia/Shanghai".parse().unwrap();
         for bad in [
@@ -326,6 +490,36 @@ mod tests {
                     proptest::prop_assert_eq!(parse_time(&t.to_rfc3339(), tz).unwrap(), t);
                 }
             }
+        }
+
+        /// Any text is read or refused, never a panic; a date read is the
+        /// one written, year first, whatever the separator.
+        #[test]
+        fn spreadsheet_dates_read_back_or_refuse(
+            text in "[0-9/.年月日: -]{0,24}",
+            y in 1970i32..=9999,
+            m in 1u32..=12,
+            d in 1u32..=31,
+            sep in "[-/.]",
+            hm in proptest::option::of((0u32..24, 0u32..60)),
+        ) {
+            let _ = spreadsheet_time(&text);
+            let _ = spreadsheet_time(&format!("{text}{text}日"));
+            let time = hm.map_or(String::new(), |(h, mi)| format!(" {h}:{mi:02}"));
+            for written in [format!("{y}{sep}{m}{sep}{d}{time}"), format!("{y}年{m}月{d}日{time}")] {
+                let got = spreadsheet_time(&written);
+                match NaiveDate::from_ymd_opt(y, m, d) {
+                    Some(date) => {
+                        let (h, mi) = hm.unwrap_or((0, 0));
+                        let expected = date.and_hms_opt(h, mi, 0).unwrap();
+                        proptest::prop_assert_eq!(got, Some(Ok(expected)));
+                    }
+                    None => proptest::prop_assert!(matches!(got, Some(Err(_)))),
+                }
+            }
+            // The year last is never read, whichever way round.
+            let last = spreadsheet_time(&format!("{m}{sep}{d}{sep}{y}"));
+            proptest::prop_assert!(matches!(last, Some(Err(_))));
         }
 
         #[test]

@@ -196,7 +196,7 @@ fn custom_values<'de, D: serde::Deserializer<'de>>(
 }
 
 /// A field that `desk customer edit` can change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CustomerField {
     Name,
     Salutation,
@@ -221,7 +221,7 @@ pub enum CustomerField {
     Custom(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContactField {
     Name,
     Salutation,
@@ -579,7 +579,7 @@ impl Customer {
             }
             CustomerField::Tags => {
                 self.tags = match value {
-                    Some(FieldValue::List(l)) => l,
+                    Some(FieldValue::List(l)) => super::ticket_input::unique_tags(l),
                     None => Vec::new(),
                     Some(_) => return Err(CustomerError::TagsTakeAList),
                 }

@@ -4,12 +4,14 @@
 //! of a row. Pure: the command reads and decodes the file, the store checks
 //! duplicates and writes all rows or none.
 
+use std::collections::HashMap;
+
 use super::validate::contact_fields;
 use super::{mask, ContactField, CustomerField, CustomerKind};
 use crate::error::{Error, Result};
 
 /// What a CSV column holds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Column {
     Id,
     Kind,
@@ -94,12 +96,14 @@ pub fn columns_of(headers: &[&str], ignore_unknown: bool) -> Result<(Vec<Column>
         unknown.push(shown);
     }
     // Two columns for one field (手机号 and 联系电话, say): which value is
-    // meant cannot be told, so neither is taken.
+    // meant cannot be told, so neither is taken. Each column is looked up
+    // once among those before it, so a wide file costs linear time.
+    let mut first: HashMap<&Column, usize> = HashMap::with_capacity(columns.len());
     for (i, c) in columns.iter().enumerate() {
         if *c == Column::Ignored {
             continue;
         }
-        if let Some(j) = columns[..i].iter().position(|o| o == c) {
+        if let Some(&j) = first.get(c) {
             return Err(Error::Refused(format!(
                 "columns {} ('{}') and {} ('{}') are both {}; keep one of them",
                 j + 1,
@@ -114,6 +118,7 @@ pub fn columns_of(headers: &[&str], ignore_unknown: bool) -> Result<(Vec<Column>
                 }
             )));
         }
+        first.insert(c, i);
     }
     Ok((columns, unknown))
 }
@@ -135,6 +140,42 @@ pub fn require_columns(headers: &[&str]) -> Result<()> {
             .join(","),
         "the columns kind (客户类型) and name (姓名/企业名称) are required",
     ))
+}
+
+/// Refuses a control character (tab, escape, NUL, DEL, C1 ...) in a cell
+/// of a one-line field: a spreadsheet cell never means one, and CSV and
+/// JSON exports would print it raw. The error names the column by number
+/// and header, and the value masked as its field and with every control
+/// character escaped. Notes are several lines and keep line breaks and tabs.
+pub fn refuse_controls(headers: &[&str], columns: &[Column], cells: &[&str]) -> Result<()> {
+    // Masked as a person's fields unless the row says it is a company.
+    let kind = cells
+        .iter()
+        .zip(columns)
+        .find(|(_, c)| **c == Column::Kind)
+        .and_then(|(v, _)| CustomerKind::parse(v))
+        .unwrap_or(CustomerKind::Individual);
+    for (i, (&value, column)) in cells.iter().zip(columns).enumerate() {
+        let allowed = |c: char| match column {
+            Column::Field(CustomerField::Notes) => matches!(c, '\n' | '\t'),
+            _ => false,
+        };
+        if *column == Column::Ignored || !value.chars().any(|c| c.is_control() && !allowed(c)) {
+            continue;
+        }
+        let shown = match column {
+            Column::Field(f) => mask::field(kind, f, value),
+            _ => mask::unknown(value),
+        };
+        let header = headers.get(i).map_or("", |h| h.trim());
+        return Err(Error::invalid(
+            format!("column {} ({})", i + 1, mask::unknown(header)),
+            shown,
+            "a control character (tab, escape, NUL, ...) in one line of text; \
+             remove it in the spreadsheet",
+        ));
+    }
+    Ok(())
 }
 
 /// What one row gives: the kind, the ID it asks for, and the fields typed.
@@ -283,6 +324,35 @@ mod tests {
         );
         let err = row(&columns, &["", "火星", "张三", "", ""], None).unwrap_err();
         assert!(err.to_string().contains("'火星'"), "{err}");
+    }
+
+    #[test]
+    fn control_characters_in_one_line_cells_are_refused_naming_the_column() {
+        let headers = ["客户类型", "姓名", "phone", "备注", "微信号"];
+        let (columns, _) = columns_of(&headers, false).unwrap();
+        let ok = ["个人", "张三", "13912345678", "line\n\tindented", "wx"];
+        assert!(refuse_controls(&headers, &columns, &ok).is_ok());
+        for (i, cell) in [
+            (1, "张\u{1b}[2J三"),
+            (2, "139\u{0}12345678"),
+            (4, "wx\tid"),
+            (3, "bell\u{7}"),
+            (1, "C1\u{9b}31m"),
+        ] {
+            let mut cells = ok;
+            cells[i] = cell;
+            let e = refuse_controls(&headers, &columns, &cells)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("column {} ({})", i + 1, headers[i])),
+                "{e}"
+            );
+            assert!(e.contains("control character"), "{e}");
+            // Escaped, never raw; the person's name and phone masked.
+            assert!(!e.chars().any(|c| c.is_control()), "{e:?}");
+            assert!(!e.contains("张\\e[2J三") && !e.contains("12345678"), "{e}");
+        }
     }
 
     #[test]

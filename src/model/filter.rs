@@ -57,10 +57,11 @@ impl TicketFilter {
                     .as_ref()
                     .is_some_and(|tc| tc.eq_ignore_ascii_case(c))
             })
-            && self
-                .tags
-                .iter()
-                .all(|tag| t.tags.iter().any(|tt| tt.eq_ignore_ascii_case(tag)))
+            && self.tags.iter().all(|tag| {
+                t.tags
+                    .iter()
+                    .any(|tt| super::ticket_input::same_tag(tt, tag))
+            })
             && self.since.is_none_or(|s| day >= s)
             && self.until.is_none_or(|u| day <= u)
     }

@@ -96,7 +96,8 @@ impl Ticket {
         event.customer = Some(new.customer);
         event.kind = Some(new.kind);
         event.category = new.category;
-        event.tags = (!new.tags.is_empty()).then_some(new.tags);
+        let tags = super::ticket_input::unique_tags(new.tags);
+        event.tags = (!tags.is_empty()).then_some(tags);
         event.channel = Some(new.channel);
         event.priority = Some(new.priority);
         event.description = Some(new.description);
@@ -349,6 +350,10 @@ impl Ticket {
             if let ("title", Value::String(title)) = (edit.field.as_str(), &edit.value) {
                 check_title(title)?;
             }
+            let mut edit = edit;
+            if let ("tags", Value::Sequence(tags)) = (edit.field.as_str(), &edit.value) {
+                edit.value = Value::Sequence(unique_values(tags));
+            }
             let from = self.state().get(&edit.field).unwrap_or(Value::Null);
             if from == edit.value {
                 continue;
@@ -369,6 +374,22 @@ impl Ticket {
         }
         Ok(())
     }
+}
+
+/// A tags value with each tag once ([`super::ticket_input::unique_tags`]);
+/// anything that is not text is kept as it is, for the fold to judge.
+fn unique_values(tags: &[Value]) -> Vec<Value> {
+    let mut unique: Vec<Value> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let seen = |v: &Value| match (v, tag) {
+            (Value::String(a), Value::String(b)) => super::ticket_input::same_tag(a, b),
+            _ => false,
+        };
+        if !unique.iter().any(seen) {
+            unique.push(tag.clone());
+        }
+    }
+    unique
 }
 
 /// Whether an event may be logged before events already recorded after

@@ -54,14 +54,21 @@ pub fn category(raw: &str) -> Result<Option<String>> {
     Ok(Some(category.to_string()))
 }
 
+/// Whether two tags are one tag: equal but for the case of Latin letters,
+/// as `--tag` filters match them (`VIP` is `vip`). A ticket's or a
+/// customer's tags hold each tag once, as first written.
+pub fn same_tag(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 /// Tags from any number of inputs, each a tag or a comma-separated list
-/// (`,` or `，`): trimmed, empty ones dropped, each kept once, in the order
-/// first given. A tag is one line.
+/// (`,` or `，`): trimmed, empty ones dropped, each kept once (see
+/// [`same_tag`]), in the order first given. A tag is one line.
 pub fn tags<'a>(inputs: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
     let mut tags: Vec<String> = Vec::new();
     for input in inputs {
         for tag in input.split([',', '，']).map(str::trim) {
-            if tag.is_empty() || tags.iter().any(|t| t == tag) {
+            if tag.is_empty() || tags.iter().any(|t| same_tag(t, tag)) {
                 continue;
             }
             if !super::is_one_line(tag) {
@@ -73,12 +80,13 @@ pub fn tags<'a>(inputs: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>
     Ok(tags)
 }
 
-/// The same tags, each kept once: what rules and hand-written values are
-/// made into before they are recorded.
+/// The same tags, each kept once (see [`same_tag`]), the first written of
+/// each: what every ticket's and customer's tags are made into before
+/// they are recorded, whoever gives them (a person, a rule, a file).
 pub fn unique_tags(tags: Vec<String>) -> Vec<String> {
     let mut unique: Vec<String> = Vec::with_capacity(tags.len());
     for tag in tags {
-        if !unique.contains(&tag) {
+        if !unique.iter().any(|t| same_tag(t, &tag)) {
             unique.push(tag);
         }
     }
@@ -147,6 +155,12 @@ mod tests {
             crate::yaml::from_str::<Value>("[退款, 物流]").unwrap()
         );
         assert_eq!(unique_tags(vec!["x".into(), "x".into()]), ["x"]);
+        // Latin letters in any case are one tag, as `--tag` matches them.
+        assert_eq!(tags(["VIP, vip", "Vip,退款"]).unwrap(), ["VIP", "退款"]);
+        assert_eq!(
+            unique_tags(vec!["a".into(), "A".into(), "b".into()]),
+            ["a", "b"]
+        );
     }
 
     #[test]
@@ -182,11 +196,11 @@ mod tests {
         }
 
         #[test]
-        fn tags_never_repeat_and_are_never_empty(inputs in proptest::collection::vec("[a-c, ，\n]{0,8}", 0..4)) {
+        fn tags_never_repeat_and_are_never_empty(inputs in proptest::collection::vec("[a-cA-C, ，\n]{0,8}", 0..4)) {
             if let Ok(tags) = tags(inputs.iter().map(String::as_str)) {
                 for (i, t) in tags.iter().enumerate() {
                     prop_assert!(!t.is_empty() && t.trim() == t);
-                    prop_assert!(!tags[..i].contains(t));
+                    prop_assert!(!tags[..i].iter().any(|x| same_tag(x, t)));
                 }
             }
         }

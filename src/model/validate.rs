@@ -387,12 +387,12 @@ impl FieldRules<'_> {
             CustomerField::Source => text(self.lookup.source(raw)?),
             CustomerField::Owner => text(self.lookup.owner(raw)?),
             CustomerField::FirstContact | CustomerField::LastContact => {
-                let at = self.lookup.time(raw).map_err(|_| {
-                    Error::invalid(
-                        &key,
-                        &shown,
-                        "expected a time from 1970-01-01 and not in the future: 2026-11-23 09:15, 2026-11-23 or RFC 3339",
-                    )
+                // The clock's reason (the forms it reads, a day-first date
+                // it will not guess, a time in the future), under this
+                // field's name.
+                let at = self.lookup.time(raw).map_err(|e| match e {
+                    Error::Invalid { valid, .. } => Error::invalid(&key, &shown, valid),
+                    other => other,
                 })?;
                 text(at.to_string())
             }
@@ -413,12 +413,13 @@ impl FieldRules<'_> {
                  id_card (证件号码), not in a custom field",
             )),
             CustomerField::Tags => {
-                let mut tags: Vec<String> = Vec::new();
-                for t in raw.split([',', '，', ';', '；']).map(str::trim) {
-                    if !t.is_empty() && !tags.iter().any(|x| x == t) {
-                        tags.push(t.to_string());
-                    }
-                }
+                let tags = super::ticket_input::unique_tags(
+                    raw.split([',', '，', ';', '；'])
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(String::from)
+                        .collect(),
+                );
                 Ok((!tags.is_empty()).then_some(FieldValue::List(tags)))
             }
             _ => text(raw.to_string()),
@@ -660,9 +661,8 @@ mod tests {
             }
         }
         fn time(&self, input: &str) -> crate::error::Result<Timestamp> {
-            Timestamp::parse(input)
-                .filter(|t| *t <= Timestamp::parse("2026-11-23T12:00:00+08:00").unwrap())
-                .ok_or_else(|| Error::invalid("time", input, "expected RFC 3339"))
+            let now = Timestamp::parse("2026-11-23T12:00:00+08:00").unwrap();
+            crate::clock::event_time(Some(input), now, "Asia/Shanghai".parse().unwrap())
         }
     }
 
@@ -791,14 +791,31 @@ mod tests {
             CustomerField::FirstContact,
             "2027-01-01T00:00:00+08:00",
         );
-        assert!(e.contains("not in the future"), "{e}");
+        assert!(
+            e.starts_with("invalid first_contact '2027-01-01T00:00:00+08:00'")
+                && e.contains("in the future"),
+            "{e}"
+        );
+        // A spreadsheet's date is read; one that could be day or month
+        // first is refused, naming the field, the value and what is read.
+        assert_eq!(
+            text(PERSON, CustomerField::FirstContact, "2026/3/15 14:30"),
+            Some(FieldValue::Text("2026-03-15T14:30:00+08:00".into()))
+        );
+        let e = err(PERSON, CustomerField::FirstContact, "3/15/2026");
+        assert!(
+            e.starts_with("invalid first_contact '3/15/2026'")
+                && e.contains("does not guess")
+                && e.contains("2026年3月15日"),
+            "{e}"
+        );
         assert_eq!(
             text(PERSON, CustomerField::Vip, "是"),
             Some(FieldValue::Flag(true))
         );
         assert!(err(PERSON, CustomerField::Vip, "maybe").contains("true or false"));
         assert_eq!(
-            text(PERSON, CustomerField::Tags, "a, b，a;; c"),
+            text(PERSON, CustomerField::Tags, "a, b，a;; c; A"),
             Some(FieldValue::List(vec!["a".into(), "b".into(), "c".into()]))
         );
         assert_eq!(text(PERSON, CustomerField::Tags, " , ;"), None);

@@ -7,6 +7,9 @@ use encoding_rs::{DecoderResult, Encoding, GB18030, UTF_8};
 
 use crate::error::{Error, Result};
 
+/// The UTF-8 byte-order mark.
+const UTF8_MARK: &[u8] = b"\xef\xbb\xbf";
+
 /// What the fix is when a file is refused.
 const FIX: &str = "save it from the spreadsheet program as \"CSV UTF-8\", \
                    or name its encoding with --encoding utf-8|gb18030|gbk";
@@ -14,7 +17,8 @@ const FIX: &str = "save it from the spreadsheet program as \"CSV UTF-8\", \
 /// Decodes `bytes` (from the file `name`) as `given`, or else as what they
 /// are: a byte-order mark decides (UTF-8, UTF-16LE, UTF-16BE); then valid
 /// UTF-8 is UTF-8; then GB18030 (a superset of GBK and GB2312) if the bytes
-/// decode as it without error. A byte-order mark is never part of the text.
+/// decode as it without error. A byte-order mark is never part of the text,
+/// also a UTF-8 mark before text in the encoding given.
 /// Returns the text and the name of the encoding it was read as.
 pub fn decode_text(
     name: &str,
@@ -22,11 +26,10 @@ pub fn decode_text(
     given: Option<&'static Encoding>,
 ) -> Result<(String, String)> {
     if let Some(encoding) = given {
-        // Only a UTF-8 mark can be told apart from text in another encoding.
-        let bytes = match encoding == UTF_8 {
-            true => bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes),
-            false => bytes,
-        };
+        // A UTF-8 mark is never text: some tools put one before GBK text
+        // too, where its bytes would read as 锘 and swallow the header's
+        // first character. (GB18030's own mark is dropped by `strict`.)
+        let bytes = bytes.strip_prefix(UTF8_MARK).unwrap_or(bytes);
         return strict(encoding, bytes)
             .map(|text| (text, label(encoding)))
             .map_err(|at| refused(name, format!("it is not valid {} ({at})", label(encoding))));
@@ -173,6 +176,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("UTF-16BE byte-order mark"), "{err}");
+    }
+
+    #[test]
+    fn a_utf8_mark_before_gbk_text_is_not_text() {
+        for text in [TEXT, "kind,name\n个人,王五\n"] {
+            let (gbk, _, _) = GBK.encode(text);
+            let marked = [UTF8_MARK, &gbk].concat();
+            for encoding in [GBK, GB18030] {
+                assert_eq!(
+                    decode_text("f", &marked, Some(encoding)).unwrap().0,
+                    text,
+                    "{}",
+                    encoding.name()
+                );
+            }
+        }
     }
 
     #[test]

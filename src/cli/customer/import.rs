@@ -129,7 +129,7 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
             let line = record.position().map_or(0, |p| p.line());
             (
                 line,
-                row_customer(ctx, &input, &columns, record, default_source),
+                row_customer(ctx, &input, (&headers, &columns), record, default_source),
             )
         })
         .collect();
@@ -192,7 +192,7 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
 fn row_customer(
     ctx: &Context,
     input: &FieldInput,
-    columns: &[Column],
+    (headers, columns): (&[&str], &[Column]),
     record: &csv::StringRecord,
     default_source: Option<&str>,
 ) -> Result<Customer> {
@@ -200,6 +200,7 @@ fn row_customer(
         .iter()
         .map(csv_cell_import)
         .collect::<Result<Vec<&str>>>()?;
+    customer_import::refuse_controls(headers, columns, &cells)?;
     let row = customer_import::row(columns, &cells, default_source)?;
     let id = row.id.map(|id| ctx.store.customer_id(&id)).transpose()?;
     let mut customer = input

@@ -4,7 +4,9 @@ use super::{keyring_for, parse_kind, Shown};
 use crate::cli::Context;
 use crate::clock::parse_span;
 use crate::error::{Error, Result};
-use crate::model::{mask, validate, Activity, CustomerField, Dormancy, FieldValue, Timestamp};
+use crate::model::{
+    mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue, Timestamp,
+};
 use crate::output::{int, opt_text, text, Format, Records};
 use crate::store::{CustomerSummary, Revealed};
 
@@ -111,7 +113,10 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
             && owner.as_ref().is_none_or(|o| c.owner.as_ref() == Some(o))
             && source.as_ref().is_none_or(|s| c.source.as_ref() == Some(s))
             && (!args.vip || c.vip)
-            && args.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+            && args
+                .tag
+                .as_ref()
+                .is_none_or(|t| c.tags.iter().any(|x| ticket_input::same_tag(x, t)))
             && args.name.as_ref().is_none_or(|n| {
                 c.name.contains(n.as_str())
                     || c.contacts.iter().any(|x| x.name.contains(n.as_str()))
