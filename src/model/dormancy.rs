@@ -1,6 +1,7 @@
 //! What tickets say about a customer, and dormancy (待激活): a customer with
-//! no open ticket and no activity (ticket event, contact, or creation) for a
-//! span, whom someone should call back.
+//! no open ticket and no activity (ticket event or contact; the record's
+//! creation only when neither is known) for a span, whom someone should
+//! call back.
 
 use super::{Status, Summary, Timestamp};
 use crate::clock::Span;
@@ -24,14 +25,13 @@ impl Activity {
         self.last = self.last.max(t.last_at());
     }
 
-    /// The customer's last activity: the latest of its tickets' events, its
-    /// own last contact (`touched`) and its creation.
+    /// The customer's last activity: the latest of its tickets' events and
+    /// its own contacts (`touched`: the last contact, else the first).
+    /// The record's creation counts only when neither is known: a record
+    /// imported today from a spreadsheet says when the customer was last in
+    /// touch, not when someone typed it in.
     pub fn last_activity(&self, touched: Option<Timestamp>, created: Timestamp) -> Timestamp {
-        [touched, self.last, Some(created)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(created)
+        touched.max(self.last).unwrap_or(created)
     }
 }
 
@@ -102,10 +102,11 @@ mod tests {
             ticket.last_activity(Some(touched), created),
             at("2026-05-01T09:00:00+08:00")
         );
-        // A contact logged as earlier than the record's creation.
+        // A contact earlier than the record's creation (an import of last
+        // year's customers) is the last activity, not the import.
         assert_eq!(
             none.last_activity(Some(at("2025-12-01T09:00:00+08:00")), created),
-            created
+            at("2025-12-01T09:00:00+08:00")
         );
     }
 

@@ -364,8 +364,12 @@ pub struct CustomerFacts {
     pub id: String,
     /// Its tickets: how many are open, the latest event.
     pub activity: Activity,
-    /// The latest of its tickets' events, its last contact and its creation.
+    /// The latest of its tickets' events and its contacts (its creation
+    /// when it has neither; see [`Activity::last_activity`]).
     pub last_activity: Timestamp,
+    /// When its record was made: a customer cannot come due before it is
+    /// known (an import of customers quiet for long).
+    pub created: Timestamp,
 }
 
 impl CustomerFacts {
@@ -381,6 +385,7 @@ impl CustomerFacts {
             id: id.to_string(),
             activity,
             last_activity,
+            created,
         }
     }
 }
@@ -412,7 +417,11 @@ pub fn due_customer(
             &format!("dormant_for-{}", span_text(span)),
             customer.last_activity,
         ),
-        since: span.elapsed_since(customer.last_activity),
+        // Not before the record existed: a customer imported long quiet
+        // is due from its import, not let go as a stale firing.
+        since: span
+            .elapsed_since(customer.last_activity)
+            .max(customer.created),
     })
 }
 
@@ -1016,6 +1025,21 @@ mod tests {
             created,
         );
         assert_eq!(fire(&open, "2026-12-01T10:00:00+08:00"), None);
+        // Imported today, last in touch eight months ago: due at once,
+        // from its import, keyed by that last contact.
+        let imported = CustomerFacts::new(
+            "C000002",
+            Activity::default(),
+            Some(at("2026-03-20T00:00:00+08:00")),
+            at("2026-11-23T09:00:00+08:00"),
+        );
+        assert_eq!(
+            fire(&imported, "2026-11-23T09:05:00+08:00"),
+            Some(Firing {
+                key: "quarterly-callback/C000002/dormant_for-3m/2026-03-20T00:00:00+08:00".into(),
+                since: at("2026-11-23T09:00:00+08:00"),
+            })
+        );
         // Tickets are not customers.
         let t = ticket(created, "normal");
         assert_eq!(w.fire(&t, at("2026-12-01T10:00:00+08:00")), None);

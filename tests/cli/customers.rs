@@ -602,6 +602,50 @@ fn dormant_customers_have_no_open_ticket_and_no_recent_contact() {
     );
 }
 
+/// A new team imports last year's customers: one last in touch eight
+/// months ago is dormant at once, and the call-back rule opens its ticket
+/// on the next run, not six months after the import.
+#[test]
+fn imported_customers_are_dormant_from_their_last_contact_not_the_import() {
+    let env = TestEnv::bare();
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("\nrules:"), "{text}");
+    std::fs::write(
+        &path,
+        format!(
+            "{text}rules:\n- name: dormant-callback\n  when: {{dormant_for: 6m}}\n  then:\n  \
+             - open: {{type: consultation, priority: normal, channel: phone, title: 回访}}\n"
+        ),
+    )
+    .unwrap();
+    env.run(&["check"]).ok();
+    std::fs::write(
+        env.path("old.csv"),
+        "姓名,客户类型,首次联系时间\n张三,个人,2026/3/20\n李四,个人,2026/10/1\n",
+    )
+    .unwrap();
+    env.run(&["customer", "import", "old.csv"]).ok();
+    let dormant = env
+        .run(&["customer", "list", "--dormant", "--format", "ids"])
+        .ok()
+        .stdout;
+    assert_eq!(dormant, "C000001\n");
+    let out = env.run(&["run"]).ok();
+    assert!(
+        out.stderr.contains(
+            "C000001: time rule dormant-callback fired, due since 2026-11-23 09:00 \
+             (dormant-callback/C000001/dormant_for-6m/2026-03-20T00:00:00+08:00)"
+        ),
+        "{}",
+        out.stderr
+    );
+    let tickets = env.run(&["list", "--format", "ids"]).ok().stdout;
+    assert_eq!(tickets.lines().count(), 1, "{tickets}");
+    let ticket = env.ticket_yaml(tickets.trim());
+    assert_eq!(ticket["customer"].as_str(), Some("C000001"));
+}
+
 #[test]
 fn tickets_need_an_existing_customer() {
     let env = TestEnv::new();
