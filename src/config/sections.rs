@@ -134,6 +134,13 @@ impl CustomerConfig {
         })
     }
 
+    /// The number of a customer ID (`C000107` → 107), if it is one.
+    pub fn number_of(&self, id: &str) -> Option<u64> {
+        self.is_id(id)
+            .then(|| id[self.id_prefix.len()..].parse().ok())
+            .flatten()
+    }
+
     pub fn format_id(&self, serial: u64) -> String {
         format!(
             "{}{:0width$}",

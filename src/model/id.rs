@@ -61,9 +61,97 @@ impl std::fmt::Display for TicketId {
     }
 }
 
+/// The numbers an ID space has used (customer numbers, one day's ticket
+/// serials), split into the sequence that new IDs continue and the
+/// outliers far above it. Every allocation steps at most 100 above the
+/// highest number (a node's next number, docs/git.md), so numbers that
+/// climb in steps of at most `gap` are the sequence; a number more than
+/// `gap` above the one below it (a hand-made `C18446744073709551615`, a
+/// serial of 99999999) is an outlier, and so is every number above it.
+/// New IDs continue after [`Sequence::top`], never reach an outlier in
+/// `gap / 100` allocations, and an outlier that the sequence comes within
+/// `gap` of joins it — so no number is ever taken twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    /// The highest number of the sequence (0 when there is none).
+    pub top: u64,
+    /// The numbers far above it, ascending.
+    pub outliers: Vec<u64>,
+    /// The largest step that stays in the sequence.
+    pub gap: u64,
+}
+
+impl Sequence {
+    /// How far above the customer numbers a number is an outlier: an
+    /// import may give IDs with gaps (a subset of another store's
+    /// customers), but not one that uses up the numbers after it.
+    pub const CUSTOMER_GAP: u64 = 1_000_000;
+    /// How far above a day's serials a serial is an outlier: serials are
+    /// only allocated, never given, so any jump past a node step is a hand
+    /// edit; this leaves room for tickets removed by hand.
+    pub const SERIAL_GAP: u64 = 10_000;
+
+    pub fn of(numbers: impl IntoIterator<Item = u64>, gap: u64) -> Sequence {
+        let mut sorted: Vec<u64> = numbers.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut top: u64 = 0;
+        let mut far = sorted.len();
+        for (i, &n) in sorted.iter().enumerate() {
+            if n > top.saturating_add(gap) {
+                far = i;
+                break;
+            }
+            top = n;
+        }
+        Sequence {
+            top,
+            outliers: sorted.split_off(far),
+            gap,
+        }
+    }
+
+    /// Of numbers given for new IDs (an import's), those far above the
+    /// sequence: each is judged with the given numbers below it, so a
+    /// batch may climb in steps of `gap`. The others join the sequence.
+    pub fn take_given(&mut self, given: impl IntoIterator<Item = u64>) -> Vec<u64> {
+        let mut given: Vec<u64> = given.into_iter().collect();
+        given.sort_unstable();
+        let mut far = Vec::new();
+        for n in given {
+            if n > self.top.saturating_add(self.gap) {
+                far.push(n);
+            } else {
+                self.top = self.top.max(n);
+            }
+        }
+        far
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outliers_are_numbers_far_above_the_sequence() {
+        let seq = Sequence::of([3, 1, 2, u64::MAX, 107, 2_000_000_000], 1_000_000);
+        assert_eq!(seq.top, 107);
+        assert_eq!(seq.outliers, [2_000_000_000, u64::MAX]);
+        // Gaps within the limit are the sequence; one beyond it is not,
+        // nor is anything above it, however close.
+        let seq = Sequence::of([1, 10_001, 30_000, 30_001], 10_000);
+        assert_eq!((seq.top, seq.outliers), (10_001, vec![30_000, 30_001]));
+        let none = Sequence::of([], 10);
+        assert_eq!((none.top, none.outliers.len()), (0, 0));
+        let mut seq = Sequence::of([5], 1_000_000);
+        assert_eq!(seq.take_given([900_000, 1_900_000, 3_000_000]), [3_000_000]);
+        assert_eq!(seq.top, 1_900_000);
+        assert_eq!(
+            Sequence::of([], 1_000_000).take_given([u64::MAX]),
+            [u64::MAX]
+        );
+    }
 
     #[test]
     fn round_trips_and_rejects_garbage() {
@@ -91,6 +179,40 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The top is a number given (or 0); nothing up to it is an
+        /// outlier, every outlier is beyond it by more than the gap; and
+        /// the next numbers after the top, node or not, are none of them.
+        #[test]
+        fn the_sequence_continues_below_every_outlier(
+            numbers in proptest::collection::vec(
+                proptest::prop_oneof![0u64..5_000, proptest::prelude::any::<u64>()],
+                0..40,
+            ),
+            node in proptest::option::of(1u32..=99),
+        ) {
+            let gap = 1_000;
+            let seq = Sequence::of(numbers.iter().copied(), gap);
+            proptest::prop_assert!(seq.top == 0 || numbers.contains(&seq.top));
+            for n in &numbers {
+                proptest::prop_assert_eq!(
+                    seq.outliers.contains(n),
+                    *n > seq.top,
+                    "{} against top {}", n, seq.top
+                );
+            }
+            proptest::prop_assert!(seq.outliers.iter().all(|o| *o > seq.top.saturating_add(gap)));
+            let mut at = seq.top;
+            for _ in 0..5 {
+                match crate::store::next_number(at, node) {
+                    Some(next) => {
+                        proptest::prop_assert!(!numbers.contains(&next));
+                        at = next;
+                    }
+                    None => break,
+                }
+            }
+        }
+
         #[test]
         fn parsing_ids_never_panics(text in "\\PC{0,24}|[A-Za-z]{0,3}[0-9]{0,18}") {
             if let Some(id) = TicketId::parse(&text) {

@@ -31,7 +31,7 @@ pub use event::{
 };
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, inline_value, FoldError, State};
-pub use id::TicketId;
+pub use id::{Sequence, TicketId};
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};

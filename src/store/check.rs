@@ -29,6 +29,7 @@ impl Store {
         problems.extend(self.mail_problem().map(Finding::in_config));
         problems.extend(self.temp_findings(false)?.0);
         let customers = self.check_customers(ring, now, &mut problems)?;
+        problems.extend(self.outlier_findings(&customers)?);
         self.check_tickets(&customers, &mut problems)?;
         self.check_git(&mut problems)?;
         problems.extend(self.node_claim_findings()?);

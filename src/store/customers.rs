@@ -80,11 +80,19 @@ pub struct Clashes {
     pub id_taken: bool,
     /// Its ID is given, and was given to a record before it.
     pub id_given_before: bool,
+    /// Its ID is given and far above the store's customer numbers (an
+    /// outlier, see [`crate::model::Sequence`]): the highest number it is
+    /// far above.
+    pub far_above: Option<u64>,
 }
 
 impl Clashes {
     pub fn is_empty(&self) -> bool {
-        self.store.is_none() && self.earlier.is_none() && !self.id_taken && !self.id_given_before
+        self.store.is_none()
+            && self.earlier.is_none()
+            && !self.id_taken
+            && !self.id_given_before
+            && self.far_above.is_none()
     }
 }
 
@@ -297,10 +305,14 @@ impl Store {
         let index = self.customer_index_for_write()?;
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
-        let number = |id: &str| id.strip_prefix(&config.id_prefix)?.parse::<u64>().ok();
-        let mut max = new.iter().filter_map(|c| number(&c.id)).max().unwrap_or(0);
-        index.each_id(|id| max = max.max(number(id).unwrap_or(0)));
-        let clashes = self.clashes_in(&index, &new);
+        let (clashes, mut max) = self.clashes_in(&index, &new)?;
+        if let Some((c, k)) = new
+            .iter()
+            .zip(&clashes)
+            .find(|(_, k)| k.far_above.is_some())
+        {
+            return Err(self.far_above_error(&c.id, k.far_above.unwrap_or_default()));
+        }
         if let Some(c) = new.iter().zip(&clashes).find(|(_, k)| k.id_given_before) {
             return Err(Error::Refused(format!(
                 "customer {} is given twice",
@@ -337,7 +349,11 @@ impl Store {
                 return Err(Error::Refused(format!("customer {} already exists", c.id)));
             }
         }
-        self.publish_new_customers(&new)?;
+        // The numbers are recorded as issued before any file is published.
+        let highest = new.iter().filter_map(|c| config.number_of(&c.id)).max();
+        self.publish_new_customers(&new, || {
+            highest.map_or(Ok(()), |n| self.record_issued(node, n))
+        })?;
         self.index_written(index, &new);
         Ok(new)
     }
@@ -354,12 +370,21 @@ impl Store {
         // damaged file is named rather than checked against as it was.
         self.customer_summaries()?.into_result()?;
         let index = self.customer_index_for_write()?;
-        Ok(self.clashes_in(&index, new))
+        Ok(self.clashes_in(&index, new)?.0)
     }
 
     /// The one duplicate guard: each record of `new` against the store
-    /// (through the index) and against the records before it.
-    fn clashes_in(&self, index: &CustomerIndex, new: &[Customer]) -> Vec<Clashes> {
+    /// (through the index) and against the records before it; and its
+    /// given ID against the numbers in use. Also returns the highest number
+    /// that new IDs must stay above: the sequence of the store's numbers,
+    /// issued numbers and the given IDs (outliers left out).
+    fn clashes_in(&self, index: &CustomerIndex, new: &[Customer]) -> Result<(Vec<Clashes>, u64)> {
+        let config = &self.config.customers;
+        let mut ids = Vec::new();
+        index.each_id(|id| ids.push(id.to_string()));
+        let mut sequence = self.customer_sequence(&ids)?;
+        let store_top = sequence.top;
+        let far = sequence.take_given(new.iter().filter_map(|c| config.number_of(&c.id)));
         let in_store = index.holders_of(&Identities::of(new));
         let given: HashSet<&str> = new
             .iter()
@@ -400,9 +425,13 @@ impl Store {
                 earlier: before,
                 id_taken: given && (taken.contains(&c.id) || self.customer_path(&c.id).exists()),
                 id_given_before: given && !ids_before.insert(c.id.as_str()),
+                far_above: config
+                    .number_of(&c.id)
+                    .filter(|n| far.contains(n))
+                    .map(|_| store_top),
             });
         }
-        found
+        Ok((found, sequence.top))
     }
 
     /// Loads, changes and writes one customer under the customer lock; the
@@ -418,7 +447,7 @@ impl Store {
         change(&mut customer)?;
         let index = self.customer_index_for_write()?;
         super::guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
-        let clashes = self.clashes_in(&index, std::slice::from_ref(&customer));
+        let (clashes, _) = self.clashes_in(&index, std::slice::from_ref(&customer))?;
         if let Some(d) = &clashes[0].store {
             return Err(duplicate_error(id, d));
         }

@@ -407,6 +407,32 @@ impl Store {
             .collect()
     }
 
+    /// The names of the files (`C000107.yaml`) that commits of this
+    /// repository, on any branch, removed from the store's folder `dir`;
+    /// none outside git.
+    pub(super) fn removed_from_history(&self, dir: &str) -> Vec<String> {
+        let Some(out) = git(
+            &self.root,
+            &[
+                "log",
+                "--all",
+                "--format=",
+                "--name-only",
+                "--diff-filter=D",
+                "--relative",
+                "--",
+                dir,
+            ],
+        ) else {
+            return Vec::new();
+        };
+        let prefix = format!("{dir}/");
+        out.lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .map(String::from)
+            .collect()
+    }
+
     /// This clone's name, made on first use.
     pub fn clone_name(&self) -> Result<String> {
         let path = self.state_dir().join(CLONE_FILE);

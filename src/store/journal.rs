@@ -77,13 +77,23 @@ impl Store {
 
     /// Creates the files of `new` customers (IDs given), all or none, for a
     /// caller that holds the customer lock. One customer is one atomic file.
-    pub(super) fn publish_new_customers(&self, new: &[Customer]) -> Result<()> {
+    /// `issued` records their numbers once nothing but a failing disk can
+    /// stop them any more (every file rendered within the size limit, a
+    /// batch staged), before the first is published: so a refused write
+    /// changes nothing, and a crash never publishes a number unrecorded.
+    pub(super) fn publish_new_customers(
+        &self,
+        new: &[Customer],
+        issued: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
         let sized = |c: &Customer| {
             let path = self.customer_path(&c.id);
             super::read::within_limit(self.display_path(&path), render_customer(c))
         };
         if let [one] = new {
-            return create_atomic(&self.customer_path(&one.id), sized(one)?.as_bytes());
+            let text = sized(one)?;
+            issued()?;
+            return create_atomic(&self.customer_path(&one.id), text.as_bytes());
         }
         if new.is_empty() {
             return Ok(());
@@ -113,6 +123,7 @@ impl Store {
         sync_dir_itself(&self.state_dir());
         let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
         let staged = create_synced_files(&dir, &files)
+            .and_then(|()| issued())
             .and_then(|()| write_atomic(&dir.join(JOURNAL), journal_text(&names).as_bytes()));
         if let Err(e) = staged {
             let _ = fs::remove_dir_all(&dir);

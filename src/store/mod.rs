@@ -15,6 +15,7 @@ mod fsio;
 mod git;
 #[cfg(test)]
 mod golden;
+mod issued;
 mod journal;
 mod lock;
 mod read;
@@ -44,6 +45,7 @@ pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{
     next_number, GitSetup, GitState, Installed, NewClone, NodeClaim, ATTRIBUTES, NODES_DIR,
 };
+pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};

@@ -6,7 +6,7 @@ use super::read::real_dirs;
 use super::walk::{yaml_files, Depth, Found};
 use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
 use crate::error::{Error, Result};
-use crate::model::{Ticket, TicketId, Timestamp};
+use crate::model::{Sequence, Ticket, TicketId, Timestamp};
 
 /// Serialises a ticket with its fixed key order.
 pub fn render_ticket(ticket: &Ticket) -> String {
@@ -166,7 +166,10 @@ impl Store {
         Ok(ticket)
     }
 
-    /// The highest serial used on `date`, looking only at that month's folder.
+    /// The highest serial of `date`'s sequence, looking only at that
+    /// month's folder: a serial far above the others (one made by hand, as
+    /// 99999999) is left out, so that it does not use up the day's serials
+    /// (see [`crate::model::Sequence`]; `desk check` warns about it).
     fn max_serial(&self, prefix: &str, date: NaiveDate) -> Result<u32> {
         let dir = self.tickets_dir().join(date.format("%Y/%m").to_string());
         let entries = match std::fs::read_dir(&dir) {
@@ -174,7 +177,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(Error::io(&dir, e)),
         };
-        let mut max = 0;
+        let mut serials = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let name = entry.file_name();
@@ -183,11 +186,12 @@ impl Store {
             };
             if let Some(id) = TicketId::parse(stem) {
                 if id.prefix == prefix && id.date == date {
-                    max = max.max(id.serial);
+                    serials.push(u64::from(id.serial));
                 }
             }
         }
-        Ok(max)
+        let top = Sequence::of(serials, Sequence::SERIAL_GAP).top;
+        Ok(u32::try_from(top).expect("serials are u32"))
     }
 
     /// Every entry under `tickets/` that desk reads or must report, sorted

@@ -646,6 +646,31 @@ fn imported_customers_are_dormant_from_their_last_contact_not_the_import() {
     assert_eq!(ticket["customer"].as_str(), Some("C000001"));
 }
 
+/// Numbers of removed customers are never issued again, in a store
+/// without git too: the highest number issued is kept in `issued/`.
+#[test]
+fn a_removed_customers_number_is_not_issued_again() {
+    let env = TestEnv::new();
+    std::fs::remove_file(env.path("customers/C000003.yaml")).unwrap();
+    let id = add(&env, &["--kind", "个人", "--name", "王五"]);
+    assert_eq!(id, "C000004");
+    let mark = std::fs::read_to_string(env.path("issued/local.yaml")).unwrap();
+    assert!(mark.ends_with("customer: 4\n"), "{mark}");
+    // A mark that cannot be read stops new customers, naming it.
+    std::fs::write(env.path("issued/local.yaml"), "customer: [\n").unwrap();
+    refused(
+        &env,
+        &["customer", "add", "--kind", "个人", "--name", "赵六"],
+        &["issued/local.yaml"],
+    );
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.starts_with("issued/local.yaml:"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn tickets_need_an_existing_customer() {
     let env = TestEnv::new();

@@ -1352,3 +1352,62 @@ fn two_clones_reveals_of_one_day_merge_as_the_union_of_their_lines() {
         b.check_clean();
     }
 }
+
+/// docs/git.md's procedure for one customer registered on two clones
+/// removes one record with `git rm`; its ID is never given to anyone else,
+/// by the clone that made it, by a later clone of its node, or by a store
+/// made before the issued marks (through git's history).
+#[test]
+fn a_removed_customers_id_is_never_issued_again() {
+    let (team, a, b, _) = team_with_ticket();
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    // Both register 王五 before either pulls.
+    let add = |c: &Clone, name: &str, phone: &str| {
+        c.env
+            .run(&customer_add("个人", name, &["--phone", phone]))
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    assert_eq!(add(&a, "王五", "13700000001"), "C000201");
+    assert_eq!(add(&b, "王五", "13700000001"), "C000102");
+    a.commit(&team, "a registers 王五");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    b.commit(&team, "b registers 王五");
+    b.git(&team, &["pull", "-q", "--no-edit", "origin", "main"]);
+    let out = b.env.run(&["check"]).fails(1);
+    assert!(out.stdout.contains("the same phone"), "{}", out.stdout);
+    // The duplicate procedure: keep C000201, remove b's record.
+    b.git(&team, &["rm", "-q", "customers/C000102.yaml"]);
+    b.commit(&team, "王五 is C000201");
+    b.check_clean();
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    // b's next customer does not get C000102 back.
+    assert_eq!(add(&b, "赵六", "13700000002"), "C000202");
+    b.commit(&team, "赵六");
+    b.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    // Nor does a new clone of node 2 once b is gone for good, after its
+    // last customer is removed too.
+    let c = team.clone("c", None);
+    c.git(
+        &team,
+        &["rm", "-q", "-r", "nodes", "customers/C000202.yaml"],
+    );
+    c.env.run(&["git-setup", "--node", "2"]).ok();
+    assert_eq!(add(&c, "钱七", "13700000003"), "C000302");
+    c.commit(&team, "c, node 2 now");
+    c.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    // A store whose customers were made before the marks: git's history
+    // still knows the removed C000302.
+    let d = team.clone("d", Some(9));
+    d.git(
+        &team,
+        &["rm", "-q", "-r", "issued", "customers/C000302.yaml"],
+    );
+    d.commit(&team, "as an older desk left it");
+    assert_eq!(add(&d, "孙八", "13700000004"), "C000309");
+    d.commit(&team, "孙八");
+    d.check_clean();
+}

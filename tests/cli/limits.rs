@@ -138,41 +138,79 @@ fn demo_sizes_are_bounded() {
         .ok();
 }
 
+/// One hand-made ID at the top of its space (a serial of 99999999, a
+/// customer C18446744073709551615) no longer blocks every later one: new
+/// IDs continue the sequence below it, `desk check` warns about it, and an
+/// import refuses to give such an ID.
 #[test]
-fn serials_and_customer_numbers_at_their_top_are_refused() {
+fn ids_far_above_the_others_are_passed_warned_and_refused_on_import() {
     let env = TestEnv::new();
     let id = env.new_ticket(&[]);
     let top = format!("{}99999999", &id[..10]);
     let text = env.read_ticket(&id).replace(&id, &top);
     std::fs::write(env.ticket_path(&top), text).unwrap();
-    let out = env.run(&[
-        "new",
-        "--customer",
-        "C000001",
-        "--type",
-        "complaint",
-        "--priority",
-        "urgent",
-        "--channel",
-        "phone",
-        "--title",
-        "One more",
-    ]);
-    refused(out, "serials run to 99999999");
+    let next = env.new_ticket(&["--title", "One more"]);
+    assert_eq!(next, format!("{}0002", &id[..10]));
 
     let top = "C18446744073709551615";
     let text = std::fs::read_to_string(env.path("customers/C000001.yaml"))
         .unwrap()
-        .replace("C000001", top);
+        .replace("C000001", top)
+        .replace("13900000001", "13900000008");
     std::fs::write(env.path(&format!("customers/{top}.yaml")), text).unwrap();
+    let out = env
+        .run(&crate::common::customer_add(
+            "individual",
+            "王五",
+            &["--phone", "13900000009"],
+        ))
+        .ok();
+    assert_eq!(out.stdout, "C000004\n");
+
+    // Warned, not failed: nothing is wrong, but the IDs were made by hand.
+    let out = env.run(&["check"]).ok();
+    for expected in [
+        "warning: customers/C18446744073709551615.yaml: customer number 18446744073709551615 \
+         is more than 1,000,000 above the other customer numbers; new customers are numbered \
+         after C000004",
+        &format!(
+            "warning: tickets/2026/11/{}99999999.yaml: serial 99999999 is more than 10,000 \
+             above the day's other serials; new tickets of that day are numbered after {}",
+            &id[..10],
+            next
+        ),
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "missing {expected:?} in {}",
+            out.stderr
+        );
+    }
+
+    // An import may give IDs with gaps, but none far above the others.
+    std::fs::write(
+        env.path("far.csv"),
+        "id,kind,name\nC000900,个人,甲\nC900000,个人,乙\nC1900000,个人,丙\nC99999999999,个人,丁\n",
+    )
+    .unwrap();
     let before = env.snapshot();
-    let out = env.run(&crate::common::customer_add(
-        "individual",
-        "王五",
-        &["--phone", "13900000009"],
-    ));
-    refused(out, "no customer number left after C18446744073709551615");
-    assert_eq!(env.snapshot(), before);
+    let err = env.run(&["customer", "import", "far.csv"]).fails(1).stderr;
+    assert!(
+        err.contains(
+            "1 bad row(s); nothing was imported:\n  line 5: customer C99999999999 is far above \
+             the store's customer numbers (the highest is C000004): an ID more than 1,000,000 \
+             above them is refused"
+        ),
+        "{err}"
+    );
+    assert_eq!(before, env.snapshot());
+    std::fs::write(
+        env.path("far.csv"),
+        "id,kind,name\nC000900,个人,甲\nC900000,个人,乙\nC1900000,个人,丙\n,个人,戊\n",
+    )
+    .unwrap();
+    let out = env.run(&["customer", "import", "far.csv"]).ok();
+    assert_eq!(out.stdout, "C000900\nC900000\nC1900000\nC1900001\n");
 }
 
 #[test]

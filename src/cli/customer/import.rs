@@ -155,6 +155,8 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
             format!("duplicates line {}'s {field}", lines[earlier])
         } else if k.id_taken || k.id_given_before {
             format!("customer {} already exists", c.id)
+        } else if let Some(top) = k.far_above {
+            ctx.store.far_above_error(&c.id, top).to_string()
         } else {
             continue;
         };
