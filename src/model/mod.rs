@@ -9,6 +9,7 @@ mod event;
 mod filter;
 mod fold;
 mod id;
+pub mod in_clear;
 mod lifecycle;
 pub mod mask;
 mod merge;

@@ -112,6 +112,7 @@ impl Ticket {
     /// may go before later ones ("a call logged after the fact") only where
     /// it cannot contradict them; see [`may_go_before_later_events`].
     fn append(&mut self, event: Event) -> Result<()> {
+        super::in_clear::refuse_in_event(&event)?;
         let slot = self.slot(event.at)?;
         if slot < self.history.len() && !may_go_before_later_events(&event) {
             let last = self.last_at().expect("a later event exists");

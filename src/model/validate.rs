@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 
+use super::in_clear::Kept;
 use super::{
     is_one_line, mask, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
     Timestamp,
@@ -325,6 +326,27 @@ impl FieldRules<'_> {
     /// validated, normalised, sealed when the field is encrypted. An empty
     /// value means "remove" (`None`).
     pub fn value(
+        &self,
+        kind: CustomerKind,
+        field: &CustomerField,
+        raw: &str,
+    ) -> crate::error::Result<Option<FieldValue>> {
+        let value = self.value_unguarded(kind, field, raw)?;
+        // Kept in clear: never a bank-card number or a secret key.
+        let key = field.key();
+        match &value {
+            Some(FieldValue::Text(text)) => super::in_clear::refuse(&key, text, Kept::Customer)?,
+            Some(FieldValue::List(items)) => {
+                for text in items {
+                    super::in_clear::refuse(&key, text, Kept::Customer)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(value)
+    }
+
+    fn value_unguarded(
         &self,
         kind: CustomerKind,
         field: &CustomerField,

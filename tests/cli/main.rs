@@ -17,6 +17,7 @@ mod git;
 mod help;
 mod hostile;
 mod import_encoding;
+mod in_clear;
 mod init;
 mod interrupt;
 mod keys;
