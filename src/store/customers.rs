@@ -305,7 +305,8 @@ impl Store {
         let index = self.customer_index_for_write()?;
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
-        let (clashes, mut max) = self.clashes_in(&index, &new)?;
+        let mut clashes = self.clashes_in(&index, &new);
+        let mut max = self.given_ids_in_sequence(&index, &new, &mut clashes)?;
         if let Some((c, k)) = new
             .iter()
             .zip(&clashes)
@@ -370,21 +371,39 @@ impl Store {
         // damaged file is named rather than checked against as it was.
         self.customer_summaries()?.into_result()?;
         let index = self.customer_index_for_write()?;
-        Ok(self.clashes_in(&index, new)?.0)
+        let mut clashes = self.clashes_in(&index, new);
+        self.given_ids_in_sequence(&index, new, &mut clashes)?;
+        Ok(clashes)
     }
 
-    /// The one duplicate guard: each record of `new` against the store
-    /// (through the index) and against the records before it; and its
-    /// given ID against the numbers in use. Also returns the highest number
-    /// that new IDs must stay above: the sequence of the store's numbers,
-    /// issued numbers and the given IDs (outliers left out).
-    fn clashes_in(&self, index: &CustomerIndex, new: &[Customer]) -> Result<(Vec<Clashes>, u64)> {
+    /// Marks the given IDs of `new` that are far above the customer
+    /// numbers in use (the files', the issued marks'; see
+    /// [`crate::model::Sequence`]) in their `clashes`. Returns the number
+    /// new IDs continue after: the sequence's highest, the given IDs
+    /// included, outliers left out.
+    fn given_ids_in_sequence(
+        &self,
+        index: &CustomerIndex,
+        new: &[Customer],
+        clashes: &mut [Clashes],
+    ) -> Result<u64> {
         let config = &self.config.customers;
         let mut ids = Vec::new();
         index.each_id(|id| ids.push(id.to_string()));
         let mut sequence = self.customer_sequence(&ids)?;
         let store_top = sequence.top;
         let far = sequence.take_given(new.iter().filter_map(|c| config.number_of(&c.id)));
+        for (c, k) in new.iter().zip(clashes) {
+            if config.number_of(&c.id).is_some_and(|n| far.contains(&n)) {
+                k.far_above = Some(store_top);
+            }
+        }
+        Ok(sequence.top)
+    }
+
+    /// The one duplicate guard: each record of `new` against the store
+    /// (through the index) and against the records before it.
+    fn clashes_in(&self, index: &CustomerIndex, new: &[Customer]) -> Vec<Clashes> {
         let in_store = index.holders_of(&Identities::of(new));
         let given: HashSet<&str> = new
             .iter()
@@ -425,13 +444,10 @@ impl Store {
                 earlier: before,
                 id_taken: given && (taken.contains(&c.id) || self.customer_path(&c.id).exists()),
                 id_given_before: given && !ids_before.insert(c.id.as_str()),
-                far_above: config
-                    .number_of(&c.id)
-                    .filter(|n| far.contains(n))
-                    .map(|_| store_top),
+                far_above: None,
             });
         }
-        Ok((found, sequence.top))
+        found
     }
 
     /// Loads, changes and writes one customer under the customer lock; the
@@ -447,7 +463,7 @@ impl Store {
         change(&mut customer)?;
         let index = self.customer_index_for_write()?;
         super::guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
-        let (clashes, _) = self.clashes_in(&index, std::slice::from_ref(&customer))?;
+        let clashes = self.clashes_in(&index, std::slice::from_ref(&customer));
         if let Some(d) = &clashes[0].store {
             return Err(duplicate_error(id, d));
         }
