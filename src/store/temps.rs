@@ -69,9 +69,13 @@ static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 impl Store {
     /// The directories where desk writes files: the root, `customers/`,
-    /// every folder under `tickets/`, and the cache.
+    /// `issued/`, every folder under `tickets/`, and the cache.
     fn written_dirs(&self) -> Vec<PathBuf> {
-        let mut dirs = vec![self.root.clone(), self.customers_dir()];
+        let mut dirs = vec![
+            self.root.clone(),
+            self.customers_dir(),
+            self.root.join(super::ISSUED_DIR),
+        ];
         let walk = walkdir::WalkDir::new(self.tickets_dir())
             .sort_by_file_name()
             .into_iter()
@@ -189,11 +193,14 @@ impl Store {
     }
 
     /// The lock that the writer of a temporary file held: the customer
-    /// lock in `customers/`, the reveal log's in `audit/reveals/`, the
-    /// ticket's lock under `tickets/` (see `modify_ticket`); none elsewhere
-    /// (desk.yaml, the cache).
+    /// lock in `customers/` and `issued/`, the reveal log's in
+    /// `audit/reveals/`, the ticket's lock under `tickets/` (see
+    /// `modify_ticket`); none elsewhere (desk.yaml, the cache).
     fn writer_lock(&self, t: &TempFile) -> Option<String> {
-        if t.path.parent() == Some(self.customers_dir().as_path()) {
+        let issued = self.root.join(super::ISSUED_DIR);
+        if t.path.parent() == Some(self.customers_dir().as_path())
+            || t.path.parent() == Some(issued.as_path())
+        {
             return Some(super::customers::LOCK.to_string());
         }
         if t.path.parent() == Some(self.root.join(super::AUDIT_DIR).as_path()) {
