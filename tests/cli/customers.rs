@@ -622,7 +622,7 @@ fn imported_customers_are_dormant_from_their_last_contact_not_the_import() {
     env.run(&["check"]).ok();
     std::fs::write(
         env.path("old.csv"),
-        "姓名,客户类型,首次联系时间\n张三,个人,2026/3/20\n李四,个人,2026/10/1\n",
+        "姓名,客户类型,首次联系时间\n张三,个人,2026-03-20\n李四,个人,2026-10-01\n",
     )
     .unwrap();
     env.run(&["customer", "import", "old.csv"]).ok();
