@@ -161,7 +161,7 @@ fn is_word(c: char) -> bool {
 /// A secret key that text must not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKey {
-    /// An age private key, `AGE-SECRET-KEY-1` and 58 Bech32 characters:
+    /// An age private key, `AGE-SECRET-KEY-1` and 58 letters and digits:
     /// what `DESK_KEY_FILE` holds.
     Age,
     /// A desk lookup key, `DESK-LOOKUP-KEY-` and 64 hex digits.
@@ -191,23 +191,20 @@ impl SecretKey {
     }
 }
 
-const BECH32: &str = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-
-/// The first secret key in `text`, in any case.
+/// The first secret key in `text`, in any case: the shapes `desk check`
+/// looks for in the store's files (store/secrets.rs), and PEM keys.
 pub fn secret_key(text: &str) -> Option<SecretKey> {
     let upper = text.to_ascii_uppercase();
-    let keyed = |prefix: &str, len: usize, body: &dyn Fn(u8) -> bool| {
+    let keyed = |prefix: &str, len: usize, body: fn(&u8) -> bool| {
         upper.match_indices(prefix).any(|(at, _)| {
             let rest = &upper.as_bytes()[at + prefix.len()..];
-            rest.len() >= len && rest[..len].iter().all(|&b| body(b))
+            rest.len() >= len && rest[..len].iter().all(body)
         })
     };
-    if keyed("AGE-SECRET-KEY-1", 58, &|b| {
-        BECH32.as_bytes().contains(&b.to_ascii_lowercase())
-    }) {
+    if keyed("AGE-SECRET-KEY-1", 58, u8::is_ascii_alphanumeric) {
         return Some(SecretKey::Age);
     }
-    if keyed("DESK-LOOKUP-KEY-", 64, &|b| b.is_ascii_hexdigit()) {
+    if keyed(crate::crypto::LOOKUP_KEY_PREFIX, 64, u8::is_ascii_hexdigit) {
         return Some(SecretKey::Lookup);
     }
     pem_key(text).then_some(SecretKey::Pem)
