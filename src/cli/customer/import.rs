@@ -86,14 +86,18 @@ pub fn run(ctx: &Context, args: &ImportArgs, out: &mut dyn Write) -> Result<()> 
     customer_import::require_columns(&headers)?;
     let (columns, unknown) = customer_import::columns_of(&headers, args.ignore_unknown)?;
     if !unknown.is_empty() {
+        // The first columns name the mistake, if there is one; a file of
+        // thousands of columns does not print them all.
+        const NAMED: usize = 50;
+        let mut listed = unknown[..unknown.len().min(NAMED)].join(", ");
+        if unknown.len() > NAMED {
+            listed.push_str(&format!(" and {} more", unknown.len() - NAMED));
+        }
         match args.ignore_unknown {
-            true => message::say(&format!(
-                "{name}: skipped columns: {}",
-                visible(&unknown.join(", "))
-            )),
+            true => message::say(&format!("{name}: skipped columns: {}", visible(&listed))),
             false => message::say(&format!(
                 "{name}: columns kept as custom fields: {} (--ignore-unknown skips them)",
-                visible(&unknown.join(", "))
+                visible(&listed)
             )),
         }
     }
