@@ -598,6 +598,22 @@ pub fn visible_lines(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// `text` as one word of a POSIX shell command line: as it is when it is
+/// made only of characters no shell treats specially, else in single
+/// quotes (a quote inside written `'\''`). For commands people copy.
+pub fn shell_quoted(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@".contains(c))
+        && !text.starts_with('~');
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 /// Control characters and the invisible format characters (Unicode's `Cf`
 /// category, plus the line and paragraph separators).
 fn is_hidden(c: char) -> bool {

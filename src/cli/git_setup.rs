@@ -22,7 +22,9 @@ pub struct GitSetupArgs {
     pub cron: bool,
 }
 
-/// Sets up the store's git integration in this clone; prints the node number.
+/// Sets up the store's git integration in this clone; prints the node number,
+/// and the rules' hooks this clone does not allow yet, each with the command
+/// that allows it (docs/automation.md, "Trust model").
 pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
     let setup = store.set_up_git(args.node, ctx.given_actor(), &ctx.now.to_string())?;
@@ -54,6 +56,10 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         for done in store.install_cron_files()? {
             message::say(&describe(done, "cron file"));
         }
+    }
+    // Hooks travel in desk.yaml; each machine allows the ones it runs.
+    for f in store.hook_findings() {
+        message::say(&format!("note: {f}"));
     }
     writeln!(out, "{node}")?;
     Ok(())

@@ -12,7 +12,9 @@ pub struct OutboxArgs {
 }
 
 /// Deliveries that rules queued and `desk run` has not made: pending,
-/// retrying, and given up; by ticket, then in the order queued.
+/// retrying, and given up; by ticket, then in the order queued; each with
+/// the template or command line its rule would use now, or `unexplained`
+/// when no rule of desk.yaml explains the entry.
 pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> {
     let crate::store::Outbox { rows, errors } = ctx.store.outbox()?;
     let tz = ctx.store.settings.tz;
@@ -27,18 +29,26 @@ pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> 
         "next_attempt",
         "last_error",
         "key",
+        "uses",
     ]);
-    for (ticket, d) in &rows {
+    for row in &rows {
+        let d = &row.delivery;
+        let (state, error, uses) = match &row.uses {
+            Some(Err(why)) => ("unexplained", Some(why.as_str()), None),
+            Some(Ok(uses)) => (d.state.key(), d.last_error.as_deref(), Some(uses.as_str())),
+            None => (d.state.key(), d.last_error.as_deref(), None),
+        };
         records.push(vec![
-            text(ticket),
-            text(d.state.key()),
+            text(&row.ticket),
+            text(state),
             text(&d.rule),
             text(d.via()),
             text(d.to().join(" ")),
             int(d.attempts as usize),
             opt_text(d.next_attempt.as_ref().map(local)),
-            opt_text(d.last_error.as_deref()),
+            opt_text(error),
             text(&d.key),
+            opt_text(uses),
         ]);
     }
     records.write(out, ctx.term.format_or_default(args.format), ctx.term)?;

@@ -20,7 +20,8 @@ pub struct RunArgs {
 
 /// Fires the time rules that came due and delivers what rules queued (for
 /// cron). One line per firing, action and delivery on stderr; exit 1 when
-/// any delivery failed in this run (on a dry run, would fail).
+/// any delivery failed in this run (on a dry run, would fail), or a queued
+/// entry that no rule explains was left undelivered.
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let tz = ctx.store.settings.tz;
     let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
@@ -60,10 +61,22 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
                 Some(t) => format!("failed (attempt {attempt}, next at {}): {error}", local(t)),
                 None => format!("failed (attempt {attempt}, given up): {error}"),
             },
+            AttemptOutcome::Unexplained { why } => format!(
+                "not delivered: no rule of desk.yaml explains this queued entry: {why} \
+                 (desk check names it)"
+            ),
+        };
+        // A dry run says what its rule would use: the template or the
+        // command line.
+        let uses = match (&a.outcome, &a.uses) {
+            (AttemptOutcome::WouldSend | AttemptOutcome::WouldFail { .. }, Some(uses)) => {
+                format!(" {uses}")
+            }
+            _ => String::new(),
         };
         // Values from files are shown escaped, never obeyed by the terminal.
         let line = format!(
-            "{}: {} by rule {}{to} {what} ({})",
+            "{}: {}{uses} by rule {}{to} {what} ({})",
             a.ticket, a.via, a.rule, a.key
         );
         crate::output::message::say(&line);
@@ -88,9 +101,11 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         &mut fired,
         &mut say,
     )?;
-    Ok(if totals.failed + totals.would_fail > 0 {
-        super::exit::ERROR
-    } else {
-        super::exit::OK
-    })
+    Ok(
+        if totals.failed + totals.would_fail + totals.unexplained > 0 {
+            super::exit::ERROR
+        } else {
+            super::exit::OK
+        },
+    )
 }

@@ -247,19 +247,22 @@ fn describe(e: &Event) -> String {
                 None => format!("surveyed: {scores}"),
             }
         }
-        Action::Queued => format!(
-            "queued {} {} ({})",
-            e.via.as_deref().unwrap_or("?"),
-            match (&e.template, &e.command) {
-                (Some(t), _) => format!("{t} to {}", inline_value(e.to.as_ref(), false)),
-                (None, Some(c)) => std::iter::once(c.as_str())
-                    .chain(e.args.iter().flatten().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                (None, None) => inline_value(e.to.as_ref(), false),
-            },
-            e.key.as_deref().unwrap_or("?")
-        ),
+        // A reference to its rule's action: the template or command an
+        // older desk wrote beside it is not what `desk run` uses, and not
+        // shown (`desk outbox` shows what the rule uses now).
+        Action::Queued => match &e.to {
+            Some(to) => format!(
+                "queued {} to {} ({})",
+                e.via.as_deref().unwrap_or("?"),
+                inline_value(Some(to), false),
+                e.key.as_deref().unwrap_or("?")
+            ),
+            None => format!(
+                "queued {} ({})",
+                e.via.as_deref().unwrap_or("?"),
+                e.key.as_deref().unwrap_or("?")
+            ),
+        },
         Action::Notified => format!(
             "notified by {} ({})",
             e.via.as_deref().unwrap_or("?"),

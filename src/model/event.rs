@@ -389,13 +389,14 @@ impl Event {
                 }
             }
             Action::Queued | Action::Notified | Action::DeliveryFailed => {
+                // A `queued` event is a reference to its rule's action:
+                // whether a rule of desk.yaml explains it is the store's
+                // check (it needs the rules); `template`, `command` and
+                // `args` of older events are kept and never used.
                 match self.via.as_deref() {
                     None => {}
-                    Some("email") if self.action == Action::Queued && self.template.is_none() => {
-                        problems.push("an e-mail `queued` event needs `template`".to_string())
-                    }
-                    Some("run") if self.action == Action::Queued && self.command.is_none() => {
-                        problems.push("a run `queued` event needs `command`".to_string())
+                    Some("email") if self.action == Action::Queued && self.to.is_none() => {
+                        problems.push("an e-mail `queued` event needs `to`".to_string())
                     }
                     Some("email" | "run") => {}
                     Some(other) => {
@@ -547,12 +548,8 @@ mod tests {
             ["via 'fax' is not a channel (email, run)"]
         );
         assert_eq!(
-            problems("action: queued\nkey: k\nvia: email\nto: [li.na]\n"),
-            ["an e-mail `queued` event needs `template`"]
-        );
-        assert_eq!(
-            problems("action: queued\nkey: k\nvia: run\n"),
-            ["a run `queued` event needs `command`"]
+            problems("action: queued\nkey: k\nvia: email\ntemplate: t\n"),
+            ["an e-mail `queued` event needs `to`"]
         );
         assert_eq!(
             problems("action: delivery_failed\nkey: k\nvia: run\nattempt: 0\nerror: x\n"),
@@ -561,6 +558,9 @@ mod tests {
         for good in [
             "action: queued\nto: [li.na, customer]\nkey: k\nvia: email\ntemplate: t\n",
             "action: queued\nkey: k\nvia: run\ncommand: hooks/x.sh\nargs: [a]\n",
+            // As desk writes them now: a reference to the rule's action.
+            "action: queued\nto: [li.na]\nkey: k\nvia: email\n",
+            "action: queued\nkey: k\nvia: run\n",
             "action: notified\nto: [li.na]\nkey: k\nvia: email\nmessage_id: x@desk\n",
             "action: delivery_failed\nkey: k\nvia: run\nattempt: 2\nerror: x\nnext_attempt: 2026-11-23T09:05:00+08:00\n",
         ] {

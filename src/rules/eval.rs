@@ -399,9 +399,12 @@ pub fn apply(
 
 /// Appends the `queued` event of a notify or run action, with the
 /// recipients resolved against the ticket as it stands now (after the
-/// actions before it: a rule may assign, then notify the assignee). What
-/// was queued, in words; `Ok(None)` when the key is queued already; `Err`
-/// when there is no one to notify.
+/// actions before it: a rule may assign, then notify the assignee). The
+/// event is a reference — the rule, the key (which names the action), the
+/// channel and the recipients — and never the template or the command:
+/// `desk run` takes those from the rule as desk.yaml has it then
+/// ([`super::explain`]). What was queued, in words; `Ok(None)` when the
+/// key is queued already; `Err` when there is no one to notify.
 pub fn queue(
     rules: &Rules,
     ticket: &mut Ticket,
@@ -426,13 +429,10 @@ pub fn queue(
             let what = format!("e-mail '{}' to {}", n.template, to.join(", "));
             event.to = Some(Value::Sequence(to.into_iter().map(Value::String).collect()));
             event.via = Some(n.via.key().to_string());
-            event.template = Some(n.template.clone());
             what
         }
         RuleAction::Run(hook) => {
             event.via = Some("run".to_string());
-            event.command = Some(hook.command.clone());
-            event.args = (!hook.args.is_empty()).then(|| hook.args.clone());
             format!("run of {}", hook.command)
         }
         _ => unreachable!("only deliveries are queued"),
@@ -817,7 +817,10 @@ mod tests {
         assert_eq!(queued.action, Action::Queued);
         assert_eq!(queued.by, "rule:route");
         assert_eq!(queued.via.as_deref(), Some("email"));
-        assert_eq!(queued.template.as_deref(), Some("assigned"));
+        // A reference only: no template, no command in the ticket file.
+        assert_eq!(queued.template, None);
+        assert_eq!((&t.history[3].command, &t.history[3].args), (&None, &None));
+        assert_eq!(t.history[3].via.as_deref(), Some("run"));
         // The same key again is not queued twice.
         let again = planned[1].clone();
         assert_eq!(

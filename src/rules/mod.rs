@@ -3,16 +3,18 @@
 //! purely — `(rule, event, ticket before and after, facts) → actions`. The
 //! store loads the rules and supplies the facts; nothing here reads files.
 
+mod delivery;
 mod eval;
 mod parse;
 pub mod template;
 mod time;
 
+pub use delivery::{explain, Work};
 pub use eval::{
     apply, cause_key, choose, holds_now, plan, queue, Facts, Load, Outcome, Planned, Target,
     CUSTOMER,
 };
-pub use parse::RuleError;
+pub use parse::{valid_name, RuleError};
 pub use time::{
     callback_ticket, due, due_customer, fired_event, has_fired, holds_on_summary,
     key_firing_events, plan_firing, CustomerFacts, Firing, SlaFact, TimeFacts,
@@ -481,9 +483,23 @@ impl Via {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunHook {
-    /// Relative to the store's root, or found on PATH.
+    /// Relative to the store's root when it has a `/`, else found on PATH.
     pub command: String,
     pub args: Vec<String>,
+}
+
+impl RunHook {
+    /// The command and its arguments as one shell command line, each word
+    /// quoted when it needs to be (`hooks/wecom.sh --urgent`, `curl -d @-
+    /// 'https://x/?a=1&b=2'`): what a machine allows in `desk.hooks`
+    /// (docs/automation.md, "Trust model") and what `desk outbox` shows.
+    pub fn command_line(&self) -> String {
+        std::iter::once(&self.command)
+            .chain(&self.args)
+            .map(|w| crate::output::shell_quoted(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl Rules {

@@ -331,8 +331,10 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
 }
 
 /// Names go into `by: rule:NAME` (and template names into file names): one
-/// token starting with a letter or digit, no spaces, colons or slashes.
-fn valid_name(n: &str) -> bool {
+/// token starting with a letter or digit, no spaces, colons or slashes, so
+/// a template name is a plain file name inside `templates/` (no path, no
+/// `..`, no NUL).
+pub fn valid_name(n: &str) -> bool {
     n.chars().next().is_some_and(char::is_alphanumeric)
         && n.chars().count() <= 64
         && n.chars()

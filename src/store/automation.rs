@@ -19,15 +19,49 @@ use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery, DeliveryState};
 use crate::model::{Action, Activity, Event, Ticket, TicketId, Timestamp};
 use crate::rules::template::{self, Message};
-use crate::rules::{RuleAction, Rules, CUSTOMER};
+use crate::rules::{Notify, RuleAction, Rules, RunHook, Work, CUSTOMER};
 
 /// Where message templates live, relative to the store's root.
 pub const TEMPLATES_DIR: &str = "templates";
 /// How long a `run` hook may take, in seconds (default
-/// [`DEFAULT_HOOK_TIMEOUT`]); past it the hook is killed and the delivery
-/// counts as failed.
+/// [`DEFAULT_HOOK_TIMEOUT`], at most [`MAX_HOOK_TIMEOUT`]); past it the
+/// hook's whole process group is killed and the delivery counts as failed.
 pub const HOOK_TIMEOUT_VAR: &str = "DESK_HOOK_TIMEOUT";
 pub const DEFAULT_HOOK_TIMEOUT: u64 = 60;
+pub const MAX_HOOK_TIMEOUT: u64 = 86_400;
+
+/// The hook timeout of `DESK_HOOK_TIMEOUT` (unset or empty: the default).
+/// Anything but a number of seconds above 0 and at most a day is refused,
+/// naming the value, before `desk run` does anything.
+pub fn hook_timeout() -> Result<Duration> {
+    let Some(value) = std::env::var_os(HOOK_TIMEOUT_VAR) else {
+        return Ok(Duration::from_secs(DEFAULT_HOOK_TIMEOUT));
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(Duration::from_secs(DEFAULT_HOOK_TIMEOUT));
+    }
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_HOOK_TIMEOUT as f64)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Error::invalid(
+                HOOK_TIMEOUT_VAR,
+                text.as_ref(),
+                format!(
+                    "expected the seconds a hook may take: a number above 0 and at most \
+                     {MAX_HOOK_TIMEOUT}, e.g. 5 or 0.5 (default {DEFAULT_HOOK_TIMEOUT})"
+                ),
+            )
+        })
+}
+
+/// The variables a hook's environment holds besides the `DESK_*` ones of
+/// its delivery: nothing else of `desk run`'s environment (no mail
+/// password, no key file) reaches a hook.
+pub const HOOK_INHERITS: [&str; 3] = ["PATH", "HOME", "LANG"];
 
 /// Why a send failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +88,9 @@ pub struct Attempt {
     pub key: String,
     pub via: String,
     pub to: Vec<String>,
+    /// What the rule that explains it uses now: `templates/NAME.txt`, or
+    /// the hook's command line (`None`: no rule explains it).
+    pub uses: Option<String>,
     pub outcome: AttemptOutcome,
 }
 
@@ -73,6 +110,11 @@ pub enum AttemptOutcome {
         /// `None`: given up.
         next: Option<Timestamp>,
     },
+    /// No rule of desk.yaml explains the `queued` entry (why): not
+    /// delivered, nothing recorded, and `desk check` fails on it.
+    Unexplained {
+        why: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,6 +127,8 @@ pub struct RunTotals {
     pub would_fail: usize,
     /// Time rules fired (or, on a dry run, due).
     pub fired: usize,
+    /// Due `queued` entries that no rule explains, not delivered.
+    pub unexplained: usize,
 }
 
 impl Store {
@@ -109,6 +153,7 @@ impl Store {
         if let Some(e) = self.mail_problem() {
             return Err(e);
         }
+        let timeout = hook_timeout()?;
         let _lock = self.try_lock("run")?.ok_or_else(|| {
             Error::Refused(
                 "another `desk run` is running in this store; try again when it ends".into(),
@@ -122,7 +167,7 @@ impl Store {
         let due = DueRules::new(self, &rules, now, catch_up)?;
         let activity: std::sync::Mutex<std::collections::HashMap<String, Activity>> =
             Default::default();
-        let mut scan = self.summaries_where(true, |s| {
+        let mut scan = self.placed_summaries_where(|s| {
             if due.on_customers() {
                 let mut a = activity.lock().unwrap_or_else(|e| e.into_inner());
                 a.entry(s.customer.to_string()).or_default().count(s);
@@ -130,6 +175,10 @@ impl Store {
             s.delivery_due(now) || !due.of(s).is_empty()
         })?;
         let activity = activity.into_inner().unwrap_or_else(|e| e.into_inner());
+        // A file that holds another ticket than its name says is left alone
+        // (its deliveries and firings would be recorded in the wrong file),
+        // and named, as `desk check` names it.
+        let mut misplaced_errors = self.misplaced_errors(&mut scan);
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         let mut fired = std::collections::BTreeSet::new();
         // A dry run's firings are made on copies, which its deliveries then
@@ -148,6 +197,7 @@ impl Store {
                 on_fired(f)
             });
         errors.append(&mut open_errors);
+        errors.append(&mut misplaced_errors);
         scan.summaries.extend(opened);
         scan.summaries.sort_by(|a, b| a.id.cmp(&b.id));
         // A firing may have queued deliveries: those tickets are read too.
@@ -166,24 +216,24 @@ impl Store {
             }
         }
         tickets.extend(dry.into_values().map(Ok));
-        // Rules whose notifications are collected into one mail per
-        // recipient list and run (`digest: true`), and those collected.
-        let digest: std::collections::BTreeSet<&str> = rules
-            .rules
-            .iter()
-            .filter(|r| {
-                r.actions
-                    .iter()
-                    .any(|a| matches!(a, RuleAction::Notify(n) if n.digest))
-            })
-            .map(|r| r.name.as_str())
-            .collect();
-        let mut digests: std::collections::BTreeMap<Vec<String>, Vec<(Ticket, Delivery)>> =
-            Default::default();
+        let hooks = Hooks::new(self, timeout);
+        // Notifications of `digest: true` actions are collected into one
+        // mail per recipient list and run.
+        let mut digests: std::collections::BTreeMap<
+            Vec<String>,
+            Vec<(Ticket, Delivery, &crate::rules::Notify)>,
+        > = Default::default();
         for ticket in tickets {
             let ticket = match ticket {
                 Ok(copy) => copy,
-                Err(id) => self.load_ticket(&id)?,
+                // Gone or broken since the scan: the others are still made.
+                Err(id) => match self.load_ticket(&id) {
+                    Ok(ticket) => ticket,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                },
             };
             for d in outbox::deliveries(&ticket.history) {
                 if !d.due(now) {
@@ -195,36 +245,54 @@ impl Store {
                     key: d.key.clone(),
                     via: d.via().to_string(),
                     to: d.to(),
+                    uses: None,
                     outcome: AttemptOutcome::WouldSend,
                 };
+                // What is delivered comes from the rules as they are now;
+                // an entry none explains is reported, never delivered.
+                let work = match crate::rules::explain(&rules, &ticket, &d) {
+                    Ok(work) => work,
+                    Err(why) => {
+                        totals.unexplained += 1;
+                        attempt.outcome = AttemptOutcome::Unexplained { why };
+                        on(&attempt);
+                        continue;
+                    }
+                };
+                attempt.uses = Some(work.uses());
                 if dry_run {
-                    // A mail that could not be made would fail: say so.
-                    match d.via() {
-                        "email" => match self.compose(&ticket, &d, email, now) {
-                            Ok(_) => totals.would_send += 1,
-                            Err(e) => {
-                                totals.would_fail += 1;
-                                attempt.outcome = AttemptOutcome::WouldFail { error: e.message };
-                            }
-                        },
-                        _ => totals.would_send += 1,
+                    // A mail that could not be made, or a hook this machine
+                    // does not allow, would fail: say so.
+                    let ready = match work {
+                        Work::Mail(notify) => self
+                            .compose(&ticket, &d, notify, email, now)
+                            .map(|_| ())
+                            .map_err(|e| e.message),
+                        Work::Hook(hook) => hooks.allowed(hook),
+                    };
+                    match ready {
+                        Ok(()) => totals.would_send += 1,
+                        Err(error) => {
+                            totals.would_fail += 1;
+                            attempt.outcome = AttemptOutcome::WouldFail { error };
+                        }
                     }
                     on(&attempt);
                     continue;
                 }
                 // The customer differs from ticket to ticket: never in a digest.
-                if d.via() == "email"
-                    && digest.contains(d.rule.as_str())
-                    && !attempt.to.iter().any(|t| t == CUSTOMER)
-                {
-                    digests
-                        .entry(attempt.to.clone())
-                        .or_default()
-                        .push((ticket.clone(), d));
-                    continue;
+                if let Work::Mail(notify) = work {
+                    if notify.digest && !attempt.to.iter().any(|t| t == CUSTOMER) {
+                        digests.entry(attempt.to.clone()).or_default().push((
+                            ticket.clone(),
+                            d,
+                            notify,
+                        ));
+                        continue;
+                    }
                 }
                 let id = TicketId::parse(&ticket.id).expect("read by its ID");
-                let result = self.deliver(&ticket, &d, email, now);
+                let result = self.deliver(&ticket, &d, work, &hooks, email, now);
                 attempt.outcome = self.record(&id, &d, result, now, actor)?;
                 match attempt.outcome {
                     AttemptOutcome::Delivered => totals.delivered += 1,
@@ -239,7 +307,7 @@ impl Store {
                 (a.1.queued.at, &a.0.id, &a.1.key).cmp(&(b.1.queued.at, &b.0.id, &b.1.key))
             });
             let result = self.deliver_digest(&to, &items, email, now);
-            for (ticket, d) in &items {
+            for (ticket, d, notify) in &items {
                 let id = TicketId::parse(&ticket.id).expect("read by its ID");
                 let outcome = self.record(&id, d, result.clone(), now, actor)?;
                 match outcome {
@@ -252,6 +320,7 @@ impl Store {
                     key: d.key.clone(),
                     via: "email".into(),
                     to: to.clone(),
+                    uses: Some(Work::Mail(notify).uses()),
                     outcome,
                 });
             }
@@ -266,7 +335,7 @@ impl Store {
     fn deliver_digest(
         &self,
         to: &[String],
-        items: &[(Ticket, Delivery)],
+        items: &[(Ticket, Delivery, &Notify)],
         email: Option<&dyn Mailer>,
         now: Timestamp,
     ) -> std::result::Result<(), SendError> {
@@ -275,8 +344,8 @@ impl Store {
             permanent: false,
         };
         let mut body = String::new();
-        for (ticket, d) in items {
-            let name = d.queued.template.as_deref().unwrap_or_default();
+        for (ticket, d, notify) in items {
+            let name = notify.template.as_str();
             let text = self
                 .template_text(name)
                 .map_err(|e| temporary(e.to_string()))?;
@@ -286,11 +355,11 @@ impl Store {
             body.push_str(&format!("== {}\n\n{}\n", m.subject, m.body.trim_end()));
             body.push('\n');
         }
-        let (first, _) = &items[0];
+        let (first, _, _) = &items[0];
         let to = self.addresses(first, to).map_err(temporary)?;
         let sender = email
             .ok_or_else(|| temporary("no mail transport: set `mail:` in desk.yaml".to_string()))?;
-        let keys: Vec<&str> = items.iter().map(|(_, d)| d.key.as_str()).collect();
+        let keys: Vec<&str> = items.iter().map(|(_, d, _)| d.key.as_str()).collect();
         sender
             .send(&Mail {
                 to,
@@ -347,11 +416,14 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Sends one delivery; the error says what failed, naming who or what.
+    /// Makes one delivery as the rule that explains it says (`work`); the
+    /// error says what failed, naming who or what.
     fn deliver(
         &self,
         ticket: &Ticket,
         d: &Delivery,
+        work: Work,
+        hooks: &Hooks,
         email: Option<&dyn Mailer>,
         now: Timestamp,
     ) -> std::result::Result<(), SendError> {
@@ -359,10 +431,9 @@ impl Store {
             message,
             permanent: false,
         };
-        match d.via() {
-            "run" => {
-                let command = d.queued.command.as_deref().unwrap_or_default();
-                let args = d.queued.args.clone().unwrap_or_default();
+        match work {
+            Work::Hook(hook) => {
+                hooks.allowed(hook).map_err(temporary)?;
                 let cause = cause_of(ticket, d);
                 let env = [
                     ("DESK_RULE", d.rule.as_str()),
@@ -370,30 +441,29 @@ impl Store {
                     ("DESK_TICKET", ticket.id.as_str()),
                     ("DESK_EVENT", cause.as_str()),
                 ];
-                run_hook(&self.root, command, &args, &ticket_json(ticket), &env).map_err(temporary)
+                run_hook(&self.root, hook, &ticket_json(ticket), &env, hooks.timeout)
+                    .map_err(temporary)
             }
-            "email" => {
-                let mail = self.compose(ticket, d, email, now)?;
+            Work::Mail(notify) => {
+                let mail = self.compose(ticket, d, notify, email, now)?;
                 email
                     .expect("compose checks the transport")
                     .send(&mail)
                     .map_err(SendError::from)
             }
-            other => Err(SendError {
-                message: format!("unknown channel '{other}' (this desk delivers email and run)"),
-                permanent: true,
-            }),
         }
     }
 
-    /// The mail of an e-mail delivery, ready to send: its template rendered
-    /// for the ticket as it is now, every recipient's address found, and a
-    /// transport to send it by. What a dry run checks too, so that it says
-    /// which mails would fail rather than that they would be sent.
+    /// The mail of an e-mail delivery, ready to send: the template of its
+    /// rule's `notify` rendered for the ticket as it is now, every
+    /// recipient's address found, and a transport to send it by. What a
+    /// dry run checks too, so that it says which mails would fail rather
+    /// than that they would be sent.
     fn compose(
         &self,
         ticket: &Ticket,
         d: &Delivery,
+        notify: &Notify,
         email: Option<&dyn Mailer>,
         now: Timestamp,
     ) -> std::result::Result<Mail, SendError> {
@@ -401,7 +471,7 @@ impl Store {
             message,
             permanent: false,
         };
-        let name = d.queued.template.as_deref().unwrap_or_default();
+        let name = notify.template.as_str();
         let text = self
             .template_text(name)
             .map_err(|e| temporary(e.to_string()))?;
@@ -472,8 +542,18 @@ impl Store {
         Ok(())
     }
 
-    /// A template's text, `templates/NAME.txt`.
+    /// A template's text, `templates/NAME.txt`: a plain name (no path, no
+    /// `..`), read without following a link, neither `templates/` nor the
+    /// file, so nothing outside the store is ever read.
     fn template_text(&self, name: &str) -> Result<String> {
+        if !crate::rules::valid_name(name) {
+            return Err(Error::invalid(
+                "template name",
+                name,
+                "a template is named by a plain name in templates/: letters, digits, '-', '_', '.'",
+            ));
+        }
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
         let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
         super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
         super::read_file(&self.root.join(&rel), &rel)
@@ -687,66 +767,139 @@ fn cause_of(ticket: &Ticket, d: &Delivery) -> String {
         .map_or_else(|| "time".to_string(), |e| e.action.as_str().to_string())
 }
 
-/// Runs a hook: `command` relative to the store's root (or on PATH when it
-/// names no file there), in the root, with `stdin` as its input and `env`
-/// added; within the timeout and with exit status 0, or it failed.
+/// How this machine runs hooks: the command lines it allows (`desk.hooks`
+/// of git config, which git never carries from one clone to another; see
+/// docs/automation.md, "Trust model") and how long each may take.
+pub(super) struct Hooks<'s> {
+    store: &'s Store,
+    timeout: Duration,
+    allowed: std::cell::OnceCell<Vec<String>>,
+}
+
+impl<'s> Hooks<'s> {
+    fn new(store: &'s Store, timeout: Duration) -> Hooks<'s> {
+        Hooks {
+            store,
+            timeout,
+            allowed: Default::default(),
+        }
+    }
+
+    /// Whether this machine allows the hook's command line; if not, the
+    /// exact command that allows it. git config is read once, when a hook
+    /// is first asked about.
+    fn allowed(&self, hook: &RunHook) -> std::result::Result<(), String> {
+        let line = hook.command_line();
+        let allowed = self.allowed.get_or_init(|| self.store.allowed_hooks());
+        if allowed.contains(&line) {
+            Ok(())
+        } else {
+            Err(not_allowed(&line))
+        }
+    }
+}
+
+/// Why a hook is not run on this machine, and how to allow it.
+fn not_allowed(line: &str) -> String {
+    format!(
+        "hook `{line}` is not allowed on this machine; to allow it, run in the store: {} \
+         (docs/automation.md, Trust model)",
+        super::git::allow_command(line)
+    )
+}
+
+/// Runs a hook: its command relative to the store's root when it has a `/`
+/// (`hooks/wecom.sh`), else found on PATH (`curl`; never a file of the
+/// store), in the root, with `stdin` as its input and an environment of
+/// [`HOOK_INHERITS`] and `env` alone. It runs in a process group of its
+/// own; at `timeout` the whole group is killed and desk stops reading its
+/// output, so nothing it started (a background job, a hanging `curl`) holds
+/// `desk run` past the timeout. Done within the timeout with exit status 0,
+/// or it failed.
 fn run_hook(
     root: &Path,
-    command: &str,
-    args: &[String],
+    hook: &RunHook,
     stdin: &[u8],
     env: &[(&str, &str)],
+    timeout: Duration,
 ) -> std::result::Result<(), String> {
-    let timeout = std::env::var(HOOK_TIMEOUT_VAR)
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(
-            Duration::from_secs(DEFAULT_HOOK_TIMEOUT),
-            Duration::from_secs_f64,
-        );
-    let local = root.join(command);
-    let program = if command.contains('/') || local.is_file() {
-        local
+    let command = hook.command.as_str();
+    let program = if command.contains('/') {
+        root.join(command)
     } else {
         command.into()
     };
-    let mut child = Command::new(&program)
-        .args(args)
-        .current_dir(root)
-        .envs(env.iter().copied())
+    let mut cmd = Command::new(&program);
+    cmd.args(&hook.args).current_dir(root).env_clear();
+    for var in HOOK_INHERITS {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    cmd.envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let deadline = Instant::now() + timeout;
+    let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {command}: {e}"))?;
     let mut input = child.stdin.take().expect("piped");
     let data = stdin.to_vec();
-    // A hook that reads nothing closes the pipe: not an error.
-    let writer = std::thread::spawn(move || {
+    // Neither thread is waited for past the deadline: a process the hook
+    // started may hold a pipe open for as long as it lives. A hook that
+    // reads nothing closes the pipe: not an error.
+    std::thread::spawn(move || {
         let _ = input.write_all(&data);
     });
     let mut err = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = err.by_ref().take(64 * 1024).read_to_end(&mut text);
-        text
+    let (tell, told) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Read to the end, keeping the last 64 KiB: a hook that writes
+        // much never blocks on a full pipe.
+        const KEEP: usize = 64 * 1024;
+        let mut tail = Vec::new();
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = err.read(&mut buf) {
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > 2 * KEEP {
+                tail.drain(..tail.len() - KEEP);
+            }
+        }
+        let _ = tell.send(tail);
     });
-    let start = Instant::now();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if start.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
+            Ok(None) if Instant::now() >= deadline => break None,
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("{command}: {e}")),
+            Err(e) => {
+                stop_group(&mut child);
+                return Err(format!("{command}: {e}"));
+            }
         }
     };
-    let _ = writer.join();
-    let stderr = reader.join().unwrap_or_default();
+    // Done: what it started may still write to its stderr, until the
+    // deadline at most.
+    let stderr = match status {
+        Some(_) => told
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok(),
+        None => None,
+    };
+    let stderr = match stderr {
+        Some(text) => text,
+        None => {
+            stop_group(&mut child);
+            told.recv_timeout(Duration::from_millis(100))
+                .unwrap_or_default()
+        }
+    };
     let last = String::from_utf8_lossy(&stderr)
         .lines()
         .rev()
@@ -766,36 +919,181 @@ fn run_hook(
     }
 }
 
+/// Kills a hook's process group (the hook and everything it started that
+/// stayed in its group), and the hook itself, and reaps it.
+fn stop_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative ID signals the process group the
+        // hook leads (made by `process_group(0)`); it touches no memory.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// `desk outbox`: the deliveries not made, by ticket ID, and the ticket
-/// files that could not be read.
+/// files that could not be read (or hold another ticket than their name).
 pub struct Outbox {
-    pub rows: Vec<(String, Delivery)>,
+    pub rows: Vec<OutboxRow>,
     pub errors: Vec<Error>,
+}
+
+/// One delivery not made, and what it would use by the rules of now.
+pub struct OutboxRow {
+    pub ticket: String,
+    pub delivery: Delivery,
+    /// `templates/NAME.txt` or the hook's command line, from the rule that
+    /// explains the entry; `Err`: why no rule does. `None` when the rules
+    /// do not parse (see [`Outbox::errors`]).
+    pub uses: Option<std::result::Result<String, String>>,
 }
 
 impl Store {
     /// Every delivery not yet made (pending, retrying) or given up, by
-    /// ticket then in the order queued.
+    /// ticket then in the order queued, each with what its rule uses now.
+    /// Rules that do not parse hide no row: what they would use is then
+    /// not known.
     pub fn outbox(&self) -> Result<Outbox> {
-        let scan = self.summaries_where(true, |s| s.open_deliveries > 0 || may_have_failed(s))?;
+        let mut scan =
+            self.placed_summaries_where(|s| s.open_deliveries > 0 || may_have_failed(s))?;
+        let mut errors = self.misplaced_errors(&mut scan);
+        let rules = self.rules();
         let mut rows = Vec::new();
+        if let Err(e) = &rules {
+            errors.push(Error::Refused(format!(
+                "the rules do not parse, so what each delivery would use is not shown: {e}"
+            )));
+        }
         let mut ids: Vec<&str> = scan.summaries.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
         for id in ids {
             let Some(tid) = TicketId::parse(id) else {
                 continue;
             };
-            let ticket = self.load_ticket(&tid)?;
+            let ticket = match self.load_ticket(&tid) {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
             for d in outbox::deliveries(&ticket.history) {
                 if d.state != DeliveryState::Delivered {
-                    rows.push((ticket.id.clone(), d));
+                    let uses = rules.as_ref().ok().map(|rules| {
+                        crate::rules::explain(rules, &ticket, &d)
+                            .map(|w| w.uses())
+                            .map_err(|why| format!("not delivered: {why}"))
+                    });
+                    rows.push(OutboxRow {
+                        ticket: ticket.id.clone(),
+                        delivery: d,
+                        uses,
+                    });
                 }
             }
         }
-        Ok(Outbox {
-            rows,
-            errors: scan.errors,
-        })
+        errors.append(&mut scan.errors);
+        Ok(Outbox { rows, errors })
+    }
+
+    /// The tickets of a scan whose file holds another ID than its name (or
+    /// no ticket ID at all), each an error naming the file: their
+    /// deliveries would be made from, and recorded in, the wrong file.
+    fn misplaced_errors(&self, scan: &mut super::SummaryScan) -> Vec<Error> {
+        std::mem::take(&mut scan.misplaced)
+            .into_iter()
+            .map(|(shown, s)| Error::Parse {
+                path: shown,
+                line: None,
+                message: match TicketId::parse(&s.id) {
+                    Some(id) => format!(
+                        "holds ticket '{}', which belongs at {}: its deliveries and time \
+                         rules wait until the file is named after its ID (desk check)",
+                        s.id,
+                        id.relative_path().display()
+                    ),
+                    None => format!(
+                        "'{}' is not a ticket ID: the file's deliveries and time rules wait \
+                         until it holds its own ID (desk check)",
+                        s.id
+                    ),
+                },
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// `desk check`'s findings about a ticket's deliveries: each one still
+    /// to be made (pending or retrying) that no rule of desk.yaml explains,
+    /// which `desk run` will not deliver. `shown` is the ticket's file.
+    pub(super) fn delivery_findings(
+        &self,
+        ticket: &Ticket,
+        rules: &Rules,
+        shown: &Path,
+    ) -> Vec<Finding> {
+        outbox::deliveries(&ticket.history)
+            .into_iter()
+            .filter(|d| d.state.is_open())
+            .filter_map(|d| {
+                let why = crate::rules::explain(rules, ticket, &d).err()?;
+                Some(Finding::new(
+                    shown,
+                    None,
+                    format!(
+                        "queued entry {} (by {}, via {}) is explained by no rule of \
+                         desk.yaml: {why}; `desk run` does not deliver it. If desk did not \
+                         write it (it came in a commit), remove it; if its rule was renamed or \
+                         removed while it waited, restore the rule (`enabled: false` is \
+                         enough) until `desk outbox` no longer lists it",
+                        d.key,
+                        d.queued.by,
+                        d.via()
+                    ),
+                ))
+            })
+            .collect()
+    }
+
+    /// `desk check`'s warnings about hooks: each `run` action of an enabled
+    /// rule whose command line this machine does not allow, with the
+    /// command that allows it. Warnings: only the clone that runs `desk
+    /// run` needs to allow them.
+    pub fn hook_findings(&self) -> Vec<Finding> {
+        let Ok(rules) = self.rules() else {
+            return Vec::new();
+        };
+        let hooks = Hooks::new(self, Duration::from_secs(DEFAULT_HOOK_TIMEOUT));
+        let mut found = Vec::new();
+        for (index, rule) in rules.rules.iter().enumerate().filter(|(_, r)| r.enabled) {
+            for (i, action) in rule.actions.iter().enumerate() {
+                let RuleAction::Run(hook) = action else {
+                    continue;
+                };
+                if hooks.allowed(hook).is_ok() {
+                    continue;
+                }
+                let mut finding = Finding::new(
+                    Path::new(super::CONFIG_FILE),
+                    self.rule_line_of(&rule.name),
+                    format!(
+                        "rule '{}' (rules[{index}]), key then[{i}].run: this machine does not \
+                         allow the hook `{}`, so a `desk run` here fails its deliveries; if \
+                         this clone runs `desk run`, allow it with: {}",
+                        rule.name,
+                        hook.command_line(),
+                        super::git::allow_command(&hook.command_line())
+                    ),
+                );
+                finding.kind = super::FindingKind::Warning;
+                found.push(finding);
+            }
+        }
+        found
     }
 }
 
@@ -1039,8 +1337,8 @@ mod tests {
         );
         let rows = store.outbox().unwrap().rows;
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].0, id.to_string());
-        assert_eq!(rows[0].1.state, DeliveryState::Failed);
+        assert_eq!(rows[0].ticket, id.to_string());
+        assert_eq!(rows[0].delivery.state, DeliveryState::Failed);
         // Given up: never tried again (a month later the time rules have
         // their own deliveries to make).
         let later = t("2026-12-23T09:01:00+08:00");

@@ -26,6 +26,7 @@ impl Store {
         problems.extend(self.import_findings()?);
         problems.extend(self.rule_findings());
         problems.extend(self.template_findings());
+        problems.extend(self.hook_findings());
         problems.extend(self.mail_problem().map(Finding::in_config));
         problems.extend(self.temp_findings(false)?.0);
         let customers = self.check_customers(ring, now, &mut problems)?;
@@ -207,6 +208,9 @@ impl Store {
         // a call-back before they merged).
         let mut firings: HashMap<String, String> = HashMap::new();
         let files = self.ticket_files()?;
+        // Deliveries are judged by the rules (when they parse: their own
+        // findings come first).
+        let rules = self.rules().ok();
         // Read and parse in batches on all cores; check each ticket in order.
         let batches = files.chunks(2048).flat_map(|batch| {
             crate::parallel::map(batch, |path| {
@@ -294,6 +298,9 @@ impl Store {
                 problems.push(Finding::new(&shown, None, p));
             }
             self.check_values(&ticket, customers, &shown, problems);
+            if let Some(rules) = &rules {
+                problems.extend(self.delivery_findings(&ticket, rules, &shown));
+            }
             for d in drift {
                 let mut f = Finding::new(
                     &shown,

@@ -63,6 +63,19 @@ pub struct NodeClaim {
     pub clone: String,
 }
 
+/// The git config key whose values are the hook command lines this machine
+/// allows `desk run` to run (docs/automation.md, "Trust model").
+pub const HOOKS_KEY: &str = "desk.hooks";
+
+/// The command that allows a hook's command line in this clone: git config
+/// lives in `.git/config`, which no clone, pull or merge carries.
+pub fn allow_command(line: &str) -> String {
+    format!(
+        "git config --add {HOOKS_KEY} {}",
+        crate::output::shell_quoted(line)
+    )
+}
+
 /// Runs git in `dir`; `None` when git is missing or fails (not a repository).
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
@@ -343,6 +356,20 @@ impl Store {
             })?;
         }
         Ok(())
+    }
+
+    /// The hook command lines this machine allows: every `desk.hooks` value
+    /// of git config (the clone's `.git/config`, the user's or the
+    /// system's), never a file that git carries. None without git.
+    pub fn allowed_hooks(&self) -> Vec<String> {
+        git(&self.root, &["config", "-z", "--get-all", HOOKS_KEY])
+            .map(|out| {
+                out.split('\0')
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The clone's git `user.email` (its own config, else the user's).

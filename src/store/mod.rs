@@ -30,8 +30,8 @@ mod walk;
 
 pub use audit::{holds_identity, Reveal, Revealed, AUDIT_ATTRIBUTE, AUDIT_DIR};
 pub use automation::{
-    ticket_json, Attempt, AttemptOutcome, Outbox, RunTotals, SendError, DEFAULT_HOOK_TIMEOUT,
-    HOOK_TIMEOUT_VAR, TEMPLATES_DIR,
+    hook_timeout, ticket_json, Attempt, AttemptOutcome, Outbox, OutboxRow, RunTotals, SendError,
+    DEFAULT_HOOK_TIMEOUT, HOOK_INHERITS, HOOK_TIMEOUT_VAR, MAX_HOOK_TIMEOUT, TEMPLATES_DIR,
 };
 pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
@@ -43,7 +43,8 @@ pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{
-    next_number, GitSetup, GitState, Installed, NewClone, NodeClaim, ATTRIBUTES, NODES_DIR,
+    allow_command, next_number, GitSetup, GitState, Installed, NewClone, NodeClaim, ATTRIBUTES,
+    HOOKS_KEY, NODES_DIR,
 };
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;

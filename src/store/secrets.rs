@@ -723,7 +723,7 @@ pub fn key_file_exposed(path: &Path) -> Option<String> {
             "the key file {} is accessible by others (mode {mode:04o}); \
              run `chmod 600 {}`",
             path.display(),
-            shell_quoted(&path.display().to_string())
+            crate::output::shell_quoted(&path.display().to_string())
         )
     })
 }
@@ -731,17 +731,6 @@ pub fn key_file_exposed(path: &Path) -> Option<String> {
 #[cfg(not(unix))]
 pub fn key_file_exposed(_path: &Path) -> Option<String> {
     None
-}
-
-fn shell_quoted(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }
 
 /// What is wrong with one sealed value of a customer file (the current

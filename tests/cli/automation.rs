@@ -45,6 +45,16 @@ rules:
   - run: {command: hooks/hook.sh, args: [first arg]}
 ";
 
+/// The command line of [`HOOK_ON_NEW`]'s hook, as `desk.hooks` allows it.
+const HOOK_LINE: &str = "hooks/hook.sh 'first arg'";
+
+/// [`with_hook`] of [`HOOK_ON_NEW`], its hook allowed on this machine.
+fn hooked() -> TestEnv {
+    let mut env = with_hook(HOOK_ON_NEW);
+    env.allowed_hooks = vec![HOOK_LINE.to_string()];
+    env
+}
+
 fn log(env: &TestEnv) -> Vec<String> {
     std::fs::read_to_string(env.path("hook.log"))
         .unwrap_or_default()
@@ -64,7 +74,7 @@ fn actions(env: &TestEnv, id: &str) -> Vec<String> {
 
 #[test]
 fn a_hook_is_queued_by_the_command_and_run_once_by_desk_run() {
-    let env = with_hook(HOOK_ON_NEW);
+    let env = hooked();
     let out = env.new_ticket_run(&[]).ok();
     let id = out.stdout.trim().to_string();
     assert!(
@@ -112,17 +122,14 @@ fn a_hook_is_queued_by_the_command_and_run_once_by_desk_run() {
     assert_eq!(env.snapshot(), before);
     assert_eq!(log(&env).len(), 1);
     let shown = env.run(&["show", &id]).ok().stdout;
-    assert!(
-        shown.contains("queued run hooks/hook.sh first arg"),
-        "{shown}"
-    );
+    assert!(shown.contains(&format!("queued run ({key})")), "{shown}");
     assert!(shown.contains("notified by run"), "{shown}");
     env.run(&["check"]).ok();
 }
 
 #[test]
 fn a_failing_hook_is_retried_with_backoff_and_delivered_once() {
-    let mut env = with_hook(HOOK_ON_NEW);
+    let mut env = hooked();
     let id = env.new_ticket(&[]);
     std::fs::write(env.path("fail"), "").unwrap();
     let out = env.run(&["run"]).fails(1);
@@ -182,7 +189,7 @@ fn a_failing_hook_is_retried_with_backoff_and_delivered_once() {
 
 #[test]
 fn a_hook_that_keeps_failing_is_given_up_and_stays_visible() {
-    let mut env = with_hook(HOOK_ON_NEW);
+    let mut env = hooked();
     let id = env.new_ticket(&[]);
     std::fs::write(env.path("fail"), "").unwrap();
     // Ten attempts, each when due: the last one gives up.
@@ -210,7 +217,7 @@ fn a_hook_that_keeps_failing_is_given_up_and_stays_visible() {
 
 #[test]
 fn a_hook_past_its_timeout_is_a_failed_delivery() {
-    let env = with_hook(HOOK_ON_NEW);
+    let env = hooked();
     env.new_ticket(&[]);
     std::fs::write(env.path("sleep"), "").unwrap();
     let out = env.output(env.cmd().env("DESK_HOOK_TIMEOUT", "0.3").arg("run"));
@@ -226,13 +233,14 @@ fn a_hook_past_its_timeout_is_a_failed_delivery() {
 
 #[test]
 fn dry_run_prints_what_is_due_and_writes_nothing() {
-    let env = with_hook(HOOK_ON_NEW);
+    let env = hooked();
     let id = env.new_ticket(&[]);
     let before = env.snapshot();
     let out = env.run(&["run", "--dry-run"]).ok();
     assert!(
-        out.stderr
-            .contains(&format!("{id}: run by rule hook-on-new would deliver")),
+        out.stderr.contains(&format!(
+            "{id}: run {HOOK_LINE} by rule hook-on-new would deliver"
+        )),
         "{}",
         out.stderr
     );
@@ -243,7 +251,7 @@ fn dry_run_prints_what_is_due_and_writes_nothing() {
 #[cfg(unix)]
 #[test]
 fn kill_9_during_a_delivery_then_run_again_delivers_at_least_once() {
-    let env = with_hook(HOOK_ON_NEW);
+    let env = hooked();
     let id = env.new_ticket(&[]);
     std::fs::write(env.path("sleep"), "").unwrap();
     let mut child = env.std_cmd().arg("run").spawn().unwrap();
@@ -273,7 +281,7 @@ fn kill_9_during_a_delivery_then_run_again_delivers_at_least_once() {
 
 #[test]
 fn one_desk_run_at_a_time() {
-    let env = with_hook(HOOK_ON_NEW);
+    let env = hooked();
     env.new_ticket(&[]);
     std::fs::write(env.path("sleep"), "").unwrap();
     let mut first = env
@@ -360,7 +368,7 @@ fn e_mail_needs_an_address_and_a_transport_and_says_who_has_none() {
     // A dry run says which mails would fail, and why, and exits as the run would.
     let out = env.run(&["run", "--dry-run"]).fails(1);
     assert!(
-        out.stderr.contains(&format!("{id}: email by rule tell-boss to wang.qiang, customer would fail: no address: customer C000001 has no e-mail")),
+        out.stderr.contains(&format!("{id}: email templates/hello.txt by rule tell-boss to wang.qiang, customer would fail: no address: customer C000001 has no e-mail")),
         "{}",
         out.stderr
     );

@@ -12,6 +12,10 @@ pub struct TestEnv {
     outside: tempfile::TempDir,
     /// `DESK_RACY_WINDOW_MS` for every command, if set (see [`TestEnv::run_settled`]).
     pub racy_window_ms: Option<&'static str>,
+    /// The hook command lines this machine allows (`desk.hooks`), given to
+    /// git as configuration from the environment, as `git config --add
+    /// desk.hooks LINE` would in a clone.
+    pub allowed_hooks: Vec<String>,
 }
 
 pub struct Output {
@@ -107,6 +111,7 @@ impl TestEnv {
             now: "2026-11-23T09:00:00+08:00".into(),
             outside: tempfile::tempdir().unwrap(),
             racy_window_ms: None,
+            allowed_hooks: Vec::new(),
         }
     }
 
@@ -132,6 +137,13 @@ impl TestEnv {
             .env("NO_COLOR", "1");
         if let Some(ms) = self.racy_window_ms {
             cmd.env("DESK_RACY_WINDOW_MS", ms);
+        }
+        if !self.allowed_hooks.is_empty() {
+            cmd.env("GIT_CONFIG_COUNT", self.allowed_hooks.len().to_string());
+            for (i, line) in self.allowed_hooks.iter().enumerate() {
+                cmd.env(format!("GIT_CONFIG_KEY_{i}"), "desk.hooks")
+                    .env(format!("GIT_CONFIG_VALUE_{i}"), line);
+            }
         }
         cmd
     }

@@ -294,7 +294,7 @@ fn a_dry_run_says_what_would_fire_and_writes_nothing() {
     // And what the firing would send in this run.
     assert!(
         out.stderr.contains(&format!(
-            "{id}: email by rule urgent-breach-to-supervisor to chen.jing would deliver"
+            "{id}: email templates/escalation.txt by rule urgent-breach-to-supervisor to chen.jing would deliver"
         )),
         "{}",
         out.stderr

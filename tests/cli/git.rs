@@ -1191,6 +1191,8 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
     let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
     a.commit(&team, "hook rule");
     a.git(&team, &["push", "-q"]);
+    // The cron clone allows the hook (git config: this clone alone).
+    b.git(&team, &["config", "--add", "desk.hooks", "hooks/hook.sh"]);
 
     std::fs::create_dir_all(b.env.path(".desk")).unwrap();
     std::fs::write(b.env.path(".desk/fail"), "").unwrap();
@@ -1240,9 +1242,12 @@ fn the_deliver_cron_script_runs_hooks_and_pushes_the_record() {
 }
 
 /// Clone `a` adds `rules` (and the logging hook) and a ticket of 08:30,
-/// and pushes; `b` pulls. The ticket's ID.
+/// and pushes; `b` pulls. Both clones allow the hook. The ticket's ID.
 fn share_rules_and_a_ticket(team: &Team, a: &Clone, b: &Clone, rules: &str) -> String {
     add_rules_and_hook(a, rules);
+    for c in [a, b] {
+        c.git(team, &["config", "--add", "desk.hooks", "hooks/hook.sh"]);
+    }
     let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
     a.commit(team, "rules and a ticket");
     a.git(team, &["push", "-q", "origin", "HEAD:main"]);

@@ -10,7 +10,7 @@
 mod format;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use self::format::{frame, Entries, EntryRef, MAGIC};
@@ -63,6 +63,10 @@ pub struct SummaryScan {
     pub errors: Vec<Error>,
     /// How many files had to be parsed (the rest came from the cache).
     pub parsed: usize,
+    /// Of [`Store::placed_summaries_where`]: the tickets `keep` wanted
+    /// whose file is not at their ID's place (the path shown to people),
+    /// left out of `summaries`.
+    pub misplaced: Vec<(PathBuf, Summary)>,
 }
 
 impl SummaryScan {
@@ -104,6 +108,27 @@ impl Store {
     pub fn summaries_where(
         &self,
         use_cache: bool,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
+        self.scan_summaries(use_cache, false, keep)
+    }
+
+    /// [`Store::summaries_where`] for a command that writes to the tickets
+    /// it keeps (`desk run`): a ticket whose file is not at its ID's place
+    /// (another ID than the file's name, or no ticket ID at all) goes to
+    /// `misplaced` instead, since desk reads and writes a ticket at its
+    /// ID's place.
+    pub fn placed_summaries_where(
+        &self,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
+        self.scan_summaries(true, true, keep)
+    }
+
+    fn scan_summaries(
+        &self,
+        use_cache: bool,
+        check_places: bool,
         keep: impl Fn(&Summary) -> bool + Sync,
     ) -> Result<SummaryScan> {
         let started = SystemTime::now()
@@ -191,10 +216,26 @@ impl Store {
         }
         drop(old);
         kept.sort_unstable_by_key(|(i, _)| *i);
+        let mut misplaced = Vec::new();
+        if check_places {
+            let (placed, elsewhere): (Vec<_>, Vec<_>) = kept.into_iter().partition(|(i, s)| {
+                let rel = Path::new("tickets").join(&files[*i].0.rel);
+                crate::model::TicketId::parse(&s.id).is_some_and(|id| id.relative_path() == rel)
+            });
+            kept = placed;
+            misplaced = elsewhere
+                .into_iter()
+                .map(|(i, s)| {
+                    let path = self.tickets_dir().join(&files[i].0.rel);
+                    (self.display_path(&path).to_path_buf(), s)
+                })
+                .collect();
+        }
         Ok(SummaryScan {
             summaries: kept.into_iter().map(|(_, s)| s).collect(),
             errors,
             parsed: to_parse.len(),
+            misplaced,
         })
     }
 
