@@ -399,3 +399,378 @@ fn actions_of(env: &TestEnv, id: &str) -> Vec<String> {
         .map(|e| e["action"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Appends `events` (YAML list items) to a ticket's history, as a commit of
+/// someone else's would.
+fn append_events(env: &TestEnv, id: &str, events: &str) {
+    let path = env.ticket_path(id);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(events);
+    std::fs::write(&path, text).unwrap();
+}
+
+/// A `queued` entry as a crafted commit would add it: its own rule name,
+/// key, channel and command.
+fn crafted_run(rule: &str, key: &str, command_line: &str) -> String {
+    format!(
+        "- at: 2026-11-23T09:00:00+08:00\n  by: rule:{rule}\n  action: queued\n  key: {key}\n  \
+         via: run\n  command: sh\n  args: [-c, '{command_line}']\n"
+    )
+}
+
+#[test]
+fn a_queued_entry_that_no_rule_explains_runs_nothing_and_check_names_it() {
+    let mut env = hooked();
+    let id = env.new_ticket(&[]);
+    env.run(&["run"]).ok();
+    let marker = env.outside("marker");
+    let key = format!("ghost/{id}/000000000000");
+    append_events(
+        &env,
+        &id,
+        &crafted_run("ghost", &key, &format!("touch {marker}")),
+    );
+    // Even a machine that allows the very command line runs nothing: no
+    // rule of desk.yaml explains the entry.
+    env.allowed_hooks.push(format!("sh -c 'touch {marker}'"));
+    let before = env.snapshot();
+    let said = format!(
+        "{id}: run by rule ghost not delivered: no rule of desk.yaml explains this queued \
+         entry: desk.yaml has no rule 'ghost' (desk check names it) ({key})"
+    );
+    let out = env.run(&["run", "--dry-run"]).fails(1);
+    assert!(out.stderr.contains(&said), "{}", out.stderr);
+    let out = env.run(&["run"]).fails(1);
+    assert!(out.stderr.contains(&said), "{}", out.stderr);
+    assert!(!Path::new(&marker).exists(), "the crafted command ran");
+    assert_eq!(log(&env).len(), 1, "only the real delivery");
+    // Nothing recorded: the entry stays for a person to remove.
+    assert_eq!(env.snapshot(), before);
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok().stdout;
+    assert!(
+        outbox.contains(&format!(
+            "{id},unexplained,ghost,run,,0,,not delivered: desk.yaml has no rule 'ghost',{key},\n"
+        )),
+        "{outbox}"
+    );
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains(&format!(
+            "tickets/2026/11/{id}.yaml: queued entry {key} (by rule:ghost, via run) is explained \
+             by no rule of desk.yaml: desk.yaml has no rule 'ghost'; `desk run` does not deliver it"
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_crafted_entry_of_a_real_rule_runs_the_rule_s_own_command() {
+    let mut env = hooked();
+    let id = env.new_ticket(&[]);
+    env.run(&["run"]).ok();
+    let marker = env.outside("marker");
+    let key = format!("hook-on-new/{id}/000000000000");
+    append_events(
+        &env,
+        &id,
+        &crafted_run("hook-on-new", &key, &format!("touch {marker}")),
+    );
+    env.allowed_hooks.push(format!("sh -c 'touch {marker}'"));
+    // What would run is the rule's command line, not the entry's.
+    let out = env.run(&["run", "--dry-run"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: run {HOOK_LINE} by rule hook-on-new would deliver ({key})"
+        )),
+        "{}",
+        out.stderr
+    );
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok().stdout;
+    assert!(
+        outbox.contains(&format!(
+            "{id},pending,hook-on-new,run,,0,,,{key},{HOOK_LINE}\n"
+        )),
+        "{outbox}"
+    );
+    env.run(&["run"]).ok();
+    assert!(!Path::new(&marker).exists(), "the entry's own command ran");
+    assert_eq!(
+        log(&env)[1],
+        format!("hook-on-new|{key}|{id}|time|first arg")
+    );
+    // The entry's stored fields stay as they were written.
+    let text = env.read_ticket(&id);
+    assert!(text.contains("  command: sh\n"), "{text}");
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn a_hook_runs_only_when_this_machine_allows_its_command_line() {
+    let mut env = with_hook(HOOK_ON_NEW);
+    let id = env.new_ticket(&[]);
+    let allow = r#"git config --add desk.hooks 'hooks/hook.sh '\''first arg'\'''"#;
+    // `desk check` warns (the clone that runs `desk run` must allow it)
+    // and passes.
+    let out = env.run(&["check"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: desk.yaml:{}: rule 'hook-on-new' (rules[0]), key then[0].run: this machine \
+             does not allow the hook `{HOOK_LINE}`, so a `desk run` here fails its deliveries; if \
+             this clone runs `desk run`, allow it with: {allow}",
+            rule_line(&env, "hook-on-new")
+        )),
+        "{}",
+        out.stderr
+    );
+    let refused = format!(
+        "hook `{HOOK_LINE}` is not allowed on this machine; to allow it, run in the store: \
+         {allow} (docs/automation.md, Trust model)"
+    );
+    let out = env.run(&["run", "--dry-run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: run {HOOK_LINE} by rule hook-on-new would fail: {refused}"
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: run by rule hook-on-new failed (attempt 1, next at 2026-11-23 09:05): {refused}"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(log(&env).is_empty());
+    // The command alone does not allow other arguments.
+    env.allowed_hooks = vec!["hooks/hook.sh".into()];
+    env.at("2026-11-23T09:05:00+08:00");
+    env.run(&["run"]).fails(1);
+    assert!(log(&env).is_empty());
+    env.allowed_hooks = vec![HOOK_LINE.into()];
+    env.at("2026-11-23T09:15:00+08:00");
+    env.run(&["run"]).ok();
+    assert_eq!(log(&env).len(), 1);
+    let out = env.run(&["check"]).ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+/// The line of desk.yaml that names a rule.
+fn rule_line(env: &TestEnv, name: &str) -> usize {
+    let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    text.lines()
+        .position(|l| l.trim_start_matches("- ") == format!("name: {name}"))
+        .unwrap()
+        + 1
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hook_sees_its_own_variables_path_home_and_lang_and_nothing_else() {
+    let mut env =
+        with_hook("rules:\n- name: show-env\n  when: created\n  then:\n  - run: hooks/env.sh\n");
+    write_script(&env.path("hooks/env.sh"), "#!/bin/sh\nenv > env.txt\n");
+    env.allowed_hooks = vec!["hooks/env.sh".into()];
+    let id = env.new_ticket(&[]);
+    let out = env.output(
+        env.cmd()
+            .env("DESK_SMTP_PASSWORD", "s3cret")
+            .env("DESK_KEY_FILE", env.outside("key.txt"))
+            .env("API_TOKEN", "t0ken")
+            .env("LANG", "C.UTF-8")
+            .env("HOME", env.outside(""))
+            .arg("run"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let seen = std::fs::read_to_string(env.path("env.txt")).unwrap();
+    let names: std::collections::BTreeSet<&str> = seen
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    // What the shell itself sets (PWD, SHLVL, OLDPWD, _) aside.
+    let shell = ["PWD", "SHLVL", "OLDPWD", "_"];
+    let given: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !shell.contains(n))
+        .collect();
+    assert_eq!(
+        given,
+        [
+            "DESK_EVENT",
+            "DESK_KEY",
+            "DESK_RULE",
+            "DESK_TICKET",
+            "HOME",
+            "LANG",
+            "PATH"
+        ],
+        "{seen}"
+    );
+    assert!(seen.contains(&format!("DESK_TICKET={id}\n")), "{seen}");
+    assert!(seen.contains("LANG=C.UTF-8\n"), "{seen}");
+    for secret in ["s3cret", "t0ken", "key.txt", "DESK_NOW", "DESK_ACTOR"] {
+        assert!(!seen.contains(secret), "{secret} in {seen}");
+    }
+}
+
+/// Two hooks that outlive the timeout by what they start: one leaves a
+/// child in the background holding its stderr and exits, one waits for a
+/// child. A third child leaves the hook's process group and keeps the pipe
+/// open. The run still ends about the timeout after each began.
+#[cfg(unix)]
+#[test]
+fn a_hook_and_everything_it_started_stop_at_the_timeout() {
+    let mut env = with_hook(
+        "rules:\n- name: slow\n  when: created\n  then:\n  - run: hooks/background.sh\n  \
+         - run: hooks/wait.sh\n  - run: hooks/escape.sh\n",
+    );
+    write_script(
+        &env.path("hooks/background.sh"),
+        "#!/bin/sh\nsleep 30 &\necho $! > background.pid\necho started >&2\nexit 0\n",
+    );
+    write_script(
+        &env.path("hooks/wait.sh"),
+        "#!/bin/sh\n(sleep 30; echo late > late.txt) &\necho $! > wait.pid\nwait\n",
+    );
+    write_script(
+        &env.path("hooks/escape.sh"),
+        "#!/bin/sh\nsetsid sleep 30 &\necho $! > escape.pid\nexit 0\n",
+    );
+    env.allowed_hooks = vec![
+        "hooks/background.sh".into(),
+        "hooks/wait.sh".into(),
+        "hooks/escape.sh".into(),
+    ];
+    let id = env.new_ticket(&[]);
+    let start = std::time::Instant::now();
+    let out = env.output(env.cmd().env("DESK_HOOK_TIMEOUT", "2").arg("run"));
+    let took = start.elapsed();
+    let pid = |name: &str| -> i32 {
+        std::fs::read_to_string(env.path(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let escaped = pid("escape.pid");
+    unsafe { libc::kill(escaped, libc::SIGKILL) };
+    assert!(
+        took < std::time::Duration::from_secs(9),
+        "desk run took {took:?}: {}",
+        out.stderr
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // The first exited 0: delivered; its child was stopped at the timeout.
+    assert!(
+        out.stderr
+            .contains(&format!("{id}: run by rule slow delivered")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("failed (attempt 1, next at 2026-11-23 09:05): hooks/wait.sh timed out after 2 s (DESK_HOOK_TIMEOUT)"),
+        "{}",
+        out.stderr
+    );
+    for name in ["background.pid", "wait.pid"] {
+        assert!(!alive(pid(name)), "{name}: still running");
+    }
+    assert!(!env.path("late.txt").exists());
+}
+
+/// Whether a process runs (a zombie waiting for its parent does not).
+#[cfg(unix)]
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn desk_hook_timeout_must_be_seconds_above_zero() {
+    let env = hooked();
+    env.new_ticket(&[]);
+    let before = env.snapshot();
+    for bad in ["0", "abc", "-5", "NaN", "1e300", "0s"] {
+        let out = env.output(env.cmd().env("DESK_HOOK_TIMEOUT", bad).arg("run"));
+        assert_eq!(out.code, 1, "{bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "error: invalid DESK_HOOK_TIMEOUT '{bad}': expected the seconds a hook may take: \
+                 a number above 0 and at most 86400, e.g. 5 or 0.5 (default 60)"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(env.snapshot(), before, "{bad}: nothing done");
+    }
+    assert!(log(&env).is_empty());
+    let out = env.output(env.cmd().env("DESK_HOOK_TIMEOUT", "1.5").arg("run"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(log(&env).len(), 1);
+}
+
+#[test]
+fn a_ticket_file_holding_another_id_is_reported_by_run_and_check() {
+    let env = hooked();
+    let moved = env.new_ticket(&[]);
+    let fine = env.new_ticket(&[]);
+    let bogus = env.new_ticket(&[]);
+    let rename = |id: &str, to: &str| {
+        let path = env.ticket_path(id);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen(&format!("id: {id}"), &format!("id: {to}"), 1),
+        )
+        .unwrap();
+    };
+    rename(&moved, "CW202611230009");
+    rename(&bogus, "not-an-id");
+    let out = env.run(&["run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "tickets/2026/11/{moved}.yaml: holds ticket 'CW202611230009', which belongs at \
+             tickets/2026/11/CW202611230009.yaml: its deliveries and time rules wait until the \
+             file is named after its ID (desk check)"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "tickets/2026/11/{bogus}.yaml: 'not-an-id' is not a ticket ID"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The other tickets' deliveries are made.
+    let tickets: Vec<String> = log(&env)
+        .iter()
+        .map(|l| l.split('|').nth(2).unwrap().to_string())
+        .collect();
+    assert_eq!(tickets, [fine.clone()]);
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok();
+    assert!(
+        outbox
+            .stderr
+            .contains(&format!("tickets/2026/11/{moved}.yaml: holds ticket")),
+        "{}",
+        outbox.stderr
+    );
+    let out = env.run(&["check"]).fails(1);
+    for id in [&moved, &bogus] {
+        assert!(
+            out.stdout.contains(&format!("tickets/2026/11/{id}.yaml:")),
+            "{}",
+            out.stdout
+        );
+    }
+}
