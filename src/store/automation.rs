@@ -1387,6 +1387,10 @@ mod tests {
         // Created in the opposite order of their IDs' days: the older first.
         let newer = make("2026-11-23T09:00:00+08:00", "新的");
         let older = make("2026-11-20T09:00:00+08:00", "旧的");
+        // One entry names its own template, outside templates/ (as a
+        // crafted commit could): the digest renders the rule's.
+        std::fs::write(dir.path().join("secret.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+        crafted_template(&store, &newer.id, "remind", "../secret");
         let mailer = Recorder::accepting();
         let now = t("2026-11-23T10:00:00+08:00");
         let totals = run(&store, &mailer, now, &mut |_| {});
@@ -1409,7 +1413,84 @@ mod tests {
             "{}",
             digest.body
         );
+        assert!(
+            digest
+                .body
+                .contains(&format!("== [{}] 请更新处理进度", newer.id)),
+            "{}",
+            digest.body
+        );
+        assert!(!digest.body.contains("SECRET"), "{}", digest.body);
         let again = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(again, RunTotals::default());
+    }
+
+    /// Gives the `queued` events of `rule` in a ticket their own
+    /// `template:`, as an older desk wrote it or a crafted commit could.
+    fn crafted_template(store: &Store, id: &str, rule: &str, template: &str) {
+        let id = TicketId::parse(id).unwrap();
+        let at = t("2026-11-23T09:30:00+08:00");
+        store
+            .modify_ticket(&id, at, "li.na", |tk| {
+                for e in &mut tk.history {
+                    if e.action == Action::Queued && e.rule() == Some(rule) {
+                        e.template = Some(template.into());
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_mail_renders_its_rule_s_template_whatever_its_entry_names() {
+        for stored in ["escalation", "../secret", "ABSOLUTE", "../../../../../../etc/hostname"] {
+            let (dir, store, id) = store_with_complaint();
+            std::fs::write(dir.path().join("secret.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("x.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+            let absolute = outside.path().join("x").display().to_string();
+            let stored = stored.replace("ABSOLUTE", &absolute);
+            crafted_template(&store, &id.to_string(), "complaints-to-supervisor", &stored);
+            let mailer = Recorder::accepting();
+            let totals = run(&store, &mailer, t("2026-11-23T09:31:00+08:00"), &mut |_| {});
+            assert_eq!(totals.delivered, 1, "{stored}");
+            let mail = mailer.only_mail();
+            assert_eq!(
+                mail.subject,
+                format!("[{id}] 新工单已分派给您 / New ticket assigned to you: 打印机卡纸"),
+                "{stored}"
+            );
+            assert!(!mail.body.contains("SECRET"), "{stored}: {}", mail.body);
+            // The stored field is kept as written (an older desk's file
+            // stays byte for byte where desk did not append).
+            let text = std::fs::read_to_string(dir.path().join(id.relative_path())).unwrap();
+            assert!(text.contains(&format!("  template: {stored}\n")), "{text}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_template_is_a_plain_name_read_in_templates_without_following_a_link() {
+        let (dir, store, _) = store_with_complaint();
+        std::fs::write(dir.path().join("secret.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("x.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+        let absolute = outside.path().join("x").display().to_string();
+        for name in ["../secret", absolute.as_str(), "", "a\0b", "a/b"] {
+            let e = store.template_text(name).unwrap_err().to_string();
+            assert!(e.starts_with("invalid template name"), "{name:?}: {e}");
+        }
+        assert!(store.template_text("assigned").is_ok());
+        // A link as the template, or as templates/, is not followed.
+        let templates = dir.path().join(TEMPLATES_DIR);
+        std::os::unix::fs::symlink(outside.path().join("x.txt"), templates.join("linked.txt"))
+            .unwrap();
+        let e = store.template_text("linked").unwrap_err().to_string();
+        assert!(e.contains("a symbolic link"), "{e}");
+        std::fs::rename(&templates, dir.path().join("real-templates")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real-templates"), &templates).unwrap();
+        let e = store.template_text("assigned").unwrap_err().to_string();
+        assert!(e.contains("templates: a symbolic link"), "{e}");
     }
 }
