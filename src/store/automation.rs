@@ -1444,7 +1444,12 @@ mod tests {
 
     #[test]
     fn a_mail_renders_its_rule_s_template_whatever_its_entry_names() {
-        for stored in ["escalation", "../secret", "ABSOLUTE", "../../../../../../etc/hostname"] {
+        for stored in [
+            "escalation",
+            "../secret",
+            "ABSOLUTE",
+            "../../../../../../etc/hostname",
+        ] {
             let (dir, store, id) = store_with_complaint();
             std::fs::write(dir.path().join("secret.txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
             let outside = tempfile::tempdir().unwrap();

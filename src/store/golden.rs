@@ -58,3 +58,39 @@ fn a_new_event_is_one_block_appended_at_the_end() {
         "- at: 2026-11-24T15:00:00+08:00\n  by: chen.jing\n  action: updated\n  note: 已电话联系\n";
     assert_eq!(written, format!("{TICKET}{added}"));
 }
+
+#[test]
+fn a_queued_delivery_is_written_as_a_reference_to_its_rule_s_action() {
+    let mut ticket = parse_ticket(TICKET, Path::new("golden/ticket.yaml")).unwrap();
+    let config = crate::config::Config::seed_defaults();
+    let rules: crate::yaml::Value = crate::yaml::from_str(
+        "- {name: tell, when: created, then: [{notify: {to: {agent: chen.jing}, template: assigned}}, {run: {command: hooks/x.sh, args: [a b]}}]}",
+    )
+    .unwrap();
+    let rules = crate::rules::Rules::parse(Some(&rules), &config).unwrap();
+    let at = crate::model::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
+    let key = "tell/CW202611240001/000000000000";
+    for (i, key) in [key.to_string(), format!("{key}/2")].iter().enumerate() {
+        let action = rules.rules[0].actions[i].clone();
+        crate::rules::queue(&rules, &mut ticket, "tell", key, &action, None, at)
+            .unwrap()
+            .unwrap();
+    }
+    // No template, command or arguments: `desk run` takes them from the
+    // rule (docs/format.md, docs/automation.md).
+    let added = "\
+- at: 2026-11-24T15:00:00+08:00
+  by: rule:tell
+  action: queued
+  to:
+  - chen.jing
+  key: tell/CW202611240001/000000000000
+  via: email
+- at: 2026-11-24T15:00:00+08:00
+  by: rule:tell
+  action: queued
+  key: tell/CW202611240001/000000000000/2
+  via: run
+";
+    assert_eq!(render_ticket(&ticket), format!("{TICKET}{added}"));
+}
