@@ -614,6 +614,16 @@ pub fn shell_quoted(text: &str) -> String {
     }
 }
 
+/// A command and its arguments as one POSIX shell command line, each word
+/// as [`shell_quoted`] writes it.
+pub fn shell_line<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    words
+        .into_iter()
+        .map(shell_quoted)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Control characters and the invisible format characters (Unicode's `Cf`
 /// category, plus the line and paragraph separators).
 fn is_hidden(c: char) -> bool {

@@ -494,11 +494,9 @@ impl RunHook {
     /// 'https://x/?a=1&b=2'`): what a machine allows in `desk.hooks`
     /// (docs/automation.md, "Trust model") and what `desk outbox` shows.
     pub fn command_line(&self) -> String {
-        std::iter::once(&self.command)
-            .chain(&self.args)
-            .map(|w| crate::output::shell_quoted(w))
-            .collect::<Vec<_>>()
-            .join(" ")
+        crate::output::shell_line(
+            std::iter::once(self.command.as_str()).chain(self.args.iter().map(String::as_str)),
+        )
     }
 }
 

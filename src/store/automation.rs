@@ -790,12 +790,18 @@ impl<'s> Hooks<'s> {
     /// is first asked about.
     fn allowed(&self, hook: &RunHook) -> std::result::Result<(), String> {
         let line = hook.command_line();
-        let allowed = self.allowed.get_or_init(|| self.store.allowed_hooks());
-        if allowed.contains(&line) {
+        if self.allowed_line(&line) {
             Ok(())
         } else {
             Err(not_allowed(&line))
         }
+    }
+
+    fn allowed_line(&self, line: &str) -> bool {
+        self.allowed
+            .get_or_init(|| self.store.allowed_hooks())
+            .iter()
+            .any(|a| a == line)
     }
 }
 
@@ -1093,6 +1099,22 @@ impl Store {
                 found.push(finding);
             }
         }
+        if let Some(line) = self.sendmail_line() {
+            if !hooks.allowed_line(&line) {
+                let mut finding = Finding::new(
+                    Path::new(super::CONFIG_FILE),
+                    self.config_line("mail"),
+                    format!(
+                        "mail.sendmail: this machine does not allow the command `{line}`, so a \
+                         `desk run` here sends no e-mail; if this clone runs `desk run`, allow \
+                         it with: {}",
+                        super::git::allow_command(&line)
+                    ),
+                );
+                finding.kind = super::FindingKind::Warning;
+                found.push(finding);
+            }
+        }
         found
     }
 }
@@ -1127,13 +1149,42 @@ impl Store {
         })
     }
 
-    /// What e-mail goes through: `None` when desk.yaml has no `mail:`.
+    /// What e-mail goes through: `None` when desk.yaml has no `mail:`. A
+    /// `sendmail:` command that this machine does not allow (as a hook)
+    /// sends nothing: every e-mail fails, saying how to allow it.
     pub fn email_sender(&self) -> Option<Box<dyn Mailer>> {
         let config = self.config.mail.as_ref()?;
+        if let Some(line) = self.sendmail_line() {
+            if !self.allowed_hooks().contains(&line) {
+                return Some(Box::new(Unavailable(MailError::Config(format!(
+                    "mail.sendmail: the command `{line}` is not allowed on this machine; to \
+                     allow it, run in the store: {} (docs/automation.md, Trust model)",
+                    super::git::allow_command(&line)
+                )))));
+            }
+        }
         Some(match crate::mail::mailer(config) {
             Ok(mailer) => mailer,
             Err(e) => Box::new(Unavailable(e)),
         })
+    }
+
+    /// The command line of `mail:`'s `sendmail:`, when it is a command this
+    /// machine must allow: desk.yaml travels through git, so any command
+    /// but the system's own sendmail (the default, without arguments) is
+    /// run only where `desk.hooks` allows it, as the rules' hooks are.
+    fn sendmail_line(&self) -> Option<String> {
+        let settings = self.config.mail.as_ref()?.settings().ok()?;
+        match settings.transport {
+            crate::mail::Transport::Sendmail { command, args }
+                if !(command == crate::mail::DEFAULT_SENDMAIL && args.is_empty()) =>
+            {
+                Some(crate::output::shell_line(
+                    std::iter::once(command.as_str()).chain(args.iter().map(String::as_str)),
+                ))
+            }
+            _ => None,
+        }
     }
 }
 

@@ -774,3 +774,59 @@ fn a_ticket_file_holding_another_id_is_reported_by_run_and_check() {
         );
     }
 }
+
+/// A `sendmail:` command in desk.yaml is a command that travels through git,
+/// as a hook is: it runs only where this machine allows it.
+#[cfg(unix)]
+#[test]
+fn a_sendmail_command_of_desk_yaml_runs_only_where_it_is_allowed() {
+    let mut env = with_hook(
+        "rules:\n- name: tell\n  when: created\n  then:\n  - notify: {to: {agent: li.na}, template: assigned}\n",
+    );
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/assigned.txt"),
+        "Subject: {{ ticket.id }}\n\n{{ ticket.title }}\n",
+    )
+    .unwrap();
+    let sent = env.outside("sent.txt");
+    let script = env.outside("fake-sendmail");
+    write_script(Path::new(&script), &format!("#!/bin/sh\ncat > '{sent}'\n"));
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{text}mail:\n  from: service@example.com\n  sendmail: {{command: '{script}', args: [-a, desk]}}\n"
+        ),
+    )
+    .unwrap();
+    let id = env.new_ticket(&[]);
+    let line = format!("{script} -a desk");
+    let out = env.run(&["check"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "mail.sendmail: this machine does not allow the command `{line}`, so a `desk run` \
+             here sends no e-mail; if this clone runs `desk run`, allow it with: git config \
+             --add desk.hooks '{line}'"
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule tell to li.na failed (attempt 1, next at 2026-11-23 09:05): \
+             desk.yaml: mail.sendmail: the command `{line}` is not allowed on this machine; to \
+             allow it, run in the store: git config --add desk.hooks '{line}'"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!Path::new(&sent).exists(), "the command ran");
+    env.allowed_hooks = vec![line];
+    env.at("2026-11-23T09:05:00+08:00");
+    env.run(&["run"]).ok();
+    let mail = std::fs::read_to_string(&sent).unwrap();
+    assert!(mail.contains(&id), "{mail}");
+}
