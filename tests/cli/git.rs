@@ -1416,3 +1416,120 @@ fn a_removed_customers_id_is_never_issued_again() {
     d.commit(&team, "孙八");
     d.check_clean();
 }
+
+/// The trust model end to end. A colleague's clone pushes a ticket file
+/// with a queued run entry that no rule explains, and an e-mail entry of a
+/// real rule that names a template outside the store; the cron clone pulls
+/// and delivers (deliver.sh): the entry's command never runs, the mail is
+/// the rule's own template, and `desk check` names the entry. The cron
+/// clone allows its hook and its sendmail command in its own git config,
+/// which no push carries.
+#[cfg(unix)]
+#[test]
+fn a_pushed_ticket_file_runs_no_command_and_reads_no_file_on_the_cron_clone() {
+    let (team, a, b, _) = team_with_ticket();
+    a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
+    b.identity(&team, "cron", "cron@example.com");
+    b.env.run(&["git-setup", "--cron"]).ok();
+    // Outside every clone: a file no mail may carry, the mail "server", and
+    // the marker a crafted command would leave.
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret");
+    std::fs::write(secret.with_extension("txt"), "Subject: SECRET\n\nSECRET\n").unwrap();
+    let sent = outside.path().join("sent.txt");
+    let sendmail = outside.path().join("fake-sendmail");
+    std::fs::write(
+        &sendmail,
+        format!("#!/bin/sh\ncat >> '{}'\n", sent.display()),
+    )
+    .unwrap();
+    let marker = outside.path().join("marker");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sendmail, std::fs::Permissions::from_mode(0o755)).unwrap();
+    add_rules_and_hook(
+        &a,
+        &format!(
+            "mail:\n  from: service@example.com\n  sendmail: {{command: '{}'}}\nrules:\n\
+             - name: hook-on-new\n  when: created\n  then:\n  - run: hooks/hook.sh\n\
+             - name: tell\n  when: created\n  then:\n  - notify: {{to: {{agent: li.na}}, template: hello}}\n",
+            sendmail.display()
+        ),
+    );
+    std::fs::create_dir_all(a.env.path("templates")).unwrap();
+    std::fs::write(
+        a.env.path("templates/hello.txt"),
+        "Subject: [{{ ticket.id }}] hello\n\nrule {{ rule }}\n",
+    )
+    .unwrap();
+    let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    a.commit(&team, "rules, a hook, a template and a ticket");
+    a.git(&team, &["push", "-q"]);
+    // The cron clone allows its hook and its mail command, in .git/config.
+    for line in ["hooks/hook.sh".to_string(), sendmail.display().to_string()] {
+        b.git(&team, &["config", "--add", "desk.hooks", &line]);
+    }
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:00:00+08:00");
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&sent)
+            .unwrap()
+            .matches("Subject:")
+            .count(),
+        1
+    );
+
+    // The crafted commit: two entries appended to the ticket's history.
+    a.git(&team, &["pull", "-q"]);
+    let ghost = format!("ghost/{id}/000000000000");
+    let mail_key = format!("tell/{id}/000000000000");
+    let path = a.env.ticket_path(&id);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "- at: 2026-11-24T09:00:00+08:00\n  by: rule:ghost\n  action: queued\n  key: {ghost}\n  \
+         via: run\n  command: sh\n  args: [-c, 'touch {marker}']\n\
+         - at: 2026-11-24T09:00:00+08:00\n  by: rule:tell\n  action: queued\n  to: [li.na]\n  \
+         key: {mail_key}\n  via: email\n  template: {secret}\n",
+        marker = marker.display(),
+        secret = secret.display()
+    ));
+    std::fs::write(&path, text).unwrap();
+    a.commit(&team, "a crafted ticket");
+    a.git(&team, &["push", "-q"]);
+
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:05:00+08:00");
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: run by rule ghost not delivered: no rule of desk.yaml explains this queued \
+             entry: desk.yaml has no rule 'ghost'"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !marker.exists(),
+        "the crafted command ran on the cron clone"
+    );
+    // The e-mail entry of a real rule is the rule's own mail.
+    let mails = std::fs::read_to_string(&sent).unwrap();
+    assert_eq!(mails.matches("Subject:").count(), 2, "{mails}");
+    assert!(!mails.contains("SECRET"), "{mails}");
+    assert!(mails.contains("rule tell"), "{mails}");
+    let out = b.env.run(&["check"]).fails(1);
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        [format!(
+            "tickets/2026/11/{id}.yaml: queued entry {ghost} (by rule:ghost, via run) is \
+             explained by no rule of desk.yaml: desk.yaml has no rule 'ghost'; `desk run` does \
+             not deliver it. If desk did not write it (it came in a commit), remove it; if its \
+             rule was renamed or removed while it waited, restore the rule (`enabled: false` is \
+             enough) until `desk outbox` no longer lists it"
+        )],
+        "{}",
+        out.stderr
+    );
+    // Later runs neither run it nor forget it.
+    let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:10:00+08:00");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!marker.exists());
+}
