@@ -2,6 +2,8 @@
 //! records them (docs/automation.md): a `queued` event per delivery, then
 //! `delivery_failed` attempts and at most one `notified`, all tied by the
 //! delivery's key. Pure: the state of each key is replayed from the history.
+//! A `queued` event is a reference to its rule's action; what it delivers
+//! is found in the rules (`crate::rules::explain`), never in the event.
 
 use std::collections::BTreeMap;
 

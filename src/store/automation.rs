@@ -1,8 +1,14 @@
 //! `desk run`: delivers what rules queued (`queued` events) through `run`
 //! hooks and e-mail, recording `notified` or `delivery_failed` in the
-//! ticket's history under its lock (docs/automation.md). Delivery is
-//! at-least-once: the result is recorded after the send, so a crash between
-//! the two sends again on the next run, with the same Message-ID.
+//! ticket's history under its lock (docs/automation.md). A `queued` event
+//! is only a reference to a rule's action: the template or the command
+//! comes from the rules of desk.yaml as they are now (`rules::explain`),
+//! an entry none explains is reported and never delivered, and a command
+//! runs only where this machine allows it (`desk.hooks` of git config),
+//! with a clean environment, in a process group killed at the timeout
+//! ("Trust model" in docs/automation.md). Delivery is at-least-once: the
+//! result is recorded after the send, so a crash between the two sends
+//! again on the next run, with the same Message-ID.
 
 use std::io::{Read, Write};
 use std::path::Path;

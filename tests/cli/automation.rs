@@ -756,7 +756,7 @@ fn a_ticket_file_holding_another_id_is_reported_by_run_and_check() {
         .iter()
         .map(|l| l.split('|').nth(2).unwrap().to_string())
         .collect();
-    assert_eq!(tickets, [fine.clone()]);
+    assert_eq!(tickets, [fine]);
     let outbox = env.run(&["outbox", "--format", "csv"]).ok();
     assert!(
         outbox
