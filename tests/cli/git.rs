@@ -1464,10 +1464,40 @@ fn a_pushed_ticket_file_runs_no_command_and_reads_no_file_on_the_cron_clone() {
     let id = a.env.new_ticket(&["--at", "2026-11-24 08:30"]);
     a.commit(&team, "rules, a hook, a template and a ticket");
     a.git(&team, &["push", "-q"]);
-    // The cron clone allows its hook and its mail command, in .git/config.
-    for line in ["hooks/hook.sh".to_string(), sendmail.display().to_string()] {
-        b.git(&team, &["config", "--add", "desk.hooks", &line]);
+    // The cron clone's administrator allows its hook and its mail command,
+    // in .git/config, by the very commands `desk git-setup` names.
+    b.git(&team, &["pull", "-q"]);
+    let out = b.env.run(&["git-setup"]).ok();
+    let allow: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.split_once("allow it with: ").map(|(_, c)| c))
+        .collect();
+    assert_eq!(
+        allow,
+        [
+            "git config --add desk.hooks hooks/hook.sh".to_string(),
+            format!("git config --add desk.hooks {}", sendmail.display()),
+        ],
+        "{}",
+        out.stderr
+    );
+    for command in allow {
+        let done = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&b.env.root)
+            .status()
+            .unwrap();
+        assert!(done.success(), "{command}");
     }
+    assert!(b
+        .env
+        .run(&["git-setup"])
+        .ok()
+        .stderr
+        .lines()
+        .all(|l| !l.contains("allow it")));
     let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:00:00+08:00");
     assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
     assert_eq!(
