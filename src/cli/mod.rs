@@ -120,8 +120,15 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Fire the time rules that came due (escalations, reminders) and deliver
     /// what rules queued: notifications and hooks (for cron).
+    ///
+    /// What is sent or run comes from the rules of desk.yaml, never from a
+    /// ticket file. A hook runs only if this machine allows its command line
+    /// (`git config --add desk.hooks LINE`), with DESK_RULE, DESK_KEY,
+    /// DESK_TICKET, DESK_EVENT, PATH, HOME and LANG as its environment, for
+    /// at most DESK_HOOK_TIMEOUT seconds (default 60).
     Run(run::RunArgs),
-    /// Deliveries queued by rules and not made yet: pending, retrying, failed.
+    /// Deliveries queued by rules and not made yet: pending, retrying, failed,
+    /// unexplained; with the template or command line each would use.
     Outbox(outbox::OutboxArgs),
     /// Set up git in this clone: merge driver, .gitattributes, node number.
     GitSetup(git_setup::GitSetupArgs),
