@@ -85,13 +85,49 @@ fn parse_time_unbounded(text: &str, tz: Tz) -> Result<Timestamp> {
             None => return Err(Error::invalid("time", text, ACCEPTED_TIMES)),
         },
     };
-    local(naive, tz).ok_or_else(|| {
-        Error::invalid(
-            "time",
-            text,
-            format!("that local time does not exist in {tz} (a daylight-saving gap)"),
-        )
-    })
+    exact_local(naive, tz).map_err(|why| Error::invalid("time", text, why))
+}
+
+/// A local wall-clock time a person typed, when it names one instant in
+/// `tz`; else why not, with the times that would say what was meant. A time
+/// the clocks pass twice (they go back) or skip (they go forward) is
+/// refused, never guessed: a guess would shift the event by an hour.
+fn exact_local(naive: NaiveDateTime, tz: Tz) -> std::result::Result<Timestamp, String> {
+    use chrono::LocalResult;
+    let rfc = |t: DateTime<Tz>| t.fixed_offset().to_rfc3339();
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Ok(Timestamp::new(t.fixed_offset())),
+        LocalResult::Ambiguous(first, second) => Err(format!(
+            "{naive} happens twice in {tz} (the clocks go back then); \
+             give the offset: {} for the first, {} for the second",
+            rfc(first),
+            rfc(second)
+        )),
+        LocalResult::None => {
+            // The offsets either side of the gap: with either, the typed
+            // time is one instant.
+            let offset = |step: i64| {
+                (1..=48)
+                    .map(|m| naive + chrono::Duration::minutes(30 * m * step))
+                    .find_map(|n| tz.from_local_datetime(&n).earliest())
+                    .map(|t| *t.fixed_offset().offset())
+            };
+            let mut why = format!(
+                "{naive} does not exist in {tz} (the clocks go forward then); \
+                 give a time outside the gap, or the time with an offset"
+            );
+            if let (Some(before), Some(after)) = (offset(-1), offset(1)) {
+                let with = |o: chrono::FixedOffset| {
+                    o.from_local_datetime(&naive)
+                        .single()
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                };
+                why.push_str(&format!(", {} or {}", with(before), with(after)));
+            }
+            Err(why)
+        }
+    }
 }
 
 /// The accepted forms, for the end of a refusal.
@@ -416,6 +452,55 @@ mod tests {
         refused("2026年13月1日", "no day 1 in month 13");
         let e = read("1969/12/31").unwrap_err().to_string();
         assert!(e.contains("1970-01-01 to 9999-12-31"), "{e}");
+    }
+
+    #[test]
+    fn a_local_time_the_clocks_pass_twice_or_skip_is_refused_naming_the_offsets() {
+        let york: Tz = "America/New_York".parse().unwrap();
+        // 2026-11-01: EDT (-04:00) ends at 02:00, so 01:30 happens twice.
+        let err = parse_time("2026-11-01 01:30", york)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid time '2026-11-01 01:30': 2026-11-01 01:30:00 happens twice in \
+             America/New_York (the clocks go back then); give the offset: \
+             2026-11-01T01:30:00-04:00 for the first, 2026-11-01T01:30:00-05:00 for the second"
+        );
+        // Either answer is taken as given.
+        for (typed, utc) in [
+            ("2026-11-01T01:30:00-04:00", "2026-11-01T05:30:00+00:00"),
+            ("2026-11-01T01:30:00-05:00", "2026-11-01T06:30:00+00:00"),
+        ] {
+            let t = parse_time(typed, york).unwrap();
+            assert_eq!(t.0.with_timezone(&Utc).to_rfc3339(), utc);
+        }
+        // The hour either side is one instant.
+        assert_eq!(
+            parse_time("2026-11-01 00:59", york).unwrap().to_rfc3339(),
+            "2026-11-01T00:59:00-04:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-01 02:00", york).unwrap().to_rfc3339(),
+            "2026-11-01T02:00:00-05:00"
+        );
+        // 2026-03-08: 02:00 becomes 03:00, so 02:30 never happens.
+        let err = parse_time("2026-03-08 02:30", york)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid time '2026-03-08 02:30': 2026-03-08 02:30:00 does not exist in \
+             America/New_York (the clocks go forward then); give a time outside the gap, \
+             or the time with an offset, 2026-03-08T02:30:00-05:00 or 2026-03-08T02:30:00-04:00"
+        );
+        // Europe/London's repeated hour too; a date alone is midnight there.
+        let london: Tz = "Europe/London".parse().unwrap();
+        assert!(parse_time("2026-10-25 01:15", london)
+            .unwrap_err()
+            .to_string()
+            .contains("happens twice"));
+        assert!(parse_time("2026-10-25", london).is_ok());
     }
 
     #[test]

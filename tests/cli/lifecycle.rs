@@ -447,3 +447,87 @@ fn tags_are_recorded_once_from_new_and_edit() {
     env.run(&["edit", &id, "--set", "tags=b, b，c"]).ok();
     assert_eq!(tags(&env), serde_json::json!(["b", "c"]));
 }
+
+/// A local time the clocks pass twice (New York's 01:30 on 2026-11-01) or
+/// skip (02:30 on 2026-03-08) is refused, naming the value and the offsets
+/// that say which was meant, and nothing is written; with an offset it is
+/// taken as given.
+#[test]
+fn an_ambiguous_or_missing_local_time_is_refused_with_the_offsets_to_give() {
+    let mut env = TestEnv::empty();
+    env.at("2026-11-01T12:00:00-05:00");
+    env.run(&[
+        "init",
+        ".",
+        "--rules",
+        "none",
+        "--timezone",
+        "America/New_York",
+    ])
+    .ok();
+    env.run(&crate::common::customer_add(
+        "individual",
+        "张三",
+        &["--phone", "13900000001", "--at", "2026-01-05 10:00"],
+    ))
+    .ok();
+    let id = env.new_ticket(&["--at", "2026-03-01 09:00"]);
+    let before = std::fs::read_to_string(env.ticket_path(&id)).unwrap();
+    let out = env
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "called",
+            "--at",
+            "2026-11-01 01:30",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr.contains("invalid time '2026-11-01 01:30'")
+            && out.stderr.contains("happens twice in America/New_York")
+            && out
+                .stderr
+                .contains("2026-11-01T01:30:00-04:00 for the first")
+            && out
+                .stderr
+                .contains("2026-11-01T01:30:00-05:00 for the second"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "called",
+            "--at",
+            "2026-03-08 02:30",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr.contains("invalid time '2026-03-08 02:30'")
+            && out.stderr.contains("does not exist in America/New_York"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.ticket_path(&id)).unwrap(),
+        before
+    );
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "called",
+        "--at",
+        "2026-11-01T01:30:00-05:00",
+    ])
+    .ok();
+    let history = env.ticket_yaml(&id)["history"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    let at = history.last().unwrap()["at"].as_str().unwrap().to_string();
+    assert!(at.starts_with("2026-11-01T01:30:00-05:00"), "{at}");
+}
