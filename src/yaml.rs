@@ -61,6 +61,79 @@ pub fn message(err: &Error) -> String {
     }
 }
 
+/// Where each item of the top-level block list `key:` is in `text`: for
+/// each item in order, the 1-based line of its `field:` key (`name:` of a
+/// rule), or the line where the item begins when it has no such key on a
+/// line of its own (a flow item `- {when: x, name: y}`, or none at all).
+/// Read from the text because the parsed value keeps no positions; an item
+/// is found by its `-` at the list's indentation, so values that span lines
+/// (block scalars, nested lists) do not count. Empty when `key:` is missing
+/// or is not a block list (`key: [..]`).
+pub fn list_item_lines(text: &str, key: &str, field: &str) -> Vec<usize> {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let content = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let mut lines = text.lines().enumerate();
+    let header = lines.by_ref().find(|(_, l)| {
+        l.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| {
+                let rest = rest.trim_start();
+                rest.is_empty() || rest.starts_with('#')
+            })
+    });
+    if header.is_none() {
+        return Vec::new();
+    }
+    let is_item = |t: &str| t == "-" || t.starts_with("- ") || t.starts_with("-\t");
+    let mut items: Vec<(usize, Option<usize>)> = Vec::new();
+    // The list's indentation, and the indentation of its items' keys.
+    let mut at: Option<usize> = None;
+    let mut keys: Option<usize> = None;
+    for (i, l) in lines {
+        if !content(l) {
+            continue;
+        }
+        let t = l.trim_start_matches(' ');
+        let n = indent(l);
+        // The next top-level key, or the document's end.
+        if n == 0 && !is_item(t) {
+            break;
+        }
+        match at {
+            None if is_item(t) => at = Some(n),
+            None => break,
+            Some(_) => {}
+        }
+        let list = at.expect("set above");
+        if n < list {
+            break;
+        }
+        let mut rest = t;
+        if n == list && is_item(t) {
+            rest = t[1..].trim_start_matches([' ', '\t']);
+            // A bare `-` has its keys on the lines below.
+            keys = (!rest.is_empty()).then(|| l.len() - rest.len());
+            items.push((i + 1, None));
+        } else if keys.is_none() && !items.is_empty() {
+            keys = Some(n);
+        } else if Some(n) != keys {
+            continue;
+        }
+        let item = items.last_mut().expect("a key belongs to an item");
+        let named = rest.strip_prefix(field).is_some_and(|r| r.starts_with(':'));
+        if named && item.1.is_none() {
+            item.1 = Some(i + 1);
+        }
+    }
+    items
+        .into_iter()
+        .map(|(start, named)| named.unwrap_or(start))
+        .collect()
+}
+
 /// `message` without " at line L column C" where the crate puts it: after
 /// the problem, at the end or before the ", while parsing …" context (whose
 /// own position, on another line, stays). Not inside a quoted value.
@@ -80,6 +153,37 @@ fn without_position(message: &str, line: usize, column: usize) -> String {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn the_lines_of_a_lists_items_are_where_their_names_are() {
+        let text = "\
+a: 1
+rules:
+# a comment
+- name: first
+  when: created
+  then:
+  - note: |
+      - not an item
+      name: not a name
+- when: closed
+  # name: in a comment
+  name: second
+  then: [{note: x}]
+-   {when: created, name: third}
+-
+  name: fourth
+- when: created
+agents:
+- name: first
+";
+        assert_eq!(list_item_lines(text, "rules", "name"), [4, 12, 14, 16, 17]);
+        let indented = "rules:\n  - name: a\n    when: created\n  - name: b\nother: 1\n";
+        assert_eq!(list_item_lines(indented, "rules", "name"), [2, 4]);
+        assert!(list_item_lines("rules: [{name: a}]\n", "rules", "name").is_empty());
+        assert!(list_item_lines("rulesx:\n- name: a\n", "rules", "name").is_empty());
+        assert!(list_item_lines("a: 1\n", "rules", "name").is_empty());
+    }
 
     #[test]
     fn the_position_is_not_repeated_after_the_line() {

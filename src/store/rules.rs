@@ -51,9 +51,38 @@ impl Store {
         }
     }
 
-    /// The line of desk.yaml where a rule's name is, for messages.
+    /// The line of desk.yaml where a rule's problem is: the `name:` of the
+    /// rule at its place in `rules:` (not the first rule of that name: a
+    /// duplicate is the later one), else where the rule begins, else where
+    /// `rules:` is.
     fn rule_line(&self, e: &RuleError) -> Option<usize> {
-        self.rule_line_of(e.name.as_deref()?)
+        match e.index {
+            Some(i) => self
+                .rule_lines()
+                .get(i)
+                .copied()
+                .or_else(|| self.config_line("rules")),
+            None => self.config_line("rules"),
+        }
+    }
+
+    /// The lines of desk.yaml's rules, in order (see [`crate::yaml::list_item_lines`]).
+    fn rule_lines(&self) -> Vec<usize> {
+        super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE))
+            .map(|text| crate::yaml::list_item_lines(&text, "rules", "name"))
+            .unwrap_or_default()
+    }
+
+    /// The line of desk.yaml where a rule of that name is: the first rule
+    /// of `rules:` named so.
+    pub(super) fn rule_line_of(&self, name: &str) -> Option<usize> {
+        let rules = self.config.rules.as_ref()?.as_sequence()?;
+        let index = rules.iter().position(|r| match r.get("name") {
+            Some(crate::yaml::Value::String(n)) => n.trim() == name,
+            Some(crate::yaml::Value::Number(n)) => n.to_string() == name,
+            _ => false,
+        })?;
+        self.rule_lines().get(index).copied()
     }
 
     /// The line of desk.yaml where the top-level section `key` begins.
@@ -63,27 +92,6 @@ impl Store {
         text.lines()
             .position(|l| l.starts_with(&prefix))
             .map(|i| i + 1)
-    }
-
-    /// The line of desk.yaml where the rule `name` is named.
-    pub(super) fn rule_line_of(&self, name: &str) -> Option<usize> {
-        let text = super::read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
-        let start = text.lines().position(|l| l.starts_with("rules:"))?;
-        text.lines()
-            .enumerate()
-            .skip(start)
-            .find(|(_, l)| {
-                let l = l
-                    .trim_start()
-                    .trim_start_matches("- ")
-                    .trim_start_matches('{');
-                // Block (`name: x`) or flow (`{name: x, when: ...}`) style.
-                l.strip_prefix("name:").is_some_and(|v| {
-                    let v = v.split([',', '}', '#']).next().unwrap_or_default();
-                    v.trim().trim_matches(['\'', '"']) == name
-                })
-            })
-            .map(|(i, _)| i + 1)
     }
 
     /// Creates a ticket (see [`Store::create_ticket`]) and runs the rules its

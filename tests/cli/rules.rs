@@ -499,6 +499,46 @@ fn problems_name_the_line_of_the_rule() {
     );
 }
 
+/// A problem names the line of the rule it is about: a duplicate name the
+/// later rule (not the first of that name), a rule without a name the line
+/// where it begins; a `name:` elsewhere in desk.yaml does not count.
+#[test]
+fn a_rule_problem_names_the_line_of_that_rule() {
+    let env = team(
+        "rules:\n- name: twice\n  when: created\n  then: [{note: x}]\n- when: closed\n  name: twice\n  then: [{set: {tags: [done]}}]\n-\n  when: created\n  then: [{note: y}]\n",
+        None,
+    );
+    let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let line = |wanted: &str, nth: usize| {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| *l == wanted)
+            .nth(nth)
+            .unwrap()
+            .0
+            + 1
+    };
+    let out = env.run(&["check"]).fails(1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "desk.yaml:{}: rule 'twice' (rules[1]), key name: the name is also used by rules[0]\n\
+             desk.yaml:{}: rules[2], key name: every rule needs a name (it is recorded in the events it causes)\n",
+            line("  name: twice", 0),
+            line("-", 0)
+        )
+    );
+    let out = env.new_ticket_run(&[]).fails(1);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: desk.yaml:{}: rule 'twice' (rules[1])",
+            line("  name: twice", 0)
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The first rule that assigns wins; a later one is skipped with a warning
 /// that says why, and a role nobody can take is a warning, not an error.
 #[test]
