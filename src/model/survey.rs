@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use super::{Status, Summary, Survey, Timestamp};
+use super::{Action, Event, Status, Summary, Survey, Timestamp};
 use crate::error::{Error, Result};
 
 /// A dimension's score: 1 (very unsatisfied) to 5 (very satisfied).
@@ -89,6 +89,25 @@ impl Survey {
     /// `threshold`, or the customer said so (`said`) whatever the scores.
     pub fn unsatisfied(&self, threshold: u8, said: bool) -> bool {
         said || self.scores.values().any(|&s| s <= threshold)
+    }
+}
+
+/// Whether the `surveyed` event at `i` of a history found the customer
+/// unsatisfied: such an answer (a score at or below the threshold, or the
+/// customer said so) reopens the ticket, which [`Ticket::survey`] records
+/// as a `reopened` event right after the survey, by the same person at the
+/// same time. So the history says it, whatever desk.yaml's threshold is now.
+///
+/// [`Ticket::survey`]: super::Ticket::survey
+pub fn reopened_by(history: &[Event], i: usize) -> bool {
+    match (history.get(i), history.get(i + 1)) {
+        (Some(survey), Some(next)) => {
+            survey.action == Action::Surveyed
+                && next.action == Action::Reopened
+                && next.at == survey.at
+                && next.by == survey.by
+        }
+        _ => false,
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Facts {
     pub customer_owner: Option<String>,
     /// Whether the event's time is within working hours.
     pub working_hours: Option<bool>,
+    /// For a `surveyed` event: whether the customer was unsatisfied (the
+    /// survey reopened the ticket, see [`crate::model::survey::reopened_by`]).
+    pub survey_unsatisfied: Option<bool>,
 }
 
 /// An action a matching rule calls for, with the rule's name.
@@ -33,8 +36,8 @@ pub struct Planned {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Agent(String),
-    /// No agent of the role can take new work.
-    Nobody(Role),
+    /// No agent of the roles (`service or supervisor`) can take new work.
+    Nobody(String),
 }
 
 /// A role's workload, from the store's tickets: open tickets per agent, and
@@ -51,6 +54,9 @@ pub enum Outcome {
     Assigned {
         rule: String,
         to: String,
+        /// The roles passed over, all of whose agents were away (a fallback
+        /// of `assign: {role: [A, B]}`).
+        instead_of: Vec<Role>,
     },
     Set {
         rule: String,
@@ -80,7 +86,21 @@ pub enum Outcome {
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Outcome::Assigned { rule, to } => write!(f, "assigned to {to} by rule {rule}"),
+            Outcome::Assigned {
+                rule,
+                to,
+                instead_of,
+            } => {
+                write!(f, "assigned to {to} by rule {rule}")?;
+                if !instead_of.is_empty() {
+                    write!(
+                        f,
+                        " (no agent of role {} available)",
+                        instead_of.join(" or ")
+                    )?;
+                }
+                Ok(())
+            }
             Outcome::Set { rule, field, to } => write!(f, "{field} set to {to} by rule {rule}"),
             Outcome::Noted { rule } => write!(f, "note added by rule {rule}"),
             Outcome::Queued { rule, key, what } => {
@@ -178,7 +198,7 @@ fn values(rules: &Rules, s: Subject, t: &Ticket, facts: &Facts) -> Vec<String> {
         Subject::CustomerOwner => opt(&facts.customer_owner),
         Subject::Title => one(&t.title),
         Subject::Description => one(&t.description),
-        Subject::CustomerVip | Subject::WorkingHours => Vec::new(),
+        Subject::CustomerVip | Subject::WorkingHours | Subject::SurveyUnsatisfied => Vec::new(),
     }
 }
 
@@ -193,6 +213,7 @@ fn holds(
         Test::Flag(want) => {
             let got = match c.subject {
                 Subject::CustomerVip => facts.customer_vip,
+                Subject::SurveyUnsatisfied => facts.survey_unsatisfied,
                 _ => facts.working_hours,
             };
             got == Some(*want)
@@ -234,6 +255,16 @@ fn holds(
             }
         }
     }
+}
+
+/// The first of `roles` with an agent who can take new work: where an
+/// `assign: {role: [A, B]}` goes when everyone of A is away. `None` when no
+/// role has one.
+pub fn first_available<'a>(rules: &Rules, roles: &'a [Role]) -> Option<&'a str> {
+    roles
+        .iter()
+        .find(|r| rules.members(r).any(|m| !m.away))
+        .map(String::as_str)
 }
 
 /// The agent a role's strategy picks, skipping those away; desk.yaml's
@@ -311,9 +342,22 @@ pub fn apply(
             if rules.agents.iter().any(|m| m.id == to && m.away) {
                 return skipped(format!("{to} is away"));
             }
+            // The roles of the list before the agent's: passed over.
+            let instead_of = match &planned.action {
+                RuleAction::Assign(AssignTo::Role { roles, .. }) => roles
+                    .iter()
+                    .take_while(|r| Some(r.as_str()) != rules.role_of(&to))
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
             ticket.assign(&to, None, at, &by)?;
             *assigned = true;
-            Ok(Some(Outcome::Assigned { rule, to }))
+            Ok(Some(Outcome::Assigned {
+                rule,
+                to,
+                instead_of,
+            }))
         }
         RuleAction::Set(set) => {
             let mut edits = Vec::new();
@@ -458,18 +502,24 @@ fn recipients(
             Recipient::Assignee => ticket.assignee.iter().cloned().collect(),
             Recipient::Owner => owner.map(str::to_string).into_iter().collect(),
             Recipient::Customer => vec![CUSTOMER.to_string()],
-            Recipient::Role(role) => rules
-                .members(role)
-                .filter(|m| !m.away)
-                .map(|m| m.id.clone())
-                .collect(),
+            Recipient::Role(roles) => first_available(rules, roles)
+                .map(|role| {
+                    rules
+                        .members(role)
+                        .filter(|m| !m.away)
+                        .map(|m| m.id.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
             Recipient::Agent(a) => vec![a.clone()],
         };
         if found.is_empty() {
             missing.push(match r {
                 Recipient::Assignee => "the ticket has no assignee".to_string(),
                 Recipient::Owner => "the customer has no owner".to_string(),
-                Recipient::Role(role) => format!("no available agent has role {role}"),
+                Recipient::Role(roles) => {
+                    format!("no available agent has role {}", roles.join(" or "))
+                }
                 _ => unreachable!("always found"),
             });
         }
@@ -674,6 +724,107 @@ mod tests {
             choose(&r, "sales", Strategy::FewestOpen, &Load::default()),
             Target::Nobody("sales".into())
         );
+    }
+
+    /// A role list falls back to the next role when everyone of the first
+    /// is away, and says so; a notice to a role list reaches the first role
+    /// with someone available.
+    #[test]
+    fn a_role_list_routes_around_absence() {
+        let mut c = team();
+        // Both available engineers away too: the supervisor takes over.
+        for a in c.agents.iter_mut().filter(|a| a.role == "engineer") {
+            a.away = true;
+        }
+        let r = rules(
+            "- {name: faults, when: created, then: [{assign: {role: [sales, engineer, supervisor]}}, {notify: {to: [{role: [engineer, supervisor]}], template: t}}]}\n",
+            &c,
+        );
+        let roles: Vec<Role> = ["sales", "engineer", "supervisor"].map(String::from).into();
+        assert_eq!(first_available(&r, &roles), Some("supervisor"));
+        assert_eq!(first_available(&r, &roles[..2]), None);
+        let mut t = ticket("service", "normal");
+        let planned = plan(
+            &r,
+            &t.history[0].clone(),
+            None,
+            &t.clone(),
+            &Facts::default(),
+        );
+        let target = Target::Agent("boss".into());
+        let mut assigned = false;
+        let mut shown = Vec::new();
+        for (p, target) in planned.iter().zip([Some(&target), None]) {
+            let got = apply(&r, &mut t, p, target, &mut assigned, None, at()).unwrap();
+            shown.push(got.unwrap().to_string());
+        }
+        assert_eq!(
+            shown[0],
+            "assigned to boss by rule faults (no agent of role sales or engineer available)"
+        );
+        assert!(
+            shown[1].starts_with("e-mail 't' to boss queued"),
+            "{}",
+            shown[1]
+        );
+        // No one at all: the skip names every role of the list.
+        let mut t = ticket("service", "normal");
+        let nobody = Target::Nobody("sales or engineer".into());
+        let got = apply(
+            &r,
+            &mut t,
+            &planned[0],
+            Some(&nobody),
+            &mut false,
+            None,
+            at(),
+        )
+        .unwrap();
+        assert_eq!(
+            got.unwrap().to_string(),
+            "rule faults skipped: no agent of role sales or engineer can take new tickets (all away or inactive, or none)"
+        );
+    }
+
+    /// `survey.unsatisfied` holds on what the command found of the survey,
+    /// and on nothing else.
+    #[test]
+    fn survey_conditions_read_the_surveys_verdict() {
+        let c = team();
+        let r = rules(
+            "- {name: alert, when: surveyed, if: {survey.unsatisfied: true}, then: [{note: x}]}\n- {name: thanks, when: surveyed, if: {survey.unsatisfied: false}, then: [{note: y}]}\n",
+            &c,
+        );
+        let mut t = ticket("complaint", "normal");
+        t.close("done".into(), None, None, at(), "e1").unwrap();
+        let before = t.clone();
+        let mut scores = std::collections::BTreeMap::new();
+        scores.insert("efficiency".to_string(), 1u8);
+        let survey = crate::model::Survey {
+            scores,
+            nps: None,
+            comment: None,
+            channel: None,
+        };
+        t.survey(survey, true, at(), "e1").unwrap();
+        let i = t.history.len() - 2;
+        assert!(crate::model::survey::reopened_by(&t.history, i));
+        assert!(!crate::model::survey::reopened_by(&t.history, i + 1));
+        let after = Ticket::from_history(t.id.clone(), t.history[..=i].to_vec()).unwrap();
+        let e = t.history[i].clone();
+        let judged = |unsatisfied| Facts {
+            survey_unsatisfied: unsatisfied,
+            ..Facts::default()
+        };
+        assert_eq!(
+            names(&plan(&r, &e, Some(&before), &after, &judged(Some(true)))),
+            ["alert"]
+        );
+        assert_eq!(
+            names(&plan(&r, &e, Some(&before), &after, &judged(Some(false)))),
+            ["thanks"]
+        );
+        assert!(plan(&r, &e, Some(&before), &after, &judged(None)).is_empty());
     }
 
     #[test]

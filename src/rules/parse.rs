@@ -5,7 +5,7 @@ use crate::yaml::{Mapping, Value};
 
 use super::*;
 use crate::config::{describe_choices, find_choice, Config, Field};
-use crate::model::CustomerKind;
+use crate::model::{CustomerKind, Status};
 
 /// One problem of one rule: which rule (its name, else its place), which
 /// key (`if.type`, `then[0].assign.role`), and what is wrong.
@@ -92,6 +92,29 @@ fn role(config: &Config, key: &str, v: &Value) -> Result<Role, (String, String)>
     })
 }
 
+/// One role, or a list of them tried in order (`[service, supervisor]`):
+/// each a role of desk.yaml, each once.
+fn roles(config: &Config, key: &str, v: &Value) -> Result<Vec<Role>, (String, String)> {
+    let items: Vec<&Value> = match v {
+        Value::Sequence(items) if items.is_empty() => {
+            return Err((
+                key.to_string(),
+                "list at least one role (a list is tried in order)".into(),
+            ))
+        }
+        Value::Sequence(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let mut out: Vec<Role> = Vec::new();
+    for item in items {
+        let r = role(config, key, item)?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 /// A scalar as text (numbers and booleans too), trimmed.
 fn scalar(v: &Value) -> Option<String> {
     match v {
@@ -135,6 +158,7 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
             role: a.role.clone(),
             // Gone (inactive) or on leave (away): routed nothing new.
             away: a.away || !a.active,
+            active: a.active,
         })
         .collect();
     let items = match value {
@@ -232,7 +256,7 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
             ctx.bad("when", "every rule needs a trigger: an event (created, assigned, updated, closed, reopened, surveyed, edited) or a time condition");
             None
         }
-        Some(v) => trigger(v).map_err(|(k, e)| ctx.bad(k, e)).ok(),
+        Some(v) => trigger(ctx.config, v).map_err(|(k, e)| ctx.bad(k, e)).ok(),
     };
     let conditions = match m.get("if") {
         None | Some(Value::Null) => Vec::new(),
@@ -343,7 +367,7 @@ pub fn valid_name(n: &str) -> bool {
 
 const EVENTS: &str = "created, assigned, updated, closed, reopened, surveyed, edited";
 
-fn trigger(v: &Value) -> Result<Trigger, (String, String)> {
+fn trigger(config: &Config, v: &Value) -> Result<Trigger, (String, String)> {
     let event = |v: &Value| -> Result<Action, (String, String)> {
         let t = scalar(v).unwrap_or_default();
         match Action::from(t.clone()) {
@@ -379,12 +403,12 @@ fn trigger(v: &Value) -> Result<Trigger, (String, String)> {
             }
             Ok(Trigger::Events(events))
         }
-        Value::Mapping(m) => time_trigger(m).map(Trigger::Time),
+        Value::Mapping(m) => time_trigger(config, m).map(Trigger::Time),
         other => Ok(Trigger::Events(vec![event(other)?])),
     }
 }
 
-fn time_trigger(m: &Mapping) -> Result<TimeTrigger, (String, String)> {
+fn time_trigger(config: &Config, m: &Mapping) -> Result<TimeTrigger, (String, String)> {
     let keys: Vec<String> = m.keys().map(key_text).collect();
     let duration = |key: &str| -> Result<i64, (String, String)> {
         let k = format!("when.{key}");
@@ -437,6 +461,8 @@ fn time_trigger(m: &Mapping) -> Result<TimeTrigger, (String, String)> {
         "no_progress_for",
         "pending_for",
         "unsurveyed_for",
+        "survey_window_left",
+        "unassigned_for",
         "dormant_for",
     ];
     let [k] = keys.as_slice() else {
@@ -456,6 +482,30 @@ fn time_trigger(m: &Mapping) -> Result<TimeTrigger, (String, String)> {
             seconds: duration(k)?,
         }),
         "unsurveyed_for" => Ok(TimeTrigger::UnsurveyedFor {
+            seconds: duration(k)?,
+        }),
+        // Due while the survey window (survey.window_hours) still has that
+        // long to go: the reminder comes while `desk survey --due` lists it.
+        "survey_window_left" => {
+            let left = duration(k)?;
+            let hours = config.survey.window_hours;
+            let window = i64::from(hours) * 3600;
+            if left <= 0 || left >= window {
+                return Err((
+                    format!("when.{k}"),
+                    format!(
+                        "'{}' is not within the survey window (survey.window_hours: {hours}): \
+                         give more than zero and less than {hours}h, so the rule fires after \
+                         the close and before the window ends",
+                        scalar(&m[k.as_str()]).unwrap_or_default()
+                    ),
+                ));
+            }
+            Ok(TimeTrigger::UnsurveyedFor {
+                seconds: window - left,
+            })
+        }
+        "unassigned_for" => Ok(TimeTrigger::UnassignedFor {
             seconds: duration(k)?,
         }),
         "dormant_for" => {
@@ -510,7 +560,9 @@ fn value_of(ctx: &Ctx, subject: Subject, key: &str, v: &Value) -> Result<String,
                     )
                 })
         }
-        Subject::CustomerVip | Subject::WorkingHours => unreachable!("flags take true or false"),
+        Subject::CustomerVip | Subject::WorkingHours | Subject::SurveyUnsatisfied => {
+            unreachable!("flags take true or false")
+        }
     }
 }
 
@@ -558,8 +610,16 @@ fn condition(
             ));
         }
     }
+    // Known only of the survey that triggered the rule.
+    if subject == Subject::SurveyUnsatisfied
+        && !matches!(when, Some(Trigger::Events(events)) if events.contains(&Action::Surveyed))
+    {
+        return never(format!(
+            "{key} tells of the survey that triggered the rule; add surveyed to `when`"
+        ));
+    }
     let test = match subject {
-        Subject::CustomerVip | Subject::WorkingHours => match v {
+        Subject::CustomerVip | Subject::WorkingHours | Subject::SurveyUnsatisfied => match v {
             Value::Bool(b) => Test::Flag(*b),
             _ => return Err((k, "expected true or false".into())),
         },
@@ -680,9 +740,26 @@ fn condition(
                     return never("`is` and `changed_to` have no value in common".into());
                 }
             }
-            // A time trigger is due only in some statuses.
-            if let (Subject::Status, Some(Trigger::Time(t))) = (subject, when) {
-                if let Some(due_in) = t.statuses() {
+            // A time trigger is due only in some statuses, and after an
+            // event the ticket is in only some.
+            if subject == Subject::Status {
+                let (due_in, why): (Vec<Status>, String) = match when {
+                    Some(Trigger::Time(t)) => (
+                        t.statuses().map(<[_]>::to_vec).unwrap_or_default(),
+                        "this time trigger is due only on tickets that are".into(),
+                    ),
+                    Some(Trigger::Events(events)) => {
+                        let mut all: Vec<Status> = Vec::new();
+                        for s in events.iter().flat_map(|e| statuses_after(e)) {
+                            if !all.contains(s) {
+                                all.push(*s);
+                            }
+                        }
+                        (all, format!("after {} the ticket is", an_event(events)))
+                    }
+                    None => (Vec::new(), String::new()),
+                };
+                if !due_in.is_empty() {
                     let keys: Vec<&str> = due_in.iter().map(|s| s.key()).collect();
                     let possible = |v: &String| keys.contains(&v.as_str()) && !not.contains(v);
                     let any = match &is {
@@ -690,12 +767,19 @@ fn condition(
                         None => keys.iter().any(|k| !not.iter().any(|n| n == k)),
                     };
                     if !any {
-                        return never(format!(
-                            "this time trigger is due only on tickets that are {}",
-                            keys.join(" or ")
-                        ));
+                        return never(format!("{why} {}", keys.join(" or ")));
                     }
                 }
+            }
+            // After an assignment the ticket has an assignee.
+            if matches!(subject, Subject::Assignee | Subject::AssigneeRole)
+                && set == Some(false)
+                && matches!(when, Some(Trigger::Events(e)) if e.iter().all(|a| *a == Action::Assigned))
+            {
+                return never(
+                    "after an assigned event the ticket has an assignee, and `set: false` wants none"
+                        .into(),
+                );
             }
             if changed_to.is_some() {
                 match when {
@@ -765,7 +849,7 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
                         )))
                     }
                     (None, Some(r)) => {
-                        let role = role(ctx.config, &format!("{k}.role"), r)?;
+                        let roles = roles(ctx.config, &format!("{k}.role"), r)?;
                         let s = a.get("strategy").and_then(scalar);
                         let strategy = match s.as_deref() {
                             None | Some("round_robin") => Strategy::RoundRobin,
@@ -777,7 +861,7 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
                                 ))
                             }
                         };
-                        Ok(RuleAction::Assign(AssignTo::Role { role, strategy }))
+                        Ok(RuleAction::Assign(AssignTo::Role { roles, strategy }))
                     }
                     (Some(_), Some(_)) => Err((k, "give an agent or a role, not both".into())),
                     (None, None) => Err((k, "give an agent, or a role (with a strategy)".into())),
@@ -855,7 +939,7 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
             for r in items {
                 to.push(match r {
                     Value::Mapping(rm) => match rm.iter().collect::<Vec<_>>().as_slice() {
-                        [(rk, rv)] if key_text(rk) == "role" => Recipient::Role(role(ctx.config, &format!("{tk}.role"), rv)?),
+                        [(rk, rv)] if key_text(rk) == "role" => Recipient::Role(roles(ctx.config, &format!("{tk}.role"), rv)?),
                         [(rk, rv)] if key_text(rk) == "agent" => Recipient::Agent(ctx.agent(&format!("{tk}.agent"), rv)?),
                         _ => return Err((tk, "a recipient mapping is {role: ROLE} or {agent: ID}".into())),
                     },
@@ -997,6 +1081,28 @@ fn action(ctx: &Ctx, i: usize, v: &Value) -> Result<RuleAction, (String, String)
     }
 }
 
+/// The statuses a ticket can have just after an event of `action`, as
+/// the lifecycle (`model::Lifecycle`) and the commands allow: a new ticket
+/// is open (in progress when assigned at once), an assigned one in
+/// progress or still pending, a closed or surveyed one closed, a reopened
+/// one open or in progress; an update or an edit leaves any status (a note
+/// on a closed ticket keeps it closed).
+fn statuses_after(action: &Action) -> &'static [Status] {
+    use Status::*;
+    match action {
+        Action::Created | Action::Reopened => &[Open, InProgress],
+        Action::Assigned => &[InProgress, Pending],
+        Action::Closed | Action::Surveyed => &[Closed],
+        _ => &[Open, InProgress, Pending, Closed],
+    }
+}
+
+/// `a closed event`, `a created or reopened event`.
+fn an_event(events: &[Action]) -> String {
+    let names: Vec<&str> = events.iter().map(Action::as_str).collect();
+    format!("a {} event", names.join(" or "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1019,12 +1125,12 @@ mod tests {
     fn the_default_rules_parse() {
         let c = Config::seed_defaults();
         let rules = Rules::parse(c.rules.as_ref(), &c).unwrap();
-        assert_eq!(rules.rules.len(), 8);
+        assert_eq!(rules.rules.len(), 12);
         assert_eq!(
             rules.rules[0].actions,
             [
                 RuleAction::Assign(AssignTo::Role {
-                    role: "supervisor".into(),
+                    roles: vec!["supervisor".into(), "service".into()],
                     strategy: Strategy::FewestOpen
                 }),
                 RuleAction::Notify(Notify {
@@ -1034,6 +1140,68 @@ mod tests {
                     digest: false
                 })
             ]
+        );
+    }
+
+    /// Every type of the shipped list is routed by a `created` rule, to a
+    /// role with a fallback; the shipped team has an agent for each.
+    #[test]
+    fn the_default_rules_route_every_type_around_absence() {
+        let c = Config::seed_defaults();
+        let rules = Rules::parse(c.rules.as_ref(), &c).unwrap();
+        for kind in &c.types {
+            let routing: Vec<&Rule> = rules
+                .on(&Action::Created)
+                .filter(|r| {
+                    r.conditions.iter().any(|cond| {
+                        cond.subject == Subject::Type
+                            && matches!(&cond.test, Test::Value { is: Some(v), .. } if v.contains(&kind.key))
+                    })
+                })
+                .collect();
+            assert_eq!(routing.len(), 1, "{}: {routing:?}", kind.key);
+            let [RuleAction::Assign(AssignTo::Role { roles, .. }), RuleAction::Notify(n)] =
+                routing[0].actions.as_slice()
+            else {
+                panic!("{}: {:?}", kind.key, routing[0].actions)
+            };
+            assert!(roles.len() >= 2, "{}: a fallback role", kind.key);
+            assert!(roles.iter().all(|r| rules.members(r).next().is_some()));
+            assert_eq!(n.to, [Recipient::Assignee]);
+        }
+    }
+
+    /// The survey reminder comes while the window is open: four hours
+    /// before it closes, whatever `survey.window_hours` says.
+    #[test]
+    fn the_survey_reminder_comes_before_the_window_closes() {
+        let mut c = Config::seed_defaults();
+        let reminder = |c: &Config| {
+            let rules = Rules::parse(c.rules.as_ref(), c).unwrap();
+            rules
+                .rules
+                .into_iter()
+                .find(|r| r.name == "survey-reminder")
+                .unwrap()
+                .when
+        };
+        assert_eq!(c.survey.window_hours, 24);
+        assert_eq!(
+            reminder(&c),
+            Trigger::Time(TimeTrigger::UnsurveyedFor { seconds: 20 * 3600 })
+        );
+        c.survey.window_hours = 48;
+        assert_eq!(
+            reminder(&c),
+            Trigger::Time(TimeTrigger::UnsurveyedFor { seconds: 44 * 3600 })
+        );
+        c.survey.window_hours = 4;
+        let errors = Rules::parse(c.rules.as_ref(), &c).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            "rule 'survey-reminder' (rules[9]), key when.survey_window_left: '4h' is not within \
+             the survey window (survey.window_hours: 4): give more than zero and less than 4h, \
+             so the rule fires after the close and before the window ends"
         );
     }
 
@@ -1108,7 +1276,7 @@ mod tests {
         assert_eq!(
             r.rules[0].actions[0],
             RuleAction::Notify(Notify {
-                to: vec![Recipient::Role("supervisor".into()), Recipient::Owner],
+                to: vec![Recipient::Role(vec!["supervisor".into()]), Recipient::Owner],
                 via: Via::Email,
                 template: "escalate".into(),
                 digest: false
@@ -1132,6 +1300,32 @@ mod tests {
                 command: "x".into(),
                 args: vec!["a".into(), "1".into()]
             })
+        );
+    }
+
+    #[test]
+    fn roles_are_tried_in_the_order_listed() {
+        let r = parse("- {name: a, when: created, then: [{assign: {role: [客服, supervisor, service], strategy: fewest_open}}, {notify: {to: [{role: [主管, sales]}, assignee], template: t}}]}\n- {name: b, when: {unassigned_for: 30m}, then: [{notify: {to: {role: 主管}, template: t}}]}\n").unwrap();
+        assert_eq!(
+            r.rules[0].actions[0],
+            RuleAction::Assign(AssignTo::Role {
+                roles: vec!["service".into(), "supervisor".into()],
+                strategy: Strategy::FewestOpen
+            })
+        );
+        let RuleAction::Notify(n) = &r.rules[0].actions[1] else {
+            panic!("a notify")
+        };
+        assert_eq!(
+            n.to,
+            [
+                Recipient::Role(vec!["supervisor".into(), "sales".into()]),
+                Recipient::Assignee
+            ]
+        );
+        assert_eq!(
+            r.rules[1].when,
+            Trigger::Time(TimeTrigger::UnassignedFor { seconds: 1800 })
         );
     }
 
@@ -1218,6 +1412,14 @@ mod tests {
             ("- {name: a, when: {dormant_for: 0d}, then: [{open: {type: consultation, title: x, priority: normal, channel: phone}}]}", "when.dormant_for"),
             ("- {name: a, when: [created, {dormant_for: 6m}], then: [{note: x}]}", "key when: a list holds events only"),
             ("- {name: a, when: {waiting_for: 3h}, then: [{note: x}]}", "when.waiting_for: unknown time trigger"),
+            ("- {name: a, when: created, then: [{assign: {role: []}}]}", "then[0].assign.role: list at least one role"),
+            ("- {name: a, when: created, then: [{assign: {role: [service, janitor]}}]}", "then[0].assign.role: 'janitor' is not a role"),
+            ("- {name: a, when: created, then: [{notify: {to: {role: [主管, x]}, template: t}}]}", "then[0].notify.to.role: 'x' is not a role"),
+            ("- {name: a, when: {survey_window_left: 24h}, then: [{notify: {to: assignee, template: t}}]}", "when.survey_window_left: '24h' is not within the survey window (survey.window_hours: 24)"),
+            ("- {name: a, when: {survey_window_left: 0m}, then: [{notify: {to: assignee, template: t}}]}", "when.survey_window_left: '0m' is not within"),
+            ("- {name: a, when: {survey_window_left: 4h}, then: [{note: x}]}", "key then[0].note: can never be done: the ticket is closed then"),
+            ("- {name: a, when: {unassigned_for: soon}, then: [{note: x}]}", "when.unassigned_for: 'soon'"),
+            ("- {name: a, when: {unassigned_for: 1h}, if: {status: closed}, then: [{note: x}]}", "if.status: can never match: this time trigger is due only on tickets that are open or in_progress or pending"),
         ] {
             let got = error(yaml);
             assert!(got.contains(wanted), "{yaml}\n  wanted: {wanted}\n  got: {got}");
@@ -1287,6 +1489,39 @@ mod tests {
                 "when: created\n  if: {customer.kind: {changed_to: enterprise}}",
                 "not a ticket field",
             ),
+            // Conditions the trigger contradicts.
+            (
+                "when: closed\n  if: {status: {not: closed}}",
+                "can never match: after a closed event the ticket is closed",
+            ),
+            (
+                "when: [created, reopened]\n  if: {status: [pending, closed]}",
+                "can never match: after a created or reopened event the ticket is open or in_progress",
+            ),
+            (
+                "when: surveyed\n  if: {status: open}",
+                "after a surveyed event the ticket is closed",
+            ),
+            (
+                "when: assigned\n  if: {assignee: {set: false}}",
+                "after an assigned event the ticket has an assignee",
+            ),
+            (
+                "when: assigned\n  if: {assignee.role: {set: false}}",
+                "after an assigned event the ticket has an assignee",
+            ),
+            (
+                "when: [closed, reopened]\n  if: {survey.unsatisfied: true}",
+                "can never match: survey.unsatisfied tells of the survey that triggered the rule; add surveyed to `when`",
+            ),
+            (
+                "when: {unsurveyed_for: 1d}\n  if: {survey.unsatisfied: false}",
+                "add surveyed to `when`",
+            ),
+            (
+                "when: surveyed\n  if: {survey.unsatisfied: {is: true}}",
+                "expected true or false",
+            ),
         ] {
             let got = error(&format!("- name: n\n  {yaml}\n  then: [{{note: x}}]\n"));
             assert!(
@@ -1299,6 +1534,18 @@ mod tests {
         // one text of several may be free of the excluded ones.
         parse("- name: n\n  when: created\n  if: {title: {contains: [退款, 发票], not_contains: 退}}\n  then: [{note: x}]\n").unwrap();
         parse("- name: n\n  when: edited\n  if: {tags: {is: vip, changed_to: urgent}, assignee: {set: true}}\n  then: [{note: x}]\n").unwrap();
+        // A note on a closed ticket is an update; a list may hold an event
+        // that meets the condition; a created ticket may be unassigned.
+        for ok in [
+            "when: updated\n  if: {status: closed}",
+            "when: [closed, reopened]\n  if: {status: {not: closed}}",
+            "when: [assigned, edited]\n  if: {assignee: {set: false}}",
+            "when: created\n  if: {assignee: {set: false}, status: open}",
+            "when: [surveyed, closed]\n  if: {survey.unsatisfied: true, status: closed}",
+        ] {
+            parse(&format!("- name: n\n  {ok}\n  then: [{{note: x}}]\n"))
+                .unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+        }
     }
 
     /// Every rule shown in docs/automation.md is accepted as shown.

@@ -33,6 +33,10 @@ pub struct TimeFacts {
     pub pending_since: Option<Timestamp>,
     /// When the current closure began, if the ticket is closed now.
     pub closed_at: Option<Timestamp>,
+    /// Since when no one holds the ticket, if it is open and unassigned
+    /// now: its creation, the edit that cleared the assignee, or the last
+    /// reopen, whichever came last.
+    pub unassigned_since: Option<Timestamp>,
     /// Whether the current closure has its survey, and when it came.
     pub surveyed: bool,
     pub surveyed_at: Option<Timestamp>,
@@ -94,6 +98,7 @@ impl TimeFacts {
         let mut cycle_start = ticket.created;
         let mut pending: Option<Timestamp> = None;
         let mut surveyed_at = None;
+        let mut unassigned: Option<Timestamp> = None;
         let mut life = Lifecycle::default();
         for m in &ticket.marks {
             match &m.what {
@@ -109,6 +114,16 @@ impl TimeFacts {
                 pending = Some(m.at);
             } else if next.status != Status::Pending {
                 pending = None;
+            }
+            // Unassigned from creation or from an edit that cleared the
+            // assignee; a reopen starts a new spell of it.
+            if next.assigned {
+                unassigned = None;
+            } else if life.assigned
+                || unassigned.is_none()
+                || matches!(m.what, Step::Reopened | Step::Created { .. })
+            {
+                unassigned = Some(m.at);
             }
             life = next;
         }
@@ -158,6 +173,7 @@ impl TimeFacts {
             pending_since: (ticket.status == Status::Pending)
                 .then(|| pending.unwrap_or(ticket.created)),
             closed_at: ticket.closed_at(),
+            unassigned_since: unassigned.filter(|_| ticket.status != Status::Closed),
             surveyed,
             surveyed_at: surveyed.then_some(surveyed_at).flatten(),
             cycle_start,
@@ -184,8 +200,11 @@ impl TimeFacts {
 ///   working second;
 /// - `no_progress_for`: neither closed nor pending (waiting on the customer,
 ///   which `pending_for` covers) and that long since the last progress or reopen;
-/// - `pending_for`: pending that long; `unsurveyed_for`: closed that long
-///   without a survey of this closure.
+/// - `pending_for`: pending that long; `unsurveyed_for` (and
+///   `survey_window_left`, parsed into it): closed that long without a
+///   survey of this closure;
+/// - `unassigned_for`: not closed and assigned to no one that long, since
+///   creation, the edit that cleared the assignee, or the last reopen.
 ///
 /// The durations are wall-clock time, due at the threshold itself.
 /// `dormant_for` concerns customers: see [`due_customer`].
@@ -254,6 +273,14 @@ pub fn due(
             let start = ticket.closed_at?;
             (
                 format!("unsurveyed_for-{}", duration(seconds)),
+                start,
+                after(start, seconds),
+            )
+        }
+        TimeTrigger::UnassignedFor { seconds } => {
+            let start = ticket.unassigned_since?;
+            (
+                format!("unassigned_for-{}", duration(seconds)),
                 start,
                 after(start, seconds),
             )
@@ -937,6 +964,72 @@ mod tests {
         assert!(facts.surveyed);
         assert_eq!(facts.surveyed_at, Some(at("2026-11-25T11:00:00+08:00")));
         assert_eq!(w.fire(&t, at("2026-11-26T10:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn unassigned_fires_once_per_spell_without_an_assignee() {
+        let w = World::new(
+            "- name: nobody\n  when: {unassigned_for: 15m}\n  then:\n  - notify: {to: {role: supervisor}, template: unassigned}\n",
+        );
+        let created = at("2026-11-24T10:00:00+08:00");
+        let mut t = Ticket::create(
+            "CW202611240001".into(),
+            NewTicket::sample(),
+            created,
+            "li.na",
+        );
+        assert_eq!(w.fire(&t, at("2026-11-24T10:14:59+08:00")), None);
+        let first = w.fire(&t, at("2026-11-24T10:15:00+08:00")).unwrap();
+        assert_eq!(
+            first,
+            Firing {
+                key: "nobody/CW202611240001/unassigned_for-15m/2026-11-24T10:00:00+08:00".into(),
+                since: at("2026-11-24T10:15:00+08:00"),
+            }
+        );
+        // Progress without an assignee is no assignment.
+        t.update(
+            "看过了".into(),
+            None,
+            at("2026-11-24T10:20:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(
+            w.fire(&t, at("2026-11-24T10:30:00+08:00")).unwrap().key,
+            first.key
+        );
+        t.assign("li.na", None, at("2026-11-24T10:40:00+08:00"), "li.na")
+            .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-24T12:00:00+08:00")), None);
+        // An assignee cleared by a hand edit: a new spell.
+        let mut cleared = Event::new(at("2026-11-24T11:00:00+08:00"), "li.na", Action::Edited);
+        cleared.field = Some("assignee".into());
+        t.history.push(cleared);
+        let t = Ticket::from_history(t.id.clone(), t.history.clone()).unwrap();
+        assert_eq!(t.assignee, None);
+        assert_eq!(w.fire(&t, at("2026-11-24T11:14:00+08:00")), None);
+        assert_eq!(
+            w.fire(&t, at("2026-11-24T11:15:00+08:00")).unwrap().key,
+            "nobody/CW202611240001/unassigned_for-15m/2026-11-24T11:00:00+08:00"
+        );
+        // Closed: nothing; reopened unassigned: a new spell from the reopen.
+        let mut t = t;
+        t.close(
+            "已解答".into(),
+            None,
+            None,
+            at("2026-11-24T11:30:00+08:00"),
+            "li.na",
+        )
+        .unwrap();
+        assert_eq!(w.fire(&t, at("2026-11-24T13:00:00+08:00")), None);
+        t.reopen("没好".into(), at("2026-11-24T14:00:00+08:00"), "li.na")
+            .unwrap();
+        assert_eq!(
+            w.fire(&t, at("2026-11-24T14:15:00+08:00")).unwrap().key,
+            "nobody/CW202611240001/unassigned_for-15m/2026-11-24T14:00:00+08:00"
+        );
     }
 
     #[test]

@@ -40,14 +40,23 @@ impl Store {
         }
     }
 
-    /// `desk check`'s findings about the rules: one per problem.
+    /// `desk check`'s findings about the rules: one per problem, and a
+    /// warning for each action no one in the team can ever do (a role no
+    /// agent has, an agent who left: [`Rules::idle`]), which does not fail
+    /// the check, since the team may be about to hire.
     pub fn rule_findings(&self) -> Vec<Finding> {
+        let finding =
+            |e: &RuleError| Finding::new(Path::new(CONFIG_FILE), self.rule_line(e), e.to_string());
         match Rules::parse(self.config.rules.as_ref(), &self.config) {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors
+            Ok(rules) => rules
+                .idle()
                 .iter()
-                .map(|e| Finding::new(Path::new(CONFIG_FILE), self.rule_line(e), e.to_string()))
+                .map(|e| Finding {
+                    kind: super::FindingKind::Warning,
+                    ..finding(e)
+                })
                 .collect(),
+            Err(errors) => errors.iter().map(finding).collect(),
         }
     }
 
@@ -176,6 +185,10 @@ impl Store {
                 facts.working_hours =
                     Some(cal.is_working_at(event.at.0.with_timezone(&chrono::Utc)));
             }
+            if event.action == crate::model::Action::Surveyed {
+                facts.survey_unsatisfied =
+                    Some(crate::model::survey::reopened_by(&ticket.history, i));
+            }
             let before = if i == 0 { None } else { Some(fold(i)?) };
             let after = fold(i + 1)?;
             planned.extend(rules::plan(rules, event, before.as_ref(), &after, &facts));
@@ -201,11 +214,18 @@ impl Store {
         for p in planned {
             let target = match &p.action {
                 RuleAction::Assign(AssignTo::Agent(a)) => Some(Target::Agent(a.clone())),
-                RuleAction::Assign(AssignTo::Role { role, strategy })
+                RuleAction::Assign(AssignTo::Role { roles, strategy })
                     if !assigned && ticket.status.is_open() =>
                 {
-                    let load = self.load_of(rules, role, &ticket.id)?;
-                    Some(rules::choose(rules, role, *strategy, &load))
+                    // The first role with someone available; only its
+                    // workload is counted.
+                    match rules::first_available(rules, roles) {
+                        Some(role) => {
+                            let load = self.load_of(rules, role, &ticket.id)?;
+                            Some(rules::choose(rules, role, *strategy, &load))
+                        }
+                        None => Some(Target::Nobody(roles.join(" or "))),
+                    }
                 }
                 _ => None,
             };

@@ -226,6 +226,7 @@ impl Store {
                 customer_vip: Some(c.vip),
                 customer_owner: owner.clone(),
                 working_hours: None,
+                survey_unsatisfied: None,
             };
             // The owner calls back, unless away or not an agent any more.
             let assignee = owner

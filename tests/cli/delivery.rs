@@ -242,8 +242,9 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
     env.run(&["run"]).ok();
     assert_eq!(server.messages().len(), routed + 2);
 
-    // Closed and not surveyed for 24 hours: one survey reminder; no more
-    // progress reminders for a closed ticket.
+    // Closed and not surveyed 20 hours later, four hours before the survey
+    // window closes: one survey reminder; no more progress reminders for a
+    // closed ticket.
     env.at("2026-11-25T11:00:00+08:00");
     env.run(&["close", &id, "--resolution", "已解答"]).ok();
     for now in [
@@ -270,7 +271,7 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
         [
             format!("progress-overdue/{id}/no_progress_for-1d/2026-11-23T09:00:00+08:00"),
             format!("progress-overdue/{id}/no_progress_for-1d/2026-11-24T10:00:00+08:00"),
-            format!("survey-reminder/{id}/unsurveyed_for-1d/2026-11-25T11:00:00+08:00"),
+            format!("survey-reminder/{id}/unsurveyed_for-20h/2026-11-25T11:00:00+08:00"),
         ]
     );
 }

@@ -720,3 +720,343 @@ rules:
     assert_eq!(queued.len(), 2, "{queued:?}");
     assert_ne!(queued[0], queued[1]);
 }
+
+/// A store as `desk init` makes it: the shipped rules and templates, and
+/// its example team (li.na service, wang.qiang engineer, zhao.min sales,
+/// chen.jing supervisor), with customer C000001; agents in `away` are
+/// marked away.
+fn shipped(away: &[&str]) -> TestEnv {
+    let env = TestEnv::empty();
+    env.run(&["init", "."]).ok();
+    let path = env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for who in away {
+        let line = format!("- id: {who}\n");
+        assert!(text.contains(&line), "{who}");
+        text = text.replace(&line, &format!("{line}  away: true\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    env.run(&customer_add(
+        "individual",
+        "张三",
+        &["--phone", "13900000001"],
+    ))
+    .ok();
+    env
+}
+
+/// The `queued` deliveries of a ticket: (rule, template, recipients).
+fn queued(env: &TestEnv, id: &str) -> Vec<(String, String, Vec<String>)> {
+    events(env, id)
+        .iter()
+        .filter(|e| e["action"].as_str() == Some("queued"))
+        .map(|e| {
+            let to = e["to"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect();
+            (
+                e["by"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("rule:")
+                    .to_string(),
+                e["template"].as_str().unwrap().to_string(),
+                to,
+            )
+        })
+        .collect()
+}
+
+/// Every type of the shipped list is routed to someone who is told:
+/// suggestions, requirements and cooperation to sales, as the seeds say.
+#[test]
+fn the_shipped_rules_route_every_type() {
+    let env = shipped(&[]);
+    for (kind, who) in [
+        ("建议", "zhao.min"),
+        ("需求", "zhao.min"),
+        ("合作", "zhao.min"),
+        ("咨询", "li.na"),
+        ("投诉", "chen.jing"),
+        ("服务", "wang.qiang"),
+    ] {
+        let id = env.new_ticket(&["--type", kind, "--priority", "normal"]);
+        assert_eq!(assignee(&env, &id).as_deref(), Some(who), "{kind}");
+        let told = queued(&env, &id);
+        assert_eq!(told.len(), 1, "{kind}: {told:?}");
+        assert_eq!(told[0].1, "assigned");
+        assert_eq!(told[0].2, [who]);
+    }
+}
+
+/// When everyone of a type's role is away, the next role takes the ticket
+/// and is told; when no one of the list is there, the ticket stays
+/// unassigned with a warning, and the next `desk run` 15 minutes on tells
+/// the first role that has someone available.
+#[test]
+fn the_shipped_rules_route_around_absence_and_tell_of_a_ticket_no_one_holds() {
+    let mut env = shipped(&["li.na"]);
+    let out = env
+        .new_ticket_run(&["--type", "咨询", "--priority", "normal"])
+        .ok();
+    let id = out.stdout.trim().to_string();
+    assert_eq!(assignee(&env, &id).as_deref(), Some("chen.jing"));
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: assigned to chen.jing by rule consultations-to-service (no agent of role service available)"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        queued(&env, &id),
+        [(
+            "consultations-to-service".to_string(),
+            "assigned".to_string(),
+            vec!["chen.jing".to_string()]
+        )]
+    );
+
+    // The supervisor is away too.
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("- id: chen.jing\n", "- id: chen.jing\n  away: true\n"),
+    )
+    .unwrap();
+    let out = env
+        .new_ticket_run(&["--type", "咨询", "--priority", "normal"])
+        .ok();
+    let lost = out.stdout.trim().to_string();
+    assert_eq!(assignee(&env, &lost), None);
+    assert!(
+        out.stderr.contains(
+            "rule consultations-to-service skipped: no agent of role service or supervisor can take new tickets"
+        ),
+        "{}",
+        out.stderr
+    );
+    env.at("2026-11-23T09:14:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(
+        !out.stderr.contains("unassigned-to-supervisor"),
+        "{}",
+        out.stderr
+    );
+    env.at("2026-11-23T09:15:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(
+        out.stderr.contains(&format!(
+            "{lost}: time rule unassigned-to-supervisor would fire, due since 2026-11-23 09:15"
+        )),
+        "{}",
+        out.stderr
+    );
+    // Supervisor and service away: the engineer on duty hears of it.
+    assert!(
+        out.stderr.contains(&format!(
+            "{lost}: (dry run) e-mail 'unassigned' to wang.qiang queued by rule unassigned-to-supervisor"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The routed ticket has its assignee: nothing to tell.
+    assert!(
+        !out.stderr.contains(&format!("{id}: time rule unassigned")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// An unsatisfied survey reopens the ticket, and its assignee and the
+/// supervisor are told; a satisfied one tells no one.
+#[test]
+fn the_shipped_rules_tell_the_supervisor_of_an_unsatisfied_survey() {
+    let mut env = shipped(&[]);
+    let scores = [
+        "--score",
+        "efficiency=2",
+        "--score",
+        "attitude=4",
+        "--score",
+        "solution=4",
+    ];
+    let unhappy = env.new_ticket(&["--type", "咨询", "--priority", "normal"]);
+    let happy = env.new_ticket(&["--type", "咨询", "--priority", "normal"]);
+    env.at("2026-11-23T10:00:00+08:00");
+    for id in [&unhappy, &happy] {
+        env.run(&["close", id, "--resolution", "已解答"]).ok();
+    }
+    env.at("2026-11-23T11:00:00+08:00");
+    let mut args = vec!["survey", unhappy.as_str()];
+    args.extend(scores);
+    let out = env.run(&args).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{unhappy}: e-mail 'unsatisfied' to li.na, chen.jing queued by rule unsatisfied-survey-to-supervisor"
+        )),
+        "{}",
+        out.stderr
+    );
+    let mut args = vec!["survey", happy.as_str()];
+    args.extend(scores.map(|s| if s.ends_with("=2") { "efficiency=5" } else { s }));
+    let out = env.run(&args).ok();
+    assert!(!out.stderr.contains("unsatisfied-survey"), "{}", out.stderr);
+    assert!(queued(&env, &happy)
+        .iter()
+        .all(|(rule, _, _)| rule != "unsatisfied-survey-to-supervisor"));
+}
+
+/// A ticket waiting on the customer for three days: its assignee and the
+/// supervisor are reminded, by `desk run`.
+#[test]
+fn the_shipped_rules_tell_of_a_ticket_pending_for_three_days() {
+    let mut env = shipped(&[]);
+    let id = env.new_ticket(&["--type", "服务", "--priority", "normal"]);
+    env.at("2026-11-23T10:00:00+08:00");
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "等客户寄回设备",
+        "--status",
+        "pending",
+    ])
+    .ok();
+    env.at("2026-11-26T09:59:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(!out.stderr.contains("pending-too-long"), "{}", out.stderr);
+    env.at("2026-11-26T10:00:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: (dry run) e-mail 'pending' to wang.qiang, chen.jing queued by rule pending-too-long"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The shipped survey reminder comes four hours before the 24-hour survey
+/// window closes, so the ticket is still on `desk survey --due` when the
+/// assignee reads it; a longer window moves it along.
+#[test]
+fn the_shipped_survey_reminder_comes_while_the_survey_is_due() {
+    let mut env = shipped(&[]);
+    let id = env.new_ticket(&["--type", "咨询", "--priority", "normal"]);
+    env.at("2026-11-23T10:00:00+08:00");
+    env.run(&["close", &id, "--resolution", "已解答"]).ok();
+    env.at("2026-11-24T05:59:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(!out.stderr.contains("survey-reminder"), "{}", out.stderr);
+    env.at("2026-11-24T06:00:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: time rule survey-reminder would fire, due since 2026-11-24 06:00"
+        )),
+        "{}",
+        out.stderr
+    );
+    let due = env.run(&["survey", "--due", "--format", "csv"]).ok().stdout;
+    let row = due
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{due}"));
+    assert!(row.contains(",4.00,"), "{row}");
+
+    // A 48-hour window: the reminder at 44 hours.
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("window_hours: 24", "window_hours: 48")).unwrap();
+    env.at("2026-11-25T05:59:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(!out.stderr.contains("survey-reminder"), "{}", out.stderr);
+    env.at("2026-11-25T06:00:00+08:00");
+    let out = env.run(&["run", "--dry-run"]);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: time rule survey-reminder would fire, due since 2026-11-25 06:00"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `desk check` reports rules that can never act: conditions their own
+/// trigger contradicts are problems (refused by every command too); an
+/// action no one in the team can do, a role without agents or an agent
+/// who left, is a warning that does not fail the check.
+#[test]
+fn check_reports_rules_that_can_never_act() {
+    let env = team(
+        "rules:\n\
+         - name: reopen-watch\n  when: closed\n  if: {status: {not: closed}}\n  then: [{set: {tags: [x]}}]\n\
+         - name: assigned-nobody\n  when: assigned\n  if: {assignee: {set: false}}\n  then: [{set: {tags: [x]}}]\n",
+        None,
+    );
+    let text = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let line = |l: &str| text.lines().position(|x| x == l).unwrap() + 1;
+    let out = env.run(&["check"]).fails(1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "desk.yaml:{}: rule 'reopen-watch' (rules[0]), key if.status: can never match: after a closed event the ticket is closed\n\
+             desk.yaml:{}: rule 'assigned-nobody' (rules[1]), key if.assignee: can never match: after an assigned event the ticket has an assignee, and `set: false` wants none\n",
+            line("- name: reopen-watch"),
+            line("- name: assigned-nobody")
+        )
+    );
+    env.new_ticket_run(&["--type", "咨询"]).fails(1);
+
+    // The team: no agent of role qa, e3 gone.
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .split("\nrules:")
+        .next()
+        .unwrap()
+        .replace("- id: e3\n", "- id: e3\n  active: false\n");
+    std::fs::write(
+        &path,
+        format!(
+            "{text}\nrules:\n\
+             - name: to-qa\n  when: created\n  then: [{{assign: {{role: [qa]}}}}]\n\
+             - name: tell-e3\n  when: closed\n  then: [{{notify: {{to: [{{agent: e3}}, assignee], template: t}}}}]\n\
+             - name: qa-or-service\n  when: created\n  then: [{{assign: {{role: [qa, service]}}}}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/t.txt"),
+        "Subject: {{ ticket.id }}\n\nx\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = |l: &str| text.lines().position(|x| x == l).unwrap() + 1;
+    let out = env.run(&["check"]).ok();
+    for wanted in [
+        format!(
+            "desk.yaml:{}: rule 'to-qa' (rules[0]), key then[0].assign.role: can never be done: no agent in desk.yaml has role qa",
+            line("- name: to-qa")
+        ),
+        format!(
+            "desk.yaml:{}: rule 'tell-e3' (rules[1]), key then[0].notify.to: no one can ever be told: e3 left the team (active: false)",
+            line("- name: tell-e3")
+        ),
+    ] {
+        assert!(
+            out.stderr.contains(&format!("warning: {wanted}")),
+            "{wanted}\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("qa-or-service"), "{}", out.stderr);
+    // A warning, not a refusal: commands go on.
+    env.new_ticket_run(&["--type", "咨询"]).ok();
+}
