@@ -231,6 +231,23 @@ impl Context {
             ));
         }
         tell_rules(&ticket.id, &outcomes);
+        // Dated before events already recorded (`--at`, a call logged after
+        // the fact): its rules ran, on the ticket as it was at that time,
+        // and what they did is dated with the latest event.
+        if let Some(latest) = ticket.last_at().filter(|latest| *latest > at) {
+            let acted = if outcomes.is_empty() {
+                "none acted".to_string()
+            } else {
+                format!("what they did is dated {}", latest.short())
+            };
+            message::note(&format!(
+                "{id}: dated {}, before the ticket's later events (the latest at {}), so it \
+                 goes in its place in the history; the rules it triggers were judged on the \
+                 ticket as it was then ({acted}), and time rules see it at the next `desk run`",
+                at.short(),
+                latest.short()
+            ));
+        }
         Ok(ticket)
     }
 

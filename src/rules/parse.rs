@@ -1564,7 +1564,12 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{block}\n{e:?}"));
             parsed += rules.rules.len();
         }
-        assert_eq!(parsed, 1 + 3 + 5);
+        assert_eq!(parsed, 1 + 4 + 8 + 1);
+        // The shipped rules are documented as shipped, in two blocks.
+        let (routing, rest) =
+            DEFAULT_RULES.split_at(DEFAULT_RULES.find("# Seed 000: a task reminder").unwrap());
+        assert!(doc.contains(&format!("```yaml\nrules:\n{routing}```")));
+        assert!(doc.contains(&format!("```yaml\n{rest}```")));
     }
 
     proptest::proptest! {

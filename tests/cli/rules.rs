@@ -721,6 +721,78 @@ rules:
     assert_ne!(queued[0], queued[1]);
 }
 
+/// A backdated event says where it went and what that means for the
+/// rules: judged on the ticket as it was then, their actions dated with
+/// the latest event, time rules at the next run; an event at the end of
+/// the history says nothing of it.
+#[test]
+fn a_backdated_event_says_how_its_rules_were_judged() {
+    let rules = "\
+rules:
+- name: tag-on-update
+  when: updated
+  then:
+  - set: {tags: {add: [touched]}}
+- name: pending-note
+  when: updated
+  if: {status: {changed_to: pending}}
+  then:
+  - set: {category: waiting}
+";
+    let mut env = team(rules, None);
+    let id = env.new_ticket(&["--at", "2026-11-23 08:00"]);
+    env.at("2026-11-23T15:00:00+08:00");
+    let out = env.run(&["update", &id, "--note", "now"]).ok();
+    assert!(!out.stderr.contains("note:"), "{}", out.stderr);
+    env.at("2026-11-23T16:00:00+08:00");
+    let out = env
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "customer asked to wait",
+            "--status",
+            "pending",
+            "--at",
+            "2026-11-23 12:00",
+        ])
+        .ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: category set to waiting by rule pending-note\n\
+             note: {id}: dated 2026-11-23 12:00, before the ticket's later events (the latest at \
+             2026-11-23 15:00), so it goes in its place in the history; the rules it triggers \
+             were judged on the ticket as it was then (what they did is dated 2026-11-23 15:00), \
+             and time rules see it at the next `desk run`\n"
+        )),
+        "{}",
+        out.stderr
+    );
+    let t = env.ticket_yaml(&id);
+    assert_eq!(t["category"].as_str(), Some("waiting"));
+    let last = events(&env, &id).last().unwrap().clone();
+    assert_eq!(last["at"].as_str(), Some("2026-11-23T15:00:00+08:00"));
+    assert_eq!(last["by"].as_str(), Some("rule:pending-note"));
+
+    // No rule acts on a note on a ticket already tagged: said too.
+    let out = env
+        .run(&[
+            "update",
+            &id,
+            "--note",
+            "one more",
+            "--at",
+            "2026-11-23 13:00",
+        ])
+        .ok();
+    assert!(
+        out.stderr
+            .contains("judged on the ticket as it was then (none acted)"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// A store as `desk init` makes it: the shipped rules and templates, and
 /// its example team (li.na service, wang.qiang engineer, zhao.min sales,
 /// chen.jing supervisor), with customer C000001; agents in `away` are
