@@ -378,7 +378,7 @@ fn trigger(config: &Config, v: &Value) -> Result<Trigger, (String, String)> {
             | Action::DeliveryFailed
             | Action::Fired => Err((
                 "when".into(),
-                format!("'{t}' is not an event; events are {EVENTS}, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, dormant_for)"),
+                format!("'{t}' is not an event; events are {EVENTS}, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, survey_window_left, unassigned_for, dormant_for)"),
             )),
             a => Ok(a),
         }

@@ -1,5 +1,5 @@
 //! `desk run`'s first step: the time rules (SLA at risk or breached, no
-//! progress, pending, not surveyed; customers dormant) that came due since
+//! progress, pending, not surveyed, unassigned; customers dormant) that came due since
 //! the last run. The
 //! pure part — when a rule is due, its key, what its actions are — is
 //! `crate::rules::time`; here the store finds the candidates in one pass over

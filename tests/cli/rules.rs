@@ -486,7 +486,7 @@ fn problems_name_the_line_of_the_rule() {
     assert_eq!(
         out.stdout,
         format!("desk.yaml:{line}: rule 'broken' (rules[1]), key then[0].assign.role: 'janitor' is not a role; roles are service (客服), engineer (工程师), sales (销售), supervisor (主管), qa (质检)\n\
-                 desk.yaml:{}: rule 'flow' (rules[2]), key when: 'creatd' is not an event; events are created, assigned, updated, closed, reopened, surveyed, edited, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, dormant_for)\n", line + 3)
+                 desk.yaml:{}: rule 'flow' (rules[2]), key when: 'creatd' is not an event; events are created, assigned, updated, closed, reopened, surveyed, edited, or a time condition (sla, no_progress_for, pending_for, unsurveyed_for, survey_window_left, unassigned_for, dormant_for)\n", line + 3)
     );
     let out = env
         .run(&["update", "CW202611230001", "--note", "x"])
