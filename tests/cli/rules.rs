@@ -817,27 +817,23 @@ fn shipped(away: &[&str]) -> TestEnv {
     env
 }
 
-/// The `queued` deliveries of a ticket: (rule, template, recipients).
+/// The deliveries a ticket has queued, as `desk outbox` shows them:
+/// (rule, template, recipients).
 fn queued(env: &TestEnv, id: &str) -> Vec<(String, String, Vec<String>)> {
-    events(env, id)
+    let out = env.run(&["outbox", "--format", "json"]).ok().stdout;
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    rows.as_array()
+        .unwrap()
         .iter()
-        .filter(|e| e["action"].as_str() == Some("queued"))
-        .map(|e| {
-            let to = e["to"]
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_str().unwrap().to_string())
-                .collect();
-            (
-                e["by"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("rule:")
-                    .to_string(),
-                e["template"].as_str().unwrap().to_string(),
-                to,
-            )
+        .filter(|r| r["ticket"] == id)
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_string();
+            let template = text("uses")
+                .trim_start_matches("templates/")
+                .trim_end_matches(".txt")
+                .to_string();
+            let to = text("to").split(", ").map(str::to_string).collect();
+            (text("rule"), template, to)
         })
         .collect()
 }
