@@ -7,8 +7,12 @@ raw data, and the headers and body as Python's email package decodes them
 (an independent reading of what desk sent). Stops on SIGTERM or when stdin
 closes.
 
-  smtp_server.py DIR [--port N] [--reject ADDR]... [--auth USER:PASSWORD]
-                     [--tls starttls|implicit] [--require-starttls]
+  smtp_server.py DIR [--port N] [--reject ADDR]... [--reject-note TEXT]
+                     [--auth USER:PASSWORD] [--tls starttls|implicit]
+                     [--require-starttls]
+
+--reject refuses that recipient with 550 and a reply that quotes it (and
+TEXT of --reject-note after it, as some servers add a help line).
 
 --tls makes a CA and a certificate for 127.0.0.1 with openssl, signed by
 it, and writes the CA to DIR/ca.pem for the client to trust.
@@ -57,14 +61,15 @@ def make_certificates(directory):
 
 
 class Store:
-    def __init__(self, directory, reject):
+    def __init__(self, directory, reject, note):
         self.directory = directory
         self.reject = {a.lower() for a in reject}
+        self.note = f"; {note}" if note else ""
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown{self.note}"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -96,13 +101,14 @@ def main():
     parser.add_argument("directory")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--reject-note")
     parser.add_argument("--auth")
     parser.add_argument("--tls", choices=["starttls", "implicit"])
     parser.add_argument("--require-starttls", action="store_true")
     args = parser.parse_args()
 
     context = make_certificates(args.directory) if args.tls else None
-    handler = Store(args.directory, args.reject)
+    handler = Store(args.directory, args.reject, args.reject_note)
     options = {"hostname": "desk-test", "decode_data": False, "ident": "desk test SMTP"}
     if args.tls == "starttls":
         options.update(tls_context=context, require_starttls=args.require_starttls)

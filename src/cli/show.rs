@@ -272,7 +272,8 @@ fn describe(e: &Event) -> String {
             "delivery {} attempt {} failed: {}; {} ({})",
             e.via.as_deref().unwrap_or("?"),
             e.attempt.unwrap_or(0),
-            e.error.as_deref().unwrap_or("?"),
+            // Masked, as recorded since; older histories may not be.
+            crate::model::mask::personal_in(e.error.as_deref().unwrap_or("?")),
             match &e.next_attempt {
                 Some(t) => format!("next attempt {t}"),
                 None => "given up".to_string(),

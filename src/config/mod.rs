@@ -234,6 +234,20 @@ impl Config {
                 "expected ID:NAME:ROLE[:EMAIL], e.g. li.na:李娜:service",
             ));
         }
+        if let Some(email) = parts.get(3) {
+            crate::model::validate::email(email).map_err(|e| {
+                let shown = format!(
+                    "{}:{}",
+                    parts[..3].join(":"),
+                    crate::model::mask::email_as_typed(email)
+                );
+                Error::invalid(
+                    "--agent",
+                    shown,
+                    format!("the e-mail after the third ':' is not valid: {e}"),
+                )
+            })?;
+        }
         let role = self.resolve_role(parts[2]).map_err(|_| {
             bad(&format!(
                 "the role must be one of {}",

@@ -121,6 +121,16 @@ impl Config {
                     a.id, other.id
                 )));
             }
+            // Mail goes to it: one address, or a header could be injected.
+            if let Some(email) = &a.email {
+                if let Err(e) = crate::model::validate::email(email) {
+                    return Err(bad(format!(
+                        "agents: email '{}' of '{}' is not valid: {e}",
+                        crate::output::visible(&crate::model::mask::email_as_typed(email)),
+                        a.id
+                    )));
+                }
+            }
             if !self.roles.iter().any(|r| r.key == a.role) {
                 return Err(bad(format!(
                     "agents: role '{}' of '{}' is not in `roles:`; expected one of {}",

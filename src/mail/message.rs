@@ -1,7 +1,12 @@
 //! A [`Mail`] as the bytes of an RFC 5322 message, and its envelope.
 
+use email_encoding::headers::rfc2047;
+use email_encoding::headers::writer::EmailWriter;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, SinglePart};
 use lettre::Address;
+
+use crate::model::validate::FormatError;
 
 use super::{Mail, MailError};
 
@@ -13,23 +18,35 @@ pub(crate) struct Built {
     pub bytes: Vec<u8>,
 }
 
-/// A mailbox: `service@example.com` or `客服中心 <service@example.com>`, and
-/// nothing more (a second address after a comma is refused, not dropped).
+/// A mailbox of the settings (`mail.from`): `service@example.com` or
+/// `客服中心 <service@example.com>`; the error quotes it as written.
 pub(crate) fn mailbox(text: &str) -> Result<Mailbox, String> {
-    let text = text.trim();
-    let bad = || {
+    checked(text).map_err(|e| {
         format!(
-            "'{}' is not an e-mail address; expected name@example.com or `Name <name@example.com>`",
-            crate::output::visible(text)
+            "'{}' is not an e-mail address; {e}",
+            crate::output::visible(text.trim())
         )
-    };
-    let parsed: Mailbox = text.parse().map_err(|_| bad())?;
-    // The parser stops after one mailbox; the rest of the text must be empty.
-    let address = parsed.email.to_string();
-    if text != address && !text.ends_with(&format!("<{address}>")) {
-        return Err(bad());
-    }
-    Ok(parsed)
+    })
+}
+
+/// A recipient's mailbox; the error quotes it masked (a customer's).
+fn recipient(text: &str) -> Result<Mailbox, String> {
+    checked(text).map_err(|e| {
+        format!(
+            "recipient '{}' is not an e-mail address; {e}",
+            crate::output::visible(&crate::model::mask::email_as_typed(text.trim()))
+        )
+    })
+}
+
+/// A mailbox as desk's one address check takes it
+/// (`model::validate::mailbox`), for lettre.
+fn checked(text: &str) -> Result<Mailbox, FormatError> {
+    let checked = crate::model::validate::mailbox(text)?;
+    // lettre has the last word on what it can send (an address it cannot
+    // encode is refused the same way).
+    let address: Address = checked.address.parse().map_err(|_| FormatError::Mailbox)?;
+    Ok(Mailbox::new(checked.name, address))
 }
 
 pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
@@ -54,24 +71,21 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
     if mail.to.is_empty() {
         return Err(bad("no recipient".into()));
     }
-    // A subject is one line: line breaks and tabs (from a template or a
-    // ticket title) become single spaces.
-    let subject = mail
-        .subject
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
+    let subject = one_line(&mail.subject);
     let mut builder = Message::builder()
         .from(from.clone())
-        .subject(subject)
         .message_id(Some(format!("<{id}>")))
         .date_now();
+    builder = if must_encode(&subject) {
+        builder.raw_header(encoded_subject(&subject))
+    } else {
+        builder.subject(subject)
+    };
     for to in &mail.to {
-        builder = builder.to(mailbox(to).map_err(|e| bad(format!("recipient {e}")))?);
+        builder = builder.to(recipient(to).map_err(bad)?);
     }
     let message = builder
-        .singlepart(SinglePart::plain(mail.body.clone()))
+        .singlepart(SinglePart::plain(plain_text(&mail.body)))
         .map_err(|e| bad(e.to_string()))?;
     let envelope = message.envelope();
     Ok(Built {
@@ -79,6 +93,63 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
         to: envelope.to().to_vec(),
         bytes: message.formatted(),
     })
+}
+
+/// The longest word of a subject written as it is: `Subject: ` and the
+/// word fit in a line of 78 characters, RFC 5322's advice.
+const PLAIN_WORD: usize = 66;
+
+/// A subject as one line: line breaks and tabs (from a template or a ticket
+/// title) become single spaces; control, bidi and other invisible
+/// characters are written as visible escapes (`\u{202e}`), so a subject can
+/// neither hide nor reorder what a reader sees.
+fn one_line(subject: &str) -> String {
+    let line = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::output::visible(&line).into_owned()
+}
+
+/// A body as the reader will see it: its lines (CRLF or LF) and tabs kept,
+/// every other control, bidi or invisible character written as a visible
+/// escape, as in [`one_line`].
+fn plain_text(body: &str) -> String {
+    body.replace("\r\n", "\n")
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(|part| crate::output::visible(part))
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a subject must be encoded whole rather than word by word (as
+/// lettre encodes it): a word too long for one line cannot be folded as it
+/// is (a pasted URL or log line would make a line over RFC 5322's 998
+/// characters, which servers refuse), and text that looks like an encoded
+/// word (`=?utf-8?b?…?=`) would be decoded by the reader's mail client.
+fn must_encode(subject: &str) -> bool {
+    subject
+        .split(' ')
+        .any(|word| word.len() > PLAIN_WORD || word.contains("=?"))
+}
+
+/// The Subject header as RFC 2047 encoded words (UTF-8, base64) of at most
+/// 76 characters a line, folded between them: every character kept, no
+/// line too long, nothing in it read as markup.
+fn encoded_subject(subject: &str) -> HeaderValue {
+    const NAME: &str = "Subject";
+    let mut encoded = String::new();
+    {
+        let mut writer = EmailWriter::new(&mut encoded, NAME.len() + ": ".len(), 0, false);
+        rfc2047::encode(subject, &mut writer).expect("writing to a String");
+    }
+    HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str(NAME),
+        subject.to_string(),
+        encoded,
+    )
 }
 
 #[cfg(test)]
@@ -117,6 +188,67 @@ mod tests {
         assert_eq!(to, ["li.na@example.com", "wang@example.com"]);
     }
 
+    /// The header lines of a built message, unfolded: (name, value).
+    fn header(text: &str, name: &str) -> String {
+        let headers = &text[..text.find("\r\n\r\n").unwrap()];
+        let start = headers.find(&format!("\r\n{name}: ")).unwrap() + 2;
+        let rest = &headers[start + name.len() + 2..];
+        let end = (0..rest.len())
+            .find(|&i| rest[i..].starts_with("\r\n") && !rest[i + 2..].starts_with(' '))
+            .unwrap_or(rest.len());
+        rest[..end].to_string()
+    }
+
+    #[test]
+    fn a_subject_without_spaces_is_encoded_and_folded_into_short_lines() {
+        let from = mailbox("service@example.com").unwrap();
+        let url = format!("https://example.com/{}", "a".repeat(1000));
+        for title in [url.clone(), format!("打印机卡纸 {url}"), "x".repeat(67)] {
+            let mut m = mail();
+            m.subject = format!("[CW202611240001] 新工单 / New ticket: {title}");
+            let text = String::from_utf8(build(&from, &m).unwrap().bytes).unwrap();
+            for line in text.split("\r\n") {
+                assert!(line.len() <= 78, "{} chars: {line}", line.len());
+            }
+            let subject = header(&text, "Subject");
+            assert!(subject.starts_with("=?utf-8?b?"), "{subject}");
+            assert!(!subject.contains("aaaa"), "{subject}");
+        }
+        // Short ASCII words are left to lettre, as they were.
+        let mut m = mail();
+        m.subject = "[CW202611240001] Printer jammed".into();
+        let text = String::from_utf8(build(&from, &m).unwrap().bytes).unwrap();
+        assert_eq!(header(&text, "Subject"), "[CW202611240001] Printer jammed");
+    }
+
+    #[test]
+    fn text_that_looks_like_an_encoded_word_is_encoded_itself() {
+        let from = mailbox("service@example.com").unwrap();
+        let mut m = mail();
+        // "=?utf-8?b?5L2g5aW9?=" is 你好: a client would show that, not the title.
+        m.subject = "[CW1] =?utf-8?b?5L2g5aW9?= printer".into();
+        let text = String::from_utf8(build(&from, &m).unwrap().bytes).unwrap();
+        let subject = header(&text, "Subject");
+        assert!(!subject.contains("=?utf-8?b?5L2g5aW9?="), "{subject}");
+        assert!(subject.starts_with("=?utf-8?b?"), "{subject}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_not_obeyed() {
+        let from = mailbox("service@example.com").unwrap();
+        let mut m = mail();
+        m.subject = "invoice\u{202e}fdp.exe\u{7}".into();
+        m.body = "line one\r\n\tindented\u{202e}txt.exe\u{1b}[31m\u{85}\rend\n".into();
+        assert_eq!(one_line(&m.subject), "invoice\\u{202e}fdp.exe\\u{7}");
+        assert_eq!(
+            plain_text(&m.body),
+            "line one\n\tindented\\u{202e}txt.exe\\e[31m\\u{85}\\rend\n"
+        );
+        let text = String::from_utf8(build(&from, &m).unwrap().bytes).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
+    }
+
     #[test]
     fn malformed_mails_are_refused_for_good() {
         let from = mailbox("service@example.com").unwrap();
@@ -130,9 +262,9 @@ mod tests {
             (|m| m.to.clear(), "no recipient"),
             (
                 |m| m.to = vec!["a@example.com, b@example.com".into()],
-                "recipient 'a@example.com, b@example.com' is not an e-mail address",
+                "recipient 'a***@example.com, b***@example.com' is not an e-mail address",
             ),
-            (|m| m.to = vec!["张三".into()], "recipient '张三'"),
+            (|m| m.to = vec!["张三".into()], "recipient '***'"),
         ] {
             let mut m = mail();
             change(&mut m);

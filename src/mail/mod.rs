@@ -37,20 +37,21 @@ pub trait Mailer {
 }
 
 /// Why a mail was not sent. Each names the server or command, the step and
-/// what failed; none carries the password.
-#[derive(Debug, Clone, thiserror::Error)]
+/// what failed; none carries the password. Shown (`Display`), no e-mail
+/// address or personal number is in it whole (`c***@example.com`,
+/// `*******5678`, src/model/mask.rs): a server's reply quotes the refused
+/// recipient, and the message goes into the ticket's history, which git
+/// carries to every clone. desk's own words quote addresses masked; the
+/// words of a server or a sendmail command are masked here.
+#[derive(Debug, Clone)]
 pub enum MailError {
     /// `mail:` of desk.yaml is wrong, or asks for what this build lacks.
-    #[error("desk.yaml: {0}")]
     Config(String),
     /// The SMTP password could not be read from its source.
-    #[error("mail.smtp password: {0}")]
     Password(String),
     /// The mail itself is malformed: a recipient or its Message-ID.
-    #[error("mail '{message_id}': {problem}")]
     Message { message_id: String, problem: String },
     /// The SMTP server could not be reached, or refused a step.
-    #[error("smtp {server}: {step}: {detail}")]
     Smtp {
         /// `host:port`
         server: String,
@@ -60,13 +61,44 @@ pub enum MailError {
         permanent: bool,
     },
     /// The sendmail command could not be run, or reported a failure.
-    #[error("sendmail command {command}: {detail}")]
     Sendmail {
         command: String,
         detail: String,
         permanent: bool,
     },
 }
+
+impl std::fmt::Display for MailError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::model::mask;
+        match self {
+            MailError::Config(m) => write!(f, "desk.yaml: {m}"),
+            MailError::Password(m) => write!(f, "mail.smtp password: {m}"),
+            // desk's own words, the address quoted masked already.
+            MailError::Message {
+                message_id,
+                problem,
+            } => write!(f, "mail '{message_id}': {problem}"),
+            // The server's and the command's words may quote anything.
+            MailError::Smtp {
+                server,
+                step,
+                detail,
+                ..
+            } => write!(
+                f,
+                "smtp {server}: {}: {}",
+                mask::personal_in(step),
+                mask::personal_in(detail)
+            ),
+            MailError::Sendmail {
+                command, detail, ..
+            } => write!(f, "sendmail command {command}: {}", mask::personal_in(detail)),
+        }
+    }
+}
+
+impl std::error::Error for MailError {}
 
 impl MailError {
     /// bad address, rejected recipient: retrying will not help

@@ -73,6 +73,17 @@ pub fn email(email: &str) -> String {
     }
 }
 
+/// What was given as an e-mail address but may not be one (`a@x.com,
+/// b@y.com`, `a@x`): each address in it masked, else the whole as one.
+pub fn email_as_typed(typed: &str) -> String {
+    let masked = personal_in(typed);
+    if masked == typed {
+        email(typed)
+    } else {
+        masked
+    }
+}
+
 /// A postal address: the first third (the city and district, typically)
 /// stays, the rest becomes `***`.
 pub fn address(address: &str) -> String {
@@ -321,5 +332,34 @@ mod tests {
         ] {
             assert_eq!(personal_in(text), text);
         }
+    }
+
+    #[test]
+    fn a_mail_server_s_reply_is_masked_and_stays_masked() {
+        assert_eq!(
+            personal_in("smtp 127.0.0.1:2525: RCPT TO:<chen.jing@example.com>: permanent error (550): 5.1.1 <chen.jing@example.com>: Recipient address rejected: User unknown; call 13912345678"),
+            "smtp 127.0.0.1:2525: RCPT TO:<c***@example.com>: permanent error (550): 5.1.1 <c***@example.com>: Recipient address rejected: User unknown; call *******5678"
+        );
+        for kept in [
+            "mail '3f2a9c0d2b7e@desk': no recipient",
+            "hooks/wecom.sh exited with status 3: HTTP 403",
+            "smtp [::1]:25: connect: no answer within 30 s (mail.timeout)",
+            "450 4.2.1 try again in 3600 s",
+        ] {
+            assert_eq!(personal_in(kept), kept);
+        }
+        let once = personal_in("to <li.na@example.com>, tel 139 1234 5678");
+        assert_eq!(once, "to <l***@example.com>, tel *** **** 5678");
+        assert_eq!(personal_in(&once), once);
+        assert_eq!(
+            personal_in("recipient 'li.na@example.com' is not"),
+            "recipient 'l***@example.com' is not"
+        );
+        assert_eq!(
+            email_as_typed("li.na@example.com, spy@example.org"),
+            "l***@example.com, s***@example.org"
+        );
+        assert_eq!(email_as_typed("li.na@example"), "l***@example");
+        assert_eq!(email_as_typed("张三"), "***");
     }
 }

@@ -141,7 +141,8 @@ pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
                     d.next_attempt = None;
                 } else {
                     d.attempts = d.attempts.max(e.attempt.unwrap_or(d.attempts + 1));
-                    d.last_error = e.error.clone();
+                    // Masked, as recorded since; older histories may not be.
+                    d.last_error = e.error.as_deref().map(super::mask::personal_in);
                     d.next_attempt = e.next_attempt;
                     d.state = if e.next_attempt.is_some() {
                         DeliveryState::Retrying

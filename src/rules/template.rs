@@ -11,10 +11,31 @@ pub struct Message {
     pub body: String,
 }
 
+/// The work one rendering of a template may do: minijinja's fuel, about one
+/// unit per instruction and one per 64 bytes of text made. A notification
+/// takes a few hundred; a ticket's whole description (at most 4 MiB) about
+/// 65,000. A template past it (loops over large ranges) is refused rather
+/// than left to run for minutes and take gigabytes, which would stop every
+/// command that checks templates.
+pub const FUEL: u64 = 200_000;
+
+/// The most text a template may make (subject and body), in bytes: twice
+/// the largest ticket file.
+pub const MAX_OUTPUT: usize = 8 << 20;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     // A misspelt variable is an error, not an empty string in a sent mail.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // An empty field (`null`: no resolution, no category, no assignee) is
+    // written as nothing, not as `none`.
+    env.set_formatter(|out, state, value| {
+        if value.is_none() {
+            return Ok(());
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
+    env.set_fuel(Some(FUEL));
     // Blocks (`{% for %}`) take no line of their own in a plain-text mail.
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
@@ -56,8 +77,19 @@ pub fn render(name: &str, text: &str, context: &serde_json::Value) -> Result<Mes
                     ),
                 }
             }
+            minijinja::ErrorKind::OutOfFuel => format!(
+                "it takes more work than desk allows a template ({FUEL} steps of minijinja's \
+                 fuel); make its loops smaller"
+            ),
             _ => describe(&e),
         })?;
+    if out.len() > MAX_OUTPUT {
+        return Err(format!(
+            "it makes {} bytes of text, more than desk allows a message ({} MiB)",
+            out.len(),
+            MAX_OUTPUT >> 20
+        ));
+    }
     let mut lines = out.splitn(2, '\n');
     let first = lines.next().unwrap_or_default();
     let rest = lines.next().unwrap_or_default();
@@ -142,6 +174,51 @@ mod tests {
             m.body,
             "陈静，您好：\n客户 张* 的投诉「打印机卡纸」（紧急）\nresolution 到期 2026-11-25 10:00\n"
         );
+    }
+
+    #[test]
+    fn empty_fields_render_as_nothing() {
+        let text = "Subject: {{ ticket.id }}{{ ticket.category }}\n\n[{{ ticket.resolution }}][{{ ticket.assignee_name }}]{% if ticket.resolution %}x{% endif %}{{ ticket.resolution or '未填' }}\n";
+        let ctx = json!({"ticket": {"id": "CW1", "category": null, "resolution": null, "assignee_name": null}});
+        let m = render("t", text, &ctx).unwrap();
+        assert_eq!(m.subject, "CW1");
+        assert_eq!(m.body, "[][]未填\n");
+        // A value is written as it is.
+        let ctx = json!({"ticket": {"id": "CW1", "category": "退款", "resolution": "已退款", "assignee_name": "陈静"}});
+        let m = render("t", text, &ctx).unwrap();
+        assert_eq!(m.subject, "CW1退款");
+        assert_eq!(m.body, "[已退款][陈静]x已退款\n");
+    }
+
+    #[test]
+    fn a_template_that_does_too_much_is_stopped_quickly() {
+        let ctx = json!({"ticket": {"id": "X", "description": "长".repeat(1 << 20)}});
+        let start = std::time::Instant::now();
+        for (text, wanted) in [
+            (
+                "Subject: x\n\n{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{{ b }}{% endfor %}{% endfor %}",
+                "more work than desk allows",
+            ),
+            (
+                "Subject: x\n\n{% for a in range(100000) %}{{ ticket.description }}{% endfor %}",
+                "more work than desk allows",
+            ),
+            (
+                "Subject: x\n\n{% set s = 'x' * 100000000000 %}{{ s }}",
+                "more work than desk allows",
+            ),
+            (
+                "Subject: x\n\n{{ ticket.description }}{{ ticket.description }}{{ ticket.description }}",
+                "more than desk allows a message (8 MiB)",
+            ),
+        ] {
+            let got = render("heavy", text, &ctx).unwrap_err();
+            assert!(got.contains(wanted), "{text}: {got}");
+        }
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+        // A long description, written once or twice, is fine.
+        let text = "Subject: x\n\n{{ ticket.description }}{{ ticket.description }}";
+        assert_eq!(render("t", text, &ctx).unwrap().body.len(), 6 << 20);
     }
 
     #[test]

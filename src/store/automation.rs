@@ -402,14 +402,16 @@ impl Store {
                 Err(err) => {
                     let attempt = d.attempts + 1;
                     let next = outbox::next_attempt(attempt, at, err.permanent);
+                    // The history goes everywhere: no address, no phone.
+                    let error = crate::model::mask::personal_in(&err.message);
                     outcome = AttemptOutcome::Failed {
-                        error: err.message.clone(),
+                        error: error.clone(),
                         attempt,
                         next,
                     };
                     let mut e = Event::new(at, &by, Action::DeliveryFailed);
                     e.attempt = Some(attempt);
-                    e.error = Some(err.message.clone());
+                    e.error = Some(error);
                     e.next_attempt = next;
                     e
                 }
@@ -1387,7 +1389,7 @@ mod tests {
         assert_eq!(
             seen[0].outcome,
             AttemptOutcome::Failed {
-                error: "smtp mx:25: RCPT TO:<x@example.com>: 550 no such user".into(),
+                error: "smtp mx:25: RCPT TO:<x***@example.com>: 550 no such user".into(),
                 attempt: 1,
                 next: None
             }

@@ -209,3 +209,60 @@ fn agents_must_be_told_apart_and_no_actor_passes_for_a_rule() {
     assert!(out.stderr.contains("--actor"), "{}", out.stderr);
     assert_eq!(before, env.snapshot());
 }
+
+/// An agent's `email:` is one address, checked as customers' are: no
+/// second address and no header smuggled in, by `check` and every command.
+#[test]
+fn a_malformed_agent_address_is_refused_naming_the_agent() {
+    let env = TestEnv::new();
+    for bad in [
+        "\"li.na@example.com\\r\\nBcc: spy@example.org\"",
+        "'li.na@example.com, spy@example.org'",
+        "'Li Na <li.na@example.com>'",
+        "li.na@example",
+    ] {
+        edit_config(&env, |t| {
+            t.replacen("email: li.na@example.com\n", &format!("email: {bad}\n"), 1)
+        });
+        let before = env.snapshot();
+        for (args, out) in [
+            ("check", env.run(&["check"])),
+            ("list", env.run(&["list"])),
+            ("new", env.new_ticket_run(&[])),
+        ] {
+            let out = out.fails(1);
+            assert!(
+                out.stderr.contains("agents: email '")
+                    && out.stderr.contains("l***@example")
+                    && !out.stderr.contains("li.na@")
+                    && out.stderr.contains("of 'li.na' is not valid")
+                    && out.stderr.contains("name@example.com"),
+                "{bad} {args}: {}",
+                out.stderr
+            );
+            assert!(!out.stderr.contains("spy@example.org"), "{}", out.stderr);
+        }
+        assert_eq!(env.snapshot(), before);
+        edit_config(&env, |t| {
+            t.replacen(&format!("email: {bad}\n"), "email: li.na@example.com\n", 1)
+        });
+        env.run(&["check"]).ok();
+    }
+    // `desk init --agent` takes the same check.
+    let fresh = TestEnv::empty();
+    let out = fresh
+        .run(&[
+            "init",
+            ".",
+            "--agent",
+            "li.na:李娜:service:li.na@example.com,spy@example.org",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr.contains("--agent") && out.stderr.contains("l***@example.com"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("spy@example.org"), "{}", out.stderr);
+    assert!(!fresh.path("desk.yaml").exists());
+}

@@ -7,6 +7,11 @@ use crate::common::{SmtpServer, TestEnv};
 /// A store made by `desk init` with its shipped rules and templates, a team
 /// with e-mail addresses, and `mail:` pointing at the test server.
 fn team_with_mail(port: u16) -> TestEnv {
+    team_with_rules_and_mail(port, "")
+}
+
+/// [`team_with_mail`] with `rules` (YAML list items) after the shipped rules.
+fn team_with_rules_and_mail(port: u16, rules: &str) -> TestEnv {
     let env = TestEnv::empty();
     env.run(&[
         "init",
@@ -24,7 +29,7 @@ fn team_with_mail(port: u16) -> TestEnv {
     std::fs::write(
         &path,
         format!(
-            "{text}mail:\n  from: 客服中心 <service@example.com>\n  timeout: 5\n  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
+            "{text}{rules}mail:\n  from: 客服中心 <service@example.com>\n  timeout: 5\n  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
         ),
     )
     .unwrap();
@@ -399,4 +404,143 @@ fn a_dormant_customer_is_called_back_once_by_its_owner() {
         2
     );
     env.run(&["check"]).ok();
+}
+
+/// A refused recipient: the server's reply quotes the address (and here a
+/// phone number); neither reaches the history, `show`, `outbox` or stderr.
+#[test]
+fn a_refused_address_is_recorded_and_shown_masked() {
+    let server = SmtpServer::start(&[
+        "--reject",
+        "zhang.san@example.net",
+        "--reject-note",
+        "call 13912345678 for help",
+    ]);
+    let env = team_with_rules_and_mail(
+        server.port,
+        "- {name: tell-customer, when: created, then: [{notify: {to: customer, template: assigned}}]}\n",
+    );
+    let id = env.new_ticket(&["--type", "投诉"]);
+    let run = env.run(&["run"]).fails(1);
+    let file = std::fs::read_to_string(env.ticket_path(&id)).unwrap();
+    let show = env.run(&["show", &id]).ok().stdout;
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok().stdout;
+    for (what, text) in [
+        ("stderr", &run.stderr),
+        ("the ticket file", &file),
+        ("show", &show),
+        ("outbox", &outbox),
+    ] {
+        for secret in ["zhang.san@example.net", "13912345678"] {
+            assert!(!text.contains(secret), "{secret} in {what}: {text}");
+        }
+    }
+    let failed = actions(&env, &id, "delivery_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("RCPT TO:<z***@example.net>") && error.contains("550"),
+        "{error}"
+    );
+    assert!(error.contains("call *******5678 for help"), "{error}");
+    // Given up (a permanent refusal), shown as such.
+    assert!(outbox.contains("z***@example.net"), "{outbox}");
+    // The supervisor's mail went through.
+    assert_eq!(server.messages().len(), 1);
+}
+
+/// A title of 1,000 characters without a space (a pasted URL), with text
+/// that looks like an encoded word and a right-to-left override, in every
+/// shipped template: each mail reaches the real server with every line
+/// within RFC 5322's limit, its subject read back as written (but the
+/// override shown, not obeyed), and nothing decoded that was not encoded.
+#[test]
+fn every_template_sends_a_long_odd_title_intact_in_short_lines() {
+    let server = SmtpServer::start(&[]);
+    let templates = ["assigned", "escalation", "progress", "survey"];
+    let rules: String = templates
+        .iter()
+        .map(|t| {
+            format!(
+                "- {{name: all-{t}, when: created, then: [{{notify: {{to: {{agent: li.na}}, template: {t}}}}}]}}\n"
+            )
+        })
+        .collect();
+    let env = team_with_rules_and_mail(server.port, &rules);
+    let url = format!("https://example.com/{}", "a".repeat(980));
+    let title = format!("{url} =?utf-8?b?5L2g5aW9?= 退款\u{202e}gpj.exe");
+    let id = env.new_ticket(&["--type", "投诉", "--title", &title]);
+    env.run(&["run"]).ok();
+    let mails: Vec<_> = server
+        .messages()
+        .into_iter()
+        .filter(|m| m.rcpt_tos == ["li.na@example.com"])
+        .collect();
+    assert_eq!(mails.len(), templates.len(), "{mails:?}");
+    for mail in &mails {
+        for line in mail.data.split("\r\n") {
+            assert!(line.len() <= 998, "a line of {} characters", line.len());
+        }
+        let head = &mail.data[..mail.data.find("\r\n\r\n").unwrap()];
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 78, "a header line of {}: {line}", line.len());
+        }
+        let subject = &mail.headers["Subject"];
+        assert!(subject.contains(&id), "{subject}");
+        assert!(!subject.contains("你好"), "decoded: {subject}");
+        let body = mail.body.as_deref().unwrap();
+        assert!(!body.contains('\u{202e}'), "{body}");
+        if subject.contains(&url) {
+            assert!(
+                subject.ends_with(&format!(
+                    ": {url} =?utf-8?b?5L2g5aW9?= 退款\\u{{202e}}gpj.exe"
+                )),
+                "{subject}"
+            );
+        }
+    }
+    // The title is in the subject of `assigned`, in full.
+    assert!(mails.iter().any(|m| m.headers["Subject"].contains(&url)));
+}
+
+/// A template that loops too much is refused by `check` and by every
+/// command that checks templates, at once and naming it, before anything
+/// is written.
+#[test]
+fn a_template_that_does_too_much_is_refused_naming_it() {
+    let server = SmtpServer::start(&[]);
+    let env = team_with_mail(server.port);
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    std::fs::write(
+        env.path("desk.yaml"),
+        config.replacen(
+            "mail:\n",
+            "- {name: heavy, when: created, then: [{notify: {to: {agent: li.na}, template: heavy}}]}\nmail:\n",
+            1,
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("templates/heavy.txt"),
+        "Subject: {{ ticket.id }}\n\n{% for a in range(100000) %}{% for b in range(100000) %}{{ ticket.title }}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let start = std::time::Instant::now();
+    for out in [
+        env.run(&["check"]),
+        env.new_ticket_run(&["--type", "投诉"]),
+        env.run(&["run"]),
+    ] {
+        let out = out.fails(1);
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            said.contains("templates/heavy.txt does not render")
+                && said.contains("more work than desk allows a template"),
+            "{said}"
+        );
+    }
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    assert_eq!(env.snapshot(), before);
+    assert!(server.messages().is_empty());
 }
