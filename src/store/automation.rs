@@ -298,8 +298,8 @@ impl Store {
                     }
                 }
                 let id = TicketId::parse(&ticket.id).expect("read by its ID");
-                let result = self.deliver(&ticket, &d, work, &hooks, email, now);
-                attempt.outcome = self.record(&id, &d, result, now, actor)?;
+                let send = || self.deliver(&ticket, &d, work, &hooks, email, now);
+                attempt.outcome = self.record(&[(id, &d)], send, now, actor)?.remove(0);
                 match attempt.outcome {
                     AttemptOutcome::Delivered => totals.delivered += 1,
                     _ => totals.failed += 1,
@@ -312,10 +312,13 @@ impl Store {
             items.sort_by(|a, b| {
                 (a.1.queued.at, &a.0.id, &a.1.key).cmp(&(b.1.queued.at, &b.0.id, &b.1.key))
             });
-            let result = self.deliver_digest(&to, &items, email, now);
-            for (ticket, d, notify) in &items {
-                let id = TicketId::parse(&ticket.id).expect("read by its ID");
-                let outcome = self.record(&id, d, result.clone(), now, actor)?;
+            let keys: Vec<(TicketId, &Delivery)> = items
+                .iter()
+                .map(|(t, d, _)| (TicketId::parse(&t.id).expect("read by its ID"), d))
+                .collect();
+            let send = || self.deliver_digest(&to, &items, email, now);
+            let outcomes = self.record(&keys, send, now, actor)?;
+            for ((ticket, d, notify), outcome) in items.iter().zip(outcomes) {
                 match outcome {
                     AttemptOutcome::Delivered => totals.delivered += 1,
                     _ => totals.failed += 1,
@@ -376,52 +379,67 @@ impl Store {
             .map_err(SendError::from)
     }
 
-    /// Appends the result of one delivery to its ticket, under its lock.
+    /// Makes one send for `items` (one delivery, or a digest's) and appends
+    /// its result to each delivery's ticket, under the ticket's lock. The
+    /// `notified` events are written and synced before the send
+    /// ([`Store::prepare_ticket`]) and put in place by a rename once it
+    /// succeeded: a crash between the send and the record, which makes the
+    /// next run send again, is that short.
     fn record(
         &self,
-        id: &TicketId,
-        d: &Delivery,
-        result: std::result::Result<(), SendError>,
+        items: &[(TicketId, &Delivery)],
+        send: impl FnOnce() -> std::result::Result<(), SendError>,
         now: Timestamp,
         actor: &str,
-    ) -> Result<AttemptOutcome> {
-        let mut outcome = AttemptOutcome::Delivered;
-        self.modify_ticket(id, now, actor, |t| {
-            // Appended in time order even when the clock is behind the file.
-            let at = t.last_at().map_or(now, |last| now.max(last));
-            let by = format!("{}{}", crate::model::RULE_PREFIX, d.rule);
-            let mut e = match &result {
-                Ok(()) => {
-                    let mut e = Event::new(at, &by, Action::Notified);
-                    if d.via() == "email" {
-                        e.to = d.queued.to.clone();
-                        e.message_id = Some(outbox::message_id(&d.key));
-                    }
-                    e
+    ) -> Result<Vec<AttemptOutcome>> {
+        let mut by_ticket: std::collections::BTreeMap<&TicketId, Vec<&Delivery>> =
+            Default::default();
+        for (id, d) in items {
+            by_ticket.entry(id).or_default().push(d);
+        }
+        let mut outcomes: std::collections::HashMap<&str, AttemptOutcome> = Default::default();
+        let mut prepared = Vec::new();
+        for (id, ds) in &by_ticket {
+            prepared.push(self.prepare_ticket(id, now, actor, |t| {
+                for d in ds {
+                    let (e, _) = result_event(t, d, &Ok(()), now);
+                    t.history.push(e);
                 }
-                Err(err) => {
-                    let attempt = d.attempts + 1;
-                    let next = outbox::next_attempt(attempt, at, err.permanent);
-                    // The history goes everywhere: no address, no phone.
-                    let error = crate::model::mask::personal_in(&err.message);
-                    outcome = AttemptOutcome::Failed {
-                        error: error.clone(),
-                        attempt,
-                        next,
-                    };
-                    let mut e = Event::new(at, &by, Action::DeliveryFailed);
-                    e.attempt = Some(attempt);
-                    e.error = Some(error);
-                    e.next_attempt = next;
-                    e
+                Ok(())
+            })?);
+        }
+        let result = send();
+        let mut recorded = std::collections::BTreeSet::new();
+        if result.is_ok() {
+            for p in prepared {
+                let id = p.id.clone();
+                if p.put_in_place(self)? {
+                    recorded.insert(id);
                 }
-            };
-            e.key = Some(d.key.clone());
-            e.via = Some(d.via().to_string());
-            t.history.push(e);
-            Ok(())
-        })?;
-        Ok(outcome)
+            }
+        }
+        // A failure, or a ticket changed during the send: recorded now.
+        for (id, ds) in &by_ticket {
+            if recorded.contains(*id) {
+                continue;
+            }
+            self.modify_ticket(id, now, actor, |t| {
+                for d in ds {
+                    let (e, outcome) = result_event(t, d, &result, now);
+                    t.history.push(e);
+                    outcomes.insert(&d.key, outcome);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(items
+            .iter()
+            .map(|(_, d)| {
+                outcomes
+                    .remove(d.key.as_str())
+                    .unwrap_or(AttemptOutcome::Delivered)
+            })
+            .collect())
     }
 
     /// Makes one delivery as the rule that explains it says (`work`); the
@@ -672,6 +690,50 @@ impl Store {
         ctx["recipient"] = json!({"ids": to, "name": names.join("、")});
         ctx
     }
+}
+
+/// The event that records a delivery's result on its ticket (`notified` or
+/// `delivery_failed`), and the attempt's outcome. Appended in time order
+/// even when the clock is behind the file.
+fn result_event(
+    t: &Ticket,
+    d: &Delivery,
+    result: &std::result::Result<(), SendError>,
+    now: Timestamp,
+) -> (Event, AttemptOutcome) {
+    let at = t.last_at().map_or(now, |last| now.max(last));
+    let by = format!("{}{}", crate::model::RULE_PREFIX, d.rule);
+    let (mut e, outcome) = match result {
+        Ok(()) => {
+            let mut e = Event::new(at, &by, Action::Notified);
+            if d.via() == "email" {
+                e.to = d.queued.to.clone();
+                e.message_id = Some(outbox::message_id(&d.key));
+            }
+            (e, AttemptOutcome::Delivered)
+        }
+        Err(err) => {
+            let attempt = d.attempts + 1;
+            let next = outbox::next_attempt(attempt, at, err.permanent);
+            // The history goes everywhere: no address, no phone.
+            let error = crate::model::mask::personal_in(&err.message);
+            let mut e = Event::new(at, &by, Action::DeliveryFailed);
+            e.attempt = Some(attempt);
+            e.error = Some(error.clone());
+            e.next_attempt = next;
+            (
+                e,
+                AttemptOutcome::Failed {
+                    error,
+                    attempt,
+                    next,
+                },
+            )
+        }
+    };
+    e.key = Some(d.key.clone());
+    e.via = Some(d.via().to_string());
+    (e, outcome)
 }
 
 /// An agent's name from desk.yaml, else the ID as recorded.
@@ -1398,6 +1460,8 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].ticket, id.to_string());
         assert_eq!(rows[0].delivery.state, DeliveryState::Failed);
+        // The `notified` staged for it is gone.
+        assert_eq!(staged_files(&store), 0);
         // Given up: never tried again (a month later the time rules have
         // their own deliveries to make).
         let later = t("2026-12-23T09:01:00+08:00");
@@ -1556,5 +1620,112 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("real-templates"), &templates).unwrap();
         let e = store.template_text("assigned").unwrap_err().to_string();
         assert!(e.contains("templates: a symbolic link"), "{e}");
+    }
+
+    /// A transport that, at the moment it sends, reads what `desk run` has
+    /// staged, and may change the ticket as a person would meanwhile.
+    struct Watcher<'a> {
+        store: &'a Store,
+        staged: RefCell<Vec<String>>,
+        meanwhile: Option<TicketId>,
+    }
+
+    impl Mailer for Watcher<'_> {
+        fn send(&self, _: &Mail) -> std::result::Result<(), MailError> {
+            let dir = self.store.state_dir().join("sending");
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                self.staged.borrow_mut().push(text);
+            }
+            if let Some(id) = &self.meanwhile {
+                let at = t("2026-11-23T09:00:30+08:00");
+                self.store
+                    .modify_ticket(id, at, "li.na", |tk| {
+                        tk.update("已联系客户".into(), None, at, "li.na")
+                    })
+                    .unwrap();
+            }
+            Ok(())
+        }
+    }
+
+    fn staged_files(store: &Store) -> usize {
+        std::fs::read_dir(store.state_dir().join("sending")).map_or(0, |d| d.count())
+    }
+
+    #[test]
+    fn the_record_of_a_mail_is_written_and_synced_before_the_mail_is_sent() {
+        let (_dir, store, id) = store_with_complaint();
+        let watcher = Watcher {
+            store: &store,
+            staged: RefCell::new(Vec::new()),
+            meanwhile: None,
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let mut seen = Vec::new();
+        store
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&watcher),
+                &mut |_| {},
+                &mut |a| seen.push(a.clone()),
+            )
+            .unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        // While the mail went out, its `notified` waited beside the ticket.
+        let staged = watcher.staged.borrow();
+        assert_eq!(staged.len(), 1, "{staged:?}");
+        assert!(staged[0].contains("action: notified"), "{}", staged[0]);
+        assert!(
+            staged[0].contains(&outbox::message_id(&seen[0].key)),
+            "{}",
+            staged[0]
+        );
+        // Then it took the ticket's place.
+        assert_eq!(
+            std::fs::read_to_string(store.ticket_path(&id)).unwrap(),
+            staged[0]
+        );
+        assert_eq!(staged_files(&store), 0);
+    }
+
+    #[test]
+    fn a_ticket_changed_while_its_mail_is_sent_keeps_both_changes() {
+        let (_dir, store, id) = store_with_complaint();
+        let watcher = Watcher {
+            store: &store,
+            staged: RefCell::new(Vec::new()),
+            meanwhile: Some(id.clone()),
+        };
+        let now = t("2026-11-23T09:01:00+08:00");
+        let totals = store
+            .run_automation(
+                now,
+                DAY,
+                "cron",
+                false,
+                Some(&watcher),
+                &mut |_| {},
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(totals.delivered, 1);
+        let ticket = store.load_ticket(&id).unwrap();
+        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions.iter().filter(|a| **a == "notified").count(), 1);
+        assert!(
+            ticket
+                .history
+                .iter()
+                .any(|e| e.note.as_deref() == Some("已联系客户")),
+            "{actions:?}"
+        );
+        assert_eq!(staged_files(&store), 0);
+        // Nothing left to send.
+        let again = run(&store, &Recorder::accepting(), now, &mut |_| {});
+        assert_eq!(again, RunTotals::default());
     }
 }

@@ -74,6 +74,47 @@ fn rename_into_place(tmp: &Path, target: &Path) -> Result<()> {
     })
 }
 
+/// A file's next content, written and synced in a directory of its own
+/// (`.desk/sending/`) ahead of time, to replace the file later by one
+/// rename ([`Staged::put_in_place`]), or be removed when dropped. Named as
+/// [`write_atomic`]'s temporary files are, so [`temp_files`] and
+/// [`TempFile::is_stale`] judge one a killed writer left.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    placed: bool,
+}
+
+/// Stages `bytes` for `target` in `dir`.
+pub fn stage(dir: &Path, target: &Path, bytes: &[u8]) -> Result<Staged> {
+    let name = target.file_name().unwrap_or_default();
+    let path = write_temp(&dir.join(name), bytes)?;
+    Ok(Staged {
+        path,
+        placed: false,
+    })
+}
+
+impl Staged {
+    /// Renames the staged file over `target`, then makes the rename durable.
+    /// Only the rename stands between the two: a reader sees the old file
+    /// or the new one.
+    pub fn put_in_place(mut self, target: &Path) -> Result<()> {
+        fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
+        self.placed = true;
+        sync_dir(target);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Creates `target` atomically; fails with `AlreadyExists` if it exists,
 /// even when another process races us to it.
 pub fn create_atomic(target: &Path, bytes: &[u8]) -> Result<()> {

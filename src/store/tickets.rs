@@ -8,6 +8,34 @@ use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
 use crate::error::{Error, Result};
 use crate::model::{Sequence, Ticket, TicketId, Timestamp};
 
+/// Where [`Store::prepare_ticket`] stages tickets, under the state directory.
+const SENDING_DIR: &str = "sending";
+
+/// A ticket's next version, staged by [`Store::prepare_ticket`]; dropped
+/// without [`PreparedTicket::put_in_place`], it is removed.
+#[derive(Debug)]
+pub(crate) struct PreparedTicket {
+    pub id: TicketId,
+    /// The file's text the change was made to.
+    read: String,
+    staged: super::fsio::Staged,
+}
+
+impl PreparedTicket {
+    /// Under the ticket's lock, puts the staged version in place if the
+    /// file is still the one it was made from (true); else leaves the file
+    /// as it is (false).
+    pub(crate) fn put_in_place(self, store: &Store) -> Result<bool> {
+        let _lock = store.lock(&self.id.to_string())?;
+        let path = store.ticket_path(&self.id);
+        if store.read_entry(&path)?.as_deref() != Some(self.read.as_str()) {
+            return Ok(false);
+        }
+        self.staged.put_in_place(&path)?;
+        Ok(true)
+    }
+}
+
 /// Serialises a ticket with its fixed key order.
 pub fn render_ticket(ticket: &Ticket) -> String {
     crate::yaml::to_string(ticket).expect("a ticket always serialises")
@@ -59,6 +87,11 @@ impl Store {
     }
 
     pub fn load_ticket(&self, id: &TicketId) -> Result<Ticket> {
+        self.load_ticket_text(id).map(|(_, ticket)| ticket)
+    }
+
+    /// A ticket and its file's text.
+    fn load_ticket_text(&self, id: &TicketId) -> Result<(String, Ticket)> {
         let path = self.ticket_path(id);
         let Some(text) = self.read_entry(&path)? else {
             return Err(Error::NotFound {
@@ -77,7 +110,7 @@ impl Store {
                 ),
             });
         }
-        Ok(ticket)
+        Ok((text, ticket))
     }
 
     /// Loads, changes and writes one ticket while holding its lock, so that
@@ -105,6 +138,46 @@ impl Store {
         let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
         write_atomic(&path, text.as_bytes())?;
         Ok((ticket, adopted))
+    }
+
+    /// [`Store::modify_ticket`] in two steps, for a change that records what
+    /// an action did (a mail sent, a hook run): the ticket as changed is
+    /// written and synced now, under its lock, into `.desk/sending/`; after
+    /// the action, [`PreparedTicket::put_in_place`] renames it over the
+    /// ticket file. So a crash between the action's end and the record of it
+    /// takes a rename's time, not a write's and its syncs. The lock is not
+    /// held during the action, so people's commands on the ticket do not
+    /// wait for a mail server; one that changed the ticket meanwhile makes
+    /// `put_in_place` leave the file alone, and the caller records the
+    /// usual way.
+    pub(crate) fn prepare_ticket(
+        &self,
+        id: &TicketId,
+        at: Timestamp,
+        actor: &str,
+        change: impl FnOnce(&mut Ticket) -> Result<()>,
+    ) -> Result<PreparedTicket> {
+        let dir = self.state_dir().join(SENDING_DIR);
+        // A version staged by a run that was killed is of no use now.
+        for stale in super::fsio::temp_files(&dir)? {
+            if stale.is_stale() {
+                let _ = std::fs::remove_file(&stale.path);
+            }
+        }
+        let _lock = self.lock(&id.to_string())?;
+        let (read, mut ticket) = self.load_ticket_text(id)?;
+        ticket
+            .adopt_drift(at, actor)
+            .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
+        change(&mut ticket)?;
+        let path = self.ticket_path(id);
+        let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
+        let staged = super::fsio::stage(&dir, &path, text.as_bytes())?;
+        Ok(PreparedTicket {
+            id: id.clone(),
+            read,
+            staged,
+        })
     }
 
     /// Allocates the next ID of the day of `at` and writes the ticket that

@@ -71,6 +71,32 @@ fn smtp_delivers_chinese_subject_and_body_intact() {
     assert!(!got[1].headers.contains_key("Bcc"));
 }
 
+/// Lines of dots in a body (a plain-text mail goes as is, 7bit) are
+/// escaped on the wire and arrive as written: a line `.` alone does not end
+/// the message early.
+#[test]
+fn a_body_with_lines_of_dots_arrives_whole() {
+    let server = SmtpServer::start(&[]);
+    let mailer = mailer(&plain(server.port)).unwrap();
+    let mut mail = chinese_mail();
+    mail.body = "first\n.\n..\n.hidden\nlast line\n".into();
+    for n in 0..3 {
+        mail.message_id = format!("dots{n}@desk");
+        mailer.send(&mail).unwrap();
+    }
+    let got = server.messages();
+    assert_eq!(got.len(), 3);
+    for m in &got {
+        // (lettre ends a plain part with a line break of its own)
+        assert_eq!(
+            m.body.as_deref().map(str::trim_end),
+            Some(mail.body.trim_end()),
+            "{:?}",
+            m.data
+        );
+    }
+}
+
 #[test]
 fn a_server_down_is_a_transient_error_naming_it() {
     let port = closed_port();
