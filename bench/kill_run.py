@@ -59,7 +59,8 @@ class Server:
         if not line.strip().isdigit():
             self.proc.kill()
             sys.exit("kill_run: the test SMTP server did not start (is aiosmtpd installed? "
-                     "bench/kill_run.sh installs it): " + self.proc.stderr.read())
+                     "scripts/test installs it; bench/kill_run.sh finds it): "
+                     + self.proc.stderr.read())
         self.port = int(line)
         # Its later lines (one per message) must not fill the pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
@@ -99,10 +100,10 @@ def make_store(binary, path, port, mails):
     with open(path / "desk.yaml", "a", encoding="utf-8") as f:
         f.write("mail:\n  from: 客服中心 <service@example.com>\n  timeout: 10\n"
                 f"  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n")
-    desk(binary, path, "customer", "add", "--kind", "individual", "--name", "张三",
-         "--phone", "13900000001", now=NOW)
+    customer = desk(binary, path, "customer", "add", "--kind", "individual", "--name", "张三",
+                    "--phone", "13900000001", now=NOW).stdout.strip()
     for i in range(mails):
-        desk(binary, path, "new", "--customer", "C000001", "--type", "投诉", "--channel", "phone",
+        desk(binary, path, "new", "--customer", customer, "--type", "投诉", "--channel", "phone",
              "--priority", "紧急", "--title", f"投诉 {i}", now=NOW)
     queued = desk(binary, path, "outbox", "--format", "csv").stdout.strip().splitlines()
     if len(queued) - 1 != mails:

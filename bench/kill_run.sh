@@ -10,14 +10,19 @@
 # Work files go to target/kill_run/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v python3 >/dev/null || { echo "kill_run: needs python3" >&2; exit 1; }
 if [ -z "${DESK:-}" ]; then
     cargo build --quiet
     DESK=target/debug/desk
 fi
-if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-    python3 -m pip install --quiet --user aiosmtpd==1.4.6 \
-        || python3 -m pip install --quiet --user --break-system-packages aiosmtpd==1.4.6
+# The Python of the test SMTP server: DESK_TEST_PYTHON, else the one
+# scripts/test installs aiosmtpd into, else python3 if it has aiosmtpd.
+python=${DESK_TEST_PYTHON:-target/test-env/python/bin/python3}
+if ! "$python" -c 'import aiosmtpd.smtp' 2>/dev/null; then
+    python=python3
+    python3 -c 'import aiosmtpd.smtp' 2>/dev/null || {
+        echo "kill_run: the test SMTP server needs Python's aiosmtpd; run scripts/test once (it installs it under target/test-env) or set DESK_TEST_PYTHON" >&2
+        exit 1
+    }
 fi
 before=""
 args=()
@@ -28,6 +33,6 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ -n "$before" ]; then
-    python3 bench/kill_run.py "$before" target/kill_run/before --label before "${args[@]}"
+    "$python" bench/kill_run.py "$before" target/kill_run/before --label before "${args[@]}"
 fi
-exec python3 bench/kill_run.py "$DESK" target/kill_run/this --label "this desk" "${args[@]}"
+exec "$python" bench/kill_run.py "$DESK" target/kill_run/this --label "this desk" "${args[@]}"

@@ -93,7 +93,11 @@ impl std::fmt::Display for MailError {
             ),
             MailError::Sendmail {
                 command, detail, ..
-            } => write!(f, "sendmail command {command}: {}", mask::personal_in(detail)),
+            } => write!(
+                f,
+                "sendmail command {command}: {}",
+                mask::personal_in(detail)
+            ),
         }
     }
 }
