@@ -163,14 +163,17 @@ impl Store {
         let _ = self.remove_stale_in(dir, Locking::Free { held });
     }
 
-    /// `desk run`: removes what killed writers left anywhere in the store,
-    /// taking only free locks (busy files are a live writer's); returns how
+    /// `desk run`: removes what killed writers left anywhere in the store
+    /// and in `.desk/sending/`, taking only free locks (busy files are a
+    /// live writer's); returns how
     /// many were removed. Cron's `desk run` commits next, and the pre-commit
     /// hook's `desk check` would refuse the commit over any of them.
     /// Best effort, as [`Store::sweep_before_write`].
     pub fn sweep_stale_temps(&self) -> usize {
         let mut removed = 0;
-        for dir in self.written_dirs() {
+        // And the tickets a killed run staged (`prepare_ticket`): no store
+        // file, so `desk check` does not report them.
+        for dir in self.written_dirs().into_iter().chain([self.sending_dir()]) {
             removed += self
                 .remove_stale_in(&dir, Locking::Free { held: None })
                 .unwrap_or(0);

@@ -8,8 +8,16 @@ use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
 use crate::error::{Error, Result};
 use crate::model::{Sequence, Ticket, TicketId, Timestamp};
 
-/// Where [`Store::prepare_ticket`] stages tickets, under the state directory.
-const SENDING_DIR: &str = "sending";
+/// A ticket changed under its lock, not written yet.
+struct Changed {
+    /// The file's text before.
+    read: String,
+    ticket: Ticket,
+    /// The text to write.
+    text: String,
+    /// Hand edits recorded.
+    adopted: usize,
+}
 
 /// A ticket's next version, staged by [`Store::prepare_ticket`]; dropped
 /// without [`PreparedTicket::put_in_place`], it is removed.
@@ -124,20 +132,40 @@ impl Store {
         actor: &str,
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<(Ticket, usize)> {
-        let name = id.to_string();
-        let lock = self.lock(&name)?;
-        let mut ticket = self.load_ticket(id)?;
+        let lock = self.lock(&id.to_string())?;
+        let changed = self.change_locked(id, &lock, at, actor, change)?;
+        write_atomic(&self.ticket_path(id), changed.text.as_bytes())?;
+        Ok((changed.ticket, changed.adopted))
+    }
+
+    /// What [`Store::modify_ticket`] and [`Store::prepare_ticket`] do under
+    /// the ticket's lock before they write: read the ticket (what killed
+    /// writers left beside it removed when `lock` was abandoned), record
+    /// hand edits, apply `change`, and render it within desk's size limit.
+    fn change_locked(
+        &self,
+        id: &TicketId,
+        lock: &super::Lock,
+        at: Timestamp,
+        actor: &str,
+        change: impl FnOnce(&mut Ticket) -> Result<()>,
+    ) -> Result<Changed> {
+        let (read, mut ticket) = self.load_ticket_text(id)?;
         let path = self.ticket_path(id);
         if let Some(dir) = path.parent().filter(|_| lock.abandoned()) {
-            self.sweep_before_write(dir, Some(&name));
+            self.sweep_before_write(dir, Some(&id.to_string()));
         }
         let adopted = ticket
             .adopt_drift(at, actor)
             .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
         change(&mut ticket)?;
         let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
-        write_atomic(&path, text.as_bytes())?;
-        Ok((ticket, adopted))
+        Ok(Changed {
+            read,
+            ticket,
+            text,
+            adopted,
+        })
     }
 
     /// [`Store::modify_ticket`] in two steps, for a change that records what
@@ -157,27 +185,25 @@ impl Store {
         actor: &str,
         change: impl FnOnce(&mut Ticket) -> Result<()>,
     ) -> Result<PreparedTicket> {
-        let dir = self.state_dir().join(SENDING_DIR);
-        // A version staged by a run that was killed is of no use now.
-        for stale in super::fsio::temp_files(&dir)? {
-            if stale.is_stale() {
-                let _ = std::fs::remove_file(&stale.path);
-            }
-        }
-        let _lock = self.lock(&id.to_string())?;
-        let (read, mut ticket) = self.load_ticket_text(id)?;
-        ticket
-            .adopt_drift(at, actor)
-            .map_err(|e| Error::Refused(format!("{id}: {e}; run `desk check`")))?;
-        change(&mut ticket)?;
-        let path = self.ticket_path(id);
-        let text = super::read::within_limit(self.display_path(&path), render_ticket(&ticket))?;
-        let staged = super::fsio::stage(&dir, &path, text.as_bytes())?;
+        let lock = self.lock(&id.to_string())?;
+        let changed = self.change_locked(id, &lock, at, actor, change)?;
+        let staged = super::fsio::stage(
+            &self.sending_dir(),
+            &self.ticket_path(id),
+            changed.text.as_bytes(),
+        )?;
         Ok(PreparedTicket {
             id: id.clone(),
-            read,
+            read: changed.read,
             staged,
         })
+    }
+
+    /// Where [`Store::prepare_ticket`] stages tickets: `.desk/sending/`. What
+    /// a killed `desk run` left there is removed by the next one
+    /// ([`Store::sweep_stale_temps`]).
+    pub(super) fn sending_dir(&self) -> PathBuf {
+        self.state_dir().join("sending")
     }
 
     /// Allocates the next ID of the day of `at` and writes the ticket that

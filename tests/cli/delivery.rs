@@ -544,3 +544,23 @@ fn a_template_that_does_too_much_is_refused_naming_it() {
     assert_eq!(env.snapshot(), before);
     assert!(server.messages().is_empty());
 }
+
+/// A run killed during a send leaves the ticket it staged in
+/// `.desk/sending/`; the next run removes it, and `check` has nothing to
+/// say about it.
+#[test]
+fn a_run_removes_what_a_killed_run_staged() {
+    let server = SmtpServer::start(&[]);
+    let env = team_with_mail(server.port);
+    let id = env.new_ticket(&["--type", "投诉"]);
+    let dir = env.path(".desk/sending");
+    std::fs::create_dir_all(&dir).unwrap();
+    // 4194303: above Linux's largest PID, never a live process.
+    let staged = dir.join(format!(".{id}.yaml.4194303.0.tmp"));
+    std::fs::write(&staged, "a ticket staged by a killed run").unwrap();
+    env.run(&["check"]).ok();
+    env.run(&["run"]).ok();
+    assert!(!staged.exists());
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
