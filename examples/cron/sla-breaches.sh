@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # desk: hourly SLA check. Prints the breached tickets only when their set has
-# changed since the last run (kept in .desk/sla-breached), so cron mails each
-# change once instead of the same breaches every hour. Run hourly (see crontab).
+# changed since the last run (kept in .git/desk/sla-breached, where no commit
+# or pull writes), so cron mails each change once instead of the same breaches
+# every hour. Run hourly (see crontab).
 # A bash script: run it as it is (or with bash), not with sh.
 #   STORE  the store: a clone of the team's repository (default: the current directory)
 #   DESK   the desk binary (default: desk on PATH, else ~/.cargo/bin/desk, else /usr/local/bin/desk)
@@ -13,16 +14,17 @@ if [ -z "$desk" ] || [ ! -x "$desk" ]; then
     exit 1
 fi
 git pull --quiet || echo "sla-breaches: git pull failed; checking this clone's files" >&2
-mkdir -p .desk
+state=$(git rev-parse --git-path desk/sla-breached) || exit 1
+mkdir -p "$(dirname "$state")"
 csv=$("$desk" sla --breached --exit-code --format csv)
 status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
     exit "$status"
 fi
 now=$(printf '%s\n' "$csv" | tail -n +2 | cut -d, -f1 | sort)
-before=$(cat .desk/sla-breached 2>/dev/null || true)
+before=$(cat "$state" 2>/dev/null || true)
 [ "$now" = "$before" ] && exit 0
-printf '%s\n' "$now" > .desk/sla-breached.tmp && mv .desk/sla-breached.tmp .desk/sla-breached
+printf '%s\n' "$now" > "$state.tmp" && mv "$state.tmp" "$state"
 if [ -z "$now" ]; then
     echo "No ticket is in breach of its SLA any more."
 else

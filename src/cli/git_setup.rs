@@ -17,7 +17,7 @@ pub struct GitSetupArgs {
     #[arg(long)]
     pub hooks: bool,
     /// Also write the cron scripts (monthly report, hourly SLA mail) and a
-    /// crontab example into .desk/cron/.
+    /// crontab example into .git/desk/cron/, where no commit or pull writes.
     #[arg(long)]
     pub cron: bool,
 }

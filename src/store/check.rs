@@ -373,6 +373,7 @@ impl Store {
             return Ok(());
         }
         problems.extend(self.git_ignore_findings());
+        problems.extend(self.state_findings());
         let here = Path::new(".gitattributes");
         if !state.attributes {
             problems.push(Finding::new(

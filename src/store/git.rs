@@ -3,7 +3,7 @@
 //! share) and the clone's node number, which keeps new IDs from colliding
 //! with other clones' (see docs/git.md).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{read_to_string, write_atomic, Store};
@@ -22,7 +22,9 @@ pub const NODES_DIR: &str = "nodes";
 
 /// The pre-commit hook `desk git-setup --hooks` installs (examples/git/).
 pub const PRE_COMMIT_HOOK: &str = include_str!("../../examples/git/pre-commit");
-/// The cron scripts `desk git-setup --cron` writes into `.desk/cron/` (examples/cron/).
+/// Where the cron scripts go, in the clone's git directory (`.git/desk/cron/`).
+pub const CRON_DIR: &str = "desk/cron";
+/// The cron scripts `desk git-setup --cron` writes into `.git/desk/cron/` (examples/cron/).
 pub const CRON_FILES: [(&str, &str); 5] = [
     (
         "monthly-report.sh",
@@ -411,22 +413,91 @@ impl Store {
             .collect()
     }
 
-    /// Writes the cron scripts and crontab example into `.desk/cron/`.
+    /// Where `desk git-setup --cron` writes the cron scripts: `desk/cron/`
+    /// in the clone's git directory (`.git/desk/cron/`), where no commit,
+    /// pull or checkout writes. Never in the work tree: git replaces ignored
+    /// files (all of `.desk/`) with a commit's, so a script there would be
+    /// whatever the last pulled commit made it, run by cron.
+    pub fn cron_dir(&self) -> Result<PathBuf> {
+        let dir = git(&self.root, &["rev-parse", "--git-path", CRON_DIR]).ok_or_else(|| {
+            Error::Refused(format!(
+                "{} is not in a git work tree; the cron scripts pull and push with git",
+                self.root.display()
+            ))
+        })?;
+        Ok(self.root.join(dir))
+    }
+
+    /// `desk check` in a git work tree: files of `.desk/` that git tracks
+    /// (problems: this clone's state, which a commit must never carry, since
+    /// git replaces ignored files with a commit's: a lock that is a link
+    /// would have desk write where it points), and cron scripts still in
+    /// `.desk/cron/`, where older versions wrote them and a pulled commit
+    /// can replace them (warnings).
+    pub fn state_findings(&self) -> Vec<super::Finding> {
+        let mut found = Vec::new();
+        let tracked = git(&self.root, &["ls-files", "-z", "--", super::STATE_DIR]);
+        for path in tracked.iter().flat_map(|out| out.split('\0')) {
+            if path.is_empty() {
+                continue;
+            }
+            found.push(super::Finding::new(
+                Path::new(path),
+                None,
+                format!(
+                    "git tracks this file of {dir}/, this clone's own state (locks, cache, node \
+                     number), which a commit must never carry: a pull replaces the clone's \
+                     own files with the commit's; remove it from git with `git rm -r --cached \
+                     {dir}` and commit",
+                    dir = super::STATE_DIR
+                ),
+            ));
+        }
+        let old = self.state_dir().join("cron");
+        let scripts = CRON_FILES
+            .iter()
+            .filter(|(name, _)| name.ends_with(".sh"))
+            .any(|(name, _)| old.join(name).symlink_metadata().is_ok());
+        if scripts {
+            let mut finding = super::Finding::new(
+                Path::new(".desk/cron"),
+                None,
+                format!(
+                    "holds cron scripts, which a pulled commit can replace (git replaces ignored \
+                     files with a commit's); run `desk git-setup --cron`, which writes them into \
+                     {}, point the crontab there, and remove .desk/cron",
+                    self.display_path(&self.cron_dir().unwrap_or_default()).display()
+                ),
+            );
+            finding.kind = super::FindingKind::Warning;
+            found.push(finding);
+        }
+        found
+    }
+
+    /// Writes the cron scripts and crontab example into [`Store::cron_dir`].
     pub fn install_cron_files(&self) -> Result<Vec<Installed>> {
-        let dir = self.state_dir().join("cron");
+        let dir = self.cron_dir()?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        // The crontab names this clone's own path where the example says
-        // /srv/helpdesk (kept when the path would need quoting in a crontab).
-        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-        let here = root.to_str().filter(|p| {
-            p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/._-+@".contains(&b))
-        });
+        // The crontab names this clone's own paths where the example says
+        // /srv/helpdesk (kept when a path would need quoting in a crontab).
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let plain = |p: &Path| {
+            p.to_str()
+                .filter(|p| {
+                    p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/._-+@".contains(&b))
+                })
+                .map(str::to_string)
+        };
+        let here = plain(&real(&self.root)).zip(plain(&real(&dir)));
         CRON_FILES
             .iter()
             .map(|(name, text)| {
-                let text = match here {
-                    Some(here) if *name == "crontab" => text.replace("/srv/helpdesk", here),
+                let text = match &here {
+                    Some((here, scripts)) if *name == "crontab" => text
+                        .replace(&format!("/srv/helpdesk/.git/{CRON_DIR}"), scripts)
+                        .replace("/srv/helpdesk", here),
                     _ => text.to_string(),
                 };
                 install_file(&dir.join(name), &text, name.ends_with(".sh"))

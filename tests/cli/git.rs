@@ -693,16 +693,28 @@ fn git_setup_installs_the_pre_commit_hook_and_keeps_a_different_one() {
     let _ = team;
 }
 
+/// Where `desk git-setup --cron` wrote the clone's cron scripts: in its git
+/// directory.
+fn cron_dir(team: &Team, clone: &Clone) -> PathBuf {
+    let dir = clone.git(team, &["rev-parse", "--git-path", "desk/cron"]);
+    clone.env.root.join(dir.trim())
+}
+
 /// Runs a cron script as cron would: a short PATH without desk (desk is found
 /// in ~/.cargo/bin), the clone as STORE, and no DESK_* but the clock.
 fn cron(team: &Team, clone: &Clone, script: &str, now: &str) -> crate::common::Output {
+    run_cron_script(team, clone, &cron_dir(team, clone).join(script), now)
+}
+
+/// Runs the cron script at `path` for `clone` as [`cron`] does.
+fn run_cron_script(team: &Team, clone: &Clone, path: &Path, now: &str) -> crate::common::Output {
     let home = team.root.join("cronhome");
     let bin = home.join(".cargo/bin");
     if !bin.exists() {
         std::fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_desk"), bin.join("desk")).unwrap();
     }
-    let out = Command::new(clone.env.path(".desk/cron").join(script))
+    let out = Command::new(path)
         .current_dir(&home)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
@@ -728,10 +740,13 @@ fn the_cron_scripts_pull_report_commit_push_and_mail_changes_once() {
     let out = b.env.run(&["git-setup", "--cron"]).ok();
     assert!(out.stderr.contains("monthly-report.sh"), "{}", out.stderr);
     // The crontab names this clone, not the example's path.
-    let crontab = std::fs::read_to_string(b.env.path(".desk/cron/crontab")).unwrap();
+    let crontab = std::fs::read_to_string(cron_dir(&team, &b).join("crontab")).unwrap();
     let here = b.env.root.canonicalize().unwrap();
     assert!(
-        crontab.contains(&format!("STORE={}", here.display())) && !crontab.contains("/srv/"),
+        crontab.contains(&format!(
+            "STORE={here} {here}/.git/desk/cron/deliver.sh",
+            here = here.display()
+        )) && !crontab.contains("/srv/"),
         "{crontab}"
     );
     // A colleague's work not yet pulled by the cron clone.
@@ -1562,4 +1577,68 @@ fn a_pushed_ticket_file_runs_no_command_and_reads_no_file_on_the_cron_clone() {
     let out = cron(&team, &b, "deliver.sh", "2026-11-24T09:10:00+08:00");
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(!marker.exists());
+}
+
+/// git replaces ignored files with a commit's: a commit that carries files
+/// of `.desk/` (added with `git add -f`) changes them in every clone that
+/// pulls it. The cron scripts are not there, so such a commit runs nothing
+/// on the cron clone, and `desk check` names the files it carries.
+#[cfg(unix)]
+#[test]
+fn a_pushed_commit_cannot_replace_the_cron_scripts() {
+    let (team, a, b, _) = team_with_ticket();
+    a.git(&team, &["branch", "-q", "--set-upstream-to", "origin/main"]);
+    b.identity(&team, "cron", "cron@example.com");
+    let out = b.env.run(&["git-setup", "--cron"]).ok();
+    // The scripts where git-setup says it wrote them.
+    let installed = |script: &str| -> PathBuf {
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("installed the cron file ") && l.ends_with(script))
+            .unwrap_or_else(|| panic!("{}", out.stderr));
+        PathBuf::from(line.trim_start_matches("installed the cron file "))
+    };
+    let (deliver, breaches) = (installed("/deliver.sh"), installed("/sla-breaches.sh"));
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("marker");
+    // Where older versions installed them, and every other file of .desk/.
+    let crafted = format!("#!/usr/bin/env bash\ntouch '{}'\n", marker.display());
+    std::fs::create_dir_all(a.env.path(".desk/cron")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for script in [
+        "deliver.sh",
+        "sla-breaches.sh",
+        "monthly-report.sh",
+        "dormant-customers.sh",
+    ] {
+        let path = a.env.path(".desk/cron").join(script);
+        std::fs::write(&path, &crafted).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    a.git(&team, &["add", "-f", ".desk/cron"]);
+    a.git(&team, &["commit", "-q", "-m", "tidy up"]);
+    a.git(&team, &["push", "-q"]);
+    for at in ["2026-11-24T09:00:00+08:00", "2026-11-24T09:05:00+08:00"] {
+        let out = run_cron_script(&team, &b, &deliver, at);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+        let out = run_cron_script(&team, &b, &breaches, at);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    }
+    assert!(
+        b.env.path(".desk/cron/deliver.sh").exists(),
+        "the commit was pulled"
+    );
+    assert!(!marker.exists(), "a pulled commit ran a command in cron");
+    // In the git directory, where no commit writes.
+    assert_eq!(deliver, cron_dir(&team, &b).join("deliver.sh"));
+    // desk check (and so the pre-commit hook) names what the commit carried.
+    let out = b.env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains(
+            ".desk/cron/deliver.sh: git tracks this file of .desk/, this clone's own state"
+        ) && out.stdout.contains("git rm -r --cached .desk"),
+        "{}",
+        out.stdout
+    );
 }
