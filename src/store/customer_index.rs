@@ -541,7 +541,7 @@ impl Store {
         magic: &[u8; 8],
         visit: &mut dyn FnMut(&Head),
     ) -> Index {
-        std::fs::read(self.customer_index_path(file))
+        super::read::read_state(&self.customer_index_path(file))
             .ok()
             .and_then(|bytes| Index::parse_visiting(bytes, magic, visit))
             .unwrap_or_else(Index::empty)

@@ -4,7 +4,7 @@
 //! named `.NAME.PID.N.tmp` after its target and writer, which
 //! [`temp_files`] finds and [`TempFile::is_stale`] judges.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -34,9 +34,21 @@ fn write_temp_with(
 ) -> Result<PathBuf> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = temp_path(target);
+    // A new file, never one already there: a link at a temporary name (a
+    // commit can carry one, .gitignore notwithstanding) is not written through.
+    let mut tmp = temp_path(target);
+    let mut tries = 0;
+    let file = loop {
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => {
+                tries += 1;
+                tmp = temp_path(target);
+            }
+            other => break other.map_err(|e| Error::io(&tmp, e))?,
+        }
+    };
     let result = (|| {
-        let mut file = std::io::BufWriter::new(File::create(&tmp)?);
+        let mut file = std::io::BufWriter::new(file);
         fill(&mut file)?;
         let file = file.into_inner().map_err(|e| e.into_error())?;
         if sync {
@@ -310,6 +322,25 @@ mod tests {
         ] {
             assert_eq!(TempFile::parse(Path::new(other)), None, "{other}");
         }
+    }
+
+    /// A link at the temporary names this process will use next (a commit
+    /// can carry one): the write goes to the target, never through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_temporary_name_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "IMPORTANT").unwrap();
+        let target = dir.path().join("t.yaml");
+        let next = COUNTER.load(Ordering::Relaxed);
+        for n in next..next + 50 {
+            let name = format!(".t.yaml.{}.{n}.tmp", std::process::id());
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        write_atomic(&target, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "IMPORTANT");
     }
 
     #[test]

@@ -466,7 +466,8 @@ impl Store {
                     "holds cron scripts, which a pulled commit can replace (git replaces ignored \
                      files with a commit's); run `desk git-setup --cron`, which writes them into \
                      {}, point the crontab there, and remove .desk/cron",
-                    self.display_path(&self.cron_dir().unwrap_or_default()).display()
+                    self.display_path(&self.cron_dir().unwrap_or_default())
+                        .display()
                 ),
             );
             finding.kind = super::FindingKind::Warning;
@@ -534,7 +535,8 @@ impl Store {
     /// This clone's name, made on first use.
     pub fn clone_name(&self) -> Result<String> {
         let path = self.state_dir().join(CLONE_FILE);
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(bytes) = super::read::read_state(&path) {
+            let text = String::from_utf8_lossy(&bytes);
             if !text.trim().is_empty() {
                 return Ok(text.trim().to_string());
             }
@@ -674,18 +676,23 @@ impl Store {
 
     pub fn node(&self) -> Result<Option<u32>> {
         let path = self.state_dir().join(NODE_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match text.trim().parse::<u32>() {
-                Ok(n) if (1..=99).contains(&n) => Ok(Some(n)),
-                _ => Err(Error::Parse {
-                    path: self.display_path(&path).into(),
-                    line: Some(1),
-                    message: format!(
-                        "'{}' is not a node number from 1 to 99; run `desk git-setup --node N`",
-                        text.trim()
-                    ),
-                }),
-            },
+        match super::read::read_state(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                match text.trim().parse::<u32>() {
+                    Ok(n) if (1..=99).contains(&n) => Ok(Some(n)),
+                    _ => Err(Error::Parse {
+                        path: self.display_path(&path).into(),
+                        line: Some(1),
+                        message: format!(
+                            "'{}' is not a node number from 1 to 99; run `desk git-setup --node N`",
+                            crate::output::visible(
+                                &text.trim().chars().take(20).collect::<String>()
+                            )
+                        ),
+                    }),
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(path, e)),
         }

@@ -107,17 +107,52 @@ impl Drop for Lock {
     }
 }
 
+/// Opens (or creates) a lock file. Neither the file nor its folder may be a
+/// link, and the file must be a regular one: `.desk/` is ignored by git, but
+/// a pulled commit can still put a link there (git replaces ignored files
+/// with a commit's), and the holder's record is written into the lock.
 fn open(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        match fs::symlink_metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) => {
+                let kind = super::read::refused_kind(&meta.file_type()).unwrap_or("a file");
+                return Err(Error::Refused(format!(
+                    "{}: {kind} where desk keeps its locks; desk follows no link in the \
+                     store: remove it (desk makes the folder again)",
+                    dir.display()
+                )));
+            }
+            Err(e) => return Err(Error::io(dir, e)),
+        }
     }
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let refused = |kind: &str| {
+        Error::Refused(format!(
+            "{}: {kind}, not a lock file; desk follows no link in the store: remove it \
+             (desk makes the lock again)",
+            path.display()
+        ))
+    };
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return refused("a symbolic link");
+        }
+        Error::io(path, e)
+    })?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if let Some(kind) = super::read::refused_kind(&meta.file_type()) {
+        return Err(refused(kind));
+    }
+    Ok(file)
 }
 
 /// `pid 1234: desk customer import rows.csv`, one line.

@@ -160,6 +160,40 @@ pub fn read_file(path: &Path, shown: &Path) -> Result<String> {
         })
 }
 
+/// The bytes of a file of desk's own state (`.desk/`: the cache, the node
+/// number), read without following a link and only from a regular file:
+/// `.desk/` is ignored by git, but a pulled commit can still put a link
+/// there (git replaces ignored files with a commit's). Anything else is an
+/// error of kind `InvalidData` saying what it is.
+pub fn read_state(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let not_a_file = |kind: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{kind}, not a regular file; desk follows no link in the store: remove it"),
+        )
+    };
+    let mut file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return not_a_file("a symbolic link");
+        }
+        e
+    })?;
+    if let Some(kind) = refused_kind(&file.metadata()?.file_type()) {
+        return Err(not_a_file(kind));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Fails if a folder on the path `rel_dir` under `root` is a symbolic link
 /// or not a directory: desk never reads or writes through one. Folders that
 /// do not exist yet pass (they are created as real directories).

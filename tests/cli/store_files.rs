@@ -430,3 +430,92 @@ fn a_linked_templates_or_state_folder_is_refused() {
     );
     assert_eq!(std::fs::read_dir(&fresh.root).unwrap().count(), 1);
 }
+
+/// `.desk/` is ignored by git, yet a pulled commit can put links there: git
+/// replaces ignored files and folders with a commit's (tests/cli/git.rs).
+/// desk writes nothing and reads nothing through them: a lock that is a
+/// link would have had the holder's record written into the file it names.
+#[cfg(unix)]
+#[test]
+fn links_in_the_state_folder_are_not_written_or_read_through() {
+    use std::os::unix::fs::symlink;
+    let mut env = TestEnv::new();
+    env.racy_window_ms = Some("0");
+    let id = env.new_ticket(&[]);
+    env.run(&["list"]).ok();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "IMPORTANT\n").unwrap();
+    for lock in ["run", &id] {
+        let path = env.path(&format!(".desk/locks/{lock}.lock"));
+        let _ = std::fs::remove_file(&path);
+        symlink(&victim, &path).unwrap();
+        let args: &[&str] = if lock == "run" {
+            &["run"]
+        } else {
+            &["update", &id, "--note", "called back"]
+        };
+        let out = run_within(&env, args, 10).fails(1);
+        assert!(
+            out.stderr
+                .contains(&format!("{lock}.lock: a symbolic link, not a lock file")),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "IMPORTANT\n");
+        std::fs::remove_file(&path).unwrap();
+    }
+    // A cache that is a link is not read (this one would never end), and
+    // the next write replaces the link.
+    for cache in ["tickets.bin", "customers.bin"] {
+        let path = env.path(&format!(".desk/cache/{cache}"));
+        let _ = std::fs::remove_file(&path);
+        symlink("/dev/zero", &path).unwrap();
+    }
+    run_within(&env, &["list"], 10).ok();
+    run_within(&env, &["customer", "list"], 10).ok();
+    assert!(
+        std::fs::symlink_metadata(env.path(".desk/cache/tickets.bin"))
+            .unwrap()
+            .is_file()
+    );
+    // Nor the node number.
+    symlink("/dev/zero", env.path(".desk/node")).unwrap();
+    let out = run_within(
+        &env,
+        &[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "t",
+        ],
+        10,
+    )
+    .fails(1);
+    assert!(
+        out.stderr.contains(".desk/node") && out.stderr.contains("a symbolic link"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(env.path(".desk/node")).unwrap();
+    // A locks folder that is a link: nothing is made where it points.
+    let elsewhere = outside.path().join("locks");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(env.path(".desk/locks")).unwrap();
+    symlink(&elsewhere, env.path(".desk/locks")).unwrap();
+    let out = run_within(&env, &["update", &id, "--note", "called back"], 10).fails(1);
+    assert!(
+        out.stderr
+            .contains(".desk/locks: a symbolic link where desk expects a directory"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}

@@ -94,7 +94,7 @@ impl Store {
 
     /// The cache file's bytes, if it exists and has this build's format.
     fn read_cache(&self) -> Vec<u8> {
-        match std::fs::read(self.cache_path()) {
+        match super::read::read_state(&self.cache_path()) {
             Ok(bytes) if bytes.starts_with(MAGIC) => bytes,
             _ => Vec::new(),
         }
