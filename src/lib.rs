@@ -12,12 +12,14 @@
 //! - [`rules`]: automation rules of desk.yaml, parsed and evaluated purely.
 //! - [`mail`]: e-mail delivery (sendmail command, SMTP) for `desk run`.
 //! - [`output`]: one writer for table, CSV and JSON.
+//! - [`command`]: the program and environment of a command desk.yaml names.
 //! - [`parallel`]: spreading pure work over the cores.
 //! - [`yaml`]: the YAML crate behind desk's own names; the one module that names it.
 //! - [`cli`]: one file per subcommand, on top of the rest.
 
 pub mod cli;
 pub mod clock;
+pub mod command;
 pub mod config;
 pub mod crypto;
 pub mod demo;

@@ -5,7 +5,8 @@
 //! apart by their exit code.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,20 @@ impl Mailer for Sendmail {
             detail,
             permanent,
         };
-        let mut child = Command::new(&self.command)
+        let cannot_run = |why: String| {
+            fail(
+                format!(
+                    "cannot run it: {why}; install a sendmail-compatible program (msmtp, \
+                     Postfix) or set mail.sendmail.command"
+                ),
+                false,
+            )
+        };
+        // Found as a hook's command is, with the same clean environment: no
+        // mail password, no key file (crate::command).
+        let program = crate::command::program(&self.command, Path::new(""))
+            .ok_or_else(|| cannot_run("not found in the absolute folders of PATH".into()))?;
+        let mut child = crate::command::clean(&program)
             .args(&self.args)
             .arg("-i")
             .arg("-f")
@@ -49,15 +63,7 @@ impl Mailer for Sendmail {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| {
-                fail(
-                    format!(
-                        "cannot run it: {e}; install a sendmail-compatible program (msmtp, Postfix) \
-                         or set mail.sendmail.command"
-                    ),
-                    false,
-                )
-            })?;
+            .map_err(|e| cannot_run(e.to_string()))?;
         // Written and read from threads, so a command that stops reading,
         // or leaves a process behind that holds its stderr, cannot block
         // desk past the timeout.

@@ -12,7 +12,7 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -67,7 +67,7 @@ pub fn hook_timeout() -> Result<Duration> {
 /// The variables a hook's environment holds besides the `DESK_*` ones of
 /// its delivery: nothing else of `desk run`'s environment (no mail
 /// password, no key file) reaches a hook.
-pub const HOOK_INHERITS: [&str; 3] = ["PATH", "HOME", "LANG"];
+pub const HOOK_INHERITS: [&str; 3] = crate::command::INHERITS;
 
 /// Why a send failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -885,8 +885,8 @@ fn not_allowed(line: &str) -> String {
 }
 
 /// Runs a hook: its command relative to the store's root when it has a `/`
-/// (`hooks/wecom.sh`), else found on PATH (`curl`; never a file of the
-/// store), in the root, with `stdin` as its input and an environment of
+/// (`hooks/wecom.sh`), else found in PATH's absolute folders (`curl`; never
+/// a file of the store, whatever PATH holds; `crate::command`), in the root, with `stdin` as its input and an environment of
 /// [`HOOK_INHERITS`] and `env` alone. It runs in a process group of its
 /// own; at `timeout` the whole group is killed and desk stops reading its
 /// output, so nothing it started (a background job, a hanging `curl`) holds
@@ -900,19 +900,13 @@ fn run_hook(
     timeout: Duration,
 ) -> std::result::Result<(), String> {
     let command = hook.command.as_str();
-    let program = if command.contains('/') {
-        root.join(command)
-    } else {
-        command.into()
-    };
-    let mut cmd = Command::new(&program);
-    cmd.args(&hook.args).current_dir(root).env_clear();
-    for var in HOOK_INHERITS {
-        if let Some(value) = std::env::var_os(var) {
-            cmd.env(var, value);
-        }
-    }
-    cmd.envs(env.iter().copied())
+    let program = crate::command::program(command, root).ok_or_else(|| {
+        format!("cannot run {command}: not found in the absolute folders of PATH")
+    })?;
+    let mut cmd = crate::command::clean(&program);
+    cmd.args(&hook.args)
+        .current_dir(root)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

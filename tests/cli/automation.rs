@@ -830,3 +830,94 @@ fn a_sendmail_command_of_desk_yaml_runs_only_where_it_is_allowed() {
     let mail = std::fs::read_to_string(&sent).unwrap();
     assert!(mail.contains(&id), "{mail}");
 }
+
+/// A hook named by a bare name (`curl`) is a program of PATH's absolute
+/// folders. An empty or relative entry of PATH (`PATH=/usr/bin:`, `.`) would
+/// have found a file of the store first: the hook runs in the store's root,
+/// and anyone who can push writes its files.
+#[cfg(unix)]
+#[test]
+fn a_hook_of_a_bare_name_is_never_a_file_of_the_store() {
+    let mut env = with_hook(
+        "rules:\n- name: web\n  when: created\n  then:\n  - run: {command: webhook, args: [-v]}\n",
+    );
+    env.allowed_hooks = vec!["webhook -v".into()];
+    // The pushed file, in the store's root and in a folder of its own.
+    write_script(&env.path("webhook"), "#!/bin/sh\necho store > which.txt\n");
+    std::fs::create_dir_all(env.path("bin")).unwrap();
+    write_script(
+        &env.path("bin/webhook"),
+        "#!/bin/sh\necho store > which.txt\n",
+    );
+    // The administrator's, in an absolute folder of PATH.
+    let bin = env.outside("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    write_script(
+        &Path::new(&bin).join("webhook"),
+        "#!/bin/sh\necho outside > which.txt\n",
+    );
+    env.new_ticket(&[]);
+    let path = format!(":.:bin:{bin}:/usr/bin:/bin");
+    let out = env.output(env.cmd().env("PATH", &path).arg("run"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(env.path("which.txt")).unwrap(),
+        "outside\n"
+    );
+    // Without one there, the hook fails; the store's is still not run.
+    std::fs::remove_file(env.path("which.txt")).unwrap();
+    env.new_ticket(&[]);
+    let out = env.output(env.cmd().env("PATH", ":.:bin:/usr/bin:/bin").arg("run"));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot run webhook: not found in the absolute folders of PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("which.txt").exists());
+}
+
+/// The sendmail command is a command of desk.yaml like a hook: found the
+/// same way and given the same clean environment, so it gets neither the
+/// mail password nor the key files of `desk run`'s environment.
+#[cfg(unix)]
+#[test]
+fn the_sendmail_command_sees_nothing_of_desk_runs_environment() {
+    let mut env = with_hook(
+        "rules:\n- name: tell\n  when: created\n  then:\n  \
+         - notify: {to: {agent: li.na}, template: hello}\n\
+         mail:\n  from: service@example.com\n  sendmail: {command: fake-sendmail}\n",
+    );
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/hello.txt"),
+        "Subject: hello {{ ticket.id }}\n\nhello\n",
+    )
+    .unwrap();
+    let bin = env.outside("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = env.outside("sendmail-env.txt");
+    write_script(
+        &Path::new(&bin).join("fake-sendmail"),
+        &format!("#!/bin/sh\ncat > /dev/null\nenv > '{seen}'\n"),
+    );
+    env.allowed_hooks = vec!["fake-sendmail".into()];
+    env.new_ticket(&[]);
+    let out = env.output(
+        env.cmd()
+            .env("PATH", format!("{bin}:/usr/bin:/bin"))
+            .env("DESK_SMTP_PASSWORD", "s3cret")
+            .env("DESK_KEY_FILE", env.outside("key.txt"))
+            .env("DESK_LOOKUP_KEY_FILE", env.outside("lookup.txt"))
+            .env("API_TOKEN", "t0ken")
+            .arg("run"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("delivered"), "{}", out.stderr);
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    assert!(seen.contains(&format!("PATH={bin}:")), "{seen}");
+    for secret in ["s3cret", "key.txt", "lookup.txt", "t0ken", "DESK_"] {
+        assert!(!seen.contains(secret), "{secret} in {seen}");
+    }
+}
