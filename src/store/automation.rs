@@ -1179,6 +1179,22 @@ impl Store {
                 found.push(finding);
             }
         }
+        if let Some(line) = self.smtp_login_line() {
+            if !hooks.allowed_line(&line) {
+                let mut finding = Finding::new(
+                    Path::new(super::CONFIG_FILE),
+                    self.config_line("mail"),
+                    format!(
+                        "mail.smtp: this machine does not allow the login `{line}`, so a `desk \
+                         run` here reads no password and sends no e-mail; if this clone runs \
+                         `desk run`, allow it with: {}",
+                        super::git::allow_command(&line)
+                    ),
+                );
+                finding.kind = super::FindingKind::Warning;
+                found.push(finding);
+            }
+        }
         found
     }
 }
@@ -1227,10 +1243,51 @@ impl Store {
                 )))));
             }
         }
+        // Checked before the password is read: no password leaves this
+        // machine for a server, or from a source, it has not allowed.
+        if let Some(line) = self.smtp_login_line() {
+            if !self.allowed_hooks().contains(&line) {
+                return Some(Box::new(Unavailable(MailError::Config(format!(
+                    "mail.smtp: the login `{line}` is not allowed on this machine, so no \
+                     password is read or sent; to allow it, run in the store: {} \
+                     (docs/automation.md, Trust model)",
+                    super::git::allow_command(&line)
+                )))));
+            }
+        }
         Some(match crate::mail::mailer(config) {
             Ok(mailer) => mailer,
             Err(e) => Box::new(Unavailable(e)),
         })
+    }
+
+    /// The SMTP login of `mail:` (a `user` with `password_env` or
+    /// `password_file`) as a line this machine must allow before the
+    /// password is read: desk.yaml travels through git, and a commit that
+    /// changed the server, or where the password is read from, would have
+    /// this machine send its password (or any one-line file or variable the
+    /// cron account can read) to a server of the commit's choosing.
+    /// `smtp HOST:PORT user:USER password_env:NAME` (or `password_file:PATH`),
+    /// each word quoted as in a command line when it needs to be.
+    fn smtp_login_line(&self) -> Option<String> {
+        let settings = self.config.mail.as_ref()?.settings().ok()?;
+        let crate::mail::Transport::Smtp(smtp) = settings.transport else {
+            return None;
+        };
+        let source = match smtp.password.as_ref()? {
+            crate::mail::PasswordSource::Env(name) => format!("password_env:{name}"),
+            crate::mail::PasswordSource::File(path) => {
+                format!("password_file:{}", path.display())
+            }
+        };
+        let server = format!("{}:{}", smtp.host, smtp.port);
+        let user = format!("user:{}", smtp.user.as_deref().unwrap_or_default());
+        Some(crate::output::shell_line([
+            "smtp",
+            server.as_str(),
+            user.as_str(),
+            source.as_str(),
+        ]))
     }
 
     /// The command line of `mail:`'s `sendmail:`, when it is a command this

@@ -488,8 +488,13 @@ fn a_linked_password_file_is_refused_and_one_others_can_read_is_warned_of() {
         assert!(out.stdout.contains("is a symbolic link"), "{}", out.stdout);
     }
     // The file itself: warned of, once a command, while others can read it.
-    let env = TestEnv::bare();
+    let mut env = TestEnv::bare();
     with_mail(&env, &section(&real));
+    // The login allowed here, so that its warning is the only one.
+    env.allowed_hooks = vec![format!(
+        "smtp smtp.example.com:587 user:u password_file:{}",
+        real.display()
+    )];
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
     let warning = format!(
         "warning: the SMTP password file {} (mail.smtp.password_file) is accessible by others \
@@ -505,4 +510,74 @@ fn a_linked_password_file_is_refused_and_one_others_can_read_is_warned_of() {
         let out = env.run(&[command]).ok();
         assert!(!out.stderr.contains("warning"), "{}", out.stderr);
     }
+}
+
+/// desk.yaml travels through git: a commit that points `mail.smtp` at
+/// another server, or at another password source (any one-line file or
+/// variable the cron account can read), would have `desk run` send that
+/// password away. The login runs only where this machine allows it, as a
+/// hook does: until then no password is read and no mail is sent, and
+/// `desk check` names the command that allows it.
+#[test]
+fn the_smtp_password_is_sent_only_to_a_login_this_machine_allows() {
+    let server = SmtpServer::start(&["--auth", "desk:s3cret"]);
+    let mut env = TestEnv::new();
+    let password = env.outside("smtp-password");
+    std::fs::write(&password, "s3cret\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{text}rules:\n- name: tell\n  when: created\n  then:\n  \
+             - notify: {{to: {{agent: li.na}}, template: hello}}\n\
+             mail:\n  from: service@example.com\n  timeout: 5\n  smtp: {{host: 127.0.0.1, \
+             port: {}, security: none, user: desk, password_file: '{password}'}}\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/hello.txt"),
+        "Subject: hello {{ ticket.id }}\n\nhello\n",
+    )
+    .unwrap();
+    let line = format!(
+        "smtp 127.0.0.1:{} user:desk password_file:{password}",
+        server.port
+    );
+    let id = env.new_ticket(&[]);
+    let out = env.run(&["run"]).fails(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule tell to li.na failed (attempt 1"
+        )) && out.stderr.contains(&format!(
+            "mail.smtp: the login `{line}` is not allowed on this machine, so no password is \
+             read or sent; to allow it, run in the store: git config --add desk.hooks"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(server.messages().is_empty());
+    let out = env.run(&["check"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "mail.smtp: this machine does not allow the login `{line}`"
+        )),
+        "{}",
+        out.stderr
+    );
+    // Allowed here: the mail goes, logged in.
+    env.allowed_hooks = vec![line];
+    env.at("2026-11-23T09:10:00+08:00");
+    env.run(&["run"]).ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].authenticated, "{got:?}");
 }
