@@ -505,17 +505,21 @@ fn links_in_the_state_folder_are_not_written_or_read_through() {
         out.stderr
     );
     std::fs::remove_file(env.path(".desk/node")).unwrap();
-    // A locks folder that is a link: nothing is made where it points.
-    let elsewhere = outside.path().join("locks");
-    std::fs::create_dir(&elsewhere).unwrap();
-    std::fs::remove_dir_all(env.path(".desk/locks")).unwrap();
-    symlink(&elsewhere, env.path(".desk/locks")).unwrap();
-    let out = run_within(&env, &["update", &id, "--note", "called back"], 10).fails(1);
-    assert!(
-        out.stderr
-            .contains(".desk/locks: a symbolic link where desk expects a directory"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // A locks or staging folder that is a link: nothing is made where it points.
+    for dir in ["locks", "sending"] {
+        let elsewhere = outside.path().join(dir);
+        std::fs::create_dir(&elsewhere).unwrap();
+        let _ = std::fs::remove_dir_all(env.path(&format!(".desk/{dir}")));
+        symlink(&elsewhere, env.path(&format!(".desk/{dir}"))).unwrap();
+        let out = run_within(&env, &["update", &id, "--note", "called back"], 10).fails(1);
+        assert!(
+            out.stderr.contains(&format!(
+                ".desk/{dir}: a symbolic link where desk expects a directory"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        std::fs::remove_file(env.path(&format!(".desk/{dir}"))).unwrap();
+    }
 }
