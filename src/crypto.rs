@@ -133,6 +133,52 @@ const ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
 /// How a lookup key line starts in a lookup key file (then 64 hex digits).
 pub const LOOKUP_KEY_PREFIX: &str = "DESK-LOOKUP-KEY-";
 
+/// How a secret key looks written out: a prefix, then a body of a fixed
+/// number of characters of one class, in any case. The one definition
+/// that `desk check`'s scan of the store and the refusal of pasted keys
+/// both use.
+pub struct KeyShape {
+    pub prefix: &'static str,
+    pub body: usize,
+    pub body_char: fn(&u8) -> bool,
+}
+
+/// An age X25519 private key: the prefix and 58 Bech32 characters.
+pub const AGE_KEY_SHAPE: KeyShape = KeyShape {
+    prefix: "AGE-SECRET-KEY-1",
+    body: 58,
+    body_char: u8::is_ascii_alphanumeric,
+};
+
+/// A desk lookup key: the prefix and 64 hex digits.
+pub const LOOKUP_KEY_SHAPE: KeyShape = KeyShape {
+    prefix: LOOKUP_KEY_PREFIX,
+    body: 64,
+    body_char: u8::is_ascii_hexdigit,
+};
+
+impl KeyShape {
+    /// The length of a whole key.
+    #[allow(clippy::len_without_is_empty)] // a key is never empty
+    pub const fn len(&self) -> usize {
+        self.prefix.len() + self.body
+    }
+
+    /// Whether `bytes` hold a key of this shape anywhere, in any case.
+    pub fn found_in(&self, bytes: &[u8]) -> bool {
+        let prefix = self.prefix.as_bytes();
+        let last = bytes.len().saturating_sub(self.len() - 1);
+        // Only the first letter can start a key: the rest is compared there alone.
+        (0..last).any(|i| {
+            bytes[i].eq_ignore_ascii_case(&prefix[0])
+                && bytes[i..i + prefix.len()].eq_ignore_ascii_case(prefix)
+                && bytes[i + prefix.len()..i + self.len()]
+                    .iter()
+                    .all(self.body_char)
+        })
+    }
+}
+
 /// The secret key of the keyed hashes (`lookup`) of sealed values. Its
 /// bytes never leave this module but as a key file's text or age-encrypted.
 #[derive(Clone, PartialEq, Eq)]

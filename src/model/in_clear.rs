@@ -194,17 +194,10 @@ impl SecretKey {
 /// The first secret key in `text`, in any case: the shapes `desk check`
 /// looks for in the store's files (store/secrets.rs), and PEM keys.
 pub fn secret_key(text: &str) -> Option<SecretKey> {
-    let upper = text.to_ascii_uppercase();
-    let keyed = |prefix: &str, len: usize, body: fn(&u8) -> bool| {
-        upper.match_indices(prefix).any(|(at, _)| {
-            let rest = &upper.as_bytes()[at + prefix.len()..];
-            rest.len() >= len && rest[..len].iter().all(body)
-        })
-    };
-    if keyed("AGE-SECRET-KEY-1", 58, u8::is_ascii_alphanumeric) {
+    if crate::crypto::AGE_KEY_SHAPE.found_in(text.as_bytes()) {
         return Some(SecretKey::Age);
     }
-    if keyed(crate::crypto::LOOKUP_KEY_PREFIX, 64, u8::is_ascii_hexdigit) {
+    if crate::crypto::LOOKUP_KEY_SHAPE.found_in(text.as_bytes()) {
         return Some(SecretKey::Lookup);
     }
     pem_key(text).then_some(SecretKey::Pem)

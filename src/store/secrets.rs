@@ -630,54 +630,31 @@ fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
 struct SecretKey {
     /// In words, for the finding.
     what: &'static str,
-    /// For `git grep -i -E`.
+    /// For `git grep -i -E`: the same rule as `shape`.
     pattern: &'static str,
-    prefix: &'static [u8],
-    /// The characters after the prefix, and which they may be.
-    body: usize,
-    body_char: fn(&u8) -> bool,
+    shape: &'static crypto::KeyShape,
 }
 
-impl SecretKey {
-    fn len(&self) -> usize {
-        self.prefix.len() + self.body
-    }
-}
-
-/// An age X25519 private key (the prefix and 58 Bech32 characters), and a
-/// desk lookup key (the prefix and 64 hex digits); any case.
 const SECRET_KEYS: [SecretKey; 2] = [
     SecretKey {
         what: "an age private key (AGE-SECRET-KEY-1...)",
         pattern: "AGE-SECRET-KEY-1[0-9A-Z]{58}",
-        prefix: b"AGE-SECRET-KEY-1",
-        body: 58,
-        body_char: u8::is_ascii_alphanumeric,
+        shape: &crypto::AGE_KEY_SHAPE,
     },
     SecretKey {
         what: "a desk lookup key (DESK-LOOKUP-KEY-...), with which anyone holding a copy of \
                the store can test guessed ID-card numbers",
         pattern: "DESK-LOOKUP-KEY-[0-9A-F]{64}",
-        prefix: crypto::LOOKUP_KEY_PREFIX.as_bytes(),
-        body: 64,
-        body_char: u8::is_ascii_hexdigit,
+        shape: &crypto::LOOKUP_KEY_SHAPE,
     },
 ];
 
 /// The longest key of [`SECRET_KEYS`].
-const KEY_LEN: usize = 16 + 64;
+const KEY_LEN: usize = crypto::LOOKUP_KEY_SHAPE.len();
 
-/// Whether `bytes` hold a key of the kind `key` (the same rule as its pattern).
+/// Whether `bytes` hold a key of the kind `key`.
 fn holds_key(bytes: &[u8], key: &SecretKey) -> bool {
-    let last = bytes.len().saturating_sub(key.len() - 1);
-    // Only the first letter can start a key: the rest is compared there alone.
-    (0..last).any(|i| {
-        bytes[i].eq_ignore_ascii_case(&key.prefix[0])
-            && bytes[i..i + key.prefix.len()].eq_ignore_ascii_case(key.prefix)
-            && bytes[i + key.prefix.len()..i + key.len()]
-                .iter()
-                .all(key.body_char)
-    })
+    key.shape.found_in(bytes)
 }
 
 /// Which kinds of [`SECRET_KEYS`] a file holds. Reads it in blocks (any
@@ -874,7 +851,7 @@ mod tests {
         assert!(holds_key(key.as_bytes(), age));
         assert!(holds_key(key.to_lowercase().as_bytes(), age));
         assert!(!holds_key(b"`AGE-SECRET-KEY-1...` lines", age));
-        assert!(!holds_key(&key.as_bytes()[..age.len() - 1], age));
+        assert!(!holds_key(&key.as_bytes()[..age.shape.len() - 1], age));
         let lookup_key = crypto::LookupKey::generate().unwrap().file_text("s");
         assert!(holds_key(lookup_key.as_bytes(), lookup));
         assert!(!holds_key(lookup_key.as_bytes(), age));
