@@ -878,9 +878,8 @@ impl<'s> Hooks<'s> {
 /// Why a hook is not run on this machine, and how to allow it.
 fn not_allowed(line: &str) -> String {
     format!(
-        "hook `{line}` is not allowed on this machine; to allow it, run in the store: {} \
-         (docs/automation.md, Trust model)",
-        super::git::allow_command(line)
+        "hook `{line}` is not allowed on this machine; {} (docs/automation.md, Trust model)",
+        super::git::how_to_allow(line)
     )
 }
 
@@ -1237,9 +1236,9 @@ impl Store {
         if let Some(line) = self.sendmail_line() {
             if !self.allowed_hooks().contains(&line) {
                 return Some(Box::new(Unavailable(MailError::Config(format!(
-                    "mail.sendmail: the command `{line}` is not allowed on this machine; to \
-                     allow it, run in the store: {} (docs/automation.md, Trust model)",
-                    super::git::allow_command(&line)
+                    "mail.sendmail: the command `{line}` is not allowed on this machine; {} \
+                     (docs/automation.md, Trust model)",
+                    super::git::how_to_allow(&line)
                 )))));
             }
         }
@@ -1249,9 +1248,8 @@ impl Store {
             if !self.allowed_hooks().contains(&line) {
                 return Some(Box::new(Unavailable(MailError::Config(format!(
                     "mail.smtp: the login `{line}` is not allowed on this machine, so no \
-                     password is read or sent; to allow it, run in the store: {} \
-                     (docs/automation.md, Trust model)",
-                    super::git::allow_command(&line)
+                     password is read or sent; {} (docs/automation.md, Trust model)",
+                    super::git::how_to_allow(&line)
                 )))));
             }
         }

@@ -78,6 +78,19 @@ pub fn allow_command(line: &str) -> String {
     )
 }
 
+/// How a failed delivery's error tells the reader to allow `line`. Those
+/// errors are masked before they are recorded or printed, so a line with an
+/// address or a long number in it (an SMTP login's `user:service@example.com`)
+/// would name a command that allows another line; such an error points at
+/// `desk check`, whose findings name the line in full.
+pub fn how_to_allow(line: &str) -> String {
+    if crate::model::mask::personal_in(line) == line {
+        format!("to allow it, run in the store: {}", allow_command(line))
+    } else {
+        "`desk check`, run in the store, names the command that allows it".to_string()
+    }
+}
+
 /// Runs git in `dir`; `None` when git is missing or fails (not a repository).
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")

@@ -581,3 +581,70 @@ fn the_smtp_password_is_sent_only_to_a_login_this_machine_allows() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].authenticated, "{got:?}");
 }
+
+/// The line a message tells the reader to allow, as `git config --add
+/// desk.hooks 'LINE'` would add it (desk quotes a line with spaces).
+fn line_to_allow(stderr: &str) -> Option<String> {
+    let start =
+        stderr.find("git config --add desk.hooks '")? + "git config --add desk.hooks '".len();
+    let len = stderr[start..].find('\'')?;
+    Some(stderr[start..start + len].to_string())
+}
+
+/// An SMTP user is usually an address (`service@example.com`), which a
+/// delivery's error masks before it is recorded or printed: the failed run
+/// must not name a command that allows the masked line (it would allow
+/// nothing), but send the reader to `desk check`, whose command works.
+#[test]
+fn a_failed_mail_never_names_a_masked_command_to_allow_the_login() {
+    let server = SmtpServer::start(&["--auth", "service@example.com:s3cret"]);
+    let mut env = TestEnv::new();
+    let path = env.path("desk.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{text}rules:\n- name: tell\n  when: created\n  then:\n  \
+             - notify: {{to: {{agent: li.na}}, template: hello}}\n\
+             mail:\n  from: service@example.com\n  timeout: 5\n  smtp: {{host: 127.0.0.1, \
+             port: {}, security: none, user: service@example.com, password_env: \
+             DESK_SMTP_PASSWORD}}\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/hello.txt"),
+        "Subject: hello {{ ticket.id }}\n\nhello\n",
+    )
+    .unwrap();
+    let line = format!(
+        "smtp 127.0.0.1:{} user:service@example.com password_env:DESK_SMTP_PASSWORD",
+        server.port
+    );
+    env.new_ticket(&[]);
+    let run = |env: &TestEnv| env.output(env.cmd().env("DESK_SMTP_PASSWORD", "s3cret").arg("run"));
+    let out = run(&env).fails(1);
+    assert!(
+        out.stderr.contains(
+            "so no password is read or sent; `desk check`, run in the store, names the command \
+             that allows it"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(line_to_allow(&out.stderr), None, "{}", out.stderr);
+    let outbox = env.run(&["outbox"]).ok();
+    assert_eq!(line_to_allow(&outbox.stdout), None, "{}", outbox.stdout);
+    // desk check names the login in full; allowing what it names lets the mail go.
+    let out = env.run(&["check"]).ok();
+    let named = line_to_allow(&out.stderr).expect(&out.stderr);
+    assert_eq!(named, line);
+    env.allowed_hooks = vec![named];
+    env.at("2026-11-23T09:10:00+08:00");
+    run(&env).ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].authenticated, "{got:?}");
+}
