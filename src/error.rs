@@ -12,7 +12,7 @@ pub enum Error {
     NoStore { start: PathBuf },
 
     /// A value given on the command line (or in a file) is not acceptable.
-    #[error("invalid {what} '{}': {valid}", crate::output::visible(value))]
+    #[error("invalid {what} '{}': {valid}", crate::text::visible(value))]
     Invalid {
         what: String,
         value: String,
@@ -20,7 +20,7 @@ pub enum Error {
     },
 
     /// A ticket, customer or agent that does not exist.
-    #[error("{what} '{}' not found", crate::output::visible(id))]
+    #[error("{what} '{}' not found", crate::text::visible(id))]
     NotFound { what: &'static str, id: String },
 
     /// A request that the current state does not allow (closing a closed ticket, ...).

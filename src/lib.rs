@@ -32,6 +32,7 @@ pub mod report;
 pub mod rules;
 pub mod sla;
 pub mod store;
+pub mod text;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     }
     for p in &problems {
         // One line each; file names and values are shown escaped, never obeyed.
-        writeln!(out, "{}", crate::output::visible(&p.to_string()))?;
+        writeln!(out, "{}", crate::text::visible(&p.to_string()))?;
     }
     if fixed > 0 {
         message::say(&format!("recorded {fixed} hand edit(s) as `edited` events"));

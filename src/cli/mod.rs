@@ -37,8 +37,9 @@ use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::model::{Ticket, TicketId, Timestamp};
 use crate::output::message;
-use crate::output::{visible_lines, Terminal};
+use crate::output::Terminal;
 use crate::store::Store;
+use crate::text::visible_lines;
 
 /// Exit codes, as documented in docs/cli.md.
 pub mod exit {

@@ -5,9 +5,10 @@ use super::{values, Context};
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
-use crate::output::{visible_lines, Format};
+use crate::output::Format;
 use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
+use crate::text::visible_lines;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {

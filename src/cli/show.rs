@@ -7,9 +7,10 @@ use crate::config::Field;
 use crate::error::Result;
 use crate::model::{inline_value, local_minute, Action, Event, Mark, Ticket};
 use crate::output::message;
-use crate::output::{pad, visible};
+use crate::output::pad;
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
+use crate::text::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {

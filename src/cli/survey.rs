@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, args: &SurveyArgs, out: &mut dyn Write) -> Result<()> 
         message::say(&format!(
             "{}: survey recorded; the customer is unsatisfied, so the ticket is reopened for {}",
             ticket.id,
-            crate::output::visible(ticket.assignee.as_deref().unwrap_or("(unassigned)"))
+            crate::text::visible(ticket.assignee.as_deref().unwrap_or("(unassigned)"))
         ));
     }
     Ok(())

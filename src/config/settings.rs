@@ -105,7 +105,7 @@ impl Config {
                 return Err(bad(format!(
                     "agents: '{}' is not an agent ID: it must be non-empty, without control \
                      characters, and not begin with '{}' (what rules record)",
-                    crate::output::visible(&a.id),
+                    crate::text::visible(&a.id),
                     crate::model::RULE_PREFIX
                 )));
             }
@@ -126,7 +126,7 @@ impl Config {
                 if let Err(e) = crate::model::validate::email(email) {
                     return Err(bad(format!(
                         "agents: email '{}' of '{}' is not valid: {e}",
-                        crate::output::visible(&crate::model::mask::email_as_typed(email)),
+                        crate::text::visible(&crate::model::mask::email_as_typed(email)),
                         a.id
                     )));
                 }

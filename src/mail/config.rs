@@ -269,7 +269,7 @@ fn parse_smtp(value: &Value) -> Result<Smtp, String> {
     if !name && host.parse::<std::net::IpAddr>().is_err() {
         return Err(format!(
             "mail.smtp.host: '{}' is not a host name; expected a name such as smtp.example.com or an IP address (::1 without brackets)",
-            crate::output::visible(&host)
+            crate::text::visible(&host)
         ));
     }
     let security = match map.get("security") {
@@ -283,7 +283,7 @@ fn parse_smtp(value: &Value) -> Result<Smtp, String> {
                     format!(
                         "mail.smtp.security: '{}' is not a security mode; expected starttls (port 587, the default), \
                          tls (port 465) or none (port 25, no encryption)",
-                        crate::output::visible(&key)
+                        crate::text::visible(&key)
                     )
                 })?
         }
@@ -433,7 +433,7 @@ fn check_keys(map: &Mapping, at: &str, known: &[&str]) -> Result<(), String> {
         let name = key.as_str().unwrap_or_default();
         if !known.contains(&name) {
             let name = match key.as_str() {
-                Some(name) => format!("'{}'", crate::output::visible(name)),
+                Some(name) => format!("'{}'", crate::text::visible(name)),
                 None => shown(key),
             };
             return Err(format!(
@@ -476,7 +476,7 @@ fn loopback(host: &str) -> bool {
 /// A value as a short text for a message.
 fn shown(value: &Value) -> String {
     match value {
-        Value::String(s) => format!("'{}'", crate::output::visible(s)),
+        Value::String(s) => format!("'{}'", crate::text::visible(s)),
         Value::Null => "an empty value".into(),
         Value::Sequence(_) => "a list".into(),
         Value::Mapping(_) => "a section".into(),

@@ -24,7 +24,7 @@ pub(crate) fn mailbox(text: &str) -> Result<Mailbox, String> {
     checked(text).map_err(|e| {
         format!(
             "'{}' is not an e-mail address; {e}",
-            crate::output::visible(text.trim())
+            crate::text::visible(text.trim())
         )
     })
 }
@@ -34,7 +34,7 @@ fn recipient(text: &str) -> Result<Mailbox, String> {
     checked(text).map_err(|e| {
         format!(
             "recipient '{}' is not an e-mail address; {e}",
-            crate::output::visible(&crate::model::mask::email_as_typed(text.trim()))
+            crate::text::visible(&crate::model::mask::email_as_typed(text.trim()))
         )
     })
 }
@@ -51,7 +51,7 @@ fn checked(text: &str) -> Result<Mailbox, FormatError> {
 
 pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
     let bad = |problem: String| MailError::Message {
-        message_id: crate::output::visible(&mail.message_id).into_owned(),
+        message_id: crate::text::visible(&mail.message_id).into_owned(),
         problem,
     };
     let id = &mail.message_id;
@@ -105,7 +105,7 @@ const PLAIN_WORD: usize = 66;
 /// neither hide nor reorder what a reader sees.
 fn one_line(subject: &str) -> String {
     let line = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::output::visible(&line).into_owned()
+    crate::text::visible(&line).into_owned()
 }
 
 /// A body as the reader will see it: its lines (CRLF or LF) and tabs kept,
@@ -116,7 +116,7 @@ fn plain_text(body: &str) -> String {
         .split('\n')
         .map(|line| {
             line.split('\t')
-                .map(|part| crate::output::visible(part))
+                .map(|part| crate::text::visible(part))
                 .collect::<Vec<_>>()
                 .join("\t")
         })

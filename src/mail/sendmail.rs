@@ -114,7 +114,7 @@ impl Mailer for Sendmail {
             String::new()
         } else {
             let cut: String = output.chars().take(MAX_OUTPUT).collect();
-            format!(": {}", crate::output::visible(&cut))
+            format!(": {}", crate::text::visible(&cut))
         };
         if !status.success() {
             let code = status.code();

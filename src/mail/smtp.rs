@@ -97,7 +97,7 @@ impl SmtpMailer {
 
     fn fail(&self, step: &str, blame: Blame, e: lettre::transport::smtp::Error) -> MailError {
         // The server's words, shown safely (no terminal escapes).
-        let mut detail = crate::output::visible(&e.to_string()).into_owned();
+        let mut detail = crate::text::visible(&e.to_string()).into_owned();
         if e.is_timeout() {
             detail = format!(
                 "no answer within {} s (mail.timeout)",

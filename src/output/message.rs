@@ -1,7 +1,7 @@
 //! Messages for people, on stderr: what a command did, notes, warnings,
 //! progress and errors. The one place that writes them: stored and given
 //! text in a message is shown, never obeyed (control and invisible
-//! characters are escaped, see [`super::visible_lines`]), and a closed or
+//! characters are escaped, see [`crate::text::visible_lines`]), and a closed or
 //! full stderr loses the message instead of ending desk with a panic, as
 //! `eprintln!` would.
 
@@ -9,7 +9,7 @@ use std::io::Write;
 
 /// Writes `text` and a newline, escaped.
 pub fn say(text: &str) {
-    write(format_args!("{}\n", super::visible_lines(text)));
+    write(format_args!("{}\n", crate::text::visible_lines(text)));
 }
 
 /// `warning: TEXT`.
@@ -34,7 +34,7 @@ pub fn error(text: &str, hint: Option<&str>) {
 /// `done` ends it with a newline.
 pub fn progress(text: &str, done: bool) {
     let end = if done { "\n" } else { "" };
-    write(format_args!("\r{}{end}", super::visible(text)));
+    write(format_args!("\r{}{end}", crate::text::visible(text)));
 }
 
 fn write(args: std::fmt::Arguments) {

@@ -605,7 +605,7 @@ impl RunHook {
     /// 'https://x/?a=1&b=2'`): what a machine allows in `desk.hooks`
     /// (docs/automation.md, "Trust model") and what `desk outbox` shows.
     pub fn command_line(&self) -> String {
-        crate::output::shell_line(
+        crate::text::shell_line(
             std::iter::once(self.command.as_str()).chain(self.args.iter().map(String::as_str)),
         )
     }

@@ -973,7 +973,7 @@ fn run_hook(
         .lines()
         .rev()
         .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", crate::output::visible(l.trim())))
+        .map(|l| format!(": {}", crate::text::visible(l.trim())))
         .unwrap_or_default();
     match status {
         None => Err(format!(
@@ -1280,7 +1280,7 @@ impl Store {
         };
         let server = format!("{}:{}", smtp.host, smtp.port);
         let user = format!("user:{}", smtp.user.as_deref().unwrap_or_default());
-        Some(crate::output::shell_line([
+        Some(crate::text::shell_line([
             "smtp",
             server.as_str(),
             user.as_str(),
@@ -1298,7 +1298,7 @@ impl Store {
             crate::mail::Transport::Sendmail { command, args }
                 if !(command == crate::mail::DEFAULT_SENDMAIL && args.is_empty()) =>
             {
-                Some(crate::output::shell_line(
+                Some(crate::text::shell_line(
                     std::iter::once(command.as_str()).chain(args.iter().map(String::as_str)),
                 ))
             }

@@ -74,7 +74,7 @@ pub const HOOKS_KEY: &str = "desk.hooks";
 pub fn allow_command(line: &str) -> String {
     format!(
         "git config --add {HOOKS_KEY} {}",
-        crate::output::shell_quoted(line)
+        crate::text::shell_quoted(line)
     )
 }
 
@@ -699,9 +699,7 @@ impl Store {
                         line: Some(1),
                         message: format!(
                             "'{}' is not a node number from 1 to 99; run `desk git-setup --node N`",
-                            crate::output::visible(
-                                &text.trim().chars().take(20).collect::<String>()
-                            )
+                            crate::text::visible(&text.trim().chars().take(20).collect::<String>())
                         ),
                     }),
                 }

@@ -700,7 +700,7 @@ pub fn key_file_exposed(path: &Path) -> Option<String> {
             "the key file {} is accessible by others (mode {mode:04o}); \
              run `chmod 600 {}`",
             path.display(),
-            crate::output::shell_quoted(&path.display().to_string())
+            crate::text::shell_quoted(&path.display().to_string())
         )
     })
 }

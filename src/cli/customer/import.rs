@@ -6,9 +6,10 @@ use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::model::customer_import::{self, Column};
 use crate::model::Customer;
+use crate::output::csv_cell_import;
 use crate::output::message;
-use crate::output::{csv_cell_import, visible};
 use crate::store::{decode_text, duplicate_error};
+use crate::text::visible;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {

@@ -5,8 +5,9 @@ use super::Shown;
 use crate::cli::Context;
 use crate::error::Result;
 use crate::model::{local_minute, ContactField, Customer, CustomerField, Summary};
-use crate::output::{pad, visible};
+use crate::output::pad;
 use crate::store::Revealed;
+use crate::text::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShowFormat {
