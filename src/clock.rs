@@ -1,11 +1,15 @@
-//! "Now" and the times people type. `DESK_NOW` pins the clock for tests and
-//! demos; times without an offset are read in the store's time zone.
+//! Time: [`Timestamp`], the instant every file records; "now" and the times
+//! people type. `DESK_NOW` pins the clock for tests and demos; times without
+//! an offset are read in the store's time zone.
+
+mod timestamp;
+
+pub use timestamp::{local_minute, local_rfc3339, Timestamp};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
-use crate::model::Timestamp;
 
 pub const ACCEPTED_TIMES: &str = "expected RFC 3339 (2026-11-23T09:15:00+08:00), \
     'YYYY-MM-DD HH:MM[:SS]' or 'YYYY-MM-DD' in the store's time zone, \

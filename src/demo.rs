@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::model::{
     validate, Contact, Customer, CustomerKind, NewTicket, Status, Survey, Ticket, TicketId,
-    Timestamp,
 };
 
 /// A small, fast PRNG (SplitMix64): the same seed gives the same store on

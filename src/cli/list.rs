@@ -1,10 +1,10 @@
 use std::io::Write;
 
 use super::Context;
-use crate::clock::parse_date;
+use crate::clock::{local_minute, parse_date};
 use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::{local_minute, Assignee, Status, Summary, TicketFilter};
+use crate::model::{Assignee, Status, Summary, TicketFilter};
 use crate::output::{opt_text, text, Format, Records, Tone};
 
 #[derive(Debug, clap::Args)]

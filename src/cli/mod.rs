@@ -33,9 +33,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::clock;
+use crate::clock::Timestamp;
 use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::{Ticket, TicketId, Timestamp};
+use crate::model::{Ticket, TicketId};
 use crate::output::message;
 use crate::output::Terminal;
 use crate::store::Store;

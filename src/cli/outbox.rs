@@ -18,7 +18,7 @@ pub struct OutboxArgs {
 pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> {
     let crate::store::Outbox { rows, errors } = ctx.store.outbox()?;
     let tz = ctx.store.settings.tz;
-    let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
+    let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
     let mut records = Records::new(&[
         "ticket",
         "state",

@@ -24,7 +24,7 @@ pub struct RunArgs {
 /// entry that no rule explains was left undelivered.
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
     let tz = ctx.store.settings.tz;
-    let local = |t: &crate::model::Timestamp| crate::model::local_minute(&t.0, tz);
+    let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
     let mut fired = |f: &TimeFiring| {
         let done = if f.dry_run { "would fire" } else { "fired" };
         // A customer's rule is told by the customer: its ticket is new.

@@ -3,9 +3,10 @@ use std::io::Write;
 use unicode_width::UnicodeWidthStr;
 
 use super::Context;
+use crate::clock::local_minute;
 use crate::config::Field;
 use crate::error::Result;
-use crate::model::{inline_value, local_minute, Action, Event, Mark, Ticket};
+use crate::model::{inline_value, Action, Event, Mark, Ticket};
 use crate::output::message;
 use crate::output::pad;
 use crate::sla::{format_seconds, replay, ClockKind};
@@ -53,7 +54,7 @@ fn labelled(ctx: &Context, field: Field, key: &str) -> String {
 
 fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let config = &ctx.store.config;
-    let local = |e: &crate::model::Timestamp| local_minute(&e.0, ctx.store.settings.tz);
+    let local = |e: &crate::clock::Timestamp| local_minute(&e.0, ctx.store.settings.tz);
     // Stored text is shown through `visible`: it cannot drive the terminal.
     writeln!(out, "{}  {}", t.id, visible(&t.title))?;
     let mut rows: Vec<(&str, String)> = vec![

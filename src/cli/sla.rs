@@ -1,8 +1,9 @@
 use std::io::Write;
 
 use super::Context;
+use crate::clock::local_rfc3339;
 use crate::error::Result;
-use crate::model::{local_rfc3339, Summary};
+use crate::model::Summary;
 use crate::output::{dec, opt_text, text, Cell, Format, Records, Tone};
 use crate::sla::{format_left, format_seconds, ClockState, TargetKind, TicketClocks};
 

@@ -3,12 +3,11 @@ use std::io::Write;
 
 use super::customer::Shown;
 use super::{optional_text, Context};
+use crate::clock::{local_minute, local_rfc3339};
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{
-    local_minute, local_rfc3339, mask, survey, Customer, CustomerField, FieldValue, Status, Survey,
-};
+use crate::model::{mask, survey, Customer, CustomerField, FieldValue, Status, Survey};
 use crate::output::message;
 use crate::output::{dec, opt_text, text, Format, Records};
 use crate::store::Revealed;

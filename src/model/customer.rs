@@ -7,7 +7,7 @@ use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::Timestamp;
+use crate::clock::Timestamp;
 
 /// Individual 个人 or enterprise 企业.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]

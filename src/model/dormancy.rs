@@ -3,8 +3,8 @@
 //! creation only when neither is known) for a span, whom someone should
 //! call back.
 
-use super::{Status, Summary, Timestamp};
-use crate::clock::Span;
+use super::{Status, Summary};
+use crate::clock::{Span, Timestamp};
 
 /// One customer's tickets: how many, how many open, and the time of the
 /// latest event of any.

@@ -2,7 +2,8 @@ use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::{Status, Timestamp};
+use super::Status;
+use crate::clock::Timestamp;
 
 /// What an event did. Actions written by a newer desk are kept as `Other`
 /// and ignored by `fold`, so their files survive a rewrite.

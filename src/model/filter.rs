@@ -70,7 +70,8 @@ impl TicketFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{NewTicket, Ticket, Timestamp};
+    use crate::clock::Timestamp;
+    use crate::model::{NewTicket, Ticket};
 
     fn summary(
         channel: &str,

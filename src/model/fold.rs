@@ -1,7 +1,8 @@
 use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
-use super::{Action, Event, Status, Timestamp};
+use super::{Action, Event, Status};
+use crate::clock::Timestamp;
 
 /// The projected fields of a ticket: everything `fold(history)` computes.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,8 @@ use crate::yaml::Value;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Event, Status, Timestamp};
+use super::{Action, Event, Status};
+use crate::clock::Timestamp;
 
 /// One event as the lifecycle, the SLA clocks and the reports read it.
 ///

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::customer::same_value;
-use super::{Customer, CustomerField, Ticket, Timestamp};
+use super::{Customer, CustomerField, Ticket};
+use crate::clock::Timestamp;
 
 /// Why two versions cannot be merged automatically.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

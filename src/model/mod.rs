@@ -19,7 +19,6 @@ mod summary;
 pub mod survey;
 mod ticket;
 pub mod ticket_input;
-mod time;
 pub mod validate;
 
 pub use customer::{
@@ -38,7 +37,6 @@ pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
 pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
-pub use time::{local_minute, local_rfc3339, Timestamp};
 
 use serde::{Deserialize, Serialize};
 

@@ -10,8 +10,9 @@ pub const UPDATE_STATUSES: &str =
 
 use super::{
     fold::{fold, State, FIELDS},
-    Action, Closure, Event, Status, Ticket, Timestamp,
+    Action, Closure, Event, Status, Ticket,
 };
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 
 /// The fields of a new ticket, already validated and canonical.

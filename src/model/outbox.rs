@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, Event, Timestamp};
+use super::{Action, Event};
+use crate::clock::Timestamp;
 
 /// After this many failed attempts a delivery is given up: it stays in the
 /// history and `desk outbox` as failed, and is tried no more.

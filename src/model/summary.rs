@@ -8,7 +8,8 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Closure, Mark, Step};
-use super::{Status, Ticket, Timestamp};
+use super::{Status, Ticket};
+use crate::clock::Timestamp;
 
 /// Cached with postcard, which is not self-describing: any change to this
 /// struct, `Mark` or `Step` must change `MAGIC` in `store/cache.rs`.
@@ -118,7 +119,7 @@ pub(super) mod compact_time {
     use chrono::{DateTime, FixedOffset};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    use crate::model::Timestamp;
+    use crate::clock::Timestamp;
 
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
         (t.0.timestamp(), t.0.offset().local_minus_utc()).serialize(s)

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use super::{Action, Event, Status, Summary, Survey, Timestamp};
+use super::{Action, Event, Status, Summary, Survey};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 
 /// A dimension's score: 1 (very unsatisfied) to 5 (very satisfied).

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::fold::{fold, FoldError, State, FIELDS};
 use super::lifecycle::Closure;
-use super::{Action, Event, Status, Timestamp};
+use super::{Action, Event, Status};
+use crate::clock::Timestamp;
 
 /// A ticket file. The fields above `history` are a projection of it, kept in
 /// the file so that people (and grep) can read a ticket at a glance. The

@@ -48,7 +48,7 @@ impl Facts {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Facts {
-        let utc = |t: &crate::model::Timestamp| t.0.with_timezone(&Utc);
+        let utc = |t: &crate::clock::Timestamp| t.0.with_timezone(&Utc);
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
         let clocks = replay(&ticket.marks, &ticket.priority, policy, calendar, now);
         let created = utc(&ticket.created);
@@ -126,7 +126,8 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Action, Event, NewTicket, Ticket, Timestamp};
+    use crate::clock::Timestamp;
+    use crate::model::{Action, Event, NewTicket, Ticket};
 
     #[test]
     fn open_at_an_instant_follows_the_status_transitions() {

@@ -180,7 +180,7 @@ pub fn trend_since(trend: Vec<Period>, first_ticket: Option<NaiveDate>) -> Vec<P
 /// window or is still open (the backlog). Others are skipped before the
 /// costly facts are computed.
 pub fn may_matter(t: &Summary, (start, end): (DateTime<Utc>, DateTime<Utc>)) -> bool {
-    let utc = |ts: crate::model::Timestamp| ts.0.with_timezone(&Utc);
+    let utc = |ts: crate::clock::Timestamp| ts.0.with_timezone(&Utc);
     utc(t.created) < end && (t.status.is_open() || t.last_at().is_some_and(|l| utc(l) >= start))
 }
 

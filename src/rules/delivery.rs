@@ -134,9 +134,10 @@ fn action_number(rule: &Rule, ticket: &Ticket, key: &str) -> Result<usize, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Timestamp;
     use crate::config::Config;
     use crate::model::outbox::deliveries;
-    use crate::model::{Action, Event, NewTicket, Timestamp};
+    use crate::model::{Action, Event, NewTicket};
     use crate::yaml::Value;
 
     fn rules(yaml: &str) -> Rules {

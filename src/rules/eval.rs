@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use crate::yaml::Value;
 
 use super::*;
-use crate::model::{Edit, Event, Status, Ticket, Timestamp};
+use crate::clock::Timestamp;
+use crate::model::{Edit, Event, Status, Ticket};
 
 /// What conditions need beyond the ticket; `None` when not looked up (no
 /// rule asked), and then such conditions do not match.

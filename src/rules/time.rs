@@ -13,10 +13,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Facts, OpenTicket, Planned, Rule, RuleAction, Rules, Subject, TimeTrigger, BY_PREFIX};
-use crate::clock::Span;
+use crate::clock::{Span, Timestamp};
 use crate::model::{
     Action, Activity, Dormancy, Event, Lifecycle, NewTicket, Status, Step, Summary, Ticket,
-    Timestamp,
 };
 use crate::sla::{state_of, Calendar, Clock, ClockState, Policy, TargetKind};
 
@@ -473,7 +472,7 @@ pub fn callback_ticket(
         super::Trigger::Time(TimeTrigger::DormantFor { span }) => span_text(span),
         _ => String::new(),
     };
-    let last = crate::model::local_minute(&customer.last_activity.0, tz);
+    let last = crate::clock::local_minute(&customer.last_activity.0, tz);
     let description = open.description.clone().unwrap_or_else(|| {
         format!(
             "客户自 {last} 起无工单、无联系（{span}）。请电话回访，确认信息是否有效，再决定保留或归档。\n\

@@ -360,7 +360,7 @@ pub fn format_left(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Timestamp;
+    use crate::clock::Timestamp;
 
     /// A history's steps at hours after `start` (local time, +08:00).
     fn marks(start: &str, steps: Vec<(f64, Step)>) -> Vec<Mark> {

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::read::{real_dirs, refused_kind};
 use super::{write_atomic_with, Finding, FindingKind, Store, MAX_FILE_BYTES};
+use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Timestamp;
 
 /// The folder of the reveal log, under the store root.
 pub const AUDIT_DIR: &str = "audit/reveals";

@@ -19,11 +19,12 @@ use serde_json::json;
 
 use super::time_rules::DueRules;
 use super::{Finding, Store, TimeFiring};
+use crate::clock::Timestamp;
 use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery, DeliveryState};
-use crate::model::{Action, Activity, Event, Ticket, TicketId, Timestamp};
+use crate::model::{Action, Activity, Event, Ticket, TicketId};
 use crate::rules::template::{self, Message};
 use crate::rules::{Notify, RuleAction, Rules, RunHook, Work, CUSTOMER};
 
@@ -671,7 +672,7 @@ impl Store {
                         json!({
                             "target": c.kind.name(),
                             "state": c.state.name(),
-                            "due": c.due.map(|d| crate::model::local_minute(&d, self.settings.tz)),
+                            "due": c.due.map(|d| crate::clock::local_minute(&d, self.settings.tz)),
                         })
                     })
                     .collect()
@@ -766,7 +767,7 @@ fn ticket_context(
             "channel_label": label(Field::Channel, &t.channel),
             "category": t.category,
             "tags": t.tags,
-            "created": crate::model::local_minute(&t.created.0, tz),
+            "created": crate::clock::local_minute(&t.created.0, tz),
             "assignee": t.assignee,
             "assignee_name": assignee_name,
             "description": t.description,

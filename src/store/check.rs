@@ -10,10 +10,11 @@ use super::{
     parse_customer, parse_ticket, read_file, sealed_findings, Finding, FindingKind, Identities,
     Store, ATTRIBUTES,
 };
+use crate::clock::Timestamp;
 use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{inline_value, Customer, Ticket, TicketId, Timestamp};
+use crate::model::{inline_value, Customer, Ticket, TicketId};
 
 impl Store {
     /// Every problem of the store, nothing changed (but the customer index,

@@ -36,8 +36,9 @@ use super::cache::racy_nanos;
 use super::checksum::checksum;
 use super::customers::parse_customer;
 use super::{read_file, FileKey, Identities, Store};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{own_and_contacts, Customer, CustomerKind, Timestamp};
+use crate::model::{own_and_contacts, Customer, CustomerKind};
 
 /// The first bytes of each file: its kind and format. Change them whenever
 /// `Entry`, `Record`, `CustomerSummary` or the framing change.

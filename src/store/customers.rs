@@ -490,7 +490,8 @@ pub fn duplicate_error(id: &str, d: &Duplicate) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Contact, CustomerKind, Sealed, Timestamp};
+    use crate::clock::Timestamp;
+    use crate::model::{Contact, CustomerKind, Sealed};
 
     #[test]
     fn identity_fields_are_those_customers_are_identified_by() {

@@ -49,7 +49,7 @@ fn a_customer_file_is_written_back_byte_for_byte() {
 #[test]
 fn a_new_event_is_one_block_appended_at_the_end() {
     let mut ticket = parse_ticket(TICKET, Path::new("golden/ticket.yaml")).unwrap();
-    let at = crate::model::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
+    let at = crate::clock::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
     ticket
         .update("已电话联系".into(), None, at, "chen.jing")
         .unwrap();
@@ -68,7 +68,7 @@ fn a_queued_delivery_is_written_as_a_reference_to_its_rule_s_action() {
     )
     .unwrap();
     let rules = crate::rules::Rules::parse(Some(&rules), &config).unwrap();
-    let at = crate::model::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
+    let at = crate::clock::Timestamp::parse("2026-11-24T15:00:00+08:00").unwrap();
     let key = "tell/CW202611240001/000000000000";
     for (i, key) in [key.to_string(), format!("{key}/2")].iter().enumerate() {
         let action = rules.rules[0].actions[i].clone();

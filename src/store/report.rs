@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, Utc};
 
 use super::Store;
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::Timestamp;
 use crate::report::{self, Facts, GroupBy, Period, Report};
 
 /// The store's side of a report over a period, ready to lay out.

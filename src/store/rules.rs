@@ -6,8 +6,9 @@
 use std::path::Path;
 
 use super::{Finding, Store, CONFIG_FILE};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{Ticket, TicketId, Timestamp};
+use crate::model::{Ticket, TicketId};
 use crate::rules::{self, AssignTo, Facts, Load, Outcome, RuleAction, RuleError, Rules, Target};
 
 impl Store {

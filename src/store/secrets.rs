@@ -874,7 +874,8 @@ mod tests {
 
     #[test]
     fn the_guard_refuses_only_new_numbers_of_a_field_with_a_damaged_lookup() {
-        use crate::model::{CustomerKind, Timestamp};
+        use crate::clock::Timestamp;
+        use crate::model::CustomerKind;
         let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
         let customer = |id: &str, lookup: &str| {
             let mut c = Customer::new(CustomerKind::Individual, "x".into(), at, "t");

@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use super::read::real_dirs;
 use super::walk::{yaml_files, Depth, Found};
 use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{Sequence, Ticket, TicketId, Timestamp};
+use crate::model::{Sequence, Ticket, TicketId};
 
 /// A ticket changed under its lock, not written yet.
 struct Changed {

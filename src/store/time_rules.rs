@@ -11,7 +11,8 @@ use super::Store;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 
-use crate::model::{Activity, Summary, Ticket, TicketId, Timestamp};
+use crate::clock::Timestamp;
+use crate::model::{Activity, Summary, Ticket, TicketId};
 use crate::rules::{
     self, CustomerFacts, Facts, Firing, Outcome, Rule, RuleAction, Rules, TimeFacts, TimeTrigger,
     Trigger,

@@ -2,11 +2,9 @@ use std::io::Write;
 
 use super::{keyring_for, parse_kind, Shown};
 use crate::cli::Context;
-use crate::clock::parse_span;
+use crate::clock::{parse_span, Timestamp};
 use crate::error::{Error, Result};
-use crate::model::{
-    mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue, Timestamp,
-};
+use crate::model::{mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue};
 use crate::output::{int, opt_text, text, Format, Records};
 use crate::store::{CustomerSummary, Revealed};
 

@@ -17,9 +17,10 @@ pub use shown::{keyring_for, Shown};
 use std::io::Write;
 
 use super::Context;
+use crate::clock::Timestamp;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{validate, CustomerField, CustomerKind, Sealed, Timestamp};
+use crate::model::{validate, CustomerField, CustomerKind, Sealed};
 
 #[derive(Debug, clap::Args)]
 pub struct CustomerArgs {

@@ -3,8 +3,9 @@ use std::io::Write;
 use super::export::customer_json;
 use super::Shown;
 use crate::cli::Context;
+use crate::clock::local_minute;
 use crate::error::Result;
-use crate::model::{local_minute, ContactField, Customer, CustomerField, Summary};
+use crate::model::{ContactField, Customer, CustomerField, Summary};
 use crate::output::pad;
 use crate::store::Revealed;
 use crate::text::visible;
@@ -109,7 +110,7 @@ fn write_text(
     tickets: &[&Summary],
     out: &mut dyn Write,
 ) -> Result<()> {
-    let local = |t: &crate::model::Timestamp| local_minute(&t.0, ctx.store.settings.tz);
+    let local = |t: &crate::clock::Timestamp| local_minute(&t.0, ctx.store.settings.tz);
     let kind_label = match c.kind {
         crate::model::CustomerKind::Individual => "individual (个人)",
         crate::model::CustomerKind::Enterprise => "enterprise (企业)",

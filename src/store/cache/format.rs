@@ -99,7 +99,8 @@ mod tests {
 
     /// A summary with every kind of step, encoded as the cache encodes it.
     fn golden_summary_bytes() -> Vec<u8> {
-        use crate::model::{Mark, Status, Step, Timestamp};
+        use crate::clock::Timestamp;
+        use crate::model::{Mark, Status, Step};
         let at = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
         let steps = [
             Step::Created { assigned: true },
@@ -158,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_damaged_entry_is_skipped_and_the_next_one_read() {
-        let t0 = crate::model::Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let t0 = crate::clock::Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
         let ticket = crate::model::Ticket::create(
             "CW202611020001".into(),
             crate::model::NewTicket {
