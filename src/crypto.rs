@@ -28,7 +28,15 @@ pub use age::x25519::Recipient;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::model::Sealed;
+/// An encrypted value (ID-card or bank-card number): the last four
+/// characters for masked display, a keyed hash for finding duplicates without
+/// decrypting, and the age-encrypted value itself (ASCII armor).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sealed {
+    pub last4: String,
+    pub lookup: String,
+    pub age: String,
+}
 
 /// The `encryption:` section of `desk.yaml`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

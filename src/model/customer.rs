@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
+use crate::crypto::Sealed;
 
 /// Individual 个人 or enterprise 企业.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
@@ -36,16 +37,6 @@ impl CustomerKind {
             _ => None,
         }
     }
-}
-
-/// An encrypted value (ID-card or bank-card number): the last four
-/// characters for masked display, a keyed hash for finding duplicates without
-/// decrypting, and the age-encrypted value itself (ASCII armor).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sealed {
-    pub last4: String,
-    pub lookup: String,
-    pub age: String,
 }
 
 /// A contact person of an enterprise customer.

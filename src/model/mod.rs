@@ -23,7 +23,7 @@ pub mod validate;
 
 pub use customer::{
     own_and_contacts, Change, Contact, ContactField, Customer, CustomerError, CustomerField,
-    CustomerKind, FieldValue, Sealed,
+    CustomerKind, FieldValue,
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{

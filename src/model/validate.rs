@@ -7,10 +7,9 @@
 use chrono::NaiveDate;
 
 use super::in_clear::Kept;
-use super::{
-    is_one_line, mask, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Sealed,
-};
+use super::{is_one_line, mask, ContactField, Customer, CustomerField, CustomerKind, FieldValue};
 use crate::clock::Timestamp;
+use crate::crypto::Sealed;
 use crate::error::Error;
 
 /// Why a phone, e-mail, ID-card, credit code or bank card value is not

@@ -491,7 +491,8 @@ pub fn duplicate_error(id: &str, d: &Duplicate) -> Error {
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
-    use crate::model::{Contact, CustomerKind, Sealed};
+    use crate::crypto::Sealed;
+    use crate::model::{Contact, CustomerKind};
 
     #[test]
     fn identity_fields_are_those_customers_are_identified_by() {

@@ -7,9 +7,9 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
-use crate::crypto::{self, Keyring};
+use crate::crypto::{self, Keyring, Sealed};
 use crate::error::{Error, Result};
-use crate::model::{validate, Customer, FieldValue, Sealed};
+use crate::model::{validate, Customer, FieldValue};
 
 /// A path made absolute with symlinks resolved, also when the file (or its
 /// directories) do not exist yet: the longest existing ancestor is resolved

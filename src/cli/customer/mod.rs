@@ -18,9 +18,9 @@ use std::io::Write;
 
 use super::Context;
 use crate::clock::Timestamp;
-use crate::crypto::Keyring;
+use crate::crypto::{Keyring, Sealed};
 use crate::error::{Error, Result};
-use crate::model::{validate, CustomerField, CustomerKind, Sealed};
+use crate::model::{validate, CustomerField, CustomerKind};
 
 #[derive(Debug, clap::Args)]
 pub struct CustomerArgs {

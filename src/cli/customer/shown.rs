@@ -62,7 +62,7 @@ impl Shown<'_> {
     fn sealed_values(
         c: &Customer,
         changes: bool,
-    ) -> impl Iterator<Item = (String, &crate::model::Sealed)> {
+    ) -> impl Iterator<Item = (String, &crate::crypto::Sealed)> {
         let current = [("id_card", &c.id_card), ("bank_card", &c.bank_card)]
             .into_iter()
             .filter_map(|(field, v)| Some((field.to_string(), v.as_ref()?)));
