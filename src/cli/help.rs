@@ -4,7 +4,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::config::{describe_choices, Config, Field};
+use crate::config::{describe_choices, Config};
+use crate::model::Field;
 use crate::store::Store;
 
 /// The options whose values are an enumeration of desk.yaml, by long name.

@@ -2,9 +2,8 @@ use std::io::Write;
 
 use super::Context;
 use crate::clock::{local_minute, parse_date};
-use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::{Assignee, Status, Summary, TicketFilter};
+use crate::model::{Assignee, Field, Status, Summary, TicketFilter};
 use crate::output::{opt_text, text, Format, Records, Tone};
 
 #[derive(Debug, clap::Args)]

@@ -34,9 +34,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::clock;
 use crate::clock::Timestamp;
-use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::{Ticket, TicketId};
+use crate::model::{Field, Ticket, TicketId};
 use crate::output::message;
 use crate::output::Terminal;
 use crate::store::Store;

@@ -1,9 +1,8 @@
 use std::io::Write;
 
 use super::{optional_text, required_text, Context};
-use crate::config::Field;
 use crate::error::Result;
-use crate::model::{ticket_input, NewTicket, Ticket};
+use crate::model::{ticket_input, Field, NewTicket, Ticket};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {

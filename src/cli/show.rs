@@ -4,9 +4,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Context;
 use crate::clock::local_minute;
-use crate::config::Field;
 use crate::error::Result;
-use crate::model::{inline_value, Action, Event, Mark, Ticket};
+use crate::model::{inline_value, Action, Event, Field, Mark, Ticket};
 use crate::output::message;
 use crate::output::pad;
 use crate::sla::{format_seconds, replay, ClockKind};

@@ -1,9 +1,8 @@
 use std::io::Write;
 
 use super::{required_text, Context};
-use crate::config::Field;
 use crate::error::{Error, Result};
-use crate::model::Status;
+use crate::model::{Field, Status};
 use crate::output::message;
 
 #[derive(Debug, clap::Args)]

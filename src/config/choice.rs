@@ -17,36 +17,6 @@ pub struct Choice {
     pub aliases: Vec<String>,
 }
 
-/// Which enumeration a value belongs to; used for lookups and messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Type,
-    Priority,
-    Channel,
-    Status,
-}
-
-impl Field {
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Type => "type",
-            Field::Priority => "priority",
-            Field::Channel => "channel",
-            Field::Status => "status",
-        }
-    }
-
-    /// The key of the field's list in desk.yaml.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Field::Type => "types",
-            Field::Priority => "priorities",
-            Field::Channel => "channels",
-            Field::Status => "statuses",
-        }
-    }
-}
-
 /// The choice a user meant: its key or an alias in any case, or its label.
 pub fn find_choice<'a>(choices: &'a [Choice], input: &str) -> Option<&'a Choice> {
     let wanted = input.trim();

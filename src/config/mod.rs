@@ -7,7 +7,7 @@ mod defaults;
 mod sections;
 mod settings;
 
-pub use choice::{describe_choices, find_choice, resolve_choice, Choice, Field};
+pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
 pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
 pub use settings::{is_id_prefix, Settings};
 
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
+use crate::model::Field;
 use sections::DEFAULT_COMPLAINT;
 
 /// The only format version this build writes; newer ones are refused.

@@ -4,9 +4,10 @@
 use chrono_tz::Tz;
 
 use super::choice::{describe_choices, find_choice};
-use super::{Config, Field};
+use super::Config;
 use crate::clock::Span;
 use crate::error::{Error, Result};
+use crate::model::Field;
 use crate::sla::{Calendar, Policy};
 
 /// What validating desk.yaml builds, kept in the store for every command

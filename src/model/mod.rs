@@ -86,3 +86,34 @@ impl std::fmt::Display for Status {
         f.write_str(self.key())
     }
 }
+
+/// A ticket field whose values are an enumeration of desk.yaml (its
+/// choices: key, label, aliases); used for lookups and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Type,
+    Priority,
+    Channel,
+    Status,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Type => "type",
+            Field::Priority => "priority",
+            Field::Channel => "channel",
+            Field::Status => "status",
+        }
+    }
+
+    /// The key of the field's list in desk.yaml.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Field::Type => "types",
+            Field::Priority => "priorities",
+            Field::Channel => "channels",
+            Field::Status => "statuses",
+        }
+    }
+}

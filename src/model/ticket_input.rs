@@ -6,7 +6,7 @@
 use crate::yaml::Value;
 
 use super::ops::{check_title, Edit};
-use crate::config::Field;
+use super::Field;
 use crate::error::{Error, Result};
 
 /// What checking a ticket's fields needs from the store.

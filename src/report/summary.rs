@@ -3,7 +3,7 @@
 //! on average", "4.2 this quarter, +0.3 on the last"), in Chinese and English.
 
 use super::{handling, pct, satisfaction, types, Facts, GroupBy, Report};
-use crate::config::Field;
+use crate::model::Field;
 
 pub fn summary(r: &Report) -> String {
     let mut en = Vec::new();

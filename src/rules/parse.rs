@@ -4,8 +4,8 @@
 use crate::yaml::{Mapping, Value};
 
 use super::*;
-use crate::config::{describe_choices, find_choice, Config, Field};
-use crate::model::{CustomerKind, Status};
+use crate::config::{describe_choices, find_choice, Config};
+use crate::model::{CustomerKind, Field, Status};
 
 /// One problem of one rule: which rule (its name, else its place), which
 /// key (`if.type`, `then[0].assign.role`), and what is wrong.

@@ -20,11 +20,10 @@ use serde_json::json;
 use super::time_rules::DueRules;
 use super::{Finding, Store, TimeFiring};
 use crate::clock::Timestamp;
-use crate::config::Field;
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery, DeliveryState};
-use crate::model::{Action, Activity, Event, Ticket, TicketId};
+use crate::model::{Action, Activity, Event, Field, Ticket, TicketId};
 use crate::rules::template::{self, Message};
 use crate::rules::{Notify, RuleAction, Rules, RunHook, Work, CUSTOMER};
 

@@ -11,10 +11,9 @@ use super::{
     Store, ATTRIBUTES,
 };
 use crate::clock::Timestamp;
-use crate::config::Field;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{inline_value, Customer, Ticket, TicketId};
+use crate::model::{inline_value, Customer, Field, Ticket, TicketId};
 
 impl Store {
     /// Every problem of the store, nothing changed (but the customer index,
