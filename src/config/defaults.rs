@@ -90,8 +90,7 @@ impl Config {
             encryption: None,
             report: ReportConfig::default(),
             rules: Some(
-                crate::yaml::from_str(crate::rules::DEFAULT_RULES)
-                    .expect("the default rules parse"),
+                crate::yaml::from_str(super::DEFAULT_RULES).expect("the default rules parse"),
             ),
             mail: None,
             extra: BTreeMap::new(),

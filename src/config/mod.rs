@@ -3,11 +3,13 @@
 //! every command accepts the seeds' Chinese terms as aliases.
 
 mod choice;
+mod default_rules;
 mod defaults;
 mod sections;
 mod settings;
 
 pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
+pub use default_rules::{DEFAULT_RULES, DEFAULT_TEMPLATES};
 pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
 pub use settings::{is_id_prefix, Settings};
 
@@ -300,7 +302,7 @@ pub fn render(config: &Config) -> String {
     // The default rules are written as their commented source, which reads
     // better than what the YAML writer makes of them.
     let default_rules: crate::yaml::Value =
-        crate::yaml::from_str(crate::rules::DEFAULT_RULES).expect("the default rules parse");
+        crate::yaml::from_str(DEFAULT_RULES).expect("the default rules parse");
     let literal = config.rules.as_ref() == Some(&default_rules);
     let mut shown = std::borrow::Cow::Borrowed(config);
     if literal {
@@ -311,7 +313,7 @@ pub fn render(config: &Config) -> String {
         format!(
             "# Automation rules, run by the command that records the event (docs/automation.md).\n\
              rules:\n{}",
-            crate::rules::DEFAULT_RULES
+            DEFAULT_RULES
         )
     } else {
         String::new()

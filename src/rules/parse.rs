@@ -1106,6 +1106,7 @@ fn an_event(events: &[Action]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_RULES;
 
     fn parse(yaml: &str) -> Result<Rules, Vec<RuleError>> {
         let v: Value = crate::yaml::from_str(yaml).unwrap();

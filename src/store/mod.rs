@@ -154,7 +154,7 @@ impl Store {
         let store = Store::open(dir.to_path_buf())?;
         // The default rules' notifications need their templates.
         if config.rules.is_some() {
-            store.write_templates(&crate::rules::DEFAULT_TEMPLATES)?;
+            store.write_templates(&crate::config::DEFAULT_TEMPLATES)?;
         }
         Ok(store)
     }
