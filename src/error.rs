@@ -83,14 +83,6 @@ impl Error {
         }
     }
 
-    pub fn parse_yaml(path: impl Into<PathBuf>, err: &crate::yaml::Error) -> Self {
-        Error::Parse {
-            path: path.into(),
-            line: err.location().map(|l| l.line()),
-            message: without_values(&crate::yaml::message(err)),
-        }
-    }
-
     /// A hint printed under the error, where one helps.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -134,89 +126,30 @@ impl Error {
     }
 }
 
-/// A parse message without the values it quotes from the file: what serde
-/// quotes after a type ("integer `13912345678`", "string \"...\"", "variant
-/// `...`") and desk's own quoted values ("created: '...' is not an RFC 3339
-/// time"). Field names and expected values stay. A file in the store may be a
-/// key or a password file, and errors end up in logs and cron mail.
-fn without_values(message: &str) -> String {
-    const BEFORE_A_VALUE: [&str; 8] = [
-        "integer ",
-        "floating point ",
-        "string ",
-        "variant ",
-        "character ",
-        "boolean ",
-        "value ",
-        ": ",
-    ];
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(i) = rest.find(['`', '"', '\'']) {
-        let quote = rest[i..].chars().next().expect("found");
-        let body = &rest[i + 1..];
-        // Rust's debug quoting: `\"` does not end a double-quoted value.
-        let end = if quote == '"' {
-            let mut escaped = false;
-            body.char_indices().find_map(|(j, c)| {
-                let ends = c == '"' && !escaped;
-                escaped = c == '\\' && !escaped;
-                ends.then_some(j)
-            })
-        } else {
-            body.find(quote)
-        };
-        let Some(len) = end else {
-            break;
-        };
-        let before = &rest[..i];
-        out.push_str(before);
-        let value = (out.is_empty() && before.is_empty())
-            || BEFORE_A_VALUE.iter().any(|w| out.ends_with(w));
-        if value {
-            out.push_str("(value not shown)");
-        } else {
-            out.push_str(&rest[i..i + len + 2]);
+/// A desk file whose YAML could not be read, as every other parse error.
+impl From<crate::yaml::ReadError> for Error {
+    fn from(e: crate::yaml::ReadError) -> Self {
+        Error::Parse {
+            path: e.path,
+            line: e.line,
+            message: e.message,
         }
-        rest = &rest[i + len + 2..];
     }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::without_values;
+    use std::path::Path;
+
+    use super::Error;
+    use crate::yaml::from_yaml;
 
     #[test]
-    fn values_found_in_a_file_are_not_repeated() {
-        assert_eq!(
-            without_values(
-                "invalid type: string \"AGE-SECRET-KEY-1\\\"x\", expected struct Ticket"
-            ),
-            "invalid type: string (value not shown), expected struct Ticket"
-        );
-        assert_eq!(
-            without_values("status: unknown variant `secret`, expected one of `open`, `closed` at line 2 column 9"),
-            "status: unknown variant (value not shown), expected one of `open`, `closed` at line 2 column 9"
-        );
-        assert_eq!(
-            without_values("missing field `history` at line 1 column 1"),
-            "missing field `history` at line 1 column 1"
-        );
-        assert_eq!(
-            without_values("vip: invalid type: integer `13912345678`, expected a boolean"),
-            "vip: invalid type: integer (value not shown), expected a boolean"
-        );
-        assert_eq!(
-            without_values(
-                "kind: unknown variant `11010519491231002X`, expected `individual` or `enterprise`"
-            ),
-            "kind: unknown variant (value not shown), expected `individual` or `enterprise`"
-        );
-        assert_eq!(
-            without_values("created: '1398' is not an RFC 3339 time"),
-            "created: (value not shown) is not an RFC 3339 time"
-        );
+    fn byte_order_mark_is_skipped_and_values_are_not_echoed() {
+        let v: crate::yaml::Value = from_yaml("\u{feff}a: 1\n", Path::new("f.yaml")).unwrap();
+        assert_eq!(v["a"], 1);
+        let e = Error::from(from_yaml::<u32>("\"my secret\"\n", Path::new("f.yaml")).unwrap_err());
+        assert!(!e.to_string().contains("my secret"), "{e}");
+        assert!(e.to_string().contains("f.yaml"), "{e}");
     }
 }

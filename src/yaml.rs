@@ -5,6 +5,10 @@
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+mod file;
+
+pub use file::{from_yaml, ReadError, MAX_DEPTH};
+
 /// A YAML document as data: the fields desk does not know, a rule's `if:`,
 /// a set field's value.
 pub use yaml_serde::Value;

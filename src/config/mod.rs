@@ -85,7 +85,7 @@ impl Config {
 
     /// Parses and validates desk.yaml, with what validation builds.
     pub fn load(text: &str, path: &std::path::Path) -> Result<(Config, Settings)> {
-        let config: Config = crate::store::from_yaml(text, path)?;
+        let config: Config = crate::yaml::from_yaml(text, path)?;
         if config.format > FORMAT_VERSION {
             return Err(Error::Parse {
                 path: path.into(),

@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::customer_index::CustomerIndex;
-use super::{from_yaml, read_file, read_to_string, write_atomic, Lock, Store};
+use super::{read_file, read_to_string, write_atomic, Lock, Store};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::model::Customer;
+use crate::yaml::from_yaml;
 
 /// The name of the customer lock (`.desk/locks/customers.lock`).
 pub(super) const LOCK: &str = "customers";
@@ -40,7 +41,7 @@ pub fn render_customer(customer: &Customer) -> String {
 }
 
 pub fn parse_customer(text: &str, path: &Path) -> Result<Customer> {
-    from_yaml(text, path)
+    Ok(from_yaml(text, path)?)
 }
 
 /// Every customer of the store, and every file that could not be read.

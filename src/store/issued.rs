@@ -57,7 +57,7 @@ impl Store {
         for found in yaml_files(&self.root, ISSUED_DIR, Depth::Flat, false)? {
             let path = dir.join(&found.rel);
             let shown = self.display_path(&path).to_path_buf();
-            let issued: Issued = super::from_yaml(&read_file(&path, &shown)?, &shown)?;
+            let issued: Issued = crate::yaml::from_yaml(&read_file(&path, &shown)?, &shown)?;
             marks.push((shown, issued.customer));
         }
         Ok(marks)
@@ -98,7 +98,7 @@ impl Store {
         let shown = self.display_path(&path).to_path_buf();
         super::read::real_dirs(&self.root, Path::new(ISSUED_DIR))?;
         let mut issued = match self.read_entry(&path)? {
-            Some(text) => super::from_yaml::<Issued>(&text, &shown)?,
+            Some(text) => crate::yaml::from_yaml::<Issued>(&text, &shown)?,
             None => Issued {
                 customer: 0,
                 other: BTreeMap::new(),

@@ -49,7 +49,7 @@ pub use git::{
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
-pub use read::{from_yaml, read_file, MAX_DEPTH, MAX_FILE_BYTES};
+pub use read::{read_file, MAX_FILE_BYTES};
 pub use report::ReportInput;
 pub use secrets::{
     guard_sound, key_file_exposed, key_file_warnings, sealed_findings, EncryptionSetUp,

@@ -1,10 +1,11 @@
 use std::path::Path;
 
-use super::{from_yaml, read_file, Store, SummaryScan};
+use super::{read_file, Store, SummaryScan};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::Summary;
 use crate::sla::{by_urgency, replay, Calendar, ClockState, HolidayFile, Policy, TicketClocks};
+use crate::yaml::from_yaml;
 
 /// Yearly holiday files live here, one YAML file each (`cn-2026.yaml`).
 pub const CALENDARS_DIR: &str = "calendars";

@@ -4,10 +4,11 @@ use chrono::NaiveDate;
 
 use super::read::real_dirs;
 use super::walk::{yaml_files, Depth, Found};
-use super::{create_atomic, from_yaml, write_atomic, FileKey, Store};
+use super::{create_atomic, write_atomic, FileKey, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{Sequence, Ticket, TicketId};
+use crate::yaml::from_yaml;
 
 /// A ticket changed under its lock, not written yet.
 struct Changed {
