@@ -58,7 +58,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         ));
     }
     std::fs::create_dir_all(&args.dir).map_err(|e| Error::io(&args.dir, e))?;
-    let store = Store::init(&args.dir, &config)?;
+    let store = Store::init(&args.dir, &config)?.with_notices(super::notices());
     // The calendar `desk init` installs for the store's zone.
     if let Some(name) = default_calendar(&config.timezone) {
         store.install_calendar(name)?;

@@ -64,7 +64,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         None => default_calendar(&config.timezone),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let store = Store::init(&dir, &config)?;
+    let store = Store::init(&dir, &config)?.with_notices(super::notices());
     if let Some(name) = calendar {
         for path in store.install_calendar(name)? {
             message::say(&format!(

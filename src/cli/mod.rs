@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::model::{Field, Ticket, TicketId};
 use crate::output::message;
 use crate::output::Terminal;
-use crate::store::Store;
+use crate::store::{Notices, Store};
 use crate::text::visible_lines;
 
 /// Exit codes, as documented in docs/cli.md.
@@ -141,6 +141,11 @@ pub enum Command {
     Man(generate::ManArgs),
 }
 
+/// What a store tells while it works (a lock it waits for), said on stderr.
+pub fn notices() -> Notices {
+    Notices::new(message::say)
+}
+
 /// What every command that works on a store needs.
 pub struct Context {
     pub store: Store,
@@ -155,7 +160,7 @@ pub struct Context {
 
 impl Context {
     fn open(cli: &Cli) -> Result<Context> {
-        let store = Store::find(cli.dir.as_deref())?;
+        let store = Store::find(cli.dir.as_deref())?.with_notices(notices());
         let now = clock::now(store.settings.tz)?;
         if let Some(a) = cli.actor.as_deref() {
             crate::model::check_actor(a)?;

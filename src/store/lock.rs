@@ -12,14 +12,14 @@ use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::Notices;
 use crate::error::{Error, Result};
-use crate::output::message;
 
 /// The environment variable that bounds a lock wait, in seconds.
 pub const TIMEOUT_VAR: &str = "DESK_LOCK_TIMEOUT";
 /// How long a lock is waited for when [`TIMEOUT_VAR`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// After this long waiting, say on stderr what is waited for.
+/// After this long waiting, say what is waited for.
 const NOTICE_AFTER: Duration = Duration::from_secs(1);
 /// The longest pause between two attempts: short, so that a lock released
 /// under contention is taken again quickly.
@@ -36,9 +36,12 @@ pub struct Lock {
 
 impl Lock {
     /// Waits until the exclusive lock on `path` is held, at most the time
-    /// [`timeout`] allows; after a second of waiting, says so on stderr.
-    pub fn acquire(path: &Path) -> Result<Lock> {
-        let timeout = timeout()?;
+    /// [`timeout`] allows; after a second of waiting, says so to `notices`.
+    pub fn acquire(path: &Path, notices: &Notices) -> Result<Lock> {
+        Lock::acquire_within(path, timeout()?, notices)
+    }
+
+    fn acquire_within(path: &Path, timeout: Duration, notices: &Notices) -> Result<Lock> {
         let file = open(path)?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
@@ -59,7 +62,7 @@ impl Lock {
             }
             if !told && waited >= NOTICE_AFTER {
                 told = true;
-                message::say(&format!(
+                notices.say(&format!(
                     "waiting for the lock {} (held by {}); giving up after {} ({TIMEOUT_VAR})",
                     path.display(),
                     holder(path),
@@ -242,7 +245,32 @@ mod tests {
         assert!(!Lock::try_acquire(&path).unwrap().unwrap().abandoned());
         // A holder that was killed left its record behind.
         fs::write(&path, "pid 4000000000: desk update CW202611230001\n").unwrap();
-        assert!(Lock::acquire(&path).unwrap().abandoned());
+        assert!(Lock::acquire(&path, &Notices::none()).unwrap().abandoned());
+    }
+
+    /// A wait of more than a second is told to the caller's sink, once,
+    /// naming the lock and its holder; nothing is printed.
+    #[test]
+    fn a_long_wait_is_told_to_the_callers_sink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks").join("x.lock");
+        let _held = Lock::try_acquire(&path).unwrap().expect("free");
+        let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = {
+            let told = told.clone();
+            Notices::new(move |text| told.lock().unwrap().push(text.to_string()))
+        };
+        let err = Lock::acquire_within(&path, Duration::from_millis(1300), &sink).unwrap_err();
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        let told = told.lock().unwrap();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(
+            told[0].starts_with(&format!("waiting for the lock {}", path.display()))
+                && told[0].contains(&format!("process {}", std::process::id()))
+                && told[0].ends_with(&format!("giving up after 1.3 s ({TIMEOUT_VAR})")),
+            "{}",
+            told[0]
+        );
     }
 
     #[test]

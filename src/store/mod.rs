@@ -18,6 +18,7 @@ mod golden;
 mod issued;
 mod journal;
 mod lock;
+mod notices;
 mod read;
 mod report;
 mod rules;
@@ -49,6 +50,7 @@ pub use git::{
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
+pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
 pub use report::ReportInput;
 pub use secrets::{
@@ -93,6 +95,8 @@ pub struct Store {
     pub settings: Settings,
     /// The calendar with the holiday files of `calendars/`, read on first use.
     full_calendar: std::sync::OnceLock<crate::sla::Calendar>,
+    /// Where the store says what a person should know while it works.
+    notices: Notices,
 }
 
 impl Store {
@@ -126,6 +130,7 @@ impl Store {
             config,
             settings,
             full_calendar: Default::default(),
+            notices: Notices::none(),
         })
     }
 
@@ -159,6 +164,13 @@ impl Store {
         Ok(store)
     }
 
+    /// The store, saying what a person should know while it works (a lock
+    /// it waits for) to `notices`; a store opened without says nothing.
+    pub fn with_notices(mut self, notices: Notices) -> Store {
+        self.notices = notices;
+        self
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }
@@ -169,7 +181,7 @@ impl Store {
 
     /// Holds `.desk/locks/NAME.lock` until the guard is dropped.
     pub fn lock(&self, name: &str) -> Result<Lock> {
-        Lock::acquire(&self.lock_path(name))
+        Lock::acquire(&self.lock_path(name), &self.notices)
     }
 
     /// The same lock if it is free now, else `None`.
