@@ -1,21 +1,9 @@
 //! desk: a helpdesk for customer service and feedback that lives in plain
 //! YAML files in a git repository.
 //!
-//! The layers, from the bottom up:
-//! - [`model`]: tickets, events and `fold(history)`; pure, no I/O.
-//! - [`model`] also holds customers, their validation and masking.
-//! - [`config`]: `desk.yaml`, enumerations with Chinese aliases, agents.
-//! - [`crypto`]: age encryption and keyed lookups of ID-card and bank-card numbers.
-//! - [`sla`]: business calendar, targets, clocks replayed from history.
-//! - [`store`]: finding the store, atomic writes, locks, scanning tickets.
-//! - [`report`]: the monthly report's sections, pure.
-//! - [`rules`]: automation rules of desk.yaml, parsed and evaluated purely.
-//! - [`mail`]: e-mail delivery (sendmail command, SMTP) for `desk run`.
-//! - [`output`]: one writer for table, CSV and JSON.
-//! - [`command`]: the program and environment of a command desk.yaml names.
-//! - [`parallel`]: spreading pure work over the cores.
-//! - [`yaml`]: the YAML crate behind desk's own names; the one module that names it.
-//! - [`cli`]: one file per subcommand, on top of the rest.
+//! The order of these modules (each uses only those listed under it) and
+//! what each owns are declared once, in docs/architecture.md ("Layers");
+//! a test (`src/layers.rs`) fails on any use that goes up.
 
 pub mod cli;
 pub mod clock;
@@ -24,6 +12,8 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod model;
 pub mod output;
