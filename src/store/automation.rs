@@ -885,7 +885,8 @@ fn not_allowed(line: &str) -> String {
 
 /// Runs a hook: its command relative to the store's root when it has a `/`
 /// (`hooks/wecom.sh`), else found in PATH's absolute folders (`curl`; never
-/// a file of the store, whatever PATH holds; `crate::command`), in the root, with `stdin` as its input and an environment of
+/// a file of the store, whatever PATH holds; `crate::command`), in the
+/// root, with `stdin` as its input and an environment of
 /// [`HOOK_INHERITS`] and `env` alone. It runs in a process group of its
 /// own; at `timeout` the whole group is killed and desk stops reading its
 /// output, so nothing it started (a background job, a hanging `curl`) holds
@@ -1146,56 +1147,58 @@ impl Store {
                 if hooks.allowed(hook).is_ok() {
                     continue;
                 }
-                let mut finding = Finding::new(
-                    Path::new(super::CONFIG_FILE),
+                found.push(not_allowed_finding(
                     self.rule_line_of(&rule.name),
-                    format!(
-                        "rule '{}' (rules[{index}]), key then[{i}].run: this machine does not \
-                         allow the hook `{}`, so a `desk run` here fails its deliveries; if \
-                         this clone runs `desk run`, allow it with: {}",
-                        rule.name,
-                        hook.command_line(),
-                        super::git::allow_command(&hook.command_line())
-                    ),
-                );
-                finding.kind = super::FindingKind::Warning;
-                found.push(finding);
+                    &format!("rule '{}' (rules[{index}]), key then[{i}].run", rule.name),
+                    &format!("the hook `{}`", hook.command_line()),
+                    "fails its deliveries",
+                    &hook.command_line(),
+                ));
             }
         }
-        if let Some(line) = self.sendmail_line() {
-            if !hooks.allowed_line(&line) {
-                let mut finding = Finding::new(
-                    Path::new(super::CONFIG_FILE),
-                    self.config_line("mail"),
-                    format!(
-                        "mail.sendmail: this machine does not allow the command `{line}`, so a \
-                         `desk run` here sends no e-mail; if this clone runs `desk run`, allow \
-                         it with: {}",
-                        super::git::allow_command(&line)
-                    ),
-                );
-                finding.kind = super::FindingKind::Warning;
-                found.push(finding);
-            }
+        if let Some(line) = self.sendmail_line().filter(|l| !hooks.allowed_line(l)) {
+            found.push(not_allowed_finding(
+                self.config_line("mail"),
+                "mail.sendmail",
+                &format!("the command `{line}`"),
+                "sends no e-mail",
+                &line,
+            ));
         }
-        if let Some(line) = self.smtp_login_line() {
-            if !hooks.allowed_line(&line) {
-                let mut finding = Finding::new(
-                    Path::new(super::CONFIG_FILE),
-                    self.config_line("mail"),
-                    format!(
-                        "mail.smtp: this machine does not allow the login `{line}`, so a `desk \
-                         run` here reads no password and sends no e-mail; if this clone runs \
-                         `desk run`, allow it with: {}",
-                        super::git::allow_command(&line)
-                    ),
-                );
-                finding.kind = super::FindingKind::Warning;
-                found.push(finding);
-            }
+        if let Some(line) = self.smtp_login_line().filter(|l| !hooks.allowed_line(l)) {
+            found.push(not_allowed_finding(
+                self.config_line("mail"),
+                "mail.smtp",
+                &format!("the login `{line}`"),
+                "reads no password and sends no e-mail",
+                &line,
+            ));
         }
         found
     }
+}
+
+/// `desk check`'s warning about a line of desk.yaml this machine does not
+/// allow (`desk.hooks`), with the command that allows it. A warning: only
+/// the clone that runs `desk run` needs to allow it.
+fn not_allowed_finding(
+    line: Option<usize>,
+    key: &str,
+    what: &str,
+    so: &str,
+    allowed_as: &str,
+) -> Finding {
+    let mut finding = Finding::new(
+        Path::new(super::CONFIG_FILE),
+        line,
+        format!(
+            "{key}: this machine does not allow {what}, so a `desk run` here {so}; if this \
+             clone runs `desk run`, allow it with: {}",
+            super::git::allow_command(allowed_as)
+        ),
+    );
+    finding.kind = super::FindingKind::Warning;
+    finding
 }
 
 /// Whether a ticket's summary may hide a given-up delivery.
