@@ -6,7 +6,7 @@
 //! secret keys pasted by mistake. Refused when written, with the value
 //! masked in the message; pure, no I/O.
 
-use super::validate::id_card;
+use super::validate::{id_card, luhn};
 use crate::error::{Error, Result};
 
 /// A bank-card number found in text.
@@ -47,24 +47,6 @@ fn issuer(digits: &str) -> Option<&'static str> {
                     .is_ok_and(|p| (*first..=*last).contains(&p))
         })
         .map(|(name, ..)| *name)
-}
-
-/// Whether the last digit is the Luhn check digit of the others.
-pub fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            match i % 2 {
-                1 if d * 2 > 9 => d * 2 - 9,
-                1 => d * 2,
-                _ => d,
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
 }
 
 /// The first bank-card number written in `text`: 15 to 19 digits (in

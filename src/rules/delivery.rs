@@ -151,15 +151,7 @@ mod tests {
             "CW202611230001".into(),
             NewTicket {
                 title: "t".into(),
-                customer: "C000001".into(),
-                kind: "complaint".into(),
-                category: None,
-                tags: vec![],
-                channel: "phone".into(),
-                priority: "urgent".into(),
-                description: String::new(),
-                expectation: None,
-                assignee: None,
+                ..NewTicket::sample()
             },
             at,
             "li.na",

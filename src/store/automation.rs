@@ -1387,15 +1387,8 @@ mod tests {
                     id,
                     NewTicket {
                         title: "打印机卡纸".into(),
-                        customer: "C000001".into(),
-                        kind: "complaint".into(),
-                        category: None,
-                        tags: vec![],
-                        channel: "phone".into(),
-                        priority: "urgent".into(),
                         description: "客户电话 13900000001".into(),
-                        expectation: None,
-                        assignee: None,
+                        ..NewTicket::sample()
                     },
                     at,
                     "li.na",
