@@ -5,6 +5,7 @@
 //! what each owns are declared once, in docs/architecture.md ("Layers");
 //! a test (`src/layers.rs`) fails on any use that goes up.
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod command;

@@ -27,7 +27,12 @@ pub struct GitSetupArgs {
 /// that allows it (docs/automation.md, "Trust model").
 pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
-    let setup = store.set_up_git(args.node, ctx.given_actor(), &ctx.now.to_string())?;
+    let setup = crate::app::git_setup::set_up_git(
+        store,
+        args.node,
+        ctx.given_actor(),
+        &ctx.now.to_string(),
+    )?;
     if let Some((id, name, by)) = &setup.agent {
         message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
     }
@@ -58,7 +63,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         }
     }
     // Hooks travel in desk.yaml; each machine allows the ones it runs.
-    for f in store.hook_findings() {
+    for f in crate::app::hooks::hook_findings(store) {
         message::say(&format!("note: {f}"));
     }
     writeln!(out, "{node}")?;

@@ -74,9 +74,11 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         }
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
-    if let Some(setup) =
-        store.set_up_new_clone(actor, &crate::clock::now(store.settings.tz)?.to_string())?
-    {
+    if let Some(setup) = crate::app::git_setup::set_up_new_clone(
+        &store,
+        actor,
+        &crate::clock::now(store.settings.tz)?.to_string(),
+    )? {
         for line in &setup.done {
             message::say(line);
         }

@@ -7,9 +7,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::Context;
+use crate::app::RecipientChange;
 use crate::error::Result;
 use crate::output::message;
-use crate::store::{RecipientChange, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
+use crate::store::{KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
 
 #[derive(Debug, clap::Args)]
 pub struct KeysArgs {
@@ -111,9 +112,7 @@ pub fn run(ctx: &Context, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
-    let done = ctx
-        .store
-        .set_up_encryption(&args.identity, &args.recipients)?;
+    let done = crate::app::keys::set_up_encryption(&ctx.store, &args.identity, &args.recipients)?;
     if let Some(warning) = &done.warning {
         message::warn(warning);
     }
@@ -186,7 +185,7 @@ fn status(ctx: &Context, out: &mut dyn Write) -> Result<()> {
 
 fn export_lookup(ctx: &Context, args: &ExportLookupArgs) -> Result<()> {
     let ring = ctx.keyring()?;
-    let done = ctx.store.export_lookup_key(&ring, &args.out)?;
+    let done = crate::app::keys::export_lookup_key(&ctx.store, &ring, &args.out)?;
     if done.check_added {
         message::say(&format!(
             "desk.yaml: added encryption.lookup_key_check: {}; commit desk.yaml, so that \
@@ -208,7 +207,7 @@ fn export_lookup(ctx: &Context, args: &ExportLookupArgs) -> Result<()> {
 
 fn change_recipients(ctx: &Context, change: &RecipientChange, out: &mut dyn Write) -> Result<()> {
     let ring = ctx.keyring()?;
-    let done = ctx.store.change_recipients(&ring, change)?;
+    let done = crate::app::keys::change_recipients(&ctx.store, &ring, change)?;
     if let Some(warning) = &done.warning {
         message::warn(warning);
     }

@@ -229,8 +229,9 @@ impl Context {
         let id = self.ticket_id(input)?;
         let at = self.event_time(at)?;
         let (ticket, adopted, outcomes) =
-            self.store
-                .modify_ticket_by_rules(&id, at, self.actor(), |t| change(t, at, self.actor()))?;
+            crate::app::rules::modify_ticket_by_rules(&self.store, &id, at, self.actor(), |t| {
+                change(t, at, self.actor())
+            })?;
         if adopted > 0 {
             message::note(&format!(
                 "{id}: recorded {adopted} hand edit(s) of the file as `edited` events"

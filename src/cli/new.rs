@@ -69,9 +69,9 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
             .transpose()?,
     };
     let at = ctx.event_time(args.at.as_deref())?;
-    let (ticket, outcomes) = ctx
-        .store
-        .create_ticket_by_rules(at, |id| Ticket::create(id, new, at, ctx.actor()))?;
+    let (ticket, outcomes) = crate::app::rules::create_ticket_by_rules(&ctx.store, at, |id| {
+        Ticket::create(id, new, at, ctx.actor())
+    })?;
     writeln!(out, "{}", ticket.id)?;
     super::tell_rules(&ticket.id, &outcomes);
     Ok(())

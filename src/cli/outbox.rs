@@ -16,7 +16,7 @@ pub struct OutboxArgs {
 /// the template or command line its rule would use now, or `unexplained`
 /// when no rule of desk.yaml explains the entry.
 pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> {
-    let crate::store::Outbox { rows, errors } = ctx.store.outbox()?;
+    let crate::app::Outbox { rows, errors } = crate::app::outbox::outbox(&ctx.store)?;
     let tz = ctx.store.settings.tz;
     let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
     let mut records = Records::new(&[

@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
-    let input = ctx.store.report_input(period, args.months, now)?;
+    let input = crate::app::report::report_input(&ctx.store, period, args.months, now)?;
     let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),

@@ -1,8 +1,8 @@
 use std::io::Write;
 
 use super::Context;
+use crate::app::{Attempt, AttemptOutcome, TimeFiring};
 use crate::error::Result;
-use crate::store::{Attempt, AttemptOutcome, TimeFiring};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -91,8 +91,9 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
             ));
         }
     }
-    let email = ctx.store.email_sender();
-    let totals = ctx.store.run_automation(
+    let email = crate::app::mailer::email_sender(&ctx.store);
+    let totals = crate::app::run::run_automation(
+        &ctx.store,
         ctx.now,
         args.catch_up,
         ctx.actor(),

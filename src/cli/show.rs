@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     match args.format {
         ShowFormat::Yaml => out.write_all(render_ticket(&ticket).as_bytes())?,
         ShowFormat::Json => {
-            out.write_all(&crate::store::ticket_json(&ticket))?;
+            out.write_all(&crate::app::ticket_json(&ticket))?;
         }
         ShowFormat::Text => write_text(ctx, &ticket, out)?,
     }

@@ -68,7 +68,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<crate::yaml::Value>,
     /// How notifications are sent (docs/format.md, `mail:`); checked by
-    /// `desk run` and `desk check` only (`Store::mail_problem`), so a slip
+    /// `desk run` and `desk check` only (`app::mailer::mail_problem`), so a slip
     /// there hides no ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<crate::mail::MailConfig>,

@@ -23,7 +23,7 @@ pub enum FindingKind {
     #[default]
     Problem,
     /// A field of this ticket (valid ID, file at its ID's place) edited by
-    /// hand, which [`Store::record_hand_edits`](super::Store::record_hand_edits)
+    /// hand, which [`app::check::record_hand_edits`](crate::app::check::record_hand_edits)
     /// records as an `edited` event.
     HandEdit(TicketId),
     /// Nothing is wrong yet, but soon will be (next year's holidays not

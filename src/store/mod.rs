@@ -1,11 +1,8 @@
 //! The store on disk: finding its root, reading and writing ticket files
 //! atomically under locks, scanning every ticket, and customer files.
 
-mod activity;
 mod audit;
-mod automation;
 mod cache;
-mod check;
 mod checksum;
 mod customer_index;
 mod customers;
@@ -20,20 +17,14 @@ mod journal;
 mod lock;
 mod notices;
 mod read;
-mod report;
-mod rules;
 mod secrets;
 mod sla;
+mod templates;
 mod temps;
 mod tickets;
-mod time_rules;
 mod walk;
 
 pub use audit::{holds_identity, Reveal, Revealed, AUDIT_ATTRIBUTE, AUDIT_DIR};
-pub use automation::{
-    hook_timeout, ticket_json, Attempt, AttemptOutcome, Outbox, OutboxRow, RunTotals, SendError,
-    DEFAULT_HOOK_TIMEOUT, HOOK_INHERITS, HOOK_TIMEOUT_VAR, MAX_HOOK_TIMEOUT, TEMPLATES_DIR,
-};
 pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
@@ -44,7 +35,7 @@ pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{
-    allow_command, next_number, GitSetup, GitState, Installed, NewClone, NodeClaim, ATTRIBUTES,
+    allow_command, git, how_to_allow, next_number, GitState, Installed, NodeClaim, ATTRIBUTES,
     HOOKS_KEY, NODES_DIR,
 };
 pub use issued::ISSUED_DIR;
@@ -52,15 +43,14 @@ pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
-pub use report::ReportInput;
 pub use secrets::{
-    guard_sound, key_file_exposed, key_file_warnings, sealed_findings, EncryptionSetUp,
-    LookupExported, RecipientChange, RecipientsChanged,
+    guard_sound, key_file_exposed, key_file_warnings, remove_private, sealed_findings,
+    write_private,
 };
-pub use sla::{default_calendar, shipped_calendar};
+pub use sla::{default_calendar, shipped_calendar, CALENDARS_DIR};
+pub use templates::TEMPLATES_DIR;
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
-pub use time_rules::TimeFiring;
 pub use walk::FileKey;
 
 use std::path::{Path, PathBuf};

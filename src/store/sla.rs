@@ -1,10 +1,8 @@
 use std::path::Path;
 
-use super::{read_file, Store, SummaryScan};
-use crate::clock::Timestamp;
+use super::{read_file, Store};
 use crate::error::{Error, Result};
-use crate::model::Summary;
-use crate::sla::{by_urgency, replay, Calendar, ClockState, HolidayFile, Policy, TicketClocks};
+use crate::sla::{Calendar, HolidayFile, Policy};
 use crate::yaml::from_yaml;
 
 /// Yearly holiday files live here, one YAML file each (`cn-2026.yaml`).
@@ -99,32 +97,5 @@ impl Store {
                 message: e.to_string(),
             })?;
         Ok((policy, self.full_calendar.get_or_init(|| calendar)))
-    }
-}
-
-impl Store {
-    /// `desk sla`'s board at `now`: the clocks of the open tickets (`all`:
-    /// closed ones too), only those with a breached target when `breached`,
-    /// most urgent first. The scan's unreadable files are in its errors.
-    pub fn sla_board(
-        &self,
-        now: Timestamp,
-        all: bool,
-        breached: bool,
-    ) -> Result<(Vec<(Summary, TicketClocks)>, SummaryScan)> {
-        let now = now.0.with_timezone(&chrono::Utc);
-        let (policy, calendar) = self.sla()?;
-        let mut scan = self.summaries_where(true, |t| all || t.status.is_open())?;
-        let mut rows: Vec<(Summary, TicketClocks)> = std::mem::take(&mut scan.summaries)
-            .into_iter()
-            .map(|t| {
-                let clocks = replay(&t.marks, &t.priority, policy, calendar, now);
-                (t, clocks)
-            })
-            .filter(|(_, c)| !breached || c.worst() == Some(ClockState::Breached))
-            .collect();
-        let rank = |t: &Summary| self.config.priority_rank(&t.priority);
-        rows.sort_by(|(a, ca), (b, cb)| by_urgency((ca, rank(a), &a.id), (cb, rank(b), &b.id)));
-        Ok((rows, scan))
     }
 }

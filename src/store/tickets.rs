@@ -221,7 +221,7 @@ impl Store {
 
     /// [`Store::create_ticket`] with a `build` that may refuse: then nothing
     /// is written.
-    pub(super) fn create_ticket_with(
+    pub fn create_ticket_with(
         &self,
         at: Timestamp,
         build: impl FnOnce(String) -> Result<Ticket>,

@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.customer_summaries()?;
-    let (activity, ticket_errors) = ctx.store.activity_by_customer()?;
+    let (activity, ticket_errors) = crate::app::activity::activity_by_customer(&ctx.store)?;
     let none = Activity::default();
     let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
     for c in &scan.summaries {

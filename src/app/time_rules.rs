@@ -7,8 +7,8 @@
 //! lock: a `fired` event with the key, then its actions' events (a `notify`
 //! becomes a `queued` delivery that the same run then delivers).
 
-use super::Store;
 use crate::error::{Error, Result};
+use crate::store::Store;
 use std::collections::HashMap;
 
 use crate::clock::Timestamp;
@@ -132,165 +132,157 @@ impl<'a> DueRules<'a> {
     }
 }
 
-impl Store {
-    /// Fires the time rules due for these tickets (in the order given) and
-    /// tells `on` of each. A ticket that cannot be changed (a hand edit
-    /// desk cannot adopt) is left as it is and its error returned with the
-    /// others; the rest still fire.
-    pub(super) fn fire_time_rules(
-        &self,
-        due: &DueRules,
-        tickets: &[Summary],
-        actor: &str,
-        dry_run: bool,
-        dry: &mut Vec<Ticket>,
-        on: &mut dyn FnMut(&TimeFiring),
-    ) -> Vec<Error> {
-        let mut errors = Vec::new();
-        for s in tickets {
-            let Some(id) = TicketId::parse(&s.id) else {
-                continue;
-            };
-            for (i, firing) in due.of(s) {
-                let (rule, _) = due.timed[i];
-                // On a dry run a ticket's later firings build on the copy
-                // its earlier ones made.
-                let earlier = dry.iter().position(|t| t.id == s.id);
-                let base = earlier.map(|i| &dry[i]);
-                match self.fire(due, i, &id, &firing, actor, dry_run, base) {
-                    Ok(Some((outcomes, copy))) => {
-                        if let Some(copy) = copy {
-                            match earlier {
-                                Some(i) => dry[i] = copy,
-                                None => dry.push(copy),
-                            }
+/// Fires the time rules due for these tickets (in the order given) and
+/// tells `on` of each. A ticket that cannot be changed (a hand edit
+/// desk cannot adopt) is left as it is and its error returned with the
+/// others; the rest still fire.
+pub(super) fn fire_time_rules(
+    store: &Store,
+    due: &DueRules,
+    tickets: &[Summary],
+    actor: &str,
+    dry_run: bool,
+    dry: &mut Vec<Ticket>,
+    on: &mut dyn FnMut(&TimeFiring),
+) -> Vec<Error> {
+    let mut errors = Vec::new();
+    for s in tickets {
+        let Some(id) = TicketId::parse(&s.id) else {
+            continue;
+        };
+        for (i, firing) in due.of(s) {
+            let (rule, _) = due.timed[i];
+            // On a dry run a ticket's later firings build on the copy
+            // its earlier ones made.
+            let earlier = dry.iter().position(|t| t.id == s.id);
+            let base = earlier.map(|i| &dry[i]);
+            match fire(store, due, i, &id, &firing, actor, dry_run, base) {
+                Ok(Some((outcomes, copy))) => {
+                    if let Some(copy) = copy {
+                        match earlier {
+                            Some(i) => dry[i] = copy,
+                            None => dry.push(copy),
                         }
-                        on(&TimeFiring {
-                            ticket: s.id.to_string(),
-                            customer: None,
-                            rule: rule.name.clone(),
-                            key: firing.key.clone(),
-                            since: firing.since,
-                            outcomes,
-                            dry_run,
-                        })
                     }
-                    Ok(None) => {}
-                    Err(e) => errors.push(e),
+                    on(&TimeFiring {
+                        ticket: s.id.to_string(),
+                        customer: None,
+                        rule: rule.name.clone(),
+                        key: firing.key.clone(),
+                        since: firing.since,
+                        outcomes,
+                        dry_run,
+                    })
                 }
+                Ok(None) => {}
+                Err(e) => errors.push(e),
             }
         }
-        errors
     }
+    errors
+}
 
-    /// Opens a call-back ticket for each customer that a `dormant_for` rule
-    /// came due for (the first such rule, in file order: the open ticket
-    /// ends the customer's dormancy). `activity` is every customer's tickets,
-    /// tallied by the run's scan. The ticket is made as `desk new` makes one:
-    /// assigned to the customer's owner when they can take work, else routed
-    /// by the `created` rules, which also queue their notices; then the
-    /// firing's other actions run on it. One `desk run` at a time per clone
-    /// (the caller holds the run lock), and the open ticket makes the
-    /// customer active, so a dormancy is called back once. Returns the
-    /// tickets opened, for the run to deliver what they queued.
-    pub(super) fn fire_dormant_rules(
-        &self,
-        due: &DueRules,
-        activity: &HashMap<String, Activity>,
-        dry_run: bool,
-        dry: &mut Vec<Ticket>,
-        on: &mut dyn FnMut(&TimeFiring),
-    ) -> (Vec<Summary>, Vec<Error>) {
-        let mut opened = Vec::new();
-        if due.dormant.is_empty() {
-            return (opened, Vec::new());
-        }
-        let customers = match self.customer_summaries() {
-            Ok(c) => c,
-            Err(e) => return (opened, vec![e]),
+/// Opens a call-back ticket for each customer that a `dormant_for` rule
+/// came due for (the first such rule, in file order: the open ticket
+/// ends the customer's dormancy). `activity` is every customer's tickets,
+/// tallied by the run's scan. The ticket is made as `desk new` makes one:
+/// assigned to the customer's owner when they can take work, else routed
+/// by the `created` rules, which also queue their notices; then the
+/// firing's other actions run on it. One `desk run` at a time per clone
+/// (the caller holds the run lock), and the open ticket makes the
+/// customer active, so a dormancy is called back once. Returns the
+/// tickets opened, for the run to deliver what they queued.
+pub(super) fn fire_dormant_rules(
+    store: &Store,
+    due: &DueRules,
+    activity: &HashMap<String, Activity>,
+    dry_run: bool,
+    dry: &mut Vec<Ticket>,
+    on: &mut dyn FnMut(&TimeFiring),
+) -> (Vec<Summary>, Vec<Error>) {
+    let mut opened = Vec::new();
+    if due.dormant.is_empty() {
+        return (opened, Vec::new());
+    }
+    let customers = match store.customer_summaries() {
+        Ok(c) => c,
+        Err(e) => return (opened, vec![e]),
+    };
+    let mut errors = customers.errors;
+    let mut summaries = customers.summaries;
+    summaries.sort_by(|a, b| a.id.cmp(&b.id));
+    let (rules, now, tz) = (due.rules, due.now, store.settings.tz);
+    for c in &summaries {
+        let facts = CustomerFacts::new(
+            &c.id,
+            activity.get(&c.id).cloned().unwrap_or_default(),
+            c.last_touch(),
+            c.created,
+        );
+        // As desk.yaml spells the agent (a hand edit may not).
+        let owner = c.owner.as_deref().map(|o| super::rules::owner_id(store, o));
+        let judged = Facts {
+            customer_kind: Some(c.kind.key().to_string()),
+            customer_vip: Some(c.vip),
+            customer_owner: owner.clone(),
+            working_hours: None,
+            survey_unsatisfied: None,
         };
-        let mut errors = customers.errors;
-        let mut summaries = customers.summaries;
-        summaries.sort_by(|a, b| a.id.cmp(&b.id));
-        let (rules, now, tz) = (due.rules, due.now, self.settings.tz);
-        for c in &summaries {
-            let facts = CustomerFacts::new(
-                &c.id,
-                activity.get(&c.id).cloned().unwrap_or_default(),
-                c.last_touch(),
-                c.created,
-            );
-            // As desk.yaml spells the agent (a hand edit may not).
-            let owner = c.owner.as_deref().map(|o| self.owner_id(o));
-            let judged = Facts {
-                customer_kind: Some(c.kind.key().to_string()),
-                customer_vip: Some(c.vip),
-                customer_owner: owner.clone(),
-                working_hours: None,
-                survey_unsatisfied: None,
+        // The owner calls back, unless away or not an agent any more.
+        let assignee = owner
+            .clone()
+            .filter(|o| rules.agents.iter().any(|m| m.id == *o && !m.away));
+        for (rule, trigger) in &due.dormant {
+            let Some(firing) = rules::due_customer(rule, trigger, &facts, now) else {
+                continue;
             };
-            // The owner calls back, unless away or not an agent any more.
-            let assignee = owner
-                .clone()
-                .filter(|o| rules.agents.iter().any(|m| m.id == *o && !m.away));
-            for (rule, trigger) in &due.dormant {
-                let Some(firing) = rules::due_customer(rule, trigger, &facts, now) else {
-                    continue;
-                };
-                let Some(RuleAction::Open(open)) = rule.actions.first() else {
-                    continue; // refused when the rules were read
-                };
-                let draft = |id: String| {
-                    rules::callback_ticket(
-                        rule,
-                        open,
-                        &firing,
-                        &facts,
-                        assignee.clone(),
-                        id,
-                        now,
-                        tz,
-                    )
-                };
-                if firing.is_stale(now, due.catch_up)
-                    || !rules::holds_now(rules, rule, &draft(String::new()), &judged)
-                {
-                    continue;
-                }
-                // The ticket with its rules' events, and what they did.
-                let build = |id: String| -> Result<(Ticket, Vec<Outcome>)> {
-                    let mut t = draft(id);
-                    let mut outcomes = vec![Outcome::Opened {
-                        rule: rule.name.clone(),
-                        ticket: if dry_run {
-                            "(new)".into()
-                        } else {
-                            t.id.clone()
-                        },
-                        customer: c.id.clone(),
-                    }];
-                    outcomes.extend(self.run_rules(rules, &mut t, &[0])?);
-                    let first = t.history.len();
-                    let planned = rules::plan_firing(rule, &firing);
-                    outcomes.extend(self.apply_planned(
-                        rules,
-                        &mut t,
-                        &planned,
-                        owner.as_deref(),
-                        now,
-                    )?);
-                    rules::key_firing_events(&mut t.history[first..], &firing.key);
-                    Ok((t, outcomes))
-                };
-                let result = if dry_run {
-                    // Named for the dry run's lines; never written.
-                    build(format!("(new for {})", c.id)).map(|(t, outcomes)| {
-                        dry.push(t);
-                        (String::new(), outcomes)
-                    })
-                } else {
-                    let mut outcomes = Vec::new();
-                    self.create_ticket_with(now, |id| {
+            let Some(RuleAction::Open(open)) = rule.actions.first() else {
+                continue; // refused when the rules were read
+            };
+            let draft = |id: String| {
+                rules::callback_ticket(rule, open, &firing, &facts, assignee.clone(), id, now, tz)
+            };
+            if firing.is_stale(now, due.catch_up)
+                || !rules::holds_now(rules, rule, &draft(String::new()), &judged)
+            {
+                continue;
+            }
+            // The ticket with its rules' events, and what they did.
+            let build = |id: String| -> Result<(Ticket, Vec<Outcome>)> {
+                let mut t = draft(id);
+                let mut outcomes = vec![Outcome::Opened {
+                    rule: rule.name.clone(),
+                    ticket: if dry_run {
+                        "(new)".into()
+                    } else {
+                        t.id.clone()
+                    },
+                    customer: c.id.clone(),
+                }];
+                outcomes.extend(super::rules::run_rules(store, rules, &mut t, &[0])?);
+                let first = t.history.len();
+                let planned = rules::plan_firing(rule, &firing);
+                outcomes.extend(super::rules::apply_planned(
+                    store,
+                    rules,
+                    &mut t,
+                    &planned,
+                    owner.as_deref(),
+                    now,
+                )?);
+                rules::key_firing_events(&mut t.history[first..], &firing.key);
+                Ok((t, outcomes))
+            };
+            let result = if dry_run {
+                // Named for the dry run's lines; never written.
+                build(format!("(new for {})", c.id)).map(|(t, outcomes)| {
+                    dry.push(t);
+                    (String::new(), outcomes)
+                })
+            } else {
+                let mut outcomes = Vec::new();
+                store
+                    .create_ticket_with(now, |id| {
                         let (t, o) = build(id)?;
                         outcomes = o;
                         Ok(t)
@@ -299,96 +291,97 @@ impl Store {
                         opened.push(Summary::of(&t));
                         (t.id, outcomes)
                     })
-                };
-                match result {
-                    Ok((ticket, outcomes)) => on(&TimeFiring {
-                        ticket,
-                        customer: Some(c.id.clone()),
-                        rule: rule.name.clone(),
-                        key: firing.key.clone(),
-                        since: firing.since,
-                        outcomes,
-                        dry_run,
-                    }),
-                    Err(e) => errors.push(e),
-                }
-                break;
+            };
+            match result {
+                Ok((ticket, outcomes)) => on(&TimeFiring {
+                    ticket,
+                    customer: Some(c.id.clone()),
+                    rule: rule.name.clone(),
+                    key: firing.key.clone(),
+                    since: firing.since,
+                    outcomes,
+                    dry_run,
+                }),
+                Err(e) => errors.push(e),
             }
+            break;
         }
-        (opened, errors)
     }
+    (opened, errors)
+}
 
-    /// Records one firing in its ticket, if the rule is still due with the
-    /// same key on the file as it is (a person may have closed or updated
-    /// the ticket since the scan), the ticket has not recorded it, and the
-    /// rule's conditions hold; what its actions did (on a dry run, would
-    /// do, with the changed copy of the ticket), or `None` when it does not
-    /// fire. A dry run starts from `base` when given (the copy of an
-    /// earlier dry firing).
-    #[allow(clippy::too_many_arguments)]
-    fn fire(
-        &self,
-        due: &DueRules,
-        i: usize,
-        id: &TicketId,
-        firing: &Firing,
-        actor: &str,
-        dry_run: bool,
-        base: Option<&Ticket>,
-    ) -> Result<Option<(Vec<Outcome>, Option<Ticket>)>> {
-        let (rule, _) = due.timed[i];
-        let (rules, now) = (due.rules, due.now);
-        let ticket = match base {
-            Some(copy) => copy.clone(),
-            None => self.load_ticket(id)?,
-        };
-        let (mut facts, owner) = if rule.needs_customer() {
-            self.customer_facts(&ticket.customer)
-        } else {
-            (Facts::default(), None)
-        };
-        // A time rule has no event: `working_hours` is judged at the run.
-        facts.working_hours = Some(
-            self.sla()?
-                .1
-                .is_working_at(now.0.with_timezone(&chrono::Utc)),
-        );
-        let fires = |t: &Ticket| {
-            due.still_due(i, t, &firing.key)
-                && !rules::has_fired(t, &firing.key)
-                && rules::holds_now(rules, rule, t, &facts)
-        };
-        // The firing's events, appended to `t`; what its actions did.
-        let record = |t: &mut Ticket| -> Result<Vec<Outcome>> {
-            // In time order even when this clock is behind the file.
-            let at = t.last_at().map_or(now, |last| now.max(last));
-            t.history
-                .push(rules::fired_event(&rule.name, &firing.key, at));
-            let first = t.history.len();
-            let planned = rules::plan_firing(rule, firing);
-            let outcomes = self.apply_planned(rules, t, &planned, owner.as_deref(), at)?;
-            rules::key_firing_events(&mut t.history[first..], &firing.key);
-            Ok(outcomes)
-        };
-        if !fires(&ticket) {
-            return Ok(None);
-        }
-        if dry_run {
-            // Done on a copy, never written: what the run would do.
-            let mut copy = ticket;
-            let outcomes = record(&mut copy)?;
-            return Ok(Some((outcomes, Some(copy))));
-        }
-        let mut outcomes = None;
-        self.modify_ticket(id, now, actor, |t| {
-            // Judged again under the lock: the file may have changed.
-            if fires(t) {
-                outcomes = Some(record(t)?);
-            }
-            Ok(())
-        })?;
-        Ok(outcomes.map(|o| (o, None)))
+/// Records one firing in its ticket, if the rule is still due with the
+/// same key on the file as it is (a person may have closed or updated
+/// the ticket since the scan), the ticket has not recorded it, and the
+/// rule's conditions hold; what its actions did (on a dry run, would
+/// do, with the changed copy of the ticket), or `None` when it does not
+/// fire. A dry run starts from `base` when given (the copy of an
+/// earlier dry firing).
+#[allow(clippy::too_many_arguments)]
+fn fire(
+    store: &Store,
+    due: &DueRules,
+    i: usize,
+    id: &TicketId,
+    firing: &Firing,
+    actor: &str,
+    dry_run: bool,
+    base: Option<&Ticket>,
+) -> Result<Option<(Vec<Outcome>, Option<Ticket>)>> {
+    let (rule, _) = due.timed[i];
+    let (rules, now) = (due.rules, due.now);
+    let ticket = match base {
+        Some(copy) => copy.clone(),
+        None => store.load_ticket(id)?,
+    };
+    let (mut facts, owner) = if rule.needs_customer() {
+        super::rules::customer_facts(store, &ticket.customer)
+    } else {
+        (Facts::default(), None)
+    };
+    // A time rule has no event: `working_hours` is judged at the run.
+    facts.working_hours = Some(
+        store
+            .sla()?
+            .1
+            .is_working_at(now.0.with_timezone(&chrono::Utc)),
+    );
+    let fires = |t: &Ticket| {
+        due.still_due(i, t, &firing.key)
+            && !rules::has_fired(t, &firing.key)
+            && rules::holds_now(rules, rule, t, &facts)
+    };
+    // The firing's events, appended to `t`; what its actions did.
+    let record = |t: &mut Ticket| -> Result<Vec<Outcome>> {
+        // In time order even when this clock is behind the file.
+        let at = t.last_at().map_or(now, |last| now.max(last));
+        t.history
+            .push(rules::fired_event(&rule.name, &firing.key, at));
+        let first = t.history.len();
+        let planned = rules::plan_firing(rule, firing);
+        let outcomes =
+            super::rules::apply_planned(store, rules, t, &planned, owner.as_deref(), at)?;
+        rules::key_firing_events(&mut t.history[first..], &firing.key);
+        Ok(outcomes)
+    };
+    if !fires(&ticket) {
+        return Ok(None);
     }
+    if dry_run {
+        // Done on a copy, never written: what the run would do.
+        let mut copy = ticket;
+        let outcomes = record(&mut copy)?;
+        return Ok(Some((outcomes, Some(copy))));
+    }
+    let mut outcomes = None;
+    store.modify_ticket(id, now, actor, |t| {
+        // Judged again under the lock: the file may have changed.
+        if fires(t) {
+            outcomes = Some(record(t)?);
+        }
+        Ok(())
+    })?;
+    Ok(outcomes.map(|o| (o, None)))
 }
 
 #[cfg(test)]
@@ -409,21 +402,20 @@ mod tests {
         let at = t("2026-11-23T09:00:00+08:00");
         let c = Customer::new(CustomerKind::Individual, "张三丰".into(), at, "li.na");
         store.create_customers(vec![c]).unwrap();
-        let (ticket, _) = store
-            .create_ticket_by_rules(at, |id| {
-                Ticket::create(
-                    id,
-                    NewTicket {
-                        customer: "C000001".into(),
-                        kind: "complaint".into(),
-                        priority: "urgent".into(),
-                        ..NewTicket::sample()
-                    },
-                    at,
-                    "li.na",
-                )
-            })
-            .unwrap();
+        let (ticket, _) = crate::app::rules::create_ticket_by_rules(&store, at, |id| {
+            Ticket::create(
+                id,
+                NewTicket {
+                    customer: "C000001".into(),
+                    kind: "complaint".into(),
+                    priority: "urgent".into(),
+                    ..NewTicket::sample()
+                },
+                at,
+                "li.na",
+            )
+        })
+        .unwrap();
         (dir, store, TicketId::parse(&ticket.id).unwrap())
     }
 
@@ -462,17 +454,17 @@ mod tests {
     /// and what fired.
     fn run_at(store: &Store, now: &str, dry_run: bool) -> Vec<TimeFiring> {
         let mut fired = Vec::new();
-        store
-            .run_automation(
-                t(now),
-                14 * 86_400,
-                "cron",
-                dry_run,
-                None,
-                &mut |f| fired.push(f.clone()),
-                &mut |_| {},
-            )
-            .unwrap();
+        crate::app::run::run_automation(
+            store,
+            t(now),
+            14 * 86_400,
+            "cron",
+            dry_run,
+            None,
+            &mut |f| fired.push(f.clone()),
+            &mut |_| {},
+        )
+        .unwrap();
         fired
     }
 
@@ -583,23 +575,23 @@ mod tests {
     fn a_dry_run_judges_the_deliveries_its_call_backs_would_queue() {
         let (_dir, store) = store_with_customer("2026-01-05T10:00:00+08:00", Some("zhao.min"));
         let mut heard = Vec::new();
-        let totals = store
-            .run_automation(
-                t("2026-07-06T10:00:00+08:00"),
-                14 * 86_400,
-                "cron",
-                true,
-                None,
-                &mut |_| {},
-                &mut |a| heard.push(a.clone()),
-            )
-            .unwrap();
+        let totals = crate::app::run::run_automation(
+            &store,
+            t("2026-07-06T10:00:00+08:00"),
+            14 * 86_400,
+            "cron",
+            true,
+            None,
+            &mut |_| {},
+            &mut |a| heard.push(a.clone()),
+        )
+        .unwrap();
         assert_eq!(heard.len(), 1, "{heard:?}");
         assert_eq!(heard[0].ticket, "(new for C000001)");
         assert_eq!(heard[0].to, ["zhao.min"]);
         assert_eq!(
             heard[0].outcome,
-            crate::store::AttemptOutcome::WouldFail {
+            crate::app::AttemptOutcome::WouldFail {
                 error: "no mail transport: set `mail:` in desk.yaml".into()
             }
         );
@@ -637,7 +629,7 @@ mod tests {
     #[test]
     fn a_ticket_closed_after_the_scan_is_judged_again_and_does_not_fire() {
         let (_dir, store, id) = store_with_urgent_ticket();
-        let rules = store.rules().unwrap();
+        let rules = crate::app::rules::rules(&store).unwrap();
         let (due, scanned) = scan_at(&store, &rules, "2026-11-23T13:05:00+08:00");
         assert_eq!(scanned.summaries.len(), 1, "the breach is due");
         // Someone closes it while the run works through its list.
@@ -653,7 +645,8 @@ mod tests {
             })
             .unwrap();
         let mut heard = Vec::new();
-        let errors = store.fire_time_rules(
+        let errors = fire_time_rules(
+            &store,
             &due,
             &scanned.summaries,
             "cron",
@@ -670,10 +663,11 @@ mod tests {
     fn a_dry_run_tells_what_the_firing_would_do_and_writes_nothing() {
         let (_dir, store, id) = store_with_urgent_ticket();
         let before = store.load_ticket(&id).unwrap();
-        let rules = store.rules().unwrap();
+        let rules = crate::app::rules::rules(&store).unwrap();
         let (due, scanned) = scan_at(&store, &rules, "2026-11-23T13:05:00+08:00");
         let mut heard = Vec::new();
-        store.fire_time_rules(
+        fire_time_rules(
+            &store,
             &due,
             &scanned.summaries,
             "cron",

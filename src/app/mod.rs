@@ -1,0 +1,32 @@
+//! The application layer: the use cases of the commands, as functions over
+//! a store handle (`&Store`). Recording an event with its rules, `desk run`
+//! (time rules, then delivery through hooks and mail), check, report input,
+//! the SLA board, activity, git and key set-up. The store below keeps the
+//! files; the commands above parse, call one of these and print.
+
+pub mod activity;
+pub mod check;
+pub mod deliver;
+pub mod git_setup;
+pub mod hooks;
+pub mod keys;
+pub mod mailer;
+pub mod outbox;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod sla;
+pub mod templates;
+pub mod time_rules;
+
+pub use deliver::SendError;
+pub use git_setup::{GitSetup, NewClone};
+pub use hooks::{
+    hook_timeout, DEFAULT_HOOK_TIMEOUT, HOOK_INHERITS, HOOK_TIMEOUT_VAR, MAX_HOOK_TIMEOUT,
+};
+pub use keys::{EncryptionSetUp, LookupExported, RecipientChange, RecipientsChanged};
+pub use outbox::{Outbox, OutboxRow};
+pub use report::ReportInput;
+pub use run::{Attempt, AttemptOutcome, RunTotals};
+pub use templates::ticket_json;
+pub use time_rules::TimeFiring;

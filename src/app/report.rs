@@ -1,0 +1,89 @@
+//! What a report needs from the store: the facts of every ticket that can
+//! change it (others are dropped as they are read), the trend's months from
+//! the store's first ticket on, and the masked names of the customers it
+//! ranks. The tables themselves are `crate::report`, pure.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::report::{self, Facts, GroupBy, Period, Report};
+use crate::store::Store;
+
+/// The store's side of a report over a period, ready to lay out.
+pub struct ReportInput {
+    pub period: Period,
+    pub trend: Vec<Period>,
+    pub facts: Vec<Facts>,
+    pub names: BTreeMap<String, String>,
+    pub now: DateTime<Utc>,
+    /// Ticket and customer files that could not be read: the report is made
+    /// without them, and the command fails after printing it.
+    pub errors: Vec<Error>,
+}
+
+impl ReportInput {
+    /// The report, grouped `by`.
+    pub fn report<'a>(&'a self, store: &'a Store, by: GroupBy) -> Report<'a> {
+        Report {
+            trend: self.trend.clone(),
+            period: self.period.clone(),
+            facts: &self.facts,
+            config: &store.config,
+            tz: store.settings.tz,
+            by,
+            now: self.now,
+            names: self.names.clone(),
+        }
+    }
+}
+
+/// Gathers a report over `period` with a trend of `months` months, as at
+/// `now`.
+pub fn report_input(
+    store: &Store,
+    period: Period,
+    months: u32,
+    now: Timestamp,
+) -> Result<ReportInput> {
+    let (policy, calendar) = store.sla()?;
+    let tz = store.settings.tz;
+    let now = now.0.with_timezone(&Utc);
+    let trend = period.trend_months(months);
+    let window = report::window(&period, &trend, tz);
+    // Tickets that cannot change the report are dropped as they are read;
+    // the earliest creation of all is kept for the trend.
+    let first = AtomicI64::new(i64::MAX);
+    let mut scan = store.summaries_where(true, |t| {
+        first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
+        report::may_matter(t, window)
+    })?;
+    let first_ticket =
+        DateTime::from_timestamp(first.into_inner(), 0).map(|t| t.with_timezone(&tz).date_naive());
+    let facts = Facts::of_all(&scan.summaries, policy, calendar, tz, now);
+    let mut input = ReportInput {
+        trend: report::trend_since(trend, first_ticket),
+        period,
+        facts,
+        names: BTreeMap::new(),
+        now,
+        errors: std::mem::take(&mut scan.errors),
+    };
+    let ranked: Vec<String> = report::top_customers(&input.report(store, GroupBy::Type))
+        .into_iter()
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    for id in ranked {
+        match store.load_customer(&id) {
+            Ok(c) => {
+                input.names.insert(id, c.masked_name());
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => input.errors.push(e),
+        }
+    }
+    Ok(input)
+}

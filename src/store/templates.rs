@@ -1,0 +1,44 @@
+//! The message templates of rules, as files: `templates/NAME.txt`, read
+//! without following a link.
+
+use std::path::Path;
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// Where message templates live, relative to the store's root.
+pub const TEMPLATES_DIR: &str = "templates";
+
+impl Store {
+    /// Writes `templates/NAME.txt` for each template that is not there yet
+    /// (`desk init`: the default rules' templates).
+    pub fn write_templates(&self, templates: &[(&str, &str)]) -> Result<()> {
+        let dir = self.root.join(TEMPLATES_DIR);
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        for (name, text) in templates {
+            let path = dir.join(format!("{name}.txt"));
+            if !path.exists() {
+                super::create_atomic(&path, text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A template's text, `templates/NAME.txt`: a plain name (no path, no
+    /// `..`), read without following a link, neither `templates/` nor the
+    /// file, so nothing outside the store is ever read.
+    pub fn template_text(&self, name: &str) -> Result<String> {
+        if !crate::rules::valid_name(name) {
+            return Err(Error::invalid(
+                "template name",
+                name,
+                "a template is named by a plain name in templates/: letters, digits, '-', '_', '.'",
+            ));
+        }
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
+        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        super::read_file(&self.root.join(&rel), &rel)
+    }
+}
