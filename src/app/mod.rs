@@ -1,14 +1,16 @@
 //! The application layer: the use cases of the commands, as functions over
 //! a store handle (`&Store`). Recording an event with its rules, `desk run`
 //! (time rules, then delivery through hooks and mail), check, report input,
-//! the SLA board, activity, git and key set-up. The store below keeps the
-//! files; the commands above parse, call one of these and print.
+//! the SLA board, activity, customer import, git and key set-up. The store
+//! below keeps the files; the commands above parse, call one of these and
+//! print.
 
 pub mod activity;
 pub mod check;
 pub mod deliver;
 pub mod git_setup;
 pub mod hooks;
+pub mod import;
 pub mod keys;
 pub mod mailer;
 pub mod outbox;

@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::Context;
+use crate::app;
 use crate::error::{Error, Result};
 use crate::output::message;
 
@@ -20,18 +21,18 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
     ctx.warn_exposed_password();
     if args.fix {
-        let removed = crate::app::check::remove_stale_temps(store)?;
+        let removed = app::check::remove_stale_temps(store)?;
         if removed > 0 {
             message::say(&format!(
                 "removed {removed} temporary file(s) left by interrupted writes"
             ));
         }
     }
-    let mut problems = crate::app::check::check(store, &ctx.keyring()?, ctx.now)?;
+    let mut problems = app::check::check(store, &ctx.keyring()?, ctx.now)?;
     let mut fixed = 0;
     if args.fix {
         (problems, fixed) =
-            crate::app::check::record_hand_edits(store, problems, ctx.now, || ctx.actor())?;
+            app::check::record_hand_edits(store, problems, ctx.now, || ctx.actor())?;
     }
     // Warnings go to stderr and fail nothing (nor the pre-commit hook).
     let (warnings, problems): (Vec<_>, Vec<_>) = problems

@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::Context;
+use crate::app;
 use crate::error::Result;
 use crate::output::message;
 use crate::store::Installed;
@@ -27,12 +28,8 @@ pub struct GitSetupArgs {
 /// that allows it (docs/automation.md, "Trust model").
 pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
-    let setup = crate::app::git_setup::set_up_git(
-        store,
-        args.node,
-        ctx.given_actor(),
-        &ctx.now.to_string(),
-    )?;
+    let setup =
+        app::git_setup::set_up_git(store, args.node, ctx.given_actor(), &ctx.now.to_string())?;
     if let Some((id, name, by)) = &setup.agent {
         message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
     }
@@ -63,7 +60,7 @@ pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()
         }
     }
     // Hooks travel in desk.yaml; each machine allows the ones it runs.
-    for f in crate::app::hooks::hook_findings(store) {
+    for f in app::hooks::hook_findings(store) {
         message::say(&format!("note: {f}"));
     }
     writeln!(out, "{node}")?;

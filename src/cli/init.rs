@@ -1,6 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::app;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::message;
@@ -74,7 +75,7 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         }
     }
     // Inside a git work tree, set up the merge driver at once (docs/git.md).
-    if let Some(setup) = crate::app::git_setup::set_up_new_clone(
+    if let Some(setup) = app::git_setup::set_up_new_clone(
         &store,
         actor,
         &crate::clock::now(store.settings.tz)?.to_string(),

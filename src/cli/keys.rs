@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::Context;
+use crate::app;
 use crate::app::RecipientChange;
 use crate::error::Result;
 use crate::output::message;
@@ -112,7 +113,7 @@ pub fn run(ctx: &Context, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn init(ctx: &Context, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
-    let done = crate::app::keys::set_up_encryption(&ctx.store, &args.identity, &args.recipients)?;
+    let done = app::keys::set_up_encryption(&ctx.store, &args.identity, &args.recipients)?;
     if let Some(warning) = &done.warning {
         message::warn(warning);
     }
@@ -185,7 +186,7 @@ fn status(ctx: &Context, out: &mut dyn Write) -> Result<()> {
 
 fn export_lookup(ctx: &Context, args: &ExportLookupArgs) -> Result<()> {
     let ring = ctx.keyring()?;
-    let done = crate::app::keys::export_lookup_key(&ctx.store, &ring, &args.out)?;
+    let done = app::keys::export_lookup_key(&ctx.store, &ring, &args.out)?;
     if done.check_added {
         message::say(&format!(
             "desk.yaml: added encryption.lookup_key_check: {}; commit desk.yaml, so that \
@@ -207,7 +208,7 @@ fn export_lookup(ctx: &Context, args: &ExportLookupArgs) -> Result<()> {
 
 fn change_recipients(ctx: &Context, change: &RecipientChange, out: &mut dyn Write) -> Result<()> {
     let ring = ctx.keyring()?;
-    let done = crate::app::keys::change_recipients(&ctx.store, &ring, change)?;
+    let done = app::keys::change_recipients(&ctx.store, &ring, change)?;
     if let Some(warning) = &done.warning {
         message::warn(warning);
     }

@@ -32,6 +32,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::app;
 use crate::clock;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -229,7 +230,7 @@ impl Context {
         let id = self.ticket_id(input)?;
         let at = self.event_time(at)?;
         let (ticket, adopted, outcomes) =
-            crate::app::rules::modify_ticket_by_rules(&self.store, &id, at, self.actor(), |t| {
+            app::rules::modify_ticket_by_rules(&self.store, &id, at, self.actor(), |t| {
                 change(t, at, self.actor())
             })?;
         if adopted > 0 {

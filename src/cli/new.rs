@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::{optional_text, required_text, Context};
+use crate::app;
 use crate::error::Result;
 use crate::model::{ticket_input, Field, NewTicket, Ticket};
 
@@ -69,7 +70,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
             .transpose()?,
     };
     let at = ctx.event_time(args.at.as_deref())?;
-    let (ticket, outcomes) = crate::app::rules::create_ticket_by_rules(&ctx.store, at, |id| {
+    let (ticket, outcomes) = app::rules::create_ticket_by_rules(&ctx.store, at, |id| {
         Ticket::create(id, new, at, ctx.actor())
     })?;
     writeln!(out, "{}", ticket.id)?;

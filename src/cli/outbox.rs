@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::Context;
+use crate::app;
 use crate::error::Result;
 use crate::output::{int, opt_text, text, Format, Records};
 
@@ -16,7 +17,7 @@ pub struct OutboxArgs {
 /// the template or command line its rule would use now, or `unexplained`
 /// when no rule of desk.yaml explains the entry.
 pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> {
-    let crate::app::Outbox { rows, errors } = crate::app::outbox::outbox(&ctx.store)?;
+    let app::Outbox { rows, errors } = app::outbox::outbox(&ctx.store)?;
     let tz = ctx.store.settings.tz;
     let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
     let mut records = Records::new(&[

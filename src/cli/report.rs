@@ -2,6 +2,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{values, Context};
+use crate::app;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
@@ -72,7 +73,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
-    let input = crate::app::report::report_input(&ctx.store, period, args.months, now)?;
+    let input = app::report::report_input(&ctx.store, period, args.months, now)?;
     let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {
         Some(name) => report.section(name).into_iter().collect(),

@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use super::Context;
-use crate::app::{Attempt, AttemptOutcome, TimeFiring};
+use crate::app::{self, Attempt, AttemptOutcome, TimeFiring};
 use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
@@ -91,8 +91,8 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
             ));
         }
     }
-    let email = crate::app::mailer::email_sender(&ctx.store);
-    let totals = crate::app::run::run_automation(
+    let email = app::mailer::email_sender(&ctx.store);
+    let totals = app::run::run_automation(
         &ctx.store,
         ctx.now,
         args.catch_up,

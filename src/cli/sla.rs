@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::Context;
+use crate::app;
 use crate::clock::local_rfc3339;
 use crate::error::Result;
 use crate::model::Summary;
@@ -35,7 +36,7 @@ pub struct SlaArgs {
 
 pub fn run(ctx: &Context, args: &SlaArgs, out: &mut dyn Write) -> Result<u8> {
     let now = ctx.now_or(args.now.as_deref())?;
-    let (rows, mut scan) = crate::app::sla::sla_board(&ctx.store, now, args.all, args.breached)?;
+    let (rows, mut scan) = app::sla::sla_board(&ctx.store, now, args.all, args.breached)?;
     let format = ctx.term.format_or_default(args.format);
     let tz = ctx.store.settings.tz;
     let breached = rows

@@ -15,6 +15,7 @@ mod golden;
 mod issued;
 mod journal;
 mod lock;
+mod node;
 mod notices;
 mod read;
 mod secrets;
@@ -34,13 +35,11 @@ pub use customers::{
 pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
-pub use git::{
-    allow_command, git, how_to_allow, next_number, GitState, Installed, NodeClaim, ATTRIBUTES,
-    HOOKS_KEY, NODES_DIR,
-};
+pub use git::{allow_command, git, how_to_allow, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
+pub use node::{next_number, NodeClaim, NODES_DIR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
 pub use secrets::{

@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::{keyring_for, parse_kind, Shown};
+use crate::app;
 use crate::cli::Context;
 use crate::clock::{parse_span, Timestamp};
 use crate::error::{Error, Result};
@@ -101,7 +102,7 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
 
     let scan = ctx.store.customer_summaries()?;
-    let (activity, ticket_errors) = crate::app::activity::activity_by_customer(&ctx.store)?;
+    let (activity, ticket_errors) = app::activity::activity_by_customer(&ctx.store)?;
     let none = Activity::default();
     let mut rows: Vec<(&CustomerSummary, &Activity, Timestamp)> = Vec::new();
     for c in &scan.summaries {
