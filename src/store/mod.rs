@@ -43,8 +43,7 @@ pub use node::{next_number, NodeClaim, NODES_DIR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
 pub use secrets::{
-    guard_sound, key_file_exposed, key_file_warnings, remove_private, sealed_findings,
-    write_private,
+    guard_sound, key_file_exposed, key_file_warnings, remove_private, write_private,
 };
 pub use sla::{default_calendar, shipped_calendar, CALENDARS_DIR};
 pub use templates::TEMPLATES_DIR;

@@ -7,9 +7,9 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
-use crate::crypto::{self, Keyring, Sealed};
+use crate::crypto::{self, Sealed};
 use crate::error::{Error, Result};
-use crate::model::{validate, Customer, FieldValue};
+use crate::model::Customer;
 
 /// A path made absolute with symlinks resolved, also when the file (or its
 /// directories) do not exist yet: the longest existing ancestor is resolved
@@ -316,90 +316,6 @@ pub fn key_file_exposed(path: &Path) -> Option<String> {
 #[cfg(not(unix))]
 pub fn key_file_exposed(_path: &Path) -> Option<String> {
     None
-}
-
-/// What is wrong with one sealed value of a customer file (the current
-/// `id_card` and `bank_card`, and those in the change log): its shape
-/// always; with a key, that it decrypts to a valid number whose lookup and
-/// last four characters are the ones recorded.
-pub fn sealed_findings(path: &Path, c: &Customer, ring: &Keyring) -> Vec<Finding> {
-    let mut found = Vec::new();
-    for (field, value) in [("id_card", &c.id_card), ("bank_card", &c.bank_card)] {
-        if let Some(s) = value {
-            let repair = format!(
-                " (with the key, re-enter the number: `desk customer edit {} --set {field}=...`)",
-                c.id
-            );
-            for problem in sealed_problems(field, s, ring) {
-                found.push(Finding::new(
-                    path,
-                    None,
-                    format!("{field}: {problem}{repair}"),
-                ));
-            }
-        }
-    }
-    for (i, change) in c.changes.iter().enumerate() {
-        for (side, value) in [("from", &change.from), ("to", &change.to)] {
-            if let Some(FieldValue::Sealed(s)) = value {
-                for problem in sealed_problems(&change.field, s, ring) {
-                    let place = format!("changes[{}].{side} ({})", i + 1, change.field);
-                    found.push(Finding::new(path, None, format!("{place}: {problem}")));
-                }
-            }
-        }
-    }
-    found
-}
-
-/// The problems of one sealed value; see [`sealed_findings`].
-pub fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
-    let mut problems = Vec::new();
-    let last4_ok = s.last4.chars().count() == 4
-        && s.last4
-            .chars()
-            .all(|c| c.is_ascii_digit() || (field == "id_card" && c == 'X'));
-    if !last4_ok {
-        problems.push("last4 is not the last four characters of a number".to_string());
-    }
-    if !crypto::is_lookup(&s.lookup) {
-        problems.push(format!(
-            "lookup is not {} lowercase hex digits, so duplicates of this number go unnoticed",
-            crypto::LOOKUP_LEN
-        ));
-    }
-    if let Err(why) = crypto::check_armor(&s.age) {
-        problems.push(format!("age is not an age-encrypted value ({why})"));
-        return problems;
-    }
-    if ring.cannot_open().is_some() {
-        return problems;
-    }
-    let plain = match ring.open(s) {
-        Ok(plain) => plain,
-        Err(why) => {
-            problems.push(format!("age cannot be decrypted ({why})"));
-            return problems;
-        }
-    };
-    let valid = match field {
-        "id_card" => validate::id_card(&plain),
-        "bank_card" => validate::bank_card(&plain),
-        _ => Ok(plain.clone()),
-    };
-    if valid.as_deref() != Ok(plain.as_str()) {
-        problems.push(format!("age does not hold a valid {field}"));
-    }
-    if last4_ok && !plain.ends_with(&s.last4) {
-        problems.push("last4 is not the last four characters of the encrypted number".into());
-    }
-    if crypto::is_lookup(&s.lookup) && ring.lookup(field, &plain).ok().as_ref() != Some(&s.lookup) {
-        problems.push(
-            "lookup is not the keyed hash of the encrypted number, so duplicates of it go unnoticed"
-                .into(),
-        );
-    }
-    problems
 }
 
 /// Whether an identifying value (as [`Customer::identities`] gives them) is
