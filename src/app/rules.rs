@@ -1,7 +1,8 @@
 //! Loading the rules of desk.yaml and running the event rules inside the
-//! command that caused the event: the store supplies what the pure
-//! evaluation (`crate::rules`) needs — the customer, the calendar, each
-//! role's workload from the ticket cache — and writes nothing itself.
+//! command that caused the event: what the pure evaluation (`crate::rules`)
+//! needs — the customer, the calendar, each role's workload from the ticket
+//! cache — is read from the store, and the events are written with the
+//! ticket, in the store's one write of it.
 
 use std::path::Path;
 

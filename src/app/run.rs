@@ -1,4 +1,5 @@
-//! `desk run`: delivers what rules queued (`queued` events) through `run`
+//! `desk run`: fires the time rules that came due (`time_rules.rs`), then
+//! delivers what rules queued (`queued` events) through `run`
 //! hooks and e-mail, recording `notified` or `delivery_failed` in the
 //! ticket's history under its lock (docs/automation.md). A `queued` event
 //! is only a reference to a rule's action: the template or the command

@@ -2,7 +2,7 @@
 //! progress, pending, not surveyed, unassigned; customers dormant) that came due since
 //! the last run. The
 //! pure part — when a rule is due, its key, what its actions are — is
-//! `crate::rules::time`; here the store finds the candidates in one pass over
+//! `crate::rules::time`; here the candidates are found in one pass over
 //! the ticket cache and records each firing in its ticket under the ticket's
 //! lock: a `fired` event with the key, then its actions' events (a `notify`
 //! becomes a `queued` delivery that the same run then delivers).
