@@ -30,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,14 +47,17 @@ RUN_END = "<!-- bench-run:end -->"
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
     """Runs a command with stdout discarded; returns (seconds, peak RSS in MB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
+    # stderr to a file, not a pipe: a command that says more than a pipe
+    # holds (a first `desk run` on a demo store) would block while we wait.
+    with tempfile.TemporaryFile() as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err_file, stdin=stdin
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        err_file.seek(0)
+        err = err_file.read().decode(errors="replace")
     if check and os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(map(str, cmd))}\n{err}")
     return elapsed, usage.ru_maxrss / 1024
