@@ -23,6 +23,7 @@ pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Findin
     problems.extend(calendar_finding(store, now)?);
     problems.extend(store.import_findings()?);
     problems.extend(super::rules::rule_findings(store));
+    problems.extend(super::rules::ambiguous_length_findings(store));
     problems.extend(super::templates::template_findings(store));
     problems.extend(super::hooks::hook_findings(store));
     problems.extend(super::mailer::mail_problem(store).map(Finding::in_config));
@@ -645,6 +646,52 @@ mod tests {
     fn a_sound_store_has_no_findings() {
         let (_dir, store) = one_ticket(|_| ());
         assert_eq!(messages(&store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_bare_m_is_read_as_before_and_warned_about_with_the_spelling_to_use() {
+        let (dir, store) = one_ticket(|_| ());
+        let yaml = std::fs::read_to_string(store.root.join(crate::store::CONFIG_FILE)).unwrap();
+        let old = yaml
+            .replacen("      within: 1h\n", "      within: 60m\n", 1)
+            .replace("  dormant_after: 6mo\n", "  dormant_after: 6m\n")
+            .replace("{unassigned_for: 15min}", "{unassigned_for: 15m}");
+        write(&store, crate::store::CONFIG_FILE, &old);
+        let store = Store::open(dir.path().to_path_buf()).unwrap();
+        // The old meanings hold: minutes in a target and a wait, months in
+        // a dormancy span.
+        assert_eq!(store.settings.dormant_after, crate::clock::Span::Months(6));
+        assert_eq!(
+            store.settings.policy.targets("urgent")[0].unwrap().seconds,
+            3600
+        );
+        let line = |text: &str| 1 + old.lines().position(|l| l.contains(text)).unwrap();
+        let bare = "but a bare m could be minutes or months";
+        assert_eq!(
+            messages(&store),
+            [
+                format!(
+                    "desk.yaml:{}: sla.targets[urgent].response.within: '60m' is read as \
+                     minutes, as before, {bare}; write '60min' (min is minutes, mo months)",
+                    line("sla:")
+                ),
+                format!(
+                    "desk.yaml:{}: customers.dormant_after: '6m' is read as months, as \
+                     before, {bare}; write '6mo' (min is minutes, mo months)",
+                    line("customers:")
+                ),
+                format!(
+                    "desk.yaml:{}: rule 'unassigned-to-supervisor' (rules[5]), key \
+                     when.unassigned_for: '15m' is read as minutes, as before, {bare}; write \
+                     '15min' (min is minutes, mo months)",
+                    line("name: unassigned-to-supervisor")
+                ),
+            ]
+        );
+        assert!(check(&store, &no_keys(), at())
+            .unwrap()
+            .iter()
+            .all(|f| f.kind == FindingKind::Warning));
     }
 
     #[test]

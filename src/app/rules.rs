@@ -64,6 +64,37 @@ pub fn rule_findings(store: &Store) -> Vec<Finding> {
     }
 }
 
+/// The lengths of desk.yaml written with a bare `m` (SLA targets,
+/// `customers.dormant_after`, the waits of time rules), read as they
+/// always were: a warning each, naming the key and the spelling to use,
+/// for `desk check` and `desk run`.
+pub fn ambiguous_length_findings(store: &Store) -> Vec<Finding> {
+    let config = Path::new(CONFIG_FILE);
+    let warning = |finding: Finding| Finding {
+        kind: crate::store::FindingKind::Warning,
+        ..finding
+    };
+    let mut found: Vec<Finding> = store
+        .settings
+        .ambiguous
+        .iter()
+        .map(|a| {
+            let section = a.key.split(['.', '[']).next().unwrap_or_default();
+            let line = config_line(store, section);
+            warning(Finding::new(config, line, format!("{}: {a}", a.key)))
+        })
+        .collect();
+    if let Ok(rules) = Rules::parse(store.config.rules.as_ref(), &store.config) {
+        found.extend(
+            rules
+                .ambiguous
+                .iter()
+                .map(|e| warning(Finding::new(config, rule_line(store, e), e.to_string()))),
+        );
+    }
+    found
+}
+
 /// The line of desk.yaml where a rule's problem is: the `name:` of the
 /// rule at its place in `rules:` (not the first rule of that name: a
 /// duplicate is the later one), else where the rule begins, else where

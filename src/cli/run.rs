@@ -11,7 +11,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Fire only time rules that came due within this span before now
-    /// (`14d`, `36h`, `90m`: days, hours, minutes): older ones are let go,
+    /// (`14d`, `36h`, `90min`: days, hours, minutes): older ones are let go,
     /// so a first run on a long history, or after cron stopped, sends no
     /// flood of stale reminders. At least 1h, at most 366d.
     #[arg(long, value_name = "SPAN", default_value = "14d", value_parser = super::values::catch_up)]
@@ -23,6 +23,10 @@ pub struct RunArgs {
 /// any delivery failed in this run (on a dry run, would fail), or a queued
 /// entry that no rule explains was left undelivered.
 pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
+    // What cron mails its owner: a length of desk.yaml to spell anew.
+    for w in crate::app::rules::ambiguous_length_findings(&ctx.store) {
+        crate::output::message::warn(&w.to_string());
+    }
     let tz = ctx.store.settings.tz;
     let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
     let mut fired = |f: &TimeFiring| {

@@ -44,22 +44,27 @@ pub fn group_by() -> impl TypedValueParser<Value = GroupBy> {
     by_name(&GroupBy::ALL, GroupBy::name, |_| None)
 }
 
-/// `desk run --catch-up`: a span such as `14d`, `36h` or `1d12h` (SLA
-/// targets' syntax), in seconds, longer than zero and at most 366 days.
+/// `desk run --catch-up`: a duration such as `14d`, `36h` or `1d12h`, in
+/// seconds, longer than zero and at most 366 days.
 pub fn catch_up(text: &str) -> Result<i64, String> {
-    use crate::sla::DurationError;
-    match crate::sla::parse_duration(text) {
+    use crate::clock::{Ambiguous, BareM, DurationError};
+    match crate::clock::parse_duration(text) {
         Ok((0, 0)) => Err(format!(
             "'{text}' lets every firing go; give a span longer than the cron interval, e.g. 14d"
         )),
-        // `m` is minutes here, as in SLA targets, not months as in
+        // A bare `m` is minutes here, as in SLA targets, not months as in
         // `dormant_for`: a few minutes would let nearly every firing go.
         Ok((0, seconds)) if seconds < 3600 => Err(format!(
-            "'{text}' is {} minute(s) (m is minutes here): that lets go of nearly every \
-             firing; give at least 1h, e.g. 14d or 36h",
+            "'{text}' is {} minute(s): that lets go of nearly every firing; give at least \
+             1h, e.g. 14d or 36h",
             seconds / 60
         )),
-        Ok((days, seconds)) => Ok(days * 86_400 + seconds),
+        Ok((days, seconds)) => {
+            if let Some(a) = Ambiguous::find("--catch-up", text, BareM::Minutes) {
+                crate::output::message::warn(&format!("{}: {a}", a.key));
+            }
+            Ok(days * 86_400 + seconds)
+        }
         Err(DurationError::TooLong(_)) => Err(format!("'{text}' is longer than 366 days")),
         Err(e) => Err(e.to_string()),
     }
@@ -72,9 +77,11 @@ mod tests {
     #[test]
     fn a_catch_up_of_minutes_is_refused_and_hours_or_days_taken() {
         let e = catch_up("6m").unwrap_err();
-        assert!(e.contains("'6m' is 6 minute(s) (m is minutes here)"), "{e}");
-        assert!(catch_up("59m").is_err());
+        assert!(e.contains("'6m' is 6 minute(s)"), "{e}");
+        assert!(catch_up("59m").is_err() && catch_up("59min").is_err());
         assert_eq!(catch_up("60m"), Ok(3600));
+        assert_eq!(catch_up("60min"), Ok(3600));
+        assert!(catch_up("6mo").unwrap_err().contains("give days"));
         assert_eq!(catch_up("36h"), Ok(36 * 3600));
         assert_eq!(catch_up("14d"), Ok(14 * 86_400));
         assert!(catch_up("0d").is_err());

@@ -70,7 +70,7 @@ pub const DEFAULT_RULES: &str = "\
 # away, or a type no rule routes) is told to the supervisors, else to the
 # first role with someone available, by the next desk run.
 - name: unassigned-to-supervisor
-  when: {unassigned_for: 15m}
+  when: {unassigned_for: 15min}
   then:
   - notify: {to: {role: [supervisor, service, engineer, sales]}, template: unassigned}
 # An urgent ticket past its resolution target goes up to the supervisors.
@@ -110,7 +110,7 @@ pub const DEFAULT_RULES: &str = "\
 # gets a call-back ticket, for the customer's owner (else routed as a
 # consultation), who is told as of any new ticket.
 - name: dormant-callback
-  when: {dormant_for: 6m}
+  when: {dormant_for: 6mo}
   then:
   - open: {type: consultation, priority: normal, channel: phone, title: 待激活客户回访 / Call back a dormant customer, tags: [待激活]}
 ";

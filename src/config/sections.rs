@@ -83,7 +83,7 @@ pub struct CustomerConfig {
     #[serde(default = "default_sources")]
     pub sources: Vec<Choice>,
     /// No ticket activity and no contact for this long makes a customer
-    /// dormant (待激活): `6m`, `180d`, `26w`, `1y`.
+    /// dormant (待激活): `6mo`, `180d`, `26w`, `1y`.
     #[serde(default = "default_dormant_after")]
     pub dormant_after: String,
 }
@@ -95,7 +95,7 @@ fn default_customer_digits() -> usize {
     6
 }
 fn default_dormant_after() -> String {
-    "6m".into()
+    "6mo".into()
 }
 pub(super) fn default_sources() -> Vec<Choice> {
     vec![

@@ -25,6 +25,9 @@ pub struct Settings {
     pub dormant_after: Span,
     /// `encryption.recipients`, parsed: whom sealed numbers are encrypted to.
     pub recipients: Vec<crate::crypto::Recipient>,
+    /// The lengths written with a bare `m` (`customers.dormant_after`, SLA
+    /// targets): read as before, told by `desk check` and `desk run`.
+    pub ambiguous: Vec<crate::clock::Ambiguous>,
 }
 
 /// The shape of a ticket or customer ID prefix: one or more ASCII capital
@@ -179,12 +182,20 @@ impl Config {
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();
         let policy = self.sla.build(&calendar, &priorities).map_err(bad)?;
+        // In the order of desk.yaml's sections.
+        let mut ambiguous = self.sla.ambiguous();
+        ambiguous.extend(crate::clock::Ambiguous::find(
+            "customers.dormant_after",
+            &customers.dormant_after,
+            crate::clock::BareM::Months,
+        ));
         Ok(Settings {
             tz,
             yaml_calendar: calendar,
             policy,
             dormant_after,
             recipients,
+            ambiguous,
         })
     }
 }

@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn dormant_means_nothing_open_and_no_activity_for_the_span_oldest_first() {
         let now = at("2026-11-01T09:00:00+08:00");
-        let six_months = Dormancy::new(parse_span("6m").unwrap(), now);
+        let six_months = Dormancy::new(parse_span("6mo").unwrap(), now);
         let quiet = Activity::default();
         let open = Activity {
             tickets: 1,

@@ -37,6 +37,9 @@ pub type Role = String;
 pub struct Rules {
     pub rules: Vec<Rule>,
     pub agents: Vec<Member>,
+    /// The waits of time rules written with a bare `m` (`when:
+    /// {unassigned_for: 15m}`): read as before, a warning each.
+    pub ambiguous: Vec<RuleError>,
 }
 
 /// An agent as routing sees them.
@@ -106,6 +109,20 @@ pub enum TimeTrigger {
 }
 
 impl TimeTrigger {
+    /// What a bare `m` in its length was read as: minutes in the waits,
+    /// months in a dormancy span; `None` for an SLA trigger, which has none.
+    pub fn bare_m(&self) -> Option<crate::clock::BareM> {
+        use crate::clock::BareM;
+        match self {
+            TimeTrigger::Sla { .. } => None,
+            TimeTrigger::NoProgressFor { .. }
+            | TimeTrigger::PendingFor { .. }
+            | TimeTrigger::UnsurveyedFor { .. }
+            | TimeTrigger::UnassignedFor { .. } => Some(BareM::Minutes),
+            TimeTrigger::DormantFor { .. } => Some(BareM::Months),
+        }
+    }
+
     /// The statuses a ticket can have when the trigger is due (`None`: a
     /// customer trigger).
     pub fn statuses(&self) -> Option<&'static [crate::model::Status]> {

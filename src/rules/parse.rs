@@ -44,6 +44,8 @@ const ACTIONS: &str = "assign, set, note, notify, run, open (dormant_for rules)"
 struct Ctx<'a> {
     config: &'a Config,
     problems: Vec<(String, String)>,
+    /// Lengths written with a bare `m`: read as before, warned about.
+    ambiguous: Vec<crate::clock::Ambiguous>,
 }
 
 impl Ctx<'_> {
@@ -166,6 +168,7 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
             return Ok(Rules {
                 rules: Vec::new(),
                 agents,
+                ambiguous: Vec::new(),
             })
         }
         Some(Value::Sequence(items)) => items,
@@ -180,11 +183,13 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
     };
     let mut rules = Vec::new();
     let mut errors = Vec::new();
+    let mut ambiguous = Vec::new();
     let mut names = std::collections::BTreeMap::new();
     for (index, item) in items.iter().enumerate() {
         let mut ctx = Ctx {
             config,
             problems: Vec::new(),
+            ambiguous: Vec::new(),
         };
         let rule = one(&mut ctx, item);
         let name = item.get("name").and_then(scalar).filter(|n| !n.is_empty());
@@ -202,9 +207,19 @@ pub(super) fn rules(value: Option<&Value>, config: &Config) -> Result<Rules, Vec
             key,
             message,
         }));
+        ambiguous.extend(ctx.ambiguous.into_iter().map(|a| RuleError {
+            index: Some(index),
+            name: name.clone(),
+            message: a.to_string(),
+            key: a.key,
+        }));
     }
     if errors.is_empty() {
-        Ok(Rules { rules, agents })
+        Ok(Rules {
+            rules,
+            agents,
+            ambiguous,
+        })
     } else {
         Err(errors)
     }
@@ -258,6 +273,16 @@ fn one(ctx: &mut Ctx, item: &Value) -> Option<Rule> {
         }
         Some(v) => trigger(ctx.config, v).map_err(|(k, e)| ctx.bad(k, e)).ok(),
     };
+    if let (Some(Trigger::Time(t)), Some(Value::Mapping(w))) = (&when, m.get("when")) {
+        if let Some(bare_m) = t.bare_m() {
+            for (k, v) in w {
+                let text = scalar(v).unwrap_or_default();
+                let key = format!("when.{}", key_text(k));
+                ctx.ambiguous
+                    .extend(crate::clock::Ambiguous::find(key, &text, bare_m));
+            }
+        }
+    }
     let conditions = match m.get("if") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => match map("if", v) {
@@ -414,7 +439,7 @@ fn time_trigger(config: &Config, m: &Mapping) -> Result<TimeTrigger, (String, St
         let k = format!("when.{key}");
         let t = scalar(&m[key]).unwrap_or_default();
         let (days, secs) =
-            crate::sla::parse_duration(&t).map_err(|e| (k.clone(), e.to_string()))?;
+            crate::clock::parse_duration(&t).map_err(|e| (k.clone(), e.to_string()))?;
         Ok(days * 86_400 + secs)
     };
     let only = |expected: &[&str]| -> Found {
@@ -1239,6 +1264,46 @@ mod tests {
                 ..Default::default()
             })
         );
+    }
+
+    #[test]
+    fn a_bare_m_in_a_time_rule_keeps_its_meaning_and_is_named_with_the_spelling_to_use() {
+        let r = parse(
+            "- {name: w, when: {no_progress_for: 1h30m}, then: [{note: x}]}\n\
+             - {name: n, when: {no_progress_for: 1h30min}, then: [{note: x}]}\n\
+             - {name: d, when: {dormant_for: 6m}, then: [{open: {type: consultation, title: t, priority: normal, channel: phone}}]}\n\
+             - {name: s, when: {sla: response, state: breached}, then: [{note: x}]}\n",
+        )
+        .unwrap();
+        assert_eq!(r.rules[0].when, r.rules[1].when);
+        assert_eq!(
+            r.rules[0].when,
+            Trigger::Time(TimeTrigger::NoProgressFor { seconds: 5400 })
+        );
+        assert_eq!(
+            r.rules[2].when,
+            Trigger::Time(TimeTrigger::DormantFor {
+                span: Span::Months(6)
+            })
+        );
+        let told: Vec<String> = r.ambiguous.iter().map(|e| e.to_string()).collect();
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(
+            told[0].starts_with(
+                "rule 'w' (rules[0]), key when.no_progress_for: '1h30m' is read as minutes"
+            ) && told[0].contains("write '1h30min'"),
+            "{told:?}"
+        );
+        assert!(
+            told[1]
+                .starts_with("rule 'd' (rules[2]), key when.dormant_for: '6m' is read as months")
+                && told[1].contains("write '6mo'"),
+            "{told:?}"
+        );
+        // The rules desk init writes spell every length one way.
+        let v: Value = crate::yaml::from_str(DEFAULT_RULES).unwrap();
+        let shipped = Rules::parse(Some(&v), &Config::seed_defaults()).unwrap();
+        assert!(shipped.ambiguous.is_empty(), "{:?}", shipped.ambiguous);
     }
 
     #[test]

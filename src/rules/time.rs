@@ -503,7 +503,10 @@ fn key(rule: &str, subject: &str, threshold: &str, cycle: Timestamp) -> String {
     format!("{rule}/{subject}/{threshold}/{}", cycle.to_rfc3339())
 }
 
-/// `1d12h`, `30m`: days, hours and minutes, the zero ones left out.
+/// `1d12h`, `30m`: days, hours and minutes, the zero ones left out. A
+/// firing's key keeps this spelling, from before `min` and `mo`: histories
+/// record it, and a key spelled anew would fire every rule once more. The
+/// trigger's name before it tells minutes from months.
 fn duration(seconds: i64) -> String {
     let (d, h, m, s) = (
         seconds / 86_400,
@@ -523,6 +526,8 @@ fn duration(seconds: i64) -> String {
     }
 }
 
+/// `6m`, `180d`: a dormancy span in a firing's key, spelled as histories
+/// recorded it (see [`duration`]).
 fn span_text(span: Span) -> String {
     match span {
         Span::Days(d) => format!("{d}d"),
@@ -968,7 +973,7 @@ mod tests {
     #[test]
     fn unassigned_fires_once_per_spell_without_an_assignee() {
         let w = World::new(
-            "- name: nobody\n  when: {unassigned_for: 15m}\n  then:\n  - notify: {to: {role: supervisor}, template: unassigned}\n",
+            "- name: nobody\n  when: {unassigned_for: 15min}\n  then:\n  - notify: {to: {role: supervisor}, template: unassigned}\n",
         );
         let created = at("2026-11-24T10:00:00+08:00");
         let mut t = Ticket::create(

@@ -11,8 +11,8 @@ pub use clocks::{
     format_left, format_seconds, replay, state_of, Clock, ClockState, Span, TicketClocks,
 };
 pub use policy::{
-    parse_duration, CalendarConfig, ClockKind, DateError, DurationError, HolidayFile, Policy,
-    PriorityTargets, SettingsError, SlaConfig, Target, TargetConfig, TargetKind, Week,
+    CalendarConfig, ClockKind, DateError, HolidayFile, Policy, PriorityTargets, SettingsError,
+    SlaConfig, Target, TargetConfig, TargetKind, Week,
 };
 pub use urgency::by_urgency;
 

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{parse_ranges, Calendar, RangeError};
+use crate::clock::{parse_duration, DurationError};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CalendarConfig {
@@ -94,6 +95,38 @@ pub struct PriorityTargets {
     pub update: Option<TargetConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<TargetConfig>,
+}
+
+impl PriorityTargets {
+    /// Response, update and resolution, in [`TargetKind::ALL`]'s order.
+    fn each(&self) -> [Option<&TargetConfig>; 3] {
+        [&self.response, &self.update, &self.resolution].map(Option::as_ref)
+    }
+
+    /// `sla.targets[urgent].response.within`: where the `i`th target's
+    /// duration is in desk.yaml.
+    fn within_key(&self, i: usize) -> String {
+        let kind = TargetKind::ALL[i].name();
+        format!("sla.targets[{}].{kind}.within", self.priority)
+    }
+}
+
+impl SlaConfig {
+    /// The targets whose duration has a bare `m` (minutes), for a warning.
+    pub fn ambiguous(&self) -> Vec<crate::clock::Ambiguous> {
+        let mut found = Vec::new();
+        for p in &self.targets {
+            for (i, t) in p.each().into_iter().enumerate() {
+                let Some(t) = t else { continue };
+                found.extend(crate::clock::Ambiguous::find(
+                    p.within_key(i),
+                    &t.within,
+                    crate::clock::BareM::Minutes,
+                ));
+            }
+        }
+        found
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -202,20 +235,10 @@ impl Policy {
     }
 }
 
-/// The longest target, in days of its clock: a year. Longer is not a
-/// service level, and it keeps every due date computable.
-pub const MAX_TARGET_DAYS: i64 = 366;
-
-/// What is wrong with a target's duration; each names the text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
-    #[error("'{0}' is not a duration like 4h, 30m or 3d")]
-    NotADuration(String),
-    #[error("'{0}' is not a duration like 4h, 30m or 3d (give a unit: d, h or m)")]
-    NoUnit(String),
-    #[error("'{0}' is too long; a target is at most {MAX_TARGET_DAYS}d")]
-    TooLong(String),
-}
+/// The longest target, in days of its clock: a year, the longest
+/// duration. Longer is not a service level, and it keeps every due date
+/// computable.
+pub const MAX_TARGET_DAYS: i64 = crate::clock::MAX_DURATION_DAYS;
 
 /// What is wrong with a holiday or make-up workday entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -255,44 +278,6 @@ pub enum SettingsError {
     Zero { key: String, within: String },
     #[error("{key}: '{within}' is too long; a target is at most {MAX_TARGET_DAYS}d")]
     TooLong { key: String, within: String },
-}
-
-/// `(days, seconds)` of a duration such as `1d4h30m`, each at most
-/// [`MAX_TARGET_DAYS`] days' worth.
-pub fn parse_duration(text: &str) -> Result<(i64, i64), DurationError> {
-    let too_long = || DurationError::TooLong(text.into());
-    let mut days: i64 = 0;
-    let mut secs: i64 = 0;
-    let mut number = String::new();
-    let mut any = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        if number.is_empty() {
-            return Err(DurationError::NotADuration(text.into()));
-        }
-        // All digits: a failed parse can only be a number too large.
-        let n: i64 = number.parse().map_err(|_| too_long())?;
-        number.clear();
-        any = true;
-        let (d, s) = match c {
-            'd' => (n, 0),
-            'h' => (0, n.checked_mul(3600).ok_or_else(too_long)?),
-            'm' => (0, n.checked_mul(60).ok_or_else(too_long)?),
-            _ => return Err(DurationError::NotADuration(text.into())),
-        };
-        days = days.checked_add(d).ok_or_else(too_long)?;
-        secs = secs.checked_add(s).ok_or_else(too_long)?;
-        if days > MAX_TARGET_DAYS || secs > MAX_TARGET_DAYS * 86_400 {
-            return Err(too_long());
-        }
-    }
-    if !number.is_empty() || !any {
-        return Err(DurationError::NoUnit(text.into()));
-    }
-    Ok((days, secs))
 }
 
 /// Parses `2026-10-01` or `2026-10-01..2026-10-07` into dates, each from
@@ -407,16 +392,9 @@ impl SlaConfig {
                 });
             }
             let mut set = [None, None, None];
-            for (i, (kind, t)) in [
-                ("response", &p.response),
-                ("update", &p.update),
-                ("resolution", &p.resolution),
-            ]
-            .into_iter()
-            .enumerate()
-            {
+            for (i, t) in p.each().into_iter().enumerate() {
                 let Some(t) = t else { continue };
-                let key = format!("sla.targets[{}].{kind}.within", p.priority);
+                let key = p.within_key(i);
                 let (days, secs) = match parse_duration(&t.within) {
                     Ok(parsed) => parsed,
                     Err(error) => return Err(SettingsError::Duration { key, error }),
@@ -458,11 +436,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_dates_parse_or_explain() {
-        assert_eq!(parse_duration("1h30m").unwrap(), (0, 5400));
-        assert_eq!(parse_duration("3d").unwrap(), (3, 0));
-        assert!(parse_duration("3").is_err());
-        assert!(parse_duration("3 weeks").is_err());
+    fn dates_parse_or_explain() {
         assert_eq!(parse_dates("2026-10-01..2026-10-07").unwrap().len(), 7);
         assert!(parse_dates("2026-10-07..2026-10-01")
             .unwrap_err()
@@ -547,18 +521,6 @@ mod tests {
 
     #[test]
     fn every_error_reads_as_it_always_has() {
-        let duration = |t: &str| parse_duration(t).unwrap_err().to_string();
-        let give_unit = "is not a duration like 4h, 30m or 3d (give a unit: d, h or m)";
-        assert_eq!(duration("3"), format!("'3' {give_unit}"));
-        assert_eq!(
-            duration("x1h"),
-            "'x1h' is not a duration like 4h, 30m or 3d"
-        );
-        assert_eq!(duration("1x"), "'1x' is not a duration like 4h, 30m or 3d");
-        assert_eq!(
-            duration("367d"),
-            "'367d' is too long; a target is at most 366d"
-        );
         let dates = |t: &str| parse_dates(t).unwrap_err().to_string();
         assert_eq!(
             dates("2026-13-01"),
@@ -633,7 +595,9 @@ mod tests {
                     within: "1y".into(),
                     ..t
                 })),
-            "sla.targets[normal].update.within: '1y' is not a duration like 4h, 30m or 3d"
+            "sla.targets[normal].update.within: '1y' is not a duration like 4h, 30min or 3d: \
+             weeks, months and years are spans of the calendar, and a duration may run on \
+             working days; give days"
         );
         assert_eq!(
             sla(|c| c.targets[0].resolution = target("8784h", ClockKind::Working)),
@@ -643,21 +607,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn durations_never_panic_and_stay_bounded(text in "[0-9dhm ]{0,30}|\\PC{0,20}") {
-            if let Ok((days, secs)) = parse_duration(&text) {
-                proptest::prop_assert!((0..=MAX_TARGET_DAYS).contains(&days));
-                proptest::prop_assert!((0..=MAX_TARGET_DAYS * 86_400).contains(&secs));
-            }
+        fn dates_never_panic(text in "[0-9.-]{0,30}|\\PC{0,20}") {
             let _ = parse_dates(&text);
-        }
-
-        #[test]
-        fn durations_round_trip(d in 0i64..=366, h in 0i64..=8784, m in 0i64..=600_000) {
-            let text = format!("{d}d{h}h{m}m");
-            match parse_duration(&text) {
-                Ok(got) => proptest::prop_assert_eq!(got, (d, h * 3600 + m * 60)),
-                Err(e) => proptest::prop_assert!(h * 3600 + m * 60 > MAX_TARGET_DAYS * 86_400, "{}", e),
-            }
         }
     }
 }

@@ -3,7 +3,7 @@ use std::io::Write;
 use super::{keyring_for, parse_kind, Shown};
 use crate::app;
 use crate::cli::Context;
-use crate::clock::{parse_span, Timestamp};
+use crate::clock::{parse_span, Ambiguous, BareM, Timestamp};
 use crate::error::{Error, Result};
 use crate::model::{mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue};
 use crate::output::{int, opt_text, text, Format, Records};
@@ -42,7 +42,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub credit_code: Option<String>,
     /// Dormant customers (待激活): no open ticket and no ticket activity or
-    /// contact for SPAN (6m, 180d; default from desk.yaml), oldest first.
+    /// contact for SPAN (6mo, 180d; default from desk.yaml), oldest first.
     #[arg(long, value_name = "SPAN", num_args = 0..=1, default_missing_value = "")]
     pub dormant: Option<String>,
     /// The time dormancy is measured from (default: now).
@@ -95,7 +95,12 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
             let span = if span.is_empty() {
                 ctx.store.settings.dormant_after
             } else {
-                parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?
+                let parsed =
+                    parse_span(span).map_err(|why| Error::invalid("--dormant", span, why))?;
+                if let Some(a) = Ambiguous::find("--dormant", span, BareM::Months) {
+                    crate::output::message::warn(&format!("{}: {a}", a.key));
+                }
+                parsed
             };
             Some(Dormancy::new(span, ctx.now_or(args.now.as_deref())?))
         }
