@@ -188,16 +188,10 @@ impl Store {
                 e.to_string(),
             )]);
         }
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(Path::new(AUDIT_DIR), e)),
-        };
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect();
-        files.sort();
+        let files = super::walk::entries(&dir)?
+            .into_iter()
+            .map(|e| e.path)
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"));
         let mut findings = Vec::new();
         for path in files {
             let shown = self.display_path(&path).to_path_buf();

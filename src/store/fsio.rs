@@ -241,20 +241,11 @@ impl TempFile {
 
 /// The temporary files directly in `dir` (none if it does not exist).
 pub fn temp_files(dir: &Path) -> Result<Vec<TempFile>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
-            found.extend(TempFile::parse(&entry.path()));
-        }
-    }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(found)
+    Ok(super::walk::entries(dir)?
+        .into_iter()
+        .filter(|entry| entry.file_type.is_file())
+        .filter_map(|entry| TempFile::parse(&entry.path))
+        .collect())
 }
 
 /// Whether process `pid` exists (`kill(pid, 0)`, which signals nothing);

@@ -206,7 +206,7 @@ impl Store {
             Ok(text) => parse_journal(&text, self.display_path(&journal))
                 .map(|names| Staged::Decided { names }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let files = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.count();
+                let files = super::walk::entries(&dir)?.len();
                 Ok(Staged::Undecided { files })
             }
             Err(e) => Err(Error::io(&journal, e)),

@@ -55,11 +55,12 @@ impl Store {
     fn read_node_claims(&self) -> Result<(Vec<NodeClaim>, Vec<super::Finding>)> {
         let dir = self.root.join(NODES_DIR);
         let mut bad = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        // Unlistable is told by the walk of `desk check`, not here.
+        let Ok(entries) = super::walk::entries(&dir) else {
             return Ok((Vec::new(), bad));
         };
         let mut claims = Vec::new();
-        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        for path in entries.into_iter().map(|e| e.path) {
             if path.extension().is_none_or(|x| x != "yaml") {
                 continue;
             }

@@ -75,13 +75,8 @@ impl Store {
         // A linked folder is refused, not followed.
         super::read::real_dirs(&self.root, Path::new(CALENDARS_DIR))?;
         if dir.is_dir() {
-            let mut paths: Vec<_> = std::fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
-            paths.sort();
-            for path in paths {
+            let paths = super::walk::entries(&dir)?.into_iter().map(|e| e.path);
+            for path in paths.filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml")) {
                 let shown = self.display_path(&path);
                 let file: HolidayFile = from_yaml(&read_file(&path, shown)?, shown)?;
                 files.push((shown.display().to_string(), file));

@@ -279,16 +279,9 @@ impl Store {
     /// (see [`crate::model::Sequence`]; `desk check` warns about it).
     fn max_serial(&self, prefix: &str, date: NaiveDate) -> Result<u32> {
         let dir = self.tickets_dir().join(date.format("%Y/%m").to_string());
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(Error::io(&dir, e)),
-        };
         let mut serials = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&dir, e))?;
-            let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".yaml")) else {
+        for entry in super::walk::entries(&dir)? {
+            let Some(stem) = entry.name.strip_suffix(".yaml") else {
                 continue;
             };
             if let Some(id) = TicketId::parse(stem) {

@@ -1,7 +1,8 @@
-//! Finding the files desk reads: one walker for `tickets/` (any depth) and
-//! `customers/` (one folder), and the identity of each file found, by which
-//! the ticket cache and the customer index know an unchanged file without
-//! reading it.
+//! Finding the files desk reads: the one place that lists a directory
+//! ([`entries`]: sorted, no link followed, errors naming the directory), one
+//! walker for `tickets/` (any depth) and `customers/` (one folder), and the
+//! identity of each file found, by which the ticket cache and the customer
+//! index know an unchanged file without reading it.
 
 use std::path::{Path, PathBuf};
 #[cfg(not(unix))]
@@ -191,6 +192,68 @@ pub(super) fn yaml_files(
     Ok(files)
 }
 
+/// One entry directly in a directory.
+#[derive(Debug)]
+pub(super) struct Entry {
+    pub name: String,
+    pub path: PathBuf,
+    /// The entry's own type: a link is a link, not what it points to.
+    pub file_type: std::fs::FileType,
+}
+
+/// The entries directly in `dir`, sorted by name; nothing when `dir` does
+/// not exist. No link is followed (each entry's type is its own); a name
+/// that is not UTF-8 is no name desk gives or can show, and is skipped.
+/// Errors name the directory.
+pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
+    let mut found = Vec::new();
+    each_entry(dir, Missing::Empty, |name, entry, file_type| {
+        found.push(Entry {
+            name: name.to_string(),
+            path: entry.path(),
+            file_type,
+        });
+        Ok(())
+    })?;
+    found.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// What a directory that does not exist is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// One with nothing in it.
+    Empty,
+    /// An error: a walk lists only folders it found.
+    Error,
+}
+
+/// Calls `each` with every entry directly in `dir`, in the directory's
+/// order, with its name (UTF-8 ones only) and its own type: the one
+/// `read_dir` of desk.
+fn each_entry(
+    dir: &Path,
+    missing: Missing,
+    mut each: impl FnMut(&str, &std::fs::DirEntry, std::fs::FileType) -> Result<()>,
+) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing == Missing::Empty => {
+            return Ok(())
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // The file type is the entry's own: a link is not followed.
+        let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        each(name, &entry, file_type)?;
+    }
+    Ok(())
+}
+
 /// Reads one directory: the entries to list, and (deep) its subdirectories.
 fn list_dir(
     dir: &Path,
@@ -200,14 +263,9 @@ fn list_dir(
     files: &mut Vec<Found>,
     subdirs: &mut Vec<(PathBuf, String)>,
 ) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let name = entry.file_name();
-        // A name that is not UTF-8 is no name desk gives or can show.
-        let Some(name) = name.to_str() else { continue };
+    each_entry(dir, Missing::Error, |name, entry, file_type| {
         if name.starts_with('.') {
-            continue;
+            return Ok(());
         }
         let path = if rel.is_empty() {
             name.to_string()
@@ -215,8 +273,6 @@ fn list_dir(
             format!("{rel}/{name}")
         };
         let yaml = name.ends_with(".yaml");
-        // The file type is the entry's own: a link is not followed.
-        let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
         let listed = match depth {
             Depth::Flat => yaml,
             Depth::Deep if file_type.is_dir() && !yaml => {
@@ -226,7 +282,7 @@ fn list_dir(
             Depth::Deep => file_type.is_symlink() || yaml,
         };
         if !listed {
-            continue;
+            return Ok(());
         }
         let key = if stat {
             // DirEntry::metadata stats relative to the open directory,
@@ -238,12 +294,12 @@ fn list_dir(
         };
         files.push(Found {
             rel: path,
-            ino: ino(&entry),
+            ino: ino(entry),
             regular: refused_kind(&file_type).is_none(),
             key,
         });
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(unix)]
@@ -254,4 +310,35 @@ fn ino(entry: &std::fs::DirEntry) -> u64 {
 #[cfg(not(unix))]
 fn ino(_: &std::fs::DirEntry) -> u64 {
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_listed_sorted_without_following_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in ["b.yaml", "a.yaml", ".hidden", "c.jsonl"] {
+            std::fs::write(d.join(name), "x").unwrap();
+        }
+        std::fs::create_dir(d.join("sub")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d.join("sub"), d.join("link")).unwrap();
+        let found = entries(d).unwrap();
+        let names: Vec<&str> = found.iter().map(|e| e.name.as_str()).collect();
+        #[cfg(unix)]
+        assert_eq!(
+            names,
+            [".hidden", "a.yaml", "b.yaml", "c.jsonl", "link", "sub"]
+        );
+        #[cfg(unix)]
+        assert!(found[4].file_type.is_symlink() && !found[4].file_type.is_dir());
+        assert_eq!(found[1].path, d.join("a.yaml"));
+        // Missing is empty; a file is not a directory, and the error names it.
+        assert!(entries(&d.join("none")).unwrap().is_empty());
+        let err = entries(&d.join("a.yaml")).unwrap_err().to_string();
+        assert!(err.contains("a.yaml"), "{err}");
+    }
 }
