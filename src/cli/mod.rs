@@ -362,17 +362,8 @@ fn recorded_actor(store: &Store, arg: Option<&str>, given: &str) -> String {
 
 /// git's user.name, else the login name.
 fn default_actor(dir: &std::path::Path) -> String {
-    let git = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["config", "user.name"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|s| !s.is_empty());
-    git.or_else(|| std::env::var("USER").ok())
+    crate::store::git_user_name(dir)
+        .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("LOGNAME").ok())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into())

@@ -4,7 +4,6 @@
 //! desk installs (see docs/git.md; the node number is in `node.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::{write_atomic, Store};
 use crate::error::{Error, Result};
@@ -72,18 +71,17 @@ pub fn how_to_allow(line: &str) -> String {
     }
 }
 
-/// Runs git in `dir`; `None` when git is missing or fails (not a repository).
+/// git's output in `dir`, trimmed; `None` when git is missing or fails
+/// (not a repository), for the questions a store outside git answers
+/// with nothing (`git_command::output` gives the error).
 pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    super::git_command::output(dir, args).ok()
+}
+
+/// git's user.name in `dir` (its clone's, else the user's), for the actor
+/// of a command that names none; `None` outside git or when unset.
+pub fn git_user_name(dir: &Path) -> Option<String> {
+    git(dir, &["config", "user.name"]).filter(|n| !n.is_empty())
 }
 
 /// How the store stands with git.
@@ -177,12 +175,7 @@ impl Store {
             ),
             ("merge.desk.driver", driver.as_str()),
         ] {
-            git(&self.root, &["config", key, value]).ok_or_else(|| {
-                Error::Refused(format!(
-                    "`git config {key}` failed in {}",
-                    self.root.display()
-                ))
-            })?;
+            super::git_command::output(&self.root, ["config", key, value])?;
         }
         Ok(())
     }
@@ -215,12 +208,7 @@ impl Store {
         if let Some(v) = git(&self.root, &["config", "--get", "pull.rebase"]) {
             return Ok((v, false));
         }
-        git(&self.root, &["config", "--local", "pull.rebase", "false"]).ok_or_else(|| {
-            Error::Refused(format!(
-                "`git config pull.rebase false` failed in {}",
-                self.root.display()
-            ))
-        })?;
+        super::git_command::output(&self.root, ["config", "--local", "pull.rebase", "false"])?;
         Ok(("false".into(), true))
     }
 

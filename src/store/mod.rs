@@ -10,6 +10,7 @@ mod decode;
 mod finding;
 mod fsio;
 mod git;
+mod git_command;
 #[cfg(test)]
 mod golden;
 mod issued;
@@ -35,7 +36,10 @@ pub use customers::{
 pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
-pub use git::{allow_command, git, how_to_allow, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
+pub use git::{
+    allow_command, git, git_user_name, how_to_allow, GitState, Installed, ATTRIBUTES, HOOKS_KEY,
+};
+pub use git_command::GitError;
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};

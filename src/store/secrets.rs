@@ -2,9 +2,9 @@
 //! out of git, full personal numbers out of parse errors, and sealed values
 //! whole (docs/format.md, "Encryption").
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
 use crate::crypto::{self, Sealed};
@@ -93,18 +93,19 @@ impl Store {
                 root.display()
             )));
         }
-        let toplevel = git_output(&self.root, &["rev-parse", "--show-toplevel"])
-            .map(|top| resolved(Path::new(top.trim())))
+        let toplevel = super::git_command::output(&self.root, ["rev-parse", "--show-toplevel"])
+            .ok()
+            .map(|top| resolved(Path::new(&top)))
             .transpose()?;
         if let Some(top) = toplevel.filter(|top| key.starts_with(top)) {
-            let ignored = Command::new("git")
-                .arg("-C")
-                .arg(&self.root)
-                .args(["check-ignore", "-q", "--"])
-                .arg(&key)
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
+            let check = [
+                OsStr::new("check-ignore"),
+                "-q".as_ref(),
+                "--".as_ref(),
+                key.as_ref(),
+            ];
+            let ignored =
+                super::git_command::run(&self.root, check).is_ok_and(|ran| ran.code == Some(0));
             if !ignored {
                 return Err(Error::Refused(format!(
                     "{} is inside the git work tree of the store ({}) and not ignored, so \
@@ -151,17 +152,24 @@ impl Store {
         let mut files = Vec::new();
         for (kind, key) in SECRET_KEYS.iter().enumerate() {
             for scope in ["--cached", "--untracked"] {
-                let out = Command::new("git")
-                    .arg("-C")
-                    .arg(&self.root)
-                    .args(["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"])
-                    .arg(scope)
-                    .args(["-e", key.pattern, "--", ":/"])
-                    .stdin(Stdio::null())
-                    .stderr(Stdio::null())
-                    .output();
-                let Ok(out) = out else { return Ok(None) };
-                match out.status.code() {
+                let grep = [
+                    "-c",
+                    "grep.fullName=false",
+                    "grep",
+                    "-l",
+                    "-z",
+                    "-i",
+                    "-E",
+                    scope,
+                    "-e",
+                    key.pattern,
+                    "--",
+                    ":/",
+                ];
+                let Ok(out) = super::git_command::run(&self.root, grep) else {
+                    return Ok(None);
+                };
+                match out.code {
                     // 1 is "no match"; anything else is "not a repository" (or no git).
                     Some(0) => {}
                     Some(1) => continue,
@@ -217,21 +225,6 @@ impl Store {
         files.sort();
         Ok(files)
     }
-}
-
-/// git's output in `dir`, or None when git is missing or fails.
-fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
 }
 
 /// A kind of secret key that must not be published with the store.
