@@ -193,23 +193,14 @@ impl Store {
     fn store_files_with_key(&self) -> Result<Vec<(PathBuf, usize)>> {
         let mut paths = Vec::new();
         // Symlinks are not followed: what they point at is not the store's.
-        for entry in walkdir::WalkDir::new(&self.root)
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git")
-        {
-            let entry = entry.map_err(|e| {
-                let path = self
-                    .display_path(e.path().unwrap_or(&self.root))
-                    .to_path_buf();
-                Error::io(path, e.into())
-            })?;
+        let not_git = |e: &super::walk::Entry| e.name != ".git";
+        for entry in super::walk::tree(&self.root, &not_git)? {
             // A key file is small; a file over the store's size budget is
             // not read whole (desk's readers refuse it where it matters).
-            let small = entry
-                .metadata()
+            let small = std::fs::symlink_metadata(&entry.path)
                 .is_ok_and(|m| m.len() <= super::MAX_FILE_BYTES);
-            if entry.file_type().is_file() && small {
-                paths.push(entry.into_path());
+            if entry.file_type.is_file() && not_git(&entry) && small {
+                paths.push(entry.path);
             }
         }
         let hits = crate::parallel::map(&paths, |p| file_holds_key(p));

@@ -76,14 +76,20 @@ impl Store {
             self.customers_dir(),
             self.root.join(super::ISSUED_DIR),
         ];
-        let walk = walkdir::WalkDir::new(self.tickets_dir())
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || (e.file_type().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
-            });
-        dirs.extend(walk.flatten().map(|e| e.into_path()));
+        let tickets = self.tickets_dir();
+        let visible = |e: &super::walk::Entry| !e.name.starts_with('.');
+        // Best effort: a folder that cannot be listed is the ticket walk's
+        // to report.
+        let below = super::walk::tree(&tickets, &visible).unwrap_or_default();
+        if tickets.is_dir() {
+            dirs.push(tickets);
+        }
+        dirs.extend(
+            below
+                .into_iter()
+                .filter(|e| e.file_type.is_dir() && visible(e))
+                .map(|e| e.path),
+        );
         dirs.push(self.state_dir().join("cache"));
         // The reveal log's folder, unless it is a link (reported by `check`).
         if super::read::real_dirs(&self.root, Path::new(super::AUDIT_DIR)).is_ok() {

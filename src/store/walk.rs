@@ -219,6 +219,22 @@ pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     Ok(found)
 }
 
+/// Every entry below `dir`, sorted by path, each folder's entries after
+/// it; `descend` decides which folders are entered. A link is never
+/// entered (its type is its own). Nothing when `dir` does not exist.
+pub(super) fn tree(dir: &Path, descend: &dyn Fn(&Entry) -> bool) -> Result<Vec<Entry>> {
+    let mut found = Vec::new();
+    for entry in entries(dir)? {
+        let deeper = entry.file_type.is_dir() && descend(&entry);
+        let path = entry.path.clone();
+        found.push(entry);
+        if deeper {
+            found.extend(tree(&path, descend)?);
+        }
+    }
+    Ok(found)
+}
+
 /// What a directory that does not exist is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Missing {
@@ -340,5 +356,45 @@ mod tests {
         assert!(entries(&d.join("none")).unwrap().is_empty());
         let err = entries(&d.join("a.yaml")).unwrap_err().to_string();
         assert!(err.contains("a.yaml"), "{err}");
+    }
+
+    #[test]
+    fn a_tree_enters_the_folders_asked_for_and_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for sub in ["b/c", "a", ".git"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        for file in ["b/c/x.yaml", "a/y.yaml", ".git/HEAD", "z"] {
+            std::fs::write(d.join(file), "x").unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d.join("b"), d.join("a/link")).unwrap();
+        let found = tree(d, &|e| e.name != ".git").unwrap();
+        let rel: Vec<String> = found
+            .iter()
+            .map(|e| {
+                e.path
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        #[cfg(unix)]
+        assert_eq!(
+            rel,
+            [
+                ".git",
+                "a",
+                "a/link",
+                "a/y.yaml",
+                "b",
+                "b/c",
+                "b/c/x.yaml",
+                "z"
+            ]
+        );
+        assert!(tree(&d.join("none"), &|_| true).unwrap().is_empty());
     }
 }
