@@ -2,10 +2,8 @@
 //! of git config), and running one with a clean environment in a process
 //! group killed at the timeout ("Trust model" in docs/automation.md).
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::rules::{RuleAction, RunHook};
@@ -103,11 +101,11 @@ fn not_allowed(line: &str) -> String {
 /// (`hooks/wecom.sh`), else found in PATH's absolute folders (`curl`; never
 /// a file of the store, whatever PATH holds; `crate::command`), in the
 /// root, with `stdin` as its input and an environment of
-/// [`HOOK_INHERITS`] and `env` alone. It runs in a process group of its
-/// own; at `timeout` the whole group is killed and desk stops reading its
-/// output, so nothing it started (a background job, a hanging `curl`) holds
-/// `desk run` past the timeout. Done within the timeout with exit status 0,
-/// or it failed.
+/// [`HOOK_INHERITS`] and `env` alone, by [`crate::command::run_bounded`]:
+/// in a process group of its own, the whole group killed at `timeout` and
+/// its output no longer read, so nothing it started (a background job, a
+/// hanging `curl`) holds `desk run` past the timeout. Done within the
+/// timeout with exit status 0, or it failed.
 pub(super) fn run_hook(
     root: &Path,
     hook: &RunHook,
@@ -122,77 +120,25 @@ pub(super) fn run_hook(
     let mut cmd = crate::command::clean(&program);
     cmd.args(&hook.args)
         .current_dir(root)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    let deadline = Instant::now() + timeout;
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
-    let mut input = child.stdin.take().expect("piped");
-    let data = stdin.to_vec();
-    // Neither thread is waited for past the deadline: a process the hook
-    // started may hold a pipe open for as long as it lives. A hook that
-    // reads nothing closes the pipe: not an error.
-    std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let mut err = child.stderr.take().expect("piped");
-    let (tell, told) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Read to the end, keeping the last 64 KiB: a hook that writes
-        // much never blocks on a full pipe.
-        const KEEP: usize = 64 * 1024;
-        let mut tail = Vec::new();
-        let mut buf = [0u8; 8192];
-        while let Ok(n @ 1..) = err.read(&mut buf) {
-            tail.extend_from_slice(&buf[..n]);
-            if tail.len() > 2 * KEEP {
-                tail.drain(..tail.len() - KEEP);
-            }
-        }
-        let _ = tell.send(tail);
-    });
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => break None,
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => {
-                stop_group(&mut child);
-                return Err(format!("{command}: {e}"));
-            }
-        }
+        .envs(env.iter().copied());
+    // What it started may still write to its stderr, until the deadline at
+    // most. A hook that reads nothing closes its input: not an error.
+    let bounds = crate::command::Bounds {
+        timeout,
+        after_exit: timeout,
     };
-    // Done: what it started may still write to its stderr, until the
-    // deadline at most.
-    let stderr = match status {
-        Some(_) => told
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .ok(),
-        None => None,
-    };
-    let stderr = match stderr {
-        Some(text) => text,
-        None => {
-            stop_group(&mut child);
-            told.recv_timeout(Duration::from_millis(100))
-                .unwrap_or_default()
-        }
-    };
-    let last = String::from_utf8_lossy(&stderr)
+    let finished =
+        crate::command::run_bounded(cmd, stdin.to_vec(), bounds).map_err(|e| match e {
+            crate::command::RunError::Spawn(e) => format!("cannot run {command}: {e}"),
+            crate::command::RunError::Wait(e) => format!("{command}: {e}"),
+        })?;
+    let last = String::from_utf8_lossy(&finished.stderr)
         .lines()
         .rev()
         .find(|l| !l.trim().is_empty())
         .map(|l| format!(": {}", crate::text::visible(l.trim())))
         .unwrap_or_default();
-    match status {
+    match finished.status {
         None => Err(format!(
             "{command} timed out after {} s ({HOOK_TIMEOUT_VAR})",
             timeout.as_secs_f64()
@@ -203,21 +149,6 @@ pub(super) fn run_hook(
             None => format!("{command} was killed by a signal{last}"),
         }),
     }
-}
-
-/// Kills a hook's process group (the hook and everything it started that
-/// stayed in its group), and the hook itself, and reaps it.
-fn stop_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    if let Ok(group) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative ID signals the process group the
-        // hook leads (made by `process_group(0)`); it touches no memory.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// `desk check`'s warnings about hooks: each `run` action of an enabled

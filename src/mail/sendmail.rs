@@ -4,11 +4,8 @@
 //! extra arguments (`msmtp -a ACCOUNT`), bound its time and tell failures
 //! apart by their exit code.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 
@@ -25,7 +22,8 @@ pub(crate) struct Sendmail {
 /// EX_NOHOST. Others (EX_TEMPFAIL 75, EX_UNAVAILABLE, a crash) may pass.
 const PERMANENT_EXITS: [i32; 3] = [65, 67, 68];
 
-/// How long the pipes may stay open after the command exited.
+/// How long the pipes may stay open after the command exited; then what it
+/// left behind is stopped.
 const AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// At most this much of the command's output goes into an error.
@@ -52,63 +50,32 @@ impl Mailer for Sendmail {
         // mail password, no key file (crate::command).
         let program = crate::command::program(&self.command, Path::new(""))
             .ok_or_else(|| cannot_run("not found in the absolute folders of PATH".into()))?;
-        let mut child = crate::command::clean(&program)
-            .args(&self.args)
+        let mut cmd = crate::command::clean(&program);
+        cmd.args(&self.args)
             .arg("-i")
             .arg("-f")
             .arg(&built.from)
             .arg("--")
-            .args(&built.to)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| cannot_run(e.to_string()))?;
-        // Written and read from threads, so a command that stops reading,
-        // or leaves a process behind that holds its stderr, cannot block
-        // desk past the timeout.
-        let mut stdin = child.stdin.take().expect("piped");
-        let (wrote, written) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = wrote.send(stdin.write_all(&built.bytes));
-        });
-        let mut stderr = child.stderr.take().expect("piped");
-        let (read, output) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = stderr.read_to_end(&mut text);
-            let _ = read.send(text);
-        });
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                Ok(None) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(fail(
-                        format!(
-                            "did not finish within {} s (mail.timeout); stopped",
-                            self.timeout.as_secs()
-                        ),
-                        false,
-                    ));
-                }
-                Err(e) => return Err(fail(format!("waiting for it: {e}"), false)),
-            }
+            .args(&built.to);
+        let bounds = crate::command::Bounds {
+            timeout: self.timeout,
+            after_exit: AFTER_EXIT,
         };
-        // Once it exited, its pipes close at once, unless it left a process
-        // behind holding them: then what it said so far is not waited for.
-        let written = written.recv_timeout(AFTER_EXIT).unwrap_or_else(|_| {
-            Err(std::io::Error::other(
-                "its input was still open after it exited",
-            ))
-        });
-        let output = output.recv_timeout(AFTER_EXIT).unwrap_or_default();
-        let output = String::from_utf8_lossy(&output);
+        let finished =
+            crate::command::run_bounded(cmd, built.bytes, bounds).map_err(|e| match e {
+                crate::command::RunError::Spawn(e) => cannot_run(e.to_string()),
+                crate::command::RunError::Wait(e) => fail(format!("waiting for it: {e}"), false),
+            })?;
+        let Some(status) = finished.status else {
+            return Err(fail(
+                format!(
+                    "did not finish within {} s (mail.timeout); stopped",
+                    self.timeout.as_secs()
+                ),
+                false,
+            ));
+        };
+        let output = String::from_utf8_lossy(&finished.stderr);
         let output = output.trim();
         let said = if output.is_empty() {
             String::new()
@@ -126,7 +93,7 @@ impl Mailer for Sendmail {
             return Err(fail(format!("{what}{said}"), permanent));
         }
         // Exit 0 without reading the whole message is no delivery.
-        if let Err(e) = written {
+        if let Err(e) = finished.input {
             return Err(fail(
                 format!("exited 0 without reading the whole message ({e}){said}"),
                 false,
