@@ -555,6 +555,47 @@ fn only_the_command_layer_and_output_print() {
     );
 }
 
+/// Things done one way, each in one file (outside tests): a process is
+/// started by `command.rs` (a command desk.yaml names, `run_bounded`) or
+/// `store/git_command.rs` (git), a directory listed by `store/walk.rs`.
+const ONE_PLACE: [(&str, &[&str]); 3] = [
+    (
+        "Command::new(",
+        &["src/command.rs", "src/store/git_command.rs"],
+    ),
+    ("read_dir(", &["src/store/walk.rs"]),
+    ("walkdir::", &["src/store/walk.rs"]),
+];
+
+#[test]
+fn processes_are_started_and_directories_listed_one_way() {
+    let mut elsewhere = Vec::new();
+    for source in sources() {
+        for (word, homes) in ONE_PLACE {
+            if homes.iter().any(|h| source.rel == Path::new(h)) {
+                continue;
+            }
+            for (at, _) in source.code.match_indices(word) {
+                let before = &source.code[..at];
+                // `clap::Command::new(` and `MailCommand::new(` are no process.
+                if !before.bytes().next_back().is_some_and(is_ident) && !before.ends_with("clap::")
+                {
+                    elsewhere.push(format!(
+                        "{}:{}: {word}",
+                        source.rel.display(),
+                        source.line(at)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        elsewhere.is_empty(),
+        "use crate::command, store::git_command or store::walk instead:\n{}",
+        elsewhere.join("\n")
+    );
+}
+
 #[test]
 fn code_only_blanks_comments_and_literals_and_keeps_lines() {
     let text = "let a = \"crate::x\"; // crate::y\n/* crate::z\n */ let c = 'c';\n\

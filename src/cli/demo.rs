@@ -29,7 +29,7 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
-    if args.dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+    if crate::store::holds_anything(&args.dir) {
         return Err(Error::invalid(
             "directory",
             args.dir.display().to_string(),

@@ -53,7 +53,7 @@ pub use sla::{default_calendar, shipped_calendar, CALENDARS_DIR};
 pub use templates::TEMPLATES_DIR;
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
-pub use walk::FileKey;
+pub use walk::{holds_anything, FileKey};
 
 use std::path::{Path, PathBuf};
 

@@ -219,6 +219,17 @@ pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     Ok(found)
 }
 
+/// Whether `dir` can be listed and holds anything (`desk demo` makes its
+/// store only in a new or empty folder).
+pub fn holds_anything(dir: &Path) -> bool {
+    let mut any = false;
+    let _ = each_entry(dir, Missing::Empty, |_, _, _| {
+        any = true;
+        Ok(())
+    });
+    any
+}
+
 /// Every entry below `dir`, sorted by path, each folder's entries after
 /// it; `descend` decides which folders are entered. A link is never
 /// entered (its type is its own). Nothing when `dir` does not exist.
