@@ -50,6 +50,8 @@ pub struct ListArgs {
     /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
     #[arg(long)]
     pub bom: bool,
+    #[command(flatten)]
+    pub as_of: super::AsOf,
 }
 
 /// A category or tag to look for: any text but none (tickets store them

@@ -142,6 +142,29 @@ pub enum Command {
     Man(generate::ManArgs),
 }
 
+/// `--as-of REV` of the commands that can read the store as a git commit
+/// holds it (`report`, `list`, `show`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AsOf {
+    /// Read the store as this git commit holds it: a hash, HEAD~1, a branch
+    /// or tag, or BRANCH@{DATE} (git rev-parse). Its desk.yaml is used; the
+    /// work tree, git's index and the cache are left alone.
+    #[arg(long, value_name = "REV")]
+    pub as_of: Option<String>,
+}
+
+impl Command {
+    /// The commit the command reads the store at, if it was given one.
+    fn as_of(&self) -> Option<&str> {
+        match self {
+            Command::Report(args) => args.as_of.as_of.as_deref(),
+            Command::List(args) => args.as_of.as_of.as_deref(),
+            Command::Show(args) => args.as_of.as_of.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// What a store tells while it works (a lock it waits for), said on stderr.
 pub fn notices() -> Notices {
     Notices::new(message::say)
@@ -161,7 +184,12 @@ pub struct Context {
 
 impl Context {
     fn open(cli: &Cli) -> Result<Context> {
-        let store = Store::find(cli.dir.as_deref())?.with_notices(notices());
+        let root = Store::find_root(cli.dir.as_deref())?;
+        let store = match cli.command.as_of() {
+            Some(revision) => Store::open_at(root, revision)?,
+            None => Store::open(root)?,
+        }
+        .with_notices(notices());
         let now = clock::now(store.settings.tz)?;
         if let Some(a) = cli.actor.as_deref() {
             crate::model::check_actor(a)?;
@@ -430,8 +458,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
     }
     let ctx = Context::open(&cli)?;
     // Every command first finishes an import that was killed part-way;
-    // `desk check` only reports one, unless asked to fix.
-    if !matches!(&cli.command, Command::Check(a) if !a.fix) {
+    // `desk check` only reports one, unless asked to fix; a command reading
+    // a past commit leaves the work tree alone.
+    if !matches!(&cli.command, Command::Check(a) if !a.fix) && cli.command.as_of().is_none() {
         match ctx.store.finish_interrupted_import() {
             Ok(Some(done)) => message::note(&format!("{done}")),
             Ok(None) => {}

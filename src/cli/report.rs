@@ -48,6 +48,8 @@ pub struct ReportArgs {
     /// Evaluate at this time instead of now (what `last` refers to).
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    #[command(flatten)]
+    pub as_of: super::AsOf,
 }
 
 fn period(args: &ReportArgs, today: chrono::NaiveDate) -> Result<Period> {

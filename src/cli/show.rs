@@ -29,6 +29,8 @@ pub struct ShowArgs {
     /// How to show the ticket.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+    #[command(flatten)]
+    pub as_of: super::AsOf,
 }
 
 pub fn run(ctx: &Context, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {

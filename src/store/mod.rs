@@ -21,6 +21,7 @@ mod notices;
 mod read;
 mod secrets;
 mod sla;
+mod source;
 mod templates;
 mod temps;
 mod tickets;
@@ -50,6 +51,7 @@ pub use secrets::{
     guard_sound, key_file_exposed, key_file_warnings, remove_private, write_private,
 };
 pub use sla::{default_calendar, shipped_calendar, CALENDARS_DIR};
+pub use source::{Revision, Source};
 pub use templates::TEMPLATES_DIR;
 pub use temps::write_git_ignore;
 pub use tickets::{parse_ticket, render_ticket};
@@ -89,13 +91,20 @@ pub struct Store {
     full_calendar: std::sync::OnceLock<crate::sla::Calendar>,
     /// Where the store says what a person should know while it works.
     notices: Notices,
+    /// Where its files are read from: the work tree, or a commit (read only).
+    source: Source,
 }
 
 impl Store {
     /// Opens the store at `dir` (from `--dir` or `DESK_DIR`), or else the
     /// nearest directory with a `desk.yaml` from the working directory up.
     pub fn find(dir: Option<&Path>) -> Result<Store> {
-        let root = match dir {
+        Store::open(Store::find_root(dir)?)
+    }
+
+    /// The root [`Store::find`] opens.
+    pub fn find_root(dir: Option<&Path>) -> Result<PathBuf> {
+        Ok(match dir {
             Some(dir) => {
                 if !dir.join(CONFIG_FILE).is_file() {
                     return Err(Error::NoStore { start: dir.into() });
@@ -109,20 +118,34 @@ impl Store {
                     .ok_or(Error::NoStore { start: cwd.clone() })?
                     .to_path_buf()
             }
-        };
-        Store::open(root)
+        })
     }
 
     pub fn open(root: PathBuf) -> Result<Store> {
         own_dirs_real(&root)?;
         let path = root.join(CONFIG_FILE);
-        let (config, settings) = Config::load(&read_file(&path, Path::new(CONFIG_FILE))?, &path)?;
+        let text = read_file(&path, Path::new(CONFIG_FILE))?;
+        Store::open_with(root, &text, Source::WorkTree)
+    }
+
+    /// The store at `root` as its files were in `revision`, with that
+    /// commit's desk.yaml; it reads, and refuses every write (see
+    /// [`Source::Revision`]).
+    pub fn open_at(root: PathBuf, revision: &str) -> Result<Store> {
+        let revision = Revision::open(&root, revision)?;
+        let text = revision.config_text()?;
+        Store::open_with(root, &text, Source::Revision(std::sync::Arc::new(revision)))
+    }
+
+    fn open_with(root: PathBuf, config_text: &str, source: Source) -> Result<Store> {
+        let (config, settings) = Config::load(config_text, &root.join(CONFIG_FILE))?;
         Ok(Store {
             root,
             config,
             settings,
             full_calendar: Default::default(),
             notices: Notices::none(),
+            source,
         })
     }
 
@@ -173,11 +196,13 @@ impl Store {
 
     /// Holds `.desk/locks/NAME.lock` until the guard is dropped.
     pub fn lock(&self, name: &str) -> Result<Lock> {
+        self.writable()?;
         Lock::acquire(&self.lock_path(name), &self.notices)
     }
 
     /// The same lock if it is free now, else `None`.
     pub fn try_lock(&self, name: &str) -> Result<Option<Lock>> {
+        self.writable()?;
         Lock::try_acquire(&self.lock_path(name))
     }
 

@@ -62,7 +62,7 @@ pub fn not_a_file(shown: &Path, kind: &str) -> Error {
 }
 
 /// The error for a folder of the store that is a link (or a file).
-fn not_a_dir(shown: &Path, kind: &str) -> Error {
+pub(super) fn not_a_dir(shown: &Path, kind: &str) -> Error {
     Error::Refused(format!(
         "{}: {kind} where desk expects a directory; desk follows no link in the store \
          (docs/format.md)",
@@ -70,7 +70,7 @@ fn not_a_dir(shown: &Path, kind: &str) -> Error {
     ))
 }
 
-fn too_large(shown: &Path, size: u64) -> Error {
+pub(super) fn too_large(shown: &Path, size: u64) -> Error {
     Error::Parse {
         path: shown.into(),
         line: None,
@@ -137,6 +137,11 @@ pub fn read_file(path: &Path, shown: &Path) -> Result<String> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(shown, bytes.len() as u64));
     }
+    file_text(bytes, shown)
+}
+
+/// A store file's bytes as text: UTF-8, a byte order mark skipped.
+pub(super) fn file_text(bytes: Vec<u8>, shown: &Path) -> Result<String> {
     String::from_utf8(bytes)
         .map(|mut text| {
             if text.starts_with('\u{feff}') {
@@ -214,6 +219,9 @@ impl super::Store {
     /// none: no link is followed, neither the file nor a directory above it.
     pub(super) fn read_entry(&self, path: &Path) -> Result<Option<String>> {
         let rel = self.display_path(path);
+        if let Some(revision) = self.revision() {
+            return revision.read(rel);
+        }
         real_dirs(&self.root, rel.parent().unwrap_or(Path::new("")))?;
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

@@ -1,6 +1,4 @@
-use std::path::Path;
-
-use super::{read_file, Store};
+use super::Store;
 use crate::error::{Error, Result};
 use crate::sla::{Calendar, HolidayFile, Policy};
 use crate::yaml::from_yaml;
@@ -71,16 +69,9 @@ impl Store {
             return Ok((policy, calendar));
         }
         let mut files = Vec::new();
-        let dir = self.root.join(CALENDARS_DIR);
-        // A linked folder is refused, not followed.
-        super::read::real_dirs(&self.root, Path::new(CALENDARS_DIR))?;
-        if dir.is_dir() {
-            let paths = super::walk::entries(&dir)?.into_iter().map(|e| e.path);
-            for path in paths.filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml")) {
-                let shown = self.display_path(&path);
-                let file: HolidayFile = from_yaml(&read_file(&path, shown)?, shown)?;
-                files.push((shown.display().to_string(), file));
-            }
+        for (shown, text) in self.holiday_texts()? {
+            let file: HolidayFile = from_yaml(&text, &shown)?;
+            files.push((shown.display().to_string(), file));
         }
         let calendar = self
             .settings

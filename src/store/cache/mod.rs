@@ -110,6 +110,9 @@ impl Store {
         use_cache: bool,
         keep: impl Fn(&Summary) -> bool + Sync,
     ) -> Result<SummaryScan> {
+        if let Some(revision) = self.revision() {
+            return revision.summaries(keep);
+        }
         self.scan_summaries(use_cache, false, keep)
     }
 
@@ -122,6 +125,7 @@ impl Store {
         &self,
         keep: impl Fn(&Summary) -> bool + Sync,
     ) -> Result<SummaryScan> {
+        self.writable()?;
         self.scan_summaries(true, true, keep)
     }
 
