@@ -672,8 +672,8 @@ mod tests {
         let mut ids = Vec::new();
         for (customer, priority) in [
             ("C000001", "urgent"),
-            ("C000002", "low"),
-            ("C000001", "high"),
+            ("C000002", "normal"),
+            ("C000001", "important"),
         ] {
             let ticket = store
                 .create_ticket(at, |id| {
@@ -775,8 +775,11 @@ mod tests {
 
         // One ticket, one customer; what is not there; a link.
         let ticket = store.load_ticket(&ids[1]).unwrap();
-        assert_eq!((ticket.history.len(), ticket.priority.as_str()), (2, "low"));
-        assert_eq!(store.load_ticket(&ids[2]).unwrap().priority, "high");
+        assert_eq!(
+            (ticket.history.len(), ticket.priority.as_str()),
+            (2, "normal")
+        );
+        assert_eq!(store.load_ticket(&ids[2]).unwrap().priority, "important");
         let missing = TicketId {
             serial: 99,
             ..ids[0].clone()

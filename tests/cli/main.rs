@@ -4,6 +4,7 @@
 mod common;
 
 mod agents;
+mod as_of;
 mod automation;
 mod cache;
 mod concurrency;
