@@ -20,8 +20,14 @@ value), and an add right after a file appeared behind desk's back (as after a
 git pull); with --desk-before the same with an older desk, for comparison.
 These results go between their own markers.
 
+With --as-of-sizes it commits a copy of the demo store to a new git
+repository and times `desk report --as-of HEAD` (read from git: one ls-tree,
+one cat-file --batch) against the cold work-tree report of the same store,
+with git's objects loose (as after `git add`) and packed (after `git gc`).
+
 Usage: bench.py DESK_BINARY WORKDIR [--sizes 10000,100000] [--runs 5] [--markdown FILE]
                 [--customer-sizes 100000] [--desk-before OLD_DESK_BINARY]
+                [--run-sizes 100000] [--as-of-sizes 100000]
 """
 import argparse
 import os
@@ -43,6 +49,8 @@ CUSTOMERS_START = "<!-- bench-customers:start (written by bench/run.sh --custome
 CUSTOMERS_END = "<!-- bench-customers:end -->"
 RUN_START = "<!-- bench-run:start (written by bench/run.sh --run-sizes) -->"
 RUN_END = "<!-- bench-run:end -->"
+AS_OF_START = "<!-- bench-as-of:start (written by bench/run.sh --as-of-sizes) -->"
+AS_OF_END = "<!-- bench-as-of:end -->"
 
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
@@ -89,6 +97,7 @@ def main():
     ap.add_argument("--customer-sizes", default="")
     ap.add_argument("--desk-before")
     ap.add_argument("--run-sizes", default="")
+    ap.add_argument("--as-of-sizes", default="")
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
@@ -109,6 +118,11 @@ def main():
         out = bench_run(desk, work, run_sizes, args.runs, env)
         if args.markdown:
             write_section(args.markdown, RUN_START, RUN_END, out)
+    as_of_sizes = [int(s) for s in args.as_of_sizes.split(",") if s]
+    if as_of_sizes:
+        out = bench_as_of(desk, work, as_of_sizes, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, AS_OF_START, AS_OF_END, out)
     if not sizes:
         return
 
@@ -275,6 +289,64 @@ def bench_run(desk, work, sizes, runs, env):
         print(lines[-1], file=sys.stderr, flush=True)
     lines.append("")
     lines.append("Target: `desk run` with nothing due < 1 s at 100,000 tickets.")
+    return lines
+
+
+def bench_as_of(desk, work, sizes, runs, env):
+    """Times `desk report --as-of HEAD` against the cold work-tree report, on
+    a copy of the demo store committed to its own repository."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --as-of-sizes` on {machine()}.",
+        f"Medians of {runs} runs, page cache warm; times in seconds, memory in MB (peak RSS).",
+        "",
+        "| tickets | report cold (work tree, no cache) | report --as-of HEAD, objects loose | ratio | "
+        "report --as-of HEAD, packed (git gc) | ratio | peak MB (cold / as-of) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    git_env = dict(env, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
+                   GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
+                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    for n in sizes:
+        source = demo_store(desk, work, n, env)
+        repo = work / f"store-{n}-git"
+        if not (repo / ".git").exists():
+            print(f"committing {n} tickets in {repo} ...", file=sys.stderr, flush=True)
+            shutil.rmtree(repo, ignore_errors=True)
+            shutil.copytree(source, repo, symlinks=True, ignore=shutil.ignore_patterns(".desk"))
+            for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "store"]):
+                run(["git", "-C", str(repo)] + cmd, env=git_env)
+        # Loose objects first: unpack what a gc of an earlier run packed.
+        packs = list((repo / ".git" / "objects" / "pack").glob("*.pack"))
+        if packs:
+            for pack in packs:
+                with open(pack, "rb") as data:
+                    moved = pack.with_suffix(".old")
+                    pack.rename(moved)
+                    pack.with_suffix(".idx").unlink()
+                    subprocess.run(["git", "-C", str(repo), "unpack-objects", "-q"], stdin=data,
+                                   env=git_env, check=True)
+                moved.unlink()
+        run(shell("find tickets .git/objects -type f -print0 | xargs -0 cat > /dev/null"), cwd=repo)
+        time.sleep(2.5)
+        report = [desk, "--dir", str(repo), "report", "--month", MONTH, "--format", "csv"]
+        clear = lambda: run([desk, "--dir", str(repo), "cache", "clear"], env=env)
+        cold, cold_mb = median_of(runs, report, before=clear, env=env)
+        as_of = report + ["--as-of", "HEAD"]
+        # The same numbers, byte for byte.
+        same = (subprocess.run(report, env=env, capture_output=True).stdout
+                == subprocess.run(as_of, env=env, capture_output=True).stdout)
+        loose, loose_mb = median_of(runs, as_of, env=env)
+        run(["git", "-C", str(repo), "gc", "-q"], env=git_env)
+        run(shell("cat .git/objects/pack/* > /dev/null"), cwd=repo)
+        packed, packed_mb = median_of(runs, as_of, env=env)
+        lines.append(f"| {n:,} | {cold:.3f} | {loose:.3f} | {loose / cold:.2f}× | {packed:.3f} | "
+                     f"{packed / cold:.2f}× | {cold_mb:.0f} / {max(loose_mb, packed_mb):.0f} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+        if not same:
+            sys.exit("report --as-of HEAD differs from the work tree's report")
+    lines.append("")
+    lines.append("Target: `report --as-of HEAD` at most 3× the cold work-tree report. The "
+                 "reports printed the same bytes.")
     return lines
 
 

@@ -7,6 +7,8 @@
 #                                        customer writes and list only
 #   bench/run.sh --sizes '' --run-sizes 100000
 #                                        desk run (the scheduler) only
+#   bench/run.sh --sizes '' --as-of-sizes 100000
+#                                        report --as-of HEAD (git) only
 # Stores are kept in target/bench/ between runs (delete it to regenerate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
