@@ -195,9 +195,12 @@ impl Revision {
     /// has none there; refused as the work tree refuses it (a link, a
     /// directory, a file too large, a link among the folders above).
     pub(super) fn read(&self, rel: &Path) -> Result<Option<String>> {
-        let Some(key) = rel.to_str() else {
+        // Git's paths have `/` between folders, whatever the system's is.
+        let parts: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
+        let Some(key) = parts.map(|parts| parts.join("/")) else {
             return Ok(None);
         };
+        let key = key.as_str();
         if let Some(parent) = rel.parent() {
             self.real_dirs(parent)?;
         }
@@ -214,7 +217,8 @@ impl Revision {
         let mut dir = PathBuf::new();
         for part in rel_dir.components() {
             dir.push(part);
-            let Some(entry) = dir.to_str().and_then(|d| self.entries.get(d)) else {
+            let key: Option<Vec<&str>> = dir.iter().map(|part| part.to_str()).collect();
+            let Some(entry) = key.and_then(|key| self.entries.get(&key.join("/"))) else {
                 continue;
             };
             return Err(not_a_dir(&dir, entry.kind.refused().unwrap_or("a file")));
