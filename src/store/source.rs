@@ -138,8 +138,10 @@ impl Revision {
     /// The store at `root` as of `asked`: anything `git rev-parse` names
     /// a commit by.
     pub fn open(root: &Path, asked: &str) -> Result<Revision> {
-        // A leading `-` would be read as an option.
-        if asked.trim().is_empty() || asked.starts_with('-') {
+        // A leading `-` would be read as an option; no revision holds a
+        // control character (and a NUL could not be passed to git).
+        if asked.trim().is_empty() || asked.starts_with('-') || asked.chars().any(char::is_control)
+        {
             return Err(Error::invalid("--as-of revision", asked, VALID_REVISIONS));
         }
         let prefix = git(root, &["rev-parse", "--show-prefix"])?.map_err(|said| {
@@ -931,7 +933,15 @@ mod tests {
     #[test]
     fn a_revision_git_does_not_know_is_refused_naming_it() {
         let made = made("");
-        for asked in ["nope", "HEAD~5", "-p", "", "HEAD:tickets", "bad\u{1b}[31m"] {
+        for asked in [
+            "nope",
+            "HEAD~5",
+            "-p",
+            "",
+            "HEAD:tickets",
+            "bad\u{1b}[31m",
+            "HEAD\0",
+        ] {
             let error = Store::open_at(made.root.clone(), asked)
                 .unwrap_err()
                 .to_string();
