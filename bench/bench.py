@@ -294,18 +294,31 @@ def bench_run(desk, work, sizes, runs, env):
 
 def bench_as_of(desk, work, sizes, runs, env):
     """Times `desk report --as-of HEAD` against the cold work-tree report, on
-    a copy of the demo store committed to its own repository."""
+    a copy of the demo store committed to its own repository: the two runs
+    alternate, so that other work on the machine weighs on both alike, with
+    git's objects loose (as after `git add`) and then packed (`git gc`)."""
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --as-of-sizes` on {machine()}.",
-        f"Medians of {runs} runs, page cache warm; times in seconds, memory in MB (peak RSS).",
+        f"Medians of {runs} runs of each, alternating, page cache warm; wall-clock and CPU "
+        "(user + system, git's processes included) in seconds, memory in MB (peak RSS).",
         "",
-        "| tickets | report cold (work tree, no cache) | report --as-of HEAD, objects loose | ratio | "
-        "report --as-of HEAD, packed (git gc) | ratio | peak MB (cold / as-of) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| tickets | git objects | cold report | --as-of HEAD | ratio | cold CPU | --as-of CPU | "
+        "ratio | peak MB (cold / as-of) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     git_env = dict(env, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
                    GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                    GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+
+    def timed(cmd):
+        """(wall, CPU of the process and the children it waited for, peak MB)."""
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {' '.join(map(str, cmd))}")
+        return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
     for n in sizes:
         source = demo_store(desk, work, n, env)
         repo = work / f"store-{n}-git"
@@ -316,34 +329,40 @@ def bench_as_of(desk, work, sizes, runs, env):
             for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "store"]):
                 run(["git", "-C", str(repo)] + cmd, env=git_env)
         # Loose objects first: unpack what a gc of an earlier run packed.
-        packs = list((repo / ".git" / "objects" / "pack").glob("*.pack"))
-        if packs:
-            for pack in packs:
-                with open(pack, "rb") as data:
-                    moved = pack.with_suffix(".old")
-                    pack.rename(moved)
-                    pack.with_suffix(".idx").unlink()
-                    subprocess.run(["git", "-C", str(repo), "unpack-objects", "-q"], stdin=data,
-                                   env=git_env, check=True)
-                moved.unlink()
-        run(shell("find tickets .git/objects -type f -print0 | xargs -0 cat > /dev/null"), cwd=repo)
-        time.sleep(2.5)
+        for pack in list((repo / ".git" / "objects" / "pack").glob("*.pack")):
+            with open(pack, "rb") as data:
+                moved = pack.with_suffix(".old")
+                pack.rename(moved)
+                # Its index, reverse index and the like go with it.
+                for other in pack.parent.glob(pack.stem + ".*"):
+                    if other != moved:
+                        other.unlink()
+                subprocess.run(["git", "-C", str(repo), "unpack-objects", "-q"], stdin=data,
+                               env=git_env, check=True)
+            moved.unlink()
         report = [desk, "--dir", str(repo), "report", "--month", MONTH, "--format", "csv"]
-        clear = lambda: run([desk, "--dir", str(repo), "cache", "clear"], env=env)
-        cold, cold_mb = median_of(runs, report, before=clear, env=env)
         as_of = report + ["--as-of", "HEAD"]
         # The same numbers, byte for byte.
-        same = (subprocess.run(report, env=env, capture_output=True).stdout
-                == subprocess.run(as_of, env=env, capture_output=True).stdout)
-        loose, loose_mb = median_of(runs, as_of, env=env)
-        run(["git", "-C", str(repo), "gc", "-q"], env=git_env)
-        run(shell("cat .git/objects/pack/* > /dev/null"), cwd=repo)
-        packed, packed_mb = median_of(runs, as_of, env=env)
-        lines.append(f"| {n:,} | {cold:.3f} | {loose:.3f} | {loose / cold:.2f}× | {packed:.3f} | "
-                     f"{packed / cold:.2f}× | {cold_mb:.0f} / {max(loose_mb, packed_mb):.0f} |")
-        print(lines[-1], file=sys.stderr, flush=True)
-        if not same:
+        if (subprocess.run(report, env=env, capture_output=True).stdout
+                != subprocess.run(as_of, env=env, capture_output=True).stdout):
             sys.exit("report --as-of HEAD differs from the work tree's report")
+        for objects in ("loose", "packed"):
+            if objects == "packed":
+                run(["git", "-C", str(repo), "gc", "-q"], env=git_env)
+            run(shell("find tickets .git/objects -type f -print0 | xargs -0 cat > /dev/null"), cwd=repo)
+            time.sleep(2.5)
+            cold, then = [], []
+            for _ in range(runs):
+                run([desk, "--dir", str(repo), "cache", "clear"], env=env)
+                cold.append(timed(report))
+                then.append(timed(as_of))
+            med = lambda rows, k: statistics.median(r[k] for r in rows)
+            lines.append(
+                f"| {n:,} | {objects} | {med(cold, 0):.3f} | {med(then, 0):.3f} | "
+                f"{med(then, 0) / med(cold, 0):.2f}× | {med(cold, 1):.2f} | {med(then, 1):.2f} | "
+                f"{med(then, 1) / med(cold, 1):.2f}× | {max(r[2] for r in cold):.0f} / "
+                f"{max(r[2] for r in then):.0f} |")
+            print(lines[-1], file=sys.stderr, flush=True)
     lines.append("")
     lines.append("Target: `report --as-of HEAD` at most 3× the cold work-tree report. The "
                  "reports printed the same bytes.")
