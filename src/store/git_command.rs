@@ -105,6 +105,29 @@ where
     Ok(String::from_utf8_lossy(&out).trim().to_string())
 }
 
+/// Starts `git -C dir ARGS` with its input and output piped to the caller,
+/// for a git that answers many questions over one run (`git cat-file
+/// --batch`); what it says on stderr is dropped.
+pub fn spawn<I, S>(dir: &Path, args: I) -> Result<std::process::Child, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| GitError::NotStarted {
+            command: command_line(dir, &args),
+            source,
+        })
+}
+
 /// `git -C DIR ARGS` as a shell line a person can copy, each word quoted
 /// where it must be and escaped for the terminal.
 fn command_line(dir: &Path, args: &[OsString]) -> String {

@@ -19,9 +19,10 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout};
 use std::sync::{Arc, Mutex};
 
+use super::git_command::{self, GitError};
 use super::read::{file_text, not_a_dir, not_a_file, read_file, real_dirs, too_large};
 use super::sla::CALENDARS_DIR;
 use super::{parse_ticket, Store, SummaryScan, CONFIG_FILE, MAX_FILE_BYTES};
@@ -118,20 +119,10 @@ const VALID_REVISIONS: &str = "expected a commit of the store's git repository a
      names it: a hash (3f2a9c1), HEAD~1, a branch or tag (v2026.10), or a branch at a date \
      (main@{2026-10-31}); `git log --oneline` lists the commits";
 
-/// Runs git in `dir` with `args`; its output, or what it said on failure.
-fn git(dir: &Path, args: &[&str]) -> Result<std::result::Result<Vec<u8>, String>> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Refused(format!("--as-of needs git, which could not start: {e}")))?;
-    Ok(if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    })
+/// Runs git in `dir` with `args`: its output, or the error naming the
+/// command line and what git said; git that cannot start is an error.
+fn git(dir: &Path, args: &[&str]) -> Result<std::result::Result<Vec<u8>, GitError>> {
+    Ok(git_command::run(dir, args)?.success())
 }
 
 impl Revision {
@@ -144,12 +135,11 @@ impl Revision {
         {
             return Err(Error::invalid("--as-of revision", asked, VALID_REVISIONS));
         }
-        let prefix = git(root, &["rev-parse", "--show-prefix"])?.map_err(|said| {
+        let prefix = git(root, &["rev-parse", "--show-prefix"])?.map_err(|e| {
             Error::Refused(format!(
                 "--as-of reads the store's git history, and {} is not in a git repository \
-                 ({})",
+                 ({e})",
                 visible(&root.display().to_string()),
-                visible(&said)
             ))
         })?;
         let prefix = String::from_utf8(prefix)
@@ -168,12 +158,7 @@ impl Revision {
         let commit = String::from_utf8_lossy(&commit).trim().to_string();
         let mut args = vec!["ls-tree", "-r", "-z", "-l", "--full-name", &commit, "--"];
         args.extend(READ_PATHS);
-        let listing = git(root, &args)?.map_err(|said| {
-            Error::Refused(format!(
-                "git could not list commit {commit}: {}",
-                visible(&said)
-            ))
-        })?;
+        let listing = git(root, &args)??;
         let blobs = Blobs::start(root)?;
         Ok(Revision {
             entries: entries(&listing, prefix),
@@ -460,17 +445,7 @@ struct Blobs {
 
 impl Blobs {
     fn start(root: &Path) -> Result<Blobs> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                Error::Refused(format!("--as-of needs git, which could not start: {e}"))
-            })?;
+        let mut child = git_command::spawn(root, ["cat-file", "--batch"])?;
         let stdin = child.stdin.take();
         let stdout = BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped"));
         Ok(Blobs {
@@ -594,14 +569,10 @@ impl Store {
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| Error::io(&dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        paths.sort();
-        paths
+        super::walk::entries(&dir)?
             .into_iter()
+            .map(|entry| entry.path)
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
             .map(|path| {
                 let shown = self.display_path(&path).to_path_buf();
                 read_file(&path, &shown).map(|text| (shown, text))
