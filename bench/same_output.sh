@@ -2,12 +2,15 @@
 # Two desk builds print the same thing: every reading command on a copy of
 # examples/demo, in CSV and JSON, stdout, stderr and exit code compared byte
 # for byte. For changes that must keep behaviour (a refactoring).
-#   bench/same_output.sh OLD_DESK NEW_DESK
+#   bench/same_output.sh OLD_DESK NEW_DESK [DEMO_STORE (examples/demo)]
+# Give the demo store of the old build's commit (git archive REV
+# examples/demo) when desk.yaml's spelling changed in between.
 # Prints one line per command that differs and exits 1 if any does.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: bench/same_output.sh OLD_DESK NEW_DESK" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: bench/same_output.sh OLD_DESK NEW_DESK [DEMO_STORE]" >&2; exit 2; }
 old=$(realpath "$1")
 new=$(realpath "$2")
+demo=$(realpath "${3:-$(dirname "$0")/../examples/demo}")
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -15,9 +18,9 @@ export DESK_NOW=2026-11-23T18:00:00+08:00 DESK_ACTOR=compare NO_COLOR=1
 unset DESK_DIR
 
 # Each build reads its own copy, so neither sees the other's cache.
-for side in old new; do cp -a examples/demo "$work/$side"; done
-tickets=$(cd examples/demo && find tickets -name '*.yaml' | sort | sed -n '1p;7p;40p' | xargs -n1 basename | sed 's/\.yaml$//')
-customers=$(cd examples/demo && find customers -name '*.yaml' | sort | sed -n '1p;5p' | xargs -n1 basename | sed 's/\.yaml$//')
+for side in old new; do cp -a "$demo" "$work/$side"; done
+tickets=$(cd "$demo" && find tickets -name '*.yaml' | sort | sed -n '1p;7p;40p' | xargs -n1 basename | sed 's/\.yaml$//')
+customers=$(cd "$demo" && find customers -name '*.yaml' | sort | sed -n '1p;5p' | xargs -n1 basename | sed 's/\.yaml$//')
 
 commands=()
 for format in csv json; do
