@@ -7,8 +7,12 @@
 //!
 //! This module does I/O (network, processes) and is used only by the
 //! command that delivers (`desk run`); the domain never sees it.
+//!
+//! [`incoming`] is the other direction and pure: the bytes of a message
+//! received, read into a typed [`incoming::Incoming`] (docs/mail.md).
 
 mod config;
+pub mod incoming;
 mod message;
 mod sendmail;
 #[cfg(feature = "smtp")]
