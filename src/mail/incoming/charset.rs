@@ -58,11 +58,16 @@ fn is_known(label: &[u8]) -> bool {
 
 /// The header block transcoded to UTF-8 when it is not UTF-8 already (raw
 /// GBK bytes of an old client), for reading again; none when it is UTF-8.
+/// Line by line, so that one odd byte in a header desk does not read leaves
+/// the UTF-8 of the others as it is.
 pub(super) fn header_block_text(block: &[u8], lossy: &mut Vec<Lossy>) -> Option<String> {
     if std::str::from_utf8(block).is_ok() {
         return None;
     }
-    let mut text = undeclared(block, "headers", lossy);
+    let mut text = String::with_capacity(block.len() + 2);
+    for line in block.split_inclusive(|&b| b == b'\n') {
+        text.push_str(&undeclared(line, "headers", lossy));
+    }
     text.push_str("\r\n");
     Some(text)
 }

@@ -124,6 +124,19 @@ fn raw_gbk_headers_of_old_clients_are_read_as_gb18030() {
     assert_eq!(m.body, "请问退款什么时候到账？刘镕");
     assert_eq!(m.message_id, "rawgbk-1@mail.example.cn");
     assert_eq!(m.lossy, vec![]);
+    // Each header line by itself: a stray byte elsewhere leaves UTF-8 alone.
+    let mut mixed = b"From: a@example.com\r\nX-Junk: \xff\xff\r\nSubject: ".to_vec();
+    mixed.extend_from_slice("已解决 ok".as_bytes());
+    mixed.extend_from_slice(b"\r\n\r\nx\r\n");
+    let m = read_ok(&mixed);
+    assert_eq!(m.subject, "已解决 ok");
+    assert_eq!(
+        m.lossy,
+        vec![Lossy {
+            place: "headers",
+            charset: "8-bit".into()
+        }]
+    );
 }
 
 #[test]
