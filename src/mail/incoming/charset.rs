@@ -11,7 +11,7 @@ use encoding_rs::GB18030;
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders};
+use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Text read by a fallback rule: where, and the charset it was declared in
 /// (or what was assumed).
@@ -121,6 +121,18 @@ pub(super) fn part_text(
     match transfer_decoded(part, raw) {
         Some(bytes) => undeclared(&bytes, "body", lossy),
         None => text.to_string(),
+    }
+}
+
+/// An attachment's bytes as the sender's file holds them: a text part in
+/// its own charset (mail-parser hands text parts over decoded to UTF-8),
+/// other parts as mail-parser decoded them.
+pub(super) fn attachment_bytes<'a>(part: &'a MessagePart<'_>, raw: &'a [u8]) -> Cow<'a, [u8]> {
+    match part.body {
+        PartType::Text(_) | PartType::Html(_) => {
+            transfer_decoded(part, raw).unwrap_or(Cow::Borrowed(part.contents()))
+        }
+        _ => Cow::Borrowed(part.contents()),
     }
 }
 

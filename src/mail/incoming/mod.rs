@@ -438,16 +438,17 @@ fn attachments(
             &taken,
         );
         taken.push(name.clone());
-        let bytes = part.contents();
-        let content = if bytes.len() > limits.attachment_bytes {
+        let bytes = charset::attachment_bytes(part, &message.raw_message);
+        let size = bytes.len();
+        let content = if size > limits.attachment_bytes {
             Content::TooLarge
         } else {
-            Content::Bytes(bytes.to_vec())
+            Content::Bytes(bytes.into_owned())
         };
         out.push(Attachment {
             name,
             content_type,
-            size: bytes.len(),
+            size,
             content,
         });
     }

@@ -163,6 +163,36 @@ fn a_base64_attachment_keeps_its_bytes_and_decoded_name() {
 }
 
 #[test]
+fn an_attached_text_file_keeps_its_own_bytes_and_charset() {
+    let text = "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                --b\r\nContent-Type: text/plain\r\n\r\nsee the files\r\n\
+                --b\r\nContent-Type: text/csv; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\
+                Content-Disposition: attachment; filename=a.csv\r\n\r\nxOO6w6OsMQ0K\r\n\
+                --b\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: 8bit\r\n\
+                Content-Disposition: attachment; filename=b.txt\r\n\r\n\u{1}\r\n--b--\r\n";
+    // 8-bit GBK bytes for the second file, where the placeholder is.
+    let bytes = text.replace('\u{1}', "\u{2}").into_bytes();
+    let at = bytes.iter().position(|&b| b == 2).unwrap();
+    let mut bytes = bytes;
+    bytes.splice(at..=at, b"\xc4\xe3\r\n\xba\xc3".iter().copied());
+    let m = read_ok(&bytes);
+    assert_eq!(m.body, "see the files");
+    let files: Vec<(&str, &[u8])> = m
+        .attachments
+        .iter()
+        .map(|a| (a.name.as_str(), bytes_of(a)))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("a.csv", b"\xc4\xe3\xba\xc3\xa3\xac1\r\n".as_slice()),
+            ("b.txt", b"\xc4\xe3\r\n\xba\xc3".as_slice()),
+        ]
+    );
+    assert_eq!(m.attachments[0].size, 9);
+}
+
+#[test]
 fn an_attachment_over_the_limit_is_kept_by_name_and_size_only() {
     let options = Options {
         limits: Limits {
