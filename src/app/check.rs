@@ -236,8 +236,10 @@ fn check_tickets(store: &Store, customers: &[String], problems: &mut Vec<Finding
             .history
             .iter()
             .filter(|_| ticket.status.is_open())
-            .filter(|e| e.action == crate::model::Action::Fired)
-            .filter_map(|e| e.key.as_deref());
+            .filter_map(|e| match &e.payload {
+                crate::model::Payload::Fired(f) => Some(f.key.as_str()),
+                _ => None,
+            });
         for key in keys {
             match firings.get(key) {
                 Some(first) if *first != ticket.id => problems.push(Finding::new(

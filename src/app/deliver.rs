@@ -10,7 +10,7 @@ use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::mail::{Mail, MailError, Mailer};
 use crate::model::outbox::{self, Delivery};
-use crate::model::{Action, Event, Ticket, TicketId};
+use crate::model::{DeliveryFailed, Event, Notified, Ticket, TicketId};
 use crate::rules::template::{self, Message};
 use crate::rules::{Notify, Work, CUSTOMER};
 use crate::store::Store;
@@ -257,26 +257,34 @@ fn result_event(
 ) -> (Event, AttemptOutcome) {
     let at = t.last_at().map_or(now, |last| now.max(last));
     let by = format!("{}{}", crate::model::RULE_PREFIX, d.rule);
-    let (mut e, outcome) = match result {
+    let key = d.key.clone();
+    let via = Some(d.via().to_string());
+    match result {
         Ok(()) => {
-            let mut e = Event::new(at, &by, Action::Notified);
-            if d.via() == "email" {
-                e.to = d.queued.to.clone();
-                e.message_id = Some(outbox::message_id(&d.key));
-            }
-            (e, AttemptOutcome::Delivered)
+            let email = d.via() == "email";
+            let notified = Notified {
+                to: d.reference().to.clone().filter(|_| email),
+                key,
+                via,
+                message_id: email.then(|| outbox::message_id(&d.key)),
+            };
+            (Event::new(at, &by, notified), AttemptOutcome::Delivered)
         }
         Err(err) => {
             let attempt = d.attempts + 1;
             let next = outbox::next_attempt(attempt, at, err.permanent);
             // The history goes everywhere: no address, no phone.
             let error = crate::model::mask::personal_in(&err.message);
-            let mut e = Event::new(at, &by, Action::DeliveryFailed);
-            e.attempt = Some(attempt);
-            e.error = Some(error.clone());
-            e.next_attempt = next;
+            let failed = DeliveryFailed {
+                to: None,
+                key,
+                via,
+                attempt: Some(attempt),
+                error: Some(error.clone()),
+                next_attempt: next,
+            };
             (
-                e,
+                Event::new(at, &by, failed),
                 AttemptOutcome::Failed {
                     error,
                     attempt,
@@ -284,10 +292,7 @@ fn result_event(
                 },
             )
         }
-    };
-    e.key = Some(d.key.clone());
-    e.via = Some(d.via().to_string());
-    (e, outcome)
+    }
 }
 
 /// The action of the event that caused a delivery (`assigned`, …): the
@@ -302,5 +307,5 @@ fn cause_of(ticket: &Ticket, d: &Delivery) -> String {
             let key = crate::rules::cause_key(&d.rule, &ticket.id, e, 1);
             d.key == key || d.key.starts_with(&format!("{key}/"))
         })
-        .map_or_else(|| "time".to_string(), |e| e.action.as_str().to_string())
+        .map_or_else(|| "time".to_string(), |e| e.action_name().to_string())
 }

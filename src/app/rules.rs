@@ -203,23 +203,23 @@ pub fn run_rules(
     let mut planned = Vec::new();
     for &i in added {
         let event = &ticket.history[i];
-        if rules.on(&event.action).next().is_none() {
+        if rules.on(&event.action()).next().is_none() {
             continue;
         }
         let mut facts = Facts::default();
-        if rules.need_customer(&event.action) {
+        if rules.need_customer(&event.action()) {
             let (of_customer, _) =
                 customer.get_or_insert_with(|| customer_facts(store, &ticket.customer));
             facts = of_customer.clone();
         }
-        if rules.need_calendar(&event.action) {
+        if rules.need_calendar(&event.action()) {
             if calendar.is_none() {
                 calendar = Some(store.sla()?.1);
             }
             let cal = calendar.as_ref().expect("just set");
             facts.working_hours = Some(cal.is_working_at(event.at.0.with_timezone(&chrono::Utc)));
         }
-        if event.action == crate::model::Action::Surveyed {
+        if matches!(event.payload, crate::model::Payload::Surveyed(_)) {
             facts.survey_unsatisfied = Some(crate::model::survey::reopened_by(&ticket.history, i));
         }
         let before = if i == 0 { None } else { Some(fold(i)?) };

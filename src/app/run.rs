@@ -425,8 +425,11 @@ mod tests {
         // Recorded: a second run sends nothing.
         let ticket = store.load_ticket(&id).unwrap();
         let last = ticket.history.last().unwrap();
-        assert_eq!(last.action, Action::Notified);
-        assert_eq!(last.message_id.as_deref(), Some(mail.message_id.as_str()));
+        assert_eq!(last.action(), crate::model::Action::Notified);
+        assert_eq!(
+            last.field("message_id"),
+            Some(mail.message_id.as_str().into())
+        );
         let totals = run(&store, &mailer, now, &mut |_| {});
         assert_eq!(totals, RunTotals::default());
         assert_eq!(mailer.sent.borrow().len(), 1);
@@ -589,8 +592,9 @@ mod tests {
         store
             .modify_ticket(&id, at, "li.na", |tk| {
                 for e in &mut tk.history {
-                    if e.action == Action::Queued && e.rule() == Some(rule) {
-                        e.template = Some(template.into());
+                    let of_rule = e.rule() == Some(rule);
+                    if let (true, crate::model::Payload::Queued(q)) = (of_rule, &mut e.payload) {
+                        q.template = Some(template.into());
                     }
                 }
                 Ok(())
@@ -747,13 +751,13 @@ mod tests {
         .unwrap();
         assert_eq!(totals.delivered, 1);
         let ticket = store.load_ticket(&id).unwrap();
-        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action.as_str()).collect();
+        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action_name()).collect();
         assert_eq!(actions.iter().filter(|a| **a == "notified").count(), 1);
         assert!(
             ticket
                 .history
                 .iter()
-                .any(|e| e.note.as_deref() == Some("已联系客户")),
+                .any(|e| e.payload.note() == Some("已联系客户")),
             "{actions:?}"
         );
         assert_eq!(staged_files(&store), 0);

@@ -425,8 +425,10 @@ mod tests {
             .unwrap()
             .history
             .iter()
-            .filter(|e| e.action == crate::model::Action::Fired)
-            .filter_map(|e| e.key.clone())
+            .filter_map(|e| match &e.payload {
+                crate::model::Payload::Fired(f) => Some(f.key.clone()),
+                _ => None,
+            })
             .collect()
     }
 
@@ -509,7 +511,7 @@ mod tests {
         let actions: Vec<(&str, &str)> = callback
             .history
             .iter()
-            .map(|e| (e.action.as_str(), e.by.as_str()))
+            .map(|e| (e.action_name(), e.by.as_str()))
             .collect();
         assert_eq!(
             actions[..3],

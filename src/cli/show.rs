@@ -5,7 +5,7 @@ use unicode_width::UnicodeWidthStr;
 use super::Context;
 use crate::clock::local_minute;
 use crate::error::Result;
-use crate::model::{inline_value, Action, Event, Field, Mark, Ticket};
+use crate::model::{inline_value, Action, Event, Field, Mark, Payload, Ticket};
 use crate::output::message;
 use crate::output::pad;
 use crate::sla::{format_seconds, replay, ClockKind};
@@ -221,31 +221,38 @@ fn write_clocks(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
 }
 
 /// One line per event, as a person would say it.
+fn text_field(e: &Event, name: &str) -> Option<String> {
+    e.field(name).and_then(|v| v.as_str().map(str::to_string))
+}
+
 fn describe(e: &Event) -> String {
-    let mut text = match &e.action {
-        Action::Created => "created".to_string(),
-        Action::Assigned => format!("assigned to {}", e.to_text().unwrap_or("?")),
-        Action::Updated => match &e.status {
+    // A known action whose event lacks a field it needs is read as `Other`;
+    // it is shown from the fields it has.
+    let or_unknown = |name: &str| text_field(e, name).unwrap_or_else(|| "?".to_string());
+    let mut text = match &e.payload {
+        Payload::Created(_) => "created".to_string(),
+        Payload::Assigned(a) => format!("assigned to {}", a.to),
+        Payload::Updated(u) => match &u.status {
             Some(s) => format!("updated, now {s}"),
             None => "updated".to_string(),
         },
-        Action::Closed => format!("closed: {}", e.resolution.as_deref().unwrap_or("")),
-        Action::Reopened => format!("reopened: {}", e.reason.as_deref().unwrap_or("")),
-        Action::Edited => format!(
+        Payload::Closed(c) => format!("closed: {}", c.resolution.as_deref().unwrap_or("")),
+        Payload::Reopened(r) => format!("reopened: {}", r.reason.as_deref().unwrap_or("")),
+        Payload::Edited(edit) => format!(
             "edited {}: {} → {}",
-            e.field.as_deref().unwrap_or("?"),
-            inline_value(e.from.as_ref(), false),
-            inline_value(e.to.as_ref(), false)
+            edit.field,
+            inline_value(edit.from.as_ref(), false),
+            inline_value(edit.to.as_ref(), false)
         ),
-        Action::Surveyed => {
-            let scores = e
+        Payload::Surveyed(s) => {
+            let scores = s
                 .scores
                 .iter()
                 .flatten()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" ");
-            match e.nps {
+            match s.nps {
                 Some(n) => format!("surveyed: {scores} nps={n}"),
                 None => format!("surveyed: {scores}"),
             }
@@ -253,40 +260,67 @@ fn describe(e: &Event) -> String {
         // A reference to its rule's action: the template or command an
         // older desk wrote beside it is not what `desk run` uses, and not
         // shown (`desk outbox` shows what the rule uses now).
-        Action::Queued => match &e.to {
+        Payload::Queued(q) => match e.field("to") {
             Some(to) => format!(
                 "queued {} to {} ({})",
-                e.via.as_deref().unwrap_or("?"),
-                inline_value(Some(to), false),
-                e.key.as_deref().unwrap_or("?")
+                q.via.as_deref().unwrap_or("?"),
+                inline_value(Some(&to), false),
+                q.key
             ),
-            None => format!(
-                "queued {} ({})",
-                e.via.as_deref().unwrap_or("?"),
-                e.key.as_deref().unwrap_or("?")
-            ),
+            None => format!("queued {} ({})", q.via.as_deref().unwrap_or("?"), q.key),
         },
-        Action::Notified => format!(
+        Payload::Notified(n) => format!(
             "notified by {} ({})",
-            e.via.as_deref().unwrap_or("?"),
-            e.key.as_deref().unwrap_or("?")
+            n.via.as_deref().unwrap_or("?"),
+            n.key
         ),
-        Action::DeliveryFailed => format!(
+        Payload::DeliveryFailed(f) => format!(
             "delivery {} attempt {} failed: {}; {} ({})",
-            e.via.as_deref().unwrap_or("?"),
-            e.attempt.unwrap_or(0),
+            f.via.as_deref().unwrap_or("?"),
+            f.attempt.unwrap_or(0),
             // Masked, as recorded since; older histories may not be.
-            crate::model::mask::personal_in(e.error.as_deref().unwrap_or("?")),
-            match &e.next_attempt {
+            crate::model::mask::personal_in(f.error.as_deref().unwrap_or("?")),
+            match &f.next_attempt {
                 Some(t) => format!("next attempt {t}"),
                 None => "given up".to_string(),
             },
-            e.key.as_deref().unwrap_or("?")
+            f.key
         ),
-        Action::Fired => format!("time rule fired ({})", e.key.as_deref().unwrap_or("?")),
-        Action::Other(name) => name.clone(),
+        Payload::Fired(f) => format!("time rule fired ({})", f.key),
+        Payload::Other(name) => match e.action() {
+            Action::Assigned => format!("assigned to {}", or_unknown("to")),
+            Action::Edited => format!(
+                "edited ?: {} → {}",
+                inline_value(e.field("from").as_ref(), false),
+                inline_value(e.field("to").as_ref(), false)
+            ),
+            Action::Queued => match e.field("to") {
+                Some(to) => format!(
+                    "queued {} to {} (?)",
+                    or_unknown("via"),
+                    inline_value(Some(&to), false)
+                ),
+                None => format!("queued {} (?)", or_unknown("via")),
+            },
+            Action::Notified => format!("notified by {} (?)", or_unknown("via")),
+            Action::DeliveryFailed => format!(
+                "delivery {} attempt {} failed: {}; {} (?)",
+                or_unknown("via"),
+                e.field("attempt").and_then(|v| v.as_u64()).unwrap_or(0),
+                crate::model::mask::personal_in(&or_unknown("error")),
+                match text_field(e, "next_attempt") {
+                    Some(t) => format!("next attempt {t}"),
+                    None => "given up".to_string(),
+                },
+            ),
+            Action::Fired => "time rule fired (?)".to_string(),
+            _ => name.clone(),
+        },
     };
-    for n in [&e.note, &e.comment].into_iter().flatten() {
+    for n in [text_field(e, "note"), text_field(e, "comment")]
+        .into_iter()
+        .flatten()
+    {
         text.push_str(&format!(" — {}", n.replace('\n', " ")));
     }
     text

@@ -108,9 +108,16 @@ mod tests {
     fn the_domain_and_output_do_not_depend_on_clap() {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![src.join("output.rs")];
-        for dir in ["model", "sla", "report", "rules"] {
-            for entry in std::fs::read_dir(src.join(dir)).unwrap() {
-                files.push(entry.unwrap().path());
+        let mut dirs: Vec<_> = ["model", "sla", "report", "rules"]
+            .map(|d| src.join(d))
+            .into();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                match path.is_dir() {
+                    true => dirs.push(path),
+                    false => files.push(path),
+                }
             }
         }
         for f in files {

@@ -1,7 +1,7 @@
 use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
-use super::{Action, Event, Status};
+use super::{Action, Event, NewTicket, Payload, Status};
 use crate::clock::Timestamp;
 
 /// The projected fields of a ticket: everything `fold(history)` computes.
@@ -55,47 +55,28 @@ pub const FIELDS: [&str; 13] = [
 /// Unknown actions and `edited` events for unknown fields change nothing.
 pub fn fold(history: &[Event]) -> Result<State, FoldError> {
     let first = history.first().ok_or(FoldError::Empty)?;
-    if first.action != Action::Created {
-        return Err(FoldError::NotCreatedFirst(
-            first.action.as_str().to_string(),
-        ));
-    }
-    let mut state = State {
-        title: first
-            .title
-            .clone()
-            .ok_or(FoldError::MissingField("title"))?,
-        customer: first
-            .customer
-            .clone()
-            .ok_or(FoldError::MissingField("customer"))?,
-        kind: first.kind.clone().ok_or(FoldError::MissingField("type"))?,
-        category: first.category.clone(),
-        tags: first.tags.clone().unwrap_or_default(),
-        channel: first
-            .channel
-            .clone()
-            .ok_or(FoldError::MissingField("channel"))?,
-        priority: first
-            .priority
-            .clone()
-            .ok_or(FoldError::MissingField("priority"))?,
-        status: Status::Open,
-        // A `created` event may carry an initial assignee (`to`).
-        assignee: first.to_text().map(str::to_string),
-        created: first.at,
-        description: first.description.clone().unwrap_or_default(),
-        expectation: first.expectation.clone(),
-        resolution: None,
+    let Payload::Created(created) = &first.payload else {
+        return Err(match first.action() {
+            // Read as `Other` because it lacks one of these.
+            Action::Created => FoldError::MissingField(
+                ["title", "customer", "type", "channel", "priority"]
+                    .into_iter()
+                    .find(|f| first.extra.get(*f).is_none_or(|v| !v.is_string()))
+                    .unwrap_or("title"),
+            ),
+            _ => FoldError::NotCreatedFirst(first.action_name().to_string()),
+        });
     };
+    let mut state = State::created(&created.ticket, first.at);
     state.status = Lifecycle::default().after(&Step::of(first)).status;
     let mut closure = Closure::default();
     for event in &history[1..] {
-        if event.action == Action::Closed && closure.is_open() {
-            // Whatever the other clone did in between, the ticket is closed.
-            state.amend_resolution(event.resolution.as_deref());
-        } else {
-            state.apply(event);
+        match &event.payload {
+            Payload::Closed(close) if closure.is_open() => {
+                // Whatever the other clone did in between, the ticket is closed.
+                state.amend_resolution(close.resolution.as_deref());
+            }
+            _ => state.apply(event),
         }
         // The status follows the one set of transitions, with the assignee
         // as the fields now have it.
@@ -104,36 +85,49 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
             assigned: state.assignee.is_some(),
         };
         state.status = life.after(&Step::of(event)).status;
-        closure.step(&event.action);
+        closure.step(event);
     }
     Ok(state)
 }
 
 impl State {
+    /// A ticket as created, before the status its lifecycle gives it.
+    fn created(new: &NewTicket, at: Timestamp) -> State {
+        State {
+            title: new.title.clone(),
+            customer: new.customer.clone(),
+            kind: new.kind.clone(),
+            category: new.category.clone(),
+            tags: new.tags.clone(),
+            channel: new.channel.clone(),
+            priority: new.priority.clone(),
+            status: Status::Open,
+            assignee: new.assignee.clone(),
+            created: at,
+            description: new.description.clone(),
+            expectation: new.expectation.clone(),
+            resolution: None,
+        }
+    }
+
     /// The fields an event changes, but the status (see [`Lifecycle`]).
     fn apply(&mut self, event: &Event) {
-        match &event.action {
-            Action::Assigned => {
-                if let Some(to) = event.to_text() {
-                    self.assignee = Some(to.to_string());
-                }
+        match &event.payload {
+            Payload::Assigned(a) => self.assignee = Some(a.to.clone()),
+            Payload::Closed(c) => self.resolution = c.resolution.clone(),
+            Payload::Reopened(_) => self.resolution = None,
+            // No `to`: the field was cleared.
+            Payload::Edited(e) => {
+                self.set(&e.field, e.to.as_ref().unwrap_or(&Value::Null));
             }
-            Action::Closed => self.resolution = event.resolution.clone(),
-            Action::Reopened => self.resolution = None,
-            Action::Edited => {
-                // `to: null` reads back as no `to`: the field was cleared.
-                if let Some(field) = &event.field {
-                    self.set(field, event.to.as_ref().unwrap_or(&Value::Null));
-                }
-            }
-            Action::Created
-            | Action::Updated
-            | Action::Surveyed
-            | Action::Queued
-            | Action::Notified
-            | Action::DeliveryFailed
-            | Action::Fired
-            | Action::Other(_) => {}
+            Payload::Created(_)
+            | Payload::Updated(_)
+            | Payload::Surveyed(_)
+            | Payload::Queued(_)
+            | Payload::Notified(_)
+            | Payload::DeliveryFailed(_)
+            | Payload::Fired(_)
+            | Payload::Other(_) => {}
         }
     }
 

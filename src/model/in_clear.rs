@@ -263,35 +263,65 @@ pub fn refuse(field: &str, text: &str, kept: Kept) -> Result<()> {
 /// The values an edit replaces (`from`) are not judged: a value already in
 /// the file can still be edited away.
 pub fn refuse_in_event(event: &super::Event) -> Result<()> {
-    let texts = [
-        ("title", &event.title),
-        ("category", &event.category),
-        ("description", &event.description),
-        ("expectation", &event.expectation),
-        ("note", &event.note),
-        ("resolution", &event.resolution),
-        ("compensation", &event.compensation),
-        ("followup", &event.followup),
-        ("reason", &event.reason),
-        ("comment", &event.comment),
-    ];
+    use super::Payload;
+    let mut texts: Vec<(&str, Option<&str>)> = Vec::new();
+    let mut tags: &[String] = &[];
+    // The new value: of an edit, named by its field; an assignee, a
+    // delivery's recipients, as `to`.
+    let mut to: Vec<(&str, &str)> = Vec::new();
+    match &event.payload {
+        Payload::Created(c) => {
+            let t = &c.ticket;
+            texts.extend([
+                ("title", Some(t.title.as_str())),
+                ("category", t.category.as_deref()),
+                ("description", Some(t.description.as_str())),
+                ("expectation", t.expectation.as_deref()),
+            ]);
+            tags = &t.tags;
+            to.extend(t.assignee.as_deref().map(|a| ("to", a)));
+        }
+        Payload::Assigned(a) => {
+            texts.push(("note", a.note.as_deref()));
+            to.push(("to", &a.to));
+        }
+        Payload::Updated(u) => texts.push(("note", u.note.as_deref())),
+        Payload::Closed(c) => texts.extend([
+            ("resolution", c.resolution.as_deref()),
+            ("compensation", c.compensation.as_deref()),
+            ("followup", c.followup.as_deref()),
+        ]),
+        Payload::Reopened(r) => texts.push(("reason", r.reason.as_deref())),
+        Payload::Edited(e) => {
+            texts.push(("note", e.note.as_deref()));
+            match &e.to {
+                Some(crate::yaml::Value::String(text)) => to.push((&e.field, text)),
+                Some(crate::yaml::Value::Sequence(items)) => to.extend(
+                    items
+                        .iter()
+                        .filter_map(|v| Some((e.field.as_str(), v.as_str()?))),
+                ),
+                _ => {}
+            }
+        }
+        Payload::Surveyed(s) => texts.push(("comment", s.comment.as_deref())),
+        Payload::Queued(super::Queued { to: Some(list), .. })
+        | Payload::Notified(super::Notified { to: Some(list), .. })
+        | Payload::DeliveryFailed(super::DeliveryFailed { to: Some(list), .. }) => {
+            to.extend(list.iter().map(|t| ("to", t.as_str())))
+        }
+        _ => {}
+    }
     for (field, text) in texts {
         if let Some(text) = text {
             refuse(field, text, Kept::Ticket)?;
         }
     }
-    for tag in event.tags.iter().flatten() {
+    for tag in tags {
         refuse("tag", tag, Kept::Ticket)?;
     }
-    let field = event.field.as_deref().unwrap_or("to");
-    match &event.to {
-        Some(crate::yaml::Value::String(text)) => refuse(field, text, Kept::Ticket)?,
-        Some(crate::yaml::Value::Sequence(items)) => {
-            for text in items.iter().filter_map(|v| v.as_str()) {
-                refuse(field, text, Kept::Ticket)?;
-            }
-        }
-        _ => {}
+    for (field, text) in to {
+        refuse(field, text, Kept::Ticket)?;
     }
     Ok(())
 }

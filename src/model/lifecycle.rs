@@ -7,7 +7,7 @@ use crate::yaml::Value;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Event, Status};
+use super::{Action, Event, Payload, Status};
 use crate::clock::Timestamp;
 
 /// One event as the lifecycle, the SLA clocks and the reports read it.
@@ -46,44 +46,43 @@ pub enum Step {
 
 impl Step {
     pub fn of(e: &Event) -> Step {
-        match &e.action {
-            Action::Created => Step::Created {
-                assigned: e.to_text().is_some(),
+        match &e.payload {
+            Payload::Created(c) => Step::Created {
+                assigned: c.ticket.assignee.is_some(),
             },
-            Action::Assigned if e.to_text().is_some() => Step::Assigned,
-            Action::Updated => Step::Updated {
-                status: e.status.as_deref().and_then(Status::from_key),
+            Payload::Assigned(_) => Step::Assigned,
+            Payload::Updated(u) => Step::Updated {
+                status: u.status.as_deref().and_then(Status::from_key),
                 progress: e.is_progress(),
             },
-            Action::Closed => Step::Closed,
-            Action::Reopened => Step::Reopened,
-            Action::Edited => match (e.field.as_deref(), &e.to) {
-                (Some("status"), Some(to)) => to
+            Payload::Closed(_) => Step::Closed,
+            Payload::Reopened(_) => Step::Reopened,
+            Payload::Edited(edit) => match (edit.field.as_str(), &edit.to) {
+                ("status", Some(to)) => to
                     .as_str()
                     .and_then(Status::from_key)
                     .map_or(Step::Other, Step::StatusEdited),
-                // `to: null` reads back as no `to`: the field was cleared.
-                (Some("assignee"), None | Some(Value::Null)) => Step::AssigneeEdited(false),
-                (Some("assignee"), Some(Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
+                // No `to`: the field was cleared.
+                ("assignee", None | Some(Value::Null)) => Step::AssigneeEdited(false),
+                ("assignee", Some(Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
                     Step::AssigneeEdited(true)
                 }
                 _ => Step::Other,
             },
-            Action::Surveyed => Step::Surveyed {
-                scores: e
+            Payload::Surveyed(s) => Step::Surveyed {
+                scores: s
                     .scores
                     .iter()
                     .flatten()
                     .map(|(k, v)| (CompactString::from(k.as_str()), *v))
                     .collect(),
-                nps: e.nps,
+                nps: s.nps,
             },
-            Action::Assigned
-            | Action::Queued
-            | Action::Notified
-            | Action::DeliveryFailed
-            | Action::Fired
-            | Action::Other(_) => Step::Other,
+            Payload::Queued(_)
+            | Payload::Notified(_)
+            | Payload::DeliveryFailed(_)
+            | Payload::Fired(_)
+            | Payload::Other(_) => Step::Other,
         }
     }
 
@@ -176,7 +175,7 @@ impl Mark {
             // (dormancy, reports, clocks).
             .filter(|e| {
                 !matches!(
-                    e.action,
+                    e.action(),
                     Action::Queued | Action::Notified | Action::DeliveryFailed | Action::Fired
                 )
             })
@@ -214,6 +213,16 @@ impl From<&Action> for Closing {
         match action {
             Action::Closed => Closing::Closes,
             Action::Reopened => Closing::Reopens,
+            _ => Closing::Neither,
+        }
+    }
+}
+
+impl From<&Event> for Closing {
+    fn from(event: &Event) -> Closing {
+        match event.payload {
+            Payload::Closed(_) => Closing::Closes,
+            Payload::Reopened(_) => Closing::Reopens,
             _ => Closing::Neither,
         }
     }
@@ -258,11 +267,9 @@ impl Closure {
 mod tests {
     use super::*;
 
-    fn event(action: Action, edit: impl FnOnce(&mut Event)) -> Event {
+    fn event(action: &str, fields: Vec<(&str, Value)>) -> Event {
         let at = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
-        let mut e = Event::new(at, "li.na", action);
-        edit(&mut e);
-        e
+        Event::from_fields(at, "li.na", action, fields)
     }
 
     #[test]
@@ -307,12 +314,20 @@ mod tests {
 
     #[test]
     fn events_read_as_steps() {
-        let created = event(Action::Created, |e| e.to = Some("wang.qiang".into()));
+        let created = event(
+            "created",
+            vec![
+                ("title", "t".into()),
+                ("customer", "C000001".into()),
+                ("type", "complaint".into()),
+                ("channel", "phone".into()),
+                ("priority", "urgent".into()),
+                ("to", "wang.qiang".into()),
+            ],
+        );
         assert_eq!(Step::of(&created), Step::Created { assigned: true });
-        let by_rule = event(Action::Updated, |e| {
-            e.by = "rule:wait".into();
-            e.status = Some("pending".into());
-        });
+        let mut by_rule = event("updated", vec![("status", "pending".into())]);
+        by_rule.by = "rule:wait".into();
         assert_eq!(
             Step::of(&by_rule),
             Step::Updated {
@@ -320,14 +335,14 @@ mod tests {
                 progress: false
             }
         );
-        let cleared = event(Action::Edited, |e| e.field = Some("assignee".into()));
+        let cleared = event("edited", vec![("field", "assignee".into())]);
         assert_eq!(Step::of(&cleared), Step::AssigneeEdited(false));
-        let bad_status = event(Action::Edited, |e| {
-            e.field = Some("status".into());
-            e.to = Some("lost".into());
-        });
+        let bad_status = event(
+            "edited",
+            vec![("field", "status".into()), ("to", "lost".into())],
+        );
         assert_eq!(Step::of(&bad_status), Step::Other);
-        let nobody = event(Action::Assigned, |_| {});
+        let nobody = event("assigned", vec![]);
         assert_eq!(Step::of(&nobody), Step::Other);
     }
 
@@ -353,19 +368,21 @@ mod tests {
         let field = prop_oneof![Just("status"), Just("assignee"), Just("title")];
         (0..8u8, status, to, field, any::<bool>()).prop_map(|(kind, status, to, field, rule)| {
             let action = match kind {
-                0 => Action::Assigned,
-                1 | 2 => Action::Updated,
-                3 => Action::Closed,
-                4 => Action::Reopened,
-                5 | 6 => Action::Edited,
-                _ => Action::Surveyed,
+                0 => "assigned",
+                1 | 2 => "updated",
+                3 => "closed",
+                4 => "reopened",
+                5 | 6 => "edited",
+                _ => "surveyed",
             };
-            event(action, |e| {
-                e.by = if rule { "rule:r" } else { "li.na" }.into();
-                e.status = status.map(String::from);
-                e.to = to;
-                e.field = Some(field.into());
-            })
+            // Every field on every action: one an action does not take is
+            // kept and changes nothing.
+            let mut fields = vec![("field", Value::from(field))];
+            fields.extend(status.map(|s| ("status", Value::from(s))));
+            fields.extend(to.map(|to| ("to", to)));
+            let mut e = event(action, fields);
+            e.by = if rule { "rule:r" } else { "li.na" }.into();
+            e
         })
     }
 
@@ -375,14 +392,17 @@ mod tests {
             assigned in proptest::prelude::any::<bool>(),
             rest in proptest::collection::vec(any_event(), 0..12),
         ) {
-            let mut history = vec![event(Action::Created, |e| {
-                e.title = Some("t".into());
-                e.customer = Some("C000001".into());
-                e.kind = Some("complaint".into());
-                e.channel = Some("phone".into());
-                e.priority = Some("urgent".into());
-                e.to = assigned.then(|| Value::from("wang.qiang"));
-            })];
+            let mut fields: Vec<(&str, Value)> = vec![
+                ("title", "t".into()),
+                ("customer", "C000001".into()),
+                ("type", "complaint".into()),
+                ("channel", "phone".into()),
+                ("priority", "urgent".into()),
+            ];
+            if assigned {
+                fields.push(("to", "wang.qiang".into()));
+            }
+            let mut history = vec![event("created", fields)];
             history.extend(rest);
             let folded = crate::model::fold(&history).unwrap();
             let steps: Vec<Step> = history.iter().map(Step::of).collect();

@@ -312,18 +312,20 @@ pub fn merge_customers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Action, Event};
+    use crate::model::{Event, Updated};
     use proptest::prelude::*;
 
     fn event(minute: i64, note: &str) -> Event {
         let t0 = Timestamp::parse("2026-11-24T09:00:00+08:00").unwrap();
-        let mut e = Event::new(
+        let update = Updated {
+            note: Some(note.into()),
+            ..Updated::default()
+        };
+        Event::new(
             Timestamp(t0.0 + chrono::Duration::minutes(minute)),
             "li.na",
-            Action::Updated,
-        );
-        e.note = Some(note.into());
-        e
+            update,
+        )
     }
 
     /// How many times each entry (as data) occurs in a log.
@@ -359,7 +361,7 @@ mod tests {
         let ours = append(&base, &[(5, 1), (0, 1)]);
         let theirs = append(&base, &[(3, 2)]);
         let merged = union_in_time_order(&ours, &theirs, |e| e.at);
-        let notes: Vec<_> = merged.iter().map(|e| e.note.clone().unwrap()).collect();
+        let notes: Vec<_> = merged.iter().map(|e| e.payload.note().unwrap()).collect();
         assert_eq!(notes, ["n0", "n2", "n1", "n1"]);
         // An event on both sides is one event.
         let once = append(&base, &[(5, 1)]);

@@ -27,7 +27,9 @@ pub use customer::{
 };
 pub use dormancy::{Activity, Dormancy};
 pub use event::{
-    added_events, check_actor, history_order_problem, history_problems, Action, Event, RULE_PREFIX,
+    added_events, check_actor, history_order_problem, history_problems, Action, Assigned, Closed,
+    Created, DeliveryFailed, Edited, Event, Fired, Notified, Payload, Queued, Reopened, Surveyed,
+    Updated, FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, inline_value, FoldError, State};

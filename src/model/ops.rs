@@ -10,13 +10,16 @@ pub const UPDATE_STATUSES: &str =
 
 use super::{
     fold::{fold, State, FIELDS},
-    Action, Closure, Event, Status, Ticket,
+    Action, Assigned, Closed, Closure, Edited, Event, Payload, Reopened, Status, Surveyed, Ticket,
+    Updated,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 
-/// The fields of a new ticket, already validated and canonical.
-#[derive(Debug, Clone)]
+/// The fields of a new ticket, already validated and canonical: what
+/// `desk new` and a rule's call-back ticket give, what the `created` event
+/// records (`to`: the assignee), and what `fold` starts from.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewTicket {
     pub title: String,
     pub customer: String,
@@ -92,19 +95,12 @@ pub fn check_title(title: &str) -> Result<()> {
 
 impl Ticket {
     pub fn create(id: String, new: NewTicket, at: Timestamp, by: &str) -> Ticket {
-        let mut event = Event::new(at, by, Action::Created);
-        event.title = Some(new.title);
-        event.customer = Some(new.customer);
-        event.kind = Some(new.kind);
-        event.category = new.category;
-        let tags = super::ticket_input::unique_tags(new.tags);
-        event.tags = (!tags.is_empty()).then_some(tags);
-        event.channel = Some(new.channel);
-        event.priority = Some(new.priority);
-        event.description = Some(new.description);
-        event.expectation = new.expectation;
-        event.to = new.assignee.map(Value::String);
-        Ticket::from_history(id, vec![event]).expect("a created event with every field folds")
+        let new = NewTicket {
+            tags: super::ticket_input::unique_tags(new.tags),
+            ..new
+        };
+        Ticket::from_history(id, vec![Event::new(at, by, new)])
+            .expect("a created event with every field folds")
     }
 
     /// Records an event in time order: after every event at or before its
@@ -122,7 +118,7 @@ impl Ticket {
                  changes between pending and in_progress and satisfied surveys can be logged \
                  before later events",
                 self.id,
-                what_event(&event.action),
+                what_event(&event.action()),
                 last.short()
             )));
         }
@@ -160,7 +156,7 @@ impl Ticket {
     fn as_of(&self, at: Timestamp) -> Result<(State, Option<Timestamp>)> {
         let then = &self.history[..self.slot(at)?];
         let state = fold(then).map_err(|e| Error::Refused(format!("{}: {e}", self.id)))?;
-        let closed_since = Closure::start_of(then.iter().map(|e| &e.action)).map(|i| then[i].at);
+        let closed_since = Closure::start_of(then).map(|i| then[i].at);
         Ok((state, closed_since))
     }
 
@@ -195,10 +191,12 @@ impl Ticket {
                 self.id
             )));
         }
-        let mut event = Event::new(at, by, Action::Assigned);
-        event.to = Some(Value::String(to.to_string()));
-        event.note = note;
-        self.append(event)
+        let assigned = Assigned {
+            to: to.to_string(),
+            note,
+            key: None,
+        };
+        self.append(Event::new(at, by, assigned))
     }
 
     pub fn update(
@@ -218,10 +216,12 @@ impl Ticket {
             // recorded on a closed ticket too; it stays closed.
             self.as_of(at)?;
         }
-        let mut event = Event::new(at, by, Action::Updated);
-        event.note = Some(note);
-        event.status = status.map(|s| s.key().to_string());
-        self.append(event)
+        let updated = Updated {
+            status: status.map(|s| s.key().to_string()),
+            note: Some(note),
+            key: None,
+        };
+        self.append(Event::new(at, by, updated))
     }
 
     pub fn close(
@@ -235,11 +235,12 @@ impl Ticket {
         if self.as_of(at)?.0.status == Status::Closed {
             return Err(Error::Refused(format!("{} is already closed", self.id)));
         }
-        let mut event = Event::new(at, by, Action::Closed);
-        event.resolution = Some(resolution);
-        event.compensation = compensation;
-        event.followup = followup;
-        self.append(event)
+        let closed = Closed {
+            resolution: Some(resolution),
+            compensation,
+            followup,
+        };
+        self.append(Event::new(at, by, closed))
     }
 
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
@@ -250,9 +251,10 @@ impl Ticket {
                 self.id
             )));
         }
-        let mut event = Event::new(at, by, Action::Reopened);
-        event.reason = Some(reason);
-        self.append(event)
+        let reopened = Reopened {
+            reason: Some(reason),
+        };
+        self.append(Event::new(at, by, reopened))
     }
 
     /// The events of the closure that `at` falls in (from the close that
@@ -260,12 +262,12 @@ impl Ticket {
     /// ticket was not closed at `at`.
     fn closure_at(&self, at: Timestamp) -> Result<Option<&[Event]>> {
         let slot = self.slot(at)?;
-        let Some(start) = Closure::start_of(self.history[..slot].iter().map(|e| &e.action)) else {
+        let Some(start) = Closure::start_of(&self.history[..slot]) else {
             return Ok(None);
         };
         let end = self.history[slot..]
             .iter()
-            .position(|e| e.action == Action::Reopened)
+            .position(|e| matches!(e.payload, Payload::Reopened(_)))
             .map_or(self.history.len(), |i| slot + i);
         Ok(Some(&self.history[start..end]))
     }
@@ -289,7 +291,10 @@ impl Ticket {
                 self.as_of(at)?.0.status
             )));
         };
-        if let Some(done) = closure.iter().find(|e| e.action == Action::Surveyed) {
+        if let Some(done) = closure
+            .iter()
+            .find(|e| matches!(e.payload, Payload::Surveyed(_)))
+        {
             return Err(Error::Refused(format!(
                 "{} was already surveyed for this closure (at {}); a new survey needs a new closure",
                 self.id, done.at
@@ -314,12 +319,13 @@ impl Ticket {
                 None => format!("unsatisfied at the survey ({})", low.join(", ")),
             }
         });
-        let mut event = Event::new(at, by, Action::Surveyed);
-        event.scores = Some(survey.scores);
-        event.nps = survey.nps;
-        event.comment = survey.comment;
-        event.channel = survey.channel;
-        self.append(event)?;
+        let surveyed = Surveyed {
+            channel: survey.channel,
+            scores: Some(survey.scores),
+            nps: survey.nps,
+            comment: survey.comment,
+        };
+        self.append(Event::new(at, by, surveyed))?;
         if let Some(reason) = reason {
             self.reopen(reason, at, by)?;
         }
@@ -360,12 +366,14 @@ impl Ticket {
             if from == edit.value {
                 continue;
             }
-            let mut event = Event::new(at, by, Action::Edited);
-            event.field = Some(edit.field);
-            event.from = Some(from);
-            event.to = Some(edit.value);
-            event.note = note.clone();
-            self.append(event)?;
+            let edited = Edited {
+                field: edit.field,
+                from: Some(from),
+                to: Some(edit.value),
+                note: note.clone(),
+                key: None,
+            };
+            self.append(Event::new(at, by, edited))?;
             changed += 1;
         }
         if changed == 0 {
@@ -402,8 +410,8 @@ fn unique_values(tags: &[Value]) -> Vec<Value> {
 /// later events happened on a closed ticket; an assignment, whom a later reopen returns
 /// the ticket to; an edit, the `from` of a later edit. Those are refused.
 fn may_go_before_later_events(event: &Event) -> bool {
-    match event.action {
-        Action::Updated => event.status.as_deref().is_none_or(|s| {
+    match &event.payload {
+        Payload::Updated(u) => u.status.as_deref().is_none_or(|s| {
             matches!(
                 Status::from_key(s),
                 Some(Status::Pending | Status::InProgress)
@@ -411,7 +419,7 @@ fn may_go_before_later_events(event: &Event) -> bool {
         }),
         // Checked against the closure it falls in; only a satisfied survey
         // gets here, and it changes no field.
-        Action::Surveyed => true,
+        Payload::Surveyed(_) => true,
         _ => false,
     }
 }
@@ -553,7 +561,7 @@ mod tests {
         ticket
             .history
             .iter()
-            .filter_map(|e| e.note.as_deref())
+            .filter_map(|e| e.payload.note())
             .collect()
     }
 
@@ -716,7 +724,7 @@ mod tests {
             .clone()
             .survey(survey(), false, at("13:30"), "a")
             .is_err());
-        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action.as_str()).collect();
+        let actions: Vec<&str> = ticket.history.iter().map(|e| e.action_name()).collect();
         assert_eq!(
             actions,
             ["created", "closed", "surveyed", "reopened", "closed", "surveyed", "updated"]
@@ -819,7 +827,7 @@ mod tests {
         ticket.edit(vec![prio], None, at, "a").unwrap();
         assert_eq!(ticket.priority, "normal");
         assert_eq!(
-            ticket.history.last().unwrap().from,
+            ticket.history.last().unwrap().field("from"),
             Some(Value::String("urgent".into()))
         );
     }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, Event};
+use super::{DeliveryFailed, Event, Notified, Payload, Queued};
 use crate::clock::Timestamp;
 
 /// After this many failed attempts a delivery is given up: it stays in the
@@ -84,19 +84,29 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn via(&self) -> &str {
-        self.queued.via.as_deref().unwrap_or("")
+    /// What the `queued` event says.
+    pub fn reference(&self) -> &Queued {
+        match &self.queued.payload {
+            Payload::Queued(q) => q,
+            _ => unreachable!("a delivery starts from its `queued` event"),
+        }
     }
 
-    /// The recipients as queued (agent IDs, `customer`).
+    pub fn via(&self) -> &str {
+        self.reference().via.as_deref().unwrap_or("")
+    }
+
+    /// The recipients as queued (agent IDs, `customer`); one written by
+    /// hand as a single name (`to: li.na`) too.
     pub fn to(&self) -> Vec<String> {
-        match &self.queued.to {
-            Some(crate::yaml::Value::Sequence(items)) => items
+        match (&self.reference().to, self.queued.extra.get("to")) {
+            (Some(list), _) => list.clone(),
+            (None, Some(crate::yaml::Value::String(s))) => vec![s.clone()],
+            (None, Some(crate::yaml::Value::Sequence(items))) => items
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect(),
-            Some(crate::yaml::Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
+            (None, _) => Vec::new(),
         }
     }
 
@@ -113,11 +123,8 @@ pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
     let mut order: Vec<Delivery> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for e in history {
-        let Some(key) = e.key.as_deref() else {
-            continue;
-        };
-        match e.action {
-            Action::Queued if !index.contains_key(key) => {
+        match &e.payload {
+            Payload::Queued(Queued { key, .. }) if !index.contains_key(key.as_str()) => {
                 index.insert(key, order.len());
                 order.push(Delivery {
                     key: key.to_string(),
@@ -129,27 +136,30 @@ pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
                     state: DeliveryState::Pending,
                 });
             }
-            Action::Notified | Action::DeliveryFailed => {
+            Payload::Notified(Notified { key, .. })
+            | Payload::DeliveryFailed(DeliveryFailed { key, .. }) => {
                 // A result whose `queued` is not (yet) in this history is
                 // kept for when it arrives by a merge.
-                let Some(&i) = index.get(key) else { continue };
+                let Some(&i) = index.get(key.as_str()) else {
+                    continue;
+                };
                 let d = &mut order[i];
                 if d.state == DeliveryState::Delivered {
                     continue;
                 }
-                if e.action == Action::Notified {
-                    d.state = DeliveryState::Delivered;
-                    d.next_attempt = None;
-                } else {
-                    d.attempts = d.attempts.max(e.attempt.unwrap_or(d.attempts + 1));
+                if let Payload::DeliveryFailed(f) = &e.payload {
+                    d.attempts = d.attempts.max(f.attempt.unwrap_or(d.attempts + 1));
                     // Masked, as recorded since; older histories may not be.
-                    d.last_error = e.error.as_deref().map(super::mask::personal_in);
-                    d.next_attempt = e.next_attempt;
-                    d.state = if e.next_attempt.is_some() {
+                    d.last_error = f.error.as_deref().map(super::mask::personal_in);
+                    d.next_attempt = f.next_attempt;
+                    d.state = if f.next_attempt.is_some() {
                         DeliveryState::Retrying
                     } else {
                         DeliveryState::Failed
                     };
+                } else {
+                    d.state = DeliveryState::Delivered;
+                    d.next_attempt = None;
                 }
             }
             _ => {}
@@ -197,19 +207,22 @@ pub fn one_per_key(history: Vec<Event>) -> Vec<Event> {
     history
         .into_iter()
         .filter(|e| {
-            let Some(key) = &e.key else { return true };
+            let Some(key) = e.key() else { return true };
             // Which of a firing's events it is: an edit by its field, a note
             // by its text; an assignment is one per firing, to whichever
             // agent the clone picked.
-            let (field, note) = match e.action {
-                Action::Queued | Action::Notified | Action::Fired => Default::default(),
-                Action::Assigned | Action::Updated | Action::Edited if e.rule().is_some() => (
-                    e.field.clone().unwrap_or_default(),
-                    e.note.clone().unwrap_or_default(),
+            let (field, note) = match &e.payload {
+                Payload::Queued(_) | Payload::Notified(_) | Payload::Fired(_) => Default::default(),
+                Payload::Edited(edit) if e.rule().is_some() => {
+                    (edit.field.clone(), edit.note.clone().unwrap_or_default())
+                }
+                Payload::Assigned(_) | Payload::Updated(_) if e.rule().is_some() => (
+                    String::new(),
+                    e.payload.note().unwrap_or_default().to_string(),
                 ),
                 _ => return true,
             };
-            seen.insert((e.action.as_str().to_string(), key.clone(), field, note))
+            seen.insert((e.action_name().to_string(), key.to_string(), field, note))
         })
         .collect()
 }
@@ -217,16 +230,30 @@ pub fn one_per_key(history: Vec<Event>) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Updated;
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
     }
 
-    fn event(at: &str, action: Action, key: &str) -> Event {
-        let mut e = Event::new(t(at), "rule:r", action);
-        e.key = Some(key.into());
-        e.via = Some("run".into());
-        e
+    fn event(at: &str, action: &str, key: &str) -> Event {
+        let mut fields = vec![("key", key.into())];
+        if action != "fired" {
+            fields.push(("via", "run".into()));
+        }
+        Event::from_fields(t(at), "rule:r", action, fields)
+    }
+
+    fn failed(at: &str, key: &str, attempt: u32, next: Option<&str>) -> Event {
+        let failed = DeliveryFailed {
+            to: None,
+            key: key.into(),
+            via: Some("run".into()),
+            attempt: Some(attempt),
+            error: Some("exit 3".into()),
+            next_attempt: next.map(t),
+        };
+        Event::new(t(at), "rule:r", failed)
     }
 
     #[test]
@@ -252,13 +279,15 @@ mod tests {
 
     #[test]
     fn a_key_is_pending_then_retrying_then_delivered_or_failed() {
-        let mut h = vec![event("2026-11-24T10:00:00+08:00", Action::Queued, "k")];
+        let mut h = vec![event("2026-11-24T10:00:00+08:00", "queued", "k")];
         assert_eq!(deliveries(&h)[0].state, DeliveryState::Pending);
         assert_eq!(open_count(&h), 1);
-        let mut failed = event("2026-11-24T10:01:00+08:00", Action::DeliveryFailed, "k");
-        failed.attempt = Some(1);
-        failed.error = Some("exit 3".into());
-        failed.next_attempt = Some(t("2026-11-24T10:06:00+08:00"));
+        let failed = failed(
+            "2026-11-24T10:01:00+08:00",
+            "k",
+            1,
+            Some("2026-11-24T10:06:00+08:00"),
+        );
         h.push(failed.clone());
         let d = &deliveries(&h)[0];
         assert_eq!(d.state, DeliveryState::Retrying);
@@ -266,14 +295,12 @@ mod tests {
         assert!(!d.due(t("2026-11-24T10:05:59+08:00")));
         assert!(d.due(t("2026-11-24T10:06:00+08:00")));
         // The last attempt: no next one.
-        let mut last = failed.clone();
-        last.attempt = Some(MAX_ATTEMPTS);
-        last.next_attempt = None;
+        let last = super::tests::failed("2026-11-24T10:01:00+08:00", "k", MAX_ATTEMPTS, None);
         let mut gave_up = h.clone();
         gave_up.push(last);
         assert_eq!(deliveries(&gave_up)[0].state, DeliveryState::Failed);
         assert_eq!(open_count(&gave_up), 0);
-        h.push(event("2026-11-24T10:07:00+08:00", Action::Notified, "k"));
+        h.push(event("2026-11-24T10:07:00+08:00", "notified", "k"));
         assert_eq!(deliveries(&h)[0].state, DeliveryState::Delivered);
         assert_eq!(open_count(&h), 0);
         // A failure recorded after the delivery (another clone's) changes nothing.
@@ -284,68 +311,67 @@ mod tests {
     #[test]
     fn two_clones_firing_one_cycle_merge_to_the_first_clone_s_events() {
         let firing = |at: &str, to: &str| {
-            let mut fired = event(at, Action::Fired, "r/T/x/c");
-            fired.via = None;
-            let mut note = event(at, Action::Updated, "r/T/x/c");
-            note.via = None;
-            note.note = Some("请跟进".into());
-            let mut edit = event(at, Action::Edited, "r/T/x/c");
-            edit.via = None;
-            edit.field = Some("priority".into());
-            let mut assign = event(at, Action::Assigned, "r/T/x/c");
-            assign.via = None;
-            assign.to = Some(to.into());
+            let key = || ("key", "r/T/x/c".into());
+            let e = |action, fields| Event::from_fields(t(at), "rule:r", action, fields);
+            let fired = e("fired", vec![key()]);
+            let note = e("updated", vec![key(), ("note", "请跟进".into())]);
+            let edit = e("edited", vec![key(), ("field", "priority".into())]);
+            let assign = e("assigned", vec![key(), ("to", to.into())]);
             vec![fired, note, edit, assign]
         };
         let mut h = firing("2026-11-24T10:00:00+08:00", "wang");
         h.extend(firing("2026-11-24T10:07:00+08:00", "zhao"));
         // A person's note is never merged away, keyed or not.
-        let mut person = Event::new(t("2026-11-24T10:08:00+08:00"), "li.na", Action::Updated);
-        person.note = Some("请跟进".into());
+        let note = Updated {
+            note: Some("请跟进".into()),
+            ..Updated::default()
+        };
+        let person = Event::new(t("2026-11-24T10:08:00+08:00"), "li.na", note);
         h.push(person.clone());
         let kept = one_per_key(h);
         assert_eq!(kept.len(), 5, "{kept:#?}");
         assert!(kept[..4]
             .iter()
             .all(|e| e.at == t("2026-11-24T10:00:00+08:00")));
-        assert_eq!(kept[3].to_text(), Some("wang"));
+        assert_eq!(kept[3].assignee(), Some("wang"));
         assert_eq!(kept[4], person);
     }
 
     #[test]
     fn the_next_delivery_is_the_first_queued_or_the_first_retry() {
-        let mut h = vec![event("2026-11-24T10:00:00+08:00", Action::Queued, "a")];
+        let mut h = vec![event("2026-11-24T10:00:00+08:00", "queued", "a")];
         assert_eq!(next_due(&h), Some(t("2026-11-24T10:00:00+08:00")));
-        let mut failed = event("2026-11-24T10:01:00+08:00", Action::DeliveryFailed, "a");
-        failed.attempt = Some(1);
-        failed.error = Some("down".into());
-        failed.next_attempt = Some(t("2026-11-24T10:06:00+08:00"));
-        h.push(failed);
+        h.push(failed(
+            "2026-11-24T10:01:00+08:00",
+            "a",
+            1,
+            Some("2026-11-24T10:06:00+08:00"),
+        ));
         assert_eq!(next_due(&h), Some(t("2026-11-24T10:06:00+08:00")));
-        h.push(event("2026-11-24T10:02:00+08:00", Action::Queued, "b"));
+        h.push(event("2026-11-24T10:02:00+08:00", "queued", "b"));
         assert_eq!(next_due(&h), Some(t("2026-11-24T10:02:00+08:00")));
-        h.push(event("2026-11-24T10:03:00+08:00", Action::Notified, "b"));
-        h.push(event("2026-11-24T10:07:00+08:00", Action::Notified, "a"));
+        h.push(event("2026-11-24T10:03:00+08:00", "notified", "b"));
+        h.push(event("2026-11-24T10:07:00+08:00", "notified", "a"));
         assert_eq!(next_due(&h), None);
     }
 
     #[test]
     fn merging_keeps_the_earliest_queued_notified_and_fired_of_a_key() {
         let h = vec![
-            event("2026-11-24T10:00:00+08:00", Action::Queued, "k"),
-            event("2026-11-24T10:00:01+08:00", Action::Queued, "k"),
-            event("2026-11-24T10:00:02+08:00", Action::Queued, "other"),
-            event("2026-11-24T10:05:00+08:00", Action::Notified, "k"),
-            event("2026-11-24T10:05:00+08:00", Action::DeliveryFailed, "other"),
-            event("2026-11-24T10:06:00+08:00", Action::Notified, "k"),
-            event("2026-11-24T10:07:00+08:00", Action::DeliveryFailed, "other"),
-            event("2026-11-24T10:08:00+08:00", Action::Fired, "t"),
-            event("2026-11-24T10:08:30+08:00", Action::Fired, "t"),
+            event("2026-11-24T10:00:00+08:00", "queued", "k"),
+            event("2026-11-24T10:00:01+08:00", "queued", "k"),
+            event("2026-11-24T10:00:02+08:00", "queued", "other"),
+            event("2026-11-24T10:05:00+08:00", "notified", "k"),
+            event("2026-11-24T10:05:00+08:00", "delivery_failed", "other"),
+            event("2026-11-24T10:06:00+08:00", "notified", "k"),
+            event("2026-11-24T10:07:00+08:00", "delivery_failed", "other"),
+            event("2026-11-24T10:08:00+08:00", "fired", "t"),
+            event("2026-11-24T10:08:30+08:00", "fired", "t"),
         ];
         let kept = one_per_key(h.clone());
         let at: Vec<(String, &str)> = kept
             .iter()
-            .map(|e| (e.at.to_string(), e.action.as_str()))
+            .map(|e| (e.at.to_string(), e.action_name()))
             .collect();
         assert_eq!(
             at,

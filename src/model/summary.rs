@@ -72,8 +72,10 @@ impl Summary {
             fired: t
                 .history
                 .iter()
-                .filter(|e| e.action == super::Action::Fired)
-                .filter_map(|e| e.key.as_deref().map(CompactString::from))
+                .filter_map(|e| match &e.payload {
+                    super::Payload::Fired(f) => Some(CompactString::from(f.key.as_str())),
+                    _ => None,
+                })
                 .collect(),
         }
     }
@@ -138,7 +140,7 @@ pub(super) mod compact_time {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Action, Event, Lifecycle, Mark, NewTicket, Survey};
+    use crate::model::{Closed, Event, Lifecycle, Mark, NewTicket, Survey, Updated};
 
     /// Hours after Monday 2026-11-02 09:00 (+08:00).
     fn at(h: i64) -> Timestamp {
@@ -198,10 +200,12 @@ mod tests {
     #[test]
     fn a_rules_status_update_is_no_response() {
         let mut t = assigned_ticket();
-        let mut by_rule = Event::new(at(30), "rule:wake", Action::Updated);
-        by_rule.status = Some("in_progress".into());
-        by_rule.note = Some("reminder".into());
-        t.history.push(by_rule);
+        let note = Updated {
+            status: Some("in_progress".into()),
+            note: Some("reminder".into()),
+            key: None,
+        };
+        t.history.push(Event::new(at(30), "rule:wake", note));
         t.refold().unwrap();
         let (policy, calendar) = crate::sla::seed();
         let now = at(40).0.with_timezone(&chrono::Utc);
@@ -227,10 +231,16 @@ mod tests {
             .unwrap();
         // Two clones closed it, the second after working on it; a merge
         // puts both closes in the history.
-        let mut working = Event::new(at(1), "li.na", Action::Updated);
-        working.status = Some("in_progress".into());
-        let mut second = Event::new(at(2), "li.na", Action::Closed);
-        second.resolution = Some("重置".into());
+        let working = Updated {
+            status: Some("in_progress".into()),
+            ..Updated::default()
+        };
+        let working = Event::new(at(1), "li.na", working);
+        let second = Closed {
+            resolution: Some("重置".into()),
+            ..Closed::default()
+        };
+        let mut second = Event::new(at(2), "li.na", second);
         t.history.push(working);
         t.history.push(second.clone());
         t.refold().unwrap();
@@ -257,15 +267,14 @@ mod tests {
     fn deliveries_are_counted_but_are_no_activity() {
         let t0 = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
         let mut t = Ticket::create("CW202611020001".into(), NewTicket::sample(), t0, "li.na");
-        let mut queued = Event::new(t0, "rule:r", Action::Queued);
-        queued.key = Some("r/CW202611020001/abc".into());
-        queued.via = Some("run".into());
-        t.history.push(queued.clone());
+        let key = || ("key", "r/CW202611020001/abc".into());
+        let via = || ("via", "run".into());
+        let queued = Event::from_fields(t0, "rule:r", "queued", vec![key(), via()]);
+        t.history.push(queued);
         let s = Summary::of(&t);
         assert_eq!((s.open_deliveries, s.failed_deliveries), (1, 0));
-        let mut done = queued;
-        done.action = Action::Notified;
-        done.at = Timestamp(t0.0 + chrono::Duration::days(40));
+        let later = Timestamp(t0.0 + chrono::Duration::days(40));
+        let done = Event::from_fields(later, "rule:r", "notified", vec![key(), via()]);
         t.history.push(done);
         let s = Summary::of(&t);
         assert_eq!((s.open_deliveries, s.failed_deliveries), (0, 0));

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use super::{Action, Event, Status, Summary, Survey};
+use super::{Event, Payload, Status, Summary, Survey};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 
@@ -103,8 +103,8 @@ impl Survey {
 pub fn reopened_by(history: &[Event], i: usize) -> bool {
     match (history.get(i), history.get(i + 1)) {
         (Some(survey), Some(next)) => {
-            survey.action == Action::Surveyed
-                && next.action == Action::Reopened
+            matches!(survey.payload, Payload::Surveyed(_))
+                && matches!(next.payload, Payload::Reopened(_))
                 && next.at == survey.at
                 && next.by == survey.by
         }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::fold::{fold, FoldError, State, FIELDS};
 use super::lifecycle::Closure;
-use super::{Action, Event, Status};
+use super::{Closed, Edited, Event, Payload, Status};
 use crate::clock::Timestamp;
 
 /// A ticket file. The fields above `history` are a projection of it, kept in
@@ -141,12 +141,17 @@ impl Ticket {
         let drift = self.drift()?;
         let at = self.last_at().map_or(at, |last| at.max(last));
         for d in &drift {
-            let mut event = Event::new(at, by, Action::Edited);
-            event.field = Some(d.field.to_string());
-            event.from = Some(d.folded.clone());
-            event.to = Some(d.in_file.clone());
-            event.note = Some("recorded a change made to the file by hand".into());
-            self.history.push(event);
+            self.history.push(Event::new(
+                at,
+                by,
+                Edited {
+                    field: d.field.to_string(),
+                    from: Some(d.folded.clone()),
+                    to: Some(d.in_file.clone()),
+                    note: Some("recorded a change made to the file by hand".into()),
+                    key: None,
+                },
+            ));
         }
         self.refold()?;
         Ok(drift.len())
@@ -158,11 +163,14 @@ impl Ticket {
 
     /// The `closed` events of the current closure (the close that began it
     /// and those that amended it), with their compensations and follow-ups.
-    pub fn closes_of_closure(&self) -> impl Iterator<Item = &Event> {
-        let start = Closure::start_of(self.history.iter().map(|e| &e.action));
+    pub fn closes_of_closure(&self) -> impl Iterator<Item = &Closed> {
+        let start = Closure::start_of(&self.history);
         start
             .map_or(&[][..], |i| &self.history[i..])
             .iter()
-            .filter(|e| e.action == Action::Closed)
+            .filter_map(|e| match &e.payload {
+                Payload::Closed(close) => Some(close),
+                _ => None,
+            })
     }
 }

@@ -127,7 +127,7 @@ impl Facts {
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
-    use crate::model::{Action, Event, NewTicket, Ticket};
+    use crate::model::{Edited, Event, NewTicket, Ticket};
 
     #[test]
     fn open_at_an_instant_follows_the_status_transitions() {
@@ -135,11 +135,14 @@ mod tests {
         let at = |h: i64| Timestamp(t0.0 + chrono::Duration::hours(h));
         let mut t = Ticket::create("CW202611020001".into(), NewTicket::sample(), t0, "li.na");
         // A hand edit closed the ticket, recorded as an `edited` event.
-        let mut edit = Event::new(at(2), "li.na", Action::Edited);
-        edit.field = Some("status".into());
-        edit.from = Some("open".into());
-        edit.to = Some("closed".into());
-        t.history.push(edit);
+        let edit = Edited {
+            field: "status".into(),
+            from: Some("open".into()),
+            to: Some("closed".into()),
+            note: None,
+            key: None,
+        };
+        t.history.push(Event::new(at(2), "li.na", edit));
         t.refold().unwrap();
         t.reopen("again".into(), at(4), "li.na").unwrap();
         let (policy, calendar) = crate::sla::seed();

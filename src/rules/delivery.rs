@@ -137,7 +137,7 @@ mod tests {
     use crate::clock::Timestamp;
     use crate::config::Config;
     use crate::model::outbox::deliveries;
-    use crate::model::{Action, Event, NewTicket};
+    use crate::model::{Event, NewTicket};
     use crate::yaml::Value;
 
     fn rules(yaml: &str) -> Rules {
@@ -161,11 +161,10 @@ mod tests {
     /// The delivery of one `queued` event written as `yaml` (without `at`
     /// and `action`).
     fn delivery(yaml: &str) -> Delivery {
-        let mut e: Event = crate::yaml::from_str(&format!(
+        let e: Event = crate::yaml::from_str(&format!(
             "at: 2026-11-23T09:00:00+08:00\naction: queued\n{yaml}"
         ))
         .unwrap();
-        e.action = Action::Queued;
         deliveries(&[e]).remove(0)
     }
 

@@ -8,7 +8,7 @@ use crate::yaml::Value;
 
 use super::*;
 use crate::clock::Timestamp;
-use crate::model::{Edit, Event, Status, Ticket};
+use crate::model::{Edit, Event, Payload, Queued, Status, Ticket};
 
 /// What conditions need beyond the ticket; `None` when not looked up (no
 /// rule asked), and then such conditions do not match.
@@ -145,7 +145,7 @@ pub fn plan(
     facts: &Facts,
 ) -> Vec<Planned> {
     rules
-        .on(&event.action)
+        .on(&event.action())
         .filter(|r| {
             r.conditions
                 .iter()
@@ -462,27 +462,34 @@ pub fn queue(
     if ticket
         .history
         .iter()
-        .any(|e| e.action == Action::Queued && e.key.as_deref() == Some(key))
+        .any(|e| matches!(&e.payload, Payload::Queued(q) if q.key == key))
     {
         return Ok(None);
     }
-    let mut event = Event::new(at, &format!("{BY_PREFIX}{rule}"), Action::Queued);
-    event.key = Some(key.to_string());
+    let mut queued = Queued {
+        to: None,
+        key: key.to_string(),
+        via: None,
+        template: None,
+        command: None,
+        args: None,
+    };
     let what = match action {
         RuleAction::Notify(n) => {
             let to = recipients(rules, ticket, &n.to, owner)?;
             let what = format!("e-mail '{}' to {}", n.template, to.join(", "));
-            event.to = Some(Value::Sequence(to.into_iter().map(Value::String).collect()));
-            event.via = Some(n.via.key().to_string());
+            queued.to = Some(to);
+            queued.via = Some(n.via.key().to_string());
             what
         }
         RuleAction::Run(hook) => {
-            event.via = Some("run".to_string());
+            queued.via = Some("run".to_string());
             format!("run of {}", hook.command)
         }
         _ => unreachable!("only deliveries are queued"),
     };
-    ticket.history.push(event);
+    let by = format!("{BY_PREFIX}{rule}");
+    ticket.history.push(Event::new(at, &by, queued));
     Ok(Some(what))
 }
 
@@ -966,13 +973,14 @@ mod tests {
             ]
         );
         let queued = &t.history[2];
-        assert_eq!(queued.action, Action::Queued);
+        assert_eq!(queued.action(), Action::Queued);
         assert_eq!(queued.by, "rule:route");
-        assert_eq!(queued.via.as_deref(), Some("email"));
+        assert_eq!(queued.field("via"), Some("email".into()));
         // A reference only: no template, no command in the ticket file.
-        assert_eq!(queued.template, None);
-        assert_eq!((&t.history[3].command, &t.history[3].args), (&None, &None));
-        assert_eq!(t.history[3].via.as_deref(), Some("run"));
+        assert_eq!(queued.field("template"), None);
+        let run = &t.history[3];
+        assert_eq!((run.field("command"), run.field("args")), (None, None));
+        assert_eq!(run.field("via"), Some("run".into()));
         // The same key again is not queued twice.
         let again = planned[1].clone();
         assert_eq!(

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use super::{Facts, OpenTicket, Planned, Rule, RuleAction, Rules, Subject, TimeTrigger, BY_PREFIX};
 use crate::clock::{Span, Timestamp};
 use crate::model::{
-    Action, Activity, Dormancy, Event, Lifecycle, NewTicket, Status, Step, Summary, Ticket,
+    Activity, Dormancy, Event, Fired, Lifecycle, NewTicket, Payload, Status, Step, Summary, Ticket,
 };
 use crate::sla::{state_of, Calendar, Clock, ClockState, Policy, TargetKind};
 
@@ -324,23 +324,24 @@ pub fn has_fired(ticket: &Ticket, key: &str) -> bool {
     ticket
         .history
         .iter()
-        .any(|e| e.action == Action::Fired && e.key.as_deref() == Some(key))
+        .any(|e| matches!(&e.payload, Payload::Fired(f) if f.key == key))
 }
 
 /// Gives the events a firing's actions made (an assignment, a note, edits)
 /// the firing's key, so that when two clones fire the same cycle the merge
 /// keeps the first one's (queued deliveries have their own keys already).
 pub fn key_firing_events(events: &mut [Event], key: &str) {
-    for e in events.iter_mut().filter(|e| e.key.is_none()) {
-        e.key = Some(key.to_string());
+    for e in events {
+        e.payload.key_if_none(key);
     }
 }
 
 /// The `fired` event that records a firing, before the events of its actions.
 pub fn fired_event(rule: &str, key: &str, at: Timestamp) -> Event {
-    let mut event = Event::new(at, &format!("{BY_PREFIX}{rule}"), Action::Fired);
-    event.key = Some(key.to_string());
-    event
+    let fired = Fired {
+        key: key.to_string(),
+    };
+    Event::new(at, &format!("{BY_PREFIX}{rule}"), fired)
 }
 
 /// Whether a time rule's `if:` holds for a ticket known by its summary:
@@ -825,12 +826,11 @@ mod tests {
             first.key
         );
         // A rule's note is no progress.
-        let mut note = crate::model::Event::new(
-            at("2026-11-25T12:00:00+08:00"),
-            "rule:other",
-            crate::model::Action::Updated,
-        );
-        note.note = Some("自动提醒".into());
+        let note = crate::model::Updated {
+            note: Some("自动提醒".into()),
+            ..Default::default()
+        };
+        let note = Event::new(at("2026-11-25T12:00:00+08:00"), "rule:other", note);
         t.history.push(note);
         t.refold().unwrap();
         assert_eq!(
@@ -1007,9 +1007,18 @@ mod tests {
             .unwrap();
         assert_eq!(w.fire(&t, at("2026-11-24T12:00:00+08:00")), None);
         // An assignee cleared by a hand edit: a new spell.
-        let mut cleared = Event::new(at("2026-11-24T11:00:00+08:00"), "li.na", Action::Edited);
-        cleared.field = Some("assignee".into());
-        t.history.push(cleared);
+        let cleared = crate::model::Edited {
+            field: "assignee".into(),
+            from: None,
+            to: None,
+            note: None,
+            key: None,
+        };
+        t.history.push(Event::new(
+            at("2026-11-24T11:00:00+08:00"),
+            "li.na",
+            cleared,
+        ));
         let t = Ticket::from_history(t.id.clone(), t.history.clone()).unwrap();
         assert_eq!(t.assignee, None);
         assert_eq!(w.fire(&t, at("2026-11-24T11:14:00+08:00")), None);

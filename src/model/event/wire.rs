@@ -1,0 +1,654 @@
+//! An event as files have it: one flat mapping, `at`, `by`, `action`, then
+//! the payload's fields and the kept ones in one order for every action
+//! ([`FILE_ORDER`], docs/format.md), then fields this version does not
+//! know, by name. Read without buffering the mapping (a cold report reads
+//! every event of the store); each known field is read as the type it has
+//! in every action that takes it, as before events were typed.
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::{
+    Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, Notified, Payload, Queued,
+    Reopened, Spelling, Surveyed, Updated,
+};
+use crate::clock::Timestamp;
+use crate::model::NewTicket;
+use crate::yaml::Value;
+
+/// The fields an event may have besides `at`, `by` and `action`, in the
+/// order files have them; unknown ones follow, by name.
+pub const FILE_ORDER: [&str; 30] = [
+    "title",
+    "customer",
+    "type",
+    "category",
+    "tags",
+    "channel",
+    "priority",
+    "description",
+    "expectation",
+    "field",
+    "from",
+    "to",
+    "status",
+    "note",
+    "resolution",
+    "compensation",
+    "followup",
+    "reason",
+    "scores",
+    "nps",
+    "comment",
+    "key",
+    "via",
+    "template",
+    "command",
+    "args",
+    "attempt",
+    "error",
+    "next_attempt",
+    "message_id",
+];
+
+// Positions in FILE_ORDER.
+const TITLE: usize = 0;
+const CUSTOMER: usize = 1;
+const TYPE: usize = 2;
+const CATEGORY: usize = 3;
+const TAGS: usize = 4;
+const CHANNEL: usize = 5;
+const PRIORITY: usize = 6;
+const DESCRIPTION: usize = 7;
+const EXPECTATION: usize = 8;
+const FIELD: usize = 9;
+const FROM: usize = 10;
+const TO: usize = 11;
+const STATUS: usize = 12;
+const NOTE: usize = 13;
+const RESOLUTION: usize = 14;
+const COMPENSATION: usize = 15;
+const FOLLOWUP: usize = 16;
+const REASON: usize = 17;
+const SCORES: usize = 18;
+const NPS: usize = 19;
+const COMMENT: usize = 20;
+const KEY: usize = 21;
+const VIA: usize = 22;
+const TEMPLATE: usize = 23;
+const COMMAND: usize = 24;
+const ARGS: usize = 25;
+const ATTEMPT: usize = 26;
+const ERROR: usize = 27;
+const NEXT_ATTEMPT: usize = 28;
+const MESSAGE_ID: usize = 29;
+
+/// Where a field goes among an event's fields: its place in [`FILE_ORDER`],
+/// unknown fields after all of them.
+pub(super) fn rank(name: &str) -> usize {
+    FILE_ORDER
+        .iter()
+        .position(|f| *f == name)
+        .unwrap_or(FILE_ORDER.len())
+}
+
+/// A known field's value as read, typed by the field.
+#[derive(Debug)]
+enum Slot {
+    Text(String),
+    Texts(Vec<String>),
+    /// `from` and `to`, whose type depends on the action.
+    Value(Value),
+    Scores(BTreeMap<String, u8>),
+    Nps(u8),
+    Attempt(u32),
+    Time(Timestamp),
+}
+
+impl Slot {
+    fn into_value(self) -> Value {
+        let text = Value::String;
+        match self {
+            Slot::Text(s) => text(s),
+            Slot::Texts(v) => Value::Sequence(v.into_iter().map(text).collect()),
+            Slot::Value(v) => v,
+            Slot::Scores(m) => Value::Mapping(
+                m.into_iter()
+                    .map(|(k, v)| (text(k), Value::from(v)))
+                    .collect(),
+            ),
+            Slot::Nps(n) => Value::from(n),
+            Slot::Attempt(n) => Value::from(n),
+            Slot::Time(t) => text(t.to_rfc3339()),
+        }
+    }
+}
+
+/// The known fields of one event as read, by their place in [`FILE_ORDER`]:
+/// a few, so a list.
+struct Slots(Vec<(usize, Slot)>);
+
+impl Slots {
+    fn has(&self, field: usize) -> bool {
+        self.0.iter().any(|(f, _)| *f == field)
+    }
+
+    fn take_if(&mut self, field: usize, fits: impl Fn(&Slot) -> bool) -> Option<Slot> {
+        let i = self.0.iter().position(|(f, s)| *f == field && fits(s))?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    fn text(&mut self, field: usize) -> Option<String> {
+        match self.take_if(field, |s| matches!(s, Slot::Text(_)))? {
+            Slot::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn texts(&mut self, field: usize) -> Option<Vec<String>> {
+        match self.take_if(field, |s| matches!(s, Slot::Texts(_)))? {
+            Slot::Texts(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn value(&mut self, field: usize) -> Option<Value> {
+        match self.take_if(field, |s| matches!(s, Slot::Value(_)))? {
+            Slot::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// `to` as one agent (`created`, `assigned`); anything else stays in
+    /// the event's `extra`.
+    fn agent(&mut self) -> Option<String> {
+        match self.take_if(TO, |s| matches!(s, Slot::Value(Value::String(_))))? {
+            Slot::Value(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn is_agent(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(f, s)| *f == TO && matches!(s, Slot::Value(Value::String(_))))
+    }
+
+    /// `to` as a list of recipients (deliveries); anything else stays in
+    /// the event's `extra`.
+    fn recipients(&mut self) -> Option<Vec<String>> {
+        let list = |s: &Slot| match s {
+            Slot::Value(Value::Sequence(items)) => items.iter().all(Value::is_string),
+            _ => false,
+        };
+        match self.take_if(TO, list)? {
+            Slot::Value(Value::Sequence(items)) => Some(
+                items
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The payload of `action`, taking its fields; a known action without
+    /// a field its payload needs is `Other`, its fields left here.
+    fn payload(&mut self, action: String) -> Payload {
+        let other = |action: String| Payload::Other(action);
+        match action.as_str() {
+            "created" => {
+                let required = [TITLE, CUSTOMER, TYPE, CHANNEL, PRIORITY];
+                if !required.iter().all(|&f| self.has(f)) {
+                    return other(action);
+                }
+                let spelling = Spelling {
+                    without_description: !self.has(DESCRIPTION),
+                    with_empty_tags: self
+                        .0
+                        .iter()
+                        .any(|(f, s)| *f == TAGS && matches!(s, Slot::Texts(t) if t.is_empty())),
+                };
+                let mut text = |f| self.text(f).unwrap_or_default();
+                let (title, customer, kind) = (text(TITLE), text(CUSTOMER), text(TYPE));
+                let (channel, priority, description) =
+                    (text(CHANNEL), text(PRIORITY), text(DESCRIPTION));
+                Payload::Created(Created {
+                    ticket: NewTicket {
+                        title,
+                        customer,
+                        kind,
+                        category: self.text(CATEGORY),
+                        tags: self.texts(TAGS).unwrap_or_default(),
+                        channel,
+                        priority,
+                        description,
+                        expectation: self.text(EXPECTATION),
+                        assignee: self.agent(),
+                    },
+                    spelling,
+                })
+            }
+            "assigned" if self.is_agent() => Payload::Assigned(Assigned {
+                to: self.agent().expect("checked"),
+                note: self.text(NOTE),
+                key: self.text(KEY),
+            }),
+            "updated" => Payload::Updated(Updated {
+                status: self.text(STATUS),
+                note: self.text(NOTE),
+                key: self.text(KEY),
+            }),
+            "closed" => Payload::Closed(Closed {
+                resolution: self.text(RESOLUTION),
+                compensation: self.text(COMPENSATION),
+                followup: self.text(FOLLOWUP),
+            }),
+            "reopened" => Payload::Reopened(Reopened {
+                reason: self.text(REASON),
+            }),
+            "edited" if self.has(FIELD) => Payload::Edited(Edited {
+                field: self.text(FIELD).expect("checked"),
+                from: self.value(FROM),
+                to: self.value(TO),
+                note: self.text(NOTE),
+                key: self.text(KEY),
+            }),
+            "surveyed" => Payload::Surveyed(Surveyed {
+                channel: self.text(CHANNEL),
+                scores: match self.take_if(SCORES, |_| true) {
+                    Some(Slot::Scores(m)) => Some(m),
+                    _ => None,
+                },
+                nps: match self.take_if(NPS, |_| true) {
+                    Some(Slot::Nps(n)) => Some(n),
+                    _ => None,
+                },
+                comment: self.text(COMMENT),
+            }),
+            "queued" if self.has(KEY) => Payload::Queued(Queued {
+                to: self.recipients(),
+                key: self.text(KEY).expect("checked"),
+                via: self.text(VIA),
+                template: self.text(TEMPLATE),
+                command: self.text(COMMAND),
+                args: self.texts(ARGS),
+            }),
+            "notified" if self.has(KEY) => Payload::Notified(Notified {
+                to: self.recipients(),
+                key: self.text(KEY).expect("checked"),
+                via: self.text(VIA),
+                message_id: self.text(MESSAGE_ID),
+            }),
+            "delivery_failed" if self.has(KEY) => Payload::DeliveryFailed(DeliveryFailed {
+                to: self.recipients(),
+                key: self.text(KEY).expect("checked"),
+                via: self.text(VIA),
+                attempt: match self.take_if(ATTEMPT, |_| true) {
+                    Some(Slot::Attempt(n)) => Some(n),
+                    _ => None,
+                },
+                error: self.text(ERROR),
+                next_attempt: match self.take_if(NEXT_ATTEMPT, |_| true) {
+                    Some(Slot::Time(t)) => Some(t),
+                    _ => None,
+                },
+            }),
+            "fired" if self.has(KEY) => Payload::Fired(Fired {
+                key: self.text(KEY).expect("checked"),
+            }),
+            _ => other(action),
+        }
+    }
+}
+
+/// A field's value as written.
+enum Out<'a> {
+    Text(&'a str),
+    Texts(&'a [String]),
+    Value(&'a Value),
+    Scores(&'a BTreeMap<String, u8>),
+    Number(u32),
+    Time(Timestamp),
+}
+
+impl Serialize for Out<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Out::Text(t) => s.serialize_str(t),
+            Out::Texts(v) => v.serialize(s),
+            Out::Value(v) => v.serialize(s),
+            Out::Scores(m) => m.serialize(s),
+            Out::Number(n) => s.serialize_u32(*n),
+            Out::Time(t) => t.serialize(s),
+        }
+    }
+}
+
+/// The fields of an event as written: (place, name, value).
+type Fields<'a> = Vec<(usize, &'a str, Out<'a>)>;
+
+impl Payload {
+    /// The fields the payload writes, in file order.
+    fn fields(&self) -> Fields<'_> {
+        let mut out: Fields<'_> = Vec::with_capacity(10);
+        match self {
+            Payload::Created(Created {
+                ticket: t,
+                spelling,
+            }) => {
+                out.push((TITLE, FILE_ORDER[TITLE], Out::Text(&t.title)));
+                out.push((CUSTOMER, FILE_ORDER[CUSTOMER], Out::Text(&t.customer)));
+                out.push((TYPE, FILE_ORDER[TYPE], Out::Text(&t.kind)));
+                text(&mut out, CATEGORY, &t.category);
+                if !t.tags.is_empty() || spelling.with_empty_tags {
+                    out.push((TAGS, FILE_ORDER[TAGS], Out::Texts(&t.tags)));
+                }
+                out.push((CHANNEL, FILE_ORDER[CHANNEL], Out::Text(&t.channel)));
+                out.push((PRIORITY, FILE_ORDER[PRIORITY], Out::Text(&t.priority)));
+                if !spelling.without_description || !t.description.is_empty() {
+                    out.push((
+                        DESCRIPTION,
+                        FILE_ORDER[DESCRIPTION],
+                        Out::Text(&t.description),
+                    ));
+                }
+                text(&mut out, EXPECTATION, &t.expectation);
+                text(&mut out, TO, &t.assignee);
+            }
+            Payload::Assigned(a) => {
+                out.push((TO, FILE_ORDER[TO], Out::Text(&a.to)));
+                text(&mut out, NOTE, &a.note);
+                text(&mut out, KEY, &a.key);
+            }
+            Payload::Updated(u) => {
+                text(&mut out, STATUS, &u.status);
+                text(&mut out, NOTE, &u.note);
+                text(&mut out, KEY, &u.key);
+            }
+            Payload::Closed(c) => {
+                text(&mut out, RESOLUTION, &c.resolution);
+                text(&mut out, COMPENSATION, &c.compensation);
+                text(&mut out, FOLLOWUP, &c.followup);
+            }
+            Payload::Reopened(r) => text(&mut out, REASON, &r.reason),
+            Payload::Edited(e) => {
+                out.push((FIELD, FILE_ORDER[FIELD], Out::Text(&e.field)));
+                if let Some(v) = &e.from {
+                    out.push((FROM, FILE_ORDER[FROM], Out::Value(v)));
+                }
+                if let Some(v) = &e.to {
+                    out.push((TO, FILE_ORDER[TO], Out::Value(v)));
+                }
+                text(&mut out, NOTE, &e.note);
+                text(&mut out, KEY, &e.key);
+            }
+            Payload::Surveyed(s) => {
+                text(&mut out, CHANNEL, &s.channel);
+                if let Some(m) = &s.scores {
+                    out.push((SCORES, FILE_ORDER[SCORES], Out::Scores(m)));
+                }
+                if let Some(n) = s.nps {
+                    out.push((NPS, FILE_ORDER[NPS], Out::Number(n.into())));
+                }
+                text(&mut out, COMMENT, &s.comment);
+            }
+            Payload::Queued(q) => {
+                delivery(&mut out, &q.to, &q.key, &q.via);
+                text(&mut out, TEMPLATE, &q.template);
+                text(&mut out, COMMAND, &q.command);
+                if let Some(args) = &q.args {
+                    out.push((ARGS, FILE_ORDER[ARGS], Out::Texts(args)));
+                }
+            }
+            Payload::Notified(n) => {
+                delivery(&mut out, &n.to, &n.key, &n.via);
+                text(&mut out, MESSAGE_ID, &n.message_id);
+            }
+            Payload::DeliveryFailed(f) => {
+                delivery(&mut out, &f.to, &f.key, &f.via);
+                if let Some(n) = f.attempt {
+                    out.push((ATTEMPT, FILE_ORDER[ATTEMPT], Out::Number(n)));
+                }
+                text(&mut out, ERROR, &f.error);
+                if let Some(t) = f.next_attempt {
+                    out.push((NEXT_ATTEMPT, FILE_ORDER[NEXT_ATTEMPT], Out::Time(t)));
+                }
+            }
+            Payload::Fired(f) => out.push((KEY, FILE_ORDER[KEY], Out::Text(&f.key))),
+            Payload::Other(_) => {}
+        }
+        out
+    }
+}
+
+/// An optional text field, when it has a value.
+fn text<'a>(out: &mut Fields<'a>, field: usize, value: &'a Option<String>) {
+    if let Some(v) = value {
+        out.push((field, FILE_ORDER[field], Out::Text(v)));
+    }
+}
+
+/// The fields every delivery event starts with.
+fn delivery<'a>(
+    out: &mut Fields<'a>,
+    to: &'a Option<Vec<String>>,
+    key: &'a str,
+    via: &'a Option<String>,
+) {
+    if let Some(to) = to {
+        out.push((TO, FILE_ORDER[TO], Out::Texts(to)));
+    }
+    out.push((KEY, FILE_ORDER[KEY], Out::Text(key)));
+    if let Some(via) = via {
+        out.push((VIA, FILE_ORDER[VIA], Out::Text(via)));
+    }
+}
+
+impl Event {
+    /// The event's fields besides `at`, `by` and `action`, in file order:
+    /// the payload's and the kept ones.
+    fn fields(&self) -> Fields<'_> {
+        let mut fields = self.payload.fields();
+        let written = fields.len();
+        for (name, value) in &self.extra {
+            // The payload's own value wins over a kept one of its name.
+            if !fields[..written].iter().any(|f| f.1 == name) {
+                fields.push((rank(name), name, Out::Value(value)));
+            }
+        }
+        if fields.len() > written {
+            fields.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        }
+        fields
+    }
+
+    /// The names of the fields the event has besides `at`, `by` and
+    /// `action`, but those kept empty (`note: null`), as the checks see
+    /// them.
+    pub(super) fn present(&self) -> Vec<&str> {
+        self.fields()
+            .into_iter()
+            .filter(|(_, _, v)| !matches!(v, Out::Value(Value::Null)))
+            .map(|(_, name, _)| name)
+            .collect()
+    }
+}
+
+impl Event {
+    /// A field by its name in files, wherever the event keeps it (its
+    /// payload or `extra`), as YAML: for showing an event whatever its
+    /// shape.
+    pub fn field(&self, name: &str) -> Option<Value> {
+        let (_, _, value) = self.fields().into_iter().find(|f| f.1 == name)?;
+        Some(match value {
+            Out::Value(v) => v.clone(),
+            Out::Text(t) => Value::String(t.to_string()),
+            other => crate::yaml::to_value(other).unwrap_or(Value::Null),
+        })
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = self.fields();
+        let mut map = s.serialize_map(Some(3 + fields.len()))?;
+        map.serialize_entry("at", &self.at)?;
+        map.serialize_entry("by", &self.by)?;
+        map.serialize_entry("action", self.action_name())?;
+        for (_, name, value) in &fields {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A key of an event's mapping.
+enum Key {
+    At,
+    By,
+    Action,
+    Known(usize),
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+                Ok(match name {
+                    "at" => Key::At,
+                    "by" => Key::By,
+                    "action" => Key::Action,
+                    _ => match rank(name) {
+                        known if known < FILE_ORDER.len() => Key::Known(known),
+                        _ => Key::Unknown(name.to_string()),
+                    },
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
+        d.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event (a mapping with at, by and action)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        let mut at: Option<Timestamp> = None;
+        let mut by: Option<String> = None;
+        let mut action: Option<String> = None;
+        let mut slots = Slots(Vec::with_capacity(8));
+        let mut extra: BTreeMap<String, Value> = BTreeMap::new();
+        let twice = |name: &str| de::Error::custom(format_args!("duplicate field `{name}`"));
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::At if at.is_some() => return Err(twice("at")),
+                Key::At => at = Some(map.next_value()?),
+                Key::By if by.is_some() => return Err(twice("by")),
+                Key::By => by = Some(map.next_value::<Text>()?.0),
+                Key::Action if action.is_some() => return Err(twice("action")),
+                Key::Action => action = Some(map.next_value::<Text>()?.0),
+                Key::Known(field) => {
+                    let name = FILE_ORDER[field];
+                    if slots.has(field) || extra.contains_key(name) {
+                        return Err(twice(name));
+                    }
+                    match read(field, &mut map)? {
+                        Some(slot) => slots.0.push((field, slot)),
+                        // Kept, so the file is written back as it was.
+                        None => {
+                            extra.insert(name.to_string(), Value::Null);
+                        }
+                    }
+                }
+                Key::Unknown(name) => {
+                    if extra.contains_key(&name) {
+                        return Err(twice(&name));
+                    }
+                    let value = map.next_value()?;
+                    extra.insert(name, value);
+                }
+            }
+        }
+        let at = at.ok_or_else(|| de::Error::missing_field("at"))?;
+        let by = by.ok_or_else(|| de::Error::missing_field("by"))?;
+        let action = action.ok_or_else(|| de::Error::missing_field("action"))?;
+        let payload = slots.payload(action);
+        for (field, slot) in slots.0 {
+            extra.insert(FILE_ORDER[field].to_string(), slot.into_value());
+        }
+        Ok(Event {
+            at,
+            by,
+            payload,
+            extra,
+        })
+    }
+}
+
+/// Reads the value of a known field as its type; `None` for null.
+fn read<'de, A: MapAccess<'de>>(field: usize, map: &mut A) -> Result<Option<Slot>, A::Error> {
+    let texts = |v: Vec<Text>| v.into_iter().map(|t| t.0).collect();
+    Ok(match field {
+        FROM | TO => Some(Slot::Value(map.next_value()?)),
+        TAGS | ARGS => map
+            .next_value::<Option<Vec<Text>>>()?
+            .map(|v| Slot::Texts(texts(v))),
+        SCORES => map
+            .next_value::<Option<BTreeMap<Text, u8>>>()?
+            .map(|m| Slot::Scores(m.into_iter().map(|(k, v)| (k.0, v)).collect())),
+        NPS => map.next_value::<Option<_>>()?.map(Slot::Nps),
+        ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Attempt),
+        NEXT_ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Time),
+        _ => map.next_value::<Option<Text>>()?.map(|t| Slot::Text(t.0)),
+    })
+}
+
+/// Text as YAML means it: a string, not a number or a boolean read as its
+/// digits (`title: 2026` is a number, which desk would write back as the
+/// string `'2026'`), so that what is read is written back as it was.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text, E> {
+                Ok(Text(s.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Text, E> {
+                Ok(Text(s))
+            }
+        }
+        d.deserialize_any(TextVisitor)
+    }
+}
