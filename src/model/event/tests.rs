@@ -236,16 +236,21 @@ fn what_this_version_does_not_read_is_kept_in_its_place() {
 }
 
 #[test]
-fn text_is_what_yaml_calls_a_string() {
+fn a_known_field_is_read_as_its_type_or_refused() {
     for bad in [
-        "action: updated\nnote: 2026\n",
         "action: updated\nnote: [a]\n",
         "action: surveyed\nscores: {a: 1}\nnps: 300\n",
-        "action: 7\n",
+        "action: delivery_failed\nkey: k\nnext_attempt: yesterday\n",
+        // Whatever the action: a field has one type.
+        "action: escalated\nattempt: first\n",
     ] {
         let text = format!("{HEAD}{bad}");
         assert!(crate::yaml::from_str::<Event>(&text).is_err(), "{bad}");
     }
+    // Text is any scalar, as its characters.
+    let (note, written) = round_trip(&format!("{HEAD}action: updated\nnote: 2026\n"));
+    assert_eq!(note.payload.note(), Some("2026"));
+    assert!(written.ends_with("note: '2026'\n"), "{written}");
     let missing = crate::yaml::from_str::<Event>("by: x\naction: updated\n").unwrap_err();
     assert!(
         missing.to_string().contains("missing field `at`"),
@@ -299,12 +304,15 @@ fn any_event_map() -> impl Strategy<Value = Vec<(String, Value)>> {
             "escalated",
         ])
         .prop_map(Value::from),
-        any_value(),
+        1 => any_value(),
     ];
-    let at = prop_oneof![Just(Value::from("2026-11-23T09:00:00+08:00")), any_value(),];
+    let at = prop_oneof![
+        4 => Just(Value::from("2026-11-23T09:00:00+08:00")),
+        1 => any_value(),
+    ];
     (
         at,
-        prop_oneof![Just(Value::from("li.na")), any_value()],
+        prop_oneof![4 => Just(Value::from("li.na")), 1 => any_value()],
         action,
         prop::collection::vec((name, any_value()), 0..8),
     )
@@ -323,6 +331,29 @@ fn any_event_map() -> impl Strategy<Value = Vec<(String, Value)>> {
         })
 }
 
+/// A field's value as an event reads it: the scalars of text fields (and
+/// of lists of text, and the dimensions of `scores`) as text.
+fn as_read(name: &str, value: &Value) -> Value {
+    let text = |v: &Value| match v {
+        Value::Bool(_) | Value::Number(_) => Value::from(crate::yaml::one_line(v)),
+        Value::Null => Value::from("null"),
+        other => other.clone(),
+    };
+    match (name, value) {
+        ("at" | "from" | "to" | "nps" | "attempt" | "next_attempt", _) | (_, Value::Null) => {
+            value.clone()
+        }
+        ("tags" | "args", Value::Sequence(items)) => {
+            Value::Sequence(items.iter().map(text).collect())
+        }
+        ("scores", Value::Mapping(m)) => {
+            Value::Mapping(m.iter().map(|(k, v)| (text(k), v.clone())).collect())
+        }
+        (name, v) if name == "by" || name == "action" || FILE_ORDER.contains(&name) => text(v),
+        _ => value.clone(),
+    }
+}
+
 fn mapping(fields: &[(String, Value)]) -> Value {
     Value::Mapping(
         fields
@@ -333,13 +364,20 @@ fn mapping(fields: &[(String, Value)]) -> Value {
 }
 
 proptest! {
+    // About a fifth of the maps are events, a third of those of a known action.
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
     /// Whatever a file holds as an event, it is read and written back as
     /// it was (in the order of docs/format.md), or refused with an error;
     /// never a panic, never a change.
     #[test]
     fn any_event_map_is_written_back_as_it_was_or_refused(fields in any_event_map()) {
         let text = crate::yaml::to_string(&mapping(&fields)).unwrap();
-        let mut ordered = fields.clone();
+        // Text fields read any scalar as its characters, written back as text.
+        let mut ordered: Vec<(String, Value)> = fields
+            .iter()
+            .map(|(name, value)| (name.clone(), as_read(name, value)))
+            .collect();
         let head = |n: &str| ["at", "by", "action"].iter().position(|h| *h == n);
         ordered.sort_by_key(|(n, _)| (head(n).is_none(), head(n), super::wire::rank(n), n.clone()));
         let ordered = crate::yaml::to_string(&mapping(&ordered)).unwrap();

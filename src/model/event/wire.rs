@@ -569,9 +569,9 @@ impl<'de> Visitor<'de> for EventVisitor {
                 Key::At if at.is_some() => return Err(twice("at")),
                 Key::At => at = Some(map.next_value()?),
                 Key::By if by.is_some() => return Err(twice("by")),
-                Key::By => by = Some(map.next_value::<Text>()?.0),
+                Key::By => by = Some(map.next_value()?),
                 Key::Action if action.is_some() => return Err(twice("action")),
-                Key::Action => action = Some(map.next_value::<Text>()?.0),
+                Key::Action => action = Some(map.next_value()?),
                 Key::Known(field) => {
                     let name = FILE_ORDER[field];
                     if slots.has(field) || extra.contains_key(name) {
@@ -610,45 +610,17 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 }
 
-/// Reads the value of a known field as its type; `None` for null.
+/// Reads the value of a known field as its type; `None` for null. Text is
+/// any scalar, as its characters (`note: 2026` is the text `2026`), as
+/// before events were typed.
 fn read<'de, A: MapAccess<'de>>(field: usize, map: &mut A) -> Result<Option<Slot>, A::Error> {
-    let texts = |v: Vec<Text>| v.into_iter().map(|t| t.0).collect();
     Ok(match field {
         FROM | TO => Some(Slot::Value(map.next_value()?)),
-        TAGS | ARGS => map
-            .next_value::<Option<Vec<Text>>>()?
-            .map(|v| Slot::Texts(texts(v))),
-        SCORES => map
-            .next_value::<Option<BTreeMap<Text, u8>>>()?
-            .map(|m| Slot::Scores(m.into_iter().map(|(k, v)| (k.0, v)).collect())),
+        TAGS | ARGS => map.next_value::<Option<_>>()?.map(Slot::Texts),
+        SCORES => map.next_value::<Option<_>>()?.map(Slot::Scores),
         NPS => map.next_value::<Option<_>>()?.map(Slot::Nps),
         ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Attempt),
         NEXT_ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Time),
-        _ => map.next_value::<Option<Text>>()?.map(|t| Slot::Text(t.0)),
+        _ => map.next_value::<Option<_>>()?.map(Slot::Text),
     })
-}
-
-/// Text as YAML means it: a string, not a number or a boolean read as its
-/// digits (`title: 2026` is a number, which desk would write back as the
-/// string `'2026'`), so that what is read is written back as it was.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Text(String);
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
-        struct TextVisitor;
-        impl Visitor<'_> for TextVisitor {
-            type Value = Text;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text, E> {
-                Ok(Text(s.to_string()))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Text, E> {
-                Ok(Text(s))
-            }
-        }
-        d.deserialize_any(TextVisitor)
-    }
 }
