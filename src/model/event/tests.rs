@@ -340,6 +340,8 @@ fn as_read(name: &str, value: &Value) -> Value {
         other => other.clone(),
     };
     match (name, value) {
+        // Never empty: `by: null` is the text `null`.
+        ("by" | "action", v) => text(v),
         ("at" | "from" | "to" | "nps" | "attempt" | "next_attempt", _) | (_, Value::Null) => {
             value.clone()
         }
@@ -349,7 +351,7 @@ fn as_read(name: &str, value: &Value) -> Value {
         ("scores", Value::Mapping(m)) => {
             Value::Mapping(m.iter().map(|(k, v)| (text(k), v.clone())).collect())
         }
-        (name, v) if name == "by" || name == "action" || FILE_ORDER.contains(&name) => text(v),
+        (name, v) if FILE_ORDER.contains(&name) => text(v),
         _ => value.clone(),
     }
 }
