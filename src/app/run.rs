@@ -295,7 +295,6 @@ mod tests {
     use super::*;
     use crate::mail::{Mail, MailError};
     use crate::model::outbox::DeliveryState;
-    use crate::model::Action;
     use crate::store::TEMPLATES_DIR;
 
     const DAY: i64 = 86_400;

@@ -102,14 +102,12 @@ impl Event {
                     }
                 }
             }
-            Payload::Edited(e) => {
-                if !crate::model::fold::FIELDS.contains(&e.field.as_str()) {
-                    problems.push(format!(
-                        "field '{}' is not a ticket field ({})",
-                        e.field,
-                        crate::model::fold::FIELDS.join(", ")
-                    ));
-                }
+            Payload::Edited(e) if !crate::model::fold::FIELDS.contains(&e.field.as_str()) => {
+                problems.push(format!(
+                    "field '{}' is not a ticket field ({})",
+                    e.field,
+                    crate::model::fold::FIELDS.join(", ")
+                ));
             }
             Payload::Fired(f) => {
                 if !self.by.starts_with(RULE_PREFIX) {
