@@ -93,19 +93,33 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
 impl State {
     /// A ticket as created, before the status its lifecycle gives it.
     fn created(new: &NewTicket, at: Timestamp) -> State {
+        // Taken apart whole: a field added to the ticket's initial fields
+        // must find its place in the state.
+        let NewTicket {
+            title,
+            customer,
+            kind,
+            category,
+            tags,
+            channel,
+            priority,
+            description,
+            expectation,
+            assignee,
+        } = new.clone();
         State {
-            title: new.title.clone(),
-            customer: new.customer.clone(),
-            kind: new.kind.clone(),
-            category: new.category.clone(),
-            tags: new.tags.clone(),
-            channel: new.channel.clone(),
-            priority: new.priority.clone(),
+            title,
+            customer,
+            kind,
+            category,
+            tags,
+            channel,
+            priority,
             status: Status::Open,
-            assignee: new.assignee.clone(),
+            assignee,
             created: at,
-            description: new.description.clone(),
-            expectation: new.expectation.clone(),
+            description,
+            expectation,
             resolution: None,
         }
     }

@@ -271,15 +271,28 @@ pub fn refuse_in_event(event: &super::Event) -> Result<()> {
     let mut to: Vec<(&str, &str)> = Vec::new();
     match &event.payload {
         Payload::Created(c) => {
-            let t = &c.ticket;
+            // Taken apart whole: a field added to the ticket's initial
+            // fields must be judged here, or said not to need it.
+            let super::NewTicket {
+                title,
+                customer: _,
+                kind: _,
+                category,
+                tags: all_tags,
+                channel: _,
+                priority: _,
+                description,
+                expectation,
+                assignee,
+            } = &c.ticket;
             texts.extend([
-                ("title", Some(t.title.as_str())),
-                ("category", t.category.as_deref()),
-                ("description", Some(t.description.as_str())),
-                ("expectation", t.expectation.as_deref()),
+                ("title", Some(title.as_str())),
+                ("category", category.as_deref()),
+                ("description", Some(description.as_str())),
+                ("expectation", expectation.as_deref()),
             ]);
-            tags = &t.tags;
-            to.extend(t.assignee.as_deref().map(|a| ("to", a)));
+            tags = all_tags;
+            to.extend(assignee.as_deref().map(|a| ("to", a)));
         }
         Payload::Assigned(a) => {
             texts.push(("note", a.note.as_deref()));

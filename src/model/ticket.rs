@@ -94,19 +94,36 @@ impl Ticket {
     }
 
     pub fn set_state(&mut self, s: State) {
-        self.title = s.title;
-        self.customer = s.customer;
-        self.kind = s.kind;
-        self.category = s.category;
-        self.tags = s.tags;
-        self.channel = s.channel;
-        self.priority = s.priority;
-        self.status = s.status;
-        self.assignee = s.assignee;
-        self.created = s.created;
-        self.description = s.description;
-        self.expectation = s.expectation;
-        self.resolution = s.resolution;
+        // Taken apart whole, so that a field added to `State` must be
+        // placed here too.
+        let State {
+            title,
+            customer,
+            kind,
+            category,
+            tags,
+            channel,
+            priority,
+            status,
+            assignee,
+            created,
+            description,
+            expectation,
+            resolution,
+        } = s;
+        self.title = title;
+        self.customer = customer;
+        self.kind = kind;
+        self.category = category;
+        self.tags = tags;
+        self.channel = channel;
+        self.priority = priority;
+        self.status = status;
+        self.assignee = assignee;
+        self.created = created;
+        self.description = description;
+        self.expectation = expectation;
+        self.resolution = resolution;
     }
 
     /// Recomputes the projected fields from the history.

@@ -378,28 +378,35 @@ impl Payload {
     fn fields(&self) -> Fields<'_> {
         let mut out: Fields<'_> = Vec::with_capacity(10);
         match self {
-            Payload::Created(Created {
-                ticket: t,
-                spelling,
-            }) => {
-                out.push((TITLE, FILE_ORDER[TITLE], Out::Text(&t.title)));
-                out.push((CUSTOMER, FILE_ORDER[CUSTOMER], Out::Text(&t.customer)));
-                out.push((TYPE, FILE_ORDER[TYPE], Out::Text(&t.kind)));
-                text(&mut out, CATEGORY, &t.category);
-                if !t.tags.is_empty() || spelling.with_empty_tags {
-                    out.push((TAGS, FILE_ORDER[TAGS], Out::Texts(&t.tags)));
+            Payload::Created(Created { ticket, spelling }) => {
+                // Taken apart whole: a field added to the ticket's initial
+                // fields must find its place in the file.
+                let NewTicket {
+                    title,
+                    customer,
+                    kind,
+                    category,
+                    tags,
+                    channel,
+                    priority,
+                    description,
+                    expectation,
+                    assignee,
+                } = ticket;
+                out.push((TITLE, FILE_ORDER[TITLE], Out::Text(title)));
+                out.push((CUSTOMER, FILE_ORDER[CUSTOMER], Out::Text(customer)));
+                out.push((TYPE, FILE_ORDER[TYPE], Out::Text(kind)));
+                text(&mut out, CATEGORY, category);
+                if !tags.is_empty() || spelling.with_empty_tags {
+                    out.push((TAGS, FILE_ORDER[TAGS], Out::Texts(tags)));
                 }
-                out.push((CHANNEL, FILE_ORDER[CHANNEL], Out::Text(&t.channel)));
-                out.push((PRIORITY, FILE_ORDER[PRIORITY], Out::Text(&t.priority)));
-                if !spelling.without_description || !t.description.is_empty() {
-                    out.push((
-                        DESCRIPTION,
-                        FILE_ORDER[DESCRIPTION],
-                        Out::Text(&t.description),
-                    ));
+                out.push((CHANNEL, FILE_ORDER[CHANNEL], Out::Text(channel)));
+                out.push((PRIORITY, FILE_ORDER[PRIORITY], Out::Text(priority)));
+                if !spelling.without_description || !description.is_empty() {
+                    out.push((DESCRIPTION, FILE_ORDER[DESCRIPTION], Out::Text(description)));
                 }
-                text(&mut out, EXPECTATION, &t.expectation);
-                text(&mut out, TO, &t.assignee);
+                text(&mut out, EXPECTATION, expectation);
+                text(&mut out, TO, assignee);
             }
             Payload::Assigned(a) => {
                 out.push((TO, FILE_ORDER[TO], Out::Text(&a.to)));
