@@ -12,11 +12,12 @@ pub struct CacheArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CacheCommand {
-    /// Where the cache is, how big, and how many ticket files it covers.
+    /// For each local index (the ticket cache, the customer index): where it
+    /// is, how big, and how many files it covers.
     Stats,
-    /// Parse every ticket file again and write a fresh cache.
+    /// Parse every ticket and customer file again and write fresh indexes.
     Rebuild,
-    /// Delete the cache; the next reading command rebuilds it.
+    /// Delete every index; the next command that needs one rebuilds it.
     Clear,
 }
 
@@ -24,22 +25,31 @@ pub fn run(ctx: &Context, args: &CacheArgs, out: &mut dyn Write) -> Result<()> {
     let store = &ctx.store;
     match args.command {
         CacheCommand::Stats => {
-            let s = store.cache_stats()?;
-            writeln!(out, "path: {}", store.display_path(&s.path).display())?;
-            match s.bytes {
-                Some(b) => writeln!(out, "bytes: {b}")?,
-                None => writeln!(out, "bytes: 0 (no cache yet)")?,
+            for (i, s) in store.cache_stats()?.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(out, "index: {}", s.name)?;
+                writeln!(out, "path: {}", store.display_path(&s.path).display())?;
+                match s.bytes {
+                    Some(b) => writeln!(out, "bytes: {b}")?,
+                    None => writeln!(out, "bytes: 0 (not built yet)")?,
+                }
+                writeln!(out, "entries: {}", s.entries)?;
+                writeln!(out, "files: {}", s.files)?;
+                writeln!(out, "fresh: {}", s.fresh)?;
+                writeln!(out, "stale_or_missing: {}", s.files - s.fresh)?;
             }
-            writeln!(out, "entries: {}", s.entries)?;
-            writeln!(out, "ticket_files: {}", s.files)?;
-            writeln!(out, "fresh: {}", s.fresh)?;
-            writeln!(out, "stale_or_missing: {}", s.files - s.fresh)?;
         }
         CacheCommand::Rebuild => {
-            store.clear_cache()?;
-            let mut scan = store.summaries_where(false, |_| false)?;
-            message::say(&format!("cache rebuilt: {} ticket(s) parsed", scan.parsed));
-            scan.into_result()?;
+            let rebuilt = store.rebuild_cache()?;
+            let parsed: Vec<String> = rebuilt
+                .parsed
+                .iter()
+                .map(|(folder, n)| format!("{n} {}(s) parsed", folder.trim_end_matches('s')))
+                .collect();
+            message::say(&format!("cache rebuilt: {}", parsed.join(", ")));
+            crate::error::Error::all(rebuilt.errors)?;
         }
         CacheCommand::Clear => {
             if store.clear_cache()? {

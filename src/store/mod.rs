@@ -2,7 +2,6 @@
 //! atomically under locks, scanning every ticket, and customer files.
 
 mod audit;
-mod cache;
 mod checksum;
 mod customer_index;
 mod customers;
@@ -13,6 +12,7 @@ mod git;
 mod git_command;
 #[cfg(test)]
 mod golden;
+mod index;
 mod issued;
 mod journal;
 mod lock;
@@ -28,7 +28,6 @@ mod tickets;
 mod walk;
 
 pub use audit::{holds_identity, Reveal, Revealed, AUDIT_ATTRIBUTE, AUDIT_DIR};
-pub use cache::{CacheStats, SummaryScan};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
@@ -41,6 +40,7 @@ pub use git::{
     allow_command, git, git_user_name, how_to_allow, GitState, Installed, ATTRIBUTES, HOOKS_KEY,
 };
 pub use git_command::GitError;
+pub use index::{CacheStats, Rebuilt, SummaryScan};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};

@@ -3,8 +3,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::read::real_dirs;
-use super::walk::{yaml_files, Depth, Found};
-use super::{create_atomic, write_atomic, FileKey, Store};
+use super::walk::{yaml_files, Depth};
+use super::{create_atomic, write_atomic, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{Sequence, Ticket, TicketId};
@@ -302,18 +302,6 @@ impl Store {
         Ok(yaml_files(&self.root, "tickets", Depth::Deep, false)?
             .into_iter()
             .map(|found| dir.join(found.rel))
-            .collect())
-    }
-
-    /// The same, each with its identity if it is a regular file (a link or
-    /// anything else has none: it is never cached, and reading it reports it).
-    pub(super) fn ticket_files_keyed(&self) -> Result<Vec<(Found, Option<FileKey>)>> {
-        Ok(yaml_files(&self.root, "tickets", Depth::Deep, true)?
-            .into_iter()
-            .map(|found| {
-                let key = found.key.filter(|_| found.regular);
-                (found, key)
-            })
             .collect())
     }
 }

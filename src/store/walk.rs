@@ -54,12 +54,12 @@ impl FileKey {
     /// whose times carry fractions of a second (ext4, xfs, btrfs, APFS)
     /// stamps from a clock that ticks every 10 ms at most (the kernel's coarse
     /// clock at HZ=100), so 20 ms is enough; times in whole seconds (FAT, HFS+, ext3)
-    /// get the full [`super::cache::racy_nanos`]. A fine time that happens to
+    /// get the full [`super::index::racy_nanos`]. A fine time that happens to
     /// fall on a whole second only costs the longer window.
     pub(super) fn racy_nanos(&self) -> i128 {
-        let window = super::cache::racy_nanos();
+        let window = super::index::racy_nanos();
         if self.has_fine_times() {
-            super::cache::FINE_RACY_NANOS.min(window)
+            super::index::FINE_RACY_NANOS.min(window)
         } else {
             window
         }

@@ -1,0 +1,361 @@
+//! The file of every derived index: its format mark, a header frame (the
+//! folder's identity and when it was taken), one frame per indexed file in
+//! name order, and a trailer with the number of entries.
+//!
+//! A frame is the body's length (u32, little-endian), its [`checksum`] (u64,
+//! little-endian) and the body, so each entry is verified on its own: a
+//! reading command parses again only the files whose entries are damaged.
+//! The trailer (`u32::MAX`, then the count as u64) tells a complete file
+//! from one cut at a frame boundary, for the writers that need every entry.
+//!
+//! An entry's body is postcard's encoding of the file's name, its
+//! [`FileKey`], whether it had settled, then the record as an `Option`: the
+//! mechanism reads the lead without knowing the record's type.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::checksum::checksum;
+use crate::store::FileKey;
+
+/// The bytes of a frame before its body: length and checksum.
+const FRAME_HEAD: usize = 4 + 8;
+/// The length that marks the trailer.
+const TRAILER: u32 = u32::MAX;
+
+/// The header: the identity of the folder when the index was taken, and
+/// that moment (nanoseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub folder: Option<FileKey>,
+    pub taken: i128,
+}
+
+/// The lead of an entry's body, borrowed.
+#[derive(Deserialize)]
+struct Lead<'a> {
+    name: &'a str,
+    key: FileKey,
+    settled: bool,
+}
+
+/// One entry as read, borrowing the file's bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry<'a> {
+    /// The file's name within its folder, as the folder lists it.
+    pub name: &'a str,
+    pub key: FileKey,
+    /// Whether the file was older than the racy window when taken, so that
+    /// its identity alone tells it unchanged.
+    pub settled: bool,
+    /// The record's encoding; `None`: the file could not be read.
+    pub record: Option<&'a [u8]>,
+    /// The whole frame in the file, to copy it unchanged.
+    pub frame: Range<usize>,
+}
+
+/// Encodes an entry as a frame; `record` appends the record's encoding.
+/// Returns the frame and where the record starts in it.
+pub(crate) fn entry_frame(
+    name: &str,
+    key: &FileKey,
+    settled: bool,
+    record: Option<&dyn Fn(&mut Vec<u8>)>,
+) -> (Vec<u8>, usize) {
+    let mut bytes = postcard::to_extend(&(name, key, settled), vec![0; FRAME_HEAD])
+        .expect("names and keys serialise");
+    bytes.push(u8::from(record.is_some()));
+    let record_at = bytes.len();
+    if let Some(encode) = record {
+        encode(&mut bytes);
+    }
+    seal(&mut bytes);
+    (bytes, record_at)
+}
+
+/// Encodes the header as a frame.
+pub(crate) fn header_frame(header: &Header) -> Vec<u8> {
+    let mut bytes = postcard::to_extend(header, vec![0; FRAME_HEAD]).expect("headers serialise");
+    seal(&mut bytes);
+    bytes
+}
+
+/// The trailer after `count` entries.
+pub(crate) fn trailer(count: u64) -> [u8; 12] {
+    let mut bytes = [0; 12];
+    bytes[..4].copy_from_slice(&TRAILER.to_le_bytes());
+    bytes[4..].copy_from_slice(&count.to_le_bytes());
+    bytes
+}
+
+/// Fills in the length and checksum of a frame whose body follows them.
+fn seal(bytes: &mut [u8]) {
+    let body = &bytes[FRAME_HEAD..];
+    let len = u32::try_from(body.len())
+        .ok()
+        .filter(|&l| l != TRAILER)
+        .expect("an entry is far below 4 GiB");
+    let sum = checksum(body);
+    bytes[..4].copy_from_slice(&len.to_le_bytes());
+    bytes[4..FRAME_HEAD].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// Reads an index file's entries one at a time, in name order. A damaged
+/// entry (checksum, encoding, order) is skipped, a frame that runs past the
+/// end stops the reading; either makes the file not [`Reader::whole`].
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    header: Option<Header>,
+    last: Option<&'a str>,
+    read: u64,
+    damaged: bool,
+    /// The count the trailer gives, once reached.
+    ended: Option<u64>,
+}
+
+impl<'a> Reader<'a> {
+    /// The entries of `bytes`, a file that starts with `magic` (anything
+    /// else holds none).
+    pub(crate) fn new(bytes: &'a [u8], magic: &[u8; 8]) -> Reader<'a> {
+        let mut reader = Reader {
+            bytes,
+            at: bytes.len(),
+            header: None,
+            last: None,
+            read: 0,
+            damaged: true,
+            ended: None,
+        };
+        if bytes.starts_with(magic) {
+            reader.at = magic.len();
+            reader.damaged = false;
+            // A damaged header leaves the entries, each verified, readable.
+            if let Some(Some(body)) = reader.frame() {
+                reader.header = postcard::from_bytes(body).ok();
+            }
+            reader.damaged |= reader.header.is_none();
+        }
+        reader
+    }
+
+    /// The header, if it was sound.
+    pub(crate) fn header(&self) -> Option<Header> {
+        self.header
+    }
+
+    /// The next frame's body: `Some(None)` if its checksum fails, `None` at
+    /// the trailer or the end.
+    fn frame(&mut self) -> Option<Option<&'a [u8]>> {
+        if self.ended.is_some() {
+            return None;
+        }
+        let rest = &self.bytes[self.at..];
+        let Some(head) = rest.get(..FRAME_HEAD) else {
+            self.stop();
+            return None;
+        };
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+        let sum = u64::from_le_bytes(head[4..].try_into().expect("8 bytes"));
+        if len == TRAILER {
+            self.ended = Some(sum);
+            self.at = self.bytes.len();
+            self.damaged |= rest.len() != FRAME_HEAD;
+            return None;
+        }
+        let Some(body) = rest.get(FRAME_HEAD..FRAME_HEAD + len as usize) else {
+            self.stop();
+            return None;
+        };
+        self.at += FRAME_HEAD + body.len();
+        Some((checksum(body) == sum).then_some(body))
+    }
+
+    fn stop(&mut self) {
+        self.at = self.bytes.len();
+        self.damaged = true;
+    }
+
+    /// Whether the file was read to its end and every entry was sound:
+    /// only then does it name every file it was written with. Meaningful
+    /// once the reader is exhausted.
+    pub(crate) fn whole(&self) -> bool {
+        !self.damaged && self.ended == Some(self.read)
+    }
+}
+
+impl<'a> Iterator for Reader<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        loop {
+            let start = self.at;
+            let Some(body) = self.frame()? else {
+                self.damaged = true;
+                continue;
+            };
+            let frame = start..self.at;
+            let Ok((lead, rest)) = postcard::take_from_bytes::<Lead>(body) else {
+                self.damaged = true;
+                continue;
+            };
+            let record = match rest.split_first() {
+                Some((0, [])) => None,
+                Some((1, record)) => Some(record),
+                _ => {
+                    self.damaged = true;
+                    continue;
+                }
+            };
+            if self.last.is_some_and(|last| last >= lead.name) {
+                self.damaged = true;
+                continue;
+            }
+            self.last = Some(lead.name);
+            self.read += 1;
+            return Some(Entry {
+                name: lead.name,
+                key: lead.key,
+                settled: lead.settled,
+                record,
+                frame,
+            });
+        }
+    }
+}
+
+/// The entry in a frame that a [`Reader`] has verified.
+pub(crate) fn verified_entry(bytes: &[u8], frame: Range<usize>) -> Entry<'_> {
+    let mut reader = Reader {
+        bytes: &bytes[..frame.end],
+        at: frame.start,
+        header: None,
+        last: None,
+        read: 0,
+        damaged: false,
+        ended: None,
+    };
+    reader.next().expect("verified when read")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAGIC: &[u8; 8] = b"DESKT001";
+
+    fn key(n: u64) -> FileKey {
+        FileKey {
+            size: n,
+            mtime: (1, 2),
+            ctime: (3, 4),
+            inode: n,
+        }
+    }
+
+    /// A file of entries named `names`, with records of their names' bytes
+    /// (none for a name starting with `!`); the ranges of the entry frames.
+    fn file(names: &[&str]) -> (Vec<u8>, Vec<Range<usize>>) {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(header_frame(&Header {
+            folder: Some(key(9)),
+            taken: 99,
+        }));
+        let mut frames = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let record = |out: &mut Vec<u8>| out.extend_from_slice(name.as_bytes());
+            let unreadable = name.starts_with('!');
+            let (frame, _) = entry_frame(
+                name,
+                &key(i as u64),
+                i % 2 == 0,
+                (!unreadable).then_some(&record as &dyn Fn(&mut Vec<u8>)),
+            );
+            let start = bytes.len();
+            bytes.extend(frame);
+            frames.push(start..bytes.len());
+        }
+        bytes.extend(trailer(names.len() as u64));
+        (bytes, frames)
+    }
+
+    fn names(bytes: &[u8]) -> (Vec<String>, bool) {
+        let mut reader = Reader::new(bytes, MAGIC);
+        let names = reader.by_ref().map(|e| e.name.to_string()).collect();
+        (names, reader.whole())
+    }
+
+    #[test]
+    fn entries_read_back_with_their_records_and_the_header() {
+        let (bytes, frames) = file(&["!a.yaml", "b.yaml"]);
+        let mut reader = Reader::new(&bytes, MAGIC);
+        assert_eq!(
+            reader.header(),
+            Some(Header {
+                folder: Some(key(9)),
+                taken: 99
+            })
+        );
+        let a = reader.next().unwrap();
+        assert_eq!(
+            (a.name, a.key, a.settled, a.record),
+            ("!a.yaml", key(0), true, None)
+        );
+        let b = reader.next().unwrap();
+        assert_eq!(
+            (b.name, b.settled, b.record),
+            ("b.yaml", false, Some(&b"b.yaml"[..]))
+        );
+        assert_eq!(b.frame, frames[1]);
+        assert!(reader.next().is_none());
+        assert!(reader.whole());
+        assert_eq!(verified_entry(&bytes, frames[1].clone()).name, "b.yaml");
+        assert_eq!(names(&bytes[..0]), (vec![], false));
+        assert_eq!(names(b"DESKT002").1, false, "another format holds nothing");
+    }
+
+    #[test]
+    fn a_damaged_entry_is_skipped_and_any_damage_makes_the_file_not_whole() {
+        let (bytes, frames) = file(&["a.yaml", "b.yaml", "c.yaml"]);
+        // Damage in b's checksum or body: b is skipped, c still read.
+        for at in [
+            frames[1].start + 4,
+            frames[1].start + FRAME_HEAD + 3,
+            frames[1].end - 1,
+        ] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            assert_eq!(
+                names(&damaged),
+                (vec!["a.yaml".into(), "c.yaml".into()], false)
+            );
+        }
+        // A length running past the end stops the reading.
+        let mut damaged = bytes.clone();
+        damaged[frames[2].start + 3] = 0xff;
+        assert_eq!(
+            names(&damaged),
+            (vec!["a.yaml".into(), "b.yaml".into()], false)
+        );
+        // Every flipped bit and every cut is noticed.
+        for bit in 0..bytes.len() * 8 {
+            let mut bad = bytes.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(!names(&bad).1, "bit {bit} flipped went unseen");
+        }
+        for len in 0..bytes.len() {
+            assert!(!names(&bytes[..len]).1, "cut at {len}");
+        }
+    }
+
+    #[test]
+    fn entries_out_of_name_order_are_refused() {
+        let (bytes, frames) = file(&["a.yaml", "b.yaml"]);
+        let mut swapped = bytes[..frames[0].start].to_vec();
+        swapped.extend_from_slice(&bytes[frames[1].clone()]);
+        swapped.extend_from_slice(&bytes[frames[0].clone()]);
+        swapped.extend_from_slice(&bytes[frames[1].end..]);
+        assert_eq!(names(&swapped), (vec!["b.yaml".into()], false));
+    }
+}

@@ -1,0 +1,805 @@
+//! Derived indexes: local files under `.desk/cache/` that hold, for every
+//! file of a folder of the store, a record derived from it (a ticket's
+//! [`Summary`](crate::model::Summary), a customer's identifying values...),
+//! so that a command reads the records instead of parsing every file.
+//!
+//! An index is an instance of [`Derived`]: the folder it derives from
+//! ([`Folder`]: how to list and parse its files), the record type, how to
+//! derive a record from one parsed file, and (by default through postcard)
+//! how to encode and decode one. This module does the rest, the same way for
+//! every index:
+//! - each entry is keyed by its file's identity ([`FileKey`]: size, times,
+//!   inode) and name; a refresh stats every file, reuses the entries of
+//!   unchanged files and parses each changed file once, on all cores,
+//!   feeding every index of that refresh ([`Derived::companions`]);
+//! - files changed within the racy window are never trusted by their
+//!   identity (a second write in the same timestamp tick could keep it);
+//! - each entry carries a checksum, the file a trailer with the count: a
+//!   damaged entry is parsed again, a damaged, missing or foreign-version
+//!   file rebuilt, without a word (the format is in `format.rs`);
+//! - files are replaced atomically (a temporary file renamed over it), so
+//!   concurrent commands never read half of one: racing readers each write
+//!   a whole, correct index and the last rename wins. Writers that trust an
+//!   index without a stat of each file ([`Derived::COMPLETE`], [`Whole`])
+//!   hold their folder's lock.
+//!
+//! Instances: the ticket cache (`tickets.rs`), the customer index (two
+//! files, `store/customer_index.rs`). `desk cache` covers every instance of
+//! [`registry`]; docs/architecture.md says how to add one.
+
+mod format;
+mod tickets;
+
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub(crate) use self::format::Entry;
+use self::format::{entry_frame, header_frame, trailer, verified_entry, Header, Reader};
+pub use self::tickets::SummaryScan;
+pub(super) use self::tickets::TicketCache;
+use super::{FileKey, Store};
+use crate::error::{Error, Result};
+
+/// Files modified this close to the moment their record was taken are not
+/// trusted by their identity: a second write within the file system's
+/// timestamp granularity could leave the same size and times (git's "racily
+/// clean" problem). Read through [`racy_nanos`].
+const RACY_NANOS: i128 = 2_000_000_000;
+/// Shortens [`RACY_NANOS`] (milliseconds, 0 to 2000), for tests that need
+/// files to count as settled at once instead of sleeping two seconds. Any
+/// other value keeps the default: the variable can cost speed, never safety
+/// beyond what the tests ask for.
+const RACY_WINDOW_VAR: &str = "DESK_RACY_WINDOW_MS";
+
+/// The window of [`RACY_NANOS`], or the shorter one `DESK_RACY_WINDOW_MS` sets.
+pub(super) fn racy_nanos() -> i128 {
+    static WINDOW: std::sync::OnceLock<i128> = std::sync::OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        std::env::var(RACY_WINDOW_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<u16>().ok())
+            .map(|ms| i128::from(ms) * 1_000_000)
+            .filter(|&n| n <= RACY_NANOS)
+            .unwrap_or(RACY_NANOS)
+    })
+}
+
+/// The same on a file system with sub-second times ([`FileKey::racy_nanos`]).
+pub(super) const FINE_RACY_NANOS: i128 = 20_000_000;
+
+pub(super) fn now_nanos() -> i128 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    #[cfg(test)]
+    let now = now + tests::LATER.with(std::cell::Cell::get);
+    now
+}
+
+/// One file of a folder, as listed.
+#[derive(Debug)]
+pub(super) struct Listed {
+    /// The name an index keys it by, unique in the folder; the listing is
+    /// sorted by it.
+    pub name: String,
+    /// The inode number the directory lists (no `stat`).
+    pub ino: u64,
+    /// Its identity, if stat'ed and if it may be indexed at all (a link,
+    /// say, is parsed every time, which reports it).
+    pub key: Option<FileKey>,
+}
+
+/// A folder of the store that indexes derive from.
+pub(super) trait Folder {
+    /// What one parse of a file gives, shared by the indexes of a refresh.
+    type Parsed;
+    /// The folder, relative to the store's root.
+    const DIR: &'static str;
+    /// Every file, sorted by name; `stat`: each with its identity.
+    fn files(store: &Store, stat: bool) -> Result<Vec<Listed>>;
+    /// Reads and parses one file.
+    fn parse(store: &Store, name: &str) -> Result<Self::Parsed>;
+}
+
+/// The parsed file of an index's folder.
+pub(super) type Parsed<I> = <<I as Derived>::Folder as Folder>::Parsed;
+
+/// A derived index: one record per file of a folder. An instance says what
+/// it derives and from what; see the module's documentation for the rest.
+pub(super) trait Derived: 'static {
+    type Folder: Folder;
+    type Record: Serialize + DeserializeOwned + Send;
+    /// Its name in `desk cache stats`.
+    const NAME: &'static str;
+    /// Its file in `.desk/cache/`.
+    const FILE: &'static str;
+    /// The first bytes of its file: the format. Change it whenever the
+    /// record's encoding, or what it holds for the same file, changes: an
+    /// old file is then rebuilt.
+    const MAGIC: &'static [u8; 8];
+    /// Whether the index names every file, even one changed within the
+    /// racy window or unreadable (with no record), so that a writer under
+    /// the folder's lock can trust it whole while the folder's own identity
+    /// is unchanged ([`Whole`]). Otherwise such files are left out, and a
+    /// refresh that only meets them writes nothing.
+    const COMPLETE: bool = false;
+
+    /// The record of one parsed file.
+    fn derive(parsed: &Parsed<Self>) -> Self::Record;
+
+    fn encode(record: &Self::Record, out: &mut Vec<u8>) {
+        *out = postcard::to_extend(record, std::mem::take(out)).expect("records serialise");
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self::Record> {
+        postcard::from_bytes(bytes).ok()
+    }
+
+    /// Other indexes of the same folder that a refresh of this one brings
+    /// up to date too, from the same parse of each changed file.
+    fn companions() -> &'static [&'static dyn Slot<Parsed<Self>>] {
+        &[]
+    }
+
+    /// An entry's frame for a file whose identity is `key`, taken at
+    /// `started` (nanoseconds since the epoch).
+    fn frame(name: &str, key: &FileKey, started: i128, record: Option<&Self::Record>) -> Vec<u8> {
+        let settled = key.newest_nanos() < started - racy_nanos();
+        let encode = record.map(|r| move |out: &mut Vec<u8>| Self::encode(r, out));
+        entry_frame(
+            name,
+            key,
+            settled,
+            encode.as_ref().map(|e| e as &dyn Fn(&mut Vec<u8>)),
+        )
+        .0
+    }
+}
+
+/// An index without its record type: what a refresh needs of a companion.
+pub(super) trait Slot<P>: Sync {
+    fn file(&self) -> &'static str;
+    fn magic(&self) -> &'static [u8; 8];
+    fn complete(&self) -> bool;
+    fn encode(&self, parsed: &P, out: &mut Vec<u8>);
+}
+
+/// The [`Slot`] of an instance.
+pub(super) struct Of<I>(PhantomData<fn() -> I>);
+
+impl<I> Of<I> {
+    pub(super) const SLOT: Of<I> = Of(PhantomData);
+}
+
+impl<I: Derived> Slot<Parsed<I>> for Of<I> {
+    fn file(&self) -> &'static str {
+        I::FILE
+    }
+    fn magic(&self) -> &'static [u8; 8] {
+        I::MAGIC
+    }
+    fn complete(&self) -> bool {
+        I::COMPLETE
+    }
+    fn encode(&self, parsed: &Parsed<I>, out: &mut Vec<u8>) {
+        I::encode(&I::derive(parsed), out);
+    }
+}
+
+/// Where an entry of a refreshed index comes from.
+enum Source {
+    /// Unchanged: these bytes of the old file.
+    Old(Range<usize>),
+    /// This freshly encoded frame.
+    Fresh(usize),
+    /// Nothing: the file is not indexed (or its entry is dropped).
+    Left,
+}
+
+/// One index during a refresh.
+struct Plan<'a> {
+    file: &'static str,
+    magic: &'static [u8; 8],
+    old: &'a [u8],
+    sources: Vec<Source>,
+    fresh: Vec<Vec<u8>>,
+    /// Whether the new file would differ from the old one.
+    stale: bool,
+}
+
+impl<'a> Plan<'a> {
+    /// Matches the old file's entries to `files` (both sorted by name); an
+    /// entry is reused when its file has the same identity, had settled and
+    /// could be read. Each reused entry is shown to `reused`.
+    fn new(
+        slot: (&'static str, &'static [u8; 8], bool),
+        old: &'a [u8],
+        files: &[Listed],
+        folder: Option<FileKey>,
+        mut reused: impl FnMut(usize, &Entry<'a>),
+    ) -> Plan<'a> {
+        let (file, magic, complete) = slot;
+        let mut reader = Reader::new(old, magic);
+        let mut sources = Vec::with_capacity(files.len());
+        let mut stale = false;
+        let mut next = reader.next();
+        for (i, listed) in files.iter().enumerate() {
+            while next.as_ref().is_some_and(|e| e.name < listed.name.as_str()) {
+                next = reader.next();
+                stale = true;
+            }
+            let entry = match next.take() {
+                Some(e) if e.name == listed.name => {
+                    next = reader.next();
+                    Some(e)
+                }
+                other => {
+                    next = other;
+                    None
+                }
+            };
+            match entry {
+                Some(e) if Some(e.key) == listed.key && e.settled && e.record.is_some() => {
+                    reused(i, &e);
+                    sources.push(Source::Old(e.frame));
+                }
+                _ => sources.push(Source::Left),
+            }
+        }
+        stale |= next.is_some();
+        stale |= reader.by_ref().count() > 0;
+        stale |= !reader.whole();
+        if complete {
+            let header = reader.header();
+            stale |= header.is_none_or(|h| h.folder != folder || racy_folder(&h));
+        }
+        Plan {
+            file,
+            magic,
+            old,
+            sources,
+            fresh: Vec::new(),
+            stale,
+        }
+    }
+
+    fn needs(&self, i: usize) -> bool {
+        matches!(self.sources[i], Source::Left)
+    }
+
+    fn put(&mut self, i: usize, frame: Vec<u8>) {
+        self.sources[i] = Source::Fresh(self.fresh.len());
+        self.fresh.push(frame);
+        self.stale = true;
+    }
+
+    fn frames(&self) -> impl Iterator<Item = &[u8]> {
+        self.sources.iter().filter_map(|s| match s {
+            Source::Old(range) => Some(&self.old[range.clone()]),
+            Source::Fresh(i) => Some(self.fresh[*i].as_slice()),
+            Source::Left => None,
+        })
+    }
+}
+
+/// Whether a header's folder identity could hide a later change: it
+/// changed within the racy window of the moment it was taken.
+fn racy_folder(header: &Header) -> bool {
+    header
+        .folder
+        .is_none_or(|d| d.newest_nanos() >= header.taken - d.racy_nanos())
+}
+
+/// What a refresh did.
+#[derive(Debug, Default)]
+pub(super) struct Refreshed {
+    /// How many files were parsed (the rest came from the index).
+    pub parsed: usize,
+    /// The files that could not be read.
+    pub errors: Vec<Error>,
+    /// The index's new file, if asked to hold it.
+    pub held: Option<Vec<u8>>,
+}
+
+impl Store {
+    fn index_path(&self, file: &str) -> PathBuf {
+        self.state_dir().join("cache").join(file)
+    }
+
+    /// An index file's bytes if it has this build's format, else none.
+    fn read_index_file(&self, file: &str, magic: &[u8; 8]) -> Vec<u8> {
+        match super::read::read_state(&self.index_path(file)) {
+            Ok(bytes) if bytes.starts_with(magic) => bytes,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The file of index `I`, if it has this build's format.
+    pub(super) fn read_index<I: Derived>(&self) -> Vec<u8> {
+        self.read_index_file(I::FILE, I::MAGIC)
+    }
+
+    /// The identity of a folder of the store, if it exists.
+    pub(super) fn folder_key<F: Folder>(&self) -> Result<Option<FileKey>> {
+        let dir = self.root.join(F::DIR);
+        match std::fs::metadata(&dir) {
+            Ok(meta) => Ok(Some(FileKey::of(&meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(dir, e)),
+        }
+    }
+
+    /// Writes an index file from its entries' frames, in name order. Best
+    /// effort (an index is rebuilt whenever in doubt), and not synced: a
+    /// torn file fails its checksums.
+    fn write_index<'a>(
+        &self,
+        file: &str,
+        magic: &[u8; 8],
+        header: &Header,
+        frames: impl Iterator<Item = &'a [u8]>,
+    ) {
+        let path = self.index_path(file);
+        if let Some(dir) = path.parent() {
+            self.sweep_before_write(dir, None);
+        }
+        let _ = super::fsio::replace_unsynced(&path, |w| {
+            w.write_all(magic)?;
+            w.write_all(&header_frame(header))?;
+            let mut count = 0u64;
+            for frame in frames {
+                w.write_all(frame)?;
+                count += 1;
+            }
+            w.write_all(&trailer(count))
+        });
+    }
+
+    /// Brings index `I` (and its companions) up to date with its folder: a
+    /// stat of every file, the entries of unchanged files reused, each
+    /// changed file parsed once (on all cores, in batches) for all of them.
+    /// `visit` sees every readable file's record, by position in the
+    /// folder's listing and name, in no particular order; reused records
+    /// are decoded one at a time, so memory holds what `visit` keeps.
+    /// `old`: `I`'s file as read ([`Store::read_index`]), or empty to parse
+    /// every file. `hold`: return `I`'s new file too.
+    pub(super) fn refresh<I: Derived>(
+        &self,
+        old: &[u8],
+        hold: bool,
+        mut visit: impl FnMut(usize, &str, I::Record),
+    ) -> Result<Refreshed> {
+        self.refresh_visiting::<I>(old, hold, Some(&mut visit))
+    }
+
+    /// [`Store::refresh`] when no record is wanted (none is decoded).
+    pub(super) fn refresh_quietly<I: Derived>(&self, old: &[u8], hold: bool) -> Result<Refreshed> {
+        self.refresh_visiting::<I>(old, hold, None)
+    }
+
+    fn refresh_visiting<I: Derived>(
+        &self,
+        old: &[u8],
+        hold: bool,
+        mut visit: Option<&mut dyn FnMut(usize, &str, I::Record)>,
+    ) -> Result<Refreshed> {
+        let started = now_nanos();
+        // The folder first: a change after this makes the next writer look
+        // again rather than trust what was listed before it.
+        let folder = self.folder_key::<I::Folder>()?;
+        let files = I::Folder::files(self, true)?;
+        let companions = I::companions();
+        let companion_files: Vec<Vec<u8>> = companions
+            .iter()
+            .map(|c| self.read_index_file(c.file(), c.magic()))
+            .collect();
+        let mut plan = Plan::new(
+            (I::FILE, I::MAGIC, I::COMPLETE),
+            old,
+            &files,
+            folder,
+            |i, e| {
+                if let Some(visit) = visit.as_mut() {
+                    if let Some(record) = e.record.and_then(I::decode) {
+                        visit(i, e.name, record);
+                    }
+                }
+            },
+        );
+        let mut others: Vec<Plan> = companions
+            .iter()
+            .zip(&companion_files)
+            .map(|(c, old)| {
+                Plan::new(
+                    (c.file(), c.magic(), c.complete()),
+                    old,
+                    &files,
+                    folder,
+                    |_, _| {},
+                )
+            })
+            .collect();
+        let to_parse: Vec<usize> = (0..files.len())
+            .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
+            .collect();
+        let mut errors = Vec::new();
+        for batch in to_parse.chunks(4096) {
+            let results = crate::parallel::map(batch, |&i| {
+                let listed = &files[i];
+                let parsed = I::Folder::parse(self, &listed.name);
+                let readable = parsed.as_ref().ok();
+                // Every file named, or only settled readable ones.
+                let kept = |complete: bool| {
+                    listed.key.filter(|key| {
+                        complete
+                            || (readable.is_some() && key.newest_nanos() < started - racy_nanos())
+                    })
+                };
+                let own = plan.needs(i).then(|| readable.map(I::derive)).flatten();
+                let own_frame = kept(I::COMPLETE)
+                    .filter(|_| plan.needs(i))
+                    .map(|key| I::frame(&listed.name, &key, started, own.as_ref()));
+                let other_frames: Vec<Option<Vec<u8>>> = companions
+                    .iter()
+                    .zip(&others)
+                    .map(|(c, p)| {
+                        let key = kept(c.complete()).filter(|_| p.needs(i))?;
+                        let settled = key.newest_nanos() < started - racy_nanos();
+                        let encode =
+                            readable.map(|parsed| move |out: &mut Vec<u8>| c.encode(parsed, out));
+                        Some(
+                            entry_frame(
+                                &listed.name,
+                                &key,
+                                settled,
+                                encode.as_ref().map(|e| e as &dyn Fn(&mut Vec<u8>)),
+                            )
+                            .0,
+                        )
+                    })
+                    .collect();
+                (own, own_frame, other_frames, parsed.err())
+            });
+            for (&i, (own, own_frame, other_frames, error)) in batch.iter().zip(results) {
+                if let (Some(record), Some(visit)) = (own, visit.as_mut()) {
+                    visit(i, &files[i].name, record);
+                }
+                if let Some(frame) = own_frame {
+                    plan.put(i, frame);
+                }
+                for (p, frame) in others.iter_mut().zip(other_frames) {
+                    if let Some(frame) = frame {
+                        p.put(i, frame);
+                    }
+                }
+                errors.extend(error);
+            }
+        }
+        let header = Header {
+            folder,
+            taken: started,
+        };
+        for p in &others {
+            if p.stale {
+                self.write_index(p.file, p.magic, &header, p.frames());
+            }
+        }
+        let held = if hold {
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(plan.magic);
+            bytes.extend(header_frame(&header));
+            let mut count = 0u64;
+            for frame in plan.frames() {
+                bytes.extend_from_slice(frame);
+                count += 1;
+            }
+            bytes.extend(trailer(count));
+            let _ =
+                super::fsio::replace_unsynced(&self.index_path(plan.file), |w| w.write_all(&bytes));
+            Some(bytes)
+        } else {
+            if plan.stale {
+                self.write_index(plan.file, plan.magic, &header, plan.frames());
+            }
+            None
+        };
+        Ok(Refreshed {
+            parsed: to_parse.len(),
+            errors,
+            held,
+        })
+    }
+
+    /// Removes index `I`'s file, so that the next command rebuilds it.
+    pub(super) fn forget_index<I: Derived>(&self) -> Result<bool> {
+        let path = self.index_path(I::FILE);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// The entry of a frame that [`Derived::frame`] made.
+pub(super) fn frame_entry(frame: &[u8]) -> Entry<'_> {
+    verified_entry(frame, 0..frame.len())
+}
+
+/// An index read whole and verified, for a writer under its folder's lock
+/// that trusts it as naming every file while the folder is unchanged
+/// ([`Derived::COMPLETE`]), and rewrites it with the entries it changed.
+pub(super) struct Whole {
+    bytes: Vec<u8>,
+    header: Header,
+    frames: Vec<Range<usize>>,
+}
+
+impl Whole {
+    /// The index in `bytes`, each entry shown to `visit` as it is verified
+    /// (one pass); `None` unless all of it is sound.
+    pub(super) fn of<I: Derived>(bytes: Vec<u8>, mut visit: impl FnMut(&Entry)) -> Option<Whole> {
+        let mut reader = Reader::new(&bytes, I::MAGIC);
+        let mut frames = Vec::new();
+        for entry in reader.by_ref() {
+            visit(&entry);
+            frames.push(entry.frame);
+        }
+        let header = reader.header().filter(|_| reader.whole())?;
+        Some(Whole {
+            bytes,
+            header,
+            frames,
+        })
+    }
+
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub(super) fn entry(&self, i: usize) -> Entry<'_> {
+        verified_entry(&self.bytes, self.frames[i].clone())
+    }
+
+    /// The whole file's bytes (a search for a value's bytes in them finds
+    /// every record that may hold it).
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the index still names every file of its folder as indexed:
+    /// the folder's identity is the one taken with it, and either that was
+    /// taken well after the folder last changed, or the folder's listing
+    /// (one read of the directory, no stat of each file) has the same
+    /// names and inodes. Creating, deleting or renaming a file changes the
+    /// folder's identity; an edit in place is left to reading commands.
+    pub(super) fn names_folder<F: Folder>(
+        &self,
+        store: &Store,
+        now: Option<FileKey>,
+    ) -> Result<bool> {
+        if self.header.folder.is_none() || self.header.folder != now {
+            return Ok(false);
+        }
+        if !racy_folder(&self.header) {
+            return Ok(true);
+        }
+        if !cfg!(unix) {
+            return Ok(false);
+        }
+        let files = F::files(store, false)?;
+        Ok(files.len() == self.frames.len()
+            && files.iter().enumerate().all(|(i, f)| {
+                let e = self.entry(i);
+                e.name == f.name && e.key.inode == f.ino
+            }))
+    }
+
+    /// The first entry at or after `from` whose name is not before `name`
+    /// (entries are in name order): a binary search.
+    fn first_not_before(&self, from: usize, name: &str) -> usize {
+        let (mut lo, mut hi) = (from, self.frames.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.entry(mid).name < name {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl Store {
+    /// Rewrites index `I` as `old` with `fresh` (name, frame) put in by
+    /// name, with the folder's identity as it is now. Call under the
+    /// folder's lock, right after the writes that `fresh` records. Best
+    /// effort.
+    pub(super) fn rewrite_whole<I: Derived>(&self, old: &Whole, mut fresh: Vec<(String, Vec<u8>)>) {
+        // This write has just changed the folder: taken at once, the index
+        // would be racy and the next write would list the folder. On a file
+        // system with fine times, waiting out the short window (under the
+        // lock, so no other desk write is held up longer than that) makes
+        // the next write trust it.
+        let mut taken = now_nanos();
+        let Ok(mut folder) = self.folder_key::<I::Folder>() else {
+            return self.forget_quietly::<I>();
+        };
+        if let Some(key) = folder.filter(FileKey::has_fine_times) {
+            let wait = key.newest_nanos() + key.racy_nanos() - taken;
+            if wait > 0 {
+                std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
+                taken = now_nanos();
+                let Ok(again) = self.folder_key::<I::Folder>() else {
+                    return self.forget_quietly::<I>();
+                };
+                folder = again;
+            }
+        }
+        fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        fresh.dedup_by(|later, earlier| {
+            // The last frame given for a name wins.
+            if later.0 == earlier.0 {
+                std::mem::swap(later, earlier);
+                true
+            } else {
+                false
+            }
+        });
+        // Old frames are copied as they are; only a few are decoded, to
+        // find where each fresh one goes (a write touches a few names).
+        let count = old.frames.len();
+        let mut merged: Vec<&[u8]> = Vec::with_capacity(count + fresh.len());
+        let mut next = 0;
+        for (name, frame) in &fresh {
+            let at = old.first_not_before(next, name);
+            merged.extend((next..at).map(|i| &old.bytes[old.frames[i].clone()]));
+            merged.push(frame);
+            next = if at < count && old.entry(at).name == name {
+                at + 1
+            } else {
+                at
+            };
+        }
+        merged.extend((next..count).map(|i| &old.bytes[old.frames[i].clone()]));
+        let header = Header { folder, taken };
+        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter());
+    }
+
+    fn forget_quietly<I: Derived>(&self) {
+        let _ = self.forget_index::<I>();
+    }
+}
+
+/// What `desk cache stats` reports of one index.
+#[derive(Debug)]
+pub struct CacheStats {
+    pub name: &'static str,
+    pub path: PathBuf,
+    pub bytes: Option<u64>,
+    pub entries: usize,
+    /// The files of its folder that it may index.
+    pub files: usize,
+    /// Of those, the ones whose entry a reading command would reuse.
+    pub fresh: usize,
+}
+
+/// What `desk cache rebuild` did.
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    /// How many files of each folder were parsed.
+    pub parsed: Vec<(&'static str, usize)>,
+    pub errors: Vec<Error>,
+}
+
+/// An index as `desk cache` handles it.
+pub(super) trait Registered: Sync {
+    fn stats(&self, store: &Store) -> Result<CacheStats>;
+    fn forget(&self, store: &Store) -> Result<bool>;
+    /// Brings the index up to date (all of it, once forgotten).
+    fn refresh(&self, store: &Store) -> Result<Refreshed>;
+    fn folder(&self) -> &'static str;
+}
+
+impl<I: Derived> Registered for Of<I> {
+    fn stats(&self, store: &Store) -> Result<CacheStats> {
+        let path = store.index_path(I::FILE);
+        let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
+        let contents = store.read_index::<I>();
+        let entries: Vec<Entry> = Reader::new(&contents, I::MAGIC).collect();
+        let files: Vec<Listed> = I::Folder::files(store, true)?
+            .into_iter()
+            .filter(|f| f.key.is_some())
+            .collect();
+        let fresh = files
+            .iter()
+            .filter(|f| {
+                entries
+                    .binary_search_by(|e| e.name.cmp(&f.name))
+                    .is_ok_and(|at| {
+                        let e = &entries[at];
+                        Some(e.key) == f.key && e.settled && e.record.is_some()
+                    })
+            })
+            .count();
+        Ok(CacheStats {
+            name: I::NAME,
+            path,
+            bytes,
+            entries: entries.len(),
+            files: files.len(),
+            fresh,
+        })
+    }
+
+    fn forget(&self, store: &Store) -> Result<bool> {
+        store.forget_index::<I>()
+    }
+
+    fn refresh(&self, store: &Store) -> Result<Refreshed> {
+        store.refresh_quietly::<I>(&store.read_index::<I>(), false)
+    }
+
+    fn folder(&self) -> &'static str {
+        I::Folder::DIR
+    }
+}
+
+/// Every derived index, for `desk cache`. An index refreshed as another's
+/// companion comes after it, so a rebuild parses each folder once.
+fn registry() -> [&'static dyn Registered; 3] {
+    use super::customer_index::{CustomerIdentities, CustomerSummaryIndex};
+    [
+        &Of::<TicketCache>::SLOT,
+        &Of::<CustomerSummaryIndex>::SLOT,
+        &Of::<CustomerIdentities>::SLOT,
+    ]
+}
+
+impl Store {
+    /// `desk cache stats`: every index.
+    pub fn cache_stats(&self) -> Result<Vec<CacheStats>> {
+        registry().iter().map(|i| i.stats(self)).collect()
+    }
+
+    /// `desk cache clear`: removes every index's file; whether there was any.
+    pub fn clear_cache(&self) -> Result<bool> {
+        let mut any = false;
+        for index in registry() {
+            any |= index.forget(self)?;
+        }
+        Ok(any)
+    }
+
+    /// `desk cache rebuild`: every index from every file.
+    pub fn rebuild_cache(&self) -> Result<Rebuilt> {
+        self.clear_cache()?;
+        let mut rebuilt = Rebuilt::default();
+        for index in registry() {
+            let r = index.refresh(self)?;
+            match rebuilt
+                .parsed
+                .iter_mut()
+                .find(|(f, _)| *f == index.folder())
+            {
+                Some((_, n)) => *n += r.parsed,
+                None => rebuilt.parsed.push((index.folder(), r.parsed)),
+            }
+            rebuilt.errors.extend(r.errors);
+        }
+        Ok(rebuilt)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! The ticket cache (`.desk/cache/tickets.bin`): a [`Summary`] of every
+//! ticket file. Reading commands (list, report, sla, run...) stat every
+//! ticket file, take the summaries of unchanged files from the cache and
+//! parse only the rest.
+
+use std::path::{Path, PathBuf};
+
+use super::{Derived, Folder, Listed};
+use crate::error::{Error, Result};
+use crate::model::{Summary, Ticket, TicketId};
+use crate::store::walk::{yaml_files, Depth};
+use crate::store::{parse_ticket, read_file, Store};
+
+/// `tickets/`, at every depth; a file's name is its path below it.
+pub(in crate::store) struct Tickets;
+
+impl Folder for Tickets {
+    type Parsed = Ticket;
+    const DIR: &'static str = "tickets";
+
+    fn files(store: &Store, stat: bool) -> Result<Vec<Listed>> {
+        Ok(yaml_files(&store.root, Self::DIR, Depth::Deep, stat)?
+            .into_iter()
+            .map(|found| Listed {
+                // A link or anything else has no identity: it is never
+                // indexed, and reading it reports it.
+                key: found.key.filter(|_| found.regular),
+                ino: found.ino,
+                name: found.rel,
+            })
+            .collect())
+    }
+
+    fn parse(store: &Store, name: &str) -> Result<Ticket> {
+        let path = store.tickets_dir().join(name);
+        let shown = store.display_path(&path);
+        parse_ticket(&read_file(&path, shown)?, shown)
+    }
+}
+
+/// The ticket cache.
+pub(in crate::store) struct TicketCache;
+
+impl Derived for TicketCache {
+    type Folder = Tickets;
+    type Record = Summary;
+    const NAME: &'static str = "tickets";
+    const FILE: &'static str = "tickets.bin";
+    /// 004: a rule's note is no progress; 005: lifecycle steps; 006:
+    /// deliveries open and failed; 007: time rules' firings; 008: when the
+    /// next delivery is due; 010: the frame of every derived index (header,
+    /// settled flag, trailer). A golden test below fails when a summary's
+    /// encoding changes.
+    const MAGIC: &'static [u8; 8] = b"DESKC010";
+
+    fn derive(ticket: &Ticket) -> Summary {
+        Summary::of(ticket)
+    }
+}
+
+/// Every ticket's summary, every unreadable file, and how the cache served.
+#[derive(Debug, Default)]
+pub struct SummaryScan {
+    pub summaries: Vec<Summary>,
+    pub errors: Vec<Error>,
+    /// How many files had to be parsed (the rest came from the cache).
+    pub parsed: usize,
+    /// Of [`Store::placed_summaries_where`]: the tickets `keep` wanted
+    /// whose file is not at their ID's place (the path shown to people),
+    /// left out of `summaries`.
+    pub misplaced: Vec<(PathBuf, Summary)>,
+}
+
+impl SummaryScan {
+    /// Fails with one error naming every unreadable file, if there were any.
+    /// Commands call it after printing what they could read.
+    pub fn into_result(&mut self) -> Result<()> {
+        Error::all(std::mem::take(&mut self.errors))
+    }
+}
+
+impl Store {
+    pub fn cache_path(&self) -> PathBuf {
+        self.index_path(TicketCache::FILE)
+    }
+
+    /// The summaries of the tickets `keep` wants, from the cache where the
+    /// file is unchanged, parsed otherwise; the cache is brought up to date.
+    /// The others are dropped as soon as they are read, so memory holds
+    /// what the command needs, not the whole store. `use_cache: false`
+    /// parses every file (and still writes a fresh cache).
+    pub fn summaries_where(
+        &self,
+        use_cache: bool,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
+        if let Some(revision) = self.revision() {
+            return revision.summaries(keep);
+        }
+        self.scan_summaries(use_cache, false, keep)
+    }
+
+    /// [`Store::summaries_where`] for a command that writes to the tickets
+    /// it keeps (`desk run`): a ticket whose file is not at its ID's place
+    /// (another ID than the file's name, or no ticket ID at all) goes to
+    /// `misplaced` instead, since desk reads and writes a ticket at its
+    /// ID's place.
+    pub fn placed_summaries_where(
+        &self,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
+        self.writable()?;
+        self.scan_summaries(true, true, keep)
+    }
+
+    fn scan_summaries(
+        &self,
+        use_cache: bool,
+        check_places: bool,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Result<SummaryScan> {
+        let old = if use_cache {
+            self.read_index::<TicketCache>()
+        } else {
+            Vec::new()
+        };
+        let mut kept: Vec<(usize, Summary)> = Vec::new();
+        let mut misplaced = Vec::new();
+        let refreshed = self.refresh::<TicketCache>(&old, false, |i, name, summary| {
+            if !keep(&summary) {
+                return;
+            }
+            let rel = Path::new("tickets").join(name);
+            if check_places
+                && !TicketId::parse(&summary.id).is_some_and(|id| id.relative_path() == rel)
+            {
+                let path = self.tickets_dir().join(name);
+                misplaced.push((i, self.display_path(&path).to_path_buf(), summary));
+            } else {
+                kept.push((i, summary));
+            }
+        })?;
+        drop(old);
+        kept.sort_unstable_by_key(|(i, _)| *i);
+        misplaced.sort_unstable_by_key(|(i, _, _)| *i);
+        Ok(SummaryScan {
+            summaries: kept.into_iter().map(|(_, s)| s).collect(),
+            errors: refreshed.errors,
+            parsed: refreshed.parsed,
+            misplaced: misplaced.into_iter().map(|(_, p, s)| (p, s)).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::checksum::checksum;
+
+    /// A summary with every kind of step, encoded as the cache encodes it.
+    fn golden_summary_bytes() -> Vec<u8> {
+        use crate::clock::Timestamp;
+        use crate::model::{Mark, Status, Step};
+        let at = Timestamp::parse("2026-11-02T09:00:00+08:00").unwrap();
+        let steps = [
+            Step::Created { assigned: true },
+            Step::Assigned,
+            Step::Updated {
+                status: Some(Status::Pending),
+                progress: true,
+            },
+            Step::Updated {
+                status: None,
+                progress: false,
+            },
+            Step::StatusEdited(Status::InProgress),
+            Step::AssigneeEdited(false),
+            Step::Closed,
+            Step::Surveyed {
+                scores: vec![("efficiency".into(), 1)],
+                nps: Some(3),
+            },
+            Step::Reopened,
+            Step::Other,
+        ];
+        let summary = Summary {
+            id: "CW202611020001".into(),
+            title: "打印机卡纸".into(),
+            customer: "C000001".into(),
+            kind: "complaint".into(),
+            category: Some("hardware".into()),
+            tags: vec!["printer".into()],
+            channel: "phone".into(),
+            priority: "urgent".into(),
+            status: Status::InProgress,
+            assignee: Some("wang.qiang".into()),
+            created: at,
+            marks: steps.into_iter().map(|what| Mark { at, what }).collect(),
+            open_deliveries: 1,
+            failed_deliveries: 2,
+            next_delivery: Some(1_795_000_000),
+            fired: vec!["r/CW202611020001/resolution-breached/2026-11-02T09:00:00+08:00".into()],
+        };
+        let mut bytes = Vec::new();
+        TicketCache::encode(&summary, &mut bytes);
+        assert_eq!(TicketCache::decode(&bytes), Some(summary));
+        bytes
+    }
+
+    #[test]
+    fn the_format_version_changes_with_the_summary_encoding() {
+        // Failing here means a summary is encoded differently: old caches
+        // would be misread. Change MAGIC, then the sum expected here.
+        let sum = checksum(&golden_summary_bytes());
+        let magic = std::str::from_utf8(TicketCache::MAGIC).unwrap();
+        assert_eq!(
+            (magic, sum),
+            ("DESKC010", 0xe962_4e06_8d58_8533),
+            "sum {sum:#x}"
+        );
+    }
+}
