@@ -709,6 +709,9 @@ pub(super) trait Registered: Sync {
     /// Brings the index up to date (all of it, once forgotten).
     fn refresh(&self, store: &Store) -> Result<Refreshed>;
     fn folder(&self) -> &'static str;
+    fn file(&self) -> &'static str;
+    /// The files of the indexes its refresh keeps up to date too.
+    fn companions(&self) -> Vec<&'static str>;
 }
 
 impl<I: Derived> Registered for Of<I> {
@@ -753,6 +756,14 @@ impl<I: Derived> Registered for Of<I> {
     fn folder(&self) -> &'static str {
         I::Folder::DIR
     }
+
+    fn file(&self) -> &'static str {
+        I::FILE
+    }
+
+    fn companions(&self) -> Vec<&'static str> {
+        I::companions().iter().map(|c| c.file()).collect()
+    }
 }
 
 /// Every derived index, for `desk cache`. An index refreshed as another's
@@ -785,7 +796,12 @@ impl Store {
     pub fn rebuild_cache(&self) -> Result<Rebuilt> {
         self.clear_cache()?;
         let mut rebuilt = Rebuilt::default();
+        let mut done: Vec<&str> = Vec::new();
         for index in registry() {
+            if done.contains(&index.file()) {
+                continue;
+            }
+            done.extend(index.companions());
             let r = index.refresh(self)?;
             match rebuilt
                 .parsed

@@ -80,10 +80,6 @@ impl SummaryScan {
 }
 
 impl Store {
-    pub fn cache_path(&self) -> PathBuf {
-        self.index_path(TicketCache::FILE)
-    }
-
     /// The summaries of the tickets `keep` wants, from the cache where the
     /// file is unchanged, parsed otherwise; the cache is brought up to date.
     /// The others are dropped as soon as they are read, so memory holds
