@@ -295,6 +295,10 @@ fn racy_folder(header: &Header) -> bool {
         .is_none_or(|d| d.newest_nanos() >= header.taken - d.racy_nanos())
 }
 
+/// What a refresh shows each readable file's record to: its position in
+/// the folder's listing, its name, the record.
+type Visit<'a, R> = &'a mut dyn FnMut(usize, &str, R);
+
 /// What a refresh did.
 #[derive(Debug, Default)]
 pub(super) struct Refreshed {
@@ -386,7 +390,7 @@ impl Store {
         &self,
         old: &[u8],
         hold: bool,
-        mut visit: Option<&mut dyn FnMut(usize, &str, I::Record)>,
+        mut visit: Option<Visit<I::Record>>,
     ) -> Result<Refreshed> {
         let started = now_nanos();
         // The folder first: a change after this makes the next writer look

@@ -128,7 +128,7 @@ impl Store {
             }
             let rel = Path::new("tickets").join(name);
             if check_places
-                && !TicketId::parse(&summary.id).is_some_and(|id| id.relative_path() == rel)
+                && TicketId::parse(&summary.id).is_none_or(|id| id.relative_path() != rel)
             {
                 let path = self.tickets_dir().join(name);
                 misplaced.push((i, self.display_path(&path).to_path_buf(), summary));
