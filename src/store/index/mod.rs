@@ -205,6 +205,7 @@ enum Source {
 struct Plan<'a> {
     file: &'static str,
     magic: &'static [u8; 8],
+    complete: bool,
     old: &'a [u8],
     sources: Vec<Source>,
     fresh: Vec<Vec<u8>>,
@@ -253,7 +254,9 @@ impl<'a> Plan<'a> {
         }
         stale |= next.is_some();
         stale |= reader.by_ref().count() > 0;
-        stale |= !reader.whole();
+        // No file and nothing to put in one: nothing to write (a store
+        // whose every file is too recent, say).
+        stale |= !old.is_empty() && !reader.whole();
         if complete {
             let header = reader.header();
             stale |= header.is_none_or(|h| h.folder != folder || racy_folder(&h));
@@ -261,6 +264,7 @@ impl<'a> Plan<'a> {
         Plan {
             file,
             magic,
+            complete,
             old,
             sources,
             fresh: Vec::new(),
@@ -340,16 +344,21 @@ impl Store {
 
     /// Writes an index file from its entries' frames, in name order. Best
     /// effort (an index is rebuilt whenever in doubt), and not synced: a
-    /// torn file fails its checksums.
+    /// torn file fails its checksums. `sweep`: first remove what killed
+    /// writers left in `.desk/cache/` — done by the writers of indexes that
+    /// readers rebuild from nothing, holding no lock (the ticket cache, the
+    /// largest file there); what a complete index's writers leave is for
+    /// `desk run` and `desk check` to remove, as for the folders they lock.
     fn write_index<'a>(
         &self,
         file: &str,
         magic: &[u8; 8],
         header: &Header,
         frames: impl Iterator<Item = &'a [u8]>,
+        sweep: bool,
     ) {
         let path = self.index_path(file);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|_| sweep) {
             self.sweep_before_write(dir, None);
         }
         let _ = super::fsio::replace_unsynced(&path, |w| {
@@ -490,7 +499,7 @@ impl Store {
         };
         for p in &others {
             if p.stale {
-                self.write_index(p.file, p.magic, &header, p.frames());
+                self.write_index(p.file, p.magic, &header, p.frames(), !p.complete);
             }
         }
         let held = if hold {
@@ -508,7 +517,7 @@ impl Store {
             Some(bytes)
         } else {
             if plan.stale {
-                self.write_index(plan.file, plan.magic, &header, plan.frames());
+                self.write_index(plan.file, plan.magic, &header, plan.frames(), !I::COMPLETE);
             }
             None
         };
@@ -677,7 +686,7 @@ impl Store {
         }
         merged.extend((next..count).map(|i| &old.bytes[old.frames[i].clone()]));
         let header = Header { folder, taken };
-        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter());
+        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter(), false);
     }
 
     fn forget_quietly<I: Derived>(&self) {

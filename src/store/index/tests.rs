@@ -230,21 +230,25 @@ fn an_entry_failing_its_checksum_is_not_trusted() {
 fn files_too_recent_to_trust_are_left_out_and_cost_no_rewrite() {
     use std::os::unix::fs::MetadataExt;
     let (_dir, store) = store();
+    let path = index_file(&store, Lines::FILE);
     assert_eq!(lines(&store, false).1, 3);
-    let inode = std::fs::metadata(index_file(&store, Lines::FILE))
-        .unwrap()
-        .ino();
-    assert_eq!(entries(&store, Lines::FILE, Lines::MAGIC), (vec![], true));
-    assert_eq!(lines(&store, false).1, 3, "parsed again: not trusted yet");
+    assert!(!path.exists(), "nothing to keep, nothing written");
+    lines(&store, true);
+    let inode = std::fs::metadata(&path).unwrap().ino();
+    write(&store, "b", "beta again\n");
+    assert_eq!(lines(&store, false).1, 1);
+    assert_eq!(lines(&store, false).1, 1, "parsed again: not trusted yet");
     assert_eq!(
-        std::fs::metadata(index_file(&store, Lines::FILE))
-            .unwrap()
-            .ino(),
+        std::fs::metadata(&path).unwrap().ino(),
         inode,
         "not rewritten"
     );
+    // The old entry of b is refused by its identity.
+    assert_eq!(lines(&store, false).0[1], record("b", "beta again", 11));
     // A complete index names them all, as not settled.
-    let words = Whole::of::<Words>(store.read_index::<Words>(), |e| assert!(!e.settled));
+    let words = Whole::of::<Words>(store.read_index::<Words>(), |e| {
+        assert_eq!(e.settled, e.name != "b.yaml", "{}", e.name)
+    });
     assert_eq!(words.map(|w| w.len()), Some(3));
 }
 
