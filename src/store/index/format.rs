@@ -78,18 +78,36 @@ pub(crate) fn entry_frame(
 }
 
 /// Encodes the header as a frame.
-pub(crate) fn header_frame(header: &Header) -> Vec<u8> {
+fn header_frame(header: &Header) -> Vec<u8> {
     let mut bytes = postcard::to_extend(header, vec![0; FRAME_HEAD]).expect("headers serialise");
     seal(&mut bytes);
     bytes
 }
 
 /// The trailer after `count` entries.
-pub(crate) fn trailer(count: u64) -> [u8; 12] {
+fn trailer(count: u64) -> [u8; 12] {
     let mut bytes = [0; 12];
     bytes[..4].copy_from_slice(&TRAILER.to_le_bytes());
     bytes[4..].copy_from_slice(&count.to_le_bytes());
     bytes
+}
+
+/// Writes a whole index file: the format mark, the header, the entries'
+/// frames (in name order) and the trailer.
+pub(crate) fn write_file<'a>(
+    w: &mut dyn std::io::Write,
+    magic: &[u8; 8],
+    header: &Header,
+    frames: impl Iterator<Item = &'a [u8]>,
+) -> std::io::Result<()> {
+    w.write_all(magic)?;
+    w.write_all(&header_frame(header))?;
+    let mut count = 0u64;
+    for frame in frames {
+        w.write_all(frame)?;
+        count += 1;
+    }
+    w.write_all(&trailer(count))
 }
 
 /// Fills in the length and checksum of a frame whose body follows them.

@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub(crate) use self::format::Entry;
-use self::format::{entry_frame, header_frame, trailer, verified_entry, Header, Reader};
+use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header, Reader};
 pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
 use super::{FileKey, Store};
@@ -79,6 +79,12 @@ pub(super) fn now_nanos() -> i128 {
     #[cfg(test)]
     let now = now + tests::LATER.with(std::cell::Cell::get);
     now
+}
+
+/// Whether a file of identity `key` had settled at `started`: changed
+/// before the racy window, so that its identity alone tells it unchanged.
+fn settled(key: &FileKey, started: i128) -> bool {
+    key.newest_nanos() < started - racy_nanos()
 }
 
 /// One file of a folder, as listed.
@@ -149,15 +155,9 @@ pub(super) trait Derived: 'static {
     /// An entry's frame for a file whose identity is `key`, taken at
     /// `started` (nanoseconds since the epoch).
     fn frame(name: &str, key: &FileKey, started: i128, record: Option<&Self::Record>) -> Vec<u8> {
-        let settled = key.newest_nanos() < started - racy_nanos();
         let encode = record.map(|r| move |out: &mut Vec<u8>| Self::encode(r, out));
-        entry_frame(
-            name,
-            key,
-            settled,
-            encode.as_ref().map(|e| e as &dyn Fn(&mut Vec<u8>)),
-        )
-        .0
+        let encode = encode.as_ref().map(|e| e as EncodeRecord);
+        entry_frame(name, key, settled(key, started), encode).0
     }
 }
 
@@ -166,7 +166,8 @@ pub(super) trait Slot<P>: Sync {
     fn file(&self) -> &'static str;
     fn magic(&self) -> &'static [u8; 8];
     fn complete(&self) -> bool;
-    fn encode(&self, parsed: &P, out: &mut Vec<u8>);
+    /// [`Derived::frame`] of a parsed file (`None`: unreadable).
+    fn frame(&self, name: &str, key: &FileKey, started: i128, parsed: Option<&P>) -> Vec<u8>;
 }
 
 /// The [`Slot`] of an instance.
@@ -186,8 +187,14 @@ impl<I: Derived> Slot<Parsed<I>> for Of<I> {
     fn complete(&self) -> bool {
         I::COMPLETE
     }
-    fn encode(&self, parsed: &Parsed<I>, out: &mut Vec<u8>) {
-        I::encode(&I::derive(parsed), out);
+    fn frame(
+        &self,
+        name: &str,
+        key: &FileKey,
+        started: i128,
+        parsed: Option<&Parsed<I>>,
+    ) -> Vec<u8> {
+        I::frame(name, key, started, parsed.map(I::derive).as_ref())
     }
 }
 
@@ -361,16 +368,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|_| sweep) {
             self.sweep_before_write(dir, None);
         }
-        let _ = super::fsio::replace_unsynced(&path, |w| {
-            w.write_all(magic)?;
-            w.write_all(&header_frame(header))?;
-            let mut count = 0u64;
-            for frame in frames {
-                w.write_all(frame)?;
-                count += 1;
-            }
-            w.write_all(&trailer(count))
-        });
+        let _ = super::fsio::replace_unsynced(&path, |w| write_file(w, magic, header, frames));
     }
 
     /// Brings index `I` (and its companions) up to date with its folder: a
@@ -448,10 +446,9 @@ impl Store {
                 let readable = parsed.as_ref().ok();
                 // Every file named, or only settled readable ones.
                 let kept = |complete: bool| {
-                    listed.key.filter(|key| {
-                        complete
-                            || (readable.is_some() && key.newest_nanos() < started - racy_nanos())
-                    })
+                    listed
+                        .key
+                        .filter(|key| complete || (readable.is_some() && settled(key, started)))
                 };
                 let own = plan.needs(i).then(|| readable.map(I::derive)).flatten();
                 let own_frame = kept(I::COMPLETE)
@@ -462,18 +459,7 @@ impl Store {
                     .zip(&others)
                     .map(|(c, p)| {
                         let key = kept(c.complete()).filter(|_| p.needs(i))?;
-                        let settled = key.newest_nanos() < started - racy_nanos();
-                        let encode =
-                            readable.map(|parsed| move |out: &mut Vec<u8>| c.encode(parsed, out));
-                        Some(
-                            entry_frame(
-                                &listed.name,
-                                &key,
-                                settled,
-                                encode.as_ref().map(|e| e as &dyn Fn(&mut Vec<u8>)),
-                            )
-                            .0,
-                        )
+                        Some(c.frame(&listed.name, &key, started, readable))
                     })
                     .collect();
                 (own, own_frame, other_frames, parsed.err())
@@ -504,16 +490,9 @@ impl Store {
         }
         let held = if hold {
             let mut bytes = Vec::new();
-            bytes.extend_from_slice(plan.magic);
-            bytes.extend(header_frame(&header));
-            let mut count = 0u64;
-            for frame in plan.frames() {
-                bytes.extend_from_slice(frame);
-                count += 1;
-            }
-            bytes.extend(trailer(count));
-            let _ =
-                super::fsio::replace_unsynced(&self.index_path(plan.file), |w| w.write_all(&bytes));
+            write_file(&mut bytes, plan.magic, &header, plan.frames()).expect("in memory");
+            let path = self.index_path(plan.file);
+            let _ = super::fsio::replace_unsynced(&path, |w| w.write_all(&bytes));
             Some(bytes)
         } else {
             if plan.stale {
