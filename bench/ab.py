@@ -13,7 +13,8 @@ binary A if missing. B works on a copy of it of its own (made once, beside
 it), so that each binary keeps its own caches warm even where their formats
 differ, and the writes of one never reach the other.
 
-Usage: bench/ab.py A_DESK B_DESK [--tickets 100000] [--runs 5] [--writes] [--work DIR (target/bench)]
+Usage: bench/ab.py A_DESK B_DESK [--tickets 100000] [--runs 5] [--writes] [--only KIND]
+                    [--work DIR (target/bench)]
 """
 import argparse
 import itertools
@@ -49,6 +50,7 @@ def main():
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--writes", action="store_true", help="also time new, update, customer add and run")
+    ap.add_argument("--only", help="time only the kinds whose name starts with this (\"run\", \"report\")")
     ap.add_argument("--work", default=str(Path(__file__).resolve().parent.parent / "target" / "bench"))
     args = ap.parse_args()
     a, b = (str(Path(p).resolve()) for p in (args.a, args.b))
@@ -92,6 +94,9 @@ def main():
         # The first run fires every time rule already due; later ones find nothing.
         run([a, "--dir", str(store_a), "run"], env=env, check=False)
         run([b, "--dir", str(store_b), "run"], env=env, check=False)
+
+    if args.only:
+        kinds = [k for k in kinds if k[0].startswith(args.only)]
 
     def cmd(label, rest):
         desk, store = stores[label]
