@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use crate::clock::Timestamp;
 use crate::crypto::{self, Keyring, Sealed};
 use crate::error::{Error, Result};
-use crate::model::{inline_value, validate, Customer, Field, FieldValue, Ticket, TicketId};
+use crate::model::{
+    inline_value, validate, Customer, Field, FieldValue, Identities, Ticket, TicketId,
+};
 use crate::store::{
-    parse_customer, parse_ticket, read_file, Finding, FindingKind, Identities, Store, ATTRIBUTES,
+    parse_customer, parse_ticket, read_file, Finding, FindingKind, Store, ATTRIBUTES,
 };
 
 /// Every problem of the store, nothing changed (but the customer index,

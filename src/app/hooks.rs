@@ -7,7 +7,29 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::rules::{RuleAction, RunHook};
-use crate::store::{Finding, Store};
+use crate::store::{Finding, Store, HOOKS_KEY};
+
+/// The command that allows a hook's command line in this clone: git config
+/// lives in `.git/config`, which no clone, pull or merge carries.
+pub fn allow_command(line: &str) -> String {
+    format!(
+        "git config --add {HOOKS_KEY} {}",
+        crate::text::shell_quoted(line)
+    )
+}
+
+/// How a failed delivery's error tells the reader to allow `line`. Those
+/// errors are masked before they are recorded or printed, so a line with an
+/// address or a long number in it (an SMTP login's `user:service@example.com`)
+/// would name a command that allows another line; such an error points at
+/// `desk check`, whose findings name the line in full.
+pub fn how_to_allow(line: &str) -> String {
+    if crate::model::mask::personal_in(line) == line {
+        format!("to allow it, run in the store: {}", allow_command(line))
+    } else {
+        "`desk check`, run in the store, names the command that allows it".to_string()
+    }
+}
 
 /// How long a `run` hook may take, in seconds (default
 /// [`DEFAULT_HOOK_TIMEOUT`], at most [`MAX_HOOK_TIMEOUT`]); past it the
@@ -93,7 +115,7 @@ impl<'s> Hooks<'s> {
 fn not_allowed(line: &str) -> String {
     format!(
         "hook `{line}` is not allowed on this machine; {} (docs/automation.md, Trust model)",
-        crate::store::how_to_allow(line)
+        how_to_allow(line)
     )
 }
 
@@ -215,7 +237,7 @@ fn not_allowed_finding(
         format!(
             "{key}: this machine does not allow {what}, so a `desk run` here {so}; if this \
              clone runs `desk run`, allow it with: {}",
-            crate::store::allow_command(allowed_as)
+            allow_command(allowed_as)
         ),
     );
     finding.kind = crate::store::FindingKind::Warning;

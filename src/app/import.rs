@@ -6,9 +6,9 @@
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::customer_import::{self, Column};
-use crate::model::{validate, Customer};
+use crate::model::{decode_text, duplicate_error, validate, Customer};
 use crate::output::csv_cell_import;
-use crate::store::{decode_text, duplicate_error, Store};
+use crate::store::Store;
 
 /// A CSV file of customers as read: its rows not yet checked.
 pub struct CustomerFile {

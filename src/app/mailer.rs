@@ -39,7 +39,7 @@ pub fn email_sender(store: &Store) -> Option<Box<dyn Mailer>> {
             return Some(Box::new(Unavailable(MailError::Config(format!(
                 "mail.sendmail: the command `{line}` is not allowed on this machine; {} \
                  (docs/automation.md, Trust model)",
-                crate::store::how_to_allow(&line)
+                super::hooks::how_to_allow(&line)
             )))));
         }
     }
@@ -50,7 +50,7 @@ pub fn email_sender(store: &Store) -> Option<Box<dyn Mailer>> {
             return Some(Box::new(Unavailable(MailError::Config(format!(
                 "mail.smtp: the login `{line}` is not allowed on this machine, so no \
                  password is read or sent; {} (docs/automation.md, Trust model)",
-                crate::store::how_to_allow(&line)
+                super::hooks::how_to_allow(&line)
             )))));
         }
     }

@@ -6,7 +6,8 @@ use crate::config::Config;
 use crate::demo::{generate, generate_customers, DemoSpec, MAX_DEMO_SIZE};
 use crate::error::{Error, Result};
 use crate::output::message;
-use crate::store::{create_atomic, default_calendar, render_customer, render_ticket, Store};
+use crate::sla::default_calendar;
+use crate::store::{create_atomic, render_customer, render_ticket, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {

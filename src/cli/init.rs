@@ -5,7 +5,8 @@ use crate::app;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::message;
-use crate::store::{default_calendar, shipped_calendar, Store};
+use crate::sla::{default_calendar, shipped_calendar};
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {

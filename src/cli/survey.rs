@@ -6,10 +6,11 @@ use super::{optional_text, Context};
 use crate::clock::{local_minute, local_rfc3339};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{mask, survey, Customer, CustomerField, Field, FieldValue, Status, Survey};
+use crate::model::{
+    mask, survey, Customer, CustomerField, Field, FieldValue, Revealed, Status, Survey,
+};
 use crate::output::message;
 use crate::output::{dec, opt_text, text, Format, Records};
-use crate::store::Revealed;
 
 #[derive(Debug, clap::Args)]
 pub struct SurveyArgs {

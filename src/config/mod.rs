@@ -5,11 +5,13 @@
 mod choice;
 mod default_rules;
 mod defaults;
+mod holders;
 mod sections;
 mod settings;
 
 pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
 pub use default_rules::{DEFAULT_RULES, DEFAULT_TEMPLATES};
+pub use holders::holds_identity;
 pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
 pub use settings::{is_id_prefix, Settings};
 

@@ -129,6 +129,20 @@ impl Sequence {
     }
 }
 
+/// The next number above `max` that belongs to `node` (its last two digits
+/// are the node number, 1..=99), or simply `max + 1` without a node. `None`
+/// when no such number fits in a `u64` (a hand-made ID near the top).
+pub fn next_number(max: u64, node: Option<u32>) -> Option<u64> {
+    let next = max.checked_add(1)?;
+    match node {
+        None => Some(next),
+        Some(n) => {
+            let n = u64::from(n % 100);
+            next.checked_add((n + 100 - next % 100) % 100)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +217,7 @@ mod tests {
             proptest::prop_assert!(seq.outliers.iter().all(|o| *o > seq.top.saturating_add(gap)));
             let mut at = seq.top;
             for _ in 0..5 {
-                match crate::store::next_number(at, node) {
+                match next_number(at, node) {
                     Some(next) => {
                         proptest::prop_assert!(!numbers.contains(&next));
                         at = next;
@@ -227,6 +241,34 @@ mod tests {
             proptest::prop_assume!(date.is_some_and(|d| d.format("%Y").to_string().len() == 4));
             let id = TicketId { prefix, date: date.unwrap(), serial };
             proptest::prop_assert_eq!(TicketId::parse(&id.to_string()), Some(id));
+        }
+    }
+
+    #[test]
+    fn node_numbers_take_the_last_two_digits() {
+        assert_eq!(next_number(0, None), Some(1));
+        assert_eq!(next_number(0, Some(7)), Some(7));
+        assert_eq!(next_number(7, Some(7)), Some(107));
+        assert_eq!(next_number(112, Some(7)), Some(207));
+        assert_eq!(next_number(106, Some(7)), Some(107));
+        assert_eq!(next_number(0, Some(99)), Some(99));
+        assert_eq!(next_number(99, Some(1)), Some(101));
+        assert_eq!(next_number(u64::MAX, None), None);
+        assert_eq!(next_number(u64::MAX - 1, Some(99)), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_next_number_is_above_and_ends_in_the_node(max in proptest::prelude::any::<u64>(), node in proptest::option::of(1u32..=99)) {
+            match next_number(max, node) {
+                Some(next) => {
+                    proptest::prop_assert!(next > max && next - max <= 100);
+                    if let Some(n) = node {
+                        proptest::prop_assert_eq!(next % 100, u64::from(n));
+                    }
+                }
+                None => proptest::prop_assert!(max > u64::MAX - 100),
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 
 mod customer;
 pub mod customer_import;
+mod decode;
 mod dormancy;
+mod duplicate;
 mod event;
 mod filter;
 mod fold;
@@ -15,6 +17,7 @@ pub mod mask;
 mod merge;
 mod ops;
 pub mod outbox;
+mod reveal;
 mod summary;
 pub mod survey;
 mod ticket;
@@ -25,7 +28,9 @@ pub use customer::{
     own_and_contacts, Change, Contact, ContactField, Customer, CustomerError, CustomerField,
     CustomerKind, FieldValue,
 };
+pub use decode::decode_text;
 pub use dormancy::{Activity, Dormancy};
+pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Duplicate, Identities};
 pub use event::{
     added_events, check_actor, history_order_problem, history_problems, Action, Assigned, Closed,
     Created, DeliveryFailed, Edited, Event, Fired, Notified, Payload, Queued, Reopened, Surveyed,
@@ -33,10 +38,11 @@ pub use event::{
 };
 pub use filter::{Assignee, TicketFilter};
 pub use fold::{fold, inline_value, FoldError, State};
-pub use id::{Sequence, TicketId};
+pub use id::{next_number, Sequence, TicketId};
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
+pub use reveal::{Reveal, Revealed};
 pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
 

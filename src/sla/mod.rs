@@ -4,6 +4,7 @@
 mod calendar;
 mod clocks;
 mod policy;
+mod shipped;
 mod urgency;
 
 pub use calendar::{parse_ranges, Calendar, Range, RangeError};
@@ -14,6 +15,7 @@ pub use policy::{
     CalendarConfig, ClockKind, DateError, HolidayFile, Policy, PriorityTargets, SettingsError,
     SlaConfig, Target, TargetConfig, TargetKind, Week,
 };
+pub use shipped::{default_calendar, shipped_calendar};
 pub use urgency::by_urgency;
 
 /// The seeds' calendar (Shanghai, no holidays) and SLA policy, for tests.

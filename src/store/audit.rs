@@ -5,7 +5,6 @@
 //! files are only ever appended to, git carries them, and `.gitattributes`
 //! merges them as a union of lines (`desk git-setup`). They hold no value.
 
-use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -13,8 +12,9 @@ use std::path::{Path, PathBuf};
 use super::read::{real_dirs, refused_kind};
 use super::{write_atomic_with, Finding, FindingKind, Store, MAX_FILE_BYTES};
 use crate::clock::Timestamp;
-use crate::config::Config;
+use crate::config::{holds_identity, Config};
 use crate::error::{Error, Result};
+use crate::model::Reveal;
 
 /// The folder of the reveal log, under the store root.
 pub const AUDIT_DIR: &str = "audit/reveals";
@@ -23,75 +23,6 @@ pub const AUDIT_DIR: &str = "audit/reveals";
 pub const AUDIT_ATTRIBUTE: &str = "audit/reveals/*.jsonl merge=union";
 /// The lock every append holds (`.desk/locks/audit.lock`).
 pub(super) const LOCK: &str = "audit";
-
-/// One line of the reveal log: `by` saw `fields` of each of `customers` in
-/// full at `at`, with `command`. `sealed` are those of the fields that were
-/// sealed numbers, decrypted with the identity. Customers whose revealed
-/// fields differ go on separate lines, so each line is exact.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Reveal {
-    pub at: Timestamp,
-    pub by: String,
-    /// The command that showed them, e.g. `customer show`.
-    pub command: String,
-    pub customers: Vec<String>,
-    /// Field keys as `desk customer edit` names them (`phone`,
-    /// `contacts.1.phone`, `id_card`), sorted.
-    pub fields: Vec<String>,
-    /// The sealed ones among `fields`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sealed: Vec<String>,
-}
-
-/// The fields revealed of a customer, and the sealed ones among them.
-type FieldSets = (BTreeSet<String>, BTreeSet<String>);
-
-/// What one command revealed, gathered customer by customer before it
-/// prints anything.
-#[derive(Debug, Default)]
-pub struct Revealed {
-    /// Customers by the fields revealed of them, in the order first seen.
-    groups: Vec<(FieldSets, Vec<String>)>,
-}
-
-impl Revealed {
-    /// Records that `fields` of `customer` are shown in full, `sealed` of
-    /// them decrypted. Nothing shown, nothing recorded.
-    pub fn add(&mut self, customer: &str, fields: BTreeSet<String>, sealed: BTreeSet<String>) {
-        if fields.is_empty() && sealed.is_empty() {
-            return;
-        }
-        let fields: BTreeSet<String> = fields.union(&sealed).cloned().collect();
-        let key = (fields, sealed);
-        match self.groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, customers)) => {
-                if !customers.iter().any(|c| c == customer) {
-                    customers.push(customer.to_string());
-                }
-            }
-            None => self.groups.push((key, vec![customer.to_string()])),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
-    }
-
-    /// The log lines: one per set of fields.
-    pub fn lines(&self, at: Timestamp, by: &str, command: &str) -> Vec<Reveal> {
-        self.groups
-            .iter()
-            .map(|((fields, sealed), customers)| Reveal {
-                at,
-                by: by.to_string(),
-                command: command.to_string(),
-                customers: customers.clone(),
-                fields: fields.iter().cloned().collect(),
-                sealed: sealed.iter().cloned().collect(),
-            })
-            .collect()
-    }
-}
 
 /// Opens a file of the log without following a link, refusing anything but
 /// a regular file; None when there is none.
@@ -273,26 +204,6 @@ fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
     Ok(Some(Line::TooLong))
 }
 
-/// Whether `actor` (as the log records it: an agent's ID, or a name) is
-/// meant to hold the identity: `encryption.holders` names them, their role
-/// (key, label or alias), or their agent (ID, name or e-mail).
-pub fn holds_identity(config: &Config, actor: &str) -> bool {
-    let holders = config
-        .encryption
-        .as_ref()
-        .map_or_else(crate::crypto::default_holders, |e| e.holders.clone());
-    let agent = config.agent(actor);
-    holders.iter().any(|h| {
-        let h = h.trim();
-        if h == actor {
-            return true;
-        }
-        let Some(agent) = agent else { return false };
-        crate::config::find_choice(&config.roles, h).is_some_and(|role| role.key == agent.role)
-            || config.agent(h).is_some_and(|a| a.id == agent.id)
-    })
-}
-
 /// The warning about a reveal of sealed numbers by a non-holder.
 fn non_holder(config: &Config, r: &Reveal) -> String {
     let role = config
@@ -343,51 +254,5 @@ mod tests {
         );
         assert!(matches!(next_line(&mut reader).unwrap(), Some(Line::Text(t)) if t == b"last"));
         assert!(next_line(&mut reader).unwrap().is_none());
-    }
-
-    #[test]
-    fn customers_with_the_same_fields_share_a_line() {
-        let set = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        let mut r = Revealed::default();
-        r.add("C1", set(&["name", "phone"]), set(&["id_card"]));
-        r.add("C2", set(&["name"]), set(&[]));
-        r.add("C3", set(&["name", "phone"]), set(&["id_card"]));
-        r.add("C4", set(&[]), set(&[]));
-        let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
-        let lines = r.lines(at, "li.na", "customer export");
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].customers, ["C1", "C3"]);
-        assert_eq!(lines[0].fields, ["id_card", "name", "phone"]);
-        assert_eq!(lines[0].sealed, ["id_card"]);
-        assert_eq!(lines[1].customers, ["C2"]);
-        assert!(lines[1].sealed.is_empty());
-        let json = serde_json::to_string(&lines[1]).unwrap();
-        assert_eq!(
-            json,
-            r#"{"at":"2026-11-23T09:00:00+08:00","by":"li.na","command":"customer export","customers":["C2"],"fields":["name"]}"#
-        );
-    }
-
-    #[test]
-    fn holders_are_named_by_role_or_agent() {
-        let mut config = Config::seed_defaults();
-        // The default: supervisors, by role.
-        assert!(holds_identity(&config, "chen.jing"));
-        assert!(!holds_identity(&config, "li.na"));
-        assert!(!holds_identity(&config, "someone"));
-        config.encryption = Some(crate::crypto::EncryptionConfig {
-            recipients: vec![],
-            lookup_key: String::new(),
-            lookup_key_check: None,
-            holders: vec!["主管".into(), "LI.NA".into(), "auditor".into()],
-            extra: Default::default(),
-        });
-        assert!(holds_identity(&config, "chen.jing"), "a role by its label");
-        assert!(holds_identity(&config, "li.na"), "an agent by ID, any case");
-        assert!(
-            holds_identity(&config, "auditor"),
-            "a name as the log records it"
-        );
-        assert!(!holds_identity(&config, "wang.qiang"));
     }
 }

@@ -28,10 +28,10 @@ use serde::{Deserialize, Serialize};
 
 use super::customers::parse_customer;
 use super::index::{now_nanos, Derived, Entry, Folder, Listed, Of, Slot, Whole};
-use super::{read_file, FileKey, Identities, Store};
+use super::{read_file, FileKey, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{own_and_contacts, Customer, CustomerKind};
+use crate::model::{own_and_contacts, Customer, CustomerKind, Identities};
 
 /// What `desk customer list` needs of a customer file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,7 +237,7 @@ fn damaged_of<'a>(
 ) -> impl Iterator<Item = (&'static str, String)> + 'a {
     identities
         .iter()
-        .filter(|(field, value)| super::secrets::damaged_lookup(field, value))
+        .filter(|(field, value)| crate::model::damaged_lookup(field, value))
         .map(move |(field, _)| {
             let field = if *field == "id_card" {
                 "id_card"
@@ -307,7 +307,7 @@ impl CustomerIndex {
     }
 
     /// (field, customer ID) of every sealed lookup that is malformed, for
-    /// [`super::guard_sound`].
+    /// [`crate::model::guard_sound`].
     pub fn damaged_lookups(&self) -> Vec<(&'static str, String)> {
         let fresh = self.fresh_names();
         let mut found: Vec<(&'static str, String)> = self

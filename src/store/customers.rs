@@ -9,7 +9,7 @@ use super::customer_index::CustomerIndex;
 use super::{read_file, read_to_string, write_atomic, Lock, Store};
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::Customer;
+use crate::model::{duplicate_error, guard_sound, Clashes, Customer, Duplicate, Identities};
 use crate::yaml::from_yaml;
 
 /// The name of the customer lock (`.desk/locks/customers.lock`).
@@ -55,95 +55,6 @@ impl CustomerScan {
     /// Fails with one error naming every unreadable file, if there were any.
     pub fn into_result(self) -> Result<()> {
         Error::all(self.errors)
-    }
-}
-
-/// Another customer already holds one of a record's identifying values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Duplicate {
-    /// The holder: a customer ID, or whatever label it was indexed under.
-    pub existing: String,
-    pub field: &'static str,
-}
-
-/// What stops one record of a batch of new customers from being created:
-/// the duplicate guard's findings, each kept so that a caller can report
-/// them its own way (import by line) and in its own order.
-#[derive(Debug, Default)]
-pub struct Clashes {
-    /// A customer of the store holding one of the record's identifying
-    /// values (a record is not its own duplicate).
-    pub store: Option<Duplicate>,
-    /// The first record before it in the batch holding one of its values:
-    /// that record's position, and the field.
-    pub earlier: Option<(usize, &'static str)>,
-    /// Its ID is given and already a customer's.
-    pub id_taken: bool,
-    /// Its ID is given, and was given to a record before it.
-    pub id_given_before: bool,
-    /// Its ID is given and far above the store's customer numbers (an
-    /// outlier, see [`crate::model::Sequence`]): the highest number it is
-    /// far above.
-    pub far_above: Option<u64>,
-}
-
-impl Clashes {
-    pub fn is_empty(&self) -> bool {
-        self.store.is_none()
-            && self.earlier.is_none()
-            && !self.id_taken
-            && !self.id_given_before
-            && self.far_above.is_none()
-    }
-}
-
-/// The fields [`Customer::identities`] names (checked by a test below).
-const IDENTITY_FIELDS: [&str; 5] = ["phone", "email", "credit_code", "id_card", "bank_card"];
-
-/// Who holds each identifying value (see [`Customer::identities`]): the
-/// duplicate guard of add, edit and import, and of `desk check`. Built once,
-/// so checking a record costs a few lookups, not a pass over every customer.
-#[derive(Debug, Default)]
-pub struct Identities(HashMap<(&'static str, String), String>);
-
-impl Identities {
-    pub fn of<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> Identities {
-        let mut index = Identities::default();
-        for c in customers {
-            index.add(c, &c.id);
-        }
-        index
-    }
-
-    /// Records `c`'s values as held by `holder` (first holder wins).
-    pub fn add(&mut self, c: &Customer, holder: &str) {
-        for key in c.identities() {
-            self.0.entry(key).or_insert_with(|| holder.to_string());
-        }
-    }
-
-    /// Every value indexed (of any field).
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(|(_, v)| v.as_str())
-    }
-
-    /// Who holds `value` of `field`, and the field's name as indexed.
-    pub fn holder(&self, field: &str, value: &str) -> Option<(&str, &'static str)> {
-        let field = IDENTITY_FIELDS.iter().find(|f| **f == field)?;
-        self.0
-            .get(&(*field, value.to_string()))
-            .map(|h| (h.as_str(), *field))
-    }
-
-    /// A value of `c` held by someone else (a record is not its own duplicate).
-    pub fn clash(&self, c: &Customer) -> Option<Duplicate> {
-        c.identities().into_iter().find_map(|key| {
-            let holder = self.0.get(&key)?;
-            (c.id.is_empty() || *holder != c.id).then(|| Duplicate {
-                existing: holder.clone(),
-                field: key.0,
-            })
-        })
     }
 }
 
@@ -321,7 +232,7 @@ impl Store {
                 c.0.id
             )));
         }
-        super::guard_sound(&index.damaged_lookups(), new.iter().map(|c| (c, None)))?;
+        guard_sound(&index.damaged_lookups(), new.iter().map(|c| (c, None)))?;
         // Against the store, then against each other.
         for (c, k) in new.iter().zip(&clashes) {
             if let Some(d) = &k.store {
@@ -340,7 +251,7 @@ impl Store {
         for (c, k) in new.iter_mut().zip(&clashes) {
             if c.id.is_empty() {
                 // Ends in the clone's node number, if it has one (docs/git.md).
-                max = super::next_number(max, node).ok_or_else(|| {
+                max = crate::model::next_number(max, node).ok_or_else(|| {
                     Error::Refused(format!(
                         "no customer number left after {}",
                         config.format_id(max)
@@ -463,7 +374,7 @@ impl Store {
         let before = customer.clone();
         change(&mut customer)?;
         let index = self.customer_index_for_write()?;
-        super::guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
+        guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
         let clashes = self.clashes_in(&index, std::slice::from_ref(&customer));
         if let Some(d) = &clashes[0].store {
             return Err(duplicate_error(id, d));
@@ -476,57 +387,11 @@ impl Store {
     }
 }
 
-pub fn duplicate_error(id: &str, d: &Duplicate) -> Error {
-    let who = if id.is_empty() {
-        "the new customer".to_string()
-    } else {
-        id.to_string()
-    };
-    Error::Refused(format!(
-        "{who}: this {} already belongs to customer {}; update that record instead (`desk customer show {}`)",
-        d.field, d.existing, d.existing
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
-    use crate::crypto::Sealed;
-    use crate::model::{Contact, CustomerKind};
-
-    #[test]
-    fn identity_fields_are_those_customers_are_identified_by() {
-        let sealed = |n: &str| Sealed {
-            last4: n.into(),
-            lookup: format!("lookup-{n}"),
-            age: String::new(),
-        };
-        let mut c = Customer::new(
-            CustomerKind::Individual,
-            "张三".into(),
-            Timestamp::parse("2026-10-01T09:00:00+08:00").unwrap(),
-            "li.na",
-        );
-        c.id = "C000001".into();
-        c.phone = Some("138 0000 0001".into());
-        c.email = Some("A@Example.com".into());
-        c.credit_code = Some("91110000MA01ABCD1X".into());
-        c.id_card = Some(sealed("1234"));
-        c.bank_card = Some(sealed("5678"));
-        c.contacts.push(Contact {
-            name: "李四".into(),
-            phone: Some("13900000002".into()),
-            ..Contact::default()
-        });
-        let index = Identities::of([&c]);
-        for (field, value) in c.identities() {
-            assert!(IDENTITY_FIELDS.contains(&field), "{field}");
-            assert_eq!(index.holder(field, &value), Some(("C000001", field)));
-        }
-        assert_eq!(index.holder("phone", "13900000003"), None);
-        assert_eq!(index.holder("nickname", "13800000001"), None);
-    }
+    use crate::model::CustomerKind;
 
     fn person(id: &str, phone: Option<&str>, email: Option<&str>) -> Customer {
         let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();

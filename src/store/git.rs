@@ -49,28 +49,6 @@ pub enum Installed {
 /// allows `desk run` to run (docs/automation.md, "Trust model").
 pub const HOOKS_KEY: &str = "desk.hooks";
 
-/// The command that allows a hook's command line in this clone: git config
-/// lives in `.git/config`, which no clone, pull or merge carries.
-pub fn allow_command(line: &str) -> String {
-    format!(
-        "git config --add {HOOKS_KEY} {}",
-        crate::text::shell_quoted(line)
-    )
-}
-
-/// How a failed delivery's error tells the reader to allow `line`. Those
-/// errors are masked before they are recorded or printed, so a line with an
-/// address or a long number in it (an SMTP login's `user:service@example.com`)
-/// would name a command that allows another line; such an error points at
-/// `desk check`, whose findings name the line in full.
-pub fn how_to_allow(line: &str) -> String {
-    if crate::model::mask::personal_in(line) == line {
-        format!("to allow it, run in the store: {}", allow_command(line))
-    } else {
-        "`desk check`, run in the store, names the command that allows it".to_string()
-    }
-}
-
 /// git's output in `dir`, trimmed; `None` when git is missing or fails
 /// (not a repository), for the questions a store outside git answers
 /// with nothing (`git_command::output` gives the error).

@@ -5,7 +5,6 @@ mod audit;
 mod checksum;
 mod customer_index;
 mod customers;
-mod decode;
 mod finding;
 mod fsio;
 mod git;
@@ -27,30 +26,24 @@ mod temps;
 mod tickets;
 mod walk;
 
-pub use audit::{holds_identity, Reveal, Revealed, AUDIT_ATTRIBUTE, AUDIT_DIR};
+pub use audit::{AUDIT_ATTRIBUTE, AUDIT_DIR};
 pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
-    duplicate_error, parse_customer, render_customer, Clashes, CustomerScan, Duplicate, Identities,
-    KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR,
+    parse_customer, render_customer, CustomerScan, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR,
 };
-pub use decode::decode_text;
 pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
-pub use git::{
-    allow_command, git, git_user_name, how_to_allow, GitState, Installed, ATTRIBUTES, HOOKS_KEY,
-};
+pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;
 pub use index::{CacheStats, Rebuilt, SummaryScan};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
-pub use node::{next_number, NodeClaim, NODES_DIR};
+pub use node::{NodeClaim, NODES_DIR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
-pub use secrets::{
-    guard_sound, key_file_exposed, key_file_warnings, remove_private, write_private,
-};
-pub use sla::{default_calendar, shipped_calendar, CALENDARS_DIR};
+pub use secrets::{key_file_exposed, key_file_warnings, remove_private, write_private};
+pub use sla::CALENDARS_DIR;
 pub use source::{Revision, Source};
 pub use templates::TEMPLATES_DIR;
 pub use temps::write_git_ignore;

@@ -7,9 +7,8 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
-use crate::crypto::{self, Sealed};
+use crate::crypto;
 use crate::error::{Error, Result};
-use crate::model::Customer;
 
 /// A path made absolute with symlinks resolved, also when the file (or its
 /// directories) do not exist yet: the longest existing ancestor is resolved
@@ -302,52 +301,6 @@ pub fn key_file_exposed(_path: &Path) -> Option<String> {
     None
 }
 
-/// Whether an identifying value (as [`Customer::identities`] gives them) is
-/// a sealed field's lookup that is malformed: the duplicate guard cannot
-/// compare against it.
-pub fn damaged_lookup(field: &str, value: &str) -> bool {
-    matches!(field, "id_card" | "bank_card") && !crypto::is_lookup(value)
-}
-
-/// The duplicate guard compares lookups; a malformed lookup of another
-/// customer means the guard cannot vouch that a number is new. Refuses a
-/// record (with its state `before` an edit, if any) that brings a sealed
-/// value, new or changed, of a field in which another customer's lookup is
-/// malformed. `damaged` holds (field, customer ID) of the malformed lookups
-/// (normally none); a well-formed but wrong lookup can only be found with
-/// the key: `desk check` does that.
-pub fn guard_sound<'a>(
-    damaged: &[(&'static str, String)],
-    records: impl IntoIterator<Item = (&'a Customer, Option<&'a Customer>)>,
-) -> Result<()> {
-    fn sealed(c: &Customer) -> [(&'static str, Option<&Sealed>); 2] {
-        [
-            ("id_card", c.id_card.as_ref()),
-            ("bank_card", c.bank_card.as_ref()),
-        ]
-    }
-    if damaged.is_empty() {
-        return Ok(());
-    }
-    for (c, before) in records {
-        for (i, (field, value)) in sealed(c).into_iter().enumerate() {
-            let Some(value) = value else { continue };
-            let old = before.and_then(|b| sealed(b)[i].1);
-            if old.is_some_and(|o| o.lookup == value.lookup) {
-                continue;
-            }
-            if let Some((_, id)) = damaged.iter().find(|(f, id)| *f == field && *id != c.id) {
-                return Err(Error::Refused(format!(
-                    "cannot check this {field} for duplicates: customer {id}'s {field} is \
-                     damaged (its lookup is malformed; `desk check` lists it); re-enter that \
-                     number first: `desk customer edit {id} --set {field}=...`"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,51 +331,6 @@ mod tests {
             std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
             assert_eq!(file_holds_key(&path).unwrap(), [false, false]);
         }
-    }
-
-    #[test]
-    fn the_guard_refuses_only_new_numbers_of_a_field_with_a_damaged_lookup() {
-        use crate::clock::Timestamp;
-        use crate::model::CustomerKind;
-        let at = Timestamp::parse("2026-11-23T09:00:00+08:00").unwrap();
-        let customer = |id: &str, lookup: &str| {
-            let mut c = Customer::new(CustomerKind::Individual, "x".into(), at, "t");
-            c.id = id.into();
-            c.id_card = Some(Sealed {
-                last4: "002X".into(),
-                lookup: lookup.into(),
-                age: String::new(),
-            });
-            c
-        };
-        let damaged = customer("C000001", "nonsense");
-        let fine = customer("C000002", &"a".repeat(64));
-        let others: Vec<(&'static str, String)> = [&damaged, &fine]
-            .into_iter()
-            .flat_map(|c| {
-                c.identities()
-                    .into_iter()
-                    .filter(|(f, v)| damaged_lookup(f, v))
-                    .map(|(f, _)| (f, c.id.clone()))
-            })
-            .collect();
-        let new = customer("", &"b".repeat(64));
-        let err = guard_sound(&others, [(&new, None)])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("C000001") && err.contains("id_card"), "{err}");
-        // An edit that leaves the number alone, and the damaged record's own repair, go on.
-        guard_sound(&others, [(&fine, Some(&fine))]).unwrap();
-        guard_sound(
-            &others,
-            [(&customer("C000001", &"c".repeat(64)), Some(&damaged))],
-        )
-        .unwrap();
-        // No damage, no refusal.
-        guard_sound(&[], [(&new, None)]).unwrap();
-        let mut bank_only = new.clone();
-        bank_only.id_card = None;
-        guard_sound(&others, [(&bank_only, None)]).unwrap();
     }
 
     #[test]

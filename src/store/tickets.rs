@@ -243,7 +243,7 @@ impl Store {
         }
         // With a node number (a clone in a shared repository) the serial
         // ends in it, so other clones' new tickets cannot take the same ID.
-        let serial = super::next_number(
+        let serial = crate::model::next_number(
             self.max_serial(&prefix, date)?.into(),
             self.node_for_new_ids()?,
         )

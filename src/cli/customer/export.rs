@@ -3,9 +3,8 @@ use std::io::Write;
 use super::Shown;
 use crate::cli::Context;
 use crate::error::Result;
-use crate::model::{ContactField, Customer, CustomerField};
+use crate::model::{ContactField, Customer, CustomerField, Revealed};
 use crate::output::{Cell, Records};
-use crate::store::Revealed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {

@@ -5,9 +5,11 @@ use crate::app;
 use crate::cli::Context;
 use crate::clock::{parse_span, Ambiguous, BareM, Timestamp};
 use crate::error::{Error, Result};
-use crate::model::{mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue};
+use crate::model::{
+    mask, ticket_input, validate, Activity, CustomerField, Dormancy, FieldValue, Revealed,
+};
 use crate::output::{int, opt_text, text, Format, Records};
-use crate::store::{CustomerSummary, Revealed};
+use crate::store::CustomerSummary;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {

@@ -5,9 +5,8 @@ use super::Shown;
 use crate::cli::Context;
 use crate::clock::local_minute;
 use crate::error::Result;
-use crate::model::{ContactField, Customer, CustomerField, Summary};
+use crate::model::{ContactField, Customer, CustomerField, Revealed, Summary};
 use crate::output::pad;
-use crate::store::Revealed;
 use crate::text::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use crate::cli::Context;
 use crate::crypto::Keyring;
 use crate::error::{Error, Result};
-use crate::model::{mask, ContactField, Customer, CustomerField, CustomerKind, FieldValue};
+use crate::model::{
+    mask, ContactField, Customer, CustomerField, CustomerKind, FieldValue, Revealed,
+};
 use crate::output::message;
-use crate::store::Revealed;
 
 /// Loads the keyring when a command needs it, with the reason in the error.
 pub fn keyring_for(ctx: &Context, why: &str) -> Result<Keyring> {
@@ -168,7 +169,7 @@ impl Shown<'_> {
         }
         let lines = revealed.lines(ctx.now, ctx.actor(), command);
         let sealed = lines.iter().any(|l| !l.sealed.is_empty());
-        if sealed && !crate::store::holds_identity(&ctx.store.config, ctx.actor()) {
+        if sealed && !crate::config::holds_identity(&ctx.store.config, ctx.actor()) {
             message::warn(&format!(
                 "{} is not among those meant to hold the identity (encryption.holders: {}); \
                  this reveal is recorded and `desk check` reports it",
