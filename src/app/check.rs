@@ -10,11 +10,10 @@ use crate::clock::Timestamp;
 use crate::crypto::{self, Keyring, Sealed};
 use crate::error::{Error, Result};
 use crate::model::{
-    inline_value, validate, Customer, Field, FieldValue, Identities, Ticket, TicketId,
+    inline_value, validate, Customer, Field, FieldValue, Finding, FindingKind, Identities, Ticket,
+    TicketId,
 };
-use crate::store::{
-    parse_customer, parse_ticket, read_file, Finding, FindingKind, Store, ATTRIBUTES,
-};
+use crate::store::{parse_customer, parse_ticket, read_file, Store, ATTRIBUTES};
 
 /// Every problem of the store, nothing changed (but the customer index,
 /// brought up to date). Sealed values are checked for shape and, when
@@ -28,7 +27,7 @@ pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Findin
     problems.extend(super::rules::ambiguous_length_findings(store));
     problems.extend(super::templates::template_findings(store));
     problems.extend(super::hooks::hook_findings(store));
-    problems.extend(super::mailer::mail_problem(store).map(Finding::in_config));
+    problems.extend(super::mailer::mail_problem(store).map(config_finding));
     problems.extend(store.temp_findings(false)?.0);
     let customers = check_customers(store, ring, now, &mut problems)?;
     problems.extend(store.outlier_findings(&customers)?);
@@ -550,6 +549,15 @@ fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
         );
     }
     problems
+}
+
+/// A problem of desk.yaml, found as an error (at its line, when known).
+pub fn config_finding(e: Error) -> Finding {
+    let config = Path::new(crate::store::CONFIG_FILE);
+    match e {
+        Error::Parse { line, message, .. } => Finding::new(config, line, message),
+        other => Finding::new(config, None, other.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::model::{Finding, FindingKind};
 use crate::rules::{RuleAction, RunHook};
-use crate::store::{Finding, Store, HOOKS_KEY};
+use crate::store::{Store, HOOKS_KEY};
 
 /// The command that allows a hook's command line in this clone: git config
 /// lives in `.git/config`, which no clone, pull or merge carries.
@@ -240,6 +241,6 @@ fn not_allowed_finding(
             allow_command(allowed_as)
         ),
     );
-    finding.kind = crate::store::FindingKind::Warning;
+    finding.kind = FindingKind::Warning;
     finding
 }

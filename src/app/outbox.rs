@@ -5,9 +5,9 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::model::outbox::{self, Delivery, DeliveryState};
-use crate::model::{Ticket, TicketId};
+use crate::model::{Finding, Ticket, TicketId};
 use crate::rules::Rules;
-use crate::store::{Finding, Store};
+use crate::store::Store;
 
 /// `desk outbox`: the deliveries not made, by ticket ID, and the ticket
 /// files that could not be read (or hold another ticket than their name).

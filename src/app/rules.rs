@@ -8,9 +8,9 @@ use std::path::Path;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{Ticket, TicketId};
+use crate::model::{Finding, FindingKind, Ticket, TicketId};
 use crate::rules::{self, AssignTo, Facts, Load, Outcome, RuleAction, RuleError, Rules, Target};
-use crate::store::{Finding, Store, CONFIG_FILE};
+use crate::store::{Store, CONFIG_FILE};
 
 /// The rules of desk.yaml, parsed and checked; the first problem (and
 /// how many more there are) as an error naming desk.yaml, the rule and
@@ -56,7 +56,7 @@ pub fn rule_findings(store: &Store) -> Vec<Finding> {
             .idle()
             .iter()
             .map(|e| Finding {
-                kind: crate::store::FindingKind::Warning,
+                kind: FindingKind::Warning,
                 ..finding(e)
             })
             .collect(),
@@ -71,7 +71,7 @@ pub fn rule_findings(store: &Store) -> Vec<Finding> {
 pub fn ambiguous_length_findings(store: &Store) -> Vec<Finding> {
     let config = Path::new(CONFIG_FILE);
     let warning = |finding: Finding| Finding {
-        kind: crate::store::FindingKind::Warning,
+        kind: FindingKind::Warning,
         ..finding
     };
     let mut found: Vec<Finding> = store

@@ -8,10 +8,10 @@ use serde_json::json;
 
 use crate::clock::Timestamp;
 use crate::error::Error;
-use crate::model::{Field, Ticket};
+use crate::model::{Field, Finding, Ticket};
 use crate::rules::template::{self};
 use crate::rules::{RuleAction, Rules, CUSTOMER};
-use crate::store::{Finding, Store};
+use crate::store::Store;
 
 /// Every template the rules name that is missing or does not render
 /// (with a sample ticket), each an error naming the rule and the key.
@@ -56,7 +56,7 @@ pub fn template_findings(store: &Store) -> Vec<Finding> {
     };
     template_problems(store, &rules)
         .into_iter()
-        .map(Finding::in_config)
+        .map(super::check::config_finding)
         .collect()
 }
 

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
     // Warnings go to stderr and fail nothing (nor the pre-commit hook).
     let (warnings, problems): (Vec<_>, Vec<_>) = problems
         .into_iter()
-        .partition(|p| p.kind == crate::store::FindingKind::Warning);
+        .partition(|p| p.kind == crate::model::FindingKind::Warning);
     for w in &warnings {
         message::say(&format!("warning: {w}"));
     }

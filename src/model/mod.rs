@@ -9,6 +9,7 @@ mod dormancy;
 mod duplicate;
 mod event;
 mod filter;
+mod finding;
 mod fold;
 mod id;
 pub mod in_clear;
@@ -37,6 +38,7 @@ pub use event::{
     Updated, FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
+pub use finding::{Finding, FindingKind};
 pub use fold::{fold, inline_value, FoldError, State};
 pub use id::{next_number, Sequence, TicketId};
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};

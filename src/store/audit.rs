@@ -10,11 +10,11 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::read::{real_dirs, refused_kind};
-use super::{write_atomic_with, Finding, FindingKind, Store, MAX_FILE_BYTES};
+use super::{write_atomic_with, Store, MAX_FILE_BYTES};
 use crate::clock::Timestamp;
 use crate::config::{holds_identity, Config};
 use crate::error::{Error, Result};
-use crate::model::Reveal;
+use crate::model::{Finding, FindingKind, Reveal};
 
 /// The folder of the reveal log, under the store root.
 pub const AUDIT_DIR: &str = "audit/reveals";

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{write_atomic, Store};
 use crate::error::{Error, Result};
+use crate::model::{Finding, FindingKind};
 
 /// The lines `desk git-setup` puts in the store's `.gitattributes`.
 pub const ATTRIBUTES: [&str; 2] = [
@@ -227,14 +228,14 @@ impl Store {
     /// would have desk write where it points), and cron scripts still in
     /// `.desk/cron/`, where older versions wrote them and a pulled commit
     /// can replace them (warnings).
-    pub fn state_findings(&self) -> Vec<super::Finding> {
+    pub fn state_findings(&self) -> Vec<Finding> {
         let mut found = Vec::new();
         let tracked = git(&self.root, &["ls-files", "-z", "--", super::STATE_DIR]);
         for path in tracked.iter().flat_map(|out| out.split('\0')) {
             if path.is_empty() {
                 continue;
             }
-            found.push(super::Finding::new(
+            found.push(Finding::new(
                 Path::new(path),
                 None,
                 format!(
@@ -252,7 +253,7 @@ impl Store {
             .filter(|(name, _)| name.ends_with(".sh"))
             .any(|(name, _)| old.join(name).symlink_metadata().is_ok());
         if scripts {
-            let mut finding = super::Finding::new(
+            let mut finding = Finding::new(
                 Path::new(".desk/cron"),
                 None,
                 format!(
@@ -263,7 +264,7 @@ impl Store {
                         .display()
                 ),
             );
-            finding.kind = super::FindingKind::Warning;
+            finding.kind = FindingKind::Warning;
             found.push(finding);
         }
         found

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::walk::{yaml_files, Depth};
-use super::{read_file, write_atomic, Finding, FindingKind, Store};
+use super::{read_file, write_atomic, Store};
 use crate::error::{Error, Result};
-use crate::model::{Sequence, TicketId};
+use crate::model::{Finding, FindingKind, Sequence, TicketId};
 
 /// The committed folder of marks.
 pub const ISSUED_DIR: &str = "issued";

@@ -20,9 +20,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::fsio::{create_synced_files, sync_dir_itself};
-use super::{create_atomic, render_customer, write_atomic, Finding, Store};
+use super::{create_atomic, render_customer, write_atomic, Store};
 use crate::error::{Error, Result};
-use crate::model::Customer;
+use crate::model::{Customer, Finding};
 
 const IMPORT_DIR: &str = "import";
 const JOURNAL: &str = "journal";

@@ -5,7 +5,6 @@ mod audit;
 mod checksum;
 mod customer_index;
 mod customers;
-mod finding;
 mod fsio;
 mod git;
 mod git_command;
@@ -31,7 +30,6 @@ pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     parse_customer, render_customer, CustomerScan, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR,
 };
-pub use finding::{Finding, FindingKind};
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;

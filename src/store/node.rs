@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{read_to_string, write_atomic, Store};
 use crate::error::{Error, Result};
+use crate::model::Finding;
 
 const NODE_FILE: &str = "node";
 /// This clone's own name (random, made once), which its node claim carries.
@@ -52,7 +53,7 @@ impl Store {
     }
 
     /// The claims, and the files that are not claims (path, problem).
-    fn read_node_claims(&self) -> Result<(Vec<NodeClaim>, Vec<super::Finding>)> {
+    fn read_node_claims(&self) -> Result<(Vec<NodeClaim>, Vec<Finding>)> {
         let dir = self.root.join(NODES_DIR);
         let mut bad = Vec::new();
         // Unlistable is told by the walk of `desk check`, not here.
@@ -68,7 +69,7 @@ impl Store {
             let mut claim = match crate::yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
                 Ok(c) if (1..=99).contains(&c.node) => c,
                 Ok(c) => {
-                    bad.push(super::Finding::new(
+                    bad.push(Finding::new(
                         &shown,
                         None,
                         format!("node {} is not from 1 to 99", c.node),
@@ -76,7 +77,7 @@ impl Store {
                     continue;
                 }
                 Err(e) => {
-                    bad.push(super::Finding::new(
+                    bad.push(Finding::new(
                         &shown,
                         None,
                         format!(
@@ -109,7 +110,7 @@ impl Store {
     /// `desk check`: two clones claiming one node number in `nodes/` (the
     /// same agent's second clone, say) would create the same IDs. Reported on
     /// the later claim, whose clone should move.
-    pub fn node_claim_findings(&self) -> Result<Vec<super::Finding>> {
+    pub fn node_claim_findings(&self) -> Result<Vec<Finding>> {
         let (claims, bad) = self.read_node_claims()?;
         let mut found = bad;
         for (i, later) in claims.iter().enumerate() {
@@ -120,7 +121,7 @@ impl Store {
                 .find(|c| (&c.claimed, &c.clone) < (&later.claimed, &later.clone));
             if let Some(first) = earlier {
                 let path = Path::new(NODES_DIR).join(format!("{}.yaml", later.clone));
-                found.push(super::Finding::new(
+                found.push(Finding::new(
                     &path,
                     None,
                     format!(

@@ -6,9 +6,10 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use super::{Finding, Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
+use super::{Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::model::Finding;
 
 /// A path made absolute with symlinks resolved, also when the file (or its
 /// directories) do not exist yet: the longest existing ancestor is resolved

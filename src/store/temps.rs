@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::fsio::{temp_files, TempFile};
-use super::{write_atomic, Finding, Store};
+use super::{write_atomic, Store};
 use crate::error::{Error, Result};
+use crate::model::Finding;
 
 /// The lines desk keeps in the store's `.gitignore`, each with its comment.
 pub const IGNORED: [(&str, &str); 2] = [

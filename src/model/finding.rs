@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::TicketId;
+use super::TicketId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -39,17 +39,6 @@ impl Finding {
             line,
             message: message.into(),
             kind: FindingKind::Problem,
-        }
-    }
-}
-
-impl Finding {
-    /// A problem of desk.yaml, found as an error (at its line, when known).
-    pub fn in_config(e: crate::error::Error) -> Finding {
-        let config = Path::new(super::CONFIG_FILE);
-        match e {
-            crate::error::Error::Parse { line, message, .. } => Finding::new(config, line, message),
-            other => Finding::new(config, None, other.to_string()),
         }
     }
 }
