@@ -29,6 +29,6 @@ pub use hooks::{
 pub use keys::{EncryptionSetUp, LookupExported, RecipientChange, RecipientsChanged};
 pub use outbox::{Outbox, OutboxRow};
 pub use report::ReportInput;
-pub use run::{Attempt, AttemptOutcome, RunTotals};
+pub use run::{AtOnce, Attempt, AttemptOutcome, RunTotals};
 pub use templates::ticket_json;
 pub use time_rules::TimeFiring;

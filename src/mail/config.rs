@@ -23,6 +23,9 @@ pub struct Settings {
     /// For connecting and for each reply of the server (or the sendmail command to end).
     pub timeout: Duration,
     pub transport: Transport,
+    /// `deliver_at_once:` (default true): the command that queues a notice
+    /// sends it itself, rather than leaving it for `desk run`.
+    pub deliver_at_once: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +91,7 @@ pub const DEFAULT_SENDMAIL: &str = "/usr/sbin/sendmail";
 const DEFAULT_TIMEOUT: u64 = 30;
 const MAX_TIMEOUT: u64 = 600;
 
-const MAIL_KEYS: &[&str] = &["from", "timeout", "smtp", "sendmail"];
+const MAIL_KEYS: &[&str] = &["from", "timeout", "smtp", "sendmail", "deliver_at_once"];
 const SMTP_KEYS: &[&str] = &[
     "host",
     "port",
@@ -134,6 +137,16 @@ impl MailConfig {
                 }
             },
         };
+        let deliver_at_once = match map.get("deliver_at_once") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                return Err(format!(
+                    "mail.deliver_at_once: {} is not true or false (default true)",
+                    shown(v)
+                ))
+            }
+        };
         let transport = match (map.get("smtp"), map.get("sendmail")) {
             (Some(_), Some(_)) => {
                 return Err(
@@ -152,6 +165,7 @@ impl MailConfig {
             from,
             timeout: Duration::from_secs(timeout),
             transport,
+            deliver_at_once,
         })
     }
 
