@@ -12,6 +12,7 @@ pub mod git_setup;
 pub mod hooks;
 pub mod import;
 pub mod keys;
+pub mod mail_in;
 pub mod mailer;
 pub mod outbox;
 pub mod report;

@@ -146,10 +146,20 @@ pub fn create_ticket_by_rules(
     at: Timestamp,
     build: impl FnOnce(String) -> Ticket,
 ) -> Result<(Ticket, Vec<Outcome>)> {
+    create_ticket_by_rules_with(store, at, |id| Ok(build(id)))
+}
+
+/// [`create_ticket_by_rules`] with a `build` that may fail (it saves the
+/// files the ticket names): then nothing is written.
+pub fn create_ticket_by_rules_with(
+    store: &Store,
+    at: Timestamp,
+    build: impl FnOnce(String) -> Result<Ticket>,
+) -> Result<(Ticket, Vec<Outcome>)> {
     let rules = rules_in_force(store)?;
     let mut outcomes = Vec::new();
     let ticket = store.create_ticket_with(at, |id| {
-        let mut ticket = build(id);
+        let mut ticket = build(id)?;
         let created: Vec<usize> = (0..ticket.history.len()).collect();
         outcomes = run_rules(store, &rules, &mut ticket, &created)?;
         Ok(ticket)

@@ -13,11 +13,13 @@
 
 mod config;
 pub mod incoming;
+mod intake;
 mod message;
 mod sendmail;
 #[cfg(feature = "smtp")]
 mod smtp;
 
+pub use intake::{ClosedTicket, Intake, UnknownSender};
 pub use config::{
     MailConfig, PasswordSource, Security, Settings, Smtp, Transport, DEFAULT_SENDMAIL,
 };

@@ -622,7 +622,7 @@ fn condition(
         (
             k.clone(),
             format!(
-                "unknown condition '{key}'; conditions are {}",
+                "unknown condition '{key}'; conditions are {} (and subject, body: title, description)",
                 Subject::ALL.map(Subject::key).join(", ")
             ),
         )

@@ -23,11 +23,13 @@
 //!   index without a stat of each file ([`Derived::COMPLETE`], [`Whole`])
 //!   hold their folder's lock.
 //!
-//! Instances: the ticket cache (`tickets.rs`), the customer index (two
-//! files, `store/customer_index.rs`). `desk cache` covers every instance of
+//! Instances: the ticket cache (`tickets.rs`), the Message-IDs of mail
+//! received (`message_ids.rs`), the customer index (two files,
+//! `store/customer_index.rs`). `desk cache` covers every instance of
 //! [`registry`]; docs/architecture.md says how to add one.
 
 mod format;
+mod message_ids;
 mod tickets;
 
 use std::marker::PhantomData;
@@ -760,10 +762,11 @@ impl<I: Derived> Registered for Of<I> {
 
 /// Every derived index, for `desk cache`. An index refreshed as another's
 /// companion comes after it, so a rebuild parses each folder once.
-fn registry() -> [&'static dyn Registered; 3] {
+fn registry() -> [&'static dyn Registered; 4] {
     use super::customer_index::{CustomerIdentities, CustomerSummaryIndex};
     [
         &Of::<TicketCache>::SLOT,
+        &Of::<message_ids::MessageIds>::SLOT,
         &Of::<CustomerSummaryIndex>::SLOT,
         &Of::<CustomerIdentities>::SLOT,
     ]
