@@ -5,6 +5,7 @@ use super::{exit, Context};
 use crate::app::mail_in::{self, Filed, Setup};
 use crate::error::{Error, Result};
 use crate::output::message;
+use crate::store;
 
 #[derive(Debug, clap::Args)]
 pub struct MailInArgs {
@@ -219,9 +220,6 @@ fn read_file(path: &Path, setup: &Setup) -> Result<Vec<u8>> {
     read_bounded(&mut file, setup, &path.display().to_string())
 }
 
-/// The Maildir's folder for messages that cannot be read.
-const FAILED_FOLDER: &str = ".desk-failed";
-
 /// Files every message of `new/`, and of `cur/` not flagged seen, in name
 /// order; each is moved to `cur/` flagged seen once filed, and only then.
 fn maildir(
@@ -231,100 +229,27 @@ fn maildir(
     tally: &mut Tally,
     out: &mut dyn Write,
 ) -> Result<()> {
-    for sub in ["new", "cur"] {
-        if !dir.join(sub).is_dir() {
-            return Err(Error::Refused(format!(
-                "{}: not a Maildir (no {sub}/ folder)",
-                dir.display()
-            )));
-        }
-    }
-    for sub in ["new", "cur"] {
-        let mut names: Vec<String> = std::fs::read_dir(dir.join(sub))
-            .map_err(|e| Error::io(dir.join(sub), e))?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| !n.starts_with('.'))
-            .filter(|n| sub == "new" || !seen(n))
-            .collect();
-        names.sort();
-        for name in names {
-            let path = dir.join(sub).join(&name);
-            let shown = path.display().to_string();
-            let outcome = read_file(&path, setup)
-                .map_err(Failure::Store)
-                .and_then(|bytes| file_one(ctx, setup, &bytes, &shown, out));
-            match outcome {
-                Ok(word) => {
-                    tally.add(word);
-                    move_to(&path, &dir.join("cur").join(flagged_seen(&name)))?;
-                }
-                Err(Failure::Unreadable(why)) => {
-                    tally.unreadable += 1;
-                    let failed = dir.join(FAILED_FOLDER);
-                    for d in ["tmp", "new", "cur"] {
-                        std::fs::create_dir_all(failed.join(d))
-                            .map_err(|e| Error::io(failed.join(d), e))?;
-                    }
-                    let to = failed.join("cur").join(flagged_seen(&name));
-                    move_to(&path, &to)?;
-                    message::error(&format!("{why}; moved to {}", to.display()), None);
-                }
-                // Left where it is, for the next run.
-                Err(Failure::Store(e)) => {
-                    tally.failed += 1;
-                    message::error(&format!("{shown}: {e}; left in place"), None);
-                }
+    for path in store::maildir_messages(dir)? {
+        let shown = path.display().to_string();
+        let outcome = read_file(&path, setup)
+            .map_err(Failure::Store)
+            .and_then(|bytes| file_one(ctx, setup, &bytes, &shown, out));
+        match outcome {
+            Ok(word) => {
+                tally.add(word);
+                store::maildir_done(dir, &path)?;
+            }
+            Err(Failure::Unreadable(why)) => {
+                tally.unreadable += 1;
+                let to = store::maildir_failed(dir, &path)?;
+                message::error(&format!("{why}; moved to {}", to.display()), None);
+            }
+            // Left where it is, for the next run.
+            Err(Failure::Store(e)) => {
+                tally.failed += 1;
+                message::error(&format!("{shown}: {e}; left in place"), None);
             }
         }
     }
     Ok(())
-}
-
-fn move_to(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|e| Error::io(from, e))?;
-    if let Some(d) = to.parent() {
-        // The move itself durable: a crash after it must not bring the
-        // message back to new/ (it would only be skipped, but counted).
-        if let Ok(f) = std::fs::File::open(d) {
-            let _ = f.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// Whether a Maildir name carries the seen flag (`…:2,S`).
-fn seen(name: &str) -> bool {
-    name.rsplit_once(":2,")
-        .is_some_and(|(_, flags)| flags.contains('S'))
-}
-
-/// The name with the seen flag added to its info (`:2,` and flags in
-/// ASCII order, as the Maildir convention has them).
-fn flagged_seen(name: &str) -> String {
-    let (base, flags) = match name.rsplit_once(":2,") {
-        Some((base, flags)) => (base, flags.to_string()),
-        None => (name, String::new()),
-    };
-    let mut flags: Vec<char> = flags.chars().filter(|c| *c != 'S').collect();
-    flags.push('S');
-    flags.sort_unstable();
-    flags.dedup();
-    format!("{base}:2,{}", flags.into_iter().collect::<String>())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_seen_flag_joins_the_others_in_order() {
-        assert_eq!(flagged_seen("123.host"), "123.host:2,S");
-        assert_eq!(flagged_seen("123.host:2,FR"), "123.host:2,FRS");
-        assert_eq!(flagged_seen("123.host:2,S"), "123.host:2,S");
-        assert!(seen("1.h:2,RS"));
-        assert!(!seen("1.h:2,R"));
-        assert!(!seen("1.h"));
-    }
 }

@@ -151,7 +151,6 @@ enum Slot {
     Nps(u8),
     Attempt(u32),
     Time(Timestamp),
-    Attachments(Vec<MailAttachment>),
 }
 
 impl Slot {
@@ -169,7 +168,6 @@ impl Slot {
             Slot::Nps(n) => Value::from(n),
             Slot::Attempt(n) => Value::from(n),
             Slot::Time(t) => text(t.to_rfc3339()),
-            Slot::Attachments(a) => crate::yaml::to_value(&a).unwrap_or(Value::Null),
         }
     }
 }
@@ -232,6 +230,22 @@ impl Slots {
         match self.take_if(FROM, |s| matches!(s, Slot::Value(Value::String(_))))? {
             Slot::Value(Value::String(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// `attachments` as desk writes them; any other shape (a newer desk's
+    /// fields in them) stays in the event's `extra`, written back as it was.
+    fn attachments(&mut self) -> Vec<MailAttachment> {
+        let exact = |s: &Slot| match s {
+            Slot::Value(v) => crate::yaml::from_value::<Vec<MailAttachment>>(v.clone())
+                .ok()
+                .and_then(|a| crate::yaml::to_value(&a).ok())
+                .is_some_and(|again| again == *v),
+            _ => false,
+        };
+        match self.take_if(ATTACHMENTS, exact) {
+            Some(Slot::Value(v)) => crate::yaml::from_value(v).unwrap_or_default(),
+            _ => Vec::new(),
         }
     }
 
@@ -381,10 +395,7 @@ impl Slots {
                     message_id: self.text(MESSAGE_ID).expect("checked"),
                     in_reply_to: self.texts(IN_REPLY_TO).unwrap_or_default(),
                     references: self.texts(REFERENCES).unwrap_or_default(),
-                    attachments: match self.take_if(ATTACHMENTS, |_| true) {
-                        Some(Slot::Attachments(a)) => a,
-                        _ => Vec::new(),
-                    },
+                    attachments: self.attachments(),
                 })
             }
             _ => other(action),
@@ -723,9 +734,8 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// before events were typed.
 fn read<'de, A: MapAccess<'de>>(field: usize, map: &mut A) -> Result<Option<Slot>, A::Error> {
     Ok(match field {
-        FROM | TO => Some(Slot::Value(map.next_value()?)),
+        FROM | TO | ATTACHMENTS => Some(Slot::Value(map.next_value()?)),
         TAGS | ARGS | IN_REPLY_TO | REFERENCES => map.next_value::<Option<_>>()?.map(Slot::Texts),
-        ATTACHMENTS => map.next_value::<Option<_>>()?.map(Slot::Attachments),
         SCORES => map.next_value::<Option<_>>()?.map(Slot::Scores),
         NPS => map.next_value::<Option<_>>()?.map(Slot::Nps),
         ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Attempt),
