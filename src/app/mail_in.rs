@@ -31,6 +31,9 @@ const MAX_TEXT_CHARS: usize = 20_000;
 pub struct Setup {
     pub intake: Intake,
     pub options: incoming::Options,
+    /// The type and priority of a ticket opened by mail, as keys.
+    pub kind: String,
+    pub priority: String,
 }
 
 /// The setup of `store`'s desk.yaml.
@@ -50,7 +53,22 @@ pub fn setup(store: &Store) -> Result<Setup> {
     // desk's notifications have Message-IDs `…@desk` (model::outbox).
     options.own.message_id_domains = vec!["desk".into()];
     options.own.loop_addresses = from.into_iter().collect();
-    Ok(Setup { intake, options })
+    let config = &store.config;
+    let kind = match &intake.kind {
+        Some(k) => config.resolve(Field::Type, k)?,
+        None => config.types[0].key.clone(),
+    };
+    let priority = match &intake.priority {
+        Some(p) => config.resolve(Field::Priority, p)?,
+        // Priorities are listed most urgent first.
+        None => config.priorities[config.priorities.len() - 1].key.clone(),
+    };
+    Ok(Setup {
+        intake,
+        options,
+        kind,
+        priority,
+    })
 }
 
 /// Reads a message as `setup` allows; a message that cannot be read is
@@ -258,7 +276,7 @@ fn past_rate_limit(
 
 /// A new individual customer for an unknown sender: named as the mail
 /// names them (else by the address's local part), source `email` when
-/// desk.yaml's `customers.sources` has it.
+/// desk.yaml's `customers.sources` has it, else `other` if it has that.
 fn new_customer(store: &Store, mail: &Incoming, actor: &str, at: Timestamp) -> Result<String> {
     let local = mail.from.address.split('@').next().unwrap_or_default();
     let name = mail
@@ -270,7 +288,10 @@ fn new_customer(store: &Store, mail: &Incoming, actor: &str, at: Timestamp) -> R
         .unwrap_or(local);
     let mut customer = Customer::new(CustomerKind::Individual, name.to_string(), at, actor);
     customer.email = Some(mail.from.address.clone());
-    customer.source = store.config.customers.resolve_source("email").ok();
+    let sources = &store.config.customers;
+    customer.source = ["email", "other"]
+        .into_iter()
+        .find_map(|s| sources.resolve_source(s).ok());
     customer.first_contact = Some(at);
     let created = store.create_customers(vec![customer])?;
     Ok(created[0].id.clone())
@@ -298,15 +319,6 @@ fn open(
     actor: &str,
     at: Timestamp,
 ) -> Result<Filed> {
-    let config = &store.config;
-    let kind = match &setup.intake.kind {
-        Some(k) => config.resolve(Field::Type, k)?,
-        None => config.types[0].key.clone(),
-    };
-    let priority = match &setup.intake.priority {
-        Some(p) => config.resolve(Field::Priority, p)?,
-        None => config.priorities[config.priorities.len() - 1].key.clone(),
-    };
     let title = match mail.subject.trim() {
         "" => "(no subject)".to_string(),
         s => s.to_string(),
@@ -318,11 +330,11 @@ fn open(
     let new = NewTicket {
         title,
         customer: customer.to_string(),
-        kind,
+        kind: setup.kind.clone(),
         category: None,
         tags: Vec::new(),
         channel: email_channel(store)?,
-        priority,
+        priority: setup.priority.clone(),
         description,
         expectation: None,
         assignee: None,

@@ -105,7 +105,6 @@ pub(super) fn default_sources() -> Vec<Choice> {
         choice("import", "导入", &["批量导入"]),
         choice("visit", "到访", &["上门", "来访"]),
         choice("social", "社交媒体", &["微信", "微博", "wechat", "weibo"]),
-        choice("email", "邮件", &["e-mail", "mail", "邮箱"]),
         choice("other", "其他", &[]),
     ]
 }

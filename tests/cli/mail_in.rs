@@ -94,13 +94,24 @@ fn an_enterprise_is_found_by_a_contact_and_a_stranger_becomes_a_customer() {
     let id = filed(&pipe(&env, &corpus("gbk.eml")).ok(), "created");
     assert_eq!(env.ticket_yaml(&id)["customer"].as_str(), Some(enterprise.as_str()));
 
-    let out = pipe(&env, &corpus("attachment.eml")).ok();
-    let id = filed(&out, "created");
-    let customer = env.ticket_yaml(&id)["customer"].as_str().unwrap().to_string();
-    assert!(out.stderr.contains(&format!("new customer {customer}")), "{}", out.stderr);
-    let record = std::fs::read_to_string(env.path(&format!("customers/{customer}.yaml"))).unwrap();
+    // A stranger: a new customer, source `other` as the default sources
+    // have no `email`, `email` once desk.yaml's have.
+    let new_customer = |env: &TestEnv, name: &str, source: &str| {
+        let out = pipe(env, &corpus(name)).ok();
+        let id = filed(&out, "created");
+        let customer = env.ticket_yaml(&id)["customer"].as_str().unwrap().to_string();
+        assert!(out.stderr.contains(&format!("new customer {customer}")), "{}", out.stderr);
+        let record =
+            std::fs::read_to_string(env.path(&format!("customers/{customer}.yaml"))).unwrap();
+        assert!(record.contains(&format!("source: {source}")), "{record}");
+        record
+    };
+    let record = new_customer(&env, "attachment.eml", "other");
     assert!(record.contains("email: zhao.lei@example.com"), "{record}");
-    assert!(record.contains("source: email"), "{record}");
+    let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    let config = config.replacen("  - key: other\n", "  - key: email\n    label: 邮件\n  - key: other\n", 1);
+    std::fs::write(env.path("desk.yaml"), config).unwrap();
+    new_customer(&env, "plain.eml", "email");
 }
 
 #[test]

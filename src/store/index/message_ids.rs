@@ -1,7 +1,8 @@
 //! The Message-ID index (`.desk/cache/message-ids.bin`): the Message-IDs
 //! of the mail each ticket file records (`received` events), so that
 //! `desk mail-in` skips a message filed before and threads a reply without
-//! parsing every ticket.
+//! parsing every ticket. A companion of the ticket cache: reading commands
+//! keep it up to date from the same parse of each changed ticket.
 
 use super::tickets::Tickets;
 use super::Derived;
