@@ -173,7 +173,16 @@ pub fn file(
             return reply(store, setup, mail, &id, actor, at);
         }
         let closed = Some(id.to_string());
-        return open(store, setup, mail, &ticket.customer, false, closed, actor, at);
+        return open(
+            store,
+            setup,
+            mail,
+            &ticket.customer,
+            false,
+            closed,
+            actor,
+            at,
+        );
     }
     match customer_of(store, sender)? {
         Some(customer) => {
@@ -301,8 +310,7 @@ fn new_customer(store: &Store, mail: &Incoming, actor: &str, at: Timestamp) -> R
 fn email_channel(store: &Store) -> Result<String> {
     store.config.resolve(Field::Channel, "email").map_err(|_| {
         Error::Refused(
-            "desk.yaml's `channels:` has no `email` (key or alias); add one to take mail in"
-                .into(),
+            "desk.yaml's `channels:` has no `email` (key or alias); add one to take mail in".into(),
         )
     })
 }
@@ -454,7 +462,10 @@ mod tests {
 
     #[test]
     fn ticket_ids_are_found_in_brackets_of_the_store_prefix() {
-        let ids = ticket_ids_in("Re: [CW202611230001] 打印机 [XX202611230002] [CW2026]", "CW");
+        let ids = ticket_ids_in(
+            "Re: [CW202611230001] 打印机 [XX202611230002] [CW2026]",
+            "CW",
+        );
         assert_eq!(
             ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["CW202611230001"]

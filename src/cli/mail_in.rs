@@ -41,11 +41,7 @@ impl Tally {
     }
 
     fn summary(&self) -> String {
-        let mut parts: Vec<String> = self
-            .filed
-            .iter()
-            .map(|(w, n)| format!("{n} {w}"))
-            .collect();
+        let mut parts: Vec<String> = self.filed.iter().map(|(w, n)| format!("{n} {w}")).collect();
         if self.unreadable > 0 {
             parts.push(format!("{} unreadable", self.unreadable));
         }
@@ -134,20 +130,16 @@ fn file_one(
     let mail = mail_in::read(setup, bytes)
         .map_err(|e| Failure::Unreadable(format!("{source}: {e}; nothing written")))?;
     let at = ctx.event_time(None).map_err(Failure::Store)?;
-    let filed = mail_in::file(&ctx.store, setup, &mail, bytes, ctx.actor(), at)
-        .map_err(|e| match e {
+    let filed =
+        mail_in::file(&ctx.store, setup, &mail, bytes, ctx.actor(), at).map_err(|e| match e {
             // The mail's own text refused (a card number in it): it will
             // never be filed as it is.
             Error::Invalid { .. } => Failure::Unreadable(format!("{source}: {e}; nothing written")),
             e => Failure::Store(e),
         })?;
     let word = filed.word();
-    writeln!(
-        out,
-        "{}\t{word}\t{shown}",
-        filed.ticket().unwrap_or("-")
-    )
-    .map_err(|e| Failure::Store(e.into()))?;
+    writeln!(out, "{}\t{word}\t{shown}", filed.ticket().unwrap_or("-"))
+        .map_err(|e| Failure::Store(e.into()))?;
     tell(&filed, source);
     Ok(word)
 }
@@ -166,7 +158,9 @@ fn tell(filed: &Filed, source: &str) {
                 message::note(&format!("{ticket}: new customer {customer} for the sender"));
             }
             if let Some(c) = closed {
-                message::note(&format!("{ticket}: a reply to closed ticket {c}, opened anew"));
+                message::note(&format!(
+                    "{ticket}: a reply to closed ticket {c}, opened anew"
+                ));
             }
             super::tell_rules(ticket, outcomes);
         }

@@ -166,7 +166,9 @@ impl MailConfig {
     /// coming back names it in `X-Loop`.
     pub fn from_address(&self) -> Option<String> {
         let from = self.0.get("from")?.as_str()?;
-        crate::model::validate::mailbox(from).ok().map(|m| m.address)
+        crate::model::validate::mailbox(from)
+            .ok()
+            .map(|m| m.address)
     }
 
     /// [`MailConfig::settings`], with the files it names checked against the

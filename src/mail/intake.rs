@@ -182,9 +182,15 @@ mod tests {
 
     #[test]
     fn a_bad_value_or_key_is_named() {
-        assert!(of("{unknown_sender: drop}").unwrap_err().contains("unknown_sender"));
-        assert!(of("{max_attachment: lots}").unwrap_err().contains("max_attachment"));
+        assert!(of("{unknown_sender: drop}")
+            .unwrap_err()
+            .contains("unknown_sender"));
+        assert!(of("{max_attachment: lots}")
+            .unwrap_err()
+            .contains("max_attachment"));
         assert!(of("{max_attachment: 0}").is_err());
-        assert!(of("{maximum: 1}").unwrap_err().contains("unknown key 'maximum'"));
+        assert!(of("{maximum: 1}")
+            .unwrap_err()
+            .contains("unknown key 'maximum'"));
     }
 }

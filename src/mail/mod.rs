@@ -19,10 +19,10 @@ mod sendmail;
 #[cfg(feature = "smtp")]
 mod smtp;
 
-pub use intake::{ClosedTicket, Intake, UnknownSender};
 pub use config::{
     MailConfig, PasswordSource, Security, Settings, Smtp, Transport, DEFAULT_SENDMAIL,
 };
+pub use intake::{ClosedTicket, Intake, UnknownSender};
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

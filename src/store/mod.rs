@@ -38,6 +38,7 @@ pub use git_command::GitError;
 pub use index::{CacheStats, Rebuilt, SummaryScan};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
+pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use mail::{ATTACHMENTS_DIR, HELD_DIR};
 pub use maildir::{maildir_done, maildir_failed, maildir_messages, FAILED_FOLDER};
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use crate::common::{customer_add, Output, TestEnv};
 
 fn corpus(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/mail")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -33,7 +35,12 @@ fn pipe(env: &TestEnv, bytes: &[u8]) -> Output {
 fn filed(out: &Output, word: &str) -> String {
     let line = out.stdout.lines().next().unwrap_or_default().to_string();
     let parts: Vec<&str> = line.split('\t').collect();
-    assert_eq!(parts.get(1), Some(&word), "line {line:?}\nstderr: {}", out.stderr);
+    assert_eq!(
+        parts.get(1),
+        Some(&word),
+        "line {line:?}\nstderr: {}",
+        out.stderr
+    );
     parts[0].to_string()
 }
 
@@ -71,7 +78,10 @@ fn a_gbk_mail_piped_in_opens_one_ticket_for_its_sender_however_often_it_comes() 
     assert!(description.contains("订单还没有到货"), "{description}");
     let received = &ticket["history"][1];
     assert_eq!(received["action"].as_str(), Some("received"));
-    assert_eq!(received["message_id"].as_str(), Some("gbk-1@mail.example.cn"));
+    assert_eq!(
+        received["message_id"].as_str(),
+        Some("gbk-1@mail.example.cn")
+    );
     assert_eq!(received["from"].as_str(), Some("zhang.wei@example.cn"));
 
     let again = pipe(&env, &corpus("gbk.eml")).ok();
@@ -92,15 +102,25 @@ fn an_enterprise_is_found_by_a_contact_and_a_stranger_becomes_a_customer() {
         .ok();
     let enterprise = out.stdout.trim().to_string();
     let id = filed(&pipe(&env, &corpus("gbk.eml")).ok(), "created");
-    assert_eq!(env.ticket_yaml(&id)["customer"].as_str(), Some(enterprise.as_str()));
+    assert_eq!(
+        env.ticket_yaml(&id)["customer"].as_str(),
+        Some(enterprise.as_str())
+    );
 
     // A stranger: a new customer, source `other` as the default sources
     // have no `email`, `email` once desk.yaml's have.
     let new_customer = |env: &TestEnv, name: &str, source: &str| {
         let out = pipe(env, &corpus(name)).ok();
         let id = filed(&out, "created");
-        let customer = env.ticket_yaml(&id)["customer"].as_str().unwrap().to_string();
-        assert!(out.stderr.contains(&format!("new customer {customer}")), "{}", out.stderr);
+        let customer = env.ticket_yaml(&id)["customer"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            out.stderr.contains(&format!("new customer {customer}")),
+            "{}",
+            out.stderr
+        );
         let record =
             std::fs::read_to_string(env.path(&format!("customers/{customer}.yaml"))).unwrap();
         assert!(record.contains(&format!("source: {source}")), "{record}");
@@ -109,7 +129,11 @@ fn an_enterprise_is_found_by_a_contact_and_a_stranger_becomes_a_customer() {
     let record = new_customer(&env, "attachment.eml", "other");
     assert!(record.contains("email: zhao.lei@example.com"), "{record}");
     let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
-    let config = config.replacen("  - key: other\n", "  - key: email\n    label: 邮件\n  - key: other\n", 1);
+    let config = config.replacen(
+        "  - key: other\n",
+        "  - key: email\n    label: 邮件\n  - key: other\n",
+        1,
+    );
     std::fs::write(env.path("desk.yaml"), config).unwrap();
     new_customer(&env, "plain.eml", "email");
 }
@@ -118,8 +142,15 @@ fn an_enterprise_is_found_by_a_contact_and_a_stranger_becomes_a_customer() {
 fn a_reply_threads_by_in_reply_to_and_brings_a_pending_ticket_back() {
     let env = TestEnv::new();
     let id = filed(&pipe(&env, &corpus("plain.eml")).ok(), "created");
-    env.run(&["update", &id, "--note", "asked for the model", "--status", "pending"])
-        .ok();
+    env.run(&[
+        "update",
+        &id,
+        "--note",
+        "asked for the model",
+        "--status",
+        "pending",
+    ])
+    .ok();
     let out = pipe(&env, &corpus("reply.eml")).ok();
     assert_eq!(filed(&out, "replied"), id);
     let ticket = env.ticket_yaml(&id);
@@ -127,8 +158,14 @@ fn a_reply_threads_by_in_reply_to_and_brings_a_pending_ticket_back() {
     let history = ticket["history"].as_sequence().unwrap();
     let last = history.last().unwrap();
     assert_eq!(last["action"].as_str(), Some("received"));
-    assert_eq!(last["message_id"].as_str(), Some("reply-1@mail.example.com"));
-    assert!(last["note"].as_str().is_some_and(|n| !n.contains("> ")), "{last:?}");
+    assert_eq!(
+        last["message_id"].as_str(),
+        Some("reply-1@mail.example.com")
+    );
+    assert!(
+        last["note"].as_str().is_some_and(|n| !n.contains("> ")),
+        "{last:?}"
+    );
     assert_eq!(ticket_files(&env), 1);
 }
 
@@ -136,7 +173,8 @@ fn a_reply_threads_by_in_reply_to_and_brings_a_pending_ticket_back() {
 fn a_reply_to_a_closed_ticket_reopens_it_or_opens_a_new_one_as_desk_yaml_says() {
     let env = TestEnv::new();
     let id = filed(&pipe(&env, &corpus("plain.eml")).ok(), "created");
-    env.run(&["close", &id, "--resolution", "replaced the roller"]).ok();
+    env.run(&["close", &id, "--resolution", "replaced the roller"])
+        .ok();
     let out = pipe(&env, &corpus("reply.eml")).ok();
     assert_eq!(filed(&out, "replied"), id);
     assert!(out.stderr.contains("reopened"), "{}", out.stderr);
@@ -150,12 +188,16 @@ fn a_reply_to_a_closed_ticket_reopens_it_or_opens_a_new_one_as_desk_yaml_says() 
     )
     .unwrap();
     let id = filed(&pipe(&env, &corpus("plain.eml")).ok(), "created");
-    env.run(&["close", &id, "--resolution", "replaced the roller"]).ok();
+    env.run(&["close", &id, "--resolution", "replaced the roller"])
+        .ok();
     let out = pipe(&env, &corpus("reply.eml")).ok();
     let new = filed(&out, "created");
     assert_ne!(new, id);
     assert_eq!(env.ticket_yaml(&id)["status"].as_str(), Some("closed"));
-    let description = env.ticket_yaml(&new)["description"].as_str().unwrap().to_string();
+    let description = env.ticket_yaml(&new)["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(description.contains(&id), "{description}");
 }
 
@@ -173,7 +215,11 @@ fn a_reply_without_threading_headers_threads_by_subject_only_from_the_customer()
     assert_eq!(filed(&out, "replied"), "CW202612030002");
 
     // The same words from a stranger: no reply to that ticket.
-    let forged = as_from("qq-reply.eml", "stranger@example.net", "forged-1@example.net");
+    let forged = as_from(
+        "qq-reply.eml",
+        "stranger@example.net",
+        "forged-1@example.net",
+    );
     let out = pipe(&env, &forged).ok();
     let id = filed(&out, "created");
     assert_ne!(id, "CW202612030002");
@@ -184,7 +230,9 @@ fn a_reply_without_threading_headers_threads_by_subject_only_from_the_customer()
     let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
     std::fs::write(
         env.path("desk.yaml"),
-        format!("{config}mail:\n  from: support@desk.example\n  intake:\n    unknown_sender: hold\n"),
+        format!(
+            "{config}mail:\n  from: support@desk.example\n  intake:\n    unknown_sender: hold\n"
+        ),
     )
     .unwrap();
     let forged = as_from("qq-reply.eml", "other@example.org", "forged-2@example.org");
@@ -206,7 +254,11 @@ fn auto_replies_bounces_and_desks_own_mail_open_nothing() {
     let before = env.snapshot();
     for name in ["auto-reply.eml", "bounce.eml"] {
         let out = pipe(&env, &corpus(name)).ok();
-        assert!(out.stdout.starts_with("-\tignored\t"), "{name}: {}", out.stdout);
+        assert!(
+            out.stdout.starts_with("-\tignored\t"),
+            "{name}: {}",
+            out.stdout
+        );
         assert!(out.stderr.contains("1 ignored"), "{}", out.stderr);
     }
     let own = as_from("plain.eml", "support@desk.example", "3f2a9c@desk");
@@ -302,7 +354,11 @@ fn a_maildir_message_moves_to_cur_only_once_its_ticket_is_written() {
     assert_eq!(ticket_files(&env), 2);
 
     // A message handed over again (a kill before its move) is only counted.
-    std::fs::copy(maildir.join("cur/1.a.host:2,S"), maildir.join("new/1.a.host")).unwrap();
+    std::fs::copy(
+        maildir.join("cur/1.a.host:2,S"),
+        maildir.join("new/1.a.host"),
+    )
+    .unwrap();
     let out = env.run(&["mail-in", "--maildir", dir]).ok();
     assert!(out.stdout.contains("\tskipped\t"), "{}", out.stdout);
     assert_eq!(ticket_files(&env), 2);
@@ -312,10 +368,15 @@ fn a_maildir_message_moves_to_cur_only_once_its_ticket_is_written() {
 fn a_hostile_50_mb_message_is_refused_with_nothing_written() {
     let env = TestEnv::new();
     let before = env.snapshot();
-    let mut huge = b"From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n\r\n".to_vec();
+    let mut huge =
+        b"From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n\r\n".to_vec();
     huge.resize(50 << 20, b'x');
     let out = pipe(&env, &huge).fails(1);
-    assert!(out.stderr.contains("stdin: the message is"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stdin: the message is"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("over the limit"), "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert_eq!(env.snapshot(), before);

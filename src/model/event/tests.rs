@@ -343,9 +343,7 @@ fn as_read(name: &str, value: &Value) -> Value {
         // Never empty: `by: null` is the text `null`.
         ("by" | "action", v) => text(v),
         ("at" | "from" | "to" | "attachments" | "nps" | "attempt" | "next_attempt", _)
-        | (_, Value::Null) => {
-            value.clone()
-        }
+        | (_, Value::Null) => value.clone(),
         ("tags" | "args" | "in_reply_to" | "references", Value::Sequence(items)) => {
             Value::Sequence(items.iter().map(text).collect())
         }

@@ -537,7 +537,11 @@ impl Payload {
                     }
                 }
                 if !r.attachments.is_empty() {
-                    out.push((ATTACHMENTS, FILE_ORDER[ATTACHMENTS], Out::Attachments(&r.attachments)));
+                    out.push((
+                        ATTACHMENTS,
+                        FILE_ORDER[ATTACHMENTS],
+                        Out::Attachments(&r.attachments),
+                    ));
                 }
             }
             Payload::Other(_) => {}
