@@ -15,13 +15,16 @@ cron's next run would. Then:
   - left: a message still in new/ (must never happen after the second run);
   - re-filed: messages the second run found filed already (killed after the
     ticket was written, before the move to cur/): counted as `skipped`, the
-    window exactly-once exists for.
+    window exactly-once exists for;
+  - with --attachment (each message a copy of tests/mail/attachment.eml): the
+    attachment files beyond one per ticket, and folders of attachments of no
+    ticket (a kill between saving the attachment and writing its ticket).
 
 Prints one line per trial with --verbose, then the totals. Exits 1 when a
 message was lost, doubled or left.
 
 Usage: kill_mail_in.py DESK_BINARY WORKDIR [--kills 100] [--mails 40]
-                       [--seed 1] [--verbose]
+                       [--seed 1] [--attachment] [--verbose]
 """
 import argparse
 import os
@@ -35,7 +38,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PLAIN = HERE.parent / "tests" / "mail" / "plain.eml"
+CORPUS = HERE.parent / "tests" / "mail"
 NOW = "2026-11-23T10:00:00+08:00"
 
 
@@ -46,7 +49,7 @@ def env():
     return e
 
 
-def make_base(desk, base, mails):
+def make_base(desk, base, mails, message):
     if base.exists():
         shutil.rmtree(base)
     store, maildir = base / "store", base / "Maildir"
@@ -55,7 +58,7 @@ def make_base(desk, base, mails):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for d in ("tmp", "new", "cur"):
         (maildir / d).mkdir(parents=True)
-    text = PLAIN.read_bytes()
+    text = (CORPUS / message).read_bytes()
     ids = []
     for i in range(mails):
         mid = f"kill-{i:04d}@mail.example.com"
@@ -103,12 +106,13 @@ def main():
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--mails", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--attachment", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     desk = str(Path(a.desk).resolve())
     work = Path(a.workdir).resolve()
     base = work / "base"
-    ids = make_base(desk, base, a.mails)
+    ids = make_base(desk, base, a.mails, "attachment.eml" if a.attachment else "plain.eml")
 
     # An unkilled run, for the length the kill moments are drawn from.
     probe = work / "probe"
@@ -116,7 +120,7 @@ def main():
     shutil.copytree(base, probe, symlinks=True)
     full, _, _ = run(desk, probe / "store", probe / "Maildir")
     rng = random.Random(a.seed)
-    totals = dict(killed=0, lost=0, doubled=0, left=0, refiled=0, failed=0)
+    totals = dict(killed=0, lost=0, doubled=0, left=0, refiled=0, failed=0, extra=0, orphans=0)
     for trial in range(a.kills):
         t = work / "trial"
         shutil.rmtree(t, ignore_errors=True)
@@ -132,8 +136,18 @@ def main():
         doubled = sum(1 for i in ids if counts.get(i, 0) > 1)
         left = len(os.listdir(maildir / "new"))
         failed = len(list((maildir / ".desk-failed").rglob("*"))) if (maildir / ".desk-failed").exists() else 0
+        extra = orphans = 0
+        tickets = {p.stem for p in (store / "tickets").rglob("*.yaml")}
+        if (store / "attachments").exists():
+            for folder in (store / "attachments").iterdir():
+                files = len(list(folder.iterdir()))
+                if folder.name in tickets:
+                    extra += max(files - 1, 0)
+                else:
+                    orphans += 1
         for k, v in (("lost", lost), ("doubled", doubled), ("left", left),
-                     ("refiled", refiled), ("failed", failed)):
+                     ("refiled", refiled), ("failed", failed), ("extra", extra),
+                     ("orphans", orphans)):
             totals[k] += v
         if a.verbose:
             print(f"trial {trial + 1}: kill at {moment:.3f}s of {full:.3f}s "
@@ -142,8 +156,10 @@ def main():
     print(f"{a.kills} trials of {a.mails} messages, an unkilled run {full:.2f} s; "
           f"{totals['killed']} runs killed: lost {totals['lost']}, doubled {totals['doubled']}, "
           f"left in new/ {totals['left']}, re-filed as skipped {totals['refiled']}, "
-          f"moved aside {totals['failed']}")
-    return 1 if totals["lost"] or totals["doubled"] or totals["left"] else 0
+          f"moved aside {totals['failed']}"
+          + (f"; attachment files doubled {totals['extra']}, folders of no ticket "
+             f"{totals['orphans']}" if a.attachment else ""))
+    return 1 if totals["lost"] or totals["doubled"] or totals["left"] or totals["extra"] else 0
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ pub const HELD_DIR: &str = "mail/held";
 impl Store {
     /// Saves an attachment of `ticket` as `name` (already a safe file
     /// name), or as `name-2`, `name-3`… when that is taken: never over a
-    /// file, never through a link, each file whole or not there. Returns
-    /// the name it was saved as.
+    /// file, never through a link, each file whole or not there. A file of
+    /// that name with the same bytes is the attachment already (saved by a
+    /// run killed before its ticket was written, or sent again) and is
+    /// kept. Returns the name it was saved as.
     pub fn save_attachment(&self, ticket: &str, name: &str, bytes: &[u8]) -> Result<String> {
         let rel = Path::new(ATTACHMENTS_DIR).join(ticket);
         let dir = self.real_dir(&rel)?;
@@ -33,8 +35,15 @@ impl Store {
                 n => format!("{stem}-{n}{ext}"),
             };
             let path = dir.join(&candidate);
-            if path.symlink_metadata().is_ok() {
-                continue;
+            match path.symlink_metadata() {
+                Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {
+                    if std::fs::read(&path).is_ok_and(|held| held == bytes) {
+                        return Ok(candidate);
+                    }
+                    continue;
+                }
+                Ok(_) => continue,
+                Err(_) => {}
             }
             match create_atomic(&path, bytes) {
                 Ok(()) => return Ok(candidate),
@@ -70,5 +79,38 @@ impl Store {
         // Created by another between the check and here as a link: refused.
         real_dirs(&self.root, rel)?;
         Ok(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attachment_never_replaces_a_file_and_the_same_bytes_are_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let saved = |name: &str, bytes: &[u8]| store.save_attachment("CW1", name, bytes).unwrap();
+        assert_eq!(saved("发票.pdf", b"one"), "发票.pdf");
+        assert_eq!(saved("发票.pdf", b"one"), "发票.pdf");
+        assert_eq!(saved("发票.pdf", b"two"), "发票-2.pdf");
+        assert_eq!(saved("发票.pdf", b"three"), "发票-3.pdf");
+        assert_eq!(saved("README", b"x"), "README");
+        assert_eq!(saved("README", b"y"), "README-2");
+        let folder = dir.path().join("attachments/CW1");
+        assert_eq!(std::fs::read(folder.join("发票.pdf")).unwrap(), b"one");
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 5);
+        // A link in the way is passed over, never written through.
+        #[cfg(unix)]
+        {
+            let outside = dir.path().join("outside.txt");
+            std::os::unix::fs::symlink(&outside, folder.join("note.txt")).unwrap();
+            assert_eq!(saved("note.txt", b"z"), "note-2.txt");
+            assert!(!outside.exists());
+            // A folder that is a link is refused.
+            std::os::unix::fs::symlink(dir.path(), dir.path().join("attachments/CW2")).unwrap();
+            assert!(store.save_attachment("CW2", "a.txt", b"a").is_err());
+            assert!(!dir.path().join("a.txt").exists());
+        }
     }
 }
