@@ -41,7 +41,6 @@ pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use mail::{ATTACHMENTS_DIR, HELD_DIR};
 pub use maildir::{maildir_done, maildir_failed, maildir_messages, FAILED_FOLDER};
-pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
 pub use node::{NodeClaim, NODES_DIR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
