@@ -13,28 +13,48 @@ use crate::model::{
     inline_value, validate, Customer, Field, FieldValue, Finding, FindingKind, Identities, Ticket,
     TicketId,
 };
-use crate::store::{parse_customer, parse_ticket, read_file, Store, ATTRIBUTES};
+use crate::store::{parse_customer, parse_ticket, Store, ATTRIBUTES};
 
 /// Every problem of the store, nothing changed (but the customer index,
 /// brought up to date). Sealed values are checked for shape and, when
 /// `ring` holds keys, opened. Hand edits of ticket fields are findings
 /// of kind [`FindingKind::HandEdit`].
+///
+/// A store read as of a commit ([`Store::open_at`]) is checked as the
+/// commit holds it: desk.yaml, holiday files, templates, customers,
+/// tickets, issued marks, node claims and the reveal log. What belongs to
+/// a clone and not to a commit is left out there: an interrupted import
+/// and temporary files (in `.desk/` and the work tree), the hooks this
+/// machine allows, the clone's git set-up (`.gitignore`,
+/// `.gitattributes`, the merge driver, the node number, tracked files of
+/// `.desk/`) and key files git would publish from the work tree.
 pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Finding>> {
+    let in_work_tree = store.commit().is_none();
     let mut problems = Vec::new();
     problems.extend(calendar_finding(store, now)?);
-    problems.extend(store.import_findings()?);
+    if in_work_tree {
+        problems.extend(store.import_findings()?);
+    }
     problems.extend(super::rules::rule_findings(store));
     problems.extend(super::rules::ambiguous_length_findings(store));
     problems.extend(super::templates::template_findings(store));
-    problems.extend(super::hooks::hook_findings(store));
+    if in_work_tree {
+        problems.extend(super::hooks::hook_findings(store));
+    }
     problems.extend(super::mailer::mail_problem(store).map(config_finding));
-    problems.extend(store.temp_findings(false)?.0);
+    if in_work_tree {
+        problems.extend(store.temp_findings(false)?.0);
+    }
     let customers = check_customers(store, ring, now, &mut problems)?;
     problems.extend(store.outlier_findings(&customers)?);
     check_tickets(store, &customers, &mut problems)?;
-    check_git(store, &mut problems)?;
+    if in_work_tree {
+        check_git(store, &mut problems)?;
+    }
     problems.extend(store.node_claim_findings()?);
-    problems.extend(store.secret_key_findings()?);
+    if in_work_tree {
+        problems.extend(store.secret_key_findings()?);
+    }
     problems.extend(store.reveal_findings()?);
     Ok(problems)
 }
@@ -120,11 +140,14 @@ fn check_customers(
     // Brings the customer index up to date, so that a write after `check`
     // sees files edited in place by hand (docs/performance.md). Unreadable
     // files are reported below.
-    let _ = store.customer_summaries()?;
-    for path in store.customer_files()? {
-        let shown = store.display_path(&path).to_path_buf();
-        let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
-        else {
+    // A commit is read only: no index is written for it.
+    if store.commit().is_none() {
+        let _ = store.customer_summaries()?;
+    }
+    let files = store.customer_files()?;
+    for (path, text) in files.iter().zip(store.read_files(&files)?) {
+        let shown = store.display_path(path).to_path_buf();
+        let Some(c): Option<Customer> = checked(text, &shown, problems, parse_customer) else {
             continue;
         };
         let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
@@ -212,115 +235,126 @@ fn check_tickets(store: &Store, customers: &[String], problems: &mut Vec<Finding
     // findings come first).
     let rules = super::rules::rules(store).ok();
     // Read and parse in batches on all cores; check each ticket in order.
-    let batches = files.chunks(2048).flat_map(|batch| {
-        crate::parallel::map(batch, |path| {
+    for batch in files.chunks(2048) {
+        let read: Vec<(&PathBuf, std::sync::Mutex<Result<String>>)> = batch
+            .iter()
+            .zip(
+                store
+                    .read_files(batch)?
+                    .into_iter()
+                    .map(std::sync::Mutex::new),
+            )
+            .collect();
+        let parsed = crate::parallel::map(&read, |(path, text)| {
             let shown = store.display_path(path).to_path_buf();
             let mut found = Vec::new();
-            let ticket = read_checked(path, &shown, &mut found, parse_ticket);
+            // Each text is taken by the core that parses it.
+            let text = std::mem::replace(&mut *text.lock().expect("one taker"), Ok(String::new()));
+            let ticket = checked(text, &shown, &mut found, parse_ticket);
             (shown, ticket, found)
-        })
-    });
-    for (shown, ticket, found) in batches {
-        problems.extend(found);
-        let Some(ticket) = ticket else {
-            continue;
-        };
-        if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!("duplicate ID {}: also in {}", ticket.id, first.display()),
-            ));
-        }
-        // Only open tickets count: closing the duplicate settles it.
-        let keys = ticket
-            .history
-            .iter()
-            .filter(|_| ticket.status.is_open())
-            .filter_map(|e| match &e.payload {
-                crate::model::Payload::Fired(f) => Some(f.key.as_str()),
-                _ => None,
-            });
-        for key in keys {
-            match firings.get(key) {
-                Some(first) if *first != ticket.id => problems.push(Finding::new(
+        });
+        for (shown, ticket, found) in parsed {
+            problems.extend(found);
+            let Some(ticket) = ticket else {
+                continue;
+            };
+            if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
+                problems.push(Finding::new(
                     &shown,
                     None,
-                    format!(
-                        "firing {key} is recorded by the open ticket {first} too: the rule \
-                         acted twice on one cause (two clones before a merge?); close one \
-                         ticket as a duplicate"
-                    ),
-                )),
-                Some(_) => {}
-                None => {
-                    firings.insert(key.to_string(), ticket.id.clone());
-                }
+                    format!("duplicate ID {}: also in {}", ticket.id, first.display()),
+                ));
             }
-        }
-        // Recording a hand edit rewrites the file at its ID's place, so
-        // only a ticket with a valid ID, in its place, can have it done.
-        let mut fixable = None;
-        match TicketId::parse(&ticket.id) {
-            None => problems.push(Finding::new(
-                &shown,
-                None,
-                format!("'{}' is not a ticket ID", ticket.id),
-            )),
-            Some(id) => {
-                let expected = Path::new(&id.relative_path()).to_path_buf();
-                if shown == expected {
-                    fixable = Some(id);
-                } else {
-                    problems.push(Finding::new(
+            // Only open tickets count: closing the duplicate settles it.
+            let keys = ticket
+                .history
+                .iter()
+                .filter(|_| ticket.status.is_open())
+                .filter_map(|e| match &e.payload {
+                    crate::model::Payload::Fired(f) => Some(f.key.as_str()),
+                    _ => None,
+                });
+            for key in keys {
+                match firings.get(key) {
+                    Some(first) if *first != ticket.id => problems.push(Finding::new(
                         &shown,
                         None,
                         format!(
-                            "ticket {} belongs at {} (its ID's creation month)",
-                            ticket.id,
-                            expected.display()
+                            "firing {key} is recorded by the open ticket {first} too: the rule \
+                             acted twice on one cause (two clones before a merge?); close one \
+                             ticket as a duplicate"
                         ),
-                    ));
+                    )),
+                    Some(_) => {}
+                    None => {
+                        firings.insert(key.to_string(), ticket.id.clone());
+                    }
                 }
             }
-        }
-        // Folding the history also tells which fields were edited by hand.
-        let drift = match ticket.drift() {
-            Ok(drift) => drift,
-            Err(e) => {
-                problems.push(Finding::new(&shown, None, format!("history: {e}")));
-                continue;
+            // Recording a hand edit rewrites the file at its ID's place, so
+            // only a ticket with a valid ID, in its place, can have it done.
+            let mut fixable = None;
+            match TicketId::parse(&ticket.id) {
+                None => problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!("'{}' is not a ticket ID", ticket.id),
+                )),
+                Some(id) => {
+                    let expected = Path::new(&id.relative_path()).to_path_buf();
+                    if shown == expected {
+                        fixable = Some(id);
+                    } else {
+                        problems.push(Finding::new(
+                            &shown,
+                            None,
+                            format!(
+                                "ticket {} belongs at {} (its ID's creation month)",
+                                ticket.id,
+                                expected.display()
+                            ),
+                        ));
+                    }
+                }
             }
-        };
-        if let Some(p) = crate::model::history_order_problem(&ticket.history) {
-            problems.push(Finding::new(&shown, None, p));
-        }
-        let is_dimension = |d: &str| store.config.survey.dimensions.iter().any(|c| c.key == d);
-        for p in crate::model::history_problems(&ticket.history, &is_dimension) {
-            problems.push(Finding::new(&shown, None, p));
-        }
-        check_values(store, &ticket, customers, &shown, problems);
-        if let Some(rules) = &rules {
-            problems.extend(super::outbox::delivery_findings(
-                store, &ticket, rules, &shown,
-            ));
-        }
-        for d in drift {
-            let mut f = Finding::new(
-                &shown,
-                None,
-                format!(
-                    "{} is {} in the file but {} by its history (a hand edit?); \
-                     `desk check --fix` records it as an edit",
-                    d.field,
-                    inline_value(Some(&d.in_file), true),
-                    inline_value(Some(&d.folded), true)
-                ),
-            );
-            if let Some(id) = &fixable {
-                f.kind = FindingKind::HandEdit(id.clone());
+            // Folding the history also tells which fields were edited by hand.
+            let drift = match ticket.drift() {
+                Ok(drift) => drift,
+                Err(e) => {
+                    problems.push(Finding::new(&shown, None, format!("history: {e}")));
+                    continue;
+                }
+            };
+            if let Some(p) = crate::model::history_order_problem(&ticket.history) {
+                problems.push(Finding::new(&shown, None, p));
             }
-            problems.push(f);
+            let is_dimension = |d: &str| store.config.survey.dimensions.iter().any(|c| c.key == d);
+            for p in crate::model::history_problems(&ticket.history, &is_dimension) {
+                problems.push(Finding::new(&shown, None, p));
+            }
+            check_values(store, &ticket, customers, &shown, problems);
+            if let Some(rules) = &rules {
+                problems.extend(super::outbox::delivery_findings(
+                    store, &ticket, rules, &shown,
+                ));
+            }
+            for d in drift {
+                let mut f = Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "{} is {} in the file but {} by its history (a hand edit?); \
+                         `desk check --fix` records it as an edit",
+                        d.field,
+                        inline_value(Some(&d.in_file), true),
+                        inline_value(Some(&d.folded), true)
+                    ),
+                );
+                if let Some(id) = &fixable {
+                    f.kind = FindingKind::HandEdit(id.clone());
+                }
+                problems.push(f);
+            }
         }
     }
     Ok(())
@@ -423,14 +457,15 @@ fn check_git(store: &Store, problems: &mut Vec<Finding>) -> Result<()> {
     Ok(())
 }
 
-/// Reads and parses a file, reporting conflict markers and parse errors.
-fn read_checked<T>(
-    path: &Path,
+/// Parses a file as read, reporting read errors, conflict markers and
+/// parse errors.
+fn checked<T>(
+    text: Result<String>,
     shown: &Path,
     problems: &mut Vec<Finding>,
     parse: impl Fn(&str, &Path) -> Result<T>,
 ) -> Option<T> {
-    let text = match read_file(path, shown) {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
             problems.push(finding(e, shown));

@@ -11,8 +11,13 @@ pub struct CheckArgs {
     /// remove temporary files left by interrupted writes, and finish an
     /// interrupted customer import (instead of only reporting them). Other
     /// problems need a person.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "as_of")]
     pub fix: bool,
+    // A commit is checked as it holds the store, without checking it out
+    // (a pre-receive or CI job); what only a clone has is left out
+    // (app::check::check).
+    #[command(flatten)]
+    pub as_of: super::AsOf,
 }
 
 /// Validates the whole store. Prints one `path[:line]: problem` line per
