@@ -849,6 +849,24 @@ mod tests {
         }
         std::os::unix::fs::symlink("C000001.yaml", store.customers_dir().join("C000009.yaml"))
             .unwrap();
+        // What `desk check` finds besides: a template the rules name gone,
+        // a customer mark far above the numbers, a node claimed out of
+        // range, a line of the reveal log that is no reveal.
+        std::fs::remove_file(root.join(TEMPLATES_DIR).join("survey.txt")).unwrap();
+        std::fs::create_dir_all(root.join(ISSUED_DIR)).unwrap();
+        std::fs::write(
+            root.join(ISSUED_DIR).join("local.yaml"),
+            "customer: 900000000\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(NODES_DIR)).unwrap();
+        std::fs::write(
+            root.join(NODES_DIR).join("far.yaml"),
+            "node: 500\nclaimed: '2026-11-02'\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(AUDIT_DIR)).unwrap();
+        std::fs::write(root.join(AUDIT_DIR).join("2026-11-02.jsonl"), "{}\n").unwrap();
         git(&top, &["add", "-A"]);
         git(&top, &["commit", "-q", "-m", "the store"]);
         Made {
@@ -938,6 +956,41 @@ mod tests {
             csv.contains("张*"),
             "the ranked customer's masked name: {csv}"
         );
+
+        // `desk check`: what the store's files hold, the same from both.
+        let ring = crate::crypto::Keyring::new(
+            None,
+            &[],
+            Err("no key file".into()),
+            Err("no lookup key file".into()),
+        )
+        .unwrap();
+        let found: Vec<String> =
+            crate::app::check::check(store, &ring, t("2026-11-20T09:00:00+08:00"))
+                .unwrap()
+                .iter()
+                .map(|f| f.to_string())
+                .collect();
+        // The clone's git set-up is checked only in the work tree.
+        let clone_only = |f: &&String| f.starts_with(".git");
+        assert!(store.commit().is_none() || !found.iter().any(|f| clone_only(&f)));
+        let of_files: Vec<&String> = found.iter().filter(|f| !clone_only(f)).collect();
+        let expected = [
+            "desk.yaml:325: rule 'survey-reminder' (rules[9]), key then[0].notify.template: \
+             templates/survey.txt does not exist",
+            "customers/C000009.yaml: a symbolic link",
+            "issued/local.yaml: the mark customer: 900000000 is more than 1,000,000 above",
+            "tickets/2026/11/big.yaml: 4194305 bytes, over desk's limit",
+            "tickets/2026/11/broken.yaml:1: id: invalid type",
+            "tickets/2026/11/link.yaml: a symbolic link",
+            "tickets/2026/11/odd.yaml: a directory",
+            "nodes/far.yaml: node 500 is not from 1 to 99",
+            "audit/reveals/2026-11-02.jsonl:1: not a reveal",
+        ];
+        assert_eq!(of_files.len(), expected.len(), "{found:#?}");
+        for (finding, start) in of_files.iter().zip(expected) {
+            assert!(finding.starts_with(start), "{finding} / {start}");
+        }
     }
 
     #[test]
