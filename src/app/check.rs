@@ -88,10 +88,40 @@ fn calendar_finding(store: &Store, now: Timestamp) -> Result<Option<Finding>> {
     Ok(Some(finding))
 }
 
-/// `desk check --fix`: removes the temporary files of writers that are
-/// gone. Returns how many were removed.
-pub fn remove_stale_temps(store: &Store) -> Result<usize> {
-    Ok(store.temp_findings(true)?.1)
+/// What `desk check` found and, asked to fix, mended.
+#[derive(Debug)]
+pub struct Checked {
+    /// Temporary files of writers that are gone, removed.
+    pub temps_removed: usize,
+    /// What is left for a person, in the order of [`check`].
+    pub findings: Vec<Finding>,
+    /// Hand edits recorded as `edited` events.
+    pub edits_recorded: usize,
+}
+
+/// `desk check`: the store checked (see [`check`]); with `fix`, which
+/// names the actor (asked only when there is a hand edit to record),
+/// stale temporary files removed first and hand edits recorded after.
+pub fn check_store<'a>(
+    store: &Store,
+    ring: &Keyring,
+    now: Timestamp,
+    fix: Option<impl FnOnce() -> &'a str>,
+) -> Result<Checked> {
+    let temps_removed = match fix {
+        Some(_) => store.temp_findings(true)?.1,
+        None => 0,
+    };
+    let findings = check(store, ring, now)?;
+    let (findings, edits_recorded) = match fix {
+        Some(actor) => record_hand_edits(store, findings, now, actor)?,
+        None => (findings, 0),
+    };
+    Ok(Checked {
+        temps_removed,
+        findings,
+        edits_recorded,
+    })
 }
 
 /// `desk check --fix`: records the hand edits among `findings` as
