@@ -15,8 +15,8 @@ use crate::model::{
 };
 use crate::store::{parse_customer, parse_ticket, Store, ATTRIBUTES};
 
-/// Every problem of the store, nothing changed (but the customer index,
-/// brought up to date). Sealed values are checked for shape and, when
+/// Every problem of the store, nothing changed (but the work tree's
+/// customer index, brought up to date). Sealed values are checked for shape and, when
 /// `ring` holds keys, opened. Hand edits of ticket fields are findings
 /// of kind [`FindingKind::HandEdit`].
 ///
@@ -168,84 +168,88 @@ fn check_customers(
     // registered on two clones) are a duplicate to merge by hand.
     let mut identities = Identities::default();
     // Brings the customer index up to date, so that a write after `check`
-    // sees files edited in place by hand (docs/performance.md). Unreadable
-    // files are reported below.
-    // A commit is read only: no index is written for it.
+    // sees files edited in place by hand (docs/performance.md); not for a
+    // commit, which is read only. Unreadable files are reported below.
     if store.commit().is_none() {
         let _ = store.customer_summaries()?;
     }
     let files = store.customer_files()?;
-    for (path, text) in files.iter().zip(store.read_files(&files)?) {
-        let shown = store.display_path(path).to_path_buf();
-        let Some(c): Option<Customer> = checked(text, &shown, problems, parse_customer) else {
-            continue;
-        };
-        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
-        if stem.as_deref() != Some(c.id.as_str()) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
-            ));
-        }
-        if !store.config.customers.is_id(&c.id) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!(
-                    "'{}' is not a customer ID like {}",
-                    c.id,
-                    store.config.customers.format_id(1)
-                ),
-            ));
-        }
-        if !c.changes_in_order() {
-            problems.push(Finding::new(&shown, None, "changes: not in time order"));
-        }
-        if let Some(owner) = &c.owner {
-            if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
+    // Read in batches (through one request to git at a commit), each
+    // customer checked in order.
+    for batch in files.chunks(2048) {
+        let texts = store.read_files(batch)?;
+        for (path, text) in batch.iter().zip(texts) {
+            let shown = store.display_path(path).to_path_buf();
+            let Some(c): Option<Customer> = checked(text, &shown, problems, parse_customer) else {
+                continue;
+            };
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+            if stem.as_deref() != Some(c.id.as_str()) {
                 problems.push(Finding::new(
                     &shown,
                     None,
-                    format!("owner '{owner}' is not an agent in desk.yaml"),
+                    format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
                 ));
             }
-        }
-        if let Some(d) = identities.clash(&c) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!(
-                    "the same {} as customer {}: one customer registered twice? Keep one \
-                     record, point the other's tickets at it (`desk edit ID --set \
-                     customer=...`) and remove the other's file (`git rm`); docs/git.md",
-                    d.field, d.existing
-                ),
-            ));
-        }
-        // `customer edit` refuses such times; a hand edit would silence
-        // the customer's dormancy (and its call-back) until then.
-        for (field, at) in [
-            ("first_contact", c.first_contact),
-            ("last_contact", c.last_contact),
-        ] {
-            if let Some(at) = at.filter(|at| *at > now) {
+            if !store.config.customers.is_id(&c.id) {
                 problems.push(Finding::new(
                     &shown,
                     None,
                     format!(
-                        "{field} {} is in the future: dormancy counts from it, so no \
-                         call-back comes before then; correct it (`desk customer edit {} \
-                         --set {field}=...`)",
-                        at.short(),
-                        c.id
+                        "'{}' is not a customer ID like {}",
+                        c.id,
+                        store.config.customers.format_id(1)
                     ),
                 ));
             }
+            if !c.changes_in_order() {
+                problems.push(Finding::new(&shown, None, "changes: not in time order"));
+            }
+            if let Some(owner) = &c.owner {
+                if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!("owner '{owner}' is not an agent in desk.yaml"),
+                    ));
+                }
+            }
+            if let Some(d) = identities.clash(&c) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "the same {} as customer {}: one customer registered twice? Keep one \
+                         record, point the other's tickets at it (`desk edit ID --set \
+                         customer=...`) and remove the other's file (`git rm`); docs/git.md",
+                        d.field, d.existing
+                    ),
+                ));
+            }
+            // `customer edit` refuses such times; a hand edit would silence
+            // the customer's dormancy (and its call-back) until then.
+            for (field, at) in [
+                ("first_contact", c.first_contact),
+                ("last_contact", c.last_contact),
+            ] {
+                if let Some(at) = at.filter(|at| *at > now) {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "{field} {} is in the future: dormancy counts from it, so no \
+                             call-back comes before then; correct it (`desk customer edit {} \
+                             --set {field}=...`)",
+                            at.short(),
+                            c.id
+                        ),
+                    ));
+                }
+            }
+            problems.extend(sealed_findings(&shown, &c, ring));
+            identities.add(&c, &c.id);
+            ids.push(c.id);
         }
-        problems.extend(sealed_findings(&shown, &c, ring));
-        identities.add(&c, &c.id);
-        ids.push(c.id);
     }
     ids.sort();
     Ok(ids)
