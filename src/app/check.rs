@@ -22,12 +22,13 @@ use crate::store::{parse_customer, parse_ticket, Store, ATTRIBUTES};
 ///
 /// A store read as of a commit ([`Store::open_at`]) is checked as the
 /// commit holds it: desk.yaml, holiday files, templates, customers,
-/// tickets, issued marks, node claims and the reveal log. What belongs to
+/// tickets, issued marks, node claims, the reveal log, and every file of
+/// the commit for secret keys (`git grep`). What belongs to
 /// a clone and not to a commit is left out there: an interrupted import
 /// and temporary files (in `.desk/` and the work tree), the hooks this
 /// machine allows, the clone's git set-up (`.gitignore`,
 /// `.gitattributes`, the merge driver, the node number, tracked files of
-/// `.desk/`) and key files git would publish from the work tree.
+/// `.desk/`).
 pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Finding>> {
     let in_work_tree = store.commit().is_none();
     let mut problems = Vec::new();
@@ -52,9 +53,7 @@ pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Findin
         check_git(store, &mut problems)?;
     }
     problems.extend(store.node_claim_findings()?);
-    if in_work_tree {
-        problems.extend(store.secret_key_findings()?);
-    }
+    problems.extend(store.secret_key_findings()?);
     problems.extend(store.reveal_findings()?);
     Ok(problems)
 }

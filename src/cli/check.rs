@@ -14,7 +14,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "as_of")]
     pub fix: bool,
     // A commit is checked as it holds the store, without checking it out
-    // (a pre-receive or CI job); what only a clone has is left out
+    // (a CI job); what only a clone has is left out
     // (app::check::check).
     #[command(flatten)]
     pub as_of: super::AsOf,

@@ -851,7 +851,7 @@ mod tests {
             .unwrap();
         // What `desk check` finds besides: a template the rules name gone,
         // a customer mark far above the numbers, a node claimed out of
-        // range, a line of the reveal log that is no reveal.
+        // range, a line of the reveal log that is no reveal, a secret key.
         std::fs::remove_file(root.join(TEMPLATES_DIR).join("survey.txt")).unwrap();
         std::fs::create_dir_all(root.join(ISSUED_DIR)).unwrap();
         std::fs::write(
@@ -867,6 +867,9 @@ mod tests {
         .unwrap();
         std::fs::create_dir_all(root.join(AUDIT_DIR)).unwrap();
         std::fs::write(root.join(AUDIT_DIR).join("2026-11-02.jsonl"), "{}\n").unwrap();
+        // A key a commit must never carry.
+        let key = format!("AGE-SECRET-KEY-1{}\n", "Q".repeat(58));
+        std::fs::write(root.join("age-key.txt"), key).unwrap();
         git(&top, &["add", "-A"]);
         git(&top, &["commit", "-q", "-m", "the store"]);
         Made {
@@ -985,6 +988,7 @@ mod tests {
             "tickets/2026/11/link.yaml: a symbolic link",
             "tickets/2026/11/odd.yaml: a directory",
             "nodes/far.yaml: node 500 is not from 1 to 99",
+            "age-key.txt: holds an age private key",
             "audit/reveals/2026-11-02.jsonl:1: not a reveal",
         ];
         assert_eq!(of_files.len(), expected.len(), "{found:#?}");

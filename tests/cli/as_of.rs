@@ -412,6 +412,27 @@ fn check_as_of_a_commit_checks_that_commit_and_leaves_the_work_tree_alone() {
         "the work tree, .desk/ or .git/ changed"
     );
 
+    // A key pushed in a commit is found there, named by its path.
+    std::fs::write(env.path(&rel), &sound).unwrap();
+    let key = format!("AGE-SECRET-KEY-1{}\n", "Q".repeat(58));
+    std::fs::write(env.path("notes/key.txt"), &key)
+        .or_else(|_| {
+            std::fs::create_dir_all(env.path("notes"))?;
+            std::fs::write(env.path("notes/key.txt"), &key)
+        })
+        .unwrap();
+    commit(&env, "2026-11-02T12:00:00+08:00", "a key by mistake");
+    let out = env.run(&["check", "--as-of", "HEAD"]).fails(1);
+    assert!(
+        out.stdout.starts_with(
+            "notes/key.txt: holds an age private key (AGE-SECRET-KEY-1...); remove it in a new \
+             commit"
+        ) && !out.stdout.contains(&key[..20]),
+        "{}",
+        out.stdout
+    );
+    env.run(&["check", "--as-of", "HEAD~1"]).ok();
+
     // --fix changes the work tree, so it is refused with a commit.
     let out = env.run(&["check", "--fix", "--as-of", "HEAD"]).fails(2);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
