@@ -1,8 +1,10 @@
 //! Where a store's files are read from: the work tree, or a commit of the
-//! store's git repository (`--as-of REV`). The reads a report, `list` and
-//! `show` make — desk.yaml, the holiday files of `calendars/`, the tickets
-//! and customers — go through [`Source`]; a store opened at a revision
-//! ([`Store::open_at`]) answers them from the commit and refuses to write.
+//! store's git repository (`--as-of REV`). The reads a report, `list`,
+//! `show` and `check` make — desk.yaml, the holiday files of `calendars/`,
+//! the tickets and customers, and for `check` the templates, issued marks,
+//! node claims and reveal log — go through [`Source`]; a store opened at a
+//! revision ([`Store::open_at`]) answers them from the commit and refuses
+//! to write.
 //!
 //! A revision is read through the `git` the team already has: one
 //! `git ls-tree` lists the store's files with their sizes, and one
