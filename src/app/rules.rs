@@ -111,7 +111,8 @@ fn rule_line(store: &Store, e: &RuleError) -> Option<usize> {
 
 /// The lines of desk.yaml's rules, in order (see [`crate::yaml::list_item_lines`]).
 fn rule_lines(store: &Store) -> Vec<usize> {
-    crate::store::read_file(&store.root.join(CONFIG_FILE), Path::new(CONFIG_FILE))
+    store
+        .config_text()
         .map(|text| crate::yaml::list_item_lines(&text, "rules", "name"))
         .unwrap_or_default()
 }
@@ -130,8 +131,7 @@ pub fn rule_line_of(store: &Store, name: &str) -> Option<usize> {
 
 /// The line of desk.yaml where the top-level section `key` begins.
 pub fn config_line(store: &Store, key: &str) -> Option<usize> {
-    let text =
-        crate::store::read_file(&store.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
+    let text = store.config_text().ok()?;
     let prefix = format!("{key}:");
     text.lines()
         .position(|l| l.starts_with(&prefix))

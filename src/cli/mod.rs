@@ -151,7 +151,7 @@ pub enum Command {
 }
 
 /// `--as-of REV` of the commands that can read the store as a git commit
-/// holds it (`report`, `list`, `show`).
+/// holds it (`report`, `list`, `show`, `check`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AsOf {
     /// Read the store as this git commit holds it: a hash, HEAD~1, a branch
@@ -168,6 +168,7 @@ impl Command {
             Command::Report(args) => args.as_of.as_of.as_deref(),
             Command::List(args) => args.as_of.as_of.as_deref(),
             Command::Show(args) => args.as_of.as_of.as_deref(),
+            Command::Check(args) => args.as_of.as_of.as_deref(),
             _ => None,
         }
     }
