@@ -26,6 +26,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod mail;
+mod mail_in;
 mod report;
 mod rules;
 mod secrets;
