@@ -13,26 +13,45 @@ use crate::model::{
     inline_value, validate, Customer, Field, FieldValue, Finding, FindingKind, Identities, Ticket,
     TicketId,
 };
-use crate::store::{parse_customer, parse_ticket, read_file, Store, ATTRIBUTES};
+use crate::store::{parse_customer, parse_ticket, Store, ATTRIBUTES};
 
-/// Every problem of the store, nothing changed (but the customer index,
-/// brought up to date). Sealed values are checked for shape and, when
+/// Every problem of the store, nothing changed (but the work tree's
+/// customer index, brought up to date). Sealed values are checked for shape and, when
 /// `ring` holds keys, opened. Hand edits of ticket fields are findings
 /// of kind [`FindingKind::HandEdit`].
+///
+/// A store read as of a commit ([`Store::open_at`]) is checked as the
+/// commit holds it: desk.yaml, holiday files, templates, customers,
+/// tickets, issued marks, node claims, the reveal log, and every file of
+/// the commit for secret keys (`git grep`). What belongs to
+/// a clone and not to a commit is left out there: an interrupted import
+/// and temporary files (in `.desk/` and the work tree), the hooks this
+/// machine allows, the clone's git set-up (`.gitignore`,
+/// `.gitattributes`, the merge driver, the node number, tracked files of
+/// `.desk/`).
 pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Finding>> {
+    let in_work_tree = store.commit().is_none();
     let mut problems = Vec::new();
     problems.extend(calendar_finding(store, now)?);
-    problems.extend(store.import_findings()?);
+    if in_work_tree {
+        problems.extend(store.import_findings()?);
+    }
     problems.extend(super::rules::rule_findings(store));
     problems.extend(super::rules::ambiguous_length_findings(store));
     problems.extend(super::templates::template_findings(store));
-    problems.extend(super::hooks::hook_findings(store));
+    if in_work_tree {
+        problems.extend(super::hooks::hook_findings(store));
+    }
     problems.extend(super::mailer::mail_problem(store).map(config_finding));
-    problems.extend(store.temp_findings(false)?.0);
+    if in_work_tree {
+        problems.extend(store.temp_findings(false)?.0);
+    }
     let customers = check_customers(store, ring, now, &mut problems)?;
     problems.extend(store.outlier_findings(&customers)?);
     check_tickets(store, &customers, &mut problems)?;
-    check_git(store, &mut problems)?;
+    if in_work_tree {
+        check_git(store, &mut problems)?;
+    }
     problems.extend(store.node_claim_findings()?);
     problems.extend(store.secret_key_findings()?);
     problems.extend(store.reveal_findings()?);
@@ -68,10 +87,40 @@ fn calendar_finding(store: &Store, now: Timestamp) -> Result<Option<Finding>> {
     Ok(Some(finding))
 }
 
-/// `desk check --fix`: removes the temporary files of writers that are
-/// gone. Returns how many were removed.
-pub fn remove_stale_temps(store: &Store) -> Result<usize> {
-    Ok(store.temp_findings(true)?.1)
+/// What `desk check` found and, asked to fix, mended.
+#[derive(Debug)]
+pub struct Checked {
+    /// Temporary files of writers that are gone, removed.
+    pub temps_removed: usize,
+    /// What is left for a person, in the order of [`check`].
+    pub findings: Vec<Finding>,
+    /// Hand edits recorded as `edited` events.
+    pub edits_recorded: usize,
+}
+
+/// `desk check`: the store checked (see [`check`]); with `fix`, which
+/// names the actor (asked only when there is a hand edit to record),
+/// stale temporary files removed first and hand edits recorded after.
+pub fn check_store<'a>(
+    store: &Store,
+    ring: &Keyring,
+    now: Timestamp,
+    fix: Option<impl FnOnce() -> &'a str>,
+) -> Result<Checked> {
+    let temps_removed = match fix {
+        Some(_) => store.temp_findings(true)?.1,
+        None => 0,
+    };
+    let findings = check(store, ring, now)?;
+    let (findings, edits_recorded) = match fix {
+        Some(actor) => record_hand_edits(store, findings, now, actor)?,
+        None => (findings, 0),
+    };
+    Ok(Checked {
+        temps_removed,
+        findings,
+        edits_recorded,
+    })
 }
 
 /// `desk check --fix`: records the hand edits among `findings` as
@@ -118,81 +167,88 @@ fn check_customers(
     // registered on two clones) are a duplicate to merge by hand.
     let mut identities = Identities::default();
     // Brings the customer index up to date, so that a write after `check`
-    // sees files edited in place by hand (docs/performance.md). Unreadable
-    // files are reported below.
-    let _ = store.customer_summaries()?;
-    for path in store.customer_files()? {
-        let shown = store.display_path(&path).to_path_buf();
-        let Some(c): Option<Customer> = read_checked(&path, &shown, problems, parse_customer)
-        else {
-            continue;
-        };
-        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
-        if stem.as_deref() != Some(c.id.as_str()) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
-            ));
-        }
-        if !store.config.customers.is_id(&c.id) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!(
-                    "'{}' is not a customer ID like {}",
-                    c.id,
-                    store.config.customers.format_id(1)
-                ),
-            ));
-        }
-        if !c.changes_in_order() {
-            problems.push(Finding::new(&shown, None, "changes: not in time order"));
-        }
-        if let Some(owner) = &c.owner {
-            if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
+    // sees files edited in place by hand (docs/performance.md); not for a
+    // commit, which is read only. Unreadable files are reported below.
+    if store.commit().is_none() {
+        let _ = store.customer_summaries()?;
+    }
+    let files = store.customer_files()?;
+    // Read in batches (through one request to git at a commit), each
+    // customer checked in order.
+    for batch in files.chunks(2048) {
+        let texts = store.read_files(batch)?;
+        for (path, text) in batch.iter().zip(texts) {
+            let shown = store.display_path(path).to_path_buf();
+            let Some(c): Option<Customer> = checked(text, &shown, problems, parse_customer) else {
+                continue;
+            };
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+            if stem.as_deref() != Some(c.id.as_str()) {
                 problems.push(Finding::new(
                     &shown,
                     None,
-                    format!("owner '{owner}' is not an agent in desk.yaml"),
+                    format!("holds customer {}, so it must be named {}.yaml", c.id, c.id),
                 ));
             }
-        }
-        if let Some(d) = identities.clash(&c) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!(
-                    "the same {} as customer {}: one customer registered twice? Keep one \
-                     record, point the other's tickets at it (`desk edit ID --set \
-                     customer=...`) and remove the other's file (`git rm`); docs/git.md",
-                    d.field, d.existing
-                ),
-            ));
-        }
-        // `customer edit` refuses such times; a hand edit would silence
-        // the customer's dormancy (and its call-back) until then.
-        for (field, at) in [
-            ("first_contact", c.first_contact),
-            ("last_contact", c.last_contact),
-        ] {
-            if let Some(at) = at.filter(|at| *at > now) {
+            if !store.config.customers.is_id(&c.id) {
                 problems.push(Finding::new(
                     &shown,
                     None,
                     format!(
-                        "{field} {} is in the future: dormancy counts from it, so no \
-                         call-back comes before then; correct it (`desk customer edit {} \
-                         --set {field}=...`)",
-                        at.short(),
-                        c.id
+                        "'{}' is not a customer ID like {}",
+                        c.id,
+                        store.config.customers.format_id(1)
                     ),
                 ));
             }
+            if !c.changes_in_order() {
+                problems.push(Finding::new(&shown, None, "changes: not in time order"));
+            }
+            if let Some(owner) = &c.owner {
+                if !store.config.agents.is_empty() && store.config.agent(owner).is_none() {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!("owner '{owner}' is not an agent in desk.yaml"),
+                    ));
+                }
+            }
+            if let Some(d) = identities.clash(&c) {
+                problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "the same {} as customer {}: one customer registered twice? Keep one \
+                         record, point the other's tickets at it (`desk edit ID --set \
+                         customer=...`) and remove the other's file (`git rm`); docs/git.md",
+                        d.field, d.existing
+                    ),
+                ));
+            }
+            // `customer edit` refuses such times; a hand edit would silence
+            // the customer's dormancy (and its call-back) until then.
+            for (field, at) in [
+                ("first_contact", c.first_contact),
+                ("last_contact", c.last_contact),
+            ] {
+                if let Some(at) = at.filter(|at| *at > now) {
+                    problems.push(Finding::new(
+                        &shown,
+                        None,
+                        format!(
+                            "{field} {} is in the future: dormancy counts from it, so no \
+                             call-back comes before then; correct it (`desk customer edit {} \
+                             --set {field}=...`)",
+                            at.short(),
+                            c.id
+                        ),
+                    ));
+                }
+            }
+            problems.extend(sealed_findings(&shown, &c, ring));
+            identities.add(&c, &c.id);
+            ids.push(c.id);
         }
-        problems.extend(sealed_findings(&shown, &c, ring));
-        identities.add(&c, &c.id);
-        ids.push(c.id);
     }
     ids.sort();
     Ok(ids)
@@ -212,115 +268,126 @@ fn check_tickets(store: &Store, customers: &[String], problems: &mut Vec<Finding
     // findings come first).
     let rules = super::rules::rules(store).ok();
     // Read and parse in batches on all cores; check each ticket in order.
-    let batches = files.chunks(2048).flat_map(|batch| {
-        crate::parallel::map(batch, |path| {
+    for batch in files.chunks(2048) {
+        let read: Vec<(&PathBuf, std::sync::Mutex<Result<String>>)> = batch
+            .iter()
+            .zip(
+                store
+                    .read_files(batch)?
+                    .into_iter()
+                    .map(std::sync::Mutex::new),
+            )
+            .collect();
+        let parsed = crate::parallel::map(&read, |(path, text)| {
             let shown = store.display_path(path).to_path_buf();
             let mut found = Vec::new();
-            let ticket = read_checked(path, &shown, &mut found, parse_ticket);
+            // Each text is taken by the core that parses it.
+            let text = std::mem::replace(&mut *text.lock().expect("one taker"), Ok(String::new()));
+            let ticket = checked(text, &shown, &mut found, parse_ticket);
             (shown, ticket, found)
-        })
-    });
-    for (shown, ticket, found) in batches {
-        problems.extend(found);
-        let Some(ticket) = ticket else {
-            continue;
-        };
-        if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
-            problems.push(Finding::new(
-                &shown,
-                None,
-                format!("duplicate ID {}: also in {}", ticket.id, first.display()),
-            ));
-        }
-        // Only open tickets count: closing the duplicate settles it.
-        let keys = ticket
-            .history
-            .iter()
-            .filter(|_| ticket.status.is_open())
-            .filter_map(|e| match &e.payload {
-                crate::model::Payload::Fired(f) => Some(f.key.as_str()),
-                _ => None,
-            });
-        for key in keys {
-            match firings.get(key) {
-                Some(first) if *first != ticket.id => problems.push(Finding::new(
+        });
+        for (shown, ticket, found) in parsed {
+            problems.extend(found);
+            let Some(ticket) = ticket else {
+                continue;
+            };
+            if let Some(first) = ids.insert(ticket.id.to_ascii_uppercase(), shown.clone()) {
+                problems.push(Finding::new(
                     &shown,
                     None,
-                    format!(
-                        "firing {key} is recorded by the open ticket {first} too: the rule \
-                         acted twice on one cause (two clones before a merge?); close one \
-                         ticket as a duplicate"
-                    ),
-                )),
-                Some(_) => {}
-                None => {
-                    firings.insert(key.to_string(), ticket.id.clone());
-                }
+                    format!("duplicate ID {}: also in {}", ticket.id, first.display()),
+                ));
             }
-        }
-        // Recording a hand edit rewrites the file at its ID's place, so
-        // only a ticket with a valid ID, in its place, can have it done.
-        let mut fixable = None;
-        match TicketId::parse(&ticket.id) {
-            None => problems.push(Finding::new(
-                &shown,
-                None,
-                format!("'{}' is not a ticket ID", ticket.id),
-            )),
-            Some(id) => {
-                let expected = Path::new(&id.relative_path()).to_path_buf();
-                if shown == expected {
-                    fixable = Some(id);
-                } else {
-                    problems.push(Finding::new(
+            // Only open tickets count: closing the duplicate settles it.
+            let keys = ticket
+                .history
+                .iter()
+                .filter(|_| ticket.status.is_open())
+                .filter_map(|e| match &e.payload {
+                    crate::model::Payload::Fired(f) => Some(f.key.as_str()),
+                    _ => None,
+                });
+            for key in keys {
+                match firings.get(key) {
+                    Some(first) if *first != ticket.id => problems.push(Finding::new(
                         &shown,
                         None,
                         format!(
-                            "ticket {} belongs at {} (its ID's creation month)",
-                            ticket.id,
-                            expected.display()
+                            "firing {key} is recorded by the open ticket {first} too: the rule \
+                             acted twice on one cause (two clones before a merge?); close one \
+                             ticket as a duplicate"
                         ),
-                    ));
+                    )),
+                    Some(_) => {}
+                    None => {
+                        firings.insert(key.to_string(), ticket.id.clone());
+                    }
                 }
             }
-        }
-        // Folding the history also tells which fields were edited by hand.
-        let drift = match ticket.drift() {
-            Ok(drift) => drift,
-            Err(e) => {
-                problems.push(Finding::new(&shown, None, format!("history: {e}")));
-                continue;
+            // Recording a hand edit rewrites the file at its ID's place, so
+            // only a ticket with a valid ID, in its place, can have it done.
+            let mut fixable = None;
+            match TicketId::parse(&ticket.id) {
+                None => problems.push(Finding::new(
+                    &shown,
+                    None,
+                    format!("'{}' is not a ticket ID", ticket.id),
+                )),
+                Some(id) => {
+                    let expected = Path::new(&id.relative_path()).to_path_buf();
+                    if shown == expected {
+                        fixable = Some(id);
+                    } else {
+                        problems.push(Finding::new(
+                            &shown,
+                            None,
+                            format!(
+                                "ticket {} belongs at {} (its ID's creation month)",
+                                ticket.id,
+                                expected.display()
+                            ),
+                        ));
+                    }
+                }
             }
-        };
-        if let Some(p) = crate::model::history_order_problem(&ticket.history) {
-            problems.push(Finding::new(&shown, None, p));
-        }
-        let is_dimension = |d: &str| store.config.survey.dimensions.iter().any(|c| c.key == d);
-        for p in crate::model::history_problems(&ticket.history, &is_dimension) {
-            problems.push(Finding::new(&shown, None, p));
-        }
-        check_values(store, &ticket, customers, &shown, problems);
-        if let Some(rules) = &rules {
-            problems.extend(super::outbox::delivery_findings(
-                store, &ticket, rules, &shown,
-            ));
-        }
-        for d in drift {
-            let mut f = Finding::new(
-                &shown,
-                None,
-                format!(
-                    "{} is {} in the file but {} by its history (a hand edit?); \
-                     `desk check --fix` records it as an edit",
-                    d.field,
-                    inline_value(Some(&d.in_file), true),
-                    inline_value(Some(&d.folded), true)
-                ),
-            );
-            if let Some(id) = &fixable {
-                f.kind = FindingKind::HandEdit(id.clone());
+            // Folding the history also tells which fields were edited by hand.
+            let drift = match ticket.drift() {
+                Ok(drift) => drift,
+                Err(e) => {
+                    problems.push(Finding::new(&shown, None, format!("history: {e}")));
+                    continue;
+                }
+            };
+            if let Some(p) = crate::model::history_order_problem(&ticket.history) {
+                problems.push(Finding::new(&shown, None, p));
             }
-            problems.push(f);
+            let is_dimension = |d: &str| store.config.survey.dimensions.iter().any(|c| c.key == d);
+            for p in crate::model::history_problems(&ticket.history, &is_dimension) {
+                problems.push(Finding::new(&shown, None, p));
+            }
+            check_values(store, &ticket, customers, &shown, problems);
+            if let Some(rules) = &rules {
+                problems.extend(super::outbox::delivery_findings(
+                    store, &ticket, rules, &shown,
+                ));
+            }
+            for d in drift {
+                let mut f = Finding::new(
+                    &shown,
+                    None,
+                    format!(
+                        "{} is {} in the file but {} by its history (a hand edit?); \
+                         `desk check --fix` records it as an edit",
+                        d.field,
+                        inline_value(Some(&d.in_file), true),
+                        inline_value(Some(&d.folded), true)
+                    ),
+                );
+                if let Some(id) = &fixable {
+                    f.kind = FindingKind::HandEdit(id.clone());
+                }
+                problems.push(f);
+            }
         }
     }
     Ok(())
@@ -423,14 +490,15 @@ fn check_git(store: &Store, problems: &mut Vec<Finding>) -> Result<()> {
     Ok(())
 }
 
-/// Reads and parses a file, reporting conflict markers and parse errors.
-fn read_checked<T>(
-    path: &Path,
+/// Parses a file as read, reporting read errors, conflict markers and
+/// parse errors.
+fn checked<T>(
+    text: Result<String>,
     shown: &Path,
     problems: &mut Vec<Finding>,
     parse: impl Fn(&str, &Path) -> Result<T>,
 ) -> Option<T> {
-    let text = match read_file(path, shown) {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
             problems.push(finding(e, shown));

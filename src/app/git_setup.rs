@@ -1,42 +1,92 @@
 //! `desk git-setup`, and what `desk init` sets up in a new store inside a
 //! git work tree: merging, and the clone's node number (docs/git.md).
 
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::store::{git, Store};
+use crate::model::Finding;
+use crate::store::{git, Installed, Notices, Store};
 
-/// What `desk git-setup` did in this clone.
+/// One thing `desk init` or `desk git-setup` did, in the order done, for
+/// the command to tell.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GitSetup {
-    pub node: u32,
-    /// The agent whose node number was taken, and what matched them (an
-    /// actor name or git's user.email), when the number came from desk.yaml.
-    pub agent: Option<(String, String, String)>,
-    /// One line per thing set up (see [`set_up_merging`]).
-    pub done: Vec<String>,
-    /// The node claim to commit.
-    pub claim: std::path::PathBuf,
-    /// Whether the claim is committed as it is (nothing left to commit).
-    pub claim_committed: bool,
+pub enum Step {
+    /// A holiday calendar desk ships, written into `calendars/`.
+    Calendar(PathBuf),
+    /// One thing of merging set up (see [`set_up_merging`]), in words.
+    Merging(String),
+    /// The agent the actor is, and what matched them (an actor name or
+    /// git's user.email).
+    Agent {
+        id: String,
+        name: String,
+        by: String,
+    },
+    /// This clone's node number, claimed in `claim`; `committed` when the
+    /// claim is committed as it is (nothing left to commit).
+    Node {
+        node: u32,
+        claim: PathBuf,
+        committed: bool,
+    },
+    /// `desk init`: the node number claimed for a new store in `claim`.
+    NewStoreNode { node: u32, claim: PathBuf },
+    /// `desk init`: no node number could be chosen.
+    NoNode,
+    /// desk's pre-commit hook (`--hooks`).
+    Hook(Installed),
+    /// A cron script or the crontab example (`--cron`).
+    CronFile(Installed),
+    /// A hook of the rules, or a mail command, this machine does not allow
+    /// yet, with the command that allows it.
+    NotAllowed(Finding),
 }
 
-/// What `desk init` set up in a new store inside a git work tree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewClone {
-    /// One line per thing set up (see [`set_up_merging`]).
-    pub done: Vec<String>,
-    /// The agent the creator is, and what matched them.
-    pub agent: Option<(String, String, String)>,
-    /// The node number claimed, if one could be chosen.
-    pub node: Option<u32>,
-    pub claim: Option<std::path::PathBuf>,
+/// What a set-up did, in order, and how it ended: a failure part-way
+/// leaves the steps before it done, and they are told with it.
+#[derive(Debug)]
+pub struct Done<T> {
+    pub steps: Vec<Step>,
+    pub ended: Result<T>,
 }
 
-/// `desk git-setup`: merging set up, and this clone's node number (the
-/// one given; else the number it already has; else the acting agent's)
-/// recorded and claimed. Refused, with nothing changed, outside a git
+/// What `desk git-setup` does besides merging and the node number.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// desk's pre-commit hook.
+    pub hooks: bool,
+    /// The cron scripts and crontab example.
+    pub cron: bool,
+}
+
+/// `desk git-setup`: the acting agent when the number is theirs, merging
+/// set up, this clone's node number (the one given; else the number it
+/// already has; else the acting agent's) recorded and claimed, the
+/// `extras` asked for, and the hooks this machine does not allow. Ends
+/// with the node number. Refused, with nothing changed, outside a git
 /// work tree, for a number out of 1..=99, or for a number another clone
 /// has claimed.
-pub fn set_up_git(store: &Store, given: Option<u32>, actor: &str, now: &str) -> Result<GitSetup> {
+pub fn set_up_git(
+    store: &Store,
+    given: Option<u32>,
+    actor: &str,
+    now: &str,
+    extras: Extras,
+) -> Done<u32> {
+    let mut steps = Vec::new();
+    let ended = set_up_git_steps(store, given, actor, now, extras, &mut steps);
+    Done { steps, ended }
+}
+
+fn set_up_git_steps(
+    store: &Store,
+    given: Option<u32>,
+    actor: &str,
+    now: &str,
+    extras: Extras,
+    steps: &mut Vec<Step>,
+) -> Result<u32> {
     if store.git_state()?.toplevel.is_none() {
         return Err(Error::Refused(format!(
             "{} is not inside a git work tree; run `git init` (or clone the team's repository) first",
@@ -73,7 +123,11 @@ pub fn set_up_git(store: &Store, given: Option<u32>, actor: &str, now: &str) -> 
                             .unwrap_or_default()
                     ))
                         })?;
-                    matched = Some((agent.id.clone(), agent.name.clone(), by.to_string()));
+                    matched = Some(Step::Agent {
+                        id: agent.id.clone(),
+                        name: agent.name.clone(),
+                        by: by.to_string(),
+                    });
                     store.config.node_of(agent).ok_or_else(|| {
                         Error::Refused(format!(
                             "agent {} has no node number: give it a `node:` (1-99) in desk.yaml, \
@@ -104,49 +158,98 @@ pub fn set_up_git(store: &Store, given: Option<u32>, actor: &str, now: &str) -> 
             c.clone
         )));
     }
-    let done = set_up_merging(store)?;
+    steps.extend(matched);
+    steps.extend(set_up_merging(store)?.into_iter().map(Step::Merging));
     store.set_node(node)?;
     let claim = store.claim_node(node, agent.map(|(a, _)| a.id.as_str()), now)?;
     let path = claim.to_string_lossy();
     // Tracked and unchanged: `git status` says nothing of it.
-    let claim_committed = git(&store.root, &["ls-files", "--error-unmatch", "--", &path]).is_some()
+    let committed = git(&store.root, &["ls-files", "--error-unmatch", "--", &path]).is_some()
         && git(&store.root, &["status", "--porcelain", "--", &path]).is_some_and(|s| s.is_empty());
-    Ok(GitSetup {
+    steps.push(Step::Node {
         node,
-        agent: matched,
-        done,
         claim,
-        claim_committed,
-    })
+        committed,
+    });
+    if extras.hooks {
+        for done in store.install_pre_commit_hook()? {
+            steps.push(Step::Hook(done));
+        }
+    }
+    if extras.cron {
+        for done in store.install_cron_files()? {
+            steps.push(Step::CronFile(done));
+        }
+    }
+    // Hooks travel in desk.yaml; each machine allows the ones it runs.
+    steps.extend(
+        super::hooks::hook_findings(store)
+            .into_iter()
+            .map(Step::NotAllowed),
+    );
+    Ok(node)
 }
 
-/// At `desk init` inside a git work tree (else `None`): merging set up
-/// and, when one can be chosen, a node number claimed — the acting
+/// `desk init`: a new store in `dir` with `config`, the holiday calendar
+/// `calendar` written into it, and, inside a git work tree, merging set
+/// up and, when one can be chosen, a node number claimed — the acting
 /// agent's, or for a creator who is no agent, a number no agent has.
-pub fn set_up_new_clone(store: &Store, actor: &str, now: &str) -> Result<Option<NewClone>> {
-    if store.git_state()?.toplevel.is_none() {
-        return Ok(None);
+/// Ends with the store, which says what a person should know to `notices`.
+pub fn init(
+    dir: &Path,
+    config: &Config,
+    calendar: Option<&str>,
+    actor: &str,
+    notices: Notices,
+) -> Done<Store> {
+    let mut steps = Vec::new();
+    let ended = init_steps(dir, config, calendar, actor, notices, &mut steps);
+    Done { steps, ended }
+}
+
+fn init_steps(
+    dir: &Path,
+    config: &Config,
+    calendar: Option<&str>,
+    actor: &str,
+    notices: Notices,
+    steps: &mut Vec<Step>,
+) -> Result<Store> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let store = Store::init(dir, config)?.with_notices(notices);
+    if let Some(name) = calendar {
+        for path in store.install_calendar(name)? {
+            steps.push(Step::Calendar(path));
+        }
     }
-    let done = set_up_merging(store)?;
+    let now = crate::clock::now(store.settings.tz)?.to_string();
+    // Inside a git work tree, set up the merge driver at once (docs/git.md).
+    if store.git_state()?.toplevel.is_none() {
+        return Ok(store);
+    }
+    steps.extend(set_up_merging(&store)?.into_iter().map(Step::Merging));
     let email = store.git_user_email();
     let agent = store.config.agent_of(actor, email.as_deref());
+    if let Some((agent, by)) = agent {
+        steps.push(Step::Agent {
+            id: agent.id.clone(),
+            name: agent.name.clone(),
+            by: by.to_string(),
+        });
+    }
     let node = match agent {
         Some((agent, _)) => store.config.node_of(agent),
         None => store.free_node(&[]),
     };
-    let claim = match node {
+    steps.push(match node {
         Some(node) => {
             store.set_node(node)?;
-            Some(store.claim_node(node, agent.map(|(a, _)| a.id.as_str()), now)?)
+            let claim = store.claim_node(node, agent.map(|(a, _)| a.id.as_str()), &now)?;
+            Step::NewStoreNode { node, claim }
         }
-        None => None,
-    };
-    Ok(Some(NewClone {
-        done,
-        agent: agent.map(|(a, by)| (a.id.clone(), a.name.clone(), by.to_string())),
-        node,
-        claim,
-    }))
+        None => Step::NoNode,
+    });
+    Ok(store)
 }
 
 /// `.gitattributes`, `.gitignore`, the merge driver and `git pull`'s

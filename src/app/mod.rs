@@ -12,6 +12,7 @@ pub mod git_setup;
 pub mod hooks;
 pub mod import;
 pub mod keys;
+pub mod mail_in;
 pub mod mailer;
 pub mod outbox;
 pub mod report;
@@ -22,7 +23,7 @@ pub mod templates;
 pub mod time_rules;
 
 pub use deliver::SendError;
-pub use git_setup::{GitSetup, NewClone};
+pub use git_setup::{Done, Extras, Step};
 pub use hooks::{
     hook_timeout, DEFAULT_HOOK_TIMEOUT, HOOK_INHERITS, HOOK_TIMEOUT_VAR, MAX_HOOK_TIMEOUT,
 };

@@ -111,7 +111,8 @@ fn rule_line(store: &Store, e: &RuleError) -> Option<usize> {
 
 /// The lines of desk.yaml's rules, in order (see [`crate::yaml::list_item_lines`]).
 fn rule_lines(store: &Store) -> Vec<usize> {
-    crate::store::read_file(&store.root.join(CONFIG_FILE), Path::new(CONFIG_FILE))
+    store
+        .config_text()
         .map(|text| crate::yaml::list_item_lines(&text, "rules", "name"))
         .unwrap_or_default()
 }
@@ -130,8 +131,7 @@ pub fn rule_line_of(store: &Store, name: &str) -> Option<usize> {
 
 /// The line of desk.yaml where the top-level section `key` begins.
 pub fn config_line(store: &Store, key: &str) -> Option<usize> {
-    let text =
-        crate::store::read_file(&store.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)).ok()?;
+    let text = store.config_text().ok()?;
     let prefix = format!("{key}:");
     text.lines()
         .position(|l| l.starts_with(&prefix))
@@ -146,10 +146,20 @@ pub fn create_ticket_by_rules(
     at: Timestamp,
     build: impl FnOnce(String) -> Ticket,
 ) -> Result<(Ticket, Vec<Outcome>)> {
+    create_ticket_by_rules_with(store, at, |id| Ok(build(id)))
+}
+
+/// [`create_ticket_by_rules`] with a `build` that may fail (it saves the
+/// files the ticket names): then nothing is written.
+pub fn create_ticket_by_rules_with(
+    store: &Store,
+    at: Timestamp,
+    build: impl FnOnce(String) -> Result<Ticket>,
+) -> Result<(Ticket, Vec<Outcome>)> {
     let rules = rules_in_force(store)?;
     let mut outcomes = Vec::new();
     let ticket = store.create_ticket_with(at, |id| {
-        let mut ticket = build(id);
+        let mut ticket = build(id)?;
         let created: Vec<usize> = (0..ticket.history.len()).collect();
         outcomes = run_rules(store, &rules, &mut ticket, &created)?;
         Ok(ticket)

@@ -24,7 +24,9 @@ pub fn template_problems(store: &Store, rules: &Rules) -> Vec<Error> {
             };
             let rel = format!("{TEMPLATES_DIR}/{}.txt", n.template);
             let problem = match store.template_text(&n.template) {
-                Err(_) if !store.root.join(&rel).exists() => Some(format!("{rel} does not exist")),
+                Err(_) if !store.holds(std::path::Path::new(&rel)) => {
+                    Some(format!("{rel} does not exist"))
+                }
                 Err(e) => Some(e.to_string()),
                 Ok(text) => {
                     let context = sample_context(&store.config, &rule.name);

@@ -11,31 +11,30 @@ pub struct CheckArgs {
     /// remove temporary files left by interrupted writes, and finish an
     /// interrupted customer import (instead of only reporting them). Other
     /// problems need a person.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "as_of")]
     pub fix: bool,
+    // A commit is checked as it holds the store, without checking it out
+    // (a CI job); what only a clone has is left out
+    // (app::check::check).
+    #[command(flatten)]
+    pub as_of: super::AsOf,
 }
 
 /// Validates the whole store. Prints one `path[:line]: problem` line per
 /// problem on stdout and nothing when all is well; exit 0 clean, 1 otherwise.
 pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
-    let store = &ctx.store;
     ctx.warn_exposed_password();
-    if args.fix {
-        let removed = app::check::remove_stale_temps(store)?;
-        if removed > 0 {
-            message::say(&format!(
-                "removed {removed} temporary file(s) left by interrupted writes"
-            ));
-        }
-    }
-    let mut problems = app::check::check(store, &ctx.keyring()?, ctx.now)?;
-    let mut fixed = 0;
-    if args.fix {
-        (problems, fixed) =
-            app::check::record_hand_edits(store, problems, ctx.now, || ctx.actor())?;
+    let fix = args.fix.then_some(|| ctx.actor());
+    let checked = app::check::check_store(&ctx.store, &ctx.keyring()?, ctx.now, fix)?;
+    if checked.temps_removed > 0 {
+        message::say(&format!(
+            "removed {} temporary file(s) left by interrupted writes",
+            checked.temps_removed
+        ));
     }
     // Warnings go to stderr and fail nothing (nor the pre-commit hook).
-    let (warnings, problems): (Vec<_>, Vec<_>) = problems
+    let (warnings, problems): (Vec<_>, Vec<_>) = checked
+        .findings
         .into_iter()
         .partition(|p| p.kind == crate::model::FindingKind::Warning);
     for w in &warnings {
@@ -45,8 +44,11 @@ pub fn run(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> Result<()> {
         // One line each; file names and values are shown escaped, never obeyed.
         writeln!(out, "{}", crate::text::visible(&p.to_string()))?;
     }
-    if fixed > 0 {
-        message::say(&format!("recorded {fixed} hand edit(s) as `edited` events"));
+    if checked.edits_recorded > 0 {
+        message::say(&format!(
+            "recorded {} hand edit(s) as `edited` events",
+            checked.edits_recorded
+        ));
     }
     if problems.is_empty() {
         Ok(())

@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use super::Context;
-use crate::app;
+use crate::app::{self, Step};
 use crate::error::Result;
 use crate::output::message;
 use crate::store::Installed;
@@ -27,47 +27,65 @@ pub struct GitSetupArgs {
 /// and the rules' hooks this clone does not allow yet, each with the command
 /// that allows it (docs/automation.md, "Trust model").
 pub fn run(ctx: &Context, args: &GitSetupArgs, out: &mut dyn Write) -> Result<()> {
-    let store = &ctx.store;
-    let setup =
-        app::git_setup::set_up_git(store, args.node, ctx.given_actor(), &ctx.now.to_string())?;
-    if let Some((id, name, by)) = &setup.agent {
-        message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
+    let extras = app::Extras {
+        hooks: args.hooks,
+        cron: args.cron,
+    };
+    let done = app::git_setup::set_up_git(
+        &ctx.store,
+        args.node,
+        ctx.given_actor(),
+        &ctx.now.to_string(),
+        extras,
+    );
+    for step in &done.steps {
+        message::say(&describe(step));
     }
-    for line in &setup.done {
-        message::say(line);
-    }
-    let node = setup.node;
-    message::say(&if setup.claim_committed {
-        format!(
-            "this clone's node number is {node}: new IDs end in {node:02} ({} is committed)",
-            setup.claim.display()
-        )
-    } else {
-        format!(
-            "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other \
-             clones see the number is taken",
-            setup.claim.display()
-        )
-    });
-    if args.hooks {
-        for done in store.install_pre_commit_hook()? {
-            message::say(&describe(done, "hook"));
-        }
-    }
-    if args.cron {
-        for done in store.install_cron_files()? {
-            message::say(&describe(done, "cron file"));
-        }
-    }
-    // Hooks travel in desk.yaml; each machine allows the ones it runs.
-    for f in app::hooks::hook_findings(store) {
-        message::say(&format!("note: {f}"));
-    }
-    writeln!(out, "{node}")?;
+    writeln!(out, "{}", done.ended?)?;
     Ok(())
 }
 
-fn describe(done: Installed, what: &str) -> String {
+/// A step of `desk init` or `desk git-setup`, in words.
+pub(super) fn describe(step: &Step) -> String {
+    match step {
+        Step::Calendar(path) => format!(
+            "installed the holiday calendar {} (`--calendar none` leaves it out)",
+            path.display()
+        ),
+        Step::Merging(line) => line.clone(),
+        Step::Agent { id, name, by } => format!("you are agent {id} ({name}), matched by '{by}'"),
+        Step::Node {
+            node,
+            claim,
+            committed: true,
+        } => format!(
+            "this clone's node number is {node}: new IDs end in {node:02} ({} is committed)",
+            claim.display()
+        ),
+        Step::Node {
+            node,
+            claim,
+            committed: false,
+        } => format!(
+            "this clone's node number is {node}: new IDs end in {node:02}; commit {} so other \
+             clones see the number is taken",
+            claim.display()
+        ),
+        Step::NewStoreNode { node, claim } => format!(
+            "this clone's node number is {node} (recorded in {}); every other clone runs `desk \
+             git-setup` once",
+            claim.display()
+        ),
+        Step::NoNode => {
+            "run `desk git-setup --node N` here, and `desk git-setup` in every other clone".into()
+        }
+        Step::Hook(done) => installed(done, "hook"),
+        Step::CronFile(done) => installed(done, "cron file"),
+        Step::NotAllowed(finding) => format!("note: {finding}"),
+    }
+}
+
+fn installed(done: &Installed, what: &str) -> String {
     match done {
         Installed::Written(p) => format!("installed the {what} {}", p.display()),
         Installed::AlreadyThere(p) => format!("the {what} {} is up to date", p.display()),

@@ -6,7 +6,6 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::message;
 use crate::sla::{default_calendar, shipped_calendar};
-use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -65,43 +64,11 @@ pub fn run(args: &InitArgs, actor: &str, out: &mut dyn Write) -> Result<()> {
         Some(name) => Some(shipped_calendar(name).map(|_| name)?),
         None => default_calendar(&config.timezone),
     };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let store = Store::init(&dir, &config)?.with_notices(super::notices());
-    if let Some(name) = calendar {
-        for path in store.install_calendar(name)? {
-            message::say(&format!(
-                "installed the holiday calendar {} (`--calendar none` leaves it out)",
-                path.display()
-            ));
-        }
+    let done = app::git_setup::init(&dir, &config, calendar, actor, super::notices());
+    for step in &done.steps {
+        message::say(&super::git_setup::describe(step));
     }
-    // Inside a git work tree, set up the merge driver at once (docs/git.md).
-    if let Some(setup) = app::git_setup::set_up_new_clone(
-        &store,
-        actor,
-        &crate::clock::now(store.settings.tz)?.to_string(),
-    )? {
-        for line in &setup.done {
-            message::say(line);
-        }
-        if let Some((id, name, by)) = &setup.agent {
-            message::say(&format!("you are agent {id} ({name}), matched by '{by}'"));
-        }
-        match setup.node {
-            Some(node) => message::say(&format!(
-                "this clone's node number is {node} (recorded in {}); every other clone \
-                 runs `desk git-setup` once",
-                setup
-                    .claim
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("nodes/"))
-                    .display()
-            )),
-            None => message::say(
-                "run `desk git-setup --node N` here, and `desk git-setup` in every other clone",
-            ),
-        }
-    }
+    let store = done.ended?;
     writeln!(out, "{}", store.root.display())?;
     if args.agents.is_empty() {
         message::say(&format!(

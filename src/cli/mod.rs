@@ -14,6 +14,7 @@ mod help;
 mod init;
 mod keys;
 mod list;
+mod mail_in;
 mod merge_file;
 mod new;
 mod outbox;
@@ -49,6 +50,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// `desk sla --breached --exit-code` found breached tickets.
     pub const BREACHED: u8 = 3;
+    /// `desk mail-in` could not file a message for a reason of the store
+    /// (EX_TEMPFAIL of sysexits.h: mail systems keep the message and retry).
+    pub const TEMPFAIL: u8 = 75;
 }
 
 /// The heading of the options every command takes, listed apart.
@@ -129,6 +133,10 @@ pub enum Command {
     /// DESK_TICKET, DESK_EVENT, PATH, HOME and LANG as its environment, for
     /// at most DESK_HOOK_TIMEOUT seconds (default 60).
     Run(run::RunArgs),
+    /// File e-mail: a new message opens a ticket, a reply threads into its
+    /// ticket (one message on stdin, files, or a Maildir); prints one line
+    /// per message: TICKET, what was done, the message.
+    MailIn(mail_in::MailInArgs),
     /// Deliveries queued by rules and not made yet: pending, retrying, failed,
     /// unexplained; with the template or command line each would use.
     Outbox(outbox::OutboxArgs),
@@ -143,7 +151,7 @@ pub enum Command {
 }
 
 /// `--as-of REV` of the commands that can read the store as a git commit
-/// holds it (`report`, `list`, `show`).
+/// holds it (`report`, `list`, `show`, `check`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AsOf {
     /// Read the store as this git commit holds it: a hash, HEAD~1, a branch
@@ -160,6 +168,7 @@ impl Command {
             Command::Report(args) => args.as_of.as_of.as_deref(),
             Command::List(args) => args.as_of.as_of.as_deref(),
             Command::Show(args) => args.as_of.as_of.as_deref(),
+            Command::Check(args) => args.as_of.as_of.as_deref(),
             _ => None,
         }
     }
@@ -492,6 +501,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Check(args) => check::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),
         Command::Run(args) => return run::run(&ctx, args, out).map(ExitCode::from),
+        Command::MailIn(args) => return mail_in::run(&ctx, args, out).map(ExitCode::from),
         Command::Outbox(args) => outbox::run(&ctx, args, out),
     }?;
     Ok(ExitCode::from(exit::OK))

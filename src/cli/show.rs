@@ -287,6 +287,16 @@ fn describe(e: &Event) -> String {
             f.key
         ),
         Payload::Fired(f) => format!("time rule fired ({})", f.key),
+        Payload::Received(r) => {
+            let mut text = format!("e-mail received: {}", r.subject.as_deref().unwrap_or(""));
+            for a in &r.attachments {
+                match &a.refused {
+                    None => text.push_str(&format!(" [attachment {}, {} bytes]", a.name, a.size)),
+                    Some(why) => text.push_str(&format!(" [attachment {} refused: {why}]", a.name)),
+                }
+            }
+            text
+        }
         Payload::Other(name) => match e.action() {
             Action::Assigned => format!("assigned to {}", or_unknown("to")),
             Action::Edited => format!(

@@ -88,7 +88,7 @@ pub const DEFAULT_SENDMAIL: &str = "/usr/sbin/sendmail";
 const DEFAULT_TIMEOUT: u64 = 30;
 const MAX_TIMEOUT: u64 = 600;
 
-const MAIL_KEYS: &[&str] = &["from", "timeout", "smtp", "sendmail"];
+const MAIL_KEYS: &[&str] = &["from", "timeout", "smtp", "sendmail", "intake"];
 const SMTP_KEYS: &[&str] = &[
     "host",
     "port",
@@ -122,6 +122,7 @@ impl MailConfig {
             Some(v) => text(v, "mail.from")?,
         };
         super::message::mailbox(&from).map_err(|e| format!("mail.from: {e}"))?;
+        super::intake::parse(map.get("intake"))?;
         let timeout = match map.get("timeout") {
             None => DEFAULT_TIMEOUT,
             Some(v) => match v.as_u64() {
@@ -153,6 +154,21 @@ impl MailConfig {
             timeout: Duration::from_secs(timeout),
             transport,
         })
+    }
+
+    /// `mail.intake`, checked; its defaults when not given. Read on its
+    /// own: taking mail in needs no way of sending it.
+    pub fn intake(&self) -> Result<super::Intake, String> {
+        super::intake::parse(self.0.get("intake"))
+    }
+
+    /// The address of `mail.from`, when it is a valid mailbox: desk's mail
+    /// coming back names it in `X-Loop`.
+    pub fn from_address(&self) -> Option<String> {
+        let from = self.0.get("from")?.as_str()?;
+        crate::model::validate::mailbox(from)
+            .ok()
+            .map(|m| m.address)
     }
 
     /// [`MailConfig::settings`], with the files it names checked against the

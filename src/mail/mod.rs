@@ -13,6 +13,7 @@
 
 mod config;
 pub mod incoming;
+mod intake;
 mod message;
 mod sendmail;
 #[cfg(feature = "smtp")]
@@ -21,6 +22,7 @@ mod smtp;
 pub use config::{
     MailConfig, PasswordSource, Security, Settings, Smtp, Transport, DEFAULT_SENDMAIL,
 };
+pub use intake::{ClosedTicket, Intake, UnknownSender};
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

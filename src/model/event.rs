@@ -36,6 +36,9 @@ pub enum Action {
     /// A time rule came due for the ticket (`desk run`): the firing's key,
     /// before the events of its actions. Once per key, so once per cycle.
     Fired,
+    /// A customer's e-mail: the one that opened the ticket, or a reply
+    /// threaded into it (`desk mail-in`, docs/mail.md).
+    Received,
     Other(String),
 }
 
@@ -61,6 +64,7 @@ impl Action {
             Action::Notified => "notified",
             Action::DeliveryFailed => "delivery_failed",
             Action::Fired => "fired",
+            Action::Received => "received",
             Action::Other(_) => return None,
         })
     }
@@ -79,6 +83,7 @@ impl Action {
             "notified" => Action::Notified,
             "delivery_failed" => Action::DeliveryFailed,
             "fired" => Action::Fired,
+            "received" => Action::Received,
             _ => Action::Other(name.to_string()),
         }
     }
@@ -118,6 +123,7 @@ pub enum Payload {
     Notified(Notified),
     DeliveryFailed(DeliveryFailed),
     Fired(Fired),
+    Received(Received),
     /// The action's name, for an action this version does not know, or a
     /// known one without a field it cannot do without (an assignment to no
     /// one), which `desk check` reports: its fields are all in `extra`, and
@@ -247,6 +253,35 @@ pub struct Fired {
     pub key: String,
 }
 
+/// `received`: a customer's mail. Its note is the customer's words when
+/// the mail is a reply; the mail that opens a ticket gives them to the
+/// description instead.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Received {
+    /// The sender's address.
+    pub from: String,
+    pub subject: Option<String>,
+    pub note: Option<String>,
+    pub message_id: String,
+    /// The Message-IDs the mail answers, as its headers list them.
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// An attachment of a `received` mail: saved under
+/// `attachments/<ticket ID>/` by its `name`, or refused (too large), with
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailAttachment {
+    pub name: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
 macro_rules! payload_from {
     ($($variant:ident),*) => {$(
         impl From<$variant> for Payload {
@@ -267,7 +302,8 @@ payload_from!(
     Queued,
     Notified,
     DeliveryFailed,
-    Fired
+    Fired,
+    Received
 );
 
 impl From<NewTicket> for Payload {
@@ -290,6 +326,7 @@ impl Payload {
             Payload::Notified(_) => Action::Notified,
             Payload::DeliveryFailed(_) => Action::DeliveryFailed,
             Payload::Fired(_) => Action::Fired,
+            Payload::Received(_) => Action::Received,
             Payload::Other(name) => Action::named(name),
         }
     }
@@ -320,6 +357,7 @@ impl Payload {
             | Payload::Closed(_)
             | Payload::Reopened(_)
             | Payload::Surveyed(_)
+            | Payload::Received(_)
             | Payload::Other(_) => None,
         }
     }
@@ -335,12 +373,13 @@ impl Payload {
         }
     }
 
-    /// The note of an assignment, an update or an edit.
+    /// The note of an assignment, an update, an edit or a mail received.
     pub fn note(&self) -> Option<&str> {
         match self {
             Payload::Assigned(Assigned { note, .. })
             | Payload::Updated(Updated { note, .. })
-            | Payload::Edited(Edited { note, .. }) => note.as_deref(),
+            | Payload::Edited(Edited { note, .. })
+            | Payload::Received(Received { note, .. }) => note.as_deref(),
             _ => None,
         }
     }

@@ -141,6 +141,7 @@ impl State {
             | Payload::Notified(_)
             | Payload::DeliveryFailed(_)
             | Payload::Fired(_)
+            | Payload::Received(_)
             | Payload::Other(_) => {}
         }
     }

@@ -42,6 +42,9 @@ pub enum Step {
     /// Any other event (an edit of another field, an action of a newer
     /// desk): no status, no progress.
     Other,
+    /// `received`: the customer wrote; a ticket waiting on them is worked
+    /// on again. (Last, so that cached steps keep their numbers.)
+    Received,
 }
 
 impl Step {
@@ -78,6 +81,7 @@ impl Step {
                     .collect(),
                 nps: s.nps,
             },
+            Payload::Received(_) => Step::Received,
             Payload::Queued(_)
             | Payload::Notified(_)
             | Payload::DeliveryFailed(_)
@@ -138,6 +142,11 @@ impl Lifecycle {
                     Status::InProgress
                 } else {
                     Status::Open
+                }
+            }
+            Step::Received => {
+                if status == Status::Pending {
+                    status = Status::InProgress;
                 }
             }
             Step::Updated { status: None, .. } | Step::Surveyed { .. } | Step::Other => {}

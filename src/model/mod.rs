@@ -34,8 +34,8 @@ pub use dormancy::{Activity, Dormancy};
 pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Duplicate, Identities};
 pub use event::{
     added_events, check_actor, history_order_problem, history_problems, Action, Assigned, Closed,
-    Created, DeliveryFailed, Edited, Event, Fired, Notified, Payload, Queued, Reopened, Surveyed,
-    Updated, FILE_ORDER, RULE_PREFIX,
+    Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified, Payload, Queued,
+    Received, Reopened, Surveyed, Updated, FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
 pub use finding::{Finding, FindingKind};

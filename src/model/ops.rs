@@ -243,6 +243,13 @@ impl Ticket {
         self.append(Event::new(at, by, closed))
     }
 
+    /// Records a customer's mail (`desk mail-in`): a ticket waiting on the
+    /// customer is in progress again (a closed one is reopened, or not, by
+    /// the caller first).
+    pub fn receive(&mut self, mail: super::Received, at: Timestamp, by: &str) -> Result<()> {
+        self.append(Event::new(at, by, mail))
+    }
+
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
         let status = self.as_of(at)?.0.status;
         if status != Status::Closed {
@@ -438,6 +445,7 @@ fn what_event(action: &Action) -> String {
         Action::Notified => "a notification".into(),
         Action::DeliveryFailed => "a failed delivery".into(),
         Action::Fired => "a time rule's firing".into(),
+        Action::Received => "a received e-mail".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

@@ -200,8 +200,14 @@ impl Subject {
         }
     }
 
+    /// The subject of a key, or of an alias: `subject` and `body`, what
+    /// a ticket opened by mail takes its title and description from.
     pub fn from_key(key: &str) -> Option<Subject> {
-        Subject::ALL.into_iter().find(|s| s.key() == key)
+        match key {
+            "subject" => Some(Subject::Title),
+            "body" => Some(Subject::Description),
+            _ => Subject::ALL.into_iter().find(|s| s.key() == key),
+        }
     }
 
     /// A field of the ticket (as opposed to its customer or the clock).
@@ -223,7 +229,9 @@ impl Subject {
         match action {
             Action::Created => self.of_ticket(),
             Action::Assigned => matches!(self, Assignee | AssigneeRole | Status),
-            Action::Updated | Action::Closed | Action::Reopened => self == Status,
+            Action::Updated | Action::Closed | Action::Reopened | Action::Received => {
+                self == Status
+            }
             Action::Edited => matches!(
                 self,
                 Type | Category | Tags | Channel | Priority | Status | Title | Description

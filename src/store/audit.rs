@@ -110,23 +110,39 @@ impl Store {
     /// (problems), and reveals of sealed numbers by someone who is not
     /// among `encryption.holders` (warnings: the log is history, which no
     /// one changes; they are told on every check).
+    ///
+    /// At a commit, each day's log is read whole, so one over
+    /// [`MAX_FILE_BYTES`] is a finding there.
     pub fn reveal_findings(&self) -> Result<Vec<Finding>> {
         let dir = self.root.join(AUDIT_DIR);
-        if let Err(e) = real_dirs(&self.root, Path::new(AUDIT_DIR)) {
-            return Ok(vec![Finding::new(
-                Path::new(AUDIT_DIR),
-                None,
-                e.to_string(),
-            )]);
-        }
-        let files = super::walk::entries(&dir)?
+        let unsound = |e: Error| vec![Finding::new(Path::new(AUDIT_DIR), None, e.to_string())];
+        let paths: Vec<PathBuf> = match self.names_at_commit(AUDIT_DIR) {
+            Some(Ok(names)) => names.into_iter().map(|n| dir.join(n)).collect(),
+            Some(Err(e)) => return Ok(unsound(e)),
+            None => {
+                if let Err(e) = real_dirs(&self.root, Path::new(AUDIT_DIR)) {
+                    return Ok(unsound(e));
+                }
+                super::walk::entries(&dir)?
+                    .into_iter()
+                    .map(|e| e.path)
+                    .collect()
+            }
+        };
+        let files = paths
             .into_iter()
-            .map(|e| e.path)
             .filter(|p| p.extension().is_some_and(|x| x == "jsonl"));
         let mut findings = Vec::new();
         for path in files {
             let shown = self.display_path(&path).to_path_buf();
-            let file = match open_log(&path, &shown) {
+            let opened = match self.commit() {
+                Some(_) => self
+                    .read_store_file(&shown)
+                    .map(|text| Some(Box::new(std::io::Cursor::new(text)) as Box<dyn Read>)),
+                None => open_log(&path, &shown)
+                    .map(|file| file.map(|file| Box::new(file) as Box<dyn Read>)),
+            };
+            let file = match opened {
                 Ok(Some(file)) => file,
                 Ok(None) => continue,
                 Err(e) => {

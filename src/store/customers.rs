@@ -156,13 +156,17 @@ impl Store {
         Ok(customer)
     }
 
+    /// Every customer file (`*.yaml`, not hidden), by name without
+    /// `.yaml`, listed where the store reads: the work tree, or a commit.
     pub fn customer_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.customers_dir();
-        Ok(self
-            .customer_entries(false)?
-            .into_iter()
-            .map(|(_, found)| dir.join(found.rel))
-            .collect())
+        let mut names = self.yaml_paths("customers", super::walk::Depth::Flat)?;
+        // By name without `.yaml`, the order of the customer index.
+        names.sort_by(|a, b| {
+            let stem = |name: &str| name.strip_suffix(".yaml").unwrap_or(name).to_string();
+            stem(a).cmp(&stem(b))
+        });
+        Ok(names.into_iter().map(|name| dir.join(name)).collect())
     }
 
     /// The customer files (`*.yaml`, not hidden) with their names without

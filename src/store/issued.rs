@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::walk::{yaml_files, Depth};
-use super::{read_file, write_atomic, Store};
+use super::walk::Depth;
+use super::{write_atomic, Store};
 use crate::error::{Error, Result};
 use crate::model::{Finding, FindingKind, Sequence, TicketId};
 
@@ -52,12 +52,10 @@ impl Store {
     /// Every mark in `issued/`, by file. Fails on one that cannot be read,
     /// naming it: allocating past a mark not read could reuse a number.
     fn issued_marks(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let dir = self.root.join(ISSUED_DIR);
         let mut marks = Vec::new();
-        for found in yaml_files(&self.root, ISSUED_DIR, Depth::Flat, false)? {
-            let path = dir.join(&found.rel);
-            let shown = self.display_path(&path).to_path_buf();
-            let issued: Issued = crate::yaml::from_yaml(&read_file(&path, &shown)?, &shown)?;
+        for name in self.yaml_paths(ISSUED_DIR, Depth::Flat)? {
+            let shown = Path::new(ISSUED_DIR).join(&name);
+            let issued: Issued = crate::yaml::from_yaml(&self.read_store_file(&shown)?, &shown)?;
             marks.push((shown, issued.customer));
         }
         Ok(marks)
@@ -180,8 +178,8 @@ impl Store {
         }
         // A day's serials, in each month's folder.
         let mut days: BTreeMap<(String, chrono::NaiveDate), Vec<u32>> = BTreeMap::new();
-        for found in yaml_files(&self.root, "tickets", Depth::Deep, false)? {
-            let stem = found.rel.rsplit('/').next().unwrap_or(&found.rel);
+        for rel in self.yaml_paths("tickets", Depth::Deep)? {
+            let stem = rel.rsplit('/').next().unwrap_or(&rel);
             if let Some(id) = stem.strip_suffix(".yaml").and_then(TicketId::parse) {
                 days.entry((id.prefix, id.date))
                     .or_default()

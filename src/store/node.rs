@@ -57,16 +57,25 @@ impl Store {
         let dir = self.root.join(NODES_DIR);
         let mut bad = Vec::new();
         // Unlistable is told by the walk of `desk check`, not here.
-        let Ok(entries) = super::walk::entries(&dir) else {
-            return Ok((Vec::new(), bad));
+        let paths: Vec<std::path::PathBuf> = match self.names_at_commit(NODES_DIR) {
+            Some(Ok(names)) => names.into_iter().map(|name| dir.join(name)).collect(),
+            None => match super::walk::entries(&dir) {
+                Ok(entries) => entries.into_iter().map(|e| e.path).collect(),
+                Err(_) => return Ok((Vec::new(), bad)),
+            },
+            Some(Err(_)) => return Ok((Vec::new(), bad)),
         };
         let mut claims = Vec::new();
-        for path in entries.into_iter().map(|e| e.path) {
+        for path in paths {
             if path.extension().is_none_or(|x| x != "yaml") {
                 continue;
             }
             let shown = self.display_path(&path).to_path_buf();
-            let mut claim = match crate::yaml::from_str::<NodeClaim>(&read_to_string(&path)?) {
+            let text = match self.commit() {
+                Some(_) => self.read_store_file(&shown)?,
+                None => read_to_string(&path)?,
+            };
+            let mut claim = match crate::yaml::from_str::<NodeClaim>(&text) {
                 Ok(c) if (1..=99).contains(&c.node) => c,
                 Ok(c) => {
                     bad.push(Finding::new(

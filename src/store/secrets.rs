@@ -121,9 +121,18 @@ impl Store {
     /// Every file git would publish that holds a secret key (an age
     /// private key or a desk lookup key): tracked or staged (the index), or
     /// untracked and not ignored (`git add -A` takes it). Outside git,
-    /// every file of the store. Never the key itself.
+    /// every file of the store. At a commit, every file of the commit.
+    /// Never the key itself.
     pub fn secret_key_findings(&self) -> Result<Vec<Finding>> {
-        let (files, fix) = match self.git_files_with_key()? {
+        if let Some(commit) = self.commit() {
+            let files = self.git_files_with_key(&[commit])?.ok_or_else(|| {
+                Error::Refused(format!("git grep could not search commit {commit}"))
+            })?;
+            let fix = "remove it in a new commit, keep it outside (e.g. ~/.config/desk/), and \
+                       treat it as exposed: the commit carries it";
+            return Ok(key_findings(files, fix));
+        }
+        let (files, fix) = match self.git_files_with_key(&["--cached", "--untracked"])? {
             Some(files) => (
                 files,
                 "remove it from the work tree and the index (`git rm --cached FILE`), keep \
@@ -135,37 +144,31 @@ impl Store {
                  would carry it",
             ),
         };
-        Ok(files
-            .into_iter()
-            .map(|(f, kind)| {
-                let message = format!("holds {}; {fix}", SECRET_KEYS[kind].what);
-                Finding::new(&f, None, message)
-            })
-            .collect())
+        Ok(key_findings(files, fix))
     }
 
-    /// `git grep` over the index and over the work tree (tracked and
-    /// untracked-but-not-ignored files); None when the store is not in a
-    /// git work tree. Paths come relative to the store root, each with the
-    /// index of the kind of key in [`SECRET_KEYS`].
-    fn git_files_with_key(&self) -> Result<Option<Vec<(PathBuf, usize)>>> {
+    /// `git grep` over each of `scopes`: the index (`--cached`), the work
+    /// tree (`--untracked`: tracked and untracked-but-not-ignored files),
+    /// or a commit; None when the store is not in a git work tree. Paths
+    /// come relative to the store root, each with the index of the kind of
+    /// key in [`SECRET_KEYS`].
+    fn git_files_with_key(&self, scopes: &[&str]) -> Result<Option<Vec<(PathBuf, usize)>>> {
         let mut files = Vec::new();
         for (kind, key) in SECRET_KEYS.iter().enumerate() {
-            for scope in ["--cached", "--untracked"] {
-                let grep = [
-                    "-c",
-                    "grep.fullName=false",
-                    "grep",
-                    "-l",
-                    "-z",
-                    "-i",
-                    "-E",
-                    scope,
-                    "-e",
-                    key.pattern,
-                    "--",
-                    ":/",
-                ];
+            for &scope in scopes {
+                // An option before the pattern, a commit after it.
+                let (option, commit) = if scope.starts_with('-') {
+                    (Some(scope), None)
+                } else {
+                    (None, Some(scope))
+                };
+                let grep: Vec<&str> = ["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"]
+                    .into_iter()
+                    .chain(option)
+                    .chain(["-e", key.pattern])
+                    .chain(commit)
+                    .chain(["--", ":/"])
+                    .collect();
                 let Ok(out) = super::git_command::run(&self.root, grep) else {
                     return Ok(None);
                 };
@@ -175,11 +178,15 @@ impl Store {
                     Some(1) => continue,
                     _ => return Ok(None),
                 }
+                // A commit's files are named `COMMIT:PATH`.
+                let in_commit = format!("{scope}:");
                 for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-                    let hit = (
-                        PathBuf::from(String::from_utf8_lossy(name).to_string()),
-                        kind,
-                    );
+                    let name = String::from_utf8_lossy(name);
+                    let name = match commit {
+                        Some(_) => name.strip_prefix(&in_commit).unwrap_or(&name),
+                        None => &name,
+                    };
+                    let hit = (PathBuf::from(name), kind);
                     if !files.contains(&hit) {
                         files.push(hit);
                     }
@@ -225,6 +232,17 @@ struct SecretKey {
     /// For `git grep -i -E`: the same rule as `shape`.
     pattern: &'static str,
     shape: &'static crypto::KeyShape,
+}
+
+/// A finding per file holding a secret key, saying how to `fix` it.
+fn key_findings(files: Vec<(PathBuf, usize)>, fix: &str) -> Vec<Finding> {
+    files
+        .into_iter()
+        .map(|(f, kind)| {
+            let message = format!("holds {}; {fix}", SECRET_KEYS[kind].what);
+            Finding::new(&f, None, message)
+        })
+        .collect()
 }
 
 const SECRET_KEYS: [SecretKey; 2] = [

@@ -1,8 +1,10 @@
 //! Where a store's files are read from: the work tree, or a commit of the
-//! store's git repository (`--as-of REV`). The reads a report, `list` and
-//! `show` make — desk.yaml, the holiday files of `calendars/`, the tickets
-//! and customers — go through [`Source`]; a store opened at a revision
-//! ([`Store::open_at`]) answers them from the commit and refuses to write.
+//! store's git repository (`--as-of REV`). The reads a report, `list`,
+//! `show` and `check` make — desk.yaml, the holiday files of `calendars/`,
+//! the tickets and customers, and for `check` the templates, issued marks,
+//! node claims and reveal log — go through [`Source`]; a store opened at a
+//! revision ([`Store::open_at`]) answers them from the commit and refuses
+//! to write.
 //!
 //! A revision is read through the `git` the team already has: one
 //! `git ls-tree` lists the store's files with their sizes, and one
@@ -25,13 +27,26 @@ use std::sync::{Arc, Mutex};
 use super::git_command::{self, GitError};
 use super::read::{file_text, not_a_dir, not_a_file, read_file, real_dirs, too_large};
 use super::sla::CALENDARS_DIR;
-use super::{parse_ticket, Store, SummaryScan, CONFIG_FILE, MAX_FILE_BYTES};
+use super::{
+    parse_ticket, Store, SummaryScan, AUDIT_DIR, CONFIG_FILE, ISSUED_DIR, MAX_FILE_BYTES,
+    NODES_DIR, TEMPLATES_DIR,
+};
 use crate::error::{Error, Result};
 use crate::model::Summary;
 use crate::text::visible;
 
-/// The store's folders and file a revision is read from.
-const READ_PATHS: [&str; 4] = [CONFIG_FILE, CALENDARS_DIR, "tickets", "customers"];
+/// The store's folders and file a revision is read from: what a report,
+/// `list`, `show` and `check` read.
+const READ_PATHS: [&str; 8] = [
+    CONFIG_FILE,
+    CALENDARS_DIR,
+    "tickets",
+    "customers",
+    TEMPLATES_DIR,
+    ISSUED_DIR,
+    NODES_DIR,
+    AUDIT_DIR,
+];
 
 /// Tickets fetched from git at a time: parsed on all cores while the next
 /// batch is fetched.
@@ -279,18 +294,19 @@ impl Revision {
             .collect()
     }
 
-    /// What a walk of `tickets/` finds at the commit, as the work tree's
-    /// walker would (`walk::yaml_files`): `*.yaml` at any depth, names
-    /// starting with `.` (and what is below them) left out, a link listed
-    /// whatever its name, a folder named `*.yaml` listed and not entered.
-    fn ticket_entries(&self) -> Result<BTreeMap<String, Listed<'_>>> {
-        self.real_dirs(Path::new("tickets"))?;
+    /// What a walk of the folder `dir` finds at the commit, as the work
+    /// tree's walker would (`walk::yaml_files`): `*.yaml` (at any depth
+    /// when `deep`), names starting with `.` (and what is below them) left
+    /// out, a link listed whatever its name in a deep walk, a folder named
+    /// `*.yaml` listed and not entered.
+    fn yaml_entries(&self, dir: &str, deep: bool) -> Result<BTreeMap<String, Listed<'_>>> {
+        self.real_dirs(Path::new(dir))?;
         let mut listed = BTreeMap::new();
-        let below = "tickets/";
+        let below = format!("{dir}/");
         for (path, entry) in self
             .entries
-            .range(below.to_string()..)
-            .take_while(|(path, _)| path.starts_with(below))
+            .range(below.clone()..)
+            .take_while(|(path, _)| path.starts_with(&below))
         {
             let rel = &path[below.len()..];
             let parts: Vec<&str> = rel.split('/').collect();
@@ -310,13 +326,17 @@ impl Revision {
                     hidden_or_listed = true;
                     break;
                 }
+                if !deep {
+                    hidden_or_listed = true;
+                    break;
+                }
             }
             if hidden_or_listed || name.starts_with('.') {
                 continue;
             }
             let item = match entry.kind {
                 Kind::File if name.ends_with(".yaml") => Listed::File(entry),
-                Kind::Link => Listed::Refused("a symbolic link"),
+                Kind::Link if deep || name.ends_with(".yaml") => Listed::Refused("a symbolic link"),
                 kind if name.ends_with(".yaml") => {
                     Listed::Refused(kind.refused().unwrap_or("not a regular file"))
                 }
@@ -327,11 +347,72 @@ impl Revision {
         Ok(listed)
     }
 
+    /// The paths (from the store's root) of what [`Revision::yaml_entries`]
+    /// lists in `dir`, by path.
+    pub(super) fn yaml_files(&self, dir: &str, deep: bool) -> Result<Vec<String>> {
+        Ok(self.yaml_entries(dir, deep)?.into_keys().collect())
+    }
+
+    /// The names directly in the folder `dir` at the commit (see
+    /// [`Revision::children`]); nothing when the commit has no such folder.
+    pub(super) fn names_in(&self, dir: &str) -> Result<Vec<String>> {
+        self.real_dirs(Path::new(dir))?;
+        Ok(self.children(dir).into_iter().map(str::to_string).collect())
+    }
+
+    /// Whether the commit has a file or folder at `rel`.
+    pub(super) fn holds(&self, rel: &Path) -> bool {
+        let parts: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
+        parts.is_some_and(|parts| {
+            let key = parts.join("/");
+            self.entries.contains_key(&key) || self.is_dir(&key)
+        })
+    }
+
+    /// The files at `rels` (from the store's root), in order, each as
+    /// [`Revision::read`] reads it (a missing one is an error saying so),
+    /// the regular ones fetched from git together.
+    pub(super) fn read_all(&self, rels: &[&Path]) -> Result<Vec<Result<String>>> {
+        let mut wanted: Vec<&Entry> = Vec::new();
+        let mut read: Vec<std::result::Result<usize, Error>> = Vec::with_capacity(rels.len());
+        for rel in rels {
+            let key: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
+            let entry = key.and_then(|key| self.entries.get(&key.join("/")));
+            let parent_sound = rel.parent().map_or(Ok(()), |p| self.real_dirs(p));
+            match (entry, parent_sound) {
+                (Some(entry), Ok(()))
+                    if entry.kind == Kind::File && entry.size <= MAX_FILE_BYTES =>
+                {
+                    read.push(Ok(wanted.len()));
+                    wanted.push(entry);
+                }
+                _ => read.push(Err(match self.read(rel) {
+                    Ok(Some(_)) => unreachable!("a regular file within the limit is fetched"),
+                    Ok(None) => Error::io(rel, std::io::Error::from(std::io::ErrorKind::NotFound)),
+                    Err(e) => e,
+                })),
+            }
+        }
+        let mut blobs = self
+            .fetch(&wanted)?
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>();
+        Ok(read
+            .into_iter()
+            .zip(rels)
+            .map(|(read, rel)| {
+                let i = read?;
+                file_text(blobs[i].take().expect("each blob taken once"), rel)
+            })
+            .collect())
+    }
+
     /// The summaries of the tickets `keep` wants at the commit, by path, and
     /// every file that could not be read: what the work tree's scan gives,
     /// without its cache.
     pub(super) fn summaries(&self, keep: impl Fn(&Summary) -> bool + Sync) -> Result<SummaryScan> {
-        let listed = self.ticket_entries()?;
+        let listed = self.yaml_entries("tickets", true)?;
         let mut errors = Vec::new();
         let mut files: Vec<(PathBuf, &Entry)> = Vec::with_capacity(listed.len());
         for (rel, item) in &listed {
@@ -545,6 +626,74 @@ impl Store {
         &self.source
     }
 
+    /// The commit this store reads, as a full hash; `None` for the work
+    /// tree. What only a work tree has (temporary files, this clone's
+    /// `.desk/` and git set-up) is not checked at a commit.
+    pub fn commit(&self) -> Option<&str> {
+        self.revision().map(|revision| revision.commit.as_str())
+    }
+
+    /// desk.yaml's text, from where the store reads.
+    pub fn config_text(&self) -> Result<String> {
+        match self.revision() {
+            Some(revision) => revision.config_text(),
+            None => read_file(&self.root.join(CONFIG_FILE), Path::new(CONFIG_FILE)),
+        }
+    }
+
+    /// Whether there is a file or folder at `rel` (from the store's root),
+    /// where the store reads.
+    pub fn holds(&self, rel: &Path) -> bool {
+        match self.revision() {
+            Some(revision) => revision.holds(rel),
+            None => self.root.join(rel).exists(),
+        }
+    }
+
+    /// The files at `paths` (under the root, as a walk of the store lists
+    /// them), in order, each read as [`read_file`] reads it: in the work
+    /// tree on all cores, at a commit through one request to git.
+    pub fn read_files(&self, paths: &[PathBuf]) -> Result<Vec<Result<String>>> {
+        match self.revision() {
+            Some(revision) => {
+                let rels: Vec<&Path> = paths.iter().map(|p| self.display_path(p)).collect();
+                revision.read_all(&rels)
+            }
+            None => Ok(crate::parallel::map(paths, |path| {
+                read_file(path, self.display_path(path))
+            })),
+        }
+    }
+
+    /// One file of the store, `rel` from its root, read where the store
+    /// reads; a missing one is an error.
+    pub(super) fn read_store_file(&self, rel: &Path) -> Result<String> {
+        match self.revision() {
+            Some(revision) => revision
+                .read(rel)?
+                .ok_or_else(|| Error::io(rel, std::io::Error::from(std::io::ErrorKind::NotFound))),
+            None => read_file(&self.root.join(rel), rel),
+        }
+    }
+
+    /// What a walk of the folder `dir` lists (see `walk::yaml_files`), each
+    /// from `dir`, by path: the work tree's or the commit's.
+    pub(super) fn yaml_paths(&self, dir: &str, depth: super::walk::Depth) -> Result<Vec<String>> {
+        match self.revision() {
+            Some(revision) => revision.yaml_files(dir, depth == super::walk::Depth::Deep),
+            None => Ok(super::walk::yaml_files(&self.root, dir, depth, false)?
+                .into_iter()
+                .map(|found| found.rel)
+                .collect()),
+        }
+    }
+
+    /// The names in the folder `dir` (from the store's root) at the
+    /// commit this store reads; `None` for the work tree.
+    pub(super) fn names_at_commit(&self, dir: &str) -> Option<Result<Vec<String>>> {
+        self.revision().map(|revision| revision.names_in(dir))
+    }
+
     /// Fails for a store read as of a commit: it is read only.
     pub(super) fn writable(&self) -> Result<()> {
         match self.revision() {
@@ -702,6 +851,27 @@ mod tests {
         }
         std::os::unix::fs::symlink("C000001.yaml", store.customers_dir().join("C000009.yaml"))
             .unwrap();
+        // What `desk check` finds besides: a template the rules name gone,
+        // a customer mark far above the numbers, a node claimed out of
+        // range, a line of the reveal log that is no reveal, a secret key.
+        std::fs::remove_file(root.join(TEMPLATES_DIR).join("survey.txt")).unwrap();
+        std::fs::create_dir_all(root.join(ISSUED_DIR)).unwrap();
+        std::fs::write(
+            root.join(ISSUED_DIR).join("local.yaml"),
+            "customer: 900000000\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(NODES_DIR)).unwrap();
+        std::fs::write(
+            root.join(NODES_DIR).join("far.yaml"),
+            "node: 500\nclaimed: '2026-11-02'\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(AUDIT_DIR)).unwrap();
+        std::fs::write(root.join(AUDIT_DIR).join("2026-11-02.jsonl"), "{}\n").unwrap();
+        // A key a commit must never carry.
+        let key = format!("AGE-SECRET-KEY-1{}\n", "Q".repeat(58));
+        std::fs::write(root.join("age-key.txt"), key).unwrap();
         git(&top, &["add", "-A"]);
         git(&top, &["commit", "-q", "-m", "the store"]);
         Made {
@@ -791,6 +961,42 @@ mod tests {
             csv.contains("张*"),
             "the ranked customer's masked name: {csv}"
         );
+
+        // `desk check`: what the store's files hold, the same from both.
+        let ring = crate::crypto::Keyring::new(
+            None,
+            &[],
+            Err("no key file".into()),
+            Err("no lookup key file".into()),
+        )
+        .unwrap();
+        let found: Vec<String> =
+            crate::app::check::check(store, &ring, t("2026-11-20T09:00:00+08:00"))
+                .unwrap()
+                .iter()
+                .map(|f| f.to_string())
+                .collect();
+        // The clone's git set-up is checked only in the work tree.
+        let clone_only = |f: &&String| f.starts_with(".git");
+        assert!(store.commit().is_none() || !found.iter().any(|f| clone_only(&f)));
+        let of_files: Vec<&String> = found.iter().filter(|f| !clone_only(f)).collect();
+        let expected = [
+            "desk.yaml:325: rule 'survey-reminder' (rules[9]), key then[0].notify.template: \
+             templates/survey.txt does not exist",
+            "customers/C000009.yaml: a symbolic link",
+            "issued/local.yaml: the mark customer: 900000000 is more than 1,000,000 above",
+            "tickets/2026/11/big.yaml: 4194305 bytes, over desk's limit",
+            "tickets/2026/11/broken.yaml:1: id: invalid type",
+            "tickets/2026/11/link.yaml: a symbolic link",
+            "tickets/2026/11/odd.yaml: a directory",
+            "nodes/far.yaml: node 500 is not from 1 to 99",
+            "age-key.txt: holds an age private key",
+            "audit/reveals/2026-11-02.jsonl:1: not a reveal",
+        ];
+        assert_eq!(of_files.len(), expected.len(), "{found:#?}");
+        for (finding, start) in of_files.iter().zip(expected) {
+            assert!(finding.starts_with(start), "{finding} / {start}");
+        }
     }
 
     #[test]

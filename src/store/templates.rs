@@ -36,9 +36,10 @@ impl Store {
                 "a template is named by a plain name in templates/: letters, digits, '-', '_', '.'",
             ));
         }
-        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
         let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
-        super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
-        super::read_file(&self.root.join(&rel), &rel)
+        if self.commit().is_none() {
+            super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        }
+        self.read_store_file(&rel)
     }
 }

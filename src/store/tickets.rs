@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::read::real_dirs;
-use super::walk::{yaml_files, Depth};
+use super::walk::Depth;
 use super::{create_atomic, write_atomic, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -297,11 +297,13 @@ impl Store {
     /// Every entry under `tickets/` that desk reads or must report, sorted
     /// by path (see [`super::walk::yaml_files`]): a caller reading each with
     /// [`super::read_file`] gets the ticket or the reason it is refused.
+    /// Listed where the store reads: the work tree, or a commit.
     pub fn ticket_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.tickets_dir();
-        Ok(yaml_files(&self.root, "tickets", Depth::Deep, false)?
+        Ok(self
+            .yaml_paths("tickets", Depth::Deep)?
             .into_iter()
-            .map(|found| dir.join(found.rel))
+            .map(|rel| dir.join(rel))
             .collect())
     }
 }

@@ -362,3 +362,79 @@ fn a_revision_git_does_not_know_is_an_error_naming_it() {
         out.stderr
     );
 }
+
+/// The path of ticket `id` from the store's root.
+fn ticket_file(id: &str) -> String {
+    format!("tickets/{}/{}/{id}.yaml", &id[2..6], &id[6..8])
+}
+
+#[test]
+fn check_as_of_a_commit_checks_that_commit_and_leaves_the_work_tree_alone() {
+    let mut env = TestEnv::new();
+    git(&env, &["init", "-q", "-b", "main"]);
+    git(&env, &["config", "core.autocrlf", "false"]);
+    env.at("2026-11-02T09:00:00+08:00");
+    let id = env.new_ticket(&[]);
+    let rel = ticket_file(&id);
+    let sound = std::fs::read_to_string(env.path(&rel)).unwrap();
+    // A merge without the desk driver, pushed as it was.
+    let broken = format!("<<<<<<< HEAD\n{sound}=======\n>>>>>>> other\n");
+    std::fs::write(env.path(&rel), &broken).unwrap();
+    commit(&env, "2026-11-02T10:00:00+08:00", "a bad merge");
+    std::fs::write(env.path(&rel), &sound).unwrap();
+    commit(&env, "2026-11-02T11:00:00+08:00", "mended");
+    // The work tree breaks again, uncommitted: a commit is checked as it is.
+    std::fs::write(env.path(&rel), &broken).unwrap();
+    let here = env.run(&["check"]).fails(1);
+    assert!(here
+        .stdout
+        .contains(&format!("{rel}:1: git conflict markers")));
+    assert!(here.stdout.contains("desk merge driver"), "{}", here.stdout);
+    // (That check brought the work tree's customer index up to date.)
+    let before = untouched(&env);
+
+    let out = env.run(&["check", "--as-of", "HEAD~1"]).fails(1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{rel}:1: git conflict markers: a merge without the desk driver (`desk git-setup`) \
+             left this file half-merged; resolve it by hand\n"
+        )
+    );
+    assert!(out.stderr.contains("1 problem(s) found"), "{}", out.stderr);
+    let out = env.run(&["check", "--as-of", "HEAD"]).ok();
+    assert_eq!(out.stdout, "");
+    // Nothing of this clone's git set-up is checked at a commit, though
+    // this clone has none.
+    assert!(!out.stderr.contains("git-setup"), "{}", out.stderr);
+    assert!(
+        untouched(&env) == before,
+        "the work tree, .desk/ or .git/ changed"
+    );
+
+    // A key pushed in a commit is found there, named by its path.
+    std::fs::write(env.path(&rel), &sound).unwrap();
+    let key = format!("AGE-SECRET-KEY-1{}\n", "Q".repeat(58));
+    std::fs::write(env.path("notes/key.txt"), &key)
+        .or_else(|_| {
+            std::fs::create_dir_all(env.path("notes"))?;
+            std::fs::write(env.path("notes/key.txt"), &key)
+        })
+        .unwrap();
+    commit(&env, "2026-11-02T12:00:00+08:00", "a key by mistake");
+    let out = env.run(&["check", "--as-of", "HEAD"]).fails(1);
+    assert!(
+        out.stdout.starts_with(
+            "notes/key.txt: holds an age private key (AGE-SECRET-KEY-1...); remove it in a new \
+             commit"
+        ) && !out.stdout.contains(&key[..20]),
+        "{}",
+        out.stdout
+    );
+    env.run(&["check", "--as-of", "HEAD~1"]).ok();
+
+    // --fix changes the work tree, so it is refused with a commit.
+    let out = env.run(&["check", "--fix", "--as-of", "HEAD"]).fails(2);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+    env.run(&["check", "--as-of", "nope"]).fails(1);
+}

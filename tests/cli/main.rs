@@ -28,6 +28,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod mail;
+mod mail_in;
 mod report;
 mod rules;
 mod secrets;

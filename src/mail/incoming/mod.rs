@@ -11,6 +11,7 @@
 //! names and the classification.
 
 mod charset;
+mod guard;
 mod html;
 mod names;
 mod trim;
@@ -154,6 +155,9 @@ pub enum IncomingError {
     },
     /// No header could be read: not an e-mail message.
     NotAMessage,
+    /// The MIME parser gave up on the message's structure (it panicked on
+    /// it); refused whole rather than read in part.
+    Unreadable,
     /// No From or Sender with a valid address; the header as found.
     NoSender {
         found: String,
@@ -178,6 +182,10 @@ impl std::fmt::Display for IncomingError {
             IncomingError::NotAMessage => {
                 write!(f, "not an e-mail message: no header could be read")
             }
+            IncomingError::Unreadable => write!(
+                f,
+                "the message's MIME structure could not be read; refused whole, nothing was filed from it"
+            ),
             IncomingError::NoSender { found } if found.is_empty() => {
                 write!(f, "the message has no From address")
             }
@@ -196,6 +204,13 @@ impl std::error::Error for IncomingError {}
 /// has no sender; otherwise reads what it can of a malformed message, as
 /// mail-parser does, and never panics.
 pub fn read(bytes: &[u8], options: &Options) -> Result<Incoming, IncomingError> {
+    // mail-parser 0.11 panics on a few malformed nestings (an empty
+    // message/rfc822 part inside another); one bad mail must not stop a
+    // Maildir run, so a panic inside the parser is the message's error.
+    guard::quietly(|| read_unguarded(bytes, options)).unwrap_or(Err(IncomingError::Unreadable))
+}
+
+fn read_unguarded(bytes: &[u8], options: &Options) -> Result<Incoming, IncomingError> {
     let limits = &options.limits;
     if bytes.len() > limits.message_bytes {
         return Err(IncomingError::TooLarge {

@@ -689,6 +689,30 @@ fn bounded_read(bytes: &[u8]) {
     }
 }
 
+#[test]
+fn a_message_the_mime_parser_panics_on_is_refused_whole() {
+    // mail-parser 0.11.9 panics (message.rs:485) on an empty message/rfc822
+    // part nested in another; found by mime_lines_in_any_order_never_panic.
+    let text = [
+        "Content-Type: multipart/mixed; boundary=b",
+        "",
+        "--b",
+        "Content-Type: message/rfc822",
+        "",
+        "Content-Type: message/rfc822",
+        "",
+        "",
+        "--b--",
+    ]
+    .join("\r\n");
+    assert_eq!(
+        read(text.as_bytes(), &Options::default()),
+        Err(IncomingError::Unreadable)
+    );
+    // The process goes on reading other mail afterwards.
+    assert!(read(CORPUS[0], &Options::default()).is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 

@@ -44,6 +44,18 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             &["key", "via", "attempt", "error"],
         ),
         Action::Fired => (&["key"], &["key"]),
+        Action::Received => (
+            &[
+                "from",
+                "note",
+                "message_id",
+                "subject",
+                "in_reply_to",
+                "references",
+                "attachments",
+            ],
+            &["from", "message_id"],
+        ),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })

@@ -342,10 +342,9 @@ fn as_read(name: &str, value: &Value) -> Value {
     match (name, value) {
         // Never empty: `by: null` is the text `null`.
         ("by" | "action", v) => text(v),
-        ("at" | "from" | "to" | "nps" | "attempt" | "next_attempt", _) | (_, Value::Null) => {
-            value.clone()
-        }
-        ("tags" | "args", Value::Sequence(items)) => {
+        ("at" | "from" | "to" | "attachments" | "nps" | "attempt" | "next_attempt", _)
+        | (_, Value::Null) => value.clone(),
+        ("tags" | "args" | "in_reply_to" | "references", Value::Sequence(items)) => {
             Value::Sequence(items.iter().map(text).collect())
         }
         ("scores", Value::Mapping(m)) => {
@@ -403,3 +402,36 @@ proptest! {
 }
 
 const TICKET_HEAD: &str = "id: CW202611230001\ntitle: t\ncustomer: C1\ntype: t\ncategory: null\ntags: []\nchannel: c\npriority: p\nstatus: open\nassignee: null\ncreated: 2026-11-23T09:00:00+08:00\ndescription: ''\nexpectation: null\nresolution: null\nhistory:\n";
+
+#[test]
+fn a_received_mail_is_written_in_file_order_and_read_back_whole() {
+    let at = crate::clock::Timestamp::parse("2026-12-03T10:00:00+08:00").unwrap();
+    let mail = super::Received {
+        from: "zhang.wei@example.cn".into(),
+        subject: Some("回复：订单未到货".into()),
+        note: Some("还没收到".into()),
+        message_id: "qq-1@qq.com".into(),
+        in_reply_to: vec!["0a1b2c@desk".into()],
+        references: Vec::new(),
+        attachments: vec![super::MailAttachment {
+            name: "invoice.pdf".into(),
+            size: 12,
+            sha256: Some("ab".into()),
+            refused: None,
+        }],
+    };
+    let event = Event::new(at, "mail", mail.clone());
+    let text = crate::yaml::to_string(&event).unwrap();
+    assert_eq!(
+        text,
+        "at: 2026-12-03T10:00:00+08:00\nby: mail\naction: received\nfrom: zhang.wei@example.cn\n\
+         note: 还没收到\nmessage_id: qq-1@qq.com\nsubject: 回复：订单未到货\nin_reply_to:\n- 0a1b2c@desk\n\
+         attachments:\n- name: invoice.pdf\n  size: 12\n  sha256: ab\n"
+    );
+    let again: Event = crate::yaml::from_str(&text).unwrap();
+    assert_eq!(again.payload, Payload::Received(mail));
+    // A newer desk's field in an attachment is kept as written.
+    let newer = text.replace("  sha256: ab\n", "  sha256: ab\n  scanned: clean\n");
+    let read: Event = crate::yaml::from_str(&newer).unwrap();
+    assert_eq!(crate::yaml::to_string(&read).unwrap(), newer);
+}

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{
-    Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, Notified, Payload, Queued,
-    Reopened, Spelling, Surveyed, Updated,
+    Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified,
+    Payload, Queued, Received, Reopened, Spelling, Surveyed, Updated,
 };
 use crate::clock::Timestamp;
 use crate::model::NewTicket;
@@ -21,7 +21,7 @@ use crate::yaml::Value;
 
 /// The fields an event may have besides `at`, `by` and `action`, in the
 /// order files have them; unknown ones follow, by name.
-pub const FILE_ORDER: [&str; 30] = [
+pub const FILE_ORDER: [&str; 34] = [
     "title",
     "customer",
     "type",
@@ -52,6 +52,12 @@ pub const FILE_ORDER: [&str; 30] = [
     "error",
     "next_attempt",
     "message_id",
+    // `received` (desk mail-in); after the older keys, so that older files
+    // keep their layout.
+    "subject",
+    "in_reply_to",
+    "references",
+    "attachments",
 ];
 
 // Positions in FILE_ORDER.
@@ -85,6 +91,10 @@ const ATTEMPT: usize = 26;
 const ERROR: usize = 27;
 const NEXT_ATTEMPT: usize = 28;
 const MESSAGE_ID: usize = 29;
+const SUBJECT: usize = 30;
+const IN_REPLY_TO: usize = 31;
+const REFERENCES: usize = 32;
+const ATTACHMENTS: usize = 33;
 
 /// Where a field goes among an event's fields: its place in [`FILE_ORDER`],
 /// unknown fields after all of them.
@@ -122,6 +132,10 @@ pub(super) fn rank(name: &str) -> usize {
         "error" => ERROR,
         "next_attempt" => NEXT_ATTEMPT,
         "message_id" => MESSAGE_ID,
+        "subject" => SUBJECT,
+        "in_reply_to" => IN_REPLY_TO,
+        "references" => REFERENCES,
+        "attachments" => ATTACHMENTS,
         _ => FILE_ORDER.len(),
     }
 }
@@ -207,6 +221,31 @@ impl Slots {
         match self.take_if(TO, |s| matches!(s, Slot::Value(Value::String(_))))? {
             Slot::Value(Value::String(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// `from` as one address (`received`); anything else stays in the
+    /// event's `extra`.
+    fn sender(&mut self) -> Option<String> {
+        match self.take_if(FROM, |s| matches!(s, Slot::Value(Value::String(_))))? {
+            Slot::Value(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `attachments` as desk writes them; any other shape (a newer desk's
+    /// fields in them) stays in the event's `extra`, written back as it was.
+    fn attachments(&mut self) -> Vec<MailAttachment> {
+        let exact = |s: &Slot| match s {
+            Slot::Value(v) => crate::yaml::from_value::<Vec<MailAttachment>>(v.clone())
+                .ok()
+                .and_then(|a| crate::yaml::to_value(&a).ok())
+                .is_some_and(|again| again == *v),
+            _ => false,
+        };
+        match self.take_if(ATTACHMENTS, exact) {
+            Some(Slot::Value(v)) => crate::yaml::from_value(v).unwrap_or_default(),
+            _ => Vec::new(),
         }
     }
 
@@ -342,6 +381,23 @@ impl Slots {
             "fired" if self.has(KEY) => Payload::Fired(Fired {
                 key: self.text(KEY).expect("checked"),
             }),
+            "received"
+                if self.has(MESSAGE_ID)
+                    && self
+                        .0
+                        .iter()
+                        .any(|(f, s)| *f == FROM && matches!(s, Slot::Value(Value::String(_)))) =>
+            {
+                Payload::Received(Received {
+                    from: self.sender().expect("checked"),
+                    subject: self.text(SUBJECT),
+                    note: self.text(NOTE),
+                    message_id: self.text(MESSAGE_ID).expect("checked"),
+                    in_reply_to: self.texts(IN_REPLY_TO).unwrap_or_default(),
+                    references: self.texts(REFERENCES).unwrap_or_default(),
+                    attachments: self.attachments(),
+                })
+            }
             _ => other(action),
         }
     }
@@ -355,6 +411,7 @@ enum Out<'a> {
     Scores(&'a BTreeMap<String, u8>),
     Number(u32),
     Time(Timestamp),
+    Attachments(&'a [MailAttachment]),
 }
 
 impl Serialize for Out<'_> {
@@ -366,6 +423,7 @@ impl Serialize for Out<'_> {
             Out::Scores(m) => m.serialize(s),
             Out::Number(n) => s.serialize_u32(*n),
             Out::Time(t) => t.serialize(s),
+            Out::Attachments(a) => a.serialize(s),
         }
     }
 }
@@ -468,6 +526,24 @@ impl Payload {
                 }
             }
             Payload::Fired(f) => out.push((KEY, FILE_ORDER[KEY], Out::Text(&f.key))),
+            Payload::Received(r) => {
+                out.push((FROM, FILE_ORDER[FROM], Out::Text(&r.from)));
+                text(&mut out, NOTE, &r.note);
+                out.push((MESSAGE_ID, FILE_ORDER[MESSAGE_ID], Out::Text(&r.message_id)));
+                text(&mut out, SUBJECT, &r.subject);
+                for (field, ids) in [(IN_REPLY_TO, &r.in_reply_to), (REFERENCES, &r.references)] {
+                    if !ids.is_empty() {
+                        out.push((field, FILE_ORDER[field], Out::Texts(ids)));
+                    }
+                }
+                if !r.attachments.is_empty() {
+                    out.push((
+                        ATTACHMENTS,
+                        FILE_ORDER[ATTACHMENTS],
+                        Out::Attachments(&r.attachments),
+                    ));
+                }
+            }
             Payload::Other(_) => {}
         }
         out
@@ -662,8 +738,8 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// before events were typed.
 fn read<'de, A: MapAccess<'de>>(field: usize, map: &mut A) -> Result<Option<Slot>, A::Error> {
     Ok(match field {
-        FROM | TO => Some(Slot::Value(map.next_value()?)),
-        TAGS | ARGS => map.next_value::<Option<_>>()?.map(Slot::Texts),
+        FROM | TO | ATTACHMENTS => Some(Slot::Value(map.next_value()?)),
+        TAGS | ARGS | IN_REPLY_TO | REFERENCES => map.next_value::<Option<_>>()?.map(Slot::Texts),
         SCORES => map.next_value::<Option<_>>()?.map(Slot::Scores),
         NPS => map.next_value::<Option<_>>()?.map(Slot::Nps),
         ATTEMPT => map.next_value::<Option<_>>()?.map(Slot::Attempt),

@@ -23,12 +23,20 @@
 //!   index without a stat of each file ([`Derived::COMPLETE`], [`Whole`])
 //!   hold their folder's lock.
 //!
-//! Instances: the ticket cache (`tickets.rs`), the customer index (two
-//! files, `store/customer_index.rs`). `desk cache` covers every instance of
-//! [`registry`]; docs/architecture.md says how to add one.
+//! Instances: the ticket cache (`tickets.rs`), the Message-IDs of mail
+//! received (`message_ids.rs`), the customer index (two files,
+//! `store/customer_index.rs`). `desk cache` covers every instance of
+//! `registry()`; docs/architecture.md says how to add one.
+//!
+//! This file is the mechanism: the traits, the refresh and the file's
+//! reading and writing; `whole.rs` the whole-index view of a writer,
+//! `cache.rs` what `desk cache` does over every index.
 
+mod cache;
 mod format;
+mod message_ids;
 mod tickets;
+mod whole;
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -38,10 +46,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
 use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header, Reader};
 pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
+pub(super) use self::whole::Whole;
 use super::{FileKey, Store};
 use crate::error::{Error, Result};
 
@@ -521,292 +531,6 @@ impl Store {
 /// The entry of a frame that [`Derived::frame`] made.
 pub(super) fn frame_entry(frame: &[u8]) -> Entry<'_> {
     verified_entry(frame, 0..frame.len())
-}
-
-/// An index read whole and verified, for a writer under its folder's lock
-/// that trusts it as naming every file while the folder is unchanged
-/// ([`Derived::COMPLETE`]), and rewrites it with the entries it changed.
-pub(super) struct Whole {
-    bytes: Vec<u8>,
-    header: Header,
-    frames: Vec<Range<usize>>,
-}
-
-impl Whole {
-    /// The index in `bytes`, each entry shown to `visit` as it is verified
-    /// (one pass); `None` unless all of it is sound.
-    pub(super) fn of<I: Derived>(bytes: Vec<u8>, mut visit: impl FnMut(&Entry)) -> Option<Whole> {
-        let mut reader = Reader::new(&bytes, I::MAGIC);
-        let mut frames = Vec::new();
-        for entry in reader.by_ref() {
-            visit(&entry);
-            frames.push(entry.frame);
-        }
-        let header = reader.header().filter(|_| reader.whole())?;
-        Some(Whole {
-            bytes,
-            header,
-            frames,
-        })
-    }
-
-    pub(super) fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.frames.len()
-    }
-
-    pub(super) fn entry(&self, i: usize) -> Entry<'_> {
-        verified_entry(&self.bytes, self.frames[i].clone())
-    }
-
-    /// The whole file's bytes (a search for a value's bytes in them finds
-    /// every record that may hold it).
-    pub(super) fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Whether the index still names every file of its folder as indexed:
-    /// the folder's identity is the one taken with it, and either that was
-    /// taken well after the folder last changed, or the folder's listing
-    /// (one read of the directory, no stat of each file) has the same
-    /// names and inodes. Creating, deleting or renaming a file changes the
-    /// folder's identity; an edit in place is left to reading commands.
-    pub(super) fn names_folder<F: Folder>(
-        &self,
-        store: &Store,
-        now: Option<FileKey>,
-    ) -> Result<bool> {
-        if self.header.folder.is_none() || self.header.folder != now {
-            return Ok(false);
-        }
-        if !racy_folder(&self.header) {
-            return Ok(true);
-        }
-        if !cfg!(unix) {
-            return Ok(false);
-        }
-        let files = F::files(store, false)?;
-        Ok(files.len() == self.frames.len()
-            && files.iter().enumerate().all(|(i, f)| {
-                let e = self.entry(i);
-                e.name == f.name && e.key.inode == f.ino
-            }))
-    }
-
-    /// The first entry at or after `from` whose name is not before `name`
-    /// (entries are in name order): a binary search.
-    fn first_not_before(&self, from: usize, name: &str) -> usize {
-        let (mut lo, mut hi) = (from, self.frames.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.entry(mid).name < name {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-}
-
-impl Store {
-    /// Rewrites index `I` as `old` with `fresh` (name, frame) put in by
-    /// name, with the folder's identity as it is now. Call under the
-    /// folder's lock, right after the writes that `fresh` records. Best
-    /// effort.
-    pub(super) fn rewrite_whole<I: Derived>(&self, old: &Whole, mut fresh: Vec<(String, Vec<u8>)>) {
-        // This write has just changed the folder: taken at once, the index
-        // would be racy and the next write would list the folder. On a file
-        // system with fine times, waiting out the short window (under the
-        // lock, so no other desk write is held up longer than that) makes
-        // the next write trust it.
-        let mut taken = now_nanos();
-        let Ok(mut folder) = self.folder_key::<I::Folder>() else {
-            return self.forget_quietly::<I>();
-        };
-        if let Some(key) = folder.filter(FileKey::has_fine_times) {
-            let wait = key.newest_nanos() + key.racy_nanos() - taken;
-            if wait > 0 {
-                std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
-                taken = now_nanos();
-                let Ok(again) = self.folder_key::<I::Folder>() else {
-                    return self.forget_quietly::<I>();
-                };
-                folder = again;
-            }
-        }
-        fresh.sort_by(|a, b| a.0.cmp(&b.0));
-        fresh.dedup_by(|later, earlier| {
-            // The last frame given for a name wins.
-            if later.0 == earlier.0 {
-                std::mem::swap(later, earlier);
-                true
-            } else {
-                false
-            }
-        });
-        // Old frames are copied as they are; only a few are decoded, to
-        // find where each fresh one goes (a write touches a few names).
-        let count = old.frames.len();
-        let mut merged: Vec<&[u8]> = Vec::with_capacity(count + fresh.len());
-        let mut next = 0;
-        for (name, frame) in &fresh {
-            let at = old.first_not_before(next, name);
-            merged.extend((next..at).map(|i| &old.bytes[old.frames[i].clone()]));
-            merged.push(frame);
-            next = if at < count && old.entry(at).name == name {
-                at + 1
-            } else {
-                at
-            };
-        }
-        merged.extend((next..count).map(|i| &old.bytes[old.frames[i].clone()]));
-        let header = Header { folder, taken };
-        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter(), false);
-    }
-
-    fn forget_quietly<I: Derived>(&self) {
-        let _ = self.forget_index::<I>();
-    }
-}
-
-/// What `desk cache stats` reports of one index.
-#[derive(Debug)]
-pub struct CacheStats {
-    pub name: &'static str,
-    pub path: PathBuf,
-    pub bytes: Option<u64>,
-    pub entries: usize,
-    /// The files of its folder that it may index.
-    pub files: usize,
-    /// Of those, the ones whose entry a reading command would reuse.
-    pub fresh: usize,
-}
-
-/// What `desk cache rebuild` did.
-#[derive(Debug, Default)]
-pub struct Rebuilt {
-    /// How many files of each folder were parsed.
-    pub parsed: Vec<(&'static str, usize)>,
-    pub errors: Vec<Error>,
-}
-
-/// An index as `desk cache` handles it.
-pub(super) trait Registered: Sync {
-    fn stats(&self, store: &Store) -> Result<CacheStats>;
-    fn forget(&self, store: &Store) -> Result<bool>;
-    /// Brings the index up to date (all of it, once forgotten).
-    fn refresh(&self, store: &Store) -> Result<Refreshed>;
-    fn folder(&self) -> &'static str;
-    fn file(&self) -> &'static str;
-    /// The files of the indexes its refresh keeps up to date too.
-    fn companions(&self) -> Vec<&'static str>;
-}
-
-impl<I: Derived> Registered for Of<I> {
-    fn stats(&self, store: &Store) -> Result<CacheStats> {
-        let path = store.index_path(I::FILE);
-        let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
-        let contents = store.read_index::<I>();
-        let entries: Vec<Entry> = Reader::new(&contents, I::MAGIC).collect();
-        let files: Vec<Listed> = I::Folder::files(store, true)?
-            .into_iter()
-            .filter(|f| f.key.is_some())
-            .collect();
-        let fresh = files
-            .iter()
-            .filter(|f| {
-                entries
-                    .binary_search_by(|e| e.name.cmp(&f.name))
-                    .is_ok_and(|at| {
-                        let e = &entries[at];
-                        Some(e.key) == f.key && e.settled && e.record.is_some()
-                    })
-            })
-            .count();
-        Ok(CacheStats {
-            name: I::NAME,
-            path,
-            bytes,
-            entries: entries.len(),
-            files: files.len(),
-            fresh,
-        })
-    }
-
-    fn forget(&self, store: &Store) -> Result<bool> {
-        store.forget_index::<I>()
-    }
-
-    fn refresh(&self, store: &Store) -> Result<Refreshed> {
-        store.refresh_quietly::<I>(&store.read_index::<I>(), false)
-    }
-
-    fn folder(&self) -> &'static str {
-        I::Folder::DIR
-    }
-
-    fn file(&self) -> &'static str {
-        I::FILE
-    }
-
-    fn companions(&self) -> Vec<&'static str> {
-        I::companions().iter().map(|c| c.file()).collect()
-    }
-}
-
-/// Every derived index, for `desk cache`. An index refreshed as another's
-/// companion comes after it, so a rebuild parses each folder once.
-fn registry() -> [&'static dyn Registered; 3] {
-    use super::customer_index::{CustomerIdentities, CustomerSummaryIndex};
-    [
-        &Of::<TicketCache>::SLOT,
-        &Of::<CustomerSummaryIndex>::SLOT,
-        &Of::<CustomerIdentities>::SLOT,
-    ]
-}
-
-impl Store {
-    /// `desk cache stats`: every index.
-    pub fn cache_stats(&self) -> Result<Vec<CacheStats>> {
-        registry().iter().map(|i| i.stats(self)).collect()
-    }
-
-    /// `desk cache clear`: removes every index's file; whether there was any.
-    pub fn clear_cache(&self) -> Result<bool> {
-        let mut any = false;
-        for index in registry() {
-            any |= index.forget(self)?;
-        }
-        Ok(any)
-    }
-
-    /// `desk cache rebuild`: every index from every file.
-    pub fn rebuild_cache(&self) -> Result<Rebuilt> {
-        self.clear_cache()?;
-        let mut rebuilt = Rebuilt::default();
-        let mut done: Vec<&str> = Vec::new();
-        for index in registry() {
-            if done.contains(&index.file()) {
-                continue;
-            }
-            done.extend(index.companions());
-            let r = index.refresh(self)?;
-            match rebuilt
-                .parsed
-                .iter_mut()
-                .find(|(f, _)| *f == index.folder())
-            {
-                Some((_, n)) => *n += r.parsed,
-                None => rebuilt.parsed.push((index.folder(), r.parsed)),
-            }
-            rebuilt.errors.extend(r.errors);
-        }
-        Ok(rebuilt)
-    }
 }
 
 #[cfg(test)]

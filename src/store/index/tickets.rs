@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Derived, Folder, Listed};
+use super::message_ids::MessageIds;
+use super::{Derived, Folder, Listed, Of, Slot};
 use crate::error::{Error, Result};
 use crate::model::{Summary, Ticket, TicketId};
 use crate::store::walk::{yaml_files, Depth};
@@ -55,6 +56,12 @@ impl Derived for TicketCache {
 
     fn derive(ticket: &Ticket) -> Summary {
         Summary::of(ticket)
+    }
+
+    /// The Message-IDs of mail received come from the same parse of each
+    /// changed ticket, so that `desk mail-in` finds them up to date.
+    fn companions() -> &'static [&'static dyn Slot<Ticket>] {
+        &[&Of::<MessageIds>::SLOT]
     }
 }
 

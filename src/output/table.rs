@@ -1,280 +1,29 @@
-//! One writer for every output format: commands build rows once and print
-//! them as a table, CSV or JSON through any `Write`, so tests can capture it.
-
-pub mod message;
+//! Rows as aligned columns for people: cut to the terminal's width, boxed
+//! and coloured where the terminal allows it (CJK-aware).
 
 use std::borrow::Cow;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use comfy_table::{
     presets, Attribute, Color, ColumnConstraint, ContentArrangement, TableComponent, Width,
 };
-use serde_json::{Map, Value as Json};
 use unicode_width::UnicodeWidthStr;
 
+use super::{cell_text, Cell, Records, Terminal, Tone};
 use crate::error::Result;
 use crate::text::visible;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
-    Ids,
-}
-
-impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Csv, Format::Json, Format::Ids];
-
-    /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Ids => "ids",
-        }
-    }
-
-    /// What the format is, as `--help` says it.
-    pub fn about(self) -> &'static str {
-        match self {
-            Format::Table => "Aligned columns for people (CJK-aware)",
-            Format::Csv => "RFC 4180 CSV with a header row",
-            Format::Json => "JSON: one object per row, with the column names as keys",
-            Format::Ids => "The IDs alone, one per line",
-        }
-    }
-}
-
-/// What the terminal allows (decoration only on a terminal without
-/// NO_COLOR) and how record output is written.
-#[derive(Debug, Clone, Copy)]
-pub struct Terminal {
-    pub is_tty: bool,
-    /// Decoration: colour and box borders around tables. Only on a
-    /// terminal without NO_COLOR; otherwise tables are plain aligned columns.
-    pub color: bool,
-    /// The width tables are fitted to: the terminal's, else `COLUMNS`, else
-    /// none (nothing is cut).
-    pub width: Option<u16>,
-    /// `--csv-raw`: CSV cells exactly as stored, formula characters and all.
-    pub csv_raw: bool,
-}
-
-impl Terminal {
-    pub fn detect() -> Terminal {
-        let is_tty = std::io::stdout().is_terminal();
-        // NO_COLOR (no-color.org), and a terminal that says it cannot.
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        let columns = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<u16>().ok())
-            .filter(|w| *w > 0);
-        // The terminal that stdout is, asked directly (not /dev/tty, which
-        // may be another terminal); `COLUMNS` when it does not answer, and
-        // for a pipe only when set (`COLUMNS=100 desk list --format table |
-        // less`): piped tables are otherwise never cut.
-        let width = if is_tty {
-            terminal_size::terminal_size_of(std::io::stdout())
-                .map(|(w, _)| w.0)
-                .filter(|w| *w > 0)
-                .or(columns)
-        } else {
-            columns
-        };
-        Terminal {
-            is_tty,
-            color: is_tty && !no_color,
-            width,
-            csv_raw: false,
-        }
-    }
-
-    /// The format a command uses when none is asked for: a table for people,
-    /// CSV for pipes.
-    pub fn format_or_default(self, asked: Option<Format>) -> Format {
-        asked.unwrap_or(if self.is_tty {
-            Format::Table
-        } else {
-            Format::Csv
-        })
-    }
-}
-
-/// One cell: typed, so that numbers stay numbers in JSON while CSV and
-/// tables show them with a fixed number of decimals.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Null,
-    Text(String),
-    Int(i64),
-    /// A value and how many decimals to show.
-    Dec(f64, usize),
-}
-
-impl Cell {
-    pub fn json(&self) -> Json {
-        match self {
-            Cell::Null => Json::Null,
-            Cell::Text(s) => Json::String(s.clone()),
-            Cell::Int(n) => Json::from(*n),
-            Cell::Dec(x, places) => {
-                let factor = 10f64.powi(*places as i32);
-                serde_json::Number::from_f64((x * factor).round() / factor)
-                    .map_or(Json::Null, Json::Number)
-            }
-        }
-    }
-}
-
-/// A table of records: a header and rows of cells. The first column is the
-/// record's ID (used by `--format ids`).
-#[derive(Debug, Clone, Default)]
-pub struct Records {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-    /// Per row and cell, the colour a table gives it on a terminal.
-    tones: Vec<Vec<Tone>>,
-    /// Free-text columns a table may cut with an ellipsis to fit the width.
-    cut: Vec<usize>,
-    /// Columns a table leaves out, in this order, when cutting the free
-    /// text is not enough to fit the width.
-    spare: Vec<usize>,
-}
-
-/// How a table cell is coloured on a terminal that allows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tone {
-    #[default]
-    Plain,
-    /// Breached: red.
-    Alert,
-    /// At risk: yellow.
-    Warn,
-    /// Closed, met: dim.
-    Dim,
-}
 
 /// The narrowest a cut free-text column gets (display columns) while
 /// other columns can still be left out: enough of a title to recognise it.
 const CUT_MIN: usize = 20;
 
 impl Records {
-    pub fn new(headers: &[&str]) -> Self {
-        Records {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
-            ..Records::default()
-        }
-    }
-
-    fn column(&self, name: &str) -> usize {
-        self.headers
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
-    }
-
-    /// Free-text columns (titles, names) that a table cuts with an
-    /// ellipsis to fit the terminal; every other cell is shown whole.
-    pub fn cut(mut self, columns: &[&str]) -> Self {
-        self.cut = columns.iter().map(|c| self.column(c)).collect();
-        self
-    }
-
-    /// Columns a table leaves out, first to last, on a terminal too narrow
-    /// for every column even with the free text cut.
-    pub fn spare(mut self, columns: &[&str]) -> Self {
-        self.spare = columns.iter().map(|c| self.column(c)).collect();
-        self
-    }
-
-    pub fn push(&mut self, row: Vec<Cell>) {
-        let plain = vec![Tone::Plain; row.len()];
-        self.push_toned(row, plain);
-    }
-
-    /// A row with a colour for each cell (tables on a terminal only).
-    pub fn push_toned(&mut self, row: Vec<Cell>, tones: Vec<Tone>) {
-        debug_assert_eq!(row.len(), self.headers.len());
-        debug_assert_eq!(tones.len(), self.headers.len());
-        self.rows.push(row);
-        self.tones.push(tones);
-    }
-
-    /// [`Records::write`], with a byte-order mark before CSV when `bom`
-    /// (for spreadsheets on Windows that take UTF-8 for the local code page).
-    pub fn write_bom(
-        &self,
-        out: &mut dyn Write,
-        format: Format,
-        term: Terminal,
-        bom: bool,
-    ) -> Result<()> {
-        match format {
-            Format::Csv => self.write_csv(out, bom, term.csv_raw),
-            _ => self.write(out, format, term),
-        }
-    }
-
-    pub fn write(&self, out: &mut dyn Write, format: Format, term: Terminal) -> Result<()> {
-        match format {
-            Format::Table => self.write_table(out, term),
-            Format::Csv => self.write_csv(out, false, term.csv_raw),
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, &self.to_json())
-                    .map_err(std::io::Error::from)?;
-                writeln!(out)?;
-                Ok(())
-            }
-            Format::Ids => {
-                for row in &self.rows {
-                    writeln!(out, "{}", visible(&cell_text(&row[0])))?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    pub fn object(&self, row: &[Cell]) -> Json {
-        let mut map = Map::new();
-        for (h, v) in self.headers.iter().zip(row) {
-            map.insert(h.clone(), v.json());
-        }
-        Json::Object(map)
-    }
-
-    /// All rows as a JSON array of objects.
-    pub fn to_json(&self) -> Json {
-        Json::Array(self.rows.iter().map(|r| self.object(r)).collect())
-    }
-
-    /// RFC 4180 CSV. Text cells that a spreadsheet would run as a formula
-    /// are neutralised (see [`csv_cell`]) unless `raw`.
-    pub fn write_csv(&self, out: &mut dyn Write, bom: bool, raw: bool) -> Result<()> {
-        if bom {
-            out.write_all("\u{feff}".as_bytes())?;
-        }
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(&self.headers).map_err(csv_io)?;
-        for row in &self.rows {
-            w.write_record(row.iter().map(|c| match c {
-                Cell::Text(s) if !raw => csv_cell(s).into_owned(),
-                other => cell_text(other),
-            }))
-            .map_err(csv_io)?;
-        }
-        w.flush()?;
-        Ok(())
-    }
-
     /// Aligned columns, every cell escaped by [`visible`]. Nothing wraps:
     /// on a known width the free-text columns are cut with an ellipsis and,
     /// if that is not enough, the spare columns are left out. Box borders
     /// and colour only when `term.color`. desk decides what is shown and
     /// how wide ([`fit`], [`ellipsis`]); comfy-table draws it.
-    fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
+    pub(super) fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
         let shown = |c: &Cell| -> String {
             let t = cell_text(c);
             match visible(&t) {
@@ -514,128 +263,11 @@ fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…", &s[..ends[lo]]))
 }
 
-fn csv_io(e: csv::Error) -> std::io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => std::io::Error::other(format!("{other:?}")),
-    }
-}
-
-/// A cell as text: null empty, decimals with their fixed places, a dot for
-/// the decimal point and no thousands separators.
-pub fn cell_text(v: &Cell) -> String {
-    match v {
-        Cell::Null => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(n) => n.to_string(),
-        Cell::Dec(x, places) => {
-            let s = format!("{x:.places$}");
-            // Never print "-0.00".
-            if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-                s[1..].to_string()
-            } else {
-                s
-            }
-        }
-    }
-}
-
-pub fn text(s: impl AsRef<str>) -> Cell {
-    Cell::Text(s.as_ref().to_string())
-}
-
-pub fn opt_text(s: Option<impl AsRef<str>>) -> Cell {
-    s.map_or(Cell::Null, |s| Cell::Text(s.as_ref().to_string()))
-}
-
-pub fn int(n: usize) -> Cell {
-    Cell::Int(n as i64)
-}
-
-/// A decimal shown with `places` decimals; `None` is an empty cell.
-pub fn dec(x: Option<f64>, places: usize) -> Cell {
-    x.filter(|x| x.is_finite())
-        .map_or(Cell::Null, |x| Cell::Dec(x, places))
-}
-
-/// The characters that make a spreadsheet read a cell as a formula
-/// (OWASP, "CSV Injection").
-const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// Whether a spreadsheet would take a cell with this text for a formula.
-pub fn starts_like_formula(s: &str) -> bool {
-    s.starts_with(FORMULA_START)
-}
-
-/// A text cell as written to CSV: one apostrophe before a cell that starts
-/// with `=`, `+`, `-`, `@`, tab or carriage return, so that spreadsheet
-/// programs show it as text instead of running it. A cell made of
-/// apostrophes followed by such a character gets one more, so that
-/// [`csv_cell_value`] gives back exactly the value.
-pub fn csv_cell(s: &str) -> Cow<'_, str> {
-    if starts_like_formula(s.trim_start_matches('\'')) {
-        Cow::Owned(format!("'{s}"))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
-/// The value a CSV cell written by [`csv_cell`] stands for: the inverse,
-/// used when CSV is read back (`desk customer import`).
-pub fn csv_cell_value(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if starts_like_formula(rest.trim_start_matches('\'')) => rest,
-        _ => cell,
-    }
-}
-
-/// A cell's value as `desk customer import` takes it: the export's formula guard undone (`'=1` is `=1`, see
-/// `output::csv_cell`), surrounding space trimmed. A cell whose leading tab
-/// or carriage return hides a formula is refused rather than trimmed into one.
-pub fn csv_cell_import(cell: &str) -> crate::error::Result<&str> {
-    let given = csv_cell_value(cell);
-    let value = given.trim();
-    let leading = &given[..given.len() - given.trim_start().len()];
-    if leading.contains(['\t', '\r']) && starts_like_formula(value) {
-        return Err(crate::error::Error::invalid(
-            "cell",
-            cell,
-            "a tab or carriage return before =, +, - or @ hides a spreadsheet formula; \
-             remove the leading characters",
-        ));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::{text, Format};
     use proptest::prelude::*;
-
-    #[test]
-    fn cells_are_trimmed_and_unguarded_but_never_trimmed_into_a_formula() {
-        assert_eq!(csv_cell_import(" Alice ").unwrap(), "Alice");
-        assert_eq!(csv_cell_import("\tAlice").unwrap(), "Alice");
-        assert_eq!(csv_cell_import("'=1").unwrap(), "=1");
-        assert_eq!(csv_cell_import("''=1").unwrap(), "'=1");
-        assert_eq!(csv_cell_import("'+442079460958").unwrap(), "+442079460958");
-        assert_eq!(csv_cell_import("O'Brien").unwrap(), "O'Brien");
-        assert_eq!(csv_cell_import("'quoted'").unwrap(), "'quoted'");
-        for hidden in ["\t=1", "\r+1", " \t-1", "'\t@x", "\r\n=1"] {
-            assert!(csv_cell_import(hidden).is_err(), "{hidden:?}");
-        }
-    }
-
-    proptest! {
-        /// What export writes for a stored (trimmed) value imports as that value.
-        #[test]
-        fn an_exported_cell_imports_as_its_value(v in "['=+@\\-a ]{0,6}") {
-            let v = v.trim();
-            let cell = csv_cell(v);
-            prop_assert_eq!(csv_cell_import(&cell).unwrap(), v);
-        }
-
-    }
 
     #[test]
     fn tables_escape_cells_and_keep_cjk() {
@@ -837,41 +469,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn csv_neutralises_text_cells_but_not_numbers() {
-        for (value, cell) in [
-            ("=1+1", "'=1+1"),
-            ("+86 139", "'+86 139"),
-            ("-2", "'-2"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\t=1", "'\t=1"),
-            ("\r=1", "'\r=1"),
-            ("'=1", "''=1"),
-            ("'hello", "'hello"),
-            ("a=1", "a=1"),
-            ("", ""),
-        ] {
-            assert_eq!(csv_cell(value), cell, "{value:?}");
-            assert_eq!(csv_cell_value(cell), value, "{cell:?}");
-        }
-        let mut r = Records::new(&["t", "n", "d"]);
-        r.push(vec![text("-x"), Cell::Int(-3), Cell::Dec(-1.5, 2)]);
-        let mut out = Vec::new();
-        r.write_csv(&mut out, false, false).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "t,n,d\n'-x,-3,-1.50\n");
-        let mut out = Vec::new();
-        r.write_csv(&mut out, false, true).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "t,n,d\n-x,-3,-1.50\n");
-    }
-
     proptest! {
-        #[test]
-        fn reading_a_neutralised_cell_gives_back_the_value(s in "['=+@\\-\t\r a-z]{0,6}") {
-            let cell = csv_cell(&s);
-            prop_assert_eq!(csv_cell_value(&cell), s.as_str());
-            prop_assert!(!starts_like_formula(&cell));
-        }
-
         #[test]
         fn a_cut_cell_never_passes_its_width(
             s in "\\PC{0,30}|[a❤\u{fe0f}\u{301}客\u{1100}\u{1161}\u{11a8}]{0,12}",

@@ -1,0 +1,145 @@
+//! `desk cache` over every derived index: stats, clear, rebuild.
+
+use std::path::PathBuf;
+
+use super::format::{Entry, Reader};
+use super::{Derived, Folder, Listed, Of, Refreshed, TicketCache};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What `desk cache stats` reports of one index.
+#[derive(Debug)]
+pub struct CacheStats {
+    pub name: &'static str,
+    pub path: PathBuf,
+    pub bytes: Option<u64>,
+    pub entries: usize,
+    /// The files of its folder that it may index.
+    pub files: usize,
+    /// Of those, the ones whose entry a reading command would reuse.
+    pub fresh: usize,
+}
+
+/// What `desk cache rebuild` did.
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    /// How many files of each folder were parsed.
+    pub parsed: Vec<(&'static str, usize)>,
+    pub errors: Vec<Error>,
+}
+
+/// An index as `desk cache` handles it.
+pub(in crate::store) trait Registered: Sync {
+    fn stats(&self, store: &Store) -> Result<CacheStats>;
+    fn forget(&self, store: &Store) -> Result<bool>;
+    /// Brings the index up to date (all of it, once forgotten).
+    fn refresh(&self, store: &Store) -> Result<Refreshed>;
+    fn folder(&self) -> &'static str;
+    fn file(&self) -> &'static str;
+    /// The files of the indexes its refresh keeps up to date too.
+    fn companions(&self) -> Vec<&'static str>;
+}
+
+impl<I: Derived> Registered for Of<I> {
+    fn stats(&self, store: &Store) -> Result<CacheStats> {
+        let path = store.index_path(I::FILE);
+        let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
+        let contents = store.read_index::<I>();
+        let entries: Vec<Entry> = Reader::new(&contents, I::MAGIC).collect();
+        let files: Vec<Listed> = I::Folder::files(store, true)?
+            .into_iter()
+            .filter(|f| f.key.is_some())
+            .collect();
+        let fresh = files
+            .iter()
+            .filter(|f| {
+                entries
+                    .binary_search_by(|e| e.name.cmp(&f.name))
+                    .is_ok_and(|at| {
+                        let e = &entries[at];
+                        Some(e.key) == f.key && e.settled && e.record.is_some()
+                    })
+            })
+            .count();
+        Ok(CacheStats {
+            name: I::NAME,
+            path,
+            bytes,
+            entries: entries.len(),
+            files: files.len(),
+            fresh,
+        })
+    }
+
+    fn forget(&self, store: &Store) -> Result<bool> {
+        store.forget_index::<I>()
+    }
+
+    fn refresh(&self, store: &Store) -> Result<Refreshed> {
+        store.refresh_quietly::<I>(&store.read_index::<I>(), false)
+    }
+
+    fn folder(&self) -> &'static str {
+        I::Folder::DIR
+    }
+
+    fn file(&self) -> &'static str {
+        I::FILE
+    }
+
+    fn companions(&self) -> Vec<&'static str> {
+        I::companions().iter().map(|c| c.file()).collect()
+    }
+}
+
+/// Every derived index, for `desk cache`. An index refreshed as another's
+/// companion comes after it, so a rebuild parses each folder once.
+fn registry() -> [&'static dyn Registered; 4] {
+    use crate::store::customer_index::{CustomerIdentities, CustomerSummaryIndex};
+    [
+        &Of::<TicketCache>::SLOT,
+        &Of::<super::message_ids::MessageIds>::SLOT,
+        &Of::<CustomerSummaryIndex>::SLOT,
+        &Of::<CustomerIdentities>::SLOT,
+    ]
+}
+
+impl Store {
+    /// `desk cache stats`: every index.
+    pub fn cache_stats(&self) -> Result<Vec<CacheStats>> {
+        registry().iter().map(|i| i.stats(self)).collect()
+    }
+
+    /// `desk cache clear`: removes every index's file; whether there was any.
+    pub fn clear_cache(&self) -> Result<bool> {
+        let mut any = false;
+        for index in registry() {
+            any |= index.forget(self)?;
+        }
+        Ok(any)
+    }
+
+    /// `desk cache rebuild`: every index from every file.
+    pub fn rebuild_cache(&self) -> Result<Rebuilt> {
+        self.clear_cache()?;
+        let mut rebuilt = Rebuilt::default();
+        let mut done: Vec<&str> = Vec::new();
+        for index in registry() {
+            if done.contains(&index.file()) {
+                continue;
+            }
+            done.extend(index.companions());
+            let r = index.refresh(self)?;
+            match rebuilt
+                .parsed
+                .iter_mut()
+                .find(|(f, _)| *f == index.folder())
+            {
+                Some((_, n)) => *n += r.parsed,
+                None => rebuilt.parsed.push((index.folder(), r.parsed)),
+            }
+            rebuilt.errors.extend(r.errors);
+        }
+        Ok(rebuilt)
+    }
+}

@@ -1,0 +1,57 @@
+//! The Message-ID index (`.desk/cache/message-ids.bin`): the Message-IDs
+//! of the mail each ticket file records (`received` events), so that
+//! `desk mail-in` skips a message filed before and threads a reply without
+//! parsing every ticket. A companion of the ticket cache: reading commands
+//! keep it up to date from the same parse of each changed ticket.
+
+use super::tickets::Tickets;
+use super::Derived;
+use crate::error::Result;
+use crate::model::{Payload, Ticket, TicketId};
+use crate::store::Store;
+
+pub(in crate::store) struct MessageIds;
+
+impl Derived for MessageIds {
+    type Folder = Tickets;
+    /// The Message-IDs of one ticket file, in history order.
+    type Record = Vec<String>;
+    const NAME: &'static str = "message-ids";
+    const FILE: &'static str = "message-ids.bin";
+    const MAGIC: &'static [u8; 8] = b"DESKM001";
+
+    fn derive(ticket: &Ticket) -> Vec<String> {
+        ticket
+            .history
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::Received(r) => Some(r.message_id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// The ticket that records a mail with one of these Message-IDs, if
+    /// any: the first of `ids` that one records decides (the lowest ticket
+    /// ID, should two record it). A ticket file that cannot be read is
+    /// passed over (`desk check` reports it).
+    pub fn ticket_of_message(&self, ids: &[&str]) -> Result<Option<TicketId>> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut found: Vec<(usize, TicketId)> = Vec::new();
+        let old = self.read_index::<MessageIds>();
+        self.refresh::<MessageIds>(&old, false, |_, file, recorded| {
+            let Some(rank) = ids.iter().position(|id| recorded.iter().any(|r| r == id)) else {
+                return;
+            };
+            let stem = file.rsplit('/').next().unwrap_or(file);
+            if let Some(ticket) = stem.strip_suffix(".yaml").and_then(TicketId::parse) {
+                found.push((rank, ticket));
+            }
+        })?;
+        Ok(found.into_iter().min().map(|(_, ticket)| ticket))
+    }
+}
