@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::common::closed_port;
+use crate::common::{closed_port, customer_add, TestEnv};
 
 const USER: &str = "support@example.com";
 const PASSWORD: &str = "app-password-1";
@@ -387,6 +387,70 @@ fn the_recipe_fetches_every_message_once_over_tls_read_on_the_server_or_not() {
     // The messages stay on the server (the recipe's delete = false).
     let on_server = maildir_messages(&server.dir.path().join("home/Maildir"));
     assert_eq!(on_server.len(), 4);
+}
+
+/// The whole recipe: getmail fetches from the IMAP server, `desk mail-in
+/// --maildir` files what it fetched, and the next round files only what
+/// arrived since.
+#[test]
+fn mail_fetched_over_imap_becomes_tickets_once() {
+    let server = Dovecot::start();
+    let local = shared_dir();
+    let maildir = local.path().join("Mail/desk");
+    make_maildir(&maildir);
+    server.deliver("1.gbk", &corpus("gbk.eml"), false);
+    server.deliver("2.plain", &corpus("plain.eml"), false);
+    let fetcher = Fetcher::new(&server, &server.certificate(), &maildir);
+    fetcher.fetch();
+
+    let env = TestEnv::new();
+    let zhang_wei = env
+        .run(&customer_add(
+            "individual",
+            "张伟",
+            &["--email", "zhang.wei@example.cn"],
+        ))
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let mail_in = |env: &TestEnv| {
+        env.output(env.cmd().arg("mail-in").arg("--maildir").arg(&maildir))
+            .ok()
+    };
+    let out = mail_in(&env);
+    let created: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.split('\t').nth(1) == Some("created"))
+        .collect();
+    assert_eq!(
+        created.len(),
+        2,
+        "two tickets:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    // The GBK mail is Zhang Wei's, in readable Chinese.
+    let gbk = created
+        .iter()
+        .map(|l| env.ticket_yaml(l.split('\t').next().unwrap()))
+        .find(|t| t["customer"].as_str() == Some(zhang_wei.as_str()))
+        .expect("a ticket for the GBK mail's sender");
+    assert_eq!(gbk["title"].as_str(), Some("订单未到货"));
+    assert_eq!(gbk["channel"].as_str(), Some("email"));
+    // Filed messages move to cur/; new/ is empty.
+    assert_eq!(std::fs::read_dir(maildir.join("new")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(maildir.join("cur")).unwrap().count(), 2);
+
+    // The next round: one message arrived on the server since.
+    server.deliver("3.big5", &corpus("big5.eml"), false);
+    fetcher.fetch();
+    let out = mail_in(&env);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "only the new message:\n{}", out.stdout);
+    assert_eq!(lines[0].split('\t').nth(1), Some("created"));
+    assert_eq!(std::fs::read_dir(maildir.join("cur")).unwrap().count(), 3);
 }
 
 #[test]
