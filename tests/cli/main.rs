@@ -17,6 +17,8 @@ mod errors;
 mod git;
 mod help;
 mod hostile;
+#[cfg(unix)] // Dovecot, getmail and mail owners
+mod imap;
 mod import_encoding;
 mod in_clear;
 mod init;
