@@ -68,6 +68,7 @@ pub(super) fn deliver_digest(
             subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
             body,
             message_id: outbox::message_id(&keys.join("\n")),
+            ..Mail::default()
         })
         .map_err(SendError::from)
 }
@@ -202,11 +203,25 @@ pub(super) fn compose(
             "no mail transport: set `mail:` in desk.yaml".to_string(),
         ));
     }
+    // Mail to the customer answers their latest mail on the ticket, and
+    // their answer goes to the support address.
+    let (reply_to, thread) = if d.to().iter().any(|who| who == CUSTOMER) {
+        (
+            super::reply::support_address(store),
+            crate::model::reply::thread(ticket),
+        )
+    } else {
+        (None, None)
+    };
     Ok(Mail {
         to,
         subject,
         body,
         message_id: outbox::message_id(&d.key),
+        reply_to,
+        in_reply_to: thread.as_ref().map(|t| t.in_reply_to.clone()),
+        references: thread.map(|t| t.references).unwrap_or_default(),
+        attachments: Vec::new(),
     })
 }
 
@@ -225,7 +240,7 @@ fn addresses(
             store
                 .load_customer(&ticket.customer)
                 .ok()
-                .and_then(|c| c.email)
+                .and_then(|c| crate::model::reply::customer_address(&c, ticket))
         } else {
             store.config.agent(who).and_then(|a| a.email.clone())
         };

@@ -43,16 +43,19 @@ pub fn setup(store: &Store) -> Result<Setup> {
         line: super::rules::config_line(store, "mail"),
         message,
     };
-    let (intake, from) = match &store.config.mail {
-        Some(mail) => (mail.intake().map_err(bad)?, mail.from_address()),
-        None => (Intake::default(), None),
+    let (intake, own) = match &store.config.mail {
+        Some(mail) => (
+            mail.intake().map_err(bad)?,
+            [mail.from_address(), mail.reply_to_address()],
+        ),
+        None => (Intake::default(), [None, None]),
     };
     let mut options = incoming::Options::default();
     options.limits.message_bytes = intake.max_message;
     options.limits.attachment_bytes = intake.max_attachment;
     // desk's notifications have Message-IDs `…@desk` (model::outbox).
     options.own.message_id_domains = vec!["desk".into()];
-    options.own.loop_addresses = from.into_iter().collect();
+    options.own.loop_addresses = own.into_iter().flatten().collect();
     let config = &store.config;
     let kind = match &intake.kind {
         Some(k) => config.resolve(Field::Type, k)?,

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mail_in;
 pub mod mailer;
 pub mod outbox;
+pub mod reply;
 pub mod report;
 pub mod rules;
 pub mod run;

@@ -141,6 +141,17 @@ fn file_one(
     writeln!(out, "{}\t{word}\t{shown}", filed.ticket().unwrap_or("-"))
         .map_err(|e| Failure::Store(e.into()))?;
     tell(&filed, source);
+    // The acknowledgement and other notices the rules queued go now, as
+    // for any command that records an event.
+    if let Filed::Created {
+        ticket, outcomes, ..
+    }
+    | Filed::Replied {
+        ticket, outcomes, ..
+    } = &filed
+    {
+        ctx.deliver_at_once(ticket, outcomes);
+    }
     Ok(word)
 }
 

@@ -19,6 +19,7 @@ mod merge_file;
 mod new;
 mod outbox;
 mod reopen;
+mod reply;
 mod report;
 mod run;
 mod show;
@@ -99,6 +100,10 @@ pub enum Command {
     Assign(assign::AssignArgs),
     /// Record progress on a ticket, optionally changing its status.
     Update(update::UpdateArgs),
+    /// Answer the ticket's customer by e-mail, threaded to their last mail,
+    /// and record it (--internal: a note the customer never sees); prints
+    /// the mail's Message-ID.
+    Reply(reply::ReplyArgs),
     /// Close a ticket with its resolution.
     Close(close::CloseArgs),
     /// Reopen a closed ticket.
@@ -527,6 +532,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::New(args) => new::run(&ctx, args, out),
         Command::Assign(args) => assign::run(&ctx, args, out),
         Command::Update(args) => update::run(&ctx, args, out),
+        Command::Reply(args) => reply::run(&ctx, args, out),
         Command::Close(args) => close::run(&ctx, args, out),
         Command::Reopen(args) => reopen::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args, out),

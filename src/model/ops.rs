@@ -446,6 +446,7 @@ fn what_event(action: &Action) -> String {
         Action::DeliveryFailed => "a failed delivery".into(),
         Action::Fired => "a time rule's firing".into(),
         Action::Received => "a received e-mail".into(),
+        Action::Replied => "a reply to the customer".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

@@ -25,7 +25,7 @@ fn team_delivering_at_once(port: u16) -> TestEnv {
 
 /// The team of [`team_with_mail`], with `rules` after the shipped rules
 /// and `mail_extra` (lines of `mail:`) in `mail:`.
-fn team(port: u16, rules: &str, mail_extra: &str) -> TestEnv {
+pub(crate) fn team(port: u16, rules: &str, mail_extra: &str) -> TestEnv {
     let env = TestEnv::empty();
     env.run(&[
         "init",

@@ -1,0 +1,224 @@
+//! `desk reply`: an answer mailed to the customer through a real SMTP
+//! server on 127.0.0.1, recorded once, and the customer's answer to it fed
+//! back through `desk mail-in` into the same ticket.
+
+use crate::common::{SmtpServer, TestEnv};
+use crate::delivery::team;
+
+/// A mail from 张三 (zhang.san@example.net, the team's customer) with these
+/// headers and body.
+fn from_zhang_san(headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: 张三 <zhang.san@example.net>\r\nTo: service@example.com\r\n\
+         Date: Tue, 01 Dec 2026 09:30:00 +0800\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n{headers}\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+fn mail_in(env: &TestEnv, bytes: Vec<u8>) -> (String, String) {
+    let out = env.output(env.cmd().arg("mail-in").write_stdin(bytes)).ok();
+    let line = out.stdout.lines().next().unwrap_or_default().to_string();
+    let mut parts = line.split('\t');
+    (
+        parts.next().unwrap_or_default().to_string(),
+        parts.next().unwrap_or_default().to_string(),
+    )
+}
+
+fn history_actions(env: &TestEnv, id: &str) -> Vec<String> {
+    env.ticket_yaml(id)["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_answer_threads_to_the_customer_and_their_answers_come_back_to_the_ticket() {
+    let server = SmtpServer::start(&[]);
+    let env = team(
+        server.port,
+        "",
+        "  deliver_at_once: false\n  reply_to: 客服 <support@example.com>\n",
+    );
+    let (id, what) = mail_in(
+        &env,
+        from_zhang_san(
+            "Subject: 订单未到货\r\nMessage-ID: <first@mail.example.net>\r\n",
+            "我的订单三天了还没到。",
+        ),
+    );
+    assert_eq!(what, "created");
+
+    let out = env
+        .run(&[
+            "reply",
+            &id,
+            "--message",
+            "您好，已为您催促快递，明天送达。",
+        ])
+        .ok();
+    let message_id = out.stdout.trim().to_string();
+    assert!(message_id.ends_with("@desk"), "{}", out.stdout);
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    let mail = &got[0];
+    assert_eq!(mail.rcpt_tos, ["zhang.san@example.net"]);
+    assert_eq!(mail.headers["Subject"], format!("Re: [{id}] 订单未到货"));
+    assert!(
+        mail.headers["Reply-To"].contains("support@example.com"),
+        "{:?}",
+        mail.headers
+    );
+    assert_eq!(mail.headers["In-Reply-To"], "<first@mail.example.net>");
+    assert_eq!(mail.headers["Message-ID"], format!("<{message_id}>"));
+    assert!(mail.body.as_deref().unwrap().contains("明天送达"));
+    // Recorded once, as the first response.
+    let ticket = env.ticket_yaml(&id);
+    let replied = ticket["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"].as_str() == Some("replied"))
+        .expect("a replied event");
+    assert_eq!(replied["to"].as_str(), ticket["customer"].as_str());
+    assert_eq!(replied["message_id"].as_str(), Some(message_id.as_str()));
+    // The address is looked up when sending, not copied into the event.
+    assert!(
+        !format!("{replied:?}").contains("zhang.san@"),
+        "{replied:?}"
+    );
+    let sla = env.run(&["show", &id, "--format", "json"]).ok();
+    assert!(sla.stdout.contains("replied"), "{}", sla.stdout);
+
+    // The customer answers the answer: threaded by In-Reply-To.
+    let (again, what) = mail_in(
+        &env,
+        from_zhang_san(
+            &format!(
+                "Subject: 回复：好的\r\nMessage-ID: <second@mail.example.net>\r\n\
+                 In-Reply-To: <{message_id}>\r\nReferences: <first@mail.example.net> <{message_id}>\r\n"
+            ),
+            "好的，谢谢。",
+        ),
+    );
+    assert_eq!((again.as_str(), what.as_str()), (id.as_str(), "replied"));
+
+    // A reply to the reply threads to the customer's latest mail.
+    env.run(&["reply", &id, "-m", "不客气，如有问题随时联系。"])
+        .ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].headers["In-Reply-To"], "<second@mail.example.net>");
+    assert!(
+        got[1].headers["References"].contains(&format!("<{message_id}>")),
+        "{:?}",
+        got[1].headers
+    );
+
+    // A client that drops the threading headers (QQ Mail): the ticket ID in
+    // the subject, from the customer's address, finds the ticket.
+    let (third, what) = mail_in(
+        &env,
+        from_zhang_san(
+            &format!("Subject: Re: [{id}] 订单未到货\r\nMessage-ID: <third@mail.example.net>\r\n"),
+            "已收到货。",
+        ),
+    );
+    assert_eq!((third.as_str(), what.as_str()), (id.as_str(), "replied"));
+    let actions = history_actions(&env, &id);
+    assert_eq!(actions.iter().filter(|a| *a == "replied").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "received").count(), 3);
+    env.run(&["check"]).ok();
+}
+
+fn ticket_text(env: &TestEnv, id: &str) -> String {
+    let dir = env.path("tickets");
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn an_attachment_is_sent_listed_and_kept() {
+    let server = SmtpServer::start(&[]);
+    let env = team(server.port, "", "  deliver_at_once: false\n");
+    let id = env.new_ticket(&["--customer", "C000001", "--title", "发票"]);
+    let file = env.outside("发票 12月.pdf");
+    std::fs::write(&file, b"%PDF-1.4 invoice").unwrap();
+    env.run(&["reply", &id, "-m", "发票见附件。", "--attach", &file])
+        .ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].headers["Subject"].starts_with(&format!("[{id}]")),
+        "{:?}",
+        got[0].headers
+    );
+    assert!(got[0].data.contains("multipart/mixed"), "{}", got[0].data);
+    assert!(
+        got[0].data.contains("%PDF-1.4 invoice")
+            && got[0]
+                .data
+                .contains("filename*0*=utf-8''%E5%8F%91%E7%A5%A8%2012%E6%9C%88.pdf"),
+        "the file by its name:\n{}",
+        got[0].data
+    );
+    let text = ticket_text(&env, &id);
+    assert!(text.contains("size: 16"), "{text}");
+    let saved = std::fs::read_dir(env.path(&format!("attachments/{id}")))
+        .unwrap()
+        .count();
+    assert_eq!(saved, 1);
+}
+
+#[test]
+fn a_failed_send_records_nothing_and_internal_notes_send_nothing() {
+    let server = SmtpServer::start(&[]);
+    let port = server.port;
+    let env = team(port, "", "  deliver_at_once: false\n");
+    let id = env.new_ticket(&["--customer", "C000001"]);
+    let before = ticket_text(&env, &id);
+
+    // Internal: recorded as a note, never mailed.
+    let out = env
+        .run(&["reply", &id, "--internal", "-m", "客户脾气急，优先处理"])
+        .ok();
+    assert!(out.stderr.contains("not mailed"), "{}", out.stderr);
+    assert!(server.messages().is_empty());
+    assert_eq!(
+        history_actions(&env, &id).last().map(String::as_str),
+        Some("updated")
+    );
+    let with_note = ticket_text(&env, &id);
+    assert_ne!(before, with_note);
+
+    // The server is gone: the command fails and the ticket is as it was.
+    drop(server);
+    let out = env.run(&["reply", &id, "-m", "您好"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("not sent"), "{}", out.stderr);
+    assert!(!out.stderr.contains("zhang.san@"), "masked: {}", out.stderr);
+    assert_eq!(ticket_text(&env, &id), with_note);
+
+    // Nothing to say, nothing done.
+    let out = env.run(&["reply", &id, "-m", "  "]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("must not be empty"), "{}", out.stderr);
+    assert_eq!(ticket_text(&env, &id), with_note);
+}
+
+#[test]
+fn without_mail_settings_a_reply_is_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let out = env.run(&["reply", &id, "-m", "您好"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("no `mail:`"), "{}", out.stderr);
+    assert!(!history_actions(&env, &id).contains(&"replied".to_string()));
+}
