@@ -9,7 +9,7 @@ use super::templates::ticket_json;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::mail::{Mail, MailError, Mailer};
-use crate::model::outbox::{self, Delivery};
+use crate::model::outbox::{self, Delivery, DROPPED};
 use crate::model::{DeliveryFailed, Event, Notified, Ticket, TicketId};
 use crate::rules::template::{self, Message};
 use crate::rules::{Notify, Work, CUSTOMER};
@@ -352,6 +352,21 @@ pub(super) fn dropped_why(
     if d.via() != "email" {
         return Ok(None);
     }
+    // A milestone notice for a customer with no e-mail on file: the
+    // customer is reached another way (by phone), and retrying cannot help
+    // until someone adds an address, by which time the news is old.
+    if d.to() == [CUSTOMER] {
+        let address = store
+            .load_customer(&ticket.customer)
+            .ok()
+            .and_then(|c| crate::model::reply::customer_address(&c, ticket));
+        if address.is_none() {
+            return Ok(Some(format!(
+                "customer {} has no e-mail on file",
+                ticket.customer
+            )));
+        }
+    }
     let Some(rule) = rules.rules.iter().find(|r| r.name == d.rule) else {
         return Ok(None);
     };
@@ -467,6 +482,3 @@ pub(super) fn record_dropped(
         why: why.to_string(),
     })
 }
-
-/// How the error of a dropped notice begins.
-pub const DROPPED: &str = "dropped: ";

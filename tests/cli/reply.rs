@@ -222,3 +222,145 @@ fn without_mail_settings_a_reply_is_refused_and_nothing_is_written() {
     assert!(out.stderr.contains("no `mail:`"), "{}", out.stderr);
     assert!(!history_actions(&env, &id).contains(&"replied".to_string()));
 }
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/mail")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The whole loop as a team set up by `desk init` sees it: a GBK mail
+/// becomes a ticket for its sender, the shipped rule acknowledges it at
+/// once, the customer's answer to the acknowledgement threads in, an
+/// agent's answer goes out, and the result notice follows the close.
+#[test]
+fn a_gbk_mail_is_acknowledged_answered_and_its_result_told() {
+    let server = SmtpServer::start(&[]);
+    let env = team(server.port, "", "");
+    let customer = env
+        .run(&crate::common::customer_add(
+            "individual",
+            "张伟",
+            &["--email", "zhang.wei@example.cn"],
+        ))
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let out = env
+        .output(env.cmd().arg("mail-in").write_stdin(corpus("gbk.eml")))
+        .ok();
+    let id = out.stdout.split('\t').next().unwrap().to_string();
+    let ticket = env.ticket_yaml(&id);
+    assert_eq!(ticket["customer"].as_str(), Some(customer.as_str()));
+    assert_eq!(ticket["title"].as_str(), Some("订单未到货"));
+    // Acknowledged before mail-in returned, with the number and the promise.
+    let to_customer = |server: &SmtpServer| -> Vec<crate::common::Received> {
+        server
+            .messages()
+            .into_iter()
+            .filter(|m| m.rcpt_tos == ["zhang.wei@example.cn"])
+            .collect()
+    };
+    let got = to_customer(&server);
+    assert_eq!(got.len(), 1, "{}", out.stderr);
+    let ack = &got[0];
+    assert!(
+        ack.headers["Subject"].contains(&format!("[{id}]")),
+        "{:?}",
+        ack.headers
+    );
+    let body = ack.body.as_deref().unwrap();
+    assert!(
+        body.starts_with("张伟，您好"),
+        "the full name, to the customer: {body}"
+    );
+    assert!(
+        body.contains("前答复您"),
+        "the first-response promise: {body}"
+    );
+    let ack_id = ack.headers["Message-ID"]
+        .trim_matches(['<', '>'])
+        .to_string();
+
+    // The customer answers the acknowledgement: threaded into the ticket.
+    let answer = format!(
+        "From: zhang.wei@example.cn\r\nTo: service@example.com\r\nSubject: Re: {}\r\n\
+         Message-ID: <ack-answer@example.cn>\r\nIn-Reply-To: <{ack_id}>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n订单号是 20261130-77。\r\n",
+        ack.headers["Subject"]
+    );
+    let out = env
+        .output(env.cmd().arg("mail-in").write_stdin(answer.into_bytes()))
+        .ok();
+    assert!(
+        out.stdout.starts_with(&format!("{id}\treplied")),
+        "{}",
+        out.stdout
+    );
+
+    env.run(&["reply", &id, "-m", "已查到订单，明天送达。"])
+        .ok();
+    assert_eq!(to_customer(&server).len(), 2);
+    assert_eq!(
+        to_customer(&server)[1].headers["In-Reply-To"],
+        "<ack-answer@example.cn>"
+    );
+
+    // The close tells the customer the result, with the compensation.
+    env.run(&[
+        "close",
+        &id,
+        "--resolution",
+        "已补发",
+        "--compensation",
+        "10 元优惠券",
+    ])
+    .ok();
+    let got = to_customer(&server);
+    assert_eq!(got.len(), 3);
+    let result = got[2].body.as_deref().unwrap();
+    assert!(
+        result.contains("已补发") && result.contains("10 元优惠券"),
+        "{result}"
+    );
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn a_customer_without_e_mail_is_told_nothing_and_nothing_is_retried() {
+    let server = SmtpServer::start(&[]);
+    let env = team(server.port, "", "");
+    let customer = env
+        .run(&crate::common::customer_add(
+            "individual",
+            "李四",
+            &["--phone", "13900000002"],
+        ))
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let id = env.new_ticket(&["--customer", &customer]);
+    let out = env.run(&["close", &id, "--resolution", "电话已解决"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "dropped: customer {customer} has no e-mail on file"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(server
+        .messages()
+        .iter()
+        .all(|m| m.rcpt_tos.iter().all(|r| r.ends_with("@example.com"))));
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok();
+    assert!(
+        !outbox.stdout.contains("result-notice"),
+        "{}",
+        outbox.stdout
+    );
+}
