@@ -2,7 +2,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::{exit, Context};
-use crate::app::mail_in::{self, Filed, Setup};
+use crate::app::mail_in::{self, Filed, Setup, SurveyByMail};
 use crate::error::{Error, Result};
 use crate::output::message;
 use crate::store;
@@ -179,9 +179,24 @@ fn tell(filed: &Filed, source: &str) {
             ticket,
             reopened,
             outcomes,
+            survey,
         } => {
-            if *reopened {
-                message::note(&format!("{ticket}: reopened by the customer's reply"));
+            match survey {
+                Some(SurveyByMail::Recorded { unsatisfied: false }) => message::note(&format!(
+                    "{ticket}: the reply answered the survey; recorded, the ticket stays closed"
+                )),
+                Some(SurveyByMail::Recorded { unsatisfied: true }) => message::note(&format!(
+                    "{ticket}: the reply answered the survey, unsatisfied; the ticket is reopened"
+                )),
+                Some(SurveyByMail::Unsure(why)) => message::warn(&format!(
+                    "{ticket}: the reply looks like a survey answer but cannot be read for sure \
+                     ({why}); kept as the customer's words, the ticket left closed: record the \
+                     survey with desk survey"
+                )),
+                None if *reopened => {
+                    message::note(&format!("{ticket}: reopened by the customer's reply"))
+                }
+                None => {}
             }
             super::tell_rules(ticket, outcomes);
         }

@@ -364,3 +364,93 @@ fn a_customer_without_e_mail_is_told_nothing_and_nothing_is_retried() {
         outbox.stdout
     );
 }
+
+/// The survey invitation goes out two hours after the close, and the
+/// customer's reply to it records the survey as `desk survey` would.
+#[test]
+fn a_survey_is_answered_by_replying_to_the_invitation() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team(server.port, "", "");
+    let ask = |env: &TestEnv, n: usize| -> (String, String) {
+        let (id, _) = mail_in(
+            env,
+            from_zhang_san(
+                &format!("Subject: 问题{n}\r\nMessage-ID: <ask-{n}@mail.example.net>\r\n"),
+                "设备无法开机。",
+            ),
+        );
+        env.run(&["close", &id, "--resolution", "已远程修复"]).ok();
+        (id, String::new())
+    };
+    let (happy, _) = ask(&env, 1);
+    let (unhappy, _) = ask(&env, 2);
+    let (unsure, _) = ask(&env, 3);
+    let (prose, _) = ask(&env, 4);
+    env.at("2026-11-23T11:05:00+08:00");
+    env.run(&["run"]).ok();
+    let invitations: Vec<_> = server
+        .messages()
+        .into_iter()
+        .filter(|m| m.headers["Subject"].contains("满意度回访"))
+        .collect();
+    assert_eq!(invitations.len(), 4);
+    let invitation_of = |id: &str| -> String {
+        let m = invitations
+            .iter()
+            .find(|m| m.headers["Subject"].contains(id))
+            .unwrap();
+        assert!(m.body.as_deref().unwrap().contains("5 5 5 10"));
+        m.headers["Message-ID"].clone()
+    };
+    let answer = |id: &str, text: &str, n: usize| {
+        let headers = format!(
+            "Subject: Re: 满意度回访\r\nMessage-ID: <answer-{n}@mail.example.net>\r\nIn-Reply-To: {}\r\n",
+            invitation_of(id)
+        );
+        env.output(
+            env.cmd()
+                .arg("mail-in")
+                .write_stdin(from_zhang_san(&headers, text)),
+        )
+        .ok()
+    };
+
+    let out = answer(&happy, "5 4 5 9\r\n师傅很专业。", 1);
+    assert!(out.stderr.contains("answered the survey"), "{}", out.stderr);
+    let t = env.ticket_yaml(&happy);
+    assert_eq!(t["status"].as_str(), Some("closed"));
+    let surveyed = t["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"].as_str() == Some("surveyed"))
+        .expect("a surveyed event");
+    assert_eq!(surveyed["scores"]["attitude"].as_u64(), Some(4));
+    assert_eq!(surveyed["nps"].as_u64(), Some(9));
+    assert_eq!(surveyed["comment"].as_str(), Some("师傅很专业。"));
+
+    // 2 is at or below the threshold: unsatisfied, reopened as by desk survey.
+    let out = answer(&unhappy, "效率2 态度4 方案3 推荐5", 2);
+    assert!(out.stderr.contains("reopened"), "{}", out.stderr);
+    assert_ne!(env.ticket_yaml(&unhappy)["status"].as_str(), Some("closed"));
+
+    // Two scores for three dimensions: not guessed, left for an agent.
+    let out = answer(&unsure, "5 4", 3);
+    assert!(
+        out.stderr.contains("cannot be read for sure"),
+        "{}",
+        out.stderr
+    );
+    let t = env.ticket_yaml(&unsure);
+    assert_eq!(t["status"].as_str(), Some("closed"));
+    assert!(!history_actions(&env, &unsure).contains(&"surveyed".to_string()));
+    assert_eq!(
+        history_actions(&env, &unsure).last().map(String::as_str),
+        Some("received")
+    );
+
+    // Words: a reply like any other, which reopens the closed ticket.
+    answer(&prose, "还是开不了机，怎么办？", 4);
+    assert_ne!(env.ticket_yaml(&prose)["status"].as_str(), Some("closed"));
+    env.run(&["check"]).ok();
+}
