@@ -21,6 +21,7 @@ pub mod output;
 pub mod parallel;
 pub mod report;
 pub mod rules;
+pub mod search;
 pub mod sla;
 pub mod store;
 pub mod text;

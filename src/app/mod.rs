@@ -19,6 +19,7 @@ pub mod reply;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod search;
 pub mod sla;
 pub mod templates;
 pub mod time_rules;

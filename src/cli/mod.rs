@@ -22,6 +22,7 @@ mod reopen;
 mod reply;
 mod report;
 mod run;
+mod search;
 mod show;
 mod sla;
 mod survey;
@@ -114,6 +115,9 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List tickets (open work by default, newest first).
     List(list::ListArgs),
+    /// Search every ticket's text, Chinese and English, best match first,
+    /// with the words in context and the resolution of closed tickets.
+    Search(search::SearchArgs),
     /// Record a satisfaction survey (reopens when unsatisfied), or list the surveys due.
     Survey(survey::SurveyArgs),
     /// The monthly report: types, handling times, satisfaction trend and more.
@@ -538,6 +542,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Edit(args) => edit::run(&ctx, args, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::List(args) => list::run(&ctx, args, out),
+        Command::Search(args) => search::run(&ctx, args, out),
         Command::Survey(args) => survey::run(&ctx, args, out),
         Command::Report(args) => report::run(&ctx, args, out),
         Command::Customer(args) => customer::run(&ctx, args, out),

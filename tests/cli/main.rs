@@ -32,6 +32,7 @@ mod mail_in;
 mod reply;
 mod report;
 mod rules;
+mod search;
 mod secrets;
 mod show;
 mod sla;

@@ -94,13 +94,14 @@ impl<I: Derived> Registered for Of<I> {
 
 /// Every derived index, for `desk cache`. An index refreshed as another's
 /// companion comes after it, so a rebuild parses each folder once.
-fn registry() -> [&'static dyn Registered; 4] {
+fn registry() -> [&'static dyn Registered; 5] {
     use crate::store::customer_index::{CustomerIdentities, CustomerSummaryIndex};
     [
         &Of::<TicketCache>::SLOT,
         &Of::<super::message_ids::MessageIds>::SLOT,
         &Of::<CustomerSummaryIndex>::SLOT,
         &Of::<CustomerIdentities>::SLOT,
+        &Of::<super::search::SearchIndex>::SLOT,
     ]
 }
 
@@ -122,6 +123,8 @@ impl Store {
     /// `desk cache rebuild`: every index from every file.
     pub fn rebuild_cache(&self) -> Result<Rebuilt> {
         self.clear_cache()?;
+        // The search index segments with the store's own words.
+        self.prepare_search()?;
         let mut rebuilt = Rebuilt::default();
         let mut done: Vec<&str> = Vec::new();
         for index in registry() {

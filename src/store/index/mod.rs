@@ -35,6 +35,7 @@
 mod cache;
 mod format;
 mod message_ids;
+mod search;
 mod tickets;
 mod whole;
 

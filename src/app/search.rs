@@ -1,0 +1,176 @@
+//! `desk search`: the tickets whose text matches a query, ranked by BM25
+//! over the search index, within the filters of `desk list`, each with the
+//! snippet around its words and, when closed, its resolution.
+//! docs/search.md.
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::model::{Status, Summary, TicketFilter, TicketId};
+use crate::search::{folded, snippet, texts, Query, Ranking};
+use crate::store::Store;
+
+/// The most hits a search returns, whatever `--limit` asks.
+pub const MAX_LIMIT: usize = 1000;
+
+/// What `desk search` asks.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub query: String,
+    pub filter: TicketFilter,
+    /// Customers as typed: an ID, a name, a phone number or an e-mail
+    /// address; any of them matches.
+    pub customer: Option<String>,
+    pub limit: usize,
+}
+
+/// Where the words were found (`description`, `note`, `mail`…), the text
+/// around them (personal numbers masked) and the words' byte ranges in it.
+pub type Snippet = (&'static str, String, Vec<(usize, usize)>);
+
+/// One ticket found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub ticket: Summary,
+    pub score: f64,
+    pub snippet: Option<Snippet>,
+    /// The resolution of a closed ticket.
+    pub resolution: Option<String>,
+}
+
+/// The hits, best first, and the ticket files that could not be read.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub found: Vec<Found>,
+    /// How many tickets matched before the limit.
+    pub matched: usize,
+    pub errors: Vec<Error>,
+}
+
+/// The characters of a snippet.
+const SNIPPET_WIDTH: usize = 60;
+
+pub fn search(store: &Store, request: &Request) -> Result<Results> {
+    let query = Query::parse(&request.query);
+    if query.is_empty() {
+        return Err(Error::invalid(
+            "QUERY",
+            crate::model::mask::personal_in(&request.query),
+            "give words to look for: Chinese or English, \"an exact phrase\", -a word to leave \
+             out (single letters and digits, and numbers of more than six digits such as phone \
+             and ID numbers, are not searched)",
+        ));
+    }
+    let customers = match &request.customer {
+        Some(c) => Some(customers_meant(store, c)?),
+        None => None,
+    };
+    let tz = store.settings.tz;
+    let scan = store.summaries_where(true, |s| {
+        request.filter.matches(s, tz)
+            && customers
+                .as_ref()
+                .is_none_or(|set| set.contains(s.customer.as_str()))
+    })?;
+    let allowed: std::collections::HashMap<&str, &Summary> =
+        scan.summaries.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut ranking = Ranking::new(&query);
+    let errors = store.search_documents(|file, doc| {
+        let id = file
+            .rsplit('/')
+            .next()
+            .unwrap_or(file)
+            .trim_end_matches(".yaml");
+        ranking.add(id, &doc, allowed.contains_key(id));
+    })?;
+    let hits = ranking.hits();
+    let limit = request.limit.clamp(1, MAX_LIMIT);
+    let mut results = Results {
+        errors,
+        ..Results::default()
+    };
+    for hit in hits {
+        let Some(summary) = allowed.get(hit.key.as_str()).copied() else {
+            continue;
+        };
+        let needs_file = results.found.len() < limit || !query.phrases.is_empty();
+        if !needs_file {
+            results.matched += 1;
+            continue;
+        }
+        let Some(id) = TicketId::parse(&hit.key) else {
+            continue;
+        };
+        let ticket = match store.load_ticket(&id) {
+            Ok(t) => t,
+            Err(e) => {
+                results.errors.push(e);
+                continue;
+            }
+        };
+        let fields = texts(&ticket);
+        if !query.phrases.is_empty() {
+            let all: Vec<String> = fields.iter().map(|(_, t)| folded(t)).collect();
+            if !query
+                .phrases
+                .iter()
+                .all(|p| all.iter().any(|t| t.contains(p.as_str())))
+            {
+                continue;
+            }
+        }
+        results.matched += 1;
+        if results.found.len() >= limit {
+            continue;
+        }
+        // The text with the most of the words; the title only if alone.
+        let best = fields
+            .iter()
+            .filter_map(|(what, text)| {
+                snippet(text, &query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
+            })
+            .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
+        results.found.push(Found {
+            ticket: summary.clone(),
+            score: hit.score,
+            snippet: best,
+            resolution: (ticket.status == Status::Closed)
+                .then(|| ticket.resolution.clone())
+                .flatten(),
+        });
+    }
+    Ok(results)
+}
+
+/// The customers `typed` can mean: the one of that ID, or every customer
+/// whose name, phone number (its digits) or e-mail address (any case) it
+/// is, or whose contact's is. Sealed numbers are not searched by.
+fn customers_meant(store: &Store, typed: &str) -> Result<HashSet<String>> {
+    let typed = typed.trim();
+    if let Ok(id) = store.customer_id(typed) {
+        return Ok(HashSet::from([id]));
+    }
+    let all = store.customer_summaries()?;
+    let digits = crate::model::validate::phone_key(typed);
+    let found: HashSet<String> = all
+        .summaries
+        .iter()
+        .filter(|c| {
+            c.name == typed
+                || c.contacts.iter().any(|k| k.name == typed)
+                || c.emails().any(|e| e.eq_ignore_ascii_case(typed))
+                || (digits.len() >= 5
+                    && c.phones()
+                        .any(|p| crate::model::validate::phone_key(p) == digits))
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    if found.is_empty() {
+        return Err(Error::invalid(
+            "--customer",
+            crate::model::mask::unknown(typed),
+            "a customer ID, or the name, phone number or e-mail address of a customer on file",
+        ));
+    }
+    Ok(found)
+}

@@ -1,0 +1,161 @@
+use std::io::Write;
+
+use super::Context;
+use crate::app::search::{self, Request};
+use crate::clock::parse_date;
+use crate::error::{Error, Result};
+use crate::model::{Assignee, Field, Status, TicketFilter};
+use crate::output::{opt_text, text, Format, Records, Tone};
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// What to look for: words in Chinese or English, "an exact phrase"
+    /// (quoted for the shell too), -word to leave out (inside a quoted
+    /// query, '打印机 -退款', or after --).
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Only this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Only these statuses (repeatable); every status by default.
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    /// Only this customer's tickets: an ID, a name, a phone number or an
+    /// e-mail address.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Only tickets assigned to this agent.
+    #[arg(long, value_name = "AGENT")]
+    pub assignee: Option<String>,
+    /// Created on or after this date (YYYY-MM-DD, store time zone).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Created on or before this date (YYYY-MM-DD, store time zone).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// How many tickets to show, best first (1 to 1000).
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_parser = super::values::any_format())]
+    pub format: Option<Format>,
+    /// Start CSV with a UTF-8 byte-order mark (for Excel on Chinese Windows).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+pub fn run(ctx: &Context, args: &SearchArgs, out: &mut dyn Write) -> Result<()> {
+    if !(1..=search::MAX_LIMIT).contains(&args.limit) {
+        return Err(Error::invalid(
+            "--limit",
+            args.limit.to_string(),
+            format!("from 1 to {}", search::MAX_LIMIT),
+        ));
+    }
+    let mut statuses = Vec::new();
+    for s in &args.statuses {
+        let key = ctx.resolve(Field::Status, s)?;
+        statuses.push(Status::from_key(&key).expect("configured statuses are validated"));
+    }
+    let filter = TicketFilter {
+        statuses,
+        kind: args
+            .kind
+            .as_deref()
+            .map(|k| ctx.resolve(Field::Type, k))
+            .transpose()?,
+        assignee: args
+            .assignee
+            .as_deref()
+            .map(|a| ctx.agent(a).map(Assignee::Agent))
+            .transpose()?,
+        since: args.since.as_deref().map(parse_date).transpose()?,
+        until: args.until.as_deref().map(parse_date).transpose()?,
+        ..TicketFilter::default()
+    };
+    let mut results = search::search(
+        &ctx.store,
+        &Request {
+            query: args.query.join(" "),
+            filter,
+            customer: args.customer.clone(),
+            limit: args.limit,
+        },
+    )?;
+    let format = ctx.term.format_or_default(args.format);
+    // On a terminal the words found stand out between 【】; elsewhere the
+    // snippet is plain and JSON gives where they are.
+    let mark = format == Format::Table && ctx.term.is_tty;
+    let mut records = Records::new(&[
+        "id",
+        "score",
+        "status",
+        "type",
+        "created",
+        "title",
+        "found_in",
+        "snippet",
+        "resolution",
+    ])
+    .cut(&["snippet", "title", "resolution"])
+    .spare(&["found_in", "created", "type", "score"]);
+    for f in &results.found {
+        let t = &f.ticket;
+        let (found_in, snippet) = match &f.snippet {
+            Some((what, text, ranges)) if mark => (Some(*what), marked(text, ranges)),
+            Some((what, text, _)) => (Some(*what), text.clone()),
+            None => (None, String::new()),
+        };
+        let tone = if t.status.is_open() {
+            Tone::Plain
+        } else {
+            Tone::Dim
+        };
+        records.push_toned(
+            vec![
+                text(&t.id),
+                text(format!("{:.2}", f.score)),
+                text(t.status.key()),
+                text(&t.kind),
+                text(
+                    t.created
+                        .0
+                        .with_timezone(&ctx.store.settings.tz)
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                ),
+                text(&t.title),
+                opt_text(found_in),
+                text(snippet),
+                opt_text(f.resolution.as_deref()),
+            ],
+            vec![tone; 9],
+        );
+    }
+    records.write_bom(out, format, ctx.term, args.bom)?;
+    if results.found.is_empty() {
+        crate::output::message::say("no ticket matches");
+    } else if results.matched > results.found.len() {
+        crate::output::message::say(&format!(
+            "{} of {} matching tickets shown (--limit)",
+            results.found.len(),
+            results.matched
+        ));
+    }
+    Error::all(std::mem::take(&mut results.errors))
+}
+
+/// The snippet with each word found between 【】.
+fn marked(text: &str, ranges: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for &(s, e) in ranges {
+        out.push_str(&text[at..s]);
+        out.push('【');
+        out.push_str(&text[s..e]);
+        out.push('】');
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}

@@ -1,0 +1,145 @@
+//! `desk search` on a store whose tickets were written for the purpose.
+
+use crate::common::TestEnv;
+
+/// Three complaints and a consultation, worded as people write them.
+fn store() -> (TestEnv, [String; 4]) {
+    let env = TestEnv::new();
+    let a = env.new_ticket(&[
+        "--title",
+        "设备升级后无法开机",
+        "--description",
+        "固件升级完成后按电源键没有反应，客户电话 13812345678",
+    ]);
+    let b = env.new_ticket(&["--title", "开机很慢", "--description", "每次开机要两分钟"]);
+    let c = env.new_ticket(&[
+        "--title",
+        "发票抬头错误",
+        "--description",
+        "请重开发票，退款也没到",
+    ]);
+    let d = env.new_ticket(&[
+        "--type",
+        "consultation",
+        "--title",
+        "Printer offline after update",
+        "--description",
+        "The office printer shows OFFLINE since the firmware update",
+    ]);
+    env.run(&["close", &a, "--resolution", "回滚固件后恢复正常"])
+        .ok();
+    (env, [a, b, c, d])
+}
+
+fn ids(env: &TestEnv, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["search"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "ids"]);
+    env.run(&all)
+        .ok()
+        .stdout
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn other_wording_is_found_and_the_closer_ticket_ranks_first() {
+    let (env, [a, b, c, d]) = store();
+    // 不能开机 is written nowhere; 升级 and 开机 are.
+    assert_eq!(ids(&env, &["升级以后不能开机"]), [a.as_str(), b.as_str()]);
+    assert_eq!(
+        ids(&env, &["开机", "--type", "complaint", "--status", "open"]),
+        [b.as_str()]
+    );
+    assert_eq!(ids(&env, &["开机 -升级"]), [b.as_str()]);
+    assert_eq!(ids(&env, &["printer", "offline"]), [d.as_str()]);
+    assert_eq!(ids(&env, &["\"firmware update\""]), [d.as_str()]);
+    assert!(ids(&env, &["\"update firmware\""]).is_empty());
+    assert_eq!(ids(&env, &["发票"]), [c.as_str()]);
+    // The resolution of a closed ticket comes with it.
+    let out = env.run(&["search", "无法开机", "--format", "json"]).ok();
+    assert!(out.stdout.contains("回滚固件后恢复正常"), "{}", out.stdout);
+}
+
+#[test]
+fn no_personal_number_is_found_or_shown() {
+    let (env, [a, ..]) = store();
+    let out = env.run(&["search", "电源键", "--format", "csv"]).ok();
+    assert!(out.stdout.contains(&a), "{}", out.stdout);
+    assert!(!out.stdout.contains("13812345678"), "{}", out.stdout);
+    // A number of a person is no term: nothing to look for, said masked.
+    let out = env.run(&["search", "13812345678"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("13812345678"), "{}", out.stderr);
+    assert!(out.stderr.contains("numbers"), "{}", out.stderr);
+}
+
+#[test]
+fn the_index_follows_the_files_and_repairs_itself() {
+    let (env, [a, b, ..]) = store();
+    assert_eq!(ids(&env, &["两分钟"]), [b.as_str()]);
+    // A hand edit is searchable on the next command.
+    let path = env.ticket_path(&b);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("每次开机要两分钟", "每次开机要五分钟，风扇很响", 1),
+    )
+    .unwrap();
+    assert_eq!(ids(&env, &["风扇"]), [b.as_str()]);
+    // A note recorded by desk, at once.
+    env.run(&["update", &a, "--note", "客户反馈电池鼓包"]).ok();
+    assert_eq!(ids(&env, &["电池鼓包"]), [a.as_str()]);
+    // A deleted ticket vanishes.
+    std::fs::remove_file(&path).unwrap();
+    assert!(ids(&env, &["风扇"]).is_empty());
+    // A damaged index is rebuilt without a word.
+    let index = env.path(".desk/cache/search.bin");
+    let mut bytes = std::fs::read(&index).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    bytes.truncate(n - 3);
+    std::fs::write(&index, bytes).unwrap();
+    let out = env.run(&["search", "电池鼓包", "--format", "ids"]).ok();
+    assert_eq!(out.stdout.trim(), a);
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+}
+
+#[test]
+fn a_team_dictionary_and_customer_filters() {
+    let (env, [a, ..]) = store();
+    let other = env
+        .run(&crate::common::customer_add(
+            "individual",
+            "王五",
+            &["--phone", "13900000009", "--email", "wang.wu@example.com"],
+        ))
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let e = env.new_ticket(&["--customer", &other, "--title", "星云X9扫地机器人不回充"]);
+    // Pairs of characters find a name the dictionary does not know.
+    assert_eq!(ids(&env, &["星云"]), [e.as_str()]);
+    for who in [
+        other.as_str(),
+        "王五",
+        "139-0000-0009",
+        "WANG.WU@example.com",
+    ] {
+        assert_eq!(
+            ids(&env, &["回充", "--customer", who]),
+            [e.as_str()],
+            "{who}"
+        );
+    }
+    assert!(ids(&env, &["开机", "--customer", &other]).is_empty());
+    let out = env.run(&["search", "开机", "--customer", "nobody@example.com"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("nobody@"), "masked: {}", out.stderr);
+    // dict.txt: the team's product name becomes one word.
+    std::fs::write(env.path("dict.txt"), "扫地机器人 10 n\n").unwrap();
+    assert_eq!(ids(&env, &["扫地机器人"]), [e.as_str()]);
+    let _ = a;
+}
