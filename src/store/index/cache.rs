@@ -138,7 +138,9 @@ impl Store {
                 .iter_mut()
                 .find(|(f, _)| *f == index.folder())
             {
-                Some((_, n)) => *n += r.parsed,
+                // Indexes of one folder refreshed apart (the search index
+                // is no companion) parse the same files: counted once.
+                Some((_, n)) => *n = (*n).max(r.parsed),
                 None => rebuilt.parsed.push((index.folder(), r.parsed)),
             }
             rebuilt.errors.extend(r.errors);
