@@ -80,7 +80,7 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
     }
     // Every mail of desk's names its sender in X-Loop, which `desk mail-in`
     // recognises coming back; a rule's mail says it is automatic.
-    builder = builder.raw_header(plain_header("X-Loop", &from.email.to_string()));
+    builder = builder.raw_header(plain_header("X-Loop", from.email.as_ref()));
     if mail.automatic {
         builder = builder.raw_header(plain_header("Auto-Submitted", "auto-generated"));
     }
