@@ -9,7 +9,7 @@ use super::templates::ticket_json;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::mail::{Mail, MailError, Mailer};
-use crate::model::outbox::{self, Delivery};
+use crate::model::outbox::{self, Delivery, DROPPED};
 use crate::model::{DeliveryFailed, Event, Notified, Ticket, TicketId};
 use crate::rules::template::{self, Message};
 use crate::rules::{Notify, Work, CUSTOMER};
@@ -68,6 +68,8 @@ pub(super) fn deliver_digest(
             subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
             body,
             message_id: outbox::message_id(&keys.join("\n")),
+            automatic: true,
+            ..Mail::default()
         })
         .map_err(SendError::from)
 }
@@ -202,11 +204,27 @@ pub(super) fn compose(
             "no mail transport: set `mail:` in desk.yaml".to_string(),
         ));
     }
+    // Mail to the customer answers their latest mail on the ticket, and
+    // their answer goes to the support address.
+    let (reply_to, thread) = if d.to().iter().any(|who| who == CUSTOMER) {
+        let thread = store
+            .load_customer(&ticket.customer)
+            .ok()
+            .and_then(|c| crate::model::reply::thread(ticket, &c));
+        (super::reply::support_address(store), thread)
+    } else {
+        (None, None)
+    };
     Ok(Mail {
         to,
         subject,
         body,
         message_id: outbox::message_id(&d.key),
+        reply_to,
+        in_reply_to: thread.as_ref().map(|t| t.in_reply_to.clone()),
+        references: thread.map(|t| t.references).unwrap_or_default(),
+        attachments: Vec::new(),
+        automatic: true,
     })
 }
 
@@ -225,7 +243,7 @@ fn addresses(
             store
                 .load_customer(&ticket.customer)
                 .ok()
-                .and_then(|c| c.email)
+                .and_then(|c| crate::model::reply::customer_address(&c, ticket))
         } else {
             store.config.agent(who).and_then(|a| a.email.clone())
         };
@@ -308,4 +326,162 @@ fn cause_of(ticket: &Ticket, d: &Delivery) -> String {
             d.key == key || d.key.starts_with(&format!("{key}/"))
         })
         .map_or_else(|| "time".to_string(), |e| e.action_name().to_string())
+}
+
+/// Why a queued e-mail notice is no longer to be sent, judged against the
+/// ticket as it is now (`None`: send it). docs/automation.md, "Notices
+/// judged again":
+/// - a time rule's notice is sent only while its rule is still due for
+///   the ticket in the cycle its key names (a close, a progress note, an
+///   assignment, a survey ends the cycle) and its `if:` still holds
+///   (`working_hours` as when it fired: that said when to fire, not what
+///   the ticket is);
+/// - an event rule's notice is dropped when the ticket was closed after it
+///   was queued and is closed still, unless the rule fires on `closed` or
+///   `surveyed` (those are about a closed ticket).
+///
+/// A disabled rule is judged as if enabled: what it queued is still its
+/// own to deliver. Hooks are not judged: another system may want every
+/// event.
+pub(super) fn dropped_why(
+    store: &Store,
+    rules: &crate::rules::Rules,
+    ticket: &Ticket,
+    d: &Delivery,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    use crate::model::{Action, Payload, Status, Summary};
+    use crate::rules::{TimeFacts, Trigger};
+    if d.via() != "email" {
+        return Ok(None);
+    }
+    // A milestone notice for a customer with no e-mail on file: the
+    // customer is reached another way (by phone), and retrying cannot help
+    // until someone adds an address, by which time the news is old.
+    if d.to() == [CUSTOMER] {
+        let address = store
+            .load_customer(&ticket.customer)
+            .ok()
+            .and_then(|c| crate::model::reply::customer_address(&c, ticket));
+        if address.is_none() {
+            return Ok(Some(format!(
+                "customer {} has no e-mail on file",
+                ticket.customer
+            )));
+        }
+    }
+    let Some(rule) = rules.rules.iter().find(|r| r.name == d.rule) else {
+        return Ok(None);
+    };
+    let closed_now = ticket.status == Status::Closed;
+    match &rule.when {
+        Trigger::Time(trigger) => {
+            let Some(firing) = firing_of(ticket, &d.key) else {
+                return Ok(None);
+            };
+            let mut rule = rule.clone();
+            rule.enabled = true;
+            let summary = Summary::of(ticket);
+            let (policy, calendar) = store.sla()?;
+            let facts = TimeFacts::of(&summary, policy, calendar, now);
+            let due = crate::rules::due(&rule, trigger, &facts, now);
+            if due.is_none_or(|f| f.key != firing.key) {
+                return Ok(Some(if closed_now {
+                    "the ticket is closed since".to_string()
+                } else {
+                    format!(
+                        "rule {} is no longer due for the ticket in this cycle",
+                        rule.name
+                    )
+                }));
+            }
+            let (mut judged, _) = if rule.needs_customer() {
+                super::rules::customer_facts(store, &ticket.customer)
+            } else {
+                (crate::rules::Facts::default(), None)
+            };
+            judged.working_hours =
+                Some(calendar.is_working_at(firing.at.0.with_timezone(&chrono::Utc)));
+            if !crate::rules::holds_now(rules, &rule, ticket, &judged) {
+                return Ok(Some(format!(
+                    "the ticket no longer meets the conditions (if:) of rule {}",
+                    rule.name
+                )));
+            }
+            Ok(None)
+        }
+        Trigger::Events(events) => {
+            if !closed_now || events.contains(&Action::Closed) || events.contains(&Action::Surveyed)
+            {
+                return Ok(None);
+            }
+            let queued_at = ticket
+                .history
+                .iter()
+                .position(|e| matches!(&e.payload, Payload::Queued(q) if q.key == d.key));
+            let closed_at = ticket
+                .history
+                .iter()
+                .rposition(|e| e.action() == Action::Closed);
+            Ok(match (queued_at, closed_at) {
+                (Some(q), Some(c)) if c > q => Some("the ticket is closed since".to_string()),
+                _ => None,
+            })
+        }
+    }
+}
+
+/// The `fired` event of a time rule's delivery: its key is the firing's,
+/// or the firing's with `/2`, `/3` for the rule's later actions.
+fn firing_of<'a>(ticket: &'a Ticket, key: &str) -> Option<FiredAt<'a>> {
+    let base = match key.rsplit_once('/') {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => key,
+    };
+    ticket.history.iter().find_map(|e| match &e.payload {
+        crate::model::Payload::Fired(f) if f.key == key || f.key == base => Some(FiredAt {
+            key: &f.key,
+            at: e.at,
+        }),
+        _ => None,
+    })
+}
+
+struct FiredAt<'a> {
+    key: &'a str,
+    at: Timestamp,
+}
+
+/// Records that a queued notice was dropped (`why`): a `delivery_failed`
+/// without a next attempt, its error `dropped: WHY`, so it is never tried
+/// again and older desks read it as given up.
+pub(super) fn record_dropped(
+    store: &Store,
+    id: &TicketId,
+    d: &Delivery,
+    why: &str,
+    now: Timestamp,
+    actor: &str,
+) -> Result<AttemptOutcome> {
+    let error = format!("{DROPPED}{why}");
+    store.modify_ticket(id, now, actor, |t| {
+        let at = t.last_at().map_or(now, |last| now.max(last));
+        let by = format!("{}{}", crate::model::RULE_PREFIX, d.rule);
+        t.history.push(Event::new(
+            at,
+            &by,
+            DeliveryFailed {
+                to: None,
+                key: d.key.clone(),
+                via: Some(d.via().to_string()),
+                attempt: Some(d.attempts.max(1)),
+                error: Some(error.clone()),
+                next_attempt: None,
+            },
+        ));
+        Ok(())
+    })?;
+    Ok(AttemptOutcome::Dropped {
+        why: why.to_string(),
+    })
 }

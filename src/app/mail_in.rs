@@ -15,8 +15,10 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::mail::incoming::{self, Content, Incoming, IncomingError, Kind};
 use crate::mail::{ClosedTicket, Intake, UnknownSender};
+use crate::model::survey::mailed::{self, MailedAnswer};
 use crate::model::{
-    Customer, CustomerKind, Field, MailAttachment, NewTicket, Received, Status, Ticket, TicketId,
+    Customer, CustomerKind, Field, MailAttachment, NewTicket, Received, Status, Survey, Ticket,
+    TicketId,
 };
 use crate::rules::Outcome;
 use crate::store::Store;
@@ -43,16 +45,19 @@ pub fn setup(store: &Store) -> Result<Setup> {
         line: super::rules::config_line(store, "mail"),
         message,
     };
-    let (intake, from) = match &store.config.mail {
-        Some(mail) => (mail.intake().map_err(bad)?, mail.from_address()),
-        None => (Intake::default(), None),
+    let (intake, own) = match &store.config.mail {
+        Some(mail) => (
+            mail.intake().map_err(bad)?,
+            [mail.from_address(), mail.reply_to_address()],
+        ),
+        None => (Intake::default(), [None, None]),
     };
     let mut options = incoming::Options::default();
     options.limits.message_bytes = intake.max_message;
     options.limits.attachment_bytes = intake.max_attachment;
     // desk's notifications have Message-IDs `…@desk` (model::outbox).
     options.own.message_id_domains = vec!["desk".into()];
-    options.own.loop_addresses = from.into_iter().collect();
+    options.own.loop_addresses = own.into_iter().flatten().collect();
     let config = &store.config;
     let kind = match &intake.kind {
         Some(k) => config.resolve(Field::Type, k)?,
@@ -89,11 +94,14 @@ pub enum Filed {
         closed: Option<String>,
         outcomes: Vec<Outcome>,
     },
-    /// Threaded into a ticket (reopened if it was closed).
+    /// Threaded into a ticket (reopened if it was closed, or by an
+    /// unsatisfied survey answer).
     Replied {
         ticket: String,
         reopened: bool,
         outcomes: Vec<Outcome>,
+        /// A closed ticket's survey answered by the reply, or not read.
+        survey: Option<SurveyByMail>,
     },
     /// Filed before, in this ticket.
     Seen { ticket: String },
@@ -104,6 +112,17 @@ pub enum Filed {
     Ignored { why: String },
     /// The sender opened `limit` tickets in the last hour already.
     Limited { limit: u32 },
+}
+
+/// What a reply to a closed ticket awaiting its survey did with it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SurveyByMail {
+    /// Recorded as `desk survey` records one (an unsatisfied answer
+    /// reopens the ticket).
+    Recorded { unsatisfied: bool },
+    /// Shaped like an answer but not read for sure (why): kept as the
+    /// customer's words for an agent, the ticket left closed.
+    Unsure(String),
 }
 
 impl Filed {
@@ -169,6 +188,19 @@ pub fn file(
     let thread = threaded(store, mail)?;
     if let Some(id) = thread {
         let ticket = store.load_ticket(&id)?;
+        // A survey is the customer's to answer: from an address on file,
+        // never from whoever learnt a Message-ID of the thread.
+        if crate::model::survey::awaits_survey(&crate::model::Summary::of(&ticket))
+            && is_customer_address(store, &ticket.customer, sender)
+        {
+            let config = &store.config.survey;
+            let dimensions: Vec<&str> = config.dimensions.iter().map(|d| d.key.as_str()).collect();
+            let answer = mailed::read(&mail.note, &dimensions, |name| config.resolve(name).ok());
+            match answer {
+                MailedAnswer::NotAnAnswer => {}
+                answer => return survey_reply(store, setup, mail, &id, answer, actor, at),
+            }
+        }
         if ticket.status != Status::Closed || setup.intake.closed_ticket == ClosedTicket::Reopen {
             return reply(store, setup, mail, &id, actor, at);
         }
@@ -389,6 +421,66 @@ fn reply(
         ticket: ticket.id,
         reopened,
         outcomes,
+        survey: None,
+    })
+}
+
+/// Files a reply that answers (or tries to answer) the survey of its closed
+/// ticket: the mail recorded, and the survey recorded as `desk survey`
+/// would (an unsatisfied answer reopens the ticket), or, when the answer
+/// cannot be read for sure, the mail alone, the ticket left closed for an
+/// agent to read it.
+fn survey_reply(
+    store: &Store,
+    setup: &Setup,
+    mail: &Incoming,
+    id: &TicketId,
+    answer: MailedAnswer,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Filed> {
+    let threshold = store.config.survey.threshold;
+    let channel = email_channel(store)?;
+    let mut outcome = None;
+    let (ticket, _, outcomes) =
+        super::rules::modify_ticket_by_rules(store, id, at, actor, |ticket| {
+            let attachments = save_attachments(store, setup, &ticket.id, mail)?;
+            ticket.receive(
+                received(mail, Some(bounded(&mail.note)), attachments),
+                at,
+                actor,
+            )?;
+            match &answer {
+                MailedAnswer::Scores { scores, nps } => {
+                    // The lines after the scores are the customer's comment.
+                    let comment: String = mail
+                        .note
+                        .lines()
+                        .skip_while(|l| l.trim().is_empty())
+                        .skip(1)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let survey = Survey {
+                        scores: scores.clone(),
+                        nps: *nps,
+                        comment: Some(bounded(comment.trim())).filter(|c| !c.is_empty()),
+                        channel: Some(channel.clone()),
+                    };
+                    let unsatisfied = survey.unsatisfied(threshold, false);
+                    ticket.survey(survey, unsatisfied, at, actor)?;
+                    outcome = Some(SurveyByMail::Recorded { unsatisfied });
+                }
+                MailedAnswer::Unsure(why) => outcome = Some(SurveyByMail::Unsure(why.clone())),
+                MailedAnswer::NotAnAnswer => unreachable!("read as a reply"),
+            }
+            Ok(())
+        })?;
+    let reopened = matches!(outcome, Some(SurveyByMail::Recorded { unsatisfied: true }));
+    Ok(Filed::Replied {
+        ticket: ticket.id,
+        reopened,
+        outcomes,
+        survey: outcome,
     })
 }
 

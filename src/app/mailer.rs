@@ -33,31 +33,39 @@ pub fn mail_problem(store: &Store) -> Option<Error> {
 /// `sendmail:` command that this machine does not allow (as a hook)
 /// sends nothing: every e-mail fails, saying how to allow it.
 pub fn email_sender(store: &Store) -> Option<Box<dyn Mailer>> {
+    Some(match ready_sender(store)? {
+        Ok(mailer) => mailer,
+        Err(e) => Box::new(Unavailable(e)),
+    })
+}
+
+/// The transport of `mail:` when this machine can send with it, else why
+/// not (a command or login it does not allow, a password it cannot
+/// read): a command that delivers at once leaves its notices for `desk
+/// run` then, rather than spend an attempt of theirs.
+pub fn ready_sender(store: &Store) -> Option<Result<Box<dyn Mailer>, MailError>> {
     let config = store.config.mail.as_ref()?;
     if let Some(line) = sendmail_line(store) {
         if !store.allowed_hooks().contains(&line) {
-            return Some(Box::new(Unavailable(MailError::Config(format!(
+            return Some(Err(MailError::Config(format!(
                 "mail.sendmail: the command `{line}` is not allowed on this machine; {} \
                  (docs/automation.md, Trust model)",
                 super::hooks::how_to_allow(&line)
-            )))));
+            ))));
         }
     }
     // Checked before the password is read: no password leaves this
     // machine for a server, or from a source, it has not allowed.
     if let Some(line) = smtp_login_line(store) {
         if !store.allowed_hooks().contains(&line) {
-            return Some(Box::new(Unavailable(MailError::Config(format!(
+            return Some(Err(MailError::Config(format!(
                 "mail.smtp: the login `{line}` is not allowed on this machine, so no \
                  password is read or sent; {} (docs/automation.md, Trust model)",
                 super::hooks::how_to_allow(&line)
-            )))));
+            ))));
         }
     }
-    Some(match crate::mail::mailer(config) {
-        Ok(mailer) => mailer,
-        Err(e) => Box::new(Unavailable(e)),
-    })
+    Some(crate::mail::mailer(config))
 }
 
 /// The SMTP login of `mail:` (a `user` with `password_env` or

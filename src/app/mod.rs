@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mail_in;
 pub mod mailer;
 pub mod outbox;
+pub mod reply;
 pub mod report;
 pub mod rules;
 pub mod run;
@@ -30,6 +31,6 @@ pub use hooks::{
 pub use keys::{EncryptionSetUp, LookupExported, RecipientChange, RecipientsChanged};
 pub use outbox::{Outbox, OutboxRow};
 pub use report::ReportInput;
-pub use run::{Attempt, AttemptOutcome, RunTotals};
+pub use run::{AtOnce, Attempt, AttemptOutcome, RunTotals};
 pub use templates::ticket_json;
 pub use time_rules::TimeFiring;

@@ -54,7 +54,8 @@ pub fn outbox(store: &Store) -> Result<Outbox> {
             }
         };
         for d in outbox::deliveries(&ticket.history) {
-            if d.state != DeliveryState::Delivered {
+            // Delivered or dropped: settled, nothing for anyone to do.
+            if !matches!(d.state, DeliveryState::Delivered | DeliveryState::Dropped) {
                 let uses = rules.as_ref().ok().map(|rules| {
                     crate::rules::explain(rules, &ticket, &d)
                         .map(|w| w.uses())

@@ -58,6 +58,27 @@ pub enum AttemptOutcome {
     Unexplained {
         why: String,
     },
+    /// A notice no longer true of the ticket as it is now (why: a ticket
+    /// closed since): recorded as dropped, never sent
+    /// ([`super::deliver::dropped_why`]); on a dry run, what would be.
+    Dropped {
+        why: String,
+    },
+}
+
+impl Attempt {
+    /// An attempt at `d` of `ticket`, before its outcome is known.
+    fn of(ticket: &Ticket, d: &Delivery) -> Attempt {
+        Attempt {
+            ticket: ticket.id.clone(),
+            rule: d.rule.clone(),
+            key: d.key.clone(),
+            via: d.via().to_string(),
+            to: d.to(),
+            uses: None,
+            outcome: AttemptOutcome::WouldSend,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +93,9 @@ pub struct RunTotals {
     pub fired: usize,
     /// Due `queued` entries that no rule explains, not delivered.
     pub unexplained: usize,
+    /// Notices dropped as no longer true of their ticket (on a dry run,
+    /// that would be).
+    pub dropped: usize,
 }
 
 /// `desk run`: fires the time rules that came due (`on_fired` hears
@@ -96,7 +120,7 @@ pub fn run_automation(
         return Err(e);
     }
     let timeout = hook_timeout()?;
-    let _lock = store.try_lock("run")?.ok_or_else(|| {
+    let _lock = store.try_lock(DELIVERY_LOCK)?.ok_or_else(|| {
         Error::Refused("another `desk run` is running in this store; try again when it ends".into())
     })?;
     let mut totals = RunTotals::default();
@@ -192,15 +216,7 @@ pub fn run_automation(
             if !d.due(now) {
                 continue;
             }
-            let mut attempt = Attempt {
-                ticket: ticket.id.clone(),
-                rule: d.rule.clone(),
-                key: d.key.clone(),
-                via: d.via().to_string(),
-                to: d.to(),
-                uses: None,
-                outcome: AttemptOutcome::WouldSend,
-            };
+            let mut attempt = Attempt::of(&ticket, &d);
             // What is delivered comes from the rules as they are now;
             // an entry none explains is reported, never delivered.
             let work = match crate::rules::explain(&rules, &ticket, &d) {
@@ -213,6 +229,26 @@ pub fn run_automation(
                 }
             };
             attempt.uses = Some(work.uses());
+            // A notice judged against the ticket as it is now: one no
+            // longer true of it (closed since) is dropped, not sent.
+            let why = match super::deliver::dropped_why(store, &rules, &ticket, &d, now) {
+                Ok(why) => why,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            if let Some(why) = why {
+                totals.dropped += 1;
+                attempt.outcome = if dry_run {
+                    AttemptOutcome::Dropped { why }
+                } else {
+                    let id = TicketId::parse(&ticket.id).expect("read by its ID");
+                    super::deliver::record_dropped(store, &id, &d, &why, now, actor)?
+                };
+                on(&attempt);
+                continue;
+            }
             if dry_run {
                 // A mail that could not be made, or a hook this machine
                 // does not allow, would fail: say so.
@@ -286,6 +322,123 @@ pub fn run_automation(
     errors.append(&mut scan.errors);
     Error::all(errors)?;
     Ok(totals)
+}
+
+/// What the command that queued e-mail notices did with them at once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AtOnce {
+    /// Each sent, or tried: a failure is recorded and `desk run` retries it.
+    Tried(Vec<Attempt>),
+    /// Left for `desk run` (how many), and why: this machine cannot send
+    /// (a login or command it does not allow, a password it cannot read),
+    /// or another process is delivering in this clone.
+    Left { count: usize, why: String },
+}
+
+/// The lock that lets one process at a time deliver in a clone: `desk run`
+/// holds it for the whole run, a command delivering at once while it
+/// judges, sends and records its notices.
+const DELIVERY_LOCK: &str = "run";
+
+/// How long a command waits for another to finish delivering before it
+/// leaves its notices for `desk run`: another command's sends take this
+/// long at most as a rule; a `desk run` may take minutes.
+const AT_ONCE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Delivers at once the e-mail notices that the command just recorded
+/// queued for ticket `id` (`keys`, from its rules' outcomes), when desk.yaml
+/// has `mail:` and `mail.deliver_at_once` is not `false`; `None`: nothing
+/// to deliver so. The same code as `desk run`: the rule explains each
+/// entry, the notice is judged against the ticket, its `notified` is
+/// staged before the send, and the run's lock is held throughout, so a
+/// `desk run` (or another command) cannot send the same key meanwhile —
+/// each judges a key after the other recorded it. Hooks (allowed per
+/// machine) and digests (one mail per recipient and run) are left for
+/// `desk run`.
+pub fn deliver_at_once(
+    store: &Store,
+    id: &TicketId,
+    keys: &[String],
+    now: Timestamp,
+    actor: &str,
+) -> Result<Option<AtOnce>> {
+    let Some(mail) = store.config.mail.as_ref() else {
+        return Ok(None);
+    };
+    if keys.is_empty() || mail.settings().is_ok_and(|s| !s.deliver_at_once) {
+        return Ok(None);
+    }
+    let rules = super::rules::rules_in_force(store)?;
+    // Whose turn: only e-mail of a `notify` that is not a digest.
+    let mine = |ticket: &Ticket| -> Vec<Delivery> {
+        outbox::deliveries(&ticket.history)
+            .into_iter()
+            .filter(|d| keys.contains(&d.key) && d.due(now))
+            .filter(|d| {
+                matches!(crate::rules::explain(&rules, ticket, d),
+                    Ok(Work::Mail(notify)) if !notify.digest)
+            })
+            .collect()
+    };
+    let count = mine(&store.load_ticket(id)?).len();
+    if count == 0 {
+        return Ok(None);
+    }
+    let left = |why: String| Ok(Some(AtOnce::Left { count, why }));
+    if let Some(e) = super::mailer::mail_problem(store) {
+        return left(e.to_string());
+    }
+    let email = match super::mailer::ready_sender(store) {
+        Some(Ok(mailer)) => mailer,
+        Some(Err(e)) => return left(crate::model::mask::personal_in(&e.to_string())),
+        None => return Ok(None),
+    };
+    let Some(_lock) = delivery_lock(store)? else {
+        return left("another process is delivering in this store".into());
+    };
+    // Judged again under the lock: a `desk run` may have sent them since.
+    let ticket = store.load_ticket(id)?;
+    let mut attempts = Vec::new();
+    for d in mine(&ticket) {
+        let mut attempt = Attempt::of(&ticket, &d);
+        let Ok(work @ Work::Mail(notify)) = crate::rules::explain(&rules, &ticket, &d) else {
+            continue;
+        };
+        attempt.uses = Some(work.uses());
+        attempt.outcome = match super::deliver::dropped_why(store, &rules, &ticket, &d, now)? {
+            Some(why) => super::deliver::record_dropped(store, id, &d, &why, now, actor)?,
+            None => {
+                let send = || {
+                    let mail = super::deliver::compose(
+                        store,
+                        &ticket,
+                        &d,
+                        notify,
+                        Some(email.as_ref()),
+                        now,
+                    )?;
+                    email.send(&mail).map_err(super::SendError::from)
+                };
+                super::deliver::record(store, &[(id.clone(), &d)], send, now, actor)?.remove(0)
+            }
+        };
+        attempts.push(attempt);
+    }
+    Ok(Some(AtOnce::Tried(attempts)))
+}
+
+/// The delivery lock, waiting at most [`AT_ONCE_WAIT`] for it.
+fn delivery_lock(store: &Store) -> Result<Option<crate::store::Lock>> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(lock) = store.try_lock(DELIVERY_LOCK)? {
+            return Ok(Some(lock));
+        }
+        if start.elapsed() >= AT_ONCE_WAIT {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[cfg(test)]

@@ -106,17 +106,43 @@ pub(super) fn message_context(
         }
         Err(_) => Vec::new(),
     };
+    // A mail to the customer alone may greet them by their full name: it
+    // goes to them. Never a number of theirs, in any mail.
+    let full_name = customer
+        .as_ref()
+        .filter(|_| to.iter().all(|who| who == CUSTOMER) && !to.is_empty())
+        .map(|c| c.name.clone());
     let mut ctx = ticket_context(&store.config, t, store.settings.tz);
     ctx["rule"] = json!(rule);
     ctx["key"] = json!(key);
     ctx["customer"] = json!({
         "id": t.customer,
         "name": customer_name,
+        "full_name": full_name,
         "vip": customer.as_ref().is_some_and(|c| c.vip),
     });
+    ctx["survey"] = survey_context(&store.config);
     ctx["sla"] = json!(sla);
     ctx["recipient"] = json!({"ids": to, "name": names.join("、")});
     ctx
+}
+
+/// What a survey invitation tells the customer: the dimensions to score, in
+/// order, and an answer they can copy (`5 5 5 10`), which `desk mail-in`
+/// reads back (docs/mail.md, "Survey answers by reply").
+fn survey_context(config: &crate::config::Config) -> serde_json::Value {
+    let dimensions: Vec<serde_json::Value> = config
+        .survey
+        .dimensions
+        .iter()
+        .map(|d| json!({"key": d.key, "label": d.label}))
+        .collect();
+    let example = vec!["5"; dimensions.len()].join(" ") + " 10";
+    json!({
+        "dimensions": dimensions,
+        "example": example,
+        "window_hours": config.survey.window_hours,
+    })
 }
 
 /// An agent's name from desk.yaml, else the ID as recorded.
@@ -135,6 +161,11 @@ fn ticket_context(
     let label =
         |field: Field, key: &str| config.label(field, key).unwrap_or_else(|| key.to_string());
     let assignee_name = t.assignee.as_deref().map(|a| agent_name(config, a));
+    // The latest close: its compensation and advice for the result notice.
+    let closed = t.history.iter().rev().find_map(|e| match &e.payload {
+        crate::model::Payload::Closed(c) => Some(c),
+        _ => None,
+    });
     json!({
         "ticket": {
             "id": t.id,
@@ -154,6 +185,8 @@ fn ticket_context(
             "assignee_name": assignee_name,
             "description": t.description,
             "resolution": t.resolution,
+            "compensation": closed.and_then(|c| c.compensation.as_deref()),
+            "followup": closed.and_then(|c| c.followup.as_deref()),
         },
     })
 }
@@ -188,7 +221,8 @@ fn sample_context(config: &crate::config::Config, rule: &str) -> serde_json::Val
     let mut ctx = ticket_context(config, &t, chrono_tz::Asia::Shanghai);
     ctx["rule"] = json!(rule);
     ctx["key"] = json!(format!("{rule}/CW202601050001/000000000000"));
-    ctx["customer"] = json!({"id": "C000001", "name": "张*", "vip": false});
+    ctx["customer"] = json!({"id": "C000001", "name": "张*", "full_name": "张三", "vip": false});
+    ctx["survey"] = survey_context(config);
     ctx["sla"] = json!([{"target": "resolution", "state": "running", "due": "2026-01-06 09:00"}]);
     let first: Vec<&crate::config::Agent> = config.agents.iter().take(1).collect();
     ctx["recipient"] = json!({

@@ -2,7 +2,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::{exit, Context};
-use crate::app::mail_in::{self, Filed, Setup};
+use crate::app::mail_in::{self, Filed, Setup, SurveyByMail};
 use crate::error::{Error, Result};
 use crate::output::message;
 use crate::store;
@@ -141,6 +141,17 @@ fn file_one(
     writeln!(out, "{}\t{word}\t{shown}", filed.ticket().unwrap_or("-"))
         .map_err(|e| Failure::Store(e.into()))?;
     tell(&filed, source);
+    // The acknowledgement and other notices the rules queued go now, as
+    // for any command that records an event.
+    if let Filed::Created {
+        ticket, outcomes, ..
+    }
+    | Filed::Replied {
+        ticket, outcomes, ..
+    } = &filed
+    {
+        ctx.deliver_at_once(ticket, outcomes);
+    }
     Ok(word)
 }
 
@@ -168,9 +179,24 @@ fn tell(filed: &Filed, source: &str) {
             ticket,
             reopened,
             outcomes,
+            survey,
         } => {
-            if *reopened {
-                message::note(&format!("{ticket}: reopened by the customer's reply"));
+            match survey {
+                Some(SurveyByMail::Recorded { unsatisfied: false }) => message::note(&format!(
+                    "{ticket}: the reply answered the survey; recorded, the ticket stays closed"
+                )),
+                Some(SurveyByMail::Recorded { unsatisfied: true }) => message::note(&format!(
+                    "{ticket}: the reply answered the survey, unsatisfied; the ticket is reopened"
+                )),
+                Some(SurveyByMail::Unsure(why)) => message::warn(&format!(
+                    "{ticket}: the reply looks like a survey answer but cannot be read for sure \
+                     ({why}); kept as the customer's words, the ticket left closed: record the \
+                     survey with desk survey"
+                )),
+                None if *reopened => {
+                    message::note(&format!("{ticket}: reopened by the customer's reply"))
+                }
+                None => {}
             }
             super::tell_rules(ticket, outcomes);
         }
@@ -223,15 +249,25 @@ fn maildir(
     tally: &mut Tally,
     out: &mut dyn Write,
 ) -> Result<()> {
+    // Another `desk mail-in` on the same Maildir (two cron jobs that
+    // overlap) may take a message between the listing and its reading or
+    // its move: gone is taken, not an error; the Message-ID index files it
+    // once whichever run gets it.
+    let taken = |path: &Path| std::fs::symlink_metadata(path).is_err();
     for path in store::maildir_messages(dir)? {
         let shown = path.display().to_string();
         let outcome = read_file(&path, setup)
             .map_err(Failure::Store)
             .and_then(|bytes| file_one(ctx, setup, &bytes, &shown, out));
         match outcome {
+            Err(Failure::Store(_)) if taken(&path) => continue,
             Ok(word) => {
                 tally.add(word);
-                store::maildir_done(dir, &path)?;
+                if let Err(e) = store::maildir_done(dir, &path) {
+                    if !taken(&path) {
+                        return Err(e);
+                    }
+                }
             }
             Err(Failure::Unreadable(why)) => {
                 tally.unreadable += 1;

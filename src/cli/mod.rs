@@ -19,6 +19,7 @@ mod merge_file;
 mod new;
 mod outbox;
 mod reopen;
+mod reply;
 mod report;
 mod run;
 mod show;
@@ -99,6 +100,10 @@ pub enum Command {
     Assign(assign::AssignArgs),
     /// Record progress on a ticket, optionally changing its status.
     Update(update::UpdateArgs),
+    /// Answer the ticket's customer by e-mail, threaded to their last mail,
+    /// and record it (--internal: a note the customer never sees); prints
+    /// the mail's Message-ID.
+    Reply(reply::ReplyArgs),
     /// Close a ticket with its resolution.
     Close(close::CloseArgs),
     /// Reopen a closed ticket.
@@ -276,6 +281,7 @@ impl Context {
             ));
         }
         tell_rules(&ticket.id, &outcomes);
+        self.deliver_at_once(&ticket.id, &outcomes);
         // Dated before events already recorded (`--at`, a call logged after
         // the fact): its rules ran, on the ticket as it was at that time,
         // and what they did is dated with the latest event.
@@ -294,6 +300,45 @@ impl Context {
             ));
         }
         Ok(ticket)
+    }
+
+    /// Delivers at once the e-mail notices that `outcomes` (of the
+    /// command's rules) queued for `ticket`, when mail is configured
+    /// (docs/automation.md, "At once"), telling each on stderr. Whatever
+    /// happens, the command's own change stands and it succeeds: what is
+    /// not delivered now is left for `desk run`, which says so.
+    pub fn deliver_at_once(&self, ticket: &str, outcomes: &[crate::rules::Outcome]) {
+        let keys: Vec<String> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                crate::rules::Outcome::Queued { key, .. } => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(id) = TicketId::parse(ticket) else {
+            return;
+        };
+        let tz = self.store.settings.tz;
+        match app::run::deliver_at_once(&self.store, &id, &keys, self.now, self.actor()) {
+            Ok(None) => {}
+            Ok(Some(app::AtOnce::Tried(attempts))) => {
+                for a in &attempts {
+                    run::tell_attempt(a, tz, false);
+                    if let app::AttemptOutcome::Failed { next: Some(_), .. } = a.outcome {
+                        message::note(&format!(
+                            "{ticket}: the notice will be retried by `desk run` ({})",
+                            a.key
+                        ));
+                    }
+                }
+            }
+            Ok(Some(app::AtOnce::Left { count, why })) => message::note(&format!(
+                "{ticket}: {count} notice(s) left for `desk run` to deliver: {why}"
+            )),
+            Err(e) => message::warn(&format!(
+                "{ticket}: notices not delivered at once, left for `desk run`: {e}"
+            )),
+        }
     }
 
     /// Warns, once, when the SMTP password file that `mail:` names is open
@@ -487,6 +532,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::New(args) => new::run(&ctx, args, out),
         Command::Assign(args) => assign::run(&ctx, args, out),
         Command::Update(args) => update::run(&ctx, args, out),
+        Command::Reply(args) => reply::run(&ctx, args, out),
         Command::Close(args) => close::run(&ctx, args, out),
         Command::Reopen(args) => reopen::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args, out),

@@ -75,5 +75,6 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     writeln!(out, "{}", ticket.id)?;
     super::tell_rules(&ticket.id, &outcomes);
+    ctx.deliver_at_once(&ticket.id, &outcomes);
     Ok(())
 }

@@ -47,44 +47,8 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
         };
         super::tell_rules_as(acted_on, &f.outcomes, lead);
     };
-    let mut say = |a: &Attempt| {
-        let to = if a.to.is_empty() {
-            String::new()
-        } else {
-            format!(" to {}", a.to.join(", "))
-        };
-        let what = match &a.outcome {
-            AttemptOutcome::Delivered => "delivered".to_string(),
-            AttemptOutcome::WouldSend => "would deliver".to_string(),
-            AttemptOutcome::WouldFail { error } => format!("would fail: {error}"),
-            AttemptOutcome::Failed {
-                error,
-                attempt,
-                next,
-            } => match next {
-                Some(t) => format!("failed (attempt {attempt}, next at {}): {error}", local(t)),
-                None => format!("failed (attempt {attempt}, given up): {error}"),
-            },
-            AttemptOutcome::Unexplained { why } => format!(
-                "not delivered: no rule of desk.yaml explains this queued entry: {why} \
-                 (desk check names it)"
-            ),
-        };
-        // A dry run says what its rule would use: the template or the
-        // command line.
-        let uses = match (&a.outcome, &a.uses) {
-            (AttemptOutcome::WouldSend | AttemptOutcome::WouldFail { .. }, Some(uses)) => {
-                format!(" {uses}")
-            }
-            _ => String::new(),
-        };
-        // Values from files are shown escaped, never obeyed by the terminal.
-        let line = format!(
-            "{}: {}{uses} by rule {}{to} {what} ({})",
-            a.ticket, a.via, a.rule, a.key
-        );
-        crate::output::message::say(&line);
-    };
+    let dry_run = args.dry_run;
+    let mut say = |a: &Attempt| tell_attempt(a, tz, dry_run);
     ctx.warn_exposed_password();
     if !args.dry_run {
         // Cron commits next; the pre-commit hook's check refuses stray temporary files.
@@ -113,4 +77,48 @@ pub fn run(ctx: &Context, args: &RunArgs, _out: &mut dyn Write) -> Result<u8> {
             super::exit::OK
         },
     )
+}
+
+/// One line on stderr for a delivery made, tried, dropped or (`dry_run`)
+/// judged: by `desk run`, and by a command delivering its notices at once.
+pub fn tell_attempt(a: &Attempt, tz: chrono_tz::Tz, dry_run: bool) {
+    let local = |t: &crate::clock::Timestamp| crate::clock::local_minute(&t.0, tz);
+    let to = if a.to.is_empty() {
+        String::new()
+    } else {
+        format!(" to {}", a.to.join(", "))
+    };
+    let what = match &a.outcome {
+        AttemptOutcome::Delivered => "delivered".to_string(),
+        AttemptOutcome::WouldSend => "would deliver".to_string(),
+        AttemptOutcome::WouldFail { error } => format!("would fail: {error}"),
+        AttemptOutcome::Failed {
+            error,
+            attempt,
+            next,
+        } => match next {
+            Some(t) => format!("failed (attempt {attempt}, next at {}): {error}", local(t)),
+            None => format!("failed (attempt {attempt}, given up): {error}"),
+        },
+        AttemptOutcome::Unexplained { why } => format!(
+            "not delivered: no rule of desk.yaml explains this queued entry: {why} \
+             (desk check names it)"
+        ),
+        AttemptOutcome::Dropped { why } if dry_run => format!("would be dropped: {why}"),
+        AttemptOutcome::Dropped { why } => format!("dropped: {why}"),
+    };
+    // A dry run says what its rule would use: the template or the
+    // command line.
+    let uses = match (&a.outcome, &a.uses) {
+        (AttemptOutcome::WouldSend | AttemptOutcome::WouldFail { .. }, Some(uses)) => {
+            format!(" {uses}")
+        }
+        _ => String::new(),
+    };
+    // Values from files are shown escaped, never obeyed by the terminal.
+    let line = format!(
+        "{}: {}{uses} by rule {}{to} {what} ({})",
+        a.ticket, a.via, a.rule, a.key
+    );
+    crate::output::message::say(&line);
 }

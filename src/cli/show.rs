@@ -297,6 +297,17 @@ fn describe(e: &Event) -> String {
             }
             text
         }
+        Payload::Replied(r) => {
+            let mut text = format!(
+                "replied to {} by e-mail: {}",
+                r.to,
+                r.subject.as_deref().unwrap_or("")
+            );
+            for a in &r.attachments {
+                text.push_str(&format!(" [attachment {}, {} bytes]", a.name, a.size));
+            }
+            text
+        }
         Payload::Other(name) => match e.action() {
             Action::Assigned => format!("assigned to {}", or_unknown("to")),
             Action::Edited => format!(

@@ -106,6 +106,28 @@ pub const DEFAULT_RULES: &str = "\
     survey.unsatisfied: true
   then:
   - notify: {to: [assignee, {role: supervisor}], template: unsatisfied}
+# Seeds 000 and 004: the customer hears at each milestone, by e-mail when
+# the customer file has an address (a notice to a customer without one is
+# dropped, not retried). Each is a rule of its own: `enabled: false` switches
+# it off. A ticket opened by e-mail is acknowledged with its number and the
+# first-response promise.
+- name: acknowledge-email
+  when: created
+  if:
+    channel: email
+  then:
+  - notify: {to: customer, template: acknowledgement}
+# The result notice (seed 000): the solution, compensation and advice.
+- name: result-notice
+  when: closed
+  then:
+  - notify: {to: customer, template: result}
+# The survey invitation two hours after the close, unless a survey was
+# taken by phone; the customer may answer it by replying (docs/mail.md).
+- name: survey-invitation
+  when: {unsurveyed_for: 2h}
+  then:
+  - notify: {to: customer, template: survey-invitation}
 # Seed 002: a customer with no ticket and no contact for six months (待激活)
 # gets a call-back ticket, for the customer's owner (else routed as a
 # consultation), who is told as of any new ticket.
@@ -117,7 +139,63 @@ pub const DEFAULT_RULES: &str = "\
 
 /// The message templates of [`DEFAULT_RULES`], written by `desk init` into
 /// `templates/NAME.txt`: Chinese, then English.
-pub const DEFAULT_TEMPLATES: [(&str, &str); 7] = [
+pub const DEFAULT_TEMPLATES: [(&str, &str); 10] = [
+    (
+        "acknowledgement",
+        "Subject: [{{ ticket.id }}] 我们已收到您的来信 / We have received your message: {{ ticket.title }}
+
+{{ customer.full_name or customer.name }}，您好：
+
+我们已收到您的来信，工单号为 {{ ticket.id }}。{% for c in sla %}{% if c.target == 'response' and c.due %}我们将在 {{ c.due }} 前答复您。{% endif %}{% endfor %}
+
+如需补充信息，请直接回复本邮件，并保留标题中的工单号。
+
+Dear {{ customer.full_name or customer.name }},
+
+We have received your message as ticket {{ ticket.id }}.{% for c in sla %}{% if c.target == 'response' and c.due %} We will answer by {{ c.due }}.{% endif %}{% endfor %}
+
+To add anything, reply to this mail and keep the ticket number in the subject.
+",
+    ),
+    (
+        "result",
+        "Subject: [{{ ticket.id }}] 您的问题已处理完毕 / Your request is resolved: {{ ticket.title }}
+
+{{ customer.full_name or customer.name }}，您好：
+
+您的工单 {{ ticket.id }}「{{ ticket.title }}」已处理完毕。
+  处理结果：{{ ticket.resolution }}
+{% if ticket.compensation %}  补偿：{{ ticket.compensation }}
+{% endif %}{% if ticket.followup %}  后续建议：{{ ticket.followup }}
+{% endif %}
+如问题仍未解决，请直接回复本邮件，我们会继续跟进。
+
+Dear {{ customer.full_name or customer.name }},
+
+Your request {{ ticket.id }} is resolved.
+  Resolution: {{ ticket.resolution }}
+{% if ticket.compensation %}  Compensation: {{ ticket.compensation }}
+{% endif %}{% if ticket.followup %}  Advice: {{ ticket.followup }}
+{% endif %}
+If the problem is not solved, reply to this mail and we will follow up.
+",
+    ),
+    (
+        "survey-invitation",
+        "Subject: [{{ ticket.id }}] 满意度回访 / How did we do? {{ ticket.title }}
+
+{{ customer.full_name or customer.name }}，您好：
+
+感谢您的耐心。请直接回复本邮件，为本次服务打分（1-5 分，5 分为非常满意），并告诉我们您向亲友推荐我们的可能性（0-10 分）：
+{% for d in survey.dimensions %}  {{ loop.index }}. {{ d.label }}
+{% endfor %}  {{ survey.dimensions | length + 1 }}. 推荐意愿
+按以上顺序写在回复的第一行即可，例如：{{ survey.example }}
+
+Dear {{ customer.full_name or customer.name }},
+
+Thank you for your patience. Please reply to this mail with a score from 1 to 5 (5: very satisfied) for each of the above, in order, then how likely you are to recommend us (0 to 10), on the first line, e.g. {{ survey.example }}
+",
+    ),
     (
         "assigned",
         "Subject: [{{ ticket.id }}] {% if ticket.assignee in recipient.ids %}新工单已分派给您 / New ticket assigned to you{% else %}工单已转交他人 / Ticket now with someone else{% endif %}: {{ ticket.title }}

@@ -23,6 +23,12 @@ pub struct Settings {
     /// For connecting and for each reply of the server (or the sendmail command to end).
     pub timeout: Duration,
     pub transport: Transport,
+    /// `deliver_at_once:` (default true): the command that queues a notice
+    /// sends it itself, rather than leaving it for `desk run`.
+    pub deliver_at_once: bool,
+    /// `reply_to:` (default: `from`): the support address customers answer,
+    /// the `Reply-To:` of mail to them.
+    pub reply_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +94,15 @@ pub const DEFAULT_SENDMAIL: &str = "/usr/sbin/sendmail";
 const DEFAULT_TIMEOUT: u64 = 30;
 const MAX_TIMEOUT: u64 = 600;
 
-const MAIL_KEYS: &[&str] = &["from", "timeout", "smtp", "sendmail", "intake"];
+const MAIL_KEYS: &[&str] = &[
+    "from",
+    "timeout",
+    "smtp",
+    "sendmail",
+    "intake",
+    "deliver_at_once",
+    "reply_to",
+];
 const SMTP_KEYS: &[&str] = &[
     "host",
     "port",
@@ -135,6 +149,24 @@ impl MailConfig {
                 }
             },
         };
+        let reply_to = match map.get("reply_to") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let text = text(v, "mail.reply_to")?;
+                super::message::mailbox(&text).map_err(|e| format!("mail.reply_to: {e}"))?;
+                Some(text)
+            }
+        };
+        let deliver_at_once = match map.get("deliver_at_once") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                return Err(format!(
+                    "mail.deliver_at_once: {} is not true or false (default true)",
+                    shown(v)
+                ))
+            }
+        };
         let transport = match (map.get("smtp"), map.get("sendmail")) {
             (Some(_), Some(_)) => {
                 return Err(
@@ -153,6 +185,8 @@ impl MailConfig {
             from,
             timeout: Duration::from_secs(timeout),
             transport,
+            deliver_at_once,
+            reply_to,
         })
     }
 
@@ -165,8 +199,19 @@ impl MailConfig {
     /// The address of `mail.from`, when it is a valid mailbox: desk's mail
     /// coming back names it in `X-Loop`.
     pub fn from_address(&self) -> Option<String> {
-        let from = self.0.get("from")?.as_str()?;
-        crate::model::validate::mailbox(from)
+        self.address_of("from")
+    }
+
+    /// The address of `mail.reply_to`, when it is a valid mailbox: the
+    /// support address customers write to, which desk never files mail
+    /// from either.
+    pub fn reply_to_address(&self) -> Option<String> {
+        self.address_of("reply_to")
+    }
+
+    fn address_of(&self, key: &str) -> Option<String> {
+        let text = self.0.get(key)?.as_str()?;
+        crate::model::validate::mailbox(text)
             .ok()
             .map(|m| m.address)
     }

@@ -2,8 +2,9 @@
 
 use email_encoding::headers::rfc2047;
 use email_encoding::headers::writer::EmailWriter;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message, SinglePart};
+use lettre::message::{Mailbox, Message, MultiPart, SinglePart};
 use lettre::Address;
 
 use crate::model::validate::FormatError;
@@ -55,14 +56,7 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
         problem,
     };
     let id = &mail.message_id;
-    let (left, right) = id.split_once('@').unwrap_or_default();
-    if left.is_empty()
-        || right.is_empty()
-        || right.contains('@')
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"<>\"\\".contains(&b))
-    {
+    if !is_message_id(id) {
         return Err(bad(
             "not a Message-ID; expected ASCII text such as 1f3a9c@desk, without angle brackets or spaces"
                 .into(),
@@ -84,15 +78,64 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
     for to in &mail.to {
         builder = builder.to(recipient(to).map_err(bad)?);
     }
-    let message = builder
-        .singlepart(SinglePart::plain(plain_text(&mail.body)))
-        .map_err(|e| bad(e.to_string()))?;
+    // Every mail of desk's names its sender in X-Loop, which `desk mail-in`
+    // recognises coming back; a rule's mail says it is automatic.
+    builder = builder.raw_header(plain_header("X-Loop", from.email.as_ref()));
+    if mail.automatic {
+        builder = builder.raw_header(plain_header("Auto-Submitted", "auto-generated"));
+    }
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(mailbox(reply_to).map_err(bad)?);
+    }
+    // Message-IDs come from mail received: one that is not one is left out
+    // rather than written into a header.
+    if let Some(id) = mail.in_reply_to.as_deref().filter(|id| is_message_id(id)) {
+        builder = builder.in_reply_to(format!("<{id}>"));
+    }
+    let references: Vec<String> = mail
+        .references
+        .iter()
+        .filter(|id| is_message_id(id))
+        .map(|id| format!("<{id}>"))
+        .collect();
+    if !references.is_empty() {
+        builder = builder.references(references.join(" "));
+    }
+    let text = SinglePart::plain(plain_text(&mail.body));
+    let message = if mail.attachments.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let octets = ContentType::parse("application/octet-stream").expect("a content type");
+        let parts =
+            mail.attachments
+                .iter()
+                .fold(MultiPart::mixed().singlepart(text), |parts, a| {
+                    parts.singlepart(
+                        lettre::message::Attachment::new(a.name.clone())
+                            .body(a.bytes.clone(), octets.clone()),
+                    )
+                });
+        builder.multipart(parts)
+    }
+    .map_err(|e| bad(e.to_string()))?;
     let envelope = message.envelope();
     Ok(Built {
         from: from.email.clone(),
         to: envelope.to().to_vec(),
         bytes: message.formatted(),
     })
+}
+
+/// Whether `id` can be written as a Message-ID between angle brackets:
+/// `left@right`, ASCII, no space, bracket, quote or backslash.
+fn is_message_id(id: &str) -> bool {
+    let (left, right) = id.split_once('@').unwrap_or_default();
+    !left.is_empty()
+        && !right.is_empty()
+        && !right.contains('@')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>\"\\".contains(&b))
 }
 
 /// The longest word of a subject written as it is: `Subject: ` and the
@@ -138,6 +181,15 @@ fn must_encode(subject: &str) -> bool {
 /// The Subject header as RFC 2047 encoded words (UTF-8, base64) of at most
 /// 76 characters a line, folded between them: every character kept, no
 /// line too long, nothing in it read as markup.
+/// A header of ASCII text desk made (an address, a keyword).
+fn plain_header(name: &'static str, value: &str) -> HeaderValue {
+    HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str(name),
+        value.to_string(),
+        value.to_string(),
+    )
+}
+
 fn encoded_subject(subject: &str) -> HeaderValue {
     const NAME: &str = "Subject";
     let mut encoded = String::new();
@@ -162,6 +214,7 @@ mod tests {
             subject: "工单 CW202611240001 已分配给您\r\nBcc: evil@example.com".into(),
             body: "您好：\n客户张**的投诉已分配给您，请在 24 小时内处理。\n".into(),
             message_id: "3f2a9c@desk".into(),
+            ..Mail::default()
         }
     }
 

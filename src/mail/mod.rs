@@ -25,7 +25,7 @@ pub use config::{
 pub use intake::{ClosedTicket, Intake, UnknownSender};
 
 /// One message to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mail {
     /// Addresses, bare (`li.na@example.com`) or with a name (`李娜 <li.na@example.com>`).
     pub to: Vec<String>,
@@ -33,6 +33,24 @@ pub struct Mail {
     pub body: String,
     /// without angle brackets, e.g. "<key-hash>@desk"
     pub message_id: String,
+    /// Where the reader's answer should go (`Reply-To:`): the support
+    /// address for mail to customers.
+    pub reply_to: Option<String>,
+    /// The message this one answers and the thread before it, without
+    /// angle brackets; a Message-ID that is not one is left out.
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    /// Sent by a rule, not written by a person: marked `Auto-Submitted:
+    /// auto-generated` (RFC 3834), so that auto-replies do not answer it.
+    pub automatic: bool,
+}
+
+/// A file sent with a mail, by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A way to send mail. `send` returns once the transport has accepted the

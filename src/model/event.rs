@@ -39,6 +39,8 @@ pub enum Action {
     /// A customer's e-mail: the one that opened the ticket, or a reply
     /// threaded into it (`desk mail-in`, docs/mail.md).
     Received,
+    /// An agent's answer mailed to the customer (`desk reply`, docs/mail.md).
+    Replied,
     Other(String),
 }
 
@@ -65,6 +67,7 @@ impl Action {
             Action::DeliveryFailed => "delivery_failed",
             Action::Fired => "fired",
             Action::Received => "received",
+            Action::Replied => "replied",
             Action::Other(_) => return None,
         })
     }
@@ -84,6 +87,7 @@ impl Action {
             "delivery_failed" => Action::DeliveryFailed,
             "fired" => Action::Fired,
             "received" => Action::Received,
+            "replied" => Action::Replied,
             _ => Action::Other(name.to_string()),
         }
     }
@@ -124,6 +128,7 @@ pub enum Payload {
     DeliveryFailed(DeliveryFailed),
     Fired(Fired),
     Received(Received),
+    Replied(Replied),
     /// The action's name, for an action this version does not know, or a
     /// known one without a field it cannot do without (an assignment to no
     /// one), which `desk check` reports: its fields are all in `extra`, and
@@ -269,6 +274,21 @@ pub struct Received {
     pub attachments: Vec<MailAttachment>,
 }
 
+/// `replied`: an agent's answer, mailed to the customer by `desk reply`.
+/// `to` is the customer's ID (the address is looked up when sending, never
+/// copied into the history); the mail's threading headers are kept so that
+/// the customer's answer to it threads into the ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Replied {
+    pub to: String,
+    pub note: String,
+    pub message_id: String,
+    pub subject: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub attachments: Vec<MailAttachment>,
+}
+
 /// An attachment of a `received` mail: saved under
 /// `attachments/<ticket ID>/` by its `name`, or refused (too large), with
 /// why.
@@ -303,7 +323,8 @@ payload_from!(
     Notified,
     DeliveryFailed,
     Fired,
-    Received
+    Received,
+    Replied
 );
 
 impl From<NewTicket> for Payload {
@@ -327,6 +348,7 @@ impl Payload {
             Payload::DeliveryFailed(_) => Action::DeliveryFailed,
             Payload::Fired(_) => Action::Fired,
             Payload::Received(_) => Action::Received,
+            Payload::Replied(_) => Action::Replied,
             Payload::Other(name) => Action::named(name),
         }
     }
@@ -358,6 +380,7 @@ impl Payload {
             | Payload::Reopened(_)
             | Payload::Surveyed(_)
             | Payload::Received(_)
+            | Payload::Replied(_)
             | Payload::Other(_) => None,
         }
     }
@@ -380,6 +403,7 @@ impl Payload {
             | Payload::Updated(Updated { note, .. })
             | Payload::Edited(Edited { note, .. })
             | Payload::Received(Received { note, .. }) => note.as_deref(),
+            Payload::Replied(r) => Some(&r.note),
             _ => None,
         }
     }
@@ -425,10 +449,11 @@ impl Event {
     }
 
     /// Whether this is progress on the ticket as its SLA clocks count it:
-    /// an `updated` event, unless a rule wrote it (a rule's note tells the
-    /// team something; it is no response to the customer).
+    /// an `updated` event or an answer mailed to the customer, unless a rule
+    /// wrote it (a rule's note tells the team something; it is no response
+    /// to the customer).
     pub fn is_progress(&self) -> bool {
-        matches!(self.payload, Payload::Updated(_)) && self.rule().is_none()
+        matches!(self.payload, Payload::Updated(_) | Payload::Replied(_)) && self.rule().is_none()
     }
 }
 

@@ -142,6 +142,7 @@ impl State {
             | Payload::DeliveryFailed(_)
             | Payload::Fired(_)
             | Payload::Received(_)
+            | Payload::Replied(_)
             | Payload::Other(_) => {}
         }
     }

@@ -82,6 +82,12 @@ impl Step {
                 nps: s.nps,
             },
             Payload::Received(_) => Step::Received,
+            // An answer to the customer is progress and changes no status,
+            // as a note does.
+            Payload::Replied(_) => Step::Updated {
+                status: None,
+                progress: e.is_progress(),
+            },
             Payload::Queued(_)
             | Payload::Notified(_)
             | Payload::DeliveryFailed(_)

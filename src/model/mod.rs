@@ -18,6 +18,7 @@ pub mod mask;
 mod merge;
 mod ops;
 pub mod outbox;
+pub mod reply;
 mod reveal;
 mod summary;
 pub mod survey;
@@ -35,7 +36,7 @@ pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Dupli
 pub use event::{
     added_events, check_actor, history_order_problem, history_problems, Action, Assigned, Closed,
     Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified, Payload, Queued,
-    Received, Reopened, Surveyed, Updated, FILE_ORDER, RULE_PREFIX,
+    Received, Reopened, Replied, Surveyed, Updated, FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
 pub use finding::{Finding, FindingKind};

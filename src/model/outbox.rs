@@ -51,7 +51,13 @@ pub enum DeliveryState {
     /// Given up after the last attempt (or a permanent error).
     Failed,
     Delivered,
+    /// Judged no longer true of its ticket and never sent (its last
+    /// `delivery_failed` error begins [`DROPPED`]): settled, nothing to do.
+    Dropped,
 }
+
+/// How the error of a dropped notice begins.
+pub const DROPPED: &str = "dropped: ";
 
 impl DeliveryState {
     pub fn key(self) -> &'static str {
@@ -60,6 +66,7 @@ impl DeliveryState {
             DeliveryState::Retrying => "retrying",
             DeliveryState::Failed => "failed",
             DeliveryState::Delivered => "delivered",
+            DeliveryState::Dropped => "dropped",
         }
     }
 
@@ -154,6 +161,8 @@ pub fn deliveries(history: &[Event]) -> Vec<Delivery> {
                     d.next_attempt = f.next_attempt;
                     d.state = if f.next_attempt.is_some() {
                         DeliveryState::Retrying
+                    } else if f.error.as_deref().is_some_and(|e| e.starts_with(DROPPED)) {
+                        DeliveryState::Dropped
                     } else {
                         DeliveryState::Failed
                     };

@@ -241,6 +241,7 @@ impl Subject {
             | Action::Notified
             | Action::DeliveryFailed
             | Action::Fired
+            | Action::Replied
             | Action::Other(_) => false,
         }
     }

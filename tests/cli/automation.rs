@@ -887,7 +887,8 @@ fn the_sendmail_command_sees_nothing_of_desk_runs_environment() {
     let mut env = with_hook(
         "rules:\n- name: tell\n  when: created\n  then:\n  \
          - notify: {to: {agent: li.na}, template: hello}\n\
-         mail:\n  from: service@example.com\n  sendmail: {command: fake-sendmail}\n",
+         mail:\n  from: service@example.com\n  sendmail: {command: fake-sendmail}\n  \
+         deliver_at_once: false\n",
     );
     std::fs::create_dir_all(env.path("templates")).unwrap();
     std::fs::write(
@@ -895,6 +896,8 @@ fn the_sendmail_command_sees_nothing_of_desk_runs_environment() {
         "Subject: hello {{ ticket.id }}\n\nhello\n",
     )
     .unwrap();
+    // `desk run` delivers it (`desk new` leaves it): run's environment is
+    // the one under test.
     let bin = env.outside("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let seen = env.outside("sendmail-env.txt");

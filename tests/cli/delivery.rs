@@ -5,13 +5,27 @@
 use crate::common::{SmtpServer, TestEnv};
 
 /// A store made by `desk init` with its shipped rules and templates, a team
-/// with e-mail addresses, and `mail:` pointing at the test server.
+/// with e-mail addresses, and `mail:` pointing at the test server; the
+/// commands leave their notices for `desk run` (`deliver_at_once: false`),
+/// whose delivery these tests follow.
 fn team_with_mail(port: u16) -> TestEnv {
     team_with_rules_and_mail(port, "")
 }
 
 /// [`team_with_mail`] with `rules` (YAML list items) after the shipped rules.
 fn team_with_rules_and_mail(port: u16, rules: &str) -> TestEnv {
+    team(port, rules, "  deliver_at_once: false\n")
+}
+
+/// [`team_with_mail`] as `desk init` and `mail:` leave it: each command
+/// delivers its own notices at once.
+fn team_delivering_at_once(port: u16) -> TestEnv {
+    team(port, "", "")
+}
+
+/// The team of [`team_with_mail`], with `rules` after the shipped rules
+/// and `mail_extra` (lines of `mail:`) in `mail:`.
+pub(crate) fn team(port: u16, rules: &str, mail_extra: &str) -> TestEnv {
     let env = TestEnv::empty();
     env.run(&[
         "init",
@@ -29,7 +43,7 @@ fn team_with_rules_and_mail(port: u16, rules: &str) -> TestEnv {
     std::fs::write(
         &path,
         format!(
-            "{text}{rules}mail:\n  from: 客服中心 <service@example.com>\n  timeout: 5\n  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
+            "{text}{rules}mail:\n  from: 客服中心 <service@example.com>\n  timeout: 5\n{mail_extra}  smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
         ),
     )
     .unwrap();
@@ -123,6 +137,16 @@ fn a_mail_server_down_then_back_delivers_once() {
 }
 
 /// Mails whose subject names the template's words, from the server.
+/// The mails to agents: what the tests of rules about the team follow,
+/// without the milestone notices the shipped rules send the customer.
+fn agent_mails(server: &SmtpServer) -> Vec<crate::common::Received> {
+    server
+        .messages()
+        .into_iter()
+        .filter(|m| !m.rcpt_tos.iter().any(|r| r == "zhang.san@example.net"))
+        .collect()
+}
+
 fn mails_about(server: &SmtpServer, words: &str) -> Vec<crate::common::Received> {
     server
         .messages()
@@ -218,23 +242,23 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
         .unwrap()
         .to_string();
     env.run(&["run"]).ok();
-    let routed = server.messages().len();
+    let routed = agent_mails(&server).len();
 
     // 24 hours without progress: one reminder (a digest) to the assignee.
     env.at("2026-11-24T08:59:00+08:00");
     env.run(&["run"]).ok();
-    assert_eq!(server.messages().len(), routed);
+    assert_eq!(agent_mails(&server).len(), routed);
     env.at("2026-11-24T09:00:00+08:00");
     env.run(&["run"]).ok();
     env.at("2026-11-24T09:30:00+08:00");
     env.run(&["run"]).ok();
     assert_eq!(
-        server.messages().len(),
+        agent_mails(&server).len(),
         routed + 1,
         "{:?}",
-        server.messages()
+        agent_mails(&server)
     );
-    let reminder = server.messages().pop().unwrap();
+    let reminder = agent_mails(&server).pop().unwrap();
     assert_eq!(reminder.rcpt_tos, [format!("{assignee}@example.com")]);
 
     // Progress starts a new silence: the next reminder 24 hours after it.
@@ -242,10 +266,10 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
     env.run(&["update", &id, "--note", "已联系客户"]).ok();
     env.at("2026-11-25T09:59:00+08:00");
     env.run(&["run"]).ok();
-    assert_eq!(server.messages().len(), routed + 1);
+    assert_eq!(agent_mails(&server).len(), routed + 1);
     env.at("2026-11-25T10:00:00+08:00");
     env.run(&["run"]).ok();
-    assert_eq!(server.messages().len(), routed + 2);
+    assert_eq!(agent_mails(&server).len(), routed + 2);
 
     // Closed and not surveyed 20 hours later, four hours before the survey
     // window closes: one survey reminder; no more progress reminders for a
@@ -262,10 +286,10 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
         env.run(&["run"]).ok();
     }
     assert_eq!(
-        server.messages().len(),
+        agent_mails(&server).len(),
         routed + 3,
         "{:?}",
-        server.messages()
+        agent_mails(&server)
     );
     let fired: Vec<String> = actions(&env, &id, "fired")
         .iter()
@@ -277,6 +301,9 @@ fn the_progress_and_survey_reminders_come_once_per_cycle() {
             format!("progress-overdue/{id}/no_progress_for-1d/2026-11-23T09:00:00+08:00"),
             format!("progress-overdue/{id}/no_progress_for-1d/2026-11-24T10:00:00+08:00"),
             format!("survey-reminder/{id}/unsurveyed_for-20h/2026-11-25T11:00:00+08:00"),
+            // The shipped invitation to the customer, two hours after the
+            // close; due in the same run, fired in the order of the rules.
+            format!("survey-invitation/{id}/unsurveyed_for-2h/2026-11-25T11:00:00+08:00"),
         ]
     );
 }
@@ -563,4 +590,246 @@ fn a_run_removes_what_a_killed_run_staged() {
     assert!(!staged.exists());
     assert_eq!(server.messages().len(), 1);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+/// The deliveries of a ticket's history with this action (`notified`,
+/// `delivery_failed`).
+fn count(env: &TestEnv, id: &str, action: &str) -> usize {
+    actions(env, id, action).len()
+}
+
+#[test]
+fn desk_new_mails_its_notice_before_it_returns_and_desk_run_sends_nothing_more() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team_delivering_at_once(server.port);
+    let out = env
+        .new_ticket_run(&["--type", "投诉", "--title", "快递三天未到"])
+        .ok();
+    let id = out.stdout.trim().to_string();
+    // Received by the server when the command returned.
+    let got = server.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].rcpt_tos, ["chen.jing@example.com"]);
+    assert!(
+        got[0].headers["Subject"].contains(&id),
+        "{:?}",
+        got[0].headers
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule complaints-to-supervisor to chen.jing delivered"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&env, &id, "notified"), 1);
+    // Nothing waits in the outbox; cron sends nothing more.
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok();
+    assert!(!outbox.stdout.contains(&id), "{}", outbox.stdout);
+    env.at("2026-11-23T09:05:00+08:00");
+    let run = env.run(&["run"]).ok();
+    assert!(!run.stderr.contains("delivered"), "{}", run.stderr);
+    assert_eq!(server.messages().len(), 1);
+    // A later command's own notice goes at once too: a hand assignment
+    // tells the new assignee.
+    env.run(&["assign", &id, "li.na"]).ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].rcpt_tos, ["li.na@example.com"]);
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), 2);
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn with_the_mail_server_down_the_command_succeeds_and_desk_run_delivers_later_once() {
+    let server = SmtpServer::start(&[]);
+    let port = server.port;
+    drop(server);
+    let mut env = team_delivering_at_once(port);
+    let out = env.new_ticket_run(&["--type", "投诉"]).ok();
+    let id = out.stdout.trim().to_string();
+    assert!(
+        out.stderr
+            .contains("failed (attempt 1, next at 2026-11-23 09:05)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "note: {id}: the notice will be retried by `desk run`"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&env, &id, "delivery_failed"), 1);
+    let outbox = env.run(&["outbox", "--format", "csv"]).ok();
+    assert!(outbox.stdout.contains(&id), "{}", outbox.stdout);
+
+    let server = SmtpServer::start(&["--port", &port.to_string()]);
+    // Before its next attempt, cron leaves it; then delivers it once.
+    env.at("2026-11-23T09:03:00+08:00");
+    env.run(&["run"]).ok();
+    assert!(server.messages().is_empty());
+    env.at("2026-11-23T09:06:00+08:00");
+    env.run(&["run"]).ok();
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(count(&env, &id, "notified"), 1);
+}
+
+#[test]
+fn with_deliver_at_once_false_nothing_goes_until_desk_run() {
+    let server = SmtpServer::start(&[]);
+    let env = team_with_mail(server.port);
+    let out = env.new_ticket_run(&["--type", "投诉"]).ok();
+    let id = out.stdout.trim().to_string();
+    assert!(!out.stderr.contains("delivered"), "{}", out.stderr);
+    assert!(server.messages().is_empty());
+    assert_eq!(count(&env, &id, "notified"), 0);
+    env.run(&["run"]).ok();
+    assert_eq!(server.messages().len(), 1);
+}
+
+/// Marks agents away in desk.yaml, as a team does for a holiday.
+fn away(env: &TestEnv, agents: &[&str]) {
+    let path = env.path("desk.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for agent in agents {
+        let entry = format!("- id: {agent}\n");
+        assert!(text.contains(&entry), "{agent}");
+        text = text.replacen(&entry, &format!("{entry}  away: true\n"), 1);
+    }
+    std::fs::write(&path, text).unwrap();
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn a_ticket_closed_before_desk_run_has_its_unassigned_notice_dropped_not_sent() {
+    let server = SmtpServer::start(&[]);
+    let port = server.port;
+    let mut env = team_delivering_at_once(port);
+    // Every supervisor and service agent away: the complaint stays unassigned.
+    away(&env, &["chen.jing", "li.na"]);
+    let id = env.new_ticket(&["--type", "投诉"]);
+    assert!(agent_mails(&server).is_empty());
+    // 15 minutes on, cron tells the engineers, but the server is down.
+    drop(server);
+    env.at("2026-11-23T09:16:00+08:00");
+    let out = env.run(&["run"]).fails(1);
+    assert!(
+        out.stderr
+            .contains("email by rule unassigned-to-supervisor to wang.qiang failed"),
+        "{}",
+        out.stderr
+    );
+    // Closed (on this clone or a merged one) before the retry.
+    env.at("2026-11-23T09:20:00+08:00");
+    env.run(&["close", &id, "--resolution", "已电话解决"]).ok();
+    let server = SmtpServer::start(&["--port", &port.to_string()]);
+    env.at("2026-11-23T09:30:00+08:00");
+    let out = env.run(&["run"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule unassigned-to-supervisor to wang.qiang dropped: the ticket is closed since"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        agent_mails(&server).is_empty(),
+        "{:?}",
+        agent_mails(&server)
+    );
+    // The result notice to the customer tried at the close is another
+    // rule's delivery.
+    let failed: Vec<_> = actions(&env, &id, "delivery_failed")
+        .into_iter()
+        .filter(|e| e["by"].as_str() == Some("rule:unassigned-to-supervisor"))
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(
+        failed[1]["error"].as_str(),
+        Some("dropped: the ticket is closed since")
+    );
+    assert!(failed[1].get("next_attempt").is_none(), "{failed:?}");
+    // Never tried again; the store stays valid.
+    env.at("2026-11-24T09:30:00+08:00");
+    env.run(&["run"]).ok();
+    assert!(agent_mails(&server).is_empty());
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn an_event_rule_s_notice_for_a_ticket_closed_since_is_dropped_but_a_close_s_own_is_sent() {
+    let server = SmtpServer::start(&[]);
+    let env = team_with_rules_and_mail(
+        server.port,
+        "- name: tell-boss-on-close\n  when: closed\n  then:\n  - notify: {to: {agent: chen.jing}, template: progress}\n",
+    );
+    let id = env.new_ticket(&["--type", "投诉"]);
+    env.run(&["close", &id, "--resolution", "已退款"]).ok();
+    let out = env.run(&["run"]).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule complaints-to-supervisor to chen.jing dropped: the ticket is closed since"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The rule that fires on the close is about a closed ticket: sent.
+    assert!(
+        out.stderr.contains(&format!(
+            "{id}: email by rule tell-boss-on-close to chen.jing delivered"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(agent_mails(&server).len(), 1);
+}
+
+#[test]
+fn commands_and_desk_runs_racing_send_each_notice_once() {
+    let server = SmtpServer::start(&[]);
+    let env = team_delivering_at_once(server.port);
+    let mut children = Vec::new();
+    for i in 0..6 {
+        let mut new = env.std_cmd();
+        new.args([
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "投诉",
+            "--priority",
+            "一般",
+            "--channel",
+            "phone",
+            "--title",
+        ])
+        .arg(format!("并发 {i}"));
+        let mut run = env.std_cmd();
+        run.arg("run");
+        for mut cmd in [new, run] {
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            children.push(cmd.spawn().unwrap());
+        }
+    }
+    let mut ids = Vec::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        if i % 2 == 0 {
+            assert!(out.status.success(), "{out:?}");
+            ids.push(String::from_utf8(out.stdout).unwrap().trim().to_string());
+        }
+    }
+    // What a busy clone left, the next run sends.
+    env.run(&["run"]).ok();
+    let got = server.messages();
+    assert_eq!(got.len(), ids.len(), "{got:?}");
+    for id in &ids {
+        assert_eq!(count(&env, id, "notified"), 1, "{id}");
+        assert_eq!(count(&env, id, "delivery_failed"), 0, "{id}");
+    }
 }

@@ -56,10 +56,10 @@ fn completions_name_the_subcommands_and_bash_sources_them() {
     std::fs::write(&script, env.run(&["completions", "bash"]).ok().stdout).unwrap();
     let Ok(bash) = std::process::Command::new("bash")
         .arg("-c")
-        // Sourced, it completes `desk rep` and the formats of a report.
+        // Sourced, it completes `desk repo` and the formats of a report.
         .arg(format!(
             "set -e; source '{}'; complete -p desk; \
-             COMP_WORDS=(desk rep); COMP_CWORD=1; _desk desk rep desk; echo \"${{COMPREPLY[*]}}\"; \
+             COMP_WORDS=(desk repo); COMP_CWORD=1; _desk desk repo desk; echo \"${{COMPREPLY[*]}}\"; \
              COMP_WORDS=(desk report --format ''); COMP_CWORD=3; _desk desk '' --format; \
              echo \"${{COMPREPLY[*]}}\"",
             script.display()

@@ -23,6 +23,7 @@ fn chinese_mail() -> Mail {
         subject: "工单 CW202611240001 已分配给您：设备无法开机".into(),
         body: "您好，李娜：\n\n客户张**的投诉（CW202611240001）已分配给您，请在 24 小时内回复进展。\n\n— desk\n".into(),
         message_id: "a1b2c3d4e5f6@desk".into(),
+        ..Mail::default()
     }
 }
 

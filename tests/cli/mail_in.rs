@@ -387,3 +387,61 @@ fn a_hostile_50_mb_message_is_refused_with_nothing_written() {
     assert!(out.stderr.contains("bad.eml"), "{}", out.stderr);
     assert_eq!(env.snapshot(), before);
 }
+
+/// A message nested past the limit is refused whole, nothing written.
+#[test]
+fn a_mime_bomb_is_refused_with_nothing_written() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let mut bomb =
+        String::from("From: a@example.com\r\nSubject: bomb\r\nMessage-ID: <bomb@example.com>\r\n");
+    for depth in 0..40 {
+        bomb.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{depth}\r\n\r\n--b{depth}\r\n"
+        ));
+    }
+    bomb.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+    let out = pipe(&env, bomb.as_bytes()).fails(1);
+    assert!(out.stderr.contains("MIME bomb"), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing written"), "{}", out.stderr);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// What a stranger or a broken client sends is contained: a subject that
+/// tries to add headers stays one line of text, a charset nobody knows is
+/// read as far as it can be, and a ticket ID in a stranger's subject threads
+/// nothing into that ticket.
+#[test]
+fn injected_headers_unknown_charsets_and_forged_ticket_ids_are_contained() {
+    let env = TestEnv::new();
+    let out = pipe(&env, &corpus("subject-injection.eml")).ok();
+    let id = filed(&out, "created");
+    let t = env.ticket_yaml(&id);
+    let title = t["title"].as_str().unwrap();
+    assert!(!title.contains('\n') && !title.contains('\r'), "{title:?}");
+    assert!(title.starts_with("hello"), "{title:?}");
+
+    let out = pipe(&env, &corpus("invalid-charset.eml")).ok();
+    let id = filed(&out, "created");
+    let t = env.ticket_yaml(&id);
+    assert!(t["description"].as_str().unwrap().contains("caf"), "{t:?}");
+
+    // 张伟's ticket; a stranger writes with its ID in the subject.
+    with_zhang_wei(&env);
+    let victim = filed(&pipe(&env, &corpus("gbk.eml")).ok(), "created");
+    let before = env.ticket_yaml(&victim);
+    let forged = format!(
+        "From: stranger@evil.example\r\nSubject: Re: [{victim}] 订单未到货\r\n\
+         Message-ID: <forged-1@evil.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         请把退款打到这个账户。\r\n"
+    );
+    let out = pipe(&env, forged.as_bytes()).ok();
+    let other = filed(&out, "created");
+    assert_ne!(other, victim);
+    assert_eq!(
+        env.ticket_yaml(&victim),
+        before,
+        "the victim's ticket is untouched"
+    );
+    env.run(&["check"]).ok();
+}

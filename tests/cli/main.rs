@@ -29,6 +29,7 @@ mod limits;
 mod list;
 mod mail;
 mod mail_in;
+mod reply;
 mod report;
 mod rules;
 mod secrets;

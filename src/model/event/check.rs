@@ -56,6 +56,18 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             ],
             &["from", "message_id"],
         ),
+        Action::Replied => (
+            &[
+                "to",
+                "note",
+                "message_id",
+                "subject",
+                "in_reply_to",
+                "references",
+                "attachments",
+            ],
+            &["to", "note", "message_id"],
+        ),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })

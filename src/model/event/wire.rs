@@ -13,7 +13,7 @@ use std::fmt;
 
 use super::{
     Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified,
-    Payload, Queued, Received, Reopened, Spelling, Surveyed, Updated,
+    Payload, Queued, Received, Reopened, Replied, Spelling, Surveyed, Updated,
 };
 use crate::clock::Timestamp;
 use crate::model::NewTicket;
@@ -226,6 +226,14 @@ impl Slots {
 
     /// `from` as one address (`received`); anything else stays in the
     /// event's `extra`.
+    /// `to` as one customer ID (`replied`).
+    fn customer_to(&mut self) -> Option<String> {
+        match self.take_if(TO, |s| matches!(s, Slot::Value(Value::String(_))))? {
+            Slot::Value(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     fn sender(&mut self) -> Option<String> {
         match self.take_if(FROM, |s| matches!(s, Slot::Value(Value::String(_))))? {
             Slot::Value(Value::String(s)) => Some(s),
@@ -398,6 +406,24 @@ impl Slots {
                     attachments: self.attachments(),
                 })
             }
+            "replied"
+                if self.has(MESSAGE_ID)
+                    && self.has(NOTE)
+                    && self
+                        .0
+                        .iter()
+                        .any(|(f, s)| *f == TO && matches!(s, Slot::Value(Value::String(_)))) =>
+            {
+                Payload::Replied(Replied {
+                    to: self.customer_to().expect("checked"),
+                    note: self.text(NOTE).expect("checked"),
+                    message_id: self.text(MESSAGE_ID).expect("checked"),
+                    subject: self.text(SUBJECT),
+                    in_reply_to: self.texts(IN_REPLY_TO).unwrap_or_default(),
+                    references: self.texts(REFERENCES).unwrap_or_default(),
+                    attachments: self.attachments(),
+                })
+            }
             _ => other(action),
         }
     }
@@ -529,6 +555,24 @@ impl Payload {
             Payload::Received(r) => {
                 out.push((FROM, FILE_ORDER[FROM], Out::Text(&r.from)));
                 text(&mut out, NOTE, &r.note);
+                out.push((MESSAGE_ID, FILE_ORDER[MESSAGE_ID], Out::Text(&r.message_id)));
+                text(&mut out, SUBJECT, &r.subject);
+                for (field, ids) in [(IN_REPLY_TO, &r.in_reply_to), (REFERENCES, &r.references)] {
+                    if !ids.is_empty() {
+                        out.push((field, FILE_ORDER[field], Out::Texts(ids)));
+                    }
+                }
+                if !r.attachments.is_empty() {
+                    out.push((
+                        ATTACHMENTS,
+                        FILE_ORDER[ATTACHMENTS],
+                        Out::Attachments(&r.attachments),
+                    ));
+                }
+            }
+            Payload::Replied(r) => {
+                out.push((TO, FILE_ORDER[TO], Out::Text(&r.to)));
+                out.push((NOTE, FILE_ORDER[NOTE], Out::Text(&r.note)));
                 out.push((MESSAGE_ID, FILE_ORDER[MESSAGE_ID], Out::Text(&r.message_id)));
                 text(&mut out, SUBJECT, &r.subject);
                 for (field, ids) in [(IN_REPLY_TO, &r.in_reply_to), (REFERENCES, &r.references)] {

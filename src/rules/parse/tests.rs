@@ -19,7 +19,7 @@ fn error(yaml: &str) -> String {
 fn the_default_rules_parse() {
     let c = Config::seed_defaults();
     let rules = Rules::parse(c.rules.as_ref(), &c).unwrap();
-    assert_eq!(rules.rules.len(), 12);
+    assert_eq!(rules.rules.len(), 15);
     assert_eq!(
         rules.rules[0].actions,
         [
@@ -497,7 +497,7 @@ fn the_documented_rules_parse() {
             .unwrap_or_else(|e| panic!("{block}\n{e:?}"));
         parsed += rules.rules.len();
     }
-    assert_eq!(parsed, 1 + 4 + 8 + 1);
+    assert_eq!(parsed, 1 + 4 + 11 + 1);
     // The shipped rules are documented as shipped, in two blocks.
     let (routing, rest) =
         DEFAULT_RULES.split_at(DEFAULT_RULES.find("# Seed 000: a task reminder").unwrap());

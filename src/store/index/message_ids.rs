@@ -1,5 +1,6 @@
 //! The Message-ID index (`.desk/cache/message-ids.bin`): the Message-IDs
-//! of the mail each ticket file records (`received` events), so that
+//! of the mail each ticket file records (`received` events, and desk's own
+//! mail to the customer: `replied` and `notified` events), so that
 //! `desk mail-in` skips a message filed before and threads a reply without
 //! parsing every ticket. A companion of the ticket cache: reading commands
 //! keep it up to date from the same parse of each changed ticket.
@@ -18,7 +19,7 @@ impl Derived for MessageIds {
     type Record = Vec<String>;
     const NAME: &'static str = "message-ids";
     const FILE: &'static str = "message-ids.bin";
-    const MAGIC: &'static [u8; 8] = b"DESKM001";
+    const MAGIC: &'static [u8; 8] = b"DESKM002";
 
     fn derive(ticket: &Ticket) -> Vec<String> {
         ticket
@@ -26,6 +27,8 @@ impl Derived for MessageIds {
             .iter()
             .filter_map(|e| match &e.payload {
                 Payload::Received(r) => Some(r.message_id.clone()),
+                Payload::Replied(r) => Some(r.message_id.clone()),
+                Payload::Notified(n) => n.message_id.clone(),
                 _ => None,
             })
             .collect()

@@ -4,6 +4,8 @@
 //! survey is due. Pure: the dimensions, threshold and window are desk.yaml's,
 //! passed in by the caller.
 
+pub mod mailed;
+
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 

@@ -1,0 +1,73 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{required_text, Context};
+use crate::app::reply::Answer;
+use crate::error::{Error, Result};
+use crate::output::message;
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("text").required(true).args(["message", "file"])))]
+pub struct ReplyArgs {
+    /// The ticket (full ID, or today's serial such as 0001).
+    pub id: String,
+    /// The answer; `-` reads it from stdin.
+    #[arg(long, short = 'm')]
+    pub message: Option<String>,
+    /// Read the answer from this file (UTF-8).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Send this file with the answer (repeatable); a copy is kept under
+    /// attachments/<ticket>/.
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Record the text as an internal note (as `desk update --note`): never
+    /// mailed, never seen by the customer.
+    #[arg(long, conflicts_with = "attach")]
+    pub internal: bool,
+}
+
+pub fn run(ctx: &Context, args: &ReplyArgs, out: &mut dyn Write) -> Result<()> {
+    let text = match (&args.message, &args.file) {
+        (Some(m), _) => required_text("--message", m)?,
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::invalid(
+                    "--file",
+                    path.display().to_string(),
+                    "not UTF-8 text; save the answer as UTF-8",
+                )
+            })?;
+            required_text("--file", &text)?
+        }
+        (None, None) => unreachable!("clap requires one"),
+    };
+    if args.internal {
+        let ticket = ctx.modify(&args.id, None, |t, at, by| t.update(text, None, at, by))?;
+        message::say(&format!(
+            "{}: internal note recorded, not mailed",
+            ticket.id
+        ));
+        return Ok(());
+    }
+    let id = ctx.ticket_id(&args.id)?;
+    let sent = crate::app::reply::reply(
+        &ctx.store,
+        &id,
+        &Answer {
+            text,
+            attach: args.attach.clone(),
+        },
+        ctx.now,
+        ctx.actor(),
+    )?;
+    writeln!(out, "{}", sent.message_id)?;
+    message::say(&format!(
+        "{}: answer mailed to {} ({}) and recorded",
+        sent.ticket.id,
+        sent.to_masked,
+        crate::text::visible(&sent.subject)
+    ));
+    Ok(())
+}
