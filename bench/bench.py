@@ -25,13 +25,28 @@ repository and times `desk report --as-of HEAD` (read from git: one ls-tree,
 one cat-file --batch) against the cold work-tree report of the same store,
 with git's objects loose (as after `git add`) and packed (after `git gc`).
 
+With --mail-sizes it times `desk mail-in --maildir` filing --mail-messages
+messages (1,000) into a fresh copy of the demo store, its caches warm: a
+seeded mix made from tests/mail/ of new mail from the store's customers
+(plain, HTML alternative, GBK, with an attachment), mail from unknown
+senders, replies threaded by In-Reply-To to mail earlier in the batch and
+replies naming an existing ticket in the subject, from its customer. It
+checks the outcome from desk's output (exit 0, a line per message, as many
+created, replied and held as planned) and compares with floors measured on
+the same copy: a stat of every ticket file plus a read of every message,
+and a warm `desk list`; then times single messages alone.
+
 Usage: bench.py DESK_BINARY WORKDIR [--sizes 10000,100000] [--runs 5] [--markdown FILE]
                 [--customer-sizes 100000] [--desk-before OLD_DESK_BINARY]
                 [--run-sizes 100000] [--as-of-sizes 100000]
+                [--mail-sizes 100000] [--mail-messages 1000]
 """
 import argparse
+import base64
 import os
 import platform
+import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,6 +66,8 @@ RUN_START = "<!-- bench-run:start (written by bench/run.sh --run-sizes) -->"
 RUN_END = "<!-- bench-run:end -->"
 AS_OF_START = "<!-- bench-as-of:start (written by bench/run.sh --as-of-sizes) -->"
 AS_OF_END = "<!-- bench-as-of:end -->"
+MAIL_START = "<!-- bench-mail:start (written by bench/run.sh --mail-sizes) -->"
+MAIL_END = "<!-- bench-mail:end -->"
 
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
@@ -98,6 +115,8 @@ def main():
     ap.add_argument("--desk-before")
     ap.add_argument("--run-sizes", default="")
     ap.add_argument("--as-of-sizes", default="")
+    ap.add_argument("--mail-sizes", default="")
+    ap.add_argument("--mail-messages", type=int, default=1000)
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
@@ -123,6 +142,11 @@ def main():
         out = bench_as_of(desk, work, as_of_sizes, args.runs, env)
         if args.markdown:
             write_section(args.markdown, AS_OF_START, AS_OF_END, out)
+    mail_sizes = [int(s) for s in args.mail_sizes.split(",") if s]
+    if mail_sizes:
+        out = bench_mail(desk, work, mail_sizes, args.mail_messages, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, MAIL_START, MAIL_END, out)
     if not sizes:
         return
 
@@ -367,6 +391,253 @@ def bench_as_of(desk, work, sizes, runs, env):
     lines.append("Target: `report --as-of HEAD` at most 3× the cold work-tree report. The "
                  "reports printed the same bytes.")
     return lines
+
+
+CORPUS = HERE.parent / "tests" / "mail"
+SUBJECTS = [
+    "打印机无法使用", "发票开错了，请重开", "订单未到货", "账号被锁定", "退款申请", "登录失败",
+    "安装后无法启动", "合同续签咨询", "数据导出报错", "Printer not working", "Cannot log in",
+    "Invoice amount is wrong", "Question about the API rate limit", "Delivery is late",
+]
+
+
+def set_headers(raw, changes):
+    """The message `raw` (CRLF lines) with the headers of `changes` replaced,
+    a value of None removing one; a header it lacks is added at the top."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    fields = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\r\n" + line  # a folded line
+        else:
+            fields.append(line)
+    out, done = [], set()
+    for field in fields:
+        name = field.split(b":", 1)[0].decode(errors="replace").lower()
+        key = next((k for k in changes if k.lower() == name), None)
+        if key is None:
+            out.append(field)
+        elif key not in done:
+            done.add(key)
+            if changes[key] is not None:
+                out.append(f"{key}: {changes[key]}".encode())
+    for key, value in changes.items():
+        if key not in done and value is not None:
+            out.insert(0, f"{key}: {value}".encode())
+    return b"\r\n".join(out) + sep + body
+
+
+def encoded(text, charset="utf-8"):
+    """An RFC 2047 encoded word for a header, when the text needs one."""
+    if text.isascii():
+        return text
+    return f"=?{charset}?b?{base64.b64encode(text.encode(charset)).decode()}?="
+
+
+def store_mail_facts(store):
+    """The customers with an e-mail (id -> (name, address)), desk.yaml's
+    unknown_sender, and a reader of a ticket file's ID, customer and title."""
+    customers = {}
+    for path in sorted((store / "customers").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        email = re.search(r"(?m)^email: *'?([^'\s]+)'?$", text)
+        name = re.search(r"(?m)^name: *'?(.*?)'?$", text)
+        if email:
+            customers[path.stem] = (name.group(1) if name else path.stem, email.group(1))
+    config = (store / "desk.yaml").read_text(encoding="utf-8")
+    hold = re.search(r"(?m)^\s+unknown_sender: *hold\b", config) is not None
+    return customers, hold
+
+
+def make_mail(store, maildir, count, seed):
+    """A deterministic Maildir of `count` messages for `store`; returns
+    what desk should make of them (created, replied, held) and the mix."""
+    rng = random.Random(seed)
+    customers, hold = store_mail_facts(store)
+    if not customers:
+        sys.exit(f"{store}: no customer has an e-mail address")
+    templates = {k: (CORPUS / f"{k}.eml").read_bytes()
+                 for k in ("plain", "alternative", "gbk", "attachment", "reply")}
+    mix = {"unknown": count * 10 // 100, "gbk": count * 4 // 100, "attachment": count * 2 // 100,
+           "thread": count * 10 // 100, "subject": count * 6 // 100}
+    mix["known"] = count - sum(mix.values())
+    kinds = [k for k, n in mix.items() for _ in range(n)]
+    rng.shuffle(kinds)
+    first = kinds.index("known")  # a reply needs an earlier message to answer
+    kinds[0], kinds[first] = kinds[first], kinds[0]
+    # Distinct senders for new mail: none nears the hourly rate limit.
+    ids = sorted(customers)
+    chosen = rng.sample(ids, min(len(ids), count))
+    senders = iter(chosen)
+    # Existing tickets whose customer has an address, for replies by subject.
+    files = sorted((store / "tickets").rglob("*.yaml"))
+    existing = []
+    for path in rng.sample(files, min(len(files), 20 * mix["subject"] + 100)):
+        text = path.read_text(encoding="utf-8")
+        customer = re.search(r"(?m)^customer: *'?(\w+)'?$", text)
+        title = re.search(r"(?m)^title: *'?(.*?)'?$", text)
+        if customer and title and customer.group(1) in customers:
+            existing.append((path.stem, customer.group(1), title.group(1)))
+    if len(existing) < mix["subject"]:
+        sys.exit(f"{store}: too few tickets of customers with an e-mail address")
+    for d in ("tmp", "new", "cur"):
+        (maildir / d).mkdir(parents=True, exist_ok=True)
+    sent = []  # (Message-ID, From, Subject) of new mail from customers
+    for i, kind in enumerate(kinds):
+        mid = f"<bench-{i:05d}@mail.example.cn>"
+        date = f"Mon, 23 Nov 2026 {8 + i * 9 // count:02d}:{i % 60:02d}:{(i * 7) % 60:02d} +0800"
+        changes = {"Message-ID": mid, "Date": date}
+        if kind in ("known", "gbk", "attachment", "unknown"):
+            subject = rng.choice(SUBJECTS)
+            if kind == "unknown":
+                name, address = f"Visitor {i}", f"visitor{i:05d}@example.org"
+            else:
+                name, address = customers[next(senders)]
+            charset = "gbk" if kind == "gbk" else "utf-8"
+            sender = f"{encoded(name, charset)} <{address}>"
+            changes.update({"From": sender, "Subject": encoded(subject, charset)})
+            if kind == "known":
+                kind_file = rng.choice(("plain", "alternative"))
+            else:
+                kind_file = "plain" if kind == "unknown" else kind
+            if kind != "unknown":
+                sent.append((mid, sender, subject))
+            raw = set_headers(templates[kind_file], changes)
+        elif kind == "thread":
+            to, sender, subject = rng.choice(sent)
+            changes.update({"From": sender, "Subject": encoded("Re: " + subject),
+                            "In-Reply-To": to, "References": to})
+            raw = set_headers(templates["reply"], changes)
+        else:  # a reply naming an existing ticket, from its customer (as QQ Mail sends)
+            ticket, customer, title = existing.pop(rng.randrange(len(existing)))
+            name, address = customers[customer]
+            changes.update({"From": f"{encoded(name)} <{address}>",
+                            "Subject": encoded(f"Re: [{ticket}] {title}"),
+                            "In-Reply-To": None, "References": None})
+            raw = set_headers(templates["reply"], changes)
+        (maildir / "new" / f"{1795400000 + i}.M{i:06d}P1.bench").write_bytes(raw)
+    created = mix["known"] + mix["gbk"] + mix["attachment"] + (0 if hold else mix["unknown"])
+    expected = {"created": created, "replied": mix["thread"] + mix["subject"],
+                "held": mix["unknown"] if hold else 0}
+    return expected, mix, hold, set(chosen)
+
+
+def bench_mail(desk, work, sizes, count, runs, env):
+    """Times `desk mail-in --maildir` of `count` messages into a fresh copy of
+    the demo store, its caches warm, against floors measured on that copy."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} by `bench/run.sh --sizes '' --mail-sizes "
+        f"{','.join(map(str, sizes))} --runs {runs}` on {machine()}; load average "
+        f"{load()} at the start.",
+        f"Medians of {runs} runs, each on a fresh copy (`cp -a`) of the demo store whose ticket "
+        "and customer caches a `desk list` and a `desk customer list` built first (untimed), "
+        "page cache warm; wall-clock and CPU (user + system) in seconds.",
+        "",
+        "| tickets | messages | mail-in wall | per message | mail-in CPU | floor: stat tickets + "
+        "read messages | ratio | warm `desk list` | per message ÷ warm list | one message alone |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+
+    def timed(cmd, out=subprocess.DEVNULL, err=subprocess.DEVNULL, cwd=None):
+        """(wall, CPU user + system, exit code)."""
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        return (time.perf_counter() - start, usage.ru_utime + usage.ru_stime,
+                os.waitstatus_to_exitcode(status))
+
+    def med3(cmd, cwd=None):
+        return statistics.median(timed(cmd, cwd=cwd)[0] for _ in range(3))
+
+    for n in sizes:
+        source = demo_store(desk, work, n, env)
+        base = work / f"mail-{n}"
+        shutil.rmtree(base, ignore_errors=True)
+        expected, mix, hold, used = make_mail(source, base / "Maildir", count, seed=7)
+        print(f"mail mix {mix}, expecting {expected}", file=sys.stderr, flush=True)
+        copy = work / f"mail-{n}-run"
+        walls, cpus, floors, lists = [], [], [], []
+        for r in range(runs):
+            shutil.rmtree(copy, ignore_errors=True)
+            copy.mkdir()
+            run(["cp", "-a", str(source), str(copy / "store")])
+            run(["cp", "-a", str(base / "Maildir"), str(copy / "Maildir")])
+            store, maildir = copy / "store", copy / "Maildir"
+            desk_store = [desk, "--dir", str(store)]
+            run(desk_store + ["list", "--format", "csv"], env=env)
+            run(desk_store + ["customer", "list", "--format", "csv"], env=env)
+            time.sleep(2.5)  # past the caches' two-second window for fresh files
+            run(desk_store + ["list", "--format", "csv"], env=env)
+            run(desk_store + ["customer", "list", "--format", "csv"], env=env)
+            floor = med3(shell("find tickets -type f -printf '%s %T@\\n' > /dev/null && "
+                               "find ../Maildir/new -type f -print0 | xargs -0 cat > /dev/null"),
+                         cwd=store)
+            warm = med3(desk_store + ["list", "--format", "csv"])
+            with open(copy / "out.txt", "wb") as out, open(copy / "err.txt", "wb") as err:
+                wall, cpu, code = timed(desk_store + ["mail-in", "--maildir", str(maildir)], out, err)
+            said = (copy / "out.txt").read_text(encoding="utf-8").splitlines()
+            words = {}
+            for line in said:
+                words[line.split("\t")[1]] = words.get(line.split("\t")[1], 0) + 1
+            errors = (copy / "err.txt").read_text(encoding="utf-8", errors="replace")
+            summary = errors.strip().splitlines()[-1] if errors.strip() else "(nothing on stderr)"
+            print(f"run {r + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU, exit {code}, {words}; "
+                  f"floor {floor:.3f} s, warm list {warm:.3f} s; {summary}", file=sys.stderr, flush=True)
+            got = {k: words.get(k, 0) for k in expected}
+            left = len(os.listdir(maildir / "new"))
+            if code != 0 or len(said) != count or got != expected or left:
+                sys.exit(f"desk mail-in: exit {code}, {len(said)} lines for {count} messages, "
+                         f"{got} for {expected}, {left} left in new/:\n{errors[-3000:]}")
+            walls.append(wall)
+            cpus.append(cpu)
+            floors.append(floor)
+            lists.append(warm)
+        new_customers = errors.count("new customer")
+        held = len(list((store / "mail" / "held").glob("*.eml"))) if hold else 0
+        # One message alone, against the same store warm again (as cron
+        # would find it): new mail from a customer not yet written to.
+        run(desk_store + ["list", "--format", "csv"], env=env)
+        customers, _ = store_mail_facts(store)
+        spare = sorted(c for c in customers if c not in used)
+        rng = random.Random(11)
+        alone = []
+        for k in range(max(3, runs)):
+            time.sleep(2.5)
+            name, address = customers[rng.choice(spare)]
+            raw = set_headers((CORPUS / "plain.eml").read_bytes(), {
+                "From": f"{encoded(name)} <{address}>", "Message-ID": f"<bench-alone-{k}@mail.example.cn>",
+                "Subject": encoded(rng.choice(SUBJECTS))})
+            one = copy / f"alone-{k}.eml"
+            one.write_bytes(raw)
+            wall, _, code = timed(desk_store + ["mail-in", str(one)])
+            if code != 0:
+                sys.exit(f"desk mail-in {one}: exit {code}")
+            alone.append(wall)
+        wall, cpu, floor, warm = (statistics.median(x) for x in (walls, cpus, floors, lists))
+        per = wall / count
+        lines.append(
+            f"| {n:,} | {count:,} | {wall:.1f} | {per * 1000:.0f} ms | {cpu:.1f} | {floor:.3f} | "
+            f"{wall / floor:.0f}× | {warm:.3f} | {per / warm:.2f}× | "
+            f"{statistics.median(alone) * 1000:.0f} ms |")
+        print(lines[-1], file=sys.stderr, flush=True)
+        notes.append(
+            f"- {n:,} tickets: {', '.join(f'{v} {k}' for k, v in mix.items())} messages; every run "
+            f"exited 0 and printed {expected['created']} `created`, {expected['replied']} "
+            f"`replied`, {expected['held']} `held` ({new_customers} new customers for unknown "
+            f"senders), as planned; nothing left in `new/`. Last run's stderr ends: `{summary}`. "
+            f"Run times: {', '.join(f'{w:.1f}' for w in walls)} s.")
+    target_met = all(float(l.split("|")[4].split()[0]) <= 20 for l in lines[5:])
+    lines.append("")
+    lines.extend(notes)
+    lines.append("")
+    lines.append(f"Load average at the end: {load()}. Target: at most 20 ms a message warm: "
+                 + ("**met**." if target_met else "**not met**."))
+    return lines
+
+
+def load():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def bench_customers(desks, work, sizes, runs, env):

@@ -9,6 +9,8 @@
 #                                        desk run (the scheduler) only
 #   bench/run.sh --sizes '' --as-of-sizes 100000
 #                                        report --as-of HEAD (git) only
+#   bench/run.sh --sizes '' --mail-sizes 100000 --runs 3
+#                                        desk mail-in --maildir of 1,000 messages only
 # Stores are kept in target/bench/ between runs (delete it to regenerate).
 set -euo pipefail
 cd "$(dirname "$0")/.."

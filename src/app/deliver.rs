@@ -68,6 +68,7 @@ pub(super) fn deliver_digest(
             subject: format!("[desk] {n} 条待办提醒 / {n} reminders", n = items.len()),
             body,
             message_id: outbox::message_id(&keys.join("\n")),
+            automatic: true,
             ..Mail::default()
         })
         .map_err(SendError::from)
@@ -206,10 +207,11 @@ pub(super) fn compose(
     // Mail to the customer answers their latest mail on the ticket, and
     // their answer goes to the support address.
     let (reply_to, thread) = if d.to().iter().any(|who| who == CUSTOMER) {
-        (
-            super::reply::support_address(store),
-            crate::model::reply::thread(ticket),
-        )
+        let thread = store
+            .load_customer(&ticket.customer)
+            .ok()
+            .and_then(|c| crate::model::reply::thread(ticket, &c));
+        (super::reply::support_address(store), thread)
     } else {
         (None, None)
     };
@@ -222,6 +224,7 @@ pub(super) fn compose(
         in_reply_to: thread.as_ref().map(|t| t.in_reply_to.clone()),
         references: thread.map(|t| t.references).unwrap_or_default(),
         attachments: Vec::new(),
+        automatic: true,
     })
 }
 

@@ -188,7 +188,11 @@ pub fn file(
     let thread = threaded(store, mail)?;
     if let Some(id) = thread {
         let ticket = store.load_ticket(&id)?;
-        if crate::model::survey::awaits_survey(&crate::model::Summary::of(&ticket)) {
+        // A survey is the customer's to answer: from an address on file,
+        // never from whoever learnt a Message-ID of the thread.
+        if crate::model::survey::awaits_survey(&crate::model::Summary::of(&ticket))
+            && is_customer_address(store, &ticket.customer, sender)
+        {
             let config = &store.config.survey;
             let dimensions: Vec<&str> = config.dimensions.iter().map(|d| d.key.as_str()).collect();
             let answer = mailed::read(&mail.note, &dimensions, |name| config.resolve(name).ok());

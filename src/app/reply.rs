@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::mail::{Attachment, Mail};
 use crate::model::reply::{customer_address, subject, thread};
-use crate::model::{outbox, Event, MailAttachment, Replied, Ticket, TicketId};
+use crate::model::{outbox, MailAttachment, Replied, Ticket, TicketId};
 use crate::store::Store;
 
 /// The most a reply may attach, all files together: what mail servers
@@ -51,7 +51,8 @@ pub fn reply(
     now: Timestamp,
     actor: &str,
 ) -> Result<Sent> {
-    let text = answer.text.trim_end();
+    let cleaned = clean(&answer.text)?;
+    let text = cleaned.trim_end();
     if text.trim().is_empty() {
         return Err(Error::invalid(
             "--message",
@@ -83,11 +84,11 @@ pub fn reply(
     let customer = store.load_customer(&ticket.customer)?;
     let address = customer_address(&customer, &ticket).ok_or_else(|| {
         Error::Refused(format!(
-            "nothing sent or recorded: customer {} has no e-mail on file (desk customer edit {} --email ...)",
+            "nothing sent or recorded: customer {} has no e-mail on file (desk customer edit {} --set email=ADDRESS)",
             ticket.customer, ticket.customer
         ))
     })?;
-    let thread = thread(&ticket);
+    let thread = thread(&ticket, &customer);
     let subject = subject(&ticket, thread.as_ref());
     // Derived from what is answered, when and what is said: the same reply
     // retried after a kill before its record has the same Message-ID.
@@ -115,6 +116,7 @@ pub fn reply(
                 bytes: bytes.clone(),
             })
             .collect(),
+        automatic: false,
     };
     let listed: Vec<MailAttachment> = files
         .iter()
@@ -139,14 +141,13 @@ pub fn reply(
     };
     let append = |t: &mut Ticket, attachments: Vec<MailAttachment>| {
         let at = t.last_at().map_or(now, |last| now.max(last));
-        t.history.push(Event::new(at, actor, replied(attachments)));
-        Ok(())
+        t.answer(replied(attachments), at, actor)
     };
     let prepared = store.prepare_ticket(id, now, actor, |t| append(t, listed.clone()))?;
     mailer.send(&mail).map_err(|e| {
         Error::Refused(format!(
             "nothing recorded: the mail to {} was not sent: {}",
-            crate::model::mask::email(&address),
+            shown(&address),
             e
         ))
     })?;
@@ -166,10 +167,34 @@ pub fn reply(
     };
     Ok(Sent {
         ticket,
-        to_masked: crate::model::mask::email(&address),
+        to_masked: shown(&address),
         message_id,
         subject,
     })
+}
+
+/// The answer as the customer will read it: a byte-order mark (a file
+/// saved by Notepad), zero-width spaces and soft hyphens taken out; control
+/// characters and bidirectional overrides refused, since they would reach
+/// the customer as escapes or reorder what they read.
+fn clean(text: &str) -> Result<String> {
+    let text: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\u{FEFF}' | '\u{200B}' | '\u{00AD}'))
+        .collect();
+    let bad = text.chars().find(|&c| {
+        (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    });
+    match bad {
+        Some(c) => Err(Error::invalid(
+            "--message",
+            crate::text::visible(&c.to_string()).into_owned(),
+            "control characters and right-to-left overrides are not sent to customers; remove \
+             them from the answer",
+        )),
+        None => Ok(text),
+    }
 }
 
 /// The files to attach, read whole, each by its file name made safe.
@@ -221,6 +246,13 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
         ));
     }
     std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// An address of the customer's file as messages show it: every address in
+/// it masked, line breaks and other controls as escapes (a hand-edited file
+/// may hold anything).
+fn shown(address: &str) -> String {
+    crate::text::visible(&crate::model::mask::personal_in(address)).into_owned()
 }
 
 fn hex(bytes: &[u8]) -> String {

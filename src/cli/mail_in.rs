@@ -249,15 +249,25 @@ fn maildir(
     tally: &mut Tally,
     out: &mut dyn Write,
 ) -> Result<()> {
+    // Another `desk mail-in` on the same Maildir (two cron jobs that
+    // overlap) may take a message between the listing and its reading or
+    // its move: gone is taken, not an error; the Message-ID index files it
+    // once whichever run gets it.
+    let taken = |path: &Path| std::fs::symlink_metadata(path).is_err();
     for path in store::maildir_messages(dir)? {
         let shown = path.display().to_string();
         let outcome = read_file(&path, setup)
             .map_err(Failure::Store)
             .and_then(|bytes| file_one(ctx, setup, &bytes, &shown, out));
         match outcome {
+            Err(Failure::Store(_)) if taken(&path) => continue,
             Ok(word) => {
                 tally.add(word);
-                store::maildir_done(dir, &path)?;
+                if let Err(e) = store::maildir_done(dir, &path) {
+                    if !taken(&path) {
+                        return Err(e);
+                    }
+                }
             }
             Err(Failure::Unreadable(why)) => {
                 tally.unreadable += 1;

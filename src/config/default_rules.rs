@@ -147,11 +147,13 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 10] = [
 {{ customer.full_name or customer.name }}，您好：
 
 我们已收到您的来信，工单号为 {{ ticket.id }}。{% for c in sla %}{% if c.target == 'response' and c.due %}我们将在 {{ c.due }} 前答复您。{% endif %}{% endfor %}
+
 如需补充信息，请直接回复本邮件，并保留标题中的工单号。
 
 Dear {{ customer.full_name or customer.name }},
 
 We have received your message as ticket {{ ticket.id }}.{% for c in sla %}{% if c.target == 'response' and c.due %} We will answer by {{ c.due }}.{% endif %}{% endfor %}
+
 To add anything, reply to this mail and keep the ticket number in the subject.
 ",
     ),

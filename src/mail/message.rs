@@ -78,6 +78,12 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
     for to in &mail.to {
         builder = builder.to(recipient(to).map_err(bad)?);
     }
+    // Every mail of desk's names its sender in X-Loop, which `desk mail-in`
+    // recognises coming back; a rule's mail says it is automatic.
+    builder = builder.raw_header(plain_header("X-Loop", from.email.as_ref()));
+    if mail.automatic {
+        builder = builder.raw_header(plain_header("Auto-Submitted", "auto-generated"));
+    }
     if let Some(reply_to) = &mail.reply_to {
         builder = builder.reply_to(mailbox(reply_to).map_err(bad)?);
     }
@@ -175,6 +181,15 @@ fn must_encode(subject: &str) -> bool {
 /// The Subject header as RFC 2047 encoded words (UTF-8, base64) of at most
 /// 76 characters a line, folded between them: every character kept, no
 /// line too long, nothing in it read as markup.
+/// A header of ASCII text desk made (an address, a keyword).
+fn plain_header(name: &'static str, value: &str) -> HeaderValue {
+    HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str(name),
+        value.to_string(),
+        value.to_string(),
+    )
+}
+
 fn encoded_subject(subject: &str) -> HeaderValue {
     const NAME: &str = "Subject";
     let mut encoded = String::new();

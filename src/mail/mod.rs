@@ -41,6 +41,9 @@ pub struct Mail {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub attachments: Vec<Attachment>,
+    /// Sent by a rule, not written by a person: marked `Auto-Submitted:
+    /// auto-generated` (RFC 3834), so that auto-replies do not answer it.
+    pub automatic: bool,
 }
 
 /// A file sent with a mail, by its name.

@@ -318,6 +318,11 @@ pub fn refuse_in_event(event: &super::Event) -> Result<()> {
             }
         }
         Payload::Surveyed(s) => texts.push(("comment", s.comment.as_deref())),
+        // An answer mailed to the customer: what it says and its subject.
+        Payload::Replied(r) => texts.extend([
+            ("message", Some(r.note.as_str())),
+            ("subject", r.subject.as_deref()),
+        ]),
         Payload::Queued(super::Queued { to: Some(list), .. })
         | Payload::Notified(super::Notified { to: Some(list), .. })
         | Payload::DeliveryFailed(super::DeliveryFailed { to: Some(list), .. }) => {

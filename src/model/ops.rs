@@ -250,6 +250,12 @@ impl Ticket {
         self.append(Event::new(at, by, mail))
     }
 
+    /// Records an answer mailed to the customer (`desk reply`), judged as
+    /// every event is: no card number, no secret key.
+    pub fn answer(&mut self, replied: super::Replied, at: Timestamp, by: &str) -> Result<()> {
+        self.append(Event::new(at, by, replied))
+    }
+
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
         let status = self.as_of(at)?.0.status;
         if status != Status::Closed {

@@ -28,10 +28,19 @@ pub fn customer_address(customer: &Customer, ticket: &Ticket) -> Option<String> 
         .map(str::to_string)
 }
 
-/// How an answer threads: the customer's latest mail on the ticket is the
-/// one it answers (`In-Reply-To`), after that mail's own thread
-/// (`References`, at most [`MAX_REFERENCES`] of the latest). `None` when
-/// the customer never wrote on this ticket.
+/// Whether `address` is the customer's e-mail or one of its contacts'.
+pub fn is_on_file(customer: &Customer, address: &str) -> bool {
+    customer
+        .emails()
+        .any(|e| e.trim().eq_ignore_ascii_case(address))
+}
+
+/// How an answer threads: the customer's latest mail on the ticket (from an
+/// address on file: a stranger threaded in by headers chooses neither the
+/// subject nor the thread of desk's answer) is the one it answers
+/// (`In-Reply-To`), after that mail's own thread (`References`, at most
+/// [`MAX_REFERENCES`] of the latest). `None` when the customer never wrote
+/// on this ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thread {
     pub in_reply_to: String,
@@ -44,9 +53,9 @@ pub struct Thread {
 /// to thread, and a header of bounded length.
 pub const MAX_REFERENCES: usize = 20;
 
-pub fn thread(ticket: &Ticket) -> Option<Thread> {
+pub fn thread(ticket: &Ticket, customer: &Customer) -> Option<Thread> {
     ticket.history.iter().rev().find_map(|e| match &e.payload {
-        Payload::Received(r) => {
+        Payload::Received(r) if is_on_file(customer, &r.from) => {
             let mut references: Vec<String> = r
                 .references
                 .iter()
@@ -168,16 +177,19 @@ mod tests {
 
     #[test]
     fn the_thread_and_subject_follow_the_latest_mail() {
+        let c = enterprise();
         let t = ticket_with(&[
-            ("a@x", "first@x", &[]),
-            ("a@x", "second@x", &["x@desk", "first@x"]),
+            ("office@hd.example", "first@x", &[]),
+            ("office@hd.example", "second@x", &["x@desk", "first@x"]),
+            // A stranger threaded in by headers: not what desk answers.
+            ("stranger@evil.example", "forged@x", &[]),
         ]);
-        let th = thread(&t).unwrap();
+        let th = thread(&t, &c).unwrap();
         assert_eq!(th.in_reply_to, "second@x");
         assert_eq!(th.references, ["x@desk", "first@x", "second@x"]);
         assert_eq!(subject(&t, Some(&th)), "Re: [CW202612010001] 订单未到货");
         let plain = ticket_with(&[]);
-        assert_eq!(thread(&plain), None);
+        assert_eq!(thread(&plain, &c), None);
         assert_eq!(subject(&plain, None), "[CW202612010001] 无法开机");
     }
 
@@ -185,8 +197,8 @@ mod tests {
     fn references_are_bounded() {
         let refs: Vec<String> = (0..100).map(|i| format!("{i}@x")).collect();
         let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-        let t = ticket_with(&[("a@x", "last@x", &refs)]);
-        let th = thread(&t).unwrap();
+        let t = ticket_with(&[("office@hd.example", "last@x", &refs)]);
+        let th = thread(&t, &enterprise()).unwrap();
         assert_eq!(th.references.len(), MAX_REFERENCES);
         assert_eq!(th.references.last().map(String::as_str), Some("last@x"));
     }

@@ -454,3 +454,70 @@ fn a_survey_is_answered_by_replying_to_the_invitation() {
     assert_ne!(env.ticket_yaml(&prose)["status"].as_str(), Some("closed"));
     env.run(&["check"]).ok();
 }
+
+/// What an answer may not carry, and what it loses on the way: a card
+/// number is refused as in a note, a Notepad byte-order mark is dropped,
+/// a control character is refused; nothing sent when refused.
+#[test]
+fn an_answer_is_held_to_the_rules_of_a_note() {
+    let server = SmtpServer::start(&[]);
+    let env = team(server.port, "", "  deliver_at_once: false\n");
+    let id = env.new_ticket(&["--customer", "C000001"]);
+    let before = ticket_text(&env, &id);
+    let out = env.run(&["reply", &id, "-m", "卡号 6222021234567890128 已退款"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("****0128"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("6222021234567890128"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["reply", &id, "-m", "您好\u{1b}[31m"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(server.messages().is_empty());
+    assert_eq!(ticket_text(&env, &id), before);
+
+    let file = env.outside("answer.txt");
+    std::fs::write(&file, "\u{feff}您好，已处理。\r\n").unwrap();
+    env.run(&["reply", &id, "--file", &file]).ok();
+    let got = server.messages();
+    let body = got[0].body.as_deref().unwrap();
+    assert!(body.starts_with("您好，已处理。"), "{body:?}");
+    // A person's answer: X-Loop names desk's address; not automatic.
+    assert_eq!(got[0].headers["X-Loop"], "service@example.com");
+    assert!(!got[0].headers.contains_key("Auto-Submitted"));
+    // A rule's notice is.
+    env.run(&["close", &id, "--resolution", "已处理"]).ok();
+    env.run(&["run"]).ok();
+    let notice = server
+        .messages()
+        .into_iter()
+        .find(|m| m.headers["Subject"].contains("已处理完毕"))
+        .expect("the result notice");
+    assert_eq!(notice.headers["Auto-Submitted"], "auto-generated");
+}
+
+/// Only the customer answers their survey: a stranger who learnt the
+/// invitation's Message-ID records nothing.
+#[test]
+fn a_stranger_cannot_answer_the_survey() {
+    let server = SmtpServer::start(&[]);
+    let mut env = team(server.port, "", "");
+    let id = env.new_ticket(&["--customer", "C000001"]);
+    env.run(&["close", &id, "--resolution", "已处理"]).ok();
+    env.at("2026-11-23T11:05:00+08:00");
+    env.run(&["run"]).ok();
+    let invitation = server
+        .messages()
+        .into_iter()
+        .find(|m| m.headers["Subject"].contains("满意度回访"))
+        .expect("an invitation");
+    let forged = format!(
+        "From: rival@competitor.example\r\nSubject: Re: survey\r\nMessage-ID: <rival-1@competitor.example>\r\n\
+         In-Reply-To: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n1 1 1 0\r\n",
+        invitation.headers["Message-ID"]
+    );
+    env.output(env.cmd().arg("mail-in").write_stdin(forged.into_bytes()))
+        .ok();
+    assert!(!history_actions(&env, &id).contains(&"surveyed".to_string()));
+}

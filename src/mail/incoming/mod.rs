@@ -241,7 +241,15 @@ fn read_unguarded(bytes: &[u8], options: &Options) -> Result<Incoming, IncomingE
         None => (digest_id(bytes), true),
     };
     let in_reply_to = ids(headers.in_reply_to());
-    let references = ids(headers.references());
+    // The latest only: a thread's history is bounded, and a header of
+    // 200,000 IDs must not make a ticket too large to write.
+    let mut references = ids(headers.references());
+    let extra = references
+        .len()
+        .saturating_sub(crate::model::reply::MAX_REFERENCES);
+    references.drain(..extra);
+    let mut in_reply_to = in_reply_to;
+    in_reply_to.truncate(crate::model::reply::MAX_REFERENCES);
     let date = headers
         .date()
         .filter(|d| d.is_valid())
@@ -512,6 +520,17 @@ fn classify(
             };
         }
     }
+    // desk's own address as the sender: its mail come back, or a forgery
+    // of it; never a customer.
+    if own
+        .loop_addresses
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(&from.address))
+    {
+        return Kind::OwnLoop {
+            reason: format!("From: {}", crate::model::mask::email(&from.address)),
+        };
+    }
     if let Some((_, domain)) = message_id.rsplit_once('@') {
         if own
             .message_id_domains
@@ -539,7 +558,21 @@ fn classify(
     let local = from.address.split('@').next().unwrap_or_default();
     let daemon =
         local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster");
-    if message.parts.iter().any(is_report) || (daemon && message.parts.iter().any(is_status)) {
+    // An empty envelope sender (`Return-Path: <>`) is what mail systems
+    // give bounces and other automatic mail, whatever shape their body has.
+    let has = |name: &str| {
+        headers
+            .headers_raw()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let null_sender = headers
+        .headers_raw()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Return-Path"))
+        .any(|(_, v)| matches!(v.trim(), "<>" | ""));
+    if message.parts.iter().any(is_report)
+        || (daemon && message.parts.iter().any(is_status))
+        || (daemon && null_sender)
+    {
         return Kind::Bounce;
     }
 
@@ -560,6 +593,28 @@ fn classify(
         let v = value.trim().to_ascii_lowercase();
         if matches!(v.as_str(), "bulk" | "junk" | "list") {
             return auto("Precedence", &value);
+        }
+    }
+    // Mailing-list mail: no customer writes through a list manager.
+    for name in ["List-Id", "List-Unsubscribe"] {
+        if has(name) {
+            return auto(name, "present");
+        }
+    }
+    if null_sender {
+        return auto("Return-Path", "<>");
+    }
+    // Out-of-office replies of Chinese clients that set no header.
+    let subject = headers.subject().unwrap_or_default().trim();
+    for prefix in [
+        "自动回复",
+        "自動回覆",
+        "Automatic reply",
+        "Auto-Reply",
+        "Out of Office",
+    ] {
+        if subject.starts_with(prefix) {
+            return auto("Subject", prefix);
         }
     }
     Kind::Ordinary

@@ -4,6 +4,10 @@
 /// The longest name kept, in characters (well under the 255 bytes of a file
 /// name on common file systems, for UTF-8 names too).
 const MAX_NAME_CHARS: usize = 80;
+/// The longest name kept, in bytes: room left under the 255 bytes of a file
+/// name for the `-2` of a name taken and a temporary file's suffix (80
+/// emoji are 320 bytes).
+const MAX_NAME_BYTES: usize = 180;
 
 /// A file name made safe: the last component of a path only (`../../a.yaml`
 /// → `a.yaml`, `.git/hooks/pre-commit` → `pre-commit`), without control or
@@ -24,7 +28,27 @@ pub fn safe_file_name(given: &str) -> Option<String> {
     if name.is_empty() {
         return None;
     }
-    Some(bounded(name))
+    Some(portable(bounded(name)))
+}
+
+/// A name every system can check out and no shell reads as an option:
+/// Windows' device names (`CON`, `nul.txt`, `COM1`) and a leading `-` get a
+/// `_` in front.
+fn portable(name: String) -> String {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device || name.starts_with('-') {
+        format!("_{name}")
+    } else {
+        name
+    }
 }
 
 /// Zero-width and bidirectional formatting characters.
@@ -41,13 +65,20 @@ fn split_extension(name: &str) -> (&str, &str) {
 }
 
 fn bounded(name: &str) -> String {
-    if name.chars().count() <= MAX_NAME_CHARS {
+    if name.chars().count() <= MAX_NAME_CHARS && name.len() <= MAX_NAME_BYTES {
         return name.to_string();
     }
     let (stem, extension) = split_extension(name);
-    let keep = MAX_NAME_CHARS - extension.chars().count();
-    let stem: String = stem.chars().take(keep).collect();
-    format!("{}{extension}", stem.trim_end())
+    let keep_chars = MAX_NAME_CHARS - extension.chars().count();
+    let keep_bytes = MAX_NAME_BYTES - extension.len();
+    let mut kept = String::new();
+    for c in stem.chars().take(keep_chars) {
+        if kept.len() + c.len_utf8() > keep_bytes {
+            break;
+        }
+        kept.push(c);
+    }
+    format!("{}{extension}", kept.trim_end())
 }
 
 /// The name of an attachment that gave none (or nothing usable):

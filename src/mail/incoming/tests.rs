@@ -328,17 +328,53 @@ fn desks_own_mail_coming_back_is_a_loop() {
         }
     );
     let ours = b"From: support@desk.example\r\nMessage-ID: <9f8e@DESK.example>\r\nAuto-Submitted: auto-generated\r\n\r\nx\r\n";
-    assert_eq!(
+    assert!(matches!(
         read(ours, &options).unwrap().kind,
+        Kind::OwnLoop { reason } if reason.starts_with("From: ")
+    ));
+    let relayed = b"From: a@example.com\r\nMessage-ID: <9f8e@DESK.example>\r\n\r\nx\r\n";
+    assert_eq!(
+        read(relayed, &options).unwrap().kind,
         Kind::OwnLoop {
             reason: "Message-ID domain DESK.example".into()
         }
     );
+    // desk's own address as the sender, whatever the rest says: never a
+    // customer (a forgery, or its mail relayed with a new Message-ID).
+    let forged = b"From: =?utf-8?b?5a6i5pyN?= <Support@desk.example>\r\nMessage-ID: <x@relay.example>\r\n\r\nx\r\n";
+    assert!(matches!(
+        read(forged, &options).unwrap().kind,
+        Kind::OwnLoop { .. }
+    ));
     // Without the parameters, the same mail is an auto-reply.
     assert!(matches!(read_ok(ours).kind, Kind::AutoReply { .. }));
     // A reply to desk's mail names desk's Message-ID in In-Reply-To only.
     let m = read(corpus!("reply.eml"), &options).unwrap();
     assert_eq!(m.kind, Kind::Ordinary);
+}
+
+#[test]
+fn lists_null_senders_and_chinese_out_of_office_open_nothing() {
+    let auto = |text: &str| matches!(read_ok(text.as_bytes()).kind, Kind::AutoReply { .. });
+    assert!(auto(
+        "From: news@shop.example\r\nList-Id: <deals.shop.example>\r\n\r\nsale\r\n"
+    ));
+    assert!(auto(
+        "From: news@shop.example\r\nList-Unsubscribe: <mailto:u@shop.example>\r\n\r\nsale\r\n"
+    ));
+    assert!(auto("From: a@example.com\r\nReturn-Path: <>\r\n\r\nx\r\n"));
+    assert!(auto("From: a@example.com\r\nSubject: =?utf-8?b?6Ieq5Yqo5Zue5aSNOiDmiJHlnKjkvJHlgYc=?=\r\n\r\nx\r\n"));
+    assert!(auto(
+        "From: a@example.com\r\nSubject: Automatic reply: holiday\r\n\r\nx\r\n"
+    ));
+    // A plain-text bounce from the mail system's daemon, empty envelope.
+    let qmail = "From: MAILER-DAEMON@mx.example.com\r\nReturn-Path: <>\r\nSubject: failure notice\r\n\r\nHi. This is the qmail-send program.\r\n";
+    assert_eq!(read_ok(qmail.as_bytes()).kind, Kind::Bounce);
+    // An ordinary customer's mail mentioning them is not.
+    assert_eq!(
+        read_ok(b"From: a@example.com\r\nSubject: re: list of orders\r\n\r\nx\r\n").kind,
+        Kind::Ordinary
+    );
 }
 
 #[test]
@@ -427,6 +463,9 @@ fn attachment_names_cannot_leave_their_folder() {
 fn safe_file_names() {
     let cases = [
         ("../../desk.yaml", Some("desk.yaml")),
+        ("CON", Some("_CON")),
+        ("nul.txt", Some("_nul.txt")),
+        ("-rf", Some("_-rf")),
         (".git/hooks/pre-commit", Some("pre-commit")),
         ("..\\..\\evil.bat", Some("evil.bat")),
         ("..", None),
@@ -444,8 +483,16 @@ fn safe_file_names() {
     }
     let long = format!("{}.pdf", "长".repeat(200));
     let bounded = safe_file_name(&long).unwrap();
-    assert_eq!(bounded.chars().count(), 80);
+    assert!(
+        bounded.len() <= 180 && bounded.chars().count() <= 80,
+        "{bounded}"
+    );
     assert!(bounded.ends_with("长.pdf"));
+    let ascii = safe_file_name(&format!("{}.pdf", "a".repeat(300))).unwrap();
+    assert_eq!(ascii.chars().count(), 80);
+    // 100 emoji: under 80 characters but 400 bytes, over a file name's 255.
+    let emoji = safe_file_name(&format!("{}.pdf", "😀".repeat(100))).unwrap();
+    assert!(emoji.len() <= 180 && emoji.ends_with("😀.pdf"), "{emoji}");
     assert_eq!(
         names::unique("a.pdf".into(), &["a.pdf".into(), "A (2).pdf".into()]),
         "a (3).pdf"

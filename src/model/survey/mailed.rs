@@ -109,10 +109,12 @@ pub fn read(
     } else {
         return unsure("some scores named and some not".into());
     }
+    // Judged in the invitation's order, so the first bad score is named.
     let mut checked = BTreeMap::new();
-    for (key, n) in scores {
+    for key in dimensions {
+        let n = scores[*key];
         match u8::try_from(n).ok().filter(|n| SCORES.contains(n)) {
-            Some(n) => checked.insert(key, n),
+            Some(n) => checked.insert(key.to_string(), n),
             None => return unsure(format!("{key} scored {n}; scores are 1 to 5")),
         };
     }
@@ -261,6 +263,7 @@ mod tests {
             ("效率5 态度4", "not scored: solution"),
             ("效率5 4 5", "some scores named"),
             ("6 4 5", "efficiency scored 6"),
+            ("6 6 6", "efficiency scored 6"),
             ("5 4 5 11", "NPS 11"),
             ("效率5 效率4 方案5 态度5", "twice"),
             ("99999999999999 1 1", ""),
