@@ -66,12 +66,19 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
         None => None,
     };
     let tz = store.settings.tz;
-    let scan = store.summaries_where(true, |s| {
-        request.filter.matches(s, tz)
-            && customers
-                .as_ref()
-                .is_none_or(|set| set.contains(s.customer.as_str()))
-    })?;
+    // Without a filter every ticket may match: no walk of the summaries
+    // (a hit's comes from its file, read for the snippet anyway).
+    let filtered = request.filter != TicketFilter::default() || customers.is_some();
+    let scan = if filtered {
+        store.summaries_where(true, |s| {
+            request.filter.matches(s, tz)
+                && customers
+                    .as_ref()
+                    .is_none_or(|set| set.contains(s.customer.as_str()))
+        })?
+    } else {
+        crate::store::SummaryScan::default()
+    };
     let allowed: std::collections::HashMap<&str, &Summary> =
         scan.summaries.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut ranking = Ranking::new(&query);
@@ -81,7 +88,7 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
             .next()
             .unwrap_or(file)
             .trim_end_matches(".yaml");
-        ranking.add(id, &doc, allowed.contains_key(id));
+        ranking.add(id, &doc, !filtered || allowed.contains_key(id));
     })?;
     let hits = ranking.hits();
     let limit = request.limit.clamp(1, MAX_LIMIT);
@@ -90,9 +97,10 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
         ..Results::default()
     };
     for hit in hits {
-        let Some(summary) = allowed.get(hit.key.as_str()).copied() else {
+        let known = allowed.get(hit.key.as_str()).copied();
+        if filtered && known.is_none() {
             continue;
-        };
+        }
         let needs_file = results.found.len() < limit || !query.phrases.is_empty();
         if !needs_file {
             results.matched += 1;
@@ -131,7 +139,7 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
             })
             .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
         results.found.push(Found {
-            ticket: summary.clone(),
+            ticket: known.cloned().unwrap_or_else(|| Summary::of(&ticket)),
             score: hit.score,
             snippet: best,
             resolution: (ticket.status == Status::Closed)

@@ -17,7 +17,7 @@ pub enum Assignee {
 }
 
 /// Every condition that is set must hold; an empty one holds for any ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketFilter {
     /// Any of these statuses.
     pub statuses: Vec<Status>,

@@ -78,6 +78,18 @@ pub fn fold(c: char) -> char {
 
 /// The terms of `text`, in order, repeated as often as they occur.
 pub fn terms(text: &str) -> Vec<String> {
+    terms_with(text, true)
+}
+
+/// The terms a query looks for: Chinese as its pairs of characters only.
+/// Every document holds the pairs of its text as well as its words (a word
+/// of two characters is its pair), so the pairs find what the words would;
+/// and a search needs no dictionary loaded, which costs a sixth of a second.
+pub fn query_terms(text: &str) -> Vec<String> {
+    terms_with(text, false)
+}
+
+fn terms_with(text: &str, segment: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut run = String::new();
     let mut han = false;
@@ -86,7 +98,7 @@ pub fn terms(text: &str) -> Vec<String> {
         let this_han = is_han(c);
         let word_char = this_han || c.is_alphanumeric();
         if !word_char || (this_han != han && !run.is_empty()) {
-            flush(&mut out, &run, han);
+            flush(&mut out, &run, han, segment);
             run.clear();
         }
         if word_char {
@@ -94,11 +106,11 @@ pub fn terms(text: &str) -> Vec<String> {
             run.push(c);
         }
     }
-    flush(&mut out, &run, han);
+    flush(&mut out, &run, han, segment);
     out
 }
 
-fn flush(out: &mut Vec<String>, run: &str, han: bool) {
+fn flush(out: &mut Vec<String>, run: &str, han: bool, segment: bool) {
     if run.is_empty() {
         return;
     }
@@ -118,11 +130,15 @@ fn flush(out: &mut Vec<String>, run: &str, han: bool) {
     }
     // Words of two characters or more; single characters are mostly
     // particles (的, 了), and the pairs below cover what they would.
-    let words: Vec<&str> = segmenter()
-        .cut_for_search(run, true)
-        .into_iter()
-        .filter(|w| w.chars().count() > 1)
-        .collect();
+    let words: Vec<&str> = if segment {
+        segmenter()
+            .cut_for_search(run, true)
+            .into_iter()
+            .filter(|w| w.chars().count() > 1)
+            .collect()
+    } else {
+        Vec::new()
+    };
     out.extend(words.iter().map(|w| w.to_string()));
     // The pairs the words are not already.
     out.extend(

@@ -22,7 +22,7 @@ impl Derived for SearchIndex {
     type Record = Document;
     const NAME: &'static str = "search";
     const FILE: &'static str = "search.bin";
-    const MAGIC: &'static [u8; 8] = b"DESKQ001";
+    const MAGIC: &'static [u8; 8] = b"DESKQ002";
 
     fn derive(ticket: &Ticket) -> Document {
         Document::of(ticket)
