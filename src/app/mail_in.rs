@@ -234,7 +234,12 @@ pub fn file(
             }
             UnknownSender::Create => {
                 let customer = new_customer(store, mail, actor, at)?;
-                open(store, setup, mail, &customer, true, None, actor, at)
+                let filed = open(store, setup, mail, &customer, true, None, actor, at);
+                if filed.is_err() {
+                    // Nothing of a message that could not be filed stays.
+                    let _ = store.withdraw_new_customer(&customer);
+                }
+                filed
             }
         },
     }

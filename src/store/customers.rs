@@ -275,6 +275,23 @@ impl Store {
         Ok(new)
     }
 
+    /// Takes back a customer this command just created, when what it was
+    /// created for failed (`desk mail-in` could not write the ticket of an
+    /// unknown sender's mail): the command leaves the customers as they
+    /// were. Its number stays issued, never given again.
+    pub fn withdraw_new_customer(&self, id: &str) -> Result<()> {
+        let _lock = self.customer_lock()?;
+        let path = self.customer_path(id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                super::fsio::sync_dir_itself(&self.customers_dir());
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
     /// The duplicate guard for new customers, run as `create_customers`
     /// runs it but writing nothing: what stops each of `new` from being
     /// created (see [`Clashes`]), so that a caller can name every problem

@@ -445,3 +445,25 @@ fn injected_headers_unknown_charsets_and_forged_ticket_ids_are_contained() {
     );
     env.run(&["check"]).ok();
 }
+
+/// A message that cannot be filed leaves nothing behind: not even the
+/// customer made for its unknown sender.
+#[test]
+fn an_unknown_sender_s_message_that_cannot_be_filed_leaves_no_customer() {
+    let env = TestEnv::new();
+    let outside = env.outside("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, env.path("attachments")).unwrap();
+    let customers = || std::fs::read_dir(env.path("customers")).unwrap().count();
+    let before = customers();
+    let mail = as_from(
+        "attachment.eml",
+        "new.sender@example.org",
+        "no-trace-1@example.org",
+    );
+    let out = pipe(&env, &mail);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert_eq!(customers(), before, "{}", out.stderr);
+    assert_eq!(ticket_files(&env), 0);
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
