@@ -7,7 +7,7 @@
 //! step, so a message filed and then handed over again (a kill before the
 //! mailbox was told) is only counted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -149,10 +149,98 @@ impl Filed {
     }
 }
 
-/// Files a message read by [`read`]; `raw` is its bytes (kept when it is
-/// held). Mail is taken in one message at a time (the `mail-in` lock), so
-/// two deliveries of one message cannot both find it new.
-pub fn file(
+/// One run of `desk mail-in`: it holds the `mail-in` lock from the first
+/// message to the last, so two runs (or two deliveries of one message)
+/// cannot both find a message new, and it walks the store once, when it
+/// opens, for what every message asks: the Message-IDs the tickets record,
+/// the senders' addresses on file, and the tickets opened by mail lately
+/// (the rate limit). It keeps them up to date with what it files itself;
+/// no other command records a Message-ID, and a customer added meanwhile
+/// meets the duplicate guard.
+pub struct Batch {
+    _lock: crate::store::Lock,
+    /// Message-ID → the ticket that records it (the lowest ID, if two do).
+    filed: HashMap<String, TicketId>,
+    /// A lower-case address → the customer whose it is (the lowest ID).
+    senders: HashMap<String, String>,
+    /// Tickets opened by mail: their customer and time, when the rate
+    /// limit needs them (from a day before the run on).
+    by_mail: Vec<(String, Timestamp)>,
+}
+
+impl Batch {
+    pub fn open(store: &Store, setup: &Setup, at: Timestamp) -> Result<Batch> {
+        let lock = store.lock("mail-in")?;
+        let filed = store.messages_filed()?;
+        let mut senders = HashMap::new();
+        let mut customers = store.customer_summaries()?.summaries;
+        customers.sort_by(|a, b| a.id.cmp(&b.id));
+        for c in &customers {
+            for e in c.emails() {
+                senders
+                    .entry(e.trim().to_lowercase())
+                    .or_insert_with(|| c.id.clone());
+            }
+        }
+        // Without an e-mail channel no ticket can be opened: each message
+        // says so when it is filed, and is left for a later run.
+        let by_mail = match email_channel(store) {
+            Ok(email) if setup.intake.rate_limit > 0 => {
+                let since = Timestamp(at.0 - chrono::Duration::days(1));
+                store
+                    .summaries_where(true, |s| s.channel == email && s.created >= since)?
+                    .summaries
+                    .into_iter()
+                    .map(|s| (s.customer.to_string(), s.created))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(Batch {
+            _lock: lock,
+            filed,
+            senders,
+            by_mail,
+        })
+    }
+
+    /// Files one message read by [`read`]; `raw` is its bytes (kept when it
+    /// is held).
+    pub fn file(
+        &mut self,
+        store: &Store,
+        setup: &Setup,
+        mail: &Incoming,
+        raw: &[u8],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Filed> {
+        let filed = file(self, store, setup, mail, raw, actor, at)?;
+        // What the next messages must know of this one.
+        if let Some(ticket) = filed.ticket().and_then(TicketId::parse) {
+            self.filed.entry(mail.message_id.clone()).or_insert(ticket);
+        }
+        if let Filed::Created {
+            ticket, customer, ..
+        } = &filed
+        {
+            self.senders
+                .entry(mail.from.address.to_lowercase())
+                .or_insert_with(|| customer.clone());
+            let _ = ticket;
+            self.by_mail.push((customer.clone(), at));
+        }
+        Ok(filed)
+    }
+
+    /// The ticket that records the first of `ids` any ticket records.
+    fn ticket_of_message(&self, ids: &[&str]) -> Option<TicketId> {
+        ids.iter().find_map(|id| self.filed.get(*id).cloned())
+    }
+}
+
+fn file(
+    batch: &Batch,
     store: &Store,
     setup: &Setup,
     mail: &Incoming,
@@ -178,14 +266,13 @@ pub fn file(
             })
         }
     }
-    let _lock = store.lock("mail-in")?;
-    if let Some(ticket) = store.ticket_of_message(&[mail.message_id.as_str()])? {
+    if let Some(ticket) = batch.ticket_of_message(&[mail.message_id.as_str()]) {
         return Ok(Filed::Seen {
             ticket: ticket.to_string(),
         });
     }
     let sender = mail.from.address.as_str();
-    let thread = threaded(store, mail)?;
+    let thread = threaded(batch, store, mail);
     if let Some(id) = thread {
         let ticket = store.load_ticket(&id)?;
         // A survey is the customer's to answer: from an address on file,
@@ -216,9 +303,9 @@ pub fn file(
             at,
         );
     }
-    match customer_of(store, sender)? {
+    match batch.senders.get(&sender.to_lowercase()).cloned() {
         Some(customer) => {
-            if let Some(limit) = past_rate_limit(store, &setup.intake, &customer, at)? {
+            if let Some(limit) = past_rate_limit(batch, &setup.intake, &customer, at) {
                 return Ok(Filed::Limited { limit });
             }
             open(store, setup, mail, &customer, false, None, actor, at)
@@ -249,23 +336,23 @@ pub fn file(
 /// (In-Reply-To, then References from the latest), else the ticket ID in
 /// its subject when the sender is that ticket's customer or one of its
 /// contacts (a subject is easy to guess; an address on file is not).
-fn threaded(store: &Store, mail: &Incoming) -> Result<Option<TicketId>> {
+fn threaded(batch: &Batch, store: &Store, mail: &Incoming) -> Option<TicketId> {
     let mut named: Vec<&str> = mail.in_reply_to.iter().map(String::as_str).collect();
     named.extend(mail.references.iter().rev().map(String::as_str));
     let mut seen = HashSet::new();
     named.retain(|id| seen.insert(*id));
-    if let Some(id) = store.ticket_of_message(&named)? {
-        return Ok(Some(id));
+    if let Some(id) = batch.ticket_of_message(&named) {
+        return Some(id);
     }
     for id in ticket_ids_in(&mail.subject, &store.config.id_prefix) {
         let Ok(ticket) = store.load_ticket(&id) else {
             continue;
         };
         if is_customer_address(store, &ticket.customer, &mail.from.address) {
-            return Ok(Some(id));
+            return Some(id);
         }
     }
-    Ok(None)
+    None
 }
 
 /// The ticket IDs written in brackets in a subject (`[CW202611230001]`).
@@ -286,38 +373,20 @@ fn is_customer_address(store: &Store, customer: &str, address: &str) -> bool {
         .is_ok_and(|c| c.emails().any(|e| e.eq_ignore_ascii_case(address)))
 }
 
-/// The customer whose e-mail (an individual's own, an enterprise's
-/// contact's) is `address`: the first by ID when several are.
-fn customer_of(store: &Store, address: &str) -> Result<Option<String>> {
-    let all = store.customer_summaries()?;
-    let mut found: Vec<&str> = all
-        .summaries
-        .iter()
-        .filter(|c| c.emails().any(|e| e.eq_ignore_ascii_case(address)))
-        .map(|c| c.id.as_str())
-        .collect();
-    found.sort();
-    Ok(found.first().map(|id| id.to_string()))
-}
-
 /// The limit, when the customer opened that many tickets by mail in the
 /// hour before `at`.
-fn past_rate_limit(
-    store: &Store,
-    intake: &Intake,
-    customer: &str,
-    at: Timestamp,
-) -> Result<Option<u32>> {
+fn past_rate_limit(batch: &Batch, intake: &Intake, customer: &str, at: Timestamp) -> Option<u32> {
     let limit = intake.rate_limit;
     if limit == 0 {
-        return Ok(None);
+        return None;
     }
     let since = Timestamp(at.0 - chrono::Duration::hours(1));
-    let email = email_channel(store)?;
-    let scan = store.summaries_where(true, |s| {
-        s.customer == customer && s.channel == email && s.created >= since
-    })?;
-    Ok((scan.summaries.len() >= limit as usize).then_some(limit))
+    let recent = batch
+        .by_mail
+        .iter()
+        .filter(|(c, created)| c == customer && *created >= since && *created <= at)
+        .count();
+    (recent >= limit as usize).then_some(limit)
 }
 
 /// A new individual customer for an unknown sender: named as the mail

@@ -67,12 +67,22 @@ enum Failure {
 /// retry) when the store could not file one.
 pub fn run(ctx: &Context, args: &MailInArgs, out: &mut dyn Write) -> Result<u8> {
     let setup = mail_in::setup(&ctx.store)?;
+    let at = ctx.event_time(None)?;
+    // The store cannot take mail now (a lock held too long, a file it
+    // cannot read): the mail system keeps the message and tries again.
+    let mut batch = match mail_in::Batch::open(&ctx.store, &setup, at) {
+        Ok(batch) => batch,
+        Err(e) => {
+            message::error(&format!("{e}; nothing filed, try again later"), None);
+            return Ok(exit::TEMPFAIL);
+        }
+    };
     let mut tally = Tally::default();
     if let Some(dir) = &args.maildir {
-        maildir(ctx, &setup, dir, &mut tally, out)?;
+        maildir(ctx, &setup, &mut batch, dir, &mut tally, out)?;
     } else if args.files.is_empty() {
         let filed = read_bounded(&mut std::io::stdin().lock(), &setup, "stdin")
-            .and_then(|bytes| take(ctx, &setup, &bytes, "-", &mut tally, out));
+            .and_then(|bytes| take(ctx, &setup, &mut batch, &bytes, "-", &mut tally, out));
         if let Err(e) = filed {
             tally.failed += 1;
             message::error(&format!("stdin: {e}"), None);
@@ -81,7 +91,7 @@ pub fn run(ctx: &Context, args: &MailInArgs, out: &mut dyn Write) -> Result<u8> 
         for file in &args.files {
             let shown = file.display().to_string();
             let filed = read_file(file, &setup)
-                .and_then(|bytes| take(ctx, &setup, &bytes, &shown, &mut tally, out));
+                .and_then(|bytes| take(ctx, &setup, &mut batch, &bytes, &shown, &mut tally, out));
             if let Err(e) = filed {
                 tally.failed += 1;
                 message::error(&format!("{shown}: {e}"), None);
@@ -103,12 +113,13 @@ pub fn run(ctx: &Context, args: &MailInArgs, out: &mut dyn Write) -> Result<u8> 
 fn take(
     ctx: &Context,
     setup: &Setup,
+    batch: &mut mail_in::Batch,
     bytes: &[u8],
     shown: &str,
     tally: &mut Tally,
     out: &mut dyn Write,
 ) -> Result<()> {
-    match file_one(ctx, setup, bytes, shown, out) {
+    match file_one(ctx, setup, batch, bytes, shown, out) {
         Ok(word) => tally.add(word),
         Err(Failure::Unreadable(why)) => {
             tally.unreadable += 1;
@@ -122,6 +133,7 @@ fn take(
 fn file_one(
     ctx: &Context,
     setup: &Setup,
+    batch: &mut mail_in::Batch,
     bytes: &[u8],
     shown: &str,
     out: &mut dyn Write,
@@ -130,8 +142,9 @@ fn file_one(
     let mail = mail_in::read(setup, bytes)
         .map_err(|e| Failure::Unreadable(format!("{source}: {e}; nothing written")))?;
     let at = ctx.event_time(None).map_err(Failure::Store)?;
-    let filed =
-        mail_in::file(&ctx.store, setup, &mail, bytes, ctx.actor(), at).map_err(|e| match e {
+    let filed = batch
+        .file(&ctx.store, setup, &mail, bytes, ctx.actor(), at)
+        .map_err(|e| match e {
             // The mail's own text refused (a card number in it): it will
             // never be filed as it is.
             Error::Invalid { .. } => Failure::Unreadable(format!("{source}: {e}; nothing written")),
@@ -245,6 +258,7 @@ fn read_file(path: &Path, setup: &Setup) -> Result<Vec<u8>> {
 fn maildir(
     ctx: &Context,
     setup: &Setup,
+    batch: &mut mail_in::Batch,
     dir: &Path,
     tally: &mut Tally,
     out: &mut dyn Write,
@@ -258,7 +272,7 @@ fn maildir(
         let shown = path.display().to_string();
         let outcome = read_file(&path, setup)
             .map_err(Failure::Store)
-            .and_then(|bytes| file_one(ctx, setup, &bytes, &shown, out));
+            .and_then(|bytes| file_one(ctx, setup, batch, &bytes, &shown, out));
         match outcome {
             Err(Failure::Store(_)) if taken(&path) => continue,
             Ok(word) => {

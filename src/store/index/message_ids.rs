@@ -36,6 +36,31 @@ impl Derived for MessageIds {
 }
 
 impl Store {
+    /// Every Message-ID a ticket records, with its ticket (the lowest ID,
+    /// should two record it): what a run of `desk mail-in` looks messages
+    /// up in, from one refresh.
+    pub fn messages_filed(&self) -> Result<std::collections::HashMap<String, TicketId>> {
+        let mut filed: std::collections::HashMap<String, TicketId> = Default::default();
+        let old = self.read_index::<MessageIds>();
+        self.refresh::<MessageIds>(&old, false, |_, file, recorded| {
+            let stem = file.rsplit('/').next().unwrap_or(file);
+            let Some(ticket) = stem.strip_suffix(".yaml").and_then(TicketId::parse) else {
+                return;
+            };
+            for id in recorded {
+                filed
+                    .entry(id)
+                    .and_modify(|t| {
+                        if ticket < *t {
+                            *t = ticket.clone();
+                        }
+                    })
+                    .or_insert_with(|| ticket.clone());
+            }
+        })?;
+        Ok(filed)
+    }
+
     /// The ticket that records a mail with one of these Message-IDs, if
     /// any: the first of `ids` that one records decides (the lowest ticket
     /// ID, should two record it). A ticket file that cannot be read is
