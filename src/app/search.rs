@@ -61,6 +61,48 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
              and ID numbers, are not searched)",
         ));
     }
+    ranked(store, request, &query, None)
+}
+
+/// The most terms of a ticket a similar-cases query takes: its title's
+/// first, then its description's.
+const SIMILAR_TERMS: usize = 40;
+
+/// `desk similar`: the closed tickets most like ticket `id`, by the words
+/// of its title and description, best first, without it.
+pub fn similar(store: &Store, id: &TicketId, limit: usize) -> Result<Results> {
+    let ticket = store.load_ticket(id)?;
+    let mut query = Query::default();
+    for text in [&ticket.title, &ticket.description] {
+        for term in crate::search::query_terms(text) {
+            if query.terms.len() < SIMILAR_TERMS && !query.terms.contains(&term) {
+                query.terms.push(term);
+            }
+        }
+    }
+    if query.is_empty() {
+        return Ok(Results::default());
+    }
+    let request = Request {
+        filter: TicketFilter {
+            statuses: vec![Status::Closed],
+            ..TicketFilter::default()
+        },
+        limit,
+        ..Request::default()
+    };
+    ranked(store, &request, &query, Some(&ticket.id))
+}
+
+/// The ranked hits of `query` within the request's filters, `leave_out`
+/// not among them.
+fn ranked(
+    store: &Store,
+    request: &Request,
+    query: &Query,
+    leave_out: Option<&str>,
+) -> Result<Results> {
+    let query = query.clone();
     let customers = match &request.customer {
         Some(c) => Some(customers_meant(store, c)?),
         None => None,
@@ -88,7 +130,8 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
             .next()
             .unwrap_or(file)
             .trim_end_matches(".yaml");
-        ranking.add(id, &doc, !filtered || allowed.contains_key(id));
+        let eligible = (!filtered || allowed.contains_key(id)) && leave_out != Some(id);
+        ranking.add(id, &doc, eligible);
     })?;
     let hits = ranking.hits();
     let limit = request.limit.clamp(1, MAX_LIMIT);

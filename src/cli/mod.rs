@@ -24,6 +24,7 @@ mod report;
 mod run;
 mod search;
 mod show;
+mod similar;
 mod sla;
 mod survey;
 mod update;
@@ -118,6 +119,9 @@ pub enum Command {
     /// Search every ticket's text, Chinese and English, best match first,
     /// with the words in context and the resolution of closed tickets.
     Search(search::SearchArgs),
+    /// The closed tickets most like this one, by its title and description,
+    /// with how they were resolved: past cases to answer from.
+    Similar(similar::SimilarArgs),
     /// Record a satisfaction survey (reopens when unsatisfied), or list the surveys due.
     Survey(survey::SurveyArgs),
     /// The monthly report: types, handling times, satisfaction trend and more.
@@ -543,6 +547,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Show(args) => show::run(&ctx, args, out),
         Command::List(args) => list::run(&ctx, args, out),
         Command::Search(args) => search::run(&ctx, args, out),
+        Command::Similar(args) => similar::run(&ctx, args, out),
         Command::Survey(args) => survey::run(&ctx, args, out),
         Command::Report(args) => report::run(&ctx, args, out),
         Command::Customer(args) => customer::run(&ctx, args, out),

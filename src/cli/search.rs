@@ -82,7 +82,19 @@ pub fn run(ctx: &Context, args: &SearchArgs, out: &mut dyn Write) -> Result<()> 
             limit: args.limit,
         },
     )?;
-    let format = ctx.term.format_or_default(args.format);
+    print(ctx, &mut results, args.format, args.bom, out)
+}
+
+/// The hits of a search, or of `desk similar`, as records; the count on
+/// stderr; the files that could not be read as the error.
+pub(super) fn print(
+    ctx: &Context,
+    results: &mut search::Results,
+    format: Option<Format>,
+    bom: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let format = ctx.term.format_or_default(format);
     // On a terminal the words found stand out between 【】; elsewhere the
     // snippet is plain and JSON gives where they are.
     let mark = format == Format::Table && ctx.term.is_tty;
@@ -132,7 +144,7 @@ pub fn run(ctx: &Context, args: &SearchArgs, out: &mut dyn Write) -> Result<()> 
             vec![tone; 9],
         );
     }
-    records.write_bom(out, format, ctx.term, args.bom)?;
+    records.write_bom(out, format, ctx.term, bom)?;
     if results.found.is_empty() {
         crate::output::message::say("no ticket matches");
     } else if results.matched > results.found.len() {
