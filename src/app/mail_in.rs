@@ -312,6 +312,13 @@ fn file(
         }
         None => match setup.intake.unknown_sender {
             UnknownSender::Hold => {
+                // Held whole, so held to the rules of what desk keeps: no
+                // card number, no secret key, in any mail it stores.
+                crate::model::in_clear::refuse(
+                    "mail",
+                    &format!("{}\n{}", mail.subject, mail.body),
+                    crate::model::in_clear::Kept::Ticket,
+                )?;
                 let name = held_name(&mail.message_id);
                 let fresh = store.hold_mail(&name, raw)?;
                 Ok(Filed::Held {

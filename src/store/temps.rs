@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::Finding;
 
 /// The lines desk keeps in the store's `.gitignore`, each with its comment.
-pub const IGNORED: [(&str, &str); 2] = [
+pub const IGNORED: [(&str, &str); 3] = [
     (
         "/.desk/",
         "desk's local state: locks, cache, per-clone settings",
@@ -20,6 +20,10 @@ pub const IGNORED: [(&str, &str); 2] = [
     (
         ".*.tmp",
         "temporary files of desk writes that were interrupted",
+    ),
+    (
+        "/mail/held/",
+        "mail of unknown senders held for review: raw personal mail, kept on the clone that took it in",
     ),
 ];
 

@@ -246,6 +246,22 @@ fn a_reply_without_threading_headers_threads_by_subject_only_from_the_customer()
     assert_eq!(std::fs::read(&held[0]).unwrap(), forged);
     pipe(&env, &forged).ok();
     assert_eq!(std::fs::read_dir(env.path("mail/held")).unwrap().count(), 1);
+    // Held mail stays on this clone (git ignores it), and is held to the
+    // rules of what desk keeps: a card number in it is refused, masked.
+    let ignore = std::fs::read_to_string(env.path(".gitignore")).unwrap();
+    assert!(ignore.contains("/mail/held/"), "{ignore}");
+    let card = format!(
+        "From: stranger@example.org\r\nSubject: refund\r\nMessage-ID: <card-1@example.org>\r\n\r\n\
+         please refund to 6222021234567890128\r\n"
+    );
+    let out = pipe(&env, card.as_bytes()).fails(1);
+    assert!(out.stderr.contains("****0128"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("6222021234567890128"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(env.path("mail/held")).unwrap().count(), 1);
 }
 
 #[test]
