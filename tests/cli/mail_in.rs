@@ -250,9 +250,9 @@ fn a_reply_without_threading_headers_threads_by_subject_only_from_the_customer()
     // rules of what desk keeps: a card number in it is refused, masked.
     let ignore = std::fs::read_to_string(env.path(".gitignore")).unwrap();
     assert!(ignore.contains("/mail/held/"), "{ignore}");
-    let card = format!(
+    let card = String::from(
         "From: stranger@example.org\r\nSubject: refund\r\nMessage-ID: <card-1@example.org>\r\n\r\n\
-         please refund to 6222021234567890128\r\n"
+         please refund to 6222021234567890128\r\n",
     );
     let out = pipe(&env, card.as_bytes()).fails(1);
     assert!(out.stderr.contains("****0128"), "{}", out.stderr);
