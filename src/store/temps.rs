@@ -22,10 +22,13 @@ pub const IGNORED: [(&str, &str); 3] = [
         "temporary files of desk writes that were interrupted",
     ),
     (
-        "/mail/held/",
+        HELD_IGNORE,
         "mail of unknown senders held for review: raw personal mail, kept on the clone that took it in",
     ),
 ];
+
+/// The ignore line of held mail (`store::HELD_DIR`).
+const HELD_IGNORE: &str = "/mail/held/";
 
 /// Adds the lines of [`IGNORED`] that `ROOT/.gitignore` lacks; true if the
 /// file changed.
@@ -252,11 +255,17 @@ impl Store {
         missing_ignores(&text)
             .into_iter()
             .map(|(line, why)| {
-                Finding::new(
+                let mut finding = Finding::new(
                     Path::new(".gitignore"),
                     None,
                     format!("lacks '{line}' ({why}); run `desk git-setup` and commit .gitignore"),
-                )
+                );
+                // Added after stores existed: a warning, so their commits
+                // are not blocked, until there is held mail to commit.
+                if line == HELD_IGNORE && !self.root.join(super::HELD_DIR).exists() {
+                    finding.kind = crate::model::FindingKind::Warning;
+                }
+                finding
             })
             .collect()
     }

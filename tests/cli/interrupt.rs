@@ -481,7 +481,8 @@ fn git_setup_adds_the_ignore_lines_an_older_store_lacks() {
     let ignore = std::fs::read_to_string(env.path(".gitignore")).unwrap();
     assert_eq!(
         ignore,
-        "/.desk/\n# temporary files of desk writes that were interrupted\n.*.tmp\n"
+        "/.desk/\n# temporary files of desk writes that were interrupted\n.*.tmp\n\
+         # mail of unknown senders held for review: raw personal mail, kept on the clone that took it in\n/mail/held/\n"
     );
 }
 
