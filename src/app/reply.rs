@@ -201,7 +201,14 @@ fn clean(text: &str) -> Result<String> {
 fn read_attachments(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     let mut total = 0u64;
     let mut files = Vec::new();
-    for path in paths {
+    for (i, path) in paths.iter().enumerate() {
+        if paths[..i].contains(path) {
+            return Err(Error::invalid(
+                "--attach",
+                path.display().to_string(),
+                "given twice; attach each file once",
+            ));
+        }
         let bytes = read_file(path)?;
         total += bytes.len() as u64;
         if total > MAX_ATTACHMENTS_BYTES {

@@ -288,7 +288,13 @@ fn describe(e: &Event) -> String {
         ),
         Payload::Fired(f) => format!("time rule fired ({})", f.key),
         Payload::Received(r) => {
-            let mut text = format!("e-mail received: {}", r.subject.as_deref().unwrap_or(""));
+            // Who wrote, masked: a mail threaded in by its headers may
+            // come from someone other than the customer.
+            let mut text = format!(
+                "e-mail received from {}: {}",
+                crate::model::mask::email(&r.from),
+                r.subject.as_deref().unwrap_or("")
+            );
             for a in &r.attachments {
                 match &a.refused {
                     None => text.push_str(&format!(" [attachment {}, {} bytes]", a.name, a.size)),

@@ -90,6 +90,15 @@ fn an_answer_threads_to_the_customer_and_their_answers_come_back_to_the_ticket()
         !format!("{replied:?}").contains("zhang.san@"),
         "{replied:?}"
     );
+    // `desk show` names who wrote each mail, masked.
+    let shown = env.run(&["show", &id]).ok();
+    assert!(
+        shown
+            .stdout
+            .contains("e-mail received from z***@example.net"),
+        "{}",
+        shown.stdout
+    );
     let sla = env.run(&["show", &id, "--format", "json"]).ok();
     assert!(sla.stdout.contains("replied"), "{}", sla.stdout);
 
@@ -153,6 +162,11 @@ fn an_attachment_is_sent_listed_and_kept() {
     std::fs::write(&file, b"%PDF-1.4 invoice").unwrap();
     env.run(&["reply", &id, "-m", "发票见附件。", "--attach", &file])
         .ok();
+    let twice = env.run(&[
+        "reply", &id, "-m", "x", "--attach", &file, "--attach", &file,
+    ]);
+    assert_eq!(twice.code, 1, "{}", twice.stderr);
+    assert!(twice.stderr.contains("given twice"), "{}", twice.stderr);
     let got = server.messages();
     assert_eq!(got.len(), 1);
     assert!(
