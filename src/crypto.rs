@@ -379,7 +379,8 @@ pub fn check_armor(armored: &str) -> Result<(), CryptoError> {
         .map_err(|e| CryptoError::BadHeader(e.to_string()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hexadecimal (digests in files and messages).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

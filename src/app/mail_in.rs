@@ -220,14 +220,10 @@ impl Batch {
         if let Some(ticket) = filed.ticket().and_then(TicketId::parse) {
             self.filed.entry(mail.message_id.clone()).or_insert(ticket);
         }
-        if let Filed::Created {
-            ticket, customer, ..
-        } = &filed
-        {
+        if let Filed::Created { customer, .. } = &filed {
             self.senders
                 .entry(mail.from.address.to_lowercase())
                 .or_insert_with(|| customer.clone());
-            let _ = ticket;
             self.by_mail.push((customer.clone(), at));
         }
         Ok(filed)
@@ -377,7 +373,7 @@ fn ticket_ids_in(subject: &str, prefix: &str) -> Vec<TicketId> {
 fn is_customer_address(store: &Store, customer: &str, address: &str) -> bool {
     store
         .load_customer(customer)
-        .is_ok_and(|c| c.emails().any(|e| e.eq_ignore_ascii_case(address)))
+        .is_ok_and(|c| crate::model::reply::is_on_file(&c, address))
 }
 
 /// The limit, when the customer opened that many tickets by mail in the
@@ -595,7 +591,7 @@ fn save_attachments(
                 Ok(MailAttachment {
                     name,
                     size: a.size as u64,
-                    sha256: Some(hex(&Sha256::digest(bytes))),
+                    sha256: Some(crate::crypto::hex(&Sha256::digest(bytes))),
                     refused: None,
                 })
             }
@@ -622,11 +618,7 @@ fn bounded(text: &str) -> String {
 /// The file name a held message gets: a digest of its Message-ID, so the
 /// same message is held once.
 fn held_name(message_id: &str) -> String {
-    hex(&Sha256::digest(message_id.as_bytes())[..16])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::hex(&Sha256::digest(message_id.as_bytes())[..16])
 }
 
 #[cfg(test)]

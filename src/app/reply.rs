@@ -123,7 +123,7 @@ pub fn reply(
         .map(|(name, bytes)| MailAttachment {
             name: name.clone(),
             size: bytes.len() as u64,
-            sha256: Some(hex(&Sha256::digest(bytes))),
+            sha256: Some(crate::crypto::hex(&Sha256::digest(bytes))),
             refused: None,
         })
         .collect();
@@ -260,8 +260,4 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 /// may hold anything).
 fn shown(address: &str) -> String {
     crate::text::visible(&crate::model::mask::personal_in(address)).into_owned()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -102,7 +102,6 @@ fn ranked(
     query: &Query,
     leave_out: Option<&str>,
 ) -> Result<Results> {
-    let query = query.clone();
     let customers = match &request.customer {
         Some(c) => Some(customers_meant(store, c)?),
         None => None,
@@ -123,7 +122,7 @@ fn ranked(
     };
     let allowed: std::collections::HashMap<&str, &Summary> =
         scan.summaries.iter().map(|s| (s.id.as_str(), s)).collect();
-    let mut ranking = Ranking::new(&query);
+    let mut ranking = Ranking::new(query);
     let errors = store.search_documents(|file, doc| {
         let id = file
             .rsplit('/')
@@ -178,7 +177,7 @@ fn ranked(
         let best = fields
             .iter()
             .filter_map(|(what, text)| {
-                snippet(text, &query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
+                snippet(text, query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
             })
             .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
         results.found.push(Found {

@@ -38,7 +38,7 @@ pub fn next_attempt(attempt: u32, at: Timestamp, permanent: bool) -> Option<Time
 pub fn message_id(key: &str) -> String {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(key.as_bytes());
-    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::crypto::hex(&hash[..16]);
     format!("{hex}@desk")
 }
 

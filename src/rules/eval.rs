@@ -126,7 +126,7 @@ pub fn cause_key(rule: &str, ticket: &str, event: &Event, nth: usize) -> String 
     use sha2::{Digest, Sha256};
     let text = crate::yaml::to_string(event).expect("events serialise");
     let hash = Sha256::digest(text.as_bytes());
-    let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::crypto::hex(&hash[..6]);
     match nth {
         0 | 1 => format!("{rule}/{ticket}/{hex}"),
         n => format!("{rule}/{ticket}/{hex}/{n}"),

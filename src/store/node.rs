@@ -41,7 +41,7 @@ impl Store {
         let mut bytes = [0u8; 4];
         getrandom::getrandom(&mut bytes)
             .map_err(|e| Error::Refused(format!("no randomness for a clone name: {e}")))?;
-        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let name = crate::crypto::hex(&bytes);
         write_atomic(&path, format!("{name}\n").as_bytes())?;
         Ok(name)
     }

@@ -383,7 +383,7 @@ fn message_id(text: &str) -> Option<String> {
 /// so that the same message read twice gets the same ID.
 fn digest_id(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::crypto::hex(&digest);
     format!("{hex}@sha256.invalid")
 }
 

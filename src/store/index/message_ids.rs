@@ -60,26 +60,4 @@ impl Store {
         })?;
         Ok(filed)
     }
-
-    /// The ticket that records a mail with one of these Message-IDs, if
-    /// any: the first of `ids` that one records decides (the lowest ticket
-    /// ID, should two record it). A ticket file that cannot be read is
-    /// passed over (`desk check` reports it).
-    pub fn ticket_of_message(&self, ids: &[&str]) -> Result<Option<TicketId>> {
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let mut found: Vec<(usize, TicketId)> = Vec::new();
-        let old = self.read_index::<MessageIds>();
-        self.refresh::<MessageIds>(&old, false, |_, file, recorded| {
-            let Some(rank) = ids.iter().position(|id| recorded.iter().any(|r| r == id)) else {
-                return;
-            };
-            let stem = file.rsplit('/').next().unwrap_or(file);
-            if let Some(ticket) = stem.strip_suffix(".yaml").and_then(TicketId::parse) {
-                found.push((rank, ticket));
-            }
-        })?;
-        Ok(found.into_iter().min().map(|(_, ticket)| ticket))
-    }
 }

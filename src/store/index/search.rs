@@ -71,11 +71,7 @@ impl Store {
             Err(_) => String::new(),
         };
         crate::search::set_user_dictionary(&words);
-        let digest: String = Sha256::digest(words.as_bytes())
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = crate::crypto::hex(&Sha256::digest(words.as_bytes())[..16]);
         let mark = self.index_path(DICTIONARY_MARK);
         if std::fs::read_to_string(&mark).ok().as_deref() != Some(digest.as_str()) {
             self.forget_index::<SearchIndex>()?;
