@@ -123,8 +123,6 @@ impl Store {
     /// `desk cache rebuild`: every index from every file.
     pub fn rebuild_cache(&self) -> Result<Rebuilt> {
         self.clear_cache()?;
-        // The search index segments with the store's own words.
-        self.prepare_search()?;
         let mut rebuilt = Rebuilt::default();
         let mut done: Vec<&str> = Vec::new();
         for index in registry() {

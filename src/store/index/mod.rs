@@ -149,6 +149,13 @@ pub(super) trait Derived: 'static {
     /// The record of one parsed file.
     fn derive(parsed: &Parsed<Self>) -> Self::Record;
 
+    /// Readies what `derive` reads besides the file, before any refresh
+    /// (the search index's dictionary); true when that changed, so that no
+    /// entry of the old index may be reused.
+    fn prepare(_store: &Store) -> Result<bool> {
+        Ok(false)
+    }
+
     fn encode(record: &Self::Record, out: &mut Vec<u8>) {
         *out = postcard::to_extend(record, std::mem::take(out)).expect("records serialise");
     }
@@ -410,6 +417,7 @@ impl Store {
         hold: bool,
         mut visit: Option<Visit<I::Record>>,
     ) -> Result<Refreshed> {
+        let old: &[u8] = if I::prepare(self)? { &[] } else { old };
         let started = now_nanos();
         // The folder first: a change after this makes the next writer look
         // again rather than trust what was listed before it.

@@ -27,6 +27,10 @@ impl Derived for SearchIndex {
     fn derive(ticket: &Ticket) -> Document {
         Document::of(ticket)
     }
+
+    fn prepare(store: &Store) -> Result<bool> {
+        store.prepare_search()
+    }
 }
 
 /// The team's own words for the segmenter, at the store's root.
@@ -40,8 +44,8 @@ const DICTIONARY_MARK: &str = "search.dict";
 
 impl Store {
     /// Gives the segmenter `dict.txt`, and forgets the search index when it
-    /// was built with other words. Before any refresh of the index.
-    pub(in crate::store) fn prepare_search(&self) -> Result<()> {
+    /// was built with other words (true). Before any refresh of the index.
+    fn prepare_search(&self) -> Result<bool> {
         let path = self.root.join(USER_DICTIONARY);
         let words = match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_file() && meta.len() <= MAX_DICTIONARY => {
@@ -79,15 +83,15 @@ impl Store {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             }
             super::super::fsio::write_atomic(&mark, digest.as_bytes())?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Shows `visit` every readable ticket file's document (its name below
     /// `tickets/`, the document), the index brought up to date first;
     /// returns the files that could not be read.
     pub fn search_documents(&self, mut visit: impl FnMut(&str, Document)) -> Result<Vec<Error>> {
-        self.prepare_search()?;
         let old = self.read_index::<SearchIndex>();
         let refreshed =
             self.refresh::<SearchIndex>(&old, false, |_, file, doc| visit(file, doc))?;
