@@ -58,7 +58,8 @@ pub(super) fn deliver_digest(
         body.push('\n');
     }
     let (first, _, _) = &items[0];
-    let to = addresses(store, first, to).map_err(temporary)?;
+    // A digest goes to agents only, never to a customer.
+    let to = addresses(store, first, None, to).map_err(temporary)?;
     let sender = email
         .ok_or_else(|| temporary("no mail transport: set `mail:` in desk.yaml".to_string()))?;
     let keys: Vec<&str> = items.iter().map(|(_, d, _)| d.key.as_str()).collect();
@@ -198,7 +199,14 @@ pub(super) fn compose(
     let context = super::templates::message_context(store, ticket, &d.rule, &d.key, &d.to(), now);
     let Message { subject, body } = template::render(name, &text, &context)
         .map_err(|e| temporary(format!("template {name}: {e}")))?;
-    let to = addresses(store, ticket, &d.to()).map_err(temporary)?;
+    // Read once: for the address and for the thread of a mail to them.
+    let recipients = d.to();
+    let customer = recipients
+        .iter()
+        .any(|who| who == CUSTOMER)
+        .then(|| store.load_customer(&ticket.customer).ok())
+        .flatten();
+    let to = addresses(store, ticket, customer.as_ref(), &recipients).map_err(temporary)?;
     if email.is_none() {
         return Err(temporary(
             "no mail transport: set `mail:` in desk.yaml".to_string(),
@@ -206,14 +214,15 @@ pub(super) fn compose(
     }
     // Mail to the customer answers their latest mail on the ticket, and
     // their answer goes to the support address.
-    let (reply_to, thread) = if d.to().iter().any(|who| who == CUSTOMER) {
-        let thread = store
-            .load_customer(&ticket.customer)
-            .ok()
-            .and_then(|c| crate::model::reply::thread(ticket, &c));
-        (super::reply::support_address(store), thread)
-    } else {
-        (None, None)
+    let (reply_to, thread) = match &customer {
+        Some(c) => (
+            super::reply::support_address(store),
+            crate::model::reply::thread(ticket, c),
+        ),
+        None if recipients.iter().any(|who| who == CUSTOMER) => {
+            (super::reply::support_address(store), None)
+        }
+        None => (None, None),
     };
     Ok(Mail {
         to,
@@ -234,16 +243,14 @@ pub(super) fn compose(
 fn addresses(
     store: &Store,
     ticket: &Ticket,
+    customer: Option<&crate::model::Customer>,
     to: &[String],
 ) -> std::result::Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for who in to {
         let address = if who == CUSTOMER {
-            store
-                .load_customer(&ticket.customer)
-                .ok()
-                .and_then(|c| crate::model::reply::customer_address(&c, ticket))
+            customer.and_then(|c| crate::model::reply::customer_address(c, ticket))
         } else {
             store.config.agent(who).and_then(|a| a.email.clone())
         };
