@@ -215,27 +215,11 @@ impl Slots {
         }
     }
 
-    /// `to` as one agent (`created`, `assigned`); anything else stays in
-    /// the event's `extra`.
-    fn agent(&mut self) -> Option<String> {
-        match self.take_if(TO, |s| matches!(s, Slot::Value(Value::String(_))))? {
-            Slot::Value(Value::String(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// `from` as one address (`received`); anything else stays in the
-    /// event's `extra`.
-    /// `to` as one customer ID (`replied`).
-    fn customer_to(&mut self) -> Option<String> {
-        match self.take_if(TO, |s| matches!(s, Slot::Value(Value::String(_))))? {
-            Slot::Value(Value::String(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn sender(&mut self) -> Option<String> {
-        match self.take_if(FROM, |s| matches!(s, Slot::Value(Value::String(_))))? {
+    /// A field holding one string: `to` as one agent (`created`,
+    /// `assigned`) or one customer ID (`replied`), `from` as one address
+    /// (`received`); any other shape stays in the event's `extra`.
+    fn string(&mut self, field: usize) -> Option<String> {
+        match self.take_if(field, |s| matches!(s, Slot::Value(Value::String(_))))? {
             Slot::Value(Value::String(s)) => Some(s),
             _ => None,
         }
@@ -257,10 +241,11 @@ impl Slots {
         }
     }
 
-    fn is_agent(&self) -> bool {
+    /// Whether `field` holds one string ([`Self::string`] will take it).
+    fn has_string(&self, field: usize) -> bool {
         self.0
             .iter()
-            .any(|(f, s)| *f == TO && matches!(s, Slot::Value(Value::String(_))))
+            .any(|(f, s)| *f == field && matches!(s, Slot::Value(Value::String(_))))
     }
 
     /// `to` as a list of recipients (deliveries); anything else stays in
@@ -316,13 +301,13 @@ impl Slots {
                         priority,
                         description,
                         expectation: self.text(EXPECTATION),
-                        assignee: self.agent(),
+                        assignee: self.string(TO),
                     },
                     spelling,
                 })
             }
-            "assigned" if self.is_agent() => Payload::Assigned(Assigned {
-                to: self.agent().expect("checked"),
+            "assigned" if self.has_string(TO) => Payload::Assigned(Assigned {
+                to: self.string(TO).expect("checked"),
                 note: self.text(NOTE),
                 key: self.text(KEY),
             }),
@@ -389,15 +374,9 @@ impl Slots {
             "fired" if self.has(KEY) => Payload::Fired(Fired {
                 key: self.text(KEY).expect("checked"),
             }),
-            "received"
-                if self.has(MESSAGE_ID)
-                    && self
-                        .0
-                        .iter()
-                        .any(|(f, s)| *f == FROM && matches!(s, Slot::Value(Value::String(_)))) =>
-            {
+            "received" if self.has(MESSAGE_ID) && self.has_string(FROM) => {
                 Payload::Received(Received {
-                    from: self.sender().expect("checked"),
+                    from: self.string(FROM).expect("checked"),
                     subject: self.text(SUBJECT),
                     note: self.text(NOTE),
                     message_id: self.text(MESSAGE_ID).expect("checked"),
@@ -406,16 +385,9 @@ impl Slots {
                     attachments: self.attachments(),
                 })
             }
-            "replied"
-                if self.has(MESSAGE_ID)
-                    && self.has(NOTE)
-                    && self
-                        .0
-                        .iter()
-                        .any(|(f, s)| *f == TO && matches!(s, Slot::Value(Value::String(_)))) =>
-            {
+            "replied" if self.has(MESSAGE_ID) && self.has(NOTE) && self.has_string(TO) => {
                 Payload::Replied(Replied {
-                    to: self.customer_to().expect("checked"),
+                    to: self.string(TO).expect("checked"),
                     note: self.text(NOTE).expect("checked"),
                     message_id: self.text(MESSAGE_ID).expect("checked"),
                     subject: self.text(SUBJECT),
