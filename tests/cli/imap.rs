@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::common::mail_corpus as corpus;
 use crate::common::{closed_port, customer_add, TestEnv};
 
 const USER: &str = "support@example.com";
@@ -306,15 +307,6 @@ fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
         found.extend(names.iter().map(|p| std::fs::read(p).unwrap()));
     }
     found
-}
-
-fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/mail")
-            .join(name),
-    )
-    .unwrap()
 }
 
 /// A message as the recipe delivers it, compared with what was sent: lines

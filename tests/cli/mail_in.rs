@@ -1,15 +1,9 @@
 //! `desk mail-in`: the messages of tests/mail/ filed as tickets and replies.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::common::mail_corpus as corpus;
 use crate::common::{customer_add, Output, TestEnv};
-
-fn corpus(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/mail")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// A message of the corpus with its From and Message-ID replaced.
 fn as_from(name: &str, from: &str, message_id: &str) -> Vec<u8> {

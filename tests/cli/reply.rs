@@ -2,6 +2,7 @@
 //! server on 127.0.0.1, recorded once, and the customer's answer to it fed
 //! back through `desk mail-in` into the same ticket.
 
+use crate::common::mail_corpus as corpus;
 use crate::common::{SmtpServer, TestEnv};
 use crate::delivery::team;
 
@@ -235,15 +236,6 @@ fn without_mail_settings_a_reply_is_refused_and_nothing_is_written() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("no `mail:`"), "{}", out.stderr);
     assert!(!history_actions(&env, &id).contains(&"replied".to_string()));
-}
-
-fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/mail")
-            .join(name),
-    )
-    .unwrap()
 }
 
 /// The whole loop as a team set up by `desk init` sees it: a GBK mail
