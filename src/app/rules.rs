@@ -309,35 +309,33 @@ pub fn owner_id(store: &Store, owner: &str) -> String {
         .unwrap_or_else(|_| owner.to_string())
 }
 
-/// A role's workload from the store's tickets (through the cache): open
-/// tickets per agent of the role and the agent holding the newest one.
-/// The ticket being changed does not count.
+/// A role's workload, from the store's workload index: open tickets per
+/// agent of the role and the agent holding the newest one. The ticket
+/// being changed does not count.
 fn load_of(store: &Store, rules: &Rules, role: &str, except: &str) -> Result<Load> {
-    let members: Vec<&str> = rules.members(role).map(|m| m.id.as_str()).collect();
-    let scan = store.summaries_where(true, |s| {
-        s.id != except && s.assignee.as_deref().is_some_and(|a| members.contains(&a))
-    })?;
+    let work = store.workload(TicketId::parse(except).as_ref())?;
+    let recorded = work.except.as_ref().filter(|f| f.id == except);
     let mut load = Load::default();
-    // The newest by creation, then by serial as a number (CW…9905 comes
-    // before CW…10005), then by the ID's text for IDs of no known shape.
-    let order = |s: &crate::model::Summary| {
-        (
-            s.created,
-            TicketId::parse(&s.id).map(|id| id.serial),
-            s.id.to_string(),
-        )
-    };
-    let mut newest = None;
-    for s in &scan.summaries {
-        let a = s.assignee.as_deref().expect("kept with an assignee");
-        if s.status.is_open() {
-            *load.open.entry(a.to_string()).or_default() += 1;
+    let mut newest: Option<&crate::store::Fact> = None;
+    for member in rules.members(role) {
+        let Some(agent) = work.agents.get(&member.id) else {
+            continue;
+        };
+        let open_except = recorded
+            .filter(|f| f.open && f.assignee.as_deref() == Some(member.id.as_str()))
+            .map_or(0, |_| 1);
+        let open = (agent.open as usize).saturating_sub(open_except);
+        if open > 0 {
+            load.open.insert(member.id.clone(), open);
         }
-        let key = order(s);
-        if newest.as_ref().is_none_or(|n| key > *n) {
-            newest = Some(key);
-            load.newest = Some(a.to_string());
+        // The newest but the one being changed (the load keeps two).
+        let own = agent.newest.iter().find(|f| f.id != except);
+        if let Some(f) = own {
+            if newest.is_none_or(|n| f.newness() > n.newness()) {
+                newest = Some(f);
+            }
         }
     }
+    load.newest = newest.and_then(|f| f.assignee.clone());
     Ok(load)
 }

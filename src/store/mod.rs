@@ -35,7 +35,7 @@ pub use customers::{
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;
-pub use index::{CacheStats, Rebuilt, SummaryScan};
+pub use index::{AgentLoad, CacheStats, Fact, Rebuilt, SummaryScan, Workload};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};

@@ -199,6 +199,8 @@ pub(super) struct Entry {
     pub path: PathBuf,
     /// The entry's own type: a link is a link, not what it points to.
     pub file_type: std::fs::FileType,
+    /// The inode number the directory lists (no `stat`).
+    pub ino: u64,
 }
 
 /// The entries directly in `dir`, sorted by name; nothing when `dir` does
@@ -212,6 +214,7 @@ pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
             name: name.to_string(),
             path: entry.path(),
             file_type,
+            ino: ino(entry),
         });
         Ok(())
     })?;

@@ -225,6 +225,70 @@ fn fewest_open_balances_the_open_tickets_over_ten_tickets() {
     );
 }
 
+/// Routing reads the workload index, which follows the store without a
+/// stat of every file: each step below changes the store behind desk's
+/// back in a way the index must see, and the next assignment would go to
+/// the other agent had it missed it.
+#[test]
+fn fewest_open_sees_edits_in_place_pulled_folders_deletions_and_replaced_files() {
+    let env = team(ROUTING, None);
+    let route = || assignee(&env, &env.new_ticket(&["--type", "咨询"])).unwrap();
+    let s1: Vec<String> = (0..3)
+        .map(|_| env.new_ticket(&["--assign", "s1"]))
+        .collect();
+    let closed = env.new_ticket(&["--assign", "s1"]);
+    env.run(&["close", &closed, "--resolution", "done"]).ok();
+    let s2 = env.new_ticket(&["--assign", "s2"]);
+    // Open: s1 3, s2 1; the first routing builds the index: s1 3, s2 2.
+    assert_eq!(route(), "s2");
+    let reassigned = |id: &str, to: &str| {
+        let text = env.read_ticket(id);
+        let line = text.lines().find(|l| l.starts_with("assignee:")).unwrap();
+        text.replacen(line, &format!("assignee: {to}"), 1)
+    };
+
+    // An editor that writes in place (same file, same inode): s1 2, s2 3.
+    let path = env.ticket_path(&s1[0]);
+    let text = reassigned(&s1[0], "s2");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    drop(file);
+    assert_eq!(route(), "s1", "the edit in place was missed");
+
+    // A pull brings a month folder holding two open tickets of s1's:
+    // s1 5, s2 3.
+    let pulled = env.path("tickets/2025/01");
+    std::fs::create_dir_all(&pulled).unwrap();
+    for serial in ["0001", "0002"] {
+        let id = format!("CW2025010{serial}");
+        let text = env.read_ticket(&s1[2]).replace(&s1[2], &id);
+        std::fs::write(pulled.join(format!("{id}.yaml")), text).unwrap();
+    }
+    assert_eq!(route(), "s2", "the pulled folder was missed");
+
+    // The folder goes again: s1 3, s2 4.
+    std::fs::remove_dir_all(env.path("tickets/2025")).unwrap();
+    assert_eq!(route(), "s1", "the deletion was missed");
+
+    // A file replaced by renaming another over it, as git and desk do:
+    // s1 5, s2 3.
+    let path = env.ticket_path(&s2);
+    let temp = path.with_extension("new");
+    std::fs::write(&temp, reassigned(&s2, "s1")).unwrap();
+    std::fs::rename(&temp, &path).unwrap();
+    assert_eq!(route(), "s2", "the replaced file was missed");
+
+    // What the index holds is what a full read finds: s1 5, s2 4.
+    let stats = env.run(&["cache", "stats"]).ok().stdout;
+    assert!(stats.contains("workload"), "{stats}");
+    env.run(&["cache", "clear"]).ok();
+    assert_eq!(route(), "s2");
+}
+
 #[test]
 fn is_differs_from_changed_to_and_rule_events_trigger_no_rules() {
     let rules = "\

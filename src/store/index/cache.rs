@@ -108,7 +108,12 @@ fn registry() -> [&'static dyn Registered; 5] {
 impl Store {
     /// `desk cache stats`: every index.
     pub fn cache_stats(&self) -> Result<Vec<CacheStats>> {
-        registry().iter().map(|i| i.stats(self)).collect()
+        let mut stats: Vec<CacheStats> = registry()
+            .iter()
+            .map(|i| i.stats(self))
+            .collect::<Result<_>>()?;
+        stats.push(self.workload_stats()?);
+        Ok(stats)
     }
 
     /// `desk cache clear`: removes every index's file; whether there was any.
@@ -117,6 +122,7 @@ impl Store {
         for index in registry() {
             any |= index.forget(self)?;
         }
+        any |= self.forget_workload()?;
         Ok(any)
     }
 
@@ -143,6 +149,8 @@ impl Store {
             }
             rebuilt.errors.extend(r.errors);
         }
+        // Its files are parsed again: cheap next to the full parse above.
+        self.workload(None)?;
         Ok(rebuilt)
     }
 }

@@ -25,7 +25,8 @@
 //!
 //! Instances: the ticket cache (`tickets.rs`), the Message-IDs of mail
 //! received (`message_ids.rs`), the customer index (two files,
-//! `store/customer_index.rs`). `desk cache` covers every instance of
+//! `store/customer_index.rs`). The workload index (`workload.rs`) is kept
+//! per folder of `tickets/` instead, verified without a stat of each file. `desk cache` covers every instance of
 //! `registry()`; docs/architecture.md says how to add one.
 //!
 //! This file is the mechanism: the traits, the refresh and the file's
@@ -38,6 +39,7 @@ mod message_ids;
 mod search;
 mod tickets;
 mod whole;
+mod workload;
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -53,6 +55,7 @@ use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header
 pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
 pub(super) use self::whole::Whole;
+pub use self::workload::{AgentLoad, Fact, Workload};
 use super::{FileKey, Store};
 use crate::error::{Error, Result};
 
