@@ -50,6 +50,36 @@ impl FileKey {
         }
     }
 
+    /// The identity of `name` in the open directory `dir`, not following a
+    /// link; none when it cannot be stat'ed. Relative to the directory, so
+    /// the kernel does not walk the store's path again for each file.
+    #[cfg(unix)]
+    pub(super) fn in_dir(dir: &std::fs::File, name: &str) -> Option<FileKey> {
+        use std::os::unix::io::AsRawFd;
+        let name = std::ffi::CString::new(name).ok()?;
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `name` is NUL-terminated, `st` is written by the call
+        // before it is read, and only when it succeeds.
+        let st = unsafe {
+            if libc::fstatat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                st.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            ) != 0
+            {
+                return None;
+            }
+            st.assume_init()
+        };
+        Some(FileKey {
+            size: st.st_size as u64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as u32),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as u32),
+            inode: st.st_ino as u64,
+        })
+    }
+
     /// How close to a change a snapshot must not be trusted: a file system
     /// whose times carry fractions of a second (ext4, xfs, btrfs, APFS)
     /// stamps from a clock that ticks every 10 ms at most (the kernel's coarse

@@ -44,7 +44,7 @@ use crate::store::{parse_ticket, read_file, FileKey, Store};
 
 /// The first bytes of each file of the index: the format. Change it when
 /// what a file holds changes.
-const MAGIC: &[u8; 8] = b"DESKW001";
+const MAGIC: &[u8; 8] = b"DESKW002";
 /// The index's folder in `.desk/cache/`.
 const DIR: &str = "workload";
 const HEADS: &str = "folders.bin";
@@ -53,6 +53,9 @@ const HEADS: &str = "folders.bin";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fact {
     pub id: String,
+    /// The ID's serial, for IDs of desk's shape: "newest" compares it as
+    /// a number.
+    pub serial: Option<u32>,
     pub assignee: Option<String>,
     pub open: bool,
     /// When it was created, in nanoseconds since 1970 (UTC).
@@ -62,6 +65,7 @@ pub struct Fact {
 impl Fact {
     fn of(ticket: &Ticket) -> Fact {
         Fact {
+            serial: TicketId::parse(&ticket.id).map(|id| id.serial),
             id: ticket.id.clone(),
             assignee: ticket.assignee.clone(),
             open: ticket.status.is_open(),
@@ -74,6 +78,7 @@ impl Fact {
 
     fn of_summary(s: &Summary) -> Fact {
         Fact {
+            serial: TicketId::parse(&s.id).map(|id| id.serial),
             id: s.id.to_string(),
             assignee: s.assignee.as_ref().map(ToString::to_string),
             open: s.status.is_open(),
@@ -88,11 +93,7 @@ impl Fact {
     /// (CW…9905 before CW…10005), then by the ID's text for IDs of no known
     /// shape.
     pub fn newness(&self) -> (i128, Option<u32>, &str) {
-        (
-            self.created,
-            TicketId::parse(&self.id).map(|id| id.serial),
-            &self.id,
-        )
+        (self.created, self.serial, &self.id)
     }
 }
 
@@ -123,9 +124,15 @@ impl AgentLoad {
     }
 
     fn keep_if_newer(&mut self, fact: &Fact) {
-        self.newest.push(fact.clone());
-        self.newest.sort_by(|a, b| b.newness().cmp(&a.newness()));
-        self.newest.truncate(2);
+        let at = self
+            .newest
+            .iter()
+            .position(|n| fact.newness() > n.newness())
+            .unwrap_or(self.newest.len());
+        if at < 2 {
+            self.newest.insert(at, fact.clone());
+            self.newest.truncate(2);
+        }
     }
 }
 
@@ -280,6 +287,18 @@ impl Store {
             let name = rel.file_name()?.to_str()?.to_string();
             Some((folder, name))
         });
+        // The open and unreadable files recorded, stat'ed on all cores: most
+        // of what a routing command costs.
+        let probes: Vec<(&str, &str)> = old
+            .values()
+            .flat_map(|h| h.watched.iter().map(|(name, _)| (h.rel.as_str(), name.as_str())))
+            .collect();
+        let found = self.stat_in_folders(&probes);
+        let mut watched_now: HashMap<String, Vec<Option<FileKey>>> = HashMap::new();
+        for ((rel, _), key) in probes.iter().zip(found) {
+            watched_now.entry(rel.to_string()).or_default().push(key);
+        }
+        drop(probes);
         let mut except_fact = None;
         let mut heads: Vec<FolderHead> = Vec::new();
         let mut fresh: Vec<FolderBody> = Vec::new();
@@ -299,15 +318,15 @@ impl Store {
             // Open and unreadable files, edited in place or not: parsed
             // again when changed, or changed too close to when they were
             // parsed for their identity to tell.
+            let now = watched_now.remove(&rel).unwrap_or_default();
             let stale: Vec<String> = prior.as_ref().map_or_else(Vec::new, |head| {
                 head.watched
                     .iter()
-                    .filter(|(name, was)| {
-                        was.newest_nanos() >= head.taken - was.racy_nanos()
-                            || std::fs::symlink_metadata(path.join(name))
-                                .map_or(true, |m| FileKey::of(&m) != *was)
+                    .zip(now.iter().chain(std::iter::repeat(&None)))
+                    .filter(|((_, was), now)| {
+                        was.newest_nanos() >= head.taken - was.racy_nanos() || **now != Some(*was)
                     })
-                    .map(|(name, _)| name.clone())
+                    .map(|((name, _), _)| name.clone())
                     .collect()
             });
             if let Some(head) = prior.as_ref() {
@@ -361,6 +380,47 @@ impl Store {
         Ok(Workload {
             agents,
             except: except_fact,
+        })
+    }
+
+    /// The identity of each (folder, file name) of `probes`, on all cores;
+    /// none for a file that cannot be stat'ed. Probes of one folder come
+    /// together.
+    fn stat_in_folders(&self, probes: &[(&str, &str)]) -> Vec<Option<FileKey>> {
+        let tickets = self.tickets_dir();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut folders: Vec<(&str, Option<std::fs::File>)> = Vec::new();
+            for (rel, _) in probes {
+                if folders.last().is_none_or(|(r, _)| r != rel) {
+                    let open = std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                        .open(tickets.join(rel))
+                        .ok();
+                    folders.push((rel, open));
+                }
+            }
+            let mut at = 0;
+            let indexed: Vec<(usize, &str)> = probes
+                .iter()
+                .map(|(rel, name)| {
+                    if folders[at].0 != *rel {
+                        at += 1;
+                    }
+                    (at, *name)
+                })
+                .collect();
+            crate::parallel::map(&indexed, |&(i, name)| {
+                FileKey::in_dir(folders[i].1.as_ref()?, name)
+            })
+        }
+        #[cfg(not(unix))]
+        crate::parallel::map(probes, |(rel, name)| {
+            std::fs::symlink_metadata(tickets.join(rel).join(name))
+                .ok()
+                .map(|m| FileKey::of(&m))
         })
     }
 
@@ -529,6 +589,7 @@ mod tests {
 
     fn fact(id: &str, assignee: &str, open: bool, created: i128) -> Fact {
         Fact {
+            serial: TicketId::parse(id).map(|id| id.serial),
             id: id.into(),
             assignee: Some(assignee.into()),
             open,
