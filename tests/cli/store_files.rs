@@ -505,9 +505,10 @@ fn links_in_the_state_folder_are_not_written_or_read_through() {
         out.stderr
     );
     std::fs::remove_file(env.path(".desk/node")).unwrap();
-    // A locks or staging folder that is a link: nothing is made where it points.
-    for dir in ["locks", "sending"] {
-        let elsewhere = outside.path().join(dir);
+    // A locks, staging or workload folder that is a link: nothing is made
+    // where it points.
+    for dir in ["locks", "sending", "cache/workload"] {
+        let elsewhere = outside.path().join(dir.replace('/', "-"));
         std::fs::create_dir(&elsewhere).unwrap();
         let _ = std::fs::remove_dir_all(env.path(&format!(".desk/{dir}")));
         symlink(&elsewhere, env.path(&format!(".desk/{dir}"))).unwrap();
