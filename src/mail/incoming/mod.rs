@@ -379,12 +379,67 @@ fn message_id(text: &str) -> Option<String> {
     usable.then(|| id.to_string())
 }
 
-/// What stands for a missing Message-ID: the SHA-256 of the message's bytes,
-/// so that the same message read twice gets the same ID.
+/// What stands for a missing Message-ID: the SHA-256 of the message as
+/// [`digest_form`] puts it, so that the same message read twice gets the
+/// same ID, however it travelled.
 fn digest_id(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    let digest = Sha256::digest(digest_form(bytes));
     let hex = crate::crypto::hex(&digest);
     format!("{hex}@sha256.invalid")
+}
+
+/// Header fields that each delivery adds or rewrites: a message fetched
+/// twice, or forwarded by another route, differs in them alone.
+const TRACE_FIELDS: [&str; 9] = [
+    "received",
+    "return-path",
+    "delivered-to",
+    "x-original-to",
+    "envelope-to",
+    "x-envelope-from",
+    "x-envelope-to",
+    "status",
+    "x-status",
+];
+
+/// The message without what its delivery changes: every line ending as
+/// LF (a Maildir holds LF, SMTP and an `.eml` saved on Windows CRLF), no
+/// mbox `From ` line, no trace field (with its folded lines), no trailing
+/// blank lines.
+fn digest_form(bytes: &[u8]) -> Vec<u8> {
+    let mut lines: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    while lines.last().is_some_and(|l| l.iter().all(u8::is_ascii_whitespace)) {
+        lines.pop();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut in_headers = true;
+    let mut skipping = false;
+    for (i, line) in lines.iter().enumerate() {
+        if in_headers {
+            if line.is_empty() {
+                in_headers = false;
+            } else if i == 0 && line.starts_with(b"From ") {
+                continue;
+            } else if line.starts_with(b" ") || line.starts_with(b"\t") {
+                if skipping {
+                    continue;
+                }
+            } else {
+                let name = line.split(|&b| b == b':').next().unwrap_or_default();
+                let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+                skipping = TRACE_FIELDS.contains(&name.as_str());
+                if skipping {
+                    continue;
+                }
+            }
+        }
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out
 }
 
 fn ids(value: &HeaderValue<'_>) -> Vec<String> {
