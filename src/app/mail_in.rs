@@ -17,8 +17,8 @@ use crate::mail::incoming::{self, Content, Incoming, IncomingError, Kind};
 use crate::mail::{ClosedTicket, Intake, UnknownSender};
 use crate::model::survey::mailed::{self, MailedAnswer};
 use crate::model::{
-    Customer, CustomerKind, Field, MailAttachment, NewTicket, Received, Status, Survey, Ticket,
-    TicketId,
+    by_customer, Customer, CustomerKind, Field, MailAttachment, NewTicket, Received, Status,
+    Survey, Ticket, TicketId,
 };
 use crate::rules::Outcome;
 use crate::store::Store;
@@ -459,7 +459,11 @@ fn open(
     let (ticket, outcomes) = super::rules::create_ticket_by_rules_with(store, at, |id| {
         let attachments = save_attachments(store, setup, &id, mail)?;
         let mut ticket = Ticket::create(id, new, at, actor);
-        ticket.receive(received(mail, None, attachments), at, actor)?;
+        ticket.receive(
+            received(mail, None, attachments),
+            at,
+            &by_customer(customer),
+        )?;
         Ok(ticket)
     })?;
     Ok(Filed::Created {
@@ -483,15 +487,16 @@ fn reply(
     let mut reopened = false;
     let (ticket, _, outcomes) =
         super::rules::modify_ticket_by_rules(store, id, at, actor, |ticket| {
+            let by = by_customer(&ticket.customer);
             if ticket.status == Status::Closed {
-                ticket.reopen("the customer replied by e-mail".into(), at, actor)?;
+                ticket.reopen("the customer replied by e-mail".into(), at, &by)?;
                 reopened = true;
             }
             let attachments = save_attachments(store, setup, &ticket.id, mail)?;
             ticket.receive(
                 received(mail, Some(bounded(&mail.note)), attachments),
                 at,
-                actor,
+                &by,
             )
         })?;
     Ok(Filed::Replied {
@@ -521,11 +526,12 @@ fn survey_reply(
     let mut outcome = None;
     let (ticket, _, outcomes) =
         super::rules::modify_ticket_by_rules(store, id, at, actor, |ticket| {
+            let by = by_customer(&ticket.customer);
             let attachments = save_attachments(store, setup, &ticket.id, mail)?;
             ticket.receive(
                 received(mail, Some(bounded(&mail.note)), attachments),
                 at,
-                actor,
+                &by,
             )?;
             match &answer {
                 MailedAnswer::Scores { scores, nps } => {
@@ -544,7 +550,7 @@ fn survey_reply(
                         channel: Some(channel.clone()),
                     };
                     let unsatisfied = survey.unsatisfied(threshold, false);
-                    ticket.survey(survey, unsatisfied, at, actor)?;
+                    ticket.survey(survey, unsatisfied, at, &by)?;
                     outcome = Some(SurveyByMail::Recorded { unsatisfied });
                 }
                 MailedAnswer::Unsure(why) => outcome = Some(SurveyByMail::Unsure(why.clone())),

@@ -104,13 +104,16 @@ impl Config {
             // name one agent only, and none may pass for a rule's events.
             if a.id.trim().is_empty()
                 || a.id.starts_with(crate::model::RULE_PREFIX)
+                || a.id.starts_with(crate::model::CUSTOMER_PREFIX)
                 || a.id.chars().any(char::is_control)
             {
                 return Err(bad(format!(
                     "agents: '{}' is not an agent ID: it must be non-empty, without control \
-                     characters, and not begin with '{}' (what rules record)",
+                     characters, and not begin with '{}' or '{}' (what rules and customers' \
+                     mail record)",
                     crate::text::visible(&a.id),
-                    crate::model::RULE_PREFIX
+                    crate::model::RULE_PREFIX,
+                    crate::model::CUSTOMER_PREFIX
                 )));
             }
             if let Some(other) = self.agents[..i].iter().find(|o| {

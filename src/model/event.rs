@@ -460,15 +460,27 @@ impl Event {
 /// Events recorded by an automation rule have `by: rule:NAME`.
 pub const RULE_PREFIX: &str = "rule:";
 
+/// Events a customer's own mail caused (the mail received, a survey
+/// answered by reply, the reopening a reply brings) have
+/// `by: customer:ID`.
+pub const CUSTOMER_PREFIX: &str = "customer:";
+
+/// The `by` of an event customer `id` caused.
+pub fn by_customer(id: &str) -> String {
+    format!("{CUSTOMER_PREFIX}{id}")
+}
+
 /// A person who records events by hand (`--actor`, `DESK_ACTOR`): never a
-/// name that reads as a rule's.
+/// name that reads as a rule's or a customer's.
 pub fn check_actor(name: &str) -> crate::error::Result<()> {
-    if name.trim_start().starts_with(RULE_PREFIX) {
-        return Err(crate::error::Error::invalid(
-            "--actor",
-            name,
-            format!("an actor is a person; '{RULE_PREFIX}' marks the events rules record"),
-        ));
+    for (prefix, who) in [(RULE_PREFIX, "rules"), (CUSTOMER_PREFIX, "customers' mail")] {
+        if name.trim_start().starts_with(prefix) {
+            return Err(crate::error::Error::invalid(
+                "--actor",
+                name,
+                format!("an actor is a person; '{prefix}' marks the events {who} record"),
+            ));
+        }
     }
     Ok(())
 }

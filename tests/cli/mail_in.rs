@@ -172,7 +172,32 @@ fn a_reply_to_a_closed_ticket_reopens_it_or_opens_a_new_one_as_desk_yaml_says() 
     let out = pipe(&env, &corpus("reply.eml")).ok();
     assert_eq!(filed(&out, "replied"), id);
     assert!(out.stderr.contains("reopened"), "{}", out.stderr);
-    assert_ne!(env.ticket_yaml(&id)["status"].as_str(), Some("closed"));
+    let ticket = env.ticket_yaml(&id);
+    assert_ne!(ticket["status"].as_str(), Some("closed"));
+    // The customer's mail did it, not whoever ran mail-in: the mail that
+    // opened the ticket, the reopening and the reply name the customer.
+    let by_action: Vec<(String, String)> = ticket["history"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (text("action"), text("by"))
+        })
+        .collect();
+    let customer = format!("customer:{}", ticket["customer"].as_str().unwrap());
+    for action in ["received", "reopened"] {
+        assert!(
+            by_action
+                .iter()
+                .filter(|(a, _)| a == action)
+                .all(|(_, by)| *by == customer),
+            "{by_action:?}"
+        );
+    }
+    assert_ne!(by_action[0].1, customer, "{by_action:?}");
+    let out = env.run(&["--actor", &customer, "update", &id, "--note", "x"]);
+    assert!(out.fails(1).stderr.contains("--actor"));
 
     let env = TestEnv::new();
     let config = std::fs::read_to_string(env.path("desk.yaml")).unwrap();

@@ -434,6 +434,9 @@ fn a_survey_is_answered_by_replying_to_the_invitation() {
     assert_eq!(surveyed["scores"]["attitude"].as_u64(), Some(4));
     assert_eq!(surveyed["nps"].as_u64(), Some(9));
     assert_eq!(surveyed["comment"].as_str(), Some("师傅很专业。"));
+    // Answered by the customer, whoever ran mail-in.
+    let customer = format!("customer:{}", t["customer"].as_str().unwrap());
+    assert_eq!(surveyed["by"].as_str(), Some(customer.as_str()));
 
     // 2 is at or below the threshold: unsatisfied, reopened as by desk survey.
     let out = answer(&unhappy, "效率2 态度4 方案3 推荐5", 2);
