@@ -411,7 +411,10 @@ fn digest_form(bytes: &[u8]) -> Vec<u8> {
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .collect();
-    while lines.last().is_some_and(|l| l.iter().all(u8::is_ascii_whitespace)) {
+    while lines
+        .last()
+        .is_some_and(|l| l.iter().all(u8::is_ascii_whitespace))
+    {
         lines.pop();
     }
     let mut out = Vec::with_capacity(bytes.len());

@@ -291,7 +291,11 @@ impl Store {
         // of what a routing command costs.
         let probes: Vec<(&str, &str)> = old
             .values()
-            .flat_map(|h| h.watched.iter().map(|(name, _)| (h.rel.as_str(), name.as_str())))
+            .flat_map(|h| {
+                h.watched
+                    .iter()
+                    .map(|(name, _)| (h.rel.as_str(), name.as_str()))
+            })
             .collect();
         let found = self.stat_in_folders(&probes);
         let mut watched_now: HashMap<String, Vec<Option<FileKey>>> = HashMap::new();
