@@ -246,6 +246,7 @@ fn check_customers(
                 }
             }
             problems.extend(sealed_findings(&shown, &c, ring));
+            problems.extend(email_findings(&shown, &c));
             identities.add(&c, &c.id);
             ids.push(c.id);
         }
@@ -567,6 +568,56 @@ fn sealed_findings(path: &Path, c: &Customer, ring: &Keyring) -> Vec<Finding> {
         }
     }
     found
+}
+
+/// The customer's e-mail addresses that desk could not mail (a value
+/// `customer edit --force` recorded as typed, say): a warning, since desk
+/// refuses them when sending; one with a control character, which no
+/// command records and which would break a mail's header, a problem.
+/// Values are masked.
+fn email_findings(path: &Path, c: &Customer) -> Vec<Finding> {
+    use crate::model::{mask, ContactField, CustomerField};
+    let own = c
+        .email
+        .iter()
+        .map(|e| (CustomerField::Email, "email".to_string(), e));
+    let contacts = c.contacts.iter().enumerate().filter_map(|(i, k)| {
+        let field = CustomerField::Contact(i + 1, ContactField::Email);
+        k.email
+            .as_ref()
+            .map(|e| (field, format!("contacts[{}].email", i + 1), e))
+    });
+    own.chain(contacts)
+        .filter(|(_, _, e)| crate::model::validate::email(e).is_err())
+        .map(|(field, place, e)| {
+            let masked = mask::field(c.kind, &field, e);
+            let shown = crate::text::visible(&masked);
+            let key = field.key();
+            let repair = format!("`desk customer edit {} --set {key}=...`", c.id);
+            if e.chars().any(char::is_control) {
+                Finding::new(
+                    path,
+                    None,
+                    format!(
+                        "{place} '{shown}' holds a control character, which would break a \
+                         mail's header: desk mails no one at it; correct it ({repair})"
+                    ),
+                )
+            } else {
+                let mut finding = Finding::new(
+                    path,
+                    None,
+                    format!(
+                        "{place} '{shown}' is not one e-mail address like name@example.com: \
+                         desk mails no one at it; correct it ({repair}) if the customer is \
+                         to hear from desk"
+                    ),
+                );
+                finding.kind = FindingKind::Warning;
+                finding
+            }
+        })
+        .collect()
 }
 
 /// The problems of one sealed value; see [`sealed_findings`].

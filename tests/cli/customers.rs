@@ -900,3 +900,44 @@ fn contacts_are_edited_by_number_name_first_and_removed_with_their_name() {
         out.stderr
     );
 }
+
+/// An e-mail address edited by hand into something desk cannot mail: a
+/// header injection fails `desk check`; a list of addresses (which
+/// `--force` could record) is told as a warning. Values are masked.
+#[test]
+fn check_reports_e_mail_addresses_desk_cannot_mail() {
+    let env = TestEnv::new();
+    let add = customer_add("individual", "张伟", &["--email", "zhang.wei@example.cn"]);
+    let id = env.run(&add).ok().stdout.trim().to_string();
+    let path = env.path(&format!("customers/{id}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let injected = text.replace(
+        "email: zhang.wei@example.cn",
+        "email: \"zhang.wei@example.cn\\r\\nBcc: everyone@rival.example\"",
+    );
+    assert_ne!(injected, text);
+    std::fs::write(&path, &injected).unwrap();
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout.contains(&format!("customers/{id}.yaml")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("email '"), "{}", out.stdout);
+    assert!(out.stdout.contains("control character"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("zhang.wei@"),
+        "unmasked: {}",
+        out.stdout
+    );
+
+    let listed = text.replace(
+        "email: zhang.wei@example.cn",
+        "email: zhang.wei@example.cn, boss@example.cn",
+    );
+    std::fs::write(&path, &listed).unwrap();
+    let out = env.run(&["check"]).ok();
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains("not one e-mail address"), "{said}");
+    assert!(!said.contains("zhang.wei@"), "unmasked: {said}");
+}
