@@ -153,6 +153,15 @@ fn file_one(
     let word = filed.word();
     writeln!(out, "{}\t{word}\t{shown}", filed.ticket().unwrap_or("-"))
         .map_err(|e| Failure::Store(e.into()))?;
+    // Text that may not be what the sender wrote: an agent should read
+    // the message itself.
+    for l in &mail.lossy {
+        message::warn(&format!(
+            "{source}: {} in charset {}: some text may be misread; the message is filed",
+            l.place,
+            crate::text::visible(&l.charset)
+        ));
+    }
     tell(&filed, source);
     // The acknowledgement and other notices the rules queued go now, as
     // for any command that records an event.

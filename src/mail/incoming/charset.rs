@@ -19,9 +19,10 @@ use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
 pub struct Lossy {
     /// `headers`, `body` or `attachment name`
     pub place: &'static str,
-    /// The unknown label as written (one line, at most 64 characters), or
+    /// The unknown label as written (one line, at most 64 characters),
     /// `8-bit` for bytes of no declared (or an unknown) charset that are
-    /// neither UTF-8 nor GB18030.
+    /// neither UTF-8 nor GB18030, `utf-8` for a body so labelled that is
+    /// not, or [`MISLABELLED_GB18030`] for one read as GB18030.
     pub charset: String,
 }
 
@@ -48,12 +49,35 @@ fn undeclared(bytes: &[u8], place: &'static str, lossy: &mut Vec<Lossy>) -> Stri
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+fn is_utf8(label: &[u8]) -> bool {
+    label.eq_ignore_ascii_case(b"utf-8") || label.eq_ignore_ascii_case(b"utf8")
+}
+
+/// A body labelled UTF-8 whose bytes are not: GB18030 when they read as
+/// GB18030 (a Chinese client that labels GBK as UTF-8), else UTF-8 with
+/// U+FFFD for the invalid bytes; noted either way, since the text may not
+/// be what the sender wrote.
+fn mislabelled_utf8(bytes: &[u8], lossy: &mut Vec<Lossy>) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        // U+FFFD was in the text itself.
+        return text.to_string();
+    }
+    let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
+    if !had_errors {
+        note(lossy, "body", MISLABELLED_GB18030);
+        return text.into_owned();
+    }
+    note(lossy, "body", "utf-8");
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What [`Lossy::charset`] says of a body labelled UTF-8 read as GB18030.
+pub const MISLABELLED_GB18030: &str = "utf-8 (not UTF-8; read as GB18030)";
+
 /// A charset label some decoder knows: mail-parser's table, and UTF-8,
 /// which it reads without one.
 fn is_known(label: &[u8]) -> bool {
-    label.eq_ignore_ascii_case(b"utf-8")
-        || label.eq_ignore_ascii_case(b"utf8")
-        || charset_decoder(label).is_some()
+    is_utf8(label) || charset_decoder(label).is_some()
 }
 
 /// The header block transcoded to UTF-8 when it is not UTF-8 already (raw
@@ -111,6 +135,14 @@ pub(super) fn part_text(
         .map(str::trim)
         .filter(|c| !c.is_empty());
     match declared {
+        Some(charset) if is_utf8(charset.as_bytes()) => {
+            if text.contains(char::REPLACEMENT_CHARACTER) {
+                if let Some(bytes) = transfer_decoded(part, raw) {
+                    return mislabelled_utf8(&bytes, lossy);
+                }
+            }
+            return text.to_string();
+        }
         Some(charset) if is_known(charset.as_bytes()) => return text.to_string(),
         Some(charset) => note(lossy, "body", charset),
         None => {}

@@ -551,6 +551,34 @@ fn an_unknown_charset_is_read_by_the_fallback_and_flagged() {
 }
 
 #[test]
+fn gbk_labelled_utf_8_is_read_as_gb18030_and_flagged() {
+    let mut mail =
+        b"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n".to_vec();
+    mail.extend_from_slice(b"\xb4\xf2\xd3\xa1\xbb\xfa\xbf\xa8\xd6\xbd\r\n");
+    let m = read_ok(&mail);
+    assert_eq!(m.body, "打印机卡纸");
+    assert_eq!(
+        m.lossy,
+        vec![Lossy {
+            place: "body",
+            charset: charset::MISLABELLED_GB18030.into()
+        }]
+    );
+    // Neither UTF-8 nor GB18030: read as UTF-8, U+FFFD for the bad bytes.
+    let mut broken =
+        b"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok ".to_vec();
+    broken.extend_from_slice(b"\xff\xfe\r\n");
+    let m = read_ok(&broken);
+    assert!(m.body.starts_with("ok \u{FFFD}"), "{:?}", m.body);
+    assert_eq!(m.lossy[0].charset, "utf-8");
+    // Real UTF-8 holding U+FFFD itself is not flagged.
+    let honest =
+        "From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\u{FFFD}好\r\n";
+    let m = read_ok(honest.as_bytes());
+    assert_eq!((m.body.as_str(), m.lossy.len()), ("\u{FFFD}好", 0));
+}
+
+#[test]
 fn a_missing_message_id_becomes_a_stable_digest() {
     let text = b"From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n";
     let m = read_ok(text);
