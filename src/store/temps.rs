@@ -99,6 +99,19 @@ impl Store {
                 .map(|e| e.path),
         );
         dirs.push(self.state_dir().join("cache"));
+        dirs.push(self.state_dir().join("cache").join("workload"));
+        // Mail taken in: each ticket's attachments, and mail held for review.
+        let attachments = self.root.join(super::ATTACHMENTS_DIR);
+        if super::read::real_dirs(&self.root, Path::new(super::ATTACHMENTS_DIR)).is_ok() {
+            let folders = super::walk::entries(&attachments).unwrap_or_default();
+            dirs.extend(
+                folders
+                    .into_iter()
+                    .filter(|e| e.file_type.is_dir() && visible(e))
+                    .map(|e| e.path),
+            );
+        }
+        dirs.push(self.root.join(super::HELD_DIR));
         // The reveal log's folder, unless it is a link (reported by `check`).
         if super::read::real_dirs(&self.root, Path::new(super::AUDIT_DIR)).is_ok() {
             dirs.push(self.root.join(super::AUDIT_DIR));

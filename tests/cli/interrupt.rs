@@ -406,10 +406,22 @@ fn temporary_files_of_killed_writers_are_ignored_reported_and_removed() {
     let ticket_dir = env.ticket_path(&id).parent().unwrap().to_path_buf();
     // PIDs are below 2^22 on Linux: these writers are gone.
     let gone = 4_000_000_000;
+    // Mail taken in writes attachments and held mail; routing, the
+    // workload index.
+    for dir in [
+        format!("attachments/{id}"),
+        "mail/held".into(),
+        ".desk/cache/workload".into(),
+    ] {
+        std::fs::create_dir_all(env.path(&dir)).unwrap();
+    }
     let stale = [
         temp_file(&env.path("customers"), "C000002.yaml", gone),
         temp_file(&ticket_dir, &format!("{id}.yaml"), gone),
         temp_file(&env.root, "desk.yaml", gone),
+        temp_file(&env.path(&format!("attachments/{id}")), "invoice.pdf", gone),
+        temp_file(&env.path("mail/held"), "0123abcd.eml", gone),
+        temp_file(&env.path(".desk/cache/workload"), "folders.bin", gone),
     ];
     // A writer still running (this test) is left alone.
     let live = temp_file(&env.path("customers"), "C000001.yaml", std::process::id());
@@ -442,7 +454,7 @@ fn temporary_files_of_killed_writers_are_ignored_reported_and_removed() {
 
     let out = env.run(&["check", "--fix"]);
     assert!(
-        out.stderr.contains("removed 3 temporary file(s)"),
+        out.stderr.contains("removed 6 temporary file(s)"),
         "{}",
         out.stderr
     );
