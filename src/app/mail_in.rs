@@ -281,17 +281,18 @@ fn file(
             let answer = mailed::read(&mail.note, &dimensions, |name| config.resolve(name).ok());
             match answer {
                 MailedAnswer::NotAnAnswer => {}
-                answer => return survey_reply(store, setup, mail, &id, answer, actor, at),
+                answer => return survey_reply(store, setup, mail, raw, &id, answer, actor, at),
             }
         }
         if ticket.status != Status::Closed || setup.intake.closed_ticket == ClosedTicket::Reopen {
-            return reply(store, setup, mail, &id, actor, at);
+            return reply(store, setup, mail, raw, &id, actor, at);
         }
         let closed = Some(id.to_string());
         return open(
             store,
             setup,
             mail,
+            raw,
             &ticket.customer,
             false,
             closed,
@@ -304,7 +305,7 @@ fn file(
             if let Some(limit) = past_rate_limit(batch, &setup.intake, &customer, at) {
                 return Ok(Filed::Limited { limit });
             }
-            open(store, setup, mail, &customer, false, None, actor, at)
+            open(store, setup, mail, raw, &customer, false, None, actor, at)
         }
         None => match setup.intake.unknown_sender {
             UnknownSender::Hold => {
@@ -324,7 +325,7 @@ fn file(
             }
             UnknownSender::Create => {
                 let customer = new_customer(store, mail, actor, at)?;
-                let filed = open(store, setup, mail, &customer, true, None, actor, at);
+                let filed = open(store, setup, mail, raw, &customer, true, None, actor, at);
                 if filed.is_err() {
                     // Nothing of a message that could not be filed stays.
                     let _ = store.withdraw_new_customer(&customer);
@@ -430,6 +431,7 @@ fn open(
     store: &Store,
     setup: &Setup,
     mail: &Incoming,
+    raw: &[u8],
     customer: &str,
     new_customer: bool,
     closed: Option<String>,
@@ -457,7 +459,7 @@ fn open(
         assignee: None,
     };
     let (ticket, outcomes) = super::rules::create_ticket_by_rules_with(store, at, |id| {
-        let attachments = save_attachments(store, setup, &id, mail)?;
+        let attachments = save_attachments(store, setup, &id, mail, raw)?;
         let mut ticket = Ticket::create(id, new, at, actor);
         ticket.receive(
             received(mail, None, attachments),
@@ -480,6 +482,7 @@ fn reply(
     store: &Store,
     setup: &Setup,
     mail: &Incoming,
+    raw: &[u8],
     id: &TicketId,
     actor: &str,
     at: Timestamp,
@@ -492,7 +495,7 @@ fn reply(
                 ticket.reopen("the customer replied by e-mail".into(), at, &by)?;
                 reopened = true;
             }
-            let attachments = save_attachments(store, setup, &ticket.id, mail)?;
+            let attachments = save_attachments(store, setup, &ticket.id, mail, raw)?;
             ticket.receive(
                 received(mail, Some(bounded(&mail.note)), attachments),
                 at,
@@ -512,10 +515,12 @@ fn reply(
 /// would (an unsatisfied answer reopens the ticket), or, when the answer
 /// cannot be read for sure, the mail alone, the ticket left closed for an
 /// agent to read it.
+#[allow(clippy::too_many_arguments)]
 fn survey_reply(
     store: &Store,
     setup: &Setup,
     mail: &Incoming,
+    raw: &[u8],
     id: &TicketId,
     answer: MailedAnswer,
     actor: &str,
@@ -527,7 +532,7 @@ fn survey_reply(
     let (ticket, _, outcomes) =
         super::rules::modify_ticket_by_rules(store, id, at, actor, |ticket| {
             let by = by_customer(&ticket.customer);
-            let attachments = save_attachments(store, setup, &ticket.id, mail)?;
+            let attachments = save_attachments(store, setup, &ticket.id, mail, raw)?;
             ticket.receive(
                 received(mail, Some(bounded(&mail.note)), attachments),
                 at,
@@ -587,23 +592,32 @@ fn save_attachments(
     setup: &Setup,
     ticket: &str,
     mail: &Incoming,
+    raw: &[u8],
 ) -> Result<Vec<MailAttachment>> {
     let limit = setup.intake.max_attachment;
-    mail.attachments
-        .iter()
-        .map(|a| match &a.content {
-            Content::Bytes(bytes) => {
-                let name = store.save_attachment(ticket, &a.name, bytes)?;
-                Ok(MailAttachment {
-                    name,
-                    size: a.size as u64,
-                    sha256: Some(crate::crypto::hex(&Sha256::digest(bytes))),
-                    refused: None,
-                })
-            }
-            Content::TooLarge => Ok(MailAttachment {
-                name: a.name.clone(),
-                size: a.size as u64,
+    // The message itself as it came, last: nothing the customer sent is
+    // lost to the text desk read from it (an HTML part, a header).
+    let original = format!("message-{}.eml", &held_name(&mail.message_id)[..12]);
+    let whole = [(original.as_str(), raw.len(), Some(raw))];
+    let parts = mail.attachments.iter().map(|a| {
+        let bytes = match &a.content {
+            Content::Bytes(bytes) => Some(bytes.as_slice()),
+            Content::TooLarge => None,
+        };
+        (a.name.as_str(), a.size, bytes)
+    });
+    parts
+        .chain(whole)
+        .map(|(name, size, bytes)| match bytes {
+            Some(bytes) => Ok(MailAttachment {
+                name: store.save_attachment(ticket, name, bytes)?,
+                size: size as u64,
+                sha256: Some(crate::crypto::hex(&Sha256::digest(bytes))),
+                refused: None,
+            }),
+            None => Ok(MailAttachment {
+                name: name.to_string(),
+                size: size as u64,
                 sha256: None,
                 refused: Some(format!(
                     "over the limit of {limit} bytes (mail.intake.max_attachment); not saved"

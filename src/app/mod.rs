@@ -6,6 +6,7 @@
 //! print.
 
 pub mod activity;
+pub mod attach;
 pub mod check;
 pub mod deliver;
 pub mod git_setup;

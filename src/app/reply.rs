@@ -4,7 +4,7 @@
 //! transport accepted the mail, as `desk run` records a delivery. A send
 //! that fails leaves every file as it was. docs/mail.md, "Answering".
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -14,10 +14,6 @@ use crate::mail::{Attachment, Mail};
 use crate::model::reply::{customer_address, subject, thread};
 use crate::model::{outbox, MailAttachment, Replied, Ticket, TicketId};
 use crate::store::Store;
-
-/// The most a reply may attach, all files together: what mail servers
-/// commonly accept once base64 has grown it by a third.
-pub const MAX_ATTACHMENTS_BYTES: u64 = 20 * 1024 * 1024;
 
 /// What `desk reply` asks.
 #[derive(Debug, Clone)]
@@ -60,7 +56,7 @@ pub fn reply(
             "the answer is empty; give the text to send (--message TEXT, --message - for stdin, or --file F)",
         ));
     }
-    let files = read_attachments(&answer.attach)?;
+    let files = super::attach::read_files(&answer.attach, "--attach")?;
     if let Some(e) = super::mailer::mail_problem(store) {
         return Err(e);
     }
@@ -195,64 +191,6 @@ fn clean(text: &str) -> Result<String> {
         )),
         None => Ok(text),
     }
-}
-
-/// The files to attach, read whole, each by its file name made safe.
-fn read_attachments(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut total = 0u64;
-    let mut files = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        if paths[..i].contains(path) {
-            return Err(Error::invalid(
-                "--attach",
-                path.display().to_string(),
-                "given twice; attach each file once",
-            ));
-        }
-        let bytes = read_file(path)?;
-        total += bytes.len() as u64;
-        if total > MAX_ATTACHMENTS_BYTES {
-            return Err(Error::invalid(
-                "--attach",
-                path.display().to_string(),
-                format!(
-                    "the attachments come to more than {} MiB; send less, or a link to the files",
-                    MAX_ATTACHMENTS_BYTES / (1024 * 1024)
-                ),
-            ));
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let name = crate::mail::incoming::safe_file_name(&name)
-            .unwrap_or_else(|| "attachment".to_string());
-        files.push((name, bytes));
-    }
-    Ok(files)
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::invalid(
-            "--attach",
-            path.display().to_string(),
-            "not a file; attach regular files",
-        ));
-    }
-    if meta.len() > MAX_ATTACHMENTS_BYTES {
-        return Err(Error::invalid(
-            "--attach",
-            path.display().to_string(),
-            format!(
-                "{} bytes, over the limit of {} MiB for a reply's attachments",
-                meta.len(),
-                MAX_ATTACHMENTS_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 /// An address of the customer's file as messages show it: every address in

@@ -2,6 +2,7 @@
 //! write through the store, print. One file per subcommand.
 
 mod assign;
+mod attach;
 mod cache;
 mod check;
 mod close;
@@ -110,6 +111,9 @@ pub enum Command {
     /// and record it (--internal: a note the customer never sees); prints
     /// the mail's Message-ID.
     Reply(reply::ReplyArgs),
+    /// Keep files with a ticket (a photo, an invoice that came another way
+    /// than mail); prints where each was saved.
+    Attach(attach::AttachArgs),
     /// Close a ticket with its resolution.
     Close(close::CloseArgs),
     /// Reopen a closed ticket.
@@ -297,6 +301,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Assign(args) => assign::run(&ctx, args, out),
         Command::Update(args) => update::run(&ctx, args, out),
         Command::Reply(args) => reply::run(&ctx, args, out),
+        Command::Attach(args) => attach::run(&ctx, args, out),
         Command::Close(args) => close::run(&ctx, args, out),
         Command::Reopen(args) => reopen::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args, out),

@@ -303,6 +303,13 @@ fn describe(e: &Event) -> String {
             }
             text
         }
+        Payload::Attached(a) => {
+            let mut text = String::from("attached");
+            for f in &a.attachments {
+                text.push_str(&format!(" [{}, {} bytes]", f.name, f.size));
+            }
+            text
+        }
         Payload::Replied(r) => {
             let mut text = format!(
                 "replied to {} by e-mail: {}",

@@ -41,6 +41,9 @@ pub enum Action {
     Received,
     /// An agent's answer mailed to the customer (`desk reply`, docs/mail.md).
     Replied,
+    /// Files kept with the ticket by hand (`desk attach`): photos, invoices
+    /// that came by other ways than mail.
+    Attached,
     Other(String),
 }
 
@@ -68,6 +71,7 @@ impl Action {
             Action::Fired => "fired",
             Action::Received => "received",
             Action::Replied => "replied",
+            Action::Attached => "attached",
             Action::Other(_) => return None,
         })
     }
@@ -88,6 +92,7 @@ impl Action {
             "fired" => Action::Fired,
             "received" => Action::Received,
             "replied" => Action::Replied,
+            "attached" => Action::Attached,
             _ => Action::Other(name.to_string()),
         }
     }
@@ -129,6 +134,7 @@ pub enum Payload {
     Fired(Fired),
     Received(Received),
     Replied(Replied),
+    Attached(Attached),
     /// The action's name, for an action this version does not know, or a
     /// known one without a field it cannot do without (an assignment to no
     /// one), which `desk check` reports: its fields are all in `extra`, and
@@ -289,6 +295,14 @@ pub struct Replied {
     pub attachments: Vec<MailAttachment>,
 }
 
+/// `attached`: files an agent kept with the ticket (`desk attach`), saved
+/// under `attachments/<ticket ID>/`, and what they are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Attached {
+    pub note: Option<String>,
+    pub attachments: Vec<MailAttachment>,
+}
+
 /// An attachment of a `received` mail: saved under
 /// `attachments/<ticket ID>/` by its `name`, or refused (too large), with
 /// why.
@@ -324,7 +338,8 @@ payload_from!(
     DeliveryFailed,
     Fired,
     Received,
-    Replied
+    Replied,
+    Attached
 );
 
 impl From<NewTicket> for Payload {
@@ -349,6 +364,7 @@ impl Payload {
             Payload::Fired(_) => Action::Fired,
             Payload::Received(_) => Action::Received,
             Payload::Replied(_) => Action::Replied,
+            Payload::Attached(_) => Action::Attached,
             Payload::Other(name) => Action::named(name),
         }
     }
@@ -381,6 +397,7 @@ impl Payload {
             | Payload::Surveyed(_)
             | Payload::Received(_)
             | Payload::Replied(_)
+            | Payload::Attached(_)
             | Payload::Other(_) => None,
         }
     }
@@ -402,7 +419,8 @@ impl Payload {
             Payload::Assigned(Assigned { note, .. })
             | Payload::Updated(Updated { note, .. })
             | Payload::Edited(Edited { note, .. })
-            | Payload::Received(Received { note, .. }) => note.as_deref(),
+            | Payload::Received(Received { note, .. })
+            | Payload::Attached(Attached { note, .. }) => note.as_deref(),
             Payload::Replied(r) => Some(&r.note),
             _ => None,
         }

@@ -143,6 +143,7 @@ impl State {
             | Payload::Fired(_)
             | Payload::Received(_)
             | Payload::Replied(_)
+            | Payload::Attached(_)
             | Payload::Other(_) => {}
         }
     }

@@ -92,6 +92,7 @@ impl Step {
             | Payload::Notified(_)
             | Payload::DeliveryFailed(_)
             | Payload::Fired(_)
+            | Payload::Attached(_)
             | Payload::Other(_) => Step::Other,
         }
     }

@@ -35,9 +35,9 @@ pub use dormancy::{Activity, Dormancy};
 pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Duplicate, Identities};
 pub use event::{
     added_events, by_customer, check_actor, history_order_problem, history_problems, Action,
-    Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified,
-    Payload, Queued, Received, Reopened, Replied, Surveyed, Updated, CUSTOMER_PREFIX, FILE_ORDER,
-    RULE_PREFIX,
+    Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment,
+    Notified, Payload, Queued, Received, Reopened, Replied, Surveyed, Updated, CUSTOMER_PREFIX,
+    FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
 pub use finding::{Finding, FindingKind};

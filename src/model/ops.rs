@@ -256,6 +256,11 @@ impl Ticket {
         self.append(Event::new(at, by, replied))
     }
 
+    /// Records files kept with the ticket by hand (`desk attach`).
+    pub fn attach(&mut self, attached: super::Attached, at: Timestamp, by: &str) -> Result<()> {
+        self.append(Event::new(at, by, attached))
+    }
+
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
         let status = self.as_of(at)?.0.status;
         if status != Status::Closed {
@@ -453,6 +458,7 @@ fn what_event(action: &Action) -> String {
         Action::Fired => "a time rule's firing".into(),
         Action::Received => "a received e-mail".into(),
         Action::Replied => "a reply to the customer".into(),
+        Action::Attached => "files attached".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

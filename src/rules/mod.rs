@@ -242,6 +242,7 @@ impl Subject {
             | Action::DeliveryFailed
             | Action::Fired
             | Action::Replied
+            | Action::Attached
             | Action::Other(_) => false,
         }
     }

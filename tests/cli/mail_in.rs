@@ -347,6 +347,76 @@ fn an_attachment_named_to_climb_out_is_saved_inside_its_ticket_folder() {
         assert!(ticket.contains(&format!("name: {name}")), "{ticket}");
     }
     assert!(ticket.contains("sha256: "), "{ticket}");
+    // The message itself is kept beside its attachments, byte for byte.
+    let original: Vec<&String> = saved
+        .iter()
+        .filter(|n| n.starts_with("message-") && n.ends_with(".eml"))
+        .collect();
+    assert_eq!(original.len(), 1, "{saved:?}");
+    assert_eq!(
+        std::fs::read(dir.join(original[0])).unwrap(),
+        corpus("traversal.eml")
+    );
+}
+
+/// Files that came another way than mail are kept with the ticket and
+/// listed in an `attached` event; what cannot be attached changes nothing.
+#[test]
+fn desk_attach_keeps_files_with_the_ticket_and_refuses_with_nothing_written() {
+    let env = TestEnv::new();
+    let id = env.new_ticket(&[]);
+    let photo = env.outside("照片.jpg");
+    std::fs::write(&photo, b"\xff\xd8 a photo").unwrap();
+    let other = env.outside("sub/照片.jpg");
+    std::fs::create_dir_all(std::path::Path::new(&other).parent().unwrap()).unwrap();
+    std::fs::write(&other, b"another photo").unwrap();
+    let out = env
+        .run(&[
+            "attach",
+            &id,
+            &photo,
+            &other,
+            "--note",
+            "微信发来的两张照片",
+        ])
+        .ok();
+    assert_eq!(
+        out.stdout,
+        format!("attachments/{id}/照片.jpg\nattachments/{id}/照片-2.jpg\n")
+    );
+    assert_eq!(
+        std::fs::read(env.path(&format!("attachments/{id}/照片-2.jpg"))).unwrap(),
+        b"another photo"
+    );
+    let t = env.ticket_yaml(&id);
+    let last = t["history"].as_sequence().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"].as_str(), Some("attached"));
+    assert_eq!(last["note"].as_str(), Some("微信发来的两张照片"));
+    assert_eq!(last["attachments"][1]["size"].as_u64(), Some(13));
+    let shown = env.run(&["show", &id]).ok().stdout;
+    assert!(shown.contains("attached [照片.jpg"), "{shown}");
+    // The same bytes again: kept once.
+    let out = env.run(&["attach", &id, &photo]).ok();
+    assert_eq!(out.stdout, format!("attachments/{id}/照片.jpg\n"));
+
+    let before = env.snapshot();
+    for args in [
+        vec!["attach", "CW209901010001", photo.as_str()],
+        vec!["attach", &id, "/nonexistent/file.pdf"],
+        vec!["attach", &id, photo.as_str(), photo.as_str()],
+        vec!["attach", &id, env.root.to_str().unwrap()],
+        vec![
+            "attach",
+            &id,
+            photo.as_str(),
+            "--note",
+            "卡号 6222021234567890128",
+        ],
+    ] {
+        let out = env.run(&args).fails(1);
+        assert!(!out.stderr.is_empty());
+        assert_eq!(before, env.snapshot(), "{args:?} changed files");
+    }
 }
 
 #[test]

@@ -68,6 +68,7 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             ],
             &["to", "note", "message_id"],
         ),
+        Action::Attached => (&["note", "attachments"], &["attachments"]),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{
-    Assigned, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment, Notified,
-    Payload, Queued, Received, Reopened, Replied, Spelling, Surveyed, Updated,
+    Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment,
+    Notified, Payload, Queued, Received, Reopened, Replied, Spelling, Surveyed, Updated,
 };
 use crate::clock::Timestamp;
 use crate::model::NewTicket;
@@ -385,6 +385,10 @@ impl Slots {
                     attachments: self.attachments(),
                 })
             }
+            "attached" if self.has(ATTACHMENTS) => Payload::Attached(Attached {
+                note: self.text(NOTE),
+                attachments: self.attachments(),
+            }),
             "replied" if self.has(MESSAGE_ID) && self.has(NOTE) && self.has_string(TO) => {
                 Payload::Replied(Replied {
                     to: self.string(TO).expect("checked"),
@@ -541,6 +545,14 @@ impl Payload {
                         Out::Attachments(&r.attachments),
                     ));
                 }
+            }
+            Payload::Attached(a) => {
+                text(&mut out, NOTE, &a.note);
+                out.push((
+                    ATTACHMENTS,
+                    FILE_ORDER[ATTACHMENTS],
+                    Out::Attachments(&a.attachments),
+                ));
             }
             Payload::Replied(r) => {
                 out.push((TO, FILE_ORDER[TO], Out::Text(&r.to)));
