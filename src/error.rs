@@ -93,6 +93,9 @@ impl Error {
                 Some("`desk list --all --format ids` lists every ticket ID".into())
             }
             Error::NotFound {
+                what: "article", ..
+            } => Some("`desk kb list` lists the articles".into()),
+            Error::NotFound {
                 what: "customer", ..
             } => Some(
                 "register the customer with `desk customer add`, or find the ID with `desk customer list --name NAME`"

@@ -12,6 +12,7 @@ pub mod deliver;
 pub mod git_setup;
 pub mod hooks;
 pub mod import;
+pub mod kb;
 pub mod keys;
 pub mod mail_in;
 pub mod mailer;

@@ -38,9 +38,21 @@ pub struct Found {
     pub resolution: Option<String>,
 }
 
+/// One knowledge-base article found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundArticle {
+    pub article: crate::model::kb::Article,
+    pub score: f64,
+    pub snippet: Option<Snippet>,
+    /// Its solution (the section so named, or the whole text).
+    pub solution: String,
+}
+
 /// The hits, best first, and the ticket files that could not be read.
 #[derive(Debug, Default)]
 pub struct Results {
+    /// Knowledge-base articles, listed before the tickets.
+    pub articles: Vec<FoundArticle>,
     pub found: Vec<Found>,
     /// How many tickets matched before the limit.
     pub matched: usize,
@@ -61,7 +73,72 @@ pub fn search(store: &Store, request: &Request) -> Result<Results> {
              and ID numbers, are not searched)",
         ));
     }
-    ranked(store, request, &query, None)
+    let mut results = ranked(store, request, &query, None)?;
+    // Articles answer for every customer and status: a filter on tickets
+    // alone (customer, assignee, status, dates) leaves them out, a type
+    // keeps those of the type (or of none).
+    let ticket_only = TicketFilter {
+        kind: None,
+        ..request.filter.clone()
+    };
+    if ticket_only == TicketFilter::default() && request.customer.is_none() {
+        let kind = request.filter.kind.as_deref();
+        let (articles, errors) = articles(store, &query, kind, request.limit)?;
+        results.articles = articles;
+        results.errors.extend(errors);
+    }
+    Ok(results)
+}
+
+/// The articles of the knowledge base that match `query` (of type `kind`
+/// or of no type, when given), best first, at most `limit`.
+fn articles(
+    store: &Store,
+    query: &Query,
+    kind: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<FoundArticle>, Vec<Error>)> {
+    let (all, errors) = store.articles()?;
+    let mut ranking = Ranking::new(query);
+    for a in &all {
+        let doc = crate::search::Document::of_texts(&a.front.title, [a.body.as_str()]);
+        let eligible =
+            kind.is_none_or(|k| a.front.types.is_empty() || a.front.types.iter().any(|t| t == k));
+        ranking.add(&a.id, &doc, eligible);
+    }
+    let mut found = Vec::new();
+    for hit in ranking.hits() {
+        let Some(a) = all.iter().find(|a| a.id == hit.key) else {
+            continue;
+        };
+        let fields = crate::model::kb::texts(a);
+        if !query.phrases.is_empty() {
+            let folded_all: Vec<String> = fields.iter().map(|(_, t)| folded(t)).collect();
+            if !query
+                .phrases
+                .iter()
+                .all(|p| folded_all.iter().any(|t| t.contains(p.as_str())))
+            {
+                continue;
+            }
+        }
+        let snippet = fields
+            .iter()
+            .filter_map(|(what, text)| {
+                snippet(text, query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
+            })
+            .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
+        found.push(FoundArticle {
+            article: a.clone(),
+            score: hit.score,
+            snippet,
+            solution: crate::model::kb::solution(a),
+        });
+        if found.len() >= limit.clamp(1, MAX_LIMIT) {
+            break;
+        }
+    }
+    Ok((found, errors))
 }
 
 /// The most terms of a ticket a similar-cases query takes: its title's

@@ -29,6 +29,9 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
+/// How many knowledge-base articles a demo store gets.
+const DEMO_ARTICLES: usize = 4;
+
 pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     if crate::store::holds_anything(&args.dir) {
         return Err(Error::invalid(
@@ -73,9 +76,18 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     let total = args.tickets;
     let progress = std::io::stderr().is_terminal() && total >= 5000;
     let mut written = 0;
+    // A handful of resolved cases of distinct titles become the knowledge
+    // base's first articles, as a team would draft them.
+    let mut cases: Vec<crate::model::Ticket> = Vec::new();
     generate(&spec, &store.config, store.settings.tz, |ticket| {
         let id = crate::model::TicketId::parse(&ticket.id).expect("generated IDs parse");
         create_atomic(&store.ticket_path(&id), render_ticket(&ticket).as_bytes())?;
+        if cases.len() < DEMO_ARTICLES
+            && crate::model::kb::not_resolved(&ticket).is_none()
+            && cases.iter().all(|c| c.title != ticket.title)
+        {
+            cases.push(ticket.clone());
+        }
         written += 1;
         if progress && written % 1000 == 0 {
             message::progress(&format!("writing tickets: {written}/{total}"), false);
@@ -84,6 +96,11 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     if progress {
         message::progress(&format!("writing tickets: {total}/{total}"), true);
+    }
+    for case in &cases {
+        let closed = case.last_at().expect("a ticket has events");
+        let day = closed.0.with_timezone(&store.settings.tz).date_naive();
+        store.create_article(|id| crate::model::kb::draft(id, case, day))?;
     }
     writeln!(out, "{}", store.root.display())?;
     message::say(&format!(

@@ -14,6 +14,7 @@ mod generate;
 mod git_setup;
 mod help;
 mod init;
+mod kb;
 mod keys;
 mod list;
 mod mail_in;
@@ -143,6 +144,10 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// The local cache that makes reading commands fast: stats, rebuild, clear.
     Cache(cache::CacheArgs),
+    /// The knowledge base: articles drafted from resolved tickets, found
+    /// by `desk search` first, and answers started from them (`desk reply
+    /// --kb`).
+    Kb(kb::KbArgs),
     /// Validate the whole store: files, IDs, history, values, references, git set-up.
     Check(check::CheckArgs),
     /// Fire the time rules that came due (escalations, reminders) and deliver
@@ -314,6 +319,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Customer(args) => customer::run(&ctx, args, out),
         Command::Keys(args) => keys::run(&ctx, args, out),
         Command::Cache(args) => cache::run(&ctx, args, out),
+        Command::Kb(args) => kb::run(&ctx, args, out),
         Command::GitSetup(args) => git_setup::run(&ctx, args, out),
         Command::Check(args) => check::run(&ctx, args, out),
         Command::Sla(args) => return sla::run(&ctx, args, out).map(ExitCode::from),

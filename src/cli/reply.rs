@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::output::message;
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("text").required(true).args(["message", "file"])))]
+#[command(group(clap::ArgGroup::new("text").args(["message", "file"])))]
 pub struct ReplyArgs {
     /// The ticket (full ID, or today's serial such as 0001).
     pub id: String,
@@ -17,6 +17,11 @@ pub struct ReplyArgs {
     /// Read the answer from this file (UTF-8).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Start the answer from this knowledge-base article's solution
+    /// (`desk kb list`); --message or --file, if given, comes first (a
+    /// greeting, a line for this customer).
+    #[arg(long, value_name = "ARTICLE")]
+    pub kb: Option<String>,
     /// Send this file with the answer (repeatable); a copy is kept under
     /// attachments/<ticket>/.
     #[arg(long, value_name = "FILE")]
@@ -28,8 +33,8 @@ pub struct ReplyArgs {
 }
 
 pub fn run(ctx: &Context, args: &ReplyArgs, out: &mut dyn Write) -> Result<()> {
-    let text = match (&args.message, &args.file) {
-        (Some(m), _) => required_text("--message", m)?,
+    let typed = match (&args.message, &args.file) {
+        (Some(m), _) => Some(required_text("--message", m)?),
         (None, Some(path)) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let text = String::from_utf8(bytes).map_err(|_| {
@@ -39,9 +44,22 @@ pub fn run(ctx: &Context, args: &ReplyArgs, out: &mut dyn Write) -> Result<()> {
                     "not UTF-8 text; save the answer as UTF-8",
                 )
             })?;
-            required_text("--file", &text)?
+            Some(required_text("--file", &text)?)
         }
-        (None, None) => unreachable!("clap requires one"),
+        (None, None) => None,
+    };
+    let text = match (&args.kb, typed) {
+        (Some(article), opening) => {
+            crate::app::kb::reply_text(&ctx.store, article, opening.as_deref())?
+        }
+        (None, Some(text)) => text,
+        (None, None) => {
+            return Err(Error::invalid(
+                "--message",
+                "",
+                "give the answer: --message TEXT (- for stdin), --file F, or --kb ARTICLE",
+            ))
+        }
     };
     if args.internal {
         let ticket = ctx.modify(&args.id, None, |t, at, by| t.update(text, None, at, by))?;

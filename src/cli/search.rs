@@ -111,13 +111,31 @@ pub(super) fn print(
     ])
     .cut(&["snippet", "title", "resolution"])
     .spare(&["found_in", "created", "type", "score"]);
+    let shown = |snippet: &Option<search::Snippet>| match snippet {
+        Some((what, text, ranges)) if mark => (Some(*what), marked(text, ranges)),
+        Some((what, text, _)) => (Some(*what), text.clone()),
+        None => (None, String::new()),
+    };
+    // Knowledge-base articles first: the team's curated answers. Their
+    // status is `article`, their date the last update, their resolution
+    // the solution they give.
+    for a in &results.articles {
+        let (found_in, snippet) = shown(&a.snippet);
+        records.push(vec![
+            text(&a.article.id),
+            text(format!("{:.2}", a.score)),
+            text("article"),
+            text(a.article.front.types.join(",")),
+            text(a.article.front.updated.to_string()),
+            text(&a.article.front.title),
+            opt_text(found_in),
+            text(snippet),
+            text(a.solution.split_whitespace().collect::<Vec<_>>().join(" ")),
+        ]);
+    }
     for f in &results.found {
         let t = &f.ticket;
-        let (found_in, snippet) = match &f.snippet {
-            Some((what, text, ranges)) if mark => (Some(*what), marked(text, ranges)),
-            Some((what, text, _)) => (Some(*what), text.clone()),
-            None => (None, String::new()),
-        };
+        let (found_in, snippet) = shown(&f.snippet);
         let tone = if t.status.is_open() {
             Tone::Plain
         } else {
@@ -145,7 +163,7 @@ pub(super) fn print(
         );
     }
     records.write_bom(out, format, ctx.term, bom)?;
-    if results.found.is_empty() {
+    if results.found.is_empty() && results.articles.is_empty() {
         crate::output::message::say("no ticket matches");
     } else if results.matched > results.found.len() {
         crate::output::message::say(&format!(

@@ -13,6 +13,7 @@ mod finding;
 mod fold;
 mod id;
 pub mod in_clear;
+pub mod kb;
 mod lifecycle;
 pub mod mask;
 mod merge;

@@ -32,6 +32,13 @@ const TITLE_WEIGHT: u16 = 2;
 
 impl Document {
     pub fn of(ticket: &Ticket) -> Document {
+        let texts = texts(ticket);
+        Document::of_texts(&ticket.title, texts.iter().skip(1).map(|(_, t)| *t))
+    }
+
+    /// The document of a title and other texts (a ticket's, a knowledge-
+    /// base article's): the title's terms weigh [`TITLE_WEIGHT`].
+    pub fn of_texts<'a>(title: &str, rest: impl IntoIterator<Item = &'a str>) -> Document {
         let mut counts: std::collections::BTreeMap<String, u16> = Default::default();
         let mut len = 0u32;
         let mut add = |text: &str, weight: u16| {
@@ -41,8 +48,8 @@ impl Document {
                 len = len.saturating_add(u32::from(weight));
             }
         };
-        add(&ticket.title, TITLE_WEIGHT);
-        for (_, text) in texts(ticket).into_iter().skip(1) {
+        add(title, TITLE_WEIGHT);
+        for text in rest {
             add(text, 1);
         }
         let mut terms = String::new();

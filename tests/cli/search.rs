@@ -165,3 +165,89 @@ fn similar_closed_cases_come_with_their_resolution() {
     assert!(!out.stdout.contains(&b), "{}", out.stdout);
     assert!(!out.stdout.contains(&e), "{}", out.stdout);
 }
+
+/// An article drafted from a resolved ticket: a file in kb/ that search
+/// lists before the tickets, that an answer starts from, and that never
+/// carries the customer's numbers.
+#[test]
+fn an_article_drafted_from_a_resolved_ticket_is_found_first_and_answers_from_its_solution() {
+    let (env, [a, b, ..]) = store();
+    // Only a resolved ticket makes an article; nothing is written otherwise.
+    let before = env.snapshot();
+    let out = env.run(&["kb", "add", "--from", &b]).fails(1);
+    assert!(out.stderr.contains("not closed"), "{}", out.stderr);
+    assert_eq!(before, env.snapshot());
+
+    let id = env
+        .run(&["kb", "add", "--from", &a])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(id, "KB0001");
+    let text = std::fs::read_to_string(env.path("kb/KB0001.md")).unwrap();
+    assert!(
+        text.starts_with("---\ntitle: 设备升级后无法开机\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("sources:\n- {a}\n")), "{text}");
+    assert!(
+        text.contains("## 解决方案 Solution\n\n回滚固件后恢复正常"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("13812345678"),
+        "a phone in the article: {text}"
+    );
+    assert_eq!(env.run(&["kb", "show", "KB0001"]).ok().stdout, text);
+
+    // Found before the tickets; a filter on tickets alone leaves it out.
+    assert_eq!(ids(&env, &["无法开机"])[0], "KB0001");
+    assert!(!ids(&env, &["无法开机", "--status", "closed"]).contains(&id));
+    let csv = env
+        .run(&["search", "无法开机", "--format", "csv"])
+        .ok()
+        .stdout;
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("KB0001,") && row.contains(",article,"),
+        "{row}"
+    );
+    assert!(row.ends_with(",回滚固件后恢复正常"), "{row}");
+
+    // Edited: a tag, the type by its Chinese name, the text from stdin.
+    env.run_stdin(
+        &[
+            "kb", "edit", "KB0001", "--tag", "固件", "--type", "投诉", "--body", "-",
+        ],
+        "## 解决方案 Solution\n\n长按电源键十秒，再回滚固件。\n",
+    )
+    .ok();
+    let listed = env.run(&["kb", "list", "--format", "csv"]).ok().stdout;
+    assert!(
+        listed.contains("KB0001,2026-11-23,complaint,固件,设备升级后无法开机"),
+        "{listed}"
+    );
+    // An article holding a card number is refused, the file unchanged.
+    let before = env.snapshot();
+    env.run_stdin(
+        &["kb", "edit", "KB0001", "--body", "-"],
+        "退款到卡 6222021234567890128\n",
+    )
+    .fails(1);
+    assert_eq!(before, env.snapshot());
+
+    // An answer starts from the article's solution, after the greeting.
+    env.run(&["reply", &b, "--kb", "KB0001", "-m", "您好，", "--internal"])
+        .ok();
+    let t = env.ticket_yaml(&b);
+    let last = t["history"].as_sequence().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["note"].as_str(),
+        Some("您好，\n\n长按电源键十秒，再回滚固件。")
+    );
+    let out = env
+        .run(&["reply", &b, "--kb", "KB0099", "--internal"])
+        .fails(1);
+    assert!(out.stderr.contains("KB0099"), "{}", out.stderr);
+}
