@@ -16,21 +16,24 @@ if [ -z "$desk" ] || [ ! -x "$desk" ]; then
     echo "deliver: desk not found on PATH ($PATH) or in ~/.cargo/bin; set DESK=/path/to/desk" >&2
     exit 1
 fi
-git pull --quiet || echo "deliver: git pull failed; delivering what this clone has" >&2
 log=$(mktemp) || exit 1
-trap 'rm -f "$log"' EXIT
+synced=$(mktemp) || exit 1
+trap 'rm -f "$log" "$synced"' EXIT
+# desk sync: commits what this clone has not, pulls (the merge driver settles
+# the tickets), checks; silent unless it fails.
+"$desk" sync --no-push 2>"$synced" ||
+    { echo "deliver: desk sync failed; delivering what this clone has:" >&2; cat "$synced" >&2; }
 "$desk" run 2>"$log"
 status=$?
 # One line per firing, action and delivery. What went as planned is left out;
 # failures, warnings (a reminder with no one to send to) and a refused run are
 # worth a mail.
 grep -v -E '^[^ ]+: (.* delivered \(|time rule .* fired, due since |.* queued by rule |assigned to .* by rule |.* set to .* by rule |note added by rule |ticket .* opened for .* by rule )' "$log" >&2
-if git add -- tickets && ! git diff --cached --quiet -- tickets; then
-    # The store's time zone, as desk's own times are (cron's is often UTC);
-    # desk's default when desk.yaml names none.
-    tz=$(tr -d '\r' < desk.yaml | sed -n 's/^timezone: *["'"'"']*\([^ "'"'"'#]*\).*/\1/p' | head -n 1)
-    git commit --quiet -m "desk run of $(TZ=${tz:-Asia/Shanghai} date '+%Y-%m-%d %H:%M %Z')" -- tickets ||
-        echo "deliver: could not commit the tickets; commit by hand" >&2
-fi
-git push --quiet || echo "deliver: git push failed; push from this clone by hand" >&2
+# The store's time zone, as desk's own times are (cron's is often UTC);
+# desk's default when desk.yaml names none.
+tz=$(tr -d '\r' < desk.yaml | sed -n 's/^timezone: *["'"'"']*\([^ "'"'"'#]*\).*/\1/p' | head -n 1)
+# Commits what the run recorded, pulls again, checks and pushes (again when
+# another clone pushed first).
+"$desk" sync --message "desk run of $(TZ=${tz:-Asia/Shanghai} date '+%Y-%m-%d %H:%M %Z')" 2>"$synced" ||
+    { echo "deliver: desk sync failed; sync from this clone by hand:" >&2; cat "$synced" >&2; }
 exit "$status"

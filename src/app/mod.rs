@@ -23,6 +23,7 @@ pub mod rules;
 pub mod run;
 pub mod search;
 pub mod sla;
+pub mod sync;
 pub mod templates;
 pub mod time_rules;
 

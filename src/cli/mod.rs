@@ -30,6 +30,7 @@ mod show;
 mod similar;
 mod sla;
 mod survey;
+mod sync;
 mod update;
 mod values;
 
@@ -144,6 +145,10 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// The local cache that makes reading commands fast: stats, rebuild, clear.
     Cache(cache::CacheArgs),
+    /// The loop every clone runs: commit desk's changes, pull (the merge
+    /// driver settles tickets), check, push, and again if another clone
+    /// pushed first.
+    Sync(sync::SyncArgs),
     /// The knowledge base: articles drafted from resolved tickets, found
     /// by `desk search` first, and answers started from them (`desk reply
     /// --kb`).
@@ -319,6 +324,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Customer(args) => customer::run(&ctx, args, out),
         Command::Keys(args) => keys::run(&ctx, args, out),
         Command::Cache(args) => cache::run(&ctx, args, out),
+        Command::Sync(args) => sync::run(&ctx, args, out),
         Command::Kb(args) => kb::run(&ctx, args, out),
         Command::GitSetup(args) => git_setup::run(&ctx, args, out),
         Command::Check(args) => check::run(&ctx, args, out),

@@ -8,6 +8,7 @@ mod customers;
 mod fsio;
 mod git;
 mod git_command;
+mod git_sync;
 #[cfg(test)]
 mod golden;
 mod index;
@@ -36,6 +37,7 @@ pub use customers::{
 pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
 pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;
+pub use git_sync::{kind_of, Pulled, Pushed, OWN_FOLDERS};
 pub use index::{AgentLoad, CacheStats, Fact, Rebuilt, SummaryScan, Workload};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;

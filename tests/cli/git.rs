@@ -1620,8 +1620,16 @@ fn a_pushed_commit_cannot_replace_the_cron_scripts() {
     a.git(&team, &["commit", "-q", "-m", "tidy up"]);
     a.git(&team, &["push", "-q"]);
     for at in ["2026-11-24T09:00:00+08:00", "2026-11-24T09:05:00+08:00"] {
+        // Delivered; and the sync, whose check finds the files the commit
+        // carries, tells of them (cron mails it) and pushes nothing.
         let out = run_cron_script(&team, &b, &deliver, at);
-        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr
+                .contains(".desk/cron/deliver.sh: git tracks this file of .desk/"),
+            "{}",
+            out.stderr
+        );
         let out = run_cron_script(&team, &b, &breaches, at);
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     }
@@ -1641,4 +1649,94 @@ fn a_pushed_commit_cannot_replace_the_cron_scripts() {
         "{}",
         out.stdout
     );
+}
+
+/// Two clones creating and updating tickets and running `desk sync` at the
+/// same moment, round after round, against one remote: every sync ends by
+/// itself (a push refused because the other pushed first is pulled and
+/// pushed again), and in the end both clones hold every ticket and every
+/// note, with nothing for a person to do.
+#[test]
+fn two_clones_syncing_at_once_lose_nothing_and_need_no_hand() {
+    let (team, a, b, shared) = team_with_ticket();
+    for clone in [&a, &b] {
+        clone.git(&team, &["config", "user.name", "tester"]);
+        clone.git(&team, &["config", "user.email", "t@example.com"]);
+    }
+    a.git(&team, &["branch", "-q", "--set-upstream-to=origin/main"]);
+    let sync = |c: &Clone| {
+        c.env
+            .std_cmd()
+            .args(["sync", "--retries", "20"])
+            .spawn()
+            .unwrap()
+    };
+    let mut created = vec![shared.clone()];
+    let mut notes = Vec::new();
+    const ROUNDS: usize = 12;
+    for round in 0..ROUNDS {
+        for (name, clone) in [("a", &a), ("b", &b)] {
+            created.push(
+                clone
+                    .env
+                    .new_ticket(&["--title", &format!("{name} {round}")]),
+            );
+            let note = format!("{name} round {round}");
+            clone.env.run(&["update", &shared, "--note", &note]).ok();
+            notes.push(note);
+        }
+        let (mut first, mut second) = (sync(&a), sync(&b));
+        assert!(
+            first.wait().unwrap().success(),
+            "round {round}: a's sync failed"
+        );
+        assert!(
+            second.wait().unwrap().success(),
+            "round {round}: b's sync failed"
+        );
+    }
+    // One more each, so that each has what the other pushed last.
+    for clone in [&a, &b, &a] {
+        let out = clone.env.run(&["sync"]).ok();
+        assert!(out.stderr.contains("pushed"), "{}", out.stderr);
+    }
+    let tickets = |c: &Clone| {
+        let mut found: Vec<String> = walk(&c.env.root.join("tickets"))
+            .into_iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(tickets(&a), tickets(&b), "the clones differ");
+    for id in &created {
+        assert!(a.env.ticket_path(id).exists(), "{id} lost");
+    }
+    let text = a.env.read_ticket(&shared);
+    for note in &notes {
+        assert!(text.contains(note.as_str()), "note '{note}' lost");
+    }
+    for clone in [&a, &b] {
+        clone.check_clean();
+        assert!(clone.git(&team, &["status", "--porcelain"]).is_empty());
+    }
+    // The commit says what it holds.
+    let log = a.git(&team, &["log", "--format=%s"]);
+    assert!(
+        log.contains("desk sync by tester: tickets: 1 new, 1 changed"),
+        "{log}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
