@@ -280,5 +280,12 @@ pub fn set_up_merging(store: &Store) -> Result<Vec<String>> {
             "pull.rebase is already {rebase} in git config; kept (the desk driver serves both)"
         ));
     }
+    let tuned = store.tune_for_many_files()?;
+    if !tuned.is_empty() {
+        done.push(format!(
+            "tuned this clone's git for many files: {} (docs/git.md)",
+            tuned.join(", ")
+        ));
+    }
     Ok(done)
 }

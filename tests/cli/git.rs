@@ -1740,3 +1740,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `git-setup` tunes the clone for many files, keeping a choice made.
+#[test]
+fn git_setup_tunes_the_clone_for_many_files_and_keeps_choices() {
+    let (team, a, _b, _) = team_with_ticket();
+    let get = |key: &str| a.git(&team, &["config", "--get", key]).trim().to_string();
+    assert_eq!(get("index.version"), "4");
+    assert_eq!(get("core.untrackedCache"), "true");
+    assert_eq!(get("fetch.writeCommitGraph"), "true");
+    a.git(&team, &["config", "--local", "index.version", "2"]);
+    a.env.run(&["git-setup"]).ok();
+    assert_eq!(get("index.version"), "2");
+}

@@ -287,6 +287,29 @@ fn fewest_open_sees_edits_in_place_pulled_folders_deletions_and_replaced_files()
     assert!(stats.contains("workload"), "{stats}");
     env.run(&["cache", "clear"]).ok();
     assert_eq!(route(), "s2");
+
+    // A closed ticket reopened by a write in place (`cp` over it; git may
+    // give a re-created file the old inode) in a folder that changed too:
+    // s1 6, s2 5.
+    let path = env.ticket_path(&closed);
+    let text = env
+        .read_ticket(&closed)
+        .replacen("status: closed", "status: in_progress", 1);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    drop(file);
+    let other = path.with_file_name("notes.txt");
+    std::fs::write(&other, "x").unwrap();
+    std::fs::remove_file(&other).unwrap();
+    assert_eq!(
+        route(),
+        "s2",
+        "the reopening in a changed folder was missed"
+    );
 }
 
 #[test]

@@ -8,16 +8,19 @@
 //! - a folder whose identity is the one recorded, taken well after the
 //!   folder last changed, lists the same files: creating, deleting or
 //!   renaming a file changes it, and desk, git and most editors replace a
-//!   file by renaming a new one over it;
-//! - a folder that changed is listed again (one read of the directory, no
-//!   stat of each file): an entry whose name and inode are the recorded
-//!   ones keeps its record, any other file is parsed;
+//!   file by renaming a new one over it or by deleting and re-creating it;
+//! - a folder that changed is listed again and each of its files stat'ed
+//!   (relative to the folder, on all cores): a file whose name, inode and
+//!   identity are the recorded ones keeps its record, any other is parsed
+//!   (git's re-created file may get the old inode back, `cp` over a file
+//!   keeps it);
 //! - every open ticket, and every file that could not be read, is stat'ed
 //!   each time: an edit in place that closes or reassigns an open ticket is
 //!   seen at once.
 //!
 //! What it can miss: an edit in place (the file kept, not replaced) that
-//! reopens or reassigns a closed ticket, in a folder nothing else changed.
+//! reopens or reassigns a closed ticket, in a folder nothing else changed
+//! (no file created, deleted or renamed in it).
 //! That shifts which agent a role's strategy picks, never a ticket's data;
 //! `desk cache rebuild` (or clear) starts the index afresh.
 //!
@@ -225,6 +228,37 @@ struct FolderBody {
     files: Vec<FileRecord>,
 }
 
+/// The largest file of the index read: a million tickets need a few MB.
+const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Whether `name` is one plain file or folder name: not empty, no `/` or
+/// `\\`, not `.` or `..`, no NUL.
+fn plain(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// What an index file names, checked before any of it is used as a path.
+trait Names {
+    fn names_plain(&self) -> bool;
+}
+
+impl Names for Vec<FolderHead> {
+    fn names_plain(&self) -> bool {
+        self.iter().all(|h| {
+            (h.rel.is_empty() || h.rel.split('/').all(plain))
+                && h.subfolders.iter().all(|s| plain(s))
+                && h.watched.iter().all(|(n, _)| plain(n))
+        })
+    }
+}
+
+impl Names for FolderBody {
+    fn names_plain(&self) -> bool {
+        (self.rel.is_empty() || self.rel.split('/').all(plain))
+            && self.files.iter().all(|f| plain(&f.name))
+    }
+}
+
 /// `MAGIC`, the value, its checksum.
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = MAGIC.to_vec();
@@ -252,9 +286,16 @@ impl Store {
         self.state_dir().join("cache").join(DIR)
     }
 
-    fn read_workload_file<T: DeserializeOwned>(&self, file: &str) -> Option<T> {
-        let bytes = crate::store::read::read_state(&self.workload_dir().join(file)).ok()?;
-        decode(&bytes)
+    /// A file of the index, if it is whole and names nothing but plain
+    /// file names (a crafted one could name `..`); too large a file is
+    /// not read at all.
+    fn read_workload_file<T: DeserializeOwned + Names>(&self, file: &str) -> Option<T> {
+        let path = self.workload_dir().join(file);
+        if std::fs::symlink_metadata(&path).ok()?.len() > MAX_FILE_BYTES {
+            return None;
+        }
+        let bytes = crate::store::read::read_state(&path).ok()?;
+        decode::<T>(&bytes).filter(|v| v.names_plain())
     }
 
     /// Every agent's load, from the workload index brought up to date; and
@@ -355,7 +396,8 @@ impl Store {
                 .filter(|b| b.rel == rel)
                 .map(|b| b.files.into_iter().map(|f| (f.name.clone(), f)).collect())
                 .unwrap_or_default();
-            let (body, subfolders) = self.list_folder(&rel, &path, recorded, &stale)?;
+            let taken = prior.as_ref().map_or(i128::MIN, |h| h.taken);
+            let (body, subfolders) = self.list_folder(&rel, &path, recorded, &stale, taken)?;
             if let Some((_, name)) = except_at.as_ref().filter(|(f, _)| *f == rel) {
                 except_fact = body
                     .files
@@ -437,10 +479,12 @@ impl Store {
         path: &Path,
         mut recorded: HashMap<String, FileRecord>,
         stale: &[String],
+        taken: i128,
     ) -> Result<(FolderBody, Vec<String>)> {
         let mut files = Vec::new();
         let mut subfolders = Vec::new();
         let mut to_parse = Vec::new();
+        let mut kept = Vec::new();
         for entry in entries(path)? {
             if entry.name.starts_with('.') {
                 continue;
@@ -454,7 +498,10 @@ impl Store {
                 continue;
             }
             match recorded.remove(&entry.name) {
-                Some(r) if r.ino == entry.ino && !stale.contains(&r.name) => files.push(r),
+                Some(r) if r.ino == entry.ino && !stale.contains(&r.name) => {
+                    kept.push(files.len());
+                    files.push(r);
+                }
                 _ if !entry.file_type.is_file() => files.push(FileRecord {
                     name: entry.name,
                     ino: entry.ino,
@@ -470,6 +517,24 @@ impl Store {
                         fact: None,
                     });
                 }
+            }
+        }
+        // A record kept by name and inode is trusted only with the same
+        // identity, taken well after the file last changed: git replaces a
+        // file by deleting and creating it, and the file system may give
+        // the new one the old inode; `cp` over a file keeps it.
+        let probes: Vec<(&str, &str)> = kept
+            .iter()
+            .filter(|&&i| files[i].key.is_some())
+            .map(|&i| (rel, files[i].name.as_str()))
+            .collect();
+        let now = self.stat_in_folders(&probes);
+        let mut probed = now.into_iter();
+        for &i in &kept {
+            let Some(was) = files[i].key else { continue };
+            let now = probed.next().flatten();
+            if now != Some(was) || was.newest_nanos() >= taken.saturating_sub(was.racy_nanos()) {
+                to_parse.push(i);
             }
         }
         let parsed = crate::parallel::map(&to_parse, |&i| {
