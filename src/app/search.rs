@@ -112,26 +112,13 @@ fn articles(
             continue;
         };
         let fields = crate::model::kb::texts(a);
-        if !query.phrases.is_empty() {
-            let folded_all: Vec<String> = fields.iter().map(|(_, t)| folded(t)).collect();
-            if !query
-                .phrases
-                .iter()
-                .all(|p| folded_all.iter().any(|t| t.contains(p.as_str())))
-            {
-                continue;
-            }
+        if !holds_phrases(query, &fields) {
+            continue;
         }
-        let snippet = fields
-            .iter()
-            .filter_map(|(what, text)| {
-                snippet(text, query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
-            })
-            .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
         found.push(FoundArticle {
             article: a.clone(),
             score: hit.score,
-            snippet,
+            snippet: best_snippet(query, &fields),
             solution: crate::model::kb::solution(a),
         });
         if found.len() >= limit.clamp(1, MAX_LIMIT) {
@@ -236,27 +223,14 @@ fn ranked(
             }
         };
         let fields = texts(&ticket);
-        if !query.phrases.is_empty() {
-            let all: Vec<String> = fields.iter().map(|(_, t)| folded(t)).collect();
-            if !query
-                .phrases
-                .iter()
-                .all(|p| all.iter().any(|t| t.contains(p.as_str())))
-            {
-                continue;
-            }
+        if !holds_phrases(query, &fields) {
+            continue;
         }
         results.matched += 1;
         if results.found.len() >= limit {
             continue;
         }
-        // The text with the most of the words; the title only if alone.
-        let best = fields
-            .iter()
-            .filter_map(|(what, text)| {
-                snippet(text, query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r))
-            })
-            .max_by_key(|(what, _, r)| (r.len(), *what != "title"));
+        let best = best_snippet(query, &fields);
         results.found.push(Found {
             ticket: known.cloned().unwrap_or_else(|| Summary::of(&ticket)),
             score: hit.score,
@@ -267,6 +241,28 @@ fn ranked(
         });
     }
     Ok(results)
+}
+
+/// Whether the texts of a hit hold every phrase of the query, as typed
+/// (case and width folded).
+fn holds_phrases(query: &Query, fields: &[(&'static str, &str)]) -> bool {
+    if query.phrases.is_empty() {
+        return true;
+    }
+    let all: Vec<String> = fields.iter().map(|(_, t)| folded(t)).collect();
+    query
+        .phrases
+        .iter()
+        .all(|p| all.iter().any(|t| t.contains(p.as_str())))
+}
+
+/// The snippet of a hit: from the text with the most of the words; the
+/// title only if alone.
+fn best_snippet(query: &Query, fields: &[(&'static str, &str)]) -> Option<Snippet> {
+    fields
+        .iter()
+        .filter_map(|(what, text)| snippet(text, query, SNIPPET_WIDTH).map(|(s, r)| (*what, s, r)))
+        .max_by_key(|(what, _, r)| (r.len(), *what != "title"))
 }
 
 /// The customers `typed` can mean: the one of that ID, or every customer
