@@ -36,39 +36,36 @@ fn note(lossy: &mut Vec<Lossy>, place: &'static str, charset: &str) {
     }
 }
 
-/// Bytes of no declared charset: UTF-8, else GB18030, else UTF-8 lossily.
-fn undeclared(bytes: &[u8], place: &'static str, lossy: &mut Vec<Lossy>) -> String {
+/// Bytes of no declared charset (`labelled_utf8: false`), or labelled
+/// UTF-8 (a Chinese client that labels GBK so): UTF-8, else GB18030, else
+/// UTF-8 lossily. Noted when read lossily, and a label proved wrong too.
+fn fallback(
+    bytes: &[u8],
+    place: &'static str,
+    lossy: &mut Vec<Lossy>,
+    labelled_utf8: bool,
+) -> String {
     if let Ok(text) = std::str::from_utf8(bytes) {
+        // A label's text held U+FFFD itself.
         return text.to_string();
     }
     let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
     if !had_errors {
+        if labelled_utf8 {
+            note(lossy, place, MISLABELLED_GB18030);
+        }
         return text.into_owned();
     }
-    note(lossy, place, UNDECLARED);
+    note(
+        lossy,
+        place,
+        if labelled_utf8 { "utf-8" } else { UNDECLARED },
+    );
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn is_utf8(label: &[u8]) -> bool {
     label.eq_ignore_ascii_case(b"utf-8") || label.eq_ignore_ascii_case(b"utf8")
-}
-
-/// A body labelled UTF-8 whose bytes are not: GB18030 when they read as
-/// GB18030 (a Chinese client that labels GBK as UTF-8), else UTF-8 with
-/// U+FFFD for the invalid bytes; noted either way, since the text may not
-/// be what the sender wrote.
-fn mislabelled_utf8(bytes: &[u8], lossy: &mut Vec<Lossy>) -> String {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        // U+FFFD was in the text itself.
-        return text.to_string();
-    }
-    let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
-    if !had_errors {
-        note(lossy, "body", MISLABELLED_GB18030);
-        return text.into_owned();
-    }
-    note(lossy, "body", "utf-8");
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// What [`Lossy::charset`] says of a body labelled UTF-8 read as GB18030.
@@ -90,7 +87,7 @@ pub(super) fn header_block_text(block: &[u8], lossy: &mut Vec<Lossy>) -> Option<
     }
     let mut text = String::with_capacity(block.len() + 2);
     for line in block.split_inclusive(|&b| b == b'\n') {
-        text.push_str(&undeclared(line, "headers", lossy));
+        text.push_str(&fallback(line, "headers", lossy, false));
     }
     text.push_str("\r\n");
     Some(text)
@@ -138,7 +135,7 @@ pub(super) fn part_text(
         Some(charset) if is_utf8(charset.as_bytes()) => {
             if text.contains(char::REPLACEMENT_CHARACTER) {
                 if let Some(bytes) = transfer_decoded(part, raw) {
-                    return mislabelled_utf8(&bytes, lossy);
+                    return fallback(&bytes, "body", lossy, true);
                 }
             }
             return text.to_string();
@@ -151,7 +148,7 @@ pub(super) fn part_text(
         return text.to_string();
     }
     match transfer_decoded(part, raw) {
-        Some(bytes) => undeclared(&bytes, "body", lossy),
+        Some(bytes) => fallback(&bytes, "body", lossy, false),
         None => text.to_string(),
     }
 }
