@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{required_text, Context};
+use super::{required_text_file, Context};
 use crate::app::kb::Changes;
 use crate::error::{Error, Result};
 use crate::model::Field;
@@ -100,20 +100,10 @@ pub fn run(ctx: &Context, args: &KbArgs, out: &mut dyn Write) -> Result<()> {
             sources,
             body,
         } => {
-            let body = match body {
-                None => None,
-                Some(p) if p.as_os_str() == "-" => Some(required_text("--body", "-")?),
-                Some(p) => {
-                    let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-                    Some(String::from_utf8(bytes).map_err(|_| {
-                        Error::invalid(
-                            "--body",
-                            p.display().to_string(),
-                            "not UTF-8 text; save the article as UTF-8",
-                        )
-                    })?)
-                }
-            };
+            let body = body
+                .as_deref()
+                .map(|p| required_text_file("--body", p))
+                .transpose()?;
             let types = types
                 .iter()
                 .map(|t| ctx.resolve(Field::Type, t))

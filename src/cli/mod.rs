@@ -236,6 +236,26 @@ pub fn required_text(what: &str, value: &str) -> Result<String> {
     } else {
         value.to_string()
     };
+    not_empty(what, value)
+}
+
+/// The text of the file given to `flag` (`-`: stdin): UTF-8, not empty.
+pub fn required_text_file(flag: &str, path: &std::path::Path) -> Result<String> {
+    if path.as_os_str() == "-" {
+        return not_empty(flag, read_stdin()?);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::invalid(
+            flag,
+            path.display().to_string(),
+            "not UTF-8 text; save the file as UTF-8",
+        )
+    })?;
+    not_empty(flag, text)
+}
+
+fn not_empty(what: &str, value: String) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(Error::invalid(

@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{required_text, Context};
+use super::{required_text, required_text_file, Context};
 use crate::app::reply::Answer;
 use crate::error::{Error, Result};
 use crate::output::message;
@@ -35,17 +35,7 @@ pub struct ReplyArgs {
 pub fn run(ctx: &Context, args: &ReplyArgs, out: &mut dyn Write) -> Result<()> {
     let typed = match (&args.message, &args.file) {
         (Some(m), _) => Some(required_text("--message", m)?),
-        (None, Some(path)) => {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::invalid(
-                    "--file",
-                    path.display().to_string(),
-                    "not UTF-8 text; save the answer as UTF-8",
-                )
-            })?;
-            Some(required_text("--file", &text)?)
-        }
+        (None, Some(path)) => Some(required_text_file("--file", path)?),
         (None, None) => None,
     };
     let text = match (&args.kb, typed) {

@@ -79,7 +79,8 @@ impl Store {
         real_dirs(&self.root, Path::new(KB_DIR))?;
         let path = self.article_path(id)?;
         let shown = self.display_path(&path).to_path_buf();
-        if !path.exists() && std::fs::symlink_metadata(&path).is_err() {
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
             return Err(Error::NotFound {
                 what: "article",
                 id: id.to_string(),
