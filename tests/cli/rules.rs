@@ -250,13 +250,8 @@ fn fewest_open_sees_edits_in_place_pulled_folders_deletions_and_replaced_files()
     // An editor that writes in place (same file, same inode): s1 2, s2 3.
     let path = env.ticket_path(&s1[0]);
     let text = reassigned(&s1[0], "s2");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
-    drop(file);
+    // std::fs::write truncates the file it finds: the inode is kept.
+    std::fs::write(&path, &text).unwrap();
     assert_eq!(route(), "s1", "the edit in place was missed");
 
     // A pull brings a month folder holding two open tickets of s1's:
@@ -295,13 +290,7 @@ fn fewest_open_sees_edits_in_place_pulled_folders_deletions_and_replaced_files()
     let text = env
         .read_ticket(&closed)
         .replacen("status: closed", "status: in_progress", 1);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
-    drop(file);
+    std::fs::write(&path, &text).unwrap();
     let other = path.with_file_name("notes.txt");
     std::fs::write(&other, "x").unwrap();
     std::fs::remove_file(&other).unwrap();
@@ -309,6 +298,21 @@ fn fewest_open_sees_edits_in_place_pulled_folders_deletions_and_replaced_files()
         route(),
         "s2",
         "the reopening in a changed folder was missed"
+    );
+
+    // An open ticket edited in place in a folder nothing else changes (a
+    // past month): only the stat of every open ticket sees it. s1 6, s2 7.
+    let october = env.new_ticket(&["--assign", "s2", "--at", "2026-10-05 09:00"]);
+    // Past the window in which the folder's identity could hide a change.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(route(), "s1");
+    // s1 8, s2 6.
+    let path = env.ticket_path(&october);
+    std::fs::write(&path, reassigned(&october, "s1")).unwrap();
+    assert_eq!(
+        route(),
+        "s2",
+        "the edit in place in an unchanged folder was missed"
     );
 }
 
