@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::report::{self, Facts, GroupBy, Period, Report};
+use crate::report::html::{self, Lang};
+use crate::report::{self, Facts, GroupBy, Period, Report, Section};
 use crate::store::Store;
+use crate::store::TEMPLATES_DIR;
 
 /// The store's side of a report over a period, ready to lay out.
 pub struct ReportInput {
@@ -86,4 +88,45 @@ pub fn report_input(
         }
     }
     Ok(input)
+}
+
+/// The HTML report of `sections`: in `lang`, else the store's
+/// `report.lang`, else Chinese; through the store's
+/// `templates/report.html` when it has one, else desk's own.
+pub fn html_page(
+    store: &Store,
+    report: &Report,
+    sections: &[Section],
+    lang: Option<Lang>,
+) -> Result<String> {
+    let config = &store.config.report;
+    let lang = match (lang, &config.lang) {
+        (Some(lang), _) => lang,
+        (None, Some(text)) => Lang::parse(text).ok_or_else(|| {
+            Error::invalid(
+                "report.lang in desk.yaml",
+                text,
+                format!("expected {}", Lang::NAMES),
+            )
+        })?,
+        (None, None) => Lang::Zh,
+    };
+    let name = match &config.name {
+        Some(name) => name.clone(),
+        None => store
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "desk".to_string()),
+    };
+    let own = store.page_template(html::TEMPLATE_FILE)?;
+    html::render(report, sections, lang, &name, own.as_deref()).map_err(|e| Error::Parse {
+        path: match own {
+            Some(_) => std::path::Path::new(TEMPLATES_DIR).join(html::TEMPLATE_FILE),
+            None => "desk's report template".into(),
+        },
+        line: e.line,
+        message: format!("the HTML report does not render: {}", e.message),
+    })
 }

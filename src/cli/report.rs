@@ -7,6 +7,7 @@ use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
 use crate::output::Format;
+use crate::report::html::Lang;
 use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
 use crate::text::visible_lines;
@@ -42,6 +43,14 @@ pub struct ReportArgs {
     /// DIR ending in `/` gets a folder named after the period inside it.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page (charts and tables,
+    /// no network) to FILE; `-` is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// The language of the HTML report: zh or en (default: the store's
+    /// `report.lang`, else zh).
+    #[arg(long, value_name = "zh|en", value_parser = values::lang())]
+    pub lang: Option<Lang>,
     /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
@@ -81,6 +90,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
     };
+    let page = || app::report::html_page(&ctx.store, &report, &sections, args.lang);
 
     if let Some(dir) = &args.out {
         let dir = &out_dir(dir, &report.period.label);
@@ -97,8 +107,20 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         // A text file people `cat`: stored text in it is shown, never obeyed.
         write_atomic(&path, visible_lines(&summary(&report)).as_bytes())?;
         message::say(&format!("wrote {}", path.display()));
+        let path = dir.join("report.html");
+        write_atomic(&path, page()?.as_bytes())?;
+        message::say(&format!("wrote {}", path.display()));
         writeln!(out, "{}", dir.display())?;
-    } else {
+    }
+    if let Some(file) = &args.html {
+        if file.as_os_str() == "-" {
+            out.write_all(page()?.as_bytes())?;
+        } else {
+            write_atomic(file, page()?.as_bytes())?;
+            message::say(&format!("wrote {}", file.display()));
+        }
+    }
+    if args.out.is_none() && args.html.is_none() {
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }

@@ -4,6 +4,7 @@
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::output::Format;
+use crate::report::html::Lang;
 use crate::report::GroupBy;
 
 /// A parser that accepts the names of `values` (and lists them, with their
@@ -42,6 +43,11 @@ pub fn any_format() -> impl TypedValueParser<Value = Format> {
 /// `desk report --by`.
 pub fn group_by() -> impl TypedValueParser<Value = GroupBy> {
     by_name(&GroupBy::ALL, GroupBy::name, |_| None)
+}
+
+/// `desk report --lang`.
+pub fn lang() -> impl TypedValueParser<Value = Lang> {
+    by_name(&Lang::ALL, Lang::name, |l| Some(l.about()))
 }
 
 /// `desk run --catch-up`: a duration such as `14d`, `36h` or `1d12h`, in

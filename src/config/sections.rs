@@ -58,6 +58,13 @@ pub struct ReportConfig {
     /// to `complaint` or `投诉`, if the store has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complaint_types: Option<Vec<String>>,
+    /// The store's name as the HTML report shows it; absent: the name of
+    /// the store's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The language of the HTML report's words, `zh` or `en` (absent: `zh`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     /// Settings added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, crate::yaml::Value>,

@@ -4,9 +4,11 @@
 
 mod agents;
 mod backlog;
+mod chart;
 mod customers;
 mod facts;
 mod handling;
+pub mod html;
 mod period;
 mod satisfaction;
 mod sla;

@@ -6,6 +6,18 @@ use super::{handling, pct, satisfaction, types, Facts, GroupBy, Report};
 use crate::model::Field;
 
 pub fn summary(r: &Report) -> String {
+    let h = headlines(r);
+    format!("{}\n\n{}\n", h.en.join("\n"), h.zh.join("\n"))
+}
+
+/// The sentences of the summary, in English and in Chinese; the first of
+/// each names the period.
+pub struct Headlines {
+    pub en: Vec<String>,
+    pub zh: Vec<String>,
+}
+
+pub fn headlines(r: &Report) -> Headlines {
     let mut en = Vec::new();
     let mut zh = Vec::new();
     let label = |field: Field, key: &str| {
@@ -149,7 +161,7 @@ pub fn summary(r: &Report) -> String {
         en.push(format!("NPS {n:.1}."));
         zh.push(format!("净推荐值（NPS）{n:.1}。"));
     }
-    format!("{}\n\n{}\n", en.join("\n"), zh.join("\n"))
+    Headlines { en, zh }
 }
 
 /// "1 survey" or "3 surveys".

@@ -42,4 +42,18 @@ impl Store {
         }
         self.read_store_file(&rel)
     }
+
+    /// A store's own page template for the HTML report,
+    /// `templates/NAME` (a fixed name given by desk), read as
+    /// [`Store::template_text`] reads; `None` when the store has none.
+    pub fn page_template(&self, name: &str) -> Result<Option<String>> {
+        let rel = Path::new(TEMPLATES_DIR).join(name);
+        if !self.holds(&rel) {
+            return Ok(None);
+        }
+        if self.commit().is_none() {
+            super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
+        }
+        self.read_store_file(&rel).map(Some)
+    }
 }
