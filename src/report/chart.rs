@@ -524,8 +524,14 @@ mod tests {
         };
         let svg = lines.svg();
         assert_eq!(svg.matches("<circle").count(), 2);
-        // Two pieces of line, each a single move.
-        assert_eq!(svg.matches("d=\"M").count(), 2);
+        // The gap breaks the line: two moves, nothing drawn between.
+        let d = &svg[svg.find("<path d=\"").unwrap() + 9..];
+        let d = &d[..d.find('"').unwrap()];
+        assert_eq!(
+            (d.matches('M').count(), d.matches('L').count()),
+            (2, 0),
+            "{d}"
+        );
         assert!(svg.contains("overall 2026-10: 4.50"));
     }
 }

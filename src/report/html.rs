@@ -155,9 +155,15 @@ pub fn render(
     let text = template.unwrap_or(TEMPLATE);
     let describe = |e: minijinja::Error| TemplateError {
         line: e.line(),
-        message: match e.detail() {
-            Some(detail) => format!("{}: {detail}", e.kind()),
-            None => e.kind().to_string(),
+        message: match (e.kind(), e.detail()) {
+            (minijinja::ErrorKind::UndefinedError, _) => format!(
+                "{}; a page template has lang, name, period (label, first, last, timezone), \
+                 headline, proposals, sections (name, title, charts, headers, numeric, rows) \
+                 and words",
+                e.kind()
+            ),
+            (kind, Some(detail)) => format!("{kind}: {detail}"),
+            (kind, None) => kind.to_string(),
         },
     };
     let page = env

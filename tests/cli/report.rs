@@ -454,7 +454,10 @@ fn out_writes_one_csv_per_section_and_a_summary_without_touching_tickets() {
         changed.iter().all(|p| p.starts_with("reports")),
         "{changed:?}"
     );
-    assert_eq!(after.len() - before.len(), 8);
+    // Seven tables, the summary and the page.
+    assert_eq!(after.len() - before.len(), 9);
+    let page = std::fs::read_to_string(env.path("reports/2026-10/report.html")).unwrap();
+    assert!(page.contains("<svg"), "{page}");
 }
 
 #[test]
@@ -676,4 +679,218 @@ fn an_unreadable_customer_is_named_and_the_report_still_written() {
         customers,
         "customer,name,complaints,tickets\nC000001,,2,6\n"
     );
+}
+
+/// The text of an HTML cell: the entities minijinja writes turned back.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// The rows (header first) of the table under section `name` of a page.
+fn html_table(page: &str, name: &str) -> Vec<Vec<String>> {
+    let start = page
+        .find(&format!("<section id=\"section-{name}\">"))
+        .unwrap_or_else(|| panic!("no section {name}"));
+    let rest = &page[start..];
+    let table = &rest[..rest.find("</section>").unwrap()];
+    let mut rows = Vec::new();
+    for tr in table.split("<tr>").skip(1) {
+        let mut tr = &tr[..tr.find("</tr>").unwrap()];
+        let mut cells = Vec::new();
+        while let Some(open) = tr.find("<t") {
+            let body = &tr[open..];
+            let start = body.find('>').unwrap() + 1;
+            let end = body.find("</t").unwrap();
+            cells.push(unescape(&body[start..end]));
+            tr = &body[end + 3..];
+        }
+        rows.push(cells);
+    }
+    rows
+}
+
+fn page(env: &TestEnv, extra: &[&str]) -> String {
+    let mut args = vec!["report", "--month", "2026-10", "--html", "-"];
+    args.extend_from_slice(extra);
+    env.run(&args).ok().stdout
+}
+
+#[test]
+fn the_html_report_shows_every_cell_of_every_csv_under_its_charts() {
+    let env = store();
+    let before = env.snapshot();
+    let zh = page(&env, &[]);
+    for name in [
+        "types",
+        "handling",
+        "satisfaction",
+        "sla",
+        "agents",
+        "customers",
+        "backlog",
+    ] {
+        assert_eq!(html_table(&zh, name), section(&env, name, &[]), "{name}");
+    }
+    // A chart per section but customers, two for satisfaction and agents,
+    // each with a title a screen reader reads.
+    assert_eq!(zh.matches("<svg ").count(), 8, "{zh}");
+    assert_eq!(zh.matches("<title id=\"chart-").count(), 8);
+    for id in ["types", "handling", "satisfaction", "nps", "sla", "backlog"] {
+        assert!(zh.contains(&format!("id=\"chart-{id}-title\"")), "{id}");
+    }
+    // Axes say their units.
+    assert!(zh.contains(">小时（自然时间）</text>"), "{zh}");
+    assert!(zh.contains(">达成率 (%)</text>"));
+    // The summary's sentences head the page, in the page's language.
+    assert!(zh.contains("<li>本期新建工单6个"), "{zh}");
+    let en = page(&env, &["--lang", "en"]);
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("<li>6 tickets were created"), "{en}");
+    assert!(en.contains("Handling time per priority: median, whisker to p90"));
+    // The same store gives the same bytes; nothing was written.
+    assert_eq!(page(&env, &[]), zh);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn the_html_report_is_offline_and_shows_stored_text_as_text() {
+    let mut env = store();
+    env.at("2026-10-20T10:00:00+08:00");
+    let hostile = "<script>alert(1)</script>";
+    env.new_ticket(&["--type", "complaint", "--category", hostile]);
+    let by_category = page(&env, &["--by", "category"]);
+    assert!(!by_category.contains("<script"), "{by_category}");
+    assert!(by_category.contains("&lt;script&gt;alert(1)&lt;"));
+    // No address but the SVG namespace: no script, font, style or image
+    // is fetched, from the network or from a file.
+    for page in [by_category, page(&env, &["--lang", "en"])] {
+        let mut rest = page.as_str();
+        while let Some(i) = rest.find("http") {
+            assert!(
+                rest[i..].starts_with("http://www.w3.org/2000/svg\""),
+                "{}",
+                &rest[i..i + 40]
+            );
+            rest = &rest[i + 4..];
+        }
+        for fetch in [
+            "src=", "href=", "url(", "@import", "<link", "<script", "<img",
+        ] {
+            assert!(!page.contains(fetch), "{fetch}");
+        }
+    }
+}
+
+#[test]
+fn proposals_name_the_figures_they_come_from() {
+    let env = store();
+    let en = page(&env, &["--lang", "en"]);
+    let proposals = &en[en.find("<section id=\"proposals\">").unwrap()..];
+    let proposals = &proposals[..proposals.find("</section>").unwrap()];
+    // types: complaint and consultation tie at 2 of 6 (33.3%); the first
+    // in the CSV's order is named.
+    assert!(
+        proposals
+            .contains("&#x27;complaint&#x27; is the largest share of tickets created: 33.3% (2)"),
+        "{proposals}"
+    );
+    let sla = section(&env, "sla", &[]);
+    let worst = sla[1..]
+        .iter()
+        .min_by(|a, b| {
+            a[5].parse::<f64>()
+                .unwrap()
+                .total_cmp(&b[5].parse().unwrap())
+        })
+        .unwrap();
+    assert_ne!(worst[5], "100.0", "the store breaches a target");
+    {
+        assert!(
+            proposals.contains(&format!("{} {}: {}% met", worst[0], worst[1], worst[5])),
+            "{proposals}\n{worst:?}"
+        );
+    }
+    assert!(
+        proposals.contains("lowest-scoring survey dimension"),
+        "{proposals}"
+    );
+}
+
+#[test]
+fn the_html_language_and_name_are_store_settings_and_its_template_can_be_replaced() {
+    let env = store();
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!("{yaml}report:\n  name: 星河客服中心\n  lang: en\n"),
+    )
+    .unwrap();
+    let en = page(&env, &[]);
+    assert!(
+        en.contains("<h1>星河客服中心 · Customer service report</h1>"),
+        "{en}"
+    );
+    assert!(page(&env, &["--lang", "zh"]).contains("<h1>星河客服中心 · 客服报表</h1>"));
+
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!("{yaml}report:\n  lang: fr\n"),
+    )
+    .unwrap();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "r.html"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("report.lang") && out.stderr.contains("'fr'"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("zh"), "{}", out.stderr);
+    assert!(!env.path("r.html").exists());
+    std::fs::write(env.path("desk.yaml"), &yaml).unwrap();
+
+    // A team's own page, still escaped.
+    std::fs::create_dir_all(env.path("templates")).unwrap();
+    std::fs::write(
+        env.path("templates/report.html"),
+        "<p>{{ period.label }} {% for s in sections %}{{ s.name }}={{ s.rows|length }} {% endfor %}{{ '<b>' }}</p>\n",
+    )
+    .unwrap();
+    let own = page(&env, &[]);
+    assert!(own.starts_with("<p>2026-10 types=4 handling=4"), "{own}");
+    assert!(own.contains("&lt;b&gt;</p>"), "{own}");
+    // A broken one is named with its line, and nothing is written.
+    std::fs::write(env.path("templates/report.html"), "<p>\n{{ nope }}</p>\n").unwrap();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "r.html"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("templates/report.html:2"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("sections (name,"), "{}", out.stderr);
+    assert!(!env.path("r.html").exists());
+    // A link is not followed out of the store.
+    #[cfg(unix)]
+    {
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "{{ name }} leaked").unwrap();
+        std::fs::remove_file(env.path("templates/report.html")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), env.path("templates/report.html")).unwrap();
+        let out = env
+            .run(&["report", "--month", "2026-10", "--html", "r.html"])
+            .fails(1);
+        assert!(
+            out.stderr.contains("templates/report.html"),
+            "{}",
+            out.stderr
+        );
+        assert!(!env.path("r.html").exists());
+    }
 }
