@@ -228,6 +228,7 @@ pub(super) fn compose(
         to,
         subject,
         body,
+        html: None,
         message_id: outbox::message_id(&d.key),
         reply_to,
         in_reply_to: thread.as_ref().map(|t| t.in_reply_to.clone()),

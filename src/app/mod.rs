@@ -19,6 +19,7 @@ pub mod mailer;
 pub mod outbox;
 pub mod reply;
 pub mod report;
+pub mod report_mail;
 pub mod rules;
 pub mod run;
 pub mod search;

@@ -98,6 +98,7 @@ pub fn reply(
         to: vec![address.clone()],
         subject: subject.clone(),
         body: format!("{text}\n"),
+        html: None,
         message_id: message_id.clone(),
         reply_to: support_address(store),
         in_reply_to: thread.as_ref().map(|t| t.in_reply_to.clone()),

@@ -90,28 +90,25 @@ pub fn report_input(
     Ok(input)
 }
 
-/// The HTML report of `sections`: in `lang`, else the store's
-/// `report.lang`, else Chinese; through the store's
-/// `templates/report.html` when it has one, else desk's own.
-pub fn html_page(
-    store: &Store,
-    report: &Report,
-    sections: &[Section],
-    lang: Option<Lang>,
-) -> Result<String> {
-    let config = &store.config.report;
-    let lang = match (lang, &config.lang) {
-        (Some(lang), _) => lang,
+/// The language of the HTML report: `lang` given, else the store's
+/// `report.lang`, else Chinese.
+pub fn report_lang(store: &Store, lang: Option<Lang>) -> Result<Lang> {
+    match (lang, &store.config.report.lang) {
+        (Some(lang), _) => Ok(lang),
         (None, Some(text)) => Lang::parse(text).ok_or_else(|| {
             Error::invalid(
                 "report.lang in desk.yaml",
                 text,
                 format!("expected {}", Lang::NAMES),
             )
-        })?,
-        (None, None) => Lang::Zh,
-    };
-    let name = match &config.name {
+        }),
+        (None, None) => Ok(Lang::Zh),
+    }
+}
+
+/// The store's name on the report: `report.name`, else its folder's name.
+pub fn report_name(store: &Store) -> String {
+    match &store.config.report.name {
         Some(name) => name.clone(),
         None => store
             .root
@@ -119,14 +116,51 @@ pub fn html_page(
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "desk".to_string()),
-    };
+    }
+}
+
+/// The HTML report of `sections` in `lang` (see [`report_lang`]), through
+/// the store's `templates/report.html` when it has one, else desk's own.
+pub fn html_page(
+    store: &Store,
+    report: &Report,
+    sections: &[Section],
+    lang: Option<Lang>,
+) -> Result<String> {
+    let lang = report_lang(store, lang)?;
     let own = store.page_template(html::TEMPLATE_FILE)?;
-    html::render(report, sections, lang, &name, own.as_deref()).map_err(|e| Error::Parse {
-        path: match own {
-            Some(_) => std::path::Path::new(TEMPLATES_DIR).join(html::TEMPLATE_FILE),
-            None => "desk's report template".into(),
-        },
-        line: e.line,
-        message: format!("the HTML report does not render: {}", e.message),
+    html::render(report, sections, lang, &report_name(store), own.as_deref()).map_err(|e| {
+        Error::Parse {
+            path: match own {
+                Some(_) => std::path::Path::new(TEMPLATES_DIR).join(html::TEMPLATE_FILE),
+                None => "desk's report template".into(),
+            },
+            line: e.line,
+            message: format!("the HTML report does not render: {}", e.message),
+        }
+    })
+}
+
+/// The mail of a report: its page as the HTML body, the summary as the
+/// text, `attachments` (the workbook) attached.
+pub fn report_mail(
+    store: &Store,
+    report: &Report,
+    sections: &[Section],
+    lang: Option<Lang>,
+    attachments: Vec<crate::mail::Attachment>,
+) -> Result<super::report_mail::ReportMail> {
+    let html = html_page(store, report, sections, lang)?;
+    let name = report_name(store);
+    let label = &report.period.label;
+    let subject = match report_lang(store, lang)? {
+        Lang::Zh => format!("{name} 客服报表 {label}"),
+        Lang::En => format!("{name} customer service report {label}"),
+    };
+    Ok(super::report_mail::ReportMail {
+        subject,
+        text: crate::text::visible_lines(&report::summary(report)).into_owned(),
+        html,
+        attachments,
     })
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use super::{values, Context};
 use crate::app;
+use crate::app::report_mail::Mailed;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
@@ -51,6 +52,12 @@ pub struct ReportArgs {
     /// `report.lang`, else zh).
     #[arg(long, value_name = "zh|en", value_parser = values::lang())]
     pub lang: Option<Lang>,
+    /// Mail the report to each TO (or, given no address, to `report.mail_to`
+    /// of desk.yaml) through `mail:` of desk.yaml: the HTML page as the body,
+    /// the summary as its text. Once per period and recipient: a recipient
+    /// who has had this period's report is skipped.
+    #[arg(long, value_name = "TO", num_args = 0..)]
+    pub mail: Option<Vec<String>>,
     /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
@@ -120,7 +127,30 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             message::say(&format!("wrote {}", file.display()));
         }
     }
-    if args.out.is_none() && args.html.is_none() {
+    if let Some(given) = &args.mail {
+        let to = match given.is_empty() {
+            false => given.clone(),
+            true => ctx.store.config.report.mail_to.clone().unwrap_or_default(),
+        };
+        let mail = app::report::report_mail(&ctx.store, &report, &sections, args.lang, Vec::new())?;
+        for done in app::report_mail::mail_report(
+            &ctx.store,
+            &report.period.label,
+            &mail,
+            &to,
+            ctx.actor(),
+            now,
+        )? {
+            match done {
+                Mailed::Sent { to } => message::say(&format!("mailed the report to {to}")),
+                Mailed::Already { to, record } => message::say(&format!(
+                    "{to} has had the {} report already ({record}); not sent again",
+                    report.period.label
+                )),
+            }
+        }
+    }
+    if args.out.is_none() && args.html.is_none() && args.mail.is_none() {
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }

@@ -65,6 +65,9 @@ pub struct ReportConfig {
     /// The language of the HTML report's words, `zh` or `en` (absent: `zh`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// Who `desk report --mail` (given no address) sends the report to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_to: Option<Vec<String>>,
     /// Settings added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, crate::yaml::Value>,

@@ -102,19 +102,28 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
         builder = builder.references(references.join(" "));
     }
     let text = SinglePart::plain(plain_text(&mail.body));
+    // The text, or the text and its HTML alternative; then the files.
+    let content = mail.html.as_ref().map(|html| {
+        MultiPart::alternative()
+            .singlepart(text.clone())
+            .singlepart(SinglePart::html(html.clone()))
+    });
     let message = if mail.attachments.is_empty() {
-        builder.singlepart(text)
+        match content {
+            Some(alternative) => builder.multipart(alternative),
+            None => builder.singlepart(text),
+        }
     } else {
-        let octets = ContentType::parse("application/octet-stream").expect("a content type");
-        let parts =
-            mail.attachments
-                .iter()
-                .fold(MultiPart::mixed().singlepart(text), |parts, a| {
-                    parts.singlepart(
-                        lettre::message::Attachment::new(a.name.clone())
-                            .body(a.bytes.clone(), octets.clone()),
-                    )
-                });
+        let mixed = match content {
+            Some(alternative) => MultiPart::mixed().multipart(alternative),
+            None => MultiPart::mixed().singlepart(text),
+        };
+        let parts = mail.attachments.iter().fold(mixed, |parts, a| {
+            let kind = ContentType::parse(content_type(&a.name)).expect("a content type");
+            parts.singlepart(
+                lettre::message::Attachment::new(a.name.clone()).body(a.bytes.clone(), kind),
+            )
+        });
         builder.multipart(parts)
     }
     .map_err(|e| bad(e.to_string()))?;
@@ -124,6 +133,22 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Built, MailError> {
         to: envelope.to().to_vec(),
         bytes: message.formatted(),
     })
+}
+
+/// The media type of an attached file, by its extension: what a mail
+/// client needs to open it with the right program.
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    }
 }
 
 /// Whether `id` can be written as a Message-ID between angle brackets:

@@ -30,7 +30,11 @@ pub struct Mail {
     /// Addresses, bare (`li.na@example.com`) or with a name (`李娜 <li.na@example.com>`).
     pub to: Vec<String>,
     pub subject: String,
+    /// The plain text (every mail has it; clients that show no HTML show this).
     pub body: String,
+    /// The same content as an HTML page, sent beside the text as its
+    /// alternative (`multipart/alternative`): the HTML report.
+    pub html: Option<String>,
     /// without angle brackets, e.g. "<key-hash>@desk"
     pub message_id: String,
     /// Where the reader's answer should go (`Reply-To:`): the support

@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 pub const ATTACHMENTS_DIR: &str = "attachments";
 /// Where messages from unknown senders wait, when desk.yaml says to hold them.
 pub const HELD_DIR: &str = "mail/held";
+/// One record per report mailed (`desk report --mail`), named by the
+/// mail's key: what makes it go once per period and recipient.
+pub const REPORTED_DIR: &str = "mail/reported";
 
 impl Store {
     /// Saves an attachment of `ticket` as `name` (already a safe file
@@ -70,6 +73,25 @@ impl Store {
         Ok(true)
     }
 
+    /// The record of a report mailed, `mail/reported/<key>.yaml`, if it
+    /// was; `key` is desk's hex digest of the period and the recipient.
+    pub fn report_mailed(&self, key: &str) -> Result<Option<String>> {
+        let rel = reported_file(key)?;
+        if self.root.join(&rel).symlink_metadata().is_err() {
+            return Ok(None);
+        }
+        real_dirs(&self.root, Path::new(REPORTED_DIR))?;
+        self.read_store_file(&rel).map(Some)
+    }
+
+    /// Writes the record of a report mailed; whole or not at all, never
+    /// over another.
+    pub fn record_report_mailed(&self, key: &str, text: &str) -> Result<()> {
+        let rel = reported_file(key)?;
+        self.real_dir(Path::new(REPORTED_DIR))?;
+        create_atomic(&self.root.join(rel), text.as_bytes())
+    }
+
     /// `rel` under the root as a real directory, created if missing; no
     /// folder on the way may be a link.
     fn real_dir(&self, rel: &Path) -> Result<PathBuf> {
@@ -80,6 +102,19 @@ impl Store {
         real_dirs(&self.root, rel)?;
         Ok(dir)
     }
+}
+
+/// `mail/reported/<key>.yaml` for a key of hex digits only, so nothing
+/// but that folder's own files can be named.
+fn reported_file(key: &str) -> Result<PathBuf> {
+    if key.is_empty() || key.len() > 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            "report mail key",
+            key,
+            "hex digits, as desk makes them",
+        ));
+    }
+    Ok(Path::new(REPORTED_DIR).join(format!("{key}.yaml")))
 }
 
 #[cfg(test)]

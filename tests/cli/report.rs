@@ -1,7 +1,7 @@
 //! The report on a constructed store whose answers were worked out by hand
 //! (see the comments); every column of types, handling and satisfaction.
 
-use crate::common::TestEnv;
+use crate::common::{SmtpServer, TestEnv};
 
 const ALL5: [&str; 6] = [
     "--score",
@@ -893,4 +893,174 @@ fn the_html_language_and_name_are_store_settings_and_its_template_can_be_replace
         );
         assert!(!env.path("r.html").exists());
     }
+}
+
+/// [`store`] with `mail:` at the test server and `report.mail_to`.
+fn store_with_mail(port: u16) -> TestEnv {
+    let env = store();
+    let yaml = std::fs::read_to_string(env.path("desk.yaml")).unwrap();
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!(
+            "{yaml}report:\n  name: 星河客服\n  mail_to: [陈静 <chen.jing@example.com>]\n\
+             mail:\n  from: 客服中心 <service@example.com>\n  timeout: 5\n  \
+             smtp: {{host: 127.0.0.1, port: {port}, security: none}}\n"
+        ),
+    )
+    .unwrap();
+    env
+}
+
+/// The text and HTML parts of a received message, and its attachments' names.
+fn parts(data: &str) -> (String, String, Vec<String>) {
+    use mail_parser::MimeHeaders;
+    let message = mail_parser::MessageParser::default()
+        .parse(data.as_bytes())
+        .unwrap();
+    let text = message.body_text(0).unwrap().into_owned();
+    let html = message.body_html(0).unwrap().into_owned();
+    let files = message
+        .attachments()
+        .map(|a| a.attachment_name().unwrap_or_default().to_string())
+        .collect();
+    (text, html, files)
+}
+
+#[test]
+fn the_report_is_mailed_once_per_period_and_recipient_with_its_page_and_text() {
+    let server = SmtpServer::start(&[]);
+    let env = store_with_mail(server.port);
+    let out = env.run(&["report", "--month", "2026-10", "--mail"]).ok();
+    assert!(
+        out.stderr
+            .contains("mailed the report to 陈静 <chen.jing@example.com>"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["chen.jing@example.com"]);
+    assert_eq!(got[0].headers["Subject"], "星河客服 客服报表 2026-10");
+    let (text, html, _) = parts(&got[0].data);
+    assert!(text.contains("6 tickets were created"), "{text}");
+    assert!(text.contains("本期新建工单6个"), "{text}");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert_eq!(html.matches("<svg ").count(), 8);
+    let first_id = got[0].headers["Message-ID"].clone();
+
+    // Again (cron run twice, another clone after a pull): nothing sent.
+    let records = || -> Vec<String> {
+        let dir = env.path("mail/reported");
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(records().len(), 1);
+    assert!(
+        records()[0].contains("period: 2026-10\nto: chen.jing@example.com\n"),
+        "{:?}",
+        records()
+    );
+    let out = env.run(&["report", "--month", "2026-10", "--mail"]).ok();
+    assert!(
+        out.stderr.contains("has had the 2026-10 report already"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.messages().len(), 1);
+
+    // A new recipient gets it; the one who had it does not, however written.
+    env.run(&[
+        "report",
+        "--month",
+        "2026-10",
+        "--mail",
+        "CHEN.JING@example.com",
+        "boss@example.com",
+        "--lang",
+        "en",
+    ])
+    .ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].rcpt_tos, ["boss@example.com"]);
+    assert_eq!(
+        got[1].headers["Subject"],
+        "星河客服 customer service report 2026-10"
+    );
+    // Another period is another mail.
+    env.run(&["report", "--month", "2026-09", "--mail"]).ok();
+    assert_eq!(server.messages().len(), 3);
+    assert_eq!(records().len(), 3);
+
+    // A send whose record was lost (a kill between the two) goes again
+    // under the same Message-ID, which a mail client shows once.
+    for entry in std::fs::read_dir(env.path("mail/reported")).unwrap() {
+        let path = entry.unwrap().path();
+        if std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("2026-10\nto: chen.jing")
+        {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    env.run(&["report", "--month", "2026-10", "--mail"]).ok();
+    let got = server.messages();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3].headers["Message-ID"], first_id);
+}
+
+#[test]
+fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
+    let server = SmtpServer::start(&["--reject", "nobody@example.com"]);
+    let env = store_with_mail(server.port);
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-10",
+            "--mail",
+            "boss@example.com",
+            "not an address",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("'not an address'"), "{}", out.stderr);
+    assert!(server.messages().is_empty());
+    // A recipient the server refuses: named, not recorded, the run fails.
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-10",
+            "--mail",
+            "nobody@example.com",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr.contains("not sent to nobody@example.com"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !env.path("mail/reported").exists()
+            || std::fs::read_dir(env.path("mail/reported"))
+                .unwrap()
+                .count()
+                == 0
+    );
+    // No `mail:` at all.
+    let bare = store();
+    let out = bare
+        .run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+        .fails(1);
+    assert!(out.stderr.contains("no `mail:`"), "{}", out.stderr);
+    // No address given and none configured.
+    let out = bare
+        .run(&["report", "--month", "2026-10", "--mail"])
+        .fails(1);
+    assert!(out.stderr.contains("mail_to"), "{}", out.stderr);
 }
