@@ -68,6 +68,8 @@ AS_OF_START = "<!-- bench-as-of:start (written by bench/run.sh --as-of-sizes) --
 AS_OF_END = "<!-- bench-as-of:end -->"
 MAIL_START = "<!-- bench-mail:start (written by bench/run.sh --mail-sizes) -->"
 MAIL_END = "<!-- bench-mail:end -->"
+HTML_START = "<!-- bench-html:start (written by bench/run.sh --html-sizes) -->"
+HTML_END = "<!-- bench-html:end -->"
 
 
 def run(cmd, cwd=None, env=None, stdin=None, check=True):
@@ -117,6 +119,7 @@ def main():
     ap.add_argument("--as-of-sizes", default="")
     ap.add_argument("--mail-sizes", default="")
     ap.add_argument("--mail-messages", type=int, default=1000)
+    ap.add_argument("--html-sizes", default="")
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
@@ -147,6 +150,11 @@ def main():
         out = bench_mail(desk, work, mail_sizes, args.mail_messages, args.runs, env)
         if args.markdown:
             write_section(args.markdown, MAIL_START, MAIL_END, out)
+    html_sizes = [int(s) for s in args.html_sizes.split(",") if s]
+    if html_sizes:
+        out = bench_html(desk, work, html_sizes, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, HTML_START, HTML_END, out)
     if not sizes:
         return
 
@@ -390,6 +398,38 @@ def bench_as_of(desk, work, sizes, runs, env):
     lines.append("")
     lines.append("Target: `report --as-of HEAD` at most 3× the cold work-tree report. The "
                  "reports printed the same bytes.")
+    return lines
+
+
+def bench_html(desk, work, sizes, runs, env):
+    """Times the HTML report (`--html -`, every section as a page with its
+    charts) against the CSV report of the same month, warm, alternating."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --html-sizes` on {machine()}.",
+        f"Medians of {runs} runs of each, alternating, cache and page cache warm; seconds, "
+        "memory in MB (peak RSS).",
+        "",
+        "| tickets | report CSV | report HTML | ratio | HTML page bytes | peak MB (CSV / HTML) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        store = demo_store(desk, work, n, env)
+        csv_cmd = [desk, "--dir", str(store), "report", "--month", MONTH, "--format", "csv"]
+        html_cmd = [desk, "--dir", str(store), "report", "--month", MONTH, "--html", "-"]
+        page = subprocess.run(html_cmd, env=env, capture_output=True, check=True).stdout
+        run(csv_cmd, env=env)
+        csv_runs, html_runs = [], []
+        for _ in range(runs):
+            csv_runs.append(median_of(1, csv_cmd, env=env))
+            html_runs.append(median_of(1, html_cmd, env=env))
+        med = lambda rows, i: statistics.median(r[i] for r in rows)
+        lines.append(
+            f"| {n:,} | {med(csv_runs, 0):.3f} | {med(html_runs, 0):.3f} | "
+            f"{med(html_runs, 0) / med(csv_runs, 0):.2f}× | {len(page):,} | "
+            f"{max(r[1] for r in csv_runs):.0f} / {max(r[1] for r in html_runs):.0f} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    lines.append("")
+    lines.append("Target: the HTML report within 1.5× of the CSV report, warm.")
     return lines
 
 
