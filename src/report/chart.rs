@@ -54,7 +54,10 @@ pub struct Bars {
 pub struct Lines {
     pub id: String,
     pub title: String,
+    /// The value axis's caption, with its unit.
     pub axis: String,
+    /// The label axis's caption ("month").
+    pub labels_axis: String,
     pub labels: Vec<String>,
     pub series: Vec<Series>,
     pub min: f64,
@@ -215,10 +218,15 @@ impl Bars {
         let largest = (0..self.labels.len())
             .map(|r| row_total(r).max(whisker(r).unwrap_or(0.0)))
             .fold(0.0, f64::max);
-        let (end, step) = match self.max {
+        let (mut end, mut step) = match self.max {
             Some(m) => (m, scale(m).1),
             None => scale(largest),
         };
+        // Counts are whole: no tick at 0.25 of a ticket.
+        if self.places == 0 && step < 1.0 {
+            step = 1.0;
+            end = end.ceil().max(1.0);
+        }
         let x_of = |v: f64| left + span * (v.max(0.0) / end).min(1.0);
 
         let mut out = String::new();
@@ -349,7 +357,7 @@ impl Lines {
         let legend_h = if self.series.len() > 1 { LEGEND_H } else { 0.0 };
         let top = TITLE_H + legend_h + 6.0;
         let plot_h = 180.0;
-        let height = top + plot_h + AXIS_H;
+        let height = top + plot_h + AXIS_H + 6.0;
         let left = 48.0;
         let right = WIDTH - 16.0;
         let bottom = top + plot_h;
@@ -394,6 +402,13 @@ impl Lines {
             esc(&self.axis),
             l = px(left),
             b = px(bottom),
+        );
+        let _ = write!(
+            out,
+            r#"<text class="axis-caption" x="{}" y="{}" font-size="{FONT}" text-anchor="middle">{}</text>"#,
+            px((left + right) / 2.0),
+            px(bottom + 34.0),
+            esc(&self.labels_axis)
         );
         // Month labels: every one while they fit, else every second or third.
         let every = (n as f64 * 52.0 / (right - left)).ceil().max(1.0) as usize;
@@ -472,7 +487,7 @@ mod tests {
             labels: vec!["complaint".into(), "投诉<script>".into()],
             series: vec![Series {
                 name: "count".into(),
-                values: vec![Some(11.0), Some(3.0)],
+                values: vec![Some(1.0), Some(0.0)],
             }],
             stacked: false,
             max: None,
@@ -495,10 +510,14 @@ mod tests {
         let svg = bars().svg();
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.contains("<title id=\"types-title\">Types &lt;&amp;&gt;</title>"));
-        assert!(svg.contains(">11</text>") && svg.contains(">3</text>"));
+        assert!(svg.contains(">1</text>") && svg.contains(">0</text>"));
         assert!(svg.contains("投诉&lt;script&gt;"));
         assert!(!svg.contains("<script"));
         assert!(svg.contains(">tickets</text>"));
+        assert!(
+            !svg.contains(">0.2</text>") && !svg.contains(">0.5</text>"),
+            "whole ticks for counts"
+        );
         // The same numbers, the same bytes.
         assert_eq!(svg, bars().svg());
     }
@@ -513,6 +532,7 @@ mod tests {
             id: "trend".into(),
             title: "Satisfaction".into(),
             axis: "score (1-5)".into(),
+            labels_axis: "month".into(),
             labels: vec!["2026-08".into(), "2026-09".into(), "2026-10".into()],
             series: vec![Series {
                 name: "overall".into(),
