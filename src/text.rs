@@ -102,6 +102,32 @@ fn is_hidden(c: char) -> bool {
         )
 }
 
+/// A letter or digit folded: full-width forms to ASCII, lower case, Latin
+/// letters with accents to their base letter. Other characters as they are.
+pub fn fold(c: char) -> char {
+    let c = match c as u32 {
+        // Full-width ASCII (Ａ, １).
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    match lower {
+        'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è'..='ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
+        'ì'..='ï' | 'ī' | 'į' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò'..='ö' | 'ø' | 'ō' | 'ő' => 'o',
+        'ù'..='ü' | 'ū' | 'ů' | 'ű' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'š' | 'ś' => 's',
+        'ž' | 'ź' | 'ż' => 'z',
+        'ł' => 'l',
+        'ß' => 's',
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

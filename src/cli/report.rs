@@ -36,7 +36,7 @@ pub struct ReportArgs {
     /// Output format (default: table on a terminal, csv otherwise).
     #[arg(long, value_parser = values::format(&[Format::Table, Format::Csv, Format::Json]))]
     pub format: Option<Format>,
-    /// Only this section: types, handling, satisfaction, sla, agents, customers, backlog.
+    /// Only this section: types, themes, handling, satisfaction, sla, agents, customers, backlog.
     #[arg(long, value_name = "NAME")]
     pub section: Option<String>,
     /// Write one NAME.csv per section and summary.txt into DIR, and print

@@ -68,6 +68,11 @@ pub struct ReportConfig {
     /// Who `desk report --mail` (given no address) sends the report to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_to: Option<Vec<String>>,
+    /// The `themes` section: `top` themes per type, and when a theme is an
+    /// early warning (`rise_min` tickets, `rise_ratio` times the previous
+    /// period's count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub themes: Option<ThemesConfig>,
     /// Settings added by later versions or by hand are kept untouched.
     #[serde(flatten)]
     pub extra: BTreeMap<String, crate::yaml::Value>,
@@ -77,6 +82,30 @@ impl ReportConfig {
     pub(super) fn is_default(&self) -> bool {
         *self == ReportConfig::default()
     }
+
+    /// The settings of the `themes` section, the defaults where not set.
+    pub fn theme_settings(&self) -> crate::report::ThemeSettings {
+        let default = crate::report::ThemeSettings::default();
+        let Some(t) = &self.themes else {
+            return default;
+        };
+        crate::report::ThemeSettings {
+            top: t.top.unwrap_or(default.top),
+            rise_min: t.rise_min.unwrap_or(default.rise_min),
+            rise_ratio: t.rise_ratio.unwrap_or(default.rise_ratio),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ThemesConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rise_min: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rise_ratio: Option<f64>,
 }
 
 /// What the complaint type of `desk init` answers to (its key and label).

@@ -19,6 +19,8 @@ pub struct SurveyFact {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub id: CompactString,
+    /// The title, the team's one-line summary (the report's themes).
+    pub title: CompactString,
     pub kind: CompactString,
     pub category: Option<CompactString>,
     pub channel: CompactString,
@@ -77,6 +79,7 @@ impl Facts {
         }
         Facts {
             id: ticket.id.clone(),
+            title: ticket.title.clone(),
             kind: ticket.kind.clone(),
             category: ticket.category.clone(),
             channel: ticket.channel.clone(),

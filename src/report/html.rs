@@ -194,6 +194,7 @@ fn words(lang: Lang) -> Words {
 fn section_title(name: &str, lang: Lang) -> &'static str {
     match name {
         "types" => lang.pick("工单类型分布", "Ticket types"),
+        "themes" => lang.pick("热点主题与预警", "Themes and early warnings"),
         "handling" => lang.pick("处理时长", "Handling time"),
         "satisfaction" => lang.pick("满意度趋势", "Satisfaction trend"),
         "sla" => lang.pick("服务时限达成", "SLA targets met"),
@@ -304,6 +305,47 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 max: Some(100.0),
                 whiskers: None,
                 places: 1,
+            }
+            .svg()]
+        }
+        "themes" => {
+            let (Some(k), Some(theme), Some(rising)) =
+                (column(r, "type"), column(r, "theme"), column(r, "rising"))
+            else {
+                return Vec::new();
+            };
+            let labels = r
+                .rows
+                .iter()
+                .map(|row| {
+                    let flag = if cell_text(&row[rising]).is_empty() {
+                        ""
+                    } else {
+                        "▲ "
+                    };
+                    format!(
+                        "{flag}{} · {}",
+                        shown(report, Some(Field::Type), &cell_text(&row[k]), lang),
+                        cell_text(&row[theme])
+                    )
+                })
+                .collect();
+            vec![Bars {
+                id: "chart-themes".into(),
+                title: t(
+                    "各类型热点主题：本期与上期（▲ 为预警）",
+                    "Themes per type: this period and the previous (▲ early warning)",
+                ),
+                axis: t("提及的工单数（个）", "tickets mentioning it"),
+                labels,
+                series: vec![
+                    series(t("本期", "this period"), values(r, "tickets")),
+                    series(t("上期", "previous period"), values(r, "previous")),
+                ],
+                stacked: false,
+                max: None,
+                whiskers: None,
+                places: 0,
             }
             .svg()]
         }
@@ -479,7 +521,7 @@ fn target_name(kind: &str, lang: Lang) -> String {
 }
 
 /// What the numbers point at, each a sentence naming its figure: the
-/// largest type share, the worst SLA target, the lowest-scoring survey
+/// largest type share, rising themes, the worst SLA target, the lowest-scoring survey
 /// dimension of the period, and tickets left open a month or more.
 /// Nothing is said where the data says nothing.
 fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
@@ -507,6 +549,30 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
                     "'{label}' is the largest share of tickets created: {share:.1}% ({count:.0}). Review its main causes first and add answers to the knowledge base."
                 ),
             });
+        }
+    }
+
+    if let Some(r) = find("themes") {
+        let (tickets, previous) = (values(r, "tickets"), values(r, "previous"));
+        if let (Some(k), Some(theme), Some(rising)) =
+            (column(r, "type"), column(r, "theme"), column(r, "rising"))
+        {
+            for (i, row) in r.rows.iter().enumerate() {
+                if cell_text(&row[rising]).is_empty() {
+                    continue;
+                }
+                let kind = shown(report, Some(Field::Type), &cell_text(&row[k]), lang);
+                let theme = cell_text(&row[theme]);
+                let (now, before) = (tickets[i].unwrap_or(0.0), previous[i].unwrap_or(0.0));
+                out.push(match lang {
+                    Lang::Zh => format!(
+                        "「{theme}」类{kind}工单从上期的{before:.0}个增至{now:.0}个：建议尽快查明原因，必要时通知相关部门。"
+                    ),
+                    Lang::En => format!(
+                        "'{theme}' {kind} tickets rose from {before:.0} to {now:.0}: find the cause early and tell the team concerned."
+                    ),
+                });
+            }
         }
     }
 

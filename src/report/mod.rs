@@ -13,12 +13,14 @@ mod period;
 mod satisfaction;
 mod sla;
 mod summary;
+mod themes;
 mod types;
 
 pub use customers::top as top_customers;
 pub use facts::{Facts, SurveyFact};
 pub use period::Period;
 pub use summary::summary;
+pub use themes::{Theme, ThemeSettings};
 
 use std::collections::BTreeMap;
 
@@ -30,8 +32,9 @@ use crate::model::Summary;
 use crate::output::Records;
 
 /// The sections in report order.
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 8] = [
     "types",
+    "themes",
     "handling",
     "satisfaction",
     "sla",
@@ -94,6 +97,7 @@ impl Report<'_> {
     pub fn section(&self, name: &str) -> Option<Section> {
         let records = match name {
             "types" => types::build(self),
+            "themes" => themes::build(self),
             "handling" => handling::build(self),
             "satisfaction" => satisfaction::build(self),
             "sla" => sla::build(self),

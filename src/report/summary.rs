@@ -89,6 +89,24 @@ pub fn headlines(r: &Report) -> Headlines {
         }
     }
 
+    // Early warnings: themes rising fast.
+    for t in super::themes::themes(r, r.config.report.theme_settings())
+        .into_iter()
+        .filter(|t| t.rising)
+    {
+        en.push(format!(
+            "Early warning: '{}' {} tickets rose from {} to {}.",
+            t.theme, t.kind, t.previous, t.tickets
+        ));
+        zh.push(format!(
+            "预警：「{}」类{}工单从{}个增至{}个。",
+            t.theme,
+            label(Field::Type, &t.kind),
+            t.previous,
+            t.tickets
+        ));
+    }
+
     // Handling time per priority.
     let closed: Vec<&Facts> = r.closed_in(&r.period).collect();
     let mut parts_en = Vec::new();

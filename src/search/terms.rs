@@ -50,31 +50,7 @@ fn is_han(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// A letter or digit folded: full-width forms to ASCII, lower case, Latin
-/// letters with accents to their base letter. Other characters as they are.
-pub fn fold(c: char) -> char {
-    let c = match c as u32 {
-        // Full-width ASCII (Ａ, １).
-        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    };
-    let lower = c.to_lowercase().next().unwrap_or(c);
-    match lower {
-        'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
-        'ç' | 'ć' | 'č' => 'c',
-        'è'..='ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
-        'ì'..='ï' | 'ī' | 'į' => 'i',
-        'ñ' | 'ń' | 'ň' => 'n',
-        'ò'..='ö' | 'ø' | 'ō' | 'ő' => 'o',
-        'ù'..='ü' | 'ū' | 'ů' | 'ű' => 'u',
-        'ý' | 'ÿ' => 'y',
-        'š' | 'ś' => 's',
-        'ž' | 'ź' | 'ż' => 'z',
-        'ł' => 'l',
-        'ß' => 's',
-        other => other,
-    }
-}
+pub use crate::text::fold;
 
 /// The terms of `text`, in order, repeated as often as they occur.
 pub fn terms(text: &str) -> Vec<String> {
