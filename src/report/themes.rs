@@ -177,10 +177,8 @@ fn runs(title: &str) -> Vec<(bool, String)> {
     for c in title.chars() {
         let this_han = is_han(c);
         let word = this_han || c.is_alphanumeric() || c == '\'';
-        if !word || (this_han != han && !current.is_empty()) {
-            if !current.is_empty() {
-                out.push((han, std::mem::take(&mut current)));
-            }
+        if (!word || this_han != han) && !current.is_empty() {
+            out.push((han, std::mem::take(&mut current)));
         }
         if word {
             han = this_han;
