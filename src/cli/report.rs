@@ -16,8 +16,11 @@ use crate::text::visible_lines;
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
     /// The period: a calendar month, YYYY-MM, or `last` (the month before now; the default).
-    #[arg(long, value_name = "YYYY-MM|last", conflicts_with_all = ["quarter", "from"])]
+    #[arg(long, value_name = "YYYY-MM|last", conflicts_with_all = ["quarter", "from", "week"])]
     pub month: Option<String>,
+    /// The period: an ISO week, YYYY-Www (Monday to Sunday), or `last` (the week before now).
+    #[arg(long, value_name = "YYYY-Www|last", conflicts_with_all = ["quarter", "from"])]
+    pub week: Option<String>,
     /// The period: a quarter, YYYYQn, or `last` (the quarter before now).
     #[arg(long, value_name = "YYYYQn|last", conflicts_with = "from")]
     pub quarter: Option<String>,
@@ -71,6 +74,9 @@ pub struct ReportArgs {
 fn period(args: &ReportArgs, today: chrono::NaiveDate) -> Result<Period> {
     if let Some(q) = &args.quarter {
         return Period::parse_quarter(q, today);
+    }
+    if let Some(w) = &args.week {
+        return Period::parse_week(w, today);
     }
     if let (Some(from), Some(to)) = (&args.from, &args.to) {
         return Period::range(parse_date(from)?, parse_date(to)?);

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 /// What kind of period: decides what "the previous period" is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// An ISO week, Monday to Sunday (seed 004's weekly review).
+    Week,
     Month,
     Quarter,
     Range,
@@ -17,7 +19,7 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
     pub kind: Kind,
-    /// `2026-10`, `2026Q3` or `2026-10-01..2026-10-15`.
+    /// `2026-W45`, `2026-10`, `2026Q3` or `2026-10-01..2026-10-15`.
     pub label: String,
     /// First and last day, inclusive.
     pub first: NaiveDate,
@@ -33,6 +35,22 @@ impl Period {
 
     pub fn quarter(year: i32, q: u32) -> Option<Period> {
         Period::quarter_unbounded(year, q).filter(Period::in_range)
+    }
+
+    /// An ISO week (`2026-W45`: Monday 2 November to Sunday 8 November).
+    pub fn week(year: i32, week: u32) -> Option<Period> {
+        Period::week_unbounded(year, week).filter(Period::in_range)
+    }
+
+    fn week_unbounded(year: i32, week: u32) -> Option<Period> {
+        let first = NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)?;
+        let last = first.checked_add_days(chrono::Days::new(6))?;
+        Some(Period {
+            kind: Kind::Week,
+            label: format!("{year:04}-W{week:02}"),
+            first,
+            last,
+        })
     }
 
     fn in_range(&self) -> bool {
@@ -84,6 +102,33 @@ impl Period {
         let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
         let (y, m) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         Period::month(y, m).ok_or_else(bad)
+    }
+
+    /// `YYYY-Www` (ISO 8601: the week of the year's first Thursday is
+    /// W01) or `last` (the week before the one of `today`).
+    pub fn parse_week(text: &str, today: NaiveDate) -> Result<Period> {
+        let bad = || {
+            Error::invalid(
+                "--week",
+                text,
+                format!(
+                    "expected an ISO week YYYY-Www (e.g. 2026-W45, Monday to Sunday) or 'last'; {DATE_RANGE}"
+                ),
+            )
+        };
+        if text.trim().eq_ignore_ascii_case("last") {
+            let before = today
+                .checked_sub_days(chrono::Days::new(7))
+                .ok_or_else(bad)?
+                .iso_week();
+            return Period::week(before.year(), before.week()).ok_or_else(bad);
+        }
+        let upper = text.trim().to_ascii_uppercase();
+        let (y, w) = upper.split_once("-W").ok_or_else(bad)?;
+        if w.len() != 2 {
+            return Err(bad());
+        }
+        Period::week(y.parse().map_err(|_| bad())?, w.parse().map_err(|_| bad())?).ok_or_else(bad)
     }
 
     /// `YYYYQn` or `last` (the quarter before the one of `today`).
@@ -146,6 +191,10 @@ impl Period {
     pub fn previous(&self) -> Period {
         let before = self.first.pred_opt().expect("date in range");
         match self.kind {
+            Kind::Week => {
+                let week = before.iso_week();
+                Period::week_unbounded(week.year(), week.week()).expect("valid week")
+            }
             Kind::Month => {
                 Period::month_unbounded(before.year(), before.month()).expect("valid month")
             }
@@ -222,6 +271,35 @@ mod tests {
     }
 
     #[test]
+    fn iso_weeks_and_the_last_one() {
+        let p = Period::parse_week("2026-W45", d("2026-12-01")).unwrap();
+        assert_eq!((p.first, p.last), (d("2026-11-02"), d("2026-11-08")));
+        assert_eq!(p.previous().label, "2026-W44");
+        // 2026-01-01 is a Thursday: W01 starts on 2025-12-29.
+        let w1 = Period::parse_week("2026-w01", d("2026-12-01")).unwrap();
+        assert_eq!(w1.first, d("2025-12-29"));
+        assert_eq!(w1.previous().label, "2025-W52");
+        // 2026 has 53 weeks; 2025 has 52.
+        assert!(Period::parse_week("2026-W53", d("2026-12-01")).is_ok());
+        assert!(Period::parse_week("2025-W53", d("2026-12-01")).is_err());
+        // `last` on Wednesday 2026-11-25 (W48) is W47.
+        let last = Period::parse_week("last", d("2026-11-25")).unwrap();
+        assert_eq!(
+            (last.label.as_str(), last.first),
+            ("2026-W47", d("2026-11-16"))
+        );
+        for bad in ["2026-45", "2026-W5", "2026-W00", "W45", "1969-W52"] {
+            let err = Period::parse_week(bad, d("2026-12-01"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--week") && err.contains("2026-W45"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn periods_stay_within_1970_to_9999() {
         let today = d("2026-01-01");
         for bad in [
@@ -250,7 +328,8 @@ mod tests {
         fn parsing_periods_never_panics(text in "\\PC{0,20}", y in proptest::prelude::any::<i32>(), m in proptest::prelude::any::<u32>()) {
             let today = d("2026-11-23");
             for text in [text.clone(), format!("{y}-{m}"), format!("{y}Q{m}"), format!("{y}-{}", m % 14)] {
-                for p in [Period::parse_month(&text, today), Period::parse_quarter(&text, today)].into_iter().flatten() {
+                let week = format!("{y}-W{:02}", m % 60);
+                for p in [Period::parse_month(&text, today), Period::parse_quarter(&text, today), Period::parse_week(&text, today), Period::parse_week(&week, today)].into_iter().flatten() {
                     let _ = (p.previous(), p.trend_months(120), p.days());
                 }
             }

@@ -1212,3 +1212,45 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
     let out = env.run(&["report", "--month", "2026-10"]).fails(1);
     assert!(out.stderr.contains("rise_min"), "{}", out.stderr);
 }
+
+#[test]
+fn a_week_is_a_period_for_every_section() {
+    let env = store();
+    let week = |w: &str, name: &str| {
+        let out = env
+            .run(&["report", "--week", w, "--section", name, "--format", "csv"])
+            .ok();
+        out.stdout
+    };
+    // W41 is Monday 5 to Sunday 11 October: T1 to T4.
+    assert_eq!(
+        week("2026-W41", "types"),
+        "type,count,share_pct\ncomplaint,2,50.0\nconsultation,1,25.0\nsuggestion,1,25.0\n"
+    );
+    // T8 on Monday 2 November is W45's.
+    assert_eq!(
+        week("2026-W45", "types"),
+        "type,count,share_pct\ncomplaint,1,100.0\n"
+    );
+    for name in [
+        "themes",
+        "handling",
+        "satisfaction",
+        "sla",
+        "agents",
+        "customers",
+        "backlog",
+    ] {
+        week("2026-W41", name);
+    }
+    // `last` on Monday 23 November (W48) is W47, which has no ticket.
+    assert_eq!(week("last", "types"), "type,count,share_pct\n");
+    let out = env
+        .run(&["report", "--week", "2026-W41", "--out", "weekly/"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "weekly/2026-W41");
+    let out = env.run(&["report", "--week", "2026-41"]).fails(1);
+    assert!(out.stderr.contains("2026-W45"), "{}", out.stderr);
+    env.run(&["report", "--week", "last", "--month", "last"])
+        .fails(2);
+}
