@@ -12,7 +12,7 @@ mod settings;
 pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
 pub use default_rules::{DEFAULT_RULES, DEFAULT_TEMPLATES};
 pub use holders::holds_identity;
-pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig};
+pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig, ThemesConfig};
 pub use settings::{is_id_prefix, Settings};
 
 use serde::{Deserialize, Serialize};

@@ -82,19 +82,6 @@ impl ReportConfig {
     pub(super) fn is_default(&self) -> bool {
         *self == ReportConfig::default()
     }
-
-    /// The settings of the `themes` section, the defaults where not set.
-    pub fn theme_settings(&self) -> crate::report::ThemeSettings {
-        let default = crate::report::ThemeSettings::default();
-        let Some(t) = &self.themes else {
-            return default;
-        };
-        crate::report::ThemeSettings {
-            top: t.top.unwrap_or(default.top),
-            rise_min: t.rise_min.unwrap_or(default.rise_min),
-            rise_ratio: t.rise_ratio.unwrap_or(default.rise_ratio),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

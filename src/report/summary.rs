@@ -90,7 +90,7 @@ pub fn headlines(r: &Report) -> Headlines {
     }
 
     // Early warnings: themes rising fast.
-    for t in super::themes::themes(r, r.config.report.theme_settings())
+    for t in super::themes::themes(r, super::ThemeSettings::of(r.config.report.themes.as_ref()))
         .into_iter()
         .filter(|t| t.rising)
     {

@@ -135,6 +135,21 @@ impl Default for ThemeSettings {
     }
 }
 
+impl ThemeSettings {
+    /// `report.themes` of desk.yaml, the defaults where not set.
+    pub fn of(config: Option<&crate::config::ThemesConfig>) -> ThemeSettings {
+        let default = ThemeSettings::default();
+        let Some(t) = config else {
+            return default;
+        };
+        ThemeSettings {
+            top: t.top.unwrap_or(default.top),
+            rise_min: t.rise_min.unwrap_or(default.rise_min),
+            rise_ratio: t.rise_ratio.unwrap_or(default.rise_ratio),
+        }
+    }
+}
+
 pub const COLUMNS: [&str; 8] = [
     "type",
     "theme",
@@ -450,7 +465,7 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
 
 pub fn build(r: &Report) -> Records {
     let mut records = Records::new(&COLUMNS);
-    for t in themes(r, r.config.report.theme_settings()) {
+    for t in themes(r, ThemeSettings::of(r.config.report.themes.as_ref())) {
         records.push(vec![
             text(&t.kind),
             text(&t.theme),
