@@ -6,7 +6,7 @@ use crate::app;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
 use crate::output::message;
-use crate::output::Format;
+use crate::output::{Format, Workbook};
 use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
 use crate::text::visible_lines;
@@ -42,6 +42,11 @@ pub struct ReportArgs {
     /// DIR ending in `/` gets a folder named after the period inside it.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write the report as one Excel workbook to FILE (`--out` writes
+    /// report.xlsx): the summary, then a sheet per section, numbers as
+    /// numbers and text as text. `-` is standard output, if not a terminal.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
     /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
@@ -75,6 +80,23 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
+    if args.xlsx.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        // A workbook is binary: never onto a terminal, nor after DIR.
+        if ctx.term.is_tty {
+            return Err(Error::Refused(
+                "--xlsx - writes a binary workbook to standard output, here a terminal: \
+                 redirect it to a file (`> report.xlsx`) or give --xlsx a FILE"
+                    .into(),
+            ));
+        }
+        if args.out.is_some() {
+            return Err(Error::Refused(
+                "--xlsx - would write the workbook after the DIR that --out prints on \
+                 standard output; --out writes report.xlsx already, or give --xlsx a FILE"
+                    .into(),
+            ));
+        }
+    }
     let input = app::report::report_input(&ctx.store, period, args.months, now)?;
     let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {
@@ -97,8 +119,21 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         // A text file people `cat`: stored text in it is shown, never obeyed.
         write_atomic(&path, visible_lines(&summary(&report)).as_bytes())?;
         message::say(&format!("wrote {}", path.display()));
+        let path = dir.join("report.xlsx");
+        write_atomic(&path, &workbook(&report, &sections)?)?;
+        message::say(&format!("wrote {}", path.display()));
         writeln!(out, "{}", dir.display())?;
-    } else {
+    }
+    if let Some(file) = &args.xlsx {
+        let bytes = workbook(&report, &sections)?;
+        if file.as_os_str() == "-" {
+            out.write_all(&bytes)?;
+        } else {
+            write_atomic(file, &bytes)?;
+            message::say(&format!("wrote {}", file.display()));
+        }
+    }
+    if args.out.is_none() && args.xlsx.is_none() {
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
@@ -120,6 +155,24 @@ fn out_dir(given: &std::path::Path, label: &str) -> PathBuf {
     } else {
         given.to_path_buf()
     }
+}
+
+/// The report as an Excel workbook: the summary (as `write_sections` shows
+/// it: one section alone gets only the line naming the period), then a
+/// sheet per section. Created on the period's first day, so the same
+/// report gives the same bytes.
+fn workbook(report: &Report, sections: &[Section]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new(report.period.first)?;
+    let summary = summary(report);
+    let text = visible_lines(&summary);
+    match sections {
+        [_] => book.lines("summary", text.lines().next().unwrap_or_default())?,
+        _ => book.lines("summary", &text)?,
+    }
+    for s in sections {
+        book.records(s.name, &s.records)?;
+    }
+    book.to_bytes()
 }
 
 fn write_sections(
