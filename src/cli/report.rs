@@ -6,8 +6,9 @@ use crate::app;
 use crate::app::report_mail::Mailed;
 use crate::clock::parse_date;
 use crate::error::{Error, Result};
+use crate::mail::Attachment;
 use crate::output::message;
-use crate::output::Format;
+use crate::output::{Format, Workbook};
 use crate::report::html::Lang;
 use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
 use crate::store::write_atomic;
@@ -61,6 +62,11 @@ pub struct ReportArgs {
     /// who has had this period's report is skipped.
     #[arg(long, value_name = "TO", num_args = 0..)]
     pub mail: Option<Vec<String>>,
+    /// Write the report as one Excel workbook to FILE (`--out` writes
+    /// report.xlsx): the summary, then a sheet per section, numbers as
+    /// numbers and text as text. `-` is standard output, if not a terminal.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
     /// Start CSV with a UTF-8 byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
@@ -97,6 +103,30 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
+    if args.xlsx.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        // A workbook is binary: never onto a terminal, nor after DIR.
+        if ctx.term.is_tty {
+            return Err(Error::Refused(
+                "--xlsx - writes a binary workbook to standard output, here a terminal: \
+                 redirect it to a file (`> report.xlsx`) or give --xlsx a FILE"
+                    .into(),
+            ));
+        }
+        if args.out.is_some() {
+            return Err(Error::Refused(
+                "--xlsx - would write the workbook after the DIR that --out prints on \
+                 standard output; --out writes report.xlsx already, or give --xlsx a FILE"
+                    .into(),
+            ));
+        }
+    }
+    let dash = |f: &Option<PathBuf>| f.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    if dash(&args.html) && (dash(&args.xlsx) || args.out.is_some()) {
+        return Err(Error::Refused(
+            "--html - writes the page to standard output, where --out prints DIR and              --xlsx - writes the workbook: give --html a FILE"
+                .into(),
+        ));
+    }
     let input = app::report::report_input(&ctx.store, period, args.months, now)?;
     let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {
@@ -123,6 +153,9 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         let path = dir.join("report.html");
         write_atomic(&path, page()?.as_bytes())?;
         message::say(&format!("wrote {}", path.display()));
+        let path = dir.join("report.xlsx");
+        write_atomic(&path, &workbook(&report, &sections)?)?;
+        message::say(&format!("wrote {}", path.display()));
         writeln!(out, "{}", dir.display())?;
     }
     if let Some(file) = &args.html {
@@ -133,12 +166,27 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             message::say(&format!("wrote {}", file.display()));
         }
     }
+    if let Some(file) = &args.xlsx {
+        let bytes = workbook(&report, &sections)?;
+        if file.as_os_str() == "-" {
+            out.write_all(&bytes)?;
+        } else {
+            write_atomic(file, &bytes)?;
+            message::say(&format!("wrote {}", file.display()));
+        }
+    }
     if let Some(given) = &args.mail {
         let to = match given.is_empty() {
             false => given.clone(),
             true => ctx.store.config.report.mail_to.clone().unwrap_or_default(),
         };
-        let mail = app::report::report_mail(&ctx.store, &report, &sections, args.lang, Vec::new())?;
+        // The workbook goes with the page, named after the period.
+        let attachments = vec![Attachment {
+            name: format!("report-{}.xlsx", report.period.label.replace("..", "_")),
+            bytes: workbook(&report, &sections)?,
+        }];
+        let mail =
+            app::report::report_mail(&ctx.store, &report, &sections, args.lang, attachments)?;
         for done in app::report_mail::mail_report(
             &ctx.store,
             &report.period.label,
@@ -156,7 +204,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             }
         }
     }
-    if args.out.is_none() && args.html.is_none() && args.mail.is_none() {
+    if args.out.is_none() && args.html.is_none() && args.xlsx.is_none() && args.mail.is_none() {
         let format = ctx.term.format_or_default(args.format);
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
@@ -178,6 +226,24 @@ fn out_dir(given: &std::path::Path, label: &str) -> PathBuf {
     } else {
         given.to_path_buf()
     }
+}
+
+/// The report as an Excel workbook: the summary (as `write_sections` shows
+/// it: one section alone gets only the line naming the period), then a
+/// sheet per section. Created on the period's first day, so the same
+/// report gives the same bytes.
+fn workbook(report: &Report, sections: &[Section]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new(report.period.first)?;
+    let summary = summary(report);
+    let text = visible_lines(&summary);
+    match sections {
+        [_] => book.lines("summary", text.lines().next().unwrap_or_default())?,
+        _ => book.lines("summary", &text)?,
+    }
+    for s in sections {
+        book.records(s.name, &s.records)?;
+    }
+    book.to_bytes()
 }
 
 fn write_sections(

@@ -10,11 +10,8 @@ impl Cell {
             Cell::Null => Json::Null,
             Cell::Text(s) => Json::String(s.clone()),
             Cell::Int(n) => Json::from(*n),
-            Cell::Dec(x, places) => {
-                let factor = 10f64.powi(*places as i32);
-                serde_json::Number::from_f64((x * factor).round() / factor)
-                    .map_or(Json::Null, Json::Number)
-            }
+            Cell::Dec(x, places) => serde_json::Number::from_f64(super::rounded(*x, *places))
+                .map_or(Json::Null, Json::Number),
         }
     }
 }

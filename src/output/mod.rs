@@ -1,19 +1,22 @@
 //! One writer for every output format: commands build rows once and print
 //! them as a table (`table.rs`), CSV (`csv.rs`) or JSON (`json.rs`) through
-//! any `Write`, so tests can capture it; the terminal they are shown on is
-//! `terminal.rs`.
+//! any `Write`, so tests can capture it, or lay them out as the sheets of an
+//! Excel workbook (`xlsx.rs`, bytes for the caller to write); the terminal
+//! they are shown on is `terminal.rs`.
 
 mod csv;
 mod json;
 pub mod message;
 mod table;
 mod terminal;
+mod xlsx;
 
 use std::io::Write;
 
 pub use self::csv::{csv_cell, csv_cell_import, csv_cell_value, starts_like_formula};
 pub use self::table::pad;
 pub use self::terminal::Terminal;
+pub use self::xlsx::Workbook;
 use crate::error::Result;
 use crate::text::visible;
 
@@ -182,6 +185,12 @@ pub fn cell_text(v: &Cell) -> String {
             }
         }
     }
+}
+
+/// A decimal rounded to its places, as JSON and workbooks give it.
+fn rounded(x: f64, places: usize) -> f64 {
+    let factor = 10f64.powi(places as i32);
+    (x * factor).round() / factor
 }
 
 pub fn text(s: impl AsRef<str>) -> Cell {

@@ -941,3 +941,107 @@ fn check_reports_e_mail_addresses_desk_cannot_mail() {
     assert!(said.contains("not one e-mail address"), "{said}");
     assert!(!said.contains("zhang.wei@"), "unmasked: {said}");
 }
+
+#[test]
+fn an_xlsx_export_keeps_revealed_long_numbers_whole_as_text() {
+    use calamine::{Data, Reader};
+    let env = TestEnv::new();
+    let key = with_key(&env);
+    let id = env
+        .run_keyed(
+            &key,
+            &customer_add(
+                "individual",
+                "李四",
+                &[
+                    "--id-card",
+                    "440301198506151238",
+                    "--bank-card",
+                    "4111 1111 1111 1111",
+                    "--phone",
+                    "13912345678",
+                    "--notes",
+                    "=HYPERLINK(\"x\")",
+                ],
+            ),
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let export = |reveal: bool| {
+        let mut cmd = env.cmd();
+        cmd.env("DESK_KEY_FILE", &key)
+            .args(["customer", "export", "--format", "xlsx"]);
+        if reveal {
+            cmd.arg("--reveal");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(out.stdout)).unwrap();
+        assert_eq!(book.sheet_names(), ["customers"]);
+        book.worksheet_range("customers").unwrap()
+    };
+    let sheet = export(true);
+    // Every cell is the revealed CSV's, as text (none a number, none a formula).
+    let csv = env
+        .run_keyed(&key, &["--csv-raw", "customer", "export", "--reveal"])
+        .ok()
+        .stdout;
+    let csv: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let cells: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(cells.len(), csv.len());
+    for (got, want) in cells.iter().zip(&csv) {
+        let want: Vec<Data> = want
+            .iter()
+            .map(|w| match w.as_str() {
+                "" => Data::Empty,
+                w => Data::String(w.into()),
+            })
+            .collect();
+        assert_eq!(got, &want);
+    }
+    let header = &csv[0];
+    let row = csv.iter().position(|r| r[0] == id).unwrap();
+    let at = |column: &str| {
+        let col = header.iter().position(|h| h == column).unwrap();
+        sheet.get((row, col)).unwrap().clone()
+    };
+    // What Excel would show as 4.40301E+17 and 4.11111E+15 from CSV.
+    assert_eq!(at("id_card"), Data::String("440301198506151238".into()));
+    assert_eq!(at("bank_card"), Data::String("4111111111111111".into()));
+    assert_eq!(at("phone"), Data::String("13912345678".into()));
+    assert_eq!(at("notes"), Data::String("=HYPERLINK(\"x\")".into()));
+    // Masked, the numbers are not there.
+    let masked = export(false);
+    for cell in masked.used_cells() {
+        let text = cell.2.to_string();
+        for secret in ["440301198506151238", "4111111111111111", "13912345678"] {
+            assert!(!text.contains(secret), "{secret} in the masked export");
+        }
+    }
+    // Never onto a terminal: refused before anything is revealed or recorded.
+    #[cfg(unix)]
+    {
+        let before = env.snapshot();
+        let out = env.run_tty_env(
+            100,
+            false,
+            &[("DESK_KEY_FILE", key.as_str())],
+            &["customer", "export", "--format", "xlsx", "--reveal"],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        assert!(
+            out.stderr.contains("redirect it to a file"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(before, env.snapshot(), "a refused export changed files");
+    }
+}

@@ -1,6 +1,8 @@
 //! The report on a constructed store whose answers were worked out by hand
 //! (see the comments); every column of types, handling and satisfaction.
 
+use calamine::Reader;
+
 use crate::common::{SmtpServer, TestEnv};
 
 const ALL5: [&str; 6] = [
@@ -454,10 +456,173 @@ fn out_writes_one_csv_per_section_and_a_summary_without_touching_tickets() {
         changed.iter().all(|p| p.starts_with("reports")),
         "{changed:?}"
     );
-    // Eight tables, the summary and the page.
-    assert_eq!(after.len() - before.len(), 10);
+    // Eight tables, the summary, the page and the workbook.
+    assert_eq!(after.len() - before.len(), 11);
     let page = std::fs::read_to_string(env.path("reports/2026-10/report.html")).unwrap();
     assert!(page.contains("<svg"), "{page}");
+    // The workbook beside the CSV files is that of `--xlsx`.
+    let xlsx = env.path("reports/2026-10/report.xlsx");
+    env.run(&["report", "--month", "2026-10", "--xlsx", "r.xlsx"])
+        .ok();
+    assert!(
+        std::fs::read(xlsx).unwrap() == std::fs::read(env.path("r.xlsx")).unwrap(),
+        "report.xlsx of --out differs from the workbook of --xlsx"
+    );
+}
+
+/// A workbook's bytes, opened for reading.
+fn workbook(bytes: Vec<u8>) -> calamine::Xlsx<std::io::Cursor<Vec<u8>>> {
+    calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook")
+}
+
+/// A sheet's cells as the CSV of the section shows them, with the type
+/// that the workbook gave each: `n:` a number, `s:` text, `` empty.
+fn typed_cells(
+    book: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
+    name: &str,
+) -> Vec<Vec<String>> {
+    use calamine::Data;
+    let range = book.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Float(x) => format!("n:{x}"),
+                    Data::String(s) => format!("s:{s}"),
+                    Data::Empty => String::new(),
+                    other => panic!("{name}: unexpected cell {other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn xlsx_has_the_summary_and_a_sheet_per_section_with_typed_cells() {
+    let env = store();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--xlsx", "october.xlsx"])
+        .ok();
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr, "wrote october.xlsx\n");
+    let mut book = workbook(std::fs::read(env.path("october.xlsx")).unwrap());
+    let sections = [
+        "types",
+        "handling",
+        "satisfaction",
+        "sla",
+        "agents",
+        "customers",
+        "backlog",
+    ];
+    let mut names = vec!["summary"];
+    names.extend(sections);
+    assert_eq!(book.sheet_names(), names);
+    // The summary: the lines of summary.txt, one a row.
+    env.run(&["report", "--month", "2026-10", "--out", "r/"])
+        .ok();
+    let summary = std::fs::read_to_string(env.path("r/2026-10/summary.txt")).unwrap();
+    let lines: Vec<Vec<String>> = summary
+        .lines()
+        .map(|l| {
+            vec![if l.is_empty() {
+                String::new()
+            } else {
+                format!("s:{l}")
+            }]
+        })
+        .collect();
+    assert_eq!(typed_cells(&mut book, "summary"), lines);
+    // Each sheet holds the cells of the section's CSV: the header and the
+    // text as text, counts and decimals as numbers of the same value.
+    for name in sections {
+        let csv = section(&env, name, &[]);
+        let cells = typed_cells(&mut book, name);
+        assert_eq!(cells.len(), csv.len(), "{name}");
+        assert!(cells[0].iter().all(|h| h.starts_with("s:")), "{name}");
+        for (row, (got, want)) in cells.iter().zip(&csv).enumerate() {
+            assert_eq!(got.len(), want.len(), "{name} row {row}");
+            for (g, w) in got.iter().zip(want) {
+                match g.split_once(':') {
+                    Some(("n", x)) => assert_eq!(
+                        x.parse::<f64>().unwrap(),
+                        w.parse::<f64>().unwrap(),
+                        "{name} row {row}"
+                    ),
+                    Some(("s", s)) => assert_eq!(s, w, "{name} row {row}"),
+                    _ => assert_eq!(w, "", "{name} row {row}"),
+                }
+            }
+        }
+    }
+    // Which is which: names and IDs are text, counts and hours numbers.
+    let handling = typed_cells(&mut book, "handling");
+    assert_eq!(handling[1][..3], ["s:urgent", "n:3", "n:3"]);
+    let customers = typed_cells(&mut book, "customers");
+    assert_eq!(customers[1], ["s:C000001", "s:张*", "n:2", "n:6"]);
+}
+
+#[test]
+fn xlsx_of_one_section_to_a_pipe_and_never_to_a_terminal() {
+    let env = store();
+    let args = [
+        "report",
+        "--month",
+        "2026-10",
+        "--section",
+        "types",
+        "--xlsx",
+        "-",
+    ];
+    let piped = env.cmd().args(args).output().unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    assert!(piped.stdout.starts_with(b"PK\x03\x04"), "not a zip");
+    // The same report gives the same bytes.
+    let again = env.cmd().args(args).output().unwrap();
+    assert!(again.stdout == piped.stdout, "two runs differ");
+    let mut book = workbook(piped.stdout);
+    assert_eq!(book.sheet_names(), ["summary", "types"]);
+    // One section alone: the summary's first line only, naming the period.
+    let summary = typed_cells(&mut book, "summary");
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert!(
+        summary[0][0].starts_with("s:desk report 2026-10 "),
+        "{summary:?}"
+    );
+    assert_eq!(
+        typed_cells(&mut book, "types"),
+        [
+            vec!["s:type", "s:count", "s:share_pct"],
+            vec!["s:complaint", "n:2", "n:33.3"],
+            vec!["s:consultation", "n:2", "n:33.3"],
+            vec!["s:requirement", "n:1", "n:16.7"],
+            vec!["s:suggestion", "n:1", "n:16.7"],
+        ]
+    );
+    // After the DIR of --out on stdout: refused, nothing written.
+    let out = env
+        .run(&["report", "--month", "2026-10", "--xlsx", "-", "--out", "r/"])
+        .fails(1);
+    assert!(
+        out.stderr.contains("--out writes report.xlsx already"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("r").exists());
+    #[cfg(unix)]
+    {
+        let out = env.run_tty(100, false, &args);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        assert!(
+            out.stderr.contains(
+                "error: --xlsx - writes a binary workbook to standard output, here a terminal"
+            ),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 #[test]
@@ -954,7 +1119,12 @@ fn the_report_is_mailed_once_per_period_and_recipient_with_its_page_and_text() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].rcpt_tos, ["chen.jing@example.com"]);
     assert_eq!(got[0].headers["Subject"], "星河客服 客服报表 2026-10");
-    let (text, html, _) = parts(&got[0].data);
+    let (text, html, files) = parts(&got[0].data);
+    // The workbook is attached, as the spreadsheet it is.
+    assert_eq!(files, ["report-2026-10.xlsx"]);
+    assert!(got[0]
+        .data
+        .contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     assert!(text.contains("6 tickets were created"), "{text}");
     assert!(text.contains("本期新建工单6个"), "{text}");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");

@@ -2,9 +2,9 @@ use std::io::Write;
 
 use super::Shown;
 use crate::cli::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{ContactField, Customer, CustomerField, Revealed};
-use crate::output::{Cell, Records};
+use crate::output::{Cell, Records, Workbook};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -12,6 +12,9 @@ pub enum ExportFormat {
     Csv,
     /// A JSON array of objects; contacts as arrays.
     Json,
+    /// An Excel workbook of the CSV's columns, every cell text, so that
+    /// long numbers stay whole; to standard output, which is not a terminal.
+    Xlsx,
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +33,13 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> {
+    if args.format == ExportFormat::Xlsx && ctx.term.is_tty {
+        return Err(Error::Refused(
+            "--format xlsx writes a binary workbook to standard output: redirect it to a \
+             file (`> customers.xlsx`)"
+                .into(),
+        ));
+    }
     let keyring = Shown::keyring(ctx, args.reveal)?;
     let shown = Shown {
         reveal: keyring.as_ref(),
@@ -55,29 +65,50 @@ pub fn run(ctx: &Context, args: &ExportArgs, out: &mut dyn Write) -> Result<()> 
             writeln!(text)?;
         }
         ExportFormat::Csv => {
-            let custom: Vec<String> = scan
+            export_records(&scan.customers, &shown).write_csv(
+                &mut text,
+                args.bom,
+                ctx.term.csv_raw,
+            )?;
+        }
+        ExportFormat::Xlsx => {
+            // Created on the day the newest customer was, so the same
+            // records give the same bytes.
+            let newest = scan
                 .customers
                 .iter()
-                .flat_map(|c| c.custom.keys().cloned())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let header = export_header(&custom);
-            let mut records = Records::new(&header.iter().map(String::as_str).collect::<Vec<_>>());
-            for c in &scan.customers {
-                records.push(
-                    customer_row(c, &shown, &custom)
-                        .into_iter()
-                        .map(Cell::Text)
-                        .collect(),
-                );
-            }
-            records.write_csv(&mut text, args.bom, ctx.term.csv_raw)?;
+                .map(|c| c.created.0.date_naive())
+                .max();
+            let mut book = Workbook::new(newest.unwrap_or_default())?;
+            book.records("customers", &export_records(&scan.customers, &shown))?;
+            text = book.to_bytes()?;
         }
     }
     Shown::record(ctx, "customer export", &revealed)?;
     out.write_all(&text)?;
     scan.into_result()
+}
+
+/// Every customer as a row of text cells, with the columns of
+/// [`export_header`] for the custom fields any of them has.
+fn export_records(customers: &[Customer], shown: &Shown) -> Records {
+    let custom: Vec<String> = customers
+        .iter()
+        .flat_map(|c| c.custom.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let header = export_header(&custom);
+    let mut records = Records::new(&header.iter().map(String::as_str).collect::<Vec<_>>());
+    for c in customers {
+        records.push(
+            customer_row(c, shown, &custom)
+                .into_iter()
+                .map(Cell::Text)
+                .collect(),
+        );
+    }
+    records
 }
 
 /// The record's fields in file order, as shown (masked unless revealing),

@@ -1,0 +1,125 @@
+//! The `sentiment` section: what customers said in the period (the
+//! descriptions of complaints, survey comments and mail received, each
+//! dated; the store gathers them in `app::report`), classified by
+//! `sentiment::classify`, beside the surveys' scores, the primary signal.
+
+use chrono::NaiveDate;
+use compact_str::CompactString;
+
+use super::sentiment::{self, Sentiment};
+use super::{mean, pct, Period, Report};
+use crate::output::{dec, int, text, Records};
+
+/// Where a customer's words were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// The description of a ticket of a complaint type, on its creation.
+    Complaint,
+    /// A survey's comment, on the survey's date.
+    Survey,
+    /// The text of a mail received, on its receipt.
+    Mail,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Complaint => "complaint",
+            Source::Survey => "survey",
+            Source::Mail => "mail",
+        }
+    }
+}
+
+/// One text of a customer's, with its ticket and local date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Voice {
+    pub ticket: CompactString,
+    pub date: NaiveDate,
+    pub source: Source,
+    pub text: String,
+}
+
+
+pub const COLUMNS: [&str; 11] = [
+    "month",
+    "surveys",
+    "surveys_positive",
+    "surveys_neutral",
+    "surveys_negative",
+    "texts",
+    "positive",
+    "neutral",
+    "negative",
+    "suggestion",
+    "negative_pct",
+];
+
+/// The rows' spans: each month of a quarter then the whole quarter; any
+/// other period as one row.
+fn spans(period: &Period) -> Vec<Period> {
+    match period.kind {
+        super::period::Kind::Quarter => {
+            let mut months = period.trend_months(3);
+            months.push(period.clone());
+            months
+        }
+        _ => vec![period.clone()],
+    }
+}
+
+/// The counts of one span: surveys by their mean score, and texts as
+/// [`sentiment::classify`] reads them.
+pub struct Counts {
+    pub surveys: [usize; 3],
+    pub texts: [usize; 4],
+}
+
+fn slot(s: Sentiment) -> usize {
+    match s {
+        Sentiment::Positive => 0,
+        Sentiment::Neutral => 1,
+        Sentiment::Negative => 2,
+        Sentiment::Suggestion => 3,
+    }
+}
+
+pub fn counts(r: &Report, span: &Period) -> Counts {
+    let mut surveys = [0; 3];
+    for s in r.facts.iter().flat_map(|f| f.surveys.iter()) {
+        if !span.contains(s.date) || s.scores.is_empty() {
+            continue;
+        }
+        let scores: Vec<f64> = s.scores.values().map(|&v| v as f64).collect();
+        if let Some(m) = mean(&scores) {
+            surveys[slot(sentiment::of_scores(m)).min(2)] += 1;
+        }
+    }
+    let mut texts = [0; 4];
+    for v in r.voices.iter().filter(|v| span.contains(v.date)) {
+        texts[slot(sentiment::classify(&v.text))] += 1;
+    }
+    Counts { surveys, texts }
+}
+
+pub fn build(r: &Report) -> Records {
+    let mut records = Records::new(&COLUMNS);
+    for span in spans(&r.period) {
+        let c = counts(r, &span);
+        let texts: usize = c.texts.iter().sum();
+        records.push(vec![
+            text(&span.label),
+            int(c.surveys.iter().sum()),
+            int(c.surveys[0]),
+            int(c.surveys[1]),
+            int(c.surveys[2]),
+            int(texts),
+            int(c.texts[0]),
+            int(c.texts[1]),
+            int(c.texts[2]),
+            int(c.texts[3]),
+            dec(pct(c.texts[2], texts), 1),
+        ]);
+    }
+    records
+}
