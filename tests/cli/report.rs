@@ -509,6 +509,7 @@ fn xlsx_has_the_summary_and_a_sheet_per_section_with_typed_cells() {
     let mut book = workbook(std::fs::read(env.path("october.xlsx")).unwrap());
     let sections = [
         "types",
+        "themes",
         "handling",
         "satisfaction",
         "sla",
