@@ -438,6 +438,14 @@ impl Drop for SmtpServer {
     }
 }
 
+/// The program a test runs that scripts/test provides and names in the
+/// environment variable `var` (`DESK_TEST_DOVECOT`, `DESK_TEST_CHROMIUM`, …),
+/// else `default`.
+#[cfg(unix)]
+pub fn test_tool(var: &str, default: &str) -> std::ffi::OsString {
+    std::env::var_os(var).unwrap_or_else(|| default.into())
+}
+
 /// A port on 127.0.0.1 that nothing listens on (just freed).
 pub fn closed_port() -> u16 {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

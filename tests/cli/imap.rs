@@ -3,7 +3,7 @@
 //! over TLS into a Maildir. scripts/test installs both (`need_imap`) and
 //! names them in DESK_TEST_DOVECOT and DESK_TEST_GETMAIL.
 
-use std::ffi::{CStr, OsString};
+use std::ffi::CStr;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::common::mail_corpus as corpus;
-use crate::common::{closed_port, customer_add, TestEnv};
+use crate::common::{closed_port, customer_add, test_tool, TestEnv};
 
 const USER: &str = "support@example.com";
 const PASSWORD: &str = "app-password-1";
@@ -73,10 +73,6 @@ fn make_maildir(dir: &Path) {
         std::fs::create_dir_all(&path).unwrap();
         std::os::unix::fs::chown(&path, Some(owner.uid), Some(owner.gid)).unwrap();
     }
-}
-
-fn test_tool(var: &str, default: &str) -> OsString {
-    std::env::var_os(var).unwrap_or_else(|| default.into())
 }
 
 /// Writes a self-signed certificate for 127.0.0.1 and its key into `dir`

@@ -6,6 +6,8 @@ mod common;
 mod agents;
 mod as_of;
 mod automation;
+#[cfg(unix)] // the browser on a pipe of its own (fds 3 and 4)
+mod browser;
 mod cache;
 mod concurrency;
 mod customer_index;
