@@ -12,7 +12,7 @@ mod terminal;
 use std::io::Write;
 
 pub use self::csv::{csv_cell, csv_cell_import, csv_cell_value, starts_like_formula};
-pub use self::table::pad;
+pub use self::table::{fitted, pad};
 pub use self::terminal::Terminal;
 use crate::error::Result;
 use crate::text::visible;
