@@ -31,7 +31,12 @@ pub fn run(ctx: &Context, args: &OutboxArgs, out: &mut dyn Write) -> Result<()> 
         "last_error",
         "key",
         "uses",
-    ]);
+    ])
+    .cut(&["last_error", "uses", "rule", "to"])
+    // On a narrow terminal: the key (for `desk show`'s history), what the
+    // rule would use, the counts and the channel go first, so that the
+    // ticket, its state, whom it is for and why it failed stay.
+    .spare(&["key", "uses", "attempts", "via", "rule", "next_attempt"]);
     for row in &rows {
         let d = &row.delivery;
         let (state, error, uses) = match &row.uses {

@@ -7,7 +7,7 @@ use crate::clock::local_minute;
 use crate::error::Result;
 use crate::model::{inline_value, Action, Event, Field, Mark, Payload, Ticket};
 use crate::output::message;
-use crate::output::pad;
+use crate::output::{fitted, pad};
 use crate::sla::{format_seconds, replay, ClockKind};
 use crate::store::render_ticket;
 use crate::text::visible;
@@ -167,14 +167,15 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     related.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     writeln!(out, "\nother open tickets of {}:", visible(&t.customer))?;
     for o in related {
-        writeln!(
-            out,
-            "  {}  {:<11}  {}  {}",
+        // The title cut to the terminal's width.
+        let lead = format!(
+            "  {}  {:<11}  {}  ",
             o.id,
             o.status.key(),
             pad(&visible(&o.priority), 9),
-            visible(&o.title)
-        )?;
+        );
+        let line = fitted(&lead, &visible(&o.title), ctx.term.width);
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -148,8 +148,9 @@ fn full(rows: &[(Summary, TicketClocks)], tz: chrono_tz::Tz, format: Format) -> 
         });
     }
     headers.push("title");
-    // `--wide` is every column whole, even past the terminal's edge.
-    let mut records = Records::new(&headers);
+    // `--wide` is every column; on a terminal too narrow for them, the
+    // title is cut, then each ticket is a block of its own (a vertical view).
+    let mut records = Records::new(&headers).cut(&["title"]);
     for (t, clocks) in rows {
         let (mut row, mut cell_tones) = leading_cells(t);
         for kind in TargetKind::ALL {

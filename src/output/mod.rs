@@ -14,7 +14,7 @@ mod xlsx;
 use std::io::Write;
 
 pub use self::csv::{csv_cell, csv_cell_import, csv_cell_value, starts_like_formula};
-pub use self::table::pad;
+pub use self::table::{fitted, pad};
 pub use self::terminal::Terminal;
 pub use self::xlsx::Workbook;
 use crate::error::Result;

@@ -17,12 +17,18 @@ use crate::text::visible;
 /// other columns can still be left out: enough of a title to recognise it.
 const CUT_MIN: usize = 20;
 
+/// The narrowest a cut free-text column gets once no column is left to
+/// leave out; narrower than that, the table is drawn as a vertical view.
+const CUT_LAST: usize = 10;
+
 impl Records {
     /// Aligned columns, every cell escaped by [`visible`]. Nothing wraps:
     /// on a known width the free-text columns are cut with an ellipsis and,
-    /// if that is not enough, the spare columns are left out. Box borders
-    /// and colour only when `term.color`. desk decides what is shown and
-    /// how wide ([`fit`], [`ellipsis`]); comfy-table draws it.
+    /// if that is not enough, the spare columns are left out; a table that
+    /// still does not fit is drawn as a vertical view, one block per row
+    /// ([`Records::write_vertical`]). Box borders and colour only when
+    /// `term.color`. desk decides what is shown and how wide ([`fit`],
+    /// [`ellipsis`]); comfy-table draws it.
     pub(super) fn write_table(&self, out: &mut dyn Write, term: Terminal) -> Result<()> {
         let shown = |c: &Cell| -> String {
             let t = cell_text(c);
@@ -53,12 +59,19 @@ impl Records {
         // The box: a border and a blank on either side. Columns are two
         // blanks apart with or without it (see the padding below).
         let frame = if term.color { 4 } else { 0 };
-        let (columns, widths) = fit(
+        let (columns, widths) = match fit(
             &natural,
             &self.cut,
             &self.spare,
             term.width.map(|w| (w as usize).saturating_sub(frame)),
-        );
+        ) {
+            Layout::Columns(columns, widths) => (columns, widths),
+            Layout::Vertical => {
+                // A vertical view only where the width is known.
+                let width = term.width.map_or(usize::MAX, usize::from);
+                return self.write_vertical(out, &header, body, width, term.color);
+            }
+        };
         // comfy-table measures a column in u16 and would split a wider
         // cell over lines: such a cell is cut instead, even on a pipe.
         let widths: Vec<usize> = widths.into_iter().map(|w| w.min(CELL_MAX)).collect();
@@ -168,6 +181,77 @@ impl Records {
         }
         Ok(())
     }
+
+    /// The vertical view, for a terminal too narrow for the columns: one
+    /// block per row, its first cell as the block's heading, then one
+    /// `column  value` line for each other column, a blank line between
+    /// blocks. Every line fits `width`: a value (and, on a terminal
+    /// narrower still, a column's name) is cut with an ellipsis. Every
+    /// column is shown, spare ones too. Colour, without a box, when `color`.
+    fn write_vertical(
+        &self,
+        out: &mut dyn Write,
+        header: &[String],
+        body: Vec<Vec<String>>,
+        width: usize,
+        color: bool,
+    ) -> Result<()> {
+        // Two blanks before a name, two between it and its value.
+        const INDENT: &str = "  ";
+        const GAP: &str = "  ";
+        let labels = header.get(1..).unwrap_or_default();
+        let label_natural = labels.iter().map(|h| h.width()).max().unwrap_or(0);
+        let value_natural = body
+            .iter()
+            .flat_map(|r| r.iter().skip(1))
+            .map(|v| v.width())
+            .max()
+            .unwrap_or(0);
+        let room = width.saturating_sub(INDENT.len() + GAP.len());
+        // The names whole while the values keep half the room.
+        let label_width = label_natural.min((room / 2).max(room.saturating_sub(value_natural)));
+        let value_width = room.saturating_sub(label_width);
+        for (n, row) in body.into_iter().enumerate() {
+            if n > 0 {
+                writeln!(out)?;
+            }
+            let tones = self.tones.get(n);
+            let tone = |i: usize| tones.and_then(|t| t.get(i)).copied().unwrap_or_default();
+            let mut cells = row.into_iter();
+            let heading = cells.next().unwrap_or_default();
+            let heading = ellipsis(&heading, width);
+            writeln!(out, "{}", styled(&heading, color, tone(0), true))?;
+            for (i, (label, value)) in labels.iter().zip(cells).enumerate() {
+                let label = pad(&ellipsis(label, label_width), label_width);
+                let value = ellipsis(&value, value_width);
+                let line = format!(
+                    "{INDENT}{label}{GAP}{}",
+                    styled(&value, color, tone(i + 1), false)
+                );
+                writeln!(out, "{}", line.trim_end())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `text` with its tone and weight as colour sequences (the ones
+/// comfy-table writes in the columns view), when `color` and not empty.
+fn styled(text: &str, color: bool, tone: Tone, bold: bool) -> Cow<'_, str> {
+    if !color || text.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let text = match tone {
+        Tone::Plain => text.to_string(),
+        Tone::Alert => format!("\x1b[38;5;1m{text}\x1b[39m"),
+        Tone::Warn => format!("\x1b[38;5;3m{text}\x1b[39m"),
+        Tone::Dim => format!("\x1b[2m{text}\x1b[0m"),
+    };
+    Cow::Owned(if bold {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text
+    })
 }
 
 /// How many rows of a table comfy-table lays out at a time.
@@ -183,21 +267,26 @@ const CELL_MAX: usize = u16::MAX as usize - 2;
 /// line is a blank, one of the two between columns.
 const BOX: &str = "││──├──┤     ──┌┐└┘";
 
-/// The columns a table shows and their widths, given each column's natural
-/// width: all of them at their natural widths when they fit in `room` (or
-/// no room is known); else the `cut` columns narrowed (the widest first,
-/// down to [`CUT_MIN`]) and then, while that is not enough, the `spare`
-/// columns left out in order; on a terminal narrower still, the `cut`
-/// columns narrowed to a single `…`. Gaps between columns are two wide.
-fn fit(
-    natural: &[usize],
-    cut: &[usize],
-    spare: &[usize],
-    room: Option<usize>,
-) -> (Vec<usize>, Vec<usize>) {
+/// How a table is drawn on the width it has.
+#[derive(Debug, PartialEq, Eq)]
+enum Layout {
+    /// These columns, at these widths.
+    Columns(Vec<usize>, Vec<usize>),
+    /// One block per row ([`Records::write_vertical`]).
+    Vertical,
+}
+
+/// How a table is drawn, given each column's natural width: all of its
+/// columns at their natural widths when they fit in `room` (or no room is
+/// known); else the `cut` columns narrowed (the widest first, down to
+/// [`CUT_MIN`]) and then, while that is not enough, the `spare` columns
+/// left out in order; with no spare column left, the `cut` columns narrowed
+/// further, down to [`CUT_LAST`]; and when even that does not fit, the
+/// vertical view. Gaps between columns are two wide.
+fn fit(natural: &[usize], cut: &[usize], spare: &[usize], room: Option<usize>) -> Layout {
     let mut columns: Vec<usize> = (0..natural.len()).collect();
     let Some(room) = room else {
-        return (columns, natural.to_vec());
+        return Layout::Columns(columns, natural.to_vec());
     };
     let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
     // Narrows the widest cut column, one at a time, down to `min`.
@@ -217,13 +306,17 @@ fn fit(
         let mut widths: Vec<usize> = columns.iter().map(|&i| natural[i]).collect();
         narrow(&columns, &mut widths, CUT_MIN);
         if total(&widths) <= room {
-            return (columns, widths);
+            return Layout::Columns(columns, widths);
         }
         match spare.next() {
             Some(s) => columns.retain(|c| c != s),
             None => {
-                narrow(&columns, &mut widths, 1);
-                return (columns, widths);
+                narrow(&columns, &mut widths, CUT_LAST);
+                return if total(&widths) <= room {
+                    Layout::Columns(columns, widths)
+                } else {
+                    Layout::Vertical
+                };
             }
         }
     }
@@ -234,6 +327,17 @@ fn fit(
 pub fn pad(s: &str, width: usize) -> String {
     let blanks = width.saturating_sub(s.width());
     format!("{s}{}", " ".repeat(blanks))
+}
+
+/// `lead` and then `tail`, cut with an ellipsis so that the line fits
+/// `width` display columns when a width is known (a pipe's lines are never
+/// cut): the lists of the text views, whose last column is free text.
+pub fn fitted(lead: &str, tail: &str, width: Option<u16>) -> String {
+    let tail = match width {
+        Some(w) => ellipsis(tail, usize::from(w).saturating_sub(lead.width()).max(1)),
+        None => Cow::Borrowed(tail),
+    };
+    format!("{lead}{tail}")
 }
 
 /// `s` cut to `width` display columns (CJK counts two), ending in `…` when
@@ -321,12 +425,12 @@ mod tests {
              T1   客户反映设备无法开机  breached\n\
              T22  ok\n"
         );
-        // 21 columns: the title gets 6, and its cut CJK cell comes out a
-        // column short of that; the column keeps its 6.
+        // 25 columns: the title gets 10, and its cut CJK cell comes out a
+        // column short of that; the column keeps its 10.
         assert_eq!(
-            table(&sample(), false, Some(21)),
-            "id   title   state\n\
-             T1   客户…   breached\n\
+            table(&sample(), false, Some(25)),
+            "id   title       state\n\
+             T1   客户反映…   breached\n\
              T22  ok\n"
         );
     }
@@ -334,26 +438,26 @@ mod tests {
     #[test]
     fn colour_tables_have_a_box_a_bold_header_and_tones() {
         let bold = |s: &str| format!("\x1b[1m{s}\x1b[0m");
-        let out = table(&sample(), true, Some(25));
+        let out = table(&sample(), true, Some(29));
         assert_eq!(
             out,
             [
-                "┌───────────────────────┐".to_string(),
+                "┌───────────────────────────┐".to_string(),
                 format!(
-                    "│ {}   {}   {}    │",
+                    "│ {}   {}       {}    │",
                     bold("id"),
                     bold("title"),
                     bold("state")
                 ),
-                "├───────────────────────┤".to_string(),
-                "│ T1   客户…   \x1b[38;5;1mbreached\x1b[39m │".to_string(),
-                format!("│ \x1b[2mT22\x1b[0m  \x1b[2mok\x1b[0m{}│", " ".repeat(15)),
-                "└───────────────────────┘\n".to_string(),
+                "├───────────────────────────┤".to_string(),
+                "│ T1   客户反映…   \x1b[38;5;1mbreached\x1b[39m │".to_string(),
+                format!("│ \x1b[2mT22\x1b[0m  \x1b[2mok\x1b[0m{}│", " ".repeat(19)),
+                "└───────────────────────────┘\n".to_string(),
             ]
             .join("\n")
         );
         for line in out.lines() {
-            assert_eq!(strip_sgr(line).width(), 25, "{line:?}");
+            assert_eq!(strip_sgr(line).width(), 29, "{line:?}");
         }
         // No rows: the box and the header alone.
         let empty = Records::new(&["id", "title"]);
@@ -442,31 +546,115 @@ mod tests {
 
     #[test]
     fn fitting_cuts_free_text_then_leaves_out_spare_columns() {
+        use Layout::*;
         // Room for everything: natural widths.
         assert_eq!(
             fit(&[14, 11, 40], &[2], &[], Some(80)),
-            (vec![0, 1, 2], vec![14, 11, 40])
+            Columns(vec![0, 1, 2], vec![14, 11, 40])
         );
         assert_eq!(
             fit(&[14, 11, 40], &[2], &[], None),
-            (vec![0, 1, 2], vec![14, 11, 40])
+            Columns(vec![0, 1, 2], vec![14, 11, 40])
         );
         // The title gives way: 14 + 11 + 23 and two gaps of two.
         assert_eq!(
             fit(&[14, 11, 40], &[2], &[], Some(52)),
-            (vec![0, 1, 2], vec![14, 11, 23])
+            Columns(vec![0, 1, 2], vec![14, 11, 23])
         );
         // Not enough with the title at its minimum: the spare column goes.
         assert_eq!(
             fit(&[14, 16, 11, 40], &[3], &[1], Some(60)),
-            (vec![0, 2, 3], vec![14, 11, 31])
+            Columns(vec![0, 2, 3], vec![14, 11, 31])
         );
-        // Narrower than anything: the title shrinks to its ellipsis, the
-        // other cells stay whole.
+        // Spare columns go in order, before the title is cut below its
+        // minimum.
         assert_eq!(
-            fit(&[14, 40], &[1], &[], Some(10)),
-            (vec![0, 1], vec![14, 1])
+            fit(&[14, 16, 11, 40], &[3], &[2, 1], Some(50)),
+            Columns(vec![0, 3], vec![14, 34])
         );
+        // No spare column left: the title shrinks further, down to its
+        // last minimum, the other cells whole.
+        assert_eq!(
+            fit(&[14, 40], &[1], &[], Some(28)),
+            Columns(vec![0, 1], vec![14, 12])
+        );
+        assert_eq!(
+            fit(&[14, 40], &[1], &[], Some(26)),
+            Columns(vec![0, 1], vec![14, 10])
+        );
+        // Narrower still, or columns that cannot be cut: a vertical view.
+        assert_eq!(fit(&[14, 40], &[1], &[], Some(25)), Vertical);
+        assert_eq!(fit(&[14, 11, 12], &[], &[], Some(40)), Vertical);
+        assert_eq!(
+            fit(&[14, 11, 12], &[], &[1], Some(40)),
+            Columns(vec![0, 2], vec![14, 12])
+        );
+    }
+
+    #[test]
+    fn a_table_too_wide_for_the_terminal_is_a_vertical_view() {
+        let mut r = Records::new(&["priority", "closed", "avg_first_response_hours", "note"]);
+        r.push(vec![
+            text("urgent"),
+            Cell::Int(3),
+            Cell::Dec(1.5, 2),
+            Cell::Null,
+        ]);
+        r.push(vec![
+            text("important"),
+            Cell::Int(12),
+            Cell::Dec(10.25, 2),
+            text("客户反映设备无法开机，请尽快处理"),
+        ]);
+        assert_eq!(
+            table(&r, false, Some(52)),
+            "urgent\n\
+             \x20 closed                    3\n\
+             \x20 avg_first_response_hours  1.50\n\
+             \x20 note\n\
+             \n\
+             important\n\
+             \x20 closed                    12\n\
+             \x20 avg_first_response_hours  10.25\n\
+             \x20 note                      客户反映设备无法开机，…\n"
+        );
+        // Narrower: the names are cut too, to half the room, where the
+        // values need it.
+        let narrow = table(&r, false, Some(30));
+        assert!(narrow.contains("\n  avg_first_re…  10.25\n"), "{narrow}");
+        assert!(
+            narrow.contains("\n  note           客户反映设备…\n"),
+            "{narrow}"
+        );
+        // Every line fits, with or without colour; no box around blocks.
+        for color in [false, true] {
+            for width in 1..45 {
+                let out = table(&r, color, Some(width));
+                for line in out.lines() {
+                    assert!(
+                        strip_sgr(line).width() <= usize::from(width),
+                        "{width}: {line:?}"
+                    );
+                }
+                assert!(!out.contains('│'));
+            }
+        }
+        // The heading bold, each value in its tone.
+        let mut toned = Records::new(&["id", "response", "resolution_remaining"]);
+        toned.push_toned(
+            vec![text("T1"), text("breached"), Cell::Null],
+            vec![Tone::Plain, Tone::Alert, Tone::Plain],
+        );
+        assert_eq!(
+            table(&toned, true, Some(20)),
+            "\x1b[1mT1\x1b[0m\n  response  \x1b[38;5;1mbreached\x1b[39m\n  resolut…\n"
+        );
+        // On a pipe, or with room enough, the columns as before.
+        assert!(table(&r, false, None).starts_with("priority   closed"));
+        assert!(table(&r, false, Some(80)).starts_with("priority   closed"));
+        // No rows: nothing to show.
+        let empty = Records::new(&["priority", "avg_first_response_hours"]);
+        assert_eq!(table(&empty, false, Some(10)), "");
     }
 
     proptest! {
@@ -485,5 +673,30 @@ mod tests {
             }
         }
 
+        /// Whatever the widths, a known room is never passed: the columns
+        /// fit it, or the table is a vertical view, whose every line does.
+        #[test]
+        fn a_table_always_fits_a_known_width(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-z客]{0,30}", 4),
+                0..4,
+            ),
+            cut in proptest::collection::vec(0usize..4, 0..3),
+            spare in proptest::collection::vec(0usize..4, 0..3),
+            width in 1u16..120,
+            color: bool,
+        ) {
+            let mut r = Records::new(&["id", "title", "avg_first_response_hours", "x"]);
+            r.cut = cut;
+            r.spare = spare;
+            for row in &rows {
+                r.push(row.iter().map(text).collect());
+            }
+            let out = table(&r, color, Some(width));
+            for line in out.lines() {
+                let w = strip_sgr(line).width();
+                prop_assert!(w <= usize::from(width), "{} > {}: {:?}\n{}", w, width, line, out);
+            }
+        }
     }
 }

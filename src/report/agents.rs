@@ -13,7 +13,10 @@ pub fn build(r: &Report) -> Records {
         "open_at_end",
         "surveys",
         "avg_overall",
-    ]);
+    ])
+    // On a narrow terminal: the survey count, then the backlog, then the
+    // satisfaction; the agent, closed and avg_hours stay.
+    .spare(&["surveys", "open_at_end", "avg_overall"]);
     let mut agents: BTreeSet<&str> = r.config.agents.iter().map(|a| a.id.as_str()).collect();
     agents.extend(r.facts.iter().filter_map(|f| f.assignee.as_deref()));
     let end = r.end();

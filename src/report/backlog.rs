@@ -16,6 +16,8 @@ pub fn build(r: &Report) -> Records {
     let priorities: Vec<&str> = r.config.priorities.iter().map(|p| p.key.as_str()).collect();
     let mut headers = vec!["age", "open"];
     headers.extend(priorities.iter().copied());
+    // No column is spare: the counts by priority belong together, and a
+    // terminal too narrow for them gets the vertical view.
     let mut records = Records::new(&headers);
     let end = r.as_of();
     let open: Vec<_> = r.facts.iter().filter(|f| f.open_at(end)).collect();

@@ -31,7 +31,9 @@ pub fn top<'a>(r: &'a Report) -> Vec<(&'a str, usize, usize)> {
 }
 
 pub fn build(r: &Report) -> Records {
-    let mut records = Records::new(&["customer", "name", "complaints", "tickets"]);
+    let mut records = Records::new(&["customer", "name", "complaints", "tickets"])
+        .cut(&["name"])
+        .spare(&["tickets"]);
     for (customer, complaints, tickets) in top(r) {
         let name = r.names.get(customer).map_or("", String::as_str);
         records.push(vec![

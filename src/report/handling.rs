@@ -18,8 +18,23 @@ pub const COLUMNS: [&str; 12] = [
     "reopened",
 ];
 
+/// The columns a table on a narrow terminal leaves out, first to last:
+/// the working-hours figures (the median and 90th percentile first), the
+/// first response, then the rest of the detail; priority, closed, the
+/// average hours and sla_met_pct stay.
+pub const SPARE: [&str; 8] = [
+    "avg_first_response_working_hours",
+    "median_working_hours",
+    "p90_working_hours",
+    "avg_first_response_hours",
+    "avg_working_hours",
+    "reopened",
+    "p90_hours",
+    "median_hours",
+];
+
 pub fn build(r: &Report) -> Records {
-    let mut records = Records::new(&COLUMNS);
+    let mut records = Records::new(&COLUMNS).spare(&SPARE);
     for (priority, group) in r.closed_by_priority() {
         records.push(row(priority, &group));
     }

@@ -45,7 +45,13 @@ pub fn build(r: &Report) -> Records {
     headers.extend(dims.iter().map(|d| format!("avg_{d}")));
     headers.extend(["avg_overall", "nps", "delta_overall"].map(String::from));
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let mut records = Records::new(&headers);
+    // On a narrow terminal the change on the month before goes first (the
+    // overall averages show it), then the dimensions, the last first, then
+    // the NPS: month, surveys and avg_overall stay.
+    let mut spare = vec!["delta_overall"];
+    spare.extend(headers[2..2 + dims.len()].iter().rev());
+    spare.push("nps");
+    let mut records = Records::new(&headers).spare(&spare);
     let mut previous: Option<f64> = None;
     for (i, month) in r.trend.iter().enumerate() {
         let surveys = surveys_in(r, month);

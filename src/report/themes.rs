@@ -464,7 +464,11 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
 }
 
 pub fn build(r: &Report) -> Records {
-    let mut records = Records::new(&COLUMNS);
+    let mut records = Records::new(&COLUMNS).cut(&["theme", "examples"]).spare(&[
+        "examples",
+        "change",
+        "share_pct",
+    ]);
     for t in themes(r, ThemeSettings::of(r.config.report.themes.as_ref())) {
         records.push(vec![
             text(&t.kind),

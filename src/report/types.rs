@@ -34,6 +34,10 @@ pub fn counts(r: &Report) -> (Vec<(String, usize)>, usize) {
 pub fn build(r: &Report) -> Records {
     let (rows, total) = counts(r);
     let mut records = Records::new(&[r.by.name(), "count", "share_pct"]);
+    // Categories are free text; types and channels are short keys.
+    if r.by == GroupBy::Category {
+        records = records.cut(&[r.by.name()]);
+    }
     for (key, count) in rows {
         records.push(vec![text(key), int(count), dec(pct(count, total), 1)]);
     }

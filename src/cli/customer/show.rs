@@ -6,7 +6,7 @@ use crate::cli::Context;
 use crate::clock::local_minute;
 use crate::error::Result;
 use crate::model::{ContactField, Customer, CustomerField, Revealed, Summary};
-use crate::output::pad;
+use crate::output::{fitted, pad};
 use crate::text::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -172,15 +172,16 @@ fn write_text(
     let open = tickets.iter().filter(|t| t.status.is_open()).count();
     writeln!(out, "\ntickets ({}, {open} open)", tickets.len())?;
     for t in tickets {
-        writeln!(
-            out,
-            "  {}  {:<11}  {}  {}  {}",
+        // The title cut to the terminal's width.
+        let lead = format!(
+            "  {}  {:<11}  {}  {}  ",
             t.id,
             t.status.key(),
             pad(&visible(&t.priority), 9),
             pad(&visible(&t.kind), 12),
-            visible(&t.title)
-        )?;
+        );
+        let line = fitted(&lead, &visible(&t.title), ctx.term.width);
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "\nchanges ({})", c.changes.len())?;
     for ch in &c.changes {
