@@ -18,8 +18,10 @@
 //!    sign (`不慢`; `没有不耐心` has two and is not flipped). In a question,
 //!    topic words (`退款`, `投诉`) count nothing.
 //! 4. Patterns of waiting and of nothing happening count negative whatever
-//!    surrounds them: `等了三天`, `三天了`, `还没解决`, `至今`, `一直没`,
-//!    `再也不`, `没人接`, `waited 5 days`, `still not`, `no reply`.
+//!    surrounds them: `等了三天`, `三天了`, `两个小时才`, `还没解决`,
+//!    `至今`, `一直没`, `再也不`, `没人接`, `waited 5 days`, `still not`,
+//!    `no reply`; a few of speed count positive (`十分钟就`, `当天就`). A
+//!    pattern over a negative entry counts instead of it, not as well.
 //! 5. Contrast: after `但是`, `不过`, `可是`, `然而`, `but`, `however` (and
 //!    `就是`, `只是`, `结果` at the start of a clause; the clause after one
 //!    starting with `虽然`), the rest of the text wins, when it carries any
@@ -121,8 +123,9 @@ const NEGATION_REACH: usize = 3;
 /// The longest number a pattern's `#` reads, in characters or digits.
 const LONGEST_NUMBER: usize = 4;
 
-/// What [`classify`] found, for the tests.
+/// What [`classify`] found; the tests show the rest.
 #[derive(Debug)]
+#[cfg_attr(not(test), allow(dead_code))]
 struct Analysis {
     sentiment: Sentiment,
     /// The sum of weights of what won.
@@ -174,11 +177,13 @@ fn analyse(text: &str) -> Analysis {
     }
 }
 
-/// Something the lexicon found: where (clause, unit), its weight as
-/// counted, and whether it is a suggestion word.
+/// Something the lexicon found: where (clause, unit) it starts and ends,
+/// its weight as counted, and whether it is a suggestion word.
 #[derive(Debug)]
 struct Event {
     at: (usize, usize),
+    /// The unit after its last.
+    end: usize,
     weight: i32,
     suggestion: bool,
     what: String,
@@ -211,6 +216,7 @@ fn read_clause(
             contrasts.push((c, first_unit[t]));
         }
     }
+    let first_event = events.len();
     // Entries, longest first, left to right, not overlapping.
     let mut covered = vec![false; clause.tokens.len()];
     let mut found: Vec<(usize, usize, &Entry)> = Vec::new();
@@ -245,6 +251,7 @@ fn read_clause(
             if !negated {
                 events.push(Event {
                     at: (c, start),
+                    end,
                     weight: 0,
                     suggestion: true,
                     what: what.join(" "),
@@ -261,23 +268,39 @@ fn read_clause(
         }
         events.push(Event {
             at: (c, start),
+            end,
             weight,
             suggestion: false,
             what: what.join(" "),
         });
     }
-    // Patterns: every place one starts, not overlapping.
+    // Patterns: every place one starts, not overlapping. One over a
+    // negative entry counts instead of it. The entries' events are in order
+    // and do not overlap, so one pass over them goes with the patterns.
+    let mut patterns = Vec::new();
+    let mut next = first_event;
     let mut i = 0;
     while i < units.len() {
-        let end = lexicon
+        let hit = lexicon
             .patterns
             .iter()
-            .find_map(|p| match_parts(&units, i, p));
-        match end {
-            Some(end) if end > i => {
-                events.push(Event {
+            .find_map(|(p, weight)| match_parts(&units, i, p).map(|end| (end, *weight)));
+        match hit {
+            Some((end, weight)) if end > i => {
+                while next < events.len() && events[next].end <= i {
+                    next += 1;
+                }
+                let mut k = next;
+                while k < events.len() && events[k].at.1 < end {
+                    if events[k].weight < 0 && !events[k].suggestion {
+                        events[k].weight = 0;
+                    }
+                    k += 1;
+                }
+                patterns.push(Event {
                     at: (c, i),
-                    weight: -lexicon::PATTERN_WEIGHT,
+                    end,
+                    weight,
                     suggestion: false,
                     what: units[i..end]
                         .iter()
@@ -290,6 +313,9 @@ fn read_clause(
             _ => i += 1,
         }
     }
+    events.append(&mut patterns);
+    // In the order of the text.
+    events[first_event..].sort_by_key(|e| e.at);
 }
 
 /// How many negators are among the [`NEGATION_REACH`] tokens before the
@@ -365,9 +391,7 @@ fn number_ends(units: &[Unit], i: usize) -> [Option<usize>; LONGEST_NUMBER] {
     }
     for (k, end) in ends.iter_mut().enumerate() {
         match units.get(i + k) {
-            Some(u) if u.s.chars().count() == 1 && NUMERALS.contains(u.s) => {
-                *end = Some(i + k + 1)
-            }
+            Some(u) if u.s.chars().count() == 1 && NUMERALS.contains(u.s) => *end = Some(i + k + 1),
             _ => break,
         }
     }
@@ -378,7 +402,7 @@ fn number_ends(units: &[Unit], i: usize) -> [Option<usize>; LONGEST_NUMBER] {
 struct Lexicon {
     /// Entries by their first unit, longest first.
     entries: HashMap<&'static str, Vec<Entry>>,
-    patterns: Vec<Vec<Part>>,
+    patterns: Vec<(Vec<Part>, i32)>,
 }
 
 struct Entry {
@@ -415,8 +439,8 @@ fn lexicon() -> &'static Lexicon {
         }
         let patterns = lexicon::PATTERNS
             .iter()
-            .map(|parts| {
-                parts
+            .map(|&(parts, weight)| {
+                let parts = parts
                     .iter()
                     .map(|&p| {
                         let optional = p.ends_with('?') && p.len() > 1;
@@ -427,7 +451,8 @@ fn lexicon() -> &'static Lexicon {
                             number: p == "#",
                         }
                     })
-                    .collect()
+                    .collect();
+                (parts, weight)
             })
             .collect();
         Lexicon { entries, patterns }
@@ -523,8 +548,10 @@ fn kind(c: char) -> Char {
         Char::Word
     } else if c == '?' {
         Char::Break(true)
-    } else if matches!(c, '.' | ',' | '!' | ';' | ':' | '。' | '、' | '…' | '~' | '～' | '|')
-        || (c.is_control() && c != ' ')
+    } else if matches!(
+        c,
+        '.' | ',' | '!' | ';' | ':' | '。' | '、' | '…' | '~' | '～' | '|'
+    ) || (c.is_control() && c != ' ')
     {
         Char::Break(false)
     } else if matches!(c as u32, 0x2600..=0x27BF | 0x1F000..=0x1FAFF) {

@@ -60,6 +60,9 @@ pub const TERMS: &[(&str, i32)] = &[
     ("满意", 2),
     ("感谢", 2),
     ("谢谢", 1),
+    ("谢谢你", 1),
+    ("谢谢你们", 1),
+    ("谢谢您", 1),
     ("多谢", 1),
     ("辛苦", 1),
     ("点赞", 2),
@@ -101,6 +104,9 @@ pub const TERMS: &[(&str, i32)] = &[
     ("已解决", 2),
     ("搞定", 2),
     ("修好", 2),
+    ("换好", 2),
+    ("装好", 2),
+    ("弄好", 2),
     ("处理好", 1),
     // Chinese, negative: the service and the people.
     ("慢", -1),
@@ -132,6 +138,11 @@ pub const TERMS: &[(&str, i32)] = &[
     ("挂我电话", -2),
     ("挂断", -2),
     ("打不通", -2),
+    ("打不进", -2),
+    ("转不了", -2),
+    ("联系不上", -2),
+    ("找不到人", -2),
+    ("让我等", -1),
     ("忙音", -1),
     ("迟到", -1),
     ("爽约", -2),
@@ -304,49 +315,72 @@ pub const TOPICS: &[&str] = &[
     "complain",
 ];
 
-/// Patterns of waiting and of nothing happening, each a complaint of
-/// weight [`PATTERN_WEIGHT`] whatever words are around it: a pattern is a
-/// sequence of parts, each one of its alternatives (`?` after a part: it
-/// may be missing), matched within a clause.
-pub const PATTERNS: &[&[&str]] = &[
+/// Patterns of time and of nothing happening, with their weights, whatever
+/// words are around them: a pattern is a sequence of parts, each one of its
+/// alternatives (`?` after a part: it may be missing), matched within a
+/// clause. Where one overlaps a negative entry of [`TERMS`], the pattern
+/// counts and the entry does not (`没人管` is one complaint).
+pub const PATTERNS: &[(&[&str], i32)] = &[
     // 等了三天, 等了两个小时, 等了半个月.
-    &["等", "了?", "#", "个?", "天|小时|钟头|周|星期|礼拜|月|分钟"],
-    &["等", "了?", "好久|很久|半天|那么久|这么久"],
-    &["好久|很久|这么久|那么久", "了"],
+    (
+        &["等", "了?", "#", "个?", "天|小时|钟头|周|星期|礼拜|月|分钟"],
+        -2,
+    ),
+    (&["等", "了?", "好久|很久|半天|那么久|这么久"], -2),
+    (&["好久|很久|这么久|那么久", "了"], -2),
     // 三天了, 一个星期了, 半个月了.
-    &["#", "个?", "天|周|星期|礼拜|月|小时", "了"],
+    (&["#", "个?", "天|周|星期|礼拜|月|小时", "了"], -2),
+    // 两个小时才接, as against 十分钟就回复了, 当天就解决了.
+    (&["#", "个?", "天|周|星期|礼拜|月|小时|分钟", "才"], -2),
+    (&["#", "个?", "天|小时|分钟", "就|内"], 1),
+    (&["当天|当场|马上|立刻|立即|立马|第二天|次日", "就"], 1),
     // 还没解决, 还没有人回复, 仍未处理, 迟迟没到.
-    &[
-        "还|仍|仍然|依然|迟迟|还是",
-        "没有|没|未|不",
-        "解决|处理|回复|回|到|收到|修|换|退|联系|人|来|上门|发|消息|结果|下文|好|答复|反馈",
-    ],
-    &["至今"],
-    &["一直", "没有|没|未|不"],
-    &["再也", "不"],
-    &["不会", "再"],
+    (
+        &[
+            "还|仍|仍然|依然|迟迟|还是",
+            "没有|没|未",
+            "解决|处理|回复|回|到|收到|修|换|退|联系|人|来|上门|发|消息|结果|下文|好|答复|反馈",
+        ],
+        -2,
+    ),
+    (&["迟迟", "不"], -2),
+    (&["至今"], -2),
+    (&["一直", "没有|没|未"], -2),
+    (&["再也", "不"], -2),
+    (&["不会", "再"], -2),
     // 没人接, 没有人回复.
-    &[
-        "没有|没",
-        "人",
-        "理|管|接|回|负责|处理|联系|来|答复|跟进",
-    ],
+    (
+        &["没有|没", "人", "理|管|接|回|负责|处理|联系|来|答复|跟进"],
+        -2,
+    ),
     // 没有回复, 没消息.
-    &["没有|没", "回复|回音|回应|消息|下文|结果|答复|动静|反馈"],
-    // 跑了三趟.
-    &["跑", "了?", "#", "趟|次"],
+    (
+        &["没有|没", "回复|回音|回应|消息|下文|结果|答复|动静|反馈"],
+        -2,
+    ),
+    // 跑了三趟; passed on: 换了三个客服.
+    (&["跑", "了?", "#", "趟|次"], -2),
+    (&["换|转", "了", "#", "个", "客服|人|部门"], -2),
     // English.
-    &["waited", "#", "days|hours|weeks|months|minutes|day|hour|week|month"],
-    &["still", "not|no|waiting|nothing|broken|pending"],
-    &[
-        "no",
-        "reply|response|answer|update|replies|responses|feedback",
-    ],
-    &["never", "got|received|heard|replied|answered|called"],
+    (
+        &[
+            "waited",
+            "for?",
+            "#",
+            "days|hours|weeks|months|minutes|day|hour|week|month",
+        ],
+        -2,
+    ),
+    (&["still", "not|no|waiting|nothing|broken|pending"], -2),
+    (
+        &[
+            "no",
+            "reply|response|answer|update|replies|responses|feedback",
+        ],
+        -2,
+    ),
+    (&["never", "got|received|heard|replied|answered|called"], -2),
 ];
-
-/// The weight of a match of a [`PATTERNS`] entry, negative.
-pub const PATTERN_WEIGHT: i32 = 2;
 
 /// Words that make a text a suggestion (`希望能增加夜间客服`) unless a clear
 /// complaint dominates it.
@@ -368,6 +402,7 @@ pub const SUGGESTIONS: &[&str] = &[
     "要是能",
     "就好了",
     "就更好了",
+    "可以的话",
     "期待",
     "suggest",
     "suggestion",
@@ -392,9 +427,34 @@ pub const SUGGESTIONS: &[&str] = &[
 /// Negators: one, or three, of these among the three words before an entry
 /// flips it (`不慢`, `没有不耐心` is two: not flipped).
 pub const NEGATORS: &[&str] = &[
-    "不", "没", "没有", "未", "别", "并不", "不太", "不是", "并非", "从不", "从未", "毫不",
-    "不够", "不算", "不怎么", "没那么", "没什么", "说不上", "谈不上", "并没有", "不会",
-    "一点也不", "一点都不", "not", "no", "never", "without", "hardly",
+    "不",
+    "没",
+    "没有",
+    "未",
+    "别",
+    "并不",
+    "不太",
+    "不是",
+    "并非",
+    "从不",
+    "从未",
+    "毫不",
+    "不够",
+    "不算",
+    "不怎么",
+    "没那么",
+    "没什么",
+    "说不上",
+    "谈不上",
+    "并没有",
+    "不会",
+    "一点也不",
+    "一点都不",
+    "not",
+    "no",
+    "never",
+    "without",
+    "hardly",
 ];
 
 /// Words after which the rest of the text wins when it carries sentiment
@@ -413,6 +473,18 @@ pub const CONCESSIONS: &[&str] = &["虽然", "虽说", "尽管", "although", "th
 
 /// Words that make a clause a question (so are the clauses ending in `?`).
 pub const QUESTIONS: &[&str] = &[
-    "请问", "吗", "怎么", "如何", "多少", "哪里", "哪儿", "什么时候", "how", "what", "when",
-    "where", "which",
+    "请问",
+    "吗",
+    "怎么",
+    "如何",
+    "多少",
+    "哪里",
+    "哪儿",
+    "什么时候",
+    "咨询",
+    "how",
+    "what",
+    "when",
+    "where",
+    "which",
 ];

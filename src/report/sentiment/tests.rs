@@ -160,7 +160,8 @@ impl Confusion {
 
     /// A Markdown table, as docs/report.md shows it.
     fn table(&self) -> String {
-        let mut s = String::from("| label \\ classified | positive | neutral | negative | suggestion |\n");
+        let mut s =
+            String::from("| label \\ classified | positive | neutral | negative | suggestion |\n");
         s.push_str("| --- | ---: | ---: | ---: | ---: |\n");
         for (i, row) in self.0.iter().enumerate() {
             s.push_str(&format!(
@@ -181,15 +182,72 @@ impl Confusion {
 /// minus negative words, no negation, contrast, patterns or suggestions.
 fn generic(text: &str) -> Sentiment {
     const POSITIVE: &[&str] = &[
-        "好", "不错", "满意", "喜欢", "推荐", "棒", "赞", "完美", "优秀", "值得", "漂亮", "开心",
-        "高兴", "实惠", "划算", "舒服", "方便", "快", "好用", "感谢", "谢谢", "good", "great",
-        "excellent", "love", "like", "nice", "best", "happy", "perfect", "recommend", "awesome",
-        "amazing", "thanks", "fast", "easy",
+        "好",
+        "不错",
+        "满意",
+        "喜欢",
+        "推荐",
+        "棒",
+        "赞",
+        "完美",
+        "优秀",
+        "值得",
+        "漂亮",
+        "开心",
+        "高兴",
+        "实惠",
+        "划算",
+        "舒服",
+        "方便",
+        "快",
+        "好用",
+        "感谢",
+        "谢谢",
+        "good",
+        "great",
+        "excellent",
+        "love",
+        "like",
+        "nice",
+        "best",
+        "happy",
+        "perfect",
+        "recommend",
+        "awesome",
+        "amazing",
+        "thanks",
+        "fast",
+        "easy",
     ];
     const NEGATIVE: &[&str] = &[
-        "差", "不好", "失望", "垃圾", "糟糕", "后悔", "坑", "慢", "贵", "难用", "烂", "假", "骗",
-        "坏", "不满", "生气", "bad", "poor", "terrible", "worst", "awful", "hate",
-        "disappointed", "slow", "broken", "expensive", "waste", "useless",
+        "差",
+        "不好",
+        "失望",
+        "垃圾",
+        "糟糕",
+        "后悔",
+        "坑",
+        "慢",
+        "贵",
+        "难用",
+        "烂",
+        "假",
+        "骗",
+        "坏",
+        "不满",
+        "生气",
+        "bad",
+        "poor",
+        "terrible",
+        "worst",
+        "awful",
+        "hate",
+        "disappointed",
+        "slow",
+        "broken",
+        "expensive",
+        "waste",
+        "useless",
     ];
     let lower = text.to_lowercase();
     let words: Vec<&str> = lower
@@ -264,7 +322,13 @@ fn accuracy_on_the_labelled_sample() {
     for (name, split) in [("dev", &dev), ("held-out", &held), ("all", &all)] {
         let counts: Vec<String> = Sentiment::ALL
             .iter()
-            .map(|s| format!("{} {}", s.name(), split.iter().filter(|l| l.0 == *s).count()))
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.name(),
+                    split.iter().filter(|l| l.0 == *s).count()
+                )
+            })
             .collect();
         let m = Confusion::of(split, classify);
         report.push_str(&format!(
@@ -295,7 +359,10 @@ fn accuracy_on_the_labelled_sample() {
     let dev_accuracy = Confusion::of(&dev, classify).accuracy();
     let held_accuracy = Confusion::of(&held, classify).accuracy();
     assert!(dev_accuracy >= DEV_FLOOR, "dev {dev_accuracy}\n{report}");
-    assert!(held_accuracy >= HELD_OUT_FLOOR, "held-out {held_accuracy}\n{report}");
+    assert!(
+        held_accuracy >= HELD_OUT_FLOOR,
+        "held-out {held_accuracy}\n{report}"
+    );
 }
 
 /// For tuning: the development split's lines classified wrongly, with what
@@ -366,11 +433,20 @@ proptest! {
 /// and signs, a run of one character.
 fn long_texts(bytes: usize) -> Vec<(&'static str, String)> {
     let pieces = [
-        ("feedback", "态度很好，但是等了三天还没人回复，希望尽快处理！Waited 5 days, still not fixed. "),
-        ("one chinese run", "客服很耐心不慢没有不耐心等了三天还没解决希望"),
+        (
+            "feedback",
+            "态度很好，但是等了三天还没人回复，希望尽快处理！Waited 5 days, still not fixed. ",
+        ),
+        (
+            "one chinese run",
+            "客服很耐心不慢没有不耐心等了三天还没解决希望",
+        ),
         ("negators", "不没不没有"),
         ("numbers", "三十几个12345"),
-        ("controls and signs", "\u{0}\u{7}\u{1b}[31m👍😡\u{200d}\u{fe0f}"),
+        (
+            "controls and signs",
+            "\u{0}\u{7}\u{1b}[31m👍😡\u{200d}\u{fe0f}",
+        ),
         ("one character", "等"),
         ("one word", "a"),
     ];
