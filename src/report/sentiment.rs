@@ -10,8 +10,11 @@
 //!    and cut into clauses at punctuation and line breaks; a clause ending
 //!    in `?`, or holding a question word (`请问`, `吗`), is a question.
 //! 2. Words: Chinese runs are segmented by jieba (precise mode, no HMM, its
-//!    built-in dictionary only, so a store's words change nothing); other
-//!    text is split into words (`don't` is `do not`).
+//!    built-in dictionary only, so a store's words change nothing: the
+//!    accuracy measured is the accuracy everywhere); other text is split
+//!    into words (`don't` is `do not`). The segmenter is this module's own:
+//!    search's sits above report in docs/architecture.md's layers, and
+//!    loads the store's dictionary.
 //! 3. The lexicon (`sentiment/lexicon.rs`) is matched, longest entry first,
 //!    a Chinese entry only where it ends where a word ends (`快` is not read
 //!    in `快递`). A negator among the three words before an entry flips its
@@ -22,10 +25,11 @@
 //!    `至今`, `一直没`, `再也不`, `没人接`, `waited 5 days`, `still not`,
 //!    `no reply`; a few of speed count positive (`十分钟就`, `当天就`). A
 //!    pattern over a negative entry counts instead of it, not as well.
-//! 5. Contrast: after `但是`, `不过`, `可是`, `然而`, `but`, `however` (and
-//!    `就是`, `只是`, `结果` at the start of a clause; the clause after one
-//!    starting with `虽然`), the rest of the text wins, when it carries any
-//!    sentiment; of several such, the last that does.
+//! 5. Contrast: after `但是`, `但`, `不过`, `可是`, `然而`, `可惜`, `but`,
+//!    `however`, `yet` (and
+//!    `就是`, `只是`, `结果`, `没想到` at the start of a clause; the clause
+//!    after one starting with `虽然`), the rest of the text wins, when it
+//!    carries any sentiment; of several such, the last that does.
 //! 6. In what wins: a suggestion word (`希望`, `建议`, `能否`, `可以考虑`,
 //!    `最好`, `would be nice`, `please add`), not negated, makes a
 //!    [`Sentiment::Suggestion`] unless the sum of weights is a clear

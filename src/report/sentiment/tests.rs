@@ -307,9 +307,10 @@ fn verdict(score: i32) -> Sentiment {
 }
 
 /// The accuracy each split must keep: what was measured when the method
-/// was fixed, rounded down to a multiple of 5%.
-const DEV_FLOOR: f64 = 0.0;
-const HELD_OUT_FLOOR: f64 = 0.0;
+/// was fixed (dev 143/144 = 99.3%, held-out 89/96 = 92.7%), rounded down
+/// to a multiple of 5%.
+const DEV_FLOOR: f64 = 0.95;
+const HELD_OUT_FLOOR: f64 = 0.90;
 
 #[test]
 fn accuracy_on_the_labelled_sample() {
@@ -365,40 +366,45 @@ fn accuracy_on_the_labelled_sample() {
     );
 }
 
-/// For tuning: the development split's lines classified wrongly, with what
-/// was found. `cargo test --lib report::sentiment::tests::dev_errors --
-/// --ignored --nocapture`.
+/// The lines classified wrongly, with what was found: the development
+/// split's (what tuning looked at), then the held-out split's (listed for
+/// the documentation once the method was fixed, never tuned on).
+/// `cargo test --lib report::sentiment::tests::misclassified -- --ignored
+/// --nocapture`.
 #[test]
 #[ignore]
-fn dev_errors() {
+fn misclassified() {
     let lines = sample();
-    let dev: Vec<_> = lines.iter().filter(|l| !l.2).collect();
-    let mut wrong = 0;
-    for (label, text, _) in &dev {
-        let a = analyse(text);
-        if a.sentiment != *label {
-            wrong += 1;
-            let tokens: Vec<String> = clauses(text)
-                .iter()
-                .map(|c| {
-                    c.tokens
-                        .iter()
-                        .map(|t| t.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("|")
-                })
-                .collect();
-            println!(
-                "{:>10} got {:<10} {text}\n           {} score {} {:?}",
-                label.name(),
-                a.sentiment.name(),
-                tokens.join(" / "),
-                a.score,
-                a.found
-            );
+    for held_out in [false, true] {
+        let split: Vec<_> = lines.iter().filter(|l| l.2 == held_out).collect();
+        println!("{}:", if held_out { "held-out" } else { "dev" });
+        let mut wrong = 0;
+        for (label, text, _) in &split {
+            let a = analyse(text);
+            if a.sentiment != *label {
+                wrong += 1;
+                let tokens: Vec<String> = clauses(text)
+                    .iter()
+                    .map(|c| {
+                        c.tokens
+                            .iter()
+                            .map(|t| t.text.as_str())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    })
+                    .collect();
+                println!(
+                    "{:>10} got {:<10} {text}\n           {} score {} {:?}",
+                    label.name(),
+                    a.sentiment.name(),
+                    tokens.join(" / "),
+                    a.score,
+                    a.found
+                );
+            }
         }
+        println!("{}/{} right\n", split.len() - wrong, split.len());
     }
-    println!("dev: {}/{} right", dev.len() - wrong, dev.len());
 }
 
 // --- Any text, bounded time ------------------------------------------------
@@ -466,7 +472,11 @@ fn a_megabyte_is_classified_in_time_that_grows_with_its_length() {
             let _ = classify(text);
             start.elapsed()
         };
-        let (t_small, t_big) = (time(&small), time(&big));
+        // The small text timed on both sides of the big one, the slower
+        // kept: a machine busy with other tests slows both alike.
+        let t_small = time(&small);
+        let t_big = time(&big);
+        let t_small = t_small.max(time(&small));
         println!("{name}: 100 kB {t_small:?}, 1 MB {t_big:?}");
         // Ten times the text: well under a hundred times the time (a
         // quadratic cost would be that), with room for a busy machine.
