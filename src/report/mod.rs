@@ -11,6 +11,7 @@ mod handling;
 pub mod html;
 mod period;
 mod satisfaction;
+pub mod sentiment;
 mod sla;
 mod summary;
 mod themes;
