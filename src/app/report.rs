@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::model::{Payload, TicketId};
 use crate::report::html::{self, Lang};
+use crate::report::voices::{Source, Voice};
 use crate::report::{self, Facts, GroupBy, Period, Report, Section};
 use crate::store::Store;
 use crate::store::TEMPLATES_DIR;
@@ -21,6 +23,8 @@ pub struct ReportInput {
     pub trend: Vec<Period>,
     pub facts: Vec<Facts>,
     pub names: BTreeMap<String, String>,
+    /// What customers said in the period: complaints, survey comments, mail.
+    pub voices: Vec<Voice>,
     pub now: DateTime<Utc>,
     /// Ticket and customer files that could not be read: the report is made
     /// without them, and the command fails after printing it.
@@ -39,6 +43,7 @@ impl ReportInput {
             by,
             now: self.now,
             names: self.names.clone(),
+            voices: &self.voices,
         }
     }
 }
@@ -66,14 +71,18 @@ pub fn report_input(
     let first_ticket =
         DateTime::from_timestamp(first.into_inner(), 0).map(|t| t.with_timezone(&tz).date_naive());
     let facts = Facts::of_all(&scan.summaries, policy, calendar, tz, now);
+    let mut errors_of_voices = Vec::new();
     let mut input = ReportInput {
         trend: report::trend_since(trend, first_ticket),
         period,
         facts,
         names: BTreeMap::new(),
+        voices: Vec::new(),
         now,
         errors: std::mem::take(&mut scan.errors),
     };
+    input.voices = voices(store, &input, &mut errors_of_voices);
+    input.errors.append(&mut errors_of_voices);
     let ranked: Vec<String> = report::top_customers(&input.report(store, GroupBy::Type))
         .into_iter()
         .map(|(id, _, _)| id.to_string())
@@ -88,6 +97,70 @@ pub fn report_input(
         }
     }
     Ok(input)
+}
+
+/// What customers said in the period, from the files of the tickets that
+/// hold it: complaints created in it (their description), surveys taken in
+/// it (their comment) and mail received in it. Only those files are read,
+/// which the facts name; one that cannot be read is added to `errors`.
+fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Voice> {
+    let period = &input.period;
+    let complaint = store.config.complaint_types();
+    let wanted: Vec<&Facts> = input
+        .facts
+        .iter()
+        .filter(|f| {
+            (period.contains(f.created_date) && complaint.iter().any(|k| *k == f.kind))
+                || f.surveys.iter().any(|s| period.contains(s.date))
+                || f.received.iter().any(|d| period.contains(*d))
+        })
+        .collect();
+    let tz = store.settings.tz;
+    let local = |t: crate::clock::Timestamp| t.0.with_timezone(&tz).date_naive();
+    let read = crate::parallel::map(&wanted, |f| {
+        let id = TicketId::parse(&f.id).ok_or_else(|| {
+            Error::invalid("ticket ID", f.id.as_str(), "a ticket ID of this store")
+        })?;
+        let ticket = store.load_ticket(&id)?;
+        let mut said = Vec::new();
+        let mut voice = |date, source, text: &str| {
+            if period.contains(date) && !text.trim().is_empty() {
+                said.push(Voice {
+                    ticket: f.id.clone(),
+                    date,
+                    source,
+                    text: text.to_string(),
+                });
+            }
+        };
+        if complaint.iter().any(|k| *k == f.kind) {
+            voice(f.created_date, Source::Complaint, &ticket.description);
+        }
+        for e in &ticket.history {
+            match &e.payload {
+                Payload::Surveyed(s) => {
+                    if let Some(comment) = &s.comment {
+                        voice(local(e.at), Source::Survey, comment);
+                    }
+                }
+                Payload::Received(_) => {
+                    if let Some(text) = e.payload.note() {
+                        voice(local(e.at), Source::Mail, text);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok::<_, Error>(said)
+    });
+    let mut out = Vec::new();
+    for r in read {
+        match r {
+            Ok(mut said) => out.append(&mut said),
+            Err(e) => errors.push(e),
+        }
+    }
+    out
 }
 
 /// The language of the HTML report: `lang` given, else the store's

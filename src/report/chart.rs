@@ -45,6 +45,9 @@ pub struct Bars {
     /// A whisker per row from its bar's end to this value (the p90 beside a
     /// median), drawn with the first series.
     pub whiskers: Option<Vec<Option<f64>>>,
+    /// The series' colours, where they carry a meaning (negative in red);
+    /// else the palette's.
+    pub colours: Option<&'static [&'static str]>,
     /// Decimals of the values written beside the bars.
     pub places: usize,
 }
@@ -163,7 +166,7 @@ fn open(out: &mut String, id: &str, title: &str, height: f64) {
     );
 }
 
-fn legend(out: &mut String, series: &[Series], y: f64) {
+fn legend(out: &mut String, series: &[Series], colours: &[&str], y: f64) {
     let mut x = 0.0;
     for (i, s) in series.iter().enumerate() {
         let _ = write!(
@@ -171,7 +174,7 @@ fn legend(out: &mut String, series: &[Series], y: f64) {
             r#"<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" font-size="{FONT}">{}</text>"#,
             px(x),
             px(y),
-            PALETTE[i % PALETTE.len()],
+            colours[i % colours.len()],
             px(x + 14.0),
             px(y + 9.5),
             esc(&s.name)
@@ -231,8 +234,9 @@ impl Bars {
 
         let mut out = String::new();
         open(&mut out, &self.id, &self.title, height);
+        let colours = self.colours.unwrap_or(&PALETTE);
         if legend_h > 0.0 {
-            legend(&mut out, &self.series, TITLE_H);
+            legend(&mut out, &self.series, colours, TITLE_H);
         }
         let bottom = top + rows as f64 * ROW_H;
         // Grid lines and the value axis with its ticks and caption.
@@ -295,7 +299,7 @@ impl Bars {
                     px(y),
                     px(w.max(0.0)),
                     px(bar_h - 1.0),
-                    PALETTE[i % PALETTE.len()],
+                    colours[i % colours.len()],
                     esc(&s.name),
                     num(v, self.places)
                 );
@@ -375,7 +379,7 @@ impl Lines {
         let mut out = String::new();
         open(&mut out, &self.id, &self.title, height);
         if legend_h > 0.0 {
-            legend(&mut out, &self.series, TITLE_H);
+            legend(&mut out, &self.series, &PALETTE, TITLE_H);
         }
         let (_, step) = scale(span);
         let places = tick_places(step);
@@ -492,6 +496,7 @@ mod tests {
             stacked: false,
             max: None,
             whiskers: None,
+            colours: None,
             places: 0,
         }
     }

@@ -37,6 +37,8 @@ pub struct Facts {
     pub targets: Vec<(TargetKind, ClockState)>,
     pub reopened: usize,
     pub surveys: Vec<SurveyFact>,
+    /// The local dates the customer's mail was received on.
+    pub received: Vec<NaiveDate>,
     /// (time, closed?) each time the ticket closed or opened again (by the
     /// lifecycle's transitions), for the status at any instant.
     pub transitions: Vec<(DateTime<Utc>, bool)>,
@@ -67,6 +69,12 @@ impl Facts {
                 _ => None,
             })
             .collect();
+        let received = ticket
+            .marks
+            .iter()
+            .filter(|m| matches!(m.what, Step::Received))
+            .map(|m| local(utc(&m.at)))
+            .collect();
         let mut transitions = Vec::new();
         let mut life = Lifecycle::default();
         for m in &ticket.marks {
@@ -94,6 +102,7 @@ impl Facts {
             targets: clocks.clocks.iter().map(|c| (c.kind, c.state)).collect(),
             reopened: ticket.times_reopened(),
             surveys,
+            received,
             transitions,
         }
     }

@@ -197,6 +197,7 @@ fn section_title(name: &str, lang: Lang) -> &'static str {
         "themes" => lang.pick("热点主题与预警", "Themes and early warnings"),
         "handling" => lang.pick("处理时长", "Handling time"),
         "satisfaction" => lang.pick("满意度趋势", "Satisfaction trend"),
+        "sentiment" => lang.pick("客户情感倾向", "Customer sentiment"),
         "sla" => lang.pick("服务时限达成", "SLA targets met"),
         "agents" => lang.pick("坐席工作量与评分", "Agents' load and scores"),
         "customers" => lang.pick("投诉最多的客户", "Customers with most complaints"),
@@ -304,6 +305,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 stacked: false,
                 max: Some(100.0),
                 whiskers: None,
+                colours: None,
                 places: 1,
             }
             .svg()]
@@ -345,6 +347,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 stacked: false,
                 max: None,
                 whiskers: None,
+                colours: None,
                 places: 0,
             }
             .svg()]
@@ -369,6 +372,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 stacked: false,
                 max: None,
                 whiskers: Some(values(r, "p90_hours")),
+                colours: None,
                 places: 2,
             }
             .svg()]
@@ -416,6 +420,52 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 .svg(),
             ]
         }
+        "sentiment" => {
+            let months = texts(r, 0);
+            let of = |name: &str| values(r, name);
+            let mut labels = Vec::new();
+            let mut columns: [Vec<Option<f64>>; 4] = Default::default();
+            for (i, month) in months.iter().enumerate() {
+                labels.push(format!("{month} · {}", t("调研评分", "surveys")));
+                for (k, name) in ["surveys_positive", "surveys_neutral", "surveys_negative"]
+                    .into_iter()
+                    .enumerate()
+                {
+                    columns[k].push(of(name)[i]);
+                }
+                columns[3].push(None);
+                labels.push(format!("{month} · {}", t("客户文本", "texts")));
+                for (k, name) in ["positive", "neutral", "negative", "suggestion"]
+                    .into_iter()
+                    .enumerate()
+                {
+                    columns[k].push(of(name)[i]);
+                }
+            }
+            let [positive, neutral, negative, suggestion] = columns;
+            vec![Bars {
+                id: "chart-sentiment".into(),
+                title: t(
+                    "情感倾向：调研评分与客户文本",
+                    "Sentiment of surveys (by score) and of customers' texts",
+                ),
+                axis: t("条数", "surveys or texts"),
+                labels,
+                series: vec![
+                    series(t("正面", "positive"), positive),
+                    series(t("中性", "neutral"), neutral),
+                    series(t("负面", "negative"), negative),
+                    series(t("建议", "suggestion"), suggestion),
+                ],
+                stacked: true,
+                max: None,
+                whiskers: None,
+                // Positive green, neutral grey, negative red, suggestion orange.
+                colours: Some(&["#009E73", "#999999", "#D55E00", "#E69F00"]),
+                places: 0,
+            }
+            .svg()]
+        }
         "sla" => {
             let (Some(p), Some(k)) = (column(r, "priority"), column(r, "target")) else {
                 return Vec::new();
@@ -443,6 +493,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 stacked: false,
                 max: Some(100.0),
                 whiskers: None,
+                colours: None,
                 places: 1,
             }
             .svg()]
@@ -471,6 +522,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 stacked: true,
                 max: None,
                 whiskers: None,
+                colours: None,
                 places: 0,
             }
             .svg()]
@@ -490,6 +542,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                     stacked: false,
                     max: None,
                     whiskers: None,
+                    colours: None,
                     places: 0,
                 }
                 .svg(),
@@ -502,6 +555,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                     stacked: false,
                     max: Some(5.0),
                     whiskers: None,
+                    colours: None,
                     places: 2,
                 }
                 .svg(),

@@ -16,6 +16,7 @@ mod sla;
 mod summary;
 mod themes;
 mod types;
+pub mod voices;
 
 pub use customers::top as top_customers;
 pub use facts::{Facts, SurveyFact};
@@ -33,11 +34,12 @@ use crate::model::Summary;
 use crate::output::Records;
 
 /// The sections in report order.
-pub const SECTIONS: [&str; 8] = [
+pub const SECTIONS: [&str; 9] = [
     "types",
     "themes",
     "handling",
     "satisfaction",
+    "sentiment",
     "sla",
     "agents",
     "customers",
@@ -76,6 +78,8 @@ pub struct Report<'a> {
     pub now: DateTime<Utc>,
     /// Customers' names as shown (masked), by ID, for the `customers` section.
     pub names: BTreeMap<String, String>,
+    /// What customers said in the period (the `sentiment` section).
+    pub voices: &'a [voices::Voice],
 }
 
 pub struct Section {
@@ -101,6 +105,7 @@ impl Report<'_> {
             "themes" => themes::build(self),
             "handling" => handling::build(self),
             "satisfaction" => satisfaction::build(self),
+            "sentiment" => voices::build(self),
             "sla" => sla::build(self),
             "agents" => agents::build(self),
             "customers" => customers::build(self),

@@ -179,6 +179,23 @@ pub fn headlines(r: &Report) -> Headlines {
         en.push(format!("NPS {n:.1}."));
         zh.push(format!("净推荐值（NPS）{n:.1}。"));
     }
+    // What customers said, as desk reads it.
+    let said = super::voices::counts(r, &r.period);
+    let texts: usize = said.texts.iter().sum();
+    if texts > 0 {
+        let share = pct(said.texts[2], texts).unwrap_or(0.0);
+        en.push(format!(
+            "Of {} from customers (complaints, survey comments, mail), {} read as negative ({share:.1}%), {} as positive and {} as suggestions.",
+            plural(texts, "text"),
+            said.texts[2],
+            said.texts[0],
+            said.texts[3]
+        ));
+        zh.push(format!(
+            "客户文本{texts}条（投诉、调研评语、来信）：负面{}条（占{share:.1}%），正面{}条，建议{}条。",
+            said.texts[2], said.texts[0], said.texts[3]
+        ));
+    }
     Headlines { en, zh }
 }
 

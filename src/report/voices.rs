@@ -40,7 +40,6 @@ pub struct Voice {
     pub text: String,
 }
 
-
 pub const COLUMNS: [&str; 11] = [
     "month",
     "surveys",

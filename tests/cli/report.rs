@@ -456,8 +456,8 @@ fn out_writes_one_csv_per_section_and_a_summary_without_touching_tickets() {
         changed.iter().all(|p| p.starts_with("reports")),
         "{changed:?}"
     );
-    // Eight tables, the summary, the page and the workbook.
-    assert_eq!(after.len() - before.len(), 11);
+    // Nine tables, the summary, the page and the workbook.
+    assert_eq!(after.len() - before.len(), 12);
     let page = std::fs::read_to_string(env.path("reports/2026-10/report.html")).unwrap();
     assert!(page.contains("<svg"), "{page}");
     // The workbook beside the CSV files is that of `--xlsx`.
@@ -512,6 +512,7 @@ fn xlsx_has_the_summary_and_a_sheet_per_section_with_typed_cells() {
         "themes",
         "handling",
         "satisfaction",
+        "sentiment",
         "sla",
         "agents",
         "customers",
@@ -896,6 +897,7 @@ fn the_html_report_shows_every_cell_of_every_csv_under_its_charts() {
         "themes",
         "handling",
         "satisfaction",
+        "sentiment",
         "sla",
         "agents",
         "customers",
@@ -905,14 +907,15 @@ fn the_html_report_shows_every_cell_of_every_csv_under_its_charts() {
     }
     // A chart per section but customers, two for satisfaction and agents,
     // each with a title a screen reader reads.
-    assert_eq!(zh.matches("<svg ").count(), 9, "{zh}");
-    assert_eq!(zh.matches("<title id=\"chart-").count(), 9);
+    assert_eq!(zh.matches("<svg ").count(), 10, "{zh}");
+    assert_eq!(zh.matches("<title id=\"chart-").count(), 10);
     for id in [
         "types",
         "themes",
         "handling",
         "satisfaction",
         "nps",
+        "sentiment",
         "sla",
         "backlog",
     ] {
@@ -1038,7 +1041,7 @@ fn the_html_language_and_name_are_store_settings_and_its_template_can_be_replace
     .unwrap();
     let own = page(&env, &[]);
     assert!(
-        own.starts_with("<p>2026-10 types=4 themes=2 handling=4"),
+        own.starts_with("<p>2026-10 types=4 themes=2 handling=4 satisfaction=2 sentiment=1"),
         "{own}"
     );
     assert!(own.contains("&lt;b&gt;</p>"), "{own}");
@@ -1129,7 +1132,7 @@ fn the_report_is_mailed_once_per_period_and_recipient_with_its_page_and_text() {
     assert!(text.contains("6 tickets were created"), "{text}");
     assert!(text.contains("本期新建工单6个"), "{text}");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert_eq!(html.matches("<svg ").count(), 9);
+    assert_eq!(html.matches("<svg ").count(), 10);
     let first_id = got[0].headers["Message-ID"].clone();
 
     // Again (cron run twice, another clone after a pull): nothing sent.
@@ -1424,4 +1427,114 @@ fn a_week_is_a_period_for_every_section() {
     assert!(out.stderr.contains("2026-W45"), "{}", out.stderr);
     env.run(&["report", "--week", "last", "--month", "last"])
         .fails(2);
+}
+
+#[test]
+fn sentiment_counts_surveys_by_score_and_customers_words_by_their_reading() {
+    let mut env = TestEnv::new();
+    let mut new = |when: &str, kind: &str, description: &str| {
+        env.at(when);
+        env.new_ticket(&["--type", kind, "--description", description])
+    };
+    // A complaint's description counts; a consultation's does not.
+    new(
+        "2026-10-05T10:00:00+08:00",
+        "complaint",
+        "等了三天还没人回复，太慢了",
+    );
+    new(
+        "2026-10-05T11:00:00+08:00",
+        "consultation",
+        "请问发票什么时候能开",
+    );
+    let happy = new("2026-10-06T10:00:00+08:00", "consultation", "如何导出数据");
+    let unhappy = new("2026-10-07T10:00:00+08:00", "consultation", "如何重置密码");
+    // September's complaint is another period's.
+    new(
+        "2026-09-20T10:00:00+08:00",
+        "complaint",
+        "态度很差，推诿扯皮",
+    );
+    for (id, at) in [
+        (&happy, "2026-10-08T10:00:00+08:00"),
+        (&unhappy, "2026-10-08T11:00:00+08:00"),
+    ] {
+        env.at(at);
+        env.run(&["close", id, "--resolution", "done"]).ok();
+    }
+    env.at("2026-10-09T10:00:00+08:00");
+    env.run(&[
+        "survey",
+        &happy,
+        "--score",
+        "efficiency=5",
+        "--score",
+        "attitude=5",
+        "--score",
+        "solution=4",
+        "--comment",
+        "客服很耐心，问题很快解决了",
+    ])
+    .ok();
+    env.run(&[
+        "survey",
+        &unhappy,
+        "--score",
+        "efficiency=2",
+        "--score",
+        "attitude=1",
+        "--score",
+        "solution=2",
+        "--comment",
+        "希望能增加夜间客服",
+    ])
+    .ok();
+    env.at("2026-11-23T09:00:00+08:00");
+    assert_eq!(
+        section(&env, "sentiment", &[]),
+        [
+            vec![
+                "month",
+                "surveys",
+                "surveys_positive",
+                "surveys_neutral",
+                "surveys_negative",
+                "texts",
+                "positive",
+                "neutral",
+                "negative",
+                "suggestion",
+                "negative_pct",
+            ],
+            vec!["2026-10", "2", "1", "0", "1", "3", "1", "0", "1", "1", "33.3"],
+        ]
+    );
+    let out = env
+        .run(&["report", "--month", "2026-10", "--format", "table"])
+        .ok();
+    assert!(
+        out.stdout.contains("Of 3 texts from customers (complaints, survey comments, mail), 1 read as negative (33.3%), 1 as positive and 1 as suggestions."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("客户文本3条"), "{}", out.stdout);
+    // A quarter has a row per month and one for the whole.
+    let quarter = env
+        .run(&[
+            "report",
+            "--quarter",
+            "2026Q4",
+            "--section",
+            "sentiment",
+            "--format",
+            "csv",
+        ])
+        .ok()
+        .stdout;
+    let months: Vec<&str> = quarter
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(months, ["2026-10", "2026-11", "2026-12", "2026Q4"]);
 }
