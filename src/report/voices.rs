@@ -102,7 +102,14 @@ pub fn counts(r: &Report, span: &Period) -> Counts {
 }
 
 pub fn build(r: &Report) -> Records {
-    let mut records = Records::new(&COLUMNS);
+    // On a narrow terminal the negatives stay, the middle goes first.
+    let mut records = Records::new(&COLUMNS).spare(&[
+        "surveys_neutral",
+        "neutral",
+        "suggestion",
+        "surveys_positive",
+        "positive",
+    ]);
     for span in spans(&r.period) {
         let c = counts(r, &span);
         let texts: usize = c.texts.iter().sum();

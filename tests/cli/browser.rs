@@ -13,8 +13,8 @@ use std::process::Command;
 use crate::common::{test_tool, TestEnv};
 
 /// The charts of the demo store's report: types, themes, handling,
-/// satisfaction, NPS, SLA, the agents' load and scores, backlog.
-const DEMO_CHARTS: usize = 9;
+/// satisfaction, NPS, sentiment, SLA, the agents' load and scores, backlog.
+const DEMO_CHARTS: usize = 10;
 
 fn checker() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/check_report.py")
