@@ -249,6 +249,24 @@ fn shown(report: &Report, field: Option<Field>, key: &str, lang: Lang) -> String
     }
 }
 
+/// The field whose keys the `types` section lists (a category is free
+/// text, with no label).
+fn grouped_field(report: &Report) -> Option<Field> {
+    match report.by {
+        super::GroupBy::Type => Some(Field::Type),
+        super::GroupBy::Channel => Some(Field::Channel),
+        super::GroupBy::Category => None,
+    }
+}
+
+/// A survey dimension as the page names it: its label in Chinese.
+fn dimension_name(d: &crate::config::Choice, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => d.label.clone().unwrap_or_else(|| d.key.clone()),
+        Lang::En => d.key.clone(),
+    }
+}
+
 fn view(report: &Report, section: &Section, lang: Lang) -> SectionView {
     let records = &section.records;
     let numeric = (0..records.headers.len())
@@ -287,11 +305,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
     let t = |zh, en| lang.pick(zh, en).to_string();
     match section.name {
         "types" => {
-            let field = match report.by {
-                super::GroupBy::Type => Some(Field::Type),
-                super::GroupBy::Channel => Some(Field::Channel),
-                super::GroupBy::Category => None,
-            };
+            let field = grouped_field(report);
             let labels = texts(r, 0)
                 .iter()
                 .map(|k| shown(report, field, k, lang))
@@ -385,10 +399,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 .dimensions
                 .iter()
                 .map(|d| {
-                    let name = match lang {
-                        Lang::Zh => d.label.clone().unwrap_or_else(|| d.key.clone()),
-                        Lang::En => d.key.clone(),
-                    };
+                    let name = dimension_name(d, lang);
                     series(name, values(r, &format!("avg_{}", d.key)))
                 })
                 .collect();
@@ -589,11 +600,7 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
             (r.rows.first(), shares.first(), counts.first())
         {
             let key = cell_text(&row[0]);
-            let field = match report.by {
-                super::GroupBy::Type => Some(Field::Type),
-                super::GroupBy::Channel => Some(Field::Channel),
-                super::GroupBy::Category => None,
-            };
+            let field = grouped_field(report);
             let label = shown(report, field, &key, lang);
             out.push(match lang {
                 Lang::Zh => format!(
@@ -676,10 +683,7 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((d, score)) = lowest {
-                let name = match lang {
-                    Lang::Zh => d.label.clone().unwrap_or_else(|| d.key.clone()),
-                    Lang::En => d.key.clone(),
-                };
+                let name = dimension_name(d, lang);
                 out.push(match lang {
                     Lang::Zh => format!(
                         "满意度最低的维度是「{name}」（{score:.2}分），建议围绕该维度安排培训或流程改进。"
