@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::mail::{Attachment, Mail};
 use crate::model::outbox;
-use crate::store::{Store, REPORTED_DIR};
+use crate::store::{Store, REPORTED_DIR, REPORT_MAIL_LOCK};
 
 /// What is sent: the same to every recipient.
 pub struct ReportMail {
@@ -93,7 +93,7 @@ pub fn mail_report(
     };
     // One sender of reports at a time: two runs never both find a
     // recipient unrecorded and both send.
-    let _lock = store.lock("report-mail")?;
+    let _lock = store.lock(REPORT_MAIL_LOCK)?;
     let mut done = Vec::new();
     for (address, given) in addresses {
         let key = format!("report\n{period}\n{address}");

@@ -17,6 +17,8 @@ pub const HELD_DIR: &str = "mail/held";
 /// One record per report mailed (`desk report --mail`), named by the
 /// mail's key: what makes it go once per period and recipient.
 pub const REPORTED_DIR: &str = "mail/reported";
+/// The lock a sender of reports holds while it checks, sends and records.
+pub const REPORT_MAIL_LOCK: &str = "report-mail";
 
 impl Store {
     /// Saves an attachment of `ticket` as `name` (already a safe file

@@ -43,7 +43,7 @@ pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use kb::{parse_article, KB_DIR};
 pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOUT_VAR};
-pub use mail::{ATTACHMENTS_DIR, HELD_DIR, REPORTED_DIR};
+pub use mail::{ATTACHMENTS_DIR, HELD_DIR, REPORTED_DIR, REPORT_MAIL_LOCK};
 pub use maildir::{maildir_done, maildir_failed, maildir_messages, FAILED_FOLDER};
 pub use node::{NodeClaim, NODES_DIR};
 pub use notices::Notices;

@@ -112,6 +112,8 @@ impl Store {
             );
         }
         dirs.push(self.root.join(super::HELD_DIR));
+        // Records of reports mailed (`desk report --mail`).
+        dirs.push(self.root.join(super::REPORTED_DIR));
         // The reveal log's folder, unless it is a link (reported by `check`).
         if super::read::real_dirs(&self.root, Path::new(super::AUDIT_DIR)).is_ok() {
             dirs.push(self.root.join(super::AUDIT_DIR));
@@ -224,7 +226,7 @@ impl Store {
 
     /// The lock that the writer of a temporary file held: the customer
     /// lock in `customers/` and `issued/`, the reveal log's in
-    /// `audit/reveals/`, the ticket's lock under `tickets/` (see
+    /// `audit/reveals/`, the report mail's in `mail/reported/`, the ticket's lock under `tickets/` (see
     /// `modify_ticket`); none elsewhere (desk.yaml, the cache).
     fn writer_lock(&self, t: &TempFile) -> Option<String> {
         let issued = self.root.join(super::ISSUED_DIR);
@@ -235,6 +237,9 @@ impl Store {
         }
         if t.path.parent() == Some(self.root.join(super::AUDIT_DIR).as_path()) {
             return Some(super::audit::LOCK.to_string());
+        }
+        if t.path.parent() == Some(self.root.join(super::REPORTED_DIR).as_path()) {
+            return Some(super::REPORT_MAIL_LOCK.to_string());
         }
         if !t.path.starts_with(self.tickets_dir()) {
             return None;

@@ -407,11 +407,12 @@ fn temporary_files_of_killed_writers_are_ignored_reported_and_removed() {
     // PIDs are below 2^22 on Linux: these writers are gone.
     let gone = 4_000_000_000;
     // Mail taken in writes attachments and held mail; routing, the
-    // workload index.
+    // workload index; a mailed report, its record.
     for dir in [
         format!("attachments/{id}"),
         "mail/held".into(),
         ".desk/cache/workload".into(),
+        "mail/reported".into(),
     ] {
         std::fs::create_dir_all(env.path(&dir)).unwrap();
     }
@@ -422,6 +423,7 @@ fn temporary_files_of_killed_writers_are_ignored_reported_and_removed() {
         temp_file(&env.path(&format!("attachments/{id}")), "invoice.pdf", gone),
         temp_file(&env.path("mail/held"), "0123abcd.eml", gone),
         temp_file(&env.path(".desk/cache/workload"), "folders.bin", gone),
+        temp_file(&env.path("mail/reported"), "0123abcd.yaml", gone),
     ];
     // A writer still running (this test) is left alone.
     let live = temp_file(&env.path("customers"), "C000001.yaml", std::process::id());
@@ -454,7 +456,7 @@ fn temporary_files_of_killed_writers_are_ignored_reported_and_removed() {
 
     let out = env.run(&["check", "--fix"]);
     assert!(
-        out.stderr.contains("removed 6 temporary file(s)"),
+        out.stderr.contains("removed 7 temporary file(s)"),
         "{}",
         out.stderr
     );
