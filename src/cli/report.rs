@@ -123,7 +123,8 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
     let dash = |f: &Option<PathBuf>| f.as_deref().is_some_and(|f| f.as_os_str() == "-");
     if dash(&args.html) && (dash(&args.xlsx) || args.out.is_some()) {
         return Err(Error::Refused(
-            "--html - writes the page to standard output, where --out prints DIR and              --xlsx - writes the workbook: give --html a FILE"
+            "--html - writes the page to standard output, where --out prints DIR and \
+             --xlsx - writes the workbook: give --html a FILE"
                 .into(),
         ));
     }

@@ -612,6 +612,19 @@ fn xlsx_of_one_section_to_a_pipe_and_never_to_a_terminal() {
         out.stderr
     );
     assert!(!env.path("r").exists());
+    // Nor beside the page on stdout.
+    let out = env
+        .run(&["report", "--month", "2026-10", "--xlsx", "-", "--html", "-"])
+        .fails(1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(
+            "--html - writes the page to standard output, where --out prints DIR and --xlsx - \
+             writes the workbook: give --html a FILE"
+        ),
+        "{}",
+        out.stderr
+    );
     #[cfg(unix)]
     {
         let out = env.run_tty(100, false, &args);
