@@ -565,6 +565,37 @@ fn xlsx_has_the_summary_and_a_sheet_per_section_with_typed_cells() {
     assert_eq!(customers[1], ["s:C000001", "s:张*", "n:2", "n:6"]);
 }
 
+/// A FILE that is no regular file — a pipe or a device, as `/dev/stdout`
+/// or `>(cmd)` name one — is written into, not replaced by a new file
+/// (which would take the device's place in `/dev` when run as root).
+#[cfg(target_os = "linux")]
+#[test]
+fn html_and_xlsx_write_into_a_pipe_or_device_they_name() {
+    let env = store();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "/proc/self/fd/1"])
+        .ok();
+    assert!(out.stdout.starts_with("<!DOCTYPE html>"), "{}", out.stdout);
+    assert!(out.stdout.trim_end().ends_with("</html>"), "{}", out.stdout);
+    let piped = env
+        .cmd()
+        .args(["report", "--month", "2026-10", "--xlsx", "/proc/self/fd/1"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    assert!(piped.stdout.starts_with(b"PK\x03\x04"), "not a zip");
+    // Two pages on standard output: refused in one line.
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "-", "--xlsx", "-"])
+        .fails(1);
+    assert!(
+        out.stderr
+            .contains("where --out prints DIR and --xlsx - writes"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn xlsx_of_one_section_to_a_pipe_and_never_to_a_terminal() {
     let env = store();
