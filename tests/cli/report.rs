@@ -1269,6 +1269,29 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
                 .count()
                 == 0
     );
+    // `mail/reported` a link or a file, where no record could be written:
+    // refused before anything is sent, or every run would send it again.
+    #[cfg(unix)]
+    {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(env.path("mail")).unwrap();
+        let _ = std::fs::remove_dir_all(env.path("mail/reported"));
+        std::os::unix::fs::symlink(outside.path(), env.path("mail/reported")).unwrap();
+        for _ in 0..2 {
+            let out = env
+                .run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+                .fails(1);
+            assert!(out.stderr.contains("mail/reported"), "{}", out.stderr);
+        }
+        std::fs::remove_file(env.path("mail/reported")).unwrap();
+        std::fs::write(env.path("mail/reported"), "").unwrap();
+        let out = env
+            .run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+            .fails(1);
+        assert!(out.stderr.contains("mail/reported"), "{}", out.stderr);
+        assert!(server.messages().is_empty(), "sent without a record");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
     // No `mail:` at all.
     let bare = store();
     let out = bare
