@@ -1291,7 +1291,23 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
         assert!(out.stderr.contains("mail/reported"), "{}", out.stderr);
         assert!(server.messages().is_empty(), "sent without a record");
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        std::fs::remove_file(env.path("mail/reported")).unwrap();
     }
+    // A failure after a recipient who had it already: none was sent before it.
+    env.run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+        .ok();
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-10",
+            "--mail",
+            "boss@example.com",
+            "nobody@example.com",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("; 0 sent before it"), "{}", out.stderr);
+    assert_eq!(server.messages().len(), 1);
     // No `mail:` at all.
     let bare = store();
     let out = bare
