@@ -120,7 +120,9 @@ pub fn mail_report(
             .map_err(|e| {
                 Error::Refused(format!(
                     "the report was not sent to {given}: {e}; {} sent before it",
-                    done.len()
+                    done.iter()
+                        .filter(|d| matches!(d, Mailed::Sent { .. }))
+                        .count()
                 ))
             })?;
         let record = crate::yaml::to_string(&Record {

@@ -457,6 +457,22 @@ mod tests {
             + "report:\n  complaint_types: [complaint]\n  later: 1\n";
         let back = render(&Config::parse(&yaml, "desk.yaml".as_ref()).unwrap());
         assert!(back.contains("  later: 1"), "{back}");
+        // What the report's mail and themes read is checked with the rest.
+        for (setting, named) in [
+            ("mail_to: [boss]", "report.mail_to"),
+            ("themes: {rise_ratio: .nan}", "report.themes.rise_ratio"),
+            ("themes: {rise_ratio: -2}", "report.themes.rise_ratio"),
+        ] {
+            let yaml = render(&Config::seed_defaults()) + "report:\n  " + setting + "\n";
+            let err = Config::parse(&yaml, "desk.yaml".as_ref())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{setting}: {err}");
+        }
+        let yaml = render(&Config::seed_defaults())
+            + "report:\n  mail_to: [陈静 <chen.jing@example.com>]\n  \
+               themes: {rise_ratio: 1.5}\n";
+        Config::parse(&yaml, "desk.yaml".as_ref()).unwrap();
         // A new store's desk.yaml has no `report:` section.
         assert!(!render(&Config::seed_defaults()).contains("report:"));
     }

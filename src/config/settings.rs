@@ -181,6 +181,23 @@ impl Config {
                 }
             }
         }
+        // What `desk report --mail` reads, refused here rather than by the
+        // monthly cron run that first needs it.
+        for to in self.report.mail_to.iter().flatten() {
+            if let Err(e) = crate::model::validate::mailbox(to) {
+                return Err(bad(format!(
+                    "report.mail_to: '{}' is not valid: {e}",
+                    crate::text::visible(&crate::model::mask::email_as_typed(to))
+                )));
+            }
+        }
+        if let Some(ratio) = self.report.themes.as_ref().and_then(|t| t.rise_ratio) {
+            if !ratio.is_finite() || ratio < 0.0 {
+                return Err(bad(format!(
+                    "report.themes.rise_ratio: {ratio} must be a number of 0 or more"
+                )));
+            }
+        }
         let bad = |e: crate::sla::SettingsError| bad(e.to_string());
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();

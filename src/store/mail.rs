@@ -77,12 +77,14 @@ impl Store {
 
     /// The record of a report mailed, `mail/reported/<key>.yaml`, if it
     /// was; `key` is desk's hex digest of the period and the recipient.
+    /// A folder on the way that is a link or a file is refused here, before
+    /// the mail is sent, as no record could be written there.
     pub fn report_mailed(&self, key: &str) -> Result<Option<String>> {
         let rel = reported_file(key)?;
+        real_dirs(&self.root, Path::new(REPORTED_DIR))?;
         if self.root.join(&rel).symlink_metadata().is_err() {
             return Ok(None);
         }
-        real_dirs(&self.root, Path::new(REPORTED_DIR))?;
         self.read_store_file(&rel).map(Some)
     }
 

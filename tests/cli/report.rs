@@ -565,6 +565,37 @@ fn xlsx_has_the_summary_and_a_sheet_per_section_with_typed_cells() {
     assert_eq!(customers[1], ["s:C000001", "s:张*", "n:2", "n:6"]);
 }
 
+/// A FILE that is no regular file — a pipe or a device, as `/dev/stdout`
+/// or `>(cmd)` name one — is written into, not replaced by a new file
+/// (which would take the device's place in `/dev` when run as root).
+#[cfg(target_os = "linux")]
+#[test]
+fn html_and_xlsx_write_into_a_pipe_or_device_they_name() {
+    let env = store();
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "/proc/self/fd/1"])
+        .ok();
+    assert!(out.stdout.starts_with("<!DOCTYPE html>"), "{}", out.stdout);
+    assert!(out.stdout.trim_end().ends_with("</html>"), "{}", out.stdout);
+    let piped = env
+        .cmd()
+        .args(["report", "--month", "2026-10", "--xlsx", "/proc/self/fd/1"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    assert!(piped.stdout.starts_with(b"PK\x03\x04"), "not a zip");
+    // Two pages on standard output: refused in one line.
+    let out = env
+        .run(&["report", "--month", "2026-10", "--html", "-", "--xlsx", "-"])
+        .fails(1);
+    assert!(
+        out.stderr
+            .contains("where --out prints DIR and --xlsx - writes"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn xlsx_of_one_section_to_a_pipe_and_never_to_a_terminal() {
     let env = store();
@@ -1251,6 +1282,45 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
                 .count()
                 == 0
     );
+    // `mail/reported` a link or a file, where no record could be written:
+    // refused before anything is sent, or every run would send it again.
+    #[cfg(unix)]
+    {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(env.path("mail")).unwrap();
+        let _ = std::fs::remove_dir_all(env.path("mail/reported"));
+        std::os::unix::fs::symlink(outside.path(), env.path("mail/reported")).unwrap();
+        for _ in 0..2 {
+            let out = env
+                .run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+                .fails(1);
+            assert!(out.stderr.contains("mail/reported"), "{}", out.stderr);
+        }
+        std::fs::remove_file(env.path("mail/reported")).unwrap();
+        std::fs::write(env.path("mail/reported"), "").unwrap();
+        let out = env
+            .run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+            .fails(1);
+        assert!(out.stderr.contains("mail/reported"), "{}", out.stderr);
+        assert!(server.messages().is_empty(), "sent without a record");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        std::fs::remove_file(env.path("mail/reported")).unwrap();
+    }
+    // A failure after a recipient who had it already: none was sent before it.
+    env.run(&["report", "--month", "2026-10", "--mail", "boss@example.com"])
+        .ok();
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-10",
+            "--mail",
+            "boss@example.com",
+            "nobody@example.com",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("; 0 sent before it"), "{}", out.stderr);
+    assert_eq!(server.messages().len(), 1);
     // No `mail:` at all.
     let bare = store();
     let out = bare
