@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use unicode_width::UnicodeWidthStr;
+
 /// What a value looks like on a terminal: every control character (C0, DEL,
 /// C1: escape sequences, carriage returns, line breaks, tabs) and every
 /// invisible formatting character (bidi overrides and isolates, zero-width
@@ -126,6 +128,41 @@ pub fn fold(c: char) -> char {
         'ß' => 's',
         other => other,
     }
+}
+
+/// A Han (Chinese) character: the CJK unified ideographs with their
+/// extensions and compatibility forms. Search, themes and sentiment cut
+/// text into Chinese runs and other words by it.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// `s` cut to `width` display columns (CJK counts two), ending in `…` when
+/// something was left out. Widths are measured on the text, not summed per
+/// character, so that sequences (an emoji and its variation selector) count
+/// as the terminal shows them.
+pub fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    // The longest prefix that leaves a column for the ellipsis (a prefix
+    // never gets narrower as it grows, so a binary search finds it).
+    let ends: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
+    let fits = |n: usize| s[..ends[n]].width() < width;
+    let (mut lo, mut hi) = (0, ends.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Cow::Owned(format!("{}…", &s[..ends[lo]]))
 }
 
 #[cfg(test)]

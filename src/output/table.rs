@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{cell_text, Cell, Records, Terminal, Tone};
 use crate::error::Result;
-use crate::text::visible;
+use crate::text::{ellipsis, visible};
 
 /// The narrowest a cut free-text column gets (display columns) while
 /// other columns can still be left out: enough of a title to recognise it.
@@ -338,33 +338,6 @@ pub fn fitted(lead: &str, tail: &str, width: Option<u16>) -> String {
         None => Cow::Borrowed(tail),
     };
     format!("{lead}{tail}")
-}
-
-/// `s` cut to `width` display columns (CJK counts two), ending in `…` when
-/// something was left out. Widths are measured on the text, not summed per
-/// character, so that sequences (an emoji and its variation selector) count
-/// as the terminal shows them.
-fn ellipsis(s: &str, width: usize) -> Cow<'_, str> {
-    if s.width() <= width {
-        return Cow::Borrowed(s);
-    }
-    if width == 0 {
-        return Cow::Borrowed("");
-    }
-    // The longest prefix that leaves a column for the ellipsis (a prefix
-    // never gets narrower as it grows, so a binary search finds it).
-    let ends: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
-    let fits = |n: usize| s[..ends[n]].width() < width;
-    let (mut lo, mut hi) = (0, ends.len() - 1);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    Cow::Owned(format!("{}…", &s[..ends[lo]]))
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::output::{cell_text, Cell};
+use crate::text::ellipsis;
+
 /// The drawing's own width; the page scales it to the screen or the A4 column.
 const WIDTH: f64 = 640.0;
 const FONT: f64 = 12.0;
@@ -85,33 +88,9 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// A label cut to `columns` display columns, with an ellipsis when cut.
-fn fit(s: &str, columns: usize) -> String {
-    if s.width() <= columns {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + 1 > columns {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// A number with `places` decimals, never "-0".
+/// A number with `places` decimals, as the tables and the CSV write it.
 fn num(x: f64, places: usize) -> String {
-    let s = format!("{x:.places$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
+    cell_text(&Cell::Dec(x, places))
 }
 
 /// Coordinates with one decimal: enough for a screen, stable in a diff.
@@ -278,7 +257,7 @@ impl Bars {
                 r#"<text x="{}" y="{}" font-size="{FONT}" text-anchor="end">{}</text>"#,
                 px(left - 6.0),
                 px(y0 + (ROW_H - 8.0) / 2.0 + 4.0),
-                esc(&fit(label, label_cols))
+                esc(&ellipsis(label, label_cols))
             );
             let mut stack = 0.0;
             for (i, s) in self.series.iter().enumerate() {
@@ -431,7 +410,7 @@ impl Lines {
                 r#"<text x="{}" y="{}" font-size="{FONT}" text-anchor="{anchor}">{}</text>"#,
                 px(x_of(i)),
                 px(bottom + 16.0),
-                esc(&fit(label, 10))
+                esc(&ellipsis(label, 10))
             );
         }
         for (k, s) in self.series.iter().enumerate() {

@@ -49,7 +49,7 @@ use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 
-use crate::text::fold;
+use crate::text::{fold, is_han};
 
 /// How a text (or a survey's scores) feels about the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -563,11 +563,6 @@ fn kind(c: char) -> Char {
     } else {
         Char::Space
     }
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 /// The clauses of `text`, its words folded.

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::{pct, Facts, Report};
 use crate::model::mask;
 use crate::output::{dec, int, text, Cell, Records};
+use crate::text::is_han;
 
 /// The longest piece of a Chinese run that is a candidate, in characters.
 const LONGEST: usize = 8;
@@ -172,10 +173,6 @@ pub struct Theme {
     pub previous: usize,
     pub examples: Vec<String>,
     pub rising: bool,
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
 /// A title as themes read it: lower case, full-width forms folded.

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 
+use crate::text::is_han;
+
 /// The store's own words (`dict.txt`), read by the segmenter when it is
 /// first used.
 static USER_DICTIONARY: OnceLock<String> = OnceLock::new();
@@ -43,12 +45,6 @@ const STOP_WORDS: [&str; 24] = [
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
     "is", "it", "of", "on", "or", "that", "the", "this", "to", "with",
 ];
-
-/// A term's kind decides how a query may use it.
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
-}
 
 pub use crate::text::fold;
 
