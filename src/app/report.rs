@@ -44,6 +44,7 @@ impl ReportInput {
             now: self.now,
             names: self.names.clone(),
             voices: &self.voices,
+            themes: Default::default(),
         }
     }
 }
@@ -129,6 +130,7 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
                     ticket: f.id.clone(),
                     date,
                     source,
+                    reading: report::sentiment::classify(text),
                     text: text.to_string(),
                 });
             }

@@ -80,6 +80,8 @@ pub struct Report<'a> {
     pub names: BTreeMap<String, String>,
     /// What customers said in the period (the `sentiment` section).
     pub voices: &'a [voices::Voice],
+    /// The themes, found once for the section, the summary and the page.
+    pub themes: std::sync::OnceLock<Vec<Theme>>,
 }
 
 pub struct Section {
@@ -117,6 +119,13 @@ impl Report<'_> {
             .find(|s| **s == name)
             .expect("known section");
         Some(Section { name, records })
+    }
+
+    /// The period's themes (see `themes.rs`), found on first use.
+    pub fn themes(&self) -> &[Theme] {
+        self.themes.get_or_init(|| {
+            themes::themes(self, ThemeSettings::of(self.config.report.themes.as_ref()))
+        })
     }
 
     pub fn sections(&self) -> Vec<Section> {

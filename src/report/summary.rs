@@ -90,10 +90,7 @@ pub fn headlines(r: &Report) -> Headlines {
     }
 
     // Early warnings: themes rising fast.
-    for t in super::themes::themes(r, super::ThemeSettings::of(r.config.report.themes.as_ref()))
-        .into_iter()
-        .filter(|t| t.rising)
-    {
+    for t in r.themes().iter().filter(|t| t.rising) {
         en.push(format!(
             "Early warning: '{}' {} tickets rose from {} to {}.",
             t.theme, t.kind, t.previous, t.tickets

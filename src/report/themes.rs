@@ -466,7 +466,7 @@ pub fn build(r: &Report) -> Records {
         "change",
         "share_pct",
     ]);
-    for t in themes(r, ThemeSettings::of(r.config.report.themes.as_ref())) {
+    for t in r.themes() {
         records.push(vec![
             text(&t.kind),
             text(&t.theme),

@@ -38,6 +38,9 @@ pub struct Voice {
     pub date: NaiveDate,
     pub source: Source,
     pub text: String,
+    /// How [`sentiment::classify`] reads `text`: read once, where the
+    /// texts are gathered (on all cores), for the section and the summary.
+    pub reading: Sentiment,
 }
 
 pub const COLUMNS: [&str; 11] = [
@@ -68,7 +71,7 @@ fn spans(period: &Period) -> Vec<Period> {
 }
 
 /// The counts of one span: surveys by their mean score, and texts as
-/// [`sentiment::classify`] reads them.
+/// [`sentiment::classify`] read them.
 pub struct Counts {
     pub surveys: [usize; 3],
     pub texts: [usize; 4],
@@ -96,7 +99,7 @@ pub fn counts(r: &Report, span: &Period) -> Counts {
     }
     let mut texts = [0; 4];
     for v in r.voices.iter().filter(|v| span.contains(v.date)) {
-        texts[slot(sentiment::classify(&v.text))] += 1;
+        texts[slot(v.reading)] += 1;
     }
     Counts { surveys, texts }
 }
