@@ -11,7 +11,7 @@ use crate::output::message;
 use crate::output::{Format, Workbook};
 use crate::report::html::Lang;
 use crate::report::{summary, GroupBy, Period, Report, Section, SECTIONS};
-use crate::store::write_atomic;
+use crate::store::{write_atomic, write_output};
 use crate::text::visible_lines;
 
 #[derive(Debug, clap::Args)]
@@ -163,7 +163,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         if file.as_os_str() == "-" {
             out.write_all(page()?.as_bytes())?;
         } else {
-            write_file(file, page()?.as_bytes())?;
+            write_output(file, page()?.as_bytes())?;
             message::say(&format!("wrote {}", file.display()));
         }
     }
@@ -172,7 +172,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         if file.as_os_str() == "-" {
             out.write_all(&bytes)?;
         } else {
-            write_file(file, &bytes)?;
+            write_output(file, &bytes)?;
             message::say(&format!("wrote {}", file.display()));
         }
     }
@@ -210,25 +210,6 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         write_sections(&report, &sections, format, args.bom, ctx, out)?;
     }
     Error::all(input.errors)
-}
-
-/// Writes the FILE of `--html` or `--xlsx`: atomically in place of a
-/// regular file (or where there is none), but into a pipe or device that
-/// FILE names (`/dev/stdout`, `>(cmd)`, `/dev/null`), which a file renamed
-/// over it would replace.
-fn write_file(file: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    match std::fs::metadata(file) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            let mut to = std::fs::OpenOptions::new()
-                .write(true)
-                .open(file)
-                .map_err(|e| Error::io(file, e))?;
-            to.write_all(bytes)
-                .and_then(|()| to.flush())
-                .map_err(|e| Error::io(file, e))
-        }
-        _ => write_atomic(file, bytes),
-    }
 }
 
 /// The names, as shown (masked), of the customers the report lists; a

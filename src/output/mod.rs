@@ -99,10 +99,13 @@ impl Records {
         }
     }
 
+    /// Where the column `name` is, if the records have it.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
     fn column(&self, name: &str) -> usize {
-        self.headers
-            .iter()
-            .position(|h| h == name)
+        self.position(name)
             .unwrap_or_else(|| panic!("no column {name}"))
     }
 

@@ -215,13 +215,9 @@ fn number(cell: &Cell) -> Option<f64> {
     }
 }
 
-fn column(records: &Records, name: &str) -> Option<usize> {
-    records.headers.iter().position(|h| h == name)
-}
-
 /// The values of column `name`, one per row.
 fn values(records: &Records, name: &str) -> Vec<Option<f64>> {
-    match column(records, name) {
+    match records.position(name) {
         Some(i) => records.rows.iter().map(|r| number(&r[i])).collect(),
         None => vec![None; records.rows.len()],
     }
@@ -325,9 +321,11 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
             .svg()]
         }
         "themes" => {
-            let (Some(k), Some(theme), Some(rising)) =
-                (column(r, "type"), column(r, "theme"), column(r, "rising"))
-            else {
+            let (Some(k), Some(theme), Some(rising)) = (
+                r.position("type"),
+                r.position("theme"),
+                r.position("rising"),
+            ) else {
                 return Vec::new();
             };
             let labels = r
@@ -478,7 +476,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
             .svg()]
         }
         "sla" => {
-            let (Some(p), Some(k)) = (column(r, "priority"), column(r, "target")) else {
+            let (Some(p), Some(k)) = (r.position("priority"), r.position("target")) else {
                 return Vec::new();
             };
             let labels = r
@@ -615,9 +613,11 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
 
     if let Some(r) = find("themes") {
         let (tickets, previous) = (values(r, "tickets"), values(r, "previous"));
-        if let (Some(k), Some(theme), Some(rising)) =
-            (column(r, "type"), column(r, "theme"), column(r, "rising"))
-        {
+        if let (Some(k), Some(theme), Some(rising)) = (
+            r.position("type"),
+            r.position("theme"),
+            r.position("rising"),
+        ) {
             for (i, row) in r.rows.iter().enumerate() {
                 if cell_text(&row[rising]).is_empty() {
                     continue;
@@ -648,7 +648,7 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
             .filter(|(_, m)| *m < 100.0)
             .min_by(|a, b| a.1.total_cmp(&b.1));
         if let (Some((i, pct)), Some(p), Some(k)) =
-            (worst, column(r, "priority"), column(r, "target"))
+            (worst, r.position("priority"), r.position("target"))
         {
             let priority = shown(
                 report,
@@ -678,7 +678,7 @@ fn proposals(report: &Report, sections: &[Section], lang: Lang) -> Vec<String> {
                 .dimensions
                 .iter()
                 .filter_map(|d| {
-                    let i = column(r, &format!("avg_{}", d.key))?;
+                    let i = r.position(&format!("avg_{}", d.key))?;
                     number(&row[i]).map(|v| (d, v))
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1));

@@ -294,6 +294,25 @@ pub fn replace_unsynced(
     rename_into_place(&tmp, target)
 }
 
+/// Writes a file a person named for a command's output (`report --html
+/// FILE`): atomically in place of a regular file (or where there is none),
+/// but into a pipe or device that FILE names (`/dev/stdout`, `>(cmd)`,
+/// `/dev/null`), which a file renamed over it would replace.
+pub fn write_output(file: &Path, bytes: &[u8]) -> Result<()> {
+    match fs::metadata(file) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let mut to = OpenOptions::new()
+                .write(true)
+                .open(file)
+                .map_err(|e| Error::io(file, e))?;
+            to.write_all(bytes)
+                .and_then(|()| to.flush())
+                .map_err(|e| Error::io(file, e))
+        }
+        _ => write_atomic(file, bytes),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@ pub use customer_index::{ContactSummary, CustomerSummaries, CustomerSummary};
 pub use customers::{
     parse_customer, render_customer, CustomerScan, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR,
 };
-pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with};
+pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with, write_output};
 pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;
 pub use git_sync::{kind_of, Pulled, Pushed, OWN_FOLDERS};

@@ -36,24 +36,25 @@ impl Store {
                 "a template is named by a plain name in templates/: letters, digits, '-', '_', '.'",
             ));
         }
-        let rel = Path::new(TEMPLATES_DIR).join(format!("{name}.txt"));
+        self.read_template_file(&format!("{name}.txt"))
+    }
+
+    /// `templates/FILE`, read without following a link (neither
+    /// `templates/` nor the file), in the work tree or at the commit.
+    fn read_template_file(&self, file: &str) -> Result<String> {
         if self.commit().is_none() {
             super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
         }
-        self.read_store_file(&rel)
+        self.read_store_file(&Path::new(TEMPLATES_DIR).join(file))
     }
 
     /// A store's own page template for the HTML report,
     /// `templates/NAME` (a fixed name given by desk), read as
     /// [`Store::template_text`] reads; `None` when the store has none.
     pub fn page_template(&self, name: &str) -> Result<Option<String>> {
-        let rel = Path::new(TEMPLATES_DIR).join(name);
-        if !self.holds(&rel) {
+        if !self.holds(&Path::new(TEMPLATES_DIR).join(name)) {
             return Ok(None);
         }
-        if self.commit().is_none() {
-            super::read::real_dirs(&self.root, Path::new(TEMPLATES_DIR))?;
-        }
-        self.read_store_file(&rel).map(Some)
+        self.read_template_file(name).map(Some)
     }
 }
