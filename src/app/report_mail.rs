@@ -99,7 +99,7 @@ pub fn mail_report(
         let key = format!("report\n{period}\n{address}");
         let message_id = outbox::message_id(&key);
         let name = message_id.split('@').next().expect("hex before @");
-        if store.report_mailed(name)?.is_some() {
+        if store.report_mailed(name)? {
             done.push(Mailed::Already {
                 to: given,
                 record: format!("{REPORTED_DIR}/{name}.yaml"),

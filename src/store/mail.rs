@@ -79,13 +79,12 @@ impl Store {
     /// was; `key` is desk's hex digest of the period and the recipient.
     /// A folder on the way that is a link or a file is refused here, before
     /// the mail is sent, as no record could be written there.
-    pub fn report_mailed(&self, key: &str) -> Result<Option<String>> {
+    pub fn report_mailed(&self, key: &str) -> Result<bool> {
         let rel = reported_file(key)?;
         real_dirs(&self.root, Path::new(REPORTED_DIR))?;
-        if self.root.join(&rel).symlink_metadata().is_err() {
-            return Ok(None);
-        }
-        self.read_store_file(&rel).map(Some)
+        // Its name is the record: what it holds is for people and git, so
+        // one that cannot be read still says the mail went.
+        Ok(self.root.join(&rel).symlink_metadata().is_ok())
     }
 
     /// Writes the record of a report mailed; whole or not at all, never

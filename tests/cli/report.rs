@@ -1242,6 +1242,19 @@ fn the_report_is_mailed_once_per_period_and_recipient_with_its_page_and_text() {
     let got = server.messages();
     assert_eq!(got.len(), 4);
     assert_eq!(got[3].headers["Message-ID"], first_id);
+
+    // A record is its name: one that cannot be read (bytes that are not
+    // UTF-8) still says the mail went, and stops nothing.
+    for entry in std::fs::read_dir(env.path("mail/reported")).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"\xff\xfe").unwrap();
+    }
+    let out = env.run(&["report", "--month", "2026-10", "--mail"]).ok();
+    assert!(
+        out.stderr.contains("has had the 2026-10 report already"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.messages().len(), 4);
 }
 
 #[test]
