@@ -120,6 +120,14 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
             ));
         }
     }
+    if args.mail.is_some() && args.section.is_some() {
+        // The record of a mailed report is per period and recipient: a part
+        // recorded as the report would keep the whole from them.
+        return Err(Error::Refused(
+            "--mail sends the whole report, recorded once per period and recipient;              drop --section"
+                .into(),
+        ));
+    }
     let dash = |f: &Option<PathBuf>| f.as_deref().is_some_and(|f| f.as_os_str() == "-");
     if dash(&args.html) && (dash(&args.xlsx) || args.out.is_some()) {
         return Err(Error::Refused(

@@ -1334,6 +1334,20 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
         .fails(1);
     assert!(out.stderr.contains("; 0 sent before it"), "{}", out.stderr);
     assert_eq!(server.messages().len(), 1);
+    // A part is not the report: refused, nothing sent or recorded.
+    let out = env
+        .run(&[
+            "report",
+            "--month",
+            "2026-10",
+            "--section",
+            "types",
+            "--mail",
+            "deputy@example.com",
+        ])
+        .fails(1);
+    assert!(out.stderr.contains("drop --section"), "{}", out.stderr);
+    assert_eq!(server.messages().len(), 1);
     // No `mail:` at all.
     let bare = store();
     let out = bare
