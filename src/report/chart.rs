@@ -9,7 +9,7 @@ use std::fmt::Write;
 use unicode_width::UnicodeWidthStr;
 
 use crate::output::{cell_text, Cell};
-use crate::text::ellipsis;
+use crate::text::{ellipsis, visible};
 
 /// The drawing's own width; the page scales it to the screen or the A4 column.
 const WIDTH: f64 = 640.0;
@@ -71,17 +71,19 @@ pub struct Lines {
     pub places: usize,
 }
 
-/// Text for SVG: markup characters escaped.
+/// Text for SVG as every output shows stored text (control, bidi and
+/// invisible characters as visible escapes, `text::visible`), markup
+/// characters escaped.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let shown = visible(s);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }

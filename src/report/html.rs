@@ -14,6 +14,7 @@ use super::summary::headlines;
 use super::{Report, Section};
 use crate::model::Field;
 use crate::output::{cell_text, Cell, Records};
+use crate::text::visible;
 
 /// desk's own page template; a store's `templates/report.html` replaces it.
 pub const TEMPLATE: &str = include_str!("report.html");
@@ -141,8 +142,8 @@ pub fn render(
             last: report.period.last.to_string(),
             timezone: &report.config.timezone,
         })),
-        headline => headline,
-        proposals => proposals(report, sections, lang),
+        headline => shown_lines(headline),
+        proposals => shown_lines(proposals(report, sections, lang)),
         sections => Value::from(Serde(
             sections.iter().map(|s| view(report, s, lang)).collect::<Vec<_>>()
         )),
@@ -170,6 +171,15 @@ pub fn render(
         .template_from_named_str(TEMPLATE_FILE, text)
         .map_err(describe)?;
     page.render(context).map_err(describe)
+}
+
+/// Sentences with stored text in them, as every output shows stored
+/// text: control, bidi and invisible characters as visible escapes.
+fn shown_lines(lines: Vec<String>) -> Vec<String> {
+    lines
+        .into_iter()
+        .map(|l| visible(&l).into_owned())
+        .collect()
 }
 
 fn words(lang: Lang) -> Words {
@@ -291,7 +301,11 @@ fn view(report: &Report, section: &Section, lang: Lang) -> SectionView {
         rows: records
             .rows
             .iter()
-            .map(|r| r.iter().map(cell_text).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|c| visible(&cell_text(c)).into_owned())
+                    .collect()
+            })
             .collect(),
     }
 }

@@ -988,6 +988,15 @@ fn the_html_report_is_offline_and_shows_stored_text_as_text() {
     let by_category = page(&env, &["--by", "category"]);
     assert!(!by_category.contains("<script"), "{by_category}");
     assert!(by_category.contains("&lt;script&gt;alert(1)&lt;"));
+    // Control and bidi characters show as escapes, in charts and tables
+    // alike, as on a terminal: none reorders or hides what a reader sees.
+    env.new_ticket(&["--type", "complaint", "--category", "x\u{202e}y\u{1b}z"]);
+    let shown = page(&env, &["--by", "category"]);
+    assert!(
+        !shown.contains('\u{202e}') && !shown.contains('\u{1b}'),
+        "{shown}"
+    );
+    assert!(shown.contains("x\\u{202e}y"), "{shown}");
     // No address but the SVG namespace: no script, font, style or image
     // is fetched, from the network or from a file.
     for page in [by_category, page(&env, &["--lang", "en"])] {
