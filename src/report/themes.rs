@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::{pct, Facts, Report};
 use crate::model::mask;
 use crate::output::{dec, int, text, Cell, Records};
-use crate::text::is_han;
+use crate::text::{ellipsis, is_han};
 
 /// The longest piece of a Chinese run that is a candidate, in characters.
 const LONGEST: usize = 8;
@@ -29,6 +29,9 @@ const LONGEST: usize = 8;
 const SUBSUMED: f64 = 0.8;
 /// Examples (titles) shown per theme.
 const EXAMPLES: usize = 3;
+/// How much of a title an example shows, in display columns: enough to
+/// read it, never a cell a spreadsheet cannot hold.
+const EXAMPLE_WIDTH: usize = 60;
 
 /// Particles and function characters a theme neither starts nor ends with.
 const EDGE_CHARS: &str =
@@ -447,6 +450,7 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
                     let mut shown: Vec<String> = Vec::new();
                     for &i in &docs {
                         let title = mask::personal_in(now[i].title.trim());
+                        let title = ellipsis(&title, EXAMPLE_WIDTH).into_owned();
                         if shown.len() < EXAMPLES && !shown.contains(&title) {
                             shown.push(title);
                         }

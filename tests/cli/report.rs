@@ -1471,6 +1471,28 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
             ],
         ]
     );
+    // A title of 40,000 characters is an example of 60 columns, so the
+    // workbook (a cell holds at most 32,767) is still written.
+    let mut env = env;
+    for day in ["2026-10-20", "2026-10-21"] {
+        env.at(&format!("{day}T10:00:00+08:00"));
+        env.new_ticket(&[
+            "--type",
+            "suggestion",
+            "--title",
+            &"夜间客服".repeat(10_000),
+        ]);
+    }
+    env.at("2026-11-23T09:00:00+08:00");
+    let rows = section(&env, "themes", &[]);
+    let long = rows.iter().find(|r| r[0] == "suggestion").unwrap();
+    assert!(
+        long[7].ends_with('…') && long[7].chars().count() < 100,
+        "{}",
+        long[7]
+    );
+    env.run(&["report", "--month", "2026-10", "--xlsx", "r.xlsx"])
+        .ok();
     // The early warnings head the summary, in both languages.
     let out = env
         .run(&["report", "--month", "2026-10", "--format", "table"])
@@ -1495,7 +1517,7 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
     )
     .unwrap();
     let rows = section(&env, "themes", &[]);
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows.iter().all(|r| r[6] != "yes"), "{rows:?}");
     std::fs::write(
         env.path("desk.yaml"),
