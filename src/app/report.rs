@@ -167,18 +167,10 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
 
 /// The language of the HTML report: `lang` given, else the store's
 /// `report.lang`, else Chinese.
-pub fn report_lang(store: &Store, lang: Option<Lang>) -> Result<Lang> {
-    match (lang, &store.config.report.lang) {
-        (Some(lang), _) => Ok(lang),
-        (None, Some(text)) => Lang::parse(text).ok_or_else(|| {
-            Error::invalid(
-                "report.lang in desk.yaml",
-                text,
-                format!("expected {}", Lang::NAMES),
-            )
-        }),
-        (None, None) => Ok(Lang::Zh),
-    }
+pub fn report_lang(store: &Store, lang: Option<Lang>) -> Lang {
+    // desk.yaml's `report.lang` was checked when the file was read.
+    lang.or_else(|| store.config.report.lang.as_deref().and_then(Lang::parse))
+        .unwrap_or(Lang::Zh)
 }
 
 /// The store's name on the report: `report.name`, else its folder's name.
@@ -202,7 +194,7 @@ pub fn html_page(
     sections: &[Section],
     lang: Option<Lang>,
 ) -> Result<String> {
-    let lang = report_lang(store, lang)?;
+    let lang = report_lang(store, lang);
     let own = store.page_template(html::TEMPLATE_FILE)?;
     html::render(report, sections, lang, &report_name(store), own.as_deref()).map_err(|e| {
         Error::Parse {
@@ -228,7 +220,7 @@ pub fn report_mail(
     let html = html_page(store, report, sections, lang)?;
     let name = report_name(store);
     let label = &report.period.label;
-    let subject = match report_lang(store, lang)? {
+    let subject = match report_lang(store, lang) {
         Lang::Zh => format!("{name} 客服报表 {label}"),
         Lang::En => format!("{name} customer service report {label}"),
     };

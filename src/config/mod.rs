@@ -12,7 +12,7 @@ mod settings;
 pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
 pub use default_rules::{DEFAULT_RULES, DEFAULT_TEMPLATES};
 pub use holders::holds_identity;
-pub use sections::{Agent, CustomerConfig, ReportConfig, SurveyConfig, ThemesConfig};
+pub use sections::{Agent, CustomerConfig, Lang, ReportConfig, SurveyConfig, ThemesConfig};
 pub use settings::{is_id_prefix, Settings};
 
 use serde::{Deserialize, Serialize};
@@ -462,6 +462,7 @@ mod tests {
             ("mail_to: [boss]", "report.mail_to"),
             ("themes: {rise_ratio: .nan}", "report.themes.rise_ratio"),
             ("themes: {rise_ratio: -2}", "report.themes.rise_ratio"),
+            ("lang: fr", "report.lang"),
         ] {
             let yaml = render(&Config::seed_defaults()) + "report:\n  " + setting + "\n";
             let err = Config::parse(&yaml, "desk.yaml".as_ref())

@@ -191,6 +191,15 @@ impl Config {
                 )));
             }
         }
+        if let Some(lang) = &self.report.lang {
+            if super::Lang::parse(lang).is_none() {
+                return Err(bad(format!(
+                    "report.lang: '{}' is not a language of the HTML report; expected {}",
+                    crate::text::visible(lang),
+                    super::Lang::NAMES
+                )));
+            }
+        }
         if let Some(ratio) = self.report.themes.as_ref().and_then(|t| t.rise_ratio) {
             if !ratio.is_finite() || ratio < 0.0 {
                 return Err(bad(format!(

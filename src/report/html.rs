@@ -27,54 +27,7 @@ pub const TEMPLATE_FILE: &str = "report.html";
 /// template that loops far beyond that is stopped instead of running on.
 const FUEL: u64 = 5_000_000;
 
-/// The language of the page's words (the numbers and keys are the CSV's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
-    pub const NAMES: &'static str = "zh (中文) or en (English)";
-
-    /// The name `--lang` and `report.lang` take.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn about(self) -> &'static str {
-        match self {
-            Lang::Zh => "Chinese (中文)",
-            Lang::En => "English",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "zh" | "zh-cn" | "zh_cn" | "cn" | "中文" => Some(Lang::Zh),
-            "en" | "en-us" | "en_us" | "english" | "英文" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-}
+pub use crate::config::Lang;
 
 #[derive(Serialize)]
 struct PeriodView<'a> {

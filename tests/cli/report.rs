@@ -1083,6 +1083,10 @@ fn the_html_language_and_name_are_store_settings_and_its_template_can_be_replace
     );
     assert!(out.stderr.contains("zh"), "{}", out.stderr);
     assert!(!env.path("r.html").exists());
+    // `desk check` says so too, before any cron run needs the page.
+    let out = env.run(&["check"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("report.lang"), "{}", out.stderr);
     std::fs::write(env.path("desk.yaml"), &yaml).unwrap();
 
     // A team's own page, still escaped.
