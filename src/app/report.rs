@@ -50,12 +50,14 @@ impl ReportInput {
 }
 
 /// Gathers a report over `period` with a trend of `months` months, as at
-/// `now`.
+/// `now`; with `voices_too`, what customers said in it too (read from the
+/// files of the tickets that hold it, for the `sentiment` section).
 pub fn report_input(
     store: &Store,
     period: Period,
     months: u32,
     now: Timestamp,
+    voices_too: bool,
 ) -> Result<ReportInput> {
     let (policy, calendar) = store.sla()?;
     let tz = store.settings.tz;
@@ -82,7 +84,11 @@ pub fn report_input(
         now,
         errors: std::mem::take(&mut scan.errors),
     };
-    input.voices = voices(store, &input, &mut errors_of_voices);
+    // What customers said is read from their tickets' files: only when the
+    // `sentiment` section or the summary will count it.
+    if voices_too {
+        input.voices = voices(store, &input, &mut errors_of_voices);
+    }
     input.errors.append(&mut errors_of_voices);
     let ranked: Vec<String> = report::top_customers(&input.report(store, GroupBy::Type))
         .into_iter()

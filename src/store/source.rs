@@ -948,7 +948,7 @@ mod tests {
 
         // The report over the month, every section.
         let period = Period::parse_month("2026-11", day("2026-12-01")).unwrap();
-        let input = report_input(store, period, 3, t("2026-12-01T09:00:00+08:00")).unwrap();
+        let input = report_input(store, period, 3, t("2026-12-01T09:00:00+08:00"), true).unwrap();
         assert_eq!(input.facts.len(), 3);
         assert_eq!(input.errors.len(), 4);
         let mut csv = Vec::new();
@@ -1016,7 +1016,8 @@ mod tests {
             let period =
                 Period::parse_month("2026-11", t("2026-12-01T00:00:00+08:00").0.date_naive())
                     .unwrap();
-            let input = report_input(store, period, 3, t("2026-12-01T09:00:00+08:00")).unwrap();
+            let input =
+                report_input(store, period, 3, t("2026-12-01T09:00:00+08:00"), true).unwrap();
             let mut csv = Vec::new();
             for section in input.report(store, GroupBy::Channel).sections() {
                 section.records.write_csv(&mut csv, false, false).unwrap();
