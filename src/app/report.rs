@@ -214,26 +214,25 @@ pub fn html_page(
     })
 }
 
-/// The mail of a report: its page as the HTML body, the summary as the
-/// text, `attachments` (the workbook) attached.
+/// The mail of a report: its page (`html_page`) as the HTML body, the
+/// summary as the text, `attachments` (the workbook) attached.
 pub fn report_mail(
     store: &Store,
     report: &Report,
-    sections: &[Section],
+    html: String,
     lang: Option<Lang>,
     attachments: Vec<crate::mail::Attachment>,
-) -> Result<super::report_mail::ReportMail> {
-    let html = html_page(store, report, sections, lang)?;
+) -> super::report_mail::ReportMail {
     let name = report_name(store);
     let label = &report.period.label;
     let subject = match report_lang(store, lang) {
         Lang::Zh => format!("{name} 客服报表 {label}"),
         Lang::En => format!("{name} customer service report {label}"),
     };
-    Ok(super::report_mail::ReportMail {
+    super::report_mail::ReportMail {
         subject,
         text: crate::text::visible_lines(&report::summary(report)).into_owned(),
         html,
         attachments,
-    })
+    }
 }

@@ -124,7 +124,8 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         // The record of a mailed report is per period and recipient: a part
         // recorded as the report would keep the whole from them.
         return Err(Error::Refused(
-            "--mail sends the whole report, recorded once per period and recipient;              drop --section"
+            "--mail sends the whole report, recorded once per period and recipient; \
+             drop --section"
                 .into(),
         ));
     }
@@ -145,7 +146,22 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         Some(name) => report.section(name).into_iter().collect(),
         None => report.sections(),
     };
-    let page = || app::report::html_page(&ctx.store, &report, &sections, args.lang);
+    // The page and the workbook are made once, for every place they go.
+    let page_cell = std::cell::OnceCell::new();
+    let page = || -> Result<&String> {
+        if page_cell.get().is_none() {
+            let made = app::report::html_page(&ctx.store, &report, &sections, args.lang)?;
+            let _ = page_cell.set(made);
+        }
+        Ok(page_cell.get().expect("made above"))
+    };
+    let book_cell = std::cell::OnceCell::new();
+    let book = || -> Result<&Vec<u8>> {
+        if book_cell.get().is_none() {
+            let _ = book_cell.set(workbook(&report, &sections)?);
+        }
+        Ok(book_cell.get().expect("made above"))
+    };
 
     if let Some(dir) = &args.out {
         let dir = &out_dir(dir, &report.period.label);
@@ -166,7 +182,7 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         write_atomic(&path, page()?.as_bytes())?;
         message::say(&format!("wrote {}", path.display()));
         let path = dir.join("report.xlsx");
-        write_atomic(&path, &workbook(&report, &sections)?)?;
+        write_atomic(&path, book()?)?;
         message::say(&format!("wrote {}", path.display()));
         writeln!(out, "{}", dir.display())?;
     }
@@ -179,11 +195,11 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         }
     }
     if let Some(file) = &args.xlsx {
-        let bytes = workbook(&report, &sections)?;
+        let bytes = book()?;
         if file.as_os_str() == "-" {
-            out.write_all(&bytes)?;
+            out.write_all(bytes)?;
         } else {
-            write_output(file, &bytes)?;
+            write_output(file, bytes)?;
             message::say(&format!("wrote {}", file.display()));
         }
     }
@@ -195,10 +211,10 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
         // The workbook goes with the page, named after the period.
         let attachments = vec![Attachment {
             name: format!("report-{}.xlsx", report.period.label.replace("..", "_")),
-            bytes: workbook(&report, &sections)?,
+            bytes: book()?.clone(),
         }];
         let mail =
-            app::report::report_mail(&ctx.store, &report, &sections, args.lang, attachments)?;
+            app::report::report_mail(&ctx.store, &report, page()?.clone(), args.lang, attachments);
         for done in app::report_mail::mail_report(
             &ctx.store,
             &report.period.label,
