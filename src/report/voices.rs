@@ -4,42 +4,18 @@
 //! `sentiment::classify`, beside the surveys' scores, the primary signal.
 
 use chrono::NaiveDate;
-use compact_str::CompactString;
 
 use super::sentiment::{self, Sentiment};
 use super::{mean, pct, Period, Report};
 use crate::output::{dec, int, text, Records};
 
-/// Where a customer's words were found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Source {
-    /// The description of a ticket of a complaint type, on its creation.
-    Complaint,
-    /// A survey's comment, on the survey's date.
-    Survey,
-    /// The text of a mail received, on its receipt.
-    Mail,
-}
-
-impl Source {
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Complaint => "complaint",
-            Source::Survey => "survey",
-            Source::Mail => "mail",
-        }
-    }
-}
-
-/// One text of a customer's, with its ticket and local date.
-#[derive(Debug, Clone, PartialEq)]
+/// One text of a customer's (a complaint's description on its creation,
+/// a survey's comment, a mail received), as the section counts it: its
+/// local date and how [`sentiment::classify`] read it. Read once, where the
+/// texts are gathered (on all cores); the text itself is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Voice {
-    pub ticket: CompactString,
     pub date: NaiveDate,
-    pub source: Source,
-    pub text: String,
-    /// How [`sentiment::classify`] reads `text`: read once, where the
-    /// texts are gathered (on all cores), for the section and the summary.
     pub reading: Sentiment,
 }
 

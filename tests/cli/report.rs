@@ -1359,7 +1359,11 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
             "deputy@example.com",
         ])
         .fails(1);
-    assert!(out.stderr.contains("recipient; drop --section"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("recipient; drop --section"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(server.messages().len(), 1);
     // No `mail:` at all.
     let bare = store();
