@@ -10,6 +10,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::chart::{Bars, Lines, Series};
+use super::sentiment::Sentiment;
 use super::summary::headlines;
 use super::{Report, Section};
 use crate::model::Field;
@@ -418,7 +419,7 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                     columns[k].push(of(name)[i]);
                 }
             }
-            let [positive, neutral, negative, suggestion] = columns;
+
             vec![Bars {
                 id: "chart-sentiment".into(),
                 title: t(
@@ -427,12 +428,18 @@ fn charts(report: &Report, section: &Section, lang: Lang) -> Vec<String> {
                 ),
                 axis: t("条数", "surveys or texts"),
                 labels,
-                series: vec![
-                    series(t("正面", "positive"), positive),
-                    series(t("中性", "neutral"), neutral),
-                    series(t("负面", "negative"), negative),
-                    series(t("建议", "suggestion"), suggestion),
-                ],
+                // In the order of `Sentiment::ALL`, as the columns above.
+                series: Sentiment::ALL
+                    .into_iter()
+                    .zip(columns)
+                    .map(|(s, values)| {
+                        let name = match lang {
+                            Lang::Zh => s.label(),
+                            Lang::En => s.name(),
+                        };
+                        series(name, values)
+                    })
+                    .collect(),
                 stacked: true,
                 max: None,
                 whiskers: None,

@@ -53,13 +53,12 @@ pub struct Counts {
     pub texts: [usize; 4],
 }
 
+/// A reading's place in the counts: its place in `Sentiment::ALL`.
 fn slot(s: Sentiment) -> usize {
-    match s {
-        Sentiment::Positive => 0,
-        Sentiment::Neutral => 1,
-        Sentiment::Negative => 2,
-        Sentiment::Suggestion => 3,
-    }
+    Sentiment::ALL
+        .iter()
+        .position(|x| *x == s)
+        .expect("every reading is listed")
 }
 
 pub fn counts(r: &Report, span: &Period) -> Counts {
