@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
-use crate::model::{Status, Summary, TicketFilter, TicketId};
-use crate::search::{folded, snippet, texts, Query, Ranking};
-use crate::store::Store;
+use crate::model::{Status, Summary, Ticket, TicketFilter, TicketId};
+use crate::search::{folded, rank, snippet, texts, Query, Ranking, Segment};
+use crate::store::{summary_of_meta, Store};
 
 /// The most hits a search returns, whatever `--limit` asks.
 pub const MAX_LIMIT: usize = 1000;
@@ -135,10 +135,14 @@ const SIMILAR_TERMS: usize = 40;
 /// `desk similar`: the closed tickets most like ticket `id`, by the words
 /// of its title and description, best first, without it.
 pub fn similar(store: &Store, id: &TicketId, limit: usize) -> Result<Results> {
-    let ticket = store.load_ticket(id)?;
+    similar_to(store, &store.load_ticket(id)?, limit)
+}
+
+/// The closed tickets most like `ticket`, best first, without it.
+pub fn similar_to(store: &Store, ticket: &Ticket, limit: usize) -> Result<Results> {
     let mut query = Query::default();
     for text in [&ticket.title, &ticket.description] {
-        for term in crate::search::query_terms(text) {
+        for term in crate::search::terms(text) {
             if query.terms.len() < SIMILAR_TERMS && !query.terms.contains(&term) {
                 query.terms.push(term);
             }
@@ -158,8 +162,21 @@ pub fn similar(store: &Store, id: &TicketId, limit: usize) -> Result<Results> {
     ranked(store, &request, &query, Some(&ticket.id))
 }
 
+/// The similar closed tickets that `desk new`, `desk mail-in` and `desk
+/// show` name beside ticket `id`: as many as desk.yaml's `search.similar`
+/// says (none when 0), each with its resolution. A store read as of a
+/// commit has no index to ask: none.
+pub fn hints(store: &Store, id: &TicketId) -> Result<Results> {
+    let wanted = store.config.search.similar();
+    if wanted == 0 || store.commit().is_some() {
+        return Ok(Results::default());
+    }
+    similar_to(store, &store.load_ticket(id)?, wanted)
+}
+
 /// The ranked hits of `query` within the request's filters, `leave_out`
-/// not among them.
+/// not among them, from the search index's postings; a filter reads the
+/// summary the index keeps of each ticket holding a word.
 fn ranked(
     store: &Store,
     request: &Request,
@@ -171,48 +188,36 @@ fn ranked(
         None => None,
     };
     let tz = store.settings.tz;
-    // Without a filter every ticket may match: no walk of the summaries
-    // (a hit's comes from its file, read for the snippet anyway).
     let filtered = request.filter != TicketFilter::default() || customers.is_some();
-    let scan = if filtered {
-        store.summaries_where(true, |s| {
-            request.filter.matches(s, tz)
-                && customers
-                    .as_ref()
-                    .is_none_or(|set| set.contains(s.customer.as_str()))
-        })?
-    } else {
-        crate::store::SummaryScan::default()
-    };
-    let allowed: std::collections::HashMap<&str, &Summary> =
-        scan.summaries.iter().map(|s| (s.id.as_str(), s)).collect();
-    let mut ranking = Ranking::new(query);
-    let errors = store.search_documents(|file, doc| {
-        let id = file
-            .rsplit('/')
-            .next()
-            .unwrap_or(file)
-            .trim_end_matches(".yaml");
-        let eligible = (!filtered || allowed.contains_key(id)) && leave_out != Some(id);
-        ranking.add(id, &doc, eligible);
-    })?;
-    let hits = ranking.hits();
+    let index = store.search_segments()?;
+    let segments: Vec<Segment> = index
+        .folders
+        .iter()
+        .filter_map(|(_, bytes)| Segment::parse(bytes))
+        .collect();
+    let scored = rank(query, &segments, |doc| {
+        let id = doc.name.trim_end_matches(".yaml");
+        leave_out != Some(id)
+            && (!filtered
+                || summary_of_meta(doc.meta).is_some_and(|s| {
+                    request.filter.matches(&s, tz)
+                        && customers
+                            .as_ref()
+                            .is_none_or(|set| set.contains(s.customer.as_str()))
+                }))
+    });
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let mut results = Results {
-        errors,
+        errors: index.unreadable,
         ..Results::default()
     };
-    for hit in hits {
-        let known = allowed.get(hit.key.as_str()).copied();
-        if filtered && known.is_none() {
-            continue;
-        }
+    for hit in scored {
         let needs_file = results.found.len() < limit || !query.phrases.is_empty();
         if !needs_file {
             results.matched += 1;
             continue;
         }
-        let Some(id) = TicketId::parse(&hit.key) else {
+        let Some(id) = TicketId::parse(hit.doc.name.trim_end_matches(".yaml")) else {
             continue;
         };
         let ticket = match store.load_ticket(&id) {
@@ -232,7 +237,7 @@ fn ranked(
         }
         let best = best_snippet(query, &fields);
         results.found.push(Found {
-            ticket: known.cloned().unwrap_or_else(|| Summary::of(&ticket)),
+            ticket: Summary::of(&ticket),
             score: hit.score,
             snippet: best,
             resolution: (ticket.status == Status::Closed)

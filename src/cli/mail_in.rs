@@ -163,6 +163,9 @@ fn file_one(
         ));
     }
     tell(&filed, source);
+    if let Filed::Created { ticket, .. } = &filed {
+        super::search::tell_similar(ctx, ticket);
+    }
     // The acknowledgement and other notices the rules queued go now, as
     // for any command that records an event.
     if let Filed::Created {

@@ -75,6 +75,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     writeln!(out, "{}", ticket.id)?;
     super::tell_rules(&ticket.id, &outcomes);
+    super::search::tell_similar(ctx, &ticket.id);
     ctx.deliver_at_once(&ticket.id, &outcomes);
     Ok(())
 }

@@ -175,6 +175,47 @@ pub(super) fn print(
     Error::all(std::mem::take(&mut results.errors))
 }
 
+/// Each similar closed ticket on a line of its own, cut to the terminal:
+/// its ID and title, then how it was resolved.
+pub(super) fn similar_lines(ctx: &Context, found: &[search::Found]) -> Vec<String> {
+    found
+        .iter()
+        .map(|f| {
+            let lead = format!("  {}  ", f.ticket.id);
+            let said = match &f.resolution {
+                Some(r) => format!(
+                    "{} → {}",
+                    f.ticket.title,
+                    r.split_whitespace().collect::<Vec<_>>().join(" ")
+                ),
+                None => f.ticket.title.to_string(),
+            };
+            crate::output::fitted(&lead, &crate::text::visible(&said), ctx.term.width)
+        })
+        .collect()
+}
+
+/// Tells on stderr the closed tickets most like ticket `id` and how they
+/// were resolved (`desk new`, `desk mail-in`). The ticket is written
+/// already: a failure to look is a warning, never the command's error.
+pub(super) fn tell_similar(ctx: &Context, id: &str) {
+    let Some(id) = crate::model::TicketId::parse(id) else {
+        return;
+    };
+    match search::hints(&ctx.store, &id) {
+        Ok(r) if !r.found.is_empty() => {
+            crate::output::message::note(&format!("{id}: similar closed tickets:"));
+            for line in similar_lines(ctx, &r.found) {
+                crate::output::message::say(&line);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => crate::output::message::warn(&format!(
+            "{id}: similar closed tickets not looked up: {e}"
+        )),
+    }
+}
+
 /// The snippet with each word found between 【】.
 fn marked(text: &str, ranges: &[(usize, usize)]) -> String {
     let mut out = String::new();

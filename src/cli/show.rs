@@ -109,6 +109,7 @@ fn write_text(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     }
     write_clocks(ctx, t, out)?;
     write_related(ctx, t, out)?;
+    write_similar(ctx, t, out)?;
     writeln!(out, "\nhistory:")?;
     // One column for who, as wide as the longest (a rule's name can be long).
     let by_width = t
@@ -175,6 +176,26 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
             pad(&visible(&o.priority), 9),
         );
         let line = fitted(&lead, &visible(&o.title), ctx.term.width);
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// The closed tickets most like this one, with how they were resolved
+/// (desk.yaml's `search.similar` of them).
+fn write_similar(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
+    let Some(id) = crate::model::TicketId::parse(&t.id) else {
+        return Ok(());
+    };
+    let mut results = crate::app::search::hints(&ctx.store, &id)?;
+    for e in std::mem::take(&mut results.errors) {
+        message::warn(&format!("{e}"));
+    }
+    if results.found.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nsimilar closed tickets:")?;
+    for line in super::search::similar_lines(ctx, &results.found) {
         writeln!(out, "{line}")?;
     }
     Ok(())

@@ -89,6 +89,7 @@ impl Config {
             customers: Default::default(),
             encryption: None,
             report: ReportConfig::default(),
+            search: super::SearchConfig::default(),
             rules: Some(
                 crate::yaml::from_str(super::DEFAULT_RULES).expect("the default rules parse"),
             ),

@@ -12,7 +12,9 @@ mod settings;
 pub use choice::{describe_choices, find_choice, resolve_choice, Choice};
 pub use default_rules::{DEFAULT_RULES, DEFAULT_TEMPLATES};
 pub use holders::holds_identity;
-pub use sections::{Agent, CustomerConfig, Lang, ReportConfig, SurveyConfig, ThemesConfig};
+pub use sections::{
+    Agent, CustomerConfig, Lang, ReportConfig, SearchConfig, SurveyConfig, ThemesConfig,
+};
 pub use settings::{is_id_prefix, Settings};
 
 use serde::{Deserialize, Serialize};
@@ -64,6 +66,9 @@ pub struct Config {
     /// Settings of `desk report`; absent from a new store's desk.yaml.
     #[serde(default, skip_serializing_if = "ReportConfig::is_default")]
     pub report: ReportConfig,
+    /// Settings of search: the similar cases named at intake.
+    #[serde(default, skip_serializing_if = "SearchConfig::is_default")]
+    pub search: SearchConfig,
     /// Automation rules (docs/automation.md), kept as written here and
     /// parsed by the commands that run them (`crate::rules::Rules::parse`),
     /// so that a bad rule stops those commands and `desk check`, not `list`.

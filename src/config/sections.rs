@@ -259,3 +259,31 @@ impl Lang {
         }
     }
 }
+
+/// Settings of search (`search:` in desk.yaml); absent from a new store's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SearchConfig {
+    /// How many similar closed tickets `desk new`, `desk mail-in` and `desk
+    /// show` name (0: none); absent: [`SearchConfig::SIMILAR`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similar: Option<usize>,
+    /// Settings added by later versions or by hand are kept untouched.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, crate::yaml::Value>,
+}
+
+impl SearchConfig {
+    /// How many similar cases are named when desk.yaml does not say.
+    pub const SIMILAR: usize = 3;
+    /// The most `search.similar` may ask.
+    pub const MOST_SIMILAR: usize = 20;
+
+    pub(super) fn is_default(&self) -> bool {
+        *self == SearchConfig::default()
+    }
+
+    /// How many similar cases to name.
+    pub fn similar(&self) -> usize {
+        self.similar.unwrap_or(Self::SIMILAR)
+    }
+}

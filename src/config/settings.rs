@@ -207,6 +207,14 @@ impl Config {
                 )));
             }
         }
+        if let Some(n) = self.search.similar {
+            if n > super::SearchConfig::MOST_SIMILAR {
+                return Err(bad(format!(
+                    "search.similar: {n} is too many; expected 0 (none) to {}",
+                    super::SearchConfig::MOST_SIMILAR
+                )));
+            }
+        }
         let bad = |e: crate::sla::SettingsError| bad(e.to_string());
         let calendar = self.calendar.build(tz).map_err(bad)?;
         let priorities: Vec<String> = self.priorities.iter().map(|c| c.key.clone()).collect();

@@ -5,6 +5,7 @@
 //! derived index of the store (`store/index/search.rs`); `app::search`
 //! joins them. docs/search.md says what is searched and how it ranks.
 
+mod postings;
 mod query;
 mod terms;
 
@@ -12,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Payload, Ticket};
 
+pub use postings::{build as build_segment, rank, DocRef, Entry as SegmentEntry, Scored, Segment};
 pub use query::{folded, Query};
-pub use terms::{query_terms, set_user_dictionary, terms};
+pub use terms::terms;
 
 /// A ticket as the search index keeps it: its distinct terms, sorted, each
 /// ending in a line break (no term holds one), their counts in the same
@@ -109,18 +111,43 @@ pub fn texts(ticket: &Ticket) -> Vec<(&'static str, &str)> {
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-/// Ranks documents by BM25 in one pass: each document is shown once
-/// ([`Ranking::add`]), keeping only what the query's terms need.
+/// The inverse document frequency of a term that `df` of `n` documents
+/// hold (BM25's, never negative).
+fn idf(n: f64, df: f64) -> f64 {
+    ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+}
+
+/// BM25's score of a document of `len` terms holding the query's terms
+/// `counts` times, each of inverse document frequency `idf`, in a
+/// collection whose documents have `avg` terms on average.
+fn score(counts: &[u16], idf: &[f64], len: u32, avg: f64) -> f64 {
+    let norm = K1 * (1.0 - B + B * f64::from(len) / avg);
+    counts
+        .iter()
+        .zip(idf)
+        .map(|(&tf, idf)| {
+            let tf = f64::from(tf);
+            idf * tf * (K1 + 1.0) / (tf + norm)
+        })
+        .sum()
+}
+
+/// Ranks documents held in memory by BM25 in one pass (the knowledge
+/// base's articles): each document is shown once ([`Ranking::add`]),
+/// keeping only what the query's terms need. Tickets are ranked from the
+/// index's postings instead ([`rank`]), the same way.
 #[derive(Debug)]
 pub struct Ranking<'q> {
     query: &'q Query,
     docs: u64,
     total_len: u64,
+    /// How many documents hold each query term.
+    df: Vec<u64>,
     /// Per candidate: its key, length, and count of each query term.
     candidates: Vec<(String, u32, Vec<u16>)>,
 }
 
-/// One hit: the ticket's key and its score.
+/// One hit: the document's key and its score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub key: String,
@@ -133,6 +160,7 @@ impl<'q> Ranking<'q> {
             query,
             docs: 0,
             total_len: 0,
+            df: vec![0; query.terms.len()],
             candidates: Vec::new(),
         }
     }
@@ -143,48 +171,31 @@ impl<'q> Ranking<'q> {
     pub fn add(&mut self, key: &str, doc: &Document, eligible: bool) {
         self.docs += 1;
         self.total_len += u64::from(doc.len);
-        if !eligible {
-            return;
+        let counts: Vec<u16> = self.query.terms.iter().map(|t| doc.count(t)).collect();
+        for (df, &n) in self.df.iter_mut().zip(&counts) {
+            *df += u64::from(n > 0);
         }
         let excluded = self
             .query
             .excluded
             .iter()
             .any(|word| word.iter().all(|t| doc.count(t) > 0));
-        if excluded {
-            return;
-        }
-        let counts: Vec<u16> = self.query.terms.iter().map(|t| doc.count(t)).collect();
-        if counts.iter().any(|&n| n > 0) {
+        if eligible && !excluded && counts.iter().any(|&n| n > 0) {
             self.candidates.push((key.to_string(), doc.len, counts));
         }
     }
 
-    /// The hits, best first (ties by key, newest ticket IDs first).
+    /// The hits, best first (ties by key, the highest first).
     pub fn hits(self) -> Vec<Hit> {
-        let n = self.docs.max(1) as f64;
-        let avg = (self.total_len as f64 / n).max(1.0);
-        let df: Vec<f64> = (0..self.query.terms.len())
-            .map(|i| self.candidates.iter().filter(|c| c.2[i] > 0).count() as f64)
-            .collect();
-        let idf: Vec<f64> = df
-            .iter()
-            .map(|&d| ((n - d + 0.5) / (d + 0.5) + 1.0).ln())
-            .collect();
+        let n = self.docs as f64;
+        let avg = (self.total_len as f64 / n.max(1.0)).max(1.0);
+        let idf: Vec<f64> = self.df.iter().map(|&d| idf(n, d as f64)).collect();
         let mut hits: Vec<Hit> = self
             .candidates
             .into_iter()
-            .map(|(key, len, counts)| {
-                let norm = K1 * (1.0 - B + B * f64::from(len) / avg);
-                let score = counts
-                    .iter()
-                    .zip(&idf)
-                    .map(|(&tf, idf)| {
-                        let tf = f64::from(tf);
-                        idf * tf * (K1 + 1.0) / (tf + norm)
-                    })
-                    .sum();
-                Hit { key, score }
+            .map(|(key, len, counts)| Hit {
+                score: score(&counts, &idf, len, avg),
+                key,
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| b.key.cmp(&a.key)));

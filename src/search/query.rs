@@ -1,7 +1,7 @@
 //! What a person types into `desk search`: words, `"exact phrases"` and
 //! `-excluded` words, in Chinese, English or both (`打印机 offline`).
 
-use super::terms::{fold, query_terms as terms};
+use super::terms::{fold, terms};
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

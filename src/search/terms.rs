@@ -1,40 +1,18 @@
 //! Text into search terms, the same way for a ticket and for a query:
-//! Chinese runs segmented by jieba in search mode (a long word gives its
-//! shorter words too) plus every pair of adjacent characters, so that a
-//! product name the dictionary does not know still matches; other text
-//! case-folded and folded to ASCII (`Café` → `cafe`). Long digit runs (a
-//! phone, a card or an ID number typed into a note) are never terms: no
-//! personal number is findable, or stored in the index.
-
-use std::sync::OnceLock;
-
-use jieba_rs::Jieba;
+//! Chinese runs as every pair of adjacent characters (a run of one
+//! character as itself), other text case-folded and folded to ASCII
+//! (`Café` → `cafe`). Long digit runs (a phone, a card or an ID number
+//! typed into a note) are never terms: no personal number is findable, or
+//! stored in the index.
+//!
+//! Pairs rather than a segmenter's words: a word of the query is found by
+//! its pairs wherever the text holds it, a product name no dictionary knows
+//! (星云X9) as well as any other, and neither a search nor an update of the
+//! index loads a dictionary (jieba's takes a sixth of a second, three times
+//! what a search may cost). Ranking favours a ticket holding all the pairs
+//! of a word. docs/search.md gives the measurements behind the choice.
 
 use crate::text::is_han;
-
-/// The store's own words (`dict.txt`), read by the segmenter when it is
-/// first used.
-static USER_DICTIONARY: OnceLock<String> = OnceLock::new();
-static SEGMENTER: OnceLock<Jieba> = OnceLock::new();
-
-/// Gives the segmenter the store's own words (jieba's format: `word [freq]
-/// [tag]` a line), before its first use; later calls change nothing. Cheap:
-/// the dictionaries load when text is first segmented.
-pub fn set_user_dictionary(text: &str) {
-    let _ = USER_DICTIONARY.set(text.to_string());
-}
-
-fn segmenter() -> &'static Jieba {
-    SEGMENTER.get_or_init(|| {
-        let mut jieba = Jieba::new();
-        if let Some(words) = USER_DICTIONARY.get() {
-            // A line jieba cannot read is skipped by it; a dictionary that
-            // fails whole leaves the built-in one alone.
-            let _ = jieba.load_dict(&mut std::io::BufReader::new(words.as_bytes()));
-        }
-        jieba
-    })
-}
 
 /// Digit runs this long or longer are numbers of people (phones, ID and
 /// card numbers, order numbers long enough to be personal), never terms.
@@ -50,18 +28,6 @@ pub use crate::text::fold;
 
 /// The terms of `text`, in order, repeated as often as they occur.
 pub fn terms(text: &str) -> Vec<String> {
-    terms_with(text, true)
-}
-
-/// The terms a query looks for: Chinese as its pairs of characters only.
-/// Every document holds the pairs of its text as well as its words (a word
-/// of two characters is its pair), so the pairs find what the words would;
-/// and a search needs no dictionary loaded, which costs a sixth of a second.
-pub fn query_terms(text: &str) -> Vec<String> {
-    terms_with(text, false)
-}
-
-fn terms_with(text: &str, segment: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut run = String::new();
     let mut han = false;
@@ -70,7 +36,7 @@ fn terms_with(text: &str, segment: bool) -> Vec<String> {
         let this_han = is_han(c);
         let word_char = this_han || c.is_alphanumeric();
         if !word_char || (this_han != han && !run.is_empty()) {
-            flush(&mut out, &run, han, segment);
+            flush(&mut out, &run, han);
             run.clear();
         }
         if word_char {
@@ -78,11 +44,11 @@ fn terms_with(text: &str, segment: bool) -> Vec<String> {
             run.push(c);
         }
     }
-    flush(&mut out, &run, han, segment);
+    flush(&mut out, &run, han);
     out
 }
 
-fn flush(out: &mut Vec<String>, run: &str, han: bool, segment: bool) {
+fn flush(out: &mut Vec<String>, run: &str, han: bool) {
     if run.is_empty() {
         return;
     }
@@ -100,25 +66,7 @@ fn flush(out: &mut Vec<String>, run: &str, han: bool, segment: bool) {
         out.push(run.to_string());
         return;
     }
-    // Words of two characters or more; single characters are mostly
-    // particles (的, 了), and the pairs below cover what they would.
-    let words: Vec<&str> = if segment {
-        segmenter()
-            .cut_for_search(run, true)
-            .into_iter()
-            .filter(|w| w.chars().count() > 1)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    out.extend(words.iter().map(|w| w.to_string()));
-    // The pairs the words are not already.
-    out.extend(
-        chars
-            .windows(2)
-            .map(|pair| pair.iter().collect::<String>())
-            .filter(|pair| !words.contains(&pair.as_str())),
-    );
+    out.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
 }
 
 #[cfg(test)]
@@ -126,23 +74,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chinese_words_and_pairs_english_folded_numbers_left_out() {
+    fn chinese_pairs_english_folded_numbers_left_out() {
         let t = terms("打印机无法开机 Printer OFFLINE, café Ｅ０２ 电话13812345678");
         for want in [
-            "打印",
-            "打印机",
-            "无法",
-            "开机",
-            "机无",
-            "printer",
-            "offline",
-            "cafe",
-            "e02",
-            "电话",
+            "打印", "印机", "无法", "开机", "机无", "printer", "offline", "cafe", "e02", "电话",
         ] {
             assert!(t.contains(&want.to_string()), "{want} in {t:?}");
         }
         assert!(!t.iter().any(|w| w.contains("1381")), "{t:?}");
+        // Pairs only: no three-character word, no single character of a run.
+        assert!(!t.iter().any(|w| w == "打印机" || w == "打"), "{t:?}");
         assert!(terms("the of and").is_empty());
     }
 

@@ -38,7 +38,9 @@ pub use fsio::{create_atomic, read_to_string, write_atomic, write_atomic_with, w
 pub use git::{git, git_user_name, GitState, Installed, ATTRIBUTES, HOOKS_KEY};
 pub use git_command::GitError;
 pub use git_sync::{kind_of, Pulled, Pushed, OWN_FOLDERS};
-pub use index::{AgentLoad, CacheStats, Fact, Rebuilt, SummaryScan, Workload};
+pub use index::{
+    summary_of_meta, AgentLoad, CacheStats, Fact, Rebuilt, SearchSegments, SummaryScan, Workload,
+};
 pub use issued::ISSUED_DIR;
 pub use journal::Recovery;
 pub use kb::{parse_article, KB_DIR};
@@ -65,7 +67,7 @@ pub const CONFIG_FILE: &str = "desk.yaml";
 /// Local, git-ignored state: locks, cache, per-clone settings.
 pub const STATE_DIR: &str = ".desk";
 
-/// Fails if `.desk/` (or its `locks/`, `cache/`, `cache/workload/` or `sending/`) or `templates/` of the
+/// Fails if `.desk/` (or its `locks/`, `cache/`, `cache/workload/`, `cache/search/` or `sending/`) or `templates/` of the
 /// store at `root` is a link or a file: desk keeps its locks, cache and
 /// per-clone settings in the one and reads what rules send from the other,
 /// and follows no link in the store (`tickets/`, `customers/` and
@@ -77,6 +79,7 @@ fn own_dirs_real(root: &Path) -> Result<()> {
         ".desk/locks",
         ".desk/cache",
         ".desk/cache/workload",
+        ".desk/cache/search",
         ".desk/sending",
         TEMPLATES_DIR,
     ] {

@@ -100,6 +100,7 @@ impl Store {
         );
         dirs.push(self.state_dir().join("cache"));
         dirs.push(self.state_dir().join("cache").join("workload"));
+        dirs.push(self.state_dir().join("cache").join("search"));
         // Mail taken in: each ticket's attachments, and mail held for review.
         let attachments = self.root.join(super::ATTACHMENTS_DIR);
         if super::read::real_dirs(&self.root, Path::new(super::ATTACHMENTS_DIR)).is_ok() {

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use super::format::{Entry, Reader};
+use super::search::SearchIndex;
+use super::workload::WorkloadIndex;
 use super::{Derived, Folder, Listed, Of, Refreshed, TicketCache};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -94,14 +96,13 @@ impl<I: Derived> Registered for Of<I> {
 
 /// Every derived index, for `desk cache`. An index refreshed as another's
 /// companion comes after it, so a rebuild parses each folder once.
-fn registry() -> [&'static dyn Registered; 5] {
+fn registry() -> [&'static dyn Registered; 4] {
     use crate::store::customer_index::{CustomerIdentities, CustomerSummaryIndex};
     [
         &Of::<TicketCache>::SLOT,
         &Of::<super::message_ids::MessageIds>::SLOT,
         &Of::<CustomerSummaryIndex>::SLOT,
         &Of::<CustomerIdentities>::SLOT,
-        &Of::<super::search::SearchIndex>::SLOT,
     ]
 }
 
@@ -112,7 +113,8 @@ impl Store {
             .iter()
             .map(|i| i.stats(self))
             .collect::<Result<_>>()?;
-        stats.push(self.workload_stats()?);
+        stats.push(self.folder_index_stats::<WorkloadIndex>()?);
+        stats.push(self.folder_index_stats::<SearchIndex>()?);
         Ok(stats)
     }
 
@@ -122,7 +124,8 @@ impl Store {
         for index in registry() {
             any |= index.forget(self)?;
         }
-        any |= self.forget_workload()?;
+        any |= self.forget_folder_index::<WorkloadIndex>()?;
+        any |= self.forget_folder_index::<SearchIndex>()?;
         Ok(any)
     }
 
@@ -142,15 +145,16 @@ impl Store {
                 .iter_mut()
                 .find(|(f, _)| *f == index.folder())
             {
-                // Indexes of one folder refreshed apart (the search index
-                // is no companion) parse the same files: counted once.
+                // Indexes of one folder refreshed apart parse the same
+                // files: counted once.
                 Some((_, n)) => *n = (*n).max(r.parsed),
                 None => rebuilt.parsed.push((index.folder(), r.parsed)),
             }
             rebuilt.errors.extend(r.errors);
         }
-        // Its files are parsed again: cheap next to the full parse above.
-        self.workload(None)?;
+        // The indexes kept per folder parse the tickets again.
+        self.folders::<WorkloadIndex>(None)?;
+        self.folders::<SearchIndex>(None)?;
         Ok(rebuilt)
     }
 }

@@ -25,15 +25,18 @@
 //!
 //! Instances: the ticket cache (`tickets.rs`), the Message-IDs of mail
 //! received (`message_ids.rs`), the customer index (two files,
-//! `store/customer_index.rs`). The workload index (`workload.rs`) is kept
-//! per folder of `tickets/` instead, verified without a stat of each file. `desk cache` covers every instance of
-//! `registry()`; docs/architecture.md says how to add one.
+//! `store/customer_index.rs`). The workload index (`workload.rs`) and the
+//! search index (`search.rs`) are kept per folder of `tickets/` instead
+//! (`folders.rs`), verified without a stat of each file. `desk cache`
+//! covers every instance of `registry()` and `per_folder()`;
+//! docs/architecture.md says how to add one.
 //!
 //! This file is the mechanism: the traits, the refresh and the file's
 //! reading and writing; `whole.rs` the whole-index view of a writer,
 //! `cache.rs` what `desk cache` does over every index.
 
 mod cache;
+mod folders;
 mod format;
 mod message_ids;
 mod search;
@@ -52,6 +55,7 @@ use serde::Serialize;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
 use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header, Reader};
+pub use self::search::{summary_of_meta, SearchSegments};
 pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
 pub(super) use self::whole::Whole;
@@ -151,13 +155,6 @@ pub(super) trait Derived: 'static {
 
     /// The record of one parsed file.
     fn derive(parsed: &Parsed<Self>) -> Self::Record;
-
-    /// Readies what `derive` reads besides the file, before any refresh
-    /// (the search index's dictionary); true when that changed, so that no
-    /// entry of the old index may be reused.
-    fn prepare(_store: &Store) -> Result<bool> {
-        Ok(false)
-    }
 
     fn encode(record: &Self::Record, out: &mut Vec<u8>) {
         *out = postcard::to_extend(record, std::mem::take(out)).expect("records serialise");
@@ -420,7 +417,6 @@ impl Store {
         hold: bool,
         mut visit: Option<Visit<I::Record>>,
     ) -> Result<Refreshed> {
-        let old: &[u8] = if I::prepare(self)? { &[] } else { old };
         let started = now_nanos();
         // The folder first: a change after this makes the next writer look
         // again rather than trust what was listed before it.

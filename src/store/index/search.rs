@@ -1,100 +1,136 @@
-//! The search index (`.desk/cache/search.bin`): every ticket file's
-//! [`Document`], its terms and their counts, so that `desk search` ranks
-//! every ticket without reading them. Refreshed by the searches themselves,
-//! not by other commands: segmenting Chinese costs more than the other
-//! indexes' records, and only a search needs it. The store's own words
-//! (`dict.txt`) change how text is segmented, so a change of them rebuilds
-//! it whole.
+//! The search index (`.desk/cache/search/`): every ticket's terms, kept
+//! per folder of `tickets/` (`folders.rs`) as postings read in place
+//! ([`Segment`](crate::search::Segment)), so that a search reads the few
+//! terms it asks for instead of every ticket's. Each document's meta is
+//! the ticket's summary, so that filters need no other file. Open tickets
+//! are stat'ed on every search (they are the ones edited); a closed ticket
+//! edited in place is seen when its folder next changes (docs/search.md).
 
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 
-use super::tickets::Tickets;
-use super::Derived;
+use super::folders::PerFolder;
 use crate::error::{Error, Result};
-use crate::model::Ticket;
-use crate::search::Document;
+use crate::model::{Summary, Ticket};
+use crate::search::{Document, SegmentEntry};
+use crate::store::checksum::checksum;
 use crate::store::Store;
 
 pub(in crate::store) struct SearchIndex;
 
-impl Derived for SearchIndex {
-    type Folder = Tickets;
-    type Record = Document;
-    const NAME: &'static str = "search";
-    const FILE: &'static str = "search.bin";
-    const MAGIC: &'static [u8; 8] = b"DESKQ002";
+/// What the index keeps of one ticket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(in crate::store) struct Searchable {
+    doc: Document,
+    summary: Summary,
+}
 
-    fn derive(ticket: &Ticket) -> Document {
-        Document::of(ticket)
+/// What the index keeps of one folder in its head.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(in crate::store) struct SearchFolder {
+    /// The checksum of the folder's postings, which names them its own.
+    stamp: u64,
+    /// Its files that could not be read.
+    unreadable: Vec<String>,
+}
+
+impl PerFolder for SearchIndex {
+    type Record = Searchable;
+    type Summary = SearchFolder;
+    const NAME: &'static str = "search";
+    const DIR: &'static str = "search";
+    const MAGIC: &'static [u8; 8] = b"DESKQ005";
+    const COMPANION: bool = true;
+
+    fn derive(ticket: &Ticket) -> Searchable {
+        // What filters read, no more: a hit's title and marks come from its
+        // file, read for the snippet anyway.
+        let mut summary = Summary::of(ticket);
+        summary.title = Default::default();
+        summary.marks = Vec::new();
+        summary.fired = Vec::new();
+        Searchable {
+            doc: Document::of(ticket),
+            summary,
+        }
     }
 
-    fn prepare(store: &Store) -> Result<bool> {
-        store.prepare_search()
+    fn watched(record: &Searchable) -> bool {
+        record.summary.status.is_open()
+    }
+
+    fn summarize(files: &[(&str, Option<&Searchable>)]) -> (SearchFolder, Option<Vec<u8>>) {
+        let metas: Vec<(&str, &Searchable, Vec<u8>)> = files
+            .iter()
+            .filter_map(|(name, r)| {
+                let r = (*r)?;
+                Some((*name, r, postcard::to_stdvec(&r.summary).ok()?))
+            })
+            .collect();
+        let entries: Vec<SegmentEntry> = metas
+            .iter()
+            .map(|(name, r, meta)| SegmentEntry {
+                name,
+                doc: &r.doc,
+                meta,
+            })
+            .collect();
+        let postings = crate::search::build_segment(&entries);
+        let folder = SearchFolder {
+            stamp: checksum(&postings),
+            unreadable: files
+                .iter()
+                .filter(|(_, r)| r.is_none())
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        };
+        (folder, Some(postings))
+    }
+
+    fn fits(folder: &SearchFolder, postings: &[u8]) -> bool {
+        checksum(postings) == folder.stamp
     }
 }
 
-/// The team's own words for the segmenter, at the store's root.
-pub const USER_DICTIONARY: &str = "dict.txt";
-
-/// The largest `dict.txt` read.
-const MAX_DICTIONARY: u64 = 8 << 20;
-
-/// Which `dict.txt` the index was built with: beside it in the cache.
-const DICTIONARY_MARK: &str = "search.dict";
+/// The postings of every folder of `tickets/`, and the ticket files that
+/// could not be read.
+#[derive(Debug, Default)]
+pub struct SearchSegments {
+    /// Per folder: its path below `tickets/` and its postings (a
+    /// [`Segment`](crate::search::Segment)'s bytes).
+    pub folders: Vec<(String, Vec<u8>)>,
+    /// Why each ticket file that could not be read could not.
+    pub unreadable: Vec<Error>,
+}
 
 impl Store {
-    /// Gives the segmenter `dict.txt`, and forgets the search index when it
-    /// was built with other words (true). Before any refresh of the index.
-    fn prepare_search(&self) -> Result<bool> {
-        let path = self.root.join(USER_DICTIONARY);
-        let words = match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_file() && meta.len() <= MAX_DICTIONARY => {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                String::from_utf8(bytes).map_err(|_| {
-                    Error::invalid(
-                        USER_DICTIONARY,
-                        "(not UTF-8)",
-                        "a UTF-8 text file, one word a line: WORD [FREQUENCY] [TAG]",
-                    )
-                })?
-            }
-            Ok(meta) if meta.is_file() => {
-                return Err(Error::invalid(
-                    USER_DICTIONARY,
-                    format!("{} bytes", meta.len()),
-                    format!("at most {MAX_DICTIONARY} bytes"),
-                ))
-            }
-            Ok(_) => {
-                return Err(Error::invalid(
-                    USER_DICTIONARY,
-                    "(a link or a folder)",
-                    "a plain file at the store's root",
-                ))
-            }
-            Err(_) => String::new(),
-        };
-        crate::search::set_user_dictionary(&words);
-        let digest = crate::crypto::hex(&Sha256::digest(words.as_bytes())[..16]);
-        let mark = self.index_path(DICTIONARY_MARK);
-        if std::fs::read_to_string(&mark).ok().as_deref() != Some(digest.as_str()) {
-            self.forget_index::<SearchIndex>()?;
-            if let Some(dir) = mark.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            super::super::fsio::write_atomic(&mark, digest.as_bytes())?;
-            return Ok(true);
+    /// The search index of every folder, brought up to date.
+    pub fn search_segments(&self) -> Result<SearchSegments> {
+        if self.revision().is_some() {
+            return Err(Error::invalid(
+                "--as-of",
+                "(a search)",
+                "search the work tree: the index follows its files",
+            ));
         }
-        Ok(false)
+        let index = self.folders::<SearchIndex>(None)?;
+        let mut out = SearchSegments::default();
+        for folder in index.folders {
+            let dir = self.tickets_dir().join(&folder.rel);
+            for name in &folder.summary.unreadable {
+                let path = dir.join(name);
+                let shown = self.display_path(&path);
+                let why = crate::store::read_file(&path, shown)
+                    .and_then(|text| crate::store::parse_ticket(&text, shown).map(|_| ()));
+                out.unreadable.extend(why.err());
+            }
+            out.folders.push((folder.rel, folder.companion));
+        }
+        Ok(out)
     }
+}
 
-    /// Shows `visit` every readable ticket file's document (its name below
-    /// `tickets/`, the document), the index brought up to date first;
-    /// returns the files that could not be read.
-    pub fn search_documents(&self, mut visit: impl FnMut(&str, Document)) -> Result<Vec<Error>> {
-        let old = self.read_index::<SearchIndex>();
-        let refreshed =
-            self.refresh::<SearchIndex>(&old, false, |_, file, doc| visit(file, doc))?;
-        Ok(refreshed.errors)
-    }
+/// A ticket's summary as the index keeps it beside its postings, for
+/// filters: without its title, marks and rules fired.
+pub fn summary_of_meta(meta: &[u8]) -> Option<Summary> {
+    postcard::from_bytes(meta).ok()
 }
