@@ -211,7 +211,18 @@ fn ranked(
         errors: index.unreadable,
         ..Results::default()
     };
+    // A phrase's words are all in a ticket holding it: the files of the
+    // others need no reading.
+    let phrase_terms: Vec<usize> = query
+        .phrases
+        .iter()
+        .flat_map(|p| crate::search::terms(p))
+        .filter_map(|t| query.terms.iter().position(|q| *q == t))
+        .collect();
     for hit in scored {
+        if phrase_terms.iter().any(|&i| hit.counts[i] == 0) {
+            continue;
+        }
         let needs_file = results.found.len() < limit || !query.phrases.is_empty();
         if !needs_file {
             results.matched += 1;

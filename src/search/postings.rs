@@ -205,6 +205,35 @@ impl<'a> Segment<'a> {
         })
     }
 
+    /// Every document with its terms, as [`build`] was given them: the
+    /// postings read backwards (a folder's records are kept here only, not
+    /// twice). None when the segment is damaged.
+    pub fn documents(&self) -> Option<Vec<(DocRef<'a>, Document)>> {
+        let mut docs: Vec<(DocRef<'a>, Document)> = (0..self.docs)
+            .map(|n| {
+                let d = self.doc(n)?;
+                let doc = Document {
+                    len: d.len,
+                    ..Document::default()
+                };
+                Some((d, doc))
+            })
+            .collect::<Option<_>>()?;
+        for row in self.term_rows.chunks_exact(TERM_ROW) {
+            let term = std::str::from_utf8(self.blob_slice(row, 0)?).ok()?;
+            let mut n = 0;
+            for (number, count) in self.postings(term) {
+                let (_, doc) = docs.get_mut(number as usize)?;
+                doc.terms.push_str(term);
+                doc.terms.push('\n');
+                doc.counts.push(count);
+                n += 1;
+            }
+            (n == u32_at(row, 16)?).then_some(())?;
+        }
+        Some(docs)
+    }
+
     /// How many documents hold `term`.
     pub fn holding(&self, term: &str) -> u32 {
         self.find(term.as_bytes()).map_or(0, |(_, n)| n)
@@ -238,6 +267,8 @@ pub struct Scored<'a> {
     pub segment: usize,
     pub doc: DocRef<'a>,
     pub score: f64,
+    /// How often it holds each of the query's terms.
+    pub counts: Vec<u16>,
 }
 
 /// The documents of `segments` that hold a term of `query` and none of its
@@ -298,6 +329,7 @@ pub fn rank<'a>(
                 segment: number,
                 score: score(&counts, &idf, found.len, avg),
                 doc: found,
+                counts,
             });
         }
     }
@@ -384,6 +416,11 @@ mod tests {
         assert_eq!(s.postings("invoice").collect::<Vec<_>>(), [(1, 1)]);
         assert_eq!(s.postings("nothing").count(), 0);
         assert_eq!(s.holding("开机"), 1);
+        // Read backwards, the documents are the ones given.
+        let back = s.documents().expect("whole");
+        assert_eq!(back[0].1, a);
+        assert_eq!(back[1].1, b);
+        assert_eq!(back[1].0.name, "B.yaml");
         assert_eq!(s.holding("nothing"), 0);
     }
 
@@ -405,6 +442,7 @@ mod tests {
             if let Some(s) = Segment::parse(&bad) {
                 let _ = s.postings("开机").count();
                 let _ = s.doc(0);
+                let _ = s.documents();
             }
         }
     }

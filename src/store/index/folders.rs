@@ -78,6 +78,18 @@ pub(super) trait PerFolder: 'static {
     fn fits(_summary: &Self::Summary, _companion: &[u8]) -> bool {
         true
     }
+
+    /// Completes records read back from a folder's records file with what
+    /// only its companion holds (`None`: none that fits), for an instance
+    /// that keeps something once rather than in both (the search index's
+    /// terms); returns the names it could not complete, which are parsed
+    /// again.
+    fn complete<'r>(
+        _records: impl Iterator<Item = (&'r str, &'r mut Self::Record)>,
+        _companion: Option<&[u8]>,
+    ) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One file of a folder.
@@ -344,11 +356,23 @@ impl Store {
                 }
             }
             // Listed again: records kept by name and inode, the rest parsed.
-            let recorded: HashMap<String, FileRecord<P::Record>> = prior
+            let mut recorded: HashMap<String, FileRecord<P::Record>> = prior
                 .as_ref()
                 .and_then(|_| self.read_folder_body::<P>(&rel))
                 .map(|b| b.files.into_iter().map(|f| (f.name.clone(), f)).collect())
                 .unwrap_or_default();
+            if P::COMPANION && !recorded.is_empty() {
+                let old = prior.as_ref().and_then(|head| {
+                    self.read_folder_file::<P>(&companion_file(&rel))
+                        .filter(|c| P::fits(&head.summary, c))
+                });
+                let records = recorded
+                    .iter_mut()
+                    .filter_map(|(name, f)| Some((name.as_str(), f.record.as_mut()?)));
+                for name in P::complete(records, old.as_deref()) {
+                    recorded.remove(&name);
+                }
+            }
             let taken = prior.as_ref().map_or(i128::MIN, |h| h.taken);
             let (body, subfolders) = self.list_folder::<P>(&rel, &path, recorded, &stale, taken)?;
             if let Some((_, name)) = except_at.as_ref().filter(|(f, _)| *f == rel) {

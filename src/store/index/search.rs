@@ -11,17 +11,20 @@ use serde::{Deserialize, Serialize};
 use super::folders::PerFolder;
 use crate::error::{Error, Result};
 use crate::model::{Summary, Ticket};
-use crate::search::{Document, SegmentEntry};
+use crate::search::{Document, Segment, SegmentEntry};
 use crate::store::checksum::checksum;
 use crate::store::Store;
 
 pub(in crate::store) struct SearchIndex;
 
-/// What the index keeps of one ticket.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the index keeps of one ticket: its terms, and its summary for
+/// filters. Kept in the folder's postings only (the records file says
+/// no more than that the file was read), and read back from them when the
+/// folder changes ([`PerFolder::complete`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(in crate::store) struct Searchable {
-    doc: Document,
-    summary: Summary,
+    #[serde(skip)]
+    held: Option<(Document, Summary)>,
 }
 
 /// What the index keeps of one folder in its head.
@@ -38,7 +41,7 @@ impl PerFolder for SearchIndex {
     type Summary = SearchFolder;
     const NAME: &'static str = "search";
     const DIR: &'static str = "search";
-    const MAGIC: &'static [u8; 8] = b"DESKQ005";
+    const MAGIC: &'static [u8; 8] = b"DESKQ006";
     const COMPANION: bool = true;
 
     fn derive(ticket: &Ticket) -> Searchable {
@@ -49,30 +52,28 @@ impl PerFolder for SearchIndex {
         summary.marks = Vec::new();
         summary.fired = Vec::new();
         Searchable {
-            doc: Document::of(ticket),
-            summary,
+            held: Some((Document::of(ticket), summary)),
         }
     }
 
     fn watched(record: &Searchable) -> bool {
-        record.summary.status.is_open()
+        record
+            .held
+            .as_ref()
+            .is_some_and(|(_, summary)| summary.status.is_open())
     }
 
     fn summarize(files: &[(&str, Option<&Searchable>)]) -> (SearchFolder, Option<Vec<u8>>) {
-        let metas: Vec<(&str, &Searchable, Vec<u8>)> = files
+        let metas: Vec<(&str, &Document, Vec<u8>)> = files
             .iter()
             .filter_map(|(name, r)| {
-                let r = (*r)?;
-                Some((*name, r, postcard::to_stdvec(&r.summary).ok()?))
+                let (doc, summary) = r.as_ref()?.held.as_ref()?;
+                Some((*name, doc, postcard::to_stdvec(summary).ok()?))
             })
             .collect();
         let entries: Vec<SegmentEntry> = metas
             .iter()
-            .map(|(name, r, meta)| SegmentEntry {
-                name,
-                doc: &r.doc,
-                meta,
-            })
+            .map(|(name, doc, meta)| SegmentEntry { name, doc, meta })
             .collect();
         let postings = crate::search::build_segment(&entries);
         let folder = SearchFolder {
@@ -88,6 +89,27 @@ impl PerFolder for SearchIndex {
 
     fn fits(folder: &SearchFolder, postings: &[u8]) -> bool {
         checksum(postings) == folder.stamp
+    }
+
+    fn complete<'r>(
+        records: impl Iterator<Item = (&'r str, &'r mut Searchable)>,
+        postings: Option<&[u8]>,
+    ) -> Vec<String> {
+        let mut held: std::collections::HashMap<&str, (Document, Summary)> = postings
+            .and_then(Segment::parse)
+            .and_then(|s| s.documents())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(d, doc)| Some((d.name, (doc, summary_of_meta(d.meta)?))))
+            .collect();
+        let mut missing = Vec::new();
+        for (name, record) in records {
+            match held.remove(name) {
+                Some(both) => record.held = Some(both),
+                None => missing.push(name.to_string()),
+            }
+        }
+        missing
     }
 }
 
