@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{Payload, TicketId};
 use crate::report::html::{self, Lang};
-use crate::report::voices::Voice;
+use crate::report::voices::{Source, Voice};
 use crate::report::{self, Facts, GroupBy, Period, Report, Section};
 use crate::store::Store;
 use crate::store::TEMPLATES_DIR;
@@ -130,27 +130,30 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
         })?;
         let ticket = store.load_ticket(&id)?;
         let mut said = Vec::new();
-        let mut voice = |date, text: &str| {
+        let mut voice = |date, text: &str, source| {
             if period.contains(date) && !text.trim().is_empty() {
                 said.push(Voice {
                     date,
                     reading: report::sentiment::classify(text),
+                    ticket: ticket.id.clone(),
+                    source,
+                    quote: Voice::quote_of(text),
                 });
             }
         };
         if complaint.iter().any(|k| *k == f.kind) {
-            voice(f.created_date, &ticket.description);
+            voice(f.created_date, &ticket.description, Source::Complaint);
         }
         for e in &ticket.history {
             match &e.payload {
                 Payload::Surveyed(s) => {
                     if let Some(comment) = &s.comment {
-                        voice(local(e.at), comment);
+                        voice(local(e.at), comment, Source::Survey);
                     }
                 }
                 Payload::Received(_) => {
                     if let Some(text) = e.payload.note() {
-                        voice(local(e.at), text);
+                        voice(local(e.at), text, Source::Mail);
                     }
                 }
                 _ => {}

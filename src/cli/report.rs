@@ -139,7 +139,11 @@ pub fn run(ctx: &Context, args: &ReportArgs, out: &mut dyn Write) -> Result<()> 
     }
     // One section other than sentiment prints no summary sentence about
     // what customers said: their tickets' files are not read.
-    let voices_too = args.section.as_deref().is_none_or(|s| s == "sentiment");
+    // Customers' texts: what sentiment reads and themes quote.
+    let voices_too = args
+        .section
+        .as_deref()
+        .is_none_or(|s| s == "sentiment" || s == "themes");
     let input = app::report::report_input(&ctx.store, period, args.months, now, voices_too)?;
     let report = input.report(&ctx.store, args.by);
     let sections: Vec<Section> = match &args.section {

@@ -154,7 +154,7 @@ impl ThemeSettings {
     }
 }
 
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "type",
     "theme",
     "tickets",
@@ -163,6 +163,7 @@ pub const COLUMNS: [&str; 8] = [
     "change",
     "rising",
     "examples",
+    "quotes",
 ];
 
 /// One theme of one type.
@@ -175,6 +176,10 @@ pub struct Theme {
     pub of: usize,
     pub previous: usize,
     pub examples: Vec<String>,
+    /// What customers of its tickets said in the period (a survey comment
+    /// first, then a mail, then a complaint's description), masked, one a
+    /// ticket, the latest tickets first.
+    pub quotes: Vec<String>,
     pub rising: bool,
 }
 
@@ -425,6 +430,15 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
             order.push(kind);
         }
     }
+    // Each ticket's text to quote: the first of its voices in `Source`'s
+    // order.
+    let mut said: HashMap<&str, &super::voices::Voice> = HashMap::new();
+    for v in r.voices {
+        let best = said.entry(v.ticket.as_str()).or_insert(v);
+        if v.source < best.source {
+            *best = v;
+        }
+    }
     let mut out = Vec::new();
     for kind in order {
         let Some((now, before)) = by_type.get(kind) else {
@@ -457,6 +471,17 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
                     }
                     shown
                 },
+                quotes: {
+                    let mut quoted: Vec<String> = Vec::new();
+                    for &i in &docs {
+                        if let Some(v) = said.get(now[i].id.as_str()) {
+                            if quoted.len() < EXAMPLES && !quoted.contains(&v.quote) {
+                                quoted.push(v.quote.clone());
+                            }
+                        }
+                    }
+                    quoted
+                },
                 rising,
             });
         }
@@ -465,11 +490,9 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
 }
 
 pub fn build(r: &Report) -> Records {
-    let mut records = Records::new(&COLUMNS).cut(&["theme", "examples"]).spare(&[
-        "examples",
-        "change",
-        "share_pct",
-    ]);
+    let mut records = Records::new(&COLUMNS)
+        .cut(&["theme", "examples", "quotes"])
+        .spare(&["quotes", "examples", "change", "share_pct"]);
     for t in r.themes() {
         records.push(vec![
             text(&t.kind),
@@ -480,6 +503,7 @@ pub fn build(r: &Report) -> Records {
             Cell::Int(t.tickets as i64 - t.previous as i64),
             text(if t.rising { "yes" } else { "" }),
             text(t.examples.join(" | ")),
+            text(t.quotes.join(" | ")),
         ]);
     }
     records

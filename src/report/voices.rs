@@ -10,13 +10,40 @@ use super::{mean, pct, Period, Report};
 use crate::output::{dec, int, text, Records};
 
 /// One text of a customer's (a complaint's description on its creation,
-/// a survey's comment, a mail received), as the section counts it: its
-/// local date and how [`sentiment::classify`] read it. Read once, where the
-/// texts are gathered (on all cores); the text itself is not kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// a survey's comment, a mail received), as the sections read it: its
+/// local date, how [`sentiment::classify`] read it (or an agent, who may
+/// overrule it), its ticket, what it is, and its first words, masked, which
+/// the `themes` section quotes. Read once, where the texts are gathered
+/// (on all cores).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Voice {
     pub date: NaiveDate,
     pub reading: Sentiment,
+    pub ticket: String,
+    pub source: Source,
+    pub quote: String,
+}
+
+/// What a customer's text was, in the order a theme quotes them: what
+/// they said of the outcome first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Survey,
+    Mail,
+    Complaint,
+}
+
+/// How much of a text a quote keeps, in display columns.
+pub const QUOTE_WIDTH: usize = 60;
+
+impl Voice {
+    /// The quote of `text`: personal numbers and addresses masked, its
+    /// lines joined, cut to [`QUOTE_WIDTH`].
+    pub fn quote_of(text: &str) -> String {
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let masked = crate::model::mask::personal_in(&line);
+        crate::text::ellipsis(&masked, QUOTE_WIDTH).into_owned()
+    }
 }
 
 pub const COLUMNS: [&str; 11] = [

@@ -1370,38 +1370,67 @@ fn a_report_mail_that_cannot_go_sends_nothing_and_records_nothing() {
 }
 
 /// Complaints about devices that will not start rise from one in September
-/// to four in October; two about invoices; two English consultations.
+/// to four in October; two about invoices; two English consultations. Two
+/// complaints tell their story, one of them answered a survey too.
 fn themed() -> TestEnv {
     let mut env = TestEnv::new();
-    let mut at = |when: &str, kind: &str, title: &str| {
+    let mut at = |when: &str, kind: &str, title: &str, description: &str| {
         env.at(when);
-        env.new_ticket(&["--type", kind, "--title", title])
+        let mut args = vec!["--type", kind, "--title", title];
+        if !description.is_empty() {
+            args.extend(["--description", description]);
+        }
+        env.new_ticket(&args)
     };
-    at("2026-09-10T10:00:00+08:00", "complaint", "无法开机");
-    at(
+    at("2026-09-10T10:00:00+08:00", "complaint", "无法开机", "");
+    let phone = at(
         "2026-10-05T10:00:00+08:00",
         "complaint",
         "手机更新后无法开机",
+        "更新完就黑屏了",
     );
-    at("2026-10-06T10:00:00+08:00", "complaint", "平板无法开机");
+    at(
+        "2026-10-06T10:00:00+08:00",
+        "complaint",
+        "平板无法开机",
+        "充了一晚上还是开不了机，回电13812345678",
+    );
     at(
         "2026-10-07T10:00:00+08:00",
         "complaint",
         "无法开机，联系13812345678",
+        "",
     );
-    at("2026-10-08T10:00:00+08:00", "complaint", "开机很慢");
-    at("2026-10-09T10:00:00+08:00", "complaint", "发票开错了");
-    at("2026-10-10T10:00:00+08:00", "complaint", "发票抬头错误");
+    at("2026-10-08T10:00:00+08:00", "complaint", "开机很慢", "");
+    at("2026-10-09T10:00:00+08:00", "complaint", "发票开错了", "");
+    at("2026-10-10T10:00:00+08:00", "complaint", "发票抬头错误", "");
     at(
         "2026-10-11T10:00:00+08:00",
         "consultation",
         "Printer offline",
+        "",
     );
     at(
         "2026-10-12T10:00:00+08:00",
         "consultation",
         "The PRINTER offline again",
+        "",
     );
+    env.at("2026-10-13T10:00:00+08:00");
+    env.run(&["close", &phone, "--resolution", "刷机"]).ok();
+    env.run(&[
+        "survey",
+        &phone,
+        "--score",
+        "efficiency=4",
+        "--score",
+        "attitude=4",
+        "--score",
+        "solution=4",
+        "--comment",
+        "刷机后好了",
+    ])
+    .ok();
     env.at("2026-11-23T09:00:00+08:00");
     env
 }
@@ -1414,7 +1443,9 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
     // one September one; 无法开机 in three (3 < 0.8 × 4, so both stay) and
     // the same one; 无法 and 法开 are subsumed by 无法开机. Rising: at least
     // 3 tickets and twice the previous count.
-    // Examples: the latest titles first, personal numbers masked.
+    // Examples: the latest titles first, personal numbers masked. Quotes:
+    // what the customers of those tickets said, one a ticket (the survey
+    // comment before the description), masked too.
     assert_eq!(
         rows,
         [
@@ -1426,7 +1457,8 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
                 "previous",
                 "change",
                 "rising",
-                "examples"
+                "examples",
+                "quotes"
             ],
             vec![
                 "consultation",
@@ -1436,7 +1468,8 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
                 "0",
                 "2",
                 "",
-                "The PRINTER offline again | Printer offline"
+                "The PRINTER offline again | Printer offline",
+                ""
             ],
             vec![
                 "complaint",
@@ -1446,7 +1479,8 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
                 "1",
                 "3",
                 "yes",
-                "开机很慢 | 无法开机，联系*******5678 | 平板无法开机"
+                "开机很慢 | 无法开机，联系*******5678 | 平板无法开机",
+                "充了一晚上还是开不了机，回电*******5678 | 刷机后好了"
             ],
             vec![
                 "complaint",
@@ -1456,7 +1490,8 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
                 "1",
                 "2",
                 "yes",
-                "无法开机，联系*******5678 | 平板无法开机 | 手机更新后无法开机"
+                "无法开机，联系*******5678 | 平板无法开机 | 手机更新后无法开机",
+                "充了一晚上还是开不了机，回电*******5678 | 刷机后好了"
             ],
             vec![
                 "complaint",
@@ -1466,7 +1501,8 @@ fn themes_are_counted_per_type_against_the_previous_month_and_warn_when_rising()
                 "0",
                 "2",
                 "",
-                "发票抬头错误 | 发票开错了"
+                "发票抬头错误 | 发票开错了",
+                ""
             ],
         ]
     );
