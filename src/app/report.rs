@@ -129,12 +129,22 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
             Error::invalid("ticket ID", f.id.as_str(), "a ticket ID of this store")
         })?;
         let ticket = store.load_ticket(&id)?;
+        // An agent's reading of the customer's words up to it overrules
+        // desk's own: the latest assessment, for the texts before it.
+        let assessed = ticket.history.iter().rev().find_map(|e| match &e.payload {
+            Payload::Assessed(a) => Some((e.at, a.sentiment)),
+            _ => None,
+        });
         let mut said = Vec::new();
-        let mut voice = |date, text: &str, source| {
+        let mut voice = |at: crate::clock::Timestamp, text: &str, source| {
+            let date = local(at);
             if period.contains(date) && !text.trim().is_empty() {
                 said.push(Voice {
                     date,
-                    reading: report::sentiment::classify(text),
+                    reading: match assessed {
+                        Some((when, reading)) if when >= at => reading,
+                        _ => report::sentiment::classify(text),
+                    },
                     ticket: ticket.id.clone(),
                     source,
                     quote: Voice::quote_of(text),
@@ -142,18 +152,18 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
             }
         };
         if complaint.iter().any(|k| *k == f.kind) {
-            voice(f.created_date, &ticket.description, Source::Complaint);
+            voice(ticket.created, &ticket.description, Source::Complaint);
         }
         for e in &ticket.history {
             match &e.payload {
                 Payload::Surveyed(s) => {
                     if let Some(comment) = &s.comment {
-                        voice(local(e.at), comment, Source::Survey);
+                        voice(e.at, comment, Source::Survey);
                     }
                 }
                 Payload::Received(_) => {
                     if let Some(text) = e.payload.note() {
-                        voice(local(e.at), text, Source::Mail);
+                        voice(e.at, text, Source::Mail);
                     }
                 }
                 _ => {}

@@ -26,6 +26,7 @@ mod reply;
 mod report;
 mod run;
 mod search;
+mod sentiment;
 mod show;
 mod similar;
 mod sla;
@@ -134,6 +135,9 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Record a satisfaction survey (reopens when unsatisfied), or list the surveys due.
     Survey(survey::SurveyArgs),
+    /// Record how the customer's words so far feel (positive, neutral,
+    /// negative, suggestion), overruling desk's own reading in reports.
+    Sentiment(sentiment::SentimentArgs),
     /// The monthly report: types, handling times, satisfaction trend and more.
     Report(report::ReportArgs),
     /// SLA clocks of open tickets: due times and states, most urgent first.
@@ -332,6 +336,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Update(args) => update::run(&ctx, args, out),
         Command::Reply(args) => reply::run(&ctx, args, out),
         Command::Attach(args) => attach::run(&ctx, args, out),
+        Command::Sentiment(args) => sentiment::run(&ctx, args, out),
         Command::Close(args) => close::run(&ctx, args, out),
         Command::Reopen(args) => reopen::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args, out),

@@ -325,6 +325,11 @@ fn describe(e: &Event) -> String {
             }
             text
         }
+        Payload::Assessed(a) => format!(
+            "assessed the customer's words as {} ({})",
+            a.sentiment.name(),
+            a.sentiment.label()
+        ),
         Payload::Attached(a) => {
             let mut text = String::from("attached");
             for f in &a.attachments {

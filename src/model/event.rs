@@ -44,6 +44,10 @@ pub enum Action {
     /// Files kept with the ticket by hand (`desk attach`): photos, invoices
     /// that came by other ways than mail.
     Attached,
+    /// An agent's reading of how the customer's words feel (`desk
+    /// sentiment`), which the report counts instead of its own for the
+    /// ticket's texts up to then.
+    Assessed,
     Other(String),
 }
 
@@ -72,6 +76,7 @@ impl Action {
             Action::Received => "received",
             Action::Replied => "replied",
             Action::Attached => "attached",
+            Action::Assessed => "assessed",
             Action::Other(_) => return None,
         })
     }
@@ -93,6 +98,7 @@ impl Action {
             "received" => Action::Received,
             "replied" => Action::Replied,
             "attached" => Action::Attached,
+            "assessed" => Action::Assessed,
             _ => Action::Other(name.to_string()),
         }
     }
@@ -135,6 +141,7 @@ pub enum Payload {
     Received(Received),
     Replied(Replied),
     Attached(Attached),
+    Assessed(Assessed),
     /// The action's name, for an action this version does not know, or a
     /// known one without a field it cannot do without (an assignment to no
     /// one), which `desk check` reports: its fields are all in `extra`, and
@@ -303,6 +310,14 @@ pub struct Attached {
     pub attachments: Vec<MailAttachment>,
 }
 
+/// `assessed`: how an agent reads the customer's words so far (`desk
+/// sentiment`), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessed {
+    pub sentiment: super::Sentiment,
+    pub note: Option<String>,
+}
+
 /// An attachment of a `received` mail: saved under
 /// `attachments/<ticket ID>/` by its `name`, or refused (too large), with
 /// why.
@@ -339,7 +354,8 @@ payload_from!(
     Fired,
     Received,
     Replied,
-    Attached
+    Attached,
+    Assessed
 );
 
 impl From<NewTicket> for Payload {
@@ -365,6 +381,7 @@ impl Payload {
             Payload::Received(_) => Action::Received,
             Payload::Replied(_) => Action::Replied,
             Payload::Attached(_) => Action::Attached,
+            Payload::Assessed(_) => Action::Assessed,
             Payload::Other(name) => Action::named(name),
         }
     }
@@ -398,6 +415,7 @@ impl Payload {
             | Payload::Received(_)
             | Payload::Replied(_)
             | Payload::Attached(_)
+            | Payload::Assessed(_)
             | Payload::Other(_) => None,
         }
     }
@@ -413,14 +431,16 @@ impl Payload {
         }
     }
 
-    /// The note of an assignment, an update, an edit or a mail received.
+    /// The note of an assignment, an update, an edit, a mail received, an
+    /// attachment or an assessment.
     pub fn note(&self) -> Option<&str> {
         match self {
             Payload::Assigned(Assigned { note, .. })
             | Payload::Updated(Updated { note, .. })
             | Payload::Edited(Edited { note, .. })
             | Payload::Received(Received { note, .. })
-            | Payload::Attached(Attached { note, .. }) => note.as_deref(),
+            | Payload::Attached(Attached { note, .. })
+            | Payload::Assessed(Assessed { note, .. }) => note.as_deref(),
             Payload::Replied(r) => Some(&r.note),
             _ => None,
         }

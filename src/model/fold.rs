@@ -144,6 +144,7 @@ impl State {
             | Payload::Received(_)
             | Payload::Replied(_)
             | Payload::Attached(_)
+            | Payload::Assessed(_)
             | Payload::Other(_) => {}
         }
     }

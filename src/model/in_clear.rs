@@ -300,6 +300,7 @@ pub fn refuse_in_event(event: &super::Event) -> Result<()> {
         }
         Payload::Updated(u) => texts.push(("note", u.note.as_deref())),
         Payload::Attached(a) => texts.push(("note", a.note.as_deref())),
+        Payload::Assessed(a) => texts.push(("note", a.note.as_deref())),
         Payload::Closed(c) => texts.extend([
             ("resolution", c.resolution.as_deref()),
             ("compensation", c.compensation.as_deref()),

@@ -93,6 +93,7 @@ impl Step {
             | Payload::DeliveryFailed(_)
             | Payload::Fired(_)
             | Payload::Attached(_)
+            | Payload::Assessed(_)
             | Payload::Other(_) => Step::Other,
         }
     }

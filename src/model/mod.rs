@@ -21,6 +21,7 @@ mod ops;
 pub mod outbox;
 pub mod reply;
 mod reveal;
+mod sentiment;
 mod summary;
 pub mod survey;
 mod ticket;
@@ -36,9 +37,9 @@ pub use dormancy::{Activity, Dormancy};
 pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Duplicate, Identities};
 pub use event::{
     added_events, by_customer, check_actor, history_order_problem, history_problems, Action,
-    Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment,
-    Notified, Payload, Queued, Received, Reopened, Replied, Surveyed, Updated, CUSTOMER_PREFIX,
-    FILE_ORDER, RULE_PREFIX,
+    Assessed, Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired,
+    MailAttachment, Notified, Payload, Queued, Received, Reopened, Replied, Surveyed, Updated,
+    CUSTOMER_PREFIX, FILE_ORDER, RULE_PREFIX,
 };
 pub use filter::{Assignee, TicketFilter};
 pub use finding::{Finding, FindingKind};
@@ -48,6 +49,7 @@ pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
 pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
 pub use reveal::{Reveal, Revealed};
+pub use sentiment::Sentiment;
 pub use summary::Summary;
 pub use ticket::{Drift, Ticket};
 

@@ -115,8 +115,8 @@ impl Ticket {
             let last = self.last_at().expect("a later event exists");
             return Err(Error::Refused(format!(
                 "{}: {} cannot be backdated before the ticket's last event {}; only notes, \
-                 changes between pending and in_progress and satisfied surveys can be logged \
-                 before later events",
+                 changes between pending and in_progress, satisfied surveys and assessments of \
+                 sentiment can be logged before later events",
                 self.id,
                 what_event(&event.action()),
                 last.short()
@@ -259,6 +259,18 @@ impl Ticket {
     /// Records files kept with the ticket by hand (`desk attach`).
     pub fn attach(&mut self, attached: super::Attached, at: Timestamp, by: &str) -> Result<()> {
         self.append(Event::new(at, by, attached))
+    }
+
+    /// Records how an agent reads the customer's words so far (`desk
+    /// sentiment`), whatever the ticket's status.
+    pub fn assess(
+        &mut self,
+        sentiment: super::Sentiment,
+        note: Option<String>,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<()> {
+        self.append(Event::new(at, by, super::Assessed { sentiment, note }))
     }
 
     pub fn reopen(&mut self, reason: String, at: Timestamp, by: &str) -> Result<()> {
@@ -421,7 +433,7 @@ fn unique_values(tags: &[Value]) -> Vec<Value> {
 }
 
 /// Whether an event may be logged before events already recorded after
-/// its time. A note or a satisfied survey changes nothing, and a change
+/// its time. A note, a satisfied survey or an assessment changes nothing, and a change
 /// between pending and in_progress (checked against the ticket as it stood
 /// then, so never inside a closure) leaves the ticket open, which is all
 /// that later events depend on. A close or reopen would change whether
@@ -438,6 +450,8 @@ fn may_go_before_later_events(event: &Event) -> bool {
         // Checked against the closure it falls in; only a satisfied survey
         // gets here, and it changes no field.
         Payload::Surveyed(_) => true,
+        // A reading of the words before it: no field, no status.
+        Payload::Assessed(_) => true,
         _ => false,
     }
 }
@@ -459,6 +473,7 @@ fn what_event(action: &Action) -> String {
         Action::Received => "a received e-mail".into(),
         Action::Replied => "a reply to the customer".into(),
         Action::Attached => "files attached".into(),
+        Action::Assessed => "an assessment of sentiment".into(),
         Action::Other(a) => format!("a `{a}` event"),
     }
 }

@@ -51,50 +51,7 @@ use jieba_rs::Jieba;
 
 use crate::text::{fold, is_han};
 
-/// How a text (or a survey's scores) feels about the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sentiment {
-    Positive,
-    Neutral,
-    Negative,
-    /// A wish or a proposal (`希望能增加夜间客服`), neither praise nor a
-    /// complaint.
-    Suggestion,
-}
-
-impl Sentiment {
-    pub const ALL: [Sentiment; 4] = [
-        Sentiment::Positive,
-        Sentiment::Neutral,
-        Sentiment::Negative,
-        Sentiment::Suggestion,
-    ];
-
-    /// The name in CSV and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Sentiment::Positive => "positive",
-            Sentiment::Neutral => "neutral",
-            Sentiment::Negative => "negative",
-            Sentiment::Suggestion => "suggestion",
-        }
-    }
-
-    /// The label a Chinese reader sees.
-    pub fn label(self) -> &'static str {
-        match self {
-            Sentiment::Positive => "正面",
-            Sentiment::Neutral => "中性",
-            Sentiment::Negative => "负面",
-            Sentiment::Suggestion => "建议",
-        }
-    }
-
-    /// The sentiment of a [`Sentiment::name`].
-    pub fn from_name(name: &str) -> Option<Sentiment> {
-        Sentiment::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
+pub use crate::model::Sentiment;
 
 /// The sentiment of a survey's average score on 1 to 5: 4 or more
 /// positive, 2 or less negative, else neutral. These are the usual cuts of

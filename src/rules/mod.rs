@@ -243,6 +243,7 @@ impl Subject {
             | Action::Fired
             | Action::Replied
             | Action::Attached
+            | Action::Assessed
             | Action::Other(_) => false,
         }
     }

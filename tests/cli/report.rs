@@ -1713,4 +1713,59 @@ fn sentiment_counts_surveys_by_score_and_customers_words_by_their_reading() {
         .map(|l| l.split(',').next().unwrap())
         .collect();
     assert_eq!(months, ["2026-10", "2026-11", "2026-12", "2026Q4"]);
+
+    // An agent overrules the reading of the words so far: the wish for
+    // night service read as negative (after it), the praise left alone
+    // (an assessment before the comment does not cover it).
+    env.run(&[
+        "sentiment",
+        &unhappy,
+        "负面",
+        "-m",
+        "客户电话里很生气",
+        "--at",
+        "2026-10-10T10:00:00+08:00",
+    ])
+    .ok();
+    env.run(&[
+        "sentiment",
+        &happy,
+        "negative",
+        "--at",
+        "2026-10-08T12:00:00+08:00",
+    ])
+    .ok();
+    let history = env.read_ticket(&unhappy);
+    assert!(
+        history.contains("  action: assessed\n  note: 客户电话里很生气\n  sentiment: negative\n"),
+        "{history}"
+    );
+    assert_eq!(
+        section(&env, "sentiment", &[])[1],
+        ["2026-10", "2", "1", "0", "1", "3", "1", "0", "2", "0", "66.7"]
+    );
+    // What is no reading is refused, naming the valid ones; nothing written.
+    let before = env.snapshot();
+    let out = env.run(&["sentiment", &happy, "angry"]).fails(1);
+    assert!(
+        out.stderr.contains("angry") && out.stderr.contains("suggestion (建议)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(before, env.snapshot());
+    // A file saying something else is read, kept and reported by check.
+    let path = env.ticket_path(&happy);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("sentiment: negative", "sentiment: furious"),
+    )
+    .unwrap();
+    let out = env.run(&["check"]).fails(1);
+    assert!(
+        out.stdout
+            .contains("`sentiment` must be one of positive, neutral, negative, suggestion"),
+        "{}",
+        out.stdout
+    );
 }

@@ -69,6 +69,7 @@ fn schema(action: &Action) -> Option<(&'static [&'static str], &'static [&'stati
             &["to", "note", "message_id"],
         ),
         Action::Attached => (&["note", "attachments"], &["attachments"]),
+        Action::Assessed => (&["note", "sentiment"], &["sentiment"]),
         // Written by a newer desk: its schema is not known here.
         Action::Other(_) => return None,
     })
@@ -114,6 +115,14 @@ impl Event {
             // An assignment to something that is not an agent's name.
             Payload::Other(_) if action == Action::Assigned && present.contains(&"to") => {
                 problems.push("`to` must name an agent".to_string());
+            }
+            // A sentiment that is none of the readings.
+            Payload::Other(_) if action == Action::Assessed && present.contains(&"sentiment") => {
+                let names: Vec<&str> = crate::model::Sentiment::ALL
+                    .iter()
+                    .map(|s| s.name())
+                    .collect();
+                problems.push(format!("`sentiment` must be one of {}", names.join(", ")));
             }
             Payload::Updated(u) => {
                 if let Some(s) = &u.status {

@@ -12,16 +12,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{
-    Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired, MailAttachment,
-    Notified, Payload, Queued, Received, Reopened, Replied, Spelling, Surveyed, Updated,
+    Assessed, Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired,
+    MailAttachment, Notified, Payload, Queued, Received, Reopened, Replied, Spelling, Surveyed,
+    Updated,
 };
 use crate::clock::Timestamp;
-use crate::model::NewTicket;
+use crate::model::{NewTicket, Sentiment};
 use crate::yaml::Value;
 
 /// The fields an event may have besides `at`, `by` and `action`, in the
 /// order files have them; unknown ones follow, by name.
-pub const FILE_ORDER: [&str; 34] = [
+pub const FILE_ORDER: [&str; 35] = [
     "title",
     "customer",
     "type",
@@ -58,6 +59,8 @@ pub const FILE_ORDER: [&str; 34] = [
     "in_reply_to",
     "references",
     "attachments",
+    // `assessed` (desk sentiment).
+    "sentiment",
 ];
 
 // Positions in FILE_ORDER.
@@ -95,6 +98,7 @@ const SUBJECT: usize = 30;
 const IN_REPLY_TO: usize = 31;
 const REFERENCES: usize = 32;
 const ATTACHMENTS: usize = 33;
+const SENTIMENT: usize = 34;
 
 /// Where a field goes among an event's fields: its place in [`FILE_ORDER`],
 /// unknown fields after all of them.
@@ -136,6 +140,7 @@ pub(super) fn rank(name: &str) -> usize {
         "in_reply_to" => IN_REPLY_TO,
         "references" => REFERENCES,
         "attachments" => ATTACHMENTS,
+        "sentiment" => SENTIMENT,
         _ => FILE_ORDER.len(),
     }
 }
@@ -239,6 +244,14 @@ impl Slots {
             Some(Slot::Value(v)) => crate::yaml::from_value(v).unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+
+    /// Whether `sentiment` names one of [`Sentiment::ALL`]; any other
+    /// value leaves the event `Other`, which `desk check` reports.
+    fn has_sentiment(&self) -> bool {
+        self.0.iter().any(|(f, s)| {
+            *f == SENTIMENT && matches!(s, Slot::Text(t) if Sentiment::from_name(t).is_some())
+        })
     }
 
     /// Whether `field` holds one string ([`Self::string`] will take it).
@@ -385,6 +398,14 @@ impl Slots {
                     attachments: self.attachments(),
                 })
             }
+            "assessed" if self.has_sentiment() => Payload::Assessed(Assessed {
+                sentiment: self
+                    .text(SENTIMENT)
+                    .as_deref()
+                    .and_then(Sentiment::from_name)
+                    .expect("checked"),
+                note: self.text(NOTE),
+            }),
             "attached" if self.has(ATTACHMENTS) => Payload::Attached(Attached {
                 note: self.text(NOTE),
                 attachments: self.attachments(),
@@ -545,6 +566,14 @@ impl Payload {
                         Out::Attachments(&r.attachments),
                     ));
                 }
+            }
+            Payload::Assessed(a) => {
+                text(&mut out, NOTE, &a.note);
+                out.push((
+                    SENTIMENT,
+                    FILE_ORDER[SENTIMENT],
+                    Out::Text(a.sentiment.name()),
+                ));
             }
             Payload::Attached(a) => {
                 text(&mut out, NOTE, &a.note);
