@@ -162,16 +162,35 @@ pub fn similar_to(store: &Store, ticket: &Ticket, limit: usize) -> Result<Result
     ranked(store, &request, &query, Some(&ticket.id))
 }
 
+/// What `desk new`, `desk mail-in` and `desk show` say of similar cases.
+#[derive(Debug)]
+pub enum Hints {
+    /// The similar closed tickets, best first (none may be).
+    Found(Results),
+    /// desk.yaml's `search.similar` is 0, or the store is read as of a
+    /// commit (the index follows the work tree).
+    Off,
+    /// This clone has no search index yet: building it reads every ticket
+    /// file, which a command taking in one ticket should not wait for.
+    NoIndex,
+}
+
 /// The similar closed tickets that `desk new`, `desk mail-in` and `desk
 /// show` name beside ticket `id`: as many as desk.yaml's `search.similar`
-/// says (none when 0), each with its resolution. A store read as of a
-/// commit has no index to ask: none.
-pub fn hints(store: &Store, id: &TicketId) -> Result<Results> {
+/// says, each with its resolution.
+pub fn hints(store: &Store, id: &TicketId) -> Result<Hints> {
     let wanted = store.config.search.similar();
     if wanted == 0 || store.commit().is_some() {
-        return Ok(Results::default());
+        return Ok(Hints::Off);
     }
-    similar_to(store, &store.load_ticket(id)?, wanted)
+    if !store.search_index_exists() {
+        return Ok(Hints::NoIndex);
+    }
+    Ok(Hints::Found(similar_to(
+        store,
+        &store.load_ticket(id)?,
+        wanted,
+    )?))
 }
 
 /// The ranked hits of `query` within the request's filters, `leave_out`

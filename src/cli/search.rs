@@ -195,6 +195,10 @@ pub(super) fn similar_lines(ctx: &Context, found: &[search::Found]) -> Vec<Strin
         .collect()
 }
 
+/// Said when similar cases are not looked up for want of an index.
+pub(super) const NO_INDEX: &str = "similar closed tickets not looked up: this clone has no \
+     search index yet (`desk search` or `desk cache rebuild` builds it)";
+
 /// Tells on stderr the closed tickets most like ticket `id` and how they
 /// were resolved (`desk new`, `desk mail-in`). The ticket is written
 /// already: a failure to look is a warning, never the command's error.
@@ -203,12 +207,13 @@ pub(super) fn tell_similar(ctx: &Context, id: &str) {
         return;
     };
     match search::hints(&ctx.store, &id) {
-        Ok(r) if !r.found.is_empty() => {
+        Ok(search::Hints::Found(r)) if !r.found.is_empty() => {
             crate::output::message::note(&format!("{id}: similar closed tickets:"));
             for line in similar_lines(ctx, &r.found) {
                 crate::output::message::say(&line);
             }
         }
+        Ok(search::Hints::NoIndex) => crate::output::message::note(NO_INDEX),
         Ok(_) => {}
         Err(e) => crate::output::message::warn(&format!(
             "{id}: similar closed tickets not looked up: {e}"

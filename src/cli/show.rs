@@ -187,7 +187,14 @@ fn write_similar(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
     let Some(id) = crate::model::TicketId::parse(&t.id) else {
         return Ok(());
     };
-    let mut results = crate::app::search::hints(&ctx.store, &id)?;
+    let mut results = match crate::app::search::hints(&ctx.store, &id)? {
+        crate::app::search::Hints::Found(r) => r,
+        crate::app::search::Hints::NoIndex => {
+            message::note(super::search::NO_INDEX);
+            return Ok(());
+        }
+        crate::app::search::Hints::Off => return Ok(()),
+    };
     for e in std::mem::take(&mut results.errors) {
         message::warn(&format!("{e}"));
     }

@@ -177,6 +177,12 @@ fn similar_closed_cases_come_with_their_resolution() {
 #[test]
 fn intake_and_show_name_similar_closed_cases() {
     let (env, [a, b, ..]) = store();
+    // A clone without a search index says so rather than read every file
+    // while a ticket is taken in.
+    let out = env.new_ticket_run(&["--title", "开机黑屏"]);
+    assert!(out.stderr.contains("no search index yet"), "{}", out.stderr);
+    assert!(!env.path(".desk/cache/search").exists());
+    env.run(&["search", "开机"]).ok();
     let out = env.new_ticket_run(&[
         "--title",
         "升级固件后开不了机",

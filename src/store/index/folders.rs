@@ -238,6 +238,13 @@ impl Store {
         self.state_dir().join("cache").join(P::DIR)
     }
 
+    /// Whether index `P` has been built in this clone (its heads exist,
+    /// whole or not).
+    pub(super) fn folder_index_exists<P: PerFolder>(&self) -> bool {
+        std::fs::symlink_metadata(self.folder_index_dir::<P>().join(HEADS))
+            .is_ok_and(|m| m.is_file())
+    }
+
     /// A file of the index, whole; too large a file is not read at all.
     fn read_folder_file<P: PerFolder>(&self, file: &str) -> Option<Vec<u8>> {
         let path = self.folder_index_dir::<P>().join(file);

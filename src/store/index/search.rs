@@ -125,6 +125,12 @@ pub struct SearchSegments {
 }
 
 impl Store {
+    /// Whether this clone has a search index to bring up to date (rather
+    /// than one to build from every file).
+    pub fn search_index_exists(&self) -> bool {
+        self.folder_index_exists::<SearchIndex>()
+    }
+
     /// The search index of every folder, brought up to date.
     pub fn search_segments(&self) -> Result<SearchSegments> {
         if self.revision().is_some() {
