@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::model::{Payload, TicketId};
+use crate::model::TicketId;
 use crate::report::html::{self, Lang};
 use crate::report::voices::{Source, Voice};
 use crate::report::{self, Facts, GroupBy, Period, Report, Section};
-use crate::store::Store;
 use crate::store::TEMPLATES_DIR;
+use crate::store::{text_key, Store};
 
 /// The store's side of a report over a period, ready to lay out.
 pub struct ReportInput {
@@ -106,10 +106,12 @@ pub fn report_input(
     Ok(input)
 }
 
-/// What customers said in the period, from the files of the tickets that
-/// hold it: complaints created in it (their description), surveys taken in
-/// it (their comment) and mail received in it. Only those files are read,
-/// which the facts name; one that cannot be read is added to `errors`.
+/// What customers said in the period: the descriptions of complaints
+/// created in it, the survey comments and the mail received in it, each
+/// read. Only the files of the tickets the facts say hold such texts are
+/// read; a text the store's readings memo knows is not classified again,
+/// so a report whose texts are all known loads no segmenter. A file that
+/// cannot be read is added to `errors`.
 fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Voice> {
     let period = &input.period;
     let complaint = store.config.complaint_types();
@@ -123,61 +125,52 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
         })
         .collect();
     let tz = store.settings.tz;
-    let local = |t: crate::clock::Timestamp| t.0.with_timezone(&tz).date_naive();
+    let memo = store.readings(report::sentiment::fingerprint());
     let read = crate::parallel::map(&wanted, |f| {
         let id = TicketId::parse(&f.id).ok_or_else(|| {
             Error::invalid("ticket ID", f.id.as_str(), "a ticket ID of this store")
         })?;
         let ticket = store.load_ticket(&id)?;
-        // An agent's reading of the customer's words up to it overrules
-        // desk's own: the latest assessment, for the texts before it.
-        let assessed = ticket.history.iter().rev().find_map(|e| match &e.payload {
-            Payload::Assessed(a) => Some((e.at, a.sentiment)),
-            _ => None,
-        });
-        let mut said = Vec::new();
-        let mut voice = |at: crate::clock::Timestamp, text: &str, source| {
-            let date = local(at);
-            if period.contains(date) && !text.trim().is_empty() {
-                said.push(Voice {
-                    date,
-                    reading: match assessed {
-                        Some((when, reading)) if when >= at => reading,
-                        _ => report::sentiment::classify(text),
-                    },
-                    ticket: ticket.id.clone(),
-                    source,
-                    quote: Voice::quote_of(text),
-                });
-            }
+        let complaint = complaint.contains(&ticket.kind);
+        let wanted = |at: crate::clock::Timestamp, source| {
+            period.contains(at.0.with_timezone(&tz).date_naive())
+                && (source != Source::Description || complaint)
         };
-        if complaint.iter().any(|k| *k == f.kind) {
-            voice(ticket.created, &ticket.description, Source::Complaint);
-        }
-        for e in &ticket.history {
-            match &e.payload {
-                Payload::Surveyed(s) => {
-                    if let Some(comment) = &s.comment {
-                        voice(e.at, comment, Source::Survey);
-                    }
-                }
-                Payload::Received(_) => {
-                    if let Some(text) = e.payload.note() {
-                        voice(e.at, text, Source::Mail);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok::<_, Error>(said)
+        let (mut used, mut new) = (Vec::new(), Vec::new());
+        let said = report::voices::said(&ticket, wanted, |text| {
+            let key = text_key(text);
+            used.push(key);
+            memo.get(&key).unwrap_or_else(|| {
+                let reading = report::sentiment::classify(text);
+                new.push((key, reading));
+                reading
+            })
+        });
+        Ok::<_, Error>((ticket, said, used, new))
     });
+    let (mut all_used, mut all_new) = (Vec::new(), Vec::new());
     let mut out = Vec::new();
     for r in read {
-        match r {
-            Ok(mut said) => out.append(&mut said),
-            Err(e) => errors.push(e),
+        let (ticket, said, used, new) = match r {
+            Ok(read) => read,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        all_used.extend(used);
+        all_new.extend(new);
+        for s in said {
+            out.push(Voice {
+                date: s.at.0.with_timezone(&tz).date_naive(),
+                reading: s.reading,
+                ticket: ticket.id.clone(),
+                source: s.source,
+                quote: s.quote,
+            });
         }
     }
+    store.keep_readings(memo, all_new, &all_used);
     out
 }
 

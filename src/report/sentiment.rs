@@ -74,6 +74,23 @@ pub fn classify(text: &str) -> Sentiment {
     analyse(text).sentiment
 }
 
+/// Bumped when the steps of the method change (not the lexicon, which
+/// [`fingerprint`] reads itself).
+const METHOD: u32 = 1;
+
+/// A fingerprint of the method and its lexicon: readings remembered under
+/// another one are not this method's (the store's readings memo). Stable
+/// within a build, which is all a local cache needs.
+pub fn fingerprint() -> u64 {
+    use lexicon::*;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (METHOD, CLEAR_NEGATIVE, NEGATION_REACH, LONGEST_NUMBER).hash(&mut h);
+    (TERMS, TOPICS, PATTERNS, SUGGESTIONS, NEGATORS).hash(&mut h);
+    (CONTRASTS, CLAUSE_CONTRASTS, CONCESSIONS, QUESTIONS).hash(&mut h);
+    h.finish()
+}
+
 /// A sum of weights this low is a complaint that a suggestion word does
 /// not soften (`等了三天没人理，希望尽快处理`).
 pub const CLEAR_NEGATIVE: i32 = -2;

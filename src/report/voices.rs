@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 
 use super::sentiment::{self, Sentiment};
 use super::{mean, pct, Period, Report};
+use crate::clock::Timestamp;
+use crate::model::{Payload, Ticket};
 use crate::output::{dec, int, text, Records};
 
 /// One text of a customer's (a complaint's description on its creation,
@@ -30,7 +32,68 @@ pub struct Voice {
 pub enum Source {
     Survey,
     Mail,
-    Complaint,
+    /// The ticket's description: a customer's words when the ticket is of
+    /// a complaint type (`report.complaint_types`), which the reader of
+    /// [`said`] decides.
+    Description,
+}
+
+/// One text of a customer's on a ticket, read: when it was written, what
+/// it was, how it reads, and its quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub at: Timestamp,
+    pub source: Source,
+    pub reading: Sentiment,
+    pub quote: String,
+}
+
+/// The texts of a customer's on `ticket` that `wanted` keeps (by when and
+/// what: its description, its survey comments, the mail received), each
+/// read by `read` (the method, [`sentiment::classify`], or what remembers
+/// it), unless an agent's assessment (`desk sentiment`, the latest one)
+/// dated at or after it says how it reads.
+pub fn said(
+    ticket: &Ticket,
+    wanted: impl Fn(Timestamp, Source) -> bool,
+    mut read: impl FnMut(&str) -> Sentiment,
+) -> Vec<Said> {
+    let assessed = ticket.history.iter().rev().find_map(|e| match &e.payload {
+        Payload::Assessed(a) => Some((e.at, a.sentiment)),
+        _ => None,
+    });
+    let mut out = Vec::new();
+    let mut add = |at: Timestamp, text: &str, source| {
+        if text.trim().is_empty() || !wanted(at, source) {
+            return;
+        }
+        out.push(Said {
+            at,
+            source,
+            reading: match assessed {
+                Some((when, reading)) if when >= at => reading,
+                _ => read(text),
+            },
+            quote: Voice::quote_of(text),
+        });
+    };
+    add(ticket.created, &ticket.description, Source::Description);
+    for e in &ticket.history {
+        match &e.payload {
+            Payload::Surveyed(s) => {
+                if let Some(comment) = &s.comment {
+                    add(e.at, comment, Source::Survey);
+                }
+            }
+            Payload::Received(_) => {
+                if let Some(text) = e.payload.note() {
+                    add(e.at, text, Source::Mail);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// How much of a text a quote keeps, in display columns.

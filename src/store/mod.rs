@@ -21,6 +21,7 @@ mod maildir;
 mod node;
 mod notices;
 mod read;
+mod readings;
 mod secrets;
 mod sla;
 mod source;
@@ -50,6 +51,7 @@ pub use maildir::{maildir_done, maildir_failed, maildir_messages, FAILED_FOLDER}
 pub use node::{NodeClaim, NODES_DIR};
 pub use notices::Notices;
 pub use read::{read_file, MAX_FILE_BYTES};
+pub use readings::{text_key, Readings, TextKey};
 pub use secrets::{key_file_exposed, key_file_warnings, remove_private, write_private};
 pub use sla::CALENDARS_DIR;
 pub use source::{Revision, Source};

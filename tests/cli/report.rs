@@ -1744,6 +1744,16 @@ fn sentiment_counts_surveys_by_score_and_customers_words_by_their_reading() {
         section(&env, "sentiment", &[])[1],
         ["2026-10", "2", "1", "0", "1", "3", "1", "0", "2", "0", "66.7"]
     );
+    // The readings are remembered by text; a damaged memo is read as none.
+    let memo = env.path(".desk/cache/readings.bin");
+    let mut bytes = std::fs::read(&memo).expect("the readings memo");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&memo, bytes).unwrap();
+    assert_eq!(
+        section(&env, "sentiment", &[])[1],
+        ["2026-10", "2", "1", "0", "1", "3", "1", "0", "2", "0", "66.7"]
+    );
     // What is no reading is refused, naming the valid ones; nothing written.
     let before = env.snapshot();
     let out = env.run(&["sentiment", &happy, "angry"]).fails(1);
