@@ -96,6 +96,16 @@ impl Store {
             })
     }
 
+    /// Removes the memo (`desk cache clear`); whether there was one.
+    pub(super) fn forget_readings(&self) -> crate::error::Result<bool> {
+        let path = self.state_dir().join("cache").join(FILE);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(crate::error::Error::io(path, e)),
+        }
+    }
+
     /// Adds `new` readings to the memo and writes it, if any is new; the
     /// keys of `used` are those a report met, kept when the memo is full.
     /// Best effort: a memo not written is only a slower next report.

@@ -126,6 +126,7 @@ impl Store {
         }
         any |= self.forget_folder_index::<WorkloadIndex>()?;
         any |= self.forget_folder_index::<SearchIndex>()?;
+        any |= self.forget_readings()?;
         Ok(any)
     }
 
