@@ -35,7 +35,7 @@ def row(label, name):
 print("| measurement | median | min – max | load 1-min before / after |")
 print("| --- | --- | --- | --- |")
 print(row("tantivy: build from nothing", "tantivy-build"))
-print(row("desk: search index built from nothing (`desk search 发票`)", "desk-build"))
+print(row("desk: search index built from nothing (`desk search 无法开机`)", "desk-build"))
 print(row("cat every ticket file (warm)", "cat"))
 print(row("stat every ticket file (`find -newer`, warm)", "stat"))
 queries = sorted(out.glob("query-*.txt"), key=lambda p: int(p.stem.split("-")[1]))
@@ -46,7 +46,9 @@ for p in queries:
     print(row(f"desk: search `{q}`", f"desk-search-{i}"))
 print()
 print("Sizes:", (out / "tantivy-size.txt").read_text().replace("\n", "; "),
-      (out / "desk-size.txt").read_text().strip())
+      (out / "desk-size.txt").read_text().replace("\n", "; ").strip())
+if (out / "desk-stats.txt").exists():
+    print("desk search 无法开机, warm:", (out / "desk-stats.txt").read_text().replace("\n", "; ").strip())
 print()
 
 print("| query | tantivy hits | desk hits | top-10 overlap | tantivy ties at its top score | "
