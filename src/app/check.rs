@@ -269,7 +269,9 @@ fn check_tickets(store: &Store, customers: &[String], problems: &mut Vec<Finding
     // findings come first).
     let rules = super::rules::rules(store).ok();
     // Read and parse in batches on all cores; check each ticket in order.
-    for batch in files.chunks(2048) {
+    let notices = store.notices();
+    for (n, batch) in files.chunks(2048).enumerate() {
+        notices.progress("checking tickets", n * 2048, files.len());
         let read: Vec<(&PathBuf, std::sync::Mutex<Result<String>>)> = batch
             .iter()
             .zip(
@@ -391,6 +393,7 @@ fn check_tickets(store: &Store, customers: &[String], problems: &mut Vec<Finding
             }
         }
     }
+    notices.progress("checking tickets", files.len(), files.len());
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::clock;
@@ -74,7 +74,6 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     let total = args.tickets;
-    let progress = std::io::stderr().is_terminal() && total >= 5000;
     let mut written = 0;
     // A handful of resolved cases of distinct titles become the knowledge
     // base's first articles, as a team would draft them.
@@ -89,14 +88,11 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<()> {
             cases.push(ticket.clone());
         }
         written += 1;
-        if progress && written % 1000 == 0 {
-            message::progress(&format!("writing tickets: {written}/{total}"), false);
+        if written % 1000 == 0 || written == total {
+            store.notices().progress("writing tickets", written, total);
         }
         Ok::<(), Error>(())
     })?;
-    if progress {
-        message::progress(&format!("writing tickets: {total}/{total}"), true);
-    }
     for case in &cases {
         let closed = case.last_at().expect("a ticket has events");
         let day = closed.0.with_timezone(&store.settings.tz).date_naive();

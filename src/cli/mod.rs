@@ -209,9 +209,16 @@ impl Command {
     }
 }
 
-/// What a store tells while it works (a lock it waits for), said on stderr.
+/// What a store tells while it works (a lock it waits for), said on
+/// stderr; how far long work has come, as a bar, when stderr is a terminal
+/// (never under cron or in a pipe).
 pub fn notices() -> Notices {
-    Notices::new(message::say)
+    let notices = Notices::new(message::say);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        notices.with_progress(message::progress)
+    } else {
+        notices
+    }
 }
 
 /// What the rules did to a ticket, one line each on stderr.

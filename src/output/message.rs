@@ -30,11 +30,44 @@ pub fn error(text: &str, hint: Option<&str>) {
     }
 }
 
-/// A progress line that the next one overwrites (`\rTEXT`, no newline);
-/// `done` ends it with a newline.
-pub fn progress(text: &str, done: bool) {
-    let end = if done { "\n" } else { "" };
-    write(format_args!("\r{}{end}", crate::text::visible(text)));
+/// The bar being drawn, and what it counts.
+static BAR: std::sync::Mutex<Option<(String, indicatif::ProgressBar)>> =
+    std::sync::Mutex::new(None);
+
+/// Draws how far `what` has come on stderr, as a bar that redraws itself
+/// (at most a few times a second); `done == total` ends it, and a bar of
+/// other work replaces it. Only on a terminal: callers pass this to the
+/// store's notices only when stderr is one (see `cli::notices`).
+pub fn progress(what: &str, done: u64, total: u64) {
+    let Ok(mut bar) = BAR.lock() else {
+        return;
+    };
+    if bar.as_ref().is_none_or(|(w, _)| w != what) {
+        if let Some((_, old)) = bar.take() {
+            old.finish_and_clear();
+        }
+        let new = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            new.set_style(style);
+        }
+        new.set_message(crate::text::visible(what).into_owned());
+        *bar = Some((what.to_string(), new));
+    }
+    if let Some((_, b)) = bar.as_ref() {
+        b.set_length(total);
+        b.set_position(done);
+        if done >= total {
+            b.finish_and_clear();
+            *bar = None;
+        }
+    }
 }
 
 fn write(args: std::fmt::Arguments) {

@@ -157,11 +157,22 @@ pub fn sync_dir_itself(dir: &Path) {
 /// run on many threads at once: they wait on the disk, not the CPU, and the
 /// file system commits concurrent syncs together, so a few thousand files
 /// cost a few commits rather than one each.
-pub fn create_synced_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+pub fn create_synced_files(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<()> {
     const THREADS: usize = 16;
     let next = AtomicUsize::new(0);
     let work = || -> Result<()> {
-        while let Some((name, bytes)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some((name, bytes)) = files.get(at) else {
+                break;
+            };
+            if at.is_multiple_of(256) {
+                progress(at, files.len());
+            }
             let path = dir.join(name);
             let write = || -> std::io::Result<()> {
                 let mut file = fs::OpenOptions::new()
@@ -184,6 +195,7 @@ pub fn create_synced_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()
             .map(|w| w.join().expect("writer thread"))
             .collect::<Result<Vec<()>>>()
     })?;
+    progress(files.len(), files.len());
     Ok(())
 }
 

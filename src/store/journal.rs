@@ -122,7 +122,8 @@ impl Store {
         fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         sync_dir_itself(&self.state_dir());
         let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-        let staged = create_synced_files(&dir, &files)
+        let progress = |done, total| self.notices.progress("writing customers", done, total);
+        let staged = create_synced_files(&dir, &files, &progress)
             .and_then(|()| issued())
             .and_then(|()| write_atomic(&dir.join(JOURNAL), journal_text(&names).as_bytes()));
         if let Err(e) = staged {

@@ -49,7 +49,7 @@ pub use lock::{Lock, DEFAULT_TIMEOUT as LOCK_TIMEOUT, TIMEOUT_VAR as LOCK_TIMEOU
 pub use mail::{ATTACHMENTS_DIR, HELD_DIR, REPORTED_DIR, REPORT_MAIL_LOCK};
 pub use maildir::{maildir_done, maildir_failed, maildir_messages, FAILED_FOLDER};
 pub use node::{NodeClaim, NODES_DIR};
-pub use notices::Notices;
+pub use notices::{Notices, PROGRESS_FROM};
 pub use read::{read_file, MAX_FILE_BYTES};
 pub use readings::{text_key, Readings, TextKey};
 pub use secrets::{key_file_exposed, key_file_warnings, remove_private, write_private};
@@ -194,6 +194,12 @@ impl Store {
     pub fn with_notices(mut self, notices: Notices) -> Store {
         self.notices = notices;
         self
+    }
+
+    /// Where the store's messages and progress go: for the use cases that
+    /// work over many files (`desk check`, imports).
+    pub fn notices(&self) -> &Notices {
+        &self.notices
     }
 
     pub fn state_dir(&self) -> PathBuf {

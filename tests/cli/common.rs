@@ -273,6 +273,23 @@ impl TestEnv {
         envs: &[(&str, &str)],
         args: &[&str],
     ) -> Output {
+        self.run_pty(cols, color, envs, args, false)
+    }
+
+    /// Runs desk with stdout and stderr both on a pseudo-terminal (read
+    /// together into `stdout`), as a person at a terminal sees a command.
+    pub fn run_all_tty(&self, cols: u16, args: &[&str]) -> Output {
+        self.run_pty(cols, false, &[], args, true)
+    }
+
+    fn run_pty(
+        &self,
+        cols: u16,
+        color: bool,
+        envs: &[(&str, &str)],
+        args: &[&str],
+        stderr_too: bool,
+    ) -> Output {
         use std::io::Read;
         use std::os::fd::{FromRawFd, OwnedFd};
         use std::process::Stdio;
@@ -308,11 +325,16 @@ impl TestEnv {
         if color {
             cmd.env_remove("NO_COLOR");
         }
+        let stderr = if stderr_too {
+            Stdio::from(slave.try_clone().unwrap())
+        } else {
+            Stdio::piped()
+        };
         cmd.envs(envs.iter().copied())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(slave))
-            .stderr(Stdio::piped());
+            .stderr(stderr);
         let child = cmd.spawn().unwrap();
         // The slave must be closed here too, or reading never ends.
         drop(cmd);

@@ -71,3 +71,21 @@ fn demo_refuses_a_non_empty_directory() {
         out.stderr
     );
 }
+
+/// Long work draws a progress bar on a terminal, and nothing of it in a
+/// pipe or a file (cron's mail, a script's log).
+#[cfg(unix)]
+#[test]
+fn long_work_shows_progress_on_a_terminal_only() {
+    let env = TestEnv::empty();
+    let out = env.run_all_tty(100, &["demo", "big", "--tickets", "6000", "--seed", "2"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("writing tickets ["), "{}", out.stdout);
+    let out = env.run(&["demo", "quiet", "--tickets", "6000", "--seed", "2"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("writing tickets"), "{}", out.stderr);
+    // Reading every ticket of a store without its cache, as `desk check` does.
+    let dir = env.path("big");
+    let out = env.run_all_tty(100, &["--dir", dir.to_str().unwrap(), "check"]);
+    assert!(out.stdout.contains("checking tickets ["), "{}", out.stdout);
+}

@@ -457,7 +457,9 @@ impl Store {
             .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
             .collect();
         let mut errors = Vec::new();
-        for batch in to_parse.chunks(4096) {
+        let what = format!("reading {}", I::Folder::DIR);
+        for (n, batch) in to_parse.chunks(4096).enumerate() {
+            self.notices.progress(&what, n * 4096, to_parse.len());
             let results = crate::parallel::map(batch, |&i| {
                 let listed = &files[i];
                 let parsed = I::Folder::parse(self, &listed.name);
@@ -497,6 +499,7 @@ impl Store {
                 errors.extend(error);
             }
         }
+        self.notices.progress(&what, to_parse.len(), to_parse.len());
         let header = Header {
             folder,
             taken: started,
