@@ -200,8 +200,9 @@ pub(super) const NO_INDEX: &str = "similar closed tickets not looked up: this cl
      search index yet (`desk search` or `desk cache rebuild` builds it)";
 
 /// Tells on stderr the closed tickets most like ticket `id` and how they
-/// were resolved (`desk new`, `desk mail-in`). The ticket is written
-/// already: a failure to look is a warning, never the command's error.
+/// were resolved (`desk new`, `desk mail-in`); nothing without a search
+/// index. The ticket is written already: a failure to look is a warning,
+/// never the command's error.
 pub(super) fn tell_similar(ctx: &Context, id: &str) {
     let Some(id) = crate::model::TicketId::parse(id) else {
         return;
@@ -213,7 +214,8 @@ pub(super) fn tell_similar(ctx: &Context, id: &str) {
                 crate::output::message::say(&line);
             }
         }
-        Ok(search::Hints::NoIndex) => crate::output::message::note(NO_INDEX),
+        // Said by `desk show`, not by every ticket taken in (a script's,
+        // cron's) until someone searches.
         Ok(_) => {}
         Err(e) => crate::output::message::warn(&format!(
             "{id}: similar closed tickets not looked up: {e}"
