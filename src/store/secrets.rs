@@ -147,53 +147,157 @@ impl Store {
         Ok(key_findings(files, fix))
     }
 
-    /// `git grep` over each of `scopes`: the index (`--cached`), the work
-    /// tree (`--untracked`: tracked and untracked-but-not-ignored files),
-    /// or a commit; None when the store is not in a git work tree. Paths
-    /// come relative to the store root, each with the index of the kind of
-    /// key in [`SECRET_KEYS`].
+    /// The files of each of `scopes` holding a key, each with the index of
+    /// its kind in [`SECRET_KEYS`]: the index (`--cached`) or a commit,
+    /// searched by `git grep`; the work tree (`--untracked`), as the files
+    /// `git add -A` would take beyond the index (modified or untracked and
+    /// not ignored), read here. None when the store is not in a git work
+    /// tree. Paths relative to the store root.
+    ///
+    /// One search for every kind of key (at 100,000 tickets each `git
+    /// grep` over the store takes about 2 s); the kinds are told apart
+    /// only among the few files that matched.
     fn git_files_with_key(&self, scopes: &[&str]) -> Result<Option<Vec<(PathBuf, usize)>>> {
         let mut files = Vec::new();
-        for (kind, key) in SECRET_KEYS.iter().enumerate() {
-            for &scope in scopes {
-                // An option before the pattern, a commit after it.
-                let (option, commit) = if scope.starts_with('-') {
-                    (Some(scope), None)
-                } else {
-                    (None, Some(scope))
-                };
-                let grep: Vec<&str> = ["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"]
-                    .into_iter()
-                    .chain(option)
-                    .chain(["-e", key.pattern])
-                    .chain(commit)
-                    .chain(["--", ":/"])
-                    .collect();
-                let Ok(out) = super::git_command::run(&self.root, grep) else {
-                    return Ok(None);
-                };
-                match out.code {
-                    // 1 is "no match"; anything else is "not a repository" (or no git).
-                    Some(0) => {}
-                    Some(1) => continue,
-                    _ => return Ok(None),
-                }
-                // A commit's files are named `COMMIT:PATH`.
-                let in_commit = format!("{scope}:");
-                for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-                    let name = String::from_utf8_lossy(name);
-                    let name = match commit {
-                        Some(_) => name.strip_prefix(&in_commit).unwrap_or(&name),
-                        None => &name,
-                    };
-                    let hit = (PathBuf::from(name), kind);
-                    if !files.contains(&hit) {
-                        files.push(hit);
-                    }
+        for &scope in scopes {
+            let found = if scope == "--untracked" {
+                self.work_tree_files_with_key()?
+            } else {
+                self.git_grep_keys(scope)?
+            };
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            for hit in found {
+                if !files.contains(&hit) {
+                    files.push(hit);
                 }
             }
         }
         files.sort();
+        Ok(Some(files))
+    }
+
+    /// `git grep` over `scope` (`--cached`, or a commit) for any key, then
+    /// for each kind among the files that matched.
+    fn git_grep_keys(&self, scope: &str) -> Result<Option<Vec<(PathBuf, usize)>>> {
+        let grep = |patterns: &[&str], paths: &[String]| -> Option<Vec<String>> {
+            // An option before the patterns, a commit after them.
+            let (option, commit) = if scope.starts_with('-') {
+                (Some(scope), None)
+            } else {
+                (None, Some(scope))
+            };
+            let mut args: Vec<String> =
+                ["-c", "grep.fullName=false", "grep", "-l", "-z", "-i", "-E"]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+            args.extend(option.map(str::to_string));
+            for p in patterns {
+                args.extend(["-e".to_string(), p.to_string()]);
+            }
+            args.extend(commit.map(str::to_string));
+            args.push("--".into());
+            if paths.is_empty() {
+                args.push(":/".into());
+            } else {
+                args.extend(paths.iter().map(|p| format!(":(top,literal){p}")));
+            }
+            let out = super::git_command::run(&self.root, &args).ok()?;
+            match out.code {
+                // 1 is "no match"; anything else is "not a repository" (or no git).
+                Some(0) => {}
+                Some(1) => return Some(Vec::new()),
+                _ => return None,
+            }
+            // A commit's files are named `COMMIT:PATH`.
+            let in_commit = format!("{scope}:");
+            Some(
+                out.stdout
+                    .split(|b| *b == 0)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| {
+                        let name = String::from_utf8_lossy(n);
+                        match commit {
+                            Some(_) => name.strip_prefix(&in_commit).unwrap_or(&name).to_string(),
+                            None => name.to_string(),
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        let all: Vec<&str> = SECRET_KEYS.iter().map(|k| k.pattern).collect();
+        let Some(matched) = grep(&all, &[]) else {
+            return Ok(None);
+        };
+        let mut files = Vec::new();
+        if matched.is_empty() {
+            return Ok(Some(files));
+        }
+        for (kind, key) in SECRET_KEYS.iter().enumerate() {
+            let Some(names) = grep(&[key.pattern], &matched) else {
+                return Ok(None);
+            };
+            files.extend(names.into_iter().map(|n| (PathBuf::from(n), kind)));
+        }
+        Ok(Some(files))
+    }
+
+    /// The files of the work tree that `git add -A` would take beyond the
+    /// index (modified, or untracked and not ignored) and that hold a key.
+    /// Links are not followed: git takes a link as its target's name.
+    fn work_tree_files_with_key(&self) -> Result<Option<Vec<(PathBuf, usize)>>> {
+        let listed = super::git_command::run(
+            &self.root,
+            [
+                "ls-files",
+                "-z",
+                "--full-name",
+                "-m",
+                "-o",
+                "--exclude-standard",
+                "--",
+                ":/",
+            ],
+        );
+        let Ok(out) = listed else {
+            return Ok(None);
+        };
+        if out.code != Some(0) {
+            return Ok(None);
+        }
+        let top = super::git_command::run(&self.root, ["rev-parse", "--show-toplevel"])
+            .ok()
+            .filter(|r| r.code == Some(0))
+            .map(|r| PathBuf::from(String::from_utf8_lossy(&r.stdout).trim()));
+        let Some(top) = top else {
+            return Ok(None);
+        };
+        let mut paths: Vec<PathBuf> = out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|n| !n.is_empty())
+            .map(|n| top.join(String::from_utf8_lossy(n).as_ref()))
+            .filter(|p| {
+                std::fs::symlink_metadata(p)
+                    .is_ok_and(|m| m.is_file() && m.len() <= super::MAX_FILE_BYTES)
+            })
+            .collect();
+        paths.dedup();
+        let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
+        let mut files = Vec::new();
+        for (path, hit) in paths.iter().zip(hits) {
+            let Ok(kinds) = hit else {
+                // Gone since it was listed: nothing to publish.
+                continue;
+            };
+            for (kind, held) in kinds.into_iter().enumerate() {
+                if held {
+                    files.push((self.display_path(path).to_path_buf(), kind));
+                }
+            }
+        }
         Ok(Some(files))
     }
 

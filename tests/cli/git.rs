@@ -1753,3 +1753,46 @@ fn git_setup_tunes_the_clone_for_many_files_and_keeps_choices() {
     a.env.run(&["git-setup"]).ok();
     assert_eq!(get("index.version"), "2");
 }
+
+/// `desk check` finds a secret key wherever `git add -A` would publish it
+/// (staged even if deleted since, a tracked file changed, an untracked
+/// file), names its kind, and leaves alone what git ignores and what a link
+/// points at.
+#[test]
+fn check_finds_secret_keys_git_would_publish_and_nothing_else() {
+    let (team, a, _b, _) = team_with_ticket();
+    let age = format!("AGE-SECRET-KEY-1{}\n", "Q".repeat(58));
+    let root = &a.env.root;
+    // A tracked file changed and not staged.
+    let notes = root.join("notes.md");
+    std::fs::write(&notes, "nothing here\n").unwrap();
+    a.commit(&team, "notes");
+    std::fs::write(&notes, format!("oops\n{age}")).unwrap();
+    // Staged, then deleted from the work tree: the index still has it.
+    std::fs::write(root.join("staged.txt"), &age).unwrap();
+    a.git(&team, &["add", "staged.txt"]);
+    std::fs::remove_file(root.join("staged.txt")).unwrap();
+    // Untracked, not ignored.
+    std::fs::write(root.join("loose.txt"), &age).unwrap();
+    // Ignored: git would not publish it.
+    let ignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    std::fs::write(root.join(".gitignore"), format!("{ignore}/ignored.txt\n")).unwrap();
+    std::fs::write(root.join("ignored.txt"), &age).unwrap();
+    // A link to a key outside the store: git publishes the link, not the key.
+    let outside = a.env.outside("key.txt");
+    std::fs::write(&outside, &age).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("link.txt")).unwrap();
+    let out = a.env.run(&["check"]).fails(1);
+    for name in ["staged.txt", "notes.md", "loose.txt"] {
+        assert!(
+            out.stdout
+                .contains(&format!("{name}: holds an age private key")),
+            "{name}: {}",
+            out.stdout
+        );
+    }
+    for name in ["ignored.txt", "link.txt"] {
+        assert!(!out.stdout.contains(name), "{name}: {}", out.stdout);
+    }
+    assert!(!out.stdout.contains(&"Q".repeat(58)), "{}", out.stdout);
+}
