@@ -59,6 +59,7 @@ pub fn report_input(
     now: Timestamp,
     voices_too: bool,
 ) -> Result<ReportInput> {
+    store.refuse_partial(&period.last.format("%Y/%m").to_string())?;
     let (policy, calendar) = store.sla()?;
     let tz = store.settings.tz;
     let now = now.0.with_timezone(&Utc);

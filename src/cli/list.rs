@@ -151,5 +151,15 @@ pub fn run(ctx: &Context, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         );
     }
     records.write_bom(out, format, ctx.term, args.bom)?;
+    // A sparse clone lists what it holds, and says what it does not.
+    let missing = ctx.store.months_not_here();
+    if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+        crate::output::message::note(&format!(
+            "this sparse clone holds no tickets of {} month(s) ({} to {}); they are not listed",
+            missing.len(),
+            first.replace('/', "-"),
+            last.replace('/', "-")
+        ));
+    }
     scan.into_result()
 }

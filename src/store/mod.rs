@@ -25,6 +25,7 @@ mod readings;
 mod secrets;
 mod sla;
 mod source;
+mod sparse;
 mod templates;
 mod temps;
 mod tickets;

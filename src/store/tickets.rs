@@ -238,6 +238,7 @@ impl Store {
         }
         .relative_path();
         real_dirs(&self.root, rel.parent().unwrap_or(&rel))?;
+        self.month_here_for_new(&date.format("%Y/%m").to_string())?;
         if lock.abandoned() {
             self.sweep_before_write(&self.root.join(rel.parent().unwrap_or(&rel)), None);
         }

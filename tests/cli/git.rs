@@ -1796,3 +1796,77 @@ fn check_finds_secret_keys_git_would_publish_and_nothing_else() {
     }
     assert!(!out.stdout.contains(&"Q".repeat(58)), "{}", out.stdout);
 }
+
+/// An agent's clone that holds only recent months: lists and shows what
+/// it holds and says what it lacks, refuses a report that would count a
+/// part as the whole, and refuses to number a ticket in a month it lacks.
+#[test]
+fn a_sparse_clone_works_on_its_months_and_refuses_partial_reports() {
+    let (team, a, _b, _) = team_with_ticket();
+    let october = a.env.new_ticket(&["--at", "2026-10-05 10:00"]);
+    a.commit(&team, "an October ticket");
+    a.git(&team, &["push", "-q", "origin", "HEAD:main"]);
+    team.git(
+        &team.root,
+        &["clone", "-q", "--sparse", "origin.git", "laptop"],
+    );
+    let mut env = TestEnv::empty();
+    env.root = team.root.join("laptop");
+    env.at("2026-11-24T09:00:00+08:00");
+    team.git(
+        &env.root,
+        &["sparse-checkout", "add", "customers", "tickets/2026/11"],
+    );
+    env.run(&["git-setup", "--node", "3"]).ok();
+    assert!(!env.path("tickets/2026/10").exists());
+    // What is here is listed; what is not is named.
+    let out = env.run(&["list", "--all", "--format", "ids"]).ok();
+    assert!(!out.stdout.contains(&october), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("1 month(s) (2026-10 to 2026-10)"),
+        "{}",
+        out.stderr
+    );
+    // November's report needs October (its tickets may still be open).
+    let before = env.snapshot();
+    let out = env.run(&["report", "--month", "2026-11"]).fails(1);
+    assert!(
+        out.stderr.contains("(2026-10)")
+            && out.stderr.contains("sparse-checkout add tickets/2026/10"),
+        "{}",
+        out.stderr
+    );
+    // October's own month cannot be numbered here.
+    let out = env
+        .run(&[
+            "new",
+            "--customer",
+            "C000001",
+            "--type",
+            "complaint",
+            "--priority",
+            "urgent",
+            "--channel",
+            "phone",
+            "--title",
+            "late",
+            "--at",
+            "2026-10-20 10:00",
+        ])
+        .fails(1);
+    assert!(
+        out.stderr.contains("tickets/2026/10 is left out"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(before, env.snapshot());
+    // November's tickets are written as anywhere.
+    env.new_ticket(&["--at", "2026-11-24 08:30"]);
+    // With the month added, the clone is whole again.
+    team.git(&env.root, &["sparse-checkout", "add", "tickets/2026/10"]);
+    env.run(&["report", "--month", "2026-11", "--format", "csv"])
+        .ok();
+    let out = env.run(&["list", "--all"]).ok();
+    assert!(!out.stderr.contains("sparse"), "{}", out.stderr);
+}
