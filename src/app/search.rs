@@ -209,11 +209,13 @@ fn ranked(
     let tz = store.settings.tz;
     let filtered = request.filter != TicketFilter::default() || customers.is_some();
     let index = store.search_segments()?;
-    let segments: Vec<Segment> = index
+    // Each folder with its postings (checked against its head already).
+    let parsed: Vec<(&str, Segment)> = index
         .folders
         .iter()
-        .filter_map(|(_, bytes)| Segment::parse(bytes))
+        .filter_map(|(rel, bytes)| Some((rel.as_str(), Segment::parse(bytes)?)))
         .collect();
+    let segments: Vec<Segment> = parsed.iter().map(|(_, s)| *s).collect();
     let scored = rank(query, &segments, |doc| {
         let id = doc.name.trim_end_matches(".yaml");
         leave_out != Some(id)
@@ -247,10 +249,10 @@ fn ranked(
             results.matched += 1;
             continue;
         }
-        let Some(id) = TicketId::parse(hit.doc.name.trim_end_matches(".yaml")) else {
+        let Some((folder, _)) = parsed.get(hit.segment) else {
             continue;
         };
-        let ticket = match store.load_ticket(&id) {
+        let ticket = match store.ticket_in_folder(folder, hit.doc.name) {
             Ok(t) => t,
             Err(e) => {
                 results.errors.push(e);

@@ -152,6 +152,7 @@ fn file_one(
         })?;
     let word = filed.word();
     writeln!(out, "{}\t{word}\t{shown}", filed.ticket().unwrap_or("-"))
+        .and_then(|()| out.flush())
         .map_err(|e| Failure::Store(e.into()))?;
     // Text that may not be what the sender wrote: an agent should read
     // the message itself.

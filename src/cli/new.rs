@@ -74,6 +74,8 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         Ticket::create(id, new, at, ctx.actor())
     })?;
     writeln!(out, "{}", ticket.id)?;
+    // The ID first, on a terminal too: what follows is said on stderr.
+    out.flush()?;
     super::tell_rules(&ticket.id, &outcomes);
     super::search::tell_similar(ctx, &ticket.id);
     ctx.deliver_at_once(&ticket.id, &outcomes);

@@ -175,22 +175,21 @@ pub(super) fn print(
     Error::all(std::mem::take(&mut results.errors))
 }
 
-/// Each similar closed ticket on a line of its own, cut to the terminal:
-/// its ID and title, then how it was resolved.
-pub(super) fn similar_lines(ctx: &Context, found: &[search::Found]) -> Vec<String> {
+/// Each similar closed ticket on a line of its own, cut to `width`: its ID
+/// and title, then how it was resolved. Another customer's case: personal
+/// numbers and addresses masked, as in snippets.
+pub(super) fn similar_lines(found: &[search::Found], width: Option<u16>) -> Vec<String> {
     found
         .iter()
         .map(|f| {
             let lead = format!("  {}  ", f.ticket.id);
             let said = match &f.resolution {
-                Some(r) => format!(
-                    "{} → {}",
-                    f.ticket.title,
-                    r.split_whitespace().collect::<Vec<_>>().join(" ")
-                ),
+                Some(r) => format!("{} → {}", f.ticket.title, r),
                 None => f.ticket.title.to_string(),
             };
-            crate::output::fitted(&lead, &crate::text::visible(&said), ctx.term.width)
+            let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+            let said = crate::model::mask::personal_in(&said);
+            crate::output::fitted(&lead, &crate::text::visible(&said), width)
         })
         .collect()
 }
@@ -210,7 +209,8 @@ pub(super) fn tell_similar(ctx: &Context, id: &str) {
     match search::hints(&ctx.store, &id) {
         Ok(search::Hints::Found(r)) if !r.found.is_empty() => {
             crate::output::message::note(&format!("{id}: similar closed tickets:"));
-            for line in similar_lines(ctx, &r.found) {
+            let width = crate::output::Terminal::stderr_width();
+            for line in similar_lines(&r.found, width) {
                 crate::output::message::say(&line);
             }
         }

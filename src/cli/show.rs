@@ -202,7 +202,7 @@ fn write_similar(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     writeln!(out, "\nsimilar closed tickets:")?;
-    for line in super::search::similar_lines(ctx, &results.found) {
+    for line in super::search::similar_lines(&results.found, ctx.term.width) {
         writeln!(out, "{line}")?;
     }
     Ok(())

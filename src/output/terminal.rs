@@ -50,6 +50,17 @@ impl Terminal {
         }
     }
 
+    /// The width of the terminal stderr is shown on, for lines said there
+    /// (which a redirected stdout does not change); none in a pipe.
+    pub fn stderr_width() -> Option<u16> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(w, _)| w.0)
+            .filter(|w| *w > 0)
+    }
+
     /// The format a command uses when none is asked for: a table for people,
     /// CSV for pipes.
     pub fn format_or_default(self, asked: Option<Format>) -> Format {

@@ -183,9 +183,13 @@ pub struct Theme {
     pub rising: bool,
 }
 
-/// A title as themes read it: lower case, full-width forms folded.
+/// A title as themes read it: personal values (an address, a phone number)
+/// taken out, which are never themes; lower case, full-width forms folded.
 fn folded(title: &str) -> String {
-    title.chars().map(crate::text::fold).collect()
+    mask::personal_removed(title)
+        .chars()
+        .map(crate::text::fold)
+        .collect()
 }
 
 /// The pieces of a title: Chinese runs and English words, in order, each

@@ -70,22 +70,16 @@ pub const CONFIG_FILE: &str = "desk.yaml";
 /// Local, git-ignored state: locks, cache, per-clone settings.
 pub const STATE_DIR: &str = ".desk";
 
-/// Fails if `.desk/` (or its `locks/`, `cache/`, `cache/workload/`, `cache/search/` or `sending/`) or `templates/` of the
-/// store at `root` is a link or a file: desk keeps its locks, cache and
-/// per-clone settings in the one and reads what rules send from the other,
-/// and follows no link in the store (`tickets/`, `customers/` and
-/// `calendars/` are checked where they are read). A link could arrive
+/// Fails if `.desk/` (or its `locks/`, `cache/` or `sending/`) or
+/// `templates/` of the store at `root` is a link or a file: desk keeps its
+/// locks, cache and per-clone settings in the one and reads what rules send
+/// from the other, and follows no link in the store (`tickets/`,
+/// `customers/`, `calendars/` and the cache's own folders are checked where
+/// they are used, so that a stray file there stops only what uses it). A link could arrive
 /// through git: `/.desk/` in .gitignore ignores only a directory, and a
 /// pull replaces ignored files and folders inside it with a commit's.
 fn own_dirs_real(root: &Path) -> Result<()> {
-    for dir in [
-        ".desk/locks",
-        ".desk/cache",
-        ".desk/cache/workload",
-        ".desk/cache/search",
-        ".desk/sending",
-        TEMPLATES_DIR,
-    ] {
+    for dir in [".desk/locks", ".desk/cache", ".desk/sending", TEMPLATES_DIR] {
         read::real_dirs(root, Path::new(dir))?;
     }
     Ok(())

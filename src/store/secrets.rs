@@ -202,7 +202,7 @@ impl Store {
             if paths.is_empty() {
                 args.push(":/".into());
             } else {
-                args.extend(paths.iter().map(|p| format!(":(top,literal){p}")));
+                args.extend(paths.iter().map(|p| format!(":(literal){p}")));
             }
             let out = super::git_command::run(&self.root, &args).ok()?;
             match out.code {

@@ -99,8 +99,14 @@ impl Store {
                 .map(|e| e.path),
         );
         dirs.push(self.state_dir().join("cache"));
-        dirs.push(self.state_dir().join("cache").join("workload"));
-        dirs.push(self.state_dir().join("cache").join("search"));
+        // The indexes kept per folder: only real folders (a link's target
+        // is not the store's to sweep).
+        dirs.extend(
+            ["workload", "search"]
+                .map(|d| self.state_dir().join("cache").join(d))
+                .into_iter()
+                .filter(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())),
+        );
         // Mail taken in: each ticket's attachments, and mail held for review.
         let attachments = self.root.join(super::ATTACHMENTS_DIR);
         if super::read::real_dirs(&self.root, Path::new(super::ATTACHMENTS_DIR)).is_ok() {

@@ -338,3 +338,31 @@ fn an_article_drafted_from_a_resolved_ticket_is_found_first_and_answers_from_its
         .fails(1);
     assert!(out.stderr.contains("KB0099"), "{}", out.stderr);
 }
+
+/// A hint shows another customer's case: their numbers masked, as in
+/// snippets; and it is cut to the terminal stderr is on.
+#[test]
+fn hints_mask_personal_numbers() {
+    let env = TestEnv::new();
+    let old = env.new_ticket(&["--title", "打印机卡纸 13812345678"]);
+    env.run(&["close", &old, "--resolution", "回电13812345678，已上门处理"])
+        .ok();
+    env.run(&["search", "卡纸"]).ok();
+    let out = env.new_ticket_run(&["--title", "打印机卡纸"]);
+    assert!(out.stderr.contains(&old), "{}", out.stderr);
+    assert!(out.stderr.contains("*******5678"), "{}", out.stderr);
+    assert!(!out.stderr.contains("13812345678"), "{}", out.stderr);
+}
+
+/// A ticket file where its ID does not put it (which `desk check` reports)
+/// is still found, and shown from where it is.
+#[test]
+fn a_misplaced_ticket_file_is_found_where_it_is() {
+    let (env, [a, ..]) = store();
+    let path = env.ticket_path(&a);
+    let aside = path.parent().unwrap().join("aside");
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::rename(&path, aside.join(path.file_name().unwrap())).unwrap();
+    let out = env.run(&["search", "电源键", "--format", "csv"]).ok();
+    assert!(out.stdout.contains(&a), "{}", out.stdout);
+}

@@ -505,9 +505,9 @@ fn links_in_the_state_folder_are_not_written_or_read_through() {
         out.stderr
     );
     std::fs::remove_file(env.path(".desk/node")).unwrap();
-    // A locks, staging or workload folder that is a link: nothing is made
-    // where it points.
-    for dir in ["locks", "sending", "cache/workload"] {
+    // A locks or staging folder that is a link: nothing is made where it
+    // points.
+    for dir in ["locks", "sending"] {
         let elsewhere = outside.path().join(dir.replace('/', "-"));
         std::fs::create_dir(&elsewhere).unwrap();
         let _ = std::fs::remove_dir_all(env.path(&format!(".desk/{dir}")));
@@ -522,5 +522,55 @@ fn links_in_the_state_folder_are_not_written_or_read_through() {
         );
         assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
         std::fs::remove_file(env.path(&format!(".desk/{dir}"))).unwrap();
+    }
+    // An index folder that is a link stops only the commands that use it
+    // (a search; routing, which this store's rules do not do, so its new
+    // ticket is written), says how to mend it, and nothing is made where it
+    // points; `desk cache clear` removes the link alone.
+    env.run(&["search", "power"]).ok();
+    for (dir, args, used) in [
+        (
+            "cache/workload",
+            vec![
+                "new",
+                "--customer",
+                "C000001",
+                "--type",
+                "complaint",
+                "--priority",
+                "urgent",
+                "--channel",
+                "phone",
+                "--title",
+                "t",
+            ],
+            false,
+        ),
+        ("cache/search", vec!["search", "power"], true),
+    ] {
+        let elsewhere = outside.path().join(dir.replace('/', "-"));
+        std::fs::create_dir(&elsewhere).unwrap();
+        let _ = std::fs::remove_dir_all(env.path(&format!(".desk/{dir}")));
+        symlink(&elsewhere, env.path(&format!(".desk/{dir}"))).unwrap();
+        let out = run_within(&env, &args, 10);
+        if used {
+            let out = out.fails(1);
+            assert!(
+                out.stderr.contains(&format!(
+                    ".desk/{dir}: a symbolic link where desk expects a directory"
+                )) && out.stderr.contains("`desk cache clear` removes it"),
+                "{}",
+                out.stderr
+            );
+        } else {
+            out.ok();
+        }
+        run_within(&env, &["update", &id, "--note", "called back"], 10).ok();
+        run_within(&env, &["list"], 10).ok();
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        run_within(&env, &["cache", "clear"], 10).ok();
+        assert!(std::fs::symlink_metadata(env.path(&format!(".desk/{dir}"))).is_err());
+        assert!(elsewhere.is_dir());
+        run_within(&env, &args, 10).ok();
     }
 }

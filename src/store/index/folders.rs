@@ -274,6 +274,14 @@ impl Store {
     /// ticket a command asked about, if readable.
     pub(super) fn folders<P: PerFolder>(&self, except: Option<&TicketId>) -> Result<Folders<P>> {
         crate::store::read::real_dirs(&self.root, Path::new("tickets"))?;
+        // Its own folder is written into: never through a link. A stray
+        // file there stops only the commands that use this index, and
+        // `desk cache clear` removes it.
+        let own = Path::new(crate::store::STATE_DIR)
+            .join("cache")
+            .join(P::DIR);
+        crate::store::read::real_dirs(&self.root, &own)
+            .map_err(|e| Error::Refused(format!("{e}; `desk cache clear` removes it")))?;
         let started = now_nanos();
         let mut old: HashMap<String, FolderHead<P::Summary>> = self
             .read_folder_value::<P, Vec<FolderHead<P::Summary>>>(HEADS)
@@ -304,6 +312,16 @@ impl Store {
             watched_now.entry(rel.to_string()).or_default().push(key);
         }
         drop(probes);
+        // Built from nothing: every ticket file is parsed, which at scale
+        // takes seconds; how far it has come is shown (on a terminal).
+        let total = if old.is_empty() {
+            use super::Folder as _;
+            super::tickets::Tickets::files(self, false).map_or(0, |f| f.len())
+        } else {
+            0
+        };
+        let what = format!("indexing tickets ({})", P::NAME);
+        let mut done = 0;
         let mut except_record = None;
         let mut heads: Vec<FolderHead<P::Summary>> = Vec::new();
         let mut folders: Vec<Folder<P>> = Vec::new();
@@ -382,6 +400,10 @@ impl Store {
             }
             let taken = prior.as_ref().map_or(i128::MIN, |h| h.taken);
             let (body, subfolders) = self.list_folder::<P>(&rel, &path, recorded, &stale, taken)?;
+            if total > 0 {
+                done += body.files.len();
+                self.notices.progress(&what, done.min(total), total);
+            }
             if let Some((_, name)) = except_at.as_ref().filter(|(f, _)| *f == rel) {
                 except_record = body
                     .files
@@ -417,6 +439,9 @@ impl Store {
             });
             fresh.push(Fresh { body, companion });
             changed = true;
+        }
+        if total > 0 {
+            self.notices.progress(&what, total, total);
         }
         // Folders no longer there.
         changed |= !old.is_empty();
@@ -600,6 +625,10 @@ impl Store {
     pub(super) fn folder_index_stats<P: PerFolder>(&self) -> Result<super::CacheStats> {
         use super::Folder as _;
         let dir = self.folder_index_dir::<P>();
+        let own = Path::new(crate::store::STATE_DIR)
+            .join("cache")
+            .join(P::DIR);
+        crate::store::read::real_dirs(&self.root, &own)?;
         let bytes = entries(&dir)?
             .iter()
             .filter_map(|e| std::fs::symlink_metadata(&e.path).ok())
@@ -634,6 +663,12 @@ impl Store {
     /// Removes index `P`; whether there was one.
     pub(super) fn forget_folder_index<P: PerFolder>(&self) -> Result<bool> {
         let dir = self.folder_index_dir::<P>();
+        // A link or a file where the folder should be: removed itself,
+        // never what a link points at.
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(&dir).map_err(|e| Error::io(&dir, e))?;
+            return Ok(true);
+        }
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

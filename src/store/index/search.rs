@@ -157,6 +157,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The ticket the index found in file `name` of folder `rel` (below
+    /// `tickets/`), read where it is, without following a link: a file
+    /// placed where its ID does not say (which `desk check` reports) is
+    /// still shown for what it holds.
+    pub fn ticket_in_folder(&self, rel: &str, name: &str) -> Result<Ticket> {
+        // Names read from the index: plain names, or nothing is read.
+        let plain =
+            |n: &str| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']);
+        if !plain(name) || !rel.split('/').all(|p| rel.is_empty() || plain(p)) {
+            return Err(Error::invalid(
+                "search index",
+                format!("{rel}/{name}"),
+                "a file name below tickets/ (run `desk cache rebuild`)",
+            ));
+        }
+        let path = self.tickets_dir().join(rel).join(name);
+        let Some(text) = self.read_entry(&path)? else {
+            return Err(Error::NotFound {
+                what: "ticket file",
+                id: self.display_path(&path).display().to_string(),
+            });
+        };
+        crate::store::parse_ticket(&text, self.display_path(&path))
+    }
+}
+
 /// A ticket's summary as the index keeps it beside its postings, for
 /// filters: without its title, marks and rules fired.
 pub fn summary_of_meta(meta: &[u8]) -> Option<Summary> {
