@@ -23,14 +23,29 @@ pub struct SentimentArgs {
 pub fn run(ctx: &Context, args: &SentimentArgs, _out: &mut dyn Write) -> Result<()> {
     let sentiment = Sentiment::parse(&args.sentiment)?;
     let note = optional_text("--note", args.note.as_deref())?;
+    let mut when = None;
     let ticket = ctx.modify(&args.id, args.at.as_deref(), |t, at, by| {
+        when = Some(at);
         t.assess(sentiment, note, at, by)
     })?;
-    message::say(&format!(
-        "{}: the customer's words so far read as {} ({}) in reports",
-        ticket.id,
-        sentiment.name(),
-        sentiment.label()
-    ));
+    // Backdated before another assessment: that one still says how the
+    // words read.
+    let later = ticket.history.iter().rev().find_map(|e| match &e.payload {
+        crate::model::Payload::Assessed(a) if Some(e.at) > when => Some(a.sentiment),
+        _ => None,
+    });
+    match later {
+        Some(later) => message::say(&format!(
+            "{}: recorded; a later assessment ({}) still says how the words read in reports",
+            ticket.id,
+            later.name()
+        )),
+        None => message::say(&format!(
+            "{}: the customer's words so far read as {} ({}) in reports",
+            ticket.id,
+            sentiment.name(),
+            sentiment.label()
+        )),
+    }
     Ok(())
 }

@@ -1735,6 +1735,23 @@ fn sentiment_counts_surveys_by_score_and_customers_words_by_their_reading() {
         "2026-10-08T12:00:00+08:00",
     ])
     .ok();
+    // Backdated before that one, an assessment is kept, and said not to
+    // govern.
+    let out = env
+        .run(&[
+            "sentiment",
+            &unhappy,
+            "neutral",
+            "--at",
+            "2026-10-09T12:00:00+08:00",
+        ])
+        .ok();
+    assert!(
+        out.stderr
+            .contains("a later assessment (negative) still says"),
+        "{}",
+        out.stderr
+    );
     let history = env.read_ticket(&unhappy);
     assert!(
         history.contains("  action: assessed\n  note: 客户电话里很生气\n  sentiment: negative\n"),
