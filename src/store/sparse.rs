@@ -10,9 +10,10 @@ use crate::error::{Error, Result};
 impl Store {
     /// The months of `tickets/` (`YYYY/MM`) that the clone's commit holds
     /// and its work tree does not, when the checkout is sparse; none
-    /// outside git, at a commit, or in a full checkout.
+    /// outside git, at a commit, or in a full checkout (where no git
+    /// process is run).
     pub fn months_not_here(&self) -> Vec<String> {
-        if self.commit().is_some() {
+        if self.commit().is_some() || !self.may_be_sparse() {
             return Vec::new();
         }
         let sparse = super::git::git(&self.root, &["config", "--bool", "core.sparseCheckout"]);
@@ -45,6 +46,34 @@ impl Store {
             })
             .map(str::to_string)
             .collect()
+    }
+
+    /// Whether the clone has a sparse-checkout file, found without running
+    /// git (a reading command runs no git process): `.git/info/
+    /// sparse-checkout` of the repository the store is in, or of the
+    /// worktree its `.git` file names. Only then is git asked.
+    fn may_be_sparse(&self) -> bool {
+        for dir in self.root.ancestors() {
+            let dot_git = dir.join(".git");
+            let Ok(meta) = std::fs::symlink_metadata(&dot_git) else {
+                continue;
+            };
+            let git_dir = if meta.is_dir() {
+                dot_git
+            } else if meta.is_file() {
+                let Ok(text) = std::fs::read_to_string(&dot_git) else {
+                    return false;
+                };
+                match text.trim().strip_prefix("gitdir:") {
+                    Some(path) => dir.join(path.trim()),
+                    None => return false,
+                }
+            } else {
+                return false;
+            };
+            return git_dir.join("info").join("sparse-checkout").is_file();
+        }
+        false
     }
 
     /// Refuses to number a ticket in month `month` (`YYYY/MM`) when the
