@@ -498,4 +498,46 @@ mod tests {
         let t2 = |r: &[Scored]| r.iter().find(|s| s.doc.name == "T2.yaml").unwrap().score;
         assert_eq!(t2(&filtered), t2(&rank(&query, &segments, |_| true)));
     }
+
+    proptest::proptest! {
+        /// Bytes from disk, whatever they are: an answer or none, never a
+        /// panic, and bounded work (every list read ends).
+        #[test]
+        fn any_bytes_read_as_a_segment_or_not_at_all(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            term in "\\PC{0,4}",
+        ) {
+            let mut framed = MAGIC.to_vec();
+            framed.extend_from_slice(&bytes);
+            for candidate in [&bytes[..], &framed[..]] {
+                if let Some(s) = Segment::parse(candidate) {
+                    let _ = s.postings(&term).take(10_000).count();
+                    let _ = s.holding(&term);
+                    let _ = s.doc(0);
+                    let _ = s.documents();
+                }
+            }
+        }
+
+        /// What is built reads back: every document's terms and counts.
+        #[test]
+        fn built_segments_read_back(
+            texts in proptest::collection::vec("\\PC{0,40}", 1..8),
+        ) {
+            let docs: Vec<Document> = texts.iter().map(|t| Document::of_texts(t, [t.as_str()])).collect();
+            let names: Vec<String> = (0..docs.len()).map(|i| format!("T{i}.yaml")).collect();
+            let entries: Vec<Entry> = docs
+                .iter()
+                .zip(&names)
+                .map(|(doc, name)| Entry { name, doc, meta: b"m" })
+                .collect();
+            let bytes = build(&entries);
+            let s = Segment::parse(&bytes).expect("a segment");
+            let back = s.documents().expect("whole");
+            for ((d, doc), want) in back.iter().zip(&docs) {
+                proptest::prop_assert_eq!(doc, want);
+                proptest::prop_assert_eq!(d.meta, b"m");
+            }
+        }
+    }
 }

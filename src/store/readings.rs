@@ -156,4 +156,20 @@ mod tests {
         bad[20] ^= 1;
         assert!(Readings::decode(&bad, 7).is_none());
     }
+
+    proptest::proptest! {
+        /// A memo from disk, whatever its bytes: read or not, never a panic.
+        #[test]
+        fn any_bytes_read_as_a_memo_or_not_at_all(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let _ = Readings::decode(&bytes, 7);
+            let mut framed = MAGIC.to_vec();
+            framed.extend_from_slice(&7u64.to_le_bytes());
+            framed.extend_from_slice(&bytes);
+            let sum = checksum(&framed);
+            framed.extend_from_slice(&sum.to_le_bytes());
+            let _ = Readings::decode(&framed, 7);
+        }
+    }
 }
