@@ -43,6 +43,7 @@ pub fn check(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Vec<Findin
         problems.extend(super::hooks::hook_findings(store));
     }
     problems.extend(super::mailer::mail_problem(store).map(config_finding));
+    problems.extend(unknown_search_settings(store));
     if in_work_tree {
         problems.extend(store.temp_findings(false)?.0);
     }
@@ -674,6 +675,31 @@ fn sealed_problems(field: &str, s: &Sealed, ring: &Keyring) -> Vec<String> {
 }
 
 /// A problem of desk.yaml, found as an error (at its line, when known).
+/// A warning for each key of desk.yaml's `search:` this desk does not know
+/// (a typo such as `simlar` leaves the setting at its default): kept as
+/// written, for a newer desk, but said.
+fn unknown_search_settings(store: &Store) -> Vec<Finding> {
+    store
+        .config
+        .search
+        .extra
+        .keys()
+        .map(|key| {
+            let mut f = Finding::new(
+                Path::new(crate::store::CONFIG_FILE),
+                super::rules::config_line(store, "search"),
+                format!(
+                    "search.{}: not a setting this desk knows (it reads `similar`); kept as \
+                     written, and the default used",
+                    crate::text::visible(key)
+                ),
+            );
+            f.kind = FindingKind::Warning;
+            f
+        })
+        .collect()
+}
+
 pub fn config_finding(e: Error) -> Finding {
     let config = Path::new(crate::store::CONFIG_FILE);
     match e {

@@ -225,6 +225,18 @@ fn intake_and_show_name_similar_closed_cases() {
     let out = env.new_ticket_run(&["--title", "又一台升级后无法开机"]);
     assert!(!out.stderr.contains("similar"), "{}", out.stderr);
     assert!(!env.run(&["show", &e]).ok().stdout.contains("similar"));
+    // A key it does not know is kept, and `desk check` warns of it.
+    std::fs::write(
+        env.path("desk.yaml"),
+        format!("{config}search:\n  simlar: 0\n"),
+    )
+    .unwrap();
+    let out = env.run(&["check"]);
+    assert!(
+        out.stderr.contains("search.simlar: not a setting"),
+        "{}",
+        out.stderr
+    );
     // Too many is refused, naming the setting.
     std::fs::write(
         env.path("desk.yaml"),
