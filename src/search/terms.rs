@@ -28,6 +28,9 @@ pub use crate::text::fold;
 
 /// The terms of `text`, in order, repeated as often as they occur.
 pub fn terms(text: &str) -> Vec<String> {
+    // E-mail addresses and personal numbers typed into a text are never
+    // terms: not findable, not stored in the index.
+    let text = crate::model::mask::personal_removed(text);
     let mut out = Vec::new();
     let mut run = String::new();
     let mut han = false;
@@ -82,6 +85,13 @@ mod tests {
             assert!(t.contains(&want.to_string()), "{want} in {t:?}");
         }
         assert!(!t.iter().any(|w| w.contains("1381")), "{t:?}");
+        // Nor any part of an e-mail address.
+        let t = terms("回复 li.si@corp.cn 已收到");
+        assert!(
+            !t.iter().any(|w| w == "corp" || w == "si" || w == "cn"),
+            "{t:?}"
+        );
+        assert!(t.contains(&"回复".to_string()), "{t:?}");
         // Pairs only: no three-character word, no single character of a run.
         assert!(!t.iter().any(|w| w == "打印机" || w == "打"), "{t:?}");
         assert!(terms("the of and").is_empty());

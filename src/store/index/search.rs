@@ -41,7 +41,7 @@ impl PerFolder for SearchIndex {
     type Summary = SearchFolder;
     const NAME: &'static str = "search";
     const DIR: &'static str = "search";
-    const MAGIC: &'static [u8; 8] = b"DESKQ006";
+    const MAGIC: &'static [u8; 8] = b"DESKQ007";
     const COMPANION: bool = true;
 
     fn derive(ticket: &Ticket) -> Searchable {
