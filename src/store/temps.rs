@@ -102,8 +102,8 @@ impl Store {
         // The indexes kept per folder: only real folders (a link's target
         // is not the store's to sweep).
         dirs.extend(
-            ["workload", "search"]
-                .map(|d| self.state_dir().join("cache").join(d))
+            super::index::per_folder()
+                .map(|index| self.state_dir().join("cache").join(index.dir()))
                 .into_iter()
                 .filter(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())),
         );

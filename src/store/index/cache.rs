@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::folders::PerFolder;
 use super::format::{Entry, Reader};
 use super::search::SearchIndex;
 use super::workload::WorkloadIndex;
@@ -106,6 +107,46 @@ fn registry() -> [&'static dyn Registered; 4] {
     ]
 }
 
+/// An index kept per folder of `tickets/` as `desk cache` and the sweep of
+/// temporary files handle it.
+pub(in crate::store) trait RegisteredPerFolder: Sync {
+    fn stats(&self, store: &Store) -> Result<CacheStats>;
+    fn forget(&self, store: &Store) -> Result<bool>;
+    /// Brings it up to date (all of it, once forgotten).
+    fn build(&self, store: &Store) -> Result<()>;
+    /// Its folder in `.desk/cache/`.
+    fn dir(&self) -> &'static str;
+}
+
+/// The [`RegisteredPerFolder`] of an instance.
+struct PerFolderSlot<P>(std::marker::PhantomData<fn() -> P>);
+
+impl<P: PerFolder> RegisteredPerFolder for PerFolderSlot<P> {
+    fn stats(&self, store: &Store) -> Result<CacheStats> {
+        store.folder_index_stats::<P>()
+    }
+
+    fn forget(&self, store: &Store) -> Result<bool> {
+        store.forget_folder_index::<P>()
+    }
+
+    fn build(&self, store: &Store) -> Result<()> {
+        store.folders::<P>(None).map(|_| ())
+    }
+
+    fn dir(&self) -> &'static str {
+        P::DIR
+    }
+}
+
+/// Every index kept per folder of `tickets/`.
+pub(in crate::store) fn per_folder() -> [&'static dyn RegisteredPerFolder; 2] {
+    [
+        &PerFolderSlot::<WorkloadIndex>(std::marker::PhantomData),
+        &PerFolderSlot::<SearchIndex>(std::marker::PhantomData),
+    ]
+}
+
 impl Store {
     /// `desk cache stats`: every index.
     pub fn cache_stats(&self) -> Result<Vec<CacheStats>> {
@@ -113,8 +154,9 @@ impl Store {
             .iter()
             .map(|i| i.stats(self))
             .collect::<Result<_>>()?;
-        stats.push(self.folder_index_stats::<WorkloadIndex>()?);
-        stats.push(self.folder_index_stats::<SearchIndex>()?);
+        for index in per_folder() {
+            stats.push(index.stats(self)?);
+        }
         Ok(stats)
     }
 
@@ -124,8 +166,9 @@ impl Store {
         for index in registry() {
             any |= index.forget(self)?;
         }
-        any |= self.forget_folder_index::<WorkloadIndex>()?;
-        any |= self.forget_folder_index::<SearchIndex>()?;
+        for index in per_folder() {
+            any |= index.forget(self)?;
+        }
         any |= self.forget_readings()?;
         Ok(any)
     }
@@ -154,8 +197,9 @@ impl Store {
             rebuilt.errors.extend(r.errors);
         }
         // The indexes kept per folder parse the tickets again.
-        self.folders::<WorkloadIndex>(None)?;
-        self.folders::<SearchIndex>(None)?;
+        for index in per_folder() {
+            index.build(self)?;
+        }
         Ok(rebuilt)
     }
 }

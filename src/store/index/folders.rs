@@ -161,11 +161,11 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// Whether `name` is one plain file or folder name: not empty, no `/` or
 /// `\\`, not `.` or `..`, no NUL.
-fn plain(name: &str) -> bool {
+pub(super) fn plain(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
-fn plain_rel(rel: &str) -> bool {
+pub(super) fn plain_rel(rel: &str) -> bool {
     rel.is_empty() || rel.split('/').all(plain)
 }
 

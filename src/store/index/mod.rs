@@ -52,6 +52,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
 use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header, Reader};

@@ -164,9 +164,7 @@ impl Store {
     /// still shown for what it holds.
     pub fn ticket_in_folder(&self, rel: &str, name: &str) -> Result<Ticket> {
         // Names read from the index: plain names, or nothing is read.
-        let plain =
-            |n: &str| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']);
-        if !plain(name) || !rel.split('/').all(|p| rel.is_empty() || plain(p)) {
+        if !super::folders::plain(name) || !super::folders::plain_rel(rel) {
             return Err(Error::invalid(
                 "search index",
                 format!("{rel}/{name}"),
