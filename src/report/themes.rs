@@ -17,21 +17,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::voices::Voice;
 use super::{pct, Facts, Report};
 use crate::model::mask;
 use crate::output::{dec, int, text, Cell, Records};
-use crate::text::{ellipsis, is_han};
+use crate::text::is_han;
 
 /// The longest piece of a Chinese run that is a candidate, in characters.
 const LONGEST: usize = 8;
 /// A piece in at least this share of the tickets of a longer piece holding
 /// it adds nothing to the longer one.
 const SUBSUMED: f64 = 0.8;
-/// Examples (titles) shown per theme.
+/// Examples (titles) and quotes shown per theme, each cut as a quote is
+/// ([`Voice::quote_of`]: masked, enough to read, never a cell a
+/// spreadsheet cannot hold).
 const EXAMPLES: usize = 3;
-/// How much of a title an example shows, in display columns: enough to
-/// read it, never a cell a spreadsheet cannot hold.
-const EXAMPLE_WIDTH: usize = 60;
 
 /// Particles and function characters a theme neither starts nor ends with.
 const EDGE_CHARS: &str =
@@ -467,8 +467,7 @@ pub fn themes(r: &Report, settings: ThemeSettings) -> Vec<Theme> {
                 examples: {
                     let mut shown: Vec<String> = Vec::new();
                     for &i in &docs {
-                        let title = mask::personal_in(now[i].title.trim());
-                        let title = ellipsis(&title, EXAMPLE_WIDTH).into_owned();
+                        let title = Voice::quote_of(&now[i].title);
                         if shown.len() < EXAMPLES && !shown.contains(&title) {
                             shown.push(title);
                         }

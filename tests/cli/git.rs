@@ -1839,21 +1839,7 @@ fn a_sparse_clone_works_on_its_months_and_refuses_partial_reports() {
     );
     // October's own month cannot be numbered here.
     let out = env
-        .run(&[
-            "new",
-            "--customer",
-            "C000001",
-            "--type",
-            "complaint",
-            "--priority",
-            "urgent",
-            "--channel",
-            "phone",
-            "--title",
-            "late",
-            "--at",
-            "2026-10-20 10:00",
-        ])
+        .new_ticket_run(&["--title", "late", "--at", "2026-10-20 10:00"])
         .fails(1);
     assert!(
         out.stderr.contains("tickets/2026/10 is left out"),
