@@ -176,9 +176,9 @@ pub enum Hints {
 }
 
 /// The similar closed tickets that `desk new`, `desk mail-in` and `desk
-/// show` name beside ticket `id`: as many as desk.yaml's `search.similar`
+/// show` name beside `ticket`: as many as desk.yaml's `search.similar`
 /// says, each with its resolution.
-pub fn hints(store: &Store, id: &TicketId) -> Result<Hints> {
+pub fn hints(store: &Store, ticket: &Ticket) -> Result<Hints> {
     let wanted = store.config.search.similar();
     if wanted == 0 || store.commit().is_some() {
         return Ok(Hints::Off);
@@ -186,11 +186,12 @@ pub fn hints(store: &Store, id: &TicketId) -> Result<Hints> {
     if !store.search_index_exists() {
         return Ok(Hints::NoIndex);
     }
-    Ok(Hints::Found(similar_to(
-        store,
-        &store.load_ticket(id)?,
-        wanted,
-    )?))
+    Ok(Hints::Found(similar_to(store, ticket, wanted)?))
+}
+
+/// [`hints`] for ticket `id` (a mail just filed), read first.
+pub fn hints_for(store: &Store, id: &TicketId) -> Result<Hints> {
+    hints(store, &store.load_ticket(id)?)
 }
 
 /// The ranked hits of `query` within the request's filters, `leave_out`

@@ -165,7 +165,11 @@ fn file_one(
     }
     tell(&filed, source);
     if let Filed::Created { ticket, .. } = &filed {
-        super::search::tell_similar(ctx, ticket);
+        let id = crate::model::TicketId::parse(ticket);
+        let hints = id.map_or(Ok(crate::app::search::Hints::Off), |id| {
+            crate::app::search::hints_for(&ctx.store, &id)
+        });
+        super::search::tell_similar(ticket, hints);
     }
     // The acknowledgement and other notices the rules queued go now, as
     // for any command that records an event.

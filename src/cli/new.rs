@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     // The ID first, on a terminal too: what follows is said on stderr.
     out.flush()?;
     super::tell_rules(&ticket.id, &outcomes);
-    super::search::tell_similar(ctx, &ticket.id);
+    super::search::tell_similar(&ticket.id, app::search::hints(&ctx.store, &ticket));
     ctx.deliver_at_once(&ticket.id, &outcomes);
     Ok(())
 }

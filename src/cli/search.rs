@@ -199,14 +199,11 @@ pub(super) const NO_INDEX: &str = "similar closed tickets not looked up: this cl
      search index yet (`desk search` or `desk cache rebuild` builds it)";
 
 /// Tells on stderr the closed tickets most like ticket `id` and how they
-/// were resolved (`desk new`, `desk mail-in`); nothing without a search
-/// index. The ticket is written already: a failure to look is a warning,
-/// never the command's error.
-pub(super) fn tell_similar(ctx: &Context, id: &str) {
-    let Some(id) = crate::model::TicketId::parse(id) else {
-        return;
-    };
-    match search::hints(&ctx.store, &id) {
+/// were resolved (`desk new`, `desk mail-in`), as `hints` found them;
+/// nothing without a search index. The ticket is written already: a
+/// failure to look is a warning, never the command's error.
+pub(super) fn tell_similar(id: &str, hints: Result<search::Hints>) {
+    match hints {
         Ok(search::Hints::Found(r)) if !r.found.is_empty() => {
             crate::output::message::note(&format!("{id}: similar closed tickets:"));
             let width = crate::output::Terminal::stderr_width();

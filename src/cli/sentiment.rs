@@ -30,10 +30,10 @@ pub fn run(ctx: &Context, args: &SentimentArgs, _out: &mut dyn Write) -> Result<
     })?;
     // Backdated before another assessment: that one still says how the
     // words read.
-    let later = ticket.history.iter().rev().find_map(|e| match &e.payload {
-        crate::model::Payload::Assessed(a) if Some(e.at) > when => Some(a.sentiment),
-        _ => None,
-    });
+    let later = ticket
+        .latest_assessment()
+        .filter(|(at, _)| Some(*at) > when)
+        .map(|(_, reading)| reading);
     match later {
         Some(later) => message::say(&format!(
             "{}: recorded; a later assessment ({}) still says how the words read in reports",

@@ -184,10 +184,7 @@ fn write_related(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
 /// The closed tickets most like this one, with how they were resolved
 /// (desk.yaml's `search.similar` of them).
 fn write_similar(ctx: &Context, t: &Ticket, out: &mut dyn Write) -> Result<()> {
-    let Some(id) = crate::model::TicketId::parse(&t.id) else {
-        return Ok(());
-    };
-    let mut results = match crate::app::search::hints(&ctx.store, &id)? {
+    let mut results = match crate::app::search::hints(&ctx.store, t)? {
         crate::app::search::Hints::Found(r) => r,
         crate::app::search::Hints::NoIndex => {
             message::note(super::search::NO_INDEX);

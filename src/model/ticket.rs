@@ -178,6 +178,15 @@ impl Ticket {
         self.history.iter().map(|e| e.at).max()
     }
 
+    /// The latest agent's reading of the customer's words (`assessed`),
+    /// when it was made and what it says: it governs the texts up to it.
+    pub fn latest_assessment(&self) -> Option<(Timestamp, super::Sentiment)> {
+        self.history.iter().rev().find_map(|e| match &e.payload {
+            super::Payload::Assessed(a) => Some((e.at, a.sentiment)),
+            _ => None,
+        })
+    }
+
     /// The `closed` events of the current closure (the close that began it
     /// and those that amended it), with their compensations and follow-ups.
     pub fn closes_of_closure(&self) -> impl Iterator<Item = &Closed> {

@@ -58,10 +58,7 @@ pub fn said(
     wanted: impl Fn(Timestamp, Source) -> bool,
     mut read: impl FnMut(&str) -> Sentiment,
 ) -> Vec<Said> {
-    let assessed = ticket.history.iter().rev().find_map(|e| match &e.payload {
-        Payload::Assessed(a) => Some((e.at, a.sentiment)),
-        _ => None,
-    });
+    let assessed = ticket.latest_assessment();
     let mut out = Vec::new();
     let mut add = |at: Timestamp, text: &str, source| {
         if text.trim().is_empty() || !wanted(at, source) {
