@@ -27,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::customers::parse_customer;
-use super::index::{now_nanos, Derived, Entry, Folder, Listed, Of, Slot, Whole};
+use super::index::{now_nanos, Derived, Entry, Folder, Listed, Of, Old, Slot, Whole};
 use super::{read_file, FileKey, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -367,10 +367,10 @@ impl Store {
     /// Every customer's summary, from the index where the file is
     /// unchanged; both index files are brought up to date.
     pub fn customer_summaries(&self) -> Result<CustomerSummaries> {
-        let old = self.read_index::<CustomerSummaryIndex>();
+        let old = self.open_index::<CustomerSummaryIndex>();
         let mut summaries = Vec::new();
         let r =
-            self.refresh::<CustomerSummaryIndex>(&old, false, |i, _, s| summaries.push((i, s)))?;
+            self.refresh::<CustomerSummaryIndex>(old, false, |i, _, s| summaries.push((i, s)))?;
         summaries.sort_unstable_by_key(|(i, _)| *i);
         Ok(CustomerSummaries {
             summaries: summaries.into_iter().map(|(_, s)| s).collect(),
@@ -395,7 +395,7 @@ impl Store {
             Some(whole) if whole.names_folder::<Customers>(self, folder)? => whole,
             old => {
                 let bytes = old.map(Whole::into_bytes).unwrap_or_default();
-                let r = self.refresh_quietly::<CustomerIdentities>(&bytes, true)?;
+                let r = self.refresh_quietly::<CustomerIdentities>(Old::Bytes(&bytes), true)?;
                 Error::all(r.errors)?;
                 gathered = Gathered::default();
                 let held = r.held.expect("asked for");

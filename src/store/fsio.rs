@@ -27,26 +27,31 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
     write_temp_with(target, true, |w| w.write_all(bytes))
 }
 
-fn write_temp_with(
-    target: &Path,
-    sync: bool,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<PathBuf> {
+/// A new temporary file for `target`, next to it, and its path.
+fn create_temp(target: &Path) -> Result<(File, PathBuf)> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     // A new file, never one already there: a link at a temporary name (a
     // commit can carry one, .gitignore notwithstanding) is not written through.
     let mut tmp = temp_path(target);
     let mut tries = 0;
-    let file = loop {
+    loop {
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => {
                 tries += 1;
                 tmp = temp_path(target);
             }
-            other => break other.map_err(|e| Error::io(&tmp, e))?,
+            other => return Ok((other.map_err(|e| Error::io(&tmp, e))?, tmp)),
         }
-    };
+    }
+}
+
+fn write_temp_with(
+    target: &Path,
+    sync: bool,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
+    let (file, tmp) = create_temp(target)?;
     let result = (|| {
         let mut file = std::io::BufWriter::new(file);
         fill(&mut file)?;
@@ -304,6 +309,56 @@ pub fn replace_unsynced(
 ) -> Result<()> {
     let tmp = write_temp_with(target, false, fill)?;
     rename_into_place(&tmp, target)
+}
+
+/// A local cache's next content, written piece by piece while it is made
+/// (a cache of a million entries is not held in memory), then put in place
+/// of `target` unsynced ([`replace_unsynced`]) by [`Replacement::commit`].
+/// Dropped uncommitted, it removes its temporary file.
+#[derive(Debug)]
+pub struct Replacement {
+    out: Option<std::io::BufWriter<File>>,
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl Replacement {
+    pub fn create(target: &Path) -> Result<Replacement> {
+        let (file, tmp) = create_temp(target)?;
+        Ok(Replacement {
+            out: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+            tmp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Renames the written file over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let out = self.out.take().expect("taken only here");
+        if let Err(e) = out.into_inner() {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(Error::io(&self.tmp, e.into_error()));
+        }
+        rename_into_place(&self.tmp, &self.target)
+    }
+}
+
+impl Write for Replacement {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.as_mut().expect("until committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.as_mut().expect("until committed").flush()
+    }
+}
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Writes a file a person named for a command's output (`report --html

@@ -10,7 +10,7 @@
 //!   it (libyaml's time grows with the square of the flow depth);
 //! - a UTF-8 byte order mark is skipped.
 
-use std::fs::{self, FileType, OpenOptions};
+use std::fs::{self, File, FileType, OpenOptions};
 use std::io::Read;
 use std::path::Path;
 
@@ -165,6 +165,15 @@ pub(super) fn file_text(bytes: Vec<u8>, shown: &Path) -> Result<String> {
 /// there (git replaces ignored files with a commit's). Anything else is an
 /// error of kind `InvalidData` saying what it is.
 pub fn read_state(path: &Path) -> std::io::Result<Vec<u8>> {
+    let (mut file, _) = open_state(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_state`]'s file, open, and its length: for a file read a piece
+/// at a time.
+pub fn open_state(path: &Path) -> std::io::Result<(File, u64)> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -178,19 +187,18 @@ pub fn read_state(path: &Path) -> std::io::Result<Vec<u8>> {
             format!("{kind}, not a regular file; desk follows no link in the store: remove it"),
         )
     };
-    let mut file = options.open(path).map_err(|e| {
+    let file = options.open(path).map_err(|e| {
         #[cfg(unix)]
         if e.raw_os_error() == Some(libc::ELOOP) {
             return not_a_file("a symbolic link");
         }
         e
     })?;
-    if let Some(kind) = refused_kind(&file.metadata()?.file_type()) {
+    let meta = file.metadata()?;
+    if let Some(kind) = refused_kind(&meta.file_type()) {
         return Err(not_a_file(kind));
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok((file, meta.len()))
 }
 
 /// Fails if a folder on the path `rel_dir` under `root` is a symbolic link

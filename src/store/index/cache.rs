@@ -79,7 +79,7 @@ impl<I: Derived> Registered for Of<I> {
     }
 
     fn refresh(&self, store: &Store) -> Result<Refreshed> {
-        store.refresh_quietly::<I>(&store.read_index::<I>(), false)
+        store.refresh_quietly::<I>(store.open_index::<I>(), false)
     }
 
     fn folder(&self) -> &'static str {

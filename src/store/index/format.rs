@@ -92,21 +92,19 @@ fn trailer(count: u64) -> [u8; 12] {
     bytes
 }
 
-/// Writes a whole index file: the format mark, the header, the entries'
-/// frames (in name order) and the trailer.
-pub(crate) fn write_file<'a>(
+/// Writes the start of an index file: the format mark and the header. The
+/// entries' frames follow (in name order), then [`write_trailer`].
+pub(crate) fn write_head(
     w: &mut dyn std::io::Write,
     magic: &[u8; 8],
     header: &Header,
-    frames: impl Iterator<Item = &'a [u8]>,
 ) -> std::io::Result<()> {
     w.write_all(magic)?;
-    w.write_all(&header_frame(header))?;
-    let mut count = 0u64;
-    for frame in frames {
-        w.write_all(frame)?;
-        count += 1;
-    }
+    w.write_all(&header_frame(header))
+}
+
+/// Ends an index file of `count` entries.
+pub(crate) fn write_trailer(w: &mut dyn std::io::Write, count: u64) -> std::io::Result<()> {
     w.write_all(&trailer(count))
 }
 
@@ -134,12 +132,124 @@ pub(crate) struct Reader<'a> {
     damaged: bool,
     /// The count the trailer gives, once reached.
     ended: Option<u64>,
+    /// Where `bytes` starts in the file (read in chunks: [`read_chunked`]).
+    base: usize,
+    /// How many bytes of the file follow `bytes`.
+    more: usize,
+    /// How many bytes from `at` the next frame needs, when it runs past
+    /// `bytes` but not past the file: the next chunk must hold them.
+    wants: Option<usize>,
+}
+
+/// How much of an index file [`read_chunked`] reads at a time.
+const CHUNK: usize = 1 << 20;
+
+/// What [`read_chunked`] found besides the entries.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    pub header: Option<Header>,
+    /// See [`Reader::whole`].
+    pub whole: bool,
+    /// Whether the file held any byte at all.
+    pub any: bool,
+}
+
+/// Reads the index file `file`, of `len` bytes, that should start with
+/// `magic`, a chunk at a time: memory holds a chunk (or one larger frame),
+/// not the file. Shows each sound entry to `each` in name order, with its
+/// frame's place in the file; the same entries a [`Reader`] of the whole
+/// file gives.
+pub(crate) fn read_chunked(
+    file: &mut dyn std::io::Read,
+    len: u64,
+    magic: &[u8; 8],
+    each: &mut dyn FnMut(Entry<'_>),
+) -> Scanned {
+    read_in_chunks(file, len, magic, CHUNK, each)
+}
+
+fn read_in_chunks(
+    file: &mut dyn std::io::Read,
+    len: u64,
+    magic: &[u8; 8],
+    chunk: usize,
+    each: &mut dyn FnMut(Entry<'_>),
+) -> Scanned {
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut base = 0;
+    // The first chunk holds the format mark and the header.
+    let mut need = chunk.max(64);
+    let mut carried: Option<(Option<Header>, Option<String>, u64, bool)> = None;
+    loop {
+        // Up to `need` bytes, fewer at the end of the file.
+        let mut eof = false;
+        while !eof && buf.len() < need.min(len - base) {
+            let start = buf.len();
+            buf.resize(need.min(len - base), 0);
+            match file.read(&mut buf[start..]) {
+                Ok(0) | Err(_) => eof = true,
+                Ok(n) => buf.truncate(start + n),
+            }
+            if eof {
+                buf.truncate(start);
+            }
+        }
+        let more = if eof { 0 } else { len - base - buf.len() };
+        let prior_last = carried.as_mut().and_then(|c| c.1.take());
+        let mut reader = match carried {
+            None => Reader::new_chunk(&buf, magic, more),
+            Some((header, _, read, damaged)) => Reader {
+                bytes: &buf,
+                at: 0,
+                header,
+                last: prior_last.as_deref(),
+                read,
+                damaged,
+                ended: None,
+                base,
+                more,
+                wants: None,
+            },
+        };
+        for entry in reader.by_ref() {
+            each(entry);
+        }
+        let Some(wants) = reader.wants else {
+            return Scanned {
+                header: reader.header,
+                whole: reader.whole(),
+                any: len > 0,
+            };
+        };
+        let at = reader.at;
+        if carried.is_none() && at == magic.len() {
+            // The header itself runs past the first chunk: read it whole
+            // (nothing was shown yet).
+            need = at + wants;
+            continue;
+        }
+        carried = Some((
+            reader.header,
+            reader.last.map(str::to_owned),
+            reader.read,
+            reader.damaged,
+        ));
+        buf.drain(..at);
+        base += at;
+        need = chunk.max(wants);
+    }
 }
 
 impl<'a> Reader<'a> {
     /// The entries of `bytes`, a file that starts with `magic` (anything
     /// else holds none).
     pub(crate) fn new(bytes: &'a [u8], magic: &[u8; 8]) -> Reader<'a> {
+        Reader::new_chunk(bytes, magic, 0)
+    }
+
+    /// The same for the first chunk of a file that has `more` bytes after it.
+    fn new_chunk(bytes: &'a [u8], magic: &[u8; 8], more: usize) -> Reader<'a> {
         let mut reader = Reader {
             bytes,
             at: bytes.len(),
@@ -148,6 +258,9 @@ impl<'a> Reader<'a> {
             read: 0,
             damaged: true,
             ended: None,
+            base: 0,
+            more,
+            wants: None,
         };
         if bytes.starts_with(magic) {
             reader.at = magic.len();
@@ -169,12 +282,12 @@ impl<'a> Reader<'a> {
     /// The next frame's body: `Some(None)` if its checksum fails, `None` at
     /// the trailer or the end.
     fn frame(&mut self) -> Option<Option<&'a [u8]>> {
-        if self.ended.is_some() {
+        if self.ended.is_some() || self.wants.is_some() {
             return None;
         }
         let rest = &self.bytes[self.at..];
         let Some(head) = rest.get(..FRAME_HEAD) else {
-            self.stop();
+            self.run_past(FRAME_HEAD);
             return None;
         };
         let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
@@ -182,11 +295,11 @@ impl<'a> Reader<'a> {
         if len == TRAILER {
             self.ended = Some(sum);
             self.at = self.bytes.len();
-            self.damaged |= rest.len() != FRAME_HEAD;
+            self.damaged |= rest.len() != FRAME_HEAD || self.more > 0;
             return None;
         }
         let Some(body) = rest.get(FRAME_HEAD..FRAME_HEAD + len as usize) else {
-            self.stop();
+            self.run_past(FRAME_HEAD + len as usize);
             return None;
         };
         self.at += FRAME_HEAD + body.len();
@@ -196,6 +309,16 @@ impl<'a> Reader<'a> {
     fn stop(&mut self) {
         self.at = self.bytes.len();
         self.damaged = true;
+    }
+
+    /// The next frame needs `wanted` bytes from `at`, more than `bytes`
+    /// holds: the next chunk's, if the file has them, else the file is cut.
+    fn run_past(&mut self, wanted: usize) {
+        if wanted <= self.bytes.len() - self.at + self.more {
+            self.wants = Some(wanted);
+        } else {
+            self.stop();
+        }
     }
 
     /// Whether the file was read to its end and every entry was sound:
@@ -216,7 +339,7 @@ impl<'a> Iterator for Reader<'a> {
                 self.damaged = true;
                 continue;
             };
-            let frame = start..self.at;
+            let frame = self.base + start..self.base + self.at;
             let Ok((lead, rest)) = postcard::take_from_bytes::<Lead>(body) else {
                 self.damaged = true;
                 continue;
@@ -256,6 +379,9 @@ pub(crate) fn verified_entry(bytes: &[u8], frame: Range<usize>) -> Entry<'_> {
         read: 0,
         damaged: false,
         ended: None,
+        base: 0,
+        more: 0,
+        wants: None,
     };
     reader.next().expect("verified when read")
 }
@@ -367,6 +493,50 @@ mod tests {
         }
         for len in 0..bytes.len() {
             assert!(!names(&bytes[..len]).1, "cut at {len}");
+        }
+    }
+
+    /// What [`read_in_chunks`] reads of `bytes`, `chunk` bytes at a time.
+    fn chunked(bytes: &[u8], chunk: usize) -> (Vec<(String, Range<usize>)>, Scanned) {
+        let mut seen = Vec::new();
+        let scanned = read_in_chunks(
+            &mut &bytes[..],
+            bytes.len() as u64,
+            MAGIC,
+            chunk,
+            &mut |e| seen.push((e.name.to_string(), e.frame)),
+        );
+        (seen, scanned)
+    }
+
+    #[test]
+    fn a_file_read_in_chunks_gives_what_a_whole_reading_gives() {
+        let (bytes, _) = file(&["a.yaml", "!b.yaml", "c.yaml", "d.yaml"]);
+        let mut variants = vec![bytes.clone()];
+        for at in (8..bytes.len()).step_by(7) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x41;
+            variants.push(bad);
+            variants.push(bytes[..at].to_vec());
+        }
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(b"after the trailer");
+        variants.push(longer);
+        for bytes in &variants {
+            let mut reader = Reader::new(bytes, MAGIC);
+            let whole: Vec<(String, Range<usize>)> = reader
+                .by_ref()
+                .map(|e| (e.name.to_string(), e.frame))
+                .collect();
+            for chunk in [1, 5, 13, 40, 64, 100, 4096] {
+                let (seen, scanned) = chunked(bytes, chunk);
+                assert_eq!(seen, whole, "chunk {chunk}");
+                assert_eq!(scanned.whole, reader.whole(), "chunk {chunk}");
+                assert_eq!(scanned.header, reader.header(), "chunk {chunk}");
+                for (name, frame) in &seen {
+                    assert_eq!(verified_entry(bytes, frame.clone()).name, name);
+                }
+            }
         }
     }
 

@@ -41,8 +41,8 @@ impl Store {
     /// up in, from one refresh.
     pub fn messages_filed(&self) -> Result<std::collections::HashMap<String, TicketId>> {
         let mut filed: std::collections::HashMap<String, TicketId> = Default::default();
-        let old = self.read_index::<MessageIds>();
-        self.refresh::<MessageIds>(&old, false, |_, file, recorded| {
+        let old = self.open_index::<MessageIds>();
+        self.refresh::<MessageIds>(old, false, |_, file, recorded| {
             let stem = file.rsplit('/').next().unwrap_or(file);
             let Some(ticket) = stem.strip_suffix(".yaml").and_then(TicketId::parse) else {
                 return;

@@ -45,7 +45,6 @@ mod whole;
 mod workload;
 
 use std::marker::PhantomData;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -55,7 +54,9 @@ use serde::Serialize;
 pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
-use self::format::{entry_frame, verified_entry, write_file, EncodeRecord, Header, Reader};
+use self::format::{
+    entry_frame, verified_entry, write_head, write_trailer, EncodeRecord, Header, Reader,
+};
 pub use self::search::{summary_of_meta, SearchSegments};
 pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
@@ -63,6 +64,7 @@ pub(super) use self::whole::Whole;
 pub use self::workload::{AgentLoad, Fact, Workload};
 use super::{FileKey, Store};
 use crate::error::{Error, Result};
+use std::io::Write;
 
 /// Files modified this close to the moment their record was taken are not
 /// trusted by their identity: a second write within the file system's
@@ -217,14 +219,43 @@ impl<I: Derived> Slot<Parsed<I>> for Of<I> {
     }
 }
 
-/// Where an entry of a refreshed index comes from.
+/// An index's file as a refresh finds it: read a chunk at a time, and kept
+/// open so that the entries it reuses are copied from it into the new file
+/// (a file another command renames over it meanwhile does not change
+/// these bytes).
+pub(super) enum Old<'a> {
+    /// No file (or one to ignore): every file is parsed.
+    Nothing,
+    /// A file already in memory (the writers' [`Whole`] view).
+    Bytes(&'a [u8]),
+    /// An open file and its length.
+    File(std::fs::File, u64),
+}
+
+/// Where an entry of a refreshed index comes from: one per file of the
+/// folder, so kept small (16 bytes).
+#[derive(Clone, Copy)]
 enum Source {
-    /// Unchanged: these bytes of the old file.
-    Old(Range<usize>),
-    /// This freshly encoded frame.
-    Fresh(usize),
+    /// Unchanged: the frame of `len` bytes at `at` in the old file.
+    Old { at: u64, len: u32 },
+    /// The fresh frame of this place in `Plan::fresh`, until written.
+    Fresh(u32),
     /// Nothing: the file is not indexed (or its entry is dropped).
     Left,
+}
+
+/// What a refresh copies reused entries from.
+enum Copied<'a> {
+    Nothing,
+    Bytes(&'a [u8]),
+    File(std::io::BufReader<std::fs::File>),
+}
+
+/// Where a refresh writes an index's new file: to its place, piece by
+/// piece, or into memory for a caller that wants the bytes.
+enum Out {
+    File(super::fsio::Replacement),
+    Memory(Vec<u8>),
 }
 
 /// One index during a refresh.
@@ -232,11 +263,21 @@ struct Plan<'a> {
     file: &'static str,
     magic: &'static [u8; 8],
     complete: bool,
-    old: &'a [u8],
+    /// What old entries are copied from.
+    old: Copied<'a>,
+    /// Where the copy stands in an old file, which is read forward.
+    old_at: u64,
     sources: Vec<Source>,
-    fresh: Vec<Vec<u8>>,
+    fresh: Vec<Option<Vec<u8>>>,
     /// Whether the new file would differ from the old one.
     stale: bool,
+    /// The new file, once known to be stale; `None` after a failed write
+    /// (best effort: the next command builds the index again).
+    out: Option<Out>,
+    writing: bool,
+    /// How many of `sources` were written to `out`, and how many entries.
+    written: usize,
+    count: u64,
 }
 
 impl<'a> Plan<'a> {
@@ -245,56 +286,79 @@ impl<'a> Plan<'a> {
     /// could be read. Each reused entry is shown to `reused`.
     fn new(
         slot: (&'static str, &'static [u8; 8], bool),
-        old: &'a [u8],
+        mut old: Old<'a>,
         files: &[Listed],
         folder: Option<FileKey>,
-        mut reused: impl FnMut(usize, &Entry<'a>),
+        mut reused: impl FnMut(usize, &Entry<'_>),
     ) -> Plan<'a> {
         let (file, magic, complete) = slot;
-        let mut reader = Reader::new(old, magic);
         let mut sources = Vec::with_capacity(files.len());
         let mut stale = false;
-        let mut next = reader.next();
-        for (i, listed) in files.iter().enumerate() {
-            while next.as_ref().is_some_and(|e| e.name < listed.name.as_str()) {
-                next = reader.next();
-                stale = true;
+        let mut i = 0;
+        let mut each = |e: Entry<'_>| {
+            while files.get(i).is_some_and(|f| f.name.as_str() < e.name) {
+                sources.push(Source::Left);
+                i += 1;
             }
-            let entry = match next.take() {
-                Some(e) if e.name == listed.name => {
-                    next = reader.next();
-                    Some(e)
+            match files.get(i).filter(|f| f.name == e.name) {
+                Some(listed) => {
+                    if Some(e.key) == listed.key && e.settled && e.record.is_some() {
+                        reused(i, &e);
+                        let len = (e.frame.end - e.frame.start) as u32;
+                        sources.push(Source::Old {
+                            at: e.frame.start as u64,
+                            len,
+                        });
+                    } else {
+                        sources.push(Source::Left);
+                    }
+                    i += 1;
                 }
-                other => {
-                    next = other;
-                    None
-                }
-            };
-            match entry {
-                Some(e) if Some(e.key) == listed.key && e.settled && e.record.is_some() => {
-                    reused(i, &e);
-                    sources.push(Source::Old(e.frame));
-                }
-                _ => sources.push(Source::Left),
+                // The entry of a file no longer there.
+                None => stale = true,
             }
-        }
-        stale |= next.is_some();
-        stale |= reader.by_ref().count() > 0;
+        };
+        let scanned = match &mut old {
+            Old::Nothing => format::Scanned::default(),
+            Old::Bytes(bytes) => {
+                let mut reader = Reader::new(bytes, magic);
+                reader.by_ref().for_each(&mut each);
+                format::Scanned {
+                    header: reader.header(),
+                    whole: reader.whole(),
+                    any: !bytes.is_empty(),
+                }
+            }
+            Old::File(f, len) => format::read_chunked(f, *len, magic, &mut each),
+        };
+        sources.resize_with(files.len(), || Source::Left);
         // No file and nothing to put in one: nothing to write (a store
         // whose every file is too recent, say).
-        stale |= !old.is_empty() && !reader.whole();
+        stale |= scanned.any && !scanned.whole;
         if complete {
-            let header = reader.header();
-            stale |= header.is_none_or(|h| h.folder != folder || racy_folder(&h));
+            stale |= scanned
+                .header
+                .is_none_or(|h| h.folder != folder || racy_folder(&h));
         }
+        let old = match old {
+            Old::Nothing => Copied::Nothing,
+            Old::Bytes(bytes) => Copied::Bytes(bytes),
+            Old::File(f, _) => Copied::File(std::io::BufReader::with_capacity(1 << 16, f)),
+        };
         Plan {
             file,
             magic,
             complete,
             old,
+            // Unknown: the first copy seeks.
+            old_at: u64::MAX,
             sources,
             fresh: Vec::new(),
             stale,
+            out: None,
+            writing: false,
+            written: 0,
+            count: 0,
         }
     }
 
@@ -303,17 +367,111 @@ impl<'a> Plan<'a> {
     }
 
     fn put(&mut self, i: usize, frame: Vec<u8>) {
-        self.sources[i] = Source::Fresh(self.fresh.len());
-        self.fresh.push(frame);
+        self.sources[i] = Source::Fresh(self.fresh.len() as u32);
+        self.fresh.push(Some(frame));
         self.stale = true;
     }
 
-    fn frames(&self) -> impl Iterator<Item = &[u8]> {
-        self.sources.iter().filter_map(|s| match s {
-            Source::Old(range) => Some(&self.old[range.clone()]),
-            Source::Fresh(i) => Some(self.fresh[*i].as_slice()),
-            Source::Left => None,
-        })
+    /// Starts the new file if the old one is stale (into memory with
+    /// `hold`), then writes the entries before `end` not yet written.
+    /// A failed write drops the new file (best effort).
+    fn write_to(&mut self, store: &Store, header: &Header, end: usize, hold: bool) {
+        if !self.stale && !hold {
+            return;
+        }
+        if !self.writing {
+            self.writing = true;
+            self.out = if hold {
+                Some(Out::Memory(Vec::new()))
+            } else {
+                let path = store.index_path(self.file);
+                if let Some(dir) = path.parent().filter(|_| !self.complete) {
+                    store.sweep_before_write(dir, None);
+                }
+                super::fsio::Replacement::create(&path).ok().map(Out::File)
+            };
+            if self.write(|w| write_head(w, self.magic, header)).is_err() {
+                self.out = None;
+            }
+        }
+        while self.written < end && self.out.is_some() {
+            let copied = match self.sources[self.written] {
+                Source::Old { at, len } => self.copy_old(at, len),
+                Source::Fresh(n) => {
+                    let frame = self.fresh[n as usize].take().expect("written once");
+                    self.write(|w| w.write_all(&frame)).map(|()| true)
+                }
+                Source::Left => Ok(false),
+            };
+            match copied {
+                Ok(entry) => self.count += u64::from(entry),
+                Err(_) => self.out = None,
+            }
+            self.written += 1;
+        }
+    }
+
+    fn write(
+        &mut self,
+        bytes: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self.out.as_mut() {
+            Some(Out::File(f)) => bytes(f),
+            Some(Out::Memory(v)) => bytes(v),
+            None => Ok(()),
+        }
+    }
+
+    /// Copies the old file's `len` bytes at `at` into the new file.
+    fn copy_old(&mut self, at: u64, len: u32) -> std::io::Result<bool> {
+        let out: &mut dyn Write = match self.out.as_mut() {
+            Some(Out::File(f)) => f,
+            Some(Out::Memory(v)) => v,
+            None => return Ok(false),
+        };
+        match &mut self.old {
+            Copied::Nothing => unreachable!("no old entry without an old file"),
+            Copied::Bytes(bytes) => out.write_all(&bytes[at as usize..][..len as usize])?,
+            Copied::File(f) => {
+                use std::io::{Read, Seek, SeekFrom};
+                match at.checked_sub(self.old_at) {
+                    Some(0) => {}
+                    // Skipped entries: within the buffer, most often.
+                    Some(ahead) => f.seek_relative(ahead as i64)?,
+                    None => {
+                        f.seek(SeekFrom::Start(at))?;
+                    }
+                }
+                let len = u64::from(len);
+                let copied = std::io::copy(&mut (&mut *f).take(len), out)?;
+                if copied != len {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                self.old_at = at + len;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes the rest and the trailer, and puts the new file in place;
+    /// the bytes written, for `hold`.
+    fn finish(mut self, store: &Store, header: &Header, hold: bool) -> Option<Vec<u8>> {
+        self.write_to(store, header, self.sources.len(), hold);
+        let count = self.count;
+        if self.write(|w| write_trailer(w, count)).is_err() {
+            self.out = None;
+        }
+        match self.out.take()? {
+            Out::File(f) => {
+                let _ = f.commit();
+                None
+            }
+            Out::Memory(bytes) => {
+                let path = store.index_path(self.file);
+                let _ = super::fsio::replace_unsynced(&path, |w| w.write_all(&bytes));
+                Some(bytes)
+            }
+        }
     }
 }
 
@@ -358,6 +516,20 @@ impl Store {
         self.read_index_file(I::FILE, I::MAGIC)
     }
 
+    /// An index file, open to be read a chunk at a time by a refresh
+    /// ([`Old::Nothing`] when there is none, or it is not a regular file).
+    fn open_index_file(&self, file: &str) -> Old<'static> {
+        match super::read::open_state(&self.index_path(file)) {
+            Ok((f, len)) => Old::File(f, len),
+            Err(_) => Old::Nothing,
+        }
+    }
+
+    /// The file of index `I`, for [`Store::refresh`].
+    pub(super) fn open_index<I: Derived>(&self) -> Old<'static> {
+        self.open_index_file(I::FILE)
+    }
+
     /// The identity of a folder of the store, if it exists.
     pub(super) fn folder_key<F: Folder>(&self) -> Result<Option<FileKey>> {
         let dir = self.root.join(F::DIR);
@@ -368,26 +540,27 @@ impl Store {
         }
     }
 
-    /// Writes an index file from its entries' frames, in name order. Best
-    /// effort (an index is rebuilt whenever in doubt), and not synced: a
-    /// torn file fails its checksums. `sweep`: first remove what killed
-    /// writers left in `.desk/cache/` — done by the writers of indexes that
-    /// readers rebuild from nothing, holding no lock (the ticket cache, the
-    /// largest file there); what a complete index's writers leave is for
-    /// `desk run` and `desk check` to remove, as for the folders they lock.
+    /// Writes an index file from its entries' frames, in name order, as a
+    /// writer holding the whole index does ([`Whole`]). Best effort (an
+    /// index is rebuilt whenever in doubt), and not synced: a torn file
+    /// fails its checksums.
     fn write_index<'a>(
         &self,
         file: &str,
         magic: &[u8; 8],
         header: &Header,
         frames: impl Iterator<Item = &'a [u8]>,
-        sweep: bool,
     ) {
         let path = self.index_path(file);
-        if let Some(dir) = path.parent().filter(|_| sweep) {
-            self.sweep_before_write(dir, None);
-        }
-        let _ = super::fsio::replace_unsynced(&path, |w| write_file(w, magic, header, frames));
+        let _ = super::fsio::replace_unsynced(&path, |w| {
+            write_head(w, magic, header)?;
+            let mut count = 0;
+            for frame in frames {
+                w.write_all(frame)?;
+                count += 1;
+            }
+            write_trailer(w, count)
+        });
     }
 
     /// Brings index `I` (and its companions) up to date with its folder: a
@@ -395,12 +568,14 @@ impl Store {
     /// changed file parsed once (on all cores, in batches) for all of them.
     /// `visit` sees every readable file's record, by position in the
     /// folder's listing and name, in no particular order; reused records
-    /// are decoded one at a time, so memory holds what `visit` keeps.
-    /// `old`: `I`'s file as read ([`Store::read_index`]), or empty to parse
-    /// every file. `hold`: return `I`'s new file too.
+    /// are decoded one at a time, so memory holds what `visit` keeps. The
+    /// old files are read a chunk at a time and the new ones written as
+    /// the refresh goes, so memory holds neither.
+    /// `old`: `I`'s file ([`Store::open_index`]), or [`Old::Nothing`] to
+    /// parse every file. `hold`: return `I`'s new file too.
     pub(super) fn refresh<I: Derived>(
         &self,
-        old: &[u8],
+        old: Old<'_>,
         hold: bool,
         mut visit: impl FnMut(usize, &str, I::Record),
     ) -> Result<Refreshed> {
@@ -408,13 +583,17 @@ impl Store {
     }
 
     /// [`Store::refresh`] when no record is wanted (none is decoded).
-    pub(super) fn refresh_quietly<I: Derived>(&self, old: &[u8], hold: bool) -> Result<Refreshed> {
+    pub(super) fn refresh_quietly<I: Derived>(
+        &self,
+        old: Old<'_>,
+        hold: bool,
+    ) -> Result<Refreshed> {
         self.refresh_visiting::<I>(old, hold, None)
     }
 
     fn refresh_visiting<I: Derived>(
         &self,
-        old: &[u8],
+        old: Old<'_>,
         hold: bool,
         mut visit: Option<Visit<I::Record>>,
     ) -> Result<Refreshed> {
@@ -424,10 +603,6 @@ impl Store {
         let folder = self.folder_key::<I::Folder>()?;
         let files = I::Folder::files(self, true)?;
         let companions = I::companions();
-        let companion_files: Vec<Vec<u8>> = companions
-            .iter()
-            .map(|c| self.read_index_file(c.file(), c.magic()))
-            .collect();
         let mut plan = Plan::new(
             (I::FILE, I::MAGIC, I::COMPLETE),
             old,
@@ -443,8 +618,8 @@ impl Store {
         );
         let mut others: Vec<Plan> = companions
             .iter()
-            .zip(&companion_files)
-            .map(|(c, old)| {
+            .map(|c| {
+                let old = self.open_index_file(c.file());
                 Plan::new(
                     (c.file(), c.magic(), c.complete()),
                     old,
@@ -457,6 +632,10 @@ impl Store {
         let to_parse: Vec<usize> = (0..files.len())
             .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
             .collect();
+        let header = Header {
+            folder,
+            taken: started,
+        };
         let mut errors = Vec::new();
         let what = format!("reading {}", I::Folder::DIR);
         for (n, batch) in to_parse.chunks(4096).enumerate() {
@@ -499,36 +678,27 @@ impl Store {
                 }
                 errors.extend(error);
             }
+            // Every entry before the batch's last is final: out it goes
+            // (a held file is written whole at the end).
+            let end = batch.last().map_or(0, |&i| i + 1);
+            if !hold {
+                plan.write_to(self, &header, end, false);
+            }
+            for p in &mut others {
+                p.write_to(self, &header, end, false);
+            }
         }
         self.notices.progress(&what, to_parse.len(), to_parse.len());
-        let header = Header {
-            folder,
-            taken: started,
-        };
-        for p in &others {
-            if p.stale {
-                self.write_index(p.file, p.magic, &header, p.frames(), !p.complete);
-            }
+        for p in others {
+            p.finish(self, &header, false);
         }
-        let held = if hold {
-            let mut bytes = Vec::new();
-            write_file(&mut bytes, plan.magic, &header, plan.frames()).expect("in memory");
-            let path = self.index_path(plan.file);
-            let _ = super::fsio::replace_unsynced(&path, |w| w.write_all(&bytes));
-            Some(bytes)
-        } else {
-            if plan.stale {
-                self.write_index(plan.file, plan.magic, &header, plan.frames(), !I::COMPLETE);
-            }
-            None
-        };
+        let held = plan.finish(self, &header, hold);
         Ok(Refreshed {
             parsed: to_parse.len(),
             errors,
             held,
         })
     }
-
     /// Removes index `I`'s file, so that the next command rebuilds it.
     pub(super) fn forget_index<I: Derived>(&self) -> Result<bool> {
         let path = self.index_path(I::FILE);

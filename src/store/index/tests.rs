@@ -98,11 +98,12 @@ fn write(store: &Store, name: &str, text: &str) {
 fn lines(store: &Store, settled: bool) -> (Vec<(String, String, u64)>, usize) {
     LATER.with(|l| l.set(if settled { 10_000_000_000 } else { 0 }));
     let mut seen = Vec::new();
-    let old = store.read_index::<Lines>();
     let r = store
-        .refresh::<Lines>(&old, false, |i, name, (first, len)| {
-            seen.push((i, name.to_string(), first, len))
-        })
+        .refresh::<Lines>(
+            store.open_index::<Lines>(),
+            false,
+            |i, name, (first, len)| seen.push((i, name.to_string(), first, len)),
+        )
         .unwrap();
     LATER.with(|l| l.set(0));
     assert!(r.errors.is_empty(), "{:?}", r.errors);

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::message_ids::MessageIds;
-use super::{Derived, Folder, Listed, Of, Slot};
+use super::{Derived, Folder, Listed, Of, Old, Slot};
 use crate::error::{Error, Result};
 use crate::model::{Summary, Ticket, TicketId};
 use crate::store::walk::{yaml_files, Depth};
@@ -123,13 +123,13 @@ impl Store {
         keep: impl Fn(&Summary) -> bool + Sync,
     ) -> Result<SummaryScan> {
         let old = if use_cache {
-            self.read_index::<TicketCache>()
+            self.open_index::<TicketCache>()
         } else {
-            Vec::new()
+            Old::Nothing
         };
         let mut kept: Vec<(usize, Summary)> = Vec::new();
         let mut misplaced = Vec::new();
-        let refreshed = self.refresh::<TicketCache>(&old, false, |i, name, summary| {
+        let refreshed = self.refresh::<TicketCache>(old, false, |i, name, summary| {
             if !keep(&summary) {
                 return;
             }
@@ -143,7 +143,6 @@ impl Store {
                 kept.push((i, summary));
             }
         })?;
-        drop(old);
         kept.sort_unstable_by_key(|(i, _)| *i);
         misplaced.sort_unstable_by_key(|(i, _, _)| *i);
         Ok(SummaryScan {

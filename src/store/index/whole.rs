@@ -158,7 +158,7 @@ impl Store {
         }
         merged.extend((next..count).map(|i| &old.bytes[old.frames[i].clone()]));
         let header = Header { folder, taken };
-        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter(), false);
+        self.write_index(I::FILE, I::MAGIC, &header, merged.into_iter());
     }
 
     fn forget_quietly<I: Derived>(&self) {
