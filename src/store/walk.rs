@@ -222,6 +222,111 @@ pub(super) fn yaml_files(
     Ok(files)
 }
 
+/// [`yaml_files`] of a deep walk, given to `each` a run at a time in the
+/// same order (by relative path), each run stat'ed (on all cores) when
+/// `stat`: the files of one folder up to its next subfolder, then that
+/// subfolder's, and so on. Memory holds the folders being walked (a month
+/// folder, its year's folder...), not the whole listing. Folders are read
+/// one after the other, without following any link.
+pub(super) fn yaml_runs(
+    root: &Path,
+    rel_dir: &str,
+    stat: bool,
+    each: &mut dyn FnMut(Vec<Found>),
+) -> Result<()> {
+    real_dirs(root, Path::new(rel_dir))?;
+    let top = root.join(rel_dir);
+    if !top.is_dir() {
+        return Ok(());
+    }
+    /// One entry of a folder being walked.
+    struct Item {
+        rel: String,
+        entry: std::fs::DirEntry,
+        file_type: std::fs::FileType,
+        /// A folder to walk into, rather than an entry to list.
+        deeper: bool,
+    }
+    /// A folder's entries to list or walk into, sorted so that the walk
+    /// gives every path in order: a subfolder sorts as its name and a `/`.
+    fn read(dir: &Path, rel: &str) -> Result<std::vec::IntoIter<Item>> {
+        let mut items = Vec::new();
+        each_entry(dir, Missing::Error, |name, entry, file_type| {
+            if name.starts_with('.') {
+                return Ok(());
+            }
+            let yaml = name.ends_with(".yaml");
+            let deeper = file_type.is_dir() && !yaml;
+            if deeper || yaml || file_type.is_symlink() {
+                let mut rel = if rel.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if deeper {
+                    rel.push('/');
+                }
+                items.push(Item {
+                    rel,
+                    entry,
+                    file_type,
+                    deeper,
+                });
+            }
+            Ok(())
+        })?;
+        items.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(items.into_iter())
+    }
+    let flush = |run: &mut Vec<Item>, each: &mut dyn FnMut(Vec<Found>)| -> Result<()> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<Option<FileKey>> = if stat {
+            crate::parallel::map(run, |item| -> Result<Option<FileKey>> {
+                // Relative to the open folder, without following a link.
+                let meta = item
+                    .entry
+                    .metadata()
+                    .map_err(|e| Error::io(item.entry.path(), e))?;
+                Ok(Some(FileKey::of(&meta)))
+            })
+            .into_iter()
+            .collect::<Result<_>>()?
+        } else {
+            vec![None; run.len()]
+        };
+        let found = run
+            .drain(..)
+            .zip(keys)
+            .map(|(item, key)| Found {
+                ino: ino(&item.entry),
+                regular: refused_kind(&item.file_type).is_none(),
+                rel: item.rel,
+                key,
+            })
+            .collect();
+        each(found);
+        Ok(())
+    };
+    let mut stack = vec![read(&top, "")?];
+    let mut run: Vec<Item> = Vec::new();
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(item) if item.deeper => {
+                flush(&mut run, each)?;
+                let rel = item.rel.trim_end_matches('/');
+                stack.push(read(&item.entry.path(), rel)?);
+            }
+            Some(item) => run.push(item),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    flush(&mut run, each)
+}
+
 /// One entry directly in a directory.
 #[derive(Debug)]
 pub(super) struct Entry {
@@ -244,7 +349,7 @@ pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
             name: name.to_string(),
             path: entry.path(),
             file_type,
-            ino: ino(entry),
+            ino: ino(&entry),
         });
         Ok(())
     })?;
@@ -294,7 +399,7 @@ enum Missing {
 fn each_entry(
     dir: &Path,
     missing: Missing,
-    mut each: impl FnMut(&str, &std::fs::DirEntry, std::fs::FileType) -> Result<()>,
+    mut each: impl FnMut(&str, std::fs::DirEntry, std::fs::FileType) -> Result<()>,
 ) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -309,7 +414,7 @@ fn each_entry(
         let Some(name) = name.to_str() else { continue };
         // The file type is the entry's own: a link is not followed.
         let file_type = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-        each(name, &entry, file_type)?;
+        each(name, entry, file_type)?;
     }
     Ok(())
 }
@@ -354,7 +459,7 @@ fn list_dir(
         };
         files.push(Found {
             rel: path,
-            ino: ino(entry),
+            ino: ino(&entry),
             regular: refused_kind(&file_type).is_none(),
             key,
         });
@@ -400,6 +505,81 @@ mod tests {
         assert!(entries(&d.join("none")).unwrap().is_empty());
         let err = entries(&d.join("a.yaml")).unwrap_err().to_string();
         assert!(err.contains("a.yaml"), "{err}");
+    }
+
+    #[test]
+    fn a_walk_in_runs_lists_what_a_whole_walk_lists_in_the_same_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tickets");
+        for sub in [
+            "2026/10",
+            "2026/1a",
+            "2026/x.yaml",
+            "2025/12",
+            "2026/10/deep",
+            ".hidden",
+        ] {
+            std::fs::create_dir_all(t.join(sub)).unwrap();
+        }
+        for file in [
+            "2026/10/b.yaml",
+            "2026/10/a.yaml",
+            "2026/10.yaml",
+            "2026/1.yaml",
+            "2026/1a/c.yaml",
+            "2026/10/deep/d.yaml",
+            "2026/10/e.txt",
+            "2026/10/.f.yaml",
+            "2025/12/g.yaml",
+            "2025.yaml",
+            ".hidden/h.yaml",
+            "top.yaml",
+        ] {
+            std::fs::write(t.join(file), "x").unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(t.join("2025"), t.join("2026/10/link")).unwrap();
+        for stat in [false, true] {
+            let whole: Vec<(String, Option<FileKey>, bool)> =
+                yaml_files(dir.path(), "tickets", Depth::Deep, stat)
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| (f.rel, f.key, f.regular))
+                    .collect();
+            let mut runs = Vec::new();
+            yaml_runs(dir.path(), "tickets", stat, &mut |run| {
+                assert!(!run.is_empty());
+                runs.extend(run.into_iter().map(|f| (f.rel, f.key, f.regular)));
+            })
+            .unwrap();
+            assert_eq!(runs, whole);
+            assert_eq!(stat, runs.iter().all(|(_, key, _)| key.is_some()));
+        }
+        let names: Vec<String> = yaml_files(dir.path(), "tickets", Depth::Deep, false)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.rel)
+            .collect();
+        #[cfg(unix)]
+        assert_eq!(
+            names,
+            [
+                "2025.yaml",
+                "2025/12/g.yaml",
+                "2026/1.yaml",
+                "2026/10.yaml",
+                "2026/10/a.yaml",
+                "2026/10/b.yaml",
+                "2026/10/deep/d.yaml",
+                "2026/10/link",
+                "2026/1a/c.yaml",
+                "2026/x.yaml",
+                "top.yaml"
+            ]
+        );
+        let mut none = 0;
+        yaml_runs(dir.path(), "missing", true, &mut |_| none += 1).unwrap();
+        assert_eq!(none, 0);
     }
 
     #[test]

@@ -141,103 +141,332 @@ pub(crate) struct Reader<'a> {
     wants: Option<usize>,
 }
 
-/// How much of an index file [`read_chunked`] reads at a time.
+/// How much of an index file a [`Scanner`] reads at a time.
 const CHUNK: usize = 1 << 20;
 
-/// What [`read_chunked`] found besides the entries.
-#[derive(Debug, Default)]
+/// Where an index file's bytes come from: memory, or an open file read a
+/// piece at a time (each read says where, so two readers of one open file
+/// do not disturb each other).
+pub(crate) trait Bytes {
+    fn len(&self) -> u64;
+    /// Reads bytes at `at` into `buf`: how many (0 at the end).
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl Bytes for &[u8] {
+    fn len(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = usize::try_from(at)
+            .ok()
+            .and_then(|at| self.get(at..))
+            .unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+}
+
+/// An open index file and its length when opened.
+pub(crate) struct OpenFile(pub std::fs::File, pub u64);
+
+impl Bytes for OpenFile {
+    fn len(&self) -> u64 {
+        self.1
+    }
+
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.0.seek(SeekFrom::Start(at))?;
+        self.0.read(buf)
+    }
+}
+
+/// What a [`Scanner`] found besides the entries, once at the end.
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Scanned {
-    pub header: Option<Header>,
     /// See [`Reader::whole`].
     pub whole: bool,
     /// Whether the file held any byte at all.
     pub any: bool,
 }
 
-/// Reads the index file `file`, of `len` bytes, that should start with
-/// `magic`, a chunk at a time: memory holds a chunk (or one larger frame),
-/// not the file. Shows each sound entry to `each` in name order, with its
-/// frame's place in the file; the same entries a [`Reader`] of the whole
-/// file gives.
-pub(crate) fn read_chunked(
-    file: &mut dyn std::io::Read,
-    len: u64,
-    magic: &[u8; 8],
-    each: &mut dyn FnMut(Entry<'_>),
-) -> Scanned {
-    read_in_chunks(file, len, magic, CHUNK, each)
+/// The entry a [`Scanner`] stands on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Current {
+    pub key: FileKey,
+    pub settled: bool,
+    /// Where the record's encoding is in the scanner's buffer, if any.
+    record: Option<(usize, usize)>,
+    /// The frame's place in the file and its length.
+    pub frame_at: u64,
+    pub frame_len: u32,
 }
 
-fn read_in_chunks(
-    file: &mut dyn std::io::Read,
-    len: u64,
-    magic: &[u8; 8],
+/// Reads an index file's entries one at a time, in name order, as a
+/// [`Reader`] of the whole file does, but holding a chunk of it (or one
+/// larger frame) in memory, not the file: [`Scanner::advance`] moves to
+/// the next entry, which the accessors show until the next move.
+pub(crate) struct Scanner<B: Bytes> {
+    bytes: B,
+    magic: &'static [u8; 8],
     chunk: usize,
-    each: &mut dyn FnMut(Entry<'_>),
-) -> Scanned {
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
-    let mut buf: Vec<u8> = Vec::new();
-    let mut base = 0;
-    // The first chunk holds the format mark and the header.
-    let mut need = chunk.max(64);
-    let mut carried: Option<(Option<Header>, Option<String>, u64, bool)> = None;
-    loop {
-        // Up to `need` bytes, fewer at the end of the file.
-        let mut eof = false;
-        while !eof && buf.len() < need.min(len - base) {
-            let start = buf.len();
-            buf.resize(need.min(len - base), 0);
-            match file.read(&mut buf[start..]) {
-                Ok(0) | Err(_) => eof = true,
-                Ok(n) => buf.truncate(start + n),
+    buf: Vec<u8>,
+    /// Where `buf` starts in the file, and where the next entry starts in
+    /// `buf`.
+    base: u64,
+    at: usize,
+    /// The file ended (or failed) before its length.
+    eof: bool,
+    /// The reading's state between entries (see [`Reader`]).
+    started: bool,
+    header: Option<Header>,
+    read: u64,
+    damaged: bool,
+    /// The current entry's name (the last one read), and a spare string.
+    name: String,
+    spare: String,
+    current: Option<Current>,
+    end: Option<Scanned>,
+}
+
+/// What one step of a [`Scanner`] met.
+enum Step {
+    Entry(Current, usize),
+    More { wants: usize, at: usize },
+    End(Scanned),
+}
+
+impl<B: Bytes> Scanner<B> {
+    pub(crate) fn new(bytes: B, magic: &'static [u8; 8]) -> Scanner<B> {
+        Scanner::with_chunk(bytes, magic, CHUNK)
+    }
+
+    fn with_chunk(bytes: B, magic: &'static [u8; 8], chunk: usize) -> Scanner<B> {
+        Scanner {
+            bytes,
+            magic,
+            chunk,
+            buf: Vec::new(),
+            base: 0,
+            at: 0,
+            eof: false,
+            started: false,
+            header: None,
+            read: 0,
+            damaged: false,
+            name: String::new(),
+            spare: String::new(),
+            current: None,
+            end: None,
+        }
+    }
+
+    /// Reads on until `buf` holds `need` bytes (or the file ends); `drop`:
+    /// first forget what was read before the next entry.
+    fn fill(&mut self, need: usize, drop: bool) {
+        if drop {
+            self.buf.drain(..self.at);
+            self.base += self.at as u64;
+            self.at = 0;
+        }
+        let want = need.max(self.chunk);
+        while self.buf.len() < want && !self.eof {
+            let pos = self.base + self.buf.len() as u64;
+            let left = self.bytes.len().saturating_sub(pos);
+            if left == 0 {
+                break;
             }
-            if eof {
-                buf.truncate(start);
+            let old = self.buf.len();
+            let room = (want - old).min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.buf.resize(old + room, 0);
+            match self.bytes.read_at(pos, &mut self.buf[old..]) {
+                Ok(0) | Err(_) => {
+                    self.buf.truncate(old);
+                    self.eof = true;
+                }
+                Ok(n) => self.buf.truncate(old + n),
             }
         }
-        let more = if eof { 0 } else { len - base - buf.len() };
-        let prior_last = carried.as_mut().and_then(|c| c.1.take());
-        let mut reader = match carried {
-            None => Reader::new_chunk(&buf, magic, more),
-            Some((header, _, read, damaged)) => Reader {
-                bytes: &buf,
-                at: 0,
-                header,
-                last: prior_last.as_deref(),
-                read,
-                damaged,
-                ended: None,
-                base,
-                more,
-                wants: None,
-            },
-        };
-        for entry in reader.by_ref() {
-            each(entry);
+    }
+
+    /// How many bytes of the file follow `buf`.
+    fn more(&self) -> usize {
+        if self.eof {
+            return 0;
         }
-        let Some(wants) = reader.wants else {
-            return Scanned {
-                header: reader.header,
-                whole: reader.whole(),
-                any: len > 0,
+        let read = self.base + self.buf.len() as u64;
+        usize::try_from(self.bytes.len().saturating_sub(read)).unwrap_or(usize::MAX)
+    }
+
+    /// Moves to the next sound entry; false at the end of the file.
+    pub(crate) fn advance(&mut self) -> bool {
+        self.current = None;
+        if self.end.is_some() {
+            return false;
+        }
+        if !self.started && self.buf.is_empty() {
+            self.fill(64, false);
+        }
+        loop {
+            let more = self.more();
+            let mut next_name = std::mem::take(&mut self.spare);
+            next_name.clear();
+            let step = {
+                let mut reader = if self.started {
+                    Reader {
+                        bytes: &self.buf,
+                        at: self.at,
+                        header: self.header,
+                        last: (self.read > 0).then_some(self.name.as_str()),
+                        read: self.read,
+                        damaged: self.damaged,
+                        ended: None,
+                        base: self.base as usize,
+                        more,
+                        wants: None,
+                    }
+                } else {
+                    Reader::new_chunk(&self.buf, self.magic, more)
+                };
+                let step = match reader.next() {
+                    Some(e) => {
+                        next_name.push_str(e.name);
+                        let end = e.frame.end - self.base as usize;
+                        Step::Entry(
+                            Current {
+                                key: e.key,
+                                settled: e.settled,
+                                record: e.record.map(|r| (end - r.len(), r.len())),
+                                frame_at: e.frame.start as u64,
+                                frame_len: (e.frame.end - e.frame.start) as u32,
+                            },
+                            reader.at,
+                        )
+                    }
+                    None => match reader.wants {
+                        Some(wants) => Step::More {
+                            wants,
+                            at: reader.at,
+                        },
+                        None => Step::End(Scanned {
+                            whole: reader.whole(),
+                            any: self.bytes.len() > 0,
+                        }),
+                    },
+                };
+                let header_read = !self.started && reader.at > self.magic.len();
+                if self.started || header_read || matches!(step, Step::Entry(..)) {
+                    self.header = reader.header;
+                    self.read = reader.read;
+                    self.damaged = reader.damaged;
+                }
+                step
             };
-        };
-        let at = reader.at;
-        if carried.is_none() && at == magic.len() {
-            // The header itself runs past the first chunk: read it whole
-            // (nothing was shown yet).
-            need = at + wants;
-            continue;
+            match step {
+                Step::Entry(current, at) => {
+                    self.started = true;
+                    self.spare = std::mem::replace(&mut self.name, next_name);
+                    self.at = at;
+                    self.current = Some(current);
+                    return true;
+                }
+                Step::More { wants, at } => {
+                    self.spare = next_name;
+                    if !self.started && at == self.magic.len() {
+                        // The header runs past the first chunk: read it
+                        // whole, from the format mark.
+                        self.fill(at + wants, false);
+                    } else {
+                        self.started = true;
+                        self.at = at;
+                        self.fill(wants, true);
+                    }
+                }
+                Step::End(scanned) => {
+                    self.spare = next_name;
+                    self.end = Some(scanned);
+                    return false;
+                }
+            }
         }
-        carried = Some((
-            reader.header,
-            reader.last.map(str::to_owned),
-            reader.read,
-            reader.damaged,
-        ));
-        buf.drain(..at);
-        base += at;
-        need = chunk.max(wants);
+    }
+
+    /// The current entry, if the last [`Scanner::advance`] found one.
+    pub(crate) fn current(&self) -> Option<Entry<'_>> {
+        let c = self.current?;
+        let at = c.frame_at as usize;
+        Some(Entry {
+            name: &self.name,
+            key: c.key,
+            settled: c.settled,
+            record: c.record.map(|(at, len)| &self.buf[at..at + len]),
+            frame: at..at + c.frame_len as usize,
+        })
+    }
+
+    /// The file's header, once read (by the first step) and if sound.
+    pub(crate) fn header(&self) -> Option<Header> {
+        self.header
+    }
+
+    /// What the file was, once read to its end (`None` before).
+    pub(crate) fn scanned(&self) -> Option<Scanned> {
+        self.end
+    }
+}
+
+/// Copies frames of an index file, by place, into another: reads ahead a
+/// chunk at a time, since the frames a refresh copies mostly follow each
+/// other.
+pub(crate) struct Copier<B: Bytes> {
+    bytes: B,
+    buf: Vec<u8>,
+    base: u64,
+}
+
+impl<B: Bytes> Copier<B> {
+    pub(crate) fn new(bytes: B) -> Copier<B> {
+        Copier {
+            bytes,
+            buf: Vec::new(),
+            base: 0,
+        }
+    }
+
+    /// Writes the `len` bytes at `at` to `out`.
+    pub(crate) fn copy(
+        &mut self,
+        at: u64,
+        len: u32,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let end = at + u64::from(len);
+        if at < self.base || end > self.base + self.buf.len() as u64 {
+            self.base = at;
+            self.buf.clear();
+            let want = (len as usize).max(CHUNK);
+            let left = usize::try_from(self.bytes.len().saturating_sub(at)).unwrap_or(usize::MAX);
+            self.buf.resize(want.min(left), 0);
+            let mut filled = 0;
+            while filled < self.buf.len() {
+                match self
+                    .bytes
+                    .read_at(at + filled as u64, &mut self.buf[filled..])?
+                {
+                    0 => break,
+                    n => filled += n,
+                }
+            }
+            self.buf.truncate(filled);
+            if filled < len as usize {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let from = (at - self.base) as usize;
+        out.write_all(&self.buf[from..from + len as usize])
     }
 }
 
@@ -496,17 +725,26 @@ mod tests {
         }
     }
 
-    /// What [`read_in_chunks`] reads of `bytes`, `chunk` bytes at a time.
-    fn chunked(bytes: &[u8], chunk: usize) -> (Vec<(String, Range<usize>)>, Scanned) {
+    /// What a [`Scanner`] reads of `bytes`, `chunk` bytes at a time, with
+    /// each entry's frame as a [`Copier`] copies it.
+    fn chunked(
+        bytes: &[u8],
+        chunk: usize,
+    ) -> (Vec<(String, Range<usize>)>, Scanned, Option<Header>) {
         let mut seen = Vec::new();
-        let scanned = read_in_chunks(
-            &mut &bytes[..],
-            bytes.len() as u64,
-            MAGIC,
-            chunk,
-            &mut |e| seen.push((e.name.to_string(), e.frame)),
-        );
-        (seen, scanned)
+        let mut scanner = Scanner::with_chunk(bytes, MAGIC, chunk);
+        let mut copier = Copier::new(bytes);
+        while scanner.advance() {
+            let e = scanner.current().unwrap();
+            let mut copied = Vec::new();
+            let len = (e.frame.end - e.frame.start) as u32;
+            copier.copy(e.frame.start as u64, len, &mut copied).unwrap();
+            assert_eq!(copied, &bytes[e.frame.clone()]);
+            assert_eq!(e.record, verified_entry(bytes, e.frame.clone()).record);
+            seen.push((e.name.to_string(), e.frame));
+        }
+        assert!(scanner.current().is_none() && !scanner.advance());
+        (seen, scanner.scanned().unwrap(), scanner.header())
     }
 
     #[test]
@@ -529,10 +767,10 @@ mod tests {
                 .map(|e| (e.name.to_string(), e.frame))
                 .collect();
             for chunk in [1, 5, 13, 40, 64, 100, 4096] {
-                let (seen, scanned) = chunked(bytes, chunk);
+                let (seen, scanned, header) = chunked(bytes, chunk);
                 assert_eq!(seen, whole, "chunk {chunk}");
                 assert_eq!(scanned.whole, reader.whole(), "chunk {chunk}");
-                assert_eq!(scanned.header, reader.header(), "chunk {chunk}");
+                assert_eq!(header, reader.header(), "chunk {chunk}");
                 for (name, frame) in &seen {
                     assert_eq!(verified_entry(bytes, frame.clone()).name, name);
                 }

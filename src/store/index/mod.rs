@@ -55,7 +55,8 @@ pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
 use self::format::{
-    entry_frame, verified_entry, write_head, write_trailer, EncodeRecord, Header, Reader,
+    entry_frame, verified_entry, write_head, write_trailer, Copier, EncodeRecord, Header, OpenFile,
+    Scanner,
 };
 pub use self::search::{summary_of_meta, SearchSegments};
 pub use self::tickets::SummaryScan;
@@ -121,6 +122,18 @@ pub(super) struct Listed {
     pub key: Option<FileKey>,
 }
 
+impl Listed {
+    /// A file a walk found. A link or anything else but a regular file has
+    /// no identity: it is never indexed, and reading it reports it.
+    pub(super) fn of(found: super::walk::Found) -> Listed {
+        Listed {
+            key: found.key.filter(|_| found.regular),
+            ino: found.ino,
+            name: found.rel,
+        }
+    }
+}
+
 /// A folder of the store that indexes derive from.
 pub(super) trait Folder {
     /// What one parse of a file gives, shared by the indexes of a refresh.
@@ -129,6 +142,13 @@ pub(super) trait Folder {
     const DIR: &'static str;
     /// Every file, sorted by name; `stat`: each with its identity.
     fn files(store: &Store, stat: bool) -> Result<Vec<Listed>>;
+    /// Every file with its identity, as [`Folder::files`] lists them, given
+    /// to `each` a run at a time, in order: a folder of many files lists
+    /// them a sub-folder at a time, so that a refresh holds one run.
+    fn runs(store: &Store, each: &mut dyn FnMut(Vec<Listed>)) -> Result<()> {
+        each(Self::files(store, true)?);
+        Ok(())
+    }
     /// Reads and parses one file.
     fn parse(store: &Store, name: &str) -> Result<Self::Parsed>;
 }
@@ -232,8 +252,53 @@ pub(super) enum Old<'a> {
     File(std::fs::File, u64),
 }
 
-/// Where an entry of a refreshed index comes from: one per file of the
-/// folder, so kept small (16 bytes).
+/// The bytes of an old index, for a [`Scanner`] or a [`Copier`].
+enum OldBytes<'a> {
+    Memory(&'a [u8]),
+    File(OpenFile),
+}
+
+impl format::Bytes for OldBytes<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            OldBytes::Memory(b) => b.len() as u64,
+            OldBytes::File(f) => f.len(),
+        }
+    }
+
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            OldBytes::Memory(b) => b.read_at(at, buf),
+            OldBytes::File(f) => f.read_at(at, buf),
+        }
+    }
+}
+
+impl<'a> Old<'a> {
+    /// A scanner of the file and a copier of its frames (two handles of
+    /// one open file: each read says where it reads), or none.
+    fn open(
+        self,
+        magic: &'static [u8; 8],
+    ) -> Option<(Scanner<OldBytes<'a>>, Copier<OldBytes<'a>>)> {
+        match self {
+            Old::Nothing => None,
+            Old::Bytes(b) => Some((
+                Scanner::new(OldBytes::Memory(b), magic),
+                Copier::new(OldBytes::Memory(b)),
+            )),
+            Old::File(f, len) => {
+                let copy = f.try_clone().ok()?;
+                Some((
+                    Scanner::new(OldBytes::File(OpenFile(f, len)), magic),
+                    Copier::new(OldBytes::File(OpenFile(copy, len))),
+                ))
+            }
+        }
+    }
+}
+
+/// Where an entry of a run of a refresh comes from.
 #[derive(Clone, Copy)]
 enum Source {
     /// Unchanged: the frame of `len` bytes at `at` in the old file.
@@ -244,13 +309,6 @@ enum Source {
     Left,
 }
 
-/// What a refresh copies reused entries from.
-enum Copied<'a> {
-    Nothing,
-    Bytes(&'a [u8]),
-    File(std::io::BufReader<std::fs::File>),
-}
-
 /// Where a refresh writes an index's new file: to its place, piece by
 /// piece, or into memory for a caller that wants the bytes.
 enum Out {
@@ -258,107 +316,108 @@ enum Out {
     Memory(Vec<u8>),
 }
 
-/// One index during a refresh.
+/// One index during a refresh. The folder's files come in runs (in name
+/// order); each run is matched to the old file's entries as the old file
+/// is read, its changed files parsed, and its entries written out if the
+/// new file will differ from the old one. Until that is known, the old
+/// entries kept are remembered as spans of the old file, so that a file
+/// found stale late is still written whole.
 struct Plan<'a> {
     file: &'static str,
     magic: &'static [u8; 8],
     complete: bool,
-    /// What old entries are copied from.
-    old: Copied<'a>,
-    /// Where the copy stands in an old file, which is read forward.
-    old_at: u64,
+    old: Option<(Scanner<OldBytes<'a>>, Copier<OldBytes<'a>>)>,
+    /// Whether the scanner stands on an entry not yet matched.
+    on_entry: bool,
+    /// This run's entries, and its fresh frames until written.
     sources: Vec<Source>,
     fresh: Vec<Option<Vec<u8>>>,
+    /// Before the new file is started: the spans of old entries kept
+    /// (start, end, entries).
+    kept: Vec<(u64, u64, u64)>,
     /// Whether the new file would differ from the old one.
     stale: bool,
-    /// The new file, once known to be stale; `None` after a failed write
-    /// (best effort: the next command builds the index again).
+    /// The new file, once started; `None` after a failed write (best
+    /// effort: the next command builds the index again).
     out: Option<Out>,
     writing: bool,
-    /// How many of `sources` were written to `out`, and how many entries.
-    written: usize,
     count: u64,
 }
 
 impl<'a> Plan<'a> {
-    /// Matches the old file's entries to `files` (both sorted by name); an
-    /// entry is reused when its file has the same identity, had settled and
-    /// could be read. Each reused entry is shown to `reused`.
+    /// `hold`: the new file, with this header, is written whatever it
+    /// holds, into memory too.
     fn new(
         slot: (&'static str, &'static [u8; 8], bool),
-        mut old: Old<'a>,
-        files: &[Listed],
+        old: Old<'a>,
         folder: Option<FileKey>,
-        mut reused: impl FnMut(usize, &Entry<'_>),
+        hold: Option<&Header>,
     ) -> Plan<'a> {
         let (file, magic, complete) = slot;
-        let mut sources = Vec::with_capacity(files.len());
-        let mut stale = false;
-        let mut i = 0;
-        let mut each = |e: Entry<'_>| {
-            while files.get(i).is_some_and(|f| f.name.as_str() < e.name) {
-                sources.push(Source::Left);
-                i += 1;
-            }
-            match files.get(i).filter(|f| f.name == e.name) {
-                Some(listed) => {
-                    if Some(e.key) == listed.key && e.settled && e.record.is_some() {
-                        reused(i, &e);
-                        let len = (e.frame.end - e.frame.start) as u32;
-                        sources.push(Source::Old {
-                            at: e.frame.start as u64,
-                            len,
-                        });
-                    } else {
-                        sources.push(Source::Left);
-                    }
-                    i += 1;
-                }
-                // The entry of a file no longer there.
-                None => stale = true,
-            }
-        };
-        let scanned = match &mut old {
-            Old::Nothing => format::Scanned::default(),
-            Old::Bytes(bytes) => {
-                let mut reader = Reader::new(bytes, magic);
-                reader.by_ref().for_each(&mut each);
-                format::Scanned {
-                    header: reader.header(),
-                    whole: reader.whole(),
-                    any: !bytes.is_empty(),
-                }
-            }
-            Old::File(f, len) => format::read_chunked(f, *len, magic, &mut each),
-        };
-        sources.resize_with(files.len(), || Source::Left);
-        // No file and nothing to put in one: nothing to write (a store
-        // whose every file is too recent, say).
-        stale |= scanned.any && !scanned.whole;
-        if complete {
-            stale |= scanned
-                .header
-                .is_none_or(|h| h.folder != folder || racy_folder(&h));
-        }
-        let old = match old {
-            Old::Nothing => Copied::Nothing,
-            Old::Bytes(bytes) => Copied::Bytes(bytes),
-            Old::File(f, _) => Copied::File(std::io::BufReader::with_capacity(1 << 16, f)),
-        };
-        Plan {
+        let mut old = old.open(magic);
+        let on_entry = old.as_mut().is_some_and(|(s, _)| s.advance());
+        let mut plan = Plan {
             file,
             magic,
             complete,
             old,
-            // Unknown: the first copy seeks.
-            old_at: u64::MAX,
-            sources,
+            on_entry,
+            sources: Vec::new(),
             fresh: Vec::new(),
-            stale,
+            kept: Vec::new(),
+            stale: false,
             out: None,
             writing: false,
-            written: 0,
             count: 0,
+        };
+        if complete {
+            // The header comes first: read by the first step.
+            let header = plan.old.as_ref().and_then(|(s, _)| s.header());
+            plan.stale |= header.is_none_or(|h| h.folder != folder || racy_folder(&h));
+        }
+        if let Some(header) = hold {
+            plan.writing = true;
+            plan.out = Some(Out::Memory(Vec::new()));
+            let written = plan.with_out(|out, _| write_head(out, magic, header));
+            plan.wrote(written, 0);
+        }
+        plan
+    }
+
+    /// Matches a run of the folder's files (sorted by name, after those of
+    /// earlier runs) to the old file's entries; an entry is reused when its
+    /// file has the same identity, had settled and could be read. Each
+    /// reused entry is shown to `reused`, with its place in the run.
+    fn take_run(&mut self, files: &[Listed], mut reused: impl FnMut(usize, &Entry<'_>)) {
+        self.sources.clear();
+        self.fresh.clear();
+        for (i, listed) in files.iter().enumerate() {
+            let mut source = Source::Left;
+            while let Some((scanner, _)) = self.old.as_mut().filter(|_| self.on_entry) {
+                let entry = scanner.current().expect("on an entry");
+                if entry.name < listed.name.as_str() {
+                    // The entry of a file no longer there.
+                    self.stale = true;
+                } else {
+                    if entry.name == listed.name
+                        && Some(entry.key) == listed.key
+                        && entry.settled
+                        && entry.record.is_some()
+                    {
+                        reused(i, &entry);
+                        let len = (entry.frame.end - entry.frame.start) as u32;
+                        source = Source::Old {
+                            at: entry.frame.start as u64,
+                            len,
+                        };
+                    }
+                    if entry.name > listed.name.as_str() {
+                        break;
+                    }
+                }
+                self.on_entry = scanner.advance();
+            }
+            self.sources.push(source);
         }
     }
 
@@ -372,95 +431,109 @@ impl<'a> Plan<'a> {
         self.stale = true;
     }
 
-    /// Starts the new file if the old one is stale (into memory with
-    /// `hold`), then writes the entries before `end` not yet written.
-    /// A failed write drops the new file (best effort).
-    fn write_to(&mut self, store: &Store, header: &Header, end: usize, hold: bool) {
-        if !self.stale && !hold {
-            return;
+    /// Ends a run: its entries are written if the new file is started (it
+    /// is, once the old one is known stale), else remembered.
+    fn end_run(&mut self, store: &Store, header: &Header) {
+        if self.stale && !self.writing {
+            self.start(store, header);
         }
-        if !self.writing {
-            self.writing = true;
-            self.out = if hold {
-                Some(Out::Memory(Vec::new()))
-            } else {
-                let path = store.index_path(self.file);
-                if let Some(dir) = path.parent().filter(|_| !self.complete) {
-                    store.sweep_before_write(dir, None);
+        for i in 0..self.sources.len() {
+            match self.sources[i] {
+                Source::Old { at, len } if !self.writing => {
+                    let end = at + u64::from(len);
+                    match self.kept.last_mut() {
+                        Some(last) if last.1 == at => {
+                            last.1 = end;
+                            last.2 += 1;
+                        }
+                        _ => self.kept.push((at, end, 1)),
+                    }
                 }
-                super::fsio::Replacement::create(&path).ok().map(Out::File)
-            };
-            if self.write(|w| write_head(w, self.magic, header)).is_err() {
-                self.out = None;
-            }
-        }
-        while self.written < end && self.out.is_some() {
-            let copied = match self.sources[self.written] {
-                Source::Old { at, len } => self.copy_old(at, len),
+                Source::Old { at, len } => {
+                    let copied = self.with_out(|out, copier| copier.copy(at, len, out));
+                    self.wrote(copied, 1);
+                }
                 Source::Fresh(n) => {
                     let frame = self.fresh[n as usize].take().expect("written once");
-                    self.write(|w| w.write_all(&frame)).map(|()| true)
+                    let written = self.with_out(|out, _| out.write_all(&frame));
+                    self.wrote(written, 1);
                 }
-                Source::Left => Ok(false),
-            };
-            match copied {
-                Ok(entry) => self.count += u64::from(entry),
-                Err(_) => self.out = None,
+                Source::Left => {}
             }
-            self.written += 1;
+        }
+        self.sources.clear();
+        self.fresh.clear();
+    }
+
+    /// Starts the new file: its head, then the old entries kept so far.
+    fn start(&mut self, store: &Store, header: &Header) {
+        self.writing = true;
+        let path = store.index_path(self.file);
+        if let Some(dir) = path.parent().filter(|_| !self.complete) {
+            // What killed writers left in `.desk/cache/` goes first: done
+            // by the writers of indexes that readers rebuild from nothing,
+            // holding no lock (the ticket cache, the largest file there);
+            // what a complete index's writers leave is for `desk run` and
+            // `desk check` to remove, as for the folders they lock.
+            store.sweep_before_write(dir, None);
+        }
+        self.out = super::fsio::Replacement::create(&path).ok().map(Out::File);
+        let magic = self.magic;
+        let written = self.with_out(|out, _| write_head(out, magic, header));
+        self.wrote(written, 0);
+        for (start, end, n) in std::mem::take(&mut self.kept) {
+            let len = u32::try_from(end - start);
+            let copied = self.with_out(|out, copier| match len {
+                Ok(len) => copier.copy(start, len, out),
+                // Spans longer than 4 GiB: a frame at a time is not worth
+                // it for a file that size; it is built again.
+                Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
+            });
+            self.wrote(copied, n);
         }
     }
 
-    fn write(
+    fn with_out(
         &mut self,
-        bytes: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+        write: impl FnOnce(&mut dyn Write, &mut Copier<OldBytes<'a>>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        match self.out.as_mut() {
-            Some(Out::File(f)) => bytes(f),
-            Some(Out::Memory(v)) => bytes(v),
-            None => Ok(()),
-        }
-    }
-
-    /// Copies the old file's `len` bytes at `at` into the new file.
-    fn copy_old(&mut self, at: u64, len: u32) -> std::io::Result<bool> {
         let out: &mut dyn Write = match self.out.as_mut() {
             Some(Out::File(f)) => f,
             Some(Out::Memory(v)) => v,
-            None => return Ok(false),
+            None => return Ok(()),
         };
-        match &mut self.old {
-            Copied::Nothing => unreachable!("no old entry without an old file"),
-            Copied::Bytes(bytes) => out.write_all(&bytes[at as usize..][..len as usize])?,
-            Copied::File(f) => {
-                use std::io::{Read, Seek, SeekFrom};
-                match at.checked_sub(self.old_at) {
-                    Some(0) => {}
-                    // Skipped entries: within the buffer, most often.
-                    Some(ahead) => f.seek_relative(ahead as i64)?,
-                    None => {
-                        f.seek(SeekFrom::Start(at))?;
-                    }
-                }
-                let len = u64::from(len);
-                let copied = std::io::copy(&mut (&mut *f).take(len), out)?;
-                if copied != len {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-                self.old_at = at + len;
-            }
+        match self.old.as_mut() {
+            Some((_, copier)) => write(out, copier),
+            None => write(out, &mut Copier::new(OldBytes::Memory(&[]))),
         }
-        Ok(true)
     }
 
-    /// Writes the rest and the trailer, and puts the new file in place;
-    /// the bytes written, for `hold`.
-    fn finish(mut self, store: &Store, header: &Header, hold: bool) -> Option<Vec<u8>> {
-        self.write_to(store, header, self.sources.len(), hold);
-        let count = self.count;
-        if self.write(|w| write_trailer(w, count)).is_err() {
-            self.out = None;
+    fn wrote(&mut self, result: std::io::Result<()>, entries: u64) {
+        match result {
+            Ok(()) => self.count += entries,
+            Err(_) => self.out = None,
         }
+    }
+
+    /// Reads the old file to its end, writes the new one if it differs
+    /// (or `hold` asks for it) and puts it in place: the bytes written, for
+    /// `hold`.
+    fn finish(mut self, store: &Store, header: &Header) -> Option<Vec<u8>> {
+        if let Some((scanner, _)) = self.old.as_mut() {
+            // Entries of files no longer there.
+            self.stale |= self.on_entry;
+            while scanner.advance() {}
+            // No file and nothing to put in one: nothing to write (a store
+            // whose every file is too recent, say).
+            let scanned = scanner.scanned().expect("read to the end");
+            self.stale |= scanned.any && !scanned.whole;
+        }
+        if self.stale && !self.writing {
+            self.start(store, header);
+        }
+        let count = self.count;
+        let written = self.with_out(|out, _| write_trailer(out, count));
+        self.wrote(written, 0);
         match self.out.take()? {
             Out::File(f) => {
                 let _ = f.commit();
@@ -474,7 +547,6 @@ impl<'a> Plan<'a> {
         }
     }
 }
-
 /// Whether a header's folder identity could hide a later change: it
 /// changed within the racy window of the moment it was taken.
 fn racy_folder(header: &Header) -> bool {
@@ -569,8 +641,9 @@ impl Store {
     /// `visit` sees every readable file's record, by position in the
     /// folder's listing and name, in no particular order; reused records
     /// are decoded one at a time, so memory holds what `visit` keeps. The
-    /// old files are read a chunk at a time and the new ones written as
-    /// the refresh goes, so memory holds neither.
+    /// folder is listed a run at a time ([`Folder::runs`]), the old files
+    /// are read a chunk at a time and the new ones written as the refresh
+    /// goes, so memory holds none of them whole.
     /// `old`: `I`'s file ([`Store::open_index`]), or [`Old::Nothing`] to
     /// parse every file. `hold`: return `I`'s new file too.
     pub(super) fn refresh<I: Derived>(
@@ -601,100 +674,95 @@ impl Store {
         // The folder first: a change after this makes the next writer look
         // again rather than trust what was listed before it.
         let folder = self.folder_key::<I::Folder>()?;
-        let files = I::Folder::files(self, true)?;
-        let companions = I::companions();
-        let mut plan = Plan::new(
-            (I::FILE, I::MAGIC, I::COMPLETE),
-            old,
-            &files,
-            folder,
-            |i, e| {
-                if let Some(visit) = visit.as_mut() {
-                    if let Some(record) = e.record.and_then(I::decode) {
-                        visit(i, e.name, record);
-                    }
-                }
-            },
-        );
-        let mut others: Vec<Plan> = companions
-            .iter()
-            .map(|c| {
-                let old = self.open_index_file(c.file());
-                Plan::new(
-                    (c.file(), c.magic(), c.complete()),
-                    old,
-                    &files,
-                    folder,
-                    |_, _| {},
-                )
-            })
-            .collect();
-        let to_parse: Vec<usize> = (0..files.len())
-            .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
-            .collect();
         let header = Header {
             folder,
             taken: started,
         };
+        let companions = I::companions();
+        let held = hold.then_some(&header);
+        let mut plan = Plan::new((I::FILE, I::MAGIC, I::COMPLETE), old, folder, held);
+        let mut others: Vec<Plan> = companions
+            .iter()
+            .map(|c| {
+                let old = self.open_index_file(c.file());
+                Plan::new((c.file(), c.magic(), c.complete()), old, folder, None)
+            })
+            .collect();
         let mut errors = Vec::new();
         let what = format!("reading {}", I::Folder::DIR);
-        for (n, batch) in to_parse.chunks(4096).enumerate() {
-            self.notices.progress(&what, n * 4096, to_parse.len());
-            let results = crate::parallel::map(batch, |&i| {
-                let listed = &files[i];
-                let parsed = I::Folder::parse(self, &listed.name);
-                let readable = parsed.as_ref().ok();
-                // Every file named, or only settled readable ones.
-                let kept = |complete: bool| {
-                    listed
-                        .key
-                        .filter(|key| complete || (readable.is_some() && settled(key, started)))
-                };
-                let own = plan.needs(i).then(|| readable.map(I::derive)).flatten();
-                let own_frame = kept(I::COMPLETE)
-                    .filter(|_| plan.needs(i))
-                    .map(|key| I::frame(&listed.name, &key, started, own.as_ref()));
-                let other_frames: Vec<Option<Vec<u8>>> = companions
-                    .iter()
-                    .zip(&others)
-                    .map(|(c, p)| {
-                        let key = kept(c.complete()).filter(|_| p.needs(i))?;
-                        Some(c.frame(&listed.name, &key, started, readable))
-                    })
-                    .collect();
-                (own, own_frame, other_frames, parsed.err())
-            });
-            for (&i, (own, own_frame, other_frames, error)) in batch.iter().zip(results) {
-                if let (Some(record), Some(visit)) = (own, visit.as_mut()) {
-                    visit(i, &files[i].name, record);
-                }
-                if let Some(frame) = own_frame {
-                    plan.put(i, frame);
-                }
-                for (p, frame) in others.iter_mut().zip(other_frames) {
-                    if let Some(frame) = frame {
-                        p.put(i, frame);
+        // Files listed in earlier runs, files to parse found and parsed.
+        let (mut before, mut found, mut parsed) = (0, 0, 0);
+        I::Folder::runs(self, &mut |files: Vec<Listed>| {
+            plan.take_run(&files, |i, e| {
+                if let Some(visit) = visit.as_mut() {
+                    if let Some(record) = e.record.and_then(I::decode) {
+                        visit(before + i, e.name, record);
                     }
                 }
-                errors.extend(error);
-            }
-            // Every entry before the batch's last is final: out it goes
-            // (a held file is written whole at the end).
-            let end = batch.last().map_or(0, |&i| i + 1);
-            if !hold {
-                plan.write_to(self, &header, end, false);
-            }
+            });
             for p in &mut others {
-                p.write_to(self, &header, end, false);
+                p.take_run(&files, |_, _| {});
             }
-        }
-        self.notices.progress(&what, to_parse.len(), to_parse.len());
+            let to_parse: Vec<usize> = (0..files.len())
+                .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
+                .collect();
+            found += to_parse.len();
+            for batch in to_parse.chunks(4096) {
+                // Until the last run is listed, the total is not known.
+                self.notices.progress(&what, parsed, found + 1);
+                let results = crate::parallel::map(batch, |&i| {
+                    let listed = &files[i];
+                    let parsed = I::Folder::parse(self, &listed.name);
+                    let readable = parsed.as_ref().ok();
+                    // Every file named, or only settled readable ones.
+                    let kept = |complete: bool| {
+                        listed
+                            .key
+                            .filter(|key| complete || (readable.is_some() && settled(key, started)))
+                    };
+                    let own = plan.needs(i).then(|| readable.map(I::derive)).flatten();
+                    let own_frame = kept(I::COMPLETE)
+                        .filter(|_| plan.needs(i))
+                        .map(|key| I::frame(&listed.name, &key, started, own.as_ref()));
+                    let other_frames: Vec<Option<Vec<u8>>> = companions
+                        .iter()
+                        .zip(&others)
+                        .map(|(c, p)| {
+                            let key = kept(c.complete()).filter(|_| p.needs(i))?;
+                            Some(c.frame(&listed.name, &key, started, readable))
+                        })
+                        .collect();
+                    (own, own_frame, other_frames, parsed.err())
+                });
+                for (&i, (own, own_frame, other_frames, error)) in batch.iter().zip(results) {
+                    if let (Some(record), Some(visit)) = (own, visit.as_mut()) {
+                        visit(before + i, &files[i].name, record);
+                    }
+                    if let Some(frame) = own_frame {
+                        plan.put(i, frame);
+                    }
+                    for (p, frame) in others.iter_mut().zip(other_frames) {
+                        if let Some(frame) = frame {
+                            p.put(i, frame);
+                        }
+                    }
+                    errors.extend(error);
+                }
+                parsed += batch.len();
+            }
+            plan.end_run(self, &header);
+            for p in &mut others {
+                p.end_run(self, &header);
+            }
+            before += files.len();
+        })?;
+        self.notices.progress(&what, parsed, parsed);
         for p in others {
-            p.finish(self, &header, false);
+            p.finish(self, &header);
         }
-        let held = plan.finish(self, &header, hold);
+        let held = plan.finish(self, &header);
         Ok(Refreshed {
-            parsed: to_parse.len(),
+            parsed,
             errors,
             held,
         })

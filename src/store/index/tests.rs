@@ -4,6 +4,7 @@
 use std::cell::Cell;
 
 use super::*;
+use super::format::Reader;
 use crate::store::walk::{yaml_files, Depth};
 
 thread_local! {

@@ -9,7 +9,7 @@ use super::message_ids::MessageIds;
 use super::{Derived, Folder, Listed, Of, Old, Slot};
 use crate::error::{Error, Result};
 use crate::model::{Summary, Ticket, TicketId};
-use crate::store::walk::{yaml_files, Depth};
+use crate::store::walk::{yaml_files, yaml_runs, Depth};
 use crate::store::{parse_ticket, read_file, Store};
 
 /// `tickets/`, at every depth; a file's name is its path below it.
@@ -22,14 +22,15 @@ impl Folder for Tickets {
     fn files(store: &Store, stat: bool) -> Result<Vec<Listed>> {
         Ok(yaml_files(&store.root, Self::DIR, Depth::Deep, stat)?
             .into_iter()
-            .map(|found| Listed {
-                // A link or anything else has no identity: it is never
-                // indexed, and reading it reports it.
-                key: found.key.filter(|_| found.regular),
-                ino: found.ino,
-                name: found.rel,
-            })
+            .map(Listed::of)
             .collect())
+    }
+
+    /// A month folder at a time (and each run of files beside folders).
+    fn runs(store: &Store, each: &mut dyn FnMut(Vec<Listed>)) -> Result<()> {
+        yaml_runs(&store.root, Self::DIR, true, &mut |run| {
+            each(run.into_iter().map(Listed::of).collect())
+        })
     }
 
     fn parse(store: &Store, name: &str) -> Result<Ticket> {
@@ -65,10 +66,11 @@ impl Derived for TicketCache {
     }
 }
 
-/// Every ticket's summary, every unreadable file, and how the cache served.
-#[derive(Debug, Default)]
-pub struct SummaryScan {
-    pub summaries: Vec<Summary>,
+/// Every ticket's summary (or what a command keeps of it), every
+/// unreadable file, and how the cache served.
+#[derive(Debug)]
+pub struct SummaryScan<T = Summary> {
+    pub summaries: Vec<T>,
     pub errors: Vec<Error>,
     /// How many files had to be parsed (the rest came from the cache).
     pub parsed: usize,
@@ -78,7 +80,18 @@ pub struct SummaryScan {
     pub misplaced: Vec<(PathBuf, Summary)>,
 }
 
-impl SummaryScan {
+impl<T> Default for SummaryScan<T> {
+    fn default() -> Self {
+        SummaryScan {
+            summaries: Vec::new(),
+            errors: Vec::new(),
+            parsed: 0,
+            misplaced: Vec::new(),
+        }
+    }
+}
+
+impl<T> SummaryScan<T> {
     /// Fails with one error naming every unreadable file, if there were any.
     /// Commands call it after printing what they could read.
     pub fn into_result(&mut self) -> Result<()> {
@@ -100,7 +113,28 @@ impl Store {
         if let Some(revision) = self.revision() {
             return revision.summaries(keep);
         }
-        self.scan_summaries(use_cache, false, keep)
+        self.scan_summaries(use_cache, false, keep, Some)
+    }
+
+    /// [`Store::summaries_where`] for a command that keeps less than the
+    /// summaries `keep` wants: `take` turns each into what is kept, or
+    /// nothing, as it is read, so that memory holds only that.
+    pub fn summaries_taken<T>(
+        &self,
+        use_cache: bool,
+        keep: impl Fn(&Summary) -> bool + Sync,
+        mut take: impl FnMut(Summary) -> Option<T>,
+    ) -> Result<SummaryScan<T>> {
+        if let Some(revision) = self.revision() {
+            let scan = revision.summaries(keep)?;
+            return Ok(SummaryScan {
+                summaries: scan.summaries.into_iter().filter_map(take).collect(),
+                errors: scan.errors,
+                parsed: scan.parsed,
+                misplaced: scan.misplaced,
+            });
+        }
+        self.scan_summaries(use_cache, false, keep, &mut take)
     }
 
     /// [`Store::summaries_where`] for a command that writes to the tickets
@@ -113,21 +147,22 @@ impl Store {
         keep: impl Fn(&Summary) -> bool + Sync,
     ) -> Result<SummaryScan> {
         self.writable()?;
-        self.scan_summaries(true, true, keep)
+        self.scan_summaries(true, true, keep, Some)
     }
 
-    fn scan_summaries(
+    fn scan_summaries<T>(
         &self,
         use_cache: bool,
         check_places: bool,
         keep: impl Fn(&Summary) -> bool + Sync,
-    ) -> Result<SummaryScan> {
+        mut take: impl FnMut(Summary) -> Option<T>,
+    ) -> Result<SummaryScan<T>> {
         let old = if use_cache {
             self.open_index::<TicketCache>()
         } else {
             Old::Nothing
         };
-        let mut kept: Vec<(usize, Summary)> = Vec::new();
+        let mut kept: Vec<(usize, T)> = Vec::new();
         let mut misplaced = Vec::new();
         let refreshed = self.refresh::<TicketCache>(old, false, |i, name, summary| {
             if !keep(&summary) {
@@ -139,8 +174,8 @@ impl Store {
             {
                 let path = self.tickets_dir().join(name);
                 misplaced.push((i, self.display_path(&path).to_path_buf(), summary));
-            } else {
-                kept.push((i, summary));
+            } else if let Some(kept_of_it) = take(summary) {
+                kept.push((i, kept_of_it));
             }
         })?;
         kept.sort_unstable_by_key(|(i, _)| *i);
