@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::TicketId;
 use crate::report::html::{self, Lang};
 use crate::report::voices::{Source, Voice};
-use crate::report::{self, Facts, GroupBy, Period, Report, Section};
+use crate::report::{self, Earlier, Facts, GroupBy, Period, Report, Section};
 use crate::store::TEMPLATES_DIR;
 use crate::store::{text_key, Store};
 
@@ -22,6 +22,7 @@ pub struct ReportInput {
     pub period: Period,
     pub trend: Vec<Period>,
     pub facts: Vec<Facts>,
+    pub earlier: Earlier,
     pub names: BTreeMap<String, String>,
     /// What customers said in the period: complaints, survey comments, mail.
     pub voices: Vec<Voice>,
@@ -38,6 +39,7 @@ impl ReportInput {
             trend: self.trend.clone(),
             period: self.period.clone(),
             facts: &self.facts,
+            earlier: &self.earlier,
             config: &store.config,
             tz: store.settings.tz,
             by,
@@ -67,19 +69,34 @@ pub fn report_input(
     let window = report::window(&period, &trend, tz);
     // Tickets that cannot change the report are dropped as they are read;
     // the earliest creation of all is kept for the trend.
+    // Of those the trend alone reaches, only what it needs is kept.
     let first = AtomicI64::new(i64::MAX);
-    let mut scan = store.summaries_where(true, |t| {
-        first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
-        report::may_matter(t, window)
-    })?;
+    let core = report::window(&period, &[], tz);
+    let mut earlier = Earlier::default();
+    let mut scan = store.summaries_taken(
+        true,
+        |t| {
+            first.fetch_min(t.created.0.timestamp(), Ordering::Relaxed);
+            report::may_matter(t, window)
+        },
+        |t| {
+            if report::may_matter(&t, core) {
+                return Some(t);
+            }
+            earlier.add(&t, tz);
+            None
+        },
+    )?;
     let first_ticket =
         DateTime::from_timestamp(first.into_inner(), 0).map(|t| t.with_timezone(&tz).date_naive());
     let facts = Facts::of_all(&scan.summaries, policy, calendar, tz, now);
+    drop(scan.summaries);
     let mut errors_of_voices = Vec::new();
     let mut input = ReportInput {
         trend: report::trend_since(trend, first_ticket),
         period,
         facts,
+        earlier,
         names: BTreeMap::new(),
         voices: Vec::new(),
         now,

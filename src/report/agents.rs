@@ -19,6 +19,7 @@ pub fn build(r: &Report) -> Records {
     .spare(&["surveys", "open_at_end", "avg_overall"]);
     let mut agents: BTreeSet<&str> = r.config.agents.iter().map(|a| a.id.as_str()).collect();
     agents.extend(r.facts.iter().filter_map(|f| f.assignee.as_deref()));
+    agents.extend(r.earlier.assignees.iter().map(|a| a.as_str()));
     let end = r.end();
     for agent in agents {
         let mine = |f: &&Facts| f.assignee.as_deref() == Some(agent);

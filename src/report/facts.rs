@@ -12,8 +12,82 @@ use crate::sla::{replay, Calendar, ClockState, Policy, Span, TargetKind};
 #[derive(Debug, Clone)]
 pub struct SurveyFact {
     pub date: NaiveDate,
-    pub scores: BTreeMap<String, u8>,
+    pub scores: Scores,
     pub nps: Option<u8>,
+}
+
+/// A survey's score by dimension, in the dimensions' name order (the last
+/// score of a dimension given twice counts). A few inline names, no map: a
+/// report over a year of a large store holds hundreds of thousands.
+#[derive(Debug, Clone, Default)]
+pub struct Scores(Box<[(CompactString, u8)]>);
+
+impl Scores {
+    pub fn get(&self, dimension: &str) -> Option<&u8> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(dimension))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &u8> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> FromIterator<(&'a str, u8)> for Scores {
+    fn from_iter<T: IntoIterator<Item = (&'a str, u8)>>(given: T) -> Scores {
+        let by_name: BTreeMap<&str, u8> = given.into_iter().collect();
+        Scores(by_name.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl SurveyFact {
+    /// The surveys of a ticket, each on its local date.
+    pub fn all_of(ticket: &Summary, tz: Tz) -> Vec<SurveyFact> {
+        ticket
+            .marks
+            .iter()
+            .filter_map(|m| match &m.what {
+                Step::Surveyed { scores, nps } => Some(SurveyFact {
+                    date: m.at.0.with_timezone(&tz).date_naive(),
+                    scores: scores.iter().map(|(k, v)| (k.as_ref(), *v)).collect(),
+                    nps: *nps,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What a report keeps of the tickets that only its trend reaches (nothing
+/// of theirs falls in the period or the one before): their surveys, for
+/// the satisfaction trend, and their assignees, listed in `agents` as for
+/// every ticket the report reads. A ticket's full facts would cost a
+/// hundred times the memory, for a year of tickets.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    pub surveys: Vec<SurveyFact>,
+    pub assignees: std::collections::BTreeSet<CompactString>,
+}
+
+impl Earlier {
+    pub fn add(&mut self, ticket: &Summary, tz: Tz) {
+        self.surveys.extend(SurveyFact::all_of(ticket, tz));
+        if let Some(a) = &ticket.assignee {
+            if !self.assignees.contains(a) {
+                self.assignees.insert(a.clone());
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -57,18 +131,7 @@ impl Facts {
         let clocks = replay(&ticket.marks, &ticket.priority, policy, calendar, now);
         let created = utc(&ticket.created);
         let closed = ticket.closed_at().map(|t| (utc(&t), local(utc(&t))));
-        let surveys = ticket
-            .marks
-            .iter()
-            .filter_map(|m| match &m.what {
-                Step::Surveyed { scores, nps } => Some(SurveyFact {
-                    date: local(utc(&m.at)),
-                    scores: scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                    nps: *nps,
-                }),
-                _ => None,
-            })
-            .collect();
+        let surveys = SurveyFact::all_of(ticket, tz);
         let received = ticket
             .marks
             .iter()

@@ -19,7 +19,7 @@ mod types;
 pub mod voices;
 
 pub use customers::top as top_customers;
-pub use facts::{Facts, SurveyFact};
+pub use facts::{Earlier, Facts, SurveyFact};
 pub use period::Period;
 pub use summary::summary;
 pub use themes::{Theme, ThemeSettings};
@@ -70,7 +70,12 @@ impl GroupBy {
 pub struct Report<'a> {
     pub period: Period,
     pub trend: Vec<Period>,
+    /// The facts of the tickets that can change the period's figures or
+    /// the previous period's ([`may_matter`] over [`window`] without a
+    /// trend).
     pub facts: &'a [Facts],
+    /// What the trend alone needs of the other tickets it reaches.
+    pub earlier: &'a Earlier,
     pub config: &'a Config,
     pub tz: Tz,
     pub by: GroupBy,

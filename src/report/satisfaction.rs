@@ -29,6 +29,7 @@ pub fn surveys_in<'a>(r: &'a Report, period: &'a Period) -> Vec<&'a SurveyFact> 
     r.facts
         .iter()
         .flat_map(|f| f.surveys.iter())
+        .chain(&r.earlier.surveys)
         .filter(|s| period.contains(s.date))
         .collect()
 }
