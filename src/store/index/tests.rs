@@ -3,8 +3,8 @@
 
 use std::cell::Cell;
 
-use super::*;
 use super::format::Reader;
+use super::*;
 use crate::store::walk::{yaml_files, Depth};
 
 thread_local! {
@@ -28,6 +28,16 @@ impl Folder for Notes {
                 name: f.rel,
             })
             .collect())
+    }
+
+    /// A file at a time, so that every test here goes through runs: old
+    /// entries remembered until the new file is started, a file found
+    /// stale only at its end.
+    fn runs(store: &Store, each: &mut dyn FnMut(Vec<Listed>)) -> Result<()> {
+        for listed in Self::files(store, true)? {
+            each(vec![listed]);
+        }
+        Ok(())
     }
 
     fn parse(store: &Store, name: &str) -> Result<String> {
@@ -155,6 +165,41 @@ fn a_changed_file_is_derived_again_alone_and_a_removed_one_dropped() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn an_index_found_stale_only_at_its_end_is_still_written_whole() {
+    use std::os::unix::fs::MetadataExt;
+    let (_dir, store) = store();
+    write(&store, "d", "delta\n");
+    lines(&store, true);
+    let path = index_file(&store, Lines::FILE);
+    let inode = || std::fs::metadata(&path).unwrap().ino();
+    let before = inode();
+    assert_eq!(lines(&store, true).1, 0);
+    assert_eq!(inode(), before, "unchanged: not rewritten");
+    // Every entry sound but the trailer cut: known only at the end, when
+    // the runs are gone; the entries kept come from the old file.
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = path.with_extension("cut");
+    std::fs::write(&cut, &bytes[..bytes.len() - 12]).unwrap();
+    std::fs::rename(&cut, &path).unwrap();
+    let (records, parsed) = lines(&store, true);
+    assert_eq!((records.len(), parsed), (4, 0), "every entry reused");
+    let all: Vec<String> = ["a", "b", "c", "d"].map(|n| format!("{n}.yaml")).into();
+    assert_eq!(entries(&store, Lines::FILE, Lines::MAGIC), (all, true));
+    // The first file removed and the third changed: spans before and
+    // after a fresh entry.
+    std::fs::remove_file(store.root.join("notes/a.yaml")).unwrap();
+    write(&store, "c", "gamma\nagain\n");
+    let (records, parsed) = lines(&store, true);
+    assert_eq!((records.len(), parsed), (3, 1));
+    assert_eq!(records[1], record("c", "gamma", 12));
+    let rest: Vec<String> = ["b", "c", "d"].map(|n| format!("{n}.yaml")).into();
+    for (file, magic) in [(Lines::FILE, Lines::MAGIC), (Words::FILE, Words::MAGIC)] {
+        assert_eq!(entries(&store, file, magic), (rest.clone(), true), "{file}");
+    }
+    assert_eq!(lines(&store, true), (records, 0));
 }
 
 #[test]
