@@ -164,12 +164,13 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
                 reading
             })
         });
-        Ok::<_, Error>((ticket, said, used, new))
+        // The ticket itself is dropped here: a year of them would not fit.
+        Ok::<_, Error>((ticket.id, said, used, new))
     });
     let (mut all_used, mut all_new) = (Vec::new(), Vec::new());
     let mut out = Vec::new();
     for r in read {
-        let (ticket, said, used, new) = match r {
+        let (id, said, used, new) = match r {
             Ok(read) => read,
             Err(e) => {
                 errors.push(e);
@@ -182,7 +183,7 @@ fn voices(store: &Store, input: &ReportInput, errors: &mut Vec<Error>) -> Vec<Vo
             out.push(Voice {
                 date: s.at.0.with_timezone(&tz).date_naive(),
                 reading: s.reading,
-                ticket: ticket.id.clone(),
+                ticket: id.clone(),
                 source: s.source,
                 quote: s.quote,
             });
