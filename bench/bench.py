@@ -25,6 +25,11 @@ repository and times `desk report --as-of HEAD` (read from git: one ls-tree,
 one cat-file --batch) against the cold work-tree report of the same store,
 with git's objects loose (as after `git add`) and packed (after `git gc`).
 
+With --git-sizes it commits a copy of the demo store to its own repository
+and times git status, the add and commit of one changed ticket and the
+merge of another branch's 100 changed tickets, with git's defaults and with
+the settings desk git-setup makes.
+
 With --mail-sizes it times `desk mail-in --maildir` filing --mail-messages
 messages (1,000) into a fresh copy of the demo store, its caches warm: a
 seeded mix made from tests/mail/ of new mail from the store's customers
@@ -39,7 +44,7 @@ and a warm `desk list`; then times single messages alone.
 Usage: bench.py DESK_BINARY WORKDIR [--sizes 10000,100000] [--runs 5] [--markdown FILE]
                 [--customer-sizes 100000] [--desk-before OLD_DESK_BINARY]
                 [--run-sizes 100000] [--as-of-sizes 100000]
-                [--mail-sizes 100000] [--mail-messages 1000]
+                [--mail-sizes 100000] [--mail-messages 1000] [--git-sizes 100000]
 """
 import argparse
 import base64
@@ -68,6 +73,8 @@ AS_OF_START = "<!-- bench-as-of:start (written by bench/run.sh --as-of-sizes) --
 AS_OF_END = "<!-- bench-as-of:end -->"
 MAIL_START = "<!-- bench-mail:start (written by bench/run.sh --mail-sizes) -->"
 MAIL_END = "<!-- bench-mail:end -->"
+GIT_START = "<!-- bench-git:start (written by bench/run.sh --git-sizes) -->"
+GIT_END = "<!-- bench-git:end -->"
 HTML_START = "<!-- bench-html:start (written by bench/run.sh --html-sizes) -->"
 HTML_END = "<!-- bench-html:end -->"
 
@@ -120,6 +127,7 @@ def main():
     ap.add_argument("--mail-sizes", default="")
     ap.add_argument("--mail-messages", type=int, default=1000)
     ap.add_argument("--html-sizes", default="")
+    ap.add_argument("--git-sizes", default="")
     args = ap.parse_args()
     desk = str(Path(args.desk).resolve())
     work = Path(args.workdir).resolve()
@@ -150,6 +158,11 @@ def main():
         out = bench_mail(desk, work, mail_sizes, args.mail_messages, args.runs, env)
         if args.markdown:
             write_section(args.markdown, MAIL_START, MAIL_END, out)
+    git_sizes = [int(s) for s in args.git_sizes.split(",") if s]
+    if git_sizes:
+        out = bench_git(desk, work, git_sizes, args.runs, env)
+        if args.markdown:
+            write_section(args.markdown, GIT_START, GIT_END, out)
     html_sizes = [int(s) for s in args.html_sizes.split(",") if s]
     if html_sizes:
         out = bench_html(desk, work, html_sizes, args.runs, env)
@@ -398,6 +411,84 @@ def bench_as_of(desk, work, sizes, runs, env):
     lines.append("")
     lines.append("Target: `report --as-of HEAD` at most 3× the cold work-tree report. The "
                  "reports printed the same bytes.")
+    return lines
+
+
+def bench_git(desk, work, sizes, runs, env):
+    """Times the git operations of a team's daily loop on a copy of the demo
+    store committed to its own repository, with git's defaults and then with
+    the settings `desk git-setup` makes (index version 4, the untracked
+    cache, a commit graph on fetch; src/store/git.rs): `git status` of a
+    clean tree, adding and committing one changed ticket, and the merge a
+    pull makes of another clone's commit that touched 100 tickets (after a
+    commit of this clone's own, so a true merge, undone between runs)."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --git-sizes` on {machine()}.",
+        f"Medians of {runs} runs, page cache warm; seconds. `.git/index` in MB.",
+        "",
+        "| tickets | git config | status | add + commit one ticket | merge of 100 changed tickets | index MB |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    git_env = dict(env, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
+                   GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
+                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    tuned = [("index.version", "4"), ("core.untrackedCache", "true"),
+             ("fetch.writeCommitGraph", "true")]
+    for n in sizes:
+        source = demo_store(desk, work, n, env)
+        repo = work / f"store-{n}-gitops"
+        git = lambda *a: ["git", "-C", str(repo), *a]
+        if not (repo / ".git").exists():
+            print(f"committing {n} tickets in {repo} ...", file=sys.stderr, flush=True)
+            shutil.rmtree(repo, ignore_errors=True)
+            shutil.copytree(source, repo, symlinks=True, ignore=shutil.ignore_patterns(".desk"))
+            (repo / ".gitignore").write_text(".desk/\n")
+            for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "store"]):
+                run(git(*cmd), env=git_env)
+        tickets = sorted((repo / "tickets").rglob("*.yaml"))
+        # Another clone's commit: 100 tickets spread over the store.
+        theirs = tickets[:: max(1, len(tickets) // 100)][:100]
+        mine = next(t for t in tickets[len(tickets) // 2:] if t not in theirs)
+        run(git("checkout", "-q", "-B", "main"), env=git_env)
+        run(git("branch", "-f", "other", "main"), env=git_env)
+        run(git("checkout", "-q", "other"), env=git_env)
+        for t in theirs:
+            with open(t, "a", encoding="utf-8") as f:
+                f.write("# changed by another clone\n")
+        run(git("commit", "-q", "-a", "-m", "another clone's 100 tickets"), env=git_env)
+        run(git("checkout", "-q", "main"), env=git_env)
+        for config in ("git's defaults", "desk git-setup"):
+            for key, value in tuned:
+                if config == "git's defaults":
+                    run(git("config", "--local", "--unset", key), env=git_env, check=False)
+                else:
+                    run(git("config", "--local", key, value), env=git_env)
+            # The index as each configuration writes it.
+            version = "4" if config == "desk git-setup" else "2"
+            cache = "--untracked-cache" if config == "desk git-setup" else "--no-untracked-cache"
+            run(git("update-index", "--index-version", version, cache), env=git_env)
+            run(git("status", "--porcelain"), env=git_env)
+            run(shell("find tickets .git -type f -print0 | xargs -0 cat > /dev/null"), cwd=repo)
+            status, _ = median_of(runs, git("status", "--porcelain"), env=git_env)
+            commits, merges = [], []
+            for i in range(runs):
+                with open(mine, "a", encoding="utf-8") as f:
+                    f.write(f"# bench {config} {i}\n")
+                start = time.perf_counter()
+                run(git("add", str(mine.relative_to(repo))), env=git_env)
+                run(git("commit", "-q", "-m", "one ticket"), env=git_env)
+                commits.append(time.perf_counter() - start)
+                t, _ = run(git("merge", "-q", "--no-edit", "other"), env=git_env)
+                merges.append(t)
+                run(git("reset", "-q", "--hard", "HEAD~1"), env=git_env)
+            index_mb = (repo / ".git" / "index").stat().st_size / 1e6
+            lines.append(
+                f"| {n:,} | {config} | {status:.3f} | {statistics.median(commits):.3f} | "
+                f"{statistics.median(merges):.3f} | {index_mb:.1f} |")
+            print(lines[-1], file=sys.stderr, flush=True)
+    lines.append("")
+    lines.append("The merge is what `git pull` (and `desk sync`) does after fetching: the "
+                 "100 tickets were changed by the other branch only, so no merge driver runs.")
     return lines
 
 

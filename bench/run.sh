@@ -9,6 +9,9 @@
 #                                        desk run (the scheduler) only
 #   bench/run.sh --sizes '' --as-of-sizes 100000
 #                                        report --as-of HEAD (git) only
+#   bench/run.sh --sizes '' --git-sizes 100000,1000000 --runs 3
+#                                        git status, commit and merge, before and
+#                                        after desk git-setup's settings, only
 #   bench/run.sh --sizes '' --mail-sizes 100000 --runs 3
 #                                        desk mail-in --maildir of 1,000 messages only
 # Stores are kept in target/bench/ between runs (delete it to regenerate).
