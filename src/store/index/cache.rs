@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use super::folders::PerFolder;
-use super::format::{Entry, Reader};
 use super::search::SearchIndex;
 use super::workload::WorkloadIndex;
-use super::{Derived, Folder, Listed, Of, Refreshed, TicketCache};
+use super::{Derived, Folder, Of, Refreshed, TicketCache};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -44,32 +43,42 @@ pub(in crate::store) trait Registered: Sync {
 }
 
 impl<I: Derived> Registered for Of<I> {
+    /// Read as a refresh reads: the folder a run at a time, the index a
+    /// chunk at a time.
     fn stats(&self, store: &Store) -> Result<CacheStats> {
         let path = store.index_path(I::FILE);
         let bytes = std::fs::metadata(&path).ok().map(|m| m.len());
-        let contents = store.read_index::<I>();
-        let entries: Vec<Entry> = Reader::new(&contents, I::MAGIC).collect();
-        let files: Vec<Listed> = I::Folder::files(store, true)?
-            .into_iter()
-            .filter(|f| f.key.is_some())
-            .collect();
-        let fresh = files
-            .iter()
-            .filter(|f| {
-                entries
-                    .binary_search_by(|e| e.name.cmp(&f.name))
-                    .is_ok_and(|at| {
-                        let e = &entries[at];
-                        Some(e.key) == f.key && e.settled && e.record.is_some()
-                    })
-            })
-            .count();
+        let mut scanner = store.open_index::<I>().open(I::MAGIC).map(|(s, _)| s);
+        let mut on_entry = scanner.as_mut().is_some_and(|s| s.advance());
+        let (mut entries, mut files, mut fresh) = (0, 0, 0);
+        I::Folder::runs(store, &mut |run| {
+            for f in run.iter().filter(|f| f.key.is_some()) {
+                files += 1;
+                while let Some(s) = scanner.as_mut().filter(|_| on_entry) {
+                    let e = s.current().expect("on an entry");
+                    if e.name > f.name.as_str() {
+                        break;
+                    }
+                    if e.name == f.name && Some(e.key) == f.key && e.settled && e.record.is_some() {
+                        fresh += 1;
+                    }
+                    entries += 1;
+                    on_entry = s.advance();
+                }
+            }
+        })?;
+        if let Some(s) = scanner.as_mut().filter(|_| on_entry) {
+            entries += 1;
+            while s.advance() {
+                entries += 1;
+            }
+        }
         Ok(CacheStats {
             name: I::NAME,
             path,
             bytes,
-            entries: entries.len(),
-            files: files.len(),
+            entries,
+            files,
             fresh,
         })
     }
