@@ -60,7 +60,7 @@ pub fn build(r: &Report) -> Records {
         for d in &dims {
             let scores: Vec<f64> = surveys
                 .iter()
-                .filter_map(|s| s.scores.get(*d))
+                .filter_map(|s| s.scores.get(d))
                 .map(|&v| v as f64)
                 .collect();
             row.push(dec(mean(&scores), 2));

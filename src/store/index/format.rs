@@ -725,12 +725,12 @@ mod tests {
         }
     }
 
+    /// Each entry's name and frame.
+    type Seen = Vec<(String, Range<usize>)>;
+
     /// What a [`Scanner`] reads of `bytes`, `chunk` bytes at a time, with
     /// each entry's frame as a [`Copier`] copies it.
-    fn chunked(
-        bytes: &[u8],
-        chunk: usize,
-    ) -> (Vec<(String, Range<usize>)>, Scanned, Option<Header>) {
+    fn chunked(bytes: &[u8], chunk: usize) -> (Seen, Scanned, Option<Header>) {
         let mut seen = Vec::new();
         let mut scanner = Scanner::with_chunk(bytes, MAGIC, chunk);
         let mut copier = Copier::new(bytes);
@@ -762,7 +762,7 @@ mod tests {
         variants.push(longer);
         for bytes in &variants {
             let mut reader = Reader::new(bytes, MAGIC);
-            let whole: Vec<(String, Range<usize>)> = reader
+            let whole: Seen = reader
                 .by_ref()
                 .map(|e| (e.name.to_string(), e.frame))
                 .collect();

@@ -261,7 +261,7 @@ enum OldBytes<'a> {
 impl format::Bytes for OldBytes<'_> {
     fn len(&self) -> u64 {
         match self {
-            OldBytes::Memory(b) => b.len() as u64,
+            OldBytes::Memory(b) => format::Bytes::len(b),
             OldBytes::File(f) => f.len(),
         }
     }
