@@ -431,7 +431,10 @@ def bench_git(desk, work, sizes, runs, env):
     ]
     git_env = dict(env, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
                    GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
-                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",
+                   # No automatic gc or maintenance starting behind a timed command.
+                   GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="gc.auto", GIT_CONFIG_VALUE_0="0",
+                   GIT_CONFIG_KEY_1="maintenance.auto", GIT_CONFIG_VALUE_1="false")
     tuned = [("index.version", "4"), ("core.untrackedCache", "true"),
              ("fetch.writeCommitGraph", "true")]
     for n in sizes:
@@ -443,7 +446,8 @@ def bench_git(desk, work, sizes, runs, env):
             shutil.rmtree(repo, ignore_errors=True)
             shutil.copytree(source, repo, symlinks=True, ignore=shutil.ignore_patterns(".desk"))
             (repo / ".gitignore").write_text(".desk/\n")
-            for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "store"]):
+            for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "store"],
+                        ["gc", "-q"]):
                 run(git(*cmd), env=git_env)
         tickets = sorted((repo / "tickets").rglob("*.yaml"))
         # Another clone's commit: 100 tickets spread over the store.

@@ -75,6 +75,14 @@ pub(super) enum Locking<'a> {
 /// month lists that month's folder once.
 static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
+/// Lets this test process sweep `dir` again, as the next command would.
+#[cfg(test)]
+pub(super) fn sweep_again(dir: &Path) {
+    if let Ok(mut swept) = SWEPT.lock() {
+        swept.remove(dir);
+    }
+}
+
 impl Store {
     /// The directories where desk writes files: the root, `customers/`,
     /// `issued/`, every folder under `tickets/`, and the cache.

@@ -491,7 +491,11 @@ impl<'a> Reader<'a> {
             more,
             wants: None,
         };
-        if bytes.starts_with(magic) {
+        if !bytes.starts_with(magic) {
+            // Another format, or none: nothing in it is read, however long
+            // the file (the chunks after this one are not asked for).
+            reader.more = 0;
+        } else {
             reader.at = magic.len();
             reader.damaged = false;
             // A damaged header leaves the entries, each verified, readable.
@@ -751,6 +755,13 @@ mod tests {
     fn a_file_read_in_chunks_gives_what_a_whole_reading_gives() {
         let (bytes, _) = file(&["a.yaml", "!b.yaml", "c.yaml", "d.yaml"]);
         let mut variants = vec![bytes.clone()];
+        // Another format's mark (or a damaged one) on a file longer than a
+        // chunk: nothing in it is read.
+        for at in 0..8 {
+            let mut other = bytes.clone();
+            other[at] ^= 0x01;
+            variants.push(other);
+        }
         for at in (8..bytes.len()).step_by(7) {
             let mut bad = bytes.clone();
             bad[at] ^= 0x41;

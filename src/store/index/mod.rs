@@ -671,6 +671,13 @@ impl Store {
         mut visit: Option<Visit<I::Record>>,
     ) -> Result<Refreshed> {
         let started = now_nanos();
+        // What killed refreshes left in `.desk/cache/` goes first, even when
+        // this one writes nothing: a refresh writes its new files for as
+        // long as it runs, and one killed while another completed the same
+        // index would leave its temporary files to no later writer.
+        if !I::COMPLETE {
+            self.sweep_before_write(&self.state_dir().join("cache"), None);
+        }
         // The folder first: a change after this makes the next writer look
         // again rather than trust what was listed before it.
         let folder = self.folder_key::<I::Folder>()?;

@@ -203,6 +203,44 @@ fn an_index_found_stale_only_at_its_end_is_still_written_whole() {
 }
 
 #[test]
+fn a_refresh_that_writes_nothing_still_removes_what_a_killed_one_left() {
+    let (_dir, store) = store();
+    lines(&store, true);
+    // A refresh killed while another completed the index: nothing left to
+    // write for the next one, which must still sweep.
+    let dead = index_file(&store, ".test-lines.bin.4194303.0.tmp");
+    let live = index_file(
+        &store,
+        &format!(".test-lines.bin.{}.9.tmp", std::process::id()),
+    );
+    std::fs::write(&dead, b"half").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
+    crate::store::temps::sweep_again(dead.parent().unwrap());
+    assert_eq!(lines(&store, true).1, 0);
+    assert!(!dead.exists(), "a dead writer's file is removed");
+    assert!(live.exists(), "a live writer's file is left");
+}
+
+#[test]
+fn an_index_of_another_format_is_not_read_however_long() {
+    let (_dir, store) = store();
+    lines(&store, true);
+    // Another build's mark on a file longer than a chunk (1 MiB), its
+    // entries sound: none of them may be taken for this build's records.
+    let path = index_file(&store, Lines::FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[7] ^= 1;
+    let mut long = bytes[..8].to_vec();
+    long.resize(1 << 20, 0xff);
+    long.extend_from_slice(&bytes[8..]);
+    std::fs::write(&path, &long).unwrap();
+    let (records, parsed) = lines(&store, true);
+    assert_eq!((records.len(), parsed), (3, 3), "every file parsed again");
+    let all: Vec<String> = ["a", "b", "c"].map(|n| format!("{n}.yaml")).into();
+    assert_eq!(entries(&store, Lines::FILE, Lines::MAGIC), (all, true));
+}
+
+#[test]
 fn one_parse_feeds_an_index_and_its_companions() {
     let (_dir, store) = store();
     assert_eq!(lines(&store, true).1, 3, "three files, parsed once each");
