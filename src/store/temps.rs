@@ -75,14 +75,6 @@ pub(super) enum Locking<'a> {
 /// month lists that month's folder once.
 static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
-/// Lets this test process sweep `dir` again, as the next command would.
-#[cfg(test)]
-pub(super) fn sweep_again(dir: &Path) {
-    if let Ok(mut swept) = SWEPT.lock() {
-        swept.remove(dir);
-    }
-}
-
 impl Store {
     /// The directories where desk writes files: the root, `customers/`,
     /// `issued/`, every folder under `tickets/`, and the cache.
@@ -187,6 +179,28 @@ impl Store {
             removed += usize::from(remove_stale(&t)?);
         }
         Ok(removed)
+    }
+
+    /// Removes what killed refreshes of the index files `files` left in
+    /// `.desk/cache/`: a refresh writes its new files for as long as it
+    /// runs, and one killed while another completed the same index would
+    /// leave them to no later writer. Other temporary files there are left
+    /// to writers, `desk run` and `desk check`. Best effort.
+    pub(super) fn sweep_index_temps(&self, files: &[&str]) {
+        let dir = self.state_dir().join("cache");
+        let Ok(temps) = temp_files(&dir) else {
+            return;
+        };
+        for t in temps.into_iter().filter(TempFile::is_stale) {
+            let target = t.target();
+            if target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| files.contains(&n))
+            {
+                let _ = remove_stale(&t);
+            }
+        }
     }
 
     /// Before a write into `dir`, under the lock `held`: removes what killed
