@@ -436,37 +436,43 @@ impl<B: Bytes> Copier<B> {
         }
     }
 
-    /// Writes the `len` bytes at `at` to `out`.
+    /// Writes the `len` bytes at `at` to `out`, a chunk at a time: a span
+    /// of many frames is never held whole.
     pub(crate) fn copy(
         &mut self,
         at: u64,
-        len: u32,
+        len: u64,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        let end = at + u64::from(len);
-        if at < self.base || end > self.base + self.buf.len() as u64 {
-            self.base = at;
-            self.buf.clear();
-            let want = (len as usize).max(CHUNK);
-            let left = usize::try_from(self.bytes.len().saturating_sub(at)).unwrap_or(usize::MAX);
-            self.buf.resize(want.min(left), 0);
-            let mut filled = 0;
-            while filled < self.buf.len() {
-                match self
-                    .bytes
-                    .read_at(at + filled as u64, &mut self.buf[filled..])?
-                {
-                    0 => break,
-                    n => filled += n,
+        let (mut at, end) = (at, at + len);
+        while at < end {
+            let held = self.base + self.buf.len() as u64;
+            if at < self.base || at >= held {
+                self.base = at;
+                let left = self.bytes.len().saturating_sub(at);
+                self.buf
+                    .resize(CHUNK.min(usize::try_from(left).unwrap_or(CHUNK)), 0);
+                let mut filled = 0;
+                while filled < self.buf.len() {
+                    match self
+                        .bytes
+                        .read_at(at + filled as u64, &mut self.buf[filled..])?
+                    {
+                        0 => break,
+                        n => filled += n,
+                    }
+                }
+                self.buf.truncate(filled);
+                if filled == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
                 }
             }
-            self.buf.truncate(filled);
-            if filled < len as usize {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
+            let from = (at - self.base) as usize;
+            let n = (self.buf.len() - from).min(usize::try_from(end - at).unwrap_or(usize::MAX));
+            out.write_all(&self.buf[from..from + n])?;
+            at += n as u64;
         }
-        let from = (at - self.base) as usize;
-        out.write_all(&self.buf[from..from + len as usize])
+        Ok(())
     }
 }
 
@@ -741,7 +747,7 @@ mod tests {
         while scanner.advance() {
             let e = scanner.current().unwrap();
             let mut copied = Vec::new();
-            let len = (e.frame.end - e.frame.start) as u32;
+            let len = (e.frame.end - e.frame.start) as u64;
             copier.copy(e.frame.start as u64, len, &mut copied).unwrap();
             assert_eq!(copied, &bytes[e.frame.clone()]);
             assert_eq!(e.record, verified_entry(bytes, e.frame.clone()).record);
@@ -787,6 +793,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_copier_copies_spans_longer_than_a_chunk_and_any_order() {
+        let bytes: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i * 7 % 251) as u8).collect();
+        let mut copier = Copier::new(&bytes[..]);
+        for (at, len) in [
+            (10, 3 * CHUNK),
+            (0, 5),
+            (CHUNK - 3, 6),
+            (5, 2),
+            (0, bytes.len()),
+        ] {
+            let mut out = Vec::new();
+            copier.copy(at as u64, len as u64, &mut out).unwrap();
+            assert_eq!(out, &bytes[at..at + len], "{at} {len}");
+        }
+        let past = copier.copy(bytes.len() as u64 - 2, 5, &mut Vec::new());
+        assert!(past.is_err(), "a span past the end is an error");
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl<'a> Plan<'a> {
                     }
                 }
                 Source::Old { at, len } => {
-                    let copied = self.with_out(|out, copier| copier.copy(at, len, out));
+                    let copied = self.with_out(|out, copier| copier.copy(at, u64::from(len), out));
                     self.wrote(copied, 1);
                 }
                 Source::Fresh(n) => {
@@ -254,13 +254,7 @@ impl<'a> Plan<'a> {
         let written = self.with_out(|out, _| write_head(out, magic, header));
         self.wrote(written, 0);
         for (start, end, n) in std::mem::take(&mut self.kept) {
-            let len = u32::try_from(end - start);
-            let copied = self.with_out(|out, copier| match len {
-                Ok(len) => copier.copy(start, len, out),
-                // Spans longer than 4 GiB: a frame at a time is not worth
-                // it for a file that size; it is built again.
-                Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
-            });
+            let copied = self.with_out(|out, copier| copier.copy(start, end - start, out));
             self.wrote(copied, n);
         }
     }
