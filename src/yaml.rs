@@ -5,6 +5,7 @@
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+mod fast;
 mod file;
 
 pub use file::{from_yaml, ReadError, MAX_DEPTH};

@@ -25,10 +25,17 @@ pub struct ReadError {
 }
 
 /// Parses YAML text of a store file (`shown` names it in errors): skips a
-/// byte order mark, refuses nesting deeper than [`MAX_DEPTH`] before the
-/// parser runs, and reports errors by line without the file's values.
+/// byte order mark, reads desk's own layout on a fast path
+/// (`yaml/fast.rs`), refuses nesting deeper than [`MAX_DEPTH`] before the
+/// general parser runs, and reports errors by line without the file's
+/// values.
 pub fn from_yaml<T: DeserializeOwned>(text: &str, shown: &Path) -> Result<T, ReadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // desk's own layout, read without libyaml; anything else, and every
+    // error, goes the general way below.
+    if let Some(value) = super::fast::from_str(text) {
+        return Ok(value);
+    }
     if let Some(line) = too_deep(text, MAX_DEPTH) {
         return Err(ReadError {
             path: shown.into(),
