@@ -22,6 +22,8 @@ use reader::Reader;
 /// The deepest nesting the fast path reads; desk writes at most 5 levels,
 /// and the general parser (with its own guard) reads anything deeper.
 const DEEPEST: usize = 12;
+// What the fast path reads, the general parser's depth guard would let by.
+const _: () = assert!(DEEPEST <= super::MAX_DEPTH);
 
 /// The longest key the fast path reads: libyaml refuses a simple key over
 /// 1024 characters, so longer ones go to it to be refused.
@@ -158,19 +160,26 @@ impl<'a> Parser<'a> {
         Ok(None)
     }
 
-    fn deeper(&mut self) -> Parsed<()> {
+    /// Opens a collection one level deeper.
+    fn open(&mut self, start: Event<'a>) -> Parsed<()> {
         self.depth += 1;
         if self.depth > DEEPEST {
             return Err(Unread);
         }
+        self.events.push(start);
+        Ok(())
+    }
+
+    fn close(&mut self, end: Event<'a>) -> Parsed<()> {
+        self.events.push(end);
+        self.depth -= 1;
         Ok(())
     }
 
     /// A block mapping whose keys are at column `indent`; `first` is an
     /// entry already taken from a sequence entry's line (`- at: ...`).
     fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Parsed<()> {
-        self.deeper()?;
-        self.events.push(Event::MappingStart);
+        self.open(Event::MappingStart)?;
         if let Some(entry) = first {
             self.entry(entry, indent)?;
         }
@@ -184,9 +193,7 @@ impl<'a> Parser<'a> {
             self.at = line.next;
             self.entry(line.body, indent)?;
         }
-        self.events.push(Event::MappingEnd);
-        self.depth -= 1;
-        Ok(())
+        self.close(Event::MappingEnd)
     }
 
     /// `key: value` of a mapping at column `indent`.
@@ -221,8 +228,7 @@ impl<'a> Parser<'a> {
     /// A block sequence whose entries are at column `indent`; `first` is an
     /// entry already taken from an outer entry's line (`- - x`).
     fn sequence(&mut self, indent: usize, first: Option<&'a str>) -> Parsed<()> {
-        self.deeper()?;
-        self.events.push(Event::SequenceStart);
+        self.open(Event::SequenceStart)?;
         if let Some(entry) = first {
             self.sequence_entry(entry, indent)?;
         }
@@ -236,9 +242,7 @@ impl<'a> Parser<'a> {
             self.at = line.next;
             self.sequence_entry(line.body, indent)?;
         }
-        self.events.push(Event::SequenceEnd);
-        self.depth -= 1;
-        Ok(())
+        self.close(Event::SequenceEnd)
     }
 
     /// `- value` of a sequence at column `indent`.

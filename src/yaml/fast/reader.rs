@@ -336,8 +336,29 @@ macro_rules! number {
     };
 }
 
+/// Narrower types read as the wider one does: the visitor checks the range.
+macro_rules! forward {
+    ($($method:ident => $to:ident),* $(,)?) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
+            self.$to(visitor)
+        })*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     type Error = Unread;
+
+    forward! {
+        deserialize_i8 => deserialize_i64,
+        deserialize_i16 => deserialize_i64,
+        deserialize_i32 => deserialize_i64,
+        deserialize_u8 => deserialize_u64,
+        deserialize_u16 => deserialize_u64,
+        deserialize_u32 => deserialize_u64,
+        deserialize_f32 => deserialize_f64,
+        deserialize_char => deserialize_str,
+        deserialize_string => deserialize_str,
+    }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
         let at = self.at;
@@ -359,18 +380,6 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         }
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
     number!(deserialize_i64, visit_i64, |s| numbers::signed(
         s,
         i64::from_str_radix
@@ -379,18 +388,6 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         s,
         i128::from_str_radix
     ));
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_u64(visitor)
-    }
 
     number!(deserialize_u64, visit_u64, |s| numbers::unsigned(
         s,
@@ -401,23 +398,11 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         u128::from_str_radix
     ));
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_f64(visitor)
-    }
-
     number!(deserialize_f64, visit_f64, numbers::float);
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_str(visitor)
-    }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
         let (event, _) = self.scalar()?;
         visit_text(visitor, event)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Parsed<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, _: V) -> Parsed<V::Value> {
