@@ -92,10 +92,14 @@ impl Sequence {
     pub const SERIAL_GAP: u64 = 10_000;
 
     pub fn of(numbers: impl IntoIterator<Item = u64>, gap: u64) -> Sequence {
+        Sequence::chained(0, numbers, gap)
+    }
+
+    /// The sequence that continues from `top` through `numbers`.
+    fn chained(mut top: u64, numbers: impl IntoIterator<Item = u64>, gap: u64) -> Sequence {
         let mut sorted: Vec<u64> = numbers.into_iter().collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut top: u64 = 0;
         let mut far = sorted.len();
         for (i, &n) in sorted.iter().enumerate() {
             if n > top.saturating_add(gap) {
@@ -109,6 +113,16 @@ impl Sequence {
             outliers: sorted.split_off(far),
             gap,
         }
+    }
+
+    /// The sequence of these numbers and `more`: the same as
+    /// [`Sequence::of`] over both, from what this one kept (every number up
+    /// to its top stays in the sequence whatever joins it, so only the
+    /// outliers and the new numbers above the top are looked at again).
+    pub fn extended(self, more: impl IntoIterator<Item = u64>) -> Sequence {
+        let top = self.top;
+        let above = more.into_iter().filter(|&n| n > top);
+        Sequence::chained(top, self.outliers.into_iter().chain(above), self.gap)
     }
 
     /// Of numbers given for new IDs (an import's), those far above the
@@ -196,6 +210,25 @@ mod tests {
         /// The top is a number given (or 0); nothing up to it is an
         /// outlier, every outlier is beyond it by more than the gap; and
         /// the next numbers after the top, node or not, are none of them.
+        /// A sequence extended by more numbers is the sequence of all of
+        /// them: what a write keeps of the customer numbers in its log.
+        #[test]
+        fn an_extended_sequence_is_the_sequence_of_all(
+            first in proptest::collection::vec(
+                proptest::prop_oneof![0u64..5_000, proptest::prelude::any::<u64>()],
+                0..40,
+            ),
+            more in proptest::collection::vec(
+                proptest::prop_oneof![0u64..5_000, proptest::prelude::any::<u64>()],
+                0..40,
+            ),
+        ) {
+            let gap = 1_000;
+            let extended = Sequence::of(first.iter().copied(), gap).extended(more.iter().copied());
+            let all = Sequence::of(first.iter().chain(&more).copied(), gap);
+            proptest::prop_assert_eq!(extended, all);
+        }
+
         #[test]
         fn the_sequence_continues_below_every_outlier(
             numbers in proptest::collection::vec(

@@ -23,15 +23,21 @@
 //!   (docs/performance.md).
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use super::customers::parse_customer;
-use super::index::{now_nanos, Derived, Entry, Folder, Listed, Of, Old, Slot, Whole};
+use super::index::{
+    checked_entry, now_nanos, write_began, Derived, Entry, Folder, Listed, Logged, Of, Old, Slot,
+    Whole, WriteLog,
+};
+use super::read::Held;
 use super::{read_file, FileKey, Store};
 use crate::clock::Timestamp;
+use crate::config::CustomerConfig;
 use crate::error::{Error, Result};
-use crate::model::{own_and_contacts, Customer, CustomerKind, Identities};
+use crate::model::{own_and_contacts, Customer, CustomerKind, Identities, Sequence};
 
 /// What `desk customer list` needs of a customer file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,21 +214,22 @@ impl Derived for CustomerSummaryIndex {
     }
 }
 
-/// What a write needs of every identities entry, gathered in one pass.
+/// What a write needs of every identities entry, gathered in one pass
+/// over an index file verified whole.
 #[derive(Default)]
 struct Gathered {
-    /// (file name, customer ID) of every readable entry.
-    ids: Vec<(String, String)>,
-    damaged: Vec<(&'static str, String)>,
+    /// The customer numbers of the readable entries' IDs.
+    numbers: Vec<u64>,
+    damaged: Vec<(String, String)>,
     /// File names of the entries that could not be read.
     broken: Vec<String>,
 }
 
 impl Gathered {
-    fn add(&mut self, entry: &Entry) {
+    fn add(&mut self, entry: &Entry, config: &CustomerConfig) {
         match HeadRecord::of(entry) {
             Some(r) => {
-                self.ids.push((entry.name.to_string(), r.id.to_string()));
+                self.numbers.extend(config.number_of(r.id));
                 self.damaged.extend(damaged_of(r.id, &r.identities));
             }
             None => self.broken.push(entry.name.to_string()),
@@ -234,18 +241,71 @@ impl Gathered {
 fn damaged_of<'a>(
     id: &'a str,
     identities: &'a [(&'a str, &'a str)],
-) -> impl Iterator<Item = (&'static str, String)> + 'a {
+) -> impl Iterator<Item = (String, String)> + 'a {
     identities
         .iter()
         .filter(|(field, value)| crate::model::damaged_lookup(field, value))
-        .map(move |(field, _)| {
-            let field = if *field == "id_card" {
-                "id_card"
-            } else {
-                "bank_card"
-            };
-            (field, id.to_string())
-        })
+        .map(move |(field, _)| (field.to_string(), id.to_string()))
+}
+
+/// What a write needs of every entry of the identities index besides the
+/// duplicate check's few: kept in the write log ([`WriteLog`]), so that the
+/// next write neither decodes the index file nor rewrites it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Digest {
+    /// The customer ID format it was taken under (prefix, digits): the
+    /// numbers below are of IDs of that format.
+    id_format: (String, usize),
+    /// The [`Sequence`] of the customer numbers of every entry: its top
+    /// and its outliers.
+    top: u64,
+    outliers: Vec<u64>,
+    /// (field, customer ID) of every malformed sealed lookup.
+    damaged: Vec<(String, String)>,
+}
+
+impl Digest {
+    fn of(gathered: &mut Gathered, config: &CustomerConfig) -> Digest {
+        let sequence = Sequence::of(gathered.numbers.drain(..), Sequence::CUSTOMER_GAP);
+        Digest {
+            id_format: id_format(config),
+            top: sequence.top,
+            outliers: sequence.outliers,
+            damaged: std::mem::take(&mut gathered.damaged),
+        }
+    }
+
+    fn sequence(&self) -> Sequence {
+        Sequence {
+            top: self.top,
+            outliers: self.outliers.clone(),
+            gap: Sequence::CUSTOMER_GAP,
+        }
+    }
+
+    /// The same after records of `written` replaced whatever the index held
+    /// for their IDs.
+    fn with(mut self, written: &[(String, Vec<u8>)], config: &CustomerConfig) -> Digest {
+        let records: Vec<HeadRecord> = written
+            .iter()
+            .filter_map(|(_, frame)| HeadRecord::of(&super::index::frame_entry(frame)))
+            .collect();
+        let ids: HashSet<&str> = records.iter().map(|r| r.id).collect();
+        self.damaged.retain(|(_, id)| !ids.contains(id.as_str()));
+        for r in &records {
+            self.damaged.extend(damaged_of(r.id, &r.identities));
+        }
+        let sequence = self
+            .sequence()
+            .extended(records.iter().filter_map(|r| config.number_of(r.id)));
+        self.top = sequence.top;
+        self.outliers = sequence.outliers;
+        self
+    }
+}
+
+fn id_format(config: &CustomerConfig) -> (String, usize) {
+    (config.id_prefix.clone(), config.id_digits)
 }
 
 /// Every customer's summary, and every file that could not be read.
@@ -264,104 +324,167 @@ impl CustomerSummaries {
     }
 }
 
-/// The index as a write sees it, under the customer lock: every customer
-/// file's ID and identifying values, checked complete and readable.
+/// The index as a write sees it, under the customer lock: the identities
+/// file and its write log, checked complete, with what the write looks
+/// for found in it.
 pub struct CustomerIndex {
     index: Whole,
-    /// Entries replaced or added by this write: name and frame.
+    /// The write log it was read with, if one extends the file.
+    log: Option<WriteLog>,
+    /// Entries newer than the file's (the log's, the ones this write parsed
+    /// again or wrote), by name: the last frame of each.
     fresh: Vec<(String, Vec<u8>)>,
-    /// Gathered in one pass over the index when a write opens it: every
-    /// indexed customer's ID, and (field, ID) of malformed sealed lookups.
-    ids: Vec<(String, String)>,
-    damaged: Vec<(&'static str, String)>,
+    fresh_at: HashMap<String, usize>,
+    /// Of `fresh`, the names the log does not hold yet.
+    unlogged: Vec<String>,
+    digest: Digest,
+    /// The values the write looks for, and the entries of the file that
+    /// hold their bytes (each verified), in file order.
+    looked_for: HashSet<String>,
+    hits: Vec<Range<usize>>,
+    /// When the write began, for the log's record of the folder.
+    began: Option<i128>,
 }
 
 impl CustomerIndex {
-    fn fresh_names(&self) -> HashSet<&str> {
-        self.fresh.iter().map(|(n, _)| n.as_str()).collect()
-    }
-
-    /// This write's own records.
-    fn fresh_records(&self) -> impl Iterator<Item = HeadRecord<'_>> {
-        self.fresh
-            .iter()
-            .filter_map(|(_, frame)| HeadRecord::of(&super::index::frame_entry(frame)))
-    }
-
-    /// Each indexed customer's ID and identifying values (the entries read
-    /// from the index only if `old`; this write's own always).
-    fn each(&self, old: bool, mut f: impl FnMut(&str, &[(&str, &str)])) {
-        let fresh = self.fresh_names();
-        for i in (0..self.index.len()).filter(|_| old) {
-            let entry = self.index.entry(i);
-            if fresh.contains(entry.name) {
-                continue;
-            }
-            if let Some(r) = HeadRecord::of(&entry) {
-                f(r.id, &r.identities);
+    fn new(
+        index: Whole,
+        log: Option<WriteLog>,
+        digest: Digest,
+        looked_for: HashSet<String>,
+        hits: Vec<Range<usize>>,
+        began: Option<i128>,
+    ) -> CustomerIndex {
+        let mut view = CustomerIndex {
+            index,
+            log: None,
+            fresh: Vec::new(),
+            fresh_at: HashMap::new(),
+            unlogged: Vec::new(),
+            digest,
+            looked_for,
+            hits,
+            began,
+        };
+        if let Some(log) = &log {
+            for frame in &log.frames {
+                let name = super::index::frame_entry(frame).name.to_string();
+                view.put(name, frame.clone());
             }
         }
-        for r in self.fresh_records() {
-            f(r.id, &r.identities);
+        view.log = log;
+        view.unlogged.clear();
+        view
+    }
+
+    /// Records `frame` as the newest entry of file `name`.
+    fn put(&mut self, name: String, frame: Vec<u8>) {
+        match self.fresh_at.get(&name) {
+            Some(&i) => self.fresh[i].1 = frame,
+            None => {
+                self.fresh_at.insert(name.clone(), self.fresh.len());
+                self.fresh.push((name.clone(), frame));
+            }
+        }
+        self.unlogged.push(name);
+    }
+
+    /// The newest record of each customer the write looks for may hold:
+    /// the file's entries that hold one of the values' bytes, unless a newer
+    /// entry replaced them, and every newer entry.
+    fn records(&self) -> impl Iterator<Item = HeadRecord<'_>> {
+        let old = self.hits.iter().filter_map(|frame| {
+            let entry = self.index.entry_in(frame.clone())?;
+            (!self.fresh_at.contains_key(entry.name))
+                .then(|| HeadRecord::of(&entry))
+                .flatten()
+        });
+        let fresh = self
+            .fresh
+            .iter()
+            .filter_map(|(_, frame)| HeadRecord::of(&super::index::frame_entry(frame)));
+        old.chain(fresh)
+    }
+
+    fn assert_looked_for<'a>(&self, values: impl IntoIterator<Item = &'a str>) {
+        for v in values {
+            debug_assert!(
+                v.is_empty() || self.looked_for.contains(v),
+                "{v:?} was not looked for"
+            );
         }
     }
 
     /// (field, customer ID) of every sealed lookup that is malformed, for
     /// [`crate::model::guard_sound`].
     pub fn damaged_lookups(&self) -> Vec<(&'static str, String)> {
-        let fresh = self.fresh_names();
-        let mut found: Vec<(&'static str, String)> = self
+        self.digest
             .damaged
             .iter()
-            .filter(|(_, id)| !fresh.contains(id.as_str()))
-            .cloned()
-            .collect();
-        for r in self.fresh_records() {
-            found.extend(damaged_of(r.id, &r.identities));
-        }
-        found
+            .map(|(field, id)| {
+                let field = if field == "id_card" {
+                    "id_card"
+                } else {
+                    "bank_card"
+                };
+                (field, id.clone())
+            })
+            .collect()
     }
 
-    /// Calls `f` with every customer ID in the store.
-    pub fn each_id(&self, mut f: impl FnMut(&str)) {
-        let fresh = self.fresh_names();
-        for (name, id) in &self.ids {
-            if !fresh.contains(name.as_str()) {
-                f(id);
-            }
-        }
-        for r in self.fresh_records() {
-            f(r.id);
-        }
+    /// The sequence of the customer numbers of every indexed customer.
+    pub fn sequence(&self) -> Sequence {
+        self.digest.sequence()
     }
 
-    /// Whether one of `new`'s values occurs anywhere in the index's bytes.
-    /// A value is stored as its own UTF-8 bytes, so when none occurs, no
-    /// indexed customer holds one and the entries need not be decoded.
-    fn may_hold_any(&self, new: &Identities) -> bool {
-        new.values()
-            .any(|v| memchr::memmem::find(self.index.bytes(), v.as_bytes()).is_some())
+    /// Whether a customer of ID `id` is indexed (`id` must have been
+    /// looked for).
+    pub fn holds_id(&self, id: &str) -> bool {
+        self.assert_looked_for([id]);
+        self.records().any(|r| r.id == id)
     }
 
-    /// Every customer holding one of `values`, by value, in index order: a
-    /// batch's clashes with the store, found in one pass over the index, or
-    /// without decoding it when none of the values' bytes occur in it.
+    /// Every customer holding one of `values` (which must have been looked
+    /// for), by value: a batch's clashes with the store.
     pub fn holders_of(&self, values: &Identities) -> HashMap<(&'static str, String), Vec<String>> {
+        self.assert_looked_for(values.values());
         let mut found: HashMap<(&'static str, String), Vec<String>> = HashMap::new();
-        let old = self.may_hold_any(values);
-        self.each(old, |id, identities| {
-            for (field, value) in identities {
+        for r in self.records() {
+            for (field, value) in &r.identities {
                 if let Some((_, field)) = values.holder(field, value) {
                     found
                         .entry((field, value.to_string()))
                         .or_default()
-                        .push(id.to_string());
+                        .push(r.id.to_string());
                 }
             }
-        });
+        }
         found
     }
 }
+
+/// The entries of `index` that hold the bytes of one of `values`, each
+/// verified; `None` if one is damaged. A value is stored as its own UTF-8
+/// bytes, so every entry that holds it is among them.
+fn hits_of(index: &Whole, values: &HashSet<String>) -> Option<Vec<Range<usize>>> {
+    let mut positions: Vec<usize> = values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .flat_map(|v| memchr::memmem::find_iter(index.bytes(), v.as_bytes()))
+        .collect();
+    positions.sort_unstable();
+    let hits = index.frames_holding(&positions);
+    hits.iter()
+        .all(|f| index.entry_in(f.clone()).is_some())
+        .then_some(hits)
+}
+
+/// The write log is folded into the index file when it would grow past
+/// this share of the file (and this much besides): a write reads the whole
+/// log, and a fold rewrites the whole file.
+const LOG_SHARE: u64 = 8;
+/// Small in unit tests, so that a few writes fold the log.
+const LOG_BASE: u64 = if cfg!(test) { 4 * 1024 } else { 64 * 1024 };
 
 impl Store {
     /// Every customer's summary, from the index where the file is
@@ -379,50 +502,89 @@ impl Store {
         })
     }
 
-    /// The index for a write; call under the customer lock. Trusted as it
-    /// is when `customers/` is unchanged since it was written, brought up to
-    /// date otherwise. Fails on any unreadable customer file: a duplicate
-    /// check that skipped one would not be a check.
-    pub(super) fn customer_index_for_write(&self) -> Result<CustomerIndex> {
+    /// The index for a write that looks for `values` (identifying values,
+    /// given IDs); call under the customer lock. Trusted as it is when
+    /// `customers/` is unchanged since the last write logged it (or since
+    /// the index file was written), brought up to date otherwise. Fails on
+    /// any unreadable customer file: a duplicate check that skipped one
+    /// would not be a check.
+    pub(super) fn customer_index_for_write(&self, values: Vec<String>) -> Result<CustomerIndex> {
+        let began = write_began();
+        let looked_for: HashSet<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
         let folder = self.folder_key::<Customers>()?;
-        // IDs, damaged lookups and the files that could not be read when
-        // indexed (tried again below: they may have been mended in place),
-        // gathered while the index is verified: one pass over it.
+        let bytes =
+            match Whole::by_length::<CustomerIdentities>(self.map_index::<CustomerIdentities>()) {
+                Ok(whole) => {
+                    let logged = self.trusted_log(&whole, folder);
+                    match logged.zip(hits_of(&whole, &looked_for)) {
+                        Some(((log, digest), hits)) => {
+                            let view = CustomerIndex::new(
+                                whole,
+                                Some(log),
+                                digest,
+                                looked_for,
+                                hits,
+                                began,
+                            );
+                            return Ok(view);
+                        }
+                        None => whole.into_bytes(),
+                    }
+                }
+                Err(bytes) => bytes,
+            };
+        // Verified whole, entry by entry, while what a write needs of every
+        // entry is gathered: one pass.
+        let config = &self.config.customers;
         let mut gathered = Gathered::default();
-        let old = self.read_index::<CustomerIdentities>();
-        let old = Whole::of::<CustomerIdentities>(old, |e| gathered.add(e));
+        let old = Whole::of::<CustomerIdentities>(bytes, |e| gathered.add(e, config));
         let index = match old {
             Some(whole) if whole.names_folder::<Customers>(self, folder)? => whole,
             old => {
-                let bytes = old.map(Whole::into_bytes).unwrap_or_default();
+                let bytes = old.map_or_else(|| Held::Owned(Vec::new()), Whole::into_bytes);
                 let r = self.refresh_quietly::<CustomerIdentities>(Old::Bytes(&bytes), true)?;
                 Error::all(r.errors)?;
                 gathered = Gathered::default();
                 let held = r.held.expect("asked for");
-                Whole::of::<CustomerIdentities>(held, |e| gathered.add(e))
+                Whole::of::<CustomerIdentities>(held, |e| gathered.add(e, config))
                     .expect("an index just built is whole")
             }
         };
-        let Gathered {
-            ids,
-            damaged,
-            broken,
-        } = gathered;
-        let mut view = CustomerIndex {
-            index,
-            fresh: Vec::new(),
-            ids,
-            damaged,
-        };
+        let broken = std::mem::take(&mut gathered.broken);
+        let digest = Digest::of(&mut gathered, config);
+        let hits = hits_of(&index, &looked_for).expect("an index verified whole is sound");
+        let mut view = CustomerIndex::new(index, None, digest, looked_for, hits, began);
+        // Files that could not be read when indexed are tried again: they
+        // may have been mended in place.
         let mut errors = Vec::new();
+        let mut mended = Vec::new();
         for name in broken {
             match Customers::parse(self, &name) {
-                Ok(c) => view.fresh.push((name.clone(), self.entry_now(&name, &c)?)),
+                Ok(c) => mended.push((name.clone(), self.entry_now(&name, &c)?)),
                 Err(e) => errors.push(e),
             }
         }
         Error::all(errors)?;
+        view.digest = view.digest.with(&mended, config);
+        for (name, frame) in mended {
+            view.put(name, frame);
+        }
         Ok(view)
+    }
+
+    /// The write log of `index` and its digest, if the log extends this
+    /// file, names `customers/` as it is now (`folder`), and every entry it
+    /// records is sound.
+    fn trusted_log(&self, index: &Whole, folder: Option<FileKey>) -> Option<(WriteLog, Digest)> {
+        let log = self.read_write_log::<CustomerIdentities>(index.header())?;
+        let digest = postcard::from_bytes::<Digest>(&log.last.digest)
+            .ok()
+            .filter(|d| d.id_format == id_format(&self.config.customers))?;
+        let sound = log
+            .frames
+            .iter()
+            .all(|f| checked_entry(f, 0..f.len()).is_some());
+        (sound && log.names_folder(folder)).then_some((log, digest))
     }
 
     /// The identities entry for a customer file as it is now on disk.
@@ -439,13 +601,16 @@ impl Store {
     }
 
     /// Records customers this write has just written, with the directory
-    /// as it is now (the lock keeps other desk writers out). Best effort.
-    /// The summaries index is left to `customer list`, which notices the
-    /// changed files by their identity.
+    /// as it is now (the lock keeps other desk writers out): one record
+    /// appended to the write log, or, once the log has outgrown its share,
+    /// the log folded into the index file. Best effort. The summaries index
+    /// is left to `customer list`, which notices the changed files by their
+    /// identity.
     pub(super) fn index_written(&self, mut view: CustomerIndex, written: &[Customer]) {
+        let mut frames = Vec::new();
         for c in written {
             match self.entry_now(&c.id, c) {
-                Ok(frame) => view.fresh.push((c.id.clone(), frame)),
+                Ok(frame) => frames.push((c.id.clone(), frame)),
                 // Unknown state: leave it to the next reconcile.
                 Err(_) => {
                     let _ = self.forget_index::<CustomerIdentities>();
@@ -453,6 +618,54 @@ impl Store {
                 }
             }
         }
-        self.rewrite_whole::<CustomerIdentities>(&view.index, view.fresh);
+        let digest = view.digest.clone().with(&frames, &self.config.customers);
+        for (name, frame) in frames {
+            view.put(name, frame);
+        }
+        let Some((header, exact)) = self.settled_folder::<Customers>(view.began) else {
+            let _ = self.forget_index::<CustomerIdentities>();
+            return;
+        };
+        let logged = Logged {
+            header,
+            exact,
+            digest: postcard::to_stdvec(&digest).expect("digests serialise"),
+        };
+        let unlogged: HashSet<&str> = view.unlogged.iter().map(String::as_str).collect();
+        let new_frames = |all: bool| -> Vec<Vec<u8>> {
+            view.fresh
+                .iter()
+                .filter(|(name, _)| all || unlogged.contains(name.as_str()))
+                .map(|(_, frame)| frame.clone())
+                .collect()
+        };
+        let Some(log) = &view.log else {
+            // The first write since the index file was written.
+            return self.start_write_log::<CustomerIdentities>(
+                view.index.header(),
+                logged,
+                new_frames(true),
+            );
+        };
+        let limit = view.index.bytes().len() as u64 / LOG_SHARE + LOG_BASE;
+        if self.append_write_log::<CustomerIdentities>(
+            log,
+            logged.clone(),
+            new_frames(false),
+            limit,
+        ) {
+            return;
+        }
+        // Folded into a new index file, under the folder's identity just
+        // taken; a new log extends that file.
+        // The file is verified whole first: a fold must not carry a damaged
+        // entry into a file the new log vouches for.
+        let folded = view.index.verified()
+            && self.write_merged::<CustomerIdentities>(&view.index, view.fresh.clone(), &header);
+        if folded {
+            self.start_write_log::<CustomerIdentities>(&header, logged, Vec::new());
+        } else {
+            let _ = self.forget_index::<CustomerIdentities>();
+        }
     }
 }

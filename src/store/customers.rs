@@ -218,7 +218,7 @@ impl Store {
     /// first; if any check or write fails, nothing is left behind.
     pub fn create_customers(&self, mut new: Vec<Customer>) -> Result<Vec<Customer>> {
         let _lock = self.customer_lock()?;
-        let index = self.customer_index_for_write()?;
+        let index = self.customer_index_for_write(looked_for(&new))?;
         let config = &self.config.customers;
         let node = self.node_for_new_ids()?;
         let mut clashes = self.clashes_in(&index, &new);
@@ -303,7 +303,7 @@ impl Store {
         // included (which a write's index takes on trust), so that a
         // damaged file is named rather than checked against as it was.
         self.customer_summaries()?.into_result()?;
-        let index = self.customer_index_for_write()?;
+        let index = self.customer_index_for_write(looked_for(new))?;
         let mut clashes = self.clashes_in(&index, new);
         self.given_ids_in_sequence(&index, new, &mut clashes)?;
         Ok(clashes)
@@ -321,9 +321,7 @@ impl Store {
         clashes: &mut [Clashes],
     ) -> Result<u64> {
         let config = &self.config.customers;
-        let mut ids = Vec::new();
-        index.each_id(|id| ids.push(id.to_string()));
-        let mut sequence = self.customer_sequence(&ids)?;
+        let mut sequence = self.customer_sequence(index.sequence())?;
         let store_top = sequence.top;
         let far = sequence.take_given(new.iter().filter_map(|c| config.number_of(&c.id)));
         for (c, k) in new.iter().zip(clashes) {
@@ -343,12 +341,11 @@ impl Store {
             .map(|c| c.id.as_str())
             .filter(|id| !id.is_empty())
             .collect();
-        let mut taken: HashSet<String> = HashSet::new();
-        index.each_id(|id| {
-            if given.contains(id) {
-                taken.insert(id.to_string());
-            }
-        });
+        let taken: HashSet<&str> = given
+            .iter()
+            .copied()
+            .filter(|id| index.holds_id(id))
+            .collect();
         // Each value's first holder among the batch, by position.
         let mut earlier: HashMap<(&'static str, String), usize> = HashMap::new();
         let mut ids_before: HashSet<&str> = HashSet::new();
@@ -375,7 +372,8 @@ impl Store {
             found.push(Clashes {
                 store,
                 earlier: before,
-                id_taken: given && (taken.contains(&c.id) || self.customer_path(&c.id).exists()),
+                id_taken: given
+                    && (taken.contains(c.id.as_str()) || self.customer_path(&c.id).exists()),
                 id_given_before: given && !ids_before.insert(c.id.as_str()),
                 far_above: None,
             });
@@ -394,7 +392,7 @@ impl Store {
         let mut customer = self.load_customer(id)?;
         let before = customer.clone();
         change(&mut customer)?;
-        let index = self.customer_index_for_write()?;
+        let index = self.customer_index_for_write(looked_for(std::slice::from_ref(&customer)))?;
         guard_sound(&index.damaged_lookups(), [(&customer, Some(&before))])?;
         let clashes = self.clashes_in(&index, std::slice::from_ref(&customer));
         if let Some(d) = &clashes[0].store {
@@ -406,6 +404,18 @@ impl Store {
         self.index_written(index, std::slice::from_ref(&customer));
         Ok(customer)
     }
+}
+
+/// What a write of `customers` looks for in the index: their identifying
+/// values and their given IDs.
+fn looked_for(customers: &[Customer]) -> Vec<String> {
+    customers
+        .iter()
+        .flat_map(|c| {
+            let values = c.identities().into_iter().map(|(_, v)| v);
+            std::iter::once(c.id.clone()).chain(values)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -469,5 +479,74 @@ mod tests {
         assert!(refused(vec![batch[3].clone(), batch[4].clone()])
             .contains("customer C000050 is given twice"));
         assert_eq!(store.customer_files().unwrap().len(), 2);
+    }
+
+    /// Writes go to the customer index's write log, which is folded into
+    /// the index file as it grows; through both, every write sees every
+    /// earlier one: values moved by an edit, IDs in sequence.
+    #[test]
+    fn every_write_sees_the_ones_before_through_the_write_log_and_its_folds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(dir.path(), &crate::config::Config::seed_defaults()).unwrap();
+        let cache = dir.path().join(".desk/cache");
+        let index_bytes = || std::fs::read(cache.join("customers.bin")).unwrap_or_default();
+        let phone = |n: usize| format!("139{n:08}");
+        let add = |p: &str| store.create_customers(vec![person("", Some(p), None)]);
+        let (mut writes, mut rewrites, mut ids) = (0, 0, 0);
+        // (ID, phone) of the customers added.
+        let mut holders: Vec<(String, String)> = Vec::new();
+        let mut before = index_bytes();
+        let mut written = |rewrites: &mut usize| {
+            let now = index_bytes();
+            *rewrites += usize::from(now != before);
+            before = now;
+        };
+        for n in 1..=100 {
+            let made = add(&phone(n)).unwrap();
+            ids += 1;
+            writes += 1;
+            assert_eq!(made[0].id, format!("C{ids:06}"));
+            holders.push((made[0].id.clone(), phone(n)));
+            written(&mut rewrites);
+            let err = add(&phone(n)).unwrap_err();
+            assert!(err.to_string().contains(&made[0].id), "{err}");
+            if n % 7 == 0 {
+                // An earlier customer's phone moves: the new value is taken,
+                // the old one free, whichever file holds the old entry.
+                let (id, old) = holders.remove(n / 7);
+                store
+                    .modify_customer(&id, |c| {
+                        c.phone = Some(phone(n + 1_000));
+                        Ok(())
+                    })
+                    .unwrap();
+                writes += 1;
+                written(&mut rewrites);
+                let err = add(&phone(n + 1_000)).unwrap_err();
+                assert!(err.to_string().contains(&id), "{err}");
+                let free = add(&old).unwrap();
+                ids += 1;
+                writes += 1;
+                assert_eq!(free[0].id, format!("C{ids:06}"));
+                written(&mut rewrites);
+            }
+            assert!(cache.join("customers.log").exists());
+        }
+        // The first write starts the log; a few more fold it.
+        assert!(
+            (2..writes / 5).contains(&rewrites),
+            "{rewrites} rewrites of the index file in {writes} writes"
+        );
+        // The index rebuilt from the files says the same.
+        store
+            .forget_index::<super::super::customer_index::CustomerIdentities>()
+            .unwrap();
+        assert!(!cache.join("customers.log").exists());
+        let err = add(&phone(99)).unwrap_err();
+        assert!(err.to_string().contains("C0001"), "{err}");
+        assert_eq!(
+            add(&phone(5_000)).unwrap()[0].id,
+            format!("C{:06}", ids + 1)
+        );
     }
 }

@@ -80,11 +80,8 @@ impl Store {
 
     /// The customer numbers in use: the files' and the marks' (see
     /// [`Store::issued_customer_numbers`]), as a sequence and its outliers.
-    pub(super) fn customer_sequence(&self, ids: &[String]) -> Result<Sequence> {
-        let config = &self.config.customers;
-        let mut numbers = self.issued_customer_numbers()?;
-        numbers.extend(ids.iter().filter_map(|id| config.number_of(id)));
-        Ok(Sequence::of(numbers, Sequence::CUSTOMER_GAP))
+    pub(super) fn customer_sequence(&self, indexed: Sequence) -> Result<Sequence> {
+        Ok(indexed.extended(self.issued_customer_numbers()?))
     }
 
     /// Records that this clone (of `node`) has issued customer numbers up

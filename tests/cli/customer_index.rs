@@ -11,6 +11,10 @@ fn index(env: &TestEnv) -> PathBuf {
     env.path(".desk/cache/customers.bin")
 }
 
+fn write_log(env: &TestEnv) -> PathBuf {
+    env.path(".desk/cache/customers.log")
+}
+
 fn summaries(env: &TestEnv) -> PathBuf {
     env.path(".desk/cache/customer-summaries.bin")
 }
@@ -18,7 +22,7 @@ fn summaries(env: &TestEnv) -> PathBuf {
 /// Flips one bit in the last character of `text` wherever it is in `bytes`.
 fn flip_last(bytes: &mut [u8], text: &[u8]) {
     let mut hits = 0;
-    for at in 0..bytes.len() - text.len() {
+    for at in 0..=bytes.len() - text.len() {
         if &bytes[at..at + text.len()] == text {
             bytes[at + text.len() - 1] ^= 0x02;
             hits += 1;
@@ -185,32 +189,53 @@ fn a_file_broken_by_hand_blocks_writes_until_mended_in_place() {
     );
 }
 
+/// A write log's bytes, or none.
+type Log = Option<Vec<u8>>;
+
 #[test]
 fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
     let env = TestEnv::new();
     let stale = std::fs::read(index(&env)).unwrap();
+    let stale_log = std::fs::read(write_log(&env)).ok();
     env.run(&customer_add(
         "individual",
         "甲",
         &["--phone", "13700000001"],
     ))
     .ok();
+    // The add is recorded in the write log; the index file is as it was.
     let fresh = std::fs::read(index(&env)).unwrap();
+    let fresh_log = std::fs::read(write_log(&env)).expect("a write log");
+    assert!(fresh_log.windows(11).any(|w| w == b"13700000001"));
     // One bit flipped in C000004's phone, everywhere it is: the entries
     // still decode, so only the checksum can tell.
-    let mut flipped = fresh.clone();
+    let mut flipped = fresh_log.clone();
     flip_last(&mut flipped, b"13700000001");
     let mut foreign = fresh.clone();
     foreign[..8].copy_from_slice(b"DESKK999");
-    let damaged: [(&str, Vec<u8>); 5] = [
-        ("stale", stale),
-        ("flipped", flipped),
-        ("truncated", fresh[..fresh.len() - 9].to_vec()),
-        ("foreign", foreign),
-        ("empty", Vec::new()),
+    let mut foreign_log = fresh_log.clone();
+    foreign_log[..8].copy_from_slice(b"DESKL999");
+    let cut = |b: &[u8]| b[..b.len() - 9].to_vec();
+    let damaged: [(&str, Vec<u8>, Log); 9] = [
+        ("stale", stale.clone(), stale_log),
+        ("stale, no log", stale, None),
+        ("flipped", fresh.clone(), Some(flipped)),
+        ("log cut", fresh.clone(), Some(cut(&fresh_log))),
+        ("index cut", cut(&fresh), Some(fresh_log.clone())),
+        ("foreign index", foreign, Some(fresh_log.clone())),
+        ("foreign log", fresh.clone(), Some(foreign_log)),
+        ("empty", Vec::new(), None),
+        ("log alone", Vec::new(), Some(fresh_log.clone())),
     ];
-    for (what, bytes) in damaged {
-        std::fs::write(index(&env), &bytes).unwrap();
+    let put = |bytes: &[u8], log: &Log| {
+        std::fs::write(index(&env), bytes).unwrap();
+        match log {
+            Some(log) => std::fs::write(write_log(&env), log).unwrap(),
+            None => std::fs::remove_file(write_log(&env)).unwrap_or(()),
+        }
+    };
+    for (what, bytes, log) in damaged {
+        put(&bytes, &log);
         let out = env
             .run(&customer_add(
                 "individual",
@@ -223,7 +248,7 @@ fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
             "{what}: {}",
             out.stderr
         );
-        std::fs::write(index(&env), &bytes).unwrap();
+        put(&bytes, &log);
         let list = listed(&env);
         assert!(
             list.contains("C000004") && list.contains("13700000001"),

@@ -610,8 +610,13 @@ impl<'a> Iterator for Reader<'a> {
 
 /// The entry in a frame that a [`Reader`] has verified.
 pub(crate) fn verified_entry(bytes: &[u8], frame: Range<usize>) -> Entry<'_> {
+    checked_entry(bytes, frame).expect("verified when read")
+}
+
+/// The entry in a frame of `bytes`, if its checksum and encoding are sound.
+pub(crate) fn checked_entry(bytes: &[u8], frame: Range<usize>) -> Option<Entry<'_>> {
     let mut reader = Reader {
-        bytes: &bytes[..frame.end],
+        bytes: bytes.get(..frame.end)?,
         at: frame.start,
         header: None,
         last: None,
@@ -622,7 +627,74 @@ pub(crate) fn verified_entry(bytes: &[u8], frame: Range<usize>) -> Entry<'_> {
         more: 0,
         wants: None,
     };
-    reader.next().expect("verified when read")
+    let entry = reader.next()?;
+    (!reader.damaged && entry.frame == frame).then_some(entry)
+}
+
+/// The header of an index file that ends in a trailer, found without
+/// reading its entries: for a writer that verified this very file before
+/// (its write log names the file's header), which then walks its frames
+/// ([`walk_frames`]) as far as it needs and checks each entry it decodes
+/// ([`checked_entry`]).
+pub(crate) fn header_of_ended(bytes: &[u8], magic: &[u8; 8]) -> Option<Header> {
+    let reader = Reader::new(bytes, magic);
+    let header = reader.header()?;
+    let trailer = bytes
+        .len()
+        .checked_sub(FRAME_HEAD)
+        .filter(|&t| t >= reader.at)?;
+    let len = u32::from_le_bytes(bytes[trailer..trailer + 4].try_into().expect("4 bytes"));
+    (len == TRAILER).then_some(header)
+}
+
+/// Walks the entries' frames of an index file by their lengths alone, each
+/// shown to `each` until it says stop: no checksum is computed, nothing but
+/// the header decoded. The header, if the walk reached a trailer with the
+/// frames' count at the end of the file.
+pub(crate) fn walk_frames(
+    bytes: &[u8],
+    magic: &[u8; 8],
+    mut each: impl FnMut(Range<usize>) -> bool,
+) -> Option<Header> {
+    let reader = Reader::new(bytes, magic);
+    let header = reader.header()?;
+    let mut at = reader.at;
+    let mut count = 0u64;
+    loop {
+        let head = bytes.get(at..at.checked_add(FRAME_HEAD)?)?;
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+        if len == TRAILER {
+            let trailer = u64::from_le_bytes(head[4..].try_into().expect("8 bytes"));
+            let whole = at + FRAME_HEAD == bytes.len() && trailer == count;
+            return whole.then_some(header);
+        }
+        let end = at.checked_add(FRAME_HEAD + len as usize)?;
+        if end > bytes.len() || !each(at..end) {
+            return None;
+        }
+        count += 1;
+        at = end;
+    }
+}
+
+/// Encodes `body` as a frame (length, checksum, body): the records of a
+/// write log ([`super::write_log`]).
+pub(crate) fn frame_of(body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0; FRAME_HEAD];
+    bytes.extend_from_slice(body);
+    seal(&mut bytes);
+    bytes
+}
+
+/// The body of the frame at `at` in `bytes` and where the frame ends, if
+/// the frame is whole and its checksum holds.
+pub(crate) fn sound_frame(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let head = bytes.get(at..at.checked_add(FRAME_HEAD)?)?;
+    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+    let sum = u64::from_le_bytes(head[4..].try_into().expect("8 bytes"));
+    let end = (at + FRAME_HEAD).checked_add(len as usize)?;
+    let body = bytes.get(at + FRAME_HEAD..end).filter(|_| len != TRAILER)?;
+    (checksum(body) == sum).then_some((body, end))
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ mod search;
 mod tickets;
 mod whole;
 mod workload;
+mod write_log;
 
 use std::marker::PhantomData;
 use std::path::PathBuf;
@@ -55,7 +56,8 @@ use serde::Serialize;
 pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
-use self::format::{entry_frame, verified_entry, write_head, write_trailer, EncodeRecord, Header};
+pub(super) use self::format::{checked_entry, Header};
+use self::format::{entry_frame, verified_entry, write_head, write_trailer, EncodeRecord};
 pub(in crate::store) use self::plan::Old;
 use self::plan::Plan;
 pub use self::search::{summary_of_meta, SearchSegments};
@@ -63,6 +65,8 @@ pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
 pub(super) use self::whole::Whole;
 pub use self::workload::{AgentLoad, Fact, Workload};
+pub(super) use self::write_log::{write_began, Logged, WriteLog};
+use super::read::Held;
 use super::{FileKey, Store};
 use crate::error::{Error, Result};
 
@@ -266,17 +270,13 @@ impl Store {
         self.state_dir().join("cache").join(file)
     }
 
-    /// An index file's bytes if it has this build's format, else none.
-    fn read_index_file(&self, file: &str, magic: &[u8; 8]) -> Vec<u8> {
-        match super::read::read_state(&self.index_path(file)) {
-            Ok(bytes) if bytes.starts_with(magic) => bytes,
-            _ => Vec::new(),
+    /// The file of index `I`, if it has this build's format, mapped into
+    /// memory ([`super::read::map_state`]).
+    pub(super) fn map_index<I: Derived>(&self) -> Held {
+        match super::read::map_state(&self.index_path(I::FILE)) {
+            Ok(bytes) if bytes.starts_with(I::MAGIC) => bytes,
+            _ => Held::Owned(Vec::new()),
         }
-    }
-
-    /// The file of index `I`, if it has this build's format.
-    pub(super) fn read_index<I: Derived>(&self) -> Vec<u8> {
-        self.read_index_file(I::FILE, I::MAGIC)
     }
 
     /// An index file, open to be read a chunk at a time by a refresh
@@ -468,6 +468,9 @@ impl Store {
     /// Removes index `I`'s file, so that the next command rebuilds it.
     pub(super) fn forget_index<I: Derived>(&self) -> Result<bool> {
         let path = self.index_path(I::FILE);
+        // A write log extends the file it names: gone with it.
+        self.forget_write_log::<I>()
+            .map_err(|e| Error::io(&path, e))?;
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -1,0 +1,252 @@
+//! The write log of an index that writers trust whole ([`super::Whole`]):
+//! rather than rewrite the whole index file for every write (10 MB at
+//! 100,000 customers), a writer appends what it changed to `NAME.log`
+//! beside it, one record a write: the entries it wrote, the folder's
+//! identity after its write, and a digest of what the next write needs of
+//! every entry (opaque here: the instance's), so that the next write need
+//! neither decode nor rewrite the index file.
+//!
+//! The log names the index file it extends by that file's header (the
+//! folder's identity and the moment it was taken, which no two files
+//! share). A log naming another file (a reading command has rebuilt the
+//! index since) is ignored, and the next write starts a new one. Each
+//! record is a frame with its checksum: a record cut or damaged ends the
+//! log there, and what it recorded is then not trusted (its write changed
+//! the folder, so the folder's identity no longer matches the last sound
+//! record and the write after it brings the index up to date). When the log
+//! outgrows a share of the index file, a write folds it into the index.
+//!
+//! A writer trusts a record while the folder's identity is the one it
+//! recorded, as [`super::Whole::names_folder`] does. The record's identity
+//! is taken once the clock that stamps file times has passed the folder's
+//! time ([`Store::settled_folder`]): on Linux that clock can be read (the
+//! coarse real-time clock), so a later change in the folder stamps a later
+//! time; this waits one clock tick at most (4 ms here) where otherwise the
+//! writer waits out the racy window (20 ms).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::format::{frame_of, sound_frame, Header};
+use super::{now_nanos, racy_folder, Derived, Folder};
+use crate::store::{FileKey, Store};
+
+/// The first bytes of a write log: its format.
+const LOG_MAGIC: &[u8; 8] = b"DESKL001";
+
+/// What a record of the log says besides its entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(in crate::store) struct Logged {
+    /// The folder's identity after the write, and when it was taken.
+    pub header: Header,
+    /// Whether that identity was taken after the clock that stamps file
+    /// times had passed the folder's time ([`Store::settled_folder`]).
+    pub exact: bool,
+    /// What the index's writers keep of every entry, in their encoding.
+    pub digest: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    logged: Logged,
+    /// The entries' frames the write changed, as [`Derived::frame`] makes them.
+    frames: Vec<Vec<u8>>,
+}
+
+/// A write log as read.
+#[derive(Debug)]
+pub(in crate::store) struct WriteLog {
+    /// Where its sound records end: the next one is appended there.
+    end: u64,
+    /// Every entry's frame it records, oldest first (a later one for the
+    /// same name replaces an earlier one).
+    pub frames: Vec<Vec<u8>>,
+    /// What its last record says.
+    pub last: Logged,
+}
+
+impl WriteLog {
+    /// Whether the folder, whose identity is `now`, is still as the last
+    /// record left it.
+    pub(in crate::store) fn names_folder(&self, now: Option<FileKey>) -> bool {
+        let header = &self.last.header;
+        header.folder.is_some() && header.folder == now && (self.last.exact || !racy_folder(header))
+    }
+}
+
+/// The clock the kernel stamps file times with, in nanoseconds since the
+/// epoch, where it can be read: Linux's coarse real-time clock, which
+/// current file times are taken from.
+#[cfg(target_os = "linux")]
+fn stamp_clock() -> Option<i128> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
+    (r == 0).then(|| i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stamp_clock() -> Option<i128> {
+    None
+}
+
+/// The moment a write begins, by the clock of [`stamp_clock`], for
+/// [`Store::settled_folder`].
+pub(in crate::store) fn write_began() -> Option<i128> {
+    stamp_clock()
+}
+
+/// The longest a folder's time may lie ahead of the stamp clock and still
+/// be taken for its stamp (a tick is 1 to 10 ms); further ahead, the times
+/// come from another clock (a network file system's server).
+const AHEAD_AT_MOST: i128 = 20_000_000;
+
+impl Store {
+    fn write_log_path<I: Derived>(&self) -> PathBuf {
+        let name = I::FILE.strip_suffix(".bin").unwrap_or(I::FILE);
+        self.index_path(&format!("{name}.log"))
+    }
+
+    /// Removes index `I`'s write log, if any.
+    pub(in crate::store) fn forget_write_log<I: Derived>(&self) -> std::io::Result<bool> {
+        match std::fs::remove_file(self.write_log_path::<I>()) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Index `I`'s write log, if it extends the index file whose header is
+    /// `base` and holds at least one sound record.
+    pub(in crate::store) fn read_write_log<I: Derived>(&self, base: &Header) -> Option<WriteLog> {
+        let bytes = super::super::read::read_state(&self.write_log_path::<I>()).ok()?;
+        let rest = bytes.strip_prefix(LOG_MAGIC)?;
+        let (head, mut at) = sound_frame(rest, 0)?;
+        if postcard::from_bytes::<Header>(head).ok().as_ref() != Some(base) {
+            return None;
+        }
+        let mut frames = Vec::new();
+        let mut last = None;
+        // Up to the first record cut or damaged.
+        while let Some((body, end)) = sound_frame(rest, at) {
+            let Ok(record) = postcard::from_bytes::<Record>(body) else {
+                break;
+            };
+            frames.extend(record.frames);
+            last = Some(record.logged);
+            at = end;
+        }
+        Some(WriteLog {
+            end: (LOG_MAGIC.len() + at) as u64,
+            frames,
+            last: last?,
+        })
+    }
+
+    /// Appends a record to `log`, unless that would make it longer than
+    /// `limit` bytes (the caller folds it into the index instead). Best
+    /// effort: a record not written is a record the next write does not
+    /// trust.
+    pub(in crate::store) fn append_write_log<I: Derived>(
+        &self,
+        log: &WriteLog,
+        logged: Logged,
+        frames: Vec<Vec<u8>>,
+        limit: u64,
+    ) -> bool {
+        let record = frame_of(&encode(&Record { logged, frames }));
+        if log.end + record.len() as u64 > limit {
+            return false;
+        }
+        let path = self.write_log_path::<I>();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let appended = options.open(&path).and_then(|file| {
+            // After its last sound record: a cut record is written over.
+            let meta = file.metadata()?;
+            if !meta.is_file() || meta.len() < log.end {
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
+            file.set_len(log.end)?;
+            let mut file = file;
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::Start(log.end))?;
+            file.write_all(&record)
+        });
+        if appended.is_err() {
+            let _ = self.forget_write_log::<I>();
+        }
+        true
+    }
+
+    /// Starts index `I`'s write log anew, extending the index file whose
+    /// header is `base`, with one record. Best effort.
+    pub(in crate::store) fn start_write_log<I: Derived>(
+        &self,
+        base: &Header,
+        logged: Logged,
+        frames: Vec<Vec<u8>>,
+    ) {
+        let head = frame_of(&encode(base));
+        let record = frame_of(&encode(&Record { logged, frames }));
+        let path = self.write_log_path::<I>();
+        let written = super::super::fsio::replace_unsynced(&path, |w| {
+            w.write_all(LOG_MAGIC)?;
+            w.write_all(&head)?;
+            w.write_all(&record)
+        });
+        if written.is_err() {
+            let _ = self.forget_write_log::<I>();
+        }
+    }
+
+    /// The identity of folder `F` for a record of a write that began at
+    /// `began` ([`write_began`]), taken once the stamp clock has passed the
+    /// folder's time, so that any later change stamps a later time: exact.
+    /// Where that clock cannot be read, or the folder's time did not come
+    /// from it, the identity is taken after the racy window instead, and is
+    /// not exact. `None` if the folder cannot be read.
+    pub(in crate::store) fn settled_folder<F: Folder>(
+        &self,
+        began: Option<i128>,
+    ) -> Option<(Header, bool)> {
+        let folder = self.folder_key::<F>().ok()?;
+        if let (Some(key), Some(began), Some(mut now)) = (folder, began, stamp_clock()) {
+            let newest = key.newest_nanos();
+            if newest >= began && newest <= now + AHEAD_AT_MOST {
+                while now <= newest {
+                    let wait = (newest - now + 1).clamp(50_000, 1_000_000);
+                    std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
+                    now = stamp_clock()?;
+                }
+                let taken = now_nanos();
+                return Some((Header { folder, taken }, true));
+            }
+        }
+        let mut taken = now_nanos();
+        let mut folder = folder;
+        if let Some(key) = folder.filter(FileKey::has_fine_times) {
+            let wait = key.newest_nanos() + key.racy_nanos() - taken;
+            if wait > 0 {
+                std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
+                taken = now_nanos();
+                folder = self.folder_key::<F>().ok()?;
+            }
+        }
+        Some((Header { folder, taken }, false))
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).expect("records serialise")
+}
