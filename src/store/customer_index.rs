@@ -29,8 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::customers::parse_customer;
 use super::index::{
-    checked_entry, now_nanos, write_began, Derived, Entry, Folder, Listed, Logged, Of, Old, Slot,
-    Whole, WriteLog,
+    now_nanos, write_began, Derived, Entry, Folder, Listed, Logged, Of, Old, Slot, Whole, WriteLog,
 };
 use super::read::Held;
 use super::{read_file, FileKey, Store};
@@ -326,22 +325,21 @@ impl CustomerSummaries {
 
 /// The index as a write sees it, under the customer lock: the identities
 /// file and its write log, checked complete, with what the write looks
-/// for found in it.
+/// for found in them.
 pub struct CustomerIndex {
     index: Whole,
-    /// The write log it was read with, if one extends the file.
+    /// The write log it was read with, if one extends the file: entries
+    /// newer than the file's.
     log: Option<WriteLog>,
-    /// Entries newer than the file's (the log's, the ones this write parsed
-    /// again or wrote), by name: the last frame of each.
-    fresh: Vec<(String, Vec<u8>)>,
-    fresh_at: HashMap<String, usize>,
-    /// Of `fresh`, the names the log does not hold yet.
-    unlogged: Vec<String>,
+    /// Entries newer still, this write's (files parsed again, files
+    /// written): name and frame, the last one for a name winning.
+    written: Vec<(String, Vec<u8>)>,
     digest: Digest,
-    /// The values the write looks for, and the entries of the file that
-    /// hold their bytes (each verified), in file order.
+    /// The values the write looks for, and the entries of the file and of
+    /// the log that hold their bytes (each verified), in order.
     looked_for: HashSet<String>,
     hits: Vec<Range<usize>>,
+    log_hits: Vec<Range<usize>>,
     /// When the write began, for the log's record of the folder.
     began: Option<i128>,
 }
@@ -352,58 +350,57 @@ impl CustomerIndex {
         log: Option<WriteLog>,
         digest: Digest,
         looked_for: HashSet<String>,
-        hits: Vec<Range<usize>>,
+        (hits, log_hits): Hits,
         began: Option<i128>,
     ) -> CustomerIndex {
-        let mut view = CustomerIndex {
+        CustomerIndex {
             index,
-            log: None,
-            fresh: Vec::new(),
-            fresh_at: HashMap::new(),
-            unlogged: Vec::new(),
+            log,
+            written: Vec::new(),
             digest,
             looked_for,
             hits,
+            log_hits,
             began,
-        };
-        if let Some(log) = &log {
-            for frame in &log.frames {
-                let name = super::index::frame_entry(frame).name.to_string();
-                view.put(name, frame.clone());
-            }
         }
-        view.log = log;
-        view.unlogged.clear();
-        view
     }
 
     /// Records `frame` as the newest entry of file `name`.
     fn put(&mut self, name: String, frame: Vec<u8>) {
-        match self.fresh_at.get(&name) {
-            Some(&i) => self.fresh[i].1 = frame,
-            None => {
-                self.fresh_at.insert(name.clone(), self.fresh.len());
-                self.fresh.push((name.clone(), frame));
-            }
+        match self.written.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = frame,
+            None => self.written.push((name, frame)),
         }
-        self.unlogged.push(name);
+    }
+
+    fn written_here(&self, name: &str) -> bool {
+        self.written.iter().any(|(n, _)| n == name)
     }
 
     /// The newest record of each customer the write looks for may hold:
-    /// the file's entries that hold one of the values' bytes, unless a newer
-    /// entry replaced them, and every newer entry.
+    /// the file's entries that hold one of the values' bytes, unless the log
+    /// or this write has a newer one for the same file; the log's, unless a
+    /// newer one replaced them; and this write's.
     fn records(&self) -> impl Iterator<Item = HeadRecord<'_>> {
-        let old = self.hits.iter().filter_map(|frame| {
+        let newest_in_log = |name: &str| self.log.as_ref().and_then(|log| log.newest(name));
+        let old = self.hits.iter().filter_map(move |frame| {
             let entry = self.index.entry_in(frame.clone())?;
-            (!self.fresh_at.contains_key(entry.name))
+            let replaced = self.written_here(entry.name) || newest_in_log(entry.name).is_some();
+            (!replaced).then(|| HeadRecord::of(&entry)).flatten()
+        });
+        let logged = self.log_hits.iter().filter_map(move |frame| {
+            let log = self.log.as_ref()?;
+            let entry = log.entry(frame.clone())?;
+            let newest = newest_in_log(entry.name) == Some(Some(frame.clone()));
+            (newest && !self.written_here(entry.name))
                 .then(|| HeadRecord::of(&entry))
                 .flatten()
         });
-        let fresh = self
-            .fresh
+        let written = self
+            .written
             .iter()
             .filter_map(|(_, frame)| HeadRecord::of(&super::index::frame_entry(frame)));
-        old.chain(fresh)
+        old.chain(logged).chain(written)
     }
 
     fn assert_looked_for<'a>(&self, values: impl IntoIterator<Item = &'a str>) {
@@ -463,10 +460,15 @@ impl CustomerIndex {
     }
 }
 
-/// The entries of `index` that hold the bytes of one of `values`, each
-/// verified; `None` if one is damaged. A value is stored as its own UTF-8
-/// bytes, so every entry that holds it is among them.
-fn hits_of(index: &Whole, values: &HashSet<String>) -> Option<Vec<Range<usize>>> {
+/// The frames of the entries of the index file, then of its write log,
+/// that hold the bytes of one of the values looked for.
+type Hits = (Vec<Range<usize>>, Vec<Range<usize>>);
+
+/// The entries of `index` and of `log` that hold the bytes of one of
+/// `values`: a value is stored as its own UTF-8 bytes, so every entry that
+/// holds it is among them. `None` if one of them is damaged, or the newest
+/// entry the log holds for its file.
+fn hits_of(index: &Whole, log: Option<&WriteLog>, values: &HashSet<String>) -> Option<Hits> {
     let mut positions: Vec<usize> = values
         .iter()
         .filter(|v| !v.is_empty())
@@ -474,9 +476,21 @@ fn hits_of(index: &Whole, values: &HashSet<String>) -> Option<Vec<Range<usize>>>
         .collect();
     positions.sort_unstable();
     let hits = index.frames_holding(&positions);
-    hits.iter()
-        .all(|f| index.entry_in(f.clone()).is_some())
-        .then_some(hits)
+    let mut names = Vec::new();
+    for frame in &hits {
+        names.push(index.entry_in(frame.clone())?.name);
+    }
+    let Some(log) = log else {
+        return Some((hits, Vec::new()));
+    };
+    let log_hits = log.frames_holding(values.iter().map(String::as_str));
+    for frame in &log_hits {
+        names.push(log.entry(frame.clone())?.name);
+    }
+    if names.iter().any(|name| log.newest(name) == Some(None)) {
+        return None;
+    }
+    Some((hits, log_hits))
 }
 
 /// The write log is folded into the index file when it would grow past
@@ -516,7 +530,10 @@ impl Store {
             match Whole::by_length::<CustomerIdentities>(self.map_index::<CustomerIdentities>()) {
                 Ok(whole) => {
                     let logged = self.trusted_log(&whole, folder);
-                    match logged.zip(hits_of(&whole, &looked_for)) {
+                    let hits = logged
+                        .as_ref()
+                        .and_then(|(log, _)| hits_of(&whole, Some(log), &looked_for));
+                    match logged.zip(hits) {
                         Some(((log, digest), hits)) => {
                             let view = CustomerIndex::new(
                                 whole,
@@ -552,7 +569,7 @@ impl Store {
         };
         let broken = std::mem::take(&mut gathered.broken);
         let digest = Digest::of(&mut gathered, config);
-        let hits = hits_of(&index, &looked_for).expect("an index verified whole is sound");
+        let hits = hits_of(&index, None, &looked_for).expect("an index verified whole is sound");
         let mut view = CustomerIndex::new(index, None, digest, looked_for, hits, began);
         // Files that could not be read when indexed are tried again: they
         // may have been mended in place.
@@ -573,18 +590,14 @@ impl Store {
     }
 
     /// The write log of `index` and its digest, if the log extends this
-    /// file, names `customers/` as it is now (`folder`), and every entry it
-    /// records is sound.
+    /// file and names `customers/` as it is now (`folder`). The entries it
+    /// records are checked as they are read.
     fn trusted_log(&self, index: &Whole, folder: Option<FileKey>) -> Option<(WriteLog, Digest)> {
         let log = self.read_write_log::<CustomerIdentities>(index.header())?;
         let digest = postcard::from_bytes::<Digest>(&log.last.digest)
             .ok()
             .filter(|d| d.id_format == id_format(&self.config.customers))?;
-        let sound = log
-            .frames
-            .iter()
-            .all(|f| checked_entry(f, 0..f.len()).is_some());
-        (sound && log.names_folder(folder)).then_some((log, digest))
+        log.names_folder(folder).then_some((log, digest))
     }
 
     /// The identities entry for a customer file as it is now on disk.
@@ -631,39 +644,36 @@ impl Store {
             exact,
             digest: postcard::to_stdvec(&digest).expect("digests serialise"),
         };
-        let unlogged: HashSet<&str> = view.unlogged.iter().map(String::as_str).collect();
-        let new_frames = |all: bool| -> Vec<Vec<u8>> {
-            view.fresh
-                .iter()
-                .filter(|(name, _)| all || unlogged.contains(name.as_str()))
-                .map(|(_, frame)| frame.clone())
-                .collect()
-        };
+        let written: Vec<&[u8]> = view.written.iter().map(|(_, f)| f.as_slice()).collect();
         let Some(log) = &view.log else {
             // The first write since the index file was written.
-            return self.start_write_log::<CustomerIdentities>(
-                view.index.header(),
-                logged,
-                new_frames(true),
-            );
+            let header = view.index.header();
+            return self.start_write_log::<CustomerIdentities>(header, &logged, &written);
         };
         let limit = view.index.bytes().len() as u64 / LOG_SHARE + LOG_BASE;
-        if self.append_write_log::<CustomerIdentities>(
-            log,
-            logged.clone(),
-            new_frames(false),
-            limit,
-        ) {
+        if self.append_write_log::<CustomerIdentities>(log, &logged, &written, limit) {
             return;
         }
         // Folded into a new index file, under the folder's identity just
-        // taken; a new log extends that file.
-        // The file is verified whole first: a fold must not carry a damaged
-        // entry into a file the new log vouches for.
+        // taken; a new log extends that file. Both are verified whole first:
+        // a fold must not carry a damaged entry into a file the new log
+        // vouches for.
+        let mut fresh = Vec::with_capacity(log.frames().len() + view.written.len());
+        for frame in log.frames() {
+            let Some(entry) = log.entry(frame.clone()) else {
+                let _ = self.forget_index::<CustomerIdentities>();
+                return;
+            };
+            fresh.push((
+                entry.name.to_string(),
+                log.frame_bytes(frame.clone()).to_vec(),
+            ));
+        }
+        fresh.extend(view.written.iter().cloned());
         let folded = view.index.verified()
-            && self.write_merged::<CustomerIdentities>(&view.index, view.fresh.clone(), &header);
+            && self.write_merged::<CustomerIdentities>(&view.index, fresh, &header);
         if folded {
-            self.start_write_log::<CustomerIdentities>(&header, logged, Vec::new());
+            self.start_write_log::<CustomerIdentities>(&header, &logged, &[]);
         } else {
             let _ = self.forget_index::<CustomerIdentities>();
         }

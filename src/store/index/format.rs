@@ -686,6 +686,14 @@ pub(crate) fn frame_of(body: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// The frame at `at` in `bytes`, found by its length alone (not checked).
+pub(crate) fn frame_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
+    let head = bytes.get(at..at.checked_add(FRAME_HEAD)?)?;
+    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+    let end = (at + FRAME_HEAD).checked_add(len as usize)?;
+    (len != TRAILER && end <= bytes.len()).then_some(at..end)
+}
+
 /// The body of the frame at `at` in `bytes` and where the frame ends, if
 /// the frame is whole and its checksum holds.
 pub(crate) fn sound_frame(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {

@@ -56,7 +56,7 @@ use serde::Serialize;
 pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
-pub(super) use self::format::{checked_entry, Header};
+pub(super) use self::format::Header;
 use self::format::{entry_frame, verified_entry, write_head, write_trailer, EncodeRecord};
 pub(in crate::store) use self::plan::Old;
 use self::plan::Plan;

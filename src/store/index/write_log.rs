@@ -25,16 +25,17 @@
 //! writer waits out the racy window (20 ms).
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::format::{frame_of, sound_frame, Header};
+use super::format::{checked_entry, frame_at, frame_of, sound_frame, Entry, Header};
 use super::{now_nanos, racy_folder, Derived, Folder};
 use crate::store::{FileKey, Store};
 
 /// The first bytes of a write log: its format.
-const LOG_MAGIC: &[u8; 8] = b"DESKL001";
+const LOG_MAGIC: &[u8; 8] = b"DESKL002";
 
 /// What a record of the log says besides its entries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,26 +49,71 @@ pub(in crate::store) struct Logged {
     pub digest: Vec<u8>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Record {
-    logged: Logged,
-    /// The entries' frames the write changed, as [`Derived::frame`] makes them.
-    frames: Vec<Vec<u8>>,
-}
-
-/// A write log as read.
+/// A write log as read: its sound records. A record is a frame whose body
+/// is the postcard encoding of [`Logged`], then the frames of the entries
+/// the write changed, as [`Derived::frame`] makes them, one after another.
 #[derive(Debug)]
 pub(in crate::store) struct WriteLog {
-    /// Where its sound records end: the next one is appended there.
-    end: u64,
-    /// Every entry's frame it records, oldest first (a later one for the
+    /// The file's bytes up to the end of its last sound record, where the
+    /// next one is appended.
+    bytes: Vec<u8>,
+    /// Every entry's frame in `bytes`, oldest first (a later one for the
     /// same name replaces an earlier one).
-    pub frames: Vec<Vec<u8>>,
+    frames: Vec<Range<usize>>,
     /// What its last record says.
     pub last: Logged,
 }
 
 impl WriteLog {
+    /// The entry in `frame` (one of [`WriteLog::frames`]), if sound.
+    pub(in crate::store) fn entry(&self, frame: Range<usize>) -> Option<Entry<'_>> {
+        checked_entry(&self.bytes, frame)
+    }
+
+    /// Every entry's frame, oldest first.
+    pub(in crate::store) fn frames(&self) -> &[Range<usize>] {
+        &self.frames
+    }
+
+    /// The bytes of frame `frame`.
+    pub(in crate::store) fn frame_bytes(&self, frame: Range<usize>) -> &[u8] {
+        &self.bytes[frame]
+    }
+
+    /// The frames of the entries that hold the bytes of one of `values`,
+    /// in order.
+    pub(in crate::store) fn frames_holding<'v>(
+        &self,
+        values: impl IntoIterator<Item = &'v str>,
+    ) -> Vec<Range<usize>> {
+        let mut held: Vec<Range<usize>> = values
+            .into_iter()
+            .filter(|v| !v.is_empty())
+            .flat_map(|v| memchr::memmem::find_iter(&self.bytes, v.as_bytes()))
+            .filter_map(|at| {
+                let i = self.frames.partition_point(|f| f.end <= at);
+                self.frames.get(i).filter(|f| f.start <= at).cloned()
+            })
+            .collect();
+        held.sort_unstable_by_key(|f| f.start);
+        held.dedup();
+        held
+    }
+
+    /// The frame of the newest entry the log holds for file `name`, if any;
+    /// `None` inside if that entry is damaged.
+    pub(in crate::store) fn newest(&self, name: &str) -> Option<Option<Range<usize>>> {
+        let mut newest = None;
+        for frame in self.frames_holding([name]) {
+            match self.entry(frame.clone()) {
+                Some(e) if e.name == name => newest = Some(Some(frame)),
+                Some(_) => {}
+                None => return Some(None),
+            }
+        }
+        newest
+    }
+
     /// Whether the folder, whose identity is `now`, is still as the last
     /// record left it.
     pub(in crate::store) fn names_folder(&self, now: Option<FileKey>) -> bool {
@@ -132,17 +178,33 @@ impl Store {
         }
         let mut frames = Vec::new();
         let mut last = None;
+        let rest_at = LOG_MAGIC.len();
         // Up to the first record cut or damaged.
         while let Some((body, end)) = sound_frame(rest, at) {
-            let Ok(record) = postcard::from_bytes::<Record>(body) else {
+            let Ok((logged, mut entries)) = postcard::take_from_bytes::<Logged>(body) else {
                 break;
             };
-            frames.extend(record.frames);
-            last = Some(record.logged);
+            let body_at = rest_at + end - body.len();
+            let mut record = Vec::new();
+            while !entries.is_empty() {
+                let Some(frame) = frame_at(entries, 0) else {
+                    break;
+                };
+                let from = body_at + (body.len() - entries.len());
+                record.push(from + frame.start..from + frame.end);
+                entries = &entries[frame.end..];
+            }
+            if !entries.is_empty() {
+                break;
+            }
+            frames.extend(record);
+            last = Some(logged);
             at = end;
         }
+        let mut bytes = bytes;
+        bytes.truncate(rest_at + at);
         Some(WriteLog {
-            end: (LOG_MAGIC.len() + at) as u64,
+            bytes,
             frames,
             last: last?,
         })
@@ -155,12 +217,13 @@ impl Store {
     pub(in crate::store) fn append_write_log<I: Derived>(
         &self,
         log: &WriteLog,
-        logged: Logged,
-        frames: Vec<Vec<u8>>,
+        logged: &Logged,
+        frames: &[&[u8]],
         limit: u64,
     ) -> bool {
-        let record = frame_of(&encode(&Record { logged, frames }));
-        if log.end + record.len() as u64 > limit {
+        let record = record(logged, frames);
+        let end = log.bytes.len() as u64;
+        if end + record.len() as u64 > limit {
             return false;
         }
         let path = self.write_log_path::<I>();
@@ -174,13 +237,13 @@ impl Store {
         let appended = options.open(&path).and_then(|file| {
             // After its last sound record: a cut record is written over.
             let meta = file.metadata()?;
-            if !meta.is_file() || meta.len() < log.end {
+            if !meta.is_file() || meta.len() < end {
                 return Err(std::io::ErrorKind::InvalidData.into());
             }
-            file.set_len(log.end)?;
+            file.set_len(end)?;
             let mut file = file;
             use std::io::Seek;
-            file.seek(std::io::SeekFrom::Start(log.end))?;
+            file.seek(std::io::SeekFrom::Start(end))?;
             file.write_all(&record)
         });
         if appended.is_err() {
@@ -194,11 +257,11 @@ impl Store {
     pub(in crate::store) fn start_write_log<I: Derived>(
         &self,
         base: &Header,
-        logged: Logged,
-        frames: Vec<Vec<u8>>,
+        logged: &Logged,
+        frames: &[&[u8]],
     ) {
         let head = frame_of(&encode(base));
-        let record = frame_of(&encode(&Record { logged, frames }));
+        let record = record(logged, frames);
         let path = self.write_log_path::<I>();
         let written = super::super::fsio::replace_unsynced(&path, |w| {
             w.write_all(LOG_MAGIC)?;
@@ -245,6 +308,15 @@ impl Store {
         }
         Some((Header { folder, taken }, false))
     }
+}
+
+/// A record's frame: `logged`, then the entries' `frames`.
+fn record(logged: &Logged, frames: &[&[u8]]) -> Vec<u8> {
+    let mut body = encode(logged);
+    for frame in frames {
+        body.extend_from_slice(frame);
+    }
+    frame_of(&body)
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
