@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use super::customers::parse_customer;
 use super::index::{
-    now_nanos, write_began, Derived, Entry, Folder, Listed, Logged, Of, Old, Slot, Whole, WriteLog,
+    checked_entry, now_nanos, write_began, Base, Derived, Entry, Folder, Listed, Logged, Of, Old,
+    Slot, Whole, WriteLog,
 };
 use super::read::Held;
 use super::{read_file, FileKey, Store};
@@ -338,8 +339,12 @@ pub struct CustomerIndex {
     /// The values the write looks for, and the entries of the file and of
     /// the log that hold their bytes (each verified), in order.
     looked_for: HashSet<String>,
-    hits: Vec<Range<usize>>,
+    /// The file's entries that hit, copied (the file is mapped, and another
+    /// program could write it in place), and the log's.
+    hits: Vec<Vec<u8>>,
     log_hits: Vec<Range<usize>>,
+    /// The identity of the index file `index` was read from, if known.
+    file: Option<FileKey>,
     /// When the write began, for the log's record of the folder.
     began: Option<i128>,
 }
@@ -351,6 +356,7 @@ impl CustomerIndex {
         digest: Digest,
         looked_for: HashSet<String>,
         (hits, log_hits): Hits,
+        file: Option<FileKey>,
         began: Option<i128>,
     ) -> CustomerIndex {
         CustomerIndex {
@@ -361,6 +367,7 @@ impl CustomerIndex {
             looked_for,
             hits,
             log_hits,
+            file,
             began,
         }
     }
@@ -384,7 +391,7 @@ impl CustomerIndex {
     fn records(&self) -> impl Iterator<Item = HeadRecord<'_>> {
         let newest_in_log = |name: &str| self.log.as_ref().and_then(|log| log.newest(name));
         let old = self.hits.iter().filter_map(move |frame| {
-            let entry = self.index.entry_in(frame.clone())?;
+            let entry = super::index::frame_entry(frame);
             let replaced = self.written_here(entry.name) || newest_in_log(entry.name).is_some();
             (!replaced).then(|| HeadRecord::of(&entry)).flatten()
         });
@@ -460,9 +467,9 @@ impl CustomerIndex {
     }
 }
 
-/// The frames of the entries of the index file, then of its write log,
-/// that hold the bytes of one of the values looked for.
-type Hits = (Vec<Range<usize>>, Vec<Range<usize>>);
+/// The entries of the index file, copied, then the frames of the entries
+/// of its write log, that hold the bytes of one of the values looked for.
+type Hits = (Vec<Vec<u8>>, Vec<Range<usize>>);
 
 /// The entries of `index` and of `log` that hold the bytes of one of
 /// `values`: a value is stored as its own UTF-8 bytes, so every entry that
@@ -475,17 +482,21 @@ fn hits_of(index: &Whole, log: Option<&WriteLog>, values: &HashSet<String>) -> O
         .flat_map(|v| memchr::memmem::find_iter(index.bytes(), v.as_bytes()))
         .collect();
     positions.sort_unstable();
-    let hits = index.frames_holding(&positions);
+    let mut hits = Vec::new();
     let mut names = Vec::new();
-    for frame in &hits {
-        names.push(index.entry_in(frame.clone())?.name);
+    for frame in index.frames_holding(&positions) {
+        // Copied, then checked: what is decoded later is what was checked.
+        let copy = index.bytes().get(frame)?.to_vec();
+        let entry = checked_entry(&copy, 0..copy.len())?;
+        names.push(entry.name.to_string());
+        hits.push(copy);
     }
     let Some(log) = log else {
         return Some((hits, Vec::new()));
     };
     let log_hits = log.frames_holding(values.iter().map(String::as_str));
     for frame in &log_hits {
-        names.push(log.entry(frame.clone())?.name);
+        names.push(log.entry(frame.clone())?.name.to_string());
     }
     if names.iter().any(|name| log.newest(name) == Some(None)) {
         return None;
@@ -499,6 +510,14 @@ fn hits_of(index: &Whole, log: Option<&WriteLog>, values: &HashSet<String>) -> O
 const LOG_SHARE: u64 = 8;
 /// Small in unit tests, so that a few writes fold the log.
 const LOG_BASE: u64 = if cfg!(test) { 4 * 1024 } else { 64 * 1024 };
+/// How far past its limit a log is still read: one write's record (an
+/// import's may be large; the next write folds it). Anything longer is not a
+/// log desk wrote, and is ignored rather than read.
+const LOG_SLACK: u64 = 64 << 20;
+
+fn log_limit(index: &Whole) -> u64 {
+    index.bytes().len() as u64 / LOG_SHARE + LOG_BASE
+}
 
 impl Store {
     /// Every customer's summary, from the index where the file is
@@ -526,38 +545,46 @@ impl Store {
         let began = write_began();
         let looked_for: HashSet<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
         let folder = self.folder_key::<Customers>()?;
-        let bytes =
-            match Whole::by_length::<CustomerIdentities>(self.map_index::<CustomerIdentities>()) {
-                Ok(whole) => {
-                    let logged = self.trusted_log(&whole, folder);
-                    let hits = logged
-                        .as_ref()
-                        .and_then(|(log, _)| hits_of(&whole, Some(log), &looked_for));
-                    match logged.zip(hits) {
-                        Some(((log, digest), hits)) => {
-                            let view = CustomerIndex::new(
-                                whole,
-                                Some(log),
-                                digest,
-                                looked_for,
-                                hits,
-                                began,
-                            );
-                            return Ok(view);
-                        }
-                        None => whole.into_bytes(),
+        let (mapped, file) = self.map_index::<CustomerIdentities>();
+        let bytes = match Whole::by_length::<CustomerIdentities>(mapped) {
+            Ok(whole) => {
+                let logged = file.and_then(|file| self.trusted_log(&whole, file, folder));
+                let hits = logged
+                    .as_ref()
+                    .and_then(|(log, _)| hits_of(&whole, Some(log), &looked_for))
+                    // The file still the one the log names, after the copies.
+                    .filter(|_| self.index_key::<CustomerIdentities>() == file);
+                match logged.zip(hits) {
+                    Some(((log, digest), hits)) => {
+                        let view = CustomerIndex::new(
+                            whole,
+                            Some(log),
+                            digest,
+                            looked_for,
+                            hits,
+                            file,
+                            began,
+                        );
+                        return Ok(view);
                     }
+                    None => whole.into_bytes(),
                 }
-                Err(bytes) => bytes,
-            };
+            }
+            Err(bytes) => bytes,
+        };
+        // A copy, which no other program can change while it is verified
+        // and used.
+        let bytes = bytes.owned();
         // Verified whole, entry by entry, while what a write needs of every
         // entry is gathered: one pass.
         let config = &self.config.customers;
         let mut gathered = Gathered::default();
         let old = Whole::of::<CustomerIdentities>(bytes, |e| gathered.add(e, config));
+        let mut refreshed = false;
         let index = match old {
             Some(whole) if whole.names_folder::<Customers>(self, folder)? => whole,
             old => {
+                refreshed = true;
                 let bytes = old.map_or_else(|| Held::Owned(Vec::new()), Whole::into_bytes);
                 let r = self.refresh_quietly::<CustomerIdentities>(Old::Bytes(&bytes), true)?;
                 Error::all(r.errors)?;
@@ -570,7 +597,8 @@ impl Store {
         let broken = std::mem::take(&mut gathered.broken);
         let digest = Digest::of(&mut gathered, config);
         let hits = hits_of(&index, None, &looked_for).expect("an index verified whole is sound");
-        let mut view = CustomerIndex::new(index, None, digest, looked_for, hits, began);
+        let file = file.filter(|_| !refreshed);
+        let mut view = CustomerIndex::new(index, None, digest, looked_for, hits, file, began);
         // Files that could not be read when indexed are tried again: they
         // may have been mended in place.
         let mut errors = Vec::new();
@@ -589,11 +617,21 @@ impl Store {
         Ok(view)
     }
 
-    /// The write log of `index` and its digest, if the log extends this
-    /// file and names `customers/` as it is now (`folder`). The entries it
-    /// records are checked as they are read.
-    fn trusted_log(&self, index: &Whole, folder: Option<FileKey>) -> Option<(WriteLog, Digest)> {
-        let log = self.read_write_log::<CustomerIdentities>(index.header())?;
+    /// The write log of `index`, read from the file of identity `file`, and
+    /// its digest, if the log extends this file and names `customers/` as
+    /// it is now (`folder`). The entries it records are checked as they are
+    /// read.
+    fn trusted_log(
+        &self,
+        index: &Whole,
+        file: FileKey,
+        folder: Option<FileKey>,
+    ) -> Option<(WriteLog, Digest)> {
+        let base = Base {
+            header: *index.header(),
+            file,
+        };
+        let log = self.read_write_log::<CustomerIdentities>(&base, log_limit(index) + LOG_SLACK)?;
         let digest = postcard::from_bytes::<Digest>(&log.last.digest)
             .ok()
             .filter(|d| d.id_format == id_format(&self.config.customers))?;
@@ -647,17 +685,24 @@ impl Store {
         let written: Vec<&[u8]> = view.written.iter().map(|(_, f)| f.as_slice()).collect();
         let Some(log) = &view.log else {
             // The first write since the index file was written.
-            let header = view.index.header();
-            return self.start_write_log::<CustomerIdentities>(header, &logged, &written);
+            let file = view.file.or_else(|| self.index_key::<CustomerIdentities>());
+            let Some(file) = file else {
+                return;
+            };
+            let base = Base {
+                header: *view.index.header(),
+                file,
+            };
+            return self.start_write_log::<CustomerIdentities>(&base, &logged, &written);
         };
-        let limit = view.index.bytes().len() as u64 / LOG_SHARE + LOG_BASE;
+        let limit = log_limit(&view.index);
         if self.append_write_log::<CustomerIdentities>(log, &logged, &written, limit) {
             return;
         }
         // Folded into a new index file, under the folder's identity just
-        // taken; a new log extends that file. Both are verified whole first:
-        // a fold must not carry a damaged entry into a file the new log
-        // vouches for.
+        // taken; a new log extends that file. The file (a copy) and the log
+        // are verified whole first: a fold must not carry a damaged entry
+        // into a file the new log vouches for.
         let mut fresh = Vec::with_capacity(log.frames().len() + view.written.len());
         for frame in log.frames() {
             let Some(entry) = log.entry(frame.clone()) else {
@@ -670,12 +715,17 @@ impl Store {
             ));
         }
         fresh.extend(view.written.iter().cloned());
-        let folded = view.index.verified()
-            && self.write_merged::<CustomerIdentities>(&view.index, fresh, &header);
-        if folded {
-            self.start_write_log::<CustomerIdentities>(&header, &logged, &[]);
-        } else {
-            let _ = self.forget_index::<CustomerIdentities>();
+        let copy = Whole::of::<CustomerIdentities>(view.index.into_bytes().owned(), |_| {});
+        let folded =
+            copy.is_some_and(|c| self.write_merged::<CustomerIdentities>(&c, fresh, &header));
+        match self.index_key::<CustomerIdentities>().filter(|_| folded) {
+            Some(file) => {
+                let base = Base { header, file };
+                self.start_write_log::<CustomerIdentities>(&base, &logged, &[]);
+            }
+            None => {
+                let _ = self.forget_index::<CustomerIdentities>();
+            }
         }
     }
 }

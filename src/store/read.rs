@@ -14,6 +14,8 @@ use std::fs::{self, File, FileType, OpenOptions};
 use std::io::Read;
 use std::path::Path;
 
+use super::FileKey;
+
 use crate::error::{Error, Result};
 
 /// The largest file desk reads: 4 MiB, some 20 times a ticket with a
@@ -166,20 +168,26 @@ pub(super) fn file_text(bytes: Vec<u8>, shown: &Path) -> Result<String> {
 /// error of kind `InvalidData` saying what it is.
 pub fn read_state(path: &Path) -> std::io::Result<Vec<u8>> {
     let (mut file, len) = open_state(path)?;
-    // Sized once: a large cache file is not copied as the vector grows.
-    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |l| l.saturating_add(1)));
+    // Sized once (up to a bound: a sparse file may claim terabytes), so
+    // that a large cache file is not copied as the vector grows.
+    let capacity = usize::try_from(len.min(1 << 28)).map_or(0, |l| l + 1);
+    let mut bytes = Vec::with_capacity(capacity);
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 /// The bytes of a file of desk's own state as [`read_state`] finds them,
-/// mapped into memory rather than copied: for a large cache file of which
-/// a command reads a little (the customer index, 10 MB at 100,000
-/// customers, of which a write decodes a few entries).
-pub fn map_state(path: &Path) -> std::io::Result<Held> {
+/// mapped into memory rather than copied, and the file's identity when
+/// mapped: for a large cache file of which a command reads a little (the
+/// customer index, 10 MB at 100,000 customers, of which a write decodes a
+/// few entries). The bytes may change under the caller if another program
+/// writes the file in place: a caller copies what it decodes, and checks
+/// the file's identity afterwards.
+pub fn map_state(path: &Path) -> std::io::Result<(Held, FileKey)> {
     let (file, len) = open_state(path)?;
+    let key = FileKey::of(&file.metadata()?);
     if len == 0 {
-        return Ok(Held::Owned(Vec::new()));
+        return Ok((Held::Owned(Vec::new()), key));
     }
     // SAFETY: desk never changes a cache file in place: it renames a new
     // file over it, and a mapping of the old one stays valid. Another
@@ -187,7 +195,7 @@ pub fn map_state(path: &Path) -> std::io::Result<Held> {
     // command with SIGBUS, leaving at most an index that the next command
     // finds stale and rebuilds; the store's own files are written apart.
     let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
-    Ok(Held::Mapped(map))
+    Ok((Held::Mapped(map), key))
 }
 
 /// Bytes of a file, mapped or read.
@@ -195,6 +203,17 @@ pub fn map_state(path: &Path) -> std::io::Result<Held> {
 pub enum Held {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+}
+
+impl Held {
+    /// The same bytes, copied if mapped: bytes that no other program can
+    /// change under the caller.
+    pub fn owned(self) -> Held {
+        match self {
+            Held::Mapped(map) => Held::Owned(map.to_vec()),
+            owned => owned,
+        }
+    }
 }
 
 impl From<Vec<u8>> for Held {

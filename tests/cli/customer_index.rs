@@ -259,6 +259,69 @@ fn a_damaged_or_stale_index_is_rebuilt_not_trusted() {
 }
 
 #[test]
+fn an_index_file_changed_in_place_is_not_trusted_through_its_write_log() {
+    let env = TestEnv::new();
+    // The index file holds C000001's phone; a write log extends it.
+    listed(&env);
+    env.run(&customer_add(
+        "individual",
+        "甲",
+        &["--phone", "13700000001"],
+    ))
+    .ok();
+    assert!(std::fs::read(write_log(&env)).is_ok());
+    let mut bytes = std::fs::read(index(&env)).unwrap();
+    assert!(bytes.windows(11).any(|w| w == b"13900000001"));
+    // A digit of that phone changed in place, the file's size and
+    // modification time kept: the value's bytes are gone, and only the
+    // file's identity (its change time) tells.
+    let modified = std::fs::metadata(index(&env)).unwrap().modified().unwrap();
+    flip_last(&mut bytes, b"13900000001");
+    std::fs::write(index(&env), &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(index(&env))
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    refused_as_duplicate(
+        &env,
+        &customer_add("individual", "乙", &["--phone", "13900000001"]),
+        "C000001",
+    );
+}
+
+#[test]
+fn a_write_log_of_absurd_length_is_ignored() {
+    let env = TestEnv::new();
+    env.run(&customer_add(
+        "individual",
+        "甲",
+        &["--phone", "13700000001"],
+    ))
+    .ok();
+    // A sparse file of a terabyte where the log was: not read, not trusted.
+    std::fs::File::options()
+        .write(true)
+        .open(write_log(&env))
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    refused_as_duplicate(
+        &env,
+        &customer_add("individual", "乙", &["--phone", "13700000001"]),
+        "C000004",
+    );
+    env.run(&customer_add(
+        "individual",
+        "丙",
+        &["--phone", "13700000002"],
+    ))
+    .ok();
+    assert!(std::fs::metadata(write_log(&env)).unwrap().len() < 1 << 20);
+}
+
+#[test]
 fn an_index_of_settled_files_is_trusted_only_while_the_directory_is_unchanged() {
     let env = TestEnv::new();
     // Past the racy window, a reading command records a settled index.

@@ -56,7 +56,7 @@ use serde::Serialize;
 pub(super) use self::cache::per_folder;
 pub use self::cache::{CacheStats, Rebuilt};
 pub(crate) use self::format::Entry;
-pub(super) use self::format::Header;
+pub(super) use self::format::{checked_entry, Header};
 use self::format::{entry_frame, verified_entry, write_head, write_trailer, EncodeRecord};
 pub(in crate::store) use self::plan::Old;
 use self::plan::Plan;
@@ -65,7 +65,7 @@ pub use self::tickets::SummaryScan;
 pub(super) use self::tickets::TicketCache;
 pub(super) use self::whole::Whole;
 pub use self::workload::{AgentLoad, Fact, Workload};
-pub(super) use self::write_log::{write_began, Logged, WriteLog};
+pub(super) use self::write_log::{write_began, Base, Logged, WriteLog};
 use super::read::Held;
 use super::{FileKey, Store};
 use crate::error::{Error, Result};
@@ -272,11 +272,19 @@ impl Store {
 
     /// The file of index `I`, if it has this build's format, mapped into
     /// memory ([`super::read::map_state`]).
-    pub(super) fn map_index<I: Derived>(&self) -> Held {
+    /// The file's identity when mapped comes with it.
+    pub(super) fn map_index<I: Derived>(&self) -> (Held, Option<FileKey>) {
         match super::read::map_state(&self.index_path(I::FILE)) {
-            Ok(bytes) if bytes.starts_with(I::MAGIC) => bytes,
-            _ => Held::Owned(Vec::new()),
+            Ok((bytes, key)) if bytes.starts_with(I::MAGIC) => (bytes, Some(key)),
+            _ => (Held::Owned(Vec::new()), None),
         }
+    }
+
+    /// The identity of index `I`'s file as it is now, if it is a regular
+    /// file.
+    pub(super) fn index_key<I: Derived>(&self) -> Option<FileKey> {
+        let meta = std::fs::symlink_metadata(self.index_path(I::FILE)).ok()?;
+        meta.is_file().then(|| FileKey::of(&meta))
     }
 
     /// An index file, open to be read a chunk at a time by a refresh

@@ -243,7 +243,7 @@ fn an_index_of_another_format_is_not_read_however_long() {
 fn one_parse_feeds_an_index_and_its_companions() {
     let (_dir, store) = store();
     assert_eq!(lines(&store, true).1, 3, "three files, parsed once each");
-    let words = Whole::of::<Words>(store.map_index::<Words>(), |_| {}).expect("whole");
+    let words = Whole::of::<Words>(store.map_index::<Words>().0, |_| {}).expect("whole");
     let counts: Vec<u64> = (0..)
         .map_while(|i| words.entry(i))
         .map(|e| Words::decode(e.record.unwrap()).unwrap())
@@ -331,7 +331,7 @@ fn files_too_recent_to_trust_are_left_out_and_cost_no_rewrite() {
     // The old entry of b is refused by its identity.
     assert_eq!(lines(&store, false).0[1], record("b", "beta again", 11));
     // A complete index names them all, as not settled.
-    let words = Whole::of::<Words>(store.map_index::<Words>(), |e| {
+    let words = Whole::of::<Words>(store.map_index::<Words>().0, |e| {
         assert_eq!(e.settled, e.name != "b.yaml", "{}", e.name)
     });
     assert!(words.is_some_and(|w| w.entry(2).is_some()));
@@ -341,7 +341,7 @@ fn files_too_recent_to_trust_are_left_out_and_cost_no_rewrite() {
 fn a_whole_index_names_its_folder_until_a_file_is_added() {
     let (_dir, store) = store();
     lines(&store, true);
-    let whole = || Whole::of::<Words>(store.map_index::<Words>(), |_| {}).unwrap();
+    let whole = || Whole::of::<Words>(store.map_index::<Words>().0, |_| {}).unwrap();
     let folder = || store.folder_key::<Notes>().unwrap();
     assert!(whole().names_folder::<Notes>(&store, folder()).unwrap());
     write(&store, "d", "delta\n");

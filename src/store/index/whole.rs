@@ -78,14 +78,6 @@ impl Whole {
             .as_deref()
     }
 
-    /// Whether every entry is sound: the whole file verified, as
-    /// [`Whole::of`] verifies it.
-    pub(in crate::store) fn verified(&self) -> bool {
-        let mut reader = Reader::new(&self.bytes, self.magic);
-        reader.by_ref().for_each(drop);
-        reader.whole() && reader.header() == Some(self.header)
-    }
-
     /// The frames of the entries that hold bytes at `positions` (ascending),
     /// each once, in order: a walk over the frames as far as the last
     /// position, none kept.
@@ -119,11 +111,6 @@ impl Whole {
             }
         }
         held
-    }
-
-    /// The entry in `frame`, one of this file's, if it is sound.
-    pub(in crate::store) fn entry_in(&self, frame: Range<usize>) -> Option<Entry<'_>> {
-        checked_entry(&self.bytes, frame)
     }
 
     pub(in crate::store) fn header(&self) -> &Header {

@@ -8,8 +8,9 @@
 //!
 //! The log names the index file it extends by that file's header (the
 //! folder's identity and the moment it was taken, which no two files
-//! share). A log naming another file (a reading command has rebuilt the
-//! index since) is ignored, and the next write starts a new one. Each
+//! share) and the file's own identity ([`Base`]). A log naming another file
+//! (a reading command has rebuilt the index since, or the file was changed
+//! in place) is ignored, and the next write starts a new one. Each
 //! record is a frame with its checksum: a record cut or damaged ends the
 //! log there, and what it recorded is then not trusted (its write changed
 //! the folder, so the folder's identity no longer matches the last sound
@@ -47,6 +48,16 @@ pub(in crate::store) struct Logged {
     pub exact: bool,
     /// What the index's writers keep of every entry, in their encoding.
     pub digest: Vec<u8>,
+}
+
+/// The index file a write log extends: its header (the folder's identity
+/// and the moment it was taken, which no two files share) and the file's own
+/// identity, so that a file changed in place (damaged, cut, written over by
+/// another program) is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(in crate::store) struct Base {
+    pub header: Header,
+    pub file: FileKey,
 }
 
 /// A write log as read: its sound records. A record is a frame whose body
@@ -167,13 +178,22 @@ impl Store {
         }
     }
 
-    /// Index `I`'s write log, if it extends the index file whose header is
-    /// `base` and holds at least one sound record.
-    pub(in crate::store) fn read_write_log<I: Derived>(&self, base: &Header) -> Option<WriteLog> {
-        let bytes = super::super::read::read_state(&self.write_log_path::<I>()).ok()?;
+    /// Index `I`'s write log, if it extends `base`, is at most `limit`
+    /// bytes long and holds at least one sound record.
+    pub(in crate::store) fn read_write_log<I: Derived>(
+        &self,
+        base: &Base,
+        limit: u64,
+    ) -> Option<WriteLog> {
+        let (mut file, len) = super::super::read::open_state(&self.write_log_path::<I>()).ok()?;
+        if len > limit {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).ok()?;
         let rest = bytes.strip_prefix(LOG_MAGIC)?;
         let (head, mut at) = sound_frame(rest, 0)?;
-        if postcard::from_bytes::<Header>(head).ok().as_ref() != Some(base) {
+        if postcard::from_bytes::<Base>(head).ok().as_ref() != Some(base) {
             return None;
         }
         let mut frames = Vec::new();
@@ -201,7 +221,6 @@ impl Store {
             last = Some(logged);
             at = end;
         }
-        let mut bytes = bytes;
         bytes.truncate(rest_at + at);
         Some(WriteLog {
             bytes,
@@ -252,11 +271,11 @@ impl Store {
         true
     }
 
-    /// Starts index `I`'s write log anew, extending the index file whose
-    /// header is `base`, with one record. Best effort.
+    /// Starts index `I`'s write log anew, extending `base`, with one record:
+    /// `frames` and `logged`. Best effort.
     pub(in crate::store) fn start_write_log<I: Derived>(
         &self,
-        base: &Header,
+        base: &Base,
         logged: &Logged,
         frames: &[&[u8]],
     ) {
