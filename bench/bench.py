@@ -421,7 +421,9 @@ def bench_git(desk, work, sizes, runs, env):
     cache, a commit graph on fetch; src/store/git.rs): `git status` of a
     clean tree, adding and committing one changed ticket, and the merge a
     pull makes of another clone's commit that touched 100 tickets (after a
-    commit of this clone's own, so a true merge, undone between runs)."""
+    commit of this clone's own, so a true merge, undone between runs). A third
+    configuration adds git's split index (`core.splitIndex`), which desk
+    does not set: measured to decide whether it should."""
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} by `bench/run.sh --git-sizes` on {machine()}.",
         f"Medians of {runs} runs, page cache warm; seconds. `.git/index` in MB.",
@@ -461,16 +463,20 @@ def bench_git(desk, work, sizes, runs, env):
                 f.write("# changed by another clone\n")
         run(git("commit", "-q", "-a", "-m", "another clone's 100 tickets"), env=git_env)
         run(git("checkout", "-q", "main"), env=git_env)
-        for config in ("git's defaults", "desk git-setup"):
-            for key, value in tuned:
-                if config == "git's defaults":
-                    run(git("config", "--local", "--unset", key), env=git_env, check=False)
-                else:
+        split = [("core.splitIndex", "true")]
+        configs = [("git's defaults", []), ("desk git-setup", tuned),
+                   ("desk git-setup + split index", tuned + split)]
+        for config, settings in configs:
+            for key, value in tuned + split:
+                if (key, value) in settings:
                     run(git("config", "--local", key, value), env=git_env)
+                else:
+                    run(git("config", "--local", "--unset", key), env=git_env, check=False)
             # The index as each configuration writes it.
-            version = "4" if config == "desk git-setup" else "2"
-            cache = "--untracked-cache" if config == "desk git-setup" else "--no-untracked-cache"
-            run(git("update-index", "--index-version", version, cache), env=git_env)
+            version = "4" if settings else "2"
+            cache = "--untracked-cache" if settings else "--no-untracked-cache"
+            splitting = "--split-index" if split[0] in settings else "--no-split-index"
+            run(git("update-index", "--index-version", version, cache, splitting), env=git_env)
             run(git("status", "--porcelain"), env=git_env)
             run(shell("find tickets .git -type f -print0 | xargs -0 cat > /dev/null"), cwd=repo)
             status, _ = median_of(runs, git("status", "--porcelain"), env=git_env)
@@ -485,7 +491,11 @@ def bench_git(desk, work, sizes, runs, env):
                 t, _ = run(git("merge", "-q", "--no-edit", "other"), env=git_env)
                 merges.append(t)
                 run(git("reset", "-q", "--hard", "HEAD~1"), env=git_env)
-            index_mb = (repo / ".git" / "index").stat().st_size / 1e6
+            # With a split index: the small index git rewrites on each change,
+            # and the newest shared part beside it.
+            shared = sorted((repo / ".git").glob("sharedindex.*"), key=lambda p: p.stat().st_mtime)
+            index_mb = ((repo / ".git" / "index").stat().st_size
+                        + (shared[-1].stat().st_size if split[0] in settings and shared else 0)) / 1e6
             lines.append(
                 f"| {n:,} | {config} | {status:.3f} | {statistics.median(commits):.3f} | "
                 f"{statistics.median(merges):.3f} | {index_mb:.1f} |")

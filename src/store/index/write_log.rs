@@ -112,7 +112,8 @@ impl WriteLog {
     }
 
     /// The frame of the newest entry the log holds for file `name`, if any;
-    /// `None` inside if that entry is damaged.
+    /// `None` inside if an entry that could be one of them (it holds the
+    /// name's bytes) is damaged, so the caller trusts none of them.
     pub(in crate::store) fn newest(&self, name: &str) -> Option<Option<Range<usize>>> {
         let mut newest = None;
         for frame in self.frames_holding([name]) {
