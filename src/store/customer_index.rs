@@ -684,9 +684,10 @@ impl Store {
         };
         let written: Vec<&[u8]> = view.written.iter().map(|(_, f)| f.as_slice()).collect();
         let Some(log) = &view.log else {
-            // The first write since the index file was written.
-            let file = view.file.or_else(|| self.index_key::<CustomerIdentities>());
-            let Some(file) = file else {
+            // The first write since the index file was written (the file
+            // this write read, unless another command has replaced it).
+            let file = self.settled_index_key::<CustomerIdentities>();
+            let Some(file) = file.filter(|f| view.file.is_none_or(|read| read == *f)) else {
                 return;
             };
             let base = Base {
@@ -718,7 +719,10 @@ impl Store {
         let copy = Whole::of::<CustomerIdentities>(view.index.into_bytes().owned(), |_| {});
         let folded =
             copy.is_some_and(|c| self.write_merged::<CustomerIdentities>(&c, fresh, &header));
-        match self.index_key::<CustomerIdentities>().filter(|_| folded) {
+        match self
+            .settled_index_key::<CustomerIdentities>()
+            .filter(|_| folded)
+        {
             Some(file) => {
                 let base = Base { header, file };
                 self.start_write_log::<CustomerIdentities>(&base, &logged, &[]);

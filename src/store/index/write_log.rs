@@ -293,6 +293,34 @@ impl Store {
         }
     }
 
+    /// The identity of index `I`'s file for the head of a new log, taken
+    /// once the stamp clock has passed the file's time, as
+    /// [`Store::settled_folder`] takes a folder's: a change in place within
+    /// the same tick as the file's writing could otherwise keep its
+    /// identity, and the log would vouch for a changed file. `None` if the
+    /// file changed meanwhile or cannot be read.
+    pub(in crate::store) fn settled_index_key<I: Derived>(&self) -> Option<FileKey> {
+        let key = self.index_key::<I>()?;
+        let newest = key.newest_nanos();
+        match stamp_clock() {
+            Some(mut now) if newest <= now + AHEAD_AT_MOST => {
+                while now <= newest {
+                    let wait = (newest - now + 1).clamp(50_000, 1_000_000);
+                    std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
+                    now = stamp_clock()?;
+                }
+            }
+            _ => {
+                let wait = newest + key.racy_nanos() - now_nanos();
+                if wait > 0 {
+                    let wait = wait.min(super::RACY_NANOS) as u64 + 1_000_000;
+                    std::thread::sleep(std::time::Duration::from_nanos(wait));
+                }
+            }
+        }
+        (self.index_key::<I>()? == key).then_some(key)
+    }
+
     /// The identity of folder `F` for a record of a write that began at
     /// `began` ([`write_began`]), taken once the stamp clock has passed the
     /// folder's time, so that any later change stamps a later time: exact.
