@@ -157,6 +157,11 @@ pub fn record_hand_edits<'a>(
 /// Every customer file: parseable, named after its ID, changes in order,
 /// owner known, no identity shared with another, sealed values sound.
 /// Returns the IDs found, sorted.
+/// How far past the check's own time a customer's contact time may be
+/// before it counts as in the future: a customer written while the check
+/// runs carries its writer's time.
+const FUTURE_GRACE: chrono::Duration = chrono::Duration::minutes(10);
+
 fn check_customers(
     store: &Store,
     ring: &Keyring,
@@ -227,12 +232,15 @@ fn check_customers(
                 ));
             }
             // `customer edit` refuses such times; a hand edit would silence
-            // the customer's dormancy (and its call-back) until then.
+            // the customer's dormancy (and its call-back) until then. A write
+            // running beside the check stamps its own time, a little after
+            // the check's: not a finding.
+            let latest = Timestamp(now.0 + FUTURE_GRACE);
             for (field, at) in [
                 ("first_contact", c.first_contact),
                 ("last_contact", c.last_contact),
             ] {
-                if let Some(at) = at.filter(|at| *at > now) {
+                if let Some(at) = at.filter(|at| *at > latest) {
                     problems.push(Finding::new(
                         &shown,
                         None,

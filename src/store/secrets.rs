@@ -317,7 +317,13 @@ impl Store {
         let hits = crate::parallel::map(&paths, |p| file_holds_key(p));
         let mut files = Vec::new();
         for (path, hit) in paths.iter().zip(hits) {
-            let kinds = hit.map_err(|e| Error::io(self.display_path(path), e))?;
+            let kinds = match hit {
+                Ok(kinds) => kinds,
+                // Gone since it was listed (a writer's temporary file renamed
+                // into place meanwhile): nothing left to hold a key.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(self.display_path(path), e)),
+            };
             for (kind, held) in kinds.into_iter().enumerate() {
                 if held {
                     files.push((self.display_path(path).to_path_buf(), kind));
