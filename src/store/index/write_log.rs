@@ -301,22 +301,8 @@ impl Store {
     /// file changed meanwhile or cannot be read.
     pub(in crate::store) fn settled_index_key<I: Derived>(&self) -> Option<FileKey> {
         let key = self.index_key::<I>()?;
-        let newest = key.newest_nanos();
-        match stamp_clock() {
-            Some(mut now) if newest <= now + AHEAD_AT_MOST => {
-                while now <= newest {
-                    let wait = (newest - now + 1).clamp(50_000, 1_000_000);
-                    std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
-                    now = stamp_clock()?;
-                }
-            }
-            _ => {
-                let wait = newest + key.racy_nanos() - now_nanos();
-                if wait > 0 {
-                    let wait = wait.min(super::RACY_NANOS) as u64 + 1_000_000;
-                    std::thread::sleep(std::time::Duration::from_nanos(wait));
-                }
-            }
+        if !stamp_clock_past(key.newest_nanos()) {
+            wait_out_racy_window(&key);
         }
         (self.index_key::<I>()? == key).then_some(key)
     }
@@ -332,30 +318,65 @@ impl Store {
         began: Option<i128>,
     ) -> Option<(Header, bool)> {
         let folder = self.folder_key::<F>().ok()?;
-        if let (Some(key), Some(began), Some(mut now)) = (folder, began, stamp_clock()) {
+        if let (Some(key), Some(began)) = (folder, began) {
+            // Stamped by this write (not before it began) with that clock.
             let newest = key.newest_nanos();
-            if newest >= began && newest <= now + AHEAD_AT_MOST {
-                while now <= newest {
-                    let wait = (newest - now + 1).clamp(50_000, 1_000_000);
-                    std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
-                    now = stamp_clock()?;
-                }
+            if newest >= began && stamp_clock_past(newest) {
                 let taken = now_nanos();
                 return Some((Header { folder, taken }, true));
             }
         }
-        let mut taken = now_nanos();
-        let mut folder = folder;
-        if let Some(key) = folder.filter(FileKey::has_fine_times) {
-            let wait = key.newest_nanos() + key.racy_nanos() - taken;
-            if wait > 0 {
-                std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
-                taken = now_nanos();
-                folder = self.folder_key::<F>().ok()?;
+        match folder.filter(FileKey::has_fine_times) {
+            Some(key) if wait_out_racy_window(&key) => {
+                let folder = self.folder_key::<F>().ok()?;
+                Some((
+                    Header {
+                        folder,
+                        taken: now_nanos(),
+                    },
+                    false,
+                ))
             }
+            _ => Some((
+                Header {
+                    folder,
+                    taken: now_nanos(),
+                },
+                false,
+            )),
         }
-        Some((Header { folder, taken }, false))
     }
+}
+
+/// Waits until the stamp clock has passed `newest` (a file time), so that
+/// any later change stamps a later time; at most a tick. `false`, without
+/// waiting, if the clock cannot be read or `newest` lies too far ahead of it
+/// to have come from it.
+fn stamp_clock_past(newest: i128) -> bool {
+    let Some(mut now) = stamp_clock().filter(|now| newest <= now + AHEAD_AT_MOST) else {
+        return false;
+    };
+    while now <= newest {
+        let wait = (newest - now + 1).clamp(50_000, 1_000_000);
+        std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
+        let Some(later) = stamp_clock() else {
+            return false;
+        };
+        now = later;
+    }
+    true
+}
+
+/// Waits until the racy window of a file changed at `key`'s time has passed
+/// (bounded by the longest window); whether it waited.
+fn wait_out_racy_window(key: &FileKey) -> bool {
+    let wait = key.newest_nanos() + key.racy_nanos() - now_nanos();
+    if wait <= 0 {
+        return false;
+    }
+    let wait = wait.min(super::RACY_NANOS) as u64 + 1_000_000;
+    std::thread::sleep(std::time::Duration::from_nanos(wait));
+    true
 }
 
 /// A record's frame: `logged`, then the entries' `frames`.
