@@ -52,6 +52,11 @@ impl Clashes {
 /// The fields [`Customer::identities`] names (checked by a test below).
 const IDENTITY_FIELDS: [&str; 5] = ["phone", "email", "credit_code", "id_card", "bank_card"];
 
+/// The identifying field named `name` (as an index stores it), if it is one.
+pub fn identity_field(name: &str) -> Option<&'static str> {
+    IDENTITY_FIELDS.iter().copied().find(|f| *f == name)
+}
+
 /// Who holds each identifying value (see [`Customer::identities`]): the
 /// duplicate guard of add, edit and import, and of `desk check`. Built once,
 /// so checking a record costs a few lookups, not a pass over every customer.
@@ -81,10 +86,10 @@ impl Identities {
 
     /// Who holds `value` of `field`, and the field's name as indexed.
     pub fn holder(&self, field: &str, value: &str) -> Option<(&str, &'static str)> {
-        let field = IDENTITY_FIELDS.iter().find(|f| **f == field)?;
+        let field = identity_field(field)?;
         self.0
-            .get(&(*field, value.to_string()))
-            .map(|h| (h.as_str(), *field))
+            .get(&(field, value.to_string()))
+            .map(|h| (h.as_str(), field))
     }
 
     /// A value of `c` held by someone else (a record is not its own duplicate).

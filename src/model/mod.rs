@@ -34,7 +34,9 @@ pub use customer::{
 };
 pub use decode::decode_text;
 pub use dormancy::{Activity, Dormancy};
-pub use duplicate::{damaged_lookup, duplicate_error, guard_sound, Clashes, Duplicate, Identities};
+pub use duplicate::{
+    damaged_lookup, duplicate_error, guard_sound, identity_field, Clashes, Duplicate, Identities,
+};
 pub use event::{
     added_events, by_customer, check_actor, history_order_problem, history_problems, Action,
     Assessed, Assigned, Attached, Closed, Created, DeliveryFailed, Edited, Event, Fired,

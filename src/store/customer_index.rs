@@ -37,7 +37,9 @@ use super::{read_file, FileKey, Store};
 use crate::clock::Timestamp;
 use crate::config::CustomerConfig;
 use crate::error::{Error, Result};
-use crate::model::{own_and_contacts, Customer, CustomerKind, Identities, Sequence};
+use crate::model::{
+    identity_field, own_and_contacts, Customer, CustomerKind, Identities, Sequence,
+};
 
 /// What `desk customer list` needs of a customer file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -425,14 +427,7 @@ impl CustomerIndex {
         self.digest
             .damaged
             .iter()
-            .map(|(field, id)| {
-                let field = if field == "id_card" {
-                    "id_card"
-                } else {
-                    "bank_card"
-                };
-                (field, id.clone())
-            })
+            .filter_map(|(field, id)| Some((identity_field(field)?, id.clone())))
             .collect()
     }
 

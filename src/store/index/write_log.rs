@@ -326,25 +326,22 @@ impl Store {
                 return Some((Header { folder, taken }, true));
             }
         }
-        match folder.filter(FileKey::has_fine_times) {
-            Some(key) if wait_out_racy_window(&key) => {
-                let folder = self.folder_key::<F>().ok()?;
-                Some((
-                    Header {
-                        folder,
-                        taken: now_nanos(),
-                    },
-                    false,
-                ))
-            }
-            _ => Some((
-                Header {
-                    folder,
-                    taken: now_nanos(),
-                },
-                false,
-            )),
-        }
+        let waited = folder
+            .filter(FileKey::has_fine_times)
+            .is_some_and(|key| wait_out_racy_window(&key));
+        // Taken again after a wait: the folder as it is now.
+        let folder = if waited {
+            self.folder_key::<F>().ok()?
+        } else {
+            folder
+        };
+        Some((
+            Header {
+                folder,
+                taken: now_nanos(),
+            },
+            false,
+        ))
     }
 }
 
