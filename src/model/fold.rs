@@ -1,26 +1,8 @@
 use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
-use super::{Action, Event, NewTicket, Payload, Status};
+use super::{Action, Event, NewTicket, Payload, State, Status};
 use crate::clock::Timestamp;
-
-/// The projected fields of a ticket: everything `fold(history)` computes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct State {
-    pub title: String,
-    pub customer: String,
-    pub kind: String,
-    pub category: Option<String>,
-    pub tags: Vec<String>,
-    pub channel: String,
-    pub priority: String,
-    pub status: Status,
-    pub assignee: Option<String>,
-    pub created: Timestamp,
-    pub description: String,
-    pub expectation: Option<String>,
-    pub resolution: Option<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FoldError {
@@ -31,23 +13,6 @@ pub enum FoldError {
     #[error("the `created` event lacks `{0}`")]
     MissingField(&'static str),
 }
-
-/// The fields an `edited` event may change, in file order.
-pub const FIELDS: [&str; 13] = [
-    "title",
-    "customer",
-    "type",
-    "category",
-    "tags",
-    "channel",
-    "priority",
-    "status",
-    "assignee",
-    "created",
-    "description",
-    "expectation",
-    "resolution",
-];
 
 /// Replays a history into the ticket's current fields. Pure: the same
 /// history always gives the same state, whoever runs it.
@@ -160,85 +125,6 @@ impl State {
             Some(r) if !r.is_empty() => format!("{r}\n{more}"),
             _ => more.to_string(),
         });
-    }
-
-    /// A field's value as YAML, as written at the top of a ticket file.
-    pub fn get(&self, field: &str) -> Option<Value> {
-        let text = |s: &str| Value::String(s.to_string());
-        let opt = |s: &Option<String>| s.as_deref().map(text).unwrap_or(Value::Null);
-        Some(match field {
-            "title" => text(&self.title),
-            "customer" => text(&self.customer),
-            "type" => text(&self.kind),
-            "category" => opt(&self.category),
-            "tags" => Value::Sequence(self.tags.iter().map(|t| text(t)).collect()),
-            "channel" => text(&self.channel),
-            "priority" => text(&self.priority),
-            "status" => text(self.status.key()),
-            "assignee" => opt(&self.assignee),
-            "created" => text(&self.created.to_rfc3339()),
-            "description" => text(&self.description),
-            "expectation" => opt(&self.expectation),
-            "resolution" => opt(&self.resolution),
-            _ => return None,
-        })
-    }
-
-    /// Sets a field from a YAML value; returns false when the field is
-    /// unknown or the value has the wrong shape (then nothing changes).
-    pub fn set(&mut self, field: &str, value: &Value) -> bool {
-        let text = || value_text(value);
-        let opt = || match value {
-            Value::Null => Some(None),
-            _ => value_text(value).map(Some),
-        };
-        match field {
-            "title" => text().map(|v| self.title = v).is_some(),
-            "customer" => text().map(|v| self.customer = v).is_some(),
-            "type" => text().map(|v| self.kind = v).is_some(),
-            "category" => opt().map(|v| self.category = v).is_some(),
-            "tags" => match value {
-                Value::Sequence(items) => {
-                    self.tags = items.iter().filter_map(value_text).collect();
-                    true
-                }
-                Value::Null => {
-                    self.tags.clear();
-                    true
-                }
-                _ => false,
-            },
-            "channel" => text().map(|v| self.channel = v).is_some(),
-            "priority" => text().map(|v| self.priority = v).is_some(),
-            "status" => match text().as_deref().and_then(Status::from_key) {
-                Some(s) => {
-                    self.status = s;
-                    true
-                }
-                None => false,
-            },
-            "assignee" => opt().map(|v| self.assignee = v).is_some(),
-            "created" => match text().as_deref().and_then(Timestamp::parse) {
-                Some(t) => {
-                    self.created = t;
-                    true
-                }
-                None => false,
-            },
-            "description" => text().map(|v| self.description = v).is_some(),
-            "expectation" => opt().map(|v| self.expectation = v).is_some(),
-            "resolution" => opt().map(|v| self.resolution = v).is_some(),
-            _ => false,
-        }
-    }
-}
-
-fn value_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

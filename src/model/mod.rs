@@ -45,7 +45,7 @@ pub use event::{
 };
 pub use filter::{Assignee, TicketFilter};
 pub use finding::{Finding, FindingKind};
-pub use fold::{fold, inline_value, FoldError, State};
+pub use fold::{fold, inline_value, FoldError};
 pub use id::{next_number, Sequence, TicketId};
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
@@ -53,7 +53,7 @@ pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES
 pub use reveal::{Reveal, Revealed};
 pub use sentiment::Sentiment;
 pub use summary::Summary;
-pub use ticket::{Drift, Ticket};
+pub use ticket::{Drift, State, Ticket, FIELDS};
 
 use serde::{Deserialize, Serialize};
 

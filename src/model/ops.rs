@@ -9,9 +9,8 @@ pub const UPDATE_STATUSES: &str =
     "`desk update --status` takes pending (待客户回复) or in_progress (处理中); use `desk close` to close";
 
 use super::{
-    fold::{fold, State, FIELDS},
-    Action, Assigned, Closed, Closure, Edited, Event, Payload, Reopened, Status, Surveyed, Ticket,
-    Updated,
+    fold::fold, Action, Assigned, Closed, Closure, Edited, Event, Payload, Reopened, State, Status,
+    Surveyed, Ticket, Updated, FIELDS,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};

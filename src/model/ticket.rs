@@ -2,41 +2,182 @@ use crate::yaml::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::fold::{fold, FoldError, State, FIELDS};
+use super::fold::{fold, FoldError};
 use super::lifecycle::Closure;
 use super::{Closed, Edited, Event, Payload, Status};
 use crate::clock::Timestamp;
 
-/// A ticket file. The fields above `history` are a projection of it, kept in
-/// the file so that people (and grep) can read a ticket at a glance. The
-/// field order here is the key order on disk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ticket {
-    pub id: String,
-    pub title: String,
-    pub customer: String,
-    #[serde(rename = "type")]
-    pub kind: String,
+/// Declares the ticket's projected fields once, in file order: `Ticket`
+/// (the file, serialized), `State` (what `fold(history)` computes), the
+/// names an `edited` event may change (`FIELDS`), and the ways between a
+/// field and its YAML value. A field added here is in all of them.
+macro_rules! projected_fields {
+    ($(
+        $(#[$attr:meta])*
+        $name:ident: $ty:ty = $key:tt,
+    )*) => {
+        /// A ticket file. The fields above `history` are a projection of it,
+        /// kept in the file so that people (and grep) can read a ticket at a
+        /// glance. The field order here is the key order on disk.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct Ticket {
+            pub id: String,
+            $(
+                $(#[$attr])*
+                #[serde(rename = $key)]
+                pub $name: $ty,
+            )*
+            /// Top-level fields added by hand or by a newer desk, kept as
+            /// they were.
+            #[serde(flatten)]
+            pub extra: BTreeMap<String, Value>,
+            pub history: Vec<Event>,
+        }
+
+        /// The projected fields of a ticket: everything `fold(history)`
+        /// computes.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct State {
+            $(pub $name: $ty,)*
+        }
+
+        /// The fields an `edited` event may change, in file order.
+        pub const FIELDS: &[&str] = &[$($key),*];
+
+        impl State {
+            /// A field's value as YAML, as written at the top of a ticket
+            /// file.
+            pub fn get(&self, field: &str) -> Option<Value> {
+                match field {
+                    $($key => Some(FieldYaml::to_yaml(&self.$name)),)*
+                    _ => None,
+                }
+            }
+
+            /// Sets a field from a YAML value; returns false when the field
+            /// is unknown or the value has the wrong shape (then nothing
+            /// changes).
+            pub fn set(&mut self, field: &str, value: &Value) -> bool {
+                match field {
+                    $($key => FieldYaml::from_yaml(value).map(|v| self.$name = v).is_some(),)*
+                    _ => false,
+                }
+            }
+        }
+
+        impl Ticket {
+            /// A ticket of these fields and this history, with no other
+            /// top-level fields.
+            fn of_state(id: String, state: State, history: Vec<Event>) -> Ticket {
+                Ticket {
+                    id,
+                    $($name: state.$name,)*
+                    extra: BTreeMap::new(),
+                    history,
+                }
+            }
+
+            /// The projected fields as they stand in the file.
+            pub fn state(&self) -> State {
+                State {
+                    $($name: self.$name.clone(),)*
+                }
+            }
+
+            pub fn set_state(&mut self, state: State) {
+                $(self.$name = state.$name;)*
+            }
+        }
+    };
+}
+
+projected_fields! {
+    title: String = "title",
+    customer: String = "customer",
+    kind: String = "type",
     #[serde(default)]
-    pub category: Option<String>,
+    category: Option<String> = "category",
     #[serde(default)]
-    pub tags: Vec<String>,
-    pub channel: String,
-    pub priority: String,
-    pub status: Status,
+    tags: Vec<String> = "tags",
+    channel: String = "channel",
+    priority: String = "priority",
+    status: Status = "status",
     #[serde(default)]
-    pub assignee: Option<String>,
-    pub created: Timestamp,
+    assignee: Option<String> = "assignee",
+    created: Timestamp = "created",
     #[serde(default)]
-    pub description: String,
+    description: String = "description",
     #[serde(default)]
-    pub expectation: Option<String>,
+    expectation: Option<String> = "expectation",
     #[serde(default)]
-    pub resolution: Option<String>,
-    /// Top-level fields added by hand or by a newer desk, kept as they were.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-    pub history: Vec<Event>,
+    resolution: Option<String> = "resolution",
+}
+
+/// How a projected field's value is written as YAML (at the top of a ticket
+/// file, in an `edited` event) and read back from an `edited` event, which
+/// a hand may have written: a number or a boolean reads as its text, a
+/// list drops what is not text, and `null` clears what can be empty.
+trait FieldYaml: Sized {
+    fn to_yaml(&self) -> Value;
+    /// `None`: the value has the wrong shape.
+    fn from_yaml(value: &Value) -> Option<Self>;
+}
+
+impl FieldYaml for String {
+    fn to_yaml(&self) -> Value {
+        Value::String(self.clone())
+    }
+    fn from_yaml(value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl FieldYaml for Option<String> {
+    fn to_yaml(&self) -> Value {
+        self.as_ref().map_or(Value::Null, String::to_yaml)
+    }
+    fn from_yaml(value: &Value) -> Option<Option<String>> {
+        match value {
+            Value::Null => Some(None),
+            _ => String::from_yaml(value).map(Some),
+        }
+    }
+}
+
+impl FieldYaml for Vec<String> {
+    fn to_yaml(&self) -> Value {
+        Value::Sequence(self.iter().map(String::to_yaml).collect())
+    }
+    fn from_yaml(value: &Value) -> Option<Vec<String>> {
+        match value {
+            Value::Sequence(items) => Some(items.iter().filter_map(String::from_yaml).collect()),
+            Value::Null => Some(Vec::new()),
+            _ => None,
+        }
+    }
+}
+
+impl FieldYaml for Status {
+    fn to_yaml(&self) -> Value {
+        Value::String(self.key().to_string())
+    }
+    fn from_yaml(value: &Value) -> Option<Status> {
+        Status::from_key(&String::from_yaml(value)?)
+    }
+}
+
+impl FieldYaml for Timestamp {
+    fn to_yaml(&self) -> Value {
+        Value::String(self.to_rfc3339())
+    }
+    fn from_yaml(value: &Value) -> Option<Timestamp> {
+        Timestamp::parse(&String::from_yaml(value)?)
+    }
 }
 
 /// A projected field whose value in the file differs from `fold(history)`:
@@ -52,78 +193,7 @@ impl Ticket {
     /// Builds a ticket from its history alone.
     pub fn from_history(id: String, history: Vec<Event>) -> Result<Ticket, FoldError> {
         let state = fold(&history)?;
-        let mut ticket = Ticket {
-            id,
-            title: String::new(),
-            customer: String::new(),
-            kind: String::new(),
-            category: None,
-            tags: Vec::new(),
-            channel: String::new(),
-            priority: String::new(),
-            status: Status::Open,
-            assignee: None,
-            created: state.created,
-            description: String::new(),
-            expectation: None,
-            resolution: None,
-            extra: BTreeMap::new(),
-            history,
-        };
-        ticket.set_state(state);
-        Ok(ticket)
-    }
-
-    /// The projected fields as they stand in the file.
-    pub fn state(&self) -> State {
-        State {
-            title: self.title.clone(),
-            customer: self.customer.clone(),
-            kind: self.kind.clone(),
-            category: self.category.clone(),
-            tags: self.tags.clone(),
-            channel: self.channel.clone(),
-            priority: self.priority.clone(),
-            status: self.status,
-            assignee: self.assignee.clone(),
-            created: self.created,
-            description: self.description.clone(),
-            expectation: self.expectation.clone(),
-            resolution: self.resolution.clone(),
-        }
-    }
-
-    pub fn set_state(&mut self, s: State) {
-        // Taken apart whole, so that a field added to `State` must be
-        // placed here too.
-        let State {
-            title,
-            customer,
-            kind,
-            category,
-            tags,
-            channel,
-            priority,
-            status,
-            assignee,
-            created,
-            description,
-            expectation,
-            resolution,
-        } = s;
-        self.title = title;
-        self.customer = customer;
-        self.kind = kind;
-        self.category = category;
-        self.tags = tags;
-        self.channel = channel;
-        self.priority = priority;
-        self.status = status;
-        self.assignee = assignee;
-        self.created = created;
-        self.description = description;
-        self.expectation = expectation;
-        self.resolution = resolution;
+        Ok(Ticket::of_state(id, state, history))
     }
 
     /// Recomputes the projected fields from the history.

@@ -136,11 +136,11 @@ impl Event {
                     }
                 }
             }
-            Payload::Edited(e) if !crate::model::fold::FIELDS.contains(&e.field.as_str()) => {
+            Payload::Edited(e) if !crate::model::FIELDS.contains(&e.field.as_str()) => {
                 problems.push(format!(
                     "field '{}' is not a ticket field ({})",
                     e.field,
-                    crate::model::fold::FIELDS.join(", ")
+                    crate::model::FIELDS.join(", ")
                 ));
             }
             Payload::Fired(f) => {
