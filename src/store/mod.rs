@@ -98,6 +98,9 @@ pub struct Store {
     notices: Notices,
     /// Where its files are read from: the work tree, or a commit (read only).
     source: Source,
+    /// The root folder, opened on first use, that files are opened beneath
+    /// in one checked call where the system can (`read::open_beneath`).
+    root_dir: std::sync::OnceLock<Option<std::sync::Arc<std::fs::File>>>,
 }
 
 impl Store {
@@ -151,6 +154,7 @@ impl Store {
             full_calendar: Default::default(),
             notices: Notices::none(),
             source,
+            root_dir: Default::default(),
         })
     }
 
