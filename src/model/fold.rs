@@ -1,8 +1,7 @@
 use crate::yaml::Value;
 
 use super::lifecycle::{Closure, Lifecycle, Step};
-use super::{Action, Event, NewTicket, Payload, State, Status};
-use crate::clock::Timestamp;
+use super::{Action, Event, Payload, State};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FoldError {
@@ -56,39 +55,6 @@ pub fn fold(history: &[Event]) -> Result<State, FoldError> {
 }
 
 impl State {
-    /// A ticket as created, before the status its lifecycle gives it.
-    fn created(new: &NewTicket, at: Timestamp) -> State {
-        // Taken apart whole: a field added to the ticket's initial fields
-        // must find its place in the state.
-        let NewTicket {
-            title,
-            customer,
-            kind,
-            category,
-            tags,
-            channel,
-            priority,
-            description,
-            expectation,
-            assignee,
-        } = new.clone();
-        State {
-            title,
-            customer,
-            kind,
-            category,
-            tags,
-            channel,
-            priority,
-            status: Status::Open,
-            assignee,
-            created: at,
-            description,
-            expectation,
-            resolution: None,
-        }
-    }
-
     /// The fields an event changes, but the status (see [`Lifecycle`]).
     fn apply(&mut self, event: &Event) {
         match &event.payload {

@@ -49,11 +49,11 @@ pub use fold::{fold, inline_value, FoldError};
 pub use id::{next_number, Sequence, TicketId};
 pub use lifecycle::{Closing, Closure, Lifecycle, Mark, Step};
 pub use merge::{merge_customers, merge_tickets, Conflict};
-pub use ops::{check_title, is_one_line, Edit, NewTicket, Survey, UPDATE_STATUSES};
+pub use ops::{check_title, is_one_line, Edit, Survey, UPDATE_STATUSES};
 pub use reveal::{Reveal, Revealed};
 pub use sentiment::Sentiment;
 pub use summary::Summary;
-pub use ticket::{Drift, State, Ticket, FIELDS};
+pub use ticket::{Drift, NewTicket, State, Ticket, FIELDS};
 
 use serde::{Deserialize, Serialize};
 

@@ -9,28 +9,11 @@ pub const UPDATE_STATUSES: &str =
     "`desk update --status` takes pending (待客户回复) or in_progress (处理中); use `desk close` to close";
 
 use super::{
-    fold::fold, Action, Assigned, Closed, Closure, Edited, Event, Payload, Reopened, State, Status,
-    Surveyed, Ticket, Updated, FIELDS,
+    fold::fold, Action, Assigned, Closed, Closure, Edited, Event, NewTicket, Payload, Reopened,
+    State, Status, Surveyed, Ticket, Updated, FIELDS,
 };
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-
-/// The fields of a new ticket, already validated and canonical: what
-/// `desk new` and a rule's call-back ticket give, what the `created` event
-/// records (`to`: the assignee), and what `fold` starts from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTicket {
-    pub title: String,
-    pub customer: String,
-    pub kind: String,
-    pub category: Option<String>,
-    pub tags: Vec<String>,
-    pub channel: String,
-    pub priority: String,
-    pub description: String,
-    pub expectation: Option<String>,
-    pub assignee: Option<String>,
-}
 
 #[cfg(test)]
 impl NewTicket {

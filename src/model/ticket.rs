@@ -8,13 +8,17 @@ use super::{Closed, Edited, Event, Payload, Status};
 use crate::clock::Timestamp;
 
 /// Declares the ticket's projected fields once, in file order: `Ticket`
-/// (the file, serialized), `State` (what `fold(history)` computes), the
-/// names an `edited` event may change (`FIELDS`), and the ways between a
-/// field and its YAML value. A field added here is in all of them.
+/// (the file, serialized), `State` (what `fold(history)` computes),
+/// `NewTicket` (the fields a ticket is created with, those marked `given`),
+/// the names an `edited` event may change (`FIELDS`), and the ways between
+/// a field and its YAML value. A field added here is in all of them, and
+/// says where its value comes from when a ticket is created: `given` (by
+/// whoever creates it), `open` (the first status), `now` (the time of
+/// creation) or `none`.
 macro_rules! projected_fields {
     ($(
         $(#[$attr:meta])*
-        $name:ident: $ty:ty = $key:tt,
+        $name:ident: $ty:ty = $key:tt ($origin:ident),
     )*) => {
         /// A ticket file. The fields above `history` are a projection of it,
         /// kept in the file so that people (and grep) can read a ticket at a
@@ -41,10 +45,20 @@ macro_rules! projected_fields {
             $(pub $name: $ty,)*
         }
 
+        given_fields! { [] $($name: $ty = ($origin),)* }
+
         /// The fields an `edited` event may change, in file order.
         pub const FIELDS: &[&str] = &[$($key),*];
 
         impl State {
+            /// A ticket as created, before the status its lifecycle gives
+            /// it.
+            pub(super) fn created(new: &NewTicket, at: Timestamp) -> State {
+                State {
+                    $($name: at_creation!($origin, new, at, $name),)*
+                }
+            }
+
             /// A field's value as YAML, as written at the top of a ticket
             /// file.
             pub fn get(&self, field: &str) -> Option<Value> {
@@ -91,26 +105,62 @@ macro_rules! projected_fields {
     };
 }
 
+/// `NewTicket`, of the fields of [`projected_fields!`] marked `given`
+/// (gathered one by one: a macro cannot stand for a field).
+macro_rules! given_fields {
+    ([$($kept:tt)*]) => {
+        /// The fields of a new ticket, already validated and canonical: what
+        /// `desk new` and a rule's call-back ticket give, what the `created`
+        /// event records (`to`: the assignee), and what `fold` starts from.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct NewTicket {
+            $($kept)*
+        }
+    };
+    ([$($kept:tt)*] $name:ident: $ty:ty = (given), $($rest:tt)*) => {
+        given_fields! { [$($kept)* pub $name: $ty,] $($rest)* }
+    };
+    ([$($kept:tt)*] $name:ident: $ty:ty = ($origin:ident), $($rest:tt)*) => {
+        given_fields! { [$($kept)*] $($rest)* }
+    };
+}
+
+/// A field's value when a ticket is created, by where it comes from.
+macro_rules! at_creation {
+    (given, $new:ident, $at:ident, $name:ident) => {
+        $new.$name.clone()
+    };
+    (open, $new:ident, $at:ident, $name:ident) => {
+        Status::Open
+    };
+    (now, $new:ident, $at:ident, $name:ident) => {
+        $at
+    };
+    (none, $new:ident, $at:ident, $name:ident) => {
+        None
+    };
+}
+
 projected_fields! {
-    title: String = "title",
-    customer: String = "customer",
-    kind: String = "type",
+    title: String = "title" (given),
+    customer: String = "customer" (given),
+    kind: String = "type" (given),
     #[serde(default)]
-    category: Option<String> = "category",
+    category: Option<String> = "category" (given),
     #[serde(default)]
-    tags: Vec<String> = "tags",
-    channel: String = "channel",
-    priority: String = "priority",
-    status: Status = "status",
+    tags: Vec<String> = "tags" (given),
+    channel: String = "channel" (given),
+    priority: String = "priority" (given),
+    status: Status = "status" (open),
     #[serde(default)]
-    assignee: Option<String> = "assignee",
-    created: Timestamp = "created",
+    assignee: Option<String> = "assignee" (given),
+    created: Timestamp = "created" (now),
     #[serde(default)]
-    description: String = "description",
+    description: String = "description" (given),
     #[serde(default)]
-    expectation: Option<String> = "expectation",
+    expectation: Option<String> = "expectation" (given),
     #[serde(default)]
-    resolution: Option<String> = "resolution",
+    resolution: Option<String> = "resolution" (none),
 }
 
 /// How a projected field's value is written as YAML (at the top of a ticket
