@@ -320,3 +320,39 @@ impl Ticket {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one declaration gives the file's key order, the names an edit
+    /// may change, and a way to and from YAML for every field that agrees
+    /// with the file's own value.
+    #[test]
+    fn the_declared_fields_are_the_files_keys_and_read_back_through_edits() {
+        let mut ticket = Ticket::create(
+            "CW202610200001".into(),
+            NewTicket::sample(),
+            Timestamp::parse("2026-10-20T10:00:00+08:00").unwrap(),
+            "alice",
+        );
+        ticket.extra.insert("zz_custom".into(), Value::from(1));
+        let Value::Mapping(file) = crate::yaml::to_value(&ticket).unwrap() else {
+            panic!("a ticket is a mapping");
+        };
+        let keys: Vec<&str> = file.keys().filter_map(Value::as_str).collect();
+        let mut expected = vec!["id"];
+        expected.extend(FIELDS);
+        expected.extend(["zz_custom", "history"]);
+        assert_eq!(keys, expected);
+        let state = ticket.state();
+        for field in FIELDS {
+            let in_file = file.get(*field).unwrap();
+            assert_eq!(state.get(field).as_ref(), Some(in_file), "{field}");
+            let mut changed = State::created(&NewTicket::sample(), ticket.created);
+            assert!(changed.set(field, in_file), "{field}");
+            assert_eq!(changed.get(field).as_ref(), Some(in_file), "{field}");
+        }
+        assert_eq!(state.get("id"), None);
+    }
+}
