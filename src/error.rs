@@ -109,6 +109,14 @@ impl Error {
             Error::NotFound { what: "agent", .. } => {
                 Some("agents are listed under `agents:` in desk.yaml".into())
             }
+            // A record desk was creating is there already: it never
+            // overwrites one, whoever made it.
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => Some(
+                "desk does not overwrite a file it creates: this one is there already (made by \
+                 another command or clone, or by hand). Run `desk check` to see the store's \
+                 state, then try again"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -154,5 +162,14 @@ mod tests {
         let e = Error::from(from_yaml::<u32>("\"my secret\"\n", Path::new("f.yaml")).unwrap_err());
         assert!(!e.to_string().contains("my secret"), "{e}");
         assert!(e.to_string().contains("f.yaml"), "{e}");
+    }
+
+    #[test]
+    fn a_file_found_where_desk_creates_one_gets_a_hint() {
+        let exists = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+        let e = Error::io("customers/C000042.yaml", exists);
+        assert!(e.hint().is_some_and(|h| h.contains("desk check")), "{e}");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(Error::io("customers/C000042.yaml", denied).hint(), None);
     }
 }
