@@ -33,7 +33,7 @@ use super::index::{
     Slot, Whole, WriteLog,
 };
 use super::read::Held;
-use super::{read_file, FileKey, Store};
+use super::{FileKey, Store};
 use crate::clock::Timestamp;
 use crate::config::CustomerConfig;
 use crate::error::{Error, Result};
@@ -141,8 +141,7 @@ impl Folder for Customers {
 
     fn parse(store: &Store, name: &str) -> Result<Customer> {
         let path = store.customers_dir().join(format!("{name}.yaml"));
-        let shown = store.display_path(&path);
-        parse_customer(&read_file(&path, shown)?, shown)
+        parse_customer(&store.read_listed(&path)?, store.display_path(&path))
     }
 }
 

@@ -22,33 +22,73 @@ use crate::error::{Error, Result};
 /// thousand events (docs/format.md).
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
-/// What an entry is when it is not a regular file, in words.
-pub fn refused_kind(file_type: &FileType) -> Option<&'static str> {
-    #[cfg(unix)]
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_file() {
-        return None;
-    }
-    Some(if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else {
+/// What an entry of a folder is, as far as reading it goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum EntryKind {
+    Regular,
+    Link,
+    Directory,
+    Fifo,
+    Socket,
+    Device,
+    Other,
+}
+
+impl EntryKind {
+    fn of(file_type: &FileType) -> EntryKind {
         #[cfg(unix)]
         {
+            use std::os::unix::fs::FileTypeExt;
             if file_type.is_fifo() {
-                "a named pipe (FIFO)"
+                return EntryKind::Fifo;
             } else if file_type.is_socket() {
-                "a socket"
+                return EntryKind::Socket;
             } else if file_type.is_block_device() || file_type.is_char_device() {
-                "a device"
-            } else {
-                "not a regular file"
+                return EntryKind::Device;
             }
         }
-        #[cfg(not(unix))]
-        "not a regular file"
-    })
+        if file_type.is_file() {
+            EntryKind::Regular
+        } else if file_type.is_symlink() {
+            EntryKind::Link
+        } else if file_type.is_dir() {
+            EntryKind::Directory
+        } else {
+            EntryKind::Other
+        }
+    }
+
+    /// The kind of a `stat` mode.
+    #[cfg(target_os = "linux")]
+    fn of_mode(mode: libc::mode_t) -> EntryKind {
+        match mode & libc::S_IFMT {
+            libc::S_IFREG => EntryKind::Regular,
+            libc::S_IFLNK => EntryKind::Link,
+            libc::S_IFDIR => EntryKind::Directory,
+            libc::S_IFIFO => EntryKind::Fifo,
+            libc::S_IFSOCK => EntryKind::Socket,
+            libc::S_IFBLK | libc::S_IFCHR => EntryKind::Device,
+            _ => EntryKind::Other,
+        }
+    }
+
+    /// What it is in words, when it is not a regular file.
+    fn refused(self) -> Option<&'static str> {
+        Some(match self {
+            EntryKind::Regular => return None,
+            EntryKind::Link => "a symbolic link",
+            EntryKind::Directory => "a directory",
+            EntryKind::Fifo => "a named pipe (FIFO)",
+            EntryKind::Socket => "a socket",
+            EntryKind::Device => "a device",
+            EntryKind::Other => "not a regular file",
+        })
+    }
+}
+
+/// What an entry is when it is not a regular file, in words.
+pub fn refused_kind(file_type: &FileType) -> Option<&'static str> {
+    EntryKind::of(file_type).refused()
 }
 
 /// The error for an entry desk will not read; `shown` is its path for people.
@@ -150,24 +190,42 @@ fn read_opened(file: File, shown: &Path) -> Result<String> {
     file_text(bytes, shown)
 }
 
-/// Opens `rel` for reading beneath the folder `root` in one call that the
-/// kernel holds to the rules above: no link followed in any part of `rel`,
-/// nothing outside `root` (Linux's `openat2`, `RESOLVE_NO_SYMLINKS` and
-/// `RESOLVE_BENEATH`). Six calls fewer than checking each part in turn,
-/// which a report makes for every ticket whose texts it reads, and no
-/// window between a check and the open. `None` on any failure (an older
-/// kernel, a filter that refuses the call, a link, no such file): the
-/// caller then takes the way of checks, which also words the error. A FIFO
-/// is opened before it is refused (`O_NONBLOCK` keeps it from blocking);
-/// git carries neither FIFOs nor devices.
+/// What reading a file beneath the store's folder found, when the system
+/// could answer.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+enum Beneath {
+    Read(String),
+    Missing,
+    /// A folder on the path is a link or not a folder: the checks by path
+    /// word it, without opening anything.
+    NotAFolder,
+}
+
+/// Reads `rel` beneath the folder `root` with the rules above held by the
+/// kernel, not by checks that a change between them could slip past: the
+/// file's folder is opened in one call that follows no link in any part
+/// of the path and leaves nothing of `root` (Linux's `openat2`,
+/// `RESOLVE_NO_SYMLINKS` and `RESOLVE_BENEATH`), and the file is looked
+/// at and opened within that folder without following a link, so that a
+/// folder swapped for a link meanwhile changes nothing. A FIFO or device is
+/// refused from its `stat`, never opened. Fewer calls than checking each
+/// folder of the path by name (eight instead of eleven, by short paths).
+/// `None` where the system cannot (an older kernel, a filter that refuses
+/// the call): the caller then takes the way of checks by path.
 #[cfg(target_os = "linux")]
-fn open_beneath(root: &File, rel: &Path) -> Option<File> {
+fn read_beneath(root: &File, rel: &Path) -> Option<Result<Beneath>> {
     use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::ffi::OsStrExt;
-    let rel = std::ffi::CString::new(rel.as_os_str().as_bytes()).ok()?;
+    let c_string = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
+    let (folder, name) = match (rel.parent(), rel.file_name()) {
+        (Some(folder), Some(name)) if !folder.as_os_str().is_empty() => (folder, name),
+        (_, Some(name)) => (Path::new("."), name),
+        _ => return None,
+    };
+    let (folder_c, name_c) = (c_string(folder)?, c_string(Path::new(name))?);
     // SAFETY: open_how is plain data; zeroed is its documented default.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+    how.flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
     how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_BENEATH;
     // SAFETY: the path is a valid C string and `how` a valid open_how of
     // the size given, both alive for the call.
@@ -175,22 +233,68 @@ fn open_beneath(root: &File, rel: &Path) -> Option<File> {
         libc::syscall(
             libc::SYS_openat2,
             root.as_raw_fd(),
-            rel.as_ptr(),
+            folder_c.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
         )
     };
-    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    if fd < 0 {
+        return match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOENT) => Some(Ok(Beneath::Missing)),
+            Some(libc::ELOOP | libc::EXDEV | libc::ENOTDIR) => Some(Ok(Beneath::NotAFolder)),
+            _ => None,
+        };
+    }
     // SAFETY: openat2 returned a new descriptor that nothing else owns.
-    Some(unsafe { File::from_raw_fd(fd) })
+    let folder = unsafe { File::from_raw_fd(fd as i32) };
+    let shown = rel;
+    // SAFETY: `stat` is plain data, filled by fstatat from a valid
+    // descriptor and C string.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let looked = unsafe {
+        libc::fstatat(
+            folder.as_raw_fd(),
+            name_c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if looked != 0 {
+        let e = std::io::Error::last_os_error();
+        return Some(match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(Beneath::Missing),
+            _ => Err(Error::io(shown, e)),
+        });
+    }
+    if let Some(kind) = EntryKind::of_mode(st.st_mode).refused() {
+        return Some(Err(not_a_file(shown, kind)));
+    }
+    if st.st_size as u64 > MAX_FILE_BYTES {
+        return Some(Err(too_large(shown, st.st_size as u64)));
+    }
+    let flags =
+        libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: a valid descriptor and C string.
+    let fd = unsafe { libc::openat(folder.as_raw_fd(), name_c.as_ptr(), flags) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Some(match e.raw_os_error() {
+            Some(libc::ENOENT) => Ok(Beneath::Missing),
+            Some(libc::ELOOP) => Err(not_a_file(shown, "a symbolic link")),
+            _ => Err(Error::io(shown, e)),
+        });
+    }
+    // SAFETY: openat returned a new descriptor that nothing else owns.
+    let file = unsafe { File::from_raw_fd(fd) };
+    Some(read_opened(file, shown).map(Beneath::Read))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn open_beneath(_root: &File, _rel: &Path) -> Option<File> {
+fn read_beneath(_root: &File, _rel: &Path) -> Option<Result<Beneath>> {
     None
 }
 
-/// The store's root folder, opened to open files beneath it.
+/// The store's root folder, opened to read files beneath it.
 fn open_root(root: &Path) -> Option<File> {
     let mut options = OpenOptions::new();
     options.read(true);
@@ -355,8 +459,20 @@ impl super::Store {
         let root = self
             .root_dir
             .get_or_init(|| open_root(&self.root).map(Into::into));
-        if let Some(file) = root.as_ref().and_then(|root| open_beneath(root, rel)) {
-            return read_opened(file, rel).map(Some);
+        match root.as_ref().and_then(|root| read_beneath(root, rel)) {
+            Some(Ok(Beneath::Read(text))) => return Ok(Some(text)),
+            Some(Ok(Beneath::Missing)) => return Ok(None),
+            Some(Ok(Beneath::NotAFolder)) => {
+                // Worded by the checks by name; nothing is opened by name,
+                // since the path may have changed again since.
+                real_dirs(&self.root, rel.parent().unwrap_or(Path::new("")))?;
+                return Err(not_a_dir(
+                    rel.parent().unwrap_or(rel),
+                    "a symbolic link (for a moment)",
+                ));
+            }
+            Some(Err(e)) => return Err(e),
+            None => {}
         }
         real_dirs(&self.root, rel.parent().unwrap_or(Path::new("")))?;
         match fs::symlink_metadata(path) {
@@ -364,48 +480,74 @@ impl super::Store {
             _ => read_file(path, rel).map(Some),
         }
     }
+
+    /// [`Store::read_entry`] of a file that must be there (one a walk
+    /// listed): its absence is an error.
+    pub(super) fn read_listed(&self, path: &Path) -> Result<String> {
+        self.read_entry(path)?.ok_or_else(|| {
+            // Worded as the system words a missing file.
+            #[cfg(unix)]
+            let missing = std::io::Error::from_raw_os_error(libc::ENOENT);
+            #[cfg(not(unix))]
+            let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+            Error::io(self.display_path(path), missing)
+        })
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
-    /// The one-call open finds a plain file beneath the root and nothing
-    /// through a link, outside the root or of another kind, so that
-    /// `read_entry` then takes the way of checks, which refuses and names it.
+    /// Beneath the root, a plain file is read; a link, whether the file or
+    /// a folder on its path, a way out of the root, and a FIFO are not.
     #[test]
-    fn the_one_call_open_follows_no_link_and_leaves_no_root() {
+    fn reads_beneath_the_root_follow_no_link_and_leave_no_root() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("store");
         fs::create_dir_all(root.join("tickets/2026/10")).unwrap();
         fs::write(root.join("tickets/2026/10/T1.yaml"), "id: T1\n").unwrap();
         fs::write(dir.path().join("secret"), "key\n").unwrap();
-        std::os::unix::fs::symlink(
-            dir.path().join("secret"),
-            root.join("tickets/2026/10/T2.yaml"),
+        let link = |to: &Path, at: &str| std::os::unix::fs::symlink(to, root.join(at)).unwrap();
+        link(&dir.path().join("secret"), "tickets/2026/10/T2.yaml");
+        link(&root.join("tickets/2026/10"), "tickets/2026/11");
+        link(dir.path(), "up");
+        let fifo = std::ffi::CString::new(
+            root.join("tickets/2026/10/T3.yaml")
+                .as_os_str()
+                .as_encoded_bytes(),
         )
         .unwrap();
-        std::os::unix::fs::symlink(root.join("tickets/2026/10"), root.join("tickets/2026/11"))
-            .unwrap();
-        std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         let opened = open_root(&root).expect("the root opens");
-        let read = |rel: &str| {
-            open_beneath(&opened, Path::new(rel)).map(|f| read_opened(f, Path::new(rel)).unwrap())
-        };
-        assert_eq!(read("tickets/2026/10/T1.yaml").as_deref(), Some("id: T1\n"));
-        for refused in [
-            "tickets/2026/10/T2.yaml",
+        let read = |rel: &str| read_beneath(&opened, Path::new(rel)).expect("openat2 answers");
+        assert!(matches!(read("tickets/2026/10/T1.yaml"), Ok(Beneath::Read(t)) if t == "id: T1\n"));
+        assert!(matches!(
+            read("tickets/2026/10/none.yaml"),
+            Ok(Beneath::Missing)
+        ));
+        assert!(matches!(
+            read("tickets/2099/01/T1.yaml"),
+            Ok(Beneath::Missing)
+        ));
+        for (rel, words) in [
+            ("tickets/2026/10/T2.yaml", "a symbolic link"),
+            ("tickets/2026/10/T3.yaml", "a named pipe"),
+            ("tickets/2026", "a directory"),
+        ] {
+            match read(rel) {
+                Err(e) => assert!(e.to_string().contains(words), "{rel}: {e}"),
+                _ => panic!("{rel} was read"),
+            }
+        }
+        let outside = dir.path().join("secret");
+        for rel in [
             "tickets/2026/11/T1.yaml",
             "up/secret",
             "../secret",
-            "tickets/2026/10/none.yaml",
+            outside.to_str().unwrap(),
         ] {
-            assert_eq!(read(refused), None, "{refused}");
+            assert!(matches!(read(rel), Ok(Beneath::NotAFolder)), "{rel}");
         }
-        let outside = dir.path().join("secret");
-        assert_eq!(read(outside.to_str().unwrap()), None, "an absolute path");
-        // A directory opens, and is refused once opened.
-        let folder = open_beneath(&opened, Path::new("tickets/2026")).unwrap();
-        assert!(read_opened(folder, Path::new("tickets/2026")).is_err());
     }
 }

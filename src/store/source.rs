@@ -659,9 +659,7 @@ impl Store {
                 let rels: Vec<&Path> = paths.iter().map(|p| self.display_path(p)).collect();
                 revision.read_all(&rels)
             }
-            None => Ok(crate::parallel::map(paths, |path| {
-                read_file(path, self.display_path(path))
-            })),
+            None => Ok(crate::parallel::map(paths, |path| self.read_listed(path))),
         }
     }
 
@@ -672,7 +670,7 @@ impl Store {
             Some(revision) => revision
                 .read(rel)?
                 .ok_or_else(|| Error::io(rel, std::io::Error::from(std::io::ErrorKind::NotFound))),
-            None => read_file(&self.root.join(rel), rel),
+            None => self.read_listed(&self.root.join(rel)),
         }
     }
 

@@ -10,7 +10,7 @@ use super::{Derived, Folder, Listed, Of, Old, Slot};
 use crate::error::{Error, Result};
 use crate::model::{Summary, Ticket, TicketId};
 use crate::store::walk::{yaml_files, yaml_runs, Depth};
-use crate::store::{parse_ticket, read_file, Store};
+use crate::store::{parse_ticket, Store};
 
 /// `tickets/`, at every depth; a file's name is its path below it.
 pub(in crate::store) struct Tickets;
@@ -35,8 +35,7 @@ impl Folder for Tickets {
 
     fn parse(store: &Store, name: &str) -> Result<Ticket> {
         let path = store.tickets_dir().join(name);
-        let shown = store.display_path(&path);
-        parse_ticket(&read_file(&path, shown)?, shown)
+        parse_ticket(&store.read_listed(&path)?, store.display_path(&path))
     }
 }
 
