@@ -22,6 +22,7 @@
 //!   (nano, `>`), is seen by the next reading command or `desk check`
 //!   (docs/performance.md).
 
+use crate::store::read::OpenFolder;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -139,9 +140,9 @@ impl Folder for Customers {
             .collect())
     }
 
-    fn parse(store: &Store, name: &str) -> Result<Customer> {
+    fn parse(store: &Store, name: &str, open: &OpenFolder) -> Result<Customer> {
         let path = store.customers_dir().join(format!("{name}.yaml"));
-        parse_customer(&store.read_listed(&path)?, store.display_path(&path))
+        parse_customer(&store.read_listed(&path, open)?, store.display_path(&path))
     }
 }
 
@@ -598,7 +599,7 @@ impl Store {
         let mut errors = Vec::new();
         let mut mended = Vec::new();
         for name in broken {
-            match Customers::parse(self, &name) {
+            match Customers::parse(self, &name, &OpenFolder::default()) {
                 Ok(c) => mended.push((name.clone(), self.entry_now(&name, &c)?)),
                 Err(e) => errors.push(e),
             }

@@ -12,7 +12,7 @@
 
 use std::fs::{self, File, FileType, OpenOptions};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::FileKey;
 
@@ -201,6 +201,13 @@ enum Beneath {
     NotAFolder,
 }
 
+/// The folder a run of reads last opened beneath the store, kept for the
+/// next file in it: a refresh reads a month folder's files one after
+/// another, and opening the folder is a third of a read's system calls.
+/// Kept for one run only, so that a folder replaced later is opened anew.
+#[derive(Default)]
+pub(super) struct OpenFolder(std::sync::Mutex<Option<(PathBuf, std::sync::Arc<File>)>>);
+
 /// Reads `rel` beneath the folder `root` with the rules above held by the
 /// kernel, not by checks that a change between them could slip past: the
 /// file's folder is opened in one call that follows no link in any part
@@ -209,11 +216,12 @@ enum Beneath {
 /// at and opened within that folder without following a link, so that a
 /// folder swapped for a link meanwhile changes nothing. A FIFO or device is
 /// refused from its `stat`, never opened. Fewer calls than checking each
-/// folder of the path by name (eight instead of eleven, by short paths).
+/// folder of the path by name: six a file in a folder already open (see
+/// [`OpenFolder`]), eight for the first, by short paths, against eleven.
 /// `None` where the system cannot (an older kernel, a filter that refuses
 /// the call): the caller then takes the way of checks by path.
 #[cfg(target_os = "linux")]
-fn read_beneath(root: &File, rel: &Path) -> Option<Result<Beneath>> {
+fn read_beneath(root: &File, rel: &Path, open: &OpenFolder) -> Option<Result<Beneath>> {
     use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::ffi::OsStrExt;
     let c_string = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
@@ -223,30 +231,24 @@ fn read_beneath(root: &File, rel: &Path) -> Option<Result<Beneath>> {
         _ => return None,
     };
     let (folder_c, name_c) = (c_string(folder)?, c_string(Path::new(name))?);
-    // SAFETY: open_how is plain data; zeroed is its documented default.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_BENEATH;
-    // SAFETY: the path is a valid C string and `how` a valid open_how of
-    // the size given, both alive for the call.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            folder_c.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
+    let last = open.0.lock().ok().and_then(|last| {
+        last.as_ref()
+            .filter(|(path, _)| path == folder)
+            .map(|(_, file)| file.clone())
+    });
+    let folder = match last {
+        Some(file) => file,
+        None => {
+            let file = match open_folder_beneath(root, &folder_c) {
+                Ok(file) => std::sync::Arc::new(file),
+                Err(answer) => return answer,
+            };
+            if let Ok(mut last) = open.0.lock() {
+                *last = Some((folder.to_path_buf(), file.clone()));
+            }
+            file
+        }
     };
-    if fd < 0 {
-        return match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ENOENT) => Some(Ok(Beneath::Missing)),
-            Some(libc::ELOOP | libc::EXDEV | libc::ENOTDIR) => Some(Ok(Beneath::NotAFolder)),
-            _ => None,
-        };
-    }
-    // SAFETY: openat2 returned a new descriptor that nothing else owns.
-    let folder = unsafe { File::from_raw_fd(fd as i32) };
     let shown = rel;
     // SAFETY: `stat` is plain data, filled by fstatat from a valid
     // descriptor and C string.
@@ -289,8 +291,42 @@ fn read_beneath(root: &File, rel: &Path) -> Option<Result<Beneath>> {
     Some(read_opened(file, shown).map(Beneath::Read))
 }
 
+/// Opens `folder` (a path from `root`) beneath `root`, following no link;
+/// on failure, what [`read_beneath`] answers.
+#[cfg(target_os = "linux")]
+fn open_folder_beneath(
+    root: &File,
+    folder: &std::ffi::CStr,
+) -> std::result::Result<File, Option<Result<Beneath>>> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: open_how is plain data; zeroed is its documented default.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_BENEATH;
+    // SAFETY: the path is a valid C string and `how` a valid open_how of
+    // the size given, both alive for the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            folder.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        return Err(match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOENT) => Some(Ok(Beneath::Missing)),
+            Some(libc::ELOOP | libc::EXDEV | libc::ENOTDIR) => Some(Ok(Beneath::NotAFolder)),
+            _ => None,
+        });
+    }
+    // SAFETY: openat2 returned a new descriptor that nothing else owns.
+    Ok(unsafe { File::from_raw_fd(fd as i32) })
+}
+
 #[cfg(not(target_os = "linux"))]
-fn read_beneath(_root: &File, _rel: &Path) -> Option<Result<Beneath>> {
+fn read_beneath(_root: &File, _rel: &Path, _open: &OpenFolder) -> Option<Result<Beneath>> {
     None
 }
 
@@ -452,6 +488,12 @@ impl super::Store {
     /// Reads the store file at `path` (under the root), or `None` if there is
     /// none: no link is followed, neither the file nor a directory above it.
     pub(super) fn read_entry(&self, path: &Path) -> Result<Option<String>> {
+        self.read_entry_in(path, &OpenFolder::default())
+    }
+
+    /// [`Store::read_entry`] in a run of reads that keeps the folder it
+    /// last opened (`open`).
+    fn read_entry_in(&self, path: &Path, open: &OpenFolder) -> Result<Option<String>> {
         let rel = self.display_path(path);
         if let Some(revision) = self.revision() {
             return revision.read(rel);
@@ -459,7 +501,7 @@ impl super::Store {
         let root = self
             .root_dir
             .get_or_init(|| open_root(&self.root).map(Into::into));
-        match root.as_ref().and_then(|root| read_beneath(root, rel)) {
+        match root.as_ref().and_then(|root| read_beneath(root, rel, open)) {
             Some(Ok(Beneath::Read(text))) => return Ok(Some(text)),
             Some(Ok(Beneath::Missing)) => return Ok(None),
             Some(Ok(Beneath::NotAFolder)) => {
@@ -483,8 +525,8 @@ impl super::Store {
 
     /// [`Store::read_entry`] of a file that must be there (one a walk
     /// listed): its absence is an error.
-    pub(super) fn read_listed(&self, path: &Path) -> Result<String> {
-        self.read_entry(path)?.ok_or_else(|| {
+    pub(super) fn read_listed(&self, path: &Path, open: &OpenFolder) -> Result<String> {
+        self.read_entry_in(path, open)?.ok_or_else(|| {
             // Worded as the system words a missing file.
             #[cfg(unix)]
             let missing = std::io::Error::from_raw_os_error(libc::ENOENT);
@@ -520,7 +562,9 @@ mod tests {
         .unwrap();
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         let opened = open_root(&root).expect("the root opens");
-        let read = |rel: &str| read_beneath(&opened, Path::new(rel)).expect("openat2 answers");
+        let read = |rel: &str| {
+            read_beneath(&opened, Path::new(rel), &OpenFolder::default()).expect("openat2 answers")
+        };
         assert!(matches!(read("tickets/2026/10/T1.yaml"), Ok(Beneath::Read(t)) if t == "id: T1\n"));
         assert!(matches!(
             read("tickets/2026/10/none.yaml"),
@@ -549,5 +593,33 @@ mod tests {
         ] {
             assert!(matches!(read(rel), Ok(Beneath::NotAFolder)), "{rel}");
         }
+
+        // A run keeps the folder it opened: swapped for a link after, it
+        // is still the store's folder that is read, never the link's.
+        let run = OpenFolder::default();
+        let in_run = |rel: &str| read_beneath(&opened, Path::new(rel), &run).unwrap();
+        assert!(matches!(
+            in_run("tickets/2026/10/T1.yaml"),
+            Ok(Beneath::Read(_))
+        ));
+        fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+        fs::write(dir.path().join("elsewhere/T4.yaml"), "outside\n").unwrap();
+        fs::rename(
+            root.join("tickets/2026/10"),
+            root.join("tickets/2026/moved"),
+        )
+        .unwrap();
+        link(&dir.path().join("elsewhere"), "tickets/2026/10");
+        assert!(matches!(
+            in_run("tickets/2026/10/T4.yaml"),
+            Ok(Beneath::Missing)
+        ));
+        assert!(
+            matches!(in_run("tickets/2026/10/T1.yaml"), Ok(Beneath::Read(t)) if t == "id: T1\n")
+        );
+        assert!(matches!(
+            read("tickets/2026/10/T4.yaml"),
+            Ok(Beneath::NotAFolder)
+        ));
     }
 }

@@ -659,7 +659,12 @@ impl Store {
                 let rels: Vec<&Path> = paths.iter().map(|p| self.display_path(p)).collect();
                 revision.read_all(&rels)
             }
-            None => Ok(crate::parallel::map(paths, |path| self.read_listed(path))),
+            None => {
+                let open = super::read::OpenFolder::default();
+                Ok(crate::parallel::map(paths, |path| {
+                    self.read_listed(path, &open)
+                }))
+            }
         }
     }
 
@@ -670,7 +675,7 @@ impl Store {
             Some(revision) => revision
                 .read(rel)?
                 .ok_or_else(|| Error::io(rel, std::io::Error::from(std::io::ErrorKind::NotFound))),
-            None => self.read_listed(&self.root.join(rel)),
+            None => self.read_listed(&self.root.join(rel), &Default::default()),
         }
     }
 

@@ -46,6 +46,7 @@ mod whole;
 mod workload;
 mod write_log;
 
+use crate::store::read::OpenFolder;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -152,8 +153,9 @@ pub(super) trait Folder {
         each(Self::files(store, true)?);
         Ok(())
     }
-    /// Reads and parses one file.
-    fn parse(store: &Store, name: &str) -> Result<Self::Parsed>;
+    /// Reads and parses one file; `open` keeps the folder the run's reads
+    /// last opened.
+    fn parse(store: &Store, name: &str, open: &OpenFolder) -> Result<Self::Parsed>;
 }
 
 /// The parsed file of an index's folder.
@@ -413,12 +415,14 @@ impl Store {
                 .filter(|&i| plan.needs(i) || others.iter().any(|p| p.needs(i)))
                 .collect();
             found += to_parse.len();
+            // A run is one folder: opened once for its files' reads.
+            let open = OpenFolder::default();
             for batch in to_parse.chunks(4096) {
                 // Until the last run is listed, the total is not known.
                 self.notices.progress(&what, parsed, found + 1);
                 let results = crate::parallel::map(batch, |&i| {
                     let listed = &files[i];
-                    let parsed = I::Folder::parse(self, &listed.name);
+                    let parsed = I::Folder::parse(self, &listed.name, &open);
                     let readable = parsed.as_ref().ok();
                     // Every file named, or only settled readable ones.
                     let kept = |complete: bool| {

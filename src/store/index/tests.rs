@@ -40,7 +40,7 @@ impl Folder for Notes {
         Ok(())
     }
 
-    fn parse(store: &Store, name: &str) -> Result<String> {
+    fn parse(store: &Store, name: &str, _open: &OpenFolder) -> Result<String> {
         let path = store.root.join(Self::DIR).join(name);
         crate::store::read_file(&path, &path)
     }

@@ -3,6 +3,7 @@
 //! ticket file, take the summaries of unchanged files from the cache and
 //! parse only the rest.
 
+use crate::store::read::OpenFolder;
 use std::path::{Path, PathBuf};
 
 use super::message_ids::MessageIds;
@@ -33,9 +34,9 @@ impl Folder for Tickets {
         })
     }
 
-    fn parse(store: &Store, name: &str) -> Result<Ticket> {
+    fn parse(store: &Store, name: &str, open: &OpenFolder) -> Result<Ticket> {
         let path = store.tickets_dir().join(name);
-        parse_ticket(&store.read_listed(&path)?, store.display_path(&path))
+        parse_ticket(&store.read_listed(&path, open)?, store.display_path(&path))
     }
 }
 
