@@ -380,7 +380,24 @@ fn holds_key(bytes: &[u8], key: &SecretKey) -> bool {
 /// Which kinds of [`SECRET_KEYS`] a file holds. Reads it in blocks (any
 /// size), overlapping by the longest key's length.
 fn file_holds_key(path: &Path) -> std::io::Result<[bool; 2]> {
-    let mut file = std::fs::File::open(path)?;
+    // Listed as a regular file, but it may have changed since: a link is
+    // not followed, a FIFO not waited on, and what is not a regular file
+    // once open is not read (none is the store's to publish).
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let mut file = match options.open(path) {
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok([false; 2]),
+        opened => opened?,
+    };
+    if !file.metadata()?.is_file() {
+        return Ok([false; 2]);
+    }
     let mut buf = vec![0u8; 64 * 1024];
     let mut kept = 0;
     let mut found = [false; 2];
@@ -433,6 +450,25 @@ pub fn key_file_exposed(_path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file listed as regular but changed since into a link or a FIFO
+    /// is not read through, nor waited on.
+    #[cfg(unix)]
+    #[test]
+    fn a_key_scan_follows_no_link_and_waits_on_no_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
+        let real = dir.path().join("key.txt");
+        std::fs::write(&real, &key).unwrap();
+        assert_eq!(file_holds_key(&real).unwrap(), [true, false]);
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(file_holds_key(&link).unwrap(), [false, false]);
+        let fifo = dir.path().join("fifo.yaml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert_eq!(file_holds_key(&fifo).unwrap(), [false, false]);
+    }
 
     #[test]
     fn finds_keys_in_any_case_and_across_blocks() {
