@@ -5,7 +5,9 @@
 //! files are only ever appended to, git carries them, and `.gitattributes`
 //! merges them as a union of lines (`desk git-setup`). They hold no value.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
+
+use super::read::guarded_open;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -27,13 +29,8 @@ pub(super) const LOCK: &str = "audit";
 /// Opens a file of the log without following a link, refusing anything but
 /// a regular file; None when there is none.
 fn open_log(path: &Path, shown: &Path) -> Result<Option<File>> {
-    let mut options = OpenOptions::new();
+    let mut options = guarded_open();
     options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

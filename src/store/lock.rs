@@ -7,9 +7,11 @@
 //! Ctrl-Z holds its lock until it is resumed). Waits are bounded: after
 //! [`TIMEOUT_VAR`] seconds (default [`DEFAULT_TIMEOUT`]) the waiter gives up.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
+
+use super::read::guarded_open;
 use std::time::{Duration, Instant};
 
 use super::Notices;
@@ -130,13 +132,8 @@ fn open(path: &Path) -> Result<File> {
             Err(e) => return Err(Error::io(dir, e)),
         }
     }
-    let mut options = OpenOptions::new();
+    let mut options = guarded_open();
     options.create(true).truncate(false).read(true).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
     let refused = |kind: &str| {
         Error::Refused(format!(
             "{}: {kind}, not a lock file; desk follows no link in the store: remove it \

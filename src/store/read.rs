@@ -140,6 +140,20 @@ pub fn within_limit(shown: &Path, text: String) -> Result<String> {
     Ok(text)
 }
 
+/// How desk opens a file of the store that may have become something else
+/// since it was looked at: no link is followed, a FIFO is not waited on,
+/// no terminal is taken. The caller still checks that what it opened is a
+/// regular file.
+pub fn guarded_open() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    options
+}
+
 /// Reads a file of the store as text: refuses a link (even one swapped in
 /// after the check: the open does not follow it), a FIFO, device or
 /// directory (without blocking on it), and a file over [`MAX_FILE_BYTES`]
@@ -153,13 +167,8 @@ pub fn read_file(path: &Path, shown: &Path) -> Result<String> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large(shown, meta.len()));
     }
-    let mut options = OpenOptions::new();
+    let mut options = guarded_open();
     options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
     let file = options.open(path).map_err(|e| {
         #[cfg(unix)]
         if e.raw_os_error() == Some(libc::ELOOP) {
@@ -436,13 +445,8 @@ impl std::ops::Deref for Held {
 /// [`read_state`]'s file, open, and its length: for a file read a piece
 /// at a time.
 pub fn open_state(path: &Path) -> std::io::Result<(File, u64)> {
-    let mut options = OpenOptions::new();
+    let mut options = guarded_open();
     options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
     let not_a_file = |kind: &str| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,

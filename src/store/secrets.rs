@@ -6,6 +6,8 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use super::read::guarded_open;
+
 use super::{Store, KEY_FILE_VAR, LOOKUP_KEY_FILE_VAR};
 use crate::crypto;
 use crate::error::{Error, Result};
@@ -383,13 +385,8 @@ fn file_holds_key(path: &Path) -> std::io::Result<[bool; 2]> {
     // Listed as a regular file, but it may have changed since: a link is
     // not followed, a FIFO not waited on, and what is not a regular file
     // once open is not read (none is the store's to publish).
-    let mut options = std::fs::OpenOptions::new();
+    let mut options = guarded_open();
     options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
-    }
     let mut file = match options.open(path) {
         #[cfg(unix)]
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok([false; 2]),

@@ -247,13 +247,8 @@ impl Store {
             return false;
         }
         let path = self.write_log_path::<I>();
-        let mut options = std::fs::OpenOptions::new();
+        let mut options = super::super::read::guarded_open();
         options.write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
         let appended = options.open(&path).and_then(|file| {
             // After its last sound record: a cut record is written over.
             let meta = file.metadata()?;
