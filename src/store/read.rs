@@ -512,10 +512,13 @@ impl super::Store {
                 // Worded by the checks by name; nothing is opened by name,
                 // since the path may have changed again since.
                 real_dirs(&self.root, rel.parent().unwrap_or(Path::new("")))?;
-                return Err(not_a_dir(
-                    rel.parent().unwrap_or(rel),
-                    "a symbolic link (for a moment)",
-                ));
+                // Gone by the time it was looked at by name: no folder to name.
+                return Err(Error::Refused(format!(
+                    "{}: a folder on its path was a symbolic link while desk read it, and is \
+                     a folder again; desk follows no link in the store (docs/format.md), \
+                     so nothing was read. Run the command again",
+                    rel.display()
+                )));
             }
             Some(Err(e)) => return Err(e),
             None => {}
