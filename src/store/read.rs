@@ -561,6 +561,8 @@ mod tests {
         link(&dir.path().join("secret"), "tickets/2026/10/T2.yaml");
         link(&root.join("tickets/2026/10"), "tickets/2026/11");
         link(dir.path(), "up");
+        // A link within the store, relative: not followed either.
+        std::os::unix::fs::symlink("10", root.join("tickets/2026/12")).unwrap();
         let fifo = std::ffi::CString::new(
             root.join("tickets/2026/10/T3.yaml")
                 .as_os_str()
@@ -594,6 +596,7 @@ mod tests {
         let outside = dir.path().join("secret");
         for rel in [
             "tickets/2026/11/T1.yaml",
+            "tickets/2026/12/T1.yaml",
             "up/secret",
             "../secret",
             outside.to_str().unwrap(),
